@@ -1,0 +1,106 @@
+"""The one gateway to the query engine.
+
+Every analysis is an Ibis expression over :func:`events_table`; only this module opens
+connections, registers Parquet files and executes expressions. DuckDB (embedded, in memory,
+reading the dataset's Parquet) is the default; a dataset can instead live as a table on any Ibis
+backend named by a connection URL (``pyspark://``, ``bigquery://``, ``trino://``, ...), and the
+same expressions run there unchanged.
+
+DuckDB connections are not safe to share between threads (Streamlit runs each session in its
+own thread), so the default backend keeps one connection per thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.cpu_count() or 2)
+
+_local = threading.local()
+_shared: dict[str, Any] = {}
+_shared_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """Where a dataset's events are: a Parquet file (default engine) or a table on a named backend."""
+
+    parquet_path: str | None = None
+    backend_url: str | None = None
+    table_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.parquet_path and not (self.backend_url and self.table_name):
+            raise ValueError("an event source needs a Parquet path, or a backend URL and a table name")
+
+
+def _duckdb() -> Any:
+    con = getattr(_local, "duckdb", None)
+    if con is None:
+        con = ibis.duckdb.connect(threads=DUCKDB_THREADS)
+        _local.duckdb = con
+        _local.views = {}
+    return con
+
+
+def connection(backend_url: str | None = None) -> Any:
+    """The Ibis backend for ``backend_url`` (None: the embedded DuckDB of this thread)."""
+    if not backend_url:
+        return _duckdb()
+    with _shared_lock:
+        con = _shared.get(backend_url)
+        if con is None:
+            con = ibis.connect(backend_url)
+            _shared[backend_url] = con
+        return con
+
+
+def events_table(source: EventSource) -> Table:
+    """The stored events of a dataset as an Ibis table (columns of :mod:`analytics.schema`)."""
+    if source.backend_url:
+        return connection(source.backend_url).table(source.table_name)
+    path = Path(source.parquet_path)  # type: ignore[arg-type]
+    if not path.exists():
+        raise FileNotFoundError(f"the dataset's events file is missing: {path}")
+    con = _duckdb()
+    key = (str(path), path.stat().st_mtime_ns)
+    name = _local.views.get(key)
+    if name is None:
+        name = "events_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+        con.read_parquet(str(path), table_name=name)
+        _local.views[key] = name
+    return con.table(name)
+
+
+def memtable(frame: pd.DataFrame) -> Table:
+    """An in-memory table on the default engine (tests and small inputs)."""
+    return ibis.memtable(frame)
+
+
+def execute(expr: Any) -> pd.DataFrame:
+    """Run an Ibis expression on the backend it is bound to and return a pandas frame."""
+    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
+    if backend is None or getattr(backend, "name", "") == "duckdb":
+        result = _duckdb().execute(expr)
+    else:
+        result = backend.execute(expr)
+    if isinstance(result, pd.Series):
+        return result.to_frame()
+    return result
+
+
+def execute_scalar(expr: Any) -> Any:
+    """Run a scalar Ibis expression."""
+    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
+    if backend is None or getattr(backend, "name", "") == "duckdb":
+        return _duckdb().execute(expr)
+    return backend.execute(expr)

@@ -1,0 +1,108 @@
+"""Turn canonical event rows into the stored layout of :mod:`analytics.schema`.
+
+Used by the import (once per dataset) and by tests that build tiny logs by hand. Sorting and
+integer coding happen here once, so every analysis starts from sorted, encoded data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+from analytics.schema import (
+    ACCOUNT_CODE,
+    ACCOUNT_SEQ,
+    ACTIVITY_CODE,
+    FILE_ROW,
+    JOURNEY_CODE,
+    NUMERIC_ROLES,
+    SEQ,
+    STORED_COLUMN,
+    EventSchema,
+    Role,
+)
+
+STRING_ROLES = (Role.CONTACT, Role.ROLE, Role.CHANNEL, Role.STAGE, Role.OUTCOME)
+
+
+def _codes(values: pd.Series) -> pd.Series:
+    """Dense int32 codes in order of the sorted distinct values (deterministic)."""
+    return pd.Series(pd.factorize(values, sort=True)[0].astype("int32"), index=values.index)
+
+
+def to_stored_layout(frame: pd.DataFrame, schema: EventSchema) -> pd.DataFrame:
+    """Return ``frame`` (canonical column names, timestamps tz-aware) in the stored layout.
+
+    ``frame`` must hold ``journey_id``, ``timestamp`` (UTC) and ``activity``, plus the stored
+    column of every other role in ``schema`` and ``segment:<name>`` for each segment. If it has no
+    ``file_row`` column, the current row order is taken as the file order (1-based).
+
+    Order: journey, then timestamp, then file_row (stable: ties keep their file order).
+    ``account_seq`` orders an account's events (all its contacts) by timestamp, then file_row.
+    """
+    df = frame.copy()
+    if FILE_ROW not in df.columns:
+        df[FILE_ROW] = range(1, len(df) + 1)
+    df[FILE_ROW] = df[FILE_ROW].astype("int64")
+    df["journey_id"] = df["journey_id"].astype("string")
+    df["activity"] = df["activity"].astype("string")
+    ts = pd.to_datetime(df["timestamp"], utc=True)
+    df["timestamp"] = ts.dt.as_unit("us")
+    if schema.has(Role.ACCOUNT):
+        df["account_id"] = df["account_id"].astype("string").fillna(df["journey_id"])
+    else:
+        df["account_id"] = df["journey_id"]
+    for role in STRING_ROLES:
+        col = STORED_COLUMN[role]
+        df[col] = df[col].astype("string") if schema.has(role) else pd.Series(pd.NA, index=df.index, dtype="string")
+    for role in NUMERIC_ROLES:
+        col = STORED_COLUMN[role]
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64") if schema.has(role) else float("nan")
+    if schema.has(Role.FCR):
+        df["fcr"] = df["fcr"].astype("boolean")
+    else:
+        df["fcr"] = pd.Series(pd.NA, index=df.index, dtype="boolean")
+    for col in schema.segment_columns():
+        df[col] = df[col].astype("string")
+
+    df[JOURNEY_CODE] = _codes(df["journey_id"])
+    df[ACCOUNT_CODE] = _codes(df["account_id"])
+    df[ACTIVITY_CODE] = _codes(df["activity"])
+
+    df = df.sort_values([ACCOUNT_CODE, "timestamp", FILE_ROW], kind="stable")
+    df[ACCOUNT_SEQ] = df.groupby(ACCOUNT_CODE, sort=False).cumcount().astype("int32")
+    df = df.sort_values([JOURNEY_CODE, "timestamp", FILE_ROW], kind="stable").reset_index(drop=True)
+    df[SEQ] = df.groupby(JOURNEY_CODE, sort=False).cumcount().astype("int32")
+
+    ordered = [
+        "journey_id",
+        JOURNEY_CODE,
+        SEQ,
+        "account_id",
+        ACCOUNT_CODE,
+        ACCOUNT_SEQ,
+        "contact_id",
+        "role",
+        "timestamp",
+        FILE_ROW,
+        "activity",
+        ACTIVITY_CODE,
+        "channel",
+        "stage",
+        "outcome",
+        "value",
+        "nps",
+        "csat",
+        "effort",
+        "fcr",
+        *schema.segment_columns(),
+    ]
+    return df[ordered]
+
+
+def write_parquet(stored: pd.DataFrame, path: str) -> None:
+    """Write a stored-layout frame as Parquet (row groups sized for fast scans)."""
+    table = pa.Table.from_pandas(stored, preserve_index=False)
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, row_group_size=1_000_000, compression="zstd")

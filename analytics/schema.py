@@ -1,0 +1,129 @@
+"""The one schema object for an event log: column roles, and the stored (canonical) layout.
+
+An import maps the columns of a user's CSV to *roles*; the events are then stored as Parquet
+under canonical column names, so no analysis ever sees a user's header. :class:`EventSchema`
+says which optional roles a dataset has and which segment columns it carries.
+
+Stored layout (one Parquet file per dataset, ``events.parquet``), sorted by
+``journey_code, timestamp, file_row`` (the tie rule: timestamp, then position in the file):
+
+=================  ==========================  ==============================================
+column             type                        meaning
+=================  ==========================  ==============================================
+journey_id         string                      contact-level journey id as in the file
+journey_code       int32                       dense code of journey_id (0..n-1)
+seq                int32                       0-based position within the journey (tie rule)
+account_id         string, nullable            account (buying committee); journey_id if absent
+account_code       int32                       dense code of account_id
+account_seq        int32                       0-based position within the account's events,
+                                               ordered by timestamp, then file_row
+contact_id         string, nullable
+role               string, nullable            contact's committee role
+timestamp          timestamp[us, tz=UTC]
+file_row           int64                       1-based data-row number in the source file
+activity           string                      the event's activity (a touchpoint, once linked)
+activity_code      int32                       dense code of activity
+channel, stage,    string, nullable
+outcome
+value, nps, csat,  float64, nullable
+effort
+fcr                bool, nullable              resolved on first contact
+segment columns    string                      named ``segment:<source column>``
+=================  ==========================  ==============================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Column roles an import can map a CSV column to."""
+
+    JOURNEY = "journey"
+    TIMESTAMP = "timestamp"
+    ACTIVITY = "activity"
+    ACCOUNT = "account"
+    CONTACT = "contact"
+    ROLE = "role"
+    CHANNEL = "channel"
+    STAGE = "stage"
+    OUTCOME = "outcome"
+    VALUE = "value"
+    NPS = "nps"
+    CSAT = "csat"
+    EFFORT = "effort"
+    FCR = "fcr"
+
+
+REQUIRED_ROLES: tuple[Role, ...] = (Role.JOURNEY, Role.TIMESTAMP, Role.ACTIVITY)
+OPTIONAL_ROLES: tuple[Role, ...] = tuple(r for r in Role if r not in REQUIRED_ROLES)
+
+# Canonical stored column for each role.
+STORED_COLUMN: dict[Role, str] = {
+    Role.JOURNEY: "journey_id",
+    Role.TIMESTAMP: "timestamp",
+    Role.ACTIVITY: "activity",
+    Role.ACCOUNT: "account_id",
+    Role.CONTACT: "contact_id",
+    Role.ROLE: "role",
+    Role.CHANNEL: "channel",
+    Role.STAGE: "stage",
+    Role.OUTCOME: "outcome",
+    Role.VALUE: "value",
+    Role.NPS: "nps",
+    Role.CSAT: "csat",
+    Role.EFFORT: "effort",
+    Role.FCR: "fcr",
+}
+
+NUMERIC_ROLES: frozenset[Role] = frozenset({Role.VALUE, Role.NPS, Role.CSAT, Role.EFFORT})
+SEGMENT_PREFIX = "segment:"
+
+# Derived columns computed once at import.
+JOURNEY_CODE = "journey_code"
+ACCOUNT_CODE = "account_code"
+ACTIVITY_CODE = "activity_code"
+SEQ = "seq"
+ACCOUNT_SEQ = "account_seq"
+FILE_ROW = "file_row"
+
+
+def segment_column(source_name: str) -> str:
+    """Stored name of a segment column."""
+    return f"{SEGMENT_PREFIX}{source_name}"
+
+
+@dataclass(frozen=True)
+class EventSchema:
+    """Which roles a stored dataset has. Hashable, so it can key caches.
+
+    ``roles`` holds every role present (the required ones always are); ``segments`` the source
+    names of segment columns (stored as ``segment:<name>``).
+    """
+
+    roles: frozenset[Role] = field(default_factory=lambda: frozenset(REQUIRED_ROLES))
+    segments: tuple[str, ...] = ()
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def column(self, role: Role) -> str:
+        """Stored column for ``role``; raises KeyError if the dataset lacks it."""
+        if role not in self.roles:
+            raise KeyError(f"this dataset has no {role.value} column")
+        return STORED_COLUMN[role]
+
+    def segment_columns(self) -> tuple[str, ...]:
+        return tuple(segment_column(s) for s in self.segments)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"roles": sorted(r.value for r in self.roles), "segments": list(self.segments)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[str]]) -> EventSchema:
+        return cls(
+            roles=frozenset(Role(r) for r in data.get("roles", [])) | frozenset(REQUIRED_ROLES),
+            segments=tuple(data.get("segments", [])),
+        )

@@ -1,0 +1,1 @@
+"""Persistence of journey maps and dataset descriptions: SQLModel tables, engine, CRUD."""

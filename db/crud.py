@@ -1,0 +1,129 @@
+"""Keyword-only CRUD over the tables of :mod:`db.models`; every function takes the session.
+
+Callers (services) open the session per use case with ``db.engine.write_session`` /
+``read_session``; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from db.errors import ConflictError, NotFoundError, ValidationError
+from db.models import Dataset, JourneyMap, Stage, Touchpoint, utcnow
+
+MAX_NAME_LENGTH = 200
+
+
+def clean_name(value: str | None, field: str = "name") -> str:
+    """Strip a name and refuse empty or over-long ones (clear message, nothing written)."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(field, value, "a non-empty name")
+    if len(text) > MAX_NAME_LENGTH:
+        raise ValidationError(field, value, f"at most {MAX_NAME_LENGTH} characters (got {len(text)})")
+    if "\x00" in text:
+        raise ValidationError(field, value, "text without NUL characters")
+    return text
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def create_map(*, session: Session, name: str, **fields: Any) -> JourneyMap:
+    journey_map = JourneyMap(name=clean_name(name), **fields)
+    session.add(journey_map)
+    session.flush()
+    return journey_map
+
+
+def get_map(*, session: Session, map_id: int) -> JourneyMap:
+    journey_map = session.get(JourneyMap, map_id)
+    if journey_map is None:
+        raise NotFoundError("Map", map_id)
+    return journey_map
+
+
+def list_maps(*, session: Session) -> Sequence[JourneyMap]:
+    return session.exec(select(JourneyMap).order_by(col(JourneyMap.name), col(JourneyMap.id))).all()
+
+
+def check_version(*, session: Session, map_id: int, expected_version: int | None) -> JourneyMap:
+    """Load a map for writing and refuse if it moved past ``expected_version`` (None: no check)."""
+    journey_map = get_map(session=session, map_id=map_id)
+    if expected_version is not None and journey_map.version != expected_version:
+        raise ConflictError(map_id, expected_version, journey_map.version)
+    return journey_map
+
+
+def touch_map(*, session: Session, journey_map: JourneyMap) -> JourneyMap:
+    """Record a change of the map or of anything in it: bump the version, stamp the time."""
+    journey_map.version += 1
+    journey_map.updated_at = utcnow()
+    session.add(journey_map)
+    session.flush()
+    return journey_map
+
+
+def update_map(*, session: Session, map_id: int, expected_version: int | None, **changes: Any) -> JourneyMap:
+    journey_map = check_version(session=session, map_id=map_id, expected_version=expected_version)
+    if "name" in changes:
+        changes["name"] = clean_name(changes["name"])
+    for key, value in changes.items():
+        if not hasattr(journey_map, key) or key in ("id", "version", "created_at"):
+            raise ValidationError(key, value, "a field of a journey map")
+        setattr(journey_map, key, value)
+    return touch_map(session=session, journey_map=journey_map)
+
+
+def delete_map(*, session: Session, map_id: int, expected_version: int | None = None) -> None:
+    journey_map = check_version(session=session, map_id=map_id, expected_version=expected_version)
+    session.delete(journey_map)
+    session.flush()
+
+
+# --------------------------------------------------------------------------- stages and touchpoints
+
+
+def list_stages(*, session: Session, map_id: int) -> Sequence[Stage]:
+    return session.exec(select(Stage).where(Stage.map_id == map_id).order_by(col(Stage.position), col(Stage.id))).all()
+
+
+def list_touchpoints(*, session: Session, map_id: int) -> Sequence[Touchpoint]:
+    """Touchpoints of a map in display order: by stage position, then their own position."""
+    return session.exec(
+        select(Touchpoint)
+        .join(Stage, col(Stage.id) == col(Touchpoint.stage_id))
+        .where(Touchpoint.map_id == map_id)
+        .order_by(col(Stage.position), col(Stage.id), col(Touchpoint.position), col(Touchpoint.id))
+    ).all()
+
+
+def create_stage(*, session: Session, map_id: int, name: str, **fields: Any) -> Stage:
+    stage = Stage(map_id=map_id, name=clean_name(name, "stage name"), **fields)
+    session.add(stage)
+    session.flush()
+    return stage
+
+
+def create_touchpoint(*, session: Session, stage: Stage, name: str, **fields: Any) -> Touchpoint:
+    touchpoint = Touchpoint(map_id=stage.map_id, stage_id=stage.id, name=clean_name(name, "touchpoint name"), **fields)
+    session.add(touchpoint)
+    session.flush()
+    return touchpoint
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def list_datasets(*, session: Session) -> Sequence[Dataset]:
+    return session.exec(select(Dataset).order_by(col(Dataset.created_at), col(Dataset.id))).all()
+
+
+def get_dataset(*, session: Session, dataset_id: int) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFoundError("Dataset", dataset_id)
+    return dataset

@@ -1,0 +1,83 @@
+"""Maps: create a journey map from a template or from scratch, rename and delete maps."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from components.bootstrap import bootstrap
+from components.errors import user_errors
+from components.loaders import clear_caches, load_map_summaries
+from services import maps as map_service
+from services.templates import list_templates
+
+bootstrap("Maps")
+st.title("Journey maps")
+
+templates = {t.key: t for t in list_templates()}
+with st.expander("Create a map", expanded=not load_map_summaries()), st.form("create_map", clear_on_submit=True):
+    name = st.text_input("Name", max_chars=200, placeholder="e.g. Mid-market SaaS buyer journey")
+    key = st.selectbox(
+        "Start from",
+        [None, *templates],
+        format_func=lambda k: (
+            "Empty map (no stages)" if k is None else f"{templates[k].name}: {templates[k].description}"
+        ),
+    )
+    c1, c2 = st.columns(2)
+    owner = c1.text_input("Owner", max_chars=200)
+    review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90))
+    if st.form_submit_button("Create map", type="primary"):
+        with user_errors():
+            map_id = map_service.create_map_from_template(template_key=key, name=name, owner=owner, review_by=review_by)
+            clear_caches()
+            st.success(f"Created map “{name.strip()}” (id {map_id}).")
+
+maps = load_map_summaries()
+if not maps:
+    st.info("No maps yet: create one above from a template.")
+    st.stop()
+
+st.subheader(f"{len(maps)} maps")
+st.dataframe(
+    [
+        {
+            "Id": m["id"],
+            "Map": m["name"],
+            "State": m["state"],
+            "Owner": m["owner"],
+            "Stages": m["stages"],
+            "Touchpoints": m["touchpoints"],
+            "Last updated": m["updated_at"],
+            "Review by": m["review_by"],
+            "Stale": "⚠ stale" if m["stale"] else "",
+        }
+        for m in maps
+    ],
+    hide_index=True,
+    use_container_width=True,
+)
+
+by_id = {m["id"]: m for m in maps}
+selected = st.selectbox("Map to change", list(by_id), format_func=lambda i: f"{by_id[i]['name']} (id {i})")
+current = by_id[selected]
+c1, c2 = st.columns(2)
+with c1, st.form("rename_map"):
+    new_name = st.text_input("New name", value=current["name"], max_chars=200)
+    if st.form_submit_button("Rename"):
+        with user_errors():
+            map_service.rename_map(selected, new_name, expected_version=current["version"])
+            clear_caches()
+            st.rerun()
+with c2, st.form("delete_map"):
+    st.write(f"Delete **{current['name']}** with its stages, touchpoints, lanes, metrics and snapshots.")
+    confirm = st.checkbox("Yes, delete this map for good")
+    if st.form_submit_button("Delete map", type="secondary"):
+        if not confirm:
+            st.warning("Tick the box to confirm the deletion.")
+        else:
+            with user_errors():
+                map_service.delete_map(selected, expected_version=current["version"])
+                clear_caches()
+                st.rerun()

@@ -1,0 +1,139 @@
+"""Use cases on journey maps: create from a template or from scratch, list, rename, delete.
+
+Every function opens its own short session; results are plain dataclasses (never ORM objects),
+so pages can cache them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from db import crud
+from db.engine import read_session, write_session
+from db.models import JourneyMap, MapState, Stage, Touchpoint
+from services.templates import get_template
+
+
+@dataclass(frozen=True)
+class MapSummary:
+    id: int
+    name: str
+    description: str
+    state: str
+    owner: str
+    review_by: date | None
+    stages: int
+    touchpoints: int
+    updated_at: datetime
+    version: int
+    stale: bool
+
+    def as_row(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def is_stale(review_by: date | None, today: date | None = None) -> bool:
+    """A map is stale when its review-by date has passed."""
+    return review_by is not None and review_by < (today or date.today())
+
+
+def create_map_from_template(
+    *,
+    template_key: str | None,
+    name: str,
+    description: str = "",
+    owner: str = "",
+    review_by: date | None = None,
+    state: str = MapState.CURRENT.value,
+    engine: Engine | None = None,
+) -> int:
+    """Create a map with the stages and touchpoints of a template (``None``: an empty map). Returns its id."""
+    template = get_template(template_key) if template_key else None
+    with write_session(engine) as session:
+        journey_map = crud.create_map(
+            session=session,
+            name=name,
+            description=description or (template.description if template else ""),
+            owner=owner,
+            review_by=review_by,
+            state=state,
+            template_key=template_key,
+        )
+        assert journey_map.id is not None
+        for s_pos, st in enumerate(template.stages if template else ()):
+            stage = crud.create_stage(
+                session=session,
+                map_id=journey_map.id,
+                name=st.name,
+                position=s_pos,
+                customer_goal=st.customer_goal,
+                business_goal=st.business_goal,
+                outcomes=list(st.outcomes),
+                revisitable=st.revisitable,
+            )
+            for t_pos, tp in enumerate(st.touchpoints):
+                crud.create_touchpoint(
+                    session=session,
+                    stage=stage,
+                    name=tp.name,
+                    position=t_pos,
+                    channel=tp.channel,
+                    owner_team=tp.owner_team,
+                    responsible=tp.owner_team,
+                    moment_of_truth=tp.moment_of_truth,
+                    activity_names=[tp.name],
+                )
+        return journey_map.id
+
+
+def list_map_summaries(*, engine: Engine | None = None, today: date | None = None) -> list[MapSummary]:
+    """Every map with its counts of stages and touchpoints and its stale flag."""
+    with read_session(engine) as session:
+        stage_counts = dict(session.exec(select(Stage.map_id, func.count()).group_by(Stage.map_id)).all())
+        tp_counts = dict(session.exec(select(Touchpoint.map_id, func.count()).group_by(Touchpoint.map_id)).all())
+        return [
+            MapSummary(
+                id=m.id or 0,
+                name=m.name,
+                description=m.description,
+                state=m.state,
+                owner=m.owner,
+                review_by=m.review_by,
+                stages=stage_counts.get(m.id, 0),
+                touchpoints=tp_counts.get(m.id, 0),
+                updated_at=m.updated_at,
+                version=m.version,
+                stale=is_stale(m.review_by, today),
+            )
+            for m in crud.list_maps(session=session)
+        ]
+
+
+def get_map_summary(map_id: int, *, engine: Engine | None = None) -> MapSummary:
+    for summary in list_map_summaries(engine=engine):
+        if summary.id == map_id:
+            return summary
+    from db.errors import NotFoundError
+
+    raise NotFoundError("Map", map_id)
+
+
+def rename_map(map_id: int, new_name: str, *, expected_version: int | None, engine: Engine | None = None) -> int:
+    """Rename a map; refused with ConflictError if it changed since ``expected_version``. Returns the new version."""
+    with write_session(engine) as session:
+        return crud.update_map(session=session, map_id=map_id, expected_version=expected_version, name=new_name).version
+
+
+def delete_map(map_id: int, *, expected_version: int | None = None, engine: Engine | None = None) -> None:
+    """Delete a map with everything in it (stages, touchpoints, lanes, metrics, snapshots)."""
+    with write_session(engine) as session:
+        crud.delete_map(session=session, map_id=map_id, expected_version=expected_version)
+
+
+def map_exists(name: str, *, engine: Engine | None = None) -> bool:
+    with read_session(engine) as session:
+        return session.exec(select(JourneyMap.id).where(JourneyMap.name == name)).first() is not None

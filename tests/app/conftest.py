@@ -1,0 +1,37 @@
+"""AppTest helpers: run a page script headless against the test's data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Users see no error details (config.toml); tests need them to say what broke.
+os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
+
+
+def run_page(script: str, *, timeout: float = 60, query: dict[str, str] | None = None) -> AppTest:
+    """Run ``script`` (relative to the project root) once and fail on any exception it shows."""
+    # Pages run inside the multipage app (entry point app.py), as in a browser.
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if script != "app.py":
+        at.switch_page(script)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

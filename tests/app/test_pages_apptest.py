@@ -1,0 +1,43 @@
+"""One AppTest per page: each runs on the demo without an exception and shows what it must."""
+
+from __future__ import annotations
+
+from tests.app.conftest import run_page
+
+
+def _markdown_text(at) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+
+
+def test_overview_lists_demo_maps():
+    at = run_page("app.py")
+    assert at.title[0].value == "Overview"
+    text = _markdown_text(at)
+    assert "B2B SaaS buyer journey" in text
+    assert "Advisory client lifecycle" in text
+
+
+def test_maps_page_creates_renames_and_deletes(engine):
+    at = run_page("pages/1_Maps.py")
+    at.text_input[0].set_value("Renewal journey")
+    at.selectbox[0].set_value("lifecycle-7-stage")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Created map" in s.value for s in at.success)
+
+    from services.maps import list_map_summaries
+
+    created = [m for m in list_map_summaries() if m.name == "Renewal journey"]
+    assert created and created[0].stages == 7
+
+    # Deleting without confirmation is refused with a warning.
+    at = run_page("pages/1_Maps.py")
+    at.selectbox(key=None) if False else None
+    delete_button = [b for b in at.button if b.label == "Delete map"][0]
+    delete_button.click().run()
+    assert any("Tick the box" in w.value for w in at.warning)
+
+
+def test_data_page_runs():
+    at = run_page("pages/2_Data.py")
+    assert at.title[0].value == "Event logs"

@@ -1,0 +1,153 @@
+"""Browser tests: a real `streamlit run app.py` on a free port, driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("JOURNEYLENS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, *, env: dict[str, str] | None = None, timeout_s: float = 90) -> Server:
+    """Start the app on a free port with its own data directory; wait until it answers."""
+    port = _free_port()
+    full_env = {**os.environ, "JOURNEYLENS_DATA_DIR": str(data_dir), **(env or {})}
+    log = open(data_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early; see {log.name}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return Server(url, data_dir, process)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"streamlit did not answer within {timeout_s}s; see {log.name}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"Debian's Chromium not found at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One app server with the demo loaded, shared by the browser tests of a run."""
+    data_dir = tmp_path_factory.mktemp("e2e") / "data"
+    data_dir.mkdir()
+    srv = start_server(data_dir)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Factory for a freshly started server (own data directory), stopped after the test."""
+    started: list[Server] = []
+
+    def make(**kwargs: object) -> Server:
+        d = tmp_path / f"data{len(started)}"
+        d.mkdir()
+        srv = start_server(d, **kwargs)  # type: ignore[arg-type]
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A new page that records console errors and dialogs (``page.console_errors``, ``page.dialogs``)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.dialogs = []
+    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    context.close()
+
+
+def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 60_000) -> None:
+    """Wait until the script has drawn the page (a heading, or ``text``) and stopped running."""
+    pg.wait_for_selector("[data-testid='stMainBlockContainer'] [data-testid='stHeading']", timeout=timeout_ms)  # type: ignore[attr-defined]
+    if text:
+        pg.get_by_text(text).first.wait_for(timeout=timeout_ms)  # type: ignore[attr-defined]
+    pg.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
+    )
+    pg.wait_for_timeout(300)  # type: ignore[attr-defined]

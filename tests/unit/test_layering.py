@@ -1,0 +1,60 @@
+"""Imports point down only: app.py, pages → components → services, charts → analytics, db."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# For each layer, the project packages it must not import.
+FORBIDDEN: dict[str, set[str]] = {
+    "analytics": {"streamlit", "sqlmodel", "sqlalchemy", "db", "services", "charts", "components", "pages", "cli"},
+    "db": {"streamlit", "analytics", "services", "charts", "components", "pages", "cli"},
+    "charts": {"streamlit", "sqlmodel", "db", "services", "components", "pages", "cli"},
+    "services": {"streamlit", "components", "pages", "cli"},
+    "components": {"pages", "cli", "duckdb", "sqlmodel"},
+    "pages": {"db", "sqlmodel", "sqlalchemy", "duckdb", "ibis", "cli"},
+}
+ENGINE_MODULE = ROOT / "analytics" / "engine.py"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _files(layer: str) -> list[Path]:
+    return sorted((ROOT / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_imports_point_down(layer):
+    bad = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) & FORBIDDEN[layer])
+        for path in _files(layer)
+        if _imports(path) & FORBIDDEN[layer]
+    }
+    assert not bad, f"{layer}/ imports what it must not: {bad}"
+
+
+def test_app_entry_point_is_thin():
+    assert not _imports(ROOT / "app.py") & FORBIDDEN["pages"]
+
+
+def test_only_the_gateway_talks_to_the_engine():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for layer in ("analytics", "services", "charts", "components", "pages", "db")
+        for p in _files(layer)
+        if p != ENGINE_MODULE and "duckdb" in _imports(p)
+    ]
+    assert not offenders, f"only analytics/engine.py may import duckdb: {offenders}"
