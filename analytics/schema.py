@@ -127,3 +127,43 @@ class EventSchema:
             roles=frozenset(Role(r) for r in data.get("roles", [])) | frozenset(REQUIRED_ROLES),
             segments=tuple(data.get("segments", [])),
         )
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column of a CSV plays each role (the import's side of the schema).
+
+    ``columns`` maps a role to a source header; ``segments`` lists source headers kept as segment
+    columns. Journey, timestamp and activity are required.
+    """
+
+    columns: tuple[tuple[Role, str], ...]
+    segments: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, segments: tuple[str, ...] | list[str] = (), **roles: str | None) -> ColumnMapping:
+        """``ColumnMapping.of(journey="case", timestamp="ts", activity="act", account=None, ...)``."""
+        cols = tuple((Role(k), v) for k, v in roles.items() if v)
+        return cls(columns=cols, segments=tuple(segments))
+
+    def as_dict(self) -> dict[Role, str]:
+        return dict(self.columns)
+
+    def source(self, role: Role) -> str | None:
+        return self.as_dict().get(role)
+
+    def missing_required(self) -> list[Role]:
+        present = self.as_dict()
+        return [r for r in REQUIRED_ROLES if r not in present]
+
+    def schema(self) -> EventSchema:
+        return EventSchema(roles=frozenset(self.as_dict()) | frozenset(REQUIRED_ROLES), segments=self.segments)
+
+    def to_json(self) -> dict[str, object]:
+        return {**{r.value: c for r, c in self.columns}, "segments": list(self.segments)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ColumnMapping:
+        segments = tuple(data.get("segments", []) or [])  # type: ignore[arg-type]
+        cols = tuple((Role(k), str(v)) for k, v in data.items() if k != "segments" and v)
+        return cls(columns=cols, segments=segments)

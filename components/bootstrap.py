@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -10,11 +11,42 @@ from sqlalchemy import Engine
 from db.engine import get_engine
 from services import demo
 
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("app.py", "Overview", ":material/dashboard:"),
-    ("pages/1_Maps.py", "Maps", ":material/map:"),
-    ("pages/2_Data.py", "Data", ":material/upload_file:"),
-)
+ROOT = Path(__file__).resolve().parents[1]
+# Icons by page label; a page without one gets a generic icon.
+ICONS = {
+    "Overview": ":material/dashboard:",
+    "Maps": ":material/map:",
+    "Map studio": ":material/view_kanban:",
+    "Personas": ":material/groups:",
+    "Data": ":material/upload_file:",
+    "Flows": ":material/account_tree:",
+    "Funnel": ":material/filter_alt:",
+    "Paths": ":material/route:",
+    "Metrics": ":material/monitoring:",
+    "Friction": ":material/warning:",
+    "Attribution": ":material/pie_chart:",
+    "Outlook": ":material/trending_up:",
+}
+
+
+def page_label(path: Path) -> str:
+    """Label of a page file as Streamlit derives it: ``pages/3_Map_studio.py`` → ``Map studio``."""
+    stem = path.stem.split("_", 1)[1] if path.stem.split("_", 1)[0].isdigit() else path.stem
+    return stem.replace("_", " ")
+
+
+def list_pages() -> list[tuple[str, str, str]]:
+    """(path, label, icon) of the Overview and every script in pages/, in their number order."""
+
+    def order(p: Path) -> tuple[int, str]:
+        head = p.stem.split("_", 1)[0]
+        return (int(head) if head.isdigit() else 999, p.stem)
+
+    pages = [("app.py", "Overview", ICONS["Overview"])]
+    for path in sorted((ROOT / "pages").glob("*.py"), key=order):
+        label = page_label(path)
+        pages.append((f"pages/{path.name}", label, ICONS.get(label, ":material/article:")))
+    return pages
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,6 +65,6 @@ def bootstrap(title: str, icon: str = ":material/route:") -> Engine:
         engine = _engine()
     with st.sidebar:
         st.markdown("### JourneyLens")
-        for path, label, page_icon in PAGES:
+        for path, label, page_icon in list_pages():
             st.page_link(path, label=label, icon=page_icon)
     return engine

@@ -39,5 +39,5 @@ def test_maps_page_creates_renames_and_deletes(engine):
 
 
 def test_data_page_runs():
-    at = run_page("pages/2_Data.py")
+    at = run_page("pages/4_Data.py")
     assert at.title[0].value == "Event logs"
