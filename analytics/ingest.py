@@ -135,7 +135,7 @@ def rejects_frame(rejects: list[Reject]) -> pd.DataFrame:
     )
     frame["row"] = frame["row"].astype("int64")
     frame["line"] = frame["line"].astype("int64")
-    return frame.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+    return frame.sort_values("row", kind="stable").reset_index(drop=True)
 
 
 def _shown(text: str) -> str:
@@ -513,7 +513,7 @@ class _Scanner:
             block = "\n".join(lines[end + 1 :])
             if not block:
                 return
-        if self.pending or dirty or '"' in block or "\x00" in block:
+        if self.pending or dirty or '"' in block or "\x00" in block or "\n\n" in block or block.startswith("\n"):
             lines = block.split("\n")
             if lines and lines[-1] == "":
                 lines.pop()
@@ -754,8 +754,13 @@ def scan_csv(
         if not sample.strip():
             raise BadInputError("The file is empty", expected="a header row and at least one event")
         enc = normalise_encoding(encoding) if encoding else detect_encoding(sample)
-        if not encoding and enc != "utf-8-sig" and sample.startswith(codecs.BOM_UTF8):
-            enc = "utf-8-sig"
+        if not enc.startswith(("utf-16", "utf-32")):
+            nuls = sample.count(0)
+            if nuls >= 8 and nuls >= len(sample) / 100:
+                raise BadInputError(
+                    "The file holds NUL bytes: it is binary, or UTF-16 text read with another encoding",
+                    expected="a CSV text file (choose UTF-16 if it is one)",
+                )
         head_text = codecs.getincrementaldecoder(enc)("journeylens-mark").decode(sample[:65536], final=False)
         delim = normalise_delimiter(delimiter) if delimiter else detect_delimiter(head_text.replace("\r", "\n"))
 
