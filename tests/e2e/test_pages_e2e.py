@@ -32,5 +32,5 @@ def test_page_opens_cold_by_url(fresh_server, page, path, label):
     assert not page.locator("[data-testid='stException']").count(), page.inner_text("[data-testid='stException']")
     # The sidebar carries our navigation: the page ran the bootstrap, not the legacy menu.
     sidebar = page.locator("[data-testid='stSidebar']")
-    assert sidebar.get_by_text("Overview").count()
-    assert sidebar.get_by_text(label, exact=True).count()
+    sidebar.get_by_text("Overview").first.wait_for(timeout=30_000)
+    sidebar.get_by_text(label, exact=True).first.wait_for(timeout=30_000)
