@@ -12,7 +12,9 @@ from tests.e2e.conftest import wait_for_app
 pytestmark = pytest.mark.e2e
 
 # URL path of each page as Streamlit derives it from the file name in pages/ ("5_Flows.py" → "/Flows").
-PAGE_URLS = [("/" if path == "app.py" else "/" + Path(path).stem.split("_", 1)[1], label) for path, label, _ in list_pages()]
+PAGE_URLS = [
+    ("/" if path == "app.py" else "/" + Path(path).stem.split("_", 1)[1], label) for path, label, _ in list_pages()
+]
 
 
 def test_overview_shows_demo_maps(server, page):
