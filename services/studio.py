@@ -313,7 +313,7 @@ def opportunity_priority(customer_value: int, business_value: int, effort: int, 
 # --------------------------------------------------------------------------- reading
 
 
-def _persona_view(p: Persona) -> PersonaView:
+def persona_view(p: Persona) -> PersonaView:
     return PersonaView(
         id=p.id or 0,
         name=p.name,
@@ -428,7 +428,7 @@ def load_map_view(session: Session, map_id: int, *, today: date | None = None) -
         version=m.version,
         stale=is_stale(m.review_by, today),
         stages=stage_views,
-        personas=tuple(_persona_view(p) for p in personas),
+        personas=tuple(persona_view(p) for p in personas),
         lane_cells=tuple(
             LaneCellView(
                 id=c.id or 0,
