@@ -339,9 +339,10 @@ def compute_map_cells(view: MapView) -> pd.DataFrame:
                 metric=metrics.get(a.metric_id, "") if a.metric_id else "", expected_effect=a.expected_effect,
             )
         )  # fmt: skip
-    order = {
-        name: i for i, name in enumerate(["customer goal", "your goal", "touchpoint", *[lane.value for lane in Lane]])
-    }
+    item_order = ["customer goal", "your goal", "touchpoint", "thinking", "doing", "feeling"]
+    item_order += [lane.value for lane in Lane if lane.value not in item_order]
+    item_order += ["pain point", "opportunity", "action"]
+    order = {name: i for i, name in enumerate(item_order)}
     frame = pd.DataFrame(rows, columns=CSV_COLUMNS)
     frame["_s"] = frame["stage_order"].fillna(10**6)
     frame["_t"] = frame["touchpoint_order"].fillna(0)
