@@ -497,16 +497,18 @@ def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     """
     if isinstance(data, bytes | bytearray):
         if len(data) > MAX_IMPORT_BYTES:
-            raise ValidationError("file", f"{len(data)} bytes", f"at most {MAX_IMPORT_BYTES // 2**20} MB")
+            raise ValidationError("JSON file", f"{len(data)} bytes", f"at most {MAX_IMPORT_BYTES // 2**20} MB")
         try:
             data = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ValidationError("file", f"byte {exc.start}", "UTF-8 encoded JSON") from None
+            raise ValidationError("JSON file", f"byte {exc.start}", "UTF-8 encoded JSON") from None
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise ValidationError("file", f"line {exc.lineno}, column {exc.colno}", f"valid JSON ({exc.msg})") from None
+            raise ValidationError(
+                "JSON file", f"line {exc.lineno}, column {exc.colno}: {exc.msg}", "a JSON map exported by JourneyLens"
+            ) from None
     doc = dict(_obj(data, "document"))
     if doc.get("format") != FORMAT:
         raise ValidationError("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')

@@ -747,15 +747,19 @@ def apply_stage_edits(
     0..n-1 (a moved stage goes before the one already at that place). Deleting a stage deletes its
     touchpoints, lane cells, pain points and opportunities; actions keep their text without a stage.
     """
-    updated = {int(i): _clean_stage_fields(v, row=f"stage {i}", new=False) for i, v in (edits.updated or {}).items()}
-    added = [_clean_stage_fields(v, row=f"new stage {n + 1}", new=True) for n, v in enumerate(edits.added)]
 
     def work(session: Session, journey_map: JourneyMap) -> list[int]:
         stages = list(crud.list_stages(session=session, map_id=map_id))
         by_id = {s.id: s for s in stages}
-        for stage_id in list(updated) + list(edits.deleted):
+        for stage_id in [*(int(i) for i in edits.updated), *edits.deleted]:
             if stage_id not in by_id:
                 raise NotFoundError("Stage", stage_id)
+        # Validate everything before changing anything; rows are named as the user sees them.
+        updated = {
+            int(i): _clean_stage_fields(v, row=f"stage “{by_id[int(i)].name}”", new=False)
+            for i, v in (edits.updated or {}).items()
+        }
+        added = [_clean_stage_fields(v, row=f"new stage {n + 1}", new=True) for n, v in enumerate(edits.added)]
         requested: dict[int, float | None] = {}
         for stage_id, values in updated.items():
             stage = by_id[stage_id]
@@ -871,18 +875,21 @@ def apply_touchpoint_edits(
     ``position`` is the 0-based place within its stage; every stage's touchpoints are then numbered
     0..n-1. A new touchpoint's activity names default to its name (so event data links by name).
     """
-    updated = {
-        int(i): _clean_touchpoint_fields(v, row=f"touchpoint {i}", new=False) for i, v in (edits.updated or {}).items()
-    }
-    added = [_clean_touchpoint_fields(v, row=f"new touchpoint {n + 1}", new=True) for n, v in enumerate(edits.added)]
 
     def work(session: Session, journey_map: JourneyMap) -> list[int]:
         stages = {s.id: s for s in crud.list_stages(session=session, map_id=map_id)}
         touchpoints = list(crud.list_touchpoints(session=session, map_id=map_id))
         by_id = {tp.id: tp for tp in touchpoints}
-        for tp_id in list(updated) + list(edits.deleted):
+        for tp_id in [*(int(i) for i in edits.updated), *edits.deleted]:
             if tp_id not in by_id:
                 raise NotFoundError("Touchpoint", tp_id)
+        updated = {
+            int(i): _clean_touchpoint_fields(v, row=f"touchpoint “{by_id[int(i)].name}”", new=False)
+            for i, v in (edits.updated or {}).items()
+        }
+        added = [
+            _clean_touchpoint_fields(v, row=f"new touchpoint {n + 1}", new=True) for n, v in enumerate(edits.added)
+        ]
         for values in [*updated.values(), *added]:
             if "stage_id" in values and values["stage_id"] not in stages:
                 raise ValidationError("stage", values["stage_id"], "a stage of this map")
@@ -1099,23 +1106,33 @@ def _apply_item_edits(
         for row_id in list(edits.updated) + list(edits.deleted):
             if int(row_id) not in rows:
                 raise NotFoundError(kind.capitalize(), row_id)
+        changes = []
         for row_id, values in edits.updated.items():
             row = rows[int(row_id)]
             merged = {**row.model_dump(), **values}
-            for key, value in clean(session, merged, f"{kind} {row_id}", False).items():
+            label = getattr(row, "description", None) or getattr(row, "action", None) or row_id
+            changes.append((row, clean(session, merged, f"{kind} “{_short(label)}”", False)))
+        additions = [clean(session, values, f"new {kind} {n + 1}", True) for n, values in enumerate(edits.added)]
+        for row, values in changes:
+            for key, value in values.items():
                 setattr(row, key, value)
             session.add(row)
         for row_id in edits.deleted:
             session.delete(rows[int(row_id)])
         new_rows = []
-        for n, values in enumerate(edits.added):
-            item = model(map_id=map_id, **clean(session, values, f"new {kind} {n + 1}", True))
+        for values in additions:
+            item = model(map_id=map_id, **values)
             session.add(item)
             new_rows.append(item)
         session.flush()
         return [r.id or 0 for r in new_rows]
 
     return _versioned(map_id, expected_version, engine, work)
+
+
+def _short(text: Any, length: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _place_fields(session: Session, map_id: int, values: Mapping[str, Any], row: str, *, required: bool) -> dict:
