@@ -67,6 +67,24 @@ def persona_label(view: MapView, persona_id: int) -> str:
     return persona.name + (f" ({persona.committee_role})" if persona.committee_role else "")
 
 
+def render_wide_figure(fig: object, *, key: str, filename: str) -> None:
+    """Draw a figure at its own pixel width inside a box that scrolls sideways (a wide map stays readable).
+
+    Streamlit fits charts to the column; the grid has a fixed width per touchpoint column, so the box
+    around it is made scrollable with a static style rule (no user text in it).
+    """
+    width, height = figure_size(fig)  # type: ignore[arg-type]
+    st.html(
+        f"<style>.st-key-{key}_scroll {{ overflow-x: auto !important; }} "
+        f".st-key-{key} {{ width: {int(width)}px !important; min-width: {int(width)}px !important; "
+        f"max-width: none !important; }}</style>"
+    )
+    with st.container(key=f"{key}_scroll"), st.container(key=key):
+        st.plotly_chart(
+            fig, theme=None, width=int(width), config=plotly_config(width, height, filename), key=f"{key}_chart"
+        )
+
+
 # --------------------------------------------------------------------------- header
 
 
@@ -127,8 +145,7 @@ def render_grid_tab(view: MapView) -> None:
     persona_id = None if persona == ed.EVERYONE else persona
     fig = map_grid_figure(view, overlay, dark=is_dark(), persona_id=persona_id)
     width, height = figure_size(fig)
-    with st.container(key="map_grid", horizontal_alignment="left"):
-        st.plotly_chart(fig, theme=None, width="content", config=plotly_config(width, height, slug(view.name)))
+    render_wide_figure(fig, key="map_grid", filename=slug(view.name))
     st.caption(
         "Stages are columns with their touchpoints beneath; lanes are rows; the emotion curve (−2..+2) has a "
         "line per persona. ★ and a gold border mark a moment of truth; ↻ a stage buyers revisit; grey italic "
