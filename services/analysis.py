@@ -344,7 +344,11 @@ def compute_time_to_convert(
 
 
 def compute_time_in_stage(
-    dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(by="stage"), engine: Engine | None = None
+    dataset_id: int,
+    *,
+    map_id: int | None = None,
+    query: JourneyQuery = JourneyQuery(by="stage"),
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     a = open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
     return timing_core.compute_time_in_stage(a.events, a.schema, a.query)

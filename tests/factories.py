@@ -21,10 +21,16 @@ from analytics.schema import STORED_COLUMN, EventSchema, Role, segment_column
 BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def log_frame(rows: Iterable[Sequence[object]], columns: Sequence[str] = ("journey_id", "timestamp", "activity")) -> pd.DataFrame:
+def log_frame(
+    rows: Iterable[Sequence[object]], columns: Sequence[str] = ("journey_id", "timestamp", "activity")
+) -> pd.DataFrame:
     """A canonical event frame from rows. A numeric ``timestamp`` means days after ``BASE_TIME``."""
     frame = pd.DataFrame([list(r) for r in rows], columns=list(columns))
-    if "timestamp" in frame and len(frame) and not isinstance(frame["timestamp"].iloc[0], datetime | str | pd.Timestamp):
+    if (
+        "timestamp" in frame
+        and len(frame)
+        and not isinstance(frame["timestamp"].iloc[0], datetime | str | pd.Timestamp)
+    ):
         frame["timestamp"] = [BASE_TIME + timedelta(days=float(d)) for d in frame["timestamp"]]
     return frame
 
@@ -66,7 +72,9 @@ def create_dataset(
     from db.models import Dataset
 
     layout, schema = stored(frame, segments)
-    digest = hashlib.sha256(pd.util.hash_pandas_object(layout, index=False).values.tobytes() + name.encode()).hexdigest()
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(layout, index=False).values.tobytes() + name.encode()
+    ).hexdigest()
     with write_session(engine) as session:
         dataset = Dataset(
             name=name,

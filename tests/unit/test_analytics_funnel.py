@@ -7,7 +7,14 @@ import math
 import pytest
 
 from analytics.errors import BadInputError
-from analytics.funnel import NO_VALUE, OTHER_VALUES, FunnelSpec, compute_dropped_journeys, compute_funnel, compute_funnel_breakdown
+from analytics.funnel import (
+    NO_VALUE,
+    OTHER_VALUES,
+    FunnelSpec,
+    compute_dropped_journeys,
+    compute_funnel,
+    compute_funnel_breakdown,
+)
 from analytics.journeys import JourneyQuery
 from tests.factories import events_of, log_frame
 
@@ -131,7 +138,9 @@ def test_breakdown_first_and_last_touch_with_missing_values():
     first = compute_funnel_breakdown(events, schema, JourneyQuery(), FunnelSpec(("A", "B"), breakdown="channel"))
     by = {(r.breakdown, r.position): r.journeys for r in first.itertuples()}
     assert by == {("ads", 1): 2, ("ads", 2): 1, (NO_VALUE, 1): 1, (NO_VALUE, 2): 1}
-    last = compute_funnel_breakdown(events, schema, JourneyQuery(), FunnelSpec(("A", "B"), breakdown="channel", attribution="last"))
+    last = compute_funnel_breakdown(
+        events, schema, JourneyQuery(), FunnelSpec(("A", "B"), breakdown="channel", attribution="last")
+    )
     by = {(r.breakdown, r.position): r.journeys for r in last.itertuples()}
     assert by == {("email", 1): 2, ("email", 2): 2, ("ads", 1): 1, ("ads", 2): 0}
     # Values beyond top are added up as "(other)".

@@ -62,7 +62,12 @@ def test_account_level_ties_across_contacts_follow_the_file():
 
 def test_stage_level_uses_the_stage_column_and_drops_events_without_one():
     frame = log_frame(
-        [("j", 0, "Ad", "Awareness"), ("j", 1, "Blog", "Awareness"), ("j", 2, "Demo", None), ("j", 3, "Deal", "Decision")],
+        [
+            ("j", 0, "Ad", "Awareness"),
+            ("j", 1, "Blog", "Awareness"),
+            ("j", 2, "Demo", None),
+            ("j", 3, "Deal", "Decision"),
+        ],
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)
@@ -75,7 +80,12 @@ def test_stage_level_uses_the_stage_column_and_drops_events_without_one():
 
 def test_linking_relabels_activities_to_touchpoints_and_stages():
     frame = log_frame(
-        [("j", 0, "page_view_blog", "X"), ("j", 1, "blog_read", "X"), ("j", 2, "demo_booked", None), ("j", 3, "unknown", "Other")],
+        [
+            ("j", 0, "page_view_blog", "X"),
+            ("j", 1, "blog_read", "X"),
+            ("j", 2, "demo_booked", None),
+            ("j", 3, "unknown", "Other"),
+        ],
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)
@@ -86,7 +96,11 @@ def test_linking_relabels_activities_to_touchpoints_and_stages():
     # Two activities of one touchpoint collapse into one step; unlinked activities keep their name.
     assert _paths(events, schema, q)["j"] == ["Blog", "Demo", "unknown"]
     # Stage: the linked stage, else the stage column.
-    assert _paths(events, schema, JourneyQuery(**{**q.__dict__, "by": "stage"}))["j"] == ["Awareness", "Consideration", "Other"]
+    assert _paths(events, schema, JourneyQuery(**{**q.__dict__, "by": "stage"}))["j"] == [
+        "Awareness",
+        "Consideration",
+        "Other",
+    ]
 
 
 def test_channel_level():
@@ -109,7 +123,10 @@ def test_filters_dates_channels_roles_segments_outcomes():
         ("journey_id", "timestamp", "activity", "channel", "role", "segment:region", "outcome"),
     )
     events, schema = events_of(frame, segments=["region"])
-    assert _paths(events, schema, JourneyQuery(date_from=date(2025, 1, 3), date_to=date(2025, 1, 6))) == {"a": ["B"], "b": ["C"]}
+    assert _paths(events, schema, JourneyQuery(date_from=date(2025, 1, 3), date_to=date(2025, 1, 6))) == {
+        "a": ["B"],
+        "b": ["C"],
+    }
     assert _paths(events, schema, JourneyQuery(date_to=date(2025, 1, 1))) == {"a": ["A"]}
     assert _paths(events, schema, JourneyQuery(channels=("email",))) == {"a": ["B"]}
     assert _paths(events, schema, JourneyQuery(roles=("champion",))) == {"a": ["A"], "b": ["A", "C"]}
@@ -122,7 +139,13 @@ def test_filters_dates_channels_roles_segments_outcomes():
 
 def test_through_keeps_whole_journeys_reaching_a_touchpoint_or_a_stage():
     frame = log_frame(
-        [("a", 0, "Ad", "Aw"), ("a", 1, "Demo", "Co"), ("b", 0, "Ad", "Aw"), ("c", 0, "Blog", "Aw"), ("c", 1, "Deal", "De")],
+        [
+            ("a", 0, "Ad", "Aw"),
+            ("a", 1, "Demo", "Co"),
+            ("b", 0, "Ad", "Aw"),
+            ("c", 0, "Blog", "Aw"),
+            ("c", 1, "Deal", "De"),
+        ],
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)

@@ -52,7 +52,14 @@ def test_first_appearance_order_and_unlisted_stages():
 
 def test_top_loops_counts_moves_and_journeys():
     frame = log_frame(
-        [("a", 0, "x", "S1"), ("a", 1, "x", "S2"), ("a", 2, "x", "S1"), ("a", 3, "x", "S2"), ("a", 4, "x", "S1"), ("b", 0, "x", "S1")],
+        [
+            ("a", 0, "x", "S1"),
+            ("a", 1, "x", "S2"),
+            ("a", 2, "x", "S1"),
+            ("a", 3, "x", "S2"),
+            ("a", 4, "x", "S1"),
+            ("b", 0, "x", "S1"),
+        ],
         COLS,
     )
     events, schema = events_of(frame)

@@ -18,7 +18,14 @@ DAY = 86400.0
 
 def test_outcome_is_the_last_one_given_and_shares_sum_to_one():
     frame = log_frame(
-        [("a", 0, "A", "open"), ("a", 1, "B", "won"), ("a", 2, "C", None), ("b", 0, "A", "lost"), ("c", 0, "A", None), ("d", 0, "A", "won")],
+        [
+            ("a", 0, "A", "open"),
+            ("a", 1, "B", "won"),
+            ("a", 2, "C", None),
+            ("b", 0, "A", "lost"),
+            ("c", 0, "A", None),
+            ("d", 0, "A", "won"),
+        ],
         ("journey_id", "timestamp", "activity", "outcome"),
     )
     events, schema = events_of(frame)
@@ -62,12 +69,21 @@ def test_goal_can_be_a_stage():
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)
-    assert compute_time_to_convert(events, schema, JourneyQuery(), "Won").iloc[0].median_seconds == pytest.approx(1.5 * DAY)
+    assert compute_time_to_convert(events, schema, JourneyQuery(), "Won").iloc[0].median_seconds == pytest.approx(
+        1.5 * DAY
+    )
 
 
 def test_time_in_stage_ends_at_the_next_visit_and_leaves_the_last_open():
     frame = log_frame(
-        [("a", 0, "x", "Aw"), ("a", 1, "y", "Aw"), ("a", 3, "z", "Co"), ("a", 4, "x", "Aw"), ("b", 0, "x", "Aw"), ("b", 2, "z", "Co")],
+        [
+            ("a", 0, "x", "Aw"),
+            ("a", 1, "y", "Aw"),
+            ("a", 3, "z", "Co"),
+            ("a", 4, "x", "Aw"),
+            ("b", 0, "x", "Aw"),
+            ("b", 2, "z", "Co"),
+        ],
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)
@@ -85,7 +101,12 @@ def test_summary_counts_the_filtered_events():
     )
     events, schema = events_of(frame)
     s = summary_record(compute_summary(events, schema))
-    assert {k: s[k] for k in ("events", "journeys", "accounts", "activities")} == {"events": 3, "journeys": 3, "accounts": 2, "activities": 2}
+    assert {k: s[k] for k in ("events", "journeys", "accounts", "activities")} == {
+        "events": 3,
+        "journeys": 3,
+        "accounts": 2,
+        "activities": 2,
+    }
     assert s["first_timestamp"].day == 1 and s["last_timestamp"].day == 6
     s = summary_record(compute_summary(events, schema, JourneyQuery(level="account", date_to=date(2025, 1, 2))))
     assert (s["events"], s["journeys"], s["accounts"]) == (2, 1, 1)

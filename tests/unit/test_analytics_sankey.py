@@ -77,7 +77,14 @@ def test_bad_parameters_are_refused():
 
 def test_stage_flow_marks_backward_links_by_the_given_order():
     frame = log_frame(
-        [("a", 0, "x", "Aw"), ("a", 1, "y", "Co"), ("a", 2, "z", "Aw"), ("a", 3, "w", "De"), ("b", 0, "x", "Aw"), ("b", 1, "w", "De")],
+        [
+            ("a", 0, "x", "Aw"),
+            ("a", 1, "y", "Co"),
+            ("a", 2, "z", "Aw"),
+            ("a", 3, "w", "De"),
+            ("b", 0, "x", "Aw"),
+            ("b", 1, "w", "De"),
+        ],
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)
