@@ -27,7 +27,9 @@ pytestmark = pytest.mark.realdata
 DAY = 86400.0
 KEEP = JourneyQuery(collapse_repeats=False)
 COLUMNS = ["journey_id", "account_id", "contact_id", "timestamp", "activity", "stage", "outcome", "value"]
-ROLES = frozenset({Role.JOURNEY, Role.TIMESTAMP, Role.ACTIVITY, Role.ACCOUNT, Role.CONTACT, Role.STAGE, Role.OUTCOME, Role.VALUE})
+ROLES = frozenset(
+    {Role.JOURNEY, Role.TIMESTAMP, Role.ACTIVITY, Role.ACCOUNT, Role.CONTACT, Role.STAGE, Role.OUTCOME, Role.VALUE}
+)
 
 
 def _load(shared: Path, name: str):
@@ -64,7 +66,12 @@ def test_bpic_size(bpic):
 def test_bpic_outcomes(bpic):
     o = compute_outcomes(*bpic).set_index("outcome")
     assert o["journeys"].to_dict() == {"declined": 7_635, "cancelled": 2_807, "approved": 2_246, "open": 399}
-    assert [round(100 * o.loc[k, "share"], 2) for k in ("approved", "declined", "cancelled", "open")] == [17.16, 58.34, 21.45, 3.05]
+    assert [round(100 * o.loc[k, "share"], 2) for k in ("approved", "declined", "cancelled", "open")] == [
+        17.16,
+        58.34,
+        21.45,
+        3.05,
+    ]
 
 
 BPIC_STEPS = ("A_SUBMITTED", "A_PREACCEPTED", "A_ACCEPTED", "A_FINALIZED", "A_APPROVED")
@@ -138,7 +145,9 @@ def test_helpdesk_closed_and_wait(helpdesk):
 def test_helpdesk_transitions_and_first_activities(helpdesk):
     t = compute_transitions(*helpdesk, KEEP)
     out = _out_of(t, "Take in charge ticket")
-    assert {k: out[k] for k in ("Resolve ticket", "Wait", "Take in charge ticket", "Require upgrade", "Create SW anomaly")} == {
+    assert {
+        k: out[k] for k in ("Resolve ticket", "Wait", "Take in charge ticket", "Require upgrade", "Create SW anomaly")
+    } == {
         "Resolve ticket": 3_563,
         "Wait": 1_265,
         "Take in charge ticket": 99,
