@@ -116,11 +116,11 @@ def attribution_paths(
 
 
 def heuristic_credits(paths: Table) -> Table:
-    """First touch, last touch, linear and position-based credits per label (converting paths only)."""
-    c = paths.filter(paths[CONVERTED])
+    """Per label: first touch, last touch, linear and position-based credits (converting paths
+    only), and ``journeys``, the paths (converting or not) that visit it."""
+    c = paths
     n = c[LENGTH].cast("float64")
-    first = (c[POS] == 0).cast("float64")
-    last = (c[POS] == c[LENGTH] - 1).cast("float64")
+    converted = c[CONVERTED]
     edge = (c[POS] == 0) | (c[POS] == c[LENGTH] - 1)
     position = ibis.cases(
         (c[LENGTH] == 1, 1.0),
@@ -128,12 +128,18 @@ def heuristic_credits(paths: Table) -> Table:
         (edge, 0.4),
         else_=0.2 / (n - 2.0),
     )
-    c = c.mutate(_first=first, _last=last, _linear=1.0 / n, _position=position)
+    c = c.mutate(
+        _first=(c[POS] == 0).cast("float64"),
+        _last=(c[POS] == c[LENGTH] - 1).cast("float64"),
+        _linear=1.0 / n,
+        _position=position,
+    )
     return c.group_by(LABEL).aggregate(
-        first_touch=c._first.sum(),
-        last_touch=c._last.sum(),
-        linear=c._linear.sum(),
-        position_based=c._position.sum(),
+        first_touch=c._first.sum(where=converted),
+        last_touch=c._last.sum(where=converted),
+        linear=c._linear.sum(where=converted),
+        position_based=c._position.sum(where=converted),
+        journeys=c[JOURNEY].nunique(),
     )
 
 
@@ -203,7 +209,6 @@ def compute_attribution(
         raise AnalyticsError(f"no journey reaches the goal {goal!r}: choose one of the dataset's touchpoints")
 
     heuristics = execute(heuristic_credits(paths))
-    visits = execute(paths.group_by(LABEL).aggregate(journeys=paths[JOURNEY].nunique()))
     transitions = execute(path_transitions(paths)).sort_values(["source", "target"], ignore_index=True)
     transitions["count"] = transitions["count"].astype("int64")
 
@@ -212,7 +217,7 @@ def compute_attribution(
     probability = float(chain.absorption()[0, 0]) if chain.n_transient else 0.0
     effects = removal_effects(chain, START, CONVERSION) if chain.n_transient else pd.Series(dtype="float64")
 
-    table = visits.set_index(LABEL).join(heuristics.set_index(LABEL), how="left")
+    table = heuristics.set_index(LABEL)
     table = table.join(effects.rename("removal_effect"), how="left")
     for column in ("first_touch", "last_touch", "linear", "position_based", "removal_effect"):
         table[column] = table[column].astype("float64").fillna(0.0)
