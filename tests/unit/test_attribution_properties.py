@@ -118,7 +118,7 @@ def _events(journeys: dict[str, list[str]]):
     return events_from_frame(frame)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journeys=journeys_strategy, collapse=st.booleans())
 def test_every_model_credits_exactly_the_conversions_and_matches_the_reference(journeys, collapse):
     paths = reference_paths(journeys, collapse)
