@@ -5,7 +5,8 @@ Journeys come from :func:`analytics.journeys.journey_steps`, so they agree with 
 
 What converts, and what gets credit
 - A journey *converts* when one of its steps is the goal node. Its *path* is the steps before the
-  first visit to the goal; a journey that never reaches the goal has all its steps as its path.
+  first visit to the goal; a journey that never reaches the goal has all its steps as its path,
+  or, when ``lost`` touchpoints are named, its steps before the first of them.
 - The path is labelled by touchpoint (the journey's node) or by channel (the channel of each step;
   ``(no channel)`` where empty). When the query collapses repeats, consecutive equal labels of the
   path become one (so a channel path ``email, email, web`` is ``email, web``).
@@ -89,7 +90,12 @@ def _label(steps: Table, schema: EventSchema, by: AttributeBy) -> ibis.Value:
 
 
 def attribution_paths(
-    events: Table, schema: EventSchema, query: JourneyQuery, goal: str, by: AttributeBy = "touchpoint"
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    goal: str,
+    by: AttributeBy = "touchpoint",
+    lost: tuple[str, ...] = (),
 ) -> Table:
     """The credited paths: one row per path position.
 
@@ -97,9 +103,13 @@ def attribution_paths(
     (bool). See the module docstring for what enters a path.
     """
     s = journey_steps(events, schema, query)
-    goal_steps = s.filter(s[NODE] == goal).group_by(JOURNEY).aggregate(_goal_step=s[STEP].min())
-    t = s.left_join(goal_steps, JOURNEY)
-    t = t.filter(t._goal_step.isnull() | (t[STEP] < t._goal_step))
+    is_lost = s[NODE].isin(lost) if lost else ibis.literal(False)
+    stops = s.group_by(JOURNEY).aggregate(
+        _goal_step=s[STEP].min(where=s[NODE] == goal), _lost_step=s[STEP].min(where=is_lost)
+    )
+    t = s.inner_join(stops, JOURNEY)
+    stop = t._goal_step.coalesce(t._lost_step)
+    t = t.filter(stop.isnull() | (t[STEP] < stop))
     t = t.select(
         JOURNEY,
         JOURNEY_KEY,
@@ -155,20 +165,16 @@ def path_transitions(paths: Table) -> Table:
     return both.group_by(["source", "target"]).aggregate(count=both.count())
 
 
-def _journey_figures(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> dict[str, int]:
-    """Journeys with a path, conversions credited, journeys reaching the goal, and those starting on it."""
+def _goal_figures(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> tuple[int, int]:
+    """Journeys that reach the goal, and those whose first step is the goal (nothing to credit)."""
     s = journey_steps(events, schema, query)
-    per_journey = s.group_by(JOURNEY).aggregate(_goal_step=s[STEP].min(where=s[NODE] == goal))
+    per_journey = s.filter(s[NODE] == goal).group_by(JOURNEY).aggregate(_goal_step=s[STEP].min())
     totals = per_journey.aggregate(
-        all_journeys=per_journey.count(),
-        goal_journeys=per_journey._goal_step.notnull().cast("int64").sum(),
-        uncredited=(per_journey._goal_step == 0).fill_null(False).cast("int64").sum(),
+        goal_journeys=per_journey.count(),
+        uncredited=(per_journey._goal_step == 0).cast("int64").sum(),
     )
     row = execute(totals).iloc[0]
-    figures = {k: int(0 if pd.isna(row[k]) else row[k]) for k in ("all_journeys", "goal_journeys", "uncredited")}
-    figures["journeys"] = figures["all_journeys"] - figures["uncredited"]
-    figures["conversions"] = figures["goal_journeys"] - figures["uncredited"]
-    return figures
+    return tuple(int(0 if pd.isna(row[k]) else row[k]) for k in ("goal_journeys", "uncredited"))  # type: ignore[return-value]
 
 
 def compute_attribution(
@@ -177,6 +183,7 @@ def compute_attribution(
     query: JourneyQuery,
     goal: str,
     by: AttributeBy = "touchpoint",
+    lost: tuple[str, ...] = (),
 ) -> AttributionResult:
     """Conversions credited to each touchpoint (or channel) by five models, side by side.
 
@@ -198,14 +205,22 @@ def compute_attribution(
       reach ``t`` is lost there). Removal effect ``RE(t) = 1 − P_without_t(conversion) / P(conversion)``,
       a fraction 0..1 (0 when nothing converts). Markov credit ``= RE(t) / Σ RE × conversions``.
 
+    - ``lost`` (optional) names touchpoints where a journey is lost (declined, cancelled...): a
+      journey that has not converted ends there, its path cut before the first lost touchpoint and
+      sent to *null*. Without it, a first-order chain can route the probability mass that passes
+      through a lost touchpoint on to later touchpoints of other journeys, and a "declined" step
+      would earn credit.
+
     Ties in ordering follow the journey core (timestamp, then file position).
     Raises :class:`AnalyticsError` when no journey reaches ``goal``.
     """
     if by not in ("touchpoint", "channel"):
         raise AnalyticsError(f"attribution is by touchpoint or channel, not {by!r}")
-    paths = attribution_paths(events, schema, query, goal, by)
-    figures = _journey_figures(events, schema, query, goal)
-    if figures["goal_journeys"] == 0:
+    if goal in lost:
+        raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
+    paths = attribution_paths(events, schema, query, goal, by, tuple(lost))
+    goal_journeys, uncredited = _goal_figures(events, schema, query, goal)
+    if goal_journeys == 0:
         raise AnalyticsError(f"no journey reaches the goal {goal!r}: choose one of the dataset's touchpoints")
 
     heuristics = execute(heuristic_credits(paths))
@@ -213,7 +228,9 @@ def compute_attribution(
     transitions["count"] = transitions["count"].astype("int64")
 
     chain = AbsorbingChain.from_counts(transitions, absorbing=(CONVERSION, NULL), transient_first=(START,))
-    conversions = figures["conversions"]
+    # Every path starts once and converts at most once.
+    journeys = int(transitions.loc[transitions["source"] == START, "count"].sum())
+    conversions = int(transitions.loc[transitions["target"] == CONVERSION, "count"].sum())
     probability = float(chain.absorption()[0, 0]) if chain.n_transient else 0.0
     effects = removal_effects(chain, START, CONVERSION) if chain.n_transient else pd.Series(dtype="float64")
 
@@ -232,9 +249,9 @@ def compute_attribution(
         table=table,
         by=by,
         goal=goal,
-        journeys=figures["journeys"],
+        journeys=journeys,
         conversions=conversions,
-        uncredited_conversions=figures["uncredited"],
+        uncredited_conversions=uncredited,
         conversion_probability=probability,
         transitions=transitions,
     )

@@ -97,6 +97,26 @@ def test_absorption_probabilities_by_hand():
     assert effects.to_dict() == pytest.approx({"A": 3 / 4, "B": 2 / 3, "C": 0.0})
 
 
+def test_lost_touchpoints_end_a_path():
+    # Journeys: 1: A B G, 2: A L B.
+    # Without lost touchpoints: start→A 2; A→B 1, A→L 1; L→B 1; B→conv 1, B→null 1.
+    #   x_B = 1/2, x_L = 1/2, x_A = 1/2 · 1/2 + 1/2 · 1/2 = 1/2, P = 1/2.
+    #   Without L: x_A = 1/2 · 1/2 = 1/4, RE(L) = 1/2: L earns credit though no converting path has it.
+    # With lost = (L,): journey 2 ends at L: start→A 2; A→B 1, A→null 1; B→conv 1.
+    #   x_B = 1, x_A = 1/2, P = 1/2; RE(A) = RE(B) = 1; Markov ½ each; L is no state at all.
+    events = events_from_paths({"1": ["A", "B", "G"], "2": ["A", "L", "B"]})
+    plain = compute_attribution(events, *_sq(), goal="G")
+    assert _row(plain, "L").removal_effect == pytest.approx(0.5)
+    assert _row(plain, "B").removal_effect == pytest.approx(1.0)
+    cut = compute_attribution(events, *_sq(), goal="G", lost=("L",))
+    assert set(cut.table["touchpoint"]) == {"A", "B"}
+    assert cut.table.set_index("touchpoint")["markov"].to_dict() == pytest.approx({"A": 0.5, "B": 0.5})
+    assert cut.conversion_probability == pytest.approx(0.5)
+    assert (cut.journeys, cut.conversions) == (2, 1)
+    with pytest.raises(AnalyticsError, match="cannot also be a lost"):
+        compute_attribution(events, *_sq(), goal="G", lost=("G",))
+
+
 def test_position_based_on_long_path_and_repeats():
     # Path A A B C D G: collapsed to A B C D (n = 4): 0.4 A, 0.1 B, 0.1 C, 0.4 D.
     # Repeats kept: A A B C D (n = 5): A 0.4 + 0.2/3, B 0.2/3, C 0.2/3, D 0.4; linear A 2/5.

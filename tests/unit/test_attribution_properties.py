@@ -30,7 +30,7 @@ CONV, NULL, START = "conv", "null", "start"
 # --------------------------------------------------------------------------- the reference
 
 
-def reference_paths(journeys: dict[str, list[str]], collapse: bool) -> list[tuple[list[str], bool]]:
+def reference_paths(journeys: dict[str, list[str]], collapse: bool, lost: str | None) -> list[tuple[list[str], bool]]:
     out = []
     for activities in journeys.values():
         steps = [a for k, a in enumerate(activities) if not collapse or k == 0 or activities[k - 1] != a]
@@ -39,6 +39,9 @@ def reference_paths(journeys: dict[str, list[str]], collapse: bool) -> list[tupl
             if cut == 0:
                 continue  # nothing to credit
             out.append((steps[:cut], True))
+        elif lost in steps:
+            if steps.index(lost) > 0:
+                out.append((steps[: steps.index(lost)], False))
         else:
             out.append((steps, False))
     return out
@@ -104,7 +107,7 @@ def reference_removal_effects(graph: dict[str, Counter]) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- generated logs
 
-labels = st.sampled_from(["A", "B", "C", "D", GOAL])
+labels = st.sampled_from(["A", "B", "C", "L", GOAL])
 journeys_strategy = st.dictionaries(
     keys=st.integers(0, 10_000).map(lambda i: f"j{i}"),
     values=st.lists(labels, min_size=1, max_size=7),
@@ -119,19 +122,21 @@ def _events(journeys: dict[str, list[str]]):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(journeys=journeys_strategy, collapse=st.booleans())
-def test_every_model_credits_exactly_the_conversions_and_matches_the_reference(journeys, collapse):
-    paths = reference_paths(journeys, collapse)
+@given(journeys=journeys_strategy, collapse=st.booleans(), lost=st.sampled_from([None, "L"]))
+def test_every_model_credits_exactly_the_conversions_and_matches_the_reference(journeys, collapse, lost):
+    paths = reference_paths(journeys, collapse, lost)
+    lost_touchpoints = (lost,) if lost else ()
     conversions = sum(converted for _, converted in paths)
     events = _events(journeys)
     query = JourneyQuery(collapse_repeats=collapse)
     if not any(GOAL in a for a in journeys.values()):
         with pytest.raises(AnalyticsError):
-            compute_attribution(events, SCHEMA, query, GOAL)
+            compute_attribution(events, SCHEMA, query, GOAL, lost=lost_touchpoints)
         return
-    result = compute_attribution(events, SCHEMA, query, GOAL)
+    result = compute_attribution(events, SCHEMA, query, GOAL, lost=lost_touchpoints)
     table = result.table.set_index("touchpoint")
     assert result.conversions == conversions
+    assert result.journeys == len(paths)
     # The property: every model hands out exactly the conversions.
     for model in ("first_touch", "last_touch", "linear", "position_based", "markov"):
         assert table[model].sum() == pytest.approx(conversions, abs=1e-9), model
