@@ -298,6 +298,9 @@ __all__ = [
     "CONVERSION",
     "MODELS",
     "MODEL_FORMULAS",
+    "MODEL_LABELS",
+    "OTHER",
+    "compute_credit_bars",
     "NULL",
     "START",
     "AttributionResult",
@@ -309,3 +312,33 @@ __all__ = [
     "suggest_goal",
     "suggest_lost",
 ]
+
+
+OTHER = "Other"
+MODEL_LABELS: dict[str, str] = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "position_based": "Position-based 40/20/40",
+    "markov": "Markov removal effect",
+}
+
+
+def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.DataFrame:
+    """Long form of the side-by-side chart: ``<by>, model, conversions``.
+
+    The ``top_n`` labels with the most credit under any model are kept (ties: by name); the rest
+    are summed into one ``Other`` row per model, so every model's total stays the conversions.
+    """
+    if table.empty:
+        return pd.DataFrame(columns=[by, "model", "conversions"])
+    ranked = table.assign(_best=table[list(MODELS)].max(axis=1)).sort_values(["_best", by], ascending=[False, True])
+    keep = ranked.head(top_n)
+    rest = ranked.iloc[top_n:]
+    wide = keep[[by, *MODELS]]
+    if not rest.empty:
+        other = pd.DataFrame([{by: OTHER, **{m: float(rest[m].sum()) for m in MODELS}}])
+        wide = pd.concat([wide, other], ignore_index=True)
+    long = wide.melt(id_vars=[by], value_vars=list(MODELS), var_name="model", value_name="conversions")
+    long["model"] = long["model"].map(MODEL_LABELS)
+    return long

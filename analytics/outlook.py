@@ -315,7 +315,33 @@ __all__ = [
     "START",
     "OutlookResult",
     "classified_steps",
+    "compute_probability_bands",
     "closed_transitions",
     "compute_outlook",
     "latest_date",
 ]
+
+
+def compute_probability_bands(table: pd.DataFrame, width: float = 0.1) -> pd.DataFrame:
+    """Open journeys per band of conversion probability: ``band`` (e.g. ``"30–40%"``), ``low``,
+    ``journeys``; bands are ``[low, low + width)``, the last one closed at 100%; journeys with an
+    unknown probability form an ``unknown`` band at the end."""
+    edges = np.round(np.arange(0.0, 1.0 + 1e-9, width), 10)
+    lows = edges[:-1]
+    probs = table["conversion_probability"].astype("float64") if not table.empty else pd.Series(dtype="float64")
+    known = probs.dropna()
+    index = np.minimum((known.to_numpy() / width + 1e-9).astype(int), len(lows) - 1)
+    counts = np.bincount(index, minlength=len(lows)) if len(known) else np.zeros(len(lows), dtype=int)
+    bands = pd.DataFrame(
+        {
+            "band": [f"{lo:.0%}–{lo + width:.0%}" for lo in lows],
+            "low": lows,
+            "journeys": counts.astype("int64"),
+        }
+    )
+    unknown = int(probs.isna().sum())
+    if unknown:
+        bands = pd.concat(
+            [bands, pd.DataFrame([{"band": "unknown", "low": float("nan"), "journeys": unknown}])], ignore_index=True
+        )
+    return bands
