@@ -43,7 +43,7 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute, execute_scalar
 from analytics.errors import AnalyticsError
-from analytics.journeys import JOURNEY, JOURNEY_KEY, NODE, STEP, TS, JourneyQuery, journey_steps
+from analytics.journeys import JOURNEY, JOURNEY_KEY, NODE, STEP, TS, JourneyQuery, filter_events, journey_steps
 from analytics.markov import AbsorbingChain, top_transitions
 from analytics.schema import EventSchema
 
@@ -100,15 +100,14 @@ def _end_of(day: date) -> datetime:
 
 
 def latest_date(events: Table, schema: EventSchema, query: JourneyQuery) -> date | None:
-    """UTC date of the last event the query keeps (the default ``as_of``)."""
-    s = journey_steps(events, schema, query)
-    value = execute_scalar(s[TS].max())
+    """UTC date of the last event the query's filters keep (the default ``as_of``)."""
+    value = execute_scalar(filter_events(events, schema, query)[TS].max())
     if value is None or pd.isna(value):
         return None
     return pd.Timestamp(value).tz_convert("UTC").date() if pd.Timestamp(value).tzinfo else pd.Timestamp(value).date()
 
 
-def classified_steps(
+def journey_status(
     events: Table,
     schema: EventSchema,
     query: JourneyQuery,
@@ -116,59 +115,57 @@ def classified_steps(
     lost: tuple[str, ...],
     as_of: date,
     active_days: int,
-) -> Table:
-    """Steps up to the end of ``as_of``, each with its journey's status and cut-off.
+) -> tuple[Table, Table]:
+    """``(steps, journeys)`` as of the end of ``as_of``.
 
-    Added columns: ``status`` (converted / lost / open / stale), ``_stop`` (step of the first goal
-    visit, else of the first lost visit; null when none) and ``_terminal`` (the absorbing state the
-    journey's path ends in; null for open journeys).
+    ``steps``: the journey steps up to then. ``journeys``: one row per journey with ``journey,
+    journey_key, status`` (converted / lost / open / stale), ``last_touchpoint``, ``last_timestamp``,
+    ``steps``, ``_stop`` (step of the first goal visit, else of the first lost visit; null when
+    none) and ``_terminal`` (the absorbing state its path ends in; null for open journeys).
     """
     end = _end_of(as_of)
-    cutoff = end - timedelta(days=active_days)
+    cutoff = ibis.literal(end - timedelta(days=active_days))
     s = journey_steps(events, schema, query)
     s = s.filter(s[TS] < ibis.literal(end))
     is_lost = s[NODE].isin(lost) if lost else ibis.literal(False)
-    per = s.group_by(JOURNEY).aggregate(
+    per = s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
         _goal=s[STEP].min(where=s[NODE] == goal),
         _lost=s[STEP].min(where=is_lost),
-        _last_ts=s[TS].max(),
-    )
-    lost_node = s.filter(is_lost).mutate(_rank=ibis.row_number().over(ibis.window(group_by=JOURNEY, order_by=STEP)))
-    first_lost = lost_node.filter(lost_node._rank == 0).select(JOURNEY, _lost_node=lost_node[NODE])
-    per = per.left_join(first_lost, JOURNEY) if lost else per.mutate(_lost_node=ibis.null("string"))
-    status = ibis.cases(
-        (per._goal.notnull(), "converted"),
-        (per._lost.notnull(), "lost"),
-        (per._last_ts >= ibis.literal(cutoff), "open"),
-        else_="stale",
+        _lost_node=s[NODE].argmin(s[STEP], where=is_lost),
+        last_touchpoint=s[NODE].argmax(s[STEP]),
+        last_timestamp=s[TS].max(),
+        steps=s.count(),
     )
     per = per.mutate(
         **{
-            STATUS: status,
+            STATUS: ibis.cases(
+                (per._goal.notnull(), "converted"),
+                (per._lost.notnull(), "lost"),
+                (per.last_timestamp >= cutoff, "open"),
+                else_="stale",
+            ),
             "_stop": per._goal.coalesce(per._lost),
             "_terminal": ibis.cases(
                 (per._goal.notnull(), GOAL_STATE),
                 (per._lost.notnull(), ibis.literal(LOST_PREFIX) + per._lost_node),
-                (per._last_ts >= ibis.literal(cutoff), ibis.null("string")),
+                (per.last_timestamp >= cutoff, ibis.null("string")),
                 else_=STALE_STATE,
             ),
         }
-    ).select(JOURNEY, STATUS, "_stop", "_terminal")
-    return s.inner_join(per, JOURNEY)
-
-
-def closed_transitions(classified: Table) -> Table:
-    """``source, target, count`` of the closed journeys' paths (start → … → absorbing state)."""
-    c = classified.filter(
-        (classified[STATUS] != "open") & (classified._stop.isnull() | (classified[STEP] < classified._stop))
     )
+    return s, per.drop("_goal", "_lost", "_lost_node")
+
+
+def closed_transitions(steps: Table, journeys: Table) -> Table:
+    """``source, target, count`` of the closed journeys' paths (start → … → absorbing state)."""
+    closed = journeys.filter(journeys[STATUS] != "open").select(JOURNEY, "_stop", "_terminal")
+    c = steps.inner_join(closed, JOURNEY)
+    c = c.filter(c._stop.isnull() | (c[STEP] < c._stop))
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
     moves = c.select(source=c[NODE], target=c[NODE].lead().over(w).fill_null(c._terminal))
     entries = c.filter(c[STEP] == 0).select(source=ibis.literal(START), target=c[NODE])
     # A closed journey whose first step is its goal or lost node goes from start straight to the end.
-    direct = classified.filter((classified[STEP] == 0) & (classified._stop == 0)).select(
-        source=ibis.literal(START), target=classified._terminal
-    )
+    direct = closed.filter(closed._stop == 0).select(source=ibis.literal(START), target=closed._terminal)
     both = moves.union(entries, distinct=False).union(direct, distinct=False)
     return both.group_by(["source", "target"]).aggregate(count=both.count())
 
@@ -222,9 +219,9 @@ def compute_outlook(
     as_of = as_of or latest_date(events, schema, query)
     if as_of is None:
         raise AnalyticsError("this dataset has no events to look at")
-    classified = classified_steps(events, schema, query, goal, tuple(lost), as_of, active_days)
+    steps, journeys = journey_status(events, schema, query, goal, tuple(lost), as_of, active_days)
 
-    transitions = execute(closed_transitions(classified))
+    transitions = execute(closed_transitions(steps, journeys))
     transitions["count"] = transitions["count"].astype("int64")
     absorbing = (
         GOAL_STATE,
@@ -237,17 +234,10 @@ def compute_outlook(
     b = chain.absorption()
     x = b[:, 0]
 
-    c = classified
-    per_status = execute(c.group_by(STATUS).aggregate(n=c[JOURNEY].nunique()))
+    per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_touchpoint", "last_timestamp", "steps"))
     counts = {k: 0 for k in ("converted", "lost", "open", "stale")}
-    counts.update({str(r[STATUS]): int(r["n"]) for _, r in per_status.iterrows()})
-
-    open_steps = c.filter(c[STATUS] == "open")
-    last = open_steps.mutate(_n=open_steps.count().over(ibis.window(group_by=JOURNEY)))
-    last = last.filter(last[STEP] == last._n - 1).select(
-        JOURNEY, JOURNEY_KEY, last_touchpoint=last[NODE], last_timestamp=last[TS], steps=last._n
-    )
-    table = execute(last)
+    counts.update({str(k): int(v) for k, v in per_journey[STATUS].value_counts().items()})
+    table = per_journey[per_journey[STATUS] == "open"].drop(columns=[STATUS]).reset_index(drop=True)
 
     labels = {GOAL_STATE: goal, STALE_STATE: STALE_STATE}
     labels.update({a: a.removeprefix(LOST_PREFIX) for a in absorbing if a.startswith(LOST_PREFIX)})
@@ -314,10 +304,10 @@ __all__ = [
     "STALE_STATE",
     "START",
     "OutlookResult",
-    "classified_steps",
     "compute_probability_bands",
     "closed_transitions",
     "compute_outlook",
+    "journey_status",
     "latest_date",
 ]
 

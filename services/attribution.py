@@ -241,3 +241,25 @@ def compute_outlook_summary(result: OutlookResult) -> pd.DataFrame:
         mean_probability=("conversion_probability", "mean"),
     )
     return summary.sort_values(["journeys", "next_best_action"], ascending=[False, True], ignore_index=True)
+
+
+RANKED_COLUMNS = (
+    "rank",
+    "journey_key",
+    "conversion_probability",
+    "last_touchpoint",
+    "last_timestamp",
+    "steps",
+    "next_touchpoints",
+    "next_best_action",
+    "lift",
+    "probability_after_action",
+)
+
+
+def compute_ranked_open_journeys(result: OutlookResult) -> pd.DataFrame:
+    """The list for the sales team: open journeys (accounts at account level) ranked by their
+    probability of reaching the goal, 1-based ``rank`` first, internal codes left out."""
+    table = result.table.copy()
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table[list(RANKED_COLUMNS)]

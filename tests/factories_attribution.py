@@ -82,10 +82,10 @@ def create_stored_dataset(frame: pd.DataFrame, *, name: str = "Test log", schema
     return dataset_id
 
 
-def funnel_log(journeys: int = 120, seed: int = 7) -> pd.DataFrame:
-    """A seeded B2B-like log: web touchpoints, a demo, pricing, then Closed won or Closed lost.
-
-    Accounts hold two or three contacts; some journeys stay open (recent, no end).
+def funnel_log(accounts: int = 40, seed: int = 7) -> pd.DataFrame:
+    """A seeded B2B-like log: accounts of two or three contacts who read, attend and ask for demos,
+    then one of them closes the deal (``Closed won``) or it is lost (``Closed lost``); every fourth
+    account is still open, its contacts active in the last days of the log.
     """
     import random
 
@@ -102,23 +102,28 @@ def funnel_log(journeys: int = 120, seed: int = 7) -> pd.DataFrame:
     }
     paths: dict[str, list[str]] = {}
     starts: dict[str, datetime] = {}
-    accounts: dict[str, str] = {}
-    for i in range(journeys):
-        jid = f"c{i:03d}"
-        accounts[jid] = f"acct{i // 3:03d}"
-        path = [rng.choice(["Blog post", "Webinar", "Newsletter"])]
-        for _ in range(rng.randint(0, 3)):
-            path.append(rng.choice(["Blog post", "Webinar", "Newsletter", "Pricing page"]))
-        if rng.random() < 0.6:
-            path.append("Demo")
-            if rng.random() < 0.7:
-                path.append("Pricing page")
-            if rng.random() < 0.6:
-                path.append("Proposal")
-        recent = i % 5 == 0
-        if not recent:
-            won = rng.random() < (0.55 if "Proposal" in path else 0.1)
-            path.append("Closed won" if won else "Closed lost")
-        paths[jid] = path
-        starts[jid] = T0 + timedelta(days=(60 if recent else rng.randint(0, 40)))
-    return frame_from_paths(paths, channel_of=channel_of, account_of=accounts, start=starts, step=timedelta(days=1))
+    account_of: dict[str, str] = {}
+    for a in range(accounts):
+        account = f"acct{a:03d}"
+        is_open = a % 4 == 0
+        begin = T0 + timedelta(days=(55 if is_open else rng.randint(0, 40)))
+        contacts = [f"{account}-c{k}" for k in range(rng.randint(2, 3))]
+        proposal = False
+        for k, contact in enumerate(contacts):
+            path = [rng.choice(["Blog post", "Webinar", "Newsletter"])]
+            for _ in range(rng.randint(0, 2)):
+                path.append(rng.choice(["Blog post", "Webinar", "Newsletter", "Pricing page"]))
+            if rng.random() < 0.5:
+                path.append("Demo")
+                if rng.random() < 0.6:
+                    path.append("Pricing page")
+                if rng.random() < 0.5:
+                    path.append("Proposal")
+                    proposal = True
+            paths[contact] = path
+            starts[contact] = begin + timedelta(hours=7 * k)
+            account_of[contact] = account
+        if not is_open:
+            won = rng.random() < (0.6 if proposal else 0.15)
+            paths[contacts[-1]].append("Closed won" if won else "Closed lost")
+    return frame_from_paths(paths, channel_of=channel_of, account_of=account_of, start=starts, step=timedelta(days=1))
