@@ -131,7 +131,8 @@ def metric_status(
     gap = (target - value) if direction == "higher" else (value - target)
     if gap <= 0:
         return "green"
-    return "amber" if gap <= band * abs(target) else "red"
+    # A tolerance of 1e-9 so that 2.2 against 2.0 (a float gap of 0.2000000000000002) is amber.
+    return "amber" if gap <= band * abs(target) + 1e-9 else "red"
 
 
 def _isnan(value: float) -> bool:
