@@ -83,3 +83,59 @@ def create_dataset(
     path.mkdir(parents=True, exist_ok=True)
     write_parquet(stored, str(path / "events.parquet"))
     return int(dataset_id)
+
+
+B2B_STAGE_OF: tuple[tuple[str, str], ...] = (
+    ("Blog", "Awareness"),
+    ("Search", "Awareness"),
+    ("Case studies", "Consideration"),
+    ("Demo", "Consideration"),
+    ("Pricing page", "Conversion"),
+    ("Sales rep", "Conversion"),
+    ("Help centre", "Service"),
+    ("Renewal page", "Advocacy"),
+)
+B2B_ORDER = ("Awareness", "Consideration", "Conversion", "Service", "Advocacy")
+
+
+def planted_log(seed: int = 7, journeys: int = 400, *, unknown_activity: str | None = None) -> pd.DataFrame:
+    """A seeded B2B log (touchpoints of the "b2b-5-stage" template) with friction planted at
+    "Pricing page": buyers stall there (gaps 6× longer), 40 % loop back to Consideration, 45 % end
+    there, and its NPS/CSAT answers are low. Journeys that get past it reach Service (the goal)
+    and some renew. Accounts hold 1–3 journeys; ``value`` is revenue on renewals.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for j in range(journeys):
+        t = T0 + pd.Timedelta(hours=float(rng.integers(0, 24 * 150)))
+        path = [str(rng.choice(["Blog", "Search"])), str(rng.choice(["Case studies", "Demo"]))]
+        if unknown_activity and rng.random() < 0.2:
+            path.append(unknown_activity)
+        if rng.random() < 0.15:
+            path.append("Demo")
+        path.append("Pricing page")
+        if rng.random() < 0.4:
+            path += [str(rng.choice(["Case studies", "Demo"])), "Pricing page"]
+        if rng.random() >= 0.45:
+            path += ["Sales rep", "Help centre"]
+            if rng.random() < 0.1:
+                path.append("Help centre")
+            if rng.random() < 0.5:
+                path.append("Renewal page")
+        for tp in path:
+            stall = tp == "Pricing page"
+            rows.append(
+                {
+                    "journey_id": f"j{j:04d}",
+                    "account_id": f"acct{j // 2:04d}",
+                    "activity": tp,
+                    "timestamp": t,
+                    "csat": float(rng.integers(1, 3) if stall else rng.integers(3, 6)) if rng.random() < 0.5 else None,
+                    "nps": float(rng.integers(0, 7) if stall else rng.integers(6, 11)) if rng.random() < 0.5 else None,
+                    "value": 1000.0 if tp == "Renewal page" else None,
+                }
+            )
+            t = t + pd.Timedelta(hours=float(rng.exponential(72 if stall else 12)))
+    return pd.DataFrame(rows)

@@ -11,7 +11,7 @@ import pytest
 from analytics import friction as F
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
-from tests.factories_metrics import T0, events_of, journeys_frame
+from tests.factories_metrics import B2B_ORDER, B2B_STAGE_OF, T0, events_of, journeys_frame, planted_log
 
 STAGES = (("A1", "A"), ("A2", "A"), ("B1", "B"), ("B2", "B"), ("C1", "C"))
 Q = JourneyQuery(stage_of=STAGES)
@@ -182,57 +182,8 @@ def test_spearman_rank_correlation():
 # --------------------------------------------------------------------------- planted friction
 
 
-def planted_log(seed: int = 7, journeys: int = 400) -> pd.DataFrame:
-    """A 5-stage B2B log where "Pricing page" stalls, loops back, loses buyers and is rated low."""
-    rng = np.random.default_rng(seed)
-    stages = {
-        "Awareness": ["Blog", "Search"],
-        "Consideration": ["Case studies", "Demo"],
-        "Conversion": ["Pricing page", "Sales rep"],
-        "Service": ["Help centre"],
-    }
-    rows = []
-    for j in range(journeys):
-        t = T0 + pd.Timedelta(hours=float(rng.integers(0, 2000)))
-        path = [rng.choice(stages["Awareness"]), rng.choice(stages["Consideration"])]
-        if rng.random() < 0.15:
-            path.append("Demo")
-        path.append("Pricing page")
-        if rng.random() < 0.4:  # loops back to Consideration, then returns to pricing
-            path += [rng.choice(stages["Consideration"]), "Pricing page"]
-        if rng.random() < 0.45:  # many end at pricing
-            pass
-        else:
-            path += ["Sales rep", "Help centre"]
-            if rng.random() < 0.1:
-                path.append("Help centre")
-        for i, tp in enumerate(path):
-            stall = tp == "Pricing page"
-            rows.append(
-                {
-                    "journey_id": f"j{j}",
-                    "activity": tp,
-                    "timestamp": t,
-                    "csat": float(rng.integers(1, 3) if stall else rng.integers(3, 6)) if rng.random() < 0.5 else None,
-                    "nps": float(rng.integers(0, 7) if stall else rng.integers(6, 11)) if rng.random() < 0.5 else None,
-                }
-            )
-            gap_hours = rng.exponential(72 if stall else 12)
-            t = t + pd.Timedelta(hours=float(gap_hours))
-    return pd.DataFrame(rows)
-
-
 def _planted_query() -> tuple[JourneyQuery, tuple[str, ...]]:
-    stage_of = (
-        ("Blog", "Awareness"),
-        ("Search", "Awareness"),
-        ("Case studies", "Consideration"),
-        ("Demo", "Consideration"),
-        ("Pricing page", "Conversion"),
-        ("Sales rep", "Conversion"),
-        ("Help centre", "Service"),
-    )
-    return JourneyQuery(stage_of=stage_of), ("Awareness", "Consideration", "Conversion", "Service")
+    return JourneyQuery(stage_of=B2B_STAGE_OF), B2B_ORDER
 
 
 def test_planted_friction_comes_out_on_top_with_its_reasons():
@@ -260,7 +211,7 @@ def test_behavioural_index_agrees_with_survey_scores():
     r = F.compute_friction(events, schema, q, goal="Service", stage_order=order)
     v = F.compute_friction_validation(r).set_index("score")
     assert set(v.index) == {"NPS", "CSAT"}
-    assert v.loc["CSAT", "touchpoints"] == 7
+    assert v.loc["CSAT", "touchpoints"] == 8
     assert v.loc["CSAT", "rho"] < 0 and v.loc["NPS", "rho"] < 0
 
 
