@@ -149,6 +149,30 @@ def get_analysis_context(
     )
 
 
+def list_map_scopes(map_id: int, *, engine: Engine | None = None) -> tuple[list[tuple[int, str]], list[TouchpointRef]]:
+    """A map's stages ``(id, name)`` and touchpoints, in display order: what a metric can be bound to."""
+    with read_session(engine) as session:
+        crud.get_map(session=session, map_id=map_id)
+        stages = list(crud.list_stages(session=session, map_id=map_id))
+        names = {s.id: s.name for s in stages}
+        tps = [
+            TouchpointRef(t.id or 0, t.name, t.stage_id, names[t.stage_id])
+            for t in crud.list_touchpoints(session=session, map_id=map_id)
+        ]
+    return [(s.id or 0, s.name) for s in stages], tps
+
+
+def list_stage_outcomes(map_id: int, *, engine: Engine | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """Stages of a map that declare outcomes (e.g. hired / not now / no way), in order."""
+    with read_session(engine) as session:
+        return [(s.name, tuple(s.outcomes)) for s in crud.list_stages(session=session, map_id=map_id) if s.outcomes]
+
+
+def dataset_has_role(dataset_id: int, role: str, *, engine: Engine | None = None) -> bool:
+    _, schema = get_event_source(dataset_id, engine=engine)
+    return schema.has(Role(role))
+
+
 def linked_dataset_id(map_id: int, *, engine: Engine | None = None) -> int | None:
     """The most recent dataset linked to a map, or None."""
     with read_session(engine) as session:
