@@ -344,13 +344,21 @@ def compute_friction(
     """
     weights = weights.validate()
     t, order = flagged_events(events, schema, query, goal=goal, stage_order=stage_order, effort_high=effort_high)
-    tp = execute(t.group_by(NODE).aggregate(stage=t.stage.mode(), **_score_aggregates(t, schema)))
+    # Two queries (compiling the windowed expression dominates on small logs): per touchpoint, with
+    # the median gap over all events as a whole-table window; and per stage (whose median gap is the
+    # reference of its touchpoints' delay).
+    t = t.mutate(_overall_gap=t.gap_seconds.median().over(ibis.window()))
+    tp = execute(
+        t.group_by(NODE).aggregate(
+            stage=t.stage.mode(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
+        )
+    )
     tp = tp.rename(columns={NODE: "touchpoint"})
     staged = t.filter(t.stage.notnull())
     st = execute(staged.group_by("stage").aggregate(**_score_aggregates(staged, schema)))
-    overall_gap = float(execute(t.aggregate(m=t.gap_seconds.median()))["m"].iloc[0]) if len(tp) else float("nan")
-    stage_gap = execute(staged.group_by("stage").aggregate(m=staged.gap_seconds.median()))
-    stage_gap_of = dict(zip(stage_gap["stage"], stage_gap["m"].astype("float64"), strict=True))
+    overall_gap = float(tp["_overall_gap"].iloc[0]) if len(tp) else float("nan")
+    tp = tp.drop(columns="_overall_gap")
+    stage_gap_of = dict(zip(st["stage"], st["median_gap_seconds"].astype("float64"), strict=True))
 
     tp = _rates(tp)
     base_tp = float(tp["exits"].sum() / tp["journeys"].sum()) if len(tp) and tp["journeys"].sum() else float("nan")

@@ -11,14 +11,15 @@ import plotly.graph_objects as go
 from charts.metrics import STATUS_COLOURS
 
 _STATUS_CODE = {"none": 0, "green": 1, "amber": 2, "red": 3}
+# Codes 0..3 over zmin −0.5 .. zmax 3.5 sit at 0.125, 0.375, 0.625, 0.875: one band each.
 _SCALE = [
     [0.0, STATUS_COLOURS["none"]],
-    [0.125, STATUS_COLOURS["none"]],
-    [0.125, STATUS_COLOURS["green"]],
-    [0.375, STATUS_COLOURS["green"]],
-    [0.375, STATUS_COLOURS["amber"]],
-    [0.625, STATUS_COLOURS["amber"]],
-    [0.625, STATUS_COLOURS["red"]],
+    [0.25, STATUS_COLOURS["none"]],
+    [0.25, STATUS_COLOURS["green"]],
+    [0.5, STATUS_COLOURS["green"]],
+    [0.5, STATUS_COLOURS["amber"]],
+    [0.75, STATUS_COLOURS["amber"]],
+    [0.75, STATUS_COLOURS["red"]],
     [1.0, STATUS_COLOURS["red"]],
 ]
 
@@ -69,7 +70,7 @@ def trends_figure(trends: pd.DataFrame) -> go.Figure:
                 y=group["value"],
                 mode="lines+markers",
                 name=f"{map_name}: {metric}",
-                hovertemplate="%{x}: %{y:.1f}<extra>" + f"{map_name}: {metric}" + "</extra>",
+                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
             )
         )
     fig.update_layout(
