@@ -11,6 +11,7 @@ from components.errors import user_errors
 from components.metrics_ui import (
     load_datasets,
     load_friction,
+    load_goal_options,
     load_maps,
     query_select,
     weights_from_url,
@@ -34,7 +35,7 @@ ds_names = {d[0]: d[1] for d in datasets}
 ds_map = {d[0]: d[2] for d in datasets}
 maps = dict(load_maps())
 
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
 with c1:
     dataset_id = query_select("Event log", list(ds_names), param="dataset", format_func=lambda i: ds_names[i])
 with c2:
@@ -54,6 +55,15 @@ with c3:
         format_func=lambda v: "contacts" if v == "contact" else "accounts (buying committees)",
     )
 map_id = None if map_id in (None, "None") else map_id
+with c4:
+    goals = load_goal_options(map_id) if map_id is not None else []
+    goal = query_select(
+        "Goal (converts when reached)",
+        [None, *goals],
+        param="goal",
+        format_func=lambda g: "the map's last stage" if g is None else g,
+    )
+goal = None if goal in (None, "None") else goal
 
 weights = weights_from_url()
 with st.expander("Weights of the components (visible and adjustable)", expanded=False):
@@ -84,7 +94,7 @@ with st.expander("Weights of the components (visible and adjustable)", expanded=
             st.warning("At least one weight must be above 0; the default weights are used.")
 
 with user_errors():
-    result = reweight(load_friction(dataset_id, map_id, level), weights)
+    result = reweight(load_friction(dataset_id, map_id, level, goal), weights)
     tp = result.touchpoints
     if tp.empty:
         st.info("This event log has no events to score.")
@@ -130,5 +140,5 @@ with user_errors():
             st.dataframe(validation, hide_index=True, width="stretch")
     st.caption(
         f"Stage order: {escape_markdown(' → '.join(result.stage_order) or '—')}. "
-        "A journey converts when it reaches the map's last stage."
+        + ("A journey converts when it reaches " + (escape_markdown(goal) if goal else "the map's last stage") + ".")
     )

@@ -94,32 +94,23 @@ def friction_report(result: FrictionResult) -> list[dict[str, Any]]:
     return out
 
 
-TOUCHPOINT_COLUMNS = [
-    "touchpoint",
-    "stage",
-    "friction",
-    "journeys",
-    "events",
-    "exit_rate",
-    "base_exit_rate",
-    "backtrack_rate",
-    "repeat_rate",
-    "median_gap_seconds",
-    "reference_gap_seconds",
-    "negative_rate",
-    "contrib_exit",
-    "contrib_backtrack",
-    "contrib_repeat",
-    "contrib_delay",
-    "contrib_feedback",
-    "reason",
-]
-
-
 def compute_friction_table(result: FrictionResult, *, level: str = "touchpoint") -> pd.DataFrame:
-    """The table shown and downloaded beside the friction chart (touchpoints or stages)."""
+    """The table shown and downloaded beside the friction chart (touchpoints or stages), in
+    readable units: rates in % and times in hours; ``contrib_*`` are index points.
+    """
     df = result.touchpoints if level == "touchpoint" else result.stages
-    cols = [c for c in TOUCHPOINT_COLUMNS if c in df.columns or (c == "touchpoint" and level == "touchpoint")]
-    if level != "touchpoint":
-        cols = ["stage", *[c for c in cols if c not in ("touchpoint", "stage")]]
-    return df[cols].reset_index(drop=True)
+    out = pd.DataFrame()
+    if level == "touchpoint":
+        out["touchpoint"] = df["touchpoint"]
+    out["stage"] = df["stage"]
+    out["friction"] = df["friction"].round(1)
+    out["journeys"] = df["journeys"]
+    out["events"] = df["events"]
+    for col in ("exit_rate", "base_exit_rate", "backtrack_rate", "repeat_rate", "negative_rate"):
+        out[f"{col}_pct"] = (100.0 * df[col]).round(1)
+    out["median_gap_hours"] = (df["median_gap_seconds"] / 3600.0).round(2)
+    out["reference_gap_hours"] = (df["reference_gap_seconds"] / 3600.0).round(2)
+    for k in af.COMPONENTS:
+        out[f"contrib_{k}"] = df[f"contrib_{k}"].round(2)
+    out["reason"] = df["reason"]
+    return out.reset_index(drop=True)
