@@ -63,6 +63,6 @@ def friction_components_figure(table: pd.DataFrame, *, label: str = "touchpoint"
         yaxis={"autorange": "reversed"},
         height=max(260, 80 + 28 * len(rows)),
         margin={"l": 20, "r": 20, "t": 20, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": -0.3},
     )
     return fig

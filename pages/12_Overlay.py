@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.map_grid import map_grid_figure
+from charts.map_grid import figure_size, map_grid_figure
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.metrics_ui import (
@@ -16,8 +16,22 @@ from components.metrics_ui import (
     load_overlay,
     query_select,
 )
+from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
 from services.overlay import MEASURES
+
+
+def render_wide(fig, *, key: str) -> None:  # noqa: ANN001 - a plotly Figure
+    """Draw the grid at its own pixel width in a box that scrolls sideways (the grid has a fixed width per
+    touchpoint column, so fitting it to the page would crush it). The style rule holds no user text."""
+    width, _height = figure_size(fig)
+    st.html(
+        f"<style>.st-key-{key}_scroll {{ overflow-x: auto !important; }} .st-key-{key} {{ width: {int(width)}px "
+        f"!important; min-width: {int(width)}px !important; max-width: none !important; }}</style>"
+    )
+    with st.container(key=f"{key}_scroll"), st.container(key=key):
+        st.plotly_chart(fig, theme=None, width=int(width), key=f"{key}_chart")
+
 
 bootstrap("Overlay")
 st.title("Map overlay")
@@ -50,11 +64,19 @@ with user_errors():
     view = load_map_view(map_id)
     if dataset_id is None:
         st.info("No event log yet: the map is shown without a measure. Open **Data** to upload one.")
-        st.plotly_chart(map_grid_figure(view, dark=st.context.theme.type == "dark"), width="content")
+        render_wide(map_grid_figure(view, dark=st.context.theme.type == "dark"), key="grid_plain")
         st.stop()
     overlay = load_overlay(dataset_id, map_id, measure)
     fig = map_grid_figure(view, overlay, dark=st.context.theme.type == "dark", overlay_name=MEASURES[measure])
-    st.plotly_chart(fig, width="content", key="overlay_grid")
+    ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
+    if len(ranked):
+        st.markdown(
+            f"Highest {escape_markdown(MEASURES[measure].lower())}: "
+            + ", ".join(
+                f"**{escape_markdown(r.touchpoint)}** ({escape_markdown(r.label)})" for r in ranked.itertuples()
+            )
+        )
+    render_wide(fig, key="overlay_grid")
     with st.expander("Overlay data", expanded=False):
         st.dataframe(overlay, hide_index=True, width="stretch")
         st.download_button("Download CSV", to_safe_csv(overlay), f"overlay_{measure}.csv", "text/csv")
