@@ -191,6 +191,7 @@ _EXACT: dict[Role, tuple[str, ...]] = {
     Role.TIMESTAMP: (
         "time:timestamp",
         "timestamp",
+        "when",
         "event_timestamp",
         "event_time",
         "datetime",
