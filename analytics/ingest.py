@@ -99,6 +99,22 @@ def _mark_bad_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("journeylens-mark", _mark_bad_bytes)
 
 
+@contextmanager
+def system_memory_pool() -> Iterator[None]:
+    """Arrow allocations from the system allocator while importing.
+
+    Arrow's default pool (mimalloc or jemalloc) keeps freed memory for reuse; across a
+    multi-gigabyte import that retained memory alone would push the process past its budget.
+    """
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+        previous.release_unused()
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -749,7 +765,7 @@ def scan_csv(
     value in a column equals the given text. ``encoding``/``delimiter`` None: detected.
     Raises :class:`BadInputError` on the first problem unless ``allow_bad_rows``.
     """
-    with open_binary(source) as (stream, fraction, _):
+    with system_memory_pool(), open_binary(source) as (stream, fraction, _):
         sample = _read(stream, SAMPLE_BYTES)
         if not sample.strip():
             raise BadInputError("The file is empty", expected="a header row and at least one event")
@@ -1068,7 +1084,7 @@ class BuildSpec:
     delimiter: str = ","
     allow_bad_rows: bool = False
     keep_duplicates: bool = False
-    memory_limit: str = "1500MB"
+    memory_limit: str = "1GB"
 
 
 @dataclass
@@ -1096,6 +1112,11 @@ class _Timed:
         started = time.perf_counter()
         result = self.con.execute(sql, *params)
         self.log.append((" ".join(sql.split())[:70], time.perf_counter() - started))
+        if os.environ.get("JOURNEYLENS_TRACE_MEMORY"):
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.log[-1] = (f"{self.log[-1][0][:50]} peak {peak:.0f} MB", self.log[-1][1])
         return result
 
     def executemany(self, sql: str, rows: Any) -> Any:
@@ -1144,7 +1165,10 @@ def build_event_store(
     def raw(role: Role) -> str:
         return f"nullif({_ident(roles[role])}, '')"  # values arrive trimmed (scan_csv)
 
-    with scratch_connection(memory_limit=spec.memory_limit, temp_directory=str(temp_directory)) as raw_con:
+    with (
+        system_memory_pool(),
+        scratch_connection(memory_limit=spec.memory_limit, temp_directory=str(temp_directory)) as raw_con,
+    ):
         con = _Timed(raw_con, timings)
         try:
             con.execute(f"SET TimeZone = {_q(spec.timezone)}")
