@@ -188,6 +188,21 @@ def compute_transitions(
     )
 
 
+def compute_transition_graph(
+    dataset_id: int,
+    *,
+    map_id: int | None = None,
+    query: JourneyQuery = JourneyQuery(),
+    stage_order: Sequence[str] | None = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """Transitions (with entry and exit) and each one's ``direction`` (forward, backward to an
+    earlier stage, repeat, entry, exit): the data of the transition graph."""
+    a = open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
+    t = transitions_core.compute_transitions(a.events, a.schema, a.query)
+    return nonlinearity_core.mark_directions(t, a.events, a.schema, a.query, a.stage_order(stage_order))
+
+
 def compute_node_volumes(
     dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
 ) -> pd.DataFrame:
