@@ -111,7 +111,7 @@ def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
                 "label": stages,
                 "color": [FORWARD] * len(stages),
                 "x": [0.001 + 0.998 * i / last for i in range(len(stages))],
-                "y": [0.1 + 0.8 * ((i % 2) * 0.5) for i in range(len(stages))],
+                "y": [0.35] * len(stages),
                 "pad": 20,
                 "thickness": 16,
                 "hovertemplate": "%{label}<br>%{value:,} moves<extra></extra>",

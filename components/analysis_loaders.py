@@ -25,6 +25,14 @@ def load_nodes(dataset_id: int, token: str, map_id: int | None, query: JourneyQu
 
 
 @st.cache_data(**CACHE)
+def load_default_funnel_steps(dataset_id: int, token: str, map_id: int | None, query: JourneyQuery) -> list[str]:
+    """At stage level, the stages in order (map order, else first appearance); else none."""
+    if query.by != "stage":
+        return []
+    return analysis.compute_stage_order(dataset_id, map_id=map_id, query=query)[:6]
+
+
+@st.cache_data(**CACHE)
 def load_goal_candidates(dataset_id: int, token: str, map_id: int | None) -> list[str]:
     return analysis.list_goal_candidates(dataset_id, map_id=map_id)
 

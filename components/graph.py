@@ -79,7 +79,12 @@ def graph_options(style: GraphStyle, *, height_px: int) -> dict:
         "physics": {
             "enabled": True,
             "solver": "forceAtlas2Based",
-            "forceAtlas2Based": {"gravitationalConstant": -80, "springLength": 140, "avoidOverlap": 0.6},
+            "forceAtlas2Based": {
+                "gravitationalConstant": -140,
+                "centralGravity": 0.008,
+                "springLength": 190,
+                "avoidOverlap": 0.8,
+            },
             "minVelocity": 1,
             "maxVelocity": 60,
             "stabilization": {"enabled": True, "iterations": 250, "fit": True},
