@@ -197,11 +197,14 @@ def _report_funnel(ctx: AnalyzeContext) -> ReportOutput:
 
 
 def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_variants
+    from dataclasses import replace
 
-    frame = compute_variants(
-        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, goal=ctx.args.goal, top=ctx.args.top or 20
-    )
+    from services.analysis import compute_variants, has_stages
+
+    query = ctx.query
+    if ctx.args.by is None and has_stages(ctx.dataset_id, map_id=ctx.map_id):
+        query = replace(query, by="stage")  # variants default to the stage level
+    frame = compute_variants(ctx.dataset_id, map_id=ctx.map_id, query=query, goal=ctx.args.goal, top=ctx.args.top or 20)
     payload = [
         _json_safe(
             {

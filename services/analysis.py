@@ -141,6 +141,12 @@ def default_goal(dataset_id: int, *, map_id: int | None = None, engine: Engine |
     return stages[-1] if stages else None
 
 
+def has_stages(dataset_id: int, *, map_id: int | None = None, engine: Engine | None = None) -> bool:
+    """True when the dataset can be analysed at stage level (a stage column, or a link to a map)."""
+    a = open_analysis(dataset_id, map_id=map_id, engine=engine)
+    return a.schema.has(Role.STAGE) or bool(a.query.stage_of)
+
+
 def list_column_values(dataset_id: int, column: str, *, limit: int = 200, engine: Engine | None = None) -> list[str]:
     """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``."""
     source, schema = get_event_source(dataset_id, engine=engine)
