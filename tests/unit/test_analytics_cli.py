@@ -72,7 +72,15 @@ def test_variants_outcomes_nonlinearity(capsys, dataset):
     o = _run(capsys, "--dataset", dataset, "--report", "outcomes")
     assert {r["outcome"] for r in o} <= {"won", "lost", "open"} and sum(r["journeys"] for r in o) == 60
     assert all(set(r) == {"outcome", "journeys", "share"} for r in o)
-    n = _run(capsys, "--dataset", dataset, "--report", "nonlinearity", "--stage-order", "Awareness,Consideration,Decision,Onboarding")
+    n = _run(
+        capsys,
+        "--dataset",
+        dataset,
+        "--report",
+        "nonlinearity",
+        "--stage-order",
+        "Awareness,Consideration,Decision,Onboarding",
+    )
     assert n["journeys"] == 60 and 0 <= n["share_moving_back"] <= 1
     assert n["stage_order"] == ["Awareness", "Consideration", "Decision", "Onboarding"]
     assert all({"from_stage", "to_stage", "moves"} <= set(r) for r in n["top_loops"])
@@ -94,7 +102,24 @@ def test_errors_exit_2_with_a_message(capsys, dataset):
     assert "--steps" in capsys.readouterr().err
     assert cli.main(["analyze"]) == 2
     assert "FILE or --dataset" in capsys.readouterr().err
-    assert cli.main(["analyze", "--dataset", str(dataset), "--report", "funnel", "--steps", "A,B", "--mode", "any", "--step-windows-days", "3"]) == 2
+    assert (
+        cli.main(
+            [
+                "analyze",
+                "--dataset",
+                str(dataset),
+                "--report",
+                "funnel",
+                "--steps",
+                "A,B",
+                "--mode",
+                "any",
+                "--step-windows-days",
+                "3",
+            ]
+        )
+        == 2
+    )
     assert "any-order" in capsys.readouterr().err
 
 

@@ -25,7 +25,12 @@ def linked(engine, monkeypatch):
     dataset_id = create_dataset(log_frame(ROWS, ("journey_id", "timestamp", "activity", "stage")), map_id=map_id)
     labels = (
         (("ad_click", "Online ads"), ("blog_view", "Blog"), ("demo_booked", "Demos"), ("signed", "Pricing page")),
-        (("Blog", "Awareness"), ("Online ads", "Awareness"), ("Demos", "Consideration"), ("Pricing page", "Conversion")),
+        (
+            ("Blog", "Awareness"),
+            ("Online ads", "Awareness"),
+            ("Demos", "Consideration"),
+            ("Pricing page", "Conversion"),
+        ),
     )
     calls = []
 
@@ -48,7 +53,11 @@ def test_unlinked_dataset_keeps_the_query(engine):
 def test_linked_dataset_is_relabelled_through_its_map(linked):
     dataset_id, map_id, calls = linked
     t = analysis.compute_transitions(dataset_id, include_entry_exit=False)
-    assert {(r.source, r.target) for r in t.itertuples()} == {("Blog", "Demos"), ("Demos", "Blog"), ("Blog", "Pricing page")}
+    assert {(r.source, r.target) for r in t.itertuples()} == {
+        ("Blog", "Demos"),
+        ("Demos", "Blog"),
+        ("Blog", "Pricing page"),
+    }
     assert calls[-1] == (dataset_id, map_id)
     stages = analysis.compute_transitions(dataset_id, query=JourneyQuery(by="stage"), include_entry_exit=False)
     assert set(stages["source"]) == {"Awareness", "Consideration"}
