@@ -259,20 +259,12 @@ def _report_transitions(ctx: AnalyzeContext) -> ReportOutput:
 def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     """The FunnelSpec of the funnel flags (``--steps`` is required)."""
     from analytics.errors import BadInputError
-    from analytics.funnel import FunnelSpec
+    from analytics.funnel import FunnelSpec, parse_step_windows
 
     steps = _csv_list(args.steps)
     if not steps:
         raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
-    windows: tuple[float | None, ...] = ()
-    if args.step_windows_days:
-        parts = [p.strip() for p in args.step_windows_days.split(",")]
-        try:
-            windows = tuple(float(p) if p else None for p in parts)
-        except ValueError as exc:
-            raise BadInputError(
-                "per-step windows must be numbers of days", value=args.step_windows_days, expected='e.g. "7,,30"'
-            ) from exc
+    windows = parse_step_windows(args.step_windows_days, len(steps))
     return FunnelSpec(
         steps=steps,
         mode=args.mode,
@@ -316,11 +308,14 @@ def _report_funnel(ctx: AnalyzeContext) -> ReportOutput:
 
 
 def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_variants
+    from dataclasses import replace
 
-    frame = compute_variants(
-        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, goal=ctx.args.goal, top=ctx.args.top or 20
-    )
+    from services.analysis import compute_variants, has_stages
+
+    query = ctx.query
+    if ctx.args.by is None and has_stages(ctx.dataset_id, map_id=ctx.map_id):
+        query = replace(query, by="stage")  # variants default to the stage level
+    frame = compute_variants(ctx.dataset_id, map_id=ctx.map_id, query=query, goal=ctx.args.goal, top=ctx.args.top or 20)
     payload = [
         _json_safe(
             {
