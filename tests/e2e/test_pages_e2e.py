@@ -12,7 +12,9 @@ from tests.e2e.conftest import wait_for_app
 pytestmark = pytest.mark.e2e
 
 # URL path of each page as Streamlit derives it from the file name in pages/ ("5_Flows.py" → "/Flows").
-PAGE_URLS = [("/" if path == "app.py" else "/" + Path(path).stem.split("_", 1)[1], label) for path, label, _ in list_pages()]
+PAGE_URLS = [
+    ("/" if path == "app.py" else "/" + Path(path).stem.split("_", 1)[1], label) for path, label, _ in list_pages()
+]
 
 
 def test_overview_shows_demo_maps(server, page):
@@ -32,5 +34,5 @@ def test_page_opens_cold_by_url(fresh_server, page, path, label):
     assert not page.locator("[data-testid='stException']").count(), page.inner_text("[data-testid='stException']")
     # The sidebar carries our navigation: the page ran the bootstrap, not the legacy menu.
     sidebar = page.locator("[data-testid='stSidebar']")
-    assert sidebar.get_by_text("Overview").count()
-    assert sidebar.get_by_text(label, exact=True).count()
+    sidebar.get_by_text("Overview").first.wait_for(timeout=30_000)
+    sidebar.get_by_text(label, exact=True).first.wait_for(timeout=30_000)
