@@ -122,6 +122,27 @@ def test_buying_committee_map_has_one_persona_per_role_with_lanes(engine):
         assert len({c.stage_id for c in mine if c.lane == "feeling"}) == 4  # an emotion curve per persona
 
 
+def test_lane_cells_are_unique_and_personas_attached(engine):
+    """A cell is (stage, touchpoint or none, persona or none, lane), as the studio edits it, and
+    every persona the content names is one of the map's personas."""
+    demo.seed_demo(today=TODAY)
+    for name, map_id in _demo_maps().items():
+        cells = _rows(LaneCell, map_id)
+        keys = [(c.stage_id, c.touchpoint_id, c.persona_id, c.lane) for c in cells]
+        assert len(keys) == len(set(keys)), name
+        attached = {p.id for p in _personas(map_id)}
+        used = {c.persona_id for c in cells} | {p.persona_id for p in _rows(PainPoint, map_id)}
+        assert used - {None} <= attached, name
+
+
+def test_every_map_has_map_wide_health_metrics(engine):
+    """The Overview's health reads the map-wide conversion, NPS and CSAT metrics."""
+    demo.seed_demo(today=TODAY)
+    for name, map_id in _demo_maps().items():
+        wide = {m.kind for m in _rows(Metric, map_id) if m.stage_id is None and m.touchpoint_id is None}
+        assert {"conversion", "nps", "csat"} <= wide, name
+
+
 def test_metric_kinds_cover_the_product_metrics(engine):
     demo.seed_demo(today=TODAY)
     map_id = _demo_maps()["B2B SaaS buyer journey"]
