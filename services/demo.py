@@ -171,9 +171,12 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
         mapping=mapping,
         source_name=dataset.path.name,
         is_demo=True,
-        map_id=map_id,
+        map_id=map_id,  # a new dataset is linked to the map by the import itself
+        engine=engine,
     )
-    link_dataset_to_map(result.dataset_id, map_id)
+    if not result.created:
+        # The same file was imported before (by a user): link that dataset to the demo map too.
+        link_dataset_to_map(result.dataset_id, map_id, engine=engine)
     return result.dataset_id
 
 
