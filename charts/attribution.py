@@ -40,7 +40,9 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
     """
     fig = go.Figure()
     labels = list(dict.fromkeys(bars[by])) if not bars.empty else []
-    for model, colour in MODEL_COLOURS.items():
+    # Plotly stacks a horizontal group's first trace at the bottom: add them in reverse so each
+    # group reads top-down in the legend's order.
+    for model, colour in reversed(MODEL_COLOURS.items()):
         part = bars[bars["model"] == model]
         if part.empty:
             continue
@@ -54,7 +56,7 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
                 hovertemplate="%{y}<br>" + model + ": %{x:.1f} conversions<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend_traceorder="reversed")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
     fig.update_xaxes(title_text="conversions credited", rangemode="tozero")
     return _layout(fig, height=max(320, 34 * len(labels) * 2 + 80))
