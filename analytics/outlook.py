@@ -324,7 +324,7 @@ def compute_probability_bands(table: pd.DataFrame, width: float = 0.1) -> pd.Dat
     counts = np.bincount(index, minlength=len(lows)) if len(known) else np.zeros(len(lows), dtype=int)
     bands = pd.DataFrame(
         {
-            "band": [f"{lo:.0%}–{lo + width:.0%}" for lo in lows],
+            "band": [f"{lo * 100:.0f}–{(lo + width) * 100:.0f}%" for lo in lows],
             "low": lows,
             "journeys": counts.astype("int64"),
         }
