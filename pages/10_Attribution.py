@@ -40,10 +40,11 @@ with user_errors():
     with c2:
         map_id = select_id(
             "Journey map",
-            [(None, "(none: each activity is a touchpoint)"), *((m["id"], m["name"]) for m in maps)],
+            [(None, "The event log's own link (if any)"), *((m["id"], m["name"]) for m in maps)],
             param="map",
             default=dataset.get("map_id"),
-            help="With a map, activities are counted as the map's touchpoints they are linked to.",
+            help="Through a map, activities count as the touchpoints they are linked to, and a goal can be a "
+            "touchpoint or a stage of the map.",
         )
     with c3:
         level = st.segmented_control(
