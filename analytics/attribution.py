@@ -9,8 +9,8 @@ What converts, and what gets credit
   is its steps before that first goal event; a journey that never reaches the goal has all its
   steps as its path, or, when ``lost`` touchpoints (or stages) are named, its steps before the
   first event that reaches one of them.
-- Steps are the journey core's nodes: touchpoints (or stages, with a stage-level query), or, by
-  channel, the events' channels (events without a channel take no step). With repeats collapsed,
+- Steps are the journey core's nodes at the level credited (``by``): touchpoints, stages, or the
+  events' channels (events without a channel, or a stage, take no step at that level). With repeats collapsed,
   consecutive steps on the same node are one (a channel path ``email, email, web`` is ``email, web``).
 - A converting journey with no step before the goal has nothing to credit: it is left out of every
   model and counted in :attr:`AttributionResult.uncredited_conversions`.
@@ -50,7 +50,7 @@ from analytics.journeys import (
 from analytics.markov import AbsorbingChain, removal_effects
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
 
-AttributeBy = Literal["touchpoint", "channel"]
+AttributeBy = Literal["touchpoint", "stage", "channel"]
 
 START = "(start)"
 CONVERSION = "(conversion)"
@@ -107,11 +107,10 @@ def _left_join(t: Table, other: Table) -> Table:
 
 
 def _node_query(query: JourneyQuery, by: AttributeBy, schema: EventSchema) -> JourneyQuery:
-    if by == "channel":
-        if not schema.has(Role.CHANNEL):
-            raise UnknownColumnError("attribution by channel needs a channel column, and this dataset has none")
-        return replace(query, by="channel")
-    return query
+    """The query whose nodes are credited: touchpoints, stages or channels."""
+    if by == "channel" and not schema.has(Role.CHANNEL):
+        raise UnknownColumnError("attribution by channel needs a channel column, and this dataset has none")
+    return replace(query, by=by)
 
 
 def attribution_paths(
@@ -233,8 +232,8 @@ def compute_attribution(
     Ties in ordering follow the journey core (timestamp, then file position).
     Raises :class:`AnalyticsError` when no journey reaches ``goal``.
     """
-    if by not in ("touchpoint", "channel"):
-        raise AnalyticsError(f"attribution is by touchpoint or channel, not {by!r}")
+    if by not in ("touchpoint", "stage", "channel"):
+        raise AnalyticsError(f"attribution is by touchpoint, stage or channel, not {by!r}")
     if goal in lost:
         raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
     q = _node_query(query, by, schema)

@@ -178,6 +178,10 @@ def test_a_stage_can_be_the_goal():
     # Chain: start→Blog 2; Blog→conv 1, Blog→Webinar 1; Webinar→null 1: P = 1/2, RE(Blog) = 1.
     assert result.conversion_probability == pytest.approx(0.5)
     assert table.loc["Blog", "removal_effect"] == pytest.approx(1.0)
+    # Credited by stage: journey 1's path is Aware (before Decide), journey 2 stays in Aware.
+    stages = compute_attribution(events_from_frame(frame, schema), schema, JourneyQuery(), goal="Decide", by="stage")
+    assert stages.table["stage"].tolist() == ["Aware"]
+    assert stages.table.loc[0, "first_touch"] == 1 and stages.table.loc[0, "journeys"] == 2
 
 
 def test_account_level_joins_the_committee():
@@ -207,8 +211,8 @@ def test_goal_nobody_reaches_is_an_error():
     events = events_from_paths({"1": ["A", "B"]})
     with pytest.raises(AnalyticsError, match="no journey reaches the goal 'G'"):
         compute_attribution(events, *_sq(), goal="G")
-    with pytest.raises(AnalyticsError, match="touchpoint or channel"):
-        compute_attribution(events, *_sq(), goal="A", by="stage")  # type: ignore[arg-type]
+    with pytest.raises(AnalyticsError, match="touchpoint, stage or channel"):
+        compute_attribution(events, *_sq(), goal="A", by="persona")  # type: ignore[arg-type]
 
 
 def test_goal_and_lost_suggestions():
