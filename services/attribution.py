@@ -80,24 +80,32 @@ def has_channel(dataset_id: int, *, engine: Engine | None = None) -> bool:
 
 @dataclass(frozen=True)
 class GoalOptions:
-    """Touchpoints to choose a goal (and lost touchpoints) from, most visited first, with suggestions."""
+    """What a goal (and lost names) can be: touchpoints, most visited first, then stages (map order
+    when linked, else most visited first); with a suggested goal and suggested lost touchpoints."""
 
     touchpoints: tuple[str, ...]
+    stages: tuple[str, ...]
     goal: str | None
     lost: tuple[str, ...]
-    journeys: tuple[int, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.touchpoints, *self.stages)))
 
 
 def list_goal_options(
     dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
 ) -> GoalOptions:
-    a = open_dataset(dataset_id, map_id=map_id, query=query, engine=engine)
+    a = open_dataset(dataset_id, map_id=map_id, query=replace(query, by="touchpoint"), engine=engine)
     nodes = attribution_core.node_counts(a.events, a.schema, a.query)
+    stages: tuple[str, ...] = a.map_stage_order
+    if not stages and (a.schema.has(Role.STAGE) or a.query.stage_of):
+        stages = tuple(attribution_core.node_counts(a.events, a.schema, replace(a.query, by="stage"))["node"])
     return GoalOptions(
         touchpoints=tuple(nodes["node"]),
+        stages=stages,
         goal=attribution_core.suggest_goal(nodes),
         lost=tuple(attribution_core.suggest_lost(nodes)),
-        journeys=tuple(int(n) for n in nodes["journeys"]),
     )
 
 
