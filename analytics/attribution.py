@@ -298,19 +298,46 @@ def node_counts(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.D
     return out.sort_values(["journeys", "node"], ascending=[False, True], ignore_index=True)
 
 
-GOAL_WORDS = ("won", "approved", "purchase", "signed", "converted", "contract", "order", "paid", "hired", "closed")
+# Names that say "this is the win", most telling first: B2B CRMs ("Closed won"), loan and approval
+# logs ("A_APPROVED"), shops ("Store", "Checkout"), services ("Kick-off" of an engagement), tickets ("Closed").
+GOAL_WORDS = (
+    "won",
+    "approved",
+    "purchase",
+    "signed",
+    "converted",
+    "contract",
+    "order",
+    "paid",
+    "hired",
+    "store",
+    "checkout",
+    "sign-up",
+    "signup",
+    "subscribe",
+    "kick-off",
+    "kickoff",
+    "closed",
+)
 LOST_WORDS = ("lost", "declined", "cancel", "reject", "churn", "no way", "not now", "disqualif")
 
 
 def suggest_goal(nodes: pd.DataFrame) -> str | None:
-    """A goal to offer first: the most visited node whose name says it is a win, else the node
-    that ends the most journeys. ``nodes`` is :func:`node_counts`' frame."""
+    """A goal to offer first: a node whose name says it is a win (the earliest word of
+    :data:`GOAL_WORDS` it holds; ties: the most visited), else the node that ends the most journeys.
+    ``nodes`` is :func:`node_counts`' frame."""
     if nodes.empty:
         return None
-    for _, row in nodes.iterrows():
-        name = str(row["node"]).lower()
-        if any(w in name for w in GOAL_WORDS) and not any(w in name for w in LOST_WORDS):
-            return str(row["node"])
+    best: tuple[int, int, str] | None = None
+    for row in nodes.itertuples():
+        name = str(row.node).lower()
+        if any(w in name for w in LOST_WORDS):
+            continue
+        rank = next((k for k, w in enumerate(GOAL_WORDS) if w in name), None)
+        if rank is not None and (best is None or (rank, -int(row.journeys)) < best[:2]):
+            best = (rank, -int(row.journeys), str(row.node))
+    if best is not None:
+        return best[2]
     ranked = nodes.sort_values(["ending_journeys", "node"], ascending=[False, True])
     return str(ranked.iloc[0]["node"])
 

@@ -274,8 +274,8 @@ def compute_outlook(
     chain = AbsorbingChain.from_counts(transitions, absorbing=absorbing, transient_first=(START,))
     if chain.counts[:, chain.n_transient].sum() == 0:
         raise AnalyticsError(f"no closed journey reaches the goal {goal!r} by {as_of}: choose another goal or date")
-    b = chain.absorption()
-    x = b[:, 0]
+    # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
+    x = np.clip(chain.absorption()[:, 0], 0.0, 1.0)
 
     per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_touchpoint", "last_timestamp", "steps"))
     counts = {k: 0 for k in ("converted", "lost", "open", "stale")}

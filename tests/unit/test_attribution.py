@@ -224,6 +224,9 @@ def test_goal_and_lost_suggestions():
     assert nodes.set_index("node").loc["Closed lost", "ending_journeys"] == 2
     assert suggest_goal(nodes) == "Closed won"
     assert suggest_lost(nodes) == ["Closed lost"]
+    # The most telling word wins over the most visited node: "Store" (a shop) before "Closed" (tickets).
+    shop = node_counts(events_from_paths({"1": ["Closed", "Blog"], "2": ["Blog", "Closed"], "3": ["Store"]}), *_sq())
+    assert suggest_goal(shop) == "Store"
     # No winning name: the node that ends most journeys.
     plain = node_counts(events_from_paths({"1": ["A", "B"], "2": ["A", "B"], "3": ["B", "A"]}), *_sq())
     assert suggest_goal(plain) == "B"
