@@ -383,6 +383,78 @@ def _report_time(ctx: AnalyzeContext) -> ReportOutput:
     return ReportOutput(payload, stages)
 
 
+def _require_goal(ctx: AnalyzeContext, report: str) -> str:
+    if not ctx.args.goal:
+        from analytics.errors import BadInputError
+
+        raise BadInputError(f"the {report} report needs --goal", expected="--goal NAME (a touchpoint or stage)")
+    return ctx.args.goal
+
+
+def _report_attribution(ctx: AnalyzeContext) -> ReportOutput:
+    """Conversions credited by five models, per touchpoint (``--by channel``: per channel)."""
+    from dataclasses import replace
+
+    from services.attribution import attribution_records, compute_attribution
+
+    by = ctx.query.by  # touchpoint (default), stage or channel: what gets the credit
+    result = compute_attribution(
+        ctx.dataset_id,
+        goal=_require_goal(ctx, "attribution"),
+        by=by,
+        map_id=ctx.map_id,
+        query=replace(ctx.query, by="touchpoint"),
+        lost=tuple(ctx.args.lost or ()),
+    )
+    return ReportOutput(attribution_records(result), result.table)
+
+
+def _report_outlook(ctx: AnalyzeContext) -> ReportOutput:
+    """Open journeys: probability of reaching --goal, next best action and its lift."""
+    from dataclasses import replace
+
+    from services.attribution import compute_outlook, compute_ranked_open_journeys, outlook_records
+
+    result = compute_outlook(
+        ctx.dataset_id,
+        goal=_require_goal(ctx, "outlook"),
+        lost=tuple(ctx.args.lost or ()),
+        as_of=ctx.args.as_of,
+        active_days=ctx.args.active_days,
+        min_transitions=ctx.args.min_transitions,
+        map_id=ctx.map_id,
+        query=replace(ctx.query, by="touchpoint") if ctx.query.by == "channel" else ctx.query,
+    )
+    return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result))
+
+
+def _add_attribution_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the attribution and outlook reports (added once, shared by both)."""
+    from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
+
+    g = p.add_argument_group("attribution and outlook")
+    g.add_argument(
+        "--lost", action="append", metavar="NAME", help="a touchpoint or stage where a journey is lost (repeat)"
+    )
+    g.add_argument(
+        "--as-of", type=_date, metavar="YYYY-MM-DD", help="outlook as of this day (default: the last event's)"
+    )
+    g.add_argument(
+        "--active-days",
+        type=int,
+        default=DEFAULT_ACTIVE_DAYS,
+        metavar="N",
+        help=f"open = an event in the last N days (default {DEFAULT_ACTIVE_DAYS})",
+    )
+    g.add_argument(
+        "--min-transitions",
+        type=int,
+        default=DEFAULT_MIN_TRANSITIONS,
+        metavar="N",
+        help=f"suggest a next best action seen at least N times (default {DEFAULT_MIN_TRANSITIONS})",
+    )
+
+
 # Reports of `analyze`: add an entry to offer another (friction, metrics, attribution, outlook, ...).
 ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "summary": AnalyzeReport(_report_summary, "events, journeys, accounts, activities, time range"),
@@ -393,6 +465,14 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "nonlinearity": AnalyzeReport(_report_nonlinearity, "journeys moving back a stage, loops per journey, top loops"),
     "sankey": AnalyzeReport(_report_sankey, "links of the Sankey unrolled by step"),
     "time": AnalyzeReport(_report_time, "time in stage, and time to convert with --goal"),
+    "attribution": AnalyzeReport(
+        _report_attribution,
+        "conversions to --goal credited by first/last touch, linear, 40/20/40, Markov (--by channel)",
+        _add_attribution_flags,
+    ),
+    "outlook": AnalyzeReport(
+        _report_outlook, "open journeys: probability of reaching --goal, next best action, lift (--as-of)"
+    ),
 }
 
 
