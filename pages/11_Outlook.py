@@ -120,7 +120,9 @@ with user_errors():
     result = load_outlook(dataset_id, goal, tuple(lost), as_of, int(active_days), level, map_id, int(min_transitions))
     counts = result.counts
     m1, m2, m3, m4, m5 = st.columns(5)
-    m1.metric(f"Open {level}s", f"{counts['open']:,}", help=f"Not converted, not lost, active in the last {active_days} days")
+    m1.metric(
+        f"Open {level}s", f"{counts['open']:,}", help=f"Not converted, not lost, active in the last {active_days} days"
+    )
     m2.metric("Converted", f"{counts['converted']:,}")
     m3.metric("Lost", f"{counts['lost']:,}")
     m4.metric("Gone quiet", f"{counts['stale']:,}", help=f"No event in the last {active_days} days")
@@ -183,5 +185,8 @@ with user_errors():
         st.plotly_chart(state_probability_figure(result.states), key="states_chart")
         st.dataframe(result.states, hide_index=True)
         st.download_button(
-            "Download (CSV)", to_safe_csv(result.states), file_name=f"outlook_touchpoints_{dataset_id}.csv", mime="text/csv"
+            "Download (CSV)",
+            to_safe_csv(result.states),
+            file_name=f"outlook_touchpoints_{dataset_id}.csv",
+            mime="text/csv",
         )
