@@ -25,7 +25,7 @@ def linked(engine):
         m = session.get(JourneyMap, map_id)
         m.description = "Owner said: <img src=x onerror=alert(2)>"
         session.add(m)
-        session.add(Action(map_id=map_id, action="=HYPERLINK(\"http://x\") fix <b>pricing</b>", status="open"))
+        session.add(Action(map_id=map_id, action='=HYPERLINK("http://x") fix <b>pricing</b>', status="open"))
     nps = metric_service.create_metric(map_id=map_id, kind="nps", target=30)
     metric_service.set_metric_value(nps, "2026-01", 10)
     metric_service.set_metric_value(nps, "2026-02", 20)
@@ -75,7 +75,15 @@ def test_report_html_is_self_contained_and_escaped(linked, tmp_path, capsys):
     # User text is escaped wherever it appears as HTML.
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<img src=x" not in text and "<b>pricing</b>" not in text
-    for section in ("Health", "Metrics", "Friction hot spots", "Designed vs observed", "Action plan", "Stage flow", "Funnel"):
+    for section in (
+        "Health",
+        "Metrics",
+        "Friction hot spots",
+        "Designed vs observed",
+        "Action plan",
+        "Stage flow",
+        "Funnel",
+    ):
         assert f"<h2>{section}" in text, section
     assert "Pricing page" in text
     names = {p.name for p in csv_dir.iterdir()}
