@@ -476,6 +476,106 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
 }
 
 
+# --------------------------------------------------------------------------- friction, metrics, report
+
+
+def _weights_arg(text: str) -> Any:
+    """``exit=0.3,backtrack=0.2,...`` → FrictionWeights (components not named keep their default)."""
+    from analytics.friction import COMPONENTS, FrictionWeights
+
+    values = FrictionWeights().as_dict()
+    for item in _csv_list(text):
+        name, sep, number = item.partition("=")
+        if not sep or name.strip() not in COMPONENTS:
+            raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a number: {number!r}") from exc
+    return FrictionWeights(**values)
+
+
+def _report_friction(ctx: AnalyzeContext) -> ReportOutput:
+    from analytics.friction import FrictionWeights
+    from services.friction import compute_context_friction, compute_friction_table, friction_report
+    from services.metrics import get_analysis_context
+
+    actx = get_analysis_context(ctx.dataset_id, ctx.map_id, query=ctx.query)
+    result = compute_context_friction(actx, weights=ctx.args.weights or FrictionWeights(), goal=ctx.args.goal)
+    return ReportOutput(_json_safe(friction_report(result)), compute_friction_table(result))
+
+
+def _report_metrics(ctx: AnalyzeContext) -> ReportOutput:
+    from services.metrics import ComputeOptions, compute_dataset_metrics
+
+    options = ComputeOptions(
+        period=ctx.args.period,
+        goal=ctx.args.goal,
+        window_days=ctx.args.fcr_window_days,
+        gross_margin=ctx.args.gross_margin,
+        support=_csv_list(ctx.args.support),
+    )
+    table = compute_dataset_metrics(ctx.dataset_id, ctx.map_id, options=options, query=ctx.query)
+    columns = ["metric", "scope", "period", "value", "base", "target", "status"]
+    return ReportOutput(_records(table, columns), table)
+
+
+def _friction_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("friction")
+    g.add_argument(
+        "--weights",
+        type=_weights_arg,
+        metavar='"exit=0.3,backtrack=0.2"',
+        help="component weights (default exit 0.3, backtrack 0.2, repeat 0.15, delay 0.15, feedback 0.2)",
+    )
+
+
+def _metrics_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("metrics")
+    g.add_argument("--period", choices=["month", "quarter", "all"], default="month", help="metrics per period")
+    g.add_argument("--gross-margin", type=float, default=1.0, help="CLV gross margin, 0..1 (default 1)")
+    g.add_argument("--fcr-window-days", type=float, default=7.0, help="FCR without a flag: repeat-contact window")
+    g.add_argument("--support", metavar='"A,B"', help="FCR without a flag: support touchpoints or stages")
+
+
+ANALYZE_REPORTS["friction"] = AnalyzeReport(
+    _report_friction,
+    "friction index 0-100 per touchpoint with its components (--goal; default the map's last stage)",
+    _friction_arguments,
+)
+ANALYZE_REPORTS["metrics"] = AnalyzeReport(
+    _report_metrics,
+    "NPS, CSAT, CES, FCR, retention, CLV, conversion per --period, with target and status",
+    _metrics_arguments,
+)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from services.report import write_map_report
+
+    report = write_map_report(
+        args.map_id, args.out, dataset_id=args.dataset, csv_dir=args.csv_dir, measure=args.measure
+    )
+    print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
+    if args.csv_dir:
+        print(f"Wrote {len(report.tables)} CSV files to {args.csv_dir}.")
+    return 0
+
+
+# The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
+REPORT_MEASURES = ("journeys", "conversion", "drop-off", "friction", "nps", "csat", "median time")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML report of one map (and its tables as CSV)")
+    p.add_argument("map_id", type=int, metavar="MAP_ID")
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--dataset", type=int, metavar="ID", help="event log to report on (default: the map's linked one)")
+    p.add_argument("--csv-dir", metavar="DIR", help="also write every table of the report as CSV into DIR")
+    p.add_argument("--measure", choices=REPORT_MEASURES, default="friction", help="measure laid over the map grid")
+    p.set_defaults(handler=cmd_report)
+
+
 def add_import_column_flags(p: argparse.ArgumentParser) -> None:
     """The column and reading flags of ``import`` (mapping a CSV's columns to roles)."""
     g = p.add_argument_group("reading a CSV (as `import`)")
@@ -802,6 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_maps(sub)
     _add_import(sub)
     _add_analyze(sub)
+    _add_report(sub)
     return parser
 
 
