@@ -885,6 +885,60 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_import)
 
 
+# --------------------------------------------------------------------------- backup and restore
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from services.backup import create_backup
+
+    report = create_backup(args.path)
+    print(
+        f"Backup written to {report.path}: {report.maps} maps, database {_megabytes(report.database_bytes)}, "
+        f"{report.datasets} datasets ({report.dataset_files} files, {_megabytes(report.dataset_bytes)}), "
+        f"schema {report.schema_revision}, {report.duration_seconds:.1f} s."
+    )
+    if report.skipped_datasets:
+        ids = ", ".join(str(i) for i in report.skipped_datasets)
+        print(f"Datasets deleted while the backup ran, not included: {ids}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from services.backup import restore_backup
+
+    report = restore_backup(args.path, force=args.force)
+    print(
+        f"Restored {report.maps} maps and {report.datasets} datasets into {report.target} "
+        f"(schema {report.schema_revision}, {report.duration_seconds:.1f} s)."
+    )
+    if report.previous_data_backup:
+        print(f"The data that was there before is kept in {report.previous_data_backup}.")
+    print("Restart a running app (or wait five minutes for its caches) to see the restored data.")
+    return 0
+
+
+def _add_backup(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "backup",
+        help="back up the database (SQLite online backup) and the datasets into a new folder, while the app runs",
+    )
+    p.add_argument("path", help="a new or empty folder to write the backup to")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup folder into the data directory")
+    p.add_argument("path", help="a folder written by `python cli.py backup`")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the maps and datasets already there (they are backed up first, under backups/)",
+    )
+    p.set_defaults(handler=cmd_restore)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -903,6 +957,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import(sub)
     _add_analyze(sub)
     _add_report(sub)
+    _add_backup(sub)
     return parser
 
 
