@@ -134,7 +134,8 @@ def _eventstream(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
     # Handing over the frame in tie order; the Eventstream sorts it again itself.
     df = _sorted(frame)[["journey_id", "timestamp", "activity"]]
     return Eventstream(
-        df, schema={"path_cols": ["journey_id"], "event_col": "activity", "timestamp_col": "timestamp", "custom_cols": []}
+        df,
+        schema={"path_cols": ["journey_id"], "event_col": "activity", "timestamp_col": "timestamp", "custom_cols": []},
     )
 
 
@@ -173,7 +174,4 @@ def _activities() -> frozenset[str]:
     return frozenset(ACTIVITIES)
 
 
-try:
-    ACTIVITY_SET = _activities()
-except ImportError:  # the peers' venv has numpy/pyarrow, so this import works there too
-    pass
+ACTIVITY_SET = _activities()
