@@ -9,7 +9,7 @@ The log looks like a CRM / marketing-automation export of a B2B funnel:
   Conversion, Service, Advocacy) plus two activities no template touchpoint claims (``Webinar``,
   ``Contract signed``): a Markov chain with consecutive repeats, moves inside a stage, forward
   moves, loops back to earlier stages and drop-off.
-- Ties: about 6% of events share their predecessor's timestamp (second resolution), so the file
+- Ties: about 5% of events share their predecessor's timestamp (second resolution), so the file
   order decides their order, as in real exports.
 - Outcome per account (repeated on every row of the account): ``won`` when any contact reached
   ``Contract signed``, otherwise ``lost`` or ``open``; ``value`` (the deal value) on the row of the
@@ -251,8 +251,13 @@ def generate(events: int, seed: int = 7) -> GeneratedLog:
     account_start = rng.integers(0, SPAN_SECONDS, size=n_accounts)
     journey_start = account_start[account_of] + rng.exponential(14 * 86_400, size=used).astype(np.int64)
     gaps = rng.exponential(MEAN_GAP_SECONDS, size=events).astype(np.int64) + 1
-    gaps[rng.random(events) < TIE_SHARE] = 0  # ties: same second as the event before
     first = np.r_[True, j[1:] != j[:-1]]
+    # Ties: same second as the event before, on a different activity (a tie on the same activity
+    # would be a duplicate row, which an import rightly drops).
+    same_activity = np.r_[False, act[1:] == act[:-1]] & ~first
+    tie = (rng.random(events) < TIE_SHARE) & ~same_activity
+    tie &= ~np.r_[False, tie[:-1]]  # pairs only: A, B, A in one second would duplicate A
+    gaps[tie] = 0
     gaps[first] = 0
     # Cumulative gaps restarted at each journey start.
     csum = np.cumsum(gaps)

@@ -57,6 +57,7 @@ def log(message: str) -> None:
 def measure(task: dict, python: str, timeout: float) -> dict:
     """Run one task of bench/measure.py in a fresh process; never raises."""
     env = {**os.environ, "RETENTIONEERING_NO_TRACK": "1", "PYTHONPATH": str(ROOT)}
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -73,6 +74,8 @@ def measure(task: dict, python: str, timeout: float) -> dict:
         if line.startswith("RESULT "):
             out = json.loads(line[len("RESULT ") :])
             out["process_seconds"] = time.perf_counter() - t0
+            # Other work on the machine slows every number: the 1-minute load before and after.
+            out["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             return out
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": f"exit code {proc.returncode}: {tail[:300]}"}
