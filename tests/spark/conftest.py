@@ -45,7 +45,7 @@ def _java_available() -> bool:
     return bool(shutil.which("java") or (java_home and Path(java_home, "bin", "java").exists()))
 
 
-def small_log(events: int = 3000, seed: int = 11) -> pd.DataFrame:
+def small_log(events: int = 2000, seed: int = 11) -> pd.DataFrame:
     """A small generated B2B log (bench/generate.py) with plain string columns and an event number."""
     sys.path.insert(0, str(ROOT))
     from bench.generate import generate
@@ -87,6 +87,7 @@ def spark(spark_log: dict) -> Iterator[object]:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "1g")
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.log.level", "ERROR")
