@@ -6,10 +6,11 @@ python cli.py --help
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -257,6 +258,403 @@ def _add_external(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_external_check)
 
 
+# --------------------------------------------------------------------------- analyze
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """What a report prints: ``payload`` as JSON, or ``table`` as CSV (``--format csv``)."""
+
+    payload: Any
+    table: Any  # a pandas DataFrame
+
+
+@dataclass(frozen=True)
+class AnalyzeContext:
+    """What every report handler gets: the dataset, the map, the journey query and all the flags."""
+
+    dataset_id: int
+    map_id: int | None
+    query: Any  # analytics.journeys.JourneyQuery
+    args: argparse.Namespace
+
+
+@dataclass(frozen=True)
+class AnalyzeReport:
+    """One ``analyze --report`` entry: its handler, a help line, and optional extra flags."""
+
+    handler: Callable[[AnalyzeContext], ReportOutput]
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/NA → None, numpy scalars → Python, recursively (JSON has no NaN)."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        with contextlib.suppress(ValueError, AttributeError):
+            value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is not None and type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    return value
+
+
+def _records(frame: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    return [_json_safe({c: row[c] for c in columns}) for row in frame.to_dict("records")]
+
+
+def _csv_list(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def _report_summary(ctx: AnalyzeContext) -> ReportOutput:
+    from analytics.summary import summary_record
+    from services.analysis import compute_summary
+
+    frame = compute_summary(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query)
+    return ReportOutput(_json_safe(summary_record(frame)), frame)
+
+
+def _report_transitions(ctx: AnalyzeContext) -> ReportOutput:
+    from services.analysis import compute_transitions
+
+    frame = compute_transitions(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, top=ctx.args.top)
+    return ReportOutput(_records(frame, ["source", "target", "count"]), frame)
+
+
+def funnel_spec_from_args(args: argparse.Namespace) -> Any:
+    """The FunnelSpec of the funnel flags (``--steps`` is required)."""
+    from analytics.errors import BadInputError
+    from analytics.funnel import FunnelSpec
+
+    steps = _csv_list(args.steps)
+    if not steps:
+        raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
+    windows: tuple[float | None, ...] = ()
+    if args.step_windows_days:
+        parts = [p.strip() for p in args.step_windows_days.split(",")]
+        try:
+            windows = tuple(float(p) if p else None for p in parts)
+        except ValueError as exc:
+            raise BadInputError(
+                "per-step windows must be numbers of days", value=args.step_windows_days, expected='e.g. "7,,30"'
+            ) from exc
+    return FunnelSpec(
+        steps=steps,
+        mode=args.mode,
+        window_days=args.window_days,
+        step_windows_days=windows,
+        exclusions=tuple(args.exclude or ()),
+        breakdown=args.breakdown,
+        attribution=args.attribution,
+    )
+
+
+_FUNNEL_JSON = [
+    "step",
+    "journeys",
+    "conversion_from_start",
+    "conversion_from_previous",
+    "dropped",
+    "median_seconds_from_previous",
+    "p90_seconds_from_previous",
+]
+
+
+def _report_funnel(ctx: AnalyzeContext) -> ReportOutput:
+    import pandas as pd
+
+    from services.analysis import compute_funnel, compute_funnel_breakdown
+
+    spec = funnel_spec_from_args(ctx.args)
+    frame = compute_funnel(ctx.dataset_id, spec, map_id=ctx.map_id, query=ctx.query)
+    payload: dict[str, Any] = {"steps": _records(frame, _FUNNEL_JSON)}
+    table = frame
+    if spec.breakdown:
+        top = ctx.args.top or 10
+        per = compute_funnel_breakdown(ctx.dataset_id, spec, map_id=ctx.map_id, query=ctx.query, top=top)
+        payload["breakdown"] = {
+            str(value): _records(part, _FUNNEL_JSON) for value, part in per.groupby("breakdown", sort=False)
+        }
+        table = pd.concat([frame.assign(breakdown="(all)"), per], ignore_index=True)
+        table = table[["breakdown", *[c for c in table.columns if c != "breakdown"]]]
+    return ReportOutput(payload, table)
+
+
+def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
+    from services.analysis import compute_variants
+
+    frame = compute_variants(
+        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, goal=ctx.args.goal, top=ctx.args.top or 20
+    )
+    payload = [
+        _json_safe(
+            {
+                "path": list(r["path"]),
+                "journeys": r["journeys"],
+                "share": r["share"],
+                "conversion_rate": r["conversion_rate"],
+            }
+        )
+        for r in frame.to_dict("records")
+    ]
+    table = frame.drop(columns=["path"]).rename(columns={"path_label": "path"})
+    return ReportOutput(payload, table)
+
+
+def _report_outcomes(ctx: AnalyzeContext) -> ReportOutput:
+    from services.analysis import compute_outcomes
+
+    frame = compute_outcomes(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query)
+    return ReportOutput(_records(frame, ["outcome", "journeys", "share"]), frame)
+
+
+def _report_nonlinearity(ctx: AnalyzeContext) -> ReportOutput:
+    from services.analysis import compute_nonlinearity, compute_stage_order, compute_top_loops
+
+    order = _csv_list(ctx.args.stage_order) or None
+    frame = compute_nonlinearity(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, stage_order=order)
+    loops = compute_top_loops(
+        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, stage_order=order, top=ctx.args.top or 10
+    )
+    payload = _records(frame, list(frame.columns))[0]
+    payload["stage_order"] = compute_stage_order(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, stage_order=order)
+    payload["top_loops"] = _records(loops, list(loops.columns))
+    return ReportOutput(payload, frame)
+
+
+def _report_sankey(ctx: AnalyzeContext) -> ReportOutput:
+    from services.analysis import compute_step_sankey
+
+    frame = compute_step_sankey(
+        ctx.dataset_id,
+        map_id=ctx.map_id,
+        query=ctx.query,
+        steps=ctx.args.sankey_steps,
+        top_per_step=ctx.args.top or 8,
+        anchor=ctx.args.anchor,
+        anchor_node=ctx.args.anchor_node,
+        goal=ctx.args.goal,
+    )
+    return ReportOutput(_records(frame, list(frame.columns)), frame)
+
+
+def _report_time(ctx: AnalyzeContext) -> ReportOutput:
+    from dataclasses import replace
+
+    from services.analysis import compute_time_in_stage, compute_time_to_convert
+
+    stages = compute_time_in_stage(
+        ctx.dataset_id, map_id=ctx.map_id, query=replace(ctx.query, by=ctx.args.by or "stage")
+    )
+    payload: dict[str, Any] = {"time_in_stage": _records(stages, list(stages.columns))}
+    if ctx.args.goal:
+        conv = compute_time_to_convert(ctx.dataset_id, ctx.args.goal, map_id=ctx.map_id, query=ctx.query)
+        payload["time_to_convert"] = _records(conv, list(conv.columns))[0]
+    return ReportOutput(payload, stages)
+
+
+# Reports of `analyze`: add an entry to offer another (friction, metrics, attribution, outlook, ...).
+ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
+    "summary": AnalyzeReport(_report_summary, "events, journeys, accounts, activities, time range"),
+    "transitions": AnalyzeReport(_report_transitions, "counts of consecutive node pairs, with (entry) and (exit)"),
+    "funnel": AnalyzeReport(_report_funnel, "journeys at each of --steps, conversion, drop-off, time between steps"),
+    "variants": AnalyzeReport(_report_variants, "top paths with count, share and conversion rate (--goal)"),
+    "outcomes": AnalyzeReport(_report_outcomes, "counts and shares of journey outcomes"),
+    "nonlinearity": AnalyzeReport(_report_nonlinearity, "journeys moving back a stage, loops per journey, top loops"),
+    "sankey": AnalyzeReport(_report_sankey, "links of the Sankey unrolled by step"),
+    "time": AnalyzeReport(_report_time, "time in stage, and time to convert with --goal"),
+}
+
+
+def add_import_column_flags(p: argparse.ArgumentParser) -> None:
+    """The column and reading flags of ``import`` (mapping a CSV's columns to roles)."""
+    g = p.add_argument_group("reading a CSV (as `import`)")
+    g.add_argument("--name", help="dataset name (default: the file's name)")
+    g.add_argument("--journey", metavar="COL", help="journey id column")
+    g.add_argument("--time", metavar="COL", help="timestamp column")
+    g.add_argument("--activity", metavar="COL", help="activity column")
+    for role in ("account", "contact", "role", "channel", "stage", "outcome", "value", "nps", "csat", "effort", "fcr"):
+        g.add_argument(f"--{role}", metavar="COL", help=f"{role} column")
+    g.add_argument("--segment", metavar="COL", action="append", default=[], help="segment column (repeat)")
+    g.add_argument("--dayfirst", action="store_true", default=None, help="dates are day-first (01/02 = 1 February)")
+    g.add_argument("--tz", default="UTC", metavar="ZONE", help="time zone of timestamps without an offset")
+    g.add_argument("--encoding", help="file encoding (detected when not given)")
+    g.add_argument("--delimiter", help="field delimiter (detected when not given)")
+    g.add_argument("--where", action="append", default=[], metavar="COL=VALUE", help="keep rows where COL equals VALUE")
+    g.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and skip the bad ones")
+
+
+def import_from_args(path: str, args: argparse.Namespace) -> int:
+    """Import ``path`` with the column flags (re-importing the same file adds nothing). Returns the dataset id."""
+    from pathlib import Path
+
+    from analytics.errors import BadInputError
+    from analytics.schema import ColumnMapping
+
+    try:
+        from services.importer import ImportOptions, import_event_log
+    except ImportError as exc:  # pragma: no cover - until the importer lands on main
+        raise BadInputError("importing a file is not available in this build; use --dataset ID") from exc
+    where = []
+    for item in args.where or ():
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            raise BadInputError("--where takes COL=VALUE", value=item, expected="COL=VALUE")
+        where.append((column, value))
+    mapping = ColumnMapping.of(
+        segments=tuple(args.segment or ()),
+        journey=args.journey,
+        timestamp=args.time,
+        activity=args.activity,
+        **{
+            r: getattr(args, r)
+            for r in (
+                "account",
+                "contact",
+                "role",
+                "channel",
+                "stage",
+                "outcome",
+                "value",
+                "nps",
+                "csat",
+                "effort",
+                "fcr",
+            )
+        },
+    )
+    options = ImportOptions(
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        dayfirst=args.dayfirst,
+        timezone=args.tz,
+        where=tuple(where),
+        allow_bad_rows=args.allow_bad_rows,
+    )
+    result = import_event_log(
+        path,
+        name=args.name or Path(path).name,
+        mapping=mapping,
+        options=options,
+        source_name=Path(path).name,
+        map_id=args.map,
+    )
+    return result.dataset_id
+
+
+def query_from_args(args: argparse.Namespace) -> Any:
+    """The JourneyQuery of the analyze flags."""
+    from analytics.journeys import JourneyQuery
+
+    segments = []
+    for item in args.filter_segment or ():
+        name, sep, values = item.partition("=")
+        if not sep:
+            from analytics.errors import BadInputError
+
+            raise BadInputError("--filter-segment takes NAME=V1,V2", value=item, expected="NAME=V1,V2")
+        segments.append((name, _csv_list(values)))
+    return JourneyQuery(
+        level=args.level,
+        by=args.by or "touchpoint",
+        collapse_repeats=not args.keep_repeats,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        channels=tuple(args.filter_channel or ()),
+        roles=tuple(args.filter_role or ()),
+        outcomes=tuple(args.filter_outcome or ()),
+        segments=tuple(segments),
+        through=tuple(args.through or ()),
+    )
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from analytics.errors import BadInputError
+    from services.csv_safety import to_safe_csv
+
+    if (args.file is None) == (args.dataset is None):
+        raise BadInputError("analyze needs a FILE or --dataset ID (not both)", expected="FILE or --dataset ID")
+    dataset_id = args.dataset if args.dataset is not None else import_from_args(args.file, args)
+    ctx = AnalyzeContext(dataset_id=dataset_id, map_id=args.map, query=query_from_args(args), args=args)
+    output = ANALYZE_REPORTS[args.report].handler(ctx)
+    if args.format == "csv":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(to_safe_csv(output.table))
+        sys.stdout.buffer.flush()
+    else:
+        emit_json(output.payload)
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
+    reports = "\n".join(f"  {name:<13} {r.help}" for name, r in ANALYZE_REPORTS.items())
+    p = sub.add_parser(
+        "analyze",
+        help="analyse an event log (a CSV, imported first, or a stored dataset)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Reports:\n" + reports,
+    )
+    p.add_argument("file", nargs="?", help="a CSV event log to import and analyse (or use --dataset)")
+    p.add_argument("--dataset", type=int, metavar="ID", help="analyse a stored dataset")
+    p.add_argument("--map", type=int, metavar="MAP_ID", help="the journey map to link (default: the dataset's)")
+    p.add_argument("--report", choices=list(ANALYZE_REPORTS), default="summary")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    g = p.add_argument_group("journeys")
+    g.add_argument("--level", choices=["contact", "account"], default="contact")
+    g.add_argument("--by", choices=["touchpoint", "stage", "channel"], help="node level (default: touchpoint)")
+    g.add_argument("--keep-repeats", action="store_true", help="keep consecutive repeats of a node")
+    g.add_argument("--date-from", type=_date, metavar="YYYY-MM-DD")
+    g.add_argument("--date-to", type=_date, metavar="YYYY-MM-DD")
+    g.add_argument("--filter-channel", action="append", metavar="VALUE", help="keep events on this channel (repeat)")
+    g.add_argument("--filter-role", action="append", metavar="VALUE", help="keep events of this contact role (repeat)")
+    g.add_argument(
+        "--filter-outcome", action="append", metavar="VALUE", help="keep journeys with this outcome (repeat)"
+    )
+    g.add_argument(
+        "--filter-segment", action="append", metavar="NAME=V1,V2", help="keep events in these segment values"
+    )
+    g.add_argument("--through", action="append", metavar="NODE", help="keep journeys reaching this touchpoint or stage")
+    g.add_argument("--goal", metavar="NODE", help="conversion goal: a touchpoint or stage name")
+    g.add_argument("--top", type=int, metavar="N", help="rows to keep (transitions, variants, loops, breakdown values)")
+    g = p.add_argument_group("funnel")
+    g.add_argument("--steps", metavar='"A,B,C"', help="funnel steps, in order")
+    g.add_argument("--mode", choices=["ordered", "strict", "immediate", "any"], default="ordered")
+    g.add_argument("--window-days", type=float, default=90.0, help="conversion window from step 1 (default 90)")
+    g.add_argument("--step-windows-days", metavar='"7,,30"', help="per-step windows in days (empty: none)")
+    g.add_argument("--exclude", action="append", metavar="NODE", help="exclusion step (repeat)")
+    g.add_argument("--breakdown", metavar="COL", help="break the funnel down by this column")
+    g.add_argument(
+        "--attribution", choices=["first", "last"], default="first", help="breakdown value from step 1 or the last step"
+    )
+    g = p.add_argument_group("paths, loops and flows")
+    g.add_argument("--stage-order", metavar='"A,B,C"', help="stage order for loops when no map is linked")
+    g.add_argument("--sankey-steps", type=int, default=5, help="columns of the step Sankey")
+    g.add_argument("--anchor", choices=["start", "end"], default="start")
+    g.add_argument("--anchor-node", metavar="NODE", help="start (or end) the Sankey at this node")
+    add_import_column_flags(p)
+    for report in ANALYZE_REPORTS.values():
+        if report.add_arguments is not None:
+            report.add_arguments(p)
+    p.set_defaults(handler=cmd_analyze)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -272,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
 
     _add_maps(sub)
+    _add_analyze(sub)
     _add_external(sub)
     return parser
 

@@ -1,4 +1,4 @@
-"""From stored events to journeys: level, filters, node (touchpoint or stage), repeats.
+"""From stored events to journeys: level, filters, node (touchpoint, stage or channel), repeats.
 
 Every analysis starts from :func:`journey_steps`, so all views agree on what a journey is.
 
@@ -10,16 +10,27 @@ Semantics
   and ``account_seq``), so ties never reorder between runs.
 - Node: at ``touchpoint`` level, the touchpoint an activity is linked to (``touchpoint_of``), or the
   activity's own name where no link exists; at ``stage`` level, the linked stage (``stage_of``,
-  keyed by touchpoint) or the event's ``stage`` column. Events without a node are dropped.
+  keyed by touchpoint) or, where the activity's touchpoint has no stage, the event's ``stage``
+  column; at ``channel`` level, the event's ``channel`` column. Events without a node are dropped
+  (they take no step, and a journey made only of such events does not exist at that level).
 - Filters: ``date_from``/``date_to`` (inclusive, UTC dates) keep the events in range; ``channels``,
   ``roles`` and ``segments`` keep matching events; ``outcomes`` keeps whole journeys that have one of
-  the outcomes on any event.
+  the outcomes on any event; ``through`` keeps whole journeys that reach one of the named nodes
+  (see :func:`reaching`), after the other filters.
 - Repeats: with ``collapse_repeats`` (the default), consecutive events on the same node become one
-  step (the first one's timestamp is kept); otherwise every event is a step.
+  step (the first one's timestamp and attributes are kept); otherwise every event is a step.
+- Reaching a node (goals, ``through``): a journey reaches a name when one of its kept events has that
+  name as its touchpoint (after linking) or as its stage (linked stage, else the ``stage`` column),
+  whatever the level of the analysis, so a goal can be a touchpoint or a stage.
+
+Speed: nodes are carried as dense integer codes (``node_code``) through the window functions and
+named only at the end; the names come from a small dictionary (:func:`node_labels`) built over the
+unfiltered events, so codes are stable across filters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -28,17 +39,34 @@ import ibis
 from ibis.expr.types import Table
 
 from analytics.errors import UnknownColumnError
-from analytics.schema import ACCOUNT_CODE, ACCOUNT_SEQ, FILE_ROW, JOURNEY_CODE, SEQ, EventSchema, Role, segment_column
+from analytics.schema import (
+    ACCOUNT_CODE,
+    ACCOUNT_SEQ,
+    ACTIVITY_CODE,
+    FILE_ROW,
+    JOURNEY_CODE,
+    SEQ,
+    STORED_COLUMN,
+    EventSchema,
+    Role,
+    segment_column,
+)
 
 Level = Literal["contact", "account"]
-By = Literal["touchpoint", "stage"]
+By = Literal["touchpoint", "stage", "channel"]
+LEVELS: tuple[Level, ...] = ("contact", "account")
+BYS: tuple[By, ...] = ("touchpoint", "stage", "channel")
 
 # Columns of journey_steps().
 JOURNEY = "journey"  # int code of the journey (journey_code or account_code)
 JOURNEY_KEY = "journey_key"  # the journey's id as in the data (journey_id or account_id)
 STEP = "step"  # 0-based step number within the journey
-NODE = "node"  # touchpoint or stage name
+NODE = "node"  # touchpoint, stage or channel name
+NODE_CODE = "node_code"  # dense int code of the node (stable for a dataset and a labelling)
 TS = "timestamp"
+
+_ORDER = "_order"
+_NULL_KEY = "\x00"  # stands for a missing stage in dictionary joins (null never equals null)
 
 
 @dataclass(frozen=True)
@@ -59,6 +87,8 @@ class JourneyQuery:
     touchpoint_of: tuple[tuple[str, str], ...] = ()
     # touchpoint name → stage name, from the linked map.
     stage_of: tuple[tuple[str, str], ...] = ()
+    # keep only journeys that reach one of these touchpoints or stages
+    through: tuple[str, ...] = ()
 
 
 def _require(schema: EventSchema, role: Role, why: str) -> str:
@@ -74,8 +104,23 @@ def _lookup(column: ibis.Value, pairs: tuple[tuple[str, str], ...]) -> ibis.Valu
     return column.substitute(dict(pairs))
 
 
+def touchpoint_label(t: Table, query: JourneyQuery) -> ibis.Value:
+    """The touchpoint name of each event: its linked touchpoint, else its activity."""
+    return _lookup(t.activity, query.touchpoint_of)
+
+
+def stage_label(t: Table, schema: EventSchema, query: JourneyQuery) -> ibis.Value | None:
+    """The stage name of each event (linked stage, else the stage column), or None if there is none."""
+    if query.stage_of:
+        node = touchpoint_label(t, query).substitute(dict(query.stage_of), else_=ibis.null("string"))
+        return node.coalesce(t.stage) if schema.has(Role.STAGE) else node
+    if schema.has(Role.STAGE):
+        return t.stage
+    return None
+
+
 def filter_events(events: Table, schema: EventSchema, query: JourneyQuery) -> Table:
-    """Apply the event and journey filters of ``query`` to stored events."""
+    """Apply the event and journey filters of ``query`` (all but ``through``) to stored events."""
     t = events
     if query.date_from is not None:
         t = t.filter(t.timestamp >= ibis.literal(datetime.combine(query.date_from, time.min, tzinfo=UTC)))
@@ -98,55 +143,220 @@ def filter_events(events: Table, schema: EventSchema, query: JourneyQuery) -> Ta
     return t
 
 
-def journey_steps(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
-    """Steps of every journey: columns ``journey, journey_key, step, timestamp, node, file_row``
-    plus the stored columns (activity, channel, stage, outcome, value, scores, segments).
+def _journey_code(query: JourneyQuery) -> str:
+    return ACCOUNT_CODE if query.level == "account" else JOURNEY_CODE
+
+
+def _with_journey(t: Table, query: JourneyQuery) -> Table:
+    if query.level == "account":
+        return t.mutate(**{JOURNEY: t[ACCOUNT_CODE], _ORDER: t[ACCOUNT_SEQ]})
+    return t.mutate(**{JOURNEY: t[JOURNEY_CODE], _ORDER: t[SEQ]})
+
+
+def reaching(events: Table, schema: EventSchema, query: JourneyQuery, names: Sequence[str]) -> Table:
+    """Journeys (at ``query.level``, after its filters but ``through``) that reach one of ``names``.
+
+    Columns ``journey`` and ``reached_at`` (timestamp of the first event whose touchpoint or stage is
+    one of ``names``) and ``reached_order`` (that event's position in the journey's event order).
+    """
+    t = _with_journey(filter_events(events, schema, query), query)
+    names = tuple(names)
+    hit = touchpoint_label(t, query).isin(names)
+    stage = stage_label(t, schema, query)
+    if stage is not None:
+        hit = hit | stage.isin(names).fill_null(False)
+    t = t.filter(hit)
+    return t.group_by(JOURNEY).aggregate(reached_at=t[TS].min(), reached_order=t[_ORDER].min())
+
+
+def _node_dictionary(events: Table, schema: EventSchema, query: JourneyQuery) -> tuple[Table, tuple[str, ...]]:
+    """(dictionary, join keys): one row per distinct key with ``node`` and ``node_code``."""
+    if query.by == "channel":
+        _require(schema, Role.CHANNEL, "channel level")
+        d = events.select(_k_channel=events.channel).distinct()
+        d = d.mutate(**{NODE: d._k_channel})
+        keys: tuple[str, ...] = ("_k_channel",)
+    elif query.by == "stage":
+        if not query.stage_of:
+            _require(schema, Role.STAGE, "stage level")
+            d = events.select(_k_stage=events.stage).distinct()
+            d = d.mutate(**{NODE: d._k_stage})
+            keys = ("_k_stage",)
+        elif schema.has(Role.STAGE):
+            d = events.select(
+                _k_act=events[ACTIVITY_CODE], activity=events.activity, _k_stage=events.stage.fill_null(_NULL_KEY)
+            ).distinct()
+            linked = touchpoint_label(d, query).substitute(dict(query.stage_of), else_=ibis.null("string"))
+            d = d.mutate(**{NODE: linked.coalesce(d._k_stage.nullif(_NULL_KEY))})
+            keys = ("_k_act", "_k_stage")
+        else:
+            d = events.select(_k_act=events[ACTIVITY_CODE], activity=events.activity).distinct()
+            d = d.mutate(
+                **{NODE: touchpoint_label(d, query).substitute(dict(query.stage_of), else_=ibis.null("string"))}
+            )
+            keys = ("_k_act",)
+    else:
+        d = events.select(_k_act=events[ACTIVITY_CODE], activity=events.activity).distinct()
+        d = d.mutate(**{NODE: touchpoint_label(d, query)})
+        keys = ("_k_act",)
+    d = d.filter(d[NODE].notnull())
+    names = d.select(NODE).distinct()
+    names = names.mutate(**{NODE_CODE: ibis.dense_rank().over(order_by=names[NODE]).cast("int32")})
+    d = d.join(names, NODE).select(*keys, NODE, NODE_CODE)
+    return d, keys
+
+
+def _direct_codes(query: JourneyQuery) -> bool:
+    """True when the node code is the stored activity code (no join needed)."""
+    return query.by == "touchpoint" and not query.touchpoint_of
+
+
+def _keeps_every_event(query: JourneyQuery) -> bool:
+    """True when every stored event of a kept journey is a step (so ``seq`` is the step number)."""
+    return (
+        _direct_codes(query)
+        and not query.collapse_repeats
+        and query.date_from is None
+        and query.date_to is None
+        and not query.channels
+        and not query.roles
+        and not query.segments
+    )
+
+
+def node_labels(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
+    """The node dictionary of ``query``'s level: columns ``node_code`` and ``node`` (one row per node).
+
+    Built over all stored events (filters do not change codes); join it to coded results to name them.
+    """
+    if _direct_codes(query):
+        return events.select(**{NODE_CODE: events[ACTIVITY_CODE], NODE: events.activity}).distinct()
+    d, _ = _node_dictionary(events, schema, query)
+    return d.select(NODE_CODE, NODE).distinct()
+
+
+def _key_columns(t: Table, keys: tuple[str, ...]) -> dict[str, ibis.Value]:
+    source = {"_k_act": t[ACTIVITY_CODE], "_k_stage": None, "_k_channel": None}
+    if "_k_stage" in keys:
+        source["_k_stage"] = t.stage.fill_null(_NULL_KEY) if "_k_act" in keys else t.stage
+    if "_k_channel" in keys:
+        source["_k_channel"] = t.channel
+    return {k: source[k] for k in keys}
+
+
+def _stored_columns(schema: EventSchema) -> list[str]:
+    cols = [STORED_COLUMN[r] for r in Role if r is not Role.TIMESTAMP]
+    return [*cols, *schema.segment_columns()]
+
+
+def resolve_column(schema: EventSchema, name: str) -> str:
+    """The stored column for ``name``: a role (``channel``), a segment's source name, or a stored name."""
+    try:
+        role = Role(name)
+    except ValueError:
+        role = None
+    if role is not None:
+        return _require(schema, role, f"the column {name!r}")
+    if name in schema.segments:
+        return segment_column(name)
+    if name in schema.segment_columns():
+        return name
+    raise UnknownColumnError(
+        f"this dataset has no column {name!r} (roles: {', '.join(sorted(r.value for r in schema.roles))}"
+        + (f"; segments: {', '.join(schema.segments)}" if schema.segments else "")
+        + ")"
+    )
+
+
+def journey_steps(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    columns: Sequence[str] | None = None,
+    labelled: bool = True,
+) -> Table:
+    """Steps of every journey: ``journey, step, timestamp, node_code`` and ``node`` (when ``labelled``).
+
+    ``columns``: the stored columns to carry along (``journey_key`` for the journey's id as in the
+    data); ``None`` carries ``journey_key``, ``file_row`` and every stored column. Ask only for what
+    you need: every carried column slows the window functions. With ``labelled=False`` the result has
+    codes only; name them at the end with :func:`node_labels` (much faster on large logs).
 
     See the module docstring for the exact semantics of level, order, node, filters and repeats.
     """
     t = filter_events(events, schema, query)
-    if query.level == "account":
-        t = t.mutate(**{JOURNEY: t[ACCOUNT_CODE], JOURNEY_KEY: t.account_id, "_order": t[ACCOUNT_SEQ]})
+    if _direct_codes(query):
+        t = t.mutate(**{NODE_CODE: t[ACTIVITY_CODE]})
     else:
-        t = t.mutate(**{JOURNEY: t[JOURNEY_CODE], JOURNEY_KEY: t.journey_id, "_order": t[SEQ]})
+        d, keys = _node_dictionary(events, schema, query)
+        t = t.mutate(**_key_columns(t, keys))
+        t = t.join(d.select(*keys, NODE_CODE), list(keys)).drop(*keys)
+    t = _with_journey(t, query)
 
-    touchpoint = _lookup(t.activity, query.touchpoint_of)
-    if query.by == "stage":
-        if query.stage_of:
-            node = touchpoint.substitute(dict(query.stage_of), else_=ibis.null("string"))
-            if schema.has(Role.STAGE):
-                node = node.coalesce(t.stage)
-        else:
-            node = t[_require(schema, Role.STAGE, "stage level")]
-    else:
-        node = touchpoint
-    t = t.mutate(**{NODE: node}).filter(ibis._[NODE].notnull())
+    if query.through:
+        keep = reaching(events, schema, query, query.through)
+        t = t.filter(t[JOURNEY].isin(keep[JOURNEY]))
 
-    w = ibis.window(group_by=JOURNEY, order_by="_order")
+    wanted = [JOURNEY_KEY, FILE_ROW, *_stored_columns(schema)] if columns is None else list(columns)
+    extra: dict[str, ibis.Value] = {}
+    for name in dict.fromkeys(wanted):
+        if name == JOURNEY_KEY:
+            extra[JOURNEY_KEY] = t.account_id if query.level == "account" else t.journey_id
+        elif name not in (JOURNEY, STEP, TS, NODE_CODE, NODE):
+            extra[name] = t[name]
+    t = t.select(JOURNEY, _ORDER, TS, NODE_CODE, **extra)
+
+    w = ibis.window(group_by=JOURNEY, order_by=_ORDER)
     if query.collapse_repeats:
-        t = t.mutate(_prev=t[NODE].lag().over(w))
-        t = t.filter(t._prev.isnull() | (t._prev != t[NODE])).drop("_prev")
-    t = t.mutate(**{STEP: ibis.row_number().over(w)})
-    return t.drop("_order")
+        t = t.mutate(_prev=t[NODE_CODE].lag().over(w))
+        t = t.filter(t._prev.isnull() | (t._prev != t[NODE_CODE])).drop("_prev")
+    if _keeps_every_event(query):
+        # The stored order is already 0..n-1 within each journey: no window needed.
+        t = t.mutate(**{STEP: t[_ORDER].cast("int64")}).drop(_ORDER)
+    else:
+        t = t.mutate(**{STEP: ibis.row_number().over(w).cast("int64")}).drop(_ORDER)
+    if labelled:
+        t = t.join(node_labels(events, schema, query), NODE_CODE)
+    front = [JOURNEY, STEP, TS, NODE_CODE] + ([NODE] if labelled else [])
+    return t.select(*front, *extra)
 
 
 def journey_table(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
     """One row per journey: ``journey, journey_key, steps, first_timestamp, last_timestamp``."""
-    s = journey_steps(events, schema, query)
+    s = journey_steps(events, schema, query, columns=[JOURNEY_KEY], labelled=False)
     return s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
         steps=s.count(), first_timestamp=s[TS].min(), last_timestamp=s[TS].max()
     )
 
 
+def journey_keys(events: Table, query: JourneyQuery = JourneyQuery()) -> Table:
+    """``journey`` code → ``journey_key`` (the id as in the data) at ``query.level``."""
+    code = _journey_code(query)
+    key = events.account_id if query.level == "account" else events.journey_id
+    return events.select(**{JOURNEY: events[code], JOURNEY_KEY: key}).distinct()
+
+
 __all__ = [
+    "BYS",
     "JOURNEY",
     "JOURNEY_KEY",
+    "LEVELS",
     "NODE",
+    "NODE_CODE",
     "STEP",
     "TS",
     "FILE_ROW",
+    "By",
     "JourneyQuery",
+    "Level",
     "filter_events",
+    "journey_keys",
     "journey_steps",
     "journey_table",
+    "node_labels",
+    "reaching",
+    "resolve_column",
+    "stage_label",
+    "touchpoint_label",
 ]

@@ -158,3 +158,29 @@ def find_identical_persona(session: Any, fields: Mapping[str, Any]) -> Persona |
         if all(getattr(persona, key) == value for key, value in fields.items() if key in PERSONA_FIELDS):
             return persona
     return None
+
+
+def compute_committee_matrix(*, engine: Engine | None = None) -> pd.DataFrame:
+    """Maps × buying-committee roles: how many of each map's personas play each role (0 = missing).
+
+    Columns: ``map_id, map`` then one column per role (in ``CommitteeRole`` order) and ``missing``
+    (how many roles no persona covers).
+    """
+    with read_session(engine) as session:
+        maps = crud.list_maps(session=session)
+        links = session.exec(
+            select(MapPersona.map_id, Persona.committee_role).join(Persona, Persona.id == MapPersona.persona_id)
+        ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for map_id, role in links:
+        if role:
+            counts.setdefault(map_id, {}).setdefault(role, 0)
+            counts[map_id][role] += 1
+    rows = []
+    for m in maps:
+        row: dict[str, Any] = {"map_id": m.id, "map": m.name}
+        for role in COMMITTEE_ROLES:
+            row[role] = counts.get(m.id or 0, {}).get(role, 0)
+        row["missing"] = sum(1 for role in COMMITTEE_ROLES if row[role] == 0)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["map_id", "map", *COMMITTEE_ROLES, "missing"])

@@ -1370,3 +1370,63 @@ def compute_action_plan(view: MapView, *, today: date | None = None) -> pd.DataF
         "expected_effect",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+MAP_MEASURES: dict[str, str] = {
+    "emotion": "Emotion (everyone, −2..+2)",
+    "pain_severity": "Worst pain point (severity 1–5)",
+    "pain_points": "Pain points (count)",
+    "opportunity_priority": "Best opportunity (priority)",
+    "open_actions": "Open actions (count)",
+}
+
+
+def compute_map_measure(view: MapView, measure: str) -> pd.DataFrame:
+    """A measure from the map itself, per touchpoint, in the overlay shape of ``charts.map_grid``.
+
+    Columns ``touchpoint_id, value, label``; ``frame.attrs["name"]`` is the measure's name. Only what
+    sits on a touchpoint counts (items on a whole stage do not). Touchpoints without any value are
+    left out ("no data" on the grid). Measures: ``emotion`` (the feeling lane for everyone, else the
+    mean over personas), ``pain_severity`` (the highest severity), ``pain_points`` (how many),
+    ``opportunity_priority`` (the best priority), ``open_actions`` (actions not done).
+    """
+    if measure not in MAP_MEASURES:
+        raise ValidationError("measure", measure, "one of: " + ", ".join(MAP_MEASURES))
+    rows = []
+    for tp in view.touchpoints:
+        value: float | None = None
+        if measure == "emotion":
+            cells = [
+                c for c in view.lane_cells if c.touchpoint_id == tp.id and c.lane == "feeling" and c.emotion is not None
+            ]
+            shared = [c.emotion for c in cells if c.persona_id is None]
+            scores = shared or [c.emotion for c in cells]
+            value = float(sum(scores) / len(scores)) if scores else None  # type: ignore[arg-type]
+        elif measure in ("pain_severity", "pain_points"):
+            pains = [p.severity for p in view.pain_points if p.touchpoint_id == tp.id]
+            if pains:
+                value = float(max(pains)) if measure == "pain_severity" else float(len(pains))
+        elif measure == "opportunity_priority":
+            priorities = [o.priority for o in view.opportunities if o.touchpoint_id == tp.id]
+            value = max(priorities) if priorities else None
+        else:
+            value = float(
+                sum(1 for a in view.actions if a.touchpoint_id == tp.id and a.status != ActionStatus.DONE.value)
+            )
+        if value is None:
+            continue
+        label = (
+            f"{value:+.1f}"
+            if measure == "emotion"
+            else (f"{value:.2f}" if measure == "opportunity_priority" else f"{value:.0f}")
+        )
+        rows.append({"touchpoint_id": tp.id, "value": value, "label": label})
+    frame = pd.DataFrame(rows, columns=["touchpoint_id", "value", "label"])
+    frame.attrs["name"] = MAP_MEASURES[measure]
+    return frame
+
+
+def get_map_version(map_id: int, *, engine: Engine | None = None) -> int:
+    """The map's current version (a cheap read to tell a user their copy is out of date)."""
+    with read_session(engine) as session:
+        return crud.get_map(session=session, map_id=map_id).version

@@ -1,0 +1,422 @@
+"""Funnels: how many journeys go through given steps, in order, within a conversion window.
+
+Exact semantics (on :func:`analytics.journeys.journey_steps`, so level, filters, node and repeats are
+the query's; a funnel step is a node name at the query's level: a touchpoint, stage or channel):
+
+Attempts and matching
+- Every step of a journey on the funnel's first node starts an *attempt*. An attempt reaches
+  step 1 at that step; how it goes on depends on the mode:
+  - ``ordered``: step k is the first step on node k after the step matched for k − 1 (anything may
+    happen in between, including other funnel nodes);
+  - ``strict``: step k must be the next step on *any funnel node* after the step matched for k − 1
+    (other nodes may happen in between, funnel nodes out of turn may not);
+  - ``immediate``: step k must be the very next step of the journey (nothing in between);
+  - ``any``: the steps may happen in any order: an attempt starts at any step on a funnel node and
+    reaches as many distinct funnel nodes as it meets at or after its start; the k-th step reached
+    is the k-th distinct funnel node met. Nodes must be distinct; no per-step windows.
+- Conversion window: every matched step must happen at most ``window_days`` after the attempt's
+  step 1 (inclusive). Per-step windows (``step_windows_days[k-2]``, None = no limit): step k at most
+  that long after step k − 1. A match that breaks a window ends the attempt there (a later match is
+  not searched: in ``ordered`` mode the first match after the previous step is the only candidate).
+- A journey's result is its attempt that reaches the most steps; ties go to the earliest attempt.
+  Journeys with no attempt are not in the funnel at all.
+- Ties in time never reorder: order is timestamp, then position in the file; two steps at the same
+  instant still follow each other in that order (and take 0 seconds).
+
+Exclusions
+- ``exclusions`` are node names: a journey is removed from every step of the funnel when one of them
+  occurs after its step 1 and before its last matched step (for a journey that completed the funnel)
+  or, for one that did not, at most ``window_days`` after its step 1. Exclusion nodes cannot be steps.
+
+Figures per step k (1-based ``position``)
+- ``journeys``: journeys reaching at least step k. ``conversion_from_start`` = journeys_k / journeys_1;
+  ``conversion_from_previous`` = journeys_k / journeys_{k−1} (1.0 at step 1); ``dropped`` =
+  journeys_{k−1} − journeys_k (0 at step 1): those that reached the previous step and not this one.
+- ``median_seconds_from_previous``/``p90_seconds_from_previous``: exact, linearly interpolated
+  quantiles of the seconds between the matched steps k − 1 and k, over the journeys reaching step k.
+
+Breakdown
+- ``breakdown`` names a column (a role such as ``channel``, or a segment column); with ``first``
+  attribution a journey's value is the one on its step 1, with ``last`` on the last step it reached
+  (the first event of that step, when repeats are collapsed). Missing values are ``NO_VALUE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute
+from analytics.errors import BadInputError
+from analytics.journeys import (
+    JOURNEY,
+    JOURNEY_KEY,
+    NODE,
+    NODE_CODE,
+    STEP,
+    TS,
+    JourneyQuery,
+    journey_keys,
+    journey_steps,
+    resolve_column,
+)
+from analytics.schema import EventSchema
+from analytics.timing import seconds_between
+from analytics.transitions import load_labels
+
+Mode = Literal["ordered", "strict", "immediate", "any"]
+Attribution = Literal["first", "last"]
+MODES: tuple[Mode, ...] = ("ordered", "strict", "immediate", "any")
+ATTRIBUTIONS: tuple[Attribution, ...] = ("first", "last")
+DEFAULT_WINDOW_DAYS = 90.0
+NO_VALUE = "(none)"
+OTHER_VALUES = "(other)"
+BREAKDOWN = "breakdown"
+
+FUNNEL_COLUMNS = [
+    "position",
+    "step",
+    "journeys",
+    "conversion_from_start",
+    "conversion_from_previous",
+    "dropped",
+    "median_seconds_from_previous",
+    "p90_seconds_from_previous",
+]
+_NO_CODE = -999
+
+
+@dataclass(frozen=True)
+class FunnelSpec:
+    """A funnel: its steps (node names) and rules. Frozen and hashable, so it keys caches."""
+
+    steps: tuple[str, ...]
+    mode: Mode = "ordered"
+    window_days: float = DEFAULT_WINDOW_DAYS
+    step_windows_days: tuple[float | None, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    breakdown: str | None = None
+    attribution: Attribution = "first"
+
+    def validate(self) -> None:
+        """Raise :class:`BadInputError` when the spec cannot be computed."""
+        if len(self.steps) < 2:
+            raise BadInputError("a funnel needs at least 2 steps", value=list(self.steps), expected="2 or more steps")
+        if self.mode not in MODES:
+            raise BadInputError("unknown funnel mode", value=self.mode, expected=" or ".join(MODES))
+        if self.attribution not in ATTRIBUTIONS:
+            raise BadInputError("unknown breakdown attribution", value=self.attribution, expected="first or last")
+        if not self.window_days or self.window_days <= 0:
+            raise BadInputError("the conversion window must be positive", value=self.window_days, expected="days > 0")
+        if self.step_windows_days:
+            if len(self.step_windows_days) != len(self.steps) - 1:
+                raise BadInputError(
+                    "per-step windows need one value per step after the first",
+                    value=list(self.step_windows_days),
+                    expected=f"{len(self.steps) - 1} values",
+                )
+            if any(w is not None and w <= 0 for w in self.step_windows_days):
+                raise BadInputError(
+                    "per-step windows must be positive", value=list(self.step_windows_days), expected="days > 0"
+                )
+            if self.mode == "any":
+                raise BadInputError("an any-order funnel has no per-step windows", expected="no per-step windows")
+        if self.mode == "any" and len(set(self.steps)) != len(self.steps):
+            raise BadInputError(
+                "an any-order funnel needs distinct steps", value=list(self.steps), expected="distinct steps"
+            )
+        overlap = set(self.exclusions) & set(self.steps)
+        if overlap:
+            raise BadInputError("a node cannot be both a step and an exclusion", value=sorted(overlap))
+
+    def step_window(self, k: int) -> float | None:
+        """The window (days) from step k − 1 to step k (k 1-based, k ≥ 2)."""
+        return self.step_windows_days[k - 2] if self.step_windows_days else None
+
+
+def _interval(days: float) -> ibis.Value:
+    return ibis.interval(seconds=int(round(days * 86400)))
+
+
+def _codes(labels: pd.DataFrame, names: tuple[str, ...]) -> list[int]:
+    mapping = dict(zip(labels[NODE], labels[NODE_CODE].astype(int), strict=False))
+    return [int(mapping.get(n, _NO_CODE)) for n in names]
+
+
+def _within(spec: FunnelSpec, k: int, t: ibis.Value, prev_t: ibis.Value, t1: ibis.Value) -> ibis.Value:
+    ok = t.notnull() & (t <= t1 + _interval(spec.window_days))
+    w = spec.step_window(k)
+    if w is not None:
+        ok = ok & (t <= prev_t + _interval(w))
+    return ok
+
+
+def _attempts_ordered(s: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
+    """Attempts with ``p1..pK``, ``t1..tK`` (null once broken) and ``reached``, mode ``ordered``."""
+    k_total = len(codes)
+    e = s.filter(s[NODE_CODE].isin(list(set(codes))))
+    after = ibis.window(group_by=JOURNEY, order_by=STEP, rows=(1, None))
+    nexts = {}
+    for k in range(2, k_total + 1):
+        hit = e[NODE_CODE] == codes[k - 1]
+        nexts[f"_np{k}"] = e[STEP].min(where=hit).over(after)
+        nexts[f"_nt{k}"] = e[TS].min(where=hit).over(after)
+    e = e.mutate(**nexts)
+    a = e.filter(e[NODE_CODE] == codes[0])
+    a = a.select(JOURNEY, *carry, p1=a[STEP], t1=a[TS], _ok=ibis.literal(True), _np=a._np2, _nt=a._nt2)
+    for k in range(2, k_total + 1):
+        ok = a._ok & _within(spec, k, a._nt, a[f"t{k - 1}"], a.t1)
+        a = a.mutate(
+            _ok=ok,
+            **{
+                f"p{k}": ibis.ifelse(ok, a._np, ibis.null("int64")),
+                f"t{k}": ibis.ifelse(ok, a._nt, ibis.null(a.t1.type())),
+            },
+        )
+        if k < k_total:
+            # Where the chain goes on, look up the next match after the step just matched.
+            look = e.select(JOURNEY, _lp=e[STEP], _np=e[f"_np{k + 1}"], _nt=e[f"_nt{k + 1}"])
+            a = a.drop("_np", "_nt").left_join(look, [a[JOURNEY] == look[JOURNEY], a[f"p{k}"] == look._lp])
+            a = a.drop(*[c for c in a.columns if c.endswith("_right") or c == "_lp"])
+    return _finish(a, k_total)
+
+
+def _attempts_consecutive(s: Table, spec: FunnelSpec, codes: list[int], carry: list[str], only_funnel: bool) -> Table:
+    """Attempts for ``strict`` (over the funnel-node steps) and ``immediate`` (over every step)."""
+    k_total = len(codes)
+    e = s.filter(s[NODE_CODE].isin(list(set(codes)))) if only_funnel else s
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    leads = {}
+    for j in range(1, k_total):
+        leads[f"_ln{j}"] = e[NODE_CODE].lead(j).over(w)
+        leads[f"_lp{j}"] = e[STEP].lead(j).over(w)
+        leads[f"_lt{j}"] = e[TS].lead(j).over(w)
+    e = e.mutate(**leads)
+    a = e.filter(e[NODE_CODE] == codes[0])
+    a = a.mutate(p1=a[STEP], t1=a[TS], _ok=ibis.literal(True))
+    for k in range(2, k_total + 1):
+        j = k - 1
+        ok = (
+            a._ok
+            & (a[f"_ln{j}"] == codes[k - 1]).fill_null(False)
+            & _within(spec, k, a[f"_lt{j}"], a[f"t{k - 1}"], a.t1)
+        )
+        a = a.mutate(
+            _ok=ok,
+            **{
+                f"p{k}": ibis.ifelse(ok, a[f"_lp{j}"], ibis.null("int64")),
+                f"t{k}": ibis.ifelse(ok, a[f"_lt{j}"], ibis.null(a.t1.type())),
+            },
+        )
+    a = a.select(JOURNEY, *carry, *[f"p{k}" for k in range(1, k_total + 1)], *[f"t{k}" for k in range(1, k_total + 1)])
+    return _finish(a, k_total)
+
+
+def _attempts_any(s: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
+    """Attempts for ``any`` order: p1..pK, t1..tK are the distinct nodes met, sorted by position."""
+    k_total = len(codes)
+    e = s.filter(s[NODE_CODE].isin(list(set(codes))))
+    here_on = ibis.window(group_by=JOURNEY, order_by=STEP, rows=(0, None))
+    cols = {}
+    for i, code in enumerate(codes):
+        hit = e[NODE_CODE] == code
+        cols[f"_ap{i}"] = e[STEP].min(where=hit).over(here_on)
+        cols[f"_at{i}"] = e[TS].min(where=hit).over(here_on)
+    e = e.mutate(**cols)
+    limit = e[TS] + _interval(spec.window_days)
+    ok = {i: e[f"_at{i}"].notnull() & (e[f"_at{i}"] <= limit) for i in range(k_total)}
+    reached = sum((ok[i].cast("int64") for i in range(k_total)), ibis.literal(0, "int64"))
+    a = e.mutate(
+        _start=e[STEP],
+        reached=reached,
+        **{f"_ap{i}": ibis.ifelse(ok[i], e[f"_ap{i}"], ibis.null("int64")) for i in range(k_total)},
+        **{f"_at{i}": ibis.ifelse(ok[i], e[f"_at{i}"], ibis.null(e[TS].type())) for i in range(k_total)},
+    )
+    best = _best(a.mutate(p1=a._start))
+    # Sort the reached nodes of each best attempt by position: the k-th is step k.
+    parts = [
+        best.filter(best[f"_ap{i}"].notnull()).select(JOURNEY, _p=best[f"_ap{i}"], _t=best[f"_at{i}"])
+        for i in range(k_total)
+    ]
+    long = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    long = long.mutate(_k=ibis.row_number().over(group_by=JOURNEY, order_by="_p") + 1)
+    wide = long.group_by(JOURNEY).aggregate(
+        **{f"p{k}": long._p.max(where=long._k == k) for k in range(1, k_total + 1)},
+        **{f"t{k}": long._t.max(where=long._k == k) for k in range(1, k_total + 1)},
+    )
+    keep = best.select(JOURNEY, "reached", *carry)
+    return keep.join(wide, JOURNEY)
+
+
+def _finish(a: Table, k_total: int) -> Table:
+    reached = sum((a[f"p{k}"].notnull().cast("int64") for k in range(2, k_total + 1)), ibis.literal(1, "int64"))
+    return _best(a.mutate(reached=reached))
+
+
+def _best(a: Table) -> Table:
+    """The attempt reaching the most steps per journey; ties go to the earliest (smallest p1)."""
+    rank = ibis.row_number().over(group_by=JOURNEY, order_by=[ibis.desc("reached"), "p1"])
+    a = a.mutate(_rank=rank)
+    return a.filter(a._rank == 0).drop("_rank")
+
+
+def funnel_journeys(
+    events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec, labels: pd.DataFrame | None = None
+) -> Table:
+    """One row per journey in the funnel (its best attempt, exclusions applied): ``journey, reached``,
+    ``p1..pK`` (step numbers), ``t1..tK`` (timestamps; null past ``reached``) and ``breakdown`` when
+    the spec has one. Exact semantics in the module docstring."""
+    spec.validate()
+    labels = load_labels(events, schema, query) if labels is None else labels
+    codes = _codes(labels, spec.steps)
+    bcol = resolve_column(schema, spec.breakdown) if spec.breakdown else None
+    s = journey_steps(events, schema, query, columns=(bcol,) if bcol else (), labelled=False)
+    if bcol:
+        s = s.rename({BREAKDOWN: bcol})
+    carry = [BREAKDOWN] if bcol else []
+    if spec.mode == "ordered":
+        f = _attempts_ordered(s, spec, codes, carry)
+    elif spec.mode == "any":
+        f = _attempts_any(s, spec, codes, carry)
+    else:
+        f = _attempts_consecutive(s, spec, codes, carry, only_funnel=spec.mode == "strict")
+    k_total = len(codes)
+    if bcol and spec.attribution == "last":
+        p_last = ibis.cases(*[(f.reached == k, f[f"p{k}"]) for k in range(1, k_total + 1)])
+        f = f.mutate(_plast=p_last).drop(BREAKDOWN)
+        look = s.select(JOURNEY, _lp=s[STEP], **{BREAKDOWN: s[BREAKDOWN]})
+        f = f.left_join(look, [f[JOURNEY] == look[JOURNEY], f._plast == look._lp])
+        f = f.drop(*[c for c in f.columns if c.endswith("_right") or c in ("_lp", "_plast")])
+    if spec.exclusions:
+        xcodes = _codes(labels, spec.exclusions)
+        x = s.filter(s[NODE_CODE].isin(xcodes)).select(JOURNEY, _xp=s[STEP], _xt=s[TS])
+        p_last = ibis.cases(*[(f.reached == k, f[f"p{k}"]) for k in range(1, k_total + 1)])
+        g = f.select(JOURNEY, _p1=f.p1, _t1=f.t1, _pl=p_last, _done=f.reached == k_total)
+        hit = g.join(x, JOURNEY)
+        hit = hit.filter(
+            (hit._xp > hit._p1)
+            & ibis.ifelse(hit._done, hit._xp < hit._pl, hit._xt <= hit._t1 + _interval(spec.window_days))
+        )
+        f = f.anti_join(hit.select(JOURNEY).distinct(), JOURNEY)
+    if bcol:
+        f = f.mutate(**{BREAKDOWN: f[BREAKDOWN].cast("string").fill_null(NO_VALUE)})
+    cols = [JOURNEY, "reached", *[f"p{k}" for k in range(1, k_total + 1)], *[f"t{k}" for k in range(1, k_total + 1)]]
+    return f.select(*cols, *carry)
+
+
+def _aggregates(f: Table, k_total: int) -> dict[str, ibis.Value]:
+    out: dict[str, ibis.Value] = {}
+    for k in range(1, k_total + 1):
+        out[f"j{k}"] = (f.reached >= k).cast("int64").sum()
+        if k > 1:
+            secs = seconds_between(f[f"t{k - 1}"], f[f"t{k}"])
+            out[f"m{k}"] = secs.quantile(0.5)
+            out[f"q{k}"] = secs.quantile(0.9)
+    return out
+
+
+def _rows(agg: dict, spec: FunnelSpec) -> list[dict]:
+    rows = []
+    first = int(agg.get("j1") or 0)
+    prev = None
+    for k, name in enumerate(spec.steps, start=1):
+        n = int(agg.get(f"j{k}") or 0)
+        rows.append(
+            {
+                "position": k,
+                "step": name,
+                "journeys": n,
+                "conversion_from_start": n / first if first else float("nan"),
+                "conversion_from_previous": 1.0 if k == 1 and first else (n / prev if prev else float("nan")),
+                "dropped": 0 if k == 1 else prev - n,
+                "median_seconds_from_previous": None if k == 1 else _float(agg.get(f"m{k}")),
+                "p90_seconds_from_previous": None if k == 1 else _float(agg.get(f"q{k}")),
+            }
+        )
+        prev = n
+    return rows
+
+
+def _float(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*([BREAKDOWN] if rows and BREAKDOWN in rows[0] else []), *FUNNEL_COLUMNS])
+    for col in ("median_seconds_from_previous", "p90_seconds_from_previous"):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def compute_funnel(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> pd.DataFrame:
+    """The funnel, one row per step: ``position, step, journeys, conversion_from_start,
+    conversion_from_previous, dropped, median_seconds_from_previous, p90_seconds_from_previous``.
+    Exact semantics in the module docstring (the breakdown of ``spec`` is ignored here)."""
+    plain = replace(spec, breakdown=None)
+    f = funnel_journeys(events, schema, query, plain)
+    agg = execute(f.aggregate(**_aggregates(f, len(spec.steps)))).iloc[0].to_dict()
+    return _frame(_rows(agg, spec))
+
+
+def compute_funnel_breakdown(
+    events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec, *, top: int = 10
+) -> pd.DataFrame:
+    """The funnel per breakdown value: ``breakdown`` then the columns of :func:`compute_funnel`.
+
+    Values ranked by journeys at step 1 (ties by value); beyond ``top`` they are added up as
+    ``OTHER_VALUES``. Attribution as in the module docstring.
+    """
+    if not spec.breakdown:
+        raise BadInputError("a funnel breakdown needs a column", expected="a column name")
+    f = funnel_journeys(events, schema, query, spec)
+    per = execute(f.group_by(BREAKDOWN).aggregate(j1=f.count()))
+    per = per.sort_values(["j1", BREAKDOWN], ascending=[False, True], kind="stable")
+    kept = per[BREAKDOWN].head(top).tolist()
+    value = f[BREAKDOWN]
+    if len(per) > top:
+        value = ibis.ifelse(value.isin(kept), value, ibis.literal(OTHER_VALUES))
+    f = f.mutate(**{BREAKDOWN: value})
+    agg = execute(f.group_by(BREAKDOWN).aggregate(**_aggregates(f, len(spec.steps))))
+    order = kept + ([OTHER_VALUES] if len(per) > top else [])
+    rows = []
+    for v in order:
+        match = agg[agg[BREAKDOWN] == v]
+        if match.empty:
+            continue
+        for r in _rows(match.iloc[0].to_dict(), spec):
+            rows.append({BREAKDOWN: v, **r})
+    if not rows:
+        return pd.DataFrame(columns=[BREAKDOWN, *FUNNEL_COLUMNS])
+    return _frame(rows)
+
+
+def compute_dropped_journeys(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> pd.DataFrame:
+    """Journeys that entered the funnel and did not complete it: ``journey_key, steps_reached,
+    last_step, last_step_at, next_step`` (+ ``breakdown`` with a breakdown). Sorted by steps reached,
+    then journey key."""
+    k_total = len(spec.steps)
+    f = funnel_journeys(events, schema, query, spec)
+    f = f.filter(f.reached < k_total)
+    last_at = ibis.cases(*[(f.reached == k, f[f"t{k}"]) for k in range(1, k_total)])
+    f = f.mutate(last_step_at=last_at)
+    f = f.join(journey_keys(events, query), JOURNEY)
+    cols = [JOURNEY_KEY, "reached", "last_step_at", *([BREAKDOWN] if spec.breakdown else [])]
+    frame = execute(f.select(*cols))
+    frame = frame.rename(columns={"reached": "steps_reached"})
+    frame["steps_reached"] = frame["steps_reached"].astype("int64")
+    frame["last_step"] = frame["steps_reached"].map(lambda k: spec.steps[k - 1])
+    frame["next_step"] = frame["steps_reached"].map(lambda k: spec.steps[k])
+    frame = frame.sort_values(["steps_reached", JOURNEY_KEY], kind="stable")
+    out = [
+        JOURNEY_KEY,
+        "steps_reached",
+        "last_step",
+        "last_step_at",
+        "next_step",
+        *([BREAKDOWN] if spec.breakdown else []),
+    ]
+    return frame[out].reset_index(drop=True)

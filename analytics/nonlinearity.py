@@ -1,0 +1,142 @@
+"""Non-linearity: how often journeys move back to an earlier stage, and the loops they make.
+
+Semantics
+- Always at stage level (the query's ``by`` is replaced by ``stage``), repeats collapsed: a step is
+  a visit to a stage.
+- Stage order (:func:`resolve_stage_order`): "earlier" means earlier in, first, the map's stage order
+  when the dataset is linked to a map (the service passes it), else an order the user gives; stages
+  of the data that the order does not list come after it, in first-appearance order. First-appearance
+  order ranks stages by the mean step number (0-based, stage level) at which journeys first visit
+  them, ties by more journeys visiting, then by name.
+- A backward move (a loop) is a transition from stage X to stage Y where Y is earlier than X.
+  ``loop`` names the pair ``X → Y``.
+- Share moving back: journeys with at least one backward move, over all journeys (of the query).
+  Loops per journey: backward moves over all journeys (mean); ``loops_per_looping_journey`` is the
+  same over the journeys that loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute
+from analytics.journeys import JOURNEY, NODE_CODE, STEP, JourneyQuery, journey_steps
+from analytics.schema import EventSchema
+from analytics.transitions import load_labels, name_codes
+
+
+def _stage_query(query: JourneyQuery) -> JourneyQuery:
+    return replace(query, by="stage", collapse_repeats=True)
+
+
+def compute_stage_order(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
+    """First-appearance order of the stages: ``stage, mean_first_step, journeys, rank`` (rank 0-based).
+
+    ``mean_first_step`` is the mean over journeys visiting the stage of the step number (0-based, stage
+    level, repeats collapsed) of its first visit. Sorted by it, then journeys descending, then name.
+    """
+    q = _stage_query(query)
+    s = journey_steps(events, schema, q, columns=(), labelled=False)
+    first = s.group_by([JOURNEY, NODE_CODE]).aggregate(first_step=s[STEP].min())
+    agg = first.group_by(NODE_CODE).aggregate(mean_first_step=first.first_step.mean(), journeys=first.count())
+    coded = execute(agg)
+    out = name_codes(coded, load_labels(events, schema, q), {NODE_CODE: "stage"})
+    out["journeys"] = out["journeys"].astype("int64")
+    out = out.sort_values(["mean_first_step", "journeys", "stage"], ascending=[True, False, True], kind="stable")
+    out["rank"] = range(len(out))
+    return out[["stage", "mean_first_step", "journeys", "rank"]].reset_index(drop=True)
+
+
+def resolve_stage_order(
+    events: Table, schema: EventSchema, query: JourneyQuery, given: Sequence[str] | None = None
+) -> list[str]:
+    """The stage order used for "earlier": ``given`` (a map's or a user's order) first, then every
+    other stage of the data in first-appearance order (:func:`compute_stage_order`)."""
+    given = [s for s in dict.fromkeys(given or ())]
+    inferred = compute_stage_order(events, schema, query)["stage"].tolist()
+    return given + [s for s in inferred if s not in set(given)]
+
+
+def _moves(events: Table, schema: EventSchema, query: JourneyQuery, order: list[str]) -> tuple[Table, pd.DataFrame]:
+    q = _stage_query(query)
+    labels = load_labels(events, schema, q)
+    rank = {name: i for i, name in enumerate(order)}
+    code_rank = {int(c): rank[n] for c, n in zip(labels[NODE_CODE], labels["node"], strict=False) if n in rank}
+    s = journey_steps(events, schema, q, columns=(), labelled=False)
+    r = s[NODE_CODE].substitute(code_rank, else_=ibis.null("int64")) if code_rank else ibis.null("int64")
+    s = s.mutate(_rank=r)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    s = s.mutate(_next=s[NODE_CODE].lead().over(w), _next_rank=s._rank.lead().over(w))
+    s = s.mutate(backward=(s._next_rank < s._rank).fill_null(False))
+    return s, labels
+
+
+def compute_nonlinearity(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row: ``journeys, journeys_moving_back, share_moving_back, backward_moves, loops_per_journey,
+    loops_per_looping_journey``. Exact semantics in the module docstring."""
+    order = resolve_stage_order(events, schema, _stage_query(query), stage_order)
+    s, _ = _moves(events, schema, query, order)
+    per = s.group_by(JOURNEY).aggregate(moves=s.backward.cast("int64").sum())
+    agg = per.aggregate(
+        journeys=per.count(),
+        journeys_moving_back=(per.moves > 0).cast("int64").sum(),
+        backward_moves=per.moves.sum(),
+    )
+    row = execute(agg).iloc[0]
+    journeys = int(row["journeys"] or 0)
+    back = int(row["journeys_moving_back"] or 0)
+    moves = int(row["backward_moves"] or 0)
+    return pd.DataFrame(
+        [
+            {
+                "journeys": journeys,
+                "journeys_moving_back": back,
+                "share_moving_back": back / journeys if journeys else float("nan"),
+                "backward_moves": moves,
+                "loops_per_journey": moves / journeys if journeys else float("nan"),
+                "loops_per_looping_journey": moves / back if back else float("nan"),
+            }
+        ]
+    )
+
+
+def compute_top_loops(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: Sequence[str] | None = None,
+    top: int | None = 10,
+) -> pd.DataFrame:
+    """The most common backward moves: ``from_stage, to_stage, moves, journeys, share_of_journeys``.
+
+    ``moves`` counts the backward transitions ``from_stage → to_stage``; ``journeys`` the distinct
+    journeys making it at least once; ``share_of_journeys`` is that over all journeys of the query.
+    Sorted by moves descending, then names; ``top`` rows (None: all).
+    """
+    order = resolve_stage_order(events, schema, _stage_query(query), stage_order)
+    s, labels = _moves(events, schema, query, order)
+    total = s.select(JOURNEY).distinct().count()
+    b = s.filter(s.backward)
+    agg = b.group_by([NODE_CODE, "_next"]).aggregate(moves=b.count(), journeys=b[JOURNEY].nunique())
+    coded = execute(agg)
+    total_n = int(execute(total.as_table()).iloc[0, 0]) if not coded.empty else 0
+    out = name_codes(coded, labels, {NODE_CODE: "from_stage", "_next": "to_stage"})
+    out["moves"] = out["moves"].astype("int64")
+    out["journeys"] = out["journeys"].astype("int64")
+    out["share_of_journeys"] = out["journeys"] / total_n if total_n else float("nan")
+    out = out.sort_values(["moves", "from_stage", "to_stage"], ascending=[False, True, True], kind="stable")
+    if top is not None:
+        out = out.head(top)
+    return out[["from_stage", "to_stage", "moves", "journeys", "share_of_journeys"]].reset_index(drop=True)

@@ -1,0 +1,192 @@
+"""Sankey data: the flow unrolled by step, and the stage flow with its backward links.
+
+Both are true counts of journeys (never estimates) over :func:`analytics.journeys.journey_steps`.
+
+Step Sankey (:func:`compute_step_sankey`)
+- A column per step: column ``c`` holds each journey's step ``c`` (anchor ``start``, counted from
+  the journey's first step, or from its first step on ``anchor_node``), or its ``c``-th step before
+  the end (anchor ``end``: the last ``steps`` steps, the journey's last step, or its first step on
+  ``anchor_node``, sits in the rightmost column). With an ``anchor_node``, journeys that never reach
+  it are left out and the steps before (start) or after (end) it are cut.
+- A link ``(c, a) → (c + 1, b)`` counts the journeys whose step in column ``c`` is ``a`` and in column
+  ``c + 1`` is ``b``. The journeys in a column are exactly those long enough to reach it, so the
+  flow into a node equals the flow out of it plus the journeys that end there.
+- Top-N per column: in each column the ``top_per_step`` nodes with the most journeys keep their
+  name (ties broken by name); the rest become ``OTHER`` (their counts added up).
+- Ends (anchor ``start``): a journey whose last step lies in a column before the last one adds a
+  link from that node to the end node in the next column: ``DROP_OFF`` when a ``goal`` is given and
+  the journey did not reach it, ``CONVERTED`` when it did, ``END`` when no goal is given. A journey
+  converts when it reaches the goal anywhere (see :func:`analytics.journeys.reaching`).
+
+Stage flow (:func:`compute_stage_flow`)
+- The transitions between stages (repeats collapsed, no entry or exit), each marked ``forward``
+  when it goes to a later stage, ``backward`` when to an earlier one (a loop), by a stage order
+  (see :mod:`analytics.nonlinearity`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute
+from analytics.errors import BadInputError
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, JourneyQuery, journey_steps, reaching
+from analytics.schema import EventSchema
+from analytics.transitions import compute_transitions, load_labels
+
+OTHER = "Other"
+DROP_OFF = "Drop-off"
+CONVERTED = "Converted"
+END = "End"
+END_NODES = (DROP_OFF, CONVERTED, END)
+
+Anchor = Literal["start", "end"]
+SANKEY_COLUMNS = ["source_step", "source", "target_step", "target", "journeys"]
+
+
+def _columns(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    steps: int,
+    anchor: Anchor,
+    anchor_node: str | None,
+    labels: pd.DataFrame,
+) -> Table:
+    """Coded rows ``journey, col, node_code, next_code, last`` for the shown columns."""
+    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    whole = ibis.window(group_by=JOURNEY)
+    s = s.mutate(_next=s[NODE_CODE].lead().over(w), _n=s[STEP].max().over(whole))
+    if anchor_node is not None:
+        codes = labels.loc[labels[NODE] == anchor_node, NODE_CODE].astype(int).tolist()
+        hit = s.filter(s[NODE_CODE].isin(codes or [-999]))
+        first = hit.group_by(JOURNEY).aggregate(_a=hit[STEP].min())
+        s = s.join(first, JOURNEY)
+        if anchor == "start":
+            s = s.filter(s[STEP] >= s._a).mutate(_col=s[STEP] - s._a)
+        else:
+            # The anchor sits in the rightmost column; steps after it are cut.
+            s = s.filter(s[STEP] <= s._a).mutate(
+                _col=(steps - 1) - (s._a - s[STEP]), _next=ibis.ifelse(s[STEP] == s._a, ibis.null("int32"), s._next)
+            )
+    elif anchor == "start":
+        s = s.mutate(_col=s[STEP])
+    else:
+        s = s.mutate(_col=(steps - 1) - (s._n - s[STEP]))
+    s = s.filter((s._col >= 0) & (s._col < steps))
+    return s.select(
+        JOURNEY, col=s._col.cast("int64"), node_code=s[NODE_CODE].cast("int32"), next_code=s._next.cast("int32")
+    )
+
+
+def compute_step_sankey(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    steps: int = 5,
+    top_per_step: int = 8,
+    anchor: Anchor = "start",
+    anchor_node: str | None = None,
+    goal: str | None = None,
+) -> pd.DataFrame:
+    """Links of the Sankey unrolled by step: ``source_step, source, target_step, target, journeys``.
+
+    Steps are 0-based column numbers. Exact semantics in the module docstring. Sorted by source
+    column, then journeys descending, then names.
+    """
+    if steps < 2:
+        raise BadInputError("a step Sankey needs at least 2 steps", value=steps, expected="2 or more")
+    if top_per_step < 1:
+        raise BadInputError("top nodes per step must be at least 1", value=top_per_step, expected="1 or more")
+    if anchor not in ("start", "end"):
+        raise BadInputError("unknown Sankey anchor", value=anchor, expected="start or end")
+    labels = load_labels(events, schema, query)
+    cols = _columns(events, schema, query, steps, anchor, anchor_node, labels)
+    if goal is not None and anchor == "start":
+        conv = reaching(events, schema, query, (goal,)).select(JOURNEY, _conv=ibis.literal(True))
+        cols = cols.left_join(conv, JOURNEY).mutate(_conv=ibis._._conv.fill_null(False)).drop(f"{JOURNEY}_right")
+    else:
+        cols = cols.mutate(_conv=ibis.literal(False))
+    agg = cols.group_by(["col", "node_code", "next_code", "_conv"]).aggregate(journeys=cols.count())
+    coded = execute(agg)
+    if coded.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c.endswith("step") or c == "journeys" else "object") for c in SANKEY_COLUMNS}
+        )
+    names = dict(zip(labels[NODE_CODE].astype(int), labels[NODE], strict=False))
+    coded["journeys"] = coded["journeys"].astype("int64")
+    coded["col"] = coded["col"].astype("int64")
+    coded["source"] = coded["node_code"].map(lambda c: names.get(int(c)))
+
+    # Top-N per column by journeys in that column (ties by name).
+    volume = coded.groupby(["col", "source"], as_index=False)["journeys"].sum()
+    volume = volume.sort_values(["col", "journeys", "source"], ascending=[True, False, True], kind="stable")
+    volume["rank"] = volume.groupby("col").cumcount()
+    kept = set(
+        zip(
+            volume.loc[volume["rank"] < top_per_step, "col"],
+            volume.loc[volume["rank"] < top_per_step, "source"],
+            strict=False,
+        )
+    )
+
+    def shown(col: int, name: str) -> str:
+        return name if (col, name) in kept else OTHER
+
+    coded["source"] = [shown(c, n) for c, n in zip(coded["col"], coded["source"], strict=False)]
+    has_next = coded["next_code"].notna()
+    last_col = steps - 1
+    rows = coded[has_next & (coded["col"] < last_col)].copy()
+    rows["target_step"] = rows["col"] + 1
+    rows["target"] = [shown(c, names.get(int(n))) for c, n in zip(rows["target_step"], rows["next_code"], strict=False)]
+    links = [rows[["col", "source", "target_step", "target", "journeys"]]]
+    if anchor == "start":
+        ends = coded[~has_next & (coded["col"] < last_col)].copy()
+        ends["target_step"] = ends["col"] + 1
+        if goal is None:
+            ends["target"] = END
+        else:
+            ends["target"] = ends["_conv"].map({True: CONVERTED, False: DROP_OFF})
+        links.append(ends[["col", "source", "target_step", "target", "journeys"]])
+    out = pd.concat(links, ignore_index=True).rename(columns={"col": "source_step"})
+    out = out.groupby(["source_step", "source", "target_step", "target"], as_index=False)["journeys"].sum()
+    out = out.sort_values(
+        ["source_step", "journeys", "source", "target"], ascending=[True, False, True, True], kind="stable"
+    )
+    return out[SANKEY_COLUMNS].reset_index(drop=True)
+
+
+def compute_stage_flow(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Stage-to-stage transitions: ``source, target, journeys_count, direction``.
+
+    Columns ``source, target, count, journeys, direction`` (``forward``/``backward``) and
+    ``source_rank``/``target_rank`` (0-based positions in the stage order used). The query is taken
+    at stage level with repeats collapsed; ``stage_order`` as in
+    :func:`analytics.nonlinearity.resolve_stage_order`.
+    """
+    from analytics.nonlinearity import resolve_stage_order
+
+    q = replace(query, by="stage", collapse_repeats=True)
+    flow = compute_transitions(events, schema, q, include_entry_exit=False)
+    order = resolve_stage_order(events, schema, q, stage_order)
+    rank = {name: i for i, name in enumerate(order)}
+    flow["source_rank"] = flow["source"].map(rank).astype("Int64")
+    flow["target_rank"] = flow["target"].map(rank).astype("Int64")
+    flow["direction"] = [
+        "backward" if t < s else "forward" for s, t in zip(flow["source_rank"], flow["target_rank"], strict=False)
+    ]
+    return flow[["source", "target", "count", "journeys", "direction", "source_rank", "target_rank"]]

@@ -1,0 +1,88 @@
+"""Time: how long journeys take to convert, and how long they stay in each stage.
+
+Semantics
+- Time to convert: for each journey of the query that reaches ``goal`` (a touchpoint or stage name,
+  see :func:`analytics.journeys.reaching`), the seconds from its first step to the first event that
+  reaches the goal. Journeys that never reach it are counted in ``journeys`` but have no time.
+- Time in stage (or at a touchpoint, with a touchpoint query): the query's steps with repeats
+  collapsed, so a step is a visit; a visit lasts from its first event to the first event of the
+  next visit of the same journey. A journey's last visit has no end and is left out of the times
+  (counted in ``open_visits``).
+- Medians and p90 are exact, linearly interpolated quantiles (pandas' default, DuckDB's
+  ``quantile_cont``) over the durations in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery, journey_steps, reaching
+from analytics.schema import EventSchema
+from analytics.transitions import load_labels, name_codes
+
+
+def seconds_between(start: ibis.Value, end: ibis.Value) -> ibis.Value:
+    """Seconds from ``start`` to ``end`` (timestamps) as a float, portably across backends."""
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64") + (
+        end.microsecond() - start.microsecond()
+    ).cast("float64") / 1_000_000
+
+
+def duration_stats(values: ibis.Value) -> dict[str, ibis.Value]:
+    """count, median, p90 and mean of a column of seconds (names end in ``_seconds``)."""
+    return {
+        "median_seconds": values.quantile(0.5),
+        "p90_seconds": values.quantile(0.9),
+        "mean_seconds": values.mean(),
+    }
+
+
+def conversion_times(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> Table:
+    """One row per journey: ``journey, first_timestamp, converted_at`` (null when not converted),
+    ``seconds_to_convert``."""
+    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    first = s.group_by(JOURNEY).aggregate(first_timestamp=s[TS].min())
+    reached = reaching(events, schema, query, (goal,)).select(JOURNEY, converted_at="reached_at")
+    j = first.left_join(reached, JOURNEY).select(JOURNEY, "first_timestamp", "converted_at")
+    return j.mutate(seconds_to_convert=seconds_between(j.first_timestamp, j.converted_at))
+
+
+def compute_time_to_convert(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> pd.DataFrame:
+    """One row: ``journeys, converted, conversion_rate, median_seconds, p90_seconds, mean_seconds``."""
+    j = conversion_times(events, schema, query, goal)
+    secs = j.seconds_to_convert
+    agg = j.aggregate(
+        journeys=j.count(), converted=j.converted_at.notnull().cast("int64").sum(), **duration_stats(secs)
+    )
+    frame = execute(agg)
+    frame["journeys"] = frame["journeys"].fillna(0).astype("int64")
+    frame["converted"] = frame["converted"].fillna(0).astype("int64")
+    frame["conversion_rate"] = frame["converted"] / frame["journeys"].where(frame["journeys"] > 0)
+    return frame[["journeys", "converted", "conversion_rate", "median_seconds", "p90_seconds", "mean_seconds"]]
+
+
+def compute_time_in_stage(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
+    """Per node (stage by default for the product; the query's ``by`` decides): ``node, visits,
+    timed_visits, open_visits, median_seconds, p90_seconds, mean_seconds``. Sorted by visits
+    descending, then name. Semantics in the module docstring."""
+    q = replace(query, collapse_repeats=True)
+    s = journey_steps(events, schema, q, columns=(), labelled=False)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    s = s.mutate(_end=s[TS].lead().over(w))
+    s = s.mutate(_secs=seconds_between(s[TS], s._end))
+    agg = s.group_by(NODE_CODE).aggregate(
+        visits=s.count(), timed_visits=s._end.notnull().cast("int64").sum(), **duration_stats(s._secs)
+    )
+    coded = execute(agg)
+    out = name_codes(coded, load_labels(events, schema, q), {NODE_CODE: NODE})
+    out["visits"] = out["visits"].astype("int64")
+    out["timed_visits"] = out["timed_visits"].astype("int64")
+    out["open_visits"] = out["visits"] - out["timed_visits"]
+    out = out.sort_values(["visits", NODE], ascending=[False, True], kind="stable")
+    cols = [NODE, "visits", "timed_visits", "open_visits", "median_seconds", "p90_seconds", "mean_seconds"]
+    return out[cols].reset_index(drop=True)

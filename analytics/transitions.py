@@ -1,0 +1,143 @@
+"""Transitions: how often each node is followed by each other node, with entry and exit.
+
+Semantics (on :func:`analytics.journeys.journey_steps`, so level, filters, node and repeats are the
+query's):
+- A transition is a pair of consecutive steps ``(node at step i, node at step i+1)`` of one journey.
+  With repeats kept, ``A → A`` self-loops count; with repeats collapsed there are none.
+- Entry and exit are explicit nodes: every journey adds ``ENTRY → its first node`` and ``its last
+  node → EXIT``. So the counts out of a node sum to the steps on that node, and the counts into it
+  likewise: a journey of n steps gives n + 1 transitions.
+- ``count`` is the number of such pairs (a journey passing A → B twice counts twice); ``journeys``
+  the number of distinct journeys with at least one; ``share`` is ``count`` over all transitions out
+  of the same source (the probability of the next node, given the source).
+- Order: ``count`` descending, then source, then target (names), so ties are stable.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, JourneyQuery, journey_steps, node_labels
+from analytics.schema import EventSchema
+
+ENTRY = "(entry)"
+EXIT = "(exit)"
+ENTRY_CODE = -1
+EXIT_CODE = -2
+
+TRANSITION_COLUMNS = ["source", "target", "count", "journeys", "share"]
+
+
+def transition_pairs(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
+    """Every consecutive pair as coded rows ``journey, step, source_code, target_code`` (no entry/exit).
+
+    ``step`` is the source's step number; the last step of a journey has no row.
+    """
+    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    s = s.mutate(target_code=s[NODE_CODE].lead().over(w))
+    s = s.filter(s.target_code.notnull())
+    return s.select(JOURNEY, STEP, source_code=s[NODE_CODE], target_code=s.target_code.cast("int32"))
+
+
+def _coded_transitions(events: Table, schema: EventSchema, query: JourneyQuery, with_journeys: bool) -> Table:
+    """One pass: pairs (exit as ``EXIT_CODE``) with ``count``, ``journeys`` and ``entries`` (pairs
+    whose source is a journey's first step; entry transitions are rebuilt from them)."""
+    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    s = s.mutate(
+        source_code=s[NODE_CODE].cast("int32"),
+        target_code=s[NODE_CODE].lead().over(w).cast("int32").fill_null(ibis.literal(EXIT_CODE, "int32")),
+    )
+    metrics = {"count": s.count(), "entries": (s[STEP] == 0).cast("int64").sum()}
+    if with_journeys:
+        metrics["journeys"] = s[JOURNEY].nunique()
+    return s.group_by(["source_code", "target_code"]).aggregate(**metrics)
+
+
+def _with_entries(coded: pd.DataFrame, include_entry_exit: bool) -> pd.DataFrame:
+    """Add the entry transitions (from the ``entries`` counts) or drop the exits."""
+    if not include_entry_exit:
+        return coded[coded["target_code"] != EXIT_CODE].drop(columns="entries")
+    entries = coded.groupby("source_code", as_index=False)["entries"].sum()
+    entries = entries[entries["entries"] > 0]
+    entry_rows = pd.DataFrame(
+        {
+            "source_code": ENTRY_CODE,
+            "target_code": entries["source_code"],
+            "count": entries["entries"],
+            **({"journeys": entries["entries"]} if "journeys" in coded else {}),
+        }
+    )
+    return pd.concat([coded.drop(columns="entries"), entry_rows], ignore_index=True)
+
+
+def name_codes(frame: pd.DataFrame, labels: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Replace code columns by names: ``columns`` maps a code column to the name column it becomes.
+
+    ``ENTRY_CODE``/``EXIT_CODE`` become ``ENTRY``/``EXIT``.
+    """
+    mapping = dict(zip(labels[NODE_CODE].astype(int), labels[NODE], strict=False))
+    mapping.update({ENTRY_CODE: ENTRY, EXIT_CODE: EXIT})
+    out = frame.copy()
+    for code_col, name_col in columns.items():
+        out[name_col] = out[code_col].map(lambda c: mapping.get(int(c)) if pd.notna(c) else None)
+        if code_col != name_col:
+            out = out.drop(columns=code_col)
+    return out
+
+
+def load_labels(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.DataFrame:
+    """The node dictionary of ``query`` as a frame (``node_code``, ``node``)."""
+    return execute(node_labels(events, schema, query))
+
+
+def compute_transitions(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    include_entry_exit: bool = True,
+    top: int | None = None,
+) -> pd.DataFrame:
+    """Counts of consecutive node pairs: columns ``source, target, count, journeys, share``.
+
+    Exact semantics in the module docstring. ``top`` keeps the ``top`` largest rows (after sorting);
+    ``share`` is computed before that cut, over every transition out of the source.
+    """
+    coded = _with_entries(execute(_coded_transitions(events, schema, query, with_journeys=True)), include_entry_exit)
+    if coded.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="object" if c in ("source", "target") else "float64") for c in TRANSITION_COLUMNS}
+        )
+    out = name_codes(coded, load_labels(events, schema, query), {"source_code": "source", "target_code": "target"})
+    out["count"] = out["count"].astype("int64")
+    out["journeys"] = out["journeys"].astype("int64")
+    out["share"] = out["count"] / out.groupby("source")["count"].transform("sum")
+    out = out.sort_values(["count", "source", "target"], ascending=[False, True, True], kind="stable")
+    if top is not None:
+        out = out.head(top)
+    return out[TRANSITION_COLUMNS].reset_index(drop=True)
+
+
+def compute_node_volumes(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
+    """Per node: ``steps`` (steps on it), ``journeys`` (distinct journeys through it), ``entries``
+    (journeys starting there) and ``exits`` (journeys ending there). Sorted by ``steps`` descending, name."""
+    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    s = s.mutate(_next=s[NODE_CODE].lead().over(w))
+    agg = s.group_by(NODE_CODE).aggregate(
+        steps=s.count(),
+        journeys=s[JOURNEY].nunique(),
+        entries=(s[STEP] == 0).sum(),
+        exits=s._next.isnull().sum(),
+    )
+    coded = execute(agg)
+    out = name_codes(coded, load_labels(events, schema, query), {NODE_CODE: NODE})
+    for col in ("steps", "journeys", "entries", "exits"):
+        out[col] = out[col].astype("int64")
+    out = out.sort_values(["steps", NODE], ascending=[False, True], kind="stable")
+    return out[[NODE, "steps", "journeys", "entries", "exits"]].reset_index(drop=True)

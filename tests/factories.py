@@ -1,0 +1,147 @@
+"""Test helpers: small event logs in the stored layout, as Ibis tables or as datasets on disk.
+
+Independent of the importer on purpose: ``to_stored_layout`` + ``write_parquet`` + a ``Dataset`` row
+is exactly what an import leaves behind, so analytics, services, pages and browser tests can run on
+hand-made logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from analytics.engine import memtable
+from analytics.layout import to_stored_layout, write_parquet
+from analytics.schema import STORED_COLUMN, EventSchema, Role, segment_column
+
+BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def log_frame(
+    rows: Iterable[Sequence[object]], columns: Sequence[str] = ("journey_id", "timestamp", "activity")
+) -> pd.DataFrame:
+    """A canonical event frame from rows. A numeric ``timestamp`` means days after ``BASE_TIME``."""
+    frame = pd.DataFrame([list(r) for r in rows], columns=list(columns))
+    if (
+        "timestamp" in frame
+        and len(frame)
+        and not isinstance(frame["timestamp"].iloc[0], datetime | str | pd.Timestamp)
+    ):
+        frame["timestamp"] = [BASE_TIME + timedelta(days=float(d)) for d in frame["timestamp"]]
+    return frame
+
+
+def schema_of(frame: pd.DataFrame, segments: Sequence[str] = ()) -> EventSchema:
+    """The schema whose roles are the canonical columns present in ``frame``."""
+    by_column = {column: role for role, column in STORED_COLUMN.items()}
+    roles = {by_column[c] for c in frame.columns if c in by_column}
+    return EventSchema(roles=frozenset(roles | {Role.JOURNEY, Role.TIMESTAMP, Role.ACTIVITY}), segments=tuple(segments))
+
+
+def stored(frame: pd.DataFrame, segments: Sequence[str] = ()) -> tuple[pd.DataFrame, EventSchema]:
+    """(stored-layout frame, schema) for a canonical frame; ``segments`` are source names of
+    ``segment:<name>`` columns already in ``frame``."""
+    schema = schema_of(frame, segments)
+    missing = [segment_column(s) for s in segments if segment_column(s) not in frame]
+    if missing:
+        raise KeyError(f"segment columns missing from the frame: {missing}")
+    return to_stored_layout(frame, schema), schema
+
+
+def events_of(frame: pd.DataFrame, segments: Sequence[str] = ()):  # noqa: ANN201 - an Ibis table
+    """(Ibis table of the stored layout, schema) for a canonical frame."""
+    layout, schema = stored(frame, segments)
+    return memtable(layout), schema
+
+
+def create_dataset(
+    frame: pd.DataFrame,
+    *,
+    name: str = "Test log",
+    segments: Sequence[str] = (),
+    map_id: int | None = None,
+    is_demo: bool = False,
+    engine: Engine | None = None,
+) -> int:
+    """Store ``frame`` as a dataset in the current data directory (Parquet + ``Dataset`` row). Returns its id."""
+    from db.engine import data_dir, write_session
+    from db.models import Dataset
+
+    layout, schema = stored(frame, segments)
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(layout, index=False).values.tobytes() + name.encode()
+    ).hexdigest()
+    with write_session(engine) as session:
+        dataset = Dataset(
+            name=name,
+            source_name=f"{name}.csv",
+            content_hash=digest,
+            column_mapping={r.value: STORED_COLUMN[r] for r in schema.roles},
+            import_options={"schema": schema.to_dict()},
+            events=len(layout),
+            journeys=int(layout["journey_id"].nunique()),
+            accounts=int(layout["account_id"].nunique()),
+            activities=int(layout["activity"].nunique()),
+            first_timestamp=layout["timestamp"].min().to_pydatetime(),
+            last_timestamp=layout["timestamp"].max().to_pydatetime(),
+            map_id=map_id,
+            is_demo=is_demo,
+        )
+        session.add(dataset)
+        session.flush()
+        dataset_id = int(dataset.id or 0)
+        relative = f"datasets/{dataset_id}/events.parquet"
+        path = data_dir() / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_parquet(layout, str(path))
+        dataset.storage_path = relative
+        session.add(dataset)
+    return dataset_id
+
+
+def b2b_log(journeys: int = 60, seed: int = 7) -> pd.DataFrame:
+    """A small seeded B2B log: accounts with contacts, stages with loops, channels, outcomes, a segment.
+
+    Stages Awareness → Consideration → Decision → Onboarding; some journeys loop back, some drop off.
+    """
+    import random
+
+    rng = random.Random(seed)
+    stages = {
+        "Awareness": ["Blog post", "Webinar", "Online ad"],
+        "Consideration": ["Case study", "Demo", "Pricing page"],
+        "Decision": ["Proposal", "Contract signed"],
+        "Onboarding": ["Kickoff call", "Training"],
+    }
+    order = list(stages)
+    rows = []
+    for j in range(journeys):
+        account = f"ACC-{j // 3:03d}"
+        region = "EMEA" if j % 2 else "NA"
+        t = float(j % 30)
+        stage_i = 0
+        journey_rows = []
+        for _ in range(rng.randint(2, 9)):
+            stage = order[stage_i]
+            activity = rng.choice(stages[stage])
+            channel = rng.choice(["web", "email", "sales"])
+            role = rng.choice(["champion", "decision maker", "user/practitioner"])
+            journey_rows.append([f"C{j:03d}", account, t, activity, channel, stage, role, region])
+            t += rng.choice([0.0, 0.5, 1.0, 3.0, 7.0])
+            move = rng.random()
+            if move < 0.55 and stage_i < len(order) - 1:
+                stage_i += 1
+            elif move < 0.7 and stage_i > 0:
+                stage_i -= 1
+        reached_decision = any(r[5] in ("Decision", "Onboarding") for r in journey_rows)
+        outcome = "won" if reached_decision and rng.random() < 0.7 else rng.choice(["lost", "open"])
+        rows += [(*r, outcome) for r in journey_rows]
+    frame = log_frame(
+        rows,
+        ("journey_id", "account_id", "timestamp", "activity", "channel", "stage", "role", "segment:region", "outcome"),
+    )
+    return frame

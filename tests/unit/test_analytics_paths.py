@@ -1,0 +1,71 @@
+"""Variants: counts, share, conversion rate, ties, top + Other, stage level."""
+
+from __future__ import annotations
+
+from analytics.journeys import JourneyQuery
+from analytics.paths import OTHER_PATHS, compute_variants
+from tests.factories import events_of, log_frame
+
+LOG = log_frame(
+    [
+        ("a", 0, "A"), ("a", 1, "B"),
+        ("b", 0, "A"), ("b", 1, "B"),
+        ("c", 0, "A"), ("c", 1, "B"), ("c", 2, "B"),  # same path once repeats collapse
+        ("d", 0, "B"), ("d", 1, "A"),
+        ("e", 0, "C"),
+    ]
+)  # fmt: skip
+
+
+def test_counts_share_and_tie_order():
+    events, schema = events_of(LOG)
+    v = compute_variants(events, schema, top=None)
+    assert v["path"].tolist() == [("A", "B"), ("B", "A"), ("C",)]  # ties (1, 1) ordered by name
+    assert v["journeys"].tolist() == [3, 1, 1]
+    assert v["share"].tolist() == [0.6, 0.2, 0.2]
+    assert v["path_label"].iloc[0] == "A > B"
+    assert (v["distinct_paths"] == 3).all() and (v["total_journeys"] == 5).all()
+    assert v["conversion_rate"].isna().all()
+
+
+def test_repeats_kept_split_variants():
+    events, schema = events_of(LOG)
+    v = compute_variants(events, schema, JourneyQuery(collapse_repeats=False), top=None)
+    assert ("A", "B", "B") in set(v["path"]) and int(v["distinct_paths"].iloc[0]) == 4
+
+
+def test_conversion_rate_by_goal():
+    events, schema = events_of(LOG)
+    v = compute_variants(events, schema, goal="B", top=None).set_index("path_label")
+    assert v.loc["A > B", "conversion_rate"] == 1.0
+    assert v.loc["C", "conversion_rate"] == 0.0
+
+
+def test_top_with_other_row_adds_up_the_rest():
+    events, schema = events_of(LOG)
+    v = compute_variants(events, schema, goal="A", top=1, include_other=True)
+    assert v["path_label"].tolist() == ["A > B", f"{OTHER_PATHS} (2)"]
+    assert v["journeys"].tolist() == [3, 2]
+    assert v.iloc[1]["conversion_rate"] == 0.5  # d reaches A, e does not
+    # A tie at the cut is broken by name, not by whichever the engine returns first.
+    v = compute_variants(events, schema, top=2)
+    assert v["path"].tolist() == [("A", "B"), ("B", "A")]
+
+
+def test_stage_level_paths():
+    frame = log_frame(
+        [("a", 0, "x", "Aw"), ("a", 1, "y", "Aw"), ("a", 2, "z", "Co"), ("b", 0, "x", "Aw")],
+        ("journey_id", "timestamp", "activity", "stage"),
+    )
+    events, schema = events_of(frame)
+    v = compute_variants(events, schema, JourneyQuery(by="stage"), top=None)
+    assert v["path"].tolist() == [("Aw",), ("Aw", "Co")]
+    assert v["journeys"].tolist() == [1, 1]
+
+
+def test_empty():
+    from datetime import date
+
+    events, schema = events_of(LOG)
+    v = compute_variants(events, schema, JourneyQuery(date_from=date(2031, 1, 1)))
+    assert v.empty and list(v.columns)[:3] == ["path", "path_label", "journeys"]
