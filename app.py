@@ -1,39 +1,138 @@
-"""JourneyLens entry point and Overview page: every map and dataset at a glance."""
+"""JourneyLens entry point and Overview: the managers' page.
+
+Every map with its health (conversion and NPS against target, worst friction hot spot, open and
+overdue actions, stale badge), a portfolio heat map, trends since the previous period, and links
+into each map (its studio, friction and metrics pages, each opened on that map with ``?map=<id>``).
+The URL keeps the view: ``?trend=<kind>`` picks the metric of the trends chart.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.bootstrap import bootstrap
+from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
+from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select
 from components.text import escape_markdown
+from services.csv_safety import to_safe_csv
+from services.overview import compute_portfolio_heatmap, compute_portfolio_table
+
+STATUS_BADGE = {
+    "green": ":green-badge[on target]",
+    "amber": ":orange-badge[near target]",
+    "red": ":red-badge[off target]",
+    "none": ":gray-badge[no target]",
+}
+MEASURE_NAMES = {
+    "conversion": "Conversion",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+    "fcr": "FCR",
+    "retention": "Retention",
+    "clv": "CLV",
+    "custom": "Custom",
+}
+
+
+def _measure_line(kind: str, m) -> str:  # noqa: ANN001 - services.overview.MeasureHealth
+    if m.value is None:
+        return f"{MEASURE_NAMES[kind]}: no data"
+    unit = "%" if kind in ("conversion", "csat") else ""
+    label = escape_markdown(m.name) if m.name else MEASURE_NAMES[kind]
+    text = f"{label} **{m.value:.1f}{unit}**"
+    if m.target is not None:
+        text += f" vs target {m.target:.0f}{unit} {STATUS_BADGE.get(m.status, '')}"
+    if m.change is not None:
+        arrow = "▲" if m.change > 0 else ("▼" if m.change < 0 else "▶")
+        text += f" {arrow} {m.change:+.1f} since {escape_markdown(m.previous_period)}"
+    elif m.source == "dataset":
+        text += " (whole log)"
+    return text
+
 
 bootstrap("Overview")
 st.title("Overview")
-st.caption("Every journey map and event log in this workspace.")
+st.caption("Every journey map and event log in this workspace, with its health at a glance.")
 
 maps = load_map_summaries()
 if not maps:
     st.info("No journey maps yet. Open **Maps** to create one from a template, or run `python cli.py demo`.")
 else:
+    portfolio = []
+    with user_errors():
+        portfolio = load_portfolio()
+    health = {h.map_id: h for h in portfolio}
     stale = sum(m["stale"] for m in maps)
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Journey maps", len(maps))
-    c2.metric("Stale maps", stale, help="Maps past their review-by date")
-    c3.metric("Datasets", len(load_dataset_summaries()))
+    c2.metric("Off target", sum(h.health == "red" for h in health.values()), help="Maps with a metric in red")
+    c3.metric("Stale maps", stale, help="Maps past their review-by date")
+    c4.metric("Datasets", len(load_dataset_summaries()))
+
     st.subheader("Journey maps")
     cols = st.columns(3)
     for i, m in enumerate(maps):
+        h = health.get(m["id"])
         with cols[i % 3].container(border=True):
-            st.markdown(f"**{escape_markdown(m['name'])}**" + ("  :orange-badge[stale]" if m["stale"] else ""))
+            badges = ("  :orange-badge[stale]" if m["stale"] else "") + (
+                f"  {STATUS_BADGE[h.health]}" if h is not None and h.health != "none" else ""
+            )
+            st.markdown(f"**{escape_markdown(m['name'])}**" + badges)
             st.caption(
                 f"Owner: {escape_markdown(m['owner'] or '—')} · {m['stages']} stages · {m['touchpoints']} touchpoints"
                 f" · updated {m['updated_at']:%Y-%m-%d}"
             )
+            if h is not None:
+                st.markdown(_measure_line("conversion", h.conversion) + "  \n" + _measure_line("nps", h.nps))
+                if h.hot_spot:
+                    st.markdown(
+                        f"Worst hot spot: **{escape_markdown(h.hot_spot)}**"
+                        + (f" ({escape_markdown(h.hot_spot_stage)})" if h.hot_spot_stage else "")
+                        + f", friction {h.hot_spot_friction:.0f}"
+                    )
+                elif h.dataset_id is None:
+                    st.caption("No event log linked: link one on the Data page to see its friction.")
+                st.markdown(
+                    f"Actions: {h.open_actions} open"
+                    + (f", :red[{h.overdue_actions} overdue]" if h.overdue_actions else ", none overdue")
+                )
+            with st.container(horizontal=True):
+                if page_exists("pages/2_Map_studio.py"):
+                    st.page_link("pages/2_Map_studio.py", label="Open map", query_params={"map": m["id"]})
+                st.page_link("pages/12_Overlay.py", label="On the map", query_params={"map": m["id"]})
+                st.page_link("pages/9_Friction.py", label="Friction", query_params={"map": m["id"]})
+                st.page_link("pages/8_Metrics.py", label="Metrics", query_params={"map": m["id"]})
+
+    if health:
+        st.subheader("Portfolio heat map")
+        st.caption(
+            "Each cell is coloured by its status: metrics against their targets (value / target (change since "
+            "the previous period)); worst friction red from 50, amber from 25; overdue actions; review date."
+        )
+        heat = compute_portfolio_heatmap(portfolio)
+        st.plotly_chart(portfolio_heatmap_figure(heat), width="stretch", key="portfolio_heat")
+        table = compute_portfolio_table(portfolio)
+        with st.expander("Portfolio table"):
+            st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download portfolio CSV", to_safe_csv(table), "portfolio.csv", "text/csv")
+
+        trends = load_trends(tuple(health))
+        st.subheader("Trends")
+        if trends.empty:
+            st.info("No metric has values over time yet: add metrics on the **Metrics** page.")
+        else:
+            kinds = list(dict.fromkeys(trends["kind"]))
+            kind = query_select(
+                "Metric", kinds, param="trend", widget="radio", format_func=lambda k: MEASURE_NAMES.get(k, k)
+            )
+            st.plotly_chart(trends_figure(trends[trends["kind"] == kind]), width="stretch", key="trends")
 
 st.subheader("Event logs")
 datasets = load_dataset_summaries()
 if not datasets:
     st.info("No event logs yet. Open **Data** to upload a CSV export.")
 else:
-    st.dataframe(datasets, hide_index=True, use_container_width=True)
+    st.dataframe(datasets, hide_index=True, width="stretch")

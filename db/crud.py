@@ -6,26 +6,40 @@ Callers (services) open the session per use case with ``db.engine.write_session`
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from db.errors import ConflictError, NotFoundError, ValidationError
-from db.models import Dataset, JourneyMap, Stage, Touchpoint, utcnow
+from db.models import Dataset, JourneyMap, MapPersona, Persona, Snapshot, Stage, Touchpoint, utcnow
 
 MAX_NAME_LENGTH = 200
 
 
+# Characters that show nothing on their own: a name made only of these is empty to a reader.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
 def clean_name(value: str | None, field: str = "name") -> str:
-    """Strip a name and refuse empty or over-long ones (clear message, nothing written)."""
+    """Strip a name and refuse empty or over-long ones (clear message, nothing written).
+
+    Also refused: names of invisible characters only (zero-width spaces...), control characters
+    (line breaks would forge lines in the CLI's one-per-line output, escape sequences would drive
+    a terminal) and lone surrogates (not storable as UTF-8).
+    """
     text = (value or "").strip()
-    if not text:
+    if not text or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text):
         raise ValidationError(field, value, "a non-empty name")
     if len(text) > MAX_NAME_LENGTH:
         raise ValidationError(field, value, f"at most {MAX_NAME_LENGTH} characters (got {len(text)})")
     if "\x00" in text:
         raise ValidationError(field, value, "text without NUL characters")
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise ValidationError(field, value, "one line of text without control characters")
+    if any(unicodedata.category(c) == "Cs" for c in text):
+        raise ValidationError(field, value, "valid Unicode text (no lone surrogates)")
     return text
 
 
@@ -127,3 +141,51 @@ def get_dataset(*, session: Session, dataset_id: int) -> Dataset:
     if dataset is None:
         raise NotFoundError("Dataset", dataset_id)
     return dataset
+
+
+# --------------------------------------------------------------------------- personas (studio)
+
+
+def list_personas(*, session: Session) -> Sequence[Persona]:
+    """Every persona, by name then id."""
+    return session.exec(select(Persona).order_by(col(Persona.name), col(Persona.id))).all()
+
+
+def get_persona(*, session: Session, persona_id: int) -> Persona:
+    persona = session.get(Persona, persona_id)
+    if persona is None:
+        raise NotFoundError("Persona", persona_id)
+    return persona
+
+
+def list_map_personas(*, session: Session, map_id: int) -> Sequence[Persona]:
+    """The personas attached to a map, by name then id."""
+    return session.exec(
+        select(Persona)
+        .join(MapPersona, col(MapPersona.persona_id) == col(Persona.id))
+        .where(MapPersona.map_id == map_id)
+        .order_by(col(Persona.name), col(Persona.id))
+    ).all()
+
+
+def create_persona(*, session: Session, name: str, **fields: Any) -> Persona:
+    persona = Persona(name=clean_name(name, "persona name"), **fields)
+    session.add(persona)
+    session.flush()
+    return persona
+
+
+def list_snapshots(*, session: Session, map_id: int) -> Sequence[Snapshot]:
+    """A map's snapshots, newest first."""
+    return session.exec(
+        select(Snapshot)
+        .where(Snapshot.map_id == map_id)
+        .order_by(col(Snapshot.created_at).desc(), col(Snapshot.id).desc())
+    ).all()
+
+
+def get_snapshot(*, session: Session, snapshot_id: int) -> Snapshot:
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFoundError("Snapshot", snapshot_id)
+    return snapshot

@@ -6,23 +6,56 @@ SQLite is tuned here and nowhere else:
 - ``busy_timeout`` so writers queue instead of failing;
 - transactions opened with ``BEGIN IMMEDIATE`` by :func:`write_session`: a session that reads and
   then writes takes the write lock first, so a concurrent commit cannot make it fail with
-  "database is locked" (SQLite ignores busy_timeout when a deferred reader upgrades to a writer).
+  "database is locked" (SQLite ignores busy_timeout when a deferred reader upgrades to a writer);
+- a pool large enough for every Streamlit session thread to hold a connection while it waits;
+- SQLite's "locked / busy / full / read-only / I/O" errors reach callers as a typed
+  :class:`db.errors.StorageError` (nothing saved, say why), never as a traceback;
+- migrations run with foreign keys off (SQLite's own procedure for schema changes: batch mode
+  drops and recreates tables, and with foreign keys on, dropping ``journey_map`` would cascade
+  and delete every stage), inside one ``BEGIN IMMEDIATE`` transaction, checked with
+  ``foreign_key_check`` before commit.
+
+Durability: ``synchronous=FULL`` in WAL mode syncs the log on every commit, so a commit that
+returned survives a killed process and a power cut (tests/db/test_crash_safety.py kills writers).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from db.errors import StorageError
+
 BUSY_TIMEOUT_MS = 30_000
 DB_FILENAME = "journeylens.db"
+# Streamlit runs each browser session's script in its own thread: size the pool so that many
+# concurrent users wait on SQLite's lock (busy_timeout), not on the pool's 30 s checkout timeout.
+POOL_SIZE = 10
+POOL_MAX_OVERFLOW = 60
+# Keep the write-ahead log from growing without bound after a large import (bytes).
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+# SQLite messages that mean "the storage refused this write", each with what the user should know.
+_BUSY = "The database is busy with other saves and did not answer in time. Nothing was saved; try again."
+_STORAGE_FAILURES = (
+    ("locked", _BUSY),
+    ("busy", _BUSY),
+    ("disk is full", "The disk holding the data directory is full. Nothing was saved; free some space."),
+    ("readonly", "The data directory is read-only for this process. Nothing was saved."),
+    ("read-only", "The data directory is read-only for this process. Nothing was saved."),
+    ("disk i/o error", "The disk holding the data directory reported an I/O error. Nothing was saved."),
+    ("unable to open database", "The database file cannot be opened: check the data directory."),
+)
 
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
@@ -40,6 +73,23 @@ def database_url(directory: Path | None = None) -> str:
     return f"sqlite:///{(directory or data_dir()) / DB_FILENAME}"
 
 
+def _ensure_wal(cur: sqlite3.Cursor) -> None:
+    """Switch a database to WAL once. Converting takes an exclusive lock without waiting on
+    busy_timeout, so two processes opening a new database together would get "database is
+    locked": retry until the busy timeout instead (a database already in WAL is left alone)."""
+    if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -48,8 +98,11 @@ def _tune_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode=WAL")
+        _ensure_wal(cur)
         cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+        # Functions in views/triggers of a tampered database file cannot run with side effects.
+        cur.execute("PRAGMA trusted_schema=OFF")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -63,7 +116,12 @@ def create_db_engine(url: str) -> Engine:
     if url in ("sqlite://", "sqlite:///:memory:"):
         engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
     else:
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_MAX_OVERFLOW,
+        )
     _tune_sqlite(engine)
     return engine
 
@@ -91,22 +149,77 @@ def dispose_engines() -> None:
         _migrated.clear()
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every Alembic migration not yet applied (start-up keeps a user's maps across upgrades)."""
+def upgrade(engine: Engine, *, script_location: Path | None = None) -> None:
+    """Apply every Alembic migration not yet applied (start-up keeps a user's maps across upgrades).
+
+    One ``BEGIN IMMEDIATE`` transaction (two processes starting together queue, the second finds
+    nothing to do); foreign keys off while tables are recreated, ``foreign_key_check`` before commit.
+    Foreign keys are switched back on before the connection returns to the pool.
+    """
     from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    cfg.set_main_option("script_location", str(script_location or Path(__file__).parent / "migrations"))
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        # Outside any transaction: SQLite ignores this pragma inside one.
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            conn.execution_options(begin_mode="immediate")
+            with _storage_errors(), conn.begin():
+                cfg.attributes["connection"] = conn
+                try:
+                    command.upgrade(cfg, "head")
+                except CommandError as exc:
+                    raise StorageError(
+                        "This database was written by a newer version of JourneyLens "
+                        f"({exc}); upgrade JourneyLens or restore a backup made by this version."
+                    ) from exc
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise StorageError(
+                        f"A migration left {len(broken)} rows pointing at rows that do not exist "
+                        f"(first: {tuple(broken[0])}); nothing was changed."
+                    )
+        finally:
+            # Restore foreign keys on this pooled connection (an in-memory database lives on it,
+            # so it cannot simply be thrown away); discard it if that does not stick.
+            try:
+                raw.execute("PRAGMA foreign_keys=ON")
+                restored = raw.execute("PRAGMA foreign_keys").fetchone() == (1,)
+            except Exception:  # any failure here means: do not reuse the connection
+                restored = False
+            if not restored:
+                conn.invalidate()
+
+
+def storage_error(exc: OperationalError) -> StorageError | None:
+    """The typed error for a SQLite storage failure (locked, full, read-only, I/O), else None."""
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    for needle, message in _STORAGE_FAILURES:
+        if needle in text:
+            return StorageError(f"{message} (SQLite: {text})")
+    return None
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        typed = storage_error(exc)
+        if typed is None:
+            raise
+        raise typed from exc
 
 
 @contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
     """A session for reads (deferred transaction)."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    with _storage_errors(), Session(engine or get_engine(), expire_on_commit=False) as session:
         yield session
 
 
@@ -114,7 +227,7 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
     """A short write transaction opened with ``BEGIN IMMEDIATE``; commits on success, rolls back on error."""
     engine = engine or get_engine()
-    with Session(engine, expire_on_commit=False) as session:
+    with _storage_errors(), Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options={"begin_mode": "immediate"})
         try:
             yield session

@@ -34,3 +34,7 @@ class ValidationError(JourneyLensError):
             shown = shown[:77] + "...'"
         super().__init__(f"{field}: {shown} is not valid; expected {expected}.")
         self.field, self.value, self.expected = field, value, expected
+
+
+class StorageError(JourneyLensError):
+    """The database could not take a write or a read (busy past the timeout, disk full, read-only)."""

@@ -1,0 +1,397 @@
+"""Multi-touch attribution: conversions credited to touchpoints (or channels) by five models.
+
+Journeys come from :func:`analytics.journeys.journey_steps`, so they agree with every other view
+(contact or account level, filters, repeats collapsed or kept, the map's touchpoints when linked).
+
+What converts, and what gets credit
+- A journey *converts* when it reaches the goal: one of its events has the goal as its touchpoint
+  or its stage (:func:`analytics.journeys.reaching`, as in funnels, paths and friction). Its *path*
+  is its steps before that first goal event; a journey that never reaches the goal has all its
+  steps as its path, or, when ``lost`` touchpoints (or stages) are named, its steps before the
+  first event that reaches one of them.
+- Steps are the journey core's nodes at the level credited (``by``): touchpoints, stages, or the
+  events' channels (events without a channel, or a stage, take no step at that level). With repeats collapsed,
+  consecutive steps on the same node are one (a channel path ``email, email, web`` is ``email, web``).
+- A converting journey with no step before the goal has nothing to credit: it is left out of every
+  model and counted in :attr:`AttributionResult.uncredited_conversions`.
+- *Conversions* = converting journeys with a non-empty path. Every model hands out exactly that
+  many conversions, so the five columns are comparable side by side.
+
+Heuristic models, for a converting path ``t1 … tn`` (a label appearing twice earns twice):
+- first touch: 1 to ``t1``;   last touch: 1 to ``tn``;   linear: ``1/n`` to each position;
+- position-based (40/20/40): ``n = 1``: 1 to ``t1``; ``n = 2``: 0.5 each; ``n ≥ 3``: 0.4 to ``t1``,
+  0.4 to ``tn`` and ``0.2 / (n − 2)`` to each position in between.
+
+Markov-chain model (first order), see :func:`compute_attribution`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute, execute_scalar
+from analytics.errors import AnalyticsError, UnknownColumnError
+from analytics.journeys import (
+    JOURNEY,
+    JOURNEY_KEY,
+    NODE,
+    NODE_CODE,
+    STEP,
+    JourneyQuery,
+    journey_steps,
+    node_labels,
+    reaching,
+)
+from analytics.markov import AbsorbingChain, removal_effects
+from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
+
+AttributeBy = Literal["touchpoint", "stage", "channel"]
+
+START = "(start)"
+CONVERSION = "(conversion)"
+NULL = "(null)"
+MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based", "markov")
+
+# Column names of the path table.
+LABEL = "label"
+POS = "pos"
+LENGTH = "n"
+CONVERTED = "converted"
+
+MODEL_FORMULAS: dict[str, str] = {
+    "first_touch": "1 conversion to the first touchpoint of each converting path",
+    "last_touch": "1 conversion to the last touchpoint before the goal",
+    "linear": "1/n to each of the n touchpoints of the path",
+    "position_based": "40% to the first, 40% to the last, 20% shared by those in between (n=1: all; n=2: half each)",
+    "markov": "removal effect RE(t) = 1 − P(conversion without t) / P(conversion); credit = RE(t) / ΣRE × conversions",
+}
+
+
+@dataclass(frozen=True)
+class AttributionResult:
+    """Credits of every model (``table``) and the figures they rest on.
+
+    ``table`` columns: ``<by>`` (touchpoint or channel name), ``first_touch``, ``last_touch``,
+    ``linear``, ``position_based``, ``removal_effect`` (a fraction 0..1), ``markov`` (conversions
+    credited: removal effects normalised to ``conversions``), ``journeys`` (paths that visit it);
+    ordered by ``markov``, then name.
+    """
+
+    table: pd.DataFrame
+    by: AttributeBy
+    goal: str
+    journeys: int
+    conversions: int
+    uncredited_conversions: int
+    conversion_probability: float
+    transitions: pd.DataFrame
+
+
+START_CODE, CONVERSION_CODE, NULL_CODE = -1, -2, -3
+
+
+def _order_column(query: JourneyQuery) -> str:
+    """The stored event order of a journey at the query's level (what :func:`reaching` reports)."""
+    return ACCOUNT_SEQ if query.level == "account" else SEQ
+
+
+def _left_join(t: Table, other: Table) -> Table:
+    """``t`` with ``other``'s columns, matched on the journey (``other`` has one row per journey)."""
+    joined = t.left_join(other, JOURNEY)
+    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
+
+
+def _node_query(query: JourneyQuery, by: AttributeBy, schema: EventSchema) -> JourneyQuery:
+    """The query whose nodes are credited: touchpoints, stages or channels."""
+    if by == "channel" and not schema.has(Role.CHANNEL):
+        raise UnknownColumnError("attribution by channel needs a channel column, and this dataset has none")
+    return replace(query, by=by)
+
+
+def attribution_paths(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    goal: str,
+    by: AttributeBy = "touchpoint",
+    lost: tuple[str, ...] = (),
+) -> Table:
+    """The credited paths: one row per path position.
+
+    Columns: ``journey, journey_key, pos`` (0-based), ``n`` (path length), ``node_code`` (of the
+    touchpoint, or channel, at that position; name it with :func:`analytics.journeys.node_labels`
+    of the same query) and ``converted`` (bool). See the module docstring for what enters a path.
+    """
+    q = _node_query(query, by, schema)
+    order = _order_column(q)
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False)
+    g = reaching(events, schema, q, (goal,))
+    t = _left_join(s, g.select(JOURNEY, _goal=g.reached_order))
+    if lost:
+        lo = reaching(events, schema, q, lost)
+        t = _left_join(t, lo.select(JOURNEY, _lost=lo.reached_order))
+        stop = t._goal.coalesce(t._lost)
+    else:
+        stop = t._goal
+    t = t.filter(stop.isnull() | (t[order] < stop))
+    t = t.select(JOURNEY, JOURNEY_KEY, STEP, NODE_CODE, **{CONVERTED: t._goal.notnull()})
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    t = t.mutate(**{POS: ibis.row_number().over(w), LENGTH: t.count().over(ibis.window(group_by=JOURNEY))})
+    return t.drop(STEP)
+
+
+def heuristic_credits(paths: Table) -> Table:
+    """Per node code: first touch, last touch, linear and position-based credits (converting paths
+    only), and ``journeys``, the paths (converting or not) that visit it."""
+    c = paths
+    n = c[LENGTH].cast("float64")
+    converted = c[CONVERTED]
+    edge = (c[POS] == 0) | (c[POS] == c[LENGTH] - 1)
+    position = ibis.cases(
+        (c[LENGTH] == 1, 1.0),
+        (c[LENGTH] == 2, 0.5),
+        (edge, 0.4),
+        else_=0.2 / (n - 2.0),
+    )
+    c = c.mutate(
+        _first=(c[POS] == 0).cast("float64"),
+        _last=(c[POS] == c[LENGTH] - 1).cast("float64"),
+        _linear=1.0 / n,
+        _position=position,
+    )
+    return c.group_by(NODE_CODE).aggregate(
+        first_touch=c._first.sum(where=converted),
+        last_touch=c._last.sum(where=converted),
+        linear=c._linear.sum(where=converted),
+        position_based=c._position.sum(where=converted),
+        journeys=c[JOURNEY].nunique(),
+    )
+
+
+def path_transitions(paths: Table) -> Table:
+    """Counted transitions ``source, target, count`` (node codes) of the Markov chain: start → first
+    node, node → next node, last node → conversion or null (the negative ``*_CODE`` constants)."""
+    w = ibis.window(group_by=JOURNEY, order_by=POS)
+    nxt = paths[NODE_CODE].cast("int64").lead().over(w)
+    end = ibis.ifelse(paths[CONVERTED], ibis.literal(CONVERSION_CODE, "int64"), ibis.literal(NULL_CODE, "int64"))
+    moves = paths.select(source=paths[NODE_CODE].cast("int64"), target=nxt.fill_null(end))
+    entries = paths.filter(paths[POS] == 0).select(
+        source=ibis.literal(START_CODE, "int64"), target=paths[NODE_CODE].cast("int64")
+    )
+    both = moves.union(entries, distinct=False)
+    return both.group_by(["source", "target"]).aggregate(count=both.count())
+
+
+def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> int:
+    """Journeys of the analysis (after every filter) that reach the goal."""
+    s = journey_steps(events, schema, query, columns=[], labelled=False)
+    kept = s.select(JOURNEY).distinct()
+    g = reaching(events, schema, query, (goal,))
+    return int(execute_scalar(kept.filter(kept[JOURNEY].isin(g[JOURNEY])).count()) or 0)
+
+
+def compute_attribution(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    goal: str,
+    by: AttributeBy = "touchpoint",
+    lost: tuple[str, ...] = (),
+) -> AttributionResult:
+    """Conversions credited to each touchpoint (or channel) by five models, side by side.
+
+    Paths, conversions and the four heuristic models: see the module docstring.
+
+    Markov-chain model (first order, on the same paths):
+    - States: a *start* state, one state per label (touchpoint or channel), and two absorbing
+      states, *conversion* and *null*. Every path is ``start → t1 → … → tn → conversion`` when the
+      journey converted, ``… → tn → null`` otherwise (journeys still open count as null: the model
+      explains the conversions observed so far).
+    - Transition probabilities are the observed transition counts out of each state divided by
+      that state's total (maximum likelihood). ``P(conversion)`` is the probability that the
+      chain, started at *start*, is absorbed in *conversion*: the solution of ``(I − Q) x = R``.
+    - Loops and repeats: with repeats collapsed (the default) consecutive visits to the same label
+      are one state visit, so the chain has no self-loops; with repeats kept, self-loops are
+      counted (they change how long a journey stays, not where it is absorbed). Revisits after
+      other touchpoints (A → B → A) are ordinary transitions, so loops are kept.
+    - Removing a state ``t`` redirects every transition into ``t`` to *null* (a journey that would
+      reach ``t`` is lost there). Removal effect ``RE(t) = 1 − P_without_t(conversion) / P(conversion)``,
+      a fraction 0..1 (0 when nothing converts). Markov credit ``= RE(t) / Σ RE × conversions``.
+
+    - ``lost`` (optional) names touchpoints where a journey is lost (declined, cancelled...): a
+      journey that has not converted ends there, its path cut before the first lost touchpoint and
+      sent to *null*. Without it, a first-order chain can route the probability mass that passes
+      through a lost touchpoint on to later touchpoints of other journeys, and a "declined" step
+      would earn credit.
+
+    Ties in ordering follow the journey core (timestamp, then file position).
+    Raises :class:`AnalyticsError` when no journey reaches ``goal``.
+    """
+    if by not in ("touchpoint", "stage", "channel"):
+        raise AnalyticsError(f"attribution is by touchpoint, stage or channel, not {by!r}")
+    if goal in lost:
+        raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
+    q = _node_query(query, by, schema)
+    paths = attribution_paths(events, schema, query, goal, by, tuple(lost))
+    goal_journeys = _goal_journeys(events, schema, q, goal)
+    if goal_journeys == 0:
+        raise AnalyticsError(f"no journey reaches the goal {goal!r}: choose one of the dataset's touchpoints")
+
+    names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
+    heuristics = execute(heuristic_credits(paths))
+    heuristics[LABEL] = heuristics.pop(NODE_CODE).map(names)
+    transitions = execute(path_transitions(paths))
+    transitions["source"] = transitions["source"].map(names)
+    transitions["target"] = transitions["target"].map(names)
+    transitions = transitions.sort_values(["source", "target"], ignore_index=True)
+    transitions["count"] = transitions["count"].astype("int64")
+
+    chain = AbsorbingChain.from_counts(transitions, absorbing=(CONVERSION, NULL), transient_first=(START,))
+    # Every path starts once and converts at most once.
+    journeys = int(transitions.loc[transitions["source"] == START, "count"].sum())
+    conversions = int(transitions.loc[transitions["target"] == CONVERSION, "count"].sum())
+    uncredited = goal_journeys - conversions
+    probability = float(chain.absorption()[0, 0]) if chain.n_transient else 0.0
+    effects = removal_effects(chain, START, CONVERSION) if chain.n_transient else pd.Series(dtype="float64")
+
+    table = heuristics.set_index(LABEL)
+    table = table.join(effects.rename("removal_effect"), how="left")
+    for column in ("first_touch", "last_touch", "linear", "position_based", "removal_effect"):
+        table[column] = table[column].astype("float64").fillna(0.0)
+    total_effect = table["removal_effect"].sum()
+    table["markov"] = table["removal_effect"] / total_effect * conversions if total_effect > 0 else 0.0
+    table["journeys"] = table["journeys"].astype("int64")
+    table = table.rename_axis(by).reset_index()
+    table[by] = table[by].astype(str)
+    table = table.sort_values(["markov", by], ascending=[False, True], ignore_index=True)
+    table = table[[by, "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov", "journeys"]]
+    return AttributionResult(
+        table=table,
+        by=by,
+        goal=goal,
+        journeys=journeys,
+        conversions=conversions,
+        uncredited_conversions=uncredited,
+        conversion_probability=probability,
+        transitions=transitions,
+    )
+
+
+def node_counts(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.DataFrame:
+    """Every node with the journeys that visit it and the journeys that end on it, most visited first.
+
+    Columns ``node, journeys, ending_journeys``; used to offer goals (and lost nodes) to choose from.
+    """
+    s = journey_steps(events, schema, query, columns=[])
+    last = s.mutate(_last=s[STEP] == s[STEP].max().over(ibis.window(group_by=JOURNEY)))
+    counts = last.group_by(NODE).aggregate(
+        journeys=last[JOURNEY].nunique(), ending_journeys=last._last.cast("int64").sum()
+    )
+    out = execute(counts).rename(columns={NODE: "node"})
+    out["node"] = out["node"].astype(str)
+    return out.sort_values(["journeys", "node"], ascending=[False, True], ignore_index=True)
+
+
+# Names that say "this is the win", most telling first: B2B CRMs ("Closed won"), loan and approval
+# logs ("A_APPROVED"), shops ("Store", "Checkout"), services ("Kick-off" of an engagement), tickets ("Closed").
+GOAL_WORDS = (
+    "won",
+    "approved",
+    "purchase",
+    "signed",
+    "converted",
+    "contract",
+    "order",
+    "paid",
+    "hired",
+    "store",
+    "checkout",
+    "sign-up",
+    "signup",
+    "subscribe",
+    "kick-off",
+    "kickoff",
+    "closed",
+)
+LOST_WORDS = ("lost", "declined", "cancel", "reject", "churn", "no way", "not now", "disqualif")
+
+
+def suggest_goal(nodes: pd.DataFrame) -> str | None:
+    """A goal to offer first: a node whose name says it is a win (the earliest word of
+    :data:`GOAL_WORDS` it holds; ties: the most visited), else the node that ends the most journeys.
+    ``nodes`` is :func:`node_counts`' frame."""
+    if nodes.empty:
+        return None
+    best: tuple[int, int, str] | None = None
+    for row in nodes.itertuples():
+        name = str(row.node).lower()
+        if any(w in name for w in LOST_WORDS):
+            continue
+        rank = next((k for k, w in enumerate(GOAL_WORDS) if w in name), None)
+        if rank is not None and (best is None or (rank, -int(row.journeys)) < best[:2]):
+            best = (rank, -int(row.journeys), str(row.node))
+    if best is not None:
+        return best[2]
+    ranked = nodes.sort_values(["ending_journeys", "node"], ascending=[False, True])
+    return str(ranked.iloc[0]["node"])
+
+
+def suggest_lost(nodes: pd.DataFrame) -> list[str]:
+    """Nodes whose name says a journey is lost there (declined, cancelled, churned...)."""
+    return [str(n) for n in nodes["node"] if any(w in str(n).lower() for w in LOST_WORDS)]
+
+
+__all__ = [
+    "CONVERSION",
+    "MODELS",
+    "MODEL_FORMULAS",
+    "MODEL_LABELS",
+    "OTHER",
+    "compute_credit_bars",
+    "NULL",
+    "START",
+    "AttributionResult",
+    "attribution_paths",
+    "compute_attribution",
+    "heuristic_credits",
+    "node_counts",
+    "path_transitions",
+    "suggest_goal",
+    "suggest_lost",
+]
+
+
+OTHER = "Other"
+MODEL_LABELS: dict[str, str] = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "position_based": "Position-based 40/20/40",
+    "markov": "Markov removal effect",
+}
+
+
+def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.DataFrame:
+    """Long form of the side-by-side chart: ``<by>, model, conversions``.
+
+    The ``top_n`` labels with the most credit under any model are kept (ties: by name); the rest
+    are summed into one ``Other`` row per model, so every model's total stays the conversions.
+    """
+    if table.empty:
+        return pd.DataFrame(columns=[by, "model", "conversions"])
+    ranked = table.assign(_best=table[list(MODELS)].max(axis=1)).sort_values(["_best", by], ascending=[False, True])
+    keep = ranked.head(top_n)
+    rest = ranked.iloc[top_n:]
+    wide = keep[[by, *MODELS]]
+    if not rest.empty:
+        other = pd.DataFrame([{by: OTHER, **{m: float(rest[m].sum()) for m in MODELS}}])
+        wide = pd.concat([wide, other], ignore_index=True)
+    long = wide.melt(id_vars=[by], value_vars=list(MODELS), var_name="model", value_name="conversions")
+    long["model"] = long["model"].map(MODEL_LABELS)
+    return long

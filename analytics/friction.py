@@ -1,0 +1,466 @@
+"""The friction index: a 0–100 score per touchpoint and per stage, from the event log alone.
+
+Every event of every journey is kept (repeats are not collapsed: a repeat is friction). For a
+touchpoint *t* (the events whose node is *t*):
+
+=============  ===========================================================  =========================
+component      raw measure                                                  score s in 0..1
+=============  ===========================================================  =========================
+exit           exit rate e(t) = journeys whose last event is at t and that  (e − b) / (1 − b), floored
+               never reach the goal / journeys with an event at t;          at 0: only exits above the
+               base rate b = Σ exits / Σ journeys over all touchpoints      base rate count
+               (the exit rate of an average touchpoint)
+backtrack      moves from t to an event of an earlier stage (designed       the rate itself
+               order) / moves out of t (events at t followed by another)
+repeat         (consecutive repeats: the previous event is also at t;       the rate itself
+               revisits: t seen earlier in the journey, not just before) /
+               events at t
+delay          r = median time from an event at t to the journey's next     1 − 1/r when r > 1, else 0
+               event / the same median over all events of t's stage         (0.5 = twice the stage's)
+feedback       negative responses / responses at t, counting each score     the rate itself; no score
+               column separately: NPS 0–6 (detractor), CSAT 1–2, effort     → the component is absent
+               ≥ ``effort_high`` (default 5, on 1–7)
+=============  ===========================================================  =========================
+
+friction(t) = 100 × Σ wᵢ·sᵢ / Σ wᵢ, summed over the components present for t (weights
+:class:`FrictionWeights`, default exit 0.30, backtrack 0.20, repeat 0.15, delay 0.15, feedback
+0.20). ``contrib_<component>`` = 100 × wᵢ·sᵢ / Σ wᵢ, so the contributions add up to the index.
+
+A journey converts when any of its events is at the goal touchpoint or in the goal stage; without
+a goal no journey converts. Stage order: the designed order given (``stage_order``), else the
+stages ordered by the mean relative position (step / (journey length − 1)) of their events.
+Events without a stage neither backtrack nor are backtracked to.
+
+Per stage the same components are pooled over the stage's events: exit rate of the stage
+(journeys whose last event is in it, not converted / journeys with an event in it) against the
+pooled base rate over stages; backtracks, repeats and negative responses summed over its
+touchpoints; delay: the stage's median time to the next event against the median over all events.
+
+Validation: :func:`compute_friction_validation` ranks touchpoints by the *behavioural* index
+(feedback weight 0, so the survey does not validate itself) and gives Spearman's rank correlation
+with each mean survey score per touchpoint (ties get average ranks). Friction should run against
+satisfaction: a negative ρ with NPS and CSAT, a positive ρ with effort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute
+from analytics.errors import BadInputError
+from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery
+from analytics.metrics import event_steps
+from analytics.schema import EventSchema, Role
+
+COMPONENTS: tuple[str, ...] = ("exit", "backtrack", "repeat", "delay", "feedback")
+COMPONENT_LABELS: dict[str, str] = {
+    "exit": "Exit rate above base",
+    "backtrack": "Backtrack rate",
+    "repeat": "Repeat rate",
+    "delay": "Delay vs stage",
+    "feedback": "Negative feedback",
+}
+EFFORT_HIGH = 5.0
+
+
+@dataclass(frozen=True)
+class FrictionWeights:
+    """Weights of the components (any non-negative numbers; they are normalised)."""
+
+    exit: float = 0.30
+    backtrack: float = 0.20
+    repeat: float = 0.15
+    delay: float = 0.15
+    feedback: float = 0.20
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def validate(self) -> FrictionWeights:
+        values = self.as_dict()
+        bad = {k: v for k, v in values.items() if v is None or v < 0 or np.isnan(v)}
+        if bad:
+            raise BadInputError("friction weights must be non-negative numbers", value=bad)
+        if sum(values.values()) <= 0:
+            raise BadInputError("at least one friction weight must be above 0", value=values)
+        return self
+
+
+# --------------------------------------------------------------------------- component scores
+
+
+def exit_score(exit_rate: float, base_rate: float) -> float:
+    """(e − b) / (1 − b) floored at 0; 0 when b is 1 or the rate unknown."""
+    if np.isnan(exit_rate) or np.isnan(base_rate) or base_rate >= 1:
+        return 0.0
+    return max(0.0, (exit_rate - base_rate) / (1.0 - base_rate))
+
+
+def delay_score(median_seconds: float, reference_seconds: float) -> float:
+    """1 − reference/median when the median exceeds the reference, else 0; NaN without a median."""
+    if np.isnan(median_seconds):
+        return float("nan")
+    if np.isnan(reference_seconds) or median_seconds <= reference_seconds:
+        return 0.0
+    if reference_seconds <= 0:
+        return 1.0
+    return 1.0 - reference_seconds / median_seconds
+
+
+def friction_index(scores: dict[str, float], weights: FrictionWeights) -> tuple[float, dict[str, float]]:
+    """100 × Σ wᵢsᵢ / Σ wᵢ over the components present (not NaN); and each component's contribution."""
+    w = weights.as_dict()
+    present = {k: s for k, s in scores.items() if s is not None and not np.isnan(s)}
+    total_w = sum(w[k] for k in present)
+    if total_w <= 0:
+        return float("nan"), dict.fromkeys(COMPONENTS, float("nan"))
+    contrib = {k: (100.0 * w[k] * present[k] / total_w if k in present else float("nan")) for k in COMPONENTS}
+    return float(sum(v for v in contrib.values() if not np.isnan(v))), contrib
+
+
+# --------------------------------------------------------------------------- the flagged events
+
+
+def _stage_order_from_data(t: Table) -> tuple[str, ...]:
+    w = ibis.window(group_by=JOURNEY)
+    rel = t.mutate(_n=t[STEP].max().over(w))
+    rel = rel.mutate(_pos=ibis.ifelse(rel._n > 0, rel[STEP].cast("float64") / rel._n, 0.0))
+    df = execute(rel.filter(rel.stage.notnull()).group_by("stage").aggregate(pos=rel._pos.mean()))
+    return tuple(df.sort_values(["pos", "stage"])["stage"])
+
+
+def flagged_events(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    goal: str | None = None,
+    stage_order: tuple[str, ...] = (),
+    effort_high: float = EFFORT_HIGH,
+) -> tuple[Table, tuple[str, ...]]:
+    """Events with the per-event flags the index counts, and the stage order used.
+
+    Added columns: ``stage_rank, next_node, next_stage, next_rank, gap_seconds, converted,
+    is_exit, moved, backtrack, consecutive_repeat, revisit, responses, negative``.
+    """
+    t = event_steps(events, schema, query)
+    order = stage_order or _stage_order_from_data(t)
+    rank = t.stage.substitute({s: i for i, s in enumerate(order)}, else_=ibis.null("int64"))
+    t = t.mutate(stage_rank=rank)
+    # Per-journey conversion as a window (no join): any event at the goal touchpoint or in the goal stage.
+    reached = ((t[NODE] == goal) | (t.stage == goal)).fill_null(False) if goal else t[STEP] < 0
+    t = t.mutate(converted=reached.cast("int64").max().over(ibis.window(group_by=JOURNEY)))
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    wn = ibis.window(group_by=[JOURNEY, NODE], order_by=STEP)
+    ws = ibis.window(group_by=[JOURNEY, "stage"], order_by=STEP)
+    t = t.mutate(
+        next_node=t[NODE].lead().over(w),
+        next_stage=t.stage.lead().over(w),
+        next_rank=t.stage_rank.lead().over(w),
+        next_ts=t[TS].lead().over(w),
+        prev_node=t[NODE].lag().over(w),
+        visit_no=ibis.row_number().over(wn),
+        stage_visit_no=ibis.row_number().over(ws),
+    )
+    moved = t.next_node.notnull()
+    consecutive = t.prev_node.notnull() & (t.prev_node == t[NODE])
+    neg = ibis.literal(0)
+    resp = ibis.literal(0)
+    if schema.has(Role.NPS):
+        neg = neg + (t.nps <= 6).fill_null(False).cast("int64")
+        resp = resp + t.nps.notnull().cast("int64")
+    if schema.has(Role.CSAT):
+        neg = neg + (t.csat <= 2).fill_null(False).cast("int64")
+        resp = resp + t.csat.notnull().cast("int64")
+    if schema.has(Role.EFFORT):
+        neg = neg + (t.effort >= effort_high).fill_null(False).cast("int64")
+        resp = resp + t.effort.notnull().cast("int64")
+    t = t.mutate(
+        gap_seconds=ibis.ifelse(
+            moved, (t.next_ts.epoch_seconds() - t[TS].epoch_seconds()).cast("float64"), ibis.null("float64")
+        ),
+        is_exit=(~moved & (t.converted == 0)).cast("int64"),
+        moved=moved.cast("int64"),
+        backtrack=(moved & (t.next_rank < t.stage_rank)).fill_null(False).cast("int64"),
+        consecutive_repeat=consecutive.cast("int64"),
+        revisit=((t.visit_no > 0) & ~consecutive).cast("int64"),
+        responses=resp,
+        negative=neg,
+    )
+    return t, order
+
+
+def _score_aggregates(t: Table, schema: EventSchema, first: str = "visit_no") -> dict[str, ibis.Value]:
+    # Distinct journeys counted as first visits (visit number 0): cheaper than COUNT(DISTINCT).
+    is_first = (t[first] == 0).cast("int64")
+    aggs: dict[str, ibis.Value] = {
+        "events": t.count(),
+        "journeys": is_first.sum(),
+        "converted_journeys": (is_first * t.converted).sum(),
+        "exits": t.is_exit.sum(),
+        "moves_out": t.moved.sum(),
+        "backtracks": t.backtrack.sum(),
+        "consecutive_repeats": t.consecutive_repeat.sum(),
+        "revisits": t.revisit.sum(),
+        "median_gap_seconds": t.gap_seconds.median(),
+        "responses": t.responses.sum(),
+        "negative": t.negative.sum(),
+    }
+    if schema.has(Role.NPS):
+        aggs |= {
+            "nps_mean": t.nps.mean(),
+            "nps_respondents": t.nps.count(),
+            "promoters": (t.nps >= 9).fill_null(False).cast("int64").sum(),
+            "detractors": (t.nps <= 6).fill_null(False).cast("int64").sum(),
+        }
+    if schema.has(Role.CSAT):
+        aggs |= {
+            "csat_mean": t.csat.mean(),
+            "csat_responses": t.csat.count(),
+            "csat_satisfied": (t.csat >= 4).fill_null(False).cast("int64").sum(),
+        }
+    if schema.has(Role.EFFORT):
+        aggs |= {"effort_mean": t.effort.mean()}
+    return aggs
+
+
+def _rates(df: pd.DataFrame) -> pd.DataFrame:
+    def div(a: pd.Series, b: pd.Series) -> pd.Series:
+        a, b = a.astype("float64"), b.astype("float64")
+        return (a / b.where(b > 0)).astype("float64")
+
+    df["exit_rate"] = div(df["exits"], df["journeys"])
+    df["backtrack_rate"] = div(df["backtracks"], df["moves_out"])
+    df["repeat_rate"] = div(df["consecutive_repeats"] + df["revisits"], df["events"])
+    df["negative_rate"] = div(df["negative"], df["responses"])
+    df["conversion"] = 100.0 * div(df["converted_journeys"], df["journeys"])
+    if "promoters" in df:
+        df["nps"] = 100.0 * div(df["promoters"] - df["detractors"], df["nps_respondents"])
+    if "csat_satisfied" in df:
+        df["csat"] = 100.0 * div(df["csat_satisfied"], df["csat_responses"])
+    return df
+
+
+def _apply_index(df: pd.DataFrame, weights: FrictionWeights) -> pd.DataFrame:
+    totals, contribs = [], {k: [] for k in COMPONENTS}
+    for row in df.itertuples(index=False):
+        scores = {
+            "exit": row.exit_score,
+            "backtrack": row.backtrack_score,
+            "repeat": row.repeat_score,
+            "delay": row.delay_score,
+            "feedback": row.feedback_score,
+        }
+        total, contrib = friction_index(scores, weights)
+        totals.append(total)
+        for k in COMPONENTS:
+            contribs[k].append(contrib[k])
+    df["friction"] = totals
+    for k in COMPONENTS:
+        df[f"contrib_{k}"] = contribs[k]
+    return df
+
+
+def _component_scores(df: pd.DataFrame, base_exit_rate: float, reference: pd.Series) -> pd.DataFrame:
+    df["base_exit_rate"] = base_exit_rate
+    df["exit_score"] = [exit_score(e, base_exit_rate) for e in df["exit_rate"].fillna(0.0)]
+    df["backtrack_score"] = df["backtrack_rate"].fillna(0.0)
+    df["repeat_score"] = df["repeat_rate"].fillna(0.0)
+    df["reference_gap_seconds"] = reference.astype("float64").to_numpy()
+    df["delay_ratio"] = df["median_gap_seconds"] / df["reference_gap_seconds"].where(df["reference_gap_seconds"] > 0)
+    df["delay_score"] = [
+        delay_score(m, r) for m, r in zip(df["median_gap_seconds"], df["reference_gap_seconds"], strict=True)
+    ]
+    df["feedback_score"] = df["negative_rate"]  # NaN where the touchpoint has no response
+    return df
+
+
+def _fmt_seconds(seconds: float) -> str:
+    if np.isnan(seconds):
+        return "–"
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min"
+
+
+def _reason(row: pd.Series, ref_name: str) -> str:
+    parts = []
+    ranked = sorted(
+        ((row[f"contrib_{k}"], k) for k in COMPONENTS if not np.isnan(row[f"contrib_{k}"]) and row[f"contrib_{k}"] > 0),
+        reverse=True,
+    )
+    for _, k in ranked[:3]:
+        if k == "exit":
+            parts.append(f"{row.exit_rate:.0%} of its journeys end there unconverted (base {row.base_exit_rate:.0%})")
+        elif k == "backtrack":
+            parts.append(f"{row.backtrack_rate:.0%} of moves go back to an earlier stage")
+        elif k == "repeat":
+            parts.append(f"{row.repeat_rate:.0%} of visits are repeats")
+        elif k == "delay":
+            parts.append(
+                f"median {_fmt_seconds(row.median_gap_seconds)} to the next event "
+                f"vs {_fmt_seconds(row.reference_gap_seconds)} {ref_name}"
+            )
+        elif k == "feedback":
+            parts.append(f"{row.negative_rate:.0%} negative feedback")
+    return "; ".join(parts) if parts else "no friction above the journey's norm"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class FrictionResult:
+    """Touchpoint and stage tables of the index, and the stage order used."""
+
+    touchpoints: pd.DataFrame
+    stages: pd.DataFrame
+    stage_order: tuple[str, ...]
+    weights: FrictionWeights
+
+
+def compute_friction(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    goal: str | None = None,
+    stage_order: tuple[str, ...] = (),
+    weights: FrictionWeights = FrictionWeights(),
+    effort_high: float = EFFORT_HIGH,
+) -> FrictionResult:
+    """The friction index per touchpoint and per stage (the module docstring states the formula).
+
+    ``query`` sets the level (contact or account journeys), the filters and the activity →
+    touchpoint → stage relabelling; its ``by`` and ``collapse_repeats`` are ignored (touchpoint
+    level, every event kept). Tables are sorted by friction (highest first), ties by name.
+    Touchpoint columns: ``touchpoint, stage, events, journeys, converted_journeys, conversion,
+    exits, exit_rate, base_exit_rate, moves_out, backtracks, backtrack_rate, consecutive_repeats,
+    revisits, repeat_rate, median_gap_seconds, reference_gap_seconds, delay_ratio, responses,
+    negative, negative_rate``, each ``<component>_score`` and ``contrib_<component>``,
+    ``friction``, ``reason``, and where scores exist ``nps, nps_mean, csat, csat_mean, effort_mean``.
+    """
+    weights = weights.validate()
+    t, order = flagged_events(events, schema, query, goal=goal, stage_order=stage_order, effort_high=effort_high)
+    # Two queries (compiling the windowed expression dominates on small logs): per touchpoint, with
+    # the median gap over all events as a whole-table window; and per stage (whose median gap is the
+    # reference of its touchpoints' delay).
+    t = t.mutate(_overall_gap=t.gap_seconds.median().over(ibis.window()))
+    tp = execute(
+        t.group_by(NODE).aggregate(
+            stage=t.stage.mode(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
+        )
+    )
+    tp = tp.rename(columns={NODE: "touchpoint"})
+    staged = t.filter(t.stage.notnull())
+    st = execute(staged.group_by("stage").aggregate(**_score_aggregates(staged, schema, "stage_visit_no")))
+    overall_gap = float(tp["_overall_gap"].iloc[0]) if len(tp) else float("nan")
+    tp = tp.drop(columns="_overall_gap")
+    stage_gap_of = dict(zip(st["stage"], st["median_gap_seconds"].astype("float64"), strict=True))
+
+    tp = _rates(tp)
+    base_tp = float(tp["exits"].sum() / tp["journeys"].sum()) if len(tp) and tp["journeys"].sum() else float("nan")
+    tp_ref = pd.Series([stage_gap_of.get(s, float("nan")) if isinstance(s, str) else overall_gap for s in tp["stage"]])
+    tp = _apply_index(_component_scores(tp, base_tp, tp_ref), weights)
+    tp["reason"] = [_reason(r, "in its stage") for _, r in tp.iterrows()]
+    tp = tp.sort_values(["friction", "touchpoint"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+    st = _rates(st)
+    base_st = float(st["exits"].sum() / st["journeys"].sum()) if len(st) and st["journeys"].sum() else float("nan")
+    st = _apply_index(_component_scores(st, base_st, pd.Series([overall_gap] * len(st))), weights)
+    st["reason"] = [_reason(r, "over the journey") for _, r in st.iterrows()]
+    rank = {s: i for i, s in enumerate(order)}
+    st["stage_position"] = [rank.get(s, len(rank)) for s in st["stage"]]
+    st = st.sort_values(["friction", "stage"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    return FrictionResult(touchpoints=tp, stages=st, stage_order=order, weights=weights)
+
+
+def reweight(result: FrictionResult, weights: FrictionWeights) -> FrictionResult:
+    """The same components under other weights (no query runs: weights only change the sum)."""
+    weights = weights.validate()
+    tp = _apply_index(result.touchpoints.copy(), weights)
+    tp["reason"] = [_reason(r, "in its stage") for _, r in tp.iterrows()]
+    tp = tp.sort_values(["friction", "touchpoint"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    st = _apply_index(result.stages.copy(), weights)
+    st["reason"] = [_reason(r, "over the journey") for _, r in st.iterrows()]
+    st = st.sort_values(["friction", "stage"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    return FrictionResult(touchpoints=tp, stages=st, stage_order=result.stage_order, weights=weights)
+
+
+def compute_hot_spots(touchpoints: pd.DataFrame, *, top_n: int = 5, min_journeys: int = 5) -> pd.DataFrame:
+    """The ``top_n`` touchpoints by friction among those with at least ``min_journeys`` journeys
+    (a touchpoint two journeys passed through is noise, not a hot spot): ``touchpoint, stage,
+    friction, journeys, reason``.
+    """
+    keep = touchpoints[touchpoints["journeys"] >= min_journeys]
+    keep = keep.sort_values(["friction", "touchpoint"], ascending=[False, True], na_position="last")
+    return keep.head(top_n)[["touchpoint", "stage", "friction", "journeys", "reason"]].reset_index(drop=True)
+
+
+def spearman(x: pd.Series, y: pd.Series) -> float:
+    """Spearman's ρ: Pearson correlation of the average ranks; NaN with fewer than 3 pairs or no spread."""
+    pairs = pd.DataFrame({"x": x.to_numpy(), "y": y.to_numpy()}).dropna()
+    if len(pairs) < 3:
+        return float("nan")
+    rx, ry = pairs["x"].rank(method="average"), pairs["y"].rank(method="average")
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def compute_friction_validation(result: FrictionResult, *, min_responses: int = 5) -> pd.DataFrame:
+    """Spearman's ρ between the behavioural index (feedback weight 0) and each mean survey score,
+    over touchpoints with at least ``min_responses`` responses: ``score, touchpoints, rho, expected``.
+    """
+    w = result.weights
+    behavioural_weights = replace(w, feedback=0.0)
+    has_behaviour = sum(behavioural_weights.as_dict().values()) > 0
+    behavioural = reweight(result, behavioural_weights) if has_behaviour else result
+    tp = behavioural.touchpoints
+    rows = []
+    for col, label, expected in (
+        ("nps_mean", "NPS", "negative"),
+        ("csat_mean", "CSAT", "negative"),
+        ("effort_mean", "Effort", "positive"),
+    ):
+        if col not in tp:
+            continue
+        count_col = {"nps_mean": "nps_respondents", "csat_mean": "csat_responses"}.get(col, "responses")
+        sel = tp[tp[count_col] >= min_responses]
+        rows.append(
+            {"score": label, "touchpoints": len(sel), "rho": spearman(sel["friction"], sel[col]), "expected": expected}
+        )
+    return pd.DataFrame(rows, columns=["score", "touchpoints", "rho", "expected"])
+
+
+def compute_backward_transitions(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: tuple[str, ...],
+) -> pd.DataFrame:
+    """Transitions that run against the designed stage order: a move from an event in stage A to the
+    journey's next event in a stage before A. Columns ``from_touchpoint, from_stage, to_touchpoint,
+    to_stage, transitions, journeys``, most frequent first.
+    """
+    t, _ = flagged_events(events, schema, query, stage_order=stage_order)
+    b = t.filter(t.backtrack == 1)
+    df = execute(
+        b.group_by([NODE, "stage", "next_node", "next_stage"]).aggregate(
+            transitions=b.count(), journeys=b[JOURNEY].nunique()
+        )
+    )
+    df = df.rename(
+        columns={NODE: "from_touchpoint", "stage": "from_stage", "next_node": "to_touchpoint", "next_stage": "to_stage"}
+    )
+    return df.sort_values(
+        ["transitions", "from_touchpoint", "to_touchpoint"], ascending=[False, True, True]
+    ).reset_index(drop=True)

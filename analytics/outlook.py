@@ -1,0 +1,380 @@
+"""Journey outlook: how likely each open journey is to reach the goal, where it goes next, and the
+next best action.
+
+Journeys come from :func:`analytics.journeys.journey_steps` (contact or account level, touchpoint
+or stage nodes, repeats collapsed by default), cut at the end of the ``as_of`` day (UTC): events
+after it are ignored (as a ``date_to`` filter), so an outlook can be replayed as of any past date
+and checked against what happened next.
+
+Each journey, as of that day, is exactly one of
+- *converted*: it has reached the goal (an event whose touchpoint or stage is the goal, as
+  :func:`analytics.journeys.reaching` defines it for every view);
+- *lost*: it has not converted and has reached one of the ``lost`` touchpoints or stages
+  (declined, cancelled…);
+- *open*: neither, and its last event lies within the last ``active_days`` days
+  (``as_of_end − active_days days ≤ last event``);
+- *stale*: neither, and no event for longer than that (a journey gone quiet; closed without the goal).
+
+The chain (an absorbing, first-order Markov chain over the nodes) is fitted on the closed journeys
+(converted, lost, stale). A closed journey's path is its steps before its first goal event
+(converted), before its first lost event (lost), or all its steps (stale); the path then moves to
+the absorbing state *goal*, *lost: <name>* (the lost name reached first) or *(no further
+activity)*, respectively. A
+*start* state leads into every path's first node. Transition probabilities are counts out of a
+state over that state's total.
+
+For an open journey standing on node ``s`` (its last step):
+- ``conversion_probability`` = probability that the chain, started in ``s``, is absorbed in *goal*
+  (solve ``(I − Q) x = R``); empty when no closed journey ever left ``s`` (nothing to learn from);
+- ``next_touchpoints``: the most likely next states from ``s`` with their probabilities;
+- ``next_best_action``: among the nodes that closed journeys moved to from ``s`` at least
+  ``min_transitions`` times (neither ``s``, the goal nor a lost node; restricted to ``actions``
+  when given), the node ``t`` with the highest ``x[t]``, i.e. the visit that raises the
+  probability most; ``lift = x[t] − x[s]``. Ties: more observed transitions, then name. Empty when
+  no candidate raises the probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import execute, execute_scalar
+from analytics.errors import AnalyticsError
+from analytics.journeys import (
+    JOURNEY,
+    JOURNEY_KEY,
+    NODE,
+    STEP,
+    TS,
+    JourneyQuery,
+    filter_events,
+    journey_steps,
+    reaching,
+)
+from analytics.markov import AbsorbingChain, top_transitions
+from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema
+
+START = "(start)"
+GOAL_STATE = "(goal)"
+STALE_STATE = "(no further activity)"
+LOST_PREFIX = "lost: "
+
+DEFAULT_ACTIVE_DAYS = 30
+DEFAULT_MIN_TRANSITIONS = 5
+NEXT_SHOWN = 3
+
+STATUS = "status"
+OUTLOOK_COLUMNS = (
+    "journey",
+    "journey_key",
+    "last_touchpoint",
+    "last_timestamp",
+    "steps",
+    "conversion_probability",
+    "next_touchpoints",
+    "next_best_action",
+    "lift",
+    "probability_after_action",
+)
+
+
+@dataclass(frozen=True)
+class OutlookResult:
+    """Open journeys ranked by conversion probability, and the chain behind them.
+
+    ``table`` columns: ``journey`` (int code), ``journey_key`` (id as in the data),
+    ``last_touchpoint``, ``last_timestamp``, ``steps``, ``conversion_probability`` (0..1 or NaN),
+    ``next_touchpoints`` (e.g. ``"Demo 41%, Pricing page 22%, (no further activity) 20%"``),
+    ``next_best_action`` (or None), ``lift`` (probability points as a fraction, or NaN),
+    ``probability_after_action``. Ranked by probability (unknown last), then most recent activity,
+    then ``journey_key``.
+    ``states`` has one row per node of the chain: ``touchpoint, conversion_probability, visits``
+    (closed journeys' transitions out of it).
+    """
+
+    table: pd.DataFrame
+    states: pd.DataFrame
+    goal: str
+    as_of: date
+    active_days: int
+    counts: dict[str, int]
+    baseline_probability: float
+    chain: AbsorbingChain
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def latest_date(events: Table, schema: EventSchema, query: JourneyQuery) -> date | None:
+    """UTC date of the last event the query's filters keep (the default ``as_of``)."""
+    value = execute_scalar(filter_events(events, schema, query)[TS].max())
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).tz_convert("UTC").date() if pd.Timestamp(value).tzinfo else pd.Timestamp(value).date()
+
+
+def _left_join(t: Table, other: Table) -> Table:
+    joined = t.left_join(other, JOURNEY)
+    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
+
+
+def _order_column(query: JourneyQuery) -> str:
+    return ACCOUNT_SEQ if query.level == "account" else SEQ
+
+
+def _first_lost(events: Table, schema: EventSchema, query: JourneyQuery, lost: tuple[str, ...]) -> Table:
+    """Per journey reaching a lost name: ``_lost`` (event order of the first such event) and
+    ``_lost_node`` (the name it reached first; ties between names: the first listed)."""
+    hits = [
+        reaching(events, schema, query, (name,)).mutate(_name=ibis.literal(name), _rank=ibis.literal(k))
+        for k, name in enumerate(lost)
+    ]
+    u = hits[0]
+    for h in hits[1:]:
+        u = u.union(h, distinct=False)
+    u = u.mutate(_key=u.reached_order * len(lost) + u._rank)
+    return u.group_by(JOURNEY).aggregate(_lost=u.reached_order.min(), _lost_node=u._name.argmin(u._key))
+
+
+def journey_status(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    goal: str,
+    lost: tuple[str, ...],
+    as_of: date,
+    active_days: int,
+) -> tuple[Table, Table]:
+    """``(steps, journeys)`` as of the end of ``as_of`` (UTC).
+
+    ``steps``: the journey steps up to then, with the stored event order (``seq``, or
+    ``account_seq`` at account level). ``journeys``: one row per journey with ``journey,
+    journey_key, status`` (converted / lost / open / stale), ``last_touchpoint``,
+    ``last_timestamp``, ``steps``, ``_stop`` (event order of the first goal event, else of the first
+    lost event; null when none), ``_first`` (event order of its first step) and ``_terminal`` (the
+    absorbing state its path ends in; null for open journeys).
+    """
+    q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
+    order = _order_column(q)
+    cutoff = ibis.literal(_end_of(as_of) - timedelta(days=active_days))
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order])
+    per = s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
+        last_touchpoint=s[NODE].argmax(s[STEP]),
+        last_timestamp=s[TS].max(),
+        steps=s.count(),
+        _first=s[order].min(),
+    )
+    g = reaching(events, schema, q, (goal,))
+    per = _left_join(per, g.select(JOURNEY, _goal=g.reached_order))
+    if lost:
+        per = _left_join(per, _first_lost(events, schema, q, lost))
+    else:
+        per = per.mutate(_lost=ibis.null("int64"), _lost_node=ibis.null("string"))
+    per = per.mutate(
+        **{
+            STATUS: ibis.cases(
+                (per._goal.notnull(), "converted"),
+                (per._lost.notnull(), "lost"),
+                (per.last_timestamp >= cutoff, "open"),
+                else_="stale",
+            ),
+            "_stop": per._goal.coalesce(per._lost),
+            "_terminal": ibis.cases(
+                (per._goal.notnull(), GOAL_STATE),
+                (per._lost.notnull(), ibis.literal(LOST_PREFIX) + per._lost_node),
+                (per.last_timestamp >= cutoff, ibis.null("string")),
+                else_=STALE_STATE,
+            ),
+        }
+    )
+    return s, per.drop("_goal", "_lost", "_lost_node")
+
+
+def closed_transitions(steps: Table, journeys: Table, order: str) -> Table:
+    """``source, target, count`` of the closed journeys' paths (start → … → absorbing state)."""
+    closed = journeys.filter(journeys[STATUS] != "open").select(JOURNEY, "_stop", "_first", "_terminal")
+    c = steps.inner_join(closed, JOURNEY)
+    c = c.filter(c._stop.isnull() | (c[order] < c._stop))
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    moves = c.select(source=c[NODE], target=c[NODE].lead().over(w).fill_null(c._terminal))
+    entries = c.filter(c[STEP] == 0).select(source=ibis.literal(START), target=c[NODE])
+    # A closed journey with no step before its goal or lost event goes from start straight to the end.
+    direct = closed.filter(closed._stop.notnull() & (closed._first >= closed._stop)).select(
+        source=ibis.literal(START), target=closed._terminal
+    )
+    both = moves.union(entries, distinct=False).union(direct, distinct=False)
+    return both.group_by(["source", "target"]).aggregate(count=both.count())
+
+
+def _best_action(
+    chain: AbsorbingChain,
+    x: np.ndarray,
+    state: str,
+    excluded: frozenset[str],
+    min_transitions: int,
+    actions: tuple[str, ...] | None,
+) -> tuple[str | None, float, float]:
+    """``(action, lift, probability after it)`` for a journey on ``state`` (see the module docstring)."""
+    i = chain.transient_index(state)
+    row = chain.counts[i, : chain.n_transient]
+    candidates = [
+        (-float(x[j]), -float(row[j]), name)
+        for j, name in enumerate(chain.transient)
+        if row[j] >= min_transitions and name != state and name not in excluded and (actions is None or name in actions)
+    ]
+    if not candidates:
+        return None, float("nan"), float("nan")
+    neg_x, _, name = min(candidates)
+    if -neg_x <= x[i]:
+        return None, float("nan"), float("nan")
+    return name, -neg_x - float(x[i]), -neg_x
+
+
+def compute_outlook(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    goal: str,
+    *,
+    lost: tuple[str, ...] = (),
+    as_of: date | None = None,
+    active_days: int = DEFAULT_ACTIVE_DAYS,
+    min_transitions: int = DEFAULT_MIN_TRANSITIONS,
+    actions: tuple[str, ...] | None = None,
+) -> OutlookResult:
+    """Conversion probability, likely next touchpoints and next best action of every open journey.
+
+    Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring.
+    ``as_of`` defaults to the date of the last event. Raises :class:`AnalyticsError` when no
+    closed journey reaches the goal (there is nothing to learn a probability from).
+    """
+    if active_days < 1:
+        raise AnalyticsError(f"active_days must be at least 1, not {active_days}")
+    if goal in lost:
+        raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
+    as_of = as_of or latest_date(events, schema, query)
+    if as_of is None:
+        raise AnalyticsError("this dataset has no events to look at")
+    steps, journeys = journey_status(events, schema, query, goal, tuple(lost), as_of, active_days)
+
+    transitions = execute(closed_transitions(steps, journeys, _order_column(query)))
+    transitions["count"] = transitions["count"].astype("int64")
+    absorbing = (
+        GOAL_STATE,
+        *sorted(t for t in transitions["target"].unique() if str(t).startswith(LOST_PREFIX)),
+        STALE_STATE,
+    )
+    chain = AbsorbingChain.from_counts(transitions, absorbing=absorbing, transient_first=(START,))
+    if chain.counts[:, chain.n_transient].sum() == 0:
+        raise AnalyticsError(f"no closed journey reaches the goal {goal!r} by {as_of}: choose another goal or date")
+    # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
+    x = np.clip(chain.absorption()[:, 0], 0.0, 1.0)
+
+    per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_touchpoint", "last_timestamp", "steps"))
+    counts = {k: 0 for k in ("converted", "lost", "open", "stale")}
+    counts.update({str(k): int(v) for k, v in per_journey[STATUS].value_counts().items()})
+    table = per_journey[per_journey[STATUS] == "open"].drop(columns=[STATUS]).reset_index(drop=True)
+
+    labels = {GOAL_STATE: goal, STALE_STATE: STALE_STATE}
+    labels.update({a: a.removeprefix(LOST_PREFIX) for a in absorbing if a.startswith(LOST_PREFIX)})
+    index = {name: i for i, name in enumerate(chain.transient)}
+    excluded = frozenset((START, goal, *lost))
+    memo: dict[str, tuple] = {}
+    for state in table["last_touchpoint"].astype(str).unique():
+        if state not in index or chain.counts[index[state]].sum() == 0:
+            memo[state] = (float("nan"), "", None, float("nan"), float("nan"))
+            continue
+        nxt = top_transitions(chain, state, NEXT_SHOWN, labels)
+        action, lift, after = _best_action(chain, x, state, excluded, min_transitions, actions)
+        memo[state] = (
+            float(x[index[state]]),
+            ", ".join(f"{name} {prob:.0%}" for name, prob in nxt),
+            action,
+            lift,
+            after,
+        )
+    cols = ["conversion_probability", "next_touchpoints", "next_best_action", "lift", "probability_after_action"]
+    values = [memo[str(s)] for s in table["last_touchpoint"]]
+    for k, column in enumerate(cols):
+        table[column] = [v[k] for v in values]
+    if table.empty:
+        table = pd.DataFrame({c: pd.Series(dtype="object") for c in OUTLOOK_COLUMNS})
+    table["journey_key"] = table["journey_key"].astype(str)
+    table["last_touchpoint"] = table["last_touchpoint"].astype(str)
+    table["steps"] = table["steps"].astype("int64")
+    for column in ("conversion_probability", "lift", "probability_after_action"):
+        table[column] = table[column].astype("float64")
+    table = table.sort_values(
+        ["conversion_probability", "last_timestamp", "journey_key"],
+        ascending=[False, False, True],
+        na_position="last",
+        ignore_index=True,
+    )[list(OUTLOOK_COLUMNS)]
+
+    out_counts = chain.counts.sum(axis=1)
+    states = pd.DataFrame(
+        {
+            "touchpoint": [s for s in chain.transient if s != START],
+            "conversion_probability": [float(x[index[s]]) for s in chain.transient if s != START],
+            "visits": [int(out_counts[index[s]]) for s in chain.transient if s != START],
+        }
+    ).sort_values(["conversion_probability", "touchpoint"], ascending=[False, True], ignore_index=True)
+    return OutlookResult(
+        table=table,
+        states=states,
+        goal=goal,
+        as_of=as_of,
+        active_days=active_days,
+        counts=counts,
+        baseline_probability=float(x[index[START]]),
+        chain=chain,
+    )
+
+
+__all__ = [
+    "DEFAULT_ACTIVE_DAYS",
+    "DEFAULT_MIN_TRANSITIONS",
+    "GOAL_STATE",
+    "LOST_PREFIX",
+    "OUTLOOK_COLUMNS",
+    "STALE_STATE",
+    "START",
+    "OutlookResult",
+    "compute_probability_bands",
+    "closed_transitions",
+    "compute_outlook",
+    "journey_status",
+    "latest_date",
+]
+
+
+def compute_probability_bands(table: pd.DataFrame, width: float = 0.1) -> pd.DataFrame:
+    """Open journeys per band of conversion probability: ``band`` (e.g. ``"30–40%"``), ``low``,
+    ``journeys``; bands are ``[low, low + width)``, the last one closed at 100%; journeys with an
+    unknown probability form an ``unknown`` band at the end."""
+    edges = np.round(np.arange(0.0, 1.0 + 1e-9, width), 10)
+    lows = edges[:-1]
+    probs = table["conversion_probability"].astype("float64") if not table.empty else pd.Series(dtype="float64")
+    known = probs.dropna()
+    index = np.minimum((known.to_numpy() / width + 1e-9).astype(int), len(lows) - 1)
+    counts = np.bincount(index, minlength=len(lows)) if len(known) else np.zeros(len(lows), dtype=int)
+    bands = pd.DataFrame(
+        {
+            "band": [f"{lo * 100:.0f}–{(lo + width) * 100:.0f}%" for lo in lows],
+            "low": lows,
+            "journeys": counts.astype("int64"),
+        }
+    )
+    unknown = int(probs.isna().sum())
+    if unknown:
+        bands = pd.concat(
+            [bands, pd.DataFrame([{"band": "unknown", "low": float("nan"), "journeys": unknown}])], ignore_index=True
+        )
+    return bands

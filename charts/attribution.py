@@ -1,0 +1,138 @@
+"""Figures of attribution and journey outlook: data in (the ``compute_*`` twins), ``go.Figure`` out.
+
+Colours come from one qualitative palette readable on light and dark backgrounds; backgrounds and
+fonts are left to the app's theme.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# One colour per model, in the order the page shows them.
+MODEL_COLOURS: dict[str, str] = {
+    "First touch": "#4C78A8",
+    "Last touch": "#F58518",
+    "Linear": "#54A24B",
+    "Position-based 40/20/40": "#B279A2",
+    "Markov removal effect": "#E45756",
+}
+ACCENT = "#4C78A8"
+POSITIVE = "#54A24B"
+MUTED = "#9AA0A6"
+NO_ACTION = "(none)"
+
+
+def _layout(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        title={"text": title} if title else None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
+    """Grouped horizontal bars: conversions credited to each touchpoint (or channel) by each model.
+
+    ``bars`` is :func:`analytics.attribution.compute_credit_bars` (``<by>, model, conversions``).
+    """
+    fig = go.Figure()
+    labels = list(dict.fromkeys(bars[by])) if not bars.empty else []
+    # Plotly stacks a horizontal group's first trace at the bottom: add them in reverse so each
+    # group reads top-down in the legend's order.
+    for model, colour in reversed(MODEL_COLOURS.items()):
+        part = bars[bars["model"] == model]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                name=model,
+                y=part[by],
+                x=part["conversions"],
+                orientation="h",
+                marker_color=colour,
+                hovertemplate="%{y}<br>" + model + ": %{x:.1f} conversions<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend_traceorder="reversed")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    fig.update_xaxes(title_text="conversions credited", rangemode="tozero")
+    return _layout(fig, height=max(320, 34 * len(labels) * 2 + 80))
+
+
+def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = 15) -> go.Figure:
+    """Horizontal bars: share of conversion probability lost when each touchpoint is removed."""
+    top = table.sort_values(["removal_effect", by], ascending=[False, True]).head(top_n)
+    fig = go.Figure(
+        go.Bar(
+            y=top[by],
+            x=top["removal_effect"],
+            orientation="h",
+            marker_color=MODEL_COLOURS["Markov removal effect"],
+            text=[f"{v:.0%}" for v in top["removal_effect"]],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.1%} of conversion probability lost without it<extra></extra>",
+        )
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(top[by])[::-1], automargin=True)
+    fig.update_xaxes(title_text="removal effect", tickformat=".0%", range=[0, 1.12])
+    return _layout(fig, height=max(260, 26 * len(top) + 80))
+
+
+def probability_bands_figure(bands: pd.DataFrame) -> go.Figure:
+    """Columns: open journeys per band of conversion probability (:func:`analytics.outlook.compute_probability_bands`)."""
+    fig = go.Figure(
+        go.Bar(
+            x=bands["band"],
+            y=bands["journeys"],
+            marker_color=ACCENT,
+            hovertemplate="%{x}: %{y} open journeys<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="probability of reaching the goal", type="category")
+    fig.update_yaxes(title_text="open journeys", rangemode="tozero")
+    return _layout(fig, height=300)
+
+
+def next_best_action_figure(summary: pd.DataFrame, top_n: int = 12) -> go.Figure:
+    """Horizontal bars: open journeys per next best action, labelled with the mean lift."""
+    top = summary.head(top_n)
+    fig = go.Figure(
+        go.Bar(
+            y=top["next_best_action"],
+            x=top["journeys"],
+            orientation="h",
+            marker_color=[MUTED if a == NO_ACTION else POSITIVE for a in top["next_best_action"]],
+            text=[("no move raises it" if pd.isna(v) else f"+{v:.0%} on average") for v in top["mean_lift"]],
+            textposition="outside",
+            hovertemplate="%{y}: %{x} journeys<extra></extra>",
+        )
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(top["next_best_action"])[::-1], automargin=True)
+    most = float(top["journeys"].max()) if not top.empty else 1.0
+    fig.update_xaxes(title_text="open journeys", range=[0, most * 1.45])
+    fig.update_traces(cliponaxis=False)
+    return _layout(fig, height=max(240, 28 * len(top) + 80))
+
+
+def state_probability_figure(states: pd.DataFrame, top_n: int = 20) -> go.Figure:
+    """Horizontal bars: probability of reaching the goal from each touchpoint (the fitted chain)."""
+    top = states.sort_values(["visits", "touchpoint"], ascending=[False, True]).head(top_n)
+    top = top.sort_values(["conversion_probability", "touchpoint"], ascending=[False, True])
+    fig = go.Figure(
+        go.Bar(
+            y=top["touchpoint"],
+            x=top["conversion_probability"],
+            orientation="h",
+            marker_color=ACCENT,
+            customdata=top["visits"],
+            hovertemplate="%{y}: %{x:.1%} (%{customdata} closed journeys left it)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(top["touchpoint"])[::-1], automargin=True)
+    fig.update_xaxes(title_text="probability of reaching the goal from here", tickformat=".0%", range=[0, 1])
+    return _layout(fig, height=max(260, 24 * len(top) + 80))

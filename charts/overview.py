@@ -1,0 +1,82 @@
+"""Figures of the managers' page: the portfolio heat map and the metric trends.
+
+Data in (``services.overview`` twins), go.Figure out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.metrics import STATUS_COLOURS
+
+_STATUS_CODE = {"none": 0, "green": 1, "amber": 2, "red": 3}
+# Codes 0..3 over zmin −0.5 .. zmax 3.5 sit at 0.125, 0.375, 0.625, 0.875: one band each.
+_SCALE = [
+    [0.0, STATUS_COLOURS["none"]],
+    [0.25, STATUS_COLOURS["none"]],
+    [0.25, STATUS_COLOURS["green"]],
+    [0.5, STATUS_COLOURS["green"]],
+    [0.5, STATUS_COLOURS["amber"]],
+    [0.75, STATUS_COLOURS["amber"]],
+    [0.75, STATUS_COLOURS["red"]],
+    [1.0, STATUS_COLOURS["red"]],
+]
+
+
+def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
+    """Maps (rows) × measures (columns), each cell coloured by its status and labelled with its value.
+
+    ``heat``: ``map, measure, label, status`` (``services.overview.compute_portfolio_heatmap``).
+    """
+    maps = list(dict.fromkeys(heat["map"]))
+    measures = list(dict.fromkeys(heat["measure"]))
+    cell = {(r.map, r.measure): r for r in heat.itertuples(index=False)}
+    z = [[_STATUS_CODE.get(cell[(m, k)].status, 0) if (m, k) in cell else 0 for k in measures] for m in maps]
+    text = [[cell[(m, k)].label if (m, k) in cell else "" for k in measures] for m in maps]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=measures,
+            y=maps,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"color": "white", "size": 12},
+            colorscale=_SCALE,
+            zmin=-0.5,
+            zmax=3.5,
+            showscale=False,
+            xgap=3,
+            ygap=3,
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        yaxis={"autorange": "reversed"},
+        xaxis={"side": "top"},
+        height=max(180, 70 + 46 * len(maps)),
+        margin={"l": 20, "r": 20, "t": 40, "b": 10},
+    )
+    return fig
+
+
+def trends_figure(trends: pd.DataFrame) -> go.Figure:
+    """One line per map and metric over the periods (``map, metric, period, value``)."""
+    fig = go.Figure()
+    for (map_name, metric), group in trends.groupby(["map", "metric"], sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=group["period"],
+                y=group["value"],
+                mode="lines+markers",
+                name=f"{map_name}: {metric}",
+                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(
+        xaxis={"type": "category", "categoryorder": "category ascending", "title": "period"},
+        height=340,
+        margin={"l": 40, "r": 20, "t": 20, "b": 40},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig

@@ -1,0 +1,443 @@
+"""Editing a journey map in the browser: the copy a user edits, table editors and the conflict panel.
+
+The page edits a *base* copy of the map (a ``MapView`` kept in session state), not whatever is in
+the database at each rerun: every save states the base's version, so a save made from a copy that
+someone else has changed meanwhile is refused (``ConflictError``). The edits are then kept (the
+editor still shows them, and they are stored as pending) and the user can reload the map and apply
+the same edits onto the latest version, or discard them.
+
+Table edits are read from the ``st.data_editor`` delta (edited cells by row position, added rows,
+deleted rows) and turned into ``services.studio.RowEdits`` keyed by row id, so re-applying them on a
+newer version touches only the rows and cells the user changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.errors import AnalyticsError
+from components.loaders import clear_caches
+from db.errors import ConflictError, JourneyLensError
+from services import studio
+from services.studio import LaneCellEdit, MapView, RowEdits, Saved
+
+BASE_KEY = "studio_base_views"
+PENDING_KEY = "studio_pending_edits"
+FLASH_KEY = "studio_flash"
+WHOLE_STAGE = "whole stage"
+EVERYONE = 0  # persona "id" for cells that apply to everyone
+
+SaveFn = Callable[[Any, int], Saved]
+
+
+# --------------------------------------------------------------------------- the base copy
+
+
+def base_view(map_id: int) -> MapView:
+    """The copy of the map this session edits (loaded once; replaced after a save or a reload)."""
+    store: dict[int, MapView] = st.session_state.setdefault(BASE_KEY, {})
+    if map_id not in store:
+        store[map_id] = studio.get_map_view(map_id)
+    return store[map_id]
+
+
+def reload_base(map_id: int) -> MapView:
+    store: dict[int, MapView] = st.session_state.setdefault(BASE_KEY, {})
+    store[map_id] = studio.get_map_view(map_id)
+    return store[map_id]
+
+
+def forget_base(map_id: int) -> None:
+    st.session_state.setdefault(BASE_KEY, {}).pop(map_id, None)
+
+
+def flash(message: str) -> None:
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def _pending() -> dict[tuple[int, str], Any]:
+    return st.session_state.setdefault(PENDING_KEY, {})
+
+
+def save(map_id: int, table: str, payload: Any, fn: SaveFn, *, success: str = "Saved.") -> bool:
+    """Save ``payload`` with ``fn(payload, expected_version)`` from the base copy.
+
+    On success: the base is reloaded, caches cleared, the page reruns with ``success`` shown. On a
+    conflict: the payload is kept as pending for :func:`render_conflict` (nothing is lost). On a
+    validation error: its message is shown and the editor keeps what the user typed.
+    """
+    view = base_view(map_id)
+    try:
+        fn(payload, view.version)
+    except ConflictError:
+        _pending()[(map_id, table)] = payload
+        st.rerun()
+    except (JourneyLensError, AnalyticsError, ValueError) as exc:
+        st.error(str(exc), icon=":material/error:")
+        return False
+    _pending().pop((map_id, table), None)
+    reload_base(map_id)
+    clear_caches()
+    flash(success)
+    st.rerun()
+    return True  # pragma: no cover  (st.rerun does not return)
+
+
+def render_conflict(map_id: int, table: str, fn: SaveFn, describe: Callable[[Any], pd.DataFrame]) -> bool:
+    """If a save of ``table`` met a conflict: explain, show the kept edits, offer re-apply or discard.
+
+    Returns True when a conflict is pending (the caller may skip drawing its editor's save button).
+    """
+    payload = _pending().get((map_id, table))
+    if payload is None:
+        return False
+    view = base_view(map_id)
+    latest = studio.get_map_version(map_id)
+    st.error(
+        f"Someone else saved this map while you were editing (you started from version {view.version}; it is "
+        f"now at version {latest}). Nothing of yours was saved, and nothing is lost: your edits are below.",
+        icon=":material/sync_problem:",
+    )
+    st.dataframe(describe(payload), hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    if c1.button("Reload the map and re-apply my edits", key=f"reapply::{table}", type="primary"):
+        reload_base(map_id)
+        save(map_id, table, payload, fn, success="Your edits were applied to the latest version of the map.")
+    if c2.button("Discard my edits and reload", key=f"discard::{table}"):
+        _pending().pop((map_id, table), None)
+        reload_base(map_id)
+        clear_caches()
+        st.rerun()
+    return True
+
+
+# --------------------------------------------------------------------------- table editor deltas
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, list | tuple | dict) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def editor_row_edits(
+    key: str,
+    frame: pd.DataFrame,
+    convert: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    id_column: str = "id",
+) -> RowEdits:
+    """The pending edits of the ``st.data_editor`` with ``key`` over ``frame`` as ``RowEdits`` (by row id)."""
+    state = st.session_state.get(key)
+    if not state:
+        return RowEdits()
+    ids = frame[id_column].tolist()
+    updated: dict[int, dict[str, Any]] = {}
+    for position, values in (state.get("edited_rows") or {}).items():
+        clean = {k: v for k, v in dict(values).items() if not str(k).startswith("_")}
+        if clean:
+            updated[int(ids[int(position)])] = convert(clean)
+    added = []
+    for values in state.get("added_rows") or []:
+        clean = {k: v for k, v in dict(values).items() if not str(k).startswith("_") and k != id_column}
+        if any(not _blank(v) and v != "" for v in clean.values()):
+            added.append(convert(clean))
+    deleted = [int(ids[int(position)]) for position in state.get("deleted_rows") or []]
+    return RowEdits(updated=updated, added=added, deleted=deleted)
+
+
+def describe_row_edits(edits: RowEdits, labels: Mapping[int, str]) -> pd.DataFrame:
+    """A readable list of table edits (for the conflict panel)."""
+    rows = []
+    for row_id, values in edits.updated.items():
+        for field, value in values.items():
+            rows.append(
+                {"edit": "change", "row": labels.get(row_id, str(row_id)), "field": field, "value": _show(value)}
+            )
+    for values in edits.added:
+        rows.append({"edit": "add", "row": "new row", "field": "", "value": _show(values)})
+    for row_id in edits.deleted:
+        rows.append({"edit": "delete", "row": labels.get(row_id, str(row_id)), "field": "", "value": ""})
+    return pd.DataFrame(rows, columns=["edit", "row", "field", "value"])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if not _blank(v))
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return "" if _blank(value) else str(value)
+
+
+# --------------------------------------------------------------------------- where things sit
+
+
+def place_options(view: MapView, *, allow_none: bool = False) -> dict[str, str]:
+    """Option value → label for "stage or touchpoint" pickers: ``s:<id>`` (whole stage), ``t:<id>``."""
+    options: dict[str, str] = {"": "(whole map)"} if allow_none else {}
+    for stage in view.stages:
+        options[f"s:{stage.id}"] = f"{stage.name} ({WHOLE_STAGE})"
+        for tp in stage.touchpoints:
+            options[f"t:{tp.id}"] = f"{stage.name} › {tp.name}"
+    return options
+
+
+def place_value(stage_id: int | None, touchpoint_id: int | None) -> str:
+    if touchpoint_id is not None:
+        return f"t:{touchpoint_id}"
+    if stage_id is not None:
+        return f"s:{stage_id}"
+    return ""
+
+
+def place_fields(value: Any) -> dict[str, int | None]:
+    """``s:3`` → stage 3 (whole stage); ``t:7`` → touchpoint 7; blank → neither."""
+    if _blank(value) or not str(value):
+        return {"stage_id": None, "touchpoint_id": None}
+    kind, _, ident = str(value).partition(":")
+    if kind == "t":
+        return {"stage_id": None, "touchpoint_id": int(ident)}
+    return {"stage_id": int(ident), "touchpoint_id": None}
+
+
+# --------------------------------------------------------------------------- editor tables built from a view
+
+
+def stage_table(view: MapView) -> pd.DataFrame:
+    rows = [
+        {
+            "id": s.id,
+            "order": s.position + 1,
+            "name": s.name,
+            "customer_goal": s.customer_goal,
+            "business_goal": s.business_goal,
+            "outcomes": list(s.outcomes),
+            "revisitable": s.revisitable,
+            "touchpoints": len(s.touchpoints),
+        }
+        for s in view.stages
+    ]
+    columns = ["id", "order", "name", "customer_goal", "business_goal", "outcomes", "revisitable", "touchpoints"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def convert_stage(values: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in values.items() if k != "touchpoints"}
+    if "order" in out:
+        order = out.pop("order")
+        out["position"] = None if _blank(order) else float(order) - 1
+    return out
+
+
+def touchpoint_table(view: MapView) -> pd.DataFrame:
+    rows = [
+        {
+            "id": t.id,
+            "stage_id": t.stage_id,
+            "order": t.position + 1,
+            "name": t.name,
+            "channel": t.channel,
+            "owner_team": t.owner_team,
+            "moment_of_truth": t.moment_of_truth,
+            "responsible": t.responsible,
+            "accountable": t.accountable,
+            "consulted": t.consulted,
+            "informed": t.informed,
+            "activity_names": list(t.activity_names),
+        }
+        for t in view.touchpoints
+    ]
+    columns = [
+        "id",
+        "stage_id",
+        "order",
+        "name",
+        "channel",
+        "owner_team",
+        "moment_of_truth",
+        "responsible",
+        "accountable",
+        "consulted",
+        "informed",
+        "activity_names",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def convert_touchpoint(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if "order" in out:
+        order = out.pop("order")
+        out["position"] = None if _blank(order) else float(order) - 1
+    return out
+
+
+def lane_table(view: MapView, persona_id: int | None, lanes: Sequence[str]) -> pd.DataFrame:
+    """One row per stage (whole stage) and per touchpoint; a column per lane plus the emotion score."""
+    rows = []
+    for stage in view.stages:
+        for tp in (None, *stage.touchpoints):
+            tp_id = tp.id if tp is not None else None
+            row: dict[str, Any] = {
+                "stage_id": stage.id,
+                "touchpoint_id": tp_id if tp_id is not None else -1,
+                "where": f"{stage.name} ({WHOLE_STAGE})" if tp is None else f"{stage.name} › {tp.name}",
+            }
+            for lane in lanes:
+                cell = view.cell(stage_id=stage.id, touchpoint_id=tp_id, persona_id=persona_id, lane=lane)
+                row[lane] = cell.text if cell else ""
+                if lane == "feeling":
+                    row["emotion"] = cell.emotion if cell and cell.emotion is not None else None
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=["stage_id", "touchpoint_id", "where", *lanes, "emotion"])
+    frame["emotion"] = frame["emotion"].astype("Int64")
+    return frame
+
+
+def editor_lane_edits(key: str, frame: pd.DataFrame, persona_id: int | None) -> list[LaneCellEdit]:
+    """The lane editor's pending edits as ``LaneCellEdit``s (text per lane; the emotion on the feeling lane)."""
+    state = st.session_state.get(key)
+    if not state:
+        return []
+    edits: list[LaneCellEdit] = []
+    for position, values in (state.get("edited_rows") or {}).items():
+        row = frame.iloc[int(position)]
+        stage_id = int(row["stage_id"])
+        tp_id = None if int(row["touchpoint_id"]) < 0 else int(row["touchpoint_id"])
+        values = dict(values)
+        emotion_set = "emotion" in values
+        for lane, text in values.items():
+            if lane in ("emotion", "where") or str(lane).startswith("_"):
+                continue
+            feeling = lane == "feeling"
+            edits.append(
+                LaneCellEdit(
+                    stage_id,
+                    tp_id,
+                    persona_id,
+                    lane,
+                    text="" if _blank(text) else str(text),
+                    emotion=values.get("emotion") if feeling and emotion_set else None,
+                    set_emotion=feeling and emotion_set,
+                )
+            )
+        if emotion_set and "feeling" not in values:
+            edits.append(
+                LaneCellEdit(stage_id, tp_id, persona_id, "feeling", None, values.get("emotion"), set_emotion=True)
+            )
+    return edits
+
+
+def describe_lane_edits(edits: Sequence[LaneCellEdit], view: MapView) -> pd.DataFrame:
+    labels = place_options(view)
+    rows = [
+        {
+            "where": labels.get(place_value(e.stage_id, e.touchpoint_id), ""),
+            "lane": e.lane,
+            "text": "" if e.text is None else e.text,
+            "emotion": "" if not e.set_emotion or e.emotion is None else str(e.emotion),
+        }
+        for e in edits
+    ]
+    return pd.DataFrame(rows, columns=["where", "lane", "text", "emotion"])
+
+
+def pain_table(view: MapView) -> pd.DataFrame:
+    rows = [
+        {
+            "id": p.id,
+            "where": place_value(p.stage_id, p.touchpoint_id),
+            "persona": p.persona_id or EVERYONE,
+            "description": p.description,
+            "severity": p.severity,
+        }
+        for p in view.pain_points
+    ]
+    return pd.DataFrame(rows, columns=["id", "where", "persona", "description", "severity"])
+
+
+def convert_pain(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if "where" in out:
+        out.update(place_fields(out.pop("where")))
+    if "persona" in out:
+        persona = out.pop("persona")
+        out["persona_id"] = None if _blank(persona) or int(persona) == EVERYONE else int(persona)
+    return out
+
+
+def opportunity_table(view: MapView) -> pd.DataFrame:
+    rows = [
+        {
+            "id": o.id,
+            "where": place_value(o.stage_id, o.touchpoint_id),
+            "description": o.description,
+            "effort": o.effort,
+            "customer_value": o.customer_value,
+            "business_value": o.business_value,
+            "moment_of_truth": o.moment_of_truth,
+            "priority": o.priority,
+        }
+        for o in view.opportunities
+    ]
+    columns = [
+        "id",
+        "where",
+        "description",
+        "effort",
+        "customer_value",
+        "business_value",
+        "moment_of_truth",
+        "priority",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def convert_opportunity(values: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in values.items() if k not in ("priority", "moment_of_truth")}
+    if "where" in out:
+        out.update(place_fields(out.pop("where")))
+    return out
+
+
+def action_table(view: MapView) -> pd.DataFrame:
+    rows = [
+        {
+            "id": a.id,
+            "action": a.action,
+            "owner": a.owner,
+            "status": a.status,
+            "due_date": a.due_date,
+            "where": place_value(a.stage_id, a.touchpoint_id),
+            "metric": a.metric_id or 0,
+            "expected_effect": a.expected_effect,
+        }
+        for a in view.actions
+    ]
+    columns = ["id", "action", "owner", "status", "due_date", "where", "metric", "expected_effect"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date if not frame.empty else frame["due_date"]
+    return frame
+
+
+def convert_action(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if "where" in out:
+        out.update(place_fields(out.pop("where")))
+    if "metric" in out:
+        metric = out.pop("metric")
+        out["metric_id"] = None if _blank(metric) or int(metric) == 0 else int(metric)
+    return out

@@ -1,0 +1,194 @@
+"""Cached loaders and URL-state widgets of the Metrics, Friction, Overlay and Overview pages.
+
+Results are plain data (dataclasses of DataFrames), keyed by hashable arguments; the weights of
+the friction index travel as a tuple. Every choice a page makes is kept in the URL
+(``?map=<id>&dataset=<id>&...``), so a link reproduces the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from analytics.friction import FrictionResult, FrictionWeights
+from services import friction as friction_service
+from services import metrics as metric_service
+from services import overlay as overlay_service
+from services import overview as overview_service
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- URL state
+
+
+def query_select(
+    label: str,
+    options: Sequence[T],
+    *,
+    param: str,
+    format_func: Callable[[T], str] = str,
+    default: T | None = None,
+    widget: str = "selectbox",
+    **kwargs: Any,
+) -> T | None:
+    """A selectbox (or horizontal radio) whose choice lives in the URL as ``?<param>=<option>``."""
+    options = list(options)
+    if not options:
+        return None
+    current = st.query_params.get(param)
+    index = next((i for i, o in enumerate(options) if str(o) == current), None)
+    if index is None:
+        index = options.index(default) if default in options else 0
+    key = f"qp_{param}"
+    if widget == "radio":
+        value = st.radio(label, options, index=index, format_func=format_func, key=key, horizontal=True, **kwargs)
+    else:
+        value = st.selectbox(label, options, index=index, format_func=format_func, key=key, **kwargs)
+    if value is not None and current != str(value):
+        st.query_params[param] = str(value)
+    return value
+
+
+def query_float(param: str, default: float) -> float:
+    try:
+        return float(st.query_params.get(param, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def weights_from_url() -> FrictionWeights:
+    """Friction weights from ``?w_exit=..&w_backtrack=..`` (defaults where absent or bad)."""
+    d = FrictionWeights()
+    values = {k: max(0.0, query_float(f"w_{k}", v)) for k, v in d.as_dict().items()}
+    return FrictionWeights(**values) if sum(values.values()) > 0 else d
+
+
+def page_exists(path: str) -> bool:
+    return (ROOT / path).is_file()
+
+
+# --------------------------------------------------------------------------- loaders
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_maps() -> list[tuple[int, str]]:
+    from services.maps import list_map_summaries
+
+    return [(m.id, m.name) for m in list_map_summaries()]
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_datasets() -> list[tuple[int, str, int | None]]:
+    from services.datasets import list_dataset_summaries
+
+    return [(d.id, d.name, d.map_id) for d in list_dataset_summaries()]
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=64)
+def load_map_scopes(map_id: int) -> tuple[list[tuple[int, str]], list[metric_service.TouchpointRef]]:
+    return metric_service.list_map_scopes(map_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=64)
+def load_goal_options(map_id: int) -> list[str]:
+    """Goals a journey can reach on a map: its stages (last first), then its touchpoints."""
+    stages, touchpoints = metric_service.list_map_scopes(map_id)
+    return [name for _, name in reversed(stages)] + [t.name for t in touchpoints]
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=64)
+def load_map_outcomes(map_id: int) -> list[tuple[str, tuple[str, ...]]]:
+    return metric_service.list_stage_outcomes(map_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=64)
+def load_has_role(dataset_id: int, role: str) -> bool:
+    return metric_service.dataset_has_role(dataset_id, role)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=64)
+def load_metrics(map_id: int) -> list[metric_service.MetricRow]:
+    return metric_service.list_metrics(map_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_context(dataset_id: int, map_id: int | None, level: str = "contact") -> metric_service.AnalysisContext:
+    return metric_service.get_analysis_context(dataset_id, map_id, level=level)  # type: ignore[arg-type]
+
+
+@st.cache_data(show_spinner="Computing the friction index…", ttl=600, max_entries=32)
+def load_friction(
+    dataset_id: int, map_id: int | None, level: str = "contact", goal: str | None = None
+) -> FrictionResult:
+    """Components under the default weights; pages reweight without a query (``reweight``)."""
+    ctx = load_context(dataset_id, map_id, level)
+    return friction_service.compute_context_friction(ctx, goal=goal)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=32)
+def load_designed_vs_observed(
+    dataset_id: int, map_id: int, level: str = "contact"
+) -> overlay_service.DesignedVsObserved:
+    ctx = load_context(dataset_id, map_id, level)
+    return overlay_service.compute_designed_vs_observed(ctx, load_friction(dataset_id, map_id, level))
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
+def load_overlay(dataset_id: int, map_id: int, measure: str, level: str = "contact") -> Any:
+    ctx = load_context(dataset_id, map_id, level)
+    return overlay_service.compute_overlay(ctx, load_friction(dataset_id, map_id, level), measure)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_map_view(map_id: int) -> Any:
+    from services.studio import get_map_view
+
+    return get_map_view(map_id)
+
+
+@st.cache_data(show_spinner="Computing every map's health…", ttl=300, max_entries=8)
+def load_portfolio() -> list[overview_service.MapHealth]:
+    return overview_service.compute_portfolio()
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=8)
+def load_trends(map_ids: tuple[int, ...]) -> Any:
+    portfolio = [h for h in load_portfolio() if h.map_id in map_ids]
+    return overview_service.compute_trends(portfolio)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=32)
+def load_outcomes(dataset_id: int, map_id: int | None, stage: str | None, outcomes: tuple[str, ...]) -> Any:
+    from analytics.metrics import compute_outcome_shares
+
+    ctx = load_context(dataset_id, map_id)
+    return compute_outcome_shares(ctx.events(), ctx.schema, ctx.query, stage=stage, outcomes=outcomes)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=32)
+def load_referrals(dataset_id: int, map_id: int | None, former_stage: str, referral: tuple[str, ...]) -> Any:
+    from analytics.metrics import compute_referrals
+
+    ctx = load_context(dataset_id, map_id)
+    return compute_referrals(
+        ctx.events(), ctx.schema, ctx.query, former_stage=former_stage, referral_touchpoints=referral
+    )
+
+
+@st.cache_data(show_spinner="Writing the report…", ttl=300, max_entries=8)
+def load_report(map_id: int) -> tuple[str, bytes]:
+    """(HTML, ZIP of the CSVs) of a map's report."""
+    from services.report import build_map_report, report_csv_zip
+
+    report = build_map_report(map_id)
+    return report.html, report_csv_zip(report)
+
+
+def clear_metric_caches() -> None:
+    """After a write (metrics, values): every page shows the new state."""
+    st.cache_data.clear()

@@ -1,0 +1,64 @@
+"""The persona form (every field of PRODUCT.md) shared by creating and editing a persona."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from services.personas import COMMITTEE_ROLES
+from services.studio import PersonaView
+
+FLASH_KEY = "personas_flash"
+NO_ROLE = "(no committee role)"
+
+
+def flash(message: str) -> None:
+    st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def persona_form(key: str, persona: PersonaView | None, *, submit: str) -> dict[str, Any] | None:
+    """Draw the persona form; returns the entered values when submitted (validated by the service)."""
+    p = persona
+    with st.form(key, clear_on_submit=persona is None):
+        c1, c2 = st.columns([2, 1])
+        name = c1.text_input("Name", value=p.name if p else "", max_chars=200, placeholder="e.g. Dana, Head of RevOps")
+        roles = [NO_ROLE, *COMMITTEE_ROLES]
+        current = p.committee_role if p and p.committee_role in COMMITTEE_ROLES else NO_ROLE
+        role = c2.selectbox("Buying-committee role", roles, index=roles.index(current))
+        description = st.text_area("Description", value=p.description if p else "", height=68)
+        st.markdown("**Professional profile**")
+        c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+        job_title = c1.text_input("Job title", value=p.job_title if p else "", max_chars=200)
+        company_size = c2.text_input("Company size", value=p.company_size if p else "", max_chars=200)
+        industry = c3.text_input("Industry", value=p.industry if p else "", max_chars=200)
+        c4.markdown("&nbsp;")
+        decision_maker = c4.checkbox("Decision maker", value=p.is_decision_maker if p else False)
+        demographics = st.text_input("Demographics", value=p.demographics if p else "")
+        c1, c2 = st.columns(2)
+        goals = c1.text_area("Goals", value=p.goals if p else "", height=90)
+        pain_points = c2.text_area("Pain points", value=p.pain_points if p else "", height=90)
+        buying_behaviour = c1.text_area("Buying behaviour", value=p.buying_behaviour if p else "", height=90)
+        channels = c2.text_area("Channels and media", value=p.channels if p else "", height=90)
+        if not st.form_submit_button(submit, type="primary"):
+            return None
+    return {
+        "name": name,
+        "committee_role": None if role == NO_ROLE else role,
+        "description": description,
+        "job_title": job_title,
+        "company_size": company_size,
+        "industry": industry,
+        "is_decision_maker": decision_maker,
+        "demographics": demographics,
+        "goals": goals,
+        "pain_points": pain_points,
+        "buying_behaviour": buying_behaviour,
+        "channels": channels,
+    }

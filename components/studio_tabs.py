@@ -1,0 +1,820 @@
+"""The tabs of the Map studio page: each renders one part of a map and its editors.
+
+Every edit goes through ``components.map_editor.save`` (versioned, conflict-safe); every table shown
+is a service's plain-data result; every chart has its data twin beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
+from components import map_editor as ed
+from components.errors import user_errors
+from components.loaders import clear_caches, load_map_summaries
+from components.text import escape_markdown
+from db.models import ActionStatus, CommitteeRole, Lane, MapState
+from services import map_io, snapshots, studio
+from services import personas as persona_service
+from services.csv_safety import to_safe_csv
+from services.studio import MAP_MEASURES, MapView, RowEdits
+
+STUDIO_PAGE = "pages/2_Map_studio.py"
+PRIORITY_FORMULA = (
+    "priority = (customer value + business value) ÷ 2 ÷ effort, × 1.5 when the opportunity sits on a "
+    "moment-of-truth touchpoint (all scores 1–5; ties: higher customer value, then lower effort, then older)."
+)
+COMMON_CHANNELS = "web, email, social, ads, events, sales rep, demo, chat, phone, help centre, community"
+
+
+def is_dark() -> bool:
+    """Whether the viewer's Streamlit theme is dark (the grid is drawn in matching colours)."""
+    try:
+        return getattr(st.context.theme, "type", None) == "dark"
+    except Exception:  # noqa: BLE001  (no browser context, e.g. in AppTest)
+        return False
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "map"
+
+
+def plotly_config(fig_width: int, fig_height: int, filename: str) -> dict:
+    """Toolbar settings: a clean PNG at the figure's own size (×2 for print), no Plotly logo."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {
+            "format": "png",
+            "filename": filename,
+            "width": fig_width,
+            "height": fig_height,
+            "scale": 2,
+        },
+        "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"],
+    }
+
+
+def persona_label(view: MapView, persona_id: int) -> str:
+    if persona_id == ed.EVERYONE:
+        return "Everyone (no persona)"
+    persona = next((p for p in view.personas if p.id == persona_id), None)
+    if persona is None:
+        return f"Persona {persona_id}"
+    return persona.name + (f" ({persona.committee_role})" if persona.committee_role else "")
+
+
+def render_wide_figure(fig: object, *, key: str, filename: str) -> None:
+    """Draw a figure at its own pixel width inside a box that scrolls sideways (a wide map stays readable).
+
+    Streamlit fits charts to the column; the grid has a fixed width per touchpoint column, so the box
+    around it is made scrollable with a static style rule (no user text in it).
+    """
+    width, height = figure_size(fig)  # type: ignore[arg-type]
+    st.html(
+        f"<style>.st-key-{key}_scroll {{ overflow-x: auto !important; }} "
+        f".st-key-{key} {{ width: {int(width)}px !important; min-width: {int(width)}px !important; "
+        f"max-width: none !important; }}</style>"
+    )
+    with st.container(key=f"{key}_scroll"), st.container(key=key):
+        st.plotly_chart(
+            fig, theme=None, width=int(width), config=plotly_config(width, height, filename), key=f"{key}_chart"
+        )
+
+
+# --------------------------------------------------------------------------- header
+
+
+def render_header(view: MapView) -> None:
+    st.subheader(escape_markdown(view.name))
+    badges = [f":blue-badge[{view.state} state]"]
+    if view.stale:
+        badges.append(":orange-badge[stale: past its review-by date]")
+    if view.is_demo:
+        badges.append(":gray-badge[demo]")
+    st.markdown(" ".join(badges))
+    review = view.review_by.isoformat() if view.review_by else "not set"
+    st.caption(
+        f"Owner: {escape_markdown(view.owner or '—')} · review by {review} · {len(view.stages)} stages · "
+        f"{len(view.touchpoints)} touchpoints · {len(view.personas)} personas · version {view.version}"
+    )
+    if view.description:
+        st.caption(escape_markdown(view.description))
+    latest = studio.get_map_version(view.id)
+    if latest != view.version:
+        c1, c2 = st.columns([4, 1])
+        c1.warning(
+            f"This map was changed elsewhere since you opened it (your copy: version {view.version}, now "
+            f"{latest}). Saving from your copy will be refused; reload to see the changes.",
+            icon=":material/sync_problem:",
+        )
+        if c2.button("Reload the map", key="reload_base"):
+            ed.reload_base(view.id)
+            st.rerun()
+
+
+# --------------------------------------------------------------------------- grid
+
+
+def render_grid_tab(view: MapView) -> None:
+    if not view.stages:
+        st.info("This map has no stages yet: add some in **Stages & touchpoints**.")
+        return
+    c1, c2 = st.columns(2)
+    persona_ids = [ed.EVERYONE, *(p.id for p in view.personas)]
+    persona = c1.selectbox(
+        "Whose view",
+        persona_ids,
+        format_func=lambda i: persona_label(view, i),
+        key=f"grid_persona::{view.id}",
+        help="A persona's view shows their own lane cells, falling back to the cells for everyone.",
+    )
+    measure = c2.selectbox(
+        "Lay a measure over the touchpoints",
+        ["none", *MAP_MEASURES],
+        format_func=lambda k: "No measure" if k == "none" else MAP_MEASURES[k],
+        key="overlay",
+        bind="query-params",
+        help="Measures from event logs (volume, conversion, friction, NPS…) are laid over this grid on the "
+        "Metrics and Friction pages.",
+    )
+    overlay = None if measure == "none" else studio.compute_map_measure(view, measure)
+    persona_id = None if persona == ed.EVERYONE else persona
+    fig = map_grid_figure(view, overlay, dark=is_dark(), persona_id=persona_id)
+    width, height = figure_size(fig)
+    render_wide_figure(fig, key="map_grid", filename=slug(view.name))
+    st.caption(
+        "Stages are columns with their touchpoints beneath; lanes are rows; the emotion curve (−2..+2) has a "
+        "line per persona. ★ and a gold border mark a moment of truth; ↻ a stage buyers revisit; grey italic "
+        "text comes from the whole stage. Hover a cell for its full text; the camera icon saves a PNG."
+    )
+    with st.expander("Grid data (the chart's data twin)"):
+        grid = compute_map_grid(view, overlay, persona_id=persona_id)
+        curve = compute_emotion_curve(view)
+        st.dataframe(grid, hide_index=True, width="stretch", height=300)
+        c1, c2 = st.columns(2)
+        c1.download_button(
+            "Download grid cells (CSV)", to_safe_csv(grid), f"{slug(view.name)}-grid.csv", "text/csv", key="dl_grid"
+        )
+        c2.download_button(
+            "Download emotion curve (CSV)",
+            to_safe_csv(curve),
+            f"{slug(view.name)}-emotion.csv",
+            "text/csv",
+            key="dl_curve",
+        )
+
+
+# --------------------------------------------------------------------------- stages & touchpoints
+
+
+def render_map_details(view: MapView) -> None:
+    with st.form(f"map_details::{view.id}::{view.version}"):
+        st.markdown("**Map details**")
+        c1, c2, c3 = st.columns([3, 1, 1])
+        name = c1.text_input("Name", value=view.name, max_chars=200)
+        states = [s.value for s in MapState]
+        state = c2.selectbox("State", states, index=states.index(view.state) if view.state in states else 0)
+        review_by = c3.date_input("Review by", value=view.review_by, format="YYYY-MM-DD")
+        owner = st.text_input("Owner", value=view.owner, max_chars=200)
+        description = st.text_area("Description", value=view.description, height=68)
+        scenario = st.text_area("Scenario", value=view.scenario, height=68, help="The situation this journey covers.")
+        if st.form_submit_button("Save map details"):
+            changes = {
+                "name": name,
+                "state": state,
+                "review_by": review_by,
+                "owner": owner,
+                "description": description,
+                "scenario": scenario,
+            }
+            ed.save(
+                view.id,
+                "details",
+                changes,
+                lambda p, v: studio.update_map_details(view.id, expected_version=v, **p),
+                success="Map details saved.",
+            )
+    ed.render_conflict(
+        view.id,
+        "details",
+        lambda p, v: studio.update_map_details(view.id, expected_version=v, **p),
+        lambda p: pd.DataFrame([{"field": k, "value": str(v)} for k, v in p.items()]),
+    )
+
+
+def render_structure_tab(view: MapView) -> None:
+    render_map_details(view)
+    st.markdown("**Stages** — edit in place, add rows at the bottom, delete with the row checkbox. "
+                "*Order* moves a stage.")  # fmt: skip
+    frame = ed.stage_table(view)
+    key = f"stages::{view.id}::{view.version}"
+    stage_fn = lambda p, v: studio.apply_stage_edits(view.id, p, expected_version=v)  # noqa: E731
+    ed.render_conflict(
+        view.id, "stages", stage_fn, lambda p: ed.describe_row_edits(p, {s.id: s.name for s in view.stages})
+    )
+    st.data_editor(
+        frame,
+        key=key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=["order", "name", "customer_goal", "business_goal", "outcomes", "revisitable", "touchpoints"],
+        column_config={
+            "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
+            "name": st.column_config.TextColumn("Stage", required=True, max_chars=200),
+            "customer_goal": st.column_config.TextColumn("Customer goal", max_chars=4000),
+            "business_goal": st.column_config.TextColumn("Your goal", max_chars=4000),
+            "outcomes": st.column_config.ListColumn("Outcomes", help="e.g. hired / not now / no way"),
+            "revisitable": st.column_config.CheckboxColumn("Revisited", help="Buyers come back to this stage"),
+            "touchpoints": st.column_config.NumberColumn("Touchpoints", disabled=True, width="small"),
+        },
+    )
+    edits = ed.editor_row_edits(key, frame, ed.convert_stage)
+    doomed = [s for s in view.stages if s.id in edits.deleted and s.touchpoints]
+    confirm = True
+    if doomed:
+        names = ", ".join(f"{s.name} ({len(s.touchpoints)} touchpoints)" for s in doomed)
+        st.warning(f"Saving deletes these stages with their touchpoints, lanes and items: {escape_markdown(names)}.")
+        confirm = st.checkbox("Yes, delete them", key=f"confirm_stage_delete::{view.id}")
+    if st.button("Save stages", key=f"save_stages::{view.id}", disabled=edits.empty or not confirm, type="primary"):
+        ed.save(view.id, "stages", edits, stage_fn, success="Stages saved.")
+
+    st.markdown("**Touchpoints** — channel, owner team, RACI, moment of truth (★) and the activity names in "
+                "event data each one stands for.")  # fmt: skip
+    if not view.stages:
+        st.info("Add a stage first.")
+    else:
+        tframe = ed.touchpoint_table(view)
+        tkey = f"touchpoints::{view.id}::{view.version}"
+        tp_fn = lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v)  # noqa: E731
+        ed.render_conflict(
+            view.id, "touchpoints", tp_fn, lambda p: ed.describe_row_edits(p, {t.id: t.name for t in view.touchpoints})
+        )
+        stage_names = {s.id: s.name for s in view.stages}
+        st.data_editor(
+            tframe,
+            key=tkey,
+            num_rows="dynamic",
+            hide_index=True,
+            width="stretch",
+            column_order=[c for c in tframe.columns if c != "id"],
+            column_config={
+                "stage_id": st.column_config.SelectboxColumn(
+                    "Stage", options=list(stage_names), format_func=lambda i: stage_names.get(i, str(i)), required=True
+                ),
+                "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
+                "name": st.column_config.TextColumn("Touchpoint", required=True, max_chars=200),
+                "channel": st.column_config.TextColumn("Channel", help=f"e.g. {COMMON_CHANNELS}", max_chars=200),
+                "owner_team": st.column_config.TextColumn("Owner team", max_chars=200),
+                "moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth"),
+                "responsible": st.column_config.TextColumn("Responsible", max_chars=200),
+                "accountable": st.column_config.TextColumn("Accountable", max_chars=200),
+                "consulted": st.column_config.TextColumn("Consulted", max_chars=200),
+                "informed": st.column_config.TextColumn("Informed", max_chars=200),
+                "activity_names": st.column_config.ListColumn(
+                    "Activity names", help="Activity values in event logs that this touchpoint stands for"
+                ),
+            },
+        )
+        tedits = ed.editor_row_edits(tkey, tframe, ed.convert_touchpoint)
+        if st.button("Save touchpoints", key=f"save_tps::{view.id}", disabled=tedits.empty, type="primary"):
+            ed.save(view.id, "touchpoints", tedits, tp_fn, success="Touchpoints saved.")
+
+    c1, c2 = st.columns(2)
+    with c1, st.form(f"add_stage::{view.id}", clear_on_submit=True):
+        st.markdown("**Add a stage**")
+        name = st.text_input("Stage name", max_chars=200)
+        goal = st.text_input("Customer goal", key=f"add_stage_goal::{view.id}")
+        if st.form_submit_button("Add stage"):
+            ed.save(
+                view.id,
+                "add_stage",
+                {"name": name, "customer_goal": goal},
+                lambda p, v: studio.add_stage(view.id, expected_version=v, **p),
+                success=f"Stage “{name.strip()}” added.",
+            )
+    ed.render_conflict(
+        view.id,
+        "add_stage",
+        lambda p, v: studio.add_stage(view.id, expected_version=v, **p),
+        lambda p: pd.DataFrame([p]),
+    )
+    if view.stages:
+        stage_names = {s.id: s.name for s in view.stages}
+        with c2, st.form(f"add_touchpoint::{view.id}", clear_on_submit=True):
+            st.markdown("**Add a touchpoint**")
+            stage_id = st.selectbox("In stage", list(stage_names), format_func=stage_names.get)
+            tp_name = st.text_input("Touchpoint name", max_chars=200)
+            cc1, cc2 = st.columns(2)
+            channel = cc1.text_input("Channel", help=f"e.g. {COMMON_CHANNELS}")
+            owner_team = cc2.text_input("Owner team")
+            mot = st.checkbox("Moment of truth")
+            if st.form_submit_button("Add touchpoint"):
+                payload = {
+                    "stage_id": stage_id,
+                    "name": tp_name,
+                    "channel": channel,
+                    "owner_team": owner_team,
+                    "responsible": owner_team,
+                    "moment_of_truth": mot,
+                }
+                ed.save(
+                    view.id,
+                    "add_touchpoint",
+                    payload,
+                    lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
+                    success=f"Touchpoint “{tp_name.strip()}” added.",
+                )
+        ed.render_conflict(
+            view.id,
+            "add_touchpoint",
+            lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
+            lambda p: pd.DataFrame([{k: str(v) for k, v in p.items()}]),
+        )
+
+
+# --------------------------------------------------------------------------- lanes
+
+
+def render_lanes_tab(view: MapView) -> None:
+    if not view.stages:
+        st.info("Add stages and touchpoints first.")
+        return
+    persona_ids = [ed.EVERYONE, *(p.id for p in view.personas)]
+    persona = st.selectbox(
+        "Whose lanes",
+        persona_ids,
+        format_func=lambda i: persona_label(view, i),
+        key=f"lanes_persona::{view.id}",
+        help="Cells for everyone, or a persona's own (attach personas in the Personas tab).",
+    )
+    persona_id = None if persona == ed.EVERYONE else persona
+    lanes = list(view.lanes)
+    st.caption(
+        "A row per whole stage and per touchpoint. A whole-stage cell applies to every touchpoint of the stage "
+        "that has none of its own. Emotion: −2 (very negative) to +2 (very positive)."
+    )
+    frame = ed.lane_table(view, persona_id, lanes)
+    key = f"lanes::{view.id}::{persona}::{view.version}"
+    fn = lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v)  # noqa: E731
+    ed.render_conflict(view.id, f"lanes::{persona}", fn, lambda p: ed.describe_lane_edits(p, view))
+    config = {
+        "where": st.column_config.TextColumn("Stage › touchpoint", disabled=True, pinned=True),
+        "emotion": st.column_config.NumberColumn("Emotion (−2..+2)", min_value=-2, max_value=2, step=1),
+    }
+    for lane in lanes:
+        config[lane] = st.column_config.TextColumn(lane.capitalize(), max_chars=4000)
+    st.data_editor(
+        frame,
+        key=key,
+        num_rows="fixed",
+        hide_index=True,
+        width="stretch",
+        column_order=["where", *lanes, "emotion"],
+        column_config=config,
+        height=min(38 * (len(frame) + 1) + 4, 640),
+    )
+    edits = ed.editor_lane_edits(key, frame, persona_id)
+    if st.button("Save lanes", key=f"save_lanes::{view.id}", disabled=not edits, type="primary"):
+        ed.save(view.id, f"lanes::{persona}", edits, fn, success="Lanes saved.")
+
+    with st.form(f"one_cell::{view.id}"):
+        st.markdown("**Edit one cell**")
+        places = ed.place_options(view)
+        c1, c2 = st.columns(2)
+        where = c1.selectbox("Stage or touchpoint", list(places), format_func=places.get)
+        lane = c2.selectbox("Lane", [lane.value for lane in Lane], format_func=str.capitalize)
+        text = st.text_area("Text", height=68)
+        emotion = st.select_slider(
+            "Emotion (feeling lane only)",
+            options=["no score", -2, -1, 0, 1, 2],
+            value="no score",
+            format_func=lambda e: e if isinstance(e, str) else f"{e:+d}",
+        )
+        if st.form_submit_button("Save cell"):
+            place = ed.place_fields(where)
+            stage_id = place["stage_id"]
+            if place["touchpoint_id"] is not None:
+                stage_id = view.touchpoint(place["touchpoint_id"]).stage_id
+            edit = studio.LaneCellEdit(
+                stage_id or 0,
+                place["touchpoint_id"],
+                persona_id,
+                lane,
+                text,
+                None if emotion == "no score" else int(emotion),
+                set_emotion=lane == Lane.FEELING.value,
+            )
+            ed.save(view.id, f"lanes::{persona}", [edit], fn, success="Cell saved.")
+
+
+# --------------------------------------------------------------------------- pain points & opportunities
+
+
+def render_pains_tab(view: MapView) -> None:
+    if not view.stages:
+        st.info("Add stages and touchpoints first.")
+        return
+    places = ed.place_options(view)
+    persona_options = [ed.EVERYONE, *(p.id for p in view.personas)]
+    st.markdown("**Pain points** — severity 1 (minor) to 5 (critical).")
+    frame = ed.pain_table(view)
+    key = f"pains::{view.id}::{view.version}"
+    fn = lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v)  # noqa: E731
+    ed.render_conflict(
+        view.id, "pains", fn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.pain_points})
+    )
+    st.data_editor(
+        frame,
+        key=key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=["where", "persona", "description", "severity"],
+        column_config={
+            "where": st.column_config.SelectboxColumn(
+                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), required=True
+            ),
+            "persona": st.column_config.SelectboxColumn(
+                "Persona",
+                options=persona_options,
+                format_func=lambda i: persona_label(view, i),
+                default=ed.EVERYONE,
+            ),
+            "description": st.column_config.TextColumn("Pain point", required=True, max_chars=4000),
+            "severity": st.column_config.NumberColumn("Severity (1–5)", min_value=1, max_value=5, step=1, default=3),
+        },
+    )
+    edits = ed.editor_row_edits(key, frame, ed.convert_pain)
+    if st.button("Save pain points", key=f"save_pains::{view.id}", disabled=edits.empty, type="primary"):
+        ed.save(view.id, "pains", edits, fn, success="Pain points saved.")
+
+    st.markdown("**Opportunities** — effort, customer value and business value from 1 to 5.")
+    oframe = ed.opportunity_table(view)
+    okey = f"opps::{view.id}::{view.version}"
+    ofn = lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v)  # noqa: E731
+    ed.render_conflict(
+        view.id, "opps", ofn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.opportunities})
+    )
+    score = {"min_value": 1, "max_value": 5, "step": 1, "default": 3}
+    st.data_editor(
+        oframe,
+        key=okey,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=[
+            "where",
+            "description",
+            "effort",
+            "customer_value",
+            "business_value",
+            "moment_of_truth",
+            "priority",
+        ],
+        column_config={
+            "where": st.column_config.SelectboxColumn(
+                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), required=True
+            ),
+            "description": st.column_config.TextColumn("Opportunity", required=True, max_chars=4000),
+            "effort": st.column_config.NumberColumn("Effort (1–5)", **score),
+            "customer_value": st.column_config.NumberColumn("Customer value (1–5)", **score),
+            "business_value": st.column_config.NumberColumn("Business value (1–5)", **score),
+            "moment_of_truth": st.column_config.CheckboxColumn("★", disabled=True, help="At a moment of truth"),
+            "priority": st.column_config.NumberColumn("Priority", disabled=True, format="%.2f"),
+        },
+    )
+    oedits = ed.editor_row_edits(okey, oframe, ed.convert_opportunity)
+    if st.button("Save opportunities", key=f"save_opps::{view.id}", disabled=oedits.empty, type="primary"):
+        ed.save(view.id, "opps", oedits, ofn, success="Opportunities saved.")
+
+    st.markdown("**Opportunities ranked**")
+    st.caption(PRIORITY_FORMULA)
+    ranking = studio.compute_opportunity_ranking(view)
+    if ranking.empty:
+        st.info("No opportunities yet.")
+    else:
+        st.dataframe(
+            ranking.drop(columns=["id"]),
+            hide_index=True,
+            width="stretch",
+            column_config={"priority": st.column_config.NumberColumn("priority", format="%.2f")},
+        )
+
+
+# --------------------------------------------------------------------------- action plan
+
+
+def render_actions_tab(view: MapView) -> None:
+    plan = studio.compute_action_plan(view)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Actions", len(plan))
+    c2.metric("Open", int((plan["status"] != ActionStatus.DONE.value).sum()) if not plan.empty else 0)
+    c3.metric("Overdue", int(plan["overdue"].sum()) if not plan.empty else 0, help="Not done and past the due date")
+    places = ed.place_options(view, allow_none=True)
+    metrics = {0: "(none)", **{m.id: m.name for m in view.metrics}}
+    frame = ed.action_table(view)
+    key = f"actions::{view.id}::{view.version}"
+    fn = lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v)  # noqa: E731
+    ed.render_conflict(
+        view.id, "actions", fn, lambda p: ed.describe_row_edits(p, {a.id: a.action for a in view.actions})
+    )
+    st.data_editor(
+        frame,
+        key=key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=["action", "owner", "status", "due_date", "where", "metric", "expected_effect"],
+        column_config={
+            "action": st.column_config.TextColumn("Action", required=True, max_chars=4000),
+            "owner": st.column_config.TextColumn("Owner", max_chars=200),
+            "status": st.column_config.SelectboxColumn(
+                "Status", options=[s.value for s in ActionStatus], default=ActionStatus.OPEN.value, required=True
+            ),
+            "due_date": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
+            "where": st.column_config.SelectboxColumn(
+                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), default=""
+            ),
+            "metric": st.column_config.SelectboxColumn(
+                "Target metric", options=list(metrics), format_func=lambda i: metrics.get(i, str(i)), default=0
+            ),
+            "expected_effect": st.column_config.TextColumn("Expected effect", max_chars=4000),
+        },
+    )
+    edits = ed.editor_row_edits(key, frame, ed.convert_action)
+    if st.button("Save action plan", key=f"save_actions::{view.id}", disabled=edits.empty, type="primary"):
+        ed.save(view.id, "actions", edits, fn, success="Action plan saved.")
+    overdue = plan[plan["overdue"]] if not plan.empty else plan
+    if not overdue.empty:
+        st.warning(f"{len(overdue)} overdue: " + escape_markdown(", ".join(overdue["action"].head(5))))
+
+
+# --------------------------------------------------------------------------- personas
+
+
+def render_personas_tab(view: MapView) -> None:
+    everyone = persona_service.list_personas()
+    by_id = {p.id: p for p in everyone}
+    st.markdown("**Personas on this map** — the buying committee this journey is for.")
+    with st.form(f"map_personas::{view.id}::{view.version}"):
+        chosen = st.multiselect(
+            "Personas",
+            list(by_id),
+            default=[p.id for p in view.personas if p.id in by_id],
+            format_func=lambda i: by_id[i].name + (f" ({by_id[i].committee_role})" if by_id[i].committee_role else ""),
+            placeholder="Choose personas (create them on the Personas page)",
+        )
+        st.caption("Removing a persona from the map removes its own lane cells and pain points on this map.")
+        if st.form_submit_button("Save personas"):
+            ed.save(
+                view.id,
+                "personas",
+                list(chosen),
+                lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+                success="Personas saved.",
+            )
+    ed.render_conflict(
+        view.id,
+        "personas",
+        lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+        lambda p: pd.DataFrame({"persona": [by_id[i].name if i in by_id else str(i) for i in p]}),
+    )
+    coverage = studio.compute_committee_coverage(view)
+    covered = int(coverage["covered"].sum())
+    st.markdown(f"**Buying committee: {covered} of {len(coverage)} roles covered**")
+    st.dataframe(
+        coverage.assign(covered=coverage["covered"].map({True: "✓ covered", False: "missing"})),
+        hide_index=True,
+        width="stretch",
+    )
+    missing = coverage.loc[~coverage["covered"], "committee_role"].tolist()
+    if missing:
+        with st.form(f"persona_for_role::{view.id}", clear_on_submit=True):
+            st.markdown("**Add a persona for a missing role** (fill in the rest on the Personas page)")
+            c1, c2 = st.columns(2)
+            role = c1.selectbox("Committee role", missing)
+            name = c2.text_input("Persona name", max_chars=200, placeholder="e.g. Priya, procurement lead")
+            if st.form_submit_button("Create and add to this map"):
+                with user_errors():
+                    persona_id = persona_service.create_persona(
+                        name, committee_role=role, is_decision_maker=role == CommitteeRole.DECISION_MAKER.value
+                    )
+                    ed.save(
+                        view.id,
+                        "personas",
+                        [*(p.id for p in view.personas), persona_id],
+                        lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+                        success=f"Persona “{name.strip()}” created and added.",
+                    )
+    st.page_link("pages/3_Personas.py", label="Edit personas", icon=":material/groups:")
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def render_versions_tab(view: MapView) -> None:
+    st.markdown("**Snapshots** — named versions of the whole map.")
+    with st.form(f"snapshot::{view.id}", clear_on_submit=True):
+        c1, c2 = st.columns([3, 1])
+        name = c1.text_input("Snapshot name", max_chars=200, placeholder="e.g. Before the Q3 workshop")
+        c2.markdown("&nbsp;")
+        if c2.form_submit_button("Save snapshot"):
+            with user_errors():
+                snapshots.create_snapshot(view.id, name)
+                ed.flash(f"Snapshot “{name.strip()}” saved.")
+                st.rerun()
+    items = snapshots.list_snapshots(view.id)
+    if not items:
+        st.info("No snapshots yet.")
+    else:
+        st.dataframe(
+            [
+                {
+                    "Snapshot": s.name,
+                    "Saved": s.created_at,
+                    "Map version": s.map_version,
+                    "Stages": s.stages,
+                    "Touchpoints": s.touchpoints,
+                }
+                for s in items
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        by_id = {s.id: s for s in items}
+        chosen = st.selectbox(
+            "Snapshot", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].created_at:%Y-%m-%d %H:%M})"
+        )
+        diff = snapshots.diff_since_snapshot(chosen)
+        st.markdown(f"**What changed since “{escape_markdown(by_id[chosen].name)}”**")
+        if diff.empty:
+            st.success("Nothing: the map is as it was in this snapshot.")
+        else:
+            st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
+            st.dataframe(diff, hide_index=True, width="stretch")
+        c1, c2 = st.columns(2)
+        with c1, st.form(f"restore::{view.id}"):
+            st.markdown("**Restore this snapshot**")
+            st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
+            confirm = st.checkbox("Yes, replace the map's content with this snapshot")
+            if st.form_submit_button("Restore"):
+                if not confirm:
+                    st.warning("Tick the box to confirm the restore.")
+                else:
+                    ed.save(
+                        view.id,
+                        "restore",
+                        chosen,
+                        lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+                        success=f"Restored “{by_id[chosen].name}”.",
+                    )
+        ed.render_conflict(
+            view.id,
+            "restore",
+            lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+            lambda p: pd.DataFrame([{"restore snapshot": by_id[p].name if p in by_id else p}]),
+        )
+        with c2, st.form(f"delete_snapshot::{view.id}"):
+            st.markdown("**Delete this snapshot**")
+            confirm_delete = st.checkbox("Yes, delete the snapshot")
+            if st.form_submit_button("Delete snapshot"):
+                if not confirm_delete:
+                    st.warning("Tick the box to confirm.")
+                else:
+                    with user_errors():
+                        snapshots.delete_snapshot(chosen)
+                        ed.flash("Snapshot deleted.")
+                        st.rerun()
+
+    st.divider()
+    st.markdown("**Future state** — clone this map into a future-state map and compare the two.")
+    with st.form(f"clone::{view.id}", clear_on_submit=True):
+        c1, c2 = st.columns([3, 1])
+        name = c1.text_input("Future-state map name", value=f"{view.name} (future state)"[:200], max_chars=200)
+        review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90), format="YYYY-MM-DD")
+        if st.form_submit_button("Clone into a future-state map"):
+            with user_errors():
+                new_id = snapshots.clone_as_future_state(view.id, name, review_by=review_by)
+                clear_caches()
+                st.session_state["studio_cloned"] = new_id
+    cloned = st.session_state.get("studio_cloned")
+    if cloned:
+        st.success(f"Future-state map created (id {cloned}).")
+        st.page_link(
+            STUDIO_PAGE,
+            label="Open the future-state map",
+            query_params={"map": str(cloned)},
+            icon=":material/open_in_new:",
+        )
+    related = snapshots.list_related_maps(view.id)
+    others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
+    if not others:
+        return
+    default = related[0][0] if related else next(iter(others))
+    options = list(others)
+    other = st.selectbox(
+        "Compare with",
+        options,
+        index=options.index(default) if default in options else 0,
+        format_func=lambda i: others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), ""),
+        key=f"compare::{view.id}",
+    )
+    render_comparison(view, other)
+
+
+def render_comparison(view: MapView, other_id: int) -> None:
+    """Two maps side by side (stage and touchpoint outline with emotion), then their differences."""
+    other = studio.get_map_view(other_id)
+    old, new = (other, view) if view.parent_map_id == other_id else (view, other)
+    cols = st.columns(2)
+    for col, side in zip(cols, (old, new), strict=True):
+        with col:
+            st.markdown(f"**{escape_markdown(side.name)}** · {side.state} state · version {side.version}")
+            curve = compute_emotion_curve(side)
+            everyone = (
+                curve[curve["persona_id"].isna()].set_index("touchpoint_id")["emotion"] if not curve.empty else {}
+            )
+            rows = [
+                {
+                    "Stage": s.name,
+                    "Touchpoint": ("★ " if t.moment_of_truth else "") + t.name,
+                    "Owner": t.owner_team,
+                    "Emotion": everyone.get(t.id) if hasattr(everyone, "get") else None,
+                }
+                for s in side.stages
+                for t in (s.touchpoints or ())
+            ]
+            st.dataframe(
+                pd.DataFrame(rows, columns=["Stage", "Touchpoint", "Owner", "Emotion"]),
+                hide_index=True,
+                width="stretch",
+                height=320,
+            )
+    diff = snapshots.compare_maps(old.id, new.id)
+    st.markdown(f"**From “{escape_markdown(old.name)}” to “{escape_markdown(new.name)}”**")
+    if diff.empty:
+        st.success("No differences in the journey.")
+    else:
+        st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
+        st.dataframe(diff, hide_index=True, width="stretch")
+    with st.expander("Both grids"):
+        for side in (old, new):
+            if side.stages:
+                fig = map_grid_figure(side, dark=is_dark(), title=side.name)
+                w, h = figure_size(fig)
+                st.plotly_chart(
+                    fig,
+                    theme=None,
+                    width="content",
+                    config=plotly_config(w, h, slug(side.name)),
+                    key=f"cmp_grid::{side.id}",
+                )
+
+
+# --------------------------------------------------------------------------- export & import
+
+
+def render_export_tab(view: MapView) -> None:
+    base = slug(view.name)
+    st.markdown("**Export this map**")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        "JSON (complete)",
+        map_io.document_to_json(map_io.document_from_view(view)).encode("utf-8"),
+        f"{base}.json",
+        "application/json",
+        key="dl_json",
+        help="Everything: importing it gives back an identical map",
+    )
+    cells = map_io.compute_map_cells(view)
+    c2.download_button(
+        "CSV (one row per cell)", to_safe_csv(cells), f"{base}.csv", "text/csv", key="dl_csv",
+        help="Text that a spreadsheet would run as a formula is neutralised",
+    )  # fmt: skip
+    mermaid = map_io.compute_mermaid(view)
+    c3.download_button("Mermaid journey", mermaid.encode("utf-8"), f"{base}.mmd", "text/plain", key="dl_mermaid")
+    with st.expander("Mermaid text"):
+        st.code(mermaid, language="text")
+    with st.expander(f"CSV preview ({len(cells)} rows)"):
+        st.dataframe(cells.head(200), hide_index=True, width="stretch")
+    st.caption("The grid itself: use the camera icon on the Grid tab for a PNG.")
+
+    st.divider()
+    st.markdown("**Import a map from JSON** (a new map, named as in the file)")
+    upload = st.file_uploader("JSON file exported by JourneyLens", type=["json"], key="import_json")
+    if upload is not None and st.button("Import map", key="do_import", type="primary"):
+        with user_errors():
+            new_id = map_io.import_map_document(upload.getvalue())
+            clear_caches()
+            st.success(f"Imported as a new map (id {new_id}).")
+            st.page_link(
+                STUDIO_PAGE,
+                label="Open the imported map",
+                query_params={"map": str(new_id)},
+                icon=":material/open_in_new:",
+            )

@@ -1,0 +1,193 @@
+"""Outlook: how likely each open journey is to convert, where it goes next, and the next best action."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, compute_probability_bands
+from charts.attribution import next_best_action_figure, probability_bands_figure, state_probability_figure
+from components.attribution import load_goal_options, load_outlook, select_id
+from components.bootstrap import bootstrap
+from components.errors import user_errors
+from components.loaders import load_dataset_summaries, load_map_summaries
+from components.text import escape_markdown
+from services.attribution import compute_outlook_summary, compute_ranked_open_journeys
+from services.csv_safety import to_safe_csv
+
+PAGE_SIZE = 50
+
+bootstrap("Outlook")
+st.title("Journey outlook")
+st.caption(
+    "For every open journey: the probability of reaching the goal from where it stands, the most likely "
+    "next touchpoints, and the next best action, the touchpoint whose visit raises that probability most."
+)
+
+datasets = load_dataset_summaries()
+if not datasets:
+    st.info("No event logs yet. Open **Data** to upload a CSV export, then come back for its outlook.")
+    st.stop()
+
+with user_errors():
+    c1, c2, c3 = st.columns([2, 2, 2])
+    with c1:
+        dataset_id = select_id("Event log", [(d["id"], d["name"]) for d in datasets], param="dataset")
+    dataset = next(d for d in datasets if d["id"] == dataset_id)
+    with c2:
+        map_id = select_id(
+            "Journey map",
+            [(None, "The event log's own link (if any)"), *((m["id"], m["name"]) for m in load_map_summaries())],
+            param="map",
+            default=dataset.get("map_id"),
+            help="Through a map, activities count as the touchpoints they are linked to, and a goal can be a "
+            "touchpoint or a stage of the map.",
+        )
+    with c3:
+        has_accounts = 0 < dataset["accounts"] < dataset["journeys"]
+        level = st.segmented_control(
+            "Journey of a",
+            ["contact", "account"],
+            default="account" if has_accounts else "contact",
+            key="level",
+            bind="query-params",
+            required=True,
+            help="At account level, a buying committee's contacts move as one journey.",
+        )
+    options = load_goal_options(dataset_id, map_id, level)
+    if not options.names:
+        st.info("This event log has no touchpoints.")
+        st.stop()
+    c4, c5, c6, c7 = st.columns([2, 2, 1, 1])
+    with c4:
+        goal = st.selectbox(
+            "Goal",
+            options.names,
+            index=options.names.index(options.goal) if options.goal in options.names else 0,
+            key="goal",
+            bind="query-params",
+            help="A journey converts when it reaches this touchpoint.",
+        )
+    with c5:
+        lost = st.multiselect(
+            "Lost touchpoints",
+            [t for t in options.names if t != goal],
+            default=[t for t in options.lost if t != goal],
+            key="lost",
+            bind="query-params",
+            help="A journey that reaches one of these (and not the goal) is closed as lost.",
+        )
+    first_day = dataset["first_timestamp"].date() if dataset.get("first_timestamp") else None
+    last_day = dataset["last_timestamp"].date() if dataset.get("last_timestamp") else None
+    with c6:
+        as_of = st.date_input(
+            "As of",
+            value=None,
+            min_value=first_day,
+            max_value=last_day,
+            key="as_of",
+            bind="query-params",
+            help="Events after this day are ignored. Empty: the day of the last event.",
+        )
+    with c7:
+        active_days = st.number_input(
+            "Active in the last (days)",
+            min_value=1,
+            max_value=3650,
+            value=DEFAULT_ACTIVE_DAYS,
+            step=1,
+            key="active_days",
+            bind="query-params",
+            help="A journey with no event for longer is closed as gone quiet.",
+        )
+    with st.expander("Model settings"):
+        min_transitions = st.number_input(
+            "Suggest an action only when at least this many closed journeys made that move",
+            min_value=1,
+            max_value=1000,
+            value=DEFAULT_MIN_TRANSITIONS,
+            key="min_transitions",
+            bind="query-params",
+        )
+        st.markdown(
+            "The outlook fits an absorbing Markov chain on the **closed** journeys (converted, lost, or gone "
+            "quiet): each touchpoint leads to the next with the observed frequencies, ending in the goal, a lost "
+            "touchpoint or no further activity. From the touchpoint an open journey stands on, the chain gives "
+            "its probability of reaching the goal. The next best action is the touchpoint that closed journeys "
+            "moved to from there from which that probability is highest; the **lift** is how much higher."
+        )
+
+    result = load_outlook(dataset_id, goal, tuple(lost), as_of, int(active_days), level, map_id, int(min_transitions))
+    counts = result.counts
+    m1, m2, m3, m4, m5 = st.columns(5)
+    m1.metric(
+        f"Open {level}s", f"{counts['open']:,}", help=f"Not converted, not lost, active in the last {active_days} days"
+    )
+    m2.metric("Converted", f"{counts['converted']:,}")
+    m3.metric("Lost", f"{counts['lost']:,}")
+    m4.metric("Gone quiet", f"{counts['stale']:,}", help=f"No event in the last {active_days} days")
+    m5.metric(
+        "Probability from the start",
+        f"{result.baseline_probability:.1%}",
+        help="Chance that a journey reaches the goal, from its first touchpoint on.",
+    )
+    st.caption(f"As of {result.as_of:%Y-%m-%d} (UTC), goal **{escape_markdown(goal)}**.")
+
+    if result.table.empty:
+        st.info(f"No open {level} as of {result.as_of:%Y-%m-%d}: try more active days or an earlier date.")
+        st.stop()
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("How likely the open journeys are to convert")
+        bands = compute_probability_bands(result.table)
+        st.plotly_chart(probability_bands_figure(bands), key="bands_chart")
+    with right:
+        st.subheader("Next best actions")
+        summary = compute_outlook_summary(result)
+        st.plotly_chart(next_best_action_figure(summary), key="actions_chart")
+
+    ranked = compute_ranked_open_journeys(result)
+    st.subheader(f"Open {level}s, most likely to convert first")
+    pages = max(1, math.ceil(len(ranked) / PAGE_SIZE))
+    p1, p2 = st.columns([1, 5])
+    with p1:
+        page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1, key="page")
+    with p2:
+        st.download_button(
+            f"Download all {len(ranked):,} for the sales team (CSV)",
+            to_safe_csv(ranked),
+            file_name=f"open_{level}s_{dataset_id}_{result.as_of:%Y%m%d}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+        )
+    start = (int(page) - 1) * PAGE_SIZE
+    st.dataframe(
+        ranked.iloc[start : start + PAGE_SIZE],
+        hide_index=True,
+        column_config={
+            "rank": st.column_config.NumberColumn("#", format="%d", width="small"),
+            "journey_key": st.column_config.TextColumn(level.capitalize()),
+            "conversion_probability": st.column_config.ProgressColumn(
+                "Probability", format="percent", min_value=0.0, max_value=1.0
+            ),
+            "last_touchpoint": st.column_config.TextColumn("Stands on"),
+            "last_timestamp": st.column_config.DatetimeColumn("Last activity", format="YYYY-MM-DD HH:mm"),
+            "steps": st.column_config.NumberColumn("Steps", format="%d"),
+            "next_touchpoints": st.column_config.TextColumn("Most likely next"),
+            "next_best_action": st.column_config.TextColumn("Next best action"),
+            "lift": st.column_config.NumberColumn("Lift", format="percent"),
+            "probability_after_action": st.column_config.NumberColumn("Probability after it", format="percent"),
+        },
+    )
+
+    with st.expander("Probability of reaching the goal from each touchpoint"):
+        st.plotly_chart(state_probability_figure(result.states), key="states_chart")
+        st.dataframe(result.states, hide_index=True)
+        st.download_button(
+            "Download (CSV)",
+            to_safe_csv(result.states),
+            file_name=f"outlook_touchpoints_{dataset_id}.csv",
+            mime="text/csv",
+        )

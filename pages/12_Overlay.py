@@ -1,0 +1,102 @@
+"""Overlay: a measure laid over the stage × touchpoint grid, and designed vs observed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts.map_grid import figure_size, map_grid_figure
+from components.bootstrap import bootstrap
+from components.errors import user_errors
+from components.metrics_ui import (
+    load_datasets,
+    load_designed_vs_observed,
+    load_friction,
+    load_map_view,
+    load_maps,
+    load_overlay,
+    query_select,
+)
+from components.text import escape_markdown
+from services.csv_safety import to_safe_csv
+from services.overlay import MEASURES
+
+
+def render_wide(fig, *, key: str) -> None:  # noqa: ANN001 - a plotly Figure
+    """Draw the grid at its own pixel width in a box that scrolls sideways (the grid has a fixed width per
+    touchpoint column, so fitting it to the page would crush it). The style rule holds no user text."""
+    width, _height = figure_size(fig)
+    st.html(
+        f"<style>.st-key-{key}_scroll {{ overflow-x: auto !important; }} .st-key-{key} {{ width: {int(width)}px "
+        f"!important; min-width: {int(width)}px !important; max-width: none !important; }}</style>"
+    )
+    with st.container(key=f"{key}_scroll"), st.container(key=key):
+        st.plotly_chart(fig, theme=None, width=int(width), key=f"{key}_chart")
+
+
+bootstrap("Overlay")
+st.title("Map overlay")
+st.caption(
+    "The journey map held against what really happened: pick a measure to see it as a heat map over the "
+    "touchpoints, with targets where the map has them; below, where the data departs from the design."
+)
+
+maps = dict(load_maps())
+if not maps:
+    st.info("No journey maps yet. Open **Maps** to create one.")
+    st.stop()
+c1, c2 = st.columns(2)
+with c1:
+    map_id = query_select("Journey map", list(maps), param="map", format_func=lambda i: maps[i])
+datasets = load_datasets()
+ds_names = {d[0]: d[1] for d in datasets}
+linked = [d[0] for d in datasets if d[2] == map_id]
+others = [d[0] for d in datasets if d[2] != map_id]
+with c2:
+    dataset_id = query_select(
+        "Event log",
+        [*linked, *others],
+        param="dataset",
+        format_func=lambda i: ds_names[i] + ("" if i in linked else " (not linked to this map)"),
+    )
+measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
+
+with user_errors():
+    view = load_map_view(map_id)
+    if dataset_id is None:
+        st.info("No event log yet: the map is shown without a measure. Open **Data** to upload one.")
+        render_wide(map_grid_figure(view, dark=st.context.theme.type == "dark"), key="grid_plain")
+        st.stop()
+    overlay = load_overlay(dataset_id, map_id, measure)
+    fig = map_grid_figure(view, overlay, dark=st.context.theme.type == "dark", overlay_name=MEASURES[measure])
+    ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
+    if len(ranked):
+        st.markdown(
+            f"Highest {escape_markdown(MEASURES[measure].lower())}: "
+            + ", ".join(
+                f"**{escape_markdown(r.touchpoint)}** ({escape_markdown(r.label)})" for r in ranked.itertuples()
+            )
+        )
+    render_wide(fig, key="overlay_grid")
+    with st.expander("Overlay data", expanded=False):
+        st.dataframe(overlay, hide_index=True, width="stretch")
+        st.download_button("Download CSV", to_safe_csv(overlay), f"overlay_{measure}.csv", "text/csv")
+
+    st.subheader("Designed vs observed")
+    friction = load_friction(dataset_id, map_id)
+    dvo = load_designed_vs_observed(dataset_id, map_id)
+    a, b, c = st.columns(3)
+    a.metric("Touchpoints no journey reached", len(dvo.unreached_touchpoints))
+    b.metric("Activities the map does not know", len(dvo.unknown_activities))
+    c.metric("Transitions against the stage order", int(dvo.backward_transitions["transitions"].sum()))
+    t1, t2, t3 = st.tabs(["Not reached", "Unknown activities", "Against the designed order"])
+    with t1:
+        st.dataframe(dvo.unreached_touchpoints, hide_index=True, width="stretch")
+    with t2:
+        st.caption("Activities in the log that no touchpoint of the map claims: link them on the **Data** page.")
+        st.dataframe(dvo.unknown_activities.head(200), hide_index=True, width="stretch")
+    with t3:
+        st.caption("Moves from a touchpoint to the journey's next event in an earlier stage of the map.")
+        st.dataframe(dvo.backward_transitions.head(200), hide_index=True, width="stretch")
+        st.download_button(
+            "Download CSV", to_safe_csv(dvo.backward_transitions), "backward_transitions.csv", "text/csv", key="dl_bt"
+        )

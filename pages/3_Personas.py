@@ -1,0 +1,95 @@
+"""Personas: the people a journey is for, with their B2B buying-committee role. ``?persona=<id>`` selects one."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import persona_forms
+from components.bootstrap import bootstrap
+from components.errors import user_errors
+from components.loaders import clear_caches
+from services import personas as persona_service
+from services.csv_safety import to_safe_csv
+
+bootstrap("Personas")
+st.title("Personas")
+st.caption(
+    "Who buys: a persona per buying-committee role (decision maker, champion, influencer, user/practitioner, "
+    "technical evaluator, procurement, executive sponsor). Attach them to maps in the Map studio."
+)
+persona_forms.show_flash()
+
+with user_errors():
+    personas = persona_service.list_personas()
+    maps_by_persona = persona_service.list_persona_maps()
+    table = persona_service.compute_persona_table(personas, maps_by_persona)
+
+    with st.expander("Create a persona", expanded=not personas):
+        values = persona_forms.persona_form("create_persona", None, submit="Create persona")
+        if values is not None:
+            persona_id = persona_service.create_persona(**values)
+            clear_caches()
+            persona_forms.flash(f"Persona “{values['name'].strip()}” created.")
+            st.query_params["persona"] = str(persona_id)
+            st.rerun()
+
+    if not personas:
+        st.info("No personas yet: create the first one above.")
+        st.stop()
+
+    roles = ["all roles", *persona_service.COMMITTEE_ROLES, "no role"]
+    role = st.selectbox("Committee role", roles, key="role", bind="query-params")
+    shown = table
+    if role == "no role":
+        shown = table[table["committee_role"] == ""]
+    elif role != "all roles":
+        shown = table[table["committee_role"] == role]
+    st.subheader(f"{len(shown)} personas")
+    st.dataframe(
+        shown.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={"is_decision_maker": st.column_config.CheckboxColumn("decision maker")},
+    )
+    st.download_button("Download personas (CSV)", to_safe_csv(table), "personas.csv", "text/csv")
+
+    st.subheader("Buying-committee coverage by map")
+    matrix = persona_service.compute_committee_matrix()
+    st.caption("How many of each map's personas play each role; 0 is a role nobody on the map covers.")
+    st.dataframe(matrix.drop(columns=["map_id"]), hide_index=True, width="stretch")
+
+    st.subheader("Edit a persona")
+    by_id = {p.id: p for p in personas}
+    try:
+        wanted = int(st.query_params.get("persona", ""))
+    except ValueError:
+        wanted = None
+    ids = list(by_id)
+    selected = st.selectbox(
+        "Persona",
+        ids,
+        index=ids.index(wanted) if wanted in by_id else 0,
+        format_func=lambda i: by_id[i].name + (f" ({by_id[i].committee_role})" if by_id[i].committee_role else ""),
+    )
+    st.query_params["persona"] = str(selected)
+    persona = by_id[selected]
+    used_on = maps_by_persona.get(selected, [])
+    st.caption("On maps: " + (", ".join(used_on) if used_on else "none yet"))
+    values = persona_forms.persona_form(f"edit_persona::{selected}", persona, submit="Save persona")
+    if values is not None:
+        persona_service.update_persona(selected, **values)
+        clear_caches()
+        persona_forms.flash(f"Persona “{values['name'].strip()}” saved.")
+        st.rerun()
+    with st.form(f"delete_persona::{selected}"):
+        st.markdown("**Delete this persona** (it leaves every map it is on, with its own lane cells and pain points)")
+        confirm = st.checkbox("Yes, delete this persona")
+        if st.form_submit_button("Delete persona"):
+            if not confirm:
+                st.warning("Tick the box to confirm the deletion.")
+            else:
+                persona_service.delete_persona(selected)
+                clear_caches()
+                persona_forms.flash("Persona deleted.")
+                del st.query_params["persona"]
+                st.rerun()

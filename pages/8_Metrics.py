@@ -1,0 +1,251 @@
+"""Metrics: success metrics of a map against their targets, over time; outcomes of stages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.metrics import FORMULAS
+from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
+from components.bootstrap import bootstrap
+from components.errors import user_errors
+from components.metrics_ui import (
+    clear_metric_caches,
+    load_datasets,
+    load_has_role,
+    load_map_outcomes,
+    load_map_scopes,
+    load_maps,
+    load_metrics,
+    load_outcomes,
+    load_referrals,
+    load_report,
+    query_select,
+)
+from components.text import escape_markdown
+from services import metrics as metric_service
+from services.csv_safety import to_safe_csv
+
+STATUS_BADGE = {
+    "green": ":green-badge[on target]",
+    "amber": ":orange-badge[near target]",
+    "red": ":red-badge[off target]",
+}
+KIND_LABELS = {
+    "conversion": "Conversion rate",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "Customer effort (CES)",
+    "fcr": "First contact resolution (FCR)",
+    "retention": "Retention rate",
+    "clv": "Customer lifetime value (CLV)",
+    "custom": "Custom (entered by hand)",
+}
+
+bootstrap("Metrics")
+st.title("Metrics")
+st.caption(
+    "NPS, CSAT, CES, FCR, retention, CLV, conversion and your own metrics, bound to the map, a stage or a "
+    "touchpoint, with a target and a direction. Green: meets the target; amber: misses it by at most 10 % "
+    "of the target; red: misses it by more."
+)
+
+maps = dict(load_maps())
+if not maps:
+    st.info("No journey maps yet. Open **Maps** to create one.")
+    st.stop()
+map_id = query_select("Journey map", list(maps), param="map", format_func=lambda i: maps[i])
+datasets = load_datasets()
+ds_names = {d[0]: d[1] for d in datasets}
+linked = [d[0] for d in datasets if d[2] == map_id]
+
+rows = load_metrics(map_id)
+
+with st.container(horizontal=True):
+    st.download_button(
+        "Download the map's report (HTML)",
+        lambda: load_report(map_id)[0].encode("utf-8"),
+        file_name=f"journeylens-report-{map_id}.html",
+        mime="text/html",
+        icon=":material/description:",
+        help="Grid with overlay, stage flow, funnel, metrics, hot spots and action plan in one file that opens offline.",
+    )
+    st.download_button(
+        "Download every table (ZIP of CSVs)",
+        lambda: load_report(map_id)[1],
+        file_name=f"journeylens-report-{map_id}-tables.zip",
+        mime="application/zip",
+        icon=":material/folder_zip:",
+    )
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.1f}" + (f" {unit}" if unit and unit != "%" else ("%" if unit == "%" else ""))
+
+
+tab_cards, tab_trend, tab_add, tab_value, tab_outcomes = st.tabs(
+    ["Scorecard", "Trends", "Add a metric", "Enter or compute values", "Outcomes"]
+)
+
+with tab_cards:
+    if not rows:
+        st.info("This map has no metrics yet: add one in **Add a metric**.")
+    cols = st.columns(3)
+    for i, r in enumerate(rows):
+        with cols[i % 3].container(border=True):
+            delta = None if r.change is None else f"{r.change:+.1f} since {r.previous_period}"
+            st.metric(
+                f"{r.name} · {r.scope}",
+                _fmt(r.latest_value, r.unit),
+                delta=delta,
+                delta_color="normal" if r.direction == "higher" else "inverse",
+            )
+            target = (
+                f"target {_fmt(r.target, r.unit)} ({r.direction} is better)" if r.target is not None else "no target"
+            )
+            badge = STATUS_BADGE.get(r.status, ":gray-badge[no status]")
+            st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
+            st.caption(
+                escape_markdown(r.formula)
+                + (" · computed from data" if r.source == "dataset" else " · entered by hand")
+            )
+    if rows:
+        table = metric_service.compute_metric_table(rows)
+        st.download_button("Download CSV", to_safe_csv(table), "metrics.csv", "text/csv")
+
+with tab_trend:
+    if not rows:
+        st.info("No metrics yet.")
+    else:
+        by_id = {r.id: r for r in rows}
+        metric_id = query_select(
+            "Metric", list(by_id), param="metric", format_func=lambda i: f"{by_id[i].name} ({by_id[i].scope})"
+        )
+        r = by_id[metric_id]
+        history = metric_service.compute_metric_history(r)
+        if history.empty:
+            st.info("No values yet: enter one or compute it from a dataset.")
+        else:
+            st.plotly_chart(metric_trend_figure(history, name=r.name, unit=r.unit), width="stretch")
+            st.caption(f"{escape_markdown(r.formula)}. Status per period: {', '.join(STATUS_TEXT.values())}.")
+            st.dataframe(history, hide_index=True, width="stretch")
+            st.download_button("Download CSV", to_safe_csv(history), f"metric_{r.id}.csv", "text/csv", key="dl_hist")
+
+with tab_add:
+    stages, touchpoints = load_map_scopes(map_id)
+    stage_label = dict(stages)
+    tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
+    with st.form("add_metric", clear_on_submit=True):
+        kind = st.selectbox("Metric", list(KIND_LABELS), format_func=KIND_LABELS.get)
+        name = st.text_input("Name (optional)", max_chars=200)
+        scope_options = [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
+        scope = st.selectbox(
+            "Bound to",
+            scope_options,
+            format_func=lambda s: (
+                "the whole map"
+                if s[0] == "map"
+                else (f"stage {stage_label[s[1]]}" if s[0] == "stage" else f"touchpoint {tp_label[s[1]]}")
+            ),
+        )
+        c1, c2 = st.columns(2)
+        target = c1.number_input("Target", value=None, step=1.0)
+        direction = c2.selectbox("Better when", ["default", "higher", "lower"])
+        source = st.selectbox(
+            "Values",
+            [None, *linked],
+            format_func=lambda i: "entered by hand" if i is None else f"computed from {ds_names[i]}",
+        )
+        st.caption(FORMULAS.get(kind, ""))
+        if st.form_submit_button("Add metric", type="primary"):
+            with user_errors():
+                new_id = metric_service.create_metric(
+                    map_id=map_id,
+                    kind=kind,
+                    name=name or None,
+                    target=target,
+                    direction=None if direction == "default" else direction,
+                    stage_id=scope[1] if scope[0] == "stage" else None,
+                    touchpoint_id=scope[1] if scope[0] == "touchpoint" else None,
+                    dataset_id=source,
+                )
+                if source is not None:
+                    metric_service.compute_metric_values(new_id)
+                clear_metric_caches()
+                st.success(f"Added “{name or KIND_LABELS[kind]}”.")
+
+with tab_value:
+    if not rows:
+        st.info("No metrics yet.")
+    else:
+        by_id = {r.id: r for r in rows}
+        manual = [r.id for r in rows if r.source == "manual"]
+        computed = [r.id for r in rows if r.source == "dataset"]
+        left, right = st.columns(2)
+        with left, st.form("enter_value", clear_on_submit=True):
+            st.markdown("**Enter a value by hand**")
+            if not manual:
+                st.caption("Every metric of this map is computed from data.")
+            chosen = st.selectbox("Metric", manual or [None], format_func=lambda i: "—" if i is None else by_id[i].name)
+            period = st.text_input("Period", placeholder="2026-03 (month) or 2026-Q1 (quarter)")
+            value = st.number_input("Value", value=None, step=0.1)
+            respondents = st.number_input("Respondents (optional)", value=None, min_value=0, step=1)
+            if st.form_submit_button("Save value", disabled=not manual):
+                with user_errors():
+                    if value is None:
+                        raise ValueError("Enter a value.")
+                    metric_service.set_metric_value(
+                        chosen, period, value, respondents=None if respondents is None else int(respondents)
+                    )
+                    clear_metric_caches()
+                    st.success(f"Saved {by_id[chosen].name} for {period.strip()}.")
+        with right, st.form("compute_values"):
+            st.markdown("**Compute from the linked dataset**")
+            if not computed:
+                st.caption("No metric of this map is bound to a dataset.")
+            period_kind = st.radio("Per", ["month", "quarter"], horizontal=True)
+            goal = st.text_input("Goal (conversion)", placeholder="default: the map's last stage")
+            window = st.number_input("FCR repeat window (days)", min_value=0.0, value=7.0, step=1.0)
+            margin = st.number_input("Gross margin (CLV)", min_value=0.0, max_value=1.0, value=1.0, step=0.05)
+            if st.form_submit_button("Compute every computed metric", disabled=not computed, type="primary"):
+                with user_errors():
+                    options = metric_service.ComputeOptions(
+                        period=period_kind, goal=goal.strip() or None, window_days=window, gross_margin=margin
+                    )
+                    n = metric_service.recompute_map_metrics(map_id, options=options)
+                    clear_metric_caches()
+                    st.success(f"Computed {n} metrics per {period_kind}.")
+
+with tab_outcomes:
+    if not linked or not load_has_role(linked[0], "outcome"):
+        st.info("Link an event log with an outcome column to this map to see its outcomes.")
+    else:
+        dataset_id = linked[0]
+        stages_with_outcomes = [(sid, name) for sid, name in load_map_scopes(map_id)[0]]
+        declared = load_map_outcomes(map_id)
+        with user_errors():
+            any_shown = False
+            for stage_name, outcomes in declared:
+                shares = load_outcomes(dataset_id, map_id, stage_name, tuple(outcomes))
+                any_shown = True
+                st.markdown(f"**{escape_markdown(stage_name)}**: outcomes of the journeys that reached it")
+                st.plotly_chart(outcome_shares_figure(shares), width="stretch", key=f"out_{stage_name}")
+                st.dataframe(shares, hide_index=True, width="stretch")
+            if not any_shown:
+                shares = load_outcomes(dataset_id, map_id, None, ())
+                st.markdown("**Every journey by outcome**")
+                st.plotly_chart(outcome_shares_figure(shares), width="stretch", key="out_all")
+                st.dataframe(shares, hide_index=True, width="stretch")
+            _, tps = load_map_scopes(map_id)
+            referral = tuple(t.name for t in tps if "referr" in t.name.lower())
+            last_stage = stages_with_outcomes[-1][1] if stages_with_outcomes else None
+            if referral and last_stage:
+                refs = load_referrals(dataset_id, map_id, last_stage, referral)
+                r0 = refs.iloc[0]
+                st.markdown(
+                    f"**Referrals**: {int(r0.referring_clients)} of {int(r0.former_clients)} former clients "
+                    f"({escape_markdown(last_stage)}) referred new ones; {int(r0.new_accounts_referred)} new accounts "
+                    "came by referral."
+                )
+                st.dataframe(refs, hide_index=True, width="stretch")

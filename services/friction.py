@@ -1,0 +1,116 @@
+"""Friction of a dataset seen through a map: the index per touchpoint and stage, hot spots,
+validation against survey scores, and the JSON the CLI writes. Formula: :mod:`analytics.friction`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from analytics import friction as af
+from analytics.friction import FrictionResult, FrictionWeights
+from analytics.journeys import Level
+from services.metrics import AnalysisContext, get_analysis_context
+
+
+def compute_context_friction(
+    ctx: AnalysisContext, *, weights: FrictionWeights = FrictionWeights(), goal: str | None = None
+) -> FrictionResult:
+    """The friction index of a context's events; the goal defaults to the map's last stage."""
+    return af.compute_friction(
+        ctx.events(),
+        ctx.schema,
+        ctx.query,
+        goal=goal or ctx.default_goal,
+        stage_order=ctx.stage_order,
+        weights=weights,
+    )
+
+
+def compute_dataset_friction(
+    dataset_id: int,
+    map_id: int | None = None,
+    *,
+    weights: FrictionWeights = FrictionWeights(),
+    goal: str | None = None,
+    level: Level = "contact",
+    engine: Engine | None = None,
+) -> FrictionResult:
+    """The friction index of a dataset, through ``map_id`` (default: the map it is linked to)."""
+    ctx = get_analysis_context(dataset_id, map_id, level=level, engine=engine)
+    return compute_context_friction(ctx, weights=weights, goal=goal)
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else round(f, 6)
+
+
+def friction_report(result: FrictionResult) -> list[dict[str, Any]]:
+    """The CLI's JSON: ``[{"touchpoint", "stage", "friction", "journeys", "reason", "components": {..}}]``.
+
+    ``components`` holds, for each component, its score (0..1), its contribution to the index and
+    its raw measure (rates as fractions, times in seconds).
+    """
+    raw = {
+        "exit": ("exit_rate", "base_exit_rate"),
+        "backtrack": ("backtrack_rate", None),
+        "repeat": ("repeat_rate", None),
+        "delay": ("median_gap_seconds", "reference_gap_seconds"),
+        "feedback": ("negative_rate", None),
+    }
+    out = []
+    for row in result.touchpoints.to_dict("records"):
+        components = {}
+        for k in af.COMPONENTS:
+            measure, reference = raw[k]
+            entry = {
+                "score": _num(row.get(f"{k}_score")),
+                "contribution": _num(row.get(f"contrib_{k}")),
+                "weight": getattr(result.weights, k),
+                measure: _num(row.get(measure)),
+            }
+            if reference:
+                entry[reference] = _num(row.get(reference))
+            components[k] = entry
+        out.append(
+            {
+                "touchpoint": row["touchpoint"],
+                "stage": row["stage"] if isinstance(row["stage"], str) else None,
+                "friction": _num(row["friction"]),
+                "journeys": int(row["journeys"]),
+                "reason": row["reason"],
+                "components": components,
+            }
+        )
+    return out
+
+
+def compute_friction_table(result: FrictionResult, *, level: str = "touchpoint") -> pd.DataFrame:
+    """The table shown and downloaded beside the friction chart (touchpoints or stages), in
+    readable units: rates in % and times in hours; ``contrib_*`` are index points.
+    """
+    df = result.touchpoints if level == "touchpoint" else result.stages
+    out = pd.DataFrame()
+    if level == "touchpoint":
+        out["touchpoint"] = df["touchpoint"]
+    out["stage"] = df["stage"]
+    out["friction"] = df["friction"].round(1)
+    out["journeys"] = df["journeys"]
+    out["events"] = df["events"]
+    for col in ("exit_rate", "base_exit_rate", "backtrack_rate", "repeat_rate", "negative_rate"):
+        out[f"{col}_pct"] = (100.0 * df[col]).round(1)
+    out["median_gap_hours"] = (df["median_gap_seconds"] / 3600.0).round(2)
+    out["reference_gap_hours"] = (df["reference_gap_seconds"] / 3600.0).round(2)
+    for k in af.COMPONENTS:
+        out[f"contrib_{k}"] = df[f"contrib_{k}"].round(2)
+    out["reason"] = df["reason"]
+    return out.reset_index(drop=True)

@@ -1,0 +1,674 @@
+"""Success metrics of a map: CRUD, values per period (entered by hand or computed from a linked
+dataset), status against the target, trends; and the analysis context every metrics/friction
+use case starts from (a dataset's events seen through a map's touchpoints and stages).
+
+Formulas and the red/amber/green rule: :mod:`analytics.metrics`. A computed metric stores one
+:class:`db.models.MetricValue` per period that has data (a period without data has no row: "no
+data" is never stored as 0); recomputing replaces the computed rows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from analytics import metrics as am
+from analytics.engine import events_table
+from analytics.errors import BadInputError
+from analytics.journeys import JourneyQuery, Level
+from analytics.schema import EventSchema, Role
+from db import crud
+from db.engine import read_session, write_session
+from db.errors import NotFoundError, ValidationError
+from db.models import ActivityLink, Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
+from services.datasets import get_event_source
+
+DEFAULT_NAMES: dict[str, str] = {
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "Customer effort (CES)",
+    "fcr": "First contact resolution",
+    "retention": "Retention rate",
+    "clv": "Customer lifetime value",
+    "conversion": "Conversion rate",
+    "custom": "Custom metric",
+}
+DEFAULT_UNITS: dict[str, str] = {
+    "nps": "points",
+    "csat": "%",
+    "ces": "score",
+    "fcr": "%",
+    "retention": "%",
+    "clv": "",
+    "conversion": "%",
+}
+LOWER_IS_BETTER = {"ces"}
+_PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-Q[1-4]$")
+
+
+# --------------------------------------------------------------------------- analysis context
+
+
+@dataclass(frozen=True)
+class TouchpointRef:
+    id: int
+    name: str
+    stage_id: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """A dataset seen through a map: what every metrics and friction computation starts from.
+
+    ``query`` relabels activities to the map's touchpoints and touchpoints to its stages;
+    ``stage_order`` is the map's designed order; ``default_goal`` the map's last stage.
+    """
+
+    dataset_id: int
+    map_id: int | None
+    schema: EventSchema
+    query: JourneyQuery
+    stage_order: tuple[str, ...] = ()
+    touchpoints: tuple[TouchpointRef, ...] = ()
+    stage_ids: tuple[tuple[str, int], ...] = ()
+    default_goal: str | None = None
+    parquet_path: str | None = None
+    backend_url: str | None = None
+    table_name: str | None = None
+
+    def events(self):  # noqa: ANN201 - an Ibis table
+        from analytics.engine import EventSource
+
+        return events_table(EventSource(self.parquet_path, self.backend_url, self.table_name))
+
+
+def journey_labels(dataset_id: int, map_id: int, *, engine: Engine | None = None) -> tuple[tuple, tuple]:
+    """(activity → touchpoint name, touchpoint name → stage name) pairs of a dataset's link to a map.
+
+    The import's links (``services.linking``) when that module is present; else the stored
+    :class:`ActivityLink` rows; else each touchpoint's own activity names.
+    """
+    try:
+        from services.linking import get_journey_labels  # the import's linking, where installed
+    except ImportError:
+        get_journey_labels = None
+    if get_journey_labels is not None:
+        touchpoint_of, stage_of = get_journey_labels(dataset_id, map_id)
+        return tuple(touchpoint_of), tuple(stage_of)
+    with read_session(engine) as session:
+        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
+        tps = crud.list_touchpoints(session=session, map_id=map_id)
+        names = {tp.id: tp.name for tp in tps}
+        links = session.exec(
+            select(ActivityLink).where(ActivityLink.dataset_id == dataset_id, ActivityLink.map_id == map_id)
+        ).all()
+        if links:
+            touchpoint_of = {ln.activity: names[ln.touchpoint_id] for ln in links if ln.touchpoint_id in names}
+        else:
+            touchpoint_of = {a: tp.name for tp in tps for a in tp.activity_names}
+        stage_of = {tp.name: stages[tp.stage_id] for tp in tps}
+    return tuple(sorted(touchpoint_of.items())), tuple(sorted(stage_of.items()))
+
+
+def get_analysis_context(
+    dataset_id: int,
+    map_id: int | None = None,
+    *,
+    level: Level = "contact",
+    query: JourneyQuery | None = None,
+    engine: Engine | None = None,
+) -> AnalysisContext:
+    """The context of ``dataset_id`` seen through ``map_id`` (default: the map the dataset is linked to).
+
+    ``query`` (optional) brings the level and the filters (date range, channels, roles, outcomes,
+    segments); its relabelling is replaced by the map's links. Without it, ``level`` is used.
+    """
+    source, schema = get_event_source(dataset_id, engine=engine)
+    with read_session(engine) as session:
+        dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
+        map_id = map_id if map_id is not None else dataset.map_id
+        stage_rows, tp_rows = [], []
+        if map_id is not None:
+            crud.get_map(session=session, map_id=map_id)
+            stage_rows = list(crud.list_stages(session=session, map_id=map_id))
+            tp_rows = list(crud.list_touchpoints(session=session, map_id=map_id))
+    base = query if query is not None else JourneyQuery(level=level)
+    touchpoint_of, stage_of = journey_labels(dataset_id, map_id, engine=engine) if map_id is not None else ((), ())
+    query = replace(base, touchpoint_of=touchpoint_of, stage_of=stage_of)
+    stage_name = {s.id: s.name for s in stage_rows}
+    return AnalysisContext(
+        dataset_id=dataset_id,
+        map_id=map_id,
+        schema=schema,
+        query=query,
+        stage_order=tuple(s.name for s in stage_rows),
+        touchpoints=tuple(TouchpointRef(tp.id or 0, tp.name, tp.stage_id, stage_name[tp.stage_id]) for tp in tp_rows),
+        stage_ids=tuple((s.name, s.id or 0) for s in stage_rows),
+        default_goal=stage_rows[-1].name if stage_rows else None,
+        parquet_path=source.parquet_path,
+        backend_url=source.backend_url,
+        table_name=source.table_name,
+    )
+
+
+def list_map_scopes(map_id: int, *, engine: Engine | None = None) -> tuple[list[tuple[int, str]], list[TouchpointRef]]:
+    """A map's stages ``(id, name)`` and touchpoints, in display order: what a metric can be bound to."""
+    with read_session(engine) as session:
+        crud.get_map(session=session, map_id=map_id)
+        stages = list(crud.list_stages(session=session, map_id=map_id))
+        names = {s.id: s.name for s in stages}
+        tps = [
+            TouchpointRef(t.id or 0, t.name, t.stage_id, names[t.stage_id])
+            for t in crud.list_touchpoints(session=session, map_id=map_id)
+        ]
+    return [(s.id or 0, s.name) for s in stages], tps
+
+
+def list_stage_outcomes(map_id: int, *, engine: Engine | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """Stages of a map that declare outcomes (e.g. hired / not now / no way), in order."""
+    with read_session(engine) as session:
+        return [(s.name, tuple(s.outcomes)) for s in crud.list_stages(session=session, map_id=map_id) if s.outcomes]
+
+
+def dataset_has_role(dataset_id: int, role: str, *, engine: Engine | None = None) -> bool:
+    _, schema = get_event_source(dataset_id, engine=engine)
+    return schema.has(Role(role))
+
+
+def linked_dataset_id(map_id: int, *, engine: Engine | None = None) -> int | None:
+    """The most recent dataset linked to a map, or None."""
+    with read_session(engine) as session:
+        row = session.exec(
+            select(Dataset.id)
+            .where(Dataset.map_id == map_id)
+            .order_by(col(Dataset.created_at).desc(), col(Dataset.id).desc())
+        ).first()
+        return int(row) if row is not None else None
+
+
+# --------------------------------------------------------------------------- metric rows
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """A metric with its latest value, the one before, and its status (plain data for pages)."""
+
+    id: int
+    map_id: int
+    kind: str
+    name: str
+    unit: str
+    target: float | None
+    direction: str
+    source: str
+    dataset_id: int | None
+    stage_id: int | None
+    touchpoint_id: int | None
+    scope: str
+    formula: str
+    latest_period: str | None = None
+    latest_value: float | None = None
+    latest_base: int | None = None
+    previous_period: str | None = None
+    previous_value: float | None = None
+    status: str = "none"
+    values: tuple[tuple[str, float, int | None, bool], ...] = field(default_factory=tuple)
+
+    @property
+    def change(self) -> float | None:
+        """Latest value minus the previous period's (None without both)."""
+        if self.latest_value is None or self.previous_value is None:
+            return None
+        return self.latest_value - self.previous_value
+
+
+def period_sort_key(label: str) -> tuple[int, int, int]:
+    """Chronological order of period labels; a quarter sorts at its first month."""
+    year = int(label[:4])
+    if "-Q" in label:
+        return (year, (int(label[-1]) - 1) * 3 + 1, 1)
+    return (year, int(label[5:7]), 0)
+
+
+def _scope_label(metric: Metric, stages: dict[int, str], touchpoints: dict[int, str]) -> str:
+    if metric.touchpoint_id is not None:
+        return f"touchpoint: {touchpoints.get(metric.touchpoint_id, '?')}"
+    if metric.stage_id is not None:
+        return f"stage: {stages.get(metric.stage_id, '?')}"
+    return "whole map"
+
+
+def _metric_row(metric: Metric, values: list[MetricValue], stages: dict, touchpoints: dict) -> MetricRow:
+    ordered = sorted(values, key=lambda v: period_sort_key(v.period))
+    latest = ordered[-1] if ordered else None
+    previous = ordered[-2] if len(ordered) > 1 else None
+    return MetricRow(
+        id=metric.id or 0,
+        map_id=metric.map_id,
+        kind=metric.kind,
+        name=metric.name,
+        unit=metric.unit,
+        target=metric.target,
+        direction=metric.direction,
+        source=metric.source,
+        dataset_id=metric.dataset_id,
+        stage_id=metric.stage_id,
+        touchpoint_id=metric.touchpoint_id,
+        scope=_scope_label(metric, stages, touchpoints),
+        formula=am.FORMULAS.get(metric.kind, am.FORMULAS["custom"]),
+        latest_period=latest.period if latest else None,
+        latest_value=latest.value if latest else None,
+        latest_base=latest.respondents if latest else None,
+        previous_period=previous.period if previous else None,
+        previous_value=previous.value if previous else None,
+        status=am.metric_status(latest.value if latest else None, metric.target, metric.direction),
+        values=tuple((v.period, v.value, v.respondents, v.computed) for v in ordered),
+    )
+
+
+def list_metrics(map_id: int, *, engine: Engine | None = None) -> list[MetricRow]:
+    """Every metric of a map (map-wide first, then by stage and touchpoint), with latest values."""
+    with read_session(engine) as session:
+        crud.get_map(session=session, map_id=map_id)
+        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
+        tps = {t.id: t.name for t in crud.list_touchpoints(session=session, map_id=map_id)}
+        metrics = session.exec(select(Metric).where(Metric.map_id == map_id).order_by(col(Metric.id))).all()
+        ids = [m.id for m in metrics]
+        values: dict[int, list[MetricValue]] = {}
+        if ids:
+            for v in session.exec(select(MetricValue).where(col(MetricValue.metric_id).in_(ids))).all():
+                values.setdefault(v.metric_id, []).append(v)
+        rows = [_metric_row(m, values.get(m.id or 0, []), stages, tps) for m in metrics]
+    return sorted(rows, key=lambda r: (r.stage_id is not None or r.touchpoint_id is not None, r.id))
+
+
+def get_metric(metric_id: int, *, engine: Engine | None = None) -> MetricRow:
+    with read_session(engine) as session:
+        metric = session.get(Metric, metric_id)
+        if metric is None:
+            raise NotFoundError("Metric", metric_id)
+        map_id = metric.map_id
+    for row in list_metrics(map_id, engine=engine):
+        if row.id == metric_id:
+            return row
+    raise NotFoundError("Metric", metric_id)
+
+
+def compute_metric_history(row: MetricRow) -> pd.DataFrame:
+    """A metric's values over time with its target and status: the trend chart's data twin.
+
+    Columns: ``period, value, base, computed, target, direction, status``.
+    """
+    df = pd.DataFrame(row.values, columns=["period", "value", "base", "computed"])
+    df["target"] = row.target
+    df["direction"] = row.direction
+    df["status"] = [am.metric_status(v, row.target, row.direction) for v in df["value"]]
+    return df
+
+
+def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
+    """The scorecard of a map's metrics: one row each (the data twin of the scorecard chart)."""
+    return pd.DataFrame(
+        [
+            {
+                "id": r.id,
+                "metric": r.name,
+                "kind": r.kind,
+                "scope": r.scope,
+                "period": r.latest_period,
+                "value": r.latest_value,
+                "base": r.latest_base,
+                "target": r.target,
+                "direction": r.direction,
+                "status": r.status,
+                "previous period": r.previous_period,
+                "change": r.change,
+                "source": r.source,
+                "formula": r.formula,
+            }
+            for r in rows
+        ],
+        columns=[
+            "id",
+            "metric",
+            "kind",
+            "scope",
+            "period",
+            "value",
+            "base",
+            "target",
+            "direction",
+            "status",
+            "previous period",
+            "change",
+            "source",
+            "formula",
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- CRUD
+
+
+def _clean_target(target: float | None) -> float | None:
+    if target is None:
+        return None
+    try:
+        value = float(target)
+    except (TypeError, ValueError):
+        raise ValidationError("target", target, "a number") from None
+    if math.isnan(value) or math.isinf(value):
+        raise ValidationError("target", target, "a finite number")
+    return value
+
+
+def _check_scope(session, map_id: int, stage_id: int | None, touchpoint_id: int | None) -> None:  # noqa: ANN001
+    if stage_id is not None and touchpoint_id is not None:
+        raise ValidationError("scope", (stage_id, touchpoint_id), "a stage or a touchpoint, not both")
+    if stage_id is not None:
+        stage = session.get(Stage, stage_id)
+        if stage is None or stage.map_id != map_id:
+            raise ValidationError("stage", stage_id, "a stage of this map")
+    if touchpoint_id is not None:
+        tp = session.get(Touchpoint, touchpoint_id)
+        if tp is None or tp.map_id != map_id:
+            raise ValidationError("touchpoint", touchpoint_id, "a touchpoint of this map")
+
+
+def create_metric(
+    *,
+    map_id: int,
+    kind: str,
+    name: str | None = None,
+    target: float | None = None,
+    direction: str | None = None,
+    unit: str | None = None,
+    stage_id: int | None = None,
+    touchpoint_id: int | None = None,
+    dataset_id: int | None = None,
+    engine: Engine | None = None,
+) -> int:
+    """Create a metric bound to the map, one stage or one touchpoint. With ``dataset_id`` its values
+    are computed from that dataset (``source = "dataset"``); otherwise they are entered by hand.
+    Direction defaults to lower-is-better for CES, higher for the rest. Returns its id.
+    """
+    if kind not in {k.value for k in MetricKind}:
+        raise ValidationError("kind", kind, ", ".join(k.value for k in MetricKind))
+    direction = direction or (Direction.LOWER.value if kind in LOWER_IS_BETTER else Direction.HIGHER.value)
+    if direction not in {d.value for d in Direction}:
+        raise ValidationError("direction", direction, "higher or lower")
+    if dataset_id is not None and kind == "custom":
+        raise ValidationError("kind", kind, "a metric JourneyLens can compute (custom metrics are entered by hand)")
+    with write_session(engine) as session:
+        crud.get_map(session=session, map_id=map_id)
+        _check_scope(session, map_id, stage_id, touchpoint_id)
+        if dataset_id is not None:
+            crud.get_dataset(session=session, dataset_id=dataset_id)
+        metric = Metric(
+            map_id=map_id,
+            kind=kind,
+            name=crud.clean_name(name or DEFAULT_NAMES[kind], "metric name"),
+            unit=(unit if unit is not None else DEFAULT_UNITS.get(kind, "")).strip()[:40],
+            target=_clean_target(target),
+            direction=direction,
+            stage_id=stage_id,
+            touchpoint_id=touchpoint_id,
+            source="dataset" if dataset_id is not None else "manual",
+            dataset_id=dataset_id,
+        )
+        session.add(metric)
+        session.flush()
+        return int(metric.id or 0)
+
+
+def update_metric(metric_id: int, *, engine: Engine | None = None, **changes: object) -> None:
+    """Change a metric's name, target, direction, unit, scope or dataset."""
+    allowed = {"name", "target", "direction", "unit", "stage_id", "touchpoint_id", "dataset_id"}
+    with write_session(engine) as session:
+        metric = session.get(Metric, metric_id)
+        if metric is None:
+            raise NotFoundError("Metric", metric_id)
+        for key, value in changes.items():
+            if key not in allowed:
+                raise ValidationError(key, value, "one of " + ", ".join(sorted(allowed)))
+            if key == "name":
+                value = crud.clean_name(str(value), "metric name")
+            elif key == "target":
+                value = _clean_target(value)  # type: ignore[arg-type]
+            elif key == "direction" and value not in {d.value for d in Direction}:
+                raise ValidationError("direction", value, "higher or lower")
+            setattr(metric, key, value)
+        _check_scope(session, metric.map_id, metric.stage_id, metric.touchpoint_id)
+        metric.source = "dataset" if metric.dataset_id is not None else "manual"
+        session.add(metric)
+
+
+def delete_metric(metric_id: int, *, engine: Engine | None = None) -> None:
+    with write_session(engine) as session:
+        metric = session.get(Metric, metric_id)
+        if metric is None:
+            raise NotFoundError("Metric", metric_id)
+        for v in session.exec(select(MetricValue).where(MetricValue.metric_id == metric_id)).all():
+            session.delete(v)
+        session.flush()
+        session.delete(metric)
+
+
+def clean_period(period: str) -> str:
+    """A period label: ``YYYY-MM`` (month) or ``YYYY-Qn`` (quarter)."""
+    text = (period or "").strip().upper().replace("-q", "-Q")
+    if not _PERIOD_RE.match(text):
+        raise ValidationError("period", period, "a month like 2026-03 or a quarter like 2026-Q1")
+    return text
+
+
+def set_metric_value(
+    metric_id: int, period: str, value: float, *, respondents: int | None = None, engine: Engine | None = None
+) -> None:
+    """Enter (or replace) a metric's value for one period by hand."""
+    period = clean_period(period)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError("value", value, "a number") from None
+    if math.isnan(number) or math.isinf(number):
+        raise ValidationError("value", value, "a finite number")
+    if respondents is not None and (int(respondents) != respondents or respondents < 0):
+        raise ValidationError("respondents", respondents, "a whole number ≥ 0")
+    with write_session(engine) as session:
+        if session.get(Metric, metric_id) is None:
+            raise NotFoundError("Metric", metric_id)
+        row = session.exec(
+            select(MetricValue).where(MetricValue.metric_id == metric_id, MetricValue.period == period)
+        ).first()
+        row = row or MetricValue(metric_id=metric_id, period=period, value=number)
+        row.value, row.respondents, row.computed = number, respondents, False
+        session.add(row)
+
+
+def delete_metric_value(metric_id: int, period: str, *, engine: Engine | None = None) -> None:
+    with write_session(engine) as session:
+        row = session.exec(
+            select(MetricValue).where(MetricValue.metric_id == metric_id, MetricValue.period == period)
+        ).first()
+        if row is None:
+            raise NotFoundError("Metric value", f"{metric_id} {period}")
+        session.delete(row)
+
+
+# --------------------------------------------------------------------------- computing
+
+
+@dataclass(frozen=True)
+class ComputeOptions:
+    """Parameters of computed metrics (stated beside each value on the Metrics page)."""
+
+    period: am.Period = "month"
+    goal: str | None = None  # conversion: a touchpoint or stage; default the map's last stage
+    window_days: float = 7.0  # FCR derived: repeat-contact window
+    gross_margin: float = 1.0  # CLV
+    support: tuple[str, ...] = ()  # FCR derived: support touchpoints/stages; default the metric's scope
+
+
+def _scope_of(ctx: AnalysisContext, stage_id: int | None, touchpoint_id: int | None) -> tuple[str | None, str | None]:
+    if touchpoint_id is not None:
+        names = [t.name for t in ctx.touchpoints if t.id == touchpoint_id]
+        return (names[0] if names else None), "touchpoint"
+    if stage_id is not None:
+        names = [n for n, i in ctx.stage_ids if i == stage_id]
+        return (names[0] if names else None), "stage"
+    return None, None
+
+
+def compute_for_context(
+    ctx: AnalysisContext,
+    kind: str,
+    *,
+    options: ComputeOptions = ComputeOptions(),
+    scope: str | None = None,
+    scope_by: str | None = None,
+    by: str | None = None,
+) -> pd.DataFrame:
+    """One metric from a context's events (see :func:`analytics.metrics.compute_metric`)."""
+    goal = options.goal or ctx.default_goal
+    if kind == "conversion" and not goal:
+        raise BadInputError("conversion needs a goal: link the dataset to a map or name the goal touchpoint or stage")
+    support = options.support or ((scope,) if scope else ())
+    return am.compute_metric(
+        kind,
+        ctx.events(),
+        ctx.schema,
+        ctx.query,
+        period=options.period,
+        by=by,
+        scope=scope,
+        scope_by=scope_by,
+        goal=goal,
+        support=support,
+        window_days=options.window_days,
+        gross_margin=options.gross_margin,
+    )
+
+
+def compute_metric_values(
+    metric_id: int, *, options: ComputeOptions = ComputeOptions(), engine: Engine | None = None
+) -> pd.DataFrame:
+    """Compute a dataset-bound metric per period and store it (replacing earlier computed values).
+
+    Periods without data are not stored. Returns the computed table (``period, value, base, ...``).
+    """
+    with read_session(engine) as session:
+        metric = session.get(Metric, metric_id)
+        if metric is None:
+            raise NotFoundError("Metric", metric_id)
+        if metric.dataset_id is None:
+            raise ValidationError("dataset", None, "a dataset to compute this metric from (it is entered by hand)")
+        kind, map_id, dataset_id = metric.kind, metric.map_id, metric.dataset_id
+        stage_id, touchpoint_id = metric.stage_id, metric.touchpoint_id
+    ctx = get_analysis_context(dataset_id, map_id, engine=engine)
+    scope, scope_by = _scope_of(ctx, stage_id, touchpoint_id)
+    df = compute_for_context(ctx, kind, options=options, scope=scope, scope_by=scope_by)
+    with write_session(engine) as session:
+        for old in session.exec(
+            select(MetricValue).where(MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True))
+        ).all():
+            session.delete(old)
+        session.flush()
+        for row in df.itertuples(index=False):
+            if row.value is None or pd.isna(row.value):
+                continue
+            existing = session.exec(
+                select(MetricValue).where(MetricValue.metric_id == metric_id, MetricValue.period == row.period)
+            ).first()
+            target = existing or MetricValue(metric_id=metric_id, period=row.period, value=float(row.value))
+            target.value, target.respondents, target.computed = float(row.value), int(row.base), True
+            session.add(target)
+    return df
+
+
+def compute_dataset_metrics(
+    dataset_id: int,
+    map_id: int | None = None,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    options: ComputeOptions = ComputeOptions(),
+    level: Level = "contact",
+    query: JourneyQuery | None = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """Every metric a dataset allows (or ``kinds``), per period, with the targets and status of the
+    map's matching map-wide metrics: ``metric, scope, period, value, base, target, status``.
+    ``query`` brings the level and filters (see :func:`get_analysis_context`).
+    """
+    ctx = get_analysis_context(dataset_id, map_id, level=level, query=query, engine=engine)
+    wanted = kinds or tuple(am.available_kinds(ctx.schema))
+    targets: dict[str, tuple[float | None, str]] = {}
+    if ctx.map_id is not None:
+        for row in list_metrics(ctx.map_id, engine=engine):
+            if row.stage_id is None and row.touchpoint_id is None and row.kind not in targets:
+                targets[row.kind] = (row.target, row.direction)
+    frames = []
+    for kind in wanted:
+        if kind == "fcr" and not ctx.schema.has(Role.FCR) and not options.support:
+            continue
+        if kind == "conversion" and not (options.goal or ctx.default_goal):
+            continue
+        if kind in ("retention", "clv") and options.period == am.ALL:
+            continue
+        df = compute_for_context(ctx, kind, options=options)
+        target, direction = targets.get(kind, (None, Direction.LOWER.value if kind in LOWER_IS_BETTER else "higher"))
+        df = df.assign(target=target, status=[am.metric_status(v, target, direction) for v in df["value"]])
+        frames.append(df[["metric", "scope", "period", "value", "base", "target", "status"]])
+    if not frames:
+        return pd.DataFrame(columns=["metric", "scope", "period", "value", "base", "target", "status"])
+    return pd.concat(frames, ignore_index=True)
+
+
+DEFAULT_TARGETS: dict[str, float] = {"conversion": 25.0, "nps": 30.0, "csat": 80.0, "ces": 3.0, "fcr": 75.0}
+
+
+def create_default_metrics(
+    map_id: int,
+    dataset_id: int,
+    *,
+    targets: dict[str, float] | None = None,
+    options: ComputeOptions = ComputeOptions(),
+    engine: Engine | None = None,
+) -> list[int]:
+    """Give a map the standard metrics its dataset can compute (conversion, NPS, CSAT, CES, FCR from
+    a flag column) with targets (default :data:`DEFAULT_TARGETS`), and compute them. Metrics of a
+    kind the map already has (map-wide) are left alone. Returns the ids created.
+    """
+    targets = {**DEFAULT_TARGETS, **(targets or {})}
+    _, schema = get_event_source(dataset_id, engine=engine)
+    have = {r.kind for r in list_metrics(map_id, engine=engine) if r.stage_id is None and r.touchpoint_id is None}
+    kinds = ["conversion"]
+    kinds += [k for k, role in (("nps", Role.NPS), ("csat", Role.CSAT), ("ces", Role.EFFORT)) if schema.has(role)]
+    if schema.has(Role.FCR):
+        kinds.append("fcr")
+    ids = []
+    for kind in kinds:
+        if kind in have:
+            continue
+        metric_id = create_metric(
+            map_id=map_id, kind=kind, target=targets.get(kind), dataset_id=dataset_id, engine=engine
+        )
+        compute_metric_values(metric_id, options=options, engine=engine)
+        ids.append(metric_id)
+    return ids
+
+
+def recompute_map_metrics(
+    map_id: int, *, options: ComputeOptions = ComputeOptions(), engine: Engine | None = None
+) -> int:
+    """Recompute every dataset-bound metric of a map. Returns how many were computed."""
+    rows = [r for r in list_metrics(map_id, engine=engine) if r.source == "dataset"]
+    for r in rows:
+        compute_metric_values(r.id, options=options, engine=engine)
+    return len(rows)

@@ -1,0 +1,160 @@
+"""Measures laid over the stage × touchpoint grid, and designed vs observed.
+
+:func:`compute_overlay` gives one row per touchpoint of the map (``touchpoint_id, touchpoint,
+stage, value, label, target, status``): the frame ``charts.map_grid.map_grid_figure`` draws as a
+heat map over the cells. Measures, all per touchpoint over the journeys that have an event there:
+
+- ``journeys``: journeys with at least one event at the touchpoint;
+- ``conversion``: % of those journeys that reach the goal (default: the map's last stage);
+- ``drop-off``: % of those journeys whose last event is there and that never reach the goal;
+- ``friction``: the friction index (:mod:`analytics.friction`);
+- ``nps`` / ``csat``: from the responses given at the touchpoint;
+- ``median time``: median time from an event at the touchpoint to the journey's next event.
+
+Targets come from the map's metrics of the same kind (conversion, NPS, CSAT): the one bound to the
+touchpoint, else to its stage, else map-wide; status as in :func:`analytics.metrics.metric_status`.
+
+Designed vs observed (:func:`compute_designed_vs_observed`): touchpoints no journey reached,
+activities the map does not know (no touchpoint claims them), and transitions that run against
+the designed stage order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analytics import friction as af
+from analytics.friction import FrictionResult
+from analytics.metrics import metric_status
+from services.metrics import AnalysisContext, list_metrics
+
+MEASURES: dict[str, str] = {
+    "journeys": "Journeys",
+    "conversion": "Conversion %",
+    "drop-off": "Drop-off %",
+    "friction": "Friction (0–100)",
+    "nps": "NPS",
+    "csat": "CSAT %",
+    "median time": "Median time to next event",
+}
+# Measure → (column of the friction table, scale, direction, metric kind for targets).
+_SOURCE: dict[str, tuple[str, float, str, str | None]] = {
+    "journeys": ("journeys", 1.0, "higher", None),
+    "conversion": ("conversion", 1.0, "higher", "conversion"),
+    "drop-off": ("exit_rate", 100.0, "lower", None),
+    "friction": ("friction", 1.0, "lower", None),
+    "nps": ("nps", 1.0, "higher", "nps"),
+    "csat": ("csat", 1.0, "higher", "csat"),
+    "median time": ("median_gap_seconds", 1.0, "lower", None),
+}
+OVERLAY_COLUMNS = ["touchpoint_id", "touchpoint", "stage", "value", "label", "target", "status"]
+
+
+def format_duration(seconds: float) -> str:
+    if pd.isna(seconds):
+        return "–"
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def _label(measure: str, value: float) -> str:
+    if pd.isna(value):
+        return "no data"
+    if measure == "journeys":
+        return f"{int(value):,}"
+    if measure == "median time":
+        return format_duration(value)
+    if measure in ("conversion", "drop-off", "csat"):
+        return f"{value:.0f}%"
+    return f"{value:.0f}"
+
+
+def _targets(ctx: AnalysisContext, kind: str | None) -> dict[int, tuple[float, str]]:
+    """Target and direction per touchpoint id, from the map's metrics of ``kind``."""
+    if kind is None or ctx.map_id is None:
+        return {}
+    rows = [r for r in list_metrics(ctx.map_id) if r.kind == kind and r.target is not None]
+    by_tp = {r.touchpoint_id: (r.target, r.direction) for r in rows if r.touchpoint_id is not None}
+    by_stage = {r.stage_id: (r.target, r.direction) for r in rows if r.stage_id is not None and r.touchpoint_id is None}
+    whole = next(((r.target, r.direction) for r in rows if r.stage_id is None and r.touchpoint_id is None), None)
+    out = {}
+    for tp in ctx.touchpoints:
+        chosen = by_tp.get(tp.id) or by_stage.get(tp.stage_id) or whole
+        if chosen is not None:
+            out[tp.id] = chosen  # type: ignore[assignment]
+    return out
+
+
+def compute_overlay(ctx: AnalysisContext, friction: FrictionResult, measure: str) -> pd.DataFrame:
+    """One row per touchpoint of the map with the measure's value, label, target and status.
+
+    A touchpoint no journey reached has value NaN and the label "not reached".
+    """
+    if measure not in MEASURES:
+        from analytics.errors import BadInputError
+
+        raise BadInputError("unknown overlay measure", value=measure, expected=", ".join(MEASURES))
+    column, scale, _direction, kind = _SOURCE[measure]
+    table = friction.touchpoints.set_index("touchpoint")
+    targets = _targets(ctx, kind)
+    rows = []
+    for tp in ctx.touchpoints:
+        reached = tp.name in table.index
+        value = float(table.at[tp.name, column]) * scale if reached and column in table.columns else float("nan")
+        target, direction = targets.get(tp.id, (None, "higher"))
+        rows.append(
+            {
+                "touchpoint_id": tp.id,
+                "touchpoint": tp.name,
+                "stage": tp.stage,
+                "value": value,
+                "label": _label(measure, value) if reached else "not reached",
+                "target": target,
+                "status": metric_status(value, target, direction),
+            }
+        )
+    return pd.DataFrame(rows, columns=OVERLAY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class DesignedVsObserved:
+    """Where the data departs from the map."""
+
+    unreached_touchpoints: pd.DataFrame  # touchpoint_id, touchpoint, stage
+    unknown_activities: pd.DataFrame  # activity, events, journeys
+    backward_transitions: pd.DataFrame  # from_touchpoint, from_stage, to_touchpoint, to_stage, transitions, journeys
+
+
+def compute_designed_vs_observed(ctx: AnalysisContext, friction: FrictionResult) -> DesignedVsObserved:
+    """Touchpoints no journey reached, activities no touchpoint claims, transitions against the order."""
+    seen = set(friction.touchpoints["touchpoint"])
+    names = {tp.name for tp in ctx.touchpoints}
+    unreached = pd.DataFrame(
+        [
+            {"touchpoint_id": tp.id, "touchpoint": tp.name, "stage": tp.stage}
+            for tp in ctx.touchpoints
+            if tp.name not in seen
+        ],
+        columns=["touchpoint_id", "touchpoint", "stage"],
+    )
+    unknown = friction.touchpoints[~friction.touchpoints["touchpoint"].isin(names)]
+    unknown = (
+        unknown[["touchpoint", "events", "journeys"]]
+        .rename(columns={"touchpoint": "activity"})
+        .sort_values(["events", "activity"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    if ctx.stage_order:
+        backward = af.compute_backward_transitions(ctx.events(), ctx.schema, ctx.query, stage_order=ctx.stage_order)
+    else:
+        backward = pd.DataFrame(
+            columns=["from_touchpoint", "from_stage", "to_touchpoint", "to_stage", "transitions", "journeys"]
+        )
+    return DesignedVsObserved(unreached, unknown, backward)

@@ -1,0 +1,302 @@
+"""The managers' view: every map's health at a glance, a portfolio heat map, trends.
+
+Health of a map (:class:`MapHealth`):
+- conversion and NPS (and CSAT): the latest stored value of the map's metric of that kind (the
+  map-wide one, else the first bound to a stage, else to a touchpoint), with its target,
+  red/amber/green status and the change since the previous period; a map with a
+  linked dataset but no such metric shows the value computed over the whole log (no target, no
+  trend);
+- the worst friction hot spot: the touchpoint with the highest friction index among those at least
+  :data:`HOT_SPOT_MIN_JOURNEYS` journeys reached, in the map's most recent linked dataset;
+- open actions (not done) and overdue actions (not done, due date passed);
+- stale: the review-by date has passed.
+``health`` is the worst status among conversion, NPS and CSAT (red > amber > green), ``none``
+when none of them has a status.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from analytics import friction as af
+from analytics import metrics as am
+from db.engine import read_session
+from db.models import Action, ActionStatus, Dataset
+from services.friction import compute_context_friction
+from services.maps import list_map_summaries
+from services.metrics import ComputeOptions, MetricRow, compute_for_context, get_analysis_context, list_metrics
+
+HOT_SPOT_MIN_JOURNEYS = 5
+STATUS_ORDER = {"red": 3, "amber": 2, "green": 1, "none": 0}
+HEALTH_MEASURES: tuple[str, ...] = ("conversion", "nps", "csat")
+_ALL_PERIOD = ComputeOptions(period="all")
+
+
+@dataclass(frozen=True)
+class MeasureHealth:
+    value: float | None = None
+    target: float | None = None
+    direction: str = "higher"
+    status: str = "none"
+    period: str | None = None
+    change: float | None = None  # since the previous period
+    previous_period: str | None = None
+    source: str = ""  # "metric" or "dataset"
+    name: str = ""  # the metric's name ("" when computed from the dataset)
+    scope: str = ""  # "whole map", "stage: X" or "touchpoint: Y"
+
+
+@dataclass(frozen=True)
+class MapHealth:
+    map_id: int
+    name: str
+    owner: str
+    stale: bool
+    review_by: date | None
+    dataset_id: int | None
+    dataset_name: str | None
+    conversion: MeasureHealth
+    nps: MeasureHealth
+    csat: MeasureHealth
+    hot_spot: str | None
+    hot_spot_stage: str | None
+    hot_spot_friction: float | None
+    hot_spot_reason: str | None
+    open_actions: int
+    overdue_actions: int
+    health: str
+
+    @property
+    def studio_link(self) -> str:
+        return f"pages/2_Map_studio.py?map={self.map_id}"
+
+
+def _from_metric(row: MetricRow) -> MeasureHealth:
+    return MeasureHealth(
+        value=row.latest_value,
+        target=row.target,
+        direction=row.direction,
+        status=row.status,
+        period=row.latest_period,
+        change=row.change,
+        previous_period=row.previous_period,
+        source="metric",
+        name=row.name,
+        scope=row.scope,
+    )
+
+
+def _worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda s: STATUS_ORDER.get(s, 0)) if statuses else "none"
+
+
+def _actions(engine: Engine | None, today: date) -> dict[int, tuple[int, int]]:
+    with read_session(engine) as session:
+        rows = session.exec(select(Action.map_id, Action.status, Action.due_date)).all()
+    out: dict[int, list[int]] = {}
+    for map_id, status, due in rows:
+        if status == ActionStatus.DONE.value:
+            continue
+        counts = out.setdefault(map_id, [0, 0])
+        counts[0] += 1
+        if due is not None and due < today:
+            counts[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _linked(engine: Engine | None) -> dict[int, tuple[int, str]]:
+    with read_session(engine) as session:
+        rows = session.exec(select(Dataset.id, Dataset.name, Dataset.map_id, Dataset.created_at)).all()
+    latest: dict[int, tuple] = {}
+    for ds_id, name, map_id, created in rows:
+        if map_id is None:
+            continue
+        if map_id not in latest or (created, ds_id) > latest[map_id][2:]:
+            latest[map_id] = (ds_id, name, created, ds_id)
+    return {m: (v[0], v[1]) for m, v in latest.items()}
+
+
+def compute_map_health(
+    map_id: int,
+    *,
+    today: date | None = None,
+    engine: Engine | None = None,
+    _summary=None,  # noqa: ANN001 - internal: a MapSummary already loaded
+    _actions_of=None,  # noqa: ANN001
+    _dataset=None,  # noqa: ANN001
+) -> MapHealth:
+    """The health of one map (see the module docstring)."""
+    today = today or date.today()
+    summary = _summary or next(m for m in list_map_summaries(engine=engine, today=today) if m.id == map_id)
+    open_n, overdue_n = (_actions_of or _actions(engine, today)).get(map_id, (0, 0))
+    dataset = _dataset if _dataset is not None else _linked(engine).get(map_id)
+    # Map-wide metrics first, then stage-bound, then touchpoint-bound (a map's headline conversion is
+    # often bound to its conversion stage).
+    metric_rows = sorted(
+        list_metrics(map_id, engine=engine), key=lambda r: (r.touchpoint_id is not None, r.stage_id is not None, r.id)
+    )
+    measures: dict[str, MeasureHealth] = {}
+    for kind in HEALTH_MEASURES:
+        rows = [r for r in metric_rows if r.kind == kind and r.latest_value is not None]
+        if rows:
+            measures[kind] = _from_metric(rows[0])
+    hot = (None, None, None, None)
+    if dataset:
+        ctx = get_analysis_context(dataset[0], map_id, engine=engine)
+        friction = compute_context_friction(ctx)
+        spots = af.compute_hot_spots(friction.touchpoints, top_n=1, min_journeys=HOT_SPOT_MIN_JOURNEYS)
+        if len(spots):
+            s = spots.iloc[0]
+            hot = (s.touchpoint, s.stage if isinstance(s.stage, str) else None, float(s.friction), s.reason)
+        for kind in HEALTH_MEASURES:
+            if kind in measures or kind not in am.available_kinds(ctx.schema):
+                continue
+            if kind == "conversion" and not ctx.default_goal:
+                continue
+            df = compute_for_context(ctx, kind, options=_ALL_PERIOD)
+            value = float(df["value"].iloc[0]) if len(df) and not pd.isna(df["value"].iloc[0]) else None
+            measures[kind] = MeasureHealth(value=value, period="all", source="dataset")
+    empty = MeasureHealth()
+    conversion, nps, csat = (measures.get(k, empty) for k in HEALTH_MEASURES)
+    return MapHealth(
+        map_id=map_id,
+        name=summary.name,
+        owner=summary.owner,
+        stale=summary.stale,
+        review_by=summary.review_by,
+        dataset_id=dataset[0] if dataset else None,
+        dataset_name=dataset[1] if dataset else None,
+        conversion=conversion,
+        nps=nps,
+        csat=csat,
+        hot_spot=hot[0],
+        hot_spot_stage=hot[1],
+        hot_spot_friction=hot[2],
+        hot_spot_reason=hot[3],
+        open_actions=open_n,
+        overdue_actions=overdue_n,
+        health=_worst([conversion.status, nps.status, csat.status]),
+    )
+
+
+def compute_portfolio(*, today: date | None = None, engine: Engine | None = None) -> list[MapHealth]:
+    """The health of every map, worst first (then by name)."""
+    today = today or date.today()
+    actions = _actions(engine, today)
+    linked = _linked(engine)
+    out = [
+        compute_map_health(
+            m.id, today=today, engine=engine, _summary=m, _actions_of=actions, _dataset=linked.get(m.id, ())
+        )
+        for m in list_map_summaries(engine=engine, today=today)
+    ]
+    return sorted(out, key=lambda h: (-STATUS_ORDER.get(h.health, 0), not h.stale, h.name.lower(), h.map_id))
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def compute_portfolio_table(portfolio: list[MapHealth]) -> pd.DataFrame:
+    """One row per map: the table beside the portfolio heat map (and its CSV)."""
+    rows = []
+    for h in portfolio:
+        row = {"map_id": h.map_id, "map": h.name, "owner": h.owner, "health": h.health, "stale": h.stale}
+        for kind in HEALTH_MEASURES:
+            m: MeasureHealth = getattr(h, kind)
+            row |= {
+                f"{kind}": m.value,
+                f"{kind}_target": m.target,
+                f"{kind}_status": m.status,
+                f"{kind}_period": m.period,
+                f"{kind}_change": m.change,
+            }
+        row |= {
+            "hot_spot": h.hot_spot,
+            "hot_spot_stage": h.hot_spot_stage,
+            "hot_spot_friction": h.hot_spot_friction,
+            "open_actions": h.open_actions,
+            "overdue_actions": h.overdue_actions,
+            "dataset": h.dataset_name,
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+HEATMAP_MEASURES: tuple[tuple[str, str], ...] = (
+    ("conversion", "Conversion %"),
+    ("nps", "NPS"),
+    ("csat", "CSAT %"),
+    ("friction", "Worst friction"),
+    ("overdue", "Overdue actions"),
+    ("stale", "Review"),
+)
+
+
+def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
+    """Maps × measures for the heat map: ``map_id, map, measure, value, label, status``.
+
+    Colour is the status: metrics against their targets; friction red ≥ 50, amber ≥ 25 (of 100);
+    overdue actions red when any; review red when the map is stale.
+    """
+    rows = []
+    for h in portfolio:
+        for key, title in HEATMAP_MEASURES:
+            if key in HEALTH_MEASURES:
+                m: MeasureHealth = getattr(h, key)
+                value, status = m.value, m.status
+                label = _fmt(value)
+                if m.target is not None:
+                    label += f" / {_fmt(m.target)}"
+                if m.change is not None:
+                    label += f" ({m.change:+.0f})"
+            elif key == "friction":
+                value = h.hot_spot_friction
+                status = "none" if value is None else ("red" if value >= 50 else "amber" if value >= 25 else "green")
+                label = f"{_fmt(value)} {h.hot_spot}" if value is not None else "–"
+            elif key == "overdue":
+                value = float(h.overdue_actions)
+                status = "red" if h.overdue_actions else ("green" if h.open_actions else "none")
+                label = f"{h.overdue_actions} of {h.open_actions} open"
+            else:
+                value = 1.0 if h.stale else 0.0
+                status = "red" if h.stale else "green"
+                label = "stale" if h.stale else "up to date"
+            rows.append(
+                {"map_id": h.map_id, "map": h.name, "measure": title, "value": value, "label": label, "status": status}
+            )
+    return pd.DataFrame(rows, columns=["map_id", "map", "measure", "value", "label", "status"])
+
+
+def compute_trends(portfolio: list[MapHealth], *, engine: Engine | None = None) -> pd.DataFrame:
+    """Every metric's values over time, for the trends chart:
+    ``map_id, map, metric, kind, period, value, target, status``.
+    """
+    rows = []
+    for h in portfolio:
+        for r in list_metrics(h.map_id, engine=engine):
+            for period, value, _base, _computed in r.values:
+                rows.append(
+                    {
+                        "map_id": h.map_id,
+                        "map": h.name,
+                        "metric": r.name,
+                        "kind": r.kind,
+                        "period": period,
+                        "value": value,
+                        "target": r.target,
+                        "status": am.metric_status(value, r.target, r.direction),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["map_id", "map", "metric", "kind", "period", "value", "target", "status"])
+
+
+def health_as_dict(h: MapHealth) -> dict:
+    """Plain nested dict (for caches and JSON)."""
+    return asdict(h) | {"studio_link": h.studio_link}

@@ -1,0 +1,85 @@
+"""AppTest of the Metrics page: scorecard with status, adding a metric, entering and computing values."""
+
+from __future__ import annotations
+
+from tests.app.conftest import run_page
+from tests.factories_metrics import create_dataset, planted_log
+
+
+def _map(engine, *, with_data: bool = True) -> tuple[int, int | None]:
+    from services.maps import create_map_from_template
+
+    map_id = create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    dataset_id = None
+    if with_data:
+        log = planted_log(journeys=60)
+        log["outcome"] = ["hired" if i % 3 == 0 else "not now" for i in range(len(log))]
+        dataset_id = create_dataset(log, name="advisory", map_id=map_id)
+    return map_id, dataset_id
+
+
+def test_scorecard_shows_value_target_status_and_formula(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    nps = metric_service.create_metric(map_id=map_id, kind="nps", target=40)
+    metric_service.set_metric_value(nps, "2026-01", 30)
+    metric_service.set_metric_value(nps, "2026-02", 37)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    assert at.title[0].value == "Metrics"
+    assert at.metric[0].value == "37.0 points"
+    assert "+7.0 since 2026-01" in at.metric[0].delta
+    text = "\n".join(m.value for m in at.markdown)
+    assert ":orange-badge[near target]" in text  # 3 below 40: within 10 %
+    assert any("promoters 9–10" in c.value for c in at.caption)
+
+
+def test_add_a_manual_metric_and_enter_a_value(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    form_kind = [s for s in at.selectbox if s.label == "Metric"][0]
+    form_kind.set_value("csat")
+    [n for n in at.number_input if n.label == "Target"][0].set_value(80.0)
+    [b for b in at.button if b.label == "Add metric"][0].click().run()
+    assert not at.exception
+    rows = metric_service.list_metrics(map_id)
+    assert [(r.kind, r.target, r.source) for r in rows] == [("csat", 80.0, "manual")]
+
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    [t for t in at.text_input if t.label == "Period"][0].set_value("2026-Q1")
+    [n for n in at.number_input if n.label == "Value"][0].set_value(82.5)
+    [b for b in at.button if b.label == "Save value"][0].click().run()
+    assert not at.exception
+    assert metric_service.list_metrics(map_id)[0].latest_value == 82.5
+    # A bad period is refused with the reason, nothing stored.
+    [t for t in at.text_input if t.label == "Period"][0].set_value("March")
+    [n for n in at.number_input if n.label == "Value"][0].set_value(1.0)
+    [b for b in at.button if b.label == "Save value"][0].click().run()
+    assert any("2026-03" in e.value for e in at.error)
+
+
+def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services import metrics as metric_service
+
+    map_id, dataset_id = _map(engine)
+    metric_service.create_metric(map_id=map_id, kind="nps", target=10, dataset_id=dataset_id)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    [b for b in at.button if b.label == "Compute every computed metric"][0].click().run()
+    assert not at.exception
+    assert any("Computed 1 metrics per month" in s.value for s in at.success)
+    assert metric_service.list_metrics(map_id)[0].latest_value is not None
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**Pre\\-client**: outcomes of the journeys that reached it" in text
+    outcome_tables = [d.value for d in at.dataframe if "outcome" in d.value.columns]
+    assert outcome_tables and set(outcome_tables[0]["outcome"]) >= {"hired", "not now", "no way"}
+
+
+def test_metrics_page_without_maps(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    at = run_page("pages/8_Metrics.py")
+    assert any("No journey maps yet" in i.value for i in at.info)

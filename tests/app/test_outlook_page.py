@@ -1,0 +1,76 @@
+"""AppTest of the Outlook page on a stored test log."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.journeys import JourneyQuery
+from services.attribution import compute_outlook
+from tests.app.conftest import run_page
+from tests.factories_attribution import create_stored_dataset, funnel_log
+
+
+@pytest.fixture
+def dataset_id(engine) -> int:
+    return create_stored_dataset(funnel_log(), name="Funnel log")
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_outlook_ranks_open_accounts(dataset_id):
+    at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id)})
+    # Accounts hold several contacts, so the page starts at account level, with suggested goal and lost.
+    assert at.get("button_group")[0].value == "account"
+    assert at.selectbox(key="goal").value == "Closed won"
+    expected = compute_outlook(
+        dataset_id, goal="Closed won", lost=("Closed lost",), query=JourneyQuery(level="account")
+    )
+    assert _metric(at, "Open accounts") == f"{expected.counts['open']:,}"
+    assert _metric(at, "Converted") == f"{expected.counts['converted']:,}"
+    table = at.dataframe[0].value
+    assert list(table["journey_key"]) == list(expected.table["journey_key"][:50])
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    probabilities = table["conversion_probability"].dropna().tolist()
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert not at.error
+
+
+def test_outlook_choices_come_from_the_url(dataset_id):
+    at = run_page(
+        "pages/11_Outlook.py",
+        query={
+            "dataset": str(dataset_id),
+            "level": "contact",
+            "goal": "Closed won",
+            "lost": "Closed lost",
+            "as_of": "2024-02-01",
+            "active_days": "10",
+            "min_transitions": "1",
+        },
+    )
+    from datetime import date
+
+    expected = compute_outlook(
+        dataset_id,
+        goal="Closed won",
+        lost=("Closed lost",),
+        query=JourneyQuery(level="contact"),
+        as_of=date(2024, 2, 1),
+        active_days=10,
+        min_transitions=1,
+    )
+    assert _metric(at, "Open contacts") == f"{expected.counts['open']:,}"
+    assert _metric(at, "Gone quiet") == f"{expected.counts['stale']:,}"
+    assert any("As of 2024-02-01" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert list(table["journey_key"]) == list(expected.table["journey_key"][:50])
+
+
+def test_outlook_before_any_conversion_names_the_problem(dataset_id):
+    # On the log's first day no journey has closed yet: nothing to learn a probability from.
+    first_day = funnel_log()["timestamp"].min().date().isoformat()
+    at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "as_of": first_day})
+    assert any(f"no closed journey reaches the goal 'Closed won' by {first_day}" in e.value for e in at.error)
+    assert not at.dataframe

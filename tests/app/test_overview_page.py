@@ -1,0 +1,51 @@
+"""AppTest of the Overview (managers' page): every map with its health, heat map, trends."""
+
+from __future__ import annotations
+
+from tests.app.conftest import run_page
+from tests.factories_metrics import create_dataset, planted_log
+
+
+def _text(at) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+
+
+def _maps_with_data(monkeypatch) -> int:
+    """Three maps (no demo); the B2B one has a planted log and an NPS metric with two months."""
+    from services import metrics as metric_service
+    from services.maps import create_map_from_template
+
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    b2b = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    create_map_from_template(template_key="buying-committee", name="Enterprise buying committee")
+    create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    dataset_id = create_dataset(planted_log(journeys=150), name="planted b2b", map_id=b2b)
+    nps = metric_service.create_metric(map_id=b2b, kind="nps", target=30)
+    metric_service.set_metric_value(nps, "2026-01", 12)
+    metric_service.set_metric_value(nps, "2026-02", 18)
+    metric_service.create_metric(map_id=b2b, kind="conversion", target=25, dataset_id=dataset_id)
+    return b2b
+
+
+def test_overview_shows_every_map_with_its_health(engine, monkeypatch):
+    b2b = _maps_with_data(monkeypatch)
+    at = run_page("app.py")
+    assert at.title[0].value == "Overview"
+    text = _text(at)
+    for name in ("B2B SaaS buyer journey", "Enterprise buying committee", "Advisory client lifecycle"):
+        assert name in text
+    assert "Worst hot spot: **Pricing page**" in text
+    assert "NPS **18.0** vs target 30 :red-badge[off target] ▲ +6.0 since 2026\\-01" in text
+    assert "Actions: 0 open" in text
+    assert [m.label for m in at.metric][:2] == ["Journey maps", "Off target"]
+    assert at.metric[1].value == "1"
+    # The trends chart's metric picker keeps its choice in the URL.
+    assert at.radio(key="qp_trend").value == "nps"
+    assert at.query_params["trend"] == "nps"
+    assert b2b
+
+
+def test_overview_without_maps(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    at = run_page("app.py")
+    assert any("No journey maps yet" in i.value for i in at.info)

@@ -1,0 +1,198 @@
+"""Metric CRUD and computing, friction and overlay through a map, and the portfolio health."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from analytics.friction import FrictionWeights
+from db.engine import read_session, write_session
+from db.errors import NotFoundError, ValidationError
+from db.models import Action, MetricValue, Stage, Touchpoint
+from services import friction as friction_service
+from services import metrics as metric_service
+from services import overlay as overlay_service
+from services import overview as overview_service
+from services.maps import create_map_from_template
+from tests.factories_metrics import create_dataset, planted_log
+
+
+@pytest.fixture
+def b2b(engine):
+    """A map from the 5-stage B2B template and a planted log linked to it."""
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey", owner="Ops")
+    dataset_id = create_dataset(planted_log(journeys=200, unknown_activity="Webinar"), name="b2b", map_id=map_id)
+    return map_id, dataset_id
+
+
+def _ids(map_id):
+    with read_session() as session:
+        stages = {s.name: s.id for s in session.exec(select(Stage).where(Stage.map_id == map_id)).all()}
+        tps = {t.name: t.id for t in session.exec(select(Touchpoint).where(Touchpoint.map_id == map_id)).all()}
+    return stages, tps
+
+
+def test_manual_metric_crud_values_status_and_trend(b2b):
+    map_id, _ = b2b
+    stages, _tps = _ids(map_id)
+    metric_id = metric_service.create_metric(map_id=map_id, kind="nps", target=30, stage_id=stages["Service"])
+    metric_service.set_metric_value(metric_id, "2026-01", 20, respondents=40)
+    metric_service.set_metric_value(metric_id, "2026-02", 28)
+    row = metric_service.get_metric(metric_id)
+    assert row.scope == "stage: Service" and row.direction == "higher" and row.source == "manual"
+    assert (row.latest_period, row.latest_value, row.previous_value, row.change) == ("2026-02", 28, 20, 8)
+    assert row.status == "amber"  # 2 below 30, within 10 % of it
+    metric_service.set_metric_value(metric_id, "2026-02", 35)  # replaces
+    assert metric_service.get_metric(metric_id).status == "green"
+    history = metric_service.compute_metric_history(metric_service.get_metric(metric_id))
+    assert list(history["period"]) == ["2026-01", "2026-02"] and list(history["status"]) == ["red", "green"]
+    metric_service.delete_metric_value(metric_id, "2026-01")
+    assert len(metric_service.get_metric(metric_id).values) == 1
+    metric_service.update_metric(metric_id, target=38, name="NPS after onboarding")
+    assert metric_service.get_metric(metric_id).status == "amber"
+    metric_service.delete_metric(metric_id)
+    with pytest.raises(NotFoundError):
+        metric_service.get_metric(metric_id)
+
+
+def test_metric_inputs_are_validated(b2b):
+    map_id, _ = b2b
+    with pytest.raises(ValidationError):
+        metric_service.create_metric(map_id=map_id, kind="happiness")
+    with pytest.raises(ValidationError):
+        metric_service.create_metric(map_id=map_id, kind="nps", direction="up")
+    with pytest.raises(ValidationError):
+        metric_service.create_metric(map_id=map_id, kind="nps", stage_id=999_999)
+    metric_id = metric_service.create_metric(map_id=map_id, kind="custom", name="Demo requests")
+    for bad in ("2026-13", "March", "2026-Q5", ""):
+        with pytest.raises(ValidationError):
+            metric_service.set_metric_value(metric_id, bad, 1)
+    with pytest.raises(ValidationError):
+        metric_service.set_metric_value(metric_id, "2026-03", float("nan"))
+    assert metric_service.create_metric(map_id=map_id, kind="ces") and [
+        r.direction for r in metric_service.list_metrics(map_id) if r.kind == "ces"
+    ] == ["lower"]
+
+
+def test_computed_metrics_per_month_store_only_periods_with_data(b2b):
+    map_id, dataset_id = b2b
+    conv = metric_service.create_metric(map_id=map_id, kind="conversion", target=50, dataset_id=dataset_id)
+    df = metric_service.compute_metric_values(conv)
+    # The goal is the map's last stage (Advocacy): journeys that reached "Renewal page".
+    stored = metric_service.get_metric(conv)
+    assert stored.source == "dataset" and len(stored.values) == df["value"].notna().sum()
+    assert all(computed for *_, computed in stored.values)
+    total = df["base"].sum()
+    assert total == 200
+    # Recomputing replaces, never duplicates.
+    metric_service.compute_metric_values(conv, options=metric_service.ComputeOptions(period="quarter"))
+    periods = [p for p, *_ in metric_service.get_metric(conv).values]
+    assert periods and all("-Q" in p for p in periods)
+    with read_session() as session:
+        assert len(session.exec(select(MetricValue).where(MetricValue.metric_id == conv)).all()) == len(periods)
+
+
+def test_dataset_metrics_table_for_the_cli(b2b):
+    map_id, dataset_id = b2b
+    metric_service.create_metric(map_id=map_id, kind="nps", target=0)
+    df = metric_service.compute_dataset_metrics(dataset_id, options=metric_service.ComputeOptions(period="all"))
+    assert set(df["metric"]) >= {"conversion", "nps", "csat"}
+    nps = df[df["metric"] == "nps"].iloc[0]
+    assert nps["target"] == 0 and nps["status"] in ("red", "green")
+
+
+def test_friction_through_the_map_puts_pricing_page_on_top(b2b):
+    map_id, dataset_id = b2b
+    result = friction_service.compute_dataset_friction(dataset_id)
+    assert result.stage_order == ("Awareness", "Consideration", "Conversion", "Service", "Advocacy")
+    top = result.touchpoints.iloc[0]
+    assert top.touchpoint == "Pricing page" and top.stage == "Conversion"
+    report = friction_service.friction_report(result)
+    assert report[0]["touchpoint"] == "Pricing page"
+    assert set(report[0]["components"]) == {"exit", "backtrack", "repeat", "delay", "feedback"}
+    assert report[0]["components"]["exit"]["exit_rate"] > report[0]["components"]["exit"]["base_exit_rate"]
+    # Weights change the index, not the components.
+    only_delay = friction_service.compute_dataset_friction(
+        dataset_id, weights=FrictionWeights(exit=0, backtrack=0, repeat=0, delay=1, feedback=0)
+    )
+    assert only_delay.touchpoints.iloc[0]["touchpoint"] == "Pricing page"
+
+
+def test_overlay_has_every_touchpoint_of_the_map_with_targets(b2b):
+    map_id, dataset_id = b2b
+    _, tps = _ids(map_id)
+    metric_service.create_metric(map_id=map_id, kind="csat", target=60, touchpoint_id=tps["Pricing page"])
+    ctx = metric_service.get_analysis_context(dataset_id, map_id)
+    result = friction_service.compute_context_friction(ctx)
+    for measure in overlay_service.MEASURES:
+        overlay = overlay_service.compute_overlay(ctx, result, measure)
+        assert list(overlay.columns) == overlay_service.OVERLAY_COLUMNS
+        assert set(overlay["touchpoint_id"]) == set(tps.values())
+    csat = overlay_service.compute_overlay(ctx, result, "csat").set_index("touchpoint")
+    assert csat.loc["Pricing page", "target"] == 60 and csat.loc["Pricing page", "status"] == "red"
+    assert csat.loc["Blog", "status"] == "none"  # no target there
+    assert csat.loc["Store", "label"] == "not reached" and math.isnan(csat.loc["Store", "value"])
+    journeys = overlay_service.compute_overlay(ctx, result, "journeys").set_index("touchpoint")
+    assert journeys.loc["Pricing page", "value"] == 200  # every journey reaches it
+
+    dvo = overlay_service.compute_designed_vs_observed(ctx, result)
+    assert "Store" in set(dvo.unreached_touchpoints["touchpoint"])
+    assert list(dvo.unknown_activities["activity"]) == ["Webinar"]
+    back = dvo.backward_transitions
+    assert back.iloc[0]["from_touchpoint"] == "Pricing page" and back.iloc[0]["to_stage"] == "Consideration"
+
+
+def test_portfolio_health_of_every_map(b2b):
+    map_id, dataset_id = b2b
+    other = create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    from services.maps import rename_map  # noqa: F401  (maps service is the owner of map edits)
+
+    with write_session() as session:
+        from db.models import JourneyMap
+
+        m = session.get(JourneyMap, other)
+        m.review_by = date(2020, 1, 1)
+        session.add(m)
+        session.add(
+            Action(map_id=map_id, action="Simplify pricing", status="open", due_date=date.today() - timedelta(days=3))
+        )
+        session.add(Action(map_id=map_id, action="Add ROI calculator", status="in progress"))
+        session.add(Action(map_id=map_id, action="Done already", status="done", due_date=date(2020, 1, 1)))
+
+    nps = metric_service.create_metric(map_id=map_id, kind="nps", target=30)
+    metric_service.set_metric_value(nps, "2026-01", 10)
+    metric_service.set_metric_value(nps, "2026-02", 20)
+
+    portfolio = overview_service.compute_portfolio()
+    assert [h.name for h in portfolio] == ["B2B SaaS buyer journey", "Advisory client lifecycle"]
+    b = portfolio[0]
+    assert b.nps.value == 20 and b.nps.change == 10 and b.nps.status == "red" and b.health == "red"
+    assert b.conversion.source == "dataset" and b.conversion.value is not None
+    assert b.hot_spot == "Pricing page" and b.hot_spot_friction > 0
+    assert (b.open_actions, b.overdue_actions) == (2, 1)
+    assert b.studio_link == f"pages/2_Map_studio.py?map={map_id}"
+    a = portfolio[1]
+    assert a.stale and a.dataset_id is None and a.hot_spot is None and a.health == "none"
+
+    heat = overview_service.compute_portfolio_heatmap(portfolio)
+    assert len(heat) == 2 * len(overview_service.HEATMAP_MEASURES)
+    cell = heat[(heat["map"] == "B2B SaaS buyer journey") & (heat["measure"] == "NPS")].iloc[0]
+    assert cell["label"] == "20 / 30 (+10)" and cell["status"] == "red"
+    review = heat[(heat["map"] == "Advisory client lifecycle") & (heat["measure"] == "Review")].iloc[0]
+    assert review["status"] == "red"
+    trends = overview_service.compute_trends(portfolio)
+    assert list(trends["period"]) == ["2026-01", "2026-02"]
+    table = overview_service.compute_portfolio_table(portfolio)
+    assert list(table["map"]) == ["B2B SaaS buyer journey", "Advisory client lifecycle"]
+
+
+def test_default_metrics_for_a_demo_map(b2b):
+    map_id, dataset_id = b2b
+    ids = metric_service.create_default_metrics(map_id, dataset_id)
+    kinds = {r.kind for r in metric_service.list_metrics(map_id)}
+    assert kinds == {"conversion", "nps", "csat"} and len(ids) == 3
+    assert all(r.latest_value is not None and r.target is not None for r in metric_service.list_metrics(map_id))
+    assert metric_service.create_default_metrics(map_id, dataset_id) == []  # idempotent

@@ -1,0 +1,129 @@
+"""Small event logs for the attribution and outlook tests: from paths written by hand, or stored as a dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from ibis.expr.types import Table
+
+from analytics.engine import memtable
+from analytics.layout import to_stored_layout, write_parquet
+from analytics.schema import REQUIRED_ROLES, EventSchema, Role
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+SCHEMA = EventSchema(roles=frozenset(REQUIRED_ROLES) | {Role.CHANNEL, Role.ACCOUNT, Role.CONTACT})
+
+
+def frame_from_paths(
+    paths: Mapping[str, Iterable[str]],
+    *,
+    channel_of: Mapping[str, str] | None = None,
+    account_of: Mapping[str, str] | None = None,
+    start: Mapping[str, datetime] | None = None,
+    step: timedelta = timedelta(hours=1),
+) -> pd.DataFrame:
+    """One event per activity of each journey, ``step`` apart from the journey's start (default T0)."""
+    rows = []
+    for journey, activities in paths.items():
+        t = (start or {}).get(journey, T0)
+        for k, activity in enumerate(activities):
+            rows.append(
+                {
+                    "journey_id": journey,
+                    "account_id": (account_of or {}).get(journey, journey),
+                    "contact_id": journey,
+                    "timestamp": t + k * step,
+                    "activity": activity,
+                    "channel": (channel_of or {}).get(activity),
+                }
+            )
+    return pd.DataFrame(rows, columns=["journey_id", "account_id", "contact_id", "timestamp", "activity", "channel"])
+
+
+def events_from_frame(frame: pd.DataFrame, schema: EventSchema = SCHEMA) -> Table:
+    return memtable(to_stored_layout(frame, schema))
+
+
+def events_from_paths(paths: Mapping[str, Iterable[str]], **kwargs) -> Table:
+    return events_from_frame(frame_from_paths(paths, **kwargs))
+
+
+def create_stored_dataset(frame: pd.DataFrame, *, name: str = "Test log", schema: EventSchema = SCHEMA) -> int:
+    """Store ``frame`` as a dataset in the test's data directory (Parquet + a Dataset row); returns its id."""
+    from db.engine import data_dir, write_session
+    from db.models import Dataset
+
+    stored = to_stored_layout(frame, schema)
+    with write_session() as session:
+        dataset = Dataset(
+            name=name,
+            source_name=f"{name}.csv",
+            content_hash=f"test-{name}-{len(frame)}-{pd.util.hash_pandas_object(frame, index=False).sum()}",
+            column_mapping={},
+            import_options={"schema": schema.to_dict()},
+            events=len(stored),
+            journeys=int(stored["journey_id"].nunique()),
+            accounts=int(stored["account_id"].nunique()),
+            activities=int(stored["activity"].nunique()),
+            first_timestamp=stored["timestamp"].min().to_pydatetime(),
+            last_timestamp=stored["timestamp"].max().to_pydatetime(),
+        )
+        session.add(dataset)
+        session.flush()
+        dataset_id = int(dataset.id or 0)
+        relative = f"datasets/{dataset_id}/events.parquet"
+        dataset.storage_path = relative
+        session.add(dataset)
+    path = data_dir() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet(stored, str(path))
+    return dataset_id
+
+
+def funnel_log(accounts: int = 40, seed: int = 7) -> pd.DataFrame:
+    """A seeded B2B-like log: accounts of two or three contacts who read, attend and ask for demos,
+    then one of them closes the deal (``Closed won``) or it is lost (``Closed lost``); every fourth
+    account is still open, its contacts active in the last days of the log.
+    """
+    import random
+
+    rng = random.Random(seed)
+    channel_of = {
+        "Blog post": "web",
+        "Webinar": "events",
+        "Newsletter": "email",
+        "Demo": "sales rep",
+        "Pricing page": "web",
+        "Proposal": "sales rep",
+        "Closed won": "sales rep",
+        "Closed lost": "sales rep",
+    }
+    paths: dict[str, list[str]] = {}
+    starts: dict[str, datetime] = {}
+    account_of: dict[str, str] = {}
+    for a in range(accounts):
+        account = f"acct{a:03d}"
+        is_open = a % 4 == 0
+        begin = T0 + timedelta(days=(55 if is_open else rng.randint(0, 40)))
+        contacts = [f"{account}-c{k}" for k in range(rng.randint(2, 3))]
+        proposal = False
+        for k, contact in enumerate(contacts):
+            path = [rng.choice(["Blog post", "Webinar", "Newsletter"])]
+            for _ in range(rng.randint(0, 2)):
+                path.append(rng.choice(["Blog post", "Webinar", "Newsletter", "Pricing page"]))
+            if rng.random() < 0.5:
+                path.append("Demo")
+                if rng.random() < 0.6:
+                    path.append("Pricing page")
+                if rng.random() < 0.5:
+                    path.append("Proposal")
+                    proposal = True
+            paths[contact] = path
+            starts[contact] = begin + timedelta(hours=7 * k)
+            account_of[contact] = account
+        if not is_open:
+            won = rng.random() < (0.6 if proposal else 0.15)
+            paths[contacts[-1]].append("Closed won" if won else "Closed lost")
+    return frame_from_paths(paths, channel_of=channel_of, account_of=account_of, start=starts, step=timedelta(days=1))
