@@ -12,7 +12,9 @@ own thread), so the default backend keeps one connection per thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -117,6 +119,49 @@ def execute(expr: Any) -> pd.DataFrame:
 def execute_scalar(expr: Any) -> Any:
     """Run a scalar Ibis expression."""
     return _backend_of(expr).execute(expr)
+
+
+_temp_names = itertools.count()
+
+
+class TemporaryTables:
+    """Intermediate results materialised once and read many times, dropped when the block ends.
+
+    An analysis that refers to one intermediate table several times (a funnel's candidate steps)
+    would otherwise have the engine recompute it for every reference. On DuckDB the table is a
+    temporary table of this thread's connection; on another backend, Ibis' ``cache()``.
+    """
+
+    def __init__(self) -> None:
+        self._dropped: list[Any] = []
+
+    def materialize(self, expr: Table) -> Table:
+        backend = _backend_of(expr)
+        if backend is _duckdb():
+            con = backend
+            name = f"_jl_tmp_{os.getpid()}_{next(_temp_names)}"
+            table = con.create_table(name, expr, temp=True)
+            self._dropped.append(lambda: con.con.execute(f'DROP TABLE IF EXISTS "{name}"'))
+            return table
+        cached = expr.cache()
+        self._dropped.append(cached.release)
+        return cached
+
+    def close(self) -> None:
+        while self._dropped:
+            drop = self._dropped.pop()
+            with contextlib.suppress(Exception):  # cleanup must not hide the analysis' own error
+                drop()
+
+
+@contextmanager
+def temporary_tables() -> Iterator[TemporaryTables]:
+    """``with temporary_tables() as tmp: t = tmp.materialize(expr)``: dropped at the end of the block."""
+    tmp = TemporaryTables()
+    try:
+        yield tmp
+    finally:
+        tmp.close()
 
 
 @contextmanager
