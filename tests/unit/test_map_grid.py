@@ -45,8 +45,6 @@ def test_columns_rows_and_owner_marks(view):
         "Stage",
         "Touchpoint",
         "Owner · RACI",
-        "Customer goal",
-        "Your goal",
         "Thinking",
         "Doing",
         "Feeling",
