@@ -32,11 +32,18 @@ COMMON_CHANNELS = "web, email, social, ads, events, sales rep, demo, chat, phone
 
 
 def is_dark() -> bool:
-    """Whether the viewer's Streamlit theme is dark (the grid is drawn in matching colours)."""
+    """Whether the viewer sees a dark theme (the grid is drawn in matching colours).
+
+    ``st.context.theme.type`` follows the viewer's theme menu, but on 1.67 it reports "light" for an
+    app whose configured base theme is dark (``theme.base`` / ``STREAMLIT_THEME_BASE``), so either
+    saying dark counts.
+    """
     try:
-        return getattr(st.context.theme, "type", None) == "dark"
+        if getattr(st.context.theme, "type", None) == "dark":
+            return True
     except Exception:  # noqa: BLE001  (no browser context, e.g. in AppTest)
-        return False
+        pass
+    return st.get_option("theme.base") == "dark"
 
 
 def slug(text: str) -> str:
