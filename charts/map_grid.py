@@ -266,7 +266,7 @@ def compute_map_grid(
         else:
             for c in cols:
                 row_cells.append(_column_cell(view, base, kind, c, measures))
-        if kind.startswith(("lane:", "stage_goal:")) or kind in ("pain", "opportunity", "action"):
+        if kind != "measure":
             # Rows grow with their longest cell (up to MAX_ROW_UNITS), so text is cut only when very long.
             needed = max((_line_count(_cell_text(c), c["x1"] - c["x0"]) for c in row_cells), default=1)
             height = max(height, min(MAX_ROW_UNITS, ROW_PADDING_UNITS + LINE_UNITS * needed))
