@@ -374,7 +374,7 @@ def render_lanes_tab(view: MapView) -> None:
         "emotion": st.column_config.NumberColumn("Emotion (−2..+2)", min_value=-2, max_value=2, step=1),
     }
     for lane in lanes:
-        config[lane] = st.column_config.TextColumn(lane.capitalize(), max_chars=4000)
+        config[lane] = st.column_config.TextColumn(lane.capitalize(), max_chars=4000, width="medium")
     st.data_editor(
         frame,
         key=key,
@@ -444,7 +444,11 @@ def render_pains_tab(view: MapView) -> None:
         column_order=["where", "persona", "description", "severity"],
         column_config={
             "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), required=True
+                "Stage › touchpoint",
+                options=list(places),
+                format_func=lambda v: places.get(v, v),
+                required=True,
+                width="medium",
             ),
             "persona": st.column_config.SelectboxColumn(
                 "Persona",
@@ -485,7 +489,11 @@ def render_pains_tab(view: MapView) -> None:
         ],
         column_config={
             "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), required=True
+                "Stage › touchpoint",
+                options=list(places),
+                format_func=lambda v: places.get(v, v),
+                required=True,
+                width="medium",
             ),
             "description": st.column_config.TextColumn("Opportunity", required=True, max_chars=4000),
             "effort": st.column_config.NumberColumn("Effort (1–5)", **score),
@@ -509,7 +517,17 @@ def render_pains_tab(view: MapView) -> None:
             ranking.drop(columns=["id"]),
             hide_index=True,
             width="stretch",
-            column_config={"priority": st.column_config.NumberColumn("priority", format="%.2f")},
+            column_config={
+                "rank": st.column_config.NumberColumn("Rank", width="small"),
+                "stage": "Stage",
+                "touchpoint": "Touchpoint",
+                "description": "Opportunity",
+                "effort": "Effort",
+                "customer_value": "Customer value",
+                "business_value": "Business value",
+                "moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth"),
+                "priority": st.column_config.NumberColumn("Priority", format="%.2f"),
+            },
         )
 
 
@@ -598,6 +616,7 @@ def render_personas_tab(view: MapView) -> None:
         coverage.assign(covered=coverage["covered"].map({True: "✓ covered", False: "missing"})),
         hide_index=True,
         width="stretch",
+        column_config={"committee_role": "Committee role", "covered": "Covered", "personas": "Personas"},
     )
     missing = coverage.loc[~coverage["covered"], "committee_role"].tolist()
     if missing:
@@ -722,16 +741,18 @@ def render_versions_tab(view: MapView) -> None:
     others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
     if not others:
         return
-    default = related[0][0] if related else next(iter(others))
     options = list(others)
+    default = related[0][0] if related and related[0][0] in others else None
     other = st.selectbox(
         "Compare with",
         options,
-        index=options.index(default) if default in options else 0,
+        index=options.index(default) if default is not None else None,
         format_func=lambda i: others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), ""),
         key=f"compare::{view.id}",
+        placeholder="Choose a map to compare (its future or current state)",
     )
-    render_comparison(view, other)
+    if other is not None:
+        render_comparison(view, other)
 
 
 def render_comparison(view: MapView, other_id: int) -> None:
@@ -769,18 +790,11 @@ def render_comparison(view: MapView, other_id: int) -> None:
     else:
         st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
         st.dataframe(diff, hide_index=True, width="stretch")
-    with st.expander("Both grids"):
+    if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
         for side in (old, new):
             if side.stages:
                 fig = map_grid_figure(side, dark=is_dark(), title=side.name)
-                w, h = figure_size(fig)
-                st.plotly_chart(
-                    fig,
-                    theme=None,
-                    width="content",
-                    config=plotly_config(w, h, slug(side.name)),
-                    key=f"cmp_grid::{side.id}",
-                )
+                render_wide_figure(fig, key=f"cmp_grid_{side.id}", filename=slug(side.name))
 
 
 # --------------------------------------------------------------------------- export & import
