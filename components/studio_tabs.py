@@ -291,6 +291,9 @@ def render_structure_tab(view: MapView) -> None:
         if st.button("Save touchpoints", key=f"save_tps::{view.id}", disabled=tedits.empty, type="primary"):
             ed.save(view.id, "touchpoints", tedits, tp_fn, success="Touchpoints saved.")
 
+    if view.touchpoints:
+        render_ownership(view)
+
     c1, c2 = st.columns(2)
     with c1, st.form(f"add_stage::{view.id}", clear_on_submit=True):
         st.markdown("**Add a stage**")
@@ -341,6 +344,42 @@ def render_structure_tab(view: MapView) -> None:
             "add_touchpoint",
             lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
             lambda p: pd.DataFrame([{k: str(v) for k, v in p.items()}]),
+        )
+
+
+def render_ownership(view: MapView) -> None:
+    """Who owns what: the teams × touchpoints RACI matrix and the touchpoints with ownership gaps."""
+    with st.expander("Ownership and RACI by team"):
+        st.caption("O owner team · R responsible · A accountable · C consulted · I informed")
+        matrix = studio.compute_raci_matrix(view)
+        st.dataframe(
+            matrix,
+            hide_index=True,
+            width="stretch",
+            column_config={"team": st.column_config.TextColumn("Team", pinned=True)},
+        )
+        gaps = studio.compute_ownership_gaps(view)
+        if gaps.empty:
+            st.success("Every touchpoint has an owner team and exactly one accountable team.")
+        else:
+            mot_gaps = int(gaps["moment_of_truth"].sum())
+            st.warning(
+                f"{len(gaps)} touchpoints with ownership gaps"
+                + (f", {mot_gaps} of them moments of truth" if mot_gaps else "")
+                + ". Set the owner team and one accountable team in the table above."
+            )
+            st.dataframe(
+                gaps,
+                hide_index=True,
+                width="stretch",
+                column_config={"moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth")},
+            )
+        st.download_button(
+            "Download the RACI matrix (CSV)",
+            to_safe_csv(matrix),
+            f"{slug(view.name)}-raci.csv",
+            "text/csv",
+            key="dl_raci",
         )
 
 
