@@ -833,7 +833,7 @@ def render_comparison(view: MapView, other_id: int) -> None:
         for side in (old, new):
             if side.stages:
                 fig = map_grid_figure(side, dark=is_dark(), title=side.name)
-                render_wide_figure(fig, key=f"cmp_grid_{side.id}", filename=slug(side.name))
+                render_wide_figure(fig, key=f"cmp_grid_{int(side.id)}", filename=slug(side.name))
 
 
 # --------------------------------------------------------------------------- export & import
