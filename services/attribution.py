@@ -162,6 +162,15 @@ def compute_touchpoint_attribution(
     return pd.DataFrame(rows, columns=["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"])
 
 
+def compute_top_transitions(result: AttributionResult, top_n: int = 200) -> pd.DataFrame:
+    """The chain's ``top_n`` most counted transitions (ties: by source, then target), for display;
+    the download carries them all."""
+    t = result.transitions
+    return (
+        t.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(top_n).reset_index(drop=True)
+    )
+
+
 def attribution_records(result: AttributionResult) -> list[dict[str, Any]]:
     """The CLI's JSON rows: ``{<by>, first_touch, last_touch, linear, position_based, removal_effect, markov}``."""
     columns = [result.by, "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov"]
