@@ -183,6 +183,81 @@ def _add_maps(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_maps_diff)
 
 
+# --------------------------------------------------------------------------- external backends
+
+
+def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        role, sep, column = pair.partition("=")
+        if not sep or not role or not column:
+            raise SystemExit(f"error: --map expects ROLE=COLUMN (e.g. journey=case_id), got {pair!r}")
+        out[role.strip()] = column.strip()
+    return out
+
+
+def cmd_external_register(args: argparse.Namespace) -> int:
+    from analytics.schema import ColumnMapping
+    from services.external import register_external_dataset
+
+    mapping = None
+    if args.map:
+        mapping = ColumnMapping.of(segments=tuple(args.segment or ()), **_parse_mapping(args.map))
+    result = register_external_dataset(
+        args.name,
+        args.url,
+        args.table,
+        args.roles.split(",") if args.roles else None,
+        segments=tuple(args.segment or ()) if mapping is None else (),
+        mapping=mapping,
+        order_column=args.order_column,
+        layout_table=args.layout_table,
+    )
+    if args.format == "json":
+        emit_json({**asdict(result), "schema": result.schema.to_dict()})
+    else:
+        verb = "Registered" if result.created else "Already registered"
+        print(
+            f"{verb} dataset {result.dataset_id} ({result.table_name}): {result.events:,} events, "
+            f"{result.journeys:,} journeys, {result.accounts:,} accounts, {result.activities:,} activities"
+        )
+    return 0
+
+
+def cmd_external_check(args: argparse.Namespace) -> int:
+    from services.external import check_external_dataset
+
+    print(f"{check_external_dataset(args.dataset):,} events on the backend")
+    return 0
+
+
+def _add_external(sub: argparse._SubParsersAction) -> None:
+    ext = sub.add_parser(
+        "external", help="datasets that are tables on another Ibis backend (Spark, Trino, BigQuery, ...)"
+    ).add_subparsers(dest="external_command", required=True)
+    p = ext.add_parser(
+        "register",
+        help="register a table on a backend as a dataset (analyses then run there)",
+        description="Register TABLE on the Ibis backend at URL (e.g. pyspark://?spark.master=spark://host:7077, "
+        "trino://user@host:8080/hive/web, bigquery://project/dataset; ${VAR} is read from the environment). "
+        "Without --map the table must have JourneyLens's stored layout; with --map it is a raw event table "
+        "and the layout is computed on the backend into a new table.",
+    )
+    p.add_argument("--name", required=True, help="dataset name shown in the app")
+    p.add_argument("--url", required=True, help="Ibis connection URL")
+    p.add_argument("--table", required=True, help="table name on the backend")
+    p.add_argument("--roles", help="optional roles present, comma-separated (default: read off the table)")
+    p.add_argument("--map", action="append", metavar="ROLE=COLUMN", help="raw table: the column of a role (repeat)")
+    p.add_argument("--segment", action="append", metavar="COLUMN", help="a segment column (repeat)")
+    p.add_argument("--order-column", help="raw table: column that breaks timestamp ties (e.g. an event id)")
+    p.add_argument("--layout-table", help="raw table: where to write the stored layout (default <table>_journeylens)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=cmd_external_register)
+    p = ext.add_parser("check", help="count an external dataset's events on its backend now")
+    p.add_argument("dataset", type=int, help="dataset id")
+    p.set_defaults(handler=cmd_external_check)
+
+
 # --------------------------------------------------------------------------- analyze
 
 
@@ -259,20 +334,12 @@ def _report_transitions(ctx: AnalyzeContext) -> ReportOutput:
 def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     """The FunnelSpec of the funnel flags (``--steps`` is required)."""
     from analytics.errors import BadInputError
-    from analytics.funnel import FunnelSpec
+    from analytics.funnel import FunnelSpec, parse_step_windows
 
     steps = _csv_list(args.steps)
     if not steps:
         raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
-    windows: tuple[float | None, ...] = ()
-    if args.step_windows_days:
-        parts = [p.strip() for p in args.step_windows_days.split(",")]
-        try:
-            windows = tuple(float(p) if p else None for p in parts)
-        except ValueError as exc:
-            raise BadInputError(
-                "per-step windows must be numbers of days", value=args.step_windows_days, expected='e.g. "7,,30"'
-            ) from exc
+    windows = parse_step_windows(args.step_windows_days, len(steps))
     return FunnelSpec(
         steps=steps,
         mode=args.mode,
@@ -316,11 +383,14 @@ def _report_funnel(ctx: AnalyzeContext) -> ReportOutput:
 
 
 def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_variants
+    from dataclasses import replace
 
-    frame = compute_variants(
-        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, goal=ctx.args.goal, top=ctx.args.top or 20
-    )
+    from services.analysis import compute_variants, has_stages
+
+    query = ctx.query
+    if ctx.args.by is None and has_stages(ctx.dataset_id, map_id=ctx.map_id):
+        query = replace(query, by="stage")  # variants default to the stage level
+    frame = compute_variants(ctx.dataset_id, map_id=ctx.map_id, query=query, goal=ctx.args.goal, top=ctx.args.top or 20)
     payload = [
         _json_safe(
             {
@@ -388,6 +458,78 @@ def _report_time(ctx: AnalyzeContext) -> ReportOutput:
     return ReportOutput(payload, stages)
 
 
+def _require_goal(ctx: AnalyzeContext, report: str) -> str:
+    if not ctx.args.goal:
+        from analytics.errors import BadInputError
+
+        raise BadInputError(f"the {report} report needs --goal", expected="--goal NAME (a touchpoint or stage)")
+    return ctx.args.goal
+
+
+def _report_attribution(ctx: AnalyzeContext) -> ReportOutput:
+    """Conversions credited by five models, per touchpoint (``--by channel``: per channel)."""
+    from dataclasses import replace
+
+    from services.attribution import attribution_records, compute_attribution
+
+    by = ctx.query.by  # touchpoint (default), stage or channel: what gets the credit
+    result = compute_attribution(
+        ctx.dataset_id,
+        goal=_require_goal(ctx, "attribution"),
+        by=by,
+        map_id=ctx.map_id,
+        query=replace(ctx.query, by="touchpoint"),
+        lost=tuple(ctx.args.lost or ()),
+    )
+    return ReportOutput(attribution_records(result), result.table)
+
+
+def _report_outlook(ctx: AnalyzeContext) -> ReportOutput:
+    """Open journeys: probability of reaching --goal, next best action and its lift."""
+    from dataclasses import replace
+
+    from services.attribution import compute_outlook, compute_ranked_open_journeys, outlook_records
+
+    result = compute_outlook(
+        ctx.dataset_id,
+        goal=_require_goal(ctx, "outlook"),
+        lost=tuple(ctx.args.lost or ()),
+        as_of=ctx.args.as_of,
+        active_days=ctx.args.active_days,
+        min_transitions=ctx.args.min_transitions,
+        map_id=ctx.map_id,
+        query=replace(ctx.query, by="touchpoint") if ctx.query.by == "channel" else ctx.query,
+    )
+    return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result))
+
+
+def _add_attribution_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the attribution and outlook reports (added once, shared by both)."""
+    from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
+
+    g = p.add_argument_group("attribution and outlook")
+    g.add_argument(
+        "--lost", action="append", metavar="NAME", help="a touchpoint or stage where a journey is lost (repeat)"
+    )
+    g.add_argument(
+        "--as-of", type=_date, metavar="YYYY-MM-DD", help="outlook as of this day (default: the last event's)"
+    )
+    g.add_argument(
+        "--active-days",
+        type=int,
+        default=DEFAULT_ACTIVE_DAYS,
+        metavar="N",
+        help=f"open = an event in the last N days (default {DEFAULT_ACTIVE_DAYS})",
+    )
+    g.add_argument(
+        "--min-transitions",
+        type=int,
+        default=DEFAULT_MIN_TRANSITIONS,
+        metavar="N",
+        help=f"suggest a next best action seen at least N times (default {DEFAULT_MIN_TRANSITIONS})",
+    )
+
+
 # Reports of `analyze`: add an entry to offer another (friction, metrics, attribution, outlook, ...).
 ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "summary": AnalyzeReport(_report_summary, "events, journeys, accounts, activities, time range"),
@@ -398,6 +540,14 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "nonlinearity": AnalyzeReport(_report_nonlinearity, "journeys moving back a stage, loops per journey, top loops"),
     "sankey": AnalyzeReport(_report_sankey, "links of the Sankey unrolled by step"),
     "time": AnalyzeReport(_report_time, "time in stage, and time to convert with --goal"),
+    "attribution": AnalyzeReport(
+        _report_attribution,
+        "conversions to --goal credited by first/last touch, linear, 40/20/40, Markov (--by channel)",
+        _add_attribution_flags,
+    ),
+    "outlook": AnalyzeReport(
+        _report_outlook, "open journeys: probability of reaching --goal, next best action, lift (--as-of)"
+    ),
 }
 
 
@@ -680,6 +830,190 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_analyze)
 
 
+# --------------------------------------------------------------------------- import
+
+
+def _where_pair(text: str) -> tuple[str, str]:
+    """``COL=VALUE`` (also ``COL==VALUE``) → (COL, VALUE); the column name may itself hold ':'."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected COL=VALUE, got {text!r}")
+    column, value = text.replace("==", "=", 1).split("=", 1)
+    if not column.strip():
+        raise argparse.ArgumentTypeError(f"expected COL=VALUE, got {text!r}")
+    return column.strip(), value
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from analytics.schema import ColumnMapping
+    from services.importer import ImportOptions, import_event_log
+
+    path = Path(args.file)
+    mapping = ColumnMapping.of(
+        segments=args.segment or [],
+        journey=args.journey,
+        timestamp=args.time,
+        activity=args.activity,
+        account=args.account,
+        contact=args.contact,
+        role=args.role,
+        channel=args.channel,
+        stage=args.stage,
+        outcome=args.outcome,
+        value=args.value,
+        nps=args.nps,
+        csat=args.csat,
+        effort=args.effort,
+        fcr=args.fcr,
+    )
+    options = ImportOptions(
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        dayfirst=True if args.dayfirst else None,
+        timezone=args.tz,
+        date_only=args.date_only,
+        where=tuple(args.where or ()),
+        allow_bad_rows=args.allow_bad_rows,
+        keep_duplicates=args.keep_duplicates,
+    )
+
+    def progress(fraction: float, message: str) -> None:
+        if args.progress:
+            print(f"{fraction:4.0%} {message}", file=sys.stderr)
+
+    result = import_event_log(
+        path,
+        name=args.name or path.name.removesuffix(".gz").removesuffix(".csv"),
+        mapping=mapping,
+        options=options,
+        source_name=path.name,
+        map_id=args.map,
+        progress=progress,
+    )
+    if args.format == "json":
+        emit_json(result.summary())
+        return 0
+    verb = "Imported" if result.created else "Already imported (nothing added)"
+    span = ""
+    if result.first_timestamp and result.last_timestamp:
+        span = f", {result.first_timestamp:%Y-%m-%d} to {result.last_timestamp:%Y-%m-%d} (UTC)"
+    print(
+        f"{verb}: dataset {result.dataset_id}: {result.events:,} events, {result.journeys:,} journeys, "
+        f"{result.accounts:,} accounts, {result.activities:,} activities{span}."
+    )
+    print(
+        f"Duplicates removed: {result.duplicates_removed:,}; ties: {result.ties:,}; "
+        f"rejected rows: {result.rejected_rows:,}."
+    )
+    for note in result.notes:
+        print(note)
+    if result.rejected_rows:
+        print("Rejected rows (first 20):")
+        for row in result.rejected.head(20).itertuples(index=False):
+            print(f"  row {row.row} (line {row.line}) {row.column}: {row.reason}: {row.value!r}")
+    return 0
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import an event log (CSV or .csv.gz) as a dataset",
+        description="Import an event log. Encoding and delimiter are detected when not given. "
+        "On bad input, exits with status 2 and the message the Data page would show.",
+    )
+    p.add_argument("file", help="CSV file (.csv or .csv.gz)")
+    p.add_argument("--name", help="dataset name (default: the file name)")
+    p.add_argument("--journey", required=True, metavar="COL", help="journey id column (required)")
+    p.add_argument("--time", required=True, metavar="COL", help="timestamp column (required)")
+    p.add_argument("--activity", required=True, metavar="COL", help="activity column (required)")
+    for flag, what in (
+        ("account", "account id"),
+        ("contact", "contact id"),
+        ("role", "contact role"),
+        ("channel", "channel"),
+        ("stage", "stage"),
+        ("outcome", "outcome"),
+        ("value", "value (a number)"),
+        ("nps", "NPS score (0-10)"),
+        ("csat", "CSAT score (1-5)"),
+        ("effort", "effort score"),
+        ("fcr", "resolved-on-first-contact flag"),
+    ):
+        p.add_argument(f"--{flag}", metavar="COL", help=f"{what} column")
+    p.add_argument("--segment", action="append", metavar="COL", help="a segment column (repeatable)")
+    p.add_argument("--dayfirst", action="store_true", help="dates like 03/04/2024 are day-first (default: detected)")
+    p.add_argument(
+        "--tz", default="UTC", metavar="ZONE", help="time zone of timestamps without an offset (default UTC)"
+    )
+    p.add_argument("--date-only", action="store_true", help="keep only the date of each timestamp")
+    p.add_argument("--encoding", metavar="NAME", help="file encoding (default: detected)")
+    p.add_argument("--delimiter", metavar="CHAR", help="delimiter: , ; tab or | (default: detected)")
+    p.add_argument(
+        "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
+    )
+    p.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and report the bad ones")
+    p.add_argument("--keep-duplicates", action="store_true", help="keep exact duplicate rows")
+    p.add_argument("--map", type=int, metavar="MAP_ID", help="link the dataset to this map")
+    p.add_argument("--progress", action="store_true", help="report progress on standard error")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=cmd_import)
+
+
+# --------------------------------------------------------------------------- backup and restore
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from services.backup import create_backup
+
+    report = create_backup(args.path)
+    print(
+        f"Backup written to {report.path}: {report.maps} maps, database {_megabytes(report.database_bytes)}, "
+        f"{report.datasets} datasets ({report.dataset_files} files, {_megabytes(report.dataset_bytes)}), "
+        f"schema {report.schema_revision}, {report.duration_seconds:.1f} s."
+    )
+    if report.skipped_datasets:
+        ids = ", ".join(str(i) for i in report.skipped_datasets)
+        print(f"Datasets deleted while the backup ran, not included: {ids}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from services.backup import restore_backup
+
+    report = restore_backup(args.path, force=args.force)
+    print(
+        f"Restored {report.maps} maps and {report.datasets} datasets into {report.target} "
+        f"(schema {report.schema_revision}, {report.duration_seconds:.1f} s)."
+    )
+    if report.previous_data_backup:
+        print(f"The data that was there before is kept in {report.previous_data_backup}.")
+    print("Restart a running app (or wait five minutes for its caches) to see the restored data.")
+    return 0
+
+
+def _add_backup(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "backup",
+        help="back up the database (SQLite online backup) and the datasets into a new folder, while the app runs",
+    )
+    p.add_argument("path", help="a new or empty folder to write the backup to")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup folder into the data directory")
+    p.add_argument("path", help="a folder written by `python cli.py backup`")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the maps and datasets already there (they are backed up first, under backups/)",
+    )
+    p.set_defaults(handler=cmd_restore)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -695,8 +1029,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
 
     _add_maps(sub)
+    _add_import(sub)
     _add_analyze(sub)
     _add_report(sub)
+    _add_backup(sub)
+    _add_external(sub)
     return parser
 
 

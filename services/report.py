@@ -100,11 +100,10 @@ def _analysis_sections(
     dataset_id: int, map_id: int, stage_order: tuple[str, ...], figure: _Figures
 ) -> tuple[str, dict]:
     """Stage flow Sankey and stage funnel from the analytics service (issue 5)."""
-    from charts.flows import stage_flow_figure
-    from charts.funnel import funnel_figure
-
     from analytics.funnel import FunnelSpec
     from analytics.journeys import JourneyQuery
+    from charts.flows import stage_flow_figure
+    from charts.funnel import funnel_figure
     from services import analysis
 
     parts, tables = [], {}
