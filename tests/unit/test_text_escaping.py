@@ -43,3 +43,22 @@ def test_no_markup_or_link_survives(text):
 
 def test_line_breaks_become_spaces():
     assert escape_markdown("one\ntwo") == "one two"
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_messages_lose_links_images_and_html_but_read_the_same(text):
+    from components.text import escape_markup
+
+    out = escape_markup(text)
+    assert _unescape(out) == text
+    resolved = re.sub(r"\\(.)", r"\1", out)
+    assert "://" not in resolved and not re.search(r"(?i)www\.", resolved)
+    for char in "<>[]$":
+        assert all(out[i - 1] == "\\" for i, c in enumerate(out) if c == char), (char, out)
+
+
+def test_messages_keep_ordinary_punctuation():
+    from components.text import escape_markup
+
+    message = "map name: 'x' is not valid; expected at most 200 characters (got 10000) for 2026-03."
+    assert escape_markup(message) == message
