@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +61,8 @@ def connection(backend_url: str | None = None) -> Any:
     with _shared_lock:
         con = _shared.get(backend_url)
         if con is None:
-            con = ibis.connect(backend_url)
+            # ${VAR} is expanded here, so a stored URL need not hold secrets.
+            con = ibis.connect(os.path.expandvars(backend_url))
             _shared[backend_url] = con
         return con
 
@@ -86,13 +89,26 @@ def memtable(frame: pd.DataFrame) -> Table:
     return ibis.memtable(frame)
 
 
+def _backend_of(expr: Any) -> Any:
+    """The backend that runs ``expr``: its external backend, else this thread's DuckDB.
+
+    Expressions over stored Parquet and memtables (bound to no backend, or to Ibis's default
+    DuckDB) run on this thread's connection; an expression over a table of a named backend
+    (including a DuckDB database file) runs there.
+    """
+    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
+    if backend is not None:
+        with _shared_lock:
+            if any(backend is con for con in _shared.values()):
+                return backend
+    if backend is None or getattr(backend, "name", "") == "duckdb":
+        return _duckdb()
+    return backend
+
+
 def execute(expr: Any) -> pd.DataFrame:
     """Run an Ibis expression on the backend it is bound to and return a pandas frame."""
-    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
-    if backend is None or getattr(backend, "name", "") == "duckdb":
-        result = _duckdb().execute(expr)
-    else:
-        result = backend.execute(expr)
+    result = _backend_of(expr).execute(expr)
     if isinstance(result, pd.Series):
         return result.to_frame()
     return result
@@ -100,7 +116,26 @@ def execute(expr: Any) -> pd.DataFrame:
 
 def execute_scalar(expr: Any) -> Any:
     """Run a scalar Ibis expression."""
-    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
-    if backend is None or getattr(backend, "name", "") == "duckdb":
-        return _duckdb().execute(expr)
-    return backend.execute(expr)
+    return _backend_of(expr).execute(expr)
+
+
+@contextmanager
+def scratch_connection(
+    *, memory_limit: str = "1GB", threads: int | None = None, temp_directory: str | None = None
+) -> Iterator[Any]:
+    """A private DuckDB connection for bulk work (the import), closed after use.
+
+    It has its own memory limit and spill directory, so a large import neither grows the
+    process past ``memory_limit`` nor leaves temporary tables on the shared per-thread
+    connection. Callers use the DB-API of the connection (``execute``, ``fetchall``).
+    """
+    import duckdb
+
+    config: dict[str, Any] = {"memory_limit": memory_limit, "threads": threads or DUCKDB_THREADS}
+    if temp_directory:
+        config["temp_directory"] = temp_directory
+    con = duckdb.connect(config=config)
+    try:
+        yield con
+    finally:
+        con.close()
