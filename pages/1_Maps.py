@@ -91,7 +91,7 @@ selected = st.selectbox("Map to change", list(by_id), format_func=lambda i: f"{b
 current = by_id[selected]
 st.page_link(
     STUDIO,
-    label=f"Open “{current['name']}” in the studio",
+    label=f"Open “{escape_markdown(current['name'])}” in the studio",
     icon=":material/open_in_new:",
     query_params={"map": str(selected)},
 )
