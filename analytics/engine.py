@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,3 +117,25 @@ def execute(expr: Any) -> pd.DataFrame:
 def execute_scalar(expr: Any) -> Any:
     """Run a scalar Ibis expression."""
     return _backend_of(expr).execute(expr)
+
+
+@contextmanager
+def scratch_connection(
+    *, memory_limit: str = "1GB", threads: int | None = None, temp_directory: str | None = None
+) -> Iterator[Any]:
+    """A private DuckDB connection for bulk work (the import), closed after use.
+
+    It has its own memory limit and spill directory, so a large import neither grows the
+    process past ``memory_limit`` nor leaves temporary tables on the shared per-thread
+    connection. Callers use the DB-API of the connection (``execute``, ``fetchall``).
+    """
+    import duckdb
+
+    config: dict[str, Any] = {"memory_limit": memory_limit, "threads": threads or DUCKDB_THREADS}
+    if temp_directory:
+        config["temp_directory"] = temp_directory
+    con = duckdb.connect(config=config)
+    try:
+        yield con
+    finally:
+        con.close()

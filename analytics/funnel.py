@@ -420,3 +420,21 @@ def compute_dropped_journeys(events: Table, schema: EventSchema, query: JourneyQ
         *([BREAKDOWN] if spec.breakdown else []),
     ]
     return frame[out].reset_index(drop=True)
+
+
+def parse_step_windows(text: str | None, steps: int) -> tuple[float | None, ...]:
+    """Per-step windows from ``"7,,30"`` (days; empty = no limit) for a funnel of ``steps`` steps.
+
+    Empty text means none. Raises BadInputError when a value is not a number or the count is wrong."""
+    if not text or not text.strip():
+        return ()
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(float(p) if p else None for p in parts)
+    except ValueError as exc:
+        raise BadInputError("per-step windows must be numbers of days", value=text, expected='e.g. "7,,30"') from exc
+    if len(values) != steps - 1:
+        raise BadInputError(
+            "per-step windows need one value per step after the first", value=text, expected=f"{steps - 1} values"
+        )
+    return values

@@ -25,6 +25,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
+from analytics.errors import UnknownColumnError
 from analytics.journeys import JOURNEY, NODE_CODE, STEP, JourneyQuery, journey_steps
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels, name_codes
@@ -140,3 +141,64 @@ def compute_top_loops(
     if top is not None:
         out = out.head(top)
     return out[["from_stage", "to_stage", "moves", "journeys", "share_of_journeys"]].reset_index(drop=True)
+
+
+def compute_node_stages(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
+    """The stage of each touchpoint: ``node, stage, events``: the stage most of its events are in
+    (linked stage, else the stage column), ties by stage name. Empty without stages."""
+    from analytics.journeys import filter_events, stage_label, touchpoint_label
+
+    t = filter_events(events, schema, query)
+    stage = stage_label(t, schema, query)
+    if stage is None:
+        return pd.DataFrame(
+            {"node": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"), "events": pd.Series(dtype="int64")}
+        )
+    t = t.select(node=touchpoint_label(t, query), stage=stage).filter(ibis._.stage.notnull())
+    counts = execute(t.group_by(["node", "stage"]).aggregate(events=t.count()))
+    counts = counts.sort_values(["node", "events", "stage"], ascending=[True, False, True], kind="stable")
+    out = counts.drop_duplicates("node").reset_index(drop=True)
+    out["events"] = out["events"].astype("int64")
+    return out[["node", "stage", "events"]]
+
+
+def mark_directions(
+    transitions: pd.DataFrame,
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    stage_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """``transitions`` with a ``direction``: ``entry``, ``exit``, ``repeat`` (a self-loop), ``backward``
+    (to an earlier stage: at stage level by the stage order; at touchpoint level by each touchpoint's
+    stage, see :func:`compute_node_stages`), ``forward``, or ``""`` where no stage is known (channel
+    level, or a touchpoint without stage)."""
+    from analytics.transitions import ENTRY, EXIT
+
+    out = transitions.copy()
+    rank: dict[str, int] = {}
+    if query.by in ("stage", "touchpoint"):
+        try:
+            order = resolve_stage_order(events, schema, _stage_query(query), stage_order)
+        except UnknownColumnError:  # no stage at all: directions stay unknown
+            order = []
+        stage_rank = {s: i for i, s in enumerate(order)}
+        if query.by == "stage":
+            rank = stage_rank
+        else:
+            stages = compute_node_stages(events, schema, query)
+            rank = {n: stage_rank[s] for n, s in zip(stages["node"], stages["stage"], strict=False) if s in stage_rank}
+
+    def direction(source: str, target: str) -> str:
+        if source == ENTRY:
+            return "entry"
+        if target == EXIT:
+            return "exit"
+        if source == target:
+            return "repeat"
+        if source in rank and target in rank:
+            return "backward" if rank[target] < rank[source] else "forward"
+        return ""
+
+    out["direction"] = [direction(s, t) for s, t in zip(out["source"], out["target"], strict=False)]
+    return out

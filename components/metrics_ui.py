@@ -180,6 +180,15 @@ def load_referrals(dataset_id: int, map_id: int | None, former_stage: str, refer
     )
 
 
+@st.cache_data(show_spinner="Writing the report…", ttl=300, max_entries=8)
+def load_report(map_id: int) -> tuple[str, bytes]:
+    """(HTML, ZIP of the CSVs) of a map's report."""
+    from services.report import build_map_report, report_csv_zip
+
+    report = build_map_report(map_id)
+    return report.html, report_csv_zip(report)
+
+
 def clear_metric_caches() -> None:
     """After a write (metrics, values): every page shows the new state."""
     st.cache_data.clear()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -117,9 +117,18 @@ def journey_labels(dataset_id: int, map_id: int, *, engine: Engine | None = None
 
 
 def get_analysis_context(
-    dataset_id: int, map_id: int | None = None, *, level: Level = "contact", engine: Engine | None = None
+    dataset_id: int,
+    map_id: int | None = None,
+    *,
+    level: Level = "contact",
+    query: JourneyQuery | None = None,
+    engine: Engine | None = None,
 ) -> AnalysisContext:
-    """The context of ``dataset_id`` seen through ``map_id`` (default: the map the dataset is linked to)."""
+    """The context of ``dataset_id`` seen through ``map_id`` (default: the map the dataset is linked to).
+
+    ``query`` (optional) brings the level and the filters (date range, channels, roles, outcomes,
+    segments); its relabelling is replaced by the map's links. Without it, ``level`` is used.
+    """
     source, schema = get_event_source(dataset_id, engine=engine)
     with read_session(engine) as session:
         dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
@@ -129,10 +138,9 @@ def get_analysis_context(
             crud.get_map(session=session, map_id=map_id)
             stage_rows = list(crud.list_stages(session=session, map_id=map_id))
             tp_rows = list(crud.list_touchpoints(session=session, map_id=map_id))
-    query = JourneyQuery(level=level)
-    if map_id is not None:
-        touchpoint_of, stage_of = journey_labels(dataset_id, map_id, engine=engine)
-        query = JourneyQuery(level=level, touchpoint_of=touchpoint_of, stage_of=stage_of)
+    base = query if query is not None else JourneyQuery(level=level)
+    touchpoint_of, stage_of = journey_labels(dataset_id, map_id, engine=engine) if map_id is not None else ((), ())
+    query = replace(base, touchpoint_of=touchpoint_of, stage_of=stage_of)
     stage_name = {s.id: s.name for s in stage_rows}
     return AnalysisContext(
         dataset_id=dataset_id,
@@ -591,12 +599,14 @@ def compute_dataset_metrics(
     kinds: tuple[str, ...] | None = None,
     options: ComputeOptions = ComputeOptions(),
     level: Level = "contact",
+    query: JourneyQuery | None = None,
     engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Every metric a dataset allows (or ``kinds``), per period, with the targets and status of the
     map's matching map-wide metrics: ``metric, scope, period, value, base, target, status``.
+    ``query`` brings the level and filters (see :func:`get_analysis_context`).
     """
-    ctx = get_analysis_context(dataset_id, map_id, level=level, engine=engine)
+    ctx = get_analysis_context(dataset_id, map_id, level=level, query=query, engine=engine)
     wanted = kinds or tuple(am.available_kinds(ctx.schema))
     targets: dict[str, tuple[float | None, str]] = {}
     if ctx.map_id is not None:

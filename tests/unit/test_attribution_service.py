@@ -86,6 +86,9 @@ def test_goal_options_suggest_goal_and_lost(dataset_id, map_id):
     linked = service.list_goal_options(dataset_id, map_id=map_id)
     assert "Content" in linked.touchpoints and "Blog post" not in linked.touchpoints
     assert linked.goal == "Won"
+    # The map's stages, in its order, can be goals too.
+    assert linked.stages == ("Awareness", "Decision")
+    assert linked.names[-2:] == ("Awareness", "Decision")
     assert service.has_channel(dataset_id)
 
 

@@ -1,0 +1,793 @@
+"""Import an event log (CSV, optionally gzip-compressed) as a dataset: the use case behind the Data
+page and ``python cli.py import``.
+
+What an import does, in order:
+
+1. Resolves the encoding and delimiter (detected from the first megabyte when not given) and
+   hashes the file's bytes with the options and the column mapping: if a dataset with that hash
+   exists, nothing is added and that dataset is returned (``created=False``).
+2. Streams the file once (:func:`analytics.ingest.scan_csv`): decodes, normalises text to NFC,
+   checks every record, applies the row filter, stages the mapped columns.
+3. Validates values and writes the stored layout (:func:`analytics.ingest.build_event_store`):
+   timestamps to UTC, exact duplicates removed, order = timestamp then file row, integer codes.
+4. Records the dataset in SQLite (description, column mapping, options, counts) and moves its
+   files to ``<data dir>/datasets/<id>/`` in one step; on any error nothing is kept.
+
+Bad input raises :class:`analytics.errors.BadInputError` naming the row, the column, the value
+and what was expected. With ``allow_bad_rows`` the good rows are imported and every problem is in
+``ImportResult.rejected`` (also kept as ``rejected.parquet`` beside the events).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from analytics.errors import BadInputError
+from analytics.ingest import (
+    DELIMITER_NAMES,
+    REJECT_COLUMNS,
+    BuildSpec,
+    DayOrder,
+    Source,
+    build_event_store,
+    detect_day_order,
+    detect_delimiter,
+    detect_encoding,
+    encoding_label,
+    normalise_delimiter,
+    normalise_encoding,
+    read_sample,
+    rejects_frame,
+    scan_csv,
+    staging_key,
+)
+from analytics.schema import REQUIRED_ROLES, ColumnMapping, Role
+from db import crud
+from db.engine import data_dir, read_session, write_session
+from db.models import ColumnMappingPreset, Dataset
+
+Progress = Callable[[float, str], None]
+EVENTS_FILE = "events.parquet"
+REJECTED_FILE = "rejected.parquet"
+PREVIEW_BYTES = 2 << 20
+IMPORT_MEMORY_LIMIT = "1500MB"
+ROLE_LABELS: dict[Role, str] = {
+    Role.JOURNEY: "Journey id",
+    Role.TIMESTAMP: "Timestamp",
+    Role.ACTIVITY: "Activity",
+    Role.ACCOUNT: "Account id",
+    Role.CONTACT: "Contact id",
+    Role.ROLE: "Contact role",
+    Role.CHANNEL: "Channel",
+    Role.STAGE: "Stage",
+    Role.OUTCOME: "Outcome",
+    Role.VALUE: "Value",
+    Role.NPS: "NPS score (0–10)",
+    Role.CSAT: "CSAT score (1–5)",
+    Role.EFFORT: "Effort score",
+    Role.FCR: "Resolved on first contact",
+}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read the file. None: detected (and reported)."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    dayfirst: bool | None = None
+    timezone: str = "UTC"  # zone for timestamps without an offset
+    date_only: bool = False  # keep the date, drop any time of day (midnight in ``timezone``)
+    where: tuple[tuple[str, str], ...] = ()  # keep rows where COL == VALUE (all must hold)
+    allow_bad_rows: bool = False
+    keep_duplicates: bool = False  # keep exact duplicate rows (the reference figures of some logs count them)
+
+
+@dataclass(frozen=True, eq=False)
+class ImportResult:
+    dataset_id: int
+    created: bool  # False when the same file and options were already imported (nothing added)
+    events: int
+    journeys: int
+    accounts: int
+    activities: int
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+    duplicates_removed: int
+    ties: int
+    rejected_rows: int
+    rejected: pd.DataFrame  # row, line, column, value, reason: the downloadable report
+    encoding: str = ""
+    delimiter: str = ""
+    dayfirst: bool | None = None
+    dayfirst_detected: bool = False
+    rows_read: int = 0
+    rows_filtered_out: int = 0
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, object]:
+        """What the CLI prints with ``--format json``."""
+        return {
+            "dataset_id": self.dataset_id,
+            "events": self.events,
+            "journeys": self.journeys,
+            "accounts": self.accounts,
+            "activities": self.activities,
+            "rejected_rows": self.rejected_rows,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Preview:
+    """The first rows of a file as text, and how it reads."""
+
+    headers: list[str]
+    frame: pd.DataFrame  # up to ``rows`` data rows, the file's columns, as text
+    encoding: str
+    delimiter: str
+    encoding_detected: bool
+    delimiter_detected: bool
+    is_gzip: bool
+    rows_shown: int
+    complete: bool  # False when the file holds more rows than shown
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
+
+    @property
+    def encoding_label(self) -> str:
+        return encoding_label(self.encoding)
+
+    @property
+    def delimiter_label(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+
+# --------------------------------------------------------------------------- mapping suggestions
+
+
+def _norm_header(name: str) -> str:
+    return re.sub(r"[^0-9a-z:]+", "_", name.strip().casefold()).strip("_")
+
+
+def _tokens(name: str) -> set[str]:
+    return set(re.split(r"[^0-9a-z]+", name.casefold())) - {""}
+
+
+# Exact (normalised) names per role, best first; then token rules.
+_EXACT: dict[Role, tuple[str, ...]] = {
+    Role.JOURNEY: (
+        "case:concept:name",
+        "journey_id",
+        "journey",
+        "case_id",
+        "caseid",
+        "case",
+        "ticket_id",
+        "ticket",
+        "opportunity_id",
+        "deal_id",
+        "application_id",
+        "session_id",
+        "conversation_id",
+        "trace_id",
+        "lead_id",
+        "visit_id",
+    ),
+    Role.TIMESTAMP: (
+        "time:timestamp",
+        "timestamp",
+        "event_timestamp",
+        "event_time",
+        "datetime",
+        "date_time",
+        "occurred_at",
+        "created_at",
+        "time",
+        "ts",
+        "date",
+        "event_date",
+        "activity_date",
+        "complete_timestamp",
+        "start_timestamp",
+    ),
+    Role.ACTIVITY: (
+        "concept:name",
+        "activity",
+        "activity_name",
+        "event",
+        "event_name",
+        "touchpoint",
+        "action",
+        "step",
+        "task",
+        "event_type",
+    ),
+    Role.ACCOUNT: (
+        "account_id",
+        "account",
+        "company_id",
+        "company",
+        "organization_id",
+        "organisation_id",
+        "org_id",
+        "customer_id",
+        "customer",
+        "client_id",
+        "client",
+        "case:account",
+    ),
+    Role.CONTACT: ("contact_id", "contact", "person_id", "user_id", "user", "visitor_id", "member_id", "email"),
+    Role.ROLE: ("contact_role", "role", "buying_role", "committee_role", "persona", "job_role"),
+    Role.CHANNEL: ("channel", "medium", "utm_medium", "source_channel", "touchpoint_channel", "marketing_channel"),
+    Role.STAGE: ("stage", "lifecycle_stage", "funnel_stage", "deal_stage", "pipeline_stage", "journey_stage", "phase"),
+    Role.OUTCOME: ("outcome", "result", "deal_outcome", "won_lost", "case:outcome", "resolution"),
+    Role.VALUE: ("value", "amount", "revenue", "deal_value", "deal_amount", "price", "arr", "mrr", "case:amount_req"),
+    Role.NPS: ("nps", "nps_score", "likelihood_to_recommend"),
+    Role.CSAT: ("csat", "csat_score", "satisfaction", "satisfaction_score"),
+    Role.EFFORT: ("effort", "effort_score", "ces", "ces_score", "customer_effort"),
+    Role.FCR: (
+        "fcr",
+        "first_contact_resolution",
+        "resolved_first_contact",
+        "resolved_on_first_contact",
+        "first_contact_resolved",
+    ),
+}
+_TOKEN_RULES: tuple[tuple[Role, frozenset[str]], ...] = (
+    (Role.TIMESTAMP, frozenset({"timestamp"})),
+    (Role.JOURNEY, frozenset({"case", "id"})),
+    (Role.JOURNEY, frozenset({"journey"})),
+    (Role.ACTIVITY, frozenset({"activity"})),
+    (Role.ACCOUNT, frozenset({"account"})),
+    (Role.CONTACT, frozenset({"contact"})),
+    (Role.NPS, frozenset({"nps"})),
+    (Role.CSAT, frozenset({"csat"})),
+    (Role.STAGE, frozenset({"stage"})),
+    (Role.CHANNEL, frozenset({"channel"})),
+    (Role.OUTCOME, frozenset({"outcome"})),
+    (Role.VALUE, frozenset({"amount"})),
+)
+_SEGMENT_WORDS = frozenset(
+    {
+        "resource",
+        "region",
+        "country",
+        "segment",
+        "industry",
+        "product",
+        "plan",
+        "tier",
+        "market",
+        "team",
+        "department",
+        "language",
+        "priority",
+        "workgroup",
+        "service",
+        "section",
+        "size",
+        "seriousness",
+        "source",
+        "campaign",
+        "device",
+        "platform",
+        "persona",
+        "level",
+        "category",
+        "type",
+    }
+)
+
+
+def suggest_mapping(headers: list[str]) -> ColumnMapping:
+    """Suggest a role for columns from their names (process-mining names included).
+
+    Exact names first (``case:concept:name`` → journey, ``concept:name`` → activity,
+    ``time:timestamp`` → timestamp, ``journey_id``, ``account_id`` ...), then words in the name
+    (``Ticket case ID``, ``Event timestamp``). Each column gets at most one role. Columns named
+    like a grouping (``org:resource``, ``region``, ``product``, ``service_level`` ...) are
+    suggested as segments.
+    """
+    normal = {h: _norm_header(h) for h in headers}
+    taken: set[str] = set()
+    chosen: dict[Role, str] = {}
+    for role in Role:
+        for candidate in _EXACT[role]:
+            hit = next((h for h in headers if normal[h] == candidate and h not in taken), None)
+            if hit:
+                chosen[role] = hit
+                taken.add(hit)
+                break
+    for role, words in _TOKEN_RULES:
+        if role in chosen:
+            continue
+        hit = next((h for h in headers if h not in taken and words <= _tokens(h)), None)
+        if hit:
+            chosen[role] = hit
+            taken.add(hit)
+    segments = [
+        h
+        for h in headers
+        if h not in taken and _tokens(h) & _SEGMENT_WORDS and not _tokens(h) & {"date", "time", "timestamp", "id"}
+    ]
+    return ColumnMapping.of(segments=segments, **{r.value: chosen.get(r) for r in Role})
+
+
+def suggest_where(headers: list[str], frame: pd.DataFrame | None = None) -> tuple[tuple[str, str], ...]:
+    """A row filter worth suggesting: process-mining exports repeat each activity per lifecycle
+    transition (start, complete ...); keep ``COMPLETE`` events."""
+    for h in headers:
+        if _norm_header(h) in ("lifecycle:transition", "lifecycle_transition", "transition"):
+            values = [] if frame is None or h not in frame.columns else frame[h].dropna().astype(str).unique().tolist()
+            complete = next((v for v in values if v.strip().casefold() == "complete"), "COMPLETE")
+            return ((h, complete),)
+    return ()
+
+
+def header_signature(headers: list[str]) -> str:
+    """A file's shape: its column names in order (trimmed, case-folded), hashed."""
+    return hashlib.sha256("\x1f".join(h.strip().casefold() for h in headers).encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- presets
+
+
+@dataclass(frozen=True)
+class MappingPreset:
+    id: int
+    name: str
+    mapping: ColumnMapping
+    options: ImportOptions
+    created_at: datetime
+
+
+def _preset(row: ColumnMappingPreset) -> MappingPreset:
+    data = dict(row.column_mapping)
+    opts = data.pop("options", {}) or {}
+    return MappingPreset(
+        id=row.id or 0,
+        name=row.name,
+        mapping=ColumnMapping.from_json(data),
+        options=ImportOptions(
+            dayfirst=opts.get("dayfirst"),
+            timezone=opts.get("timezone", "UTC"),
+            date_only=bool(opts.get("date_only", False)),
+            where=tuple((str(c), str(v)) for c, v in opts.get("where", [])),
+            encoding=opts.get("encoding"),
+            delimiter=opts.get("delimiter"),
+        ),
+        created_at=row.created_at,
+    )
+
+
+def save_mapping_preset(
+    name: str,
+    headers: list[str],
+    mapping: ColumnMapping,
+    options: ImportOptions = ImportOptions(),
+    *,
+    engine: Engine | None = None,
+) -> int:
+    """Save a mapping (and the reading options) for files with these headers; same name replaces."""
+    _check_mapping(mapping, headers)
+    signature = header_signature(headers)
+    payload = {
+        **mapping.to_json(),
+        "options": {
+            "dayfirst": options.dayfirst,
+            "timezone": options.timezone,
+            "date_only": options.date_only,
+            "where": [list(w) for w in options.where],
+            "encoding": options.encoding,
+            "delimiter": options.delimiter,
+        },
+    }
+    with write_session(engine) as session:
+        clean = crud.clean_name(name, "preset name")
+        row = session.exec(
+            select(ColumnMappingPreset).where(
+                ColumnMappingPreset.header_signature == signature, ColumnMappingPreset.name == clean
+            )
+        ).first()
+        if row is None:
+            row = ColumnMappingPreset(name=clean, header_signature=signature)
+        row.column_mapping = payload
+        session.add(row)
+        session.flush()
+        return row.id or 0
+
+
+def find_mapping_preset(headers: list[str], *, engine: Engine | None = None) -> MappingPreset | None:
+    """The most recently saved preset for files with exactly these headers, if any."""
+    with read_session(engine) as session:
+        row = session.exec(
+            select(ColumnMappingPreset)
+            .where(ColumnMappingPreset.header_signature == header_signature(headers))
+            .order_by(col(ColumnMappingPreset.created_at).desc(), col(ColumnMappingPreset.id).desc())
+        ).first()
+        return _preset(row) if row else None
+
+
+def list_mapping_presets(*, engine: Engine | None = None) -> list[MappingPreset]:
+    with read_session(engine) as session:
+        rows = session.exec(select(ColumnMappingPreset).order_by(col(ColumnMappingPreset.name))).all()
+        return [_preset(r) for r in rows]
+
+
+def delete_mapping_preset(preset_id: int, *, engine: Engine | None = None) -> None:
+    with write_session(engine) as session:
+        row = session.get(ColumnMappingPreset, preset_id)
+        if row is not None:
+            session.delete(row)
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def read_preview(source: Source, options: ImportOptions = ImportOptions(), rows: int = 20) -> Preview:
+    """The header and first ``rows`` rows of a file (reading at most about 2 MB), with the encoding
+    and delimiter used (detected unless given). Header problems raise BadInputError; row problems
+    are listed in ``Preview.problems``."""
+    result = scan_csv(
+        source,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        allow_bad_rows=True,
+        max_rows=rows,
+        max_bytes=PREVIEW_BYTES,
+    )
+    _, is_gzip = read_sample(source, 4)
+    frame = result.frame if result.frame is not None else pd.DataFrame(columns=result.headers)
+    frame = frame.drop(columns=["file_row", "file_line"], errors="ignore")
+    return Preview(
+        headers=result.headers,
+        frame=frame.reset_index(drop=True),
+        encoding=result.encoding,
+        delimiter=result.delimiter,
+        encoding_detected=options.encoding is None,
+        delimiter_detected=options.delimiter is None,
+        is_gzip=is_gzip,
+        rows_shown=len(frame),
+        complete=result.complete,
+        problems=rejects_frame(result.rejects),
+    )
+
+
+def describe_day_order(preview: Preview, column: str, dayfirst: bool | None = None) -> DayOrder:
+    """How dates like 03/04/2024 in ``column`` of the preview would be read (detected or as chosen)."""
+    values = preview.frame[column].dropna().astype(str).tolist() if column in preview.frame.columns else []
+    return detect_day_order(values, dayfirst=dayfirst, delimiter=preview.delimiter)
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _check_mapping(mapping: ColumnMapping, headers: list[str] | None = None) -> None:
+    missing = mapping.missing_required()
+    if missing:
+        raise BadInputError(
+            "Map the required columns first",
+            column=", ".join(ROLE_LABELS[r] for r in missing),
+            expected="a column for each of journey id, timestamp and activity",
+        )
+    if len(set(mapping.segments)) != len(mapping.segments):
+        dup = next(s for s in mapping.segments if mapping.segments.count(s) > 1)
+        raise BadInputError("A segment column is listed twice", column=dup, expected="each segment once")
+    if headers is not None:
+        for source in [c for _, c in mapping.columns] + list(mapping.segments):
+            if source not in headers:
+                raise BadInputError(
+                    "Column not found in the file's header",
+                    column=source,
+                    expected="one of the columns " + ", ".join(repr(h) for h in headers[:30]),
+                )
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadInputError(
+            "Unknown time zone", value=name, expected="an IANA zone such as Europe/Paris or UTC"
+        ) from exc
+
+
+def _content_hash(source: Source, payload: dict[str, object]) -> str:
+    digest = hashlib.sha256()
+    if isinstance(source, bytes | bytearray | memoryview):
+        digest.update(source)
+    else:
+        with open(source, "rb") as fh:
+            for chunk in iter(lambda: fh.read(8 << 20), b""):
+                digest.update(chunk)
+    digest.update(b"\x00" + json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _existing_result(dataset: Dataset) -> ImportResult:
+    rejected_path = data_dir() / Path(dataset.storage_path).parent / REJECTED_FILE
+    rejected = pd.read_parquet(rejected_path) if rejected_path.exists() else pd.DataFrame(columns=REJECT_COLUMNS)
+    opts = dataset.import_options
+    return ImportResult(
+        dataset_id=dataset.id or 0,
+        created=False,
+        events=dataset.events,
+        journeys=dataset.journeys,
+        accounts=dataset.accounts,
+        activities=dataset.activities,
+        first_timestamp=dataset.first_timestamp,
+        last_timestamp=dataset.last_timestamp,
+        duplicates_removed=dataset.duplicates_removed,
+        ties=dataset.ties,
+        rejected_rows=dataset.rejected_rows,
+        rejected=rejected,
+        encoding=opts.get("encoding", ""),
+        delimiter=opts.get("delimiter", ""),
+        dayfirst=opts.get("dayfirst_used"),
+        dayfirst_detected=bool(opts.get("dayfirst_detected", False)),
+        rows_read=int(opts.get("rows_read", 0)),
+        rows_filtered_out=int(opts.get("rows_filtered_out", 0)),
+        notes=("This file was already imported with these options: nothing was added.",),
+    )
+
+
+def get_rejected_rows(dataset_id: int, *, engine: Engine | None = None) -> pd.DataFrame:
+    """The rejected-rows report kept with a dataset (empty when every row was imported)."""
+    with read_session(engine) as session:
+        dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
+    path = data_dir() / Path(dataset.storage_path).parent / REJECTED_FILE
+    return pd.read_parquet(path) if dataset.storage_path and path.exists() else pd.DataFrame(columns=REJECT_COLUMNS)
+
+
+def import_event_log(
+    source: Source,
+    *,
+    name: str,
+    mapping: ColumnMapping,
+    options: ImportOptions = ImportOptions(),
+    source_name: str = "",
+    map_id: int | None = None,
+    is_demo: bool = False,
+    progress: Progress | None = None,
+    engine: Engine | None = None,
+) -> ImportResult:
+    """Import a CSV (or .csv.gz) event log as a new dataset; see the module docstring.
+
+    ``source`` is a path or the file's bytes. ``map_id`` links the new dataset to that map with
+    the suggested activity → touchpoint links. Duplicates removed: rows equal on every mapped
+    column (journey, timestamp after parsing, activity, and all optional roles and segments),
+    keeping the first in the file. Ties: events with the same timestamp as the previous event of
+    their journey (kept in file order). Raises BadInputError (nothing stored) on bad input.
+    """
+    started = time.monotonic()
+
+    def report(fraction: float, message: str) -> None:
+        if progress:
+            progress(max(0.0, min(fraction, 1.0)), message)
+
+    clean_name = crud.clean_name(name, "dataset name")
+    _check_mapping(mapping)
+    _check_timezone(options.timezone)
+    if map_id is not None:
+        with read_session(engine) as session:
+            crud.get_map(session=session, map_id=map_id)
+
+    report(0.0, "Detecting the encoding and delimiter…")
+    sample, is_gzip = read_sample(source)
+    if not sample.strip():
+        raise BadInputError("The file is empty", expected="a header row and at least one event")
+    encoding = normalise_encoding(options.encoding) if options.encoding else detect_encoding(sample)
+    if options.delimiter:
+        delimiter = normalise_delimiter(options.delimiter)
+    else:
+        head = sample[:65536].decode(encoding if encoding != "utf-8" else "utf-8", errors="replace")
+        delimiter = detect_delimiter(head.replace("\r", "\n").lstrip("\ufeff"))
+    payload = {
+        "mapping": mapping.to_json(),
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "dayfirst": options.dayfirst,
+        "timezone": options.timezone,
+        "date_only": options.date_only,
+        "where": sorted([list(w) for w in options.where]),
+        "allow_bad_rows": options.allow_bad_rows,
+        "keep_duplicates": options.keep_duplicates,
+    }
+    content_hash = _content_hash(source, payload)
+    with read_session(engine) as session:
+        existing = session.exec(select(Dataset).where(Dataset.content_hash == content_hash)).first()
+        if existing is not None:
+            report(1.0, "Already imported")
+            return _existing_result(existing)
+
+    datasets_dir = data_dir() / "datasets"
+    work = datasets_dir / f".import-{uuid.uuid4().hex}"
+    work.mkdir(parents=True)
+    moved: Path | None = None
+    try:
+        sources = [c for _, c in mapping.columns] + list(mapping.segments)
+        keep = list(dict.fromkeys(sources))
+        staging = work / "staging.parquet"
+        scan = scan_csv(
+            source,
+            encoding=encoding,
+            delimiter=delimiter,
+            keep=keep,
+            where=options.where,
+            allow_bad_rows=options.allow_bad_rows,
+            staging_path=staging,
+            progress=lambda f, m: report(0.02 + 0.68 * f, m),
+        )
+        if scan.rows_read == 0:
+            raise BadInputError("The file has a header row but no events", expected="at least one data row")
+        if scan.rows_kept == 0 and options.where and not scan.rejects:
+            column, value = options.where[0]
+            seen = ", ".join(repr(v) for v in scan.where_values.get(column, [])[:8])
+            raise BadInputError(
+                "No row matches the filter",
+                column=column,
+                value=value,
+                expected=f"a value present in the column (seen: {seen})" if seen else "a value present in the column",
+            )
+        if scan.rows_kept == 0:
+            raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
+        headers = scan.headers
+        spec = BuildSpec(
+            roles={role: staging_key(headers, c) for role, c in mapping.columns},
+            segments=tuple((staging_key(headers, s), s) for s in mapping.segments),
+            labels={staging_key(headers, c): c for c in keep},
+            timezone=options.timezone,
+            dayfirst=options.dayfirst,
+            date_only=options.date_only,
+            delimiter=delimiter,
+            allow_bad_rows=options.allow_bad_rows,
+            keep_duplicates=options.keep_duplicates,
+            memory_limit=IMPORT_MEMORY_LIMIT,
+        )
+        temp = work / "tmp"
+        temp.mkdir()
+        built = build_event_store(staging, work / EVENTS_FILE, spec, temp_directory=temp, progress=report)
+        staging.unlink()
+        shutil.rmtree(temp, ignore_errors=True)
+        all_rejects = scan.rejects + built.rejects
+        rejected = rejects_frame(all_rejects)
+        rejected_rows = int(rejected["row"].nunique()) if len(rejected) else 0
+        if len(rejected):
+            rejected.to_parquet(work / REJECTED_FILE, index=False)
+        filtered_out = scan.rows_read - scan.rows_kept - len({r.row for r in scan.rejects})
+        notes = _notes(encoding, delimiter, options, is_gzip, built.day_order, filtered_out, built)
+
+        report(0.97, "Saving the dataset…")
+        import_options = {
+            "schema": mapping.schema().to_dict(),
+            "encoding": encoding,
+            "delimiter": delimiter,
+            "dayfirst": options.dayfirst,
+            "dayfirst_used": built.day_order.dayfirst,
+            "dayfirst_detected": built.day_order.detected,
+            "day_order": built.day_order.note,
+            "timezone": options.timezone,
+            "date_only": options.date_only,
+            "where": [list(w) for w in options.where],
+            "allow_bad_rows": options.allow_bad_rows,
+            "keep_duplicates": options.keep_duplicates,
+            "gzip": is_gzip,
+            "rows_read": scan.rows_read,
+            "rows_filtered_out": filtered_out,
+            "headers": headers,
+        }
+        try:
+            with write_session(engine) as session:
+                dataset = Dataset(
+                    name=clean_name,
+                    source_name=source_name or (Path(source).name if isinstance(source, str | Path) else ""),
+                    content_hash=content_hash,
+                    column_mapping=mapping.to_json(),
+                    import_options=import_options,
+                    events=built.events,
+                    journeys=built.journeys,
+                    accounts=built.accounts,
+                    activities=built.activities,
+                    duplicates_removed=built.duplicates_removed,
+                    ties=built.ties,
+                    rejected_rows=rejected_rows,
+                    first_timestamp=built.first_timestamp,
+                    last_timestamp=built.last_timestamp,
+                    is_demo=is_demo,
+                )
+                session.add(dataset)
+                session.flush()
+                final = datasets_dir / str(dataset.id)
+                if final.exists():  # left over by a crash after a deleted dataset with this id
+                    shutil.rmtree(final)
+                work.rename(final)
+                moved = final
+                dataset.storage_path = f"datasets/{dataset.id}/{EVENTS_FILE}"
+                session.add(dataset)
+                dataset_id = dataset.id or 0
+        except IntegrityError:
+            # The same file was imported concurrently: keep theirs.
+            if moved is not None:
+                shutil.rmtree(moved, ignore_errors=True)
+            with read_session(engine) as session:
+                existing = session.exec(select(Dataset).where(Dataset.content_hash == content_hash)).first()
+            if existing is None:
+                raise
+            return _existing_result(existing)
+    except BaseException:
+        if moved is not None:
+            shutil.rmtree(moved, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    if map_id is not None:
+        from services.linking import link_dataset_to_map
+
+        report(0.99, "Linking to the map…")
+        link_dataset_to_map(dataset_id, map_id, engine=engine)
+    report(1.0, "Done")
+    return ImportResult(
+        dataset_id=dataset_id,
+        created=True,
+        events=built.events,
+        journeys=built.journeys,
+        accounts=built.accounts,
+        activities=built.activities,
+        first_timestamp=built.first_timestamp,
+        last_timestamp=built.last_timestamp,
+        duplicates_removed=built.duplicates_removed,
+        ties=built.ties,
+        rejected_rows=rejected_rows,
+        rejected=rejected,
+        encoding=encoding,
+        delimiter=delimiter,
+        dayfirst=built.day_order.dayfirst,
+        dayfirst_detected=built.day_order.detected,
+        rows_read=scan.rows_read,
+        rows_filtered_out=filtered_out,
+        notes=notes,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _notes(
+    encoding: str,
+    delimiter: str,
+    options: ImportOptions,
+    is_gzip: bool,
+    day_order: DayOrder,
+    filtered_out: int,
+    built: object,
+) -> tuple[str, ...]:
+    notes = []
+    how = "detected" if options.encoding is None else "as chosen"
+    notes.append(
+        f"Encoding {encoding_label(encoding)} ({how}); delimiter {DELIMITER_NAMES.get(delimiter, delimiter)}"
+        f" ({'detected' if options.delimiter is None else 'as chosen'}){'; gzip-compressed' if is_gzip else ''}."
+    )
+    if day_order.note:
+        notes.append(f"Dates like 03/04/2024 read {day_order.note}.")
+    if options.where:
+        cond = " and ".join(f"{c} = {v!r}" for c, v in options.where)
+        notes.append(f"{filtered_out:,} rows left out by the filter {cond}.")
+    return tuple(notes)
+
+
+def required_roles() -> tuple[Role, ...]:
+    return REQUIRED_ROLES

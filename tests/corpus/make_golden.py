@@ -1,0 +1,178 @@
+"""Golden files of the import: one small event log per encoding, as the tools that write them do,
+and the events each must give once stored (NFC text, UTC timestamps, order, numbers).
+
+    python tests/corpus/make_golden.py    # rewrites tests/corpus/golden/*
+
+The test checks the committed files are exactly what this script writes, then imports each one
+with the encoding and delimiter detected and compares the stored events with ``*.expected.json``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.corpus.make_corpus import encode_cp1258
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+HEADER = ["journey_id", "timestamp", "activity", "channel", "stage", "value"]
+
+
+@dataclass(frozen=True)
+class Golden:
+    name: str
+    encoding: str  # what detection must report
+    delimiter: str
+    rows: list[list[str]]  # as written in the file (text before encoding)
+    # Expected stored events in stored order: journey, seq, UTC timestamp, activity, channel, stage, value.
+    expected: list[tuple[str, int, str, str, str, str, float | None]]
+    writer: str = ""  # how the bytes are made: "" plain, "bom", "utf16-excel", "nfd"
+    options: dict[str, object] | None = None
+
+    def data(self) -> bytes:
+        text = "\r\n".join(self.delimiter.join(r) for r in [HEADER, *self.rows]) + "\r\n"
+        if self.writer == "nfd":
+            return unicodedata.normalize("NFD", text).encode("utf-8")
+        if self.encoding == "cp1258":
+            return encode_cp1258(text)
+        if self.writer == "bom":
+            return codecs.BOM_UTF8 + text.encode("utf-8")
+        return text.encode(self.encoding)
+
+
+GOLDENS = [
+    Golden(
+        "utf-8",
+        "utf-8",
+        ",",
+        [
+            ["J-1", "2024-03-01T09:00:00+01:00", "Découverte 🚀", "web", "Awareness", "1200.50"],
+            ["J-1", "2024-03-01T09:30:00+01:00", "デモ", "sales rep", "Consideration", ""],
+            ["J-2", "2024-03-02T10:00:00Z", "Đăng ký", "email", "Awareness", "99"],
+            ["J-1", "2024-03-01T09:30:00+01:00", "การสมัคร", "web", "Decision", ""],
+        ],
+        [
+            ("J-1", 0, "2024-03-01T08:00:00+00:00", "Découverte 🚀", "web", "Awareness", 1200.5),
+            ("J-1", 1, "2024-03-01T08:30:00+00:00", "デモ", "sales rep", "Consideration", None),
+            ("J-1", 2, "2024-03-01T08:30:00+00:00", "การสมัคร", "web", "Decision", None),
+            ("J-2", 0, "2024-03-02T10:00:00+00:00", "Đăng ký", "email", "Awareness", 99.0),
+        ],
+    ),
+    Golden(
+        "utf-8-sig",
+        "utf-8-sig",
+        ";",
+        [
+            ["A1", "2024-01-15 08:00", "Webinaire", "events", "Awareness", "1,5"],
+            ["A1", "2024-01-16 08:00", "Prüfung", "web", "Decision", "2.000,75"],
+        ],
+        [
+            ("A1", 0, "2024-01-15T08:00:00+00:00", "Webinaire", "events", "Awareness", 1.5),
+            ("A1", 1, "2024-01-16T08:00:00+00:00", "Prüfung", "web", "Decision", 2000.75),
+        ],
+        writer="bom",
+    ),
+    Golden(
+        "utf-16",
+        "utf-16",
+        "\t",
+        [
+            ["T1", "2024-06-01T12:00:00", "Ολοκλήρωση", "chat", "Service", ""],
+            ["T1", "2024-06-01T11:00:00", "Привет", "chat", "Service", "3"],
+        ],
+        [
+            ("T1", 0, "2024-06-01T08:00:00+00:00", "Привет", "chat", "Service", 3.0),
+            ("T1", 1, "2024-06-01T09:00:00+00:00", "Ολοκλήρωση", "chat", "Service", None),
+        ],
+        options={"timezone": "Europe/Athens"},
+    ),
+    Golden(
+        "utf-16-be",
+        "utf-16-be",
+        "\t",
+        [["B1", "2024-02-29T23:59:59.999+00:00", "Renewal", "email", "Renewal", "10"]],
+        [("B1", 0, "2024-02-29T23:59:59.999000+00:00", "Renewal", "email", "Renewal", 10.0)],
+    ),
+    Golden(
+        "cp1252",
+        "cp1252",
+        ";",
+        [
+            ["K-7", "25/03/2024 14:30", "Réunion découverte", "sales rep", "Considération", "1.234,50"],
+            ["K-7", "26/03/2024 09:05", "Angebot geprüft", "email", "Décision", ""],
+            ["K-8", "01/04/2024 10:00", "Señal € œuvre", "web", "Awareness", "7,25"],
+        ],
+        [
+            ("K-7", 0, "2024-03-25T13:30:00+00:00", "Réunion découverte", "sales rep", "Considération", 1234.5),
+            ("K-7", 1, "2024-03-26T08:05:00+00:00", "Angebot geprüft", "email", "Décision", None),
+            ("K-8", 0, "2024-04-01T08:00:00+00:00", "Señal € œuvre", "web", "Awareness", 7.25),
+        ],
+        options={"timezone": "Europe/Paris"},
+    ),
+    Golden(
+        "cp1258",
+        "cp1258",
+        ",",
+        [
+            ["VN1", "2024-05-02 09:00", "Đăng ký dùng thử", "web", "Nhận biết", ""],
+            ["VN1", "2024-05-03 15:00", "Gọi điện tư vấn", "phone", "Cân nhắc", "5000000"],
+            ["VN1", "2024-05-10 10:00", "Hợp đồng đã ký", "sales rep", "Quyết định", ""],
+        ],
+        [
+            ("VN1", 0, "2024-05-02T02:00:00+00:00", "Đăng ký dùng thử", "web", "Nhận biết", None),
+            ("VN1", 1, "2024-05-03T08:00:00+00:00", "Gọi điện tư vấn", "phone", "Cân nhắc", 5000000.0),
+            ("VN1", 2, "2024-05-10T03:00:00+00:00", "Hợp đồng đã ký", "sales rep", "Quyết định", None),
+        ],
+        options={"timezone": "Asia/Ho_Chi_Minh"},
+    ),
+    Golden(
+        "cp874",
+        "cp874",
+        ",",
+        [
+            ["TH1", "2024-07-01 10:00", "ลงทะเบียน", "web", "การรับรู้", ""],
+            ["TH1", "2024-07-02 10:00", "สาธิตสินค้า", "demo", "การพิจารณา", ""],
+            ["TH1", "2024-07-09 16:45", "ปิดการขาย", "sales rep", "การตัดสินใจ", "250000"],
+        ],
+        [
+            ("TH1", 0, "2024-07-01T03:00:00+00:00", "ลงทะเบียน", "web", "การรับรู้", None),
+            ("TH1", 1, "2024-07-02T03:00:00+00:00", "สาธิตสินค้า", "demo", "การพิจารณา", None),
+            ("TH1", 2, "2024-07-09T09:45:00+00:00", "ปิดการขาย", "sales rep", "การตัดสินใจ", 250000.0),
+        ],
+        options={"timezone": "Asia/Bangkok"},
+    ),
+    Golden(
+        "utf-8-nfd",
+        "utf-8",
+        ",",
+        [["N1", "2024-08-01T10:00:00Z", "Café crème", "web", "Étape 1", ""]],
+        [("N1", 0, "2024-08-01T10:00:00+00:00", "Café crème", "web", "Étape 1", None)],
+        writer="nfd",
+    ),
+]
+
+
+def expected_json(golden: Golden) -> str:
+    rows = [
+        dict(zip(["journey_id", "seq", "timestamp", "activity", "channel", "stage", "value"], e, strict=True))
+        for e in golden.expected
+    ]
+    return json.dumps({"encoding": golden.encoding, "events": rows}, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_goldens(directory: Path = GOLDEN_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for g in GOLDENS:
+        path = directory / f"{g.name}.csv"
+        path.write_bytes(g.data())
+        (directory / f"{g.name}.expected.json").write_text(expected_json(g), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    print(f"{len(write_goldens())} golden files written to {GOLDEN_DIR}")
