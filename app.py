@@ -25,14 +25,24 @@ STATUS_BADGE = {
     "red": ":red-badge[off target]",
     "none": ":gray-badge[no target]",
 }
-MEASURE_NAMES = {"conversion": "Conversion", "nps": "NPS", "csat": "CSAT"}
+MEASURE_NAMES = {
+    "conversion": "Conversion",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+    "fcr": "FCR",
+    "retention": "Retention",
+    "clv": "CLV",
+    "custom": "Custom",
+}
 
 
 def _measure_line(kind: str, m) -> str:  # noqa: ANN001 - services.overview.MeasureHealth
     if m.value is None:
         return f"{MEASURE_NAMES[kind]}: no data"
     unit = "%" if kind in ("conversion", "csat") else ""
-    text = f"{MEASURE_NAMES[kind]} **{m.value:.1f}{unit}**"
+    label = escape_markdown(m.name) if m.name else MEASURE_NAMES[kind]
+    text = f"{label} **{m.value:.1f}{unit}**"
     if m.target is not None:
         text += f" vs target {m.target:.0f}{unit} {STATUS_BADGE.get(m.status, '')}"
     if m.change is not None:
@@ -89,16 +99,12 @@ else:
                     f"Actions: {h.open_actions} open"
                     + (f", :red[{h.overdue_actions} overdue]" if h.overdue_actions else ", none overdue")
                 )
-            links = st.columns(3)
-            if page_exists("pages/2_Map_studio.py"):
-                links[0].page_link(
-                    "pages/2_Map_studio.py",
-                    label="Open map",
-                    icon=":material/open_in_new:",
-                    query_params={"map": m["id"]},
-                )
-            links[1].page_link("pages/9_Friction.py", label="Friction", query_params={"map": m["id"]})
-            links[2].page_link("pages/8_Metrics.py", label="Metrics", query_params={"map": m["id"]})
+            with st.container(horizontal=True):
+                if page_exists("pages/2_Map_studio.py"):
+                    st.page_link("pages/2_Map_studio.py", label="Open map", query_params={"map": m["id"]})
+                st.page_link("pages/12_Overlay.py", label="On the map", query_params={"map": m["id"]})
+                st.page_link("pages/9_Friction.py", label="Friction", query_params={"map": m["id"]})
+                st.page_link("pages/8_Metrics.py", label="Metrics", query_params={"map": m["id"]})
 
     if health:
         st.subheader("Portfolio heat map")
@@ -120,7 +126,7 @@ else:
         else:
             kinds = list(dict.fromkeys(trends["kind"]))
             kind = query_select(
-                "Metric", kinds, param="trend", widget="radio", format_func=lambda k: MEASURE_NAMES.get(k, k.upper())
+                "Metric", kinds, param="trend", widget="radio", format_func=lambda k: MEASURE_NAMES.get(k, k)
             )
             st.plotly_chart(trends_figure(trends[trends["kind"] == kind]), width="stretch", key="trends")
 

@@ -183,6 +183,81 @@ def _add_maps(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_maps_diff)
 
 
+# --------------------------------------------------------------------------- external backends
+
+
+def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        role, sep, column = pair.partition("=")
+        if not sep or not role or not column:
+            raise SystemExit(f"error: --map expects ROLE=COLUMN (e.g. journey=case_id), got {pair!r}")
+        out[role.strip()] = column.strip()
+    return out
+
+
+def cmd_external_register(args: argparse.Namespace) -> int:
+    from analytics.schema import ColumnMapping
+    from services.external import register_external_dataset
+
+    mapping = None
+    if args.map:
+        mapping = ColumnMapping.of(segments=tuple(args.segment or ()), **_parse_mapping(args.map))
+    result = register_external_dataset(
+        args.name,
+        args.url,
+        args.table,
+        args.roles.split(",") if args.roles else None,
+        segments=tuple(args.segment or ()) if mapping is None else (),
+        mapping=mapping,
+        order_column=args.order_column,
+        layout_table=args.layout_table,
+    )
+    if args.format == "json":
+        emit_json({**asdict(result), "schema": result.schema.to_dict()})
+    else:
+        verb = "Registered" if result.created else "Already registered"
+        print(
+            f"{verb} dataset {result.dataset_id} ({result.table_name}): {result.events:,} events, "
+            f"{result.journeys:,} journeys, {result.accounts:,} accounts, {result.activities:,} activities"
+        )
+    return 0
+
+
+def cmd_external_check(args: argparse.Namespace) -> int:
+    from services.external import check_external_dataset
+
+    print(f"{check_external_dataset(args.dataset):,} events on the backend")
+    return 0
+
+
+def _add_external(sub: argparse._SubParsersAction) -> None:
+    ext = sub.add_parser(
+        "external", help="datasets that are tables on another Ibis backend (Spark, Trino, BigQuery, ...)"
+    ).add_subparsers(dest="external_command", required=True)
+    p = ext.add_parser(
+        "register",
+        help="register a table on a backend as a dataset (analyses then run there)",
+        description="Register TABLE on the Ibis backend at URL (e.g. pyspark://?spark.master=spark://host:7077, "
+        "trino://user@host:8080/hive/web, bigquery://project/dataset; ${VAR} is read from the environment). "
+        "Without --map the table must have JourneyLens's stored layout; with --map it is a raw event table "
+        "and the layout is computed on the backend into a new table.",
+    )
+    p.add_argument("--name", required=True, help="dataset name shown in the app")
+    p.add_argument("--url", required=True, help="Ibis connection URL")
+    p.add_argument("--table", required=True, help="table name on the backend")
+    p.add_argument("--roles", help="optional roles present, comma-separated (default: read off the table)")
+    p.add_argument("--map", action="append", metavar="ROLE=COLUMN", help="raw table: the column of a role (repeat)")
+    p.add_argument("--segment", action="append", metavar="COLUMN", help="a segment column (repeat)")
+    p.add_argument("--order-column", help="raw table: column that breaks timestamp ties (e.g. an event id)")
+    p.add_argument("--layout-table", help="raw table: where to write the stored layout (default <table>_journeylens)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=cmd_external_register)
+    p = ext.add_parser("check", help="count an external dataset's events on its backend now")
+    p.add_argument("dataset", type=int, help="dataset id")
+    p.set_defaults(handler=cmd_external_check)
+
+
 # --------------------------------------------------------------------------- analyze
 
 
@@ -206,7 +281,11 @@ class AnalyzeContext:
 
 @dataclass(frozen=True)
 class AnalyzeReport:
-    """One ``analyze --report`` entry: its handler, a help line, and optional extra flags."""
+    """One ``analyze --report`` entry: its handler, a help line, and optional extra flags.
+
+    ``add_arguments`` adds the report's own flags to the one ``analyze`` parser (every report's flags
+    are added, so names must not clash; the common ones, such as ``--goal``, ``--top``, ``--by`` and the
+    journey filters, are already there)."""
 
     handler: Callable[[AnalyzeContext], ReportOutput]
     help: str
@@ -259,20 +338,12 @@ def _report_transitions(ctx: AnalyzeContext) -> ReportOutput:
 def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     """The FunnelSpec of the funnel flags (``--steps`` is required)."""
     from analytics.errors import BadInputError
-    from analytics.funnel import FunnelSpec
+    from analytics.funnel import FunnelSpec, parse_step_windows
 
     steps = _csv_list(args.steps)
     if not steps:
         raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
-    windows: tuple[float | None, ...] = ()
-    if args.step_windows_days:
-        parts = [p.strip() for p in args.step_windows_days.split(",")]
-        try:
-            windows = tuple(float(p) if p else None for p in parts)
-        except ValueError as exc:
-            raise BadInputError(
-                "per-step windows must be numbers of days", value=args.step_windows_days, expected='e.g. "7,,30"'
-            ) from exc
+    windows = parse_step_windows(args.step_windows_days, len(steps))
     return FunnelSpec(
         steps=steps,
         mode=args.mode,
@@ -316,11 +387,14 @@ def _report_funnel(ctx: AnalyzeContext) -> ReportOutput:
 
 
 def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_variants
+    from dataclasses import replace
 
-    frame = compute_variants(
-        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, goal=ctx.args.goal, top=ctx.args.top or 20
-    )
+    from services.analysis import compute_variants, has_stages
+
+    query = ctx.query
+    if ctx.args.by is None and has_stages(ctx.dataset_id, map_id=ctx.map_id):
+        query = replace(query, by="stage")  # variants default to the stage level
+    frame = compute_variants(ctx.dataset_id, map_id=ctx.map_id, query=query, goal=ctx.args.goal, top=ctx.args.top or 20)
     payload = [
         _json_safe(
             {
@@ -388,6 +462,78 @@ def _report_time(ctx: AnalyzeContext) -> ReportOutput:
     return ReportOutput(payload, stages)
 
 
+def _require_goal(ctx: AnalyzeContext, report: str) -> str:
+    if not ctx.args.goal:
+        from analytics.errors import BadInputError
+
+        raise BadInputError(f"the {report} report needs --goal", expected="--goal NAME (a touchpoint or stage)")
+    return ctx.args.goal
+
+
+def _report_attribution(ctx: AnalyzeContext) -> ReportOutput:
+    """Conversions credited by five models, per touchpoint (``--by channel``: per channel)."""
+    from dataclasses import replace
+
+    from services.attribution import attribution_records, compute_attribution
+
+    by = ctx.query.by  # touchpoint (default), stage or channel: what gets the credit
+    result = compute_attribution(
+        ctx.dataset_id,
+        goal=_require_goal(ctx, "attribution"),
+        by=by,
+        map_id=ctx.map_id,
+        query=replace(ctx.query, by="touchpoint"),
+        lost=tuple(ctx.args.lost or ()),
+    )
+    return ReportOutput(attribution_records(result), result.table)
+
+
+def _report_outlook(ctx: AnalyzeContext) -> ReportOutput:
+    """Open journeys: probability of reaching --goal, next best action and its lift."""
+    from dataclasses import replace
+
+    from services.attribution import compute_outlook, compute_ranked_open_journeys, outlook_records
+
+    result = compute_outlook(
+        ctx.dataset_id,
+        goal=_require_goal(ctx, "outlook"),
+        lost=tuple(ctx.args.lost or ()),
+        as_of=ctx.args.as_of,
+        active_days=ctx.args.active_days,
+        min_transitions=ctx.args.min_transitions,
+        map_id=ctx.map_id,
+        query=replace(ctx.query, by="touchpoint") if ctx.query.by == "channel" else ctx.query,
+    )
+    return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result))
+
+
+def _add_attribution_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the attribution and outlook reports (added once, shared by both)."""
+    from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
+
+    g = p.add_argument_group("attribution and outlook")
+    g.add_argument(
+        "--lost", action="append", metavar="NAME", help="a touchpoint or stage where a journey is lost (repeat)"
+    )
+    g.add_argument(
+        "--as-of", type=_date, metavar="YYYY-MM-DD", help="outlook as of this day (default: the last event's)"
+    )
+    g.add_argument(
+        "--active-days",
+        type=int,
+        default=DEFAULT_ACTIVE_DAYS,
+        metavar="N",
+        help=f"open = an event in the last N days (default {DEFAULT_ACTIVE_DAYS})",
+    )
+    g.add_argument(
+        "--min-transitions",
+        type=int,
+        default=DEFAULT_MIN_TRANSITIONS,
+        metavar="N",
+        help=f"suggest a next best action seen at least N times (default {DEFAULT_MIN_TRANSITIONS})",
+    )
+
+
 # Reports of `analyze`: add an entry to offer another (friction, metrics, attribution, outlook, ...).
 ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "summary": AnalyzeReport(_report_summary, "events, journeys, accounts, activities, time range"),
@@ -398,80 +544,176 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "nonlinearity": AnalyzeReport(_report_nonlinearity, "journeys moving back a stage, loops per journey, top loops"),
     "sankey": AnalyzeReport(_report_sankey, "links of the Sankey unrolled by step"),
     "time": AnalyzeReport(_report_time, "time in stage, and time to convert with --goal"),
+    "attribution": AnalyzeReport(
+        _report_attribution,
+        "conversions to --goal credited by first/last touch, linear, 40/20/40, Markov (--by channel)",
+        _add_attribution_flags,
+    ),
+    "outlook": AnalyzeReport(
+        _report_outlook, "open journeys: probability of reaching --goal, next best action, lift (--as-of)"
+    ),
 }
 
 
+# --------------------------------------------------------------------------- friction, metrics, report
+
+
+def _weights_arg(text: str) -> Any:
+    """``exit=0.3,backtrack=0.2,...`` → FrictionWeights (components not named keep their default)."""
+    from analytics.friction import COMPONENTS, FrictionWeights
+
+    values = FrictionWeights().as_dict()
+    for item in _csv_list(text):
+        name, sep, number = item.partition("=")
+        if not sep or name.strip() not in COMPONENTS:
+            raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a number: {number!r}") from exc
+    return FrictionWeights(**values)
+
+
+def _report_friction(ctx: AnalyzeContext) -> ReportOutput:
+    from analytics.friction import FrictionWeights
+    from services.friction import compute_context_friction, compute_friction_table, friction_report
+    from services.metrics import get_analysis_context
+
+    actx = get_analysis_context(ctx.dataset_id, ctx.map_id, query=ctx.query)
+    result = compute_context_friction(actx, weights=ctx.args.weights or FrictionWeights(), goal=ctx.args.goal)
+    return ReportOutput(_json_safe(friction_report(result)), compute_friction_table(result))
+
+
+def _report_metrics(ctx: AnalyzeContext) -> ReportOutput:
+    from services.metrics import ComputeOptions, compute_dataset_metrics
+
+    options = ComputeOptions(
+        period=ctx.args.period,
+        goal=ctx.args.goal,
+        window_days=ctx.args.fcr_window_days,
+        gross_margin=ctx.args.gross_margin,
+        support=_csv_list(ctx.args.support),
+    )
+    table = compute_dataset_metrics(ctx.dataset_id, ctx.map_id, options=options, query=ctx.query)
+    columns = ["metric", "scope", "period", "value", "base", "target", "status"]
+    return ReportOutput(_records(table, columns), table)
+
+
+def _friction_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("friction")
+    g.add_argument(
+        "--weights",
+        type=_weights_arg,
+        metavar='"exit=0.3,backtrack=0.2"',
+        help="component weights (default exit 0.3, backtrack 0.2, repeat 0.15, delay 0.15, feedback 0.2)",
+    )
+
+
+def _metrics_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("metrics")
+    g.add_argument("--period", choices=["month", "quarter", "all"], default="month", help="metrics per period")
+    g.add_argument("--gross-margin", type=float, default=1.0, help="CLV gross margin, 0..1 (default 1)")
+    g.add_argument("--fcr-window-days", type=float, default=7.0, help="FCR without a flag: repeat-contact window")
+    g.add_argument("--support", metavar='"A,B"', help="FCR without a flag: support touchpoints or stages")
+
+
+ANALYZE_REPORTS["friction"] = AnalyzeReport(
+    _report_friction,
+    "friction index 0-100 per touchpoint with its components (--goal; default the map's last stage)",
+    _friction_arguments,
+)
+ANALYZE_REPORTS["metrics"] = AnalyzeReport(
+    _report_metrics,
+    "NPS, CSAT, CES, FCR, retention, CLV, conversion per --period, with target and status",
+    _metrics_arguments,
+)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from services.report import write_map_report
+
+    report = write_map_report(
+        args.map_id, args.out, dataset_id=args.dataset, csv_dir=args.csv_dir, measure=args.measure
+    )
+    print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
+    if args.csv_dir:
+        print(f"Wrote {len(report.tables)} CSV files to {args.csv_dir}.")
+    return 0
+
+
+# The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
+REPORT_MEASURES = ("journeys", "conversion", "drop-off", "friction", "nps", "csat", "median time")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML report of one map (and its tables as CSV)")
+    p.add_argument("map_id", type=int, metavar="MAP_ID")
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--dataset", type=int, metavar="ID", help="event log to report on (default: the map's linked one)")
+    p.add_argument("--csv-dir", metavar="DIR", help="also write every table of the report as CSV into DIR")
+    p.add_argument("--measure", choices=REPORT_MEASURES, default="friction", help="measure laid over the map grid")
+    p.set_defaults(handler=cmd_report)
+
+
 def add_import_column_flags(p: argparse.ArgumentParser) -> None:
-    """The column and reading flags of ``import`` (mapping a CSV's columns to roles)."""
-    g = p.add_argument_group("reading a CSV (as `import`)")
-    g.add_argument("--name", help="dataset name (default: the file's name)")
+    """The column and reading flags of ``import`` (same names and meaning), for ``analyze FILE``."""
+    g = p.add_argument_group("reading a CSV (the flags of `import`)")
+    g.add_argument("--name", help="dataset name (default: the file name)")
     g.add_argument("--journey", metavar="COL", help="journey id column")
     g.add_argument("--time", metavar="COL", help="timestamp column")
     g.add_argument("--activity", metavar="COL", help="activity column")
     for role in ("account", "contact", "role", "channel", "stage", "outcome", "value", "nps", "csat", "effort", "fcr"):
         g.add_argument(f"--{role}", metavar="COL", help=f"{role} column")
-    g.add_argument("--segment", metavar="COL", action="append", default=[], help="segment column (repeat)")
-    g.add_argument("--dayfirst", action="store_true", default=None, help="dates are day-first (01/02 = 1 February)")
+    g.add_argument("--segment", metavar="COL", action="append", default=[], help="segment column (repeatable)")
+    g.add_argument("--dayfirst", action="store_true", help="dates like 03/04/2024 are day-first (default: detected)")
     g.add_argument("--tz", default="UTC", metavar="ZONE", help="time zone of timestamps without an offset")
-    g.add_argument("--encoding", help="file encoding (detected when not given)")
-    g.add_argument("--delimiter", help="field delimiter (detected when not given)")
-    g.add_argument("--where", action="append", default=[], metavar="COL=VALUE", help="keep rows where COL equals VALUE")
+    g.add_argument("--date-only", action="store_true", help="keep only the date of each timestamp")
+    g.add_argument("--encoding", metavar="NAME", help="file encoding (default: detected)")
+    g.add_argument("--delimiter", metavar="CHAR", help="delimiter (default: detected)")
+    g.add_argument(
+        "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
+    )
     g.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and skip the bad ones")
+    g.add_argument("--keep-duplicates", action="store_true", help="keep exact duplicate rows")
 
 
 def import_from_args(path: str, args: argparse.Namespace) -> int:
-    """Import ``path`` with the column flags (re-importing the same file adds nothing). Returns the dataset id."""
+    """Import ``path`` as ``import`` would (re-importing the same file adds nothing). Returns the dataset id."""
     from pathlib import Path
 
     from analytics.errors import BadInputError
     from analytics.schema import ColumnMapping
+    from services.importer import ImportOptions, import_event_log
 
-    try:
-        from services.importer import ImportOptions, import_event_log
-    except ImportError as exc:  # pragma: no cover - until the importer lands on main
-        raise BadInputError("importing a file is not available in this build; use --dataset ID") from exc
-    where = []
-    for item in args.where or ():
-        column, sep, value = item.partition("=")
-        if not sep or not column:
-            raise BadInputError("--where takes COL=VALUE", value=item, expected="COL=VALUE")
-        where.append((column, value))
+    if not (args.journey and args.time and args.activity):
+        raise BadInputError(
+            "analyzing a file needs its column mapping", expected="--journey COL --time COL --activity COL"
+        )
+    roles = ("account", "contact", "role", "channel", "stage", "outcome", "value", "nps", "csat", "effort", "fcr")
     mapping = ColumnMapping.of(
         segments=tuple(args.segment or ()),
         journey=args.journey,
         timestamp=args.time,
         activity=args.activity,
-        **{
-            r: getattr(args, r)
-            for r in (
-                "account",
-                "contact",
-                "role",
-                "channel",
-                "stage",
-                "outcome",
-                "value",
-                "nps",
-                "csat",
-                "effort",
-                "fcr",
-            )
-        },
+        **{r: getattr(args, r) for r in roles},
     )
     options = ImportOptions(
         encoding=args.encoding,
         delimiter=args.delimiter,
-        dayfirst=args.dayfirst,
+        dayfirst=True if args.dayfirst else None,
         timezone=args.tz,
-        where=tuple(where),
+        date_only=args.date_only,
+        where=tuple(args.where or ()),
         allow_bad_rows=args.allow_bad_rows,
+        keep_duplicates=args.keep_duplicates,
     )
+    source = Path(path)
     result = import_event_log(
-        path,
-        name=args.name or Path(path).name,
+        source,
+        name=args.name or source.name.removesuffix(".gz").removesuffix(".csv"),
         mapping=mapping,
         options=options,
-        source_name=Path(path).name,
+        source_name=source.name,
         map_id=args.map,
     )
     return result.dataset_id
@@ -710,6 +952,60 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_import)
 
 
+# --------------------------------------------------------------------------- backup and restore
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from services.backup import create_backup
+
+    report = create_backup(args.path)
+    print(
+        f"Backup written to {report.path}: {report.maps} maps, database {_megabytes(report.database_bytes)}, "
+        f"{report.datasets} datasets ({report.dataset_files} files, {_megabytes(report.dataset_bytes)}), "
+        f"schema {report.schema_revision}, {report.duration_seconds:.1f} s."
+    )
+    if report.skipped_datasets:
+        ids = ", ".join(str(i) for i in report.skipped_datasets)
+        print(f"Datasets deleted while the backup ran, not included: {ids}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from services.backup import restore_backup
+
+    report = restore_backup(args.path, force=args.force)
+    print(
+        f"Restored {report.maps} maps and {report.datasets} datasets into {report.target} "
+        f"(schema {report.schema_revision}, {report.duration_seconds:.1f} s)."
+    )
+    if report.previous_data_backup:
+        print(f"The data that was there before is kept in {report.previous_data_backup}.")
+    print("Restart a running app (or wait five minutes for its caches) to see the restored data.")
+    return 0
+
+
+def _add_backup(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "backup",
+        help="back up the database (SQLite online backup) and the datasets into a new folder, while the app runs",
+    )
+    p.add_argument("path", help="a new or empty folder to write the backup to")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup folder into the data directory")
+    p.add_argument("path", help="a folder written by `python cli.py backup`")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the maps and datasets already there (they are backed up first, under backups/)",
+    )
+    p.set_defaults(handler=cmd_restore)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -727,6 +1023,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_maps(sub)
     _add_import(sub)
     _add_analyze(sub)
+    _add_report(sub)
+    _add_backup(sub)
+    _add_external(sub)
     return parser
 
 

@@ -1,16 +1,18 @@
 """Multi-touch attribution: conversions credited to touchpoints (or channels) by five models.
 
 Journeys come from :func:`analytics.journeys.journey_steps`, so they agree with every other view
-(contact or account level, touchpoint or stage nodes, filters, repeats collapsed or kept).
+(contact or account level, filters, repeats collapsed or kept, the map's touchpoints when linked).
 
 What converts, and what gets credit
-- A journey *converts* when one of its steps is the goal node. Its *path* is the steps before the
-  first visit to the goal; a journey that never reaches the goal has all its steps as its path,
-  or, when ``lost`` touchpoints are named, its steps before the first of them.
-- The path is labelled by touchpoint (the journey's node) or by channel (the channel of each step;
-  ``(no channel)`` where empty). When the query collapses repeats, consecutive equal labels of the
-  path become one (so a channel path ``email, email, web`` is ``email, web``).
-- A journey whose very first step is the goal has no touchpoint to credit: it is left out of every
+- A journey *converts* when it reaches the goal: one of its events has the goal as its touchpoint
+  or its stage (:func:`analytics.journeys.reaching`, as in funnels, paths and friction). Its *path*
+  is its steps before that first goal event; a journey that never reaches the goal has all its
+  steps as its path, or, when ``lost`` touchpoints (or stages) are named, its steps before the
+  first event that reaches one of them.
+- Steps are the journey core's nodes at the level credited (``by``): touchpoints, stages, or the
+  events' channels (events without a channel, or a stage, take no step at that level). With repeats collapsed,
+  consecutive steps on the same node are one (a channel path ``email, email, web`` is ``email, web``).
+- A converting journey with no step before the goal has nothing to credit: it is left out of every
   model and counted in :attr:`AttributionResult.uncredited_conversions`.
 - *Conversions* = converting journeys with a non-empty path. Every model hands out exactly that
   many conversions, so the five columns are comparable side by side.
@@ -25,25 +27,34 @@ Markov-chain model (first order), see :func:`compute_attribution`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from analytics.engine import execute
+from analytics.engine import execute, execute_scalar
 from analytics.errors import AnalyticsError, UnknownColumnError
-from analytics.journeys import JOURNEY, JOURNEY_KEY, NODE, STEP, JourneyQuery, journey_steps
+from analytics.journeys import (
+    JOURNEY,
+    JOURNEY_KEY,
+    NODE,
+    NODE_CODE,
+    STEP,
+    JourneyQuery,
+    journey_steps,
+    node_labels,
+    reaching,
+)
 from analytics.markov import AbsorbingChain, removal_effects
-from analytics.schema import EventSchema, Role
+from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
 
-AttributeBy = Literal["touchpoint", "channel"]
+AttributeBy = Literal["touchpoint", "stage", "channel"]
 
 START = "(start)"
 CONVERSION = "(conversion)"
 NULL = "(null)"
-NO_CHANNEL = "(no channel)"
 MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based", "markov")
 
 # Column names of the path table.
@@ -81,12 +92,25 @@ class AttributionResult:
     transitions: pd.DataFrame
 
 
-def _label(steps: Table, schema: EventSchema, by: AttributeBy) -> ibis.Value:
-    if by == "channel":
-        if not schema.has(Role.CHANNEL):
-            raise UnknownColumnError("attribution by channel needs a channel column, and this dataset has none")
-        return steps.channel.fill_null(NO_CHANNEL)
-    return steps[NODE]
+START_CODE, CONVERSION_CODE, NULL_CODE = -1, -2, -3
+
+
+def _order_column(query: JourneyQuery) -> str:
+    """The stored event order of a journey at the query's level (what :func:`reaching` reports)."""
+    return ACCOUNT_SEQ if query.level == "account" else SEQ
+
+
+def _left_join(t: Table, other: Table) -> Table:
+    """``t`` with ``other``'s columns, matched on the journey (``other`` has one row per journey)."""
+    joined = t.left_join(other, JOURNEY)
+    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
+
+
+def _node_query(query: JourneyQuery, by: AttributeBy, schema: EventSchema) -> JourneyQuery:
+    """The query whose nodes are credited: touchpoints, stages or channels."""
+    if by == "channel" and not schema.has(Role.CHANNEL):
+        raise UnknownColumnError("attribution by channel needs a channel column, and this dataset has none")
+    return replace(query, by=by)
 
 
 def attribution_paths(
@@ -99,34 +123,30 @@ def attribution_paths(
 ) -> Table:
     """The credited paths: one row per path position.
 
-    Columns: ``journey, journey_key, pos`` (0-based), ``n`` (path length), ``label``, ``converted``
-    (bool). See the module docstring for what enters a path.
+    Columns: ``journey, journey_key, pos`` (0-based), ``n`` (path length), ``node_code`` (of the
+    touchpoint, or channel, at that position; name it with :func:`analytics.journeys.node_labels`
+    of the same query) and ``converted`` (bool). See the module docstring for what enters a path.
     """
-    s = journey_steps(events, schema, query)
-    is_lost = s[NODE].isin(lost) if lost else ibis.literal(False)
-    stops = s.group_by(JOURNEY).aggregate(
-        _goal_step=s[STEP].min(where=s[NODE] == goal), _lost_step=s[STEP].min(where=is_lost)
-    )
-    t = s.inner_join(stops, JOURNEY)
-    stop = t._goal_step.coalesce(t._lost_step)
-    t = t.filter(stop.isnull() | (t[STEP] < stop))
-    t = t.select(
-        JOURNEY,
-        JOURNEY_KEY,
-        STEP,
-        **{LABEL: _label(t, schema, by), CONVERTED: t._goal_step.notnull()},
-    )
-    if by == "channel" and query.collapse_repeats:
-        w = ibis.window(group_by=JOURNEY, order_by=STEP)
-        t = t.mutate(_prev=t[LABEL].lag().over(w))
-        t = t.filter(t._prev.isnull() | (t._prev != t[LABEL])).drop("_prev")
+    q = _node_query(query, by, schema)
+    order = _order_column(q)
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False)
+    g = reaching(events, schema, q, (goal,))
+    t = _left_join(s, g.select(JOURNEY, _goal=g.reached_order))
+    if lost:
+        lo = reaching(events, schema, q, lost)
+        t = _left_join(t, lo.select(JOURNEY, _lost=lo.reached_order))
+        stop = t._goal.coalesce(t._lost)
+    else:
+        stop = t._goal
+    t = t.filter(stop.isnull() | (t[order] < stop))
+    t = t.select(JOURNEY, JOURNEY_KEY, STEP, NODE_CODE, **{CONVERTED: t._goal.notnull()})
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
     t = t.mutate(**{POS: ibis.row_number().over(w), LENGTH: t.count().over(ibis.window(group_by=JOURNEY))})
     return t.drop(STEP)
 
 
 def heuristic_credits(paths: Table) -> Table:
-    """Per label: first touch, last touch, linear and position-based credits (converting paths
+    """Per node code: first touch, last touch, linear and position-based credits (converting paths
     only), and ``journeys``, the paths (converting or not) that visit it."""
     c = paths
     n = c[LENGTH].cast("float64")
@@ -144,7 +164,7 @@ def heuristic_credits(paths: Table) -> Table:
         _linear=1.0 / n,
         _position=position,
     )
-    return c.group_by(LABEL).aggregate(
+    return c.group_by(NODE_CODE).aggregate(
         first_touch=c._first.sum(where=converted),
         last_touch=c._last.sum(where=converted),
         linear=c._linear.sum(where=converted),
@@ -154,27 +174,25 @@ def heuristic_credits(paths: Table) -> Table:
 
 
 def path_transitions(paths: Table) -> Table:
-    """Counted transitions ``source, target, count`` of the Markov chain: start → first label,
-    label → next label, last label → conversion or null."""
+    """Counted transitions ``source, target, count`` (node codes) of the Markov chain: start → first
+    node, node → next node, last node → conversion or null (the negative ``*_CODE`` constants)."""
     w = ibis.window(group_by=JOURNEY, order_by=POS)
-    nxt = paths[LABEL].lead().over(w)
-    end = ibis.ifelse(paths[CONVERTED], ibis.literal(CONVERSION), ibis.literal(NULL))
-    moves = paths.select(source=paths[LABEL], target=nxt.fill_null(end))
-    entries = paths.filter(paths[POS] == 0).select(source=ibis.literal(START), target=paths[LABEL])
+    nxt = paths[NODE_CODE].cast("int64").lead().over(w)
+    end = ibis.ifelse(paths[CONVERTED], ibis.literal(CONVERSION_CODE, "int64"), ibis.literal(NULL_CODE, "int64"))
+    moves = paths.select(source=paths[NODE_CODE].cast("int64"), target=nxt.fill_null(end))
+    entries = paths.filter(paths[POS] == 0).select(
+        source=ibis.literal(START_CODE, "int64"), target=paths[NODE_CODE].cast("int64")
+    )
     both = moves.union(entries, distinct=False)
     return both.group_by(["source", "target"]).aggregate(count=both.count())
 
 
-def _goal_figures(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> tuple[int, int]:
-    """Journeys that reach the goal, and those whose first step is the goal (nothing to credit)."""
-    s = journey_steps(events, schema, query)
-    per_journey = s.filter(s[NODE] == goal).group_by(JOURNEY).aggregate(_goal_step=s[STEP].min())
-    totals = per_journey.aggregate(
-        goal_journeys=per_journey.count(),
-        uncredited=(per_journey._goal_step == 0).cast("int64").sum(),
-    )
-    row = execute(totals).iloc[0]
-    return tuple(int(0 if pd.isna(row[k]) else row[k]) for k in ("goal_journeys", "uncredited"))  # type: ignore[return-value]
+def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> int:
+    """Journeys of the analysis (after every filter) that reach the goal."""
+    s = journey_steps(events, schema, query, columns=[], labelled=False)
+    kept = s.select(JOURNEY).distinct()
+    g = reaching(events, schema, query, (goal,))
+    return int(execute_scalar(kept.filter(kept[JOURNEY].isin(g[JOURNEY])).count()) or 0)
 
 
 def compute_attribution(
@@ -214,23 +232,31 @@ def compute_attribution(
     Ties in ordering follow the journey core (timestamp, then file position).
     Raises :class:`AnalyticsError` when no journey reaches ``goal``.
     """
-    if by not in ("touchpoint", "channel"):
-        raise AnalyticsError(f"attribution is by touchpoint or channel, not {by!r}")
+    if by not in ("touchpoint", "stage", "channel"):
+        raise AnalyticsError(f"attribution is by touchpoint, stage or channel, not {by!r}")
     if goal in lost:
         raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
+    q = _node_query(query, by, schema)
     paths = attribution_paths(events, schema, query, goal, by, tuple(lost))
-    goal_journeys, uncredited = _goal_figures(events, schema, query, goal)
+    goal_journeys = _goal_journeys(events, schema, q, goal)
     if goal_journeys == 0:
         raise AnalyticsError(f"no journey reaches the goal {goal!r}: choose one of the dataset's touchpoints")
 
+    names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
     heuristics = execute(heuristic_credits(paths))
-    transitions = execute(path_transitions(paths)).sort_values(["source", "target"], ignore_index=True)
+    heuristics[LABEL] = heuristics.pop(NODE_CODE).map(names)
+    transitions = execute(path_transitions(paths))
+    transitions["source"] = transitions["source"].map(names)
+    transitions["target"] = transitions["target"].map(names)
+    transitions = transitions.sort_values(["source", "target"], ignore_index=True)
     transitions["count"] = transitions["count"].astype("int64")
 
     chain = AbsorbingChain.from_counts(transitions, absorbing=(CONVERSION, NULL), transient_first=(START,))
     # Every path starts once and converts at most once.
     journeys = int(transitions.loc[transitions["source"] == START, "count"].sum())
     conversions = int(transitions.loc[transitions["target"] == CONVERSION, "count"].sum())
+    uncredited = goal_journeys - conversions
     probability = float(chain.absorption()[0, 0]) if chain.n_transient else 0.0
     effects = removal_effects(chain, START, CONVERSION) if chain.n_transient else pd.Series(dtype="float64")
 
@@ -262,7 +288,7 @@ def node_counts(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.D
 
     Columns ``node, journeys, ending_journeys``; used to offer goals (and lost nodes) to choose from.
     """
-    s = journey_steps(events, schema, query)
+    s = journey_steps(events, schema, query, columns=[])
     last = s.mutate(_last=s[STEP] == s[STEP].max().over(ibis.window(group_by=JOURNEY)))
     counts = last.group_by(NODE).aggregate(
         journeys=last[JOURNEY].nunique(), ending_journeys=last._last.cast("int64").sum()
@@ -272,19 +298,46 @@ def node_counts(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.D
     return out.sort_values(["journeys", "node"], ascending=[False, True], ignore_index=True)
 
 
-GOAL_WORDS = ("won", "approved", "purchase", "signed", "converted", "contract", "order", "paid", "hired", "closed")
+# Names that say "this is the win", most telling first: B2B CRMs ("Closed won"), loan and approval
+# logs ("A_APPROVED"), shops ("Store", "Checkout"), services ("Kick-off" of an engagement), tickets ("Closed").
+GOAL_WORDS = (
+    "won",
+    "approved",
+    "purchase",
+    "signed",
+    "converted",
+    "contract",
+    "order",
+    "paid",
+    "hired",
+    "store",
+    "checkout",
+    "sign-up",
+    "signup",
+    "subscribe",
+    "kick-off",
+    "kickoff",
+    "closed",
+)
 LOST_WORDS = ("lost", "declined", "cancel", "reject", "churn", "no way", "not now", "disqualif")
 
 
 def suggest_goal(nodes: pd.DataFrame) -> str | None:
-    """A goal to offer first: the most visited node whose name says it is a win, else the node
-    that ends the most journeys. ``nodes`` is :func:`node_counts`' frame."""
+    """A goal to offer first: a node whose name says it is a win (the earliest word of
+    :data:`GOAL_WORDS` it holds; ties: the most visited), else the node that ends the most journeys.
+    ``nodes`` is :func:`node_counts`' frame."""
     if nodes.empty:
         return None
-    for _, row in nodes.iterrows():
-        name = str(row["node"]).lower()
-        if any(w in name for w in GOAL_WORDS) and not any(w in name for w in LOST_WORDS):
-            return str(row["node"])
+    best: tuple[int, int, str] | None = None
+    for row in nodes.itertuples():
+        name = str(row.node).lower()
+        if any(w in name for w in LOST_WORDS):
+            continue
+        rank = next((k for k, w in enumerate(GOAL_WORDS) if w in name), None)
+        if rank is not None and (best is None or (rank, -int(row.journeys)) < best[:2]):
+            best = (rank, -int(row.journeys), str(row.node))
+    if best is not None:
+        return best[2]
     ranked = nodes.sort_values(["ending_journeys", "node"], ascending=[False, True])
     return str(ranked.iloc[0]["node"])
 
@@ -327,12 +380,14 @@ MODEL_LABELS: dict[str, str] = {
 def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.DataFrame:
     """Long form of the side-by-side chart: ``<by>, model, conversions``.
 
-    The ``top_n`` labels with the most credit under any model are kept (ties: by name); the rest
-    are summed into one ``Other`` row per model, so every model's total stays the conversions.
+    Labels no model credits are left out; of the others, the ``top_n`` with the most credit under
+    any model are kept (ties: by name) and the rest summed into one ``Other`` row per model, so
+    every model's total stays the conversions.
     """
-    if table.empty:
+    ranked = table.assign(_best=table[list(MODELS)].max(axis=1))
+    ranked = ranked[ranked["_best"] > 0].sort_values(["_best", by], ascending=[False, True])
+    if ranked.empty:
         return pd.DataFrame(columns=[by, "model", "conversions"])
-    ranked = table.assign(_best=table[list(MODELS)].max(axis=1)).sort_values(["_best", by], ascending=[False, True])
     keep = ranked.head(top_n)
     rest = ranked.iloc[top_n:]
     wide = keep[[by, *MODELS]]

@@ -12,7 +12,9 @@ own thread), so the default backend keeps one connection per thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -61,7 +63,8 @@ def connection(backend_url: str | None = None) -> Any:
     with _shared_lock:
         con = _shared.get(backend_url)
         if con is None:
-            con = ibis.connect(backend_url)
+            # ${VAR} is expanded here, so a stored URL need not hold secrets.
+            con = ibis.connect(os.path.expandvars(backend_url))
             _shared[backend_url] = con
         return con
 
@@ -88,13 +91,26 @@ def memtable(frame: pd.DataFrame) -> Table:
     return ibis.memtable(frame)
 
 
+def _backend_of(expr: Any) -> Any:
+    """The backend that runs ``expr``: its external backend, else this thread's DuckDB.
+
+    Expressions over stored Parquet and memtables (bound to no backend, or to Ibis's default
+    DuckDB) run on this thread's connection; an expression over a table of a named backend
+    (including a DuckDB database file) runs there.
+    """
+    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
+    if backend is not None:
+        with _shared_lock:
+            if any(backend is con for con in _shared.values()):
+                return backend
+    if backend is None or getattr(backend, "name", "") == "duckdb":
+        return _duckdb()
+    return backend
+
+
 def execute(expr: Any) -> pd.DataFrame:
     """Run an Ibis expression on the backend it is bound to and return a pandas frame."""
-    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
-    if backend is None or getattr(backend, "name", "") == "duckdb":
-        result = _duckdb().execute(expr)
-    else:
-        result = backend.execute(expr)
+    result = _backend_of(expr).execute(expr)
     if isinstance(result, pd.Series):
         return result.to_frame()
     return result
@@ -102,10 +118,50 @@ def execute(expr: Any) -> pd.DataFrame:
 
 def execute_scalar(expr: Any) -> Any:
     """Run a scalar Ibis expression."""
-    backend = expr._find_backend(use_default=True) if hasattr(expr, "_find_backend") else None
-    if backend is None or getattr(backend, "name", "") == "duckdb":
-        return _duckdb().execute(expr)
-    return backend.execute(expr)
+    return _backend_of(expr).execute(expr)
+
+
+_temp_names = itertools.count()
+
+
+class TemporaryTables:
+    """Intermediate results materialised once and read many times, dropped when the block ends.
+
+    An analysis that refers to one intermediate table several times (a funnel's candidate steps)
+    would otherwise have the engine recompute it for every reference. On DuckDB the table is a
+    temporary table of this thread's connection; on another backend, Ibis' ``cache()``.
+    """
+
+    def __init__(self) -> None:
+        self._dropped: list[Any] = []
+
+    def materialize(self, expr: Table) -> Table:
+        backend = _backend_of(expr)
+        if backend is _duckdb():
+            con = backend
+            name = f"_jl_tmp_{os.getpid()}_{next(_temp_names)}"
+            table = con.create_table(name, expr, temp=True)
+            self._dropped.append(lambda: con.con.execute(f'DROP TABLE IF EXISTS "{name}"'))
+            return table
+        cached = expr.cache()
+        self._dropped.append(cached.release)
+        return cached
+
+    def close(self) -> None:
+        while self._dropped:
+            drop = self._dropped.pop()
+            with contextlib.suppress(Exception):  # cleanup must not hide the analysis' own error
+                drop()
+
+
+@contextmanager
+def temporary_tables() -> Iterator[TemporaryTables]:
+    """``with temporary_tables() as tmp: t = tmp.materialize(expr)``: dropped at the end of the block."""
+    tmp = TemporaryTables()
+    try:
+        yield tmp
+    finally:
+        tmp.close()
 
 
 @contextmanager

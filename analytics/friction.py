@@ -29,7 +29,9 @@ friction(t) = 100 × Σ wᵢ·sᵢ / Σ wᵢ, summed over the components present
 A journey converts when any of its events is at the goal touchpoint or in the goal stage; without
 a goal no journey converts. Stage order: the designed order given (``stage_order``), else the
 stages ordered by the mean relative position (step / (journey length − 1)) of their events.
-Events without a stage neither backtrack nor are backtracked to.
+Events without a stage neither backtrack nor are backtracked to. A touchpoint's stage is the map's
+stage for it; where only the events' own stage column says, the first of its values in text order
+(a touchpoint logged in two stages is rare; MIN runs on every backend, a mode does not).
 
 Per stage the same components are pooled over the stage's events: exit rate of the stage
 (journeys whose last event is in it, not converted / journeys with an event in it) against the
@@ -54,7 +56,7 @@ from ibis.expr.types import Table
 from analytics.engine import execute
 from analytics.errors import BadInputError
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery
-from analytics.metrics import event_steps, journey_flags
+from analytics.metrics import event_steps
 from analytics.schema import EventSchema, Role
 
 COMPONENTS: tuple[str, ...] = ("exit", "backtrack", "repeat", "delay", "feedback")
@@ -152,10 +154,12 @@ def flagged_events(
     order = stage_order or _stage_order_from_data(t)
     rank = t.stage.substitute({s: i for i, s in enumerate(order)}, else_=ibis.null("int64"))
     t = t.mutate(stage_rank=rank)
-    flags = journey_flags(t, goal).select(JOURNEY, "converted")
-    t = t.join(flags, JOURNEY)
+    # Per-journey conversion as a window (no join): any event at the goal touchpoint or in the goal stage.
+    reached = ((t[NODE] == goal) | (t.stage == goal)).fill_null(False) if goal else t[STEP] < 0
+    t = t.mutate(converted=reached.cast("int64").max().over(ibis.window(group_by=JOURNEY)))
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
     wn = ibis.window(group_by=[JOURNEY, NODE], order_by=STEP)
+    ws = ibis.window(group_by=[JOURNEY, "stage"], order_by=STEP)
     t = t.mutate(
         next_node=t[NODE].lead().over(w),
         next_stage=t.stage.lead().over(w),
@@ -163,6 +167,7 @@ def flagged_events(
         next_ts=t[TS].lead().over(w),
         prev_node=t[NODE].lag().over(w),
         visit_no=ibis.row_number().over(wn),
+        stage_visit_no=ibis.row_number().over(ws),
     )
     moved = t.next_node.notnull()
     consecutive = t.prev_node.notnull() & (t.prev_node == t[NODE])
@@ -192,11 +197,13 @@ def flagged_events(
     return t, order
 
 
-def _score_aggregates(t: Table, schema: EventSchema) -> dict[str, ibis.Value]:
+def _score_aggregates(t: Table, schema: EventSchema, first: str = "visit_no") -> dict[str, ibis.Value]:
+    # Distinct journeys counted as first visits (visit number 0): cheaper than COUNT(DISTINCT).
+    is_first = (t[first] == 0).cast("int64")
     aggs: dict[str, ibis.Value] = {
         "events": t.count(),
-        "journeys": t[JOURNEY].nunique(),
-        "converted_journeys": ibis.ifelse(t.converted == 1, t[JOURNEY], ibis.null(t[JOURNEY].type())).nunique(),
+        "journeys": is_first.sum(),
+        "converted_journeys": (is_first * t.converted).sum(),
         "exits": t.is_exit.sum(),
         "moves_out": t.moved.sum(),
         "backtracks": t.backtrack.sum(),
@@ -350,12 +357,12 @@ def compute_friction(
     t = t.mutate(_overall_gap=t.gap_seconds.median().over(ibis.window()))
     tp = execute(
         t.group_by(NODE).aggregate(
-            stage=t.stage.mode(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
+            stage=t.stage.min(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
         )
     )
     tp = tp.rename(columns={NODE: "touchpoint"})
     staged = t.filter(t.stage.notnull())
-    st = execute(staged.group_by("stage").aggregate(**_score_aggregates(staged, schema)))
+    st = execute(staged.group_by("stage").aggregate(**_score_aggregates(staged, schema, "stage_visit_no")))
     overall_gap = float(tp["_overall_gap"].iloc[0]) if len(tp) else float("nan")
     tp = tp.drop(columns="_overall_gap")
     stage_gap_of = dict(zip(st["stage"], st["median_gap_seconds"].astype("float64"), strict=True))

@@ -3,20 +3,23 @@ next best action.
 
 Journeys come from :func:`analytics.journeys.journey_steps` (contact or account level, touchpoint
 or stage nodes, repeats collapsed by default), cut at the end of the ``as_of`` day (UTC): events
-after it are ignored, so an outlook can be replayed as of any past date and checked against what
-happened next.
+after it are ignored (as a ``date_to`` filter), so an outlook can be replayed as of any past date
+and checked against what happened next.
 
 Each journey, as of that day, is exactly one of
-- *converted*: it has visited the goal node;
-- *lost*: it has not converted and has visited one of the ``lost`` nodes (declined, cancelled…);
+- *converted*: it has reached the goal (an event whose touchpoint or stage is the goal, as
+  :func:`analytics.journeys.reaching` defines it for every view);
+- *lost*: it has not converted and has reached one of the ``lost`` touchpoints or stages
+  (declined, cancelled…);
 - *open*: neither, and its last event lies within the last ``active_days`` days
   (``as_of_end − active_days days ≤ last event``);
 - *stale*: neither, and no event for longer than that (a journey gone quiet; closed without the goal).
 
 The chain (an absorbing, first-order Markov chain over the nodes) is fitted on the closed journeys
-(converted, lost, stale). A closed journey's path is its steps before the first goal visit
-(converted), before the first lost-node visit (lost), or all its steps (stale); the path then
-moves to the absorbing state *goal*, *lost: <node>* or *(no further activity)*, respectively. A
+(converted, lost, stale). A closed journey's path is its steps before its first goal event
+(converted), before its first lost event (lost), or all its steps (stale); the path then moves to
+the absorbing state *goal*, *lost: <name>* (the lost name reached first) or *(no further
+activity)*, respectively. A
 *start* state leads into every path's first node. Transition probabilities are counts out of a
 state over that state's total.
 
@@ -33,7 +36,7 @@ For an open journey standing on node ``s`` (its last step):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import ibis
@@ -43,9 +46,19 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute, execute_scalar
 from analytics.errors import AnalyticsError
-from analytics.journeys import JOURNEY, JOURNEY_KEY, NODE, STEP, TS, JourneyQuery, filter_events, journey_steps
+from analytics.journeys import (
+    JOURNEY,
+    JOURNEY_KEY,
+    NODE,
+    STEP,
+    TS,
+    JourneyQuery,
+    filter_events,
+    journey_steps,
+    reaching,
+)
 from analytics.markov import AbsorbingChain, top_transitions
-from analytics.schema import EventSchema
+from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema
 
 START = "(start)"
 GOAL_STATE = "(goal)"
@@ -107,6 +120,29 @@ def latest_date(events: Table, schema: EventSchema, query: JourneyQuery) -> date
     return pd.Timestamp(value).tz_convert("UTC").date() if pd.Timestamp(value).tzinfo else pd.Timestamp(value).date()
 
 
+def _left_join(t: Table, other: Table) -> Table:
+    joined = t.left_join(other, JOURNEY)
+    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
+
+
+def _order_column(query: JourneyQuery) -> str:
+    return ACCOUNT_SEQ if query.level == "account" else SEQ
+
+
+def _first_lost(events: Table, schema: EventSchema, query: JourneyQuery, lost: tuple[str, ...]) -> Table:
+    """Per journey reaching a lost name: ``_lost`` (event order of the first such event) and
+    ``_lost_node`` (the name it reached first; ties between names: the first listed)."""
+    hits = [
+        reaching(events, schema, query, (name,)).mutate(_name=ibis.literal(name), _rank=ibis.literal(k))
+        for k, name in enumerate(lost)
+    ]
+    u = hits[0]
+    for h in hits[1:]:
+        u = u.union(h, distinct=False)
+    u = u.mutate(_key=u.reached_order * len(lost) + u._rank)
+    return u.group_by(JOURNEY).aggregate(_lost=u.reached_order.min(), _lost_node=u._name.argmin(u._key))
+
+
 def journey_status(
     events: Table,
     schema: EventSchema,
@@ -116,26 +152,31 @@ def journey_status(
     as_of: date,
     active_days: int,
 ) -> tuple[Table, Table]:
-    """``(steps, journeys)`` as of the end of ``as_of``.
+    """``(steps, journeys)`` as of the end of ``as_of`` (UTC).
 
-    ``steps``: the journey steps up to then. ``journeys``: one row per journey with ``journey,
-    journey_key, status`` (converted / lost / open / stale), ``last_touchpoint``, ``last_timestamp``,
-    ``steps``, ``_stop`` (step of the first goal visit, else of the first lost visit; null when
-    none) and ``_terminal`` (the absorbing state its path ends in; null for open journeys).
+    ``steps``: the journey steps up to then, with the stored event order (``seq``, or
+    ``account_seq`` at account level). ``journeys``: one row per journey with ``journey,
+    journey_key, status`` (converted / lost / open / stale), ``last_touchpoint``,
+    ``last_timestamp``, ``steps``, ``_stop`` (event order of the first goal event, else of the first
+    lost event; null when none), ``_first`` (event order of its first step) and ``_terminal`` (the
+    absorbing state its path ends in; null for open journeys).
     """
-    end = _end_of(as_of)
-    cutoff = ibis.literal(end - timedelta(days=active_days))
-    s = journey_steps(events, schema, query)
-    s = s.filter(s[TS] < ibis.literal(end))
-    is_lost = s[NODE].isin(lost) if lost else ibis.literal(False)
+    q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
+    order = _order_column(q)
+    cutoff = ibis.literal(_end_of(as_of) - timedelta(days=active_days))
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order])
     per = s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
-        _goal=s[STEP].min(where=s[NODE] == goal),
-        _lost=s[STEP].min(where=is_lost),
-        _lost_node=s[NODE].argmin(s[STEP], where=is_lost),
         last_touchpoint=s[NODE].argmax(s[STEP]),
         last_timestamp=s[TS].max(),
         steps=s.count(),
+        _first=s[order].min(),
     )
+    g = reaching(events, schema, q, (goal,))
+    per = _left_join(per, g.select(JOURNEY, _goal=g.reached_order))
+    if lost:
+        per = _left_join(per, _first_lost(events, schema, q, lost))
+    else:
+        per = per.mutate(_lost=ibis.null("int64"), _lost_node=ibis.null("string"))
     per = per.mutate(
         **{
             STATUS: ibis.cases(
@@ -156,16 +197,18 @@ def journey_status(
     return s, per.drop("_goal", "_lost", "_lost_node")
 
 
-def closed_transitions(steps: Table, journeys: Table) -> Table:
+def closed_transitions(steps: Table, journeys: Table, order: str) -> Table:
     """``source, target, count`` of the closed journeys' paths (start → … → absorbing state)."""
-    closed = journeys.filter(journeys[STATUS] != "open").select(JOURNEY, "_stop", "_terminal")
+    closed = journeys.filter(journeys[STATUS] != "open").select(JOURNEY, "_stop", "_first", "_terminal")
     c = steps.inner_join(closed, JOURNEY)
-    c = c.filter(c._stop.isnull() | (c[STEP] < c._stop))
+    c = c.filter(c._stop.isnull() | (c[order] < c._stop))
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
     moves = c.select(source=c[NODE], target=c[NODE].lead().over(w).fill_null(c._terminal))
     entries = c.filter(c[STEP] == 0).select(source=ibis.literal(START), target=c[NODE])
-    # A closed journey whose first step is its goal or lost node goes from start straight to the end.
-    direct = closed.filter(closed._stop == 0).select(source=ibis.literal(START), target=closed._terminal)
+    # A closed journey with no step before its goal or lost event goes from start straight to the end.
+    direct = closed.filter(closed._stop.notnull() & (closed._first >= closed._stop)).select(
+        source=ibis.literal(START), target=closed._terminal
+    )
     both = moves.union(entries, distinct=False).union(direct, distinct=False)
     return both.group_by(["source", "target"]).aggregate(count=both.count())
 
@@ -221,7 +264,7 @@ def compute_outlook(
         raise AnalyticsError("this dataset has no events to look at")
     steps, journeys = journey_status(events, schema, query, goal, tuple(lost), as_of, active_days)
 
-    transitions = execute(closed_transitions(steps, journeys))
+    transitions = execute(closed_transitions(steps, journeys, _order_column(query)))
     transitions["count"] = transitions["count"].astype("int64")
     absorbing = (
         GOAL_STATE,
@@ -231,8 +274,8 @@ def compute_outlook(
     chain = AbsorbingChain.from_counts(transitions, absorbing=absorbing, transient_first=(START,))
     if chain.counts[:, chain.n_transient].sum() == 0:
         raise AnalyticsError(f"no closed journey reaches the goal {goal!r} by {as_of}: choose another goal or date")
-    b = chain.absorption()
-    x = b[:, 0]
+    # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
+    x = np.clip(chain.absorption()[:, 0], 0.0, 1.0)
 
     per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_touchpoint", "last_timestamp", "steps"))
     counts = {k: 0 for k in ("converted", "lost", "open", "stale")}
@@ -324,7 +367,7 @@ def compute_probability_bands(table: pd.DataFrame, width: float = 0.1) -> pd.Dat
     counts = np.bincount(index, minlength=len(lows)) if len(known) else np.zeros(len(lows), dtype=int)
     bands = pd.DataFrame(
         {
-            "band": [f"{lo:.0%}–{lo + width:.0%}" for lo in lows],
+            "band": [f"{lo * 100:.0f}–{(lo + width) * 100:.0f}%" for lo in lows],
             "low": lows,
             "journeys": counts.astype("int64"),
         }

@@ -19,6 +19,8 @@ MODEL_COLOURS: dict[str, str] = {
 }
 ACCENT = "#4C78A8"
 POSITIVE = "#54A24B"
+MUTED = "#9AA0A6"
+NO_ACTION = "(none)"
 
 
 def _layout(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figure:
@@ -40,7 +42,9 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
     """
     fig = go.Figure()
     labels = list(dict.fromkeys(bars[by])) if not bars.empty else []
-    for model, colour in MODEL_COLOURS.items():
+    # Plotly stacks a horizontal group's first trace at the bottom: add them in reverse so each
+    # group reads top-down in the legend's order.
+    for model, colour in reversed(MODEL_COLOURS.items()):
         part = bars[bars["model"] == model]
         if part.empty:
             continue
@@ -54,15 +58,16 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
                 hovertemplate="%{y}<br>" + model + ": %{x:.1f} conversions<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend_traceorder="reversed")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
     fig.update_xaxes(title_text="conversions credited", rangemode="tozero")
     return _layout(fig, height=max(320, 34 * len(labels) * 2 + 80))
 
 
 def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = 15) -> go.Figure:
-    """Horizontal bars: share of conversion probability lost when each touchpoint is removed."""
-    top = table.sort_values(["removal_effect", by], ascending=[False, True]).head(top_n)
+    """Horizontal bars: share of conversion probability lost when each touchpoint is removed
+    (the ``top_n`` largest; touchpoints whose removal loses nothing are left out)."""
+    top = table[table["removal_effect"] > 0].sort_values(["removal_effect", by], ascending=[False, True]).head(top_n)
     fig = go.Figure(
         go.Bar(
             y=top[by],
@@ -102,14 +107,16 @@ def next_best_action_figure(summary: pd.DataFrame, top_n: int = 12) -> go.Figure
             y=top["next_best_action"],
             x=top["journeys"],
             orientation="h",
-            marker_color=POSITIVE,
-            text=[("" if pd.isna(v) else f"+{v:.0%} avg") for v in top["mean_lift"]],
+            marker_color=[MUTED if a == NO_ACTION else POSITIVE for a in top["next_best_action"]],
+            text=[("no move raises it" if pd.isna(v) else f"+{v:.0%} on average") for v in top["mean_lift"]],
             textposition="outside",
             hovertemplate="%{y}: %{x} journeys<extra></extra>",
         )
     )
     fig.update_yaxes(categoryorder="array", categoryarray=list(top["next_best_action"])[::-1], automargin=True)
-    fig.update_xaxes(title_text="open journeys", rangemode="tozero")
+    most = float(top["journeys"].max()) if not top.empty else 1.0
+    fig.update_xaxes(title_text="open journeys", range=[0, most * 1.45])
+    fig.update_traces(cliponaxis=False)
     return _layout(fig, height=max(240, 28 * len(top) + 80))
 
 

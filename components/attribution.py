@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from analytics.attribution import AttributionResult
+from analytics.journeys import JourneyQuery
 from analytics.outlook import OutlookResult
 from services import attribution as attribution_service
 from services.attribution import GoalOptions
@@ -28,9 +29,8 @@ def load_attribution(
         dataset_id,
         goal=goal,
         by=by,  # type: ignore[arg-type]
-        level=level,  # type: ignore[arg-type]
         map_id=map_id,
-        collapse_repeats=collapse_repeats,
+        query=JourneyQuery(level=level, collapse_repeats=collapse_repeats),  # type: ignore[arg-type]
         lost=lost,
     )
 
@@ -52,15 +52,19 @@ def load_outlook(
         lost=lost,
         as_of=as_of,
         active_days=active_days,
-        level=level,  # type: ignore[arg-type]
         map_id=map_id,
+        query=JourneyQuery(level=level),  # type: ignore[arg-type]
         min_transitions=min_transitions,
     )
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
 def load_goal_options(dataset_id: int, map_id: int | None, level: str) -> GoalOptions:
-    return attribution_service.list_goal_options(dataset_id, map_id=map_id, level=level)  # type: ignore[arg-type]
+    return attribution_service.list_goal_options(
+        dataset_id,
+        map_id=map_id,
+        query=JourneyQuery(level=level),  # type: ignore[arg-type]
+    )
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)

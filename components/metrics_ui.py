@@ -98,7 +98,7 @@ def load_map_scopes(map_id: int) -> tuple[list[tuple[int, str]], list[metric_ser
 def load_goal_options(map_id: int) -> list[str]:
     """Goals a journey can reach on a map: its stages (last first), then its touchpoints."""
     stages, touchpoints = metric_service.list_map_scopes(map_id)
-    return [name for _, name in reversed(stages)] + [t.name for t in touchpoints]
+    return [name for _, name in reversed(stages)] + [t.label for t in touchpoints]
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=64)
@@ -178,6 +178,15 @@ def load_referrals(dataset_id: int, map_id: int | None, former_stage: str, refer
     return compute_referrals(
         ctx.events(), ctx.schema, ctx.query, former_stage=former_stage, referral_touchpoints=referral
     )
+
+
+@st.cache_data(show_spinner="Writing the report…", ttl=300, max_entries=8)
+def load_report(map_id: int) -> tuple[str, bytes]:
+    """(HTML, ZIP of the CSVs) of a map's report."""
+    from services.report import build_map_report, report_csv_zip
+
+    report = build_map_report(map_id)
+    return report.html, report_csv_zip(report)
 
 
 def clear_metric_caches() -> None:

@@ -6,6 +6,7 @@ Callers (services) open the session per use case with ``db.engine.write_session`
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,15 +18,28 @@ from db.models import Dataset, JourneyMap, MapPersona, Persona, Snapshot, Stage,
 MAX_NAME_LENGTH = 200
 
 
+# Characters that show nothing on their own: a name made only of these is empty to a reader.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
 def clean_name(value: str | None, field: str = "name") -> str:
-    """Strip a name and refuse empty or over-long ones (clear message, nothing written)."""
+    """Strip a name and refuse empty or over-long ones (clear message, nothing written).
+
+    Also refused: names of invisible characters only (zero-width spaces...), control characters
+    (line breaks would forge lines in the CLI's one-per-line output, escape sequences would drive
+    a terminal) and lone surrogates (not storable as UTF-8).
+    """
     text = (value or "").strip()
-    if not text:
+    if not text or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text):
         raise ValidationError(field, value, "a non-empty name")
     if len(text) > MAX_NAME_LENGTH:
         raise ValidationError(field, value, f"at most {MAX_NAME_LENGTH} characters (got {len(text)})")
     if "\x00" in text:
         raise ValidationError(field, value, "text without NUL characters")
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise ValidationError(field, value, "one line of text without control characters")
+    if any(unicodedata.category(c) == "Cs" for c in text):
+        raise ValidationError(field, value, "valid Unicode text (no lone surrogates)")
     return text
 
 

@@ -17,6 +17,7 @@ from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown
+from services.attribution import compute_top_transitions
 from services.csv_safety import to_safe_csv
 
 bootstrap("Attribution")
@@ -40,10 +41,11 @@ with user_errors():
     with c2:
         map_id = select_id(
             "Journey map",
-            [(None, "(none: each activity is a touchpoint)"), *((m["id"], m["name"]) for m in maps)],
+            [(None, "The event log's own link (if any)"), *((m["id"], m["name"]) for m in maps)],
             param="map",
             default=dataset.get("map_id"),
-            help="With a map, activities are counted as the map's touchpoints they are linked to.",
+            help="Through a map, activities count as the touchpoints they are linked to, and a goal can be a "
+            "touchpoint or a stage of the map.",
         )
     with c3:
         level = st.segmented_control(
@@ -55,39 +57,39 @@ with user_errors():
             required=True,
         )
     options = load_goal_options(dataset_id, map_id, level)
-    if not options.touchpoints:
+    if not options.names:
         st.info("This event log has no touchpoints to credit.")
         st.stop()
     c4, c5, c6 = st.columns([2, 2, 2])
     with c4:
         goal = st.selectbox(
             "Goal (a conversion)",
-            options.touchpoints,
-            index=options.touchpoints.index(options.goal) if options.goal in options.touchpoints else 0,
+            options.names,
+            index=options.names.index(options.goal) if options.goal in options.names else 0,
             key="goal",
             bind="query-params",
-            help="A journey converts when it reaches this touchpoint; touchpoints before it share the credit.",
+            help="A journey converts when it reaches this touchpoint (or stage); the steps before it share the credit.",
         )
     with c5:
         lost = st.multiselect(
             "Lost touchpoints (optional)",
-            [t for t in options.touchpoints if t != goal],
+            [t for t in options.names if t != goal],
             default=[t for t in options.lost if t != goal],
             key="lost",
             bind="query-params",
             help="A journey that has not converted ends at the first of these (declined, cancelled…).",
         )
     with c6:
-        channel_ok = load_has_channel(dataset_id)
+        credit_options = ["touchpoint"] + (["stage"] if options.stages else [])
+        credit_options += ["channel"] if load_has_channel(dataset_id) else []
         by = st.segmented_control(
             "Credit each",
-            ["touchpoint", "channel"],
+            credit_options,
             default="touchpoint",
             key="by",
             bind="query-params",
             required=True,
-            disabled=not channel_ok,
-            help=None if channel_ok else "This event log has no channel column.",
+            help="Channels and stages appear when the event log (or its map) has them.",
         )
         collapse = st.toggle(
             "Collapse consecutive repeats",
@@ -97,9 +99,7 @@ with user_errors():
             help="A run of the same touchpoint counts as one visit.",
         )
 
-    result = load_attribution(
-        dataset_id, goal, by if channel_ok else "touchpoint", level, map_id, collapse, tuple(lost)
-    )
+    result = load_attribution(dataset_id, goal, by, level, map_id, collapse, tuple(lost))
     by = result.by
 
     m1, m2, m3, m4 = st.columns(4)
@@ -155,8 +155,11 @@ with user_errors():
         icon=":material/download:",
     )
     with st.expander("Markov chain transitions"):
-        st.caption("Counted moves between states: (start), each touchpoint, (conversion) and (null).")
-        st.dataframe(result.transitions, hide_index=True)
+        st.caption(
+            f"Counted moves between states: (start), each {by}, (conversion) and (null); the "
+            f"{min(200, len(result.transitions))} most frequent of {len(result.transitions):,} shown, all in the download."
+        )
+        st.dataframe(compute_top_transitions(result), hide_index=True)
         st.download_button(
             "Download the transitions (CSV)",
             to_safe_csv(result.transitions),

@@ -38,10 +38,11 @@ with user_errors():
     with c2:
         map_id = select_id(
             "Journey map",
-            [(None, "(none: each activity is a touchpoint)"), *((m["id"], m["name"]) for m in load_map_summaries())],
+            [(None, "The event log's own link (if any)"), *((m["id"], m["name"]) for m in load_map_summaries())],
             param="map",
             default=dataset.get("map_id"),
-            help="With a map, activities are counted as the map's touchpoints they are linked to.",
+            help="Through a map, activities count as the touchpoints they are linked to, and a goal can be a "
+            "touchpoint or a stage of the map.",
         )
     with c3:
         has_accounts = 0 < dataset["accounts"] < dataset["journeys"]
@@ -55,15 +56,15 @@ with user_errors():
             help="At account level, a buying committee's contacts move as one journey.",
         )
     options = load_goal_options(dataset_id, map_id, level)
-    if not options.touchpoints:
+    if not options.names:
         st.info("This event log has no touchpoints.")
         st.stop()
     c4, c5, c6, c7 = st.columns([2, 2, 1, 1])
     with c4:
         goal = st.selectbox(
             "Goal",
-            options.touchpoints,
-            index=options.touchpoints.index(options.goal) if options.goal in options.touchpoints else 0,
+            options.names,
+            index=options.names.index(options.goal) if options.goal in options.names else 0,
             key="goal",
             bind="query-params",
             help="A journey converts when it reaches this touchpoint.",
@@ -71,7 +72,7 @@ with user_errors():
     with c5:
         lost = st.multiselect(
             "Lost touchpoints",
-            [t for t in options.touchpoints if t != goal],
+            [t for t in options.names if t != goal],
             default=[t for t in options.lost if t != goal],
             key="lost",
             bind="query-params",
@@ -120,7 +121,9 @@ with user_errors():
     result = load_outlook(dataset_id, goal, tuple(lost), as_of, int(active_days), level, map_id, int(min_transitions))
     counts = result.counts
     m1, m2, m3, m4, m5 = st.columns(5)
-    m1.metric(f"Open {level}s", f"{counts['open']:,}", help=f"Not converted, not lost, active in the last {active_days} days")
+    m1.metric(
+        f"Open {level}s", f"{counts['open']:,}", help=f"Not converted, not lost, active in the last {active_days} days"
+    )
     m2.metric("Converted", f"{counts['converted']:,}")
     m3.metric("Lost", f"{counts['lost']:,}")
     m4.metric("Gone quiet", f"{counts['stale']:,}", help=f"No event in the last {active_days} days")
@@ -183,5 +186,8 @@ with user_errors():
         st.plotly_chart(state_probability_figure(result.states), key="states_chart")
         st.dataframe(result.states, hide_index=True)
         st.download_button(
-            "Download (CSV)", to_safe_csv(result.states), file_name=f"outlook_touchpoints_{dataset_id}.csv", mime="text/csv"
+            "Download (CSV)",
+            to_safe_csv(result.states),
+            file_name=f"outlook_touchpoints_{dataset_id}.csv",
+            mime="text/csv",
         )

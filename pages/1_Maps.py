@@ -1,4 +1,4 @@
-"""Maps: create a journey map from a template or from scratch, rename and delete maps."""
+"""Maps: create a journey map from a template or from scratch, import one from JSON, open, rename and delete maps."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import streamlit as st
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
+from components.text import escape_markdown
+from services import map_io
 from services import maps as map_service
 from services.templates import list_templates
+
+STUDIO = "pages/2_Map_studio.py"
 
 bootstrap("Maps")
 st.title("Journey maps")
@@ -32,7 +36,30 @@ with st.expander("Create a map", expanded=not load_map_summaries()), st.form("cr
         with user_errors():
             map_id = map_service.create_map_from_template(template_key=key, name=name, owner=owner, review_by=review_by)
             clear_caches()
-            st.success(f"Created map “{name.strip()}” (id {map_id}).")
+            st.success(f"Created map “{escape_markdown(name.strip())}” (id {map_id}).")
+            st.session_state["maps_created"] = map_id
+if st.session_state.get("maps_created"):
+    st.page_link(
+        STUDIO,
+        label="Open the new map in the studio",
+        icon=":material/open_in_new:",
+        query_params={"map": str(st.session_state["maps_created"])},
+    )
+
+with st.expander("Import a map from JSON"):
+    st.caption("A JSON file exported by JourneyLens (Map studio › Export, or `python cli.py maps export ID`).")
+    upload = st.file_uploader("Map JSON", type=["json"], key="maps_import")
+    if upload is not None and st.button("Import map"):
+        with user_errors():
+            imported = map_io.import_map_document(upload.getvalue())
+            clear_caches()
+            st.success(f"Imported as a new map (id {imported}).")
+            st.page_link(
+                STUDIO,
+                label="Open it in the studio",
+                icon=":material/open_in_new:",
+                query_params={"map": str(imported)},
+            )
 
 maps = load_map_summaries()
 if not maps:
@@ -62,6 +89,12 @@ st.dataframe(
 by_id = {m["id"]: m for m in maps}
 selected = st.selectbox("Map to change", list(by_id), format_func=lambda i: f"{by_id[i]['name']} (id {i})")
 current = by_id[selected]
+st.page_link(
+    STUDIO,
+    label=f"Open “{escape_markdown(current['name'])}” in the studio",
+    icon=":material/open_in_new:",
+    query_params={"map": str(selected)},
+)
 c1, c2 = st.columns(2)
 with c1, st.form("rename_map"):
     new_name = st.text_input("New name", value=current["name"], max_chars=200)
@@ -71,7 +104,9 @@ with c1, st.form("rename_map"):
             clear_caches()
             st.rerun()
 with c2, st.form("delete_map"):
-    st.write(f"Delete **{current['name']}** with its stages, touchpoints, lanes, metrics and snapshots.")
+    st.write(
+        f"Delete **{escape_markdown(current['name'])}** with its stages, touchpoints, lanes, metrics and snapshots."
+    )
     confirm = st.checkbox("Yes, delete this map for good")
     if st.form_submit_button("Delete map", type="secondary"):
         if not confirm:

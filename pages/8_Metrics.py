@@ -18,6 +18,7 @@ from components.metrics_ui import (
     load_metrics,
     load_outcomes,
     load_referrals,
+    load_report,
     query_select,
 )
 from components.text import escape_markdown
@@ -58,6 +59,23 @@ ds_names = {d[0]: d[1] for d in datasets}
 linked = [d[0] for d in datasets if d[2] == map_id]
 
 rows = load_metrics(map_id)
+
+with st.container(horizontal=True):
+    st.download_button(
+        "Download the map's report (HTML)",
+        lambda: load_report(map_id)[0].encode("utf-8"),
+        file_name=f"journeylens-report-{map_id}.html",
+        mime="text/html",
+        icon=":material/description:",
+        help="Grid with overlay, stage flow, funnel, metrics, hot spots and action plan in one file that opens offline.",
+    )
+    st.download_button(
+        "Download every table (ZIP of CSVs)",
+        lambda: load_report(map_id)[1],
+        file_name=f"journeylens-report-{map_id}-tables.zip",
+        mime="application/zip",
+        icon=":material/folder_zip:",
+    )
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

@@ -141,6 +141,12 @@ def default_goal(dataset_id: int, *, map_id: int | None = None, engine: Engine |
     return stages[-1] if stages else None
 
 
+def has_stages(dataset_id: int, *, map_id: int | None = None, engine: Engine | None = None) -> bool:
+    """True when the dataset can be analysed at stage level (a stage column, or a link to a map)."""
+    a = open_analysis(dataset_id, map_id=map_id, engine=engine)
+    return a.schema.has(Role.STAGE) or bool(a.query.stage_of)
+
+
 def list_column_values(dataset_id: int, column: str, *, limit: int = 200, engine: Engine | None = None) -> list[str]:
     """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``."""
     source, schema = get_event_source(dataset_id, engine=engine)
@@ -186,6 +192,21 @@ def compute_transitions(
     return transitions_core.compute_transitions(
         a.events, a.schema, a.query, include_entry_exit=include_entry_exit, top=top
     )
+
+
+def compute_transition_graph(
+    dataset_id: int,
+    *,
+    map_id: int | None = None,
+    query: JourneyQuery = JourneyQuery(),
+    stage_order: Sequence[str] | None = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """Transitions (with entry and exit) and each one's ``direction`` (forward, backward to an
+    earlier stage, repeat, entry, exit): the data of the transition graph."""
+    a = open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
+    t = transitions_core.compute_transitions(a.events, a.schema, a.query)
+    return nonlinearity_core.mark_directions(t, a.events, a.schema, a.query, a.stage_order(stage_order))
 
 
 def compute_node_volumes(

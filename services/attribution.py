@@ -1,86 +1,39 @@
 """Use cases of attribution and journey outlook, by dataset (and optionally the map it is linked to).
 
-With a ``map_id``, activities are relabelled to the map's touchpoints (and stages) exactly as every
-other analysis of that dataset does; without one, each activity is its own touchpoint.
+Each use case opens the dataset like every other analysis (:func:`services.analysis.open_analysis`):
+with a map (the one given, else the dataset's own), activities are relabelled to the map's
+touchpoints and stages, so a goal can be a touchpoint or a stage of the map.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from analytics import attribution as attribution_core
 from analytics import outlook as outlook_core
 from analytics.attribution import AttributeBy, AttributionResult
-from analytics.engine import events_table
 from analytics.journeys import JourneyQuery
 from analytics.outlook import OutlookResult
-from analytics.schema import EventSchema, Role
+from analytics.schema import Role
 from db import crud
 from db.engine import read_session
-from db.models import ActivityLink
+from services.analysis import Analysis, open_analysis
 from services.datasets import get_event_source
-
-Level = Literal["contact", "account"]
-
 
 # --------------------------------------------------------------------------- journeys of a dataset
 
 
-def _journey_labels(
-    dataset_id: int, map_id: int, engine: Engine | None
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """``(touchpoint_of, stage_of)`` relabel pairs of a dataset linked to a map.
-
-    Uses the import's linking service when present; otherwise reads the links directly: an
-    activity's saved link to a touchpoint, else a touchpoint listing the activity among its names.
-    """
-    try:
-        from services.linking import get_journey_labels  # type: ignore[import-not-found]
-    except ImportError:
-        get_journey_labels = None
-    if get_journey_labels is not None:
-        return get_journey_labels(dataset_id, map_id)
-    with read_session(engine) as session:
-        touchpoints = crud.list_touchpoints(session=session, map_id=map_id)
-        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
-        names = {t.id: t.name for t in touchpoints}
-        touchpoint_of: dict[str, str] = {}
-        for t in touchpoints:
-            for activity in t.activity_names:
-                touchpoint_of.setdefault(activity, t.name)
-        links = session.exec(
-            select(ActivityLink).where(ActivityLink.dataset_id == dataset_id, ActivityLink.map_id == map_id)
-        ).all()
-        for link in links:
-            if link.touchpoint_id in names:
-                touchpoint_of[link.activity] = names[link.touchpoint_id]
-        stage_of = {t.name: stages[t.stage_id] for t in touchpoints if t.stage_id in stages}
-    return tuple(sorted(touchpoint_of.items())), tuple(sorted(stage_of.items()))
-
-
-def journey_query(
-    dataset_id: int,
-    *,
-    map_id: int | None = None,
-    level: Level = "contact",
-    collapse_repeats: bool = True,
-    engine: Engine | None = None,
-) -> JourneyQuery:
-    """The :class:`JourneyQuery` of a dataset (relabelled to the map's touchpoints when linked)."""
-    touchpoint_of, stage_of = _journey_labels(dataset_id, map_id, engine) if map_id is not None else ((), ())
-    return JourneyQuery(level=level, collapse_repeats=collapse_repeats, touchpoint_of=touchpoint_of, stage_of=stage_of)
-
-
-def _events(dataset_id: int, engine: Engine | None) -> tuple[Any, EventSchema]:
-    source, schema = get_event_source(dataset_id, engine=engine)
-    return events_table(source), schema
+def open_dataset(
+    dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
+) -> Analysis:
+    """The events and completed query of a dataset (:func:`services.analysis.open_analysis`)."""
+    return open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
 
 
 def has_channel(dataset_id: int, *, engine: Engine | None = None) -> bool:
@@ -90,25 +43,32 @@ def has_channel(dataset_id: int, *, engine: Engine | None = None) -> bool:
 
 @dataclass(frozen=True)
 class GoalOptions:
-    """Touchpoints to choose a goal (and lost touchpoints) from, most visited first, with suggestions."""
+    """What a goal (and lost names) can be: touchpoints, most visited first, then stages (map order
+    when linked, else most visited first); with a suggested goal and suggested lost touchpoints."""
 
     touchpoints: tuple[str, ...]
+    stages: tuple[str, ...]
     goal: str | None
     lost: tuple[str, ...]
-    journeys: tuple[int, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.touchpoints, *self.stages)))
 
 
 def list_goal_options(
-    dataset_id: int, *, map_id: int | None = None, level: Level = "contact", engine: Engine | None = None
+    dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
 ) -> GoalOptions:
-    events, schema = _events(dataset_id, engine)
-    query = journey_query(dataset_id, map_id=map_id, level=level, engine=engine)
-    nodes = attribution_core.node_counts(events, schema, query)
+    a = open_dataset(dataset_id, map_id=map_id, query=replace(query, by="touchpoint"), engine=engine)
+    nodes = attribution_core.node_counts(a.events, a.schema, a.query)
+    stages: tuple[str, ...] = a.map_stage_order
+    if not stages and (a.schema.has(Role.STAGE) or a.query.stage_of):
+        stages = tuple(attribution_core.node_counts(a.events, a.schema, replace(a.query, by="stage"))["node"])
     return GoalOptions(
         touchpoints=tuple(nodes["node"]),
+        stages=stages,
         goal=attribution_core.suggest_goal(nodes),
         lost=tuple(attribution_core.suggest_lost(nodes)),
-        journeys=tuple(int(n) for n in nodes["journeys"]),
     )
 
 
@@ -120,17 +80,32 @@ def compute_attribution(
     *,
     goal: str,
     by: AttributeBy = "touchpoint",
-    level: Level = "contact",
     map_id: int | None = None,
-    collapse_repeats: bool = True,
+    query: JourneyQuery = JourneyQuery(),
     lost: tuple[str, ...] = (),
     engine: Engine | None = None,
 ) -> AttributionResult:
     """Conversions credited by first touch, last touch, linear, position-based and Markov models
-    (semantics: :func:`analytics.attribution.compute_attribution`)."""
-    events, schema = _events(dataset_id, engine)
-    query = journey_query(dataset_id, map_id=map_id, level=level, collapse_repeats=collapse_repeats, engine=engine)
-    return attribution_core.compute_attribution(events, schema, query, goal, by=by, lost=tuple(lost))
+    (semantics: :func:`analytics.attribution.compute_attribution`). ``query`` sets the level,
+    repeats and filters."""
+    a = open_dataset(dataset_id, map_id=map_id, query=query, engine=engine)
+    return attribution_core.compute_attribution(a.events, a.schema, a.query, goal, by=by, lost=tuple(lost))
+
+
+def _touchpoint_labels(map_id: int, engine: Engine | None) -> list[tuple[int, str, str]]:
+    """``(id, name, label)`` of a map's touchpoints in display order; the label is what relabelled
+    journeys carry (:mod:`services.linking`): the name, or ``name (stage)`` when the name occurs in
+    several stages."""
+    with read_session(engine) as session:
+        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
+        rows = [
+            (t.id or 0, t.name, stages.get(t.stage_id, ""))
+            for t in crud.list_touchpoints(session=session, map_id=map_id)
+        ]
+    stages_of: dict[str, set[str]] = {}
+    for _, name, stage in rows:
+        stages_of.setdefault(name, set()).add(stage)
+    return [(i, name, name if len(stages_of[name]) == 1 else f"{name} ({stage})") for i, name, stage in rows]
 
 
 def compute_touchpoint_attribution(
@@ -138,7 +113,7 @@ def compute_touchpoint_attribution(
     map_id: int,
     goal: str,
     *,
-    level: Level = "contact",
+    query: JourneyQuery = JourneyQuery(),
     lost: tuple[str, ...] = (),
     engine: Engine | None = None,
 ) -> pd.DataFrame:
@@ -148,22 +123,30 @@ def compute_touchpoint_attribution(
     effects normalised to the conversions) and ``removal_effect`` (fraction 0..1). A touchpoint no
     journey reaches gets 0 for both.
     """
-    result = compute_attribution(dataset_id, goal=goal, level=level, map_id=map_id, lost=lost, engine=engine)
+    result = compute_attribution(dataset_id, goal=goal, map_id=map_id, query=query, lost=lost, engine=engine)
     credits = result.table.set_index("touchpoint")
-    with read_session(engine) as session:
-        touchpoints = [(t.id, t.name) for t in crud.list_touchpoints(session=session, map_id=map_id)]
     rows = []
-    for touchpoint_id, name in touchpoints:
-        found = name in credits.index
+    for touchpoint_id, name, label in _touchpoint_labels(map_id, engine):
+        key = label if label in credits.index else name
+        found = key in credits.index
         rows.append(
             {
-                "touchpoint_id": int(touchpoint_id or 0),
+                "touchpoint_id": touchpoint_id,
                 "touchpoint": name,
-                "attributed_conversions": float(credits.loc[name, "markov"]) if found else 0.0,
-                "removal_effect": float(credits.loc[name, "removal_effect"]) if found else 0.0,
+                "attributed_conversions": float(credits.loc[key, "markov"]) if found else 0.0,
+                "removal_effect": float(credits.loc[key, "removal_effect"]) if found else 0.0,
             }
         )
     return pd.DataFrame(rows, columns=["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"])
+
+
+def compute_top_transitions(result: AttributionResult, top_n: int = 200) -> pd.DataFrame:
+    """The chain's ``top_n`` most counted transitions (ties: by source, then target), for display;
+    the download carries them all."""
+    t = result.transitions
+    return (
+        t.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(top_n).reset_index(drop=True)
+    )
 
 
 def attribution_records(result: AttributionResult) -> list[dict[str, Any]]:
@@ -185,20 +168,18 @@ def compute_outlook(
     lost: tuple[str, ...] = (),
     as_of: date | None = None,
     active_days: int = outlook_core.DEFAULT_ACTIVE_DAYS,
-    level: Level = "contact",
     map_id: int | None = None,
-    collapse_repeats: bool = True,
+    query: JourneyQuery = JourneyQuery(),
     min_transitions: int = outlook_core.DEFAULT_MIN_TRANSITIONS,
     engine: Engine | None = None,
 ) -> OutlookResult:
     """Open journeys with their conversion probability, likely next touchpoints and next best action
-    (semantics: :mod:`analytics.outlook`)."""
-    events, schema = _events(dataset_id, engine)
-    query = journey_query(dataset_id, map_id=map_id, level=level, collapse_repeats=collapse_repeats, engine=engine)
+    (semantics: :mod:`analytics.outlook`). ``query`` sets the level, repeats and filters."""
+    a = open_dataset(dataset_id, map_id=map_id, query=query, engine=engine)
     return outlook_core.compute_outlook(
-        events,
-        schema,
-        query,
+        a.events,
+        a.schema,
+        a.query,
         goal,
         lost=tuple(lost),
         as_of=as_of,

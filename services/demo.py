@@ -171,20 +171,24 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
         mapping=mapping,
         source_name=dataset.path.name,
         is_demo=True,
-        map_id=map_id,
+        map_id=map_id,  # a new dataset is linked to the map by the import itself
+        engine=engine,
     )
-    link_dataset_to_map(result.dataset_id, map_id)
+    if not result.created:
+        # The same file was imported before (by a user): link that dataset to the demo map too.
+        link_dataset_to_map(result.dataset_id, map_id, engine=engine)
     return result.dataset_id
 
 
 def reset_demo(*, engine: Engine | None = None) -> list[int]:
     """Delete every demo map, persona and dataset (with its stored events), then seed the demo again."""
-    from services.datasets import delete_dataset
-
     with read_session(engine) as session:
-        dataset_ids = list(session.exec(select(Dataset.id).where(col(Dataset.is_demo))).all())
-    for dataset_id in dataset_ids:
-        if dataset_id is not None:
+        dataset_ids = [i for i in session.exec(select(Dataset.id).where(col(Dataset.is_demo))).all() if i is not None]
+    if dataset_ids:
+        # Imported here: services.datasets loads the analytics stack (pandas, Ibis).
+        from services.datasets import delete_dataset
+
+        for dataset_id in dataset_ids:
             delete_dataset(dataset_id, engine=engine)
     with write_session(engine) as session:
         for model in (JourneyMap, Persona):

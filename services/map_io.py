@@ -567,15 +567,17 @@ def _write_document(
             assert session is not None
             existing_id = (persona_ids or {}).get(ref)
             persona = session.get(Persona, existing_id) if existing_id is not None else None
-            if persona is None:
+            if persona is None or persona.id in personas.values():
                 persona = find_identical_persona(session, fields)
-            if persona is None:
+            # Two refs of one document are two personas, even with the same fields.
+            if persona is None or persona.id in personas.values():
                 persona = Persona(**fields)
                 session.add(persona)
                 session.flush()
             personas[ref] = persona.id
             if session.get(MapPersona, (map_id, persona.id)) is None:
                 session.add(MapPersona(map_id=map_id or 0, persona_id=persona.id or 0))
+                session.flush()
 
     stages: dict[str, int | None] = {}
     touchpoints: dict[str, int | None] = {}
@@ -625,6 +627,8 @@ def _write_document(
                 touchpoints[tref] = tp.id
 
     def place(obj: Mapping[str, Any], path: str, *, required: bool) -> tuple[Any, Any]:
+        """(stage id, touchpoint id) of an item. Items that must sit on a stage (cells, pain points,
+        opportunities) take their touchpoint's stage; metrics and actions keep a stage only if given."""
         stage_id = _ref(obj, "stage", path, stages, required=required and obj.get("touchpoint") is None)
         tp_id = _ref(obj, "touchpoint", path, touchpoints, required=False)
         if obj.get("touchpoint") is not None:
@@ -633,7 +637,8 @@ def _write_document(
                 raise ValidationError(
                     f"{path}.stage", obj.get("stage"), f"{owner}, the stage of touchpoint {obj['touchpoint']}"
                 )
-            stage_id = stages[owner]
+            if required:
+                stage_id = stages[owner]
         return stage_id, tp_id
 
     lane_names = [lane.value for lane in Lane]
@@ -808,10 +813,12 @@ def map_fields_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError(f"map.{key}", raw[key], "text")
     if raw["review_by"] is not None and not isinstance(raw["review_by"], str):
         raise ValidationError("map.review_by", raw["review_by"], "a date as YYYY-MM-DD or null")
-    try:
-        fields = clean_map_fields(raw)
-    except ValidationError as exc:
-        raise ValidationError(f"map.{exc.field}", exc.value, exc.expected) from None
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            fields.update(clean_map_fields({key: value}))
+        except ValidationError as exc:
+            raise ValidationError(f"map.{key}", exc.value, exc.expected) from None
     template_key = m.get("template_key")
     if template_key is not None and not isinstance(template_key, str):
         raise ValidationError("map.template_key", template_key, "a template key or null")

@@ -1,8 +1,9 @@
 """The managers' view: every map's health at a glance, a portfolio heat map, trends.
 
 Health of a map (:class:`MapHealth`):
-- conversion and NPS (and CSAT): the latest stored value of the map-wide metric of that kind,
-  with its target, red/amber/green status and the change since the previous period; a map with a
+- conversion and NPS (and CSAT): the latest stored value of the map's metric of that kind (the
+  map-wide one, else the first bound to a stage, else to a touchpoint), with its target,
+  red/amber/green status and the change since the previous period; a map with a
   linked dataset but no such metric shows the value computed over the whole log (no target, no
   trend);
 - the worst friction hot spot: the touchpoint with the highest friction index among those at least
@@ -47,6 +48,8 @@ class MeasureHealth:
     change: float | None = None  # since the previous period
     previous_period: str | None = None
     source: str = ""  # "metric" or "dataset"
+    name: str = ""  # the metric's name ("" when computed from the dataset)
+    scope: str = ""  # "whole map", "stage: X" or "touchpoint: Y"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ def _from_metric(row: MetricRow) -> MeasureHealth:
         change=row.change,
         previous_period=row.previous_period,
         source="metric",
+        name=row.name,
+        scope=row.scope,
     )
 
 
@@ -131,7 +136,11 @@ def compute_map_health(
     summary = _summary or next(m for m in list_map_summaries(engine=engine, today=today) if m.id == map_id)
     open_n, overdue_n = (_actions_of or _actions(engine, today)).get(map_id, (0, 0))
     dataset = _dataset if _dataset is not None else _linked(engine).get(map_id)
-    metric_rows = [r for r in list_metrics(map_id, engine=engine) if r.stage_id is None and r.touchpoint_id is None]
+    # Map-wide metrics first, then stage-bound, then touchpoint-bound (a map's headline conversion is
+    # often bound to its conversion stage).
+    metric_rows = sorted(
+        list_metrics(map_id, engine=engine), key=lambda r: (r.touchpoint_id is not None, r.stage_id is not None, r.id)
+    )
     measures: dict[str, MeasureHealth] = {}
     for kind in HEALTH_MEASURES:
         rows = [r for r in metric_rows if r.kind == kind and r.latest_value is not None]
@@ -266,14 +275,12 @@ def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
 
 
 def compute_trends(portfolio: list[MapHealth], *, engine: Engine | None = None) -> pd.DataFrame:
-    """Every map-wide metric's values over time, for the trends chart:
+    """Every metric's values over time, for the trends chart:
     ``map_id, map, metric, kind, period, value, target, status``.
     """
     rows = []
     for h in portfolio:
         for r in list_metrics(h.map_id, engine=engine):
-            if r.stage_id is not None or r.touchpoint_id is not None:
-                continue
             for period, value, _base, _computed in r.values:
                 rows.append(
                     {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.journeys import JourneyQuery
 from services.attribution import compute_attribution
 from tests.app.conftest import run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
@@ -43,7 +44,9 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
         "pages/10_Attribution.py",
         query={"dataset": str(dataset_id), "goal": "Closed won", "by": "channel", "level": "account"},
     )
-    expected = compute_attribution(dataset_id, goal="Closed won", by="channel", level="account", lost=("Closed lost",))
+    expected = compute_attribution(
+        dataset_id, goal="Closed won", by="channel", query=JourneyQuery(level="account"), lost=("Closed lost",)
+    )
     table = at.dataframe[0].value
     assert "channel" in table.columns
     assert set(table["channel"]) == set(expected.table["channel"])
@@ -51,6 +54,7 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
     assert at.query_params["dataset"] == str(dataset_id)
 
 
-def test_attribution_page_without_datasets_says_so():
+def test_attribution_page_without_datasets_says_so(monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo would bring its event logs
     at = run_page("pages/10_Attribution.py")
     assert any("No event logs yet" in i.value for i in at.info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.journeys import JourneyQuery
 from services.attribution import compute_outlook
 from tests.app.conftest import run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
@@ -23,7 +24,9 @@ def test_outlook_ranks_open_accounts(dataset_id):
     # Accounts hold several contacts, so the page starts at account level, with suggested goal and lost.
     assert at.get("button_group")[0].value == "account"
     assert at.selectbox(key="goal").value == "Closed won"
-    expected = compute_outlook(dataset_id, goal="Closed won", lost=("Closed lost",), level="account")
+    expected = compute_outlook(
+        dataset_id, goal="Closed won", lost=("Closed lost",), query=JourneyQuery(level="account")
+    )
     assert _metric(at, "Open accounts") == f"{expected.counts['open']:,}"
     assert _metric(at, "Converted") == f"{expected.counts['converted']:,}"
     table = at.dataframe[0].value
@@ -53,7 +56,7 @@ def test_outlook_choices_come_from_the_url(dataset_id):
         dataset_id,
         goal="Closed won",
         lost=("Closed lost",),
-        level="contact",
+        query=JourneyQuery(level="contact"),
         as_of=date(2024, 2, 1),
         active_days=10,
         min_transitions=1,

@@ -26,3 +26,22 @@ def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine, monkey
     assert not at.exception
     assert at.query_params["measure"] == "journeys"
     assert at.dataframe[0].value.set_index("touchpoint").loc["Pricing page", "value"] == 80
+
+
+def test_overlay_page_without_an_event_log_draws_the_plain_map(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services.maps import create_map_from_template
+
+    create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    at = run_page("pages/12_Overlay.py")
+    assert any("No event log yet" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_friction_page_without_a_map_scores_activities_as_they_are(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    dataset_id = create_dataset(planted_log(journeys=60), name="unlinked")
+    at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id)})
+    assert not at.exception
+    assert at.selectbox(key="qp_map").value is None
+    assert at.dataframe[0].value.iloc[0]["touchpoint"] == "Pricing page"

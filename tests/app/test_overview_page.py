@@ -10,25 +10,25 @@ def _text(at) -> str:
     return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
 
 
-def _link_demo_dataset(engine) -> int:
-    """Seed the demo (as the app would) and link a planted log to the B2B map with an NPS metric."""
+def _maps_with_data(monkeypatch) -> int:
+    """Three maps (no demo); the B2B one has a planted log and an NPS metric with two months."""
     from services import metrics as metric_service
-    from services.demo import ensure_demo
-    from services.maps import list_map_summaries
+    from services.maps import create_map_from_template
 
-    ensure_demo()
-    b2b = next(m.id for m in list_map_summaries() if m.name == "B2B SaaS buyer journey")
-    if metric_service.linked_dataset_id(b2b) is None:
-        dataset_id = create_dataset(planted_log(journeys=150), name="planted b2b", map_id=b2b)
-        nps = metric_service.create_metric(map_id=b2b, kind="nps", target=30)
-        metric_service.set_metric_value(nps, "2026-01", 12)
-        metric_service.set_metric_value(nps, "2026-02", 18)
-        metric_service.create_metric(map_id=b2b, kind="conversion", target=25, dataset_id=dataset_id)
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    b2b = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    create_map_from_template(template_key="buying-committee", name="Enterprise buying committee")
+    create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    dataset_id = create_dataset(planted_log(journeys=150), name="planted b2b", map_id=b2b)
+    nps = metric_service.create_metric(map_id=b2b, kind="nps", target=30)
+    metric_service.set_metric_value(nps, "2026-01", 12)
+    metric_service.set_metric_value(nps, "2026-02", 18)
+    metric_service.create_metric(map_id=b2b, kind="conversion", target=25, dataset_id=dataset_id)
     return b2b
 
 
-def test_overview_shows_every_map_with_its_health(engine):
-    b2b = _link_demo_dataset(engine)
+def test_overview_shows_every_map_with_its_health(engine, monkeypatch):
+    b2b = _maps_with_data(monkeypatch)
     at = run_page("app.py")
     assert at.title[0].value == "Overview"
     text = _text(at)

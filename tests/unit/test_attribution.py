@@ -8,11 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.attribution import CONVERSION, NULL, START, compute_attribution, node_counts, suggest_goal, suggest_lost
+from analytics.attribution import (
+    CONVERSION,
+    NULL,
+    START,
+    compute_attribution,
+    compute_credit_bars,
+    node_counts,
+    suggest_goal,
+    suggest_lost,
+)
 from analytics.errors import AnalyticsError, UnknownColumnError
 from analytics.journeys import JourneyQuery
 from analytics.markov import AbsorbingChain, removal_effects
-from analytics.schema import REQUIRED_ROLES, EventSchema
+from analytics.schema import REQUIRED_ROLES, EventSchema, Role
 from tests.factories_attribution import T0, events_from_frame, events_from_paths, frame_from_paths
 
 
@@ -152,14 +161,36 @@ def test_by_channel_collapses_consecutive_channels():
     assert _row(collapsed, "email").removal_effect == pytest.approx(0.5)
 
 
-def test_missing_channel_is_labelled_and_channel_needs_the_column():
-    events = events_from_paths({"1": ["X", "G"]}, channel_of={"G": "web"})
+def test_events_without_channel_take_no_step_and_channel_needs_the_column():
+    # X has no channel, so by channel journey 1 is just G: a conversion with nothing before it.
+    events = events_from_paths({"1": ["X", "G"], "2": ["Y", "X", "G"]}, channel_of={"G": "web", "Y": "email"})
     result = compute_attribution(events, *_sq(), goal="G", by="channel")
-    assert result.table["channel"].tolist() == ["(no channel)"]
+    assert (result.conversions, result.uncredited_conversions) == (1, 1)
+    assert result.table["channel"].tolist() == ["email"]
     plain = EventSchema(roles=frozenset(REQUIRED_ROLES))
     frame = frame_from_paths({"1": ["X", "G"]})[["journey_id", "timestamp", "activity"]]
     with pytest.raises(UnknownColumnError, match="channel"):
         compute_attribution(events_from_frame(frame, plain), plain, JourneyQuery(), goal="G", by="channel")
+
+
+def test_a_stage_can_be_the_goal():
+    # Journey 1: Blog (Aware), Demo (Decide), Sign (Decide): it reaches stage Decide at Demo, so its
+    # path is Blog alone. Journey 2: Blog, Webinar (both Aware) never reaches it.
+    stage_of = {"Blog": "Aware", "Webinar": "Aware", "Demo": "Decide", "Sign": "Decide"}
+    frame = frame_from_paths({"1": ["Blog", "Demo", "Sign"], "2": ["Blog", "Webinar"]})
+    frame["stage"] = frame["activity"].map(stage_of)
+    schema = EventSchema(roles=frozenset(REQUIRED_ROLES) | {Role.STAGE})
+    result = compute_attribution(events_from_frame(frame, schema), schema, JourneyQuery(), goal="Decide")
+    assert (result.journeys, result.conversions) == (2, 1)
+    table = result.table.set_index("touchpoint")
+    assert table["linear"].to_dict() == {"Blog": 1.0, "Webinar": 0.0}
+    # Chain: start→Blog 2; Blog→conv 1, Blog→Webinar 1; Webinar→null 1: P = 1/2, RE(Blog) = 1.
+    assert result.conversion_probability == pytest.approx(0.5)
+    assert table.loc["Blog", "removal_effect"] == pytest.approx(1.0)
+    # Credited by stage: journey 1's path is Aware (before Decide), journey 2 stays in Aware.
+    stages = compute_attribution(events_from_frame(frame, schema), schema, JourneyQuery(), goal="Decide", by="stage")
+    assert stages.table["stage"].tolist() == ["Aware"]
+    assert stages.table.loc[0, "first_touch"] == 1 and stages.table.loc[0, "journeys"] == 2
 
 
 def test_account_level_joins_the_committee():
@@ -189,8 +220,8 @@ def test_goal_nobody_reaches_is_an_error():
     events = events_from_paths({"1": ["A", "B"]})
     with pytest.raises(AnalyticsError, match="no journey reaches the goal 'G'"):
         compute_attribution(events, *_sq(), goal="G")
-    with pytest.raises(AnalyticsError, match="touchpoint or channel"):
-        compute_attribution(events, *_sq(), goal="A", by="stage")  # type: ignore[arg-type]
+    with pytest.raises(AnalyticsError, match="touchpoint, stage or channel"):
+        compute_attribution(events, *_sq(), goal="A", by="persona")  # type: ignore[arg-type]
 
 
 def test_goal_and_lost_suggestions():
@@ -202,6 +233,9 @@ def test_goal_and_lost_suggestions():
     assert nodes.set_index("node").loc["Closed lost", "ending_journeys"] == 2
     assert suggest_goal(nodes) == "Closed won"
     assert suggest_lost(nodes) == ["Closed lost"]
+    # The most telling word wins over the most visited node: "Store" (a shop) before "Closed" (tickets).
+    shop = node_counts(events_from_paths({"1": ["Closed", "Blog"], "2": ["Blog", "Closed"], "3": ["Store"]}), *_sq())
+    assert suggest_goal(shop) == "Store"
     # No winning name: the node that ends most journeys.
     plain = node_counts(events_from_paths({"1": ["A", "B"], "2": ["A", "B"], "3": ["B", "A"]}), *_sq())
     assert suggest_goal(plain) == "B"
@@ -211,3 +245,15 @@ def _sq(query: JourneyQuery | None = None):
     from tests.factories_attribution import SCHEMA
 
     return SCHEMA, query or JourneyQuery()
+
+
+def test_credit_bars_keep_the_top_and_sum_the_rest_into_other():
+    # 8 touchpoints T0..T7 on 8 paths of one step each, T_k on k + 1 converting paths: top 3 are T7, T6, T5.
+    paths = {f"j{k}-{i}": [f"T{k}", "G"] for k in range(8) for i in range(k + 1)}
+    result = compute_attribution(events_from_paths(paths), *_sq(), goal="G")
+    bars = compute_credit_bars(result.table, "touchpoint", top_n=3)
+    assert list(dict.fromkeys(bars["touchpoint"])) == ["T7", "T6", "T5", "Other"]
+    for model, part in bars.groupby("model"):
+        assert part["conversions"].sum() == pytest.approx(result.conversions), model
+    other = bars[(bars["touchpoint"] == "Other") & (bars["model"] == "First touch")]["conversions"].item()
+    assert other == 1 + 2 + 3 + 4 + 5

@@ -1,0 +1,130 @@
+"""Flow figures: the Sankey unrolled by step and the stage flow with its backward links.
+
+Data in (the twins from :mod:`analytics.sankey`), a Plotly figure out; nothing is rendered here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.palette import FORWARD, NEGATIVE, NEUTRAL, POSITIVE, colour_map, with_alpha
+
+END_COLOURS = {"Drop-off": NEGATIVE, "Converted": POSITIVE, "End": NEUTRAL, "Other": NEUTRAL}
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def _column_positions(links: pd.DataFrame, keys: list[tuple[int, str]]) -> list[float]:
+    """Vertical centre of each node: stacked by volume within its column, largest first, ends last."""
+    inflow = links.groupby(["target_step", "target"])["journeys"].sum()
+    outflow = links.groupby(["source_step", "source"])["journeys"].sum()
+    volume = {k: max(float(inflow.get(k, 0)), float(outflow.get(k, 0))) for k in keys}
+    y: dict[tuple[int, str], float] = {}
+    for step in sorted({s for s, _ in keys}):
+        column = sorted((k for k in keys if k[0] == step), key=lambda k: (k[1] in END_COLOURS, -volume[k], k[1]))
+        total = sum(volume[k] for k in column) or 1.0
+        gap = 0.04 if len(column) > 1 else 0.0
+        scale = 0.96 - gap * (len(column) - 1)
+        top = 0.02
+        for k in column:
+            height = scale * volume[k] / total
+            y[k] = min(max(top + height / 2, 0.001), 0.999)
+            top += height + gap
+    return [y[k] for k in keys]
+
+
+def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
+    """A Sankey of ``compute_step_sankey`` links: one column per step, nodes named by their node.
+
+    Nodes are placed by step (x) so the columns read left to right; the same node has the same
+    colour in every column; Other/End are grey, Drop-off red, Converted green.
+    """
+    if links.empty:
+        return empty_figure("No journeys to draw for these settings")
+    keys: list[tuple[int, str]] = []
+    for step, name in list(zip(links.source_step, links.source, strict=False)) + list(
+        zip(links.target_step, links.target, strict=False)
+    ):
+        if (step, name) not in keys:
+            keys.append((int(step), str(name)))
+    keys.sort(key=lambda k: (k[0], k[1] in END_COLOURS, k[1]))
+    index = {k: i for i, k in enumerate(keys)}
+    colours = colour_map([n for _, n in keys if n not in END_COLOURS])
+    last = max(s for s, _ in keys) or 1
+    y = _column_positions(links, keys)
+    node_colour = [END_COLOURS.get(n, colours.get(n, NEUTRAL)) for _, n in keys]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [n for _, n in keys],
+                "color": node_colour,
+                "x": [0.001 + 0.998 * s / last for s, _ in keys],
+                "y": y,
+                "pad": 14,
+                "thickness": 14,
+                "customdata": [f"step {s + 1}" for s, _ in keys],
+                "hovertemplate": "%{label} (%{customdata})<br>%{value:,} journeys<extra></extra>",
+            },
+            link={
+                "source": [index[(int(s), str(n))] for s, n in zip(links.source_step, links.source, strict=False)],
+                "target": [index[(int(s), str(n))] for s, n in zip(links.target_step, links.target, strict=False)],
+                "value": links.journeys.astype(int).tolist(),
+                "color": [
+                    with_alpha(node_colour[index[(int(s), str(n))]], 0.35)
+                    for s, n in zip(links.source_step, links.source, strict=False)
+                ],
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} journeys<extra></extra>",
+            },
+        )
+    )
+    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
+    return fig
+
+
+def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
+    """A Sankey of ``compute_stage_flow``: stages in their order, forward links blue, backward links
+    (loops back to an earlier stage) red, drawn under the nodes."""
+    if flow.empty:
+        return empty_figure("No stage transitions for these settings")
+    ranks: dict[str, int] = {}
+    for name, rank in list(zip(flow.source, flow.source_rank, strict=False)) + list(
+        zip(flow.target, flow.target_rank, strict=False)
+    ):
+        ranks[str(name)] = int(rank) if pd.notna(rank) else 10_000
+    stages = sorted(ranks, key=lambda s: (ranks[s], s))
+    index = {s: i for i, s in enumerate(stages)}
+    last = max(len(stages) - 1, 1)
+    backward = flow.direction == "backward"
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": stages,
+                "color": [FORWARD] * len(stages),
+                "x": [0.001 + 0.998 * i / last for i in range(len(stages))],
+                "y": [0.35] * len(stages),
+                "pad": 20,
+                "thickness": 16,
+                "hovertemplate": "%{label}<br>%{value:,} moves<extra></extra>",
+            },
+            link={
+                "source": [index[str(s)] for s in flow.source],
+                "target": [index[str(t)] for t in flow.target],
+                "value": flow["count"].astype(int).tolist(),
+                "color": [with_alpha(NEGATIVE if b else FORWARD, 0.55 if b else 0.35) for b in backward],
+                "customdata": ["back to an earlier stage" if b else "forward" for b in backward],
+                "hovertemplate": "%{source.label} → %{target.label} (%{customdata})<br>%{value:,} moves<extra></extra>",
+            },
+        )
+    )
+    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
+    return fig

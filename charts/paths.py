@@ -1,0 +1,102 @@
+"""Path figures: top variants, loops, outcomes, time in stage. Data in, figure out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts.flows import empty_figure
+from charts.palette import CATEGORICAL, FORWARD, NEGATIVE, NEUTRAL, colour_map
+
+DAY_SECONDS = 86400.0
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def variants_figure(variants: pd.DataFrame, *, height: int | None = None) -> go.Figure:
+    """Horizontal bars of ``compute_variants``: journeys per path (most common on top), with the
+    share and, when a goal is set, the conversion rate in the label."""
+    if variants.empty:
+        return empty_figure("No journeys for these settings")
+    rows = variants.iloc[::-1]
+    has_rate = rows["conversion_rate"].notna().any()
+    text = [
+        f"{100 * s:.1f}%" + (f" · {100 * r:.0f}% convert" if has_rate and pd.notna(r) else "")
+        for s, r in zip(rows.share, rows.conversion_rate, strict=False)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=rows.journeys.astype(int).tolist(),
+            y=[_shorten(str(p)) for p in rows.path_label],
+            orientation="h",
+            text=text,
+            textposition="auto",
+            marker_color=[NEUTRAL if len(p) == 0 else FORWARD for p in rows.path],
+            customdata=rows.path_label.tolist(),
+            hovertemplate="%{customdata}<br>%{x:,} journeys<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=height or max(260, 28 * len(rows) + 60), margin={"l": 8, "r": 8, "t": 16, "b": 8}, xaxis_title="journeys"
+    )
+    return fig
+
+
+def loops_figure(loops: pd.DataFrame, *, height: int | None = None) -> go.Figure:
+    """Horizontal bars of ``compute_top_loops``: backward moves per "from → back to" pair."""
+    if loops.empty:
+        return empty_figure("No journey moves back to an earlier stage")
+    rows = loops.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=rows.moves.astype(int).tolist(),
+            y=[f"{a} → {b}" for a, b in zip(rows.from_stage, rows.to_stage, strict=False)],
+            orientation="h",
+            marker_color=NEGATIVE,
+            text=[f"{int(j):,} journeys" for j in rows.journeys],
+            textposition="auto",
+            hovertemplate="%{y}<br>%{x:,} moves<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=height or max(220, 30 * len(rows) + 60),
+        margin={"l": 8, "r": 8, "t": 16, "b": 8},
+        xaxis_title="moves back",
+    )
+    return fig
+
+
+def outcomes_figure(outcomes: pd.DataFrame, *, height: int = 300) -> go.Figure:
+    """Bars of ``compute_outcomes``: journeys per outcome, with its share."""
+    if outcomes.empty:
+        return empty_figure("No outcomes")
+    colours = colour_map(outcomes.outcome.astype(str).tolist())
+    fig = go.Figure(
+        go.Bar(
+            x=outcomes.outcome.astype(str).tolist(),
+            y=outcomes.journeys.astype(int).tolist(),
+            text=[f"{100 * s:.1f}%" for s in outcomes.share],
+            textposition="auto",
+            marker_color=[NEUTRAL if o == "(none)" else colours[o] for o in outcomes.outcome.astype(str)],
+            hovertemplate="%{x}<br>%{y:,} journeys<extra></extra>",
+        )
+    )
+    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 16, "b": 8}, yaxis_title="journeys")
+    return fig
+
+
+def time_in_stage_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure:
+    """Median and p90 days per visit of ``compute_time_in_stage``."""
+    timed = times[times.timed_visits > 0]
+    if timed.empty:
+        return empty_figure("No visit has a next step to end it")
+    fig = go.Figure()
+    x = timed.node.astype(str).tolist()
+    fig.add_bar(name="median", x=x, y=(timed.median_seconds / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[0])
+    fig.add_bar(name="p90", x=x, y=(timed.p90_seconds / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[1])
+    fig.update_layout(
+        barmode="group", height=height, yaxis_title="days per visit", margin={"l": 8, "r": 8, "t": 16, "b": 8}
+    )
+    return fig

@@ -1,0 +1,73 @@
+"""Flows: where journeys go step by step, how they move between stages (and back), the transition graph."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts.flows import stage_flow_figure, step_sankey_figure
+from components import analysis_loaders as L
+from components.analysis_controls import apply_node_click, clear_node_filter_button, render_analysis_controls
+from components.bootstrap import bootstrap
+from components.data_table import render_data_table
+from components.errors import user_errors
+from components.graph import render_transition_graph
+
+bootstrap("Flows")
+st.title("Flows")
+st.caption("Where journeys go, step by step: true counts of journeys, never estimates.")
+
+with user_errors():
+    view = render_analysis_controls()
+    if view is not None:
+        clear_node_filter_button(view)
+        args = (view.dataset_id, view.token, view.map_id, view.query)
+        summary = L.load_summary(*args).iloc[0]
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Journeys", f"{int(summary['journeys']):,}")
+        c2.metric("Events", f"{int(summary['events']):,}")
+        c3.metric("Accounts", f"{int(summary['accounts']):,}")
+
+        st.subheader("Step by step")
+        nodes = L.load_nodes(*args)
+        c1, c2, c3, c4 = st.columns(4)
+        steps = c1.slider("Steps shown", 2, 10, 5, key="steps", bind="query-params")
+        top = c2.slider(
+            "Top nodes per step", 2, 20, 8, key="top", bind="query-params", help="The rest are merged into Other."
+        )
+        anchor = c3.segmented_control(
+            "Anchor",
+            ["start", "end"],
+            default="start",
+            required=True,
+            key="anchor",
+            bind="query-params",
+            help="Start: steps counted from the start (or from the anchor node). End: the last steps before the end (or the anchor).",
+        )
+        anchor_node = c4.selectbox(
+            "Anchor node", nodes, index=None, key="anchor_node", bind="query-params", placeholder="Journey start or end"
+        )
+        links = L.load_step_sankey(*args, steps, top, anchor or "start", anchor_node, view.goal)
+        st.plotly_chart(step_sankey_figure(links), key="step_sankey")
+        with st.expander("Step Sankey data", expanded=False):
+            render_data_table(links, file_name="step_sankey.csv", key="step_sankey")
+
+        if "stage" in L.load_available_levels(view.dataset_id, view.token, view.map_id):
+            st.subheader("Stage flow")
+            st.caption("Moves between stages; red links go back to an earlier stage (loops).")
+            flow = L.load_stage_flow(*args, ())
+            st.plotly_chart(stage_flow_figure(flow), key="stage_flow")
+            with st.expander("Stage flow data", expanded=False):
+                render_data_table(flow, file_name="stage_flow.csv", key="stage_flow")
+
+        st.subheader("Transition graph")
+        st.caption("Each arrow is how often one node follows another. Click a node to keep only journeys through it.")
+        transitions = L.load_transitions(*args)
+        edges = st.slider("Arrows shown", 5, 150, 40, key="edges", bind="query-params")
+        if transitions.empty:
+            st.info("No transitions for these settings.")
+        else:
+            selected = view.query.through[0] if view.query.through else None
+            clicked = render_transition_graph(transitions, max_edges=edges, selected=selected)
+            if view.query.by != "channel":
+                apply_node_click(clicked, source="flows_graph")
+        render_data_table(transitions, file_name="transitions.csv", key="transitions")

@@ -1,0 +1,81 @@
+"""Paths: the most common journeys, how often they loop back, how they end and how long they take."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts.paths import loops_figure, outcomes_figure, time_in_stage_figure, variants_figure
+from components import analysis_loaders as L
+from components.analysis_controls import clear_node_filter_button, render_analysis_controls
+from components.bootstrap import bootstrap
+from components.data_table import render_data_table
+from components.errors import user_errors
+from components.text import escape_markdown
+
+DAY = 86400.0
+
+bootstrap("Paths")
+st.title("Paths")
+st.caption("Whole journeys: their most common paths, their loops, their outcomes and their timing.")
+
+with user_errors():
+    view = render_analysis_controls(default_by="stage")
+    if view is not None:
+        clear_node_filter_button(view)
+        args = (view.dataset_id, view.token, view.map_id, view.query)
+        levels = L.load_available_levels(view.dataset_id, view.token, view.map_id)
+
+        st.subheader("Top paths")
+        top = st.slider("Paths shown", 5, 50, 15, key="paths", bind="query-params")
+        variants = L.load_variants(*args, view.goal, top)
+        if not variants.empty:
+            distinct = int(variants["distinct_paths"].iloc[0])
+            total = int(variants["total_journeys"].iloc[0])
+            st.caption(f"{distinct:,} distinct paths among {total:,} journeys, at {view.query.by} level.")
+        st.plotly_chart(variants_figure(variants), key="variants")
+        render_data_table(variants.drop(columns=["path"]), file_name="paths.csv", key="variants")
+
+        if "stage" in levels:
+            st.subheader("Loops back to an earlier stage")
+            stage_query_order = ()
+            linked_order = L.load_stage_order(*args, ())
+            stage_query_order = tuple(
+                st.multiselect(
+                    "Stage order (when no map is linked)",
+                    linked_order,
+                    key="stage_order",
+                    bind="query-params",
+                    help="Earlier means earlier in the linked map; without a map, in this order (stages left out follow"
+                    " in the order journeys first reach them).",
+                )
+            )
+            order = L.load_stage_order(*args, stage_query_order)
+            st.caption("Stage order used: " + " → ".join(escape_markdown(s) for s in order))
+            n = L.load_nonlinearity(*args, stage_query_order).iloc[0]
+            c1, c2, c3 = st.columns(3)
+            c1.metric("Journeys moving back", f"{100 * n['share_moving_back']:.1f}%" if n["journeys"] else "–")
+            c2.metric("Loops per journey", f"{n['loops_per_journey']:.2f}" if n["journeys"] else "–")
+            c3.metric("Backward moves", f"{int(n['backward_moves']):,}")
+            loops = L.load_top_loops(*args, stage_query_order, 10)
+            st.plotly_chart(loops_figure(loops), key="loops")
+            render_data_table(loops, file_name="loops.csv", key="loops")
+
+        if "outcome" in L.load_filter_columns(view.dataset_id, view.token):
+            st.subheader("Outcomes")
+            outcomes = L.load_outcomes(*args)
+            st.plotly_chart(outcomes_figure(outcomes), key="outcomes")
+            render_data_table(outcomes, file_name="outcomes.csv", key="outcomes")
+
+        st.subheader("Time")
+        if view.goal:
+            t = L.load_time_to_convert(*args, view.goal).iloc[0]
+            c1, c2, c3 = st.columns(3)
+            c1.metric(f"Reach {view.goal}", f"{int(t['converted']):,} of {int(t['journeys']):,}")
+            c2.metric("Median days to convert", "–" if t["converted"] == 0 else f"{t['median_seconds'] / DAY:.1f}")
+            c3.metric("p90 days to convert", "–" if t["converted"] == 0 else f"{t['p90_seconds'] / DAY:.1f}")
+        else:
+            st.caption("Pick a conversion goal above to see the time to convert.")
+        times = L.load_time_in_stage(*args)
+        st.caption(f"Time per visit, at {view.query.by} level: from entering to entering the next one.")
+        st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
+        render_data_table(times, file_name="time_in_stage.csv", key="time_in_stage")

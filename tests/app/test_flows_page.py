@@ -1,0 +1,44 @@
+"""AppTest of the Flows page: empty state, the view from a dataset, the URL reproducing it."""
+
+from __future__ import annotations
+
+from tests.app.conftest import run_page
+from tests.factories import b2b_log, create_dataset
+
+
+def _text(at) -> str:
+    return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(i.value for i in at.info)])
+
+
+def test_flows_page_without_dataset_says_where_to_import(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+    at = run_page("pages/5_Flows.py")
+    assert at.title[0].value == "Flows"
+    assert any("No dataset yet" in i.value for i in at.info)
+
+
+def test_flows_page_shows_the_views_of_a_dataset(engine):
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id)})
+    assert [s.value for s in at.subheader] == ["Step by step", "Stage flow", "Transition graph"]
+    journeys = [m for m in at.metric if m.label == "Journeys"][0]
+    assert journeys.value == "60"
+    # The transitions table is the twin of the graph: entry rows add up to the journeys.
+    tables = [df.value for df in at.dataframe]
+    transitions = [t for t in tables if {"source", "target", "count"} <= set(t.columns)][-1]
+    assert transitions.loc[transitions.source == "(entry)", "count"].sum() == 60
+
+
+def test_flows_page_reads_its_view_from_the_url(engine):
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    at = run_page(
+        "pages/5_Flows.py",
+        query={"dataset": str(dataset_id), "level": "account", "by": "stage", "through": "Decision", "steps": "3"},
+    )
+    assert at.session_state["level"] == "account"
+    assert at.session_state["by"] == "stage"
+    assert at.session_state["through"] == ["Decision"]
+    assert "Showing only journeys through" in _text(at)
+    sankey = [df.value for df in at.dataframe if "source_step" in df.value.columns][0]
+    assert sankey["target_step"].max() == 2
+    assert set(sankey["source"]) <= {"Awareness", "Consideration", "Decision", "Onboarding", "Other"}

@@ -1,0 +1,44 @@
+"""AppTest of the Funnel page: empty states, the funnel from URL parameters, breakdown and dropped list."""
+
+from __future__ import annotations
+
+from tests.app.conftest import run_page
+from tests.factories import b2b_log, create_dataset
+
+
+def test_funnel_page_without_dataset(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+    at = run_page("pages/6_Funnel.py")
+    assert at.title[0].value == "Funnel"
+    assert any("No dataset yet" in i.value for i in at.info)
+
+
+def test_funnel_page_asks_for_two_steps_at_touchpoint_level(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id)})
+    assert any("at least two steps" in i.value for i in at.info)
+
+
+def test_funnel_page_draws_the_stage_funnel_with_breakdown(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page(
+        "pages/6_Funnel.py",
+        query={"dataset": str(dataset_id), "by": "stage", "breakdown": "channel", "mode": "strict", "window": "30"},
+    )
+    assert at.session_state["steps"] == ["Awareness", "Consideration", "Decision", "Onboarding"]
+    assert at.session_state["mode"] == "strict"
+    frames = [d.value for d in at.dataframe]
+    funnel = [f for f in frames if "conversion_from_start" in f.columns and "breakdown" not in f.columns][0]
+    assert funnel["step"].tolist() == ["Awareness", "Consideration", "Decision", "Onboarding"]
+    assert funnel["journeys"].iloc[0] == 60
+    assert funnel["journeys"].is_monotonic_decreasing
+    per = [f for f in frames if "breakdown" in f.columns and "position" in f.columns][0]
+    assert per.loc[per.position == 1, "journeys"].sum() == 60
+    dropped = [f for f in frames if "journey_key" in f.columns][0]
+    assert len(dropped) == 60 - funnel["journeys"].iloc[-1]
+
+
+def test_funnel_page_shows_a_bad_step_window_as_an_error(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "step_windows": "7,x"})
+    assert any("per-step windows" in e.value for e in at.error)

@@ -1,0 +1,34 @@
+"""AppTest of the Paths page: variants, loops, outcomes and time from a dataset."""
+
+from __future__ import annotations
+
+from tests.app.conftest import run_page
+from tests.factories import b2b_log, create_dataset
+
+
+def test_paths_page_without_dataset(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+    at = run_page("pages/7_Paths.py")
+    assert at.title[0].value == "Paths"
+    assert any("No dataset yet" in i.value for i in at.info)
+
+
+def test_paths_page_shows_every_view_at_stage_level(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "goal": "Decision"})
+    assert [s.value for s in at.subheader] == ["Top paths", "Loops back to an earlier stage", "Outcomes", "Time"]
+    assert at.session_state["by"] == "stage"
+    frames = [d.value for d in at.dataframe]
+    paths = [f for f in frames if "path_label" in f.columns][0]
+    assert paths["journeys"].sum() == 60  # top paths plus "Other paths"
+    assert paths["conversion_rate"].notna().all()
+    outcomes = [f for f in frames if "outcome" in f.columns][0]
+    assert outcomes["journeys"].sum() == 60
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reach Decision"].endswith("of 60")
+
+
+def test_paths_page_stage_order_from_the_url(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "stage_order": ["Onboarding", "Decision"]})
+    assert any("Stage order used: Onboarding → Decision" in c.value for c in at.caption)

@@ -1,0 +1,112 @@
+"""`analyze --report friction|metrics` and `report MAP_ID --out FILE.html` on a map with a linked log."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from io import BytesIO
+
+import pytest
+
+import cli
+from db.engine import write_session
+from db.models import Action, JourneyMap
+from services import metrics as metric_service
+from services.maps import create_map_from_template
+from services.report import build_map_report, report_csv_zip
+from tests.factories_metrics import create_dataset, planted_log
+
+
+@pytest.fixture
+def linked(engine):
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B <script>alert(1)</script> journey")
+    dataset_id = create_dataset(planted_log(journeys=120, unknown_activity="Webinar"), name="planted", map_id=map_id)
+    with write_session() as session:
+        m = session.get(JourneyMap, map_id)
+        m.description = "Owner said: <img src=x onerror=alert(2)>"
+        session.add(m)
+        session.add(Action(map_id=map_id, action='=HYPERLINK("http://x") fix <b>pricing</b>', status="open"))
+    nps = metric_service.create_metric(map_id=map_id, kind="nps", target=30)
+    metric_service.set_metric_value(nps, "2026-01", 10)
+    metric_service.set_metric_value(nps, "2026-02", 20)
+    return map_id, dataset_id
+
+
+def test_analyze_friction_json(linked, capsys):
+    _, dataset_id = linked
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "friction", "--goal", "Service"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["touchpoint"] == "Pricing page" and rows[0]["stage"] == "Conversion"
+    assert set(rows[0]) >= {"touchpoint", "stage", "friction", "components"}
+    assert set(rows[0]["components"]) == {"exit", "backtrack", "repeat", "delay", "feedback"}
+    assert 0 <= rows[0]["friction"] <= 100
+    # Weights from the command line: only delay counts.
+    args = ["analyze", "--dataset", str(dataset_id), "--report", "friction"]
+    assert cli.main([*args, "--weights", "exit=0,backtrack=0,repeat=0,feedback=0,delay=1"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert all(r["components"]["exit"]["contribution"] in (0, None) for r in rows)
+    with pytest.raises(SystemExit):
+        cli.main([*args, "--weights", "speed=1"])
+
+
+def test_analyze_metrics_json_and_csv(linked, capsys):
+    _, dataset_id = linked
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "metrics", "--period", "all"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_metric = {r["metric"]: r for r in rows}
+    assert set(by_metric) >= {"conversion", "nps", "csat"}
+    assert set(rows[0]) == {"metric", "scope", "period", "value", "base", "target", "status"}
+    assert by_metric["nps"]["target"] == 30 and by_metric["nps"]["status"] in ("red", "amber", "green")
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "metrics", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].lstrip("\ufeff").startswith("metric,scope,period,value,base,target,status")
+
+
+def test_report_html_is_self_contained_and_escaped(linked, tmp_path, capsys):
+    map_id, _ = linked
+    out = tmp_path / "report.html"
+    csv_dir = tmp_path / "csv"
+    assert cli.main(["report", str(map_id), "--out", str(out), "--csv-dir", str(csv_dir)]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    # plotly.js is inline (once) and nothing is fetched from elsewhere.
+    assert text.count("plotly.js v") >= 1 and 'src="http' not in text
+    # User text is escaped wherever it appears as HTML.
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<img src=x" not in text and "<b>pricing</b>" not in text
+    for section in (
+        "Health",
+        "Metrics",
+        "Friction hot spots",
+        "Designed vs observed",
+        "Action plan",
+        "Stage flow",
+        "Funnel",
+    ):
+        assert f"<h2>{section}" in text, section
+    assert "Pricing page" in text
+    names = {p.name for p in csv_dir.iterdir()}
+    assert {"metrics.csv", "friction_touchpoints.csv", "hot_spots.csv", "action_plan.csv", "overlay.csv"} <= names
+    actions = (csv_dir / "action_plan.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in actions  # formulas neutralised
+
+
+def test_report_without_a_dataset_and_the_csv_zip(engine):
+    map_id = create_map_from_template(template_key="professional-services", name="Advisory")
+    report = build_map_report(map_id)
+    assert "No event log is linked" in report.html
+    assert "<h2>Friction hot spots" not in report.html
+    with zipfile.ZipFile(BytesIO(report_csv_zip(report))) as zf:
+        assert "metrics.csv" in zf.namelist() and "action_plan.csv" in zf.namelist()
+
+
+def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
+    assert cli.main(["report", "999", "--out", str(tmp_path / "x.html")]) == 2
+    assert "999" in capsys.readouterr().err
+
+
+def test_report_measures_match_the_overlay():
+    from services.overlay import MEASURES
+
+    assert cli.REPORT_MEASURES == tuple(MEASURES)

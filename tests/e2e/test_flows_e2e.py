@@ -1,0 +1,125 @@
+"""Browser: the step Sankey and the transition graph draw on a dataset, vis-network stays quiet, and a
+click on a graph node filters the views to journeys through it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.e2e.conftest import start_server, wait_for_app
+from tests.factories import b2b_log, create_dataset
+
+pytestmark = pytest.mark.e2e
+
+VIS_NOISE = ("Invalid type", "vis-network", "Unknown option", "groups")
+
+
+@pytest.fixture
+def flows_server(tmp_path, monkeypatch):
+    """A server whose data directory already holds one dataset (until the demo ships its own)."""
+    data_dir = tmp_path / "flows"
+    data_dir.mkdir()
+    monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(data_dir))
+    from db.engine import dispose_engines, get_engine
+
+    get_engine()
+    dataset_id = create_dataset(b2b_log(120), segments=["region"], name="Pipeline")
+    dispose_engines()
+    srv = start_server(data_dir)
+    yield srv, dataset_id
+    srv.stop()
+
+
+def _settle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until no element is a loading skeleton for 3 s (the page reruns once the theme is known)."""
+    stable, waited = 0, 0
+    while stable < 6 and waited < timeout_ms:
+        page.wait_for_timeout(500)
+        waited += 500
+        stable = stable + 1 if page.locator("[data-testid='stSkeleton']").count() == 0 else 0
+
+
+def _graph_frame(page):
+    page.wait_for_selector("iframe[title='streamlit_agraph.agraph']", timeout=60_000)
+    frame = page.frame_locator("iframe[title='streamlit_agraph.agraph']")
+    frame.locator(".vis-network canvas").wait_for(timeout=60_000)
+    return frame
+
+
+def test_sankey_and_graph_draw_without_vis_errors_and_a_click_filters(flows_server, page):
+    srv, dataset_id = flows_server
+    page.goto(f"{srv.url}/Flows?dataset={dataset_id}")
+    wait_for_app(page, "Step by step")
+    _settle(page)
+    # The step Sankey and the stage flow are Plotly Sankeys with nodes.
+    page.wait_for_selector(".js-plotly-plot .sankey .sankey-node", timeout=60_000)
+    assert page.locator(".js-plotly-plot .sankey").count() == 2
+    # The transition graph is drawn on a canvas inside the agraph component.
+    _graph_frame(page)
+    page.wait_for_timeout(2500)  # physics stabilisation
+    assert not page.locator("[data-testid='stException']").count()
+    noisy = [e for e in page.console_errors if any(n in e for n in VIS_NOISE)]
+    assert not noisy, noisy
+
+    # Click a node: find a pixel of a node's fill colour in the graph and click it.
+    from PIL import Image
+
+    iframe = page.locator("iframe[title='streamlit_agraph.agraph']")
+    iframe.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = iframe.bounding_box()
+    image = Image.open(io.BytesIO(iframe.screenshot())).convert("RGB")
+    target = _node_pixel(image)
+    assert target is not None, "no node colour found in the graph"
+    page.mouse.click(box["x"] + target[0], box["y"] + target[1])
+    page.wait_for_function("() => window.location.search.includes('through=')", timeout=30_000)
+    wait_for_app(page, "Showing only journeys through")
+    assert not page.locator("[data-testid='stException']").count()
+
+
+def _node_pixel(image):
+    """The centre of the largest blob of a node colour (palette colours are never used for edges)."""
+    from charts.palette import CATEGORICAL
+
+    wanted = {tuple(int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)) for c in CATEGORICAL}
+    width, height = image.size
+    pixels = image.load()
+    best = None
+    for y in range(5, height - 5, 3):
+        for x in range(5, width - 5, 3):
+            if pixels[x, y] in wanted and all(
+                pixels[x + dx, y + dy] == pixels[x, y] for dx, dy in ((4, 0), (-4, 0), (0, 4), (0, -4))
+            ):
+                best = (x, y)
+                return best
+    return best
+
+
+def test_graph_labels_follow_the_dark_theme(tmp_path, monkeypatch, page):
+    data_dir = tmp_path / "dark"
+    data_dir.mkdir()
+    monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(data_dir))
+    from db.engine import dispose_engines, get_engine
+
+    get_engine()
+    dataset_id = create_dataset(b2b_log(30), name="Dark")
+    dispose_engines()
+    srv = start_server(data_dir, env={"STREAMLIT_THEME_BASE": "dark"})
+    try:
+        page.goto(f"{srv.url}/Flows?dataset={dataset_id}&by=stage")
+        wait_for_app(page, "Transition graph")
+        _settle(page)
+        _graph_frame(page)
+        page.wait_for_timeout(1500)
+        iframe = page.locator("iframe[title='streamlit_agraph.agraph']")
+        iframe.scroll_into_view_if_needed()
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(iframe.screenshot())).convert("L")
+        values = sorted(image.getdata())
+        # The graph sits on the dark background, and its labels are light (the theme's text colour).
+        assert values[len(values) // 2] < 60
+        assert sum(1 for v in values if v > 230) > 50
+    finally:
+        srv.stop()

@@ -1,0 +1,103 @@
+"""One local Spark session for the whole run (starting Spark costs ~8 s), and the small log it reads.
+
+The Spark tests skip with a message where pyspark or Java is missing; CI installs pyspark
+(requirements-dev.txt) and has Java 17.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.layout import to_stored_layout, write_parquet
+from analytics.schema import ColumnMapping, EventSchema
+
+ROOT = Path(__file__).resolve().parents[2]
+SPARK_URL = "pyspark://"
+EVENTS_VIEW = "jl_events"
+RAW_VIEW = "jl_raw"
+
+MAPPING = ColumnMapping.of(
+    journey="journey_id",
+    timestamp="timestamp",
+    activity="activity",
+    account="account_id",
+    contact="contact_id",
+    role="role",
+    channel="channel",
+    stage="stage",
+    outcome="outcome",
+    value="value",
+    csat="csat",
+    nps="nps",
+    segments=("region",),
+)
+
+
+def _java_available() -> bool:
+    java_home = os.environ.get("JAVA_HOME")
+    return bool(shutil.which("java") or (java_home and Path(java_home, "bin", "java").exists()))
+
+
+def small_log(events: int = 2000, seed: int = 11) -> pd.DataFrame:
+    """A small generated B2B log (bench/generate.py) with plain string columns and an event number."""
+    sys.path.insert(0, str(ROOT))
+    from bench.generate import generate
+
+    frame = generate(events, seed).frame
+    frame = frame.astype({c: "string" for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+    frame.insert(0, "event_no", range(1, len(frame) + 1))
+    return frame
+
+
+@pytest.fixture(scope="session")
+def spark_log(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The log as raw rows, in the stored layout (pandas) and as the stored Parquet file."""
+    raw = small_log()
+    canon = raw.rename(columns={"region": "segment:region"}).drop(columns=["industry", "company_size"])
+    schema: EventSchema = MAPPING.schema()
+    stored = to_stored_layout(canon.rename(columns={"event_no": "file_row"}), schema)
+    directory = tmp_path_factory.mktemp("spark_log")
+    parquet = directory / "events.parquet"
+    write_parquet(stored, str(parquet))
+    raw_parquet = directory / "raw.parquet"
+    raw.to_parquet(raw_parquet, index=False)
+    return {"raw": raw, "stored": stored, "schema": schema, "parquet": parquet, "raw_parquet": raw_parquet}
+
+
+@pytest.fixture(scope="session")
+def spark(spark_log: dict) -> Iterator[object]:
+    """A local-mode Spark session with the stored layout as view ``jl_events`` and the raw log as
+    ``jl_raw``, both read from Parquet as a cluster would; ``pyspark://`` connects to it."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -r requirements-dev.txt)")
+    if not _java_available():
+        pytest.skip("Java (17 for pyspark 4) is not installed: the Spark agreement tests need it")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("journeylens-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.log.level", "ERROR")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    session.read.parquet(str(spark_log["parquet"])).createOrReplaceTempView(EVENTS_VIEW)
+    session.read.parquet(str(spark_log["raw_parquet"])).createOrReplaceTempView(RAW_VIEW)
+    yield session
+    from analytics import engine
+
+    engine._shared.pop(SPARK_URL, None)
+    session.stop()

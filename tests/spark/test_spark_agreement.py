@@ -1,0 +1,251 @@
+"""The same Ibis analyses on DuckDB (embedded, over the stored Parquet) and on Spark in local mode
+give identical results on a small generated B2B log.
+
+Spark reads the stored layout from the same Parquet file (as a cluster reads an import's
+``events.parquet``) and, separately, builds the stored layout itself from the raw rows with
+``analytics.external.stored_layout_expr``. Every analysis runs through the one gateway
+(``analytics.engine``), routed by ``EventSource(backend_url="pyspark://", table_name=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from analytics.engine import EventSource, events_table, execute
+from analytics.external import STORED_COLUMNS, stored_layout_expr
+from analytics.journeys import JourneyQuery, journey_steps, journey_table
+from tests.spark.conftest import EVENTS_VIEW, MAPPING, RAW_VIEW, SPARK_URL
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+def _normalise(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Backend-neutral form: UTC-naive timestamps, plain objects for text, float for numbers."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.astype("datetime64[us]")
+        elif pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
+            out[col] = s.astype("object").where(s.notna(), None)
+        elif pd.api.types.is_numeric_dtype(s):
+            out[col] = s.astype("float64")
+        else:
+            out[col] = s.astype("object").where(s.notna(), None)
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _agree(duck: pd.DataFrame, spark: pd.DataFrame, keys: list[str]) -> None:
+    assert len(duck) > 0, "the analysis returned nothing on DuckDB: the comparison would prove nothing"
+    assert sorted(duck.columns) == sorted(spark.columns)
+    spark = spark[list(duck.columns)]
+    pd.testing.assert_frame_equal(_normalise(duck, keys), _normalise(spark, keys), check_exact=False, rtol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def sources(spark, spark_log) -> dict:
+    return {
+        "duckdb": events_table(EventSource(parquet_path=str(spark_log["parquet"]))),
+        "spark": events_table(EventSource(backend_url=SPARK_URL, table_name=EVENTS_VIEW)),
+        "schema": spark_log["schema"],
+    }
+
+
+QUERIES = {
+    "contact, touchpoint, collapsed": JourneyQuery(),
+    "account, stage, repeats kept": JourneyQuery(level="account", by="stage", collapse_repeats=False),
+    "filters and relabelling": JourneyQuery(
+        by="stage",
+        date_from=date(2024, 3, 1),
+        date_to=date(2025, 6, 30),
+        channels=("web", "email", "sales rep", "demo"),
+        roles=("champion", "decision maker", "influencer"),
+        outcomes=("won", "open"),
+        segments=(("region", ("EMEA", "North America")),),
+        touchpoint_of=(("Webinar", "Demo"), ("Contract signed", "Sales rep")),
+        stage_of=(("Demo", "Evaluation"), ("Sales rep", "Decision"), ("Blog", "Awareness")),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(QUERIES))
+def test_journey_steps_agree(sources, name):
+    query = QUERIES[name]
+    duck = execute(journey_steps(sources["duckdb"], sources["schema"], query))
+    spark = execute(journey_steps(sources["spark"], sources["schema"], query))
+    _agree(duck, spark, ["journey", "step"])
+
+
+def test_journey_table_agrees(sources):
+    q = JourneyQuery(level="account")
+    duck = execute(journey_table(sources["duckdb"], sources["schema"], q))
+    spark = execute(journey_table(sources["spark"], sources["schema"], q))
+    _agree(duck, spark, ["journey"])
+
+
+def test_transition_counts_agree(sources):
+    """A lead() window, a group and a count: the core of transitions, the Sankey and friction."""
+
+    def transitions(events):
+        s = journey_steps(events, sources["schema"], JourneyQuery(collapse_repeats=False))
+        import ibis
+
+        w = ibis.window(group_by=s.journey, order_by=s.step)
+        s = s.mutate(target=s.node.lead().over(w).fill_null("(exit)"))
+        return s.group_by(["node", "target"]).aggregate(transitions=s.count())
+
+    duck = execute(transitions(sources["duckdb"]))
+    spark = execute(transitions(sources["spark"]))
+    _agree(duck, spark, ["node", "target"])
+    assert duck["transitions"].sum() == len(execute(sources["duckdb"].select("journey_code")))
+
+
+def test_stored_layout_built_on_spark_matches_the_import(spark, spark_log):
+    """A raw table on the cluster gets the same stored layout as an import computes in pandas."""
+    from analytics import engine
+
+    con = engine.connection(SPARK_URL)
+    raw = con.table(RAW_VIEW)
+    built = execute(stored_layout_expr(raw, MAPPING, order_column="event_no"))
+    expected = spark_log["stored"]
+    assert list(built.columns) == [*STORED_COLUMNS, "segment:region"]
+    _agree(expected, built, ["journey_code", "seq"])
+
+
+# --------------------------------------------------------------------------- every analysis
+# Each analysis of the suite, where present on this branch, runs on both backends with the same
+# arguments and must give the same tables. (id, module, function, kwargs, sort keys)
+GOAL = "Contract signed"
+ANALYSES: list[tuple[str, str, str, dict, list[str] | None]] = [
+    ("transitions", "analytics.transitions", "compute_transitions", {"query": JourneyQuery()}, ["source", "target"]),
+    (
+        "transitions, account level, repeats kept",
+        "analytics.transitions",
+        "compute_transitions",
+        {"query": JourneyQuery(level="account", collapse_repeats=False)},
+        ["source", "target"],
+    ),
+    (
+        "step Sankey",
+        "analytics.sankey",
+        "compute_step_sankey",
+        {"query": JourneyQuery(), "steps": 6},
+        ["source_step", "source", "target_step", "target"],
+    ),
+    ("stage flow", "analytics.sankey", "compute_stage_flow", {"query": JourneyQuery(by="stage")}, ["source", "target"]),
+    (
+        "variants",
+        "analytics.paths",
+        "compute_variants",
+        {"query": JourneyQuery(by="stage"), "goal": GOAL, "top": None},
+        ["path_label"],
+    ),
+    ("non-linearity", "analytics.nonlinearity", "compute_nonlinearity", {"query": JourneyQuery(by="stage")}, None),
+    (
+        "top loops",
+        "analytics.nonlinearity",
+        "compute_top_loops",
+        {"query": JourneyQuery(by="stage"), "top": None},
+        ["from_stage", "to_stage"],
+    ),
+    ("outcomes", "analytics.outcomes", "compute_outcomes", {"query": JourneyQuery(level="account")}, ["outcome"]),
+    ("time to convert", "analytics.timing", "compute_time_to_convert", {"query": JourneyQuery(), "goal": GOAL}, None),
+    ("time in stage", "analytics.timing", "compute_time_in_stage", {"query": JourneyQuery(by="stage")}, None),
+    (
+        "funnel",
+        "analytics.funnel",
+        "compute_funnel",
+        {"query": JourneyQuery(collapse_repeats=False), "spec_steps": ("Demo", "Pricing page", "Sales rep", GOAL)},
+        ["position"],
+    ),
+    (
+        "funnel, strict, per-step windows",
+        "analytics.funnel",
+        "compute_funnel",
+        {"query": JourneyQuery(), "spec_steps": ("Demo", "Pricing page", "Sales rep", GOAL), "mode": "strict"},
+        ["position"],
+    ),
+    ("friction", "analytics.friction", "compute_friction", {"query": JourneyQuery(), "goal": GOAL}, None),
+    ("attribution", "analytics.attribution", "compute_attribution", {"query": JourneyQuery(), "goal": GOAL}, None),
+    ("outlook", "analytics.outlook", "compute_outlook", {"query": JourneyQuery(), "goal": GOAL}, None),
+]
+
+
+# Analyses that do not compile for Spark yet (found by this test; the fix is named in the reason).
+# Strict: once fixed, the case passes, the xfail fails, and the mark must go.
+SPARK_GAPS = {
+    "variants": "analytics/paths.py journey_paths: collect(order_by=...) is not supported on PySpark; "
+    "portable: ibis.struct({'s': step, 'c': node_code}).collect().sort().map(lambda e: e.c)",
+    "time to convert": "analytics/timing.py seconds_between: microsecond() is not supported on PySpark (and "
+    "double-counts sub-seconds on DuckDB); portable and exact: end.delta(start, unit='microsecond') / 1e6",
+    "time in stage": "analytics/timing.py seconds_between (see time to convert)",
+    "funnel": "analytics/funnel.py uses analytics/timing.py seconds_between (see time to convert)",
+    "funnel, strict, per-step windows": "analytics/timing.py seconds_between (see time to convert)",
+    "friction": "analytics/friction.py compute_friction: stage=t.stage.mode() has no PySpark rule; portable: "
+    "count (touchpoint, stage) pairs and keep the top one by row_number (ties by name)",
+}
+
+
+def _analysis_or_skip(module: str, function: str) -> Callable:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError:
+        pytest.skip(f"{module} is not on this branch yet")
+    fn = getattr(mod, function, None)
+    if fn is None:
+        pytest.skip(f"{module}.{function} is not on this branch yet")
+    return fn
+
+
+def _tables(result) -> dict[str, pd.DataFrame]:
+    """The tables of a result: a frame, an Ibis table, or a result object holding frames."""
+    if isinstance(result, pd.DataFrame):
+        return {"": result}
+    if hasattr(result, "execute") and hasattr(result, "schema"):
+        return {"": execute(result)}
+    if dataclasses.is_dataclass(result):
+        return {
+            f.name: getattr(result, f.name)
+            for f in dataclasses.fields(result)
+            if isinstance(getattr(result, f.name), pd.DataFrame)
+        }
+    raise TypeError(f"cannot compare a {type(result).__name__}")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SPARK_GAPS[c[0]])) if c[0] in SPARK_GAPS else c
+        for c in ANALYSES
+    ],
+    ids=[c[0] for c in ANALYSES],
+)
+def test_analysis_agrees(sources, case):
+    name, module, function, kwargs, keys = case
+    kwargs = dict(kwargs)
+    fn = _analysis_or_skip(module, function)
+    if "spec_steps" in kwargs:  # the funnel's spec, built here so a missing module only skips
+        from analytics.funnel import FunnelSpec
+
+        rules = {"mode": kwargs.pop("mode")} if "mode" in kwargs else {}
+        if rules.get("mode") == "strict":
+            rules["step_windows_days"] = (30, 30, 60)
+        steps = kwargs.pop("spec_steps")
+        kwargs["spec"] = FunnelSpec(steps=steps, **rules)
+    duck = _tables(fn(sources["duckdb"], sources["schema"], **kwargs))
+    spark = _tables(fn(sources["spark"], sources["schema"], **kwargs))
+    assert duck and duck.keys() == spark.keys()
+    for part in duck:
+        d, s = duck[part], spark[part]
+        if d.empty and s.empty:
+            continue
+        sort_keys = keys or [c for c in d.columns if not pd.api.types.is_float_dtype(d[c])] or list(d.columns)
+        _agree(d.reset_index(drop=True), s.reset_index(drop=True), sort_keys)

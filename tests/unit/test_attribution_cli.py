@@ -1,0 +1,77 @@
+"""`python cli.py analyze --report attribution|outlook` on a stored dataset."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+import cli
+from analytics.journeys import JourneyQuery
+from services.attribution import compute_attribution, compute_outlook
+from tests.factories_attribution import create_stored_dataset, funnel_log
+
+
+@pytest.fixture
+def dataset_id(engine) -> int:
+    return create_stored_dataset(funnel_log(), name="Funnel log")
+
+
+def _json(capsys, *argv: str):
+    assert cli.main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_attribution_report_json(capsys, dataset_id):
+    rows = _json(
+        capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Closed won",
+        "--lost", "Closed lost",
+    )  # fmt: skip
+    expected = compute_attribution(dataset_id, goal="Closed won", lost=("Closed lost",))
+    assert [set(r) for r in rows][0] == {
+        "touchpoint", "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov",
+    }  # fmt: skip
+    assert [r["touchpoint"] for r in rows] == expected.table["touchpoint"].tolist()
+    for model in ("first_touch", "last_touch", "linear", "position_based", "markov"):
+        assert sum(r[model] for r in rows) == pytest.approx(expected.conversions, abs=1e-5)
+    assert all(0 <= r["removal_effect"] <= 1 for r in rows)
+
+
+def test_attribution_report_by_channel_at_account_level(capsys, dataset_id):
+    rows = _json(
+        capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Closed won",
+        "--by", "channel", "--level", "account",
+    )  # fmt: skip
+    expected = compute_attribution(dataset_id, goal="Closed won", by="channel", query=JourneyQuery(level="account"))
+    assert {r["channel"]: r["markov"] for r in rows} == pytest.approx(
+        expected.table.set_index("channel")["markov"].round(6).to_dict()
+    )
+
+
+def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
+    argv = ["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Closed won"]
+    argv += ["--lost", "Closed lost", "--as-of", "2024-02-20", "--min-transitions", "1"]
+    rows = _json(capsys, *argv)
+    expected = compute_outlook(
+        dataset_id, goal="Closed won", lost=("Closed lost",), as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
+    )
+    assert set(rows[0]) == {"journey", "last_touchpoint", "conversion_probability", "next_best_action", "lift"}
+    assert [r["journey"] for r in rows] == expected.table["journey_key"].tolist()
+    with_action = [r for r in rows if r["next_best_action"] is not None]
+    assert with_action and all(r["lift"] > 0 for r in with_action)
+
+    buffer = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(buffer, encoding="utf-8"))
+    assert cli.main([*argv, "--format", "csv"]) == 0
+    text = buffer.getvalue().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("rank,journey_key,conversion_probability,last_touchpoint")
+    assert len(text.strip().splitlines()) == len(rows) + 1
+
+
+def test_reports_need_a_goal_and_name_bad_ones(capsys, dataset_id):
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "attribution"]) == 2
+    assert "needs --goal" in capsys.readouterr().err
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Nope"]) == 2
+    assert "no closed journey reaches the goal 'Nope'" in capsys.readouterr().err

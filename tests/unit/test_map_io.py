@@ -1,0 +1,265 @@
+"""Map export (JSON, CSV, Mermaid) and JSON import: formats, neutralised CSV, clear errors, nothing written."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from db.errors import ValidationError
+from services import map_io, studio
+from services.maps import create_map_from_template, list_map_summaries
+from services.studio import RowEdits
+from tests.db.studio_factory import filled_map
+
+
+def test_json_export_is_complete_and_import_gives_back_an_identical_map(engine):
+    filled = filled_map()
+    doc = map_io.export_map_document(filled.map_id)
+    assert doc["format"] == "journeylens-map" and doc["format_version"] == 1
+    assert [p["name"] for p in doc["personas"]] == ["Dana", "Sam"]
+    assert [s["ref"] for s in doc["stages"]] == ["S1", "S2", "S3", "S4"]
+    assert doc["stages"][1]["touchpoints"][1] == {
+        "ref": "T4",
+        "name": "Demo",
+        "channel": "demo",
+        "owner_team": "Sales",
+        "responsible": "Sales",
+        "accountable": "",
+        "consulted": "",
+        "informed": "",
+        "moment_of_truth": True,
+        "activity_names": ["Demo"],
+    }
+    assert {
+        "stage": "S2",
+        "touchpoint": "T4",
+        "persona": "P1",
+        "lane": "feeling",
+        "text": "Worried about cost",
+        "emotion": -1,
+    } in doc["lane_cells"]
+    assert len(doc["pain_points"]) == 2 and len(doc["opportunities"]) == 3 and len(doc["actions"]) == 2
+    text = map_io.export_map_json(filled.map_id)
+    new_id = map_io.import_map_document(text.encode("utf-8-sig"))  # a BOM is fine
+    assert new_id != filled.map_id
+    assert map_io.export_map_document(new_id) == doc
+    # Personas with identical fields are reused, not duplicated.
+    assert [p.id for p in studio.get_map_view(new_id).personas] == sorted(filled.persona_ids)
+
+
+def test_import_can_rename(engine):
+    filled = filled_map()
+    new_id = map_io.import_map_document(map_io.export_map_json(filled.map_id), name="Copy")
+    assert studio.get_map_view(new_id).name == "Copy"
+
+
+def test_csv_has_one_row_per_cell_and_neutralises_formulas(engine):
+    filled = filled_map()
+    view = studio.get_map_view(filled.map_id)
+    demo = view.stages[1].touchpoints[1]
+    studio.set_lane_cell(
+        filled.map_id, stage_id=demo.stage_id, touchpoint_id=demo.id, lane="doing",
+        text="=HYPERLINK(\"http://evil\")", expected_version=filled.version,
+    )  # fmt: skip
+    view = studio.get_map_view(filled.map_id)
+    cells = map_io.compute_map_cells(view)
+    expected_rows = (
+        sum(1 for s in view.stages if s.customer_goal)
+        + sum(1 for s in view.stages if s.business_goal)
+        + len(view.touchpoints)
+        + len(view.lane_cells)
+        + len(view.pain_points)
+        + len(view.opportunities)
+        + len(view.actions)
+    )
+    assert len(cells) == expected_rows
+    assert list(cells.columns) == map_io.CSV_COLUMNS
+    row = cells[(cells["item"] == "feeling") & (cells["persona"] == "Dana")].iloc[0]
+    assert (row["stage"], row["touchpoint"], row["emotion"], row["moment_of_truth"]) == (
+        "Consideration",
+        "Demo",
+        -1,
+        True,
+    )
+    opp = cells[cells["item"] == "opportunity"].set_index("text")
+    assert opp.loc["Self-serve demo", "priority"] == pytest.approx(3.0)
+    raw = map_io.export_map_csv(filled.map_id)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert '\'=HYPERLINK("http://evil")' in back["text"].tolist()
+    assert not any(v.startswith(("=", "+", "@")) for v in back["text"])
+    # Numbers stay numbers (−1 is not neutralised).
+    assert "-1" in back["emotion"].tolist()
+
+
+def test_mermaid_journey_text(engine):
+    filled = filled_map()
+    text = map_io.export_map_mermaid(filled.map_id)
+    lines = text.splitlines()
+    assert lines[:3] == ["journey", "    title Filled", "    section Awareness"]
+    # Demo: everyone feels +2 → score 5; a moment of truth is starred; actor = owner team.
+    assert "      ★ Demo: 5: Sales" in lines
+    # Blog has no score of its own: its stage's +1 → 4.
+    assert "      Blog: 4: Marketing" in lines
+    assert "      Case studies: 3: Marketing" in lines  # no score anywhere → 3
+    assert all(line.count(":") == 2 for line in lines if line.startswith("      "))
+
+
+def test_mermaid_escapes_separators(engine):
+    map_id = create_map_from_template(template_key=None, name="Map: one; #1")
+    view = studio.get_map_view(map_id)
+    v = studio.add_stage(map_id, "Stage: A", expected_version=view.version)
+    studio.add_touchpoint(
+        map_id, v.ids[0], "Call: 1st follow-up", expected_version=v.version, owner_team="Sales: EMEA"
+    )
+    lines = map_io.export_map_mermaid(map_id).splitlines()
+    assert lines[1] == "    title Map - one, no. 1"
+    assert lines[2] == "    section Stage - A"
+    assert lines[3] == "      Call - 1st follow-up: 3: Sales - EMEA"
+    assert map_io.mermaid_score(-2) == 1 and map_io.mermaid_score(2) == 5 and map_io.mermaid_score(None) == 3
+
+
+def _valid_doc(engine):
+    return map_io.export_map_document(filled_map().map_id)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: "{", "line 1, column 2"),
+        (lambda d: b"\xff\xfe\x00", "UTF-8"),
+        (lambda d: [1, 2], "an object"),
+        (lambda d: {**d, "format": "uxpressia"}, "journeylens-map"),
+        (lambda d: {**d, "format_version": 7}, "format_version"),
+        (lambda d: {**d, "map": {**d["map"], "name": ""}}, "map.name"),
+        (lambda d: {**d, "map": {**d["map"], "review_by": "tomorrow"}}, "map.review_by"),
+        (lambda d: {**d, "stages": "Awareness"}, "stages"),
+        (lambda d: {**d, "stages": [{**d["stages"][0], "name": None}]}, r"stages\[0\].name"),
+        (lambda d: {**d, "stages": [d["stages"][0], {**d["stages"][1], "ref": "S1"}]}, r"stages\[1\].ref"),
+        (
+            lambda d: _set(d, ["stages", 1, "touchpoints", 0, "moment_of_truth"], "yes"),
+            r"stages\[1\].touchpoints\[0\].moment_of_truth",
+        ),
+        (lambda d: _set(d, ["stages", 0, "touchpoints", 0, "activity_names"], [1]), "activity_names"),
+        (lambda d: _set(d, ["lane_cells", 0, "stage"], "S99"), r"lane_cells\[0\].stage"),
+        (lambda d: _set(d, ["lane_cells", 0, "lane"], "mood"), r"lane_cells\[0\].lane"),
+        (lambda d: _set(d, ["lane_cells", 1, "emotion"], 5), "emotion"),
+        (lambda d: {**d, "lane_cells": d["lane_cells"] + [d["lane_cells"][0]]}, "one cell per stage"),
+        (lambda d: _set(d, ["pain_points", 0, "severity"], 9), r"pain_points\[0\].severity"),
+        (lambda d: _set(d, ["pain_points", 0, "persona"], "P9"), r"pain_points\[0\].persona"),
+        (lambda d: _set(d, ["opportunities", 0, "effort"], "low"), r"opportunities\[0\].effort"),
+        (lambda d: _set(d, ["opportunities", 2, "stage"], "S1"), "the stage of touchpoint"),
+        (lambda d: _set(d, ["actions", 0, "due_date"], "31/01/2020"), r"actions\[0\].due_date"),
+        (lambda d: _set(d, ["actions", 0, "status"], "blocked"), r"actions\[0\].status"),
+        (lambda d: _set(d, ["personas", 0, "committee_role"], "boss"), r"personas\[0\].committee role"),
+        (lambda d: _set(d, ["personas", 0, "is_decision_maker"], "yes"), r"personas\[0\].is_decision_maker"),
+    ],
+)
+def test_malformed_documents_get_a_clear_error_and_nothing_is_written(engine, mutate, message):
+    doc = _valid_doc(engine)
+    before = list_map_summaries()
+    bad = mutate(copy.deepcopy(doc))
+    data = bad if isinstance(bad, str | bytes) else json.dumps(bad)
+    with pytest.raises(ValidationError, match=message):
+        map_io.import_map_document(data)
+    assert list_map_summaries() == before
+
+
+def _set(doc, path, value):
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+def test_a_late_error_leaves_no_partial_map(engine):
+    """Every check runs before the first write: a bad action at the end of a long file writes nothing."""
+    doc = _valid_doc(engine)
+    doc["actions"].append({"action": "x", "metric": "M42"})
+    before = list_map_summaries()
+    with pytest.raises(ValidationError, match=r"actions\[2\].metric"):
+        map_io.import_map_document(doc)
+    assert list_map_summaries() == before
+
+
+def test_metrics_and_their_values_round_trip(engine):
+    doc = _valid_doc(engine)
+    doc["metrics"] = [
+        {
+            "ref": "M1",
+            "stage": None,
+            "touchpoint": "T4",
+            "kind": "nps",
+            "name": "Demo NPS",
+            "unit": "",
+            "target": 30.0,
+            "direction": "higher",
+            "source": "manual",
+            "dataset_id": 4242,  # not in this workspace: dropped on import
+            "values": [
+                {"period": "2026-01", "value": 12.0, "respondents": 40, "computed": False},
+                {"period": "2026-02", "value": 18.5, "respondents": None, "computed": False},
+            ],
+        }
+    ]
+    doc["actions"][0]["metric"] = "M1"
+    new_id = map_io.import_map_document(doc)
+    out = map_io.export_map_document(new_id)
+    assert out["metrics"][0]["dataset_id"] is None
+    doc["metrics"][0]["dataset_id"] = None
+    assert out["metrics"] == doc["metrics"] and out["actions"] == doc["actions"]
+    view = studio.get_map_view(new_id)
+    assert view.actions[0].metric_id == view.metrics[0].id
+
+
+def test_empty_map_round_trips(engine):
+    map_id = create_map_from_template(template_key=None, name="Empty")
+    doc = map_io.export_map_document(map_id)
+    assert doc["stages"] == [] and doc["lane_cells"] == []
+    assert map_io.export_map_document(map_io.import_map_document(doc)) == doc
+
+
+def test_stage_without_touchpoints_and_goal_lanes(engine):
+    map_id = create_map_from_template(template_key="buying-committee", name="Goals")
+    view = studio.get_map_view(map_id)
+    saved = studio.add_stage(map_id, "Expansion", expected_version=view.version)
+    studio.set_lane_cell(
+        map_id, stage_id=view.stages[0].id, touchpoint_id=view.touchpoints[0].id, lane="your goal",
+        text="Get on the shortlist", expected_version=saved.version,
+    )  # fmt: skip
+    doc = map_io.export_map_document(map_id)
+    assert doc["stages"][-1] == {
+        "ref": "S5",
+        "name": "Expansion",
+        "customer_goal": "",
+        "business_goal": "",
+        "outcomes": [],
+        "revisitable": False,
+        "touchpoints": [],
+    }
+    assert map_io.export_map_document(map_io.import_map_document(doc)) == doc
+
+
+def test_rows_added_through_the_services_export_in_display_order(engine):
+    """Items are exported in stage and touchpoint order whatever order they were added in."""
+    map_id = create_map_from_template(template_key="b2b-4-stage", name="Order")
+    view = studio.get_map_view(map_id)
+    last, first = view.touchpoints[-1], view.touchpoints[0]
+    studio.apply_pain_point_edits(
+        map_id,
+        RowEdits(
+            added=[
+                {"touchpoint_id": last.id, "description": "late", "severity": 1},
+                {"touchpoint_id": first.id, "description": "early", "severity": 1},
+            ]
+        ),
+        expected_version=view.version,
+    )
+    doc = map_io.export_map_document(map_id)
+    assert [p["description"] for p in doc["pain_points"]] == ["early", "late"]
+    assert map_io.export_map_document(map_io.import_map_document(doc)) == doc
