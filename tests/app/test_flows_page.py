@@ -11,7 +11,7 @@ def _text(at) -> str:
 
 
 def test_flows_page_without_dataset_says_where_to_import(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings datasets
     at = run_page("pages/5_Flows.py")
     assert at.title[0].value == "Flows"
     assert any("No dataset yet" in i.value for i in at.info)

@@ -7,7 +7,7 @@ from tests.factories import b2b_log, create_dataset
 
 
 def test_paths_page_without_dataset(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings datasets
     at = run_page("pages/7_Paths.py")
     assert at.title[0].value == "Paths"
     assert any("No dataset yet" in i.value for i in at.info)
