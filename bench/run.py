@@ -161,6 +161,22 @@ def run_size(events: int, args: argparse.Namespace, peers_py: str | None, peer_r
     log(f"{label}: import {fmt_s(imp.get('first'))} {imp.get('error', '')}")
     dataset_id = imp.get("dataset_id")
 
+    if events <= args.quoted_import_max:
+        quoted_csv, _ = ensure_log(events, args.seed, ROOT / "bench" / "data", quoted=True)
+        quoted_dir = ROOT / "bench" / "data" / f"store_{label}_seed{args.seed}_quoted"
+        shutil.rmtree(quoted_dir, ignore_errors=True)
+        quoted_dir.mkdir(parents=True)
+        log(f"{label}: importing {quoted_csv.name} (every text value quoted)")
+        out["import_quoted"] = measure(
+            {"kind": "import", "csv": str(quoted_csv), "data_dir": str(quoted_dir), "name": f"bench {label} quoted"},
+            sys.executable,
+            args.timeout,
+        )
+        shutil.rmtree(quoted_dir, ignore_errors=True)
+        log(
+            f"{label}: quoted import {fmt_s(out['import_quoted'].get('first'))} {out['import_quoted'].get('error', '')}"
+        )
+
     out["analyses"] = {}
     for name, analysis in ANALYSES.items():
         missing = analysis.available()
@@ -270,6 +286,17 @@ def markdown(results: dict) -> str:
         else:
             imp_cells += [fmt_s(imp.get("first")), "", fmt_mb(imp.get("peak_rss_mb"))]
     lines.append("| **import** (CSV → Parquet + SQLite) | " + " | ".join(imp_cells) + " |")
+    if any("import_quoted" in s for s in sizes):
+        cells = []
+        for s in sizes:
+            q = s.get("import_quoted")
+            if q is None:
+                cells += ["not run", "", ""]
+            elif q.get("error"):
+                cells += [q["error"], "", ""]
+            else:
+                cells += [fmt_s(q.get("first")), "", fmt_mb(q.get("peak_rss_mb"))]
+        lines.append("| import, every text value quoted (CRM-style export) | " + " | ".join(cells) + " |")
     for name in ANALYSES:
         cells = []
         for s in sizes:
@@ -393,6 +420,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-apptest", action="store_true")
     parser.add_argument("--apptest-size", default="1M", help="size on which the filter switch is measured")
+    parser.add_argument(
+        "--quoted-import-max",
+        type=parse_size,
+        default=parse_size("1M"),
+        help="also import the log with every text value quoted, up to this size (0: never)",
+    )
     parser.add_argument("--peers-python", help="python of the peers' venv (bench/setup_peers.sh)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one JourneyLens measurement")
     parser.add_argument("--peer-timeout", type=float, default=1200, help="seconds allowed to one peer measurement")
