@@ -258,7 +258,8 @@ def markdown(results: dict) -> str:
     lines = [
         "# JourneyLens benchmark",
         "",
-        f"Measured {results['started']} by `{results['command']}` (seed {results['seed']}, "
+        f"Measured {results['started']} on commit {results.get('commit', 'unknown')} by `{results['command']}` "
+        f"(seed {results['seed']}, "
         f"{results['repeat']} runs of each analysis in a fresh process; *first* is the first run, "
         "*median* the median of the later ones; memory is the process's peak RSS, interpreter included).",
         "",
@@ -308,6 +309,14 @@ def markdown(results: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     logs = ", ".join(f"{s['label']} = {s['events']:,} events ({s['csv_mb']:.0f} MB CSV)" for s in sizes)
     lines += ["", f"Logs: {logs}.", ""]
+    loads = [x for s in sizes for r in _measurements(s) for x in r.get("load", [])]
+    if loads:
+        lines += [
+            f"Machine load (1-minute load average around each measurement, {m['nproc']} cores): "
+            f"{min(loads):.1f} to {max(loads):.1f}. Above {m['nproc']}, other work competed for the cores "
+            "and every time here is longer than on an idle machine.",
+            "",
+        ]
 
     lines += [
         "## Against the peers (same log, same run)",
@@ -361,6 +370,12 @@ def markdown(results: dict) -> str:
     lines.append("")
     lines += ["## Targets", ""] + targets(results) + [""]
     return "\n".join(lines)
+
+
+def _measurements(size: dict) -> list[dict]:
+    out = [size.get("import", {}), size.get("import_quoted") or {}]
+    out += list(size.get("analyses", {}).values()) + list(size.get("peers", {}).values())
+    return out
 
 
 def targets(results: dict) -> list[str]:
@@ -454,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": _commit(),
         "seed": args.seed,
         "repeat": args.repeat,
         "machine": machine(),
@@ -482,6 +498,14 @@ def main(argv: list[str] | None = None) -> int:
     write(results, args.out)
     log(f"wrote {args.out}")
     return 0
+
+
+def _commit() -> str:
+    """The code measured: ``$JOURNEYLENS_BENCH_COMMIT`` (a snapshot's), else git's HEAD here."""
+    if os.environ.get("JOURNEYLENS_BENCH_COMMIT"):
+        return os.environ["JOURNEYLENS_BENCH_COMMIT"]
+    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return proc.stdout.strip() or "unknown"
 
 
 def write(results: dict, out: Path) -> None:
