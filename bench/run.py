@@ -309,6 +309,15 @@ def markdown(results: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     logs = ", ".join(f"{s['label']} = {s['events']:,} events ({s['csv_mb']:.0f} MB CSV)" for s in sizes)
     lines += ["", f"Logs: {logs}.", ""]
+    for s in sizes:
+        st = s["import"].get("stages") or {}
+        if st.get("build_event_store") is not None:
+            slow = "; ".join(f"`{sql[:48]}…` {sec:.1f} s" for sql, sec in st.get("slowest_statements", [])[:3])
+            lines.append(
+                f"- import of {s['label']}: CSV scan {fmt_s(st.get('scan_csv'))}, DuckDB build "
+                f"{fmt_s(st.get('build_event_store'))} (slowest statements: {slow})"
+            )
+    lines.append("")
     loads = [x for s in sizes for r in _measurements(s) for x in r.get("load", [])]
     if loads:
         lines += [
