@@ -254,7 +254,7 @@ def agree(ours: dict | None, theirs: dict | None) -> str:
 
 def markdown(results: dict) -> str:
     m = results["machine"]
-    sizes = results["sizes"]
+    sizes = sorted(results["sizes"], key=lambda s: s["events"])
     lines = [
         "# JourneyLens benchmark",
         "",
@@ -388,8 +388,7 @@ def _measurements(size: dict) -> list[dict]:
 
 
 def targets(results: dict) -> list[str]:
-    sizes = {s["label"]: s for s in results["sizes"]}
-    big = sizes.get("5M") or results["sizes"][-1]
+    big = max(results["sizes"], key=lambda s: s["events"])
     out = [f"Judged on the largest size in this run ({big['label']} events):", ""]
     imp = big["import"]
     if imp.get("first") is not None:
