@@ -29,7 +29,9 @@ friction(t) = 100 × Σ wᵢ·sᵢ / Σ wᵢ, summed over the components present
 A journey converts when any of its events is at the goal touchpoint or in the goal stage; without
 a goal no journey converts. Stage order: the designed order given (``stage_order``), else the
 stages ordered by the mean relative position (step / (journey length − 1)) of their events.
-Events without a stage neither backtrack nor are backtracked to.
+Events without a stage neither backtrack nor are backtracked to. A touchpoint's stage is the map's
+stage for it; where only the events' own stage column says, the first of its values in text order
+(a touchpoint logged in two stages is rare; MIN runs on every backend, a mode does not).
 
 Per stage the same components are pooled over the stage's events: exit rate of the stage
 (journeys whose last event is in it, not converted / journeys with an event in it) against the
@@ -355,7 +357,7 @@ def compute_friction(
     t = t.mutate(_overall_gap=t.gap_seconds.median().over(ibis.window()))
     tp = execute(
         t.group_by(NODE).aggregate(
-            stage=t.stage.mode(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
+            stage=t.stage.min(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
         )
     )
     tp = tp.rename(columns={NODE: "touchpoint"})

@@ -99,6 +99,22 @@ def _mark_bad_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("journeylens-mark", _mark_bad_bytes)
 
 
+@contextmanager
+def system_memory_pool() -> Iterator[None]:
+    """Arrow allocations from the system allocator while importing.
+
+    Arrow's default pool (mimalloc or jemalloc) keeps freed memory for reuse; across a
+    multi-gigabyte import that retained memory alone would push the process past its budget.
+    """
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+        previous.release_unused()
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -749,7 +765,7 @@ def scan_csv(
     value in a column equals the given text. ``encoding``/``delimiter`` None: detected.
     Raises :class:`BadInputError` on the first problem unless ``allow_bad_rows``.
     """
-    with open_binary(source) as (stream, fraction, _):
+    with system_memory_pool(), open_binary(source) as (stream, fraction, _):
         sample = _read(stream, SAMPLE_BYTES)
         if not sample.strip():
             raise BadInputError("The file is empty", expected="a header row and at least one event")
@@ -1068,7 +1084,7 @@ class BuildSpec:
     delimiter: str = ","
     allow_bad_rows: bool = False
     keep_duplicates: bool = False
-    memory_limit: str = "1500MB"
+    memory_limit: str = "1GB"
 
 
 @dataclass
@@ -1096,6 +1112,11 @@ class _Timed:
         started = time.perf_counter()
         result = self.con.execute(sql, *params)
         self.log.append((" ".join(sql.split())[:70], time.perf_counter() - started))
+        if os.environ.get("JOURNEYLENS_TRACE_MEMORY"):
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.log[-1] = (f"{self.log[-1][0][:50]} peak {peak:.0f} MB", self.log[-1][1])
         return result
 
     def executemany(self, sql: str, rows: Any) -> Any:
@@ -1144,7 +1165,10 @@ def build_event_store(
     def raw(role: Role) -> str:
         return f"nullif({_ident(roles[role])}, '')"  # values arrive trimmed (scan_csv)
 
-    with scratch_connection(memory_limit=spec.memory_limit, temp_directory=str(temp_directory)) as raw_con:
+    with (
+        system_memory_pool(),
+        scratch_connection(memory_limit=spec.memory_limit, temp_directory=str(temp_directory)) as raw_con,
+    ):
         con = _Timed(raw_con, timings)
         try:
             con.execute(f"SET TimeZone = {_q(spec.timezone)}")
@@ -1282,7 +1306,21 @@ def build_event_store(
         if n_valid == 0:
             raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
 
-        step(0.84, "Removing duplicates…")
+        step(0.84, "Encoding…")
+        for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {column} AS k, "
+                f"(row_number() OVER (ORDER BY {column}) - 1)::INTEGER AS code FROM (SELECT DISTINCT {column} FROM parsed)"
+            )
+        # Keys as integers: cheap to group and sort. Removing a duplicate later never removes the
+        # last row with a value, so the codes stay dense.
+        con.execute(
+            f"CREATE TEMP TABLE _keys AS SELECT d.file_row, d.timestamp, jc.code AS {JOURNEY_CODE}, "
+            f"ac.code AS {ACCOUNT_CODE}, tc.code AS {ACTIVITY_CODE} FROM parsed d JOIN jc ON d.journey_id = jc.k "
+            "JOIN ac ON d._account = ac.k JOIN tc ON d.activity = tc.k"
+        )
+
+        step(0.86, "Removing duplicates…")
         mapped = ["journey_id", "timestamp", "activity"]
         mapped += [
             STORED_COLUMN[r]
@@ -1296,33 +1334,28 @@ def build_event_store(
         if not spec.keep_duplicates:
             # Only rows sharing journey, timestamp and activity can be duplicates: compare those in full.
             con.execute(
-                "CREATE TEMP TABLE _same AS SELECT journey_id, timestamp, activity FROM parsed "
-                "GROUP BY ALL HAVING count(*) > 1"
+                f"CREATE TEMP TABLE _same AS SELECT k.file_row FROM _keys k SEMI JOIN (SELECT {JOURNEY_CODE}, "
+                f"timestamp, {ACTIVITY_CODE} FROM _keys GROUP BY ALL HAVING count(*) > 1) s "
+                f"ON k.{JOURNEY_CODE} = s.{JOURNEY_CODE} AND k.timestamp = s.timestamp "
+                f"AND k.{ACTIVITY_CODE} = s.{ACTIVITY_CODE}"
             )
             if con.execute("SELECT count(*) FROM _same").fetchone()[0]:
                 con.execute(
                     "CREATE TEMP TABLE _dups AS SELECT file_row FROM (SELECT p.* FROM parsed p SEMI JOIN _same s "
-                    "ON p.journey_id = s.journey_id AND p.timestamp = s.timestamp AND p.activity = s.activity) "
+                    "ON p.file_row = s.file_row) "
                     f"QUALIFY row_number() OVER (PARTITION BY {', '.join(mapped)} ORDER BY file_row) > 1"
                 )
                 n_removed = con.execute("SELECT count(*) FROM _dups").fetchone()[0]
                 if n_removed:
                     con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _dups)")
+                    con.execute("DELETE FROM _keys WHERE file_row IN (SELECT file_row FROM _dups)")
 
-        step(0.87, "Encoding and sorting…")
-        for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):
-            con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT {column} AS k, "
-                f"(row_number() OVER (ORDER BY {column}) - 1)::INTEGER AS code FROM (SELECT DISTINCT {column} FROM parsed)"
-            )
-        # The order is computed on a narrow table of integers (cheap to sort), then joined back.
+        step(0.88, "Sorting…")
         con.execute(
-            "CREATE TEMP TABLE _order AS SELECT file_row, journey_code, account_code, activity_code, "
-            f"(row_number() OVER (PARTITION BY journey_code ORDER BY timestamp, file_row) - 1)::INTEGER AS {SEQ}, "
-            f"(row_number() OVER (PARTITION BY account_code ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ} "
-            f"FROM (SELECT d.file_row, d.timestamp, jc.code AS {JOURNEY_CODE}, ac.code AS {ACCOUNT_CODE}, "
-            f"tc.code AS {ACTIVITY_CODE} FROM parsed d JOIN jc ON d.journey_id = jc.k "
-            "JOIN ac ON d._account = ac.k JOIN tc ON d.activity = tc.k)"
+            f"CREATE TEMP TABLE _order AS SELECT file_row, {JOURNEY_CODE}, {ACCOUNT_CODE}, {ACTIVITY_CODE}, "
+            f"(row_number() OVER (PARTITION BY {JOURNEY_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {SEQ}, "
+            f"(row_number() OVER (PARTITION BY {ACCOUNT_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ} "
+            "FROM _keys"
         )
 
         def col_or_null(role: Role, sql_type: str) -> str:
@@ -1361,7 +1394,7 @@ def build_event_store(
         summary = con.execute(
             "SELECT count(*), (SELECT count(*) FROM jc), (SELECT count(*) FROM ac), (SELECT count(*) FROM tc), "
             "epoch_us(min(timestamp)), epoch_us(max(timestamp)), "
-            "(SELECT count(*) FROM (SELECT DISTINCT journey_id, timestamp FROM parsed)) FROM parsed"
+            f"(SELECT count(*) FROM (SELECT DISTINCT {JOURNEY_CODE}, timestamp FROM _keys)) FROM _keys"
         ).fetchone()
     n_events = int(summary[0])
     return BuildResult(

@@ -10,7 +10,8 @@ def _text(at) -> str:
     return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(i.value for i in at.info)])
 
 
-def test_flows_page_without_dataset_says_where_to_import(engine):
+def test_flows_page_without_dataset_says_where_to_import(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
     at = run_page("pages/5_Flows.py")
     assert at.title[0].value == "Flows"
     assert any("No dataset yet" in i.value for i in at.info)

@@ -6,7 +6,8 @@ from tests.app.conftest import run_page
 from tests.factories import b2b_log, create_dataset
 
 
-def test_funnel_page_without_dataset(engine):
+def test_funnel_page_without_dataset(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
     at = run_page("pages/6_Funnel.py")
     assert at.title[0].value == "Funnel"
     assert any("No dataset yet" in i.value for i in at.info)

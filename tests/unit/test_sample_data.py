@@ -3,6 +3,8 @@ and the logs have the properties (and the planted effects) the demo and other te
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -257,3 +259,16 @@ def test_pro_services_lifecycle_and_referrals(pro):
     hired = decided["outcome"] == "hired"
     is_ref = decided["referred"] != ""
     assert hired[is_ref].mean() > 1.5 * hired[~is_ref].mean()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("services.importer") is None, reason="the event-log importer is not in this build yet"
+)
+def test_import_suggestion_recognises_every_demo_column():
+    from services.demo import demo_datasets
+
+    suggest_mapping = importlib.import_module("services.importer").suggest_mapping
+    for dataset in demo_datasets().values():
+        header = list(pd.read_csv(dataset.path, nrows=0).columns)
+        suggested = {role.value: column for role, column in suggest_mapping(header).columns}
+        assert suggested == dataset.columns, dataset.path.name
