@@ -254,11 +254,12 @@ def agree(ours: dict | None, theirs: dict | None) -> str:
 
 def markdown(results: dict) -> str:
     m = results["machine"]
-    sizes = results["sizes"]
+    sizes = sorted(results["sizes"], key=lambda s: s["events"])
     lines = [
         "# JourneyLens benchmark",
         "",
-        f"Measured {results['started']} by `{results['command']}` (seed {results['seed']}, "
+        f"Measured {results['started']} on commit {results.get('commit', 'unknown')} by `{results['command']}` "
+        f"(seed {results['seed']}, "
         f"{results['repeat']} runs of each analysis in a fresh process; *first* is the first run, "
         "*median* the median of the later ones; memory is the process's peak RSS, interpreter included).",
         "",
@@ -308,6 +309,23 @@ def markdown(results: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     logs = ", ".join(f"{s['label']} = {s['events']:,} events ({s['csv_mb']:.0f} MB CSV)" for s in sizes)
     lines += ["", f"Logs: {logs}.", ""]
+    for s in sizes:
+        st = s["import"].get("stages") or {}
+        if st.get("build_event_store") is not None:
+            slow = "; ".join(f"`{sql[:48]}…` {sec:.1f} s" for sql, sec in st.get("slowest_statements", [])[:3])
+            lines.append(
+                f"- import of {s['label']}: CSV scan {fmt_s(st.get('scan_csv'))}, DuckDB build "
+                f"{fmt_s(st.get('build_event_store'))} (slowest statements: {slow})"
+            )
+    lines.append("")
+    loads = [x for s in sizes for r in _measurements(s) for x in r.get("load", [])]
+    if loads:
+        lines += [
+            f"Machine load (1-minute load average around each measurement, {m['nproc']} cores): "
+            f"{min(loads):.1f} to {max(loads):.1f}. Above {m['nproc']}, other work competed for the cores "
+            "and every time here is longer than on an idle machine.",
+            "",
+        ]
 
     lines += [
         "## Against the peers (same log, same run)",
@@ -363,9 +381,14 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _measurements(size: dict) -> list[dict]:
+    out = [size.get("import", {}), size.get("import_quoted") or {}]
+    out += list(size.get("analyses", {}).values()) + list(size.get("peers", {}).values())
+    return out
+
+
 def targets(results: dict) -> list[str]:
-    sizes = {s["label"]: s for s in results["sizes"]}
-    big = sizes.get("5M") or results["sizes"][-1]
+    big = max(results["sizes"], key=lambda s: s["events"])
     out = [f"Judged on the largest size in this run ({big['label']} events):", ""]
     imp = big["import"]
     if imp.get("first") is not None:
@@ -454,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": _commit(),
         "seed": args.seed,
         "repeat": args.repeat,
         "machine": machine(),
@@ -482,6 +506,14 @@ def main(argv: list[str] | None = None) -> int:
     write(results, args.out)
     log(f"wrote {args.out}")
     return 0
+
+
+def _commit() -> str:
+    """The code measured: ``$JOURNEYLENS_BENCH_COMMIT`` (a snapshot's), else git's HEAD here."""
+    if os.environ.get("JOURNEYLENS_BENCH_COMMIT"):
+        return os.environ["JOURNEYLENS_BENCH_COMMIT"]
+    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return proc.stdout.strip() or "unknown"
 
 
 def write(results: dict, out: Path) -> None:
