@@ -180,16 +180,9 @@ ANALYSES: list[tuple[str, str, str, dict, list[str] | None]] = [
 
 
 # Analyses that do not compile for Spark yet (found by this test; the fix is named in the reason).
+# Empty: the five gaps this test found (paths, timing, funnels) are fixed in analytics/.
 # Strict: once fixed, the case passes, the xfail fails, and the mark must go.
-SPARK_GAPS = {
-    "variants": "analytics/paths.py journey_paths: collect(order_by=...) is not supported on PySpark; "
-    "portable: ibis.struct({'s': step, 'c': node_code}).collect().sort().map(lambda e: e.c)",
-    "time to convert": "analytics/timing.py seconds_between: microsecond() is not supported on PySpark (and "
-    "double-counts sub-seconds on DuckDB); portable and exact: end.delta(start, unit='microsecond') / 1e6",
-    "time in stage": "analytics/timing.py seconds_between (see time to convert)",
-    "funnel": "analytics/funnel.py uses analytics/timing.py seconds_between (see time to convert)",
-    "funnel, strict, per-step windows": "analytics/timing.py seconds_between (see time to convert)",
-}
+SPARK_GAPS: dict[str, str] = {}
 
 
 def _analysis_or_skip(module: str, function: str) -> Callable:
