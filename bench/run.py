@@ -261,7 +261,8 @@ def markdown(results: dict) -> str:
         f"Measured {results['started']} on commit {results.get('commit', 'unknown')} by `{results['command']}` "
         f"(seed {results['seed']}, "
         f"{results['repeat']} runs of each analysis in a fresh process; *first* is the first run, "
-        "*median* the median of the later ones; memory is the process's peak RSS, interpreter included).",
+        "*median* the median of the later ones; *CPU* the CPU seconds (all threads) of the median run, "
+        "which other work on the machine hardly inflates; memory is the process's peak RSS, interpreter included).",
         "",
         f"Machine: {m['cpu']}, {m['nproc']} cores, {m['memory_gib']} GiB RAM, {m['os']}; Python {m['python']}; "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
@@ -283,29 +284,29 @@ def markdown(results: dict) -> str:
     for s in sizes:
         imp = s["import"]
         if imp.get("error"):
-            imp_cells += [imp["error"], "", ""]
+            imp_cells += [imp["error"], "", "", ""]
         else:
-            imp_cells += [fmt_s(imp.get("first")), "", fmt_mb(imp.get("peak_rss_mb"))]
+            imp_cells += [fmt_s(imp.get("first")), "", fmt_s(_cpu(imp)), fmt_mb(imp.get("peak_rss_mb"))]
     lines.append("| **import** (CSV → Parquet + SQLite) | " + " | ".join(imp_cells) + " |")
     if any("import_quoted" in s for s in sizes):
         cells = []
         for s in sizes:
             q = s.get("import_quoted")
             if q is None:
-                cells += ["not run", "", ""]
+                cells += ["not run", "", "", ""]
             elif q.get("error"):
-                cells += [q["error"], "", ""]
+                cells += [q["error"], "", "", ""]
             else:
-                cells += [fmt_s(q.get("first")), "", fmt_mb(q.get("peak_rss_mb"))]
+                cells += [fmt_s(q.get("first")), "", fmt_s(_cpu(q)), fmt_mb(q.get("peak_rss_mb"))]
         lines.append("| import, every text value quoted (CRM-style export) | " + " | ".join(cells) + " |")
     for name in ANALYSES:
         cells = []
         for s in sizes:
             r = s["analyses"].get(name, {})
             if r.get("error"):
-                cells += [r["error"], "", ""]
+                cells += [r["error"], "", "", ""]
             else:
-                cells += [fmt_s(r.get("first")), fmt_s(r.get("median")), fmt_mb(r.get("peak_rss_mb"))]
+                cells += [fmt_s(r.get("first")), fmt_s(r.get("median")), fmt_s(_cpu(r)), fmt_mb(r.get("peak_rss_mb"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     logs = ", ".join(f"{s['label']} = {s['events']:,} events ({s['csv_mb']:.0f} MB CSV)" for s in sizes)
     lines += ["", f"Logs: {logs}.", ""]
@@ -381,6 +382,15 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _cpu(r: dict) -> float | None:
+    """CPU seconds of the median run (the last for a single run); None when not recorded."""
+    cpu = r.get("cpu_seconds") or []
+    if not cpu:
+        return None
+    later = sorted(cpu[1:] or cpu)
+    return later[len(later) // 2]
+
+
 def _measurements(size: dict) -> list[dict]:
     out = [size.get("import", {}), size.get("import_quoted") or {}]
     out += list(size.get("analyses", {}).values()) + list(size.get("peers", {}).values())
@@ -453,7 +463,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one JourneyLens measurement")
     parser.add_argument("--peer-timeout", type=float, default=1200, help="seconds allowed to one peer measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.md")
+    parser.add_argument("--render", type=Path, help="only rewrite --out from a results JSON of an earlier run")
     args = parser.parse_args(argv)
+    if args.render:
+        write(json.loads(args.render.read_text(encoding="utf-8")), args.out)
+        return 0
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     peers_py = peers_python(args.peers_python)
