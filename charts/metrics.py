@@ -5,6 +5,8 @@ Data in (the ``compute_*`` twins of services.metrics / analytics.metrics), go.Fi
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -59,7 +61,8 @@ def outcome_shares_figure(shares: pd.DataFrame, *, title: str = "") -> go.Figure
     fig = go.Figure(
         go.Bar(
             x=shares["journeys"],
-            y=shares["outcome"],
+            # Plotly reads <a>, <br>... in labels: user values are escaped to show as text.
+            y=[html.escape(str(v)) for v in shares["outcome"]],
             orientation="h",
             text=[
                 f"{n:,} ({s:.0f}%)" if pd.notna(s) else f"{n:,}"

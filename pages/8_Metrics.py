@@ -173,7 +173,7 @@ with tab_add:
                 if source is not None:
                     metric_service.compute_metric_values(new_id)
                 clear_metric_caches()
-                st.success(f"Added “{name or KIND_LABELS[kind]}”.")
+                st.success(f"Added “{escape_markdown(name or KIND_LABELS[kind])}”.")
 
 with tab_value:
     if not rows:
@@ -199,7 +199,7 @@ with tab_value:
                         chosen, period, value, respondents=None if respondents is None else int(respondents)
                     )
                     clear_metric_caches()
-                    st.success(f"Saved {by_id[chosen].name} for {period.strip()}.")
+                    st.success(f"Saved {escape_markdown(by_id[chosen].name)} for {escape_markdown(period.strip())}.")
         with right, st.form("compute_values"):
             st.markdown("**Compute from the linked dataset**")
             if not computed:

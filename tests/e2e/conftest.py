@@ -142,7 +142,7 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
-def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 60_000) -> None:
+def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 120_000) -> None:
     """Wait until the script has drawn the page (a heading, or ``text``) and stopped running."""
     pg.wait_for_selector("[data-testid='stMainBlockContainer'] [data-testid='stHeading']", timeout=timeout_ms)  # type: ignore[attr-defined]
     if text:

@@ -7,18 +7,12 @@ as a live link in other users' browsers (the browser test found one on the Metri
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from charts.metrics import outcome_shares_figure
 
 LINK = '<a href="https://evil.example/phish">verify</a>'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="charts/metrics.outcome_shares_figure puts outcome values on the y axis unescaped; fix: "
-    "y=[html.escape(str(o)) for o in shares['outcome']] (as charts/map_grid._escape does)",
-)
 def test_outcome_labels_are_escaped():
     shares = pd.DataFrame({"outcome": [LINK, "won"], "journeys": [3, 1], "share": [75.0, 25.0]})
     labels = [str(y) for y in outcome_shares_figure(shares).data[0].y]
