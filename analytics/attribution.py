@@ -380,12 +380,14 @@ MODEL_LABELS: dict[str, str] = {
 def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.DataFrame:
     """Long form of the side-by-side chart: ``<by>, model, conversions``.
 
-    The ``top_n`` labels with the most credit under any model are kept (ties: by name); the rest
-    are summed into one ``Other`` row per model, so every model's total stays the conversions.
+    Labels no model credits are left out; of the others, the ``top_n`` with the most credit under
+    any model are kept (ties: by name) and the rest summed into one ``Other`` row per model, so
+    every model's total stays the conversions.
     """
-    if table.empty:
+    ranked = table.assign(_best=table[list(MODELS)].max(axis=1))
+    ranked = ranked[ranked["_best"] > 0].sort_values(["_best", by], ascending=[False, True])
+    if ranked.empty:
         return pd.DataFrame(columns=[by, "model", "conversions"])
-    ranked = table.assign(_best=table[list(MODELS)].max(axis=1)).sort_values(["_best", by], ascending=[False, True])
     keep = ranked.head(top_n)
     rest = ranked.iloc[top_n:]
     wide = keep[[by, *MODELS]]

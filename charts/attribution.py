@@ -65,8 +65,9 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
 
 
 def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = 15) -> go.Figure:
-    """Horizontal bars: share of conversion probability lost when each touchpoint is removed."""
-    top = table.sort_values(["removal_effect", by], ascending=[False, True]).head(top_n)
+    """Horizontal bars: share of conversion probability lost when each touchpoint is removed
+    (the ``top_n`` largest; touchpoints whose removal loses nothing are left out)."""
+    top = table[table["removal_effect"] > 0].sort_values(["removal_effect", by], ascending=[False, True]).head(top_n)
     fig = go.Figure(
         go.Bar(
             y=top[by],

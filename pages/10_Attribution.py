@@ -17,6 +17,7 @@ from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown
+from services.attribution import compute_top_transitions
 from services.csv_safety import to_safe_csv
 
 bootstrap("Attribution")
@@ -154,8 +155,11 @@ with user_errors():
         icon=":material/download:",
     )
     with st.expander("Markov chain transitions"):
-        st.caption("Counted moves between states: (start), each touchpoint, (conversion) and (null).")
-        st.dataframe(result.transitions, hide_index=True)
+        st.caption(
+            f"Counted moves between states: (start), each {by}, (conversion) and (null); the "
+            f"{min(200, len(result.transitions))} most frequent of {len(result.transitions):,} shown, all in the download."
+        )
+        st.dataframe(compute_top_transitions(result), hide_index=True)
         st.download_button(
             "Download the transitions (CSV)",
             to_safe_csv(result.transitions),

@@ -7,7 +7,6 @@ touchpoints and stages, so a goal can be a touchpoint or a stage of the map.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from dataclasses import dataclass, replace
 from datetime import date
@@ -15,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from analytics import attribution as attribution_core
 from analytics import outlook as outlook_core
@@ -25,52 +23,17 @@ from analytics.outlook import OutlookResult
 from analytics.schema import Role
 from db import crud
 from db.engine import read_session
-from db.models import ActivityLink
 from services.analysis import Analysis, open_analysis
 from services.datasets import get_event_source
 
 # --------------------------------------------------------------------------- journeys of a dataset
 
 
-def _map_labels(
-    dataset_id: int, map_id: int, engine: Engine | None
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """``(touchpoint_of, stage_of)`` read from the map itself: an activity's saved link to a
-    touchpoint, else a touchpoint that lists the activity among its names.
-
-    Only used while the import's linking service (``services.linking``) is absent from the build.
-    """
-    with read_session(engine) as session:
-        touchpoints = crud.list_touchpoints(session=session, map_id=map_id)
-        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
-        names = {t.id: t.name for t in touchpoints}
-        touchpoint_of: dict[str, str] = {}
-        for t in touchpoints:
-            for activity in t.activity_names:
-                touchpoint_of.setdefault(activity, t.name)
-        links = session.exec(
-            select(ActivityLink).where(ActivityLink.dataset_id == dataset_id, ActivityLink.map_id == map_id)
-        ).all()
-        for link in links:
-            if link.touchpoint_id in names:
-                touchpoint_of[link.activity] = names[link.touchpoint_id]
-        stage_of = {t.name: stages[t.stage_id] for t in touchpoints if t.stage_id in stages}
-    return tuple(sorted(touchpoint_of.items())), tuple(sorted(stage_of.items()))
-
-
 def open_dataset(
     dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
 ) -> Analysis:
-    """The events and completed query of a dataset, as :func:`services.analysis.open_analysis`."""
-    a = open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
-    if (
-        a.map_id is not None
-        and not (a.query.touchpoint_of or a.query.stage_of)
-        and importlib.util.find_spec("services.linking") is None
-    ):
-        touchpoint_of, stage_of = _map_labels(dataset_id, a.map_id, engine)
-        a = replace(a, query=replace(a.query, touchpoint_of=touchpoint_of, stage_of=stage_of))
-    return a
+    """The events and completed query of a dataset (:func:`services.analysis.open_analysis`)."""
+    return open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
 
 
 def has_channel(dataset_id: int, *, engine: Engine | None = None) -> bool:
@@ -129,6 +92,22 @@ def compute_attribution(
     return attribution_core.compute_attribution(a.events, a.schema, a.query, goal, by=by, lost=tuple(lost))
 
 
+def _touchpoint_labels(map_id: int, engine: Engine | None) -> list[tuple[int, str, str]]:
+    """``(id, name, label)`` of a map's touchpoints in display order; the label is what relabelled
+    journeys carry (:mod:`services.linking`): the name, or ``name (stage)`` when the name occurs in
+    several stages."""
+    with read_session(engine) as session:
+        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
+        rows = [
+            (t.id or 0, t.name, stages.get(t.stage_id, ""))
+            for t in crud.list_touchpoints(session=session, map_id=map_id)
+        ]
+    stages_of: dict[str, set[str]] = {}
+    for _, name, stage in rows:
+        stages_of.setdefault(name, set()).add(stage)
+    return [(i, name, name if len(stages_of[name]) == 1 else f"{name} ({stage})") for i, name, stage in rows]
+
+
 def compute_touchpoint_attribution(
     dataset_id: int,
     map_id: int,
@@ -146,20 +125,28 @@ def compute_touchpoint_attribution(
     """
     result = compute_attribution(dataset_id, goal=goal, map_id=map_id, query=query, lost=lost, engine=engine)
     credits = result.table.set_index("touchpoint")
-    with read_session(engine) as session:
-        touchpoints = [(t.id, t.name) for t in crud.list_touchpoints(session=session, map_id=map_id)]
     rows = []
-    for touchpoint_id, name in touchpoints:
-        found = name in credits.index
+    for touchpoint_id, name, label in _touchpoint_labels(map_id, engine):
+        key = label if label in credits.index else name
+        found = key in credits.index
         rows.append(
             {
-                "touchpoint_id": int(touchpoint_id or 0),
+                "touchpoint_id": touchpoint_id,
                 "touchpoint": name,
-                "attributed_conversions": float(credits.loc[name, "markov"]) if found else 0.0,
-                "removal_effect": float(credits.loc[name, "removal_effect"]) if found else 0.0,
+                "attributed_conversions": float(credits.loc[key, "markov"]) if found else 0.0,
+                "removal_effect": float(credits.loc[key, "removal_effect"]) if found else 0.0,
             }
         )
     return pd.DataFrame(rows, columns=["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"])
+
+
+def compute_top_transitions(result: AttributionResult, top_n: int = 200) -> pd.DataFrame:
+    """The chain's ``top_n`` most counted transitions (ties: by source, then target), for display;
+    the download carries them all."""
+    t = result.transitions
+    return (
+        t.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(top_n).reset_index(drop=True)
+    )
 
 
 def attribution_records(result: AttributionResult) -> list[dict[str, Any]]:

@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.attribution import CONVERSION, NULL, START, compute_attribution, node_counts, suggest_goal, suggest_lost
+from analytics.attribution import (
+    CONVERSION,
+    NULL,
+    START,
+    compute_attribution,
+    compute_credit_bars,
+    node_counts,
+    suggest_goal,
+    suggest_lost,
+)
 from analytics.errors import AnalyticsError, UnknownColumnError
 from analytics.journeys import JourneyQuery
 from analytics.markov import AbsorbingChain, removal_effects
@@ -236,3 +245,15 @@ def _sq(query: JourneyQuery | None = None):
     from tests.factories_attribution import SCHEMA
 
     return SCHEMA, query or JourneyQuery()
+
+
+def test_credit_bars_keep_the_top_and_sum_the_rest_into_other():
+    # 8 touchpoints T0..T7 on 8 paths of one step each, T_k on k + 1 converting paths: top 3 are T7, T6, T5.
+    paths = {f"j{k}-{i}": [f"T{k}", "G"] for k in range(8) for i in range(k + 1)}
+    result = compute_attribution(events_from_paths(paths), *_sq(), goal="G")
+    bars = compute_credit_bars(result.table, "touchpoint", top_n=3)
+    assert list(dict.fromkeys(bars["touchpoint"])) == ["T7", "T6", "T5", "Other"]
+    for model, part in bars.groupby("model"):
+        assert part["conversions"].sum() == pytest.approx(result.conversions), model
+    other = bars[(bars["touchpoint"] == "Other") & (bars["model"] == "First touch")]["conversions"].item()
+    assert other == 1 + 2 + 3 + 4 + 5

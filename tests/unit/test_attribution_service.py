@@ -117,3 +117,10 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     assert probabilities == sorted(probabilities, reverse=True)
     summary = service.compute_outlook_summary(outlook)
     assert summary["journeys"].sum() == len(rows)
+
+
+def test_top_transitions_for_display(dataset_id):
+    result = service.compute_attribution(dataset_id, goal="Closed won")
+    top = service.compute_top_transitions(result, top_n=5)
+    assert len(top) == 5
+    assert top["count"].tolist() == sorted(result.transitions["count"], reverse=True)[:5]

@@ -195,3 +195,17 @@ def test_open_journey_probabilities_match_the_reference(journeys, recent):
     probabilities = result.table["conversion_probability"].dropna()
     assert ((probabilities >= -1e-12) & (probabilities <= 1 + 1e-12)).all()
     assert list(probabilities) == sorted(probabilities, reverse=True)
+
+
+def test_probability_bands_count_every_open_journey():
+    import pandas as pd
+
+    from analytics.outlook import compute_probability_bands
+
+    table = pd.DataFrame({"conversion_probability": [0.0, 0.05, 0.1, 0.3, 0.999, 1.0, float("nan")]})
+    bands = compute_probability_bands(table)
+    counts = dict(zip(bands["band"], bands["journeys"], strict=True))
+    # [0, 10%) holds 0 and 0.05; 0.1 opens the second band; 1.0 closes the last one.
+    assert counts["0–10%"] == 2 and counts["10–20%"] == 1 and counts["30–40%"] == 1
+    assert counts["90–100%"] == 2 and counts["unknown"] == 1
+    assert bands["journeys"].sum() == len(table)
