@@ -110,7 +110,8 @@ def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
             node={
                 "label": stages,
                 "color": [FORWARD] * len(stages),
-                "x": [0.001 + 0.998 * i / last for i in range(len(stages))],
+                # A margin on both sides: loops back are drawn around the nodes, not off the chart.
+                "x": [0.08 + 0.84 * i / last for i in range(len(stages))],
                 "y": [0.35] * len(stages),
                 "pad": 20,
                 "thickness": 16,

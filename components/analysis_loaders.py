@@ -164,6 +164,12 @@ def load_stage_order(
 
 
 @st.cache_data(**CACHE)
+def load_map_stage_order(dataset_id: int, token: str, map_id: int | None) -> list[str]:
+    """The linked map's stage order (empty when the dataset is not linked to a map)."""
+    return list(analysis.open_analysis(dataset_id, map_id=map_id).map_stage_order)
+
+
+@st.cache_data(**CACHE)
 def load_outcomes(dataset_id: int, token: str, map_id: int | None, query: JourneyQuery) -> pd.DataFrame:
     return analysis.compute_outcomes(dataset_id, map_id=map_id, query=query)
 

@@ -37,20 +37,22 @@ with user_errors():
 
         if "stage" in levels:
             st.subheader("Loops back to an earlier stage")
-            stage_query_order = ()
-            linked_order = L.load_stage_order(*args, ())
-            stage_query_order = tuple(
-                st.multiselect(
-                    "Stage order (when no map is linked)",
-                    linked_order,
-                    key="stage_order",
-                    bind="query-params",
-                    help="Earlier means earlier in the linked map; without a map, in this order (stages left out follow"
-                    " in the order journeys first reach them).",
+            stage_query_order: tuple[str, ...] = ()
+            linked = bool(L.load_map_stage_order(view.dataset_id, view.token, view.map_id))
+            if not linked:
+                stage_query_order = tuple(
+                    st.multiselect(
+                        "Stage order",
+                        L.load_stage_order(*args, ()),
+                        key="stage_order",
+                        bind="query-params",
+                        help="No map is linked: earlier means earlier in this order (stages left out follow in the"
+                        " order journeys first reach them).",
+                    )
                 )
-            )
             order = L.load_stage_order(*args, stage_query_order)
-            st.caption("Stage order used: " + " → ".join(escape_markdown(s) for s in order))
+            source = "the linked map" if linked else "your order" if stage_query_order else "first appearance"
+            st.caption(f"Stage order used ({source}): " + " → ".join(escape_markdown(s) for s in order))
             n = L.load_nonlinearity(*args, stage_query_order).iloc[0]
             c1, c2, c3 = st.columns(3)
             c1.metric("Journeys moving back", f"{100 * n['share_moving_back']:.1f}%" if n["journeys"] else "–")

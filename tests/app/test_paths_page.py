@@ -38,4 +38,4 @@ def test_paths_page_shows_every_view_at_stage_level(engine):
 def test_paths_page_stage_order_from_the_url(engine):
     dataset_id = create_dataset(b2b_log(), name="Pipeline")
     at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "stage_order": ["Onboarding", "Decision"]})
-    assert any("Stage order used: Onboarding → Decision" in c.value for c in at.caption)
+    assert any("Stage order used (your order): Onboarding → Decision" in c.value for c in at.caption)
