@@ -281,7 +281,11 @@ class AnalyzeContext:
 
 @dataclass(frozen=True)
 class AnalyzeReport:
-    """One ``analyze --report`` entry: its handler, a help line, and optional extra flags."""
+    """One ``analyze --report`` entry: its handler, a help line, and optional extra flags.
+
+    ``add_arguments`` adds the report's own flags to the one ``analyze`` parser (every report's flags
+    are added, so names must not clash; the common ones, such as ``--goal``, ``--top``, ``--by`` and the
+    journey filters, are already there)."""
 
     handler: Callable[[AnalyzeContext], ReportOutput]
     help: str
@@ -659,76 +663,64 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def add_import_column_flags(p: argparse.ArgumentParser) -> None:
-    """The column and reading flags of ``import`` (mapping a CSV's columns to roles)."""
-    g = p.add_argument_group("reading a CSV (as `import`)")
-    g.add_argument("--name", help="dataset name (default: the file's name)")
+    """The column and reading flags of ``import`` (same names and meaning), for ``analyze FILE``."""
+    g = p.add_argument_group("reading a CSV (the flags of `import`)")
+    g.add_argument("--name", help="dataset name (default: the file name)")
     g.add_argument("--journey", metavar="COL", help="journey id column")
     g.add_argument("--time", metavar="COL", help="timestamp column")
     g.add_argument("--activity", metavar="COL", help="activity column")
     for role in ("account", "contact", "role", "channel", "stage", "outcome", "value", "nps", "csat", "effort", "fcr"):
         g.add_argument(f"--{role}", metavar="COL", help=f"{role} column")
-    g.add_argument("--segment", metavar="COL", action="append", default=[], help="segment column (repeat)")
-    g.add_argument("--dayfirst", action="store_true", default=None, help="dates are day-first (01/02 = 1 February)")
+    g.add_argument("--segment", metavar="COL", action="append", default=[], help="segment column (repeatable)")
+    g.add_argument("--dayfirst", action="store_true", help="dates like 03/04/2024 are day-first (default: detected)")
     g.add_argument("--tz", default="UTC", metavar="ZONE", help="time zone of timestamps without an offset")
-    g.add_argument("--encoding", help="file encoding (detected when not given)")
-    g.add_argument("--delimiter", help="field delimiter (detected when not given)")
-    g.add_argument("--where", action="append", default=[], metavar="COL=VALUE", help="keep rows where COL equals VALUE")
+    g.add_argument("--date-only", action="store_true", help="keep only the date of each timestamp")
+    g.add_argument("--encoding", metavar="NAME", help="file encoding (default: detected)")
+    g.add_argument("--delimiter", metavar="CHAR", help="delimiter (default: detected)")
+    g.add_argument(
+        "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
+    )
     g.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and skip the bad ones")
+    g.add_argument("--keep-duplicates", action="store_true", help="keep exact duplicate rows")
 
 
 def import_from_args(path: str, args: argparse.Namespace) -> int:
-    """Import ``path`` with the column flags (re-importing the same file adds nothing). Returns the dataset id."""
+    """Import ``path`` as ``import`` would (re-importing the same file adds nothing). Returns the dataset id."""
     from pathlib import Path
 
     from analytics.errors import BadInputError
     from analytics.schema import ColumnMapping
+    from services.importer import ImportOptions, import_event_log
 
-    try:
-        from services.importer import ImportOptions, import_event_log
-    except ImportError as exc:  # pragma: no cover - until the importer lands on main
-        raise BadInputError("importing a file is not available in this build; use --dataset ID") from exc
-    where = []
-    for item in args.where or ():
-        column, sep, value = item.partition("=")
-        if not sep or not column:
-            raise BadInputError("--where takes COL=VALUE", value=item, expected="COL=VALUE")
-        where.append((column, value))
+    if not (args.journey and args.time and args.activity):
+        raise BadInputError(
+            "analyzing a file needs its column mapping", expected="--journey COL --time COL --activity COL"
+        )
+    roles = ("account", "contact", "role", "channel", "stage", "outcome", "value", "nps", "csat", "effort", "fcr")
     mapping = ColumnMapping.of(
         segments=tuple(args.segment or ()),
         journey=args.journey,
         timestamp=args.time,
         activity=args.activity,
-        **{
-            r: getattr(args, r)
-            for r in (
-                "account",
-                "contact",
-                "role",
-                "channel",
-                "stage",
-                "outcome",
-                "value",
-                "nps",
-                "csat",
-                "effort",
-                "fcr",
-            )
-        },
+        **{r: getattr(args, r) for r in roles},
     )
     options = ImportOptions(
         encoding=args.encoding,
         delimiter=args.delimiter,
-        dayfirst=args.dayfirst,
+        dayfirst=True if args.dayfirst else None,
         timezone=args.tz,
-        where=tuple(where),
+        date_only=args.date_only,
+        where=tuple(args.where or ()),
         allow_bad_rows=args.allow_bad_rows,
+        keep_duplicates=args.keep_duplicates,
     )
+    source = Path(path)
     result = import_event_log(
-        path,
-        name=args.name or Path(path).name,
+        source,
+        name=args.name or source.name.removesuffix(".gz").removesuffix(".csv"),
         mapping=mapping,
         options=options,
-        source_name=Path(path).name,
+        source_name=source.name,
         map_id=args.map,
     )
     return result.dataset_id

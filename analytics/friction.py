@@ -29,7 +29,9 @@ friction(t) = 100 × Σ wᵢ·sᵢ / Σ wᵢ, summed over the components present
 A journey converts when any of its events is at the goal touchpoint or in the goal stage; without
 a goal no journey converts. Stage order: the designed order given (``stage_order``), else the
 stages ordered by the mean relative position (step / (journey length − 1)) of their events.
-Events without a stage neither backtrack nor are backtracked to.
+Events without a stage neither backtrack nor are backtracked to. A touchpoint's stage is the map's
+stage for it; where only the events' own stage column says, the first of its values in text order
+(a touchpoint logged in two stages is rare; MIN runs on every backend, a mode does not).
 
 Per stage the same components are pooled over the stage's events: exit rate of the stage
 (journeys whose last event is in it, not converted / journeys with an event in it) against the
@@ -53,7 +55,7 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute
 from analytics.errors import BadInputError
-from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery
 from analytics.metrics import event_steps
 from analytics.schema import EventSchema, Role
 
@@ -156,19 +158,19 @@ def flagged_events(
     reached = ((t[NODE] == goal) | (t.stage == goal)).fill_null(False) if goal else t[STEP] < 0
     t = t.mutate(converted=reached.cast("int64").max().over(ibis.window(group_by=JOURNEY)))
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    wn = ibis.window(group_by=[JOURNEY, NODE], order_by=STEP)
+    wn = ibis.window(group_by=[JOURNEY, NODE_CODE], order_by=STEP)
     ws = ibis.window(group_by=[JOURNEY, "stage"], order_by=STEP)
     t = t.mutate(
         next_node=t[NODE].lead().over(w),
         next_stage=t.stage.lead().over(w),
         next_rank=t.stage_rank.lead().over(w),
         next_ts=t[TS].lead().over(w),
-        prev_node=t[NODE].lag().over(w),
+        prev_code=t[NODE_CODE].lag().over(w),
         visit_no=ibis.row_number().over(wn),
         stage_visit_no=ibis.row_number().over(ws),
     )
     moved = t.next_node.notnull()
-    consecutive = t.prev_node.notnull() & (t.prev_node == t[NODE])
+    consecutive = t.prev_code.notnull() & (t.prev_code == t[NODE_CODE])
     neg = ibis.literal(0)
     resp = ibis.literal(0)
     if schema.has(Role.NPS):
@@ -349,20 +351,22 @@ def compute_friction(
     """
     weights = weights.validate()
     t, order = flagged_events(events, schema, query, goal=goal, stage_order=stage_order, effort_high=effort_high)
-    # Two queries (compiling the windowed expression dominates on small logs): per touchpoint, with
-    # the median gap over all events as a whole-table window; and per stage (whose median gap is the
-    # reference of its touchpoints' delay).
-    t = t.mutate(_overall_gap=t.gap_seconds.median().over(ibis.window()))
-    tp = execute(
-        t.group_by(NODE).aggregate(
-            stage=t.stage.mode(), _overall_gap=t._overall_gap.max(), **_score_aggregates(t, schema)
-        )
-    )
-    tp = tp.rename(columns={NODE: "touchpoint"})
+    # One query: the aggregates per touchpoint, per stage and over all events (whose median gap is
+    # the stages' delay reference) as one union, so the windowed events are computed once.
+    by_tp = t.group_by(NODE).aggregate(stage=t.stage.min(), **_score_aggregates(t, schema))
+    by_tp = by_tp.mutate(_level=ibis.literal("touchpoint"))
     staged = t.filter(t.stage.notnull())
-    st = execute(staged.group_by("stage").aggregate(**_score_aggregates(staged, schema, "stage_visit_no")))
-    overall_gap = float(tp["_overall_gap"].iloc[0]) if len(tp) else float("nan")
-    tp = tp.drop(columns="_overall_gap")
+    by_stage = staged.group_by("stage").aggregate(**_score_aggregates(staged, schema, "stage_visit_no"))
+    by_stage = by_stage.mutate(**{NODE: ibis.null("string"), "_level": ibis.literal("stage")})
+    overall = t.aggregate(**_score_aggregates(t, schema))
+    overall = overall.mutate(**{NODE: ibis.null("string"), "stage": ibis.null("string"), "_level": ibis.literal("all")})
+    cols = by_tp.columns
+    both = execute(by_tp.select(*cols).union(by_stage.select(*cols)).union(overall.select(*cols)))
+    tp = both[both["_level"] == "touchpoint"].drop(columns="_level").rename(columns={NODE: "touchpoint"})
+    st = both[both["_level"] == "stage"].drop(columns=["_level", NODE])
+    all_rows = both[both["_level"] == "all"]
+    tp, st = tp.reset_index(drop=True), st.reset_index(drop=True)
+    overall_gap = float(all_rows["median_gap_seconds"].iloc[0]) if len(all_rows) else float("nan")
     stage_gap_of = dict(zip(st["stage"], st["median_gap_seconds"].astype("float64"), strict=True))
 
     tp = _rates(tp)

@@ -50,14 +50,14 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from analytics.engine import execute
+from analytics.engine import TemporaryTables, execute, temporary_tables
 from analytics.errors import BadInputError
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
     NODE,
     NODE_CODE,
-    STEP,
+    POSITION,
     TS,
     JourneyQuery,
     journey_keys,
@@ -155,19 +155,24 @@ def _within(spec: FunnelSpec, k: int, t: ibis.Value, prev_t: ibis.Value, t1: ibi
     return ok
 
 
-def _attempts_ordered(s: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
-    """Attempts with ``p1..pK``, ``t1..tK`` (null once broken) and ``reached``, mode ``ordered``."""
+def _attempts_ordered(
+    e: Table, spec: FunnelSpec, codes: list[int], carry: list[str], tmp: TemporaryTables | None
+) -> Table:
+    """Attempts with ``p1..pK``, ``t1..tK`` (null once broken) and ``reached``, mode ``ordered``.
+
+    ``e`` holds the steps on funnel nodes only."""
     k_total = len(codes)
-    e = s.filter(s[NODE_CODE].isin(list(set(codes))))
-    after = ibis.window(group_by=JOURNEY, order_by=STEP, rows=(1, None))
+    after = ibis.window(group_by=JOURNEY, order_by=POSITION, rows=(1, None))
     nexts = {}
     for k in range(2, k_total + 1):
         hit = e[NODE_CODE] == codes[k - 1]
-        nexts[f"_np{k}"] = e[STEP].min(where=hit).over(after)
+        nexts[f"_np{k}"] = e[POSITION].min(where=hit).over(after)
         nexts[f"_nt{k}"] = e[TS].min(where=hit).over(after)
     e = e.mutate(**nexts)
+    if tmp is not None:
+        e = tmp.materialize(e)  # read once per step below
     a = e.filter(e[NODE_CODE] == codes[0])
-    a = a.select(JOURNEY, *carry, p1=a[STEP], t1=a[TS], _ok=ibis.literal(True), _np=a._np2, _nt=a._nt2)
+    a = a.select(JOURNEY, *carry, p1=a[POSITION], t1=a[TS], _ok=ibis.literal(True), _np=a._np2, _nt=a._nt2)
     for k in range(2, k_total + 1):
         ok = a._ok & _within(spec, k, a._nt, a[f"t{k - 1}"], a.t1)
         a = a.mutate(
@@ -179,25 +184,24 @@ def _attempts_ordered(s: Table, spec: FunnelSpec, codes: list[int], carry: list[
         )
         if k < k_total:
             # Where the chain goes on, look up the next match after the step just matched.
-            look = e.select(JOURNEY, _lp=e[STEP], _np=e[f"_np{k + 1}"], _nt=e[f"_nt{k + 1}"])
+            look = e.select(JOURNEY, _lp=e[POSITION], _np=e[f"_np{k + 1}"], _nt=e[f"_nt{k + 1}"])
             a = a.drop("_np", "_nt").left_join(look, [a[JOURNEY] == look[JOURNEY], a[f"p{k}"] == look._lp])
             a = a.drop(*[c for c in a.columns if c.endswith("_right") or c == "_lp"])
     return _finish(a, k_total)
 
 
-def _attempts_consecutive(s: Table, spec: FunnelSpec, codes: list[int], carry: list[str], only_funnel: bool) -> Table:
-    """Attempts for ``strict`` (over the funnel-node steps) and ``immediate`` (over every step)."""
+def _attempts_consecutive(e: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
+    """Attempts for ``strict`` (``e``: the steps on funnel nodes) and ``immediate`` (``e``: every step)."""
     k_total = len(codes)
-    e = s.filter(s[NODE_CODE].isin(list(set(codes)))) if only_funnel else s
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     leads = {}
     for j in range(1, k_total):
         leads[f"_ln{j}"] = e[NODE_CODE].lead(j).over(w)
-        leads[f"_lp{j}"] = e[STEP].lead(j).over(w)
+        leads[f"_lp{j}"] = e[POSITION].lead(j).over(w)
         leads[f"_lt{j}"] = e[TS].lead(j).over(w)
     e = e.mutate(**leads)
     a = e.filter(e[NODE_CODE] == codes[0])
-    a = a.mutate(p1=a[STEP], t1=a[TS], _ok=ibis.literal(True))
+    a = a.mutate(p1=a[POSITION], t1=a[TS], _ok=ibis.literal(True))
     for k in range(2, k_total + 1):
         j = k - 1
         ok = (
@@ -216,27 +220,30 @@ def _attempts_consecutive(s: Table, spec: FunnelSpec, codes: list[int], carry: l
     return _finish(a, k_total)
 
 
-def _attempts_any(s: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
-    """Attempts for ``any`` order: p1..pK, t1..tK are the distinct nodes met, sorted by position."""
+def _attempts_any(e: Table, spec: FunnelSpec, codes: list[int], carry: list[str], tmp: TemporaryTables | None) -> Table:
+    """Attempts for ``any`` order: p1..pK, t1..tK are the distinct nodes met, sorted by position.
+
+    ``e`` holds the steps on funnel nodes only."""
     k_total = len(codes)
-    e = s.filter(s[NODE_CODE].isin(list(set(codes))))
-    here_on = ibis.window(group_by=JOURNEY, order_by=STEP, rows=(0, None))
+    here_on = ibis.window(group_by=JOURNEY, order_by=POSITION, rows=(0, None))
     cols = {}
     for i, code in enumerate(codes):
         hit = e[NODE_CODE] == code
-        cols[f"_ap{i}"] = e[STEP].min(where=hit).over(here_on)
+        cols[f"_ap{i}"] = e[POSITION].min(where=hit).over(here_on)
         cols[f"_at{i}"] = e[TS].min(where=hit).over(here_on)
     e = e.mutate(**cols)
     limit = e[TS] + _interval(spec.window_days)
     ok = {i: e[f"_at{i}"].notnull() & (e[f"_at{i}"] <= limit) for i in range(k_total)}
     reached = sum((ok[i].cast("int64") for i in range(k_total)), ibis.literal(0, "int64"))
     a = e.mutate(
-        _start=e[STEP],
+        _start=e[POSITION],
         reached=reached,
         **{f"_ap{i}": ibis.ifelse(ok[i], e[f"_ap{i}"], ibis.null("int64")) for i in range(k_total)},
         **{f"_at{i}": ibis.ifelse(ok[i], e[f"_at{i}"], ibis.null(e[TS].type())) for i in range(k_total)},
     )
     best = _best(a.mutate(p1=a._start))
+    if tmp is not None:
+        best = tmp.materialize(best)  # read once per step below
     # Sort the reached nodes of each best attempt by position: the k-th is step k.
     parts = [
         best.filter(best[f"_ap{i}"].notnull()).select(JOURNEY, _p=best[f"_ap{i}"], _t=best[f"_at{i}"])
@@ -265,35 +272,50 @@ def _best(a: Table) -> Table:
 
 
 def funnel_journeys(
-    events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec, labels: pd.DataFrame | None = None
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    spec: FunnelSpec,
+    labels: pd.DataFrame | None = None,
+    *,
+    tmp: TemporaryTables | None = None,
 ) -> Table:
     """One row per journey in the funnel (its best attempt, exclusions applied): ``journey, reached``,
-    ``p1..pK`` (step numbers), ``t1..tK`` (timestamps; null past ``reached``) and ``breakdown`` when
-    the spec has one. Exact semantics in the module docstring."""
+    ``p1..pK`` (step positions), ``t1..tK`` (timestamps; null past ``reached``) and ``breakdown`` when
+    the spec has one. Exact semantics in the module docstring.
+
+    With ``tmp``, intermediate tables read several times are materialised there (execute the result
+    inside the ``temporary_tables()`` block); without, the result is one pure expression.
+    """
     spec.validate()
     labels = load_labels(events, schema, query) if labels is None else labels
     codes = _codes(labels, spec.steps)
+    xcodes = _codes(labels, spec.exclusions) if spec.exclusions else []
     bcol = resolve_column(schema, spec.breakdown) if spec.breakdown else None
-    s = journey_steps(events, schema, query, columns=(bcol,) if bcol else (), labelled=False)
+    s = journey_steps(events, schema, query, columns=(bcol,) if bcol else (), labelled=False, numbered=False)
     if bcol:
         s = s.rename({BREAKDOWN: bcol})
     carry = [BREAKDOWN] if bcol else []
+    # The steps on funnel or exclusion nodes: all that the matching reads (but immediate's leads).
+    m = s.filter(s[NODE_CODE].isin(list({*codes, *xcodes})))
+    if tmp is not None:
+        m = tmp.materialize(m)
+    e = m.filter(m[NODE_CODE].isin(list(set(codes)))) if xcodes else m
     if spec.mode == "ordered":
-        f = _attempts_ordered(s, spec, codes, carry)
+        f = _attempts_ordered(e, spec, codes, carry, tmp)
     elif spec.mode == "any":
-        f = _attempts_any(s, spec, codes, carry)
+        f = _attempts_any(e, spec, codes, carry, tmp)
     else:
-        f = _attempts_consecutive(s, spec, codes, carry, only_funnel=spec.mode == "strict")
+        f = _attempts_consecutive(e if spec.mode == "strict" else s, spec, codes, carry)
     k_total = len(codes)
     if bcol and spec.attribution == "last":
         p_last = ibis.cases(*[(f.reached == k, f[f"p{k}"]) for k in range(1, k_total + 1)])
         f = f.mutate(_plast=p_last).drop(BREAKDOWN)
-        look = s.select(JOURNEY, _lp=s[STEP], **{BREAKDOWN: s[BREAKDOWN]})
+        look = e.select(JOURNEY, _lp=e[POSITION], **{BREAKDOWN: e[BREAKDOWN]})
         f = f.left_join(look, [f[JOURNEY] == look[JOURNEY], f._plast == look._lp])
         f = f.drop(*[c for c in f.columns if c.endswith("_right") or c in ("_lp", "_plast")])
-    if spec.exclusions:
-        xcodes = _codes(labels, spec.exclusions)
-        x = s.filter(s[NODE_CODE].isin(xcodes)).select(JOURNEY, _xp=s[STEP], _xt=s[TS])
+    if xcodes:
+        x = m.filter(m[NODE_CODE].isin(xcodes)).select(JOURNEY, _xp=m[POSITION], _xt=m[TS])
         p_last = ibis.cases(*[(f.reached == k, f[f"p{k}"]) for k in range(1, k_total + 1)])
         g = f.select(JOURNEY, _p1=f.p1, _t1=f.t1, _pl=p_last, _done=f.reached == k_total)
         hit = g.join(x, JOURNEY)
@@ -306,6 +328,13 @@ def funnel_journeys(
         f = f.mutate(**{BREAKDOWN: f[BREAKDOWN].cast("string").fill_null(NO_VALUE)})
     cols = [JOURNEY, "reached", *[f"p{k}" for k in range(1, k_total + 1)], *[f"t{k}" for k in range(1, k_total + 1)]]
     return f.select(*cols, *carry)
+
+
+def _spec_of(fields: dict[str, object]) -> FunnelSpec:
+    if "steps" not in fields:
+        raise BadInputError("a funnel needs its steps", expected="steps=(...) or a FunnelSpec")
+    values = {**fields, "steps": tuple(fields["steps"])}  # type: ignore[call-overload]
+    return FunnelSpec(**values)  # type: ignore[arg-type]
 
 
 def _aggregates(f: Table, k_total: int) -> dict[str, ibis.Value]:
@@ -352,13 +381,23 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def compute_funnel(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> pd.DataFrame:
+def compute_funnel(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    spec: FunnelSpec | None = None,
+    **spec_fields: object,
+) -> pd.DataFrame:
     """The funnel, one row per step: ``position, step, journeys, conversion_from_start,
     conversion_from_previous, dropped, median_seconds_from_previous, p90_seconds_from_previous``.
-    Exact semantics in the module docstring (the breakdown of ``spec`` is ignored here)."""
+    Exact semantics in the module docstring (the breakdown of ``spec`` is ignored here).
+
+    ``spec`` or its fields as keywords: ``compute_funnel(events, schema, query, steps=("A", "B"))``."""
+    spec = spec if spec is not None else _spec_of(spec_fields)
     plain = replace(spec, breakdown=None)
-    f = funnel_journeys(events, schema, query, plain)
-    agg = execute(f.aggregate(**_aggregates(f, len(spec.steps)))).iloc[0].to_dict()
+    with temporary_tables() as tmp:
+        f = funnel_journeys(events, schema, query, plain, tmp=tmp)
+        agg = execute(f.aggregate(**_aggregates(f, len(spec.steps)))).iloc[0].to_dict()
     return _frame(_rows(agg, spec))
 
 
@@ -372,15 +411,16 @@ def compute_funnel_breakdown(
     """
     if not spec.breakdown:
         raise BadInputError("a funnel breakdown needs a column", expected="a column name")
-    f = funnel_journeys(events, schema, query, spec)
-    per = execute(f.group_by(BREAKDOWN).aggregate(j1=f.count()))
-    per = per.sort_values(["j1", BREAKDOWN], ascending=[False, True], kind="stable")
-    kept = per[BREAKDOWN].head(top).tolist()
-    value = f[BREAKDOWN]
-    if len(per) > top:
-        value = ibis.ifelse(value.isin(kept), value, ibis.literal(OTHER_VALUES))
-    f = f.mutate(**{BREAKDOWN: value})
-    agg = execute(f.group_by(BREAKDOWN).aggregate(**_aggregates(f, len(spec.steps))))
+    with temporary_tables() as tmp:
+        f = tmp.materialize(funnel_journeys(events, schema, query, spec, tmp=tmp))
+        per = execute(f.group_by(BREAKDOWN).aggregate(j1=f.count()))
+        per = per.sort_values(["j1", BREAKDOWN], ascending=[False, True], kind="stable")
+        kept = per[BREAKDOWN].head(top).tolist()
+        value = f[BREAKDOWN]
+        if len(per) > top:
+            value = ibis.ifelse(value.isin(kept), value, ibis.literal(OTHER_VALUES))
+        f = f.mutate(**{BREAKDOWN: value})
+        agg = execute(f.group_by(BREAKDOWN).aggregate(**_aggregates(f, len(spec.steps))))
     order = kept + ([OTHER_VALUES] if len(per) > top else [])
     rows = []
     for v in order:
@@ -399,13 +439,14 @@ def compute_dropped_journeys(events: Table, schema: EventSchema, query: JourneyQ
     last_step, last_step_at, next_step`` (+ ``breakdown`` with a breakdown). Sorted by steps reached,
     then journey key."""
     k_total = len(spec.steps)
-    f = funnel_journeys(events, schema, query, spec)
-    f = f.filter(f.reached < k_total)
-    last_at = ibis.cases(*[(f.reached == k, f[f"t{k}"]) for k in range(1, k_total)])
-    f = f.mutate(last_step_at=last_at)
-    f = f.join(journey_keys(events, query), JOURNEY)
-    cols = [JOURNEY_KEY, "reached", "last_step_at", *([BREAKDOWN] if spec.breakdown else [])]
-    frame = execute(f.select(*cols))
+    with temporary_tables() as tmp:
+        f = funnel_journeys(events, schema, query, spec, tmp=tmp)
+        f = f.filter(f.reached < k_total)
+        last_at = ibis.cases(*[(f.reached == k, f[f"t{k}"]) for k in range(1, k_total)])
+        f = f.mutate(last_step_at=last_at)
+        f = f.join(journey_keys(events, query), JOURNEY)
+        cols = [JOURNEY_KEY, "reached", "last_step_at", *([BREAKDOWN] if spec.breakdown else [])]
+        frame = execute(f.select(*cols))
     frame = frame.rename(columns={"reached": "steps_reached"})
     frame["steps_reached"] = frame["steps_reached"].astype("int64")
     frame["last_step"] = frame["steps_reached"].map(lambda k: spec.steps[k - 1])

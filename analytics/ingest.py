@@ -24,6 +24,7 @@ import csv
 import gzip
 import io
 import os
+import queue
 import re
 import threading
 import time
@@ -41,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from analytics.engine import scratch_connection
 from analytics.errors import BadInputError
@@ -97,6 +98,22 @@ def _mark_bad_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error("journeylens-mark", _mark_bad_bytes)
+
+
+@contextmanager
+def system_memory_pool() -> Iterator[None]:
+    """Arrow allocations from the system allocator while importing.
+
+    Arrow's default pool (mimalloc or jemalloc) keeps freed memory for reuse; across a
+    multi-gigabyte import that retained memory alone would push the process past its budget.
+    """
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+        previous.release_unused()
 
 
 # --------------------------------------------------------------------------- results
@@ -728,6 +745,53 @@ class _Scanner:
             self.sink(table.select([FILE_ROW, "file_line", *self.out_keys]))
 
 
+class _StagingWriter:
+    """Writes staged batches to Parquet on a thread of its own, so parsing and writing overlap.
+
+    The queue is short: a slow disk holds the reader back instead of filling memory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=4)
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.written = False
+
+    def put(self, table: pa.Table) -> None:
+        self.raise_error()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, args=(table.schema,), daemon=True, name="staging-writer")
+            self.thread.start()
+        self.queue.put(table)
+
+    def _run(self, schema: pa.Schema) -> None:
+        writer = None
+        try:
+            writer = pq.ParquetWriter(
+                str(self.path), schema, compression="lz4", use_dictionary=False, write_statistics=False
+            )
+            while (table := self.queue.get()) is not None:
+                writer.write_table(table)
+                self.written = True
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self.error = exc
+            while self.queue.get() is not None:  # keep draining so the reader never blocks
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def scan_csv(
     source: Source,
     *,
@@ -743,13 +807,13 @@ def scan_csv(
 ) -> ScanResult:
     """Stream ``source`` once: validate every record and keep the ``keep`` columns of good rows.
 
-    With ``staging_path``, good rows go to that Arrow IPC file (``file_row``, ``file_line`` and the
+    With ``staging_path``, good rows go to that Parquet file (``file_row``, ``file_line`` and the
     kept columns as text); otherwise (preview) up to ``max_rows`` of them come back as
     ``ScanResult.frame``, reading at most ``max_bytes``. ``where`` keeps rows whose (trimmed)
     value in a column equals the given text. ``encoding``/``delimiter`` None: detected.
     Raises :class:`BadInputError` on the first problem unless ``allow_bad_rows``.
     """
-    with open_binary(source) as (stream, fraction, _):
+    with system_memory_pool(), open_binary(source) as (stream, fraction, _):
         sample = _read(stream, SAMPLE_BYTES)
         if not sample.strip():
             raise BadInputError("The file is empty", expected="a header row and at least one event")
@@ -764,17 +828,14 @@ def scan_csv(
         head_text = codecs.getincrementaldecoder(enc)("journeylens-mark").decode(sample[:65536], final=False)
         delim = normalise_delimiter(delimiter) if delimiter else detect_delimiter(head_text.replace("\r", "\n"))
 
-        writer: Any = None
+        writer = _StagingWriter(staging_path) if staging_path is not None else None
         tables: list[pa.Table] = []
 
         def sink(table: pa.Table) -> None:
-            nonlocal writer
-            if staging_path is None:
-                tables.append(table)
-                return
             if writer is None:
-                writer = pa.ipc.new_file(str(staging_path), table.schema)
-            writer.write_table(table)
+                tables.append(table)
+            else:
+                writer.put(table)
 
         scanner = _Scanner(
             encoding=enc,
@@ -803,6 +864,8 @@ def scan_csv(
         finally:
             if writer is not None:
                 writer.close()
+        if writer is not None:
+            writer.raise_error()
         if scanner.headers is None:
             raise BadInputError("The file is empty", expected="a header row and at least one event")
         result = ScanResult(
@@ -823,7 +886,7 @@ def scan_csv(
             else:
                 frame = pd.DataFrame({n: pd.Series(dtype="object") for n in names})
             result.frame = frame
-        elif writer is None:
+        elif writer is not None and not writer.written:
             # No good row: still leave an (empty) staging file with the right columns.
             empty = pa.table(
                 {
@@ -832,8 +895,7 @@ def scan_csv(
                     **{k: pa.array([], pa.string()) for k in scanner.out_keys},
                 }
             )
-            with pa.ipc.new_file(str(staging_path), empty.schema) as empty_writer:
-                empty_writer.write_table(empty)
+            pq.write_table(empty, str(staging_path))
         return result
 
 
@@ -1068,7 +1130,7 @@ class BuildSpec:
     delimiter: str = ","
     allow_bad_rows: bool = False
     keep_duplicates: bool = False
-    memory_limit: str = "1500MB"
+    memory_limit: str = "1GB"
 
 
 @dataclass
@@ -1096,6 +1158,11 @@ class _Timed:
         started = time.perf_counter()
         result = self.con.execute(sql, *params)
         self.log.append((" ".join(sql.split())[:70], time.perf_counter() - started))
+        if os.environ.get("JOURNEYLENS_TRACE_MEMORY"):
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.log[-1] = (f"{self.log[-1][0][:50]} peak {peak:.0f} MB", self.log[-1][1])
         return result
 
     def executemany(self, sql: str, rows: Any) -> Any:
@@ -1144,7 +1211,10 @@ def build_event_store(
     def raw(role: Role) -> str:
         return f"nullif({_ident(roles[role])}, '')"  # values arrive trimmed (scan_csv)
 
-    with scratch_connection(memory_limit=spec.memory_limit, temp_directory=str(temp_directory)) as raw_con:
+    with (
+        system_memory_pool(),
+        scratch_connection(memory_limit=spec.memory_limit, temp_directory=str(temp_directory)) as raw_con,
+    ):
         con = _Timed(raw_con, timings)
         try:
             con.execute(f"SET TimeZone = {_q(spec.timezone)}")
@@ -1152,7 +1222,7 @@ def build_event_store(
             raise BadInputError(
                 "Unknown time zone", value=spec.timezone, expected="an IANA zone such as Europe/Paris"
             ) from exc
-        raw_con.register("staged", pads.dataset(str(staging_path), format="arrow"))
+        con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet({_q(str(staging_path))})")
         ts_col = roles[Role.TIMESTAMP]
         ts_raw = raw(Role.TIMESTAMP)
 
@@ -1282,7 +1352,21 @@ def build_event_store(
         if n_valid == 0:
             raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
 
-        step(0.84, "Removing duplicates…")
+        step(0.84, "Encoding…")
+        for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {column} AS k, "
+                f"(row_number() OVER (ORDER BY {column}) - 1)::INTEGER AS code FROM (SELECT DISTINCT {column} FROM parsed)"
+            )
+        # Keys as integers: cheap to group and sort. Removing a duplicate later never removes the
+        # last row with a value, so the codes stay dense.
+        con.execute(
+            f"CREATE TEMP TABLE _keys AS SELECT d.file_row, d.timestamp, jc.code AS {JOURNEY_CODE}, "
+            f"ac.code AS {ACCOUNT_CODE}, tc.code AS {ACTIVITY_CODE} FROM parsed d JOIN jc ON d.journey_id = jc.k "
+            "JOIN ac ON d._account = ac.k JOIN tc ON d.activity = tc.k"
+        )
+
+        step(0.86, "Removing duplicates…")
         mapped = ["journey_id", "timestamp", "activity"]
         mapped += [
             STORED_COLUMN[r]
@@ -1296,33 +1380,28 @@ def build_event_store(
         if not spec.keep_duplicates:
             # Only rows sharing journey, timestamp and activity can be duplicates: compare those in full.
             con.execute(
-                "CREATE TEMP TABLE _same AS SELECT journey_id, timestamp, activity FROM parsed "
-                "GROUP BY ALL HAVING count(*) > 1"
+                f"CREATE TEMP TABLE _same AS SELECT k.file_row FROM _keys k SEMI JOIN (SELECT {JOURNEY_CODE}, "
+                f"timestamp, {ACTIVITY_CODE} FROM _keys GROUP BY ALL HAVING count(*) > 1) s "
+                f"ON k.{JOURNEY_CODE} = s.{JOURNEY_CODE} AND k.timestamp = s.timestamp "
+                f"AND k.{ACTIVITY_CODE} = s.{ACTIVITY_CODE}"
             )
             if con.execute("SELECT count(*) FROM _same").fetchone()[0]:
                 con.execute(
                     "CREATE TEMP TABLE _dups AS SELECT file_row FROM (SELECT p.* FROM parsed p SEMI JOIN _same s "
-                    "ON p.journey_id = s.journey_id AND p.timestamp = s.timestamp AND p.activity = s.activity) "
+                    "ON p.file_row = s.file_row) "
                     f"QUALIFY row_number() OVER (PARTITION BY {', '.join(mapped)} ORDER BY file_row) > 1"
                 )
                 n_removed = con.execute("SELECT count(*) FROM _dups").fetchone()[0]
                 if n_removed:
                     con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _dups)")
+                    con.execute("DELETE FROM _keys WHERE file_row IN (SELECT file_row FROM _dups)")
 
-        step(0.87, "Encoding and sorting…")
-        for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):
-            con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT {column} AS k, "
-                f"(row_number() OVER (ORDER BY {column}) - 1)::INTEGER AS code FROM (SELECT DISTINCT {column} FROM parsed)"
-            )
-        # The order is computed on a narrow table of integers (cheap to sort), then joined back.
+        step(0.88, "Sorting…")
         con.execute(
-            "CREATE TEMP TABLE _order AS SELECT file_row, journey_code, account_code, activity_code, "
-            f"(row_number() OVER (PARTITION BY journey_code ORDER BY timestamp, file_row) - 1)::INTEGER AS {SEQ}, "
-            f"(row_number() OVER (PARTITION BY account_code ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ} "
-            f"FROM (SELECT d.file_row, d.timestamp, jc.code AS {JOURNEY_CODE}, ac.code AS {ACCOUNT_CODE}, "
-            f"tc.code AS {ACTIVITY_CODE} FROM parsed d JOIN jc ON d.journey_id = jc.k "
-            "JOIN ac ON d._account = ac.k JOIN tc ON d.activity = tc.k)"
+            f"CREATE TEMP TABLE _order AS SELECT file_row, {JOURNEY_CODE}, {ACCOUNT_CODE}, {ACTIVITY_CODE}, "
+            f"(row_number() OVER (PARTITION BY {JOURNEY_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {SEQ}, "
+            f"(row_number() OVER (PARTITION BY {ACCOUNT_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ} "
+            "FROM _keys"
         )
 
         def col_or_null(role: Role, sql_type: str) -> str:
@@ -1361,7 +1440,7 @@ def build_event_store(
         summary = con.execute(
             "SELECT count(*), (SELECT count(*) FROM jc), (SELECT count(*) FROM ac), (SELECT count(*) FROM tc), "
             "epoch_us(min(timestamp)), epoch_us(max(timestamp)), "
-            "(SELECT count(*) FROM (SELECT DISTINCT journey_id, timestamp FROM parsed)) FROM parsed"
+            f"(SELECT count(*) FROM (SELECT DISTINCT {JOURNEY_CODE}, timestamp FROM _keys)) FROM _keys"
         ).fetchone()
     n_events = int(summary[0])
     return BuildResult(

@@ -61,6 +61,7 @@ BYS: tuple[By, ...] = ("touchpoint", "stage", "channel")
 JOURNEY = "journey"  # int code of the journey (journey_code or account_code)
 JOURNEY_KEY = "journey_key"  # the journey's id as in the data (journey_id or account_id)
 STEP = "step"  # 0-based step number within the journey
+POSITION = "position"  # the step's place in the journey's stored event order (increasing, may skip)
 NODE = "node"  # touchpoint, stage or channel name
 NODE_CODE = "node_code"  # dense int code of the node (stable for a dataset and a labelling)
 TS = "timestamp"
@@ -275,8 +276,14 @@ def journey_steps(
     *,
     columns: Sequence[str] | None = None,
     labelled: bool = True,
+    numbered: bool = True,
 ) -> Table:
-    """Steps of every journey: ``journey, step, timestamp, node_code`` and ``node`` (when ``labelled``).
+    """Steps of every journey: ``journey, step, position, timestamp, node_code`` and ``node`` (when
+    ``labelled``).
+
+    ``position`` orders the steps of a journey (it is the stored event order of the step's first
+    event: increasing, not contiguous); ``step`` numbers them 0, 1, 2... With ``numbered=False`` there
+    is no ``step`` column (one window function less: order by ``position`` instead).
 
     ``columns``: the stored columns to carry along (``journey_key`` for the journey's id as in the
     data); ``None`` carries ``journey_key``, ``file_row`` and every stored column. Ask only for what
@@ -311,20 +318,23 @@ def journey_steps(
     if query.collapse_repeats:
         t = t.mutate(_prev=t[NODE_CODE].lag().over(w))
         t = t.filter(t._prev.isnull() | (t._prev != t[NODE_CODE])).drop("_prev")
-    if _keeps_every_event(query):
-        # The stored order is already 0..n-1 within each journey: no window needed.
-        t = t.mutate(**{STEP: t[_ORDER].cast("int64")}).drop(_ORDER)
-    else:
-        t = t.mutate(**{STEP: ibis.row_number().over(w).cast("int64")}).drop(_ORDER)
+    t = t.mutate(**{POSITION: t[_ORDER].cast("int64")})
+    if numbered:
+        if _keeps_every_event(query):
+            # The stored order is already 0..n-1 within each journey: no window needed.
+            t = t.mutate(**{STEP: t[_ORDER].cast("int64")})
+        else:
+            t = t.mutate(**{STEP: ibis.row_number().over(w).cast("int64")})
+    t = t.drop(_ORDER)
     if labelled:
         t = t.join(node_labels(events, schema, query), NODE_CODE)
-    front = [JOURNEY, STEP, TS, NODE_CODE] + ([NODE] if labelled else [])
+    front = [JOURNEY, *([STEP] if numbered else []), POSITION, TS, NODE_CODE] + ([NODE] if labelled else [])
     return t.select(*front, *extra)
 
 
 def journey_table(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
     """One row per journey: ``journey, journey_key, steps, first_timestamp, last_timestamp``."""
-    s = journey_steps(events, schema, query, columns=[JOURNEY_KEY], labelled=False)
+    s = journey_steps(events, schema, query, columns=[JOURNEY_KEY], labelled=False, numbered=False)
     return s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
         steps=s.count(), first_timestamp=s[TS].min(), last_timestamp=s[TS].max()
     )
@@ -344,6 +354,7 @@ __all__ = [
     "LEVELS",
     "NODE",
     "NODE_CODE",
+    "POSITION",
     "STEP",
     "TS",
     "FILE_ROW",

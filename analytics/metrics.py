@@ -205,15 +205,22 @@ def _fill_periods(frame: pd.DataFrame, periods: list[str], metric: str, defaults
 # --------------------------------------------------------------------------- events with stage
 
 
-def event_steps(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
+# Stored columns the metrics and the friction index read (carrying fewer speeds up the windows).
+STEP_COLUMNS = ("account_id", "stage", "outcome", "value", "nps", "csat", "effort", "fcr")
+
+
+def event_steps(
+    events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), *, extra: tuple[str, ...] = ()
+) -> Table:
     """Every event of every journey at touchpoint level (repeats kept), with its mapped stage.
 
-    Columns: those of :func:`analytics.journeys.journey_steps` (``node`` is the touchpoint), and
-    ``stage``: the stage the touchpoint belongs to (``query.stage_of``), else the event's own stage
-    column, else null.
+    Columns: ``journey, step, timestamp, node_code, node`` (the touchpoint) of
+    :func:`analytics.journeys.journey_steps`, the stored columns of :data:`STEP_COLUMNS` and
+    ``extra`` (e.g. a segment column), and ``stage``: the stage the touchpoint belongs to
+    (``query.stage_of``), else the event's own stage column, else null.
     """
     q = replace(query, by="touchpoint", collapse_repeats=False)
-    steps = journey_steps(events, schema, q)
+    steps = journey_steps(events, schema, q, columns=[*STEP_COLUMNS, *extra])
     stage = steps[NODE].substitute(dict(q.stage_of), else_=ibis.null("string")) if q.stage_of else None
     if schema.has(Role.STAGE):
         stage = steps.stage if stage is None else stage.coalesce(steps.stage)
@@ -646,7 +653,11 @@ def compute_referrals(
     otherwise a former client counts as referring when one of its own events in ``former_stage`` is
     at a referral touchpoint. Columns: ``former_clients, referring_clients, share, new_accounts_referred``.
     """
-    steps = event_steps(events, schema, replace(query, level="contact"))
+    referral_col = next(
+        (s for s in schema.segments if s.lower().replace(" ", "_") in ("referred_by", "referrer")), None
+    )
+    extra = (f"segment:{referral_col}",) if referral_col else ()
+    steps = event_steps(events, schema, replace(query, level="contact"), extra=extra)
     former = steps.filter(steps.stage == former_stage).select("account_id").distinct()
     former_n = int(_scalar(former.count()))
     referral_col = next(

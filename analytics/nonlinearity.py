@@ -6,8 +6,9 @@ Semantics
 - Stage order (:func:`resolve_stage_order`): "earlier" means earlier in, first, the map's stage order
   when the dataset is linked to a map (the service passes it), else an order the user gives; stages
   of the data that the order does not list come after it, in first-appearance order. First-appearance
-  order ranks stages by the mean step number (0-based, stage level) at which journeys first visit
-  them, ties by more journeys visiting, then by name.
+  order: in each journey the stages are ranked by their first visit (0 for the first stage, 1 for
+  the next new one...); stages are ordered by their mean rank over the journeys visiting them, ties
+  by more journeys visiting, then by name.
 - A backward move (a loop) is a transition from stage X to stage Y where Y is earlier than X.
   ``loop`` names the pair ``X → Y``.
 - Share moving back: journeys with at least one backward move, over all journeys (of the query).
@@ -26,7 +27,7 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute
 from analytics.errors import UnknownColumnError
-from analytics.journeys import JOURNEY, NODE_CODE, STEP, JourneyQuery, journey_steps
+from analytics.journeys import JOURNEY, NODE_CODE, POSITION, JourneyQuery, journey_steps, node_labels
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels, name_codes
 
@@ -36,21 +37,24 @@ def _stage_query(query: JourneyQuery) -> JourneyQuery:
 
 
 def compute_stage_order(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
-    """First-appearance order of the stages: ``stage, mean_first_step, journeys, rank`` (rank 0-based).
+    """First-appearance order of the stages: ``stage, mean_first_rank, journeys, rank`` (rank 0-based).
 
-    ``mean_first_step`` is the mean over journeys visiting the stage of the step number (0-based, stage
-    level, repeats collapsed) of its first visit. Sorted by it, then journeys descending, then name.
+    In each journey, the stages are ranked by their first visit (0 for the stage it starts in, 1 for
+    the next new stage, ...); ``mean_first_rank`` is a stage's mean rank over the journeys visiting
+    it. Sorted by it, then journeys descending, then name.
     """
-    q = _stage_query(query)
-    s = journey_steps(events, schema, q, columns=(), labelled=False)
-    first = s.group_by([JOURNEY, NODE_CODE]).aggregate(first_step=s[STEP].min())
-    agg = first.group_by(NODE_CODE).aggregate(mean_first_step=first.first_step.mean(), journeys=first.count())
+    q = replace(_stage_query(query), collapse_repeats=False)
+    s = journey_steps(events, schema, q, columns=(), labelled=False, numbered=False)
+    first = s.group_by([JOURNEY, NODE_CODE]).aggregate(first=s[POSITION].min())
+    # A window over (journeys x stages) rows, not over the events.
+    first = first.mutate(first_rank=ibis.rank().over(group_by=JOURNEY, order_by=first["first"]))
+    agg = first.group_by(NODE_CODE).aggregate(mean_first_rank=first.first_rank.mean(), journeys=first.count())
     coded = execute(agg)
     out = name_codes(coded, load_labels(events, schema, q), {NODE_CODE: "stage"})
     out["journeys"] = out["journeys"].astype("int64")
-    out = out.sort_values(["mean_first_step", "journeys", "stage"], ascending=[True, False, True], kind="stable")
+    out = out.sort_values(["mean_first_rank", "journeys", "stage"], ascending=[True, False, True], kind="stable")
     out["rank"] = range(len(out))
-    return out[["stage", "mean_first_step", "journeys", "rank"]].reset_index(drop=True)
+    return out[["stage", "mean_first_rank", "journeys", "rank"]].reset_index(drop=True)
 
 
 def resolve_stage_order(
@@ -58,7 +62,11 @@ def resolve_stage_order(
 ) -> list[str]:
     """The stage order used for "earlier": ``given`` (a map's or a user's order) first, then every
     other stage of the data in first-appearance order (:func:`compute_stage_order`)."""
-    given = [s for s in dict.fromkeys(given or ())]
+    given = list(dict.fromkeys(given or ()))
+    if given:
+        known = execute(node_labels(events, schema, _stage_query(query)))["node"].tolist()
+        if set(known) <= set(given):
+            return given
     inferred = compute_stage_order(events, schema, query)["stage"].tolist()
     return given + [s for s in inferred if s not in set(given)]
 
@@ -68,10 +76,12 @@ def _moves(events: Table, schema: EventSchema, query: JourneyQuery, order: list[
     labels = load_labels(events, schema, q)
     rank = {name: i for i, name in enumerate(order)}
     code_rank = {int(c): rank[n] for c, n in zip(labels[NODE_CODE], labels["node"], strict=False) if n in rank}
-    s = journey_steps(events, schema, q, columns=(), labelled=False)
+    # Repeats kept: a repeat never moves back, so the backward moves are those of the collapsed steps
+    # and one window function fewer runs.
+    s = journey_steps(events, schema, replace(q, collapse_repeats=False), columns=(), labelled=False, numbered=False)
     r = s[NODE_CODE].substitute(code_rank, else_=ibis.null("int64")) if code_rank else ibis.null("int64")
     s = s.mutate(_rank=r)
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     s = s.mutate(_next=s[NODE_CODE].lead().over(w), _next_rank=s._rank.lead().over(w))
     s = s.mutate(backward=(s._next_rank < s._rank).fill_null(False))
     return s, labels
@@ -128,12 +138,17 @@ def compute_top_loops(
     """
     order = resolve_stage_order(events, schema, _stage_query(query), stage_order)
     s, labels = _moves(events, schema, query, order)
-    total = s.select(JOURNEY).distinct().count()
-    b = s.filter(s.backward)
-    agg = b.group_by([NODE_CODE, "_next"]).aggregate(moves=b.count(), journeys=b[JOURNEY].nunique())
-    coded = execute(agg)
-    total_n = int(execute(total.as_table()).iloc[0, 0]) if not coded.empty else 0
-    out = name_codes(coded, labels, {NODE_CODE: "from_stage", "_next": "to_stage"})
+    # Every journey's last step is not backward, so the (-1, -1) group counts every journey.
+    none = ibis.literal(-1, "int64")
+    s = s.mutate(
+        _from=ibis.ifelse(s.backward, s[NODE_CODE].cast("int64"), none),
+        _to=ibis.ifelse(s.backward, s._next.cast("int64"), none),
+    )
+    coded = execute(s.group_by(["_from", "_to"]).aggregate(moves=s.count(), journeys=s[JOURNEY].nunique()))
+    rest = coded[coded["_from"] == -1]
+    total_n = int(rest["journeys"].iloc[0]) if not rest.empty else 0
+    coded = coded[coded["_from"] != -1]
+    out = name_codes(coded, labels, {"_from": "from_stage", "_to": "to_stage"})
     out["moves"] = out["moves"].astype("int64")
     out["journeys"] = out["journeys"].astype("int64")
     out["share_of_journeys"] = out["journeys"] / total_n if total_n else float("nan")

@@ -18,7 +18,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, STEP, JourneyQuery, journey_steps
+from analytics.journeys import JOURNEY, POSITION, JourneyQuery, journey_steps
 from analytics.schema import EventSchema, Role
 
 NO_OUTCOME = "(none)"
@@ -32,8 +32,10 @@ def journey_outcomes(events: Table, schema: EventSchema, query: JourneyQuery = J
         from analytics.errors import UnknownColumnError
 
         raise UnknownColumnError("outcomes need an outcome column, and this dataset has none")
-    s = journey_steps(events, schema, replace(query, collapse_repeats=False), columns=(col,), labelled=False)
-    return s.group_by(JOURNEY).aggregate(outcome=s[col].argmax(s[STEP], where=s[col].notnull()))
+    s = journey_steps(
+        events, schema, replace(query, collapse_repeats=False), columns=(col,), labelled=False, numbered=False
+    )
+    return s.group_by(JOURNEY).aggregate(outcome=s[col].argmax(s[POSITION], where=s[col].notnull()))
 
 
 def compute_outcomes(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:

@@ -62,8 +62,10 @@ def _columns(
     """Coded rows ``journey, col, node_code, next_code, last`` for the shown columns."""
     s = journey_steps(events, schema, query, columns=(), labelled=False)
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    whole = ibis.window(group_by=JOURNEY)
-    s = s.mutate(_next=s[NODE_CODE].lead().over(w), _n=s[STEP].max().over(whole))
+    s = s.mutate(_next=s[NODE_CODE].lead().over(w))
+    if anchor == "end" and anchor_node is None:
+        n = s.group_by(JOURNEY).aggregate(_n=s[STEP].max())
+        s = s.join(n, JOURNEY)
     if anchor_node is not None:
         codes = labels.loc[labels[NODE] == anchor_node, NODE_CODE].astype(int).tolist()
         hit = s.filter(s[NODE_CODE].isin(codes or [-999]))

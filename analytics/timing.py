@@ -21,16 +21,15 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery, journey_steps, reaching
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, TS, JourneyQuery, journey_steps, reaching
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels, name_codes
 
 
 def seconds_between(start: ibis.Value, end: ibis.Value) -> ibis.Value:
-    """Seconds from ``start`` to ``end`` (timestamps) as a float, portably across backends."""
-    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64") + (
-        end.microsecond() - start.microsecond()
-    ).cast("float64") / 1_000_000
+    """Seconds from ``start`` to ``end`` (timestamps) as a float, to the microsecond, on every backend
+    (a date difference in microseconds: DuckDB's ``date_diff``, Spark's ``datediff``)."""
+    return end.delta(start, unit="microsecond").cast("float64") / 1_000_000
 
 
 def duration_stats(values: ibis.Value) -> dict[str, ibis.Value]:
@@ -45,7 +44,7 @@ def duration_stats(values: ibis.Value) -> dict[str, ibis.Value]:
 def conversion_times(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> Table:
     """One row per journey: ``journey, first_timestamp, converted_at`` (null when not converted),
     ``seconds_to_convert``."""
-    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
     first = s.group_by(JOURNEY).aggregate(first_timestamp=s[TS].min())
     reached = reaching(events, schema, query, (goal,)).select(JOURNEY, converted_at="reached_at")
     j = first.left_join(reached, JOURNEY).select(JOURNEY, "first_timestamp", "converted_at")
@@ -71,8 +70,8 @@ def compute_time_in_stage(events: Table, schema: EventSchema, query: JourneyQuer
     timed_visits, open_visits, median_seconds, p90_seconds, mean_seconds``. Sorted by visits
     descending, then name. Semantics in the module docstring."""
     q = replace(query, collapse_repeats=True)
-    s = journey_steps(events, schema, q, columns=(), labelled=False)
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    s = journey_steps(events, schema, q, columns=(), labelled=False, numbered=False)
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     s = s.mutate(_end=s[TS].lead().over(w))
     s = s.mutate(_secs=seconds_between(s[TS], s._end))
     agg = s.group_by(NODE_CODE).aggregate(

@@ -15,12 +15,14 @@ query's):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, JourneyQuery, journey_steps, node_labels
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, JourneyQuery, journey_steps, node_labels
 from analytics.schema import EventSchema
 
 ENTRY = "(entry)"
@@ -32,38 +34,47 @@ TRANSITION_COLUMNS = ["source", "target", "count", "journeys", "share"]
 
 
 def transition_pairs(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
-    """Every consecutive pair as coded rows ``journey, step, source_code, target_code`` (no entry/exit).
-
-    ``step`` is the source's step number; the last step of a journey has no row.
-    """
-    s = journey_steps(events, schema, query, columns=(), labelled=False)
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    """Every consecutive pair as coded rows ``journey, position, source_code, target_code`` (no
+    entry/exit; ``position`` is the source's). With ``collapse_repeats`` there are no self-pairs."""
+    s = journey_steps(
+        events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False
+    )
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     s = s.mutate(target_code=s[NODE_CODE].lead().over(w))
     s = s.filter(s.target_code.notnull())
-    return s.select(JOURNEY, STEP, source_code=s[NODE_CODE], target_code=s.target_code.cast("int32"))
+    if query.collapse_repeats:
+        s = s.filter(s.target_code != s[NODE_CODE])
+    return s.select(JOURNEY, POSITION, source_code=s[NODE_CODE].cast("int32"), target_code=s.target_code.cast("int32"))
 
 
 def _coded_transitions(events: Table, schema: EventSchema, query: JourneyQuery, with_journeys: bool) -> Table:
-    """One pass: pairs (exit as ``EXIT_CODE``) with ``count``, ``journeys`` and ``entries`` (pairs
-    whose source is a journey's first step; entry transitions are rebuilt from them)."""
-    s = journey_steps(events, schema, query, columns=(), labelled=False)
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    """One pass over the events (repeats kept): pairs (exit as ``EXIT_CODE``) with ``count``,
+    ``journeys`` and ``entries`` (pairs whose source is a journey's first step; the entry transitions
+    are rebuilt from them). Collapsing repeats only removes self-pairs, done afterwards."""
+    s = journey_steps(
+        events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False
+    )
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     s = s.mutate(
         source_code=s[NODE_CODE].cast("int32"),
         target_code=s[NODE_CODE].lead().over(w).cast("int32").fill_null(ibis.literal(EXIT_CODE, "int32")),
+        _first=s[NODE_CODE].lag().over(w).isnull(),
     )
-    metrics = {"count": s.count(), "entries": (s[STEP] == 0).cast("int64").sum()}
+    metrics = {"count": s.count(), "entries": s._first.cast("int64").sum()}
     if with_journeys:
         metrics["journeys"] = s[JOURNEY].nunique()
     return s.group_by(["source_code", "target_code"]).aggregate(**metrics)
 
 
-def _with_entries(coded: pd.DataFrame, include_entry_exit: bool) -> pd.DataFrame:
-    """Add the entry transitions (from the ``entries`` counts) or drop the exits."""
-    if not include_entry_exit:
-        return coded[coded["target_code"] != EXIT_CODE].drop(columns="entries")
+def _with_entries(coded: pd.DataFrame, include_entry_exit: bool, collapse_repeats: bool) -> pd.DataFrame:
+    """Add the entry transitions (from the ``entries`` counts), drop self-pairs when repeats
+    collapse, and drop the exits when asked."""
     entries = coded.groupby("source_code", as_index=False)["entries"].sum()
     entries = entries[entries["entries"] > 0]
+    if collapse_repeats:
+        coded = coded[coded["source_code"] != coded["target_code"]]
+    if not include_entry_exit:
+        return coded[coded["target_code"] != EXIT_CODE].drop(columns="entries")
     entry_rows = pd.DataFrame(
         {
             "source_code": ENTRY_CODE,
@@ -108,7 +119,8 @@ def compute_transitions(
     Exact semantics in the module docstring. ``top`` keeps the ``top`` largest rows (after sorting);
     ``share`` is computed before that cut, over every transition out of the source.
     """
-    coded = _with_entries(execute(_coded_transitions(events, schema, query, with_journeys=True)), include_entry_exit)
+    coded = execute(_coded_transitions(events, schema, query, with_journeys=True))
+    coded = _with_entries(coded, include_entry_exit, query.collapse_repeats)
     if coded.empty:
         return pd.DataFrame(
             {c: pd.Series(dtype="object" if c in ("source", "target") else "float64") for c in TRANSITION_COLUMNS}
@@ -126,14 +138,14 @@ def compute_transitions(
 def compute_node_volumes(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
     """Per node: ``steps`` (steps on it), ``journeys`` (distinct journeys through it), ``entries``
     (journeys starting there) and ``exits`` (journeys ending there). Sorted by ``steps`` descending, name."""
-    s = journey_steps(events, schema, query, columns=(), labelled=False)
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    s = s.mutate(_next=s[NODE_CODE].lead().over(w))
+    s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
+    s = s.mutate(_next=s[NODE_CODE].lead().over(w), _prev=s[NODE_CODE].lag().over(w))
     agg = s.group_by(NODE_CODE).aggregate(
         steps=s.count(),
         journeys=s[JOURNEY].nunique(),
-        entries=(s[STEP] == 0).sum(),
-        exits=s._next.isnull().sum(),
+        entries=s._prev.isnull().cast("int64").sum(),
+        exits=s._next.isnull().cast("int64").sum(),
     )
     coded = execute(agg)
     out = name_codes(coded, load_labels(events, schema, query), {NODE_CODE: NODE})

@@ -321,13 +321,19 @@ def _channel_codes(act: np.ndarray) -> np.ndarray:
     return lookup[act]
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write the log as UTF-8 CSV with ISO 8601 UTC timestamps (``2024-03-01T10:22:31Z``)."""
+def write_csv(frame: pd.DataFrame, path: Path, *, quoted: bool = False) -> None:
+    """Write the log as UTF-8 CSV with ISO 8601 UTC timestamps (``2024-03-01T10:22:31Z``).
+
+    Unquoted by default, like the process-mining exports in ``shared/data`` (no generated value
+    holds a comma, a quote or a line break); ``quoted`` puts every text value in quotes, as CRM
+    exports such as Salesforce's do.
+    """
     out = frame.copy()
     out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     table = pa.Table.from_pandas(out, preserve_index=False)
     table = table.cast(pa.schema([pa.field(f.name, _plain(f.type)) for f in table.schema]))
-    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+    style = "needed" if quoted else "none"  # Arrow's "needed" quotes every string value
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style=style))
 
 
 def _plain(t: pa.DataType) -> pa.DataType:
@@ -341,18 +347,25 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.Table.from_pandas(out, preserve_index=False), str(path), compression="zstd")
 
 
-def ensure_log(events: int, seed: int, directory: Path) -> tuple[Path, Path]:
-    """Generate (once) the CSV and Parquet copies of a log in ``directory``; return their paths."""
+def ensure_log(events: int, seed: int, directory: Path, *, quoted: bool = False) -> tuple[Path, Path]:
+    """Generate (once) the CSV and Parquet copies of a log in ``directory``; return their paths.
+
+    ``quoted`` also writes (once) and returns the CSV with every text value quoted.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"b2b_{format_size(events)}_seed{seed}"
     csv_path, parquet_path = directory / f"{stem}.csv", directory / f"{stem}.parquet"
-    if not (csv_path.exists() and parquet_path.exists()):
+    quoted_path = directory / f"{stem}_quoted.csv"
+    target = quoted_path if quoted else csv_path
+    if not (target.exists() and parquet_path.exists()):
         log = generate(events, seed)
-        write_csv(log.frame, csv_path.with_suffix(".csv.tmp"))
-        write_parquet(log.frame, parquet_path.with_suffix(".parquet.tmp"))
-        csv_path.with_suffix(".csv.tmp").replace(csv_path)
-        parquet_path.with_suffix(".parquet.tmp").replace(parquet_path)
-    return csv_path, parquet_path
+        tmp = target.with_suffix(".csv.tmp")
+        write_csv(log.frame, tmp, quoted=quoted)
+        tmp.replace(target)
+        if not parquet_path.exists():
+            write_parquet(log.frame, parquet_path.with_suffix(".parquet.tmp"))
+            parquet_path.with_suffix(".parquet.tmp").replace(parquet_path)
+    return target, parquet_path
 
 
 def main(argv: list[str] | None = None) -> int:

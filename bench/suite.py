@@ -66,6 +66,12 @@ def _q(**kwargs: Any) -> Any:
     return JourneyQuery(**kwargs)
 
 
+def _funnel(**kwargs: Any) -> Any:
+    from analytics.funnel import FunnelSpec
+
+    return FunnelSpec(steps=tuple(FUNNEL_STEPS), **kwargs)
+
+
 def _transitions_check(frame: pd.DataFrame) -> dict:
     inner = frame[~frame["source"].isin(["(entry)", "(exit)", "entry", "exit"])]
     inner = inner[~inner["target"].isin(["(entry)", "(exit)", "entry", "exit"])]
@@ -123,12 +129,24 @@ ANALYSES: dict[str, Analysis] = {
             lambda ctx: {"query": _q(by="stage")},
         ),
         Analysis(
-            "funnel (4 touchpoints, ordered)",
+            "funnel (4 touchpoints, ordered, no window)",
             "analytics.funnel",
             "compute_funnel",
-            lambda ctx: {"query": _q(collapse_repeats=False), "steps": tuple(FUNNEL_STEPS)},
+            lambda ctx: {"query": _q(collapse_repeats=False), "spec": _funnel(window_days=100_000)},
             check=_funnel_check,
             peers=("rete_funnel",),
+        ),
+        Analysis(
+            "funnel (4 touchpoints, ordered, 90-day window)",
+            "analytics.funnel",
+            "compute_funnel",
+            lambda ctx: {"query": _q(), "spec": _funnel()},
+        ),
+        Analysis(
+            "funnel, strict order, per-step windows",
+            "analytics.funnel",
+            "compute_funnel",
+            lambda ctx: {"query": _q(), "spec": _funnel(mode="strict", step_windows_days=(30, 30, 60))},
         ),
         Analysis(
             "variants (stage level, repeats collapsed)",
@@ -161,6 +179,12 @@ ANALYSES: dict[str, Analysis] = {
             "attribution (5 models incl. Markov)",
             "analytics.attribution",
             "compute_attribution",
+            lambda ctx: {"query": _q(), "goal": GOAL},
+        ),
+        Analysis(
+            "outlook (open journeys, next best action)",
+            "analytics.outlook",
+            "compute_outlook",
             lambda ctx: {"query": _q(), "goal": GOAL},
         ),
     )

@@ -40,6 +40,9 @@ ROW_UNIT_PX = 56
 CURVE_PX = 230
 STAGE_GAP = 0.12
 CHARS_PER_LINE = 22
+LINE_UNITS = 0.27  # one 11 px text line, in row units
+ROW_PADDING_UNITS = 0.3
+MAX_ROW_UNITS = 4.6
 EMOTION_WORDS = {-2: "very negative", -1: "negative", 0: "neutral", 1: "positive", 2: "very positive"}
 # Feeling cells are tinted by their score: red for negative through green for positive.
 EMOTION_FILLS_LIGHT = {-2: "#f8c9c3", -1: "#fde3df", 0: "#f4f5f7", 1: "#dff2e3", 2: "#bfe6c8"}
@@ -243,25 +246,33 @@ def compute_map_grid(
     measures = _overlay_by_touchpoint(overlay)
     for label, kind, height in _rows(view, overlay, name):
         base = {"row": label, "row_kind": kind, "row_top": top, "row_height": height}
+        row_cells: list[dict[str, Any]] = []
         if kind == "stage":
             for stage in view.stages:
                 x0, x1 = _stage_span(cols, stage.id)
                 text = stage.name + (" ↻" if stage.revisitable else "")
                 if stage.outcomes:
                     text += "\n→ " + " / ".join(stage.outcomes)
-                out.append(_cell(base, stage, None, x0, x1, text))
+                row_cells.append(_cell(base, stage, None, x0, x1, text))
         elif kind.startswith("stage_goal:"):
             attr = kind.split(":", 1)[1]
             for stage in view.stages:
                 x0, x1 = _stage_span(cols, stage.id)
-                out.append(_cell(base, stage, None, x0, x1, getattr(stage, attr)))
+                row_cells.append(_cell(base, stage, None, x0, x1, getattr(stage, attr)))
         elif kind.startswith("lane:"):
             lane = kind.split(":", 1)[1]
             for stage in view.stages:
-                out.extend(_lane_cells(view, base, cols, stage, lane, persona_id))
+                row_cells.extend(_lane_cells(view, base, cols, stage, lane, persona_id))
         else:
             for c in cols:
-                out.append(_column_cell(view, base, kind, c, measures))
+                row_cells.append(_column_cell(view, base, kind, c, measures))
+        if kind != "measure":
+            # Rows grow with their longest cell (up to MAX_ROW_UNITS), so text is cut only when very long.
+            needed = max((_line_count(_cell_text(c), c["x1"] - c["x0"]) for c in row_cells), default=1)
+            height = max(height, min(MAX_ROW_UNITS, ROW_PADDING_UNITS + LINE_UNITS * needed))
+            for c in row_cells:
+                c["row_height"] = height
+        out.extend(row_cells)
         top += height
     frame = pd.DataFrame(out, columns=GRID_COLUMNS)
     for column in ("stage_id", "touchpoint_id", "emotion", "severity", "count"):
@@ -446,14 +457,34 @@ def _cell_emotion(view: Any, stage_id: int, tp_id: int | None, persona_id: int |
 # --------------------------------------------------------------------------- the figure
 
 
-def _wrap(text: str, width_units: float, max_lines: int) -> str:
-    """Wrap text into at most ``max_lines`` lines for a cell ``width_units`` columns wide; '…' if cut."""
+def _cell_text(cell: dict) -> str:
+    """The text drawn in a cell: a feeling cell starts with its score in words."""
+    text = cell["text"] or ""
+    emotion = cell.get("emotion")
+    if str(cell["row_kind"]) == "lane:feeling" and emotion is not None and not _isnan(emotion):
+        score = int(emotion)
+        text = f"{_signed(score)} {EMOTION_WORDS.get(score, '')}" + (f"\n{text}" if text else "")
+    return text
+
+
+def _wrapped_lines(text: str, width_units: float) -> list[str]:
     chars = max(8, int(CHARS_PER_LINE * width_units))
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         lines.extend(textwrap.wrap(paragraph, chars, break_long_words=True) or [""])
     while lines and not lines[-1]:
         lines.pop()
+    return lines
+
+
+def _line_count(text: str, width_units: float) -> int:
+    return len(_wrapped_lines(text, width_units))
+
+
+def _wrap(text: str, width_units: float, max_lines: int) -> str:
+    """Wrap text into at most ``max_lines`` lines for a cell ``width_units`` columns wide; '…' if cut."""
+    chars = max(8, int(CHARS_PER_LINE * width_units))
+    lines = _wrapped_lines(text, width_units)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]
@@ -574,11 +605,8 @@ def map_grid_figure(
             }
         )
         span = cell["x1"] - cell["x0"]
-        max_lines = max(1, int(cell["row_height"] * 2.6))
-        text = cell["text"]
-        if kind.startswith("lane:feeling") and cell["emotion"] is not None and not _isnan(cell["emotion"]):
-            emotion = int(cell["emotion"])
-            text = f"{_signed(emotion)} {EMOTION_WORDS.get(emotion, '')}" + (f"\n{text}" if text else "")
+        max_lines = max(1, int((cell["row_height"] - ROW_PADDING_UNITS + 0.01) / LINE_UNITS))
+        text = _cell_text(cell)
         shown = _wrap(text, span, max_lines)
         if bold and shown:
             shown = f"<b>{shown}</b>"

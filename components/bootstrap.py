@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy import Engine
 
+from components.auth import require_sign_in
 from db.engine import get_engine
 from services import demo
 
@@ -61,6 +62,7 @@ def _engine() -> Engine:
 def bootstrap(title: str, icon: str = ":material/route:") -> Engine:
     """Configure the page, make sure the database is ready and draw the sidebar. Returns the engine."""
     st.set_page_config(page_title=f"{title} · JourneyLens", page_icon=icon, layout="wide")
+    require_sign_in()  # only when secrets.toml has an [auth] section (components/auth.py)
     with st.spinner("Preparing the database and the demo…"):
         engine = _engine()
     with st.sidebar:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from analytics.errors import AnalyticsError
+from components.text import escape_markup
 from db.errors import JourneyLensError
 
 
@@ -18,4 +19,5 @@ def user_errors() -> Iterator[None]:
         yield
     except (JourneyLensError, AnalyticsError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        st.error(str(message), icon=":material/error:")
+        # Messages quote what the user typed: shown as text, never as links, images or HTML.
+        st.error(escape_markup(message), icon=":material/error:")

@@ -98,7 +98,7 @@ def load_map_scopes(map_id: int) -> tuple[list[tuple[int, str]], list[metric_ser
 def load_goal_options(map_id: int) -> list[str]:
     """Goals a journey can reach on a map: its stages (last first), then its touchpoints."""
     stages, touchpoints = metric_service.list_map_scopes(map_id)
-    return [name for _, name in reversed(stages)] + [t.name for t in touchpoints]
+    return [name for _, name in reversed(stages)] + [t.label for t in touchpoints]
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=64)

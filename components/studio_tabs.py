@@ -32,11 +32,18 @@ COMMON_CHANNELS = "web, email, social, ads, events, sales rep, demo, chat, phone
 
 
 def is_dark() -> bool:
-    """Whether the viewer's Streamlit theme is dark (the grid is drawn in matching colours)."""
+    """Whether the viewer sees a dark theme (the grid is drawn in matching colours).
+
+    ``st.context.theme.type`` follows the viewer's theme menu, but on 1.67 it reports "light" for an
+    app whose configured base theme is dark (``theme.base`` / ``STREAMLIT_THEME_BASE``), so either
+    saying dark counts.
+    """
     try:
-        return getattr(st.context.theme, "type", None) == "dark"
+        if getattr(st.context.theme, "type", None) == "dark":
+            return True
     except Exception:  # noqa: BLE001  (no browser context, e.g. in AppTest)
-        return False
+        pass
+    return st.get_option("theme.base") == "dark"
 
 
 def slug(text: str) -> str:
@@ -284,6 +291,9 @@ def render_structure_tab(view: MapView) -> None:
         if st.button("Save touchpoints", key=f"save_tps::{view.id}", disabled=tedits.empty, type="primary"):
             ed.save(view.id, "touchpoints", tedits, tp_fn, success="Touchpoints saved.")
 
+    if view.touchpoints:
+        render_ownership(view)
+
     c1, c2 = st.columns(2)
     with c1, st.form(f"add_stage::{view.id}", clear_on_submit=True):
         st.markdown("**Add a stage**")
@@ -337,6 +347,42 @@ def render_structure_tab(view: MapView) -> None:
         )
 
 
+def render_ownership(view: MapView) -> None:
+    """Who owns what: the teams × touchpoints RACI matrix and the touchpoints with ownership gaps."""
+    with st.expander("Ownership and RACI by team"):
+        st.caption("O owner team · R responsible · A accountable · C consulted · I informed")
+        matrix = studio.compute_raci_matrix(view)
+        st.dataframe(
+            matrix,
+            hide_index=True,
+            width="stretch",
+            column_config={"team": st.column_config.TextColumn("Team", pinned=True)},
+        )
+        gaps = studio.compute_ownership_gaps(view)
+        if gaps.empty:
+            st.success("Every touchpoint has an owner team and exactly one accountable team.")
+        else:
+            mot_gaps = int(gaps["moment_of_truth"].sum())
+            st.warning(
+                f"{len(gaps)} touchpoints with ownership gaps"
+                + (f", {mot_gaps} of them moments of truth" if mot_gaps else "")
+                + ". Set the owner team and one accountable team in the table above."
+            )
+            st.dataframe(
+                gaps,
+                hide_index=True,
+                width="stretch",
+                column_config={"moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth")},
+            )
+        st.download_button(
+            "Download the RACI matrix (CSV)",
+            to_safe_csv(matrix),
+            f"{slug(view.name)}-raci.csv",
+            "text/csv",
+            key="dl_raci",
+        )
+
+
 # --------------------------------------------------------------------------- lanes
 
 
@@ -367,7 +413,7 @@ def render_lanes_tab(view: MapView) -> None:
         "emotion": st.column_config.NumberColumn("Emotion (−2..+2)", min_value=-2, max_value=2, step=1),
     }
     for lane in lanes:
-        config[lane] = st.column_config.TextColumn(lane.capitalize(), max_chars=4000)
+        config[lane] = st.column_config.TextColumn(lane.capitalize(), max_chars=4000, width="medium")
     st.data_editor(
         frame,
         key=key,
@@ -437,7 +483,11 @@ def render_pains_tab(view: MapView) -> None:
         column_order=["where", "persona", "description", "severity"],
         column_config={
             "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), required=True
+                "Stage › touchpoint",
+                options=list(places),
+                format_func=lambda v: places.get(v, v),
+                required=True,
+                width="medium",
             ),
             "persona": st.column_config.SelectboxColumn(
                 "Persona",
@@ -478,7 +528,11 @@ def render_pains_tab(view: MapView) -> None:
         ],
         column_config={
             "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), required=True
+                "Stage › touchpoint",
+                options=list(places),
+                format_func=lambda v: places.get(v, v),
+                required=True,
+                width="medium",
             ),
             "description": st.column_config.TextColumn("Opportunity", required=True, max_chars=4000),
             "effort": st.column_config.NumberColumn("Effort (1–5)", **score),
@@ -502,7 +556,17 @@ def render_pains_tab(view: MapView) -> None:
             ranking.drop(columns=["id"]),
             hide_index=True,
             width="stretch",
-            column_config={"priority": st.column_config.NumberColumn("priority", format="%.2f")},
+            column_config={
+                "rank": st.column_config.NumberColumn("Rank", width="small"),
+                "stage": "Stage",
+                "touchpoint": "Touchpoint",
+                "description": "Opportunity",
+                "effort": "Effort",
+                "customer_value": "Customer value",
+                "business_value": "Business value",
+                "moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth"),
+                "priority": st.column_config.NumberColumn("Priority", format="%.2f"),
+            },
         )
 
 
@@ -591,6 +655,7 @@ def render_personas_tab(view: MapView) -> None:
         coverage.assign(covered=coverage["covered"].map({True: "✓ covered", False: "missing"})),
         hide_index=True,
         width="stretch",
+        column_config={"committee_role": "Committee role", "covered": "Covered", "personas": "Personas"},
     )
     missing = coverage.loc[~coverage["covered"], "committee_role"].tolist()
     if missing:
@@ -715,16 +780,18 @@ def render_versions_tab(view: MapView) -> None:
     others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
     if not others:
         return
-    default = related[0][0] if related else next(iter(others))
     options = list(others)
+    default = related[0][0] if related and related[0][0] in others else None
     other = st.selectbox(
         "Compare with",
         options,
-        index=options.index(default) if default in options else 0,
+        index=options.index(default) if default is not None else None,
         format_func=lambda i: others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), ""),
         key=f"compare::{view.id}",
+        placeholder="Choose a map to compare (its future or current state)",
     )
-    render_comparison(view, other)
+    if other is not None:
+        render_comparison(view, other)
 
 
 def render_comparison(view: MapView, other_id: int) -> None:
@@ -762,18 +829,11 @@ def render_comparison(view: MapView, other_id: int) -> None:
     else:
         st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
         st.dataframe(diff, hide_index=True, width="stretch")
-    with st.expander("Both grids"):
+    if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
         for side in (old, new):
             if side.stages:
                 fig = map_grid_figure(side, dark=is_dark(), title=side.name)
-                w, h = figure_size(fig)
-                st.plotly_chart(
-                    fig,
-                    theme=None,
-                    width="content",
-                    config=plotly_config(w, h, slug(side.name)),
-                    key=f"cmp_grid::{side.id}",
-                )
+                render_wide_figure(fig, key=f"cmp_grid_{int(side.id)}", filename=slug(side.name))
 
 
 # --------------------------------------------------------------------------- export & import

@@ -9,6 +9,7 @@ import streamlit as st
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
+from components.text import escape_markdown
 from services import map_io
 from services import maps as map_service
 from services.templates import list_templates
@@ -35,7 +36,7 @@ with st.expander("Create a map", expanded=not load_map_summaries()), st.form("cr
         with user_errors():
             map_id = map_service.create_map_from_template(template_key=key, name=name, owner=owner, review_by=review_by)
             clear_caches()
-            st.success(f"Created map “{name.strip()}” (id {map_id}).")
+            st.success(f"Created map “{escape_markdown(name.strip())}” (id {map_id}).")
             st.session_state["maps_created"] = map_id
 if st.session_state.get("maps_created"):
     st.page_link(
@@ -90,7 +91,7 @@ selected = st.selectbox("Map to change", list(by_id), format_func=lambda i: f"{b
 current = by_id[selected]
 st.page_link(
     STUDIO,
-    label=f"Open “{current['name']}” in the studio",
+    label=f"Open “{escape_markdown(current['name'])}” in the studio",
     icon=":material/open_in_new:",
     query_params={"map": str(selected)},
 )
@@ -103,7 +104,9 @@ with c1, st.form("rename_map"):
             clear_caches()
             st.rerun()
 with c2, st.form("delete_map"):
-    st.write(f"Delete **{current['name']}** with its stages, touchpoints, lanes, metrics and snapshots.")
+    st.write(
+        f"Delete **{escape_markdown(current['name'])}** with its stages, touchpoints, lanes, metrics and snapshots."
+    )
     confirm = st.checkbox("Yes, delete this map for good")
     if st.form_submit_button("Delete map", type="secondary"):
         if not confirm:

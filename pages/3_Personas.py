@@ -49,7 +49,21 @@ with user_errors():
         shown.drop(columns=["id"]),
         hide_index=True,
         width="stretch",
-        column_config={"is_decision_maker": st.column_config.CheckboxColumn("decision maker")},
+        column_config={
+            "name": "Name",
+            "committee_role": "Committee role",
+            "job_title": "Job title",
+            "company_size": "Company size",
+            "industry": "Industry",
+            "is_decision_maker": st.column_config.CheckboxColumn("Decision maker"),
+            "description": "Description",
+            "demographics": "Demographics",
+            "goals": "Goals",
+            "pain_points": "Pain points",
+            "buying_behaviour": "Buying behaviour",
+            "channels": "Channels and media",
+            "maps": "On maps",
+        },
     )
     st.download_button("Download personas (CSV)", to_safe_csv(table), "personas.csv", "text/csv")
 

@@ -1,17 +1,32 @@
-"""Data: the event logs (datasets) of this workspace."""
+"""Data: import event logs (CSV), see how each was read, delete them, and link them to journey maps."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from components.bootstrap import bootstrap
-from components.loaders import load_dataset_summaries
+from components.import_form import (
+    render_dataset_details,
+    render_dataset_list,
+    render_import_form,
+    render_link_editor,
+)
 
 bootstrap("Data")
 st.title("Event logs")
+st.caption("Import CSV exports, check how they were read, and link their activities to a journey map's touchpoints.")
 
-datasets = load_dataset_summaries()
-if not datasets:
-    st.info("No event logs yet.")
-else:
-    st.dataframe(datasets, hide_index=True, use_container_width=True)
+opened_with_dataset = bool(st.query_params.get("dataset")) and "data_tabs" not in st.session_state
+tab_import, tab_datasets = st.tabs(
+    ["Import", "Datasets and links"],
+    default="Datasets and links" if opened_with_dataset else "Import",
+    key="data_tabs",
+)
+with tab_import:
+    render_import_form()
+with tab_datasets:
+    dataset_id = render_dataset_list()
+    if dataset_id is not None:
+        render_dataset_details(dataset_id)
+        st.subheader("Link to a map")
+        render_link_editor(dataset_id)

@@ -65,7 +65,7 @@ Progress = Callable[[float, str], None]
 EVENTS_FILE = "events.parquet"
 REJECTED_FILE = "rejected.parquet"
 PREVIEW_BYTES = 2 << 20
-IMPORT_MEMORY_LIMIT = "1500MB"
+IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB's share; the import stays under 2 GB in all
 ROLE_LABELS: dict[Role, str] = {
     Role.JOURNEY: "Journey id",
     Role.TIMESTAMP: "Timestamp",
@@ -191,6 +191,7 @@ _EXACT: dict[Role, tuple[str, ...]] = {
     Role.TIMESTAMP: (
         "time:timestamp",
         "timestamp",
+        "when",
         "event_timestamp",
         "event_time",
         "datetime",
@@ -544,6 +545,30 @@ def _existing_result(dataset: Dataset) -> ImportResult:
         rows_filtered_out=int(opts.get("rows_filtered_out", 0)),
         notes=("This file was already imported with these options: nothing was added.",),
     )
+
+
+def describe_dataset(dataset_id: int, *, engine: Engine | None = None) -> dict[str, object]:
+    """How a dataset was read (encoding, delimiter, zone, day order, filter) and what was set aside."""
+    with read_session(engine) as session:
+        d = crud.get_dataset(session=session, dataset_id=dataset_id)
+        opts = dict(d.import_options)
+        counts = {"duplicates_removed": d.duplicates_removed, "ties": d.ties, "rejected_rows": d.rejected_rows}
+        mapping = dict(d.column_mapping)
+    delimiter = str(opts.get("delimiter", ""))
+    return {
+        "encoding": opts.get("encoding", ""),
+        "encoding_label": encoding_label(str(opts.get("encoding", ""))) if opts.get("encoding") else "—",
+        "delimiter": delimiter,
+        "delimiter_label": DELIMITER_NAMES.get(delimiter, delimiter or "—"),
+        "timezone": opts.get("timezone", "UTC"),
+        "day_order": opts.get("day_order", ""),
+        "where": [tuple(w) for w in opts.get("where", [])],
+        "date_only": bool(opts.get("date_only", False)),
+        "rows_read": int(opts.get("rows_read", 0)),
+        "rows_filtered_out": int(opts.get("rows_filtered_out", 0)),
+        "mapping": mapping,
+        **counts,
+    }
 
 
 def get_rejected_rows(dataset_id: int, *, engine: Engine | None = None) -> pd.DataFrame:

@@ -78,6 +78,12 @@ def _map_touchpoints(session: Session, map_id: int) -> list[_MapTouchpoint]:
     return out
 
 
+def touchpoint_labels(map_id: int, *, engine: Engine | None = None) -> dict[str, int]:
+    """Touchpoint label → touchpoint id for a map, in map order (labels as analyses show them)."""
+    with read_session(engine) as session:
+        return {t.label: t.id for t in _map_touchpoints(session, map_id)}
+
+
 def _activity_profile(dataset_id: int, engine: Engine | None) -> pd.DataFrame:
     source, schema = get_event_source(dataset_id, engine=engine)
     return compute_activity_profile(events_table(source), schema)

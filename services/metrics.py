@@ -56,10 +56,42 @@ _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-Q[1-4]$")
 
 @dataclass(frozen=True)
 class TouchpointRef:
+    """A touchpoint of a map; ``label`` is its node name in analyses (see :func:`touchpoint_labels`)."""
+
     id: int
     name: str
     stage_id: int
     stage: str
+    label: str = ""
+
+
+def touchpoint_labels(names_and_stages: list[tuple[str, str]]) -> list[str]:
+    """Node names of a map's touchpoints (in map order), as the import's linking labels them: the
+    name, or ``name (stage)`` when the name occurs in several stages, then `` 2``, `` 3`` for the
+    same name twice in one stage, so relabelling events never merges two touchpoints.
+    """
+    stages_of: dict[str, set[str]] = {}
+    for name, stage in names_and_stages:
+        stages_of.setdefault(name, set()).add(stage)
+    labels, seen = [], set()
+    for name, stage in names_and_stages:
+        label = name if len(stages_of[name]) == 1 else f"{name} ({stage})"
+        base, n = label, 2
+        while label in seen:
+            label, n = f"{base} {n}", n + 1
+        seen.add(label)
+        labels.append(label)
+    return labels
+
+
+def _touchpoint_refs(stage_rows: list, tp_rows: list) -> tuple[TouchpointRef, ...]:  # noqa: ANN001
+    stage_name = {s.id: s.name for s in stage_rows}
+    pairs = [(t.name, stage_name.get(t.stage_id, "")) for t in tp_rows]
+    labels = touchpoint_labels(pairs)
+    return tuple(
+        TouchpointRef(t.id or 0, t.name, t.stage_id, stage_name.get(t.stage_id, ""), label)
+        for t, label in zip(tp_rows, labels, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -102,17 +134,18 @@ def journey_labels(dataset_id: int, map_id: int, *, engine: Engine | None = None
         touchpoint_of, stage_of = get_journey_labels(dataset_id, map_id)
         return tuple(touchpoint_of), tuple(stage_of)
     with read_session(engine) as session:
-        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
-        tps = crud.list_touchpoints(session=session, map_id=map_id)
-        names = {tp.id: tp.name for tp in tps}
+        stage_rows = list(crud.list_stages(session=session, map_id=map_id))
+        tps = list(crud.list_touchpoints(session=session, map_id=map_id))
+        refs = _touchpoint_refs(stage_rows, tps)
+        label_of = {r.id: r.label for r in refs}
         links = session.exec(
             select(ActivityLink).where(ActivityLink.dataset_id == dataset_id, ActivityLink.map_id == map_id)
         ).all()
         if links:
-            touchpoint_of = {ln.activity: names[ln.touchpoint_id] for ln in links if ln.touchpoint_id in names}
+            touchpoint_of = {ln.activity: label_of[ln.touchpoint_id] for ln in links if ln.touchpoint_id in label_of}
         else:
-            touchpoint_of = {a: tp.name for tp in tps for a in tp.activity_names}
-        stage_of = {tp.name: stages[tp.stage_id] for tp in tps}
+            touchpoint_of = {a: label_of[tp.id] for tp in tps for a in tp.activity_names}
+        stage_of = {r.label: r.stage for r in refs}
     return tuple(sorted(touchpoint_of.items())), tuple(sorted(stage_of.items()))
 
 
@@ -141,14 +174,13 @@ def get_analysis_context(
     base = query if query is not None else JourneyQuery(level=level)
     touchpoint_of, stage_of = journey_labels(dataset_id, map_id, engine=engine) if map_id is not None else ((), ())
     query = replace(base, touchpoint_of=touchpoint_of, stage_of=stage_of)
-    stage_name = {s.id: s.name for s in stage_rows}
     return AnalysisContext(
         dataset_id=dataset_id,
         map_id=map_id,
         schema=schema,
         query=query,
         stage_order=tuple(s.name for s in stage_rows),
-        touchpoints=tuple(TouchpointRef(tp.id or 0, tp.name, tp.stage_id, stage_name[tp.stage_id]) for tp in tp_rows),
+        touchpoints=_touchpoint_refs(stage_rows, tp_rows),
         stage_ids=tuple((s.name, s.id or 0) for s in stage_rows),
         default_goal=stage_rows[-1].name if stage_rows else None,
         parquet_path=source.parquet_path,
@@ -162,11 +194,7 @@ def list_map_scopes(map_id: int, *, engine: Engine | None = None) -> tuple[list[
     with read_session(engine) as session:
         crud.get_map(session=session, map_id=map_id)
         stages = list(crud.list_stages(session=session, map_id=map_id))
-        names = {s.id: s.name for s in stages}
-        tps = [
-            TouchpointRef(t.id or 0, t.name, t.stage_id, names[t.stage_id])
-            for t in crud.list_touchpoints(session=session, map_id=map_id)
-        ]
+        tps = list(_touchpoint_refs(stages, list(crud.list_touchpoints(session=session, map_id=map_id))))
     return [(s.id or 0, s.name) for s in stages], tps
 
 
@@ -518,7 +546,7 @@ class ComputeOptions:
 
 def _scope_of(ctx: AnalysisContext, stage_id: int | None, touchpoint_id: int | None) -> tuple[str | None, str | None]:
     if touchpoint_id is not None:
-        names = [t.name for t in ctx.touchpoints if t.id == touchpoint_id]
+        names = [t.label for t in ctx.touchpoints if t.id == touchpoint_id]
         return (names[0] if names else None), "touchpoint"
     if stage_id is not None:
         names = [n for n, i in ctx.stage_ids if i == stage_id]

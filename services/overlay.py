@@ -106,13 +106,13 @@ def compute_overlay(ctx: AnalysisContext, friction: FrictionResult, measure: str
     targets = _targets(ctx, kind)
     rows = []
     for tp in ctx.touchpoints:
-        reached = tp.name in table.index
-        value = float(table.at[tp.name, column]) * scale if reached and column in table.columns else float("nan")
+        reached = tp.label in table.index
+        value = float(table.at[tp.label, column]) * scale if reached and column in table.columns else float("nan")
         target, direction = targets.get(tp.id, (None, "higher"))
         rows.append(
             {
                 "touchpoint_id": tp.id,
-                "touchpoint": tp.name,
+                "touchpoint": tp.label,
                 "stage": tp.stage,
                 "value": value,
                 "label": _label(measure, value) if reached else "not reached",
@@ -135,12 +135,12 @@ class DesignedVsObserved:
 def compute_designed_vs_observed(ctx: AnalysisContext, friction: FrictionResult) -> DesignedVsObserved:
     """Touchpoints no journey reached, activities no touchpoint claims, transitions against the order."""
     seen = set(friction.touchpoints["touchpoint"])
-    names = {tp.name for tp in ctx.touchpoints}
+    names = {tp.label for tp in ctx.touchpoints}
     unreached = pd.DataFrame(
         [
-            {"touchpoint_id": tp.id, "touchpoint": tp.name, "stage": tp.stage}
+            {"touchpoint_id": tp.id, "touchpoint": tp.label, "stage": tp.stage}
             for tp in ctx.touchpoints
-            if tp.name not in seen
+            if tp.label not in seen
         ],
         columns=["touchpoint_id", "touchpoint", "stage"],
     )

@@ -1430,3 +1430,68 @@ def get_map_version(map_id: int, *, engine: Engine | None = None) -> int:
     """The map's current version (a cheap read to tell a user their copy is out of date)."""
     with read_session(engine) as session:
         return crud.get_map(session=session, map_id=map_id).version
+
+
+RACI_ROLES = (("R", "responsible"), ("A", "accountable"), ("C", "consulted"), ("I", "informed"))
+
+
+def _teams(text: str) -> list[str]:
+    """Team names in a RACI field: separated by commas, semicolons or slashes."""
+    out: list[str] = []
+    for part in text.replace(";", ",").replace("/", ",").split(","):
+        name = part.strip()
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def compute_raci_matrix(view: MapView) -> pd.DataFrame:
+    """Teams × touchpoints with each team's RACI letters (e.g. "R", "A/C"), plus the owner team as "O".
+
+    Rows are teams (alphabetical), columns ``Stage › Touchpoint`` in map order; an empty cell means the
+    team has no part there. A team named in several RACI fields gets all its letters, in R, A, C, I order.
+    """
+    columns = [f"{s.name} › {t.name}" for s in view.stages for t in s.touchpoints]
+    letters: dict[str, dict[str, list[str]]] = {}
+    for s in view.stages:
+        for t in s.touchpoints:
+            column = f"{s.name} › {t.name}"
+            for team in _teams(t.owner_team):
+                letters.setdefault(team, {}).setdefault(column, []).append("O")
+            for letter, attr in RACI_ROLES:
+                for team in _teams(getattr(t, attr)):
+                    cell = letters.setdefault(team, {}).setdefault(column, [])
+                    if letter not in cell:
+                        cell.append(letter)
+    rows = [
+        {"team": team, **{c: "/".join(letters[team].get(c, [])) for c in columns}}
+        for team in sorted(letters, key=str.casefold)
+    ]
+    return pd.DataFrame(rows, columns=["team", *columns])
+
+
+def compute_ownership_gaps(view: MapView) -> pd.DataFrame:
+    """Touchpoints whose ownership is incomplete: no owner team, no one accountable, or more than one
+    accountable team (RACI allows exactly one). Moments of truth are listed first."""
+    rows = []
+    for s in view.stages:
+        for t in s.touchpoints:
+            problems = []
+            if not t.owner_team:
+                problems.append("no owner team")
+            accountable = _teams(t.accountable)
+            if not accountable:
+                problems.append("no one accountable")
+            elif len(accountable) > 1:
+                problems.append(f"{len(accountable)} teams accountable")
+            if problems:
+                rows.append(
+                    {
+                        "stage": s.name,
+                        "touchpoint": t.name,
+                        "moment_of_truth": t.moment_of_truth,
+                        "gaps": ", ".join(problems),
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=["stage", "touchpoint", "moment_of_truth", "gaps"])
+    return frame.sort_values("moment_of_truth", ascending=False, kind="stable").reset_index(drop=True)

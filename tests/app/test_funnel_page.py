@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import run_page
 from tests.factories import b2b_log, create_dataset
+
+
+@pytest.fixture(autouse=True)
+def _no_demo(monkeypatch):
+    """These tests bring their own dataset (and check the empty state): no demo seeding."""
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
 
 
 def test_funnel_page_without_dataset(engine):

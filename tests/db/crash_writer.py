@@ -7,7 +7,8 @@ writer's pid. Forking from a warm process makes a round cost milliseconds instea
 
 Acknowledgement lines (appended with one ``os.write`` each, so a kill never leaves half a line):
 ``ready <round>``, ``rename <round> <map_id> <version> <name>``,
-``create <round> <map_id> <stages> <touchpoints> <name>``, ``delete <round> <map_id>``.
+``create <round> <map_id> <stages> <touchpoints> <name>``, ``delete <round> <map_id>``,
+``import <round> <dataset_id> <events>`` (an event log through the importer).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def run_writer(engine: Engine, ack_path: str, shared_map_ids: list[int], round_:
     while True:
         op += 1
         choice = rng.random()
-        if choice < 0.55:
+        if choice < 0.12:
+            dataset_id, events = _import_log(engine, round_, op)
+            _ack(fd, "import", round_, dataset_id, events)
+        elif choice < 0.6:
             map_id = rng.choice(shared_map_ids)
             current = map_service.get_map_summary(map_id, engine=engine)
             name = f"r{round_}-op{op}"
@@ -65,9 +69,27 @@ def run_writer(engine: Engine, ack_path: str, shared_map_ids: list[int], round_:
             _ack(fd, "delete", round_, map_id)
 
 
+def _import_log(engine: Engine, round_: int, op: int) -> tuple[int, int]:
+    from analytics.schema import ColumnMapping
+    from services.importer import import_event_log
+
+    lines = ["journey,ts,activity"] + [
+        f"r{round_}o{op}j{j % 7},2026-01-{1 + j % 28:02d}T{j % 24:02d}:00:00Z,step {j % 5}" for j in range(40)
+    ]
+    result = import_event_log(
+        ("\n".join(lines) + "\n").encode(),
+        name=f"log-r{round_}-op{op}",
+        mapping=ColumnMapping.of(journey="journey", timestamp="ts", activity="activity"),
+        engine=engine,
+    )
+    return result.dataset_id, result.events
+
+
 def zygote(url: str, ack_path: str, shared_map_ids: list[int]) -> None:
     """Warm up, then fork one writer per input line; print each writer's pid."""
     from sqlalchemy.orm import configure_mappers
+
+    import services.importer  # noqa: F401 - imported before the fork, no connection opened
 
     configure_mappers()
     engine = create_db_engine(url)

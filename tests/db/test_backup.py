@@ -58,6 +58,23 @@ def store_dataset(name: str, events: int, *, seed: int) -> int:
         return row.id or 0
 
 
+def import_real_log() -> int:
+    """One dataset through the real importer (its files: events and the rejected-rows report)."""
+    from analytics.schema import ColumnMapping
+    from services.importer import ImportOptions, import_event_log
+
+    rows = ["journey,ts,activity"] + [f"j{i % 9},2026-02-{1 + i % 27:02d}T08:00:00Z,step {i % 4}" for i in range(90)]
+    rows.append("j1,not a date,step 1")  # one bad row, kept aside in the report
+    result = import_event_log(
+        ("\n".join(rows) + "\n").encode(),
+        name="real import",
+        mapping=ColumnMapping.of(journey="journey", timestamp="ts", activity="activity"),
+        options=ImportOptions(allow_bad_rows=True),
+    )
+    assert result.rejected_rows == 1
+    return result.dataset_id
+
+
 @dataclass
 class Edits:
     """What the editors had acknowledged, with the time of each acknowledgement."""
@@ -121,8 +138,9 @@ def test_backup_during_edits_restores_to_a_working_app(engine, data_dir, tmp_pat
     template = get_template(TEMPLATE)
     full = (len(template.stages), sum(len(s.touchpoints) for s in template.stages))
     map_ids = [map_service.create_map_from_template(template_key=TEMPLATE, name=f"Shared {i}") for i in range(4)]
-    for i in range(3):
+    for i in range(2):
         store_dataset(f"seed log {i}", 200, seed=i)
+    imported = import_real_log()
 
     edits, stop = Edits(), threading.Event()
     threads = [threading.Thread(target=_map_editor, args=(i, map_ids, stop, edits)) for i in range(EDITORS)]
@@ -184,6 +202,10 @@ def test_backup_during_edits_restores_to_a_working_app(engine, data_dir, tmp_pat
     for t, dataset_id, name in edits.datasets_deleted:
         if t < started:
             assert dataset_id not in stored or stored[dataset_id].name != name
+    # The real import came back with its rejected-rows report.
+    from services.importer import get_rejected_rows
+
+    assert len(get_rejected_rows(imported)) >= 1
     # Every dataset in the backup has its events, and they read back whole.
     for d in stored.values():
         source, _ = dataset_service.get_event_source(d.id)

@@ -48,6 +48,7 @@ class Expected:
     # SQLite reuses the highest deleted id, so a deleted map is known by its id and its unique name.
     deleted: set[tuple[int, str]] = field(default_factory=set)
     names: dict[int, str] = field(default_factory=dict)
+    datasets: dict[int, int] = field(default_factory=dict)  # dataset id -> events
     lines_read: int = 0
 
 
@@ -64,7 +65,9 @@ def _read_acks(path: Path, expected: Expected, round_: int) -> tuple[bool, int]:
             continue
         saves += 1
         map_id = int(rest[0])
-        if kind == "rename":
+        if kind == "import":
+            expected.datasets[map_id] = int(rest[1])
+        elif kind == "rename":
             expected.renamed[map_id] = (int(rest[1]), rest[2])
         elif kind == "create":
             expected.created[map_id] = round_
@@ -78,8 +81,11 @@ def _read_acks(path: Path, expected: Expected, round_: int) -> tuple[bool, int]:
 
 def _check(db_path: Path, expected: Expected, round_: int, stages: int, touchpoints: int) -> int:
     """Verify the database after a kill; return how many saves it holds beyond the acknowledged ones."""
+    import pyarrow.parquet as pq
+
     conn = sqlite3.connect(db_path)
     try:
+        datasets = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, storage_path, events FROM dataset")}
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)], f"round {round_}"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == [], f"round {round_}"
         maps = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, version, name FROM journey_map")}
@@ -94,6 +100,16 @@ def _check(db_path: Path, expected: Expected, round_: int, stages: int, touchpoi
         conn.close()
 
     ahead = 0
+    # Every dataset row, acknowledged or not, has its events on disk, whole.
+    for dataset_id, (storage_path, events) in datasets.items():
+        path = db_path.parent / storage_path
+        assert path.is_file(), f"round {round_}: dataset {dataset_id} has no events file"
+        assert pq.ParquetFile(path).metadata.num_rows == events, f"round {round_}: dataset {dataset_id}"
+    for dataset_id, events in expected.datasets.items():
+        assert datasets.get(dataset_id, (None, None))[1] == events, f"round {round_}: dataset {dataset_id} lost"
+    unacked_imports = set(datasets) - set(expected.datasets)
+    expected.datasets.update({d: datasets[d][1] for d in unacked_imports})
+    ahead += len(unacked_imports)
     for map_id, (version, name) in list(expected.renamed.items()):
         db_version, db_name = maps[map_id]
         assert db_version >= version, f"round {round_}: map {map_id} lost acknowledged version {version}"
@@ -190,6 +206,8 @@ def test_writer_killed_at_random_moments(engine, data_dir, tmp_path):
         "acknowledged_saves": saves,
         "in_flight_saves_found_committed": in_flight_committed,
         "maps_alive": len(expected.created) + SHARED_MAPS,
+        "datasets_imported": len(expected.datasets),
+        "orphaned_import_folders": len(list((data_dir / "datasets").glob(".import-*"))),
         "db_bytes": db_path.stat().st_size,
     }
     log.info("crash-safety figures: %s", figures)

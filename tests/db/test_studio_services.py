@@ -421,3 +421,34 @@ def test_map_measures_for_the_grid_overlay(engine):
     assert actions.set_index("touchpoint_id").loc[demo.id, "value"] == 1.0
     with pytest.raises(ValidationError):
         studio.compute_map_measure(view, "nps")
+
+
+def test_raci_matrix_and_ownership_gaps(engine):
+    map_id = create_map_from_template(template_key="b2b-4-stage", name="RACI")
+    view = studio.get_map_view(map_id)
+    demo = view.stages[1].touchpoints[1]
+    ads = view.stages[0].touchpoints[0]
+    v = studio.apply_touchpoint_edits(
+        map_id,
+        RowEdits(
+            updated={
+                demo.id: {"accountable": "CRO", "consulted": "Legal, Security", "informed": "Marketing"},
+                ads.id: {"owner_team": "", "accountable": "Marketing; Sales"},
+            }
+        ),
+        expected_version=view.version,
+    )
+    view = studio.get_map_view(map_id)
+    matrix = studio.compute_raci_matrix(view).set_index("team")
+    assert matrix.loc["Sales", "Consideration › Demo"] == "O/R"
+    assert matrix.loc["CRO", "Consideration › Demo"] == "A"
+    assert matrix.loc["Security", "Consideration › Demo"] == "C"
+    assert matrix.loc["Marketing", "Consideration › Demo"] == "I"
+    assert matrix.loc["Marketing", "Awareness › Online ads"] == "R/A"
+    assert matrix.loc["Legal", "Awareness › Online ads"] == ""
+    gaps = studio.compute_ownership_gaps(view)
+    by_tp = gaps.set_index("touchpoint")["gaps"].to_dict()
+    assert by_tp["Online ads"] == "no owner team, 2 teams accountable"
+    assert "Demo" not in by_tp
+    # Moments of truth without an accountable team come first.
+    assert gaps.iloc[0]["moment_of_truth"] and v.version == view.version

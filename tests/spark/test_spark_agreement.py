@@ -163,12 +163,33 @@ ANALYSES: list[tuple[str, str, str, dict, list[str] | None]] = [
         "funnel",
         "analytics.funnel",
         "compute_funnel",
-        {"query": JourneyQuery(collapse_repeats=False), "steps": ("Demo", "Pricing page", "Sales rep", GOAL)},
-        None,
+        {"query": JourneyQuery(collapse_repeats=False), "spec_steps": ("Demo", "Pricing page", "Sales rep", GOAL)},
+        ["position"],
+    ),
+    (
+        "funnel, strict, per-step windows",
+        "analytics.funnel",
+        "compute_funnel",
+        {"query": JourneyQuery(), "spec_steps": ("Demo", "Pricing page", "Sales rep", GOAL), "mode": "strict"},
+        ["position"],
     ),
     ("friction", "analytics.friction", "compute_friction", {"query": JourneyQuery(), "goal": GOAL}, None),
     ("attribution", "analytics.attribution", "compute_attribution", {"query": JourneyQuery(), "goal": GOAL}, None),
+    ("outlook", "analytics.outlook", "compute_outlook", {"query": JourneyQuery(), "goal": GOAL}, None),
 ]
+
+
+# Analyses that do not compile for Spark yet (found by this test; the fix is named in the reason).
+# Strict: once fixed, the case passes, the xfail fails, and the mark must go.
+SPARK_GAPS = {
+    "variants": "analytics/paths.py journey_paths: collect(order_by=...) is not supported on PySpark; "
+    "portable: ibis.struct({'s': step, 'c': node_code}).collect().sort().map(lambda e: e.c)",
+    "time to convert": "analytics/timing.py seconds_between: microsecond() is not supported on PySpark (and "
+    "double-counts sub-seconds on DuckDB); portable and exact: end.delta(start, unit='microsecond') / 1e6",
+    "time in stage": "analytics/timing.py seconds_between (see time to convert)",
+    "funnel": "analytics/funnel.py uses analytics/timing.py seconds_between (see time to convert)",
+    "funnel, strict, per-step windows": "analytics/timing.py seconds_between (see time to convert)",
+}
 
 
 def _analysis_or_skip(module: str, function: str) -> Callable:
@@ -197,10 +218,26 @@ def _tables(result) -> dict[str, pd.DataFrame]:
     raise TypeError(f"cannot compare a {type(result).__name__}")
 
 
-@pytest.mark.parametrize("case", ANALYSES, ids=[c[0] for c in ANALYSES])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SPARK_GAPS[c[0]])) if c[0] in SPARK_GAPS else c
+        for c in ANALYSES
+    ],
+    ids=[c[0] for c in ANALYSES],
+)
 def test_analysis_agrees(sources, case):
     name, module, function, kwargs, keys = case
+    kwargs = dict(kwargs)
     fn = _analysis_or_skip(module, function)
+    if "spec_steps" in kwargs:  # the funnel's spec, built here so a missing module only skips
+        from analytics.funnel import FunnelSpec
+
+        rules = {"mode": kwargs.pop("mode")} if "mode" in kwargs else {}
+        if rules.get("mode") == "strict":
+            rules["step_windows_days"] = (30, 30, 60)
+        steps = kwargs.pop("spec_steps")
+        kwargs["spec"] = FunnelSpec(steps=steps, **rules)
     duck = _tables(fn(sources["duckdb"], sources["schema"], **kwargs))
     spark = _tables(fn(sources["spark"], sources["schema"], **kwargs))
     assert duck and duck.keys() == spark.keys()

@@ -125,14 +125,14 @@ def test_errors_exit_2_with_a_message(capsys, dataset):
 
 def test_another_report_plugs_in_with_its_flags(capsys, dataset, monkeypatch):
     def handler(ctx):
-        return cli.ReportOutput({"dataset": ctx.dataset_id, "as_of": ctx.args.as_of, "level": ctx.query.level}, None)
+        return cli.ReportOutput({"dataset": ctx.dataset_id, "knob": ctx.args.knob, "level": ctx.query.level}, None)
 
     def flags(parser):
-        parser.add_argument("--as-of")
+        parser.add_argument("--knob")
 
-    monkeypatch.setitem(cli.ANALYZE_REPORTS, "outlook", cli.AnalyzeReport(handler, "test report", flags))
-    out = _run(capsys, "--dataset", dataset, "--report", "outlook", "--as-of", "2025-02-01", "--level", "account")
-    assert out == {"dataset": dataset, "as_of": "2025-02-01", "level": "account"}
+    monkeypatch.setitem(cli.ANALYZE_REPORTS, "plugged", cli.AnalyzeReport(handler, "test report", flags))
+    out = _run(capsys, "--dataset", dataset, "--report", "plugged", "--knob", "7", "--level", "account")
+    assert out == {"dataset": dataset, "knob": "7", "level": "account"}
 
 
 def test_analyze_file_imports_it_first(capsys, engine, tmp_path):

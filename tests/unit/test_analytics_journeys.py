@@ -160,7 +160,7 @@ def test_node_codes_are_stable_and_labels_name_them():
     events, schema = events_of(frame)
     labels = execute(node_labels(events, schema)).set_index("node_code")["node"].to_dict()
     coded = execute(journey_steps(events, schema, labelled=False, columns=()))
-    assert set(coded.columns) == {"journey", "step", "timestamp", "node_code"}
+    assert set(coded.columns) == {"journey", "step", "position", "timestamp", "node_code"}
     assert sorted(labels[c] for c in coded["node_code"]) == ["Alpha", "Alpha", "Zeta"]
     # A date filter does not change the codes.
     filtered = execute(journey_steps(events, schema, JourneyQuery(date_from=date(2025, 1, 2)), columns=()))

@@ -43,9 +43,10 @@ def test_order_changes_what_is_backward():
 def test_first_appearance_order_and_unlisted_stages():
     events, schema = events_of(LOG)
     order = compute_stage_order(events, schema)
-    # Aw first at step 0 in all three; Co at 1 (a) and 2 (b) → 1.5; De at 4 (a: Aw Co Aw Co De) and 1 (b) → 2.5.
+    # First-visit ranks: a (Aw Co Aw Co De) Aw 0, Co 1, De 2; b (Aw De Co) Aw 0, De 1, Co 2; c Aw 0.
+    # Co and De tie at 1.5 and at 2 journeys: the name decides.
     assert order["stage"].tolist() == ["Aw", "Co", "De"]
-    assert order["mean_first_step"].tolist() == [0.0, 1.5, 2.5]
+    assert order["mean_first_rank"].tolist() == [0.0, 1.5, 1.5]
     # A given order lists some stages; the others follow in first-appearance order.
     assert resolve_stage_order(events, schema, JourneyQuery(by="stage"), ["De"]) == ["De", "Aw", "Co"]
 

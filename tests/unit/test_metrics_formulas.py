@@ -271,3 +271,15 @@ def test_outcome_shares_of_a_stage_with_declared_outcomes():
     assert df.loc["no way", "journeys"] == 0
     assert df.loc["(other)", "journeys"] == 1 and df.loc["(no outcome)", "journeys"] == 1
     assert df.loc["hired", "share"] == 25.0
+
+
+def test_touchpoint_labels_keep_same_named_touchpoints_apart():
+    from services.metrics import touchpoint_labels
+
+    pairs = [
+        ("Newsletter", "Awareness"),
+        ("Demo", "Consideration"),
+        ("Newsletter", "Advocacy"),
+        ("Demo", "Consideration"),
+    ]
+    assert touchpoint_labels(pairs) == ["Newsletter (Awareness)", "Demo", "Newsletter (Advocacy)", "Demo 2"]

@@ -1,0 +1,585 @@
+"""The Data page's pieces: the import form (file → preview → column roles → options → import),
+the list of datasets with their details, and the link between a dataset and a map.
+
+Everything here is widgets and layout; the work is done by ``services.importer``,
+``services.linking`` and ``services.datasets``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
+from components.errors import user_errors
+from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
+from components.text import escape_markdown
+from services import datasets as dataset_service
+from services import importer, linking
+from services.csv_safety import to_safe_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = ROOT / "sample_data"
+NONE = "—"
+NO_FILTER = "(no filter)"
+NO_MAP = "(do not link)"
+NO_TOUCHPOINT = "(no touchpoint)"
+ENCODING_CHOICES = ["Detect", "utf-8", "utf-8-sig", "utf-16", "cp1252", "cp1258", "cp874", "latin-1"]
+DELIMITER_CHOICES = {"Detect": None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t", "Pipe |": "|"}
+DAY_ORDER_CHOICES = {"Detect": None, "Day first (25/03/2024)": True, "Month first (03/25/2024)": False}
+COMMON_ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
+                "America/Los_Angeles", "Asia/Tokyo", "Asia/Singapore", "Asia/Bangkok", "Asia/Ho_Chi_Minh",
+                "Australia/Sydney"]  # fmt: skip
+MAX_LINK_ROWS = 500
+
+
+# --------------------------------------------------------------------------- cached reads
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_preview(key: str, _source: bytes | str, encoding: str | None, delimiter: str | None) -> dict[str, Any]:
+    """The preview of a file (keyed by the upload's id or the path, and the reading options)."""
+    preview = importer.read_preview(_source, importer.ImportOptions(encoding=encoding, delimiter=delimiter))
+    return {
+        "headers": preview.headers,
+        "frame": preview.frame,
+        "encoding": preview.encoding,
+        "encoding_label": preview.encoding_label,
+        "delimiter": preview.delimiter,
+        "delimiter_label": preview.delimiter_label,
+        "is_gzip": preview.is_gzip,
+        "complete": preview.complete,
+        "problems": preview.problems,
+    }
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_links(dataset_id: int, map_id: int) -> pd.DataFrame:
+    return linking.suggest_links(dataset_id, map_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_coverage(dataset_id: int, map_id: int) -> tuple[list[str], list[str]]:
+    return linking.compute_coverage(dataset_id, map_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_touchpoint_labels(map_id: int) -> dict[str, int]:
+    """Touchpoint label → id of a map, in map order."""
+    return linking.touchpoint_labels(map_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_rejected(dataset_id: int) -> pd.DataFrame:
+    return importer.get_rejected_rows(dataset_id)
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_dataset_options(dataset_id: int) -> dict[str, Any]:
+    return importer.describe_dataset(dataset_id)
+
+
+def demo_files() -> list[Path]:
+    """The demo logs shipped in sample_data/ (whatever is there)."""
+    return sorted(DEMO_DIR.glob("*.csv")) if DEMO_DIR.is_dir() else []
+
+
+def _zones() -> list[str]:
+    rest = sorted(z for z in zoneinfo.available_timezones() if z not in COMMON_ZONES and "/" in z)
+    return COMMON_ZONES + rest
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _choose_source() -> tuple[str, bytes | str, str] | None:
+    """(cache key, bytes or path, file name) of the chosen file, or None."""
+    files = demo_files()
+    kinds = ["Upload a file"] + (["A demo log"] if files else [])
+    kind = st.radio("Source", kinds, horizontal=True, key="imp_source", label_visibility="collapsed")
+    if kind == "A demo log":
+        name = st.selectbox("Demo log", [f.name for f in files], key="imp_demo_file")
+        path = DEMO_DIR / name
+        return f"demo:{path}:{path.stat().st_mtime_ns}", str(path), name
+    upload = st.file_uploader(
+        "Event log (CSV, or CSV compressed as .csv.gz)",
+        type=["csv", "gz", "tsv", "txt"],
+        key="imp_upload",
+        help="One row per event. Comma, semicolon or tab separated; UTF-8, UTF-16 or a Windows code page. "
+        "Larger files than the upload limit import from a terminal: `python cli.py import FILE ...`",
+    )
+    if upload is None:
+        return None
+    return f"upload:{upload.file_id}:{upload.size}", upload.getvalue(), upload.name
+
+
+def _role_widgets(headers: list[str], suggested: ColumnMapping) -> ColumnMapping:
+    options = [NONE, *headers]
+    chosen: dict[str, str | None] = {}
+    st.markdown("**Required**")
+    cols = st.columns(3)
+    for i, role in enumerate(REQUIRED_ROLES):
+        default = suggested.source(role)
+        chosen[role.value] = cols[i].selectbox(
+            importer.ROLE_LABELS[role],
+            options,
+            index=options.index(default) if default in options else 0,
+            key=f"imp_role_{role.value}",
+        )
+    st.markdown("**Optional**")
+    cols = st.columns(4)
+    for i, role in enumerate(OPTIONAL_ROLES):
+        default = suggested.source(role)
+        chosen[role.value] = cols[i % 4].selectbox(
+            importer.ROLE_LABELS[role],
+            options,
+            index=options.index(default) if default in options else 0,
+            key=f"imp_role_{role.value}",
+        )
+    segments = st.multiselect(
+        "Segment columns (kept for filters and breakdowns)",
+        headers,
+        default=[s for s in suggested.segments if s in headers],
+        key="imp_segments",
+    )
+    return ColumnMapping.of(segments=segments, **{k: (v if v != NONE else None) for k, v in chosen.items()})
+
+
+def _reading_options(headers: list[str], frame: pd.DataFrame, mapping: ColumnMapping, preset) -> dict[str, Any]:
+    """Timestamp, filter and row options; returns ImportOptions fields."""
+    st.markdown("**Timestamps**")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    preset_dayfirst = preset.options.dayfirst if preset else None
+    labels = list(DAY_ORDER_CHOICES)
+    day_label = c1.radio(
+        "Dates like 03/04/2024 are",
+        labels,
+        index=labels.index(next(k for k, v in DAY_ORDER_CHOICES.items() if v == preset_dayfirst)),
+        key="imp_dayorder",
+    )
+    dayfirst = DAY_ORDER_CHOICES[day_label]
+    ts_col = mapping.source(Role.TIMESTAMP)
+    if ts_col and ts_col in frame.columns:
+        order = importer.detect_day_order(frame[ts_col].dropna().astype(str).tolist(), dayfirst=dayfirst)
+        if order.note:
+            c1.caption(f"In the preview: {escape_markdown(order.note)}.")
+        sample = frame[ts_col].dropna().astype(str).head(3).tolist()
+        if sample:
+            c1.caption("Examples: " + ", ".join(f"`{s.replace('`', chr(39))}`" for s in sample))
+    zones = _zones()
+    default_zone = preset.options.timezone if preset and preset.options.timezone in zones else "UTC"
+    timezone = c2.selectbox(
+        "Time zone of timestamps without an offset",
+        zones,
+        index=zones.index(default_zone),
+        key="imp_tz",
+        help="Timestamps with an offset (Z, +01:00) keep theirs. Everything is stored in UTC.",
+    )
+    date_only = c3.checkbox("Dates only", key="imp_date_only", help="Keep the date and drop any time of day.")
+
+    st.markdown("**Rows**")
+    suggested_where = (
+        preset.options.where if preset and preset.options.where else importer.suggest_where(headers, frame)
+    )
+    f1, f2 = st.columns(2)
+    where_options = [NO_FILTER, *headers]
+    where_col = f1.selectbox(
+        "Keep only rows where the column",
+        where_options,
+        index=where_options.index(suggested_where[0][0]) if suggested_where else 0,
+        key="imp_where_col",
+    )
+    where_value = f2.text_input(
+        "equals",
+        value=suggested_where[0][1] if suggested_where else "",
+        key="imp_where_value",
+        disabled=where_col == NO_FILTER,
+        help="Process-mining exports repeat each activity per lifecycle step: keep COMPLETE.",
+    )
+    g1, g2 = st.columns(2)
+    allow = g1.checkbox(
+        "Import without the bad rows",
+        key="imp_allow_bad",
+        help="Rows that cannot be read are left out and listed in a downloadable report. "
+        "Unticked, the first problem stops the import and nothing is stored.",
+    )
+    keep_dups = g2.checkbox(
+        "Keep exact duplicate rows",
+        key="imp_keep_dups",
+        help="By default rows equal in every mapped column (journey, timestamp, activity, …) are kept once.",
+    )
+    where = ((where_col, where_value),) if where_col != NO_FILTER else ()
+    return {
+        "dayfirst": dayfirst,
+        "timezone": timezone,
+        "date_only": date_only,
+        "where": where,
+        "allow_bad_rows": allow,
+        "keep_duplicates": keep_dups,
+    }
+
+
+def render_import_result(result: dict[str, Any]) -> None:
+    """Metrics, notes and the rejected-rows report of the last import."""
+    verb = "Imported" if result["created"] else "Already imported: nothing was added"
+    st.success(f"{verb}: **{escape_markdown(result['name'])}** (dataset {result['dataset_id']}).")
+    c = st.columns(4)
+    c[0].metric("Events", f"{result['events']:,}")
+    c[1].metric("Journeys", f"{result['journeys']:,}")
+    c[2].metric("Accounts", f"{result['accounts']:,}")
+    c[3].metric("Activities", f"{result['activities']:,}")
+    c = st.columns(4)
+    first, last = result["first_timestamp"], result["last_timestamp"]
+    c[0].metric("From", f"{first:%Y-%m-%d}" if first else "—", help="UTC")
+    c[1].metric("To", f"{last:%Y-%m-%d}" if last else "—", help="UTC")
+    c[2].metric("Duplicates removed", f"{result['duplicates_removed']:,}")
+    c[3].metric(
+        "Ties",
+        f"{result['ties']:,}",
+        help="Events with the same timestamp as the previous event of their journey; kept in file order.",
+    )
+    for note in result["notes"]:
+        st.caption(escape_markdown(note))
+    rejected: pd.DataFrame = result["rejected"]
+    if result["rejected_rows"]:
+        st.warning(f"{result['rejected_rows']:,} rows were left out. The report lists each one with the reason.")
+        st.dataframe(rejected.head(200), hide_index=True, width="stretch")
+        st.download_button(
+            "Download the rejected-rows report (CSV)",
+            to_safe_csv(rejected),
+            file_name=f"rejected_rows_dataset_{result['dataset_id']}.csv",
+            mime="text/csv",
+            key="imp_rejected_download",
+        )
+
+
+def render_import_form() -> None:
+    """Upload or pick a file, preview it, map its columns, set the options and import it."""
+    chosen = _choose_source()
+    if chosen is None:
+        st.info(
+            "Upload a CSV export from your CRM, marketing automation, help desk or process-mining tool: "
+            "one row per event with at least a journey id (case, ticket, opportunity …), a timestamp and "
+            "an activity." + (" Or pick **A demo log** above to try it." if demo_files() else "")
+        )
+        last = st.session_state.get("imp_last_result")
+        if last:
+            render_import_result(last)
+        return
+    key, source, file_name = chosen
+    with st.expander("Reading options", expanded=False):
+        r1, r2 = st.columns(2)
+        enc = r1.selectbox("Encoding", ENCODING_CHOICES, key="imp_encoding")
+        delim_label = r2.selectbox("Delimiter", list(DELIMITER_CHOICES), key="imp_delimiter")
+    encoding = None if enc == "Detect" else enc
+    delimiter = DELIMITER_CHOICES[delim_label]
+    preview = None
+    with user_errors():
+        preview = load_preview(key, source, encoding, delimiter)
+    if preview is None:
+        return
+    headers: list[str] = preview["headers"]
+    frame: pd.DataFrame = preview["frame"]
+
+    st.subheader("Preview")
+    st.caption(
+        f"{escape_markdown(file_name)} · encoding {escape_markdown(preview['encoding_label'])}"
+        f"{' (detected)' if encoding is None else ''} · delimiter {preview['delimiter_label']}"
+        f"{' (detected)' if delimiter is None else ''}{' · gzip' if preview['is_gzip'] else ''} · "
+        f"{len(headers)} columns · first {len(frame)} rows"
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", height=260)
+    problems: pd.DataFrame = preview["problems"]
+    if len(problems):
+        st.warning(
+            f"{len(problems)} of the first rows cannot be read; the import will stop at them unless told to skip bad rows."
+        )
+        st.dataframe(problems, hide_index=True, width="stretch")
+
+    preset = importer.find_mapping_preset(headers)
+    suggested = preset.mapping if preset else importer.suggest_mapping(headers)
+    st.subheader("Columns")
+    if preset:
+        st.info(f"Using your saved mapping **{escape_markdown(preset.name)}** for files with these columns.")
+    else:
+        st.caption("Suggested from the column names; change any that are wrong.")
+    mapping = _role_widgets(headers, suggested)
+    st.subheader("Options")
+    fields = _reading_options(headers, frame, mapping, preset)
+    options = importer.ImportOptions(encoding=encoding, delimiter=delimiter, **fields)
+
+    st.subheader("Import")
+    maps = load_map_summaries()
+    map_names = {f"{m['name']} (#{m['id']})": m["id"] for m in maps}
+    n1, n2 = st.columns(2)
+    default_name = file_name.removesuffix(".gz").rsplit(".", 1)[0]
+    name = n1.text_input("Dataset name", value=default_name, key="imp_name", max_chars=200)
+    map_label = n2.selectbox("Link to a map", [NO_MAP, *map_names], key="imp_map")
+    s1, s2 = st.columns([1, 2])
+    save_preset = s1.checkbox("Save this mapping for files with these columns", key="imp_save_preset")
+    preset_name = s2.text_input(
+        "Mapping name", value=preset.name if preset else default_name, key="imp_preset_name", disabled=not save_preset
+    )
+    missing = mapping.missing_required()
+    if missing:
+        st.warning("Choose a column for: " + ", ".join(importer.ROLE_LABELS[r] for r in missing) + ".")
+    if st.button("Import", type="primary", key="imp_go", disabled=bool(missing)):
+        _run_import(key, source, file_name, name, mapping, options, map_names.get(map_label), headers,
+                    preset_name if save_preset else None)  # fmt: skip
+    elif st.session_state.get("imp_last_result", {}).get("source_key") == key:
+        render_import_result(st.session_state["imp_last_result"])
+
+
+def _run_import(
+    key: str,
+    source: bytes | str,
+    file_name: str,
+    name: str,
+    mapping: ColumnMapping,
+    options: importer.ImportOptions,
+    map_id: int | None,
+    headers: list[str],
+    preset_name: str | None,
+) -> None:
+    with st.status("Importing…", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting…")
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        result = None
+        with user_errors():
+            if preset_name:
+                importer.save_mapping_preset(preset_name, headers, mapping, options)
+            result = importer.import_event_log(
+                source,
+                name=name,
+                mapping=mapping,
+                options=options,
+                source_name=file_name,
+                map_id=map_id,
+                progress=progress,
+            )
+        if result is None:
+            status.update(label="Import failed: nothing was stored", state="error", expanded=True)
+            return
+        status.update(
+            label=f"Imported {result.events:,} events in {result.seconds:.1f} s"
+            if result.created
+            else "Already imported",
+            state="complete",
+            expanded=False,
+        )
+    clear_caches()
+    summary = {k: v for k, v in asdict(result).items()}
+    summary["name"] = name
+    summary["source_key"] = key
+    st.session_state["imp_last_result"] = summary
+    st.query_params["dataset"] = str(result.dataset_id)
+    render_import_result(summary)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _dataset_label(d: dict[str, Any]) -> str:
+    return f"{d['name']} (#{d['id']})"
+
+
+def render_dataset_list() -> int | None:
+    """The table of datasets and the one chosen (kept in the URL as ?dataset=ID)."""
+    datasets = load_dataset_summaries()
+    if not datasets:
+        st.info("No event logs yet. Import a CSV in the **Import** tab, or load the demo with `python cli.py demo`.")
+        return None
+    map_names = {m["id"]: m["name"] for m in load_map_summaries()}
+    table = pd.DataFrame(datasets)
+    table["map"] = table["map_id"].map(lambda i: map_names.get(i, "—") if pd.notna(i) else "—")
+    shown = table[["id", "name", "source_name", "events", "journeys", "accounts", "activities",
+                   "first_timestamp", "last_timestamp", "map", "created_at"]]  # fmt: skip
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.NumberColumn("#", width="small"),
+            "name": "Dataset",
+            "source_name": "File",
+            "events": st.column_config.NumberColumn("Events", format="localized"),
+            "journeys": st.column_config.NumberColumn("Journeys", format="localized"),
+            "accounts": st.column_config.NumberColumn("Accounts", format="localized"),
+            "activities": st.column_config.NumberColumn("Activities", format="localized"),
+            "first_timestamp": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD"),
+            "last_timestamp": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD"),
+            "map": "Linked map",
+            "created_at": st.column_config.DatetimeColumn("Imported", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    ids = [d["id"] for d in datasets]
+    wanted = st.query_params.get("dataset")
+    index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else len(ids) - 1
+    labels = {d["id"]: _dataset_label(d) for d in datasets}
+    chosen = st.selectbox("Dataset", ids, index=index, format_func=labels.get, key="ds_choice")
+    if str(chosen) != st.query_params.get("dataset"):
+        st.query_params["dataset"] = str(chosen)
+    return int(chosen)
+
+
+def render_dataset_details(dataset_id: int) -> None:
+    """How a dataset was read, its rejected-rows report, and deleting it."""
+    summary = next((d for d in load_dataset_summaries() if d["id"] == dataset_id), None)
+    if summary is None:
+        st.warning("This dataset no longer exists.")
+        return
+    info = load_dataset_options(dataset_id)
+    c = st.columns(4)
+    c[0].metric("Events", f"{summary['events']:,}")
+    c[1].metric("Journeys", f"{summary['journeys']:,}")
+    c[2].metric("Accounts", f"{summary['accounts']:,}")
+    c[3].metric("Activities", f"{summary['activities']:,}")
+    facts = [
+        f"File: {escape_markdown(summary['source_name'] or '—')}",
+        f"encoding {escape_markdown(info.get('encoding_label', '—'))}",
+        f"delimiter {escape_markdown(info.get('delimiter_label', '—'))}",
+        f"time zone {escape_markdown(info.get('timezone', 'UTC'))}",
+    ]
+    if info.get("day_order"):
+        facts.append(f"dates {escape_markdown(info['day_order'])}")
+    if info.get("where"):
+        facts.append("filter " + escape_markdown(" and ".join(f"{c} = {v}" for c, v in info["where"])))
+    facts.append(f"duplicates removed {info.get('duplicates_removed', 0):,}")
+    facts.append(f"ties {info.get('ties', 0):,}")
+    facts.append(f"rejected rows {info.get('rejected_rows', 0):,}")
+    st.caption(" · ".join(facts))
+    if info.get("rejected_rows"):
+        st.download_button(
+            "Download the rejected-rows report (CSV)",
+            to_safe_csv(load_rejected(dataset_id)),
+            file_name=f"rejected_rows_dataset_{dataset_id}.csv",
+            mime="text/csv",
+            key=f"ds_rejected_{dataset_id}",
+        )
+    with st.popover("Delete this dataset", icon=":material/delete:"):
+        st.write(
+            f"Delete **{escape_markdown(summary['name'])}**, its stored events and its links to maps? "
+            "Maps are kept. This cannot be undone."
+        )
+        sure = st.checkbox("Yes, delete it", key=f"ds_confirm_{dataset_id}")
+        if st.button("Delete dataset", type="primary", key=f"ds_delete_{dataset_id}"):
+            if not sure:
+                st.warning("Tick the box to confirm.")
+            else:
+                with user_errors():
+                    dataset_service.delete_dataset(dataset_id)
+                    clear_caches()
+                    st.query_params.pop("dataset", None)
+                    st.session_state.pop("imp_last_result", None)
+                    st.toast(f"Deleted {summary['name']}.")
+                    st.rerun()
+
+
+# --------------------------------------------------------------------------- link to a map
+
+
+def render_link_editor(dataset_id: int) -> None:
+    """Match the dataset's activities to a map's touchpoints; show what is left over; draft a map."""
+    summary = next((d for d in load_dataset_summaries() if d["id"] == dataset_id), None)
+    if summary is None:
+        return
+    maps = load_map_summaries()
+    if not maps:
+        st.info("No journey maps yet. Draft one from this dataset below, or create one on the **Maps** page.")
+    else:
+        ids = [m["id"] for m in maps]
+        wanted = st.query_params.get("map")
+        default = summary["map_id"] if summary["map_id"] in ids else None
+        if wanted and wanted.isdigit() and int(wanted) in ids:
+            default = int(wanted)
+        names = {m["id"]: f"{m['name']} (#{m['id']})" for m in maps}
+        map_id = st.selectbox(
+            "Map", ids, index=ids.index(default) if default in ids else 0, format_func=names.get, key="ln_map"
+        )
+        if str(map_id) != st.query_params.get("map"):
+            st.query_params["map"] = str(map_id)
+        linked = summary["map_id"] == map_id
+        st.caption(
+            "This dataset is linked to this map."
+            if linked
+            else "Not linked to this map yet: the table shows suggestions."
+        )
+        _render_links_table(dataset_id, int(map_id))
+    st.markdown("**Draft a map from this dataset**")
+    d1, d2 = st.columns([3, 1])
+    draft_name = d1.text_input(
+        "Name of the new map", value=f"{summary['name']} (drafted)", key=f"ln_draft_name_{dataset_id}", max_chars=200
+    )
+    d2.write("")
+    if d2.button(
+        "Draft a map",
+        key=f"ln_draft_{dataset_id}",
+        help="Stages from the stage column, touchpoints from the activities; linked.",
+    ):
+        with user_errors():
+            new_id = linking.draft_map_from_dataset(dataset_id, draft_name)
+            clear_caches()
+            st.query_params["map"] = str(new_id)
+            st.success(f"Drafted map #{new_id}: **{escape_markdown(draft_name)}**, linked to this dataset.")
+            st.page_link("pages/2_Map_studio.py", label="Open it in the Map studio", icon=":material/view_kanban:",
+                         query_params={"map": str(new_id)})  # fmt: skip
+
+
+def _render_links_table(dataset_id: int, map_id: int) -> None:
+    links = load_links(dataset_id, map_id)
+    labels = load_touchpoint_labels(map_id)
+    if links.empty:
+        st.info("This dataset has no activities.")
+        return
+    shown = links.head(MAX_LINK_ROWS).copy()
+    shown["touchpoint"] = shown["touchpoint"].where(shown["touchpoint"].notna(), NO_TOUCHPOINT)
+    if len(links) > MAX_LINK_ROWS:
+        st.caption(f"The {MAX_LINK_ROWS} activities with the most events are shown; the others keep their suggestion.")
+    edited = st.data_editor(
+        shown[["activity", "events", "touchpoint", "stage", "match"]],
+        column_config={
+            "activity": st.column_config.TextColumn("Activity", disabled=True),
+            "events": st.column_config.NumberColumn("Events", disabled=True, format="localized"),
+            "touchpoint": st.column_config.SelectboxColumn(
+                "Touchpoint", options=[NO_TOUCHPOINT, *labels], required=True
+            ),
+            "stage": st.column_config.TextColumn("Stage", disabled=True),
+            "match": st.column_config.TextColumn("Suggested by", disabled=True),
+        },
+        hide_index=True,
+        width="stretch",
+        key=f"ln_editor_{dataset_id}_{map_id}",
+    )
+    if st.button("Save links", type="primary", key=f"ln_save_{dataset_id}_{map_id}"):
+        chosen = dict(zip(edited["activity"], edited["touchpoint"], strict=True))
+        rest = links.iloc[MAX_LINK_ROWS:]
+        payload = {a: (None if t == NO_TOUCHPOINT else labels[t]) for a, t in chosen.items()}
+        payload.update(
+            {a: (None if pd.isna(t) else int(t)) for a, t in zip(rest["activity"], rest["touchpoint_id"], strict=True)}
+        )
+        with user_errors():
+            linking.save_links(dataset_id, map_id, payload)
+            clear_caches()
+            st.success("Links saved: analyses of this dataset now use this map's touchpoints and stages.")
+    unmatched, unreached = load_coverage(dataset_id, map_id)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**Activities no touchpoint claims** ({len(unmatched)})")
+        if unmatched:
+            st.dataframe(pd.DataFrame({"activity": unmatched}), hide_index=True, width="stretch", height=220)
+        else:
+            st.caption("Every activity is linked.")
+    with c2:
+        st.markdown(f"**Touchpoints no activity reaches** ({len(unreached)})")
+        if unreached:
+            st.dataframe(pd.DataFrame({"touchpoint": unreached}), hide_index=True, width="stretch", height=220)
+        else:
+            st.caption("Every touchpoint is reached.")

@@ -1,0 +1,121 @@
+"""AppTest of the Data page: upload → preview → mapping → import; errors; datasets; links."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.schema import ColumnMapping
+from services.datasets import list_dataset_summaries
+from services.importer import import_event_log
+from services.maps import create_map_from_template
+from tests.app.conftest import run_page
+
+CSV = (
+    "Ticket ID;Event time;Activity;Channel;Stage\n"
+    "T1;25/03/2024 09:00;Réunion;web;Awareness\n"
+    "T1;26/03/2024 10:30;Pricing page;web;Conversion\n"
+    "T2;27/03/2024 11:00;Blog;email;Awareness\n"
+).encode("cp1252")
+
+
+@pytest.fixture(autouse=True)
+def _no_demo(monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+
+
+def _upload(at, name: str, data: bytes):
+    at.get("file_uploader")[0].set_value((name, data, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_empty_state(engine):
+    at = run_page("pages/4_Data.py")
+    assert at.title[0].value == "Event logs"
+    texts = [i.value for i in at.info]
+    assert any("Upload a CSV export" in t for t in texts)
+    assert any("No event logs yet" in t for t in texts)
+
+
+def test_upload_preview_mapping_and_import(engine):
+    at = _upload(run_page("pages/4_Data.py"), "tickets.csv", CSV)
+    caption = " ".join(c.value for c in at.caption)
+    assert "Windows\\-1252" in caption and "semicolon" in caption
+    assert list(at.dataframe[0].value.columns) == ["Ticket ID", "Event time", "Activity", "Channel", "Stage"]
+    # Suggested roles.
+    assert at.selectbox(key="imp_role_journey").value == "Ticket ID"
+    assert at.selectbox(key="imp_role_timestamp").value == "Event time"
+    assert at.selectbox(key="imp_role_activity").value == "Activity"
+    assert at.selectbox(key="imp_role_stage").value == "Stage"
+    assert any("can only be day\\-first" in c.value for c in at.caption)
+    at.text_input(key="imp_name").set_value("Tickets")
+    at.button(key="imp_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Imported" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Events"] == "3" and metrics["Journeys"] == "2" and metrics["Activities"] == "3"
+    assert metrics["From"] == "2024-03-25"
+    (dataset,) = list_dataset_summaries()
+    assert (dataset.name, dataset.events) == ("Tickets", 3)
+    assert at.query_params["dataset"] == str(dataset.id)
+
+
+def test_bad_file_shows_the_message_and_stores_nothing(engine):
+    bad = b"case,when,step\nc1,2024-03-01,Visit\nc1,not a date,Demo\n"
+    at = _upload(run_page("pages/4_Data.py"), "bad.csv", bad)
+    at.button(key="imp_go").click().run()
+    errors = [e.value for e in at.error]
+    assert any("Unreadable timestamp" in e and "row 2" in e and "'when'" in e and "'not a date'" in e for e in errors)
+    assert list_dataset_summaries() == []
+    # Now skipping the bad row: imported, with the report offered for download.
+    at.checkbox(key="imp_allow_bad").check().run()
+    at.button(key="imp_go").click().run()
+    assert any("1 rows were left out" in w.value for w in at.warning)
+    assert at.get("download_button")
+    assert list_dataset_summaries()[0].events == 1
+
+
+def test_row_filter_and_preset(engine):
+    raw = b"case:concept:name,concept:name,time:timestamp,lifecycle:transition\nc1,A,2024-01-01T00:00:00Z,START\nc1,A,2024-01-01T01:00:00Z,COMPLETE\n"
+    at = _upload(run_page("pages/4_Data.py"), "raw.csv", raw)
+    assert at.selectbox(key="imp_where_col").value == "lifecycle:transition"
+    assert at.text_input(key="imp_where_value").value == "COMPLETE"
+    at.checkbox(key="imp_save_preset").check().run()
+    at.text_input(key="imp_preset_name").set_value("XES export").run()
+    at.button(key="imp_go").click().run()
+    assert {m.label: m.value for m in at.metric}["Events"] == "1"
+    # The next file of the same shape uses the saved mapping.
+    again = _upload(run_page("pages/4_Data.py"), "raw2.csv", raw.replace(b"c1", b"c2"))
+    assert any("XES export" in i.value for i in again.info)
+
+
+def test_datasets_tab_links_and_drafts(engine):
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Funnel")
+    dataset_id = import_event_log(
+        CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    ).dataset_id
+    at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id), "map": str(map_id)})
+    assert at.selectbox(key="ds_choice").value == dataset_id
+    editor = next(d.value for d in at.dataframe if "touchpoint" in d.value.columns)
+    assert editor.set_index("activity").loc["Pricing page", "touchpoint"] == "Pricing page"
+    assert editor.set_index("activity").loc["Réunion", "touchpoint"] == "(no touchpoint)"
+    at.button(key=f"ln_save_{dataset_id}_{map_id}").click().run()
+    assert any("Links saved" in s.value for s in at.success)
+    assert list_dataset_summaries()[0].map_id == map_id
+    at.button(key=f"ln_draft_{dataset_id}").click().run()
+    assert any("Drafted map" in s.value for s in at.success)
+
+
+def test_delete_needs_confirmation(engine):
+    dataset_id = import_event_log(
+        CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    ).dataset_id
+    at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id)})
+    at.button(key=f"ds_delete_{dataset_id}").click().run()
+    assert any("Tick the box" in w.value for w in at.warning)
+    assert len(list_dataset_summaries()) == 1
+    at.checkbox(key=f"ds_confirm_{dataset_id}").check().run()
+    at.button(key=f"ds_delete_{dataset_id}").click().run()
+    assert not at.exception
+    assert list_dataset_summaries() == []

@@ -1,0 +1,273 @@
+"""The Map studio page through AppTest: every tab, forms, table edits, validation, conflicts, versions, export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from services import map_io, snapshots, studio
+from services.maps import list_map_summaries
+from tests.app.conftest import run_page
+from tests.db.studio_factory import filled_map
+
+PAGE = "pages/2_Map_studio.py"
+TABS = [
+    "Grid",
+    "Stages & touchpoints",
+    "Lanes",
+    "Pain points & opportunities",
+    "Action plan",
+    "Personas",
+    "Versions",
+    "Export",
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_demo(monkeypatch):
+    # These tests build their own small map; the demo would only slow them down.
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+
+
+@pytest.fixture
+def filled(engine):
+    return filled_map("Studio map")
+
+
+def _open(map_id, tab="Grid"):
+    return run_page(PAGE, query={"map": str(map_id), "tab": tab})
+
+
+def _texts(at):
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader])
+
+
+def _button(at, label):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def test_every_tab_renders_the_map(filled):
+    expected_editors = {"Stages & touchpoints": 2, "Lanes": 1, "Pain points & opportunities": 2, "Action plan": 1}
+    for tab in TABS:
+        at = _open(filled.map_id, tab)
+        assert at.subheader[0].value == "Studio map"
+        assert [t.label for t in at.tabs] == TABS
+        assert len(at.data_editor) == expected_editors.get(tab, 0), tab
+        assert not at.error, (tab, [e.value for e in at.error])
+        if tab == "Grid":
+            assert len(at.get("plotly_chart")) == 1
+        if tab == "Pain points & opportunities":
+            assert any("× 1.5 when the opportunity sits on a moment-of-truth" in c.value for c in at.caption)
+            ranking = [d for d in at.dataframe if d.editing_mode == "read_only"][0].value
+            assert ranking["description"].tolist() == ["Self-serve demo", "Better blog", "Comparison guide"]
+        if tab == "Personas":
+            assert "2 of 7 roles covered" in _texts(at)
+        if tab == "Export":
+            assert {b.label for b in at.get("download_button")} == {
+                "JSON (complete)",
+                "CSV (one row per cell)",
+                "Mermaid journey",
+            }
+
+
+def test_unknown_map_falls_back_with_a_warning(filled):
+    at = run_page(PAGE, query={"map": "999"})
+    assert any("Map 999 does not exist" in w.value for w in at.warning)
+    assert at.query_params["map"] == str(filled.map_id)
+
+
+def test_add_a_stage_and_a_touchpoint_with_the_forms(filled):
+    at = _open(filled.map_id, "Stages & touchpoints")
+    stage_name = [t for t in at.text_input if t.label == "Stage name"][0]
+    stage_name.set_value("Expansion")
+    _button(at, "Add stage").click().run()
+    assert not at.exception
+    assert any("Stage “Expansion” added." in s.value for s in at.success)
+    view = studio.get_map_view(filled.map_id)
+    assert view.stages[-1].name == "Expansion" and view.version == filled.version + 1
+
+    [t for t in at.text_input if t.label == "Touchpoint name"][0].set_value("Upsell call")
+    [s for s in at.selectbox if s.label == "In stage"][0].set_value(view.stages[-1].id)
+    [c for c in at.checkbox if c.label == "Moment of truth"][0].check()
+    _button(at, "Add touchpoint").click().run()
+    view = studio.get_map_view(filled.map_id)
+    upsell = view.stages[-1].touchpoints[0]
+    assert (upsell.name, upsell.moment_of_truth) == ("Upsell call", True)
+
+
+def test_an_empty_stage_name_is_refused_with_a_message(filled):
+    at = _open(filled.map_id, "Stages & touchpoints")
+    _button(at, "Add stage").click().run()
+    assert any("stage name" in e.value and "non-empty name" in e.value for e in at.error)
+    assert studio.get_map_view(filled.map_id).version == filled.version
+
+
+def test_editing_the_lanes_table_saves_cells(filled):
+    view = studio.get_map_view(filled.map_id)
+    at = _open(filled.map_id, "Lanes")
+    key = f"lanes::{filled.map_id}::0::{view.version}"
+    frame = at.data_editor[0].value
+    row = frame.index[frame["where"] == "Consideration › Case studies"][0]
+    at.session_state[key] = {
+        "edited_rows": {int(row): {"thinking": "Typed in the table", "emotion": -2}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    _button(at, "Save lanes").click().run()
+    assert any("Lanes saved." in s.value for s in at.success)
+    view = studio.get_map_view(filled.map_id)
+    case_studies = view.stages[1].touchpoints[0]
+    thinking = view.cell(
+        stage_id=case_studies.stage_id, touchpoint_id=case_studies.id, persona_id=None, lane="thinking"
+    )
+    feeling = view.cell(stage_id=case_studies.stage_id, touchpoint_id=case_studies.id, persona_id=None, lane="feeling")
+    assert thinking.text == "Typed in the table" and feeling.emotion == -2
+
+
+def test_edit_one_cell_form_for_a_persona(filled):
+    dana = filled.persona_ids[0]
+    at = _open(filled.map_id, "Lanes")
+    [s for s in at.selectbox if s.label == "Whose lanes"][0].set_value(dana).run()
+    view = studio.get_map_view(filled.map_id)
+    blog = view.stages[0].touchpoints[1]
+    [s for s in at.selectbox if s.label == "Stage or touchpoint"][0].set_value(f"t:{blog.id}")
+    [s for s in at.selectbox if s.label == "Lane"][0].set_value("feeling")
+    [t for t in at.text_area if t.label == "Text"][0].set_value("Bored")
+    [s for s in at.select_slider if s.label.startswith("Emotion")][0].set_value(-1)
+    _button(at, "Save cell").click().run()
+    cell = studio.get_map_view(filled.map_id).cell(
+        stage_id=blog.stage_id, touchpoint_id=blog.id, persona_id=dana, lane="feeling"
+    )
+    assert (cell.text, cell.emotion) == ("Bored", -1)
+
+
+def test_a_bad_value_in_a_table_gets_a_message_and_the_edit_is_kept(filled):
+    view = studio.get_map_view(filled.map_id)
+    demo = view.stages[1].touchpoints[1]
+    at = _open(filled.map_id, "Pain points & opportunities")
+    key = f"pains::{filled.map_id}::{view.version}"
+    new_row = {"where": f"t:{demo.id}", "persona": 0, "description": "Slow answers", "severity": 9}
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [new_row], "deleted_rows": []}
+    at.run()
+    _button(at, "Save pain points").click().run()
+    assert any("severity (1–5): 9 is not valid; expected a whole number from 1 to 5" in e.value for e in at.error)
+    assert len(studio.get_map_view(filled.map_id).pain_points) == 2  # nothing written
+    assert at.session_state[key]["added_rows"][0]["description"] == "Slow answers"  # what was typed is kept
+
+
+def test_a_stale_save_shows_the_conflict_keeps_the_edit_and_reapplies_it(filled):
+    view = studio.get_map_view(filled.map_id)
+    at = _open(filled.map_id, "Action plan")
+    # Someone else saves the map meanwhile.
+    studio.update_map_details(filled.map_id, expected_version=view.version, owner="Ben")
+    key = f"actions::{filled.map_id}::{view.version}"
+    at.session_state[key] = {
+        "edited_rows": {},
+        "added_rows": [{"action": "Call every churned account", "status": "open"}],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert any("changed elsewhere since you opened it" in w.value for w in at.warning)
+    _button(at, "Save action plan").click().run()
+    assert not at.exception
+    assert any("Someone else saved this map while you were editing" in e.value for e in at.error)
+    assert "Call every churned account" not in [a.action for a in studio.get_map_view(filled.map_id).actions]
+    kept = [d for d in at.dataframe if d.editing_mode == "read_only"][0].value
+    assert "Call every churned account" in kept["value"].iloc[0]
+    _button(at, "Reload the map and re-apply my edits").click().run()
+    assert any("applied to the latest version" in s.value for s in at.success)
+    after = studio.get_map_view(filled.map_id)
+    assert "Call every churned account" in [a.action for a in after.actions]
+    assert after.owner == "Ben"  # the other person's change is still there
+    assert not any("Someone else saved" in e.value for e in at.error)
+
+
+def test_map_details_owner_and_past_review_date_show_stale(filled):
+    at = _open(filled.map_id, "Stages & touchpoints")
+    [t for t in at.text_input if t.label == "Owner"][0].set_value("Carla")
+    [d for d in at.date_input if d.label == "Review by"][0].set_value(date(2020, 1, 1))
+    _button(at, "Save map details").click().run()
+    view = studio.get_map_view(filled.map_id)
+    assert (view.owner, view.review_by, view.stale) == ("Carla", date(2020, 1, 1), True)
+    assert any("stale" in m.value for m in at.markdown)
+
+
+def test_personas_tab_attaches_and_creates_for_a_missing_role(filled):
+    at = _open(filled.map_id, "Personas")
+    [t for t in at.text_input if t.label == "Persona name"][0].set_value("Priya")
+    [s for s in at.selectbox if s.label == "Committee role"][0].set_value("procurement")
+    _button(at, "Create and add to this map").click().run()
+    view = studio.get_map_view(filled.map_id)
+    assert [(p.name, p.committee_role) for p in view.personas] == [
+        ("Dana", "decision maker"),
+        ("Priya", "procurement"),
+        ("Sam", "technical evaluator"),
+    ]
+    assert "3 of 7 roles covered" in _texts(at)
+    at.multiselect[0].set_value([filled.persona_ids[0]])
+    _button(at, "Save personas").click().run()
+    assert [p.name for p in studio.get_map_view(filled.map_id).personas] == ["Dana"]
+
+
+def test_versions_tab_snapshot_diff_restore_and_clone(filled):
+    at = _open(filled.map_id, "Versions")
+    [t for t in at.text_input if t.label == "Snapshot name"][0].set_value("Baseline")
+    _button(at, "Save snapshot").click().run()
+    assert any("Snapshot “Baseline” saved." in s.value for s in at.success)
+    view = studio.get_map_view(filled.map_id)
+    studio.add_stage(filled.map_id, "Expansion", expected_version=view.version)
+    at = _open(filled.map_id, "Versions")
+    diff = [d.value for d in at.dataframe if "change" in d.value.columns][0]
+    assert ("stage", "added", "Expansion") in set(zip(diff["area"], diff["change"], diff["item"], strict=True))
+    # Restoring needs the box ticked.
+    _button(at, "Restore").click().run()
+    assert any("Tick the box to confirm the restore" in w.value for w in at.warning)
+    [c for c in at.checkbox if c.label.startswith("Yes, replace")][0].check()
+    _button(at, "Restore").click().run()
+    assert "Expansion" not in [s.name for s in studio.get_map_view(filled.map_id).stages]
+    assert [s.name for s in snapshots.list_snapshots(filled.map_id)][0] == "Before restoring “Baseline”"
+    # Clone into a future state.
+    [t for t in at.text_input if t.label == "Future-state map name"][0].set_value("Studio map 2027")
+    _button(at, "Clone into a future-state map").click().run()
+    future = [m for m in list_map_summaries() if m.name == "Studio map 2027"]
+    assert future and future[0].state == "future"
+    assert any("Future-state map created" in s.value for s in at.success)
+
+
+def test_compare_shows_both_maps_and_their_differences(filled):
+    future = snapshots.clone_as_future_state(filled.map_id, "Future")
+    fview = studio.get_map_view(future)
+    studio.add_touchpoint(future, fview.stages[0].id, "Podcast", expected_version=fview.version)
+    at = _open(future, "Versions")
+    compare = [s for s in at.selectbox if s.label == "Compare with"][0]
+    assert compare.value == filled.map_id  # the map it was cloned from
+    diffs = [d.value for d in at.dataframe if "change" in d.value.columns]
+    assert ("touchpoint", "added", "Awareness › Podcast") in set(
+        zip(diffs[-1]["area"], diffs[-1]["change"], diffs[-1]["item"], strict=True)
+    )
+    outlines = [d.value for d in at.dataframe if "Touchpoint" in d.value.columns]
+    assert len(outlines) == 2 and len(outlines[1]) == len(outlines[0]) + 1
+
+
+def test_export_and_import_on_the_export_tab(filled):
+    at = _open(filled.map_id, "Export")
+    assert any("journey\n    title Studio map" in c.value for c in at.code)
+    uploader = at.get("file_uploader")[0]
+    uploader.set_value(("broken.json", b'{"format": "journeylens-map"', "application/json")).run()
+    _button(at, "Import map").click().run()
+    assert any("JSON file" in e.value and "line 1" in e.value for e in at.error)
+    before = len(list_map_summaries())
+    assert before == 1
+    good = map_io.export_map_json(filled.map_id).encode("utf-8")
+    at.get("file_uploader")[0].set_value(("map.json", good, "application/json")).run()
+    _button(at, "Import map").click().run()
+    assert any("Imported as a new map" in s.value for s in at.success)
+    maps = list_map_summaries()
+    assert len(maps) == 2
+    new_id = max(m.id for m in maps)
+    assert json.loads(map_io.export_map_json(new_id)) == json.loads(good)

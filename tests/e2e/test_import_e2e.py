@@ -1,0 +1,62 @@
+"""Browser test of the Data page: upload → preview → mapping → import, the bad-row report, the dataset list."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+CSV = (
+    "Ticket ID;Event time;Activity;Channel\n"
+    "T1;25/03/2024 09:00;Réunion découverte;web\n"
+    "T1;26/03/2024 10:30;Pricing page;web\n"
+    "T2;27/03/2024 11:00;Blog;email\n"
+    "T2;not a date;Blog;email\n"
+)
+
+
+def test_upload_map_import_and_download_the_report(fresh_server, page, tmp_path):
+    srv = fresh_server(env={"JOURNEYLENS_NO_DEMO": "1"})
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(CSV.encode("cp1252"))
+
+    page.goto(srv.url + "/Data")
+    wait_for_app(page, "Upload a CSV export")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    wait_for_app(page, "Preview")
+    main = page.locator("[data-testid='stMain']")
+    assert "Windows-1252 (Western European) (detected)" in main.inner_text()
+    assert "semicolon (detected)" in main.inner_text()
+
+    # The bad row stops the import, with the message naming row, column and value.
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Unreadable timestamp").first.wait_for(timeout=60_000)
+    error = page.locator("[data-testid='stAlert']").filter(has_text="Unreadable timestamp").inner_text()
+    assert "row 4" in error and "'Event time'" in error and "'not a date'" in error
+
+    # Skipping bad rows imports the rest and offers the report.
+    page.get_by_text("Import without the bad rows").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("rows were left out").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
+    text = main.inner_text()
+    assert "Imported: tickets" in text
+    # The suggested mapping was used: two tickets, three activities.
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
+    metrics = dict(t.split(None, 1) for t in page.locator("[data-testid='stMetric']").all_inner_texts()[:4])
+    assert metrics == {"Events": "3", "Journeys": "2", "Accounts": "2", "Activities": "3"}
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the rejected-rows report (CSV)").click()
+    report = download.value.path().read_bytes().decode("utf-8-sig")
+    assert report.splitlines()[0] == "row,line,column,value,reason"
+    assert "4,5,Event time,not a date,Unreadable timestamp" in report
+
+    # The dataset is listed on the other tab.
+    page.get_by_role("tab", name="Datasets and links").click()
+    page.get_by_role("heading", name="Link to a map").wait_for(timeout=60_000)
+    assert "tickets" in main.inner_text()
+    assert not page.locator("[data-testid='stException']").count()
