@@ -483,7 +483,7 @@ def _report_attribution(ctx: AnalyzeContext) -> ReportOutput:
         by=by,
         map_id=ctx.map_id,
         query=replace(ctx.query, by="touchpoint"),
-        lost=tuple(ctx.args.lost or ()),
+        lost=tuple(getattr(ctx.args, "lost", None) or ()),
     )
     return ReportOutput(attribution_records(result), result.table)
 
@@ -497,7 +497,7 @@ def _report_outlook(ctx: AnalyzeContext) -> ReportOutput:
     result = compute_outlook(
         ctx.dataset_id,
         goal=_require_goal(ctx, "outlook"),
-        lost=tuple(ctx.args.lost or ()),
+        lost=tuple(getattr(ctx.args, "lost", None) or ()),
         as_of=ctx.args.as_of,
         active_days=ctx.args.active_days,
         min_transitions=ctx.args.min_transitions,
@@ -508,13 +508,18 @@ def _report_outlook(ctx: AnalyzeContext) -> ReportOutput:
 
 
 def _add_attribution_flags(p: argparse.ArgumentParser) -> None:
-    """Flags of the attribution and outlook reports (added once, shared by both)."""
-    from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
-
+    """Flags of the attribution report (``--lost`` serves the outlook too)."""
     g = p.add_argument_group("attribution and outlook")
     g.add_argument(
         "--lost", action="append", metavar="NAME", help="a touchpoint or stage where a journey is lost (repeat)"
     )
+
+
+def _add_outlook_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the outlook report."""
+    from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
+
+    g = p.add_argument_group("outlook")
     g.add_argument(
         "--as-of", type=_date, metavar="YYYY-MM-DD", help="outlook as of this day (default: the last event's)"
     )
@@ -550,7 +555,9 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
         _add_attribution_flags,
     ),
     "outlook": AnalyzeReport(
-        _report_outlook, "open journeys: probability of reaching --goal, next best action, lift (--as-of)"
+        _report_outlook,
+        "open journeys: probability of reaching --goal, next best action, lift (--as-of)",
+        _add_outlook_flags,
     ),
 }
 

@@ -58,7 +58,6 @@ NULL = "(null)"
 MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based", "markov")
 
 # Column names of the path table.
-LABEL = "label"
 POS = "pos"
 LENGTH = "n"
 CONVERTED = "converted"
@@ -139,52 +138,55 @@ def attribution_paths(
     else:
         stop = t._goal
     t = t.filter(stop.isnull() | (t[order] < stop))
-    t = t.select(JOURNEY, JOURNEY_KEY, STEP, NODE_CODE, **{CONVERTED: t._goal.notnull()})
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    t = t.mutate(**{POS: ibis.row_number().over(w), LENGTH: t.count().over(ibis.window(group_by=JOURNEY))})
-    return t.drop(STEP)
+    # The cut keeps a prefix of each journey's steps, so a step's number is its path position.
+    t = t.select(JOURNEY, JOURNEY_KEY, NODE_CODE, **{POS: t[STEP], CONVERTED: t._goal.notnull()})
+    return t.mutate(**{LENGTH: t.count().over(ibis.window(group_by=JOURNEY))})
 
 
-def heuristic_credits(paths: Table) -> Table:
-    """Per node code: first touch, last touch, linear and position-based credits (converting paths
-    only), and ``journeys``, the paths (converting or not) that visit it."""
-    c = paths
-    n = c[LENGTH].cast("float64")
-    converted = c[CONVERTED]
-    edge = (c[POS] == 0) | (c[POS] == c[LENGTH] - 1)
+CREDITS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based")
+
+
+def path_summary(paths: Table) -> Table:
+    """One pass over the paths: per (node, next state), the Markov chain's transition ``count``,
+    the paths that start on the node (``entries``: start → node), the four heuristic credits the
+    node earns there (converting paths only) and ``journeys`` (first visits of the node in a path).
+
+    Columns ``source, target`` (node codes; the next state is the negative ``CONVERSION_CODE`` or
+    ``NULL_CODE`` after a path's last node), ``count, entries, first_touch, last_touch, linear,
+    position_based, journeys``. Summed over ``target``, the credit columns give each node's credits.
+    """
+    pos, length = paths[POS], paths[LENGTH]
+    n = length.cast("float64")
+    converted = paths[CONVERTED].cast("float64")
     position = ibis.cases(
-        (c[LENGTH] == 1, 1.0),
-        (c[LENGTH] == 2, 0.5),
-        (edge, 0.4),
+        (length == 1, 1.0),
+        (length == 2, 0.5),
+        ((pos == 0) | (pos == length - 1), 0.4),
         else_=0.2 / (n - 2.0),
     )
-    c = c.mutate(
-        _first=(c[POS] == 0).cast("float64"),
-        _last=(c[POS] == c[LENGTH] - 1).cast("float64"),
-        _linear=1.0 / n,
-        _position=position,
-    )
-    return c.group_by(NODE_CODE).aggregate(
-        first_touch=c._first.sum(where=converted),
-        last_touch=c._last.sum(where=converted),
-        linear=c._linear.sum(where=converted),
-        position_based=c._position.sum(where=converted),
-        journeys=c[JOURNEY].nunique(),
-    )
-
-
-def path_transitions(paths: Table) -> Table:
-    """Counted transitions ``source, target, count`` (node codes) of the Markov chain: start → first
-    node, node → next node, last node → conversion or null (the negative ``*_CODE`` constants)."""
-    w = ibis.window(group_by=JOURNEY, order_by=POS)
-    nxt = paths[NODE_CODE].cast("int64").lead().over(w)
     end = ibis.ifelse(paths[CONVERTED], ibis.literal(CONVERSION_CODE, "int64"), ibis.literal(NULL_CODE, "int64"))
-    moves = paths.select(source=paths[NODE_CODE].cast("int64"), target=nxt.fill_null(end))
-    entries = paths.filter(paths[POS] == 0).select(
-        source=ibis.literal(START_CODE, "int64"), target=paths[NODE_CODE].cast("int64")
+    node = paths[NODE_CODE].cast("int64")
+    nxt = node.lead().over(ibis.window(group_by=JOURNEY, order_by=POS)).fill_null(end)
+    first_visit = pos == pos.min().over(ibis.window(group_by=[JOURNEY, NODE_CODE]))
+    t = paths.select(
+        source=node,
+        target=nxt,
+        _entry=(pos == 0).cast("int64"),
+        _first=(pos == 0).cast("float64") * converted,
+        _last=(pos == length - 1).cast("float64") * converted,
+        _linear=converted / n,
+        _position=position * converted,
+        _visit=first_visit.cast("int64"),
     )
-    both = moves.union(entries, distinct=False)
-    return both.group_by(["source", "target"]).aggregate(count=both.count())
+    return t.group_by(["source", "target"]).aggregate(
+        count=t.count(),
+        entries=t._entry.sum(),
+        first_touch=t._first.sum(),
+        last_touch=t._last.sum(),
+        linear=t._linear.sum(),
+        position_based=t._position.sum(),
+        journeys=t._visit.sum(),
+    )
 
 
 def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> int:
@@ -244,13 +246,22 @@ def compute_attribution(
 
     names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
-    heuristics = execute(heuristic_credits(paths))
-    heuristics[LABEL] = heuristics.pop(NODE_CODE).map(names)
-    transitions = execute(path_transitions(paths))
+    summary = execute(path_summary(paths))
+    heuristics = summary.groupby("source")[[*CREDITS, "journeys"]].sum()
+    heuristics.index = heuristics.index.map(names)
+    entries = summary.groupby("source", as_index=False)["entries"].sum()
+    entries = entries[entries["entries"] > 0]
+    transitions = pd.concat(
+        [
+            summary[["source", "target", "count"]],
+            pd.DataFrame({"source": START_CODE, "target": entries["source"], "count": entries["entries"]}),
+        ],
+        ignore_index=True,
+    )
     transitions["source"] = transitions["source"].map(names)
     transitions["target"] = transitions["target"].map(names)
-    transitions = transitions.sort_values(["source", "target"], ignore_index=True)
     transitions["count"] = transitions["count"].astype("int64")
+    transitions = transitions.sort_values(["source", "target"], ignore_index=True)
 
     chain = AbsorbingChain.from_counts(transitions, absorbing=(CONVERSION, NULL), transient_first=(START,))
     # Every path starts once and converts at most once.
@@ -260,8 +271,7 @@ def compute_attribution(
     probability = float(chain.absorption()[0, 0]) if chain.n_transient else 0.0
     effects = removal_effects(chain, START, CONVERSION) if chain.n_transient else pd.Series(dtype="float64")
 
-    table = heuristics.set_index(LABEL)
-    table = table.join(effects.rename("removal_effect"), how="left")
+    table = heuristics.join(effects.rename("removal_effect"), how="left")
     for column in ("first_touch", "last_touch", "linear", "position_based", "removal_effect"):
         table[column] = table[column].astype("float64").fillna(0.0)
     total_effect = table["removal_effect"].sum()
@@ -359,9 +369,8 @@ __all__ = [
     "AttributionResult",
     "attribution_paths",
     "compute_attribution",
-    "heuristic_credits",
+    "path_summary",
     "node_counts",
-    "path_transitions",
     "suggest_goal",
     "suggest_lost",
 ]

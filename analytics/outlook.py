@@ -50,11 +50,13 @@ from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
     NODE,
+    NODE_CODE,
     STEP,
     TS,
     JourneyQuery,
     filter_events,
     journey_steps,
+    node_labels,
     reaching,
 )
 from analytics.markov import AbsorbingChain, top_transitions
@@ -129,18 +131,25 @@ def _order_column(query: JourneyQuery) -> str:
     return ACCOUNT_SEQ if query.level == "account" else SEQ
 
 
+# Codes of the chain's special states (node codes are 0 or more).
+START_CODE, GOAL_CODE, STALE_CODE, LOST_CODE_BASE = -1, -2, -3, -10
+
+
+def _lost_code(k: int) -> int:
+    """Code of the absorbing state of the k-th lost name."""
+    return LOST_CODE_BASE - k
+
+
 def _first_lost(events: Table, schema: EventSchema, query: JourneyQuery, lost: tuple[str, ...]) -> Table:
     """Per journey reaching a lost name: ``_lost`` (event order of the first such event) and
-    ``_lost_node`` (the name it reached first; ties between names: the first listed)."""
-    hits = [
-        reaching(events, schema, query, (name,)).mutate(_name=ibis.literal(name), _rank=ibis.literal(k))
-        for k, name in enumerate(lost)
-    ]
+    ``_lost_code`` (the absorbing state of the name reached first; ties between names: the first listed)."""
+    hits = [reaching(events, schema, query, (name,)).mutate(_rank=ibis.literal(k)) for k, name in enumerate(lost)]
     u = hits[0]
     for h in hits[1:]:
         u = u.union(h, distinct=False)
-    u = u.mutate(_key=u.reached_order * len(lost) + u._rank)
-    return u.group_by(JOURNEY).aggregate(_lost=u.reached_order.min(), _lost_node=u._name.argmin(u._key))
+    key = u.reached_order.cast("int64") * len(lost) + u._rank
+    agg = u.group_by(JOURNEY).aggregate(_lost=u.reached_order.min(), _key=key.min())
+    return agg.select(JOURNEY, "_lost", _lost_code=ibis.literal(LOST_CODE_BASE, "int64") - agg._key % len(lost))
 
 
 def journey_status(
@@ -152,21 +161,21 @@ def journey_status(
     as_of: date,
     active_days: int,
 ) -> tuple[Table, Table]:
-    """``(steps, journeys)`` as of the end of ``as_of`` (UTC).
+    """``(steps, journeys)`` as of the end of ``as_of`` (UTC), on node codes.
 
-    ``steps``: the journey steps up to then, with the stored event order (``seq``, or
-    ``account_seq`` at account level). ``journeys``: one row per journey with ``journey,
-    journey_key, status`` (converted / lost / open / stale), ``last_touchpoint``,
-    ``last_timestamp``, ``steps``, ``_stop`` (event order of the first goal event, else of the first
-    lost event; null when none), ``_first`` (event order of its first step) and ``_terminal`` (the
-    absorbing state its path ends in; null for open journeys).
+    ``steps``: the journey steps up to then (``node_code``, no names), with the stored event order
+    (``seq``, or ``account_seq`` at account level). ``journeys``: one row per journey with
+    ``journey, journey_key, status`` (converted / lost / open / stale), ``last_code`` (node code of
+    its last step), ``last_timestamp``, ``steps``, ``_stop`` (event order of the first goal event,
+    else of the first lost event; null when none), ``_first`` (event order of its first step) and
+    ``_terminal`` (code of the absorbing state its path ends in; null for open journeys).
     """
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
     order = _order_column(q)
     cutoff = ibis.literal(_end_of(as_of) - timedelta(days=active_days))
-    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order])
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False)
     per = s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
-        last_touchpoint=s[NODE].argmax(s[STEP]),
+        last_code=s[NODE_CODE].argmax(s[STEP]),
         last_timestamp=s[TS].max(),
         steps=s.count(),
         _first=s[order].min(),
@@ -176,7 +185,7 @@ def journey_status(
     if lost:
         per = _left_join(per, _first_lost(events, schema, q, lost))
     else:
-        per = per.mutate(_lost=ibis.null("int64"), _lost_node=ibis.null("string"))
+        per = per.mutate(_lost=ibis.null("int64"), _lost_code=ibis.null("int64"))
     per = per.mutate(
         **{
             STATUS: ibis.cases(
@@ -187,27 +196,29 @@ def journey_status(
             ),
             "_stop": per._goal.coalesce(per._lost),
             "_terminal": ibis.cases(
-                (per._goal.notnull(), GOAL_STATE),
-                (per._lost.notnull(), ibis.literal(LOST_PREFIX) + per._lost_node),
-                (per.last_timestamp >= cutoff, ibis.null("string")),
-                else_=STALE_STATE,
+                (per._goal.notnull(), ibis.literal(GOAL_CODE, "int64")),
+                (per._lost.notnull(), per._lost_code.cast("int64")),
+                (per.last_timestamp >= cutoff, ibis.null("int64")),
+                else_=ibis.literal(STALE_CODE, "int64"),
             ),
         }
     )
-    return s, per.drop("_goal", "_lost", "_lost_node")
+    return s, per.drop("_goal", "_lost", "_lost_code")
 
 
 def closed_transitions(steps: Table, journeys: Table, order: str) -> Table:
-    """``source, target, count`` of the closed journeys' paths (start → … → absorbing state)."""
+    """``source, target, count`` (codes) of the closed journeys' paths (start → … → absorbing state)."""
     closed = journeys.filter(journeys[STATUS] != "open").select(JOURNEY, "_stop", "_first", "_terminal")
     c = steps.inner_join(closed, JOURNEY)
     c = c.filter(c._stop.isnull() | (c[order] < c._stop))
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    moves = c.select(source=c[NODE], target=c[NODE].lead().over(w).fill_null(c._terminal))
-    entries = c.filter(c[STEP] == 0).select(source=ibis.literal(START), target=c[NODE])
+    node = c[NODE_CODE].cast("int64")
+    moves = c.select(
+        source=node, target=node.lead().over(ibis.window(group_by=JOURNEY, order_by=STEP)).fill_null(c._terminal)
+    )
+    entries = c.filter(c[STEP] == 0).select(source=ibis.literal(START_CODE, "int64"), target=node)
     # A closed journey with no step before its goal or lost event goes from start straight to the end.
     direct = closed.filter(closed._stop.notnull() & (closed._first >= closed._stop)).select(
-        source=ibis.literal(START), target=closed._terminal
+        source=ibis.literal(START_CODE, "int64"), target=closed._terminal
     )
     both = moves.union(entries, distinct=False).union(direct, distinct=False)
     return both.group_by(["source", "target"]).aggregate(count=both.count())
@@ -264,8 +275,13 @@ def compute_outlook(
         raise AnalyticsError("this dataset has no events to look at")
     steps, journeys = journey_status(events, schema, query, goal, tuple(lost), as_of, active_days)
 
+    names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
+    names.update({_lost_code(k): LOST_PREFIX + name for k, name in enumerate(lost)})
     transitions = execute(closed_transitions(steps, journeys, _order_column(query)))
     transitions["count"] = transitions["count"].astype("int64")
+    transitions["source"] = transitions["source"].map(names)
+    transitions["target"] = transitions["target"].map(names)
     absorbing = (
         GOAL_STATE,
         *sorted(t for t in transitions["target"].unique() if str(t).startswith(LOST_PREFIX)),
@@ -277,7 +293,8 @@ def compute_outlook(
     # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
     x = np.clip(chain.absorption()[:, 0], 0.0, 1.0)
 
-    per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_touchpoint", "last_timestamp", "steps"))
+    per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_code", "last_timestamp", "steps"))
+    per_journey.insert(3, "last_touchpoint", per_journey.pop("last_code").map(names))
     counts = {k: 0 for k in ("converted", "lost", "open", "stale")}
     counts.update({str(k): int(v) for k, v in per_journey[STATUS].value_counts().items()})
     table = per_journey[per_journey[STATUS] == "open"].drop(columns=[STATUS]).reset_index(drop=True)
