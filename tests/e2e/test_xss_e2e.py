@@ -207,11 +207,7 @@ def injected(page) -> list[str]:  # noqa: ANN001 - a Playwright page
 
 # Pages with a known leak, each with the fix; strict: the test fails once the leak is fixed, so the
 # entry is removed then.
-KNOWN_LEAKS = {
-    "pages/8_Metrics.py": "charts/metrics.outcome_shares_figure puts outcome values on the y axis unescaped: "
-    "Plotly renders <a href> in tick labels as a live link; fix: y=[html.escape(str(o)) for o in ...] "
-    "(as charts/map_grid._escape does)",
-}
+KNOWN_LEAKS: dict[str, str] = {}
 
 
 def _page_params() -> list:

@@ -189,8 +189,6 @@ SPARK_GAPS = {
     "time in stage": "analytics/timing.py seconds_between (see time to convert)",
     "funnel": "analytics/funnel.py uses analytics/timing.py seconds_between (see time to convert)",
     "funnel, strict, per-step windows": "analytics/timing.py seconds_between (see time to convert)",
-    "friction": "analytics/friction.py compute_friction: stage=t.stage.mode() has no PySpark rule; portable: "
-    "count (touchpoint, stage) pairs and keep the top one by row_number (ties by name)",
 }
 
 
