@@ -155,7 +155,9 @@ def _within(spec: FunnelSpec, k: int, t: ibis.Value, prev_t: ibis.Value, t1: ibi
     return ok
 
 
-def _attempts_ordered(e: Table, spec: FunnelSpec, codes: list[int], carry: list[str], tmp: TemporaryTables | None) -> Table:
+def _attempts_ordered(
+    e: Table, spec: FunnelSpec, codes: list[int], carry: list[str], tmp: TemporaryTables | None
+) -> Table:
     """Attempts with ``p1..pK``, ``t1..tK`` (null once broken) and ``reached``, mode ``ordered``.
 
     ``e`` holds the steps on funnel nodes only."""
@@ -328,6 +330,13 @@ def funnel_journeys(
     return f.select(*cols, *carry)
 
 
+def _spec_of(fields: dict[str, object]) -> FunnelSpec:
+    if "steps" not in fields:
+        raise BadInputError("a funnel needs its steps", expected="steps=(...) or a FunnelSpec")
+    values = {**fields, "steps": tuple(fields["steps"])}  # type: ignore[call-overload]
+    return FunnelSpec(**values)  # type: ignore[arg-type]
+
+
 def _aggregates(f: Table, k_total: int) -> dict[str, ibis.Value]:
     out: dict[str, ibis.Value] = {}
     for k in range(1, k_total + 1):
@@ -372,10 +381,19 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def compute_funnel(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> pd.DataFrame:
+def compute_funnel(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    spec: FunnelSpec | None = None,
+    **spec_fields: object,
+) -> pd.DataFrame:
     """The funnel, one row per step: ``position, step, journeys, conversion_from_start,
     conversion_from_previous, dropped, median_seconds_from_previous, p90_seconds_from_previous``.
-    Exact semantics in the module docstring (the breakdown of ``spec`` is ignored here)."""
+    Exact semantics in the module docstring (the breakdown of ``spec`` is ignored here).
+
+    ``spec`` or its fields as keywords: ``compute_funnel(events, schema, query, steps=("A", "B"))``."""
+    spec = spec if spec is not None else _spec_of(spec_fields)
     plain = replace(spec, breakdown=None)
     with temporary_tables() as tmp:
         f = funnel_journeys(events, schema, query, plain, tmp=tmp)

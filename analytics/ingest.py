@@ -24,6 +24,7 @@ import csv
 import gzip
 import io
 import os
+import queue
 import re
 import threading
 import time
@@ -41,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from analytics.engine import scratch_connection
 from analytics.errors import BadInputError
@@ -744,6 +745,53 @@ class _Scanner:
             self.sink(table.select([FILE_ROW, "file_line", *self.out_keys]))
 
 
+class _StagingWriter:
+    """Writes staged batches to Parquet on a thread of its own, so parsing and writing overlap.
+
+    The queue is short: a slow disk holds the reader back instead of filling memory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=4)
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.written = False
+
+    def put(self, table: pa.Table) -> None:
+        self.raise_error()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, args=(table.schema,), daemon=True, name="staging-writer")
+            self.thread.start()
+        self.queue.put(table)
+
+    def _run(self, schema: pa.Schema) -> None:
+        writer = None
+        try:
+            writer = pq.ParquetWriter(
+                str(self.path), schema, compression="lz4", use_dictionary=False, write_statistics=False
+            )
+            while (table := self.queue.get()) is not None:
+                writer.write_table(table)
+                self.written = True
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self.error = exc
+            while self.queue.get() is not None:  # keep draining so the reader never blocks
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def scan_csv(
     source: Source,
     *,
@@ -759,7 +807,7 @@ def scan_csv(
 ) -> ScanResult:
     """Stream ``source`` once: validate every record and keep the ``keep`` columns of good rows.
 
-    With ``staging_path``, good rows go to that Arrow IPC file (``file_row``, ``file_line`` and the
+    With ``staging_path``, good rows go to that Parquet file (``file_row``, ``file_line`` and the
     kept columns as text); otherwise (preview) up to ``max_rows`` of them come back as
     ``ScanResult.frame``, reading at most ``max_bytes``. ``where`` keeps rows whose (trimmed)
     value in a column equals the given text. ``encoding``/``delimiter`` None: detected.
@@ -780,17 +828,14 @@ def scan_csv(
         head_text = codecs.getincrementaldecoder(enc)("journeylens-mark").decode(sample[:65536], final=False)
         delim = normalise_delimiter(delimiter) if delimiter else detect_delimiter(head_text.replace("\r", "\n"))
 
-        writer: Any = None
+        writer = _StagingWriter(staging_path) if staging_path is not None else None
         tables: list[pa.Table] = []
 
         def sink(table: pa.Table) -> None:
-            nonlocal writer
-            if staging_path is None:
-                tables.append(table)
-                return
             if writer is None:
-                writer = pa.ipc.new_file(str(staging_path), table.schema)
-            writer.write_table(table)
+                tables.append(table)
+            else:
+                writer.put(table)
 
         scanner = _Scanner(
             encoding=enc,
@@ -819,6 +864,8 @@ def scan_csv(
         finally:
             if writer is not None:
                 writer.close()
+        if writer is not None:
+            writer.raise_error()
         if scanner.headers is None:
             raise BadInputError("The file is empty", expected="a header row and at least one event")
         result = ScanResult(
@@ -839,7 +886,7 @@ def scan_csv(
             else:
                 frame = pd.DataFrame({n: pd.Series(dtype="object") for n in names})
             result.frame = frame
-        elif writer is None:
+        elif writer is not None and not writer.written:
             # No good row: still leave an (empty) staging file with the right columns.
             empty = pa.table(
                 {
@@ -848,8 +895,7 @@ def scan_csv(
                     **{k: pa.array([], pa.string()) for k in scanner.out_keys},
                 }
             )
-            with pa.ipc.new_file(str(staging_path), empty.schema) as empty_writer:
-                empty_writer.write_table(empty)
+            pq.write_table(empty, str(staging_path))
         return result
 
 
@@ -1176,7 +1222,7 @@ def build_event_store(
             raise BadInputError(
                 "Unknown time zone", value=spec.timezone, expected="an IANA zone such as Europe/Paris"
             ) from exc
-        raw_con.register("staged", pads.dataset(str(staging_path), format="arrow"))
+        con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM read_parquet({_q(str(staging_path))})")
         ts_col = roles[Role.TIMESTAMP]
         ts_raw = raw(Role.TIMESTAMP)
 

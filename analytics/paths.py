@@ -32,7 +32,10 @@ VARIANT_COLUMNS = ["path", "path_label", "journeys", "share", "conversion_rate",
 def journey_paths(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
     """One row per journey: ``journey`` and ``path`` (array of node codes in step order)."""
     s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
-    return s.group_by(JOURNEY).aggregate(path=s[NODE_CODE].collect(order_by=s[POSITION]))
+    # (position, node) pairs sorted, then the nodes: an ordered path without an ordered aggregate
+    # (which Spark does not have).
+    pairs = s.group_by(JOURNEY).aggregate(_pairs=ibis.struct({"p": s[POSITION], "n": s[NODE_CODE]}).collect())
+    return pairs.select(JOURNEY, path=pairs._pairs.sort().map(lambda x: x.n))
 
 
 def compute_variants(

@@ -36,7 +36,9 @@ TRANSITION_COLUMNS = ["source", "target", "count", "journeys", "share"]
 def transition_pairs(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
     """Every consecutive pair as coded rows ``journey, position, source_code, target_code`` (no
     entry/exit; ``position`` is the source's). With ``collapse_repeats`` there are no self-pairs."""
-    s = journey_steps(events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False)
+    s = journey_steps(
+        events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False
+    )
     w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     s = s.mutate(target_code=s[NODE_CODE].lead().over(w))
     s = s.filter(s.target_code.notnull())
@@ -49,7 +51,9 @@ def _coded_transitions(events: Table, schema: EventSchema, query: JourneyQuery, 
     """One pass over the events (repeats kept): pairs (exit as ``EXIT_CODE``) with ``count``,
     ``journeys`` and ``entries`` (pairs whose source is a journey's first step; the entry transitions
     are rebuilt from them). Collapsing repeats only removes self-pairs, done afterwards."""
-    s = journey_steps(events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False)
+    s = journey_steps(
+        events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False
+    )
     w = ibis.window(group_by=JOURNEY, order_by=POSITION)
     s = s.mutate(
         source_code=s[NODE_CODE].cast("int32"),

@@ -254,13 +254,15 @@ def agree(ours: dict | None, theirs: dict | None) -> str:
 
 def markdown(results: dict) -> str:
     m = results["machine"]
-    sizes = results["sizes"]
+    sizes = sorted(results["sizes"], key=lambda s: s["events"])
     lines = [
         "# JourneyLens benchmark",
         "",
-        f"Measured {results['started']} by `{results['command']}` (seed {results['seed']}, "
+        f"Measured {results['started']} on commit {results.get('commit', 'unknown')} by `{results['command']}` "
+        f"(seed {results['seed']}, "
         f"{results['repeat']} runs of each analysis in a fresh process; *first* is the first run, "
-        "*median* the median of the later ones; memory is the process's peak RSS, interpreter included).",
+        "*median* the median of the later ones; *CPU* the CPU seconds (all threads) of the median run, "
+        "which other work on the machine hardly inflates; memory is the process's peak RSS, interpreter included).",
         "",
         f"Machine: {m['cpu']}, {m['nproc']} cores, {m['memory_gib']} GiB RAM, {m['os']}; Python {m['python']}; "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
@@ -282,32 +284,49 @@ def markdown(results: dict) -> str:
     for s in sizes:
         imp = s["import"]
         if imp.get("error"):
-            imp_cells += [imp["error"], "", ""]
+            imp_cells += [imp["error"], "", "", ""]
         else:
-            imp_cells += [fmt_s(imp.get("first")), "", fmt_mb(imp.get("peak_rss_mb"))]
+            imp_cells += [fmt_s(imp.get("first")), "", fmt_s(_cpu(imp)), fmt_mb(imp.get("peak_rss_mb"))]
     lines.append("| **import** (CSV → Parquet + SQLite) | " + " | ".join(imp_cells) + " |")
     if any("import_quoted" in s for s in sizes):
         cells = []
         for s in sizes:
             q = s.get("import_quoted")
             if q is None:
-                cells += ["not run", "", ""]
+                cells += ["not run", "", "", ""]
             elif q.get("error"):
-                cells += [q["error"], "", ""]
+                cells += [q["error"], "", "", ""]
             else:
-                cells += [fmt_s(q.get("first")), "", fmt_mb(q.get("peak_rss_mb"))]
+                cells += [fmt_s(q.get("first")), "", fmt_s(_cpu(q)), fmt_mb(q.get("peak_rss_mb"))]
         lines.append("| import, every text value quoted (CRM-style export) | " + " | ".join(cells) + " |")
     for name in ANALYSES:
         cells = []
         for s in sizes:
             r = s["analyses"].get(name, {})
             if r.get("error"):
-                cells += [r["error"], "", ""]
+                cells += [r["error"], "", "", ""]
             else:
-                cells += [fmt_s(r.get("first")), fmt_s(r.get("median")), fmt_mb(r.get("peak_rss_mb"))]
+                cells += [fmt_s(r.get("first")), fmt_s(r.get("median")), fmt_s(_cpu(r)), fmt_mb(r.get("peak_rss_mb"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     logs = ", ".join(f"{s['label']} = {s['events']:,} events ({s['csv_mb']:.0f} MB CSV)" for s in sizes)
     lines += ["", f"Logs: {logs}.", ""]
+    for s in sizes:
+        st = s["import"].get("stages") or {}
+        if st.get("build_event_store") is not None:
+            slow = "; ".join(f"`{sql[:48]}…` {sec:.1f} s" for sql, sec in st.get("slowest_statements", [])[:3])
+            lines.append(
+                f"- import of {s['label']}: CSV scan {fmt_s(st.get('scan_csv'))}, DuckDB build "
+                f"{fmt_s(st.get('build_event_store'))} (slowest statements: {slow})"
+            )
+    lines.append("")
+    loads = [x for s in sizes for r in _measurements(s) for x in r.get("load", [])]
+    if loads:
+        lines += [
+            f"Machine load (1-minute load average around each measurement, {m['nproc']} cores): "
+            f"{min(loads):.1f} to {max(loads):.1f}. Above {m['nproc']}, other work competed for the cores "
+            "and every time here is longer than on an idle machine.",
+            "",
+        ]
 
     lines += [
         "## Against the peers (same log, same run)",
@@ -363,9 +382,23 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _cpu(r: dict) -> float | None:
+    """CPU seconds of the median run (the last for a single run); None when not recorded."""
+    cpu = r.get("cpu_seconds") or []
+    if not cpu:
+        return None
+    later = sorted(cpu[1:] or cpu)
+    return later[len(later) // 2]
+
+
+def _measurements(size: dict) -> list[dict]:
+    out = [size.get("import", {}), size.get("import_quoted") or {}]
+    out += list(size.get("analyses", {}).values()) + list(size.get("peers", {}).values())
+    return out
+
+
 def targets(results: dict) -> list[str]:
-    sizes = {s["label"]: s for s in results["sizes"]}
-    big = sizes.get("5M") or results["sizes"][-1]
+    big = max(results["sizes"], key=lambda s: s["events"])
     out = [f"Judged on the largest size in this run ({big['label']} events):", ""]
     imp = big["import"]
     if imp.get("first") is not None:
@@ -430,7 +463,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one JourneyLens measurement")
     parser.add_argument("--peer-timeout", type=float, default=1200, help="seconds allowed to one peer measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.md")
+    parser.add_argument("--render", type=Path, help="only rewrite --out from a results JSON of an earlier run")
     args = parser.parse_args(argv)
+    if args.render:
+        write(json.loads(args.render.read_text(encoding="utf-8")), args.out)
+        return 0
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     peers_py = peers_python(args.peers_python)
@@ -454,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": _commit(),
         "seed": args.seed,
         "repeat": args.repeat,
         "machine": machine(),
@@ -482,6 +520,14 @@ def main(argv: list[str] | None = None) -> int:
     write(results, args.out)
     log(f"wrote {args.out}")
     return 0
+
+
+def _commit() -> str:
+    """The code measured: ``$JOURNEYLENS_BENCH_COMMIT`` (a snapshot's), else git's HEAD here."""
+    if os.environ.get("JOURNEYLENS_BENCH_COMMIT"):
+        return os.environ["JOURNEYLENS_BENCH_COMMIT"]
+    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return proc.stdout.strip() or "unknown"
 
 
 def write(results: dict, out: Path) -> None:

@@ -33,7 +33,6 @@ class AnalysisView:
     map_id: int | None
     query: JourneyQuery
     goal: str | None
-    stage_order: tuple[str, ...] = ()
 
 
 def _int_param(name: str) -> int | None:

@@ -67,12 +67,12 @@ def graph_options(style: GraphStyle, *, height_px: int) -> dict:
         },
         "nodes": {
             "borderWidth": 1,
-            "font": {"color": style.text, "size": 14, "face": "sans-serif", **halo},
+            "font": {"color": style.text, "size": 16, "face": "sans-serif", **halo},
         },
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
             "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.18},
-            "font": {"color": style.text, "size": 11, "face": "sans-serif", "align": "middle", **halo},
+            "font": {"color": style.text, "size": 12, "face": "sans-serif", "align": "middle", **halo},
             "selfReference": {"size": 18, "angle": 0.7853981633974483, "renderBehindTheNode": True},
             "color": {"inherit": False},
         },

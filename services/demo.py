@@ -18,7 +18,6 @@ are relative to the day of seeding; per-period metric values match the months of
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from analytics.schema import ColumnMapping
 from db import crud
 from db.engine import read_session, write_session
 from db.models import (
@@ -45,6 +45,8 @@ from db.models import (
     Stage,
     Touchpoint,
 )
+from services.datasets import delete_dataset
+from services.importer import import_event_log
 from services.maps import create_map_from_template
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
@@ -83,14 +85,6 @@ def demo_datasets() -> dict[str, DemoDataset]:
                 segments=tuple(ds["segments"]),
             )
     return out
-
-
-def importer_available() -> bool:
-    """Whether the event-log import and linking services exist in this build."""
-    return (
-        importlib.util.find_spec("services.importer") is not None
-        and importlib.util.find_spec("services.linking") is not None
-    )
 
 
 # --------------------------------------------------------------------------- seeded marker
@@ -132,8 +126,8 @@ def ensure_demo(*, engine: Engine | None = None) -> bool:
 
 
 def seed_demo(*, engine: Engine | None = None, today: date | None = None) -> list[int]:
-    """Create the demo personas and maps with their content, then import and link the demo
-    event logs (when the import service exists). Returns the new map ids."""
+    """Create the demo personas and maps with their content, then import the demo event logs as
+    demo datasets linked to their maps. Returns the new map ids."""
     content = load_demo_content()
     today = today or date.today()
     with write_session(engine) as session:
@@ -152,18 +146,13 @@ def seed_demo(*, engine: Engine | None = None, today: date | None = None) -> lis
         with write_session(engine) as session:
             _fill_map(session, map_id, spec, personas, today)
         map_ids[spec["name"]] = map_id
-    if importer_available():
-        for map_name, dataset in demo_datasets().items():
-            import_demo_dataset(dataset, map_ids[map_name], engine=engine)
+    for map_name, dataset in demo_datasets().items():
+        import_demo_dataset(dataset, map_ids[map_name], engine=engine)
     return list(map_ids.values())
 
 
 def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | None = None) -> int:
     """Import one demo event log as a demo dataset and link its activities to the map's touchpoints."""
-    from analytics.schema import ColumnMapping
-    from services.importer import import_event_log
-    from services.linking import link_dataset_to_map
-
     mapping = ColumnMapping.of(segments=dataset.segments, **dataset.columns)
     result = import_event_log(
         dataset.path,
@@ -171,12 +160,11 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
         mapping=mapping,
         source_name=dataset.path.name,
         is_demo=True,
-        map_id=map_id,  # a new dataset is linked to the map by the import itself
+        map_id=map_id,  # the import links a new dataset to the map (activities matched by name)
         engine=engine,
     )
-    if not result.created:
-        # The same file was imported before (by a user): link that dataset to the demo map too.
-        link_dataset_to_map(result.dataset_id, map_id, engine=engine)
+    # created is False when a user imported the very same file with the same options: that dataset
+    # is theirs and stays as it is (linked to their map, never deleted by a reset).
     return result.dataset_id
 
 
@@ -184,12 +172,8 @@ def reset_demo(*, engine: Engine | None = None) -> list[int]:
     """Delete every demo map, persona and dataset (with its stored events), then seed the demo again."""
     with read_session(engine) as session:
         dataset_ids = [i for i in session.exec(select(Dataset.id).where(col(Dataset.is_demo))).all() if i is not None]
-    if dataset_ids:
-        # Imported here: services.datasets loads the analytics stack (pandas, Ibis).
-        from services.datasets import delete_dataset
-
-        for dataset_id in dataset_ids:
-            delete_dataset(dataset_id, engine=engine)
+    for dataset_id in dataset_ids:
+        delete_dataset(dataset_id, engine=engine)
     with write_session(engine) as session:
         for model in (JourneyMap, Persona):
             for row in session.exec(select(model).where(col(model.is_demo))).all():

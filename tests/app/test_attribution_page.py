@@ -55,6 +55,6 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
 
 
 def test_attribution_page_without_datasets_says_so(monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo would bring its event logs
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings datasets
     at = run_page("pages/10_Attribution.py")
     assert any("No event logs yet" in i.value for i in at.info)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import run_page
 from tests.factories import b2b_log, create_dataset
 
@@ -10,8 +12,13 @@ def _text(at) -> str:
     return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(i.value for i in at.info)])
 
 
-def test_flows_page_without_dataset_says_where_to_import(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+@pytest.fixture(autouse=True)
+def _no_demo(monkeypatch):
+    """These tests bring their own dataset (and check the empty state): no demo seeding."""
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+
+
+def test_flows_page_without_dataset_says_where_to_import(engine):
     at = run_page("pages/5_Flows.py")
     assert at.title[0].value == "Flows"
     assert any("No dataset yet" in i.value for i in at.info)
@@ -42,3 +49,15 @@ def test_flows_page_reads_its_view_from_the_url(engine):
     sankey = [df.value for df in at.dataframe if "source_step" in df.value.columns][0]
     assert sankey["target_step"].max() == 2
     assert set(sankey["source"]) <= {"Awareness", "Consideration", "Decision", "Onboarding", "Other"}
+
+
+def test_flows_page_opens_the_demo_dataset_by_default(engine, monkeypatch):
+    monkeypatch.delenv("JOURNEYLENS_NO_DEMO")
+    at = run_page("pages/5_Flows.py")
+    journeys = [m for m in at.metric if m.label == "Journeys"][0]
+    assert int(journeys.value.replace(",", "")) > 1000
+    assert at.selectbox[0].value is not None  # the first dataset is picked
+    sankey = [df.value for df in at.dataframe if "source_step" in df.value.columns][0]
+    # The demo is linked to a map: its last stage is the default goal, so ends split into
+    # converted and dropped-off journeys.
+    assert {"Converted", "Drop-off"} <= set(sankey["target"])

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import run_page
 from tests.factories import b2b_log, create_dataset
 
 
-def test_paths_page_without_dataset(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings its event logs
+@pytest.fixture(autouse=True)
+def _no_demo(monkeypatch):
+    """These tests bring their own dataset (and check the empty state): no demo seeding."""
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+
+
+def test_paths_page_without_dataset(engine):
     at = run_page("pages/7_Paths.py")
     assert at.title[0].value == "Paths"
     assert any("No dataset yet" in i.value for i in at.info)

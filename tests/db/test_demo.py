@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from sqlmodel import col, select
 
 from db.engine import read_session, write_session
@@ -201,7 +200,6 @@ def test_ensure_demo_sets_the_seeded_marker(engine):
     assert version & demo.SEEDED_FLAG
 
 
-@pytest.mark.skipif(not demo.importer_available(), reason="the event-log importer is not in this build yet")
 def test_demo_datasets_are_imported_and_fully_linked(engine, data_dir):
     demo.seed_demo(today=TODAY)
     maps = _demo_maps()

@@ -1,5 +1,5 @@
-"""Browser: the step Sankey and the transition graph draw on a dataset, vis-network stays quiet, and a
-click on a graph node filters the views to journeys through it."""
+"""Browser: the step Sankey and the transition graph draw on the demo data, vis-network stays quiet,
+a click on a graph node filters the views to journeys through it, and labels follow the dark theme."""
 
 from __future__ import annotations
 
@@ -13,22 +13,6 @@ from tests.factories import b2b_log, create_dataset
 pytestmark = pytest.mark.e2e
 
 VIS_NOISE = ("Invalid type", "vis-network", "Unknown option", "groups")
-
-
-@pytest.fixture
-def flows_server(tmp_path, monkeypatch):
-    """A server whose data directory already holds one dataset (until the demo ships its own)."""
-    data_dir = tmp_path / "flows"
-    data_dir.mkdir()
-    monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(data_dir))
-    from db.engine import dispose_engines, get_engine
-
-    get_engine()
-    dataset_id = create_dataset(b2b_log(120), segments=["region"], name="Pipeline")
-    dispose_engines()
-    srv = start_server(data_dir)
-    yield srv, dataset_id
-    srv.stop()
 
 
 def _settle(page, timeout_ms: int = 60_000) -> None:
@@ -47,9 +31,9 @@ def _graph_frame(page):
     return frame
 
 
-def test_sankey_and_graph_draw_without_vis_errors_and_a_click_filters(flows_server, page):
-    srv, dataset_id = flows_server
-    page.goto(f"{srv.url}/Flows?dataset={dataset_id}")
+def test_sankey_and_graph_draw_without_vis_errors_and_a_click_filters(server, page):
+    # The demo's first dataset (the page's default), linked to its map.
+    page.goto(f"{server.url}/Flows")
     wait_for_app(page, "Step by step")
     _settle(page)
     # The step Sankey and the stage flow are Plotly Sankeys with nodes.

@@ -114,7 +114,7 @@ def test_mermaid_escapes_separators(engine):
     view = studio.get_map_view(map_id)
     v = studio.add_stage(map_id, "Stage: A", expected_version=view.version)
     studio.add_touchpoint(
-        map_id, v.ids[0], "Call: 1st follow-up", expected_version=v.version, owner_team="Sales: EMEA"
+        map_id, v.ids[0], "Call: 1st   follow-up", expected_version=v.version, owner_team="Sales: EMEA"
     )
     lines = map_io.export_map_mermaid(map_id).splitlines()
     assert lines[1] == "    title Map - one, no. 1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,12 @@ from services.templates import TEMPLATES
 # already stripped (the services strip text) and without NUL.
 _chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\x00")
 text = st.text(_chars, max_size=40).map(str.strip)
-name = st.text(_chars, min_size=1, max_size=60).map(str.strip).filter(bool)
+# A name needs one visible character (names of zero-width or blank characters only are refused).
+name = (
+    st.text(_chars, min_size=1, max_size=60)
+    .map(str.strip)
+    .filter(lambda s: any(unicodedata.category(c) not in {"Cf", "Zs"} for c in s))
+)
 short = st.text(_chars, max_size=20).map(str.strip)
 score = st.integers(1, 5)
 

@@ -1,0 +1,30 @@
+"""A dataset that is a table on another backend (here a DuckDB database file, reached by URL like a
+cluster) opens in the analysis pages as any imported one does."""
+
+from __future__ import annotations
+
+import duckdb
+
+from analytics.layout import to_stored_layout
+from services.external import register_external_dataset
+from tests.app.conftest import run_page
+from tests.spark.conftest import MAPPING, small_log
+
+
+def test_flows_page_runs_on_an_external_table(engine, tmp_path):
+    raw = small_log(1200, seed=5)
+    canon = raw.rename(columns={"region": "segment:region"}).drop(columns=["industry", "company_size"])
+    stored = to_stored_layout(canon.rename(columns={"event_no": "file_row"}), MAPPING.schema())
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.register("stored_df", stored)
+    con.execute("create table jl_events as select * from stored_df")
+    con.close()
+    result = register_external_dataset("Warehouse journeys", f"duckdb://{path}", "jl_events")
+
+    at = run_page("pages/5_Flows.py", query={"dataset": str(result.dataset_id)})
+    journeys = [m for m in at.metric if m.label == "Journeys"][0]
+    assert journeys.value == f"{stored.journey_id.nunique():,}"
+    tables = [df.value for df in at.dataframe]
+    transitions = [t for t in tables if {"source", "target", "count"} <= set(t.columns)][-1]
+    assert transitions.loc[transitions.source == "(entry)", "count"].sum() == stored.journey_id.nunique()
