@@ -5,6 +5,8 @@ Data in (``analytics.friction.compute_friction`` tables), go.Figure out.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,8 +31,11 @@ def friction_components_figure(table: pd.DataFrame, *, label: str = "touchpoint"
     highest index on top; at most ``top_n`` rows (the table beside it has them all).
     """
     rows = table.sort_values("friction", ascending=False, na_position="last").head(top_n)
+    # Touchpoint and stage names are user text: escaped, as Plotly renders tags in tick labels.
     names = [
-        f"{r[label]}" + (f" ({r['stage']})" if label == "touchpoint" and isinstance(r.get("stage"), str) else "")
+        html.escape(
+            f"{r[label]}" + (f" ({r['stage']})" if label == "touchpoint" and isinstance(r.get("stage"), str) else "")
+        )
         for _, r in rows.iterrows()
     ]
     fig = go.Figure()

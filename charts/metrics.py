@@ -1,6 +1,7 @@
 """Figures of success metrics: a metric's trend against its target, outcome shares.
 
-Data in (the ``compute_*`` twins of services.metrics / analytics.metrics), go.Figure out.
+Data in (the ``compute_*`` twins of services.metrics / analytics.metrics), go.Figure out. User text
+(metric names, outcomes) is HTML-escaped: Plotly renders tags such as ``<a href>`` in labels.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def metric_trend_figure(history: pd.DataFrame, *, name: str = "", unit: str = ""
                 x=history["period"],
                 y=history["value"],
                 mode="lines+markers",
-                name=name or "value",
+                name=html.escape(name) if name else "value",
                 line={"color": "#5c6bc0", "width": 2},
                 marker={"size": 11, "color": [STATUS_COLOURS.get(s, "#9e9e9e") for s in history["status"]]},
                 customdata=[STATUS_TEXT.get(s, s) for s in history["status"]],
@@ -46,7 +47,7 @@ def metric_trend_figure(history: pd.DataFrame, *, name: str = "", unit: str = ""
                 )
             )
     fig.update_layout(
-        title=name or None,
+        title=html.escape(name) if name else None,
         xaxis={"type": "category", "title": "period"},
         yaxis={"title": unit or "value"},
         margin={"l": 40, "r": 20, "t": 50 if name else 20, "b": 40},
@@ -61,8 +62,7 @@ def outcome_shares_figure(shares: pd.DataFrame, *, title: str = "") -> go.Figure
     fig = go.Figure(
         go.Bar(
             x=shares["journeys"],
-            # Plotly reads <a>, <br>... in labels: user values are escaped to show as text.
-            y=[html.escape(str(v)) for v in shares["outcome"]],
+            y=[html.escape(str(o)) for o in shares["outcome"]],
             orientation="h",
             text=[
                 f"{n:,} ({s:.0f}%)" if pd.notna(s) else f"{n:,}"
@@ -74,7 +74,7 @@ def outcome_shares_figure(shares: pd.DataFrame, *, title: str = "") -> go.Figure
         )
     )
     fig.update_layout(
-        title=title or None,
+        title=html.escape(title) if title else None,
         yaxis={"autorange": "reversed"},
         xaxis={"title": "journeys"},
         height=max(200, 60 + 40 * len(shares)),

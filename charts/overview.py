@@ -5,6 +5,8 @@ Data in (``services.overview`` twins), go.Figure out.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -33,12 +35,13 @@ def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
     measures = list(dict.fromkeys(heat["measure"]))
     cell = {(r.map, r.measure): r for r in heat.itertuples(index=False)}
     z = [[_STATUS_CODE.get(cell[(m, k)].status, 0) if (m, k) in cell else 0 for k in measures] for m in maps]
-    text = [[cell[(m, k)].label if (m, k) in cell else "" for k in measures] for m in maps]
+    # Map names and labels (which name hot spots) are user text: escaped, as Plotly renders tags.
+    text = [[html.escape(cell[(m, k)].label) if (m, k) in cell else "" for k in measures] for m in maps]
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=measures,
-            y=maps,
+            y=[html.escape(str(m)) for m in maps],
             text=text,
             texttemplate="%{text}",
             textfont={"color": "white", "size": 12},
@@ -69,7 +72,7 @@ def trends_figure(trends: pd.DataFrame) -> go.Figure:
                 x=group["period"],
                 y=group["value"],
                 mode="lines+markers",
-                name=f"{map_name}: {metric}",
+                name=html.escape(f"{map_name}: {metric}"),
                 hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>",
             )
         )

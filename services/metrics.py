@@ -25,7 +25,7 @@ from analytics.schema import EventSchema, Role
 from db import crud
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
-from db.models import ActivityLink, Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
+from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
 from services.datasets import get_event_source
 
 DEFAULT_NAMES: dict[str, str] = {
@@ -121,32 +121,13 @@ class AnalysisContext:
 
 
 def journey_labels(dataset_id: int, map_id: int, *, engine: Engine | None = None) -> tuple[tuple, tuple]:
-    """(activity → touchpoint name, touchpoint name → stage name) pairs of a dataset's link to a map.
-
-    The import's links (``services.linking``) when that module is present; else the stored
-    :class:`ActivityLink` rows; else each touchpoint's own activity names.
+    """(activity → touchpoint label, touchpoint label → stage name) pairs of a dataset's link to a
+    map: the import's saved links, else its suggestions (:func:`services.linking.get_journey_labels`).
     """
-    try:
-        from services.linking import get_journey_labels  # the import's linking, where installed
-    except ImportError:
-        get_journey_labels = None
-    if get_journey_labels is not None:
-        touchpoint_of, stage_of = get_journey_labels(dataset_id, map_id)
-        return tuple(touchpoint_of), tuple(stage_of)
-    with read_session(engine) as session:
-        stage_rows = list(crud.list_stages(session=session, map_id=map_id))
-        tps = list(crud.list_touchpoints(session=session, map_id=map_id))
-        refs = _touchpoint_refs(stage_rows, tps)
-        label_of = {r.id: r.label for r in refs}
-        links = session.exec(
-            select(ActivityLink).where(ActivityLink.dataset_id == dataset_id, ActivityLink.map_id == map_id)
-        ).all()
-        if links:
-            touchpoint_of = {ln.activity: label_of[ln.touchpoint_id] for ln in links if ln.touchpoint_id in label_of}
-        else:
-            touchpoint_of = {a: label_of[tp.id] for tp in tps for a in tp.activity_names}
-        stage_of = {r.label: r.stage for r in refs}
-    return tuple(sorted(touchpoint_of.items())), tuple(sorted(stage_of.items()))
+    from services.linking import get_journey_labels
+
+    touchpoint_of, stage_of = get_journey_labels(dataset_id, map_id, engine=engine)
+    return tuple(touchpoint_of), tuple(stage_of)
 
 
 def get_analysis_context(

@@ -205,14 +205,14 @@ def injected(page) -> list[str]:  # noqa: ANN001 - a Playwright page
     return found
 
 
-# Pages with a known leak, each with the fix. Not strict: whether the leaking chart is drawn in time
-# varies; the leak itself is pinned, strictly, by a unit test of the chart builder.
+# Pages with a known leak, each with the fix; strict: the test fails once the leak is fixed, so the
+# entry is removed then.
 KNOWN_LEAKS: dict[str, str] = {}
 
 
 def _page_params() -> list:
     return [
-        pytest.param(script, path, id=script, marks=pytest.mark.xfail(strict=False, reason=KNOWN_LEAKS[script]))
+        pytest.param(script, path, id=script, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS[script]))
         if script in KNOWN_LEAKS
         else pytest.param(script, path, id=script)
         for script, path in page_paths()

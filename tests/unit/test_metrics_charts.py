@@ -32,7 +32,7 @@ def test_portfolio_heatmap_cells_and_labels():
     )
     fig = portfolio_heatmap_figure(heat)
     hm = fig.data[0]
-    assert list(hm.y) == ["A", "<b>B</b>"] and list(hm.x) == ["NPS", "Review"]
+    assert list(hm.y) == ["A", "&lt;b&gt;B&lt;/b&gt;"] and list(hm.x) == ["NPS", "Review"]  # user text escaped
     assert [list(r) for r in hm.z] == [[3, 1], [0, 0]]
     assert hm.text[0][0] == "20 / 30"
 
