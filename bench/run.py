@@ -277,9 +277,13 @@ def markdown(results: dict) -> str:
         "",
     ]
     header = (
-        "| | " + " | ".join(f"{s['label']} first | {s['label']} median | {s['label']} peak RSS" for s in sizes) + " |"
+        "| | "
+        + " | ".join(
+            f"{s['label']} first | {s['label']} median | {s['label']} CPU | {s['label']} peak RSS" for s in sizes
+        )
+        + " |"
     )
-    lines += [header, "|---" * (1 + 3 * len(sizes)) + "|"]
+    lines += [header, "|---" * (1 + 4 * len(sizes)) + "|"]
     imp_cells = []
     for s in sizes:
         imp = s["import"]
