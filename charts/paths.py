@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,7 +31,7 @@ def variants_figure(variants: pd.DataFrame, *, height: int | None = None) -> go.
     fig = go.Figure(
         go.Bar(
             x=rows.journeys.astype(int).tolist(),
-            y=[_shorten(str(p)) for p in rows.path_label],
+            y=[html.escape(_shorten(str(p))) for p in rows.path_label],
             orientation="h",
             text=text,
             textposition="auto",
@@ -52,7 +54,7 @@ def loops_figure(loops: pd.DataFrame, *, height: int | None = None) -> go.Figure
     fig = go.Figure(
         go.Bar(
             x=rows.moves.astype(int).tolist(),
-            y=[f"{a} → {b}" for a, b in zip(rows.from_stage, rows.to_stage, strict=False)],
+            y=[html.escape(f"{a} → {b}") for a, b in zip(rows.from_stage, rows.to_stage, strict=False)],
             orientation="h",
             marker_color=NEGATIVE,
             text=[f"{int(j):,} journeys" for j in rows.journeys],
@@ -75,7 +77,7 @@ def outcomes_figure(outcomes: pd.DataFrame, *, height: int = 300) -> go.Figure:
     colours = colour_map(outcomes.outcome.astype(str).tolist())
     fig = go.Figure(
         go.Bar(
-            x=outcomes.outcome.astype(str).tolist(),
+            x=[html.escape(o) for o in outcomes.outcome.astype(str)],
             y=outcomes.journeys.astype(int).tolist(),
             text=[f"{100 * s:.1f}%" for s in outcomes.share],
             textposition="auto",
@@ -93,7 +95,7 @@ def time_in_stage_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure
     if timed.empty:
         return empty_figure("No visit has a next step to end it")
     fig = go.Figure()
-    x = timed.node.astype(str).tolist()
+    x = [html.escape(n) for n in timed.node.astype(str)]
     fig.add_bar(name="median", x=x, y=(timed.median_seconds / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[0])
     fig.add_bar(name="p90", x=x, y=(timed.p90_seconds / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[1])
     fig.update_layout(
