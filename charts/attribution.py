@@ -6,6 +6,8 @@ fonts are left to the app's theme.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -41,7 +43,7 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
     ``bars`` is :func:`analytics.attribution.compute_credit_bars` (``<by>, model, conversions``).
     """
     fig = go.Figure()
-    labels = list(dict.fromkeys(bars[by])) if not bars.empty else []
+    labels = [html.escape(str(v)) for v in dict.fromkeys(bars[by])] if not bars.empty else []
     # Plotly stacks a horizontal group's first trace at the bottom: add them in reverse so each
     # group reads top-down in the legend's order.
     for model, colour in reversed(MODEL_COLOURS.items()):
@@ -51,7 +53,7 @@ def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 name=model,
-                y=part[by],
+                y=[html.escape(str(v)) for v in part[by]],
                 x=part["conversions"],
                 orientation="h",
                 marker_color=colour,

@@ -5,6 +5,8 @@ Data in (the twins from :mod:`analytics.sankey`), a Plotly figure out; nothing i
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -65,7 +67,7 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
         go.Sankey(
             arrangement="snap",
             node={
-                "label": [n for _, n in keys],
+                "label": [html.escape(str(n)) for _, n in keys],
                 "color": node_colour,
                 "x": [0.001 + 0.998 * s / last for s, _ in keys],
                 "y": y,
@@ -108,7 +110,7 @@ def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
         go.Sankey(
             arrangement="snap",
             node={
-                "label": stages,
+                "label": [html.escape(str(n)) for n in stages],
                 "color": [FORWARD] * len(stages),
                 # A margin on both sides: loops back are drawn around the nodes, not off the chart.
                 "x": [0.08 + 0.84 * i / last for i in range(len(stages))],

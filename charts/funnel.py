@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -16,7 +18,7 @@ def funnel_figure(funnel: pd.DataFrame, *, height: int = 380) -> go.Figure:
     from the previous step."""
     if funnel.empty or int(funnel["journeys"].iloc[0]) == 0:
         return empty_figure("No journey enters this funnel")
-    labels = [f"{int(p)}. {s}" for p, s in zip(funnel.position, funnel.step, strict=False)]
+    labels = [html.escape(f"{int(p)}. {s}") for p, s in zip(funnel.position, funnel.step, strict=False)]
     text = [
         f"{int(n):,} · {100 * a:.1f}% of start" + ("" if i == 0 else f" · {100 * b:.1f}% of previous")
         for i, (n, a, b) in enumerate(
@@ -51,7 +53,7 @@ def funnel_breakdown_figure(breakdown: pd.DataFrame, *, height: int = 380) -> go
         part = breakdown[breakdown["breakdown"].astype(str) == value]
         fig.add_bar(
             name=value,
-            x=[f"{int(p)}. {s}" for p, s in zip(part.position, part.step, strict=False)],
+            x=[html.escape(f"{int(p)}. {s}") for p, s in zip(part.position, part.step, strict=False)],
             y=(100 * part.conversion_from_start).tolist(),
             marker_color=NEUTRAL if value in ("(other)", "(none)") else colours[value],
             customdata=part.journeys.astype(int).tolist(),
