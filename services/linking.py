@@ -177,6 +177,13 @@ def save_links(dataset_id: int, map_id: int, links: dict[str, int | None], *, en
     belong to the map (otherwise ValidationError, nothing saved).
     """
     known = set(_activity_profile(dataset_id, engine)["activity"])
+    _save_checked_links(dataset_id, map_id, links, known, engine)
+
+
+def _save_checked_links(
+    dataset_id: int, map_id: int, links: dict[str, int | None], known: set[str], engine: Engine | None
+) -> None:
+    """Save ``links`` after checking their activities against ``known`` (the dataset's activities)."""
     unknown = sorted(set(links) - known)
     if unknown:
         raise ValidationError("activity", unknown[0], "an activity of this dataset")
@@ -187,13 +194,16 @@ def save_links(dataset_id: int, map_id: int, links: dict[str, int | None], *, en
 
 
 def link_dataset_to_map(dataset_id: int, map_id: int, *, engine: Engine | None = None) -> None:
-    """Link a dataset to a map by saving the suggestions as they are."""
+    """Link a dataset to a map by saving the suggestions as they are.
+
+    The suggestions already hold every activity of the dataset, so the profile is read once.
+    """
     suggestions = suggest_links(dataset_id, map_id, engine=engine)
     links = {
         a: (None if pd.isna(t) else int(t))
         for a, t in zip(suggestions["activity"], suggestions["touchpoint_id"], strict=True)
     }
-    save_links(dataset_id, map_id, links, engine=engine)
+    _save_checked_links(dataset_id, map_id, links, set(links), engine)
 
 
 def get_journey_labels(
