@@ -33,36 +33,13 @@ from analytics.schema import (
     SEGMENT_PREFIX,
     SEQ,
     STORED_COLUMN,
+    STORED_COLUMNS,
+    STRING_ROLES,
     ColumnMapping,
     EventSchema,
     Role,
     segment_column,
 )
-
-# Every stored column but the segments, in stored order (as analytics.layout writes them).
-STORED_COLUMNS: tuple[str, ...] = (
-    "journey_id",
-    JOURNEY_CODE,
-    SEQ,
-    "account_id",
-    ACCOUNT_CODE,
-    ACCOUNT_SEQ,
-    "contact_id",
-    "role",
-    "timestamp",
-    FILE_ROW,
-    "activity",
-    ACTIVITY_CODE,
-    "channel",
-    "stage",
-    "outcome",
-    "value",
-    "nps",
-    "csat",
-    "effort",
-    "fcr",
-)
-_STRING_ROLES = (Role.CONTACT, Role.ROLE, Role.CHANNEL, Role.STAGE, Role.OUTCOME)
 
 
 def missing_stored_columns(table: Table) -> list[str]:
@@ -135,7 +112,7 @@ def stored_layout_expr(raw: Table, mapping: ColumnMapping, *, order_column: str 
         values["account_id"] = _source(raw, cols[Role.ACCOUNT], "account").cast("string").coalesce(journey)
     else:
         values["account_id"] = journey
-    for role in _STRING_ROLES:
+    for role in STRING_ROLES:
         col = STORED_COLUMN[role]
         values[col] = (
             _source(raw, cols[role], role.value).cast("string") if role in cols else ibis.null().cast("string")

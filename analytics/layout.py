@@ -18,11 +18,11 @@ from analytics.schema import (
     NUMERIC_ROLES,
     SEQ,
     STORED_COLUMN,
+    STORED_COLUMNS,
+    STRING_ROLES,
     EventSchema,
     Role,
 )
-
-STRING_ROLES = (Role.CONTACT, Role.ROLE, Role.CHANNEL, Role.STAGE, Role.OUTCOME)
 
 
 def _codes(values: pd.Series) -> pd.Series:
@@ -74,29 +74,7 @@ def to_stored_layout(frame: pd.DataFrame, schema: EventSchema) -> pd.DataFrame:
     df = df.sort_values([JOURNEY_CODE, "timestamp", FILE_ROW], kind="stable").reset_index(drop=True)
     df[SEQ] = df.groupby(JOURNEY_CODE, sort=False).cumcount().astype("int32")
 
-    ordered = [
-        "journey_id",
-        JOURNEY_CODE,
-        SEQ,
-        "account_id",
-        ACCOUNT_CODE,
-        ACCOUNT_SEQ,
-        "contact_id",
-        "role",
-        "timestamp",
-        FILE_ROW,
-        "activity",
-        ACTIVITY_CODE,
-        "channel",
-        "stage",
-        "outcome",
-        "value",
-        "nps",
-        "csat",
-        "effort",
-        "fcr",
-        *schema.segment_columns(),
-    ]
+    ordered = [*STORED_COLUMNS, *schema.segment_columns()]
     return df[ordered]
 
 

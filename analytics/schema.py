@@ -90,6 +90,33 @@ ACCOUNT_SEQ = "account_seq"
 FILE_ROW = "file_row"
 
 
+STRING_ROLES: tuple[Role, ...] = (Role.CONTACT, Role.ROLE, Role.CHANNEL, Role.STAGE, Role.OUTCOME)
+
+# Every stored column but the segments, in stored order (segments follow as ``segment:<name>``).
+STORED_COLUMNS: tuple[str, ...] = (
+    "journey_id",
+    JOURNEY_CODE,
+    SEQ,
+    "account_id",
+    ACCOUNT_CODE,
+    ACCOUNT_SEQ,
+    "contact_id",
+    "role",
+    "timestamp",
+    FILE_ROW,
+    "activity",
+    ACTIVITY_CODE,
+    "channel",
+    "stage",
+    "outcome",
+    "value",
+    "nps",
+    "csat",
+    "effort",
+    "fcr",
+)
+
+
 def segment_column(source_name: str) -> str:
     """Stored name of a segment column."""
     return f"{SEGMENT_PREFIX}{source_name}"
