@@ -640,7 +640,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from services.report import write_map_report
 
     report = write_map_report(
-        args.map_id, args.out, dataset_id=args.dataset, csv_dir=args.csv_dir, measure=args.measure
+        args.map_id, args.out, dataset_id=args.dataset, csv_dir=args.csv_dir, measure=args.measure, goal=args.goal
     )
     print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
     if args.csv_dir:
@@ -649,7 +649,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 # The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
-REPORT_MEASURES = ("journeys", "conversion", "drop-off", "friction", "nps", "csat", "median time")
+REPORT_MEASURES = (
+    "journeys",
+    "conversion",
+    "drop-off",
+    "friction",
+    "nps",
+    "csat",
+    "median time",
+    "attributed conversions",
+    "removal effect",
+)
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -659,6 +669,11 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", type=int, metavar="ID", help="event log to report on (default: the map's linked one)")
     p.add_argument("--csv-dir", metavar="DIR", help="also write every table of the report as CSV into DIR")
     p.add_argument("--measure", choices=REPORT_MEASURES, default="friction", help="measure laid over the map grid")
+    p.add_argument(
+        "--goal",
+        metavar="NAME",
+        help="goal credited by the attribution measures (default: the one the Attribution page suggests)",
+    )
     p.set_defaults(handler=cmd_report)
 
 

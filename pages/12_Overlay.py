@@ -5,20 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from charts.map_grid import figure_size, map_grid_figure
+from components.attribution import load_goal_options
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.metrics_ui import (
+    load_attribution_overlay,
     load_datasets,
     load_designed_vs_observed,
     load_friction,
     load_map_view,
     load_maps,
     load_overlay,
+    page_exists,
     query_select,
 )
 from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
-from services.overlay import MEASURES
+from services.overlay import ATTRIBUTION_MEASURES, MEASURES
 
 
 def render_wide(fig, *, key: str) -> None:  # noqa: ANN001 - a plotly Figure
@@ -66,7 +69,35 @@ with user_errors():
         st.info("No event log yet: the map is shown without a measure. Open **Data** to upload one.")
         render_wide(map_grid_figure(view, dark=st.context.theme.type == "dark"), key="grid_plain")
         st.stop()
-    overlay = load_overlay(dataset_id, map_id, measure)
+    goal = None
+    if measure in ATTRIBUTION_MEASURES:
+        options = load_goal_options(dataset_id, map_id, "contact")
+        if not options.names:
+            st.info("This event log has no touchpoints to credit: pick another measure.")
+            st.stop()
+        goal = query_select(
+            "Goal (a conversion)",
+            list(options.names),
+            param="goal",
+            default=options.goal,
+            help="A journey converts when it reaches this touchpoint or stage; the touchpoints before it share "
+            "the credit (Markov chain removal effect).",
+        )
+        credited = load_attribution_overlay(dataset_id, map_id, goal, "contact")
+        lost = ", ".join(f"**{escape_markdown(t)}**" for t in credited.lost) or "none"
+        st.caption(
+            f"Conversions to **{escape_markdown(goal)}** credited by the Markov model over contact journeys, "
+            f"consecutive repeats collapsed; lost touchpoints: {lost}. The five models side by side, with their "
+            "formulas, are on the **Attribution** page."
+        )
+        if page_exists("pages/10_Attribution.py"):
+            st.page_link(
+                "pages/10_Attribution.py",
+                label="Open this goal on the Attribution page",
+                icon=":material/open_in_new:",
+                query_params={"dataset": str(dataset_id), "map": str(map_id), "goal": goal},
+            )
+    overlay = load_overlay(dataset_id, map_id, measure, "contact", goal)
     fig = map_grid_figure(view, overlay, dark=st.context.theme.type == "dark", overlay_name=MEASURES[measure])
     ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
     if len(ranked):

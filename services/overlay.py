@@ -9,7 +9,12 @@ heat map over the cells. Measures, all per touchpoint over the journeys that hav
 - ``drop-off``: % of those journeys whose last event is there and that never reach the goal;
 - ``friction``: the friction index (:mod:`analytics.friction`);
 - ``nps`` / ``csat``: from the responses given at the touchpoint;
-- ``median time``: median time from an event at the touchpoint to the journey's next event.
+- ``median time``: median time from an event at the touchpoint to the journey's next event;
+- ``attributed conversions``: conversions to a goal credited to the touchpoint by the Markov model
+  (its removal effect normalised so the credits sum to the conversions), and
+- ``removal effect``: the share (%) of the goal's conversion probability lost if journeys could not
+  pass through the touchpoint; both from :func:`services.attribution.compute_touchpoint_attribution`,
+  passed in as ``attribution`` (a reached touchpoint that earns nothing shows 0).
 
 Targets come from the map's metrics of the same kind (conversion, NPS, CSAT): the one bound to the
 touchpoint, else to its stage, else map-wide; status as in :func:`analytics.metrics.metric_status`.
@@ -24,10 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from analytics import friction as af
 from analytics.friction import FrictionResult
+from analytics.journeys import JourneyQuery
 from analytics.metrics import metric_status
+from services import attribution as attribution_service
 from services.metrics import AnalysisContext, list_metrics
 
 MEASURES: dict[str, str] = {
@@ -38,7 +46,11 @@ MEASURES: dict[str, str] = {
     "nps": "NPS",
     "csat": "CSAT %",
     "median time": "Median time to next event",
+    "attributed conversions": "Attributed conversions (Markov)",
+    "removal effect": "Removal effect %",
 }
+# Measures that need a goal and come from the attribution model rather than the friction table.
+ATTRIBUTION_MEASURES: tuple[str, ...] = ("attributed conversions", "removal effect")
 # Measure → (column of the friction table, scale, direction, metric kind for targets).
 _SOURCE: dict[str, tuple[str, float, str, str | None]] = {
     "journeys": ("journeys", 1.0, "higher", None),
@@ -48,6 +60,8 @@ _SOURCE: dict[str, tuple[str, float, str, str | None]] = {
     "nps": ("nps", 1.0, "higher", "nps"),
     "csat": ("csat", 1.0, "higher", "csat"),
     "median time": ("median_gap_seconds", 1.0, "lower", None),
+    "attributed conversions": ("attributed_conversions", 1.0, "higher", None),
+    "removal effect": ("removal_effect", 100.0, "higher", None),
 }
 OVERLAY_COLUMNS = ["touchpoint_id", "touchpoint", "stage", "value", "label", "target", "status"]
 
@@ -71,8 +85,10 @@ def _label(measure: str, value: float) -> str:
         return f"{int(value):,}"
     if measure == "median time":
         return format_duration(value)
-    if measure in ("conversion", "drop-off", "csat"):
+    if measure in ("conversion", "drop-off", "csat", "removal effect"):
         return f"{value:.0f}%"
+    if measure == "attributed conversions":
+        return f"{value:,.1f}"
     return f"{value:.0f}"
 
 
@@ -92,22 +108,35 @@ def _targets(ctx: AnalysisContext, kind: str | None) -> dict[int, tuple[float, s
     return out
 
 
-def compute_overlay(ctx: AnalysisContext, friction: FrictionResult, measure: str) -> pd.DataFrame:
+def compute_overlay(
+    ctx: AnalysisContext, friction: FrictionResult, measure: str, attribution: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per touchpoint of the map with the measure's value, label, target and status.
 
-    A touchpoint no journey reached has value NaN and the label "not reached".
+    A touchpoint no journey reached has value NaN and the label "not reached". The measures of
+    :data:`ATTRIBUTION_MEASURES` read ``attribution`` (the frame of
+    :func:`services.attribution.compute_touchpoint_attribution`, keyed by ``touchpoint_id``).
     """
-    if measure not in MEASURES:
-        from analytics.errors import BadInputError
+    from analytics.errors import BadInputError
 
+    if measure not in MEASURES:
         raise BadInputError("unknown overlay measure", value=measure, expected=", ".join(MEASURES))
     column, scale, _direction, kind = _SOURCE[measure]
     table = friction.touchpoints.set_index("touchpoint")
+    if measure in ATTRIBUTION_MEASURES:
+        if attribution is None:
+            raise BadInputError(f"the {MEASURES[measure].lower()} overlay needs a goal's attribution")
+        credits = attribution.set_index("touchpoint_id")[column]
     targets = _targets(ctx, kind)
     rows = []
     for tp in ctx.touchpoints:
         reached = tp.label in table.index
-        value = float(table.at[tp.label, column]) * scale if reached and column in table.columns else float("nan")
+        if not reached:
+            value = float("nan")
+        elif measure in ATTRIBUTION_MEASURES:
+            value = float(credits.get(tp.id, 0.0)) * scale
+        else:
+            value = float(table.at[tp.label, column]) * scale if column in table.columns else float("nan")
         target, direction = targets.get(tp.id, (None, "higher"))
         rows.append(
             {
@@ -121,6 +150,41 @@ def compute_overlay(ctx: AnalysisContext, friction: FrictionResult, measure: str
             }
         )
     return pd.DataFrame(rows, columns=OVERLAY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class AttributionOverlay:
+    """The goal (and lost touchpoints) an attribution overlay credits, and its per-touchpoint frame."""
+
+    goal: str | None
+    lost: tuple[str, ...]
+    frame: pd.DataFrame  # touchpoint_id, touchpoint, attributed_conversions, removal_effect
+
+
+def compute_attribution_overlay(
+    dataset_id: int,
+    map_id: int,
+    *,
+    goal: str | None = None,
+    lost: tuple[str, ...] | None = None,
+    level: str = "contact",
+    engine: Engine | None = None,
+) -> AttributionOverlay:
+    """Markov credits per touchpoint of the map for ``goal`` (default: the goal the Attribution page
+    suggests; ``lost`` likewise), with the Attribution page's defaults: touchpoint level, consecutive
+    repeats collapsed. ``goal`` is None when the log has no touchpoint to credit."""
+    query = JourneyQuery(level=level)  # type: ignore[arg-type]
+    if goal is None or lost is None:
+        options = attribution_service.list_goal_options(dataset_id, map_id=map_id, query=query, engine=engine)
+        goal = goal if goal is not None else options.goal
+        lost = lost if lost is not None else tuple(t for t in options.lost if t != goal)
+    if goal is None:
+        empty = pd.DataFrame(columns=["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"])
+        return AttributionOverlay(None, (), empty)
+    frame = attribution_service.compute_touchpoint_attribution(
+        dataset_id, map_id, goal, query=query, lost=lost, engine=engine
+    )
+    return AttributionOverlay(goal, lost, frame)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,13 @@ from charts.metrics import metric_trend_figure
 from services.csv_safety import to_safe_csv
 from services.friction import compute_context_friction, compute_friction_table
 from services.metrics import compute_metric_history, compute_metric_table, get_analysis_context, list_metrics
-from services.overlay import MEASURES, compute_designed_vs_observed, compute_overlay
+from services.overlay import (
+    ATTRIBUTION_MEASURES,
+    MEASURES,
+    compute_attribution_overlay,
+    compute_designed_vs_observed,
+    compute_overlay,
+)
 from services.overview import compute_map_health
 
 STYLE = """
@@ -130,11 +136,13 @@ def build_map_report(
     *,
     dataset_id: int | None = None,
     measure: str = "friction",
+    goal: str | None = None,
     today: date | None = None,
     engine: Engine | None = None,
 ) -> MapReport:
     """The report of ``map_id`` (see the module docstring); ``dataset_id`` defaults to the map's
-    most recent linked dataset, ``measure`` is the one laid over the grid.
+    most recent linked dataset, ``measure`` is the one laid over the grid (the attribution measures
+    credit ``goal``, default the suggested one).
     """
     from services.studio import compute_action_plan, get_map_view
 
@@ -174,9 +182,14 @@ def build_map_report(
     if dataset_id is not None:
         ctx = get_analysis_context(dataset_id, map_id, engine=engine)
         friction = compute_context_friction(ctx)
-        overlay = compute_overlay(ctx, friction, measure)
+        title = MEASURES[measure].lower()
+        credited = None
+        if measure in ATTRIBUTION_MEASURES:
+            credited = compute_attribution_overlay(dataset_id, map_id, goal=goal, engine=engine)
+            title += f" (goal: {credited.goal or 'none'})"
+        overlay = compute_overlay(ctx, friction, measure, None if credited is None else credited.frame)
         tables["overlay"] = overlay
-        body.append(f"<h2>The map with {_e(MEASURES[measure].lower())}</h2>")
+        body.append(f"<h2>The map with {_e(title)}</h2>")
         body.append(figure(map_grid_figure(view, overlay, overlay_name=MEASURES[measure]), full_width=False))
     else:
         body.append(
@@ -269,10 +282,11 @@ def write_map_report(
     dataset_id: int | None = None,
     csv_dir: str | Path | None = None,
     measure: str = "friction",
+    goal: str | None = None,
     engine: Engine | None = None,
 ) -> MapReport:
     """Write the HTML report to ``out`` and, with ``csv_dir``, one CSV per table there."""
-    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure, engine=engine)
+    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure, goal=goal, engine=engine)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.html, encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import run_page
 from tests.factories_metrics import create_dataset, planted_log
 
@@ -45,3 +47,32 @@ def test_friction_page_without_a_map_scores_activities_as_they_are(engine, monke
     assert not at.exception
     assert at.selectbox(key="qp_map").value is None
     assert at.dataframe[0].value.iloc[0]["touchpoint"] == "Pricing page"
+
+
+def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services.attribution import compute_touchpoint_attribution
+    from services.maps import create_map_from_template
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    dataset_id = create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)
+    at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "measure": "removal effect", "goal": "Sales rep"})
+    assert at.selectbox(key="qp_goal").value == "Sales rep"
+    overlay = at.dataframe[0].value.set_index("touchpoint")
+    # Every journey that reaches a sales rep passes the pricing page: removing it loses every conversion.
+    assert overlay.loc["Pricing page", "value"] == 100
+    assert overlay.loc["Pricing page", "label"] == "100%"
+    expected = compute_touchpoint_attribution(dataset_id, map_id, "Sales rep").set_index("touchpoint")
+    reached = overlay.dropna(subset=["value"])
+    assert len(reached) >= 5
+    for name, row in reached.iterrows():
+        assert row["value"] == expected.loc[name, "removal_effect"] * 100
+    assert any("Sales rep" in c.value and "Markov" in c.value for c in at.caption)
+
+    at.radio(key="qp_measure").set_value("attributed conversions").run()
+    assert not at.exception
+    credits = at.dataframe[0].value
+    assert at.query_params["goal"] == "Sales rep"
+    # Markov credits of the touchpoints before the goal sum to the conversions.
+    journeys = planted_log(journeys=120).groupby("journey_id")["activity"].apply(lambda s: "Sales rep" in set(s))
+    assert credits["value"].sum() == pytest.approx(int(journeys.sum()))

@@ -110,3 +110,19 @@ def test_report_measures_match_the_overlay():
     from services.overlay import MEASURES
 
     assert cli.REPORT_MEASURES == tuple(MEASURES)
+
+
+def test_report_with_the_removal_effect_overlay(linked, tmp_path, capsys):
+    map_id, dataset_id = linked
+    out, csv_dir = tmp_path / "report.html", tmp_path / "csv"
+    args = ["report", str(map_id), "--out", str(out), "--csv-dir", str(csv_dir)]
+    assert cli.main([*args, "--measure", "removal effect", "--goal", "Sales rep"]) == 0
+    assert "<h2>The map with removal effect % (goal: Sales rep)" in out.read_text(encoding="utf-8")
+    import pandas as pd
+
+    from services.attribution import compute_touchpoint_attribution
+
+    overlay = pd.read_csv(csv_dir / "overlay.csv", encoding="utf-8-sig").set_index("touchpoint")
+    expected = compute_touchpoint_attribution(dataset_id, map_id, "Sales rep").set_index("touchpoint")
+    assert overlay.loc["Pricing page", "value"] == pytest.approx(100)
+    assert overlay.loc["Demo", "value"] == pytest.approx(expected.loc["Demo", "removal_effect"] * 100)

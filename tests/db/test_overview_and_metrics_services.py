@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from analytics.errors import BadInputError
 from analytics.friction import FrictionWeights
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
@@ -127,10 +128,17 @@ def test_overlay_has_every_touchpoint_of_the_map_with_targets(b2b):
     metric_service.create_metric(map_id=map_id, kind="csat", target=60, touchpoint_id=tps["Pricing page"])
     ctx = metric_service.get_analysis_context(dataset_id, map_id)
     result = friction_service.compute_context_friction(ctx)
+    credited = overlay_service.compute_attribution_overlay(dataset_id, map_id, goal="Sales rep")
+    assert credited.goal == "Sales rep"
     for measure in overlay_service.MEASURES:
-        overlay = overlay_service.compute_overlay(ctx, result, measure)
+        overlay = overlay_service.compute_overlay(ctx, result, measure, credited.frame)
         assert list(overlay.columns) == overlay_service.OVERLAY_COLUMNS
         assert set(overlay["touchpoint_id"]) == set(tps.values())
+    with pytest.raises(BadInputError, match="needs a goal"):
+        overlay_service.compute_overlay(ctx, result, "removal effect")
+    removal = overlay_service.compute_overlay(ctx, result, "removal effect", credited.frame).set_index("touchpoint")
+    assert removal.loc["Pricing page", "value"] == 100 and removal.loc["Pricing page", "label"] == "100%"
+    assert removal.loc["Store", "label"] == "not reached"
     csat = overlay_service.compute_overlay(ctx, result, "csat").set_index("touchpoint")
     assert csat.loc["Pricing page", "target"] == 60 and csat.loc["Pricing page", "status"] == "red"
     assert csat.loc["Blog", "status"] == "none"  # no target there

@@ -220,8 +220,11 @@ def _canonical(doc: dict) -> dict:
     }
 
 
-@settings(derandomize=True, 
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+@settings(
+    derandomize=True,
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(doc=documents())
 def test_export_import_round_trips_any_generated_map(engine, doc):
