@@ -41,6 +41,7 @@ from analytics.journeys import (
     JOURNEY_KEY,
     NODE,
     NODE_CODE,
+    POSITION,
     STEP,
     JourneyQuery,
     journey_steps,
@@ -60,6 +61,7 @@ MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_base
 # Column names of the path table.
 POS = "pos"
 LENGTH = "n"
+NEXT = "next_code"
 CONVERTED = "converted"
 
 MODEL_FORMULAS: dict[str, str] = {
@@ -124,11 +126,16 @@ def attribution_paths(
 
     Columns: ``journey, journey_key, pos`` (0-based), ``n`` (path length), ``node_code`` (of the
     touchpoint, or channel, at that position; name it with :func:`analytics.journeys.node_labels`
-    of the same query) and ``converted`` (bool). See the module docstring for what enters a path.
+    of the same query), ``next_code`` (the node of the journey's next step, or null; after a path's
+    last position it is whatever ended the path) and ``converted`` (bool). See the module docstring
+    for what enters a path.
+
+    Numbering, length and next step come from one window ordering per journey, taken before the
+    cut (the cut keeps a prefix, so they hold for the path).
     """
     q = _node_query(query, by, schema)
     order = _order_column(q)
-    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False)
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False, numbered=False)
     g = reaching(events, schema, q, (goal,))
     t = _left_join(s, g.select(JOURNEY, _goal=g.reached_order))
     if lost:
@@ -137,19 +144,31 @@ def attribution_paths(
         stop = t._goal.coalesce(t._lost)
     else:
         stop = t._goal
-    t = t.filter(stop.isnull() | (t[order] < stop))
-    # The cut keeps a prefix of each journey's steps, so a step's number is its path position.
-    t = t.select(JOURNEY, JOURNEY_KEY, NODE_CODE, **{POS: t[STEP], CONVERTED: t._goal.notnull()})
-    return t.mutate(**{LENGTH: t.count().over(ibis.window(group_by=JOURNEY))})
+    inside = stop.isnull() | (t[order] < stop)
+    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
+    node = t[NODE_CODE].cast("int64")
+    t = t.mutate(
+        _in=inside,
+        **{
+            POS: ibis.row_number().over(w).cast("int64"),
+            LENGTH: inside.cast("int64").sum().over(w),
+            NEXT: node.lead().over(w),
+        },
+    )
+    t = t.filter(t._in)
+    return t.select(JOURNEY, JOURNEY_KEY, NODE_CODE, POS, LENGTH, NEXT, **{CONVERTED: t._goal.notnull()})
 
 
 CREDITS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based")
+# ``target`` of the rows of :func:`path_summary` that carry a node's visiting journeys.
+VISITS_CODE = -4
 
 
 def path_summary(paths: Table) -> Table:
     """One pass over the paths: per (node, next state), the Markov chain's transition ``count``,
-    the paths that start on the node (``entries``: start → node), the four heuristic credits the
-    node earns there (converting paths only) and ``journeys`` (first visits of the node in a path).
+    the paths that start on the node (``entries``: start → node) and the four heuristic credits the
+    node earns there (converting paths only); and per node, on a row whose ``target`` is
+    ``VISITS_CODE``, ``journeys``: the paths that visit it.
 
     Columns ``source, target`` (node codes; the next state is the negative ``CONVERSION_CODE`` or
     ``NULL_CODE`` after a path's last node), ``count, entries, first_touch, last_touch, linear,
@@ -166,8 +185,7 @@ def path_summary(paths: Table) -> Table:
     )
     end = ibis.ifelse(paths[CONVERTED], ibis.literal(CONVERSION_CODE, "int64"), ibis.literal(NULL_CODE, "int64"))
     node = paths[NODE_CODE].cast("int64")
-    nxt = node.lead().over(ibis.window(group_by=JOURNEY, order_by=POS)).fill_null(end)
-    first_visit = pos == pos.min().over(ibis.window(group_by=[JOURNEY, NODE_CODE]))
+    nxt = ibis.ifelse(pos == length - 1, end, paths[NEXT])
     t = paths.select(
         source=node,
         target=nxt,
@@ -176,22 +194,33 @@ def path_summary(paths: Table) -> Table:
         _last=(pos == length - 1).cast("float64") * converted,
         _linear=converted / n,
         _position=position * converted,
-        _visit=first_visit.cast("int64"),
     )
-    return t.group_by(["source", "target"]).aggregate(
+    moves = t.group_by(["source", "target"]).aggregate(
         count=t.count(),
         entries=t._entry.sum(),
         first_touch=t._first.sum(),
         last_touch=t._last.sum(),
         linear=t._linear.sum(),
         position_based=t._position.sum(),
-        journeys=t._visit.sum(),
+        journeys=ibis.literal(0, "int64"),
     )
+    visits = paths.group_by(source=node).aggregate(
+        target=ibis.literal(VISITS_CODE, "int64"),
+        count=ibis.literal(0, "int64"),
+        entries=ibis.literal(0, "int64"),
+        first_touch=ibis.literal(0.0),
+        last_touch=ibis.literal(0.0),
+        linear=ibis.literal(0.0),
+        position_based=ibis.literal(0.0),
+        journeys=paths[JOURNEY].nunique().cast("int64"),
+    )
+    return moves.union(visits.select(*moves.columns), distinct=False)
 
 
 def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> int:
     """Journeys of the analysis (after every filter) that reach the goal."""
-    s = journey_steps(events, schema, query, columns=[], labelled=False)
+    every = replace(query, collapse_repeats=False)  # repeats do not change which journeys there are
+    s = journey_steps(events, schema, every, columns=[], labelled=False, numbered=False)
     kept = s.select(JOURNEY).distinct()
     g = reaching(events, schema, query, (goal,))
     return int(execute_scalar(kept.filter(kept[JOURNEY].isin(g[JOURNEY])).count()) or 0)
@@ -247,7 +276,11 @@ def compute_attribution(
     names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
     summary = execute(path_summary(paths))
-    heuristics = summary.groupby("source")[[*CREDITS, "journeys"]].sum()
+    summary = summary.astype({"source": "int64", "target": "int64"})
+    visits = summary[summary["target"] == VISITS_CODE]
+    summary = summary[summary["target"] != VISITS_CODE]
+    heuristics = summary.groupby("source")[list(CREDITS)].sum()
+    heuristics["journeys"] = visits.set_index("source")["journeys"].reindex(heuristics.index).fillna(0)
     heuristics.index = heuristics.index.map(names)
     entries = summary.groupby("source", as_index=False)["entries"].sum()
     entries = entries[entries["entries"] > 0]

@@ -55,7 +55,7 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute
 from analytics.errors import BadInputError
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery, journey_steps, node_labels
 from analytics.metrics import event_steps
 from analytics.schema import EventSchema, Role
 
@@ -328,6 +328,179 @@ class FrictionResult:
     weights: FrictionWeights
 
 
+def _stage_names(events: Table, schema: EventSchema, query: JourneyQuery, stage_order: tuple[str, ...]) -> list[str]:
+    """Every stage an event can have: the designed order first, then the map's, then the data's."""
+    names = list(dict.fromkeys(stage_order))
+    names += [s for _, s in query.stage_of if s not in names]
+    if schema.has(Role.STAGE):
+        found = execute(events.select(_s=events.stage).distinct())["_s"].dropna().astype(str)
+        names += sorted(set(found) - set(names))
+    return list(dict.fromkeys(names))
+
+
+def _lean_events(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    *,
+    labels: dict[int, str],
+    stages: list[str],
+    goal: str | None,
+    effort_high: float,
+    positions: bool,
+) -> Table:
+    """Every event (touchpoint level, repeats kept) on integer codes with the flags the index sums.
+
+    Columns: ``journey, node_code, sc`` (stage code: index in ``stages``, null without a stage),
+    ``nsc`` (the next event's stage code), ``conv``, ``moved``, ``first`` (first visit of the node in
+    the journey), ``consec``, ``gap`` (seconds to the next event), ``pos`` (step / last step, with
+    ``positions``), ``responses``, ``negative`` and the score columns. One window ordering per
+    journey plus one per (journey, node); no text column goes through a window.
+    """
+    q = replace(query, by="touchpoint", collapse_repeats=False)
+    scores = [c for r, c in ((Role.NPS, "nps"), (Role.CSAT, "csat"), (Role.EFFORT, "effort")) if schema.has(r)]
+    carried = (["stage"] if schema.has(Role.STAGE) else []) + scores
+    t = journey_steps(events, schema, q, columns=carried, labelled=False)
+    code_of = {name: i for i, name in enumerate(stages)}
+    stage_of = dict(q.stage_of)
+    node_stage = {c: code_of[stage_of[n]] for c, n in labels.items() if n in stage_of and stage_of[n] in code_of}
+    sc: ibis.Value | None = None
+    if node_stage:
+        sc = t[NODE_CODE].substitute(node_stage, else_=ibis.null("int64"))
+    if schema.has(Role.STAGE):
+        own = t.stage.substitute(code_of, else_=ibis.null("int64"))
+        sc = own if sc is None else sc.coalesce(own)
+    t = t.mutate(sc=(sc if sc is not None else ibis.null("int64")).cast("int32"))
+    reached = t[STEP] < 0  # no goal: no journey converts
+    if goal is not None:
+        goal_nodes = [c for c, n in labels.items() if n == goal]
+        if goal_nodes:
+            reached = t[NODE_CODE].isin(goal_nodes)
+        if goal in code_of:
+            reached = reached | (t.sc == code_of[goal]).fill_null(False)
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    windowed = {
+        "conv": reached.cast("int8").max().over(w),
+        "nsc": t.sc.lead().over(w),
+        "nts": t[TS].lead().over(w),
+        "prev": t[NODE_CODE].lag().over(w),
+        "visit_no": ibis.row_number().over(ibis.window(group_by=[JOURNEY, NODE_CODE], order_by=STEP)),
+    }
+    if positions:
+        windowed["last_step"] = t[STEP].max().over(w)
+    t = t.mutate(**windowed)
+    moved = t.nts.notnull()
+    consecutive = (t.prev == t[NODE_CODE]).fill_null(False)
+    neg = ibis.literal(0)
+    resp = ibis.literal(0)
+    if "nps" in scores:
+        neg = neg + (t.nps <= 6).fill_null(False).cast("int64")
+        resp = resp + t.nps.notnull().cast("int64")
+    if "csat" in scores:
+        neg = neg + (t.csat <= 2).fill_null(False).cast("int64")
+        resp = resp + t.csat.notnull().cast("int64")
+    if "effort" in scores:
+        neg = neg + (t.effort >= effort_high).fill_null(False).cast("int64")
+        resp = resp + t.effort.notnull().cast("int64")
+    pos = ibis.literal(0.0)
+    if positions:
+        pos = ibis.ifelse(t.last_step > 0, t[STEP].cast("float64") / t.last_step, 0.0)
+    return t.select(
+        JOURNEY,
+        NODE_CODE,
+        "sc",
+        "nsc",
+        *scores,
+        conv=t.conv.cast("int64"),
+        moved=moved.cast("int64"),
+        first=(t.visit_no == 0).cast("int64"),
+        consec=consecutive.cast("int64"),
+        gap=ibis.ifelse(moved, (t.nts.epoch_seconds() - t[TS].epoch_seconds()).cast("float64"), ibis.null("float64")),
+        pos=pos,
+        responses=resp,
+        negative=neg,
+    )
+
+
+# Sums per (touchpoint, stage, next stage): the touchpoint, stage and backtrack figures add up from them.
+_SUMS = (
+    "events",
+    "journeys",
+    "converted_journeys",
+    "exits",
+    "moves_out",
+    "consecutive_repeats",
+    "revisits",
+    "responses",
+    "negative",
+    "pos_sum",
+    "pos_n",
+    "nps_sum",
+    "nps_respondents",
+    "promoters",
+    "detractors",
+    "csat_sum",
+    "csat_responses",
+    "csat_satisfied",
+    "effort_sum",
+    "effort_n",
+)
+
+
+def _sums(t: Table, scores: list[str]) -> dict[str, ibis.Value]:
+    zero = ibis.literal(0, "int64")
+    aggs: dict[str, ibis.Value] = {
+        "events": t.count(),
+        "journeys": t["first"].sum(),
+        "converted_journeys": (t["first"] * t.conv).sum(),
+        "exits": ((1 - t.moved) * (1 - t.conv)).sum(),
+        "moves_out": t.moved.sum(),
+        "consecutive_repeats": t.consec.sum(),
+        "revisits": ((1 - t["first"]) * (1 - t.consec)).sum(),
+        "responses": t.responses.sum(),
+        "negative": t.negative.sum(),
+        "pos_sum": t.pos.sum(),
+        "pos_n": t.count(),
+    }
+    for name, col, checks in (
+        ("nps", "nps", {"promoters": lambda v: v >= 9, "detractors": lambda v: v <= 6}),
+        ("csat", "csat", {"csat_satisfied": lambda v: v >= 4}),
+        ("effort", "effort", {}),
+    ):
+        present = name in scores
+        count_name = {"nps": "nps_respondents", "csat": "csat_responses", "effort": "effort_n"}[name]
+        aggs[f"{name}_sum"] = t[col].sum() if present else ibis.literal(0.0)
+        aggs[count_name] = t[col].count() if present else zero
+        for key, check in checks.items():
+            aggs[key] = check(t[col]).fill_null(False).cast("int64").sum() if present else zero
+    return aggs
+
+
+def _frame(parts: list[Table]) -> Table:
+    """One union of differently shaped aggregates: every column as float64, absent ones null."""
+    cols = list(dict.fromkeys(c for p in parts for c in p.columns))
+    out = None
+    for p in parts:
+        shaped = p.select(*[(p[c] if c in p.columns else ibis.null("float64")).cast("float64").name(c) for c in cols])
+        out = shaped if out is None else out.union(shaped, distinct=False)
+    return out  # type: ignore[return-value]
+
+
+def _finish(df: pd.DataFrame, scores: list[str]) -> pd.DataFrame:
+    """Means of the score columns from their sums, in the columns the tables show."""
+
+    def mean(total: str, n: str) -> pd.Series:
+        return (df[total] / df[n].where(df[n] > 0)).astype("float64")
+
+    if "nps" in scores:
+        df["nps_mean"] = mean("nps_sum", "nps_respondents")
+    if "csat" in scores:
+        df["csat_mean"] = mean("csat_sum", "csat_responses")
+    if "effort" in scores:
+        df["effort_mean"] = mean("effort_sum", "effort_n")
+    return df
+
+
 def compute_friction(
     events: Table,
     schema: EventSchema,
@@ -348,26 +521,101 @@ def compute_friction(
     revisits, repeat_rate, median_gap_seconds, reference_gap_seconds, delay_ratio, responses,
     negative, negative_rate``, each ``<component>_score`` and ``contrib_<component>``,
     ``friction``, ``reason``, and where scores exist ``nps, nps_mean, csat, csat_mean, effort_mean``.
+
+    How it runs: one query over integer codes. Per (touchpoint, stage, next stage) it sums the
+    per-event flags, so backtracks can be counted against a stage order learnt from the same
+    pass; beside it, the median gaps per touchpoint, per stage and overall, and the distinct
+    (and converted) journeys per stage.
     """
     weights = weights.validate()
-    t, order = flagged_events(events, schema, query, goal=goal, stage_order=stage_order, effort_high=effort_high)
-    # One query: the aggregates per touchpoint, per stage and over all events (whose median gap is
-    # the stages' delay reference) as one union, so the windowed events are computed once.
-    by_tp = t.group_by(NODE).aggregate(stage=t.stage.min(), **_score_aggregates(t, schema))
-    by_tp = by_tp.mutate(_level=ibis.literal("touchpoint"))
-    staged = t.filter(t.stage.notnull())
-    by_stage = staged.group_by("stage").aggregate(**_score_aggregates(staged, schema, "stage_visit_no"))
-    by_stage = by_stage.mutate(**{NODE: ibis.null("string"), "_level": ibis.literal("stage")})
-    overall = t.aggregate(**_score_aggregates(t, schema))
-    overall = overall.mutate(**{NODE: ibis.null("string"), "stage": ibis.null("string"), "_level": ibis.literal("all")})
-    cols = by_tp.columns
-    both = execute(by_tp.select(*cols).union(by_stage.select(*cols)).union(overall.select(*cols)))
-    tp = both[both["_level"] == "touchpoint"].drop(columns="_level").rename(columns={NODE: "touchpoint"})
-    st = both[both["_level"] == "stage"].drop(columns=["_level", NODE])
-    all_rows = both[both["_level"] == "all"]
-    tp, st = tp.reset_index(drop=True), st.reset_index(drop=True)
-    overall_gap = float(all_rows["median_gap_seconds"].iloc[0]) if len(all_rows) else float("nan")
+    q = replace(query, by="touchpoint", collapse_repeats=False)
+    labels = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    stages = _stage_names(events, schema, q, stage_order)
+    scores = [c for r, c in ((Role.NPS, "nps"), (Role.CSAT, "csat"), (Role.EFFORT, "effort")) if schema.has(r)]
+    t = _lean_events(
+        events,
+        schema,
+        q,
+        labels=labels,
+        stages=stages,
+        goal=goal,
+        effort_high=effort_high,
+        positions=not stage_order,
+    )
+    sums = t.group_by([NODE_CODE, "sc", "nsc"]).aggregate(**_sums(t, scores)).mutate(_level=0)
+    by_node = t.group_by(NODE_CODE).aggregate(median_gap_seconds=t.gap.median()).mutate(_level=1)
+    staged = t.filter(t.sc.notnull())
+    by_stage = staged.group_by("sc").aggregate(
+        median_gap_seconds=staged.gap.median(),
+        stage_journeys=staged[JOURNEY].nunique(),
+        stage_converted=staged[JOURNEY].nunique(where=staged.conv == 1),
+    )
+    overall = t.aggregate(median_gap_seconds=t.gap.median()).mutate(_level=3)
+    both = execute(_frame([sums, by_node, by_stage.mutate(_level=2), overall]))
+    parts = {level: both[both["_level"] == level] for level in (0, 1, 2, 3)}
+    rows = parts[0].copy()
+    stage_name = dict(enumerate(stages))
+
+    # The stage order: designed, else by the mean relative position of the stage's events.
+    if stage_order:
+        order = tuple(stage_order)
+    else:
+        staged_rows = rows[rows["sc"].notna()]
+        pos = staged_rows.groupby("sc")[["pos_sum", "pos_n"]].sum()
+        mean_pos = pd.DataFrame(
+            {"stage": [stage_name[int(c)] for c in pos.index], "pos": pos["pos_sum"] / pos["pos_n"]}
+        )
+        order = tuple(mean_pos.sort_values(["pos", "stage"])["stage"])
+    rank = {s: i for i, s in enumerate(order)}
+    code_rank = {c: rank[n] for c, n in stage_name.items() if n in rank}
+    src, dst = rows["sc"].map(code_rank), rows["nsc"].map(code_rank)  # NaN: no stage, or one outside the order
+    rows["backtracks"] = rows["moves_out"].where(src.notna() & dst.notna() & (dst < src), 0.0)
+    rows["stage"] = rows["sc"].map(lambda c: stage_name[int(c)] if pd.notna(c) else None)
+
+    totals = [*_SUMS, "backtracks"]
+    tp = rows.groupby(NODE_CODE)[totals].sum()
+    tp["stage"] = rows.dropna(subset=["stage"]).groupby(NODE_CODE)["stage"].min()
+    medians = parts[1].set_index(NODE_CODE)["median_gap_seconds"]
+    tp["median_gap_seconds"] = medians.reindex(tp.index).astype("float64")
+    tp.index = [labels[int(c)] for c in tp.index]
+    tp = tp.rename_axis("touchpoint").reset_index()
+
+    st = rows.dropna(subset=["stage"]).groupby("stage")[totals].sum()
+    stage_rows = parts[2].assign(stage=[stage_name[int(c)] for c in parts[2]["sc"]]).set_index("stage")
+    st["journeys"] = stage_rows["stage_journeys"].reindex(st.index)
+    st["converted_journeys"] = stage_rows["stage_converted"].reindex(st.index)
+    st["median_gap_seconds"] = stage_rows["median_gap_seconds"].reindex(st.index).astype("float64")
+    st = st.rename_axis("stage").reset_index()
+    overall_gap = float(parts[3]["median_gap_seconds"].iloc[0]) if len(parts[3]) else float("nan")
     stage_gap_of = dict(zip(st["stage"], st["median_gap_seconds"].astype("float64"), strict=True))
+
+    int_columns = [c for c in (*totals, "journeys", "converted_journeys") if c not in ("pos_sum",)]
+    keep = [
+        "events",
+        "journeys",
+        "converted_journeys",
+        "exits",
+        "moves_out",
+        "backtracks",
+        "consecutive_repeats",
+        "revisits",
+        "median_gap_seconds",
+        "responses",
+        "negative",
+    ]
+    score_keep = {
+        "nps": ["nps_mean", "nps_respondents", "promoters", "detractors"],
+        "csat": ["csat_mean", "csat_responses", "csat_satisfied"],
+        "effort": ["effort_mean"],
+    }
+    for frame in (tp, st):
+        for c in int_columns:
+            if c in frame:
+                frame[c] = frame[c].fillna(0).astype("int64")
+        _finish(frame, scores)
+    extra = [c for s in scores for c in score_keep[s]]
+    tp = tp[["touchpoint", "stage", *keep, *extra]]
+    st = st[["stage", *keep, *extra]]
 
     tp = _rates(tp)
     base_tp = float(tp["exits"].sum() / tp["journeys"].sum()) if len(tp) and tp["journeys"].sum() else float("nan")
@@ -380,7 +628,6 @@ def compute_friction(
     base_st = float(st["exits"].sum() / st["journeys"].sum()) if len(st) and st["journeys"].sum() else float("nan")
     st = _apply_index(_component_scores(st, base_st, pd.Series([overall_gap] * len(st))), weights)
     st["reason"] = [_reason(r, "over the journey") for _, r in st.iterrows()]
-    rank = {s: i for i, s in enumerate(order)}
     st["stage_position"] = [rank.get(s, len(rank)) for s in st["stage"]]
     st = st.sort_values(["friction", "stage"], ascending=[False, True], na_position="last").reset_index(drop=True)
     return FrictionResult(touchpoints=tp, stages=st, stage_order=order, weights=weights)

@@ -51,7 +51,7 @@ from analytics.journeys import (
     JOURNEY_KEY,
     NODE,
     NODE_CODE,
-    STEP,
+    POSITION,
     TS,
     JourneyQuery,
     filter_events,
@@ -173,9 +173,12 @@ def journey_status(
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
     order = _order_column(q)
     cutoff = ibis.literal(_end_of(as_of) - timedelta(days=active_days))
-    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False)
-    per = s.group_by([JOURNEY, JOURNEY_KEY]).aggregate(
-        last_code=s[NODE_CODE].argmax(s[STEP]),
+    # Steps are ordered by their position (no step numbers: one window less).
+    s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False, numbered=False)
+    # The id is the same on every step of a journey: carried along, not grouped on (text keys are slow).
+    per = s.group_by(JOURNEY).aggregate(
+        **{JOURNEY_KEY: s[JOURNEY_KEY].arbitrary()},
+        last_code=s[NODE_CODE].argmax(s[POSITION]),
         last_timestamp=s[TS].max(),
         steps=s.count(),
         _first=s[order].min(),
@@ -213,15 +216,27 @@ def closed_transitions(steps: Table, journeys: Table, order: str) -> Table:
     c = c.filter(c._stop.isnull() | (c[order] < c._stop))
     node = c[NODE_CODE].cast("int64")
     moves = c.select(
-        source=node, target=node.lead().over(ibis.window(group_by=JOURNEY, order_by=STEP)).fill_null(c._terminal)
+        source=node, target=node.lead().over(ibis.window(group_by=JOURNEY, order_by=POSITION)).fill_null(c._terminal)
     )
-    entries = c.filter(c[STEP] == 0).select(source=ibis.literal(START_CODE, "int64"), target=node)
+    entries = c.filter(c[order] == c._first).select(source=ibis.literal(START_CODE, "int64"), target=node)
     # A closed journey with no step before its goal or lost event goes from start straight to the end.
     direct = closed.filter(closed._stop.notnull() & (closed._first >= closed._stop)).select(
         source=ibis.literal(START_CODE, "int64"), target=closed._terminal
     )
     both = moves.union(entries, distinct=False).union(direct, distinct=False)
     return both.group_by(["source", "target"]).aggregate(count=both.count())
+
+
+def _stack(a: Table, b: Table) -> Table:
+    """``a`` on top of ``b`` (UNION ALL), each given the other's columns as typed nulls."""
+    sa, sb = a.schema(), b.schema()
+    cols = list(dict.fromkeys([*sa.names, *sb.names]))
+    types = {**dict(sb.items()), **dict(sa.items())}
+
+    def shaped(t: Table, schema: ibis.Schema) -> Table:
+        return t.select(*[(t[c] if c in schema else ibis.null(types[c])).name(c) for c in cols])
+
+    return shaped(a, sa).union(shaped(b, sb), distinct=False)
 
 
 def _best_action(
@@ -278,8 +293,17 @@ def compute_outlook(
     names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
     names.update({_lost_code(k): LOST_PREFIX + name for k, name in enumerate(lost)})
-    transitions = execute(closed_transitions(steps, journeys, _order_column(query)))
-    transitions["count"] = transitions["count"].astype("int64")
+    # One query for the chain's transitions and the open journeys (the steps are computed once).
+    moves = closed_transitions(steps, journeys, _order_column(query))
+    open_ = journeys.filter(journeys[STATUS] == "open").select(
+        JOURNEY, JOURNEY_KEY, "last_code", "last_timestamp", "steps"
+    )
+    both = execute(_stack(moves.mutate(_open=False), open_.mutate(_open=True)))
+    is_open = both["_open"].astype(bool)
+    transitions = both.loc[~is_open, ["source", "target", "count"]].reset_index(drop=True)
+    transitions = transitions.astype({"source": "int64", "target": "int64", "count": "int64"})
+    table = both.loc[is_open, list(open_.columns)].reset_index(drop=True)
+    table = table.astype({JOURNEY: "int64", "last_code": "int64", "steps": "int64"})
     transitions["source"] = transitions["source"].map(names)
     transitions["target"] = transitions["target"].map(names)
     absorbing = (
@@ -293,11 +317,15 @@ def compute_outlook(
     # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
     x = np.clip(chain.absorption()[:, 0], 0.0, 1.0)
 
-    per_journey = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "last_code", "last_timestamp", "steps"))
-    per_journey.insert(3, "last_touchpoint", per_journey.pop("last_code").map(names))
-    counts = {k: 0 for k in ("converted", "lost", "open", "stale")}
-    counts.update({str(k): int(v) for k, v in per_journey[STATUS].value_counts().items()})
-    table = per_journey[per_journey[STATUS] == "open"].drop(columns=[STATUS]).reset_index(drop=True)
+    table.insert(2, "last_touchpoint", table.pop("last_code").map(names))
+    # Every closed journey makes exactly one move into the absorbing state that closed it.
+    ends = transitions.groupby("target")["count"].sum()
+    counts = {
+        "converted": int(ends.get(GOAL_STATE, 0)),
+        "lost": int(sum(v for k, v in ends.items() if str(k).startswith(LOST_PREFIX))),
+        "open": len(table),
+        "stale": int(ends.get(STALE_STATE, 0)),
+    }
 
     labels = {GOAL_STATE: goal, STALE_STATE: STALE_STATE}
     labels.update({a: a.removeprefix(LOST_PREFIX) for a in absorbing if a.startswith(LOST_PREFIX)})
