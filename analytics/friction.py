@@ -385,6 +385,7 @@ def _lean_events(
         "nts": t[TS].lead().over(w),
         "prev": t[NODE_CODE].lag().over(w),
         "visit_no": ibis.row_number().over(ibis.window(group_by=[JOURNEY, NODE_CODE], order_by=STEP)),
+        "stage_visit_no": ibis.row_number().over(ibis.window(group_by=[JOURNEY, "sc"], order_by=STEP)),
     }
     if positions:
         windowed["last_step"] = t[STEP].max().over(w)
@@ -414,6 +415,7 @@ def _lean_events(
         conv=t.conv.cast("int64"),
         moved=moved.cast("int64"),
         first=(t.visit_no == 0).cast("int64"),
+        stage_first=((t.stage_visit_no == 0) & t.sc.notnull()).cast("int64"),
         consec=consecutive.cast("int64"),
         gap=ibis.ifelse(moved, (t.nts.epoch_seconds() - t[TS].epoch_seconds()).cast("float64"), ibis.null("float64")),
         pos=pos,
@@ -427,6 +429,8 @@ _SUMS = (
     "events",
     "journeys",
     "converted_journeys",
+    "stage_journeys",
+    "stage_converted",
     "exits",
     "moves_out",
     "consecutive_repeats",
@@ -453,6 +457,8 @@ def _sums(t: Table, scores: list[str]) -> dict[str, ibis.Value]:
         "events": t.count(),
         "journeys": t["first"].sum(),
         "converted_journeys": (t["first"] * t.conv).sum(),
+        "stage_journeys": t.stage_first.sum(),
+        "stage_converted": (t.stage_first * t.conv).sum(),
         "exits": ((1 - t.moved) * (1 - t.conv)).sum(),
         "moves_out": t.moved.sum(),
         "consecutive_repeats": t.consec.sum(),
@@ -545,11 +551,7 @@ def compute_friction(
     sums = t.group_by([NODE_CODE, "sc", "nsc"]).aggregate(**_sums(t, scores)).mutate(_level=0)
     by_node = t.group_by(NODE_CODE).aggregate(median_gap_seconds=t.gap.median()).mutate(_level=1)
     staged = t.filter(t.sc.notnull())
-    by_stage = staged.group_by("sc").aggregate(
-        median_gap_seconds=staged.gap.median(),
-        stage_journeys=staged[JOURNEY].nunique(),
-        stage_converted=staged[JOURNEY].nunique(where=staged.conv == 1),
-    )
+    by_stage = staged.group_by("sc").aggregate(median_gap_seconds=staged.gap.median())
     overall = t.aggregate(median_gap_seconds=t.gap.median()).mutate(_level=3)
     both = execute(_frame([sums, by_node, by_stage.mutate(_level=2), overall]))
     parts = {level: both[both["_level"] == level] for level in (0, 1, 2, 3)}
@@ -582,8 +584,8 @@ def compute_friction(
 
     st = rows.dropna(subset=["stage"]).groupby("stage")[totals].sum()
     stage_rows = parts[2].assign(stage=[stage_name[int(c)] for c in parts[2]["sc"]]).set_index("stage")
-    st["journeys"] = stage_rows["stage_journeys"].reindex(st.index)
-    st["converted_journeys"] = stage_rows["stage_converted"].reindex(st.index)
+    st["journeys"] = st["stage_journeys"]
+    st["converted_journeys"] = st["stage_converted"]
     st["median_gap_seconds"] = stage_rows["median_gap_seconds"].reindex(st.index).astype("float64")
     st = st.rename_axis("stage").reset_index()
     overall_gap = float(parts[3]["median_gap_seconds"].iloc[0]) if len(parts[3]) else float("nan")
