@@ -282,14 +282,17 @@ def _component_scores(df: pd.DataFrame, base_exit_rate: float, reference: pd.Ser
     return df
 
 
-def _fmt_seconds(seconds: float) -> str:
-    if np.isnan(seconds):
+def format_duration(seconds: float) -> str:
+    """A duration for people: ``2.5 d``, ``3.1 h``, ``12 min``, ``40 s``; ``–`` when unknown."""
+    if pd.isna(seconds):
         return "–"
     if seconds >= 86400:
         return f"{seconds / 86400:.1f} d"
     if seconds >= 3600:
         return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _reason(row: pd.Series, ref_name: str) -> str:
@@ -307,8 +310,8 @@ def _reason(row: pd.Series, ref_name: str) -> str:
             parts.append(f"{row.repeat_rate:.0%} of visits are repeats")
         elif k == "delay":
             parts.append(
-                f"median {_fmt_seconds(row.median_gap_seconds)} to the next event "
-                f"vs {_fmt_seconds(row.reference_gap_seconds)} {ref_name}"
+                f"median {format_duration(row.median_gap_seconds)} to the next event "
+                f"vs {format_duration(row.reference_gap_seconds)} {ref_name}"
             )
         elif k == "feedback":
             parts.append(f"{row.negative_rate:.0%} negative feedback")

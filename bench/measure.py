@@ -23,6 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB.
+
+    Linux keeps ``ru_maxrss`` across ``exec``: a child started by a parent that once held 670 MB
+    reports at least 670 MB. ``VmHWM`` of ``/proc/self/status`` belongs to the process's own memory
+    map, so it is read where it exists.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -103,3 +103,27 @@ def select_id(
 def formula_list(formulas: dict[str, str], labels: dict[str, str], render: Callable[[str], Any] = st.markdown) -> None:
     """Show each model's formula, one line each."""
     render("\n".join(f"- **{labels[k]}**: {v}" for k, v in formulas.items()))
+
+
+def goal_select(options: GoalOptions, *, label: str, help: str) -> str:  # noqa: A002 - Streamlit's name
+    """The goal, offered among ``options`` (the suggested one first chosen), kept in the URL as ``?goal=``."""
+    return st.selectbox(
+        label,
+        options.names,
+        index=options.names.index(options.goal) if options.goal in options.names else 0,
+        key="goal",
+        bind="query-params",
+        help=help,
+    )
+
+
+def lost_select(options: GoalOptions, goal: str, *, label: str, help: str) -> list[str]:  # noqa: A002
+    """Lost touchpoints (any but the goal; the suggested ones chosen), kept in the URL as ``?lost=``."""
+    return st.multiselect(
+        label,
+        [t for t in options.names if t != goal],
+        default=[t for t in options.lost if t != goal],
+        key="lost",
+        bind="query-params",
+        help=help,
+    )

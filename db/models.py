@@ -78,6 +78,9 @@ class Direction(StrEnum):
 
 class JourneyMap(SQLModel, table=True):
     __tablename__ = "journey_map"
+    # AUTOINCREMENT: the id of a deleted map is never given to a new one, so a save aimed at the
+    # deleted map (from a page opened before the delete) cannot land on another map.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, max_length=200)
@@ -244,6 +247,8 @@ class Snapshot(SQLModel, table=True):
 
 
 class Dataset(SQLModel, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids of deleted datasets are never reused
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     source_name: str = ""

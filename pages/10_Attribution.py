@@ -8,9 +8,11 @@ from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS, compute_credit_b
 from charts.attribution import attribution_figure, removal_effect_figure
 from components.attribution import (
     formula_list,
+    goal_select,
     load_attribution,
     load_goal_options,
     load_has_channel,
+    lost_select,
     select_id,
 )
 from components.bootstrap import bootstrap
@@ -62,21 +64,16 @@ with user_errors():
         st.stop()
     c4, c5, c6 = st.columns([2, 2, 2])
     with c4:
-        goal = st.selectbox(
-            "Goal (a conversion)",
-            options.names,
-            index=options.names.index(options.goal) if options.goal in options.names else 0,
-            key="goal",
-            bind="query-params",
+        goal = goal_select(
+            options,
+            label="Goal (a conversion)",
             help="A journey converts when it reaches this touchpoint (or stage); the steps before it share the credit.",
         )
     with c5:
-        lost = st.multiselect(
-            "Lost touchpoints (optional)",
-            [t for t in options.names if t != goal],
-            default=[t for t in options.lost if t != goal],
-            key="lost",
-            bind="query-params",
+        lost = lost_select(
+            options,
+            goal,
+            label="Lost touchpoints (optional)",
             help="A journey that has not converted ends at the first of these (declined, cancelled…).",
         )
     with c6:

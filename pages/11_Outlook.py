@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, compute_probability_bands
 from charts.attribution import next_best_action_figure, probability_bands_figure, state_probability_figure
-from components.attribution import load_goal_options, load_outlook, select_id
+from components.attribution import goal_select, load_goal_options, load_outlook, lost_select, select_id
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
@@ -61,21 +61,12 @@ with user_errors():
         st.stop()
     c4, c5, c6, c7 = st.columns([2, 2, 1, 1])
     with c4:
-        goal = st.selectbox(
-            "Goal",
-            options.names,
-            index=options.names.index(options.goal) if options.goal in options.names else 0,
-            key="goal",
-            bind="query-params",
-            help="A journey converts when it reaches this touchpoint.",
-        )
+        goal = goal_select(options, label="Goal", help="A journey converts when it reaches this touchpoint.")
     with c5:
-        lost = st.multiselect(
-            "Lost touchpoints",
-            [t for t in options.names if t != goal],
-            default=[t for t in options.lost if t != goal],
-            key="lost",
-            bind="query-params",
+        lost = lost_select(
+            options,
+            goal,
+            label="Lost touchpoints",
             help="A journey that reaches one of these (and not the goal) is closed as lost.",
         )
     first_day = dataset["first_timestamp"].date() if dataset.get("first_timestamp") else None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -579,6 +580,37 @@ def get_rejected_rows(dataset_id: int, *, engine: Engine | None = None) -> pd.Da
     return pd.read_parquet(path) if dataset.storage_path and path.exists() else pd.DataFrame(columns=REJECT_COLUMNS)
 
 
+WORK_PREFIX = ".import-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
+    """Remove the working folders of imports whose process is gone (killed mid-import).
+
+    A working folder is ``.import-<pid>-<random>``; one whose process no longer runs is removed.
+    Folders of running imports (this process's or another's) are kept. Returns what was removed.
+    """
+    removed = []
+    if not datasets_dir.is_dir():
+        return removed
+    for folder in datasets_dir.glob(f"{WORK_PREFIX}*"):
+        pid_text = folder.name.removeprefix(WORK_PREFIX).split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def import_event_log(
     source: Source,
     *,
@@ -641,7 +673,8 @@ def import_event_log(
             return _existing_result(existing)
 
     datasets_dir = data_dir() / "datasets"
-    work = datasets_dir / f".import-{uuid.uuid4().hex}"
+    sweep_abandoned_imports(datasets_dir)
+    work = datasets_dir / f"{WORK_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
     work.mkdir(parents=True)
     moved: Path | None = None
     try:

@@ -509,6 +509,8 @@ def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError(
                 "JSON file", f"line {exc.lineno}, column {exc.colno}: {exc.msg}", "a JSON map exported by JourneyLens"
             ) from None
+        except RecursionError:
+            raise ValidationError("JSON file", "nested too deeply", "a JSON map exported by JourneyLens") from None
     doc = dict(_obj(data, "document"))
     if doc.get("format") != FORMAT:
         raise ValidationError("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')

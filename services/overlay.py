@@ -32,7 +32,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from analytics import friction as af
-from analytics.friction import FrictionResult
+from analytics.friction import FrictionResult, format_duration
 from analytics.journeys import JourneyQuery
 from analytics.metrics import metric_status
 from services import attribution as attribution_service
@@ -64,18 +64,6 @@ _SOURCE: dict[str, tuple[str, float, str, str | None]] = {
     "removal effect": ("removal_effect", 100.0, "higher", None),
 }
 OVERLAY_COLUMNS = ["touchpoint_id", "touchpoint", "stage", "value", "label", "target", "status"]
-
-
-def format_duration(seconds: float) -> str:
-    if pd.isna(seconds):
-        return "–"
-    if seconds >= 86400:
-        return f"{seconds / 86400:.1f} d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
 
 
 def _label(measure: str, value: float) -> str:

@@ -519,7 +519,8 @@ def _is_blank(value: Any) -> bool:
 
 
 def clean_text(value: Any, field_name: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """Optional free text: stripped; refused over ``max_length`` characters or with NUL characters."""
+    """Optional free text: stripped; refused over ``max_length`` characters, with NUL characters or
+    with lone surrogates (not storable as UTF-8)."""
     if _is_blank(value):
         return ""
     text = str(value).strip()
@@ -527,6 +528,8 @@ def clean_text(value: Any, field_name: str, *, max_length: int = MAX_TEXT_LENGTH
         raise ValidationError(field_name, value, f"at most {max_length} characters (got {len(text)})")
     if "\x00" in text:
         raise ValidationError(field_name, value, "text without NUL characters")
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValidationError(field_name, value, "valid Unicode text (no lone surrogates)")
     return text
 
 

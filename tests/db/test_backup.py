@@ -255,7 +255,7 @@ def test_dataset_replaced_under_the_same_id_is_left_out(engine, tmp_path, monkey
 
     def copy_after_replacement(source: Path, target: Path) -> bool:
         dataset_service.delete_dataset(first)
-        assert store_dataset("second", 41, seed=2) == first  # SQLite hands out the same id again
+        assert store_dataset("second", 41, seed=2) != first  # ids are never reused (AUTOINCREMENT)
         return real_copy(source, target)
 
     monkeypatch.setattr(backup_service, "_copy_dataset", copy_after_replacement)

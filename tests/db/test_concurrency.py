@@ -210,12 +210,6 @@ def test_twenty_users_edit_five_maps(engine, data_dir):
     assert len(acks) >= USERS  # the run did real work
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLite reuses the highest deleted rowid: a map deleted and a new one created get the same id and "
-    "version 1, so a stale save for the deleted map lands on the new one. Fix (db/models.py + migration): "
-    "JourneyMap.__table_args__ = {'sqlite_autoincrement': True} (ids never reused); same for dataset.",
-)
 def test_stale_save_for_a_deleted_map_never_lands_on_a_new_one(engine):
     map_service.create_map_from_template(template_key=None, name="Kept")
     doomed = map_service.create_map_from_template(template_key=None, name="Deleted by Ana")

@@ -102,6 +102,34 @@ def test_the_same_migration_with_foreign_keys_on_would_delete_the_children(tmp_p
     eng.dispose()
 
 
+def test_upgrade_from_the_first_schema_keeps_every_row_and_ids_are_never_reused(tmp_path):
+    """Migration 0002 recreates journey_map and dataset with AUTOINCREMENT on a database of 0001."""
+    from alembic import command
+    from alembic.config import Config
+
+    eng = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    kept = map_service.create_map_from_template(template_key="b2b-5-stage", name="Kept", engine=eng)
+    newest = map_service.create_map_from_template(template_key="b2b-5-stage", name="Newest", engine=eng)
+    tables = ("journey_map", "stage", "touchpoint", "lane_cell", "metric", "persona")
+    before = {t: _count(eng, t) for t in tables}
+    upgrade(eng)
+    assert {t: _count(eng, t) for t in tables} == before
+    with eng.connect() as conn:
+        ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'journey_map'").scalar()
+        assert "AUTOINCREMENT" in ddl
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+    assert map_service.get_map_summary(kept, engine=eng).touchpoints > 0
+    map_service.delete_map(newest, engine=eng)
+    again = map_service.create_map_from_template(template_key=None, name="After the delete", engine=eng)
+    assert again > newest
+    eng.dispose()
+
+
 @pytest.mark.parametrize("round_", range(8))
 def test_several_processes_opening_a_new_database_at_once(tmp_path, round_):
     """Engines (as the app and the CLI started together) open and upgrade the same new file:

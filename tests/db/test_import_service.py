@@ -378,3 +378,24 @@ def test_preview_lists_bad_rows_instead_of_failing(tmp_path):
     preview = read_preview(Path(path))
     assert len(preview.frame) == 1
     assert preview.problems["row"].tolist() == [2]
+
+
+def test_a_killed_import_leaves_no_folder_behind_after_the_next_import(engine, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)  # that process has exited
+    datasets_dir = data_dir() / "datasets"
+    abandoned = datasets_dir / f".import-{dead_pid}-0123abcd"
+    running = datasets_dir / f".import-{os.getpid()}-4567ef01"  # an import of a live process
+    for folder in (abandoned, running):
+        (folder / "tmp").mkdir(parents=True)
+        (folder / "staging.parquet").write_bytes(b"half written")
+    path = tmp_path / "log.csv"
+    path.write_text(CSV, encoding="utf-8")
+    assert import_event_log(path, name="next", mapping=MINIMAL).created
+    assert not abandoned.exists()
+    assert running.exists()
+    assert sorted(p.name for p in datasets_dir.iterdir()) == sorted(["1", running.name])

@@ -232,11 +232,6 @@ def test_a_good_document_still_imports(base_map):
     assert studio.get_map_view(new_id).name == "Copy"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/map_io.parse_map_document: json.loads raises RecursionError on deeply nested input; "
-    "fix: also catch RecursionError and raise ValidationError('JSON file', 'nesting too deep', ...)",
-)
 def test_deeply_nested_json_gets_a_clear_message(base_map, dump):
     before = dump()
     with pytest.raises(JourneyLensError):
@@ -244,11 +239,6 @@ def test_deeply_nested_json_gets_a_clear_message(base_map, dump):
     assert dump() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/studio.clean_text accepts lone surrogates (JSON '\\ud800'), SQLite then fails with "
-    "UnicodeEncodeError inside the write; fix: refuse category 'Cs' characters in clean_text as crud.clean_name does",
-)
 def test_lone_surrogates_in_free_text_get_a_clear_message(base_map, dump):
     doc = _document(base_map)
     doc["map"]["description"] = "broken \ud800 text"
