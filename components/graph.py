@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-import streamlit as st
 from streamlit_agraph import Config, Edge, Node, agraph
 
 from charts.palette import CATEGORICAL, NEGATIVE, NEUTRAL, colour_map
+from components.theme import is_dark
 
 TERMINALS = ("(entry)", "(exit)")
 LIGHT = {"text": "#31333F", "background": "#FFFFFF", "edge": "#8A8F98"}
@@ -40,18 +40,6 @@ class GraphStyle:
     @classmethod
     def for_theme(cls, dark: bool) -> GraphStyle:
         return cls(**(DARK if dark else LIGHT))
-
-
-def theme_is_dark() -> bool:
-    """True when the app shows the dark theme (the browser's report, else the configured base)."""
-    kind = None
-    try:
-        kind = st.context.theme.type
-    except AttributeError:  # older Streamlit
-        kind = None
-    if kind is None:
-        kind = st.get_option("theme.base")
-    return kind == "dark"
 
 
 def graph_options(style: GraphStyle, *, height_px: int) -> dict:
@@ -160,7 +148,7 @@ def render_transition_graph(
     transitions: pd.DataFrame, *, max_edges: int = 60, height_px: int = 560, selected: str | None = None
 ) -> str | None:
     """Draw the transition graph and return the name of the node the user clicked (None if none)."""
-    style = GraphStyle.for_theme(theme_is_dark())
+    style = GraphStyle.for_theme(is_dark())
     nodes, edges, names = build_graph(transitions, style, max_edges=max_edges, selected=selected)
     config = Config()
     config.__dict__ = graph_options(style, height_px=height_px)  # the whole option object, nothing else

@@ -17,6 +17,7 @@ from components import map_editor as ed
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
 from components.text import escape_markdown
+from components.theme import is_dark
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_io, snapshots, studio
 from services import personas as persona_service
@@ -29,21 +30,6 @@ PRIORITY_FORMULA = (
     "moment-of-truth touchpoint (all scores 1–5; ties: higher customer value, then lower effort, then older)."
 )
 COMMON_CHANNELS = "web, email, social, ads, events, sales rep, demo, chat, phone, help centre, community"
-
-
-def is_dark() -> bool:
-    """Whether the viewer sees a dark theme (the grid is drawn in matching colours).
-
-    ``st.context.theme.type`` follows the viewer's theme menu, but on 1.67 it reports "light" for an
-    app whose configured base theme is dark (``theme.base`` / ``STREAMLIT_THEME_BASE``), so either
-    saying dark counts.
-    """
-    try:
-        if getattr(st.context.theme, "type", None) == "dark":
-            return True
-    except Exception:  # noqa: BLE001  (no browser context, e.g. in AppTest)
-        pass
-    return st.get_option("theme.base") == "dark"
 
 
 def slug(text: str) -> str:

@@ -20,6 +20,7 @@ from components.metrics_ui import (
     query_select,
 )
 from components.text import escape_markdown
+from components.theme import is_dark
 from services.csv_safety import to_safe_csv
 from services.overlay import ATTRIBUTION_MEASURES, MEASURES
 
@@ -67,7 +68,7 @@ with user_errors():
     view = load_map_view(map_id)
     if dataset_id is None:
         st.info("No event log yet: the map is shown without a measure. Open **Data** to upload one.")
-        render_wide(map_grid_figure(view, dark=st.context.theme.type == "dark"), key="grid_plain")
+        render_wide(map_grid_figure(view, dark=is_dark()), key="grid_plain")
         st.stop()
     goal = None
     if measure in ATTRIBUTION_MEASURES:
@@ -98,7 +99,7 @@ with user_errors():
                 query_params={"dataset": str(dataset_id), "map": str(map_id), "goal": goal},
             )
     overlay = load_overlay(dataset_id, map_id, measure, "contact", goal)
-    fig = map_grid_figure(view, overlay, dark=st.context.theme.type == "dark", overlay_name=MEASURES[measure])
+    fig = map_grid_figure(view, overlay, dark=is_dark(), overlay_name=MEASURES[measure])
     ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
     if len(ranked):
         st.markdown(

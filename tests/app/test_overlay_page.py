@@ -76,3 +76,22 @@ def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
     # Markov credits of the touchpoints before the goal sum to the conversions.
     journeys = planted_log(journeys=120).groupby("journey_id")["activity"].apply(lambda s: "Sales rep" in set(s))
     assert credits["value"].sum() == pytest.approx(int(journeys.sum()))
+
+
+def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypatch):
+    """The grid draws its own colours: with the app's base theme dark, its background is dark."""
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from streamlit import config
+
+    from services.maps import create_map_from_template
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    create_dataset(planted_log(journeys=40), name="planted", map_id=map_id)
+    before = config.get_option("theme.base")
+    config.set_option("theme.base", "dark")
+    try:
+        at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "measure": "journeys"})
+    finally:
+        config.set_option("theme.base", before)
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"paper_bgcolor":"#0e1117"' in spec.replace(" ", "")
