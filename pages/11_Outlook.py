@@ -154,8 +154,11 @@ with user_errors():
             icon=":material/download:",
         )
     start = (int(page) - 1) * PAGE_SIZE
+    shown = ranked.iloc[start : start + PAGE_SIZE].copy()
+    # As on the chart: no next best action means no visit would raise the probability.
+    shown["next_best_action"] = shown["next_best_action"].fillna("(none: no move raises it)")
     st.dataframe(
-        ranked.iloc[start : start + PAGE_SIZE],
+        shown,
         hide_index=True,
         column_config={
             "rank": st.column_config.NumberColumn("#", format="%d", width="small"),

@@ -34,6 +34,9 @@ def test_outlook_ranks_open_accounts(dataset_id):
     assert table["rank"].tolist() == list(range(1, len(table) + 1))
     probabilities = table["conversion_probability"].dropna().tolist()
     assert probabilities == sorted(probabilities, reverse=True)
+    # Where no visit raises the probability, the table says so rather than showing an empty cell.
+    actions = expected.table["next_best_action"][:50].fillna("(none: no move raises it)")
+    assert list(table["next_best_action"]) == list(actions)
     assert not at.error
 
 
