@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_app
@@ -23,11 +24,20 @@ def test_build_a_map_edit_a_cell_reload_and_find_it(server, page):
     # 1. Build a small map from a template on the Maps page.
     page.goto(server.url + "/Maps")
     wait_for_app(page, "Journey maps")
+    _wait_idle(page)  # a rerun still under way would close the template list as it opens
     page.get_by_text("Create a map").first.click()
     form = page.locator("[data-testid='stForm']").first
+    # The template first: typing the name re-renders the form, which can close an open list.
+    option = page.get_by_role("option", name=re.compile(r"^4-stage:"))
+    for _ in range(3):
+        form.locator("[data-testid='stSelectbox']").first.click()
+        try:
+            option.click(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    expect(form.get_by_role("combobox", name="Start from")).to_have_value(re.compile(r"^4-stage:"))
     form.get_by_label("Name", exact=True).fill("E2E four stages")
-    form.locator("[data-testid='stSelectbox']").first.click()
-    page.get_by_role("option", name=re.compile(r"^4-stage:")).click()
     form.get_by_role("button", name="Create map").click()
     created = page.get_by_text(re.compile(r"Created map “E2E four stages” \(id \d+\)"))
     created.wait_for(timeout=30_000)
