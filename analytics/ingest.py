@@ -530,13 +530,33 @@ class _Scanner:
             block = "\n".join(lines[end + 1 :])
             if not block:
                 return
-        if self.pending or dirty or '"' in block or "\x00" in block or "\n\n" in block or block.startswith("\n"):
-            lines = block.split("\n")
-            if lines and lines[-1] == "":
-                lines.pop()
-            self._slow(lines)
-        else:
+        if self.pending or dirty or "\x00" in block or "\n\n" in block or block.startswith("\n"):
+            self._slow_block(block)
+        elif '"' not in block:
             self._fast(block)
+        elif self._simply_quoted(block):
+            self._fast(block, quoted=True)
+        else:
+            self._slow_block(block)
+
+    def _slow_block(self, block: str) -> None:
+        lines = block.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        self._slow(lines)
+
+    def _simply_quoted(self, block: str) -> bool:
+        """True when every line of ``block`` is one whole record whose quotes are all well formed:
+        each value is either unquoted (no quote in it) or wholly quoted (quotes inside doubled),
+        with the delimiter or the line end right after a closing quote. Such a block reads the same
+        in Arrow's quoted parser as in the exact per-record path, one record per line; anything
+        else (a line break inside quotes, text after a closing quote...) takes the exact path.
+        Checked by RE2 over the block's lines (linear time, in C++)."""
+        d = f"\\x{{{ord(self.d):x}}}"
+        field = f'(?:"[^"\n]*(?:""[^"\n]*)*"|[^{d}"\n]*)'
+        pattern = f"^{field}(?:{d}{field})*$"
+        lines = pc.list_flatten(pc.split_pattern(pa.array([block.removesuffix("\n")]), "\n"))
+        return bool(pc.all(pc.match_substring_regex(lines, pattern)).as_py())
 
     def finish(self) -> None:
         while self.pending:
@@ -564,8 +584,9 @@ class _Scanner:
         if self.headers is None:
             raise BadInputError("The file is empty", expected="a header row and at least one event")
 
-    def _fast(self, block: str) -> None:
-        """A block without quotes, NUL or bad bytes: one record per line, parsed by Arrow.
+    def _fast(self, block: str, *, quoted: bool = False) -> None:
+        """A block without NUL or bad bytes, one record per line, parsed by Arrow: without quotes,
+        or (``quoted``) with quotes all well formed (:meth:`_simply_quoted`).
 
         Any line Arrow finds irregular (wrong number of values, blank) sends the whole block
         through the exact per-line path, which numbers rows and reports problems.
@@ -582,7 +603,9 @@ class _Scanner:
             read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(self.ncols)], block_size=1 << 26),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.d,
-                quote_char=False,
+                quote_char='"' if quoted else False,
+                double_quote=True,
+                newlines_in_values=False,
                 escape_char=False,
                 ignore_empty_lines=False,
                 invalid_row_handler=note,

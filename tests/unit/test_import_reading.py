@@ -72,6 +72,39 @@ def test_scan_numbers_rows_and_lines_across_quotes_and_blank_lines(tmp_path):
     assert frame["h2"].tolist() == ["multi\nline", "2", "3"]
 
 
+def test_quoted_export_reads_the_same_through_arrow_and_the_exact_path(tmp_path, monkeypatch):
+    """A CRM-style export (every text value quoted) goes through Arrow's quoted parser when every
+    quote is well formed; the values, row and line numbers match the exact per-record path."""
+    from analytics import ingest
+
+    rows = [f'"j{i % 97}","2024-01-{1 + i % 28:02d}","Step ""{i % 5}"", with comma","{i}"' for i in range(3000)]
+    path = tmp_path / "quoted.csv"
+    path.write_text('"case","when","step","n"\n' + "\n".join(rows) + "\n", encoding="utf-8")
+    fast = scan_csv(path).frame
+    calls = []
+    real_fast = ingest._Scanner._fast
+    monkeypatch.setattr(
+        ingest._Scanner, "_fast", lambda self, block, **kw: calls.append(kw) or real_fast(self, block, **kw)
+    )
+    assert scan_csv(path).frame.equals(fast)
+    assert {"quoted": True} in calls  # the Arrow path did read it
+    monkeypatch.setattr(ingest._Scanner, "_simply_quoted", lambda self, block: False)
+    exact = scan_csv(path).frame
+    assert exact.equals(fast)
+    assert fast["step"].iloc[3] == 'Step "3", with comma' and fast["file_line"].iloc[-1] == 3001
+
+
+def test_text_after_a_closing_quote_is_still_reported_in_a_quoted_export(tmp_path):
+    rows = [f'"j{i}","2024-01-02","A"' for i in range(500)]
+    rows[250] = '"j250","2024-01-02","A"x'
+    path = tmp_path / "quoted.csv"
+    path.write_text('"case","when","step"\n' + "\n".join(rows) + "\n", encoding="utf-8")
+    result = scan_csv(path, allow_bad_rows=True)
+    assert len(result.frame) == 499
+    (reject,) = result.rejects
+    assert (reject.row, reject.line, reject.reason) == (251, 252, "Text follows a closing quote")
+
+
 def test_scan_reads_gzip_crlf_and_trims(tmp_path):
     path = tmp_path / "x.csv.gz"
     path.write_bytes(gzip.compress(b"a,b\r\n x ,\xc2\xa0y\xc2\xa0\r\n"))
