@@ -94,12 +94,16 @@ def test_quoted_export_reads_the_same_through_arrow_and_the_exact_path(tmp_path,
     assert fast["step"].iloc[3] == 'Step "3", with comma' and fast["file_line"].iloc[-1] == 3001
 
 
+def _log_file(tmp_path, header: str, rows: list[str]):  # noqa: ANN202 - a Path
+    path = tmp_path / "log.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
 def test_text_after_a_closing_quote_is_still_reported_in_a_quoted_export(tmp_path):
     rows = [f'"j{i}","2024-01-02","A"' for i in range(500)]
     rows[250] = '"j250","2024-01-02","A"x'
-    path = tmp_path / "quoted.csv"
-    path.write_text('"case","when","step"\n' + "\n".join(rows) + "\n", encoding="utf-8")
-    result = scan_csv(path, allow_bad_rows=True)
+    result = scan_csv(_log_file(tmp_path, '"case","when","step"', rows), allow_bad_rows=True)
     assert len(result.frame) == 499
     (reject,) = result.rejects
     assert (reject.row, reject.line, reject.reason) == (251, 252, "Text follows a closing quote")
@@ -123,9 +127,7 @@ def test_scan_where_keeps_matching_rows_and_remembers_values(tmp_path):
 def test_scan_big_block_with_bad_row_keeps_numbering(tmp_path):
     rows = [f"j{i},2024-01-01,A" for i in range(20_000)]
     rows[12_345] = "j,broken"
-    path = tmp_path / "x.csv"
-    path.write_text("case,when,step\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    result = scan_csv(path, allow_bad_rows=True)
+    result = scan_csv(_log_file(tmp_path, "case,when,step", rows), allow_bad_rows=True)
     assert [r.row for r in result.rejects] == [12_346]
     assert [r.line for r in result.rejects] == [12_347]
     assert result.rows_read == 20_000 and result.rows_kept == 19_999
