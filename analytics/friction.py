@@ -136,6 +136,22 @@ def _stage_order_from_data(t: Table) -> tuple[str, ...]:
     return tuple(df.sort_values(["pos", "stage"])["stage"])
 
 
+def _feedback(t: Table, schema: EventSchema, effort_high: float) -> tuple[ibis.Value, ibis.Value]:
+    """Per event: ``(responses, negative)``, counting each score column separately (NPS 0–6, CSAT
+    1–2 and effort ≥ ``effort_high`` are negative)."""
+    resp: ibis.Value = ibis.literal(0)
+    neg: ibis.Value = ibis.literal(0)
+    for role, column, bad in (
+        (Role.NPS, "nps", lambda v: v <= 6),
+        (Role.CSAT, "csat", lambda v: v <= 2),
+        (Role.EFFORT, "effort", lambda v: v >= effort_high),
+    ):
+        if schema.has(role):
+            neg = neg + bad(t[column]).fill_null(False).cast("int64")
+            resp = resp + t[column].notnull().cast("int64")
+    return resp, neg
+
+
 def flagged_events(
     events: Table,
     schema: EventSchema,
@@ -171,17 +187,7 @@ def flagged_events(
     )
     moved = t.next_node.notnull()
     consecutive = t.prev_code.notnull() & (t.prev_code == t[NODE_CODE])
-    neg = ibis.literal(0)
-    resp = ibis.literal(0)
-    if schema.has(Role.NPS):
-        neg = neg + (t.nps <= 6).fill_null(False).cast("int64")
-        resp = resp + t.nps.notnull().cast("int64")
-    if schema.has(Role.CSAT):
-        neg = neg + (t.csat <= 2).fill_null(False).cast("int64")
-        resp = resp + t.csat.notnull().cast("int64")
-    if schema.has(Role.EFFORT):
-        neg = neg + (t.effort >= effort_high).fill_null(False).cast("int64")
-        resp = resp + t.effort.notnull().cast("int64")
+    resp, neg = _feedback(t, schema, effort_high)
     t = t.mutate(
         gap_seconds=ibis.ifelse(
             moved, (t.next_ts.epoch_seconds() - t[TS].epoch_seconds()).cast("float64"), ibis.null("float64")
@@ -357,8 +363,9 @@ def _lean_events(
     Columns: ``journey, node_code, sc`` (stage code: index in ``stages``, null without a stage),
     ``nsc`` (the next event's stage code), ``conv``, ``moved``, ``first`` (first visit of the node in
     the journey), ``consec``, ``gap`` (seconds to the next event), ``pos`` (step / last step, with
-    ``positions``), ``responses``, ``negative`` and the score columns. One window ordering per
-    journey plus one per (journey, node); no text column goes through a window.
+    ``positions``), ``responses``, ``negative``, ``stage_first`` (first event of the journey in its
+    stage) and the score columns. Window orderings: by journey, by (journey, node) and by
+    (journey, stage); no text column goes through a window.
     """
     q = replace(query, by="touchpoint", collapse_repeats=False)
     scores = [c for r, c in ((Role.NPS, "nps"), (Role.CSAT, "csat"), (Role.EFFORT, "effort")) if schema.has(r)]
@@ -395,17 +402,7 @@ def _lean_events(
     t = t.mutate(**windowed)
     moved = t.nts.notnull()
     consecutive = (t.prev == t[NODE_CODE]).fill_null(False)
-    neg = ibis.literal(0)
-    resp = ibis.literal(0)
-    if "nps" in scores:
-        neg = neg + (t.nps <= 6).fill_null(False).cast("int64")
-        resp = resp + t.nps.notnull().cast("int64")
-    if "csat" in scores:
-        neg = neg + (t.csat <= 2).fill_null(False).cast("int64")
-        resp = resp + t.csat.notnull().cast("int64")
-    if "effort" in scores:
-        neg = neg + (t.effort >= effort_high).fill_null(False).cast("int64")
-        resp = resp + t.effort.notnull().cast("int64")
+    resp, neg = _feedback(t, schema, effort_high)
     pos = ibis.literal(0.0)
     if positions:
         pos = ibis.ifelse(t.last_step > 0, t[STEP].cast("float64") / t.last_step, 0.0)
