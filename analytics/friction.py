@@ -125,15 +125,7 @@ def friction_index(scores: dict[str, float], weights: FrictionWeights) -> tuple[
     return float(sum(v for v in contrib.values() if not np.isnan(v))), contrib
 
 
-# --------------------------------------------------------------------------- the flagged events
-
-
-def _stage_order_from_data(t: Table) -> tuple[str, ...]:
-    w = ibis.window(group_by=JOURNEY)
-    rel = t.mutate(_n=t[STEP].max().over(w))
-    rel = rel.mutate(_pos=ibis.ifelse(rel._n > 0, rel[STEP].cast("float64") / rel._n, 0.0))
-    df = execute(rel.filter(rel.stage.notnull()).group_by("stage").aggregate(pos=rel._pos.mean()))
-    return tuple(df.sort_values(["pos", "stage"])["stage"])
+# --------------------------------------------------------------------------- per-event flags
 
 
 def _feedback(t: Table, schema: EventSchema, effort_high: float) -> tuple[ibis.Value, ibis.Value]:
@@ -150,91 +142,6 @@ def _feedback(t: Table, schema: EventSchema, effort_high: float) -> tuple[ibis.V
             neg = neg + bad(t[column]).fill_null(False).cast("int64")
             resp = resp + t[column].notnull().cast("int64")
     return resp, neg
-
-
-def flagged_events(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery = JourneyQuery(),
-    *,
-    goal: str | None = None,
-    stage_order: tuple[str, ...] = (),
-    effort_high: float = EFFORT_HIGH,
-) -> tuple[Table, tuple[str, ...]]:
-    """Events with the per-event flags the index counts, and the stage order used.
-
-    Added columns: ``stage_rank, next_node, next_stage, next_rank, gap_seconds, converted,
-    is_exit, moved, backtrack, consecutive_repeat, revisit, responses, negative``.
-    """
-    t = event_steps(events, schema, query)
-    order = stage_order or _stage_order_from_data(t)
-    rank = t.stage.substitute({s: i for i, s in enumerate(order)}, else_=ibis.null("int64"))
-    t = t.mutate(stage_rank=rank)
-    # Per-journey conversion as a window (no join): any event at the goal touchpoint or in the goal stage.
-    reached = ((t[NODE] == goal) | (t.stage == goal)).fill_null(False) if goal else t[STEP] < 0
-    t = t.mutate(converted=reached.cast("int64").max().over(ibis.window(group_by=JOURNEY)))
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    wn = ibis.window(group_by=[JOURNEY, NODE_CODE], order_by=STEP)
-    ws = ibis.window(group_by=[JOURNEY, "stage"], order_by=STEP)
-    t = t.mutate(
-        next_node=t[NODE].lead().over(w),
-        next_stage=t.stage.lead().over(w),
-        next_rank=t.stage_rank.lead().over(w),
-        next_ts=t[TS].lead().over(w),
-        prev_code=t[NODE_CODE].lag().over(w),
-        visit_no=ibis.row_number().over(wn),
-        stage_visit_no=ibis.row_number().over(ws),
-    )
-    moved = t.next_node.notnull()
-    consecutive = t.prev_code.notnull() & (t.prev_code == t[NODE_CODE])
-    resp, neg = _feedback(t, schema, effort_high)
-    t = t.mutate(
-        gap_seconds=ibis.ifelse(
-            moved, (t.next_ts.epoch_seconds() - t[TS].epoch_seconds()).cast("float64"), ibis.null("float64")
-        ),
-        is_exit=(~moved & (t.converted == 0)).cast("int64"),
-        moved=moved.cast("int64"),
-        backtrack=(moved & (t.next_rank < t.stage_rank)).fill_null(False).cast("int64"),
-        consecutive_repeat=consecutive.cast("int64"),
-        revisit=((t.visit_no > 0) & ~consecutive).cast("int64"),
-        responses=resp,
-        negative=neg,
-    )
-    return t, order
-
-
-def _score_aggregates(t: Table, schema: EventSchema, first: str = "visit_no") -> dict[str, ibis.Value]:
-    # Distinct journeys counted as first visits (visit number 0): cheaper than COUNT(DISTINCT).
-    is_first = (t[first] == 0).cast("int64")
-    aggs: dict[str, ibis.Value] = {
-        "events": t.count(),
-        "journeys": is_first.sum(),
-        "converted_journeys": (is_first * t.converted).sum(),
-        "exits": t.is_exit.sum(),
-        "moves_out": t.moved.sum(),
-        "backtracks": t.backtrack.sum(),
-        "consecutive_repeats": t.consecutive_repeat.sum(),
-        "revisits": t.revisit.sum(),
-        "median_gap_seconds": t.gap_seconds.median(),
-        "responses": t.responses.sum(),
-        "negative": t.negative.sum(),
-    }
-    if schema.has(Role.NPS):
-        aggs |= {
-            "nps_mean": t.nps.mean(),
-            "nps_respondents": t.nps.count(),
-            "promoters": (t.nps >= 9).fill_null(False).cast("int64").sum(),
-            "detractors": (t.nps <= 6).fill_null(False).cast("int64").sum(),
-        }
-    if schema.has(Role.CSAT):
-        aggs |= {
-            "csat_mean": t.csat.mean(),
-            "csat_responses": t.csat.count(),
-            "csat_satisfied": (t.csat >= 4).fill_null(False).cast("int64").sum(),
-        }
-    if schema.has(Role.EFFORT):
-        aggs |= {"effort_mean": t.effort.mean()}
-    return aggs
 
 
 def _rates(df: pd.DataFrame) -> pd.DataFrame:
@@ -704,8 +611,12 @@ def compute_backward_transitions(
     journey's next event in a stage before A. Columns ``from_touchpoint, from_stage, to_touchpoint,
     to_stage, transitions, journeys``, most frequent first.
     """
-    t, _ = flagged_events(events, schema, query, stage_order=stage_order)
-    b = t.filter(t.backtrack == 1)
+    t = event_steps(events, schema, query)
+    rank = t.stage.substitute({s: i for i, s in enumerate(stage_order)}, else_=ibis.null("int64"))
+    w = ibis.window(group_by=JOURNEY, order_by=STEP)
+    t = t.mutate(next_node=t[NODE].lead().over(w), next_stage=t.stage.lead().over(w), _rank=rank)
+    t = t.mutate(_next_rank=t._rank.lead().over(w))
+    b = t.filter((t.next_node.notnull() & (t._next_rank < t._rank)).fill_null(False))
     df = execute(
         b.group_by([NODE, "stage", "next_node", "next_stage"]).aggregate(
             transitions=b.count(), journeys=b[JOURNEY].nunique()
