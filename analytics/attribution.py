@@ -47,6 +47,7 @@ from analytics.journeys import (
     journey_steps,
     node_labels,
     reaching,
+    stack,
 )
 from analytics.markov import AbsorbingChain, removal_effects
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
@@ -172,7 +173,8 @@ def path_summary(paths: Table) -> Table:
 
     Columns ``source, target`` (node codes; the next state is the negative ``CONVERSION_CODE`` or
     ``NULL_CODE`` after a path's last node), ``count, entries, first_touch, last_touch, linear,
-    position_based, journeys``. Summed over ``target``, the credit columns give each node's credits.
+    position_based`` (null on the visits rows), ``journeys`` (null on the others). Summed over
+    ``target``, the credit columns give each node's credits.
     """
     pos, length = paths[POS], paths[LENGTH]
     n = length.cast("float64")
@@ -202,19 +204,11 @@ def path_summary(paths: Table) -> Table:
         last_touch=t._last.sum(),
         linear=t._linear.sum(),
         position_based=t._position.sum(),
-        journeys=ibis.literal(0, "int64"),
     )
     visits = paths.group_by(source=node).aggregate(
-        target=ibis.literal(VISITS_CODE, "int64"),
-        count=ibis.literal(0, "int64"),
-        entries=ibis.literal(0, "int64"),
-        first_touch=ibis.literal(0.0),
-        last_touch=ibis.literal(0.0),
-        linear=ibis.literal(0.0),
-        position_based=ibis.literal(0.0),
-        journeys=paths[JOURNEY].nunique().cast("int64"),
+        target=ibis.literal(VISITS_CODE, "int64"), journeys=paths[JOURNEY].nunique().cast("int64")
     )
-    return moves.union(visits.select(*moves.columns), distinct=False)
+    return stack([moves, visits])
 
 
 def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> int:

@@ -55,7 +55,7 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute
 from analytics.errors import BadInputError
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery, journey_steps, node_labels
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery, journey_steps, node_labels, stack
 from analytics.metrics import event_steps
 from analytics.schema import EventSchema, Role
 
@@ -389,16 +389,6 @@ def _sums(t: Table, scores: list[str]) -> dict[str, ibis.Value]:
     return aggs
 
 
-def _frame(parts: list[Table]) -> Table:
-    """One union of differently shaped aggregates: every column as float64, absent ones null."""
-    cols = list(dict.fromkeys(c for p in parts for c in p.columns))
-    out = None
-    for p in parts:
-        shaped = p.select(*[(p[c] if c in p.columns else ibis.null("float64")).cast("float64").name(c) for c in cols])
-        out = shaped if out is None else out.union(shaped, distinct=False)
-    return out  # type: ignore[return-value]
-
-
 def _finish(df: pd.DataFrame, scores: list[str]) -> pd.DataFrame:
     """Means of the score columns from their sums, in the columns the tables show."""
 
@@ -460,7 +450,7 @@ def compute_friction(
     staged = t.filter(t.sc.notnull())
     by_stage = staged.group_by("sc").aggregate(median_gap_seconds=staged.gap.median())
     overall = t.aggregate(median_gap_seconds=t.gap.median()).mutate(_level=3)
-    both = execute(_frame([sums, by_node, by_stage.mutate(_level=2), overall]))
+    both = execute(stack([sums, by_node, by_stage.mutate(_level=2), overall], as_type="float64"))
     parts = {level: both[both["_level"] == level] for level in (0, 1, 2, 3)}
     rows = parts[0].copy()
     stage_name = dict(enumerate(stages))

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 from ibis.expr.types import Table
@@ -347,6 +347,26 @@ def journey_keys(events: Table, query: JourneyQuery = JourneyQuery()) -> Table:
     return events.select(**{JOURNEY: events[code], JOURNEY_KEY: key}).distinct()
 
 
+def stack(tables: Sequence[Table], *, as_type: str | None = None) -> Table:
+    """The rows of differently shaped tables in one (UNION ALL), so one query can return several
+    results that share their inputs (the engine computes the shared part once).
+
+    Every column of any table is in the result; a table without it gives typed nulls (the type of
+    the first table that has it). ``as_type`` casts every column to one type instead.
+    """
+    types: dict[str, Any] = {}
+    for t in tables:
+        for name, dtype in t.schema().items():
+            types.setdefault(name, dtype)
+    out: Table | None = None
+    for t in tables:
+        cols = [(t[c] if c in t.columns else ibis.null(types[c])) for c in types]
+        shaped = t.select(*[(v.cast(as_type) if as_type else v).name(c) for v, c in zip(cols, types, strict=True)])
+        out = shaped if out is None else out.union(shaped, distinct=False)
+    assert out is not None, "stack() needs at least one table"
+    return out
+
+
 __all__ = [
     "BYS",
     "JOURNEY",
@@ -368,6 +388,7 @@ __all__ = [
     "node_labels",
     "reaching",
     "resolve_column",
+    "stack",
     "stage_label",
     "touchpoint_label",
 ]

@@ -58,6 +58,7 @@ from analytics.journeys import (
     journey_steps,
     node_labels,
     reaching,
+    stack,
 )
 from analytics.markov import AbsorbingChain, top_transitions
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema
@@ -227,18 +228,6 @@ def closed_transitions(steps: Table, journeys: Table, order: str) -> Table:
     return both.group_by(["source", "target"]).aggregate(count=both.count())
 
 
-def _stack(a: Table, b: Table) -> Table:
-    """``a`` on top of ``b`` (UNION ALL), each given the other's columns as typed nulls."""
-    sa, sb = a.schema(), b.schema()
-    cols = list(dict.fromkeys([*sa.names, *sb.names]))
-    types = {**dict(sb.items()), **dict(sa.items())}
-
-    def shaped(t: Table, schema: ibis.Schema) -> Table:
-        return t.select(*[(t[c] if c in schema else ibis.null(types[c])).name(c) for c in cols])
-
-    return shaped(a, sa).union(shaped(b, sb), distinct=False)
-
-
 def _best_action(
     chain: AbsorbingChain,
     x: np.ndarray,
@@ -298,7 +287,7 @@ def compute_outlook(
     open_ = journeys.filter(journeys[STATUS] == "open").select(
         JOURNEY, JOURNEY_KEY, "last_code", "last_timestamp", "steps"
     )
-    both = execute(_stack(moves.mutate(_open=False), open_.mutate(_open=True)))
+    both = execute(stack([moves.mutate(_open=False), open_.mutate(_open=True)]))
     is_open = both["_open"].astype(bool)
     transitions = both.loc[~is_open, ["source", "target", "count"]].reset_index(drop=True)
     transitions = transitions.astype({"source": "int64", "target": "int64", "count": "int64"})
