@@ -139,19 +139,27 @@ def load_designed_vs_observed(
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
-def load_overlay(dataset_id: int, map_id: int, measure: str, level: str = "contact", goal: str | None = None) -> Any:
+def load_overlay(
+    dataset_id: int,
+    map_id: int,
+    measure: str,
+    level: str = "contact",
+    goal: str | None = None,
+    lost: tuple[str, ...] = (),
+) -> Any:
+    """The overlay of ``measure``; the attribution measures credit ``goal`` (``lost`` ends journeys)."""
     ctx = load_context(dataset_id, map_id, level)
     attribution = None
     if measure in overlay_service.ATTRIBUTION_MEASURES:
-        attribution = load_attribution_overlay(dataset_id, map_id, goal, level).frame
+        attribution = load_attribution_overlay(dataset_id, map_id, goal, lost, level).frame
     return overlay_service.compute_overlay(ctx, load_friction(dataset_id, map_id, level), measure, attribution)
 
 
 @st.cache_data(show_spinner="Crediting conversions…", ttl=600, max_entries=32)
 def load_attribution_overlay(
-    dataset_id: int, map_id: int, goal: str | None, level: str = "contact"
+    dataset_id: int, map_id: int, goal: str | None, lost: tuple[str, ...], level: str = "contact"
 ) -> overlay_service.AttributionOverlay:
-    return overlay_service.compute_attribution_overlay(dataset_id, map_id, goal=goal, level=level)
+    return overlay_service.compute_attribution_overlay(dataset_id, map_id, goal=goal, lost=lost, level=level)
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=32)

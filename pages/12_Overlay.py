@@ -70,7 +70,7 @@ with user_errors():
         st.info("No event log yet: the map is shown without a measure. Open **Data** to upload one.")
         render_wide(map_grid_figure(view, dark=is_dark()), key="grid_plain")
         st.stop()
-    goal = None
+    goal, lost = None, ()
     if measure in ATTRIBUTION_MEASURES:
         options = load_goal_options(dataset_id, map_id, "contact")
         if not options.names:
@@ -84,11 +84,12 @@ with user_errors():
             help="A journey converts when it reaches this touchpoint or stage; the touchpoints before it share "
             "the credit (Markov chain removal effect).",
         )
-        credited = load_attribution_overlay(dataset_id, map_id, goal, "contact")
-        lost = ", ".join(f"**{escape_markdown(t)}**" for t in credited.lost) or "none"
+        lost = tuple(t for t in options.lost if t != goal)  # the Attribution page's suggestion
+        credited = load_attribution_overlay(dataset_id, map_id, goal, lost, "contact")
+        lost_names = ", ".join(f"**{escape_markdown(t)}**" for t in credited.lost) or "none"
         st.caption(
             f"Conversions to **{escape_markdown(goal)}** credited by the Markov model over contact journeys, "
-            f"consecutive repeats collapsed; lost touchpoints: {lost}. The five models side by side, with their "
+            f"consecutive repeats collapsed; lost touchpoints: {lost_names}. The five models side by side, with their "
             "formulas, are on the **Attribution** page."
         )
         if page_exists("pages/10_Attribution.py"):
@@ -98,7 +99,7 @@ with user_errors():
                 icon=":material/open_in_new:",
                 query_params={"dataset": str(dataset_id), "map": str(map_id), "goal": goal},
             )
-    overlay = load_overlay(dataset_id, map_id, measure, "contact", goal)
+    overlay = load_overlay(dataset_id, map_id, measure, "contact", goal, lost)
     fig = map_grid_figure(view, overlay, dark=is_dark(), overlay_name=MEASURES[measure])
     ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
     if len(ranked):
