@@ -447,6 +447,10 @@ class _Scanner:
         self.pending_line = 0
         self.where_values: dict[str, set[str]] = {}
         self.csv_opts = {"delimiter": delimiter, "quotechar": '"', "doublequote": True, "strict": True}
+        # RE2 pattern of a one-line record whose values are unquoted or wholly, correctly quoted.
+        d = f"\\x{{{ord(delimiter):x}}}"
+        field = f'(?:"[^"\n]*(?:""[^"\n]*)*"|[^{d}"\n]*)'
+        self.quoted_record = f"^{field}(?:{d}{field})*$"
 
     # -- header and columns
     def _set_header(self, fields: list[str], line: int) -> None:
@@ -552,11 +556,8 @@ class _Scanner:
         in Arrow's quoted parser as in the exact per-record path, one record per line; anything
         else (a line break inside quotes, text after a closing quote...) takes the exact path.
         Checked by RE2 over the block's lines (linear time, in C++)."""
-        d = f"\\x{{{ord(self.d):x}}}"
-        field = f'(?:"[^"\n]*(?:""[^"\n]*)*"|[^{d}"\n]*)'
-        pattern = f"^{field}(?:{d}{field})*$"
         lines = pc.list_flatten(pc.split_pattern(pa.array([block.removesuffix("\n")]), "\n"))
-        return bool(pc.all(pc.match_substring_regex(lines, pattern)).as_py())
+        return bool(pc.all(pc.match_substring_regex(lines, self.quoted_record)).as_py())
 
     def finish(self) -> None:
         while self.pending:
