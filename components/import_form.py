@@ -571,15 +571,13 @@ def _render_links_table(dataset_id: int, map_id: int) -> None:
             st.success("Links saved: analyses of this dataset now use this map's touchpoints and stages.")
     unmatched, unreached = load_coverage(dataset_id, map_id)
     c1, c2 = st.columns(2)
-    with c1:
-        st.markdown(f"**Activities no touchpoint claims** ({len(unmatched)})")
-        if unmatched:
-            st.dataframe(pd.DataFrame({"activity": unmatched}), hide_index=True, width="stretch", height=220)
-        else:
-            st.caption("Every activity is linked.")
-    with c2:
-        st.markdown(f"**Touchpoints no activity reaches** ({len(unreached)})")
-        if unreached:
-            st.dataframe(pd.DataFrame({"touchpoint": unreached}), hide_index=True, width="stretch", height=220)
-        else:
-            st.caption("Every touchpoint is reached.")
+    for column, title, names, key, done in (
+        (c1, "Activities no touchpoint claims", unmatched, "activity", "Every activity is linked."),
+        (c2, "Touchpoints no activity reaches", unreached, "touchpoint", "Every touchpoint is reached."),
+    ):
+        with column:
+            st.markdown(f"**{title}** ({len(names)})")
+            if names:
+                st.dataframe(pd.DataFrame({key: names}), hide_index=True, width="stretch", height=220)
+            else:
+                st.caption(done)

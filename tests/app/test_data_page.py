@@ -103,6 +103,12 @@ def test_datasets_tab_links_and_drafts(engine):
     at.button(key=f"ln_save_{dataset_id}_{map_id}").click().run()
     assert any("Links saved" in s.value for s in at.success)
     assert list_dataset_summaries()[0].map_id == map_id
+    # Coverage: the activity left unlinked, and the map's touchpoints the log never reaches.
+    unlinked = next(d.value for d in at.dataframe if list(d.value.columns) == ["activity"])
+    assert "Réunion" in set(unlinked["activity"])
+    unreached = next(d.value for d in at.dataframe if list(d.value.columns) == ["touchpoint"])
+    assert "Pricing page" not in set(unreached["touchpoint"]) and len(unreached) > 0
+    assert any(m.value.startswith("**Activities no touchpoint claims**") for m in at.markdown)
     at.button(key=f"ln_draft_{dataset_id}").click().run()
     assert any("Drafted map" in s.value for s in at.success)
 
