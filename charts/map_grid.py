@@ -481,6 +481,15 @@ def _line_count(text: str, width_units: float) -> int:
     return len(_wrapped_lines(text, width_units))
 
 
+def _row_label(text: str) -> str:
+    """A row's name in the label column (``LABEL_PX`` wide): bold, on up to two lines of about 18
+    characters, so a long measure name ("Attributed conversions (Markov)") is not cut off."""
+    lines = textwrap.wrap(text, 18, break_long_words=False) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    return "<br>".join(f"<b>{_escape(line)}</b>" for line in lines)
+
+
 def _wrap(text: str, width_units: float, max_lines: int) -> str:
     """Wrap text into at most ``max_lines`` lines for a cell ``width_units`` columns wide; '…' if cut."""
     chars = max(8, int(CHARS_PER_LINE * width_units))
@@ -746,7 +755,7 @@ def map_grid_figure(
         col=1,
         range=[grid_units, 0],
         tickvals=(rows["row_top"] + rows["row_height"] / 2).tolist(),
-        ticktext=[f"<b>{_escape(r)}</b>" for r in rows["row"]],
+        ticktext=[_row_label(r) for r in rows["row"]],
         showgrid=False,
         zeroline=False,
         fixedrange=True,

@@ -22,7 +22,7 @@ from components.metrics_ui import (
 from components.text import escape_markdown
 from components.theme import is_dark
 from services.csv_safety import to_safe_csv
-from services.overlay import ATTRIBUTION_MEASURES, MEASURES
+from services.overlay import ATTRIBUTION_MEASURES, MEASURES, measure_phrase
 
 
 def render_wide(fig, *, key: str) -> None:  # noqa: ANN001 - a plotly Figure
@@ -104,7 +104,7 @@ with user_errors():
     ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
     if len(ranked):
         st.markdown(
-            f"Highest {escape_markdown(MEASURES[measure].lower())}: "
+            f"Highest {escape_markdown(measure_phrase(measure))}: "
             + ", ".join(
                 f"**{escape_markdown(r.touchpoint)}** ({escape_markdown(r.label)})" for r in ranked.itertuples()
             )

@@ -49,6 +49,14 @@ MEASURES: dict[str, str] = {
     "attributed conversions": "Attributed conversions (Markov)",
     "removal effect": "Removal effect %",
 }
+
+
+def measure_phrase(measure: str) -> str:
+    """A measure's name inside a sentence: "friction (0–100)", "attributed conversions (Markov)"."""
+    name = MEASURES[measure]
+    return name[:1].lower() + name[1:]
+
+
 # Measures that need a goal and come from the attribution model rather than the friction table.
 ATTRIBUTION_MEASURES: tuple[str, ...] = ("attributed conversions", "removal effect")
 # Measure → (column of the friction table, scale, direction, metric kind for targets).

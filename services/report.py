@@ -36,6 +36,7 @@ from services.overlay import (
     compute_attribution_overlay,
     compute_designed_vs_observed,
     compute_overlay,
+    measure_phrase,
 )
 from services.overview import compute_map_health
 
@@ -182,7 +183,7 @@ def build_map_report(
     if dataset_id is not None:
         ctx = get_analysis_context(dataset_id, map_id, engine=engine)
         friction = compute_context_friction(ctx)
-        title = MEASURES[measure].lower()
+        title = measure_phrase(measure)
         credited = None
         if measure in ATTRIBUTION_MEASURES:
             credited = compute_attribution_overlay(dataset_id, map_id, goal=goal, engine=engine)
