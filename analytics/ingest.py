@@ -51,7 +51,15 @@ from analytics.schema import (
     ACCOUNT_SEQ,
     ACTIVITY_CODE,
     FILE_ROW,
+    FIRST_OF_ACTIVITY,
+    FIRST_OF_PAIR,
+    GAP_TO_NEXT,
     JOURNEY_CODE,
+    JOURNEY_EVENTS,
+    NEIGHBOUR_COLUMNS,
+    NEXT_ACTIVITY_CODE,
+    NEXT_STAGE,
+    REPEATS_PREVIOUS,
     SEQ,
     STORED_COLUMN,
     Role,
@@ -1223,6 +1231,7 @@ def build_event_store(
       equals that of the previous event of the same journey.
     - Codes: dense, in sorted order of the text (code-point order), as
       :func:`analytics.layout.to_stored_layout`.
+    - After the segments, the neighbour facts of :data:`analytics.schema.NEIGHBOUR_COLUMNS`.
     """
 
     def step(fraction: float, message: str) -> None:
@@ -1386,7 +1395,9 @@ def build_event_store(
         # last row with a value, so the codes stay dense.
         con.execute(
             f"CREATE TEMP TABLE _keys AS SELECT d.file_row, d.timestamp, jc.code AS {JOURNEY_CODE}, "
-            f"ac.code AS {ACCOUNT_CODE}, tc.code AS {ACTIVITY_CODE} FROM parsed d JOIN jc ON d.journey_id = jc.k "
+            f"ac.code AS {ACCOUNT_CODE}, tc.code AS {ACTIVITY_CODE}"
+            + (", d.stage AS stage" if Role.STAGE in roles else "")
+            + " FROM parsed d JOIN jc ON d.journey_id = jc.k "
             "JOIN ac ON d._account = ac.k JOIN tc ON d.activity = tc.k"
         )
 
@@ -1421,11 +1432,26 @@ def build_event_store(
                     con.execute("DELETE FROM _keys WHERE file_row IN (SELECT file_row FROM _dups)")
 
         step(0.88, "Sorting…")
+        # The order of each journey and account, and what each event's neighbours in its journey say
+        # (analytics.schema.NEIGHBOUR_COLUMNS): analyses read these instead of running windows.
+        journey = f"(PARTITION BY {JOURNEY_CODE} ORDER BY timestamp, file_row)"
+        next_stage = f"lead(stage) OVER {journey}" if Role.STAGE in roles else "NULL::VARCHAR"
         con.execute(
-            f"CREATE TEMP TABLE _order AS SELECT file_row, {JOURNEY_CODE}, {ACCOUNT_CODE}, {ACTIVITY_CODE}, "
-            f"(row_number() OVER (PARTITION BY {JOURNEY_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {SEQ}, "
-            f"(row_number() OVER (PARTITION BY {ACCOUNT_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ} "
-            "FROM _keys"
+            f"CREATE TEMP TABLE _order AS SELECT *, row_number() OVER (PARTITION BY {JOURNEY_CODE}, {ACTIVITY_CODE}, "
+            f"{NEXT_ACTIVITY_CODE} ORDER BY {SEQ}) = 1 AS {FIRST_OF_PAIR} FROM ("
+            f"SELECT file_row, {JOURNEY_CODE}, {ACCOUNT_CODE}, {ACTIVITY_CODE}, "
+            f"(row_number() OVER {journey} - 1)::INTEGER AS {SEQ}, "
+            f"(row_number() OVER (PARTITION BY {ACCOUNT_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ}, "
+            f"lead({ACTIVITY_CODE}) OVER {journey} AS {NEXT_ACTIVITY_CODE}, "
+            # As analytics.journeys computes it (EPOCH of the UTC time), so both give the same doubles.
+            f"EPOCH(CAST(lead(timestamp) OVER {journey} AS TIMESTAMP)) - EPOCH(CAST(timestamp AS TIMESTAMP)) "
+            f"AS {GAP_TO_NEXT}, "
+            f"{next_stage} AS {NEXT_STAGE}, "
+            f"coalesce(lag({ACTIVITY_CODE}) OVER {journey} = {ACTIVITY_CODE}, false) AS {REPEATS_PREVIOUS}, "
+            f"row_number() OVER (PARTITION BY {JOURNEY_CODE}, {ACTIVITY_CODE} ORDER BY timestamp, file_row) = 1 "
+            f"AS {FIRST_OF_ACTIVITY}, "
+            f"count(*) OVER (PARTITION BY {JOURNEY_CODE})::INTEGER AS {JOURNEY_EVENTS} "
+            "FROM _keys)"
         )
 
         def col_or_null(role: Role, sql_type: str) -> str:
@@ -1454,6 +1480,7 @@ def build_event_store(
             col_or_null(Role.EFFORT, "DOUBLE"),
             col_or_null(Role.FCR, "BOOLEAN"),
             *(f"d.{alias} AS {_ident(segment_column(name))}" for alias, name in seg_cols),
+            *(f"o.{c}" for c in NEIGHBOUR_COLUMNS),
         ]
         step(0.9, "Writing Parquet…")
         con.execute(

@@ -31,7 +31,7 @@ unfiltered events, so codes are stable across filters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -44,7 +44,15 @@ from analytics.schema import (
     ACCOUNT_SEQ,
     ACTIVITY_CODE,
     FILE_ROW,
+    FIRST_OF_ACTIVITY,
+    FIRST_OF_PAIR,
+    GAP_TO_NEXT,
     JOURNEY_CODE,
+    JOURNEY_EVENTS,
+    NEIGHBOUR_COLUMNS,
+    NEXT_ACTIVITY_CODE,
+    NEXT_STAGE,
+    REPEATS_PREVIOUS,
     SEQ,
     STORED_COLUMN,
     EventSchema,
@@ -332,6 +340,116 @@ def journey_steps(
     return t.select(*front, *extra)
 
 
+# Columns of event_neighbours().
+NEXT_CODE = "next_code"  # node code of the journey's next event; null at its last event
+GAP = "gap_seconds"  # seconds to the journey's next event (epoch seconds apart); null at its last event
+NEXT_STAGE_COLUMN = "next_stage"  # stage column of the next event (with a stage column)
+CONSECUTIVE = "consecutive"  # the previous event of the journey is on the same node
+FIRST_VISIT = "first_visit"  # the journey's first event on this node
+FIRST_PAIR = "first_pair"  # the journey's first event with this (node, next node) pair
+LAST_STEP = "last_step"  # step number of the journey's last event
+
+
+def _event_filters(query: JourneyQuery) -> bool:
+    """True when the query drops single events (not whole journeys)."""
+    return bool(
+        query.date_from is not None or query.date_to is not None or query.channels or query.roles or query.segments
+    )
+
+
+def _activity_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
+    """Activity code → touchpoint node code when no two activities share a touchpoint ({} when the
+    node code is the activity code), else None."""
+    if _direct_codes(query):
+        return {}
+    from analytics.engine import execute
+
+    d, _ = _node_dictionary(events, schema, replace(query, by="touchpoint"))
+    pairs = execute(d.select("_k_act", NODE_CODE))
+    if pairs[NODE_CODE].duplicated().any():
+        return None
+    return {int(a): int(n) for a, n in zip(pairs["_k_act"], pairs[NODE_CODE], strict=True)}
+
+
+def _stored_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
+    """:func:`_activity_nodes` where the stored neighbour facts answer ``query`` at touchpoint level
+    (they are there, the journeys are contacts and every event of a kept journey stays), else None."""
+    if not all(c in events.columns for c in NEIGHBOUR_COLUMNS) or query.level != "contact" or _event_filters(query):
+        return None
+    return _activity_nodes(events, schema, query)
+
+
+def neighbours_stored(events: Table, schema: EventSchema, query: JourneyQuery) -> bool:
+    """True when :func:`event_neighbours` reads the stored facts for ``query`` (no window function)."""
+    return _stored_nodes(events, schema, replace(query, by="touchpoint")) is not None
+
+
+def event_neighbours(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    columns: Sequence[str] = (),
+    pairs: bool = False,
+) -> Table:
+    """Every event of every journey at touchpoint level, repeats kept (``query.by`` and
+    ``collapse_repeats`` are ignored), with what its neighbours say: ``journey, step, timestamp,
+    node_code, next_code, gap_seconds, consecutive, first_visit, last_step``; ``next_stage``
+    where the dataset has a stage column; ``first_pair`` with ``pairs``; and ``columns``.
+
+    Same values either way: from the facts the import stored
+    (:data:`analytics.schema.NEIGHBOUR_COLUMNS`, no window function) when the query keeps every
+    event of a contact journey and each touchpoint is one activity; else from window functions over
+    :func:`journey_steps`.
+    """
+    q = replace(query, by="touchpoint", collapse_repeats=False)
+    has_stage = schema.has(Role.STAGE)
+    nodes = _stored_nodes(events, schema, q)
+    if nodes is None:
+        carried = list(dict.fromkeys([*columns, *(["stage"] if has_stage else [])]))
+        t = journey_steps(events, schema, q, columns=carried, labelled=False)
+        w = ibis.window(group_by=JOURNEY, order_by=STEP)
+        t = t.mutate(
+            **{
+                NEXT_CODE: t[NODE_CODE].lead().over(w),
+                GAP: (t[TS].lead().over(w).epoch_seconds() - t[TS].epoch_seconds()).cast("float64"),
+                **({NEXT_STAGE_COLUMN: t.stage.lead().over(w)} if has_stage else {}),
+                CONSECUTIVE: (t[NODE_CODE].lag().over(w) == t[NODE_CODE]).fill_null(False),
+                FIRST_VISIT: ibis.row_number().over(ibis.window(group_by=[JOURNEY, NODE_CODE], order_by=STEP)) == 0,
+                LAST_STEP: t[STEP].max().over(w),
+            }
+        )
+        if pairs:
+            by_pair = ibis.window(group_by=[JOURNEY, NODE_CODE, NEXT_CODE], order_by=STEP)
+            t = t.mutate(**{FIRST_PAIR: ibis.row_number().over(by_pair) == 0})
+    else:
+        t = filter_events(events, schema, q)  # only journey filters: every event of a kept journey stays
+        node, following = t[ACTIVITY_CODE], t[NEXT_ACTIVITY_CODE]
+        if nodes:
+            node, following = node.substitute(nodes).cast("int32"), following.substitute(nodes).cast("int32")
+        t = t.mutate(
+            **{
+                JOURNEY: t[JOURNEY_CODE],
+                STEP: t[SEQ].cast("int64"),
+                NODE_CODE: node,
+                NEXT_CODE: following,
+                GAP: t[GAP_TO_NEXT],
+                **({NEXT_STAGE_COLUMN: t[NEXT_STAGE]} if has_stage else {}),
+                CONSECUTIVE: t[REPEATS_PREVIOUS],
+                FIRST_VISIT: t[FIRST_OF_ACTIVITY],
+                LAST_STEP: (t[JOURNEY_EVENTS] - 1).cast("int64"),
+                **({FIRST_PAIR: t[FIRST_OF_PAIR]} if pairs else {}),
+                **({JOURNEY_KEY: t.journey_id} if JOURNEY_KEY in columns else {}),
+            }
+        )
+        if q.through:
+            keep = reaching(events, schema, q, q.through)
+            t = t.filter(t[JOURNEY].isin(keep[JOURNEY]))
+    front = [JOURNEY, STEP, TS, NODE_CODE, NEXT_CODE, GAP, *([NEXT_STAGE_COLUMN] if has_stage else [])]
+    front += [CONSECUTIVE, FIRST_VISIT, LAST_STEP, *([FIRST_PAIR] if pairs else [])]
+    return t.select(*front, *[c for c in dict.fromkeys(columns) if c not in front])
+
+
 def journey_table(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
     """One row per journey: ``journey, journey_key, steps, first_timestamp, last_timestamp``."""
     s = journey_steps(events, schema, query, columns=[JOURNEY_KEY], labelled=False, numbered=False)
@@ -381,7 +499,9 @@ __all__ = [
     "By",
     "JourneyQuery",
     "Level",
+    "event_neighbours",
     "filter_events",
+    "neighbours_stored",
     "journey_keys",
     "journey_steps",
     "journey_table",

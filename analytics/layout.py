@@ -14,8 +14,16 @@ from analytics.schema import (
     ACCOUNT_SEQ,
     ACTIVITY_CODE,
     FILE_ROW,
+    FIRST_OF_ACTIVITY,
+    FIRST_OF_PAIR,
+    GAP_TO_NEXT,
     JOURNEY_CODE,
+    JOURNEY_EVENTS,
+    NEIGHBOUR_COLUMNS,
+    NEXT_ACTIVITY_CODE,
+    NEXT_STAGE,
     NUMERIC_ROLES,
+    REPEATS_PREVIOUS,
     SEQ,
     STORED_COLUMN,
     STORED_COLUMNS,
@@ -73,9 +81,25 @@ def to_stored_layout(frame: pd.DataFrame, schema: EventSchema) -> pd.DataFrame:
     df[ACCOUNT_SEQ] = df.groupby(ACCOUNT_CODE, sort=False).cumcount().astype("int32")
     df = df.sort_values([JOURNEY_CODE, "timestamp", FILE_ROW], kind="stable").reset_index(drop=True)
     df[SEQ] = df.groupby(JOURNEY_CODE, sort=False).cumcount().astype("int32")
+    df = add_neighbours(df)
 
-    ordered = [*STORED_COLUMNS, *schema.segment_columns()]
+    ordered = [*STORED_COLUMNS, *schema.segment_columns(), *NEIGHBOUR_COLUMNS]
     return df[ordered]
+
+
+def add_neighbours(df: pd.DataFrame) -> pd.DataFrame:
+    """The neighbour facts of :data:`analytics.schema.NEIGHBOUR_COLUMNS` on a frame sorted by
+    journey code and ``seq`` (as the import computes them)."""
+    journey = df.groupby(JOURNEY_CODE, sort=False)
+    df[NEXT_ACTIVITY_CODE] = journey[ACTIVITY_CODE].shift(-1).astype("Int32")
+    epoch = df["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]").astype("int64") / 1e6
+    df[GAP_TO_NEXT] = epoch.groupby(df[JOURNEY_CODE], sort=False).shift(-1) - epoch  # as DuckDB's EPOCH difference
+    df[NEXT_STAGE] = journey["stage"].shift(-1).astype("string")
+    df[REPEATS_PREVIOUS] = (journey[ACTIVITY_CODE].shift(1) == df[ACTIVITY_CODE]).fillna(False).astype("bool")
+    df[FIRST_OF_ACTIVITY] = ~df.duplicated([JOURNEY_CODE, ACTIVITY_CODE])
+    df[FIRST_OF_PAIR] = ~df.duplicated([JOURNEY_CODE, ACTIVITY_CODE, NEXT_ACTIVITY_CODE])
+    df[JOURNEY_EVENTS] = journey[ACTIVITY_CODE].transform("size").astype("int32")
+    return df
 
 
 def write_parquet(stored: pd.DataFrame, path: str) -> None:

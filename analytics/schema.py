@@ -116,6 +116,28 @@ STORED_COLUMNS: tuple[str, ...] = (
     "fcr",
 )
 
+# What each event's neighbours in its contact journey (stored order) say, stored once at import
+# after the stored columns and the segments, so the commonest analyses need no window function
+# (see :func:`analytics.journeys.event_neighbours`). Optional: a dataset imported before they
+# existed, or a table on another backend, lacks them, and the analyses compute the same values
+# with window functions.
+NEXT_ACTIVITY_CODE = "next_activity_code"  # the next event's activity code; null at the last event
+GAP_TO_NEXT = "gap_to_next"  # seconds from this event to the next (epoch seconds apart); null at the last
+NEXT_STAGE = "next_stage"  # the next event's stage column; null at the last event or without one
+REPEATS_PREVIOUS = "repeats_previous"  # the previous event has the same activity
+FIRST_OF_ACTIVITY = "first_of_activity"  # the journey's first event with this activity
+FIRST_OF_PAIR = "first_of_pair"  # the journey's first event with this (activity, next activity)
+JOURNEY_EVENTS = "journey_events"  # events in the journey
+NEIGHBOUR_COLUMNS: tuple[str, ...] = (
+    NEXT_ACTIVITY_CODE,
+    GAP_TO_NEXT,
+    NEXT_STAGE,
+    REPEATS_PREVIOUS,
+    FIRST_OF_ACTIVITY,
+    FIRST_OF_PAIR,
+    JOURNEY_EVENTS,
+)
+
 
 def segment_column(source_name: str) -> str:
     """Stored name of a segment column."""

@@ -115,7 +115,7 @@ def test_stored_layout_built_on_spark_matches_the_import(spark, spark_log):
     con = engine.connection(SPARK_URL)
     raw = con.table(RAW_VIEW)
     built = execute(stored_layout_expr(raw, MAPPING, order_column="event_no"))
-    expected = spark_log["stored"]
+    expected = spark_log["stored"][[*STORED_COLUMNS, "segment:region"]]  # no neighbour facts on a cluster
     assert list(built.columns) == [*STORED_COLUMNS, "segment:region"]
     _agree(expected, built, ["journey_code", "seq"])
 

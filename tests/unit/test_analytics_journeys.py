@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 
+import ibis
+import pandas as pd
 import pytest
 
 from analytics.engine import execute
 from analytics.errors import UnknownColumnError
-from analytics.journeys import JourneyQuery, journey_steps, journey_table, node_labels, reaching
-from tests.factories import events_of, log_frame
+from analytics.journeys import (
+    JourneyQuery,
+    event_neighbours,
+    journey_steps,
+    journey_table,
+    node_labels,
+    reaching,
+)
+from analytics.schema import NEIGHBOUR_COLUMNS
+from tests.factories import b2b_log, events_of, log_frame
 
 
 def _paths(events, schema, query=JourneyQuery()):
@@ -173,3 +183,69 @@ def test_journey_table():
     t = execute(journey_table(events, schema)).set_index("journey_key")
     assert t.loc["j", "steps"] == 2 and t.loc["k", "steps"] == 1
     assert (t.loc["j", "last_timestamp"] - t.loc["j", "first_timestamp"]).days == 2
+
+
+# --------------------------------------------------------------------------- event_neighbours
+
+
+def _neighbours(events, schema, query=JourneyQuery(), **kwargs):
+    n = execute(event_neighbours(events, schema, query, columns=["journey_key"], **kwargs))
+    return n.sort_values(["journey_key", "step"]).reset_index(drop=True)
+
+
+def _without_facts(events):
+    return events.drop(*NEIGHBOUR_COLUMNS)
+
+
+def test_neighbours_by_hand_from_stored_facts_and_from_windows():
+    # j: A A B A, half a day apart; k: one event. Codes: A=0, B=1.
+    frame = log_frame([("j", 0, "A"), ("j", 0.5, "A"), ("j", 1, "B"), ("j", 1.5, "A"), ("k", 0, "B")])
+    events, schema = events_of(frame)
+    for source in (events, _without_facts(events)):
+        n = _neighbours(source, schema, pairs=True)
+        j = n[n.journey_key == "j"]
+        assert list(j["node_code"]) == [0, 0, 1, 0]
+        assert j["next_code"].astype("Int64").tolist() == [0, 1, 0, pd.NA]
+        assert j["gap_seconds"].tolist()[:3] == [43200.0, 43200.0, 43200.0] and pd.isna(j["gap_seconds"].iloc[3])
+        assert j["consecutive"].tolist() == [False, True, False, False]
+        assert j["first_visit"].tolist() == [True, False, True, False]
+        assert j["first_pair"].tolist() == [True, True, True, True]  # A→A, A→B, B→A, A→(end)
+        assert j["last_step"].tolist() == [3, 3, 3, 3]
+        k = n[n.journey_key == "k"]
+        assert (
+            pd.isna(k["next_code"].iloc[0]) and k["first_visit"].tolist() == [True] and k["last_step"].tolist() == [0]
+        )
+
+
+def test_first_pair_marks_only_the_first_of_a_repeated_pair():
+    frame = log_frame([("j", 0, "A"), ("j", 1, "B"), ("j", 2, "A"), ("j", 3, "B"), ("j", 4, "C")])
+    events, schema = events_of(frame)
+    for source in (events, _without_facts(events)):
+        n = _neighbours(source, schema, pairs=True)
+        assert n["first_pair"].tolist() == [True, True, False, True, True]  # A→B, B→A, A→B again, B→C, C→end
+
+
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        (JourneyQuery(), True),
+        (JourneyQuery(touchpoint_of=(("Blog post", "Content"),)), True),  # one activity per touchpoint
+        (JourneyQuery(touchpoint_of=(("Blog post", "Content"), ("Webinar", "Content"))), False),  # merged
+        (JourneyQuery(level="account"), False),
+        (JourneyQuery(channels=("web", "email")), False),  # drops events: the neighbours change
+        (JourneyQuery(outcomes=("won",)), True),  # keeps whole journeys
+        (JourneyQuery(through=("Demo",)), True),
+    ],
+    ids=["plain", "renamed", "merged", "account", "channels", "outcome", "through"],
+)
+def test_neighbours_from_stored_facts_equal_the_window_functions(query, stored):
+    events, schema = events_of(b2b_log(journeys=80))
+    columns = ["journey_key", "stage", "role"]
+    expr = event_neighbours(events, schema, query, columns=columns, pairs=True)
+    assert ("OVER" not in ibis.to_sql(expr)) is stored  # the stored facts are read, or windows run
+    facts = execute(expr)
+    windows = execute(event_neighbours(_without_facts(events), schema, query, columns=columns, pairs=True))
+    keys = ["journey", "step"]
+    facts, windows = (f.sort_values(keys).reset_index(drop=True) for f in (facts, windows))
+    assert len(facts) > 100
+    pd.testing.assert_frame_equal(facts, windows[facts.columns], check_dtype=False)
