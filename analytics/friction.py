@@ -55,7 +55,22 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute
 from analytics.errors import BadInputError
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, TS, JourneyQuery, journey_steps, node_labels, stack
+from analytics.journeys import (
+    CONSECUTIVE,
+    FIRST_VISIT,
+    GAP,
+    JOURNEY,
+    LAST_STEP,
+    NEXT_CODE,
+    NEXT_STAGE_COLUMN,
+    NODE,
+    NODE_CODE,
+    STEP,
+    JourneyQuery,
+    event_neighbours,
+    node_labels,
+    stack,
+)
 from analytics.metrics import event_steps
 from analytics.schema import EventSchema, Role
 
@@ -270,24 +285,31 @@ def _lean_events(
     Columns: ``journey, node_code, sc`` (stage code: index in ``stages``, null without a stage),
     ``nsc`` (the next event's stage code), ``conv``, ``moved``, ``first`` (first visit of the node in
     the journey), ``consec``, ``gap`` (seconds to the next event), ``pos`` (step / last step, with
-    ``positions``), ``responses``, ``negative``, ``stage_first`` (first event of the journey in its
-    stage) and the score columns. Window orderings: by journey, by (journey, node) and by
-    (journey, stage); no text column goes through a window.
+    ``positions``), ``responses``, ``negative`` and the score columns. The neighbours come from
+    :func:`event_neighbours` (stored at import where the query allows: then no window function
+    runs at all); conversion is a hash semi-join against the journeys that reach the goal.
     """
     q = replace(query, by="touchpoint", collapse_repeats=False)
     scores = [c for r, c in ((Role.NPS, "nps"), (Role.CSAT, "csat"), (Role.EFFORT, "effort")) if schema.has(r)]
-    carried = (["stage"] if schema.has(Role.STAGE) else []) + scores
-    t = journey_steps(events, schema, q, columns=carried, labelled=False)
+    has_stage = schema.has(Role.STAGE)
+    t = event_neighbours(events, schema, q, columns=[*(["stage"] if has_stage else []), *scores])
     code_of = {name: i for i, name in enumerate(stages)}
     stage_of = dict(q.stage_of)
     node_stage = {c: code_of[stage_of[n]] for c, n in labels.items() if n in stage_of and stage_of[n] in code_of}
-    sc: ibis.Value | None = None
-    if node_stage:
-        sc = t[NODE_CODE].substitute(node_stage, else_=ibis.null("int64"))
-    if schema.has(Role.STAGE):
-        own = t.stage.substitute(code_of, else_=ibis.null("int64"))
-        sc = own if sc is None else sc.coalesce(own)
-    t = t.mutate(sc=(sc if sc is not None else ibis.null("int64")).cast("int32"))
+
+    def stage_code(node: ibis.Value, stage: ibis.Value | None) -> ibis.Value:
+        sc: ibis.Value | None = None
+        if node_stage:
+            sc = node.substitute(node_stage, else_=ibis.null("int64"))
+        if stage is not None:
+            own = stage.substitute(code_of, else_=ibis.null("int64"))
+            sc = own if sc is None else sc.coalesce(own)
+        return (sc if sc is not None else ibis.null("int64")).cast("int32")
+
+    t = t.mutate(
+        sc=stage_code(t[NODE_CODE], t.stage if has_stage else None),
+        nsc=stage_code(t[NEXT_CODE], t[NEXT_STAGE_COLUMN] if has_stage else None),
+    )
     reached = t[STEP] < 0  # no goal: no journey converts
     if goal is not None:
         goal_nodes = [c for c, n in labels.items() if n == goal]
@@ -295,24 +317,13 @@ def _lean_events(
             reached = t[NODE_CODE].isin(goal_nodes)
         if goal in code_of:
             reached = reached | (t.sc == code_of[goal]).fill_null(False)
-    w = ibis.window(group_by=JOURNEY, order_by=STEP)
-    windowed = {
-        "conv": reached.cast("int8").max().over(w),
-        "nsc": t.sc.lead().over(w),
-        "nts": t[TS].lead().over(w),
-        "prev": t[NODE_CODE].lag().over(w),
-        "visit_no": ibis.row_number().over(ibis.window(group_by=[JOURNEY, NODE_CODE], order_by=STEP)),
-        "stage_visit_no": ibis.row_number().over(ibis.window(group_by=[JOURNEY, "sc"], order_by=STEP)),
-    }
-    if positions:
-        windowed["last_step"] = t[STEP].max().over(w)
-    t = t.mutate(**windowed)
-    moved = t.nts.notnull()
-    consecutive = (t.prev == t[NODE_CODE]).fill_null(False)
+    converted = t.filter(reached).select(JOURNEY).distinct()
+    t = t.mutate(conv=t[JOURNEY].isin(converted[JOURNEY]))
+    moved = t[NEXT_CODE].notnull()
     resp, neg = _feedback(t, schema, effort_high)
     pos = ibis.literal(0.0)
     if positions:
-        pos = ibis.ifelse(t.last_step > 0, t[STEP].cast("float64") / t.last_step, 0.0)
+        pos = ibis.ifelse(t[LAST_STEP] > 0, t[STEP].cast("float64") / t[LAST_STEP], 0.0)
     return t.select(
         JOURNEY,
         NODE_CODE,
@@ -321,10 +332,9 @@ def _lean_events(
         *scores,
         conv=t.conv.cast("int64"),
         moved=moved.cast("int64"),
-        first=(t.visit_no == 0).cast("int64"),
-        stage_first=((t.stage_visit_no == 0) & t.sc.notnull()).cast("int64"),
-        consec=consecutive.cast("int64"),
-        gap=ibis.ifelse(moved, (t.nts.epoch_seconds() - t[TS].epoch_seconds()).cast("float64"), ibis.null("float64")),
+        first=t[FIRST_VISIT].cast("int64"),
+        consec=t[CONSECUTIVE].cast("int64"),
+        gap=t[GAP],
         pos=pos,
         responses=resp,
         negative=neg,
@@ -336,8 +346,6 @@ _SUMS = (
     "events",
     "journeys",
     "converted_journeys",
-    "stage_journeys",
-    "stage_converted",
     "exits",
     "moves_out",
     "consecutive_repeats",
@@ -364,8 +372,6 @@ def _sums(t: Table, scores: list[str]) -> dict[str, ibis.Value]:
         "events": t.count(),
         "journeys": t["first"].sum(),
         "converted_journeys": (t["first"] * t.conv).sum(),
-        "stage_journeys": t.stage_first.sum(),
-        "stage_converted": (t.stage_first * t.conv).sum(),
         "exits": ((1 - t.moved) * (1 - t.conv)).sum(),
         "moves_out": t.moved.sum(),
         "consecutive_repeats": t.consec.sum(),
@@ -450,8 +456,12 @@ def compute_friction(
     staged = t.filter(t.sc.notnull())
     by_stage = staged.group_by("sc").aggregate(median_gap_seconds=staged.gap.median())
     overall = t.aggregate(median_gap_seconds=t.gap.median()).mutate(_level=3)
-    both = execute(stack([sums, by_node, by_stage.mutate(_level=2), overall], as_type="float64"))
-    parts = {level: both[both["_level"] == level] for level in (0, 1, 2, 3)}
+    visits = staged.select(JOURNEY, "sc", "conv").distinct()  # conv is the journey's: one row per (journey, stage)
+    stage_journeys = visits.group_by("sc").aggregate(stage_journeys=visits.count(), stage_converted=visits.conv.sum())
+    both = execute(
+        stack([sums, by_node, by_stage.mutate(_level=2), overall, stage_journeys.mutate(_level=4)], as_type="float64")
+    )
+    parts = {level: both[both["_level"] == level] for level in (0, 1, 2, 3, 4)}
     rows = parts[0].copy()
     stage_name = dict(enumerate(stages))
 
@@ -481,8 +491,9 @@ def compute_friction(
 
     st = rows.dropna(subset=["stage"]).groupby("stage")[totals].sum()
     stage_rows = parts[2].assign(stage=[stage_name[int(c)] for c in parts[2]["sc"]]).set_index("stage")
-    st["journeys"] = st["stage_journeys"]
-    st["converted_journeys"] = st["stage_converted"]
+    visited = parts[4].assign(stage=[stage_name[int(c)] for c in parts[4]["sc"]]).set_index("stage")
+    st["journeys"] = visited["stage_journeys"].reindex(st.index).fillna(0)
+    st["converted_journeys"] = visited["stage_converted"].reindex(st.index).fillna(0)
     st["median_gap_seconds"] = stage_rows["median_gap_seconds"].reindex(st.index).astype("float64")
     st = st.rename_axis("stage").reset_index()
     overall_gap = float(parts[3]["median_gap_seconds"].iloc[0]) if len(parts[3]) else float("nan")

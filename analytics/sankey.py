@@ -36,7 +36,19 @@ from ibis.expr.types import Table
 
 from analytics.engine import execute
 from analytics.errors import BadInputError
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, STEP, JourneyQuery, journey_steps, reaching
+from analytics.journeys import (
+    JOURNEY,
+    LAST_STEP,
+    NEXT_CODE,
+    NODE,
+    NODE_CODE,
+    STEP,
+    JourneyQuery,
+    event_neighbours,
+    journey_steps,
+    neighbours_stored,
+    reaching,
+)
 from analytics.schema import EventSchema
 from analytics.transitions import compute_transitions, load_labels
 
@@ -60,6 +72,19 @@ def _columns(
     labels: pd.DataFrame,
 ) -> Table:
     """Coded rows ``journey, col, node_code, next_code, last`` for the shown columns."""
+    if (
+        anchor_node is None
+        and query.by == "touchpoint"
+        and not query.collapse_repeats
+        and neighbours_stored(events, schema, query)
+    ):
+        # Every event is a step: the stored neighbour facts give the next node and the last step.
+        n = event_neighbours(events, schema, query)
+        col = n[STEP] if anchor == "start" else (steps - 1) - (n[LAST_STEP] - n[STEP])
+        n = n.filter((col >= 0) & (col < steps))
+        return n.select(
+            JOURNEY, col=col.cast("int64"), node_code=n[NODE_CODE].cast("int32"), next_code=n[NEXT_CODE].cast("int32")
+        )
     s = journey_steps(events, schema, query, columns=(), labelled=False)
     w = ibis.window(group_by=JOURNEY, order_by=STEP)
     s = s.mutate(_next=s[NODE_CODE].lead().over(w))

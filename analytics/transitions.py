@@ -22,7 +22,20 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, JourneyQuery, journey_steps, node_labels
+from analytics.journeys import (
+    FIRST_PAIR,
+    JOURNEY,
+    NEXT_CODE,
+    NODE,
+    NODE_CODE,
+    POSITION,
+    STEP,
+    JourneyQuery,
+    event_neighbours,
+    journey_steps,
+    neighbours_stored,
+    node_labels,
+)
 from analytics.schema import EventSchema
 
 ENTRY = "(entry)"
@@ -50,7 +63,20 @@ def transition_pairs(events: Table, schema: EventSchema, query: JourneyQuery = J
 def _coded_transitions(events: Table, schema: EventSchema, query: JourneyQuery, with_journeys: bool) -> Table:
     """One pass over the events (repeats kept): pairs (exit as ``EXIT_CODE``) with ``count``,
     ``journeys`` and ``entries`` (pairs whose source is a journey's first step; the entry transitions
-    are rebuilt from them). Collapsing repeats only removes self-pairs, done afterwards."""
+    are rebuilt from them). Collapsing repeats only removes self-pairs, done afterwards.
+
+    At touchpoint level the pairs come from :func:`event_neighbours` (stored at import where the
+    query allows, so no window runs and ``journeys`` sums each journey's first event of a pair)."""
+    if query.by == "touchpoint" and neighbours_stored(events, schema, query):
+        n = event_neighbours(events, schema, query, pairs=with_journeys)
+        n = n.mutate(
+            source_code=n[NODE_CODE].cast("int32"),
+            target_code=n[NEXT_CODE].cast("int32").fill_null(ibis.literal(EXIT_CODE, "int32")),
+        )
+        metrics = {"count": n.count(), "entries": (n[STEP] == 0).cast("int64").sum()}
+        if with_journeys:
+            metrics["journeys"] = n[FIRST_PAIR].cast("int64").sum()
+        return n.group_by(["source_code", "target_code"]).aggregate(**metrics)
     s = journey_steps(
         events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False
     )
