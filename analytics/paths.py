@@ -20,7 +20,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, JourneyQuery, journey_steps, reaching
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, STEP, JourneyQuery, journey_steps, reaching
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels
 
@@ -29,13 +29,68 @@ OTHER_PATHS = "Other paths"
 VARIANT_COLUMNS = ["path", "path_label", "journeys", "share", "conversion_rate", "distinct_paths", "total_journeys"]
 
 
+# A path of up to KEY_SLOTS × (63 // bits per node code) steps is packed exactly into KEY_SLOTS
+# integers (``_k0``...): grouping journeys by a few integers is several times faster than collecting,
+# sorting and grouping arrays. Longer paths (few) are grouped by their array of codes.
+KEY_SLOTS = 4
+KEYS = tuple(f"_k{i}" for i in range(KEY_SLOTS))
+
+
 def journey_paths(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
     """One row per journey: ``journey`` and ``path`` (array of node codes in step order)."""
     s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
+    return _arrays(s)
+
+
+def _arrays(s: Table) -> Table:
     # (position, node) pairs sorted, then the nodes: an ordered path without an ordered aggregate
     # (which Spark does not have).
     pairs = s.group_by(JOURNEY).aggregate(_pairs=ibis.struct({"p": s[POSITION], "n": s[NODE_CODE]}).collect())
     return pairs.select(JOURNEY, path=pairs._pairs.sort().map(lambda x: x.n))
+
+
+def _bits(max_code: int) -> int:
+    """Bits per packed node: codes are stored plus one, so 0 marks an empty slot."""
+    return max(1, int(max_code + 1).bit_length())
+
+
+def packed_paths(events: Table, schema: EventSchema, query: JourneyQuery, max_code: int) -> Table:
+    """One row per journey: ``journey``, the path packed into ``_k0``... (``(code + 1) << (bits ×
+    slot)``, summed: slots never overlap, so the keys are exact) and ``path`` (the array of codes)
+    only for a journey too long to pack (its keys are null)."""
+    bits = _bits(max_code)
+    per_key = 63 // bits
+    s = journey_steps(events, schema, query, columns=(), labelled=False)
+    step = s[STEP]
+    code = (s[NODE_CODE].cast("int64") + 1).cast("int64")
+    keys = {
+        name: ibis.ifelse((step // per_key) == i, code << ((step % per_key) * bits), ibis.literal(0, "int64")).sum()
+        for i, name in enumerate(KEYS)
+    }
+    packed = s.group_by(JOURNEY).aggregate(_n=s.count(), **keys)
+    capacity = per_key * KEY_SLOTS
+    short = packed.filter(packed._n <= capacity)
+    short = short.select(JOURNEY, *KEYS, path=ibis.null("array<int32>"))
+    long_ids = packed.filter(packed._n > capacity).select(JOURNEY)
+    long = _arrays(s.filter(s[JOURNEY].isin(long_ids[JOURNEY])))
+    long = long.select(JOURNEY, *[ibis.null("int64").name(k) for k in KEYS], path=long.path.cast("array<int32>"))
+    return short.union(long, distinct=False)
+
+
+def unpack_path(keys: list[int | None], max_code: int) -> tuple[int, ...]:
+    """The node codes packed by :func:`packed_paths`."""
+    bits = _bits(max_code)
+    per_key, mask = 63 // bits, (1 << bits) - 1
+    codes: list[int] = []
+    for key in keys:
+        value = int(key or 0)
+        for _ in range(per_key):
+            slot = value & mask
+            if slot == 0:
+                return tuple(codes)
+            codes.append(slot - 1)
+            value >>= bits
+    return tuple(codes)
 
 
 def compute_variants(
@@ -49,13 +104,16 @@ def compute_variants(
 ) -> pd.DataFrame:
     """Top variants: ``path`` (tuple of names), ``path_label``, ``journeys``, ``share``,
     ``conversion_rate``, ``distinct_paths``, ``total_journeys``. Exact semantics in the module docstring."""
-    p = journey_paths(events, schema, query)
+    labels = load_labels(events, schema, query)
+    codes, names_ = _label_columns(labels)
+    max_code = max(codes, default=0)
+    p = packed_paths(events, schema, query, max_code)
     if goal is not None:
         conv = reaching(events, schema, query, (goal,)).select(JOURNEY, _conv=ibis.literal(1))
-        p = p.left_join(conv, JOURNEY).select(JOURNEY, "path", _conv=ibis._._conv.fill_null(0))
+        p = p.left_join(conv, JOURNEY).select(JOURNEY, *KEYS, "path", _conv=ibis._._conv.fill_null(0))
     else:
         p = p.mutate(_conv=ibis.literal(0))
-    g = p.group_by("path").aggregate(journeys=p.count(), converted=p._conv.sum())
+    g = p.group_by([*KEYS, "path"]).aggregate(journeys=p.count(), converted=p._conv.sum())
     everything = ibis.window()
     g = g.mutate(
         distinct_paths=g.count().over(everything),
@@ -71,8 +129,12 @@ def compute_variants(
     columns = VARIANT_COLUMNS
     if coded.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    names = dict(zip(*_label_columns(load_labels(events, schema, query)), strict=False))
-    coded["path"] = coded["path"].map(lambda codes: tuple(names[int(c)] for c in codes))
+    names = dict(zip(codes, names_, strict=False))
+    paths = [
+        tuple(array) if array is not None and not _is_na(array) else unpack_path(list(keys), max_code)
+        for array, *keys in zip(coded["path"], *(coded[k] for k in KEYS), strict=True)
+    ]
+    coded["path"] = [tuple(names[int(c)] for c in path) for path in paths]
     coded["path_label"] = coded["path"].map(PATH_SEPARATOR.join)
     coded = coded.sort_values(["journeys", "path_label"], ascending=[False, True], kind="stable")
     if top is not None:
@@ -110,3 +172,7 @@ def compute_variants(
 
 def _label_columns(labels: pd.DataFrame) -> tuple[list[int], list[str]]:
     return labels[NODE_CODE].astype(int).tolist(), labels[NODE].tolist()
+
+
+def _is_na(value: object) -> bool:
+    return not hasattr(value, "__len__") and pd.isna(value)

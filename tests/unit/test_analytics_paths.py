@@ -69,3 +69,36 @@ def test_empty():
     events, schema = events_of(LOG)
     v = compute_variants(events, schema, JourneyQuery(date_from=date(2031, 1, 1)))
     assert v.empty and list(v.columns)[:3] == ["path", "path_label", "journeys"]
+
+
+def test_long_paths_and_many_touchpoints_are_exact():
+    # 300 activities (9 bits a node: 7 nodes a key, 28 in the 4 keys): paths of 1, 7, 8, 28 steps are
+    # packed into integer keys; 29 and 60 steps are grouped as arrays. Twins share a variant, a path
+    # differing only in its last step does not.
+    names = [f"T{i:03d}" for i in range(300)]
+
+    def journey(key: str, steps: list[str]) -> list[tuple]:
+        return [(key, day, activity) for day, activity in enumerate(steps)]
+
+    long = [names[(7 * i) % 300] for i in range(60)]
+    paths = {
+        "one": names[299:],
+        "seven": names[:7],
+        "eight": names[290:298],
+        "full": names[100:128],
+        "over": names[200:229],
+        "long": long,
+    }
+    rows = []
+    for key, steps in paths.items():
+        rows += journey(key, steps) + journey(key + "-twin", steps)
+    rows += journey("long-other", long[:-1] + [names[1]])
+    rows += journey("filler", names)  # every activity occurs, so the codes run up to 299
+    events, schema = events_of(log_frame(rows))
+    v = compute_variants(events, schema, JourneyQuery(collapse_repeats=False), top=None)
+    got = dict(zip(v["path"], v["journeys"], strict=True))
+    for steps in paths.values():
+        assert got[tuple(steps)] == 2
+    assert got[tuple(long[:-1] + [names[1]])] == 1
+    assert got[tuple(names)] == 1
+    assert int(v["distinct_paths"].iloc[0]) == len(paths) + 2 and int(v["total_journeys"].iloc[0]) == 14
