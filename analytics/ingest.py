@@ -59,7 +59,7 @@ from analytics.schema import (
     NEIGHBOUR_COLUMNS,
     NEXT_ACTIVITY_CODE,
     NEXT_STAGE,
-    REPEATS_PREVIOUS,
+    PREV_ACTIVITY_CODE,
     SEQ,
     STORED_COLUMN,
     Role,
@@ -1207,6 +1207,52 @@ def _ts_from_us(value: Any) -> datetime | None:
     return datetime.fromtimestamp(0, UTC) + pd.Timedelta(microseconds=int(value)).to_pytimedelta()
 
 
+def neighbour_facts_sql(rows: str, *, has_stage: bool, order_by: str = SEQ) -> str:
+    """A query adding :data:`analytics.schema.NEIGHBOUR_COLUMNS` to the rows of the query ``rows``,
+    which holds ``journey_code, seq, activity_code, timestamp`` (and ``stage`` with ``has_stage``):
+    what each event's neighbours in its contact journey say. ``order_by`` orders a journey's events
+    as ``seq`` does (``timestamp, file_row`` where ``seq`` is computed in the same query saves a sort)."""
+    journey = f"(PARTITION BY {JOURNEY_CODE} ORDER BY {order_by})"
+    next_stage = f"lead(stage) OVER {journey}" if has_stage else "NULL::VARCHAR"
+    facts = (
+        f"SELECT *, lead({ACTIVITY_CODE}) OVER {journey} AS {NEXT_ACTIVITY_CODE}, "
+        # As analytics.journeys computes it (EPOCH of the UTC time), so both give the same doubles.
+        f"EPOCH(CAST(lead(timestamp) OVER {journey} AS TIMESTAMP)) - EPOCH(CAST(timestamp AS TIMESTAMP)) "
+        f"AS {GAP_TO_NEXT}, "
+        f"{next_stage} AS {NEXT_STAGE}, "
+        f"lag({ACTIVITY_CODE}) OVER {journey} AS {PREV_ACTIVITY_CODE}, "
+        f"row_number() OVER (PARTITION BY {JOURNEY_CODE}, {ACTIVITY_CODE} ORDER BY {order_by}) = 1 "
+        f"AS {FIRST_OF_ACTIVITY}, "
+        f"count(*) OVER (PARTITION BY {JOURNEY_CODE})::INTEGER AS {JOURNEY_EVENTS} FROM ({rows})"
+    )
+    return (
+        f"SELECT *, row_number() OVER (PARTITION BY {JOURNEY_CODE}, {ACTIVITY_CODE}, {NEXT_ACTIVITY_CODE} "
+        f"ORDER BY {SEQ}) = 1 AS {FIRST_OF_PAIR} FROM ({facts})"
+    )
+
+
+def add_neighbour_facts(path: Path, *, has_stage: bool, temp_directory: Path) -> int:
+    """Rewrite the stored events at ``path`` (a dataset imported before the neighbour facts) with
+    them, as an import today writes it; the rows and their order do not change. The new file
+    replaces the old one only once it is complete. Returns the number of events."""
+    from analytics.engine import scratch_connection
+
+    tmp = path.with_name(path.name + ".neighbours.tmp")
+    with scratch_connection(temp_directory=str(temp_directory)) as con:
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_q(str(path))})").fetchall()]
+        kept = [c for c in columns if c not in NEIGHBOUR_COLUMNS]
+        rows = f"SELECT {', '.join(_ident(c) for c in kept)} FROM read_parquet({_q(str(path))})"
+        facts = neighbour_facts_sql(rows, has_stage=has_stage)
+        out = ", ".join(_ident(c) for c in (*kept, *NEIGHBOUR_COLUMNS))
+        con.execute(
+            f"COPY (SELECT {out} FROM ({facts}) ORDER BY {JOURNEY_CODE}, {SEQ}) TO {_q(str(tmp))} "
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
+        )
+        events = con.execute(f"SELECT count(*) FROM read_parquet({_q(str(tmp))})").fetchone()[0]
+    tmp.replace(path)
+    return int(events)
+
+
 def build_event_store(
     staging_path: Path,
     out_path: Path,
@@ -1432,27 +1478,17 @@ def build_event_store(
                     con.execute("DELETE FROM _keys WHERE file_row IN (SELECT file_row FROM _dups)")
 
         step(0.88, "Sorting…")
-        # The order of each journey and account, and what each event's neighbours in its journey say
-        # (analytics.schema.NEIGHBOUR_COLUMNS): analyses read these instead of running windows.
-        journey = f"(PARTITION BY {JOURNEY_CODE} ORDER BY timestamp, file_row)"
-        next_stage = f"lead(stage) OVER {journey}" if Role.STAGE in roles else "NULL::VARCHAR"
-        con.execute(
-            f"CREATE TEMP TABLE _order AS SELECT *, row_number() OVER (PARTITION BY {JOURNEY_CODE}, {ACTIVITY_CODE}, "
-            f"{NEXT_ACTIVITY_CODE} ORDER BY {SEQ}) = 1 AS {FIRST_OF_PAIR} FROM ("
-            f"SELECT file_row, {JOURNEY_CODE}, {ACCOUNT_CODE}, {ACTIVITY_CODE}, "
-            f"(row_number() OVER {journey} - 1)::INTEGER AS {SEQ}, "
-            f"(row_number() OVER (PARTITION BY {ACCOUNT_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {ACCOUNT_SEQ}, "
-            f"lead({ACTIVITY_CODE}) OVER {journey} AS {NEXT_ACTIVITY_CODE}, "
-            # As analytics.journeys computes it (EPOCH of the UTC time), so both give the same doubles.
-            f"EPOCH(CAST(lead(timestamp) OVER {journey} AS TIMESTAMP)) - EPOCH(CAST(timestamp AS TIMESTAMP)) "
-            f"AS {GAP_TO_NEXT}, "
-            f"{next_stage} AS {NEXT_STAGE}, "
-            f"coalesce(lag({ACTIVITY_CODE}) OVER {journey} = {ACTIVITY_CODE}, false) AS {REPEATS_PREVIOUS}, "
-            f"row_number() OVER (PARTITION BY {JOURNEY_CODE}, {ACTIVITY_CODE} ORDER BY timestamp, file_row) = 1 "
-            f"AS {FIRST_OF_ACTIVITY}, "
-            f"count(*) OVER (PARTITION BY {JOURNEY_CODE})::INTEGER AS {JOURNEY_EVENTS} "
-            "FROM _keys)"
+        # The order of each journey and account, then what each event's neighbours in its journey say.
+        order = (
+            f"SELECT file_row, timestamp, {JOURNEY_CODE}, {ACCOUNT_CODE}, {ACTIVITY_CODE}"
+            + (", stage" if Role.STAGE in roles else "")
+            + f", (row_number() OVER (PARTITION BY {JOURNEY_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER AS {SEQ}"
+            + f", (row_number() OVER (PARTITION BY {ACCOUNT_CODE} ORDER BY timestamp, file_row) - 1)::INTEGER "
+            + f"AS {ACCOUNT_SEQ} FROM _keys"
         )
+        facts = neighbour_facts_sql(order, has_stage=Role.STAGE in roles, order_by="timestamp, file_row")
+        drop = "timestamp, stage" if Role.STAGE in roles else "timestamp"
+        con.execute(f"CREATE TEMP TABLE _order AS SELECT * EXCLUDE ({drop}) FROM ({facts})")
 
         def col_or_null(role: Role, sql_type: str) -> str:
             col = STORED_COLUMN[role]

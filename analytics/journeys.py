@@ -52,7 +52,7 @@ from analytics.schema import (
     NEIGHBOUR_COLUMNS,
     NEXT_ACTIVITY_CODE,
     NEXT_STAGE,
-    REPEATS_PREVIOUS,
+    PREV_ACTIVITY_CODE,
     SEQ,
     STORED_COLUMN,
     EventSchema,
@@ -215,6 +215,21 @@ def _node_dictionary(events: Table, schema: EventSchema, query: JourneyQuery) ->
     return d, keys
 
 
+def _previous_stored(events: Table, query: JourneyQuery) -> bool:
+    """True when the stored ``prev_activity_code`` is the previous kept event of each journey: the
+    facts are there, journeys are contacts, nodes are touchpoints, and no filter drops an event
+    that a kept one follows (``date_to``, ``outcomes`` and ``through`` keep a journey's start)."""
+    return (
+        all(c in events.columns for c in NEIGHBOUR_COLUMNS)
+        and query.level == "contact"
+        and query.by == "touchpoint"
+        and query.date_from is None
+        and not query.channels
+        and not query.roles
+        and not query.segments
+    )
+
+
 def _direct_codes(query: JourneyQuery) -> bool:
     """True when the node code is the stored activity code (no join needed)."""
     return query.by == "touchpoint" and not query.touchpoint_of
@@ -301,12 +316,19 @@ def journey_steps(
     See the module docstring for the exact semantics of level, order, node, filters and repeats.
     """
     t = filter_events(events, schema, query)
+    # Repeats collapse on the stored previous activity where it is the journey's previous event.
+    prev = query.collapse_repeats and _previous_stored(events, query)
     if _direct_codes(query):
         t = t.mutate(**{NODE_CODE: t[ACTIVITY_CODE]})
+        if prev:
+            t = t.mutate(_prev_node=t[PREV_ACTIVITY_CODE])
     else:
         d, keys = _node_dictionary(events, schema, query)
         t = t.mutate(**_key_columns(t, keys))
         t = t.join(d.select(*keys, NODE_CODE), list(keys)).drop(*keys)
+        if prev:  # touchpoint level: the dictionary is keyed by activity code alone
+            before = d.select(_k_prev=d._k_act, _prev_node=d[NODE_CODE])
+            t = t.left_join(before, t[PREV_ACTIVITY_CODE] == before._k_prev).drop("_k_prev")
     t = _with_journey(t, query)
 
     if query.through:
@@ -320,12 +342,13 @@ def journey_steps(
             extra[JOURNEY_KEY] = t.account_id if query.level == "account" else t.journey_id
         elif name not in (JOURNEY, STEP, TS, NODE_CODE, NODE):
             extra[name] = t[name]
-    t = t.select(JOURNEY, _ORDER, TS, NODE_CODE, **extra)
+    t = t.select(JOURNEY, _ORDER, TS, NODE_CODE, *(["_prev_node"] if prev else []), **extra)
 
     w = ibis.window(group_by=JOURNEY, order_by=_ORDER)
     if query.collapse_repeats:
-        t = t.mutate(_prev=t[NODE_CODE].lag().over(w))
-        t = t.filter(t._prev.isnull() | (t._prev != t[NODE_CODE])).drop("_prev")
+        if not prev:
+            t = t.mutate(_prev_node=t[NODE_CODE].lag().over(w))
+        t = t.filter(t._prev_node.isnull() | (t._prev_node != t[NODE_CODE])).drop("_prev_node")
     t = t.mutate(**{POSITION: t[_ORDER].cast("int64")})
     if numbered:
         if _keeps_every_event(query):
@@ -424,9 +447,9 @@ def event_neighbours(
             t = t.mutate(**{FIRST_PAIR: ibis.row_number().over(by_pair) == 0})
     else:
         t = filter_events(events, schema, q)  # only journey filters: every event of a kept journey stays
-        node, following = t[ACTIVITY_CODE], t[NEXT_ACTIVITY_CODE]
+        node, following, previous = t[ACTIVITY_CODE], t[NEXT_ACTIVITY_CODE], t[PREV_ACTIVITY_CODE]
         if nodes:
-            node, following = node.substitute(nodes).cast("int32"), following.substitute(nodes).cast("int32")
+            node, following, previous = (c.substitute(nodes).cast("int32") for c in (node, following, previous))
         t = t.mutate(
             **{
                 JOURNEY: t[JOURNEY_CODE],
@@ -435,7 +458,7 @@ def event_neighbours(
                 NEXT_CODE: following,
                 GAP: t[GAP_TO_NEXT],
                 **({NEXT_STAGE_COLUMN: t[NEXT_STAGE]} if has_stage else {}),
-                CONSECUTIVE: t[REPEATS_PREVIOUS],
+                CONSECUTIVE: (previous == node).fill_null(False),
                 FIRST_VISIT: t[FIRST_OF_ACTIVITY],
                 LAST_STEP: (t[JOURNEY_EVENTS] - 1).cast("int64"),
                 **({FIRST_PAIR: t[FIRST_OF_PAIR]} if pairs else {}),

@@ -23,7 +23,7 @@ from analytics.schema import (
     NEXT_ACTIVITY_CODE,
     NEXT_STAGE,
     NUMERIC_ROLES,
-    REPEATS_PREVIOUS,
+    PREV_ACTIVITY_CODE,
     SEQ,
     STORED_COLUMN,
     STORED_COLUMNS,
@@ -95,7 +95,7 @@ def add_neighbours(df: pd.DataFrame) -> pd.DataFrame:
     epoch = df["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]").astype("int64") / 1e6
     df[GAP_TO_NEXT] = epoch.groupby(df[JOURNEY_CODE], sort=False).shift(-1) - epoch  # as DuckDB's EPOCH difference
     df[NEXT_STAGE] = journey["stage"].shift(-1).astype("string")
-    df[REPEATS_PREVIOUS] = (journey[ACTIVITY_CODE].shift(1) == df[ACTIVITY_CODE]).fillna(False).astype("bool")
+    df[PREV_ACTIVITY_CODE] = journey[ACTIVITY_CODE].shift(1).astype("Int32")
     df[FIRST_OF_ACTIVITY] = ~df.duplicated([JOURNEY_CODE, ACTIVITY_CODE])
     df[FIRST_OF_PAIR] = ~df.duplicated([JOURNEY_CODE, ACTIVITY_CODE, NEXT_ACTIVITY_CODE])
     df[JOURNEY_EVENTS] = journey[ACTIVITY_CODE].transform("size").astype("int32")

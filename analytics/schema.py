@@ -124,7 +124,7 @@ STORED_COLUMNS: tuple[str, ...] = (
 NEXT_ACTIVITY_CODE = "next_activity_code"  # the next event's activity code; null at the last event
 GAP_TO_NEXT = "gap_to_next"  # seconds from this event to the next (epoch seconds apart); null at the last
 NEXT_STAGE = "next_stage"  # the next event's stage column; null at the last event or without one
-REPEATS_PREVIOUS = "repeats_previous"  # the previous event has the same activity
+PREV_ACTIVITY_CODE = "prev_activity_code"  # the previous event's activity code; null at the first event
 FIRST_OF_ACTIVITY = "first_of_activity"  # the journey's first event with this activity
 FIRST_OF_PAIR = "first_of_pair"  # the journey's first event with this (activity, next activity)
 JOURNEY_EVENTS = "journey_events"  # events in the journey
@@ -132,7 +132,7 @@ NEIGHBOUR_COLUMNS: tuple[str, ...] = (
     NEXT_ACTIVITY_CODE,
     GAP_TO_NEXT,
     NEXT_STAGE,
-    REPEATS_PREVIOUS,
+    PREV_ACTIVITY_CODE,
     FIRST_OF_ACTIVITY,
     FIRST_OF_PAIR,
     JOURNEY_EVENTS,

@@ -4,11 +4,15 @@ only the windows)."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import ibis
 import pandas as pd
 import pytest
 
+from analytics.engine import execute
 from analytics.friction import compute_friction
-from analytics.journeys import JourneyQuery, neighbours_stored
+from analytics.journeys import JourneyQuery, journey_steps, neighbours_stored
 from analytics.sankey import compute_step_sankey
 from analytics.schema import NEIGHBOUR_COLUMNS
 from analytics.transitions import compute_transitions
@@ -88,3 +92,31 @@ def test_windows_run_where_the_facts_do_not_answer(logs):
     assert not neighbours_stored(events, schema, JourneyQuery(channels=("web",)))
     assert not neighbours_stored(events, schema, JourneyQuery(touchpoint_of=(("Demo", "X"), ("Proposal", "X"))))
     assert not neighbours_stored(events.drop(*NEIGHBOUR_COLUMNS), schema, JourneyQuery())
+
+
+MERGED = (("Blog post", "Content"), ("Webinar", "Content"), ("Online ad", "Content"))
+
+
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        (JourneyQuery(), True),
+        (JourneyQuery(touchpoint_of=MERGED), True),  # merged touchpoints: the previous node, not activity
+        (JourneyQuery(date_to=date(2025, 1, 20)), True),  # cuts journeys' ends only
+        (JourneyQuery(outcomes=("won",), through=("Demo",)), True),
+        (JourneyQuery(date_from=date(2025, 1, 10)), False),  # cuts starts: the first kept event's previous is gone
+        (JourneyQuery(channels=("web",)), False),
+        (JourneyQuery(level="account"), False),
+        (JourneyQuery(by="stage"), False),
+    ],
+    ids=["plain", "merged", "date_to", "outcome, through", "date_from", "channel", "account", "stage"],
+)
+def test_collapsed_steps(logs, query, stored):
+    """Repeats collapse on the stored previous activity where it is the previous kept event."""
+    events, schema = logs["b2b"]
+    expr = journey_steps(events, schema, query, columns=["journey_key"])
+    assert ("LAG(" not in ibis.to_sql(expr).upper()) is stored
+    got = execute(expr)
+    want = execute(journey_steps(events.drop(*NEIGHBOUR_COLUMNS), schema, query, columns=["journey_key"]))
+    keys = ["journey", "step"]
+    _same(got.sort_values(keys), want.sort_values(keys)[got.columns])
