@@ -399,3 +399,27 @@ def test_a_killed_import_leaves_no_folder_behind_after_the_next_import(engine, t
     assert not abandoned.exists()
     assert running.exists()
     assert sorted(p.name for p in datasets_dir.iterdir()) == sorted(["1", running.name])
+
+
+@pytest.mark.parametrize("mapping", [FULL, MINIMAL], ids=["with stage", "minimal"])
+def test_a_dataset_imported_before_the_neighbour_facts_gets_them(engine, capsys, mapping):
+    """``python cli.py upgrade-datasets`` rewrites an older dataset exactly as an import writes it today."""
+    import cli
+    from analytics.schema import NEIGHBOUR_COLUMNS
+    from services.datasets import lacks_neighbour_facts
+
+    imported = import_event_log(CSV.encode(), name="log", mapping=mapping)
+    source, _ = get_event_source(imported.dataset_id)
+    today = pq.read_table(source.parquet_path)
+    today.drop_columns(list(NEIGHBOUR_COLUMNS)).to_pandas().to_parquet(source.parquet_path, index=False)
+    assert lacks_neighbour_facts(imported.dataset_id)
+
+    assert cli.main(["upgrade-datasets"]) == 0
+    assert "5 events rewritten" in capsys.readouterr().out
+    assert not lacks_neighbour_facts(imported.dataset_id)
+    upgraded = pq.read_table(source.parquet_path)
+    assert upgraded.column_names == today.column_names
+    pd.testing.assert_frame_equal(upgraded.to_pandas(), today.to_pandas(), check_dtype=False)
+
+    assert cli.main(["upgrade-datasets"]) == 0
+    assert "up to date" in capsys.readouterr().out
