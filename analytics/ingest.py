@@ -60,8 +60,10 @@ from analytics.schema import (
     NEXT_ACTIVITY_CODE,
     NEXT_STAGE,
     PREV_ACTIVITY_CODE,
+    SEGMENT_PREFIX,
     SEQ,
     STORED_COLUMN,
+    STORED_COLUMNS,
     Role,
     segment_column,
 )
@@ -1240,7 +1242,7 @@ def add_neighbour_facts(path: Path, *, has_stage: bool, temp_directory: Path) ->
     tmp = path.with_name(path.name + ".neighbours.tmp")
     with scratch_connection(temp_directory=str(temp_directory)) as con:
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_q(str(path))})").fetchall()]
-        kept = [c for c in columns if c not in NEIGHBOUR_COLUMNS]
+        kept = [c for c in columns if c in STORED_COLUMNS or c.startswith(SEGMENT_PREFIX)]
         rows = f"SELECT {', '.join(_ident(c) for c in kept)} FROM read_parquet({_q(str(path))})"
         facts = neighbour_facts_sql(rows, has_stage=has_stage)
         out = ", ".join(_ident(c) for c in (*kept, *NEIGHBOUR_COLUMNS))
