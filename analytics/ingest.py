@@ -1218,8 +1218,9 @@ def neighbour_facts_sql(rows: str, *, has_stage: bool, order_by: str = SEQ) -> s
     next_stage = f"lead(stage) OVER {journey}" if has_stage else "NULL::VARCHAR"
     facts = (
         f"SELECT *, lead({ACTIVITY_CODE}) OVER {journey} AS {NEXT_ACTIVITY_CODE}, "
-        # As analytics.journeys computes it (EPOCH of the UTC time), so both give the same doubles.
-        f"EPOCH(CAST(lead(timestamp) OVER {journey} AS TIMESTAMP)) - EPOCH(CAST(timestamp AS TIMESTAMP)) "
+        # The same doubles as analytics.journeys computes on Ibis's UTC session (EPOCH of the UTC
+        # time), whatever this session's time zone (the import sets the user's).
+        f"epoch_us(lead(timestamp) OVER {journey}) / 1000000.0 - epoch_us(timestamp) / 1000000.0 "
         f"AS {GAP_TO_NEXT}, "
         f"{next_stage} AS {NEXT_STAGE}, "
         f"lag({ACTIVITY_CODE}) OVER {journey} AS {PREV_ACTIVITY_CODE}, "

@@ -423,3 +423,22 @@ def test_a_dataset_imported_before_the_neighbour_facts_gets_them(engine, capsys,
 
     assert cli.main(["upgrade-datasets"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_stored_gaps_are_true_seconds_across_a_clock_change(engine):
+    """An import in a zone with daylight saving stores the real seconds between events (one hour
+    across the night the clocks go forward), as the analyses compute them without the facts."""
+    from analytics.engine import events_table, execute
+    from analytics.journeys import event_neighbours
+    from analytics.schema import NEIGHBOUR_COLUMNS
+
+    csv = "case,when,step\nj1,2024-03-31 01:30:00,A\nj1,2024-03-31 03:30:00,B\nj1,2024-03-31 04:00:00,C\n"
+    imported = import_event_log(
+        csv.encode(), name="dst", mapping=MINIMAL, options=ImportOptions(timezone="Europe/Paris")
+    )
+    source, schema = get_event_source(imported.dataset_id)
+    events = events_table(source)
+    stored = execute(event_neighbours(events, schema)).sort_values("step")
+    windows = execute(event_neighbours(events.drop(*NEIGHBOUR_COLUMNS), schema)).sort_values("step")
+    assert stored["gap_seconds"].tolist()[:2] == [3600.0, 1800.0]  # 01:30 CET → 03:30 CEST is one hour
+    assert windows["gap_seconds"].tolist()[:2] == [3600.0, 1800.0]
