@@ -57,7 +57,7 @@ def _bits(max_code: int) -> int:
 def packed_paths(events: Table, schema: EventSchema, query: JourneyQuery, max_code: int) -> Table:
     """One row per journey: ``journey``, the path packed into ``_k0``... (``(code + 1) << (bits ×
     slot)``, summed: slots never overlap, so the keys are exact) and ``path`` (the array of codes)
-    only for a journey too long to pack (its keys are null)."""
+    only for a journey too long to pack (its keys are 0, which no packed path has)."""
     bits = _bits(max_code)
     per_key = 63 // bits
     s = journey_steps(events, schema, query, columns=(), labelled=False)
@@ -73,7 +73,9 @@ def packed_paths(events: Table, schema: EventSchema, query: JourneyQuery, max_co
     short = short.select(JOURNEY, *KEYS, path=ibis.null("array<int32>"))
     long_ids = packed.filter(packed._n > capacity).select(JOURNEY)
     long = _arrays(s.filter(s[JOURNEY].isin(long_ids[JOURNEY])))
-    long = long.select(JOURNEY, *[ibis.null("int64").name(k) for k in KEYS], path=long.path.cast("array<int32>"))
+    # Keys of 0, not null: a backend may hand back an integer column with nulls as floats, which
+    # cannot hold a 63-bit key exactly.
+    long = long.select(JOURNEY, *[ibis.literal(0, "int64").name(k) for k in KEYS], path=long.path.cast("array<int32>"))
     return short.union(long, distinct=False)
 
 

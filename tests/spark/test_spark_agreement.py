@@ -148,6 +148,14 @@ ANALYSES: list[tuple[str, str, str, dict, list[str] | None]] = [
         {"query": JourneyQuery(by="stage"), "goal": GOAL, "top": None},
         ["path_label"],
     ),
+    (
+        # Account paths of up to 60 touchpoints: some too long to pack into the integer keys.
+        "variants, account level, repeats kept",
+        "analytics.paths",
+        "compute_variants",
+        {"query": JourneyQuery(level="account", collapse_repeats=False), "top": None},
+        ["path_label"],
+    ),
     ("non-linearity", "analytics.nonlinearity", "compute_nonlinearity", {"query": JourneyQuery(by="stage")}, None),
     (
         "top loops",
