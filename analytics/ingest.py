@@ -1238,9 +1238,20 @@ def add_neighbour_facts(path: Path, *, has_stage: bool, temp_directory: Path) ->
     """Rewrite the stored events at ``path`` (a dataset imported before the neighbour facts) with
     them, as an import today writes it; the rows and their order do not change. The new file
     replaces the old one only once it is complete. Returns the number of events."""
-    from analytics.engine import scratch_connection
 
     tmp = path.with_name(path.name + ".neighbours.tmp")
+    try:
+        events = _write_with_neighbours(path, tmp, has_stage=has_stage, temp_directory=temp_directory)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)
+    return events
+
+
+def _write_with_neighbours(path: Path, tmp: Path, *, has_stage: bool, temp_directory: Path) -> int:
+    from analytics.engine import scratch_connection
+
     with scratch_connection(temp_directory=str(temp_directory)) as con:
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_q(str(path))})").fetchall()]
         kept = [c for c in columns if c in STORED_COLUMNS or c.startswith(SEGMENT_PREFIX)]
@@ -1251,9 +1262,7 @@ def add_neighbour_facts(path: Path, *, has_stage: bool, temp_directory: Path) ->
             f"COPY (SELECT {out} FROM ({facts}) ORDER BY {JOURNEY_CODE}, {SEQ}) TO {_q(str(tmp))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
         )
-        events = con.execute(f"SELECT count(*) FROM read_parquet({_q(str(tmp))})").fetchone()[0]
-    tmp.replace(path)
-    return int(events)
+        return int(con.execute(f"SELECT count(*) FROM read_parquet({_q(str(tmp))})").fetchone()[0])
 
 
 def build_event_store(

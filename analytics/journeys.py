@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 import ibis
@@ -385,13 +386,33 @@ def _activity_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> 
     node code is the activity code), else None."""
     if _direct_codes(query):
         return {}
+    return _touchpoint_codes(events, schema, query.touchpoint_of)
+
+
+# Above this many activities, relabelled touchpoints take the window functions: the relabelling
+# array is written into the query, and compiling a huge query costs more than the windows save.
+MAX_RELABELLED = 256
+
+
+@lru_cache(maxsize=32)
+def _touchpoint_codes(
+    events: Table, schema: EventSchema, touchpoint_of: tuple[tuple[str, str], ...]
+) -> dict[int, int] | None:
+    # Cached per table object: an analysis asks first whether the facts apply, then reads them.
     from analytics.engine import execute
 
-    d, _ = _node_dictionary(events, schema, replace(query, by="touchpoint"))
+    d, _ = _node_dictionary(events, schema, JourneyQuery(touchpoint_of=touchpoint_of))
     pairs = execute(d.select("_k_act", NODE_CODE))
-    if pairs[NODE_CODE].duplicated().any():
+    if pairs[NODE_CODE].duplicated().any() or len(pairs) > MAX_RELABELLED:
         return None
     return {int(a): int(n) for a, n in zip(pairs["_k_act"], pairs[NODE_CODE], strict=True)}
+
+
+def _relabel(codes: ibis.Value, nodes: dict[int, int]) -> ibis.Value:
+    """Activity codes → node codes by position in one array (constant time per row, however many
+    activities: a CASE over thousands of them is slow)."""
+    table = [nodes.get(code) for code in range(max(nodes) + 1)]
+    return ibis.literal(table, type="array<int32>")[codes]
 
 
 def _stored_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
@@ -449,7 +470,7 @@ def event_neighbours(
         t = filter_events(events, schema, q)  # only journey filters: every event of a kept journey stays
         node, following, previous = t[ACTIVITY_CODE], t[NEXT_ACTIVITY_CODE], t[PREV_ACTIVITY_CODE]
         if nodes:
-            node, following, previous = (c.substitute(nodes).cast("int32") for c in (node, following, previous))
+            node, following, previous = (_relabel(c, nodes) for c in (node, following, previous))
         t = t.mutate(
             **{
                 JOURNEY: t[JOURNEY_CODE],

@@ -94,6 +94,22 @@ def test_windows_run_where_the_facts_do_not_answer(logs):
     assert not neighbours_stored(events.drop(*NEIGHBOUR_COLUMNS), schema, JourneyQuery())
 
 
+def test_relabelling_many_activities_takes_the_windows():
+    """The relabelling is written into the query: past MAX_RELABELLED activities, windows are faster."""
+    from analytics.journeys import MAX_RELABELLED
+    from tests.factories import log_frame
+
+    rename = JourneyQuery(touchpoint_of=(("T0001", "Renamed"),))
+    for activities, stored in ((MAX_RELABELLED, True), (MAX_RELABELLED + 1, False)):
+        rows = [(f"j{i // 4}", i % 4, f"T{i % activities:04d}") for i in range(4 * activities)]
+        events, schema = events_of(log_frame(rows))
+        assert neighbours_stored(events, schema, rename) is stored
+        assert neighbours_stored(events, schema, JourneyQuery())  # no relabelling: always stored
+        a = compute_transitions(events, schema, rename)
+        _same(a, compute_transitions(events.drop(*NEIGHBOUR_COLUMNS), schema, rename))
+        assert "Renamed" in set(a["source"])
+
+
 MERGED = (("Blog post", "Content"), ("Webinar", "Content"), ("Online ad", "Content"))
 
 
