@@ -106,18 +106,22 @@ def lacks_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> b
     return not set(NEIGHBOUR_COLUMNS) <= names
 
 
-def add_neighbour_facts(*, engine: Engine | None = None) -> list[NeighbourUpgrade]:
-    """Give every stored dataset imported before the neighbour facts those facts, as an import
-    writes them today (rows, order and results unchanged; only faster). Returns what was rewritten."""
+def store_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> NeighbourUpgrade | None:
+    """Give one stored dataset imported before the neighbour facts those facts, as an import writes
+    them today (rows, order and results unchanged; only faster). None when it has them already."""
     from analytics.ingest import add_neighbour_facts as rewrite
 
-    done = []
-    for summary in list_dataset_summaries(engine=engine):
-        if not lacks_neighbour_facts(summary.id, engine=engine):
-            continue
-        source, schema = get_event_source(summary.id, engine=engine)
-        path = Path(source.parquet_path or "")
-        t0 = time.perf_counter()
-        events = rewrite(path, has_stage=schema.has(Role.STAGE), temp_directory=path.parent)
-        done.append(NeighbourUpgrade(summary.id, summary.name, events, time.perf_counter() - t0))
-    return done
+    if not lacks_neighbour_facts(dataset_id, engine=engine):
+        return None
+    summary = get_dataset_summary(dataset_id, engine=engine)
+    source, schema = get_event_source(dataset_id, engine=engine)
+    path = Path(source.parquet_path or "")
+    t0 = time.perf_counter()
+    events = rewrite(path, has_stage=schema.has(Role.STAGE), temp_directory=path.parent)
+    return NeighbourUpgrade(summary.id, summary.name, events, time.perf_counter() - t0)
+
+
+def add_neighbour_facts(*, engine: Engine | None = None) -> list[NeighbourUpgrade]:
+    """:func:`store_neighbour_facts` for every stored dataset that lacks them; returns what was rewritten."""
+    done = [store_neighbour_facts(d.id, engine=engine) for d in list_dataset_summaries(engine=engine)]
+    return [d for d in done if d is not None]

@@ -125,3 +125,26 @@ def test_delete_needs_confirmation(engine):
     at.button(key=f"ds_delete_{dataset_id}").click().run()
     assert not at.exception
     assert list_dataset_summaries() == []
+
+
+def test_a_dataset_imported_before_the_neighbour_facts_offers_to_store_them(engine):
+    import pyarrow.parquet as pq
+
+    from analytics.schema import NEIGHBOUR_COLUMNS
+    from services.datasets import get_event_source, lacks_neighbour_facts
+
+    dataset_id = import_event_log(
+        CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    ).dataset_id
+    at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id)})
+    assert not any("earlier version" in i.value for i in at.info)  # a new import has them
+
+    source, _ = get_event_source(dataset_id)
+    older = pq.read_table(source.parquet_path).drop_columns(list(NEIGHBOUR_COLUMNS))
+    pq.write_table(older, source.parquet_path)
+    at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id)})
+    assert any("earlier version" in i.value for i in at.info)
+    at.button(key=f"ds_neighbours_{dataset_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not lacks_neighbour_facts(dataset_id)
+    assert not any("earlier version" in i.value for i in at.info)
