@@ -221,14 +221,19 @@ def _previous_stored(events: Table, query: JourneyQuery) -> bool:
     facts are there, journeys are contacts, nodes are touchpoints, and no filter drops an event
     that a kept one follows (``date_to``, ``outcomes`` and ``through`` keep a journey's start)."""
     return (
-        all(c in events.columns for c in NEIGHBOUR_COLUMNS)
-        and query.level == "contact"
+        _facts_stored(events, query)
         and query.by == "touchpoint"
         and query.date_from is None
         and not query.channels
         and not query.roles
         and not query.segments
     )
+
+
+def _facts_stored(events: Table, query: JourneyQuery) -> bool:
+    """True when ``events`` carries the neighbour facts and the journeys are contacts (the facts
+    describe contact journeys)."""
+    return all(c in events.columns for c in NEIGHBOUR_COLUMNS) and query.level == "contact"
 
 
 def _direct_codes(query: JourneyQuery) -> bool:
@@ -418,7 +423,7 @@ def _relabel(codes: ibis.Value, nodes: dict[int, int]) -> ibis.Value:
 def _stored_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
     """:func:`_activity_nodes` where the stored neighbour facts answer ``query`` at touchpoint level
     (they are there, the journeys are contacts and every event of a kept journey stays), else None."""
-    if not all(c in events.columns for c in NEIGHBOUR_COLUMNS) or query.level != "contact" or _event_filters(query):
+    if not _facts_stored(events, query) or _event_filters(query):
         return None
     return _activity_nodes(events, schema, query)
 
