@@ -216,18 +216,22 @@ def _node_dictionary(events: Table, schema: EventSchema, query: JourneyQuery) ->
     return d, keys
 
 
+def _drops_inner_events(query: JourneyQuery) -> bool:
+    """True when a filter may drop an event that a kept one of its journey follows (``date_to``
+    only cuts journeys' ends; ``outcomes`` and ``through`` keep or drop whole journeys)."""
+    return bool(query.date_from is not None or query.channels or query.roles or query.segments)
+
+
+def _drops_events(query: JourneyQuery) -> bool:
+    """True when a filter may drop single events (not whole journeys)."""
+    return _drops_inner_events(query) or query.date_to is not None
+
+
 def _previous_stored(events: Table, query: JourneyQuery) -> bool:
     """True when the stored ``prev_activity_code`` is the previous kept event of each journey: the
-    facts are there, journeys are contacts, nodes are touchpoints, and no filter drops an event
-    that a kept one follows (``date_to``, ``outcomes`` and ``through`` keep a journey's start)."""
-    return (
-        _facts_stored(events, query)
-        and query.by == "touchpoint"
-        and query.date_from is None
-        and not query.channels
-        and not query.roles
-        and not query.segments
-    )
+    facts are there, journeys are contacts, nodes are touchpoints, and no kept event lost its
+    predecessor to a filter."""
+    return _facts_stored(events, query) and query.by == "touchpoint" and not _drops_inner_events(query)
 
 
 def _facts_stored(events: Table, query: JourneyQuery) -> bool:
@@ -243,15 +247,15 @@ def _direct_codes(query: JourneyQuery) -> bool:
 
 def _keeps_every_event(query: JourneyQuery) -> bool:
     """True when every stored event of a kept journey is a step (so ``seq`` is the step number)."""
-    return (
-        _direct_codes(query)
-        and not query.collapse_repeats
-        and query.date_from is None
-        and query.date_to is None
-        and not query.channels
-        and not query.roles
-        and not query.segments
-    )
+    return _direct_codes(query) and not query.collapse_repeats and not _drops_events(query)
+
+
+def _through(t: Table, events: Table, schema: EventSchema, query: JourneyQuery) -> Table:
+    """``t`` (with a ``journey`` column) cut to the journeys that reach ``query.through``, if any."""
+    if not query.through:
+        return t
+    keep = reaching(events, schema, query, query.through)
+    return t.filter(t[JOURNEY].isin(keep[JOURNEY]))
 
 
 def node_labels(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
@@ -337,9 +341,7 @@ def journey_steps(
             t = t.left_join(before, t[PREV_ACTIVITY_CODE] == before._k_prev).drop("_k_prev")
     t = _with_journey(t, query)
 
-    if query.through:
-        keep = reaching(events, schema, query, query.through)
-        t = t.filter(t[JOURNEY].isin(keep[JOURNEY]))
+    t = _through(t, events, schema, query)
 
     wanted = [JOURNEY_KEY, FILE_ROW, *_stored_columns(schema)] if columns is None else list(columns)
     extra: dict[str, ibis.Value] = {}
@@ -379,13 +381,6 @@ FIRST_PAIR = "first_pair"  # the journey's first event with this (node, next nod
 LAST_STEP = "last_step"  # step number of the journey's last event
 
 
-def _event_filters(query: JourneyQuery) -> bool:
-    """True when the query drops single events (not whole journeys)."""
-    return bool(
-        query.date_from is not None or query.date_to is not None or query.channels or query.roles or query.segments
-    )
-
-
 def _activity_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
     """Activity code → touchpoint node code when no two activities share a touchpoint ({} when the
     node code is the activity code), else None."""
@@ -423,7 +418,7 @@ def _relabel(codes: ibis.Value, nodes: dict[int, int]) -> ibis.Value:
 def _stored_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
     """:func:`_activity_nodes` where the stored neighbour facts answer ``query`` at touchpoint level
     (they are there, the journeys are contacts and every event of a kept journey stays), else None."""
-    if not _facts_stored(events, query) or _event_filters(query):
+    if not _facts_stored(events, query) or _drops_events(query):
         return None
     return _activity_nodes(events, schema, query)
 
@@ -491,9 +486,7 @@ def event_neighbours(
                 **({JOURNEY_KEY: t.journey_id} if JOURNEY_KEY in columns else {}),
             }
         )
-        if q.through:
-            keep = reaching(events, schema, q, q.through)
-            t = t.filter(t[JOURNEY].isin(keep[JOURNEY]))
+        t = _through(t, events, schema, q)
     front = [JOURNEY, STEP, TS, NODE_CODE, NEXT_CODE, GAP, *([NEXT_STAGE_COLUMN] if has_stage else [])]
     front += [CONSECUTIVE, FIRST_VISIT, LAST_STEP, *([FIRST_PAIR] if pairs else [])]
     return t.select(*front, *[c for c in dict.fromkeys(columns) if c not in front])
