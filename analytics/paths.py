@@ -36,13 +36,8 @@ KEY_SLOTS = 4
 KEYS = tuple(f"_k{i}" for i in range(KEY_SLOTS))
 
 
-def journey_paths(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
-    """One row per journey: ``journey`` and ``path`` (array of node codes in step order)."""
-    s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
-    return _arrays(s)
-
-
 def _arrays(s: Table) -> Table:
+    """One row per journey of the steps ``s``: ``journey`` and ``path`` (array of node codes in step order)."""
     # (position, node) pairs sorted, then the nodes: an ordered path without an ordered aggregate
     # (which Spark does not have).
     pairs = s.group_by(JOURNEY).aggregate(_pairs=ibis.struct({"p": s[POSITION], "n": s[NODE_CODE]}).collect())
@@ -62,7 +57,7 @@ def packed_paths(events: Table, schema: EventSchema, query: JourneyQuery, max_co
     per_key = 63 // bits
     s = journey_steps(events, schema, query, columns=(), labelled=False)
     step = s[STEP]
-    code = (s[NODE_CODE].cast("int64") + 1).cast("int64")
+    code = s[NODE_CODE].cast("int64") + 1
     keys = {
         name: ibis.ifelse((step // per_key) == i, code << ((step % per_key) * bits), ibis.literal(0, "int64")).sum()
         for i, name in enumerate(KEYS)

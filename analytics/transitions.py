@@ -46,27 +46,13 @@ EXIT_CODE = -2
 TRANSITION_COLUMNS = ["source", "target", "count", "journeys", "share"]
 
 
-def transition_pairs(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
-    """Every consecutive pair as coded rows ``journey, position, source_code, target_code`` (no
-    entry/exit; ``position`` is the source's). With ``collapse_repeats`` there are no self-pairs."""
-    s = journey_steps(
-        events, schema, replace(query, collapse_repeats=False), columns=(), labelled=False, numbered=False
-    )
-    w = ibis.window(group_by=JOURNEY, order_by=POSITION)
-    s = s.mutate(target_code=s[NODE_CODE].lead().over(w))
-    s = s.filter(s.target_code.notnull())
-    if query.collapse_repeats:
-        s = s.filter(s.target_code != s[NODE_CODE])
-    return s.select(JOURNEY, POSITION, source_code=s[NODE_CODE].cast("int32"), target_code=s.target_code.cast("int32"))
-
-
 def _coded_transitions(events: Table, schema: EventSchema, query: JourneyQuery, with_journeys: bool) -> Table:
     """One pass over the events (repeats kept): pairs (exit as ``EXIT_CODE``) with ``count``,
     ``journeys`` and ``entries`` (pairs whose source is a journey's first step; the entry transitions
     are rebuilt from them). Collapsing repeats only removes self-pairs, done afterwards.
 
-    At touchpoint level the pairs come from :func:`event_neighbours` (stored at import where the
-    query allows, so no window runs and ``journeys`` sums each journey's first event of a pair)."""
+    Where the import's neighbour facts answer the query (:func:`neighbours_stored`), the pairs are
+    read from them: no window runs, and ``journeys`` sums each journey's first event of a pair."""
     if query.by == "touchpoint" and neighbours_stored(events, schema, query):
         n = event_neighbours(events, schema, query, pairs=with_journeys)
         n = n.mutate(
