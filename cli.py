@@ -1029,9 +1029,9 @@ def _add_backup(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_upgrade_datasets(args: argparse.Namespace) -> int:
-    from services.datasets import add_neighbour_facts
+    from services.datasets import upgrade_datasets
 
-    done = add_neighbour_facts()
+    done = upgrade_datasets()
     if not done:
         print("Every stored dataset is up to date.")
     for d in done:

@@ -84,6 +84,11 @@ def load_dataset_options(dataset_id: int) -> dict[str, Any]:
     return importer.describe_dataset(dataset_id)
 
 
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_lacks_neighbour_facts(dataset_id: int) -> bool:
+    return dataset_service.lacks_neighbour_facts(dataset_id)
+
+
 def demo_files() -> list[Path]:
     """The demo logs shipped in sample_data/ (whatever is there)."""
     return sorted(DEMO_DIR.glob("*.csv")) if DEMO_DIR.is_dir() else []
@@ -486,7 +491,7 @@ def render_dataset_details(dataset_id: int) -> None:
 
 def _offer_neighbour_facts(dataset_id: int, summary: dict[str, Any]) -> None:
     """A dataset imported before the stored neighbour facts: say so, and store them on request."""
-    if not dataset_service.lacks_neighbour_facts(dataset_id):
+    if not load_lacks_neighbour_facts(dataset_id):
         return
     st.info(
         "This dataset was imported by an earlier version of JourneyLens. Its analyses give the right "

@@ -85,7 +85,7 @@ def delete_dataset(dataset_id: int, *, engine: Engine | None = None) -> None:
 
 @dataclass(frozen=True)
 class NeighbourUpgrade:
-    """One dataset rewritten by :func:`add_neighbour_facts`."""
+    """One dataset rewritten by :func:`store_neighbour_facts`."""
 
     id: int
     name: str
@@ -93,35 +93,38 @@ class NeighbourUpgrade:
     seconds: float
 
 
+def _missing_facts(source: EventSource) -> bool:
+    import pyarrow.parquet as pq
+
+    if not source.parquet_path or not Path(source.parquet_path).exists():
+        return False
+    return not set(NEIGHBOUR_COLUMNS) <= set(pq.read_schema(source.parquet_path).names)
+
+
 def lacks_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> bool:
     """True for a stored dataset imported before the neighbour facts (its analyses run window
     functions instead: the same results, slower on large logs); False for one that has them and
     for a table on another backend."""
-    import pyarrow.parquet as pq
-
     source, _ = get_event_source(dataset_id, engine=engine)
-    if not source.parquet_path or not Path(source.parquet_path).exists():
-        return False
-    names = set(pq.read_schema(source.parquet_path).names)
-    return not set(NEIGHBOUR_COLUMNS) <= names
+    return _missing_facts(source)
 
 
 def store_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> NeighbourUpgrade | None:
     """Give one stored dataset imported before the neighbour facts those facts, as an import writes
     them today (rows, order and results unchanged; only faster). None when it has them already."""
-    from analytics.ingest import add_neighbour_facts as rewrite
+    from analytics.ingest import add_neighbour_facts
 
-    if not lacks_neighbour_facts(dataset_id, engine=engine):
-        return None
-    summary = get_dataset_summary(dataset_id, engine=engine)
     source, schema = get_event_source(dataset_id, engine=engine)
+    if not _missing_facts(source):
+        return None
     path = Path(source.parquet_path or "")
     t0 = time.perf_counter()
-    events = rewrite(path, has_stage=schema.has(Role.STAGE), temp_directory=path.parent)
-    return NeighbourUpgrade(summary.id, summary.name, events, time.perf_counter() - t0)
+    events = add_neighbour_facts(path, has_stage=schema.has(Role.STAGE), temp_directory=path.parent)
+    name = get_dataset_summary(dataset_id, engine=engine).name
+    return NeighbourUpgrade(dataset_id, name, events, time.perf_counter() - t0)
 
 
-def add_neighbour_facts(*, engine: Engine | None = None) -> list[NeighbourUpgrade]:
+def upgrade_datasets(*, engine: Engine | None = None) -> list[NeighbourUpgrade]:
     """:func:`store_neighbour_facts` for every stored dataset that lacks them; returns what was rewritten."""
     done = [store_neighbour_facts(d.id, engine=engine) for d in list_dataset_summaries(engine=engine)]
     return [d for d in done if d is not None]

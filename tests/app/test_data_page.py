@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import streamlit as st
 
 from analytics.schema import ColumnMapping
 from services.datasets import list_dataset_summaries
@@ -142,6 +143,7 @@ def test_a_dataset_imported_before_the_neighbour_facts_offers_to_store_them(engi
     source, _ = get_event_source(dataset_id)
     older = pq.read_table(source.parquet_path).drop_columns(list(NEIGHBOUR_COLUMNS))
     pq.write_table(older, source.parquet_path)
+    st.cache_data.clear()  # the page reads it through a cached loader: as after a restart
     at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id)})
     assert any("earlier version" in i.value for i in at.info)
     at.button(key=f"ds_neighbours_{dataset_id}").click().run()
