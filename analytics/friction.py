@@ -277,6 +277,7 @@ def _lean_events(
     labels: dict[int, str],
     stages: list[str],
     goal: str | None,
+    scores: list[str],
     effort_high: float,
     positions: bool,
 ) -> Table:
@@ -285,12 +286,11 @@ def _lean_events(
     Columns: ``journey, node_code, sc`` (stage code: index in ``stages``, null without a stage),
     ``nsc`` (the next event's stage code), ``conv``, ``moved``, ``first`` (first visit of the node in
     the journey), ``consec``, ``gap`` (seconds to the next event), ``pos`` (step / last step, with
-    ``positions``), ``responses``, ``negative`` and the score columns. The neighbours come from
+    ``positions``), ``responses``, ``negative`` and the score columns ``scores``. The neighbours come from
     :func:`event_neighbours` (stored at import where the query allows: then no window function
     runs at all); conversion is a hash semi-join against the journeys that reach the goal.
     """
     q = replace(query, by="touchpoint", collapse_repeats=False)
-    scores = [c for r, c in ((Role.NPS, "nps"), (Role.CSAT, "csat"), (Role.EFFORT, "effort")) if schema.has(r)]
     has_stage = schema.has(Role.STAGE)
     t = event_neighbours(events, schema, q, columns=[*(["stage"] if has_stage else []), *scores])
     code_of = {name: i for i, name in enumerate(stages)}
@@ -448,6 +448,7 @@ def compute_friction(
         labels=labels,
         stages=stages,
         goal=goal,
+        scores=scores,
         effort_high=effort_high,
         positions=not stage_order,
     )
