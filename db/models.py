@@ -298,3 +298,25 @@ class ActivityLink(SQLModel, table=True):
     map_id: int = Field(foreign_key="journey_map.id", index=True, ondelete="CASCADE")
     activity: str
     touchpoint_id: int | None = Field(default=None, foreign_key="touchpoint.id", ondelete="CASCADE")
+
+
+class ConversionDefinition(SQLModel, table=True):
+    """What "converted" means for a dataset (``map_id`` None), or for it seen through one map.
+
+    Either reaching any of ``goals`` (touchpoint, activity or stage names), optionally within
+    ``within_days`` of the journey's start, or a journey outcome among ``outcomes``; optionally
+    what "lost" means, the same way. Semantics: :mod:`analytics.conversion`. One row per
+    (dataset, map) pair; the services keep it so (SQLite treats null map ids as distinct).
+    """
+
+    __tablename__ = "conversion_definition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True, ondelete="CASCADE")
+    map_id: int | None = Field(default=None, foreign_key="journey_map.id", ondelete="CASCADE")
+    goals: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcomes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    within_days: float | None = None
+    lost_goals: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lost_outcomes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
