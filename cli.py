@@ -270,12 +270,11 @@ class ReportOutput:
 
 
 @dataclass(frozen=True)
-class AnalyzeContext:
-    """What every report handler gets: the dataset, the map, the journey query and all the flags."""
+class ReportInput:
+    """What every report handler gets: the one analysis context (dataset, map, query, conversion)
+    and all the flags."""
 
-    dataset_id: int
-    map_id: int | None
-    query: Any  # analytics.journeys.JourneyQuery
+    ctx: Any  # services.context.AnalysisContext
     args: argparse.Namespace
 
 
@@ -285,11 +284,13 @@ class AnalyzeReport:
 
     ``add_arguments`` adds the report's own flags to the one ``analyze`` parser (every report's flags
     are added, so names must not clash; the common ones, such as ``--goal``, ``--top``, ``--by`` and the
-    journey filters, are already there)."""
+    journey filters, are already there). ``conversion``: its figures depend on the conversion
+    definition, which its JSON rows and CSV name in a ``conversion`` field."""
 
-    handler: Callable[[AnalyzeContext], ReportOutput]
+    handler: Callable[[ReportInput], ReportOutput]
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    conversion: bool = False
 
 
 def _json_safe(value: Any) -> Any:
@@ -320,18 +321,24 @@ def _csv_list(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
-def _report_summary(ctx: AnalyzeContext) -> ReportOutput:
+def _run(rin: ReportInput, name: str, **params: Any) -> Any:
+    from services.analysis import run
+
+    return run(name, rin.ctx, **params)
+
+
+def _report_summary(rin: ReportInput) -> ReportOutput:
     from analytics.summary import summary_record
-    from services.analysis import compute_summary
+    from services.conversion import conversion_text
 
-    frame = compute_summary(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query)
-    return ReportOutput(_json_safe(summary_record(frame)), frame)
+    frame = _run(rin, "summary")
+    record = summary_record(frame)
+    record["conversion"] = conversion_text(rin.ctx.conversion, record["converted"], record["journeys"])
+    return ReportOutput(_json_safe(record), frame.assign(conversion=record["conversion"]))
 
 
-def _report_transitions(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_transitions
-
-    frame = compute_transitions(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, top=ctx.args.top)
+def _report_transitions(rin: ReportInput) -> ReportOutput:
+    frame = _run(rin, "transitions", top=rin.args.top)
     return ReportOutput(_records(frame, ["source", "target", "count"]), frame)
 
 
@@ -355,7 +362,7 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-_FUNNEL_JSON = [
+FUNNEL_JSON = [
     "step",
     "journeys",
     "conversion_from_start",
@@ -366,35 +373,39 @@ _FUNNEL_JSON = [
 ]
 
 
-def _report_funnel(ctx: AnalyzeContext) -> ReportOutput:
+def _report_funnel(rin: ReportInput) -> ReportOutput:
+    """The funnel's steps, with its mode and window stated (a funnel's conversion is within its window,
+    not the all-time conversion)."""
     import pandas as pd
 
-    from services.analysis import compute_funnel, compute_funnel_breakdown
-
-    spec = funnel_spec_from_args(ctx.args)
-    frame = compute_funnel(ctx.dataset_id, spec, map_id=ctx.map_id, query=ctx.query)
-    payload: dict[str, Any] = {"steps": _records(frame, _FUNNEL_JSON)}
+    spec = funnel_spec_from_args(rin.args)
+    frame = _run(rin, "funnel", spec=spec)
+    payload: dict[str, Any] = {
+        "mode": spec.mode,
+        "window_days": spec.window_days,
+        "step_windows_days": list(spec.step_windows_days),
+        "steps": _records(frame, FUNNEL_JSON),
+    }
     table = frame
     if spec.breakdown:
-        top = ctx.args.top or 10
-        per = compute_funnel_breakdown(ctx.dataset_id, spec, map_id=ctx.map_id, query=ctx.query, top=top)
+        per = _run(rin, "funnel_breakdown", spec=spec, top=rin.args.top or 10)
         payload["breakdown"] = {
-            str(value): _records(part, _FUNNEL_JSON) for value, part in per.groupby("breakdown", sort=False)
+            str(value): _records(part, FUNNEL_JSON) for value, part in per.groupby("breakdown", sort=False)
         }
         table = pd.concat([frame.assign(breakdown="(all)"), per], ignore_index=True)
         table = table[["breakdown", *[c for c in table.columns if c != "breakdown"]]]
-    return ReportOutput(payload, table)
+    return ReportOutput(payload, table.assign(window_days=spec.window_days))
 
 
-def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
+def _report_variants(rin: ReportInput) -> ReportOutput:
     from dataclasses import replace
 
-    from services.analysis import compute_variants, has_stages
-
-    query = ctx.query
-    if ctx.args.by is None and has_stages(ctx.dataset_id, map_id=ctx.map_id):
+    query = rin.ctx.query
+    if rin.args.by is None and rin.ctx.has_stages:
         query = replace(query, by="stage")  # variants default to the stage level
-    frame = compute_variants(ctx.dataset_id, map_id=ctx.map_id, query=query, goal=ctx.args.goal, top=ctx.args.top or 20)
+    from services.analysis import run
+
+    frame = run("variants", rin.ctx, query=query, top=rin.args.top or 20)
     payload = [
         _json_safe(
             {
@@ -410,109 +421,74 @@ def _report_variants(ctx: AnalyzeContext) -> ReportOutput:
     return ReportOutput(payload, table)
 
 
-def _report_outcomes(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_outcomes
-
-    frame = compute_outcomes(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query)
+def _report_outcomes(rin: ReportInput) -> ReportOutput:
+    frame = _run(rin, "outcomes")
     return ReportOutput(_records(frame, ["outcome", "journeys", "share"]), frame)
 
 
-def _report_nonlinearity(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_nonlinearity, compute_stage_order, compute_top_loops
-
-    order = _csv_list(ctx.args.stage_order) or None
-    frame = compute_nonlinearity(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, stage_order=order)
-    loops = compute_top_loops(
-        ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, stage_order=order, top=ctx.args.top or 10
-    )
+def _report_nonlinearity(rin: ReportInput) -> ReportOutput:
+    frame = _run(rin, "nonlinearity")
+    loops = _run(rin, "top_loops", top=rin.args.top or 10)
     payload = _records(frame, list(frame.columns))[0]
-    payload["stage_order"] = compute_stage_order(ctx.dataset_id, map_id=ctx.map_id, query=ctx.query, stage_order=order)
+    payload["stage_order"] = _run(rin, "stage_order")
     payload["top_loops"] = _records(loops, list(loops.columns))
     return ReportOutput(payload, frame)
 
 
-def _report_sankey(ctx: AnalyzeContext) -> ReportOutput:
-    from services.analysis import compute_step_sankey
-
-    frame = compute_step_sankey(
-        ctx.dataset_id,
-        map_id=ctx.map_id,
-        query=ctx.query,
-        steps=ctx.args.sankey_steps,
-        top_per_step=ctx.args.top or 8,
-        anchor=ctx.args.anchor,
-        anchor_node=ctx.args.anchor_node,
-        goal=ctx.args.goal,
+def _report_sankey(rin: ReportInput) -> ReportOutput:
+    frame = _run(
+        rin,
+        "sankey",
+        steps=rin.args.sankey_steps,
+        top_per_step=rin.args.top or 8,
+        anchor=rin.args.anchor,
+        anchor_node=rin.args.anchor_node,
     )
     return ReportOutput(_records(frame, list(frame.columns)), frame)
 
 
-def _report_time(ctx: AnalyzeContext) -> ReportOutput:
+def _report_time(rin: ReportInput) -> ReportOutput:
     from dataclasses import replace
 
-    from services.analysis import compute_time_in_stage, compute_time_to_convert
+    from services.analysis import run
 
-    stages = compute_time_in_stage(
-        ctx.dataset_id, map_id=ctx.map_id, query=replace(ctx.query, by=ctx.args.by or "stage")
-    )
+    stages = run("time_in_stage", rin.ctx, query=replace(rin.ctx.query, by=rin.args.by or "stage"))
     payload: dict[str, Any] = {"time_in_stage": _records(stages, list(stages.columns))}
-    if ctx.args.goal:
-        conv = compute_time_to_convert(ctx.dataset_id, ctx.args.goal, map_id=ctx.map_id, query=ctx.query)
+    if rin.ctx.conversion.defined:
+        conv = _run(rin, "time_to_convert")
         payload["time_to_convert"] = _records(conv, list(conv.columns))[0]
     return ReportOutput(payload, stages)
 
 
-def _require_goal(ctx: AnalyzeContext, report: str) -> str:
-    if not ctx.args.goal:
-        from analytics.errors import BadInputError
-
-        raise BadInputError(f"the {report} report needs --goal", expected="--goal NAME (a touchpoint or stage)")
-    return ctx.args.goal
-
-
-def _report_attribution(ctx: AnalyzeContext) -> ReportOutput:
+def _report_attribution(rin: ReportInput) -> ReportOutput:
     """Conversions credited by five models, per touchpoint (``--by channel``: per channel)."""
     from dataclasses import replace
 
-    from services.attribution import attribution_records, compute_attribution
+    from services.analysis import run
+    from services.attribution import attribution_records
 
-    by = ctx.query.by  # touchpoint (default), stage or channel: what gets the credit
-    result = compute_attribution(
-        ctx.dataset_id,
-        goal=_require_goal(ctx, "attribution"),
-        by=by,
-        map_id=ctx.map_id,
-        query=replace(ctx.query, by="touchpoint"),
-        lost=tuple(getattr(ctx.args, "lost", None) or ()),
-    )
+    by = rin.ctx.query.by  # touchpoint (default), stage or channel: what gets the credit
+    result = run("attribution", rin.ctx, query=replace(rin.ctx.query, by="touchpoint"), by=by)
     return ReportOutput(attribution_records(result), result.table)
 
 
-def _report_outlook(ctx: AnalyzeContext) -> ReportOutput:
-    """Open journeys: probability of reaching --goal, next best action and its lift."""
+def _report_outlook(rin: ReportInput) -> ReportOutput:
+    """Open journeys: probability of converting, next best action and its lift."""
     from dataclasses import replace
 
-    from services.attribution import compute_outlook, compute_ranked_open_journeys, outlook_records
+    from services.analysis import run
+    from services.attribution import compute_ranked_open_journeys, outlook_records
 
-    result = compute_outlook(
-        ctx.dataset_id,
-        goal=_require_goal(ctx, "outlook"),
-        lost=tuple(getattr(ctx.args, "lost", None) or ()),
-        as_of=ctx.args.as_of,
-        active_days=ctx.args.active_days,
-        min_transitions=ctx.args.min_transitions,
-        map_id=ctx.map_id,
-        query=replace(ctx.query, by="touchpoint") if ctx.query.by == "channel" else ctx.query,
+    query = replace(rin.ctx.query, by="touchpoint") if rin.ctx.query.by == "channel" else rin.ctx.query
+    result = run(
+        "outlook",
+        rin.ctx,
+        query=query,
+        as_of=rin.args.as_of,
+        active_days=rin.args.active_days,
+        min_transitions=rin.args.min_transitions,
     )
     return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result))
-
-
-def _add_attribution_flags(p: argparse.ArgumentParser) -> None:
-    """Flags of the attribution report (``--lost`` serves the outlook too)."""
-    g = p.add_argument_group("attribution and outlook")
-    g.add_argument(
-        "--lost", action="append", metavar="NAME", help="a touchpoint or stage where a journey is lost (repeat)"
-    )
 
 
 def _add_outlook_flags(p: argparse.ArgumentParser) -> None:
@@ -539,32 +515,6 @@ def _add_outlook_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-# Reports of `analyze`: add an entry to offer another (friction, metrics, attribution, outlook, ...).
-ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
-    "summary": AnalyzeReport(_report_summary, "events, journeys, accounts, activities, time range"),
-    "transitions": AnalyzeReport(_report_transitions, "counts of consecutive node pairs, with (entry) and (exit)"),
-    "funnel": AnalyzeReport(_report_funnel, "journeys at each of --steps, conversion, drop-off, time between steps"),
-    "variants": AnalyzeReport(_report_variants, "top paths with count, share and conversion rate (--goal)"),
-    "outcomes": AnalyzeReport(_report_outcomes, "counts and shares of journey outcomes"),
-    "nonlinearity": AnalyzeReport(_report_nonlinearity, "journeys moving back a stage, loops per journey, top loops"),
-    "sankey": AnalyzeReport(_report_sankey, "links of the Sankey unrolled by step"),
-    "time": AnalyzeReport(_report_time, "time in stage, and time to convert with --goal"),
-    "attribution": AnalyzeReport(
-        _report_attribution,
-        "conversions to --goal credited by first/last touch, linear, 40/20/40, Markov (--by channel)",
-        _add_attribution_flags,
-    ),
-    "outlook": AnalyzeReport(
-        _report_outlook,
-        "open journeys: probability of reaching --goal, next best action, lift (--as-of)",
-        _add_outlook_flags,
-    ),
-}
-
-
-# --------------------------------------------------------------------------- friction, metrics, report
-
-
 def _weights_arg(text: str) -> Any:
     """``exit=0.3,backtrack=0.2,...`` → FrictionWeights (components not named keep their default)."""
     from analytics.friction import COMPONENTS, FrictionWeights
@@ -581,27 +531,24 @@ def _weights_arg(text: str) -> Any:
     return FrictionWeights(**values)
 
 
-def _report_friction(ctx: AnalyzeContext) -> ReportOutput:
+def _report_friction(rin: ReportInput) -> ReportOutput:
     from analytics.friction import FrictionWeights
     from services.friction import compute_context_friction, compute_friction_table, friction_report
-    from services.metrics import get_analysis_context
 
-    actx = get_analysis_context(ctx.dataset_id, ctx.map_id, query=ctx.query)
-    result = compute_context_friction(actx, weights=ctx.args.weights or FrictionWeights(), goal=ctx.args.goal)
+    result = compute_context_friction(rin.ctx, weights=rin.args.weights or FrictionWeights())
     return ReportOutput(_json_safe(friction_report(result)), compute_friction_table(result))
 
 
-def _report_metrics(ctx: AnalyzeContext) -> ReportOutput:
-    from services.metrics import ComputeOptions, compute_dataset_metrics
+def _report_metrics(rin: ReportInput) -> ReportOutput:
+    from services.metrics import ComputeOptions, compute_context_metrics
 
     options = ComputeOptions(
-        period=ctx.args.period,
-        goal=ctx.args.goal,
-        window_days=ctx.args.fcr_window_days,
-        gross_margin=ctx.args.gross_margin,
-        support=_csv_list(ctx.args.support),
+        period=rin.args.period,
+        window_days=rin.args.fcr_window_days,
+        gross_margin=rin.args.gross_margin,
+        support=_csv_list(rin.args.support),
     )
-    table = compute_dataset_metrics(ctx.dataset_id, ctx.map_id, options=options, query=ctx.query)
+    table = compute_context_metrics(rin.ctx, options=options)
     columns = ["metric", "scope", "period", "value", "base", "target", "status"]
     return ReportOutput(_records(table, columns), table)
 
@@ -624,23 +571,87 @@ def _metrics_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--support", metavar='"A,B"', help="FCR without a flag: support touchpoints or stages")
 
 
-ANALYZE_REPORTS["friction"] = AnalyzeReport(
-    _report_friction,
-    "friction index 0-100 per touchpoint with its components (--goal; default the map's last stage)",
-    _friction_arguments,
-)
-ANALYZE_REPORTS["metrics"] = AnalyzeReport(
-    _report_metrics,
-    "NPS, CSAT, CES, FCR, retention, CLV, conversion per --period, with target and status",
-    _metrics_arguments,
-)
+# Reports of `analyze`: add an entry to offer another. Each runs analyses of the one registry
+# (analytics.registry.ANALYSES) on the one context.
+ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
+    "summary": AnalyzeReport(
+        _report_summary, "events, journeys, accounts, activities, time range, converted", conversion=True
+    ),
+    "transitions": AnalyzeReport(_report_transitions, "counts of consecutive node pairs, with (entry) and (exit)"),
+    "funnel": AnalyzeReport(_report_funnel, "journeys at each of --steps, conversion, drop-off, time between steps"),
+    "variants": AnalyzeReport(_report_variants, "top paths with count, share and conversion rate", conversion=True),
+    "outcomes": AnalyzeReport(_report_outcomes, "counts and shares of journey outcomes"),
+    "nonlinearity": AnalyzeReport(_report_nonlinearity, "journeys moving back a stage, loops per journey, top loops"),
+    "sankey": AnalyzeReport(_report_sankey, "links of the Sankey unrolled by step", conversion=True),
+    "time": AnalyzeReport(_report_time, "time in stage, and time to convert", conversion=True),
+    "friction": AnalyzeReport(
+        _report_friction,
+        "friction index 0-100 per touchpoint with its components (exits: journeys ending unconverted)",
+        _friction_arguments,
+        conversion=True,
+    ),
+    "metrics": AnalyzeReport(
+        _report_metrics,
+        "NPS, CSAT, CES, FCR, retention, CLV, conversion per --period, with target and status",
+        _metrics_arguments,
+        conversion=True,
+    ),
+    "attribution": AnalyzeReport(
+        _report_attribution,
+        "conversions credited by first/last touch, linear, 40/20/40, Markov (--by channel)",
+        conversion=True,
+    ),
+    "outlook": AnalyzeReport(
+        _report_outlook,
+        "open journeys: probability of converting, next best action, lift (--as-of)",
+        _add_outlook_flags,
+        conversion=True,
+    ),
+}
+
+
+def _name_conversion(output: ReportOutput, text: str) -> ReportOutput:
+    """The conversion definition named in every JSON row (or the JSON object) and as a CSV column."""
+    payload = output.payload
+    if isinstance(payload, list):
+        payload = [{**row, "conversion": text} if isinstance(row, dict) else row for row in payload]
+    elif isinstance(payload, dict) and "conversion" not in payload:
+        payload = {**payload, "conversion": text}
+    table = output.table
+    if table is not None and hasattr(table, "assign") and "conversion" not in getattr(table, "columns", ()):
+        table = table.assign(conversion=text)
+    return ReportOutput(payload, table)
+
+
+def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
+    """A one-run override of the saved definition (``saved``) from ``--goal "A,B"`` and ``--lost "X,Y"``,
+    or None. ``--goal`` replaces what converts and keeps the saved lost definition unless ``--lost``
+    is given; ``--lost`` alone keeps what converts."""
+    from analytics.conversion import Conversion
+
+    goals = _csv_list(getattr(args, "goal", None))
+    lost = _csv_list(",".join(getattr(args, "lost", None) or ()))
+    if not goals and not lost:
+        return None
+    if goals and lost:
+        return Conversion(goals=goals, lost_goals=lost)
+    if goals:
+        return Conversion(goals=goals, lost_goals=saved.lost_goals, lost_outcomes=saved.lost_outcomes)
+    return Conversion(goals=saved.goals, outcomes=saved.outcomes, within_days=saved.within_days, lost_goals=lost)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from analytics.conversion import Conversion
     from services.report import write_map_report
 
+    goals = _csv_list(args.goal)
     report = write_map_report(
-        args.map_id, args.out, dataset_id=args.dataset, csv_dir=args.csv_dir, measure=args.measure, goal=args.goal
+        args.map_id,
+        args.out,
+        dataset_id=args.dataset,
+        csv_dir=args.csv_dir,
+        measure=args.measure,
+        conversion=Conversion(goals=goals) if goals else None,
     )
     print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
     if args.csv_dir:
@@ -671,10 +682,117 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--measure", choices=REPORT_MEASURES, default="friction", help="measure laid over the map grid")
     p.add_argument(
         "--goal",
-        metavar="NAME",
-        help="goal credited by the attribution measures (default: the one the Attribution page suggests)",
+        metavar='"A,B"',
+        help="converts on reaching these nodes, for this report only (default: the dataset's saved definition)",
     )
     p.set_defaults(handler=cmd_report)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _conversion_of_flags(args: argparse.Namespace) -> Any:
+    from analytics.conversion import Conversion
+    from analytics.errors import BadInputError
+
+    goals, outcomes = _csv_list(args.goal), _csv_list(args.outcome)
+    if bool(goals) == bool(outcomes):
+        raise BadInputError(
+            "conversion set needs --goal or --outcome (one of them)", expected='--goal "A,B" or --outcome "won"'
+        )
+    return Conversion(
+        goals=goals,
+        outcomes=outcomes,
+        within_days=args.within_days,
+        lost_goals=_csv_list(args.lost_goal),
+        lost_outcomes=_csv_list(args.lost_outcome),
+    )
+
+
+def _print_line(line: Any, fmt: str) -> None:
+    from services.conversion import SCOPE_WORDS
+
+    if fmt == "json":
+        emit_json(line.to_dict())
+    else:
+        print(line.text)
+        print(f"({SCOPE_WORDS[line.scope]})")
+
+
+def cmd_conversion_show(args: argparse.Namespace) -> int:
+    from services.conversion import get_conversion_line
+
+    _print_line(get_conversion_line(args.dataset, args.map), args.format)
+    return 0
+
+
+def cmd_conversion_set(args: argparse.Namespace) -> int:
+    from services.conversion import set_conversion
+
+    _print_line(set_conversion(args.dataset, _conversion_of_flags(args), map_id=args.map), args.format)
+    return 0
+
+
+def cmd_conversion_clear(args: argparse.Namespace) -> int:
+    from services.conversion import clear_conversion
+
+    where = f"dataset {args.dataset}" + (f" seen through map {args.map}" if args.map is not None else "")
+    if clear_conversion(args.dataset, map_id=args.map):
+        print(f"Cleared the conversion definition of {where}.")
+    else:
+        print(f"There was no conversion definition for {where}.")
+    return 0
+
+
+def cmd_conversion_suggest(args: argparse.Namespace) -> int:
+    from services.context import open_context
+    from services.conversion import suggest_conversions
+
+    suggestions = suggest_conversions(open_context(args.dataset, args.map))
+    if args.format == "json":
+        emit_json(
+            [{"definition": s.conversion.to_dict(), "text": s.conversion.describe(), "why": s.why} for s in suggestions]
+        )
+    else:
+        for s in suggestions:
+            print(f"{s.conversion.describe()}\t({s.why})")
+    return 0
+
+
+def _add_conversion(sub: argparse._SubParsersAction) -> None:
+    conv = sub.add_parser(
+        "conversion",
+        help="what 'converted' means for a dataset (and a map linked to it): show, set, clear, suggest",
+        description="Conversion is defined once per dataset (and optionally per map seen with it) and every "
+        "report, page and the HTML report use it: reaching any of some goal nodes (touchpoints, activities or "
+        "stages), optionally within N days of the journey's start, or a journey outcome among some values.",
+    ).add_subparsers(dest="conversion_command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, fmt: bool = True) -> None:
+        p.add_argument("--dataset", type=int, required=True, metavar="ID")
+        p.add_argument("--map", type=int, metavar="MAP_ID", help="the definition for the dataset seen through this map")
+        if fmt:
+            p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = conv.add_parser("show", help="the definition in effect and N of M journeys converting")
+    common(p)
+    p.set_defaults(handler=cmd_conversion_show)
+    p = conv.add_parser("set", help="save the definition (names are checked; unknown ones are refused)")
+    common(p)
+    p.add_argument(
+        "--goal", metavar='"A,B"', help="converts on reaching any of these touchpoints, activities or stages"
+    )
+    p.add_argument("--outcome", metavar='"won,..."', help="converts when the journey's outcome is one of these")
+    p.add_argument("--within-days", type=float, metavar="N", help="with --goal: only within N days of the start")
+    p.add_argument("--lost-goal", metavar='"X,Y"', help="lost on reaching any of these (outlook, friction)")
+    p.add_argument("--lost-outcome", metavar='"lost,..."', help="lost when the journey's outcome is one of these")
+    p.set_defaults(handler=cmd_conversion_set)
+    p = conv.add_parser("clear", help="remove the saved definition")
+    common(p, fmt=False)
+    p.set_defaults(handler=cmd_conversion_clear)
+    p = conv.add_parser("suggest", help="likely definitions (an outcome's values, a winning name, the last stage)")
+    common(p)
+    p.set_defaults(handler=cmd_conversion_suggest)
 
 
 def add_import_column_flags(p: argparse.ArgumentParser) -> None:
@@ -767,6 +885,24 @@ def query_from_args(args: argparse.Namespace) -> Any:
     )
 
 
+def needs_conversion(report: str) -> bool:
+    """True for a report that means nothing without a definition (the registry says which)."""
+    from analytics.registry import ANALYSES
+
+    return report in ANALYSES and ANALYSES[report].needs_conversion
+
+
+def open_analyze_context(dataset_id: int, args: argparse.Namespace) -> Any:
+    """The one analysis context of the analyze flags: dataset, map, query, and the saved conversion
+    definition unless ``--goal`` / ``--lost`` override it for this run (unknown names are refused)."""
+    from services.context import open_context, override_conversion
+
+    order = _csv_list(getattr(args, "stage_order", None)) or None
+    ctx = open_context(dataset_id, args.map, query=query_from_args(args), stage_order=order)
+    override = conversion_from_args(args, ctx.conversion)
+    return ctx if override is None else override_conversion(ctx, override)
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analytics.errors import BadInputError
     from services.csv_safety import to_safe_csv
@@ -774,8 +910,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if (args.file is None) == (args.dataset is None):
         raise BadInputError("analyze needs a FILE or --dataset ID (not both)", expected="FILE or --dataset ID")
     dataset_id = args.dataset if args.dataset is not None else import_from_args(args.file, args)
-    ctx = AnalyzeContext(dataset_id=dataset_id, map_id=args.map, query=query_from_args(args), args=args)
-    output = ANALYZE_REPORTS[args.report].handler(ctx)
+    report = ANALYZE_REPORTS[args.report]
+    ctx = open_analyze_context(dataset_id, args)
+    if not ctx.conversion.defined and needs_conversion(args.report):
+        raise BadInputError(
+            f"the {args.report} report needs conversion defined for dataset {dataset_id}",
+            expected=f'python cli.py conversion set --dataset {dataset_id} --goal "A,B" (or --outcome "won"), '
+            'or --goal "A,B" for this run',
+        )
+    output = report.handler(ReportInput(ctx=ctx, args=args))
+    if report.conversion:
+        output = _name_conversion(output, ctx.conversion.describe())
     if args.format == "csv":
         sys.stdout.flush()
         sys.stdout.buffer.write(to_safe_csv(output.table))
@@ -820,7 +965,13 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
         "--filter-segment", action="append", metavar="NAME=V1,V2", help="keep events in these segment values"
     )
     g.add_argument("--through", action="append", metavar="NODE", help="keep journeys reaching this touchpoint or stage")
-    g.add_argument("--goal", metavar="NODE", help="conversion goal: a touchpoint or stage name")
+    g.add_argument(
+        "--goal",
+        metavar='"A,B"',
+        help="for this run, converts on reaching any of these nodes (default: the saved definition, "
+        "see `conversion show`)",
+    )
+    g.add_argument("--lost", action="append", metavar='"X,Y"', help="for this run, lost on reaching any of these nodes")
     g.add_argument("--top", type=int, metavar="N", help="rows to keep (transitions, variants, loops, breakdown values)")
     g = p.add_argument_group("funnel")
     g.add_argument("--steps", metavar='"A,B,C"', help="funnel steps, in order")
@@ -1059,6 +1210,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import(sub)
     _add_analyze(sub)
     _add_report(sub)
+    _add_conversion(sub)
     _add_backup(sub)
     _add_external(sub)
 

@@ -4,11 +4,12 @@ Journeys come from :func:`analytics.journeys.journey_steps`, so they agree with 
 (contact or account level, filters, repeats collapsed or kept, the map's touchpoints when linked).
 
 What converts, and what gets credit
-- A journey *converts* when it reaches the goal: one of its events has the goal as its touchpoint
-  or its stage (:func:`analytics.journeys.reaching`, as in funnels, paths and friction). Its *path*
-  is its steps before that first goal event; a journey that never reaches the goal has all its
-  steps as its path, or, when ``lost`` touchpoints (or stages) are named, its steps before the
-  first event that reaches one of them.
+- A journey *converts* as the dataset's definition says (``conversion``,
+  :func:`analytics.conversion.converted_journeys`, as in paths, friction, metrics and the outlook).
+  Its *path* is its steps before the point of conversion: before its first goal event (goal nodes),
+  or all its steps (an outcome converts after the journey's last event, so its credit total is
+  the converted journeys). A journey that does not convert has all its steps as its path, or, when
+  lost is defined, its steps before the point where it was lost.
 - Steps are the journey core's nodes at the level credited (``by``): touchpoints, stages, or the
   events' channels (events without a channel, or a stage, take no step at that level). With repeats collapsed,
   consecutive steps on the same node are one (a channel path ``email, email, web`` is ``email, web``).
@@ -34,6 +35,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import Conversion, converted_journeys, lost_journeys
 from analytics.engine import execute, execute_scalar
 from analytics.errors import AnalyticsError, UnknownColumnError
 from analytics.journeys import (
@@ -42,11 +44,9 @@ from analytics.journeys import (
     NODE,
     NODE_CODE,
     POSITION,
-    STEP,
     JourneyQuery,
     journey_steps,
     node_labels,
-    reaching,
     stack,
 )
 from analytics.markov import AbsorbingChain, removal_effects
@@ -86,7 +86,7 @@ class AttributionResult:
 
     table: pd.DataFrame
     by: AttributeBy
-    goal: str
+    conversion: Conversion
     journeys: int
     conversions: int
     uncredited_conversions: int
@@ -119,9 +119,8 @@ def attribution_paths(
     events: Table,
     schema: EventSchema,
     query: JourneyQuery,
-    goal: str,
+    conversion: Conversion,
     by: AttributeBy = "touchpoint",
-    lost: tuple[str, ...] = (),
 ) -> Table:
     """The credited paths: one row per path position.
 
@@ -137,10 +136,10 @@ def attribution_paths(
     q = _node_query(query, by, schema)
     order = _order_column(q)
     s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False, numbered=False)
-    g = reaching(events, schema, q, (goal,))
+    g = converted_journeys(events, schema, q, conversion)
     t = _left_join(s, g.select(JOURNEY, _goal=g.reached_order))
-    if lost:
-        lo = reaching(events, schema, q, lost)
+    if conversion.lost_defined:
+        lo = lost_journeys(events, schema, q, conversion)
         t = _left_join(t, lo.select(JOURNEY, _lost=lo.reached_order))
         stop = t._goal.coalesce(t._lost)
     else:
@@ -211,12 +210,12 @@ def path_summary(paths: Table) -> Table:
     return stack([moves, visits])
 
 
-def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> int:
-    """Journeys of the analysis (after every filter) that reach the goal."""
+def _goal_journeys(events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion) -> int:
+    """Journeys of the analysis (after every filter) that convert."""
     every = replace(query, collapse_repeats=False)  # repeats do not change which journeys there are
     s = journey_steps(events, schema, every, columns=[], labelled=False, numbered=False)
     kept = s.select(JOURNEY).distinct()
-    g = reaching(events, schema, query, (goal,))
+    g = converted_journeys(events, schema, query, conversion)
     return int(execute_scalar(kept.filter(kept[JOURNEY].isin(g[JOURNEY])).count()) or 0)
 
 
@@ -224,9 +223,8 @@ def compute_attribution(
     events: Table,
     schema: EventSchema,
     query: JourneyQuery,
-    goal: str,
+    conversion: Conversion,
     by: AttributeBy = "touchpoint",
-    lost: tuple[str, ...] = (),
 ) -> AttributionResult:
     """Conversions credited to each touchpoint (or channel) by five models, side by side.
 
@@ -248,24 +246,24 @@ def compute_attribution(
       reach ``t`` is lost there). Removal effect ``RE(t) = 1 − P_without_t(conversion) / P(conversion)``,
       a fraction 0..1 (0 when nothing converts). Markov credit ``= RE(t) / Σ RE × conversions``.
 
-    - ``lost`` (optional) names touchpoints where a journey is lost (declined, cancelled...): a
-      journey that has not converted ends there, its path cut before the first lost touchpoint and
-      sent to *null*. Without it, a first-order chain can route the probability mass that passes
+    - Lost (optional, in the definition: touchpoints where a journey is lost, declined,
+      cancelled..., or lost outcomes): a journey that has not converted ends there, its path cut
+      before the point where it was lost and sent to *null*. Without it, a first-order chain can route the probability mass that passes
       through a lost touchpoint on to later touchpoints of other journeys, and a "declined" step
       would earn credit.
 
     Ties in ordering follow the journey core (timestamp, then file position).
-    Raises :class:`AnalyticsError` when no journey reaches ``goal``.
+    Raises :class:`AnalyticsError` when conversion is not defined or no journey converts.
     """
     if by not in ("touchpoint", "stage", "channel"):
         raise AnalyticsError(f"attribution is by touchpoint, stage or channel, not {by!r}")
-    if goal in lost:
-        raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
+    if not conversion.defined:
+        raise AnalyticsError("attribution needs conversion defined: goal nodes or outcome values")
     q = _node_query(query, by, schema)
-    paths = attribution_paths(events, schema, query, goal, by, tuple(lost))
-    goal_journeys = _goal_journeys(events, schema, q, goal)
+    paths = attribution_paths(events, schema, query, conversion, by)
+    goal_journeys = _goal_journeys(events, schema, q, conversion)
     if goal_journeys == 0:
-        raise AnalyticsError(f"no journey reaches the goal {goal!r}: choose one of the dataset's touchpoints")
+        raise AnalyticsError(f"no journey converts ({conversion.describe()}) under these settings")
 
     names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
@@ -311,77 +309,13 @@ def compute_attribution(
     return AttributionResult(
         table=table,
         by=by,
-        goal=goal,
+        conversion=conversion,
         journeys=journeys,
         conversions=conversions,
         uncredited_conversions=uncredited,
         conversion_probability=probability,
         transitions=transitions,
     )
-
-
-def node_counts(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.DataFrame:
-    """Every node with the journeys that visit it and the journeys that end on it, most visited first.
-
-    Columns ``node, journeys, ending_journeys``; used to offer goals (and lost nodes) to choose from.
-    """
-    s = journey_steps(events, schema, query, columns=[])
-    last = s.mutate(_last=s[STEP] == s[STEP].max().over(ibis.window(group_by=JOURNEY)))
-    counts = last.group_by(NODE).aggregate(
-        journeys=last[JOURNEY].nunique(), ending_journeys=last._last.cast("int64").sum()
-    )
-    out = execute(counts).rename(columns={NODE: "node"})
-    out["node"] = out["node"].astype(str)
-    return out.sort_values(["journeys", "node"], ascending=[False, True], ignore_index=True)
-
-
-# Names that say "this is the win", most telling first: B2B CRMs ("Closed won"), loan and approval
-# logs ("A_APPROVED"), shops ("Store", "Checkout"), services ("Kick-off" of an engagement), tickets ("Closed").
-GOAL_WORDS = (
-    "won",
-    "approved",
-    "purchase",
-    "signed",
-    "converted",
-    "contract",
-    "order",
-    "paid",
-    "hired",
-    "store",
-    "checkout",
-    "sign-up",
-    "signup",
-    "subscribe",
-    "kick-off",
-    "kickoff",
-    "closed",
-)
-LOST_WORDS = ("lost", "declined", "cancel", "reject", "churn", "no way", "not now", "disqualif")
-
-
-def suggest_goal(nodes: pd.DataFrame) -> str | None:
-    """A goal to offer first: a node whose name says it is a win (the earliest word of
-    :data:`GOAL_WORDS` it holds; ties: the most visited), else the node that ends the most journeys.
-    ``nodes`` is :func:`node_counts`' frame."""
-    if nodes.empty:
-        return None
-    best: tuple[int, int, str] | None = None
-    for row in nodes.itertuples():
-        name = str(row.node).lower()
-        if any(w in name for w in LOST_WORDS):
-            continue
-        rank = next((k for k, w in enumerate(GOAL_WORDS) if w in name), None)
-        if rank is not None and (best is None or (rank, -int(row.journeys)) < best[:2]):
-            best = (rank, -int(row.journeys), str(row.node))
-    if best is not None:
-        return best[2]
-    ranked = nodes.sort_values(["ending_journeys", "node"], ascending=[False, True])
-    return str(ranked.iloc[0]["node"])
-
-
-def suggest_lost(nodes: pd.DataFrame) -> list[str]:
-    """Nodes whose name says a journey is lost there (declined, cancelled, churned...)."""
-    return [str(n) for n in nodes["node"] if any(w in str(n).lower() for w in LOST_WORDS)]
 
 
 __all__ = [
@@ -397,9 +331,6 @@ __all__ = [
     "attribution_paths",
     "compute_attribution",
     "path_summary",
-    "node_counts",
-    "suggest_goal",
-    "suggest_lost",
 ]
 
 

@@ -35,3 +35,17 @@ class BadInputError(AnalyticsError):
 
 class UnknownColumnError(AnalyticsError):
     """An analysis asked for a role or column the dataset does not have."""
+
+
+class UnknownNameError(AnalyticsError):
+    """A name the user gave (a goal, a funnel step, an exclusion, a node, a dataset or a map) that
+    does not exist; carries the nearest real names. Never replaced by another silently."""
+
+    def __init__(
+        self, what: str, name: object, nearest: list[str] | tuple[str, ...] = (), *, message: str | None = None
+    ) -> None:
+        self.what, self.name, self.nearest = what, name, tuple(nearest)
+        message = message or f"No {what} is named {str(name)!r} in this dataset"
+        if self.nearest:
+            message += "; nearest: " + ", ".join(repr(n) for n in self.nearest)
+        super().__init__(message)

@@ -7,7 +7,8 @@ touchpoint *t* (the events whose node is *t*):
 component      raw measure                                                  score s in 0..1
 =============  ===========================================================  =========================
 exit           exit rate e(t) = journeys whose last event is at t and that  (e − b) / (1 − b), floored
-               never reach the goal / journeys with an event at t;          at 0: only exits above the
+               do not convert (and, when lost is defined, are lost) /       at 0: only exits above the
+               journeys with an event at t;
                base rate b = Σ exits / Σ journeys over all touchpoints      base rate count
                (the exit rate of an average touchpoint)
 backtrack      moves from t to an event of an earlier stage (designed       the rate itself
@@ -26,8 +27,9 @@ friction(t) = 100 × Σ wᵢ·sᵢ / Σ wᵢ, summed over the components present
 :class:`FrictionWeights`, default exit 0.30, backtrack 0.20, repeat 0.15, delay 0.15, feedback
 0.20). ``contrib_<component>`` = 100 × wᵢ·sᵢ / Σ wᵢ, so the contributions add up to the index.
 
-A journey converts when any of its events is at the goal touchpoint or in the goal stage; without
-a goal no journey converts. Stage order: the designed order given (``stage_order``), else the
+What converts is the dataset's definition (``conversion``, :mod:`analytics.conversion`: goal nodes
+or an outcome); when it is not defined no journey converts. When lost is defined too, a journey that
+neither converted nor was lost is still open: its end is not an exit. Stage order: the designed order given (``stage_order``), else the
 stages ordered by the mean relative position (step / (journey length − 1)) of their events.
 Events without a stage neither backtrack nor are backtracked to. A touchpoint's stage is the map's
 stage for it; where only the events' own stage column says, the first of its values in text order
@@ -53,6 +55,7 @@ import numpy as np
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys, lost_journeys
 from analytics.engine import execute
 from analytics.errors import BadInputError
 from analytics.journeys import (
@@ -276,7 +279,7 @@ def _lean_events(
     *,
     labels: dict[int, str],
     stages: list[str],
-    goal: str | None,
+    conversion: Conversion,
     scores: list[str],
     effort_high: float,
     positions: bool,
@@ -284,11 +287,12 @@ def _lean_events(
     """Every event (touchpoint level, repeats kept) on integer codes with the flags the index sums.
 
     Columns: ``journey, node_code, sc`` (stage code: index in ``stages``, null without a stage),
-    ``nsc`` (the next event's stage code), ``conv``, ``moved``, ``first`` (first visit of the node in
+    ``nsc`` (the next event's stage code), ``conv``, ``ends`` (1 when the journey's end counts as an
+    exit: not converted and, with lost defined, lost), ``moved``, ``first`` (first visit of the node in
     the journey), ``consec``, ``gap`` (seconds to the next event), ``pos`` (step / last step, with
     ``positions``), ``responses``, ``negative`` and the score columns ``scores``. The neighbours come from
     :func:`event_neighbours` (stored at import where the query allows: then no window function
-    runs at all); conversion is a hash semi-join against the journeys that reach the goal.
+    runs at all); conversion is a hash semi-join against the journeys that convert.
     """
     q = replace(query, by="touchpoint", collapse_repeats=False)
     has_stage = schema.has(Role.STAGE)
@@ -310,15 +314,13 @@ def _lean_events(
         sc=stage_code(t[NODE_CODE], t.stage if has_stage else None),
         nsc=stage_code(t[NEXT_CODE], t[NEXT_STAGE_COLUMN] if has_stage else None),
     )
-    reached = t[STEP] < 0  # no goal: no journey converts
-    if goal is not None:
-        goal_nodes = [c for c, n in labels.items() if n == goal]
-        if goal_nodes:
-            reached = t[NODE_CODE].isin(goal_nodes)
-        if goal in code_of:
-            reached = reached | (t.sc == code_of[goal]).fill_null(False)
-    converted = t.filter(reached).select(JOURNEY).distinct()
+    converted = converted_journeys(events, schema, q, conversion)
     t = t.mutate(conv=t[JOURNEY].isin(converted[JOURNEY]))
+    if conversion.lost_defined:
+        lost = lost_journeys(events, schema, q, conversion)
+        t = t.mutate(ends=t[JOURNEY].isin(lost[JOURNEY]))
+    else:
+        t = t.mutate(ends=~t.conv)
     moved = t[NEXT_CODE].notnull()
     resp, neg = _feedback(t, schema, effort_high)
     pos = ibis.literal(0.0)
@@ -331,6 +333,7 @@ def _lean_events(
         "nsc",
         *scores,
         conv=t.conv.cast("int64"),
+        ends=t.ends.cast("int64"),
         moved=moved.cast("int64"),
         first=t[FIRST_VISIT].cast("int64"),
         consec=t[CONSECUTIVE].cast("int64"),
@@ -372,7 +375,7 @@ def _sums(t: Table, scores: list[str]) -> dict[str, ibis.Value]:
         "events": t.count(),
         "journeys": t["first"].sum(),
         "converted_journeys": (t["first"] * t.conv).sum(),
-        "exits": ((1 - t.moved) * (1 - t.conv)).sum(),
+        "exits": ((1 - t.moved) * t.ends).sum(),
         "moves_out": t.moved.sum(),
         "consecutive_repeats": t.consec.sum(),
         "revisits": ((1 - t["first"]) * (1 - t.consec)).sum(),
@@ -415,7 +418,7 @@ def compute_friction(
     schema: EventSchema,
     query: JourneyQuery = JourneyQuery(),
     *,
-    goal: str | None = None,
+    conversion: Conversion = NOT_DEFINED,
     stage_order: tuple[str, ...] = (),
     weights: FrictionWeights = FrictionWeights(),
     effort_high: float = EFFORT_HIGH,
@@ -447,7 +450,7 @@ def compute_friction(
         q,
         labels=labels,
         stages=stages,
-        goal=goal,
+        conversion=conversion,
         scores=scores,
         effort_high=effort_high,
         positions=not stage_order,

@@ -50,8 +50,9 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import nearest_names
 from analytics.engine import TemporaryTables, execute, temporary_tables
-from analytics.errors import BadInputError
+from analytics.errors import BadInputError, UnknownNameError
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
@@ -87,7 +88,6 @@ FUNNEL_COLUMNS = [
     "median_seconds_from_previous",
     "p90_seconds_from_previous",
 ]
-_NO_CODE = -999
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,15 @@ def _interval(days: float) -> ibis.Value:
     return ibis.interval(seconds=int(round(days * 86400)))
 
 
-def _codes(labels: pd.DataFrame, names: tuple[str, ...]) -> list[int]:
+def _codes(labels: pd.DataFrame, names: tuple[str, ...], query: JourneyQuery, what: str) -> list[int]:
+    """The node codes of ``names``; a name that is no node at the query's level is refused with the
+    nearest ones (a misspelled step would otherwise give an empty funnel)."""
     mapping = dict(zip(labels[NODE], labels[NODE_CODE].astype(int), strict=False))
-    return [int(mapping.get(n, _NO_CODE)) for n in names]
+    for n in names:
+        if n not in mapping:
+            known = sorted(str(k) for k in mapping)
+            raise UnknownNameError(f"{query.by} ({what})", n, nearest_names(n, known))
+    return [int(mapping[n]) for n in names]
 
 
 def _within(spec: FunnelSpec, k: int, t: ibis.Value, prev_t: ibis.Value, t1: ibis.Value) -> ibis.Value:
@@ -289,8 +295,8 @@ def funnel_journeys(
     """
     spec.validate()
     labels = load_labels(events, schema, query) if labels is None else labels
-    codes = _codes(labels, spec.steps)
-    xcodes = _codes(labels, spec.exclusions) if spec.exclusions else []
+    codes = _codes(labels, spec.steps, query, "funnel step")
+    xcodes = _codes(labels, spec.exclusions, query, "exclusion step") if spec.exclusions else []
     bcol = resolve_column(schema, spec.breakdown) if spec.breakdown else None
     s = journey_steps(events, schema, query, columns=(bcol,) if bcol else (), labelled=False, numbered=False)
     if bcol:

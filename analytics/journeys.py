@@ -20,8 +20,9 @@ Semantics
 - Repeats: with ``collapse_repeats`` (the default), consecutive events on the same node become one
   step (the first one's timestamp and attributes are kept); otherwise every event is a step.
 - Reaching a node (goals, ``through``): a journey reaches a name when one of its kept events has that
-  name as its touchpoint (after linking) or as its stage (linked stage, else the ``stage`` column),
-  whatever the level of the analysis, so a goal can be a touchpoint or a stage.
+  name as its activity, its touchpoint (after linking) or its stage (linked stage, else the ``stage``
+  column), whatever the level of the analysis, so a goal can be a touchpoint, an activity or a stage
+  (what converts: :mod:`analytics.conversion`).
 
 Speed: nodes are carried as dense integer codes (``node_code``) through the window functions and
 named only at the end; the names come from a small dictionary (:func:`node_labels`) built over the
@@ -166,17 +167,20 @@ def _with_journey(t: Table, query: JourneyQuery) -> Table:
 def reaching(events: Table, schema: EventSchema, query: JourneyQuery, names: Sequence[str]) -> Table:
     """Journeys (at ``query.level``, after its filters but ``through``) that reach one of ``names``.
 
-    Columns ``journey`` and ``reached_at`` (timestamp of the first event whose touchpoint or stage is
-    one of ``names``) and ``reached_order`` (that event's position in the journey's event order).
+    Columns ``journey`` and ``reached_at`` (timestamp of the first event whose activity, touchpoint
+    or stage is one of ``names``) and ``reached_order`` (that event's position in the journey's event
+    order, an int64).
     """
     t = _with_journey(filter_events(events, schema, query), query)
     names = tuple(names)
     hit = touchpoint_label(t, query).isin(names)
+    if query.touchpoint_of:  # an activity linked to a touchpoint is still reached by its own name
+        hit = hit | t.activity.isin(names)
     stage = stage_label(t, schema, query)
     if stage is not None:
         hit = hit | stage.isin(names).fill_null(False)
     t = t.filter(hit)
-    return t.group_by(JOURNEY).aggregate(reached_at=t[TS].min(), reached_order=t[_ORDER].min())
+    return t.group_by(JOURNEY).aggregate(reached_at=t[TS].min(), reached_order=t[_ORDER].min().cast("int64"))
 
 
 def _node_dictionary(events: Table, schema: EventSchema, query: JourneyQuery) -> tuple[Table, tuple[str, ...]]:

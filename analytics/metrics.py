@@ -26,10 +26,10 @@ Formulas (PRODUCT.md, "Metrics"):
 - CLV for period P = ARPA(P) × gross margin / churn(P), with ARPA(P) = the ``value`` column summed
   over P / accounts active in P, and churn(P) = accounts active in P−1 and not in P / accounts active
   in P−1. A churn of 0 gives no value (an infinite lifetime is not a number to show).
-- Conversion rate = 100 × journeys that reach the goal / journeys that entered. A journey enters
-  when it has an event in the scope (all journeys for the whole map) and belongs to the period of
-  its first event; it converts when any of its events is at the goal touchpoint or in the goal stage
-  (at any time: the goal may come before or after the scope's event).
+- Conversion rate = 100 × journeys that convert / journeys that entered. A journey enters when it
+  has an event in the scope (all journeys for the whole map) and belongs to the period of its first
+  event; whether it converts is the dataset's definition (:mod:`analytics.conversion`: goal nodes or
+  an outcome), a property of the journey (the goal may come before or after the scope's event).
 
 Status against a target (:func:`metric_status`): ``green`` when the value meets the target (at or
 above it for "higher is better", at or below for "lower is better"); ``amber`` when it misses by at
@@ -47,6 +47,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
 from analytics.errors import BadInputError, UnknownColumnError
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery, journey_steps
@@ -66,7 +67,7 @@ FORMULAS: dict[str, str] = {
     "fcr": "FCR = 100 × support cases resolved on first contact / support cases",
     "retention": "Retention = 100 × (accounts active at the end − new accounts) / accounts active at the start",
     "clv": "CLV = average revenue per account per period × gross margin / churn rate per period",
-    "conversion": "Conversion = 100 × journeys reaching the goal / journeys that entered",
+    "conversion": "Conversion = 100 × journeys that convert (the dataset's definition) / journeys that entered",
     "custom": "Entered by hand",
 }
 
@@ -496,13 +497,14 @@ def compute_clv(
 # --------------------------------------------------------------------------- conversion
 
 
-def journey_flags(steps: Table, goal: str | None) -> Table:
-    """One row per journey: ``journey, first_ts, converted`` (reached the goal touchpoint or stage)."""
-    # Without a goal nothing converts (a column expression, so the aggregate stays per journey).
-    reached = (steps[NODE] == goal) | (steps.stage == goal) if goal else steps[STEP] < 0
-    return steps.group_by(JOURNEY).aggregate(
-        first_ts=steps[TS].min(), converted=reached.fill_null(False).cast("int64").max()
-    )
+def journey_flags(
+    steps: Table, events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion
+) -> Table:
+    """One row per journey of ``steps``: ``journey, first_ts, converted`` (1 when it converts)."""
+    first = steps.group_by(JOURNEY).aggregate(first_ts=steps[TS].min())
+    conv = converted_journeys(events, schema, query, conversion).select(JOURNEY, _c=ibis.literal(1, "int64"))
+    j = first.left_join(conv, JOURNEY)
+    return j.select(JOURNEY, "first_ts", converted=j._c.fill_null(0))
 
 
 def compute_conversion(
@@ -510,7 +512,7 @@ def compute_conversion(
     schema: EventSchema,
     query: JourneyQuery = JourneyQuery(),
     *,
-    goal: str,
+    conversion: Conversion,
     period: Period = "month",
     by: str | None = None,
     scope: str | None = None,
@@ -518,13 +520,13 @@ def compute_conversion(
 ) -> pd.DataFrame:
     """Conversion rate per period of the journey's first event (module docstring).
 
-    ``goal``: a touchpoint or stage name. With ``by`` ("touchpoint"/"stage"), the rate of the
+    ``conversion``: the dataset's definition. With ``by`` ("touchpoint"/"stage"), the rate of the
     journeys that visited each touchpoint/stage. Columns add ``converted``.
     """
-    if not goal:
-        raise BadInputError("conversion needs a goal", expected="a touchpoint or stage name")
+    if not conversion.defined:
+        raise BadInputError("the conversion rate needs conversion defined", expected="goal nodes or outcome values")
     steps = event_steps(events, schema, query)
-    flags = journey_flags(steps, goal)
+    flags = journey_flags(steps, events, schema, query, conversion)
     entrants = _scoped(steps, scope, scope_by)
     if by is None:
         keyed = entrants.select(JOURNEY).distinct().mutate(scope=ibis.literal(ALL))
@@ -551,7 +553,7 @@ def compute_metric(
     by: str | None = None,
     scope: str | None = None,
     scope_by: str | None = None,
-    goal: str | None = None,
+    conversion: Conversion = NOT_DEFINED,
     support: tuple[str, ...] = (),
     window_days: float = 7.0,
     gross_margin: float = 1.0,
@@ -571,7 +573,7 @@ def compute_metric(
         return compute_clv(events, schema, query, period=period, gross_margin=gross_margin)
     if kind == "conversion":
         return compute_conversion(
-            events, schema, query, goal=goal or "", period=period, by=by, scope=scope, scope_by=scope_by
+            events, schema, query, conversion=conversion, period=period, by=by, scope=scope, scope_by=scope_by
         )
     raise BadInputError("unknown metric", value=kind, expected=", ".join(KINDS))
 

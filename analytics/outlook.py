@@ -7,19 +7,19 @@ after it are ignored (as a ``date_to`` filter), so an outlook can be replayed as
 and checked against what happened next.
 
 Each journey, as of that day, is exactly one of
-- *converted*: it has reached the goal (an event whose touchpoint or stage is the goal, as
-  :func:`analytics.journeys.reaching` defines it for every view);
-- *lost*: it has not converted and has reached one of the ``lost`` touchpoints or stages
-  (declined, cancelled…);
+- *converted*: it has converted, as the dataset's definition says (``conversion``,
+  :func:`analytics.conversion.converted_journeys`, the same for every view);
+- *lost*: it has not converted and is lost by the definition's lost nodes or outcomes
+  (declined, cancelled…, :func:`analytics.conversion.lost_journeys`);
 - *open*: neither, and its last event lies within the last ``active_days`` days
   (``as_of_end − active_days days ≤ last event``);
 - *stale*: neither, and no event for longer than that (a journey gone quiet; closed without the goal).
 
 The chain (an absorbing, first-order Markov chain over the nodes) is fitted on the closed journeys
-(converted, lost, stale). A closed journey's path is its steps before its first goal event
-(converted), before its first lost event (lost), or all its steps (stale); the path then moves to
-the absorbing state *goal*, *lost: <name>* (the lost name reached first) or *(no further
-activity)*, respectively. A
+(converted, lost, stale). A closed journey's path is its steps before its point of conversion
+(converted), before the point where it was lost (lost), or all its steps (stale); the path then
+moves to the absorbing state *goal*, *lost: <name>* (the lost node reached first, or the lost
+outcome) or *(no further activity)*, respectively. A
 *start* state leads into every path's first node. Transition probabilities are counts out of a
 state over that state's total.
 
@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import LOST_NAME, REACHED_ORDER, Conversion, converted_journeys, lost_journeys
 from analytics.engine import execute, execute_scalar
 from analytics.errors import AnalyticsError
 from analytics.journeys import (
@@ -57,7 +58,6 @@ from analytics.journeys import (
     filter_events,
     journey_steps,
     node_labels,
-    reaching,
     stack,
 )
 from analytics.markov import AbsorbingChain, top_transitions
@@ -103,7 +103,7 @@ class OutlookResult:
 
     table: pd.DataFrame
     states: pd.DataFrame
-    goal: str
+    conversion: Conversion
     as_of: date
     active_days: int
     counts: dict[str, int]
@@ -141,24 +141,20 @@ def _lost_code(k: int) -> int:
     return LOST_CODE_BASE - k
 
 
-def _first_lost(events: Table, schema: EventSchema, query: JourneyQuery, lost: tuple[str, ...]) -> Table:
-    """Per journey reaching a lost name: ``_lost`` (event order of the first such event) and
-    ``_lost_code`` (the absorbing state of the name reached first; ties between names: the first listed)."""
-    hits = [reaching(events, schema, query, (name,)).mutate(_rank=ibis.literal(k)) for k, name in enumerate(lost)]
-    u = hits[0]
-    for h in hits[1:]:
-        u = u.union(h, distinct=False)
-    key = u.reached_order.cast("int64") * len(lost) + u._rank
-    agg = u.group_by(JOURNEY).aggregate(_lost=u.reached_order.min(), _key=key.min())
-    return agg.select(JOURNEY, "_lost", _lost_code=ibis.literal(LOST_CODE_BASE, "int64") - agg._key % len(lost))
+def _first_lost(events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion) -> Table:
+    """Per lost journey: ``_lost`` (event order of the point where it was lost) and ``_lost_code``
+    (the absorbing state of the lost name it met first, ties: the first listed; or of its outcome)."""
+    lost = lost_journeys(events, schema, query, conversion)
+    names = conversion.lost_names()
+    code = lost[LOST_NAME].substitute({n: _lost_code(k) for k, n in enumerate(names)}, else_=ibis.null("int64"))
+    return lost.select(JOURNEY, _lost=lost[REACHED_ORDER], _lost_code=code.cast("int64"))
 
 
 def journey_status(
     events: Table,
     schema: EventSchema,
     query: JourneyQuery,
-    goal: str,
-    lost: tuple[str, ...],
+    conversion: Conversion,
     as_of: date,
     active_days: int,
 ) -> tuple[Table, Table]:
@@ -167,8 +163,8 @@ def journey_status(
     ``steps``: the journey steps up to then (``node_code``, no names), with the stored event order
     (``seq``, or ``account_seq`` at account level). ``journeys``: one row per journey with
     ``journey, journey_key, status`` (converted / lost / open / stale), ``last_code`` (node code of
-    its last step), ``last_timestamp``, ``steps``, ``_stop`` (event order of the first goal event,
-    else of the first lost event; null when none), ``_first`` (event order of its first step) and
+    its last step), ``last_timestamp``, ``steps``, ``_stop`` (event order of the point of conversion,
+    else of the point where it was lost; null when none), ``_first`` (event order of its first step) and
     ``_terminal`` (code of the absorbing state its path ends in; null for open journeys).
     """
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
@@ -184,10 +180,10 @@ def journey_status(
         steps=s.count(),
         _first=s[order].min(),
     )
-    g = reaching(events, schema, q, (goal,))
+    g = converted_journeys(events, schema, q, conversion)
     per = _left_join(per, g.select(JOURNEY, _goal=g.reached_order))
-    if lost:
-        per = _left_join(per, _first_lost(events, schema, q, lost))
+    if conversion.lost_defined:
+        per = _left_join(per, _first_lost(events, schema, q, conversion))
     else:
         per = per.mutate(_lost=ibis.null("int64"), _lost_code=ibis.null("int64"))
     per = per.mutate(
@@ -256,9 +252,8 @@ def compute_outlook(
     events: Table,
     schema: EventSchema,
     query: JourneyQuery,
-    goal: str,
+    conversion: Conversion,
     *,
-    lost: tuple[str, ...] = (),
     as_of: date | None = None,
     active_days: int = DEFAULT_ACTIVE_DAYS,
     min_transitions: int = DEFAULT_MIN_TRANSITIONS,
@@ -268,16 +263,17 @@ def compute_outlook(
 
     Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring.
     ``as_of`` defaults to the date of the last event. Raises :class:`AnalyticsError` when no
-    closed journey reaches the goal (there is nothing to learn a probability from).
+    closed journey converts (there is nothing to learn a probability from).
     """
     if active_days < 1:
         raise AnalyticsError(f"active_days must be at least 1, not {active_days}")
-    if goal in lost:
-        raise AnalyticsError(f"the goal {goal!r} cannot also be a lost touchpoint")
+    if not conversion.defined:
+        raise AnalyticsError("the outlook needs conversion defined: goal nodes or outcome values")
+    lost = conversion.lost_names()
     as_of = as_of or latest_date(events, schema, query)
     if as_of is None:
         raise AnalyticsError("this dataset has no events to look at")
-    steps, journeys = journey_status(events, schema, query, goal, tuple(lost), as_of, active_days)
+    steps, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
 
     names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
@@ -302,7 +298,9 @@ def compute_outlook(
     )
     chain = AbsorbingChain.from_counts(transitions, absorbing=absorbing, transient_first=(START,))
     if chain.counts[:, chain.n_transient].sum() == 0:
-        raise AnalyticsError(f"no closed journey reaches the goal {goal!r} by {as_of}: choose another goal or date")
+        raise AnalyticsError(
+            f"no closed journey converts ({conversion.describe()}) by {as_of}: change the definition or the date"
+        )
     # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
     x = np.clip(chain.absorption()[:, 0], 0.0, 1.0)
 
@@ -316,10 +314,12 @@ def compute_outlook(
         "stale": int(ends.get(STALE_STATE, 0)),
     }
 
-    labels = {GOAL_STATE: goal, STALE_STATE: STALE_STATE}
+    # A single goal node is named as such among the likely next touchpoints; otherwise "(converts)".
+    goal_label = conversion.goals[0] if len(conversion.goals) == 1 else "(converts)"
+    labels = {GOAL_STATE: goal_label, STALE_STATE: STALE_STATE}
     labels.update({a: a.removeprefix(LOST_PREFIX) for a in absorbing if a.startswith(LOST_PREFIX)})
     index = {name: i for i, name in enumerate(chain.transient)}
-    excluded = frozenset((START, goal, *lost))
+    excluded = frozenset((START, *conversion.goals, *conversion.lost_goals))
     memo: dict[str, tuple] = {}
     for state in table["last_touchpoint"].astype(str).unique():
         if state not in index or chain.counts[index[state]].sum() == 0:
@@ -363,7 +363,7 @@ def compute_outlook(
     return OutlookResult(
         table=table,
         states=states,
-        goal=goal,
+        conversion=conversion,
         as_of=as_of,
         active_days=active_days,
         counts=counts,

@@ -5,8 +5,9 @@ Semantics
   query's level, filters, node and repeats). The product default is the stage level with repeats
   collapsed, since touchpoint-level variants explode on real data; the query decides.
 - ``journeys``: journeys with exactly that path; ``share``: that over all journeys of the query;
-  ``conversion_rate``: the share of those journeys that reach ``goal`` (a touchpoint or stage name,
-  anywhere in the journey, see :func:`analytics.journeys.reaching`); empty without a goal.
+  ``conversion_rate``: the share of those journeys that convert (``conversion``, the dataset's
+  definition: see :mod:`analytics.conversion`; a property of the journey, the same at every level);
+  empty when conversion is not defined.
 - Order: journeys descending, then the path's names joined with " > " (stable ties).
 - ``distinct_paths`` and ``total_journeys`` repeat on every row: the number of distinct paths and
   of journeys before the ``top`` cut. With ``include_other`` a last row ``OTHER_PATHS`` adds up every
@@ -19,8 +20,9 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, STEP, JourneyQuery, journey_steps, reaching
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, STEP, JourneyQuery, journey_steps
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels
 
@@ -95,7 +97,7 @@ def compute_variants(
     schema: EventSchema,
     query: JourneyQuery = JourneyQuery(),
     *,
-    goal: str | None = None,
+    conversion: Conversion = NOT_DEFINED,
     top: int | None = 20,
     include_other: bool = False,
 ) -> pd.DataFrame:
@@ -105,8 +107,8 @@ def compute_variants(
     codes, names_ = _label_columns(labels)
     max_code = max(codes, default=0)
     p = packed_paths(events, schema, query, max_code)
-    if goal is not None:
-        conv = reaching(events, schema, query, (goal,)).select(JOURNEY, _conv=ibis.literal(1))
+    if conversion.defined:
+        conv = converted_journeys(events, schema, query, conversion).select(JOURNEY, _conv=ibis.literal(1))
         p = p.left_join(conv, JOURNEY).select(JOURNEY, *KEYS, "path", _conv=ibis._._conv.fill_null(0))
     else:
         p = p.mutate(_conv=ibis.literal(0))
@@ -144,7 +146,7 @@ def compute_variants(
             "path_label": coded["path_label"],
             "journeys": coded["journeys"].astype("int64"),
             "share": coded["journeys"] / total,
-            "conversion_rate": (coded["converted"] / coded["journeys"]) if goal is not None else float("nan"),
+            "conversion_rate": (coded["converted"] / coded["journeys"]) if conversion.defined else float("nan"),
             "distinct_paths": distinct,
             "total_journeys": total,
         }
@@ -152,7 +154,7 @@ def compute_variants(
     if include_other and len(out) < distinct:
         rest = total - int(out["journeys"].sum())
         converted_rest = None
-        if goal is not None:
+        if conversion.defined:
             converted_rest = int(coded["total_converted"].iloc[0]) - int(coded["converted"].sum())
         other = {
             "path": (),

@@ -14,9 +14,9 @@ Step Sankey (:func:`compute_step_sankey`)
 - Top-N per column: in each column the ``top_per_step`` nodes with the most journeys keep their
   name (ties broken by name); the rest become ``OTHER`` (their counts added up).
 - Ends (anchor ``start``): a journey whose last step lies in a column before the last one adds a
-  link from that node to the end node in the next column: ``DROP_OFF`` when a ``goal`` is given and
-  the journey did not reach it, ``CONVERTED`` when it did, ``END`` when no goal is given. A journey
-  converts when it reaches the goal anywhere (see :func:`analytics.journeys.reaching`).
+  link from that node to the end node in the next column: ``DROP_OFF`` when conversion is defined and
+  the journey did not convert, ``CONVERTED`` when it did, ``END`` when conversion is not defined
+  (``conversion``: the dataset's definition, :mod:`analytics.conversion`).
 
 Stage flow (:func:`compute_stage_flow`)
 - The transitions between stages (repeats collapsed, no entry or exit), each marked ``forward``
@@ -34,8 +34,9 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys, nearest_names
 from analytics.engine import execute
-from analytics.errors import BadInputError
+from analytics.errors import BadInputError, UnknownNameError
 from analytics.journeys import (
     JOURNEY,
     LAST_STEP,
@@ -47,7 +48,6 @@ from analytics.journeys import (
     event_neighbours,
     journey_steps,
     neighbours_stored,
-    reaching,
 )
 from analytics.schema import EventSchema
 from analytics.transitions import compute_transitions, load_labels
@@ -122,7 +122,7 @@ def compute_step_sankey(
     top_per_step: int = 8,
     anchor: Anchor = "start",
     anchor_node: str | None = None,
-    goal: str | None = None,
+    conversion: Conversion = NOT_DEFINED,
 ) -> pd.DataFrame:
     """Links of the Sankey unrolled by step: ``source_step, source, target_step, target, journeys``.
 
@@ -136,9 +136,12 @@ def compute_step_sankey(
     if anchor not in ("start", "end"):
         raise BadInputError("unknown Sankey anchor", value=anchor, expected="start or end")
     labels = load_labels(events, schema, query)
+    if anchor_node is not None and anchor_node not in set(labels[NODE]):
+        known = sorted(labels[NODE].astype(str))
+        raise UnknownNameError(f"{query.by} (anchor node)", anchor_node, nearest_names(anchor_node, known))
     cols = _columns(events, schema, query, steps, anchor, anchor_node, labels)
-    if goal is not None and anchor == "start":
-        conv = reaching(events, schema, query, (goal,)).select(JOURNEY, _conv=ibis.literal(True))
+    if conversion.defined and anchor == "start":
+        conv = converted_journeys(events, schema, query, conversion).select(JOURNEY, _conv=ibis.literal(True))
         cols = cols.left_join(conv, JOURNEY).mutate(_conv=ibis._._conv.fill_null(False)).drop(f"{JOURNEY}_right")
     else:
         cols = cols.mutate(_conv=ibis.literal(False))
@@ -178,7 +181,7 @@ def compute_step_sankey(
     if anchor == "start":
         ends = coded[~has_next & (coded["col"] < last_col)].copy()
         ends["target_step"] = ends["col"] + 1
-        if goal is None:
+        if not conversion.defined:
             ends["target"] = END
         else:
             ends["target"] = ends["_conv"].map({True: CONVERTED, False: DROP_OFF})

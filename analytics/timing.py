@@ -1,9 +1,10 @@
 """Time: how long journeys take to convert, and how long they stay in each stage.
 
 Semantics
-- Time to convert: for each journey of the query that reaches ``goal`` (a touchpoint or stage name,
-  see :func:`analytics.journeys.reaching`), the seconds from its first step to the first event that
-  reaches the goal. Journeys that never reach it are counted in ``journeys`` but have no time.
+- Time to convert: for each journey of the query that converts (``conversion``, the dataset's
+  definition, :mod:`analytics.conversion`), the seconds from its first step to its point of
+  conversion (its first goal event; with an outcome, its last event). Journeys that do not convert
+  are counted in ``journeys`` but have no time.
 - Time in stage (or at a touchpoint, with a touchpoint query): the query's steps with repeats
   collapsed, so a step is a visit; a visit lasts from its first event to the first event of the
   next visit of the same journey. A journey's last visit has no end and is left out of the times
@@ -20,8 +21,9 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.conversion import Conversion, converted_journeys
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, TS, JourneyQuery, journey_steps, reaching
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, TS, JourneyQuery, journey_steps
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels, name_codes
 
@@ -41,19 +43,21 @@ def duration_stats(values: ibis.Value) -> dict[str, ibis.Value]:
     }
 
 
-def conversion_times(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> Table:
+def conversion_times(events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion) -> Table:
     """One row per journey: ``journey, first_timestamp, converted_at`` (null when not converted),
     ``seconds_to_convert``."""
     s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
     first = s.group_by(JOURNEY).aggregate(first_timestamp=s[TS].min())
-    reached = reaching(events, schema, query, (goal,)).select(JOURNEY, converted_at="reached_at")
+    reached = converted_journeys(events, schema, query, conversion).select(JOURNEY, converted_at="reached_at")
     j = first.left_join(reached, JOURNEY).select(JOURNEY, "first_timestamp", "converted_at")
     return j.mutate(seconds_to_convert=seconds_between(j.first_timestamp, j.converted_at))
 
 
-def compute_time_to_convert(events: Table, schema: EventSchema, query: JourneyQuery, goal: str) -> pd.DataFrame:
+def compute_time_to_convert(
+    events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion
+) -> pd.DataFrame:
     """One row: ``journeys, converted, conversion_rate, median_seconds, p90_seconds, mean_seconds``."""
-    j = conversion_times(events, schema, query, goal)
+    j = conversion_times(events, schema, query, conversion)
     secs = j.seconds_to_convert
     agg = j.aggregate(
         journeys=j.count(), converted=j.converted_at.notnull().cast("int64").sum(), **duration_stats(secs)

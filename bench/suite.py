@@ -1,14 +1,14 @@
-"""Every JourneyLens analysis the benchmark measures, called exactly as the pages call them.
+"""Every JourneyLens analysis the benchmark measures: entries of the one registry
+(:data:`analytics.registry.ANALYSES`) with the query and parameters of each case, called exactly as
+the pages call them.
 
-Each entry names the analysis function by module and attribute and builds its arguments from the
-dataset's events and schema; an entry whose module is not on this branch yet is reported as
-such. ``check`` reduces a result to the summary that is compared with the peers' answers
-(:mod:`bench.peers`), so the benchmark also shows that the fast answer is the same answer.
+An entry whose analysis is not in the registry on this branch is reported as such. ``check`` reduces
+a result to the summary that is compared with the peers' answers (:mod:`bench.peers`), so the
+benchmark also shows that the fast answer is the same answer.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,27 +28,32 @@ class Context:
 
 @dataclass(frozen=True)
 class Analysis:
+    """A benchmark case: the registry's analysis ``name`` with a query and parameters."""
+
     label: str
-    module: str
-    function: str
-    kwargs: Callable[[Context], dict] = field(default=lambda ctx: {})
+    name: str
+    params: Callable[[Context], dict] = field(default=lambda ctx: {})
+    query: dict = field(default_factory=dict)
+    converts: bool = False  # converts on reaching GOAL
     check: Callable[[Any], dict] | None = None
     # Peer task names (bench.peers) answering the same question.
     peers: tuple[str, ...] = ()
 
     def available(self) -> str | None:
-        """None when the function is on this branch, else why not."""
-        try:
-            mod = importlib.import_module(self.module)
-        except ModuleNotFoundError:
-            return f"{self.module} is not on this branch"
-        if not hasattr(mod, self.function):
-            return f"{self.module}.{self.function} is not on this branch"
-        return None
+        """None when the analysis is in the registry on this branch, else why not."""
+        from analytics.registry import ANALYSES as REGISTRY
+
+        return None if self.name in REGISTRY else f"no analysis {self.name!r} in the registry on this branch"
 
     def run(self, ctx: Context) -> Any:
-        fn = getattr(importlib.import_module(self.module), self.function)
-        return fn(ctx.events, ctx.schema, **self.kwargs(ctx))
+        from analytics.conversion import NOT_DEFINED, goal
+        from analytics.journeys import JourneyQuery
+        from analytics.registry import Inputs, run_analysis
+
+        inputs = Inputs(
+            ctx.events, ctx.schema, JourneyQuery(**self.query), goal(GOAL) if self.converts else NOT_DEFINED
+        )
+        return run_analysis(self.name, inputs, **self.params(ctx))
 
 
 def prepare(dataset_id: int) -> Context:
@@ -58,12 +63,6 @@ def prepare(dataset_id: int) -> Context:
 
     source, schema = get_event_source(dataset_id)
     return Context(events=events_table(source), schema=schema)
-
-
-def _q(**kwargs: Any) -> Any:
-    from analytics.journeys import JourneyQuery
-
-    return JourneyQuery(**kwargs)
 
 
 def _funnel(**kwargs: Any) -> Any:
@@ -97,95 +96,54 @@ ANALYSES: dict[str, Analysis] = {
     for a in (
         Analysis(
             "transitions (touchpoint, repeats kept)",
-            "analytics.transitions",
-            "compute_transitions",
-            lambda ctx: {"query": _q(collapse_repeats=False)},
+            "transitions",
+            query={"collapse_repeats": False},
             check=_transitions_check,
             peers=("pandas_transitions", "pm4py_dfg", "rete_transitions"),
         ),
-        Analysis(
-            "transitions (default: repeats collapsed, entry/exit)",
-            "analytics.transitions",
-            "compute_transitions",
-            lambda ctx: {"query": _q()},
-        ),
+        Analysis("transitions (default: repeats collapsed, entry/exit)", "transitions"),
         Analysis(
             "transitions, account level, filtered (web+email, EMEA)",
-            "analytics.transitions",
-            "compute_transitions",
-            lambda ctx: {"query": _q(level="account", channels=("web", "email"), segments=(("region", ("EMEA",)),))},
+            "transitions",
+            query={"level": "account", "channels": ("web", "email"), "segments": (("region", ("EMEA",)),)},
         ),
         Analysis(
             f"step Sankey ({MAX_STEPS} steps, top 8 + Other)",
-            "analytics.sankey",
-            "compute_step_sankey",
-            lambda ctx: {"query": _q(collapse_repeats=False), "steps": MAX_STEPS},
+            "sankey",
+            lambda ctx: {"steps": MAX_STEPS},
+            query={"collapse_repeats": False},
             peers=("rete_step_sankey",),
         ),
-        Analysis(
-            "stage flow with loops",
-            "analytics.sankey",
-            "compute_stage_flow",
-            lambda ctx: {"query": _q(by="stage")},
-        ),
+        Analysis("stage flow with loops", "stage_flow", query={"by": "stage"}),
         Analysis(
             "funnel (4 touchpoints, ordered, no window)",
-            "analytics.funnel",
-            "compute_funnel",
-            lambda ctx: {"query": _q(collapse_repeats=False), "spec": _funnel(window_days=100_000)},
+            "funnel",
+            lambda ctx: {"spec": _funnel(window_days=100_000)},
+            query={"collapse_repeats": False},
             check=_funnel_check,
             peers=("rete_funnel",),
         ),
-        Analysis(
-            "funnel (4 touchpoints, ordered, 90-day window)",
-            "analytics.funnel",
-            "compute_funnel",
-            lambda ctx: {"query": _q(), "spec": _funnel()},
-        ),
+        Analysis("funnel (4 touchpoints, ordered, 90-day window)", "funnel", lambda ctx: {"spec": _funnel()}),
         Analysis(
             "funnel, strict order, per-step windows",
-            "analytics.funnel",
-            "compute_funnel",
-            lambda ctx: {"query": _q(), "spec": _funnel(mode="strict", step_windows_days=(30, 30, 60))},
+            "funnel",
+            lambda ctx: {"spec": _funnel(mode="strict", step_windows_days=(30, 30, 60))},
         ),
-        Analysis(
-            "variants (stage level, repeats collapsed)",
-            "analytics.paths",
-            "compute_variants",
-            lambda ctx: {"query": _q(by="stage"), "goal": GOAL},
-        ),
+        Analysis("variants (stage level, repeats collapsed)", "variants", query={"by": "stage"}, converts=True),
         Analysis(
             "variants (touchpoint, repeats kept)",
-            "analytics.paths",
-            "compute_variants",
-            lambda ctx: {"query": _q(collapse_repeats=False)},
+            "variants",
+            query={"collapse_repeats": False},
             check=_variants_check,
             peers=("pm4py_variants",),
         ),
-        Analysis(
-            "non-linearity", "analytics.nonlinearity", "compute_nonlinearity", lambda ctx: {"query": _q(by="stage")}
-        ),
-        Analysis("top loops", "analytics.nonlinearity", "compute_top_loops", lambda ctx: {"query": _q(by="stage")}),
-        Analysis("outcomes", "analytics.outcomes", "compute_outcomes", lambda ctx: {"query": _q(level="account")}),
-        Analysis(
-            "time to convert",
-            "analytics.timing",
-            "compute_time_to_convert",
-            lambda ctx: {"query": _q(), "goal": GOAL},
-        ),
-        Analysis("time in stage", "analytics.timing", "compute_time_in_stage", lambda ctx: {"query": _q(by="stage")}),
-        Analysis("friction index", "analytics.friction", "compute_friction", lambda ctx: {"query": _q(), "goal": GOAL}),
-        Analysis(
-            "attribution (5 models incl. Markov)",
-            "analytics.attribution",
-            "compute_attribution",
-            lambda ctx: {"query": _q(), "goal": GOAL},
-        ),
-        Analysis(
-            "outlook (open journeys, next best action)",
-            "analytics.outlook",
-            "compute_outlook",
-            lambda ctx: {"query": _q(), "goal": GOAL},
-        ),
+        Analysis("non-linearity", "nonlinearity", query={"by": "stage"}),
+        Analysis("top loops", "top_loops", query={"by": "stage"}),
+        Analysis("outcomes", "outcomes", query={"level": "account"}),
+        Analysis("time to convert", "time_to_convert", converts=True),
+        Analysis("time in stage", "time_in_stage", query={"by": "stage"}),
+        Analysis("friction index", "friction", converts=True),
+        Analysis("attribution (5 models incl. Markov)", "attribution", converts=True),
+        Analysis("outlook (open journeys, next best action)", "outlook", converts=True),
     )
 }

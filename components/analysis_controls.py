@@ -1,52 +1,91 @@
-"""Shared controls of the analysis pages (Flows, Funnel, Paths), every one kept in the URL.
+"""Shared controls of the analysis pages, every one kept in the URL, and the one Conversion line.
 
-The dataset and the map are read from ``?dataset=<id>`` and ``?map=<id>`` (default: the first
-dataset, and the map the dataset is linked to) and written back when the user picks another; every
-other control is a widget bound to a query parameter of its own key, so a link reproduces the view.
+- Dataset and map: ``?dataset=<id>`` and ``?map=<id>`` (default: the first dataset, and the map it
+  is linked to). An id that does not exist is refused with a warning naming the real ones, and the
+  page stays empty: it never shows another dataset or map instead.
+- ``?goal=A,B``: converts on reaching these nodes for this view only (a shared link), checked like
+  every name; otherwise the dataset's saved definition.
+- Every other control is a widget bound to a query parameter of its own key, so a link reproduces
+  the view.
+- :func:`render_conversion_line`: "Conversion: <definition> · N of M journeys (x%)" with one control
+  that changes the definition for the dataset (not for one page).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
 
+from analytics.conversion import Conversion
+from analytics.errors import UnknownNameError
 from analytics.journeys import JourneyQuery
 from components import analysis_loaders as L
-from components.loaders import load_dataset_summaries, load_map_summaries
-from components.text import escape_markdown
+from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
+from components.text import escape_markdown, escape_markup
+from services.context import AnalysisContext
+from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
 
-# Bound option widgets put the shown option in the URL, so options are shown as their plain values.
 LEVEL_LABELS = {"contact": "Contact", "account": "Account (buying committee)"}
 THROUGH_KEY = "through"
+GOAL_PARAM = "goal"
 _PENDING = "_pending_through"
 
 
 @dataclass(frozen=True)
 class AnalysisView:
-    """What the controls chose: the dataset (and its cache token), the map, the query, the goal."""
+    """What the controls chose: the dataset's cache token and the one analysis context."""
 
-    dataset_id: int
     token: str
-    dataset_name: str
-    map_id: int | None
-    query: JourneyQuery
-    goal: str | None
+    ctx: AnalysisContext
+
+    @property
+    def dataset_id(self) -> int:
+        return self.ctx.dataset_id
+
+    @property
+    def dataset_name(self) -> str:
+        return self.ctx.dataset_name
+
+    @property
+    def map_id(self) -> int | None:
+        return self.ctx.map_id
+
+    @property
+    def query(self) -> JourneyQuery:
+        return self.ctx.query
+
+    def run(self, name: str, **params: object):  # noqa: ANN201 - whatever the analysis returns
+        """The analysis ``name`` of the registry on this view (cached)."""
+        return L.run(name, self.token, self.ctx, **params)
 
 
-def _int_param(name: str) -> int | None:
+def _param_id(name: str) -> tuple[int | None, bool]:
+    """``(id, valid)`` of ``?<name>=``: (None, True) when absent; (None, False) when not a number."""
     value = st.query_params.get(name)
+    if value in (None, ""):
+        return None, True
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value), True
     except ValueError:
-        return None
+        return None, False
 
 
-def pick_dataset() -> tuple[int, str, str] | None:
-    """The dataset of ``?dataset=`` (else the first); None, with an empty state, when there is none.
+def _refuse(what: str, raw: object, choices: list[str]) -> None:
+    listed = "; ".join(choices[:6]) or "none yet"
+    st.warning(
+        escape_markup(f"There is no {what} {raw!s} (from the link). {what.capitalize()}s here: {listed}.")
+        + " Pick one below; nothing else is shown meanwhile.",
+    )
 
-    Returns (dataset id, cache token, name)."""
+
+def pick_dataset(
+    *, label: str = "Dataset", ids: list[int] | None = None, note: Callable[[int], str] | None = None
+) -> tuple[int, str, str] | None:
+    """The dataset of ``?dataset=`` (else the first): ``(id, cache token, name)``; None, with an
+    empty state or a warning, when there is none or the link names one that does not exist."""
     datasets = load_dataset_summaries()
     if not datasets:
         st.info(
@@ -56,45 +95,118 @@ def pick_dataset() -> tuple[int, str, str] | None:
         st.page_link("pages/4_Data.py", label="Open the Data page", icon=":material/upload_file:")
         return None
     by_id = {int(d["id"]): d for d in datasets}
-    requested = _int_param("dataset")
-    current = requested if requested in by_id else next(iter(by_id))
-    ids = list(by_id)
+    order = [i for i in (ids if ids is not None else list(by_id)) if i in by_id]
+    requested, valid = _param_id("dataset")
+    unknown = not valid or (requested is not None and requested not in by_id)
+    if unknown:
+        _refuse("dataset", st.query_params.get("dataset"), [f"{i} ({by_id[i]['name']})" for i in order])
+        current = None
+    else:
+        current = requested if requested is not None else order[0]
     chosen = st.selectbox(
-        "Dataset",
-        ids,
-        index=ids.index(current),
-        format_func=lambda i: f"{by_id[i]['name']} · {by_id[i]['events']:,} events",
+        label,
+        order,
+        index=order.index(current) if current in order else None,
+        format_func=lambda i: f"{by_id[i]['name']} · {by_id[i]['events']:,} events" + (note(i) if note else ""),
+        placeholder="Choose a dataset",
         help="The event log to analyse (kept in the URL as ?dataset=).",
+        key="_pick_dataset",
     )
-    st.query_params["dataset"] = str(chosen)
+    if chosen is None:
+        return None
+    if st.query_params.get("dataset") != str(chosen):  # the URL always names what is shown
+        st.query_params["dataset"] = str(chosen)
     d = by_id[chosen]
     return int(chosen), f"{chosen}:{d['created_at']}", str(d["name"])
 
 
-def pick_map(dataset_id: int) -> int | None:
-    """The map of ``?map=`` (None: the map the dataset is linked to, if any)."""
+def dataset_token(dataset_id: int) -> str | None:
+    """The cache token of a dataset (its id and creation time), None when it does not exist."""
+    for d in load_dataset_summaries():
+        if int(d["id"]) == dataset_id:
+            return f"{dataset_id}:{d['created_at']}"
+    return None
+
+
+class _Invalid:
+    """A map id from the link that does not exist (the page stays empty)."""
+
+
+INVALID = _Invalid()
+
+
+def pick_map(
+    *, label: str = "Journey map", none_label: str = "The dataset's own link", required: bool = False
+) -> int | None | _Invalid:
+    """The map of ``?map=`` (None: the map the dataset is linked to, if any; with ``required``, the
+    first map); :data:`INVALID`, with a warning, when the link names a map that does not exist."""
     maps = load_map_summaries()
-    options: list[int | None] = [None, *[int(m["id"]) for m in maps]]
     names = {int(m["id"]): m["name"] for m in maps}
-    requested = _int_param("map")
-    current = requested if requested in names else None
+    options: list[int | None] = [*names] if required else [None, *names]
+    requested, valid = _param_id("map")
+    if required and requested is None and names:
+        requested = next(iter(names))
+    if not valid or (requested is not None and requested not in names):
+        _refuse("map", st.query_params.get("map"), [f"{i} ({n})" for i, n in names.items()])
+        chosen = st.selectbox(
+            label, list(names), index=None, format_func=names.get, placeholder="Choose a map", key="_pick_map_fix"
+        )
+        if chosen is None:
+            return INVALID
+        st.query_params["map"] = str(chosen)
+        return chosen
     chosen = st.selectbox(
-        "Journey map",
+        label,
         options,
-        index=options.index(current),
-        format_func=lambda i: "The dataset's own link" if i is None else names[i],
+        index=options.index(requested),
+        format_func=lambda i: none_label if i is None else names[i],
         help="Touchpoints and stages come from this map's links to the dataset's activities.",
+        key="_pick_map",
     )
     if chosen is None:
         st.query_params.pop("map", None)
-    else:
+    elif chosen != requested:
         st.query_params["map"] = str(chosen)
     return chosen
 
 
-def _filters(dataset_id: int, token: str, map_id: int | None) -> dict:
+def goal_override() -> Conversion | None:
+    """The one-view definition of ``?goal=A,B`` (None when absent)."""
+    raw = st.query_params.get(GOAL_PARAM)
+    names = tuple(n.strip() for n in (raw or "").split(",") if n.strip())
+    return Conversion(goals=names) if names else None
+
+
+def open_view(
+    dataset_id: int,
+    token: str,
+    map_id: int | None,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: tuple[str, ...] = (),
+) -> AnalysisView | None:
+    """The view of a dataset through a map with ``query`` and ``?goal=`` (if any); None, with a
+    warning naming the nearest real names, when a name of the link does not exist."""
+    try:
+        ctx = L.load_context(dataset_id, token, map_id, query, goal_override(), stage_order)
+    except UnknownNameError as exc:
+        st.warning(escape_markup(str(exc)) + ". Nothing is shown for a name that does not exist.")
+        if st.query_params.get(GOAL_PARAM):
+            st.button("Use the dataset's saved definition instead", on_click=_drop_goal_param, key="_drop_goal")
+        return None
+    return AnalysisView(token=token, ctx=ctx)
+
+
+def _drop_goal_param() -> None:
+    st.query_params.pop(GOAL_PARAM, None)
+
+
+def _filters(base: AnalysisView) -> dict:
     """Date range, channel, role, outcome, segments, through: each a bound widget."""
-    columns = L.load_filter_columns(dataset_id, token)
+    from services.analysis import list_filter_columns
+
+    columns = list_filter_columns(base.ctx)
+    names = L.load_names(base.token, base.ctx)
     out: dict = {}
     with st.expander("Filters", expanded=bool(st.query_params.get(THROUGH_KEY))):
         c1, c2 = st.columns(2)
@@ -108,13 +220,13 @@ def _filters(dataset_id: int, token: str, map_id: int | None) -> dict:
         ):
             if role in columns:
                 out[role] = col.multiselect(
-                    label, L.load_column_values(dataset_id, token, role), key=role, bind="query-params"
+                    label, L.load_column_values(base.token, base.ctx, role), key=role, bind="query-params"
                 )
         segments = []
-        for name in L.load_segments(dataset_id, token):
+        for name in base.ctx.schema.segments:
             values = st.multiselect(
                 f"Segment: {name}",
-                L.load_column_values(dataset_id, token, name),
+                L.load_column_values(base.token, base.ctx, name),
                 key=f"seg_{name}",
                 bind="query-params",
             )
@@ -125,24 +237,34 @@ def _filters(dataset_id: int, token: str, map_id: int | None) -> dict:
             st.session_state[THROUGH_KEY] = st.session_state.pop(_PENDING)
         out["through"] = st.multiselect(
             "Only journeys through",
-            L.load_goal_candidates(dataset_id, token, map_id),
+            list(names.nodes),
             key=THROUGH_KEY,
             bind="query-params",
-            help="Keep journeys that reach any of these touchpoints or stages (a click on a graph node sets it).",
+            help="Keep journeys that reach any of these touchpoints, activities or stages (a click on a graph "
+            "node sets it).",
         )
     return out
 
 
-def render_analysis_controls(*, default_by: str = "touchpoint", show_goal: bool = True) -> AnalysisView | None:
-    """Draw the dataset, map, level, node, repeats, filters and goal controls; None when no dataset."""
+def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool = True) -> AnalysisView | None:
+    """Draw the dataset, map, level, node, repeats and filter controls and, with ``conversion``, the
+    Conversion line; None when there is nothing to show (no dataset, or a link naming one that does
+    not exist)."""
     picked = pick_dataset()
     if picked is None:
         return None
-    dataset_id, token, name = picked
+    dataset_id, token, _name = picked
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1.4])
     with c1:
-        map_id = pick_map(dataset_id)
-    levels = L.load_available_levels(dataset_id, token, map_id)
+        map_id = pick_map()
+    if isinstance(map_id, _Invalid):
+        return None
+    base = open_view(dataset_id, token, map_id)
+    if base is None:
+        return None
+    from services.analysis import list_levels
+
+    levels = list_levels(base.ctx)
     level = c2.segmented_control(
         "Journey level",
         list(LEVEL_LABELS),
@@ -161,20 +283,7 @@ def render_analysis_controls(*, default_by: str = "touchpoint", show_goal: bool 
         bind="query-params",
         help="Consecutive events on one node count once.",
     )
-    f = _filters(dataset_id, token, map_id)
-    goal = None
-    if show_goal:
-        candidates = L.load_goal_candidates(dataset_id, token, map_id)
-        default_goal = L.load_default_goal(dataset_id, token, map_id)
-        goal = st.selectbox(
-            "Conversion goal",
-            candidates,
-            index=candidates.index(default_goal) if default_goal in candidates else None,
-            key="goal",
-            bind="query-params",
-            placeholder="No goal (pick a touchpoint or stage)",
-            help="A journey converts when it reaches this touchpoint or stage.",
-        )
+    f = _filters(base)
     query = JourneyQuery(
         level=level or "contact",
         by=by or by_default,
@@ -187,7 +296,136 @@ def render_analysis_controls(*, default_by: str = "touchpoint", show_goal: bool 
         segments=f["segments"],
         through=tuple(f["through"] or ()),
     )
-    return AnalysisView(dataset_id=dataset_id, token=token, dataset_name=name, map_id=map_id, query=query, goal=goal)
+    view = open_view(dataset_id, token, map_id, query)
+    if view is not None and conversion:
+        render_conversion_line(view)
+    return view
+
+
+# --------------------------------------------------------------------------- the Conversion line
+
+
+def render_conversion_line(view: AnalysisView, *, key: str = "conversion") -> None:
+    """ "Conversion: <definition> · N of M journeys (x%)", where it comes from, and one control to
+    change it for the dataset (every page then shows the new line)."""
+    line = L.load_conversion_line(view.token, view.ctx)
+    c1, c2 = st.columns([6, 1.2], vertical_alignment="center")
+    with c1:
+        where = SCOPE_WORDS[line.scope]
+        text = escape_markdown(line.text)
+        if line.scope == "none":
+            st.info(text + " — define it once for this dataset with **Change**; nothing is guessed.")
+        elif line.problems:
+            st.warning(f"{text} ({escape_markdown(where)})")
+        else:
+            st.markdown(f"**{text}**  \n:gray[{escape_markdown(where)}]")
+    with c2, st.popover("Change", width="stretch", key=f"{key}_popover"):
+        render_conversion_editor(view, key=key)
+
+
+def _save(view: AnalysisView, conversion: Conversion, through_map: bool) -> None:
+    set_conversion(view.dataset_id, conversion, map_id=view.map_id if through_map else None)
+    st.query_params.pop(GOAL_PARAM, None)
+    clear_caches()
+
+
+def render_conversion_editor(view: AnalysisView, *, key: str = "conversion") -> None:
+    """Define conversion for the dataset: a suggestion in one click, or goal nodes / outcome values,
+    an optional time limit and what "lost" means. Saved for the dataset (or for it through this map)."""
+    from components.errors import user_errors
+
+    ctx = view.ctx
+    names = L.load_names(view.token, ctx)
+    if ctx.conversion_scope == "override":
+        st.caption("This link sets conversion for this view only (?goal=).")
+        a, b = st.columns(2)
+        if a.button("Save it for the dataset", key=f"{key}_keep"):
+            with user_errors():
+                _save(view, ctx.conversion, False)
+                st.rerun()
+        b.button("Use the saved one", on_click=_drop_goal_param, key=f"{key}_drop")
+    suggestions = L.load_suggestions(view.token, ctx)
+    if suggestions:
+        st.markdown("**Likely choices**")
+        for i, s in enumerate(suggestions):
+            if st.button(
+                f"{s.conversion.describe()}",
+                help=f"Offered because {s.why}.",
+                key=f"{key}_suggest_{i}",
+                width="stretch",
+            ):
+                with user_errors():
+                    _save(view, s.conversion, False)
+                    st.rerun()
+    current = ctx.conversion
+    with st.form(f"{key}_form", border=False):
+        kinds = ["goal", "outcome"] if names.outcomes else ["goal"]
+        kind = st.radio(
+            "A journey converts when it",
+            kinds,
+            index=kinds.index("outcome") if current.outcomes and "outcome" in kinds else 0,
+            format_func={"goal": "reaches any of some nodes", "outcome": "ends with one of some outcomes"}.get,
+            horizontal=True,
+            key=f"{key}_kind",
+        )
+        goals = st.multiselect(
+            "Goal nodes (touchpoints, activities or stages)",
+            list(names.nodes),
+            default=[g for g in current.goals if g in names.nodes],
+            key=f"{key}_goals",
+        )
+        within = st.number_input(
+            "Within days of the journey's start (0: any time)",
+            min_value=0.0,
+            value=float(current.within_days or 0.0),
+            step=1.0,
+            key=f"{key}_within",
+        )
+        outcomes = (
+            st.multiselect(
+                "Outcome values",
+                list(names.outcomes),
+                default=[o for o in current.outcomes if o in names.outcomes],
+                key=f"{key}_outcomes",
+            )
+            if names.outcomes
+            else []
+        )
+        lost = st.multiselect(
+            "Lost when it reaches (optional; used by the outlook and friction)",
+            [*names.nodes, *[f"outcome: {o}" for o in names.outcomes]],
+            default=[*current.lost_goals, *[f"outcome: {o}" for o in current.lost_outcomes]],
+            key=f"{key}_lost",
+        )
+        through_map = False
+        if view.map_id is not None:
+            through_map = st.checkbox(
+                "Only when this dataset is seen through this map",
+                value=ctx.conversion_scope == "map",
+                key=f"{key}_through_map",
+            )
+        saved = st.form_submit_button("Save for the dataset", type="primary")
+    if saved:
+        with user_errors():
+            lost_outcomes = tuple(x.removeprefix("outcome: ") for x in lost if x.startswith("outcome: "))
+            lost_goals = tuple(x for x in lost if not x.startswith("outcome: "))
+            chosen = Conversion(
+                goals=tuple(goals) if kind == "goal" else (),
+                outcomes=tuple(outcomes) if kind == "outcome" else (),
+                within_days=(within or None) if kind == "goal" else None,
+                lost_goals=lost_goals,
+                lost_outcomes=lost_outcomes,
+            )
+            _save(view, chosen, through_map)
+            st.rerun()
+    if ctx.conversion_scope in ("dataset", "map") and st.button("Clear the definition", key=f"{key}_clear"):
+        with user_errors():
+            clear_conversion(view.dataset_id, map_id=view.map_id if ctx.conversion_scope == "map" else None)
+            clear_caches()
+            st.rerun()
+
+
+# --------------------------------------------------------------------------- graph clicks
 
 
 def apply_node_click(clicked: str | None, *, source: str) -> None:

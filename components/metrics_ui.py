@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from analytics.friction import FrictionResult, FrictionWeights
+from components.text import escape_markup
 from services import friction as friction_service
 from services import metrics as metric_service
 from services import overlay as overlay_service
 from services import overview as overview_service
+from services.context import AnalysisContext
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -44,6 +46,13 @@ def query_select(
     index = next((i for i, o in enumerate(options) if str(o) == current), None)
     if index is None:
         index = options.index(default) if default in options else 0
+        if current not in (None, ""):  # never replaced silently
+            st.warning(
+                escape_markup(
+                    f"The link's {param}={current} is not one of the choices here; showing "
+                    f"{format_func(options[index])} instead."
+                )
+            )
     key = f"qp_{param}"
     if widget == "radio":
         value = st.radio(label, options, index=index, format_func=format_func, key=key, horizontal=True, **kwargs)
@@ -95,13 +104,6 @@ def load_map_scopes(map_id: int) -> tuple[list[tuple[int, str]], list[metric_ser
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=64)
-def load_goal_options(map_id: int) -> list[str]:
-    """Goals a journey can reach on a map: its stages (last first), then its touchpoints."""
-    stages, touchpoints = metric_service.list_map_scopes(map_id)
-    return [name for _, name in reversed(stages)] + [t.label for t in touchpoints]
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=64)
 def load_map_outcomes(map_id: int) -> list[tuple[str, tuple[str, ...]]]:
     return metric_service.list_stage_outcomes(map_id)
 
@@ -116,50 +118,29 @@ def load_metrics(map_id: int) -> list[metric_service.MetricRow]:
     return metric_service.list_metrics(map_id)
 
 
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_context(dataset_id: int, map_id: int | None, level: str = "contact") -> metric_service.AnalysisContext:
-    return metric_service.get_analysis_context(dataset_id, map_id, level=level)  # type: ignore[arg-type]
-
-
 @st.cache_data(show_spinner="Computing the friction index…", ttl=600, max_entries=32)
-def load_friction(
-    dataset_id: int, map_id: int | None, level: str = "contact", goal: str | None = None
-) -> FrictionResult:
+def load_friction(token: str, ctx: AnalysisContext) -> FrictionResult:
     """Components under the default weights; pages reweight without a query (``reweight``)."""
-    ctx = load_context(dataset_id, map_id, level)
-    return friction_service.compute_context_friction(ctx, goal=goal)
+    return friction_service.compute_context_friction(ctx)
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=32)
-def load_designed_vs_observed(
-    dataset_id: int, map_id: int, level: str = "contact"
-) -> overlay_service.DesignedVsObserved:
-    ctx = load_context(dataset_id, map_id, level)
-    return overlay_service.compute_designed_vs_observed(ctx, load_friction(dataset_id, map_id, level))
+def load_designed_vs_observed(token: str, ctx: AnalysisContext) -> overlay_service.DesignedVsObserved:
+    return overlay_service.compute_designed_vs_observed(ctx, load_friction(token, ctx))
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
-def load_overlay(
-    dataset_id: int,
-    map_id: int,
-    measure: str,
-    level: str = "contact",
-    goal: str | None = None,
-    lost: tuple[str, ...] = (),
-) -> Any:
-    """The overlay of ``measure``; the attribution measures credit ``goal`` (``lost`` ends journeys)."""
-    ctx = load_context(dataset_id, map_id, level)
+def load_overlay(token: str, ctx: AnalysisContext, measure: str) -> Any:
+    """The overlay of ``measure``; the attribution measures credit the context's conversion."""
     attribution = None
     if measure in overlay_service.ATTRIBUTION_MEASURES:
-        attribution = load_attribution_overlay(dataset_id, map_id, goal, lost, level).frame
-    return overlay_service.compute_overlay(ctx, load_friction(dataset_id, map_id, level), measure, attribution)
+        attribution = load_attribution_overlay(token, ctx).frame
+    return overlay_service.compute_overlay(ctx, load_friction(token, ctx), measure, attribution)
 
 
 @st.cache_data(show_spinner="Crediting conversions…", ttl=600, max_entries=32)
-def load_attribution_overlay(
-    dataset_id: int, map_id: int, goal: str | None, lost: tuple[str, ...], level: str = "contact"
-) -> overlay_service.AttributionOverlay:
-    return overlay_service.compute_attribution_overlay(dataset_id, map_id, goal=goal, lost=lost, level=level)
+def load_attribution_overlay(token: str, ctx: AnalysisContext) -> overlay_service.AttributionOverlay:
+    return overlay_service.compute_attribution_overlay(ctx)
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=32)
@@ -181,18 +162,16 @@ def load_trends(map_ids: tuple[int, ...]) -> Any:
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=32)
-def load_outcomes(dataset_id: int, map_id: int | None, stage: str | None, outcomes: tuple[str, ...]) -> Any:
+def load_outcomes(token: str, ctx: AnalysisContext, stage: str | None, outcomes: tuple[str, ...]) -> Any:
     from analytics.metrics import compute_outcome_shares
 
-    ctx = load_context(dataset_id, map_id)
     return compute_outcome_shares(ctx.events(), ctx.schema, ctx.query, stage=stage, outcomes=outcomes)
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=32)
-def load_referrals(dataset_id: int, map_id: int | None, former_stage: str, referral: tuple[str, ...]) -> Any:
+def load_referrals(token: str, ctx: AnalysisContext, former_stage: str, referral: tuple[str, ...]) -> Any:
     from analytics.metrics import compute_referrals
 
-    ctx = load_context(dataset_id, map_id)
     return compute_referrals(
         ctx.events(), ctx.schema, ctx.query, former_stage=former_stage, referral_touchpoints=referral
     )

@@ -5,20 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS, compute_credit_bars
+from analytics.journeys import JourneyQuery
+from analytics.schema import Role
 from charts.attribution import attribution_figure, removal_effect_figure
-from components.attribution import (
-    formula_list,
-    goal_select,
-    load_attribution,
-    load_goal_options,
-    load_has_channel,
-    lost_select,
-    select_id,
-)
+from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
+from components.attribution import formula_list
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.loaders import load_dataset_summaries, load_map_summaries
-from components.text import escape_markdown
 from services.attribution import compute_top_transitions
 from services.csv_safety import to_safe_csv
 
@@ -29,27 +22,18 @@ st.caption(
     "(or channels) before it; compare them side by side."
 )
 
-datasets = load_dataset_summaries()
-if not datasets:
-    st.info("No event logs yet. Open **Data** to upload a CSV export, then come back to credit its conversions.")
+picked = pick_dataset(label="Event log")
+if picked is None:
     st.stop()
+dataset_id, token, _name = picked
 
 with user_errors():
-    c1, c2, c3 = st.columns([2, 2, 2])
+    c1, c2 = st.columns([2, 2])
     with c1:
-        dataset_id = select_id("Event log", [(d["id"], d["name"]) for d in datasets], param="dataset")
-    dataset = next(d for d in datasets if d["id"] == dataset_id)
-    maps = load_map_summaries()
+        map_id = pick_map(none_label="The event log's own link (if any)")
+    if isinstance(map_id, type(INVALID)):
+        st.stop()
     with c2:
-        map_id = select_id(
-            "Journey map",
-            [(None, "The event log's own link (if any)"), *((m["id"], m["name"]) for m in maps)],
-            param="map",
-            default=dataset.get("map_id"),
-            help="Through a map, activities count as the touchpoints they are linked to, and a goal can be a "
-            "touchpoint or a stage of the map.",
-        )
-    with c3:
         level = st.segmented_control(
             "Journey of a",
             ["contact", "account"],
@@ -58,27 +42,21 @@ with user_errors():
             bind="query-params",
             required=True,
         )
-    options = load_goal_options(dataset_id, map_id, level)
-    if not options.names:
-        st.info("This event log has no touchpoints to credit.")
-        st.stop()
-    c4, c5, c6 = st.columns([2, 2, 2])
+    c3, c4 = st.columns([2, 2])
     with c4:
-        goal = goal_select(
-            options,
-            label="Goal (a conversion)",
-            help="A journey converts when it reaches this touchpoint (or stage); the steps before it share the credit.",
+        collapse = st.toggle(
+            "Collapse consecutive repeats",
+            value=True,
+            key="repeats",
+            bind="query-params",
+            help="A run of the same touchpoint counts as one visit.",
         )
-    with c5:
-        lost = lost_select(
-            options,
-            goal,
-            label="Lost touchpoints (optional)",
-            help="A journey that has not converted ends at the first of these (declined, cancelled…).",
-        )
-    with c6:
-        credit_options = ["touchpoint"] + (["stage"] if options.stages else [])
-        credit_options += ["channel"] if load_has_channel(dataset_id) else []
+    view = open_view(dataset_id, token, map_id, JourneyQuery(level=level or "contact", collapse_repeats=collapse))
+    if view is None:
+        st.stop()
+    with c3:
+        credit_options = ["touchpoint"] + (["stage"] if view.ctx.has_stages else [])
+        credit_options += ["channel"] if view.ctx.schema.has(Role.CHANNEL) else []
         by = st.segmented_control(
             "Credit each",
             credit_options,
@@ -88,15 +66,11 @@ with user_errors():
             required=True,
             help="Channels and stages appear when the event log (or its map) has them.",
         )
-        collapse = st.toggle(
-            "Collapse consecutive repeats",
-            value=True,
-            key="repeats",
-            bind="query-params",
-            help="A run of the same touchpoint counts as one visit.",
-        )
+    render_conversion_line(view)
+    if not view.ctx.conversion.defined:
+        st.stop()
 
-    result = load_attribution(dataset_id, goal, by, level, map_id, collapse, tuple(lost))
+    result = view.run("attribution", by=by or "touchpoint")
     by = result.by
 
     m1, m2, m3, m4 = st.columns(4)
@@ -105,15 +79,15 @@ with user_errors():
     m3.metric(
         "Conversion probability",
         f"{result.conversion_probability:.1%}",
-        help="Probability that a journey, from its start, is absorbed in the goal (Markov chain).",
+        help="Probability that a journey, from its start, converts (Markov chain).",
     )
     m4.metric(
         "Not credited",
         f"{result.uncredited_conversions:,}",
-        help="Journeys whose very first step is the goal: no touchpoint came before it.",
+        help="Converting journeys with no touchpoint before their conversion (their first step is the goal).",
     )
     if result.conversions == 0:
-        st.warning(f"No journey reaches **{escape_markdown(goal)}** after a touchpoint: nothing to credit.")
+        st.warning("No journey converts after a touchpoint: nothing to credit.")
         st.stop()
 
     left, right = st.columns([3, 2])

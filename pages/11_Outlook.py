@@ -6,13 +6,13 @@ import math
 
 import streamlit as st
 
+from analytics.journeys import JourneyQuery
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, compute_probability_bands
 from charts.attribution import next_best_action_figure, probability_bands_figure, state_probability_figure
-from components.attribution import goal_select, load_goal_options, load_outlook, lost_select, select_id
+from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.loaders import load_dataset_summaries, load_map_summaries
-from components.text import escape_markdown
+from components.loaders import load_dataset_summaries
 from services.attribution import compute_outlook_summary, compute_ranked_open_journeys
 from services.csv_safety import to_safe_csv
 
@@ -25,50 +25,36 @@ st.caption(
     "next touchpoints, and the next best action, the touchpoint whose visit raises that probability most."
 )
 
-datasets = load_dataset_summaries()
-if not datasets:
-    st.info("No event logs yet. Open **Data** to upload a CSV export, then come back for its outlook.")
+picked = pick_dataset(label="Event log")
+if picked is None:
     st.stop()
+dataset_id, token, _name = picked
+dataset = next(d for d in load_dataset_summaries() if d["id"] == dataset_id)
 
 with user_errors():
-    c1, c2, c3 = st.columns([2, 2, 2])
+    c1, c2 = st.columns([2, 2])
     with c1:
-        dataset_id = select_id("Event log", [(d["id"], d["name"]) for d in datasets], param="dataset")
-    dataset = next(d for d in datasets if d["id"] == dataset_id)
+        map_id = pick_map(none_label="The event log's own link (if any)")
+    if isinstance(map_id, type(INVALID)):
+        st.stop()
     with c2:
-        map_id = select_id(
-            "Journey map",
-            [(None, "The event log's own link (if any)"), *((m["id"], m["name"]) for m in load_map_summaries())],
-            param="map",
-            default=dataset.get("map_id"),
-            help="Through a map, activities count as the touchpoints they are linked to, and a goal can be a "
-            "touchpoint or a stage of the map.",
-        )
-    with c3:
-        has_accounts = 0 < dataset["accounts"] < dataset["journeys"]
+        # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
         level = st.segmented_control(
             "Journey of a",
             ["contact", "account"],
-            default="account" if has_accounts else "contact",
+            default="contact",
             key="level",
             bind="query-params",
             required=True,
             help="At account level, a buying committee's contacts move as one journey.",
         )
-    options = load_goal_options(dataset_id, map_id, level)
-    if not options.names:
-        st.info("This event log has no touchpoints.")
+    view = open_view(dataset_id, token, map_id, JourneyQuery(level=level or "contact"))
+    if view is None:
         st.stop()
-    c4, c5, c6, c7 = st.columns([2, 2, 1, 1])
-    with c4:
-        goal = goal_select(options, label="Goal", help="A journey converts when it reaches this touchpoint.")
-    with c5:
-        lost = lost_select(
-            options,
-            goal,
-            label="Lost touchpoints",
-            help="A journey that reaches one of these (and not the goal) is closed as lost.",
-        )
+    render_conversion_line(view)
+    if not view.ctx.conversion.defined:
+        st.stop()
+    c6, c7 = st.columns(2)
     first_day = dataset["first_timestamp"].date() if dataset.get("first_timestamp") else None
     last_day = dataset["last_timestamp"].date() if dataset.get("last_timestamp") else None
     with c6:
@@ -105,11 +91,11 @@ with user_errors():
             "The outlook fits an absorbing Markov chain on the **closed** journeys (converted, lost, or gone "
             "quiet): each touchpoint leads to the next with the observed frequencies, ending in the goal, a lost "
             "touchpoint or no further activity. From the touchpoint an open journey stands on, the chain gives "
-            "its probability of reaching the goal. The next best action is the touchpoint that closed journeys "
+            "its probability of converting. The next best action is the touchpoint that closed journeys "
             "moved to from there from which that probability is highest; the **lift** is how much higher."
         )
 
-    result = load_outlook(dataset_id, goal, tuple(lost), as_of, int(active_days), level, map_id, int(min_transitions))
+    result = view.run("outlook", as_of=as_of, active_days=int(active_days), min_transitions=int(min_transitions))
     counts = result.counts
     m1, m2, m3, m4, m5 = st.columns(5)
     m1.metric(
@@ -121,9 +107,9 @@ with user_errors():
     m5.metric(
         "Probability from the start",
         f"{result.baseline_probability:.1%}",
-        help="Chance that a journey reaches the goal, from its first touchpoint on.",
+        help="Chance that a journey converts, from its first touchpoint on.",
     )
-    st.caption(f"As of {result.as_of:%Y-%m-%d} (UTC), goal **{escape_markdown(goal)}**.")
+    st.caption(f"As of {result.as_of:%Y-%m-%d} (UTC).")
 
     if result.table.empty:
         st.info(f"No open {level} as of {result.as_of:%Y-%m-%d}: try more active days or an earlier date.")
@@ -176,7 +162,7 @@ with user_errors():
         },
     )
 
-    with st.expander("Probability of reaching the goal from each touchpoint"):
+    with st.expander("Probability of converting from each touchpoint"):
         st.plotly_chart(state_probability_figure(result.states), key="states_chart")
         st.dataframe(result.states, hide_index=True)
         st.download_button(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from charts.map_grid import figure_size, map_grid_figure
-from components.attribution import load_goal_options
+from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.metrics_ui import (
-    load_attribution_overlay,
     load_datasets,
     load_designed_vs_observed,
-    load_friction,
     load_map_view,
     load_maps,
     load_overlay,
@@ -50,56 +48,45 @@ if not maps:
     st.stop()
 c1, c2 = st.columns(2)
 with c1:
-    map_id = query_select("Journey map", list(maps), param="map", format_func=lambda i: maps[i])
+    map_id = pick_map(required=True)
+if isinstance(map_id, type(INVALID)) or map_id is None:
+    st.stop()
 datasets = load_datasets()
-ds_names = {d[0]: d[1] for d in datasets}
 linked = [d[0] for d in datasets if d[2] == map_id]
 others = [d[0] for d in datasets if d[2] != map_id]
 with c2:
-    dataset_id = query_select(
-        "Event log",
-        [*linked, *others],
-        param="dataset",
-        format_func=lambda i: ds_names[i] + ("" if i in linked else " (not linked to this map)"),
+    picked = pick_dataset(
+        label="Event log", ids=[*linked, *others], note=lambda i: "" if i in linked else " (not linked to this map)"
     )
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
 
 with user_errors():
     view = load_map_view(map_id)
-    if dataset_id is None:
-        st.info("No event log yet: the map is shown without a measure. Open **Data** to upload one.")
+    if picked is None:
+        st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
         render_wide(map_grid_figure(view, dark=is_dark()), key="grid_plain")
         st.stop()
-    goal, lost = None, ()
+    dataset_id, token, _name = picked
+    analysis_view = open_view(dataset_id, token, map_id)
+    if analysis_view is None:
+        st.stop()
+    render_conversion_line(analysis_view)
+    token, ctx = analysis_view.token, analysis_view.ctx
     if measure in ATTRIBUTION_MEASURES:
-        options = load_goal_options(dataset_id, map_id, "contact")
-        if not options.names:
-            st.info("This event log has no touchpoints to credit: pick another measure.")
+        if not ctx.conversion.defined:
+            st.info("The attribution measures credit conversions: define conversion on the line above.")
             st.stop()
-        goal = query_select(
-            "Goal (a conversion)",
-            list(options.names),
-            param="goal",
-            default=options.goal,
-            help="A journey converts when it reaches this touchpoint or stage; the touchpoints before it share "
-            "the credit (Markov chain removal effect).",
-        )
-        lost = tuple(t for t in options.lost if t != goal)  # the Attribution page's suggestion
-        credited = load_attribution_overlay(dataset_id, map_id, goal, lost, "contact")
-        lost_names = ", ".join(f"**{escape_markdown(t)}**" for t in credited.lost) or "none"
         st.caption(
-            f"Conversions to **{escape_markdown(goal)}** credited by the Markov model over contact journeys, "
-            f"consecutive repeats collapsed; lost touchpoints: {lost_names}. The five models side by side, with their "
-            "formulas, are on the **Attribution** page."
+            "Conversions credited by the Markov model over contact journeys, consecutive repeats collapsed. The "
+            "five models side by side, with their formulas, are on the **Attribution** page."
         )
         if page_exists("pages/10_Attribution.py"):
             st.page_link(
                 "pages/10_Attribution.py",
-                label="Open this goal on the Attribution page",
-                icon=":material/open_in_new:",
-                query_params={"dataset": str(dataset_id), "map": str(map_id), "goal": goal},
+                label="Open the Attribution page on this dataset",
+                query_params={"dataset": str(dataset_id), "map": str(map_id)},
             )
-    overlay = load_overlay(dataset_id, map_id, measure, "contact", goal, lost)
+    overlay = load_overlay(token, ctx, measure)
     fig = map_grid_figure(view, overlay, dark=is_dark(), overlay_name=MEASURES[measure])
     ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
     if len(ranked):
@@ -115,8 +102,7 @@ with user_errors():
         st.download_button("Download CSV", to_safe_csv(overlay), f"overlay_{measure}.csv", "text/csv")
 
     st.subheader("Designed vs observed")
-    friction = load_friction(dataset_id, map_id)
-    dvo = load_designed_vs_observed(dataset_id, map_id)
+    dvo = load_designed_vs_observed(token, ctx)
     a, b, c = st.columns(3)
     a.metric("Touchpoints no journey reached", len(dvo.unreached_touchpoints))
     b.metric("Activities the map does not know", len(dvo.unknown_activities))

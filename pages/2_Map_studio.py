@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import map_editor, studio_tabs
+from components.analysis_controls import INVALID, pick_map
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_map_summaries
@@ -19,21 +20,9 @@ if not maps:
     st.page_link("pages/1_Maps.py", label="Maps", icon=":material/map:")
     st.stop()
 
-by_id = {m["id"]: m for m in maps}
-try:
-    wanted = int(st.query_params.get("map", ""))
-except ValueError:
-    wanted = None
-if wanted is not None and wanted not in by_id:
-    st.warning(f"Map {wanted} does not exist (it may have been deleted); showing the first map instead.")
-ids = list(by_id)
-map_id = st.selectbox(
-    "Map",
-    ids,
-    index=ids.index(wanted) if wanted in by_id else 0,
-    format_func=lambda i: f"{by_id[i]['name']} (id {i})" + (" · stale" if by_id[i]["stale"] else ""),
-)
-st.query_params["map"] = str(map_id)
+map_id = pick_map(label="Map", required=True)
+if isinstance(map_id, type(INVALID)) or map_id is None:
+    st.stop()
 
 with user_errors():
     view = map_editor.base_view(map_id)

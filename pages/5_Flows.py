@@ -20,15 +20,14 @@ with user_errors():
     view = render_analysis_controls()
     if view is not None:
         clear_node_filter_button(view)
-        args = (view.dataset_id, view.token, view.map_id, view.query)
-        summary = L.load_summary(*args).iloc[0]
+        summary = view.run("summary").iloc[0]
         c1, c2, c3 = st.columns(3)
         c1.metric("Journeys", f"{int(summary['journeys']):,}")
         c2.metric("Events", f"{int(summary['events']):,}")
         c3.metric("Accounts", f"{int(summary['accounts']):,}")
 
         st.subheader("Step by step")
-        nodes = L.load_nodes(*args)
+        nodes = L.load_nodes(view.token, view.ctx)
         c1, c2, c3, c4 = st.columns(4)
         steps = c1.slider("Steps shown", 2, 10, 5, key="steps", bind="query-params")
         top = c2.slider(
@@ -46,22 +45,22 @@ with user_errors():
         anchor_node = c4.selectbox(
             "Anchor node", nodes, index=None, key="anchor_node", bind="query-params", placeholder="Journey start or end"
         )
-        links = L.load_step_sankey(*args, steps, top, anchor or "start", anchor_node, view.goal)
+        links = view.run("sankey", steps=steps, top_per_step=top, anchor=anchor or "start", anchor_node=anchor_node)
         st.plotly_chart(step_sankey_figure(links), key="step_sankey")
         with st.expander("Step Sankey data", expanded=False):
             render_data_table(links, file_name="step_sankey.csv", key="step_sankey")
 
-        if "stage" in L.load_available_levels(view.dataset_id, view.token, view.map_id):
+        if view.ctx.has_stages:
             st.subheader("Stage flow")
             st.caption("Moves between stages; red links go back to an earlier stage (loops).")
-            flow = L.load_stage_flow(*args, ())
+            flow = view.run("stage_flow")
             st.plotly_chart(stage_flow_figure(flow), key="stage_flow")
             with st.expander("Stage flow data", expanded=False):
                 render_data_table(flow, file_name="stage_flow.csv", key="stage_flow")
 
         st.subheader("Transition graph")
         st.caption("Each arrow is how often one node follows another. Click a node to keep only journeys through it.")
-        transitions = L.load_transitions(*args)
+        transitions = view.run("transition_graph")
         edges = st.slider("Arrows shown", 5, 150, 40, key="edges", bind="query-params")
         if transitions.empty:
             st.info("No transitions for these settings.")

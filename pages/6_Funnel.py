@@ -11,6 +11,8 @@ from components.analysis_controls import clear_node_filter_button, render_analys
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
+from components.text import escape_markdown
+from services.analysis import list_breakdown_columns
 
 MODES = {
     "ordered": "in order, anything in between",
@@ -24,12 +26,12 @@ st.title("Funnel")
 st.caption("Journeys that reach each step in turn, within a conversion window counted from the first step.")
 
 with user_errors():
-    view = render_analysis_controls(show_goal=False)
+    view = render_analysis_controls()
     if view is not None:
         clear_node_filter_button(view)
-        args = (view.dataset_id, view.token, view.map_id, view.query)
-        nodes = L.load_nodes(*args)
-        default_steps = L.load_default_funnel_steps(*args)
+        nodes = L.load_nodes(view.token, view.ctx)
+        # At stage level, the stages in order (the map's, else first appearance); else none.
+        default_steps = view.run("stage_order")[:6] if view.query.by == "stage" else []
         steps = st.multiselect(
             "Funnel steps, in order",
             nodes,
@@ -68,7 +70,7 @@ with user_errors():
         )
         breakdown = c2.selectbox(
             "Breakdown",
-            L.load_breakdown_columns(view.dataset_id, view.token),
+            list_breakdown_columns(view.ctx),
             index=None,
             key="breakdown",
             bind="query-params",
@@ -95,7 +97,13 @@ with user_errors():
                 breakdown=breakdown,
                 attribution=attribution or "first",
             )
-            funnel = L.load_funnel(*args, spec)
+            funnel = view.run("funnel", spec=spec)
+            first, last = int(funnel["journeys"].iloc[0]), int(funnel["journeys"].iloc[-1])
+            st.markdown(
+                f"**{last:,} of {first:,} journeys** that reach *{escape_markdown(steps[0])}* go on to "
+                f"*{escape_markdown(steps[-1])}* within **{float(window):g} days** of it ({MODES[spec.mode]}): "
+                "a funnel window, not the all-time conversion of the line above."
+            )
             st.plotly_chart(funnel_figure(funnel), key="funnel")
             render_data_table(funnel, file_name="funnel.csv", key="funnel")
 
@@ -104,11 +112,11 @@ with user_errors():
 
             if breakdown:
                 st.subheader(f"By {breakdown}")
-                per = L.load_funnel_breakdown(*args, spec)
+                per = view.run("funnel_breakdown", spec=spec)
                 st.plotly_chart(funnel_breakdown_figure(per), key="funnel_breakdown")
                 render_data_table(per, file_name=f"funnel_by_{breakdown}.csv", key="funnel_breakdown")
 
             st.subheader("Journeys that dropped")
-            dropped = L.load_dropped_journeys(*args, spec)
+            dropped = view.run("dropped_journeys", spec=spec)
             st.caption(f"{len(dropped):,} journeys entered the funnel and did not complete it.")
             render_data_table(dropped, file_name="dropped_journeys.csv", key="dropped", max_rows=200)

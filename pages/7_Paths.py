@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from analytics.schema import Role
 from charts.paths import loops_figure, outcomes_figure, time_in_stage_figure, variants_figure
-from components import analysis_loaders as L
-from components.analysis_controls import clear_node_filter_button, render_analysis_controls
+from components.analysis_controls import AnalysisView, clear_node_filter_button, render_analysis_controls
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
@@ -22,12 +24,10 @@ with user_errors():
     view = render_analysis_controls(default_by="stage")
     if view is not None:
         clear_node_filter_button(view)
-        args = (view.dataset_id, view.token, view.map_id, view.query)
-        levels = L.load_available_levels(view.dataset_id, view.token, view.map_id)
 
         st.subheader("Top paths")
         top = st.slider("Paths shown", 5, 50, 15, key="paths", bind="query-params")
-        variants = L.load_variants(*args, view.goal, top)
+        variants = view.run("variants", top=top, include_other=True)
         if not variants.empty:
             distinct = int(variants["distinct_paths"].iloc[0])
             total = int(variants["total_journeys"].iloc[0])
@@ -35,49 +35,51 @@ with user_errors():
         st.plotly_chart(variants_figure(variants), key="variants")
         render_data_table(variants.drop(columns=["path"]), file_name="paths.csv", key="variants")
 
-        if "stage" in levels:
+        if view.ctx.has_stages:
             st.subheader("Loops back to an earlier stage")
             stage_query_order: tuple[str, ...] = ()
-            linked = bool(L.load_map_stage_order(view.dataset_id, view.token, view.map_id))
+            linked = bool(view.ctx.stage_order)
+            looped = view
             if not linked:
                 stage_query_order = tuple(
                     st.multiselect(
                         "Stage order",
-                        L.load_stage_order(*args, ()),
+                        view.run("stage_order"),
                         key="stage_order",
                         bind="query-params",
                         help="No map is linked: earlier means earlier in this order (stages left out follow in the"
                         " order journeys first reach them).",
                     )
                 )
-            order = L.load_stage_order(*args, stage_query_order)
+                looped = AnalysisView(view.token, replace(view.ctx, stage_order=stage_query_order))
+            order = looped.run("stage_order")
             source = "the linked map" if linked else "your order" if stage_query_order else "first appearance"
             st.caption(f"Stage order used ({source}): " + " → ".join(escape_markdown(s) for s in order))
-            n = L.load_nonlinearity(*args, stage_query_order).iloc[0]
+            n = looped.run("nonlinearity").iloc[0]
             c1, c2, c3 = st.columns(3)
             c1.metric("Journeys moving back", f"{100 * n['share_moving_back']:.1f}%" if n["journeys"] else "–")
             c2.metric("Loops per journey", f"{n['loops_per_journey']:.2f}" if n["journeys"] else "–")
             c3.metric("Backward moves", f"{int(n['backward_moves']):,}")
-            loops = L.load_top_loops(*args, stage_query_order, 10)
+            loops = looped.run("top_loops", top=10)
             st.plotly_chart(loops_figure(loops), key="loops")
             render_data_table(loops, file_name="loops.csv", key="loops")
 
-        if "outcome" in L.load_filter_columns(view.dataset_id, view.token):
+        if view.ctx.schema.has(Role.OUTCOME):
             st.subheader("Outcomes")
-            outcomes = L.load_outcomes(*args)
+            outcomes = view.run("outcomes")
             st.plotly_chart(outcomes_figure(outcomes), key="outcomes")
             render_data_table(outcomes, file_name="outcomes.csv", key="outcomes")
 
         st.subheader("Time")
-        if view.goal:
-            t = L.load_time_to_convert(*args, view.goal).iloc[0]
+        if view.ctx.conversion.defined:
+            t = view.run("time_to_convert").iloc[0]
             c1, c2, c3 = st.columns(3)
-            c1.metric(f"Reach {view.goal}", f"{int(t['converted']):,} of {int(t['journeys']):,}")
+            c1.metric("Converted", f"{int(t['converted']):,} of {int(t['journeys']):,}")
             c2.metric("Median days to convert", "–" if t["converted"] == 0 else f"{t['median_seconds'] / DAY:.1f}")
             c3.metric("p90 days to convert", "–" if t["converted"] == 0 else f"{t['p90_seconds'] / DAY:.1f}")
         else:
-            st.caption("Pick a conversion goal above to see the time to convert.")
-        times = L.load_time_in_stage(*args)
+            st.caption("Define conversion on the line above to see the time to convert.")
+        times = view.run("time_in_stage")
         st.caption(f"Time per visit, at {view.query.by} level: from entering to entering the next one.")
         st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
         render_data_table(times, file_name="time_in_stage.csv", key="time_in_stage")

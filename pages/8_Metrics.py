@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.metrics import FORMULAS
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
+from components.analysis_controls import INVALID, dataset_token, open_view, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.metrics_ui import (
@@ -53,12 +54,21 @@ maps = dict(load_maps())
 if not maps:
     st.info("No journey maps yet. Open **Maps** to create one.")
     st.stop()
-map_id = query_select("Journey map", list(maps), param="map", format_func=lambda i: maps[i])
+map_id = pick_map(required=True)
+if isinstance(map_id, type(INVALID)) or map_id is None:
+    st.stop()
 datasets = load_datasets()
 ds_names = {d[0]: d[1] for d in datasets}
 linked = [d[0] for d in datasets if d[2] == map_id]
 
 rows = load_metrics(map_id)
+# The conversion rate is computed from the linked event log's conversion definition, stated here once.
+linked_view = None
+if linked:
+    token = dataset_token(linked[0])
+    linked_view = open_view(linked[0], token, map_id) if token else None
+    if linked_view is not None:
+        render_conversion_line(linked_view)
 
 with st.container(horizontal=True):
     st.download_button(
@@ -205,35 +215,32 @@ with tab_value:
             if not computed:
                 st.caption("No metric of this map is bound to a dataset.")
             period_kind = st.radio("Per", ["month", "quarter"], horizontal=True)
-            goal = st.text_input("Goal (conversion)", placeholder="default: the map's last stage")
             window = st.number_input("FCR repeat window (days)", min_value=0.0, value=7.0, step=1.0)
             margin = st.number_input("Gross margin (CLV)", min_value=0.0, max_value=1.0, value=1.0, step=0.05)
             if st.form_submit_button("Compute every computed metric", disabled=not computed, type="primary"):
                 with user_errors():
-                    options = metric_service.ComputeOptions(
-                        period=period_kind, goal=goal.strip() or None, window_days=window, gross_margin=margin
-                    )
+                    options = metric_service.ComputeOptions(period=period_kind, window_days=window, gross_margin=margin)
                     n = metric_service.recompute_map_metrics(map_id, options=options)
                     clear_metric_caches()
                     st.success(f"Computed {n} metrics per {period_kind}.")
 
 with tab_outcomes:
-    if not linked or not load_has_role(linked[0], "outcome"):
+    if linked_view is None or not load_has_role(linked[0], "outcome"):
         st.info("Link an event log with an outcome column to this map to see its outcomes.")
     else:
-        dataset_id = linked[0]
+        token, ctx = linked_view.token, linked_view.ctx
         stages_with_outcomes = [(sid, name) for sid, name in load_map_scopes(map_id)[0]]
         declared = load_map_outcomes(map_id)
         with user_errors():
             any_shown = False
             for stage_name, outcomes in declared:
-                shares = load_outcomes(dataset_id, map_id, stage_name, tuple(outcomes))
+                shares = load_outcomes(token, ctx, stage_name, tuple(outcomes))
                 any_shown = True
                 st.markdown(f"**{escape_markdown(stage_name)}**: outcomes of the journeys that reached it")
                 st.plotly_chart(outcome_shares_figure(shares), width="stretch", key=f"out_{stage_name}")
                 st.dataframe(shares, hide_index=True, width="stretch")
             if not any_shown:
-                shares = load_outcomes(dataset_id, map_id, None, ())
+                shares = load_outcomes(token, ctx, None, ())
                 st.markdown("**Every journey by outcome**")
                 st.plotly_chart(outcome_shares_figure(shares), width="stretch", key="out_all")
                 st.dataframe(shares, hide_index=True, width="stretch")
@@ -241,7 +248,7 @@ with tab_outcomes:
             referral = tuple(t.name for t in tps if "referr" in t.name.lower())
             last_stage = stages_with_outcomes[-1][1] if stages_with_outcomes else None
             if referral and last_stage:
-                refs = load_referrals(dataset_id, map_id, last_stage, referral)
+                refs = load_referrals(token, ctx, last_stage, referral)
                 r0 = refs.iloc[0]
                 st.markdown(
                     f"**Referrals**: {int(r0.referring_clients)} of {int(r0.former_clients)} former clients "

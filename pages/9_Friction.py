@@ -5,17 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.friction import COMPONENTS, FrictionWeights, compute_friction_validation, compute_hot_spots, reweight
+from analytics.journeys import JourneyQuery
 from charts.friction import COMPONENT_NAMES, friction_components_figure
+from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.metrics_ui import (
-    load_datasets,
-    load_friction,
-    load_goal_options,
-    load_maps,
-    query_select,
-    weights_from_url,
-)
+from components.metrics_ui import load_friction, query_select, weights_from_url
 from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
 from services.friction import compute_friction_table
@@ -27,43 +22,26 @@ st.caption(
     "stage, computed from the event log alone, with the components that make it up."
 )
 
-datasets = load_datasets()
-if not datasets:
-    st.info("No event logs yet. Open **Data** to upload a CSV export, or run `python cli.py demo`.")
+picked = pick_dataset(label="Event log")
+if picked is None:
     st.stop()
-ds_names = {d[0]: d[1] for d in datasets}
-ds_map = {d[0]: d[2] for d in datasets}
-maps = dict(load_maps())
-
-c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+dataset_id, token, _name = picked
+c1, c2 = st.columns([2, 1])
 with c1:
-    dataset_id = query_select("Event log", list(ds_names), param="dataset", format_func=lambda i: ds_names[i])
+    map_id = pick_map(label="Seen through the map", none_label="The event log's own link (if any)")
+if isinstance(map_id, type(INVALID)):
+    st.stop()
 with c2:
-    map_options = [None, *maps]
-    map_id = query_select(
-        "Seen through the map",
-        map_options,
-        param="map",
-        default=ds_map.get(dataset_id),
-        format_func=lambda i: "No map (activities as they are)" if i is None else maps[i],
-    )
-with c3:
     level = query_select(
         "Journeys of",
         ["contact", "account"],
         param="level",
         format_func=lambda v: "contacts" if v == "contact" else "accounts (buying committees)",
     )
-map_id = None if map_id in (None, "None") else map_id
-with c4:
-    goals = load_goal_options(map_id) if map_id is not None else []
-    goal = query_select(
-        "Goal (converts when reached)",
-        [None, *goals],
-        param="goal",
-        format_func=lambda g: "the map's last stage" if g is None else g,
-    )
-goal = None if goal in (None, "None") else goal
+view = open_view(dataset_id, token, map_id, JourneyQuery(level=level or "contact"))
+if view is None:
+    st.stop()
+render_conversion_line(view)
 
 weights = weights_from_url()
 with st.expander("Weights of the components (visible and adjustable)", expanded=False):
@@ -94,7 +72,7 @@ with st.expander("Weights of the components (visible and adjustable)", expanded=
             st.warning("At least one weight must be above 0; the default weights are used.")
 
 with user_errors():
-    result = reweight(load_friction(dataset_id, map_id, level, goal), weights)
+    result = reweight(load_friction(view.token, view.ctx), weights)
     tp = result.touchpoints
     if tp.empty:
         st.info("This event log has no events to score.")
@@ -139,6 +117,8 @@ with user_errors():
             )
             st.dataframe(validation, hide_index=True, width="stretch")
     st.caption(
-        f"Stage order: {escape_markdown(' → '.join(result.stage_order) or '—')}. "
-        + ("A journey converts when it reaches " + (escape_markdown(goal) if goal else "the map's last stage") + ".")
+        f"Stage order: {escape_markdown(' → '.join(result.stage_order) or '—')}. An exit is a journey ending at the "
+        "touchpoint without converting (as the Conversion line above says"
+        + ("; with lost defined, only journeys that were lost" if view.ctx.conversion.lost_defined else "")
+        + ")."
     )

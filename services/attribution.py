@@ -1,143 +1,44 @@
-"""Use cases of attribution and journey outlook, by dataset (and optionally the map it is linked to).
-
-Each use case opens the dataset like every other analysis (:func:`services.analysis.open_analysis`):
-with a map (the one given, else the dataset's own), activities are relabelled to the map's
-touchpoints and stages, so a goal can be a touchpoint or a stage of the map.
+"""Attribution and outlook results made ready for people and the CLI: the map overlay's per-touchpoint
+credits, the CLI's JSON rows, the outlook's summaries. The analyses themselves run through the
+registry on the one context (``services.analysis.run(ctx, "attribution" | "outlook", ...)``), so a
+journey converts (and is lost) as the dataset's definition says.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
 
-from analytics import attribution as attribution_core
-from analytics import outlook as outlook_core
-from analytics.attribution import AttributeBy, AttributionResult
-from analytics.journeys import JourneyQuery
+from analytics.attribution import AttributionResult
 from analytics.outlook import OutlookResult
-from analytics.schema import Role
-from db import crud
-from db.engine import read_session
-from services.analysis import Analysis, open_analysis
-from services.datasets import get_event_source
+from services.context import AnalysisContext
 
-# --------------------------------------------------------------------------- journeys of a dataset
+ATTRIBUTION_OVERLAY_COLUMNS = ["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"]
 
 
-def open_dataset(
-    dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
-) -> Analysis:
-    """The events and completed query of a dataset (:func:`services.analysis.open_analysis`)."""
-    return open_analysis(dataset_id, map_id=map_id, query=query, engine=engine)
-
-
-def has_channel(dataset_id: int, *, engine: Engine | None = None) -> bool:
-    """Whether attribution by channel is possible (the dataset has a channel column)."""
-    return get_event_source(dataset_id, engine=engine)[1].has(Role.CHANNEL)
-
-
-@dataclass(frozen=True)
-class GoalOptions:
-    """What a goal (and lost names) can be: touchpoints, most visited first, then stages (map order
-    when linked, else most visited first); with a suggested goal and suggested lost touchpoints."""
-
-    touchpoints: tuple[str, ...]
-    stages: tuple[str, ...]
-    goal: str | None
-    lost: tuple[str, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((*self.touchpoints, *self.stages)))
-
-
-def list_goal_options(
-    dataset_id: int, *, map_id: int | None = None, query: JourneyQuery = JourneyQuery(), engine: Engine | None = None
-) -> GoalOptions:
-    a = open_dataset(dataset_id, map_id=map_id, query=replace(query, by="touchpoint"), engine=engine)
-    nodes = attribution_core.node_counts(a.events, a.schema, a.query)
-    stages: tuple[str, ...] = a.map_stage_order
-    if not stages and (a.schema.has(Role.STAGE) or a.query.stage_of):
-        stages = tuple(attribution_core.node_counts(a.events, a.schema, replace(a.query, by="stage"))["node"])
-    return GoalOptions(
-        touchpoints=tuple(nodes["node"]),
-        stages=stages,
-        goal=attribution_core.suggest_goal(nodes),
-        lost=tuple(attribution_core.suggest_lost(nodes)),
-    )
-
-
-# --------------------------------------------------------------------------- attribution
-
-
-def compute_attribution(
-    dataset_id: int,
-    *,
-    goal: str,
-    by: AttributeBy = "touchpoint",
-    map_id: int | None = None,
-    query: JourneyQuery = JourneyQuery(),
-    lost: tuple[str, ...] = (),
-    engine: Engine | None = None,
-) -> AttributionResult:
-    """Conversions credited by first touch, last touch, linear, position-based and Markov models
-    (semantics: :func:`analytics.attribution.compute_attribution`). ``query`` sets the level,
-    repeats and filters."""
-    a = open_dataset(dataset_id, map_id=map_id, query=query, engine=engine)
-    return attribution_core.compute_attribution(a.events, a.schema, a.query, goal, by=by, lost=tuple(lost))
-
-
-def _touchpoint_labels(map_id: int, engine: Engine | None) -> list[tuple[int, str, str]]:
-    """``(id, name, label)`` of a map's touchpoints in display order; the label is what relabelled
-    journeys carry (:mod:`services.linking`): the name, or ``name (stage)`` when the name occurs in
-    several stages."""
-    with read_session(engine) as session:
-        stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
-        rows = [
-            (t.id or 0, t.name, stages.get(t.stage_id, ""))
-            for t in crud.list_touchpoints(session=session, map_id=map_id)
-        ]
-    stages_of: dict[str, set[str]] = {}
-    for _, name, stage in rows:
-        stages_of.setdefault(name, set()).add(stage)
-    return [(i, name, name if len(stages_of[name]) == 1 else f"{name} ({stage})") for i, name, stage in rows]
-
-
-def compute_touchpoint_attribution(
-    dataset_id: int,
-    map_id: int,
-    goal: str,
-    *,
-    query: JourneyQuery = JourneyQuery(),
-    lost: tuple[str, ...] = (),
-    engine: Engine | None = None,
-) -> pd.DataFrame:
-    """Overlay measures for the map grid: one row per touchpoint of the map, in display order.
+def compute_touchpoint_attribution(ctx: AnalysisContext, result: AttributionResult) -> pd.DataFrame:
+    """Overlay measures for the map grid: one row per touchpoint of the context's map, in display order.
 
     Columns: ``touchpoint_id``, ``touchpoint``, ``attributed_conversions`` (Markov credit: removal
     effects normalised to the conversions) and ``removal_effect`` (fraction 0..1). A touchpoint no
     journey reaches gets 0 for both.
     """
-    result = compute_attribution(dataset_id, goal=goal, map_id=map_id, query=query, lost=lost, engine=engine)
-    credits = result.table.set_index("touchpoint")
+    credits = result.table.set_index(result.by)
     rows = []
-    for touchpoint_id, name, label in _touchpoint_labels(map_id, engine):
-        key = label if label in credits.index else name
+    for tp in ctx.touchpoints:
+        key = tp.label if tp.label in credits.index else tp.name
         found = key in credits.index
         rows.append(
             {
-                "touchpoint_id": touchpoint_id,
-                "touchpoint": name,
+                "touchpoint_id": tp.id,
+                "touchpoint": tp.name,
                 "attributed_conversions": float(credits.loc[key, "markov"]) if found else 0.0,
                 "removal_effect": float(credits.loc[key, "removal_effect"]) if found else 0.0,
             }
         )
-    return pd.DataFrame(rows, columns=["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"])
+    return pd.DataFrame(rows, columns=ATTRIBUTION_OVERLAY_COLUMNS)
 
 
 def compute_top_transitions(result: AttributionResult, top_n: int = 200) -> pd.DataFrame:
@@ -159,33 +60,6 @@ def attribution_records(result: AttributionResult) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- outlook
-
-
-def compute_outlook(
-    dataset_id: int,
-    *,
-    goal: str,
-    lost: tuple[str, ...] = (),
-    as_of: date | None = None,
-    active_days: int = outlook_core.DEFAULT_ACTIVE_DAYS,
-    map_id: int | None = None,
-    query: JourneyQuery = JourneyQuery(),
-    min_transitions: int = outlook_core.DEFAULT_MIN_TRANSITIONS,
-    engine: Engine | None = None,
-) -> OutlookResult:
-    """Open journeys with their conversion probability, likely next touchpoints and next best action
-    (semantics: :mod:`analytics.outlook`). ``query`` sets the level, repeats and filters."""
-    a = open_dataset(dataset_id, map_id=map_id, query=query, engine=engine)
-    return outlook_core.compute_outlook(
-        a.events,
-        a.schema,
-        a.query,
-        goal,
-        lost=tuple(lost),
-        as_of=as_of,
-        active_days=active_days,
-        min_transitions=min_transitions,
-    )
 
 
 def _number(value: Any) -> float | None:

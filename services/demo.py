@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from analytics.conversion import NOT_DEFINED, Conversion
 from analytics.schema import ColumnMapping
 from db import crud
 from db.engine import read_session, write_session
@@ -45,6 +46,7 @@ from db.models import (
     Stage,
     Touchpoint,
 )
+from services.conversion import set_conversion
 from services.datasets import delete_dataset
 from services.importer import import_event_log
 from services.maps import create_map_from_template
@@ -64,6 +66,7 @@ class DemoDataset:
     name: str
     columns: dict[str, str]
     segments: tuple[str, ...]
+    conversion: Conversion = NOT_DEFINED
 
 
 @cache
@@ -83,6 +86,7 @@ def demo_datasets() -> dict[str, DemoDataset]:
                 name=ds["name"],
                 columns=dict(ds["columns"]),
                 segments=tuple(ds["segments"]),
+                conversion=Conversion(**{k: v for k, v in ds.get("conversion", {}).items()}),
             )
     return out
 
@@ -164,7 +168,9 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
         engine=engine,
     )
     # created is False when a user imported the very same file with the same options: that dataset
-    # is theirs and stays as it is (linked to their map, never deleted by a reset).
+    # is theirs and stays as it is (linked to their map, its definition theirs, never deleted by a reset).
+    if result.created and dataset.conversion.defined:
+        set_conversion(result.dataset_id, dataset.conversion, engine=engine)
     return result.dataset_id
 
 

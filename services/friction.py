@@ -12,22 +12,15 @@ from sqlalchemy import Engine
 
 from analytics import friction as af
 from analytics.friction import FrictionResult, FrictionWeights
-from analytics.journeys import Level
-from services.metrics import AnalysisContext, get_analysis_context
+from analytics.journeys import JourneyQuery, Level
+from analytics.registry import run_analysis
+from services.context import AnalysisContext, open_context
 
 
-def compute_context_friction(
-    ctx: AnalysisContext, *, weights: FrictionWeights = FrictionWeights(), goal: str | None = None
-) -> FrictionResult:
-    """The friction index of a context's events; the goal defaults to the map's last stage."""
-    return af.compute_friction(
-        ctx.events(),
-        ctx.schema,
-        ctx.query,
-        goal=goal or ctx.default_goal,
-        stage_order=ctx.stage_order,
-        weights=weights,
-    )
+def compute_context_friction(ctx: AnalysisContext, *, weights: FrictionWeights = FrictionWeights()) -> FrictionResult:
+    """The friction index of a context's events, converting as the dataset's definition says (no
+    definition: no journey converts, and every journey's end is an exit)."""
+    return run_analysis("friction", ctx.inputs(), weights=weights)
 
 
 def compute_dataset_friction(
@@ -35,13 +28,12 @@ def compute_dataset_friction(
     map_id: int | None = None,
     *,
     weights: FrictionWeights = FrictionWeights(),
-    goal: str | None = None,
     level: Level = "contact",
     engine: Engine | None = None,
 ) -> FrictionResult:
     """The friction index of a dataset, through ``map_id`` (default: the map it is linked to)."""
-    ctx = get_analysis_context(dataset_id, map_id, level=level, engine=engine)
-    return compute_context_friction(ctx, weights=weights, goal=goal)
+    ctx = open_context(dataset_id, map_id, query=JourneyQuery(level=level), engine=engine)
+    return compute_context_friction(ctx, weights=weights)
 
 
 def _num(value: Any) -> float | None:

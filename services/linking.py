@@ -50,22 +50,27 @@ def normalise_name(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _MapTouchpoint:
+class TouchpointRef:
+    """A touchpoint of a map as analyses see it: ``label`` is its node name (the one owner of
+    touchpoint labels: the name, or ``name (stage)`` when the name occurs in several stages, then
+    `` 2``, `` 3`` for the same name twice in one stage, so relabelling events never merges two)."""
+
     id: int
     name: str
     label: str
     stage: str
-    activity_names: tuple[str, ...]
+    stage_id: int
+    activity_names: tuple[str, ...] = ()
 
 
-def _map_touchpoints(session: Session, map_id: int) -> list[_MapTouchpoint]:
+def _map_touchpoints(session: Session, map_id: int) -> list[TouchpointRef]:
     crud.get_map(session=session, map_id=map_id)
     stages = {s.id: s.name for s in crud.list_stages(session=session, map_id=map_id)}
     rows = crud.list_touchpoints(session=session, map_id=map_id)
     name_stages: dict[str, set[str]] = {}
     for t in rows:
         name_stages.setdefault(t.name, set()).add(stages.get(t.stage_id, ""))
-    out: list[_MapTouchpoint] = []
+    out: list[TouchpointRef] = []
     seen: set[str] = set()
     for t in rows:
         stage = stages.get(t.stage_id, "")
@@ -74,8 +79,14 @@ def _map_touchpoints(session: Session, map_id: int) -> list[_MapTouchpoint]:
         while label in seen:  # the same name twice in one stage
             label, n = f"{base} {n}", n + 1
         seen.add(label)
-        out.append(_MapTouchpoint(t.id or 0, t.name, label, stage, tuple(t.activity_names or ())))
+        out.append(TouchpointRef(t.id or 0, t.name, label, stage, t.stage_id, tuple(t.activity_names or ())))
     return out
+
+
+def map_touchpoints(map_id: int, *, engine: Engine | None = None) -> tuple[TouchpointRef, ...]:
+    """A map's touchpoints in display order, with their labels."""
+    with read_session(engine) as session:
+        return tuple(_map_touchpoints(session, map_id))
 
 
 def touchpoint_labels(map_id: int, *, engine: Engine | None = None) -> dict[str, int]:
@@ -89,7 +100,7 @@ def _activity_profile(dataset_id: int, engine: Engine | None) -> pd.DataFrame:
     return compute_activity_profile(events_table(source), schema)
 
 
-def _suggest_one(activity: str, touchpoints: list[_MapTouchpoint]) -> tuple[_MapTouchpoint | None, str]:
+def _suggest_one(activity: str, touchpoints: list[TouchpointRef]) -> tuple[TouchpointRef | None, str]:
     for t in touchpoints:
         if activity in t.activity_names:
             return t, "activity name"

@@ -1,6 +1,6 @@
 """Success metrics of a map: CRUD, values per period (entered by hand or computed from a linked
-dataset), status against the target, trends; and the analysis context every metrics/friction
-use case starts from (a dataset's events seen through a map's touchpoints and stages).
+dataset through the one analysis context, :func:`services.context.open_context`), status against
+the target, trends. A computed conversion rate uses the dataset's conversion definition.
 
 Formulas and the red/amber/green rule: :mod:`analytics.metrics`. A computed metric stores one
 :class:`db.models.MetricValue` per period that has data (a period without data has no row: "no
@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from analytics import metrics as am
-from analytics.engine import events_table
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery, Level
-from analytics.schema import EventSchema, Role
+from analytics.registry import run_analysis
+from analytics.schema import Role
 from db import crud
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
+from services.context import AnalysisContext, open_context
 from services.datasets import get_event_source
+from services.linking import TouchpointRef, map_touchpoints
 
 DEFAULT_NAMES: dict[str, str] = {
     "nps": "NPS",
@@ -51,123 +53,7 @@ LOWER_IS_BETTER = {"ces"}
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-Q[1-4]$")
 
 
-# --------------------------------------------------------------------------- analysis context
-
-
-@dataclass(frozen=True)
-class TouchpointRef:
-    """A touchpoint of a map; ``label`` is its node name in analyses (see :func:`touchpoint_labels`)."""
-
-    id: int
-    name: str
-    stage_id: int
-    stage: str
-    label: str = ""
-
-
-def touchpoint_labels(names_and_stages: list[tuple[str, str]]) -> list[str]:
-    """Node names of a map's touchpoints (in map order), as the import's linking labels them: the
-    name, or ``name (stage)`` when the name occurs in several stages, then `` 2``, `` 3`` for the
-    same name twice in one stage, so relabelling events never merges two touchpoints.
-    """
-    stages_of: dict[str, set[str]] = {}
-    for name, stage in names_and_stages:
-        stages_of.setdefault(name, set()).add(stage)
-    labels, seen = [], set()
-    for name, stage in names_and_stages:
-        label = name if len(stages_of[name]) == 1 else f"{name} ({stage})"
-        base, n = label, 2
-        while label in seen:
-            label, n = f"{base} {n}", n + 1
-        seen.add(label)
-        labels.append(label)
-    return labels
-
-
-def _touchpoint_refs(stage_rows: list, tp_rows: list) -> tuple[TouchpointRef, ...]:  # noqa: ANN001
-    stage_name = {s.id: s.name for s in stage_rows}
-    pairs = [(t.name, stage_name.get(t.stage_id, "")) for t in tp_rows]
-    labels = touchpoint_labels(pairs)
-    return tuple(
-        TouchpointRef(t.id or 0, t.name, t.stage_id, stage_name.get(t.stage_id, ""), label)
-        for t, label in zip(tp_rows, labels, strict=True)
-    )
-
-
-@dataclass(frozen=True)
-class AnalysisContext:
-    """A dataset seen through a map: what every metrics and friction computation starts from.
-
-    ``query`` relabels activities to the map's touchpoints and touchpoints to its stages;
-    ``stage_order`` is the map's designed order; ``default_goal`` the map's last stage.
-    """
-
-    dataset_id: int
-    map_id: int | None
-    schema: EventSchema
-    query: JourneyQuery
-    stage_order: tuple[str, ...] = ()
-    touchpoints: tuple[TouchpointRef, ...] = ()
-    stage_ids: tuple[tuple[str, int], ...] = ()
-    default_goal: str | None = None
-    parquet_path: str | None = None
-    backend_url: str | None = None
-    table_name: str | None = None
-
-    def events(self):  # noqa: ANN201 - an Ibis table
-        from analytics.engine import EventSource
-
-        return events_table(EventSource(self.parquet_path, self.backend_url, self.table_name))
-
-
-def journey_labels(dataset_id: int, map_id: int, *, engine: Engine | None = None) -> tuple[tuple, tuple]:
-    """(activity → touchpoint label, touchpoint label → stage name) pairs of a dataset's link to a
-    map: the import's saved links, else its suggestions (:func:`services.linking.get_journey_labels`).
-    """
-    from services.linking import get_journey_labels
-
-    touchpoint_of, stage_of = get_journey_labels(dataset_id, map_id, engine=engine)
-    return tuple(touchpoint_of), tuple(stage_of)
-
-
-def get_analysis_context(
-    dataset_id: int,
-    map_id: int | None = None,
-    *,
-    level: Level = "contact",
-    query: JourneyQuery | None = None,
-    engine: Engine | None = None,
-) -> AnalysisContext:
-    """The context of ``dataset_id`` seen through ``map_id`` (default: the map the dataset is linked to).
-
-    ``query`` (optional) brings the level and the filters (date range, channels, roles, outcomes,
-    segments); its relabelling is replaced by the map's links. Without it, ``level`` is used.
-    """
-    source, schema = get_event_source(dataset_id, engine=engine)
-    with read_session(engine) as session:
-        dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
-        map_id = map_id if map_id is not None else dataset.map_id
-        stage_rows, tp_rows = [], []
-        if map_id is not None:
-            crud.get_map(session=session, map_id=map_id)
-            stage_rows = list(crud.list_stages(session=session, map_id=map_id))
-            tp_rows = list(crud.list_touchpoints(session=session, map_id=map_id))
-    base = query if query is not None else JourneyQuery(level=level)
-    touchpoint_of, stage_of = journey_labels(dataset_id, map_id, engine=engine) if map_id is not None else ((), ())
-    query = replace(base, touchpoint_of=touchpoint_of, stage_of=stage_of)
-    return AnalysisContext(
-        dataset_id=dataset_id,
-        map_id=map_id,
-        schema=schema,
-        query=query,
-        stage_order=tuple(s.name for s in stage_rows),
-        touchpoints=_touchpoint_refs(stage_rows, tp_rows),
-        stage_ids=tuple((s.name, s.id or 0) for s in stage_rows),
-        default_goal=stage_rows[-1].name if stage_rows else None,
-        parquet_path=source.parquet_path,
-        backend_url=source.backend_url,
-        table_name=source.table_name,
-    )
+# --------------------------------------------------------------------------- map scopes
 
 
 def list_map_scopes(map_id: int, *, engine: Engine | None = None) -> tuple[list[tuple[int, str]], list[TouchpointRef]]:
@@ -175,8 +61,7 @@ def list_map_scopes(map_id: int, *, engine: Engine | None = None) -> tuple[list[
     with read_session(engine) as session:
         crud.get_map(session=session, map_id=map_id)
         stages = list(crud.list_stages(session=session, map_id=map_id))
-        tps = list(_touchpoint_refs(stages, list(crud.list_touchpoints(session=session, map_id=map_id))))
-    return [(s.id or 0, s.name) for s in stages], tps
+    return [(s.id or 0, s.name) for s in stages], list(map_touchpoints(map_id, engine=engine))
 
 
 def list_stage_outcomes(map_id: int, *, engine: Engine | None = None) -> list[tuple[str, tuple[str, ...]]]:
@@ -519,7 +404,6 @@ class ComputeOptions:
     """Parameters of computed metrics (stated beside each value on the Metrics page)."""
 
     period: am.Period = "month"
-    goal: str | None = None  # conversion: a touchpoint or stage; default the map's last stage
     window_days: float = 7.0  # FCR derived: repeat-contact window
     gross_margin: float = 1.0  # CLV
     support: tuple[str, ...] = ()  # FCR derived: support touchpoints/stages; default the metric's scope
@@ -530,7 +414,7 @@ def _scope_of(ctx: AnalysisContext, stage_id: int | None, touchpoint_id: int | N
         names = [t.label for t in ctx.touchpoints if t.id == touchpoint_id]
         return (names[0] if names else None), "touchpoint"
     if stage_id is not None:
-        names = [n for n, i in ctx.stage_ids if i == stage_id]
+        names = [n for n, i in ctx.stages if i == stage_id]
         return (names[0] if names else None), "stage"
     return None, None
 
@@ -544,21 +428,22 @@ def compute_for_context(
     scope_by: str | None = None,
     by: str | None = None,
 ) -> pd.DataFrame:
-    """One metric from a context's events (see :func:`analytics.metrics.compute_metric`)."""
-    goal = options.goal or ctx.default_goal
-    if kind == "conversion" and not goal:
-        raise BadInputError("conversion needs a goal: link the dataset to a map or name the goal touchpoint or stage")
+    """One metric from a context's events (see :func:`analytics.metrics.compute_metric`); the
+    conversion rate uses the context's conversion definition."""
+    if kind == "conversion" and not ctx.conversion.defined:
+        raise BadInputError(
+            f"the conversion rate needs conversion defined for dataset {ctx.dataset_id}",
+            expected="goal nodes or outcome values (python cli.py conversion set, or the Conversion line on a page)",
+        )
     support = options.support or ((scope,) if scope else ())
-    return am.compute_metric(
-        kind,
-        ctx.events(),
-        ctx.schema,
-        ctx.query,
+    return run_analysis(
+        "metric",
+        ctx.inputs(),
+        kind=kind,
         period=options.period,
         by=by,
         scope=scope,
         scope_by=scope_by,
-        goal=goal,
         support=support,
         window_days=options.window_days,
         gross_margin=options.gross_margin,
@@ -580,7 +465,7 @@ def compute_metric_values(
             raise ValidationError("dataset", None, "a dataset to compute this metric from (it is entered by hand)")
         kind, map_id, dataset_id = metric.kind, metric.map_id, metric.dataset_id
         stage_id, touchpoint_id = metric.stage_id, metric.touchpoint_id
-    ctx = get_analysis_context(dataset_id, map_id, engine=engine)
+    ctx = open_context(dataset_id, map_id, engine=engine)
     scope, scope_by = _scope_of(ctx, stage_id, touchpoint_id)
     df = compute_for_context(ctx, kind, options=options, scope=scope, scope_by=scope_by)
     with write_session(engine) as session:
@@ -601,32 +486,23 @@ def compute_metric_values(
     return df
 
 
-def compute_dataset_metrics(
-    dataset_id: int,
-    map_id: int | None = None,
-    *,
-    kinds: tuple[str, ...] | None = None,
-    options: ComputeOptions = ComputeOptions(),
-    level: Level = "contact",
-    query: JourneyQuery | None = None,
-    engine: Engine | None = None,
+def compute_context_metrics(
+    ctx: AnalysisContext, *, kinds: tuple[str, ...] | None = None, options: ComputeOptions = ComputeOptions()
 ) -> pd.DataFrame:
-    """Every metric a dataset allows (or ``kinds``), per period, with the targets and status of the
-    map's matching map-wide metrics: ``metric, scope, period, value, base, target, status``.
-    ``query`` brings the level and filters (see :func:`get_analysis_context`).
-    """
-    ctx = get_analysis_context(dataset_id, map_id, level=level, query=query, engine=engine)
+    """Every metric a context's dataset allows (or ``kinds``), per period, with the targets and status
+    of the map's matching map-wide metrics: ``metric, scope, period, value, base, target, status``.
+    The conversion rate is left out when conversion is not defined."""
     wanted = kinds or tuple(am.available_kinds(ctx.schema))
     targets: dict[str, tuple[float | None, str]] = {}
     if ctx.map_id is not None:
-        for row in list_metrics(ctx.map_id, engine=engine):
+        for row in list_metrics(ctx.map_id):
             if row.stage_id is None and row.touchpoint_id is None and row.kind not in targets:
                 targets[row.kind] = (row.target, row.direction)
     frames = []
     for kind in wanted:
         if kind == "fcr" and not ctx.schema.has(Role.FCR) and not options.support:
             continue
-        if kind == "conversion" and not (options.goal or ctx.default_goal):
+        if kind == "conversion" and not ctx.conversion.defined:
             continue
         if kind in ("retention", "clv") and options.period == am.ALL:
             continue
@@ -637,6 +513,22 @@ def compute_dataset_metrics(
     if not frames:
         return pd.DataFrame(columns=["metric", "scope", "period", "value", "base", "target", "status"])
     return pd.concat(frames, ignore_index=True)
+
+
+def compute_dataset_metrics(
+    dataset_id: int,
+    map_id: int | None = None,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    options: ComputeOptions = ComputeOptions(),
+    level: Level = "contact",
+    query: JourneyQuery | None = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """:func:`compute_context_metrics` of ``dataset_id`` seen through ``map_id`` (default: its map);
+    ``query`` brings the level and filters."""
+    ctx = open_context(dataset_id, map_id, query=query or JourneyQuery(level=level), engine=engine)
+    return compute_context_metrics(ctx, kinds=kinds, options=options)
 
 
 DEFAULT_TARGETS: dict[str, float] = {"conversion": 25.0, "nps": 30.0, "csat": 80.0, "ces": 3.0, "fcr": 75.0}
@@ -657,7 +549,8 @@ def create_default_metrics(
     targets = {**DEFAULT_TARGETS, **(targets or {})}
     _, schema = get_event_source(dataset_id, engine=engine)
     have = {r.kind for r in list_metrics(map_id, engine=engine) if r.stage_id is None and r.touchpoint_id is None}
-    kinds = ["conversion"]
+    # The conversion rate needs the dataset's conversion definition (through this map).
+    kinds = ["conversion"] if open_context(dataset_id, map_id, engine=engine).conversion.defined else []
     kinds += [k for k, role in (("nps", Role.NPS), ("csat", Role.CSAT), ("ces", Role.EFFORT)) if schema.has(role)]
     if schema.has(Role.FCR):
         kinds.append("fcr")
@@ -681,3 +574,24 @@ def recompute_map_metrics(
     for r in rows:
         compute_metric_values(r.id, options=options, engine=engine)
     return len(rows)
+
+
+def refresh_conversion_metrics(dataset_id: int, *, engine: Engine | None = None) -> int:
+    """Recompute the conversion-rate metrics computed from ``dataset_id`` after its conversion
+    definition changed; where it is no longer defined, their computed values are removed (no data,
+    never a stale number). Returns how many metrics were touched."""
+    with read_session(engine) as session:
+        rows = session.exec(
+            select(Metric).where(Metric.dataset_id == dataset_id, Metric.kind == MetricKind.CONVERSION.value)
+        ).all()
+        targets = [(m.id or 0, m.map_id) for m in rows]
+    for metric_id, map_id in targets:
+        if open_context(dataset_id, map_id, engine=engine).conversion.defined:
+            compute_metric_values(metric_id, engine=engine)
+            continue
+        with write_session(engine) as session:
+            for old in session.exec(
+                select(MetricValue).where(MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True))
+            ).all():
+                session.delete(old)
+    return len(targets)

@@ -5,14 +5,15 @@ stage, value, label, target, status``): the frame ``charts.map_grid.map_grid_fig
 heat map over the cells. Measures, all per touchpoint over the journeys that have an event there:
 
 - ``journeys``: journeys with at least one event at the touchpoint;
-- ``conversion``: % of those journeys that reach the goal (default: the map's last stage);
-- ``drop-off``: % of those journeys whose last event is there and that never reach the goal;
+- ``conversion``: % of those journeys that convert (the dataset's conversion definition);
+- ``drop-off``: % of those journeys whose last event is there and that do not convert (with lost
+  defined: that are lost);
 - ``friction``: the friction index (:mod:`analytics.friction`);
 - ``nps`` / ``csat``: from the responses given at the touchpoint;
 - ``median time``: median time from an event at the touchpoint to the journey's next event;
-- ``attributed conversions``: conversions to a goal credited to the touchpoint by the Markov model
+- ``attributed conversions``: conversions credited to the touchpoint by the Markov model
   (its removal effect normalised so the credits sum to the conversions), and
-- ``removal effect``: the share (%) of the goal's conversion probability lost if journeys could not
+- ``removal effect``: the share (%) of the conversion probability lost if journeys could not
   pass through the touchpoint; both from :func:`services.attribution.compute_touchpoint_attribution`,
   passed in as ``attribution`` (a reached touchpoint that earns nothing shows 0).
 
@@ -26,17 +27,18 @@ the designed stage order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from analytics import friction as af
+from analytics.conversion import Conversion
 from analytics.friction import FrictionResult, format_duration
-from analytics.journeys import JourneyQuery
 from analytics.metrics import metric_status
-from services import attribution as attribution_service
-from services.metrics import AnalysisContext, list_metrics
+from analytics.registry import run_analysis
+from services.attribution import ATTRIBUTION_OVERLAY_COLUMNS, compute_touchpoint_attribution
+from services.context import AnalysisContext
+from services.metrics import list_metrics
 
 MEASURES: dict[str, str] = {
     "journeys": "Journeys",
@@ -121,7 +123,7 @@ def compute_overlay(
     table = friction.touchpoints.set_index("touchpoint")
     if measure in ATTRIBUTION_MEASURES:
         if attribution is None:
-            raise BadInputError(f"the {MEASURES[measure].lower()} overlay needs a goal's attribution")
+            raise BadInputError(f"the {MEASURES[measure].lower()} overlay needs conversion defined")
         credits = attribution.set_index("touchpoint_id")[column]
     targets = _targets(ctx, kind)
     rows = []
@@ -150,37 +152,20 @@ def compute_overlay(
 
 @dataclass(frozen=True)
 class AttributionOverlay:
-    """The goal (and lost touchpoints) an attribution overlay credits, and its per-touchpoint frame."""
+    """The conversion an attribution overlay credits, and its per-touchpoint frame."""
 
-    goal: str | None
-    lost: tuple[str, ...]
+    conversion: Conversion
     frame: pd.DataFrame  # touchpoint_id, touchpoint, attributed_conversions, removal_effect
 
 
-def compute_attribution_overlay(
-    dataset_id: int,
-    map_id: int,
-    *,
-    goal: str | None = None,
-    lost: tuple[str, ...] | None = None,
-    level: str = "contact",
-    engine: Engine | None = None,
-) -> AttributionOverlay:
-    """Markov credits per touchpoint of the map for ``goal`` (default: the goal the Attribution page
-    suggests; ``lost`` likewise), with the Attribution page's defaults: touchpoint level, consecutive
-    repeats collapsed. ``goal`` is None when the log has no touchpoint to credit."""
-    query = JourneyQuery(level=level)  # type: ignore[arg-type]
-    if goal is None or lost is None:
-        options = attribution_service.list_goal_options(dataset_id, map_id=map_id, query=query, engine=engine)
-        goal = goal if goal is not None else options.goal
-        lost = lost if lost is not None else tuple(t for t in options.lost if t != goal)
-    if goal is None:
-        empty = pd.DataFrame(columns=["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"])
-        return AttributionOverlay(None, (), empty)
-    frame = attribution_service.compute_touchpoint_attribution(
-        dataset_id, map_id, goal, query=query, lost=lost, engine=engine
-    )
-    return AttributionOverlay(goal, lost, frame)
+def compute_attribution_overlay(ctx: AnalysisContext) -> AttributionOverlay:
+    """Markov credits per touchpoint of the context's map for its conversion definition, with the
+    Attribution page's defaults: touchpoint level, consecutive repeats collapsed. The frame is empty
+    when conversion is not defined."""
+    if not ctx.conversion.defined:
+        return AttributionOverlay(ctx.conversion, pd.DataFrame(columns=ATTRIBUTION_OVERLAY_COLUMNS))
+    result = run_analysis("attribution", ctx.inputs(replace(ctx.query, by="touchpoint")))
+    return AttributionOverlay(ctx.conversion, compute_touchpoint_attribution(ctx, result))
 
 
 @dataclass(frozen=True)

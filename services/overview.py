@@ -28,9 +28,11 @@ from analytics import friction as af
 from analytics import metrics as am
 from db.engine import read_session
 from db.models import Action, ActionStatus, Dataset
+from services.context import open_context
+from services.conversion import compute_conversion_line
 from services.friction import compute_context_friction
 from services.maps import list_map_summaries
-from services.metrics import ComputeOptions, MetricRow, compute_for_context, get_analysis_context, list_metrics
+from services.metrics import ComputeOptions, MetricRow, compute_for_context, list_metrics
 
 HOT_SPOT_MIN_JOURNEYS = 5
 STATUS_ORDER = {"red": 3, "amber": 2, "green": 1, "none": 0}
@@ -71,6 +73,8 @@ class MapHealth:
     open_actions: int
     overdue_actions: int
     health: str
+    # "Conversion: <definition> · N of M journeys (x%)" of the linked event log, as every page says it.
+    conversion_line: str | None = None
 
     @property
     def studio_link(self) -> str:
@@ -147,8 +151,10 @@ def compute_map_health(
         if rows:
             measures[kind] = _from_metric(rows[0])
     hot = (None, None, None, None)
+    line = None
     if dataset:
-        ctx = get_analysis_context(dataset[0], map_id, engine=engine)
+        ctx = open_context(dataset[0], map_id, engine=engine)
+        line = compute_conversion_line(ctx).text
         friction = compute_context_friction(ctx)
         spots = af.compute_hot_spots(friction.touchpoints, top_n=1, min_journeys=HOT_SPOT_MIN_JOURNEYS)
         if len(spots):
@@ -157,7 +163,7 @@ def compute_map_health(
         for kind in HEALTH_MEASURES:
             if kind in measures or kind not in am.available_kinds(ctx.schema):
                 continue
-            if kind == "conversion" and not ctx.default_goal:
+            if kind == "conversion" and not ctx.conversion.defined:
                 continue
             df = compute_for_context(ctx, kind, options=_ALL_PERIOD)
             value = float(df["value"].iloc[0]) if len(df) and not pd.isna(df["value"].iloc[0]) else None
@@ -182,6 +188,7 @@ def compute_map_health(
         open_actions=open_n,
         overdue_actions=overdue_n,
         health=_worst([conversion.status, nps.status, csat.status]),
+        conversion_line=line,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,13 +23,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import Engine
 
+from analytics.conversion import Conversion
 from analytics.friction import compute_hot_spots
 from charts.friction import friction_components_figure
 from charts.map_grid import map_grid_figure
 from charts.metrics import metric_trend_figure
+from services.context import AnalysisContext, open_context
+from services.conversion import SCOPE_WORDS, compute_conversion_line
 from services.csv_safety import to_safe_csv
 from services.friction import compute_context_friction, compute_friction_table
-from services.metrics import compute_metric_history, compute_metric_table, get_analysis_context, list_metrics
+from services.metrics import compute_metric_history, compute_metric_table, list_metrics
 from services.overlay import (
     ATTRIBUTION_MEASURES,
     MEASURES,
@@ -103,30 +106,27 @@ def _card(title: str, value: str, note: str = "", status: str = "none") -> str:
     )
 
 
-def _analysis_sections(
-    dataset_id: int, map_id: int, stage_order: tuple[str, ...], figure: _Figures
-) -> tuple[str, dict]:
-    """Stage flow Sankey and stage funnel from the analytics service (issue 5)."""
-    from analytics.funnel import FunnelSpec
-    from analytics.journeys import JourneyQuery
+def _analysis_sections(ctx: AnalysisContext, figure: _Figures) -> tuple[str, dict]:
+    """Stage flow Sankey and stage funnel of the context."""
+    from analytics.funnel import DEFAULT_WINDOW_DAYS, FunnelSpec
     from charts.flows import stage_flow_figure
     from charts.funnel import funnel_figure
     from services import analysis
 
     parts, tables = [], {}
-    flow = analysis.compute_stage_flow(dataset_id, map_id=map_id, query=JourneyQuery(by="stage"))
+    stage_order = ctx.stage_order
+    flow = analysis.run("stage_flow", ctx, query=replace(ctx.query, by="stage"))
     tables["stage_flow"] = flow
     parts.append(
         "<h2>Stage flow</h2><p class='muted'>Journeys moving between stages; backward links (loops) apart.</p>"
     )
     parts.append(figure(stage_flow_figure(flow)) if len(flow) else '<p class="muted">No stage flow.</p>')
     if len(stage_order) >= 2:
-        funnel = analysis.compute_funnel(
-            dataset_id, FunnelSpec(steps=stage_order), map_id=map_id, query=JourneyQuery(by="stage")
-        )
+        funnel = analysis.run("funnel", ctx, query=replace(ctx.query, by="stage"), spec=FunnelSpec(steps=stage_order))
         tables["funnel"] = funnel
         parts.append(
-            "<h2>Funnel</h2><p class='muted'>Journeys reaching each stage in order, within 90 days of the first.</p>"
+            "<h2>Funnel</h2><p class='muted'>Journeys reaching each stage in order, within "
+            f"{DEFAULT_WINDOW_DAYS:g} days of the first (a funnel window, not the all-time conversion).</p>"
         )
         parts.append(figure(funnel_figure(funnel)) + _table(funnel))
     return "".join(parts), tables
@@ -137,13 +137,14 @@ def build_map_report(
     *,
     dataset_id: int | None = None,
     measure: str = "friction",
-    goal: str | None = None,
+    conversion: Conversion | None = None,
     today: date | None = None,
     engine: Engine | None = None,
 ) -> MapReport:
     """The report of ``map_id`` (see the module docstring); ``dataset_id`` defaults to the map's
-    most recent linked dataset, ``measure`` is the one laid over the grid (the attribution measures
-    credit ``goal``, default the suggested one).
+    most recent linked dataset, ``measure`` is the one laid over the grid. Conversion is the
+    dataset's definition through the map (``conversion`` overrides it for this report), stated in
+    one line at the top.
     """
     from services.studio import compute_action_plan, get_map_view
 
@@ -181,13 +182,15 @@ def build_map_report(
     # Grid with overlay, friction, designed vs observed.
     ctx = friction = None
     if dataset_id is not None:
-        ctx = get_analysis_context(dataset_id, map_id, engine=engine)
+        ctx = open_context(dataset_id, map_id, conversion=conversion, engine=engine)
+        line = compute_conversion_line(ctx)
+        body.insert(2, f"<p class='conversion'>{_e(line.text)} ({_e(SCOPE_WORDS[line.scope])})</p>")
         friction = compute_context_friction(ctx)
         title = measure_phrase(measure)
         credited = None
         if measure in ATTRIBUTION_MEASURES:
-            credited = compute_attribution_overlay(dataset_id, map_id, goal=goal, engine=engine)
-            title += f" (goal: {credited.goal or 'none'})"
+            credited = compute_attribution_overlay(ctx)
+            title += f" ({credited.conversion.describe()})"
         overlay = compute_overlay(ctx, friction, measure, None if credited is None else credited.frame)
         tables["overlay"] = overlay
         body.append(f"<h2>The map with {_e(title)}</h2>")
@@ -199,7 +202,7 @@ def build_map_report(
         body.append(figure(map_grid_figure(view), full_width=False))
 
     if dataset_id is not None and ctx is not None:
-        sections, extra = _analysis_sections(dataset_id, map_id, ctx.stage_order, figure)
+        sections, extra = _analysis_sections(ctx, figure)
         body.append(sections)
         tables.update(extra)
 
@@ -283,11 +286,11 @@ def write_map_report(
     dataset_id: int | None = None,
     csv_dir: str | Path | None = None,
     measure: str = "friction",
-    goal: str | None = None,
+    conversion: Conversion | None = None,
     engine: Engine | None = None,
 ) -> MapReport:
     """Write the HTML report to ``out`` and, with ``csv_dir``, one CSV per table there."""
-    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure, goal=goal, engine=engine)
+    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure, conversion=conversion, engine=engine)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.html, encoding="utf-8")

@@ -26,6 +26,15 @@ def run_page(script: str, *, timeout: float = 60, query: dict[str, str] | None =
     return at
 
 
+def conversion_line(at: AppTest) -> str:
+    """The page's one "Conversion: ..." line (markdown, or the info shown when it is not defined)."""
+    texts = [m.value for m in at.markdown] + [i.value for i in at.info] + [w.value for w in at.warning]
+    plain = [t.replace("\\", "").lstrip("*") for t in texts]
+    lines = [t.split("**")[0].split(" — ")[0].strip() for t in plain if t.startswith("Conversion:")]
+    assert len(lines) == 1, texts
+    return lines[0]
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
     import streamlit as st

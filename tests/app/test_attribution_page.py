@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.conversion import Conversion, goal
 from analytics.journeys import JourneyQuery
-from services.attribution import compute_attribution
-from tests.app.conftest import run_page
+from services import analysis
+from services.conversion import set_conversion
+from tests.app.conftest import conversion_line, run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
 
 
@@ -19,12 +21,25 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_attribution_page_shows_models_side_by_side(dataset_id):
+WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
+
+
+def test_without_a_definition_the_page_says_so_and_suggests_one(dataset_id):
     at = run_page("pages/10_Attribution.py", query={"dataset": str(dataset_id)})
-    expected = compute_attribution(dataset_id, goal="Closed won", lost=("Closed lost",))
-    # The goal and the lost touchpoint are suggested from their names.
-    assert at.selectbox(key="goal").value == "Closed won"
-    assert at.multiselect(key="lost").value == ["Closed lost"]
+    assert conversion_line(at).startswith("Conversion: not defined")
+    assert not at.dataframe  # nothing is guessed
+    # The likely choice, from the names: the win, with the loss as lost.
+    assert "reaching Closed won; lost: reaching Closed lost" in [b.label for b in at.button]
+    at.button(key="conversion_suggest_0").click().run()
+    assert conversion_line(at).startswith("Conversion: reaching Closed won; lost: reaching Closed lost · ")
+    assert at.dataframe  # the models now show
+
+
+def test_attribution_page_shows_models_side_by_side(dataset_id):
+    set_conversion(dataset_id, WON)
+    at = run_page("pages/10_Attribution.py", query={"dataset": str(dataset_id)})
+    expected = analysis.compute("attribution", dataset_id)
+    assert expected.conversion == WON
     assert _metric(at, "Conversions credited") == f"{expected.conversions:,}"
     assert _metric(at, "Journeys") == f"{expected.journeys:,}"
     table = at.dataframe[0].value
@@ -44,8 +59,11 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
         "pages/10_Attribution.py",
         query={"dataset": str(dataset_id), "goal": "Closed won", "by": "channel", "level": "account"},
     )
-    expected = compute_attribution(
-        dataset_id, goal="Closed won", by="channel", query=JourneyQuery(level="account"), lost=("Closed lost",)
+    # ?goal= sets conversion for this view only, and says so.
+    assert conversion_line(at).startswith("Conversion: reaching Closed won · ")
+    assert any("for this view only" in m.value for m in at.markdown)
+    expected = analysis.compute(
+        "attribution", dataset_id, query=JourneyQuery(level="account"), conversion=goal("Closed won"), by="channel"
     )
     table = at.dataframe[0].value
     assert "channel" in table.columns
@@ -57,4 +75,10 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
 def test_attribution_page_without_datasets_says_so(monkeypatch):
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # the demo brings datasets
     at = run_page("pages/10_Attribution.py")
-    assert any("No event logs yet" in i.value for i in at.info)
+    assert any("No dataset yet" in i.value for i in at.info)
+
+
+def test_a_goal_that_does_not_exist_is_refused_with_the_nearest(dataset_id):
+    at = run_page("pages/10_Attribution.py", query={"dataset": str(dataset_id), "goal": "Closed wn"})
+    assert any("nearest: 'Closed won'" in w.value for w in at.warning)
+    assert not at.dataframe and not at.metric

@@ -21,8 +21,9 @@ def test_friction_page_puts_the_planted_hot_spot_first(engine, monkeypatch):
     hot = [m.value for m in at.markdown if m.value.startswith("**1.")]
     assert hot and hot[0].startswith("**1. Pricing page**")
     assert "end there unconverted" in hot[0]
-    # The map defaults to the dataset's own and is written to the URL.
-    assert at.query_params["map"] == str(map_id)
+    # The map defaults to the dataset's own link (the map it is linked to).
+    assert at.selectbox(key="_pick_map").value is None
+    assert any(r.stage == "Conversion" for r in [at.dataframe[0].value.iloc[0]])
     assert len(at.dataframe) >= 1
     assert at.dataframe[0].value.iloc[0]["touchpoint"] == "Pricing page"
 
@@ -42,4 +43,4 @@ def test_friction_weights_change_the_index_and_travel_in_the_url(engine, monkeyp
 def test_friction_page_without_datasets(engine, monkeypatch):
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     at = run_page("pages/9_Friction.py")
-    assert any("No event logs yet" in i.value for i in at.info)
+    assert any("No dataset yet" in i.value for i in at.info)

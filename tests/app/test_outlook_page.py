@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from services.attribution import compute_outlook
-from tests.app.conftest import run_page
+from services import analysis
+from services.conversion import set_conversion
+from tests.app.conftest import conversion_line, run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
+
+WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 
 
 @pytest.fixture
 def dataset_id(engine) -> int:
-    return create_stored_dataset(funnel_log(), name="Funnel log")
+    dataset_id = create_stored_dataset(funnel_log(), name="Funnel log")
+    set_conversion(dataset_id, WON)
+    return dataset_id
 
 
 def _metric(at, label: str) -> str:
@@ -20,13 +26,10 @@ def _metric(at, label: str) -> str:
 
 
 def test_outlook_ranks_open_accounts(dataset_id):
-    at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id)})
-    # Accounts hold several contacts, so the page starts at account level, with suggested goal and lost.
+    at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "level": "account"})
     assert at.get("button_group")[0].value == "account"
-    assert at.selectbox(key="goal").value == "Closed won"
-    expected = compute_outlook(
-        dataset_id, goal="Closed won", lost=("Closed lost",), query=JourneyQuery(level="account")
-    )
+    assert conversion_line(at).startswith("Conversion: reaching Closed won; lost: reaching Closed lost · ")
+    expected = analysis.compute("outlook", dataset_id, query=JourneyQuery(level="account"))
     assert _metric(at, "Open accounts") == f"{expected.counts['open']:,}"
     assert _metric(at, "Converted") == f"{expected.counts['converted']:,}"
     table = at.dataframe[0].value
@@ -46,8 +49,6 @@ def test_outlook_choices_come_from_the_url(dataset_id):
         query={
             "dataset": str(dataset_id),
             "level": "contact",
-            "goal": "Closed won",
-            "lost": "Closed lost",
             "as_of": "2024-02-01",
             "active_days": "10",
             "min_transitions": "1",
@@ -55,10 +56,9 @@ def test_outlook_choices_come_from_the_url(dataset_id):
     )
     from datetime import date
 
-    expected = compute_outlook(
+    expected = analysis.compute(
+        "outlook",
         dataset_id,
-        goal="Closed won",
-        lost=("Closed lost",),
         query=JourneyQuery(level="contact"),
         as_of=date(2024, 2, 1),
         active_days=10,
@@ -75,5 +75,9 @@ def test_outlook_before_any_conversion_names_the_problem(dataset_id):
     # On the log's first day no journey has closed yet: nothing to learn a probability from.
     first_day = funnel_log()["timestamp"].min().date().isoformat()
     at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "as_of": first_day})
-    assert any(f"no closed journey reaches the goal 'Closed won' by {first_day}" in e.value for e in at.error)
+    assert any(
+        f"no closed journey converts (reaching Closed won; lost: reaching Closed lost) by {first_day}"
+        in e.value.replace("\\", "")
+        for e in at.error
+    )
     assert not at.dataframe

@@ -36,7 +36,8 @@ def test_overlay_page_without_an_event_log_draws_the_plain_map(engine, monkeypat
 
     create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
     at = run_page("pages/12_Overlay.py")
-    assert any("No event log yet" in i.value for i in at.info)
+    assert any("No dataset yet" in i.value for i in at.info)
+    assert any("the map is shown without a measure" in i.value for i in at.info)
     assert not at.exception
 
 
@@ -45,29 +46,34 @@ def test_friction_page_without_a_map_scores_activities_as_they_are(engine, monke
     dataset_id = create_dataset(planted_log(journeys=60), name="unlinked")
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id)})
     assert not at.exception
-    assert at.selectbox(key="qp_map").value is None
+    assert at.selectbox(key="_pick_map").value is None
     assert at.dataframe[0].value.iloc[0]["touchpoint"] == "Pricing page"
 
 
 def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from analytics.conversion import goal
+    from services.analysis import run
     from services.attribution import compute_touchpoint_attribution
+    from services.context import open_context
     from services.maps import create_map_from_template
+    from tests.app.conftest import conversion_line
 
     map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
     dataset_id = create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)
     at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "measure": "removal effect", "goal": "Sales rep"})
-    assert at.selectbox(key="qp_goal").value == "Sales rep"
+    assert conversion_line(at).startswith("Conversion: reaching Sales rep · ")  # ?goal= for this view
     overlay = at.dataframe[0].value.set_index("touchpoint")
     # Every journey that reaches a sales rep passes the pricing page: removing it loses every conversion.
     assert overlay.loc["Pricing page", "value"] == 100
     assert overlay.loc["Pricing page", "label"] == "100%"
-    expected = compute_touchpoint_attribution(dataset_id, map_id, "Sales rep").set_index("touchpoint")
+    ctx = open_context(dataset_id, map_id, conversion=goal("Sales rep"))
+    expected = compute_touchpoint_attribution(ctx, run("attribution", ctx)).set_index("touchpoint")
     reached = overlay.dropna(subset=["value"])
     assert len(reached) >= 5
     for name, row in reached.iterrows():
         assert row["value"] == expected.loc[name, "removal_effect"] * 100
-    assert any("Sales rep" in c.value and "Markov" in c.value for c in at.caption)
+    assert any("Markov" in c.value for c in at.caption)
 
     at.radio(key="qp_measure").set_value("attributed conversions").run()
     assert not at.exception

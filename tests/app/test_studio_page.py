@@ -74,10 +74,10 @@ def test_every_tab_renders_the_map(filled):
             }
 
 
-def test_unknown_map_falls_back_with_a_warning(filled):
+def test_an_unknown_map_is_refused_and_never_replaced_by_another(filled):
     at = run_page(PAGE, query={"map": "999"})
-    assert any("Map 999 does not exist" in w.value for w in at.warning)
-    assert at.query_params["map"] == str(filled.map_id)
+    assert any("There is no map 999" in w.value and str(filled.map_id) in w.value for w in at.warning)
+    assert at.query_params["map"] == "999" and not at.tabs  # nothing else is shown meanwhile
 
 
 def test_add_a_stage_and_a_touchpoint_with_the_forms(filled):

@@ -51,11 +51,21 @@ def test_analyze_friction_json(linked, capsys):
 
 def test_analyze_metrics_json_and_csv(linked, capsys):
     _, dataset_id = linked
-    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "metrics", "--period", "all"]) == 0
+    args = ["analyze", "--dataset", str(dataset_id), "--report", "metrics", "--period", "all"]
+    assert cli.main(args) == 0
+    undefined = {r["metric"] for r in json.loads(capsys.readouterr().out)}
+    assert "conversion" not in undefined and {"nps", "csat"} <= undefined  # no definition: no conversion rate
+    assert cli.main(["conversion", "set", "--dataset", str(dataset_id), "--goal", "Service"]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert cli.main(args) == 0
     rows = json.loads(capsys.readouterr().out)
     by_metric = {r["metric"]: r for r in rows}
     assert set(by_metric) >= {"conversion", "nps", "csat"}
-    assert set(rows[0]) == {"metric", "scope", "period", "value", "base", "target", "status"}
+    assert set(rows[0]) == {"metric", "scope", "period", "value", "base", "target", "status", "conversion"}
+    # The same journeys convert as the Conversion line says.
+    converted, journeys = (int(x.replace(",", "")) for x in line.split(" · ")[1].split(" journeys")[0].split(" of "))
+    assert by_metric["conversion"]["value"] == pytest.approx(100 * converted / journeys)
+    assert by_metric["conversion"]["base"] == journeys
     assert by_metric["nps"]["target"] == 30 and by_metric["nps"]["status"] in ("red", "amber", "green")
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "metrics", "--format", "csv"]) == 0
     out = capsys.readouterr().out
@@ -86,6 +96,7 @@ def test_report_html_is_self_contained_and_escaped(linked, tmp_path, capsys):
     ):
         assert f"<h2>{section}" in text, section
     assert "Pricing page" in text
+    assert "Conversion: not defined" in text  # the one line, stated at the top
     names = {p.name for p in csv_dir.iterdir()}
     assert {"metrics.csv", "friction_touchpoints.csv", "hot_spots.csv", "action_plan.csv", "overlay.csv"} <= names
     actions = (csv_dir / "action_plan.csv").read_text(encoding="utf-8-sig")
@@ -117,12 +128,18 @@ def test_report_with_the_removal_effect_overlay(linked, tmp_path, capsys):
     out, csv_dir = tmp_path / "report.html", tmp_path / "csv"
     args = ["report", str(map_id), "--out", str(out), "--csv-dir", str(csv_dir)]
     assert cli.main([*args, "--measure", "removal effect", "--goal", "Sales rep"]) == 0
-    assert "<h2>The map with removal effect % (goal: Sales rep)" in out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8")
+    assert "<h2>The map with removal effect % (reaching Sales rep)" in text
+    assert "Conversion: reaching Sales rep · " in text and "for this view only (not saved)" in text
     import pandas as pd
 
+    from analytics.conversion import goal
+    from services.analysis import run
     from services.attribution import compute_touchpoint_attribution
+    from services.context import open_context
 
     overlay = pd.read_csv(csv_dir / "overlay.csv", encoding="utf-8-sig").set_index("touchpoint")
-    expected = compute_touchpoint_attribution(dataset_id, map_id, "Sales rep").set_index("touchpoint")
+    ctx = open_context(dataset_id, map_id, conversion=goal("Sales rep"))
+    expected = compute_touchpoint_attribution(ctx, run("attribution", ctx)).set_index("touchpoint")
     assert overlay.loc["Pricing page", "value"] == pytest.approx(100)
     assert overlay.loc["Demo", "value"] == pytest.approx(expected.loc["Demo", "removal_effect"] * 100)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from analytics.conversion import goal
 from analytics.errors import BadInputError
 from analytics.friction import FrictionWeights
 from db.engine import read_session, write_session
@@ -17,6 +18,8 @@ from services import friction as friction_service
 from services import metrics as metric_service
 from services import overlay as overlay_service
 from services import overview as overview_service
+from services.context import open_context
+from services.conversion import clear_conversion, compute_conversion_line, set_conversion
 from services.maps import create_map_from_template
 from tests.factories_metrics import create_dataset, planted_log
 
@@ -26,6 +29,7 @@ def b2b(engine):
     """A map from the 5-stage B2B template and a planted log linked to it."""
     map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey", owner="Ops")
     dataset_id = create_dataset(planted_log(journeys=200, unknown_activity="Webinar"), name="b2b", map_id=map_id)
+    set_conversion(dataset_id, goal("Advocacy"))  # journeys that reach the map's last stage
     return map_id, dataset_id
 
 
@@ -82,7 +86,7 @@ def test_computed_metrics_per_month_store_only_periods_with_data(b2b):
     map_id, dataset_id = b2b
     conv = metric_service.create_metric(map_id=map_id, kind="conversion", target=50, dataset_id=dataset_id)
     df = metric_service.compute_metric_values(conv)
-    # The goal is the map's last stage (Advocacy): journeys that reached "Renewal page".
+    # The saved definition: reaching the map's last stage (Advocacy), i.e. "Renewal page".
     stored = metric_service.get_metric(conv)
     assert stored.source == "dataset" and len(stored.values) == df["value"].notna().sum()
     assert all(computed for *_, computed in stored.values)
@@ -126,15 +130,15 @@ def test_overlay_has_every_touchpoint_of_the_map_with_targets(b2b):
     map_id, dataset_id = b2b
     _, tps = _ids(map_id)
     metric_service.create_metric(map_id=map_id, kind="csat", target=60, touchpoint_id=tps["Pricing page"])
-    ctx = metric_service.get_analysis_context(dataset_id, map_id)
+    ctx = open_context(dataset_id, map_id, conversion=goal("Sales rep"))
     result = friction_service.compute_context_friction(ctx)
-    credited = overlay_service.compute_attribution_overlay(dataset_id, map_id, goal="Sales rep")
-    assert credited.goal == "Sales rep"
+    credited = overlay_service.compute_attribution_overlay(ctx)
+    assert credited.conversion == goal("Sales rep")
     for measure in overlay_service.MEASURES:
         overlay = overlay_service.compute_overlay(ctx, result, measure, credited.frame)
         assert list(overlay.columns) == overlay_service.OVERLAY_COLUMNS
         assert set(overlay["touchpoint_id"]) == set(tps.values())
-    with pytest.raises(BadInputError, match="needs a goal"):
+    with pytest.raises(BadInputError, match="needs conversion defined"):
         overlay_service.compute_overlay(ctx, result, "removal effect")
     removal = overlay_service.compute_overlay(ctx, result, "removal effect", credited.frame).set_index("touchpoint")
     assert removal.loc["Pricing page", "value"] == 100 and removal.loc["Pricing page", "label"] == "100%"
@@ -179,6 +183,10 @@ def test_portfolio_health_of_every_map(b2b):
     b = portfolio[0]
     assert b.nps.value == 20 and b.nps.change == 10 and b.nps.status == "red" and b.health == "red"
     assert b.conversion.source == "dataset" and b.conversion.value is not None
+    # The card's line is the one every page shows for this dataset and map.
+    assert b.conversion_line == compute_conversion_line(open_context(dataset_id, map_id)).text
+    assert b.conversion_line.startswith("Conversion: reaching Advocacy · ")
+    assert f"({b.conversion.value:.1f}%)" in b.conversion_line
     assert b.hot_spot == "Pricing page" and b.hot_spot_friction > 0
     assert (b.open_actions, b.overdue_actions) == (2, 1)
     assert b.studio_link == f"pages/2_Map_studio.py?map={map_id}"
@@ -195,6 +203,18 @@ def test_portfolio_health_of_every_map(b2b):
     assert list(trends["period"]) == ["2026-01", "2026-02"]
     table = overview_service.compute_portfolio_table(portfolio)
     assert list(table["map"]) == ["B2B SaaS buyer journey", "Advisory client lifecycle"]
+
+
+def test_changing_the_definition_recomputes_the_conversion_metrics(b2b):
+    map_id, dataset_id = b2b
+    conv = metric_service.create_metric(map_id=map_id, kind="conversion", target=50, dataset_id=dataset_id)
+    metric_service.compute_metric_values(conv, options=metric_service.ComputeOptions(period="quarter"))
+    before = metric_service.get_metric(conv).values
+    set_conversion(dataset_id, goal("Pricing page"))  # every journey of the planted log reaches it
+    after = metric_service.get_metric(conv).values
+    assert before != after and {v for _, v, *_ in after} == {100.0}
+    clear_conversion(dataset_id)
+    assert metric_service.get_metric(conv).values == ()  # no definition: no number, never a stale one
 
 
 def test_default_metrics_for_a_demo_map(b2b):

@@ -66,12 +66,12 @@ def test_overview_shows_every_demo_map_with_health_and_the_overlay_draws(linked_
     assert page.get_by_text("Highest friction (0–100)").count() == 1
     assert not page.locator("[data-testid='stException']").count()
 
-    # The Markov removal effect of each touchpoint, for the suggested goal, over the same grid.
+    # The Markov removal effect of each touchpoint, for the dataset's conversion, over the same grid.
     page.goto(f"{server.url}/Overlay?map={b2b}&measure=removal+effect")
     wait_for_app(page, "Designed vs observed")
     grid = page.locator("[data-testid='stPlotlyChart']").first
     grid.locator(".main-svg").first.wait_for(timeout=30_000)
     assert "Removal effect %" in grid.inner_text()
     assert page.get_by_text("Highest removal effect %").count() == 1
-    assert page.get_by_text("Open this goal on the Attribution page").count() == 1
+    assert page.get_by_text("Open the Attribution page on this dataset").count() == 1
     assert not page.locator("[data-testid='stException']").count()

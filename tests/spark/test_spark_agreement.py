@@ -10,16 +10,17 @@ Spark reads the stored layout from the same Parquet file (as a cluster reads an 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 import pytest
 
+from analytics.conversion import NOT_DEFINED, goal
 from analytics.engine import EventSource, events_table, execute
 from analytics.external import STORED_COLUMNS, stored_layout_expr
 from analytics.journeys import JourneyQuery, journey_steps, journey_table
+from analytics.registry import ANALYSES as REGISTRY
+from analytics.registry import Inputs, run_analysis
 from tests.spark.conftest import EVENTS_VIEW, MAPPING, RAW_VIEW, SPARK_URL
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -121,69 +122,78 @@ def test_stored_layout_built_on_spark_matches_the_import(spark, spark_log):
 
 
 # --------------------------------------------------------------------------- every analysis
-# Each analysis of the suite, where present on this branch, runs on both backends with the same
-# arguments and must give the same tables. (id, module, function, kwargs, sort keys)
+# Each analysis of the one registry (analytics.registry.ANALYSES) runs on both backends with the same
+# inputs and must give the same tables: (id, registry name, query, parameters, converts, sort keys).
 GOAL = "Contract signed"
-ANALYSES: list[tuple[str, str, str, dict, list[str] | None]] = [
-    ("transitions", "analytics.transitions", "compute_transitions", {"query": JourneyQuery()}, ["source", "target"]),
+SPEC_STEPS = ("Demo", "Pricing page", "Sales rep", GOAL)
+
+
+def _spec(**rules):  # noqa: ANN202 - a FunnelSpec
+    from analytics.funnel import FunnelSpec
+
+    return FunnelSpec(steps=SPEC_STEPS, **rules)
+
+
+ANALYSES: list[tuple[str, str, JourneyQuery, dict, bool, list[str] | None]] = [
+    ("summary", "summary", JourneyQuery(), {}, True, None),
+    ("transitions", "transitions", JourneyQuery(), {}, False, ["source", "target"]),
     (
         "transitions, account level, repeats kept",
-        "analytics.transitions",
-        "compute_transitions",
-        {"query": JourneyQuery(level="account", collapse_repeats=False)},
+        "transitions",
+        JourneyQuery(level="account", collapse_repeats=False),
+        {},
+        False,
         ["source", "target"],
     ),
+    ("transition graph", "transition_graph", JourneyQuery(by="stage"), {}, False, ["source", "target"]),
+    ("node volumes", "node_volumes", JourneyQuery(), {}, False, ["node"]),
     (
         "step Sankey",
-        "analytics.sankey",
-        "compute_step_sankey",
-        {"query": JourneyQuery(), "steps": 6},
+        "sankey",
+        JourneyQuery(),
+        {"steps": 6},
+        True,
         ["source_step", "source", "target_step", "target"],
     ),
-    ("stage flow", "analytics.sankey", "compute_stage_flow", {"query": JourneyQuery(by="stage")}, ["source", "target"]),
-    (
-        "variants",
-        "analytics.paths",
-        "compute_variants",
-        {"query": JourneyQuery(by="stage"), "goal": GOAL, "top": None},
-        ["path_label"],
-    ),
+    ("stage flow", "stage_flow", JourneyQuery(by="stage"), {}, False, ["source", "target"]),
+    ("variants", "variants", JourneyQuery(by="stage"), {"top": None}, True, ["path_label"]),
     (
         # Account paths of up to 60 touchpoints: some too long to pack into the integer keys.
         "variants, account level, repeats kept",
-        "analytics.paths",
-        "compute_variants",
-        {"query": JourneyQuery(level="account", collapse_repeats=False), "top": None},
+        "variants",
+        JourneyQuery(level="account", collapse_repeats=False),
+        {"top": None},
+        False,
         ["path_label"],
     ),
-    ("non-linearity", "analytics.nonlinearity", "compute_nonlinearity", {"query": JourneyQuery(by="stage")}, None),
-    (
-        "top loops",
-        "analytics.nonlinearity",
-        "compute_top_loops",
-        {"query": JourneyQuery(by="stage"), "top": None},
-        ["from_stage", "to_stage"],
-    ),
-    ("outcomes", "analytics.outcomes", "compute_outcomes", {"query": JourneyQuery(level="account")}, ["outcome"]),
-    ("time to convert", "analytics.timing", "compute_time_to_convert", {"query": JourneyQuery(), "goal": GOAL}, None),
-    ("time in stage", "analytics.timing", "compute_time_in_stage", {"query": JourneyQuery(by="stage")}, None),
-    (
-        "funnel",
-        "analytics.funnel",
-        "compute_funnel",
-        {"query": JourneyQuery(collapse_repeats=False), "spec_steps": ("Demo", "Pricing page", "Sales rep", GOAL)},
-        ["position"],
-    ),
+    ("non-linearity", "nonlinearity", JourneyQuery(by="stage"), {}, False, None),
+    ("top loops", "top_loops", JourneyQuery(by="stage"), {"top": None}, False, ["from_stage", "to_stage"]),
+    ("stage order", "stage_order", JourneyQuery(), {}, False, None),
+    ("outcomes", "outcomes", JourneyQuery(level="account"), {}, False, ["outcome"]),
+    ("time to convert", "time_to_convert", JourneyQuery(), {}, True, None),
+    ("time in stage", "time_in_stage", JourneyQuery(by="stage"), {}, False, None),
+    ("funnel", "funnel", JourneyQuery(collapse_repeats=False), {"spec": _spec()}, False, ["position"]),
     (
         "funnel, strict, per-step windows",
-        "analytics.funnel",
-        "compute_funnel",
-        {"query": JourneyQuery(), "spec_steps": ("Demo", "Pricing page", "Sales rep", GOAL), "mode": "strict"},
+        "funnel",
+        JourneyQuery(),
+        {"spec": _spec(mode="strict", step_windows_days=(30, 30, 60))},
+        False,
         ["position"],
     ),
-    ("friction", "analytics.friction", "compute_friction", {"query": JourneyQuery(), "goal": GOAL}, None),
-    ("attribution", "analytics.attribution", "compute_attribution", {"query": JourneyQuery(), "goal": GOAL}, None),
-    ("outlook", "analytics.outlook", "compute_outlook", {"query": JourneyQuery(), "goal": GOAL}, None),
+    (
+        "funnel breakdown",
+        "funnel_breakdown",
+        JourneyQuery(),
+        {"spec": _spec(breakdown="channel")},
+        False,
+        ["breakdown", "position"],
+    ),
+    ("dropped journeys", "dropped_journeys", JourneyQuery(), {"spec": _spec()}, False, ["journey_key"]),
+    ("friction", "friction", JourneyQuery(), {}, True, None),
+    ("conversion rate per month", "metric", JourneyQuery(), {"kind": "conversion"}, True, ["period"]),
+    ("attribution", "attribution", JourneyQuery(), {}, True, None),
+    ("outlook", "outlook", JourneyQuery(), {}, True, None),
 ]
 
 
@@ -193,21 +203,12 @@ ANALYSES: list[tuple[str, str, str, dict, list[str] | None]] = [
 SPARK_GAPS: dict[str, str] = {}
 
 
-def _analysis_or_skip(module: str, function: str) -> Callable:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError:
-        pytest.skip(f"{module} is not on this branch yet")
-    fn = getattr(mod, function, None)
-    if fn is None:
-        pytest.skip(f"{module}.{function} is not on this branch yet")
-    return fn
-
-
 def _tables(result) -> dict[str, pd.DataFrame]:
     """The tables of a result: a frame, an Ibis table, or a result object holding frames."""
     if isinstance(result, pd.DataFrame):
         return {"": result}
+    if isinstance(result, list):
+        return {"": pd.DataFrame({"value": result, "position": range(len(result))})}
     if hasattr(result, "execute") and hasattr(result, "schema"):
         return {"": execute(result)}
     if dataclasses.is_dataclass(result):
@@ -228,19 +229,10 @@ def _tables(result) -> dict[str, pd.DataFrame]:
     ids=[c[0] for c in ANALYSES],
 )
 def test_analysis_agrees(sources, case):
-    name, module, function, kwargs, keys = case
-    kwargs = dict(kwargs)
-    fn = _analysis_or_skip(module, function)
-    if "spec_steps" in kwargs:  # the funnel's spec, built here so a missing module only skips
-        from analytics.funnel import FunnelSpec
-
-        rules = {"mode": kwargs.pop("mode")} if "mode" in kwargs else {}
-        if rules.get("mode") == "strict":
-            rules["step_windows_days"] = (30, 30, 60)
-        steps = kwargs.pop("spec_steps")
-        kwargs["spec"] = FunnelSpec(steps=steps, **rules)
-    duck = _tables(fn(sources["duckdb"], sources["schema"], **kwargs))
-    spark = _tables(fn(sources["spark"], sources["schema"], **kwargs))
+    _, name, query, params, converts, keys = case
+    conversion = goal(GOAL) if converts else NOT_DEFINED
+    duck = _tables(run_analysis(name, Inputs(sources["duckdb"], sources["schema"], query, conversion), **params))
+    spark = _tables(run_analysis(name, Inputs(sources["spark"], sources["schema"], query, conversion), **params))
     assert duck and duck.keys() == spark.keys()
     for part in duck:
         d, s = duck[part], spark[part]
@@ -248,3 +240,7 @@ def test_analysis_agrees(sources, case):
             continue
         sort_keys = keys or [c for c in d.columns if not pd.api.types.is_float_dtype(d[c])] or list(d.columns)
         _agree(d.reset_index(drop=True), s.reset_index(drop=True), sort_keys)
+
+
+def test_every_registered_analysis_has_a_spark_case():
+    assert {c[1] for c in ANALYSES} == set(REGISTRY)

@@ -24,8 +24,11 @@ def _run(capsys, *argv) -> object:
 
 def test_summary(capsys, dataset):
     out = _run(capsys, "--dataset", dataset)
-    assert set(out) == {"events", "journeys", "accounts", "activities", "first_timestamp", "last_timestamp"}
+    assert set(out) == {
+        "events", "journeys", "accounts", "activities", "first_timestamp", "last_timestamp", "converted", "conversion",
+    }  # fmt: skip
     assert out["journeys"] == 60 and out["accounts"] == 20
+    assert out["converted"] is None and out["conversion"].startswith("Conversion: not defined")
     assert out["first_timestamp"].startswith("2025-01-01")
 
 
@@ -49,6 +52,7 @@ def test_funnel_shape_with_breakdown(capsys, dataset):
     assert [s["step"] for s in out["steps"]] == ["Awareness", "Consideration", "Decision"]
     assert all(set(s) == keys for s in out["steps"])
     assert out["steps"][0]["journeys"] == 60 and out["steps"][0]["median_seconds_from_previous"] is None
+    assert out["window_days"] == 90 and out["mode"] == "ordered"  # the window is stated with the numbers
     assert 0 <= out["steps"][2]["conversion_from_start"] <= 1
     assert set(out["breakdown"]) == {"EMEA", "NA"}
     assert sum(v[0]["journeys"] for v in out["breakdown"].values()) == 60
@@ -67,7 +71,8 @@ def test_funnel_modes_windows_and_exclusions(capsys, engine):
 
 def test_variants_outcomes_nonlinearity(capsys, dataset):
     v = _run(capsys, "--dataset", dataset, "--report", "variants", "--goal", "Decision", "--top", "3")
-    assert len(v) == 3 and set(v[0]) == {"path", "journeys", "share", "conversion_rate"}
+    assert len(v) == 3 and set(v[0]) == {"path", "journeys", "share", "conversion_rate", "conversion"}
+    assert v[0]["conversion"] == "reaching Decision"
     assert isinstance(v[0]["path"], list) and v[0]["path"][0] == "Awareness"  # stage level by default
     o = _run(capsys, "--dataset", dataset, "--report", "outcomes")
     assert {r["outcome"] for r in o} <= {"won", "lost", "open"} and sum(r["journeys"] for r in o) == 60
@@ -124,8 +129,10 @@ def test_errors_exit_2_with_a_message(capsys, dataset):
 
 
 def test_another_report_plugs_in_with_its_flags(capsys, dataset, monkeypatch):
-    def handler(ctx):
-        return cli.ReportOutput({"dataset": ctx.dataset_id, "knob": ctx.args.knob, "level": ctx.query.level}, None)
+    def handler(rin):
+        return cli.ReportOutput(
+            {"dataset": rin.ctx.dataset_id, "knob": rin.args.knob, "level": rin.ctx.query.level}, None
+        )
 
     def flags(parser):
         parser.add_argument("--knob")
@@ -141,3 +148,94 @@ def test_analyze_file_imports_it_first(capsys, engine, tmp_path):
     path.write_text("case,when,what\nc1,2025-01-01T10:00:00Z,A\nc1,2025-01-02T10:00:00Z,B\nc2,2025-01-01T10:00:00Z,A\n")
     out = _run(capsys, path, "--journey", "case", "--time", "when", "--activity", "what", "--report", "transitions")
     assert {(r["source"], r["target"]): r["count"] for r in out}[("A", "B")] == 1
+
+
+def _fails(capsys, *argv) -> str:
+    assert cli.main([*map(str, argv)]) == 2
+    return capsys.readouterr().err
+
+
+def test_names_that_do_not_exist_are_refused_with_the_nearest(capsys, dataset):
+    err = _fails(capsys, "analyze", "--dataset", 999, "--report", "summary")
+    assert f"There is no dataset 999; nearest: '{dataset} (Pipeline)'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--map", 77)
+    assert "There is no map 77" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--report", "funnel", "--steps", "Demo,Deal Won")
+    assert "No touchpoint (funnel step) is named 'Deal Won'" in err and "nearest:" in err
+    err = _fails(
+        capsys,
+        "analyze",
+        "--dataset",
+        dataset,
+        "--report",
+        "funnel",
+        "--steps",
+        "Demo,Contract signed",
+        "--exclude",
+        "Prcing page",
+    )
+    assert "No touchpoint (exclusion step) is named 'Prcing page' in this dataset; nearest: 'Pricing page'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--through", "demo")
+    assert "No touchpoint, activity or stage is named 'demo' in this dataset; nearest: 'Demo'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--report", "variants", "--goal", "Decisoin")
+    assert "nearest: 'Decision'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--report", "sankey", "--anchor-node", "Dmo")
+    assert "nearest: 'Demo'" in err
+    err = _fails(capsys, "conversion", "set", "--dataset", dataset, "--outcome", "Won")
+    assert "No outcome is named 'Won' in this dataset; nearest: 'won'" in err
+    err = _fails(capsys, "conversion", "show", "--dataset", 999)
+    assert "There is no dataset 999" in err
+
+
+def test_conversion_show_set_and_clear(capsys, dataset):
+    shown = _run_cli(capsys, "conversion", "show", "--dataset", dataset, "--format", "json")
+    assert shown["definition"]["goals"] == [] and shown["converted"] is None and shown["journeys"] == 60
+    assert shown["text"].startswith("Conversion: not defined")
+    saved = _run_cli(
+        capsys,
+        "conversion",
+        "set",
+        "--dataset",
+        dataset,
+        "--outcome",
+        "won",
+        "--lost-outcome",
+        "lost",
+        "--format",
+        "json",
+    )
+    outcomes = _run(capsys, "--dataset", dataset, "--report", "outcomes")
+    won = next(r["journeys"] for r in outcomes if r["outcome"] == "won")
+    assert saved["converted"] == won and saved["journeys"] == 60 and saved["scope"] == "dataset"
+    assert (
+        saved["text"]
+        == f"Conversion: outcome is won; lost: outcome is lost · {won:,} of 60 journeys ({100 * won / 60:.1f}%)"
+    )
+    summary = _run(capsys, "--dataset", dataset)
+    assert summary["converted"] == won and summary["conversion"] == saved["text"]
+    # Every report reads the saved definition; --goal overrides it for one run only.
+    timing = _run(capsys, "--dataset", dataset, "--report", "time")
+    assert timing["time_to_convert"]["converted"] == won
+    assert _run(capsys, "--dataset", dataset, "--report", "time", "--goal", "Decision")["conversion"] == (
+        "reaching Decision; lost: outcome is lost"
+    )
+    assert _run_cli(capsys, "conversion", "show", "--dataset", dataset, "--format", "json")["converted"] == won
+    within = _run_cli(
+        capsys, "conversion", "set", "--dataset", dataset, "--goal", "Decision,Onboarding", "--within-days", "30",
+        "--format", "json",
+    )  # fmt: skip
+    assert within["definition"]["within_days"] == 30 and "within 30 days" in within["text"]
+    assert cli.main(["conversion", "clear", "--dataset", str(dataset)]) == 0
+    assert "Cleared" in capsys.readouterr().out
+    assert _run_cli(capsys, "conversion", "show", "--dataset", dataset, "--format", "json")["converted"] is None
+
+
+def test_conversion_suggestions_name_the_outcome(capsys, dataset):
+    suggestions = _run_cli(capsys, "conversion", "suggest", "--dataset", dataset, "--format", "json")
+    assert suggestions[0]["definition"]["outcomes"] == ["won"]
+    assert suggestions[0]["definition"]["lost_outcomes"] == ["lost"]
+
+
+def _run_cli(capsys, *argv) -> object:
+    assert cli.main([*map(str, argv)]) == 0
+    return json.loads(capsys.readouterr().out)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from analytics.errors import BadInputError
+from analytics.errors import BadInputError, UnknownNameError
 from analytics.funnel import (
     NO_VALUE,
     OTHER_VALUES,
@@ -158,11 +158,22 @@ def test_dropped_journeys_lists_who_left_and_where():
     ]
 
 
-def test_steps_absent_from_the_data_give_zeros_not_errors():
-    f = _funnel([("a", 0, "A")], ["A", "Nope"])
+def test_steps_no_event_has_are_refused_with_the_nearest_names():
+    # A misspelled step would give an empty funnel that reads like a real drop-off.
+    with pytest.raises(
+        UnknownNameError, match="No touchpoint \\(funnel step\\) is named 'Deal Won'.*nearest: 'Deal won'"
+    ):
+        _funnel([("a", 0, "A"), ("a", 1, "Deal won")], ["A", "Deal Won"])
+    with pytest.raises(UnknownNameError, match="exclusion step"):
+        events, schema = events_of(log_frame([("a", 0, "A"), ("a", 1, "B")]))
+        compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("A", "B"), exclusions=("Nope",)))
+
+
+def test_a_step_no_journey_reaches_in_order_gives_zeros():
+    f = _funnel([("a", 0, "B"), ("a", 1, "A")], ["A", "B"])
     assert _journeys(f) == [1, 0]
-    f = _funnel([("a", 0, "A")], ["Nope", "A"])
-    assert _journeys(f) == [0, 0] and math.isnan(f.loc[0, "conversion_from_start"])
+    f = _funnel([("a", 0, "A"), ("b", 0, "B")], ["B", "A"])
+    assert _journeys(f) == [1, 0]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from analytics.conversion import goal
 from analytics.errors import UnknownColumnError
 from analytics.journeys import JourneyQuery
 from analytics.outcomes import NO_OUTCOME, compute_outcomes
@@ -55,7 +56,7 @@ def test_time_to_convert_from_first_step_to_first_goal():
         [("a", 0, "A"), ("a", 2, "G"), ("a", 9, "G"), ("b", 1, "A"), ("b", 5, "G"), ("c", 0, "A")],
     )
     events, schema = events_of(frame)
-    t = compute_time_to_convert(events, schema, JourneyQuery(), "G").iloc[0]
+    t = compute_time_to_convert(events, schema, JourneyQuery(), goal("G")).iloc[0]
     assert (t.journeys, t.converted) == (3, 2)
     assert t.conversion_rate == pytest.approx(2 / 3)
     assert t.median_seconds == pytest.approx(3 * DAY)
@@ -69,7 +70,7 @@ def test_goal_can_be_a_stage():
         ("journey_id", "timestamp", "activity", "stage"),
     )
     events, schema = events_of(frame)
-    assert compute_time_to_convert(events, schema, JourneyQuery(), "Won").iloc[0].median_seconds == pytest.approx(
+    assert compute_time_to_convert(events, schema, JourneyQuery(), goal("Won")).iloc[0].median_seconds == pytest.approx(
         1.5 * DAY
     )
 

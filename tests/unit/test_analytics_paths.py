@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from analytics.paths import OTHER_PATHS, compute_variants
 from tests.factories import events_of, log_frame
@@ -36,14 +37,14 @@ def test_repeats_kept_split_variants():
 
 def test_conversion_rate_by_goal():
     events, schema = events_of(LOG)
-    v = compute_variants(events, schema, goal="B", top=None).set_index("path_label")
+    v = compute_variants(events, schema, conversion=Conversion(goals=("B",)), top=None).set_index("path_label")
     assert v.loc["A > B", "conversion_rate"] == 1.0
     assert v.loc["C", "conversion_rate"] == 0.0
 
 
 def test_top_with_other_row_adds_up_the_rest():
     events, schema = events_of(LOG)
-    v = compute_variants(events, schema, goal="A", top=1, include_other=True)
+    v = compute_variants(events, schema, conversion=Conversion(goals=("A",)), top=1, include_other=True)
     assert v["path_label"].tolist() == ["A > B", f"{OTHER_PATHS} (2)"]
     assert v["journeys"].tolist() == [3, 2]
     assert v.iloc[1]["conversion_rate"] == 0.5  # d reaches A, e does not

@@ -16,6 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.conversion import Conversion
+from analytics.errors import UnknownNameError
 from analytics.funnel import FunnelSpec, compute_funnel
 from analytics.journeys import JourneyQuery
 from analytics.nonlinearity import compute_nonlinearity
@@ -96,7 +98,9 @@ def test_variants_match_reference(rows, query):
     journeys = ref_journeys(rows, query)
     expected = Counter(tuple(n for _, n, _ in steps) for steps in journeys.values())
     converted = Counter(tuple(n for _, n, _ in s) for s in journeys.values() if any(n in ("C", "S2") for _, n, _ in s))
-    got = compute_variants(events, schema, query, top=None, goal="C" if query.by == "touchpoint" else "S2")
+    got = compute_variants(
+        events, schema, query, top=None, conversion=Conversion(goals=("C",) if query.by == "touchpoint" else ("S2",))
+    )
     assert dict(zip(got["path"], got["journeys"], strict=False)) == dict(expected)
     ranked = sorted(expected.items(), key=lambda kv: (-kv[1], " > ".join(kv[0])))
     assert got["path"].tolist() == [p for p, _ in ranked]
@@ -168,7 +172,12 @@ def test_funnel_matches_reference(rows, query, mode, steps, window):
         if len(steps) < 2:
             steps = ["A", "B"]
     events, schema = events_of(_frame(rows))
-    got = compute_funnel(events, schema, q, FunnelSpec(tuple(steps), mode=mode, window_days=window))
+    spec = FunnelSpec(tuple(steps), mode=mode, window_days=window)
+    if not set(steps) <= {a for _, _, a, _, _ in rows}:  # a step no event has: refused, never 0 journeys
+        with pytest.raises(UnknownNameError):
+            compute_funnel(events, schema, q, spec)
+        return
+    got = compute_funnel(events, schema, q, spec)
     expected = ref_funnel(ref_journeys(rows, q), steps, mode, window)
     assert got["journeys"].tolist() == expected
 

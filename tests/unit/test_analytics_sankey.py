@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics.conversion import Conversion
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
 from analytics.sankey import CONVERTED, DROP_OFF, END, OTHER, compute_stage_flow, compute_step_sankey
@@ -36,7 +37,7 @@ def test_true_step_counts_and_end_node_without_goal():
 
 def test_goal_splits_ends_into_converted_and_drop_off():
     events, schema = events_of(LOG)
-    s = compute_step_sankey(events, schema, steps=4, goal="C")
+    s = compute_step_sankey(events, schema, steps=4, conversion=Conversion(goals=("C",)))
     links = _links(s)
     assert links[(1, "B", 2, DROP_OFF)] == 1  # b ends at B without reaching C
     assert links[(2, "C", 3, CONVERTED)] == 1  # a ends at C, converted

@@ -1,11 +1,15 @@
-"""services.analysis: datasets on disk, the map's links completing the query, the map's stage order."""
+"""The one analysis context (services.context) and running the registry's analyses on it
+(services.analysis): datasets on disk, the map's links completing the query, the map's stage order,
+and ids that do not exist refused with the real ones."""
 
 from __future__ import annotations
 
 import pytest
 
+from analytics.errors import UnknownNameError
 from analytics.journeys import JourneyQuery
-from services import analysis
+from analytics.registry import ANALYSES
+from services import analysis, context
 from services.maps import create_map_from_template
 from tests.factories import b2b_log, create_dataset, log_frame
 
@@ -38,52 +42,83 @@ def linked(engine, monkeypatch):
         calls.append((dataset, the_map))
         return labels
 
-    monkeypatch.setattr(analysis, "_get_journey_labels", fake)
+    monkeypatch.setattr(context, "get_journey_labels", fake)
     return dataset_id, map_id, calls
 
 
 def test_unlinked_dataset_keeps_the_query(engine):
     dataset_id = create_dataset(b2b_log(), name="Pipeline")
-    a = analysis.open_analysis(dataset_id)
-    assert a.query == JourneyQuery() and a.map_id is None and a.map_stage_order == ()
+    ctx = context.open_context(dataset_id)
+    assert ctx.query == JourneyQuery() and ctx.map_id is None and ctx.stage_order == ()
+    assert ctx.conversion_scope == "none" and not ctx.conversion.defined
     assert analysis.first_dataset_id() == dataset_id
-    assert analysis.default_goal(dataset_id) is None
 
 
 def test_linked_dataset_is_relabelled_through_its_map(linked):
     dataset_id, map_id, calls = linked
-    t = analysis.compute_transitions(dataset_id, include_entry_exit=False)
+    t = analysis.compute("transitions", dataset_id, include_entry_exit=False)
     assert {(r.source, r.target) for r in t.itertuples()} == {
         ("Blog", "Demos"),
         ("Demos", "Blog"),
         ("Blog", "Pricing page"),
     }
     assert calls[-1] == (dataset_id, map_id)
-    stages = analysis.compute_transitions(dataset_id, query=JourneyQuery(by="stage"), include_entry_exit=False)
+    stages = analysis.compute("transitions", dataset_id, query=JourneyQuery(by="stage"), include_entry_exit=False)
     assert set(stages["source"]) == {"Awareness", "Consideration"}
 
 
 def test_the_maps_stage_order_decides_what_is_backward(linked):
     dataset_id, _, _ = linked
     # The map says Awareness → Consideration → Conversion: Consideration → Awareness is a loop.
-    order = analysis.compute_stage_order(dataset_id)
+    order = analysis.compute("stage_order", dataset_id)
     assert order[:5] == ["Awareness", "Consideration", "Conversion", "Service", "Advocacy"]
-    n = analysis.compute_nonlinearity(dataset_id, stage_order=["Conversion", "Consideration", "Awareness"]).iloc[0]
+    given = ["Conversion", "Consideration", "Awareness"]
+    n = analysis.compute("nonlinearity", dataset_id, stage_order=given).iloc[0]
     assert n["backward_moves"] == 1  # the map's order wins over a given one when linked
-    graph = analysis.compute_transition_graph(dataset_id)
+    graph = analysis.compute("transition_graph", dataset_id)
     directions = {(r.source, r.target): r.direction for r in graph.itertuples()}
     assert directions[("Demos", "Blog")] == "backward" and directions[("Blog", "Demos")] == "forward"
     assert directions[("(entry)", "Blog")] == "entry"
-    assert analysis.default_goal(dataset_id) == "Advocacy"
+
+
+def test_a_given_stage_order_serves_when_no_map_is_linked(engine):
+    dataset_id = create_dataset(log_frame(ROWS, ("journey_id", "timestamp", "activity", "stage")))
+    # Without a map, Web comes first (first appearance): Sales → Web is backward once.
+    assert analysis.compute("nonlinearity", dataset_id).iloc[0]["backward_moves"] == 1
+    # In the order Sales, Web the move Web → Sales goes back instead: twice (a: Web→Sales twice).
+    reversed_order = analysis.compute("nonlinearity", dataset_id, stage_order=["Sales", "Web"]).iloc[0]
+    assert reversed_order["backward_moves"] == 2
 
 
 def test_describing_a_dataset(engine):
     dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
-    assert analysis.list_breakdown_columns(dataset_id) == ["channel", "role", "outcome", "stage", "account", "region"]
-    assert analysis.list_filter_columns(dataset_id) == ["channel", "role", "outcome"]
-    assert set(analysis.list_column_values(dataset_id, "region")) == {"EMEA", "NA"}
-    goals = analysis.list_goal_candidates(dataset_id)
-    assert goals[:4] == ["Awareness", "Consideration", "Decision", "Onboarding"] and "Demo" in goals
-    nodes = analysis.list_nodes(dataset_id, query=JourneyQuery(by="stage"))
+    ctx = context.open_context(dataset_id)
+    assert analysis.list_breakdown_columns(ctx) == ["channel", "role", "outcome", "stage", "account", "region"]
+    assert analysis.list_filter_columns(ctx) == ["channel", "role", "outcome"]
+    assert set(analysis.list_column_values(ctx, "region")) == {"EMEA", "NA"}
+    names = context.context_names(ctx)
+    assert {"Awareness", "Consideration", "Decision", "Onboarding"} <= set(names.stages) and "Demo" in names.nodes
+    nodes = analysis.list_nodes(ctx.with_query(by="stage"))
     assert set(nodes) == {"Awareness", "Consideration", "Decision", "Onboarding"}
-    assert analysis.has_stages(dataset_id)
+    assert ctx.has_stages
+    assert analysis.list_levels(ctx) == ["touchpoint", "stage", "channel"]
+
+
+def test_ids_and_names_that_do_not_exist_are_refused_with_the_real_ones(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    with pytest.raises(UnknownNameError, match=rf"There is no dataset 999.*'{dataset_id} \(Pipeline\)'"):
+        context.open_context(999)
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Launch map", engine=engine)
+    with pytest.raises(UnknownNameError, match=rf"There is no map 4242.*'{map_id} \(Launch map\)'"):
+        context.open_context(dataset_id, 4242)
+    with pytest.raises(UnknownNameError, match="nearest: 'Demo'"):
+        context.open_context(dataset_id, query=JourneyQuery(through=("demo",)))
+
+
+def test_every_registered_analysis_names_its_parameters():
+    for name, entry in ANALYSES.items():
+        assert entry.name == name and entry.help
+    with pytest.raises(TypeError, match="takes no parameter goal"):
+        from analytics.registry import Inputs, run_analysis
+
+        run_analysis("variants", Inputs(events=None, schema=None), goal="X")  # type: ignore[arg-type]

@@ -14,10 +14,8 @@ from analytics.attribution import (
     START,
     compute_attribution,
     compute_credit_bars,
-    node_counts,
-    suggest_goal,
-    suggest_lost,
 )
+from analytics.conversion import Conversion, node_counts, suggest_goal, suggest_lost
 from analytics.errors import AnalyticsError, UnknownColumnError
 from analytics.journeys import JourneyQuery
 from analytics.markov import AbsorbingChain, removal_effects
@@ -39,7 +37,7 @@ def test_two_touchpoints_by_hand():
     #   Markov credit (2 conversions): A = 0.5/1.5 · 2 = 2/3, B = 1/1.5 · 2 = 4/3.
     # Heuristics: path A B → first A, last B, linear ½ ½, position ½ ½; path B → everything to B.
     events = events_from_paths({"1": ["A", "B", "G"], "2": ["A"], "3": ["B", "G"], "4": ["G", "A"]})
-    result = compute_attribution(events, *_sq(), goal="G")
+    result = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
     assert result.conversions == 2
     assert result.uncredited_conversions == 1
     assert result.journeys == 3
@@ -68,7 +66,7 @@ def test_loop_and_dead_end_by_hand():
     # Heuristics: path A B A (n = 3): first A, last A, linear A 2/3 B 1/3, position A 0.8 B 0.2;
     # path B: all to B.
     events = events_from_paths({"1": ["A", "B", "A", "G"], "2": ["A", "C"], "3": ["B", "G"]})
-    result = compute_attribution(events, *_sq(), goal="G")
+    result = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
     assert result.conversion_probability == pytest.approx(2 / 3)
     a, b, c = _row(result, "A"), _row(result, "B"), _row(result, "C")
     assert (a.removal_effect, b.removal_effect, c.removal_effect) == pytest.approx((3 / 4, 2 / 3, 0))
@@ -114,28 +112,28 @@ def test_lost_touchpoints_end_a_path():
     # With lost = (L,): journey 2 ends at L: start→A 2; A→B 1, A→null 1; B→conv 1.
     #   x_B = 1, x_A = 1/2, P = 1/2; RE(A) = RE(B) = 1; Markov ½ each; L is no state at all.
     events = events_from_paths({"1": ["A", "B", "G"], "2": ["A", "L", "B"]})
-    plain = compute_attribution(events, *_sq(), goal="G")
+    plain = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
     assert _row(plain, "L").removal_effect == pytest.approx(0.5)
     assert _row(plain, "B").removal_effect == pytest.approx(1.0)
-    cut = compute_attribution(events, *_sq(), goal="G", lost=("L",))
+    cut = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",), lost_goals=("L",)))
     assert set(cut.table["touchpoint"]) == {"A", "B"}
     assert cut.table.set_index("touchpoint")["markov"].to_dict() == pytest.approx({"A": 0.5, "B": 0.5})
     assert cut.conversion_probability == pytest.approx(0.5)
     assert (cut.journeys, cut.conversions) == (2, 1)
-    with pytest.raises(AnalyticsError, match="cannot also be a lost"):
-        compute_attribution(events, *_sq(), goal="G", lost=("G",))
+    with pytest.raises(AnalyticsError, match="both converted and lost"):
+        Conversion(goals=("G",), lost_goals=("G",))
 
 
 def test_position_based_on_long_path_and_repeats():
     # Path A A B C D G: collapsed to A B C D (n = 4): 0.4 A, 0.1 B, 0.1 C, 0.4 D.
     # Repeats kept: A A B C D (n = 5): A 0.4 + 0.2/3, B 0.2/3, C 0.2/3, D 0.4; linear A 2/5.
     events = events_from_paths({"1": ["A", "A", "B", "C", "D", "G"]})
-    collapsed = compute_attribution(events, *_sq(), goal="G")
+    collapsed = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
     assert _row(collapsed, "A").position_based == pytest.approx(0.4)
     assert _row(collapsed, "B").position_based == pytest.approx(0.1)
     assert _row(collapsed, "D").position_based == pytest.approx(0.4)
     assert _row(collapsed, "A").linear == pytest.approx(0.25)
-    kept = compute_attribution(events, *_sq(JourneyQuery(collapse_repeats=False)), goal="G")
+    kept = compute_attribution(events, *_sq(JourneyQuery(collapse_repeats=False)), conversion=Conversion(goals=("G",)))
     assert _row(kept, "A").position_based == pytest.approx(0.4 + 0.2 / 3)
     assert _row(kept, "C").position_based == pytest.approx(0.2 / 3)
     assert _row(kept, "A").linear == pytest.approx(0.4)
@@ -149,11 +147,13 @@ def test_by_channel_collapses_consecutive_channels():
     # are collapsed (linear ½ ½) and email, email, web when kept (linear ⅔ ⅓).
     channel_of = {"X": "email", "Y": "email", "Z": "web", "G": "sales rep"}
     events = events_from_paths({"1": ["X", "Y", "Z", "G"], "2": ["Z"]}, channel_of=channel_of)
-    collapsed = compute_attribution(events, *_sq(), goal="G", by="channel")
+    collapsed = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)), by="channel")
     assert set(collapsed.table["channel"]) == {"email", "web"}
     assert _row(collapsed, "email").linear == pytest.approx(0.5)
     assert _row(collapsed, "web").last_touch == 1
-    kept = compute_attribution(events, *_sq(JourneyQuery(collapse_repeats=False)), goal="G", by="channel")
+    kept = compute_attribution(
+        events, *_sq(JourneyQuery(collapse_repeats=False)), conversion=Conversion(goals=("G",)), by="channel"
+    )
     assert _row(kept, "email").linear == pytest.approx(2 / 3)
     # Chain by channel: start→email 1, start→web 1, email→web 1, web→conv 1, web→null 1:
     # P = 1/2 · 1/2 + 1/2 · 1/2 = 1/2; without web P = 0 (RE 1); without email P = 1/4 (RE 1/2).
@@ -164,13 +164,15 @@ def test_by_channel_collapses_consecutive_channels():
 def test_events_without_channel_take_no_step_and_channel_needs_the_column():
     # X has no channel, so by channel journey 1 is just G: a conversion with nothing before it.
     events = events_from_paths({"1": ["X", "G"], "2": ["Y", "X", "G"]}, channel_of={"G": "web", "Y": "email"})
-    result = compute_attribution(events, *_sq(), goal="G", by="channel")
+    result = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)), by="channel")
     assert (result.conversions, result.uncredited_conversions) == (1, 1)
     assert result.table["channel"].tolist() == ["email"]
     plain = EventSchema(roles=frozenset(REQUIRED_ROLES))
     frame = frame_from_paths({"1": ["X", "G"]})[["journey_id", "timestamp", "activity"]]
     with pytest.raises(UnknownColumnError, match="channel"):
-        compute_attribution(events_from_frame(frame, plain), plain, JourneyQuery(), goal="G", by="channel")
+        compute_attribution(
+            events_from_frame(frame, plain), plain, JourneyQuery(), conversion=Conversion(goals=("G",)), by="channel"
+        )
 
 
 def test_a_stage_can_be_the_goal():
@@ -180,7 +182,9 @@ def test_a_stage_can_be_the_goal():
     frame = frame_from_paths({"1": ["Blog", "Demo", "Sign"], "2": ["Blog", "Webinar"]})
     frame["stage"] = frame["activity"].map(stage_of)
     schema = EventSchema(roles=frozenset(REQUIRED_ROLES) | {Role.STAGE})
-    result = compute_attribution(events_from_frame(frame, schema), schema, JourneyQuery(), goal="Decide")
+    result = compute_attribution(
+        events_from_frame(frame, schema), schema, JourneyQuery(), conversion=Conversion(goals=("Decide",))
+    )
     assert (result.journeys, result.conversions) == (2, 1)
     table = result.table.set_index("touchpoint")
     assert table["linear"].to_dict() == {"Blog": 1.0, "Webinar": 0.0}
@@ -188,7 +192,9 @@ def test_a_stage_can_be_the_goal():
     assert result.conversion_probability == pytest.approx(0.5)
     assert table.loc["Blog", "removal_effect"] == pytest.approx(1.0)
     # Credited by stage: journey 1's path is Aware (before Decide), journey 2 stays in Aware.
-    stages = compute_attribution(events_from_frame(frame, schema), schema, JourneyQuery(), goal="Decide", by="stage")
+    stages = compute_attribution(
+        events_from_frame(frame, schema), schema, JourneyQuery(), conversion=Conversion(goals=("Decide",)), by="stage"
+    )
     assert stages.table["stage"].tolist() == ["Aware"]
     assert stages.table.loc[0, "first_touch"] == 1 and stages.table.loc[0, "journeys"] == 2
 
@@ -206,11 +212,11 @@ def test_account_level_joins_the_committee():
         ignore_index=True,
     )
     events = events_from_frame(frame)
-    account = compute_attribution(events, *_sq(JourneyQuery(level="account")), goal="G")
+    account = compute_attribution(events, *_sq(JourneyQuery(level="account")), conversion=Conversion(goals=("G",)))
     assert account.conversions == 1 and account.journeys == 1
     assert _row(account, "Demo").linear == pytest.approx(0.5)
     assert _row(account, "Demo").last_touch == 1
-    contact = compute_attribution(events, *_sq(), goal="G")
+    contact = compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
     assert contact.conversions == 1 and contact.journeys == 2
     assert _row(contact, "Blog").linear == 1
     assert _row(contact, "Demo").linear == 0
@@ -218,10 +224,10 @@ def test_account_level_joins_the_committee():
 
 def test_goal_nobody_reaches_is_an_error():
     events = events_from_paths({"1": ["A", "B"]})
-    with pytest.raises(AnalyticsError, match="no journey reaches the goal 'G'"):
-        compute_attribution(events, *_sq(), goal="G")
+    with pytest.raises(AnalyticsError, match="no journey converts \\(reaching G\\)"):
+        compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
     with pytest.raises(AnalyticsError, match="touchpoint, stage or channel"):
-        compute_attribution(events, *_sq(), goal="A", by="persona")  # type: ignore[arg-type]
+        compute_attribution(events, *_sq(), conversion=Conversion(goals=("A",)), by="persona")  # type: ignore[arg-type]
 
 
 def test_goal_and_lost_suggestions():
@@ -232,7 +238,7 @@ def test_goal_and_lost_suggestions():
     assert nodes.iloc[0].to_dict() == {"node": "Blog", "journeys": 3, "ending_journeys": 0}
     assert nodes.set_index("node").loc["Closed lost", "ending_journeys"] == 2
     assert suggest_goal(nodes) == "Closed won"
-    assert suggest_lost(nodes) == ["Closed lost"]
+    assert suggest_lost(nodes["node"]) == ["Closed lost"]
     # The most telling word wins over the most visited node: "Store" (a shop) before "Closed" (tickets).
     shop = node_counts(events_from_paths({"1": ["Closed", "Blog"], "2": ["Blog", "Closed"], "3": ["Store"]}), *_sq())
     assert suggest_goal(shop) == "Store"
@@ -250,7 +256,7 @@ def _sq(query: JourneyQuery | None = None):
 def test_credit_bars_keep_the_top_and_sum_the_rest_into_other():
     # 8 touchpoints T0..T7 on 8 paths of one step each, T_k on k + 1 converting paths: top 3 are T7, T6, T5.
     paths = {f"j{k}-{i}": [f"T{k}", "G"] for k in range(8) for i in range(k + 1)}
-    result = compute_attribution(events_from_paths(paths), *_sq(), goal="G")
+    result = compute_attribution(events_from_paths(paths), *_sq(), conversion=Conversion(goals=("G",)))
     bars = compute_credit_bars(result.table, "touchpoint", top_n=3)
     assert list(dict.fromkeys(bars["touchpoint"])) == ["T7", "T6", "T5", "Other"]
     for model, part in bars.groupby("model"):

@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 
 import cli
+from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from services.attribution import compute_attribution, compute_outlook
+from services import analysis
 from tests.factories_attribution import create_stored_dataset, funnel_log
+
+WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 
 
 @pytest.fixture
@@ -29,10 +32,12 @@ def test_attribution_report_json(capsys, dataset_id):
         capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Closed won",
         "--lost", "Closed lost",
     )  # fmt: skip
-    expected = compute_attribution(dataset_id, goal="Closed won", lost=("Closed lost",))
+    expected = analysis.compute("attribution", dataset_id, conversion=WON)
     assert [set(r) for r in rows][0] == {
         "touchpoint", "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov",
+        "conversion",
     }  # fmt: skip
+    assert rows[0]["conversion"] == "reaching Closed won; lost: reaching Closed lost"
     assert [r["touchpoint"] for r in rows] == expected.table["touchpoint"].tolist()
     for model in ("first_touch", "last_touch", "linear", "position_based", "markov"):
         assert sum(r[model] for r in rows) == pytest.approx(expected.conversions, abs=1e-5)
@@ -44,7 +49,13 @@ def test_attribution_report_by_channel_at_account_level(capsys, dataset_id):
         capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Closed won",
         "--by", "channel", "--level", "account",
     )  # fmt: skip
-    expected = compute_attribution(dataset_id, goal="Closed won", by="channel", query=JourneyQuery(level="account"))
+    expected = analysis.compute(
+        "attribution",
+        dataset_id,
+        query=JourneyQuery(level="account"),
+        conversion=Conversion(goals=("Closed won",)),
+        by="channel",
+    )
     assert {r["channel"]: r["markov"] for r in rows} == pytest.approx(
         expected.table.set_index("channel")["markov"].round(6).to_dict()
     )
@@ -54,10 +65,12 @@ def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
     argv = ["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Closed won"]
     argv += ["--lost", "Closed lost", "--as-of", "2024-02-20", "--min-transitions", "1"]
     rows = _json(capsys, *argv)
-    expected = compute_outlook(
-        dataset_id, goal="Closed won", lost=("Closed lost",), as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
+    expected = analysis.compute(
+        "outlook", dataset_id, conversion=WON, as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
     )
-    assert set(rows[0]) == {"journey", "last_touchpoint", "conversion_probability", "next_best_action", "lift"}
+    assert set(rows[0]) == {
+        "journey", "last_touchpoint", "conversion_probability", "next_best_action", "lift", "conversion",
+    }  # fmt: skip
     assert [r["journey"] for r in rows] == expected.table["journey_key"].tolist()
     with_action = [r for r in rows if r["next_best_action"] is not None]
     assert with_action and all(r["lift"] > 0 for r in with_action)
@@ -70,8 +83,20 @@ def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
     assert len(text.strip().splitlines()) == len(rows) + 1
 
 
-def test_reports_need_a_goal_and_name_bad_ones(capsys, dataset_id):
+def test_reports_need_a_definition_and_name_bad_ones(capsys, dataset_id):
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "attribution"]) == 2
-    assert "needs --goal" in capsys.readouterr().err
-    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Nope"]) == 2
-    assert "no closed journey reaches the goal 'Nope'" in capsys.readouterr().err
+    assert "needs conversion defined" in capsys.readouterr().err
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Closed Wn"]) == 2
+    assert "No touchpoint, activity or stage is named 'Closed Wn' in this dataset; nearest: 'Closed won'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_saved_definition_serves_every_report_and_goal_overrides_it(capsys, dataset_id):
+    assert cli.main(["conversion", "set", "--dataset", str(dataset_id), "--goal", "Closed won"]) == 0
+    assert "Conversion: reaching Closed won" in capsys.readouterr().out
+    saved = _json(capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution")
+    override = _json(capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Demo")
+    assert {r["conversion"] for r in saved} == {"reaching Closed won"}
+    assert {r["conversion"] for r in override} == {"reaching Demo"}
+    assert saved != override

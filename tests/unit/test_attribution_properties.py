@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.attribution import compute_attribution
+from analytics.conversion import Conversion
 from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.markov import AbsorbingChain, removal_effects
@@ -125,15 +126,15 @@ def _events(journeys: dict[str, list[str]]):
 @given(journeys=journeys_strategy, collapse=st.booleans(), lost=st.sampled_from([None, "L"]))
 def test_every_model_credits_exactly_the_conversions_and_matches_the_reference(journeys, collapse, lost):
     paths = reference_paths(journeys, collapse, lost)
-    lost_touchpoints = (lost,) if lost else ()
+    conversion = Conversion(goals=(GOAL,), lost_goals=(lost,) if lost else ())
     conversions = sum(converted for _, converted in paths)
     events = _events(journeys)
     query = JourneyQuery(collapse_repeats=collapse)
     if not any(GOAL in a for a in journeys.values()):
         with pytest.raises(AnalyticsError):
-            compute_attribution(events, SCHEMA, query, GOAL, lost=lost_touchpoints)
+            compute_attribution(events, SCHEMA, query, conversion)
         return
-    result = compute_attribution(events, SCHEMA, query, GOAL, lost=lost_touchpoints)
+    result = compute_attribution(events, SCHEMA, query, conversion)
     table = result.table.set_index("touchpoint")
     assert result.conversions == conversions
     assert result.journeys == len(paths)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analytics.attribution import compute_attribution
+from analytics.conversion import Conversion
 from analytics.engine import memtable
 from analytics.journeys import JourneyQuery
 from analytics.layout import to_stored_layout
@@ -17,6 +18,7 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 SCHEMA = EventSchema(roles=frozenset(REQUIRED_ROLES) | {Role.ACCOUNT, Role.CONTACT, Role.STAGE, Role.OUTCOME})
 LOST = ("A_DECLINED", "A_CANCELLED")
+APPROVAL = Conversion(goals=("A_APPROVED",), lost_goals=LOST)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def bpic(shared_data):
 
 
 def test_attribution_toward_approval(bpic):
-    result = compute_attribution(bpic, SCHEMA, JourneyQuery(), "A_APPROVED", lost=LOST)
+    result = compute_attribution(bpic, SCHEMA, JourneyQuery(), APPROVAL)
     # README: 13,087 applications, 2,246 reach A_APPROVED; every application starts with A_SUBMITTED.
     assert result.journeys == 13_087
     assert result.conversions == 2_246
@@ -51,7 +53,7 @@ def test_attribution_toward_approval(bpic):
 
 
 def test_outlook_statuses_match_the_outcomes(bpic):
-    result = compute_outlook(bpic, SCHEMA, JourneyQuery(), "A_APPROVED", lost=LOST)
+    result = compute_outlook(bpic, SCHEMA, JourneyQuery(), APPROVAL)
     # README outcomes: approved 2,246; declined 7,635 + cancelled 2,807 = 10,442; open 399.
     assert result.counts["converted"] == 2_246
     assert result.counts["lost"] == 10_442
@@ -61,3 +63,17 @@ def test_outlook_statuses_match_the_outcomes(bpic):
     assert len(probabilities) == result.counts["open"]
     assert probabilities.between(0, 1).all()
     assert result.baseline_probability == pytest.approx(2_246 / (2_246 + 10_442 + result.counts["stale"]))
+
+
+def test_an_outcome_definition_credits_every_approved_application(bpic):
+    # README: approved 2,246; an outcome converts after the journey's last event, so every approved
+    # application has a path to credit and each model hands out exactly 2,246 conversions.
+    by_outcome = Conversion(outcomes=("approved",), lost_outcomes=("declined", "cancelled"))
+    result = compute_attribution(bpic, SCHEMA, JourneyQuery(), by_outcome)
+    assert result.conversions == 2_246
+    assert result.uncredited_conversions == 0
+    for model in ("first_touch", "last_touch", "linear", "position_based", "markov"):
+        assert result.table[model].sum() == pytest.approx(2_246)
+    outlook = compute_outlook(bpic, SCHEMA, JourneyQuery(), by_outcome)
+    assert outlook.counts["converted"] == 2_246
+    assert outlook.counts["lost"] == 10_442

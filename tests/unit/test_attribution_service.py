@@ -7,10 +7,14 @@ import json
 import pytest
 
 from analytics.attribution import compute_attribution as core_attribution
+from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from db import crud
 from db.engine import write_session
+from services import analysis
 from services import attribution as service
+from services.context import open_context
+from services.conversion import suggest_conversions
 from tests.factories_attribution import SCHEMA, create_stored_dataset, events_from_frame, funnel_log
 
 RENAMED = {
@@ -52,8 +56,16 @@ def map_id(engine) -> int:
         return int(journey_map.id)
 
 
+WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
+
+
+def _attribution(dataset_id, conversion, map_id=None, **params):
+    return analysis.compute("attribution", dataset_id, map_id=map_id, conversion=conversion, **params)
+
+
 def test_touchpoint_attribution_for_the_map_overlay(dataset_id, map_id):
-    overlay = service.compute_touchpoint_attribution(dataset_id, map_id, "Won", lost=("Lost",))
+    ctx = open_context(dataset_id, map_id, conversion=Conversion(goals=("Won",), lost_goals=("Lost",)))
+    overlay = service.compute_touchpoint_attribution(ctx, analysis.run("attribution", ctx))
     assert list(overlay.columns) == ["touchpoint_id", "touchpoint", "attributed_conversions", "removal_effect"]
     assert list(overlay["touchpoint"]) == [
         "Content",
@@ -68,7 +80,9 @@ def test_touchpoint_attribution_for_the_map_overlay(dataset_id, map_id):
     # The same log relabelled by hand gives the same credits.
     frame = funnel_log()
     frame["activity"] = frame["activity"].map(RENAMED)
-    expected = core_attribution(events_from_frame(frame), SCHEMA, JourneyQuery(), "Won", lost=("Lost",))
+    expected = core_attribution(
+        events_from_frame(frame), SCHEMA, JourneyQuery(), Conversion(goals=("Won",), lost_goals=("Lost",))
+    )
     credits = expected.table.set_index("touchpoint")
     got = overlay.set_index("touchpoint")
     for name in credits.index:
@@ -80,20 +94,17 @@ def test_touchpoint_attribution_for_the_map_overlay(dataset_id, map_id):
     assert got["attributed_conversions"].sum() == pytest.approx(expected.conversions)
 
 
-def test_goal_options_suggest_goal_and_lost(dataset_id, map_id):
-    raw = service.list_goal_options(dataset_id)
-    assert raw.goal == "Closed won" and raw.lost == ("Closed lost",)
-    linked = service.list_goal_options(dataset_id, map_id=map_id)
-    assert "Content" in linked.touchpoints and "Blog post" not in linked.touchpoints
-    assert linked.goal == "Won"
-    # The map's stages, in its order, can be goals too.
-    assert linked.stages == ("Awareness", "Decision")
-    assert linked.names[-2:] == ("Awareness", "Decision")
-    assert service.has_channel(dataset_id)
+def test_suggestions_offer_the_win_and_the_losses(dataset_id, map_id):
+    raw = suggest_conversions(open_context(dataset_id))
+    assert raw[0].conversion == Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
+    linked = suggest_conversions(open_context(dataset_id, map_id))
+    assert linked[0].conversion == Conversion(goals=("Won",), lost_goals=("Lost",))
+    # The map's last stage is offered too.
+    assert Conversion(goals=("Decision",)) in [s.conversion for s in linked]
 
 
 def test_records_for_the_cli_are_json_ready(dataset_id):
-    result = service.compute_attribution(dataset_id, goal="Closed won", by="channel")
+    result = _attribution(dataset_id, WON, by="channel")
     records = service.attribution_records(result)
     json.dumps(records)
     assert set(records[0]) == {
@@ -108,7 +119,7 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     assert sum(r["first_touch"] for r in records) == pytest.approx(result.conversions)
     assert all(0 <= r["removal_effect"] <= 1 for r in records)
 
-    outlook = service.compute_outlook(dataset_id, goal="Closed won", lost=("Closed lost",), min_transitions=1)
+    outlook = analysis.compute("outlook", dataset_id, conversion=WON, min_transitions=1)
     rows = service.outlook_records(outlook)
     json.dumps(rows)
     assert rows and set(rows[0]) == {"journey", "last_touchpoint", "conversion_probability", "next_best_action", "lift"}
@@ -120,7 +131,7 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
 
 
 def test_top_transitions_for_display(dataset_id):
-    result = service.compute_attribution(dataset_id, goal="Closed won")
+    result = _attribution(dataset_id, WON)
     top = service.compute_top_transitions(result, top_n=5)
     assert len(top) == 5
     assert top["count"].tolist() == sorted(result.transitions["count"], reverse=True)[:5]

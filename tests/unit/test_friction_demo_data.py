@@ -9,6 +9,7 @@ import pytest
 
 from analytics import friction as F
 from analytics import metrics as M
+from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from tests.factories_metrics import events_of
 
@@ -31,7 +32,9 @@ def b2b_events():
 def test_pricing_page_is_the_hot_spot_of_the_demo_journey(b2b_events):
     events, schema = b2b_events
     # The map's default goal: its last stage.
-    r = F.compute_friction(events, schema, JourneyQuery(), goal="Advocacy", stage_order=ORDER)
+    r = F.compute_friction(
+        events, schema, JourneyQuery(), conversion=Conversion(goals=("Advocacy",)), stage_order=ORDER
+    )
     tp = r.touchpoints.set_index("touchpoint")
     assert r.touchpoints.iloc[0]["touchpoint"] == "Pricing page"
     pricing = tp.loc["Pricing page"]
@@ -53,7 +56,9 @@ def test_pricing_page_is_the_hot_spot_of_the_demo_journey(b2b_events):
 
 def test_account_journeys_find_chatbot_as_the_service_hot_spot(b2b_events):
     events, schema = b2b_events
-    r = F.compute_friction(events, schema, JourneyQuery(level="account"), goal="Store", stage_order=ORDER)
+    r = F.compute_friction(
+        events, schema, JourneyQuery(level="account"), conversion=Conversion(goals=("Store",)), stage_order=ORDER
+    )
     assert r.touchpoints.iloc[0]["touchpoint"] == "Pricing page"
     service = r.touchpoints[r.touchpoints["stage"] == "Service"]
     assert service.iloc[0]["touchpoint"] == "Chatbot"

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics import friction as F
+from analytics.conversion import Conversion
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
 from tests.factories_metrics import B2B_ORDER, B2B_STAGE_OF, T0, events_of, journeys_frame, planted_log
@@ -42,7 +43,7 @@ def test_exit_component_against_the_base_rate():
     # Four journeys; two end at B2 unconverted, two convert at C1.
     log = journeys_frame({"a": ["A1", "B2"], "b": ["A1", "B2"], "c": ["A1", "B1", "C1"], "d": ["A1", "B1", "C1"]})
     events, schema = events_of(log)
-    r = F.compute_friction(events, schema, Q, goal="C", stage_order=ORDER)
+    r = F.compute_friction(events, schema, Q, conversion=Conversion(goals=("C",)), stage_order=ORDER)
     b2 = _tp(r, "B2")
     # Exits: B2 2 of 2 journeys; others 0. Base = 2 exits / (4 + 2 + 2 + 2) journeys-at-touchpoint = 0.2.
     assert (b2.exits, b2.journeys, b2.exit_rate) == (2, 2, 1.0)
@@ -59,7 +60,7 @@ def test_exit_component_against_the_base_rate():
 def test_backtrack_component_counts_moves_to_an_earlier_stage():
     log = journeys_frame({"a": ["A1", "B1", "A2", "B1", "C1"], "b": ["A1", "B1", "C1"], "c": ["A1", "B2", "C1"]})
     events, schema = events_of(log)
-    r = F.compute_friction(events, schema, Q, goal="C", stage_order=ORDER)
+    r = F.compute_friction(events, schema, Q, conversion=Conversion(goals=("C",)), stage_order=ORDER)
     b1 = _tp(r, "B1")
     # Moves out of B1: a→A2 (back), a→C1, b→C1: 1 of 3.
     assert (b1.backtracks, b1.moves_out) == (1, 3)
@@ -142,7 +143,7 @@ def test_feedback_is_absent_without_score_columns_and_weights_renormalise():
 def test_weights_are_adjustable_and_validated():
     log = journeys_frame({"a": ["A1", "A1", "B1"], "b": ["A1", "B2"]})
     events, schema = events_of(log)
-    r = F.compute_friction(events, schema, Q, stage_order=ORDER, goal="B1")
+    r = F.compute_friction(events, schema, Q, stage_order=ORDER, conversion=Conversion(goals=("B1",)))
     only_repeat = F.reweight(r, F.FrictionWeights(exit=0, backtrack=0, repeat=1, delay=0, feedback=0))
     a1 = only_repeat.touchpoints.set_index("touchpoint").loc["A1"]
     assert a1.friction == pytest.approx(100 * a1.repeat_rate)
@@ -156,7 +157,7 @@ def test_weights_are_adjustable_and_validated():
 def test_contributions_add_up_to_the_index_and_stages_are_scored():
     log = journeys_frame({"a": ["A1", "B1", "A1", "B1", "C1"], "b": ["A1", "B1", "B1"], "c": ["A1", "B2"]})
     events, schema = events_of(log)
-    r = F.compute_friction(events, schema, Q, goal="C", stage_order=ORDER)
+    r = F.compute_friction(events, schema, Q, conversion=Conversion(goals=("C",)), stage_order=ORDER)
     tp = r.touchpoints
     contrib = tp[[f"contrib_{k}" for k in F.COMPONENTS]].sum(axis=1, skipna=True)
     assert np.allclose(contrib, tp["friction"])
@@ -189,7 +190,7 @@ def _planted_query() -> tuple[JourneyQuery, tuple[str, ...]]:
 def test_planted_friction_comes_out_on_top_with_its_reasons():
     events, schema = events_of(planted_log())
     q, order = _planted_query()
-    r = F.compute_friction(events, schema, q, goal="Service", stage_order=order)
+    r = F.compute_friction(events, schema, q, conversion=Conversion(goals=("Service",)), stage_order=order)
     top = r.touchpoints.iloc[0]
     assert top.touchpoint == "Pricing page"
     assert top.friction > r.touchpoints.iloc[1].friction + 10
@@ -208,7 +209,7 @@ def test_planted_friction_comes_out_on_top_with_its_reasons():
 def test_behavioural_index_agrees_with_survey_scores():
     events, schema = events_of(planted_log())
     q, order = _planted_query()
-    r = F.compute_friction(events, schema, q, goal="Service", stage_order=order)
+    r = F.compute_friction(events, schema, q, conversion=Conversion(goals=("Service",)), stage_order=order)
     v = F.compute_friction_validation(r).set_index("score")
     assert set(v.index) == {"NPS", "CSAT"}
     assert v.loc["CSAT", "touchpoints"] == 8

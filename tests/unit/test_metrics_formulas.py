@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analytics import metrics as M
+from analytics.conversion import Conversion
 from analytics.errors import BadInputError, UnknownColumnError
 from analytics.journeys import JourneyQuery
 from tests.factories_metrics import events_of, journeys_frame
@@ -230,17 +231,21 @@ def test_conversion_overall_per_touchpoint_and_per_stage():
     )
     events, schema = events_of(frame)
     q = JourneyQuery(stage_of=(("Blog", "Aware"), ("Ads", "Aware"), ("Demo", "Consider"), ("Store", "Buy")))
-    overall = M.compute_conversion(events, schema, q, goal="Buy", period="all")
+    overall = M.compute_conversion(events, schema, q, conversion=Conversion(goals=("Buy",)), period="all")
     assert _row(overall, "all").value == 50.0  # a and d of four
-    by_tp = M.compute_conversion(events, schema, q, goal="Store", period="all", by="touchpoint")
+    by_tp = M.compute_conversion(
+        events, schema, q, conversion=Conversion(goals=("Store",)), period="all", by="touchpoint"
+    )
     assert _row(by_tp, "all", "Blog").value == pytest.approx(100 / 3)
     assert _row(by_tp, "all", "Demo").value == 50.0
-    by_stage = M.compute_conversion(events, schema, q, goal="Buy", period="all", by="stage")
+    by_stage = M.compute_conversion(events, schema, q, conversion=Conversion(goals=("Buy",)), period="all", by="stage")
     assert _row(by_stage, "all", "Consider").value == 50.0
-    scoped = M.compute_conversion(events, schema, q, goal="Buy", period="all", scope="Consider", scope_by="stage")
+    scoped = M.compute_conversion(
+        events, schema, q, conversion=Conversion(goals=("Buy",)), period="all", scope="Consider", scope_by="stage"
+    )
     assert _row(scoped, "all").base == 2
     with pytest.raises(BadInputError):
-        M.compute_conversion(events, schema, q, goal="")
+        M.compute_conversion(events, schema, q, conversion=Conversion(goals=("",)))
 
 
 def test_conversion_period_is_the_journeys_first_event():
@@ -251,7 +256,7 @@ def test_conversion_period_is_the_journeys_first_event():
         ]
     )
     events, schema = events_of(frame)
-    df = M.compute_conversion(events, schema, goal="Store", period="month")
+    df = M.compute_conversion(events, schema, conversion=Conversion(goals=("Store",)), period="month")
     assert _row(df, "2026-01").value == 100.0  # converted in February, counted in January
     assert _row(df, "2026-02").base == 0 and math.isnan(_row(df, "2026-02").value)
     assert _row(df, "2026-03").value == 0.0
@@ -273,13 +278,26 @@ def test_outcome_shares_of_a_stage_with_declared_outcomes():
     assert df.loc["hired", "share"] == 25.0
 
 
-def test_touchpoint_labels_keep_same_named_touchpoints_apart():
-    from services.metrics import touchpoint_labels
+def test_touchpoint_labels_keep_same_named_touchpoints_apart(engine):
+    from db import crud
+    from db.engine import write_session
+    from services.linking import map_touchpoints
 
-    pairs = [
-        ("Newsletter", "Awareness"),
-        ("Demo", "Consideration"),
-        ("Newsletter", "Advocacy"),
-        ("Demo", "Consideration"),
-    ]
-    assert touchpoint_labels(pairs) == ["Newsletter (Awareness)", "Demo", "Newsletter (Advocacy)", "Demo 2"]
+    with write_session() as session:
+        m = crud.create_map(session=session, name="Labels")
+        stages = {
+            n: crud.create_stage(session=session, map_id=m.id, name=n, position=i)
+            for i, n in enumerate(("Awareness", "Consideration", "Advocacy"))
+        }
+        for position, (name, stage) in enumerate(
+            [
+                ("Newsletter", "Awareness"),
+                ("Demo", "Consideration"),
+                ("Newsletter", "Advocacy"),
+                ("Demo", "Consideration"),
+            ]
+        ):
+            crud.create_touchpoint(session=session, stage=stages[stage], name=name, position=position)
+        map_id = m.id
+    labels = [t.label for t in map_touchpoints(map_id)]
+    assert labels == ["Newsletter (Awareness)", "Demo", "Demo 2", "Newsletter (Advocacy)"]

@@ -10,6 +10,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from analytics.conversion import goal
 from analytics.engine import execute
 from analytics.friction import compute_friction
 from analytics.journeys import JourneyQuery, journey_steps, neighbours_stored
@@ -46,11 +47,19 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("log", "query", "kwargs"),
     [
-        ("b2b", JourneyQuery(), {"goal": "Contract signed"}),
+        ("b2b", JourneyQuery(), {"conversion": goal("Contract signed")}),
         ("b2b", JourneyQuery(), {}),
-        ("b2b", JourneyQuery(stage_of=STAGE_OF), {"goal": "Decision", "stage_order": ("Awareness", "Decision")}),
-        ("b2b", JourneyQuery(touchpoint_of=(("Blog post", "Content"),), outcomes=("won", "open")), {"goal": "Demo"}),
-        ("planted", JourneyQuery(stage_of=PLANTED_STAGES), {"goal": "Help centre"}),
+        (
+            "b2b",
+            JourneyQuery(stage_of=STAGE_OF),
+            {"conversion": goal("Decision"), "stage_order": ("Awareness", "Decision")},
+        ),
+        (
+            "b2b",
+            JourneyQuery(touchpoint_of=(("Blog post", "Content"),), outcomes=("won", "open")),
+            {"conversion": goal("Demo")},
+        ),
+        ("planted", JourneyQuery(stage_of=PLANTED_STAGES), {"conversion": goal("Help centre")}),
     ],
     ids=["goal", "no goal", "map stages", "renamed, outcome filter", "planted"],
 )
@@ -78,7 +87,7 @@ def test_transitions(logs, query):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"steps": 4}, {"steps": 3, "goal": "Contract signed"}, {"steps": 3, "anchor": "end"}],
+    [{"steps": 4}, {"steps": 3, "conversion": goal("Contract signed")}, {"steps": 3, "anchor": "end"}],
     ids=["start", "goal", "end"],
 )
 def test_step_sankey_with_repeats_kept(logs, kwargs):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.conversion import Conversion, goal
 from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.outlook import GOAL_STATE, STALE_STATE, START, compute_outlook
@@ -30,11 +31,15 @@ PATHS = {
 STARTS = {"5": LATE, "6": LATE, "8": LATE + timedelta(hours=5)}
 
 
+WON_OR_LOST = Conversion(goals=("Won",), lost_goals=("Lost",))
+
+
 def _outlook(**kwargs):
     events = events_from_paths(PATHS, start=STARTS)
-    kwargs.setdefault("lost", ("Lost",))
+    lost = kwargs.pop("lost", ("Lost",))
     kwargs.setdefault("min_transitions", 1)
-    return compute_outlook(events, SCHEMA, kwargs.pop("query", JourneyQuery()), "Won", **kwargs)
+    conversion = Conversion(goals=("Won",), lost_goals=lost)
+    return compute_outlook(events, SCHEMA, kwargs.pop("query", JourneyQuery()), conversion, **kwargs)
 
 
 def test_probabilities_next_touchpoints_and_best_action_by_hand():
@@ -91,10 +96,12 @@ def test_active_days_and_min_transitions():
 
 
 def test_errors_are_typed():
-    with pytest.raises(AnalyticsError, match="no closed journey reaches the goal"):
-        compute_outlook(events_from_paths({"1": ["A", "B"]}), SCHEMA, JourneyQuery(), "Won")
-    with pytest.raises(AnalyticsError, match="cannot also be a lost"):
+    with pytest.raises(AnalyticsError, match="no closed journey converts"):
+        compute_outlook(events_from_paths({"1": ["A", "B"]}), SCHEMA, JourneyQuery(), goal("Won"))
+    with pytest.raises(AnalyticsError, match="both converted and lost"):
         _outlook(lost=("Won",))
+    with pytest.raises(AnalyticsError, match="needs conversion defined"):
+        compute_outlook(events_from_paths({"1": ["A", "B"]}), SCHEMA, JourneyQuery(), Conversion())
     with pytest.raises(AnalyticsError, match="active_days"):
         _outlook(active_days=0)
 
@@ -105,7 +112,7 @@ def test_account_level_outlook():
     starts = {**STARTS, "x1": LATE, "x2": LATE + timedelta(hours=1)}
     accounts = {"x1": "K", "x2": "K"}
     events = events_from_paths(paths, start=starts, account_of=accounts)
-    result = compute_outlook(events, SCHEMA, JourneyQuery(level="account"), "Won", lost=("Lost",), min_transitions=1)
+    result = compute_outlook(events, SCHEMA, JourneyQuery(level="account"), WON_OR_LOST, min_transitions=1)
     rows = result.table.set_index("journey_key")
     assert rows.loc["K", "last_touchpoint"] == "B"
     assert rows.loc["K", "steps"] == 2
@@ -175,9 +182,9 @@ def test_open_journey_probabilities_match_the_reference(journeys, recent):
     as_of = date(2024, 3, 31)
     if not closed_reach_goal:
         with pytest.raises(AnalyticsError):
-            compute_outlook(events, SCHEMA, JourneyQuery(), "Won", lost=("Lost",), as_of=as_of)
+            compute_outlook(events, SCHEMA, JourneyQuery(), WON_OR_LOST, as_of=as_of)
         return
-    result = compute_outlook(events, SCHEMA, JourneyQuery(), "Won", lost=("Lost",), as_of=as_of, min_transitions=1)
+    result = compute_outlook(events, SCHEMA, JourneyQuery(), WON_OR_LOST, as_of=as_of, min_transitions=1)
     x, last = _reference(journeys, open_ids)
     table = result.table.set_index("journey_key")
     assert set(table.index) == set(last)

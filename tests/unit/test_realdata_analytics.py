@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.conversion import goal
 from analytics.engine import memtable
 from analytics.funnel import FunnelSpec, compute_funnel
 from analytics.journeys import JourneyQuery
@@ -90,7 +91,7 @@ def test_bpic_days_from_submitted_to_approved(bpic):
     assert f.loc[1, "median_seconds_from_previous"] / DAY == pytest.approx(14.4366, abs=5e-5)
     assert f.loc[1, "p90_seconds_from_previous"] / DAY == pytest.approx(28.6837, abs=5e-5)
     # A_SUBMITTED is every application's first event, so time to convert is the same span (and has the mean).
-    t = compute_time_to_convert(*bpic, JourneyQuery(), "A_APPROVED").iloc[0]
+    t = compute_time_to_convert(*bpic, JourneyQuery(), goal("A_APPROVED")).iloc[0]
     assert t.converted == 2_246
     assert t.median_seconds / DAY == pytest.approx(14.4366, abs=5e-5)
     assert t.mean_seconds / DAY == pytest.approx(16.6589, abs=5e-5)
@@ -135,7 +136,7 @@ def test_helpdesk_paths(helpdesk):
 
 
 def test_helpdesk_closed_and_wait(helpdesk):
-    t = compute_time_to_convert(*helpdesk, JourneyQuery(), "Closed").iloc[0]
+    t = compute_time_to_convert(*helpdesk, JourneyQuery(), goal("Closed")).iloc[0]
     assert t.converted == 4_559 and round(100 * t.conversion_rate, 2) == 99.54
     assert t.median_seconds / DAY == pytest.approx(39.7151, abs=5e-5)
     wait = summary_record(compute_summary(*helpdesk, JourneyQuery(through=("Wait",))))

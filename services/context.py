@@ -1,0 +1,215 @@
+"""The one analysis context: a dataset seen through a map, with its conversion definition.
+
+Every analysis (the registry :mod:`analytics.registry`), page, CLI command and report starts from
+:func:`open_context`, so they all agree on the events, the map's touchpoint labels and stage order,
+and what "converted" means.
+
+- Dataset and map: the ids given, refused with the nearest real ones when they do not exist
+  (never replaced by another dataset or map). Without a map id, the map the dataset is linked to.
+- Relabelling: activities → the map's touchpoint labels → the map's stages
+  (:func:`services.linking.get_journey_labels`), written into the query.
+- Stage order: the linked map's stages in order; without a map, the order the caller gives
+  (``stage_order``), else none (analyses then use the data's first-appearance order).
+- Conversion (:mod:`services.conversion`): the definition saved for this dataset seen through this
+  map, else the dataset's own, else not defined; an ``override`` (``--goal`` in the CLI, ``?goal=``
+  on a page) replaces it for one view, its names checked first.
+- ``through`` nodes are checked against the dataset's names, like goals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from ibis.expr.types import Table
+from sqlalchemy import Engine
+
+from analytics.conversion import NOT_DEFINED, Conversion, KnownNames, check_conversion, check_names, known_names
+from analytics.engine import EventSource, events_table
+from analytics.errors import UnknownNameError
+from analytics.journeys import JourneyQuery
+from analytics.registry import Inputs
+from analytics.schema import EventSchema, Role
+from db import crud
+from db.engine import read_session
+from db.models import ConversionDefinition
+from services.linking import TouchpointRef, get_journey_labels, map_touchpoints
+
+ConversionScope = Literal["map", "dataset", "override", "none"]
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """What every analysis of a dataset runs on (hashable: it keys caches)."""
+
+    dataset_id: int
+    dataset_name: str
+    map_id: int | None
+    source: EventSource
+    schema: EventSchema
+    query: JourneyQuery
+    stage_order: tuple[str, ...] = ()
+    touchpoints: tuple[TouchpointRef, ...] = ()
+    stages: tuple[tuple[str, int], ...] = ()  # the map's (stage name, stage id), in order
+    conversion: Conversion = NOT_DEFINED
+    conversion_scope: ConversionScope = "none"
+
+    def events(self) -> Table:
+        return events_table(self.source)
+
+    def inputs(self, query: JourneyQuery | None = None) -> Inputs:
+        """The analytics inputs of this context (optionally with another query of the same dataset)."""
+        return Inputs(
+            events=self.events(),
+            schema=self.schema,
+            query=query if query is not None else self.query,
+            conversion=self.conversion,
+            stage_order=self.stage_order,
+        )
+
+    def with_query(self, **changes: object) -> AnalysisContext:
+        """The same context with some query fields changed (level, by, repeats, filters)."""
+        return replace(self, query=replace(self.query, **changes))  # type: ignore[arg-type]
+
+    @property
+    def has_stages(self) -> bool:
+        """True when the dataset can be analysed at stage level (a stage column, or a link to a map)."""
+        return self.schema.has(Role.STAGE) or bool(self.query.stage_of)
+
+
+def _dataset_choices(session) -> list[str]:  # noqa: ANN001
+    return [f"{d.id} ({d.name})" for d in crud.list_datasets(session=session)]
+
+
+def _map_choices(session) -> list[str]:  # noqa: ANN001
+    return [f"{m.id} ({m.name})" for m in crud.list_maps(session=session)]
+
+
+def check_dataset_id(session, dataset_id: int) -> None:  # noqa: ANN001
+    """Refuse a dataset id that does not exist, naming the datasets there are."""
+    from db.models import Dataset
+
+    if session.get(Dataset, dataset_id) is None:
+        choices = _dataset_choices(session)
+        raise UnknownNameError(
+            "dataset",
+            dataset_id,
+            choices[:5],
+            message=f"There is no dataset {dataset_id}" + ("" if choices else " (no dataset is imported yet)"),
+        )
+
+
+def check_map_id(session, map_id: int) -> None:  # noqa: ANN001
+    """Refuse a map id that does not exist, naming the maps there are."""
+    from db.models import JourneyMap
+
+    if session.get(JourneyMap, map_id) is None:
+        choices = _map_choices(session)
+        raise UnknownNameError(
+            "map", map_id, choices[:5], message=f"There is no map {map_id}" + ("" if choices else " (no map yet)")
+        )
+
+
+def saved_conversion(
+    session,
+    dataset_id: int,
+    map_id: int | None,  # noqa: ANN001
+) -> tuple[Conversion, ConversionScope]:
+    """The definition in effect for a dataset seen through a map: the map's, else the dataset's."""
+    from sqlmodel import select
+
+    rows = session.exec(select(ConversionDefinition).where(ConversionDefinition.dataset_id == dataset_id)).all()
+    by_map = {r.map_id: r for r in rows}
+    row, scope = (by_map.get(map_id), "map") if map_id is not None else (None, "map")
+    if row is None:
+        row, scope = by_map.get(None), "dataset"
+    if row is None:
+        return NOT_DEFINED, "none"
+    definition = Conversion(
+        goals=tuple(row.goals),
+        outcomes=tuple(row.outcomes),
+        within_days=row.within_days,
+        lost_goals=tuple(row.lost_goals),
+        lost_outcomes=tuple(row.lost_outcomes),
+    )
+    return definition, scope  # type: ignore[return-value]
+
+
+def open_context(
+    dataset_id: int,
+    map_id: int | None = None,
+    *,
+    query: JourneyQuery | None = None,
+    conversion: Conversion | None = None,
+    stage_order: Sequence[str] | None = None,
+    engine: Engine | None = None,
+) -> AnalysisContext:
+    """The context of ``dataset_id`` seen through ``map_id`` (default: the map it is linked to).
+
+    ``query`` brings the level, node, repeats and filters (its relabelling is replaced by the map's
+    links); ``conversion`` overrides the saved definition for this context; ``stage_order`` is used
+    when no map gives one. Raises :class:`UnknownNameError` for an unknown dataset, map, goal or
+    ``through`` node.
+    """
+    from services.datasets import get_event_source
+
+    with read_session(engine) as session:
+        check_dataset_id(session, dataset_id)
+        dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
+        if map_id is not None:
+            check_map_id(session, map_id)
+        the_map = map_id if map_id is not None else dataset.map_id
+        name = dataset.name
+        stage_rows = list(crud.list_stages(session=session, map_id=the_map)) if the_map is not None else []
+        saved, scope = saved_conversion(session, dataset_id, the_map)
+    source, schema = get_event_source(dataset_id, engine=engine)
+    touchpoint_of, stage_of = (
+        get_journey_labels(dataset_id, the_map, engine=engine) if the_map is not None else ((), ())
+    )
+    base = query if query is not None else JourneyQuery()
+    q = replace(base, touchpoint_of=tuple(touchpoint_of), stage_of=tuple(stage_of))
+    map_order = tuple(s.name for s in stage_rows) if stage_of else ()
+    ctx = AnalysisContext(
+        dataset_id=dataset_id,
+        dataset_name=name,
+        map_id=the_map,
+        source=source,
+        schema=schema,
+        query=q,
+        stage_order=map_order or tuple(stage_order or ()),
+        touchpoints=map_touchpoints(the_map, engine=engine) if the_map is not None else (),
+        stages=tuple((s.name, s.id or 0) for s in stage_rows),
+        conversion=saved,
+        conversion_scope=scope,
+    )
+    names = context_names(ctx) if conversion is not None or q.through else None
+    if q.through:
+        check_names(q.through, names.nodes, "touchpoint, activity or stage")  # type: ignore[union-attr]
+    if conversion is not None:
+        ctx = override_conversion(ctx, conversion, names)
+    return ctx
+
+
+def override_conversion(
+    ctx: AnalysisContext, conversion: Conversion, names: KnownNames | None = None
+) -> AnalysisContext:
+    """``ctx`` converting as ``conversion`` says for this view only (its names checked first)."""
+    names = names or context_names(ctx)
+    check_conversion(conversion, names, has_outcome=ctx.schema.has(Role.OUTCOME))
+    return replace(ctx, conversion=conversion, conversion_scope="override" if conversion.defined else "none")
+
+
+def context_names(ctx: AnalysisContext) -> KnownNames:
+    """Every touchpoint, activity, stage and outcome name of the context's dataset."""
+    return known_names(ctx.events(), ctx.schema, ctx.query)
+
+
+__all__ = [
+    "AnalysisContext",
+    "ConversionScope",
+    "context_names",
+    "open_context",
+    "override_conversion",
+    "saved_conversion",
+]

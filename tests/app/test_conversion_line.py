@@ -1,0 +1,84 @@
+"""Conversion, defined once, on every page: the demo's definitions give one line everywhere; a
+change made on one page shows on the others; ids and names in a link that do not exist are refused
+with the real ones and the page stays empty (never another dataset or map)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.context import open_context
+from services.conversion import compute_conversion_line
+from services.datasets import list_dataset_summaries
+from tests.app.conftest import conversion_line, run_page
+
+PAGES = (
+    "pages/5_Flows.py",
+    "pages/6_Funnel.py",
+    "pages/7_Paths.py",
+    "pages/9_Friction.py",
+    "pages/10_Attribution.py",
+    "pages/11_Outlook.py",
+)
+MAP_PAGES = ("pages/8_Metrics.py", "pages/12_Overlay.py")
+
+
+def _demo_b2b() -> tuple[int, int]:
+    run_page("app.py")  # seeds the demo
+    dataset = next(d for d in list_dataset_summaries() if d.name == "Demo: B2B SaaS event log")
+    return dataset.id, dataset.map_id
+
+
+@pytest.fixture
+def demo(engine) -> tuple[int, int]:
+    return _demo_b2b()
+
+
+def test_every_page_shows_the_same_line_for_the_demo(demo):
+    dataset_id, map_id = demo
+    expected = compute_conversion_line(open_context(dataset_id)).text
+    # The demo ships with a definition: the B2B SaaS log converts on the outcome "won".
+    assert expected.startswith("Conversion: outcome is won; lost: outcome is lost · 2,131 of 7,065 journeys (30.2%)")
+    for page in PAGES:
+        at = run_page(page, query={"dataset": str(dataset_id)})
+        assert conversion_line(at) == expected, page
+    for page in MAP_PAGES:
+        at = run_page(page, query={"map": str(map_id), "dataset": str(dataset_id)})
+        assert conversion_line(at) == expected, page
+    overview = run_page("app.py")
+    assert expected in [c.value.replace("\\", "") for c in overview.caption]
+
+
+def test_a_change_on_one_page_shows_on_the_others(demo):
+    dataset_id, _ = demo
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id)})
+    at.radio(key="conversion_kind").set_value("goal")
+    at.multiselect(key="conversion_goals").set_value(["Store"])
+    at.multiselect(key="conversion_lost").set_value([])
+    at.button(key="FormSubmitter:conversion_form-Save for the dataset").click().run()
+    assert not at.exception
+    line = conversion_line(at)
+    assert line.startswith("Conversion: reaching Store · ")
+    for page in ("pages/5_Flows.py", "pages/10_Attribution.py"):
+        assert conversion_line(run_page(page, query={"dataset": str(dataset_id)})) == line
+    # The line counts the same journeys as the CLI.
+    assert line == compute_conversion_line(open_context(dataset_id)).text
+
+
+@pytest.mark.parametrize("page", [*PAGES, "pages/8_Metrics.py", "pages/12_Overlay.py", "pages/2_Map_studio.py"])
+def test_ids_in_a_link_that_do_not_exist_are_refused(engine, page):
+    dataset_id, map_id = _demo_b2b()
+    param = "map" if page in ("pages/8_Metrics.py", "pages/12_Overlay.py", "pages/2_Map_studio.py") else "dataset"
+    at = run_page(page, query={param: "999"})
+    assert any(f"There is no {param} 999" in w.value for w in at.warning), page
+    assert not at.dataframe and not at.metric and not at.get("plotly_chart"), page
+    assert at.query_params[param] == "999"  # the link is left as it was, not rewritten to another id
+
+
+@pytest.mark.parametrize("page", ["pages/5_Flows.py", "pages/9_Friction.py", "pages/11_Outlook.py"])
+def test_goal_and_through_names_that_do_not_exist_are_refused(demo, page):
+    dataset_id, _ = demo
+    at = run_page(page, query={"dataset": str(dataset_id), "goal": "Stor"})
+    assert any(
+        "No touchpoint, activity or stage is named 'Stor'" in w.value and "'Store'" in w.value for w in at.warning
+    )
+    assert not at.dataframe and not at.get("plotly_chart")
