@@ -377,6 +377,40 @@ def normalise_delimiter(value: str) -> str:
     return d
 
 
+def distinct_names(names: list[str]) -> list[str]:
+    """Column names made distinct, in order: an empty name becomes ``column N`` (its 1-based
+    position); a name met again becomes ``name (2)``, ``name (3)`` ... (skipping any such name the
+    header already has), so every column is kept and each is named as the page and the CLI show it."""
+    named = [name or f"column {i + 1}" for i, name in enumerate(names)]
+    taken = set(named)
+    seen: set[str] = set()
+    out = []
+    for name in named:
+        if name in seen:
+            k = 2
+            while f"{name} ({k})" in taken:
+                k += 1
+            name = f"{name} ({k})"
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def column_not_found(name: str, headers: list[str], hint: str = "") -> BadInputError:
+    """The error for a mapped column the header lacks, naming the nearest real column (a repeated
+    name is shown as ``name (2)``)."""
+    import difflib
+
+    near = difflib.get_close_matches(name, headers, n=1, cutoff=0.6)
+    nearest = f" The nearest column is {near[0]!r}." if near else ""
+    return BadInputError(
+        f"Column not found in the file's header.{nearest}{hint}",
+        column=name,
+        expected="one of the columns " + ", ".join(repr(h) for h in headers[:30]),
+    )
+
+
 def _check_header(fields: list[str], line: int) -> list[str]:
     names = []
     for i, name in enumerate(fields):
@@ -390,17 +424,8 @@ def _check_header(fields: list[str], line: int) -> list[str]:
                 "The header row has bytes or characters that cannot be read",
                 "a header in the file's encoding",
             ).error()
-        names.append(name or f"column {i + 1}")
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in seen:
-            raise BadInputError(
-                f"Duplicate column name in the header row (columns {seen[name] + 1} and {i + 1})",
-                column=name,
-                expected="unique column names",
-            )
-        seen[name] = i
-    return names
+        names.append(name)
+    return distinct_names(names)
 
 
 # --------------------------------------------------------------------------- records
@@ -472,11 +497,7 @@ class _Scanner:
             hint = ""
             if self.ncols == 1:
                 hint = f" The file has a single column: is the delimiter ({DELIMITER_NAMES.get(self.d, self.d)}) right?"
-            raise BadInputError(
-                f"Column not found in the file's header.{hint}",
-                column=missing[0],
-                expected="one of the columns " + ", ".join(repr(h) for h in self.headers[:30]),
-            )
+            raise column_not_found(missing[0], self.headers, hint)
         self.read_idx = [self.headers.index(c) for c in wanted]
         self.read_keys = [staging_key(self.headers, c) for c in wanted]
         self.out_keys = [staging_key(self.headers, c) for c in (self.keep_names or self.headers)]

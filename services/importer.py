@@ -46,6 +46,7 @@ from analytics.ingest import (
     DayOrder,
     Source,
     build_event_store,
+    column_not_found,
     detect_day_order,
     detect_delimiter,
     detect_encoding,
@@ -493,11 +494,7 @@ def _check_mapping(mapping: ColumnMapping, headers: list[str] | None = None) -> 
     if headers is not None:
         for source in [c for _, c in mapping.columns] + list(mapping.segments):
             if source not in headers:
-                raise BadInputError(
-                    "Column not found in the file's header",
-                    column=source,
-                    expected="one of the columns " + ", ".join(repr(h) for h in headers[:30]),
-                )
+                raise column_not_found(source, headers)
 
 
 def _check_timezone(name: str) -> None:

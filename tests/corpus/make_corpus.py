@@ -123,18 +123,11 @@ def cases() -> list[Case]:
         Case("header_only_no_newline", ",".join(HEADER).encode(), "header row but no events"),
         Case("header_then_blank_lines", utf8([]) + b"\n\n\n", "header row but no events"),
         Case(
-            "duplicate_header",
+            "repeated_header_unknown_copy",
             utf8([["c1", "2024-03-01", "Visit", "Visit"]], header=["case", "ts", "act", "act"]),
-            "Duplicate column name",
-            column="act",
-            mapping=MINIMAL,
-        ),
-        Case(
-            "duplicate_header_after_trim",
-            utf8([["c1", "2024-03-01", "2024-03-01", "x"]], header=["case", "ts", " ts ", "act"]),
-            "Duplicate column name",
-            column="ts",
-            mapping=MINIMAL,
+            "The nearest column is 'act (2)'",
+            column="act (3)",
+            mapping={**MINIMAL, "activity": "act (3)"},
         ),
         Case(
             "missing_timestamp_column",
