@@ -814,7 +814,11 @@ def add_import_column_flags(p: argparse.ArgumentParser) -> None:
         "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
     )
     g.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and skip the bad ones")
-    g.add_argument("--keep-duplicates", action="store_true", help="keep exact duplicate rows")
+    g.add_argument(
+        "--drop-identical-rows",
+        action="store_true",
+        help="drop rows identical in every column to an earlier row (default: every row is an event)",
+    )
 
 
 def import_from_args(path: str, args: argparse.Namespace) -> int:
@@ -845,7 +849,7 @@ def import_from_args(path: str, args: argparse.Namespace) -> int:
         date_only=args.date_only,
         where=tuple(args.where or ()),
         allow_bad_rows=args.allow_bad_rows,
-        keep_duplicates=args.keep_duplicates,
+        drop_identical_rows=args.drop_identical_rows,
     )
     source = Path(path)
     result = import_event_log(
@@ -855,6 +859,10 @@ def import_from_args(path: str, args: argparse.Namespace) -> int:
         options=options,
         source_name=source.name,
         map_id=args.map,
+    )
+    # The table goes to standard output: what became of the file's rows goes to standard error.
+    print(
+        ("Imported: " if result.created else "Already imported (nothing added): ") + result.rows_line(), file=sys.stderr
     )
     return result.dataset_id
 
@@ -1012,7 +1020,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from analytics.schema import ColumnMapping
-    from services.importer import ImportOptions, import_event_log
+    from services.importer import ImportOptions, import_event_log, plural
 
     path = Path(args.file)
     mapping = ColumnMapping.of(
@@ -1040,7 +1048,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         date_only=args.date_only,
         where=tuple(args.where or ()),
         allow_bad_rows=args.allow_bad_rows,
-        keep_duplicates=args.keep_duplicates,
+        drop_identical_rows=args.drop_identical_rows,
     )
 
     def progress(fraction: float, message: str) -> None:
@@ -1063,14 +1071,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     span = ""
     if result.first_timestamp and result.last_timestamp:
         span = f", {result.first_timestamp:%Y-%m-%d} to {result.last_timestamp:%Y-%m-%d} (UTC)"
-    print(
-        f"{verb}: dataset {result.dataset_id}: {result.events:,} events, {result.journeys:,} journeys, "
-        f"{result.accounts:,} accounts, {result.activities:,} activities{span}."
+    counts = ", ".join(
+        plural(n, word)
+        for n, word in (
+            (result.events, "event"),
+            (result.journeys, "journey"),
+            (result.accounts, "account"),
+            (result.activities, "activity"),
+        )
     )
-    print(
-        f"Duplicates removed: {result.duplicates_removed:,}; ties: {result.ties:,}; "
-        f"rejected rows: {result.rejected_rows:,}."
-    )
+    print(f"{verb}: dataset {result.dataset_id}: {counts}{span}.")
+    print(f"{result.rows_line()} Ties: {result.ties:,}.")
     for note in result.notes:
         print(note)
     if result.rejected_rows:
@@ -1118,7 +1129,11 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
     )
     p.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and report the bad ones")
-    p.add_argument("--keep-duplicates", action="store_true", help="keep exact duplicate rows")
+    p.add_argument(
+        "--drop-identical-rows",
+        action="store_true",
+        help="drop rows identical in every column to an earlier row (default: every row is an event; they are counted)",
+    )
     p.add_argument("--map", type=int, metavar="MAP_ID", help="link the dataset to this map")
     p.add_argument("--progress", action="store_true", help="report progress on standard error")
     p.add_argument("--format", choices=["text", "json"], default="text")

@@ -9,7 +9,8 @@ Two passes, neither of which holds the file in memory:
    columns of good records, with their ``file_row`` (1-based data-row number: the header and
    blank lines are not rows) and ``file_line`` (1-based physical line), to a staging Parquet file.
 2. :func:`build_event_store` (DuckDB, through :func:`analytics.engine.scratch_connection`):
-   parses timestamps and numbers, rejects bad values, removes exact duplicates, computes the
+   parses timestamps and numbers, rejects bad values, counts rows identical in every column of
+   the file (dropped only when asked), computes the
    integer codes and the order (timestamp, then file row) once, and writes the stored layout of
    :mod:`analytics.schema` as Parquet.
 
@@ -466,11 +467,13 @@ class _Scanner:
         keep: list[str] | None,
         where: tuple[tuple[str, str], ...],
         allow_bad_rows: bool,
+        require: list[str] | None = None,
         max_rows: int | None,
         sink: Callable[[pa.Table], None],
     ) -> None:
         self.encoding, self.d = encoding, delimiter
         self.keep_names, self.where = keep, where
+        self.require = require or []
         self.allow, self.max_rows, self.sink = allow_bad_rows, max_rows, sink
         self.headers: list[str] | None = None
         self.line = 0  # physical lines consumed
@@ -492,7 +495,7 @@ class _Scanner:
         self.headers = _check_header(fields, line)
         self.ncols = len(self.headers)
         wanted = list(dict.fromkeys([*(self.keep_names or self.headers), *(c for c, _ in self.where)]))
-        missing = [c for c in wanted if c not in self.headers]
+        missing = [c for c in [*self.require, *wanted] if c not in self.headers]
         if missing:
             hint = ""
             if self.ncols == 1:
@@ -855,6 +858,7 @@ def scan_csv(
     keep: list[str] | None = None,
     where: tuple[tuple[str, str], ...] = (),
     allow_bad_rows: bool = False,
+    require: list[str] | None = None,
     staging_path: Path | None = None,
     max_rows: int | None = None,
     max_bytes: int | None = None,
@@ -865,7 +869,8 @@ def scan_csv(
     With ``staging_path``, good rows go to that Parquet file (``file_row``, ``file_line`` and the
     kept columns as text); otherwise (preview) up to ``max_rows`` of them come back as
     ``ScanResult.frame``, reading at most ``max_bytes``. ``where`` keeps rows whose (trimmed)
-    value in a column equals the given text. ``encoding``/``delimiter`` None: detected.
+    value in a column equals the given text; ``require`` names columns the header must have (the
+    mapped ones, when every column is kept). ``encoding``/``delimiter`` None: detected.
     Raises :class:`BadInputError` on the first problem unless ``allow_bad_rows``.
     """
     with system_memory_pool(), open_binary(source) as (stream, fraction, _):
@@ -898,6 +903,7 @@ def scan_csv(
             keep=keep,
             where=where,
             allow_bad_rows=allow_bad_rows,
+            require=require,
             max_rows=max_rows,
             sink=sink,
         )
@@ -1184,7 +1190,8 @@ class BuildSpec:
     date_only: bool = False
     delimiter: str = ","
     allow_bad_rows: bool = False
-    keep_duplicates: bool = False
+    drop_identical_rows: bool = False
+    row_keys: tuple[str, ...] = ()  # staging keys of every column of the file (identical rows)
     memory_limit: str = "1GB"
 
 
@@ -1196,7 +1203,8 @@ class BuildResult:
     activities: int
     first_timestamp: datetime | None
     last_timestamp: datetime | None
-    duplicates_removed: int
+    identical_rows: int  # rows identical in every column of the file to an earlier row
+    identical_rows_dropped: int  # of those, dropped (only with ``drop_identical_rows``)
     ties: int
     rejects: list[Reject]
     day_order: DayOrder
@@ -1302,10 +1310,12 @@ def build_event_store(
       Stored in UTC.
     - Numbers: :func:`number_sql`; NPS must lie in 0..10, CSAT in 1..5. FCR: yes/no words or 1/0.
     - A row with any problem is rejected (raised unless ``allow_bad_rows``).
-    - Exact duplicates are removed (unless ``keep_duplicates``), keeping the first in the file:
-      rows equal on the journey, the timestamp (after parsing), the activity and every other
-      mapped column (account, contact, role, channel, stage, outcome, value, scores, FCR and
-      segments). Columns that are not mapped do not count.
+    - Every row is an event. ``identical_rows`` counts the rows whose (trimmed) text equals an
+      earlier row's in every column of ``spec.row_keys`` (every column of the file): a hash of
+      the whole row finds the candidates, a full compare of every column decides. Rows equal
+      only on the mapped columns are different events and are kept. With
+      ``drop_identical_rows`` the repeats go, the first in the file stays
+      (``identical_rows_dropped``; a repeat of a rejected row is rejected with it).
     - Order within a journey: timestamp, then file row (stable). ``ties``: events whose timestamp
       equals that of the previous event of the same journey.
     - Codes: dense, in sorted order of the text (code-point order), as
@@ -1464,14 +1474,31 @@ def build_event_store(
         if n_valid == 0:
             raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
 
+        step(0.82, "Counting identical rows…")
+        n_identical = n_dropped = 0
+        if spec.row_keys:
+            row = ", ".join(_ident(k) for k in spec.row_keys)
+            # A 64-bit hash of the whole row finds the candidates; comparing every column decides.
+            con.execute(f"CREATE TEMP TABLE _row_hash AS SELECT file_row, hash({row}) AS h FROM staged")
+            con.execute(
+                "CREATE TEMP TABLE _identical AS SELECT file_row FROM (SELECT s.* FROM staged s SEMI JOIN "
+                "(SELECT file_row FROM _row_hash WHERE h IN (SELECT h FROM _row_hash GROUP BY h HAVING count(*) > 1)) c "
+                f"ON s.file_row = c.file_row) QUALIFY row_number() OVER (PARTITION BY {row} ORDER BY file_row) > 1"
+            )
+            n_identical = con.execute("SELECT count(*) FROM _identical").fetchone()[0]
+            if n_identical and spec.drop_identical_rows:
+                n_dropped = con.execute(
+                    "SELECT count(*) FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)"
+                ).fetchone()[0]
+                con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)")
+
         step(0.84, "Encoding…")
         for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):
             con.execute(
                 f"CREATE TEMP TABLE {name} AS SELECT {column} AS k, "
                 f"(row_number() OVER (ORDER BY {column}) - 1)::INTEGER AS code FROM (SELECT DISTINCT {column} FROM parsed)"
             )
-        # Keys as integers: cheap to group and sort. Removing a duplicate later never removes the
-        # last row with a value, so the codes stay dense.
+        # Keys as integers: cheap to group and sort.
         con.execute(
             f"CREATE TEMP TABLE _keys AS SELECT d.file_row, d.timestamp, jc.code AS {JOURNEY_CODE}, "
             f"ac.code AS {ACCOUNT_CODE}, tc.code AS {ACTIVITY_CODE}"
@@ -1479,36 +1506,6 @@ def build_event_store(
             + " FROM parsed d JOIN jc ON d.journey_id = jc.k "
             "JOIN ac ON d._account = ac.k JOIN tc ON d.activity = tc.k"
         )
-
-        step(0.86, "Removing duplicates…")
-        mapped = ["journey_id", "timestamp", "activity"]
-        mapped += [
-            STORED_COLUMN[r]
-            for r in (Role.ACCOUNT, Role.CONTACT, Role.ROLE, Role.CHANNEL, Role.STAGE, Role.OUTCOME)
-            if r in roles
-        ]
-        mapped += [STORED_COLUMN[r] for r in NUMBER_RANGES if r in roles]
-        mapped += ["fcr"] if Role.FCR in roles else []
-        mapped += [alias for alias, _ in seg_cols]
-        n_removed = 0
-        if not spec.keep_duplicates:
-            # Only rows sharing journey, timestamp and activity can be duplicates: compare those in full.
-            con.execute(
-                f"CREATE TEMP TABLE _same AS SELECT k.file_row FROM _keys k SEMI JOIN (SELECT {JOURNEY_CODE}, "
-                f"timestamp, {ACTIVITY_CODE} FROM _keys GROUP BY ALL HAVING count(*) > 1) s "
-                f"ON k.{JOURNEY_CODE} = s.{JOURNEY_CODE} AND k.timestamp = s.timestamp "
-                f"AND k.{ACTIVITY_CODE} = s.{ACTIVITY_CODE}"
-            )
-            if con.execute("SELECT count(*) FROM _same").fetchone()[0]:
-                con.execute(
-                    "CREATE TEMP TABLE _dups AS SELECT file_row FROM (SELECT p.* FROM parsed p SEMI JOIN _same s "
-                    "ON p.file_row = s.file_row) "
-                    f"QUALIFY row_number() OVER (PARTITION BY {', '.join(mapped)} ORDER BY file_row) > 1"
-                )
-                n_removed = con.execute("SELECT count(*) FROM _dups").fetchone()[0]
-                if n_removed:
-                    con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _dups)")
-                    con.execute("DELETE FROM _keys WHERE file_row IN (SELECT file_row FROM _dups)")
 
         step(0.88, "Sorting…")
         # The order of each journey and account, then what each event's neighbours in its journey say.
@@ -1570,7 +1567,8 @@ def build_event_store(
         activities=int(summary[3]),
         first_timestamp=_ts_from_us(summary[4]),
         last_timestamp=_ts_from_us(summary[5]),
-        duplicates_removed=int(n_removed),
+        identical_rows=int(n_identical),
+        identical_rows_dropped=int(n_dropped),
         # Sorted by timestamp, an event ties with its predecessor exactly when it is not the
         # first of its (journey, timestamp) group.
         ties=n_events - int(summary[6]),

@@ -253,7 +253,7 @@ def generate(events: int, seed: int = 7) -> GeneratedLog:
     gaps = rng.exponential(MEAN_GAP_SECONDS, size=events).astype(np.int64) + 1
     first = np.r_[True, j[1:] != j[:-1]]
     # Ties: same second as the event before, on a different activity (a tie on the same activity
-    # would be a duplicate row, which an import rightly drops).
+    # could repeat the row before in every column: counted as an identical row on import).
     same_activity = np.r_[False, act[1:] == act[:-1]] & ~first
     tie = (rng.random(events) < TIE_SHARE) & ~same_activity
     tie &= ~np.r_[False, tie[:-1]]  # pairs only: A, B, A in one second would duplicate A

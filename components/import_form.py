@@ -36,6 +36,7 @@ COMMON_ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "Americ
                 "America/Los_Angeles", "Asia/Tokyo", "Asia/Singapore", "Asia/Bangkok", "Asia/Ho_Chi_Minh",
                 "Australia/Sydney"]  # fmt: skip
 MAX_LINK_ROWS = 500
+ROWS_KEYS = ("rows_read", "events", "identical_rows", "identical_rows_dropped", "rejected_rows", "rows_filtered_out")
 
 
 # --------------------------------------------------------------------------- cached reads
@@ -213,10 +214,12 @@ def _reading_options(headers: list[str], frame: pd.DataFrame, mapping: ColumnMap
         help="Rows that cannot be read are left out and listed in a downloadable report. "
         "Unticked, the first problem stops the import and nothing is stored.",
     )
-    keep_dups = g2.checkbox(
-        "Keep exact duplicate rows",
-        key="imp_keep_dups",
-        help="By default rows equal in every mapped column (journey, timestamp, activity, …) are kept once.",
+    drop_identical = g2.checkbox(
+        "Drop rows identical in every column",
+        key="imp_drop_identical",
+        help="By default every row of the file is an event, and rows that repeat an earlier row in every "
+        "column are counted and kept. Ticked, those repeats are dropped (the first stays). Rows that "
+        "differ in any column are always kept.",
     )
     where = ((where_col, where_value),) if where_col != NO_FILTER else ()
     return {
@@ -225,7 +228,7 @@ def _reading_options(headers: list[str], frame: pd.DataFrame, mapping: ColumnMap
         "date_only": date_only,
         "where": where,
         "allow_bad_rows": allow,
-        "keep_duplicates": keep_dups,
+        "drop_identical_rows": drop_identical,
     }
 
 
@@ -242,12 +245,18 @@ def render_import_result(result: dict[str, Any]) -> None:
     first, last = result["first_timestamp"], result["last_timestamp"]
     c[0].metric("From", f"{first:%Y-%m-%d}" if first else "—", help="UTC")
     c[1].metric("To", f"{last:%Y-%m-%d}" if last else "—", help="UTC")
-    c[2].metric("Duplicates removed", f"{result['duplicates_removed']:,}")
+    c[2].metric(
+        "Identical rows",
+        f"{result['identical_rows']:,}",
+        help="Rows identical in every column to an earlier row: "
+        + (f"{result['identical_rows_dropped']:,} dropped." if result["identical_rows_dropped"] else "kept."),
+    )
     c[3].metric(
         "Ties",
         f"{result['ties']:,}",
         help="Events with the same timestamp as the previous event of their journey; kept in file order.",
     )
+    st.markdown(escape_markdown(importer.describe_rows(**{k: result[k] for k in ROWS_KEYS})))
     for note in result["notes"]:
         st.caption(escape_markdown(note))
     rejected: pd.DataFrame = result["rejected"]
@@ -457,7 +466,10 @@ def render_dataset_details(dataset_id: int) -> None:
         facts.append(f"dates {escape_markdown(info['day_order'])}")
     if info.get("where"):
         facts.append("filter " + escape_markdown(" and ".join(f"{c} = {v}" for c, v in info["where"])))
-    facts.append(f"duplicates removed {info.get('duplicates_removed', 0):,}")
+    facts.append(f"rows read {info.get('rows_read', 0):,}")
+    facts.append(
+        f"identical rows {info.get('identical_rows', 0):,} ({info.get('identical_rows_dropped', 0):,} dropped)"
+    )
     facts.append(f"ties {info.get('ties', 0):,}")
     facts.append(f"rejected rows {info.get('rejected_rows', 0):,}")
     st.caption(" · ".join(facts))

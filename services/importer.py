@@ -9,7 +9,8 @@ What an import does, in order:
 2. Streams the file once (:func:`analytics.ingest.scan_csv`): decodes, normalises text to NFC,
    checks every record, applies the row filter, stages the mapped columns.
 3. Validates values and writes the stored layout (:func:`analytics.ingest.build_event_store`):
-   timestamps to UTC, exact duplicates removed, order = timestamp then file row, integer codes.
+   timestamps to UTC, rows identical in every column counted (dropped only when asked), order =
+   timestamp then file row, integer codes. Every other row is an event.
 4. Records the dataset in SQLite (description, column mapping, options, counts) and moves its
    files to ``<data dir>/datasets/<id>/`` in one step; on any error nothing is kept.
 
@@ -97,7 +98,7 @@ class ImportOptions:
     date_only: bool = False  # keep the date, drop any time of day (midnight in ``timezone``)
     where: tuple[tuple[str, str], ...] = ()  # keep rows where COL == VALUE (all must hold)
     allow_bad_rows: bool = False
-    keep_duplicates: bool = False  # keep exact duplicate rows (the reference figures of some logs count them)
+    drop_identical_rows: bool = False  # drop rows identical in every column of the file to an earlier row
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,7 +111,8 @@ class ImportResult:
     activities: int
     first_timestamp: datetime | None
     last_timestamp: datetime | None
-    duplicates_removed: int
+    identical_rows: int  # rows identical in every column of the file to an earlier row (counted always)
+    identical_rows_dropped: int  # of those, dropped (only with ``drop_identical_rows``)
     ties: int
     rejected_rows: int
     rejected: pd.DataFrame  # row, line, column, value, reason: the downloadable report
@@ -127,12 +129,66 @@ class ImportResult:
         """What the CLI prints with ``--format json``."""
         return {
             "dataset_id": self.dataset_id,
+            "created": self.created,
+            "rows_read": self.rows_read,
             "events": self.events,
             "journeys": self.journeys,
             "accounts": self.accounts,
             "activities": self.activities,
+            "identical_rows": self.identical_rows,
+            "identical_rows_dropped": self.identical_rows_dropped,
+            "rows_filtered_out": self.rows_filtered_out,
             "rejected_rows": self.rejected_rows,
         }
+
+    def rows_line(self) -> str:
+        """One line saying what became of the file's rows (the page, the CLI text, ``analyze FILE``)."""
+        return describe_rows(
+            rows_read=self.rows_read,
+            events=self.events,
+            identical_rows=self.identical_rows,
+            identical_rows_dropped=self.identical_rows_dropped,
+            rejected_rows=self.rejected_rows,
+            rows_filtered_out=self.rows_filtered_out,
+        )
+
+
+def plural(n: int, word: str) -> str:
+    """``1 row``, ``2 rows``, ``1,234 rows``; ``1 activity``, ``2 activities``."""
+    if n == 1:
+        return f"1 {word}"
+    many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+    return f"{n:,} {many}"
+
+
+def describe_rows(
+    *,
+    rows_read: int,
+    events: int,
+    identical_rows: int,
+    identical_rows_dropped: int,
+    rejected_rows: int,
+    rows_filtered_out: int,
+) -> str:
+    """``21,348 rows read, 21,348 events stored; 127 rows repeat an earlier row in every column
+    (kept); 0 rows rejected.``"""
+    parts = [f"{plural(rows_read, 'row')} read, {plural(events, 'event')} stored"]
+    if identical_rows:
+        verb = "repeats" if identical_rows == 1 else "repeat"
+        fate = (
+            "all dropped"
+            if identical_rows_dropped == identical_rows
+            else f"{identical_rows_dropped:,} dropped"
+            if identical_rows_dropped
+            else "kept; --drop-identical-rows or the page's checkbox drops them"
+        )
+        parts.append(f"{plural(identical_rows, 'row')} {verb} an earlier row in every column ({fate})")
+    else:
+        parts.append("no row repeats another in every column")
+    if rows_filtered_out:
+        parts.append(f"{plural(rows_filtered_out, 'row')} left out by the filter")
+    parts.append(f"{plural(rejected_rows, 'row')} rejected")
+    return "; ".join(parts) + "."
 
 
 @dataclass(frozen=True, eq=False)
@@ -531,7 +587,8 @@ def _existing_result(dataset: Dataset) -> ImportResult:
         activities=dataset.activities,
         first_timestamp=dataset.first_timestamp,
         last_timestamp=dataset.last_timestamp,
-        duplicates_removed=dataset.duplicates_removed,
+        identical_rows=int(opts.get("identical_rows", 0)),
+        identical_rows_dropped=dataset.duplicates_removed,
         ties=dataset.ties,
         rejected_rows=dataset.rejected_rows,
         rejected=rejected,
@@ -550,7 +607,12 @@ def describe_dataset(dataset_id: int, *, engine: Engine | None = None) -> dict[s
     with read_session(engine) as session:
         d = crud.get_dataset(session=session, dataset_id=dataset_id)
         opts = dict(d.import_options)
-        counts = {"duplicates_removed": d.duplicates_removed, "ties": d.ties, "rejected_rows": d.rejected_rows}
+        counts = {
+            "identical_rows": int(d.import_options.get("identical_rows", 0)),
+            "identical_rows_dropped": d.duplicates_removed,  # the column keeps its first name
+            "ties": d.ties,
+            "rejected_rows": d.rejected_rows,
+        }
         mapping = dict(d.column_mapping)
     delimiter = str(opts.get("delimiter", ""))
     return {
@@ -623,9 +685,9 @@ def import_event_log(
     """Import a CSV (or .csv.gz) event log as a new dataset; see the module docstring.
 
     ``source`` is a path or the file's bytes. ``map_id`` links the new dataset to that map with
-    the suggested activity → touchpoint links. Duplicates removed: rows equal on every mapped
-    column (journey, timestamp after parsing, activity, and all optional roles and segments),
-    keeping the first in the file. Ties: events with the same timestamp as the previous event of
+    the suggested activity → touchpoint links. Every row of the file is an event; rows identical
+    in every column of the file to an earlier row are counted (``identical_rows``) and dropped only
+    with ``options.drop_identical_rows``. Ties: events with the same timestamp as the previous event of
     their journey (kept in file order). Raises BadInputError (nothing stored) on bad input.
     """
     started = time.monotonic()
@@ -660,7 +722,7 @@ def import_event_log(
         "date_only": options.date_only,
         "where": sorted([list(w) for w in options.where]),
         "allow_bad_rows": options.allow_bad_rows,
-        "keep_duplicates": options.keep_duplicates,
+        "drop_identical_rows": options.drop_identical_rows,
     }
     content_hash = _content_hash(source, payload)
     with read_session(engine) as session:
@@ -678,11 +740,13 @@ def import_event_log(
         sources = [c for _, c in mapping.columns] + list(mapping.segments)
         keep = list(dict.fromkeys(sources))
         staging = work / "staging.parquet"
+        # Every column is staged: rows identical in every column of the file are counted.
         scan = scan_csv(
             source,
             encoding=encoding,
             delimiter=delimiter,
-            keep=keep,
+            keep=None,
+            require=keep,
             where=options.where,
             allow_bad_rows=options.allow_bad_rows,
             staging_path=staging,
@@ -711,7 +775,8 @@ def import_event_log(
             date_only=options.date_only,
             delimiter=delimiter,
             allow_bad_rows=options.allow_bad_rows,
-            keep_duplicates=options.keep_duplicates,
+            drop_identical_rows=options.drop_identical_rows,
+            row_keys=tuple(staging_key(headers, h) for h in headers),
             memory_limit=IMPORT_MEMORY_LIMIT,
         )
         temp = work / "tmp"
@@ -740,9 +805,10 @@ def import_event_log(
             "date_only": options.date_only,
             "where": [list(w) for w in options.where],
             "allow_bad_rows": options.allow_bad_rows,
-            "keep_duplicates": options.keep_duplicates,
+            "drop_identical_rows": options.drop_identical_rows,
             "gzip": is_gzip,
             "rows_read": scan.rows_read,
+            "identical_rows": built.identical_rows,
             "rows_filtered_out": filtered_out,
             "headers": headers,
         }
@@ -758,7 +824,7 @@ def import_event_log(
                     journeys=built.journeys,
                     accounts=built.accounts,
                     activities=built.activities,
-                    duplicates_removed=built.duplicates_removed,
+                    duplicates_removed=built.identical_rows_dropped,
                     ties=built.ties,
                     rejected_rows=rejected_rows,
                     first_timestamp=built.first_timestamp,
@@ -806,7 +872,8 @@ def import_event_log(
         activities=built.activities,
         first_timestamp=built.first_timestamp,
         last_timestamp=built.last_timestamp,
-        duplicates_removed=built.duplicates_removed,
+        identical_rows=built.identical_rows,
+        identical_rows_dropped=built.identical_rows_dropped,
         ties=built.ties,
         rejected_rows=rejected_rows,
         rejected=rejected,

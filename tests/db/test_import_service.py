@@ -145,28 +145,62 @@ def test_bytes_gzip_and_path_sources_agree(engine, tmp_path):
     assert "gzip" in " ".join(b.notes)
 
 
-def test_exact_duplicates_removed_or_kept(engine):
-    rows = "case,when,step,channel\nj1,2024-01-01 10:00,A,web\nj1,2024-01-01 10:00,A,web\nj1,2024-01-01 10:00,A,email\nj1,2024-01-01 10:00:00,A,web\n"
-    removed = import_event_log(
-        rows.encode(),
-        name="d",
-        mapping=ColumnMapping.of(journey="case", timestamp="when", activity="step", channel="channel"),
+def test_every_row_is_an_event_and_identical_rows_are_dropped_only_when_asked(engine):
+    rows = (
+        "case,when,step,channel,note\n"
+        "j1,2024-01-01 10:00,A,web,first\n"
+        "j1,2024-01-01 10:00,A,web,first\n"  # row 2: identical in every column to row 1
+        "j1,2024-01-01 10:00,A,email,first\n"  # differs in a mapped column
+        "j1,2024-01-01 10:00:00,A,web,first\n"  # same instant, different text: not identical
+        "j1,2024-01-01 10:00,A,web,second\n"  # differs only in an unmapped column
+        "j1, 2024-01-01 10:00 ,A,web,first\n"  # identical once trimmed
     )
-    # Rows 2 and 4 repeat row 1 (same parsed timestamp); row 3 differs in a mapped column.
-    assert removed.duplicates_removed == 2
-    assert removed.events == 2
-    assert _stored(removed)["file_row"].tolist() == [1, 3]
-    assert removed.ties == 1
-    kept = import_event_log(
-        rows.encode(),
-        name="k",
-        mapping=ColumnMapping.of(journey="case", timestamp="when", activity="step", channel="channel"),
-        options=ImportOptions(keep_duplicates=True),
+    mapping = ColumnMapping.of(journey="case", timestamp="when", activity="step", channel="channel")
+    kept = import_event_log(rows.encode(), name="k", mapping=mapping)
+    assert (kept.rows_read, kept.events, kept.identical_rows, kept.identical_rows_dropped) == (6, 6, 2, 0)
+    assert _stored(kept)["file_row"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert kept.ties == 5
+    dropped = import_event_log(
+        rows.encode(), name="d", mapping=mapping, options=ImportOptions(drop_identical_rows=True)
     )
-    assert (kept.duplicates_removed, kept.events, kept.ties) == (0, 4, 3)
-    # An unmapped column does not make rows differ.
+    assert (dropped.events, dropped.identical_rows, dropped.identical_rows_dropped) == (4, 2, 2)
+    assert _stored(dropped)["file_row"].tolist() == [1, 3, 4, 5]
+    # Fewer mapped columns never make more rows identical: the whole row counts.
     minimal = import_event_log(rows.encode(), name="m", mapping=MINIMAL)
-    assert minimal.duplicates_removed == 3
+    assert (minimal.events, minimal.identical_rows) == (6, 2)
+    assert "6 rows read, 6 events stored; 2 rows repeat an earlier row in every column (kept" in minimal.rows_line()
+
+
+def test_rows_line_counts_in_words():
+    line = importer.describe_rows(
+        rows_read=1, events=1, identical_rows=1, identical_rows_dropped=1, rejected_rows=1, rows_filtered_out=1
+    )
+    assert line == (
+        "1 row read, 1 event stored; 1 row repeats an earlier row in every column (all dropped); "
+        "1 row left out by the filter; 1 row rejected."
+    )
+    line = importer.describe_rows(
+        rows_read=2, events=2, identical_rows=0, identical_rows_dropped=0, rejected_rows=0, rows_filtered_out=0
+    )
+    assert line == "2 rows read, 2 events stored; no row repeats another in every column; 0 rows rejected."
+
+
+def test_json_summary_keys(engine):
+    result = import_event_log(CSV.encode(), name="j", mapping=FULL)
+    summary = result.summary()
+    assert {
+        "rows_read",
+        "identical_rows",
+        "identical_rows_dropped",
+        "rows_filtered_out",
+        "created",
+        "events",
+        "rejected_rows",
+        "dataset_id",
+    } <= set(summary)
+    assert (summary["rows_read"], summary["events"], summary["created"]) == (5, 5, True)
+    again = import_event_log(CSV.encode(), name="j", mapping=FULL).summary()
+    assert (again["created"], again["rows_read"], again["identical_rows"]) == (False, 5, 0)
 
 
 def test_where_filter_keeps_matching_rows_only(engine):
@@ -342,6 +376,7 @@ def test_dataset_row_records_options_and_schema(engine):
     assert d.import_options["timezone"] == "Asia/Tokyo"
     assert d.storage_path == f"datasets/{d.id}/events.parquet"
     assert (d.events, d.duplicates_removed, d.ties) == (result.events, 0, 1)
+    assert (d.import_options["rows_read"], d.import_options["identical_rows"]) == (5, 0)
 
 
 def test_mapping_presets_are_found_by_header(engine):

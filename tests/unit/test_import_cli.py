@@ -25,10 +25,13 @@ def test_import_json_summary_and_reimport(tmp_path, capsys):
             "--format", "json"]  # fmt: skip
     assert cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"dataset_id", "events", "journeys", "accounts", "activities", "rejected_rows"}
+    assert set(out) == {"dataset_id", "created", "rows_read", "events", "journeys", "accounts", "activities",
+                        "identical_rows", "identical_rows_dropped", "rows_filtered_out", "rejected_rows"}  # fmt: skip
     assert out["events"] == 9 and out["journeys"] == 3 and out["activities"] == 3 and out["rejected_rows"] == 0
+    assert (out["rows_read"], out["rows_filtered_out"], out["created"], out["identical_rows"]) == (12, 3, True, 0)
     assert cli.main(argv) == 0
-    assert json.loads(capsys.readouterr().out)["dataset_id"] == out["dataset_id"]
+    again = json.loads(capsys.readouterr().out)
+    assert (again["dataset_id"], again["created"], again["rows_read"]) == (out["dataset_id"], False, 12)
     assert cli.main(argv[:-2]) == 0
     assert "Already imported (nothing added)" in capsys.readouterr().out
 
@@ -40,9 +43,30 @@ def test_import_text_output_lists_rejected_rows(tmp_path, capsys):
             "--tz", "Europe/Paris", "--delimiter", ";", "--encoding", "cp1252", "--allow-bad-rows"]  # fmt: skip
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "Imported: dataset 1: 1 events, 1 journeys, 1 accounts, 1 activities, 2024-03-24 to 2024-03-24 (UTC)." in out
-    assert "rejected rows: 2" in out
+    assert "Imported: dataset 1: 1 event, 1 journey, 1 account, 1 activity, 2024-03-24 to 2024-03-24 (UTC)." in out
+    assert "3 rows read, 1 event stored; no row repeats another in every column; 2 rows rejected." in out
     assert "row 2 (line 3) ts: Unreadable timestamp: 'yesterday'" in out
+
+
+def test_identical_rows_counted_kept_and_dropped_on_request(tmp_path, capsys):
+    path = tmp_path / "twice.csv"
+    path.write_text("case,when,step,note\nc1,2024-01-01,A,x\nc1,2024-01-01,A,x\nc1,2024-01-01,A,y\n")
+    argv = ["import", str(path), "--journey", "case", "--time", "when", "--activity", "step", "--format", "json"]
+    assert cli.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["rows_read"], out["events"], out["identical_rows"], out["identical_rows_dropped"]) == (3, 3, 1, 0)
+    assert cli.main([*argv[:-2], "--drop-identical-rows"]) == 0
+    text = capsys.readouterr().out
+    assert "3 rows read, 2 events stored; 1 row repeats an earlier row in every column (all dropped)" in text
+
+
+def test_analyze_file_says_what_became_of_the_rows_on_stderr(tmp_path, capsys):
+    path = tmp_path / "twice.csv"
+    path.write_text("case,when,step\nc1,2024-01-01,A\nc1,2024-01-01,A\nc1,2024-01-02,B\n")
+    assert cli.main(["analyze", str(path), "--journey", "case", "--time", "when", "--activity", "step"]) == 0
+    captured = capsys.readouterr()
+    assert "Imported: 3 rows read, 3 events stored; 1 row repeats an earlier row in every column (kept" in captured.err
+    assert json.loads(captured.out)  # the report itself stays clean JSON on stdout
 
 
 def test_bad_input_exits_non_zero_with_the_pages_message(tmp_path):
