@@ -810,6 +810,7 @@ def add_import_column_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--date-only", action="store_true", help="keep only the date of each timestamp")
     g.add_argument("--encoding", metavar="NAME", help="file encoding (default: detected)")
     g.add_argument("--delimiter", metavar="CHAR", help="delimiter (default: detected)")
+    g.add_argument("--sheet", metavar="NAME", help="the sheet of an Excel .xlsx workbook (default: the first)")
     g.add_argument(
         "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
     )
@@ -850,11 +851,12 @@ def import_from_args(path: str, args: argparse.Namespace) -> int:
         where=tuple(args.where or ()),
         allow_bad_rows=args.allow_bad_rows,
         drop_identical_rows=args.drop_identical_rows,
+        sheet=args.sheet,
     )
     source = Path(path)
     result = import_event_log(
         source,
-        name=args.name or source.name.removesuffix(".gz").removesuffix(".csv"),
+        name=args.name or _dataset_name(source.name),
         mapping=mapping,
         options=options,
         source_name=source.name,
@@ -1016,6 +1018,14 @@ def _where_pair(text: str) -> tuple[str, str]:
     return column.strip(), value
 
 
+def _dataset_name(file_name: str) -> str:
+    """The default dataset name: the file's name without its table suffix."""
+    name = file_name.removesuffix(".gz")
+    for suffix in (".csv", ".tsv", ".txt", ".xlsx", ".parquet"):
+        name = name.removesuffix(suffix)
+    return name
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -1049,6 +1059,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         where=tuple(args.where or ()),
         allow_bad_rows=args.allow_bad_rows,
         drop_identical_rows=args.drop_identical_rows,
+        sheet=args.sheet,
     )
 
     def progress(fraction: float, message: str) -> None:
@@ -1057,7 +1068,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     result = import_event_log(
         path,
-        name=args.name or path.name.removesuffix(".gz").removesuffix(".csv"),
+        name=args.name or _dataset_name(path.name),
         mapping=mapping,
         options=options,
         source_name=path.name,
@@ -1094,11 +1105,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _add_import(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="import an event log (CSV or .csv.gz) as a dataset",
+        help="import an event log (CSV, .csv.gz, Excel .xlsx or Parquet) as a dataset",
         description="Import an event log. Encoding and delimiter are detected when not given. "
         "On bad input, exits with status 2 and the message the Data page would show.",
     )
-    p.add_argument("file", help="CSV file (.csv or .csv.gz)")
+    p.add_argument("file", help="the event log: .csv, .csv.gz, .xlsx or .parquet (told by its content)")
     p.add_argument("--name", help="dataset name (default: the file name)")
     p.add_argument("--journey", required=True, metavar="COL", help="journey id column (required)")
     p.add_argument("--time", required=True, metavar="COL", help="timestamp column (required)")
@@ -1125,6 +1136,7 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date-only", action="store_true", help="keep only the date of each timestamp")
     p.add_argument("--encoding", metavar="NAME", help="file encoding (default: detected)")
     p.add_argument("--delimiter", metavar="CHAR", help="delimiter: , ; tab or | (default: detected)")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet of an Excel .xlsx workbook (default: the first)")
     p.add_argument(
         "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
     )

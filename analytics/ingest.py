@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 
 from analytics.engine import scratch_connection
 from analytics.errors import BadInputError
+from analytics.formats import refuse_not_a_table
 from analytics.schema import (
     ACCOUNT_CODE,
     ACCOUNT_SEQ,
@@ -193,12 +194,14 @@ def open_binary(source: Source) -> Iterator[tuple[IO[bytes], Callable[[], float]
         raw = open(path, "rb")  # noqa: SIM115
         total = path.stat().st_size
     try:
-        magic = raw.read(4)
+        magic = raw.read(16)
         raw.seek(0)
-        if magic[:4] == b"PK\x03\x04":
+        refuse_not_a_table(magic)
+        if magic[:4] in (b"PK\x03\x04", b"PAR1"):
+            # Workbooks and Parquet files are read through analytics.formats.table_as_csv.
             raise BadInputError(
-                "This is a ZIP archive or an Excel workbook, not a CSV file",
-                expected="a CSV file (in Excel: File › Save as › CSV UTF-8)",
+                "This is a ZIP archive, an Excel workbook or a Parquet file, not CSV text",
+                expected="a CSV file, or the file imported as .xlsx or Parquet (the import does that by itself)",
             )
         is_gzip = magic[:2] == b"\x1f\x8b"
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw

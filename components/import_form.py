@@ -8,17 +8,18 @@ Everything here is widgets and layout; the work is done by ``services.importer``
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from analytics.errors import BadInputError
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
-from components.text import escape_markdown
+from components.text import escape_markdown, escape_markup
 from services import datasets as dataset_service
 from services import importer, linking
 from services.csv_safety import to_safe_csv
@@ -43,9 +44,13 @@ ROWS_KEYS = ("rows_read", "events", "identical_rows", "identical_rows_dropped", 
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_preview(key: str, _source: bytes | str, encoding: str | None, delimiter: str | None) -> dict[str, Any]:
+def load_preview(
+    key: str, _source: bytes | str, encoding: str | None, delimiter: str | None, sheet: str | None = None
+) -> dict[str, Any]:
     """The preview of a file (keyed by the upload's id or the path, and the reading options)."""
-    preview = importer.read_preview(_source, importer.ImportOptions(encoding=encoding, delimiter=delimiter))
+    preview = importer.read_preview(
+        _source, importer.ImportOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
+    )
     return {
         "headers": preview.headers,
         "frame": preview.frame,
@@ -56,6 +61,9 @@ def load_preview(key: str, _source: bytes | str, encoding: str | None, delimiter
         "is_gzip": preview.is_gzip,
         "complete": preview.complete,
         "problems": preview.problems,
+        "kind": preview.kind,
+        "sheets": preview.sheets,
+        "sheet": preview.sheet,
     }
 
 
@@ -113,10 +121,11 @@ def _choose_source() -> tuple[str, bytes | str, str] | None:
         path = DEMO_DIR / name
         return f"demo:{path}:{path.stat().st_mtime_ns}", str(path), name
     upload = st.file_uploader(
-        "Event log (CSV, or CSV compressed as .csv.gz)",
-        type=["csv", "gz", "tsv", "txt"],
+        "Event log (CSV, .csv.gz, Excel .xlsx or Parquet)",
+        type=["csv", "gz", "tsv", "txt", "xlsx", "parquet"],
         key="imp_upload",
-        help="One row per event. Comma, semicolon or tab separated; UTF-8, UTF-16 or a Windows code page. "
+        help="One row per event. CSV: comma, semicolon or tab separated; UTF-8, UTF-16 or a Windows code page. "
+        "Excel: a sheet of an .xlsx workbook (an old .xls: save it as .xlsx or CSV first). "
         "Larger files than the upload limit import from a terminal: `python cli.py import FILE ...`",
     )
     if upload is None:
@@ -125,6 +134,11 @@ def _choose_source() -> tuple[str, bytes | str, str] | None:
 
 
 def _role_widgets(headers: list[str], suggested: ColumnMapping) -> ColumnMapping:
+    if st.session_state.get("imp_role_headers") != headers:
+        # Another file or sheet: its columns get their own suggestion, not the last file's choices.
+        for k in [k for k in st.session_state if str(k).startswith("imp_role_") or k == "imp_segments"]:
+            del st.session_state[k]
+        st.session_state["imp_role_headers"] = list(headers)
     options = [NONE, *headers]
     chosen: dict[str, str | None] = {}
     st.markdown("**Required**")
@@ -257,11 +271,14 @@ def render_import_result(result: dict[str, Any]) -> None:
         help="Events with the same timestamp as the previous event of their journey; kept in file order.",
     )
     st.markdown(escape_markdown(importer.describe_rows(**{k: result[k] for k in ROWS_KEYS})))
+    _offer_next_steps(int(result["dataset_id"]))
     for note in result["notes"]:
         st.caption(escape_markdown(note))
     rejected: pd.DataFrame = result["rejected"]
     if result["rejected_rows"]:
-        st.warning(f"{result['rejected_rows']:,} rows were left out. The report lists each one with the reason.")
+        st.warning(
+            f"{importer.plural(result['rejected_rows'], 'row')} left out. The report lists each one with the reason."
+        )
         st.dataframe(rejected.head(200), hide_index=True, width="stretch")
         st.download_button(
             "Download the rejected-rows report (CSV)",
@@ -270,6 +287,30 @@ def render_import_result(result: dict[str, Any]) -> None:
             mime="text/csv",
             key="imp_rejected_download",
         )
+
+
+def _offer_next_steps(dataset_id: int) -> None:
+    """After an import: explore the dataset (Flows, with it chosen) or link it to a map."""
+    c1, c2 = st.columns(2)
+    c1.page_link(
+        "pages/5_Flows.py",
+        label="Explore this dataset",
+        icon=":material/arrow_forward:",
+        query_params={"dataset": str(dataset_id)},
+    )
+    maps = load_map_summaries()
+    with c2.popover("Link it to a map", icon=":material/link:"):
+        if not maps:
+            st.write("No journey maps yet: draft one from this dataset in **Datasets and links**.")
+            return
+        names = {m["id"]: f"{m['name']} (#{m['id']})" for m in maps}
+        map_id = st.selectbox("Map", list(names), format_func=names.get, key=f"imp_link_map_{dataset_id}")
+        st.caption("Activities are matched to touchpoints by name; edit the links in **Datasets and links**.")
+        if st.button("Link", key=f"imp_link_{dataset_id}", type="primary"):
+            with user_errors():
+                linking.link_dataset_to_map(dataset_id, int(map_id))
+                clear_caches()
+                st.success(f"Linked to {escape_markdown(names[map_id])}.")
 
 
 def render_import_form() -> None:
@@ -286,7 +327,7 @@ def render_import_form() -> None:
             render_import_result(last)
         return
     key, source, file_name = chosen
-    with st.expander("Reading options", expanded=False):
+    with st.expander("Reading options (CSV)", expanded=False):
         r1, r2 = st.columns(2)
         enc = r1.selectbox("Encoding", ENCODING_CHOICES, key="imp_encoding")
         delim_label = r2.selectbox("Delimiter", list(DELIMITER_CHOICES), key="imp_delimiter")
@@ -295,18 +336,35 @@ def render_import_form() -> None:
     preview = None
     with user_errors():
         preview = load_preview(key, source, encoding, delimiter)
+        if preview["kind"] == "xlsx" and len(preview["sheets"]) > 1:
+            sheet = st.selectbox("Sheet", list(preview["sheets"]), key="imp_sheet")
+            if sheet != preview["sheet"]:
+                preview = None
+                preview = load_preview(key, source, encoding, delimiter, sheet)
     if preview is None:
         return
     headers: list[str] = preview["headers"]
     frame: pd.DataFrame = preview["frame"]
 
     st.subheader("Preview")
-    st.caption(
-        f"{escape_markdown(file_name)} · encoding {escape_markdown(preview['encoding_label'])}"
-        f"{' (detected)' if encoding is None else ''} · delimiter {preview['delimiter_label']}"
-        f"{' (detected)' if delimiter is None else ''}{' · gzip' if preview['is_gzip'] else ''} · "
-        f"{len(headers)} columns · first {len(frame)} rows"
-    )
+    if preview["kind"] == "xlsx":
+        how = f"Excel workbook · sheet {escape_markdown(str(preview['sheet']))}"
+    elif preview["kind"] == "parquet":
+        how = "Parquet file"
+    else:
+        how = (
+            f"encoding {escape_markdown(preview['encoding_label'])}{' (detected)' if encoding is None else ''}"
+            f" · delimiter {preview['delimiter_label']}{' (detected)' if delimiter is None else ''}"
+            f"{' · gzip' if preview['is_gzip'] else ''}"
+        )
+    st.caption(f"{escape_markdown(file_name)} · {how} · {len(headers)} columns · first {len(frame)} rows")
+    renamed = importer.generated_names(headers)
+    if renamed:
+        st.caption(
+            "Repeated or empty header names are kept under distinct names: "
+            + ", ".join(f"`{h}`" for h in renamed[:8])
+            + "."
+        )
     st.dataframe(frame, hide_index=True, width="stretch", height=260)
     problems: pd.DataFrame = preview["problems"]
     if len(problems):
@@ -325,13 +383,15 @@ def render_import_form() -> None:
     mapping = _role_widgets(headers, suggested)
     st.subheader("Options")
     fields = _reading_options(headers, frame, mapping, preset)
-    options = importer.ImportOptions(encoding=encoding, delimiter=delimiter, **fields)
+    options = importer.ImportOptions(
+        encoding=encoding, delimiter=delimiter, sheet=preview["sheet"] if preview["kind"] == "xlsx" else None, **fields
+    )
 
     st.subheader("Import")
     maps = load_map_summaries()
     map_names = {f"{m['name']} (#{m['id']})": m["id"] for m in maps}
     n1, n2 = st.columns(2)
-    default_name = file_name.removesuffix(".gz").rsplit(".", 1)[0]
+    default_name = file_name.removesuffix(".gz").rsplit(".", 1)[0] or file_name
     name = n1.text_input("Dataset name", value=default_name, key="imp_name", max_chars=200)
     map_label = n2.selectbox("Link to a map", [NO_MAP, *map_names], key="imp_map")
     s1, s2 = st.columns([1, 2])
@@ -342,9 +402,14 @@ def render_import_form() -> None:
     missing = mapping.missing_required()
     if missing:
         st.warning("Choose a column for: " + ", ".join(importer.ROLE_LABELS[r] for r in missing) + ".")
-    if st.button("Import", type="primary", key="imp_go", disabled=bool(missing)):
+    retry = st.session_state.pop("imp_skip_bad_rows_of", None) == key
+    if retry:
+        options = replace(options, allow_bad_rows=True)
+    if st.button("Import", type="primary", key="imp_go", disabled=bool(missing)) or retry:
         _run_import(key, source, file_name, name, mapping, options, map_names.get(map_label), headers,
                     preset_name if save_preset else None)  # fmt: skip
+    elif st.session_state.get("imp_failed", {}).get("source_key") == key:
+        render_import_failure(st.session_state["imp_failed"])
     elif st.session_state.get("imp_last_result", {}).get("source_key") == key:
         render_import_result(st.session_state["imp_last_result"])
 
@@ -360,35 +425,55 @@ def _run_import(
     headers: list[str],
     preset_name: str | None,
 ) -> None:
+    st.session_state.pop("imp_failed", None)
     with st.status("Importing…", expanded=True) as status:
-        bar = st.progress(0.0, text="Starting…")
+        bar = st.empty()
+        bar.progress(0.0, text="Starting…")
 
         def progress(fraction: float, message: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
         result = None
+        failure: BadInputError | None = None
         with user_errors():
-            if preset_name:
-                importer.save_mapping_preset(preset_name, headers, mapping, options)
-            result = importer.import_event_log(
-                source,
-                name=name,
-                mapping=mapping,
-                options=options,
-                source_name=file_name,
-                map_id=map_id,
-                progress=progress,
-            )
+            try:
+                if preset_name:
+                    importer.save_mapping_preset(preset_name, headers, mapping, options)
+                result = importer.import_event_log(
+                    source,
+                    name=name,
+                    mapping=mapping,
+                    options=options,
+                    source_name=file_name,
+                    map_id=map_id,
+                    progress=progress,
+                )
+            except BadInputError as exc:
+                failure = exc
+        bar.empty()  # a failed import leaves no bar behind; a finished one needs it no more
         if result is None:
-            status.update(label="Import failed: nothing was stored", state="error", expanded=True)
-            return
-        status.update(
-            label=f"Imported {result.events:,} events in {result.seconds:.1f} s"
-            if result.created
-            else "Already imported",
-            state="complete",
-            expanded=False,
-        )
+            # Our own message goes below the collapsed status; another error stays shown inside it.
+            status.update(label="Import failed: nothing was stored", state="error", expanded=failure is None)
+            if failure is not None:
+                st.session_state["imp_failed"] = {
+                    "source_key": key,
+                    "message": str(failure),
+                    # A problem in a row (not in the file as a whole) can be set aside.
+                    "row_level": failure.row is not None and not options.allow_bad_rows,
+                }
+            else:
+                st.session_state["imp_failed"] = {"source_key": key, "message": "", "row_level": False}
+        else:
+            status.update(
+                label=f"Imported {result.events:,} events in {result.seconds:.1f} s"
+                if result.created
+                else "Already imported",
+                state="complete",
+                expanded=False,
+            )
+    if result is None:
+        render_import_failure(st.session_state["imp_failed"], shown=failure is None)
+        return
     clear_caches()
     summary = {k: v for k, v in asdict(result).items()}
     summary["name"] = name
@@ -396,6 +481,28 @@ def _run_import(
     st.session_state["imp_last_result"] = summary
     st.query_params["dataset"] = str(result.dataset_id)
     render_import_result(summary)
+
+
+def render_import_failure(failed: dict[str, Any], *, shown: bool = False) -> None:
+    """What failed and the next step: for a bad row, importing without the bad rows (their report
+    comes with the result); otherwise, what to change."""
+    if failed.get("message") and not shown:
+        st.error(escape_markup(failed["message"]), icon=":material/error:")
+    if failed.get("row_level"):
+        st.info(
+            "Nothing was stored. Fix the file and import it again, or import the good rows now: every "
+            "row left out is listed, with the reason, in a report you can download.",
+            icon=":material/rule:",
+        )
+        if st.button("Import without the bad rows", key="imp_retry_skip", type="primary"):
+            st.session_state["imp_skip_bad_rows_of"] = failed["source_key"]
+            st.rerun()
+    else:
+        st.info(
+            "Nothing was stored. Change what the message names (the file, its column mapping or the options "
+            "above) and import again.",
+            icon=":material/info:",
+        )
 
 
 # --------------------------------------------------------------------------- datasets

@@ -1,8 +1,11 @@
-"""Import an event log (CSV, optionally gzip-compressed) as a dataset: the use case behind the Data
-page and ``python cli.py import``.
+"""Import an event log (CSV, optionally gzip-compressed; an Excel .xlsx sheet; a Parquet file) as a
+dataset: the use case behind the Data page and ``python cli.py import``.
 
 What an import does, in order:
 
+0. Tells the file by its first bytes (:mod:`analytics.formats`): a file that is not a table is
+   refused with what it looks like; a workbook's sheet or a Parquet file is written out as CSV
+   and read like any CSV from there on.
 1. Resolves the encoding and delimiter (detected from the first megabyte when not given) and
    hashes the file's bytes with the options and the column mapping: if a dataset with that hash
    exists, nothing is added and that dataset is returned (``created=False``).
@@ -40,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from analytics.errors import BadInputError
+from analytics.formats import CSV, XLSX, FileKind, detect_kind, table_as_csv
 from analytics.ingest import (
     DELIMITER_NAMES,
     REJECT_COLUMNS,
@@ -99,6 +103,7 @@ class ImportOptions:
     where: tuple[tuple[str, str], ...] = ()  # keep rows where COL == VALUE (all must hold)
     allow_bad_rows: bool = False
     drop_identical_rows: bool = False  # drop rows identical in every column of the file to an earlier row
+    sheet: str | None = None  # the sheet of an Excel workbook (None: the first)
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,6 +210,9 @@ class Preview:
     rows_shown: int
     complete: bool  # False when the file holds more rows than shown
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
+    kind: str = CSV  # csv, xlsx or parquet (analytics.formats)
+    sheets: tuple[str, ...] = ()  # a workbook's sheets, in order
+    sheet: str | None = None  # the sheet shown (a workbook's)
 
     @property
     def encoding_label(self) -> str:
@@ -398,6 +406,17 @@ def suggest_where(headers: list[str], frame: pd.DataFrame | None = None) -> tupl
     return ()
 
 
+def generated_names(headers: list[str]) -> list[str]:
+    """The names the import gave (see :func:`analytics.ingest.distinct_names`): ``column N`` at
+    position N, and ``name (k)`` where ``name`` is another column's."""
+    out = []
+    for i, h in enumerate(headers):
+        m = re.fullmatch(r"(.+) \((\d+)\)", h)
+        if h == f"column {i + 1}" or (m and m.group(1) in headers):
+            out.append(h)
+    return out
+
+
 def header_signature(headers: list[str]) -> str:
     """A file's shape: its column names in order (trimmed, case-folded), hashed."""
     return hashlib.sha256("\x1f".join(h.strip().casefold() for h in headers).encode("utf-8")).hexdigest()
@@ -501,16 +520,22 @@ def delete_mapping_preset(preset_id: int, *, engine: Engine | None = None) -> No
 def read_preview(source: Source, options: ImportOptions = ImportOptions(), rows: int = 20) -> Preview:
     """The header and first ``rows`` rows of a file (reading at most about 2 MB), with the encoding
     and delimiter used (detected unless given). Header problems raise BadInputError; row problems
-    are listed in ``Preview.problems``."""
-    result = scan_csv(
-        source,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-        allow_bad_rows=True,
-        max_rows=rows,
-        max_bytes=PREVIEW_BYTES,
-    )
-    _, is_gzip = read_sample(source, 4)
+    are listed in ``Preview.problems``. A workbook shows ``options.sheet`` (or its first sheet)."""
+    kind = detect_kind(source, options.sheet)
+    if kind.converted:
+        text = table_as_csv(source, kind, sheet=options.sheet, max_rows=rows + 1)
+        result = scan_csv(text, encoding="utf-8", delimiter=",", allow_bad_rows=True, max_rows=rows)
+        is_gzip = False
+    else:
+        result = scan_csv(
+            source,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            allow_bad_rows=True,
+            max_rows=rows,
+            max_bytes=PREVIEW_BYTES,
+        )
+        _, is_gzip = read_sample(source, 4)
     frame = result.frame if result.frame is not None else pd.DataFrame(columns=result.headers)
     frame = frame.drop(columns=["file_row", "file_line"], errors="ignore")
     return Preview(
@@ -524,6 +549,9 @@ def read_preview(source: Source, options: ImportOptions = ImportOptions(), rows:
         rows_shown=len(frame),
         complete=result.complete,
         problems=rejects_frame(result.rejects),
+        kind=kind.kind,
+        sheets=kind.sheets,
+        sheet=(options.sheet or kind.sheets[0]) if kind.sheets else None,
     )
 
 
@@ -704,16 +732,24 @@ def import_event_log(
             crud.get_map(session=session, map_id=map_id)
 
     report(0.0, "Detecting the encoding and delimiter…")
-    sample, is_gzip = read_sample(source)
-    if not sample.strip():
-        raise BadInputError("The file is empty", expected="a header row and at least one event")
-    encoding = normalise_encoding(options.encoding) if options.encoding else detect_encoding(sample)
-    if options.delimiter:
-        delimiter = normalise_delimiter(options.delimiter)
+    kind = detect_kind(source, options.sheet)
+    sheet = (options.sheet or kind.sheets[0]) if kind.kind == XLSX and kind.sheets else None
+    if kind.converted:
+        # Written out as UTF-8 CSV with commas (analytics.formats); the reading options do not apply.
+        encoding, delimiter, is_gzip = "utf-8", ",", False
     else:
-        head = sample[:65536].decode(encoding if encoding != "utf-8" else "utf-8", errors="replace")
-        delimiter = detect_delimiter(head.replace("\r", "\n").lstrip("\ufeff"))
+        sample, is_gzip = read_sample(source)
+        if not sample.strip():
+            raise BadInputError("The file is empty", expected="a header row and at least one event")
+        encoding = normalise_encoding(options.encoding) if options.encoding else detect_encoding(sample)
+        if options.delimiter:
+            delimiter = normalise_delimiter(options.delimiter)
+        else:
+            head = sample[:65536].decode(encoding if encoding != "utf-8" else "utf-8", errors="replace")
+            delimiter = detect_delimiter(head.replace("\r", "\n").lstrip("\ufeff"))
     payload = {
+        "kind": kind.kind,
+        "sheet": sheet,
         "mapping": mapping.to_json(),
         "encoding": encoding,
         "delimiter": delimiter,
@@ -740,9 +776,13 @@ def import_event_log(
         sources = [c for _, c in mapping.columns] + list(mapping.segments)
         keep = list(dict.fromkeys(sources))
         staging = work / "staging.parquet"
+        table: Source = source
+        if kind.converted:
+            report(0.01, f"Reading the {kind.label}…")
+            table = table_as_csv(source, kind, sheet=sheet, out_path=work / "table.csv")
         # Every column is staged: rows identical in every column of the file are counted.
         scan = scan_csv(
-            source,
+            table,
             encoding=encoding,
             delimiter=delimiter,
             keep=None,
@@ -752,6 +792,8 @@ def import_event_log(
             staging_path=staging,
             progress=lambda f, m: report(0.02 + 0.68 * f, m),
         )
+        if kind.converted:
+            (work / "table.csv").unlink()
         if scan.rows_read == 0:
             raise BadInputError("The file has a header row but no events", expected="at least one data row")
         if scan.rows_kept == 0 and options.where and not scan.rejects:
@@ -790,7 +832,7 @@ def import_event_log(
         if len(rejected):
             rejected.to_parquet(work / REJECTED_FILE, index=False)
         filtered_out = scan.rows_read - scan.rows_kept - len({r.row for r in scan.rejects})
-        notes = _notes(encoding, delimiter, options, is_gzip, built.day_order, filtered_out, built)
+        notes = _notes(encoding, delimiter, options, is_gzip, built.day_order, filtered_out, kind, sheet)
 
         report(0.97, "Saving the dataset…")
         import_options = {
@@ -806,6 +848,8 @@ def import_event_log(
             "where": [list(w) for w in options.where],
             "allow_bad_rows": options.allow_bad_rows,
             "drop_identical_rows": options.drop_identical_rows,
+            "kind": kind.kind,
+            "sheet": sheet,
             "gzip": is_gzip,
             "rows_read": scan.rows_read,
             "identical_rows": built.identical_rows,
@@ -895,14 +939,21 @@ def _notes(
     is_gzip: bool,
     day_order: DayOrder,
     filtered_out: int,
-    built: object,
+    kind: FileKind,
+    sheet: str | None,
 ) -> tuple[str, ...]:
     notes = []
     how = "detected" if options.encoding is None else "as chosen"
-    notes.append(
-        f"Encoding {encoding_label(encoding)} ({how}); delimiter {DELIMITER_NAMES.get(delimiter, delimiter)}"
-        f" ({'detected' if options.delimiter is None else 'as chosen'}){'; gzip-compressed' if is_gzip else ''}."
-    )
+    if kind.kind == XLSX:
+        first = " (the first)" if options.sheet is None and len(kind.sheets) > 1 else ""
+        notes.append(f"Excel workbook: sheet {sheet!r}{first} of {len(kind.sheets)}.")
+    elif kind.converted:
+        notes.append(f"{kind.label}: every column read as text, then checked like a CSV's.")
+    else:
+        notes.append(
+            f"Encoding {encoding_label(encoding)} ({how}); delimiter {DELIMITER_NAMES.get(delimiter, delimiter)}"
+            f" ({'detected' if options.delimiter is None else 'as chosen'}){'; gzip-compressed' if is_gzip else ''}."
+        )
     if day_order.note:
         notes.append(f"Dates like 03/04/2024 read {day_order.note}.")
     if options.where:

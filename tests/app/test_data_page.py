@@ -69,12 +69,88 @@ def test_bad_file_shows_the_message_and_stores_nothing(engine):
     errors = [e.value for e in at.error]
     assert any("Unreadable timestamp" in e and "row 2" in e and "'when'" in e and "'not a date'" in e for e in errors)
     assert list_dataset_summaries() == []
-    # Now skipping the bad row: imported, with the report offered for download.
-    at.checkbox(key="imp_allow_bad").check().run()
-    at.button(key="imp_go").click().run()
-    assert any("1 rows were left out" in w.value for w in at.warning)
+    # The failure names the next step; its bar is gone.
+    assert not at.get("progress")
+    assert any("Import failed" in s.label for s in at.status)
+    assert any("import the good rows now" in i.value for i in at.info)
+    # Next run (any widget): the failure is still shown with its offer.
+    at.run()
+    assert any("Unreadable timestamp" in e.value for e in at.error)
+    # Taking the offer: imported without the bad row, with the report offered for download.
+    at.button(key="imp_retry_skip").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("1 row left out" in w.value for w in at.warning)
     assert at.get("download_button")
     assert list_dataset_summaries()[0].events == 1
+    assert any("2 rows read, 1 event stored" in m.value for m in at.markdown)
+
+
+def test_a_file_level_failure_says_what_to_change(engine):
+    at = _upload(run_page("pages/4_Data.py"), "empty.csv", b"case,when,step\n")
+    at.button(key="imp_go").click().run()
+    assert any("header row but no events" in e.value for e in at.error)
+    assert not at.get("progress")
+    assert not _has_button(at, "imp_retry_skip")
+    assert any("Change what the message names" in i.value for i in at.info)
+
+
+def _has_button(at, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
+def test_xlsx_upload_with_a_sheet_to_choose(engine):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    wb.active.append(["About this export"])
+    ws = wb.create_sheet("Events")
+    for row in (
+        ["Ticket ID", "Event time", "Activity"],
+        ["T1", "2024-03-01 09:00", "Open"],
+        ["T1", "2024-03-02", "Close"],
+    ):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = _upload(run_page("pages/4_Data.py"), "export.xlsx", buf.getvalue())
+    assert at.selectbox(key="imp_sheet").value == "Cover"
+    at.selectbox(key="imp_sheet").set_value("Events").run()
+    assert any("Excel workbook · sheet Events" in c.value for c in at.caption)
+    assert list(at.dataframe[0].value.columns) == ["Ticket ID", "Event time", "Activity"]
+    at.button(key="imp_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("2 rows read, 2 events stored" in m.value for m in at.markdown)
+    assert list_dataset_summaries()[0].name == "export"
+
+
+def test_repeated_headers_identical_rows_and_next_steps(engine):
+    data = b"case,when,step,step,\nc1,2024-03-01,A,x,\nc1,2024-03-01,A,x,\nc1,2024-03-02,B,y,z\n"
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Map A")
+    at = _upload(run_page("pages/4_Data.py"), "export.csv", data)
+    assert list(at.dataframe[0].value.columns) == ["case", "when", "step", "step (2)", "column 5"]
+    assert any("step \\(2\\)" in c.value or "step (2)" in c.value for c in at.caption)
+    at.selectbox(key="imp_role_activity").set_value("step (2)").run()
+    at.button(key="imp_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Identical rows"] == "1"
+    assert any("3 rows read, 3 events stored; 1 row repeats an earlier row" in m.value for m in at.markdown)
+    (dataset,) = list_dataset_summaries()
+    explore = [pl.proto for pl in at.get("page_link") if pl.proto.label == "Explore this dataset"]
+    assert len(explore) == 1 and explore[0].page == "Flows", explore
+    assert explore[0].query_string == f"dataset={dataset.id}"
+    # Linking it to a map from the result.
+    at.button(key=f"imp_link_{dataset.id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list_dataset_summaries()[0].map_id == map_id
+    # Dropping identical rows, on request.
+    at.checkbox(key="imp_drop_identical").check().run()
+    at.button(key="imp_go").click().run()
+    assert any("3 rows read, 2 events stored" in m.value for m in at.markdown)
+    assert sorted(d.events for d in list_dataset_summaries()) == [2, 3]
+    assert dataset.events == 3
 
 
 def test_row_filter_and_preset(engine):

@@ -113,6 +113,16 @@ def xlsx_like() -> bytes:
     return buf.getvalue()
 
 
+OLE2_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Office files (.xls, .doc)
+
+
+def zipped(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("events.csv", data)
+    return buf.getvalue()
+
+
 def cases() -> list[Case]:
     good = utf8(GOOD)
     out = [
@@ -166,7 +176,14 @@ def cases() -> list[Case]:
             column="case",
             options={"delimiter": ","},
         ),
-        Case("excel_workbook", xlsx_like(), "Excel workbook", suffix=".xlsx"),
+        Case("excel_workbook_without_workbook_part", xlsx_like(), "Excel workbook", suffix=".xlsx"),
+        # ---- files that are not tables: told by their first bytes, whatever their name
+        Case("zip_archive", zipped(good), "This is a ZIP archive", suffix=".zip"),
+        Case("zip_named_csv", zipped(good), "extract it and import the CSV", suffix=".csv"),
+        Case("xls_97_2003", OLE2_HEAD + bytes(512), "Excel 97-2003 workbook (.xls)", suffix=".xls"),
+        Case("pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "This looks like a PDF document", suffix=".pdf"),
+        Case("png", b"\x89PNG\r\n\x1a\n" + bytes(64), "This looks like a PNG image", suffix=".png"),
+        Case("jpeg_named_csv", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64), "JPEG image", suffix=".csv"),
         Case("truncated_gzip", gz(good * 200)[:-40], "gzip file is damaged", suffix=".csv.gz"),
         Case(
             "gzip_with_ragged_row",
@@ -176,7 +193,7 @@ def cases() -> list[Case]:
             row_level=True,
             suffix=".csv.gz",
         ),
-        Case("binary_file", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" * 4, "NUL bytes"),
+        Case("binary_file", b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00" * 4, "NUL bytes"),
         Case("unknown_encoding", good, "Unknown encoding", options={"encoding": "klingon-8"}),
         Case("unusable_delimiter", good, "Unusable delimiter", options={"delimiter": "ab"}),
         Case("unknown_time_zone", good, "Unknown time zone", options={"timezone": "Mars/Olympus_Mons"}),

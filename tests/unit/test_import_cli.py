@@ -95,3 +95,22 @@ def test_where_needs_col_equals_value(capsys, tmp_path):
     except SystemExit as exc:
         assert exc.code == 2
     assert "expected COL=VALUE" in capsys.readouterr().err
+
+
+def test_import_xlsx_sheet_by_name(tmp_path, capsys):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    ws = wb.create_sheet("Log")
+    for row in (["case", "when", "step", "step"], ["c1", "2024-01-01", "A", "x"], ["c1", "2024-01-02", "B", "y"]):
+        ws.append(row)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    argv = ["import", str(path), "--journey", "case", "--time", "when", "--activity", "step (2)", "--sheet", "Log",
+            "--format", "json"]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["rows_read"], out["events"], out["activities"]) == (2, 2, 2)
+    assert cli.main([*argv[:-4], "--sheet", "Logs"]) == 2
+    assert "Sheet not found in the workbook. The nearest is 'Log'" in capsys.readouterr().err
