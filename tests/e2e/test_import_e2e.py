@@ -36,15 +36,17 @@ def test_upload_map_import_and_download_the_report(fresh_server, page, tmp_path)
     error = page.locator("[data-testid='stAlert']").filter(has_text="Unreadable timestamp").inner_text()
     assert "row 4" in error and "'Event time'" in error and "'not a date'" in error
 
-    # Skipping bad rows imports the rest and offers the report.
-    page.get_by_text("Import without the bad rows").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Import", exact=True).click()
-    page.get_by_text("rows were left out").first.wait_for(timeout=60_000)
+    # The failed import leaves no progress bar and offers the next step where it is.
+    assert page.locator("[data-testid='stProgress']").count() == 0
+    assert "Import failed: nothing was stored" in main.inner_text()
+    page.get_by_role("button", name="Import without the bad rows", exact=True).click()
+    page.get_by_text("1 row left out").first.wait_for(timeout=60_000)
     wait_for_app(page)
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     text = main.inner_text()
     assert "Imported: tickets" in text
+    assert "4 rows read, 3 events stored" in text
+    assert page.locator("[data-testid='stProgress']").count() == 0
     # The suggested mapping was used: two tickets, three activities.
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     metrics = dict(t.split(None, 1) for t in page.locator("[data-testid='stMetric']").all_inner_texts()[:4])
@@ -59,4 +61,12 @@ def test_upload_map_import_and_download_the_report(fresh_server, page, tmp_path)
     page.get_by_role("tab", name="Datasets and links").click()
     page.get_by_role("heading", name="Link to a map").wait_for(timeout=60_000)
     assert "tickets" in main.inner_text()
+    assert not page.locator("[data-testid='stException']").count()
+
+    # "Explore this dataset" opens Flows with the new dataset chosen.
+    page.get_by_role("tab", name="Import").click()
+    page.get_by_role("link", name="Explore this dataset").click()
+    page.wait_for_url("**/Flows?dataset=1*", timeout=60_000)
+    wait_for_app(page)
+    assert "dataset=1" in page.url
     assert not page.locator("[data-testid='stException']").count()
