@@ -833,6 +833,11 @@ def import_event_log(
             rejected.to_parquet(work / REJECTED_FILE, index=False)
         filtered_out = scan.rows_read - scan.rows_kept - len({r.row for r in scan.rejects})
         notes = _notes(encoding, delimiter, options, is_gzip, built.day_order, filtered_out, kind, sheet)
+        renamed = generated_names(headers)
+        if renamed:
+            shown = ", ".join(f"{h!r} (column {headers.index(h) + 1})" for h in renamed[:10])
+            more = f" and {len(renamed) - 10:,} more" if len(renamed) > 10 else ""
+            notes += (f"Repeated or empty header names were kept under distinct names: {shown}{more}.",)
 
         report(0.97, "Saving the dataset…")
         import_options = {

@@ -37,6 +37,10 @@ def test_repeated_and_empty_header_names_are_kept_under_distinct_names(engine):
     )
     result = import_event_log(REPEATED.encode(), name="snow", mapping=mapping)
     assert (result.rows_read, result.events) == (3, 3)
+    assert (
+        "Repeated or empty header names were kept under distinct names: 'category (2)' (column 5), "
+        "'column 6' (column 6)." in result.notes
+    )
     stored = _stored(result).sort_values("file_row")
     assert stored["segment:category (2)"].tolist() == ["wifi", "router", "outlook"]
     assert stored["segment:category"].tolist() == ["network", "network", "email"]
