@@ -574,9 +574,15 @@ def render_dataset_details(dataset_id: int) -> None:
     if info.get("where"):
         facts.append("filter " + escape_markdown(" and ".join(f"{c} = {v}" for c, v in info["where"])))
     facts.append(f"rows read {info.get('rows_read', 0):,}")
-    facts.append(
-        f"identical rows {info.get('identical_rows', 0):,} ({info.get('identical_rows_dropped', 0):,} dropped)"
-    )
+    if info.get("removed_by_mapped_columns"):
+        facts.append(
+            f"{info['removed_by_mapped_columns']:,} rows removed as equal in every mapped column "
+            "(an earlier version's rule: import the file again to keep every row)"
+        )
+    else:
+        facts.append(
+            f"identical rows {info.get('identical_rows', 0):,} ({info.get('identical_rows_dropped', 0):,} dropped)"
+        )
     facts.append(f"ties {info.get('ties', 0):,}")
     facts.append(f"rejected rows {info.get('rejected_rows', 0):,}")
     st.caption(" · ".join(facts))

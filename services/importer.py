@@ -638,9 +638,13 @@ def describe_dataset(dataset_id: int, *, engine: Engine | None = None) -> dict[s
         counts = {
             "identical_rows": int(d.import_options.get("identical_rows", 0)),
             "identical_rows_dropped": d.duplicates_removed,  # the column keeps its first name
+            # Imported before every row was kept: rows equal in every mapped column were removed.
+            "removed_by_mapped_columns": 0 if "identical_rows" in d.import_options else d.duplicates_removed,
             "ties": d.ties,
             "rejected_rows": d.rejected_rows,
         }
+        if counts["removed_by_mapped_columns"]:
+            counts["identical_rows_dropped"] = 0
         mapping = dict(d.column_mapping)
     delimiter = str(opts.get("delimiter", ""))
     return {

@@ -477,3 +477,17 @@ def test_stored_gaps_are_true_seconds_across_a_clock_change(engine):
     windows = execute(event_neighbours(events.drop(*NEIGHBOUR_COLUMNS), schema)).sort_values("step")
     assert stored["gap_seconds"].tolist()[:2] == [3600.0, 1800.0]  # 01:30 CET → 03:30 CEST is one hour
     assert windows["gap_seconds"].tolist()[:2] == [3600.0, 1800.0]
+
+
+def test_a_dataset_imported_under_the_old_rule_says_so(engine):
+    from db.engine import write_session
+
+    result = import_event_log(CSV.encode(), name="old", mapping=FULL)
+    assert importer.describe_dataset(result.dataset_id)["removed_by_mapped_columns"] == 0
+    with write_session() as session:
+        d = session.get(Dataset, result.dataset_id)
+        d.import_options = {k: v for k, v in d.import_options.items() if k != "identical_rows"}
+        d.duplicates_removed = 5
+        session.add(d)
+    info = importer.describe_dataset(result.dataset_id)
+    assert (info["removed_by_mapped_columns"], info["identical_rows_dropped"]) == (5, 0)
