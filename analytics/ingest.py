@@ -1444,6 +1444,10 @@ def build_event_store(
             alias = f"_seg{i}"
             seg_cols.append((alias, name))
             select.append(f"nullif({_ident(key)}, '') AS {alias}")
+        row = ", ".join(_ident(k) for k in spec.row_keys)
+        if spec.row_keys:
+            # A 64-bit hash of the whole row, computed in the same read of the staged rows.
+            select.append(f"hash({row}) AS _row_hash")
         # Checks become one bitmask column, so the stored table carries no raw text.
         keep_cols = [c.rsplit(" AS ", 1)[-1] for c in select if not c.endswith(("_ts_raw", "_given"))]
         keep_cols = [c for c in keep_cols if c != "file_line"]
@@ -1452,6 +1456,18 @@ def build_event_store(
             f"CREATE TEMP TABLE parsed AS SELECT {', '.join(keep_cols)}, ({bad_mask})::INTEGER AS _bad "
             f"FROM (SELECT {', '.join(select)} FROM {'dated' if non_iso else 'staged'})"
         )
+
+        step(0.78, "Counting identical rows…")
+        n_identical = n_dropped = 0
+        if spec.row_keys:
+            # Rows sharing a hash are the candidates; comparing every column decides.
+            con.execute(
+                "CREATE TEMP TABLE _identical AS SELECT file_row FROM (SELECT s.* FROM staged s SEMI JOIN "
+                "(SELECT file_row FROM parsed WHERE _row_hash IN "
+                "(SELECT _row_hash FROM parsed GROUP BY _row_hash HAVING count(*) > 1)) c "
+                f"ON s.file_row = c.file_row) QUALIFY row_number() OVER (PARTITION BY {row} ORDER BY file_row) > 1"
+            )
+            n_identical = con.execute("SELECT count(*) FROM _identical").fetchone()[0]
 
         step(0.8, "Checking values…")
         n_bad = con.execute("SELECT count(*) FROM parsed WHERE _bad <> 0").fetchone()[0]
@@ -1477,23 +1493,11 @@ def build_event_store(
         if n_valid == 0:
             raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
 
-        step(0.82, "Counting identical rows…")
-        n_identical = n_dropped = 0
-        if spec.row_keys:
-            row = ", ".join(_ident(k) for k in spec.row_keys)
-            # A 64-bit hash of the whole row finds the candidates; comparing every column decides.
-            con.execute(f"CREATE TEMP TABLE _row_hash AS SELECT file_row, hash({row}) AS h FROM staged")
-            con.execute(
-                "CREATE TEMP TABLE _identical AS SELECT file_row FROM (SELECT s.* FROM staged s SEMI JOIN "
-                "(SELECT file_row FROM _row_hash WHERE h IN (SELECT h FROM _row_hash GROUP BY h HAVING count(*) > 1)) c "
-                f"ON s.file_row = c.file_row) QUALIFY row_number() OVER (PARTITION BY {row} ORDER BY file_row) > 1"
-            )
-            n_identical = con.execute("SELECT count(*) FROM _identical").fetchone()[0]
-            if n_identical and spec.drop_identical_rows:
-                n_dropped = con.execute(
-                    "SELECT count(*) FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)"
-                ).fetchone()[0]
-                con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)")
+        if n_identical and spec.drop_identical_rows:
+            n_dropped = con.execute(
+                "SELECT count(*) FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)"
+            ).fetchone()[0]
+            con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)")
 
         step(0.84, "Encoding…")
         for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):

@@ -192,3 +192,12 @@ def test_a_zip_archive_says_to_extract_it(engine, tmp_path):
     with pytest.raises(BadInputError) as info:
         read_preview(path)
     assert "This is a ZIP archive" in str(info.value) and "extract it" in str(info.value)
+
+
+def test_a_repeated_bad_row_is_counted_and_rejected_with_its_copy(engine):
+    data = b"case,when,step\nc1,2024-01-01,A\nc1,never,B\nc1,never,B\nc1,2024-01-03,C\n"
+    mapping = ColumnMapping.of(journey="case", timestamp="when", activity="step")
+    options = ImportOptions(allow_bad_rows=True, drop_identical_rows=True)
+    result = import_event_log(data, name="bad twice", mapping=mapping, options=options)
+    assert (result.rows_read, result.events, result.rejected_rows) == (4, 2, 2)
+    assert (result.identical_rows, result.identical_rows_dropped) == (1, 0)
