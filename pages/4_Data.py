@@ -1,4 +1,5 @@
-"""Data: import event logs (CSV), see how each was read, delete them, and link them to journey maps."""
+"""Data: import event logs (CSV, Excel .xlsx, Parquet), see how each was read, delete them, and link
+them to journey maps."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from components.import_form import (
 
 bootstrap("Data")
 st.title("Event logs")
-st.caption("Import CSV exports, check how they were read, and link their activities to a journey map's touchpoints.")
+st.caption(
+    "Import CSV, Excel or Parquet exports as they are (every row an event), check how they were read, "
+    "and link their activities to a journey map's touchpoints."
+)
 
 opened_with_dataset = bool(st.query_params.get("dataset")) and "data_tabs" not in st.session_state
 tab_import, tab_datasets = st.tabs(
