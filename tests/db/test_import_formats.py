@@ -46,6 +46,11 @@ def test_repeated_and_empty_header_names_are_kept_under_distinct_names(engine):
     assert stored["segment:category"].tolist() == ["network", "network", "email"]
 
 
+def test_a_repeated_name_no_role_uses_does_not_stop_the_import(engine):
+    result = import_event_log(REPEATED.encode(), name="snow", mapping=MAPPING_MIN)
+    assert (result.rows_read, result.events, result.rejected_rows) == (3, 3, 0)
+
+
 def test_the_repeat_of_a_name_is_usable_as_a_role(engine):
     mapping = ColumnMapping.of(journey="number", timestamp="opened", activity="category (2)")
     result = import_event_log(REPEATED.encode(), name="snow", mapping=mapping)
