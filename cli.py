@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -1222,15 +1223,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+_ERRNO_ADVICE = {
+    errno.ENOSPC: "the disk is full: nothing was saved; free some space and try again",
+    errno.EROFS: "the file system is read-only: make the data directory writable or set JOURNEYLENS_DATA_DIR",
+    errno.EACCES: "permission denied: make the data directory writable or set JOURNEYLENS_DATA_DIR",
+    errno.EPERM: "permission denied: make the data directory writable or set JOURNEYLENS_DATA_DIR",
+    errno.ENOENT: "not found: check the path (and JOURNEYLENS_DATA_DIR)",
+    errno.EDQUOT: "the disk quota is exceeded: nothing was saved; free some space and try again",
+}
+
+
+def fault_message(exc: BaseException) -> str | None:
+    """One line saying what went wrong and what to do, for the faults a deployment meets; None for a bug."""
     from analytics.errors import AnalyticsError
+    from db.engine import storage_error
     from db.errors import JourneyLensError
+
+    if isinstance(exc, JourneyLensError | AnalyticsError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        advice = _ERRNO_ADVICE.get(exc.errno or -1, exc.strerror or str(exc))
+        return f"{advice}{where}."
+    typed = storage_error(exc)
+    if typed is not None:
+        return str(typed)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (JourneyLensError, AnalyticsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if not isinstance(exc, OSError | DBAPIError) and fault_message(exc) is None:
+            raise
+        message = fault_message(exc)
+        if message is None:  # a database error that is not a storage fault: still no traceback
+            message = f"the database refused the operation ({str(getattr(exc, 'orig', exc)).splitlines()[0]})"
+        print(f"error: {' '.join(message.split())}", file=sys.stderr)
         return 2
 
 

@@ -19,13 +19,15 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ibis
 import pandas as pd
 from ibis.expr.types import Table
+
+from analytics.errors import EventsFileError
 
 DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.cpu_count() or 2)
 
@@ -41,6 +43,8 @@ class EventSource:
     parquet_path: str | None = None
     backend_url: str | None = None
     table_name: str | None = None
+    # How messages name this source ("dataset 3 (Web log)"); not part of its identity.
+    label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.parquet_path and not (self.backend_url and self.table_name):
@@ -74,14 +78,17 @@ def events_table(source: EventSource) -> Table:
     if source.backend_url:
         return connection(source.backend_url).table(source.table_name)
     path = Path(source.parquet_path)  # type: ignore[arg-type]
-    if not path.exists():
-        raise FileNotFoundError(f"the dataset's events file is missing: {path}")
+    if not path.is_file():
+        raise EventsFileError(source.label, str(path), "missing")
     con = _duckdb()
     key = (str(path), path.stat().st_mtime_ns)
     name = _local.views.get(key)
     if name is None:
         name = "events_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-        con.read_parquet(str(path), table_name=name)
+        try:
+            con.read_parquet(str(path), table_name=name)
+        except Exception as exc:  # DuckDB's IOException / InvalidInputException on a truncated or foreign file
+            raise EventsFileError(source.label, str(path), f"damaged (cannot be read: {_first_line(exc)})") from exc
         _local.views[key] = name
     return con.table(name)
 
@@ -108,9 +115,28 @@ def _backend_of(expr: Any) -> Any:
     return backend
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+@contextmanager
+def _damaged_files() -> Iterator[None]:
+    """A Parquet file damaged past its footer fails only when its pages are read: say so, typed."""
+    try:
+        yield
+    except Exception as exc:
+        text = str(exc)
+        if type(exc).__module__.startswith("duckdb") and "parquet" in text.lower():
+            path = text.split("'", 2)[1] if text.count("'") >= 2 else "a stored events file"
+            raise EventsFileError("", path, f"damaged (cannot be read: {_first_line(exc)})") from exc
+        raise
+
+
 def execute(expr: Any) -> pd.DataFrame:
     """Run an Ibis expression on the backend it is bound to and return a pandas frame."""
-    result = _backend_of(expr).execute(expr)
+    with _damaged_files():
+        result = _backend_of(expr).execute(expr)
     if isinstance(result, pd.Series):
         return result.to_frame()
     return result
@@ -118,7 +144,8 @@ def execute(expr: Any) -> pd.DataFrame:
 
 def execute_scalar(expr: Any) -> Any:
     """Run a scalar Ibis expression."""
-    return _backend_of(expr).execute(expr)
+    with _damaged_files():
+        return _backend_of(expr).execute(expr)
 
 
 _temp_names = itertools.count()

@@ -20,7 +20,7 @@ from datetime import date
 import streamlit as st
 
 from analytics.conversion import Conversion
-from analytics.errors import UnknownNameError
+from analytics.errors import EventsFileError, UnknownNameError
 from analytics.journeys import JourneyQuery
 from components import analysis_loaders as L
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
@@ -193,6 +193,9 @@ def open_view(
         st.warning(escape_markup(str(exc)) + ". Nothing is shown for a name that does not exist.")
         if st.query_params.get(GOAL_PARAM):
             st.button("Use the dataset's saved definition instead", on_click=_drop_goal_param, key="_drop_goal")
+        return None
+    except EventsFileError as exc:  # the dataset's file is missing or damaged: say what to do, draw nothing of it
+        st.error(escape_markup(str(exc)), icon=":material/broken_image:")
         return None
     return AnalysisView(token=token, ctx=ctx)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.bootstrap import bootstrap
+from components.errors import user_errors
 from components.import_form import (
     render_dataset_details,
     render_dataset_list,
@@ -27,6 +28,8 @@ with tab_import:
 with tab_datasets:
     dataset_id = render_dataset_list()
     if dataset_id is not None:
-        render_dataset_details(dataset_id)
+        with user_errors():  # a dataset whose events file is missing or damaged: say so, keep the page
+            render_dataset_details(dataset_id)
         st.subheader("Link to a map")
-        render_link_editor(dataset_id)
+        with user_errors():
+            render_link_editor(dataset_id)

@@ -30,6 +30,28 @@ class DatasetSummary:
     last_timestamp: datetime | None
     map_id: int | None
     created_at: datetime
+    # "ok", "external" (a table on another backend), or what is wrong with its events file:
+    # "missing" / "damaged: <reason>" (its analyses refuse with a message; `cli.py check` lists it).
+    status: str = "ok"
+
+
+def file_problem(d: Dataset) -> str | None:
+    """What is wrong with a stored dataset's events file (missing, unreadable footer, row count
+    not as recorded), or None when it reads; external datasets are not checked here."""
+    import pyarrow.parquet as pq
+
+    if d.backend_url or not d.storage_path:
+        return None
+    path = data_dir() / d.storage_path
+    if not path.is_file():
+        return "missing"
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except Exception as exc:  # pyarrow's ArrowInvalid / OSError on a truncated or foreign file
+        return f"damaged: {str(exc).splitlines()[0][:160]}"
+    if d.events and rows != d.events:
+        return f"damaged: {rows:,} rows where {d.events:,} were imported"
+    return None
 
 
 def _summary(d: Dataset) -> DatasetSummary:
@@ -45,6 +67,7 @@ def _summary(d: Dataset) -> DatasetSummary:
         last_timestamp=d.last_timestamp,
         map_id=d.map_id,
         created_at=d.created_at,
+        status="external" if d.backend_url else (file_problem(d) or "ok"),
     )
 
 
@@ -68,9 +91,10 @@ def get_event_source(dataset_id: int, *, engine: Engine | None = None) -> tuple[
     with read_session(engine) as session:
         d = crud.get_dataset(session=session, dataset_id=dataset_id)
         schema = EventSchema.from_dict(d.import_options.get("schema", {}))
+        label = f"Dataset {d.id} ({d.name})"
         if d.backend_url:
-            return EventSource(backend_url=d.backend_url, table_name=d.table_name), schema
-        return EventSource(parquet_path=str(data_dir() / d.storage_path)), schema
+            return EventSource(backend_url=d.backend_url, table_name=d.table_name, label=label), schema
+        return EventSource(parquet_path=str(data_dir() / d.storage_path), label=label), schema
 
 
 def delete_dataset(dataset_id: int, *, engine: Engine | None = None) -> None:
