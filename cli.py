@@ -1193,6 +1193,44 @@ def cmd_upgrade_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from services.check import check_data_dir
+
+    report = check_data_dir(repair=args.repair)
+    if args.format == "json":
+        emit_json(report.as_dict())
+    else:
+        for f in report.findings:
+            state = "repaired" if f.repaired else "fix"
+            print(f"[{f.check}] {f.subject}: {f.problem}. {state.capitalize()}: {f.fix}.")
+        remaining = sum(not f.repaired for f in report.findings)
+        print(
+            f"{report.data_dir}: {len(report.findings)} findings, {remaining} left"
+            f" ({report.datasets_checked} datasets checked, {report.seconds:.2f} s)."
+            if report.findings
+            else f"{report.data_dir}: healthy ({report.datasets_checked} datasets checked, {report.seconds:.2f} s)."
+        )
+    return 0 if report.healthy else 1
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="check the data directory (database integrity, migrations, dataset files, leftovers); "
+        "exit 0 healthy, 1 findings, 2 faults",
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="do the safe fixes: remove leftovers of killed operations, mark datasets whose file is missing",
+    )
+    p.set_defaults(handler=cmd_check)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -1214,6 +1252,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_conversion(sub)
     _add_backup(sub)
     _add_external(sub)
+    _add_check(sub)
 
     p = sub.add_parser(
         "upgrade-datasets",

@@ -38,19 +38,23 @@ class DatasetSummary:
 def file_problem(d: Dataset) -> str | None:
     """What is wrong with a stored dataset's events file (missing, unreadable footer, row count
     not as recorded), or None when it reads; external datasets are not checked here."""
-    import pyarrow.parquet as pq
-
     if d.backend_url or not d.storage_path:
         return None
-    path = data_dir() / d.storage_path
+    return parquet_problem(data_dir() / d.storage_path, d.events)
+
+
+def parquet_problem(path: Path, recorded_rows: int) -> str | None:
+    """ "missing", "damaged: <why>" (footer unreadable, or not the row count recorded), or None."""
+    import pyarrow.parquet as pq
+
     if not path.is_file():
         return "missing"
     try:
         rows = pq.read_metadata(path).num_rows
     except Exception as exc:  # pyarrow's ArrowInvalid / OSError on a truncated or foreign file
         return f"damaged: {str(exc).splitlines()[0][:160]}"
-    if d.events and rows != d.events:
-        return f"damaged: {rows:,} rows where {d.events:,} were imported"
+    if recorded_rows and rows != recorded_rows:
+        return f"damaged: {rows:,} rows where {recorded_rows:,} were imported"
     return None
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 import cli
 from analytics.errors import EventsFileError
@@ -228,3 +229,80 @@ def test_missing_events_do_not_stop_the_portfolio(dataset, engine, data_dir):
     (data_dir / "datasets" / str(dataset) / "events.parquet").unlink()
     (health,) = compute_portfolio()
     assert health.dataset_error is not None and "Web log" in health.dataset_error
+
+
+# --------------------------------------------------------------------------- python cli.py check
+
+
+def _check(capsys, *extra: str) -> tuple[int, dict]:
+    import json
+
+    code = cli.main(["check", "--format", "json", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_check_on_a_healthy_directory(dataset, capsys):
+    code, report = _check(capsys)
+    assert code == 0 and report["healthy"] is True
+    assert report["findings"] == [] and report["datasets_checked"] == 1
+
+
+def test_check_names_each_damage_and_repair_does_the_safe_fixes(engine, data_dir, capsys):
+    kept = create_dataset(b2b_log(journeys=20), name="Kept log")
+    gone = create_dataset(b2b_log(journeys=25, seed=2), name="Gone log")
+    cut = create_dataset(b2b_log(journeys=30, seed=3), name="Cut log")
+    (data_dir / "datasets" / str(gone) / "events.parquet").unlink()
+    cut_file = data_dir / "datasets" / str(cut) / "events.parquet"
+    cut_file.write_bytes(cut_file.read_bytes()[:200])
+    dead = data_dir / "datasets" / ".import-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "staging.parquet").write_bytes(b"x" * 10)
+    running = data_dir / "datasets" / f".import-{os.getpid()}-def"  # this process: still running
+    running.mkdir()
+    code, report = _check(capsys)
+    assert code == 1
+    found = {(f["check"], f["subject"]) for f in report["findings"]}
+    assert found == {
+        ("dataset", f"dataset {gone} (Gone log)"),
+        ("dataset", f"dataset {cut} (Cut log)"),
+        ("leftover", "datasets/.import-999999999-abc"),
+        ("leftover", f"datasets/.import-{os.getpid()}-def"),
+    }
+    assert all(f["fix"] for f in report["findings"])
+    code, report = _check(capsys, "--repair")
+    assert code == 1  # the datasets still need a re-import
+    assert not dead.exists() and running.exists()
+    assert {f["subject"] for f in report["findings"] if f["repaired"]} == {"datasets/.import-999999999-abc"}
+    dispose_engines()
+    from db.engine import read_session
+    from db.models import Dataset
+
+    with read_session() as session:
+        status = {d.id: d.status for d in session.exec(select(Dataset))}
+    assert status == {kept: "ok", gone: "missing", cut: "ok"}
+
+
+def test_check_finds_a_damaged_database_and_dangling_rows(engine, data_dir, capsys):
+    map_id = map_service.create_map_from_template(template_key=None, name="M")
+    dispose_engines()
+    con = sqlite3.connect(data_dir / "journeylens.db")
+    con.execute("PRAGMA foreign_keys=OFF")
+    con.execute("INSERT INTO map_persona (map_id, persona_id) VALUES (?, 99999)", (map_id,))
+    con.commit()
+    con.close()
+    code, report = _check(capsys)
+    assert code == 1 and [f["check"] for f in report["findings"]] == ["foreign_keys"]
+    db_file = data_dir / "journeylens.db"
+    for extra in ("-wal", "-shm"):
+        Path(str(db_file) + extra).unlink(missing_ok=True)
+    db_file.write_bytes(b"garbage" * 1000)
+    code, report = _check(capsys, "--repair")
+    assert code == 1 and [f["check"] for f in report["findings"]] == ["database"]
+    assert db_file.read_bytes() == b"garbage" * 1000  # never written
+
+
+def test_check_on_a_missing_directory_is_a_fault(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(tmp_path / "nowhere"))
+    code, _, err = _run(capsys, "check")
+    assert code == 2 and "does not exist" in _one_clear_line(err)
+    assert not (tmp_path / "nowhere").exists()
