@@ -1216,6 +1216,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.healthy else 1
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from services.audit import audit_table
+
+    table = audit_table(args.map, limit=args.limit)
+    if args.format == "json":
+        emit_json(table.to_dict(orient="records"))
+    elif table.empty:
+        print("No changes recorded" + (f" for map {args.map}." if args.map is not None else "."))
+    else:
+        for r in table.itertuples(index=False):
+            target = f"{r.object} {'' if pd_isna(r.object_id) else int(r.object_id)}".strip()
+            print(f"{r.when:%Y-%m-%d %H:%M:%S}\t{r.who}\t{r.action}\t{target}\t{r.summary}")
+    return 0
+
+
+def pd_isna(value: Any) -> bool:
+    return value is None or value != value
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
@@ -1229,6 +1248,12 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         help="do the safe fixes: remove leftovers of killed operations, mark datasets whose file is missing",
     )
     p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("audit", help="who changed what and when (maps, datasets, links, conversion definitions)")
+    p.add_argument("--map", type=int, metavar="MAP_ID", help="only the changes concerning this map")
+    p.add_argument("--limit", type=int, default=1000, help="at most this many, newest first (default 1000)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=cmd_audit)
 
 
 # --------------------------------------------------------------------------- parser

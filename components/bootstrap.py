@@ -9,6 +9,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from components.auth import require_sign_in
+from db.access import as_system
 from db.engine import get_engine
 from services import demo
 
@@ -55,7 +56,8 @@ def _engine() -> Engine:
     """Process-wide engine: migrations applied once, demo seeded once when the database is new."""
     engine = get_engine()
     if os.environ.get("JOURNEYLENS_NO_DEMO") != "1":
-        demo.ensure_demo(engine=engine)
+        with as_system("first start"):  # whoever opens the app first, the demo is seeded
+            demo.ensure_demo(engine=engine)
     return engine
 
 

@@ -34,6 +34,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from db import audit as _audit  # noqa: F401 - registers the audit trail's session events
+from db.access import Role, require
 from db.errors import (
     DatabaseDamagedError,
     DatabaseLockedError,
@@ -267,7 +269,11 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
-    """A short write transaction opened with ``BEGIN IMMEDIATE``; commits on success, rolls back on error."""
+    """A short write transaction opened with ``BEGIN IMMEDIATE``; commits on success, rolls back on error.
+
+    Refused (:class:`db.access.AccessDeniedError`) for a viewer: every change needs the editor role.
+    """
+    require(Role.EDITOR, "change anything in this workspace")
     engine = engine or get_engine()
     with _storage_errors(), Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options={"begin_mode": "immediate"})

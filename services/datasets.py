@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from analytics.engine import EventSource
 from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role
 from db import crud
+from db.access import Role as AccessRole
+from db.access import require
 from db.engine import data_dir, read_session, write_session
 from db.models import Dataset
 
@@ -103,6 +105,7 @@ def get_event_source(dataset_id: int, *, engine: Engine | None = None) -> tuple[
 
 def delete_dataset(dataset_id: int, *, engine: Engine | None = None) -> None:
     """Delete a dataset's description, links and stored events."""
+    require(AccessRole.ADMIN, "delete a dataset")
     with write_session(engine) as session:
         d = crud.get_dataset(session=session, dataset_id=dataset_id)
         storage = d.storage_path
