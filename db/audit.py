@@ -98,18 +98,24 @@ def _bulk(state: Any) -> None:
         return
     kind = state.bind_mapper.class_
     if kind is ActivityLink:
-        _record(state.session, ("link", "link", None, None), "replace links")
+        params = state.statement.compile().params
+        ids = {k.rsplit("_", 1)[0]: v for k, v in params.items() if isinstance(v, int)}
+        _record(state.session, ("link", "link", ids.get("dataset_id"), ids.get("map_id")), "replace links")
     elif kind in (JourneyMap, Dataset) or kind in _MAP_PARTS:
         _record(state.session, ("edit", kind.__tablename__, None, None), "bulk change")
 
 
 @event.listens_for(Session, "before_commit")
 def _write(session: Session) -> None:
+    session.flush()  # what is still pending is collected now (before_commit runs before the last flush)
     pending: dict[tuple, list[str]] = session.info.pop(_KEY, {})
     if not pending:
         return
     actor = current_actor().name
+    created = {(t, i) for (a, t, i, _m) in pending if a == "create"}
     for (action, object_type, object_id, map_id), texts in pending.items():
+        if action == "update" and (object_type, object_id) in created:
+            continue  # finishing what this transaction created (an import setting its file) is its creation
         if object_type == "metric value" and object_id is not None:
             metric = session.get(Metric, object_id)
             map_id = metric.map_id if metric is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.access import editing_allowed
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.import_form import (
@@ -24,7 +25,8 @@ tab_import, tab_datasets = st.tabs(
     key="data_tabs",
 )
 with tab_import:
-    render_import_form()
+    if editing_allowed("import event logs"):
+        render_import_form()
 with tab_datasets:
     dataset_id = render_dataset_list()
     if dataset_id is not None:
@@ -32,4 +34,5 @@ with tab_datasets:
             render_dataset_details(dataset_id)
         st.subheader("Link to a map")
         with user_errors():
-            render_link_editor(dataset_id)
+            if editing_allowed("change links"):
+                render_link_editor(dataset_id)

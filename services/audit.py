@@ -30,4 +30,4 @@ def audit_table(map_id: int | None = None, *, limit: int = 1000, engine: Engine 
             for e in rows
         ],
         columns=COLUMNS,
-    )
+    ).astype({"object_id": "Int64", "map_id": "Int64"})
