@@ -41,3 +41,25 @@ def test_pages_show_the_error_instead_of_crashing(broken, page):
     at = run_page(page, query={"dataset": str(bad), "map": str(map_id)})
     errors = _errors(at)
     assert any("Web log" in e and "missing" in e and "Re-import" in e for e in errors), errors
+
+
+def test_a_damaged_database_file_gives_a_message_on_every_page(engine, data_dir: Path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from db.engine import dispose_engines
+    from tests.app.conftest import ROOT
+
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    dispose_engines()
+    db_file = data_dir / "journeylens.db"
+    for extra in ("-wal", "-shm"):
+        Path(str(db_file) + extra).unlink(missing_ok=True)
+    db_file.write_bytes(b"not a database " * 500)
+    for page in ("app.py", "pages/5_Flows.py"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if page != "app.py":
+            at.switch_page(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("database file is damaged" in e.value and "restore" in e.value for e in at.error)
+    assert db_file.read_bytes() == b"not a database " * 500
