@@ -223,9 +223,10 @@ def upgrade(engine: Engine, *, script_location: Path | None = None) -> None:
                     ) from exc
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise StorageError(
-                        f"A migration left {len(broken)} rows pointing at rows that do not exist "
-                        f"(first: {tuple(broken[0])}); nothing was changed."
+                    raise DatabaseDamagedError(
+                        f"The database has {len(broken)} rows pointing at rows that do not exist "
+                        f"(first: {tuple(broken[0])}); nothing was changed. Run `python cli.py check`, "
+                        "then restore the last backup (`python cli.py restore BACKUP_DIR --force`)."
                     )
         finally:
             # Restore foreign keys on this pooled connection (an in-memory database lives on it,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from db.engine import DB_FILENAME
 from db.errors import DataDirMissingError
-from services.datasets import parquet_problem
+from services.dataset_files import parquet_problem
 
 STALE_SECONDS = 600
 _LEFTOVERS = (("datasets", ".import-*"), (".", ".restore-*"))
@@ -183,14 +183,18 @@ def _remove(path: Path) -> bool:
 
 
 def _mark(db_file: Path, updates: dict[int, str]) -> None:
-    """Set ``dataset.status`` through the app's engine (migrated, locked like every other write)."""
-    from sqlalchemy import text
+    """Set ``dataset.status`` in one short ``BEGIN IMMEDIATE`` transaction (queued behind other writers)."""
+    from db.access import Role, require
+    from db.engine import BUSY_TIMEOUT_MS
 
-    from db.engine import database_url, get_engine, write_session
-
-    with write_session(get_engine(database_url(db_file.parent))) as session:
-        for dataset_id, status in updates.items():
-            session.execute(text("UPDATE dataset SET status = :s WHERE id = :i"), {"s": status, "i": dataset_id})
+    require(Role.ADMIN, "repair the data directory")
+    con = sqlite3.connect(db_file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany("UPDATE dataset SET status = ? WHERE id = ?", [(s, i) for i, s in updates.items()])
+        con.execute("COMMIT")
+    finally:
+        con.close()
 
 
 def _migrate(db_file: Path) -> bool:
@@ -212,7 +216,7 @@ def check_data_dir(directory: Path | None = None, *, repair: bool = False) -> Ch
     report = CheckReport(data_dir=str(directory))
     db_file = directory / DB_FILENAME
     rows = _check_database(db_file, report)
-    database_ok = db_file.is_file() and not [f for f in report.findings if f.check in ("database", "foreign_keys")]
+    database_ok = db_file.is_file() and not [f for f in report.findings if f.check == "database"]
     if repair and database_ok:
         for finding in report.findings:
             if finding.check == "migrations" and _migrate(db_file):

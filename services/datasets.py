@@ -17,6 +17,7 @@ from db.access import Role as AccessRole
 from db.access import require
 from db.engine import data_dir, read_session, write_session
 from db.models import Dataset
+from services.dataset_files import parquet_problem
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,6 @@ def file_problem(d: Dataset) -> str | None:
     if d.backend_url or not d.storage_path:
         return None
     return parquet_problem(data_dir() / d.storage_path, d.events)
-
-
-def parquet_problem(path: Path, recorded_rows: int) -> str | None:
-    """ "missing", "damaged: <why>" (footer unreadable, or not the row count recorded), or None."""
-    import pyarrow.parquet as pq
-
-    if not path.is_file():
-        return "missing"
-    try:
-        rows = pq.read_metadata(path).num_rows
-    except Exception as exc:  # pyarrow's ArrowInvalid / OSError on a truncated or foreign file
-        return f"damaged: {str(exc).splitlines()[0][:160]}"
-    if recorded_rows and rows != recorded_rows:
-        return f"damaged: {rows:,} rows where {recorded_rows:,} were imported"
-    return None
 
 
 def _summary(d: Dataset) -> DatasetSummary:

@@ -29,6 +29,11 @@ PAGES = [
     "pages/5_Flows.py",
     "pages/8_Metrics.py",
     "pages/9_Friction.py",
+    "pages/6_Funnel.py",
+    "pages/7_Paths.py",
+    "pages/10_Attribution.py",
+    "pages/11_Outlook.py",
+    "pages/12_Overlay.py",
 ]
 
 
