@@ -306,3 +306,15 @@ def test_check_on_a_missing_directory_is_a_fault(monkeypatch, tmp_path, capsys):
     code, _, err = _run(capsys, "check")
     assert code == 2 and "does not exist" in _one_clear_line(err)
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_backup_that_does_not_match_its_manifest(dataset, data_dir, tmp_path, capsys):
+    assert cli.main(["backup", str(tmp_path / "bk")]) == 0
+    capsys.readouterr()
+    events = next((tmp_path / "bk").rglob("events.parquet"))
+    events.write_bytes(events.read_bytes()[:-10] + b"0123456789")
+    before = _tree(data_dir)
+    code, _, err = _run(capsys, "restore", str(tmp_path / "bk"), "--force")
+    line = _one_clear_line(err)
+    assert code == 2 and "does not match its checksum" in line
+    assert _tree(data_dir) == before
