@@ -318,3 +318,33 @@ def test_a_backup_that_does_not_match_its_manifest(dataset, data_dir, tmp_path, 
     line = _one_clear_line(err)
     assert code == 2 and "does not match its checksum" in line
     assert _tree(data_dir) == before
+
+
+def test_a_really_full_disk_during_import(tmp_path, monkeypatch, capsys):
+    """A 400 kB file system (tmpfs, when this process may mount one) fills during the import."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("cannot mount a small file system here (needs root); the patched writer test covers it")
+    try:
+        monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(mount))
+        dispose_engines()
+        assert cli.main(["maps", "new", "--name", "Before"]) == 0
+        capsys.readouterr()
+        code, _, err = _run(
+            capsys,
+            *("import", str(ROOT / "sample_data" / "b2b_saas_events.csv"), "--name", "Big", "--journey", "journey_id"),
+            *("--time", "timestamp", "--activity", "activity"),
+        )
+        assert code == 2 and "disk is full" in _one_clear_line(err)
+        assert list((mount / "datasets").iterdir()) == []  # no half-written dataset, no working folder
+        assert [m.name for m in map_service.list_map_summaries()] == ["Before"]
+        assert dataset_service.list_dataset_summaries() == []
+    finally:
+        dispose_engines()
+        subprocess.run(["umount", "-l", str(mount)], check=False)
