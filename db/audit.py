@@ -56,6 +56,17 @@ _ADMIN_DELETES = {JourneyMap: "delete a map", Dataset: "delete a dataset", Snaps
 _ADMIN_DELETES[Persona] = "delete a persona"
 _KEY = "journeylens_audit"
 _recording: ContextVar[bool] = ContextVar("journeylens_audit_recording", default=True)
+_label: ContextVar[str | None] = ContextVar("journeylens_audit_label", default=None)
+
+
+@contextmanager
+def labelled(action: str) -> Iterator[None]:
+    """Record the edits made inside as ``action`` (a restore is a restore, not an edit)."""
+    token = _label.set(action)
+    try:
+        yield
+    finally:
+        _label.reset(token)
 
 
 @contextmanager
@@ -128,6 +139,7 @@ def _write(session: Session) -> None:
     if not pending:
         return
     actor = current_actor().name
+    label = _label.get()
     created = {(t, i) for (a, t, i, _m) in pending if a == "create"}
     for (action, object_type, object_id, map_id), texts in pending.items():
         if action == "update" and (object_type, object_id) in created:
@@ -144,6 +156,8 @@ def _write(session: Session) -> None:
             shown = [f"{t}" + (f" ×{n}" if n > 1 else "") for t, n in list(counts.items())[:6]]
             more = len(counts) - len(shown)
             summary = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        if label is not None and action in ("edit", "update"):
+            action = label
         session.add(
             AuditEvent(
                 actor=actor,

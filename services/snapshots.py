@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from db import crud
+from db import audit, crud
 from db.access import Role, require
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
@@ -126,7 +126,7 @@ def restore_snapshot(
     "Before restoring" snapshot.
     """
     require(Role.ADMIN, "restore a map from a snapshot")
-    with write_session(engine) as session:
+    with audit.labelled("restore"), write_session(engine) as session:
         snapshot = crud.get_snapshot(session=session, snapshot_id=snapshot_id)
         journey_map = crud.check_version(session=session, map_id=snapshot.map_id, expected_version=expected_version)
         doc = map_io.parse_map_document(snapshot.payload.get("document", {}))

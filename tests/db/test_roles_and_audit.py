@@ -147,3 +147,11 @@ def test_cli_audit(world, capsys):
     assert cli.main(["audit"]) == 0
     out = capsys.readouterr().out
     assert "eddie@example.com\tedit\tmap" in out
+
+
+def test_a_restore_is_recorded_as_a_restore(world):
+    with acting_as(ADMIN):
+        snapshots.restore_snapshot(world["snapshot"], expected_version=_version(world["map"]))
+    latest = audit_table(world["map"]).iloc[0]
+    assert (latest["who"], latest["action"], latest["object"]) == ("ada@example.com", "restore", "map")
+    assert "Before restoring" in latest["summary"]
