@@ -407,7 +407,7 @@ def render_dataset_list() -> int | None:
     table = pd.DataFrame(datasets)
     table["map"] = table["map_id"].map(lambda i: map_names.get(i, "—") if pd.notna(i) else "—")
     shown = table[["id", "name", "source_name", "events", "journeys", "accounts", "activities",
-                   "first_timestamp", "last_timestamp", "map", "created_at"]]  # fmt: skip
+                   "first_timestamp", "last_timestamp", "map", "created_at", "status"]]  # fmt: skip
     st.dataframe(
         shown,
         hide_index=True,
@@ -424,6 +424,7 @@ def render_dataset_list() -> int | None:
             "last_timestamp": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD"),
             "map": "Linked map",
             "created_at": st.column_config.DatetimeColumn("Imported", format="YYYY-MM-DD HH:mm"),
+            "status": st.column_config.TextColumn("Events file", help="ok, external, missing or damaged"),
         },
     )
     ids = [d["id"] for d in datasets]

@@ -63,3 +63,10 @@ def test_a_damaged_database_file_gives_a_message_on_every_page(engine, data_dir:
         assert not at.exception, [e.value for e in at.exception]
         assert any("database file is damaged" in e.value and "restore" in e.value for e in at.error)
     assert db_file.read_bytes() == b"not a database " * 500
+
+
+def test_the_data_page_lists_the_dataset_as_missing(broken):
+    _map_id, bad = broken
+    at = run_page("pages/4_Data.py", query={"dataset": str(bad)})
+    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert dict(zip(table["name"], table["status"], strict=True)) == {"Web log": "missing", "Healthy log": "ok"}
