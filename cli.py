@@ -1199,7 +1199,7 @@ def cmd_upgrade_datasets(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from services.check import check_data_dir
 
-    report = check_data_dir(repair=args.repair)
+    report = check_data_dir(repair=args.repair, deep=args.deep)
     if args.format == "json":
         emit_json(report.as_dict())
     else:
@@ -1247,6 +1247,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do the safe fixes: remove leftovers of killed operations, mark datasets whose file is missing",
     )
+    p.add_argument("--deep", action="store_true", help="also read every page of every dataset file (slower)")
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("audit", help="who changed what and when (maps, datasets, links, conversion definitions)")

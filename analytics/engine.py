@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import itertools
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.c
 _local = threading.local()
 _shared: dict[str, Any] = {}
 _shared_lock = threading.Lock()
+# How each registered events file is named in messages ("Dataset 3 (Web log)").
+_labels: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def events_table(source: EventSource) -> Table:
     if source.backend_url:
         return connection(source.backend_url).table(source.table_name)
     path = Path(source.parquet_path)  # type: ignore[arg-type]
+    if source.label:
+        _labels[str(path)] = source.label
     if not path.is_file():
         raise EventsFileError(source.label, str(path), "missing")
     con = _duckdb()
@@ -120,16 +125,38 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
+def _unreadable(path: str) -> bool:
+    """Whether every page of a Parquet file fails to read (checked only after a query failed)."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.num_row_groups):
+            parquet.read_row_group(group)
+    except Exception:  # noqa: BLE001 - any failure to read is the answer
+        return True
+    return False
+
+
 @contextmanager
 def _damaged_files() -> Iterator[None]:
-    """A Parquet file damaged past its footer fails only when its pages are read: say so, typed."""
+    """A Parquet file damaged past its footer fails only when its pages are read: say which, typed.
+
+    On a DuckDB error, the events files named in it (else those this process registered) are read
+    with pyarrow; one that does not read is the cause. Any other error is raised as it is.
+    """
     try:
         yield
     except Exception as exc:
+        if "duckdb" not in type(exc).__module__:
+            raise
         text = str(exc)
-        if type(exc).__module__.startswith("duckdb") and "parquet" in text.lower():
-            path = text.split("'", 2)[1] if text.count("'") >= 2 else "a stored events file"
-            raise EventsFileError("", path, f"damaged (cannot be read: {_first_line(exc)})") from exc
+        named = re.findall(r"""["']([^"']+\.parquet)["']""", text)
+        for path in named or list(_labels):
+            if Path(path).is_file() and _unreadable(path):
+                raise EventsFileError(
+                    _labels.get(path, ""), path, f"damaged (cannot be read: {_first_line(exc)})"
+                ) from exc
         raise
 
 

@@ -209,8 +209,9 @@ def _migrate(db_file: Path) -> bool:
     return True
 
 
-def check_data_dir(directory: Path | None = None, *, repair: bool = False) -> CheckReport:
-    """Check ``directory`` (default: the data directory); with ``repair``, do the safe fixes."""
+def check_data_dir(directory: Path | None = None, *, repair: bool = False, deep: bool = False) -> CheckReport:
+    """Check ``directory`` (default: the data directory); with ``repair``, do the safe fixes;
+    ``deep`` reads every page of every events file (finds damage inside a file, not only at its end)."""
     t0 = time.perf_counter()
     directory = _directory(directory)
     report = CheckReport(data_dir=str(directory))
@@ -226,7 +227,7 @@ def check_data_dir(directory: Path | None = None, *, repair: bool = False) -> Ch
         if backend_url or not storage_path:
             continue
         report.datasets_checked += 1
-        problem = parquet_problem(directory / storage_path, int(events or 0))
+        problem = parquet_problem(directory / storage_path, int(events or 0), deep=deep)
         if problem is None:
             if status != "ok":
                 marks[dataset_id] = "ok"

@@ -348,3 +348,23 @@ def test_a_really_full_disk_during_import(tmp_path, monkeypatch, capsys):
     finally:
         dispose_engines()
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _damage_pages(path: Path) -> None:
+    """Overwrite the data pages of a Parquet file, keeping its footer (its metadata still reads)."""
+    data = bytearray(path.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little") + 8
+    for i in range(4, len(data) - footer, 3):
+        data[i] = 0xAB
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_pages_are_named_and_found_by_a_deep_check(dataset, data_dir, capsys):
+    _damage_pages(data_dir / "datasets" / str(dataset) / "events.parquet")
+    code, _, err = _run(capsys, "analyze", "--dataset", str(dataset), "--report", "transitions")
+    line = _one_clear_line(err)
+    assert code == 2 and f"Dataset {dataset} (Web log)" in line and "damaged" in line
+    code, report = _check(capsys)
+    assert code == 0  # the footer and the row count are as recorded: only reading the pages tells
+    code, report = _check(capsys, "--deep")
+    assert code == 1 and [f["subject"] for f in report["findings"]] == [f"dataset {dataset} (Web log)"]
