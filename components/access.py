@@ -10,6 +10,8 @@ import streamlit as st
 
 from db.access import Role, can, current_actor
 
+ADMIN_ONLY = "Deleting and restoring need the admin role of this workspace."
+
 
 def can_edit() -> bool:
     """True for editors and admins (everyone without sign-in)."""

@@ -70,7 +70,7 @@ def bootstrap(title: str, icon: str = ":material/route:") -> Engine:
     try:
         with st.spinner("Preparing the database and the demo…"):
             engine = _engine()
-    except JourneyLensError as exc:  # damaged, read-only or missing data directory: say so, draw nothing
+    except (JourneyLensError, OSError) as exc:  # damaged, read-only or missing data directory: say so
         st.title("JourneyLens")
         st.error(escape_markup(str(exc)), icon=":material/database_off:")
         st.caption("`python cli.py check` lists what is wrong with the data directory and what to do.")

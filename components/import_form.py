@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
-from components.access import can_admin, can_edit
+from components.access import ADMIN_ONLY, can_admin, can_edit
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown
@@ -472,24 +472,23 @@ def render_dataset_details(dataset_id: int) -> None:
             mime="text/csv",
             key=f"ds_rejected_{dataset_id}",
         )
-    if can_admin():  # deleting needs the admin role (db/access.py)
-        with st.popover("Delete this dataset", icon=":material/delete:"):
-            st.write(
-                f"Delete **{escape_markdown(summary['name'])}**, its stored events and its links to maps? "
-                "Maps are kept. This cannot be undone."
-            )
-            sure = st.checkbox("Yes, delete it", key=f"ds_confirm_{dataset_id}")
-            if st.button("Delete dataset", type="primary", key=f"ds_delete_{dataset_id}"):
-                if not sure:
-                    st.warning("Tick the box to confirm.")
-                else:
-                    with user_errors():
-                        dataset_service.delete_dataset(dataset_id)
-                        clear_caches()
-                        st.query_params.pop("dataset", None)
-                        st.session_state.pop("imp_last_result", None)
-                        st.toast(f"Deleted {summary['name']}.")
-                        st.rerun()
+    with st.popover("Delete this dataset", icon=":material/delete:", disabled=not can_admin(), help=ADMIN_ONLY):
+        st.write(
+            f"Delete **{escape_markdown(summary['name'])}**, its stored events and its links to maps? "
+            "Maps are kept. This cannot be undone."
+        )
+        sure = st.checkbox("Yes, delete it", key=f"ds_confirm_{dataset_id}")
+        if can_admin() and st.button("Delete dataset", type="primary", key=f"ds_delete_{dataset_id}"):
+            if not sure:
+                st.warning("Tick the box to confirm.")
+            else:
+                with user_errors():
+                    dataset_service.delete_dataset(dataset_id)
+                    clear_caches()
+                    st.query_params.pop("dataset", None)
+                    st.session_state.pop("imp_last_result", None)
+                    st.toast(f"Deleted {summary['name']}.")
+                    st.rerun()
 
 
 def _offer_neighbour_facts(dataset_id: int, summary: dict[str, Any]) -> None:
