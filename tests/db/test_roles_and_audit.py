@@ -8,8 +8,9 @@ import pytest
 
 import cli
 from analytics.conversion import Conversion
+from analytics.schema import ColumnMapping
 from db.access import AccessDeniedError, Actor, Role, acting_as, role_for
-from services import backup, conversion, datasets, demo, linking, personas, snapshots, studio
+from services import backup, conversion, datasets, demo, importer, linking, personas, snapshots, studio
 from services import maps as map_service
 from services.audit import audit_table
 from tests.factories import b2b_log, create_dataset
@@ -85,6 +86,14 @@ WRITES = {
         lambda w: snapshots.restore_snapshot(w["snapshot"], expected_version=_version(w["map"])),
     ),
     "reset the demo": (Role.ADMIN, lambda w: demo.reset_demo()),
+    "import a dataset": (
+        Role.EDITOR,
+        lambda w: importer.import_event_log(
+            b"case,when,step\nA,2025-01-01 10:00,Visit\nA,2025-01-02 10:00,Buy\n",
+            name="Tiny",
+            mapping=ColumnMapping.of(journey="case", timestamp="when", activity="step"),
+        ),
+    ),
     "restore a backup": (Role.ADMIN, lambda w: backup.restore_backup("/nonexistent-backup")),
 }
 
@@ -101,6 +110,8 @@ def test_each_role_against_each_write_service(world, data_dir, actor, name):
         after = audit_table()
         assert len(after) == len(before)  # refused before anything was written
         assert (data_dir / "datasets" / str(world["dataset"]) / "events.parquet").exists()
+        assert not list((data_dir / "datasets").glob(".import-*"))  # nothing half-written
+        assert sorted(p.name for p in (data_dir / "datasets").iterdir()) == [str(world["dataset"])]
     else:
         with acting_as(actor):
             try:
