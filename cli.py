@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import errno
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -1322,6 +1323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # the reader went away (`| head`): nothing to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        return 0
     except Exception as exc:
         if not isinstance(exc, OSError | DBAPIError) and fault_message(exc) is None:
             raise
