@@ -86,6 +86,8 @@ else:
                 f" · updated {m['updated_at']:%Y-%m-%d}"
             )
             if h is not None:
+                if h.dataset_error:
+                    st.error(escape_markdown(h.dataset_error), icon=":material/broken_image:")
                 if h.conversion_line:
                     st.caption(escape_markdown(h.conversion_line))
                 st.markdown(_measure_line("conversion", h.conversion) + "  \n" + _measure_line("nps", h.nps))

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -1219,6 +1221,70 @@ def cmd_upgrade_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from services.check import check_data_dir
+
+    report = check_data_dir(repair=args.repair, deep=args.deep)
+    if args.format == "json":
+        emit_json(report.as_dict())
+    else:
+        for f in report.findings:
+            state = "repaired" if f.repaired else "fix"
+            print(f"[{f.check}] {f.subject}: {f.problem}. {state.capitalize()}: {f.fix}.")
+        remaining = sum(not f.repaired for f in report.findings)
+        print(
+            f"{report.data_dir}: {len(report.findings)} findings, {remaining} left"
+            f" ({report.datasets_checked} datasets checked, {report.seconds:.2f} s)."
+            if report.findings
+            else f"{report.data_dir}: healthy ({report.datasets_checked} datasets checked, {report.seconds:.2f} s)."
+        )
+    return 0 if report.healthy else 1
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from services.audit import audit_table
+
+    table = audit_table(args.map, limit=args.limit)
+    if args.format == "json":
+        emit_json(table.to_dict(orient="records"))
+    elif table.empty:
+        print("No changes recorded" + (f" for map {args.map}." if args.map is not None else "."))
+    else:
+        for r in table.itertuples(index=False):
+            target = f"{r.object} {'' if pd_isna(r.object_id) else int(r.object_id)}".strip()
+            print(f"{r.when:%Y-%m-%d %H:%M:%S}\t{r.who}\t{r.action}\t{target}\t{r.summary}")
+    return 0
+
+
+def pd_isna(value: Any) -> bool:
+    return value is None or value != value
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="check the data directory (database integrity, migrations, dataset files, leftovers); "
+        "exit 0 healthy, 1 findings, 2 faults",
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="do the safe fixes: remove leftovers of killed operations, mark datasets whose file is missing",
+    )
+    p.add_argument("--deep", action="store_true", help="also read every page of every dataset file (slower)")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("audit", help="who changed what and when (maps, datasets, links, conversion definitions)")
+    p.add_argument("--map", type=int, metavar="MAP_ID", help="only the changes concerning this map")
+    p.add_argument("--limit", type=int, default=1000, help="at most this many, newest first (default 1000)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=cmd_audit)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -1240,6 +1306,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_conversion(sub)
     _add_backup(sub)
     _add_external(sub)
+    _add_check(sub)
 
     p = sub.add_parser(
         "upgrade-datasets",
@@ -1249,15 +1316,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+_ERRNO_ADVICE = {
+    errno.ENOSPC: "the disk is full: nothing was saved; free some space and try again",
+    errno.EROFS: "the file system is read-only: make the data directory writable or set JOURNEYLENS_DATA_DIR",
+    errno.EACCES: "permission denied: make the data directory writable or set JOURNEYLENS_DATA_DIR",
+    errno.EPERM: "permission denied: make the data directory writable or set JOURNEYLENS_DATA_DIR",
+    errno.ENOENT: "not found: check the path (and JOURNEYLENS_DATA_DIR)",
+    errno.EDQUOT: "the disk quota is exceeded: nothing was saved; free some space and try again",
+}
+
+
+def fault_message(exc: BaseException) -> str | None:
+    """One line saying what went wrong and what to do, for the faults a deployment meets; None for a bug."""
     from analytics.errors import AnalyticsError
+    from db.engine import storage_error
     from db.errors import JourneyLensError
+
+    if isinstance(exc, JourneyLensError | AnalyticsError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        advice = _ERRNO_ADVICE.get(exc.errno or -1, exc.strerror or str(exc))
+        return f"{advice}{where}."
+    typed = storage_error(exc)
+    if typed is not None:
+        return str(typed)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (JourneyLensError, AnalyticsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # the reader went away (`| head`): nothing to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        return 0
+    except Exception as exc:
+        if not isinstance(exc, OSError | DBAPIError) and fault_message(exc) is None:
+            raise
+        message = fault_message(exc)
+        if message is None:  # a database error that is not a storage fault: still no traceback
+            message = f"the database refused the operation ({str(getattr(exc, 'orig', exc)).splitlines()[0]})"
+        print(f"error: {' '.join(message.split())}", file=sys.stderr)
         return 2
 
 

@@ -16,10 +16,11 @@ import contextlib
 import hashlib
 import itertools
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,15 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from analytics.errors import EventsFileError
+
 DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.cpu_count() or 2)
 
 _local = threading.local()
 _shared: dict[str, Any] = {}
 _shared_lock = threading.Lock()
+# How each registered events file is named in messages ("Dataset 3 (Web log)").
+_labels: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class EventSource:
     parquet_path: str | None = None
     backend_url: str | None = None
     table_name: str | None = None
+    # How messages name this source ("dataset 3 (Web log)"); not part of its identity.
+    label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.parquet_path and not (self.backend_url and self.table_name):
@@ -74,14 +81,19 @@ def events_table(source: EventSource) -> Table:
     if source.backend_url:
         return connection(source.backend_url).table(source.table_name)
     path = Path(source.parquet_path)  # type: ignore[arg-type]
-    if not path.exists():
-        raise FileNotFoundError(f"the dataset's events file is missing: {path}")
+    if source.label:
+        _labels[str(path)] = source.label
+    if not path.is_file():
+        raise EventsFileError(source.label, str(path), "missing")
     con = _duckdb()
     key = (str(path), path.stat().st_mtime_ns)
     name = _local.views.get(key)
     if name is None:
         name = "events_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-        con.read_parquet(str(path), table_name=name)
+        try:
+            con.read_parquet(str(path), table_name=name)
+        except Exception as exc:  # DuckDB's IOException / InvalidInputException on a truncated or foreign file
+            raise EventsFileError(source.label, str(path), f"damaged (cannot be read: {_first_line(exc)})") from exc
         _local.views[key] = name
     return con.table(name)
 
@@ -108,9 +120,50 @@ def _backend_of(expr: Any) -> Any:
     return backend
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _unreadable(path: str) -> bool:
+    """Whether every page of a Parquet file fails to read (checked only after a query failed)."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.num_row_groups):
+            parquet.read_row_group(group)
+    except Exception:  # noqa: BLE001 - any failure to read is the answer
+        return True
+    return False
+
+
+@contextmanager
+def _damaged_files() -> Iterator[None]:
+    """A Parquet file damaged past its footer fails only when its pages are read: say which, typed.
+
+    On a DuckDB error, the events files named in it (else those this process registered) are read
+    with pyarrow; one that does not read is the cause. Any other error is raised as it is.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if "duckdb" not in type(exc).__module__:
+            raise
+        text = str(exc)
+        named = re.findall(r"""["']([^"']+\.parquet)["']""", text)
+        for path in named or list(_labels):
+            if Path(path).is_file() and _unreadable(path):
+                raise EventsFileError(
+                    _labels.get(path, ""), path, f"damaged (cannot be read: {_first_line(exc)})"
+                ) from exc
+        raise
+
+
 def execute(expr: Any) -> pd.DataFrame:
     """Run an Ibis expression on the backend it is bound to and return a pandas frame."""
-    result = _backend_of(expr).execute(expr)
+    with _damaged_files():
+        result = _backend_of(expr).execute(expr)
     if isinstance(result, pd.Series):
         return result.to_frame()
     return result
@@ -118,7 +171,8 @@ def execute(expr: Any) -> pd.DataFrame:
 
 def execute_scalar(expr: Any) -> Any:
     """Run a scalar Ibis expression."""
-    return _backend_of(expr).execute(expr)
+    with _damaged_files():
+        return _backend_of(expr).execute(expr)
 
 
 _temp_names = itertools.count()

@@ -49,3 +49,15 @@ class UnknownNameError(AnalyticsError):
         if self.nearest:
             message += "; nearest: " + ", ".join(repr(n) for n in self.nearest)
         super().__init__(message)
+
+
+class EventsFileError(AnalyticsError):
+    """A dataset's stored events file is missing or cannot be read; names the dataset and what to do."""
+
+    def __init__(self, label: str, path: str, problem: str) -> None:
+        super().__init__(
+            f"{label or 'This dataset'}: its events file is {problem} ({path}). Re-import the CSV on the Data "
+            "page (or `python cli.py import`), or restore a backup (`python cli.py restore`); "
+            "`python cli.py check` lists every dataset in this state."
+        )
+        self.label, self.path, self.problem = label, path, problem

@@ -20,9 +20,10 @@ from datetime import date
 import streamlit as st
 
 from analytics.conversion import Conversion
-from analytics.errors import UnknownNameError
+from analytics.errors import EventsFileError, UnknownNameError
 from analytics.journeys import JourneyQuery
 from components import analysis_loaders as L
+from components.access import can_edit
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
 from services.context import AnalysisContext
@@ -194,6 +195,9 @@ def open_view(
         if st.query_params.get(GOAL_PARAM):
             st.button("Use the dataset's saved definition instead", on_click=_drop_goal_param, key="_drop_goal")
         return None
+    except EventsFileError as exc:  # the dataset's file is missing or damaged: say what to do, draw nothing of it
+        st.error(escape_markup(str(exc)), icon=":material/broken_image:")
+        return None
     return AnalysisView(token=token, ctx=ctx)
 
 
@@ -319,8 +323,9 @@ def render_conversion_line(view: AnalysisView, *, key: str = "conversion") -> No
             st.warning(f"{text} ({escape_markdown(where)})")
         else:
             st.markdown(f"**{text}**  \n:gray[{escape_markdown(where)}]")
-    with c2, st.popover("Change", width="stretch", key=f"{key}_popover"):
-        render_conversion_editor(view, key=key)
+    if can_edit():  # viewers see the definition, not the editor
+        with c2, st.popover("Change", width="stretch", key=f"{key}_popover"):
+            render_conversion_editor(view, key=key)
 
 
 def _save(view: AnalysisView, conversion: Conversion, through_map: bool) -> None:

@@ -7,6 +7,11 @@ sign-out button. An optional ``[journeylens]`` section narrows who may sign in::
     [journeylens]
     allowed_domains = ["example.com"]     # e-mail domains let in (a Google provider lets anyone sign in)
 
+    [journeylens.roles]                   # viewer / editor / admin by e-mail or domain (db/access.py)
+    admin = ["ana@example.com"]
+    editor = ["example.com"]
+    default = "viewer"
+
 Streamlit switches XSRF and CORS protection on by itself when ``[auth]`` is configured.
 """
 
@@ -18,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from components.text import escape_markdown
+from db.access import Actor, role_for, set_actor
 
 
 def _secrets_section(name: str) -> Mapping[str, Any] | None:
@@ -44,7 +50,10 @@ def email_allowed(email: str | None, allowed_domains: list[str] | tuple[str, ...
 
 
 def require_sign_in() -> None:
-    """With ``[auth]`` configured: stop the page until the user has signed in (and is allowed)."""
+    """With ``[auth]`` configured: stop the page until the user has signed in (and is allowed), then
+    act as them with their role for this run (``[journeylens.roles]``, see db/access.py).
+    Without it: nobody is set, everyone is admin (a local install)."""
+    set_actor(None)
     if not auth_configured():
         return
     user = st.user
@@ -59,6 +68,12 @@ def require_sign_in() -> None:
         st.error(f"{escape_markdown(email or 'This account')} may not open this workspace.", icon=":material/block:")
         st.button("Sign out", on_click=st.logout)
         st.stop()
+    try:
+        role = role_for(email, options.get("roles"))
+    except ValueError as exc:  # a typo in secrets.toml: nobody gets rights by accident
+        st.error(f"The workspace's roles are misconfigured: {escape_markdown(str(exc))}", icon=":material/block:")
+        st.stop()
+    set_actor(Actor(str(email), role))
     with st.sidebar:
-        st.caption(f"Signed in as {escape_markdown(user.get('name') or email or 'you')}")
+        st.caption(f"Signed in as {escape_markdown(user.get('name') or email or 'you')} ({role.label})")
         st.button("Sign out", on_click=st.logout, key="journeylens_sign_out")

@@ -9,7 +9,10 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from components.auth import require_sign_in
+from components.text import escape_markup
+from db.access import as_system
 from db.engine import get_engine
+from db.errors import JourneyLensError
 from services import demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +58,8 @@ def _engine() -> Engine:
     """Process-wide engine: migrations applied once, demo seeded once when the database is new."""
     engine = get_engine()
     if os.environ.get("JOURNEYLENS_NO_DEMO") != "1":
-        demo.ensure_demo(engine=engine)
+        with as_system("first start"):  # whoever opens the app first, the demo is seeded
+            demo.ensure_demo(engine=engine)
     return engine
 
 
@@ -63,8 +67,14 @@ def bootstrap(title: str, icon: str = ":material/route:") -> Engine:
     """Configure the page, make sure the database is ready and draw the sidebar. Returns the engine."""
     st.set_page_config(page_title=f"{title} · JourneyLens", page_icon=icon, layout="wide")
     require_sign_in()  # only when secrets.toml has an [auth] section (components/auth.py)
-    with st.spinner("Preparing the database and the demo…"):
-        engine = _engine()
+    try:
+        with st.spinner("Preparing the database and the demo…"):
+            engine = _engine()
+    except (JourneyLensError, OSError) as exc:  # damaged, read-only or missing data directory: say so
+        st.title("JourneyLens")
+        st.error(escape_markup(str(exc)), icon=":material/database_off:")
+        st.caption("`python cli.py check` lists what is wrong with the data directory and what to do.")
+        st.stop()
     with st.sidebar:
         st.markdown("### JourneyLens")
         for path, label, page_icon in list_pages():

@@ -17,6 +17,7 @@ import streamlit as st
 
 from analytics.errors import BadInputError
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
+from components.access import ADMIN_ONLY, can_admin, can_edit
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
@@ -522,7 +523,7 @@ def render_dataset_list() -> int | None:
     table = pd.DataFrame(datasets)
     table["map"] = table["map_id"].map(lambda i: map_names.get(i, "—") if pd.notna(i) else "—")
     shown = table[["id", "name", "source_name", "events", "journeys", "accounts", "activities",
-                   "first_timestamp", "last_timestamp", "map", "created_at"]]  # fmt: skip
+                   "first_timestamp", "last_timestamp", "map", "created_at", "status"]]  # fmt: skip
     st.dataframe(
         shown,
         hide_index=True,
@@ -539,6 +540,7 @@ def render_dataset_list() -> int | None:
             "last_timestamp": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD"),
             "map": "Linked map",
             "created_at": st.column_config.DatetimeColumn("Imported", format="YYYY-MM-DD HH:mm"),
+            "status": st.column_config.TextColumn("Events file", help="ok, external, missing or damaged"),
         },
     )
     ids = [d["id"] for d in datasets]
@@ -595,13 +597,13 @@ def render_dataset_details(dataset_id: int) -> None:
             mime="text/csv",
             key=f"ds_rejected_{dataset_id}",
         )
-    with st.popover("Delete this dataset", icon=":material/delete:"):
+    with st.popover("Delete this dataset", icon=":material/delete:", disabled=not can_admin(), help=ADMIN_ONLY):
         st.write(
             f"Delete **{escape_markdown(summary['name'])}**, its stored events and its links to maps? "
             "Maps are kept. This cannot be undone."
         )
         sure = st.checkbox("Yes, delete it", key=f"ds_confirm_{dataset_id}")
-        if st.button("Delete dataset", type="primary", key=f"ds_delete_{dataset_id}"):
+        if can_admin() and st.button("Delete dataset", type="primary", key=f"ds_delete_{dataset_id}"):
             if not sure:
                 st.warning("Tick the box to confirm.")
             else:
@@ -624,7 +626,7 @@ def _offer_neighbour_facts(dataset_id: int, summary: dict[str, Any]) -> None:
         "events once (about 5 s per million events); no result changes.",
         icon=":material/speed:",
     )
-    if st.button("Update it now", key=f"ds_neighbours_{dataset_id}"):
+    if can_edit() and st.button("Update it now", key=f"ds_neighbours_{dataset_id}"):
         with user_errors(), st.spinner(f"Rewriting {summary['events']:,} events…"):
             done = dataset_service.store_neighbour_facts(dataset_id)
             clear_caches()

@@ -14,6 +14,7 @@ import streamlit as st
 
 from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
 from components import map_editor as ed
+from components.access import can_admin, can_edit, editing_allowed
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
 from components.text import escape_markdown
@@ -21,6 +22,7 @@ from components.theme import is_dark
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_io, snapshots, studio
 from services import personas as persona_service
+from services.audit import audit_table
 from services.csv_safety import to_safe_csv
 from services.studio import MAP_MEASURES, MapView, RowEdits
 
@@ -670,6 +672,12 @@ def render_personas_tab(view: MapView) -> None:
 
 def render_versions_tab(view: MapView) -> None:
     st.markdown("**Snapshots** — named versions of the whole map.")
+    if not editing_allowed("save, restore or delete versions"):
+        items = snapshots.list_snapshots(view.id)
+        if items:
+            st.dataframe([{"Snapshot": s.name, "Saved": s.created_at} for s in items], hide_index=True)
+        render_audit_trail(view)
+        return
     with st.form(f"snapshot::{view.id}", clear_on_submit=True):
         c1, c2 = st.columns([3, 1])
         name = c1.text_input("Snapshot name", max_chars=200, placeholder="e.g. Before the Q3 workshop")
@@ -708,39 +716,40 @@ def render_versions_tab(view: MapView) -> None:
         else:
             st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
             st.dataframe(diff, hide_index=True, width="stretch")
-        c1, c2 = st.columns(2)
-        with c1, st.form(f"restore::{view.id}"):
-            st.markdown("**Restore this snapshot**")
-            st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
-            confirm = st.checkbox("Yes, replace the map's content with this snapshot")
-            if st.form_submit_button("Restore"):
-                if not confirm:
-                    st.warning("Tick the box to confirm the restore.")
-                else:
-                    ed.save(
-                        view.id,
-                        "restore",
-                        chosen,
-                        lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-                        success=f"Restored “{by_id[chosen].name}”.",
-                    )
-        ed.render_conflict(
-            view.id,
-            "restore",
-            lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-            lambda p: pd.DataFrame([{"restore snapshot": by_id[p].name if p in by_id else p}]),
-        )
-        with c2, st.form(f"delete_snapshot::{view.id}"):
-            st.markdown("**Delete this snapshot**")
-            confirm_delete = st.checkbox("Yes, delete the snapshot")
-            if st.form_submit_button("Delete snapshot"):
-                if not confirm_delete:
-                    st.warning("Tick the box to confirm.")
-                else:
-                    with user_errors():
-                        snapshots.delete_snapshot(chosen)
-                        ed.flash("Snapshot deleted.")
-                        st.rerun()
+        if can_admin():  # restores and deletes need the admin role (db/access.py)
+            c1, c2 = st.columns(2)
+            with c1, st.form(f"restore::{view.id}"):
+                st.markdown("**Restore this snapshot**")
+                st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
+                confirm = st.checkbox("Yes, replace the map's content with this snapshot")
+                if st.form_submit_button("Restore"):
+                    if not confirm:
+                        st.warning("Tick the box to confirm the restore.")
+                    else:
+                        ed.save(
+                            view.id,
+                            "restore",
+                            chosen,
+                            lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+                            success=f"Restored “{by_id[chosen].name}”.",
+                        )
+            ed.render_conflict(
+                view.id,
+                "restore",
+                lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+                lambda p: pd.DataFrame([{"restore snapshot": by_id[p].name if p in by_id else p}]),
+            )
+            with c2, st.form(f"delete_snapshot::{view.id}"):
+                st.markdown("**Delete this snapshot**")
+                confirm_delete = st.checkbox("Yes, delete the snapshot")
+                if st.form_submit_button("Delete snapshot"):
+                    if not confirm_delete:
+                        st.warning("Tick the box to confirm.")
+                    else:
+                        with user_errors():
+                            snapshots.delete_snapshot(chosen)
+                            ed.flash("Snapshot deleted.")
+                            st.rerun()
 
     st.divider()
     st.markdown("**Future state** — clone this map into a future-state map and compare the two.")
@@ -762,6 +771,7 @@ def render_versions_tab(view: MapView) -> None:
             query_params={"map": str(cloned)},
             icon=":material/open_in_new:",
         )
+    render_audit_trail(view)
     related = snapshots.list_related_maps(view.id)
     others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
     if not others:
@@ -778,6 +788,24 @@ def render_versions_tab(view: MapView) -> None:
     )
     if other is not None:
         render_comparison(view, other)
+
+
+def render_audit_trail(view: MapView) -> None:
+    """Who changed this map (and its datasets, links and definitions), when and what; with its CSV."""
+    st.divider()
+    st.markdown("**Changes** — who changed what and when (also `python cli.py audit --map ID`).")
+    trail = audit_table(view.id)
+    if trail.empty:
+        st.info("No changes recorded for this map yet.")
+        return
+    st.dataframe(trail, hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
+    st.download_button(
+        "Download the changes (CSV)",
+        to_safe_csv(trail),
+        f"{slug(view.name)}-changes.csv",
+        "text/csv",
+        key=f"dl_audit::{view.id}",
+    )
 
 
 def render_comparison(view: MapView, other_id: int) -> None:
@@ -852,6 +880,8 @@ def render_export_tab(view: MapView) -> None:
 
     st.divider()
     st.markdown("**Import a map from JSON** (a new map, named as in the file)")
+    if not can_edit():
+        return
     upload = st.file_uploader("JSON file exported by JourneyLens", type=["json"], key="import_json")
     if upload is not None and st.button("Import map", key="do_import", type="primary"):
         with user_errors():

@@ -30,11 +30,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from db.errors import StorageError
+from db import audit as _audit  # noqa: F401 - registers the audit trail's session events
+from db.access import Role, require
+from db.errors import (
+    DatabaseDamagedError,
+    DatabaseLockedError,
+    DataDirMissingError,
+    DiskFullError,
+    ReadOnlyError,
+    StorageError,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 DB_FILENAME = "journeylens.db"
@@ -45,16 +54,49 @@ POOL_MAX_OVERFLOW = 60
 # Keep the write-ahead log from growing without bound after a large import (bytes).
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
-# SQLite messages that mean "the storage refused this write", each with what the user should know.
-_BUSY = "The database is busy with other saves and did not answer in time. Nothing was saved; try again."
-_STORAGE_FAILURES = (
-    ("locked", _BUSY),
-    ("busy", _BUSY),
-    ("disk is full", "The disk holding the data directory is full. Nothing was saved; free some space."),
-    ("readonly", "The data directory is read-only for this process. Nothing was saved."),
-    ("read-only", "The data directory is read-only for this process. Nothing was saved."),
-    ("disk i/o error", "The disk holding the data directory reported an I/O error. Nothing was saved."),
-    ("unable to open database", "The database file cannot be opened: check the data directory."),
+# SQLite messages that mean "the storage refused this write", each with its typed error and what
+# the user should know and do.
+_BUSY = (
+    "The database is busy with other saves and did not answer in time. Nothing was saved; try again "
+    "(a process holding it for long, such as a stuck import, may need to be stopped)."
+)
+_DAMAGED = (
+    "The database file is damaged. Nothing was saved; run `python cli.py check`, then restore the last "
+    "backup with `python cli.py restore BACKUP_DIR --force`."
+)
+_STORAGE_FAILURES: tuple[tuple[str, type[StorageError], str], ...] = (
+    ("locked", DatabaseLockedError, _BUSY),
+    ("busy", DatabaseLockedError, _BUSY),
+    (
+        "disk is full",
+        DiskFullError,
+        "The disk holding the data directory is full. Nothing was saved; free some space and try again.",
+    ),
+    (
+        "readonly",
+        ReadOnlyError,
+        "The data directory is read-only for this process. Nothing was saved; make it writable "
+        "(or point JOURNEYLENS_DATA_DIR at a writable folder).",
+    ),
+    (
+        "read-only",
+        ReadOnlyError,
+        "The data directory is read-only for this process. Nothing was saved; make it writable "
+        "(or point JOURNEYLENS_DATA_DIR at a writable folder).",
+    ),
+    ("malformed", DatabaseDamagedError, _DAMAGED),
+    ("not a database", DatabaseDamagedError, _DAMAGED),
+    (
+        "disk i/o error",
+        StorageError,
+        "The disk holding the data directory reported an I/O error. Nothing was saved; check the disk.",
+    ),
+    (
+        "unable to open database",
+        DataDirMissingError,
+        "The database file cannot be opened: check that the data directory exists and is writable "
+        "(JOURNEYLENS_DATA_DIR).",
+    ),
 )
 
 _engines: dict[str, Engine] = {}
@@ -135,7 +177,8 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
             engine = create_db_engine(url)
             _engines[url] = engine
         if migrate and url not in _migrated:
-            upgrade(engine)
+            with _storage_errors():
+                upgrade(engine)
             _migrated.add(url)
     return engine
 
@@ -180,9 +223,10 @@ def upgrade(engine: Engine, *, script_location: Path | None = None) -> None:
                     ) from exc
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise StorageError(
-                        f"A migration left {len(broken)} rows pointing at rows that do not exist "
-                        f"(first: {tuple(broken[0])}); nothing was changed."
+                    raise DatabaseDamagedError(
+                        f"The database has {len(broken)} rows pointing at rows that do not exist "
+                        f"(first: {tuple(broken[0])}); nothing was changed. Run `python cli.py check`, "
+                        "then restore the last backup (`python cli.py restore BACKUP_DIR --force`)."
                     )
         finally:
             # Restore foreign keys on this pooled connection (an in-memory database lives on it,
@@ -196,12 +240,13 @@ def upgrade(engine: Engine, *, script_location: Path | None = None) -> None:
                 conn.invalidate()
 
 
-def storage_error(exc: OperationalError) -> StorageError | None:
-    """The typed error for a SQLite storage failure (locked, full, read-only, I/O), else None."""
-    text = str(exc.orig if exc.orig is not None else exc).lower()
-    for needle, message in _STORAGE_FAILURES:
+def storage_error(exc: BaseException) -> StorageError | None:
+    """The typed error for a SQLite storage failure (locked, full, read-only, damaged, I/O), else None."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).lower()
+    for needle, kind, message in _STORAGE_FAILURES:
         if needle in text:
-            return StorageError(f"{message} (SQLite: {text})")
+            return kind(f"{message} (SQLite: {text})")
     return None
 
 
@@ -209,7 +254,7 @@ def storage_error(exc: OperationalError) -> StorageError | None:
 def _storage_errors() -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
+    except (DBAPIError, sqlite3.DatabaseError) as exc:
         typed = storage_error(exc)
         if typed is None:
             raise
@@ -225,7 +270,11 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
-    """A short write transaction opened with ``BEGIN IMMEDIATE``; commits on success, rolls back on error."""
+    """A short write transaction opened with ``BEGIN IMMEDIATE``; commits on success, rolls back on error.
+
+    Refused (:class:`db.access.AccessDeniedError`) for a viewer: every change needs the editor role.
+    """
+    require(Role.EDITOR, "change anything in this workspace")
     engine = engine or get_engine()
     with _storage_errors(), Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options={"begin_mode": "immediate"})

@@ -38,3 +38,23 @@ class ValidationError(JourneyLensError):
 
 class StorageError(JourneyLensError):
     """The database could not take a write or a read (busy past the timeout, disk full, read-only)."""
+
+
+class DiskFullError(StorageError):
+    """The disk holding the data directory is full (ENOSPC)."""
+
+
+class ReadOnlyError(StorageError):
+    """The data directory (or the database file) cannot be written by this process."""
+
+
+class DataDirMissingError(StorageError):
+    """The data directory, or the database file in it, is not there or cannot be opened."""
+
+
+class DatabaseLockedError(StorageError):
+    """Other writers held the database past the busy timeout."""
+
+
+class DatabaseDamagedError(StorageError):
+    """The database file is not a database, or its pages are damaged."""

@@ -273,6 +273,8 @@ class Dataset(SQLModel, table=True):
     map_id: int | None = Field(default=None, foreign_key="journey_map.id", ondelete="SET NULL")
     is_demo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # "ok", or "missing" once `python cli.py check --repair` found its events file gone.
+    status: str = Field(default="ok", sa_column_kwargs={"server_default": "ok"})
 
 
 class ColumnMappingPreset(SQLModel, table=True):
@@ -320,3 +322,22 @@ class ConversionDefinition(SQLModel, table=True):
     lost_goals: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     lost_outcomes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what and when: one row per change to a map, dataset, link or conversion definition.
+
+    No foreign keys: the trail outlives what it describes (a deleted map keeps its history).
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str  # the signed-in e-mail, or "local" without sign-in
+    action: str  # create, update, delete, restore, link, import, reset, ...
+    object_type: str  # map, dataset, link, conversion, snapshot, demo
+    object_id: int | None = None
+    map_id: int | None = Field(default=None, index=True)  # the map it concerns, if any
+    summary: str = ""

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
@@ -20,46 +21,50 @@ bootstrap("Maps")
 st.title("Journey maps")
 
 templates = {t.key: t for t in list_templates()}
-with st.expander("Create a map", expanded=not load_map_summaries()), st.form("create_map", clear_on_submit=True):
-    name = st.text_input("Name", max_chars=200, placeholder="e.g. Mid-market SaaS buyer journey")
-    key = st.selectbox(
-        "Start from",
-        [None, *templates],
-        format_func=lambda k: (
-            "Empty map (no stages)" if k is None else f"{templates[k].name}: {templates[k].description}"
-        ),
-    )
-    c1, c2 = st.columns(2)
-    owner = c1.text_input("Owner", max_chars=200)
-    review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90))
-    if st.form_submit_button("Create map", type="primary"):
-        with user_errors():
-            map_id = map_service.create_map_from_template(template_key=key, name=name, owner=owner, review_by=review_by)
-            clear_caches()
-            st.success(f"Created map “{escape_markdown(name.strip())}” (id {map_id}).")
-            st.session_state["maps_created"] = map_id
-if st.session_state.get("maps_created"):
-    st.page_link(
-        STUDIO,
-        label="Open the new map in the studio",
-        icon=":material/open_in_new:",
-        query_params={"map": str(st.session_state["maps_created"])},
-    )
+editor = editing_allowed("create, import, rename or delete maps")
+if editor:
+    with st.expander("Create a map", expanded=not load_map_summaries()), st.form("create_map", clear_on_submit=True):
+        name = st.text_input("Name", max_chars=200, placeholder="e.g. Mid-market SaaS buyer journey")
+        key = st.selectbox(
+            "Start from",
+            [None, *templates],
+            format_func=lambda k: (
+                "Empty map (no stages)" if k is None else f"{templates[k].name}: {templates[k].description}"
+            ),
+        )
+        c1, c2 = st.columns(2)
+        owner = c1.text_input("Owner", max_chars=200)
+        review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90))
+        if st.form_submit_button("Create map", type="primary"):
+            with user_errors():
+                map_id = map_service.create_map_from_template(
+                    template_key=key, name=name, owner=owner, review_by=review_by
+                )
+                clear_caches()
+                st.success(f"Created map “{escape_markdown(name.strip())}” (id {map_id}).")
+                st.session_state["maps_created"] = map_id
+    if st.session_state.get("maps_created"):
+        st.page_link(
+            STUDIO,
+            label="Open the new map in the studio",
+            icon=":material/open_in_new:",
+            query_params={"map": str(st.session_state["maps_created"])},
+        )
 
-with st.expander("Import a map from JSON"):
-    st.caption("A JSON file exported by JourneyLens (Map studio › Export, or `python cli.py maps export ID`).")
-    upload = st.file_uploader("Map JSON", type=["json"], key="maps_import")
-    if upload is not None and st.button("Import map"):
-        with user_errors():
-            imported = map_io.import_map_document(upload.getvalue())
-            clear_caches()
-            st.success(f"Imported as a new map (id {imported}).")
-            st.page_link(
-                STUDIO,
-                label="Open it in the studio",
-                icon=":material/open_in_new:",
-                query_params={"map": str(imported)},
-            )
+    with st.expander("Import a map from JSON"):
+        st.caption("A JSON file exported by JourneyLens (Map studio › Export, or `python cli.py maps export ID`).")
+        upload = st.file_uploader("Map JSON", type=["json"], key="maps_import")
+        if upload is not None and st.button("Import map"):
+            with user_errors():
+                imported = map_io.import_map_document(upload.getvalue())
+                clear_caches()
+                st.success(f"Imported as a new map (id {imported}).")
+                st.page_link(
+                    STUDIO,
+                    label="Open it in the studio",
+                    icon=":material/open_in_new:",
+                    query_params={"map": str(imported)},
+                )
 
 maps = load_map_summaries()
 if not maps:
@@ -95,6 +100,8 @@ st.page_link(
     icon=":material/open_in_new:",
     query_params={"map": str(selected)},
 )
+if not editor:
+    st.stop()
 c1, c2 = st.columns(2)
 with c1, st.form("rename_map"):
     new_name = st.text_input("New name", value=current["name"], max_chars=200)
@@ -103,6 +110,8 @@ with c1, st.form("rename_map"):
             map_service.rename_map(selected, new_name, expected_version=current["version"])
             clear_caches()
             st.rerun()
+if not can_admin():  # deleting needs the admin role
+    st.stop()
 with c2, st.form("delete_map"):
     st.write(
         f"Delete **{escape_markdown(current['name'])}** with its stages, touchpoints, lanes, metrics and snapshots."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import map_editor, studio_tabs
+from components.access import editing_allowed
 from components.analysis_controls import INVALID, pick_map
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -48,6 +49,9 @@ with user_errors():
         studio_tabs.render_versions_tab,
         studio_tabs.render_export_tab,
     ]
+    if not editing_allowed("edit this map"):  # viewers: the read-only tabs only
+        keep = [i for i, label in enumerate(labels) if label in ("Grid", "Versions", "Export")]
+        labels, renderers = [labels[i] for i in keep], [renderers[i] for i in keep]
     # Bound to ?tab=: only the open tab runs, and a link reproduces the view.
     for tab, render in zip(st.tabs(labels, key="tab", bind="query-params"), renderers, strict=True):
         if tab.open:

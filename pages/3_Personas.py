@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import persona_forms
+from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import clear_caches
@@ -24,8 +25,9 @@ with user_errors():
     maps_by_persona = persona_service.list_persona_maps()
     table = persona_service.compute_persona_table(personas, maps_by_persona)
 
-    with st.expander("Create a persona", expanded=not personas):
-        values = persona_forms.persona_form("create_persona", None, submit="Create persona")
+    editor = editing_allowed("create, edit or delete personas")
+    with st.expander("Create a persona", expanded=not personas) if editor else st.container():
+        values = persona_forms.persona_form("create_persona", None, submit="Create persona") if editor else None
         if values is not None:
             persona_id = persona_service.create_persona(**values)
             clear_caches()
@@ -89,12 +91,16 @@ with user_errors():
     persona = by_id[selected]
     used_on = maps_by_persona.get(selected, [])
     st.caption("On maps: " + (", ".join(used_on) if used_on else "none yet"))
+    if not editor:
+        st.stop()
     values = persona_forms.persona_form(f"edit_persona::{selected}", persona, submit="Save persona")
     if values is not None:
         persona_service.update_persona(selected, **values)
         clear_caches()
         persona_forms.flash(f"Persona “{values['name'].strip()}” saved.")
         st.rerun()
+    if not can_admin():  # deleting needs the admin role
+        st.stop()
     with st.form(f"delete_persona::{selected}"):
         st.markdown("**Delete this persona** (it leaves every map it is on, with its own lane cells and pain points)")
         confirm = st.checkbox("Yes, delete this persona")

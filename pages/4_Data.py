@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.access import editing_allowed
 from components.bootstrap import bootstrap
+from components.errors import user_errors
 from components.import_form import (
     render_dataset_details,
     render_dataset_list,
@@ -27,10 +29,14 @@ tab_import, tab_datasets = st.tabs(
     key="data_tabs",
 )
 with tab_import:
-    render_import_form()
+    if editing_allowed("import event logs"):
+        render_import_form()
 with tab_datasets:
     dataset_id = render_dataset_list()
     if dataset_id is not None:
-        render_dataset_details(dataset_id)
+        with user_errors():  # a dataset whose events file is missing or damaged: say so, keep the page
+            render_dataset_details(dataset_id)
         st.subheader("Link to a map")
-        render_link_editor(dataset_id)
+        with user_errors():
+            if editing_allowed("change links"):
+                render_link_editor(dataset_id)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.metrics import FORMULAS
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
+from components.access import editing_allowed
 from components.analysis_controls import INVALID, dataset_token, open_view, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -94,9 +95,9 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:,.1f}" + (f" {unit}" if unit and unit != "%" else ("%" if unit == "%" else ""))
 
 
-tab_cards, tab_trend, tab_add, tab_value, tab_outcomes = st.tabs(
-    ["Scorecard", "Trends", "Add a metric", "Enter or compute values", "Outcomes"]
-)
+editor = editing_allowed("add metrics or enter values")  # viewers: no editing tabs
+tabs = st.tabs(["Scorecard", "Trends", *(["Add a metric", "Enter or compute values"] if editor else []), "Outcomes"])
+tab_cards, tab_trend, tab_outcomes = tabs[0], tabs[1], tabs[-1]
 
 with tab_cards:
     if not rows:
@@ -142,87 +143,97 @@ with tab_trend:
             st.dataframe(history, hide_index=True, width="stretch")
             st.download_button("Download CSV", to_safe_csv(history), f"metric_{r.id}.csv", "text/csv", key="dl_hist")
 
-with tab_add:
-    stages, touchpoints = load_map_scopes(map_id)
-    stage_label = dict(stages)
-    tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
-    with st.form("add_metric", clear_on_submit=True):
-        kind = st.selectbox("Metric", list(KIND_LABELS), format_func=KIND_LABELS.get)
-        name = st.text_input("Name (optional)", max_chars=200)
-        scope_options = [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
-        scope = st.selectbox(
-            "Bound to",
-            scope_options,
-            format_func=lambda s: (
-                "the whole map"
-                if s[0] == "map"
-                else (f"stage {stage_label[s[1]]}" if s[0] == "stage" else f"touchpoint {tp_label[s[1]]}")
-            ),
-        )
-        c1, c2 = st.columns(2)
-        target = c1.number_input("Target", value=None, step=1.0)
-        direction = c2.selectbox("Better when", ["default", "higher", "lower"])
-        source = st.selectbox(
-            "Values",
-            [None, *linked],
-            format_func=lambda i: "entered by hand" if i is None else f"computed from {ds_names[i]}",
-        )
-        st.caption(FORMULAS.get(kind, ""))
-        if st.form_submit_button("Add metric", type="primary"):
-            with user_errors():
-                new_id = metric_service.create_metric(
-                    map_id=map_id,
-                    kind=kind,
-                    name=name or None,
-                    target=target,
-                    direction=None if direction == "default" else direction,
-                    stage_id=scope[1] if scope[0] == "stage" else None,
-                    touchpoint_id=scope[1] if scope[0] == "touchpoint" else None,
-                    dataset_id=source,
-                )
-                if source is not None:
-                    metric_service.compute_metric_values(new_id)
-                clear_metric_caches()
-                st.success(f"Added “{escape_markdown(name or KIND_LABELS[kind])}”.")
-
-with tab_value:
-    if not rows:
-        st.info("No metrics yet.")
-    else:
-        by_id = {r.id: r for r in rows}
-        manual = [r.id for r in rows if r.source == "manual"]
-        computed = [r.id for r in rows if r.source == "dataset"]
-        left, right = st.columns(2)
-        with left, st.form("enter_value", clear_on_submit=True):
-            st.markdown("**Enter a value by hand**")
-            if not manual:
-                st.caption("Every metric of this map is computed from data.")
-            chosen = st.selectbox("Metric", manual or [None], format_func=lambda i: "—" if i is None else by_id[i].name)
-            period = st.text_input("Period", placeholder="2026-03 (month) or 2026-Q1 (quarter)")
-            value = st.number_input("Value", value=None, step=0.1)
-            respondents = st.number_input("Respondents (optional)", value=None, min_value=0, step=1)
-            if st.form_submit_button("Save value", disabled=not manual):
+if editor:
+    tab_add, tab_value = tabs[2], tabs[3]
+    with tab_add:
+        stages, touchpoints = load_map_scopes(map_id)
+        stage_label = dict(stages)
+        tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
+        with st.form("add_metric", clear_on_submit=True):
+            kind = st.selectbox("Metric", list(KIND_LABELS), format_func=KIND_LABELS.get)
+            name = st.text_input("Name (optional)", max_chars=200)
+            scope_options = (
+                [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
+            )
+            scope = st.selectbox(
+                "Bound to",
+                scope_options,
+                format_func=lambda s: (
+                    "the whole map"
+                    if s[0] == "map"
+                    else (f"stage {stage_label[s[1]]}" if s[0] == "stage" else f"touchpoint {tp_label[s[1]]}")
+                ),
+            )
+            c1, c2 = st.columns(2)
+            target = c1.number_input("Target", value=None, step=1.0)
+            direction = c2.selectbox("Better when", ["default", "higher", "lower"])
+            source = st.selectbox(
+                "Values",
+                [None, *linked],
+                format_func=lambda i: "entered by hand" if i is None else f"computed from {ds_names[i]}",
+            )
+            st.caption(FORMULAS.get(kind, ""))
+            if st.form_submit_button("Add metric", type="primary"):
                 with user_errors():
-                    if value is None:
-                        raise ValueError("Enter a value.")
-                    metric_service.set_metric_value(
-                        chosen, period, value, respondents=None if respondents is None else int(respondents)
+                    new_id = metric_service.create_metric(
+                        map_id=map_id,
+                        kind=kind,
+                        name=name or None,
+                        target=target,
+                        direction=None if direction == "default" else direction,
+                        stage_id=scope[1] if scope[0] == "stage" else None,
+                        touchpoint_id=scope[1] if scope[0] == "touchpoint" else None,
+                        dataset_id=source,
                     )
+                    if source is not None:
+                        metric_service.compute_metric_values(new_id)
                     clear_metric_caches()
-                    st.success(f"Saved {escape_markdown(by_id[chosen].name)} for {escape_markdown(period.strip())}.")
-        with right, st.form("compute_values"):
-            st.markdown("**Compute from the linked dataset**")
-            if not computed:
-                st.caption("No metric of this map is bound to a dataset.")
-            period_kind = st.radio("Per", ["month", "quarter"], horizontal=True)
-            window = st.number_input("FCR repeat window (days)", min_value=0.0, value=7.0, step=1.0)
-            margin = st.number_input("Gross margin (CLV)", min_value=0.0, max_value=1.0, value=1.0, step=0.05)
-            if st.form_submit_button("Compute every computed metric", disabled=not computed, type="primary"):
-                with user_errors():
-                    options = metric_service.ComputeOptions(period=period_kind, window_days=window, gross_margin=margin)
-                    n = metric_service.recompute_map_metrics(map_id, options=options)
-                    clear_metric_caches()
-                    st.success(f"Computed {n} metrics per {period_kind}.")
+                    st.success(f"Added “{escape_markdown(name or KIND_LABELS[kind])}”.")
+
+    with tab_value:
+        if not rows:
+            st.info("No metrics yet.")
+        else:
+            by_id = {r.id: r for r in rows}
+            manual = [r.id for r in rows if r.source == "manual"]
+            computed = [r.id for r in rows if r.source == "dataset"]
+            left, right = st.columns(2)
+            with left, st.form("enter_value", clear_on_submit=True):
+                st.markdown("**Enter a value by hand**")
+                if not manual:
+                    st.caption("Every metric of this map is computed from data.")
+                chosen = st.selectbox(
+                    "Metric", manual or [None], format_func=lambda i: "—" if i is None else by_id[i].name
+                )
+                period = st.text_input("Period", placeholder="2026-03 (month) or 2026-Q1 (quarter)")
+                value = st.number_input("Value", value=None, step=0.1)
+                respondents = st.number_input("Respondents (optional)", value=None, min_value=0, step=1)
+                if st.form_submit_button("Save value", disabled=not manual):
+                    with user_errors():
+                        if value is None:
+                            raise ValueError("Enter a value.")
+                        metric_service.set_metric_value(
+                            chosen, period, value, respondents=None if respondents is None else int(respondents)
+                        )
+                        clear_metric_caches()
+                        st.success(
+                            f"Saved {escape_markdown(by_id[chosen].name)} for {escape_markdown(period.strip())}."
+                        )
+            with right, st.form("compute_values"):
+                st.markdown("**Compute from the linked dataset**")
+                if not computed:
+                    st.caption("No metric of this map is bound to a dataset.")
+                period_kind = st.radio("Per", ["month", "quarter"], horizontal=True)
+                window = st.number_input("FCR repeat window (days)", min_value=0.0, value=7.0, step=1.0)
+                margin = st.number_input("Gross margin (CLV)", min_value=0.0, max_value=1.0, value=1.0, step=0.05)
+                if st.form_submit_button("Compute every computed metric", disabled=not computed, type="primary"):
+                    with user_errors():
+                        options = metric_service.ComputeOptions(
+                            period=period_kind, window_days=window, gross_margin=margin
+                        )
+                        n = metric_service.recompute_map_metrics(map_id, options=options)
+                        clear_metric_caches()
+                        st.success(f"Computed {n} metrics per {period_kind}.")
 
 with tab_outcomes:
     if linked_view is None or not load_has_role(linked[0], "outcome"):

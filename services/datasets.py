@@ -13,8 +13,11 @@ from sqlalchemy import Engine
 from analytics.engine import EventSource
 from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role
 from db import crud
+from db.access import Role as AccessRole
+from db.access import require
 from db.engine import data_dir, read_session, write_session
 from db.models import Dataset
+from services.dataset_files import parquet_problem
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,17 @@ class DatasetSummary:
     last_timestamp: datetime | None
     map_id: int | None
     created_at: datetime
+    # "ok", "external" (a table on another backend), or what is wrong with its events file:
+    # "missing" / "damaged: <reason>" (its analyses refuse with a message; `cli.py check` lists it).
+    status: str = "ok"
+
+
+def file_problem(d: Dataset) -> str | None:
+    """What is wrong with a stored dataset's events file (missing, unreadable footer, row count
+    not as recorded), or None when it reads; external datasets are not checked here."""
+    if d.backend_url or not d.storage_path:
+        return None
+    return parquet_problem(data_dir() / d.storage_path, d.events)
 
 
 def _summary(d: Dataset) -> DatasetSummary:
@@ -45,6 +59,7 @@ def _summary(d: Dataset) -> DatasetSummary:
         last_timestamp=d.last_timestamp,
         map_id=d.map_id,
         created_at=d.created_at,
+        status="external" if d.backend_url else (file_problem(d) or "ok"),
     )
 
 
@@ -68,13 +83,15 @@ def get_event_source(dataset_id: int, *, engine: Engine | None = None) -> tuple[
     with read_session(engine) as session:
         d = crud.get_dataset(session=session, dataset_id=dataset_id)
         schema = EventSchema.from_dict(d.import_options.get("schema", {}))
+        label = f"Dataset {d.id} ({d.name})"
         if d.backend_url:
-            return EventSource(backend_url=d.backend_url, table_name=d.table_name), schema
-        return EventSource(parquet_path=str(data_dir() / d.storage_path)), schema
+            return EventSource(backend_url=d.backend_url, table_name=d.table_name, label=label), schema
+        return EventSource(parquet_path=str(data_dir() / d.storage_path), label=label), schema
 
 
 def delete_dataset(dataset_id: int, *, engine: Engine | None = None) -> None:
     """Delete a dataset's description, links and stored events."""
+    require(AccessRole.ADMIN, "delete a dataset")
     with write_session(engine) as session:
         d = crud.get_dataset(session=session, dataset_id=dataset_id)
         storage = d.storage_path

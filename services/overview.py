@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from analytics import friction as af
 from analytics import metrics as am
+from analytics.errors import EventsFileError
 from db.engine import read_session
 from db.models import Action, ActionStatus, Dataset
 from services.context import open_context
@@ -75,6 +76,8 @@ class MapHealth:
     health: str
     # "Conversion: <definition> · N of M journeys (x%)" of the linked event log, as every page says it.
     conversion_line: str | None = None
+    # Set when the linked dataset's events file is missing or damaged: what is wrong and what to do.
+    dataset_error: str | None = None
 
     @property
     def studio_link(self) -> str:
@@ -126,6 +129,29 @@ def _linked(engine: Engine | None) -> dict[int, tuple[int, str]]:
     return {m: (v[0], v[1]) for m, v in latest.items()}
 
 
+def _dataset_health(
+    dataset_id: int, map_id: int, measures: dict[str, MeasureHealth], engine: Engine | None
+) -> tuple[str | None, tuple]:
+    """The conversion line and worst hot spot of a map's linked dataset; fills ``measures`` it lacks."""
+    hot = (None, None, None, None)
+    ctx = open_context(dataset_id, map_id, engine=engine)
+    line = compute_conversion_line(ctx).text
+    friction = compute_context_friction(ctx)
+    spots = af.compute_hot_spots(friction.touchpoints, top_n=1, min_journeys=HOT_SPOT_MIN_JOURNEYS)
+    if len(spots):
+        s = spots.iloc[0]
+        hot = (s.touchpoint, s.stage if isinstance(s.stage, str) else None, float(s.friction), s.reason)
+    for kind in HEALTH_MEASURES:
+        if kind in measures or kind not in am.available_kinds(ctx.schema):
+            continue
+        if kind == "conversion" and not ctx.conversion.defined:
+            continue
+        df = compute_for_context(ctx, kind, options=_ALL_PERIOD)
+        value = float(df["value"].iloc[0]) if len(df) and not pd.isna(df["value"].iloc[0]) else None
+        measures[kind] = MeasureHealth(value=value, period="all", source="dataset")
+    return line, hot
+
+
 def compute_map_health(
     map_id: int,
     *,
@@ -152,22 +178,12 @@ def compute_map_health(
             measures[kind] = _from_metric(rows[0])
     hot = (None, None, None, None)
     line = None
-    if dataset:
-        ctx = open_context(dataset[0], map_id, engine=engine)
-        line = compute_conversion_line(ctx).text
-        friction = compute_context_friction(ctx)
-        spots = af.compute_hot_spots(friction.touchpoints, top_n=1, min_journeys=HOT_SPOT_MIN_JOURNEYS)
-        if len(spots):
-            s = spots.iloc[0]
-            hot = (s.touchpoint, s.stage if isinstance(s.stage, str) else None, float(s.friction), s.reason)
-        for kind in HEALTH_MEASURES:
-            if kind in measures or kind not in am.available_kinds(ctx.schema):
-                continue
-            if kind == "conversion" and not ctx.conversion.defined:
-                continue
-            df = compute_for_context(ctx, kind, options=_ALL_PERIOD)
-            value = float(df["value"].iloc[0]) if len(df) and not pd.isna(df["value"].iloc[0]) else None
-            measures[kind] = MeasureHealth(value=value, period="all", source="dataset")
+    dataset_error = None
+    try:
+        if dataset:
+            line, hot = _dataset_health(dataset[0], map_id, measures, engine)
+    except EventsFileError as exc:  # one damaged dataset: this map says so, the portfolio goes on
+        dataset_error = str(exc)
     empty = MeasureHealth()
     conversion, nps, csat = (measures.get(k, empty) for k in HEALTH_MEASURES)
     return MapHealth(
@@ -189,6 +205,7 @@ def compute_map_health(
         overdue_actions=overdue_n,
         health=_worst([conversion.status, nps.status, csat.status]),
         conversion_line=line,
+        dataset_error=dataset_error,
     )
 
 

@@ -30,7 +30,8 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from db import crud
+from db import audit, crud
+from db.access import Role, require
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
 from db.models import JourneyMap, MapState, Snapshot
@@ -124,7 +125,8 @@ def restore_snapshot(
     Versioned like every edit (``ConflictError`` from a stale copy). ``Saved.ids`` holds the id of the
     "Before restoring" snapshot.
     """
-    with write_session(engine) as session:
+    require(Role.ADMIN, "restore a map from a snapshot")
+    with audit.labelled("restore"), write_session(engine) as session:
         snapshot = crud.get_snapshot(session=session, snapshot_id=snapshot_id)
         journey_map = crud.check_version(session=session, map_id=snapshot.map_id, expected_version=expected_version)
         doc = map_io.parse_map_document(snapshot.payload.get("document", {}))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 import db.engine as db_engine
+from db import audit
 from db.engine import create_db_engine, database_url, read_session, upgrade, write_session
 from db.errors import JourneyLensError, StorageError
 from services import maps as map_service
@@ -113,8 +114,9 @@ def test_upgrade_from_the_first_schema_keeps_every_row_and_ids_are_never_reused(
     with eng.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-    kept = map_service.create_map_from_template(template_key="b2b-5-stage", name="Kept", engine=eng)
-    newest = map_service.create_map_from_template(template_key="b2b-5-stage", name="Newest", engine=eng)
+    with audit.suspended():  # schema 0001 has no audit_event table yet (migration 0004)
+        kept = map_service.create_map_from_template(template_key="b2b-5-stage", name="Kept", engine=eng)
+        newest = map_service.create_map_from_template(template_key="b2b-5-stage", name="Newest", engine=eng)
     tables = ("journey_map", "stage", "touchpoint", "lane_cell", "metric", "persona")
     before = {t: _count(eng, t) for t in tables}
     upgrade(eng)
@@ -127,6 +129,11 @@ def test_upgrade_from_the_first_schema_keeps_every_row_and_ids_are_never_reused(
     map_service.delete_map(newest, engine=eng)
     again = map_service.create_map_from_template(template_key=None, name="After the delete", engine=eng)
     assert again > newest
+    with eng.connect() as conn:  # 0004: the trail starts with the upgrade; datasets start "ok"
+        trail = conn.exec_driver_sql("SELECT action, object_id FROM audit_event ORDER BY id").fetchall()
+        assert [tuple(r) for r in trail] == [("delete", newest), ("create", again)]
+        columns = {r[1]: r[4] for r in conn.exec_driver_sql("PRAGMA table_info(dataset)")}
+        assert columns["status"] == "'ok'"
     eng.dispose()
 
 

@@ -1,0 +1,28 @@
+"""Whether a stored dataset's events file is there and readable (light: pyarrow only, for `check`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def parquet_problem(path: Path, recorded_rows: int, *, deep: bool = False) -> str | None:
+    """What is wrong with an events file: "missing", "damaged: <why>" (footer unreadable, or not the
+    row count recorded); None when it reads. ``deep`` also reads every page (slower: the whole file)."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return "missing"
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except Exception as exc:  # pyarrow's ArrowInvalid / OSError on a truncated or foreign file
+        return f"damaged: {str(exc).splitlines()[0][:160]}"
+    if recorded_rows and rows != recorded_rows:
+        return f"damaged: {rows:,} rows where {recorded_rows:,} were imported"
+    if deep:
+        try:
+            parquet = pq.ParquetFile(path)
+            for group in range(parquet.num_row_groups):
+                parquet.read_row_group(group)
+        except Exception as exc:  # a damaged page: ArrowInvalid, OSError
+            return f"damaged: {str(exc).splitlines()[0][:160]}"
+    return None
