@@ -488,6 +488,8 @@ def _report_outlook(rin: ReportInput) -> ReportOutput:
         active_days=rin.args.active_days,
         min_transitions=rin.args.min_transitions,
     )
+    if result.empty_reason:
+        print(f"no open journey: {result.empty_reason}", file=sys.stderr)
     return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result))
 
 

@@ -11,7 +11,8 @@ Each journey, as of that day, is exactly one of
   :func:`analytics.conversion.converted_journeys`, the same for every view);
 - *lost*: it has not converted and is lost by the definition's lost nodes or outcomes
   (declined, cancelled…, :func:`analytics.conversion.lost_journeys`);
-- *open*: neither, and its last event lies within the last ``active_days`` days
+- *open*: neither, and its last event of any kind (whether or not repeats are collapsed, whether or
+  not the event has a node at the query's level) lies within the last ``active_days`` days
   (``as_of_end − active_days days ≤ last event``);
 - *stale*: neither, and no event for longer than that (a journey gone quiet; closed without the goal).
 
@@ -57,6 +58,7 @@ from analytics.journeys import (
     JourneyQuery,
     filter_events,
     journey_steps,
+    last_event_times,
     node_labels,
     stack,
 )
@@ -109,6 +111,36 @@ class OutlookResult:
     counts: dict[str, int]
     baseline_probability: float
     chain: AbsorbingChain
+    # Why no journey is open (what to change), when none is; None otherwise.
+    empty_reason: str | None = None
+
+
+def explain_no_open(
+    events: Table, schema: EventSchema, query: JourneyQuery, as_of: date, active_days: int, journeys: Table
+) -> str:
+    """Why no journey is open as of ``as_of``, and what to change (the as-of date, the active days).
+
+    ``journeys``: :func:`journey_status`'s per-journey table. Either no journey had an event in the
+    ``active_days`` days up to the end of ``as_of`` (then: the day of the last event before, and how
+    many active days would reach it), or every journey that had one has converted or been lost."""
+    cutoff = _end_of(as_of) - timedelta(days=active_days)
+    recent = int(execute_scalar(journeys.filter(journeys.last_timestamp >= ibis.literal(cutoff)).count()) or 0)
+    window = f"in the {active_days} day{'s' if active_days != 1 else ''} up to {as_of:%Y-%m-%d}"
+    if recent:
+        return (
+            f"every one of the {recent:,} journeys with an event {window} has converted or been lost, so none is "
+            "open: pick an earlier as-of date to see journeys while they were still open"
+        )
+    before = latest_date(events, schema, replace(query, date_to=min(query.date_to or as_of, as_of)))
+    if before is None:
+        first = execute_scalar(filter_events(events, schema, query)[TS].min())
+        first_day = f"; the first event is on {pd.Timestamp(first):%Y-%m-%d}" if first is not None else ""
+        return f"no journey had an event by {as_of:%Y-%m-%d}{first_day}: pick a later as-of date"
+    needed = (as_of - before).days + 1
+    return (
+        f"no journey had an event {window}; the last event before then is on {before:%Y-%m-%d}: pick that "
+        f"as-of date, or at least {needed:,} active days"
+    )
 
 
 def _end_of(day: date) -> datetime:
@@ -163,7 +195,7 @@ def journey_status(
     ``steps``: the journey steps up to then (``node_code``, no names), with the stored event order
     (``seq``, or ``account_seq`` at account level). ``journeys``: one row per journey with
     ``journey, journey_key, status`` (converted / lost / open / stale), ``last_code`` (node code of
-    its last step), ``last_timestamp``, ``steps``, ``_stop`` (event order of the point of conversion,
+    its last step), ``last_timestamp`` (its last event of any kind), ``steps``, ``_stop`` (event order of the point of conversion,
     else of the point where it was lost; null when none), ``_first`` (event order of its first step) and
     ``_terminal`` (code of the absorbing state its path ends in; null for open journeys).
     """
@@ -176,10 +208,14 @@ def journey_status(
     per = s.group_by(JOURNEY).aggregate(
         **{JOURNEY_KEY: s[JOURNEY_KEY].arbitrary()},
         last_code=s[NODE_CODE].argmax(s[POSITION]),
-        last_timestamp=s[TS].max(),
         steps=s.count(),
         _first=s[order].min(),
     )
+    # Open or stale is judged by the journey's last event of any kind, not by the first event of
+    # its last (collapsed) step: a journey repeating its last touchpoint yesterday is active.
+    last = last_event_times(events, schema, q)
+    per = per.inner_join(last.select(JOURNEY, last_timestamp=last.last_event), JOURNEY)
+    per = per.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in per.columns else per
     g = converted_journeys(events, schema, q, conversion)
     per = _left_join(per, g.select(JOURNEY, _goal=g.reached_order))
     if conversion.lost_defined:
@@ -360,6 +396,7 @@ def compute_outlook(
             "visits": [int(out_counts[index[s]]) for s in chain.transient if s != START],
         }
     ).sort_values(["conversion_probability", "touchpoint"], ascending=[False, True], ignore_index=True)
+    empty_reason = explain_no_open(events, schema, query, as_of, active_days, journeys) if table.empty else None
     return OutlookResult(
         table=table,
         states=states,
@@ -369,6 +406,7 @@ def compute_outlook(
         counts=counts,
         baseline_probability=float(x[index[START]]),
         chain=chain,
+        empty_reason=empty_reason,
     )
 
 
@@ -384,6 +422,7 @@ __all__ = [
     "compute_probability_bands",
     "closed_transitions",
     "compute_outlook",
+    "explain_no_open",
     "journey_status",
     "latest_date",
 ]

@@ -112,7 +112,7 @@ with user_errors():
     st.caption(f"As of {result.as_of:%Y-%m-%d} (UTC).")
 
     if result.table.empty:
-        st.info(f"No open {level} as of {result.as_of:%Y-%m-%d}: try more active days or an earlier date.")
+        st.info(f"No open {level}: {result.empty_reason}.")
         st.stop()
 
     left, right = st.columns(2)
