@@ -63,7 +63,16 @@ from analytics.journeys import (
     stack,
 )
 from analytics.markov import AbsorbingChain, top_transitions
-from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema
+from analytics.outlook_model import (
+    JourneyLog,
+    best_actions,
+    collapse_steps,
+    compute_factors,
+    factors_text,
+    fit_learned,
+    prefix_features,
+)
+from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
 
 START = "(start)"
 GOAL_STATE = "(goal)"
@@ -75,6 +84,7 @@ DEFAULT_MIN_TRANSITIONS = 5
 NEXT_SHOWN = 3
 
 STATUS = "status"
+MODELS = ("learned", "markov")
 OUTLOOK_COLUMNS = (
     "journey",
     "journey_key",
@@ -82,10 +92,16 @@ OUTLOOK_COLUMNS = (
     "last_timestamp",
     "steps",
     "conversion_probability",
+    "markov_probability",
     "next_touchpoints",
     "next_best_action",
     "lift",
     "probability_after_action",
+    "support",
+    "factors",
+    "model",
+    "next_touchpoint_list",
+    "factor_list",
 )
 
 
@@ -113,6 +129,8 @@ class OutlookResult:
     chain: AbsorbingChain
     # Why no journey is open (what to change), when none is; None otherwise.
     empty_reason: str | None = None
+    # Why the chain stands in for the learned model, when it does.
+    model_note: str | None = None
 
 
 def explain_no_open(
@@ -267,8 +285,8 @@ def _best_action(
     excluded: frozenset[str],
     min_transitions: int,
     actions: tuple[str, ...] | None,
-) -> tuple[str | None, float, float]:
-    """``(action, lift, probability after it)`` for a journey on ``state`` (see the module docstring)."""
+) -> tuple[str | None, float, float, int]:
+    """``(action, lift, probability after it, transitions seen)`` for a journey on ``state`` (see the module docstring)."""
     i = chain.transient_index(state)
     row = chain.counts[i, : chain.n_transient]
     candidates = [
@@ -277,11 +295,123 @@ def _best_action(
         if row[j] >= min_transitions and name != state and name not in excluded and (actions is None or name in actions)
     ]
     if not candidates:
-        return None, float("nan"), float("nan")
-    neg_x, _, name = min(candidates)
+        return None, float("nan"), float("nan"), 0
+    neg_x, neg_count, name = min(candidates)
     if -neg_x <= x[i]:
-        return None, float("nan"), float("nan")
-    return name, -neg_x - float(x[i]), -neg_x
+        return None, float("nan"), float("nan"), 0
+    return name, -neg_x - float(x[i]), -neg_x, int(-neg_count)
+
+
+def _epoch_seconds(values: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(values, utc=True)
+    return ((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(dtype=float)
+
+
+def _factorize(values: pd.Series) -> tuple[pd.Series, dict[int, str]]:
+    codes, uniques = pd.factorize(values)
+    series = pd.Series(codes, index=values.index, dtype="float64").where(codes >= 0)
+    return series, {k: str(u) for k, u in enumerate(uniques)}
+
+
+def load_journey_log(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    conversion: Conversion,
+    as_of: date,
+    active_days: int,
+) -> JourneyLog:
+    """The journeys as of ``as_of`` as plain frames for the learned model
+    (:class:`analytics.outlook_model.JourneyLog`): their events (every event, collapsed into steps as
+    the query says), statuses and ends as :func:`journey_status` gives them."""
+    _, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
+    q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of, collapse_repeats=False)
+    extra: dict[str, str] = {}
+    if query.level == "account" and schema.has(Role.CONTACT):
+        extra["contact"] = schema.column(Role.CONTACT)
+    for role in (Role.ROLE, Role.CHANNEL):
+        if schema.has(role):
+            extra[role.value] = schema.column(role)
+    segments = tuple(schema.segments)
+    seg_cols = list(schema.segment_columns())
+    s = journey_steps(
+        events, schema, q, columns=[*dict.fromkeys([*extra.values(), *seg_cols])], labelled=False, numbered=False
+    )
+    frame = execute(s.order_by([JOURNEY, POSITION]))
+    ev = pd.DataFrame(
+        {
+            "journey": frame[JOURNEY].astype("int64"),
+            "position": frame[POSITION].astype("int64"),
+            "node": frame[NODE_CODE].astype("int64"),
+            "ts": _epoch_seconds(frame[TS]),
+        }
+    )
+    channel_names: dict[int, str] = {}
+    for name, column in extra.items():
+        ev[name], mapping = _factorize(frame[column])
+        if name == "channel":
+            channel_names = mapping
+    jt = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "_stop", "_terminal")).set_index(JOURNEY)
+    jt.index = jt.index.astype("int64")
+    names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    goal_label = conversion.goals[0] if len(conversion.goals) == 1 else "(converts)"
+    ends = {GOAL_CODE: goal_label, STALE_CODE: STALE_STATE}
+    ends.update({_lost_code(k): name for k, name in enumerate(conversion.lost_names())})
+    jt["end"] = jt["_terminal"].map(lambda c: None if pd.isna(c) else ends.get(int(c)))
+    jt["start_ts"] = ev.groupby("journey")["ts"].min().reindex(jt.index)
+    for segment, column in zip(segments, seg_cols, strict=True):
+        firsts = frame.assign(journey=ev["journey"]).dropna(subset=[column]).groupby("journey")[column].first()
+        jt[f"segment:{segment}"] = firsts.reindex(jt.index).astype("object")
+    steps = collapse_steps(ev, jt["_stop"].astype("float64"), query.collapse_repeats)
+    return JourneyLog(
+        steps=steps,
+        journeys=jt,
+        names=names,
+        segments=segments,
+        has_contacts="contact" in extra,
+        has_roles="role" in extra,
+        has_channels="channel" in extra,
+        channel_names=channel_names,
+    )
+
+
+def _learned_outlook(
+    table: pd.DataFrame,
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    conversion: Conversion,
+    as_of: date,
+    active_days: int,
+    min_support: int,
+    actions: tuple[str, ...] | None,
+    ends: frozenset[str],
+) -> pd.DataFrame:
+    """The open journeys' rows with the learned model's probability, next touchpoints, action and factors."""
+    log = load_journey_log(events, schema, query, conversion, as_of, active_days)
+    learned = fit_learned(log, active_days=active_days, goal_names=ends)
+    steps = log.steps
+    last_row = pd.Series(np.arange(len(steps)), index=steps["journey"]).groupby(level=0).last()
+    rows = last_row.reindex(table[JOURNEY].to_numpy()).to_numpy()
+    observed = np.full(len(rows), _end_of(as_of).timestamp())
+    x = prefix_features(log, learned.space, rows, observed)
+    table = table.copy()
+    table["conversion_probability"] = learned.probability(x)
+    nxt = learned.next_probabilities(x)
+    top = np.argsort(-nxt.to_numpy(), axis=1, kind="stable")[:, :NEXT_SHOWN]
+    labels = nxt.columns.to_numpy()
+    table["next_touchpoint_list"] = [
+        [(str(labels[j]), float(nxt.iat[i, j])) for j in top[i]] for i in range(len(table))
+    ]
+    memo = {node: best_actions(learned, node, min_support, actions, ends) for node in table["last_touchpoint"].unique()}
+    found = [memo[node] for node in table["last_touchpoint"]]
+    table["next_best_action"] = [f[0] for f in found]
+    table["lift"] = [f[1] for f in found]
+    table["probability_after_action"] = [f[2] for f in found]
+    table["support"] = [f[3] for f in found]
+    table["factor_list"] = compute_factors(learned, x, log)
+    table["model"] = "learned"
+    return table
 
 
 def compute_outlook(
@@ -294,15 +424,20 @@ def compute_outlook(
     active_days: int = DEFAULT_ACTIVE_DAYS,
     min_transitions: int = DEFAULT_MIN_TRANSITIONS,
     actions: tuple[str, ...] | None = None,
+    model: str = "learned",
 ) -> OutlookResult:
     """Conversion probability, likely next touchpoints and next best action of every open journey.
 
-    Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring.
+    Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring; the
+    learned model's in :mod:`analytics.outlook_model`. ``model``: ``"learned"`` (the default; the
+    chain where too few closed journeys to learn from, said in ``model_note``) or ``"markov"``.
     ``as_of`` defaults to the date of the last event. Raises :class:`AnalyticsError` when no
     closed journey converts (there is nothing to learn a probability from).
     """
     if active_days < 1:
         raise AnalyticsError(f"active_days must be at least 1, not {active_days}")
+    if model not in MODELS:
+        raise AnalyticsError(f"no outlook model named {model!r}; models: {', '.join(MODELS)}")
     if not conversion.defined:
         raise AnalyticsError("the outlook needs conversion defined: goal nodes or outcome values")
     lost = conversion.lost_names()
@@ -359,27 +494,45 @@ def compute_outlook(
     memo: dict[str, tuple] = {}
     for state in table["last_touchpoint"].astype(str).unique():
         if state not in index or chain.counts[index[state]].sum() == 0:
-            memo[state] = (float("nan"), "", None, float("nan"), float("nan"))
+            memo[state] = (float("nan"), [], None, float("nan"), float("nan"), 0)
             continue
         nxt = top_transitions(chain, state, NEXT_SHOWN, labels)
-        action, lift, after = _best_action(chain, x, state, excluded, min_transitions, actions)
-        memo[state] = (
-            float(x[index[state]]),
-            ", ".join(f"{name} {prob:.0%}" for name, prob in nxt),
-            action,
-            lift,
-            after,
-        )
-    cols = ["conversion_probability", "next_touchpoints", "next_best_action", "lift", "probability_after_action"]
+        action, lift, after, support = _best_action(chain, x, state, excluded, min_transitions, actions)
+        memo[state] = (float(x[index[state]]), [(n, float(p)) for n, p in nxt], action, lift, after, support)
+    cols = [
+        "markov_probability",
+        "next_touchpoint_list",
+        "next_best_action",
+        "lift",
+        "probability_after_action",
+        "support",
+    ]
     values = [memo[str(s)] for s in table["last_touchpoint"]]
     for k, column in enumerate(cols):
         table[column] = [v[k] for v in values]
+    table["conversion_probability"] = table["markov_probability"]
+    table["factor_list"] = [[] for _ in range(len(table))]
+    table["model"] = "markov"
+    note = None
+    if model == "learned" and not table.empty:
+        ends = frozenset((*conversion.goals, *conversion.lost_goals, *labels.values(), STALE_STATE, *lost))
+        try:
+            table = _learned_outlook(
+                table, events, schema, query, conversion, as_of, active_days, min_transitions, actions, ends
+            )
+        except AnalyticsError as exc:
+            note = f"the Markov chain is shown: {exc}"
+    table["next_touchpoints"] = [
+        ", ".join(f"{name} {prob:.0%}" for name, prob in nxt) for nxt in table["next_touchpoint_list"]
+    ]
+    table["factors"] = [factors_text(f) for f in table["factor_list"]]
     if table.empty:
         table = pd.DataFrame({c: pd.Series(dtype="object") for c in OUTLOOK_COLUMNS})
     table["journey_key"] = table["journey_key"].astype(str)
     table["last_touchpoint"] = table["last_touchpoint"].astype(str)
     table["steps"] = table["steps"].astype("int64")
-    for column in ("conversion_probability", "lift", "probability_after_action"):
+    table["support"] = table["support"].astype("int64")
+    for column in ("conversion_probability", "markov_probability", "lift", "probability_after_action"):
         table[column] = table[column].astype("float64")
     table = table.sort_values(
         ["conversion_probability", "last_timestamp", "journey_key"],
@@ -407,6 +560,7 @@ def compute_outlook(
         baseline_probability=float(x[index[START]]),
         chain=chain,
         empty_reason=empty_reason,
+        model_note=note,
     )
 
 
@@ -414,6 +568,7 @@ __all__ = [
     "DEFAULT_ACTIVE_DAYS",
     "DEFAULT_MIN_TRANSITIONS",
     "GOAL_STATE",
+    "MODELS",
     "LOST_PREFIX",
     "OUTLOOK_COLUMNS",
     "STALE_STATE",
@@ -425,6 +580,7 @@ __all__ = [
     "explain_no_open",
     "journey_status",
     "latest_date",
+    "load_journey_log",
 ]
 
 

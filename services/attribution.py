@@ -67,15 +67,24 @@ def _number(value: Any) -> float | None:
 
 
 def outlook_records(result: OutlookResult) -> list[dict[str, Any]]:
-    """The CLI's JSON rows: ``{journey, last_touchpoint, conversion_probability, next_best_action, lift}``
-    (``journey`` is the journey's id as in the data; unknown values are null)."""
+    """The CLI's JSON rows: ``{journey, last_touchpoint, conversion_probability, markov_probability,
+    next_touchpoints: [{touchpoint, probability}], next_best_action, lift, support, factors:
+    [{factor, effect}], model}`` (``journey`` is the journey's id as in the data; unknown values
+    are null)."""
     return [
         {
             "journey": str(row["journey_key"]),
             "last_touchpoint": str(row["last_touchpoint"]),
             "conversion_probability": _number(row["conversion_probability"]),
+            "markov_probability": _number(row["markov_probability"]),
+            "next_touchpoints": [
+                {"touchpoint": str(name), "probability": _number(p)} for name, p in row["next_touchpoint_list"]
+            ],
             "next_best_action": row["next_best_action"] if isinstance(row["next_best_action"], str) else None,
             "lift": _number(row["lift"]),
+            "support": int(row["support"]),
+            "factors": [dict(f) for f in row["factor_list"]],
+            "model": str(row["model"]),
         }
         for row in result.table.to_dict(orient="records")
     ]
@@ -108,7 +117,11 @@ RANKED_COLUMNS = (
     "next_touchpoints",
     "next_best_action",
     "lift",
+    "support",
     "probability_after_action",
+    "factors",
+    "markov_probability",
+    "model",
 )
 
 
