@@ -537,19 +537,12 @@ def _report_outlook_backtest(rin: ReportInput) -> ReportOutput:
     (its flags, ``--split-at`` and ``--active-days``, are the outlook's)."""
     from dataclasses import replace
 
-    import pandas as pd
-
     from services.analysis import run
+    from services.attribution import compute_backtest_table
 
     query = replace(rin.ctx.query, by="touchpoint") if rin.ctx.query.by == "channel" else rin.ctx.query
     result = run("outlook_backtest", rin.ctx, query=query, split_at=rin.args.split_at, active_days=rin.args.active_days)
-    table = pd.concat(
-        [
-            result.next_touchpoint.assign(measure="next touchpoint accuracy").rename(columns={"accuracy": "value"}),
-            result.conversion.melt(id_vars="model", var_name="measure", value_name="value"),
-        ],
-        ignore_index=True,
-    )[["measure", "model", "value"]]
+    table = compute_backtest_table(result)
     return ReportOutput(result.to_json(), table)
 
 

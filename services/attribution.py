@@ -131,3 +131,25 @@ def compute_ranked_open_journeys(result: OutlookResult) -> pd.DataFrame:
     table = result.table.copy()
     table.insert(0, "rank", range(1, len(table) + 1))
     return table[list(RANKED_COLUMNS)]
+
+
+BACKTEST_MODELS = {
+    "learned": "Learned model",
+    "majority": "Majority class",
+    "markov": "First-order Markov chain",
+    "3-gram": "3-gram back-off",
+    "last touchpoint rate": "Last touchpoint's conversion rate",
+    "base rate": "Base rate",
+}
+
+
+def compute_backtest_table(result: Any) -> pd.DataFrame:
+    """The backtest's figures, one row per model and measure: ``measure`` (``next touchpoint
+    accuracy``, ``conversion AUC``, ``conversion Brier``), ``model`` (machine name), ``label`` (for
+    people) and ``value``."""
+    nxt = result.next_touchpoint.rename(columns={"accuracy": "value"}).assign(measure="next touchpoint accuracy")
+    conv = result.conversion.melt(id_vars="model", var_name="measure", value_name="value")
+    conv["measure"] = "conversion " + conv["measure"].map({"auc": "AUC", "brier": "Brier"})
+    table = pd.concat([nxt, conv], ignore_index=True)
+    table["label"] = table["model"].map(BACKTEST_MODELS).fillna(table["model"])
+    return table[["measure", "model", "label", "value"]]
