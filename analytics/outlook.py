@@ -362,7 +362,11 @@ def load_journey_log(
     for segment, column in zip(segments, seg_cols, strict=True):
         firsts = frame.assign(journey=ev["journey"]).dropna(subset=[column]).groupby("journey")[column].first()
         jt[f"segment:{segment}"] = firsts.reindex(jt.index).astype("object")
-    steps = collapse_steps(ev, jt["_stop"].astype("float64"), query.collapse_repeats)
+    stop = jt["_stop"].astype("float64")
+    post: tuple[str, ...] = ()
+    if not conversion.goals:
+        stop, post = _cut_after_conversion(ev, jt, stop, names)
+    steps = collapse_steps(ev, stop, query.collapse_repeats)
     return JourneyLog(
         steps=steps,
         journeys=jt,
@@ -372,7 +376,34 @@ def load_journey_log(
         has_roles="role" in extra,
         has_channels="channel" in extra,
         channel_names=channel_names,
+        post_conversion=post,
     )
+
+
+POST_CONVERSION_SHARE = 0.98
+POST_CONVERSION_MIN_JOURNEYS = 20
+
+
+def _cut_after_conversion(
+    ev: pd.DataFrame, jt: pd.DataFrame, stop: pd.Series, names: dict[int, str]
+) -> tuple[pd.Series, tuple[str, ...]]:
+    """With an outcome definition a journey converts after its last event, so touchpoints that only
+    converted journeys reach (a purchase, onboarding) would teach the model that visiting them
+    converts. Such a touchpoint, reached by at least ``POST_CONVERSION_MIN_JOURNEYS`` closed
+    journeys of which at least ``POST_CONVERSION_SHARE`` converted, marks the conversion: a
+    converted journey stops at its first visit to one. Returns the new stops and their names."""
+    closed = jt.index[jt[STATUS] != "open"]
+    visits = ev.loc[ev["journey"].isin(closed), ["journey", "node"]].drop_duplicates()
+    visits["converted"] = visits["journey"].map(jt[STATUS]).eq("converted")
+    per = visits.groupby("node")["converted"].agg(["mean", "size"])
+    marks = per.index[(per["mean"] >= POST_CONVERSION_SHARE) & (per["size"] >= POST_CONVERSION_MIN_JOURNEYS)]
+    if not len(marks):
+        return stop, ()
+    hits = ev[ev["node"].isin(marks) & ev["journey"].map(jt[STATUS]).eq("converted")]
+    first = hits.groupby("journey")["position"].min().astype("float64")
+    cut = stop.copy()
+    cut.loc[first.index] = np.fmin(cut.loc[first.index], first)
+    return cut, tuple(sorted(names.get(int(m), str(m)) for m in marks))
 
 
 def _learned_outlook(
@@ -389,6 +420,7 @@ def _learned_outlook(
 ) -> pd.DataFrame:
     """The open journeys' rows with the learned model's probability, next touchpoints, action and factors."""
     log = load_journey_log(events, schema, query, conversion, as_of, active_days)
+    ends = ends | frozenset(log.post_conversion)
     learned = fit_learned(log, active_days=active_days, goal_names=ends)
     steps = log.steps
     last_row = pd.Series(np.arange(len(steps)), index=steps["journey"]).groupby(level=0).last()

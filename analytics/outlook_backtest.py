@@ -187,7 +187,7 @@ def compute_outlook_backtest(
             "every journey ending the same way there is nothing for a backtest to tell apart; change the "
             "conversion definition"
         )
-    ends = frozenset((*conversion.goals, *conversion.lost_names(), STALE_STATE))
+    ends = frozenset((*conversion.goals, *conversion.lost_names(), STALE_STATE, *log.post_conversion))
     learned = fit_learned(log, journeys=train_ids, active_days=active_days, seed=seed, goal_names=ends)
 
     rng = np.random.default_rng(seed + 1)

@@ -182,3 +182,27 @@ def test_the_outlook_explains_itself_with_the_committee(committee):
     assert all(1 <= len(n) <= 3 for n in table["next_touchpoint_list"])
     # The chain, standing on Demo for all, gives every account the same probability.
     assert table["markov_probability"].nunique() == 1
+
+
+def test_an_outcome_definition_stops_converted_journeys_at_the_touchpoint_that_marks_conversion():
+    # 30 won journeys A → Store → Onboarding, 30 lost ones A → B; 5 won A → B. Store: 30 closed
+    # journeys, all won (marks conversion); B: 35, 5 won (does not); Onboarding only ever after Store.
+    rows = []
+    for k in range(65):
+        path = ["A", "Store", "Onboarding"] if k < 30 else ["A", "B"]
+        outcome = "won" if k < 35 else "lost"
+        for step, activity in enumerate(path):
+            rows.append((f"j{k:02d}", T0 + timedelta(days=k, hours=step), activity, outcome))
+    frame = pd.DataFrame(rows, columns=["journey_id", "timestamp", "activity", "outcome"])
+    frame["account_id"] = frame["contact_id"] = frame["journey_id"]
+    from analytics.schema import Role
+
+    schema = type(SCHEMA)(roles=SCHEMA.roles | {Role.OUTCOME})
+    by_outcome = Conversion(outcomes=("won",), lost_outcomes=("lost",))
+    events = events_from_frame(frame.assign(channel=None), schema)
+    log = load_journey_log(events, schema, JourneyQuery(), by_outcome, date(2024, 3, 31), 30)
+    assert log.post_conversion == ("Onboarding", "Store")
+    names = log.steps["node"].map(log.names)
+    kept = names[log.steps["before_stop"]]
+    assert set(kept) == {"A", "B"}  # no training prefix ends on Store or after it
+    assert len(kept) == 30 + 2 * 35
