@@ -14,8 +14,13 @@ def test_outlook_shows_factors_and_the_backtest_draws(server, page):
     page.goto(server.url + "/Outlook?dataset=1&level=account")
     wait_for_app(page, "Open accounts, most likely to convert first")
     assert not page.locator("[data-testid='stException']").count()
-    # The table is drawn on a canvas (FIELD_NOTES): its factors column is checked by AppTest; here
-    # the column's header is in the grid's accessible markup.
+    # The table is drawn on a canvas (FIELD_NOTES): the factors are read from the sales team's download.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="for the sales team (CSV)").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    header = text.splitlines()[0].split(",")
+    assert "factors" in header and "support" in header and "markov_probability" in header
+    assert " points)" in text  # e.g. "region: EMEA (+13.7 points)"
     page.get_by_text("Backtest: is the model worth acting on?").click()
     page.get_by_text("Run the backtest").click()
     page.get_by_text("Split at ").first.wait_for(timeout=180_000)
