@@ -24,15 +24,23 @@ outcome) or *(no further activity)*, respectively. A
 *start* state leads into every path's first node. Transition probabilities are counts out of a
 state over that state's total.
 
-For an open journey standing on node ``s`` (its last step):
+Two models. The *learned* one (the default, :mod:`analytics.outlook_model`: calibrated gradient
+boosting on the whole journey so far, a random forest for the next touchpoints, actions among
+similar journeys, factors in words) fills ``conversion_probability``, ``next_touchpoints``,
+``next_best_action``, ``lift``, ``support``, ``probability_after_action`` and ``factors``. The
+*chain* is its baseline: its probability is always in ``markov_probability``, and with
+``model="markov"``, or where the learned model has too little to learn from (``model_note`` says
+so), it fills every column as follows.
+
+For an open journey standing on node ``s`` (its last step), by the chain:
 - ``conversion_probability`` = probability that the chain, started in ``s``, is absorbed in *goal*
   (solve ``(I − Q) x = R``); empty when no closed journey ever left ``s`` (nothing to learn from);
 - ``next_touchpoints``: the most likely next states from ``s`` with their probabilities;
 - ``next_best_action``: among the nodes that closed journeys moved to from ``s`` at least
   ``min_transitions`` times (neither ``s``, the goal nor a lost node; restricted to ``actions``
   when given), the node ``t`` with the highest ``x[t]``, i.e. the visit that raises the
-  probability most; ``lift = x[t] − x[s]``. Ties: more observed transitions, then name. Empty when
-  no candidate raises the probability.
+  probability most; ``lift = x[t] − x[s]``; ``support`` = the transitions ``s → t`` seen. Ties:
+  more observed transitions, then name. Empty when no candidate raises the probability.
 """
 
 from __future__ import annotations
@@ -113,8 +121,11 @@ class OutlookResult:
     ``last_touchpoint``, ``last_timestamp``, ``steps``, ``conversion_probability`` (0..1 or NaN),
     ``next_touchpoints`` (e.g. ``"Demo 41%, Pricing page 22%, (no further activity) 20%"``),
     ``next_best_action`` (or None), ``lift`` (probability points as a fraction, or NaN),
-    ``probability_after_action``. Ranked by probability (unknown last), then most recent activity,
-    then ``journey_key``.
+    ``probability_after_action``, ``support`` (journeys, or the chain's transitions, behind the
+    action), ``factors`` (text), ``markov_probability`` (the chain's), ``model`` (``learned`` or
+    ``markov``), and the structured ``next_touchpoint_list`` (``(touchpoint, probability)`` pairs)
+    and ``factor_list`` (``{"factor", "effect"}`` dicts). Ranked by probability (unknown last),
+    then most recent activity, then ``journey_key``.
     ``states`` has one row per node of the chain: ``touchpoint, conversion_probability, visits``
     (closed journeys' transitions out of it).
     """
