@@ -310,12 +310,18 @@ class LearnedOutlook:
     training_prefixes: int
     training_journeys: int
     base_rate: float
+    calibration_journeys: int = 0
 
     def raw_probability(self, x: pd.DataFrame) -> np.ndarray:
         return self.conversion_model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
 
     def probability(self, x: pd.DataFrame) -> np.ndarray:
-        return np.clip(self.calibrator.predict(self.raw_probability(x)), 0.0, 1.0)  # type: ignore[attr-defined]
+        """Calibrated probability, kept within ``[1/(n+2), (n+1)/(n+2)]`` for ``n`` calibration
+        journeys: isotonic regression returns 0 or 1 where a slice of them all ended one way, and no
+        finite sample makes an open journey certain."""
+        n = max(self.calibration_journeys, 1)
+        p = self.calibrator.predict(self.raw_probability(x))  # type: ignore[attr-defined]
+        return np.clip(p, 1 / (n + 2), (n + 1) / (n + 2))
 
     def next_probabilities(self, x: pd.DataFrame) -> pd.DataFrame:
         """Probability of each next node (columns), ``(other)`` left out."""
@@ -437,6 +443,7 @@ def fit_learned(
         training_prefixes=len(rows),
         training_journeys=len(trained),
         base_rate=float(converted.mean()),
+        calibration_journeys=int(len(np.unique(journey_of[late]))),
     )
 
 
