@@ -489,7 +489,12 @@ def _report_outlook(rin: ReportInput) -> ReportOutput:
         as_of=rin.args.as_of,
         active_days=rin.args.active_days,
         min_transitions=rin.args.min_transitions,
+        model=rin.args.model,
     )
+    if result.model_note:
+        print(result.model_note, file=sys.stderr)
+    if result.empty_reason:
+        print(f"no open journey: {result.empty_reason}", file=sys.stderr)
     return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result))
 
 
@@ -513,8 +518,34 @@ def _add_outlook_flags(p: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_MIN_TRANSITIONS,
         metavar="N",
-        help=f"suggest a next best action seen at least N times (default {DEFAULT_MIN_TRANSITIONS})",
+        help=f"suggest a next best action taken by at least N similar journeys (default {DEFAULT_MIN_TRANSITIONS})",
     )
+    g.add_argument(
+        "--model",
+        choices=["learned", "markov"],
+        default="learned",
+        help="learned (gradient boosting, calibrated; the default) or the first-order Markov chain",
+    )
+    g.add_argument(
+        "--split-at",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="outlook-backtest: journeys starting before this day train, the others test (default: 2/3 of the range)",
+    )
+
+
+def _report_outlook_backtest(rin: ReportInput) -> ReportOutput:
+    """The outlook's backtest: next-touchpoint accuracy and conversion AUC/Brier against baselines
+    (its flags, ``--split-at`` and ``--active-days``, are the outlook's)."""
+    from dataclasses import replace
+
+    from services.analysis import run
+    from services.attribution import compute_backtest_table
+
+    query = replace(rin.ctx.query, by="touchpoint") if rin.ctx.query.by == "channel" else rin.ctx.query
+    result = run("outlook_backtest", rin.ctx, query=query, split_at=rin.args.split_at, active_days=rin.args.active_days)
+    table = compute_backtest_table(result)
+    return ReportOutput(result.to_json(), table)
 
 
 def _weights_arg(text: str) -> Any:
@@ -607,6 +638,11 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
         _report_outlook,
         "open journeys: probability of converting, next best action, lift (--as-of)",
         _add_outlook_flags,
+        conversion=True,
+    ),
+    "outlook-backtest": AnalyzeReport(
+        _report_outlook_backtest,
+        "the outlook's backtest: next-touchpoint accuracy, conversion AUC and Brier vs baselines (--split-at)",
         conversion=True,
     ),
 }

@@ -504,6 +504,14 @@ def journey_table(events: Table, schema: EventSchema, query: JourneyQuery = Jour
     )
 
 
+def last_event_times(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> Table:
+    """One row per journey (at ``query.level``, after its filters but ``through``): ``journey`` and
+    ``last_event`` (the time of its last event of any kind, whether or not repeats are collapsed and
+    whether or not the event has a node at the query's level)."""
+    t = _with_journey(filter_events(events, schema, query), query)
+    return t.group_by(JOURNEY).aggregate(last_event=t[TS].max())
+
+
 def journey_keys(events: Table, query: JourneyQuery = JourneyQuery()) -> Table:
     """``journey`` code → ``journey_key`` (the id as in the data) at ``query.level``."""
     code = _journey_code(query)
@@ -551,6 +559,7 @@ __all__ = [
     "journey_keys",
     "journey_steps",
     "journey_table",
+    "last_event_times",
     "node_labels",
     "reaching",
     "resolve_column",

@@ -11,7 +11,8 @@ Each journey, as of that day, is exactly one of
   :func:`analytics.conversion.converted_journeys`, the same for every view);
 - *lost*: it has not converted and is lost by the definition's lost nodes or outcomes
   (declined, cancelled…, :func:`analytics.conversion.lost_journeys`);
-- *open*: neither, and its last event lies within the last ``active_days`` days
+- *open*: neither, and its last event of any kind (whether or not repeats are collapsed, whether or
+  not the event has a node at the query's level) lies within the last ``active_days`` days
   (``as_of_end − active_days days ≤ last event``);
 - *stale*: neither, and no event for longer than that (a journey gone quiet; closed without the goal).
 
@@ -23,15 +24,23 @@ outcome) or *(no further activity)*, respectively. A
 *start* state leads into every path's first node. Transition probabilities are counts out of a
 state over that state's total.
 
-For an open journey standing on node ``s`` (its last step):
+Two models. The *learned* one (the default, :mod:`analytics.outlook_model`: calibrated gradient
+boosting on the whole journey so far, a random forest for the next touchpoints, actions among
+similar journeys, factors in words) fills ``conversion_probability``, ``next_touchpoints``,
+``next_best_action``, ``lift``, ``support``, ``probability_after_action`` and ``factors``. The
+*chain* is its baseline: its probability is always in ``markov_probability``, and with
+``model="markov"``, or where the learned model has too little to learn from (``model_note`` says
+so), it fills every column as follows.
+
+For an open journey standing on node ``s`` (its last step), by the chain:
 - ``conversion_probability`` = probability that the chain, started in ``s``, is absorbed in *goal*
   (solve ``(I − Q) x = R``); empty when no closed journey ever left ``s`` (nothing to learn from);
 - ``next_touchpoints``: the most likely next states from ``s`` with their probabilities;
 - ``next_best_action``: among the nodes that closed journeys moved to from ``s`` at least
   ``min_transitions`` times (neither ``s``, the goal nor a lost node; restricted to ``actions``
   when given), the node ``t`` with the highest ``x[t]``, i.e. the visit that raises the
-  probability most; ``lift = x[t] − x[s]``. Ties: more observed transitions, then name. Empty when
-  no candidate raises the probability.
+  probability most; ``lift = x[t] − x[s]``; ``support`` = the transitions ``s → t`` seen. Ties:
+  more observed transitions, then name. Empty when no candidate raises the probability.
 """
 
 from __future__ import annotations
@@ -57,11 +66,21 @@ from analytics.journeys import (
     JourneyQuery,
     filter_events,
     journey_steps,
+    last_event_times,
     node_labels,
     stack,
 )
 from analytics.markov import AbsorbingChain, top_transitions
-from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema
+from analytics.outlook_model import (
+    JourneyLog,
+    best_actions,
+    collapse_steps,
+    compute_factors,
+    factors_text,
+    fit_learned,
+    prefix_features,
+)
+from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
 
 START = "(start)"
 GOAL_STATE = "(goal)"
@@ -73,6 +92,7 @@ DEFAULT_MIN_TRANSITIONS = 5
 NEXT_SHOWN = 3
 
 STATUS = "status"
+MODELS = ("learned", "markov")
 OUTLOOK_COLUMNS = (
     "journey",
     "journey_key",
@@ -80,10 +100,16 @@ OUTLOOK_COLUMNS = (
     "last_timestamp",
     "steps",
     "conversion_probability",
+    "markov_probability",
     "next_touchpoints",
     "next_best_action",
     "lift",
     "probability_after_action",
+    "support",
+    "factors",
+    "model",
+    "next_touchpoint_list",
+    "factor_list",
 )
 
 
@@ -95,8 +121,11 @@ class OutlookResult:
     ``last_touchpoint``, ``last_timestamp``, ``steps``, ``conversion_probability`` (0..1 or NaN),
     ``next_touchpoints`` (e.g. ``"Demo 41%, Pricing page 22%, (no further activity) 20%"``),
     ``next_best_action`` (or None), ``lift`` (probability points as a fraction, or NaN),
-    ``probability_after_action``. Ranked by probability (unknown last), then most recent activity,
-    then ``journey_key``.
+    ``probability_after_action``, ``support`` (journeys, or the chain's transitions, behind the
+    action), ``factors`` (text), ``markov_probability`` (the chain's), ``model`` (``learned`` or
+    ``markov``), and the structured ``next_touchpoint_list`` (``(touchpoint, probability)`` pairs)
+    and ``factor_list`` (``{"factor", "effect"}`` dicts). Ranked by probability (unknown last),
+    then most recent activity, then ``journey_key``.
     ``states`` has one row per node of the chain: ``touchpoint, conversion_probability, visits``
     (closed journeys' transitions out of it).
     """
@@ -109,6 +138,38 @@ class OutlookResult:
     counts: dict[str, int]
     baseline_probability: float
     chain: AbsorbingChain
+    # Why no journey is open (what to change), when none is; None otherwise.
+    empty_reason: str | None = None
+    # Why the chain stands in for the learned model, when it does.
+    model_note: str | None = None
+
+
+def explain_no_open(
+    events: Table, schema: EventSchema, query: JourneyQuery, as_of: date, active_days: int, journeys: Table
+) -> str:
+    """Why no journey is open as of ``as_of``, and what to change (the as-of date, the active days).
+
+    ``journeys``: :func:`journey_status`'s per-journey table. Either no journey had an event in the
+    ``active_days`` days up to the end of ``as_of`` (then: the day of the last event before, and how
+    many active days would reach it), or every journey that had one has converted or been lost."""
+    cutoff = _end_of(as_of) - timedelta(days=active_days)
+    recent = int(execute_scalar(journeys.filter(journeys.last_timestamp >= ibis.literal(cutoff)).count()) or 0)
+    window = f"in the {active_days} day{'s' if active_days != 1 else ''} up to {as_of:%Y-%m-%d}"
+    if recent:
+        return (
+            f"every one of the {recent:,} journeys with an event {window} has converted or been lost, so none is "
+            "open: pick an earlier as-of date to see journeys while they were still open"
+        )
+    before = latest_date(events, schema, replace(query, date_to=min(query.date_to or as_of, as_of)))
+    if before is None:
+        first = execute_scalar(filter_events(events, schema, query)[TS].min())
+        first_day = f"; the first event is on {pd.Timestamp(first):%Y-%m-%d}" if first is not None else ""
+        return f"no journey had an event by {as_of:%Y-%m-%d}{first_day}: pick a later as-of date"
+    needed = (as_of - before).days + 1
+    return (
+        f"no journey had an event {window}; the last event before then is on {before:%Y-%m-%d}: pick that "
+        f"as-of date, or at least {needed:,} active days"
+    )
 
 
 def _end_of(day: date) -> datetime:
@@ -163,7 +224,7 @@ def journey_status(
     ``steps``: the journey steps up to then (``node_code``, no names), with the stored event order
     (``seq``, or ``account_seq`` at account level). ``journeys``: one row per journey with
     ``journey, journey_key, status`` (converted / lost / open / stale), ``last_code`` (node code of
-    its last step), ``last_timestamp``, ``steps``, ``_stop`` (event order of the point of conversion,
+    its last step), ``last_timestamp`` (its last event of any kind), ``steps``, ``_stop`` (event order of the point of conversion,
     else of the point where it was lost; null when none), ``_first`` (event order of its first step) and
     ``_terminal`` (code of the absorbing state its path ends in; null for open journeys).
     """
@@ -176,10 +237,14 @@ def journey_status(
     per = s.group_by(JOURNEY).aggregate(
         **{JOURNEY_KEY: s[JOURNEY_KEY].arbitrary()},
         last_code=s[NODE_CODE].argmax(s[POSITION]),
-        last_timestamp=s[TS].max(),
         steps=s.count(),
         _first=s[order].min(),
     )
+    # Open or stale is judged by the journey's last event of any kind, not by the first event of
+    # its last (collapsed) step: a journey repeating its last touchpoint yesterday is active.
+    last = last_event_times(events, schema, q)
+    per = per.inner_join(last.select(JOURNEY, last_timestamp=last.last_event), JOURNEY)
+    per = per.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in per.columns else per
     g = converted_journeys(events, schema, q, conversion)
     per = _left_join(per, g.select(JOURNEY, _goal=g.reached_order))
     if conversion.lost_defined:
@@ -231,8 +296,8 @@ def _best_action(
     excluded: frozenset[str],
     min_transitions: int,
     actions: tuple[str, ...] | None,
-) -> tuple[str | None, float, float]:
-    """``(action, lift, probability after it)`` for a journey on ``state`` (see the module docstring)."""
+) -> tuple[str | None, float, float, int]:
+    """``(action, lift, probability after it, transitions seen)`` for a journey on ``state`` (see the module docstring)."""
     i = chain.transient_index(state)
     row = chain.counts[i, : chain.n_transient]
     candidates = [
@@ -241,11 +306,155 @@ def _best_action(
         if row[j] >= min_transitions and name != state and name not in excluded and (actions is None or name in actions)
     ]
     if not candidates:
-        return None, float("nan"), float("nan")
-    neg_x, _, name = min(candidates)
+        return None, float("nan"), float("nan"), 0
+    neg_x, neg_count, name = min(candidates)
     if -neg_x <= x[i]:
-        return None, float("nan"), float("nan")
-    return name, -neg_x - float(x[i]), -neg_x
+        return None, float("nan"), float("nan"), 0
+    return name, -neg_x - float(x[i]), -neg_x, int(-neg_count)
+
+
+def _epoch_seconds(values: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(values, utc=True)
+    return ((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(dtype=float)
+
+
+def _factorize(values: pd.Series) -> tuple[pd.Series, dict[int, str]]:
+    codes, uniques = pd.factorize(values)
+    series = pd.Series(codes, index=values.index, dtype="float64").where(codes >= 0)
+    return series, {k: str(u) for k, u in enumerate(uniques)}
+
+
+def load_journey_log(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    conversion: Conversion,
+    as_of: date,
+    active_days: int,
+) -> JourneyLog:
+    """The journeys as of ``as_of`` as plain frames for the learned model
+    (:class:`analytics.outlook_model.JourneyLog`): their events (every event, collapsed into steps as
+    the query says), statuses and ends as :func:`journey_status` gives them."""
+    _, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
+    q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of, collapse_repeats=False)
+    extra: dict[str, str] = {}
+    if query.level == "account" and schema.has(Role.CONTACT):
+        extra["contact"] = schema.column(Role.CONTACT)
+    for role in (Role.ROLE, Role.CHANNEL):
+        if schema.has(role):
+            extra[role.value] = schema.column(role)
+    segments = tuple(schema.segments)
+    seg_cols = list(schema.segment_columns())
+    s = journey_steps(
+        events, schema, q, columns=[*dict.fromkeys([*extra.values(), *seg_cols])], labelled=False, numbered=False
+    )
+    frame = execute(s.order_by([JOURNEY, POSITION]))
+    ev = pd.DataFrame(
+        {
+            "journey": frame[JOURNEY].astype("int64"),
+            "position": frame[POSITION].astype("int64"),
+            "node": frame[NODE_CODE].astype("int64"),
+            "ts": _epoch_seconds(frame[TS]),
+        }
+    )
+    channel_names: dict[int, str] = {}
+    for name, column in extra.items():
+        ev[name], mapping = _factorize(frame[column])
+        if name == "channel":
+            channel_names = mapping
+    jt = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "_stop", "_terminal")).set_index(JOURNEY)
+    jt.index = jt.index.astype("int64")
+    names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    goal_label = conversion.goals[0] if len(conversion.goals) == 1 else "(converts)"
+    ends = {GOAL_CODE: goal_label, STALE_CODE: STALE_STATE}
+    ends.update({_lost_code(k): name for k, name in enumerate(conversion.lost_names())})
+    jt["end"] = jt["_terminal"].map(lambda c: None if pd.isna(c) else ends.get(int(c)))
+    jt["start_ts"] = ev.groupby("journey")["ts"].min().reindex(jt.index)
+    for segment, column in zip(segments, seg_cols, strict=True):
+        firsts = frame.assign(journey=ev["journey"]).dropna(subset=[column]).groupby("journey")[column].first()
+        jt[f"segment:{segment}"] = firsts.reindex(jt.index).astype("object")
+    stop = jt["_stop"].astype("float64")
+    post: tuple[str, ...] = ()
+    if not conversion.goals:
+        stop, post = _cut_after_conversion(ev, jt, stop, names)
+    steps = collapse_steps(ev, stop, query.collapse_repeats)
+    return JourneyLog(
+        steps=steps,
+        journeys=jt,
+        names=names,
+        segments=segments,
+        has_contacts="contact" in extra,
+        has_roles="role" in extra,
+        has_channels="channel" in extra,
+        channel_names=channel_names,
+        post_conversion=post,
+    )
+
+
+POST_CONVERSION_SHARE = 0.98
+POST_CONVERSION_MIN_JOURNEYS = 20
+
+
+def _cut_after_conversion(
+    ev: pd.DataFrame, jt: pd.DataFrame, stop: pd.Series, names: dict[int, str]
+) -> tuple[pd.Series, tuple[str, ...]]:
+    """With an outcome definition a journey converts after its last event, so touchpoints that only
+    converted journeys reach (a purchase, onboarding) would teach the model that visiting them
+    converts. Such a touchpoint, reached by at least ``POST_CONVERSION_MIN_JOURNEYS`` closed
+    journeys of which at least ``POST_CONVERSION_SHARE`` converted, marks the conversion: a
+    converted journey stops at its first visit to one. Returns the new stops and their names."""
+    closed = jt.index[jt[STATUS] != "open"]
+    visits = ev.loc[ev["journey"].isin(closed), ["journey", "node"]].drop_duplicates()
+    visits["converted"] = visits["journey"].map(jt[STATUS]).eq("converted")
+    per = visits.groupby("node")["converted"].agg(["mean", "size"])
+    marks = per.index[(per["mean"] >= POST_CONVERSION_SHARE) & (per["size"] >= POST_CONVERSION_MIN_JOURNEYS)]
+    if not len(marks):
+        return stop, ()
+    hits = ev[ev["node"].isin(marks) & ev["journey"].map(jt[STATUS]).eq("converted")]
+    first = hits.groupby("journey")["position"].min().astype("float64")
+    cut = stop.copy()
+    cut.loc[first.index] = np.fmin(cut.loc[first.index], first)
+    return cut, tuple(sorted(names.get(int(m), str(m)) for m in marks))
+
+
+def _learned_outlook(
+    table: pd.DataFrame,
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    conversion: Conversion,
+    as_of: date,
+    active_days: int,
+    min_support: int,
+    actions: tuple[str, ...] | None,
+    ends: frozenset[str],
+) -> pd.DataFrame:
+    """The open journeys' rows with the learned model's probability, next touchpoints, action and factors."""
+    log = load_journey_log(events, schema, query, conversion, as_of, active_days)
+    ends = ends | frozenset(log.post_conversion)
+    learned = fit_learned(log, active_days=active_days, goal_names=ends)
+    steps = log.steps
+    last_row = pd.Series(np.arange(len(steps)), index=steps["journey"]).groupby(level=0).last()
+    rows = last_row.reindex(table[JOURNEY].to_numpy()).to_numpy()
+    observed = np.full(len(rows), _end_of(as_of).timestamp())
+    x = prefix_features(log, learned.space, rows, observed)
+    table = table.copy()
+    table["conversion_probability"] = learned.probability(x)
+    nxt = learned.next_probabilities(x)
+    top = np.argsort(-nxt.to_numpy(), axis=1, kind="stable")[:, :NEXT_SHOWN]
+    labels = nxt.columns.to_numpy()
+    table["next_touchpoint_list"] = [
+        [(str(labels[j]), float(nxt.iat[i, j])) for j in top[i]] for i in range(len(table))
+    ]
+    memo = {node: best_actions(learned, node, min_support, actions, ends) for node in table["last_touchpoint"].unique()}
+    found = [memo[node] for node in table["last_touchpoint"]]
+    table["next_best_action"] = [f[0] for f in found]
+    table["lift"] = [f[1] for f in found]
+    table["probability_after_action"] = [f[2] for f in found]
+    table["support"] = [f[3] for f in found]
+    table["factor_list"] = compute_factors(learned, x, log)
+    table["model"] = "learned"
+    return table
 
 
 def compute_outlook(
@@ -258,15 +467,20 @@ def compute_outlook(
     active_days: int = DEFAULT_ACTIVE_DAYS,
     min_transitions: int = DEFAULT_MIN_TRANSITIONS,
     actions: tuple[str, ...] | None = None,
+    model: str = "learned",
 ) -> OutlookResult:
     """Conversion probability, likely next touchpoints and next best action of every open journey.
 
-    Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring.
+    Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring; the
+    learned model's in :mod:`analytics.outlook_model`. ``model``: ``"learned"`` (the default; the
+    chain where too few closed journeys to learn from, said in ``model_note``) or ``"markov"``.
     ``as_of`` defaults to the date of the last event. Raises :class:`AnalyticsError` when no
     closed journey converts (there is nothing to learn a probability from).
     """
     if active_days < 1:
         raise AnalyticsError(f"active_days must be at least 1, not {active_days}")
+    if model not in MODELS:
+        raise AnalyticsError(f"no outlook model named {model!r}; models: {', '.join(MODELS)}")
     if not conversion.defined:
         raise AnalyticsError("the outlook needs conversion defined: goal nodes or outcome values")
     lost = conversion.lost_names()
@@ -323,27 +537,45 @@ def compute_outlook(
     memo: dict[str, tuple] = {}
     for state in table["last_touchpoint"].astype(str).unique():
         if state not in index or chain.counts[index[state]].sum() == 0:
-            memo[state] = (float("nan"), "", None, float("nan"), float("nan"))
+            memo[state] = (float("nan"), [], None, float("nan"), float("nan"), 0)
             continue
         nxt = top_transitions(chain, state, NEXT_SHOWN, labels)
-        action, lift, after = _best_action(chain, x, state, excluded, min_transitions, actions)
-        memo[state] = (
-            float(x[index[state]]),
-            ", ".join(f"{name} {prob:.0%}" for name, prob in nxt),
-            action,
-            lift,
-            after,
-        )
-    cols = ["conversion_probability", "next_touchpoints", "next_best_action", "lift", "probability_after_action"]
+        action, lift, after, support = _best_action(chain, x, state, excluded, min_transitions, actions)
+        memo[state] = (float(x[index[state]]), [(n, float(p)) for n, p in nxt], action, lift, after, support)
+    cols = [
+        "markov_probability",
+        "next_touchpoint_list",
+        "next_best_action",
+        "lift",
+        "probability_after_action",
+        "support",
+    ]
     values = [memo[str(s)] for s in table["last_touchpoint"]]
     for k, column in enumerate(cols):
         table[column] = [v[k] for v in values]
+    table["conversion_probability"] = table["markov_probability"]
+    table["factor_list"] = [[] for _ in range(len(table))]
+    table["model"] = "markov"
+    note = None
+    if model == "learned" and not table.empty:
+        ends = frozenset((*conversion.goals, *conversion.lost_goals, *labels.values(), STALE_STATE, *lost))
+        try:
+            table = _learned_outlook(
+                table, events, schema, query, conversion, as_of, active_days, min_transitions, actions, ends
+            )
+        except AnalyticsError as exc:
+            note = f"the Markov chain is shown: {exc}"
+    table["next_touchpoints"] = [
+        ", ".join(f"{name} {prob:.0%}" for name, prob in nxt) for nxt in table["next_touchpoint_list"]
+    ]
+    table["factors"] = [factors_text(f) for f in table["factor_list"]]
     if table.empty:
         table = pd.DataFrame({c: pd.Series(dtype="object") for c in OUTLOOK_COLUMNS})
     table["journey_key"] = table["journey_key"].astype(str)
     table["last_touchpoint"] = table["last_touchpoint"].astype(str)
     table["steps"] = table["steps"].astype("int64")
-    for column in ("conversion_probability", "lift", "probability_after_action"):
+    table["support"] = table["support"].astype("int64")
+    for column in ("conversion_probability", "markov_probability", "lift", "probability_after_action"):
         table[column] = table[column].astype("float64")
     table = table.sort_values(
         ["conversion_probability", "last_timestamp", "journey_key"],
@@ -360,6 +592,7 @@ def compute_outlook(
             "visits": [int(out_counts[index[s]]) for s in chain.transient if s != START],
         }
     ).sort_values(["conversion_probability", "touchpoint"], ascending=[False, True], ignore_index=True)
+    empty_reason = explain_no_open(events, schema, query, as_of, active_days, journeys) if table.empty else None
     return OutlookResult(
         table=table,
         states=states,
@@ -369,6 +602,8 @@ def compute_outlook(
         counts=counts,
         baseline_probability=float(x[index[START]]),
         chain=chain,
+        empty_reason=empty_reason,
+        model_note=note,
     )
 
 
@@ -376,6 +611,7 @@ __all__ = [
     "DEFAULT_ACTIVE_DAYS",
     "DEFAULT_MIN_TRANSITIONS",
     "GOAL_STATE",
+    "MODELS",
     "LOST_PREFIX",
     "OUTLOOK_COLUMNS",
     "STALE_STATE",
@@ -384,8 +620,10 @@ __all__ = [
     "compute_probability_bands",
     "closed_transitions",
     "compute_outlook",
+    "explain_no_open",
     "journey_status",
     "latest_date",
+    "load_journey_log",
 ]
 
 

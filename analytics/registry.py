@@ -24,6 +24,7 @@ from analytics import (
     nonlinearity,
     outcomes,
     outlook,
+    outlook_backtest,
     paths,
     sankey,
     timing,
@@ -168,6 +169,10 @@ def _outlook(i: Inputs, **options: Any) -> outlook.OutlookResult:
     return outlook.compute_outlook(i.events, i.schema, i.query, i.conversion, **options)
 
 
+def _outlook_backtest(i: Inputs, **options: Any) -> outlook_backtest.BacktestResult:
+    return outlook_backtest.compute_outlook_backtest(i.events, i.schema, i.query, i.conversion, **options)
+
+
 ANALYSES: dict[str, Analysis] = {
     a.name: a
     for a in (
@@ -271,8 +276,16 @@ ANALYSES: dict[str, Analysis] = {
             "outlook",
             "open journeys: probability of converting, next best action, lift",
             _outlook,
-            ("as_of", "active_days", "min_transitions", "actions"),
+            ("as_of", "active_days", "min_transitions", "actions", "model"),
             tuple(outlook.OUTLOOK_COLUMNS),
+            conversion=True,
+            needs_conversion=True,
+        ),
+        Analysis(
+            "outlook_backtest",
+            "the outlook's backtest: next-touchpoint accuracy, conversion AUC and Brier against baselines",
+            _outlook_backtest,
+            ("split_at", "active_days", "seed"),
             conversion=True,
             needs_conversion=True,
         ),

@@ -144,6 +144,9 @@ ANALYSES: dict[str, Analysis] = {
         Analysis("time in stage", "time_in_stage", query={"by": "stage"}),
         Analysis("friction index", "friction", converts=True),
         Analysis("attribution (5 models incl. Markov)", "attribution", converts=True),
-        Analysis("outlook (open journeys, next best action)", "outlook", converts=True),
+        Analysis("outlook (learned model: fit and score open journeys)", "outlook", converts=True),
+        Analysis(
+            "outlook (open journeys, next best action)", "outlook", lambda ctx: {"model": "markov"}, converts=True
+        ),
     )
 }

@@ -139,3 +139,33 @@ def state_probability_figure(states: pd.DataFrame, top_n: int = 20) -> go.Figure
     fig.update_yaxes(categoryorder="array", categoryarray=list(top["touchpoint"])[::-1], automargin=True)
     fig.update_xaxes(title_text="probability of reaching the goal from here", tickformat=".0%", range=[0, 1])
     return _layout(fig, height=max(260, 24 * len(top) + 80))
+
+
+def calibration_figure(calibration: pd.DataFrame) -> go.Figure:
+    """Predicted against observed conversion per probability bin of the backtest's test prefixes
+    (:func:`analytics.outlook_backtest.calibration_table`), with the diagonal of a perfect calibration;
+    marker size grows with the prefixes in the bin."""
+    sizes = calibration["prefixes"].astype(float)
+    scale = 30.0 / max(float(sizes.max()), 1.0) ** 0.5 if len(sizes) else 1.0
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", line={"color": MUTED, "dash": "dot"}, name="perfect", hoverinfo="skip"
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=calibration["predicted"],
+            y=calibration["observed"],
+            mode="lines+markers",
+            marker={"color": ACCENT, "size": [max(6.0, scale * s**0.5) for s in sizes]},
+            line={"color": ACCENT},
+            customdata=calibration[["bin", "prefixes"]].to_numpy(),
+            name="learned model",
+            hovertemplate="%{customdata[0]}: predicted %{x:.1%}, observed %{y:.1%} "
+            "(%{customdata[1]} test journeys)<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="predicted probability of converting", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(title_text="observed conversion rate", tickformat=".0%", range=[0, 1])
+    return _layout(fig, height=340)

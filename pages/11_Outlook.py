@@ -8,12 +8,17 @@ import streamlit as st
 
 from analytics.journeys import JourneyQuery
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, compute_probability_bands
-from charts.attribution import next_best_action_figure, probability_bands_figure, state_probability_figure
+from charts.attribution import (
+    calibration_figure,
+    next_best_action_figure,
+    probability_bands_figure,
+    state_probability_figure,
+)
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries
-from services.attribution import compute_outlook_summary, compute_ranked_open_journeys
+from services.attribution import compute_backtest_table, compute_outlook_summary, compute_ranked_open_journeys
 from services.csv_safety import to_safe_csv
 
 PAGE_SIZE = 50
@@ -79,8 +84,17 @@ with user_errors():
             help="A journey with no event for longer is closed as gone quiet.",
         )
     with st.expander("Model settings"):
+        model = st.segmented_control(
+            "Model",
+            ["learned", "markov"],
+            default="learned",
+            key="model",
+            bind="query-params",
+            required=True,
+            format_func=lambda m: {"learned": "Learned (the default)", "markov": "Markov chain"}[m],
+        )
         min_transitions = st.number_input(
-            "Suggest an action only when at least this many closed journeys made that move",
+            "Suggest an action only when at least this many similar journeys took it",
             min_value=1,
             max_value=1000,
             value=DEFAULT_MIN_TRANSITIONS,
@@ -88,14 +102,25 @@ with user_errors():
             bind="query-params",
         )
         st.markdown(
-            "The outlook fits an absorbing Markov chain on the **closed** journeys (converted, lost, or gone "
-            "quiet): each touchpoint leads to the next with the observed frequencies, ending in the goal, a lost "
-            "touchpoint or no further activity. From the touchpoint an open journey stands on, the chain gives "
-            "its probability of converting. The next best action is the touchpoint that closed journeys "
-            "moved to from there from which that probability is highest; the **lift** is how much higher."
+            "The **learned model** sees the whole journey so far: which touchpoints and how often, the last "
+            "three in order, the time since the start and since the last event, the channels, at account level "
+            "how many people and roles of the buying committee are involved, and the segments. Gradient boosting "
+            "gives the probability of converting, calibrated on the most recent fifth of the closed journeys; a "
+            "random forest gives the likely next touchpoints. The **next best action** is the touchpoint after "
+            "which similar journeys (standing on the same touchpoint) converted most often, taken by at least the "
+            "number above; the **lift** is how much more often. The **factors** are what moves this journey's "
+            "probability most: each is set to a typical value and the change is shown. The **Markov chain** "
+            "(the baseline) knows only the touchpoint a journey stands on. The backtest below shows which is right "
+            "more often."
         )
 
-    result = view.run("outlook", as_of=as_of, active_days=int(active_days), min_transitions=int(min_transitions))
+    result = view.run(
+        "outlook",
+        as_of=as_of,
+        active_days=int(active_days),
+        min_transitions=int(min_transitions),
+        model=model or "learned",
+    )
     counts = result.counts
     m1, m2, m3, m4, m5 = st.columns(5)
     m1.metric(
@@ -110,9 +135,11 @@ with user_errors():
         help="Chance that a journey converts, from its first touchpoint on.",
     )
     st.caption(f"As of {result.as_of:%Y-%m-%d} (UTC).")
+    if result.model_note:
+        st.warning(result.model_note[0].upper() + result.model_note[1:] + ".")
 
     if result.table.empty:
-        st.info(f"No open {level} as of {result.as_of:%Y-%m-%d}: try more active days or an earlier date.")
+        st.info(f"No open {level}: {result.empty_reason}.")
         st.stop()
 
     left, right = st.columns(2)
@@ -158,7 +185,11 @@ with user_errors():
             "next_touchpoints": st.column_config.TextColumn("Most likely next"),
             "next_best_action": st.column_config.TextColumn("Next best action"),
             "lift": st.column_config.NumberColumn("Lift", format="percent"),
-            "probability_after_action": st.column_config.NumberColumn("Probability after it", format="percent"),
+            "support": st.column_config.NumberColumn("Similar journeys that took it", format="%d"),
+            "probability_after_action": st.column_config.NumberColumn("Conversion after it", format="percent"),
+            "factors": st.column_config.TextColumn("What moves the probability most"),
+            "markov_probability": st.column_config.NumberColumn("Markov chain's probability", format="percent"),
+            "model": None,
         },
     )
 
@@ -171,3 +202,39 @@ with user_errors():
             file_name=f"outlook_touchpoints_{dataset_id}.csv",
             mime="text/csv",
         )
+
+    with st.expander("Backtest: is the model worth acting on?"):
+        st.markdown(
+            "Journeys that started in the first two thirds of the time range train the model; each later journey "
+            "that has ended is cut at a random moment before its conversion or loss, and the model, fitted "
+            "without it, predicts its next touchpoint and whether it converts. Beside it, in the same run: the "
+            "most frequent next touchpoint, a first-order Markov chain and a 3-gram back-off; the last "
+            "touchpoint's conversion rate and the base rate. Higher accuracy and AUC are better, a lower Brier "
+            "score is better."
+        )
+        if st.toggle("Run the backtest (fits the model again; up to a minute on large logs)", key="backtest"):
+            backtest = view.run("outlook_backtest", active_days=int(active_days))
+            st.caption(
+                f"Split at {backtest.split_at:%Y-%m-%d}: {backtest.train_journeys:,} training journeys, "
+                f"{backtest.test_prefixes:,} test journeys cut once each."
+            )
+            figures = compute_backtest_table(backtest)
+            st.dataframe(
+                figures,
+                hide_index=True,
+                key="backtest_table",
+                column_config={
+                    "measure": st.column_config.TextColumn("Measure"),
+                    "model": None,
+                    "label": st.column_config.TextColumn("Model"),
+                    "value": st.column_config.NumberColumn("Value", format="%.3f"),
+                },
+            )
+            st.plotly_chart(calibration_figure(backtest.calibration), key="calibration_chart")
+            st.dataframe(backtest.calibration, hide_index=True, key="calibration_table")
+            st.download_button(
+                "Download the backtest (CSV)",
+                to_safe_csv(figures),
+                file_name=f"outlook_backtest_{dataset_id}.csv",
+                mime="text/csv",
+            )

@@ -67,15 +67,24 @@ def _number(value: Any) -> float | None:
 
 
 def outlook_records(result: OutlookResult) -> list[dict[str, Any]]:
-    """The CLI's JSON rows: ``{journey, last_touchpoint, conversion_probability, next_best_action, lift}``
-    (``journey`` is the journey's id as in the data; unknown values are null)."""
+    """The CLI's JSON rows: ``{journey, last_touchpoint, conversion_probability, markov_probability,
+    next_touchpoints: [{touchpoint, probability}], next_best_action, lift, support, factors:
+    [{factor, effect}], model}`` (``journey`` is the journey's id as in the data; unknown values
+    are null)."""
     return [
         {
             "journey": str(row["journey_key"]),
             "last_touchpoint": str(row["last_touchpoint"]),
             "conversion_probability": _number(row["conversion_probability"]),
+            "markov_probability": _number(row["markov_probability"]),
+            "next_touchpoints": [
+                {"touchpoint": str(name), "probability": _number(p)} for name, p in row["next_touchpoint_list"]
+            ],
             "next_best_action": row["next_best_action"] if isinstance(row["next_best_action"], str) else None,
             "lift": _number(row["lift"]),
+            "support": int(row["support"]),
+            "factors": [dict(f) for f in row["factor_list"]],
+            "model": str(row["model"]),
         }
         for row in result.table.to_dict(orient="records")
     ]
@@ -108,7 +117,11 @@ RANKED_COLUMNS = (
     "next_touchpoints",
     "next_best_action",
     "lift",
+    "support",
     "probability_after_action",
+    "factors",
+    "markov_probability",
+    "model",
 )
 
 
@@ -118,3 +131,25 @@ def compute_ranked_open_journeys(result: OutlookResult) -> pd.DataFrame:
     table = result.table.copy()
     table.insert(0, "rank", range(1, len(table) + 1))
     return table[list(RANKED_COLUMNS)]
+
+
+BACKTEST_MODELS = {
+    "learned": "Learned model",
+    "majority": "Majority class",
+    "markov": "First-order Markov chain",
+    "3-gram": "3-gram back-off",
+    "last touchpoint rate": "Last touchpoint's conversion rate",
+    "base rate": "Base rate",
+}
+
+
+def compute_backtest_table(result: Any) -> pd.DataFrame:
+    """The backtest's figures, one row per model and measure: ``measure`` (``next touchpoint
+    accuracy``, ``conversion AUC``, ``conversion Brier``), ``model`` (machine name), ``label`` (for
+    people) and ``value``."""
+    nxt = result.next_touchpoint.rename(columns={"accuracy": "value"}).assign(measure="next touchpoint accuracy")
+    conv = result.conversion.melt(id_vars="model", var_name="measure", value_name="value")
+    conv["measure"] = "conversion " + conv["measure"].map({"auc": "AUC", "brier": "Brier"})
+    table = pd.concat([nxt, conv], ignore_index=True)
+    table["label"] = table["model"].map(BACKTEST_MODELS).fillna(table["model"])
+    return table[["measure", "model", "label", "value"]]

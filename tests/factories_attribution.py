@@ -127,3 +127,33 @@ def funnel_log(accounts: int = 40, seed: int = 7) -> pd.DataFrame:
             won = rng.random() < (0.6 if proposal else 0.15)
             paths[contacts[-1]].append("Closed won" if won else "Closed lost")
     return frame_from_paths(paths, channel_of=channel_of, account_of=account_of, start=starts, step=timedelta(days=1))
+
+
+def committee_log(accounts: int = 360, open_accounts: int = 30, seed: int = 3) -> pd.DataFrame:
+    """A seeded log with a planted signal the last touchpoint cannot see: each account has one to
+    four contacts who all attend a Webinar (hours apart), then a Demo two days later; ten days after
+    the start the account closes, won with probability 0.85 when three or more contacts took part,
+    else 0.15 (``Closed won`` / ``Closed lost``). Every account stands on Demo before it closes, so
+    the last touchpoint's conversion rate is the same for all; only the committee's breadth tells
+    them apart. Accounts start over 150 days; ``open_accounts`` more start on the last days and
+    have not closed yet."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for a in range(accounts + open_accounts):
+        account = f"acct{a:03d}"
+        is_open = a >= accounts
+        begin = T0 + timedelta(days=(150 + rng.random() * 5 if is_open else rng.random() * 150))
+        size = rng.randint(1, 4)
+        for k in range(size):
+            contact = f"{account}-c{k}"
+            rows.append((contact, account, begin + timedelta(hours=k), "Webinar"))
+            rows.append((contact, account, begin + timedelta(days=2, hours=k), "Demo"))
+        if not is_open:
+            won = rng.random() < (0.85 if size >= 3 else 0.15)
+            rows.append((f"{account}-c0", account, begin + timedelta(days=10), "Closed won" if won else "Closed lost"))
+    frame = pd.DataFrame(rows, columns=["contact_id", "account_id", "timestamp", "activity"])
+    frame["journey_id"] = frame["contact_id"]
+    frame["channel"] = frame["activity"].map({"Webinar": "events", "Demo": "sales rep"}).fillna("sales rep")
+    return frame[["journey_id", "account_id", "contact_id", "timestamp", "activity", "channel"]]

@@ -81,3 +81,34 @@ def test_outlook_before_any_conversion_names_the_problem(dataset_id):
         for e in at.error
     )
     assert not at.dataframe
+
+
+def test_outlook_learns_explains_and_backtests(engine):
+    from tests.factories_attribution import committee_log
+
+    dataset_id = create_stored_dataset(committee_log(), name="Committee log")
+    set_conversion(dataset_id, WON)
+    at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "level": "account"})
+    expected = analysis.compute("outlook", dataset_id, query=JourneyQuery(level="account"))
+    assert set(expected.table["model"]) == {"learned"}
+    table = at.dataframe[0].value
+    assert list(table["journey_key"]) == list(expected.table["journey_key"])
+    assert list(table["factors"]) == list(expected.table["factors"])
+    assert table["factors"].str.contains("of the buying committee involved").any()
+    assert not at.warning  # the learned model ran: no note that the chain stands in
+    at.toggle(key="backtest").set_value(True).run(timeout=120)
+    assert not at.exception and not at.error
+    figures = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    assert set(figures["measure"]) == {"next touchpoint accuracy", "conversion AUC", "conversion Brier"}
+    assert set(figures["model"]) == {"learned", "majority", "markov", "3-gram", "last touchpoint rate", "base rate"}
+    calibration = next(d.value for d in at.dataframe if "observed" in d.value.columns)
+    assert calibration["prefixes"].sum() > 0
+    assert any(c.value.startswith("Split at ") for c in at.caption)
+
+
+def test_backtest_on_a_small_log_says_why_it_cannot_run(dataset_id):
+    at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "level": "account"})
+    # 40 accounts: too few to learn from, so the chain stands in and the page says so.
+    assert any("the markov chain is shown" in w.value.lower() for w in at.warning)
+    at.toggle(key="backtest").set_value(True).run(timeout=120)
+    assert any("too few closed journeys to learn from" in e.value for e in at.error)

@@ -64,13 +64,22 @@ def test_attribution_report_by_channel_at_account_level(capsys, dataset_id):
 def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
     argv = ["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Closed won"]
     argv += ["--lost", "Closed lost", "--as-of", "2024-02-20", "--min-transitions", "1"]
-    rows = _json(capsys, *argv)
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr()
+    rows = json.loads(printed.out)
     expected = analysis.compute(
         "outlook", dataset_id, conversion=WON, as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
     )
     assert set(rows[0]) == {
-        "journey", "last_touchpoint", "conversion_probability", "next_best_action", "lift", "conversion",
+        "journey", "last_touchpoint", "conversion_probability", "markov_probability", "next_touchpoints",
+        "next_best_action", "lift", "support", "factors", "model", "conversion",
     }  # fmt: skip
+    for row in rows:
+        assert all(set(n) == {"touchpoint", "probability"} for n in row["next_touchpoints"])
+        assert all(set(f) == {"factor", "effect"} for f in row["factors"])
+    # The test log is too small to learn from: the chain stands in, and says so on stderr.
+    assert {r["model"] for r in rows} == {"markov"}
+    assert "the Markov chain is shown: too few closed journeys to learn from" in printed.err
     assert [r["journey"] for r in rows] == expected.table["journey_key"].tolist()
     with_action = [r for r in rows if r["next_best_action"] is not None]
     assert with_action and all(r["lift"] > 0 for r in with_action)

@@ -122,7 +122,22 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     outlook = analysis.compute("outlook", dataset_id, conversion=WON, min_transitions=1)
     rows = service.outlook_records(outlook)
     json.dumps(rows)
-    assert rows and set(rows[0]) == {"journey", "last_touchpoint", "conversion_probability", "next_best_action", "lift"}
+    assert rows and set(rows[0]) == {
+        "journey",
+        "last_touchpoint",
+        "conversion_probability",
+        "markov_probability",
+        "next_touchpoints",
+        "next_best_action",
+        "lift",
+        "support",
+        "factors",
+        "model",
+    }
+    assert {r["model"] for r in rows} == {outlook.table["model"].iloc[0]}
+    for row in rows:
+        assert len(row["next_touchpoints"]) <= 3
+        assert all(0 <= n["probability"] <= 1 for n in row["next_touchpoints"])
     assert [r["journey"] for r in rows] == list(outlook.table["journey_key"])
     probabilities = [r["conversion_probability"] for r in rows if r["conversion_probability"] is not None]
     assert probabilities == sorted(probabilities, reverse=True)

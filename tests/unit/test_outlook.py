@@ -14,7 +14,7 @@ from analytics.conversion import Conversion, goal
 from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.outlook import GOAL_STATE, STALE_STATE, START, compute_outlook
-from tests.factories_attribution import SCHEMA, T0, events_from_paths
+from tests.factories_attribution import SCHEMA, T0, events_from_frame, events_from_paths, frame_from_paths
 
 # Closed: 1 A B Won, 2 A Lost, 3 B Won (all on 1 Jan 2024), 7 C (1 Jan, quiet since: stale).
 # Open on 1 Mar 2024 (as_of = last event day, 30 active days): 5 A, 6 A B, 8 D.
@@ -216,3 +216,42 @@ def test_probability_bands_count_every_open_journey():
     assert counts["0–10%"] == 2 and counts["10–20%"] == 1 and counts["30–40%"] == 1
     assert counts["90–100%"] == 2 and counts["unknown"] == 1
     assert bands["journeys"].sum() == len(table)
+
+
+# --------------------------------------------------------------------------- the open rule
+
+
+def test_open_rule_reads_the_last_event_even_when_the_last_step_repeats():
+    # Journey "r" reaches C on 1 Jan and repeats C on 1 Mar (its last event); journey "q" does the
+    # same but its repeat is on 1 Jan too. Collapsed, r's last step starts on 1 Jan, yet its last
+    # event is on 1 Mar: it is open as of 1 Mar with 30 active days, whether repeats collapse or not.
+    paths = {**PATHS, "r": ["A", "C", "C"], "q": ["A", "C", "C"]}
+    frame = frame_from_paths(paths, start=STARTS)
+    frame.loc[
+        (frame["journey_id"] == "r") & (frame.index == frame[frame["journey_id"] == "r"].index[-1]), "timestamp"
+    ] = LATE + timedelta(hours=2)
+    events = events_from_frame(frame)
+    opened = {}
+    for collapse in (True, False):
+        result = compute_outlook(
+            events, SCHEMA, JourneyQuery(collapse_repeats=collapse), WON_OR_LOST, min_transitions=1
+        )
+        opened[collapse] = set(result.table["journey_key"])
+    assert opened[True] == opened[False] == {"5", "6", "8", "r"}
+
+
+def test_no_open_journey_says_why():
+    events = events_from_paths(PATHS, start=STARTS)
+    # A year after the last event (1 Mar 2024): nothing is active; the reason names the last event.
+    later = compute_outlook(events, SCHEMA, JourneyQuery(), WON_OR_LOST, as_of=date(2025, 3, 1))
+    assert later.table.empty
+    assert later.empty_reason == (
+        "no journey had an event in the 30 days up to 2025-03-01; the last event before then is on "
+        "2024-03-01: pick that as-of date, or at least 366 active days"
+    )
+    # Only closed journeys were active: they are named as such.
+    closed = {"1": ["A", "B", "Won"], "2": ["A", "Lost"]}
+    result = compute_outlook(events_from_paths(closed), SCHEMA, JourneyQuery(), WON_OR_LOST)
+    assert result.table.empty
+    assert result.empty_reason.startswith("every one of the 2 journeys with an event in the 30 days up to 2024-01-01")
+    assert _outlook().empty_reason is None

@@ -1,0 +1,32 @@
+"""Browser: the Outlook page on the demo shows each open account's factors, and the backtest draws
+its calibration plot."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def test_outlook_shows_factors_and_the_backtest_draws(server, page):
+    page.goto(server.url + "/Outlook?dataset=1&level=account")
+    wait_for_app(page, "Open accounts, most likely to convert first")
+    assert not page.locator("[data-testid='stException']").count()
+    # The table is drawn on a canvas (FIELD_NOTES): the factors are read from the sales team's download.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="for the sales team (CSV)").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    header = text.splitlines()[0].split(",")
+    assert "factors" in header and "support" in header and "markov_probability" in header
+    assert " points)" in text  # e.g. "region: EMEA (+13.7 points)"
+    page.get_by_text("Backtest: is the model worth acting on?").click()
+    page.get_by_text("Run the backtest").click()
+    page.get_by_text("Split at ").first.wait_for(timeout=180_000)
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    calibration = charts.last
+    calibration.locator(".scatterlayer .trace").first.wait_for(timeout=60_000)
+    assert "observed conversion rate" in " ".join(calibration.locator(".g-ytitle text").all_text_contents())
+    assert not page.locator("[data-testid='stException']").count()
+    assert not [e for e in page.console_errors if "Invalid" in e]

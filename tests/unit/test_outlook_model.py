@@ -1,0 +1,212 @@
+"""The outlook's learned model and its backtest: features, words, baselines and the calibration
+table worked out by hand on tiny logs, the refusals, and a generated log with a planted signal
+(committee breadth) that the last touchpoint cannot see."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.conversion import Conversion
+from analytics.errors import AnalyticsError
+from analytics.journeys import JourneyQuery
+from analytics.outlook import compute_outlook, load_journey_log
+from analytics.outlook_backtest import baseline_next, calibration_table, compute_outlook_backtest
+from analytics.outlook_model import (
+    SECONDS_PER_DAY,
+    cut_at_random_times,
+    factor_words,
+    factors_text,
+    feature_space,
+    prefix_features,
+    time_weights,
+)
+from tests.factories_attribution import SCHEMA, T0, committee_log, events_from_frame, events_from_paths
+
+WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
+ACCOUNTS = JourneyQuery(level="account")
+
+
+def _frame(rows):
+    frame = pd.DataFrame(rows, columns=["journey_id", "account_id", "timestamp", "activity"])
+    frame["contact_id"] = frame["journey_id"]
+    frame["channel"] = None
+    return frame
+
+
+def test_features_of_an_account_prefix_by_hand():
+    # Account K: x1 does A at T0 and B a day later; x2 does A two hours after T0. At account level the
+    # two A events collapse into one step (2 events), then B: 2 steps, 3 events, 2 contacts.
+    frame = _frame(
+        [
+            ("x1", "K", T0, "A"),
+            ("x2", "K", T0 + timedelta(hours=2), "A"),
+            ("x1", "K", T0 + timedelta(days=1), "B"),
+        ]
+    )
+    log = load_journey_log(events_from_frame(frame), SCHEMA, ACCOUNTS, WON, date(2024, 1, 5), 30)
+    assert log.steps["events"].tolist() == [2, 1]
+    assert log.steps["contacts"].tolist() == [2, 2]
+    assert log.has_contacts and log.has_channels and not log.has_roles
+    space = feature_space(log, log.steps)
+    seen_at = T0.timestamp() + 3 * SECONDS_PER_DAY
+    x = prefix_features(log, space, np.array([1]), np.array([seen_at])).iloc[0]
+    assert x["steps"] == 2 and x["events"] == 3 and x["contacts"] == 2
+    assert x["days_since_start"] == pytest.approx(3.0)
+    assert x["days_since_last_event"] == pytest.approx(2.0)
+    assert x["days_between_last_steps"] == pytest.approx(22 / 24)  # from x2's A (02:00) to B
+    names = {v: k for k, v in log.names.items()}
+    assert x[f"visits:{names['A']}"] == 1 and x[f"visits:{names['B']}"] == 1
+    codes = space.categories["last_node"]
+    assert x["last_node"] == codes[names["B"]] and x["node_before"] == codes[names["A"]]
+    assert math.isnan(x["node_two_before"])
+    # The first prefix (A alone) has no step before it.
+    first = prefix_features(log, space, np.array([0]), np.array([seen_at])).iloc[0]
+    assert first["steps"] == 1 and math.isnan(first["days_between_last_steps"]) and math.isnan(first["node_before"])
+
+
+def test_time_weights_and_the_random_cut():
+    # One journey, steps at 0 h, 1 h (same node twice: one step with repeats collapsed), 3 h, then Won at 9 h.
+    # Prefix waits: A stands still from its last event (1 h) to B (3 h): 2 h; B from 3 h to Won: 6 h.
+    frame = _frame(
+        [("j", "j", T0, "A"), ("j", "j", T0 + timedelta(hours=1), "A")]
+        + [("j", "j", T0 + timedelta(hours=3), "B"), ("j", "j", T0 + timedelta(hours=9), "Closed won")]
+    )
+    log = load_journey_log(events_from_frame(frame), SCHEMA, JourneyQuery(), WON, date(2024, 1, 1), 30)
+    rows = np.flatnonzero(log.steps["before_stop"].to_numpy())
+    assert list(rows) == [0, 1]
+    assert time_weights(log, rows, 30) == pytest.approx([2 / 8, 6 / 8])
+    picks = [cut_at_random_times(log, rows, np.random.default_rng(s), 30)[0] for s in range(400)]
+    assert 0.65 < np.mean(picks) < 0.85  # B is caught three times out of four
+
+
+def test_factor_words():
+    log = load_journey_log(events_from_paths({"1": ["A", "B", "B"]}), SCHEMA, JourneyQuery(), WON, date(2024, 1, 1), 30)
+    space = feature_space(log, log.steps)
+    b = {v: k for k, v in log.names.items()}["B"]
+    assert factor_words("contacts", 3, log, space) == "3 people of the buying committee involved"
+    assert factor_words("contacts", 1, log, space) == "1 person of the buying committee involved"
+    assert factor_words("days_since_last_event", 41.3, log, space) == "41 days since the last event"
+    assert factor_words("days_since_last_event", 0.5, log, space) == "12 hours since the last event"
+    assert factor_words("days_since_start", 2.25, log, space) == "2.2 days since the start"
+    assert factor_words(f"visits:{b}", 2, log, space) == "B visited twice"
+    assert factor_words(f"visits:{b}", 0, log, space) == "B not visited yet"
+    assert factor_words("last_node", space.categories["last_node"][b], log, space) == "stands on B"
+    assert factors_text([{"factor": "B visited twice", "effect": -0.123}, {"factor": "x", "effect": 0.05}]) == (
+        "B visited twice (−12.3 points); x (+5.0 points)"
+    )
+
+
+def test_baselines_by_hand():
+    train = pd.DataFrame(
+        {
+            "last": ["A", "A", "A", "B", "B", "C"],
+            "before": [None, "X", "X", "A", "A", "B"],
+            "next": ["B", "C", "C", "Won", "Won", "Lost"],
+            "weight": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    test = pd.DataFrame({"last": ["A", "A", "D", "C"], "before": [None, "X", "A", "Z"]})
+    predicted = baseline_next(train, test)
+    # Majority: C and Won twice each, tie by name → C. Markov: after A, C (2) beats B (1); D unseen → C.
+    assert list(predicted["majority"]) == ["C"] * 4
+    assert list(predicted["markov"]) == ["C", "C", "C", "Lost"]
+    # 3-gram: (X, A) → C; no before → Markov's; unseen pair (Z, C) → Markov's.
+    assert list(predicted["3-gram"]) == ["C", "C", "C", "Lost"]
+    # Weights count: B's one prefix weighing 3 makes it the commonest after A.
+    heavy = train.assign(weight=[3.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    assert baseline_next(heavy, test)["markov"][0] == "B"
+
+
+def test_calibration_table_by_hand():
+    table = calibration_table(np.array([0.05, 0.15, 0.12, 0.95, 1.0]), np.array([0, 1, 0, 1, 1]))
+    assert table["bin"].tolist() == ["0–10%", "10–20%", "90–100%"]
+    assert table["prefixes"].tolist() == [1, 2, 2]
+    assert table["predicted"].tolist() == pytest.approx([0.05, 0.135, 0.975])
+    assert table["observed"].tolist() == pytest.approx([0.0, 0.5, 1.0])
+
+
+def test_backtest_refuses_when_almost_every_journey_converts():
+    paths = {f"j{k:03d}": ["A", "B", "Closed won"] for k in range(100)}
+    starts = {j: T0 + timedelta(days=k) for k, j in enumerate(paths)}
+    events = events_from_paths(paths, start=starts)
+    with pytest.raises(AnalyticsError, match=r"100\.0% of the \d+ closed journeys .* convert"):
+        compute_outlook_backtest(events, SCHEMA, JourneyQuery(), WON)
+
+
+def test_backtest_refuses_too_few_test_journeys():
+    paths = {f"j{k:03d}": ["A", "B", "Closed won" if k % 3 else "Closed lost"] for k in range(90)}
+    starts = {j: T0 + timedelta(days=k) for k, j in enumerate(paths)}
+    events = events_from_paths(paths, start=starts)
+    with pytest.raises(AnalyticsError, match="backtest needs at least 30; pick an earlier split date"):
+        compute_outlook_backtest(events, SCHEMA, JourneyQuery(), WON, split_at=date(2024, 3, 20))
+
+
+@pytest.fixture(scope="module")
+def committee():
+    return events_from_frame(committee_log())
+
+
+def test_the_learned_model_finds_the_planted_signal(committee):
+    result = compute_outlook_backtest(committee, SCHEMA, ACCOUNTS, WON)
+    conv = result.conversion.set_index("model")
+    # Every account stands on Demo before it closes: the last touchpoint's rate cannot rank them.
+    assert conv.loc["last touchpoint rate", "auc"] == pytest.approx(0.5, abs=0.05)
+    assert conv.loc["learned", "auc"] > conv.loc["last touchpoint rate", "auc"] + 0.2
+    assert conv.loc["learned", "brier"] < min(conv.loc["last touchpoint rate", "brier"], conv.loc["base rate", "brier"])
+    nxt = result.next_touchpoint.set_index("model")["accuracy"]
+    assert nxt["learned"] > max(nxt["majority"], nxt["markov"], nxt["3-gram"])
+    assert result.calibration["prefixes"].sum() == result.test_prefixes
+    payload = result.to_json()
+    assert set(payload) >= {"train_journeys", "test_prefixes", "next_touchpoint", "conversion"}
+    assert set(payload["next_touchpoint"]["baselines"]) == {"majority", "markov", "3-gram"}
+    assert set(payload["conversion"]["baselines"]) == {"last touchpoint rate", "base rate"}
+
+
+def test_the_outlook_explains_itself_with_the_committee(committee):
+    result = compute_outlook(committee, SCHEMA, ACCOUNTS, WON)
+    assert result.model_note is None
+    table = result.table
+    assert len(table) == 30 and set(table["model"]) == {"learned"}
+    # Wide committees are ranked first; for every unlikely account the first factor is its narrow
+    # committee, pulling the probability down (the median account has three people, so a wide
+    # committee moves little when set to the median, and other factors come first there).
+    unlikely = table[table["conversion_probability"] < 0.5]
+    assert len(unlikely) >= 5
+    for factors in unlikely["factor_list"]:
+        assert "of the buying committee involved" in factors[0]["factor"] and factors[0]["effect"] < 0
+    people = committee_log().groupby("account_id")["contact_id"].nunique()
+    wide = table["journey_key"].map(people).ge(3)
+    assert wide.any() and (~wide).any()
+    assert table.loc[wide, "conversion_probability"].min() > table.loc[~wide, "conversion_probability"].max()
+    assert all(1 <= len(n) <= 3 for n in table["next_touchpoint_list"])
+    # The chain, standing on Demo for all, gives every account the same probability.
+    assert table["markov_probability"].nunique() == 1
+
+
+def test_an_outcome_definition_stops_converted_journeys_at_the_touchpoint_that_marks_conversion():
+    # 30 won journeys A → Store → Onboarding, 30 lost ones A → B; 5 won A → B. Store: 30 closed
+    # journeys, all won (marks conversion); B: 35, 5 won (does not); Onboarding only ever after Store.
+    rows = []
+    for k in range(65):
+        path = ["A", "Store", "Onboarding"] if k < 30 else ["A", "B"]
+        outcome = "won" if k < 35 else "lost"
+        for step, activity in enumerate(path):
+            rows.append((f"j{k:02d}", T0 + timedelta(days=k, hours=step), activity, outcome))
+    frame = pd.DataFrame(rows, columns=["journey_id", "timestamp", "activity", "outcome"])
+    frame["account_id"] = frame["contact_id"] = frame["journey_id"]
+    from analytics.schema import Role
+
+    schema = type(SCHEMA)(roles=SCHEMA.roles | {Role.OUTCOME})
+    by_outcome = Conversion(outcomes=("won",), lost_outcomes=("lost",))
+    events = events_from_frame(frame.assign(channel=None), schema)
+    log = load_journey_log(events, schema, JourneyQuery(), by_outcome, date(2024, 3, 31), 30)
+    assert log.post_conversion == ("Onboarding", "Store")
+    names = log.steps["node"].map(log.names)
+    kept = names[log.steps["before_stop"]]
+    assert set(kept) == {"A", "B"}  # no training prefix ends on Store or after it
+    assert len(kept) == 30 + 2 * 35
