@@ -1,7 +1,7 @@
 """A self-contained HTML report of one journey map, and the CSVs of every table in it.
 
 The report holds: the map's health (conversion, NPS, CSAT against target, worst hot spot, actions),
-the stage × touchpoint grid with a measure laid over it, the stage flow Sankey with its loops, the
+the whole stage × touchpoint grid (fitted to the page, as on screen) with a measure laid over it, the stage flow Sankey with its loops, the
 stage funnel, the metrics with their trends, the friction hot spots, the action plan, and designed
 vs observed. Plotly figures are embedded with plotly.js inline (once), so the file opens offline;
 every user text (names, descriptions, actions, table cells) is HTML-escaped.
@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from analytics.conversion import Conversion
 from analytics.friction import compute_hot_spots
 from charts.friction import friction_components_figure
-from charts.map_grid import map_grid_figure
+from charts.map_grid_html import map_grid_html
 from charts.metrics import metric_trend_figure
 from services.context import AnalysisContext, open_context
 from services.conversion import SCOPE_WORDS, compute_conversion_line
@@ -194,12 +194,12 @@ def build_map_report(
         overlay = compute_overlay(ctx, friction, measure, None if credited is None else credited.frame)
         tables["overlay"] = overlay
         body.append(f"<h2>The map with {_e(title)}</h2>")
-        body.append(figure(map_grid_figure(view, overlay, overlay_name=MEASURES[measure]), full_width=False))
+        body.append(map_grid_html(view, overlay, overlay_name=MEASURES[measure], background="#ffffff"))
     else:
         body.append(
             "<h2>The map</h2><p class='muted'>No event log is linked to this map: no measure to lay over it.</p>"
         )
-        body.append(figure(map_grid_figure(view), full_width=False))
+        body.append(map_grid_html(view, background="#ffffff"))
 
     if dataset_id is not None and ctx is not None:
         sections, extra = _analysis_sections(ctx, figure)

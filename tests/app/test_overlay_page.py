@@ -85,7 +85,7 @@ def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
 
 
 def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypatch):
-    """The grid draws its own colours: with the app's base theme dark, its background is dark."""
+    """The grid follows the theme: with the app's base theme dark, its row names sit on the dark background."""
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     from streamlit import config
 
@@ -99,5 +99,7 @@ def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypat
         at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "measure": "journeys"})
     finally:
         config.set_option("theme.base", before)
-    spec = at.get("plotly_chart")[0].proto.spec
-    assert '"paper_bgcolor":"#0e1117"' in spec.replace(" ", "")
+    grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    # The sticky row names sit on the dark page colour; the curve for everyone is drawn in light text.
+    assert "--jl-bg:#0e1117" in grid
+    assert 'data-testid="jl-legend"' in grid

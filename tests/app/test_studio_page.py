@@ -59,7 +59,11 @@ def test_every_tab_renders_the_map(filled):
         assert len(at.data_editor) == expected_editors.get(tab, 0), tab
         assert not at.error, (tab, [e.value for e in at.error])
         if tab == "Grid":
-            assert len(at.get("plotly_chart")) == 1
+            # The whole grid as HTML (fitted to the width), every touchpoint of the map in it.
+            grids = [h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body]
+            assert len(grids) == 1
+            names = [t.name for t in studio.get_map_view(filled.map_id).touchpoints]
+            assert names and all(f">{t}<" in grids[0].replace("&shy;", "") for t in names)
         if tab == "Pain points & opportunities":
             assert any("× 1.5 when the opportunity sits on a moment-of-truth" in c.value for c in at.caption)
             ranking = [d for d in at.dataframe if d.editing_mode == "read_only"][0].value
@@ -71,6 +75,7 @@ def test_every_tab_renders_the_map(filled):
                 "JSON (complete)",
                 "CSV (one row per cell)",
                 "Mermaid journey",
+                "The grid (HTML page)",
             }
 
 

@@ -1,0 +1,79 @@
+"""The whole map on a 1440 × 900 screen, and zoom with the row names in view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+DEMO_MAP = "B2B SaaS buyer journey"
+GRID_BOX = "[data-testid='jl-grid-box']"
+
+
+@pytest.fixture
+def screen(browser) -> Iterator[object]:
+    """A 1440 × 900 page that records every request it makes (``screen.requests``)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    pg.requests = []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    yield pg
+    context.close()
+
+
+def _grid_geometry(pg) -> dict:
+    return pg.evaluate(
+        """() => {
+        const box = document.querySelector("[data-testid='jl-grid-box']");
+        const names = [...box.querySelectorAll('.jl-tp')].map(e => {
+            const r = e.getBoundingClientRect();
+            return {name: e.querySelector('.jl-tp-name').textContent.replace(/\\u00ad/g, ''),
+                    left: r.left, right: r.right, width: r.width};
+        });
+        return {scrollWidth: box.scrollWidth, clientWidth: box.clientWidth, windowWidth: window.innerWidth,
+                touchpoints: names};
+    }"""
+    )
+
+
+def test_the_whole_demo_map_fits_a_1440_screen(server, screen):
+    screen.goto(server.url + "/Map_studio?map=1")
+    wait_for_app(screen, DEMO_MAP)
+    screen.wait_for_selector(GRID_BOX)
+    g = _grid_geometry(screen)
+    assert g["windowWidth"] == 1440
+    assert g["scrollWidth"] <= g["clientWidth"], g
+    assert len(g["touchpoints"]) == 21
+    assert len({t["name"] for t in g["touchpoints"]}) == 21
+    for t in g["touchpoints"]:
+        assert t["left"] >= 0 and t["right"] <= 1440, t
+        assert t["width"] >= 30, t  # a column, not a sliver
+    assert "Pricing page" in {t["name"] for t in g["touchpoints"]}
+
+    # Zoomed in, the grid scrolls sideways and the row names stay in view.
+    screen.locator("[data-testid='stButtonGroup'] button", has_text="Extra large").first.click()
+    screen.wait_for_function(
+        "() => { const b = document.querySelector(\"[data-testid='jl-grid-box']\"); "
+        "return b && b.scrollWidth > b.clientWidth + 100; }"
+    )
+    box = screen.locator(GRID_BOX).first
+    box.evaluate("b => { b.scrollLeft = 600; }")
+    head_left, box_left = box.evaluate(
+        "b => [b.querySelector('.jl-row-head').getBoundingClientRect().left, b.getBoundingClientRect().left]"
+    )
+    assert abs(head_left - box_left) < 2
+
+
+def test_overlay_grid_fits_and_has_a_legend(server, screen):
+    screen.goto(server.url + "/Overlay?map=1&measure=journeys")
+    wait_for_app(screen, "Designed vs observed")
+    screen.wait_for_selector(GRID_BOX)
+    g = _grid_geometry(screen)
+    assert g["scrollWidth"] <= g["clientWidth"], g
+    assert len(g["touchpoints"]) == 21 and all(t["right"] <= 1440 for t in g["touchpoints"])
+    legend = screen.locator("[data-testid='jl-legend']").first.inner_text()
+    assert "Journeys" in legend

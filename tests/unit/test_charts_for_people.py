@@ -1,0 +1,115 @@
+"""Charts and tables written for people: the whole map grid as HTML, chips with words, safe text."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from charts.map_grid_html import (
+    ZOOM_COLUMN_PX,
+    grid_page_html,
+    map_grid_html,
+    severity_chip,
+    soft_hyphens,
+)
+from services import studio
+from services.maps import create_map_from_template
+from services.studio import OpportunityView, PainPointView
+from tests.db.studio_factory import filled_map
+
+HOSTILE = '<img src=x onerror="alert(1)">&'
+
+
+@pytest.fixture
+def view(engine):
+    return studio.get_map_view(filled_map().map_id)
+
+
+def _visible_names(fragment: str) -> list[str]:
+    """The touchpoint names as the grid draws them (soft hyphens removed, entities decoded)."""
+    return [
+        html.unescape(n.replace("&shy;", "")) for n in re.findall(r'<span class="jl-tp-name">(.*?)</span>', fragment)
+    ]
+
+
+def test_grid_has_one_equal_column_per_touchpoint_fitted_to_the_width(view):
+    fragment = map_grid_html(view)
+    assert _visible_names(fragment) == [t.name for t in view.touchpoints]
+    # Fit to width: equal shares of the box (no pixel widths that could overflow it).
+    assert f"repeat({len(view.touchpoints)}, minmax(0,1fr))" in fragment
+    assert 'class="jl-grid jl-fit"' in fragment
+    zoomed = map_grid_html(view, column_px=ZOOM_COLUMN_PX["Large"])
+    assert f"repeat({len(view.touchpoints)}, {ZOOM_COLUMN_PX['Large']}px)" in zoomed
+    # Zoomed in, the row names stay in view (sticky first column).
+    assert ".jl-row-head{position:sticky;left:0" in zoomed
+
+
+def test_the_demo_sized_map_has_all_21_touchpoints(engine):
+    view = studio.get_map_view(create_map_from_template(template_key="b2b-5-stage", name="Five"))
+    names = _visible_names(map_grid_html(view))
+    assert names == [t.name for t in view.touchpoints]
+    assert len(view.stages) == 5 and len(names) == len(view.touchpoints)
+
+
+def test_severity_and_priority_are_chips_with_words_not_bracket_markers(view):
+    fragment = map_grid_html(view)
+    assert not re.search(r"\[\d(\.\d)?\]", fragment), "bare [n] markers left in the grid"
+    # The filled map has a severity-5 pain point on Demo and a severity-2 one on its first stage.
+    assert ">5 severe</span>" in fragment and ">2 low</span>" in fragment
+    assert severity_chip(3) == "3 medium"
+    priorities = sorted({round(o.priority, 1) for o in view.opportunities})
+    for p in priorities:
+        assert f">{p:.1f} " in fragment
+
+
+def test_every_user_text_is_escaped(view):
+    tps = [replace(t, name=HOSTILE + t.name, channel=HOSTILE) for t in view.stages[0].touchpoints]
+    stages = (replace(view.stages[0], name=HOSTILE, customer_goal=HOSTILE, touchpoints=tuple(tps)), *view.stages[1:])
+    stage, tp = stages[0], tps[0]
+    hostile = replace(
+        view,
+        name=HOSTILE,
+        stages=stages,
+        pain_points=(PainPointView(990, stage.id, tp.id, None, HOSTILE, 4),),
+        opportunities=(OpportunityView(991, stage.id, tp.id, HOSTILE, 1, 5, 5),),
+    )
+    overlay = pd.DataFrame(
+        {"touchpoint_id": [tp.id], "value": [3.0], "label": [HOSTILE], "target": [HOSTILE], "status": ["red"]}
+    )
+    for fragment in (map_grid_html(hostile, overlay, overlay_name=HOSTILE), grid_page_html(hostile)):
+        assert "<img src=x" not in fragment and 'onerror="' not in fragment
+        assert html.escape(HOSTILE, quote=True) in fragment
+
+
+def test_overlay_has_a_legend_with_scale_ends_and_targets(view):
+    tps = view.touchpoints
+    overlay = pd.DataFrame(
+        {
+            "touchpoint_id": [tps[0].id, tps[1].id, tps[2].id],
+            "value": [12.0, 40.0, None],
+            "label": ["12.0 %", "40.0 %", "–"],
+            "target": [30.0, 30.0, 30.0],
+            "status": ["red", "green", None],
+        }
+    )
+    fragment = map_grid_html(view, overlay, overlay_name="Conversion %")
+    legend = re.search(r'<div class="jl-legend" data-testid="jl-legend">(.*?)</div>', fragment).group(1)
+    assert "Conversion %" in legend
+    # The scale runs from the lowest label to the highest, in the measure's own units.
+    assert legend.index("12.0 %") < legend.index("jl-scale") < legend.index("40.0 %")
+    assert "target 30.0" in legend and "meets it" in legend
+    assert f"{len(tps) - 2} touchpoints without data" in legend
+    # No measure, no legend.
+    assert 'data-testid="jl-legend"' not in map_grid_html(view)
+
+
+def test_soft_hyphens_break_long_words_between_syllables_only():
+    assert soft_hyphens("Testimonials").replace("&shy;", "") == "Testimonials"
+    assert "&shy;" in soft_hyphens("Testimonials")
+    assert soft_hyphens("Support") == "Sup&shy;port"
+    assert soft_hyphens("Blog") == "Blog"
+    assert soft_hyphens("<script>") == "&lt;script&gt;"
