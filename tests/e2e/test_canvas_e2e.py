@@ -1,8 +1,9 @@
-"""The whole map on a 1440 × 900 screen, and zoom with the row names in view."""
+"""The whole map on a 1440 × 900 screen, zoom with row names in view, and no request leaving the machine."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlparse
 
 import pytest
 
@@ -10,6 +11,7 @@ from tests.e2e.conftest import wait_for_app
 
 pytestmark = pytest.mark.e2e
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 DEMO_MAP = "B2B SaaS buyer journey"
 GRID_BOX = "[data-testid='jl-grid-box']"
 
@@ -77,3 +79,16 @@ def test_overlay_grid_fits_and_has_a_legend(server, screen):
     assert len(g["touchpoints"]) == 21 and all(t["right"] <= 1440 for t in g["touchpoints"])
     legend = screen.locator("[data-testid='jl-legend']").first.inner_text()
     assert "Journeys" in legend
+
+
+@pytest.mark.parametrize("path", ["/", "/Map_studio?map=1", "/Overlay?map=1", "/Paths", "/Flows"])
+def test_no_request_leaves_the_machine(server, screen, path):
+    screen.goto(server.url + path)
+    wait_for_app(screen)
+    # The tab icon is set once the page has run; then wait for the network to settle (late icon fetches).
+    screen.wait_for_function("() => !!document.querySelector(\"link[rel*='icon']\")")
+    screen.wait_for_load_state("networkidle")
+    assert screen.requests, "no request recorded"
+    web = [u for u in screen.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+    outside = sorted({u for u in web if urlparse(u).hostname not in LOCAL_HOSTS})
+    assert not outside, outside
