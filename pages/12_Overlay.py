@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -83,7 +84,11 @@ with user_errors():
         )
     render_map_grid(view, overlay, key="overlay_grid", overlay_name=MEASURES[measure])
     with st.expander("Overlay data", expanded=False):
-        st.dataframe(overlay, hide_index=True, width="stretch")
+        st.dataframe(
+            for_people(overlay.drop(columns=["touchpoint_id", "value"]), labels={"label": MEASURES[measure]}),
+            hide_index=True,
+            width="stretch",
+        )
         st.download_button("Download CSV", to_safe_csv(overlay), f"overlay_{measure}.csv", "text/csv")
 
     st.subheader("Designed vs observed")
@@ -94,13 +99,13 @@ with user_errors():
     c.metric("Transitions against the stage order", int(dvo.backward_transitions["transitions"].sum()))
     t1, t2, t3 = st.tabs(["Not reached", "Unknown activities", "Against the designed order"])
     with t1:
-        st.dataframe(dvo.unreached_touchpoints, hide_index=True, width="stretch")
+        st.dataframe(for_people(dvo.unreached_touchpoints), hide_index=True, width="stretch")
     with t2:
         st.caption("Activities in the log that no touchpoint of the map claims: link them on the **Data** page.")
-        st.dataframe(dvo.unknown_activities.head(200), hide_index=True, width="stretch")
+        st.dataframe(for_people(dvo.unknown_activities.head(200)), hide_index=True, width="stretch")
     with t3:
         st.caption("Moves from a touchpoint to the journey's next event in an earlier stage of the map.")
-        st.dataframe(dvo.backward_transitions.head(200), hide_index=True, width="stretch")
+        st.dataframe(for_people(dvo.backward_transitions.head(200)), hide_index=True, width="stretch")
         st.download_button(
             "Download CSV", to_safe_csv(dvo.backward_transitions), "backward_transitions.csv", "text/csv", key="dl_bt"
         )

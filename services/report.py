@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from analytics.conversion import Conversion
 from analytics.friction import compute_hot_spots
 from charts.friction import friction_components_figure
+from charts.labels import for_people
 from charts.map_grid_html import map_grid_html
 from charts.metrics import metric_trend_figure
 from services.context import AnalysisContext, open_context
@@ -71,14 +72,10 @@ def _e(text: object) -> str:
 def _table(df: pd.DataFrame, *, max_rows: int = 50) -> str:
     if df is None or df.empty:
         return '<p class="muted">Nothing to show.</p>'
-    shown = df.head(max_rows)
+    # Written for people (charts.labels); the CSVs beside the report keep the machine names and values.
+    shown = for_people(df.head(max_rows))
     more = f'<p class="muted">{len(df) - max_rows} more rows in the CSV.</p>' if len(df) > max_rows else ""
-    return (
-        '<div class="scroll">'
-        + shown.to_html(index=False, escape=True, na_rep="–", float_format=lambda v: f"{v:,.2f}")
-        + "</div>"
-        + more
-    )
+    return '<div class="scroll">' + shown.to_html(index=False, escape=True, na_rep="–") + "</div>" + more
 
 
 class _Figures:

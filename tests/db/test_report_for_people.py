@@ -39,3 +39,20 @@ def test_report_without_a_dataset_still_draws_the_whole_grid(engine):
     map_id = create_map_from_template(template_key="b2b-5-stage", name="Unlinked")
     report = build_map_report(map_id)
     assert len(_grid_names(report.html)) == 21
+
+
+def test_report_tables_are_written_for_people(linked):
+    map_id, dataset_id = linked
+    report = build_map_report(map_id, dataset_id=dataset_id, measure="conversion")
+    headers = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", report.html)]
+    assert headers, "the report has no tables"
+    code_like = [h for h in headers if re.search(r"[a-z]_[a-z]|^[a-z]", h)]
+    assert not code_like, code_like
+    assert "Backtrack rate" in headers and "From touchpoint" in headers
+    cells = re.findall(r"<td>(.*?)</td>", report.html)
+    assert "None" not in cells and "nan" not in cells
+    # Percentages carry one decimal; no count is written with a trailing ".0".
+    assert any(re.fullmatch(r"\d+\.\d %", c) for c in cells)
+    assert not any(re.fullmatch(r"\d[\d,]*\.0", c) for c in cells)
+    # The CSVs keep the machine names.
+    assert "backtrack_rate_pct" in report.tables["friction_touchpoints"].columns

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from charts.labels import DASH, column_label, for_people, format_count, format_duration, format_number, format_percent
 from charts.map_grid_html import (
     ZOOM_COLUMN_PX,
     grid_page_html,
@@ -113,3 +114,65 @@ def test_soft_hyphens_break_long_words_between_syllables_only():
     assert soft_hyphens("Support") == "Sup&shy;port"
     assert soft_hyphens("Blog") == "Blog"
     assert soft_hyphens("<script>") == "&lt;script&gt;"
+
+
+# --------------------------------------------------------------------------- numbers for people
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("backtrack_rate_pct", "Backtrack rate"),
+        ("from_touchpoint", "From touchpoint"),
+        ("contrib_delay", "Delay contribution"),
+        ("median_seconds_from_previous", "Median time from previous"),
+        ("p90_seconds", "90th percentile time"),
+        ("conversion_from_start", "Conversion from start"),
+        ("nps", "NPS"),
+        ("journeys", "Journeys"),
+    ],
+)
+def test_column_labels_are_words(name, label):
+    assert column_label(name) == label
+
+
+def test_numbers_are_written_for_people():
+    assert format_percent(12.345) == "12.3 %"
+    assert format_percent(0.0691, fraction=True) == "6.9 %"
+    assert format_percent(None) == DASH
+    assert format_duration(586_642) == "6.8 days"
+    assert format_duration(86_400) == "1.0 day"
+    assert format_duration(5_400) == "1.5 h"
+    assert format_duration(720) == "12 min"
+    assert format_duration(40) == "40 s"
+    assert format_duration(float("nan")) == DASH
+    assert format_count(94.0) == "94" and format_count(1234567) == "1,234,567"
+    assert format_number(29.0) == "29" and format_number(0.4512) == "0.45" and format_number(48.3) == "48.3"
+
+
+def test_for_people_renames_and_writes_every_cell():
+    frame = pd.DataFrame(
+        {
+            "from_touchpoint": ["Pricing page", None],
+            "journeys": [94.0, None],
+            "share": [0.0691, 0.005],
+            "backtrack_rate_pct": [55.0, 2.345],
+            "median_gap_hours": [17.5, None],
+            "friction": [48.33, 3.0],
+            "path": [("A", "B"), ("A",)],
+        }
+    )
+    shown = for_people(frame)
+    assert list(shown.columns) == [
+        "From touchpoint",
+        "Journeys",
+        "Share",
+        "Backtrack rate",
+        "Median time to next event",
+        "Friction",
+        "Path",
+    ]
+    assert shown.iloc[0].tolist() == ["Pricing page", "94", "6.9 %", "55.0 %", "17.5 h", "48.33", "A › B"]
+    assert shown.iloc[1].tolist() == [DASH, DASH, "0.5 %", "2.3 %", DASH, "3", "A"]
+    # The machine frame is untouched (the CSV is written from it).
+    assert list(frame.columns)[0] == "from_touchpoint" and frame["journeys"].iloc[0] == 94.0
