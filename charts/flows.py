@@ -10,7 +10,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.palette import FORWARD, NEGATIVE, NEUTRAL, POSITIVE, colour_map, with_alpha
+from charts.palette import FORWARD, NEGATIVE, NEUTRAL, POSITIVE, colour_map, page_colours, with_alpha
 
 END_COLOURS = {"Drop-off": NEGATIVE, "Converted": POSITIVE, "End": NEUTRAL, "Other": NEUTRAL}
 
@@ -43,7 +43,19 @@ def _column_positions(links: pd.DataFrame, keys: list[tuple[int, str]]) -> list[
     return [y[k] for k in keys]
 
 
-def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
+def _label_style(fig: go.Figure, dark: bool) -> go.Figure:
+    """Sankey labels in the page's text colour on the page's background (contrast of 4.5:1 or more in
+    both themes, tested), with a halo of the background so a label over a link stays readable."""
+    page = page_colours(dark)
+    fig.update_traces(
+        textfont={"color": page["text"], "size": 13, "shadow": f"0 0 3px {page['background']}"},
+        selector={"type": "sankey"},
+    )
+    fig.update_layout(paper_bgcolor=page["background"], plot_bgcolor=page["background"], font={"color": page["text"]})
+    return fig
+
+
+def step_sankey_figure(links: pd.DataFrame, *, height: int = 520, dark: bool = False) -> go.Figure:
     """A Sankey of ``compute_step_sankey`` links: one column per step, nodes named by their node.
 
     Nodes are placed by step (x) so the columns read left to right; the same node has the same
@@ -71,7 +83,7 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
                 "color": node_colour,
                 "x": [0.001 + 0.998 * s / last for s, _ in keys],
                 "y": y,
-                "pad": 14,
+                "pad": 18,
                 "thickness": 14,
                 "customdata": [f"step {s + 1}" for s, _ in keys],
                 "hovertemplate": "%{label} (%{customdata})<br>%{value:,} journeys<extra></extra>",
@@ -89,10 +101,10 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
         )
     )
     fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
-    return fig
+    return _label_style(fig, dark)
 
 
-def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
+def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420, dark: bool = False) -> go.Figure:
     """A Sankey of ``compute_stage_flow``: stages in their order, forward links blue, backward links
     (loops back to an earlier stage) red, drawn under the nodes."""
     if flow.empty:
@@ -130,4 +142,4 @@ def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
         )
     )
     fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
-    return fig
+    return _label_style(fig, dark)

@@ -18,6 +18,7 @@ from components import map_editor as ed
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
 from components.map_grid_view import render_map_grid
+from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
@@ -98,6 +99,7 @@ def render_header(view: MapView) -> None:
     )
     if view.description:
         st.caption(escape_markdown(view.description))
+    render_report_buttons(view.id, version=view.version, key="studio_report")
     latest = studio.get_map_version(view.id)
     if latest != view.version:
         c1, c2 = st.columns([4, 1])

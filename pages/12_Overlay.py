@@ -17,6 +17,7 @@ from components.metrics_ui import (
     load_overlay,
     page_exists,
     query_select,
+    render_report_buttons,
 )
 from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
@@ -52,6 +53,7 @@ with user_errors():
     if picked is None:
         st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
         render_map_grid(view, key="grid_plain")
+        render_report_buttons(map_id, version=view.version, key="overlay_report")
         st.stop()
     dataset_id, token, _name = picked
     analysis_view = open_view(dataset_id, token, map_id)
@@ -83,6 +85,7 @@ with user_errors():
             )
         )
     render_map_grid(view, overlay, key="overlay_grid", overlay_name=MEASURES[measure])
+    render_report_buttons(map_id, dataset_id=dataset_id, measure=measure, version=view.version, key="overlay_report")
     with st.expander("Overlay data", expanded=False):
         st.dataframe(
             for_people(overlay.drop(columns=["touchpoint_id", "value"]), labels={"label": MEASURES[measure]}),

@@ -20,8 +20,8 @@ from components.metrics_ui import (
     load_metrics,
     load_outcomes,
     load_referrals,
-    load_report,
     query_select,
+    render_report_buttons,
 )
 from components.text import escape_markdown
 from services import metrics as metric_service
@@ -71,22 +71,7 @@ if linked:
     if linked_view is not None:
         render_conversion_line(linked_view)
 
-with st.container(horizontal=True):
-    st.download_button(
-        "Download the map's report (HTML)",
-        lambda: load_report(map_id)[0].encode("utf-8"),
-        file_name=f"journeylens-report-{map_id}.html",
-        mime="text/html",
-        icon=":material/description:",
-        help="Grid with overlay, stage flow, funnel, metrics, hot spots and action plan in one file that opens offline.",
-    )
-    st.download_button(
-        "Download every table (ZIP of CSVs)",
-        lambda: load_report(map_id)[1],
-        file_name=f"journeylens-report-{map_id}-tables.zip",
-        mime="application/zip",
-        icon=":material/folder_zip:",
-    )
+render_report_buttons(map_id)
 
 
 def _fmt(value: float | None, unit: str = "") -> str:

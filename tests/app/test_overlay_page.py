@@ -25,6 +25,8 @@ def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine, monkey
     top = scored.loc[scored["Friction (0–100)"].astype(float).idxmax()]
     assert top["Touchpoint"] == "Pricing page"
     assert "None" not in overlay.to_string() and "nan" not in overlay.to_string()
+    # "Report" where the manager is looking.
+    assert "Download the map's report (HTML)" in {b.label for b in at.get("download_button")}
     labels = {m.label: m.value for m in at.metric}
     assert labels["Activities the map does not know"] == "1"
     assert int(labels["Transitions against the stage order"]) > 0

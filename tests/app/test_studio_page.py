@@ -76,6 +76,9 @@ def test_every_tab_renders_the_map(filled):
                 "CSV (one row per cell)",
                 "Mermaid journey",
                 "The grid (HTML page)",
+                # "Report" where the map is (the header, on every tab).
+                "Download the map's report (HTML)",
+                "Download every table (ZIP of CSVs)",
             }
 
 

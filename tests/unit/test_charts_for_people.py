@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from charts.flows import stage_flow_figure, step_sankey_figure
 from charts.labels import DASH, column_label, for_people, format_count, format_duration, format_number, format_percent
 from charts.map_grid_html import (
     ZOOM_COLUMN_PX,
@@ -17,6 +18,8 @@ from charts.map_grid_html import (
     severity_chip,
     soft_hyphens,
 )
+from charts.palette import contrast_ratio
+from charts.paths import variants_figure
 from services import studio
 from services.maps import create_map_from_template
 from services.studio import OpportunityView, PainPointView
@@ -176,3 +179,63 @@ def test_for_people_renames_and_writes_every_cell():
     assert shown.iloc[1].tolist() == [DASH, DASH, "0.5 %", "2.3 %", DASH, "3", "A"]
     # The machine frame is untouched (the CSV is written from it).
     assert list(frame.columns)[0] == "from_touchpoint" and frame["journeys"].iloc[0] == 94.0
+
+
+# --------------------------------------------------------------------------- charts that tell the truth
+
+
+def _variants(labels: list[str], journeys: list[int]) -> pd.DataFrame:
+    total = sum(journeys)
+    return pd.DataFrame(
+        {
+            "path": [tuple(label.split(" > ")) for label in labels],
+            "path_label": labels,
+            "journeys": journeys,
+            "share": [j / total for j in journeys],
+            "conversion_rate": [0.5] * len(labels),
+        }
+    )
+
+
+def test_paths_chart_has_one_bar_per_path_in_rank_order_even_when_labels_shorten_alike():
+    stem = " > ".join(["Awareness", "Consideration", "Conversion"] * 4)  # longer than the tick allows
+    labels = [f"{stem} > Service", f"{stem} > Advocacy", "Awareness", "Awareness > Consideration"]
+    variants = _variants(labels, [69, 40, 10, 5])
+    fig = variants_figure(variants)
+    bar = fig.data[0]
+    assert len(bar.y) == len(variants) == len(set(bar.y))  # no two paths merged into one bar
+    assert list(bar.x) == [69, 40, 10, 5]
+    # Rank 1 drawn at the top: the category order is the reverse of the rank order.
+    assert list(fig.layout.yaxis.categoryarray) == list(bar.y)[::-1]
+    ticks = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext, strict=True))
+    assert ticks[bar.y[0]] == ticks[bar.y[1]]  # the two long paths do shorten alike...
+    assert [html.unescape(c) for c in bar.customdata] == labels  # ...but hover shows each whole path
+    assert bar.text[0] == f"{100 * 69 / 124:.1f} % · 50.0 % convert"
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_sankey_labels_have_enough_contrast(dark):
+    links = pd.DataFrame(
+        {
+            "source_step": [0, 0],
+            "source": ["A", "A"],
+            "target_step": [1, 1],
+            "target": ["B", "Drop-off"],
+            "journeys": [5, 3],
+        }
+    )
+    flow = pd.DataFrame(
+        {
+            "source": ["A", "B"],
+            "target": ["B", "A"],
+            "count": [5, 2],
+            "journeys": [5, 2],
+            "direction": ["forward", "backward"],
+            "source_rank": [0, 1],
+            "target_rank": [1, 0],
+        }
+    )
+    for fig in (step_sankey_figure(links, dark=dark), stage_flow_figure(flow, dark=dark)):
+        text, background = fig.data[0].textfont.color, fig.layout.paper_bgcolor
+        assert contrast_ratio(text, background) >= 4.5, (text, background)
+    assert contrast_ratio("#777777", "#888888") < 4.5  # the measure can fail
