@@ -33,6 +33,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from charts.palette import PAGE_DARK
+
 # Pixel geometry: fixed per column so text fits and the PNG export is sharp at any map size.
 COLUMN_PX = 150
 LABEL_PX = 130
@@ -115,22 +117,22 @@ LIGHT = Theme(
     everyone_line="#1c2333",
 )
 DARK = Theme(
-    background="#0e1117",
-    text="#e6e9ef",
+    background=PAGE_DARK["background"],
+    text=PAGE_DARK["text"],
     muted="#a3abbd",
     border="#343c4f",
     stage_fill="#3d5fae",
     stage_text="#ffffff",
     touchpoint_fill="#1c2638",
-    owner_fill="#171d29",
+    owner_fill="#201f1c",
     goal_fill="#231f16",
-    lane_fill="#11151d",
+    lane_fill="#1d1c1a",
     pain_fill="#3a1d1a",
     opportunity_fill="#15301f",
     action_fill="#1c1f38",
     star="#ffc53d",
     zero_line="#5b6475",
-    everyone_line="#e6e9ef",
+    everyone_line=PAGE_DARK["text"],
 )
 
 # Rows, top to bottom: (label, kind, height in row units).

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 from plotly.colors import sample_colorscale
 
+from charts.labels import format_value
 from charts.map_grid import (
     PERSONA_COLOURS,
     SEVERITY_WORDS,
@@ -72,6 +73,7 @@ STYLE = """
 .jl-grid.jl-fit{width:100%;gap:2px 1px}
 .jl-grid.jl-fit .jl-cell{padding:2px 3px}
 .jl-grid.jl-fit .jl-tp,.jl-grid.jl-fit .jl-muted{font-size:10px}
+.jl-grid.jl-fit .jl-measure{font-size:10px;padding:2px 1px}
 .jl-grid .jl-cell{border:1px solid rgba(128,128,128,.30);border-radius:4px;padding:3px 4px;min-width:0;
   overflow-wrap:anywhere;word-break:normal;hyphens:manual;background:rgba(128,128,128,.04);overflow:hidden}
 .jl-grid .jl-clamp{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:var(--lines,5);
@@ -235,7 +237,7 @@ def overlay_legend_html(
         f"</span> {_e(high['label'])}</span>",
     ]
     if "target" in overlay.columns and overlay["target"].notna().any():
-        targets = sorted({str(t) for t in overlay["target"].dropna()})
+        targets = sorted({format_value(t) for t in overlay["target"].dropna()})
         shown = ", ".join(targets[:3]) + (" …" if len(targets) > 3 else "")
         parts.append(f"<span>target {_e(shown)}: border</span>")
         parts.extend(
@@ -398,7 +400,7 @@ def map_grid_html(
                 if cell["status"] in STATUS_COLOURS:
                     style.append(f"border:3px solid {STATUS_COLOURS[cell['status']]}")
                 if not _isnan(cell["target"]):
-                    title += f" (target {cell['target']})"
+                    title += f" (target {format_value(cell['target'])})"
             elif kind in ("pain", "opportunity", "action"):
                 listed = _items_html(view, kind, cell)
                 if listed:

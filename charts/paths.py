@@ -47,6 +47,7 @@ def variants_figure(variants: pd.DataFrame, *, height: int | None = None) -> go.
         )
     )
     fig.update_yaxes(
+        type="category",  # keys read as numbers otherwise ("#2" → 2), losing the order below
         categoryorder="array",
         categoryarray=keys[::-1],  # rank 1 at the top
         tickmode="array",

@@ -12,12 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from charts.map_grid_html import ZOOM_COLUMN_PX, map_grid_html
+from charts.palette import page_colours
 from components.theme import is_dark
-
-LIGHT_BACKGROUND = "#ffffff"
-DARK_BACKGROUND = "#0e1117"
-LIGHT_TEXT = "#1c2333"
-DARK_TEXT = "#e6e9ef"
 
 
 def page_background() -> str:
@@ -25,7 +21,7 @@ def page_background() -> str:
     configured = st.get_option("theme.backgroundColor")
     if configured:
         return str(configured)
-    return DARK_BACKGROUND if is_dark() else LIGHT_BACKGROUND
+    return page_colours(is_dark())["background"]
 
 
 def render_map_grid(
@@ -54,7 +50,7 @@ def render_map_grid(
             overlay_name=overlay_name,
             column_px=ZOOM_COLUMN_PX[zoom],
             background=page_background(),
-            text_colour=DARK_TEXT if is_dark() else LIGHT_TEXT,
+            text_colour=page_colours(is_dark())["text"],
         )
     )
     return zoom

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from charts.labels import format_percent
+from charts.palette import PAGE_DARK
 from tests.app.conftest import run_page
 from tests.factories_metrics import create_dataset, planted_log
 
@@ -108,5 +109,5 @@ def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypat
         config.set_option("theme.base", before)
     grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
     # The sticky row names sit on the dark page colour; the curve for everyone is drawn in light text.
-    assert "--jl-bg:#0e1117" in grid
+    assert f"--jl-bg:{PAGE_DARK['background']}" in grid
     assert 'data-testid="jl-legend"' in grid

@@ -105,7 +105,7 @@ def test_overlay_has_a_legend_with_scale_ends_and_targets(view):
     assert "Conversion %" in legend
     # The scale runs from the lowest label to the highest, in the measure's own units.
     assert legend.index("12.0 %") < legend.index("jl-scale") < legend.index("40.0 %")
-    assert "target 30.0" in legend and "meets it" in legend
+    assert "target 30:" in legend and "meets it" in legend
     assert f"{len(tps) - 2} touchpoints without data" in legend
     # No measure, no legend.
     assert 'data-testid="jl-legend"' not in map_grid_html(view)
@@ -206,6 +206,7 @@ def test_paths_chart_has_one_bar_per_path_in_rank_order_even_when_labels_shorten
     assert len(bar.y) == len(variants) == len(set(bar.y))  # no two paths merged into one bar
     assert list(bar.x) == [69, 40, 10, 5]
     # Rank 1 drawn at the top: the category order is the reverse of the rank order.
+    assert fig.layout.yaxis.type == "category"
     assert list(fig.layout.yaxis.categoryarray) == list(bar.y)[::-1]
     ticks = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext, strict=True))
     assert ticks[bar.y[0]] == ticks[bar.y[1]]  # the two long paths do shorten alike...
