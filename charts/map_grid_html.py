@@ -92,6 +92,9 @@ STYLE = """
 .jl-grid .jl-measure{font-weight:700;text-align:center;display:flex;align-items:center;justify-content:center}
 .jl-grid ul{list-style:none;margin:0;padding:0;font-size:inherit}
 .jl-grid li{margin:0 0 3px 0;padding:0;font-size:inherit;line-height:inherit}
+.jl-grid a.jl-edit{color:inherit;text-decoration:none}
+.jl-grid a.jl-edit:hover{text-decoration:underline}
+.jl-grid .jl-stage a.jl-edit{color:#ffffff;opacity:.85;font-size:10px}
 .jl-chip{display:inline-block;border-radius:8px;padding:0 4px;font-size:10px;font-weight:700;
   margin-right:3px;max-width:100%;overflow-wrap:normal;word-break:keep-all;white-space:normal}
 .jl-grid.jl-fit .jl-chip{font-size:9px;padding:0 3px}
@@ -179,7 +182,16 @@ def _chip(text: str, fill: str) -> str:
     return f'<span class="jl-chip" style="background:{fill};color:{_text_on(fill)}">{_e(text)}</span>'
 
 
-def _items_html(view: Any, kind: str, cell: dict) -> str:
+def _edit_link(href_base: str | None, target: str, body: str, label: str) -> str:
+    """``body`` as a link that opens the editor of ``target`` (``touchpoint:12``, ``pain:3``, ``add-pain:2``)
+    when the grid is drawn with ``edit_href``; else ``body`` unchanged."""
+    if href_base is None:
+        return body
+    href = f"{href_base}{'&' if '?' in href_base else '?'}edit={target}"
+    return f'<a class="jl-edit" href="{_e(href)}" target="_self" title="{_e(label)}">{body}</a>'
+
+
+def _items_html(view: Any, kind: str, cell: dict, edit_href: str | None = None) -> str:
     """Pain points, opportunities and actions of a cell as a list with chips (most important first)."""
     stage_id, tp_id = cell["stage_id"], cell["touchpoint_id"]
     tp_id = None if _isnan(tp_id) else int(tp_id)
@@ -195,7 +207,8 @@ def _items_html(view: Any, kind: str, cell: dict) -> str:
     if kind == "pain":
         for p in sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id)):
             chip = _chip(severity_chip(p.severity), SEVERITY_CHIPS.get(max(1, min(5, int(p.severity))), "#888888"))
-            rows.append(f"<li>{chip}{_e(p.description)}</li>")
+            text = _edit_link(edit_href, f"pain:{int(p.id)}", _e(p.description), "Edit this pain point")
+            rows.append(f"<li>{chip}{text}</li>")
     elif kind == "opportunity":
         for o in sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id)):
             band = priority_band(o.priority)
@@ -324,13 +337,16 @@ def map_grid_html(
     label_px: int = 96,
     background: str = "#ffffff",
     text_colour: str = "#1c2333",
+    edit_href: str | None = None,
 ) -> str:
     """The whole grid as one HTML fragment (a ``<style>`` and a ``div``); see the module docstring.
 
     ``column_px=None`` fits the grid to the width of its box; a number gives each touchpoint column that
     many pixels (zoomed in: the box scrolls sideways, the row names stay). ``background`` is the colour
     behind the sticky row names (the page's background), ``text_colour`` the page's text colour (the
-    emotion curve for everyone is drawn in it).
+    emotion curve for everyone is drawn in it). With ``edit_href`` (the page's own address with its query),
+    touchpoint names and pain points link to ``edit_href&edit=touchpoint:ID`` / ``pain:ID``, and each stage
+    header offers "+ pain point" (``add-pain:STAGE_ID``): the page opens its editor.
     """
     name = overlay_name or (overlay.attrs.get("name") if overlay is not None else None) or "Measure"
     grid = compute_map_grid(view, overlay, persona_id=persona_id, overlay_name=name)
@@ -370,13 +386,17 @@ def map_grid_html(
                 css.append("jl-stage")
                 head, _, rest = str(cell["text"]).partition("\n")
                 body = _e(head) + (f"<small>{_e(rest)}</small>" if rest else "")
+                if edit_href is not None:
+                    add = _edit_link(edit_href, f"add-pain:{int(cell['stage_id'])}", "+ pain point", "Add a pain point")
+                    body += '<small class="jl-add">' + add + "</small>"
             elif kind == "touchpoint":
                 css.append("jl-tp")
                 tp = _touchpoint(view, cell["touchpoint_id"])
                 if tp is not None:
-                    body = (
-                        "★ " if tp.moment_of_truth else ""
-                    ) + f'<span class="jl-tp-name">{_hyphenated(tp.name)}</span>'
+                    tp_name = f'<span class="jl-tp-name">{_hyphenated(tp.name)}</span>'
+                    body = ("★ " if tp.moment_of_truth else "") + _edit_link(
+                        edit_href, f"touchpoint:{int(tp.id)}", tp_name, "Edit this touchpoint"
+                    )
                     body += f"<small>{_e(tp.channel)}</small>" if tp.channel else ""
                     if tp.moment_of_truth:
                         css.append("jl-mot")
@@ -402,7 +422,7 @@ def map_grid_html(
                 if not _isnan(cell["target"]):
                     title += f" (target {format_value(cell['target'])})"
             elif kind in ("pain", "opportunity", "action"):
-                listed = _items_html(view, kind, cell)
+                listed = _items_html(view, kind, cell, edit_href if kind == "pain" else None)
                 if listed:
                     body = listed
                     style.append(f"background:{_FILLS[kind]}")

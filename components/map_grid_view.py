@@ -31,8 +31,10 @@ def render_map_grid(
     key: str,
     persona_id: int | None = None,
     overlay_name: str | None = None,
+    edit_href: str | None = None,
 ) -> str:
-    """Draw the grid with a zoom control above it ("Fit to width" by default); returns the zoom chosen."""
+    """Draw the grid with a zoom control above it ("Fit to width" by default); returns the zoom chosen.
+    With ``edit_href`` (this page's address), touchpoints and pain points link to their editor."""
     zoom = st.segmented_control(
         "Zoom",
         list(ZOOM_COLUMN_PX),
@@ -51,6 +53,7 @@ def render_map_grid(
             column_px=ZOOM_COLUMN_PX[zoom],
             background=page_background(),
             text_colour=page_colours(is_dark())["text"],
+            edit_href=edit_href,
         )
     )
     return zoom

@@ -92,3 +92,23 @@ def test_no_request_leaves_the_machine(server, screen, path):
     web = [u for u in screen.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")]
     outside = sorted({u for u in web if urlparse(u).hostname not in LOCAL_HOSTS})
     assert not outside, outside
+
+
+def test_a_touchpoint_is_edited_where_it_is_drawn(fresh_server, screen):
+    srv = fresh_server()
+    screen.goto(srv.url + "/Map_studio?map=1")
+    wait_for_app(screen, DEMO_MAP)
+    screen.wait_for_selector(GRID_BOX)
+    screen.locator("a.jl-edit", has_text="Blog").first.click()
+    name = screen.locator("[role='dialog'] input[type='text']").first
+    name.wait_for(timeout=60_000)
+    assert name.input_value() == "Blog"
+    name.fill("Blog & guides")
+    screen.locator("[role='dialog'] button", has_text="Save").click()
+    screen.wait_for_function("() => !document.querySelector(\"[role='dialog']\")", timeout=60_000)
+    screen.wait_for_function(
+        "() => [...document.querySelectorAll('.jl-tp-name')]"
+        ".some(e => e.textContent.replace(/\\u00ad/g, '') === 'Blog & guides')",
+        timeout=60_000,
+    )
+    assert "edit=" not in screen.url
