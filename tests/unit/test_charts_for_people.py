@@ -240,3 +240,26 @@ def test_sankey_labels_have_enough_contrast(dark):
         text, background = fig.data[0].textfont.color, fig.layout.paper_bgcolor
         assert contrast_ratio(text, background) >= 4.5, (text, background)
     assert contrast_ratio("#777777", "#888888") < 4.5  # the measure can fail
+
+
+def test_stage_flow_loops_are_arcs_with_their_counts():
+    flow = pd.DataFrame(
+        {
+            "source": ["Awareness", "Consideration", "Conversion", "Conversion"],
+            "target": ["Consideration", "Conversion", "Consideration", "Awareness"],
+            "count": [4756, 4032, 1708, 908],
+            "journeys": [4265, 3252, 1530, 857],
+            "direction": ["forward", "forward", "backward", "backward"],
+            "source_rank": [0, 1, 2, 2],
+            "target_rank": [1, 2, 1, 0],
+        }
+    )
+    fig = stage_flow_figure(flow)
+    # Forward moves in the Sankey; each loop an arc beneath, labelled with its count.
+    assert list(fig.data[0].link.value) == [4756, 4032]
+    assert [s.type for s in fig.layout.shapes] == ["path", "path"]
+    notes = list(fig.layout.annotations)
+    assert [a.text for a in notes] == ["↩ 1,708", "↩ 908"]
+    assert notes[0].hovertext == "Conversion → Consideration: 1,708 moves back"
+    # The bigger loop is drawn thicker.
+    assert fig.layout.shapes[0].line.width > fig.layout.shapes[1].line.width
