@@ -53,7 +53,9 @@ with user_errors():
 
         if view.ctx.has_stages:
             st.subheader("Stage flow")
-            st.caption("Moves between stages: forward in blue; red arcs beneath are moves back to an earlier stage (loops), with their count.")
+            st.caption(
+                "Moves between stages: forward in blue; red arcs beneath are moves back to an earlier stage (loops), with their count."
+            )
             flow = view.run("stage_flow")
             st.plotly_chart(stage_flow_figure(flow, dark=is_dark()), key="stage_flow")
             with st.expander("Stage flow data", expanded=False):
