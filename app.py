@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts.labels import for_people
 from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -118,7 +119,7 @@ else:
         st.plotly_chart(portfolio_heatmap_figure(heat), width="stretch", key="portfolio_heat")
         table = compute_portfolio_table(portfolio)
         with st.expander("Portfolio table"):
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(for_people(table), hide_index=True, width="stretch")
         st.download_button("Download portfolio CSV", to_safe_csv(table), "portfolio.csv", "text/csv")
 
         trends = load_trends(tuple(health))
@@ -137,4 +138,4 @@ datasets = load_dataset_summaries()
 if not datasets:
     st.info("No event logs yet. Open **Data** to upload a CSV export.")
 else:
-    st.dataframe(datasets, hide_index=True, width="stretch")
+    st.dataframe(for_people(datasets), hide_index=True, width="stretch")

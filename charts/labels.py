@@ -170,10 +170,15 @@ def _to_seconds(key: str) -> float:
 
 
 def for_people(
-    frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None, kinds: Mapping[str, str] | None = None
+    frame: pd.DataFrame | list[dict[str, Any]],
+    *,
+    labels: Mapping[str, str] | None = None,
+    kinds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """``frame`` as a person reads it: human column labels and every cell written as text (see the module
     docstring). ``labels`` and ``kinds`` override the label or the kind of named columns."""
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)  # rows as dicts (e.g. a list of summaries)
     out = {}
     names: list[str] = []
     for column in frame.columns:
