@@ -15,7 +15,7 @@ from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
-from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select
+from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select, render_report_buttons
 from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table
@@ -108,6 +108,7 @@ else:
                 st.page_link("pages/12_Overlay.py", label="On the map", query_params={"map": m["id"]})
                 st.page_link("pages/9_Friction.py", label="Friction", query_params={"map": m["id"]})
                 st.page_link("pages/8_Metrics.py", label="Metrics", query_params={"map": m["id"]})
+                render_report_buttons(int(m["id"]), key=f"card_report_{int(m['id'])}", compact=True)
 
     if health:
         st.subheader("Portfolio heat map")

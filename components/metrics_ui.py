@@ -196,11 +196,13 @@ def render_report_buttons(
     measure: str = "friction",
     version: int | None = None,
     key: str = "report",
+    compact: bool = False,
 ) -> None:
-    """ "Report" where a manager is: the map's HTML report (written when clicked) and its tables as CSVs."""
+    """The report where a manager is: the map's HTML report (written when clicked) and its tables as CSVs;
+    ``compact`` shows the report alone, labelled "Report" (the Overview's map cards)."""
     with st.container(horizontal=True):
         st.download_button(
-            "Download the map's report (HTML)",
+            "Report" if compact else "Download the map's report (HTML)",
             lambda: load_report(map_id, dataset_id, measure, version)[0].encode("utf-8"),
             file_name=f"journeylens-report-{map_id}.html",
             mime="text/html",
@@ -209,6 +211,8 @@ def render_report_buttons(
             help="The whole grid with a measure laid over it, stage flow, funnel, metrics, hot spots and action "
             "plan in one file that opens offline.",
         )
+        if compact:
+            return
         st.download_button(
             "Download every table (ZIP of CSVs)",
             lambda: load_report(map_id, dataset_id, measure, version)[1],
