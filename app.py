@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts.labels import for_people
 from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
-from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select
+from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select, render_report_buttons
 from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table
@@ -109,6 +110,7 @@ else:
                 st.page_link("pages/12_Overlay.py", label="On the map", query_params={"map": m["id"]})
                 st.page_link("pages/9_Friction.py", label="Friction", query_params={"map": m["id"]})
                 st.page_link("pages/8_Metrics.py", label="Metrics", query_params={"map": m["id"]})
+                render_report_buttons(int(m["id"]), key=f"card_report_{int(m['id'])}", compact=True)
 
     if health:
         st.subheader("Portfolio heat map")
@@ -120,7 +122,7 @@ else:
         st.plotly_chart(portfolio_heatmap_figure(heat), width="stretch", key="portfolio_heat")
         table = compute_portfolio_table(portfolio)
         with st.expander("Portfolio table"):
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(for_people(table), hide_index=True, width="stretch")
         st.download_button("Download portfolio CSV", to_safe_csv(table), "portfolio.csv", "text/csv")
 
         trends = load_trends(tuple(health))
@@ -139,4 +141,4 @@ datasets = load_dataset_summaries()
 if not datasets:
     st.info("No event logs yet. Open **Data** to upload a CSV export.")
 else:
-    st.dataframe(datasets, hide_index=True, width="stretch")
+    st.dataframe(for_people(datasets), hide_index=True, width="stretch")

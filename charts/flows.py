@@ -10,7 +10,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.palette import FORWARD, NEGATIVE, NEUTRAL, POSITIVE, colour_map, with_alpha
+from charts.palette import FORWARD, NEGATIVE, NEUTRAL, POSITIVE, colour_map, page_colours, with_alpha
 
 END_COLOURS = {"Drop-off": NEGATIVE, "Converted": POSITIVE, "End": NEUTRAL, "Other": NEUTRAL}
 
@@ -43,7 +43,19 @@ def _column_positions(links: pd.DataFrame, keys: list[tuple[int, str]]) -> list[
     return [y[k] for k in keys]
 
 
-def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
+def _label_style(fig: go.Figure, dark: bool) -> go.Figure:
+    """Sankey labels in the page's text colour on the page's background (contrast of 4.5:1 or more in
+    both themes, tested), with a halo of the background so a label over a link stays readable."""
+    page = page_colours(dark)
+    fig.update_traces(
+        textfont={"color": page["text"], "size": 13, "shadow": f"0 0 3px {page['background']}"},
+        selector={"type": "sankey"},
+    )
+    fig.update_layout(paper_bgcolor=page["background"], plot_bgcolor=page["background"], font={"color": page["text"]})
+    return fig
+
+
+def step_sankey_figure(links: pd.DataFrame, *, height: int = 520, dark: bool = False) -> go.Figure:
     """A Sankey of ``compute_step_sankey`` links: one column per step, nodes named by their node.
 
     Nodes are placed by step (x) so the columns read left to right; the same node has the same
@@ -71,7 +83,7 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
                 "color": node_colour,
                 "x": [0.001 + 0.998 * s / last for s, _ in keys],
                 "y": y,
-                "pad": 14,
+                "pad": 18,
                 "thickness": 14,
                 "customdata": [f"step {s + 1}" for s, _ in keys],
                 "hovertemplate": "%{label} (%{customdata})<br>%{value:,} journeys<extra></extra>",
@@ -89,12 +101,18 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520) -> go.Figure:
         )
     )
     fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
-    return fig
+    return _label_style(fig, dark)
 
 
-def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
-    """A Sankey of ``compute_stage_flow``: stages in their order, forward links blue, backward links
-    (loops back to an earlier stage) red, drawn under the nodes."""
+def stage_flow_figure(flow: pd.DataFrame, *, height: int = 520, dark: bool = False) -> go.Figure:
+    """``compute_stage_flow`` drawn for reading: stages left to right in their order, forward moves as
+    a Sankey (blue), and each move back to an earlier stage (a loop) as a red arc beneath the stages,
+    as thick as its share of the moves back, labelled with its count ("↩ 1,708"; hover the count for
+    "Conversion → Consideration: 1,708 moves back").
+
+    Plotly's Sankey would draw backward links as loops around the nodes without counts; the arcs say
+    the same thing readably. Hover a forward link for its count; the table beside it has every move.
+    """
     if flow.empty:
         return empty_figure("No stage transitions for these settings")
     ranks: dict[str, int] = {}
@@ -105,29 +123,74 @@ def stage_flow_figure(flow: pd.DataFrame, *, height: int = 420) -> go.Figure:
     stages = sorted(ranks, key=lambda s: (ranks[s], s))
     index = {s: i for i, s in enumerate(stages)}
     last = max(len(stages) - 1, 1)
+    x_of = [0.006 + 0.99 * i / last for i in range(len(stages))]  # the nodes' centres (x below)
     backward = flow.direction == "backward"
+    forward = flow[~backward]
+    page = page_colours(dark)
+    # The Sankey takes the top of the figure; the arcs hang in the band beneath it.
+    sankey_bottom = 0.5
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
+            domain={"x": [0, 1], "y": [sankey_bottom, 1]},
             node={
                 "label": [html.escape(str(n)) for n in stages],
                 "color": [FORWARD] * len(stages),
-                # A margin on both sides: loops back are drawn around the nodes, not off the chart.
-                "x": [0.08 + 0.84 * i / last for i in range(len(stages))],
-                "y": [0.35] * len(stages),
+                "x": [0.001 + 0.998 * i / last for i in range(len(stages))],
+                "y": [0.5] * len(stages),
                 "pad": 20,
                 "thickness": 16,
                 "hovertemplate": "%{label}<br>%{value:,} moves<extra></extra>",
             },
             link={
-                "source": [index[str(s)] for s in flow.source],
-                "target": [index[str(t)] for t in flow.target],
-                "value": flow["count"].astype(int).tolist(),
-                "color": [with_alpha(NEGATIVE if b else FORWARD, 0.55 if b else 0.35) for b in backward],
-                "customdata": ["back to an earlier stage" if b else "forward" for b in backward],
-                "hovertemplate": "%{source.label} → %{target.label} (%{customdata})<br>%{value:,} moves<extra></extra>",
+                "source": [index[str(s)] for s in forward.source],
+                "target": [index[str(t)] for t in forward.target],
+                "value": forward["count"].astype(int).tolist(),
+                "color": [with_alpha(FORWARD, 0.35)] * len(forward),
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} moves<extra></extra>",
             },
         )
     )
-    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
-    return fig
+    loops = flow[backward].sort_values("count", ascending=False)
+    biggest = float(loops["count"].max()) if len(loops) else 1.0
+    shapes, notes = [], []
+    for row in loops.itertuples(index=False):
+        xs, xt = x_of[index[str(row.source)]], x_of[index[str(row.target)]]
+        span = abs(index[str(row.source)] - index[str(row.target)])
+        top = sankey_bottom - 0.03
+        depth = min(0.46, 0.07 + 0.13 * span)  # longer loops hang deeper, so arcs nest
+        bottom = top - depth
+        mid = (xs + xt) / 2
+        # A quadratic Bézier through (mid, bottom): its control point sits twice as deep.
+        shapes.append(
+            {
+                "type": "path",
+                "xref": "paper",
+                "yref": "paper",
+                "path": f"M {xs},{top} Q {mid},{top - 2 * depth} {xt},{top}",
+                "line": {"color": with_alpha(NEGATIVE, 0.8), "width": 1.5 + 8 * float(row.count) / biggest},
+            }
+        )
+        notes.append(
+            {
+                "xref": "paper",
+                "yref": "paper",
+                "x": mid,
+                "y": bottom,
+                "yshift": -2,
+                "yanchor": "top",
+                "showarrow": False,
+                "text": f"↩ {int(row.count):,}",
+                "hovertext": f"{html.escape(str(row.source))} → {html.escape(str(row.target))}: {int(row.count):,} moves back",
+                "font": {"size": 12, "color": page["text"]},
+                "bgcolor": page["background"],
+            }
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 28, "b": 8},
+        font={"size": 12},
+        shapes=shapes,
+        annotations=notes,
+    )
+    return _label_style(fig, dark)

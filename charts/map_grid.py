@@ -33,6 +33,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from charts.palette import PAGE_DARK
+
 # Pixel geometry: fixed per column so text fits and the PNG export is sharp at any map size.
 COLUMN_PX = 150
 LABEL_PX = 130
@@ -43,6 +45,7 @@ CHARS_PER_LINE = 22
 LINE_UNITS = 0.27  # one 11 px text line, in row units
 ROW_PADDING_UNITS = 0.3
 MAX_ROW_UNITS = 4.6
+SEVERITY_WORDS = {1: "minor", 2: "low", 3: "medium", 4: "high", 5: "severe"}
 EMOTION_WORDS = {-2: "very negative", -1: "negative", 0: "neutral", 1: "positive", 2: "very positive"}
 # Feeling cells are tinted by their score: red for negative through green for positive.
 EMOTION_FILLS_LIGHT = {-2: "#f8c9c3", -1: "#fde3df", 0: "#f4f5f7", 1: "#dff2e3", 2: "#bfe6c8"}
@@ -114,22 +117,22 @@ LIGHT = Theme(
     everyone_line="#1c2333",
 )
 DARK = Theme(
-    background="#0e1117",
-    text="#e6e9ef",
+    background=PAGE_DARK["background"],
+    text=PAGE_DARK["text"],
     muted="#a3abbd",
     border="#343c4f",
     stage_fill="#3d5fae",
     stage_text="#ffffff",
     touchpoint_fill="#1c2638",
-    owner_fill="#171d29",
+    owner_fill="#201f1c",
     goal_fill="#231f16",
-    lane_fill="#11151d",
+    lane_fill="#1d1c1a",
     pain_fill="#3a1d1a",
     opportunity_fill="#15301f",
     action_fill="#1c1f38",
     star="#ffc53d",
     zero_line="#5b6475",
-    everyone_line="#e6e9ef",
+    everyone_line=PAGE_DARK["text"],
 )
 
 # Rows, top to bottom: (label, kind, height in row units).
@@ -363,12 +366,14 @@ def _column_cell(view: Any, base: dict, kind: str, c: _Column, measures: dict[in
         )  # fmt: skip
     if kind == "pain":
         items = sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id))
-        text = "\n".join(f"[{p.severity}] {p.description}" for p in items)
+        text = "\n".join(
+            f"Severity {p.severity} ({SEVERITY_WORDS.get(p.severity, '?')}): {p.description}" for p in items
+        )
         severity = items[0].severity if items else None
         return _cell(base, c.stage, tp, c.x0, c.x1, text, severity=severity, count=len(items))
     if kind == "opportunity":
         items = sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id))
-        text = "\n".join(f"[{o.priority:.1f}] {o.description}" for o in items)
+        text = "\n".join(f"Priority {o.priority:.1f} ({priority_band(o.priority)}): {o.description}" for o in items)
         return _cell(base, c.stage, tp, c.x0, c.x1, text, count=len(items))
     if kind == "action":
         items = sorted(
@@ -377,6 +382,11 @@ def _column_cell(view: Any, base: dict, kind: str, c: _Column, measures: dict[in
         text = "\n".join(f"{'✓' if a.status == 'done' else '•'} {a.action}" for a in items)
         return _cell(base, c.stage, tp, c.x0, c.x1, text, count=len(items))
     raise ValueError(f"unknown grid row kind {kind!r}")
+
+
+def priority_band(priority: float) -> str:
+    """An opportunity's priority score in a word: high (3 or more), medium (1.5 or more), low."""
+    return "high" if priority >= 3 else "medium" if priority >= 1.5 else "low"
 
 
 def _raci_beyond_owner(tp: Any) -> str:
@@ -744,7 +754,7 @@ def map_grid_figure(
             "yshift": -28,
             "xanchor": "right",
             "yanchor": "top",
-            "text": "★ moment of truth (gold border) · ↻ stage buyers revisit · [n] severity or priority",
+            "text": "★ moment of truth (gold border) · ↻ stage buyers revisit · severity 1 minor … 5 severe",
             "showarrow": False,
             "font": {"size": 11, "color": theme.muted},
         }

@@ -18,30 +18,44 @@ def _shorten(text: str, limit: int = 70) -> str:
 
 
 def variants_figure(variants: pd.DataFrame, *, height: int | None = None) -> go.Figure:
-    """Horizontal bars of ``compute_variants``: journeys per path (most common on top), with the
-    share and, when a goal is set, the conversion rate in the label."""
+    """Horizontal bars of ``compute_variants``: journeys per path, in the twin's rank order (most common on
+    top), with the share and, when a goal is set, the conversion rate in the label.
+
+    One bar per row of the twin: each bar is keyed by its rank, not by its label, because two long paths
+    can shorten to the same label and Plotly merges bars with equal categories. The tick shows the
+    shortened path; hovering shows the whole path.
+    """
     if variants.empty:
         return empty_figure("No journeys for these settings")
-    rows = variants.iloc[::-1]
-    has_rate = rows["conversion_rate"].notna().any()
+    keys = [f"#{rank}" for rank in range(1, len(variants) + 1)]
+    has_rate = variants["conversion_rate"].notna().any()
     text = [
-        f"{100 * s:.1f}%" + (f" · {100 * r:.0f}% convert" if has_rate and pd.notna(r) else "")
-        for s, r in zip(rows.share, rows.conversion_rate, strict=False)
+        f"{100 * s:.1f} %" + (f" · {100 * r:.1f} % convert" if has_rate and pd.notna(r) else "")
+        for s, r in zip(variants.share, variants.conversion_rate, strict=False)
     ]
+    labels = [str(p) for p in variants.path_label]
     fig = go.Figure(
         go.Bar(
-            x=rows.journeys.astype(int).tolist(),
-            y=[html.escape(_shorten(str(p))) for p in rows.path_label],
+            x=variants.journeys.astype(int).tolist(),
+            y=keys,
             orientation="h",
             text=text,
             textposition="auto",
-            marker_color=[NEUTRAL if len(p) == 0 else FORWARD for p in rows.path],
-            customdata=rows.path_label.tolist(),
+            marker_color=[NEUTRAL if len(p) == 0 else FORWARD for p in variants.path],
+            customdata=[html.escape(p) for p in labels],
             hovertemplate="%{customdata}<br>%{x:,} journeys<extra></extra>",
         )
     )
+    fig.update_yaxes(
+        type="category",  # keys read as numbers otherwise ("#2" → 2), losing the order below
+        categoryorder="array",
+        categoryarray=keys[::-1],  # rank 1 at the top
+        tickmode="array",
+        tickvals=keys,
+        ticktext=[html.escape(_shorten(p)) for p in labels],
+    )
     fig.update_layout(
-        height=height or max(260, 28 * len(rows) + 60), margin={"l": 8, "r": 8, "t": 16, "b": 8}, xaxis_title="journeys"
+        height=height or max(260, 28 * len(keys) + 60), margin={"l": 8, "r": 8, "t": 16, "b": 8}, xaxis_title="journeys"
     )
     return fig
 

@@ -16,6 +16,9 @@ from db.errors import JourneyLensError
 from services import demo
 
 ROOT = Path(__file__).resolve().parents[1]
+# The browser tab's icon, bundled: a Material Symbol as page_icon is fetched from Google's font CDN at
+# run time (an outside request from a self-hosted app, and a broken icon offline).
+FAVICON = ROOT / "assets" / "favicon.png"
 # Icons by page label; a page without one gets a generic icon.
 ICONS = {
     "Overview": ":material/dashboard:",
@@ -63,9 +66,9 @@ def _engine() -> Engine:
     return engine
 
 
-def bootstrap(title: str, icon: str = ":material/route:") -> Engine:
+def bootstrap(title: str, icon: str | Path = FAVICON) -> Engine:
     """Configure the page, make sure the database is ready and draw the sidebar. Returns the engine."""
-    st.set_page_config(page_title=f"{title} · JourneyLens", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · JourneyLens", page_icon=str(icon), layout="wide")
     require_sign_in()  # only when secrets.toml has an [auth] section (components/auth.py)
     try:
         with st.spinner("Preparing the database and the demo…"):

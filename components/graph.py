@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import pandas as pd
 from streamlit_agraph import Config, Edge, Node, agraph
 
-from charts.palette import CATEGORICAL, NEGATIVE, NEUTRAL, colour_map
+from charts.palette import CATEGORICAL, NEGATIVE, NEUTRAL, PAGE_DARK, PAGE_LIGHT, colour_map
 from components.theme import is_dark
 
 TERMINALS = ("(entry)", "(exit)")
-LIGHT = {"text": "#31333F", "background": "#FFFFFF", "edge": "#8A8F98"}
-DARK = {"text": "#FAFAFA", "background": "#0E1117", "edge": "#9AA0A6"}
+# Text and halo in the page's own colours (charts.palette: Streamlit 1.67's light and warm dark themes).
+LIGHT = {"text": PAGE_LIGHT["text"], "background": PAGE_LIGHT["background"], "edge": "#8A8F98"}
+DARK = {"text": PAGE_DARK["text"], "background": PAGE_DARK["background"], "edge": "#9AA0A6"}
 
 
 @dataclass(frozen=True)

@@ -178,12 +178,49 @@ def load_referrals(token: str, ctx: AnalysisContext, former_stage: str, referral
 
 
 @st.cache_data(show_spinner="Writing the report…", ttl=300, max_entries=8)
-def load_report(map_id: int) -> tuple[str, bytes]:
-    """(HTML, ZIP of the CSVs) of a map's report."""
+def load_report(
+    map_id: int, dataset_id: int | None = None, measure: str = "friction", version: int | None = None
+) -> tuple[str, bytes]:
+    """(HTML, ZIP of the CSVs) of a map's report; ``version`` (the map's) only keys the cache, so an
+    edited map gets a fresh report."""
     from services.report import build_map_report, report_csv_zip
 
-    report = build_map_report(map_id)
+    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure)
     return report.html, report_csv_zip(report)
+
+
+def render_report_buttons(
+    map_id: int,
+    *,
+    dataset_id: int | None = None,
+    measure: str = "friction",
+    version: int | None = None,
+    key: str = "report",
+    compact: bool = False,
+) -> None:
+    """The report where a manager is: the map's HTML report (written when clicked) and its tables as CSVs;
+    ``compact`` shows the report alone, labelled "Report" (the Overview's map cards)."""
+    with st.container(horizontal=True):
+        st.download_button(
+            "Report" if compact else "Download the map's report (HTML)",
+            lambda: load_report(map_id, dataset_id, measure, version)[0].encode("utf-8"),
+            file_name=f"journeylens-report-{map_id}.html",
+            mime="text/html",
+            icon=":material/description:",
+            key=f"{key}_html",
+            help="The whole grid with a measure laid over it, stage flow, funnel, metrics, hot spots and action "
+            "plan in one file that opens offline.",
+        )
+        if compact:
+            return
+        st.download_button(
+            "Download every table (ZIP of CSVs)",
+            lambda: load_report(map_id, dataset_id, measure, version)[1],
+            file_name=f"journeylens-report-{map_id}-tables.zip",
+            mime="application/zip",
+            icon=":material/folder_zip:",
+            key=f"{key}_zip",
+        )
 
 
 def clear_metric_caches() -> None:

@@ -13,10 +13,14 @@ import pandas as pd
 import streamlit as st
 
 from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
+from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
 from components.access import can_admin, can_edit, editing_allowed
 from components.errors import user_errors
+from components.grid_edit import render_grid_editor
 from components.loaders import clear_caches, load_map_summaries
+from components.map_grid_view import render_map_grid
+from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
@@ -98,6 +102,7 @@ def render_header(view: MapView) -> None:
     )
     if view.description:
         st.caption(escape_markdown(view.description))
+    render_report_buttons(view.id, version=view.version, key="studio_report")
     latest = studio.get_map_version(view.id)
     if latest != view.version:
         c1, c2 = st.columns([4, 1])
@@ -138,13 +143,13 @@ def render_grid_tab(view: MapView) -> None:
     )
     overlay = None if measure == "none" else studio.compute_map_measure(view, measure)
     persona_id = None if persona == ed.EVERYONE else persona
-    fig = map_grid_figure(view, overlay, dark=is_dark(), persona_id=persona_id)
-    width, height = figure_size(fig)
-    render_wide_figure(fig, key="map_grid", filename=slug(view.name))
+    render_grid_editor(view)
+    render_map_grid(view, overlay, key="map_grid", persona_id=persona_id, edit_href=f"?map={int(view.id)}&tab=Grid")
     st.caption(
         "Stages are columns with their touchpoints beneath; lanes are rows; the emotion curve (−2..+2) has a "
-        "line per persona. ★ and a gold border mark a moment of truth; ↻ a stage buyers revisit; grey italic "
-        "text comes from the whole stage. Hover a cell for its full text; the camera icon saves a PNG."
+        "line per persona. Click a touchpoint or a pain point to edit it, or “+ pain point” under a stage to "
+        "add one; the other tabs stay the bulk editors. Hover a cell for its full text; zoom in for more room "
+        "per touchpoint. A PNG of the grid is on the Export tab."
     )
     with st.expander("Grid data (the chart's data twin)"):
         grid = compute_map_grid(view, overlay, persona_id=persona_id)
@@ -846,8 +851,8 @@ def render_comparison(view: MapView, other_id: int) -> None:
     if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
         for side in (old, new):
             if side.stages:
-                fig = map_grid_figure(side, dark=is_dark(), title=side.name)
-                render_wide_figure(fig, key=f"cmp_grid_{int(side.id)}", filename=slug(side.name))
+                st.markdown(f"**{escape_markdown(side.name)}**")
+                render_map_grid(side, key=f"cmp_grid_{int(side.id)}")
 
 
 # --------------------------------------------------------------------------- export & import
@@ -876,7 +881,18 @@ def render_export_tab(view: MapView) -> None:
         st.code(mermaid, language="text")
     with st.expander(f"CSV preview ({len(cells)} rows)"):
         st.dataframe(cells.head(200), hide_index=True, width="stretch")
-    st.caption("The grid itself: use the camera icon on the Grid tab for a PNG.")
+    st.download_button(
+        "The grid (HTML page)",
+        grid_page_html(view).encode("utf-8"),
+        f"{base}-grid.html",
+        "text/html",
+        key="dl_grid_html",
+        help="The whole grid as on the Grid tab, in one file that opens offline in any browser",
+    )
+    if st.toggle("Show the grid as a picture (PNG export)", key="grid_png"):
+        fig = map_grid_figure(view, dark=is_dark())
+        st.caption("Use the camera icon above the picture to save a PNG at full size.")
+        render_wide_figure(fig, key="map_grid_png", filename=base)
 
     st.divider()
     st.markdown("**Import a map from JSON** (a new map, named as in the file)")

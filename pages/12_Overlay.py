@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.map_grid import figure_size, map_grid_figure
+from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
+from components.map_grid_view import render_map_grid
 from components.metrics_ui import (
     load_datasets,
     load_designed_vs_observed,
@@ -16,24 +17,11 @@ from components.metrics_ui import (
     load_overlay,
     page_exists,
     query_select,
+    render_report_buttons,
 )
 from components.text import escape_markdown
-from components.theme import is_dark
 from services.csv_safety import to_safe_csv
 from services.overlay import ATTRIBUTION_MEASURES, MEASURES, measure_phrase
-
-
-def render_wide(fig, *, key: str) -> None:  # noqa: ANN001 - a plotly Figure
-    """Draw the grid at its own pixel width in a box that scrolls sideways (the grid has a fixed width per
-    touchpoint column, so fitting it to the page would crush it). The style rule holds no user text."""
-    width, _height = figure_size(fig)
-    st.html(
-        f"<style>.st-key-{key}_scroll {{ overflow-x: auto !important; }} .st-key-{key} {{ width: {int(width)}px "
-        f"!important; min-width: {int(width)}px !important; max-width: none !important; }}</style>"
-    )
-    with st.container(key=f"{key}_scroll"), st.container(key=key):
-        st.plotly_chart(fig, theme=None, width=int(width), key=f"{key}_chart")
-
 
 bootstrap("Overlay")
 st.title("Map overlay")
@@ -64,7 +52,8 @@ with user_errors():
     view = load_map_view(map_id)
     if picked is None:
         st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
-        render_wide(map_grid_figure(view, dark=is_dark()), key="grid_plain")
+        render_map_grid(view, key="grid_plain")
+        render_report_buttons(map_id, version=view.version, key="overlay_report")
         st.stop()
     dataset_id, token, _name = picked
     analysis_view = open_view(dataset_id, token, map_id)
@@ -87,7 +76,6 @@ with user_errors():
                 query_params={"dataset": str(dataset_id), "map": str(map_id)},
             )
     overlay = load_overlay(token, ctx, measure)
-    fig = map_grid_figure(view, overlay, dark=is_dark(), overlay_name=MEASURES[measure])
     ranked = overlay.dropna(subset=["value"]).sort_values("value", ascending=False).head(3)
     if len(ranked):
         st.markdown(
@@ -96,9 +84,14 @@ with user_errors():
                 f"**{escape_markdown(r.touchpoint)}** ({escape_markdown(r.label)})" for r in ranked.itertuples()
             )
         )
-    render_wide(fig, key="overlay_grid")
+    render_map_grid(view, overlay, key="overlay_grid", overlay_name=MEASURES[measure])
+    render_report_buttons(map_id, dataset_id=dataset_id, measure=measure, version=view.version, key="overlay_report")
     with st.expander("Overlay data", expanded=False):
-        st.dataframe(overlay, hide_index=True, width="stretch")
+        st.dataframe(
+            for_people(overlay.drop(columns=["touchpoint_id", "value"]), labels={"label": MEASURES[measure]}),
+            hide_index=True,
+            width="stretch",
+        )
         st.download_button("Download CSV", to_safe_csv(overlay), f"overlay_{measure}.csv", "text/csv")
 
     st.subheader("Designed vs observed")
@@ -109,13 +102,13 @@ with user_errors():
     c.metric("Transitions against the stage order", int(dvo.backward_transitions["transitions"].sum()))
     t1, t2, t3 = st.tabs(["Not reached", "Unknown activities", "Against the designed order"])
     with t1:
-        st.dataframe(dvo.unreached_touchpoints, hide_index=True, width="stretch")
+        st.dataframe(for_people(dvo.unreached_touchpoints), hide_index=True, width="stretch")
     with t2:
         st.caption("Activities in the log that no touchpoint of the map claims: link them on the **Data** page.")
-        st.dataframe(dvo.unknown_activities.head(200), hide_index=True, width="stretch")
+        st.dataframe(for_people(dvo.unknown_activities.head(200)), hide_index=True, width="stretch")
     with t3:
         st.caption("Moves from a touchpoint to the journey's next event in an earlier stage of the map.")
-        st.dataframe(dvo.backward_transitions.head(200), hide_index=True, width="stretch")
+        st.dataframe(for_people(dvo.backward_transitions.head(200)), hide_index=True, width="stretch")
         st.download_button(
             "Download CSV", to_safe_csv(dvo.backward_transitions), "backward_transitions.csv", "text/csv", key="dl_bt"
         )

@@ -11,6 +11,7 @@ from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
 from components.graph import render_transition_graph
+from components.theme import is_dark
 
 bootstrap("Flows")
 st.title("Flows")
@@ -46,15 +47,17 @@ with user_errors():
             "Anchor node", nodes, index=None, key="anchor_node", bind="query-params", placeholder="Journey start or end"
         )
         links = view.run("sankey", steps=steps, top_per_step=top, anchor=anchor or "start", anchor_node=anchor_node)
-        st.plotly_chart(step_sankey_figure(links), key="step_sankey")
+        st.plotly_chart(step_sankey_figure(links, dark=is_dark()), key="step_sankey")
         with st.expander("Step Sankey data", expanded=False):
             render_data_table(links, file_name="step_sankey.csv", key="step_sankey")
 
         if view.ctx.has_stages:
             st.subheader("Stage flow")
-            st.caption("Moves between stages; red links go back to an earlier stage (loops).")
+            st.caption(
+                "Moves between stages: forward in blue; red arcs beneath are moves back to an earlier stage (loops), with their count."
+            )
             flow = view.run("stage_flow")
-            st.plotly_chart(stage_flow_figure(flow), key="stage_flow")
+            st.plotly_chart(stage_flow_figure(flow, dark=is_dark()), key="stage_flow")
             with st.expander("Stage flow data", expanded=False):
                 render_data_table(flow, file_name="stage_flow.csv", key="stage_flow")
 

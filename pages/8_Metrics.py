@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.metrics import FORMULAS
+from charts.labels import for_people
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
 from components.access import editing_allowed
 from components.analysis_controls import INVALID, dataset_token, open_view, pick_map, render_conversion_line
@@ -20,8 +21,8 @@ from components.metrics_ui import (
     load_metrics,
     load_outcomes,
     load_referrals,
-    load_report,
     query_select,
+    render_report_buttons,
 )
 from components.text import escape_markdown
 from services import metrics as metric_service
@@ -71,22 +72,7 @@ if linked:
     if linked_view is not None:
         render_conversion_line(linked_view)
 
-with st.container(horizontal=True):
-    st.download_button(
-        "Download the map's report (HTML)",
-        lambda: load_report(map_id)[0].encode("utf-8"),
-        file_name=f"journeylens-report-{map_id}.html",
-        mime="text/html",
-        icon=":material/description:",
-        help="Grid with overlay, stage flow, funnel, metrics, hot spots and action plan in one file that opens offline.",
-    )
-    st.download_button(
-        "Download every table (ZIP of CSVs)",
-        lambda: load_report(map_id)[1],
-        file_name=f"journeylens-report-{map_id}-tables.zip",
-        mime="application/zip",
-        icon=":material/folder_zip:",
-    )
+render_report_buttons(map_id)
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -140,7 +126,7 @@ with tab_trend:
         else:
             st.plotly_chart(metric_trend_figure(history, name=r.name, unit=r.unit), width="stretch")
             st.caption(f"{escape_markdown(r.formula)}. Status per period: {', '.join(STATUS_TEXT.values())}.")
-            st.dataframe(history, hide_index=True, width="stretch")
+            st.dataframe(for_people(history), hide_index=True, width="stretch")
             st.download_button("Download CSV", to_safe_csv(history), f"metric_{r.id}.csv", "text/csv", key="dl_hist")
 
 if editor:
@@ -249,12 +235,12 @@ with tab_outcomes:
                 any_shown = True
                 st.markdown(f"**{escape_markdown(stage_name)}**: outcomes of the journeys that reached it")
                 st.plotly_chart(outcome_shares_figure(shares), width="stretch", key=f"out_{stage_name}")
-                st.dataframe(shares, hide_index=True, width="stretch")
+                st.dataframe(for_people(shares), hide_index=True, width="stretch")
             if not any_shown:
                 shares = load_outcomes(token, ctx, None, ())
                 st.markdown("**Every journey by outcome**")
                 st.plotly_chart(outcome_shares_figure(shares), width="stretch", key="out_all")
-                st.dataframe(shares, hide_index=True, width="stretch")
+                st.dataframe(for_people(shares), hide_index=True, width="stretch")
             _, tps = load_map_scopes(map_id)
             referral = tuple(t.name for t in tps if "referr" in t.name.lower())
             last_stage = stages_with_outcomes[-1][1] if stages_with_outcomes else None
@@ -266,4 +252,4 @@ with tab_outcomes:
                     f"({escape_markdown(last_stage)}) referred new ones; {int(r0.new_accounts_referred)} new accounts "
                     "came by referral."
                 )
-                st.dataframe(refs, hide_index=True, width="stretch")
+                st.dataframe(for_people(refs), hide_index=True, width="stretch")

@@ -7,6 +7,7 @@ import streamlit as st
 from analytics.friction import COMPONENTS, FrictionWeights, compute_friction_validation, compute_hot_spots, reweight
 from analytics.journeys import JourneyQuery
 from charts.friction import COMPONENT_NAMES, friction_components_figure
+from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -93,7 +94,7 @@ with user_errors():
     with tab_tp:
         st.plotly_chart(friction_components_figure(tp), width="stretch", key="friction_tp")
         table = compute_friction_table(result)
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(for_people(table), hide_index=True, width="stretch")
         st.download_button("Download CSV", to_safe_csv(table), "friction_touchpoints.csv", "text/csv")
     with tab_stage:
         if result.stages.empty:
@@ -103,7 +104,7 @@ with user_errors():
                 friction_components_figure(result.stages, label="stage"), width="stretch", key="friction_stage"
             )
             stages = compute_friction_table(result, level="stage")
-            st.dataframe(stages, hide_index=True, width="stretch")
+            st.dataframe(for_people(stages), hide_index=True, width="stretch")
             st.download_button("Download CSV", to_safe_csv(stages), "friction_stages.csv", "text/csv", key="dl_st")
     with tab_valid:
         validation = compute_friction_validation(result)
@@ -115,7 +116,7 @@ with user_errors():
                 "survey does not check itself) and each mean score per touchpoint (touchpoints with ≥ 5 responses). "
                 "Friction should run against satisfaction (ρ < 0 for NPS and CSAT) and with effort (ρ > 0)."
             )
-            st.dataframe(validation, hide_index=True, width="stretch")
+            st.dataframe(for_people(validation), hide_index=True, width="stretch")
     st.caption(
         f"Stage order: {escape_markdown(' → '.join(result.stage_order) or '—')}. An exit is a journey ending at the "
         "touchpoint without converting (as the Conversion line above says"

@@ -33,9 +33,10 @@ import pandas as pd
 
 from analytics import friction as af
 from analytics.conversion import Conversion
-from analytics.friction import FrictionResult, format_duration
+from analytics.friction import FrictionResult
 from analytics.metrics import metric_status
 from analytics.registry import run_analysis
+from charts.labels import format_count, format_duration, format_percent
 from services.attribution import ATTRIBUTION_OVERLAY_COLUMNS, compute_touchpoint_attribution
 from services.context import AnalysisContext
 from services.metrics import list_metrics
@@ -77,14 +78,15 @@ OVERLAY_COLUMNS = ["touchpoint_id", "touchpoint", "stage", "value", "label", "ta
 
 
 def _label(measure: str, value: float) -> str:
+    """The value as the grid and the tables write it (``charts.labels``: one decimal for percentages)."""
     if pd.isna(value):
         return "no data"
     if measure == "journeys":
-        return f"{int(value):,}"
+        return format_count(value)
     if measure == "median time":
         return format_duration(value)
     if measure in ("conversion", "drop-off", "csat", "removal effect"):
-        return f"{value:.0f}%"
+        return format_percent(value)
     if measure == "attributed conversions":
         return f"{value:,.1f}"
     return f"{value:.0f}"

@@ -1,7 +1,7 @@
 """A self-contained HTML report of one journey map, and the CSVs of every table in it.
 
 The report holds: the map's health (conversion, NPS, CSAT against target, worst hot spot, actions),
-the stage × touchpoint grid with a measure laid over it, the stage flow Sankey with its loops, the
+the whole stage × touchpoint grid (fitted to the page, as on screen) with a measure laid over it, the stage flow Sankey with its loops, the
 stage funnel, the metrics with their trends, the friction hot spots, the action plan, and designed
 vs observed. Plotly figures are embedded with plotly.js inline (once), so the file opens offline;
 every user text (names, descriptions, actions, table cells) is HTML-escaped.
@@ -26,7 +26,8 @@ from sqlalchemy import Engine
 from analytics.conversion import Conversion
 from analytics.friction import compute_hot_spots
 from charts.friction import friction_components_figure
-from charts.map_grid import map_grid_figure
+from charts.labels import for_people
+from charts.map_grid_html import map_grid_html
 from charts.metrics import metric_trend_figure
 from services.context import AnalysisContext, open_context
 from services.conversion import SCOPE_WORDS, compute_conversion_line
@@ -71,14 +72,10 @@ def _e(text: object) -> str:
 def _table(df: pd.DataFrame, *, max_rows: int = 50) -> str:
     if df is None or df.empty:
         return '<p class="muted">Nothing to show.</p>'
-    shown = df.head(max_rows)
+    # Written for people (charts.labels); the CSVs beside the report keep the machine names and values.
+    shown = for_people(df.head(max_rows))
     more = f'<p class="muted">{len(df) - max_rows} more rows in the CSV.</p>' if len(df) > max_rows else ""
-    return (
-        '<div class="scroll">'
-        + shown.to_html(index=False, escape=True, na_rep="–", float_format=lambda v: f"{v:,.2f}")
-        + "</div>"
-        + more
-    )
+    return '<div class="scroll">' + shown.to_html(index=False, escape=True, na_rep="–") + "</div>" + more
 
 
 class _Figures:
@@ -194,12 +191,12 @@ def build_map_report(
         overlay = compute_overlay(ctx, friction, measure, None if credited is None else credited.frame)
         tables["overlay"] = overlay
         body.append(f"<h2>The map with {_e(title)}</h2>")
-        body.append(figure(map_grid_figure(view, overlay, overlay_name=MEASURES[measure]), full_width=False))
+        body.append(map_grid_html(view, overlay, overlay_name=MEASURES[measure], background="#ffffff"))
     else:
         body.append(
             "<h2>The map</h2><p class='muted'>No event log is linked to this map: no measure to lay over it.</p>"
         )
-        body.append(figure(map_grid_figure(view), full_width=False))
+        body.append(map_grid_html(view, background="#ffffff"))
 
     if dataset_id is not None and ctx is not None:
         sections, extra = _analysis_sections(ctx, figure)

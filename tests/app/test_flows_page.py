@@ -32,8 +32,11 @@ def test_flows_page_shows_the_views_of_a_dataset(engine):
     assert journeys.value == "60"
     # The transitions table is the twin of the graph: entry rows add up to the journeys.
     tables = [df.value for df in at.dataframe]
-    transitions = [t for t in tables if {"source", "target", "count"} <= set(t.columns)][-1]
-    assert transitions.loc[transitions.source == "(entry)", "count"].sum() == 60
+    transitions = [t for t in tables if {"Source", "Target", "Moves", "Share"} <= set(t.columns)][-1]
+    # Written for people: counts without decimals, shares as percentages with one decimal.
+    moves = transitions.loc[transitions.Source == "(entry)", "Moves"].str.replace(",", "").astype(int)
+    assert moves.sum() == 60
+    assert transitions["Share"].str.fullmatch(r"\d+\.\d %").all()
 
 
 def test_flows_page_reads_its_view_from_the_url(engine):
@@ -46,9 +49,9 @@ def test_flows_page_reads_its_view_from_the_url(engine):
     assert at.session_state["by"] == "stage"
     assert at.session_state["through"] == ["Decision"]
     assert "Showing only journeys through" in _text(at)
-    sankey = [df.value for df in at.dataframe if "source_step" in df.value.columns][0]
-    assert sankey["target_step"].max() == 2
-    assert set(sankey["source"]) <= {"Awareness", "Consideration", "Decision", "Onboarding", "Other"}
+    sankey = [df.value for df in at.dataframe if "From step" in df.value.columns][0]
+    assert sankey["To step"].astype(int).max() == 2
+    assert set(sankey["Source"]) <= {"Awareness", "Consideration", "Decision", "Onboarding", "Other"}
 
 
 def test_flows_page_opens_the_demo_dataset_by_default(engine, monkeypatch):
@@ -57,7 +60,7 @@ def test_flows_page_opens_the_demo_dataset_by_default(engine, monkeypatch):
     journeys = [m for m in at.metric if m.label == "Journeys"][0]
     assert int(journeys.value.replace(",", "")) > 1000
     assert at.selectbox[0].value is not None  # the first dataset is picked
-    sankey = [df.value for df in at.dataframe if "source_step" in df.value.columns][0]
+    sankey = [df.value for df in at.dataframe if "From step" in df.value.columns][0]
     # The demo is linked to a map: its last stage is the default goal, so ends split into
     # converted and dropped-off journeys.
-    assert {"Converted", "Drop-off"} <= set(sankey["target"])
+    assert {"Converted", "Drop-off"} <= set(sankey["Target"])

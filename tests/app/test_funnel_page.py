@@ -35,14 +35,19 @@ def test_funnel_page_draws_the_stage_funnel_with_breakdown(engine):
     assert at.session_state["steps"] == ["Awareness", "Consideration", "Decision", "Onboarding"]
     assert at.session_state["mode"] == "strict"
     frames = [d.value for d in at.dataframe]
-    funnel = [f for f in frames if "conversion_from_start" in f.columns and "breakdown" not in f.columns][0]
-    assert funnel["step"].tolist() == ["Awareness", "Consideration", "Decision", "Onboarding"]
-    assert funnel["journeys"].iloc[0] == 60
-    assert funnel["journeys"].is_monotonic_decreasing
-    per = [f for f in frames if "breakdown" in f.columns and "position" in f.columns][0]
-    assert per.loc[per.position == 1, "journeys"].sum() == 60
-    dropped = [f for f in frames if "journey_key" in f.columns][0]
-    assert len(dropped) == 60 - funnel["journeys"].iloc[-1]
+    funnel = [f for f in frames if "Conversion from start" in f.columns and "Breakdown" not in f.columns][0]
+    assert funnel["Step"].tolist() == ["Awareness", "Consideration", "Decision", "Onboarding"]
+    journeys = funnel["Journeys"].str.replace(",", "").astype(int)
+    assert journeys.iloc[0] == 60
+    assert journeys.is_monotonic_decreasing
+    # Written for people: percentages with one decimal, durations with their unit, a dash for none.
+    assert funnel["Conversion from start"].iloc[0] == "100.0 %"
+    assert funnel["Median time from previous"].iloc[0] == "–"
+    assert funnel["Median time from previous"].iloc[1:].str.fullmatch(r"[\d.,]+ (s|min|h|days?)").all()
+    per = [f for f in frames if "Breakdown" in f.columns and "Position" in f.columns][0]
+    assert per.loc[per.Position == "1", "Journeys"].astype(int).sum() == 60
+    dropped = [f for f in frames if "Journey" in f.columns][0]
+    assert len(dropped) == 60 - journeys.iloc[-1]
 
 
 def test_funnel_page_shows_a_bad_step_window_as_an_error(engine):

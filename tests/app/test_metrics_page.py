@@ -75,8 +75,8 @@ def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine, monkeypatc
     assert metric_service.list_metrics(map_id)[0].latest_value is not None
     text = "\n".join(m.value for m in at.markdown)
     assert "**Pre\\-client**: outcomes of the journeys that reached it" in text
-    outcome_tables = [d.value for d in at.dataframe if "outcome" in d.value.columns]
-    assert outcome_tables and set(outcome_tables[0]["outcome"]) >= {"hired", "not now", "no way"}
+    outcome_tables = [d.value for d in at.dataframe if "Outcome" in d.value.columns]
+    assert outcome_tables and set(outcome_tables[0]["Outcome"]) >= {"hired", "not now", "no way"}
 
 
 def test_metrics_page_without_maps(engine, monkeypatch):

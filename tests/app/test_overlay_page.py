@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from charts.labels import format_percent
+from charts.palette import PAGE_DARK
 from tests.app.conftest import run_page
 from tests.factories_metrics import create_dataset, planted_log
 
@@ -18,16 +20,21 @@ def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine, monkey
     assert at.title[0].value == "Map overlay"
     assert at.radio(key="qp_measure").value == "friction"
     overlay = at.dataframe[0].value
-    assert list(overlay.columns[:3]) == ["touchpoint_id", "touchpoint", "stage"]
-    top = overlay.sort_values("value", ascending=False).iloc[0]
-    assert top["touchpoint"] == "Pricing page"
+    # Written for people: human headers (the measure by its name), no ids; the CSV keeps machine names.
+    assert list(overlay.columns) == ["Touchpoint", "Stage", "Friction (0–100)", "Target", "Status"]
+    scored = overlay[overlay["Friction (0–100)"].str.fullmatch(r"[\d.,]+")]
+    top = scored.loc[scored["Friction (0–100)"].astype(float).idxmax()]
+    assert top["Touchpoint"] == "Pricing page"
+    assert "None" not in overlay.to_string() and "nan" not in overlay.to_string()
+    # "Report" where the manager is looking.
+    assert "Download the map's report (HTML)" in {b.label for b in at.get("download_button")}
     labels = {m.label: m.value for m in at.metric}
     assert labels["Activities the map does not know"] == "1"
     assert int(labels["Transitions against the stage order"]) > 0
     at.radio(key="qp_measure").set_value("journeys").run()
     assert not at.exception
     assert at.query_params["measure"] == "journeys"
-    assert at.dataframe[0].value.set_index("touchpoint").loc["Pricing page", "value"] == 80
+    assert at.dataframe[0].value.set_index("Touchpoint").loc["Pricing page", "Journeys"] == "80"
 
 
 def test_overlay_page_without_an_event_log_draws_the_plain_map(engine, monkeypatch):
@@ -47,7 +54,7 @@ def test_friction_page_without_a_map_scores_activities_as_they_are(engine, monke
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id)})
     assert not at.exception
     assert at.selectbox(key="_pick_map").value is None
-    assert at.dataframe[0].value.iloc[0]["touchpoint"] == "Pricing page"
+    assert at.dataframe[0].value.iloc[0]["Touchpoint"] == "Pricing page"
 
 
 def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
@@ -63,29 +70,30 @@ def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
     dataset_id = create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)
     at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "measure": "removal effect", "goal": "Sales rep"})
     assert conversion_line(at).startswith("Conversion: reaching Sales rep · ")  # ?goal= for this view
-    overlay = at.dataframe[0].value.set_index("touchpoint")
+    overlay = at.dataframe[0].value.set_index("Touchpoint")
     # Every journey that reaches a sales rep passes the pricing page: removing it loses every conversion.
-    assert overlay.loc["Pricing page", "value"] == 100
-    assert overlay.loc["Pricing page", "label"] == "100%"
+    assert overlay.loc["Pricing page", "Removal effect %"] == "100.0 %"
     ctx = open_context(dataset_id, map_id, conversion=goal("Sales rep"))
     expected = compute_touchpoint_attribution(ctx, run("attribution", ctx)).set_index("touchpoint")
-    reached = overlay.dropna(subset=["value"])
+    reached = overlay[overlay["Removal effect %"].str.endswith(" %")]
     assert len(reached) >= 5
     for name, row in reached.iterrows():
-        assert row["value"] == expected.loc[name, "removal_effect"] * 100
+        assert row["Removal effect %"] == format_percent(expected.loc[name, "removal_effect"] * 100)
     assert any("Markov" in c.value for c in at.caption)
 
     at.radio(key="qp_measure").set_value("attributed conversions").run()
     assert not at.exception
     credits = at.dataframe[0].value
     assert at.query_params["goal"] == "Sales rep"
-    # Markov credits of the touchpoints before the goal sum to the conversions.
+    # Markov credits of the touchpoints before the goal sum to the conversions (each shown to one decimal).
     journeys = planted_log(journeys=120).groupby("journey_id")["activity"].apply(lambda s: "Sales rep" in set(s))
-    assert credits["value"].sum() == pytest.approx(int(journeys.sum()))
+    shown = credits["Attributed conversions (Markov)"]
+    values = shown[shown.str.fullmatch(r"[\d.,]+")].str.replace(",", "").astype(float)
+    assert values.sum() == pytest.approx(int(journeys.sum()), abs=0.05 * len(values))
 
 
 def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypatch):
-    """The grid draws its own colours: with the app's base theme dark, its background is dark."""
+    """The grid follows the theme: with the app's base theme dark, its row names sit on the dark background."""
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     from streamlit import config
 
@@ -99,5 +107,7 @@ def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypat
         at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "measure": "journeys"})
     finally:
         config.set_option("theme.base", before)
-    spec = at.get("plotly_chart")[0].proto.spec
-    assert '"paper_bgcolor":"#0e1117"' in spec.replace(" ", "")
+    grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    # The sticky row names sit on the dark page colour; the curve for everyone is drawn in light text.
+    assert f"--jl-bg:{PAGE_DARK['background']}" in grid
+    assert 'data-testid="jl-legend"' in grid

@@ -38,6 +38,8 @@ def test_overview_shows_every_map_with_its_health(engine, monkeypatch):
     assert "NPS **18.0** vs target 30 :red-badge[off target] ▲ +6.0 since 2026\\-01" in text
     assert "Actions: 0 open" in text
     assert [m.label for m in at.metric][:2] == ["Journey maps", "Off target"]
+    # Each map's card offers its report where the manager is.
+    assert [b.label for b in at.get("download_button")].count("Report") == 3
     assert at.metric[1].value == "1"
     # The trends chart's metric picker keeps its choice in the URL.
     assert at.radio(key="qp_trend").value == "nps"

@@ -26,11 +26,11 @@ def test_paths_page_shows_every_view_at_stage_level(engine):
     assert [s.value for s in at.subheader] == ["Top paths", "Loops back to an earlier stage", "Outcomes", "Time"]
     assert at.session_state["by"] == "stage"
     frames = [d.value for d in at.dataframe]
-    paths = [f for f in frames if "path_label" in f.columns][0]
-    assert paths["journeys"].sum() == 60  # top paths plus "Other paths"
-    assert paths["conversion_rate"].notna().all()
-    outcomes = [f for f in frames if "outcome" in f.columns][0]
-    assert outcomes["journeys"].sum() == 60
+    paths = [f for f in frames if "Path" in f.columns][0]
+    assert paths["Journeys"].astype(int).sum() == 60  # top paths plus "Other paths"
+    assert paths["Conversion"].str.fullmatch(r"\d+\.\d %").all()
+    outcomes = [f for f in frames if "Outcome" in f.columns][0]
+    assert outcomes["Journeys"].astype(int).sum() == 60
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Converted"].endswith("of 60")
     reached = b2b_log().groupby("journey_id")["stage"].apply(lambda s: "Decision" in set(s)).sum()

@@ -59,7 +59,11 @@ def test_every_tab_renders_the_map(filled):
         assert len(at.data_editor) == expected_editors.get(tab, 0), tab
         assert not at.error, (tab, [e.value for e in at.error])
         if tab == "Grid":
-            assert len(at.get("plotly_chart")) == 1
+            # The whole grid as HTML (fitted to the width), every touchpoint of the map in it.
+            grids = [h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body]
+            assert len(grids) == 1
+            names = [t.name for t in studio.get_map_view(filled.map_id).touchpoints]
+            assert names and all(f">{t}<" in grids[0].replace("&shy;", "") for t in names)
         if tab == "Pain points & opportunities":
             assert any("× 1.5 when the opportunity sits on a moment-of-truth" in c.value for c in at.caption)
             ranking = [d for d in at.dataframe if d.editing_mode == "read_only"][0].value
@@ -71,6 +75,10 @@ def test_every_tab_renders_the_map(filled):
                 "JSON (complete)",
                 "CSV (one row per cell)",
                 "Mermaid journey",
+                "The grid (HTML page)",
+                # "Report" where the map is (the header, on every tab).
+                "Download the map's report (HTML)",
+                "Download every table (ZIP of CSVs)",
             }
 
 
@@ -271,3 +279,49 @@ def test_export_and_import_on_the_export_tab(filled):
     assert len(maps) == 2
     new_id = max(m.id for m in maps)
     assert json.loads(map_io.export_map_json(new_id)) == json.loads(good)
+
+
+def _grid_edit(map_id, target):
+    return run_page(PAGE, query={"map": str(map_id), "tab": "Grid", "edit": target})
+
+
+def test_a_touchpoint_clicked_on_the_grid_is_edited_in_a_dialog(filled):
+    view = studio.get_map_view(filled.map_id)
+    tp = view.touchpoints[0]
+    at = _grid_edit(filled.map_id, f"touchpoint:{tp.id}")
+    # The grid links each touchpoint to its editor.
+    grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    assert f"edit=touchpoint:{tp.id}" in grid and "edit=add-pain:" in grid
+    name = [t for t in at.text_input if t.label == "Name"][0]
+    assert name.value == tp.name
+    name.set_value("Renamed on the map")
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert not at.exception
+    after = studio.get_map_view(filled.map_id)
+    assert after.touchpoint(tp.id).name == "Renamed on the map"
+    assert after.version == view.version + 1
+    assert "edit" not in at.query_params
+
+
+def test_pain_points_are_edited_and_added_from_the_grid(filled):
+    view = studio.get_map_view(filled.map_id)
+    pain = view.pain_points[0]
+    at = _grid_edit(filled.map_id, f"pain:{pain.id}")
+    [s for s in at.slider if s.label == "Severity"][0].set_value(1)
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert not at.exception
+    assert next(p for p in studio.get_map_view(filled.map_id).pain_points if p.id == pain.id).severity == 1
+
+    stage = view.stages[-1]
+    at = _grid_edit(filled.map_id, f"add-pain:{stage.id}")
+    [t for t in at.text_area if t.label == "Pain point"][0].set_value("Renewal quote arrives late")
+    [b for b in at.button if b.label == "Add"][0].click().run()
+    assert not at.exception
+    added = [p for p in studio.get_map_view(filled.map_id).pain_points if p.description == "Renewal quote arrives late"]
+    assert len(added) == 1 and added[0].stage_id == stage.id and added[0].severity == 3
+
+
+def test_an_unknown_grid_target_is_said_plainly(filled):
+    at = _grid_edit(filled.map_id, "touchpoint:999999")
+    assert any("Nothing to edit for “touchpoint:999999”" in w.value for w in at.warning)
+    assert not at.text_input or all(t.label != "Name" for t in at.text_input)

@@ -141,7 +141,7 @@ def test_overlay_has_every_touchpoint_of_the_map_with_targets(b2b):
     with pytest.raises(BadInputError, match="needs conversion defined"):
         overlay_service.compute_overlay(ctx, result, "removal effect")
     removal = overlay_service.compute_overlay(ctx, result, "removal effect", credited.frame).set_index("touchpoint")
-    assert removal.loc["Pricing page", "value"] == 100 and removal.loc["Pricing page", "label"] == "100%"
+    assert removal.loc["Pricing page", "value"] == 100 and removal.loc["Pricing page", "label"] == "100.0 %"
     assert removal.loc["Store", "label"] == "not reached"
     csat = overlay_service.compute_overlay(ctx, result, "csat").set_index("touchpoint")
     assert csat.loc["Pricing page", "target"] == 60 and csat.loc["Pricing page", "status"] == "red"

@@ -58,10 +58,10 @@ def test_overview_shows_every_demo_map_with_health_and_the_overlay_draws(linked_
     # A shareable link opens the overlay on the B2B map with friction laid over the grid.
     page.goto(f"{server.url}/Overlay?map={b2b}&measure=friction")
     wait_for_app(page, "Designed vs observed")
-    grid = page.locator("[data-testid='stPlotlyChart']").first
-    grid.locator(".main-svg").first.wait_for(timeout=30_000)
-    svg_text = grid.inner_text()
-    assert "Friction (0–100)" in svg_text
+    grid = page.locator("[data-testid='jl-grid-box']").first
+    grid.wait_for(timeout=30_000)
+    assert "Friction (0–100)" in grid.inner_text()  # the overlay's row
+    assert "Friction (0–100)" in page.locator("[data-testid='jl-legend']").first.inner_text()
     assert "Pricing page" in page.locator("[data-testid='stMain']").inner_text()
     assert page.get_by_text("Highest friction (0–100)").count() == 1
     assert not page.locator("[data-testid='stException']").count()
@@ -69,8 +69,8 @@ def test_overview_shows_every_demo_map_with_health_and_the_overlay_draws(linked_
     # The Markov removal effect of each touchpoint, for the dataset's conversion, over the same grid.
     page.goto(f"{server.url}/Overlay?map={b2b}&measure=removal+effect")
     wait_for_app(page, "Designed vs observed")
-    grid = page.locator("[data-testid='stPlotlyChart']").first
-    grid.locator(".main-svg").first.wait_for(timeout=30_000)
+    grid = page.locator("[data-testid='jl-grid-box']").first
+    grid.wait_for(timeout=30_000)
     assert "Removal effect %" in grid.inner_text()
     assert page.get_by_text("Highest removal effect %").count() == 1
     assert page.get_by_text("Open the Attribution page on this dataset").count() == 1

@@ -79,10 +79,10 @@ def test_build_a_map_edit_a_cell_reload_and_find_it(server, page):
     wait_for_app(page, "Map studio")
     page.get_by_role("tab", name="Grid").click()
     _wait_idle(page)
-    chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
-    chart.wait_for(timeout=60_000)
+    page.locator("[data-testid='jl-grid']").first.wait_for(timeout=60_000)
     page.wait_for_function(
-        "(text) => [...document.querySelectorAll('.js-plotly-plot text')].some(t => t.textContent.includes(text))",
+        "(text) => [...document.querySelectorAll(\"[data-kind='lane:thinking']\")]"
+        ".some(c => c.textContent.includes(text))",
         arg=EDIT,
         timeout=60_000,
     )

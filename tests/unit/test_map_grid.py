@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from charts.map_grid import COLUMN_PX, compute_emotion_curve, compute_map_grid, map_grid_figure
+from charts.palette import PAGE_DARK
 from services import studio
 from services.maps import create_map_from_template
 from tests.db.studio_factory import filled_map
@@ -107,10 +108,10 @@ def test_items_sit_in_their_columns_most_important_first(view):
     assert (demo_pains["count"], demo_pains["severity"]) == (1, 5)
     # A whole-stage pain point sits in the stage's first column.
     first = _cell(grid, "pain", "Online ads")
-    assert first["text"] == "[2] Too many vendors"
+    assert first["text"] == "Severity 2 (low): Too many vendors"
     opps = _cell(grid, "opportunity", "Online ads")
-    assert opps["text"] == "[0.2] Comparison guide"
-    assert _cell(grid, "opportunity", "Demo")["text"] == "[3.0] Self-serve demo"
+    assert opps["text"] == "Priority 0.2 (low): Comparison guide"
+    assert _cell(grid, "opportunity", "Demo")["text"] == "Priority 3.0 (high): Self-serve demo"
     assert _cell(grid, "action", "Demo")["text"] == "• Add booking widget"
 
 
@@ -158,7 +159,7 @@ def test_figure_draws_every_cell_in_both_themes(view, dark):
     rects = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(rects) == len(grid)
     assert fig.layout.width >= len(view.touchpoints) * COLUMN_PX
-    assert fig.layout.paper_bgcolor == ("#0e1117" if dark else "#ffffff")
+    assert fig.layout.paper_bgcolor == (PAGE_DARK["background"] if dark else "#ffffff")
     # The measure has a colour bar titled with its (escaped) name.
     bars = [t for t in fig.data if getattr(t.marker, "showscale", False)]
     assert len(bars) == 1 and bars[0].marker.colorbar.title.text == "Pain &lt;b&gt;severity&lt;/b&gt;"

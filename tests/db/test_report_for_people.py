@@ -1,0 +1,58 @@
+"""The HTML report a manager forwards: the whole grid (every touchpoint drawn), tables written for people."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from services import studio
+from services.maps import create_map_from_template
+from services.report import build_map_report
+from tests.factories_metrics import create_dataset, planted_log
+
+
+@pytest.fixture
+def linked(engine):
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Five-stage journey")
+    dataset_id = create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)
+    return map_id, dataset_id
+
+
+def _grid_names(doc: str) -> list[str]:
+    return [html.unescape(n.replace("&shy;", "")) for n in re.findall(r'<span class="jl-tp-name">(.*?)</span>', doc)]
+
+
+def test_report_draws_the_whole_grid_with_every_touchpoint(linked):
+    map_id, dataset_id = linked
+    view = studio.get_map_view(map_id)
+    report = build_map_report(map_id, dataset_id=dataset_id, measure="journeys")
+    assert len(view.stages) == 5 and len(view.touchpoints) == 21
+    assert _grid_names(report.html) == [t.name for t in view.touchpoints]
+    # Fitted to the page: equal shares of its width, not a fixed-width picture to scroll.
+    assert "repeat(21, minmax(0,1fr))" in report.html
+    assert 'data-testid="jl-legend"' in report.html
+
+
+def test_report_without_a_dataset_still_draws_the_whole_grid(engine):
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Unlinked")
+    report = build_map_report(map_id)
+    assert len(_grid_names(report.html)) == 21
+
+
+def test_report_tables_are_written_for_people(linked):
+    map_id, dataset_id = linked
+    report = build_map_report(map_id, dataset_id=dataset_id, measure="conversion")
+    headers = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", report.html)]
+    assert headers, "the report has no tables"
+    code_like = [h for h in headers if re.search(r"[a-z]_[a-z]|^[a-z]", h)]
+    assert not code_like, code_like
+    assert "Backtrack rate" in headers and "From touchpoint" in headers
+    cells = re.findall(r"<td>(.*?)</td>", report.html)
+    assert "None" not in cells and "nan" not in cells
+    # Percentages carry one decimal; no count is written with a trailing ".0".
+    assert any(re.fullmatch(r"\d+\.\d %", c) for c in cells)
+    assert not any(re.fullmatch(r"\d[\d,]*\.0", c) for c in cells)
+    # The CSVs keep the machine names.
+    assert "backtrack_rate_pct" in report.tables["friction_touchpoints"].columns
