@@ -500,7 +500,9 @@ def _report_outlook(rin: ReportInput) -> ReportOutput:
 
 def _add_outlook_flags(p: argparse.ArgumentParser) -> None:
     """Flags of the outlook report."""
-    from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
+    # The light copy of analytics.outlook's defaults: building the parser imports no Ibis or pandas.
+    from analytics.names import OUTLOOK_ACTIVE_DAYS as DEFAULT_ACTIVE_DAYS
+    from analytics.names import OUTLOOK_MIN_TRANSITIONS as DEFAULT_MIN_TRANSITIONS
 
     g = p.add_argument_group("outlook")
     g.add_argument(
@@ -1381,8 +1383,6 @@ def fault_message(exc: BaseException) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sqlalchemy.exc import DBAPIError
-
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -1391,6 +1391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
         return 0
     except Exception as exc:
+        from sqlalchemy.exc import DBAPIError  # here, not at start-up: --help imports no database layer
+
         if not isinstance(exc, OSError | DBAPIError) and fault_message(exc) is None:
             raise
         message = fault_message(exc)

@@ -160,6 +160,11 @@ def _damaged_files() -> Iterator[None]:
         raise
 
 
+def runs_on_duckdb(expr: Any) -> bool:
+    """True when ``expr`` runs on DuckDB (this thread's connection or a DuckDB database file)."""
+    return getattr(_backend_of(expr), "name", "") == "duckdb"
+
+
 def execute(expr: Any) -> pd.DataFrame:
     """Run an Ibis expression on the backend it is bound to and return a pandas frame."""
     with _damaged_files():

@@ -166,33 +166,34 @@ def _attempts_ordered(
 ) -> Table:
     """Attempts with ``p1..pK``, ``t1..tK`` (null once broken) and ``reached``, mode ``ordered``.
 
-    ``e`` holds the steps on funnel nodes only."""
+    ``e`` holds the steps on funnel nodes only. One window pass finds, for every step, the position
+    of the next step on each funnel node after it; the timestamp of a match is read with the match
+    (a step's timestamp is that of its position: order is timestamp, then file position)."""
     k_total = len(codes)
     after = ibis.window(group_by=JOURNEY, order_by=POSITION, rows=(1, None))
-    nexts = {}
-    for k in range(2, k_total + 1):
-        hit = e[NODE_CODE] == codes[k - 1]
-        nexts[f"_np{k}"] = e[POSITION].min(where=hit).over(after)
-        nexts[f"_nt{k}"] = e[TS].min(where=hit).over(after)
+    nexts = {f"_np{k}": e[POSITION].min(where=e[NODE_CODE] == codes[k - 1]).over(after) for k in range(2, k_total + 1)}
     e = e.mutate(**nexts)
     if tmp is not None:
         e = tmp.materialize(e)  # read once per step below
     a = e.filter(e[NODE_CODE] == codes[0])
-    a = a.select(JOURNEY, *carry, p1=a[POSITION], t1=a[TS], _ok=ibis.literal(True), _np=a._np2, _nt=a._nt2)
+    a = a.select(JOURNEY, *carry, p1=a[POSITION], t1=a[TS], _ok=ibis.literal(True), _np=a._np2)
     for k in range(2, k_total + 1):
-        ok = a._ok & _within(spec, k, a._nt, a[f"t{k - 1}"], a.t1)
+        # The candidate match (the first step on node k after step k - 1): its timestamp and,
+        # where the chain goes on, the next candidate after it.
+        then = {"_nn": e[f"_np{k + 1}"]} if k < k_total else {}
+        look = e.select(JOURNEY, _lp=e[POSITION], _lt=e[TS], **then)
+        a = a.left_join(look, [a[JOURNEY] == look[JOURNEY], a._np == look._lp])
+        a = a.drop(*[c for c in a.columns if c.endswith("_right") or c == "_lp"])
+        ok = a._ok & _within(spec, k, a._lt, a[f"t{k - 1}"], a.t1)
         a = a.mutate(
             _ok=ok,
             **{
                 f"p{k}": ibis.ifelse(ok, a._np, ibis.null("int64")),
-                f"t{k}": ibis.ifelse(ok, a._nt, ibis.null(a.t1.type())),
+                f"t{k}": ibis.ifelse(ok, a._lt, ibis.null(a.t1.type())),
             },
-        )
+        ).drop("_np", "_lt")
         if k < k_total:
-            # Where the chain goes on, look up the next match after the step just matched.
-            look = e.select(JOURNEY, _lp=e[POSITION], _np=e[f"_np{k + 1}"], _nt=e[f"_nt{k + 1}"])
-            a = a.drop("_np", "_nt").left_join(look, [a[JOURNEY] == look[JOURNEY], a[f"p{k}"] == look._lp])
-            a = a.drop(*[c for c in a.columns if c.endswith("_right") or c == "_lp"])
+            a = a.rename(_np="_nn")
     return _finish(a, k_total)
 
 
@@ -304,8 +305,8 @@ def funnel_journeys(
     carry = [BREAKDOWN] if bcol else []
     # The steps on funnel or exclusion nodes: all that the matching reads (but immediate's leads).
     m = s.filter(s[NODE_CODE].isin(list({*codes, *xcodes})))
-    if tmp is not None:
-        m = tmp.materialize(m)
+    if tmp is not None and (xcodes or (bcol and spec.attribution == "last")):
+        m = tmp.materialize(m)  # read more than once below (else read once: no table to write)
     e = m.filter(m[NODE_CODE].isin(list(set(codes)))) if xcodes else m
     if spec.mode == "ordered":
         f = _attempts_ordered(e, spec, codes, carry, tmp)

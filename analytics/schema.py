@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -144,6 +145,19 @@ def segment_column(source_name: str) -> str:
     return f"{SEGMENT_PREFIX}{source_name}"
 
 
+class RoleSet(frozenset):  # type: ignore[type-arg]
+    """A frozenset of roles that pickles (and so keys Streamlit's caches) in one order, its sorted one.
+
+    A plain frozenset pickles in its iteration order, which depends on the order its members were
+    added; a copy read back from a cache can then iterate in another order, and ``st.cache_data``
+    (which hashes a set by that order) misses for an equal schema: a fresh session recomputed
+    every analysis once more.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RoleSet, (sorted(self),))
+
+
 @dataclass(frozen=True)
 class EventSchema:
     """Which roles a stored dataset has. Hashable, so it can key caches.
@@ -152,8 +166,12 @@ class EventSchema:
     names of segment columns (stored as ``segment:<name>``).
     """
 
-    roles: frozenset[Role] = field(default_factory=lambda: frozenset(REQUIRED_ROLES))
+    roles: frozenset[Role] = field(default_factory=lambda: RoleSet(REQUIRED_ROLES))
     segments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if type(self.roles) is not RoleSet:
+            object.__setattr__(self, "roles", RoleSet(self.roles))
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -82,3 +82,57 @@ def measure_filter_switch(dataset_id: int, page: str | None = None) -> dict:
         "cached": [back, again],
         "seconds": [back, again],
     }
+
+
+def measure_page_start(page: str, dataset_id: int | None = None) -> dict:
+    """Seconds to draw ``page`` (a path such as ``pages/1_Maps.py``, or ``app.py`` for the Overview)
+    in a fresh session: ``first`` in a fresh process (a server just started: its imports counted),
+    then ``fresh_session``: the same page in a new session of the same process (what a second
+    user, or a new browser tab, waits for). Call it in a process of its own."""
+    os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
+    from streamlit.testing.v1 import AppTest
+
+    def session() -> float:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        if dataset_id is not None:
+            at.query_params["dataset"] = str(dataset_id)
+        if page != "app.py":
+            at.switch_page(page)
+        return _timed_run(at)
+
+    first = session()
+    return {"page": page, "first": first, "fresh_session": [session(), session()]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.apptest [PAGE ...]``: each page's start, each page in a process of its own
+    (on the data directory of ``JOURNEYLENS_DATA_DIR``, e.g. one with ``python cli.py demo``)."""
+    import argparse
+    import json
+    import subprocess
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m bench.apptest", description=main.__doc__)
+    parser.add_argument("pages", nargs="*", help="default: app.py and every page in pages/")
+    parser.add_argument("--dataset", type=int, help="open the pages on this dataset (?dataset=ID)")
+    args = parser.parse_args(argv)
+    pages = args.pages or ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+    for page in pages:
+        code = (
+            "import json, sys; sys.path.insert(0, sys.argv[1]); from bench.apptest import measure_page_start; "
+            "print(json.dumps(measure_page_start(sys.argv[2], None if sys.argv[3] == '-' else int(sys.argv[3]))))"
+        )
+        dataset = "-" if args.dataset is None else str(args.dataset)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(ROOT), page, dataset], cwd=ROOT, capture_output=True, text=True
+        )
+        if done.returncode:
+            print(json.dumps({"page": page, "error": done.stderr.strip().splitlines()[-1:]}), flush=True)
+            continue
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        print(json.dumps({**out, "load": round(os.getloadavg()[0], 2)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -157,6 +157,16 @@ def task_apptest(task: dict) -> dict:
     return out
 
 
+def task_page_start(task: dict) -> dict:
+    os.environ["JOURNEYLENS_DATA_DIR"] = task["data_dir"]
+    sys.path.insert(0, str(ROOT))
+    from bench.apptest import measure_page_start
+
+    out = measure_page_start(task["page"], task.get("dataset_id"))
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
 # --------------------------------------------------------------------------- peers
 
 
@@ -181,7 +191,13 @@ def task_peer(task: dict) -> dict:
     }
 
 
-TASKS = {"import": task_import, "analysis": task_analysis, "apptest": task_apptest, "peer": task_peer}
+TASKS = {
+    "import": task_import,
+    "analysis": task_analysis,
+    "apptest": task_apptest,
+    "page_start": task_page_start,
+    "peer": task_peer,
+}
 
 
 def main() -> int:

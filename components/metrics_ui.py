@@ -8,6 +8,7 @@ the friction index travel as a tuple. Every choice a page makes is kept in the U
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,14 +151,25 @@ def load_map_view(map_id: int) -> Any:
     return get_map_view(map_id)
 
 
-@st.cache_data(show_spinner="Computing every map's health…", ttl=300, max_entries=8)
 def load_portfolio() -> list[overview_service.MapHealth]:
-    return overview_service.compute_portfolio()
+    """Every map's health, computed once per change of the data (and per day), shared by sessions."""
+    return _load_portfolio(overview_service.data_version())
 
 
-@st.cache_data(show_spinner=False, ttl=300, max_entries=8)
+# The hour's ttl only bounds how long a change outside this workspace (a table on an external
+# backend) can go unseen; every change made here moves the version.
+@st.cache_data(show_spinner="Computing every map's health…", ttl=3600, max_entries=4)
+def _load_portfolio(version: tuple[str, int, int]) -> list[overview_service.MapHealth]:
+    return overview_service.compute_portfolio(today=date.fromisoformat(version[0]))
+
+
 def load_trends(map_ids: tuple[int, ...]) -> Any:
-    portfolio = [h for h in load_portfolio() if h.map_id in map_ids]
+    return _load_trends(map_ids, overview_service.data_version())
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=8)
+def _load_trends(map_ids: tuple[int, ...], version: tuple[str, int, int]) -> Any:
+    portfolio = [h for h in _load_portfolio(version) if h.map_id in map_ids]
     return overview_service.compute_trends(portfolio)
 
 

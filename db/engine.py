@@ -22,6 +22,7 @@ returned survives a killed process and a power cut (tests/db/test_crash_safety.p
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -199,12 +200,15 @@ def upgrade(engine: Engine, *, script_location: Path | None = None) -> None:
     nothing to do); foreign keys off while tables are recreated, ``foreign_key_check`` before commit.
     Foreign keys are switched back on before the connection returns to the pool.
     """
+    location = script_location or Path(__file__).parent / "migrations"
+    if _at_head(engine, location):
+        return  # nothing to apply: Alembic (a fifth of a second to import) is not needed
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(script_location or Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(location))
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         assert raw is not None
@@ -238,6 +242,43 @@ def upgrade(engine: Engine, *, script_location: Path | None = None) -> None:
                 restored = False
             if not restored:
                 conn.invalidate()
+
+
+_REVISION = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['"]([^'"]+)['"]|None)\s*$""", re.M)
+
+
+def head_revision(script_location: Path) -> str | None:
+    """The newest migration's revision, read from the scripts' text without importing Alembic;
+    None when the scripts do not name exactly one head (then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (script_location / "versions").glob("*.py"):
+        found = dict((key, value) for key, value in _REVISION.findall(script.read_text(encoding="utf-8")))
+        if not found.get("revision"):
+            return None
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine, script_location: Path) -> bool:
+    """True when the database is at the newest migration and its foreign keys hold: the start-up of
+    every process (CLI, app) then skips Alembic. Anything else takes the full path of :func:`upgrade`."""
+    head = head_revision(script_location)
+    if head is None:
+        return False
+    with engine.connect() as conn:
+        try:
+            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+        except DBAPIError as exc:
+            if "no such table" in str(exc.orig).lower():
+                return False  # a new database: Alembic creates it
+            raise
+        if [tuple(row) for row in versions] != [(head,)]:
+            return False
+        return not conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
 
 
 def storage_error(exc: BaseException) -> StorageError | None:

@@ -209,6 +209,19 @@ def compute_map_health(
     )
 
 
+def data_version(*, today: date | None = None, engine: Engine | None = None) -> tuple[str, int, int]:
+    """What the portfolio depends on, as a cache key: the day (stale maps and overdue actions move
+    with it) and the audit trail's newest id and length (every change to a map, its metrics and
+    actions, a dataset, a link or a conversion definition adds a row, in its own transaction)."""
+    from sqlalchemy import func
+
+    from db.models import AuditEvent
+
+    with read_session(engine) as session:
+        newest, rows = session.exec(select(func.max(AuditEvent.id), func.count(AuditEvent.id))).one()
+    return ((today or date.today()).isoformat(), int(newest or 0), int(rows or 0))
+
+
 def compute_portfolio(*, today: date | None = None, engine: Engine | None = None) -> list[MapHealth]:
     """The health of every map, worst first (then by name)."""
     today = today or date.today()

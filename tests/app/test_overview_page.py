@@ -51,3 +51,30 @@ def test_overview_without_maps(engine, monkeypatch):
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     at = run_page("app.py")
     assert any("No journey maps yet" in i.value for i in at.info)
+
+
+def test_health_is_computed_once_per_change_of_the_data(engine, monkeypatch):
+    """A new session reuses the health; a change (here a new NPS value, as another process would
+    write it, with no cache cleared) is shown at the next run."""
+    from services import metrics as metric_service
+    from services import overview as overview_service
+
+    b2b = _maps_with_data(monkeypatch)
+    computed = []
+    real = overview_service.compute_portfolio
+
+    def counting(**kwargs):
+        computed.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(overview_service, "compute_portfolio", counting)
+    before = overview_service.data_version()
+    run_page("app.py")
+    run_page("app.py")  # a fresh session, nothing changed
+    assert len(computed) == 1
+    (nps,) = [m for m in metric_service.list_metrics(b2b) if m.kind == "nps"]
+    metric_service.set_metric_value(nps.id, "2026-03", 41)
+    assert overview_service.data_version() != before
+    at = run_page("app.py")
+    assert len(computed) == 2
+    assert "NPS **41.0**" in _text(at)

@@ -85,3 +85,20 @@ def test_every_peer_of_the_suite_is_known():
     from bench.run import PEER_LABEL
 
     assert {p for a in ANALYSES.values() for p in a.peers} <= set(PEER_LABEL)
+
+
+def test_page_start_is_reported_and_judged():
+    results = _results(0.1, 2.0, {"total": 10, "pairs": 3, "top": ["A", "B", 5]})
+    results["page_start"] = [
+        {"page": "app.py", "first": 3.2, "fresh_session": [0.4, 0.2]},
+        {"page": "pages/5_Flows.py", "first": 4.0, "fresh_session": [2.6, 2.4]},
+        {"page": "pages/6_Funnel.py", "error": "timed out after 600 s"},
+    ]
+    text = markdown(results)
+    assert "## Page start in a fresh session" in text
+    assert f"| `app.py` | {fmt_s(3.2)} | {fmt_s(0.3)} |" in text
+    assert "| `pages/6_Funnel.py` | failed: timed out after 600 s | |" in text
+    line = next(t for t in targets(results) if t.startswith("- a page in a fresh session"))
+    assert fmt_s(2.5) in line and "**missed**" in line
+    results["page_start"] = results["page_start"][:1]
+    assert "met" in next(t for t in targets(results) if t.startswith("- a page in a fresh session"))
