@@ -71,6 +71,7 @@ from analytics.journeys import (
     stack,
 )
 from analytics.markov import AbsorbingChain, top_transitions
+from analytics.names import OUTLOOK_ACTIVE_DAYS, OUTLOOK_MIN_TRANSITIONS
 from analytics.outlook_model import (
     JourneyLog,
     best_actions,
@@ -87,8 +88,8 @@ GOAL_STATE = "(goal)"
 STALE_STATE = "(no further activity)"
 LOST_PREFIX = "lost: "
 
-DEFAULT_ACTIVE_DAYS = 30
-DEFAULT_MIN_TRANSITIONS = 5
+DEFAULT_ACTIVE_DAYS = OUTLOOK_ACTIVE_DAYS
+DEFAULT_MIN_TRANSITIONS = OUTLOOK_MIN_TRANSITIONS
 NEXT_SHOWN = 3
 
 STATUS = "status"

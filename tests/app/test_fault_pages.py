@@ -31,7 +31,7 @@ def test_overview_lists_the_damaged_dataset_and_the_map_says_so(broken):
     assert [t.value for t in at.title] == ["Overview"]
     assert any("Web log" in e and "missing" in e for e in _errors(at))
     table = at.dataframe[-1].value
-    status = dict(zip(table["name"], table["status"], strict=True))
+    status = dict(zip(table["Name"], table["Status"], strict=True))
     assert status == {"Web log": "missing", "Healthy log": "ok"}
 
 

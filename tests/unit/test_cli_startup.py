@@ -50,13 +50,6 @@ def test_the_probe_sees_a_heavy_import() -> None:
     assert "pandas" in _heavy(_modules_after("import cli\nimport analytics.outlook"))
 
 
-def test_the_light_defaults_agree_with_the_analyses() -> None:
-    from analytics import names, outlook
-
-    assert names.OUTLOOK_ACTIVE_DAYS == outlook.DEFAULT_ACTIVE_DAYS
-    assert names.OUTLOOK_MIN_TRANSITIONS == outlook.DEFAULT_MIN_TRANSITIONS
-
-
 def test_the_parser_shows_the_outlook_defaults() -> None:
     import cli
     from analytics import outlook
