@@ -207,19 +207,23 @@ def _items_html(view: Any, kind: str, cell: dict, edit_href: str | None = None) 
     if kind == "pain":
         for p in sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id)):
             chip = _chip(severity_chip(p.severity), SEVERITY_CHIPS.get(max(1, min(5, int(p.severity))), "#888888"))
-            text = _edit_link(edit_href, f"pain:{int(p.id)}", _e(p.description), "Edit this pain point")
+            text = _edit_link(edit_href, f"pain:{int(p.id)}", _hyphenated(p.description), "Edit this pain point")
             rows.append(f"<li>{chip}{text}</li>")
     elif kind == "opportunity":
         for o in sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id)):
             band = priority_band(o.priority)
             chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_CHIPS[band])
-            rows.append(f"<li>{chip}{_e(o.description)}</li>")
+            text = _edit_link(
+                edit_href, f"opportunity:{int(o.id)}", _hyphenated(o.description), "Edit this opportunity"
+            )
+            rows.append(f"<li>{chip}{text}</li>")
     else:
         items = sorted(
             (a for a in view.actions if a.stage_id is not None and here(a)), key=lambda a: (a.status == "done", a.id)
         )
         for a in items:
-            rows.append(f"<li>{'✓ done: ' if a.status == 'done' else '• '}{_e(a.action)}</li>")
+            text = _edit_link(edit_href, f"action:{int(a.id)}", _hyphenated(a.action), "Edit this action")
+            rows.append(f"<li>{'✓ done: ' if a.status == 'done' else '• '}{text}</li>")
     return "<ul>" + "".join(rows) + "</ul>" if rows else ""
 
 
@@ -345,8 +349,9 @@ def map_grid_html(
     many pixels (zoomed in: the box scrolls sideways, the row names stay). ``background`` is the colour
     behind the sticky row names (the page's background), ``text_colour`` the page's text colour (the
     emotion curve for everyone is drawn in it). With ``edit_href`` (the page's own address with its query),
-    touchpoint names and pain points link to ``edit_href&edit=touchpoint:ID`` / ``pain:ID``, and each stage
-    header offers "+ pain point" (``add-pain:STAGE_ID``): the page opens its editor.
+    touchpoint names, pain points, opportunities, actions and thinking/doing/feeling cells link to
+    ``edit_href&edit=...`` (targets in ``components.grid_edit``), and each stage header offers "+ pain point",
+    "+ opportunity" and "+ action": the page opens its editor.
     """
     name = overlay_name or (overlay.attrs.get("name") if overlay is not None else None) or "Measure"
     grid = compute_map_grid(view, overlay, persona_id=persona_id, overlay_name=name)
@@ -387,8 +392,16 @@ def map_grid_html(
                 head, _, rest = str(cell["text"]).partition("\n")
                 body = _e(head) + (f"<small>{_e(rest)}</small>" if rest else "")
                 if edit_href is not None:
-                    add = _edit_link(edit_href, f"add-pain:{int(cell['stage_id'])}", "+ pain point", "Add a pain point")
-                    body += '<small class="jl-add">' + add + "</small>"
+                    sid = int(cell["stage_id"])
+                    adds = " · ".join(
+                        _edit_link(edit_href, f"add-{what}:{sid}", f"+ {label}", f"Add {article} {label}")
+                        for what, label, article in (
+                            ("pain", "pain point", "a"),
+                            ("opportunity", "opportunity", "an"),
+                            ("action", "action", "an"),
+                        )
+                    )
+                    body += '<small class="jl-add">' + adds + "</small>"
             elif kind == "touchpoint":
                 css.append("jl-tp")
                 tp = _touchpoint(view, cell["touchpoint_id"])
@@ -422,7 +435,7 @@ def map_grid_html(
                 if not _isnan(cell["target"]):
                     title += f" (target {format_value(cell['target'])})"
             elif kind in ("pain", "opportunity", "action"):
-                listed = _items_html(view, kind, cell, edit_href if kind == "pain" else None)
+                listed = _items_html(view, kind, cell, edit_href)
                 if listed:
                     body = listed
                     style.append(f"background:{_FILLS[kind]}")
@@ -437,6 +450,13 @@ def map_grid_html(
                 emotion = cell["emotion"]
                 if kind == "lane:feeling" and not _isnan(emotion):
                     style.append(f"background:{_EMOTION_TINTS.get(int(emotion), _FILLS['lane'])}")
+                lane = kind.split(":", 1)[1]
+                if edit_href is not None and lane in ("thinking", "doing", "feeling"):
+                    # An inherited cell shows (and so edits) the whole stage's cell.
+                    tp_id = 0 if cell["inherited"] or _isnan(cell["touchpoint_id"]) else int(cell["touchpoint_id"])
+                    target = f"lane:{lane}:{int(cell['stage_id'])}:{tp_id}:{int(persona_id or 0)}"
+                    shown = _hyphenated(title) if title else '<span class="jl-muted">＋</span>'
+                    body = _edit_link(edit_href, target, shown, f"Edit {lane} here")
             if cell["inherited"]:
                 css.append("jl-inherited")
                 title += " (from the whole stage)"

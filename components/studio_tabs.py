@@ -17,7 +17,7 @@ from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
 from components.access import can_admin, can_edit, editing_allowed
 from components.errors import user_errors
-from components.grid_edit import render_grid_editor
+from components.grid_edit import render_grid_conflicts, render_grid_editor
 from components.loaders import clear_caches, load_map_summaries
 from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
@@ -143,12 +143,13 @@ def render_grid_tab(view: MapView) -> None:
     )
     overlay = None if measure == "none" else studio.compute_map_measure(view, measure)
     persona_id = None if persona == ed.EVERYONE else persona
+    render_grid_conflicts(view)
     render_grid_editor(view)
     render_map_grid(view, overlay, key="map_grid", persona_id=persona_id, edit_href=f"?map={int(view.id)}&tab=Grid")
     st.caption(
         "Stages are columns with their touchpoints beneath; lanes are rows; the emotion curve (−2..+2) has a "
-        "line per persona. Click a touchpoint or a pain point to edit it, or “+ pain point” under a stage to "
-        "add one; the other tabs stay the bulk editors. Hover a cell for its full text; zoom in for more room "
+        "line per persona. Click a touchpoint, a thinking/doing/feeling cell, a pain point, an opportunity or an "
+        "action to edit it, or “+ pain point”, “+ opportunity”, “+ action” under a stage to add one; the other tabs stay the bulk editors. Hover a cell for its full text; zoom in for more room "
         "per touchpoint. A PNG of the grid is on the Export tab."
     )
     with st.expander("Grid data (the chart's data twin)"):

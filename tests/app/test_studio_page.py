@@ -325,3 +325,97 @@ def test_an_unknown_grid_target_is_said_plainly(filled):
     at = _grid_edit(filled.map_id, "touchpoint:999999")
     assert any("Nothing to edit for “touchpoint:999999”" in w.value for w in at.warning)
     assert not at.text_input or all(t.label != "Name" for t in at.text_input)
+
+
+def test_a_lane_cell_clicked_on_the_grid_is_edited_in_a_dialog(filled):
+    view = studio.get_map_view(filled.map_id)
+    stage, tp = view.stages[0], view.stages[0].touchpoints[0]
+    at = _open(filled.map_id)
+    grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    # Every thinking/doing/feeling cell links to its editor (whole-stage cells with touchpoint 0).
+    for lane in ("thinking", "doing", "feeling"):
+        assert f"edit=lane:{lane}:{stage.id}:" in grid, lane
+    at = _grid_edit(filled.map_id, f"lane:feeling:{stage.id}:{tp.id}:0")
+    [t for t in at.text_area if t.label == "Feeling"][0].set_value("Relieved the demo works")
+    [s for s in at.select_slider if s.label == "Emotion"][0].set_value(2)
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert not at.exception and not at.error
+    after = studio.get_map_view(filled.map_id)
+    cell = [
+        c
+        for c in after.lane_cells
+        if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("feeling", stage.id, tp.id, None)
+    ]
+    assert len(cell) == 1 and cell[0].text == "Relieved the demo works" and cell[0].emotion == 2
+    assert after.version == view.version + 1
+    assert "edit" not in at.query_params
+
+
+def test_opportunities_and_actions_are_edited_and_added_from_the_grid(filled):
+    view = studio.get_map_view(filled.map_id)
+    at = _open(filled.map_id)
+    grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    assert "edit=add-opportunity:" in grid and "edit=add-action:" in grid
+
+    stage = view.stages[0]
+    at = _grid_edit(filled.map_id, f"add-opportunity:{stage.id}")
+    [t for t in at.text_area if t.label == "Opportunity"][0].set_value("Self-serve trial")
+    [s for s in at.slider if s.label == "Effort"][0].set_value(1)
+    [b for b in at.button if b.label == "Add"][0].click().run()
+    assert not at.exception and not at.error
+    added = [o for o in studio.get_map_view(filled.map_id).opportunities if o.description == "Self-serve trial"]
+    assert len(added) == 1 and added[0].stage_id == stage.id and added[0].effort == 1
+
+    at = _grid_edit(filled.map_id, f"opportunity:{added[0].id}")
+    [s for s in at.slider if s.label == "Business value"][0].set_value(5)
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert not at.exception and not at.error
+    opp = next(o for o in studio.get_map_view(filled.map_id).opportunities if o.id == added[0].id)
+    assert opp.business_value == 5
+    grid = next(h.proto.body for h in _open(filled.map_id).get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    assert f"edit=opportunity:{opp.id}" in grid
+
+    at = _grid_edit(filled.map_id, f"add-action:{stage.id}")
+    [t for t in at.text_area if t.label == "Action"][0].set_value("Publish the trial page")
+    [b for b in at.button if b.label == "Add"][0].click().run()
+    assert not at.exception and not at.error
+    action = next(a for a in studio.get_map_view(filled.map_id).actions if a.action == "Publish the trial page")
+    assert action.stage_id == stage.id and action.status == "open"
+
+    at = _grid_edit(filled.map_id, f"action:{action.id}")
+    [s for s in at.selectbox if s.label == "Status"][0].set_value("done")
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert not at.exception and not at.error
+    assert next(a for a in studio.get_map_view(filled.map_id).actions if a.id == action.id).status == "done"
+
+    at = _grid_edit(filled.map_id, f"action:{action.id}")
+    [c for c in at.checkbox if c.label == "Delete this action"][0].check()
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert all(a.id != action.id for a in studio.get_map_view(filled.map_id).actions)
+
+
+def test_a_grid_edit_from_a_stale_copy_is_kept_not_written(filled):
+    view = studio.get_map_view(filled.map_id)
+    stage = view.stages[0]
+    at = _grid_edit(filled.map_id, f"lane:thinking:{stage.id}:0:0")
+    [t for t in at.text_area if t.label == "Thinking"][0].set_value("Mine")
+    # Someone else saves in between: the map's version moves on.
+    studio.set_lane_cell(
+        filled.map_id, stage_id=stage.id, touchpoint_id=None, lane="thinking", text="Theirs",
+        expected_version=view.version,
+    )  # fmt: skip
+    [b for b in at.button if b.label == "Save"][0].click().run()
+    assert not at.exception
+    texts = [
+        c.text for c in studio.get_map_view(filled.map_id).lane_cells
+        if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("thinking", stage.id, None, None)
+    ]  # fmt: skip
+    assert texts == ["Theirs"]
+    # Said, with the edit kept: re-applied onto the latest version on request.
+    assert any("Someone else saved this map" in e.value for e in at.error)
+    _button(at, "Reload the map and re-apply my edits").click().run()
+    texts = [
+        c.text for c in studio.get_map_view(filled.map_id).lane_cells
+        if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("thinking", stage.id, None, None)
+    ]  # fmt: skip
+    assert texts == ["Mine"]
