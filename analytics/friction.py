@@ -75,6 +75,7 @@ from analytics.journeys import (
     stack,
 )
 from analytics.metrics import event_steps
+from analytics.numbers import format_duration, format_percent
 from analytics.schema import EventSchema, Role
 
 COMPONENTS: tuple[str, ...] = ("exit", "backtrack", "repeat", "delay", "feedback")
@@ -213,17 +214,8 @@ def _component_scores(df: pd.DataFrame, base_exit_rate: float, reference: pd.Ser
     return df
 
 
-def format_duration(seconds: float) -> str:
-    """A duration for people: ``2.5 d``, ``3.1 h``, ``12 min``, ``40 s``; ``–`` when unknown."""
-    if pd.isna(seconds):
-        return "–"
-    if seconds >= 86400:
-        return f"{seconds / 86400:.1f} d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
+def _pct(fraction: float) -> str:
+    return format_percent(fraction, fraction=True)
 
 
 def _reason(row: pd.Series, ref_name: str) -> str:
@@ -234,18 +226,20 @@ def _reason(row: pd.Series, ref_name: str) -> str:
     )
     for _, k in ranked[:3]:
         if k == "exit":
-            parts.append(f"{row.exit_rate:.0%} of its journeys end there unconverted (base {row.base_exit_rate:.0%})")
+            parts.append(
+                f"{_pct(row.exit_rate)} of its journeys end there unconverted (base {_pct(row.base_exit_rate)})"
+            )
         elif k == "backtrack":
-            parts.append(f"{row.backtrack_rate:.0%} of moves go back to an earlier stage")
+            parts.append(f"{_pct(row.backtrack_rate)} of moves go back to an earlier stage")
         elif k == "repeat":
-            parts.append(f"{row.repeat_rate:.0%} of visits are repeats")
+            parts.append(f"{_pct(row.repeat_rate)} of visits are repeats")
         elif k == "delay":
             parts.append(
                 f"median {format_duration(row.median_gap_seconds)} to the next event "
                 f"vs {format_duration(row.reference_gap_seconds)} {ref_name}"
             )
         elif k == "feedback":
-            parts.append(f"{row.negative_rate:.0%} negative feedback")
+            parts.append(f"{_pct(row.negative_rate)} negative feedback")
     return "; ".join(parts) if parts else "no friction above the journey's norm"
 
 

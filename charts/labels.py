@@ -28,7 +28,10 @@ from typing import Any
 
 import pandas as pd
 
-DASH = "–"
+# Percentages and durations are written by analytics.numbers (the friction reasons use them too; analytics
+# may not import charts): re-exported here, the one place pages and the report take them from.
+from analytics.numbers import DASH, _missing, format_duration, format_percent
+
 LABELS: dict[str, str] = {
     "nps": "NPS",
     "csat": "CSAT",
@@ -77,38 +80,6 @@ def column_label(name: object) -> str:
         words.insert(at, "time")
     text = " ".join(words) or key
     return text[:1].upper() + text[1:]
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def format_percent(value: Any, *, fraction: bool = False) -> str:
-    """``12.3 %`` (one decimal); ``fraction=True`` for a 0–1 value. A dash when missing."""
-    if _missing(value):
-        return DASH
-    number = float(value) * (100.0 if fraction else 1.0)
-    return f"{number:,.1f} %"
-
-
-def format_duration(seconds: Any) -> str:
-    """A duration for people: ``40 s``, ``12 min``, ``4.5 h``, ``3.2 days``; a dash when missing."""
-    if _missing(seconds):
-        return DASH
-    s = float(seconds)
-    if abs(s) >= 86400:
-        days = s / 86400
-        return f"{days:,.1f} day" if round(days, 1) == 1 else f"{days:,.1f} days"
-    if abs(s) >= 3600:
-        return f"{s / 3600:.1f} h"
-    if abs(s) >= 60:
-        return f"{s / 60:.0f} min"
-    return f"{s:.0f} s"
 
 
 def format_count(value: Any) -> str:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from analytics.errors import BadInputError
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
+from charts.labels import for_people
 from components.access import ADMIN_ONLY, can_admin, can_edit
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
@@ -280,7 +281,7 @@ def render_import_result(result: dict[str, Any]) -> None:
         st.warning(
             f"{importer.plural(result['rejected_rows'], 'row')} left out. The report lists each one with the reason."
         )
-        st.dataframe(rejected.head(200), hide_index=True, width="stretch")
+        st.dataframe(for_people(rejected.head(200)), hide_index=True, width="stretch")
         st.download_button(
             "Download the rejected-rows report (CSV)",
             to_safe_csv(rejected),
@@ -372,7 +373,7 @@ def render_import_form() -> None:
         st.warning(
             f"{len(problems)} of the first rows cannot be read; the import will stop at them unless told to skip bad rows."
         )
-        st.dataframe(problems, hide_index=True, width="stretch")
+        st.dataframe(for_people(problems), hide_index=True, width="stretch")
 
     preset = importer.find_mapping_preset(headers)
     suggested = preset.mapping if preset else importer.suggest_mapping(headers)
@@ -525,23 +526,23 @@ def render_dataset_list() -> int | None:
     shown = table[["id", "name", "source_name", "events", "journeys", "accounts", "activities",
                    "first_timestamp", "last_timestamp", "map", "created_at", "status"]]  # fmt: skip
     st.dataframe(
-        shown,
+        for_people(
+            shown,
+            labels={
+                "id": "#",
+                "name": "Dataset",
+                "source_name": "File",
+                "first_timestamp": "From (UTC)",
+                "last_timestamp": "To (UTC)",
+                "map": "Linked map",
+                "created_at": "Imported",
+                "status": "Events file",
+            },
+            kinds={"id": "text", "events": "count", "journeys": "count", "accounts": "count", "activities": "count"},
+        ),
         hide_index=True,
         width="stretch",
-        column_config={
-            "id": st.column_config.NumberColumn("#", width="small"),
-            "name": "Dataset",
-            "source_name": "File",
-            "events": st.column_config.NumberColumn("Events", format="localized"),
-            "journeys": st.column_config.NumberColumn("Journeys", format="localized"),
-            "accounts": st.column_config.NumberColumn("Accounts", format="localized"),
-            "activities": st.column_config.NumberColumn("Activities", format="localized"),
-            "first_timestamp": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD"),
-            "last_timestamp": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD"),
-            "map": "Linked map",
-            "created_at": st.column_config.DatetimeColumn("Imported", format="YYYY-MM-DD HH:mm"),
-            "status": st.column_config.TextColumn("Events file", help="ok, external, missing or damaged"),
-        },
+        column_config={"Events file": st.column_config.TextColumn(help="ok, external, missing or damaged")},
     )
     ids = [d["id"] for d in datasets]
     wanted = st.query_params.get("dataset")
@@ -730,6 +731,6 @@ def _render_links_table(dataset_id: int, map_id: int) -> None:
         with column:
             st.markdown(f"**{title}** ({len(names)})")
             if names:
-                st.dataframe(pd.DataFrame({key: names}), hide_index=True, width="stretch", height=220)
+                st.dataframe(for_people(pd.DataFrame({key: names})), hide_index=True, width="stretch", height=220)
             else:
                 st.caption(done)

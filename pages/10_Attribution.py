@@ -8,6 +8,7 @@ from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS, compute_credit_b
 from analytics.journeys import JourneyQuery
 from analytics.schema import Role
 from charts.attribution import attribution_figure, removal_effect_figure
+from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.attribution import formula_list
 from components.bootstrap import bootstrap
@@ -103,20 +104,12 @@ with user_errors():
     st.subheader("The models")
     formula_list(MODEL_FORMULAS, MODEL_LABELS)
     st.dataframe(
-        result.table,
+        for_people(
+            result.table,
+            labels={"position_based": "Position-based", "journeys": "Journeys through it"},
+            kinds={"removal_effect": "fraction"},
+        ),
         hide_index=True,
-        column_config={
-            by: st.column_config.TextColumn(by.capitalize()),
-            "first_touch": st.column_config.NumberColumn("First touch", format="%.1f"),
-            "last_touch": st.column_config.NumberColumn("Last touch", format="%.1f"),
-            "linear": st.column_config.NumberColumn("Linear", format="%.1f"),
-            "position_based": st.column_config.NumberColumn("Position-based", format="%.1f"),
-            "removal_effect": st.column_config.ProgressColumn(
-                "Removal effect", format="percent", min_value=0.0, max_value=1.0
-            ),
-            "markov": st.column_config.NumberColumn("Markov", format="%.1f"),
-            "journeys": st.column_config.NumberColumn("Journeys through it", format="%d"),
-        },
     )
     st.download_button(
         "Download the table (CSV)",
@@ -130,7 +123,7 @@ with user_errors():
             f"Counted moves between states: (start), each {by}, (conversion) and (null); the "
             f"{min(200, len(result.transitions))} most frequent of {len(result.transitions):,} shown, all in the download."
         )
-        st.dataframe(compute_top_transitions(result), hide_index=True)
+        st.dataframe(for_people(compute_top_transitions(result)), hide_index=True)
         st.download_button(
             "Download the transitions (CSV)",
             to_safe_csv(result.transitions),

@@ -14,6 +14,7 @@ from charts.attribution import (
     probability_bands_figure,
     state_probability_figure,
 )
+from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -171,31 +172,36 @@ with user_errors():
     # As on the chart: no next best action means no visit would raise the probability.
     shown["next_best_action"] = shown["next_best_action"].fillna("(none: no move raises it)")
     st.dataframe(
-        shown,
+        for_people(
+            shown.drop(columns=["model"], errors="ignore"),
+            labels={
+                "rank": "#",
+                "journey_key": level.capitalize(),
+                "conversion_probability": "Probability",
+                "last_touchpoint": "Stands on",
+                "last_timestamp": "Last activity",
+                "next_touchpoints": "Most likely next",
+                "support": "Similar journeys that took it",
+                "probability_after_action": "Conversion after it",
+                "factors": "What moves the probability most",
+                "markov_probability": "Markov chain's probability",
+            },
+            kinds={
+                "rank": "count",
+                "steps": "count",
+                "support": "count",
+                "conversion_probability": "fraction",
+                "lift": "fraction",
+                "probability_after_action": "fraction",
+                "markov_probability": "fraction",
+            },
+        ),
         hide_index=True,
-        column_config={
-            "rank": st.column_config.NumberColumn("#", format="%d", width="small"),
-            "journey_key": st.column_config.TextColumn(level.capitalize()),
-            "conversion_probability": st.column_config.ProgressColumn(
-                "Probability", format="percent", min_value=0.0, max_value=1.0
-            ),
-            "last_touchpoint": st.column_config.TextColumn("Stands on"),
-            "last_timestamp": st.column_config.DatetimeColumn("Last activity", format="YYYY-MM-DD HH:mm"),
-            "steps": st.column_config.NumberColumn("Steps", format="%d"),
-            "next_touchpoints": st.column_config.TextColumn("Most likely next"),
-            "next_best_action": st.column_config.TextColumn("Next best action"),
-            "lift": st.column_config.NumberColumn("Lift", format="percent"),
-            "support": st.column_config.NumberColumn("Similar journeys that took it", format="%d"),
-            "probability_after_action": st.column_config.NumberColumn("Conversion after it", format="percent"),
-            "factors": st.column_config.TextColumn("What moves the probability most"),
-            "markov_probability": st.column_config.NumberColumn("Markov chain's probability", format="percent"),
-            "model": None,
-        },
     )
 
     with st.expander("Probability of converting from each touchpoint"):
         st.plotly_chart(state_probability_figure(result.states), key="states_chart")
-        st.dataframe(result.states, hide_index=True)
+        st.dataframe(for_people(result.states), hide_index=True)
         st.download_button(
             "Download (CSV)",
             to_safe_csv(result.states),
@@ -220,18 +226,18 @@ with user_errors():
             )
             figures = compute_backtest_table(backtest)
             st.dataframe(
-                figures,
+                for_people(figures.drop(columns=["model"]), labels={"label": "Model"}),
                 hide_index=True,
                 key="backtest_table",
-                column_config={
-                    "measure": st.column_config.TextColumn("Measure"),
-                    "model": None,
-                    "label": st.column_config.TextColumn("Model"),
-                    "value": st.column_config.NumberColumn("Value", format="%.3f"),
-                },
             )
             st.plotly_chart(calibration_figure(backtest.calibration), key="calibration_chart")
-            st.dataframe(backtest.calibration, hide_index=True, key="calibration_table")
+            st.dataframe(
+                for_people(
+                    backtest.calibration, kinds=dict.fromkeys(("low", "high", "predicted", "observed"), "fraction")
+                ),
+                hide_index=True,
+                key="calibration_table",
+            )
             st.download_button(
                 "Download the backtest (CSV)",
                 to_safe_csv(figures),

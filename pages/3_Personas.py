@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts.labels import for_people
 from components import persona_forms
 from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
@@ -48,31 +49,19 @@ with user_errors():
         shown = table[table["committee_role"] == role]
     st.subheader(f"{len(shown)} personas")
     st.dataframe(
-        shown.drop(columns=["id"]),
+        for_people(
+            shown.drop(columns=["id"]),
+            labels={"is_decision_maker": "Decision maker", "channels": "Channels and media", "maps": "On maps"},
+        ),
         hide_index=True,
         width="stretch",
-        column_config={
-            "name": "Name",
-            "committee_role": "Committee role",
-            "job_title": "Job title",
-            "company_size": "Company size",
-            "industry": "Industry",
-            "is_decision_maker": st.column_config.CheckboxColumn("Decision maker"),
-            "description": "Description",
-            "demographics": "Demographics",
-            "goals": "Goals",
-            "pain_points": "Pain points",
-            "buying_behaviour": "Buying behaviour",
-            "channels": "Channels and media",
-            "maps": "On maps",
-        },
     )
     st.download_button("Download personas (CSV)", to_safe_csv(table), "personas.csv", "text/csv")
 
     st.subheader("Buying-committee coverage by map")
     matrix = persona_service.compute_committee_matrix()
     st.caption("How many of each map's personas play each role; 0 is a role nobody on the map covers.")
-    st.dataframe(matrix.drop(columns=["map_id"]), hide_index=True, width="stretch")
+    st.dataframe(for_people(matrix.drop(columns=["map_id"])), hide_index=True, width="stretch")
 
     st.subheader("Edit a persona")
     by_id = {p.id: p for p in personas}

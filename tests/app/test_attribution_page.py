@@ -6,6 +6,7 @@ import pytest
 
 from analytics.conversion import Conversion, goal
 from analytics.journeys import JourneyQuery
+from charts.labels import format_number, format_percent
 from services import analysis
 from services.conversion import set_conversion
 from tests.app.conftest import conversion_line, run_page
@@ -43,11 +44,17 @@ def test_attribution_page_shows_models_side_by_side(dataset_id):
     assert _metric(at, "Conversions credited") == f"{expected.conversions:,}"
     assert _metric(at, "Journeys") == f"{expected.journeys:,}"
     table = at.dataframe[0].value
-    assert list(table.columns) == list(expected.table.columns)
-    assert table["markov"].sum() == pytest.approx(expected.conversions)
-    assert table.set_index("touchpoint")["linear"].to_dict() == pytest.approx(
-        expected.table.set_index("touchpoint")["linear"].to_dict()
-    )
+    # Written for people: labels, the removal effect as a percentage, credits with up to two decimals.
+    assert len(table.columns) == len(expected.table.columns)
+    assert not [c for c in table.columns if "_" in c or c != c.strip()]
+    assert "Journeys through it" in table.columns and "Position-based" in table.columns
+    assert table["Removal effect"].tolist() == [
+        format_percent(v, fraction=True) for v in expected.table["removal_effect"]
+    ]
+    assert table.set_index("Touchpoint")["Linear"].to_dict() == {
+        k: format_number(v) for k, v in expected.table.set_index("touchpoint")["linear"].items()
+    }
+    assert sum(float(v.replace(",", "")) for v in table["Markov"]) == pytest.approx(expected.conversions, abs=0.05)
     text = "\n".join(m.value for m in at.markdown)
     for formula in ("40% to the first", "1/n to each", "RE(t) = 1 − P(conversion without t)"):
         assert formula in text
@@ -66,8 +73,8 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
         "attribution", dataset_id, query=JourneyQuery(level="account"), conversion=goal("Closed won"), by="channel"
     )
     table = at.dataframe[0].value
-    assert "channel" in table.columns
-    assert set(table["channel"]) == set(expected.table["channel"])
+    assert "Channel" in table.columns
+    assert set(table["Channel"]) == set(expected.table["channel"])
     assert _metric(at, "Journeys") == f"{expected.journeys:,}"
     assert at.query_params["dataset"] == str(dataset_id)
 

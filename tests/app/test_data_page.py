@@ -181,10 +181,15 @@ def test_datasets_tab_links_and_drafts(engine):
     assert any("Links saved" in s.value for s in at.success)
     assert list_dataset_summaries()[0].map_id == map_id
     # Coverage: the activity left unlinked, and the map's touchpoints the log never reaches.
-    unlinked = next(d.value for d in at.dataframe if list(d.value.columns) == ["activity"])
-    assert "Réunion" in set(unlinked["activity"])
-    unreached = next(d.value for d in at.dataframe if list(d.value.columns) == ["touchpoint"])
-    assert "Pricing page" not in set(unreached["touchpoint"]) and len(unreached) > 0
+    unlinked = next(d.value for d in at.dataframe if list(d.value.columns) == ["Activity"])
+    assert "Réunion" in set(unlinked["Activity"])
+    unreached = next(d.value for d in at.dataframe if list(d.value.columns) == ["Touchpoint"])
+    assert "Pricing page" not in set(unreached["Touchpoint"]) and len(unreached) > 0
+    # The dataset list is written for people: labels, whole counts with separators, dates.
+    listed = next(d.value for d in at.dataframe if "Dataset" in d.value.columns)
+    summary = list_dataset_summaries()[0]
+    assert list(listed.columns)[:4] == ["#", "Dataset", "File", "Events"]
+    assert listed.loc[0, "Events"] == f"{summary.events:,}"
     assert any(m.value.startswith("**Activities no touchpoint claims**") for m in at.markdown)
     at.button(key=f"ln_draft_{dataset_id}").click().run()
     assert any("Drafted map" in s.value for s in at.success)

@@ -68,5 +68,5 @@ def test_a_damaged_database_file_gives_a_message_on_every_page(engine, data_dir:
 def test_the_data_page_lists_the_dataset_as_missing(broken):
     _map_id, bad = broken
     at = run_page("pages/4_Data.py", query={"dataset": str(bad)})
-    table = next(d.value for d in at.dataframe if "status" in d.value.columns)
-    assert dict(zip(table["name"], table["status"], strict=True)) == {"Web log": "missing", "Healthy log": "ok"}
+    table = next(d.value for d in at.dataframe if "Events file" in d.value.columns)
+    assert dict(zip(table["Dataset"], table["Events file"], strict=True)) == {"Web log": "missing", "Healthy log": "ok"}

@@ -6,6 +6,7 @@ import pytest
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
+from charts.labels import format_percent
 from services import analysis
 from services.conversion import set_conversion
 from tests.app.conftest import conversion_line, run_page
@@ -33,13 +34,16 @@ def test_outlook_ranks_open_accounts(dataset_id):
     assert _metric(at, "Open accounts") == f"{expected.counts['open']:,}"
     assert _metric(at, "Converted") == f"{expected.counts['converted']:,}"
     table = at.dataframe[0].value
-    assert list(table["journey_key"]) == list(expected.table["journey_key"][:50])
-    assert table["rank"].tolist() == list(range(1, len(table) + 1))
-    probabilities = table["conversion_probability"].dropna().tolist()
-    assert probabilities == sorted(probabilities, reverse=True)
+    assert list(table["Account"]) == list(expected.table["journey_key"][:50])
+    assert table["#"].tolist() == [str(i) for i in range(1, len(table) + 1)]
+    # Probabilities as percentages with one decimal, in the ranked order.
+    assert table["Probability"].tolist() == [
+        format_percent(v, fraction=True) for v in expected.table["conversion_probability"][:50]
+    ]
+    assert not [c for c in table.columns if "_" in c]
     # Where no visit raises the probability, the table says so rather than showing an empty cell.
     actions = expected.table["next_best_action"][:50].fillna("(none: no move raises it)")
-    assert list(table["next_best_action"]) == list(actions)
+    assert list(table["Next best action"]) == list(actions)
     assert not at.error
 
 
@@ -68,7 +72,7 @@ def test_outlook_choices_come_from_the_url(dataset_id):
     assert _metric(at, "Gone quiet") == f"{expected.counts['stale']:,}"
     assert any("As of 2024-02-01" in c.value for c in at.caption)
     table = at.dataframe[0].value
-    assert list(table["journey_key"]) == list(expected.table["journey_key"][:50])
+    assert list(table["Contact"]) == list(expected.table["journey_key"][:50])
 
 
 def test_outlook_before_any_conversion_names_the_problem(dataset_id):
@@ -92,17 +96,17 @@ def test_outlook_learns_explains_and_backtests(engine):
     expected = analysis.compute("outlook", dataset_id, query=JourneyQuery(level="account"))
     assert set(expected.table["model"]) == {"learned"}
     table = at.dataframe[0].value
-    assert list(table["journey_key"]) == list(expected.table["journey_key"])
-    assert list(table["factors"]) == list(expected.table["factors"])
-    assert table["factors"].str.contains("of the buying committee involved").any()
+    assert list(table["Account"]) == list(expected.table["journey_key"])
+    assert list(table["What moves the probability most"]) == list(expected.table["factors"])
+    assert table["What moves the probability most"].str.contains("of the buying committee involved").any()
     assert not at.warning  # the learned model ran: no note that the chain stands in
     at.toggle(key="backtest").set_value(True).run(timeout=120)
     assert not at.exception and not at.error
-    figures = next(d.value for d in at.dataframe if "measure" in d.value.columns)
-    assert set(figures["measure"]) == {"next touchpoint accuracy", "conversion AUC", "conversion Brier"}
-    assert set(figures["model"]) == {"learned", "majority", "markov", "3-gram", "last touchpoint rate", "base rate"}
-    calibration = next(d.value for d in at.dataframe if "observed" in d.value.columns)
-    assert calibration["prefixes"].sum() > 0
+    figures = next(d.value for d in at.dataframe if "Measure" in d.value.columns)
+    assert set(figures["Measure"]) == {"next touchpoint accuracy", "conversion AUC", "conversion Brier"}
+    assert len(set(figures["Model"])) == 6
+    calibration = next(d.value for d in at.dataframe if "Observed" in d.value.columns)
+    assert sum(int(v.replace(",", "")) for v in calibration["Prefixes"]) > 0
     assert any(c.value.startswith("Split at ") for c in at.caption)
 
 

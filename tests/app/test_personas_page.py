@@ -64,7 +64,7 @@ def test_create_a_persona_with_every_field(engine):
     )
     assert at.query_params["persona"] == str(p.id)
     table = at.dataframe[0].value
-    assert table["name"].tolist() == ["Priya Nair"]
+    assert table["Name"].tolist() == ["Priya Nair"]
 
 
 def test_an_empty_name_is_refused(engine):
@@ -79,8 +79,8 @@ def test_edit_a_persona_and_see_the_maps_it_is_on(engine):
     dana, _ = filled.persona_ids
     at = run_page(PAGE, query={"persona": str(dana)})
     assert any("On maps: Committee map" in c.value for c in at.caption)
-    matrix = [d.value for d in at.dataframe if "missing" in d.value.columns][0]
-    assert matrix.set_index("map").loc["Committee map", "missing"] == 5
+    matrix = [d.value for d in at.dataframe if "Missing" in d.value.columns][0]
+    assert matrix.set_index("Map").loc["Committee map", "Missing"] == "5"
     job = [t for t in at.text_input if t.label == "Job title"][-1]
     assert job.value == "Head of RevOps"
     job.set_value("VP Revenue Operations")
@@ -95,9 +95,9 @@ def test_role_filter_in_the_url(engine):
     persona_service.create_persona("Sam", committee_role="technical evaluator")
     persona_service.create_persona("Nobody")
     at = run_page(PAGE, query={"role": "technical evaluator"})
-    assert at.dataframe[0].value["name"].tolist() == ["Sam"]
+    assert at.dataframe[0].value["Name"].tolist() == ["Sam"]
     at = run_page(PAGE, query={"role": "no role"})
-    assert at.dataframe[0].value["name"].tolist() == ["Nobody"]
+    assert at.dataframe[0].value["Name"].tolist() == ["Nobody"]
 
 
 def test_delete_needs_confirmation(engine):

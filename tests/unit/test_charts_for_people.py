@@ -263,3 +263,31 @@ def test_stage_flow_loops_are_arcs_with_their_counts():
     assert notes[0].hovertext == "Conversion → Consideration: 1,708 moves back"
     # The bigger loop is drawn thicker.
     assert fig.layout.shapes[0].line.width > fig.layout.shapes[1].line.width
+
+
+def test_friction_reasons_use_the_shared_duration_and_percent_wording():
+    import pandas as pd
+
+    from analytics.friction import _reason
+
+    row = pd.Series(
+        {
+            "contrib_exit": 10.0,
+            "contrib_backtrack": 5.0,
+            "contrib_repeat": 0.0,
+            "contrib_delay": 8.0,
+            "contrib_feedback": float("nan"),
+            "exit_rate": 0.6912,
+            "base_exit_rate": 0.25,
+            "backtrack_rate": 0.123,
+            "repeat_rate": 0.0,
+            "median_gap_seconds": 40.7 * 86400,
+            "reference_gap_seconds": 5400.0,
+            "negative_rate": float("nan"),
+        }
+    )
+    text = _reason(row, "in its stage")
+    assert f"{format_percent(0.6912, fraction=True)} of its journeys end there" in text
+    assert "69.1 %" in text and "(base 25.0 %)" in text and "12.3 % of moves go back" in text
+    assert f"median {format_duration(40.7 * 86400)} to the next event vs 1.5 h in its stage" in text
+    assert "40.7 days" in text and " d " not in text
