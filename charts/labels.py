@@ -173,3 +173,31 @@ def for_people(
         names.append(label)
         out[label] = cells
     return pd.DataFrame(out, columns=names, index=range(len(frame)))
+
+
+# Metrics whose values are money: their unit text is the currency ("EUR", "€", "USD").
+MONEY_KINDS = frozenset({"clv"})
+NO_CURRENCY = "no currency set"
+
+
+def format_money(value: Any, currency: str | None) -> str:
+    """``12,345.60 EUR``: two decimals and the currency; ``12,345.60 (no currency set)`` when none was set
+    (never a guessed one); a dash when missing."""
+    if _missing(value):
+        return DASH
+    text = f"{float(value):,.2f}"
+    currency = (currency or "").strip()
+    return f"{text} {currency}" if currency else f"{text} ({NO_CURRENCY})"
+
+
+def format_metric_value(value: Any, unit: str | None, kind: str | None = None) -> str:
+    """A metric's value with its unit: money (``MONEY_KINDS``) with its currency, ``%`` with one decimal and the
+    sign, other units after the number (``42.0 points``); a dash when missing."""
+    if kind in MONEY_KINDS:
+        return format_money(value, unit)
+    if _missing(value):
+        return DASH
+    unit = (unit or "").strip()
+    if unit == "%":
+        return format_percent(value)
+    return f"{float(value):,.1f}" + (f" {unit}" if unit else "")

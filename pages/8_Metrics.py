@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.metrics import FORMULAS
-from charts.labels import for_people
+from charts.labels import MONEY_KINDS, NO_CURRENCY, for_people, format_metric_value
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
 from components.access import editing_allowed
 from components.analysis_controls import INVALID, dataset_token, open_view, pick_map, render_conversion_line
@@ -75,10 +75,8 @@ if linked:
 render_report_buttons(map_id)
 
 
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.1f}" + (f" {unit}" if unit and unit != "%" else ("%" if unit == "%" else ""))
+def _fmt(value: float | None, unit: str = "", kind: str | None = None) -> str:
+    return format_metric_value(value, unit, kind)
 
 
 editor = editing_allowed("add metrics or enter values")  # viewers: no editing tabs
@@ -94,12 +92,14 @@ with tab_cards:
             delta = None if r.change is None else f"{r.change:+.1f} since {r.previous_period}"
             st.metric(
                 f"{r.name} · {r.scope}",
-                _fmt(r.latest_value, r.unit),
+                _fmt(r.latest_value, r.unit, r.kind),
                 delta=delta,
                 delta_color="normal" if r.direction == "higher" else "inverse",
             )
             target = (
-                f"target {_fmt(r.target, r.unit)} ({r.direction} is better)" if r.target is not None else "no target"
+                f"target {_fmt(r.target, r.unit, r.kind)} ({r.direction} is better)"
+                if r.target is not None
+                else "no target"
             )
             badge = STATUS_BADGE.get(r.status, ":gray-badge[no status]")
             st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
@@ -107,6 +107,16 @@ with tab_cards:
                 escape_markdown(r.formula)
                 + (" · computed from data" if r.source == "dataset" else " · entered by hand")
             )
+            if r.kind in MONEY_KINDS and not r.unit.strip() and editor:
+                with st.form(f"currency_{r.id}", border=False):
+                    currency = st.text_input(
+                        "Currency", max_chars=12, placeholder="EUR", help=f"The values show “{NO_CURRENCY}” until set."
+                    )
+                    if st.form_submit_button("Set the currency"):
+                        with user_errors():
+                            metric_service.update_metric(r.id, unit=currency.strip())
+                            clear_metric_caches()
+                            st.rerun()
     if rows:
         table = metric_service.compute_metric_table(rows)
         st.download_button("Download CSV", to_safe_csv(table), "metrics.csv", "text/csv")
@@ -150,9 +160,15 @@ if editor:
                     else (f"stage {stage_label[s[1]]}" if s[0] == "stage" else f"touchpoint {tp_label[s[1]]}")
                 ),
             )
-            c1, c2 = st.columns(2)
+            c1, c2, c3 = st.columns(3)
             target = c1.number_input("Target", value=None, step=1.0)
             direction = c2.selectbox("Better when", ["default", "higher", "lower"])
+            unit = c3.text_input(
+                "Unit or currency",
+                max_chars=40,
+                help="Blank: the metric's usual unit (% for CSAT, points for NPS). For CLV, the currency (EUR, USD, "
+                "€); without one its values say “no currency set”.",
+            )
             source = st.selectbox(
                 "Values",
                 [None, *linked],
@@ -167,6 +183,7 @@ if editor:
                         name=name or None,
                         target=target,
                         direction=None if direction == "default" else direction,
+                        unit=unit.strip() or None,
                         stage_id=scope[1] if scope[0] == "stage" else None,
                         touchpoint_id=scope[1] if scope[0] == "touchpoint" else None,
                         dataset_id=source,

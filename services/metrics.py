@@ -22,6 +22,7 @@ from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery, Level
 from analytics.registry import run_analysis
 from analytics.schema import Role
+from charts.labels import MONEY_KINDS, NO_CURRENCY
 from db import crud
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
@@ -217,6 +218,8 @@ def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
                 "scope": r.scope,
                 "period": r.latest_period,
                 "value": r.latest_value,
+                # Money says its currency, or that none was set (never a guessed one).
+                "unit": r.unit or (NO_CURRENCY if r.kind in MONEY_KINDS else ""),
                 "base": r.latest_base,
                 "target": r.target,
                 "direction": r.direction,
@@ -235,6 +238,7 @@ def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
             "scope",
             "period",
             "value",
+            "unit",
             "base",
             "target",
             "direction",

@@ -83,3 +83,38 @@ def test_metrics_page_without_maps(engine, monkeypatch):
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     at = run_page("pages/8_Metrics.py")
     assert any("No journey maps yet" in i.value for i in at.info)
+
+
+def test_money_shows_its_currency_or_says_none_is_set(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    clv = metric_service.create_metric(map_id=map_id, kind="clv", target=15000)
+    metric_service.set_metric_value(clv, "2026-01", 12345.6)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    assert at.metric[0].value == "12,345.60 (no currency set)"
+    assert "target 15,000.00 (no currency set)" in "\n".join(m.value.replace("\\", "") for m in at.markdown)
+    [t for t in at.text_input if t.label == "Currency"][0].set_value("EUR")
+    [b for b in at.button if b.label == "Set the currency"][0].click().run()
+    assert not at.exception
+    assert metric_service.list_metrics(map_id)[0].unit == "EUR"
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    assert at.metric[0].value == "12,345.60 EUR"
+    assert not [t for t in at.text_input if t.label == "Currency"]
+    # The scorecard's table (and so the report's) carries the currency beside the value.
+    table = metric_service.compute_metric_table(metric_service.list_metrics(map_id))
+    assert table.loc[0, "unit"] == "EUR"
+
+
+def test_a_new_metric_takes_its_currency_from_the_form(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    [s for s in at.selectbox if s.label == "Metric"][0].set_value("clv")
+    [t for t in at.text_input if t.label == "Unit or currency"][0].set_value("USD")
+    [b for b in at.button if b.label == "Add metric"][0].click().run()
+    assert not at.exception
+    assert [(r.kind, r.unit) for r in metric_service.list_metrics(map_id)] == [("clv", "USD")]

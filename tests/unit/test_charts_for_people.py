@@ -291,3 +291,14 @@ def test_friction_reasons_use_the_shared_duration_and_percent_wording():
     assert "69.1 %" in text and "(base 25.0 %)" in text and "12.3 % of moves go back" in text
     assert f"median {format_duration(40.7 * 86400)} to the next event vs 1.5 h in its stage" in text
     assert "40.7 days" in text and " d " not in text
+
+
+def test_money_is_written_with_its_currency_and_never_a_guessed_one():
+    from charts.labels import format_metric_value, format_money
+
+    assert format_money(12345.6, "EUR") == "12,345.60 EUR"
+    assert format_money(12345.6, "") == "12,345.60 (no currency set)"
+    assert format_money(None, "EUR") == DASH
+    assert format_metric_value(12345.6, "", "clv") == "12,345.60 (no currency set)"
+    assert format_metric_value(82.5, "%", "csat") == "82.5 %"
+    assert format_metric_value(37, "points", "nps") == "37.0 points"
