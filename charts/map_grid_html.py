@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -75,7 +76,7 @@ STYLE = """
 .jl-grid.jl-fit .jl-tp,.jl-grid.jl-fit .jl-muted{font-size:10px}
 .jl-grid.jl-fit .jl-measure{font-size:10px;padding:2px 1px}
 .jl-grid .jl-cell{border:1px solid rgba(128,128,128,.30);border-radius:4px;padding:3px 4px;min-width:0;
-  overflow-wrap:anywhere;word-break:normal;hyphens:manual;background:rgba(128,128,128,.04);overflow:hidden}
+  overflow-wrap:anywhere;word-break:normal;hyphens:auto;-webkit-hyphens:auto;background:rgba(128,128,128,.04);overflow:hidden}
 .jl-grid .jl-clamp{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:var(--lines,5);
   overflow:hidden;white-space:pre-line}
 .jl-grid .jl-row-head{position:sticky;left:0;z-index:2;font-weight:600;background:var(--jl-bg,Canvas);
@@ -144,6 +145,7 @@ def _text_on(fill: str) -> str:
 
 
 _VOWELS = set("aeiouyAEIOUY")
+_WORD_SPLIT = re.compile(r"([^\W\d_]+)")  # runs of letters (any script) and what lies between them
 _DIGRAPHS = {"ch", "sh", "th", "ph", "ck", "wh", "gh", "qu"}
 
 
@@ -175,7 +177,9 @@ def soft_hyphens(word: str, *, shortest: int = 7) -> str:
 
 
 def _hyphenated(text: str) -> str:
-    return " ".join(soft_hyphens(w) for w in str(text).split(" "))
+    """Every word of ``text`` with its soft hyphens (spaces and line breaks kept), HTML-escaped: a narrow
+    column breaks a long word at a syllable with a hyphen, not after any letter."""
+    return "".join(soft_hyphens(w) if w.isalpha() else _e(w) for w in _WORD_SPLIT.split(str(text)))
 
 
 def _chip(text: str, fill: str) -> str:
@@ -371,7 +375,7 @@ def map_grid_html(
     out = [
         f"<style>{STYLE}</style>",
         '<div class="jl-grid-box" data-testid="jl-grid-box">',
-        f'<div class="{classes}" data-testid="jl-grid" style="grid-template-columns:{template};'
+        f'<div class="{classes}" data-testid="jl-grid" lang="en" style="grid-template-columns:{template};'
         f'--jl-bg:{_e(background)}">',
     ]
     lines = 3 if column_px is None else 8
@@ -386,11 +390,11 @@ def map_grid_html(
             if first in stage_starts and first:
                 css.append("jl-stage-start")
             title = _cell_text(cell)
-            body = _e(title)
+            body = _hyphenated(title)
             if kind == "stage":
                 css.append("jl-stage")
                 head, _, rest = str(cell["text"]).partition("\n")
-                body = _e(head) + (f"<small>{_e(rest)}</small>" if rest else "")
+                body = _hyphenated(head) + (f"<small>{_hyphenated(rest)}</small>" if rest else "")
                 if edit_href is not None:
                     sid = int(cell["stage_id"])
                     adds = " · ".join(

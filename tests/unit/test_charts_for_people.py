@@ -302,3 +302,19 @@ def test_money_is_written_with_its_currency_and_never_a_guessed_one():
     assert format_metric_value(12345.6, "", "clv") == "12,345.60 (no currency set)"
     assert format_metric_value(82.5, "%", "csat") == "82.5 %"
     assert format_metric_value(37, "points", "nps") == "37.0 points"
+
+
+def test_every_text_cell_of_the_grid_may_break_long_words_at_syllables(engine):
+    filled = filled_map("Hyphen map")
+    stage = studio.get_map_view(filled.map_id).stages[0]
+    studio.set_lane_cell(
+        filled.map_id, stage_id=stage.id, touchpoint_id=stage.touchpoints[0].id, lane="thinking",
+        text="Implementation, procurement\nsurprises", expected_version=None,
+    )  # fmt: skip
+    grid = map_grid_html(studio.get_map_view(filled.map_id))
+    assert 'lang="en"' in grid and "hyphens:auto" in grid
+    cells = re.findall(r'data-kind="lane:thinking"[^>]*>(.*?)</div>', grid, re.S)
+    cell = next(c for c in cells if c.startswith("Imple"))
+    # Each long word (punctuation and line breaks kept) carries soft hyphens; the text reads the same without.
+    assert "Imple&shy;men&shy;ta&shy;tion," in cell and "pro&shy;cu" in cell
+    assert html.unescape(cell.replace("&shy;", "")) == "Implementation, procurement\nsurprises"
