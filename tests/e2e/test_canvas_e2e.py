@@ -112,3 +112,29 @@ def test_a_touchpoint_is_edited_where_it_is_drawn(fresh_server, screen):
         timeout=60_000,
     )
     assert "edit=" not in screen.url
+
+
+def test_a_feeling_cell_and_an_opportunity_are_edited_where_they_are_drawn(fresh_server, screen):
+    srv = fresh_server()
+    screen.goto(srv.url + "/Map_studio?map=1")
+    wait_for_app(screen, DEMO_MAP)
+    screen.wait_for_selector(GRID_BOX)
+    # A feeling cell: its dialog names the lane, the place and whose view, and saves text and emotion.
+    screen.locator("[data-kind='lane:feeling'] a.jl-edit").first.click()
+    dialog = screen.locator("[role='dialog']")
+    text = dialog.locator("textarea").first
+    text.wait_for(timeout=60_000)
+    assert "Feeling ·" in dialog.inner_text() and "for everyone" in dialog.inner_text()
+    text.fill("Reassured by the case studies")
+    dialog.locator("button", has_text="Save").click()
+    screen.wait_for_function("() => !document.querySelector(\"[role='dialog']\")", timeout=60_000)
+    screen.wait_for_function(
+        "() => [...document.querySelectorAll(\"[data-kind='lane:feeling']\")]"
+        ".some(e => e.textContent.replace(/\\u00ad/g, '').includes('Reassured by the case studies'))",
+        timeout=60_000,
+    )
+    assert "edit=" not in screen.url
+    # "+ opportunity" under a stage opens the add dialog.
+    screen.locator("a.jl-edit", has_text="+ opportunity").first.click()
+    screen.locator("[role='dialog'] textarea").first.wait_for(timeout=60_000)
+    assert "Add an opportunity" in screen.locator("[role='dialog']").inner_text()
