@@ -346,8 +346,14 @@ def load_journey_log(
             extra[role.value] = schema.column(role)
     segments = tuple(schema.segments)
     seg_cols = list(schema.segment_columns())
+    value_col = [schema.column(Role.VALUE)] if schema.has(Role.VALUE) else []
     s = journey_steps(
-        events, schema, q, columns=[*dict.fromkeys([*extra.values(), *seg_cols])], labelled=False, numbered=False
+        events,
+        schema,
+        q,
+        columns=[*dict.fromkeys([*extra.values(), *seg_cols, *value_col])],
+        labelled=False,
+        numbered=False,
     )
     frame = execute(s.order_by([JOURNEY, POSITION]))
     ev = pd.DataFrame(
@@ -363,6 +369,10 @@ def load_journey_log(
         ev[name], mapping = _factorize(frame[column])
         if name == "channel":
             channel_names = mapping
+    if value_col:
+        # Value so far (the sum of the values on the journey's events up to each one).
+        amount = pd.to_numeric(frame[value_col[0]], errors="coerce").fillna(0.0).astype("float64")
+        ev["value"] = amount.groupby(ev["journey"].to_numpy()).cumsum().to_numpy()
     jt = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "_stop", "_terminal")).set_index(JOURNEY)
     jt.index = jt.index.astype("int64")
     names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
@@ -387,6 +397,7 @@ def load_journey_log(
         has_contacts="contact" in extra,
         has_roles="role" in extra,
         has_channels="channel" in extra,
+        has_value=bool(value_col),
         channel_names=channel_names,
         post_conversion=post,
     )

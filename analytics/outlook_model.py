@@ -27,7 +27,8 @@ Features of a prefix (one row): ``steps``, ``events``, ``days_since_start``,
 ``days_since_last_event``, ``days_between_last_steps``, the count of visits to each of the most
 visited nodes (``visits:<node>``), the last three nodes in order (categorical), and where the data
 has them: distinct ``contacts`` (account level: the buying committee), ``roles`` and ``channels``
-so far, the last channel, and each segment's value. N-gram evidence (:class:`NgramEvidence`): what
+so far, the last channel, the value so far (the sum of the value column over its events), and each
+segment's value. N-gram evidence (:class:`NgramEvidence`): what
 followed the prefix's last 1–4 nodes among the training prefixes (weighted as below), read with
 back-off: the next-node distribution (a feature of the next-node model) and the conversion rate of
 each suffix length (features of the conversion model, in the factor "stands on ..."). For the rows
@@ -103,6 +104,7 @@ class JourneyLog:
     has_contacts: bool = False
     has_roles: bool = False
     has_channels: bool = False
+    has_value: bool = False  # steps carry ``value``: the value so far (sum over the events up to the step)
     channel_names: dict[int, str] = field(default_factory=dict)
     # Touchpoints that mark a conversion under an outcome definition (a converted journey stops there).
     post_conversion: tuple[str, ...] = ()
@@ -132,7 +134,7 @@ def collapse_steps(events: pd.DataFrame, stop: pd.Series, collapse: bool) -> pd.
         "last_ts": ("ts", "last"),
         "events": ("ts", "size"),
     }
-    for column in ("contacts", "roles", "channels", "channel"):
+    for column in ("contacts", "roles", "channels", "channel", "value"):
         if column in e:
             agg[column] = (column, "last")
     steps = e.groupby(step_id, sort=False).agg(**agg).reset_index(drop=True)
@@ -265,6 +267,7 @@ def feature_space(log: JourneyLog, prefixes: pd.DataFrame) -> FeatureSpace:
     numeric = ["steps", "events", "days_since_start", "days_since_last_event", "days_between_last_steps"]
     numeric += [c for c, has in (("contacts", log.has_contacts), ("roles", log.has_roles)) if has]
     numeric += ["channels"] if log.has_channels else []
+    numeric += ["value"] if log.has_value else []
     visits = [f"visits:{c}" for c in counted]
     cats = ["last_node", "node_before", "node_two_before"]
     cats += ["last_channel"] if log.has_channels else []
@@ -304,7 +307,13 @@ def prefix_features(
     prev = np.where(k[rows] > 0, rows - 1, rows)
     gap = (first_ts[rows] - last_ts[prev]) / SECONDS_PER_DAY
     out["days_between_last_steps"] = np.where(k[rows] > 0, gap, np.nan)
-    for column, has in (("contacts", log.has_contacts), ("roles", log.has_roles), ("channels", log.has_channels)):
+    present = (
+        ("contacts", log.has_contacts),
+        ("roles", log.has_roles),
+        ("channels", log.has_channels),
+        ("value", log.has_value),
+    )
+    for column, has in present:
         if has:
             out[column] = steps[column].to_numpy()[rows].astype(float)
     for c in space.counted:
@@ -651,6 +660,7 @@ def factor_words(feature: str, value: float, log: JourneyLog, space: FeatureSpac
         "contacts": f"{n} {'person' if n == 1 else 'people'} of the buying committee involved",
         "roles": f"{n} role{'s' if n != 1 else ''} of the buying committee involved",
         "channels": f"{n} channel{'s' if n != 1 else ''} used",
+        "value": f"value so far {value:,.0f}" if not np.isnan(value) else "no value so far",
     }.get(feature, f"{feature}: {value:g}")
 
 

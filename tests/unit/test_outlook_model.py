@@ -238,3 +238,23 @@ def test_ngram_evidence_interpolates_and_backs_off_by_hand(monkeypatch):
     assert f["ngram_next:C"][1] == pytest.approx(2 / 3)
     assert f["ngram_rate:3"][1] == pytest.approx(1 / 3)
     assert f["ngram_support"][1] == 0
+
+
+def test_value_so_far_is_a_feature_by_hand():
+    from analytics.schema import EventSchema, Role
+
+    schema = EventSchema(roles=SCHEMA.roles | {Role.VALUE})
+    frame = _frame(
+        [
+            ("x1", "K", T0, "A"),
+            ("x1", "K", T0 + timedelta(hours=2), "B"),
+            ("x1", "K", T0 + timedelta(days=1), "C"),
+        ]
+    )
+    frame["value"] = [100.0, None, 50.0]
+    log = load_journey_log(events_from_frame(frame, schema), schema, JourneyQuery(), WON, date(2024, 1, 5), 30)
+    assert log.has_value
+    space = feature_space(log, log.steps)
+    x = prefix_features(log, space, np.array([0, 1, 2]), np.full(3, T0.timestamp() + 2 * SECONDS_PER_DAY))
+    assert x["value"].tolist() == [100.0, 100.0, 150.0]
+    assert factor_words("value", 150.0, log, space) == "value so far 150"
