@@ -258,3 +258,21 @@ def test_value_so_far_is_a_feature_by_hand():
     x = prefix_features(log, space, np.array([0, 1, 2]), np.full(3, T0.timestamp() + 2 * SECONDS_PER_DAY))
     assert x["value"].tolist() == [100.0, 100.0, 150.0]
     assert factor_words("value", 150.0, log, space) == "value so far 150"
+
+
+def test_the_fitted_model_is_kept_per_content_and_definition(committee, monkeypatch):
+    import analytics.outlook as outlook
+
+    fits = []
+    real = outlook.fit_learned
+    monkeypatch.setattr(outlook, "fit_learned", lambda *a, **k: fits.append(1) or real(*a, **k))
+    outlook.clear_fitted()
+    first = compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 1))
+    again = compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 1), min_transitions=1)
+    assert len(fits) == 1  # a display setting (minimum support) does not refit
+    assert again.table["conversion_probability"].tolist() == first.table["conversion_probability"].tolist()
+    compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 1), active_days=20)
+    compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 2))
+    compute_outlook(committee, SCHEMA, ACCOUNTS, WON)  # no key: fitted afresh
+    assert len(fits) == 4
+    outlook.clear_fitted()
