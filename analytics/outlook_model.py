@@ -468,7 +468,7 @@ def _next_classifier():
     from sklearn.ensemble import RandomForestClassifier
 
     return RandomForestClassifier(
-        n_estimators=NEXT_TREES, max_depth=14, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=0
+        n_estimators=NEXT_TREES, max_depth=14, min_samples_leaf=5, max_features=0.3, n_jobs=1, random_state=0
     )
 
 
