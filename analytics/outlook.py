@@ -45,6 +45,8 @@ For an open journey standing on node ``s`` (its last step), by the chain:
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -74,6 +76,7 @@ from analytics.markov import AbsorbingChain, top_transitions
 from analytics.names import OUTLOOK_ACTIVE_DAYS, OUTLOOK_MIN_TRANSITIONS
 from analytics.outlook_model import (
     JourneyLog,
+    LearnedOutlook,
     best_actions,
     collapse_steps,
     compute_factors,
@@ -346,8 +349,14 @@ def load_journey_log(
             extra[role.value] = schema.column(role)
     segments = tuple(schema.segments)
     seg_cols = list(schema.segment_columns())
+    value_col = [schema.column(Role.VALUE)] if schema.has(Role.VALUE) else []
     s = journey_steps(
-        events, schema, q, columns=[*dict.fromkeys([*extra.values(), *seg_cols])], labelled=False, numbered=False
+        events,
+        schema,
+        q,
+        columns=[*dict.fromkeys([*extra.values(), *seg_cols, *value_col])],
+        labelled=False,
+        numbered=False,
     )
     frame = execute(s.order_by([JOURNEY, POSITION]))
     ev = pd.DataFrame(
@@ -363,6 +372,10 @@ def load_journey_log(
         ev[name], mapping = _factorize(frame[column])
         if name == "channel":
             channel_names = mapping
+    if value_col:
+        # Value so far (the sum of the values on the journey's events up to each one).
+        amount = pd.to_numeric(frame[value_col[0]], errors="coerce").fillna(0.0).astype("float64")
+        ev["value"] = amount.groupby(ev["journey"].to_numpy()).cumsum().to_numpy()
     jt = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "_stop", "_terminal")).set_index(JOURNEY)
     jt.index = jt.index.astype("int64")
     names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
@@ -387,6 +400,7 @@ def load_journey_log(
         has_contacts="contact" in extra,
         has_roles="role" in extra,
         has_channels="channel" in extra,
+        has_value=bool(value_col),
         channel_names=channel_names,
         post_conversion=post,
     )
@@ -418,6 +432,42 @@ def _cut_after_conversion(
     return cut, tuple(sorted(names.get(int(m), str(m)) for m in marks))
 
 
+FITTED_KEPT = 4  # fitted models kept (least recently used dropped first)
+_FITTED: OrderedDict[Hashable, tuple[JourneyLog, LearnedOutlook]] = OrderedDict()
+
+
+def clear_fitted() -> None:
+    """Forget every kept fitted model."""
+    _FITTED.clear()
+
+
+def _fitted(
+    fit_key: Hashable | None,
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery,
+    conversion: Conversion,
+    as_of: date,
+    active_days: int,
+    ends: frozenset[str],
+) -> tuple[JourneyLog, LearnedOutlook]:
+    """The journey log and the learned model fitted on it, kept per ``(fit_key, schema, query,
+    conversion, as_of, active_days)`` when the caller names the dataset's content by ``fit_key``
+    (e.g. its file and version), so a display setting (minimum support, actions, model shown) does
+    not refit. ``fit_key`` None: fitted afresh, not kept."""
+    key = None if fit_key is None else (fit_key, schema, query, conversion, as_of, active_days)
+    if key is not None and key in _FITTED:
+        _FITTED.move_to_end(key)
+        return _FITTED[key]
+    log = load_journey_log(events, schema, query, conversion, as_of, active_days)
+    learned = fit_learned(log, active_days=active_days, goal_names=ends | frozenset(log.post_conversion))
+    if key is not None:
+        _FITTED[key] = (log, learned)
+        while len(_FITTED) > FITTED_KEPT:
+            _FITTED.popitem(last=False)
+    return log, learned
+
+
 def _learned_outlook(
     table: pd.DataFrame,
     events: Table,
@@ -429,11 +479,11 @@ def _learned_outlook(
     min_support: int,
     actions: tuple[str, ...] | None,
     ends: frozenset[str],
+    fit_key: Hashable | None = None,
 ) -> pd.DataFrame:
     """The open journeys' rows with the learned model's probability, next touchpoints, action and factors."""
-    log = load_journey_log(events, schema, query, conversion, as_of, active_days)
+    log, learned = _fitted(fit_key, events, schema, query, conversion, as_of, active_days, ends)
     ends = ends | frozenset(log.post_conversion)
-    learned = fit_learned(log, active_days=active_days, goal_names=ends)
     steps = log.steps
     last_row = pd.Series(np.arange(len(steps)), index=steps["journey"]).groupby(level=0).last()
     rows = last_row.reindex(table[JOURNEY].to_numpy()).to_numpy()
@@ -469,13 +519,16 @@ def compute_outlook(
     min_transitions: int = DEFAULT_MIN_TRANSITIONS,
     actions: tuple[str, ...] | None = None,
     model: str = "learned",
+    fit_key: Hashable | None = None,
 ) -> OutlookResult:
     """Conversion probability, likely next touchpoints and next best action of every open journey.
 
     Exact semantics (statuses, the fitted chain, the tie rules) in the module docstring; the
     learned model's in :mod:`analytics.outlook_model`. ``model``: ``"learned"`` (the default; the
     chain where too few closed journeys to learn from, said in ``model_note``) or ``"markov"``.
-    ``as_of`` defaults to the date of the last event. Raises :class:`AnalyticsError` when no
+    ``as_of`` defaults to the date of the last event. ``fit_key``: names the dataset's content (its
+    file and version); given, the fitted model is kept (:func:`_fitted`) so that calls differing only
+    in ``min_transitions``, ``actions`` or ``model`` do not refit. Raises :class:`AnalyticsError` when no
     closed journey converts (there is nothing to learn a probability from).
     """
     if active_days < 1:
@@ -562,7 +615,7 @@ def compute_outlook(
         ends = frozenset((*conversion.goals, *conversion.lost_goals, *labels.values(), STALE_STATE, *lost))
         try:
             table = _learned_outlook(
-                table, events, schema, query, conversion, as_of, active_days, min_transitions, actions, ends
+                table, events, schema, query, conversion, as_of, active_days, min_transitions, actions, ends, fit_key
             )
         except AnalyticsError as exc:
             note = f"the Markov chain is shown: {exc}"

@@ -27,7 +27,13 @@ Features of a prefix (one row): ``steps``, ``events``, ``days_since_start``,
 ``days_since_last_event``, ``days_between_last_steps``, the count of visits to each of the most
 visited nodes (``visits:<node>``), the last three nodes in order (categorical), and where the data
 has them: distinct ``contacts`` (account level: the buying committee), ``roles`` and ``channels``
-so far, the last channel, and each segment's value.
+so far, the last channel, the value so far (the sum of the value column over its events), and each
+segment's value. N-gram evidence (:class:`NgramEvidence`): what
+followed the prefix's last 1–4 nodes among the training prefixes (weighted as below), read with
+back-off: the next-node distribution (a feature of the next-node model) and the conversion rate of
+each suffix length (features of the conversion model, in the factor "stands on ..."). For the rows
+a model is fitted on they are counted out of fold (``NGRAM_FOLDS`` folds of journeys: a row never
+counts its own journey), for scoring from every training prefix.
 
 Models: for conversion scikit-learn's ``HistGradientBoostingClassifier`` (categorical features
 native), fitted on the earlier ~80 % of training journeys by start and calibrated by isotonic
@@ -55,7 +61,7 @@ The ``FACTORS_SHOWN`` largest ``|effect|`` of at least ``MIN_FACTOR_EFFECT`` are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -73,8 +79,8 @@ MAX_TRAINING_PREFIXES = 40_000
 CALIBRATION_SHARE = 0.2
 FACTORS_SHOWN = 3
 MIN_FACTOR_EFFECT = 0.005
-CONVERSION_ITERATIONS = 100
-NEXT_TREES = 60
+CONVERSION_ITERATIONS = 60
+NEXT_TREES = 30
 MISSING = -1.0  # stands for a missing value in the next-node forest
 
 
@@ -98,6 +104,7 @@ class JourneyLog:
     has_contacts: bool = False
     has_roles: bool = False
     has_channels: bool = False
+    has_value: bool = False  # steps carry ``value``: the value so far (sum over the events up to the step)
     channel_names: dict[int, str] = field(default_factory=dict)
     # Touchpoints that mark a conversion under an outcome definition (a converted journey stops there).
     post_conversion: tuple[str, ...] = ()
@@ -127,13 +134,105 @@ def collapse_steps(events: pd.DataFrame, stop: pd.Series, collapse: bool) -> pd.
         "last_ts": ("ts", "last"),
         "events": ("ts", "size"),
     }
-    for column in ("contacts", "roles", "channels", "channel"):
+    for column in ("contacts", "roles", "channels", "channel", "value"):
         if column in e:
             agg[column] = (column, "last")
     steps = e.groupby(step_id, sort=False).agg(**agg).reset_index(drop=True)
     limit = steps["journey"].map(stop)
     steps["before_stop"] = limit.isna() | (steps["position"] < limit)
     return steps
+
+
+# --------------------------------------------------------------------------- n-gram evidence
+
+NGRAM_ORDERS = (1, 2, 3, 4)  # suffix lengths whose next-node distribution and conversion rate are features
+NGRAM_ALPHA = 2.0  # pseudo-journeys of the shorter suffix's estimate mixed into each longer one
+NGRAM_FOLDS = 5
+NGRAM_NEXT = True  # next-node distributions of the suffix as features of the next-node model
+NGRAM_CONVERSION = True  # conversion rates of the suffix as features of the conversion model
+
+
+def _suffix_keys(log: JourneyLog, rows: np.ndarray, order: int) -> np.ndarray:
+    """An integer key per prefix for its last ``order`` nodes (0 before a journey's first step)."""
+    steps = log.steps
+    journey = steps["journey"].to_numpy()
+    node = steps["node"].to_numpy().astype(np.int64) + 1
+    base = int(node.max()) + 1 if len(node) else 1
+    key = np.zeros(len(rows), dtype=np.int64)
+    for back in range(order):
+        at = np.maximum(rows - back, 0)
+        valid = (rows - back >= 0) & (journey[at] == journey[rows])
+        key = key * base + np.where(valid, node[at], 0)
+    return key
+
+
+@dataclass(frozen=True)
+class NgramEvidence:
+    """Weighted counts of what followed each suffix of the training prefixes: the
+    next node (among ``classes``) and conversion, for each suffix length of ``NGRAM_ORDERS``. Read with back-off by interpolation: the estimate
+    for a suffix of length n is ``(counts + alpha × estimate for length n − 1) / (total + alpha)``,
+    starting from the overall distribution, so an unseen suffix gets its shorter suffix's estimate."""
+
+    classes: tuple[str, ...]
+    prior: np.ndarray  # next-class distribution over all training prefixes
+    conversion_prior: float
+    tables: tuple[pd.DataFrame, ...]  # per order: index key; columns 0..C-1 counts, "total", "converted"
+
+    @property
+    def next_columns(self) -> tuple[str, ...]:
+        return tuple(f"ngram_next:{c}" for c in self.classes) + ("ngram_support",)
+
+    @property
+    def conversion_columns(self) -> tuple[str, ...]:
+        return tuple(f"ngram_rate:{n}" for n in NGRAM_ORDERS)
+
+    def features(self, log: JourneyLog, rows: np.ndarray) -> dict[str, np.ndarray]:
+        k = len(self.classes)
+        p = np.tile(self.prior, (len(rows), 1))
+        r = np.full(len(rows), self.conversion_prior)
+        out: dict[str, np.ndarray] = {}
+        support = np.zeros(len(rows))
+        for order, table in zip(NGRAM_ORDERS, self.tables, strict=True):
+            found = table.reindex(_suffix_keys(log, rows, order))
+            counts = found[list(range(k))].fillna(0.0).to_numpy()
+            total = found["total"].fillna(0.0).to_numpy()
+            converted = found["converted"].fillna(0.0).to_numpy()
+            p = (counts + NGRAM_ALPHA * p) / (total + NGRAM_ALPHA)[:, None]
+            r = (converted + NGRAM_ALPHA * r) / (total + NGRAM_ALPHA)
+            out[f"ngram_rate:{order}"] = r
+            support = total
+        for j, c in enumerate(self.classes):
+            out[f"ngram_next:{c}"] = p[:, j]
+        out["ngram_support"] = support
+        return out
+
+
+def fit_ngrams(
+    log: JourneyLog,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    converted: np.ndarray,
+    weight: np.ndarray,
+    classes: tuple[str, ...],
+) -> NgramEvidence:
+    """Counts of the training prefixes ``rows`` (their next ``labels`` among ``classes``, whether
+    their journey ``converted``, each counted with ``weight``)."""
+    index = {c: i for i, c in enumerate(classes)}
+    code = np.array([index.get(v, -1) for v in labels])
+    k = len(classes)
+    onehot = np.zeros((len(rows), k))
+    known = code >= 0
+    onehot[np.flatnonzero(known), code[known]] = weight[known]
+    total_w = max(float(weight.sum()), 1e-12)
+    prior = onehot.sum(axis=0) / total_w
+    conversion_prior = float((converted * weight).sum() / total_w)
+    tables = []
+    for order in NGRAM_ORDERS:
+        frame = pd.DataFrame(onehot)
+        frame["total"] = weight
+        frame["converted"] = converted * weight
+        tables.append(frame.groupby(_suffix_keys(log, rows, order)).sum())
+    return NgramEvidence(classes, prior, conversion_prior, tuple(tables))
 
 
 # --------------------------------------------------------------------------- features
@@ -148,6 +247,7 @@ class FeatureSpace:
     columns: tuple[str, ...]
     categorical: tuple[str, ...]
     groups: dict[str, tuple[str, ...]]
+    ngrams: NgramEvidence | None = None
 
 
 def _category_codes(values: pd.Series) -> dict[object, int]:
@@ -167,6 +267,7 @@ def feature_space(log: JourneyLog, prefixes: pd.DataFrame) -> FeatureSpace:
     numeric = ["steps", "events", "days_since_start", "days_since_last_event", "days_between_last_steps"]
     numeric += [c for c, has in (("contacts", log.has_contacts), ("roles", log.has_roles)) if has]
     numeric += ["channels"] if log.has_channels else []
+    numeric += ["value"] if log.has_value else []
     visits = [f"visits:{c}" for c in counted]
     cats = ["last_node", "node_before", "node_two_before"]
     cats += ["last_channel"] if log.has_channels else []
@@ -206,7 +307,13 @@ def prefix_features(
     prev = np.where(k[rows] > 0, rows - 1, rows)
     gap = (first_ts[rows] - last_ts[prev]) / SECONDS_PER_DAY
     out["days_between_last_steps"] = np.where(k[rows] > 0, gap, np.nan)
-    for column, has in (("contacts", log.has_contacts), ("roles", log.has_roles), ("channels", log.has_channels)):
+    present = (
+        ("contacts", log.has_contacts),
+        ("roles", log.has_roles),
+        ("channels", log.has_channels),
+        ("value", log.has_value),
+    )
+    for column, has in present:
         if has:
             out[column] = steps[column].to_numpy()[rows].astype(float)
     for c in space.counted:
@@ -224,6 +331,8 @@ def prefix_features(
     for s in log.segments:
         values = pd.Series(log.journeys[f"segment:{s}"].reindex(journey[rows]).to_numpy())
         out[f"segment:{s}"] = _codes(values, space.categories[f"segment:{s}"])
+    if space.ngrams is not None:
+        out.update(space.ngrams.features(log, rows))
     return pd.DataFrame(out, columns=list(space.columns))
 
 
@@ -311,8 +420,12 @@ class LearnedOutlook:
     training_journeys: int
     base_rate: float
     calibration_journeys: int = 0
+    conversion_columns: tuple[str, ...] = ()  # the columns of ``x`` each model reads (empty: all)
+    next_columns: tuple[str, ...] = ()
 
     def raw_probability(self, x: pd.DataFrame) -> np.ndarray:
+        if self.conversion_columns:
+            x = x[list(self.conversion_columns)]
         return self.conversion_model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
 
     def probability(self, x: pd.DataFrame) -> np.ndarray:
@@ -327,15 +440,19 @@ class LearnedOutlook:
         """Probability of each next node (columns), ``(other)`` left out."""
         if self.next_model is None:
             return pd.DataFrame({self.next_classes[0]: np.ones(len(x))})
+        if self.next_columns:
+            x = x[list(self.next_columns)]
         p = self.next_model.predict_proba(x.fillna(MISSING))  # type: ignore[attr-defined]
         frame = pd.DataFrame(p, columns=list(self.next_model.classes_))  # type: ignore[attr-defined]
         return frame.drop(columns=[OTHER], errors="ignore")
 
 
-def _classifier(space: FeatureSpace, iterations: int, leaves: int = 31, rate: float = 0.1):
+def _classifier(
+    space: FeatureSpace, iterations: int, leaves: int = 31, rate: float = 0.1, columns: tuple[str, ...] | None = None
+):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    mask = [c in space.categorical for c in space.columns]
+    mask = [c in space.categorical for c in (columns if columns is not None else space.columns)]
     return HistGradientBoostingClassifier(
         max_iter=iterations,
         learning_rate=rate,
@@ -351,7 +468,7 @@ def _next_classifier():
     from sklearn.ensemble import RandomForestClassifier
 
     return RandomForestClassifier(
-        n_estimators=NEXT_TREES, max_depth=14, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=0
+        n_estimators=NEXT_TREES, max_depth=14, min_samples_leaf=5, max_features=0.3, n_jobs=1, random_state=0
     )
 
 
@@ -383,14 +500,50 @@ def fit_learned(
         )
     # Each journey weighs as one, its prefixes by the time they stand still (module docstring): the
     # training prefixes are drawn with replacement in proportion to that weight.
-    weight = time_weights(log, rows, active_days)
+    all_rows = rows
+    all_weight = time_weights(log, rows, active_days)
     size = min(MAX_TRAINING_PREFIXES, max(len(rows), 1))
-    rows = np.sort(rng.choice(rows, size, replace=True, p=weight / weight.sum()))
+    rows = np.sort(rng.choice(rows, size, replace=True, p=all_weight / all_weight.sum()))
     journey_of = steps["journey"].to_numpy()[rows]
     observed = observation_times(log, rows, rng, active_days)
     prefixes = steps.iloc[rows]
+    labels = next_labels(log, rows)
+    counts = pd.Series(labels).value_counts()
+    keep = set(counts[counts >= MIN_CLASS_COUNT].index)
+    pooled = np.array([lab if lab in keep else OTHER for lab in labels], dtype=object)
     space = feature_space(log, prefixes)
+    base_columns = space.columns
+    if NGRAM_NEXT or NGRAM_CONVERSION:
+        # The suffix's n-gram evidence, from every training prefix; for the rows the models are
+        # fitted on, out of fold (counted without their own journey's fold), so no row sees itself.
+        all_journey = steps["journey"].to_numpy()[all_rows]
+        all_labels = next_labels(log, all_rows)
+        all_converted = jt["status"].reindex(all_journey).eq("converted").to_numpy().astype(float)
+        ngram_classes = tuple(sorted(keep))
+        ngrams = fit_ngrams(log, all_rows, all_labels, all_converted, all_weight, ngram_classes)
+        extra = (*ngrams.next_columns, *ngrams.conversion_columns)
+        groups = dict(space.groups)
+        if NGRAM_CONVERSION:
+            groups["last_node"] = ("last_node", *ngrams.conversion_columns)
+        space = replace(space, ngrams=ngrams, columns=(*space.columns, *extra), groups=groups)
+        fold_of = pd.Series(rng.integers(0, NGRAM_FOLDS, len(trained)), index=trained.index)
+        all_fold = fold_of.reindex(all_journey).to_numpy()
+        fold = fold_of.reindex(journey_of).to_numpy()
+        oof = {c: np.zeros(len(rows)) for c in extra}
+        for f in range(NGRAM_FOLDS):
+            out_f = all_fold != f
+            part = fit_ngrams(
+                log, all_rows[out_f], all_labels[out_f], all_converted[out_f], all_weight[out_f], ngram_classes
+            )
+            mine = fold == f
+            for c, v in part.features(log, rows[mine]).items():
+                oof[c][mine] = v
     x = prefix_features(log, space, rows, observed)
+    if space.ngrams is not None:
+        for c, v in oof.items():
+            x[c] = v
+    conversion_columns = base_columns + (space.ngrams.conversion_columns if space.ngrams and NGRAM_CONVERSION else ())
+    next_columns = base_columns + (space.ngrams.next_columns if space.ngrams and NGRAM_NEXT else ())
     y = jt["status"].reindex(journey_of).eq("converted").to_numpy().astype(int)
     # Calibration on the later journeys by start (what the model will meet next).
     order = trained.sort_values(["start_ts"]).index
@@ -399,18 +552,16 @@ def fit_learned(
     if min(y[late].sum(), (1 - y[late]).sum()) == 0 or min(y[~late].sum(), (1 - y[~late]).sum()) == 0:
         late = rng.random(len(rows)) < CALIBRATION_SHARE  # one class only in a slice: a random slice
     weight = np.ones(len(rows))
-    model = _classifier(space, CONVERSION_ITERATIONS).fit(x[~late], y[~late], sample_weight=weight[~late])
+    xc = x[list(conversion_columns)]
+    model = _classifier(space, CONVERSION_ITERATIONS, columns=conversion_columns)
+    model.fit(xc[~late], y[~late], sample_weight=weight[~late])
     calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    calibrator.fit(model.predict_proba(x[late])[:, 1], y[late], sample_weight=weight[late])
+    calibrator.fit(model.predict_proba(xc[late])[:, 1], y[late], sample_weight=weight[late])
 
-    labels = next_labels(log, rows)
-    counts = pd.Series(labels).value_counts()
-    keep = set(counts[counts >= MIN_CLASS_COUNT].index)
-    pooled = np.array([lab if lab in keep else OTHER for lab in labels], dtype=object)
     next_model = None
     classes = tuple(sorted(set(pooled)))
     if fit_next and len(set(pooled)) > 1:
-        next_model = _next_classifier().fit(x.fillna(MISSING), pooled)
+        next_model = _next_classifier().fit(x[list(next_columns)].fillna(MISSING), pooled)
         classes = tuple(next_model.classes_)
 
     # Similar journeys: prefixes on the same node; their conversion rate by the node they moved to.
@@ -444,6 +595,8 @@ def fit_learned(
         training_journeys=len(trained),
         base_rate=float(converted.mean()),
         calibration_journeys=int(len(np.unique(journey_of[late]))),
+        conversion_columns=conversion_columns,
+        next_columns=next_columns,
     )
 
 
@@ -507,6 +660,7 @@ def factor_words(feature: str, value: float, log: JourneyLog, space: FeatureSpac
         "contacts": f"{n} {'person' if n == 1 else 'people'} of the buying committee involved",
         "roles": f"{n} role{'s' if n != 1 else ''} of the buying committee involved",
         "channels": f"{n} channel{'s' if n != 1 else ''} used",
+        "value": f"value so far {value:,.0f}" if not np.isnan(value) else "no value so far",
     }.get(feature, f"{feature}: {value:g}")
 
 

@@ -276,7 +276,7 @@ ANALYSES: dict[str, Analysis] = {
             "outlook",
             "open journeys: probability of converting, next best action, lift",
             _outlook,
-            ("as_of", "active_days", "min_transitions", "actions", "model"),
+            ("as_of", "active_days", "min_transitions", "actions", "model", "fit_key"),
             tuple(outlook.OUTLOOK_COLUMNS),
             conversion=True,
             needs_conversion=True,

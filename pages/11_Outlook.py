@@ -105,7 +105,8 @@ with user_errors():
         st.markdown(
             "The **learned model** sees the whole journey so far: which touchpoints and how often, the last "
             "three in order, the time since the start and since the last event, the channels, at account level "
-            "how many people and roles of the buying committee are involved, and the segments. Gradient boosting "
+            "how many people and roles of the buying committee are involved, the value so far, the segments, and "
+            "what followed the same last one to four touchpoints in other journeys. Gradient boosting "
             "gives the probability of converting, calibrated on the most recent fifth of the closed journeys; a "
             "random forest gives the likely next touchpoints. The **next best action** is the touchpoint after "
             "which similar journeys (standing on the same touchpoint) converted most often, taken by at least the "

@@ -7,6 +7,7 @@ journey query and the conversion definition. Semantics of each analysis: its mod
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -26,8 +27,25 @@ FILTER_ROLES: tuple[Role, ...] = (Role.CHANNEL, Role.ROLE, Role.OUTCOME)
 BREAKDOWN_ROLES: tuple[Role, ...] = (Role.CHANNEL, Role.ROLE, Role.OUTCOME, Role.STAGE, Role.CONTACT, Role.ACCOUNT)
 
 
+def content_key(ctx: AnalysisContext) -> tuple[object, ...] | None:
+    """What names the dataset's content: its events file with its size and modification time (any
+    rewrite changes it); None for a table on another backend (nothing kept for it)."""
+    path = ctx.source.parquet_path
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (ctx.dataset_id, path, stat.st_size, stat.st_mtime_ns)
+
+
 def run(name: str, ctx: AnalysisContext, *, query: JourneyQuery | None = None, **params: Any) -> Any:
-    """The analysis ``name`` of the registry on ``ctx`` (``query``: another query of the same dataset)."""
+    """The analysis ``name`` of the registry on ``ctx`` (``query``: another query of the same dataset).
+    The outlook keeps its fitted model per dataset content (:func:`content_key`), definition, level,
+    as-of date and active days, so a display setting does not refit."""
+    if name == "outlook" and "fit_key" not in params:
+        params["fit_key"] = content_key(ctx)
     return run_analysis(name, ctx.inputs(query), **params)
 
 

@@ -150,3 +150,16 @@ def test_top_transitions_for_display(dataset_id):
     top = service.compute_top_transitions(result, top_n=5)
     assert len(top) == 5
     assert top["count"].tolist() == sorted(result.transitions["count"], reverse=True)[:5]
+
+
+def test_the_outlook_model_is_keyed_by_the_dataset_content(dataset_id):
+    import os
+
+    ctx = open_context(dataset_id, None)
+    key = analysis.content_key(ctx)
+    assert key is not None and key[0] == dataset_id
+    assert analysis.content_key(ctx) == key
+    path = ctx.source.parquet_path
+    stat = os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # the file rewritten
+    assert analysis.content_key(ctx) != key

@@ -210,3 +210,69 @@ def test_an_outcome_definition_stops_converted_journeys_at_the_touchpoint_that_m
     kept = names[log.steps["before_stop"]]
     assert set(kept) == {"A", "B"}  # no training prefix ends on Store or after it
     assert len(kept) == 30 + 2 * 35
+
+
+def test_ngram_evidence_interpolates_and_backs_off_by_hand(monkeypatch):
+    import analytics.outlook_model as om
+
+    monkeypatch.setattr(om, "NGRAM_ORDERS", (1, 2, 3))
+    # Journeys (node codes): j0 0→1→2, j1 0→1→3, j2 5→1→2, j3 6→1 (not counted). Counted prefixes: the
+    # ones on node 1 of j0, j1, j2 (rows 1, 4, 7), next C, D, C; only j0 converted.
+    paths = [[0, 1, 2], [0, 1, 3], [5, 1, 2], [6, 1]]
+    steps = pd.DataFrame(
+        [(j, k, n, 0.0, 0.0, 1) for j, path in enumerate(paths) for k, n in enumerate(path)],
+        columns=["journey", "position", "node", "first_ts", "last_ts", "events"],
+    )
+    log = om.JourneyLog(steps=steps, journeys=pd.DataFrame(index=range(4)), names={})
+    rows = np.array([1, 4, 7])
+    ev = om.fit_ngrams(log, rows, np.array(["C", "D", "C"]), np.array([1.0, 0, 0]), np.ones(3), ("C", "D"))
+    f = ev.features(log, np.array([1, 10]))
+    # j0's suffix: node 1 (3 prefixes: C C D, 1 converted) → p1 = ([2, 1] + 2·[2/3, 1/3]) / 5 = [2/3, 1/3];
+    # 0→1 (2 prefixes: C D, 1 converted) → p2 = ([1, 1] + 2·p1) / 4 = [7/12, 5/12]; the padded
+    # 3-suffix has the same two → p3 = ([1, 1] + 2·p2) / 4 = [13/24, 11/24]. Rates: 1/3, 5/12, 11/24.
+    assert f["ngram_next:C"][0] == pytest.approx(13 / 24)
+    assert f["ngram_next:D"][0] == pytest.approx(11 / 24)
+    assert [f[f"ngram_rate:{n}"][0] for n in (1, 2, 3)] == pytest.approx([1 / 3, 5 / 12, 11 / 24])
+    assert f["ngram_support"][0] == pytest.approx(2)
+    # j3's 6→1 was never counted: it backs off to node 1's estimate.
+    assert f["ngram_next:C"][1] == pytest.approx(2 / 3)
+    assert f["ngram_rate:3"][1] == pytest.approx(1 / 3)
+    assert f["ngram_support"][1] == 0
+
+
+def test_value_so_far_is_a_feature_by_hand():
+    from analytics.schema import EventSchema, Role
+
+    schema = EventSchema(roles=SCHEMA.roles | {Role.VALUE})
+    frame = _frame(
+        [
+            ("x1", "K", T0, "A"),
+            ("x1", "K", T0 + timedelta(hours=2), "B"),
+            ("x1", "K", T0 + timedelta(days=1), "C"),
+        ]
+    )
+    frame["value"] = [100.0, None, 50.0]
+    log = load_journey_log(events_from_frame(frame, schema), schema, JourneyQuery(), WON, date(2024, 1, 5), 30)
+    assert log.has_value
+    space = feature_space(log, log.steps)
+    x = prefix_features(log, space, np.array([0, 1, 2]), np.full(3, T0.timestamp() + 2 * SECONDS_PER_DAY))
+    assert x["value"].tolist() == [100.0, 100.0, 150.0]
+    assert factor_words("value", 150.0, log, space) == "value so far 150"
+
+
+def test_the_fitted_model_is_kept_per_content_and_definition(committee, monkeypatch):
+    import analytics.outlook as outlook
+
+    fits = []
+    real = outlook.fit_learned
+    monkeypatch.setattr(outlook, "fit_learned", lambda *a, **k: fits.append(1) or real(*a, **k))
+    outlook.clear_fitted()
+    first = compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 1))
+    again = compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 1), min_transitions=1)
+    assert len(fits) == 1  # a display setting (minimum support) does not refit
+    assert again.table["conversion_probability"].tolist() == first.table["conversion_probability"].tolist()
+    compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 1), active_days=20)
+    compute_outlook(committee, SCHEMA, ACCOUNTS, WON, fit_key=("log", 2))
+    compute_outlook(committee, SCHEMA, ACCOUNTS, WON)  # no key: fitted afresh
+    assert len(fits) == 4
+    outlook.clear_fitted()
