@@ -26,7 +26,7 @@ from pathlib import Path
 
 from db.engine import DB_FILENAME
 from db.errors import DataDirMissingError
-from services.dataset_files import parquet_problem
+from services.dataset_files import parquet_problem, process_alive
 
 STALE_SECONDS = 600
 _LEFTOVERS = (("datasets", ".import-*"), (".", ".restore-*"))
@@ -80,16 +80,6 @@ def _head_revision() -> str:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).resolve().parents[1] / "db" / "migrations"))
     return ",".join(sorted(ScriptDirectory.from_config(cfg).get_heads()))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
 
 
 def _check_database(db_file: Path, report: CheckReport) -> list[tuple]:
@@ -162,7 +152,7 @@ def _leftovers(directory: Path) -> list[tuple[Path, bool]]:
             continue
         for path in sorted(base.glob(pattern)):
             pid_text = path.name.split("-", 2)[1] if path.name.count("-") >= 1 else ""
-            found.append((path, pid_text.isdigit() and not _alive(int(pid_text))))
+            found.append((path, pid_text.isdigit() and not process_alive(int(pid_text))))
     datasets = directory / "datasets"
     if datasets.is_dir():
         now = time.time()

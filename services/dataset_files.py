@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -26,3 +27,14 @@ def parquet_problem(path: Path, recorded_rows: int, *, deep: bool = False) -> st
         except Exception as exc:  # a damaged page: ArrowInvalid, OSError
             return f"damaged: {str(exc).splitlines()[0][:160]}"
     return None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a working folder named after it is not a leftover)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True

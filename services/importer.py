@@ -67,6 +67,7 @@ from analytics.schema import REQUIRED_ROLES, ColumnMapping, Role
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset
+from services.dataset_files import process_alive
 
 Progress = Callable[[float, str], None]
 EVENTS_FILE = "events.parquet"
@@ -674,16 +675,6 @@ def get_rejected_rows(dataset_id: int, *, engine: Engine | None = None) -> pd.Da
 WORK_PREFIX = ".import-"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
-
-
 def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
     """Remove the working folders of imports whose process is gone (killed mid-import).
 
@@ -695,7 +686,7 @@ def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
         return removed
     for folder in datasets_dir.glob(f"{WORK_PREFIX}*"):
         pid_text = folder.name.removeprefix(WORK_PREFIX).split("-", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        if not pid_text.isdigit() or process_alive(int(pid_text)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
