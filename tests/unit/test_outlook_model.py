@@ -276,3 +276,26 @@ def test_the_fitted_model_is_kept_per_content_and_definition(committee, monkeypa
     compute_outlook(committee, SCHEMA, ACCOUNTS, WON)  # no key: fitted afresh
     assert len(fits) == 4
     outlook.clear_fitted()
+
+
+def test_centred_isotonic_keeps_the_ranking_between_steps() -> None:
+    """Plain isotonic regression is flat on each step; the centred map goes through each step's
+    centre, so distinct raw scores inside the fitted range keep distinct, ordered probabilities."""
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+
+    from analytics.outlook_model import CenteredIsotonic
+
+    raw = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    y = np.array([0, 0, 1, 0, 1, 0, 1, 1])
+    iso = IsotonicRegression(out_of_bounds="clip").fit(raw, y)
+    # isotonic steps by hand: [0,0] -> 0; [1,0] pooled -> 0.5; [1,0] pooled -> 0.5; [1,1] -> 1
+    centred = CenteredIsotonic.from_isotonic(iso)
+    assert list(centred.levels) == [0.0, 0.5, 1.0]
+    assert list(centred.centres) == pytest.approx([0.15, 0.5, 0.85])
+    scores = np.array([0.3, 0.35, 0.4, 0.6])
+    assert len(set(iso.predict(scores))) == 1  # the plain step ties them
+    out = centred.predict(scores)
+    assert list(out) == sorted(out) and len(set(out)) == 4
+    assert centred.predict(np.array([0.5]))[0] == pytest.approx(0.5)
+    assert centred.predict(np.array([0.0, 1.0])).tolist() == [0.0, 1.0]  # flat beyond the end centres
