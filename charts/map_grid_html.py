@@ -354,8 +354,8 @@ def map_grid_html(
     behind the sticky row names (the page's background), ``text_colour`` the page's text colour (the
     emotion curve for everyone is drawn in it). With ``edit_href`` (the page's own address with its query),
     touchpoint names, pain points, opportunities, actions and thinking/doing/feeling cells link to
-    ``edit_href&edit=...`` (targets in ``components.grid_edit``), and each stage header offers "+ pain point",
-    "+ opportunity" and "+ action": the page opens its editor.
+    ``edit_href&edit=...`` (targets in ``components.grid_edit``), and each stage header offers "+ touchpoint",
+    "+ pain point", "+ opportunity" and "+ action": the page opens its editor.
     """
     name = overlay_name or (overlay.attrs.get("name") if overlay is not None else None) or "Measure"
     grid = compute_map_grid(view, overlay, persona_id=persona_id, overlay_name=name)
@@ -400,6 +400,7 @@ def map_grid_html(
                     adds = " · ".join(
                         _edit_link(edit_href, f"add-{what}:{sid}", f"+ {label}", f"Add {article} {label}")
                         for what, label, article in (
+                            ("touchpoint", "touchpoint", "a"),
                             ("pain", "pain point", "a"),
                             ("opportunity", "opportunity", "an"),
                             ("action", "action", "an"),

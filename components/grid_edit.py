@@ -1,8 +1,9 @@
 """Edit on the map: a touchpoint or a pain point clicked on the grid opens in a dialog.
 
 The grid (``charts.map_grid_html``) links a touchpoint name to ``?edit=touchpoint:ID``, a pain point to
-``?edit=pain:ID``, an opportunity to ``opportunity:ID``, an action to ``action:ID``, a stage's "+ pain point",
-"+ opportunity" and "+ action" to ``add-pain:STAGE_ID`` / ``add-opportunity:`` / ``add-action:``, and a lane
+``?edit=pain:ID``, an opportunity to ``opportunity:ID``, an action to ``action:ID``, a stage's "+ touchpoint",
+"+ pain point", "+ opportunity" and "+ action" to ``add-touchpoint:STAGE_ID`` / ``add-pain:`` /
+``add-opportunity:`` / ``add-action:``, and a lane
 cell to ``lane:LANE:STAGE_ID:TOUCHPOINT_ID:PERSONA_ID`` (0 for the whole stage / everyone). This module reads that
 parameter and opens the matching dialog; a save goes through ``components.map_editor.save`` (versioned,
 the same conflict rules as the tables, which stay the bulk editor). An unknown or stale target is said
@@ -19,7 +20,16 @@ from db.models import ActionStatus, Lane
 from services import studio
 from services.studio import MapView, RowEdits
 
-ITEM_KINDS = ("touchpoint", "pain", "opportunity", "action", "add-pain", "add-opportunity", "add-action")
+ITEM_KINDS = (
+    "touchpoint",
+    "add-touchpoint",
+    "pain",
+    "opportunity",
+    "action",
+    "add-pain",
+    "add-opportunity",
+    "add-action",
+)
 EDITABLE_LANES = (Lane.THINKING.value, Lane.DOING.value, Lane.FEELING.value)
 EMOTION_HELP = "−2 very negative … 0 neutral … +2 very positive"
 SCORE_HELP = "1 very low … 5 very high"
@@ -78,6 +88,34 @@ def _touchpoint_dialog(view: MapView, touchpoint_id: int) -> None:
             RowEdits(updated={tp.id: changes}),
             lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v),
             success=f"Touchpoint “{name}” saved.",
+        )
+
+
+@st.dialog("Add a touchpoint", on_dismiss=_close)
+def _add_touchpoint_dialog(view: MapView, stage_id: int) -> None:
+    stage = view.stage(stage_id)
+    with st.form(f"grid_add_tp::{stage.id}"):
+        st.caption(f"Stage: {stage.name} (added after its last touchpoint)")
+        name = st.text_input("Name", max_chars=200)
+        channel = st.text_input("Channel")
+        owner = st.text_input("Owner team")
+        moment = st.checkbox("Moment of truth")
+        saved = st.form_submit_button("Add", type="primary")
+    if saved:
+        _close()
+        row = {
+            "stage_id": stage.id,
+            "name": name,
+            "channel": channel,
+            "owner_team": owner,
+            "moment_of_truth": moment,
+        }
+        ed.save(
+            view.id,
+            "grid_touchpoint",
+            RowEdits(added=[row]),
+            lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v),
+            success=f"Touchpoint “{name.strip()}” added.",
         )
 
 
@@ -306,6 +344,7 @@ def render_grid_editor(view: MapView) -> None:
     kind, item_id = target[0], int(target[1])
     dialogs = {
         "touchpoint": _touchpoint_dialog,
+        "add-touchpoint": _add_touchpoint_dialog,
         "pain": _pain_dialog,
         "add-pain": _add_pain_dialog,
         "opportunity": _opportunity_dialog,

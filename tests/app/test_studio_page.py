@@ -321,6 +321,29 @@ def test_pain_points_are_edited_and_added_from_the_grid(filled):
     assert len(added) == 1 and added[0].stage_id == stage.id and added[0].severity == 3
 
 
+def test_a_touchpoint_is_added_to_a_stage_from_the_grid(filled):
+    view = studio.get_map_view(filled.map_id)
+    stage = view.stages[0]
+    grid = next(h.proto.body for h in _open(filled.map_id).get("html") if 'data-testid="jl-grid"' in h.proto.body)
+    assert f"edit=add-touchpoint:{stage.id}" in grid and "+ touchpoint" in grid
+    at = _grid_edit(filled.map_id, f"add-touchpoint:{stage.id}")
+    [t for t in at.text_input if t.label == "Name"][0].set_value("Chat with sales")
+    [t for t in at.text_input if t.label == "Channel"][0].set_value("chat")
+    [b for b in at.button if b.label == "Add"][0].click().run()
+    assert not at.exception and not at.error
+    after = studio.get_map_view(filled.map_id)
+    names = [t.name for t in after.stage(stage.id).touchpoints]
+    assert names == [t.name for t in stage.touchpoints] + ["Chat with sales"]
+    added = after.stage(stage.id).touchpoints[-1]
+    assert added.channel == "chat" and after.version == view.version + 1
+    assert "edit" not in at.query_params
+    # An empty name is refused with a message and nothing is added.
+    at = _grid_edit(filled.map_id, f"add-touchpoint:{stage.id}")
+    [b for b in at.button if b.label == "Add"][0].click().run()
+    assert not at.exception and at.error
+    assert len(studio.get_map_view(filled.map_id).touchpoints) == len(after.touchpoints)
+
+
 def test_an_unknown_grid_target_is_said_plainly(filled):
     at = _grid_edit(filled.map_id, "touchpoint:999999")
     assert any("Nothing to edit for “touchpoint:999999”" in w.value for w in at.warning)
