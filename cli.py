@@ -161,7 +161,10 @@ def _add_maps(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--review-by", metavar="YYYY-MM-DD")
     p.set_defaults(handler=cmd_maps_new)
 
-    p = maps.add_parser("export", help="export a map as JSON (complete), CSV (one row per cell) or Mermaid journey")
+    p = maps.add_parser(
+        "export",
+        help="export a map as JSON (complete), CSV (one row per cell) or Mermaid flowchart (stages, touchpoints, pain points, personas)",
+    )
     p.add_argument("map_id", type=int, metavar="ID")
     p.add_argument("--format", choices=["json", "csv", "mermaid"], default="json")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")

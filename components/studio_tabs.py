@@ -877,7 +877,7 @@ def render_export_tab(view: MapView) -> None:
         help="Text that a spreadsheet would run as a formula is neutralised",
     )  # fmt: skip
     mermaid = map_io.compute_mermaid(view)
-    c3.download_button("Mermaid journey", mermaid.encode("utf-8"), f"{base}.mmd", "text/plain", key="dl_mermaid")
+    c3.download_button("Mermaid flowchart", mermaid.encode("utf-8"), f"{base}.mmd", "text/plain", key="dl_mermaid")
     with st.expander("Mermaid text"):
         st.code(mermaid, language="text")
     with st.expander(f"CSV preview ({len(cells)} rows)"):

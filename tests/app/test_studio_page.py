@@ -74,7 +74,7 @@ def test_every_tab_renders_the_map(filled):
             assert {b.label for b in at.get("download_button")} == {
                 "JSON (complete)",
                 "CSV (one row per cell)",
-                "Mermaid journey",
+                "Mermaid flowchart",
                 "The grid (HTML page)",
                 # "Report" where the map is (the header, on every tab).
                 "Download the map's report (HTML)",
@@ -264,7 +264,7 @@ def test_compare_shows_both_maps_and_their_differences(filled):
 
 def test_export_and_import_on_the_export_tab(filled):
     at = _open(filled.map_id, "Export")
-    assert any("journey\n    title Studio map" in c.value for c in at.code)
+    assert any('title: "Studio map"\n---\nflowchart LR' in c.value for c in at.code)
     uploader = at.get("file_uploader")[0]
     uploader.set_value(("broken.json", b'{"format": "journeylens-map"', "application/json")).run()
     _button(at, "Import map").click().run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -96,31 +97,91 @@ def test_csv_has_one_row_per_cell_and_neutralises_formulas(engine):
     assert "-1" in back["emotion"].tolist()
 
 
-def test_mermaid_journey_text(engine):
+def _unlabel(label: str) -> str:
+    """Mermaid's reading of a quoted label: entity codes back to characters, ``<br>`` back to a line break."""
+    assert label.startswith('"') and label.endswith('"') and '"' not in label[1:-1], label
+    text = label[1:-1].replace("<br>", "\n")
+    codes = re.findall(r"#(\w+);", text)
+    names = {"quot": '"', "lt": "<", "gt": ">", "amp": "&"}
+    for code in codes:
+        text = text.replace(f"#{code};", names[code] if code in names else chr(int(code)), 1)
+    return text
+
+
+def _label_of(lines: list[str], node: str) -> str:
+    line = next(line.strip() for line in lines if line.strip()[: len(node) + 1] in (node + "[", node + ">", node + "("))
+    return re.search(r'"[^"]*"', line).group(0)
+
+
+def test_mermaid_flowchart_has_stages_touchpoints_pain_points_and_personas(engine):
     filled = filled_map()
+    view = studio.get_map_view(filled.map_id)
     text = map_io.export_map_mermaid(filled.map_id)
     lines = text.splitlines()
-    assert lines[:3] == ["journey", "    title Filled", "    section Awareness"]
-    # Demo: everyone feels +2 → score 5; a moment of truth is starred; actor = owner team.
-    assert "      ★ Demo: 5: Sales" in lines
-    # Blog has no score of its own: its stage's +1 → 4.
-    assert "      Blog: 4: Marketing" in lines
-    assert "      Case studies: 3: Marketing" in lines  # no score anywhere → 3
-    assert all(line.count(":") == 2 for line in lines if line.startswith("      "))
+    assert lines[:4] == ["---", 'title: "Filled"', "---", "flowchart LR"]
+    # A subgraph per stage, in order, linked stage to stage.
+    assert [_unlabel(_label_of(lines, f"subgraph S{s.id}")) for s in view.stages] == [s.name for s in view.stages]
+    for a, b in zip(view.stages, view.stages[1:], strict=False):
+        assert f"    S{a.id} --> S{b.id}" in lines
+    demo = next(t for t in view.touchpoints if t.name == "Demo")
+    # Demo: everyone feels +2 → 5; a moment of truth is starred; its owner team is shown.
+    assert _unlabel(_label_of(lines, f"T{demo.id}")) == "★ Demo\nSales · score 5/5"
+    blog = next(t for t in view.touchpoints if t.name == "Blog")
+    assert _unlabel(_label_of(lines, f"T{blog.id}")) == "Blog\nMarketing · score 4/5"  # its stage's +1
+    # Every pain point is there, with its severity, its persona and a link to its touchpoint.
+    assert view.pain_points
+    for p in view.pain_points:
+        label = _unlabel(_label_of(lines, f"P{p.id}"))
+        assert label.startswith(f"Pain (severity {p.severity}/5)") and label.endswith(p.description)
+        if p.persona_id is not None:
+            assert next(r.name for r in view.personas if r.id == p.persona_id) in label
+        if p.touchpoint_id is not None:
+            assert f"        T{p.touchpoint_id} -.- P{p.id}" in lines
+    # Every persona, with its committee role.
+    assert len(view.personas) == 2
+    for r in view.personas:
+        assert _unlabel(_label_of(lines, f"R{r.id}")).split("\n")[0] == r.name
+    assert "Dana\ndecision maker" in [_unlabel(_label_of(lines, f"R{r.id}")) for r in view.personas]
+    assert text.count("subgraph ") == text.count("    end") == len(view.stages) + 1
 
 
-def test_mermaid_escapes_separators(engine):
-    map_id = create_map_from_template(template_key=None, name="Map: one; #1")
+AWKWARD = [
+    'Map: "one"; #1 [draft] (v2) {x} a|b <tag> `code` & co',
+    "Line one\nline two",
+    "#quot; literally",
+    "end",
+]
+
+
+@pytest.mark.parametrize("title", AWKWARD)
+def test_mermaid_keeps_awkward_titles_intact(engine, title):
+    map_id = create_map_from_template(template_key=None, name=title.replace("\n", " "))
     view = studio.get_map_view(map_id)
-    v = studio.add_stage(map_id, "Stage: A", expected_version=view.version)
-    studio.add_touchpoint(
-        map_id, v.ids[0], "Call: 1st   follow-up", expected_version=v.version, owner_team="Sales: EMEA"
+    v = studio.add_stage(map_id, title.replace("\n", " ") + " stage", expected_version=view.version)
+    v = studio.add_touchpoint(map_id, v.ids[0], title.replace("\n", " ") + " tp", expected_version=v.version)
+    view = studio.get_map_view(map_id)
+    stage, tp = view.stages[0], view.stages[0].touchpoints[0]
+    studio.apply_pain_point_edits(
+        map_id,
+        RowEdits(added=[{"stage_id": stage.id, "touchpoint_id": tp.id, "description": title, "severity": 4}]),
+        expected_version=view.version,
     )
+    view = studio.get_map_view(map_id)
     lines = map_io.export_map_mermaid(map_id).splitlines()
-    assert lines[1] == "    title Map - one, no. 1"
-    assert lines[2] == "    section Stage - A"
-    assert lines[3] == "      Call - 1st follow-up: 3: Sales - EMEA"
-    assert map_io.mermaid_score(-2) == 1 and map_io.mermaid_score(2) == 5 and map_io.mermaid_score(None) == 3
+    assert json.loads(lines[1].removeprefix("title: ")) == view.name
+    assert _unlabel(_label_of(lines, f"subgraph S{stage.id}")) == stage.name
+    assert _unlabel(_label_of(lines, f"T{tp.id}")) == f"{tp.name}\nCustomer · no score"
+    pain = view.pain_points[0]
+    assert _unlabel(_label_of(lines, f"P{pain.id}")) == f"Pain (severity 4/5): {title}"
+    # Nothing outside the quotes: one label per line, no stray statement separators or line breaks.
+    for line in lines[4:]:
+        outside = re.sub(r'"[^"]*"', "", line)
+        assert ";" not in outside and "#" not in outside and "%%" not in outside, line
+
+
+def test_mermaid_label_codes_special_characters():
+    assert map_io.mermaid_label('a "b" #c; [d]') == '"a #quot;b#quot; #35;c#59; #91;d#93;"'
+    assert map_io.mermaid_label("x\r\ny") == '"x<br>y"'
 
 
 def _valid_doc(engine):

@@ -52,7 +52,11 @@ def test_export_csv_and_mermaid_to_standard_output(capsysbinary, engine):
     assert csv.startswith(b"\xef\xbb\xbfmap,stage_order,stage,")
     assert csv.count(b"\n") == 1 + 8  # header + one row per touchpoint (no lanes yet)
     assert cli.main(["maps", "export", map_id, "--format", "mermaid"]) == 0
-    assert capsysbinary.readouterr().out.decode("utf-8").startswith("journey\n    title Piped\n    section Awareness\n")
+    assert (
+        capsysbinary.readouterr()
+        .out.decode("utf-8")
+        .startswith('---\ntitle: "Piped"\n---\nflowchart LR\n    subgraph S1["Awareness"]\n')
+    )
 
 
 def test_errors_exit_2_with_a_message_and_write_nothing(capsys, tmp_path, engine):
