@@ -89,7 +89,14 @@ st.dataframe(
     ],
     hide_index=True,
     use_container_width=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="maps_table",
 )
+picked = (st.session_state.get("maps_table") or {}).get("selection", {}).get("rows", [])
+st.caption("Click a map's row to open it in the Map studio.")
+if picked:
+    st.switch_page(STUDIO, query_params={"map": str(maps[picked[0]]["id"])})
 
 by_id = {m["id"]: m for m in maps}
 selected = st.selectbox("Map to change", list(by_id), format_func=lambda i: f"{by_id[i]['name']} (id {i})")

@@ -41,3 +41,17 @@ def test_maps_page_creates_renames_and_deletes(engine):
 def test_data_page_runs():
     at = run_page("pages/4_Data.py")
     assert at.title[0].value == "Event logs"
+
+
+def test_clicking_a_maps_row_opens_it_in_the_studio(engine):
+    at = run_page("pages/1_Maps.py")
+    assert at.title[0].value == "Journey maps"
+    table = at.dataframe[0].value
+    assert len(table) >= 2
+    row = len(table) - 1
+    at.session_state["maps_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.query_params["map"] == str(table["Id"].iloc[row])
+    assert at.title[0].value == "Map studio"
+    assert at.subheader[0].value == table["Map"].iloc[row]
