@@ -680,10 +680,17 @@ def render_link_editor(dataset_id: int) -> None:
         with user_errors():
             new_id = linking.draft_map_from_dataset(dataset_id, draft_name)
             clear_caches()
+            # Show the new map at once: pick it in the "Map" box above (its old choice forgotten) and rerun.
             st.query_params["map"] = str(new_id)
-            st.success(f"Drafted map #{new_id}: **{escape_markdown(draft_name)}**, linked to this dataset.")
-            st.page_link("pages/2_Map_studio.py", label="Open it in the Map studio", icon=":material/view_kanban:",
-                         query_params={"map": str(new_id)})  # fmt: skip
+            st.session_state.pop("ln_map", None)
+            st.session_state[f"ln_drafted_{dataset_id}"] = (new_id, draft_name.strip())
+            st.rerun()
+    drafted = st.session_state.get(f"ln_drafted_{dataset_id}")
+    if drafted is not None and st.query_params.get("map") == str(drafted[0]):
+        new_id, new_name = drafted
+        st.success(f"Drafted map #{new_id}: **{escape_markdown(new_name)}**, linked to this dataset.")
+        st.page_link("pages/2_Map_studio.py", label="Open it in the Map studio", icon=":material/view_kanban:",
+                     query_params={"map": str(new_id)})  # fmt: skip
 
 
 def _render_links_table(dataset_id: int, map_id: int) -> None:

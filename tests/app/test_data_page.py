@@ -8,7 +8,7 @@ import streamlit as st
 from analytics.schema import ColumnMapping
 from services.datasets import list_dataset_summaries
 from services.importer import import_event_log
-from services.maps import create_map_from_template
+from services.maps import create_map_from_template, list_map_summaries
 from tests.app.conftest import run_page
 
 CSV = (
@@ -192,7 +192,15 @@ def test_datasets_tab_links_and_drafts(engine):
     assert listed.loc[0, "Events"] == f"{summary.events:,}"
     assert any(m.value.startswith("**Activities no touchpoint claims**") for m in at.markdown)
     at.button(key=f"ln_draft_{dataset_id}").click().run()
-    assert any("Drafted map" in s.value for s in at.success)
+    assert not at.exception
+    drafted = next(m for m in list_map_summaries() if m.name == "Tickets (drafted)")
+    assert any(f"Drafted map #{drafted.id}" in s.value for s in at.success)
+    # The page shows the new map straight away: picked in the "Map" box, its links table, a link to the studio.
+    assert at.selectbox(key="ln_map").value == drafted.id
+    assert at.query_params["map"] == str(drafted.id)
+    assert at.button(key=f"ln_save_{dataset_id}_{drafted.id}")
+    links = [e for e in at.get("page_link") if "Open it in the Map studio" in e.proto.label]
+    assert len(links) == 1 and links[0].proto.query_string == f"map={drafted.id}"
 
 
 def test_delete_needs_confirmation(engine):
