@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from charts.labels import for_people
 from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
 from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
@@ -149,13 +150,13 @@ def render_grid_tab(view: MapView) -> None:
     st.caption(
         "Stages are columns with their touchpoints beneath; lanes are rows; the emotion curve (−2..+2) has a "
         "line per persona. Click a touchpoint, a thinking/doing/feeling cell, a pain point, an opportunity or an "
-        "action to edit it, or “+ pain point”, “+ opportunity”, “+ action” under a stage to add one; the other tabs stay the bulk editors. Hover a cell for its full text; zoom in for more room "
+        "action to edit it, or “+ touchpoint”, “+ pain point”, “+ opportunity”, “+ action” under a stage to add one; the other tabs stay the bulk editors. Hover a cell for its full text; zoom in for more room "
         "per touchpoint. A PNG of the grid is on the Export tab."
     )
     with st.expander("Grid data (the chart's data twin)"):
         grid = compute_map_grid(view, overlay, persona_id=persona_id)
         curve = compute_emotion_curve(view)
-        st.dataframe(grid, hide_index=True, width="stretch", height=300)
+        st.dataframe(for_people(grid), hide_index=True, width="stretch", height=300)
         c1, c2 = st.columns(2)
         c1.download_button(
             "Download grid cells (CSV)", to_safe_csv(grid), f"{slug(view.name)}-grid.csv", "text/csv", key="dl_grid"
@@ -363,7 +364,7 @@ def render_ownership(view: MapView) -> None:
                 + ". Set the owner team and one accountable team in the table above."
             )
             st.dataframe(
-                gaps,
+                gaps.rename(columns={"stage": "Stage", "touchpoint": "Touchpoint", "gaps": "Gaps"}),
                 hide_index=True,
                 width="stretch",
                 column_config={"moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth")},
@@ -804,7 +805,7 @@ def render_audit_trail(view: MapView) -> None:
     if trail.empty:
         st.info("No changes recorded for this map yet.")
         return
-    st.dataframe(trail, hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
+    st.dataframe(for_people(trail), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
     st.download_button(
         "Download the changes (CSV)",
         to_safe_csv(trail),
