@@ -88,7 +88,7 @@ st.dataframe(
         for m in maps
     ],
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     on_select="rerun",
     selection_mode="single-row",
     key="maps_table",

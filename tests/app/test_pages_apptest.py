@@ -55,3 +55,6 @@ def test_clicking_a_maps_row_opens_it_in_the_studio(engine):
     assert at.query_params["map"] == str(table["Id"].iloc[row])
     assert at.title[0].value == "Map studio"
     assert at.subheader[0].value == table["Map"].iloc[row]
+    # Coming back to the Maps page does not jump to the studio again: the click is not remembered.
+    at.switch_page("pages/1_Maps.py").run()
+    assert not at.exception and at.title[0].value == "Journey maps"
