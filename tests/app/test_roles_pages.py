@@ -98,8 +98,8 @@ def test_the_studio_shows_a_viewer_only_the_read_only_tabs(world):
     at = _run("pages/2_Map_studio.py", "viewer", world, tab="Versions")
     assert [t.label for t in at.tabs] == ["Grid", "Versions", "Export"]
     trail = at.dataframe[-1].value
-    assert {"who", "action", "summary"} <= set(trail.columns)
-    assert "create map 'Shared map'" in set(trail["summary"])
+    assert {"Who", "Action", "Summary"} <= set(trail.columns)
+    assert "create map 'Shared map'" in set(trail["Summary"])
 
 
 @pytest.mark.parametrize(
@@ -137,8 +137,8 @@ def test_the_edits_of_a_signed_in_editor_are_on_the_versions_tab(world):
     assert not at.exception
     at = _run("pages/2_Map_studio.py", "admin", world, tab="Versions")
     trail = at.dataframe[-1].value
-    assert trail.iloc[0]["who"] == "eddie@example.com"
-    assert trail.iloc[0]["summary"] == "update map 'Renamed by Eddie'"
+    assert trail.iloc[0]["Who"] == "eddie@example.com"
+    assert trail.iloc[0]["Summary"] == "update map 'Renamed by Eddie'"
     assert "Download the changes (CSV)" in {b.label for b in at.get("download_button")}
 
 
