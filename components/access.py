@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.access import Role, can, current_actor
+from db.access import AccessRole, can, current_actor
 
 ADMIN_ONLY = "Deleting and restoring need the admin role of this workspace."
 
 
 def can_edit() -> bool:
     """True for editors and admins (everyone without sign-in)."""
-    return can(Role.EDITOR)
+    return can(AccessRole.EDITOR)
 
 
 def can_admin() -> bool:
     """True for admins (everyone without sign-in): deletes, restores, demo reset."""
-    return can(Role.ADMIN)
+    return can(AccessRole.ADMIN)
 
 
 def editing_allowed(what: str = "change this") -> bool:

@@ -34,7 +34,7 @@ from typing import Any
 from db.errors import JourneyLensError
 
 
-class Role(IntEnum):
+class AccessRole(IntEnum):
     VIEWER = 1
     EDITOR = 2
     ADMIN = 3
@@ -49,17 +49,17 @@ class Actor:
     """Who is acting: the signed-in e-mail (or "local" / "system") and the role given to them."""
 
     name: str
-    role: Role
+    role: AccessRole
 
 
-LOCAL = Actor("local", Role.ADMIN)
+LOCAL = Actor("local", AccessRole.ADMIN)
 _current: ContextVar[Actor | None] = ContextVar("journeylens_actor", default=None)
 
 
 class AccessDeniedError(JourneyLensError):
     """The signed-in person's role does not allow this change; nothing was changed."""
 
-    def __init__(self, actor: Actor, needed: Role, action: str) -> None:
+    def __init__(self, actor: Actor, needed: AccessRole, action: str) -> None:
         super().__init__(
             f"{actor.name} is a {actor.role.label} here and may not {action} (it needs the {needed.label} role). "
             "Nothing was changed; ask an admin of this workspace for the role (it is set in "
@@ -73,11 +73,11 @@ def current_actor() -> Actor:
     return _current.get() or LOCAL
 
 
-def can(role: Role) -> bool:
+def can(role: AccessRole) -> bool:
     return current_actor().role >= role
 
 
-def require(role: Role, action: str) -> None:
+def require(role: AccessRole, action: str) -> None:
     """Refuse (:class:`AccessDeniedError`) unless the person acting has ``role`` or a higher one."""
     actor = current_actor()
     if actor.role < role:
@@ -101,7 +101,7 @@ def acting_as(actor: Actor | None) -> Iterator[None]:
 @contextmanager
 def as_system(what: str) -> Iterator[None]:
     """Work the app does by itself whoever is looking (seeding the demo on first start)."""
-    with acting_as(Actor(f"system ({what})", Role.ADMIN)):
+    with acting_as(Actor(f"system ({what})", AccessRole.ADMIN)):
         yield
 
 
@@ -111,14 +111,14 @@ def _entries(value: Any) -> list[str]:
     return [str(v).strip().lower() for v in (value or []) if str(v).strip()]
 
 
-def role_for(email: str | None, roles: Mapping[str, Any] | None) -> Role:
+def role_for(email: str | None, roles: Mapping[str, Any] | None) -> AccessRole:
     """The role of ``email`` under a ``[journeylens.roles]`` table (see the module docstring).
 
     Unknown role names in the table are refused (a typo must not give or take rights silently).
     """
     roles = dict(roles or {})
     default_name = str(roles.pop("default", "viewer")).strip().lower()
-    known = {r.label: r for r in Role}
+    known = {r.label: r for r in AccessRole}
     unknown = sorted(set(roles) - set(known)) + ([default_name] if default_name not in known else [])
     if unknown:
         raise ValueError(

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from db.access import Role, current_actor, require
+from db.access import AccessRole, current_actor, require
 from db.models import (
     Action,
     ActivityLink,
@@ -94,7 +94,7 @@ def _admin_deletes(session: Session, _context: Any, _instances: Any) -> None:
     for obj in session.deleted:
         action = _ADMIN_DELETES.get(type(obj))
         if action is not None:
-            require(Role.ADMIN, action)
+            require(AccessRole.ADMIN, action)
 
 
 @event.listens_for(Session, "after_flush")

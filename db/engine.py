@@ -36,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from db import audit as _audit  # noqa: F401 - registers the audit trail's session events
-from db.access import Role, require
+from db.access import AccessRole, require
 from db.errors import (
     DatabaseDamagedError,
     DatabaseLockedError,
@@ -315,7 +315,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
 
     Refused (:class:`db.access.AccessDeniedError`) for a viewer: every change needs the editor role.
     """
-    require(Role.EDITOR, "change anything in this workspace")
+    require(AccessRole.EDITOR, "change anything in this workspace")
     engine = engine or get_engine()
     with _storage_errors(), Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options={"begin_mode": "immediate"})

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from db.access import Role, require
+from db.access import AccessRole, require
 from db.engine import BUSY_TIMEOUT_MS, DB_FILENAME, create_db_engine, data_dir, dispose_engines, upgrade
 from db.errors import StorageError, ValidationError
 
@@ -326,7 +326,7 @@ def _holds_data(target: Path) -> tuple[int, int]:
 
 def restore_backup(source: Path | str, *, target_dir: Path | None = None, force: bool = False) -> RestoreReport:
     """Restore a backup folder into the data directory (``force``: replace what is there, after saving it)."""
-    require(Role.ADMIN, "restore a backup")
+    require(AccessRole.ADMIN, "restore a backup")
     started = time.monotonic()
     source = Path(source).resolve()
     target = (target_dir or data_dir()).resolve()

@@ -174,10 +174,10 @@ def _remove(path: Path) -> bool:
 
 def _mark(db_file: Path, updates: dict[int, str]) -> None:
     """Set ``dataset.status`` in one short ``BEGIN IMMEDIATE`` transaction (queued behind other writers)."""
-    from db.access import Role, require
+    from db.access import AccessRole, require
     from db.engine import BUSY_TIMEOUT_MS
 
-    require(Role.ADMIN, "repair the data directory")
+    require(AccessRole.ADMIN, "repair the data directory")
     con = sqlite3.connect(db_file, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         con.execute("BEGIN IMMEDIATE")

@@ -13,8 +13,7 @@ from sqlalchemy import Engine
 from analytics.engine import EventSource
 from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role
 from db import crud
-from db.access import Role as AccessRole
-from db.access import require
+from db.access import AccessRole, require
 from db.engine import data_dir, read_session, write_session
 from db.models import Dataset
 from services.dataset_files import parquet_problem

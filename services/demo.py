@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from analytics.conversion import NOT_DEFINED, Conversion
 from analytics.schema import ColumnMapping
 from db import crud
-from db.access import Role, require
+from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.models import (
     Action,
@@ -177,7 +177,7 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
 
 def reset_demo(*, engine: Engine | None = None) -> list[int]:
     """Delete every demo map, persona and dataset (with its stored events), then seed the demo again."""
-    require(Role.ADMIN, "reset the demo")
+    require(AccessRole.ADMIN, "reset the demo")
     with read_session(engine) as session:
         dataset_ids = [i for i in session.exec(select(Dataset.id).where(col(Dataset.is_demo))).all() if i is not None]
     for dataset_id in dataset_ids:

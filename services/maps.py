@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from db import crud
-from db.access import Role, require
+from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.models import JourneyMap, MapState, Stage, Touchpoint
 from services.templates import get_template
@@ -131,7 +131,7 @@ def rename_map(map_id: int, new_name: str, *, expected_version: int | None, engi
 
 def delete_map(map_id: int, *, expected_version: int | None = None, engine: Engine | None = None) -> None:
     """Delete a map with everything in it (stages, touchpoints, lanes, metrics, snapshots)."""
-    require(Role.ADMIN, "delete a map")
+    require(AccessRole.ADMIN, "delete a map")
     with write_session(engine) as session:
         crud.delete_map(session=session, map_id=map_id, expected_version=expected_version)
 

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from db import audit, crud
-from db.access import Role, require
+from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
 from db.models import JourneyMap, MapState, Snapshot
@@ -125,7 +125,7 @@ def restore_snapshot(
     Versioned like every edit (``ConflictError`` from a stale copy). ``Saved.ids`` holds the id of the
     "Before restoring" snapshot.
     """
-    require(Role.ADMIN, "restore a map from a snapshot")
+    require(AccessRole.ADMIN, "restore a map from a snapshot")
     with audit.labelled("restore"), write_session(engine) as session:
         snapshot = crud.get_snapshot(session=session, snapshot_id=snapshot_id)
         journey_map = crud.check_version(session=session, map_id=snapshot.map_id, expected_version=expected_version)

@@ -9,15 +9,15 @@ import pytest
 import cli
 from analytics.conversion import Conversion
 from analytics.schema import ColumnMapping
-from db.access import AccessDeniedError, Actor, Role, acting_as, role_for
+from db.access import AccessDeniedError, AccessRole, Actor, acting_as, role_for
 from services import backup, conversion, datasets, demo, importer, linking, personas, snapshots, studio
 from services import maps as map_service
 from services.audit import audit_table
 from tests.factories import b2b_log, create_dataset
 
-VIEWER = Actor("val@example.com", Role.VIEWER)
-EDITOR = Actor("eddie@example.com", Role.EDITOR)
-ADMIN = Actor("ada@example.com", Role.ADMIN)
+VIEWER = Actor("val@example.com", AccessRole.VIEWER)
+EDITOR = Actor("eddie@example.com", AccessRole.EDITOR)
+ADMIN = Actor("ada@example.com", AccessRole.ADMIN)
 
 ROLES = {"admin": ["ada@example.com"], "editor": ["example.com", "@partner.test"], "viewer": ["val@example.com"]}
 
@@ -25,15 +25,15 @@ ROLES = {"admin": ["ada@example.com"], "editor": ["example.com", "@partner.test"
 @pytest.mark.parametrize(
     ("email", "roles", "expected"),
     [
-        ("ada@example.com", ROLES, Role.ADMIN),
-        ("eddie@example.com", ROLES, Role.EDITOR),  # by domain
-        ("val@example.com", ROLES, Role.VIEWER),  # an e-mail listed by itself wins over its domain
-        ("pat@partner.test", ROLES, Role.EDITOR),
-        ("someone@else.test", ROLES, Role.VIEWER),  # not listed: the default
-        ("someone@else.test", {**ROLES, "default": "editor"}, Role.EDITOR),
-        ("eve@sub.example.com", ROLES, Role.VIEWER),  # a sub-domain is another domain
-        (None, ROLES, Role.VIEWER),
-        ("ADA@Example.com", ROLES, Role.ADMIN),
+        ("ada@example.com", ROLES, AccessRole.ADMIN),
+        ("eddie@example.com", ROLES, AccessRole.EDITOR),  # by domain
+        ("val@example.com", ROLES, AccessRole.VIEWER),  # an e-mail listed by itself wins over its domain
+        ("pat@partner.test", ROLES, AccessRole.EDITOR),
+        ("someone@else.test", ROLES, AccessRole.VIEWER),  # not listed: the default
+        ("someone@else.test", {**ROLES, "default": "editor"}, AccessRole.EDITOR),
+        ("eve@sub.example.com", ROLES, AccessRole.VIEWER),  # a sub-domain is another domain
+        (None, ROLES, AccessRole.VIEWER),
+        ("ADA@Example.com", ROLES, AccessRole.ADMIN),
     ],
 )
 def test_role_for(email, roles, expected):
@@ -63,38 +63,41 @@ def _version(map_id: int) -> int:
 
 # Each write service, with the least role allowed to call it.
 WRITES = {
-    "create a map": (Role.EDITOR, lambda w: map_service.create_map_from_template(template_key=None, name="New")),
-    "rename a map": (Role.EDITOR, lambda w: map_service.rename_map(w["map"], "Renamed", expected_version=None)),
+    "create a map": (AccessRole.EDITOR, lambda w: map_service.create_map_from_template(template_key=None, name="New")),
+    "rename a map": (AccessRole.EDITOR, lambda w: map_service.rename_map(w["map"], "Renamed", expected_version=None)),
     "edit map details": (
-        Role.EDITOR,
+        AccessRole.EDITOR,
         lambda w: studio.update_map_details(w["map"], owner="Kim", expected_version=_version(w["map"])),
     ),
-    "add a stage": (Role.EDITOR, lambda w: studio.add_stage(w["map"], "Renewal", expected_version=_version(w["map"]))),
-    "save links": (Role.EDITOR, lambda w: linking.save_links(w["dataset"], w["map"], {})),
+    "add a stage": (
+        AccessRole.EDITOR,
+        lambda w: studio.add_stage(w["map"], "Renewal", expected_version=_version(w["map"])),
+    ),
+    "save links": (AccessRole.EDITOR, lambda w: linking.save_links(w["dataset"], w["map"], {})),
     "set a conversion definition": (
-        Role.EDITOR,
+        AccessRole.EDITOR,
         lambda w: conversion.set_conversion(w["dataset"], Conversion(outcomes=("won",))),
     ),
-    "create a snapshot": (Role.EDITOR, lambda w: snapshots.create_snapshot(w["map"], "Later")),
-    "create a persona": (Role.EDITOR, lambda w: personas.create_persona("Buyer")),
-    "delete a map": (Role.ADMIN, lambda w: map_service.delete_map(w["map"])),
-    "delete a dataset": (Role.ADMIN, lambda w: datasets.delete_dataset(w["dataset"])),
-    "delete a snapshot": (Role.ADMIN, lambda w: snapshots.delete_snapshot(w["snapshot"])),
-    "delete a persona": (Role.ADMIN, lambda w: personas.delete_persona(w["persona"])),
+    "create a snapshot": (AccessRole.EDITOR, lambda w: snapshots.create_snapshot(w["map"], "Later")),
+    "create a persona": (AccessRole.EDITOR, lambda w: personas.create_persona("Buyer")),
+    "delete a map": (AccessRole.ADMIN, lambda w: map_service.delete_map(w["map"])),
+    "delete a dataset": (AccessRole.ADMIN, lambda w: datasets.delete_dataset(w["dataset"])),
+    "delete a snapshot": (AccessRole.ADMIN, lambda w: snapshots.delete_snapshot(w["snapshot"])),
+    "delete a persona": (AccessRole.ADMIN, lambda w: personas.delete_persona(w["persona"])),
     "restore a snapshot": (
-        Role.ADMIN,
+        AccessRole.ADMIN,
         lambda w: snapshots.restore_snapshot(w["snapshot"], expected_version=_version(w["map"])),
     ),
-    "reset the demo": (Role.ADMIN, lambda w: demo.reset_demo()),
+    "reset the demo": (AccessRole.ADMIN, lambda w: demo.reset_demo()),
     "import a dataset": (
-        Role.EDITOR,
+        AccessRole.EDITOR,
         lambda w: importer.import_event_log(
             b"case,when,step\nA,2025-01-01 10:00,Visit\nA,2025-01-02 10:00,Buy\n",
             name="Tiny",
             mapping=ColumnMapping.of(journey="case", timestamp="when", activity="step"),
         ),
     ),
-    "restore a backup": (Role.ADMIN, lambda w: backup.restore_backup("/nonexistent-backup")),
+    "restore a backup": (AccessRole.ADMIN, lambda w: backup.restore_backup("/nonexistent-backup")),
 }
 
 
