@@ -1,4 +1,4 @@
-"""Imports point down only: app.py, pages → components → services, charts → analytics, db."""
+"""Imports point down only: app.py, pages → components → services, charts → analytics, db → core."""
 
 from __future__ import annotations
 
@@ -11,6 +11,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # For each layer, the project packages it must not import.
 FORBIDDEN: dict[str, set[str]] = {
+    "core": {
+        "streamlit",
+        "sqlmodel",
+        "sqlalchemy",
+        "ibis",
+        "duckdb",
+        "pandas",
+        "plotly",
+        "analytics",
+        "db",
+        "services",
+        "charts",
+        "components",
+        "pages",
+        "cli",
+    },
     "analytics": {"streamlit", "sqlmodel", "sqlalchemy", "db", "services", "charts", "components", "pages", "cli"},
     "db": {"streamlit", "analytics", "services", "charts", "components", "pages", "cli"},
     "charts": {"streamlit", "sqlmodel", "db", "services", "components", "pages", "cli"},
