@@ -67,8 +67,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import AnalyticsError
+from analytics.numbers import SECONDS_PER_DAY
 
-SECONDS_PER_DAY = 86_400.0
 TOP_COUNTED = 30  # nodes with a visit-count feature
 TOP_CATEGORIES = 60  # distinct values a categorical feature keeps (others pooled)
 MIN_CLASS_COUNT = 20
