@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.numbers import SECONDS_PER_DAY
+from analytics.outcomes import NO_OUTCOME
 from charts.flows import empty_figure
 from charts.palette import CATEGORICAL, FORWARD, NEGATIVE, NEUTRAL, colour_map
 
@@ -94,7 +95,7 @@ def outcomes_figure(outcomes: pd.DataFrame, *, height: int = 300) -> go.Figure:
             y=outcomes.journeys.astype(int).tolist(),
             text=[f"{100 * s:.1f}%" for s in outcomes.share],
             textposition="auto",
-            marker_color=[NEUTRAL if o == "(none)" else colours[o] for o in outcomes.outcome.astype(str)],
+            marker_color=[NEUTRAL if o == NO_OUTCOME else colours[o] for o in outcomes.outcome.astype(str)],
             hovertemplate="%{x}<br>%{y:,} journeys<extra></extra>",
         )
     )
