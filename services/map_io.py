@@ -218,6 +218,11 @@ def document_from_view(view: MapView) -> dict[str, Any]:
     }
 
 
+def empty_document() -> dict[str, Any]:
+    """The document of a map with nothing in it (name it before writing it)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "map": {"name": ""}}
+
+
 def export_map_document(map_id: int, *, engine: Engine | None = None) -> dict[str, Any]:
     return document_from_view(get_map_view(map_id, engine=engine))
 
@@ -855,9 +860,13 @@ def import_map_document(
     parent_map_id: int | None = None,
     state: str | None = None,
     persona_ids: Mapping[str, int] | None = None,
+    is_demo: bool = False,
     engine: Engine | None = None,
 ) -> int:
     """Create a new map from a document (named as in the file unless ``name`` is given). Returns its id.
+
+    ``persona_ids`` links the document's persona refs it lists to those existing personas; ``is_demo``
+    marks a map of the demo (a demo reset deletes it).
 
     Everything is checked before the write and written in one transaction: a bad document raises
     ``ValidationError`` and leaves the database as it was.
@@ -869,7 +878,7 @@ def import_map_document(
     if state is not None:
         fields["state"] = clean_choice(state, "state", [s.value for s in MapState])
     with write_session(engine) as session:
-        journey_map = crud.create_map(session=session, parent_map_id=parent_map_id, **fields)
+        journey_map = crud.create_map(session=session, parent_map_id=parent_map_id, is_demo=is_demo, **fields)
         _write_document(session, doc, map_id=journey_map.id, persona_ids=persona_ids)
         return journey_map.id or 0
 

@@ -57,3 +57,26 @@ def test_the_demo_creates_the_same_maps_as_before(engine):
         demo_personas = session.exec(select(Persona).where(col(Persona.is_demo))).all()
         assert {p.id for p in demo_personas} == linked  # every demo persona is on a demo map
         assert len(demo_personas) == len(session.exec(select(Persona)).all())
+
+
+def test_every_template_file_is_a_listed_valid_map_document():
+    from services.map_io import parse_map_document
+    from services.templates import FOLDER, TEMPLATE_KEYS, TEMPLATES
+
+    assert sorted(p.stem for p in FOLDER.glob("*.json")) == sorted(TEMPLATE_KEYS)
+    for key, template in TEMPLATES.items():
+        parse_map_document(dict(template.document))  # raises ValidationError naming a bad field
+        assert template.document["map"]["template_key"] == key
+
+
+def test_demo_documents_are_valid_map_documents_dated_from_the_seeding_day():
+    from services.map_io import parse_map_document
+
+    documents = demo.demo_map_documents(TODAY)
+    for doc in documents:
+        parse_map_document(doc)
+    dues = [a["due_date"] for a in documents[0]["actions"]]
+    assert min(dues) < TODAY.isoformat() < max(dues)
+    assert (
+        documents[0]["map"]["review_by"] == _golden("demo_maps.json")[documents[0]["map"]["name"]]["map"]["review_by"]
+    )
