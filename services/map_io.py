@@ -557,6 +557,10 @@ class _Walk:
         return (self.ids["stages"][owner] if required else stage_id), tp_id
 
 
+# Checks (and, with a session, writes) one item: (walk, the item, its path in the document, its index).
+_ItemWriter = Callable[[_Walk, Mapping[str, Any], str, int], None]
+
+
 def _persona(walk: _Walk, p: Mapping[str, Any], path: str, position: int) -> None:
     ref = walk.define("personas", p, path)
     raw = {k: p.get(k) for k in PERSONA_KEYS if k in p}
@@ -656,33 +660,24 @@ def _score(obj: Mapping[str, Any], key: str, path: str) -> int:
     return clean_score(_int(obj, key, path), f"{path}.{key} (1–5)")
 
 
-def _pain_point(walk: _Walk, p: Mapping[str, Any], path: str, position: int) -> None:
-    stage_id, tp_id = walk.place(p, path, required=True)
-    walk.add(
-        PainPoint(
-            map_id=walk.map_id,
-            stage_id=stage_id or 0,
-            touchpoint_id=tp_id,
-            persona_id=walk.ref(p, "persona", path),
-            description=_required(p, "description", path),
-            severity=_score(p, "severity", path),
-        )
-    )
+def _described_item(model: type[PainPoint | Opportunity], scores: tuple[str, ...], *, persona: bool) -> _ItemWriter:
+    """The writer of a described item on a stage or touchpoint with 1–5 scores (pain points, opportunities)."""
 
-
-def _opportunity(walk: _Walk, o: Mapping[str, Any], path: str, position: int) -> None:
-    stage_id, tp_id = walk.place(o, path, required=True)
-    walk.add(
-        Opportunity(
-            map_id=walk.map_id,
-            stage_id=stage_id or 0,
-            touchpoint_id=tp_id,
-            description=_required(o, "description", path),
-            effort=_score(o, "effort", path),
-            customer_value=_score(o, "customer_value", path),
-            business_value=_score(o, "business_value", path),
+    def write(walk: _Walk, obj: Mapping[str, Any], path: str, position: int) -> None:
+        stage_id, tp_id = walk.place(obj, path, required=True)
+        persona_id = {"persona_id": walk.ref(obj, "persona", path)} if persona else {}
+        walk.add(
+            model(
+                map_id=walk.map_id,
+                stage_id=stage_id or 0,
+                touchpoint_id=tp_id,
+                **persona_id,
+                description=_required(obj, "description", path),
+                **{key: _score(obj, key, path) for key in scores},
+            )
         )
-    )
+
+    return write
 
 
 def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None:
@@ -764,12 +759,12 @@ def _action(walk: _Walk, a: Mapping[str, Any], path: str, position: int) -> None
 
 
 # The document's lists in the order they are walked: an item may only point at items of the lists before it.
-_ITEM_WRITERS: tuple[tuple[str, Callable[[_Walk, Mapping[str, Any], str, int], None]], ...] = (
+_ITEM_WRITERS: tuple[tuple[str, _ItemWriter], ...] = (
     ("personas", _persona),
     ("stages", _stage),
     ("lane_cells", _lane_cell),
-    ("pain_points", _pain_point),
-    ("opportunities", _opportunity),
+    ("pain_points", _described_item(PainPoint, ("severity",), persona=True)),
+    ("opportunities", _described_item(Opportunity, ("effort", "customer_value", "business_value"), persona=False)),
     ("metrics", _metric),
     ("actions", _action),
 )
