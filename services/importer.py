@@ -9,9 +9,9 @@ What an import does, in order:
 1. Resolves the encoding and delimiter (detected from the first megabyte when not given) and
    hashes the file's bytes with the options and the column mapping: if a dataset with that hash
    exists, nothing is added and that dataset is returned (``created=False``).
-2. Streams the file once (:func:`analytics.ingest.scan_csv`): decodes, normalises text to NFC,
+2. Streams the file once (:func:`analytics.ingest.read.scan_csv`): decodes, normalises text to NFC,
    checks every record, applies the row filter, stages the mapped columns.
-3. Validates values and writes the stored layout (:func:`analytics.ingest.build_event_store`):
+3. Validates values and writes the stored layout (:func:`analytics.ingest.store.build_event_store`):
    timestamps to UTC, rows identical in every column counted (dropped only when asked), order =
    timestamp then file row, integer codes. Every other row is an event.
 4. Records the dataset in SQLite (description, column mapping, options, counts) and moves its
@@ -32,7 +32,6 @@ import shutil
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,33 +42,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from analytics.errors import BadInputError
-from analytics.formats import CSV, XLSX, FileKind, detect_kind, table_as_csv
-from analytics.ingest import (
+from analytics.formats import CSV, XLSX, FileKind, Source, detect_kind, table_as_csv
+from analytics.ingest import build_event_store, scan_csv
+from analytics.ingest.parse import DayOrder, detect_day_order
+from analytics.ingest.read import Progress, staging_key
+from analytics.ingest.rejects import REJECT_COLUMNS, rejects_frame
+from analytics.ingest.sniff import (
     DELIMITER_NAMES,
-    REJECT_COLUMNS,
-    BuildSpec,
-    DayOrder,
-    Source,
-    build_event_store,
     column_not_found,
-    detect_day_order,
     detect_delimiter,
     detect_encoding,
     encoding_label,
     normalise_delimiter,
     normalise_encoding,
     read_sample,
-    rejects_frame,
-    scan_csv,
-    staging_key,
 )
+from analytics.ingest.store import BuildSpec
 from analytics.schema import REQUIRED_ROLES, ColumnMapping, Role
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset
 from services.dataset_files import process_alive
 
-Progress = Callable[[float, str], None]
 EVENTS_FILE = "events.parquet"
 REJECTED_FILE = "rejected.parquet"
 PREVIEW_BYTES = 2 << 20
@@ -408,7 +402,7 @@ def suggest_where(headers: list[str], frame: pd.DataFrame | None = None) -> tupl
 
 
 def generated_names(headers: list[str]) -> list[str]:
-    """The names the import gave (see :func:`analytics.ingest.distinct_names`): ``column N`` at
+    """The names the import gave (see :func:`analytics.ingest.sniff.distinct_names`): ``column N`` at
     position N, and ``name (k)`` where ``name`` is another column's."""
     out = []
     for i, h in enumerate(headers):
