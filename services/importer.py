@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 import uuid
@@ -47,43 +46,36 @@ from analytics.ingest import build_event_store, scan_csv
 from analytics.ingest.parse import DayOrder, detect_day_order
 from analytics.ingest.read import Progress, staging_key
 from analytics.ingest.rejects import REJECT_COLUMNS, rejects_frame
+from analytics.ingest.roles import (
+    ROLE_HEADER_NAMES,
+    ROLE_HEADER_WORDS,
+    ROLE_LABELS,
+    SEGMENT_HEADER_WORDS,
+    header_words,
+    normal_header,
+)
 from analytics.ingest.sniff import (
     DELIMITER_NAMES,
     column_not_found,
     detect_delimiter,
     detect_encoding,
     encoding_label,
+    generated_names,
     normalise_delimiter,
     normalise_encoding,
     read_sample,
 )
-from analytics.ingest.store import BuildSpec
-from analytics.schema import REQUIRED_ROLES, ColumnMapping, Role
+from analytics.ingest.store import BuildSpec, EventCounts, counts_of
+from analytics.schema import ColumnMapping, Role
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset
-from services.dataset_files import process_alive
+from services.dataset_files import WORK_PREFIX, sweep_abandoned_imports
 
 EVENTS_FILE = "events.parquet"
 REJECTED_FILE = "rejected.parquet"
 PREVIEW_BYTES = 2 << 20
 IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB's share; the import stays under 2 GB in all
-ROLE_LABELS: dict[Role, str] = {
-    Role.JOURNEY: "Journey id",
-    Role.TIMESTAMP: "Timestamp",
-    Role.ACTIVITY: "Activity",
-    Role.ACCOUNT: "Account id",
-    Role.CONTACT: "Contact id",
-    Role.ROLE: "Contact role",
-    Role.CHANNEL: "Channel",
-    Role.STAGE: "Stage",
-    Role.OUTCOME: "Outcome",
-    Role.VALUE: "Value",
-    Role.NPS: "NPS score (0–10)",
-    Role.CSAT: "CSAT score (1–5)",
-    Role.EFFORT: "Effort score",
-    Role.FCR: "Resolved on first contact",
-}
 
 
 @dataclass(frozen=True)
@@ -102,15 +94,11 @@ class ImportOptions:
 
 
 @dataclass(frozen=True, eq=False)
-class ImportResult:
+class ImportResult(EventCounts):
+    """What an import did: the dataset, whether it is new, its counts, and what became of each row."""
+
     dataset_id: int
     created: bool  # False when the same file and options were already imported (nothing added)
-    events: int
-    journeys: int
-    accounts: int
-    activities: int
-    first_timestamp: datetime | None
-    last_timestamp: datetime | None
     identical_rows: int  # rows identical in every column of the file to an earlier row (counted always)
     identical_rows_dropped: int  # of those, dropped (only with ``drop_identical_rows``)
     ties: int
@@ -221,141 +209,6 @@ class Preview:
 # --------------------------------------------------------------------------- mapping suggestions
 
 
-def _norm_header(name: str) -> str:
-    return re.sub(r"[^0-9a-z:]+", "_", name.strip().casefold()).strip("_")
-
-
-def _tokens(name: str) -> set[str]:
-    return set(re.split(r"[^0-9a-z]+", name.casefold())) - {""}
-
-
-# Exact (normalised) names per role, best first; then token rules.
-_EXACT: dict[Role, tuple[str, ...]] = {
-    Role.JOURNEY: (
-        "case:concept:name",
-        "journey_id",
-        "journey",
-        "case_id",
-        "caseid",
-        "case",
-        "ticket_id",
-        "ticket",
-        "opportunity_id",
-        "deal_id",
-        "application_id",
-        "session_id",
-        "conversation_id",
-        "trace_id",
-        "lead_id",
-        "visit_id",
-    ),
-    Role.TIMESTAMP: (
-        "time:timestamp",
-        "timestamp",
-        "when",
-        "event_timestamp",
-        "event_time",
-        "datetime",
-        "date_time",
-        "occurred_at",
-        "created_at",
-        "time",
-        "ts",
-        "date",
-        "event_date",
-        "activity_date",
-        "complete_timestamp",
-        "start_timestamp",
-    ),
-    Role.ACTIVITY: (
-        "concept:name",
-        "activity",
-        "activity_name",
-        "event",
-        "event_name",
-        "touchpoint",
-        "action",
-        "step",
-        "task",
-        "event_type",
-    ),
-    Role.ACCOUNT: (
-        "account_id",
-        "account",
-        "company_id",
-        "company",
-        "organization_id",
-        "organisation_id",
-        "org_id",
-        "customer_id",
-        "customer",
-        "client_id",
-        "client",
-        "case:account",
-    ),
-    Role.CONTACT: ("contact_id", "contact", "person_id", "user_id", "user", "visitor_id", "member_id", "email"),
-    Role.ROLE: ("contact_role", "role", "buying_role", "committee_role", "persona", "job_role"),
-    Role.CHANNEL: ("channel", "medium", "utm_medium", "source_channel", "touchpoint_channel", "marketing_channel"),
-    Role.STAGE: ("stage", "lifecycle_stage", "funnel_stage", "deal_stage", "pipeline_stage", "journey_stage", "phase"),
-    Role.OUTCOME: ("outcome", "result", "deal_outcome", "won_lost", "case:outcome", "resolution"),
-    Role.VALUE: ("value", "amount", "revenue", "deal_value", "deal_amount", "price", "arr", "mrr", "case:amount_req"),
-    Role.NPS: ("nps", "nps_score", "likelihood_to_recommend"),
-    Role.CSAT: ("csat", "csat_score", "satisfaction", "satisfaction_score"),
-    Role.EFFORT: ("effort", "effort_score", "ces", "ces_score", "customer_effort"),
-    Role.FCR: (
-        "fcr",
-        "first_contact_resolution",
-        "resolved_first_contact",
-        "resolved_on_first_contact",
-        "first_contact_resolved",
-    ),
-}
-_TOKEN_RULES: tuple[tuple[Role, frozenset[str]], ...] = (
-    (Role.TIMESTAMP, frozenset({"timestamp"})),
-    (Role.JOURNEY, frozenset({"case", "id"})),
-    (Role.JOURNEY, frozenset({"journey"})),
-    (Role.ACTIVITY, frozenset({"activity"})),
-    (Role.ACCOUNT, frozenset({"account"})),
-    (Role.CONTACT, frozenset({"contact"})),
-    (Role.NPS, frozenset({"nps"})),
-    (Role.CSAT, frozenset({"csat"})),
-    (Role.STAGE, frozenset({"stage"})),
-    (Role.CHANNEL, frozenset({"channel"})),
-    (Role.OUTCOME, frozenset({"outcome"})),
-    (Role.VALUE, frozenset({"amount"})),
-)
-_SEGMENT_WORDS = frozenset(
-    {
-        "resource",
-        "region",
-        "country",
-        "segment",
-        "industry",
-        "product",
-        "plan",
-        "tier",
-        "market",
-        "team",
-        "department",
-        "language",
-        "priority",
-        "workgroup",
-        "service",
-        "section",
-        "size",
-        "seriousness",
-        "source",
-        "campaign",
-        "device",
-        "platform",
-        "persona",
-        "level",
-        "category",
-        "type",
-    }
-)
-
-
 def suggest_mapping(headers: list[str]) -> ColumnMapping:
     """Suggest a role for columns from their names (process-mining names included).
 
@@ -365,27 +218,29 @@ def suggest_mapping(headers: list[str]) -> ColumnMapping:
     like a grouping (``org:resource``, ``region``, ``product``, ``service_level`` ...) are
     suggested as segments.
     """
-    normal = {h: _norm_header(h) for h in headers}
+    normal = {h: normal_header(h) for h in headers}
     taken: set[str] = set()
     chosen: dict[Role, str] = {}
     for role in Role:
-        for candidate in _EXACT[role]:
+        for candidate in ROLE_HEADER_NAMES[role]:
             hit = next((h for h in headers if normal[h] == candidate and h not in taken), None)
             if hit:
                 chosen[role] = hit
                 taken.add(hit)
                 break
-    for role, words in _TOKEN_RULES:
+    for role, words in ROLE_HEADER_WORDS:
         if role in chosen:
             continue
-        hit = next((h for h in headers if h not in taken and words <= _tokens(h)), None)
+        hit = next((h for h in headers if h not in taken and words <= header_words(h)), None)
         if hit:
             chosen[role] = hit
             taken.add(hit)
     segments = [
         h
         for h in headers
-        if h not in taken and _tokens(h) & _SEGMENT_WORDS and not _tokens(h) & {"date", "time", "timestamp", "id"}
+        if h not in taken
+        and header_words(h) & SEGMENT_HEADER_WORDS
+        and not header_words(h) & {"date", "time", "timestamp", "id"}
     ]
     return ColumnMapping.of(segments=segments, **{r.value: chosen.get(r) for r in Role})
 
@@ -394,22 +249,11 @@ def suggest_where(headers: list[str], frame: pd.DataFrame | None = None) -> tupl
     """A row filter worth suggesting: process-mining exports repeat each activity per lifecycle
     transition (start, complete ...); keep ``COMPLETE`` events."""
     for h in headers:
-        if _norm_header(h) in ("lifecycle:transition", "lifecycle_transition", "transition"):
+        if normal_header(h) in ("lifecycle:transition", "lifecycle_transition", "transition"):
             values = [] if frame is None or h not in frame.columns else frame[h].dropna().astype(str).unique().tolist()
             complete = next((v for v in values if v.strip().casefold() == "complete"), "COMPLETE")
             return ((h, complete),)
     return ()
-
-
-def generated_names(headers: list[str]) -> list[str]:
-    """The names the import gave (see :func:`analytics.ingest.sniff.distinct_names`): ``column N`` at
-    position N, and ``name (k)`` where ``name`` is another column's."""
-    out = []
-    for i, h in enumerate(headers):
-        m = re.fullmatch(r"(.+) \((\d+)\)", h)
-        if h == f"column {i + 1}" or (m and m.group(1) in headers):
-            out.append(h)
-    return out
 
 
 def header_signature(headers: list[str]) -> str:
@@ -604,12 +448,7 @@ def _existing_result(dataset: Dataset) -> ImportResult:
     return ImportResult(
         dataset_id=dataset.id or 0,
         created=False,
-        events=dataset.events,
-        journeys=dataset.journeys,
-        accounts=dataset.accounts,
-        activities=dataset.activities,
-        first_timestamp=dataset.first_timestamp,
-        last_timestamp=dataset.last_timestamp,
+        **counts_of(dataset),
         identical_rows=int(opts.get("identical_rows", 0)),
         identical_rows_dropped=dataset.duplicates_removed,
         ties=dataset.ties,
@@ -664,27 +503,6 @@ def get_rejected_rows(dataset_id: int, *, engine: Engine | None = None) -> pd.Da
         dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
     path = data_dir() / Path(dataset.storage_path).parent / REJECTED_FILE
     return pd.read_parquet(path) if dataset.storage_path and path.exists() else pd.DataFrame(columns=REJECT_COLUMNS)
-
-
-WORK_PREFIX = ".import-"
-
-
-def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
-    """Remove the working folders of imports whose process is gone (killed mid-import).
-
-    A working folder is ``.import-<pid>-<random>``; one whose process no longer runs is removed.
-    Folders of running imports (this process's or another's) are kept. Returns what was removed.
-    """
-    removed = []
-    if not datasets_dir.is_dir():
-        return removed
-    for folder in datasets_dir.glob(f"{WORK_PREFIX}*"):
-        pid_text = folder.name.removeprefix(WORK_PREFIX).split("-", 1)[0]
-        if not pid_text.isdigit() or process_alive(int(pid_text)):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
 
 
 def import_event_log(
@@ -858,15 +676,10 @@ def import_event_log(
                     content_hash=content_hash,
                     column_mapping=mapping.to_json(),
                     import_options=import_options,
-                    events=built.events,
-                    journeys=built.journeys,
-                    accounts=built.accounts,
-                    activities=built.activities,
+                    **counts_of(built),
                     duplicates_removed=built.identical_rows_dropped,
                     ties=built.ties,
                     rejected_rows=rejected_rows,
-                    first_timestamp=built.first_timestamp,
-                    last_timestamp=built.last_timestamp,
                     is_demo=is_demo,
                 )
                 session.add(dataset)
@@ -904,12 +717,7 @@ def import_event_log(
     return ImportResult(
         dataset_id=dataset_id,
         created=True,
-        events=built.events,
-        journeys=built.journeys,
-        accounts=built.accounts,
-        activities=built.activities,
-        first_timestamp=built.first_timestamp,
-        last_timestamp=built.last_timestamp,
+        **counts_of(built),
         identical_rows=built.identical_rows,
         identical_rows_dropped=built.identical_rows_dropped,
         ties=built.ties,
@@ -954,7 +762,3 @@ def _notes(
         cond = " and ".join(f"{c} = {v!r}" for c, v in options.where)
         notes.append(f"{filtered_out:,} rows left out by the filter {cond}.")
     return tuple(notes)
-
-
-def required_roles() -> tuple[Role, ...]:
-    return REQUIRED_ROLES

@@ -65,25 +65,31 @@ class DayOrder:
     note: str
 
 
-def decide_day_order(
-    *,
-    first_over_12: int,
-    second_over_12: int,
-    example_first: str | None,
-    example_second: str | None,
-    dayfirst: bool | None,
-    delimiter: str,
-    slashed: int,
-) -> DayOrder:
-    """Pick day-first or month-first for slashed dates (see the import's docstring for the rule)."""
+@dataclass(frozen=True)
+class SlashedDates:
+    """What a column's dates like 03/04/2024 show: how many there are, how many read only day-first
+    (first number over 12) or only month-first (second number over 12), and the first of each."""
+
+    slashed: int = 0
+    first_over_12: int = 0
+    second_over_12: int = 0
+    example_first: str | None = None
+    example_second: str | None = None
+
+
+def decide_day_order(dates: SlashedDates, *, dayfirst: bool | None, delimiter: str) -> DayOrder:
+    """Pick day-first or month-first for slashed dates: as chosen; else the order some date can only
+    be read in (the more frequent when both occur); else day-first after a ; or tab delimiter,
+    month-first otherwise (every date reads both ways)."""
     if dayfirst is not None:
         return DayOrder(dayfirst, False, "day-first (as chosen)" if dayfirst else "month-first (as chosen)")
-    if not slashed:
+    if not dates.slashed:
         return DayOrder(False, False, "")
-    if first_over_12 and (not second_over_12 or first_over_12 >= second_over_12):
-        return DayOrder(True, True, f"day-first (detected: {example_first!r} can only be day-first)")
-    if second_over_12:
-        return DayOrder(False, True, f"month-first (detected: {example_second!r} can only be month-first)")
+    first, second = dates.first_over_12, dates.second_over_12
+    if first and (not second or first >= second):
+        return DayOrder(True, True, f"day-first (detected: {dates.example_first!r} can only be day-first)")
+    if second:
+        return DayOrder(False, True, f"month-first (detected: {dates.example_second!r} can only be month-first)")
     guess = delimiter in (";", "\t")
     return DayOrder(
         guess,
@@ -109,15 +115,8 @@ def detect_day_order(values: list[str], *, dayfirst: bool | None = None, delimit
         if b > 12:
             second += 1
             ex_second = ex_second or v
-    return decide_day_order(
-        first_over_12=first,
-        second_over_12=second,
-        example_first=ex_first,
-        example_second=ex_second,
-        dayfirst=dayfirst,
-        delimiter=delimiter,
-        slashed=slashed,
-    )
+    dates = SlashedDates(slashed, first, second, ex_first, ex_second)
+    return decide_day_order(dates, dayfirst=dayfirst, delimiter=delimiter)
 
 
 def timestamp_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool = False) -> str:

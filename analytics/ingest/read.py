@@ -143,7 +143,6 @@ class _Scanner:
         self.pending_quotes = 0
         self.pending_line = 0
         self.where_values: dict[str, set[str]] = {}
-        self.csv_opts = {"delimiter": delimiter, "quotechar": '"', "doublequote": True, "strict": True}
         # RE2 pattern of a one-line record whose values are unquoted or wholly, correctly quoted.
         d = f"\\x{{{ord(delimiter):x}}}"
         field = f'(?:"[^"\n]*(?:""[^"\n]*)*"|[^{d}"\n]*)'
@@ -183,28 +182,12 @@ class _Scanner:
         fields = text.split(self.d)
         value = next((f for f in fields if _BAD_CHAR.search(f)), text)
         if m.group() == "\x00":
-            self._reject(
-                Reject(
-                    row,
-                    line,
-                    col,
-                    shown_value(value),
-                    "NUL character in the row",
-                    "text without NUL bytes (is the file binary?)",
-                )
-            )
+            reason, expected = "NUL character in the row", "text without NUL bytes (is the file binary?)"
         else:
             label = encoding_label(self.encoding)
-            self._reject(
-                Reject(
-                    row,
-                    line,
-                    col,
-                    shown_value(value),
-                    f"Bytes that are not valid {label}",
-                    f"text in {label}: choose the file's encoding (cp1252 for Western European Excel files)",
-                )
-            )
+            reason = f"Bytes that are not valid {label}"
+            expected = f"text in {label}: choose the file's encoding (cp1252 for Western European Excel files)"
+        self._reject(Reject(row, line, col, shown_value(value), reason, expected))
         return False
 
     # -- blocks
@@ -254,27 +237,7 @@ class _Scanner:
 
     def finish(self) -> None:
         while self.pending:
-            # A quote never closed: reject the record where it opened, read on from its next line.
-            lines, start_line, start_row = self.pending, self.pending_line, self.row + 1
-            self.pending, self.pending_quotes = [], 0
-            self.row += 1
-            if self.headers is None:
-                raise BadInputError(
-                    "A quoted value in the header row is never closed",
-                    expected='a closing " (quotes inside a value doubled as "")',
-                )
-            self._reject(
-                Reject(
-                    start_row,
-                    start_line,
-                    "",
-                    shown_value(lines[0]),
-                    "A quoted value is never closed",
-                    'a closing " (quotes inside a value doubled as "")',
-                )
-            )
-            self.line = start_line
-            self._slow(lines[1:])
+            self._reject_unclosed()
         if self.headers is None:
             raise BadInputError("The file is empty", expected="a header row and at least one event")
 
@@ -369,14 +332,12 @@ class _Scanner:
             elif len(self.pending) > MAX_RECORD_LINES or sum(map(len, self.pending)) > MAX_RECORD_CHARS:
                 self._parse(records)
                 records = []
-                rest = self.pending
-                self.line = self.pending_line - 1
-                self.finish_one(rest)
+                self._reject_unclosed()
         self._parse(records)
 
-    def finish_one(self, lines: list[str]) -> None:
-        """Reject the record of a quote never closed and re-read the lines after it."""
-        start_line = self.line + 1
+    def _reject_unclosed(self) -> None:
+        """Reject the pending record, whose quote is never closed, where it opened; read on from its next line."""
+        lines, start_line = self.pending, self.pending_line
         self.pending, self.pending_quotes = [], 0
         if self.headers is None:
             raise BadInputError(
@@ -400,7 +361,7 @@ class _Scanner:
     def _parse(self, records: list[tuple[str, int, int]]) -> None:
         if not records:
             return
-        reader = csv.reader((r[0] for r in records), **self.csv_opts)
+        reader = csv.reader((r[0] for r in records), delimiter=self.d, quotechar='"', doublequote=True, strict=True)
         parsed: list[list[str]] = []
         rows: list[int] = []
         lines: list[int] = []

@@ -12,13 +12,14 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import threading
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 
@@ -47,8 +48,10 @@ ENCODING_LABELS = {
 _decode_errors = threading.local()
 
 
-def _mark_bad_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
+def _mark_bad_bytes(err: UnicodeError) -> tuple[str | bytes, int]:
     """Decode error handler: keep each undecodable byte as a lone surrogate (U+DC00 + byte)."""
+    if not isinstance(err, UnicodeDecodeError):  # registered for decoding only
+        raise err
     _decode_errors.count = getattr(_decode_errors, "count", 0) + 1
     raw = err.object[err.start : err.end]
     return "".join(chr(0xDC00 + b) for b in raw), err.end
@@ -86,7 +89,7 @@ def open_binary(source: Source) -> Iterator[tuple[IO[bytes], Callable[[], float]
                 expected="a CSV file, or the file imported as .xlsx or Parquet (the import does that by itself)",
             )
         is_gzip = magic[:2] == b"\x1f\x8b"
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
+        stream: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if is_gzip else raw
 
         def fraction() -> float:
             return min(raw.tell() / total, 1.0) if total else 1.0
@@ -280,6 +283,17 @@ def distinct_names(names: list[str]) -> list[str]:
             taken.add(name)
         seen.add(name)
         out.append(name)
+    return out
+
+
+def generated_names(headers: list[str]) -> list[str]:
+    """The names the import gave (see :func:`distinct_names`): ``column N`` at
+    position N, and ``name (k)`` where ``name`` is another column's."""
+    out = []
+    for i, h in enumerate(headers):
+        m = re.fullmatch(r"(.+) \((\d+)\)", h)
+        if h == f"column {i + 1}" or (m and m.group(1) in headers):
+            out.append(h)
     return out
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from analytics.engine import scratch_connection
 from analytics.errors import BadInputError
@@ -25,6 +23,7 @@ from analytics.ingest.parse import (
     NUMBER_RANGES,
     TIMESTAMP_EXPECTED,
     DayOrder,
+    SlashedDates,
     date_parts_sql,
     decide_day_order,
     flag_sql,
@@ -75,14 +74,27 @@ class BuildSpec:
     memory_limit: str = "1GB"
 
 
-@dataclass
-class BuildResult:
+@dataclass(frozen=True)
+class EventCounts:
+    """What a stored event log holds: its events, journeys, accounts and activities, and its time span."""
+
     events: int
     journeys: int
     accounts: int
     activities: int
     first_timestamp: datetime | None
     last_timestamp: datetime | None
+
+
+def counts_of(record: object) -> dict[str, Any]:
+    """The :class:`EventCounts` fields of ``record`` (a result, a dataset's row), as keyword arguments."""
+    return {f.name: getattr(record, f.name) for f in fields(EventCounts)}
+
+
+@dataclass(frozen=True)
+class BuildResult(EventCounts):
+    """What :func:`build_event_store` wrote: the counts, what it set aside, and how it read dates."""
+
     identical_rows: int  # rows identical in every column of the file to an earlier row
     identical_rows_dropped: int  # of those, dropped (only with ``drop_identical_rows``)
     ties: int
@@ -115,7 +127,7 @@ class _Timed:
 def _ts_from_us(value: Any) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(0, UTC) + pd.Timedelta(microseconds=int(value)).to_pytimedelta()
+    return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(value))
 
 
 def neighbour_facts_sql(rows: str, *, has_stage: bool, order_by: str = SEQ) -> str:
@@ -233,26 +245,19 @@ def build_event_store(
             f"SELECT count(*) FROM (SELECT {ts_raw} AS v FROM staged) "
             f"WHERE v IS NOT NULL AND NOT regexp_matches(v, '{ISO_PREFIX}')"
         ).fetchone()[0]
-        slashed = first_over = second_over = 0
-        ex_first = ex_second = None
+        dates = SlashedDates()
         if non_iso:
             con.execute(f"CREATE TEMP VIEW dated AS SELECT *, {date_parts_sql(ts_raw)} FROM staged")
-            slashed, first_over, second_over, ex_first, ex_second = con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE try_cast(_dmy.a AS INT) > 12), "
-                "count(*) FILTER (WHERE try_cast(_dmy.b AS INT) > 12), "
-                f"arg_min({sql_ident(ts_col)}, file_row) FILTER (WHERE try_cast(_dmy.a AS INT) > 12), "
-                f"arg_min({sql_ident(ts_col)}, file_row) FILTER (WHERE try_cast(_dmy.b AS INT) > 12) "
-                "FROM dated WHERE _dmy.a <> ''"
-            ).fetchone()
-        day_order = decide_day_order(
-            slashed=slashed,
-            first_over_12=first_over,
-            second_over_12=second_over,
-            example_first=ex_first,
-            example_second=ex_second,
-            dayfirst=spec.dayfirst,
-            delimiter=spec.delimiter,
-        )
+            dates = SlashedDates(
+                *con.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE try_cast(_dmy.a AS INT) > 12), "
+                    "count(*) FILTER (WHERE try_cast(_dmy.b AS INT) > 12), "
+                    f"arg_min({sql_ident(ts_col)}, file_row) FILTER (WHERE try_cast(_dmy.a AS INT) > 12), "
+                    f"arg_min({sql_ident(ts_col)}, file_row) FILTER (WHERE try_cast(_dmy.b AS INT) > 12) "
+                    "FROM dated WHERE _dmy.a <> ''"
+                ).fetchone()
+            )
+        day_order = decide_day_order(dates, dayfirst=spec.dayfirst, delimiter=spec.delimiter)
         ts_sql = timestamp_sql(ts_raw, dayfirst=day_order.dayfirst, date_only=spec.date_only, iso_only=not non_iso)
         select = [
             "file_row",
