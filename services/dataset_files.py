@@ -51,7 +51,7 @@ def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
     A working folder is ``.import-<pid>-<random>``; one whose process no longer runs is removed.
     Folders of running imports (this process's or another's) are kept. Returns what was removed.
     """
-    removed = []
+    removed: list[Path] = []
     if not datasets_dir.is_dir():
         return removed
     for folder in datasets_dir.glob(f"{WORK_PREFIX}*"):

@@ -31,6 +31,7 @@ import shutil
 import time
 import uuid
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -131,14 +132,7 @@ class ImportResult(EventCounts):
 
     def rows_line(self) -> str:
         """One line saying what became of the file's rows (the page, the CLI text, ``analyze FILE``)."""
-        return describe_rows(
-            rows_read=self.rows_read,
-            events=self.events,
-            identical_rows=self.identical_rows,
-            identical_rows_dropped=self.identical_rows_dropped,
-            rejected_rows=self.rejected_rows,
-            rows_filtered_out=self.rows_filtered_out,
-        )
+        return describe_rows(**{k: getattr(self, k) for k in ROW_FATES})
 
 
 def plural(n: int, word: str) -> str:
@@ -147,6 +141,10 @@ def plural(n: int, word: str) -> str:
         return f"1 {word}"
     many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
     return f"{n:,} {many}"
+
+
+# What became of a file's rows: the counts :func:`describe_rows` speaks of.
+ROW_FATES = ("rows_read", "events", "identical_rows", "identical_rows_dropped", "rejected_rows", "rows_filtered_out")
 
 
 def describe_rows(
@@ -429,7 +427,7 @@ def _check_timezone(name: str) -> None:
         ) from exc
 
 
-def _content_hash(source: Source, payload: dict[str, object]) -> str:
+def _content_hash(source: Source, payload: Mapping[str, object]) -> str:
     digest = hashlib.sha256()
     if isinstance(source, bytes | bytearray | memoryview):
         digest.update(source)
