@@ -49,7 +49,7 @@ from analytics.ingest.sniff import (
 )
 from analytics.schema import FILE_ROW
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], None]  # (fraction done 0..1, what is happening): the import's progress report
 MAX_RECORD_LINES = 5_000  # a quoted value spanning more lines is taken as a quote never closed
 MAX_RECORD_CHARS = 4 << 20
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
@@ -72,6 +72,7 @@ def system_memory_pool() -> Iterator[None]:
 
 
 def _check_header(fields: list[str], line: int) -> list[str]:
+    """The header's column names, trimmed and made distinct; a name with unreadable bytes is refused."""
     names = []
     for i, name in enumerate(fields):
         name = name.strip().lstrip("\ufeff").strip()
