@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -92,6 +93,29 @@ class ImportOptions:
     allow_bad_rows: bool = False
     drop_identical_rows: bool = False  # drop rows identical in every column of the file to an earlier row
     sheet: str | None = None  # the sheet of an Excel workbook (None: the first)
+
+    def reading_json(self) -> dict[str, object]:
+        """How the file is read, as a mapping preset keeps it (not the choices made per import)."""
+        return {
+            "dayfirst": self.dayfirst,
+            "timezone": self.timezone,
+            "date_only": self.date_only,
+            "where": [list(w) for w in self.where],
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+    @classmethod
+    def from_reading_json(cls, data: Mapping[str, Any]) -> ImportOptions:
+        """The options :meth:`reading_json` wrote (the defaults for what it lacks)."""
+        return cls(
+            dayfirst=data.get("dayfirst"),
+            timezone=data.get("timezone", "UTC"),
+            date_only=bool(data.get("date_only", False)),
+            where=tuple((str(c), str(v)) for c, v in data.get("where", [])),
+            encoding=data.get("encoding"),
+            delimiter=data.get("delimiter"),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,14 +302,7 @@ def _preset(row: ColumnMappingPreset) -> MappingPreset:
         id=row.id or 0,
         name=row.name,
         mapping=ColumnMapping.from_json(data),
-        options=ImportOptions(
-            dayfirst=opts.get("dayfirst"),
-            timezone=opts.get("timezone", "UTC"),
-            date_only=bool(opts.get("date_only", False)),
-            where=tuple((str(c), str(v)) for c, v in opts.get("where", [])),
-            encoding=opts.get("encoding"),
-            delimiter=opts.get("delimiter"),
-        ),
+        options=ImportOptions.from_reading_json(opts),
         created_at=row.created_at,
     )
 
@@ -301,17 +318,7 @@ def save_mapping_preset(
     """Save a mapping (and the reading options) for files with these headers; same name replaces."""
     _check_mapping(mapping, headers)
     signature = header_signature(headers)
-    payload = {
-        **mapping.to_json(),
-        "options": {
-            "dayfirst": options.dayfirst,
-            "timezone": options.timezone,
-            "date_only": options.date_only,
-            "where": [list(w) for w in options.where],
-            "encoding": options.encoding,
-            "delimiter": options.delimiter,
-        },
-    }
+    payload = {**mapping.to_json(), "options": options.reading_json()}
     with write_session(engine) as session:
         clean = crud.clean_name(name, "preset name")
         row = session.exec(
