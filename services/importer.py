@@ -585,8 +585,7 @@ def import_event_log(
     work.mkdir(parents=True)
     moved: Path | None = None
     try:
-        sources = [c for _, c in mapping.columns] + list(mapping.segments)
-        keep = list(dict.fromkeys(sources))
+        mapped = list(dict.fromkeys([c for _, c in mapping.columns] + list(mapping.segments)))
         staging = work / "staging.parquet"
         table: Source = source
         if kind.converted:
@@ -597,8 +596,7 @@ def import_event_log(
             table,
             encoding=encoding,
             delimiter=delimiter,
-            keep=None,
-            require=keep,
+            require=mapped,
             where=options.where,
             allow_bad_rows=options.allow_bad_rows,
             staging_path=staging,
@@ -623,7 +621,7 @@ def import_event_log(
         spec = BuildSpec(
             roles={role: staging_key(headers, c) for role, c in mapping.columns},
             segments=tuple((staging_key(headers, s), s) for s in mapping.segments),
-            labels={staging_key(headers, c): c for c in keep},
+            labels={staging_key(headers, c): c for c in mapped},
             timezone=options.timezone,
             dayfirst=options.dayfirst,
             date_only=options.date_only,

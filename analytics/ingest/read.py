@@ -124,7 +124,6 @@ class _Scanner:
         *,
         encoding: str,
         delimiter: str,
-        keep: list[str] | None,
         where: tuple[tuple[str, str], ...],
         allow_bad_rows: bool,
         require: list[str] | None = None,
@@ -132,7 +131,7 @@ class _Scanner:
         sink: Callable[[pa.Table], None],
     ) -> None:
         self.encoding, self.d = encoding, delimiter
-        self.keep_names, self.where = keep, where
+        self.where = where
         self.require = require or []
         self.allow, self.max_rows, self.sink = allow_bad_rows, max_rows, sink
         self.headers: list[str] | None = None
@@ -153,16 +152,14 @@ class _Scanner:
     def _set_header(self, fields: list[str], line: int) -> None:
         self.headers = _check_header(fields, line)
         self.ncols = len(self.headers)
-        wanted = list(dict.fromkeys([*(self.keep_names or self.headers), *(c for c, _ in self.where)]))
-        missing = [c for c in [*self.require, *wanted] if c not in self.headers]
+        missing = [c for c in [*self.require, *(c for c, _ in self.where)] if c not in self.headers]
         if missing:
             hint = ""
             if self.ncols == 1:
                 hint = f" The file has a single column: is the delimiter ({DELIMITER_NAMES.get(self.d, self.d)}) right?"
             raise column_not_found(missing[0], self.headers, hint)
-        self.read_idx = [self.headers.index(c) for c in wanted]
-        self.read_keys = [staging_key(self.headers, c) for c in wanted]
-        self.out_keys = [staging_key(self.headers, c) for c in (self.keep_names or self.headers)]
+        self.read_idx = list(range(self.ncols))  # every column is staged
+        self.keys = [staging_key(self.headers, c) for c in self.headers]
         self.where_keys = [(staging_key(self.headers, c), v) for c, v in self.where]
 
     # -- problems
@@ -404,7 +401,7 @@ class _Scanner:
         # Values are trimmed of whitespace (spaces, tabs, no-break spaces) here, once.
         columns = [pc.utf8_trim_whitespace(c) for c in columns]
         table = pa.table(
-            {FILE_ROW: pa.array(rows), "file_line": pa.array(lines), **dict(zip(self.read_keys, columns, strict=True))}
+            {FILE_ROW: pa.array(rows), "file_line": pa.array(lines), **dict(zip(self.keys, columns, strict=True))}
         )
         if self.where:
             mask = None
@@ -419,11 +416,11 @@ class _Scanner:
         if self.max_rows is not None and self.kept + table.num_rows >= self.max_rows:
             table = table.slice(0, self.max_rows - self.kept)
             self.kept += table.num_rows
-            self.sink(table.select([FILE_ROW, "file_line", *self.out_keys]))
+            self.sink(table.select([FILE_ROW, "file_line", *self.keys]))
             raise _Stop
         self.kept += table.num_rows
         if table.num_rows:
-            self.sink(table.select([FILE_ROW, "file_line", *self.out_keys]))
+            self.sink(table.select([FILE_ROW, "file_line", *self.keys]))
 
 
 class _StagingWriter:
@@ -478,7 +475,6 @@ def scan_csv(
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
-    keep: list[str] | None = None,
     where: tuple[tuple[str, str], ...] = (),
     allow_bad_rows: bool = False,
     require: list[str] | None = None,
@@ -487,13 +483,13 @@ def scan_csv(
     max_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Stream ``source`` once: validate every record and keep the ``keep`` columns of good rows.
+    """Stream ``source`` once: validate every record and keep every column of good rows.
 
     With ``staging_path``, good rows go to that Parquet file (``file_row``, ``file_line`` and the
-    kept columns as text); otherwise (preview) up to ``max_rows`` of them come back as
+    columns as text, named by :func:`staging_key`); otherwise (preview) up to ``max_rows`` of them come back as
     ``ScanResult.frame``, reading at most ``max_bytes``. ``where`` keeps rows whose (trimmed)
     value in a column equals the given text; ``require`` names columns the header must have (the
-    mapped ones, when every column is kept). ``encoding``/``delimiter`` None: detected.
+    mapped ones). ``encoding``/``delimiter`` None: detected.
     Raises :class:`BadInputError` on the first problem unless ``allow_bad_rows``.
     """
     with system_memory_pool(), open_binary(source) as (stream, fraction, _):
@@ -523,7 +519,6 @@ def scan_csv(
         scanner = _Scanner(
             encoding=enc,
             delimiter=delim,
-            keep=keep,
             where=where,
             allow_bad_rows=allow_bad_rows,
             require=require,
@@ -562,7 +557,7 @@ def scan_csv(
             complete=complete,
             where_values={k: sorted(v)[:12] for k, v in scanner.where_values.items()},
         )
-        names = [FILE_ROW, "file_line", *(keep or scanner.headers)]
+        names = [FILE_ROW, "file_line", *scanner.headers]
         if staging_path is None:
             if tables:
                 frame = pa.concat_tables(tables).to_pandas()
@@ -576,7 +571,7 @@ def scan_csv(
                 {
                     FILE_ROW: pa.array([], pa.int64()),
                     "file_line": pa.array([], pa.int64()),
-                    **{k: pa.array([], pa.string()) for k in scanner.out_keys},
+                    **{k: pa.array([], pa.string()) for k in scanner.keys},
                 }
             )
             pq.write_table(empty, str(staging_path))
