@@ -121,9 +121,9 @@ class _Scanner:
 
     def __init__(
         self,
-        *,
         encoding: str,
         delimiter: str,
+        *,
         where: tuple[tuple[str, str], ...],
         allow_bad_rows: bool,
         require: list[str] | None = None,
@@ -517,13 +517,7 @@ def scan_csv(
                 writer.put(table)
 
         scanner = _Scanner(
-            encoding=enc,
-            delimiter=delim,
-            where=where,
-            allow_bad_rows=allow_bad_rows,
-            require=require,
-            max_rows=max_rows,
-            sink=sink,
+            enc, delim, where=where, allow_bad_rows=allow_bad_rows, require=require, max_rows=max_rows, sink=sink
         )
         complete = True
         consumed = 0
