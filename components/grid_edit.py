@@ -16,9 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from components import map_editor as ed
+from core.journey_map import MapView
 from db.models import ActionStatus, Lane
-from services import studio
-from services.studio import MapView, RowEdits
+from services import map_edits
+from services.map_edits import RowEdits
 
 ITEM_KINDS = (
     "touchpoint",
@@ -86,7 +87,7 @@ def _touchpoint_dialog(view: MapView, touchpoint_id: int) -> None:
             view.id,
             "grid_touchpoint",
             RowEdits(updated={tp.id: changes}),
-            lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_touchpoint_edits(view.id, p, expected_version=v),
             success=f"Touchpoint “{name}” saved.",
         )
 
@@ -114,7 +115,7 @@ def _add_touchpoint_dialog(view: MapView, stage_id: int) -> None:
             view.id,
             "grid_touchpoint",
             RowEdits(added=[row]),
-            lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_touchpoint_edits(view.id, p, expected_version=v),
             success=f"Touchpoint “{name.strip()}” added.",
         )
 
@@ -138,7 +139,7 @@ def _pain_dialog(view: MapView, pain_id: int) -> None:
             view.id,
             "grid_pain",
             edits,
-            lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_pain_point_edits(view.id, p, expected_version=v),
             success="Pain point deleted." if delete else "Pain point saved.",
         )
 
@@ -161,7 +162,7 @@ def _add_pain_dialog(view: MapView, stage_id: int) -> None:
             view.id,
             "grid_pain",
             RowEdits(added=[row]),
-            lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_pain_point_edits(view.id, p, expected_version=v),
             success="Pain point added.",
         )
 
@@ -192,7 +193,7 @@ def _lane_dialog(view: MapView, lane: str, stage_id: int, tp_id: int | None, per
         saved = st.form_submit_button("Save", type="primary")
     if saved:
         _close()
-        edit = studio.LaneCellEdit(
+        edit = map_edits.LaneCellEdit(
             stage_id,
             tp_id,
             persona_id,
@@ -205,7 +206,7 @@ def _lane_dialog(view: MapView, lane: str, stage_id: int, tp_id: int | None, per
             view.id,
             "grid_lane",
             [edit],
-            lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v),
+            lambda p, v: map_edits.set_lane_cells(view.id, p, expected_version=v),
             success=f"{lane.capitalize()} saved.",
         )
 
@@ -233,7 +234,7 @@ def _opportunity_dialog(view: MapView, opportunity_id: int) -> None:
             view.id,
             "grid_opportunity",
             edits,
-            lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_opportunity_edits(view.id, p, expected_version=v),
             success="Opportunity deleted." if delete else "Opportunity saved.",
         )
 
@@ -252,7 +253,7 @@ def _add_opportunity_dialog(view: MapView, stage_id: int) -> None:
             view.id,
             "grid_opportunity",
             RowEdits(added=[row]),
-            lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_opportunity_edits(view.id, p, expected_version=v),
             success="Opportunity added.",
         )
 
@@ -279,7 +280,7 @@ def _action_dialog(view: MapView, action_id: int) -> None:
             view.id,
             "grid_action",
             edits,
-            lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_action_edits(view.id, p, expected_version=v),
             success="Action deleted." if delete else "Action saved.",
         )
 
@@ -299,7 +300,7 @@ def _add_action_dialog(view: MapView, stage_id: int) -> None:
             view.id,
             "grid_action",
             RowEdits(added=[row]),
-            lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v),
+            lambda p, v: map_edits.apply_action_edits(view.id, p, expected_version=v),
             success="Action added.",
         )
 
@@ -359,10 +360,10 @@ def render_grid_conflicts(view: MapView) -> None:
     """A dialog's save that met someone else's newer version: said, with the edit kept to re-apply or discard
     (``components.map_editor.render_conflict``, as for the tables)."""
     saves = {
-        "grid_touchpoint": studio.apply_touchpoint_edits,
-        "grid_pain": studio.apply_pain_point_edits,
-        "grid_opportunity": studio.apply_opportunity_edits,
-        "grid_action": studio.apply_action_edits,
+        "grid_touchpoint": map_edits.apply_touchpoint_edits,
+        "grid_pain": map_edits.apply_pain_point_edits,
+        "grid_opportunity": map_edits.apply_opportunity_edits,
+        "grid_action": map_edits.apply_action_edits,
     }
     for table, apply in saves.items():
         ed.render_conflict(
@@ -374,7 +375,7 @@ def render_grid_conflicts(view: MapView) -> None:
     ed.render_conflict(
         view.id,
         "grid_lane",
-        lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v),
+        lambda p, v: map_edits.set_lane_cells(view.id, p, expected_version=v),
         lambda p: pd.DataFrame(
             [{"lane": e.lane, "text": e.text, "emotion": "–" if e.emotion is None else e.emotion} for e in p]
         ),

@@ -7,7 +7,7 @@ editor still shows them, and they are stored as pending) and the user can reload
 the same edits onto the latest version, or discard them.
 
 Table edits are read from the ``st.data_editor`` delta (edited cells by row position, added rows,
-deleted rows) and turned into ``services.studio.RowEdits`` keyed by row id, so re-applying them on a
+deleted rows) and turned into ``services.map_edits.RowEdits`` keyed by row id, so re-applying them on a
 newer version touches only the rows and cells the user changed.
 """
 
@@ -21,9 +21,10 @@ import streamlit as st
 
 from analytics.errors import AnalyticsError
 from components.loaders import clear_caches
+from core.journey_map import MapView
 from db.errors import ConflictError, JourneyLensError
-from services import studio
-from services.studio import LaneCellEdit, MapView, RowEdits, Saved
+from services import map_view
+from services.map_edits import LaneCellEdit, RowEdits, Saved
 
 BASE_KEY = "studio_base_views"
 PENDING_KEY = "studio_pending_edits"
@@ -41,13 +42,13 @@ def base_view(map_id: int) -> MapView:
     """The copy of the map this session edits (loaded once; replaced after a save or a reload)."""
     store: dict[int, MapView] = st.session_state.setdefault(BASE_KEY, {})
     if map_id not in store:
-        store[map_id] = studio.get_map_view(map_id)
+        store[map_id] = map_view.get_map_view(map_id)
     return store[map_id]
 
 
 def reload_base(map_id: int) -> MapView:
     store: dict[int, MapView] = st.session_state.setdefault(BASE_KEY, {})
-    store[map_id] = studio.get_map_view(map_id)
+    store[map_id] = map_view.get_map_view(map_id)
     return store[map_id]
 
 
@@ -102,7 +103,7 @@ def render_conflict(map_id: int, table: str, fn: SaveFn, describe: Callable[[Any
     if payload is None:
         return False
     view = base_view(map_id)
-    latest = studio.get_map_version(map_id)
+    latest = map_view.get_map_version(map_id)
     st.error(
         f"Someone else saved this map while you were editing (you started from version {view.version}; it is "
         f"now at version {latest}). Nothing of yours was saved, and nothing is lost: your edits are below.",

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from analytics import map_tables
+from analytics.map_tables import MAP_MEASURES
 from charts.labels import for_people
 from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
 from charts.map_grid_html import grid_page_html
@@ -24,12 +26,13 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
+from core.journey_map import MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
-from services import map_io, snapshots, studio
+from services import map_edits, map_io, map_view, snapshots
 from services import personas as persona_service
 from services.audit import audit_table
 from services.csv_safety import to_safe_csv
-from services.studio import MAP_MEASURES, MapView, RowEdits
+from services.map_edits import RowEdits
 
 STUDIO_PAGE = "pages/2_Map_studio.py"
 PRIORITY_FORMULA = (
@@ -104,7 +107,7 @@ def render_header(view: MapView) -> None:
     if view.description:
         st.caption(escape_markdown(view.description))
     render_report_buttons(view.id, version=view.version, key="studio_report")
-    latest = studio.get_map_version(view.id)
+    latest = map_view.get_map_version(view.id)
     if latest != view.version:
         c1, c2 = st.columns([4, 1])
         c1.warning(
@@ -142,7 +145,7 @@ def render_grid_tab(view: MapView) -> None:
         help="Measures from event logs (volume, conversion, friction, NPS…) are laid over this grid on the "
         "Metrics and Friction pages.",
     )
-    overlay = None if measure == "none" else studio.compute_map_measure(view, measure)
+    overlay = None if measure == "none" else map_tables.compute_map_measure(view, measure)
     persona_id = None if persona == ed.EVERYONE else persona
     render_grid_conflicts(view)
     render_grid_editor(view)
@@ -197,13 +200,13 @@ def render_map_details(view: MapView) -> None:
                 view.id,
                 "details",
                 changes,
-                lambda p, v: studio.update_map_details(view.id, expected_version=v, **p),
+                lambda p, v: map_edits.update_map_details(view.id, expected_version=v, **p),
                 success="Map details saved.",
             )
     ed.render_conflict(
         view.id,
         "details",
-        lambda p, v: studio.update_map_details(view.id, expected_version=v, **p),
+        lambda p, v: map_edits.update_map_details(view.id, expected_version=v, **p),
         lambda p: pd.DataFrame([{"field": k, "value": str(v)} for k, v in p.items()]),
     )
 
@@ -214,7 +217,7 @@ def render_structure_tab(view: MapView) -> None:
                 "*Order* moves a stage.")  # fmt: skip
     frame = ed.stage_table(view)
     key = f"stages::{view.id}::{view.version}"
-    stage_fn = lambda p, v: studio.apply_stage_edits(view.id, p, expected_version=v)  # noqa: E731
+    stage_fn = lambda p, v: map_edits.apply_stage_edits(view.id, p, expected_version=v)  # noqa: E731
     ed.render_conflict(
         view.id, "stages", stage_fn, lambda p: ed.describe_row_edits(p, {s.id: s.name for s in view.stages})
     )
@@ -252,7 +255,7 @@ def render_structure_tab(view: MapView) -> None:
     else:
         tframe = ed.touchpoint_table(view)
         tkey = f"touchpoints::{view.id}::{view.version}"
-        tp_fn = lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v)  # noqa: E731
+        tp_fn = lambda p, v: map_edits.apply_touchpoint_edits(view.id, p, expected_version=v)  # noqa: E731
         ed.render_conflict(
             view.id, "touchpoints", tp_fn, lambda p: ed.describe_row_edits(p, {t.id: t.name for t in view.touchpoints})
         )
@@ -299,13 +302,13 @@ def render_structure_tab(view: MapView) -> None:
                 view.id,
                 "add_stage",
                 {"name": name, "customer_goal": goal},
-                lambda p, v: studio.add_stage(view.id, expected_version=v, **p),
+                lambda p, v: map_edits.add_stage(view.id, expected_version=v, **p),
                 success=f"Stage “{name.strip()}” added.",
             )
     ed.render_conflict(
         view.id,
         "add_stage",
-        lambda p, v: studio.add_stage(view.id, expected_version=v, **p),
+        lambda p, v: map_edits.add_stage(view.id, expected_version=v, **p),
         lambda p: pd.DataFrame([p]),
     )
     if view.stages:
@@ -331,13 +334,13 @@ def render_structure_tab(view: MapView) -> None:
                     view.id,
                     "add_touchpoint",
                     payload,
-                    lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
+                    lambda p, v: map_edits.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
                     success=f"Touchpoint “{tp_name.strip()}” added.",
                 )
         ed.render_conflict(
             view.id,
             "add_touchpoint",
-            lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
+            lambda p, v: map_edits.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
             lambda p: pd.DataFrame([{k: str(v) for k, v in p.items()}]),
         )
 
@@ -346,14 +349,14 @@ def render_ownership(view: MapView) -> None:
     """Who owns what: the teams × touchpoints RACI matrix and the touchpoints with ownership gaps."""
     with st.expander("Ownership and RACI by team"):
         st.caption("O owner team · R responsible · A accountable · C consulted · I informed")
-        matrix = studio.compute_raci_matrix(view)
+        matrix = map_tables.compute_raci_matrix(view)
         st.dataframe(
             matrix,
             hide_index=True,
             width="stretch",
             column_config={"team": st.column_config.TextColumn("Team", pinned=True)},
         )
-        gaps = studio.compute_ownership_gaps(view)
+        gaps = map_tables.compute_ownership_gaps(view)
         if gaps.empty:
             st.success("Every touchpoint has an owner team and exactly one accountable team.")
         else:
@@ -401,7 +404,7 @@ def render_lanes_tab(view: MapView) -> None:
     )
     frame = ed.lane_table(view, persona_id, lanes)
     key = f"lanes::{view.id}::{persona}::{view.version}"
-    fn = lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v)  # noqa: E731
+    fn = lambda p, v: map_edits.set_lane_cells(view.id, p, expected_version=v)  # noqa: E731
     ed.render_conflict(view.id, f"lanes::{persona}", fn, lambda p: ed.describe_lane_edits(p, view))
     config = {
         "where": st.column_config.TextColumn("Stage › touchpoint", disabled=True, pinned=True),
@@ -441,7 +444,7 @@ def render_lanes_tab(view: MapView) -> None:
             stage_id = place["stage_id"]
             if place["touchpoint_id"] is not None:
                 stage_id = view.touchpoint(place["touchpoint_id"]).stage_id
-            edit = studio.LaneCellEdit(
+            edit = map_edits.LaneCellEdit(
                 stage_id or 0,
                 place["touchpoint_id"],
                 persona_id,
@@ -465,7 +468,7 @@ def render_pains_tab(view: MapView) -> None:
     st.markdown("**Pain points** — severity 1 (minor) to 5 (critical).")
     frame = ed.pain_table(view)
     key = f"pains::{view.id}::{view.version}"
-    fn = lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v)  # noqa: E731
+    fn = lambda p, v: map_edits.apply_pain_point_edits(view.id, p, expected_version=v)  # noqa: E731
     ed.render_conflict(
         view.id, "pains", fn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.pain_points})
     )
@@ -501,7 +504,7 @@ def render_pains_tab(view: MapView) -> None:
     st.markdown("**Opportunities** — effort, customer value and business value from 1 to 5.")
     oframe = ed.opportunity_table(view)
     okey = f"opps::{view.id}::{view.version}"
-    ofn = lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v)  # noqa: E731
+    ofn = lambda p, v: map_edits.apply_opportunity_edits(view.id, p, expected_version=v)  # noqa: E731
     ed.render_conflict(
         view.id, "opps", ofn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.opportunities})
     )
@@ -543,7 +546,7 @@ def render_pains_tab(view: MapView) -> None:
 
     st.markdown("**Opportunities ranked**")
     st.caption(PRIORITY_FORMULA)
-    ranking = studio.compute_opportunity_ranking(view)
+    ranking = map_tables.compute_opportunity_ranking(view)
     if ranking.empty:
         st.info("No opportunities yet.")
     else:
@@ -569,7 +572,7 @@ def render_pains_tab(view: MapView) -> None:
 
 
 def render_actions_tab(view: MapView) -> None:
-    plan = studio.compute_action_plan(view)
+    plan = map_tables.compute_action_plan(view)
     c1, c2, c3 = st.columns(3)
     c1.metric("Actions", len(plan))
     c2.metric("Open", int((plan["status"] != ActionStatus.DONE.value).sum()) if not plan.empty else 0)
@@ -578,7 +581,7 @@ def render_actions_tab(view: MapView) -> None:
     metrics = {0: "(none)", **{m.id: m.name for m in view.metrics}}
     frame = ed.action_table(view)
     key = f"actions::{view.id}::{view.version}"
-    fn = lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v)  # noqa: E731
+    fn = lambda p, v: map_edits.apply_action_edits(view.id, p, expected_version=v)  # noqa: E731
     ed.render_conflict(
         view.id, "actions", fn, lambda p: ed.describe_row_edits(p, {a.id: a.action for a in view.actions})
     )
@@ -634,16 +637,16 @@ def render_personas_tab(view: MapView) -> None:
                 view.id,
                 "personas",
                 list(chosen),
-                lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+                lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
                 success="Personas saved.",
             )
     ed.render_conflict(
         view.id,
         "personas",
-        lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+        lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
         lambda p: pd.DataFrame({"persona": [by_id[i].name if i in by_id else str(i) for i in p]}),
     )
-    coverage = studio.compute_committee_coverage(view)
+    coverage = map_tables.compute_committee_coverage(view)
     covered = int(coverage["covered"].sum())
     st.markdown(f"**Buying committee: {covered} of {len(coverage)} roles covered**")
     st.dataframe(
@@ -668,7 +671,7 @@ def render_personas_tab(view: MapView) -> None:
                         view.id,
                         "personas",
                         [*(p.id for p in view.personas), persona_id],
-                        lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+                        lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
                         success=f"Persona “{name.strip()}” created and added.",
                     )
     st.page_link("pages/3_Personas.py", label="Edit personas", icon=":material/groups:")
@@ -817,7 +820,7 @@ def render_audit_trail(view: MapView) -> None:
 
 def render_comparison(view: MapView, other_id: int) -> None:
     """Two maps side by side (stage and touchpoint outline with emotion), then their differences."""
-    other = studio.get_map_view(other_id)
+    other = map_view.get_map_view(other_id)
     old, new = (other, view) if view.parent_map_id == other_id else (view, other)
     cols = st.columns(2)
     for col, side in zip(cols, (old, new), strict=True):
