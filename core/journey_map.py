@@ -291,3 +291,7 @@ class MapView:
             if (c.stage_id, c.touchpoint_id, c.persona_id, c.lane) == (stage_id, touchpoint_id, persona_id, lane):
                 return c
         return None
+
+
+# What sits on a stage or a touchpoint of the grid (the items drawn in its rows).
+PlacedItem = LaneCellView | PainPointView | OpportunityView | ActionView

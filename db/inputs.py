@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import pandas as pd
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Field, SQLModel
 
@@ -253,8 +253,8 @@ def _one_of(choices: Iterable[str], *, allow_none: bool = False) -> BeforeValida
 class Input(SQLModel):
     """Base of the input models: unknown fields are refused, naming the fields there are."""
 
-    model_config = ConfigDict(extra="forbid")
     kind: ClassVar[str] = "item"
+    refuse_unknown: ClassVar[bool] = True  # False: fields the model does not have are ignored (whole rows)
     field_list: ClassVar[tuple[str, ...]] = ()  # what a user edits on this item (the field lists of core.journey_map)
 
     @classmethod
@@ -322,7 +322,7 @@ class TouchpointCreate(TouchpointUpdate):
 
 
 class PainPointInput(Input):
-    model_config = ConfigDict(extra="ignore")
+    refuse_unknown: ClassVar[bool] = False
     kind: ClassVar[str] = "pain point"
     field_list: ClassVar[tuple[str, ...]] = PAIN_POINT_FIELDS
     stage_id: Id = Field(default=None, title="stage")
@@ -333,7 +333,7 @@ class PainPointInput(Input):
 
 
 class OpportunityInput(Input):
-    model_config = ConfigDict(extra="ignore")
+    refuse_unknown: ClassVar[bool] = False
     kind: ClassVar[str] = "opportunity"
     field_list: ClassVar[tuple[str, ...]] = OPPORTUNITY_FIELDS
     stage_id: Id = Field(default=None, title="stage")
@@ -345,7 +345,7 @@ class OpportunityInput(Input):
 
 
 class ActionInput(Input):
-    model_config = ConfigDict(extra="ignore")
+    refuse_unknown: ClassVar[bool] = False
     kind: ClassVar[str] = "action"
     field_list: ClassVar[tuple[str, ...]] = ACTION_FIELDS
     stage_id: Id = Field(default=None, title="stage")
@@ -453,13 +453,16 @@ def validate(model: type[M], values: Mapping[str, Any], *, row: str | None = Non
     (naming the fields the item has). ``model_dump(exclude_unset=True)`` of the result holds only
     the fields given, for updates.
     """
+    unknown = [key for key in values if key not in model.model_fields]
+    if unknown and model.refuse_unknown:
+        raise ValidationError(unknown[0], values[unknown[0]], model.unknown_field())
     try:
-        return model.model_validate(dict(values), context={"model": model, "row": row})
+        return model.model_validate(
+            {k: v for k, v in values.items() if k in model.model_fields}, context={"model": model, "row": row}
+        )
     except PydanticValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else ""
-        if error["type"] == "extra_forbidden":
-            raise ValidationError(name, error["input"], model.unknown_field()) from None
         field = model.model_fields.get(name)
         title = (field.title if field is not None else None) or name.replace("_", " ")
         where = f"{row}: {title}" if row else title

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -462,7 +462,8 @@ def _apply_item_edits(
     kind = inputs.kind
 
     def work(session: Session, journey_map: JourneyMap) -> list[int]:
-        rows = {r.id: r for r in session.exec(select(table).where(table.map_id == map_id)).all()}
+        found = session.exec(select(table).where(table.map_id == map_id)).all()
+        rows = {r.id: r for r in cast(Sequence[PainPoint | Opportunity | Action], found)}
         for row_id in list(edits.updated) + list(edits.deleted):
             if int(row_id) not in rows:
                 raise NotFoundError(kind.capitalize(), row_id)
@@ -481,7 +482,7 @@ def _apply_item_edits(
             session.add(row)
         for row_id in edits.deleted:
             session.delete(rows[int(row_id)])
-        new_rows = []
+        new_rows: list[PainPoint | Opportunity | Action] = []
         for values in additions:
             item = table(map_id=map_id, **values)
             session.add(item)
