@@ -1,7 +1,7 @@
 """Tables derived from a journey map (:class:`core.journey_map.MapView`): plain pandas, no database.
 
-What the studio shows beside the grid: the buying committee's coverage, the opportunities ranked by
-priority (``core.journey_map.opportunity_priority``), the action plan, the RACI matrix and the
+What the studio shows beside the grid: the opportunities ranked by
+priority, the action plan, the RACI matrix and the
 ownership gaps, and the map's own measures per touchpoint (the overlay shape of ``charts.map_grid``).
 """
 
@@ -12,89 +12,53 @@ from datetime import date
 import pandas as pd
 
 from analytics.errors import UnknownNameError
-from core.journey_map import ACTION_DONE, COMMITTEE_ROLES, RACI_FIELDS, MapView
+from core.journey_map import (
+    ACTION_DONE,
+    ACTION_TASK_FIELDS,
+    OPPORTUNITY_SHOWN,
+    RACI_FIELDS,
+    ActionView,
+    MapView,
+    OpportunityView,
+)
 
 
-def compute_committee_coverage(view: MapView) -> pd.DataFrame:
-    """One row per buying-committee role: covered or not, and which of the map's personas play it."""
-    rows = []
-    for role in COMMITTEE_ROLES:
-        names = [p.name for p in view.personas if p.committee_role == role]
-        rows.append({"committee_role": role, "covered": bool(names), "personas": ", ".join(names)})
-    return pd.DataFrame(rows, columns=["committee_role", "covered", "personas"])
+def _place(view: MapView, item: OpportunityView | ActionView) -> dict[str, str]:
+    """The names of the stage and touchpoint an item sits on ("" when on none)."""
+    stage = next((st.name for st in view.stages if st.id == item.stage_id), "")
+    tp = next((t.name for t in view.touchpoints if t.id == item.touchpoint_id), "")
+    return {"stage": stage, "touchpoint": tp}
 
 
 def compute_opportunity_ranking(view: MapView) -> pd.DataFrame:
-    """Opportunities ranked by priority (module docstring formula), best first.
+    """Opportunities ranked by priority (``core.journey_map.opportunity_priority``), best first.
 
     Ties: higher customer value first, then lower effort, then the older opportunity (lower id).
     """
-    columns = [
-        "rank",
-        "id",
-        "stage",
-        "touchpoint",
-        "description",
-        "effort",
-        "customer_value",
-        "business_value",
-        "moment_of_truth",
-        "priority",
-    ]
-    stage_names = {s.id: s.name for s in view.stages}
-    tp_names = {tp.id: tp.name for tp in view.touchpoints}
     ordered = sorted(view.opportunities, key=lambda o: (-o.priority, -o.customer_value, o.effort, o.id))
     rows = [
-        {
-            "rank": rank,
-            "id": o.id,
-            "stage": stage_names.get(o.stage_id, ""),
-            "touchpoint": tp_names.get(o.touchpoint_id, "") if o.touchpoint_id else "",
-            "description": o.description,
-            "effort": o.effort,
-            "customer_value": o.customer_value,
-            "business_value": o.business_value,
-            "moment_of_truth": o.moment_of_truth,
-            "priority": o.priority,
-        }
+        {"rank": rank, "id": o.id, **_place(view, o), **{c: getattr(o, c) for c in OPPORTUNITY_SHOWN}}
         for rank, o in enumerate(ordered, start=1)
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["rank", "id", "stage", "touchpoint", *OPPORTUNITY_SHOWN])
 
 
 def compute_action_plan(view: MapView, *, today: date | None = None) -> pd.DataFrame:
     """The action plan with where each action sits, its metric and whether it is overdue (not done, past due)."""
     today = today or date.today()
-    stage_names = {s.id: s.name for s in view.stages}
-    tp_names = {tp.id: tp.name for tp in view.touchpoints}
     metric_names = {m.id: m.name for m in view.metrics}
     rows = [
         {
             "id": a.id,
-            "action": a.action,
-            "owner": a.owner,
-            "status": a.status,
-            "due_date": a.due_date,
+            **{c: getattr(a, c) for c in ACTION_TASK_FIELDS},
             "overdue": bool(a.due_date and a.due_date < today and a.status != ACTION_DONE),
-            "stage": stage_names.get(a.stage_id, "") if a.stage_id else "",
-            "touchpoint": tp_names.get(a.touchpoint_id, "") if a.touchpoint_id else "",
+            **_place(view, a),
             "metric": metric_names.get(a.metric_id, "") if a.metric_id else "",
             "expected_effect": a.expected_effect,
         }
         for a in view.actions
     ]
-    columns = [
-        "id",
-        "action",
-        "owner",
-        "status",
-        "due_date",
-        "overdue",
-        "stage",
-        "touchpoint",
-        "metric",
-        "expected_effect",
-    ]
+    columns = ["id", *ACTION_TASK_FIELDS, "overdue", "stage", "touchpoint", "metric", "expected_effect"]
     return pd.DataFrame(rows, columns=columns)
 
 

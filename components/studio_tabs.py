@@ -26,7 +26,7 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
-from core.journey_map import MapView
+from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_edits, map_io, map_view, snapshots
 from services import personas as persona_service
@@ -216,17 +216,13 @@ def render_structure_tab(view: MapView) -> None:
     st.markdown("**Stages** — edit in place, add rows at the bottom, delete with the row checkbox. "
                 "*Order* moves a stage.")  # fmt: skip
     frame = ed.stage_table(view)
-    key = f"stages::{view.id}::{view.version}"
-    stage_fn = lambda p, v: map_edits.apply_stage_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "stages", stage_fn, lambda p: ed.describe_row_edits(p, {s.id: s.name for s in view.stages})
-    )
-    st.data_editor(
+    edits, stage_fn = ed.row_table(
+        view,
+        "stages",
         frame,
-        key=key,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
+        map_edits.apply_stage_edits,
+        {s.id: s.name for s in view.stages},
+        ed.convert_stage,
         column_order=["order", "name", "customer_goal", "business_goal", "outcomes", "revisitable", "touchpoints"],
         column_config={
             "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
@@ -238,7 +234,6 @@ def render_structure_tab(view: MapView) -> None:
             "touchpoints": st.column_config.NumberColumn("Touchpoints", disabled=True, width="small"),
         },
     )
-    edits = ed.editor_row_edits(key, frame, ed.convert_stage)
     doomed = [s for s in view.stages if s.id in edits.deleted and s.touchpoints]
     confirm = True
     if doomed:
@@ -254,18 +249,14 @@ def render_structure_tab(view: MapView) -> None:
         st.info("Add a stage first.")
     else:
         tframe = ed.touchpoint_table(view)
-        tkey = f"touchpoints::{view.id}::{view.version}"
-        tp_fn = lambda p, v: map_edits.apply_touchpoint_edits(view.id, p, expected_version=v)  # noqa: E731
-        ed.render_conflict(
-            view.id, "touchpoints", tp_fn, lambda p: ed.describe_row_edits(p, {t.id: t.name for t in view.touchpoints})
-        )
         stage_names = {s.id: s.name for s in view.stages}
-        st.data_editor(
+        tedits, tp_fn = ed.row_table(
+            view,
+            "touchpoints",
             tframe,
-            key=tkey,
-            num_rows="dynamic",
-            hide_index=True,
-            width="stretch",
+            map_edits.apply_touchpoint_edits,
+            {t.id: t.name for t in view.touchpoints},
+            ed.convert_touchpoint,
             column_order=[c for c in tframe.columns if c != "id"],
             column_config={
                 "stage_id": st.column_config.SelectboxColumn(
@@ -285,7 +276,6 @@ def render_structure_tab(view: MapView) -> None:
                 ),
             },
         )
-        tedits = ed.editor_row_edits(tkey, tframe, ed.convert_touchpoint)
         if st.button("Save touchpoints", key=f"save_tps::{view.id}", disabled=tedits.empty, type="primary"):
             ed.save(view.id, "touchpoints", tedits, tp_fn, success="Touchpoints saved.")
 
@@ -467,17 +457,13 @@ def render_pains_tab(view: MapView) -> None:
     persona_options = [ed.EVERYONE, *(p.id for p in view.personas)]
     st.markdown("**Pain points** — severity 1 (minor) to 5 (critical).")
     frame = ed.pain_table(view)
-    key = f"pains::{view.id}::{view.version}"
-    fn = lambda p, v: map_edits.apply_pain_point_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "pains", fn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.pain_points})
-    )
-    st.data_editor(
+    edits, fn = ed.row_table(
+        view,
+        "pains",
         frame,
-        key=key,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
+        map_edits.apply_pain_point_edits,
+        {x.id: x.description for x in view.pain_points},
+        ed.convert_pain,
         column_order=["where", "persona", "description", "severity"],
         column_config={
             "where": st.column_config.SelectboxColumn(
@@ -497,33 +483,20 @@ def render_pains_tab(view: MapView) -> None:
             "severity": st.column_config.NumberColumn("Severity (1–5)", min_value=1, max_value=5, step=1, default=3),
         },
     )
-    edits = ed.editor_row_edits(key, frame, ed.convert_pain)
     if st.button("Save pain points", key=f"save_pains::{view.id}", disabled=edits.empty, type="primary"):
         ed.save(view.id, "pains", edits, fn, success="Pain points saved.")
 
     st.markdown("**Opportunities** — effort, customer value and business value from 1 to 5.")
     oframe = ed.opportunity_table(view)
-    okey = f"opps::{view.id}::{view.version}"
-    ofn = lambda p, v: map_edits.apply_opportunity_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "opps", ofn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.opportunities})
-    )
     score = {"min_value": 1, "max_value": 5, "step": 1, "default": 3}
-    st.data_editor(
+    oedits, ofn = ed.row_table(
+        view,
+        "opps",
         oframe,
-        key=okey,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_order=[
-            "where",
-            "description",
-            "effort",
-            "customer_value",
-            "business_value",
-            "moment_of_truth",
-            "priority",
-        ],
+        map_edits.apply_opportunity_edits,
+        {x.id: x.description for x in view.opportunities},
+        ed.convert_opportunity,
+        column_order=["where", *OPPORTUNITY_SHOWN],
         column_config={
             "where": st.column_config.SelectboxColumn(
                 "Stage › touchpoint",
@@ -540,7 +513,6 @@ def render_pains_tab(view: MapView) -> None:
             "priority": st.column_config.NumberColumn("Priority", disabled=True, format="%.2f"),
         },
     )
-    oedits = ed.editor_row_edits(okey, oframe, ed.convert_opportunity)
     if st.button("Save opportunities", key=f"save_opps::{view.id}", disabled=oedits.empty, type="primary"):
         ed.save(view.id, "opps", oedits, ofn, success="Opportunities saved.")
 
@@ -580,18 +552,14 @@ def render_actions_tab(view: MapView) -> None:
     places = ed.place_options(view, allow_none=True)
     metrics = {0: "(none)", **{m.id: m.name for m in view.metrics}}
     frame = ed.action_table(view)
-    key = f"actions::{view.id}::{view.version}"
-    fn = lambda p, v: map_edits.apply_action_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "actions", fn, lambda p: ed.describe_row_edits(p, {a.id: a.action for a in view.actions})
-    )
-    st.data_editor(
+    edits, fn = ed.row_table(
+        view,
+        "actions",
         frame,
-        key=key,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_order=["action", "owner", "status", "due_date", "where", "metric", "expected_effect"],
+        map_edits.apply_action_edits,
+        {a.id: a.action for a in view.actions},
+        ed.convert_action,
+        column_order=[*ACTION_TASK_FIELDS, "where", "metric", "expected_effect"],
         column_config={
             "action": st.column_config.TextColumn("Action", required=True, max_chars=4000),
             "owner": st.column_config.TextColumn("Owner", max_chars=200),
@@ -608,7 +576,6 @@ def render_actions_tab(view: MapView) -> None:
             "expected_effect": st.column_config.TextColumn("Expected effect", max_chars=4000),
         },
     )
-    edits = ed.editor_row_edits(key, frame, ed.convert_action)
     if st.button("Save action plan", key=f"save_actions::{view.id}", disabled=edits.empty, type="primary"):
         ed.save(view.id, "actions", edits, fn, success="Action plan saved.")
     overdue = plan[plan["overdue"]] if not plan.empty else plan
@@ -646,7 +613,7 @@ def render_personas_tab(view: MapView) -> None:
         lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
         lambda p: pd.DataFrame({"persona": [by_id[i].name if i in by_id else str(i) for i in p]}),
     )
-    coverage = map_tables.compute_committee_coverage(view)
+    coverage = persona_service.compute_committee_coverage(view)
     covered = int(coverage["covered"].sum())
     st.markdown(f"**Buying committee: {covered} of {len(coverage)} roles covered**")
     st.dataframe(

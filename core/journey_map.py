@@ -27,16 +27,6 @@ MOMENT_OF_TRUTH_WEIGHT = 1.5
 LANE_ORDER = ("thinking", "doing", "feeling", "customer goal", "your goal")
 DEFAULT_LANES = LANE_ORDER[:3]
 ACTION_OPEN, ACTION_DONE = "open", "done"
-# B2B buying-committee roles a persona can play (the values of ``db.models.CommitteeRole``).
-COMMITTEE_ROLES = (
-    "decision maker",
-    "champion",
-    "influencer",
-    "user/practitioner",
-    "technical evaluator",
-    "procurement",
-    "executive sponsor",
-)
 
 # --------------------------------------------------------------------------- what a user edits on each item
 
@@ -53,18 +43,14 @@ TOUCHPOINT_FIELDS = (
     "moment_of_truth",
     "activity_names",
 )
-PAIN_POINT_FIELDS = ("stage_id", "touchpoint_id", "persona_id", "description", "severity")
-OPPORTUNITY_FIELDS = ("stage_id", "touchpoint_id", "description", "effort", "customer_value", "business_value")
-ACTION_FIELDS = (
-    "stage_id",
-    "touchpoint_id",
-    "metric_id",
-    "action",
-    "owner",
-    "status",
-    "due_date",
-    "expected_effect",
-)
+PLACE_FIELDS = ("stage_id", "touchpoint_id")  # where an item sits: a stage, or one of its touchpoints
+PAIN_POINT_FIELDS = (*PLACE_FIELDS, "persona_id", "description", "severity")
+OPPORTUNITY_SCORES = ("effort", "customer_value", "business_value")
+OPPORTUNITY_FIELDS = (*PLACE_FIELDS, "description", *OPPORTUNITY_SCORES)
+# What a table of opportunities shows of each (its priority and moment of truth are derived, read-only).
+OPPORTUNITY_SHOWN = ("description", *OPPORTUNITY_SCORES, "moment_of_truth", "priority")
+ACTION_TASK_FIELDS = ("action", "owner", "status", "due_date")
+ACTION_FIELDS = (*PLACE_FIELDS, "metric_id", *ACTION_TASK_FIELDS, "expected_effect")
 PERSONA_TEXT_FIELDS = ("description", "demographics", "goals", "pain_points", "buying_behaviour", "channels")
 PERSONA_SHORT_FIELDS = ("job_title", "company_size", "industry")
 PERSONA_FIELDS = (
@@ -112,17 +98,8 @@ class TouchpointView:
     @property
     def raci(self) -> str:
         """Compact RACI text, e.g. ``R: Sales · A: CRO · C: Legal``; empty parts left out."""
-        parts = [
-            (label, value)
-            for label, value in (
-                ("R", self.responsible),
-                ("A", self.accountable),
-                ("C", self.consulted),
-                ("I", self.informed),
-            )
-            if value
-        ]
-        return " · ".join(f"{label}: {value}" for label, value in parts)
+        parts = [(role[0].upper(), getattr(self, role)) for role in RACI_FIELDS]
+        return " · ".join(f"{letter}: {value}" for letter, value in parts if value)
 
 
 @dataclass(frozen=True)
@@ -156,10 +133,16 @@ class PersonaView:
 
 
 @dataclass(frozen=True)
-class LaneCellView:
+class _OnStage:
+    """An item on a stage, or on one of its touchpoints (``touchpoint_id`` None: the whole stage)."""
+
     id: int
     stage_id: int
     touchpoint_id: int | None
+
+
+@dataclass(frozen=True)
+class LaneCellView(_OnStage):
     persona_id: int | None
     lane: str
     text: str = ""
@@ -167,20 +150,14 @@ class LaneCellView:
 
 
 @dataclass(frozen=True)
-class PainPointView:
-    id: int
-    stage_id: int
-    touchpoint_id: int | None
+class PainPointView(_OnStage):
     persona_id: int | None
     description: str
     severity: int
 
 
 @dataclass(frozen=True)
-class OpportunityView:
-    id: int
-    stage_id: int
-    touchpoint_id: int | None
+class OpportunityView(_OnStage):
     description: str
     effort: int
     customer_value: int

@@ -321,35 +321,34 @@ class TouchpointCreate(TouchpointUpdate):
     name: Name = Field(title="touchpoint name")
 
 
-class PainPointInput(Input):
+class _Placed(Input):
+    """An item on a stage or one of its touchpoints (whole table rows: other columns are ignored)."""
+
     refuse_unknown: ClassVar[bool] = False
-    kind: ClassVar[str] = "pain point"
-    field_list: ClassVar[tuple[str, ...]] = PAIN_POINT_FIELDS
     stage_id: Id = Field(default=None, title="stage")
     touchpoint_id: Id = Field(default=None, title="touchpoint")
+
+
+class PainPointInput(_Placed):
+    kind: ClassVar[str] = "pain point"
+    field_list: ClassVar[tuple[str, ...]] = PAIN_POINT_FIELDS
     persona_id: Id = Field(default=None, title="persona")
     description: RequiredText = Field(default="", title="description")
     severity: Score = Field(default=3, title="severity (1–5)")
 
 
-class OpportunityInput(Input):
-    refuse_unknown: ClassVar[bool] = False
+class OpportunityInput(_Placed):
     kind: ClassVar[str] = "opportunity"
     field_list: ClassVar[tuple[str, ...]] = OPPORTUNITY_FIELDS
-    stage_id: Id = Field(default=None, title="stage")
-    touchpoint_id: Id = Field(default=None, title="touchpoint")
     description: RequiredText = Field(default="", title="description")
     effort: Score = Field(default=3, title="effort (1–5)")
     customer_value: Score = Field(default=3, title="customer value (1–5)")
     business_value: Score = Field(default=3, title="business value (1–5)")
 
 
-class ActionInput(Input):
-    refuse_unknown: ClassVar[bool] = False
+class ActionInput(_Placed):
     kind: ClassVar[str] = "action"
     field_list: ClassVar[tuple[str, ...]] = ACTION_FIELDS
-    stage_id: Id = Field(default=None, title="stage")
-    touchpoint_id: Id = Field(default=None, title="touchpoint")
     metric_id: Id = Field(default=None, title="metric")
     action: RequiredText = Field(default="", title="action")
     owner: ShortText = Field(default="", title="owner")

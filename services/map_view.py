@@ -6,10 +6,13 @@ session the caller holds (services that write, snapshots, exports reuse it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.journey_map import (
     LANE_ORDER,
@@ -30,195 +33,98 @@ from db.models import Action, LaneCell, Metric, MetricValue, Opportunity, PainPo
 from services.maps import is_stale
 from services.templates import TEMPLATES
 
+T = TypeVar("T", bound=SQLModel)
+
 
 def _template_lanes(template_key: str | None) -> tuple[str, ...]:
     template = TEMPLATES.get(template_key or "")
     return tuple(template.lanes) if template is not None else ()
 
 
+V = TypeVar("V")
+
+
+def _view(cls: type[V], row: SQLModel, **overrides: Any) -> V:
+    """A view dataclass from a table row: each of the view's fields the row has (lists as tuples, a missing id
+    as 0), then ``overrides`` (read first, so relationships are never loaded)."""
+    values: dict[str, Any] = {}
+    for f in fields(cast(Any, cls)):
+        if f.name in overrides or not hasattr(row, f.name):
+            continue
+        value = getattr(row, f.name)
+        if f.name == "id":
+            value = value or 0
+        elif isinstance(value, list) or (value is None and f.default == ()):
+            value = tuple(value or ())
+        values[f.name] = value
+    return cls(**values, **overrides)
+
+
 def persona_view(p: Persona) -> PersonaView:
-    return PersonaView(
-        id=p.id or 0,
-        name=p.name,
-        description=p.description,
-        demographics=p.demographics,
-        job_title=p.job_title,
-        company_size=p.company_size,
-        industry=p.industry,
-        is_decision_maker=p.is_decision_maker,
-        committee_role=p.committee_role,
-        goals=p.goals,
-        pain_points=p.pain_points,
-        buying_behaviour=p.buying_behaviour,
-        channels=p.channels,
-        is_demo=p.is_demo,
-    )
+    return _view(PersonaView, p)
 
 
 def load_map_view(session: Session, map_id: int, *, today: date | None = None) -> MapView:
     """Build the :class:`MapView` of ``map_id`` inside an open session (services that write reuse it)."""
     m = crud.get_map(session=session, map_id=map_id)
-    stages = crud.list_stages(session=session, map_id=map_id)
-    touchpoints = crud.list_touchpoints(session=session, map_id=map_id)
     by_stage: dict[int, list[TouchpointView]] = {}
-    mot: dict[int, bool] = {}
-    for tp in touchpoints:
-        by_stage.setdefault(tp.stage_id, []).append(
-            TouchpointView(
-                id=tp.id or 0,
-                stage_id=tp.stage_id,
-                position=tp.position,
-                name=tp.name,
-                channel=tp.channel,
-                owner_team=tp.owner_team,
-                responsible=tp.responsible,
-                accountable=tp.accountable,
-                consulted=tp.consulted,
-                informed=tp.informed,
-                moment_of_truth=tp.moment_of_truth,
-                activity_names=tuple(tp.activity_names or ()),
-            )
-        )
-        mot[tp.id or 0] = tp.moment_of_truth
+    for tp in crud.list_touchpoints(session=session, map_id=map_id):
+        by_stage.setdefault(tp.stage_id, []).append(_view(TouchpointView, tp))
     stage_views = tuple(
-        StageView(
-            id=s.id or 0,
-            position=s.position,
-            name=s.name,
-            customer_goal=s.customer_goal,
-            business_goal=s.business_goal,
-            outcomes=tuple(s.outcomes or ()),
-            revisitable=s.revisitable,
-            touchpoints=tuple(by_stage.get(s.id or 0, ())),
-        )
-        for s in stages
+        _view(StageView, s, touchpoints=tuple(by_stage.get(s.id or 0, ())))
+        for s in crud.list_stages(session=session, map_id=map_id)
     )
+    mot = {tp.id: tp.moment_of_truth for s in stage_views for tp in s.touchpoints}
     stage_order = {s.id: i for i, s in enumerate(stage_views)}
-    tp_order = {tp.id: i for i, tp in enumerate(tp for s in stage_views for tp in s.touchpoints)}
+    tp_order = {tp_id: i for i, tp_id in enumerate(mot)}
     personas = crud.list_map_personas(session=session, map_id=map_id)
     persona_order = {p.id: i for i, p in enumerate(personas)}
 
-    def where(stage_id: int | None, touchpoint_id: int | None) -> tuple[int, int]:
+    def where(item: LaneCell | PainPoint | Opportunity) -> tuple[int, int]:
         return (
-            stage_order.get(stage_id, len(stage_order)) if stage_id is not None else len(stage_order),
-            -1 if touchpoint_id is None else tp_order.get(touchpoint_id, len(tp_order)),
+            stage_order.get(item.stage_id, len(stage_order)),
+            -1 if item.touchpoint_id is None else tp_order.get(item.touchpoint_id, len(tp_order)),
         )
 
-    cells = session.exec(select(LaneCell).where(LaneCell.map_id == map_id)).all()
+    def rows(table: type[T]) -> Sequence[T]:
+        return session.exec(select(table).where(cast(Any, table).map_id == map_id)).all()
+
     cells = sorted(
-        cells,
+        rows(LaneCell),
         key=lambda c: (
-            *where(c.stage_id, c.touchpoint_id),
+            *where(c),
             -1 if c.persona_id is None else persona_order.get(c.persona_id, len(persona_order)),
             LANE_ORDER.index(c.lane) if c.lane in LANE_ORDER else len(LANE_ORDER),
             c.id or 0,
         ),
     )
-    pains = sorted(
-        session.exec(select(PainPoint).where(PainPoint.map_id == map_id)).all(),
-        key=lambda p: (*where(p.stage_id, p.touchpoint_id), p.id or 0),
-    )
-    opps = sorted(
-        session.exec(select(Opportunity).where(Opportunity.map_id == map_id)).all(),
-        key=lambda o: (*where(o.stage_id, o.touchpoint_id), o.id or 0),
-    )
-    actions = session.exec(select(Action).where(Action.map_id == map_id).order_by(col(Action.id))).all()
-    metrics = session.exec(select(Metric).where(Metric.map_id == map_id).order_by(col(Metric.id))).all()
-    metric_ids = [mt.id for mt in metrics]
+    pains = sorted(rows(PainPoint), key=lambda p: (*where(p), p.id or 0))
+    opps = sorted(rows(Opportunity), key=lambda o: (*where(o), o.id or 0))
+    actions = sorted(rows(Action), key=lambda a: a.id or 0)
+    metrics = sorted(rows(Metric), key=lambda mt: mt.id or 0)
     values: dict[int, list[MetricValueView]] = {}
-    if metric_ids:
+    if metrics:
         for v in session.exec(
             select(MetricValue)
-            .where(col(MetricValue.metric_id).in_(metric_ids))
+            .where(col(MetricValue.metric_id).in_([mt.id for mt in metrics]))
             .order_by(col(MetricValue.metric_id), col(MetricValue.period))
         ).all():
-            values.setdefault(v.metric_id, []).append(
-                MetricValueView(period=v.period, value=v.value, respondents=v.respondents, computed=v.computed)
-            )
-    return MapView(
-        id=m.id or 0,
-        name=m.name,
-        description=m.description,
-        scenario=m.scenario,
-        state=m.state,
-        owner=m.owner,
-        review_by=m.review_by,
-        template_key=m.template_key,
-        parent_map_id=m.parent_map_id,
-        is_demo=m.is_demo,
-        created_at=m.created_at,
-        updated_at=m.updated_at,
-        version=m.version,
+            values.setdefault(v.metric_id, []).append(_view(MetricValueView, v))
+    return _view(
+        MapView,
+        m,
         stale=is_stale(m.review_by, today),
         template_lanes=_template_lanes(m.template_key),
         stages=stage_views,
         personas=tuple(persona_view(p) for p in personas),
-        lane_cells=tuple(
-            LaneCellView(
-                id=c.id or 0,
-                stage_id=c.stage_id,
-                touchpoint_id=c.touchpoint_id,
-                persona_id=c.persona_id,
-                lane=c.lane,
-                text=c.text,
-                emotion=c.emotion,
-            )
-            for c in cells
-        ),
-        pain_points=tuple(
-            PainPointView(
-                id=p.id or 0,
-                stage_id=p.stage_id,
-                touchpoint_id=p.touchpoint_id,
-                persona_id=p.persona_id,
-                description=p.description,
-                severity=p.severity,
-            )
-            for p in pains
-        ),
+        lane_cells=tuple(_view(LaneCellView, c) for c in cells),
+        pain_points=tuple(_view(PainPointView, p) for p in pains),
         opportunities=tuple(
-            OpportunityView(
-                id=o.id or 0,
-                stage_id=o.stage_id,
-                touchpoint_id=o.touchpoint_id,
-                description=o.description,
-                effort=o.effort,
-                customer_value=o.customer_value,
-                business_value=o.business_value,
-                moment_of_truth=bool(o.touchpoint_id is not None and mot.get(o.touchpoint_id, False)),
-            )
+            _view(OpportunityView, o, moment_of_truth=bool(o.touchpoint_id is not None and mot.get(o.touchpoint_id)))
             for o in opps
         ),
-        actions=tuple(
-            ActionView(
-                id=a.id or 0,
-                stage_id=a.stage_id,
-                touchpoint_id=a.touchpoint_id,
-                metric_id=a.metric_id,
-                action=a.action,
-                owner=a.owner,
-                status=a.status,
-                due_date=a.due_date,
-                expected_effect=a.expected_effect,
-            )
-            for a in actions
-        ),
-        metrics=tuple(
-            MetricView(
-                id=mt.id or 0,
-                stage_id=mt.stage_id,
-                touchpoint_id=mt.touchpoint_id,
-                kind=mt.kind,
-                name=mt.name,
-                unit=mt.unit,
-                target=mt.target,
-                direction=mt.direction,
-                source=mt.source,
-                dataset_id=mt.dataset_id,
-                values=tuple(values.get(mt.id or 0, ())),
-            )
-            for mt in metrics
-        ),
+        actions=tuple(_view(ActionView, a) for a in actions),
+        metrics=tuple(_view(MetricView, mt, values=tuple(values.get(mt.id or 0, ()))) for mt in metrics),
     )
 
 

@@ -15,12 +15,14 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from core.journey_map import COMMITTEE_ROLES, PERSONA_FIELDS, PersonaView
+from core.journey_map import PERSONA_FIELDS, MapView, PersonaView
 from db import crud
 from db.engine import read_session, write_session
 from db.inputs import clean_persona_fields
-from db.models import JourneyMap, MapPersona, Persona
+from db.models import CommitteeRole, JourneyMap, MapPersona, Persona
 from services.map_view import persona_view
+
+COMMITTEE_ROLES: tuple[str, ...] = tuple(role.value for role in CommitteeRole)
 
 
 def list_personas(*, engine: Engine | None = None) -> list[PersonaView]:
@@ -155,3 +157,12 @@ def compute_committee_matrix(*, engine: Engine | None = None) -> pd.DataFrame:
         row["missing"] = sum(1 for role in COMMITTEE_ROLES if row[role] == 0)
         rows.append(row)
     return pd.DataFrame(rows, columns=["map_id", "map", *COMMITTEE_ROLES, "missing"])
+
+
+def compute_committee_coverage(view: MapView) -> pd.DataFrame:
+    """One row per buying-committee role: covered or not, and which of the map's personas play it."""
+    rows = []
+    for role in COMMITTEE_ROLES:
+        names = [p.name for p in view.personas if p.committee_role == role]
+        rows.append({"committee_role": role, "covered": bool(names), "personas": ", ".join(names)})
+    return pd.DataFrame(rows, columns=["committee_role", "covered", "personas"])

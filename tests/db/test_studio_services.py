@@ -360,7 +360,7 @@ def test_personas_every_field_roles_and_coverage(engine):
     view = map_view.get_map_view(map_id)
     v = map_edits.attach_personas(map_id, [pid], expected_version=view.version).version
     view = map_view.get_map_view(map_id)
-    coverage = map_tables.compute_committee_coverage(view)
+    coverage = persona_service.compute_committee_coverage(view)
     assert len(coverage) == 7
     assert coverage.set_index("committee_role").loc["procurement", "personas"] == "Priya"
     assert coverage["covered"].sum() == 1

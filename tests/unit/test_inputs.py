@@ -23,7 +23,7 @@ from db.inputs import (
     given,
     validate,
 )
-from db.models import CommitteeRole, Lane
+from db.models import Lane
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,6 @@ def test_models_hold_exactly_the_core_field_lists(model, fields):
 
 def test_core_mirrors_the_database_choices():
     assert jm.LANE_ORDER == tuple(lane.value for lane in Lane)
-    assert jm.COMMITTEE_ROLES == tuple(role.value for role in CommitteeRole)
 
 
 @pytest.mark.parametrize(
