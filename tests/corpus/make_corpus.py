@@ -67,19 +67,28 @@ def with_row(position: int, row: list[str]) -> list[list[str]]:
     return rows
 
 
+def event(**changes: str) -> list[str]:
+    """A data row of the header's shape (c9 visiting on the web) with the named columns changed."""
+    row = ["c9", "2024-03-01T10:00:00Z", "Visit", "web", "", "", "", "", "EU"]
+    for column, value in changes.items():
+        row[HEADER.index(column)] = value
+    return row
+
+
+def bad_row(name: str, data: bytes, message: str, row: int, column: str | None = None, **kw) -> Case:
+    """A row-level case: the error names data row ``row`` (and ``column``); other rows may import."""
+    return Case(name, data, message, row=row, column=column, row_level=True, **kw)
+
+
+def bad_setting(name: str, message: str, column: str | None = None, **kw) -> Case:
+    """A good file refused for how it is to be read (``mapping`` or ``options``), naming ``column``."""
+    return Case(name, utf8(GOOD), message, column=column, **kw)
+
+
 def bad_value(name: str, column: str, value: str, message: str, *, mapping: dict | None = None, **options) -> Case:
     row = list(GOOD[1])
     row[HEADER.index(column)] = value
-    return Case(
-        name,
-        utf8(with_row(2, row)),
-        message,
-        row=2,
-        column=column,
-        mapping=dict(mapping or MAPPING),
-        options=options,
-        row_level=True,
-    )
+    return bad_row(name, utf8(with_row(2, row)), message, 2, column, mapping=dict(mapping or MAPPING), options=options)
 
 
 VIETNAMESE_TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -113,6 +122,8 @@ def xlsx_like() -> bytes:
     return buf.getvalue()
 
 
+RAGGED_3 = "has 3 values but the header has 9 columns"
+MULTILINE = '"Demo\nwith notes\non three lines"'
 OLE2_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Office files (.xls, .doc)
 
 
@@ -154,21 +165,13 @@ def cases() -> list[Case]:
             "Column not found",
             column="act",
         ),
-        Case(
-            "missing_segment_column",
-            good,
-            "Column not found",
-            column="segment_x",
-            mapping={**MAPPING, "segments": ["segment_x"]},
+        bad_setting(
+            "missing_segment_column", "Column not found", "segment_x", mapping={**MAPPING, "segments": ["segment_x"]}
         ),
-        Case(
-            "missing_where_column",
-            good,
-            "Column not found",
-            column="lifecycle",
-            options={"where": (("lifecycle", "COMPLETE"),)},
+        bad_setting(
+            "missing_where_column", "Column not found", "lifecycle", options={"where": (("lifecycle", "COMPLETE"),)}
         ),
-        Case("wrong_delimiter_forced", good, "single column", column="case", options={"delimiter": ";"}),
+        bad_setting("wrong_delimiter_forced", "single column", "case", options={"delimiter": ";"}),
         Case(
             "semicolon_file_read_as_comma",
             utf8(GOOD, sep=";"),
@@ -185,30 +188,22 @@ def cases() -> list[Case]:
         Case("png", b"\x89PNG\r\n\x1a\n" + bytes(64), "This looks like a PNG image", suffix=".png"),
         Case("jpeg_named_csv", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64), "JPEG image", suffix=".csv"),
         Case("truncated_gzip", gz(good * 200)[:-40], "gzip file is damaged", suffix=".csv.gz"),
-        Case(
+        bad_row(
             "gzip_with_ragged_row",
             gz(utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", "Visit"]))),
-            "has 3 values but the header has 9 columns",
-            row=2,
-            row_level=True,
+            RAGGED_3,
+            2,
             suffix=".csv.gz",
         ),
         Case("binary_file", b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00" * 4, "NUL bytes"),
-        Case("unknown_encoding", good, "Unknown encoding", options={"encoding": "klingon-8"}),
-        Case("unusable_delimiter", good, "Unusable delimiter", options={"delimiter": "ab"}),
-        Case("unknown_time_zone", good, "Unknown time zone", options={"timezone": "Mars/Olympus_Mons"}),
-        Case(
-            "required_role_unmapped",
-            good,
-            "Map the required columns first",
-            mapping={"journey": "case", "timestamp": "ts"},
+        bad_setting("unknown_encoding", "Unknown encoding", options={"encoding": "klingon-8"}),
+        bad_setting("unusable_delimiter", "Unusable delimiter", options={"delimiter": "ab"}),
+        bad_setting("unknown_time_zone", "Unknown time zone", options={"timezone": "Mars/Olympus_Mons"}),
+        bad_setting(
+            "required_role_unmapped", "Map the required columns first", mapping={"journey": "case", "timestamp": "ts"}
         ),
-        Case(
-            "where_matches_nothing",
-            good,
-            "No row matches the filter",
-            column="channel",
-            options={"where": (("channel", "fax"),)},
+        bad_setting(
+            "where_matches_nothing", "No row matches the filter", "channel", options={"where": (("channel", "fax"),)}
         ),
         Case(
             "every_row_bad_even_allowed",
@@ -217,70 +212,29 @@ def cases() -> list[Case]:
             options={"allow_bad_rows": True},
         ),
         # ---- structure of a row
-        Case(
-            "ragged_too_few",
-            utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", "Visit"])),
-            "has 3 values but the header has 9 columns",
-            row=2,
-            row_level=True,
+        bad_row("ragged_too_few", utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", "Visit"])), RAGGED_3, 2),
+        bad_row(
+            "ragged_too_many", utf8(with_row(3, GOOD[0] + ["extra"])), "has 10 values but the header has 9 columns", 3
         ),
-        Case(
-            "ragged_too_many",
-            utf8(with_row(3, GOOD[0] + ["extra"])),
-            "has 10 values but the header has 9 columns",
-            row=3,
-            row_level=True,
-        ),
-        Case(
-            "ragged_last_row_no_newline",
-            utf8(GOOD[:2]) + b"c3,2024-03-05T10:00:00Z,Visit",
-            "has 3 values",
-            row=3,
-            row_level=True,
-        ),
-        Case(
+        bad_row("ragged_last_row_no_newline", utf8(GOOD[:2]) + b"c3,2024-03-05T10:00:00Z,Visit", "has 3 values", 3),
+        bad_row(
             "ragged_in_quoted_file",
             utf8([['"' + v + '"' for v in r] for r in with_row(2, ["c9", "2024-03-01T10:00:00Z"])]),
             "has 2 values",
-            row=2,
-            row_level=True,
+            2,
         ),
-        Case("ragged_crlf", utf8(with_row(3, ["c9", "x"]), end="\r\n"), "has 2 values", row=3, row_level=True),
-        Case("ragged_cr_only", utf8(with_row(3, ["c9", "x"]), end="\r"), "has 2 values", row=3, row_level=True),
-        Case(
-            "ragged_after_blank_lines",
-            utf8(GOOD[:1]) + b"\n\n" + utf8([["c9"]], header=GOOD[1]),
-            "has 1 values",
-            row=3,
-            row_level=True,
+        bad_row("ragged_crlf", utf8(with_row(3, ["c9", "x"]), end="\r\n"), "has 2 values", 3),
+        bad_row("ragged_cr_only", utf8(with_row(3, ["c9", "x"]), end="\r"), "has 2 values", 3),
+        bad_row(
+            "ragged_after_blank_lines", utf8(GOOD[:1]) + b"\n\n" + utf8([["c9"]], header=GOOD[1]), "has 1 values", 3
         ),
-        Case(
-            "open_quote_last_row",
-            utf8(GOOD) + b'c4,"2024-03-05T10:00:00Z,Visit,web,1,1,1,1,EU\n',
-            "never closed",
-            row=4,
-            row_level=True,
+        bad_row(
+            "open_quote_last_row", utf8(GOOD) + b'c4,"2024-03-05T10:00:00Z,Visit,web,1,1,1,1,EU\n', "never closed", 4
         ),
-        Case(
-            "open_quote_mid_file",
-            utf8(with_row(2, ["c9", '"2024-03-01', "Visit", "web", "", "", "", "", "EU"])),
-            "never closed",
-            row=2,
-            row_level=True,
-        ),
-        Case(
-            "stray_quote_unquoted_value",
-            utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", 'The 12" screen', "web", "", "", "", "", "EU"])),
-            "never closed",
-            row=2,
-            row_level=True,
-        ),
-        Case(
-            "text_after_closing_quote",
-            utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", '"Visit"x', "web", "", "", "", "", "EU"])),
-            "Text follows a closing quote",
-            row=2,
-            row_level=True,
+        bad_row("open_quote_mid_file", utf8(with_row(2, event(ts='"2024-03-01'))), "never closed", 2),
+        bad_row("stray_quote_unquoted_value", utf8(with_row(2, event(act='The 12" screen'))), "never closed", 2),
+        bad_row(
+            "text_after_closing_quote", utf8(with_row(2, event(act='"Visit"x'))), "Text follows a closing quote", 2
         ),
         Case(
             "open_quote_in_header",
@@ -288,78 +242,38 @@ def cases() -> list[Case]:
             "header row is never closed",
             mapping=MINIMAL,
         ),
-        Case(
-            "nul_in_row",
-            utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", "Vis\x00it", "web", "", "", "", "", "EU"])),
-            "NUL character",
-            row=2,
-            column="act",
-            row_level=True,
-        ),
+        bad_row("nul_in_row", utf8(with_row(2, event(act="Vis\x00it"))), "NUL character", 2, "act"),
         Case("nul_in_header", b"case,t\x00s,act\nc1,2024-03-01,Visit\n", "header row has bytes", mapping=MINIMAL),
-        Case(
+        bad_row(
             "bad_utf8_byte",
             utf8(GOOD[:1]) + b"c9,2024-03-01T10:00:00Z,Caf\xe9,web,,,,,EU\n",
             "not valid UTF-8",
-            row=2,
-            column="act",
+            2,
+            "act",
             options={"encoding": "utf-8"},
-            row_level=True,
         ),
-        Case(
+        bad_row(
             "cp1252_read_as_utf8",
-            text(with_row(3, ["c9", "2024-03-01T10:00:00Z", "Réunion", "web", "", "", "", "", "EU"])).encode("cp1252"),
+            text(with_row(3, event(act="Réunion"))).encode("cp1252"),
             "not valid UTF-8",
-            row=3,
-            column="act",
+            3,
+            "act",
             options={"encoding": "utf-8"},
-            row_level=True,
         ),
         Case("utf16_read_as_utf8", text(GOOD).encode("utf-16"), "NUL bytes", options={"encoding": "utf-8"}),
-        Case("utf8_read_as_utf16", good, "header row has bytes", options={"encoding": "utf-16-le"}),
-        Case(
+        bad_setting("utf8_read_as_utf16", "header row has bytes", options={"encoding": "utf-16-le"}),
+        bad_row(
             "truncated_multibyte_at_end",
             utf8(GOOD) + "c4,2024-03-05T10:00:00Z,Caf\u00e9".encode()[:-1],
             "not valid UTF-8",
-            row=4,
-            row_level=True,
+            4,
         ),
         # ---- values
-        Case(
-            "empty_journey_id",
-            utf8(with_row(2, ["", "2024-03-01T10:00:00Z", "Visit", "web", "", "", "", "", "EU"])),
-            "Empty journey id",
-            row=2,
-            column="case",
-            row_level=True,
-        ),
-        Case(
-            "blank_journey_id",
-            utf8(with_row(2, ["   ", "2024-03-01T10:00:00Z", "Visit", "web", "", "", "", "", "EU"])),
-            "Empty journey id",
-            row=2,
-            column="case",
-            row_level=True,
-        ),
-        Case(
-            "only_delimiters_row", utf8(with_row(3, [""] * 9)), "Empty journey id", row=3, column="case", row_level=True
-        ),
-        Case(
-            "empty_activity",
-            utf8(with_row(2, ["c9", "2024-03-01T10:00:00Z", "", "web", "", "", "", "", "EU"])),
-            "Empty activity",
-            row=2,
-            column="act",
-            row_level=True,
-        ),
-        Case(
-            "empty_timestamp",
-            utf8(with_row(2, ["c9", "", "Visit", "web", "", "", "", "", "EU"])),
-            "Empty timestamp",
-            row=2,
-            column="ts",
-            row_level=True,
-        ),
+        bad_row("empty_journey_id", utf8(with_row(2, event(case=""))), "Empty journey id", 2, "case"),
+        bad_row("blank_journey_id", utf8(with_row(2, event(case="   "))), "Empty journey id", 2, "case"),
+        bad_row("only_delimiters_row", utf8(with_row(3, [""] * 9)), "Empty journey id", 3, "case"),
+        bad_row("empty_activity", utf8(with_row(2, event(act=""))), "Empty activity", 2, "act"),
+        bad_row("empty_timestamp", utf8(with_row(2, event(ts=""))), "Empty timestamp", 2, "ts"),
         bad_value("timestamp_words", "ts", "yesterday", "Unreadable timestamp"),
         bad_value("timestamp_feb_30", "ts", "2024-02-30 10:00", "Unreadable timestamp"),
         bad_value("timestamp_month_13", "ts", "2024-13-01", "Unreadable timestamp"),
@@ -367,14 +281,13 @@ def cases() -> list[Case]:
         bad_value("timestamp_short_number", "ts", "12345", "Unreadable timestamp"),
         bad_value("timestamp_dayfirst_forced", "ts", "03/25/2024 10:00", "Unreadable timestamp", dayfirst=True),
         bad_value("timestamp_monthfirst_forced", "ts", "25/03/2024 10:00", "Unreadable timestamp", dayfirst=False),
-        Case(
+        bad_row(
             "timestamp_day_month_conflict",
             utf8([["c1", "25/03/2024", "Visit"], ["c1", "03/26/2024", "Demo"]], header=["case", "ts", "act"]),
             "Unreadable timestamp",
-            row=2,
-            column="ts",
+            2,
+            "ts",
             mapping=MINIMAL,
-            row_level=True,
         ),
         bad_value("date_only_not_a_date", "ts", "soon", "Unreadable timestamp", date_only=True),
         bad_value("nps_eleven", "nps", "11", "Unreadable nps"),
@@ -388,57 +301,46 @@ def cases() -> list[Case]:
         bad_value("value_infinity", "value", "inf", "Unreadable value"),
         bad_value("fcr_maybe", "fcr", "maybe", "Unreadable first-contact-resolution flag"),
         # ---- positions: rows versus lines, other encodings
-        Case(
+        bad_row(
             "row_after_multiline_value",
             utf8(
                 [
                     GOOD[0],
-                    ["c1", "2024-03-02T10:00:00Z", '"Demo\nwith notes\non three lines"', "web", "", "", "", "", "EU"],
-                    ["c2", "never", "Visit", "web", "", "", "", "", "US"],
+                    event(case="c1", ts="2024-03-02T10:00:00Z", act=MULTILINE),
+                    event(case="c2", ts="never", region="US"),
                 ]
             ),
             "Unreadable timestamp",
-            row=3,
-            column="ts",
-            row_level=True,
+            3,
+            "ts",
             line=6,
         ),
-        Case(
+        bad_row(
             "row_after_blank_lines",
-            utf8(GOOD[:1]) + b"\n\n" + utf8([["c2", "never", "Visit", "web", "", "", "", "", "US"]], header=GOOD[1]),
+            utf8(GOOD[:1]) + b"\n\n" + utf8([event(case="c2", ts="never", region="US")], header=GOOD[1]),
             "Unreadable timestamp",
-            row=3,
-            column="ts",
-            row_level=True,
+            3,
+            "ts",
             line=6,
         ),
-        Case(
-            "utf16_empty_journey",
-            text(with_row(2, ["", "2024-03-01T10:00:00Z", "Visit", "web", "", "", "", "", "EU"])).encode("utf-16"),
-            "Empty journey id",
-            row=2,
-            column="case",
-            row_level=True,
+        bad_row(
+            "utf16_empty_journey", text(with_row(2, event(case=""))).encode("utf-16"), "Empty journey id", 2, "case"
         ),
-        Case(
+        bad_row(
             "cp1258_bad_timestamp",
-            encode_cp1258(text(with_row(2, ["c9", "hôm qua", "Đăng ký", "web", "", "", "", "", "VN"]))),
+            encode_cp1258(text(with_row(2, event(ts="hôm qua", act="Đăng ký", region="VN")))),
             "Unreadable timestamp",
-            row=2,
-            column="ts",
-            row_level=True,
+            2,
+            "ts",
         ),
-        Case(
+        bad_row(
             "semicolon_bad_value",
-            text(
-                with_row(2, ["c9", "2024-03-01T10:00:00Z", "Visit", "web", "zwölf", "", "", "", "EU"]), sep=";"
-            ).encode("cp1252"),
+            text(with_row(2, event(value="zwölf")), sep=";").encode("cp1252"),
             "Unreadable value",
-            row=2,
-            column="value",
-            row_level=True,
+            2,
+            "value",
         ),
-        Case("tab_ragged", utf8(with_row(2, ["c9", "x"]), sep="\t"), "has 2 values", row=2, row_level=True),
+        bad_row("tab_ragged", utf8(with_row(2, ["c9", "x"]), sep="\t"), "has 2 values", 2),
     ]
     names = [c.name for c in out]
     assert len(names) == len(set(names)), "case names must be unique"
