@@ -43,116 +43,61 @@ class Golden:
         return text.encode(self.encoding)
 
 
-GOLDENS = [
-    Golden(
-        "utf-8",
-        "utf-8",
-        ",",
-        [
-            ["J-1", "2024-03-01T09:00:00+01:00", "Découverte 🚀", "web", "Awareness", "1200.50"],
-            ["J-1", "2024-03-01T09:30:00+01:00", "デモ", "sales rep", "Consideration", ""],
-            ["J-2", "2024-03-02T10:00:00Z", "Đăng ký", "email", "Awareness", "99"],
-            ["J-1", "2024-03-01T09:30:00+01:00", "การสมัคร", "web", "Decision", ""],
-        ],
-        [
-            ("J-1", 0, "2024-03-01T08:00:00+00:00", "Découverte 🚀", "web", "Awareness", 1200.5),
-            ("J-1", 1, "2024-03-01T08:30:00+00:00", "デモ", "sales rep", "Consideration", None),
-            ("J-1", 2, "2024-03-01T08:30:00+00:00", "การสมัคร", "web", "Decision", None),
-            ("J-2", 0, "2024-03-02T10:00:00+00:00", "Đăng ký", "email", "Awareness", 99.0),
-        ],
-    ),
-    Golden(
-        "utf-8-sig",
-        "utf-8-sig",
-        ";",
-        [
-            ["A1", "2024-01-15 08:00", "Webinaire", "events", "Awareness", "1,5"],
-            ["A1", "2024-01-16 08:00", "Prüfung", "web", "Decision", "2.000,75"],
-        ],
-        [
-            ("A1", 0, "2024-01-15T08:00:00+00:00", "Webinaire", "events", "Awareness", 1.5),
-            ("A1", 1, "2024-01-16T08:00:00+00:00", "Prüfung", "web", "Decision", 2000.75),
-        ],
-        writer="bom",
-    ),
-    Golden(
-        "utf-16",
-        "utf-16",
-        "\t",
-        [
-            ["T1", "2024-06-01T12:00:00", "Ολοκλήρωση", "chat", "Service", ""],
-            ["T1", "2024-06-01T11:00:00", "Привет", "chat", "Service", "3"],
-        ],
-        [
-            ("T1", 0, "2024-06-01T08:00:00+00:00", "Привет", "chat", "Service", 3.0),
-            ("T1", 1, "2024-06-01T09:00:00+00:00", "Ολοκλήρωση", "chat", "Service", None),
-        ],
-        options={"timezone": "Europe/Athens"},
-    ),
-    Golden(
-        "utf-16-be",
-        "utf-16-be",
-        "\t",
-        [["B1", "2024-02-29T23:59:59.999+00:00", "Renewal", "email", "Renewal", "10"]],
-        [("B1", 0, "2024-02-29T23:59:59.999000+00:00", "Renewal", "email", "Renewal", 10.0)],
-    ),
-    Golden(
-        "cp1252",
-        "cp1252",
-        ";",
-        [
-            ["K-7", "25/03/2024 14:30", "Réunion découverte", "sales rep", "Considération", "1.234,50"],
-            ["K-7", "26/03/2024 09:05", "Angebot geprüft", "email", "Décision", ""],
-            ["K-8", "01/04/2024 10:00", "Señal € œuvre", "web", "Awareness", "7,25"],
-        ],
-        [
-            ("K-7", 0, "2024-03-25T13:30:00+00:00", "Réunion découverte", "sales rep", "Considération", 1234.5),
-            ("K-7", 1, "2024-03-26T08:05:00+00:00", "Angebot geprüft", "email", "Décision", None),
-            ("K-8", 0, "2024-04-01T08:00:00+00:00", "Señal € œuvre", "web", "Awareness", 7.25),
-        ],
-        options={"timezone": "Europe/Paris"},
-    ),
-    Golden(
-        "cp1258",
-        "cp1258",
-        ",",
-        [
-            ["VN1", "2024-05-02 09:00", "Đăng ký dùng thử", "web", "Nhận biết", ""],
-            ["VN1", "2024-05-03 15:00", "Gọi điện tư vấn", "phone", "Cân nhắc", "5000000"],
-            ["VN1", "2024-05-10 10:00", "Hợp đồng đã ký", "sales rep", "Quyết định", ""],
-        ],
-        [
-            ("VN1", 0, "2024-05-02T02:00:00+00:00", "Đăng ký dùng thử", "web", "Nhận biết", None),
-            ("VN1", 1, "2024-05-03T08:00:00+00:00", "Gọi điện tư vấn", "phone", "Cân nhắc", 5000000.0),
-            ("VN1", 2, "2024-05-10T03:00:00+00:00", "Hợp đồng đã ký", "sales rep", "Quyết định", None),
-        ],
-        options={"timezone": "Asia/Ho_Chi_Minh"},
-    ),
-    Golden(
-        "cp874",
-        "cp874",
-        ",",
-        [
-            ["TH1", "2024-07-01 10:00", "ลงทะเบียน", "web", "การรับรู้", ""],
-            ["TH1", "2024-07-02 10:00", "สาธิตสินค้า", "demo", "การพิจารณา", ""],
-            ["TH1", "2024-07-09 16:45", "ปิดการขาย", "sales rep", "การตัดสินใจ", "250000"],
-        ],
-        [
-            ("TH1", 0, "2024-07-01T03:00:00+00:00", "ลงทะเบียน", "web", "การรับรู้", None),
-            ("TH1", 1, "2024-07-02T03:00:00+00:00", "สาธิตสินค้า", "demo", "การพิจารณา", None),
-            ("TH1", 2, "2024-07-09T09:45:00+00:00", "ปิดการขาย", "sales rep", "การตัดสินใจ", 250000.0),
-        ],
-        options={"timezone": "Asia/Bangkok"},
-    ),
-    Golden(
-        "utf-8-nfd",
-        "utf-8",
-        ",",
-        [["N1", "2024-08-01T10:00:00Z", "Café crème", "web", "Étape 1", ""]],
-        [("N1", 0, "2024-08-01T10:00:00+00:00", "Café crème", "web", "Étape 1", None)],
-        writer="nfd",
-    ),
+# name: (encoding detection must report, delimiter, writer, time zone the import is given)
+FILES = {
+    "utf-8": ("utf-8", ",", "", None),
+    "utf-8-sig": ("utf-8-sig", ";", "bom", None),
+    "utf-16": ("utf-16", "\t", "", "Europe/Athens"),
+    "utf-16-be": ("utf-16-be", "\t", "", None),
+    "cp1252": ("cp1252", ";", "", "Europe/Paris"),
+    "cp1258": ("cp1258", ",", "", "Asia/Ho_Chi_Minh"),
+    "cp874": ("cp874", ",", "", "Asia/Bangkok"),
+    "utf-8-nfd": ("utf-8", ",", "nfd", None),
+}
+# One line per row of a file, in file order: the file's name, the row as written, then what it must
+# give once stored: its seq in the journey, its UTC timestamp and its value (the text stays, NFC).
+# The events are stored by journey id, then seq.
+# fmt: off
+ROWS: list[tuple[str, list[str], int, str, float | None]] = [
+    ("utf-8", ["J-1", "2024-03-01T09:00:00+01:00", "Découverte 🚀", "web", "Awareness", "1200.50"], 0, "2024-03-01T08:00:00+00:00", 1200.5),
+    ("utf-8", ["J-1", "2024-03-01T09:30:00+01:00", "デモ", "sales rep", "Consideration", ""], 1, "2024-03-01T08:30:00+00:00", None),
+    ("utf-8", ["J-2", "2024-03-02T10:00:00Z", "Đăng ký", "email", "Awareness", "99"], 0, "2024-03-02T10:00:00+00:00", 99.0),
+    ("utf-8", ["J-1", "2024-03-01T09:30:00+01:00", "การสมัคร", "web", "Decision", ""], 2, "2024-03-01T08:30:00+00:00", None),
+    ("utf-8-sig", ["A1", "2024-01-15 08:00", "Webinaire", "events", "Awareness", "1,5"], 0, "2024-01-15T08:00:00+00:00", 1.5),
+    ("utf-8-sig", ["A1", "2024-01-16 08:00", "Prüfung", "web", "Decision", "2.000,75"], 1, "2024-01-16T08:00:00+00:00", 2000.75),
+    ("utf-16", ["T1", "2024-06-01T12:00:00", "Ολοκλήρωση", "chat", "Service", ""], 1, "2024-06-01T09:00:00+00:00", None),
+    ("utf-16", ["T1", "2024-06-01T11:00:00", "Привет", "chat", "Service", "3"], 0, "2024-06-01T08:00:00+00:00", 3.0),
+    ("utf-16-be", ["B1", "2024-02-29T23:59:59.999+00:00", "Renewal", "email", "Renewal", "10"], 0, "2024-02-29T23:59:59.999000+00:00", 10.0),
+    ("cp1252", ["K-7", "25/03/2024 14:30", "Réunion découverte", "sales rep", "Considération", "1.234,50"], 0, "2024-03-25T13:30:00+00:00", 1234.5),
+    ("cp1252", ["K-7", "26/03/2024 09:05", "Angebot geprüft", "email", "Décision", ""], 1, "2024-03-26T08:05:00+00:00", None),
+    ("cp1252", ["K-8", "01/04/2024 10:00", "Señal € œuvre", "web", "Awareness", "7,25"], 0, "2024-04-01T08:00:00+00:00", 7.25),
+    ("cp1258", ["VN1", "2024-05-02 09:00", "Đăng ký dùng thử", "web", "Nhận biết", ""], 0, "2024-05-02T02:00:00+00:00", None),
+    ("cp1258", ["VN1", "2024-05-03 15:00", "Gọi điện tư vấn", "phone", "Cân nhắc", "5000000"], 1, "2024-05-03T08:00:00+00:00", 5000000.0),
+    ("cp1258", ["VN1", "2024-05-10 10:00", "Hợp đồng đã ký", "sales rep", "Quyết định", ""], 2, "2024-05-10T03:00:00+00:00", None),
+    ("cp874", ["TH1", "2024-07-01 10:00", "ลงทะเบียน", "web", "การรับรู้", ""], 0, "2024-07-01T03:00:00+00:00", None),
+    ("cp874", ["TH1", "2024-07-02 10:00", "สาธิตสินค้า", "demo", "การพิจารณา", ""], 1, "2024-07-02T03:00:00+00:00", None),
+    ("cp874", ["TH1", "2024-07-09 16:45", "ปิดการขาย", "sales rep", "การตัดสินใจ", "250000"], 2, "2024-07-09T09:45:00+00:00", 250000.0),
+    ("utf-8-nfd", ["N1", "2024-08-01T10:00:00Z", "Café crème", "web", "Étape 1", ""], 0, "2024-08-01T10:00:00+00:00", None),
 ]
+# fmt: on
+
+
+def _golden(name: str) -> Golden:
+    encoding, delimiter, writer, timezone = FILES[name]
+    rows = [(row, seq, utc, value) for file, row, seq, utc, value in ROWS if file == name]
+    stored = sorted(rows, key=lambda r: (r[0][0], r[1]))
+    return Golden(
+        name,
+        encoding,
+        delimiter,
+        [row for row, _, _, _ in rows],
+        [(row[0], seq, utc, row[2], row[3], row[4], value) for row, seq, utc, value in stored],
+        writer=writer,
+        options={"timezone": timezone} if timezone else None,
+    )
+
+
+GOLDENS = [_golden(name) for name in FILES]
 
 
 def expected_json(golden: Golden) -> str:
