@@ -68,19 +68,35 @@ def create_dataset(
     engine: Engine | None = None,
 ) -> int:
     """Store ``frame`` as a dataset in the current data directory (Parquet + ``Dataset`` row). Returns its id."""
-    from db.engine import data_dir, write_session
-    from db.models import Dataset
-
     layout, schema = stored(frame, segments)
     digest = hashlib.sha256(
         pd.util.hash_pandas_object(layout, index=False).values.tobytes() + name.encode()
     ).hexdigest()
+    return save_dataset(
+        layout,
+        schema,
+        name=name,
+        content_hash=digest,
+        engine=engine,
+        source_name=f"{name}.csv",
+        column_mapping={r.value: STORED_COLUMN[r] for r in schema.roles},
+        map_id=map_id,
+        is_demo=is_demo,
+    )
+
+
+def save_dataset(
+    layout: pd.DataFrame, schema: EventSchema, *, name: str, content_hash: str, engine: Engine | None = None, **fields
+) -> int:
+    """Write a stored-layout frame as ``datasets/<id>/events.parquet`` with its ``Dataset`` row (the
+    counts and time span taken from ``layout``; ``fields`` are further columns). Returns its id."""
+    from db.engine import data_dir, write_session
+    from db.models import Dataset
+
     with write_session(engine) as session:
         dataset = Dataset(
             name=name,
-            source_name=f"{name}.csv",
-            content_hash=digest,
-            column_mapping={r.value: STORED_COLUMN[r] for r in schema.roles},
+            content_hash=content_hash,
             import_options={"schema": schema.to_dict()},
             events=len(layout),
             journeys=int(layout["journey_id"].nunique()),
@@ -88,8 +104,7 @@ def create_dataset(
             activities=int(layout["activity"].nunique()),
             first_timestamp=layout["timestamp"].min().to_pydatetime(),
             last_timestamp=layout["timestamp"].max().to_pydatetime(),
-            map_id=map_id,
-            is_demo=is_demo,
+            **fields,
         )
         session.add(dataset)
         session.flush()

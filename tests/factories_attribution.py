@@ -9,8 +9,9 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import memtable
-from analytics.layout import to_stored_layout, write_parquet
+from analytics.layout import to_stored_layout
 from analytics.schema import REQUIRED_ROLES, EventSchema, Role
+from tests.factories import save_dataset
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SCHEMA = EventSchema(roles=frozenset(REQUIRED_ROLES) | {Role.CHANNEL, Role.ACCOUNT, Role.CONTACT})
@@ -52,34 +53,14 @@ def events_from_paths(paths: Mapping[str, Iterable[str]], **kwargs) -> Table:
 
 def create_stored_dataset(frame: pd.DataFrame, *, name: str = "Test log", schema: EventSchema = SCHEMA) -> int:
     """Store ``frame`` as a dataset in the test's data directory (Parquet + a Dataset row); returns its id."""
-    from db.engine import data_dir, write_session
-    from db.models import Dataset
-
-    stored = to_stored_layout(frame, schema)
-    with write_session() as session:
-        dataset = Dataset(
-            name=name,
-            source_name=f"{name}.csv",
-            content_hash=f"test-{name}-{len(frame)}-{pd.util.hash_pandas_object(frame, index=False).sum()}",
-            column_mapping={},
-            import_options={"schema": schema.to_dict()},
-            events=len(stored),
-            journeys=int(stored["journey_id"].nunique()),
-            accounts=int(stored["account_id"].nunique()),
-            activities=int(stored["activity"].nunique()),
-            first_timestamp=stored["timestamp"].min().to_pydatetime(),
-            last_timestamp=stored["timestamp"].max().to_pydatetime(),
-        )
-        session.add(dataset)
-        session.flush()
-        dataset_id = int(dataset.id or 0)
-        relative = f"datasets/{dataset_id}/events.parquet"
-        dataset.storage_path = relative
-        session.add(dataset)
-    path = data_dir() / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_parquet(stored, str(path))
-    return dataset_id
+    return save_dataset(
+        to_stored_layout(frame, schema),
+        schema,
+        name=name,
+        content_hash=f"test-{name}-{len(frame)}-{pd.util.hash_pandas_object(frame, index=False).sum()}",
+        source_name=f"{name}.csv",
+        column_mapping={},
+    )
 
 
 def funnel_log(accounts: int = 40, seed: int = 7) -> pd.DataFrame:

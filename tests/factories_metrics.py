@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from analytics.engine import memtable
-from analytics.layout import to_stored_layout, write_parquet
+from analytics.layout import to_stored_layout
 from analytics.schema import EventSchema, Role
+from tests.factories import save_dataset
 
 T0 = pd.Timestamp("2026-01-05T09:00:00Z")
 
@@ -56,33 +57,14 @@ def create_dataset(
     frame: pd.DataFrame, *, name: str = "test log", map_id: int | None = None, segments: Sequence[str] = ()
 ) -> int:
     """Store ``frame`` as a dataset of the test's data directory (Parquet + Dataset row). Returns its id."""
-    from db.engine import data_dir, write_session
-    from db.models import Dataset
-
     schema = schema_for(frame, segments)
-    stored = to_stored_layout(frame, schema)
-    with write_session() as session:
-        ds = Dataset(
-            name=name,
-            content_hash=f"test-{name}-{len(frame)}-{pd.util.hash_pandas_object(frame.astype(str)).sum()}",
-            import_options={"schema": schema.to_dict()},
-            events=len(stored),
-            journeys=int(stored["journey_id"].nunique()),
-            accounts=int(stored["account_id"].nunique()),
-            activities=int(stored["activity"].nunique()),
-            first_timestamp=stored["timestamp"].min().to_pydatetime(),
-            last_timestamp=stored["timestamp"].max().to_pydatetime(),
-            map_id=map_id,
-        )
-        session.add(ds)
-        session.flush()
-        dataset_id = ds.id
-        ds.storage_path = f"datasets/{dataset_id}/events.parquet"
-        session.add(ds)
-    path = data_dir() / "datasets" / str(dataset_id)
-    path.mkdir(parents=True, exist_ok=True)
-    write_parquet(stored, str(path / "events.parquet"))
-    return int(dataset_id)
+    return save_dataset(
+        to_stored_layout(frame, schema),
+        schema,
+        name=name,
+        content_hash=f"test-{name}-{len(frame)}-{pd.util.hash_pandas_object(frame.astype(str)).sum()}",
+        map_id=map_id,
+    )
 
 
 B2B_STAGE_OF: tuple[tuple[str, str], ...] = (
