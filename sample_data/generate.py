@@ -318,64 +318,19 @@ class RoleProfile:
     conversion: dict[str, float]
 
 
+# role: depth, pre-sale events (min, max), joins at (fraction of the cycle), then its touchpoint weights
+# in Awareness, Consideration and Conversion
+# fmt: off
 ROLES: dict[str, RoleProfile] = {
-    "champion": RoleProfile(
-        2,
-        (5, 10),
-        (0.0, 0.05),
-        {"Blog": 3, "Search": 3, "Social": 1, "Online ads": 1},
-        {"Case studies": 3, "Product pages": 3, "Demo": 3, "Review sites": 2, "Testimonials": 1},
-        {"Pricing page": 3, "Sales rep": 3, "Newsletter": 1},
-    ),
-    "user/practitioner": RoleProfile(
-        1,
-        (2, 6),
-        (0.05, 0.4),
-        {"Search": 3, "Blog": 3, "Social": 2, "Online ads": 1},
-        {"Product pages": 3, "Review sites": 2, "Demo": 2, "Testimonials": 1, "Case studies": 1},
-        {"Pricing page": 1, "Newsletter": 2},
-    ),
-    "technical evaluator": RoleProfile(
-        1,
-        (3, 8),
-        (0.1, 0.45),
-        {"Search": 3, "Blog": 2},
-        {"Product pages": 4, "Demo": 3, "Review sites": 2, "Case studies": 1},
-        {"Pricing page": 1, "Sales rep": 1},
-    ),
-    "influencer": RoleProfile(
-        1,
-        (2, 5),
-        (0.0, 0.5),
-        {"Social": 3, "Blog": 2, "Online ads": 1},
-        {"Review sites": 3, "Testimonials": 2, "Case studies": 2},
-        {"Newsletter": 2, "Pricing page": 1},
-    ),
-    "decision maker": RoleProfile(
-        2,
-        (3, 7),
-        (0.3, 0.7),
-        {"Online ads": 2, "Social": 1, "Search": 1},
-        {"Case studies": 3, "Testimonials": 2, "Demo": 2},
-        {"Pricing page": 3, "Sales rep": 4},
-    ),
-    "procurement": RoleProfile(
-        2,
-        (2, 4),
-        (0.6, 0.9),
-        {"Search": 1},
-        {"Product pages": 1, "Review sites": 1},
-        {"Pricing page": 3, "Sales rep": 3},
-    ),
-    "executive sponsor": RoleProfile(
-        2,
-        (1, 3),
-        (0.7, 0.95),
-        {"Social": 1},
-        {"Case studies": 2, "Testimonials": 1},
-        {"Sales rep": 3, "Pricing page": 1},
-    ),
+    "champion": RoleProfile(2, (5, 10), (0.0, 0.05), {"Blog": 3, "Search": 3, "Social": 1, "Online ads": 1}, {"Case studies": 3, "Product pages": 3, "Demo": 3, "Review sites": 2, "Testimonials": 1}, {"Pricing page": 3, "Sales rep": 3, "Newsletter": 1}),
+    "user/practitioner": RoleProfile(1, (2, 6), (0.05, 0.4), {"Search": 3, "Blog": 3, "Social": 2, "Online ads": 1}, {"Product pages": 3, "Review sites": 2, "Demo": 2, "Testimonials": 1, "Case studies": 1}, {"Pricing page": 1, "Newsletter": 2}),
+    "technical evaluator": RoleProfile(1, (3, 8), (0.1, 0.45), {"Search": 3, "Blog": 2}, {"Product pages": 4, "Demo": 3, "Review sites": 2, "Case studies": 1}, {"Pricing page": 1, "Sales rep": 1}),
+    "influencer": RoleProfile(1, (2, 5), (0.0, 0.5), {"Social": 3, "Blog": 2, "Online ads": 1}, {"Review sites": 3, "Testimonials": 2, "Case studies": 2}, {"Newsletter": 2, "Pricing page": 1}),
+    "decision maker": RoleProfile(2, (3, 7), (0.3, 0.7), {"Online ads": 2, "Social": 1, "Search": 1}, {"Case studies": 3, "Testimonials": 2, "Demo": 2}, {"Pricing page": 3, "Sales rep": 4}),
+    "procurement": RoleProfile(2, (2, 4), (0.6, 0.9), {"Search": 1}, {"Product pages": 1, "Review sites": 1}, {"Pricing page": 3, "Sales rep": 3}),
+    "executive sponsor": RoleProfile(2, (1, 3), (0.7, 0.95), {"Social": 1}, {"Case studies": 2, "Testimonials": 1}, {"Sales rep": 3, "Pricing page": 1}),
 }
+# fmt: on
 # Besides the champion, which roles an account's committee is drawn from (by weight).
 COMMITTEE_WEIGHTS = {
     "decision maker": 10,
