@@ -252,7 +252,8 @@ B2B_TOUCHPOINTS: dict[str, tuple[str, str]] = {
     "Renewal page": (ADVOCACY, "web"),
 }
 MEETINGS = frozenset({"Demo", "Sales rep", "Support agent", "Upsell"})
-B2B_COLUMNS = (
+# The columns both logs start with; each adds its own after them.
+EVENT_COLUMNS = (
     "journey_id",
     "account_id",
     "contact_id",
@@ -265,12 +266,8 @@ B2B_COLUMNS = (
     "value",
     "nps",
     "csat",
-    "effort",
-    "fcr",
-    "case_id",
-    "region",
-    "company_size",
 )
+B2B_COLUMNS = (*EVENT_COLUMNS, "effort", "fcr", "case_id", "region", "company_size")
 B2B_START = datetime(2025, 7, 1, tzinfo=UTC)
 B2B_END = datetime(2026, 11, 1, tzinfo=UTC)  # exclusive
 HELP_CENTRE_RELAUNCH = datetime(2026, 3, 1, tzinfo=UTC)
@@ -789,25 +786,7 @@ PRO_TOUCHPOINTS: dict[str, tuple[str, str]] = {
     "Alumni event": (FORMER, "events"),
     "Referral request": (FORMER, "email"),
 }
-PRO_COLUMNS = (
-    "journey_id",
-    "account_id",
-    "contact_id",
-    "contact_role",
-    "timestamp",
-    "activity",
-    "channel",
-    "stage",
-    "outcome",
-    "value",
-    "nps",
-    "csat",
-    "referred_by",
-    "experience",
-    "service_line",
-    "industry",
-    "company_size",
-)
+PRO_COLUMNS = (*EVENT_COLUMNS, "referred_by", "experience", "service_line", "industry", "company_size")
 PRO_START = datetime(2025, 5, 1, tzinfo=UTC)
 PRO_END = datetime(2026, 11, 1, tzinfo=UTC)  # exclusive
 SERVICE_LINES = {
