@@ -30,12 +30,16 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from analytics.schema import ColumnMapping
 
 STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Awareness", (("Blog", "web"), ("Social", "social"), ("Online ads", "ads"), ("Search", "web"))),
@@ -125,6 +129,27 @@ class GeneratedLog:
     events: int
     journeys: int
     accounts: int
+
+
+def column_mapping(segments: tuple[str, ...] = ("region", "industry", "company_size")) -> ColumnMapping:
+    """The ``ColumnMapping`` of a generated log: every role on its column, ``segments`` as segments."""
+    from analytics.schema import ColumnMapping
+
+    return ColumnMapping.of(
+        journey="journey_id",
+        timestamp="timestamp",
+        activity="activity",
+        account="account_id",
+        contact="contact_id",
+        role="role",
+        channel="channel",
+        stage="stage",
+        outcome="outcome",
+        value="value",
+        csat="csat",
+        nps="nps",
+        segments=segments,
+    )
 
 
 def parse_size(text: str) -> int:

@@ -65,23 +65,9 @@ def task_import(task: dict) -> dict:
     from db.engine import get_engine
 
     get_engine()  # migrations: not part of the import's time
-    from analytics.schema import ColumnMapping
+    from bench.generate import column_mapping
 
-    mapping = ColumnMapping.of(
-        journey="journey_id",
-        timestamp="timestamp",
-        activity="activity",
-        account="account_id",
-        contact="contact_id",
-        role="role",
-        channel="channel",
-        stage="stage",
-        outcome="outcome",
-        value="value",
-        csat="csat",
-        nps="nps",
-        segments=("region", "industry", "company_size"),
-    )
+    mapping = column_mapping()
     baseline = peak_rss_mb()
     try:
         from services.importer import ImportOptions, import_event_log
@@ -147,24 +133,23 @@ def task_analysis(task: dict) -> dict:
     }
 
 
-def task_apptest(task: dict) -> dict:
+def _app_task(task: dict, measure: str, *args: object) -> dict:
+    """Run ``bench.apptest.<measure>(*args)`` on the task's data directory, with the peak memory."""
     os.environ["JOURNEYLENS_DATA_DIR"] = task["data_dir"]
     sys.path.insert(0, str(ROOT))
-    from bench.apptest import measure_filter_switch
+    from bench import apptest
 
-    out = measure_filter_switch(task["dataset_id"], task.get("page"))
+    out = getattr(apptest, measure)(*args)
     out["peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+def task_apptest(task: dict) -> dict:
+    return _app_task(task, "measure_filter_switch", task["dataset_id"], task.get("page"))
 
 
 def task_page_start(task: dict) -> dict:
-    os.environ["JOURNEYLENS_DATA_DIR"] = task["data_dir"]
-    sys.path.insert(0, str(ROOT))
-    from bench.apptest import measure_page_start
-
-    out = measure_page_start(task["page"], task.get("dataset_id"))
-    out["peak_rss_mb"] = peak_rss_mb()
-    return out
+    return _app_task(task, "measure_page_start", task["page"], task.get("dataset_id"))
 
 
 # --------------------------------------------------------------------------- peers

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -94,17 +95,23 @@ def _pm4py_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return _sorted(frame).astype({"journey_id": object, "activity": object})
 
 
-def pm4py_dfg(frame: pd.DataFrame, repeat: int, params: dict) -> tuple:
-    import pm4py
-
+def _pm4py_clock(frame: pd.DataFrame, repeat: int, discover: Callable[..., Any]) -> tuple:
+    """(prep seconds, run seconds, result) of ``discover`` (a pm4py function) on the journeys."""
     t0 = time.perf_counter()
     s = _pm4py_frame(frame)
     prep = time.perf_counter() - t0
 
     def run():  # type: ignore[no-untyped-def]
-        return pm4py.discover_dfg(s, case_id_key="journey_id", activity_key="activity", timestamp_key="timestamp")
+        return discover(s, case_id_key="journey_id", activity_key="activity", timestamp_key="timestamp")
 
-    times, (dfg, _start, _end) = _clock(run, repeat)
+    times, result = _clock(run, repeat)
+    return prep, times, result
+
+
+def pm4py_dfg(frame: pd.DataFrame, repeat: int, params: dict) -> tuple:
+    import pm4py
+
+    prep, times, (dfg, _start, _end) = _pm4py_clock(frame, repeat, pm4py.discover_dfg)
     pairs = pd.Series(dfg, dtype="int64")
     pairs.index = pd.MultiIndex.from_tuples(list(dfg.keys()))
     return prep, times, None, transitions_check(pairs)
@@ -113,14 +120,7 @@ def pm4py_dfg(frame: pd.DataFrame, repeat: int, params: dict) -> tuple:
 def pm4py_variants(frame: pd.DataFrame, repeat: int, params: dict) -> tuple:
     import pm4py
 
-    t0 = time.perf_counter()
-    s = _pm4py_frame(frame)
-    prep = time.perf_counter() - t0
-
-    def run():  # type: ignore[no-untyped-def]
-        return pm4py.get_variants(s, case_id_key="journey_id", activity_key="activity", timestamp_key="timestamp")
-
-    times, variants = _clock(run, repeat)
+    prep, times, variants = _pm4py_clock(frame, repeat, pm4py.get_variants)
     counts = [int(v) if not isinstance(v, list) else len(v) for v in variants.values()]
     return prep, times, None, variants_check(counts)
 

@@ -16,28 +16,15 @@ import pandas as pd
 import pytest
 
 from analytics.layout import to_stored_layout, write_parquet
-from analytics.schema import NEIGHBOUR_COLUMNS, ColumnMapping, EventSchema
+from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema
+from bench.generate import column_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 SPARK_URL = "pyspark://"
 EVENTS_VIEW = "jl_events"
 RAW_VIEW = "jl_raw"
 
-MAPPING = ColumnMapping.of(
-    journey="journey_id",
-    timestamp="timestamp",
-    activity="activity",
-    account="account_id",
-    contact="contact_id",
-    role="role",
-    channel="channel",
-    stage="stage",
-    outcome="outcome",
-    value="value",
-    csat="csat",
-    nps="nps",
-    segments=("region",),
-)
+MAPPING = column_mapping(segments=("region",))
 
 
 def _java_available() -> bool:
