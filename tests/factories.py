@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -160,3 +161,19 @@ def b2b_log(journeys: int = 60, seed: int = 7) -> pd.DataFrame:
         ("journey_id", "account_id", "timestamp", "activity", "channel", "stage", "role", "segment:region", "outcome"),
     )
     return frame
+
+
+def database_at(path: Path, revision: str) -> Engine:
+    """An engine on a new SQLite file at ``path`` migrated only up to ``revision`` (an older schema)."""
+    from alembic import command
+    from alembic.config import Config
+
+    import db.engine as db_engine
+
+    eng = db_engine.create_db_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(db_engine.__file__).parent / "migrations"))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return eng

@@ -3,23 +3,15 @@ cluster) opens in the analysis pages as any imported one does."""
 
 from __future__ import annotations
 
-import duckdb
-
-from analytics.layout import to_stored_layout
 from services.external import register_external_dataset
 from tests.app.conftest import run_page
-from tests.spark.conftest import MAPPING, small_log
+from tests.spark.conftest import small_stored_log, write_duckdb
 
 
 def test_flows_page_runs_on_an_external_table(engine, tmp_path):
-    raw = small_log(1200, seed=5)
-    canon = raw.rename(columns={"region": "segment:region"}).drop(columns=["industry", "company_size"])
-    stored = to_stored_layout(canon.rename(columns={"event_no": "file_row"}), MAPPING.schema())
+    _raw, stored = small_stored_log(1200, seed=5)
     path = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(path))
-    con.register("stored_df", stored)
-    con.execute("create table jl_events as select * from stored_df")
-    con.close()
+    write_duckdb(path, {"jl_events": stored})
     result = register_external_dataset("Warehouse journeys", f"duckdb://{path}", "jl_events")
 
     at = run_page("pages/5_Flows.py", query={"dataset": str(result.dataset_id)})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.conftest import run_page
+from tests.app.page_checks import assert_says_no_dataset, no_demo  # noqa: F401 - no_demo is autouse
 from tests.factories import b2b_log, create_dataset
 
 
@@ -12,16 +11,8 @@ def _text(at) -> str:
     return "\n".join([*(m.value for m in at.markdown), *(c.value for c in at.caption), *(i.value for i in at.info)])
 
 
-@pytest.fixture(autouse=True)
-def _no_demo(monkeypatch):
-    """These tests bring their own dataset (and check the empty state): no demo seeding."""
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
-
-
 def test_flows_page_without_dataset_says_where_to_import(engine):
-    at = run_page("pages/5_Flows.py")
-    assert at.title[0].value == "Flows"
-    assert any("No dataset yet" in i.value for i in at.info)
+    assert_says_no_dataset("pages/5_Flows.py", "Flows")
 
 
 def test_flows_page_shows_the_views_of_a_dataset(engine):

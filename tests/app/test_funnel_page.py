@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.app.conftest import run_page
+from tests.app.page_checks import assert_says_no_dataset, no_demo  # noqa: F401 - no_demo is autouse
 from tests.factories import b2b_log, create_dataset
 
 
-@pytest.fixture(autouse=True)
-def _no_demo(monkeypatch):
-    """These tests bring their own dataset (and check the empty state): no demo seeding."""
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
-
-
 def test_funnel_page_without_dataset(engine):
-    at = run_page("pages/6_Funnel.py")
-    assert at.title[0].value == "Funnel"
-    assert any("No dataset yet" in i.value for i in at.info)
+    assert_says_no_dataset("pages/6_Funnel.py", "Funnel")
 
 
 def test_funnel_page_asks_for_two_steps_at_touchpoint_level(engine):

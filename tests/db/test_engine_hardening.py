@@ -15,6 +15,7 @@ from db import audit
 from db.engine import create_db_engine, database_url, read_session, upgrade, write_session
 from db.errors import JourneyLensError, StorageError
 from services import maps as map_service
+from tests.factories import database_at
 
 MIGRATIONS = Path(db_engine.__file__).parent / "migrations"
 
@@ -105,15 +106,7 @@ def test_the_same_migration_with_foreign_keys_on_would_delete_the_children(tmp_p
 
 def test_upgrade_from_the_first_schema_keeps_every_row_and_ids_are_never_reused(tmp_path):
     """Migration 0002 recreates journey_map and dataset with AUTOINCREMENT on a database of 0001."""
-    from alembic import command
-    from alembic.config import Config
-
-    eng = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+    eng = database_at(tmp_path / "old.db", "0001")
     with audit.suspended():  # schema 0001 has no audit_event table yet (migration 0004)
         kept = map_service.create_map_from_template(template_key="b2b-5-stage", name="Kept", engine=eng)
         newest = map_service.create_map_from_template(template_key="b2b-5-stage", name="Newest", engine=eng)

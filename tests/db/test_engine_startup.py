@@ -20,6 +20,7 @@ import pytest
 import db.engine as db_engine
 from db.engine import create_db_engine, head_revision, upgrade
 from db.errors import DatabaseDamagedError
+from tests.factories import database_at
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = Path(db_engine.__file__).parent / "migrations"
@@ -76,15 +77,7 @@ def test_a_database_at_the_head_opens_without_alembic(engine, data_dir: Path) ->
 
 
 def test_an_older_database_is_still_migrated(data_dir: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    eng = create_db_engine(f"sqlite:///{data_dir / 'old.db'}")
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
+    eng = database_at(data_dir / "old.db", "0003")
     upgrade(eng)
     with eng.connect() as conn:
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [

@@ -3,35 +3,26 @@ Spark or a warehouse: ``ibis.connect(url).table(name)``, expressions executed th
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
 from analytics.engine import events_table, execute
 from analytics.external import stored_layout_expr
 from analytics.journeys import JourneyQuery, journey_steps
-from analytics.layout import to_stored_layout
 from analytics.schema import Role
 from cli import main
 from db.errors import ValidationError
 from services.datasets import get_dataset_summary, get_event_source
 from services.external import check_external_dataset, redact_url, register_external_dataset
-from tests.spark.conftest import MAPPING, small_log
+from tests.spark.conftest import MAPPING, small_stored_log, write_duckdb
 
 
 @pytest.fixture
 def warehouse(tmp_path, engine):
     """A DuckDB file with the log raw (``raw``) and in the stored layout (``stored``)."""
-    raw = small_log(1500, seed=3)
-    canon = raw.rename(columns={"region": "segment:region"}).drop(columns=["industry", "company_size"])
-    stored = to_stored_layout(canon.rename(columns={"event_no": "file_row"}), MAPPING.schema())
+    raw, stored = small_stored_log(1500, seed=3)
     path = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(path))
-    con.register("raw_df", raw)
-    con.register("stored_df", stored)
-    con.execute("create table raw as select * from raw_df")
-    con.execute("create table stored as select * from stored_df")
-    con.close()
+    write_duckdb(path, {"raw": raw, "stored": stored})
     return {"url": f"duckdb://{path}", "raw": raw, "stored": stored}
 
 

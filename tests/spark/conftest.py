@@ -43,6 +43,24 @@ def small_log(events: int = 2000, seed: int = 11) -> pd.DataFrame:
     return frame
 
 
+def small_stored_log(events: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(raw, stored): ``small_log`` as generated and in the stored layout (``region`` as its one segment)."""
+    raw = small_log(events, seed=seed)
+    canon = raw.rename(columns={"region": "segment:region"}).drop(columns=["industry", "company_size"])
+    return raw, to_stored_layout(canon.rename(columns={"event_no": "file_row"}), MAPPING.schema())
+
+
+def write_duckdb(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """A DuckDB file at ``path`` holding each frame as a table of its name."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    for name, frame in tables.items():
+        con.register(f"{name}_df", frame)
+        con.execute(f"create table {name} as select * from {name}_df")
+    con.close()
+
+
 @pytest.fixture(scope="session")
 def spark_log(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The log as raw rows, in the stored layout (pandas) and as the stored Parquet file."""
