@@ -177,3 +177,9 @@ def database_at(path: Path, revision: str) -> Engine:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     return eng
+
+
+def staged_frame(journeys: dict[str, list[tuple[float, str, str | None]]]) -> pd.DataFrame:
+    """``log_frame`` of journeys given as ``{journey_id: [(day, activity, stage), ...]}``, in that order."""
+    rows = [(journey, *event) for journey, events in journeys.items() for event in events]
+    return log_frame(rows, ("journey_id", "timestamp", "activity", "stage"))

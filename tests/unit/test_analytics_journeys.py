@@ -19,7 +19,7 @@ from analytics.journeys import (
     reaching,
 )
 from analytics.schema import NEIGHBOUR_COLUMNS
-from tests.factories import b2b_log, events_of, log_frame
+from tests.factories import b2b_log, events_of, log_frame, staged_frame
 
 
 def _paths(events, schema, query=JourneyQuery()):
@@ -71,14 +71,10 @@ def test_account_level_ties_across_contacts_follow_the_file():
 
 
 def test_stage_level_uses_the_stage_column_and_drops_events_without_one():
-    frame = log_frame(
-        [
-            ("j", 0, "Ad", "Awareness"),
-            ("j", 1, "Blog", "Awareness"),
-            ("j", 2, "Demo", None),
-            ("j", 3, "Deal", "Decision"),
-        ],
-        ("journey_id", "timestamp", "activity", "stage"),
+    frame = staged_frame(
+        {
+            "j": [(0, "Ad", "Awareness"), (1, "Blog", "Awareness"), (2, "Demo", None), (3, "Deal", "Decision")],
+        }
     )
     events, schema = events_of(frame)
     assert _paths(events, schema, JourneyQuery(by="stage"))["j"] == ["Awareness", "Decision"]
@@ -89,14 +85,10 @@ def test_stage_level_uses_the_stage_column_and_drops_events_without_one():
 
 
 def test_linking_relabels_activities_to_touchpoints_and_stages():
-    frame = log_frame(
-        [
-            ("j", 0, "page_view_blog", "X"),
-            ("j", 1, "blog_read", "X"),
-            ("j", 2, "demo_booked", None),
-            ("j", 3, "unknown", "Other"),
-        ],
-        ("journey_id", "timestamp", "activity", "stage"),
+    frame = staged_frame(
+        {
+            "j": [(0, "page_view_blog", "X"), (1, "blog_read", "X"), (2, "demo_booked", None), (3, "unknown", "Other")],
+        }
     )
     events, schema = events_of(frame)
     q = JourneyQuery(
@@ -148,15 +140,12 @@ def test_filters_dates_channels_roles_segments_outcomes():
 
 
 def test_through_keeps_whole_journeys_reaching_a_touchpoint_or_a_stage():
-    frame = log_frame(
-        [
-            ("a", 0, "Ad", "Aw"),
-            ("a", 1, "Demo", "Co"),
-            ("b", 0, "Ad", "Aw"),
-            ("c", 0, "Blog", "Aw"),
-            ("c", 1, "Deal", "De"),
-        ],
-        ("journey_id", "timestamp", "activity", "stage"),
+    frame = staged_frame(
+        {
+            "a": [(0, "Ad", "Aw"), (1, "Demo", "Co")],
+            "b": [(0, "Ad", "Aw")],
+            "c": [(0, "Blog", "Aw"), (1, "Deal", "De")],
+        }
     )
     events, schema = events_of(frame)
     assert _paths(events, schema, JourneyQuery(through=("Demo",))) == {"a": ["Ad", "Demo"]}

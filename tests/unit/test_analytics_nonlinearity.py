@@ -6,7 +6,7 @@ import pytest
 
 from analytics.journeys import JourneyQuery
 from analytics.nonlinearity import compute_nonlinearity, compute_stage_order, compute_top_loops, resolve_stage_order
-from tests.factories import events_of, log_frame
+from tests.factories import events_of, log_frame, staged_frame
 
 COLS = ("journey_id", "timestamp", "activity", "stage")
 LOG = log_frame(
@@ -52,16 +52,11 @@ def test_first_appearance_order_and_unlisted_stages():
 
 
 def test_top_loops_counts_moves_and_journeys():
-    frame = log_frame(
-        [
-            ("a", 0, "x", "S1"),
-            ("a", 1, "x", "S2"),
-            ("a", 2, "x", "S1"),
-            ("a", 3, "x", "S2"),
-            ("a", 4, "x", "S1"),
-            ("b", 0, "x", "S1"),
-        ],
-        COLS,
+    frame = staged_frame(
+        {
+            "a": [(0, "x", "S1"), (1, "x", "S2"), (2, "x", "S1"), (3, "x", "S2"), (4, "x", "S1")],
+            "b": [(0, "x", "S1")],
+        }
     )
     events, schema = events_of(frame)
     loops = compute_top_loops(events, schema, stage_order=["S1", "S2"])

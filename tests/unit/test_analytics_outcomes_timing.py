@@ -12,7 +12,7 @@ from analytics.journeys import JourneyQuery
 from analytics.outcomes import NO_OUTCOME, compute_outcomes
 from analytics.summary import compute_summary, summary_record
 from analytics.timing import compute_time_in_stage, compute_time_to_convert
-from tests.factories import events_of, log_frame
+from tests.factories import events_of, log_frame, staged_frame
 
 DAY = 86400.0
 
@@ -76,16 +76,11 @@ def test_goal_can_be_a_stage():
 
 
 def test_time_in_stage_ends_at_the_next_visit_and_leaves_the_last_open():
-    frame = log_frame(
-        [
-            ("a", 0, "x", "Aw"),
-            ("a", 1, "y", "Aw"),
-            ("a", 3, "z", "Co"),
-            ("a", 4, "x", "Aw"),
-            ("b", 0, "x", "Aw"),
-            ("b", 2, "z", "Co"),
-        ],
-        ("journey_id", "timestamp", "activity", "stage"),
+    frame = staged_frame(
+        {
+            "a": [(0, "x", "Aw"), (1, "y", "Aw"), (3, "z", "Co"), (4, "x", "Aw")],
+            "b": [(0, "x", "Aw"), (2, "z", "Co")],
+        }
     )
     events, schema = events_of(frame)
     t = compute_time_in_stage(events, schema, JourneyQuery(by="stage")).set_index("node")

@@ -8,7 +8,7 @@ from analytics.conversion import Conversion
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
 from analytics.sankey import CONVERTED, DROP_OFF, END, OTHER, compute_stage_flow, compute_step_sankey
-from tests.factories import events_of, log_frame
+from tests.factories import events_of, log_frame, staged_frame
 
 LOG = log_frame(
     [
@@ -77,16 +77,11 @@ def test_bad_parameters_are_refused():
 
 
 def test_stage_flow_marks_backward_links_by_the_given_order():
-    frame = log_frame(
-        [
-            ("a", 0, "x", "Aw"),
-            ("a", 1, "y", "Co"),
-            ("a", 2, "z", "Aw"),
-            ("a", 3, "w", "De"),
-            ("b", 0, "x", "Aw"),
-            ("b", 1, "w", "De"),
-        ],
-        ("journey_id", "timestamp", "activity", "stage"),
+    frame = staged_frame(
+        {
+            "a": [(0, "x", "Aw"), (1, "y", "Co"), (2, "z", "Aw"), (3, "w", "De")],
+            "b": [(0, "x", "Aw"), (1, "w", "De")],
+        }
     )
     events, schema = events_of(frame)
     flow = compute_stage_flow(events, schema, stage_order=["Aw", "Co", "De"])
