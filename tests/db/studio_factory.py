@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.journey_map import MapView
 from services import map_edits, map_view
 from services import personas as persona_service
 from services.map_edits import LaneCellEdit, RowEdits
@@ -96,3 +97,9 @@ def filled_map(name: str = "Filled", template: str = "b2b-4-stage") -> FilledMap
         expected_version=version,
     ).version
     return FilledMap(map_id, (dana, sam), version)
+
+
+def filled_map_view() -> tuple[FilledMap, MapView]:
+    """``filled_map()`` and its view as it stands."""
+    filled = filled_map()
+    return filled, map_view.get_map_view(filled.map_id)

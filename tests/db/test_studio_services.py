@@ -17,7 +17,7 @@ from services import map_edits, map_view
 from services import personas as persona_service
 from services.map_edits import LaneCellEdit, RowEdits
 from services.maps import create_map_from_template
-from tests.db.studio_factory import filled_map
+from tests.db.studio_factory import filled_map, filled_map_view
 
 
 def _names(view):
@@ -96,8 +96,7 @@ def test_move_stage_and_touchpoint_are_clamped(engine):
 
 
 def test_touchpoint_edits_set_raci_move_stage_and_carry_their_cells(engine):
-    filled = filled_map()
-    view = map_view.get_map_view(filled.map_id)
+    filled, view = filled_map_view()
     demo = view.stages[1].touchpoints[1]
     target = view.stages[3]
     map_edits.apply_touchpoint_edits(
@@ -140,8 +139,7 @@ def test_touchpoint_edits_set_raci_move_stage_and_carry_their_cells(engine):
 
 
 def test_deleting_a_touchpoint_removes_its_cells_and_items(engine):
-    filled = filled_map()
-    view = map_view.get_map_view(filled.map_id)
+    filled, view = filled_map_view()
     demo = view.stages[1].touchpoints[1]
     map_edits.apply_touchpoint_edits(filled.map_id, RowEdits(deleted=[demo.id]), expected_version=filled.version)
     with read_session() as session:
@@ -155,8 +153,7 @@ def test_deleting_a_touchpoint_removes_its_cells_and_items(engine):
 
 
 def test_lane_cells_upsert_clear_and_persona_rules(engine):
-    filled = filled_map()
-    view = map_view.get_map_view(filled.map_id)
+    filled, view = filled_map_view()
     s1 = view.stages[0]
     ads = s1.touchpoints[0]
     v = map_edits.set_lane_cell(
@@ -282,8 +279,7 @@ def test_item_validation_names_the_field_and_writes_nothing(engine, fn, row, mes
 
 
 def test_item_updates_and_deletes(engine):
-    filled = filled_map()
-    view = map_view.get_map_view(filled.map_id)
+    filled, view = filled_map_view()
     pain = view.pain_points[0]
     action = view.actions[0]
     v = map_edits.apply_pain_point_edits(
@@ -420,8 +416,7 @@ def test_action_plan_marks_overdue_unless_done(engine):
 
 
 def test_map_measures_for_the_grid_overlay(engine):
-    filled = filled_map()
-    view = map_view.get_map_view(filled.map_id)
+    filled, view = filled_map_view()
     demo = view.stages[1].touchpoints[1]
     emotion = map_tables.compute_map_measure(view, "emotion").set_index("touchpoint_id")
     assert emotion.loc[demo.id, "value"] == 2.0  # everyone's score wins over the persona's −1
