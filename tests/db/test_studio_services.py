@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pytest
 from sqlmodel import select
@@ -156,30 +157,15 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
     filled, view = filled_map_view()
     s1 = view.stages[0]
     ads = s1.touchpoints[0]
-    v = map_edits.set_lane_cell(
-        filled.map_id,
-        stage_id=s1.id,
-        touchpoint_id=ads.id,
-        lane="thinking",
-        text="  Who pays?  ",
-        expected_version=view.version,
-    ).version
-    v = map_edits.set_lane_cell(
-        filled.map_id,
-        stage_id=s1.id,
-        touchpoint_id=ads.id,
-        lane="thinking",
-        text="Who pays for this?",
-        expected_version=v,
-    ).version
+    set_ads_cell = partial(map_edits.set_lane_cell, filled.map_id, stage_id=s1.id, touchpoint_id=ads.id)
+    v = set_ads_cell(lane="thinking", text="  Who pays?  ", expected_version=view.version).version
+    v = set_ads_cell(lane="thinking", text="Who pays for this?", expected_version=v).version
     view = map_view.get_map_view(filled.map_id)
     cell = view.cell(stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="thinking")
     assert cell is not None and cell.text == "Who pays for this?"
     assert sum(1 for c in view.lane_cells if c.touchpoint_id == ads.id and c.lane == "thinking") == 1
     # Clearing the text of a cell without an emotion removes it.
-    v = map_edits.set_lane_cell(
-        filled.map_id, stage_id=s1.id, touchpoint_id=ads.id, lane="thinking", text="", expected_version=v
-    ).version
+    v = set_ads_cell(lane="thinking", text="", expected_version=v).version
     assert (
         map_view.get_map_view(filled.map_id).cell(
             stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="thinking"
@@ -187,9 +173,7 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
         is None
     )
     # A touchpoint implies its stage, even when the edit names another stage.
-    v = map_edits.set_lane_cell(
-        filled.map_id, stage_id=view.stages[2].id, touchpoint_id=ads.id, lane="doing", text="Clicks", expected_version=v
-    ).version
+    v = set_ads_cell(stage_id=view.stages[2].id, lane="doing", text="Clicks", expected_version=v).version
     assert map_view.get_map_view(filled.map_id).cell(
         stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="doing"
     )

@@ -42,10 +42,22 @@ def _grid_geometry(pg) -> dict:
     )
 
 
-def test_the_whole_demo_map_fits_a_1440_screen(server, screen):
-    screen.goto(server.url + "/Map_studio?map=1")
+def _open_demo_map(url: str, screen) -> None:
+    screen.goto(url + "/Map_studio?map=1")
     wait_for_app(screen, DEMO_MAP)
     screen.wait_for_selector(GRID_BOX)
+
+
+def _save_and_see(screen, shown: str) -> None:
+    """Save the open dialog, wait for it to close and for the JS condition ``shown`` to hold."""
+    screen.locator("[role='dialog'] button", has_text="Save").click()
+    screen.wait_for_function("() => !document.querySelector(\"[role='dialog']\")", timeout=60_000)
+    screen.wait_for_function(shown, timeout=60_000)
+    assert "edit=" not in screen.url
+
+
+def test_the_whole_demo_map_fits_a_1440_screen(server, screen):
+    _open_demo_map(server.url, screen)
     g = _grid_geometry(screen)
     assert g["windowWidth"] == 1440
     assert g["scrollWidth"] <= g["clientWidth"], g
@@ -95,30 +107,21 @@ def test_no_request_leaves_the_machine(server, screen, path):
 
 
 def test_a_touchpoint_is_edited_where_it_is_drawn(fresh_server, screen):
-    srv = fresh_server()
-    screen.goto(srv.url + "/Map_studio?map=1")
-    wait_for_app(screen, DEMO_MAP)
-    screen.wait_for_selector(GRID_BOX)
+    _open_demo_map(fresh_server().url, screen)
     screen.locator("a.jl-edit", has_text="Blog").first.click()
     name = screen.locator("[role='dialog'] input[type='text']").first
     name.wait_for(timeout=60_000)
     assert name.input_value() == "Blog"
     name.fill("Blog & guides")
-    screen.locator("[role='dialog'] button", has_text="Save").click()
-    screen.wait_for_function("() => !document.querySelector(\"[role='dialog']\")", timeout=60_000)
-    screen.wait_for_function(
+    _save_and_see(
+        screen,
         "() => [...document.querySelectorAll('.jl-tp-name')]"
         ".some(e => e.textContent.replace(/\\u00ad/g, '') === 'Blog & guides')",
-        timeout=60_000,
     )
-    assert "edit=" not in screen.url
 
 
 def test_a_feeling_cell_and_an_opportunity_are_edited_where_they_are_drawn(fresh_server, screen):
-    srv = fresh_server()
-    screen.goto(srv.url + "/Map_studio?map=1")
-    wait_for_app(screen, DEMO_MAP)
-    screen.wait_for_selector(GRID_BOX)
+    _open_demo_map(fresh_server().url, screen)
     # A feeling cell: its dialog names the lane, the place and whose view, and saves text and emotion.
     screen.locator("[data-kind='lane:feeling'] a.jl-edit").first.click()
     dialog = screen.locator("[role='dialog']")
@@ -126,14 +129,11 @@ def test_a_feeling_cell_and_an_opportunity_are_edited_where_they_are_drawn(fresh
     text.wait_for(timeout=60_000)
     assert "Feeling ·" in dialog.inner_text() and "for everyone" in dialog.inner_text()
     text.fill("Reassured by the case studies")
-    dialog.locator("button", has_text="Save").click()
-    screen.wait_for_function("() => !document.querySelector(\"[role='dialog']\")", timeout=60_000)
-    screen.wait_for_function(
+    _save_and_see(
+        screen,
         "() => [...document.querySelectorAll(\"[data-kind='lane:feeling']\")]"
         ".some(e => e.textContent.replace(/\\u00ad/g, '').includes('Reassured by the case studies'))",
-        timeout=60_000,
     )
-    assert "edit=" not in screen.url
     # "+ opportunity" under a stage opens the add dialog.
     screen.locator("a.jl-edit", has_text="+ opportunity").first.click()
     screen.locator("[role='dialog'] textarea").first.wait_for(timeout=60_000)
