@@ -180,15 +180,7 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
     # A persona must be attached to the map.
     stranger = persona_service.create_persona("Stranger")
     with pytest.raises(ValidationError, match="a persona attached to this map"):
-        map_edits.set_lane_cell(
-            filled.map_id,
-            stage_id=s1.id,
-            touchpoint_id=None,
-            lane="doing",
-            text="x",
-            persona_id=stranger,
-            expected_version=v,
-        )
+        set_ads_cell(touchpoint_id=None, lane="doing", text="x", persona_id=stranger, expected_version=v)
 
 
 @pytest.mark.parametrize(
