@@ -10,7 +10,7 @@ from charts.map_grid import COLUMN_PX, compute_emotion_curve, compute_map_grid, 
 from charts.palette import PAGE_DARK
 from services import map_edits, map_view
 from services.maps import create_map_from_template
-from tests.db.studio_factory import filled_map
+from tests.db.studio_factory import filled_map, filled_map_view
 
 
 @pytest.fixture
@@ -70,16 +70,10 @@ def test_stage_cells_span_or_are_inherited(view):
 
 
 def test_inherited_stage_cell_fills_touchpoints_without_their_own(engine):
-    filled = filled_map()
-    view = map_view.get_map_view(filled.map_id)
-    s1 = view.stages[0]
+    filled, view = filled_map_view()
+    stage, version = view.stages[0].id, filled.version
     map_edits.set_lane_cell(
-        filled.map_id,
-        stage_id=s1.id,
-        touchpoint_id=None,
-        lane="thinking",
-        text="Why change?",
-        expected_version=filled.version,
+        filled.map_id, stage_id=stage, touchpoint_id=None, lane="thinking", text="Why change?", expected_version=version
     )
     grid = compute_map_grid(map_view.get_map_view(filled.map_id))
     thinking = grid[(grid["row_kind"] == "lane:thinking") & (grid["stage"] == "Awareness")].set_index("touchpoint")
