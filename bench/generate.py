@@ -76,15 +76,17 @@ STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Advocacy", (("Upsell", "sales rep"), ("Transactional email", "email"), ("Renewal page", "web"))),
 )
 
-ROLES = (
-    "decision maker",
-    "champion",
-    "influencer",
-    "user/practitioner",
-    "technical evaluator",
-    "procurement",
-    "executive sponsor",
-)
+# Buying-committee role -> share of the contacts who play it.
+ROLE_SHARES = {
+    "decision maker": 0.14,
+    "champion": 0.18,
+    "influencer": 0.2,
+    "user/practitioner": 0.2,
+    "technical evaluator": 0.14,
+    "procurement": 0.08,
+    "executive sponsor": 0.06,
+}
+ROLES = tuple(ROLE_SHARES)
 REGIONS = ("EMEA", "North America", "LATAM", "APAC")
 INDUSTRIES = ("Software", "Manufacturing", "Finance", "Healthcare", "Retail", "Public sector")
 COMPANY_SIZES = ("1-50", "51-200", "201-1000", "1001-5000", "5000+")
@@ -267,7 +269,7 @@ def generate(events: int, seed: int = 7) -> GeneratedLog:
     sizes = rng.choice([1, 2, 3, 4, 5, 6], size=used, p=[0.18, 0.24, 0.22, 0.16, 0.12, 0.08])
     account_of = np.repeat(np.arange(sizes.size), sizes)[:used]
     n_accounts = int(account_of[-1]) + 1
-    role_of = rng.choice(len(ROLES), size=used, p=[0.14, 0.18, 0.2, 0.2, 0.14, 0.08, 0.06])
+    role_of = rng.choice(len(ROLES), size=used, p=list(ROLE_SHARES.values()))
     region = rng.choice(len(REGIONS), size=n_accounts, p=[0.35, 0.4, 0.1, 0.15])
     industry = rng.integers(0, len(INDUSTRIES), size=n_accounts)
     company = rng.choice(len(COMPANY_SIZES), size=n_accounts, p=[0.3, 0.3, 0.2, 0.12, 0.08])
