@@ -1,4 +1,4 @@
-"""Tiny event logs for the metrics and friction tests: stored layout in memory or as a dataset."""
+"""Tiny event logs for the metrics and friction tests; ``create_dataset`` stores one (through tests.factories)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.engine import memtable
-from analytics.layout import to_stored_layout
-from analytics.schema import EventSchema, Role
-from tests.factories import save_dataset
+from tests.factories import save_dataset, stored
 
 T0 = pd.Timestamp("2026-01-05T09:00:00Z")
-
-
-def schema_for(frame: pd.DataFrame, segments: Sequence[str] = ()) -> EventSchema:
-    """The schema of a canonical frame: every role whose stored column is present."""
-    from analytics.schema import STORED_COLUMN
-
-    roles = frozenset(r for r, c in STORED_COLUMN.items() if c in frame.columns)
-    return EventSchema(roles=roles | {Role.JOURNEY, Role.TIMESTAMP, Role.ACTIVITY}, segments=tuple(segments))
 
 
 def frame_of(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -46,20 +35,13 @@ def journeys_frame(
     return pd.DataFrame(rows)
 
 
-def events_of(frame: pd.DataFrame, segments: Sequence[str] = ()):
-    """(Ibis table, schema) of a canonical frame, in the stored layout."""
-    schema = schema_for(frame, segments)
-    stored = to_stored_layout(frame, schema)
-    return memtable(stored), schema
-
-
 def create_dataset(
     frame: pd.DataFrame, *, name: str = "test log", map_id: int | None = None, segments: Sequence[str] = ()
 ) -> int:
     """Store ``frame`` as a dataset of the test's data directory (Parquet + Dataset row). Returns its id."""
-    schema = schema_for(frame, segments)
+    layout, schema = stored(frame, segments)
     return save_dataset(
-        to_stored_layout(frame, schema),
+        layout,
         schema,
         name=name,
         content_hash=f"test-{name}-{len(frame)}-{pd.util.hash_pandas_object(frame.astype(str)).sum()}",

@@ -11,7 +11,7 @@ from analytics import friction as F
 from analytics import metrics as M
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from tests.factories_metrics import events_of
+from tests.factories import events_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ("Awareness", "Consideration", "Conversion", "Service", "Advocacy")

@@ -12,7 +12,8 @@ from analytics import friction as F
 from analytics.conversion import Conversion
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
-from tests.factories_metrics import B2B_ORDER, B2B_STAGE_OF, T0, events_of, journeys_frame, planted_log
+from tests.factories import events_of
+from tests.factories_metrics import B2B_ORDER, B2B_STAGE_OF, T0, journeys_frame, planted_log
 
 STAGES = (("A1", "A"), ("A2", "A"), ("B1", "B"), ("B2", "B"), ("C1", "C"))
 Q = JourneyQuery(stage_of=STAGES)

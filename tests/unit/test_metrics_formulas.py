@@ -11,7 +11,8 @@ from analytics import metrics as M
 from analytics.conversion import Conversion
 from analytics.errors import BadInputError, UnknownColumnError
 from analytics.journeys import JourneyQuery
-from tests.factories_metrics import events_of, journeys_frame
+from tests.factories import events_of
+from tests.factories_metrics import journeys_frame
 
 
 def _row(df: pd.DataFrame, period: str = "2026-01", scope: str = "all") -> pd.Series:
