@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -161,16 +162,13 @@ def render_grid_tab(view: MapView) -> None:
         curve = compute_emotion_curve(view)
         st.dataframe(for_people(grid), hide_index=True, width="stretch", height=300)
         c1, c2 = st.columns(2)
-        c1.download_button(
-            "Download grid cells (CSV)", to_safe_csv(grid), f"{slug(view.name)}-grid.csv", "text/csv", key="dl_grid"
-        )
-        c2.download_button(
-            "Download emotion curve (CSV)",
-            to_safe_csv(curve),
-            f"{slug(view.name)}-emotion.csv",
-            "text/csv",
-            key="dl_curve",
-        )
+        _csv_button(c1, "Download grid cells (CSV)", grid, view, "-grid", key="dl_grid")
+        _csv_button(c2, "Download emotion curve (CSV)", curve, view, "-emotion", key="dl_curve")
+
+
+def _csv_button(where: Any, label: str, frame: pd.DataFrame, view: MapView, suffix: str, **kwargs: Any) -> None:
+    """Download ``frame`` as spreadsheet-safe CSV named after the map (``<map><suffix>.csv``), in ``where``."""
+    where.download_button(label, to_safe_csv(frame), f"{slug(view.name)}{suffix}.csv", "text/csv", **kwargs)
 
 
 # --------------------------------------------------------------------------- stages & touchpoints
@@ -362,13 +360,7 @@ def render_ownership(view: MapView) -> None:
                 width="stretch",
                 column_config={"moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth")},
             )
-        st.download_button(
-            "Download the RACI matrix (CSV)",
-            to_safe_csv(matrix),
-            f"{slug(view.name)}-raci.csv",
-            "text/csv",
-            key="dl_raci",
-        )
+        _csv_button(st, "Download the RACI matrix (CSV)", matrix, view, "-raci", key="dl_raci")
 
 
 # --------------------------------------------------------------------------- lanes
@@ -776,13 +768,7 @@ def render_audit_trail(view: MapView) -> None:
         st.info("No changes recorded for this map yet.")
         return
     st.dataframe(for_people(trail), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
-    st.download_button(
-        "Download the changes (CSV)",
-        to_safe_csv(trail),
-        f"{slug(view.name)}-changes.csv",
-        "text/csv",
-        key=f"dl_audit::{view.id}",
-    )
+    _csv_button(st, "Download the changes (CSV)", trail, view, "-changes", key=f"dl_audit::{view.id}")
 
 
 def render_comparison(view: MapView, other_id: int) -> None:
@@ -843,8 +829,8 @@ def render_export_tab(view: MapView) -> None:
         help="Everything: importing it gives back an identical map",
     )
     cells = map_io.compute_map_cells(view)
-    c2.download_button(
-        "CSV (one row per cell)", to_safe_csv(cells), f"{base}.csv", "text/csv", key="dl_csv",
+    _csv_button(
+        c2, "CSV (one row per cell)", cells, view, "", key="dl_csv",
         help="Text that a spreadsheet would run as a formula is neutralised",
     )  # fmt: skip
     mermaid = map_io.compute_mermaid(view)

@@ -84,6 +84,19 @@ def clean_required_text(value: Any, field_name: str) -> str:
     return text
 
 
+def _number(value: Any, field_name: str, expected: str, *, whole: bool = False, not_finite: str = "") -> float:
+    """``value`` as a finite number (a whole one if ``whole``); refused with ``expected`` otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field_name, value, expected) from None
+    if not math.isfinite(number):
+        raise ValidationError(field_name, value, not_finite or expected)
+    if whole and not number.is_integer():
+        raise ValidationError(field_name, value, expected)
+    return number
+
+
 def clean_int_range(value: Any, field_name: str, low: int, high: int, *, allow_none: bool = False) -> int | None:
     """A whole number from ``low`` to ``high`` (accepts 3, 3.0, "3", "+2"); refused otherwise."""
     expected = f"a whole number from {low} to {high}"
@@ -93,11 +106,8 @@ def clean_int_range(value: Any, field_name: str, low: int, high: int, *, allow_n
         raise ValidationError(field_name, value, expected)
     if isinstance(value, bool):
         raise ValidationError(field_name, value, expected)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field_name, value, expected) from None
-    if not number.is_integer() or not low <= number <= high:
+    number = _number(value, field_name, expected, whole=True)
+    if not low <= number <= high:
         raise ValidationError(field_name, value, expected)
     return int(number)
 
@@ -176,39 +186,21 @@ def clean_id(value: Any, field_name: str) -> int | None:
     """The id of a row (a whole number), or None when blank; whether it exists is the writer's check."""
     if is_blank(value):
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field_name, value, "the id of an existing item") from None
-    if not number.is_integer():
-        raise ValidationError(field_name, value, "the id of an existing item")
-    return int(number)
+    return int(_number(value, field_name, "the id of an existing item", whole=True))
 
 
 def clean_position(value: Any, field_name: str) -> float | None:
     """A place in an order (0-based, fractions allowed), or None (blank: keep the current place)."""
     if is_blank(value):
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field_name, value, "a number") from None
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationError(field_name, value, "a number")
-    return number
+    return _number(value, field_name, "a number")
 
 
 def clean_finite(value: Any, field_name: str) -> float | None:
     """A finite number (a metric's target), or None."""
     if value is None:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field_name, value, "a number") from None
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationError(field_name, value, "a finite number")
-    return number
+    return _number(value, field_name, "a number", not_finite="a finite number")
 
 
 # --------------------------------------------------------------------------- typed fields of the models
