@@ -27,7 +27,7 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
-from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, MapView
+from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_edits, map_io, map_view, snapshots
 from services import personas as persona_service
@@ -265,10 +265,7 @@ def render_structure_tab(view: MapView) -> None:
                 "channel": st.column_config.TextColumn("Channel", help=f"e.g. {COMMON_CHANNELS}", max_chars=200),
                 "owner_team": st.column_config.TextColumn("Owner team", max_chars=200),
                 "moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth"),
-                "responsible": st.column_config.TextColumn("Responsible", max_chars=200),
-                "accountable": st.column_config.TextColumn("Accountable", max_chars=200),
-                "consulted": st.column_config.TextColumn("Consulted", max_chars=200),
-                "informed": st.column_config.TextColumn("Informed", max_chars=200),
+                **{role: st.column_config.TextColumn(role.capitalize(), max_chars=200) for role in RACI_FIELDS},
                 "activity_names": st.column_config.ListColumn(
                     "Activity names", help="Activity values in event logs that this touchpoint stands for"
                 ),
