@@ -71,6 +71,13 @@ def persona_label(view: MapView, persona_id: int) -> str:
     return persona.name + (f" ({persona.committee_role})" if persona.committee_role else "")
 
 
+def _pick_persona(where: Any, view: MapView, label: str, key: str, help: str) -> int | None:
+    """Everyone or one of the map's personas, in a select box in ``where``; None means everyone."""
+    choices = [ed.EVERYONE, *(p.id for p in view.personas)]
+    picked = where.selectbox(label, choices, format_func=lambda i: persona_label(view, i), key=key, help=help)
+    return None if picked == ed.EVERYONE else picked
+
+
 def render_wide_figure(fig: object, *, key: str, filename: str) -> None:
     """Draw a figure at its own pixel width inside a box that scrolls sideways (a wide map stays readable).
 
@@ -129,14 +136,10 @@ def render_grid_tab(view: MapView) -> None:
         st.info("This map has no stages yet: add some in **Stages & touchpoints**.")
         return
     c1, c2 = st.columns(2)
-    persona_ids = [ed.EVERYONE, *(p.id for p in view.personas)]
-    persona = c1.selectbox(
-        "Whose view",
-        persona_ids,
-        format_func=lambda i: persona_label(view, i),
-        key=f"grid_persona::{view.id}",
-        help="A persona's view shows their own lane cells, falling back to the cells for everyone.",
-    )
+    persona_id = _pick_persona(
+        c1, view, "Whose view", f"grid_persona::{view.id}",
+        "A persona's view shows their own lane cells, falling back to the cells for everyone.",
+    )  # fmt: skip
     measure = c2.selectbox(
         "Lay a measure over the touchpoints",
         ["none", *MAP_MEASURES],
@@ -147,7 +150,6 @@ def render_grid_tab(view: MapView) -> None:
         "Metrics and Friction pages.",
     )
     overlay = None if measure == "none" else map_tables.compute_map_measure(view, measure)
-    persona_id = None if persona == ed.EVERYONE else persona
     render_grid_conflicts(view)
     render_grid_editor(view)
     render_map_grid(view, overlay, key="map_grid", persona_id=persona_id, edit_href=f"?map={int(view.id)}&tab=Grid")
@@ -367,15 +369,11 @@ def render_lanes_tab(view: MapView) -> None:
     if not view.stages:
         st.info("Add stages and touchpoints first.")
         return
-    persona_ids = [ed.EVERYONE, *(p.id for p in view.personas)]
-    persona = st.selectbox(
-        "Whose lanes",
-        persona_ids,
-        format_func=lambda i: persona_label(view, i),
-        key=f"lanes_persona::{view.id}",
-        help="Cells for everyone, or a persona's own (attach personas in the Personas tab).",
-    )
-    persona_id = None if persona == ed.EVERYONE else persona
+    persona_id = _pick_persona(
+        st, view, "Whose lanes", f"lanes_persona::{view.id}",
+        "Cells for everyone, or a persona's own (attach personas in the Personas tab).",
+    )  # fmt: skip
+    persona = ed.EVERYONE if persona_id is None else persona_id  # names this view's pending edits
     lanes = list(view.lanes)
     st.caption(
         "A row per whole stage and per touchpoint. A whole-stage cell applies to every touchpoint of the stage "

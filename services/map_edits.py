@@ -567,28 +567,28 @@ def _detach(session: Session, map_id: int, persona_id: int) -> None:
             session.delete(row)
 
 
+def _for_each(
+    map_id: int, persona_ids: Sequence[int], step: Callable[[Session, int, int], None]
+) -> Callable[[Session, JourneyMap], None]:
+    def work(session: Session, journey_map: JourneyMap) -> None:
+        for pid in persona_ids:
+            step(session, map_id, pid)
+
+    return work
+
+
 def attach_personas(
     map_id: int, persona_ids: Sequence[int], *, expected_version: int | None, engine: Engine | None = None
 ) -> Saved:
     """Attach personas to a map (already attached ones are left alone)."""
-
-    def work(session: Session, journey_map: JourneyMap) -> None:
-        for pid in persona_ids:
-            _attach(session, map_id, pid)
-
-    return _versioned(map_id, expected_version, engine, work)
+    return _versioned(map_id, expected_version, engine, _for_each(map_id, persona_ids, _attach))
 
 
 def detach_personas(
     map_id: int, persona_ids: Sequence[int], *, expected_version: int | None, engine: Engine | None = None
 ) -> Saved:
     """Detach personas from a map; their persona-specific cells and pain points on this map are removed."""
-
-    def work(session: Session, journey_map: JourneyMap) -> None:
-        for pid in persona_ids:
-            _detach(session, map_id, pid)
-
-    return _versioned(map_id, expected_version, engine, work)
+    return _versioned(map_id, expected_version, engine, _for_each(map_id, persona_ids, _detach))
 
 
 def set_map_personas(
