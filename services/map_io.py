@@ -35,9 +35,20 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.journey_map import MapView
 from db import crud
 from db.engine import write_session
 from db.errors import ValidationError
+from db.inputs import (
+    clean_choice,
+    clean_date,
+    clean_emotion,
+    clean_list,
+    clean_map_fields,
+    clean_persona_fields,
+    clean_score,
+    clean_text,
+)
 from db.models import (
     Action,
     ActionStatus,
@@ -58,18 +69,8 @@ from db.models import (
     Touchpoint,
 )
 from services.csv_safety import to_safe_csv
-from services.personas import clean_persona_fields, find_identical_persona
-from services.studio import (
-    MapView,
-    clean_choice,
-    clean_date,
-    clean_emotion,
-    clean_list,
-    clean_map_fields,
-    clean_score,
-    clean_text,
-    get_map_view,
-)
+from services.map_view import get_map_view
+from services.personas import find_identical_persona
 
 FORMAT = "journeylens-map"
 FORMAT_VERSION = 1

@@ -30,13 +30,15 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from core.journey_map import MapView
 from db import audit, crud
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
 from db.models import JourneyMap, MapState, Snapshot
 from services import map_io
-from services.studio import MapView, Saved, load_map_view
+from services.map_edits import Saved
+from services.map_view import load_map_view
 
 DIFF_COLUMNS = ["area", "change", "item", "field", "before", "after"]
 
