@@ -14,7 +14,7 @@ from tests.factories_attribution import create_stored_dataset, funnel_log
 
 
 @pytest.fixture
-def dataset_id(engine) -> int:
+def dataset_id(demo_engine) -> int:
     return create_stored_dataset(funnel_log(), name="Funnel log")
 
 

@@ -16,7 +16,7 @@ WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 
 
 @pytest.fixture
-def dataset_id(engine) -> int:
+def dataset_id(demo_engine) -> int:
     dataset_id = create_stored_dataset(funnel_log(), name="Funnel log")
     set_conversion(dataset_id, WON)
     return dataset_id
@@ -87,7 +87,7 @@ def test_outlook_before_any_conversion_names_the_problem(dataset_id):
     assert not at.dataframe
 
 
-def test_outlook_learns_explains_and_backtests(engine):
+def test_outlook_learns_explains_and_backtests(demo_engine):
     from tests.factories_attribution import committee_log
 
     dataset_id = create_stored_dataset(committee_log(), name="Committee log")
