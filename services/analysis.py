@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from analytics.conversion import Conversion
 from analytics.engine import execute
 from analytics.journeys import JourneyQuery, resolve_column
-from analytics.registry import run_analysis
+from analytics.registry import ANALYSES, run_analysis
 from analytics.schema import Role
 from services.context import AnalysisContext, open_context
 from services.datasets import list_dataset_summaries
@@ -42,9 +42,10 @@ def content_key(ctx: AnalysisContext) -> tuple[object, ...] | None:
 
 def run(name: str, ctx: AnalysisContext, *, query: JourneyQuery | None = None, **params: Any) -> Any:
     """The analysis ``name`` of the registry on ``ctx`` (``query``: another query of the same dataset).
-    The outlook keeps its fitted model per dataset content (:func:`content_key`), definition, level,
-    as-of date and active days, so a display setting does not refit."""
-    if name == "outlook" and "fit_key" not in params:
+    An analysis that keeps its fitted model (the entry's ``keeps_fit``: the outlook) keeps it per
+    dataset content (:func:`content_key`), definition, level, as-of date and active days, so a display
+    setting does not refit."""
+    if name in ANALYSES and ANALYSES[name].keeps_fit and "fit_key" not in params:
         params["fit_key"] = content_key(ctx)
     return run_analysis(name, ctx.inputs(query), **params)
 

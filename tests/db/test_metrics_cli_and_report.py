@@ -9,6 +9,7 @@ from io import BytesIO
 import pytest
 
 import cli
+from commands.report import REPORT_MEASURES
 from db.engine import write_session
 from db.models import Action, JourneyMap
 from services import metrics as metric_service
@@ -120,7 +121,7 @@ def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
 def test_report_measures_match_the_overlay():
     from services.overlay import MEASURES
 
-    assert cli.REPORT_MEASURES == tuple(MEASURES)
+    assert REPORT_MEASURES == tuple(MEASURES)
 
 
 def test_report_with_the_removal_effect_overlay(linked, tmp_path, capsys):

@@ -11,7 +11,7 @@ from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from db import crud
 from db.engine import write_session
-from services import analysis
+from services import analysis, reports
 from services import attribution as service
 from services.context import open_context
 from services.conversion import suggest_conversions
@@ -105,7 +105,7 @@ def test_suggestions_offer_the_win_and_the_losses(dataset_id, map_id):
 
 def test_records_for_the_cli_are_json_ready(dataset_id):
     result = _attribution(dataset_id, WON, by="channel")
-    records = service.attribution_records(result)
+    records = reports.attribution_records(result)
     json.dumps(records)
     assert set(records[0]) == {
         "channel",
@@ -120,7 +120,7 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     assert all(0 <= r["removal_effect"] <= 1 for r in records)
 
     outlook = analysis.compute("outlook", dataset_id, conversion=WON, min_transitions=1)
-    rows = service.outlook_records(outlook)
+    rows = reports.outlook_records(outlook)
     json.dumps(rows)
     assert rows and set(rows[0]) == {
         "journey",
