@@ -22,7 +22,7 @@ REPORT_MEASURES = (
 
 def cmd_report(args: argparse.Namespace) -> int:
     from analytics.conversion import Conversion
-    from services.report import write_map_report
+    from components.map_report import write_map_report
 
     goals = csv_list(args.goal)
     report = write_map_report(

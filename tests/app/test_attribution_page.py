@@ -6,7 +6,8 @@ import pytest
 
 from analytics.conversion import Conversion, goal
 from analytics.journeys import JourneyQuery
-from charts.labels import format_number, format_percent
+from analytics.numbers import format_percent
+from charts.labels import format_number
 from services import analysis
 from services.conversion import set_conversion
 from tests.app.conftest import conversion_line, run_page

@@ -6,7 +6,7 @@ import pytest
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from charts.labels import format_percent
+from analytics.numbers import format_percent
 from services import analysis
 from services.conversion import set_conversion
 from tests.app.conftest import conversion_line, run_page

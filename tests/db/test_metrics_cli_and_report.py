@@ -10,11 +10,11 @@ import pytest
 
 import cli
 from commands.report import REPORT_MEASURES
+from components.map_report import build_map_report, report_csv_zip
 from db.engine import write_session
 from db.models import Action, JourneyMap
 from services import metrics as metric_service
 from services.maps import create_map_from_template
-from services.report import build_map_report, report_csv_zip
 from tests.factories_metrics import create_dataset, planted_log
 
 
