@@ -251,6 +251,33 @@ def _filters(base: AnalysisView) -> dict:
     return out
 
 
+def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, str] | None:
+    """The event log, the map it is seen through and the journey level (``?dataset=``, ``?map=``,
+    ``?level=``) of the pages that analyse one log as a whole (Friction, Attribution, Outlook):
+    ``(dataset_id, cache token, map_id, level)``; None when there is nothing to show."""
+    picked = pick_dataset(label="Event log")
+    if picked is None:
+        return None
+    dataset_id, token, _name = picked
+    c1, c2 = st.columns([2, 2])
+    with c1:
+        map_id = pick_map(none_label="The event log's own link (if any)")
+    if isinstance(map_id, _Invalid):
+        return None
+    with c2:
+        # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
+        level = st.segmented_control(
+            "Journey of a",
+            list(LEVEL_LABELS),
+            default="contact",
+            key="level",
+            bind="query-params",
+            required=True,
+            help=level_help,
+        )
+    return dataset_id, token, map_id, level or "contact"
+
+
 def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool = True) -> AnalysisView | None:
     """Draw the dataset, map, level, node, repeats and filter controls and, with ``conversion``, the
     Conversion line; None when there is nothing to show (no dataset, or a link naming one that does

@@ -6,7 +6,7 @@ import streamlit as st
 
 from charts.attribution import attribution_figure, removal_effect_figure
 from charts.labels import for_people
-from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
+from components.analysis_controls import open_view, pick_log, render_conversion_line
 from components.attribution import render_model_formulas
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -21,26 +21,12 @@ st.caption(
     "(or channels) before it; compare them side by side."
 )
 
-picked = pick_dataset(label="Event log")
+picked = pick_log()
 if picked is None:
     st.stop()
-dataset_id, token, _name = picked
+dataset_id, token, map_id, level = picked
 
 with user_errors():
-    c1, c2 = st.columns([2, 2])
-    with c1:
-        map_id = pick_map(none_label="The event log's own link (if any)")
-    if isinstance(map_id, type(INVALID)):
-        st.stop()
-    with c2:
-        level = st.segmented_control(
-            "Journey of a",
-            ["contact", "account"],
-            default="contact",
-            key="level",
-            bind="query-params",
-            required=True,
-        )
     c3, c4 = st.columns([2, 2])
     with c4:
         collapse = st.toggle(
@@ -50,7 +36,7 @@ with user_errors():
             bind="query-params",
             help="A run of the same touchpoint counts as one visit.",
         )
-    view = open_view(dataset_id, token, map_id, level=level or "contact", collapse_repeats=collapse)
+    view = open_view(dataset_id, token, map_id, level=level, collapse_repeats=collapse)
     if view is None:
         st.stop()
     with c3:

@@ -13,7 +13,7 @@ from charts.attribution import (
     state_probability_figure,
 )
 from charts.labels import for_people
-from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
+from components.analysis_controls import open_view, pick_log, render_conversion_line
 from components.attribution import render_active_days, render_model_settings
 from components.bootstrap import bootstrap
 from components.errors import user_errors
@@ -30,30 +30,14 @@ st.caption(
     "next touchpoints, and the next best action, the touchpoint whose visit raises that probability most."
 )
 
-picked = pick_dataset(label="Event log")
+picked = pick_log(level_help="At account level, a buying committee's contacts move as one journey.")
 if picked is None:
     st.stop()
-dataset_id, token, _name = picked
+dataset_id, token, map_id, level = picked
 dataset = next(d for d in load_dataset_summaries() if d["id"] == dataset_id)
 
 with user_errors():
-    c1, c2 = st.columns([2, 2])
-    with c1:
-        map_id = pick_map(none_label="The event log's own link (if any)")
-    if isinstance(map_id, type(INVALID)):
-        st.stop()
-    with c2:
-        # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
-        level = st.segmented_control(
-            "Journey of a",
-            ["contact", "account"],
-            default="contact",
-            key="level",
-            bind="query-params",
-            required=True,
-            help="At account level, a buying committee's contacts move as one journey.",
-        )
-    view = open_view(dataset_id, token, map_id, level=level or "contact")
+    view = open_view(dataset_id, token, map_id, level=level)
     if view is None:
         st.stop()
     render_conversion_line(view)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
+from components.analysis_controls import open_view, pick_log, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.friction_view import (
@@ -15,7 +15,6 @@ from components.friction_view import (
     render_validation,
     render_weights,
 )
-from components.metrics_ui import query_select
 
 bootstrap("Friction")
 st.title("Friction")
@@ -24,23 +23,11 @@ st.caption(
     "stage, computed from the event log alone, with the components that make it up."
 )
 
-picked = pick_dataset(label="Event log")
+picked = pick_log()
 if picked is None:
     st.stop()
-dataset_id, token, _name = picked
-c1, c2 = st.columns([2, 1])
-with c1:
-    map_id = pick_map(label="Seen through the map", none_label="The event log's own link (if any)")
-if isinstance(map_id, type(INVALID)):
-    st.stop()
-with c2:
-    level = query_select(
-        "Journeys of",
-        ["contact", "account"],
-        param="level",
-        format_func=lambda v: "contacts" if v == "contact" else "accounts (buying committees)",
-    )
-view = open_view(dataset_id, token, map_id, level=level or "contact")
+dataset_id, token, map_id, level = picked
+view = open_view(dataset_id, token, map_id, level=level)
 if view is None:
     st.stop()
 render_conversion_line(view)
