@@ -36,8 +36,8 @@ from services import overview as overview_service
 from services.context import AnalysisContext, context_names, open_context
 from services.conversion import ConversionLine, Suggestion, compute_conversion_line, suggest_conversions
 
-WORKSPACE = {"show_spinner": False, "ttl": 300, "max_entries": 64}
-ANALYSIS = {"show_spinner": False, "ttl": 600, "max_entries": 48}
+_WORKSPACE = {"show_spinner": False, "ttl": 300, "max_entries": 64}
+_ANALYSIS = {"show_spinner": False, "ttl": 600, "max_entries": 48}
 
 
 def clear_caches() -> None:
@@ -48,12 +48,12 @@ def clear_caches() -> None:
 # --------------------------------------------------------------------------- the workspace
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_map_summaries() -> list[dict]:
     return [asdict(m) for m in map_service.list_map_summaries()]
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_dataset_summaries() -> list[dict]:
     return [asdict(d) for d in dataset_service.list_dataset_summaries()]
 
@@ -66,29 +66,29 @@ def dataset_token(dataset_id: int) -> str | None:
     return None
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_map_view(map_id: int) -> Any:
     from services.studio import get_map_view
 
     return get_map_view(map_id)
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_map_scopes(map_id: int) -> tuple[list[tuple[int, str]], list[metric_service.TouchpointRef]]:
     return metric_service.list_map_scopes(map_id)
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_map_outcomes(map_id: int) -> list[tuple[str, tuple[str, ...]]]:
     return metric_service.list_stage_outcomes(map_id)
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_has_role(dataset_id: int, role: str) -> bool:
     return metric_service.dataset_has_role(dataset_id, role)
 
 
-@st.cache_data(**WORKSPACE)
+@st.cache_data(**_WORKSPACE)
 def load_metrics(map_id: int) -> list[metric_service.MetricRow]:
     return metric_service.list_metrics(map_id)
 
@@ -108,7 +108,7 @@ def load_report(
 # --------------------------------------------------------------------------- one dataset's analyses
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_context(
     token: str,
     dataset_id: int,
@@ -121,7 +121,7 @@ def load_context(
     return open_context(dataset_id, map_id, query=query, conversion=conversion, stage_order=stage_order or None)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def _load_analysis(name: str, token: str, ctx: AnalysisContext, params: tuple[tuple[str, Any], ...]) -> Any:
     return analysis.run(name, ctx, **dict(params))
 
@@ -131,27 +131,27 @@ def load_analysis(name: str, token: str, ctx: AnalysisContext, **params: Any) ->
     return _load_analysis(name, token, ctx, tuple(sorted(params.items())))
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_conversion_line(token: str, ctx: AnalysisContext) -> ConversionLine:
     return compute_conversion_line(ctx)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_names(token: str, ctx: AnalysisContext) -> KnownNames:
     return context_names(ctx)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_suggestions(token: str, ctx: AnalysisContext) -> list[Suggestion]:
     return suggest_conversions(ctx)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_nodes(token: str, ctx: AnalysisContext) -> list[str]:
     return analysis.list_nodes(ctx)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_column_values(token: str, ctx: AnalysisContext, column: str) -> list[str]:
     return analysis.list_column_values(ctx, column)
 
@@ -162,12 +162,12 @@ def load_friction(token: str, ctx: AnalysisContext) -> FrictionResult:
     return friction_service.compute_context_friction(ctx)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_designed_vs_observed(token: str, ctx: AnalysisContext) -> overlay_service.DesignedVsObserved:
     return overlay_service.compute_designed_vs_observed(ctx, load_friction(token, ctx))
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_overlay(token: str, ctx: AnalysisContext, measure: str) -> Any:
     """The overlay of ``measure``; the attribution measures credit the context's conversion."""
     attribution = None
@@ -181,12 +181,12 @@ def load_attribution_overlay(token: str, ctx: AnalysisContext) -> overlay_servic
     return overlay_service.compute_attribution_overlay(ctx)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_outcome_shares(token: str, ctx: AnalysisContext, stage: str | None, outcomes: tuple[str, ...]) -> Any:
     return metric_service.compute_context_outcome_shares(ctx, stage=stage, outcomes=outcomes)
 
 
-@st.cache_data(**ANALYSIS)
+@st.cache_data(**_ANALYSIS)
 def load_referrals(token: str, ctx: AnalysisContext, former_stage: str, referral: tuple[str, ...]) -> Any:
     return metric_service.compute_context_referrals(ctx, former_stage=former_stage, referral=referral)
 
