@@ -60,7 +60,7 @@ WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 
 
 def _attribution(dataset_id, conversion, map_id=None, **params):
-    return analysis.compute("attribution", dataset_id, map_id=map_id, conversion=conversion, **params)
+    return analysis.run("attribution", open_context(dataset_id, map_id=map_id, conversion=conversion), **params)
 
 
 def test_touchpoint_attribution_for_the_map_overlay(dataset_id, map_id):
@@ -119,7 +119,7 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     assert sum(r["first_touch"] for r in records) == pytest.approx(result.conversions)
     assert all(0 <= r["removal_effect"] <= 1 for r in records)
 
-    outlook = analysis.compute("outlook", dataset_id, conversion=WON, min_transitions=1)
+    outlook = analysis.run("outlook", open_context(dataset_id, conversion=WON), min_transitions=1)
     rows = reports.outlook_records(outlook)
     json.dumps(rows)
     assert rows and set(rows[0]) == {
