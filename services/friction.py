@@ -10,14 +10,14 @@ from sqlalchemy import Engine
 from analytics import friction as af
 from analytics.friction import FrictionResult, FrictionWeights
 from analytics.journeys import JourneyQuery, Level
-from analytics.registry import run_analysis
+from services.analysis import run
 from services.context import AnalysisContext, open_context
 
 
 def compute_context_friction(ctx: AnalysisContext, *, weights: FrictionWeights = FrictionWeights()) -> FrictionResult:
     """The friction index of a context's events, converting as the dataset's definition says (no
     definition: no journey converts, and every journey's end is an exit)."""
-    return run_analysis("friction", ctx.inputs(), weights=weights)
+    return run("friction", ctx, weights=weights)
 
 
 def compute_dataset_friction(

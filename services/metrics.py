@@ -21,12 +21,12 @@ from analytics import metrics as am
 from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery, Level
 from analytics.numbers import MONEY_KINDS, NO_CURRENCY
-from analytics.registry import run_analysis
 from analytics.schema import Role
 from db import crud
 from db.engine import read_session, write_session
 from db.errors import NotFoundError, ValidationError
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
+from services.analysis import run
 from services.context import AnalysisContext, open_context
 from services.datasets import get_event_source
 from services.linking import TouchpointRef, map_touchpoints
@@ -440,9 +440,9 @@ def compute_for_context(
             expected="goal nodes or outcome values (python cli.py conversion set, or the Conversion line on a page)",
         )
     support = options.support or ((scope,) if scope else ())
-    return run_analysis(
+    return run(
         "metric",
-        ctx.inputs(),
+        ctx,
         kind=kind,
         period=options.period,
         by=by,
