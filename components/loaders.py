@@ -26,6 +26,7 @@ import streamlit as st
 from analytics.conversion import Conversion, KnownNames
 from analytics.friction import FrictionResult
 from analytics.journeys import JourneyQuery
+from core.journey_map import MapView
 from services import analysis
 from services import datasets as dataset_service
 from services import friction as friction_service
@@ -35,6 +36,7 @@ from services import overlay as overlay_service
 from services import overview as overview_service
 from services.context import AnalysisContext, context_names, open_context
 from services.conversion import ConversionLine, Suggestion, compute_conversion_line, suggest_conversions
+from services.map_view import get_map_view
 
 _WORKSPACE = {"show_spinner": False, "ttl": 300, "max_entries": 64}
 _ANALYSIS = {"show_spinner": False, "ttl": 600, "max_entries": 48}
@@ -67,9 +69,8 @@ def dataset_token(dataset_id: int) -> str | None:
 
 
 @st.cache_data(**_WORKSPACE)
-def load_map_view(map_id: int) -> Any:
-    from services.studio import get_map_view
-
+def cached_map_view(map_id: int) -> MapView:
+    """The map's view (``services.map_view.get_map_view``), for the Overlay page."""
     return get_map_view(map_id)
 
 

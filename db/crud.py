@@ -123,6 +123,7 @@ def create_stage(*, session: Session, map_id: int, name: str, **fields: Any) -> 
 
 
 def create_touchpoint(*, session: Session, stage: Stage, name: str, **fields: Any) -> Touchpoint:
+    assert stage.id is not None, "create_touchpoint needs a flushed stage"
     touchpoint = Touchpoint(map_id=stage.map_id, stage_id=stage.id, name=clean_name(name, "touchpoint name"), **fields)
     session.add(touchpoint)
     session.flush()

@@ -9,10 +9,10 @@ from components.analysis_controls import INVALID, open_view, pick_dataset, pick_
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import (
+    cached_map_view,
     load_dataset_summaries,
     load_designed_vs_observed,
     load_map_summaries,
-    load_map_view,
     load_overlay,
 )
 from components.map_grid_view import render_map_grid
@@ -46,7 +46,7 @@ with c2:
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
 
 with user_errors():
-    view = load_map_view(map_id)
+    view = cached_map_view(map_id)
     if picked is None:
         st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
         render_map_grid(view, key="grid_plain")

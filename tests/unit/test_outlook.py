@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from analytics.conversion import Conversion, goal
 from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
-from analytics.outlook import GOAL_STATE, STALE_STATE, START, compute_outlook
+from analytics.markov import START
+from analytics.outlook import GOAL_STATE, STALE_STATE, compute_outlook
 from tests.factories_attribution import SCHEMA, T0, events_from_frame, events_from_paths, frame_from_paths
 
 # Closed: 1 A B Won, 2 A Lost, 3 B Won (all on 1 Jan 2024), 7 C (1 Jan, quiet since: stale).
