@@ -116,7 +116,8 @@ def delete_map(map_id: int, *, expected_version: int | None = None, engine: Engi
     """Delete a map with everything in it (stages, touchpoints, lanes, metrics, snapshots)."""
     require(AccessRole.ADMIN, "delete a map")
     with write_session(engine) as session:
-        crud.delete_map(session=session, map_id=map_id, expected_version=expected_version)
+        session.delete(crud.check_version(session=session, map_id=map_id, expected_version=expected_version))
+        session.flush()
 
 
 def map_exists(name: str, *, engine: Engine | None = None) -> bool:

@@ -13,11 +13,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.journey_map import PERSONA_FIELDS, MapView, PersonaView
 from db import crud
 from db.engine import read_session, write_session
+from db.errors import NotFoundError
 from db.inputs import clean_persona_fields
 from db.models import CommitteeRole, JourneyMap, MapPersona, Persona
 from services.map_view import persona_view
@@ -28,26 +29,30 @@ COMMITTEE_ROLES: tuple[str, ...] = tuple(role.value for role in CommitteeRole)
 def list_personas(*, engine: Engine | None = None) -> list[PersonaView]:
     """Every persona, by name."""
     with read_session(engine) as session:
-        return [persona_view(p) for p in crud.list_personas(session=session)]
+        rows = session.exec(select(Persona).order_by(col(Persona.name), col(Persona.id))).all()
+        return [persona_view(p) for p in rows]
 
 
 def get_persona(persona_id: int, *, engine: Engine | None = None) -> PersonaView:
     with read_session(engine) as session:
-        return persona_view(crud.get_persona(session=session, persona_id=persona_id))
+        return persona_view(_persona(session, persona_id))
 
 
 def create_persona(name: str, *, engine: Engine | None = None, **fields: Any) -> int:
     """Create a persona; returns its id."""
     clean = clean_persona_fields({"name": name, **fields}, new=True)
     with write_session(engine) as session:
-        return crud.create_persona(session=session, **clean).id or 0
+        persona = Persona(**{**clean, "name": crud.clean_name(clean["name"], "persona name")})
+        session.add(persona)
+        session.flush()
+        return persona.id or 0
 
 
 def update_persona(persona_id: int, *, engine: Engine | None = None, **changes: Any) -> PersonaView:
     """Change a persona's fields. Maps showing it get a new version (their content changed)."""
     clean = clean_persona_fields(changes, new=False)
     with write_session(engine) as session:
-        persona = crud.get_persona(session=session, persona_id=persona_id)
+        persona = _persona(session, persona_id)
         for key, value in clean.items():
             setattr(persona, key, value)
         session.add(persona)
@@ -59,9 +64,16 @@ def update_persona(persona_id: int, *, engine: Engine | None = None, **changes: 
 def delete_persona(persona_id: int, *, engine: Engine | None = None) -> None:
     """Delete a persona, its links to maps and its persona-specific cells and pain points on every map."""
     with write_session(engine) as session:
-        persona = crud.get_persona(session=session, persona_id=persona_id)
+        persona = _persona(session, persona_id)
         _touch_maps_using(session, persona_id)
         session.delete(persona)
+
+
+def _persona(session: Any, persona_id: int) -> Persona:
+    persona = session.get(Persona, persona_id)
+    if persona is None:
+        raise NotFoundError("Persona", persona_id)
+    return persona
 
 
 def _touch_maps_using(session: Any, persona_id: int) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.journey_map import MapView
 from db import audit, crud
@@ -91,7 +91,12 @@ def create_snapshot(map_id: int, name: str, *, engine: Engine | None = None) -> 
 def list_snapshots(map_id: int, *, engine: Engine | None = None) -> list[SnapshotSummary]:
     """A map's snapshots, newest first."""
     with read_session(engine) as session:
-        return [_summary(s) for s in crud.list_snapshots(session=session, map_id=map_id)]
+        rows = session.exec(
+            select(Snapshot)
+            .where(Snapshot.map_id == map_id)
+            .order_by(col(Snapshot.created_at).desc(), col(Snapshot.id).desc())
+        ).all()
+        return [_summary(s) for s in rows]
 
 
 def delete_snapshot(snapshot_id: int, *, engine: Engine | None = None) -> None:
