@@ -14,8 +14,8 @@ from charts.labels import for_people
 from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.loaders import load_dataset_summaries, load_map_summaries
-from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select, render_report_buttons
+from components.loaders import load_dataset_summaries, load_map_summaries, load_portfolio, load_trends
+from components.metrics_ui import page_exists, query_select, render_report_buttons
 from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table

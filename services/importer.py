@@ -67,8 +67,8 @@ from analytics.ingest.sniff import (
     normalise_encoding,
     read_sample,
 )
-from analytics.ingest.store import BuildSpec, EventCounts, counts_of
-from analytics.schema import ColumnMapping, Role
+from analytics.ingest.store import BuildSpec
+from analytics.schema import ColumnMapping, EventCounts, Role, counts_of
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset

@@ -8,7 +8,7 @@ from tests.app.conftest import run_page
 from tests.spark.conftest import small_stored_log, write_duckdb
 
 
-def test_flows_page_runs_on_an_external_table(engine, tmp_path):
+def test_flows_page_runs_on_an_external_table(demo_engine, tmp_path):
     _raw, stored = small_stored_log(1200, seed=5)
     path = tmp_path / "warehouse.duckdb"
     write_duckdb(path, {"jl_events": stored})
