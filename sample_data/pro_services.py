@@ -6,19 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sample_data.events import (
-    EVENT_COLUMNS,
-    SEED,
-    Event,
-    Rng,
-    _business_hours,
-    _fmt_money,
-    _growing_instant,
-    _nps,
-    _sorted_rows,
-    _stable_sort,
-    format_timestamp,
-)
+from sample_data import events as ev
 
 # --------------------------------------------------------------------------- professional services
 
@@ -36,7 +24,7 @@ PRO_TOUCHPOINTS: dict[str, tuple[str, str]] = {
     "Alumni event": (FORMER, "events"),
     "Referral request": (FORMER, "email"),
 }
-PRO_COLUMNS = (*EVENT_COLUMNS, "referred_by", "experience", "service_line", "industry", "company_size")
+PRO_COLUMNS = (*ev.EVENT_COLUMNS, "referred_by", "experience", "service_line", "industry", "company_size")
 PRO_START = datetime(2025, 5, 1, tzinfo=UTC)
 PRO_END = datetime(2026, 11, 1, tzinfo=UTC)  # exclusive
 SERVICE_LINES = {
@@ -75,19 +63,21 @@ class Org:
     industry: str = ""
     size: str = ""
     outcome: str = ""
-    events: list[Event] = field(default_factory=list)
+    events: list[ev.Event] = field(default_factory=list)
     contacts: dict[str, str] = field(default_factory=dict)  # role → contact id
 
 
-def _office_hours(t: datetime, rng: Rng) -> datetime:
-    return _business_hours(t, london_offset(t), rng)
+def _office_hours(t: datetime, rng: ev.Rng) -> datetime:
+    return ev._business_hours(t, london_offset(t), rng)
 
 
-def _engagement(rng: Rng, org: Org, kick_off: datetime, good: bool) -> tuple[list[Event], datetime]:
+def _engagement(rng: ev.Rng, org: Org, kick_off: datetime, good: bool) -> tuple[list[ev.Event], datetime]:
     fee_median, sigma = SERVICE_LINES[org.service_line]
     events = [
-        Event(
-            _office_hours(kick_off, rng), "Kick-off", {"value": _fmt_money(round(rng.lognormal(fee_median, sigma), -2))}
+        ev.Event(
+            _office_hours(kick_off, rng),
+            "Kick-off",
+            {"value": ev._fmt_money(round(rng.lognormal(fee_median, sigma), -2))},
         )
     ]
     weeks = rng.randint(6, 20) * (1.0 if good else 1.4)  # bad experiences overrun
@@ -97,18 +87,18 @@ def _engagement(rng: Rng, org: Org, kick_off: datetime, good: bool) -> tuple[lis
         t = t + timedelta(days=14 + rng.uniform(-1, 1))
         if t >= end:
             break
-        events.append(Event(_office_hours(t, rng), "Status report", {"contact": "champion"}))
-    final = Event(_office_hours(end, rng), "Final presentation")
+        events.append(ev.Event(_office_hours(t, rng), "Status report", {"contact": "champion"}))
+    final = ev.Event(_office_hours(end, rng), "Final presentation")
     if rng.chance(0.85):
-        final.fields["nps"] = str(_nps(rng, 0.65, 0.08) if good else _nps(rng, 0.05, 0.75))
+        final.fields["nps"] = str(ev._nps(rng, 0.65, 0.08) if good else ev._nps(rng, 0.05, 0.75))
         final.fields["csat"] = str(rng.score((0.0, 0.02, 0.08, 0.45, 0.45) if good else (0.2, 0.35, 0.3, 0.15, 0.0), 1))
     events.append(final)
     return events, final.t
 
 
-def _pro_lifecycle(rng: Rng, org: Org, spawn: list[tuple[datetime, str]]) -> None:
+def _pro_lifecycle(rng: ev.Rng, org: Org, spawn: list[tuple[datetime, str]]) -> None:
     """Fill ``org.events``; append (arrival, referrer account) of prospects it refers to ``spawn``."""
-    events: list[Event] = []
+    events: list[ev.Event] = []
     t = org.arrival
     hired_at: datetime | None = None
     if org.origin == "existing":
@@ -121,26 +111,28 @@ def _pro_lifecycle(rng: Rng, org: Org, spawn: list[tuple[datetime, str]]) -> Non
             attempts += 1
             first = "Referral" if org.origin == "Referral" and attempts == 1 else "Website"
             t = t if first == "Website" else _office_hours(t, rng)
-            events.append(Event(t, first))
+            events.append(ev.Event(t, first))
             if first == "Website":
                 for _ in range(rng.randint(0, 2)):
                     t = t + timedelta(hours=rng.lognormal(30, 1.0))
-                    events.append(Event(t, "Website"))
+                    events.append(ev.Event(t, "Website"))
             call_p = 0.9 if org.origin == "Referral" else 0.75
             if not rng.chance(call_p):
                 org.outcome = "no way"
                 break
             t = _office_hours(t + timedelta(days=rng.lognormal(4, 0.6)), rng)
-            events.append(Event(t, "Discovery call", {"contact": "decision maker"}))
+            events.append(ev.Event(t, "Discovery call", {"contact": "decision maker"}))
             if not rng.chance(0.78):
                 org.outcome = rng.weighted({"no way": 0.5, "not now": 0.5})
             else:
                 delay = rng.lognormal(9, 0.55)
                 t = _office_hours(t + timedelta(days=delay), rng)
-                events.append(Event(t, "Proposal", {"contact": "procurement" if rng.chance(0.3) else "decision maker"}))
+                events.append(
+                    ev.Event(t, "Proposal", {"contact": "procurement" if rng.chance(0.3) else "decision maker"})
+                )
                 if rng.chance(0.2):
                     t = _office_hours(t + timedelta(days=rng.uniform(3, 10)), rng)
-                    events.append(Event(t, "Proposal"))  # revised proposal
+                    events.append(ev.Event(t, "Proposal"))  # revised proposal
                 hire_p = (0.7 if org.origin == "Referral" else 0.34) + (0.1 if attempts > 1 else 0.0)
                 if delay > 14:
                     hire_p -= 0.2  # planted: slow proposals lose
@@ -173,17 +165,17 @@ def _pro_lifecycle(rng: Rng, org: Org, spawn: list[tuple[datetime, str]]) -> Non
             horizon = next_engagement or t + timedelta(days=rng.uniform(180, 300))
             m = t + timedelta(days=rng.uniform(10, 35))
             while m < horizon and m < PRO_END:
-                events.append(Event(_office_hours(m, rng), "Newsletter"))
+                events.append(ev.Event(_office_hours(m, rng), "Newsletter"))
                 if rng.chance(0.3):
-                    call = Event(_office_hours(m + timedelta(days=rng.uniform(1, 20)), rng), "Check-in call")
+                    call = ev.Event(_office_hours(m + timedelta(days=rng.uniform(1, 20)), rng), "Check-in call")
                     if rng.chance(0.3):
-                        call.fields["nps"] = str(_nps(rng, 0.55, 0.12) if good else _nps(rng, 0.05, 0.7))
+                        call.fields["nps"] = str(ev._nps(rng, 0.55, 0.12) if good else ev._nps(rng, 0.05, 0.7))
                     events.append(call)
                 m = m + timedelta(days=rng.uniform(26, 36))
             if next_engagement is not None:
                 if rng.chance(0.5):
                     events.append(
-                        Event(_office_hours(next_engagement - timedelta(days=rng.uniform(7, 21)), rng), "Proposal")
+                        ev.Event(_office_hours(next_engagement - timedelta(days=rng.uniform(7, 21)), rng), "Proposal")
                     )
                 t = next_engagement
                 good = rng.chance(0.85 if good else 0.4)
@@ -194,14 +186,14 @@ def _pro_lifecycle(rng: Rng, org: Org, spawn: list[tuple[datetime, str]]) -> Non
             while f < PRO_END:
                 if rng.chance(0.6 if good else 0.1):
                     events.append(
-                        Event(
+                        ev.Event(
                             _office_hours(f + timedelta(days=rng.uniform(0, 60)), rng),
                             "Alumni event",
                             {"experience": exp},
                         )
                     )
                 if good and rng.chance(0.7):
-                    request = Event(
+                    request = ev.Event(
                         _office_hours(f + timedelta(days=rng.uniform(0, 90)), rng),
                         "Referral request",
                         {"experience": exp},
@@ -211,23 +203,23 @@ def _pro_lifecycle(rng: Rng, org: Org, spawn: list[tuple[datetime, str]]) -> Non
                         spawn.append((request.t + timedelta(days=rng.uniform(5, 40)), org.account_id))
                 f = f + timedelta(days=rng.uniform(150, 240))
             break
-    org.events = [e for e in _stable_sort(events) if PRO_START <= e.t < PRO_END]
+    org.events = [e for e in ev._stable_sort(events) if PRO_START <= e.t < PRO_END]
 
 
 def generate_pro_services(
-    *, seed: int = SEED, prospects: int = 400, existing_clients: int = 70
+    *, seed: int = ev.SEED, prospects: int = 400, existing_clients: int = 70
 ) -> list[dict[str, str]]:
     """The professional-services log as CSV rows (dicts keyed by ``PRO_COLUMNS``) in file order."""
     queue: list[tuple[datetime, int, str, str]] = []  # arrival, key, origin, referred_by
     for key in range(existing_clients):
-        rng = Rng(f"pro:{seed}:arrival:{key}")
+        rng = ev.Rng(f"pro:{seed}:arrival:{key}")
         # Existing clients come first, so they are ORG-0001 .. ORG-<existing_clients>.
         heapq.heappush(queue, (PRO_START + timedelta(minutes=key), key, "existing", ""))
     for key in range(existing_clients, existing_clients + prospects):
-        rng = Rng(f"pro:{seed}:arrival:{key}")
+        rng = ev.Rng(f"pro:{seed}:arrival:{key}")
         origin = "Referral" if rng.chance(0.25) else "Website"
         referrer = ""  # a referral's referrer is drawn among the clients seen so far, at arrival
-        arrival = _growing_instant(rng, PRO_START + timedelta(days=1), PRO_END - timedelta(days=7), growth=0.6)
+        arrival = ev._growing_instant(rng, PRO_START + timedelta(days=1), PRO_END - timedelta(days=7), growth=0.6)
         heapq.heappush(queue, (arrival, key, origin, referrer))
     next_key = existing_clients + prospects
     keyed: list[tuple[datetime, int, dict[str, str]]] = []
@@ -240,7 +232,7 @@ def generate_pro_services(
         if arrival >= PRO_END:
             continue
         number += 1
-        rng = Rng(f"pro:{seed}:org:{key}")
+        rng = ev.Rng(f"pro:{seed}:org:{key}")
         if origin == "Referral" and not referrer:
             referrer = clients[min(int(rng.random() * len(clients)), len(clients) - 1)]
         org = Org(key=key, arrival=arrival, origin=origin, referred_by=referrer)
@@ -268,7 +260,7 @@ def generate_pro_services(
                 "account_id": org.account_id,
                 "contact_id": org.contacts[role],
                 "contact_role": role,
-                "timestamp": format_timestamp(t, london_offset(t)),
+                "timestamp": ev.format_timestamp(t, london_offset(t)),
                 "activity": event.activity,
                 "channel": channel,
                 "stage": stage,
@@ -281,4 +273,4 @@ def generate_pro_services(
             }
             order += 1
             keyed.append((t, order, row))
-    return _sorted_rows(keyed)
+    return ev._sorted_rows(keyed)
