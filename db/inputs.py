@@ -264,10 +264,10 @@ class MapUpdate(Input):
         return "one of the map's fields: " + ", ".join(cls.field_list)
 
     name: Name = Field(default="", title="map name")
-    description: Text = ""
-    scenario: Text = ""
-    state: Annotated[str, _one_of(MapState)] = MapState.CURRENT.value
-    owner: ShortText = ""
+    description: Text = Field(default="", title="description")
+    scenario: Text = Field(default="", title="scenario")
+    state: Annotated[str, _one_of(MapState)] = Field(default=MapState.CURRENT.value, title="state")
+    owner: ShortText = Field(default="", title="owner")
     review_by: Day = Field(default=None, title="review-by date")
 
 
@@ -276,10 +276,10 @@ class StageUpdate(Input):
     field_list: ClassVar[tuple[str, ...]] = STAGE_FIELDS
     name: Name = Field(default="", title="stage name")
     position: Position = Field(default=None, title="order")
-    customer_goal: Text = ""
-    business_goal: Text = ""
-    outcomes: Names = Field(default_factory=list)
-    revisitable: Flag = False
+    customer_goal: Text = Field(default="", title="customer goal")
+    business_goal: Text = Field(default="", title="business goal")
+    outcomes: Names = Field(default_factory=list, title="outcomes")
+    revisitable: Flag = Field(default=False, title="revisitable")
 
 
 class StageCreate(StageUpdate):
@@ -292,14 +292,14 @@ class TouchpointUpdate(Input):
     stage_id: Id = Field(default=None, title="stage")
     name: Name = Field(default="", title="touchpoint name")
     position: Position = Field(default=None, title="order")
-    channel: ShortText = ""
-    owner_team: ShortText = ""
-    responsible: ShortText = ""
-    accountable: ShortText = ""
-    consulted: ShortText = ""
-    informed: ShortText = ""
-    moment_of_truth: Flag = False
-    activity_names: Names = Field(default_factory=list)
+    channel: ShortText = Field(default="", title="channel")
+    owner_team: ShortText = Field(default="", title="owner team")
+    responsible: ShortText = Field(default="", title="responsible")
+    accountable: ShortText = Field(default="", title="accountable")
+    consulted: ShortText = Field(default="", title="consulted")
+    informed: ShortText = Field(default="", title="informed")
+    moment_of_truth: Flag = Field(default=False, title="moment of truth")
+    activity_names: Names = Field(default_factory=list, title="activity names")
 
     @model_validator(mode="after")
     def _has_stage(self, info: ValidationInfo) -> TouchpointUpdate:
@@ -325,14 +325,14 @@ class PainPointInput(_Placed):
     kind: ClassVar[str] = "pain point"
     field_list: ClassVar[tuple[str, ...]] = PAIN_POINT_FIELDS
     persona_id: Id = Field(default=None, title="persona")
-    description: RequiredText = ""
+    description: RequiredText = Field(default="", title="description")
     severity: Score = Field(default=3, title="severity (1–5)")
 
 
 class OpportunityInput(_Placed):
     kind: ClassVar[str] = "opportunity"
     field_list: ClassVar[tuple[str, ...]] = OPPORTUNITY_FIELDS
-    description: RequiredText = ""
+    description: RequiredText = Field(default="", title="description")
     effort: Score = Field(default=3, title="effort (1–5)")
     customer_value: Score = Field(default=3, title="customer value (1–5)")
     business_value: Score = Field(default=3, title="business value (1–5)")
@@ -342,11 +342,11 @@ class ActionInput(_Placed):
     kind: ClassVar[str] = "action"
     field_list: ClassVar[tuple[str, ...]] = ACTION_FIELDS
     metric_id: Id = Field(default=None, title="metric")
-    action: RequiredText = ""
-    owner: ShortText = ""
-    status: Annotated[str, _one_of(ActionStatus)] = ActionStatus.OPEN.value
-    due_date: Day = None
-    expected_effect: Text = ""
+    action: RequiredText = Field(default="", title="action")
+    owner: ShortText = Field(default="", title="owner")
+    status: Annotated[str, _one_of(ActionStatus)] = Field(default=ActionStatus.OPEN.value, title="status")
+    due_date: Day = Field(default=None, title="due date")
+    expected_effect: Text = Field(default="", title="expected effect")
 
     @field_validator("status", mode="before")
     @classmethod
@@ -359,7 +359,7 @@ class LaneCellInput(Input):
 
     kind: ClassVar[str] = "lane cell"
     lane: Annotated[str, _one_of(Lane)] = Field(title="lane")
-    text: str | None = None
+    text: str | None = Field(default=None, title="text")
     emotion: Emotion = Field(default=None, title="emotion (−2..+2)")
 
     @field_validator("text", mode="before")
@@ -378,19 +378,19 @@ class PersonaUpdate(Input):
     kind: ClassVar[str] = "persona"
     field_list: ClassVar[tuple[str, ...]] = PERSONA_FIELDS
     name: Name = Field(default="", title="persona name")
-    description: Text = ""
-    demographics: Text = ""
-    job_title: ShortText = ""
-    company_size: ShortText = ""
-    industry: ShortText = ""
+    description: Text = Field(default="", title="description")
+    demographics: Text = Field(default="", title="demographics")
+    job_title: ShortText = Field(default="", title="job title")
+    company_size: ShortText = Field(default="", title="company size")
+    industry: ShortText = Field(default="", title="industry")
     is_decision_maker: Flag = Field(default=False, title="decision maker")
     committee_role: Annotated[str | None, _one_of(CommitteeRole, allow_none=True)] = Field(
         default=None, title="committee role"
     )
-    goals: Text = ""
-    pain_points: Text = ""
-    buying_behaviour: Text = ""
-    channels: Text = ""
+    goals: Text = Field(default="", title="goals")
+    pain_points: Text = Field(default="", title="pain points")
+    buying_behaviour: Text = Field(default="", title="buying behaviour")
+    channels: Text = Field(default="", title="channels")
     is_demo: bool = Field(default=False, title="demo")
 
     @field_validator("is_demo", mode="before")
@@ -406,9 +406,9 @@ class PersonaCreate(PersonaUpdate):
 class MetricUpdate(Input):
     kind: ClassVar[str] = "metric"
     name: Name = Field(default="", title="metric name")
-    target: Finite = None
-    direction: str = Direction.HIGHER.value
-    unit: str = ""
+    target: Finite = Field(default=None, title="target")
+    direction: str = Field(default=Direction.HIGHER.value, title="direction")
+    unit: str = Field(default="", title="unit")
     stage_id: int | None = Field(default=None, title="stage")
     touchpoint_id: int | None = Field(default=None, title="touchpoint")
     dataset_id: int | None = Field(default=None, title="dataset")
