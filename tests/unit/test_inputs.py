@@ -42,6 +42,8 @@ from db.models import ActionStatus, Lane
 )
 def test_models_hold_exactly_the_core_field_lists(model, fields):
     assert set(model.model_fields) == set(fields)
+    # Every field has its user label as title: refusals name it, and the map document maps it back to its key.
+    assert all(info.title for info in model.model_fields.values())
 
 
 def test_core_mirrors_the_database_choices():
