@@ -349,8 +349,8 @@ def _report_transitions(rin: ReportInput) -> ReportOutput:
 
 def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     """The FunnelSpec of the funnel flags (``--steps`` is required)."""
-    from analytics.errors import BadInputError
     from analytics.funnel import FunnelSpec, parse_step_windows
+    from core.errors import BadInputError
 
     steps = _csv_list(args.steps)
     if not steps:
@@ -736,7 +736,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 def _conversion_of_flags(args: argparse.Namespace) -> Any:
     from analytics.conversion import Conversion
-    from analytics.errors import BadInputError
+    from core.errors import BadInputError
 
     goals, outcomes = _csv_list(args.goal), _csv_list(args.outcome)
     if bool(goals) == bool(outcomes):
@@ -869,8 +869,8 @@ def import_from_args(path: str, args: argparse.Namespace) -> int:
     """Import ``path`` as ``import`` would (re-importing the same file adds nothing). Returns the dataset id."""
     from pathlib import Path
 
-    from analytics.errors import BadInputError
     from analytics.schema import ColumnMapping
+    from core.errors import BadInputError
     from services.importer import ImportOptions, import_event_log
 
     if not (args.journey and args.time and args.activity):
@@ -920,7 +920,7 @@ def query_from_args(args: argparse.Namespace) -> Any:
     for item in args.filter_segment or ():
         name, sep, values = item.partition("=")
         if not sep:
-            from analytics.errors import BadInputError
+            from core.errors import BadInputError
 
             raise BadInputError("--filter-segment takes NAME=V1,V2", value=item, expected="NAME=V1,V2")
         segments.append((name, _csv_list(values)))
@@ -957,7 +957,7 @@ def open_analyze_context(dataset_id: int, args: argparse.Namespace) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from analytics.errors import BadInputError
+    from core.errors import BadInputError
     from services.csv_safety import to_safe_csv
 
     if (args.file is None) == (args.dataset is None):
@@ -1369,11 +1369,10 @@ _ERRNO_ADVICE = {
 
 def fault_message(exc: BaseException) -> str | None:
     """One line saying what went wrong and what to do, for the faults a deployment meets; None for a bug."""
-    from analytics.errors import AnalyticsError
+    from core.errors import JourneyLensError
     from db.engine import storage_error
-    from db.errors import JourneyLensError
 
-    if isinstance(exc, JourneyLensError | AnalyticsError):
+    if isinstance(exc, JourneyLensError | JourneyLensError):
         return str(exc)
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""

@@ -46,7 +46,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from analytics.engine import scratch_connection
-from analytics.errors import BadInputError
 from analytics.formats import refuse_not_a_table
 from analytics.schema import (
     ACCOUNT_CODE,
@@ -69,6 +68,7 @@ from analytics.schema import (
     Role,
     segment_column,
 )
+from core.errors import BadInputError
 
 Source = Path | str | bytes
 Progress = Callable[[float, str], None]

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from analytics.errors import AnalyticsError
+from core.errors import JourneyLensError
 
 SECONDS_PER_DAY = 86_400.0
 TOP_COUNTED = 30  # nodes with a visit-count feature
@@ -505,7 +505,7 @@ def fit_learned(
     goal_names: frozenset[str] = frozenset(),
 ) -> LearnedOutlook:
     """Fit the conversion and next-node models on the closed journeys (of ``journeys``), see the
-    module docstring. Raises :class:`AnalyticsError` when there is too little to learn from."""
+    module docstring. Raises :class:`JourneyLensError` when there is too little to learn from."""
     from sklearn.isotonic import IsotonicRegression
 
     rng = np.random.default_rng(seed)
@@ -516,7 +516,7 @@ def fit_learned(
     trained = jt.loc[np.unique(journey_of)]
     converted = trained["status"].eq("converted")
     if len(trained) < MIN_TRAINING_JOURNEYS or min(converted.sum(), (~converted).sum()) < MIN_PER_CLASS:
-        raise AnalyticsError(
+        raise JourneyLensError(
             f"too few closed journeys to learn from: {len(trained):,} ({int(converted.sum()):,} converted); "
             f"the learned model needs {MIN_TRAINING_JOURNEYS} with at least {MIN_PER_CLASS} converted and "
             f"{MIN_PER_CLASS} not"

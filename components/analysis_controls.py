@@ -20,12 +20,12 @@ from datetime import date
 import streamlit as st
 
 from analytics.conversion import Conversion
-from analytics.errors import EventsFileError, UnknownNameError
 from analytics.journeys import JourneyQuery
 from components import analysis_loaders as L
 from components.access import can_edit
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
+from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
 from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
 

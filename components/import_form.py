@@ -15,13 +15,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import BadInputError
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
 from charts.labels import for_people
 from components.access import ADMIN_ONLY, can_admin, can_edit
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
+from core.errors import BadInputError
 from services import datasets as dataset_service
 from services import importer, linking
 from services.csv_safety import to_safe_csv

@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import AnalyticsError
+from components.errors import show_error
 from components.loaders import clear_caches
-from db.errors import ConflictError, JourneyLensError
+from core.errors import ConflictError, JourneyLensError
 from services import studio
 from services.studio import LaneCellEdit, MapView, RowEdits, Saved
 
@@ -82,8 +82,8 @@ def save(map_id: int, table: str, payload: Any, fn: SaveFn, *, success: str = "S
     except ConflictError:
         _pending()[(map_id, table)] = payload
         st.rerun()
-    except (JourneyLensError, AnalyticsError, ValueError) as exc:
-        st.error(str(exc), icon=":material/error:")
+    except (JourneyLensError, ValueError) as exc:
+        show_error(exc)
         return False
     _pending().pop((map_id, table), None)
     reload_base(map_id)

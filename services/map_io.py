@@ -33,9 +33,9 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.errors import BadInputError
 from db import crud
 from db.engine import write_session
-from db.errors import ValidationError
 from db.models import (
     Action,
     ActionStatus,
@@ -448,7 +448,7 @@ def export_map_mermaid(map_id: int, *, engine: Engine | None = None) -> str:
 
 def _expect(value: Any, kind: type, path: str, expected: str) -> Any:
     if not isinstance(value, kind):
-        raise ValidationError(path, value, expected)
+        raise BadInputError.invalid(path, value, expected)
     return value
 
 
@@ -467,7 +467,7 @@ def _str(obj: Mapping[str, Any], key: str, path: str, *, max_length: int | None 
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError(f"{path}.{key}", value, "text")
+        raise BadInputError.invalid(f"{path}.{key}", value, "text")
     if max_length is not None:
         return clean_text(value, f"{path}.{key}", max_length=max_length)
     return clean_text(value, f"{path}.{key}")
@@ -476,7 +476,7 @@ def _str(obj: Mapping[str, Any], key: str, path: str, *, max_length: int | None 
 def _name(obj: Mapping[str, Any], key: str, path: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str):
-        raise ValidationError(f"{path}.{key}", value, "a non-empty name (text)")
+        raise BadInputError.invalid(f"{path}.{key}", value, "a non-empty name (text)")
     return crud.clean_name(value, f"{path}.{key}")
 
 
@@ -485,14 +485,14 @@ def _bool(obj: Mapping[str, Any], key: str, path: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise ValidationError(f"{path}.{key}", value, "true or false")
+        raise BadInputError.invalid(f"{path}.{key}", value, "true or false")
     return value
 
 
 def _int(obj: Mapping[str, Any], key: str, path: str, default: Any = 3) -> Any:
     value = obj.get(key, default)
     if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
-        raise ValidationError(f"{path}.{key}", value, "a number")
+        raise BadInputError.invalid(f"{path}.{key}", value, "a number")
     return value
 
 
@@ -500,16 +500,16 @@ def _ref(obj: Mapping[str, Any], key: str, path: str, known: Mapping[str, Any], 
     value = obj.get(key)
     if value is None:
         if required:
-            raise ValidationError(f"{path}.{key}", value, f"the ref of one of the document's {key}s")
+            raise BadInputError.invalid(f"{path}.{key}", value, f"the ref of one of the document's {key}s")
         return None
     if not isinstance(value, str) or value not in known:
         listed = ", ".join(list(known)[:10]) or "none"
-        raise ValidationError(f"{path}.{key}", value, f"a ref defined in the document ({listed})")
+        raise BadInputError.invalid(f"{path}.{key}", value, f"a ref defined in the document ({listed})")
     return known[value]
 
 
 def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """Read and check a JSON document; returns it as a dict or raises ``ValidationError`` naming what is wrong.
+    """Read and check a JSON document; returns it as a dict or raises ``BadInputError`` naming what is wrong.
 
     Accepts text, bytes (UTF-8, with or without BOM) or an already-parsed dict. Checks the format
     marker and version, every field's type and range, that every ref is defined, and that no ref
@@ -517,25 +517,27 @@ def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     """
     if isinstance(data, bytes | bytearray):
         if len(data) > MAX_IMPORT_BYTES:
-            raise ValidationError("JSON file", f"{len(data)} bytes", f"at most {MAX_IMPORT_BYTES // 2**20} MB")
+            raise BadInputError.invalid("JSON file", f"{len(data)} bytes", f"at most {MAX_IMPORT_BYTES // 2**20} MB")
         try:
             data = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ValidationError("JSON file", f"byte {exc.start}", "UTF-8 encoded JSON") from None
+            raise BadInputError.invalid("JSON file", f"byte {exc.start}", "UTF-8 encoded JSON") from None
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise ValidationError(
+            raise BadInputError.invalid(
                 "JSON file", f"line {exc.lineno}, column {exc.colno}: {exc.msg}", "a JSON map exported by JourneyLens"
             ) from None
         except RecursionError:
-            raise ValidationError("JSON file", "nested too deeply", "a JSON map exported by JourneyLens") from None
+            raise BadInputError.invalid(
+                "JSON file", "nested too deeply", "a JSON map exported by JourneyLens"
+            ) from None
     doc = dict(_obj(data, "document"))
     if doc.get("format") != FORMAT:
-        raise ValidationError("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
+        raise BadInputError.invalid("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
     if doc.get("format_version") != FORMAT_VERSION:
-        raise ValidationError("format_version", doc.get("format_version"), f"{FORMAT_VERSION}")
+        raise BadInputError.invalid("format_version", doc.get("format_version"), f"{FORMAT_VERSION}")
     _check_document(doc)
     return doc
 
@@ -563,9 +565,9 @@ def _write_document(
 
     def define(ref: Any, path: str, prefix: str) -> str:
         if not isinstance(ref, str) or not ref.strip():
-            raise ValidationError(f"{path}.ref", ref, f"a ref such as {prefix}1")
+            raise BadInputError.invalid(f"{path}.ref", ref, f"a ref such as {prefix}1")
         if ref in seen:
-            raise ValidationError(f"{path}.ref", ref, "a ref used only once in the document")
+            raise BadInputError.invalid(f"{path}.ref", ref, "a ref used only once in the document")
         seen.add(ref)
         return ref
 
@@ -577,13 +579,13 @@ def _write_document(
         raw = {k: p.get(k) for k in PERSONA_KEYS if k in p}
         for k, v in raw.items():
             if k == "is_decision_maker" and not isinstance(v, bool | None):
-                raise ValidationError(f"{path}.{k}", v, "true or false")
+                raise BadInputError.invalid(f"{path}.{k}", v, "true or false")
             if k != "is_decision_maker" and not isinstance(v, str | None):
-                raise ValidationError(f"{path}.{k}", v, "text or null")
+                raise BadInputError.invalid(f"{path}.{k}", v, "text or null")
         try:
             fields = clean_persona_fields(raw, new=True)
-        except ValidationError as exc:
-            raise ValidationError(f"{path}.{exc.field}", exc.value, exc.expected) from None
+        except BadInputError as exc:
+            raise BadInputError.invalid(f"{path}.{exc.field}", exc.value, exc.expected) from None
         personas[ref] = None
         if write:
             assert session is not None
@@ -630,7 +632,7 @@ def _write_document(
             names = _arr(t.get("activity_names"), f"{tpath}.activity_names")
             for k, name in enumerate(names):
                 if not isinstance(name, str):
-                    raise ValidationError(f"{tpath}.activity_names[{k}]", name, "text")
+                    raise BadInputError.invalid(f"{tpath}.activity_names[{k}]", name, "text")
             tp = Touchpoint(
                 map_id=map_id or 0,
                 stage_id=stages[ref] or 0,
@@ -656,7 +658,7 @@ def _write_document(
         if obj.get("touchpoint") is not None:
             owner = tp_stage[obj["touchpoint"]]
             if obj.get("stage") is not None and obj["stage"] != owner:
-                raise ValidationError(
+                raise BadInputError.invalid(
                     f"{path}.stage", obj.get("stage"), f"{owner}, the stage of touchpoint {obj['touchpoint']}"
                 )
             if required:
@@ -673,11 +675,13 @@ def _write_document(
         lane = clean_choice(c.get("lane"), f"{path}.lane", lane_names)
         key = (c.get("stage"), c.get("touchpoint"), c.get("persona"), lane)
         if key in cell_keys:
-            raise ValidationError(path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)")
+            raise BadInputError.invalid(
+                path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)"
+            )
         cell_keys.add(key)
         emotion = clean_emotion(_int(c, "emotion", path, None), f"{path}.emotion (−2..+2)")
         if emotion is not None and lane != Lane.FEELING.value:
-            raise ValidationError(f"{path}.emotion", emotion, "an emotion score on the feeling lane only")
+            raise BadInputError.invalid(f"{path}.emotion", emotion, "an emotion score on the feeling lane only")
         cell = LaneCell(
             map_id=map_id or 0,
             stage_id=stage_id or 0,
@@ -735,7 +739,7 @@ def _write_document(
         target = _int(m, "target", path, None)
         dataset_id = m.get("dataset_id")
         if dataset_id is not None and (isinstance(dataset_id, bool) or not isinstance(dataset_id, int)):
-            raise ValidationError(f"{path}.dataset_id", dataset_id, "a dataset id or null")
+            raise BadInputError.invalid(f"{path}.dataset_id", dataset_id, "a dataset id or null")
         source = _str(m, "source", path, max_length=40) or "manual"
         metric = Metric(
             map_id=map_id or 0,
@@ -756,14 +760,14 @@ def _write_document(
             v = _obj(vitem, vpath)
             period = _name(v, "period", vpath)
             if period in periods:
-                raise ValidationError(f"{vpath}.period", period, "each period once per metric")
+                raise BadInputError.invalid(f"{vpath}.period", period, "each period once per metric")
             periods.add(period)
             number = _int(v, "value", vpath, None)
             if number is None:
-                raise ValidationError(f"{vpath}.value", None, "a number")
+                raise BadInputError.invalid(f"{vpath}.value", None, "a number")
             respondents = _int(v, "respondents", vpath, None)
             if respondents is not None and (not float(respondents).is_integer() or respondents < 0):
-                raise ValidationError(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
+                raise BadInputError.invalid(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
             values.append(
                 MetricValue(
                     metric_id=0,
@@ -792,7 +796,7 @@ def _write_document(
         stage_id, tp_id = place(a, path, required=False)
         due = a.get("due_date")
         if due is not None and not isinstance(due, str):
-            raise ValidationError(f"{path}.due_date", due, "a date as YYYY-MM-DD or null")
+            raise BadInputError.invalid(f"{path}.due_date", due, "a date as YYYY-MM-DD or null")
         action = Action(
             map_id=map_id or 0,
             stage_id=stage_id,
@@ -815,7 +819,7 @@ def _write_document(
 def _required(obj: Mapping[str, Any], key: str, path: str) -> str:
     text = _str(obj, key, path)
     if not text:
-        raise ValidationError(f"{path}.{key}", obj.get(key), "a non-empty text")
+        raise BadInputError.invalid(f"{path}.{key}", obj.get(key), "a non-empty text")
     return text
 
 
@@ -832,18 +836,18 @@ def map_fields_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
     for key in ("name", "description", "scenario", "state", "owner"):
         if raw[key] is not None and not isinstance(raw[key], str):
-            raise ValidationError(f"map.{key}", raw[key], "text")
+            raise BadInputError.invalid(f"map.{key}", raw[key], "text")
     if raw["review_by"] is not None and not isinstance(raw["review_by"], str):
-        raise ValidationError("map.review_by", raw["review_by"], "a date as YYYY-MM-DD or null")
+        raise BadInputError.invalid("map.review_by", raw["review_by"], "a date as YYYY-MM-DD or null")
     fields: dict[str, Any] = {}
     for key, value in raw.items():
         try:
             fields.update(clean_map_fields({key: value}))
-        except ValidationError as exc:
-            raise ValidationError(f"map.{key}", exc.value, exc.expected) from None
+        except BadInputError as exc:
+            raise BadInputError.invalid(f"map.{key}", exc.value, exc.expected) from None
     template_key = m.get("template_key")
     if template_key is not None and not isinstance(template_key, str):
-        raise ValidationError("map.template_key", template_key, "a template key or null")
+        raise BadInputError.invalid("map.template_key", template_key, "a template key or null")
     fields["template_key"] = template_key
     return fields
 
@@ -860,7 +864,7 @@ def import_map_document(
     """Create a new map from a document (named as in the file unless ``name`` is given). Returns its id.
 
     Everything is checked before the write and written in one transaction: a bad document raises
-    ``ValidationError`` and leaves the database as it was.
+    ``BadInputError`` and leaves the database as it was.
     """
     doc = parse_map_document(data)
     fields = map_fields_from_document(doc)

@@ -15,9 +15,9 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from core.errors import BadInputError
 from db import crud
 from db.engine import read_session, write_session
-from db.errors import ValidationError
 from db.models import CommitteeRole, JourneyMap, MapPersona, Persona
 from services.studio import PersonaView, clean_bool, clean_choice, clean_text, persona_view
 
@@ -30,7 +30,7 @@ PERSONA_FIELDS = ("name", *TEXT_FIELDS[:2], *SHORT_FIELDS, "is_decision_maker", 
 def clean_persona_fields(values: Mapping[str, Any], *, new: bool) -> dict[str, Any]:
     """Validate persona fields (clear message naming the field; nothing written on error)."""
     if new and "name" not in values:
-        raise ValidationError("persona name", None, "a non-empty name")
+        raise BadInputError.invalid("persona name", None, "a non-empty name")
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key == "name":
@@ -48,7 +48,7 @@ def clean_persona_fields(values: Mapping[str, Any], *, new: bool) -> dict[str, A
         elif key == "id":
             continue
         else:
-            raise ValidationError(key, value, "a field of a persona: " + ", ".join(PERSONA_FIELDS))
+            raise BadInputError.invalid(key, value, "a field of a persona: " + ", ".join(PERSONA_FIELDS))
     return out
 
 

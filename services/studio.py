@@ -7,7 +7,7 @@ cells, pain points, opportunities, actions and metrics. Charts, exports and othe
 Writing: every edit of a map or of anything in it goes through a function here that takes
 ``expected_version`` (the version the user started from; ``None`` skips the check, for scripts),
 runs in one ``write_session`` (``BEGIN IMMEDIATE``), refuses a stale copy with ``ConflictError``,
-validates every value first (``ValidationError`` naming the field, the value and what is expected;
+validates every value first (``BadInputError`` naming the field, the value and what is expected;
 nothing is written on any error) and bumps the map's version once. Each returns :class:`Saved`
 (the new version, and the ids of rows it created).
 
@@ -34,9 +34,9 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from core.errors import BadInputError, NotFoundError
 from db import crud
 from db.engine import read_session, write_session
-from db.errors import NotFoundError, ValidationError
 from db.models import (
     Action,
     ActionStatus,
@@ -525,11 +525,11 @@ def clean_text(value: Any, field_name: str, *, max_length: int = MAX_TEXT_LENGTH
         return ""
     text = str(value).strip()
     if len(text) > max_length:
-        raise ValidationError(field_name, value, f"at most {max_length} characters (got {len(text)})")
+        raise BadInputError.invalid(field_name, value, f"at most {max_length} characters (got {len(text)})")
     if "\x00" in text:
-        raise ValidationError(field_name, value, "text without NUL characters")
+        raise BadInputError.invalid(field_name, value, "text without NUL characters")
     if any("\ud800" <= c <= "\udfff" for c in text):
-        raise ValidationError(field_name, value, "valid Unicode text (no lone surrogates)")
+        raise BadInputError.invalid(field_name, value, "valid Unicode text (no lone surrogates)")
     return text
 
 
@@ -539,15 +539,15 @@ def clean_int_range(value: Any, field_name: str, low: int, high: int, *, allow_n
     if _is_blank(value) or (isinstance(value, str) and not value.strip()):
         if allow_none:
             return None
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     if isinstance(value, bool):
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(field_name, value, expected) from None
+        raise BadInputError.invalid(field_name, value, expected) from None
     if not number.is_integer() or not low <= number <= high:
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     return int(number)
 
 
@@ -576,7 +576,7 @@ def clean_date(value: Any, field_name: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise ValidationError(field_name, value, "a date as YYYY-MM-DD") from None
+        raise BadInputError.invalid(field_name, value, "a date as YYYY-MM-DD") from None
 
 
 def clean_bool(value: Any, field_name: str) -> bool:
@@ -589,7 +589,7 @@ def clean_bool(value: Any, field_name: str) -> bool:
         return True
     if text in ("false", "no", "0", "n", ""):
         return False
-    raise ValidationError(field_name, value, "yes or no")
+    raise BadInputError.invalid(field_name, value, "yes or no")
 
 
 def clean_list(value: Any, field_name: str) -> list[str]:
@@ -601,7 +601,7 @@ def clean_list(value: Any, field_name: str) -> list[str]:
     elif isinstance(value, Iterable):
         items = value
     else:
-        raise ValidationError(field_name, value, "a list of names")
+        raise BadInputError.invalid(field_name, value, "a list of names")
     out: list[str] = []
     for item in items:
         text = clean_text(item, field_name, max_length=crud.MAX_NAME_LENGTH)
@@ -614,10 +614,10 @@ def clean_choice(value: Any, field_name: str, choices: Sequence[str], *, allow_n
     if _is_blank(value) or (isinstance(value, str) and not value.strip()):
         if allow_none:
             return None
-        raise ValidationError(field_name, value, "one of: " + ", ".join(choices))
+        raise BadInputError.invalid(field_name, value, "one of: " + ", ".join(choices))
     text = str(value).strip()
     if text not in choices:
-        raise ValidationError(field_name, value, "one of: " + ", ".join(choices))
+        raise BadInputError.invalid(field_name, value, "one of: " + ", ".join(choices))
     return text
 
 
@@ -627,9 +627,9 @@ def _clean_id(value: Any, field_name: str) -> int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(field_name, value, "the id of an existing item") from None
+        raise BadInputError.invalid(field_name, value, "the id of an existing item") from None
     if not number.is_integer():
-        raise ValidationError(field_name, value, "the id of an existing item")
+        raise BadInputError.invalid(field_name, value, "the id of an existing item")
     return int(number)
 
 
@@ -670,7 +670,7 @@ def clean_map_fields(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "review_by":
             out[key] = clean_date(value, "review-by date")
         else:
-            raise ValidationError(key, value, "one of the map's fields: " + ", ".join(MAP_FIELDS))
+            raise BadInputError.invalid(key, value, "one of the map's fields: " + ", ".join(MAP_FIELDS))
     return out
 
 
@@ -696,7 +696,7 @@ STAGE_FIELDS = ("name", "position", "customer_goal", "business_goal", "outcomes"
 def _clean_stage_fields(values: Mapping[str, Any], *, row: str, new: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if new and "name" not in values:
-        raise ValidationError(f"{row}: stage name", None, "a non-empty name")
+        raise BadInputError.invalid(f"{row}: stage name", None, "a non-empty name")
     for key, value in values.items():
         if key == "name":
             out[key] = crud.clean_name(value, f"{row}: stage name")
@@ -711,7 +711,7 @@ def _clean_stage_fields(values: Mapping[str, Any], *, row: str, new: bool) -> di
         elif key == "id":
             continue
         else:
-            raise ValidationError(key, value, "a field of a stage: " + ", ".join(STAGE_FIELDS))
+            raise BadInputError.invalid(key, value, "a field of a stage: " + ", ".join(STAGE_FIELDS))
     return out
 
 
@@ -719,9 +719,9 @@ def _clean_position(value: Any, field_name: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(field_name, value, "a number") from None
+        raise BadInputError.invalid(field_name, value, "a number") from None
     if math.isnan(number) or math.isinf(number):
-        raise ValidationError(field_name, value, "a number")
+        raise BadInputError.invalid(field_name, value, "a number")
     return number
 
 
@@ -847,14 +847,14 @@ def _clean_touchpoint_fields(values: Mapping[str, Any], *, row: str, new: bool) 
         for required in ("name", "stage_id"):
             if _is_blank(values.get(required)):
                 label = "touchpoint name" if required == "name" else "stage"
-                raise ValidationError(f"{row}: {label}", values.get(required), "a value")
+                raise BadInputError.invalid(f"{row}: {label}", values.get(required), "a value")
     for key, value in values.items():
         if key == "name":
             out[key] = crud.clean_name(value, f"{row}: touchpoint name")
         elif key == "stage_id":
             out[key] = _clean_id(value, f"{row}: stage")
             if out[key] is None:
-                raise ValidationError(f"{row}: stage", value, "a stage of this map")
+                raise BadInputError.invalid(f"{row}: stage", value, "a stage of this map")
         elif key == "position":
             out[key] = None if _is_blank(value) else _clean_position(value, f"{row}: order")
         elif key in ("channel", "owner_team", "responsible", "accountable", "consulted", "informed"):
@@ -866,7 +866,7 @@ def _clean_touchpoint_fields(values: Mapping[str, Any], *, row: str, new: bool) 
         elif key == "id":
             continue
         else:
-            raise ValidationError(key, value, "a field of a touchpoint: " + ", ".join(TOUCHPOINT_FIELDS))
+            raise BadInputError.invalid(key, value, "a field of a touchpoint: " + ", ".join(TOUCHPOINT_FIELDS))
     return out
 
 
@@ -895,7 +895,7 @@ def apply_touchpoint_edits(
         ]
         for values in [*updated.values(), *added]:
             if "stage_id" in values and values["stage_id"] not in stages:
-                raise ValidationError("stage", values["stage_id"], "a stage of this map")
+                raise BadInputError.invalid("stage", values["stage_id"], "a stage of this map")
         requested: dict[int, float | None] = {}
         for tp_id, values in updated.items():
             tp = by_id[tp_id]
@@ -994,15 +994,15 @@ def _resolve_place(
     if tp_id is not None:
         tp = session.get(Touchpoint, tp_id)
         if tp is None or tp.map_id != map_id:
-            raise ValidationError(f"{row}: touchpoint", touchpoint_id, "a touchpoint of this map")
+            raise BadInputError.invalid(f"{row}: touchpoint", touchpoint_id, "a touchpoint of this map")
         return tp.stage_id, tp_id
     if st_id is not None:
         stage = session.get(Stage, st_id)
         if stage is None or stage.map_id != map_id:
-            raise ValidationError(f"{row}: stage", stage_id, "a stage of this map")
+            raise BadInputError.invalid(f"{row}: stage", stage_id, "a stage of this map")
         return st_id, None
     if required:
-        raise ValidationError(f"{row}: stage / touchpoint", None, "the stage or touchpoint it belongs to")
+        raise BadInputError.invalid(f"{row}: stage / touchpoint", None, "the stage or touchpoint it belongs to")
     return None, None
 
 
@@ -1012,7 +1012,7 @@ def _resolve_persona(session: Session, map_id: int, persona_id: Any, *, row: str
         return None
     linked = session.get(MapPersona, (map_id, pid))
     if linked is None:
-        raise ValidationError(f"{row}: persona", persona_id, "a persona attached to this map")
+        raise BadInputError.invalid(f"{row}: persona", persona_id, "a persona attached to this map")
     return pid
 
 
@@ -1035,7 +1035,7 @@ def set_lane_cells(
         text = None if e.text is None else clean_text(e.text, f"{row}: {lane}")
         emotion = clean_emotion(e.emotion, f"{row}: emotion (−2..+2)") if e.set_emotion else None
         if e.set_emotion and emotion is not None and lane != Lane.FEELING.value:
-            raise ValidationError(f"{row}: emotion", e.emotion, "an emotion score on the feeling lane only")
+            raise BadInputError.invalid(f"{row}: emotion", e.emotion, "an emotion score on the feeling lane only")
         cleaned.append((e, lane, text, emotion))
 
     def work(session: Session, journey_map: JourneyMap) -> list[int]:
@@ -1172,7 +1172,7 @@ def _clean_action(session: Session, values: Mapping[str, Any], row: str, new: bo
     if metric_id is not None:
         metric = session.get(Metric, metric_id)
         if metric is None or metric.map_id != map_id:
-            raise ValidationError(f"{row}: metric", values.get("metric_id"), "a metric of this map")
+            raise BadInputError.invalid(f"{row}: metric", values.get("metric_id"), "a metric of this map")
     return {
         **_place_fields(session, map_id, values, row, required=False),
         "metric_id": metric_id,
@@ -1189,7 +1189,7 @@ def _clean_action(session: Session, values: Mapping[str, Any], row: str, new: bo
 def _required_text(value: Any, field_name: str) -> str:
     text = clean_text(value, field_name)
     if not text:
-        raise ValidationError(field_name, value, "a non-empty text")
+        raise BadInputError.invalid(field_name, value, "a non-empty text")
     return text
 
 
@@ -1394,7 +1394,7 @@ def compute_map_measure(view: MapView, measure: str) -> pd.DataFrame:
     ``opportunity_priority`` (the best priority), ``open_actions`` (actions not done).
     """
     if measure not in MAP_MEASURES:
-        raise ValidationError("measure", measure, "one of: " + ", ".join(MAP_MEASURES))
+        raise BadInputError.invalid("measure", measure, "one of: " + ", ".join(MAP_MEASURES))
     rows = []
     for tp in view.touchpoints:
         value: float | None = None

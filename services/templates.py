@@ -7,7 +7,10 @@ turns one into a stored map.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
+
+from core.errors import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -364,8 +367,9 @@ def list_templates() -> list[Template]:
 
 
 def get_template(key: str) -> Template:
-    try:
-        return TEMPLATES[key]
-    except KeyError:
+    """The template ``key``; an unknown key is refused with the nearest real keys."""
+    if key not in TEMPLATES:
+        nearest = difflib.get_close_matches(key, TEMPLATES, n=3, cutoff=0.5)
         known = ", ".join(TEMPLATES)
-        raise KeyError(f"unknown template {key!r}; known templates: {known}") from None
+        raise UnknownNameError("template", key, nearest, message=f"unknown template {key!r}; known templates: {known}")
+    return TEMPLATES[key]

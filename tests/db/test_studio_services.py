@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from core.errors import BadInputError, ConflictError, NotFoundError
 from db.engine import read_session
-from db.errors import ConflictError, NotFoundError, ValidationError
 from db.models import LaneCell, Opportunity, PainPoint, Touchpoint
 from services import personas as persona_service
 from services import studio
@@ -191,7 +191,7 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
     assert studio.get_map_view(filled.map_id).cell(stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="doing")
     # A persona must be attached to the map.
     stranger = persona_service.create_persona("Stranger")
-    with pytest.raises(ValidationError, match="a persona attached to this map"):
+    with pytest.raises(BadInputError, match="a persona attached to this map"):
         studio.set_lane_cell(
             filled.map_id,
             stage_id=s1.id,
@@ -220,7 +220,7 @@ def test_bad_lane_values_are_refused_and_nothing_written(engine, edit, message):
     bad = LaneCellEdit(
         view.stages[0].id, edit.touchpoint_id, None, edit.lane, edit.text, edit.emotion, edit.set_emotion
     )
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(BadInputError, match=message):
         studio.set_lane_cells(map_id, [good, bad], expected_version=view.version)
     after = studio.get_map_view(map_id)
     assert after.lane_cells == () and after.version == view.version
@@ -231,13 +231,13 @@ def test_cells_cannot_point_into_another_map(engine):
     b = create_map_from_template(template_key="b2b-4-stage", name="B")
     other_tp = studio.get_map_view(b).touchpoints[0]
     view = studio.get_map_view(a)
-    with pytest.raises(ValidationError, match="a touchpoint of this map"):
+    with pytest.raises(BadInputError, match="a touchpoint of this map"):
         studio.apply_pain_point_edits(
             a,
             RowEdits(added=[{"touchpoint_id": other_tp.id, "description": "x", "severity": 2}]),
             expected_version=view.version,
         )
-    with pytest.raises(ValidationError, match="the stage or touchpoint it belongs to"):
+    with pytest.raises(BadInputError, match="the stage or touchpoint it belongs to"):
         studio.apply_opportunity_edits(a, RowEdits(added=[{"description": "nowhere"}]), expected_version=view.version)
 
 
@@ -266,7 +266,7 @@ def test_item_validation_names_the_field_and_writes_nothing(engine, fn, row, mes
         for k, v in good.items()
         if k in ("stage_id", "description" if fn is not studio.apply_action_edits else "action")
     }
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(BadInputError, match=message):
         fn(map_id, RowEdits(added=[good, {**place, **row}]), expected_version=view.version)
     after = studio.get_map_view(map_id)
     assert (after.pain_points, after.opportunities, after.actions) == ((), (), ()) and after.version == view.version
@@ -311,13 +311,13 @@ def test_map_details_owner_review_date_and_stale(engine):
     )
     assert view.stale
     assert not studio.get_map_view(map_id, today=date(2020, 6, 30)).stale
-    with pytest.raises(ValidationError, match="review-by date"):
+    with pytest.raises(BadInputError, match="review-by date"):
         studio.update_map_details(map_id, expected_version=v, review_by="30/06/2020")
-    with pytest.raises(ValidationError, match="current, future"):
+    with pytest.raises(BadInputError, match="current, future"):
         studio.update_map_details(map_id, expected_version=v, state="past")
-    with pytest.raises(ValidationError, match="map name"):
+    with pytest.raises(BadInputError, match="map name"):
         studio.update_map_details(map_id, expected_version=v, name=" ")
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         studio.update_map_details(map_id, expected_version=v, version=1)
 
 
@@ -343,9 +343,9 @@ def test_personas_every_field_roles_and_coverage(engine):
         "procurement",
         "Email, analyst reports",
     )
-    with pytest.raises(ValidationError, match="committee role"):
+    with pytest.raises(BadInputError, match="committee role"):
         persona_service.create_persona("X", committee_role="gatekeeper")
-    with pytest.raises(ValidationError, match="persona name"):
+    with pytest.raises(BadInputError, match="persona name"):
         persona_service.create_persona("")
     map_id = create_map_from_template(template_key="buying-committee", name="Committee")
     view = studio.get_map_view(map_id)
@@ -419,7 +419,7 @@ def test_map_measures_for_the_grid_overlay(engine):
     assert pains["touchpoint_id"].tolist() == [demo.id] and pains["value"].tolist() == [5.0]
     actions = studio.compute_map_measure(view, "open_actions")
     assert actions.set_index("touchpoint_id").loc[demo.id, "value"] == 1.0
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         studio.compute_map_measure(view, "nps")
 
 

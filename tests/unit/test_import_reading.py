@@ -7,9 +7,9 @@ import gzip
 
 import pytest
 
-from analytics.errors import BadInputError
 from analytics.ingest import detect_day_order, detect_delimiter, detect_encoding, normalise_delimiter, scan_csv
 from analytics.schema import Role
+from core.errors import BadInputError
 from services.importer import header_signature, suggest_mapping, suggest_where
 from tests.corpus.make_corpus import encode_cp1258
 
