@@ -12,6 +12,7 @@ import streamlit as st
 
 from charts.labels import for_people
 from charts.overview import portfolio_heatmap_figure, trends_figure
+from components.badges import STATUS_BADGE
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
@@ -20,12 +21,6 @@ from components.text import escape_markdown
 from services.csv_safety import to_safe_csv
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table
 
-STATUS_BADGE = {
-    "green": ":green-badge[on target]",
-    "amber": ":orange-badge[near target]",
-    "red": ":red-badge[off target]",
-    "none": ":gray-badge[no target]",
-}
 MEASURE_NAMES = {
     "conversion": "Conversion",
     "nps": "NPS",

@@ -33,19 +33,15 @@ from plotly.colors import sample_colorscale
 
 from charts.labels import format_value
 from charts.map_grid import (
-    PERSONA_COLOURS,
     SEVERITY_WORDS,
-    STATUS_COLOURS,
     _cell_text,
     _columns,
     compute_emotion_curve,
     compute_map_grid,
     priority_band,
 )
+from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS
 
-# Chip colours: the same in both themes, with text chosen for contrast against each.
-SEVERITY_CHIPS = {1: "#f6c85f", 2: "#f39c4a", 3: "#e0623a", 4: "#c8372b", 5: "#9b1515"}
-PRIORITY_CHIPS = {"high": "#1e7b3a", "medium": "#3f8f5a", "low": "#6b7a70"}
 ZOOM_COLUMN_PX: dict[str, int | None] = {"Fit to width": None, "Medium": 120, "Large": 170, "Extra large": 230}
 CURVE_PX = 150
 
@@ -210,13 +206,13 @@ def _items_html(view: Any, kind: str, cell: dict, edit_href: str | None = None) 
     rows: list[str] = []
     if kind == "pain":
         for p in sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id)):
-            chip = _chip(severity_chip(p.severity), SEVERITY_CHIPS.get(max(1, min(5, int(p.severity))), "#888888"))
+            chip = _chip(severity_chip(p.severity), SEVERITY_COLOURS.get(max(1, min(5, int(p.severity))), "#888888"))
             text = _edit_link(edit_href, f"pain:{int(p.id)}", _hyphenated(p.description), "Edit this pain point")
             rows.append(f"<li>{chip}{text}</li>")
     elif kind == "opportunity":
         for o in sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id)):
             band = priority_band(o.priority)
-            chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_CHIPS[band])
+            chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_COLOURS[band])
             text = _edit_link(
                 edit_href, f"opportunity:{int(o.id)}", _hyphenated(o.description), "Edit this opportunity"
             )
@@ -446,7 +442,7 @@ def map_grid_html(
                     style.append(f"background:{_FILLS[kind]}")
                     if kind == "pain" and not _isnan(cell["severity"]):
                         sev = max(1, min(5, int(cell["severity"])))
-                        style.append(f"border:2px solid {SEVERITY_CHIPS[sev]}")
+                        style.append(f"border:2px solid {SEVERITY_COLOURS[sev]}")
                 css.append("jl-clamp")
                 style.append(f"--lines:{lines * 2}")
             elif kind.startswith("lane:"):

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from components.errors import show_error
+from components.flash import flash
 from components.loaders import clear_caches
 from core.errors import ConflictError, JourneyLensError
 from services import studio
@@ -27,7 +28,6 @@ from services.studio import LaneCellEdit, MapView, RowEdits, Saved
 
 BASE_KEY = "studio_base_views"
 PENDING_KEY = "studio_pending_edits"
-FLASH_KEY = "studio_flash"
 WHOLE_STAGE = "whole stage"
 EVERYONE = 0  # persona "id" for cells that apply to everyone
 
@@ -53,16 +53,6 @@ def reload_base(map_id: int) -> MapView:
 
 def forget_base(map_id: int) -> None:
     st.session_state.setdefault(BASE_KEY, {}).pop(map_id, None)
-
-
-def flash(message: str) -> None:
-    st.session_state[FLASH_KEY] = message
-
-
-def show_flash() -> None:
-    message = st.session_state.pop(FLASH_KEY, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
 
 
 def _pending() -> dict[tuple[int, str], Any]:

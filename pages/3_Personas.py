@@ -9,6 +9,7 @@ from components import persona_forms
 from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
 from components.errors import user_errors
+from components.flash import flash, show_flash
 from components.loaders import clear_caches
 from services import personas as persona_service
 from services.csv_safety import to_safe_csv
@@ -19,7 +20,7 @@ st.caption(
     "Who buys: a persona per buying-committee role (decision maker, champion, influencer, user/practitioner, "
     "technical evaluator, procurement, executive sponsor). Attach them to maps in the Map studio."
 )
-persona_forms.show_flash()
+show_flash()
 
 with user_errors():
     personas = persona_service.list_personas()
@@ -32,7 +33,7 @@ with user_errors():
         if values is not None:
             persona_id = persona_service.create_persona(**values)
             clear_caches()
-            persona_forms.flash(f"Persona “{values['name'].strip()}” created.")
+            flash(f"Persona “{values['name'].strip()}” created.")
             st.query_params["persona"] = str(persona_id)
             st.rerun()
 
@@ -86,7 +87,7 @@ with user_errors():
     if values is not None:
         persona_service.update_persona(selected, **values)
         clear_caches()
-        persona_forms.flash(f"Persona “{values['name'].strip()}” saved.")
+        flash(f"Persona “{values['name'].strip()}” saved.")
         st.rerun()
     if not can_admin():  # deleting needs the admin role
         st.stop()
@@ -99,6 +100,6 @@ with user_errors():
             else:
                 persona_service.delete_persona(selected)
                 clear_caches()
-                persona_forms.flash("Persona deleted.")
+                flash("Persona deleted.")
                 del st.query_params["persona"]
                 st.rerun()

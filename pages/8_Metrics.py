@@ -9,6 +9,7 @@ from charts.labels import MONEY_KINDS, NO_CURRENCY, for_people, format_metric_va
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
 from components.access import editing_allowed
 from components.analysis_controls import INVALID, dataset_token, open_view, pick_map, render_conversion_line
+from components.badges import STATUS_BADGE
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.metrics_ui import (
@@ -28,11 +29,6 @@ from components.text import escape_markdown
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
-STATUS_BADGE = {
-    "green": ":green-badge[on target]",
-    "amber": ":orange-badge[near target]",
-    "red": ":red-badge[off target]",
-}
 KIND_LABELS = {
     "conversion": "Conversion rate",
     "nps": "NPS",
@@ -101,7 +97,7 @@ with tab_cards:
                 if r.target is not None
                 else "no target"
             )
-            badge = STATUS_BADGE.get(r.status, ":gray-badge[no status]")
+            badge = STATUS_BADGE.get(r.status, STATUS_BADGE["none"])
             st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
             st.caption(
                 escape_markdown(r.formula)
