@@ -16,8 +16,9 @@ from components.badges import STATUS_BADGE
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries
-from components.metrics_ui import load_portfolio, load_trends, page_exists, query_select, render_report_buttons
+from components.metrics_ui import load_portfolio, load_trends, page_exists, render_report_buttons
 from components.text import escape_markdown
+from components.url_select import query_select
 from services.csv_safety import to_safe_csv
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table
 

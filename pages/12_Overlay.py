@@ -16,10 +16,10 @@ from components.metrics_ui import (
     load_maps,
     load_overlay,
     page_exists,
-    query_select,
     render_report_buttons,
 )
 from components.text import escape_markdown
+from components.url_select import query_select
 from services.csv_safety import to_safe_csv
 from services.overlay import ATTRIBUTION_MEASURES, MEASURES, measure_phrase
 

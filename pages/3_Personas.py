@@ -11,6 +11,7 @@ from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.flash import flash, show_flash
 from components.loaders import clear_caches
+from components.url_select import query_select
 from services import personas as persona_service
 from services.csv_safety import to_safe_csv
 
@@ -35,6 +36,7 @@ with user_errors():
             clear_caches()
             flash(f"Persona “{values['name'].strip()}” created.")
             st.query_params["persona"] = str(persona_id)
+            st.session_state.pop("qp_persona", None)  # the picker follows the link to the new persona
             st.rerun()
 
     if not personas:
@@ -66,18 +68,12 @@ with user_errors():
 
     st.subheader("Edit a persona")
     by_id = {p.id: p for p in personas}
-    try:
-        wanted = int(st.query_params.get("persona", ""))
-    except ValueError:
-        wanted = None
-    ids = list(by_id)
-    selected = st.selectbox(
+    selected = query_select(
         "Persona",
-        ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
+        list(by_id),
+        param="persona",
         format_func=lambda i: by_id[i].name + (f" ({by_id[i].committee_role})" if by_id[i].committee_role else ""),
     )
-    st.query_params["persona"] = str(selected)
     persona = by_id[selected]
     used_on = maps_by_persona.get(selected, [])
     st.caption("On maps: " + (", ".join(used_on) if used_on else "none yet"))
@@ -102,4 +98,5 @@ with user_errors():
                 clear_caches()
                 flash("Persona deleted.")
                 del st.query_params["persona"]
+                st.session_state.pop("qp_persona", None)
                 st.rerun()

@@ -22,10 +22,10 @@ from components.metrics_ui import (
     load_metrics,
     load_outcomes,
     load_referrals,
-    query_select,
     render_report_buttons,
 )
 from components.text import escape_markdown
+from components.url_select import query_select
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 

@@ -11,8 +11,9 @@ from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.metrics_ui import load_friction, query_select, weights_from_url
+from components.metrics_ui import load_friction, weights_from_url
 from components.text import escape_markdown
+from components.url_select import query_select
 from services.csv_safety import to_safe_csv
 from services.friction import compute_friction_table
 
