@@ -42,6 +42,7 @@ from charts.palette import (
     SEVERITY_COLOURS,
     STATUS_COLOURS,
     GridTheme,
+    rgb,
 )
 
 # Pixel geometry: fixed per column so text fits and the PNG export is sharp at any map size.
@@ -464,11 +465,7 @@ def _escape(text: str) -> str:
 
 
 def _luminance(colour: str) -> float:
-    if colour.startswith("rgb"):
-        r, g, b = (float(v) for v in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
-    else:
-        h = colour.lstrip("#")
-        r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    r, g, b = rgb(colour)
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 

@@ -40,7 +40,7 @@ from charts.map_grid import (
     compute_map_grid,
     priority_band,
 )
-from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS
+from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, text_on
 
 ZOOM_COLUMN_PX: dict[str, int | None] = {"Fit to width": None, "Medium": 120, "Large": 170, "Extra large": 230}
 CURVE_PX = 150
@@ -123,23 +123,6 @@ def severity_chip(severity: int) -> str:
     return f"{int(severity)} {SEVERITY_WORDS.get(int(severity), '?')}"
 
 
-def _text_on(fill: str) -> str:
-    """Black or white text, whichever contrasts more with ``fill`` (hex or ``rgb(...)``)."""
-    if fill.startswith("rgb"):
-        r, g, b = (float(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
-    else:
-        h = fill.lstrip("#")
-        r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-
-    def lin(c: float) -> float:
-        c /= 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    # Contrast with black is (lum + .05) / .05; with white 1.05 / (lum + .05): pick the larger.
-    return "#111111" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
-
-
 _VOWELS = set("aeiouyAEIOUY")
 _WORD_SPLIT = re.compile(r"([^\W\d_]+)")  # runs of letters (any script) and what lies between them
 _DIGRAPHS = {"ch", "sh", "th", "ph", "ck", "wh", "gh", "qu"}
@@ -179,7 +162,7 @@ def _hyphenated(text: str) -> str:
 
 
 def _chip(text: str, fill: str) -> str:
-    return f'<span class="jl-chip" style="background:{fill};color:{_text_on(fill)}">{_e(text)}</span>'
+    return f'<span class="jl-chip" style="background:{fill};color:{text_on(fill)}">{_e(text)}</span>'
 
 
 def _edit_link(href_base: str | None, target: str, body: str, label: str) -> str:
@@ -428,7 +411,7 @@ def map_grid_html(
                 if not _isnan(value):
                     frac = (float(value) - lo) / (hi - lo)
                     fill = sample_colorscale(overlay_colorscale, [min(1.0, max(0.0, frac))])[0]
-                    style += [f"background:{fill}", f"color:{_text_on(fill)}"]
+                    style += [f"background:{fill}", f"color:{text_on(fill)}"]
                 else:
                     css.append("jl-muted")
                 if cell["status"] in STATUS_COLOURS:

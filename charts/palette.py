@@ -128,19 +128,31 @@ GRID_DARK = GridTheme(
 )
 
 
-def relative_luminance(colour: str) -> float:
-    """WCAG 2 relative luminance of ``#RRGGBB`` or ``rgb(a)(r, g, b[, a])`` (alpha ignored)."""
+def rgb(colour: str) -> tuple[float, float, float]:
+    """The red, green and blue (0–255) of ``#RRGGBB`` or ``rgb(a)(r, g, b[, a])`` (alpha ignored)."""
     if colour.startswith("rgb"):
         r, g, b = (float(v) for v in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
-    else:
-        h = colour.lstrip("#")
-        r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+        return r, g, b
+    h = colour.lstrip("#")
+    return float(int(h[0:2], 16)), float(int(h[2:4], 16)), float(int(h[4:6], 16))
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of ``#RRGGBB`` or ``rgb(a)(r, g, b[, a])`` (alpha ignored)."""
+    r, g, b = rgb(colour)
 
     def channel(c: float) -> float:
         c /= 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def text_on(fill: str) -> str:
+    """Black or white text, whichever contrasts more with ``fill``."""
+    lum = relative_luminance(fill)
+    # Contrast with black is (lum + .05) / .05; with white 1.05 / (lum + .05): pick the larger.
+    return "#111111" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
 
 
 def contrast_ratio(a: str, b: str) -> float:

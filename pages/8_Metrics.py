@@ -26,6 +26,7 @@ from components.metrics_ui import (
 )
 from components.text import escape_markdown
 from components.url_select import query_select
+from core.errors import BadInputError
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
@@ -210,7 +211,7 @@ if editor:
                 if st.form_submit_button("Save value", disabled=not manual):
                     with user_errors():
                         if value is None:
-                            raise ValueError("Enter a value.")
+                            raise BadInputError("Enter a value.")
                         metric_service.set_metric_value(
                             chosen, period, value, respondents=None if respondents is None else int(respondents)
                         )
