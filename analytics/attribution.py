@@ -48,22 +48,21 @@ from analytics.journeys import (
     node_labels,
     stack,
 )
-from analytics.markov import AbsorbingChain, removal_effects
+from analytics.markov import START, AbsorbingChain, removal_effects
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
 from core.errors import JourneyLensError, UnknownColumnError
 
 AttributeBy = Literal["touchpoint", "stage", "channel"]
 
-START = "(start)"
 CONVERSION = "(conversion)"
 NULL = "(null)"
-MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based", "markov")
+ATTRIBUTION_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based", "markov")
 
 # Column names of the path table.
 POS = "pos"
 LENGTH = "n"
 NEXT = "next_code"
-CONVERTED = "converted"
+CONVERTED_COLUMN = "converted"
 
 MODEL_FORMULAS: dict[str, str] = {
     "first_touch": "1 conversion to the first touchpoint of each converting path",
@@ -156,7 +155,7 @@ def attribution_paths(
         },
     )
     t = t.filter(t._in)
-    return t.select(JOURNEY, JOURNEY_KEY, NODE_CODE, POS, LENGTH, NEXT, **{CONVERTED: t._goal.notnull()})
+    return t.select(JOURNEY, JOURNEY_KEY, NODE_CODE, POS, LENGTH, NEXT, **{CONVERTED_COLUMN: t._goal.notnull()})
 
 
 CREDITS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based")
@@ -177,14 +176,14 @@ def path_summary(paths: Table) -> Table:
     """
     pos, length = paths[POS], paths[LENGTH]
     n = length.cast("float64")
-    converted = paths[CONVERTED].cast("float64")
+    converted = paths[CONVERTED_COLUMN].cast("float64")
     position = ibis.cases(
         (length == 1, 1.0),
         (length == 2, 0.5),
         ((pos == 0) | (pos == length - 1), 0.4),
         else_=0.2 / (n - 2.0),
     )
-    end = ibis.ifelse(paths[CONVERTED], ibis.literal(CONVERSION_CODE, "int64"), ibis.literal(NULL_CODE, "int64"))
+    end = ibis.ifelse(paths[CONVERTED_COLUMN], ibis.literal(CONVERSION_CODE, "int64"), ibis.literal(NULL_CODE, "int64"))
     node = paths[NODE_CODE].cast("int64")
     nxt = ibis.ifelse(pos == length - 1, end, paths[NEXT])
     t = paths.select(
@@ -320,13 +319,12 @@ def compute_attribution(
 
 __all__ = [
     "CONVERSION",
-    "MODELS",
+    "ATTRIBUTION_MODELS",
     "MODEL_FORMULAS",
     "MODEL_LABELS",
-    "OTHER",
+    "OTHER_TOUCHPOINTS",
     "compute_credit_bars",
     "NULL",
-    "START",
     "AttributionResult",
     "attribution_paths",
     "compute_attribution",
@@ -334,7 +332,7 @@ __all__ = [
 ]
 
 
-OTHER = "Other"
+OTHER_TOUCHPOINTS = "Other"
 MODEL_LABELS: dict[str, str] = {
     "first_touch": "First touch",
     "last_touch": "Last touch",
@@ -351,16 +349,16 @@ def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.Dat
     any model are kept (ties: by name) and the rest summed into one ``Other`` row per model, so
     every model's total stays the conversions.
     """
-    ranked = table.assign(_best=table[list(MODELS)].max(axis=1))
+    ranked = table.assign(_best=table[list(ATTRIBUTION_MODELS)].max(axis=1))
     ranked = ranked[ranked["_best"] > 0].sort_values(["_best", by], ascending=[False, True])
     if ranked.empty:
         return pd.DataFrame(columns=[by, "model", "conversions"])
     keep = ranked.head(top_n)
     rest = ranked.iloc[top_n:]
-    wide = keep[[by, *MODELS]]
+    wide = keep[[by, *ATTRIBUTION_MODELS]]
     if not rest.empty:
-        other = pd.DataFrame([{by: OTHER, **{m: float(rest[m].sum()) for m in MODELS}}])
+        other = pd.DataFrame([{by: OTHER_TOUCHPOINTS, **{m: float(rest[m].sum()) for m in ATTRIBUTION_MODELS}}])
         wide = pd.concat([wide, other], ignore_index=True)
-    long = wide.melt(id_vars=[by], value_vars=list(MODELS), var_name="model", value_name="conversions")
+    long = wide.melt(id_vars=[by], value_vars=list(ATTRIBUTION_MODELS), var_name="model", value_name="conversions")
     long["model"] = long["model"].map(MODEL_LABELS)
     return long

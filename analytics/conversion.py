@@ -211,8 +211,9 @@ def _outcome_column(schema: EventSchema) -> str:
     return schema.column(Role.OUTCOME)
 
 
-def journey_outcomes(events: Table, schema: EventSchema, query: JourneyQuery) -> Table:
-    """One row per journey with an outcome: ``journey, outcome`` (its last non-empty value),
+def outcomes_reached(events: Table, schema: EventSchema, query: JourneyQuery) -> Table:
+    """One row per journey with an outcome, as conversion reads it: ``journey, outcome`` (its last
+    non-empty value; :func:`analytics.outcomes.journey_outcomes` is every journey's, empty or not),
     ``reached_at`` (its last event's time) and ``reached_order`` (just after its last event)."""
     col = _outcome_column(schema)
     t = _kept(events, schema, query)
@@ -230,7 +231,7 @@ def converted_journeys(events: Table, schema: EventSchema, query: JourneyQuery, 
     if conversion.goals:
         return _by_goal(events, schema, query, conversion.goals, conversion.within_days)
     if conversion.outcomes:
-        o = journey_outcomes(events, schema, query)
+        o = outcomes_reached(events, schema, query)
         return o.filter(o.outcome.isin(conversion.outcomes)).select(JOURNEY, REACHED_AT, REACHED_ORDER)
     t = _kept(events, schema, query)
     return t.filter(ibis.literal(False)).select(JOURNEY, **{REACHED_AT: t[TS], REACHED_ORDER: t[_ORDER].cast("int64")})
@@ -255,7 +256,7 @@ def lost_journeys(events: Table, schema: EventSchema, query: JourneyQuery, conve
         u = u.join(first, JOURNEY).filter(key == first._key)
         lost = u.select(JOURNEY, REACHED_AT, REACHED_ORDER, LOST_NAME)
     elif conversion.lost_outcomes:
-        o = journey_outcomes(events, schema, query)
+        o = outcomes_reached(events, schema, query)
         o = o.filter(o.outcome.isin(conversion.lost_outcomes))
         lost = o.select(JOURNEY, REACHED_AT, REACHED_ORDER, **{LOST_NAME: o.outcome})
     else:
@@ -429,7 +430,7 @@ __all__ = [
     "converted_flags",
     "converted_journeys",
     "goal",
-    "journey_outcomes",
+    "outcomes_reached",
     "known_names",
     "lost_journeys",
     "nearest_names",

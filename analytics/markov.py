@@ -32,6 +32,9 @@ import pandas as pd
 
 from core.errors import JourneyLensError
 
+# The state every journey leaves first: attribution's and the outlook's chains start here.
+START = "(start)"
+
 
 @dataclass(frozen=True)
 class AbsorbingChain:

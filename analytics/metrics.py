@@ -50,6 +50,7 @@ from ibis.expr.types import Table
 from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery, journey_steps
+from analytics.outcomes import NO_OUTCOME, OTHER_OUTCOME, journey_outcomes
 from analytics.schema import EventSchema, Role
 from core.errors import BadInputError, UnknownColumnError
 
@@ -604,11 +605,12 @@ def compute_outcome_shares(
     stage: str | None = None,
     outcomes: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Journeys by outcome: ``outcome, journeys, share`` (share in %, of the journeys counted).
+    """Journeys by outcome: ``outcome, journeys, share`` (share a fraction of the journeys counted,
+    as in :func:`analytics.outcomes.compute_outcomes`).
 
-    A journey's outcome is the outcome of its last event that has one (none: "(no outcome)").
+    A journey's outcome is :func:`analytics.outcomes.journey_outcomes` (none: ``NO_OUTCOME``).
     With ``stage``, only journeys that reached that stage count. With ``outcomes`` (e.g. the
-    stage's hired / not now / no way), any other outcome is grouped as "(other)"; listed outcomes
+    stage's hired / not now / no way), any other outcome is grouped as ``OTHER_OUTCOME``; listed outcomes
     with no journey are shown with 0.
     """
     _require(schema, Role.OUTCOME, "outcomes")
@@ -618,24 +620,22 @@ def compute_outcome_shares(
         if stage is None
         else steps.filter(steps.stage == stage).select(JOURNEY).distinct()
     )
-    with_outcome = steps.filter(steps.outcome.notnull())
-    w = ibis.window(group_by=JOURNEY, order_by=ibis.desc(STEP))
-    last = with_outcome.mutate(_rn=ibis.row_number().over(w)).filter(ibis._._rn == 0).select(JOURNEY, "outcome")
-    j = journeys.left_join(last, JOURNEY).select(JOURNEY, outcome=ibis._.outcome.fill_null("(no outcome)"))
+    last = journey_outcomes(events, schema, replace(query, by="touchpoint"))
+    j = journeys.left_join(last, JOURNEY).select(JOURNEY, outcome=ibis._.outcome.fill_null(NO_OUTCOME))
     agg = execute(j.group_by("outcome").aggregate(journeys=j.count()))
     if outcomes:
-        agg["outcome"] = [o if o in outcomes or o == "(no outcome)" else "(other)" for o in agg["outcome"]]
+        agg["outcome"] = [o if o in outcomes or o == NO_OUTCOME else OTHER_OUTCOME for o in agg["outcome"]]
         agg = agg.groupby("outcome", as_index=False)["journeys"].sum()
         missing = [o for o in outcomes if o not in set(agg["outcome"])]
         if missing:
             agg = pd.concat([agg, pd.DataFrame({"outcome": missing, "journeys": 0})], ignore_index=True)
-        order = {o: i for i, o in enumerate([*outcomes, "(other)", "(no outcome)"])}
+        order = {o: i for i, o in enumerate([*outcomes, OTHER_OUTCOME, NO_OUTCOME])}
         agg = agg.sort_values("outcome", key=lambda s: s.map(order)).reset_index(drop=True)
     else:
         agg = agg.sort_values(["journeys", "outcome"], ascending=[False, True]).reset_index(drop=True)
     total = int(agg["journeys"].sum())
     agg["journeys"] = agg["journeys"].astype("int64")
-    agg["share"] = [100.0 * n / total if total else float("nan") for n in agg["journeys"]]
+    agg["share"] = [n / total if total else float("nan") for n in agg["journeys"]]
     return agg
 
 

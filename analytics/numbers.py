@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 DASH = "–"
+SECONDS_PER_DAY = 86_400.0
 
 
 def _missing(value: Any) -> bool:
@@ -35,8 +36,8 @@ def format_duration(seconds: Any) -> str:
     if _missing(seconds):
         return DASH
     s = float(seconds)
-    if abs(s) >= 86400:
-        days = s / 86400
+    if abs(s) >= SECONDS_PER_DAY:
+        days = s / SECONDS_PER_DAY
         return f"{days:,.1f} day" if round(days, 1) == 1 else f"{days:,.1f} days"
     if abs(s) >= 3600:
         return f"{s / 3600:.1f} h"

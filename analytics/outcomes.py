@@ -21,7 +21,8 @@ from analytics.engine import execute
 from analytics.journeys import JOURNEY, POSITION, JourneyQuery, journey_steps
 from analytics.schema import EventSchema, Role
 
-NO_OUTCOME = "(none)"
+NO_OUTCOME = "(no outcome)"
+OTHER_OUTCOME = "(other)"  # outcomes outside a declared list (analytics.metrics.compute_outcome_shares)
 OUTCOME_COLUMNS = ["outcome", "journeys", "share"]
 
 

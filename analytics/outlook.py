@@ -71,7 +71,7 @@ from analytics.journeys import (
     node_labels,
     stack,
 )
-from analytics.markov import AbsorbingChain, top_transitions
+from analytics.markov import START, AbsorbingChain, top_transitions
 from analytics.names import OUTLOOK_ACTIVE_DAYS, OUTLOOK_MIN_TRANSITIONS
 from analytics.outlook_model import (
     JourneyLog,
@@ -86,7 +86,6 @@ from analytics.outlook_model import (
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
 from core.errors import JourneyLensError
 
-START = "(start)"
 GOAL_STATE = "(goal)"
 STALE_STATE = "(no further activity)"
 LOST_PREFIX = "lost: "
@@ -96,7 +95,7 @@ DEFAULT_MIN_TRANSITIONS = OUTLOOK_MIN_TRANSITIONS
 NEXT_SHOWN = 3
 
 STATUS = "status"
-MODELS = ("learned", "markov")
+OUTLOOK_MODELS = ("learned", "markov")
 OUTLOOK_COLUMNS = (
     "journey",
     "journey_key",
@@ -533,8 +532,8 @@ def compute_outlook(
     """
     if active_days < 1:
         raise JourneyLensError(f"active_days must be at least 1, not {active_days}")
-    if model not in MODELS:
-        raise JourneyLensError(f"no outlook model named {model!r}; models: {', '.join(MODELS)}")
+    if model not in OUTLOOK_MODELS:
+        raise JourneyLensError(f"no outlook model named {model!r}; models: {', '.join(OUTLOOK_MODELS)}")
     if not conversion.defined:
         raise JourneyLensError("the outlook needs conversion defined: goal nodes or outcome values")
     lost = conversion.lost_names()
@@ -665,7 +664,7 @@ __all__ = [
     "DEFAULT_ACTIVE_DAYS",
     "DEFAULT_MIN_TRANSITIONS",
     "GOAL_STATE",
-    "MODELS",
+    "OUTLOOK_MODELS",
     "LOST_PREFIX",
     "OUTLOOK_COLUMNS",
     "STALE_STATE",

@@ -66,13 +66,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from analytics.numbers import SECONDS_PER_DAY
 from core.errors import JourneyLensError
 
-SECONDS_PER_DAY = 86_400.0
 TOP_COUNTED = 30  # nodes with a visit-count feature
 TOP_CATEGORIES = 60  # distinct values a categorical feature keeps (others pooled)
 MIN_CLASS_COUNT = 20
-OTHER = "(other)"
+OTHER_CLASS = "(other)"
 MIN_TRAINING_JOURNEYS = 50
 MIN_PER_CLASS = 10
 MAX_TRAINING_PREFIXES = 40_000
@@ -467,7 +467,7 @@ class LearnedOutlook:
             x = x[list(self.next_columns)]
         p = self.next_model.predict_proba(x.fillna(MISSING))  # type: ignore[attr-defined]
         frame = pd.DataFrame(p, columns=list(self.next_model.classes_))  # type: ignore[attr-defined]
-        return frame.drop(columns=[OTHER], errors="ignore")
+        return frame.drop(columns=[OTHER_CLASS], errors="ignore")
 
 
 def _classifier(
@@ -533,7 +533,7 @@ def fit_learned(
     labels = next_labels(log, rows)
     counts = pd.Series(labels).value_counts()
     keep = set(counts[counts >= MIN_CLASS_COUNT].index)
-    pooled = np.array([lab if lab in keep else OTHER for lab in labels], dtype=object)
+    pooled = np.array([lab if lab in keep else OTHER_CLASS for lab in labels], dtype=object)
     space = feature_space(log, prefixes)
     base_columns = space.columns
     if NGRAM_NEXT or NGRAM_CONVERSION:

@@ -7,10 +7,9 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.numbers import SECONDS_PER_DAY
 from charts.flows import empty_figure
 from charts.palette import CATEGORICAL, FORWARD, NEUTRAL, colour_map
-
-DAY_SECONDS = 86400.0
 
 
 def funnel_figure(funnel: pd.DataFrame, *, height: int = 380) -> go.Figure:
@@ -78,10 +77,13 @@ def step_times_figure(funnel: pd.DataFrame, *, height: int = 300) -> go.Figure:
     x = [f"{int(p)}. {s}" for p, s in zip(timed.position, timed.step, strict=False)]
     fig = go.Figure()
     fig.add_bar(
-        name="median", x=x, y=(timed.median_seconds_from_previous / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[0]
+        name="median",
+        x=x,
+        y=(timed.median_seconds_from_previous / SECONDS_PER_DAY).tolist(),
+        marker_color=CATEGORICAL[0],
     )
     fig.add_bar(
-        name="p90", x=x, y=(timed.p90_seconds_from_previous / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[1]
+        name="p90", x=x, y=(timed.p90_seconds_from_previous / SECONDS_PER_DAY).tolist(), marker_color=CATEGORICAL[1]
     )
     fig.update_layout(
         barmode="group", height=height, yaxis_title="days from previous step", margin={"l": 8, "r": 8, "t": 16, "b": 8}

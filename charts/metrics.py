@@ -66,7 +66,7 @@ def outcome_shares_figure(shares: pd.DataFrame, *, title: str = "") -> go.Figure
             y=[html.escape(str(o)) for o in shares["outcome"]],
             orientation="h",
             text=[
-                f"{n:,} ({s:.0f}%)" if pd.notna(s) else f"{n:,}"
+                f"{n:,} ({100 * s:.0f}%)" if pd.notna(s) else f"{n:,}"
                 for n, s in zip(shares["journeys"], shares["share"], strict=True)
             ],
             textposition="auto",

@@ -7,10 +7,10 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.numbers import SECONDS_PER_DAY
+from analytics.outcomes import NO_OUTCOME
 from charts.flows import empty_figure
 from charts.palette import CATEGORICAL, FORWARD, NEGATIVE, NEUTRAL, colour_map
-
-DAY_SECONDS = 86400.0
 
 
 def _shorten(text: str, limit: int = 70) -> str:
@@ -95,7 +95,7 @@ def outcomes_figure(outcomes: pd.DataFrame, *, height: int = 300) -> go.Figure:
             y=outcomes.journeys.astype(int).tolist(),
             text=[f"{100 * s:.1f}%" for s in outcomes.share],
             textposition="auto",
-            marker_color=[NEUTRAL if o == "(none)" else colours[o] for o in outcomes.outcome.astype(str)],
+            marker_color=[NEUTRAL if o == NO_OUTCOME else colours[o] for o in outcomes.outcome.astype(str)],
             hovertemplate="%{x}<br>%{y:,} journeys<extra></extra>",
         )
     )
@@ -110,8 +110,8 @@ def time_in_stage_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure
         return empty_figure("No visit has a next step to end it")
     fig = go.Figure()
     x = [html.escape(n) for n in timed.node.astype(str)]
-    fig.add_bar(name="median", x=x, y=(timed.median_seconds / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[0])
-    fig.add_bar(name="p90", x=x, y=(timed.p90_seconds / DAY_SECONDS).tolist(), marker_color=CATEGORICAL[1])
+    fig.add_bar(name="median", x=x, y=(timed.median_seconds / SECONDS_PER_DAY).tolist(), marker_color=CATEGORICAL[0])
+    fig.add_bar(name="p90", x=x, y=(timed.p90_seconds / SECONDS_PER_DAY).tolist(), marker_color=CATEGORICAL[1])
     fig.update_layout(
         barmode="group", height=height, yaxis_title="days per visit", margin={"l": 8, "r": 8, "t": 16, "b": 8}
     )

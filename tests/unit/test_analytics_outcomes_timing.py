@@ -31,8 +31,8 @@ def test_outcome_is_the_last_one_given_and_shares_sum_to_one():
     )
     events, schema = events_of(frame)
     o = compute_outcomes(events, schema)
-    assert o.values.tolist() == [["won", 2, 0.5], ["(none)", 1, 0.25], ["lost", 1, 0.25]]
-    assert NO_OUTCOME == "(none)"
+    assert o.values.tolist() == [["won", 2, 0.5], ["(no outcome)", 1, 0.25], ["lost", 1, 0.25]]
+    assert NO_OUTCOME == "(no outcome)"
     assert o["share"].sum() == pytest.approx(1.0)
 
 

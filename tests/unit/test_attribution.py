@@ -11,13 +11,12 @@ import pytest
 from analytics.attribution import (
     CONVERSION,
     NULL,
-    START,
     compute_attribution,
     compute_credit_bars,
 )
 from analytics.conversion import Conversion, node_counts, suggest_goal, suggest_lost
 from analytics.journeys import JourneyQuery
-from analytics.markov import AbsorbingChain, removal_effects
+from analytics.markov import START, AbsorbingChain, removal_effects
 from analytics.schema import REQUIRED_ROLES, EventSchema, Role
 from core.errors import JourneyLensError, UnknownColumnError
 from tests.factories_attribution import T0, events_from_frame, events_from_paths, frame_from_paths

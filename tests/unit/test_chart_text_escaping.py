@@ -14,6 +14,6 @@ LINK = '<a href="https://evil.example/phish">verify</a>'
 
 
 def test_outcome_labels_are_escaped():
-    shares = pd.DataFrame({"outcome": [LINK, "won"], "journeys": [3, 1], "share": [75.0, 25.0]})
+    shares = pd.DataFrame({"outcome": [LINK, "won"], "journeys": [3, 1], "share": [0.75, 0.25]})
     labels = [str(y) for y in outcome_shares_figure(shares).data[0].y]
     assert not any("<a" in label for label in labels), labels

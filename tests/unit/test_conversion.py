@@ -14,10 +14,10 @@ from analytics.conversion import (
     check_conversion,
     converted_journeys,
     goal,
-    journey_outcomes,
     known_names,
     lost_journeys,
     nearest_names,
+    outcomes_reached,
 )
 from analytics.engine import execute
 from analytics.journeys import JourneyQuery, journey_keys
@@ -87,7 +87,7 @@ def test_within_days_counts_from_the_journeys_first_event(log):
 
 def test_outcome_is_the_last_non_empty_value_and_converts_after_the_last_event(log):
     events, schema = log
-    outcomes = execute(journey_outcomes(events, schema, JourneyQuery()).join(journey_keys(events), "journey"))
+    outcomes = execute(outcomes_reached(events, schema, JourneyQuery()).join(journey_keys(events), "journey"))
     by_key = dict(zip(outcomes["journey_key"], outcomes["outcome"], strict=True))
     assert by_key == {"j1": "won", "j2": "lost", "j3": "won"}  # j1's trailing "" is empty; j4 has none
     got = _converted(events, schema, Conversion(outcomes=("won",)))

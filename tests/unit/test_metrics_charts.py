@@ -55,7 +55,7 @@ def test_trend_and_component_figures():
     )
     fig = friction_components_figure(table)
     assert len(fig.data) == 6 and list(fig.data[0].y) == ["P (S)", "Q"]
-    shares = pd.DataFrame({"outcome": ["hired", "no way"], "journeys": [3, 1], "share": [75.0, 25.0]})
+    shares = pd.DataFrame({"outcome": ["hired", "no way"], "journeys": [3, 1], "share": [0.75, 0.25]})
     assert outcome_shares_figure(shares).data[0].text[0] == "3 (75%)"
     trends = pd.DataFrame(
         {"map": ["A", "A"], "metric": ["NPS", "NPS"], "period": ["2026-01", "2026-02"], "value": [1, 2]}

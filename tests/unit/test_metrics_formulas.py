@@ -275,7 +275,8 @@ def test_outcome_shares_of_a_stage_with_declared_outcomes():
     assert df.loc["hired", "journeys"] == 1 and df.loc["not now", "journeys"] == 1
     assert df.loc["no way", "journeys"] == 0
     assert df.loc["(other)", "journeys"] == 1 and df.loc["(no outcome)", "journeys"] == 1
-    assert df.loc["hired", "share"] == 25.0
+    # The same share as the Paths page's outcomes: a fraction, shown as "25.0 %" by charts.labels.
+    assert df.loc["hired", "share"] == 0.25
 
 
 def test_touchpoint_labels_keep_same_named_touchpoints_apart(engine):

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from analytics.conversion import Conversion, goal
 from analytics.journeys import JourneyQuery
-from analytics.outlook import GOAL_STATE, STALE_STATE, START, compute_outlook
+from analytics.markov import START
+from analytics.outlook import GOAL_STATE, STALE_STATE, compute_outlook
 from core.errors import JourneyLensError
 from tests.factories_attribution import SCHEMA, T0, events_from_frame, events_from_paths, frame_from_paths
 
