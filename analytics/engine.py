@@ -80,7 +80,8 @@ def events_table(source: EventSource) -> Table:
     """The stored events of a dataset as an Ibis table (columns of :mod:`analytics.schema`)."""
     if source.backend_url:
         return connection(source.backend_url).table(source.table_name)
-    path = Path(source.parquet_path)  # type: ignore[arg-type]
+    assert source.parquet_path, "EventSource requires a Parquet path without a backend table"
+    path = Path(source.parquet_path)
     if source.label:
         _labels[str(path)] = source.label
     if not path.is_file():

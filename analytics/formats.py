@@ -6,7 +6,7 @@ else a user is likely to pick by mistake (another ZIP, an old Excel 97-2003 .xls
 a Word or OpenDocument file) is refused with what it looks like and what to do.
 
 An .xlsx sheet or a Parquet file is written out as UTF-8 CSV (comma, RFC 4180 quoting) and read
-by the same streaming pass as any CSV (:func:`analytics.ingest.scan_csv`), so the mapping, the
+by the same streaming pass as any CSV (:func:`analytics.ingest.read.scan_csv`), so the mapping, the
 checks and the messages are the same. The workbook is read by openpyxl in read-only mode, row by
 row; Parquet by pyarrow, batch by batch: neither holds the file in memory. In a sheet, line N of
 the CSV is row N of the sheet (empty rows stay as blank lines, which are not events), so a
@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -34,8 +34,7 @@ import pyarrow.parquet as pq
 
 from core.errors import BadInputError
 
-Source = Path | str | bytes
-Progress = Callable[[float, str], None]
+Source = Path | str | bytes  # an event-log file: its path, or its bytes
 
 CSV, XLSX, PARQUET = "csv", "xlsx", "parquet"
 KIND_LABELS = {CSV: "CSV", XLSX: "Excel workbook (.xlsx)", PARQUET: "Parquet file"}

@@ -181,7 +181,8 @@ def _rates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _apply_index(df: pd.DataFrame, weights: FrictionWeights) -> pd.DataFrame:
-    totals, contribs = [], {k: [] for k in COMPONENTS}
+    totals: list[float] = []
+    contribs: dict[str, list[float]] = {k: [] for k in COMPONENTS}
     for row in df.itertuples(index=False):
         scores = {
             "exit": row.exit_score,

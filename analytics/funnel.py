@@ -43,8 +43,9 @@ Breakdown
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, cast
 
 import ibis
 import pandas as pd
@@ -340,8 +341,8 @@ def funnel_journeys(
 def _spec_of(fields: dict[str, object]) -> FunnelSpec:
     if "steps" not in fields:
         raise BadInputError("a funnel needs its steps", expected="steps=(...) or a FunnelSpec")
-    values = {**fields, "steps": tuple(fields["steps"])}  # type: ignore[call-overload]
-    return FunnelSpec(**values)  # type: ignore[arg-type]
+    values: dict[str, Any] = {**fields, "steps": tuple(cast("Iterable[str]", fields["steps"]))}
+    return FunnelSpec(**values)
 
 
 def _aggregates(f: Table, k_total: int) -> dict[str, ibis.Value]:
@@ -358,7 +359,7 @@ def _aggregates(f: Table, k_total: int) -> dict[str, ibis.Value]:
 def _rows(agg: dict, spec: FunnelSpec) -> list[dict]:
     rows = []
     first = int(agg.get("j1") or 0)
-    prev = None
+    prev = 0
     for k, name in enumerate(spec.steps, start=1):
         n = int(agg.get(f"j{k}") or 0)
         rows.append(
@@ -377,7 +378,7 @@ def _rows(agg: dict, spec: FunnelSpec) -> list[dict]:
     return rows
 
 
-def _float(value: object) -> float | None:
+def _float(value: float | None) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 

@@ -62,6 +62,7 @@ The ``FACTORS_SHOWN`` largest ``|effect|`` of at least ``MIN_FACTOR_EFFECT`` are
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Protocol, SupportsFloat, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -272,7 +273,7 @@ def feature_space(log: JourneyLog, prefixes: pd.DataFrame) -> FeatureSpace:
     cats = ["last_node", "node_before", "node_two_before"]
     cats += ["last_channel"] if log.has_channels else []
     cats += [f"segment:{s}" for s in log.segments]
-    groups = {c: (c,) for c in (*numeric, *visits, *cats)}
+    groups: dict[str, tuple[str, ...]] = {c: (c,) for c in (*numeric, *visits, *cats)}
     return FeatureSpace(counted, categories, (*numeric, *visits, *cats), tuple(cats), groups)
 
 
@@ -404,6 +405,21 @@ def training_rows(log: JourneyLog, journeys: pd.Index | None = None) -> np.ndarr
 # --------------------------------------------------------------------------- models
 
 
+class Classifier(Protocol):
+    """What the outlook reads of a fitted scikit-learn classifier."""
+
+    classes_: np.ndarray
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray: ...
+
+
+class IsotonicSteps(Protocol):
+    """What :class:`CenteredIsotonic` reads of a fitted ``IsotonicRegression``."""
+
+    X_thresholds_: np.ndarray
+    y_thresholds_: np.ndarray
+
+
 @dataclass(frozen=True)
 class CenteredIsotonic:
     """Centred isotonic regression: the isotonic fit's steps replaced by the line through the centre
@@ -416,9 +432,9 @@ class CenteredIsotonic:
     levels: np.ndarray
 
     @classmethod
-    def from_isotonic(cls, isotonic: object) -> CenteredIsotonic:
-        xs = np.asarray(isotonic.X_thresholds_, dtype=float)  # type: ignore[attr-defined]
-        ys = np.asarray(isotonic.y_thresholds_, dtype=float)  # type: ignore[attr-defined]
+    def from_isotonic(cls, isotonic: IsotonicSteps) -> CenteredIsotonic:
+        xs = np.asarray(isotonic.X_thresholds_, dtype=float)
+        ys = np.asarray(isotonic.y_thresholds_, dtype=float)
         starts = np.flatnonzero(np.r_[True, ys[1:] != ys[:-1]])
         ends = np.r_[starts[1:], len(ys)] - 1
         return cls(centres=(xs[starts] + xs[ends]) / 2, levels=ys[starts])
@@ -432,9 +448,9 @@ class LearnedOutlook:
     """The fitted models and what they were fitted on."""
 
     space: FeatureSpace
-    conversion_model: object
-    calibrator: object
-    next_model: object | None
+    conversion_model: Classifier
+    calibrator: CenteredIsotonic
+    next_model: Classifier | None
     next_classes: tuple[str, ...]
     reference: pd.Series
     actions: pd.DataFrame  # node, action, rate, support; node_rate per node
@@ -449,14 +465,14 @@ class LearnedOutlook:
     def raw_probability(self, x: pd.DataFrame) -> np.ndarray:
         if self.conversion_columns:
             x = x[list(self.conversion_columns)]
-        return self.conversion_model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]
+        return self.conversion_model.predict_proba(x)[:, 1]
 
     def probability(self, x: pd.DataFrame) -> np.ndarray:
         """Calibrated probability, kept within ``[1/(n+2), (n+1)/(n+2)]`` for ``n`` calibration
         journeys: isotonic regression returns 0 or 1 where a slice of them all ended one way, and no
         finite sample makes an open journey certain."""
         n = max(self.calibration_journeys, 1)
-        p = self.calibrator.predict(self.raw_probability(x))  # type: ignore[attr-defined]
+        p = self.calibrator.predict(self.raw_probability(x))
         return np.clip(p, 1 / (n + 2), (n + 1) / (n + 2))
 
     def next_probabilities(self, x: pd.DataFrame) -> pd.DataFrame:
@@ -465,8 +481,8 @@ class LearnedOutlook:
             return pd.DataFrame({self.next_classes[0]: np.ones(len(x))})
         if self.next_columns:
             x = x[list(self.next_columns)]
-        p = self.next_model.predict_proba(x.fillna(MISSING))  # type: ignore[attr-defined]
-        frame = pd.DataFrame(p, columns=list(self.next_model.classes_))  # type: ignore[attr-defined]
+        p = self.next_model.predict_proba(x.fillna(MISSING))
+        frame = pd.DataFrame(p, columns=list(self.next_model.classes_))
         return frame.drop(columns=[OTHER_CLASS], errors="ignore")
 
 
@@ -667,11 +683,11 @@ def factor_words(feature: str, value: float, log: JourneyLog, space: FeatureSpac
         inverse = {v: k for k, v in space.categories[key].items()}
         raw = inverse.get(int(value)) if not np.isnan(value) else None
         if feature == "last_channel":
-            text = log.channel_names.get(int(raw), str(raw)) if raw is not None else "no channel"
+            text = log.channel_names.get(int(cast(SupportsInt, raw)), str(raw)) if raw is not None else "no channel"
             return f"last reached by {text}"
         if feature.startswith("segment:"):
             return f"{feature.removeprefix('segment:')}: {raw if raw is not None else 'other'}"
-        name = log.names.get(int(raw), str(raw)) if raw is not None else "a rare touchpoint"
+        name = log.names.get(int(cast(SupportsInt, raw)), str(raw)) if raw is not None else "a rare touchpoint"
         where = {"last_node": "stands on", "node_before": "came from", "node_two_before": "two steps back:"}[feature]
         return f"{where} {name}" if not np.isnan(value) else f"{where} nothing (first step)"
     n = int(round(value)) if not np.isnan(value) else 0
@@ -720,7 +736,7 @@ def factors_text(factors: list[dict[str, object]]) -> str:
     """``"41 days since the last event (−12.3 points); ..."``"""
     parts = []
     for f in factors:
-        points = float(f["effect"]) * 100  # type: ignore[arg-type]
+        points = float(cast(SupportsFloat, f["effect"])) * 100
         parts.append(f"{f['factor']} ({'+' if points >= 0 else '−'}{abs(points):.1f} points)")
     return "; ".join(parts)
 

@@ -168,8 +168,8 @@ def compute_step_sankey(
         )
     )
 
-    def shown(col: int, name: str) -> str:
-        return name if (col, name) in kept else OTHER
+    def shown(col: int, name: str | None) -> str:
+        return name if name is not None and (col, name) in kept else OTHER
 
     coded["source"] = [shown(c, n) for c, n in zip(coded["col"], coded["source"], strict=False)]
     has_next = coded["next_code"].notna()

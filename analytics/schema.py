@@ -34,9 +34,10 @@ segment columns    string                      named ``segment:<source column>``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from core.errors import UnknownColumnError
 
@@ -147,7 +148,7 @@ def segment_column(source_name: str) -> str:
     return f"{SEGMENT_PREFIX}{source_name}"
 
 
-class RoleSet(frozenset):  # type: ignore[type-arg]
+class RoleSet(frozenset[Role]):
     """A frozenset of roles that pickles (and so keys Streamlit's caches) in one order, its sorted one.
 
     A plain frozenset pickles in its iteration order, which depends on the order its members were
@@ -233,6 +234,6 @@ class ColumnMapping:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> ColumnMapping:
-        segments = tuple(data.get("segments", []) or [])  # type: ignore[arg-type]
+        segments = tuple(cast("Iterable[str]", data.get("segments", []) or []))
         cols = tuple((Role(k), str(v)) for k, v in data.items() if k != "segments" and v)
         return cls(columns=cols, segments=segments)

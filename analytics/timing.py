@@ -50,10 +50,10 @@ def _epoch_us(value: ibis.Value) -> ibis.Value:
     if fn is None:
 
         @ibis.udf.scalar.builtin(name="epoch_us", signature=((dtype,), dt.int64))
-        def fn(ts):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        def epoch_us(ts):  # noqa: ANN001, ANN202
             """DuckDB builtin."""
 
-        _EPOCH_US[dtype] = fn
+        fn = _EPOCH_US[dtype] = epoch_us
     return fn(value)
 
 

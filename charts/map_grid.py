@@ -44,6 +44,7 @@ from charts.palette import (
     GridTheme,
     rgb,
 )
+from core.journey_map import MapView, PlacedItem, StageView, TouchpointView
 
 # Pixel geometry: fixed per column so text fits and the PNG export is sharp at any map size.
 COLUMN_PX = 150
@@ -100,20 +101,20 @@ LANE_LABELS = {
 class _Column:
     x0: float
     x1: float
-    stage: Any
-    touchpoint: Any | None
+    stage: StageView
+    touchpoint: TouchpointView | None
 
     @property
     def centre(self) -> float:
         return (self.x0 + self.x1) / 2
 
 
-def _columns(view: Any) -> list[_Column]:
+def _columns(view: MapView) -> list[_Column]:
     """One column per touchpoint (a stage without touchpoints gets one empty column); gaps between stages."""
     cols: list[_Column] = []
     x = 0.0
     for stage in view.stages:
-        tps = list(stage.touchpoints) or [None]
+        tps: list[TouchpointView | None] = [*stage.touchpoints] or [None]
         for tp in tps:
             cols.append(_Column(x, x + 1.0, stage, tp))
             x += 1.0
@@ -129,9 +130,9 @@ def _stage_span(cols: list[_Column], stage_id: int) -> tuple[float, float]:
 # --------------------------------------------------------------------------- the data twin
 
 
-def _lane_text(view: Any, lane: str, stage_id: int, tp_id: int | None, persona_id: int | None) -> str:
+def _lane_text(view: MapView, lane: str, stage_id: int, tp_id: int | None, persona_id: int | None) -> str:
     """Text of one lane at one place for the chosen persona view (rules in the module docstring)."""
-    names = {p.id: p.name for p in view.personas}
+    names: dict[int | None, str] = {p.id: p.name for p in view.personas}
     cells = [c for c in view.lane_cells if c.lane == lane and c.stage_id == stage_id and c.touchpoint_id == tp_id]
     if persona_id is not None:
         own = [c for c in cells if c.persona_id == persona_id and c.text]
@@ -145,7 +146,7 @@ def _lane_text(view: Any, lane: str, stage_id: int, tp_id: int | None, persona_i
     return ""
 
 
-def _lane_emotion(view: Any, stage_id: int, tp_id: int | None, persona_id: int | None) -> int | None:
+def _lane_emotion(view: MapView, stage_id: int, tp_id: int | None, persona_id: int | None) -> int | None:
     for pid in (persona_id, None) if persona_id is not None else (None,):
         for c in view.lane_cells:
             key = (c.lane, c.stage_id, c.touchpoint_id, c.persona_id)
@@ -154,7 +155,7 @@ def _lane_emotion(view: Any, stage_id: int, tp_id: int | None, persona_id: int |
     return None
 
 
-def _rows(view: Any, overlay: pd.DataFrame | None, overlay_name: str) -> list[tuple[str, str, float]]:
+def _rows(view: MapView, overlay: pd.DataFrame | None, overlay_name: str) -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = [("Stage", "stage", 0.75), ("Touchpoint", "touchpoint", 1.0)]
     rows.append(("Owner · RACI", "owner", 0.85))
     if overlay is not None:
@@ -176,7 +177,7 @@ def _rows(view: Any, overlay: pd.DataFrame | None, overlay_name: str) -> list[tu
 
 
 def compute_map_grid(
-    view: Any,
+    view: MapView,
     overlay: pd.DataFrame | None = None,
     *,
     persona_id: int | None = None,
@@ -219,10 +220,10 @@ def compute_map_grid(
                 row_cells.append(_column_cell(view, base, kind, c, measures))
         if kind != "measure":
             # Rows grow with their longest cell (up to MAX_ROW_UNITS), so text is cut only when very long.
-            needed = max((_line_count(_cell_text(c), c["x1"] - c["x0"]) for c in row_cells), default=1)
+            needed = max((_line_count(_cell_text(rc), rc["x1"] - rc["x0"]) for rc in row_cells), default=1)
             height = max(height, min(MAX_ROW_UNITS, ROW_PADDING_UNITS + LINE_UNITS * needed))
-            for c in row_cells:
-                c["row_height"] = height
+            for rc in row_cells:
+                rc["row_height"] = height
         out.extend(row_cells)
         top += height
     frame = pd.DataFrame(out, columns=GRID_COLUMNS)
@@ -233,7 +234,9 @@ def compute_map_grid(
     return frame
 
 
-def _cell(base: dict, stage: Any, tp: Any | None, x0: float, x1: float, text: str, **extra: Any) -> dict[str, Any]:
+def _cell(
+    base: dict, stage: StageView, tp: TouchpointView | None, x0: float, x1: float, text: str, **extra: Any
+) -> dict[str, Any]:
     return {
         **base,
         "stage_id": stage.id,
@@ -257,7 +260,7 @@ def _cell(base: dict, stage: Any, tp: Any | None, x0: float, x1: float, text: st
 
 
 def _lane_cells(
-    view: Any, base: dict, cols: list[_Column], stage: Any, lane: str, persona_id: int | None
+    view: MapView, base: dict, cols: list[_Column], stage: StageView, lane: str, persona_id: int | None
 ) -> list[dict]:
     stage_cols = [c for c in cols if c.stage.id == stage.id]
     stage_text = _lane_text(view, lane, stage.id, None, persona_id)
@@ -283,11 +286,11 @@ def _lane_cells(
     return cells
 
 
-def _column_cell(view: Any, base: dict, kind: str, c: _Column, measures: dict[int, dict]) -> dict[str, Any]:
+def _column_cell(view: MapView, base: dict, kind: str, c: _Column, measures: dict[int, dict]) -> dict[str, Any]:
     tp = c.touchpoint
     tp_id = tp.id if tp is not None else None
 
-    def here(item: Any) -> bool:
+    def here(item: PlacedItem) -> bool:
         # Items on a whole stage sit in the stage's first column; items on a touchpoint in its own.
         if item.touchpoint_id is not None:
             return item.touchpoint_id == tp_id
@@ -313,22 +316,22 @@ def _column_cell(view: Any, base: dict, kind: str, c: _Column, measures: dict[in
             value=m["value"], label=m["label"], target=m.get("target"), status=m.get("status"),
         )  # fmt: skip
     if kind == "pain":
-        items = sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id))
+        pains = sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id))
         text = "\n".join(
-            f"Severity {p.severity} ({SEVERITY_WORDS.get(p.severity, '?')}): {p.description}" for p in items
+            f"Severity {p.severity} ({SEVERITY_WORDS.get(p.severity, '?')}): {p.description}" for p in pains
         )
-        severity = items[0].severity if items else None
-        return _cell(base, c.stage, tp, c.x0, c.x1, text, severity=severity, count=len(items))
+        severity = pains[0].severity if pains else None
+        return _cell(base, c.stage, tp, c.x0, c.x1, text, severity=severity, count=len(pains))
     if kind == "opportunity":
-        items = sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id))
-        text = "\n".join(f"Priority {o.priority:.1f} ({priority_band(o.priority)}): {o.description}" for o in items)
-        return _cell(base, c.stage, tp, c.x0, c.x1, text, count=len(items))
+        opps = sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id))
+        text = "\n".join(f"Priority {o.priority:.1f} ({priority_band(o.priority)}): {o.description}" for o in opps)
+        return _cell(base, c.stage, tp, c.x0, c.x1, text, count=len(opps))
     if kind == "action":
-        items = sorted(
+        actions = sorted(
             (a for a in view.actions if a.stage_id is not None and here(a)), key=lambda a: (a.status == "done", a.id)
         )
-        text = "\n".join(f"{'✓' if a.status == 'done' else '•'} {a.action}" for a in items)
-        return _cell(base, c.stage, tp, c.x0, c.x1, text, count=len(items))
+        text = "\n".join(f"{'✓' if a.status == 'done' else '•'} {a.action}" for a in actions)
+        return _cell(base, c.stage, tp, c.x0, c.x1, text, count=len(actions))
     raise ValueError(f"unknown grid row kind {kind!r}")
 
 
@@ -337,7 +340,7 @@ def priority_band(priority: float) -> str:
     return "high" if priority >= 3 else "medium" if priority >= 1.5 else "low"
 
 
-def _raci_beyond_owner(tp: Any) -> str:
+def _raci_beyond_owner(tp: TouchpointView) -> str:
     """RACI text without "R: <owner team>" when the owner team is the one responsible (the usual case)."""
     parts = [
         (label, value)
@@ -369,7 +372,7 @@ def _overlay_by_touchpoint(overlay: pd.DataFrame | None) -> dict[int, dict]:
     return out
 
 
-def compute_emotion_curve(view: Any) -> pd.DataFrame:
+def compute_emotion_curve(view: MapView) -> pd.DataFrame:
     """The emotion curve: one series for everyone (cells without a persona) and one per persona with scores.
 
     A point per touchpoint column: the touchpoint's own feeling score for that series, else its
@@ -405,7 +408,7 @@ def compute_emotion_curve(view: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
-def _cell_emotion(view: Any, stage_id: int, tp_id: int | None, persona_id: int | None) -> int | None:
+def _cell_emotion(view: MapView, stage_id: int, tp_id: int | None, persona_id: int | None) -> int | None:
     for c in view.lane_cells:
         if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("feeling", stage_id, tp_id, persona_id):
             return None if c.emotion is None else int(c.emotion)
@@ -419,7 +422,7 @@ def _cell_text(cell: dict) -> str:
     """The text drawn in a cell: a feeling cell starts with its score in words."""
     text = cell["text"] or ""
     emotion = cell.get("emotion")
-    if str(cell["row_kind"]) == "lane:feeling" and emotion is not None and not _isnan(emotion):
+    if str(cell["row_kind"]) == "lane:feeling" and emotion is not None and not is_missing(emotion):
         score = int(emotion)
         text = f"{_signed(score)} {EMOTION_WORDS.get(score, '')}" + (f"\n{text}" if text else "")
     return text
@@ -474,7 +477,7 @@ def _severity_colour(severity: int, theme: GridTheme) -> str:
 
 
 def map_grid_figure(
-    view: Any,
+    view: MapView,
     overlay: pd.DataFrame | None = None,
     *,
     dark: bool = False,
@@ -518,7 +521,7 @@ def map_grid_figure(
         kind = cell["row_kind"]
         y0, y1 = cell["row_top"], cell["row_top"] + cell["row_height"]
         x0, x1 = cell["x0"] + 0.03, cell["x1"] - 0.03
-        fill, font_colour, line_colour, line_width = theme.lane_fill, theme.text, theme.border, 1
+        fill, font_colour, line_colour, line_width = theme.lane_fill, theme.text, theme.border, 1.0
         size, bold = 11, False
         if kind == "stage":
             fill, font_colour, size, bold = theme.stage_fill, theme.stage_text, 12, True
@@ -531,7 +534,7 @@ def map_grid_figure(
         elif kind.startswith("stage_goal"):
             fill, size = theme.goal_fill, 10
         elif kind == "measure":
-            if cell["value"] is not None and not _isnan(cell["value"]):
+            if cell["value"] is not None and not is_missing(cell["value"]):
                 frac = (float(cell["value"]) - vmin) / (vmax - vmin)
                 fill = sample_colorscale(overlay_colorscale, [min(1.0, max(0.0, frac))])[0]
                 font_colour = "#111111" if _luminance(fill) > 0.55 else "#ffffff"
@@ -547,7 +550,7 @@ def map_grid_figure(
             fill = theme.opportunity_fill
         elif kind == "action" and cell["count"]:
             fill = theme.action_fill
-        if kind == "lane:feeling" and cell["emotion"] is not None and not _isnan(cell["emotion"]):
+        if kind == "lane:feeling" and cell["emotion"] is not None and not is_missing(cell["emotion"]):
             fills = EMOTION_FILLS_DARK if dark else EMOTION_FILLS_LIGHT
             fill = fills.get(int(cell["emotion"]), fill)
         if cell["inherited"]:
@@ -764,7 +767,7 @@ def _hover(cell: dict) -> str:
     where = _escape(cell["stage"]) + (f" › {_escape(cell['touchpoint'])}" if cell["touchpoint"] else " (whole stage)")
     text = "<br>".join(_escape(line) for line in str(cell["text"]).split("\n"))
     head = f"<b>{_escape(cell['row'])}</b> · {where}"
-    if cell["row_kind"] == "measure" and cell["target"] is not None and not _isnan(cell["target"]):
+    if cell["row_kind"] == "measure" and cell["target"] is not None and not is_missing(cell["target"]):
         text += f"<br>target: {_escape(str(cell['target']))}"
     if cell["status"]:
         text += f"<br>status: {_escape(str(cell['status']))}"
@@ -777,9 +780,12 @@ def _signed(score: int) -> str:
     return "0" if score == 0 else f"{'+' if score > 0 else '−'}{abs(score)}"
 
 
-def _isnan(value: Any) -> bool:
+def is_missing(value: object) -> bool:
+    """None, pandas' NA or NaN: a cell of the grid's data twin with no value."""
+    if value is None or value is pd.NA:
+        return True
     try:
-        return math.isnan(float(value))
+        return math.isnan(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
 

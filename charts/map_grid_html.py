@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import re
-from typing import Any
 
 import pandas as pd
 from plotly.colors import sample_colorscale
@@ -38,9 +36,11 @@ from charts.map_grid import (
     _columns,
     compute_emotion_curve,
     compute_map_grid,
+    is_missing,
     priority_band,
 )
 from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, text_on
+from core.journey_map import MapView, PlacedItem, TouchpointView
 
 ZOOM_COLUMN_PX: dict[str, int | None] = {"Fit to width": None, "Medium": 120, "Large": 170, "Extra large": 230}
 CURVE_PX = 150
@@ -109,15 +109,6 @@ def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def _isnan(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def severity_chip(severity: int) -> str:
     """The chip on a pain point: ``4 high`` (severity 1–5 and its word; wraps between them, not in a word)."""
     return f"{int(severity)} {SEVERITY_WORDS.get(int(severity), '?')}"
@@ -174,14 +165,14 @@ def _edit_link(href_base: str | None, target: str, body: str, label: str) -> str
     return f'<a class="jl-edit" href="{_e(href)}" target="_self" title="{_e(label)}">{body}</a>'
 
 
-def _items_html(view: Any, kind: str, cell: dict, edit_href: str | None = None) -> str:
+def _items_html(view: MapView, kind: str, cell: dict, edit_href: str | None = None) -> str:
     """Pain points, opportunities and actions of a cell as a list with chips (most important first)."""
     stage_id, tp_id = cell["stage_id"], cell["touchpoint_id"]
-    tp_id = None if _isnan(tp_id) else int(tp_id)
+    tp_id = None if is_missing(tp_id) else int(tp_id)
     stage = next(s for s in view.stages if s.id == stage_id)
     first_tp = stage.touchpoints[0].id if stage.touchpoints else None
 
-    def here(item: Any) -> bool:
+    def here(item: PlacedItem) -> bool:
         if item.touchpoint_id is not None:
             return item.touchpoint_id == tp_id
         return item.stage_id == stage_id and (tp_id is None or tp_id == first_tp)
@@ -261,7 +252,7 @@ def overlay_legend_html(
     return '<div class="jl-legend" data-testid="jl-legend">' + "".join(parts) + "</div>"
 
 
-def _curve_svg(view: Any, n_cols: int, text_colour: str) -> str:
+def _curve_svg(view: MapView, n_cols: int, text_colour: str) -> str:
     """The emotion curve in the touchpoint columns: x in column units (0..n), y the score (−2..+2)."""
     curve = compute_emotion_curve(view)
     if curve.empty:
@@ -292,10 +283,10 @@ def _curve_svg(view: Any, n_cols: int, text_colour: str) -> str:
             f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="{width}" '
             'vector-effect="non-scaling-stroke" stroke-linejoin="round"/>'
         )
-        for x, y in xy:
+        for px, py in xy:
             # A zero-length line with round caps draws a dot that stays round when the SVG is stretched.
             parts.append(
-                f'<line x1="{x:.3f}" y1="{y:.3f}" x2="{x:.3f}" y2="{y:.3f}" stroke="{colour}" stroke-width="8" '
+                f'<line x1="{px:.3f}" y1="{py:.3f}" x2="{px:.3f}" y2="{py:.3f}" stroke="{colour}" stroke-width="8" '
                 'stroke-linecap="round" vector-effect="non-scaling-stroke"/>'
             )
         legend.append(f"<span><span class='jl-swatch' style='background:{colour}'></span>{_e(pname)}</span>")
@@ -314,7 +305,7 @@ def _curve_svg(view: Any, n_cols: int, text_colour: str) -> str:
 
 
 def map_grid_html(
-    view: Any,
+    view: MapView,
     overlay: pd.DataFrame | None = None,
     *,
     persona_id: int | None = None,
@@ -408,7 +399,7 @@ def map_grid_html(
             elif kind == "measure":
                 css.append("jl-measure")
                 value = cell["value"]
-                if not _isnan(value):
+                if not is_missing(value):
                     frac = (float(value) - lo) / (hi - lo)
                     fill = sample_colorscale(overlay_colorscale, [min(1.0, max(0.0, frac))])[0]
                     style += [f"background:{fill}", f"color:{text_on(fill)}"]
@@ -416,14 +407,14 @@ def map_grid_html(
                     css.append("jl-muted")
                 if cell["status"] in STATUS_COLOURS:
                     style.append(f"border:3px solid {STATUS_COLOURS[cell['status']]}")
-                if not _isnan(cell["target"]):
+                if not is_missing(cell["target"]):
                     title += f" (target {format_value(cell['target'])})"
             elif kind in ("pain", "opportunity", "action"):
                 listed = _items_html(view, kind, cell, edit_href)
                 if listed:
                     body = listed
                     style.append(f"background:{_FILLS[kind]}")
-                    if kind == "pain" and not _isnan(cell["severity"]):
+                    if kind == "pain" and not is_missing(cell["severity"]):
                         sev = max(1, min(5, int(cell["severity"])))
                         style.append(f"border:2px solid {SEVERITY_COLOURS[sev]}")
                 css.append("jl-clamp")
@@ -432,12 +423,12 @@ def map_grid_html(
                 css.append("jl-clamp")
                 style.append(f"--lines:{lines + 1}")
                 emotion = cell["emotion"]
-                if kind == "lane:feeling" and not _isnan(emotion):
+                if kind == "lane:feeling" and not is_missing(emotion):
                     style.append(f"background:{_EMOTION_TINTS.get(int(emotion), _FILLS['lane'])}")
                 lane = kind.split(":", 1)[1]
                 if edit_href is not None and lane in ("thinking", "doing", "feeling"):
                     # An inherited cell shows (and so edits) the whole stage's cell.
-                    tp_id = 0 if cell["inherited"] or _isnan(cell["touchpoint_id"]) else int(cell["touchpoint_id"])
+                    tp_id = 0 if cell["inherited"] or is_missing(cell["touchpoint_id"]) else int(cell["touchpoint_id"])
                     target = f"lane:{lane}:{int(cell['stage_id'])}:{tp_id}:{int(persona_id or 0)}"
                     shown = _hyphenated(title) if title else '<span class="jl-muted">＋</span>'
                     body = _edit_link(edit_href, target, shown, f"Edit {lane} here")
@@ -445,7 +436,7 @@ def map_grid_html(
                 css.append("jl-inherited")
                 title += " (from the whole stage)"
             where = str(cell["stage"]) + (f" › {cell['touchpoint']}" if cell["touchpoint"] else "")
-            tp_attr = "" if _isnan(cell["touchpoint_id"]) else f' data-touchpoint="{int(cell["touchpoint_id"])}"'
+            tp_attr = "" if is_missing(cell["touchpoint_id"]) else f' data-touchpoint="{int(cell["touchpoint_id"])}"'
             out.append(
                 f'<div class="{" ".join(css)}" data-kind="{_e(kind)}"{tp_attr} style="{";".join(style)}" '
                 f'title="{_e(f"{row_name} · {where}: {title}" if title else f"{row_name} · {where}")}">{body}</div>'
@@ -466,18 +457,18 @@ def map_grid_html(
     return "".join(out)
 
 
-def _touchpoint(view: Any, tp_id: Any) -> Any | None:
-    if _isnan(tp_id):
+def _touchpoint(view: MapView, tp_id: float | None) -> TouchpointView | None:
+    if tp_id is None or is_missing(tp_id):
         return None
-    return next((t for s in view.stages for t in s.touchpoints if t.id == int(tp_id)), None)
+    return next((t for t in view.touchpoints if t.id == int(tp_id)), None)
 
 
-def grid_touchpoint_names(view: Any) -> list[str]:
+def grid_touchpoint_names(view: MapView) -> list[str]:
     """The touchpoint names the grid draws, in column order (what a test looks for on screen)."""
     return [c.touchpoint.name for c in _columns(view) if c.touchpoint is not None]
 
 
-def grid_page_html(view: Any, overlay: pd.DataFrame | None = None, *, overlay_name: str | None = None) -> str:
+def grid_page_html(view: MapView, overlay: pd.DataFrame | None = None, *, overlay_name: str | None = None) -> str:
     """A standalone HTML page with the whole grid fitted to the window (opens offline, nothing fetched)."""
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

@@ -8,28 +8,26 @@ cell to ``lane:LANE:STAGE_ID:TOUCHPOINT_ID:PERSONA_ID`` (0 for the whole stage /
 parameter and opens the matching dialog; a save goes through ``components.map_editor.save`` (versioned,
 the same conflict rules as the tables, which stay the bulk editor). An unknown or stale target is said
 plainly, never ignored.
+
+The four item kinds share one dialog, driven by :data:`ITEM_KINDS`: each kind names its form fields
+(among its field list in ``core.journey_map``), where its items are in the view and which edit saves it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components import map_editor as ed
+from core.journey_map import ACTION_FIELDS, OPPORTUNITY_FIELDS, PAIN_POINT_FIELDS, TOUCHPOINT_FIELDS, MapView
 from db.models import ActionStatus, Lane
-from services import studio
-from services.studio import MapView, RowEdits
+from services import map_edits
+from services.map_edits import RowEdits, Saved
 
-ITEM_KINDS = (
-    "touchpoint",
-    "add-touchpoint",
-    "pain",
-    "opportunity",
-    "action",
-    "add-pain",
-    "add-opportunity",
-    "add-action",
-)
 EDITABLE_LANES = (Lane.THINKING.value, Lane.DOING.value, Lane.FEELING.value)
 EMOTION_HELP = "−2 very negative … 0 neutral … +2 very positive"
 SCORE_HELP = "1 very low … 5 very high"
@@ -52,118 +50,149 @@ def _parse(value: str) -> tuple[str, int] | tuple[str, str, int, int | None, int
             return None
         stage_id, tp_id, persona_id = (int(i) for i in ids)
         return "lane", lane, stage_id, tp_id or None, persona_id or None
-    if kind not in ITEM_KINDS or not raw.isdigit():
+    if kind.removeprefix("add-") not in ITEM_KINDS or not raw.isdigit():
         return None
     return kind, int(raw)
 
 
-def _where(view: MapView, stage_id: int, key: str) -> int | None:
-    """A "Where" choice inside a stage: the whole stage or one of its touchpoints."""
-    stage = view.stage(stage_id)
-    names = {t.id: t.name for t in stage.touchpoints}
-    st.caption(f"Stage: {stage.name}")
-    return st.selectbox(
-        "Where",
-        [None, *names],
-        format_func=lambda i: "The whole stage" if i is None else names[i],
-        key=key,
+@dataclass(frozen=True)
+class FormField:
+    """One input of an item's dialog: a field of the item (``core.journey_map``'s field lists)."""
+
+    name: str
+    label: str
+    widget: str = "text"  # text | area | check | score | status | date
+    help: str | None = None
+    on_add: bool = True  # asked when adding an item too
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """What the grid lets a user edit or add on one kind of item, and how its dialog looks."""
+
+    key: str  # ``?edit=KEY:ID`` edits an item, ``?edit=add-KEY:STAGE_ID`` adds one to a stage
+    noun: str  # "pain point"
+    article: str  # "a" or "an"
+    save_key: str  # the pending-conflict key of ``components.map_editor.save``
+    field_list: tuple[str, ...]  # the item's editable fields; the form's fields must be among them
+    fields: tuple[FormField, ...]
+    items: Callable[[MapView], Sequence[Any]]
+    apply: Callable[..., Saved]
+    deletable: bool = True
+    add_asks_where: bool = True  # the add form offers "the whole stage" or one of its touchpoints
+    named: bool = False  # messages name the item ("Touchpoint “Demo” saved.")
+
+    @property
+    def title(self) -> str:
+        return self.noun.capitalize()
+
+
+_SCORE = {"widget": "score", "help": SCORE_HELP}
+ITEM_KINDS: dict[str, ItemKind] = {
+    kind.key: kind
+    for kind in (
+        ItemKind(
+            "touchpoint", "touchpoint", "a", "grid_touchpoint", TOUCHPOINT_FIELDS,
+            (
+                FormField("name", "Name"),
+                FormField("channel", "Channel"),
+                FormField("owner_team", "Owner team"),
+                FormField("moment_of_truth", "Moment of truth", "check"),
+            ),
+            lambda view: view.touchpoints, map_edits.apply_touchpoint_edits,
+            deletable=False, add_asks_where=False, named=True,
+        ),
+        ItemKind(
+            "pain", "pain point", "a", "grid_pain", PAIN_POINT_FIELDS,
+            (
+                FormField("description", "Pain point", "area"),
+                FormField("severity", "Severity", "score", SEVERITY_HELP),
+            ),
+            lambda view: view.pain_points, map_edits.apply_pain_point_edits,
+        ),
+        ItemKind(
+            "opportunity", "opportunity", "an", "grid_opportunity", OPPORTUNITY_FIELDS,
+            (
+                FormField("description", "Opportunity", "area"),
+                FormField("effort", "Effort", **_SCORE),
+                FormField("customer_value", "Customer value", **_SCORE),
+                FormField("business_value", "Business value", **_SCORE),
+            ),
+            lambda view: view.opportunities, map_edits.apply_opportunity_edits,
+        ),
+        ItemKind(
+            "action", "action", "an", "grid_action", ACTION_FIELDS,
+            (
+                FormField("action", "Action", "area"),
+                FormField("owner", "Owner"),
+                FormField("status", "Status", "status", on_add=False),
+                FormField("due_date", "Due date", "date"),
+                FormField("expected_effect", "Expected effect", on_add=False),
+            ),
+            lambda view: view.actions, map_edits.apply_action_edits,
+        ),
     )
+}  # fmt: skip
+_STATUSES = [s.value for s in ActionStatus]
 
 
-@st.dialog("Edit touchpoint", on_dismiss=_close)
-def _touchpoint_dialog(view: MapView, touchpoint_id: int) -> None:
-    tp = view.touchpoint(touchpoint_id)
-    with st.form(f"grid_tp::{tp.id}"):
-        name = st.text_input("Name", value=tp.name, max_chars=200)
-        channel = st.text_input("Channel", value=tp.channel)
-        owner = st.text_input("Owner team", value=tp.owner_team)
-        moment = st.checkbox("Moment of truth", value=tp.moment_of_truth)
-        saved = st.form_submit_button("Save", type="primary")
-    if saved:
-        _close()
-        changes = {"name": name, "channel": channel, "owner_team": owner, "moment_of_truth": moment}
-        ed.save(
-            view.id,
-            "grid_touchpoint",
-            RowEdits(updated={tp.id: changes}),
-            lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v),
-            success=f"Touchpoint “{name}” saved.",
-        )
+def _input(f: FormField, current: Any, key: str) -> Any:
+    """The widget of one form field, showing ``current`` (None when adding)."""
+    if f.widget == "area":
+        return st.text_area(f.label, value=current or "", key=key)
+    if f.widget == "check":
+        return st.checkbox(f.label, value=bool(current), key=key)
+    if f.widget == "score":
+        return st.slider(f.label, 1, 5, int(current) if current is not None else 3, help=f.help, key=key)
+    if f.widget == "status":
+        index = _STATUSES.index(current) if current in _STATUSES else 0
+        return st.selectbox(f.label, _STATUSES, index=index, key=key)
+    if f.widget == "date":
+        return st.date_input(f.label, value=current, key=key)
+    return st.text_input(f.label, value=current or "", max_chars=200 if f.name == "name" else None, key=key)
 
 
-@st.dialog("Add a touchpoint", on_dismiss=_close)
-def _add_touchpoint_dialog(view: MapView, stage_id: int) -> None:
-    stage = view.stage(stage_id)
-    with st.form(f"grid_add_tp::{stage.id}"):
-        st.caption(f"Stage: {stage.name} (added after its last touchpoint)")
-        name = st.text_input("Name", max_chars=200)
-        channel = st.text_input("Channel")
-        owner = st.text_input("Owner team")
-        moment = st.checkbox("Moment of truth")
-        saved = st.form_submit_button("Add", type="primary")
-    if saved:
-        _close()
-        row = {
-            "stage_id": stage.id,
-            "name": name,
-            "channel": channel,
-            "owner_team": owner,
-            "moment_of_truth": moment,
-        }
-        ed.save(
-            view.id,
-            "grid_touchpoint",
-            RowEdits(added=[row]),
-            lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v),
-            success=f"Touchpoint “{name.strip()}” added.",
-        )
+def _item_dialog(view: MapView, kind: ItemKind, item_id: int, *, adding: bool) -> None:
+    """The dialog body: edit item ``item_id`` of ``kind``, or add one to stage ``item_id``."""
+    item = None if adding else next(i for i in kind.items(view) if i.id == item_id)
+    form = f"grid_{'add_' if adding else ''}{kind.key}::{item_id}"
+    values: dict[str, Any] = {}
+    delete = False
+    with st.form(form):
+        if adding:
+            stage = view.stage(item_id)
+            values["stage_id"] = stage.id
+            if kind.add_asks_where:
+                names = {t.id: t.name for t in stage.touchpoints}
+                st.caption(f"Stage: {stage.name}")
+                values["touchpoint_id"] = st.selectbox(
+                    "Where", [None, *names], format_func=lambda i: "The whole stage" if i is None else names[i],
+                    key=f"{form}:where",
+                )  # fmt: skip
+            else:
+                st.caption(f"Stage: {stage.name} (added after its last touchpoint)")
+        for f in kind.fields:
+            if f.on_add or not adding:
+                values[f.name] = _input(f, getattr(item, f.name, None), f"{form}:{f.name}")
+        if not adding and kind.deletable:
+            delete = st.checkbox(f"Delete this {kind.noun}", key=f"{form}:delete")
+        saved = st.form_submit_button("Add" if adding else "Save", type="primary")
+    if not saved:
+        return
+    _close()
+    what = f"{kind.title} “{str(values.get('name', '')).strip()}”" if kind.named else kind.title
+    if adding:
+        edits, success = RowEdits(added=[values]), f"{what} added."
+    elif delete:
+        edits, success = RowEdits(deleted=[item_id]), f"{what} deleted."
+    else:
+        edits, success = RowEdits(updated={item_id: values}), f"{what} saved."
+    ed.save(view.id, kind.save_key, edits, lambda p, v: kind.apply(view.id, p, expected_version=v), success=success)
 
 
-@st.dialog("Edit pain point", on_dismiss=_close)
-def _pain_dialog(view: MapView, pain_id: int) -> None:
-    pain = next(p for p in view.pain_points if p.id == pain_id)
-    with st.form(f"grid_pain::{pain.id}"):
-        description = st.text_area("Pain point", value=pain.description)
-        severity = st.slider("Severity", 1, 5, int(pain.severity), help=SEVERITY_HELP)
-        delete = st.checkbox("Delete this pain point")
-        saved = st.form_submit_button("Save", type="primary")
-    if saved:
-        _close()
-        edits = (
-            RowEdits(deleted=[pain.id])
-            if delete
-            else RowEdits(updated={pain.id: {"description": description, "severity": severity}})
-        )
-        ed.save(
-            view.id,
-            "grid_pain",
-            edits,
-            lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v),
-            success="Pain point deleted." if delete else "Pain point saved.",
-        )
-
-
-@st.dialog("Add a pain point", on_dismiss=_close)
-def _add_pain_dialog(view: MapView, stage_id: int) -> None:
-    stage = view.stage(stage_id)
-    places = [None, *(t.id for t in stage.touchpoints)]
-    names = {t.id: t.name for t in stage.touchpoints}
-    with st.form(f"grid_add_pain::{stage.id}"):
-        st.caption(f"Stage: {stage.name}")
-        where = st.selectbox("Where", places, format_func=lambda i: "The whole stage" if i is None else names[i])
-        description = st.text_area("Pain point")
-        severity = st.slider("Severity", 1, 5, 3, help=SEVERITY_HELP)
-        saved = st.form_submit_button("Add", type="primary")
-    if saved:
-        _close()
-        row = {"stage_id": stage.id, "touchpoint_id": where, "description": description, "severity": severity}
-        ed.save(
-            view.id,
-            "grid_pain",
-            RowEdits(added=[row]),
-            lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v),
-            success="Pain point added.",
-        )
+def _open_item_dialog(view: MapView, kind: ItemKind, item_id: int, *, adding: bool) -> None:
+    title = f"Add {kind.article} {kind.noun}" if adding else f"Edit {kind.noun}"
+    st.dialog(title, on_dismiss=_close)(_item_dialog)(view, kind, item_id, adding=adding)
 
 
 @st.dialog("Edit lane cell", on_dismiss=_close)
@@ -192,7 +221,7 @@ def _lane_dialog(view: MapView, lane: str, stage_id: int, tp_id: int | None, per
         saved = st.form_submit_button("Save", type="primary")
     if saved:
         _close()
-        edit = studio.LaneCellEdit(
+        edit = map_edits.LaneCellEdit(
             stage_id,
             tp_id,
             persona_id,
@@ -205,102 +234,8 @@ def _lane_dialog(view: MapView, lane: str, stage_id: int, tp_id: int | None, per
             view.id,
             "grid_lane",
             [edit],
-            lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v),
+            lambda p, v: map_edits.set_lane_cells(view.id, p, expected_version=v),
             success=f"{lane.capitalize()} saved.",
-        )
-
-
-def _opportunity_fields(effort: int = 3, customer: int = 3, business: int = 3) -> dict:
-    return {
-        "effort": st.slider("Effort", 1, 5, effort, help=SCORE_HELP),
-        "customer_value": st.slider("Customer value", 1, 5, customer, help=SCORE_HELP),
-        "business_value": st.slider("Business value", 1, 5, business, help=SCORE_HELP),
-    }
-
-
-@st.dialog("Edit opportunity", on_dismiss=_close)
-def _opportunity_dialog(view: MapView, opportunity_id: int) -> None:
-    o = next(o for o in view.opportunities if o.id == opportunity_id)
-    with st.form(f"grid_opp::{o.id}"):
-        description = st.text_area("Opportunity", value=o.description)
-        scores = _opportunity_fields(int(o.effort), int(o.customer_value), int(o.business_value))
-        delete = st.checkbox("Delete this opportunity")
-        saved = st.form_submit_button("Save", type="primary")
-    if saved:
-        _close()
-        edits = RowEdits(deleted=[o.id]) if delete else RowEdits(updated={o.id: {"description": description, **scores}})
-        ed.save(
-            view.id,
-            "grid_opportunity",
-            edits,
-            lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v),
-            success="Opportunity deleted." if delete else "Opportunity saved.",
-        )
-
-
-@st.dialog("Add an opportunity", on_dismiss=_close)
-def _add_opportunity_dialog(view: MapView, stage_id: int) -> None:
-    with st.form(f"grid_add_opp::{stage_id}"):
-        where = _where(view, stage_id, f"grid_add_opp_where::{stage_id}")
-        description = st.text_area("Opportunity")
-        scores = _opportunity_fields()
-        saved = st.form_submit_button("Add", type="primary")
-    if saved:
-        _close()
-        row = {"stage_id": stage_id, "touchpoint_id": where, "description": description, **scores}
-        ed.save(
-            view.id,
-            "grid_opportunity",
-            RowEdits(added=[row]),
-            lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v),
-            success="Opportunity added.",
-        )
-
-
-_STATUSES = [s.value for s in ActionStatus]
-
-
-@st.dialog("Edit action", on_dismiss=_close)
-def _action_dialog(view: MapView, action_id: int) -> None:
-    a = next(a for a in view.actions if a.id == action_id)
-    with st.form(f"grid_action::{a.id}"):
-        text = st.text_area("Action", value=a.action)
-        owner = st.text_input("Owner", value=a.owner)
-        status = st.selectbox("Status", _STATUSES, index=_STATUSES.index(a.status) if a.status in _STATUSES else 0)
-        due = st.date_input("Due date", value=a.due_date)
-        effect = st.text_input("Expected effect", value=a.expected_effect)
-        delete = st.checkbox("Delete this action")
-        saved = st.form_submit_button("Save", type="primary")
-    if saved:
-        _close()
-        changes = {"action": text, "owner": owner, "status": status, "due_date": due, "expected_effect": effect}
-        edits = RowEdits(deleted=[a.id]) if delete else RowEdits(updated={a.id: changes})
-        ed.save(
-            view.id,
-            "grid_action",
-            edits,
-            lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v),
-            success="Action deleted." if delete else "Action saved.",
-        )
-
-
-@st.dialog("Add an action", on_dismiss=_close)
-def _add_action_dialog(view: MapView, stage_id: int) -> None:
-    with st.form(f"grid_add_action::{stage_id}"):
-        where = _where(view, stage_id, f"grid_add_action_where::{stage_id}")
-        text = st.text_area("Action")
-        owner = st.text_input("Owner")
-        due = st.date_input("Due date", value=None)
-        saved = st.form_submit_button("Add", type="primary")
-    if saved:
-        _close()
-        row = {"stage_id": stage_id, "touchpoint_id": where, "action": text, "owner": owner, "due_date": due}
-        ed.save(
-            view.id,
-            "grid_action",
-            RowEdits(added=[row]),
-            lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v),
-            success="Action added.",
         )
 
 
@@ -314,13 +249,9 @@ def _known(view: MapView, target: tuple) -> bool:
             and (tp_id is None or any(t.id == tp_id for t in stage.touchpoints))
             and (persona_id is None or any(p.id == persona_id for p in view.personas))
         )
-    ids = {
-        "touchpoint": [t.id for t in view.touchpoints],
-        "pain": [p.id for p in view.pain_points],
-        "opportunity": [o.id for o in view.opportunities],
-        "action": [a.id for a in view.actions],
-    }.get(kind, [s.id for s in view.stages])
-    return target[1] in ids
+    if kind.startswith("add-"):
+        return any(s.id == target[1] for s in view.stages)
+    return any(i.id == target[1] for i in ITEM_KINDS[kind].items(view))
 
 
 def render_grid_editor(view: MapView) -> None:
@@ -341,40 +272,24 @@ def render_grid_editor(view: MapView) -> None:
         _, lane, stage_id, tp_id, persona_id = target  # type: ignore[misc]
         _lane_dialog(view, lane, stage_id, tp_id, persona_id)
         return
-    kind, item_id = target[0], int(target[1])
-    dialogs = {
-        "touchpoint": _touchpoint_dialog,
-        "add-touchpoint": _add_touchpoint_dialog,
-        "pain": _pain_dialog,
-        "add-pain": _add_pain_dialog,
-        "opportunity": _opportunity_dialog,
-        "add-opportunity": _add_opportunity_dialog,
-        "action": _action_dialog,
-        "add-action": _add_action_dialog,
-    }
-    dialogs[kind](view, item_id)
+    kind = str(target[0])
+    _open_item_dialog(view, ITEM_KINDS[kind.removeprefix("add-")], int(target[1]), adding=kind.startswith("add-"))
 
 
 def render_grid_conflicts(view: MapView) -> None:
     """A dialog's save that met someone else's newer version: said, with the edit kept to re-apply or discard
     (``components.map_editor.render_conflict``, as for the tables)."""
-    saves = {
-        "grid_touchpoint": studio.apply_touchpoint_edits,
-        "grid_pain": studio.apply_pain_point_edits,
-        "grid_opportunity": studio.apply_opportunity_edits,
-        "grid_action": studio.apply_action_edits,
-    }
-    for table, apply in saves.items():
+    for kind in ITEM_KINDS.values():
         ed.render_conflict(
             view.id,
-            table,
-            lambda p, v, apply=apply: apply(view.id, p, expected_version=v),
+            kind.save_key,
+            lambda p, v, apply=kind.apply: apply(view.id, p, expected_version=v),
             lambda p: ed.describe_row_edits(p, {}),
         )
     ed.render_conflict(
         view.id,
         "grid_lane",
-        lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v),
+        lambda p, v: map_edits.set_lane_cells(view.id, p, expected_version=v),
         lambda p: pd.DataFrame(
             [{"lane": e.lane, "text": e.text, "emotion": "–" if e.emotion is None else e.emotion} for e in p]
         ),

@@ -7,7 +7,7 @@ editor still shows them, and they are stored as pending) and the user can reload
 the same edits onto the latest version, or discard them.
 
 Table edits are read from the ``st.data_editor`` delta (edited cells by row position, added rows,
-deleted rows) and turned into ``services.studio.RowEdits`` keyed by row id, so re-applying them on a
+deleted rows) and turned into ``services.map_edits.RowEdits`` keyed by row id, so re-applying them on a
 newer version touches only the rows and cells the user changed.
 """
 
@@ -23,8 +23,9 @@ from components.errors import show_error
 from components.flash import flash
 from components.loaders import clear_caches
 from core.errors import ConflictError, JourneyLensError
-from services import studio
-from services.studio import LaneCellEdit, MapView, RowEdits, Saved
+from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
+from services import map_view
+from services.map_edits import LaneCellEdit, RowEdits, Saved
 
 BASE_KEY = "studio_base_views"
 PENDING_KEY = "studio_pending_edits"
@@ -41,13 +42,13 @@ def base_view(map_id: int) -> MapView:
     """The copy of the map this session edits (loaded once; replaced after a save or a reload)."""
     store: dict[int, MapView] = st.session_state.setdefault(BASE_KEY, {})
     if map_id not in store:
-        store[map_id] = studio.get_map_view(map_id)
+        store[map_id] = map_view.get_map_view(map_id)
     return store[map_id]
 
 
 def reload_base(map_id: int) -> MapView:
     store: dict[int, MapView] = st.session_state.setdefault(BASE_KEY, {})
-    store[map_id] = studio.get_map_view(map_id)
+    store[map_id] = map_view.get_map_view(map_id)
     return store[map_id]
 
 
@@ -92,7 +93,7 @@ def render_conflict(map_id: int, table: str, fn: SaveFn, describe: Callable[[Any
     if payload is None:
         return False
     view = base_view(map_id)
-    latest = studio.get_map_version(map_id)
+    latest = map_view.get_map_version(map_id)
     st.error(
         f"Someone else saved this map while you were editing (you started from version {view.version}; it is "
         f"now at version {latest}). Nothing of yours was saved, and nothing is lost: your edits are below.",
@@ -147,6 +148,37 @@ def editor_row_edits(
             added.append(convert(clean))
     deleted = [int(ids[int(position)]) for position in state.get("deleted_rows") or []]
     return RowEdits(updated=updated, added=added, deleted=deleted)
+
+
+def row_table(
+    view: MapView,
+    table: str,
+    frame: pd.DataFrame,
+    apply: Callable[..., Saved],
+    names: Mapping[int, str],
+    convert: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    column_order: list[str],
+    column_config: dict[str, Any],
+) -> tuple[RowEdits, Callable[[Any, int], Saved]]:
+    """One table of the map in a data editor, after the conflict of an earlier save of it if any; returns the
+    user's edits and how to save them (``components.map_editor.save``). ``names`` name rows in a conflict."""
+    key = f"{table}::{view.id}::{view.version}"
+
+    def save(payload: Any, version: int) -> Saved:
+        return apply(view.id, payload, expected_version=version)
+
+    render_conflict(view.id, table, save, lambda p: describe_row_edits(p, names))
+    st.data_editor(
+        frame,
+        key=key,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_order=column_order,
+        column_config=column_config,
+    )
+    return editor_row_edits(key, frame, convert), save
 
 
 def describe_row_edits(edits: RowEdits, labels: Mapping[int, str]) -> pd.DataFrame:
@@ -206,68 +238,33 @@ def place_fields(value: Any) -> dict[str, int | None]:
 # --------------------------------------------------------------------------- editor tables built from a view
 
 
+def _row(item: object, columns: Sequence[str], **computed: Any) -> dict[str, Any]:
+    """One editor row: each column from the item's field of that name, or from ``computed``."""
+    return {c: computed[c] if c in computed else getattr(item, c) for c in columns}
+
+
 def stage_table(view: MapView) -> pd.DataFrame:
+    columns = ["id", "order", "name", "customer_goal", "business_goal", "outcomes", "revisitable", "touchpoints"]
     rows = [
-        {
-            "id": s.id,
-            "order": s.position + 1,
-            "name": s.name,
-            "customer_goal": s.customer_goal,
-            "business_goal": s.business_goal,
-            "outcomes": list(s.outcomes),
-            "revisitable": s.revisitable,
-            "touchpoints": len(s.touchpoints),
-        }
+        _row(s, columns, order=s.position + 1, outcomes=list(s.outcomes), touchpoints=len(s.touchpoints))
         for s in view.stages
     ]
-    columns = ["id", "order", "name", "customer_goal", "business_goal", "outcomes", "revisitable", "touchpoints"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def convert_stage(values: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in values.items() if k != "touchpoints"}
-    if "order" in out:
-        order = out.pop("order")
-        out["position"] = None if _blank(order) else float(order) - 1
-    return out
+    return convert_touchpoint({k: v for k, v in values.items() if k != "touchpoints"})
 
 
 def touchpoint_table(view: MapView) -> pd.DataFrame:
-    rows = [
-        {
-            "id": t.id,
-            "stage_id": t.stage_id,
-            "order": t.position + 1,
-            "name": t.name,
-            "channel": t.channel,
-            "owner_team": t.owner_team,
-            "moment_of_truth": t.moment_of_truth,
-            "responsible": t.responsible,
-            "accountable": t.accountable,
-            "consulted": t.consulted,
-            "informed": t.informed,
-            "activity_names": list(t.activity_names),
-        }
-        for t in view.touchpoints
-    ]
-    columns = [
-        "id",
-        "stage_id",
-        "order",
-        "name",
-        "channel",
-        "owner_team",
-        "moment_of_truth",
-        "responsible",
-        "accountable",
-        "consulted",
-        "informed",
-        "activity_names",
-    ]
+    columns = ["id", "stage_id", "order", "name", "channel", "owner_team", "moment_of_truth", *RACI_FIELDS]
+    columns.append("activity_names")
+    rows = [_row(t, columns, order=t.position + 1, activity_names=list(t.activity_names)) for t in view.touchpoints]
     return pd.DataFrame(rows, columns=columns)
 
 
 def convert_touchpoint(values: dict[str, Any]) -> dict[str, Any]:
+    """An edited row of stages or touchpoints: the 1-based "order" shown becomes the 0-based position."""
     out = dict(values)
     if "order" in out:
         order = out.pop("order")
@@ -346,17 +343,12 @@ def describe_lane_edits(edits: Sequence[LaneCellEdit], view: MapView) -> pd.Data
 
 
 def pain_table(view: MapView) -> pd.DataFrame:
+    columns = ["id", "where", "persona", "description", "severity"]
     rows = [
-        {
-            "id": p.id,
-            "where": place_value(p.stage_id, p.touchpoint_id),
-            "persona": p.persona_id or EVERYONE,
-            "description": p.description,
-            "severity": p.severity,
-        }
+        _row(p, columns, where=place_value(p.stage_id, p.touchpoint_id), persona=p.persona_id or EVERYONE)
         for p in view.pain_points
     ]
-    return pd.DataFrame(rows, columns=["id", "where", "persona", "description", "severity"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def convert_pain(values: dict[str, Any]) -> dict[str, Any]:
@@ -370,29 +362,8 @@ def convert_pain(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def opportunity_table(view: MapView) -> pd.DataFrame:
-    rows = [
-        {
-            "id": o.id,
-            "where": place_value(o.stage_id, o.touchpoint_id),
-            "description": o.description,
-            "effort": o.effort,
-            "customer_value": o.customer_value,
-            "business_value": o.business_value,
-            "moment_of_truth": o.moment_of_truth,
-            "priority": o.priority,
-        }
-        for o in view.opportunities
-    ]
-    columns = [
-        "id",
-        "where",
-        "description",
-        "effort",
-        "customer_value",
-        "business_value",
-        "moment_of_truth",
-        "priority",
-    ]
+    columns = ["id", "where", *OPPORTUNITY_SHOWN]
+    rows = [_row(o, columns, where=place_value(o.stage_id, o.touchpoint_id)) for o in view.opportunities]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -404,20 +375,10 @@ def convert_opportunity(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def action_table(view: MapView) -> pd.DataFrame:
+    columns = ["id", *ACTION_TASK_FIELDS, "where", "metric", "expected_effect"]
     rows = [
-        {
-            "id": a.id,
-            "action": a.action,
-            "owner": a.owner,
-            "status": a.status,
-            "due_date": a.due_date,
-            "where": place_value(a.stage_id, a.touchpoint_id),
-            "metric": a.metric_id or 0,
-            "expected_effect": a.expected_effect,
-        }
-        for a in view.actions
+        _row(a, columns, where=place_value(a.stage_id, a.touchpoint_id), metric=a.metric_id or 0) for a in view.actions
     ]
-    columns = ["id", "action", "owner", "status", "due_date", "where", "metric", "expected_effect"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date if not frame.empty else frame["due_date"]
     return frame

@@ -14,11 +14,13 @@ from typing import Any
 import streamlit as st
 
 from analytics.friction import FrictionResult, FrictionWeights
+from core.journey_map import MapView
 from services import friction as friction_service
 from services import metrics as metric_service
 from services import overlay as overlay_service
 from services import overview as overview_service
 from services.context import AnalysisContext
+from services.map_view import get_map_view
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,9 +109,8 @@ def load_attribution_overlay(token: str, ctx: AnalysisContext) -> overlay_servic
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_map_view(map_id: int) -> Any:
-    from services.studio import get_map_view
-
+def cached_map_view(map_id: int) -> MapView:
+    """The map's view (``services.map_view.get_map_view``), cached a few minutes for the Overlay page."""
     return get_map_view(map_id)
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import streamlit as st
 
+from core.journey_map import PersonaView
 from services.personas import COMMITTEE_ROLES
-from services.studio import PersonaView
 
 NO_ROLE = "(no committee role)"
 

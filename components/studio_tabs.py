@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from analytics import map_tables
+from analytics.map_tables import MAP_MEASURES
 from charts.labels import for_people
 from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
 from charts.map_grid_html import grid_page_html
@@ -25,12 +27,13 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
+from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
-from services import map_io, snapshots, studio
+from services import map_edits, map_io, map_view, snapshots
 from services import personas as persona_service
 from services.audit import audit_table
 from services.csv_safety import to_safe_csv
-from services.studio import MAP_MEASURES, MapView, RowEdits
+from services.map_edits import RowEdits
 
 STUDIO_PAGE = "pages/2_Map_studio.py"
 PRIORITY_FORMULA = (
@@ -105,7 +108,7 @@ def render_header(view: MapView) -> None:
     if view.description:
         st.caption(escape_markdown(view.description))
     render_report_buttons(view.id, version=view.version, key="studio_report")
-    latest = studio.get_map_version(view.id)
+    latest = map_view.get_map_version(view.id)
     if latest != view.version:
         c1, c2 = st.columns([4, 1])
         c1.warning(
@@ -143,7 +146,7 @@ def render_grid_tab(view: MapView) -> None:
         help="Measures from event logs (volume, conversion, friction, NPS…) are laid over this grid on the "
         "Metrics and Friction pages.",
     )
-    overlay = None if measure == "none" else studio.compute_map_measure(view, measure)
+    overlay = None if measure == "none" else map_tables.compute_map_measure(view, measure)
     persona_id = None if persona == ed.EVERYONE else persona
     render_grid_conflicts(view)
     render_grid_editor(view)
@@ -198,13 +201,13 @@ def render_map_details(view: MapView) -> None:
                 view.id,
                 "details",
                 changes,
-                lambda p, v: studio.update_map_details(view.id, expected_version=v, **p),
+                lambda p, v: map_edits.update_map_details(view.id, expected_version=v, **p),
                 success="Map details saved.",
             )
     ed.render_conflict(
         view.id,
         "details",
-        lambda p, v: studio.update_map_details(view.id, expected_version=v, **p),
+        lambda p, v: map_edits.update_map_details(view.id, expected_version=v, **p),
         lambda p: pd.DataFrame([{"field": k, "value": str(v)} for k, v in p.items()]),
     )
 
@@ -214,17 +217,13 @@ def render_structure_tab(view: MapView) -> None:
     st.markdown("**Stages** — edit in place, add rows at the bottom, delete with the row checkbox. "
                 "*Order* moves a stage.")  # fmt: skip
     frame = ed.stage_table(view)
-    key = f"stages::{view.id}::{view.version}"
-    stage_fn = lambda p, v: studio.apply_stage_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "stages", stage_fn, lambda p: ed.describe_row_edits(p, {s.id: s.name for s in view.stages})
-    )
-    st.data_editor(
+    edits, stage_fn = ed.row_table(
+        view,
+        "stages",
         frame,
-        key=key,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
+        map_edits.apply_stage_edits,
+        {s.id: s.name for s in view.stages},
+        ed.convert_stage,
         column_order=["order", "name", "customer_goal", "business_goal", "outcomes", "revisitable", "touchpoints"],
         column_config={
             "order": st.column_config.NumberColumn("Order", min_value=1, step=1, width="small"),
@@ -236,7 +235,6 @@ def render_structure_tab(view: MapView) -> None:
             "touchpoints": st.column_config.NumberColumn("Touchpoints", disabled=True, width="small"),
         },
     )
-    edits = ed.editor_row_edits(key, frame, ed.convert_stage)
     doomed = [s for s in view.stages if s.id in edits.deleted and s.touchpoints]
     confirm = True
     if doomed:
@@ -252,18 +250,14 @@ def render_structure_tab(view: MapView) -> None:
         st.info("Add a stage first.")
     else:
         tframe = ed.touchpoint_table(view)
-        tkey = f"touchpoints::{view.id}::{view.version}"
-        tp_fn = lambda p, v: studio.apply_touchpoint_edits(view.id, p, expected_version=v)  # noqa: E731
-        ed.render_conflict(
-            view.id, "touchpoints", tp_fn, lambda p: ed.describe_row_edits(p, {t.id: t.name for t in view.touchpoints})
-        )
         stage_names = {s.id: s.name for s in view.stages}
-        st.data_editor(
+        tedits, tp_fn = ed.row_table(
+            view,
+            "touchpoints",
             tframe,
-            key=tkey,
-            num_rows="dynamic",
-            hide_index=True,
-            width="stretch",
+            map_edits.apply_touchpoint_edits,
+            {t.id: t.name for t in view.touchpoints},
+            ed.convert_touchpoint,
             column_order=[c for c in tframe.columns if c != "id"],
             column_config={
                 "stage_id": st.column_config.SelectboxColumn(
@@ -283,7 +277,6 @@ def render_structure_tab(view: MapView) -> None:
                 ),
             },
         )
-        tedits = ed.editor_row_edits(tkey, tframe, ed.convert_touchpoint)
         if st.button("Save touchpoints", key=f"save_tps::{view.id}", disabled=tedits.empty, type="primary"):
             ed.save(view.id, "touchpoints", tedits, tp_fn, success="Touchpoints saved.")
 
@@ -300,13 +293,13 @@ def render_structure_tab(view: MapView) -> None:
                 view.id,
                 "add_stage",
                 {"name": name, "customer_goal": goal},
-                lambda p, v: studio.add_stage(view.id, expected_version=v, **p),
+                lambda p, v: map_edits.add_stage(view.id, expected_version=v, **p),
                 success=f"Stage “{name.strip()}” added.",
             )
     ed.render_conflict(
         view.id,
         "add_stage",
-        lambda p, v: studio.add_stage(view.id, expected_version=v, **p),
+        lambda p, v: map_edits.add_stage(view.id, expected_version=v, **p),
         lambda p: pd.DataFrame([p]),
     )
     if view.stages:
@@ -332,13 +325,13 @@ def render_structure_tab(view: MapView) -> None:
                     view.id,
                     "add_touchpoint",
                     payload,
-                    lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
+                    lambda p, v: map_edits.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
                     success=f"Touchpoint “{tp_name.strip()}” added.",
                 )
         ed.render_conflict(
             view.id,
             "add_touchpoint",
-            lambda p, v: studio.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
+            lambda p, v: map_edits.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
             lambda p: pd.DataFrame([{k: str(v) for k, v in p.items()}]),
         )
 
@@ -347,14 +340,14 @@ def render_ownership(view: MapView) -> None:
     """Who owns what: the teams × touchpoints RACI matrix and the touchpoints with ownership gaps."""
     with st.expander("Ownership and RACI by team"):
         st.caption("O owner team · R responsible · A accountable · C consulted · I informed")
-        matrix = studio.compute_raci_matrix(view)
+        matrix = map_tables.compute_raci_matrix(view)
         st.dataframe(
             matrix,
             hide_index=True,
             width="stretch",
             column_config={"team": st.column_config.TextColumn("Team", pinned=True)},
         )
-        gaps = studio.compute_ownership_gaps(view)
+        gaps = map_tables.compute_ownership_gaps(view)
         if gaps.empty:
             st.success("Every touchpoint has an owner team and exactly one accountable team.")
         else:
@@ -402,7 +395,7 @@ def render_lanes_tab(view: MapView) -> None:
     )
     frame = ed.lane_table(view, persona_id, lanes)
     key = f"lanes::{view.id}::{persona}::{view.version}"
-    fn = lambda p, v: studio.set_lane_cells(view.id, p, expected_version=v)  # noqa: E731
+    fn = lambda p, v: map_edits.set_lane_cells(view.id, p, expected_version=v)  # noqa: E731
     ed.render_conflict(view.id, f"lanes::{persona}", fn, lambda p: ed.describe_lane_edits(p, view))
     config = {
         "where": st.column_config.TextColumn("Stage › touchpoint", disabled=True, pinned=True),
@@ -442,7 +435,7 @@ def render_lanes_tab(view: MapView) -> None:
             stage_id = place["stage_id"]
             if place["touchpoint_id"] is not None:
                 stage_id = view.touchpoint(place["touchpoint_id"]).stage_id
-            edit = studio.LaneCellEdit(
+            edit = map_edits.LaneCellEdit(
                 stage_id or 0,
                 place["touchpoint_id"],
                 persona_id,
@@ -465,17 +458,13 @@ def render_pains_tab(view: MapView) -> None:
     persona_options = [ed.EVERYONE, *(p.id for p in view.personas)]
     st.markdown("**Pain points** — severity 1 (minor) to 5 (critical).")
     frame = ed.pain_table(view)
-    key = f"pains::{view.id}::{view.version}"
-    fn = lambda p, v: studio.apply_pain_point_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "pains", fn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.pain_points})
-    )
-    st.data_editor(
+    edits, fn = ed.row_table(
+        view,
+        "pains",
         frame,
-        key=key,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
+        map_edits.apply_pain_point_edits,
+        {x.id: x.description for x in view.pain_points},
+        ed.convert_pain,
         column_order=["where", "persona", "description", "severity"],
         column_config={
             "where": st.column_config.SelectboxColumn(
@@ -495,33 +484,20 @@ def render_pains_tab(view: MapView) -> None:
             "severity": st.column_config.NumberColumn("Severity (1–5)", min_value=1, max_value=5, step=1, default=3),
         },
     )
-    edits = ed.editor_row_edits(key, frame, ed.convert_pain)
     if st.button("Save pain points", key=f"save_pains::{view.id}", disabled=edits.empty, type="primary"):
         ed.save(view.id, "pains", edits, fn, success="Pain points saved.")
 
     st.markdown("**Opportunities** — effort, customer value and business value from 1 to 5.")
     oframe = ed.opportunity_table(view)
-    okey = f"opps::{view.id}::{view.version}"
-    ofn = lambda p, v: studio.apply_opportunity_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "opps", ofn, lambda p: ed.describe_row_edits(p, {x.id: x.description for x in view.opportunities})
-    )
     score = {"min_value": 1, "max_value": 5, "step": 1, "default": 3}
-    st.data_editor(
+    oedits, ofn = ed.row_table(
+        view,
+        "opps",
         oframe,
-        key=okey,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_order=[
-            "where",
-            "description",
-            "effort",
-            "customer_value",
-            "business_value",
-            "moment_of_truth",
-            "priority",
-        ],
+        map_edits.apply_opportunity_edits,
+        {x.id: x.description for x in view.opportunities},
+        ed.convert_opportunity,
+        column_order=["where", *OPPORTUNITY_SHOWN],
         column_config={
             "where": st.column_config.SelectboxColumn(
                 "Stage › touchpoint",
@@ -538,13 +514,12 @@ def render_pains_tab(view: MapView) -> None:
             "priority": st.column_config.NumberColumn("Priority", disabled=True, format="%.2f"),
         },
     )
-    oedits = ed.editor_row_edits(okey, oframe, ed.convert_opportunity)
     if st.button("Save opportunities", key=f"save_opps::{view.id}", disabled=oedits.empty, type="primary"):
         ed.save(view.id, "opps", oedits, ofn, success="Opportunities saved.")
 
     st.markdown("**Opportunities ranked**")
     st.caption(PRIORITY_FORMULA)
-    ranking = studio.compute_opportunity_ranking(view)
+    ranking = map_tables.compute_opportunity_ranking(view)
     if ranking.empty:
         st.info("No opportunities yet.")
     else:
@@ -570,7 +545,7 @@ def render_pains_tab(view: MapView) -> None:
 
 
 def render_actions_tab(view: MapView) -> None:
-    plan = studio.compute_action_plan(view)
+    plan = map_tables.compute_action_plan(view)
     c1, c2, c3 = st.columns(3)
     c1.metric("Actions", len(plan))
     c2.metric("Open", int((plan["status"] != ActionStatus.DONE.value).sum()) if not plan.empty else 0)
@@ -578,18 +553,14 @@ def render_actions_tab(view: MapView) -> None:
     places = ed.place_options(view, allow_none=True)
     metrics = {0: "(none)", **{m.id: m.name for m in view.metrics}}
     frame = ed.action_table(view)
-    key = f"actions::{view.id}::{view.version}"
-    fn = lambda p, v: studio.apply_action_edits(view.id, p, expected_version=v)  # noqa: E731
-    ed.render_conflict(
-        view.id, "actions", fn, lambda p: ed.describe_row_edits(p, {a.id: a.action for a in view.actions})
-    )
-    st.data_editor(
+    edits, fn = ed.row_table(
+        view,
+        "actions",
         frame,
-        key=key,
-        num_rows="dynamic",
-        hide_index=True,
-        width="stretch",
-        column_order=["action", "owner", "status", "due_date", "where", "metric", "expected_effect"],
+        map_edits.apply_action_edits,
+        {a.id: a.action for a in view.actions},
+        ed.convert_action,
+        column_order=[*ACTION_TASK_FIELDS, "where", "metric", "expected_effect"],
         column_config={
             "action": st.column_config.TextColumn("Action", required=True, max_chars=4000),
             "owner": st.column_config.TextColumn("Owner", max_chars=200),
@@ -606,7 +577,6 @@ def render_actions_tab(view: MapView) -> None:
             "expected_effect": st.column_config.TextColumn("Expected effect", max_chars=4000),
         },
     )
-    edits = ed.editor_row_edits(key, frame, ed.convert_action)
     if st.button("Save action plan", key=f"save_actions::{view.id}", disabled=edits.empty, type="primary"):
         ed.save(view.id, "actions", edits, fn, success="Action plan saved.")
     overdue = plan[plan["overdue"]] if not plan.empty else plan
@@ -635,16 +605,16 @@ def render_personas_tab(view: MapView) -> None:
                 view.id,
                 "personas",
                 list(chosen),
-                lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+                lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
                 success="Personas saved.",
             )
     ed.render_conflict(
         view.id,
         "personas",
-        lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+        lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
         lambda p: pd.DataFrame({"persona": [by_id[i].name if i in by_id else str(i) for i in p]}),
     )
-    coverage = studio.compute_committee_coverage(view)
+    coverage = persona_service.compute_committee_coverage(view)
     covered = int(coverage["covered"].sum())
     st.markdown(f"**Buying committee: {covered} of {len(coverage)} roles covered**")
     st.dataframe(
@@ -669,7 +639,7 @@ def render_personas_tab(view: MapView) -> None:
                         view.id,
                         "personas",
                         [*(p.id for p in view.personas), persona_id],
-                        lambda p, v: studio.set_map_personas(view.id, p, expected_version=v),
+                        lambda p, v: map_edits.set_map_personas(view.id, p, expected_version=v),
                         success=f"Persona “{name.strip()}” created and added.",
                     )
     st.page_link("pages/3_Personas.py", label="Edit personas", icon=":material/groups:")
@@ -818,7 +788,7 @@ def render_audit_trail(view: MapView) -> None:
 
 def render_comparison(view: MapView, other_id: int) -> None:
     """Two maps side by side (stage and touchpoint outline with emotion), then their differences."""
-    other = studio.get_map_view(other_id)
+    other = map_view.get_map_view(other_id)
     old, new = (other, view) if view.parent_map_id == other_id else (view, other)
     cols = st.columns(2)
     for col, side in zip(cols, (old, new), strict=True):

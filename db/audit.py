@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.access import AccessRole, current_actor, require
 from db.models import (
@@ -41,7 +41,7 @@ from db.models import (
 )
 
 # Content of a map: a change to one is an edit of the map (by its map_id).
-_MAP_PARTS = {
+_MAP_PARTS: dict[type[SQLModel], str] = {
     Stage: "stage",
     Touchpoint: "touchpoint",
     LaneCell: "cell",
@@ -52,7 +52,11 @@ _MAP_PARTS = {
     MapPersona: "persona on map",
     Snapshot: "snapshot",
 }
-_ADMIN_DELETES = {JourneyMap: "delete a map", Dataset: "delete a dataset", Snapshot: "delete a snapshot"}
+_ADMIN_DELETES: dict[type[SQLModel], str] = {
+    JourneyMap: "delete a map",
+    Dataset: "delete a dataset",
+    Snapshot: "delete a snapshot",
+}
 _ADMIN_DELETES[Persona] = "delete a persona"
 _KEY = "journeylens_audit"
 _recording: ContextVar[bool] = ContextVar("journeylens_audit_recording", default=True)

@@ -92,12 +92,6 @@ def update_map(*, session: Session, map_id: int, expected_version: int | None, *
     return touch_map(session=session, journey_map=journey_map)
 
 
-def delete_map(*, session: Session, map_id: int, expected_version: int | None = None) -> None:
-    journey_map = check_version(session=session, map_id=map_id, expected_version=expected_version)
-    session.delete(journey_map)
-    session.flush()
-
-
 # --------------------------------------------------------------------------- stages and touchpoints
 
 
@@ -123,6 +117,7 @@ def create_stage(*, session: Session, map_id: int, name: str, **fields: Any) -> 
 
 
 def create_touchpoint(*, session: Session, stage: Stage, name: str, **fields: Any) -> Touchpoint:
+    assert stage.id is not None, "create_touchpoint needs a flushed stage"
     touchpoint = Touchpoint(map_id=stage.map_id, stage_id=stage.id, name=clean_name(name, "touchpoint name"), **fields)
     session.add(touchpoint)
     session.flush()
@@ -146,18 +141,6 @@ def get_dataset(*, session: Session, dataset_id: int) -> Dataset:
 # --------------------------------------------------------------------------- personas (studio)
 
 
-def list_personas(*, session: Session) -> Sequence[Persona]:
-    """Every persona, by name then id."""
-    return session.exec(select(Persona).order_by(col(Persona.name), col(Persona.id))).all()
-
-
-def get_persona(*, session: Session, persona_id: int) -> Persona:
-    persona = session.get(Persona, persona_id)
-    if persona is None:
-        raise NotFoundError("Persona", persona_id)
-    return persona
-
-
 def list_map_personas(*, session: Session, map_id: int) -> Sequence[Persona]:
     """The personas attached to a map, by name then id."""
     return session.exec(
@@ -165,22 +148,6 @@ def list_map_personas(*, session: Session, map_id: int) -> Sequence[Persona]:
         .join(MapPersona, col(MapPersona.persona_id) == col(Persona.id))
         .where(MapPersona.map_id == map_id)
         .order_by(col(Persona.name), col(Persona.id))
-    ).all()
-
-
-def create_persona(*, session: Session, name: str, **fields: Any) -> Persona:
-    persona = Persona(name=clean_name(name, "persona name"), **fields)
-    session.add(persona)
-    session.flush()
-    return persona
-
-
-def list_snapshots(*, session: Session, map_id: int) -> Sequence[Snapshot]:
-    """A map's snapshots, newest first."""
-    return session.exec(
-        select(Snapshot)
-        .where(Snapshot.map_id == map_id)
-        .order_by(col(Snapshot.created_at).desc(), col(Snapshot.id).desc())
     ).all()
 
 

@@ -10,9 +10,9 @@ from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.map_grid_view import render_map_grid
 from components.metrics_ui import (
+    cached_map_view,
     load_datasets,
     load_designed_vs_observed,
-    load_map_view,
     load_maps,
     load_overlay,
     page_exists,
@@ -49,7 +49,7 @@ with c2:
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
 
 with user_errors():
-    view = load_map_view(map_id)
+    view = cached_map_view(map_id)
     if picked is None:
         st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
         render_map_grid(view, key="grid_plain")

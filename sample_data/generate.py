@@ -227,7 +227,7 @@ AWARENESS, CONSIDERATION, CONVERSION, SERVICE, ADVOCACY = (
     "Advocacy",
 )
 B2B_STAGES = (AWARENESS, CONSIDERATION, CONVERSION, SERVICE, ADVOCACY)
-# Touchpoint → (stage, channel), as in the b2b-5-stage template of services/templates.py.
+# Touchpoint → (stage, channel), as in the b2b-5-stage template (services/templates/b2b-5-stage.json).
 B2B_TOUCHPOINTS: dict[str, tuple[str, str]] = {
     "Blog": (AWARENESS, "web"),
     "Social": (AWARENESS, "social"),

@@ -1,8 +1,10 @@
-"""Whether a stored dataset's events file is there and readable (light: pyarrow only, for `check`)."""
+"""Whether a stored dataset's events file is there and readable (light: pyarrow only, for `check`), and
+the working folders imports leave behind when killed."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 
@@ -38,3 +40,24 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # another user's process: alive
         return True
     return True
+
+
+WORK_PREFIX = ".import-"
+
+
+def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
+    """Remove the working folders of imports whose process is gone (killed mid-import).
+
+    A working folder is ``.import-<pid>-<random>``; one whose process no longer runs is removed.
+    Folders of running imports (this process's or another's) are kept. Returns what was removed.
+    """
+    removed: list[Path] = []
+    if not datasets_dir.is_dir():
+        return removed
+    for folder in datasets_dir.glob(f"{WORK_PREFIX}*"):
+        pid_text = folder.name.removeprefix(WORK_PREFIX).split("-", 1)[0]
+        if not pid_text.isdigit() or process_alive(int(pid_text)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed

@@ -128,7 +128,7 @@ def lacks_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> b
 def store_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> NeighbourUpgrade | None:
     """Give one stored dataset imported before the neighbour facts those facts, as an import writes
     them today (rows, order and results unchanged; only faster). None when it has them already."""
-    from analytics.ingest import add_neighbour_facts
+    from analytics.ingest.store import add_neighbour_facts
 
     source, schema = get_event_source(dataset_id, engine=engine)
     if not _missing_facts(source):

@@ -1,8 +1,9 @@
-"""The one-command demo: journey maps made from templates, filled with realistic content, and the
-demo event logs imported and linked to their maps.
+"""The one-command demo: journey maps with realistic content, and the demo event logs imported and
+linked to their maps.
 
-Content lives in ``sample_data/`` beside the seeded generator of the event logs: the maps,
-personas, lanes, pain points, opportunities, actions and metrics in ``demo_maps.json``; the logs in
+Content lives in ``sample_data/`` beside the seeded generator of the event logs: the demo's
+personas and its maps as map documents (``services.map_io``, written by its one writer; see
+:func:`demo_map_documents`) in ``demo_maps.json``; the logs in
 ``b2b_saas_events.csv`` and ``pro_services_events.csv`` (see ``sample_data/generate.py`` for what
 they contain and the effects planted in them).
 
@@ -18,6 +19,7 @@ are relative to the day of seeding; per-period metric values match the months of
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -30,33 +32,18 @@ from sqlmodel import Session, col, select
 
 from analytics.conversion import NOT_DEFINED, Conversion
 from analytics.schema import ColumnMapping
-from db import crud
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
-from db.models import (
-    Action,
-    Dataset,
-    JourneyMap,
-    LaneCell,
-    MapPersona,
-    Metric,
-    MetricValue,
-    Opportunity,
-    PainPoint,
-    Persona,
-    Stage,
-    Touchpoint,
-)
+from db.models import Dataset, JourneyMap, Persona
 from services.conversion import set_conversion
 from services.datasets import delete_dataset
 from services.importer import import_event_log
-from services.maps import create_map_from_template
+from services.map_io import import_map_document
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 CONTENT_FILE = SAMPLE_DATA / "demo_maps.json"
 # Bit of SQLite's user_version header field set once the demo has been seeded.
 SEEDED_FLAG = 1
-EMOTION_WORDS = {-2: "Very negative", -1: "Negative", 0: "Neutral", 1: "Positive", 2: "Very positive"}
 
 
 @dataclass(frozen=True)
@@ -76,13 +63,37 @@ def load_demo_content() -> dict[str, Any]:
     return json.loads(CONTENT_FILE.read_text(encoding="utf-8"))
 
 
+def demo_map_documents(today: date) -> list[dict[str, Any]]:
+    """The demo's maps as complete map documents (``services.map_io``), dated from ``today``.
+
+    In ``demo_maps.json`` each map is a map document with two shorthands, resolved here: its personas
+    are listed by their key among the demo's personas (the key is their ref in the document), and
+    dates are days from the day of seeding (``map.review_in_days``, each action's ``due_in_days``).
+    """
+    content = load_demo_content()
+    personas = {p["key"]: {k: v for k, v in p.items() if k != "key"} for p in content["personas"]}
+    documents = []
+    for spec in content["maps"]:
+        document = copy.deepcopy(spec["document"])
+        document["personas"] = [{"ref": key, **personas[key]} for key in document.get("personas", [])]
+        document["map"]["review_by"] = _days_from(today, document["map"].pop("review_in_days"))
+        for action in document.get("actions", []):
+            action["due_date"] = _days_from(today, action.pop("due_in_days"))
+        documents.append(document)
+    return documents
+
+
+def _days_from(today: date, days: int | None) -> str | None:
+    return None if days is None else (today + timedelta(days=days)).isoformat()
+
+
 def demo_datasets() -> dict[str, DemoDataset]:
     """Demo event logs by the name of the map they belong to."""
     out = {}
     for spec in load_demo_content()["maps"]:
         ds = spec.get("dataset")
         if ds:
-            out[spec["name"]] = DemoDataset(
+            out[spec["document"]["map"]["name"]] = DemoDataset(
                 path=SAMPLE_DATA / ds["file"],
                 name=ds["name"],
                 columns=dict(ds["columns"]),
@@ -133,24 +144,14 @@ def ensure_demo(*, engine: Engine | None = None) -> bool:
 def seed_demo(*, engine: Engine | None = None, today: date | None = None) -> list[int]:
     """Create the demo personas and maps with their content, then import the demo event logs as
     demo datasets linked to their maps. Returns the new map ids."""
-    content = load_demo_content()
-    today = today or date.today()
     with write_session(engine) as session:
-        personas = _create_personas(session, content["personas"])
+        persona_ids = _create_personas(session, load_demo_content()["personas"])
         _mark_seeded(session)
     map_ids: dict[str, int] = {}
-    for spec in content["maps"]:
-        map_id = create_map_from_template(
-            template_key=spec["template"],
-            name=spec["name"],
-            description=spec["description"],
-            owner=spec["owner"],
-            review_by=today + timedelta(days=spec["review_in_days"]),
-            engine=engine,
+    for document in demo_map_documents(today or date.today()):
+        map_ids[document["map"]["name"]] = import_map_document(
+            document, persona_ids=persona_ids, is_demo=True, engine=engine
         )
-        with write_session(engine) as session:
-            _fill_map(session, map_id, spec, personas, today)
-        map_ids[spec["name"]] = map_id
     for map_name, dataset in demo_datasets().items():
         import_demo_dataset(dataset, map_ids[map_name], engine=engine)
     return list(map_ids.values())
@@ -199,142 +200,3 @@ def _create_personas(session: Session, specs: list[dict[str, Any]]) -> dict[str,
         assert persona.id is not None
         ids[spec["key"]] = persona.id
     return ids
-
-
-def _fill_map(session: Session, map_id: int, spec: dict[str, Any], personas: dict[str, int], today: date) -> None:
-    """Personas, RACI, lanes, pain points, opportunities, metrics and actions of one demo map."""
-    journey_map = crud.get_map(session=session, map_id=map_id)
-    journey_map.is_demo = True
-    journey_map.scenario = spec.get("scenario", "")
-    session.add(journey_map)
-    stages: dict[str, Stage] = {s.name: s for s in crud.list_stages(session=session, map_id=map_id)}
-    touchpoints: dict[str, Touchpoint] = {t.name: t for t in crud.list_touchpoints(session=session, map_id=map_id)}
-
-    def stage_id(name: str) -> int:
-        sid = stages[name].id
-        assert sid is not None
-        return sid
-
-    def where(item: dict[str, Any]) -> dict[str, int | None]:
-        """stage_id/touchpoint_id of an item naming a touchpoint or a stage."""
-        if item.get("touchpoint"):
-            tp = touchpoints[item["touchpoint"]]
-            return {"stage_id": tp.stage_id, "touchpoint_id": tp.id}
-        if item.get("stage"):
-            return {"stage_id": stage_id(item["stage"]), "touchpoint_id": None}
-        return {"stage_id": None, "touchpoint_id": None}
-
-    def persona_id(item: dict[str, Any]) -> int | None:
-        return personas[item["persona"]] if item.get("persona") else None
-
-    for key in spec.get("personas", []):
-        session.add(MapPersona(map_id=map_id, persona_id=personas[key]))
-    for name, raci in spec.get("raci", {}).items():
-        tp = touchpoints[name]
-        for field_name, value in raci.items():
-            setattr(tp, field_name, value)
-        session.add(tp)
-
-    cells: list[LaneCell] = []
-
-    def add_lanes(stage_name: str, lanes: dict[str, Any], persona: int | None) -> None:
-        for lane, value in lanes.items():
-            text, emotion = (value[0], int(value[1])) if lane == "feeling" else (value, None)
-            cells.append(
-                LaneCell(
-                    map_id=map_id,
-                    stage_id=stage_id(stage_name),
-                    persona_id=persona,
-                    lane=lane,
-                    text=text,
-                    emotion=emotion,
-                )
-            )
-
-    for stage_name, lanes in spec.get("stage_lanes", {}).items():
-        add_lanes(stage_name, lanes, None)
-    for key, by_stage in spec.get("persona_lanes", {}).items():
-        for stage_name, lanes in by_stage.items():
-            add_lanes(stage_name, lanes, personas[key])
-    for key, by_stage in spec.get("persona_stage_feelings", {}).items():
-        for stage_name, emotion in by_stage.items():
-            cells.append(
-                LaneCell(
-                    map_id=map_id,
-                    stage_id=stage_id(stage_name),
-                    persona_id=personas[key],
-                    lane="feeling",
-                    text=EMOTION_WORDS[int(emotion)],
-                    emotion=int(emotion),
-                )
-            )
-    for item in spec.get("touchpoint_lanes", []):
-        place = where(item)
-        cells.append(
-            LaneCell(
-                map_id=map_id,
-                stage_id=place["stage_id"],
-                touchpoint_id=place["touchpoint_id"],
-                persona_id=persona_id(item),
-                lane=item["lane"],
-                text=item["text"],
-                emotion=item.get("emotion"),
-            )
-        )
-    session.add_all(cells)
-
-    for item in spec.get("pain_points", []):
-        session.add(
-            PainPoint(
-                map_id=map_id,
-                persona_id=persona_id(item),
-                description=item["description"],
-                severity=item["severity"],
-                **where(item),
-            )
-        )
-    for item in spec.get("opportunities", []):
-        session.add(
-            Opportunity(
-                map_id=map_id,
-                description=item["description"],
-                effort=item["effort"],
-                customer_value=item["customer_value"],
-                business_value=item["business_value"],
-                **where(item),
-            )
-        )
-
-    metric_ids: dict[str, int] = {}
-    for item in spec.get("metrics", []):
-        metric = Metric(
-            map_id=map_id,
-            kind=item["kind"],
-            name=item["name"],
-            unit=item.get("unit", ""),
-            target=item["target"],
-            direction=item["direction"],
-            source="manual",
-            **where(item),
-        )
-        session.add(metric)
-        session.flush()
-        assert metric.id is not None
-        metric_ids[item["key"]] = metric.id
-        session.add_all(
-            MetricValue(metric_id=metric.id, period=period, value=float(value))
-            for period, value in item["values"].items()
-        )
-    for item in spec.get("actions", []):
-        session.add(
-            Action(
-                map_id=map_id,
-                metric_id=metric_ids[item["metric"]] if item.get("metric") else None,
-                action=item["action"],
-                owner=item["owner"],
-                status=item["status"],
-                due_date=today + timedelta(days=item["due_in_days"]),
-                expected_effect=item.get("expected_effect", ""),
-                **where(item),
-            )
-        )

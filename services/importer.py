@@ -9,9 +9,9 @@ What an import does, in order:
 1. Resolves the encoding and delimiter (detected from the first megabyte when not given) and
    hashes the file's bytes with the options and the column mapping: if a dataset with that hash
    exists, nothing is added and that dataset is returned (``created=False``).
-2. Streams the file once (:func:`analytics.ingest.scan_csv`): decodes, normalises text to NFC,
+2. Streams the file once (:func:`analytics.ingest.read.scan_csv`): decodes, normalises text to NFC,
    checks every record, applies the row filter, stages the mapped columns.
-3. Validates values and writes the stored layout (:func:`analytics.ingest.build_event_store`):
+3. Validates values and writes the stored layout (:func:`analytics.ingest.store.build_event_store`):
    timestamps to UTC, rows identical in every column counted (dropped only when asked), order =
    timestamp then file row, integer codes. Every other row is an event.
 4. Records the dataset in SQLite (description, column mapping, options, counts) and moves its
@@ -27,69 +27,57 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from analytics.formats import CSV, XLSX, FileKind, detect_kind, table_as_csv
-from analytics.ingest import (
+from analytics.formats import CSV, XLSX, FileKind, Source, detect_kind, table_as_csv
+from analytics.ingest import build_event_store, scan_csv
+from analytics.ingest.parse import DayOrder, detect_day_order
+from analytics.ingest.read import Progress, staging_key
+from analytics.ingest.rejects import REJECT_COLUMNS, rejects_frame
+from analytics.ingest.roles import (
+    ROLE_HEADER_NAMES,
+    ROLE_HEADER_WORDS,
+    ROLE_LABELS,
+    SEGMENT_HEADER_WORDS,
+    header_words,
+    normal_header,
+)
+from analytics.ingest.sniff import (
     DELIMITER_NAMES,
-    REJECT_COLUMNS,
-    BuildSpec,
-    DayOrder,
-    Source,
-    build_event_store,
     column_not_found,
-    detect_day_order,
     detect_delimiter,
     detect_encoding,
     encoding_label,
+    generated_names,
     normalise_delimiter,
     normalise_encoding,
     read_sample,
-    rejects_frame,
-    scan_csv,
-    staging_key,
 )
-from analytics.schema import REQUIRED_ROLES, ColumnMapping, Role
+from analytics.ingest.store import BuildSpec, EventCounts, counts_of
+from analytics.schema import ColumnMapping, Role
 from core.errors import BadInputError
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset
-from services.dataset_files import process_alive
+from services.dataset_files import WORK_PREFIX, sweep_abandoned_imports
 
-Progress = Callable[[float, str], None]
 EVENTS_FILE = "events.parquet"
 REJECTED_FILE = "rejected.parquet"
 PREVIEW_BYTES = 2 << 20
 IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB's share; the import stays under 2 GB in all
-ROLE_LABELS: dict[Role, str] = {
-    Role.JOURNEY: "Journey id",
-    Role.TIMESTAMP: "Timestamp",
-    Role.ACTIVITY: "Activity",
-    Role.ACCOUNT: "Account id",
-    Role.CONTACT: "Contact id",
-    Role.ROLE: "Contact role",
-    Role.CHANNEL: "Channel",
-    Role.STAGE: "Stage",
-    Role.OUTCOME: "Outcome",
-    Role.VALUE: "Value",
-    Role.NPS: "NPS score (0–10)",
-    Role.CSAT: "CSAT score (1–5)",
-    Role.EFFORT: "Effort score",
-    Role.FCR: "Resolved on first contact",
-}
 
 
 @dataclass(frozen=True)
@@ -106,17 +94,36 @@ class ImportOptions:
     drop_identical_rows: bool = False  # drop rows identical in every column of the file to an earlier row
     sheet: str | None = None  # the sheet of an Excel workbook (None: the first)
 
+    def reading_json(self) -> dict[str, object]:
+        """How the file is read, as a mapping preset keeps it (not the choices made per import)."""
+        return {
+            "dayfirst": self.dayfirst,
+            "timezone": self.timezone,
+            "date_only": self.date_only,
+            "where": [list(w) for w in self.where],
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+        }
+
+    @classmethod
+    def from_reading_json(cls, data: Mapping[str, Any]) -> ImportOptions:
+        """The options :meth:`reading_json` wrote (the defaults for what it lacks)."""
+        return cls(
+            dayfirst=data.get("dayfirst"),
+            timezone=data.get("timezone", "UTC"),
+            date_only=bool(data.get("date_only", False)),
+            where=tuple((str(c), str(v)) for c, v in data.get("where", [])),
+            encoding=data.get("encoding"),
+            delimiter=data.get("delimiter"),
+        )
+
 
 @dataclass(frozen=True, eq=False)
-class ImportResult:
+class ImportResult(EventCounts):
+    """What an import did: the dataset, whether it is new, its counts, and what became of each row."""
+
     dataset_id: int
     created: bool  # False when the same file and options were already imported (nothing added)
-    events: int
-    journeys: int
-    accounts: int
-    activities: int
-    first_timestamp: datetime | None
-    last_timestamp: datetime | None
     identical_rows: int  # rows identical in every column of the file to an earlier row (counted always)
     identical_rows_dropped: int  # of those, dropped (only with ``drop_identical_rows``)
     ties: int
@@ -149,14 +156,7 @@ class ImportResult:
 
     def rows_line(self) -> str:
         """One line saying what became of the file's rows (the page, the CLI text, ``analyze FILE``)."""
-        return describe_rows(
-            rows_read=self.rows_read,
-            events=self.events,
-            identical_rows=self.identical_rows,
-            identical_rows_dropped=self.identical_rows_dropped,
-            rejected_rows=self.rejected_rows,
-            rows_filtered_out=self.rows_filtered_out,
-        )
+        return describe_rows(**{k: getattr(self, k) for k in ROW_FATES})
 
 
 def plural(n: int, word: str) -> str:
@@ -165,6 +165,10 @@ def plural(n: int, word: str) -> str:
         return f"1 {word}"
     many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
     return f"{n:,} {many}"
+
+
+# What became of a file's rows: the counts :func:`describe_rows` speaks of.
+ROW_FATES = ("rows_read", "events", "identical_rows", "identical_rows_dropped", "rejected_rows", "rows_filtered_out")
 
 
 def describe_rows(
@@ -227,141 +231,6 @@ class Preview:
 # --------------------------------------------------------------------------- mapping suggestions
 
 
-def _norm_header(name: str) -> str:
-    return re.sub(r"[^0-9a-z:]+", "_", name.strip().casefold()).strip("_")
-
-
-def _tokens(name: str) -> set[str]:
-    return set(re.split(r"[^0-9a-z]+", name.casefold())) - {""}
-
-
-# Exact (normalised) names per role, best first; then token rules.
-_EXACT: dict[Role, tuple[str, ...]] = {
-    Role.JOURNEY: (
-        "case:concept:name",
-        "journey_id",
-        "journey",
-        "case_id",
-        "caseid",
-        "case",
-        "ticket_id",
-        "ticket",
-        "opportunity_id",
-        "deal_id",
-        "application_id",
-        "session_id",
-        "conversation_id",
-        "trace_id",
-        "lead_id",
-        "visit_id",
-    ),
-    Role.TIMESTAMP: (
-        "time:timestamp",
-        "timestamp",
-        "when",
-        "event_timestamp",
-        "event_time",
-        "datetime",
-        "date_time",
-        "occurred_at",
-        "created_at",
-        "time",
-        "ts",
-        "date",
-        "event_date",
-        "activity_date",
-        "complete_timestamp",
-        "start_timestamp",
-    ),
-    Role.ACTIVITY: (
-        "concept:name",
-        "activity",
-        "activity_name",
-        "event",
-        "event_name",
-        "touchpoint",
-        "action",
-        "step",
-        "task",
-        "event_type",
-    ),
-    Role.ACCOUNT: (
-        "account_id",
-        "account",
-        "company_id",
-        "company",
-        "organization_id",
-        "organisation_id",
-        "org_id",
-        "customer_id",
-        "customer",
-        "client_id",
-        "client",
-        "case:account",
-    ),
-    Role.CONTACT: ("contact_id", "contact", "person_id", "user_id", "user", "visitor_id", "member_id", "email"),
-    Role.ROLE: ("contact_role", "role", "buying_role", "committee_role", "persona", "job_role"),
-    Role.CHANNEL: ("channel", "medium", "utm_medium", "source_channel", "touchpoint_channel", "marketing_channel"),
-    Role.STAGE: ("stage", "lifecycle_stage", "funnel_stage", "deal_stage", "pipeline_stage", "journey_stage", "phase"),
-    Role.OUTCOME: ("outcome", "result", "deal_outcome", "won_lost", "case:outcome", "resolution"),
-    Role.VALUE: ("value", "amount", "revenue", "deal_value", "deal_amount", "price", "arr", "mrr", "case:amount_req"),
-    Role.NPS: ("nps", "nps_score", "likelihood_to_recommend"),
-    Role.CSAT: ("csat", "csat_score", "satisfaction", "satisfaction_score"),
-    Role.EFFORT: ("effort", "effort_score", "ces", "ces_score", "customer_effort"),
-    Role.FCR: (
-        "fcr",
-        "first_contact_resolution",
-        "resolved_first_contact",
-        "resolved_on_first_contact",
-        "first_contact_resolved",
-    ),
-}
-_TOKEN_RULES: tuple[tuple[Role, frozenset[str]], ...] = (
-    (Role.TIMESTAMP, frozenset({"timestamp"})),
-    (Role.JOURNEY, frozenset({"case", "id"})),
-    (Role.JOURNEY, frozenset({"journey"})),
-    (Role.ACTIVITY, frozenset({"activity"})),
-    (Role.ACCOUNT, frozenset({"account"})),
-    (Role.CONTACT, frozenset({"contact"})),
-    (Role.NPS, frozenset({"nps"})),
-    (Role.CSAT, frozenset({"csat"})),
-    (Role.STAGE, frozenset({"stage"})),
-    (Role.CHANNEL, frozenset({"channel"})),
-    (Role.OUTCOME, frozenset({"outcome"})),
-    (Role.VALUE, frozenset({"amount"})),
-)
-_SEGMENT_WORDS = frozenset(
-    {
-        "resource",
-        "region",
-        "country",
-        "segment",
-        "industry",
-        "product",
-        "plan",
-        "tier",
-        "market",
-        "team",
-        "department",
-        "language",
-        "priority",
-        "workgroup",
-        "service",
-        "section",
-        "size",
-        "seriousness",
-        "source",
-        "campaign",
-        "device",
-        "platform",
-        "persona",
-        "level",
-        "category",
-        "type",
-    }
-)
-
-
 def suggest_mapping(headers: list[str]) -> ColumnMapping:
     """Suggest a role for columns from their names (process-mining names included).
 
@@ -371,27 +240,29 @@ def suggest_mapping(headers: list[str]) -> ColumnMapping:
     like a grouping (``org:resource``, ``region``, ``product``, ``service_level`` ...) are
     suggested as segments.
     """
-    normal = {h: _norm_header(h) for h in headers}
+    normal = {h: normal_header(h) for h in headers}
     taken: set[str] = set()
     chosen: dict[Role, str] = {}
     for role in Role:
-        for candidate in _EXACT[role]:
+        for candidate in ROLE_HEADER_NAMES[role]:
             hit = next((h for h in headers if normal[h] == candidate and h not in taken), None)
             if hit:
                 chosen[role] = hit
                 taken.add(hit)
                 break
-    for role, words in _TOKEN_RULES:
+    for role, words in ROLE_HEADER_WORDS:
         if role in chosen:
             continue
-        hit = next((h for h in headers if h not in taken and words <= _tokens(h)), None)
+        hit = next((h for h in headers if h not in taken and words <= header_words(h)), None)
         if hit:
             chosen[role] = hit
             taken.add(hit)
     segments = [
         h
         for h in headers
-        if h not in taken and _tokens(h) & _SEGMENT_WORDS and not _tokens(h) & {"date", "time", "timestamp", "id"}
+        if h not in taken
+        and header_words(h) & SEGMENT_HEADER_WORDS
+        and not header_words(h) & {"date", "time", "timestamp", "id"}
     ]
     return ColumnMapping.of(segments=segments, **{r.value: chosen.get(r) for r in Role})
 
@@ -400,22 +271,11 @@ def suggest_where(headers: list[str], frame: pd.DataFrame | None = None) -> tupl
     """A row filter worth suggesting: process-mining exports repeat each activity per lifecycle
     transition (start, complete ...); keep ``COMPLETE`` events."""
     for h in headers:
-        if _norm_header(h) in ("lifecycle:transition", "lifecycle_transition", "transition"):
+        if normal_header(h) in ("lifecycle:transition", "lifecycle_transition", "transition"):
             values = [] if frame is None or h not in frame.columns else frame[h].dropna().astype(str).unique().tolist()
             complete = next((v for v in values if v.strip().casefold() == "complete"), "COMPLETE")
             return ((h, complete),)
     return ()
-
-
-def generated_names(headers: list[str]) -> list[str]:
-    """The names the import gave (see :func:`analytics.ingest.distinct_names`): ``column N`` at
-    position N, and ``name (k)`` where ``name`` is another column's."""
-    out = []
-    for i, h in enumerate(headers):
-        m = re.fullmatch(r"(.+) \((\d+)\)", h)
-        if h == f"column {i + 1}" or (m and m.group(1) in headers):
-            out.append(h)
-    return out
 
 
 def header_signature(headers: list[str]) -> str:
@@ -442,14 +302,7 @@ def _preset(row: ColumnMappingPreset) -> MappingPreset:
         id=row.id or 0,
         name=row.name,
         mapping=ColumnMapping.from_json(data),
-        options=ImportOptions(
-            dayfirst=opts.get("dayfirst"),
-            timezone=opts.get("timezone", "UTC"),
-            date_only=bool(opts.get("date_only", False)),
-            where=tuple((str(c), str(v)) for c, v in opts.get("where", [])),
-            encoding=opts.get("encoding"),
-            delimiter=opts.get("delimiter"),
-        ),
+        options=ImportOptions.from_reading_json(opts),
         created_at=row.created_at,
     )
 
@@ -465,17 +318,7 @@ def save_mapping_preset(
     """Save a mapping (and the reading options) for files with these headers; same name replaces."""
     _check_mapping(mapping, headers)
     signature = header_signature(headers)
-    payload = {
-        **mapping.to_json(),
-        "options": {
-            "dayfirst": options.dayfirst,
-            "timezone": options.timezone,
-            "date_only": options.date_only,
-            "where": [list(w) for w in options.where],
-            "encoding": options.encoding,
-            "delimiter": options.delimiter,
-        },
-    }
+    payload = {**mapping.to_json(), "options": options.reading_json()}
     with write_session(engine) as session:
         clean = crud.clean_name(name, "preset name")
         row = session.exec(
@@ -591,7 +434,7 @@ def _check_timezone(name: str) -> None:
         ) from exc
 
 
-def _content_hash(source: Source, payload: dict[str, object]) -> str:
+def _content_hash(source: Source, payload: Mapping[str, object]) -> str:
     digest = hashlib.sha256()
     if isinstance(source, bytes | bytearray | memoryview):
         digest.update(source)
@@ -610,12 +453,7 @@ def _existing_result(dataset: Dataset) -> ImportResult:
     return ImportResult(
         dataset_id=dataset.id or 0,
         created=False,
-        events=dataset.events,
-        journeys=dataset.journeys,
-        accounts=dataset.accounts,
-        activities=dataset.activities,
-        first_timestamp=dataset.first_timestamp,
-        last_timestamp=dataset.last_timestamp,
+        **counts_of(dataset),
         identical_rows=int(opts.get("identical_rows", 0)),
         identical_rows_dropped=dataset.duplicates_removed,
         ties=dataset.ties,
@@ -670,27 +508,6 @@ def get_rejected_rows(dataset_id: int, *, engine: Engine | None = None) -> pd.Da
         dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
     path = data_dir() / Path(dataset.storage_path).parent / REJECTED_FILE
     return pd.read_parquet(path) if dataset.storage_path and path.exists() else pd.DataFrame(columns=REJECT_COLUMNS)
-
-
-WORK_PREFIX = ".import-"
-
-
-def sweep_abandoned_imports(datasets_dir: Path) -> list[Path]:
-    """Remove the working folders of imports whose process is gone (killed mid-import).
-
-    A working folder is ``.import-<pid>-<random>``; one whose process no longer runs is removed.
-    Folders of running imports (this process's or another's) are kept. Returns what was removed.
-    """
-    removed = []
-    if not datasets_dir.is_dir():
-        return removed
-    for folder in datasets_dir.glob(f"{WORK_PREFIX}*"):
-        pid_text = folder.name.removeprefix(WORK_PREFIX).split("-", 1)[0]
-        if not pid_text.isdigit() or process_alive(int(pid_text)):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
 
 
 def import_event_log(
@@ -768,8 +585,7 @@ def import_event_log(
     work.mkdir(parents=True)
     moved: Path | None = None
     try:
-        sources = [c for _, c in mapping.columns] + list(mapping.segments)
-        keep = list(dict.fromkeys(sources))
+        mapped = list(dict.fromkeys([c for _, c in mapping.columns] + list(mapping.segments)))
         staging = work / "staging.parquet"
         table: Source = source
         if kind.converted:
@@ -780,8 +596,7 @@ def import_event_log(
             table,
             encoding=encoding,
             delimiter=delimiter,
-            keep=None,
-            require=keep,
+            require=mapped,
             where=options.where,
             allow_bad_rows=options.allow_bad_rows,
             staging_path=staging,
@@ -806,7 +621,7 @@ def import_event_log(
         spec = BuildSpec(
             roles={role: staging_key(headers, c) for role, c in mapping.columns},
             segments=tuple((staging_key(headers, s), s) for s in mapping.segments),
-            labels={staging_key(headers, c): c for c in keep},
+            labels={staging_key(headers, c): c for c in mapped},
             timezone=options.timezone,
             dayfirst=options.dayfirst,
             date_only=options.date_only,
@@ -864,15 +679,10 @@ def import_event_log(
                     content_hash=content_hash,
                     column_mapping=mapping.to_json(),
                     import_options=import_options,
-                    events=built.events,
-                    journeys=built.journeys,
-                    accounts=built.accounts,
-                    activities=built.activities,
+                    **counts_of(built),
                     duplicates_removed=built.identical_rows_dropped,
                     ties=built.ties,
                     rejected_rows=rejected_rows,
-                    first_timestamp=built.first_timestamp,
-                    last_timestamp=built.last_timestamp,
                     is_demo=is_demo,
                 )
                 session.add(dataset)
@@ -910,12 +720,7 @@ def import_event_log(
     return ImportResult(
         dataset_id=dataset_id,
         created=True,
-        events=built.events,
-        journeys=built.journeys,
-        accounts=built.accounts,
-        activities=built.activities,
-        first_timestamp=built.first_timestamp,
-        last_timestamp=built.last_timestamp,
+        **counts_of(built),
         identical_rows=built.identical_rows,
         identical_rows_dropped=built.identical_rows_dropped,
         ties=built.ties,
@@ -960,7 +765,3 @@ def _notes(
         cond = " and ".join(f"{c} = {v!r}" for c, v in options.where)
         notes.append(f"{filtered_out:,} rows left out by the filter {cond}.")
     return tuple(notes)
-
-
-def required_roles() -> tuple[Role, ...]:
-    return REQUIRED_ROLES

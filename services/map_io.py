@@ -26,7 +26,9 @@ nothing is written on any error. Imported personas reuse an existing persona wit
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -34,8 +36,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.errors import BadInputError
+from core.journey_map import MapView
 from db import crud
 from db.engine import write_session
+from db.inputs import (
+    clean_choice,
+    clean_date,
+    clean_emotion,
+    clean_list,
+    clean_map_fields,
+    clean_persona_fields,
+    clean_score,
+    clean_text,
+)
 from db.models import (
     Action,
     ActionStatus,
@@ -56,18 +69,8 @@ from db.models import (
     Touchpoint,
 )
 from services.csv_safety import to_safe_csv
-from services.personas import clean_persona_fields, find_identical_persona
-from services.studio import (
-    MapView,
-    clean_choice,
-    clean_date,
-    clean_emotion,
-    clean_list,
-    clean_map_fields,
-    clean_score,
-    clean_text,
-    get_map_view,
-)
+from services.map_view import get_map_view
+from services.personas import find_identical_persona
 
 FORMAT = "journeylens-map"
 FORMAT_VERSION = 1
@@ -102,6 +105,18 @@ TOUCHPOINT_KEYS = (
 # --------------------------------------------------------------------------- view → document
 
 
+# Fields of the document's placed items, in document order. A field naming another item ("stage",
+# "touchpoint", "persona", "metric") holds that item's ref; the view holds its id in ``<field>_id``.
+ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "lane_cells": ("stage", "touchpoint", "persona", "lane", "text", "emotion"),
+    "pain_points": ("stage", "touchpoint", "persona", "description", "severity"),
+    "opportunities": ("stage", "touchpoint", "description", "effort", "customer_value", "business_value"),
+    "metrics": ("ref", "stage", "touchpoint", "kind", "name", "unit", "target", "direction", "source", "dataset_id"),
+    "actions": ("stage", "touchpoint", "metric", "action", "owner", "status", "due_date", "expected_effect"),
+}
+_REF_TABLES = {"stage": "stages", "touchpoint": "touchpoints", "persona": "personas", "metric": "metrics"}
+
+
 def document_refs(view: MapView) -> dict[str, dict[int, str]]:
     """The refs of a view's items: {"stages": {id: "S1"}, "touchpoints": {id: "T1"}, "personas", "metrics"}."""
     return {
@@ -112,15 +127,26 @@ def document_refs(view: MapView) -> dict[str, dict[int, str]]:
     }
 
 
+def _item_document(item: Any, kind: str, refs: Mapping[str, Mapping[int, str]]) -> dict[str, Any]:
+    """One placed item of a view as the document writes it (``ITEM_FIELDS[kind]``)."""
+    out: dict[str, Any] = {}
+    for name in ITEM_FIELDS[kind]:
+        if name == "ref":
+            out[name] = refs[kind][item.id]
+        elif name in _REF_TABLES:
+            ident = getattr(item, f"{name}_id")
+            out[name] = None if ident is None else refs[_REF_TABLES[name]].get(ident)
+        else:
+            value = getattr(item, name)
+            out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
 def document_from_view(view: MapView) -> dict[str, Any]:
     """The complete JSON document of a map (format in the module docstring)."""
     refs = document_refs(view)
-    s_ref, t_ref, p_ref, m_ref = refs["stages"], refs["touchpoints"], refs["personas"], refs["metrics"]
-
-    def opt(table: dict[int, str], key: int | None) -> str | None:
-        return None if key is None else table.get(key)
-
-    return {
+    stage_ref, tp_ref, persona_ref = refs["stages"], refs["touchpoints"], refs["personas"]
+    document: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "map": {
@@ -132,10 +158,10 @@ def document_from_view(view: MapView) -> dict[str, Any]:
             "review_by": view.review_by.isoformat() if view.review_by else None,
             "template_key": view.template_key,
         },
-        "personas": [{"ref": p_ref[p.id], **{k: getattr(p, k) for k in PERSONA_KEYS}} for p in view.personas],
+        "personas": [{"ref": persona_ref[p.id], **{k: getattr(p, k) for k in PERSONA_KEYS}} for p in view.personas],
         "stages": [
             {
-                "ref": s_ref[s.id],
+                "ref": stage_ref[s.id],
                 "name": s.name,
                 "customer_goal": s.customer_goal,
                 "business_goal": s.business_goal,
@@ -143,7 +169,7 @@ def document_from_view(view: MapView) -> dict[str, Any]:
                 "revisitable": s.revisitable,
                 "touchpoints": [
                     {
-                        "ref": t_ref[t.id],
+                        "ref": tp_ref[t.id],
                         **{k: list(getattr(t, k)) if k == "activity_names" else getattr(t, k) for k in TOUCHPOINT_KEYS},
                     }
                     for t in s.touchpoints
@@ -151,71 +177,20 @@ def document_from_view(view: MapView) -> dict[str, Any]:
             }
             for s in view.stages
         ],
-        "lane_cells": [
-            {
-                "stage": s_ref[c.stage_id],
-                "touchpoint": opt(t_ref, c.touchpoint_id),
-                "persona": opt(p_ref, c.persona_id),
-                "lane": c.lane,
-                "text": c.text,
-                "emotion": c.emotion,
-            }
-            for c in view.lane_cells
-        ],
-        "pain_points": [
-            {
-                "stage": s_ref[p.stage_id],
-                "touchpoint": opt(t_ref, p.touchpoint_id),
-                "persona": opt(p_ref, p.persona_id),
-                "description": p.description,
-                "severity": p.severity,
-            }
-            for p in view.pain_points
-        ],
-        "opportunities": [
-            {
-                "stage": s_ref[o.stage_id],
-                "touchpoint": opt(t_ref, o.touchpoint_id),
-                "description": o.description,
-                "effort": o.effort,
-                "customer_value": o.customer_value,
-                "business_value": o.business_value,
-            }
-            for o in view.opportunities
-        ],
-        "metrics": [
-            {
-                "ref": m_ref[m.id],
-                "stage": opt(s_ref, m.stage_id),
-                "touchpoint": opt(t_ref, m.touchpoint_id),
-                "kind": m.kind,
-                "name": m.name,
-                "unit": m.unit,
-                "target": m.target,
-                "direction": m.direction,
-                "source": m.source,
-                "dataset_id": m.dataset_id,
-                "values": [
-                    {"period": v.period, "value": v.value, "respondents": v.respondents, "computed": v.computed}
-                    for v in m.values
-                ],
-            }
-            for m in view.metrics
-        ],
-        "actions": [
-            {
-                "stage": opt(s_ref, a.stage_id),
-                "touchpoint": opt(t_ref, a.touchpoint_id),
-                "metric": opt(m_ref, a.metric_id),
-                "action": a.action,
-                "owner": a.owner,
-                "status": a.status,
-                "due_date": a.due_date.isoformat() if a.due_date else None,
-                "expected_effect": a.expected_effect,
-            }
-            for a in view.actions
-        ],
     }
+    for kind in ITEM_FIELDS:
+        document[kind] = [_item_document(item, kind, refs) for item in getattr(view, kind)]
+    for metric, item in zip(document["metrics"], view.metrics, strict=True):
+        metric["values"] = [
+            {"period": v.period, "value": v.value, "respondents": v.respondents, "computed": v.computed}
+            for v in item.values
+        ]
+    return document
+
+
+def empty_document() -> dict[str, Any]:
+    """The document of a map with nothing in it (name it before writing it)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "map": {"name": ""}}
 
 
 def export_map_document(map_id: int, *, engine: Engine | None = None) -> dict[str, Any]:
@@ -348,18 +323,8 @@ def compute_map_cells(view: MapView) -> pd.DataFrame:
     frame["_t"] = frame["touchpoint_order"].fillna(0)
     frame["_i"] = frame["item"].map(lambda i: order.get(i, 100))
     frame = frame.sort_values(["_s", "_t", "_i"], kind="stable").drop(columns=["_s", "_t", "_i"])
-    for column in (
-        "stage_order",
-        "touchpoint_order",
-        "emotion",
-        "severity",
-        "effort",
-        "customer_value",
-        "business_value",
-    ):
-        frame[column] = frame[column].astype("Int64")
-    frame["priority"] = frame["priority"].astype("Float64")
-    frame["moment_of_truth"] = frame["moment_of_truth"].astype("boolean")
+    whole = ["stage_order", "touchpoint_order", "emotion", "severity", "effort", "customer_value", "business_value"]
+    frame = frame.astype({c: "Int64" for c in whole} | {"priority": "Float64", "moment_of_truth": "boolean"})
     return frame.reset_index(drop=True)
 
 
@@ -538,13 +503,276 @@ def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         raise BadInputError.invalid("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
     if doc.get("format_version") != FORMAT_VERSION:
         raise BadInputError.invalid("format_version", doc.get("format_version"), f"{FORMAT_VERSION}")
-    _check_document(doc)
+    _write_document(None, doc, map_id=None)  # every check of the write, without a session
     return doc
 
 
-def _check_document(doc: Mapping[str, Any]) -> None:
-    """Validate everything before any write (same checks as :func:`_write_document`, without a session)."""
-    _write_document(None, doc, map_id=None)
+@dataclass
+class _Walk:
+    """One walk over a document's items: checks each and, with a session, writes it into map ``map_id``.
+
+    ``ids`` holds, per kind of item with a ref (personas, stages, touchpoints, metrics), the database id
+    behind each ref (None while only checking).
+    """
+
+    session: Session | None
+    map_id: int
+    persona_ids: Mapping[str, int]
+    ids: dict[str, dict[str, int | None]] = field(
+        default_factory=lambda: {"personas": {}, "stages": {}, "touchpoints": {}, "metrics": {}}
+    )
+    tp_stage: dict[str, str] = field(default_factory=dict)
+    cell_keys: set[tuple[Any, ...]] = field(default_factory=set)
+
+    def define(self, kind: str, obj: Mapping[str, Any], path: str) -> str:
+        """The item's ref, refused if missing or already defined anywhere in the document."""
+        ref = obj.get("ref")
+        if not isinstance(ref, str) or not ref.strip():
+            raise BadInputError.invalid(f"{path}.ref", ref, f"a ref such as {kind[0].upper()}1")
+        if any(ref in refs for refs in self.ids.values()):
+            raise BadInputError.invalid(f"{path}.ref", ref, "a ref used only once in the document")
+        self.ids[kind][ref] = None
+        return ref
+
+    def ref(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Any:
+        return _ref(obj, key, path, self.ids[f"{key}s"], required=required)
+
+    def add(self, row: Any, kind: str | None = None, ref: str = "") -> None:
+        """Write ``row`` (when writing); a row with a ref is flushed so the items after it can point at it."""
+        if self.session is None:
+            return
+        self.session.add(row)
+        if kind is not None:
+            self.session.flush()
+            self.ids[kind][ref] = row.id
+
+    def place(self, obj: Mapping[str, Any], path: str, *, required: bool) -> tuple[Any, Any]:
+        """(stage id, touchpoint id) of an item. Items that must sit on a stage (cells, pain points,
+        opportunities) take their touchpoint's stage; metrics and actions keep a stage only if given."""
+        touchpoint = obj.get("touchpoint")
+        stage_id = self.ref(obj, "stage", path, required=required and touchpoint is None)
+        tp_id = self.ref(obj, "touchpoint", path)
+        if touchpoint is None:
+            return stage_id, tp_id
+        owner = self.tp_stage[touchpoint]
+        if obj.get("stage") is not None and obj["stage"] != owner:
+            raise BadInputError.invalid(
+                f"{path}.stage", obj.get("stage"), f"{owner}, the stage of touchpoint {touchpoint}"
+            )
+        return (self.ids["stages"][owner] if required else stage_id), tp_id
+
+
+# Checks (and, with a session, writes) one item: (walk, the item, its path in the document, its index).
+_ItemWriter = Callable[[_Walk, Mapping[str, Any], str, int], None]
+
+
+def _persona(walk: _Walk, p: Mapping[str, Any], path: str, position: int) -> None:
+    ref = walk.define("personas", p, path)
+    raw = {k: p.get(k) for k in PERSONA_KEYS if k in p}
+    for k, v in raw.items():
+        if k == "is_decision_maker" and not isinstance(v, bool | None):
+            raise BadInputError.invalid(f"{path}.{k}", v, "true or false")
+        if k != "is_decision_maker" and not isinstance(v, str | None):
+            raise BadInputError.invalid(f"{path}.{k}", v, "text or null")
+    try:
+        fields = clean_persona_fields(raw, new=True)
+    except BadInputError as exc:
+        raise BadInputError.invalid(f"{path}.{exc.field}", exc.value, exc.expected) from None
+    if walk.session is not None:
+        walk.ids["personas"][ref] = _persona_id(walk, walk.session, ref, fields)
+
+
+def _persona_id(walk: _Walk, session: Session, ref: str, fields: dict[str, Any]) -> int | None:
+    """The persona behind ``ref``: the one ``persona_ids`` names, else an identical one, else a new one;
+    never one another ref of the document already took. Links it to the map."""
+    taken = set(walk.ids["personas"].values())
+    existing_id = walk.persona_ids.get(ref)
+    persona = session.get(Persona, existing_id) if existing_id is not None else None
+    if persona is None or persona.id in taken:
+        persona = find_identical_persona(session, fields)
+    # Two refs of one document are two personas, even with the same fields.
+    if persona is None or persona.id in taken:
+        persona = Persona(**fields)
+        session.add(persona)
+        session.flush()
+    if session.get(MapPersona, (walk.map_id, persona.id)) is None:
+        session.add(MapPersona(map_id=walk.map_id, persona_id=persona.id or 0))
+        session.flush()
+    return persona.id
+
+
+def _stage(walk: _Walk, s: Mapping[str, Any], path: str, position: int) -> None:
+    ref = walk.define("stages", s, path)
+    stage = Stage(
+        map_id=walk.map_id,
+        position=position,
+        name=_name(s, "name", path),
+        customer_goal=_str(s, "customer_goal", path),
+        business_goal=_str(s, "business_goal", path),
+        outcomes=clean_list(_arr(s.get("outcomes"), f"{path}.outcomes"), f"{path}.outcomes"),
+        revisitable=_bool(s, "revisitable", path),
+    )
+    walk.add(stage, "stages", ref)
+    for j, item in enumerate(_arr(s.get("touchpoints"), f"{path}.touchpoints")):
+        tpath = f"{path}.touchpoints[{j}]"
+        _touchpoint(walk, _obj(item, tpath), tpath, j, ref)
+
+
+def _touchpoint(walk: _Walk, t: Mapping[str, Any], path: str, position: int, stage_ref: str) -> None:
+    ref = walk.define("touchpoints", t, path)
+    names = _arr(t.get("activity_names"), f"{path}.activity_names")
+    for k, name in enumerate(names):
+        if not isinstance(name, str):
+            raise BadInputError.invalid(f"{path}.activity_names[{k}]", name, "text")
+    touchpoint = Touchpoint(
+        map_id=walk.map_id,
+        stage_id=walk.ids["stages"][stage_ref] or 0,
+        position=position,
+        name=_name(t, "name", path),
+        **{k: _str(t, k, path, max_length=crud.MAX_NAME_LENGTH) for k in TOUCHPOINT_KEYS[1:7]},
+        moment_of_truth=_bool(t, "moment_of_truth", path),
+        activity_names=clean_list(names, f"{path}.activity_names"),
+    )
+    walk.tp_stage[ref] = stage_ref
+    walk.add(touchpoint, "touchpoints", ref)
+
+
+def _lane_cell(walk: _Walk, c: Mapping[str, Any], path: str, position: int) -> None:
+    stage_id, tp_id = walk.place(c, path, required=True)
+    persona_id = walk.ref(c, "persona", path)
+    lane = clean_choice(c.get("lane"), f"{path}.lane", [lane.value for lane in Lane])
+    key = (c.get("stage"), c.get("touchpoint"), c.get("persona"), lane)
+    if key in walk.cell_keys:
+        raise BadInputError.invalid(path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)")
+    walk.cell_keys.add(key)
+    emotion = clean_emotion(_int(c, "emotion", path, None), f"{path}.emotion (−2..+2)")
+    if emotion is not None and lane != Lane.FEELING.value:
+        raise BadInputError.invalid(f"{path}.emotion", emotion, "an emotion score on the feeling lane only")
+    walk.add(
+        LaneCell(
+            map_id=walk.map_id,
+            stage_id=stage_id or 0,
+            touchpoint_id=tp_id,
+            persona_id=persona_id,
+            lane=lane or "",
+            text=_str(c, "text", path),
+            emotion=emotion,
+        )
+    )
+
+
+def _score(obj: Mapping[str, Any], key: str, path: str) -> int:
+    return clean_score(_int(obj, key, path), f"{path}.{key} (1–5)")
+
+
+def _described_item(model: type[PainPoint | Opportunity], scores: tuple[str, ...], *, persona: bool) -> _ItemWriter:
+    """The writer of a described item on a stage or touchpoint with 1–5 scores (pain points, opportunities)."""
+
+    def write(walk: _Walk, obj: Mapping[str, Any], path: str, position: int) -> None:
+        stage_id, tp_id = walk.place(obj, path, required=True)
+        persona_id = {"persona_id": walk.ref(obj, "persona", path)} if persona else {}
+        walk.add(
+            model(
+                map_id=walk.map_id,
+                stage_id=stage_id or 0,
+                touchpoint_id=tp_id,
+                **persona_id,
+                description=_required(obj, "description", path),
+                **{key: _score(obj, key, path) for key in scores},
+            )
+        )
+
+    return write
+
+
+def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None:
+    ref = walk.define("metrics", m, path)
+    stage_id, tp_id = walk.place(m, path, required=False)
+    target = _int(m, "target", path, None)
+    dataset_id = m.get("dataset_id")
+    if dataset_id is not None and (isinstance(dataset_id, bool) or not isinstance(dataset_id, int)):
+        raise BadInputError.invalid(f"{path}.dataset_id", dataset_id, "a dataset id or null")
+    source = _str(m, "source", path, max_length=40) or "manual"
+    metric = Metric(
+        map_id=walk.map_id,
+        stage_id=stage_id,
+        touchpoint_id=tp_id,
+        kind=clean_choice(m.get("kind") or "custom", f"{path}.kind", [k.value for k in MetricKind]) or "custom",
+        name=_name(m, "name", path),
+        unit=_str(m, "unit", path, max_length=40),
+        target=None if target is None else float(target),
+        direction=clean_choice(m.get("direction") or "higher", f"{path}.direction", [d.value for d in Direction])
+        or "higher",
+        source=source,
+        dataset_id=dataset_id,
+    )
+    values = _metric_values(m, path)
+    if walk.session is not None and dataset_id is not None and walk.session.get(Dataset, dataset_id) is None:
+        metric.dataset_id = None  # the dataset is not in this workspace
+    walk.add(metric, "metrics", ref)
+    for value in values:
+        value.metric_id = metric.id or 0
+        walk.add(value)
+
+
+def _metric_values(m: Mapping[str, Any], path: str) -> list[MetricValue]:
+    periods: set[str] = set()
+    values = []
+    for k, item in enumerate(_arr(m.get("values"), f"{path}.values")):
+        vpath = f"{path}.values[{k}]"
+        v = _obj(item, vpath)
+        period = _name(v, "period", vpath)
+        if period in periods:
+            raise BadInputError.invalid(f"{vpath}.period", period, "each period once per metric")
+        periods.add(period)
+        number = _int(v, "value", vpath, None)
+        if number is None:
+            raise BadInputError.invalid(f"{vpath}.value", None, "a number")
+        respondents = _int(v, "respondents", vpath, None)
+        if respondents is not None and (not float(respondents).is_integer() or respondents < 0):
+            raise BadInputError.invalid(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
+        values.append(
+            MetricValue(
+                metric_id=0,
+                period=period,
+                value=float(number),
+                respondents=None if respondents is None else int(respondents),
+                computed=_bool(v, "computed", vpath),
+            )
+        )
+    return values
+
+
+def _action(walk: _Walk, a: Mapping[str, Any], path: str, position: int) -> None:
+    stage_id, tp_id = walk.place(a, path, required=False)
+    due = a.get("due_date")
+    if due is not None and not isinstance(due, str):
+        raise BadInputError.invalid(f"{path}.due_date", due, "a date as YYYY-MM-DD or null")
+    walk.add(
+        Action(
+            map_id=walk.map_id,
+            stage_id=stage_id,
+            touchpoint_id=tp_id,
+            metric_id=walk.ref(a, "metric", path),
+            action=_required(a, "action", path),
+            owner=_str(a, "owner", path, max_length=crud.MAX_NAME_LENGTH),
+            status=clean_choice(a.get("status") or "open", f"{path}.status", [s.value for s in ActionStatus]) or "open",
+            due_date=clean_date(due, f"{path}.due_date"),
+            expected_effect=_str(a, "expected_effect", path),
+        )
+    )
+
+
+# The document's lists in the order they are walked: an item may only point at items of the lists before it.
+_ITEM_WRITERS: tuple[tuple[str, _ItemWriter], ...] = (
+    ("personas", _persona),
+    ("stages", _stage),
+    ("lane_cells", _lane_cell),
+    ("pain_points", _described_item(PainPoint, ("severity",), persona=True)),
+    ("opportunities", _described_item(Opportunity, ("effort", "customer_value", "business_value"), persona=False)),
+    ("metrics", _metric),
+    ("actions", _action),
+)
 
 
 def _write_document(
@@ -557,262 +785,15 @@ def _write_document(
     """Check (``session`` None) or write the content of ``doc`` into map ``map_id``.
 
     One walk does both so the checks and the writes can never disagree. Personas: refs listed in
-    ``persona_ids`` map to those existing personas (snapshot restore); others reuse an identical
-    persona or are created.
+    ``persona_ids`` map to those existing personas (snapshot restore, the demo); others reuse an
+    identical persona or are created.
     """
-    write = session is not None
-    seen: set[str] = set()
-
-    def define(ref: Any, path: str, prefix: str) -> str:
-        if not isinstance(ref, str) or not ref.strip():
-            raise BadInputError.invalid(f"{path}.ref", ref, f"a ref such as {prefix}1")
-        if ref in seen:
-            raise BadInputError.invalid(f"{path}.ref", ref, "a ref used only once in the document")
-        seen.add(ref)
-        return ref
-
-    personas: dict[str, int | None] = {}
-    for i, item in enumerate(_arr(doc.get("personas"), "personas")):
-        path = f"personas[{i}]"
-        p = _obj(item, path)
-        ref = define(p.get("ref"), path, "P")
-        raw = {k: p.get(k) for k in PERSONA_KEYS if k in p}
-        for k, v in raw.items():
-            if k == "is_decision_maker" and not isinstance(v, bool | None):
-                raise BadInputError.invalid(f"{path}.{k}", v, "true or false")
-            if k != "is_decision_maker" and not isinstance(v, str | None):
-                raise BadInputError.invalid(f"{path}.{k}", v, "text or null")
-        try:
-            fields = clean_persona_fields(raw, new=True)
-        except BadInputError as exc:
-            raise BadInputError.invalid(f"{path}.{exc.field}", exc.value, exc.expected) from None
-        personas[ref] = None
-        if write:
-            assert session is not None
-            existing_id = (persona_ids or {}).get(ref)
-            persona = session.get(Persona, existing_id) if existing_id is not None else None
-            if persona is None or persona.id in personas.values():
-                persona = find_identical_persona(session, fields)
-            # Two refs of one document are two personas, even with the same fields.
-            if persona is None or persona.id in personas.values():
-                persona = Persona(**fields)
-                session.add(persona)
-                session.flush()
-            personas[ref] = persona.id
-            if session.get(MapPersona, (map_id, persona.id)) is None:
-                session.add(MapPersona(map_id=map_id or 0, persona_id=persona.id or 0))
-                session.flush()
-
-    stages: dict[str, int | None] = {}
-    touchpoints: dict[str, int | None] = {}
-    tp_stage: dict[str, str] = {}
-    for i, item in enumerate(_arr(doc.get("stages"), "stages")):
-        path = f"stages[{i}]"
-        s = _obj(item, path)
-        ref = define(s.get("ref"), path, "S")
-        stage = Stage(
-            map_id=map_id or 0,
-            position=i,
-            name=_name(s, "name", path),
-            customer_goal=_str(s, "customer_goal", path),
-            business_goal=_str(s, "business_goal", path),
-            outcomes=clean_list(_arr(s.get("outcomes"), f"{path}.outcomes"), f"{path}.outcomes"),
-            revisitable=_bool(s, "revisitable", path),
-        )
-        stages[ref] = None
-        if write:
-            assert session is not None
-            session.add(stage)
-            session.flush()
-            stages[ref] = stage.id
-        for j, titem in enumerate(_arr(s.get("touchpoints"), f"{path}.touchpoints")):
-            tpath = f"{path}.touchpoints[{j}]"
-            t = _obj(titem, tpath)
-            tref = define(t.get("ref"), tpath, "T")
-            names = _arr(t.get("activity_names"), f"{tpath}.activity_names")
-            for k, name in enumerate(names):
-                if not isinstance(name, str):
-                    raise BadInputError.invalid(f"{tpath}.activity_names[{k}]", name, "text")
-            tp = Touchpoint(
-                map_id=map_id or 0,
-                stage_id=stages[ref] or 0,
-                position=j,
-                name=_name(t, "name", tpath),
-                **{k: _str(t, k, tpath, max_length=crud.MAX_NAME_LENGTH) for k in TOUCHPOINT_KEYS[1:7]},
-                moment_of_truth=_bool(t, "moment_of_truth", tpath),
-                activity_names=clean_list(names, f"{tpath}.activity_names"),
-            )
-            touchpoints[tref] = None
-            tp_stage[tref] = ref
-            if write:
-                assert session is not None
-                session.add(tp)
-                session.flush()
-                touchpoints[tref] = tp.id
-
-    def place(obj: Mapping[str, Any], path: str, *, required: bool) -> tuple[Any, Any]:
-        """(stage id, touchpoint id) of an item. Items that must sit on a stage (cells, pain points,
-        opportunities) take their touchpoint's stage; metrics and actions keep a stage only if given."""
-        stage_id = _ref(obj, "stage", path, stages, required=required and obj.get("touchpoint") is None)
-        tp_id = _ref(obj, "touchpoint", path, touchpoints, required=False)
-        if obj.get("touchpoint") is not None:
-            owner = tp_stage[obj["touchpoint"]]
-            if obj.get("stage") is not None and obj["stage"] != owner:
-                raise BadInputError.invalid(
-                    f"{path}.stage", obj.get("stage"), f"{owner}, the stage of touchpoint {obj['touchpoint']}"
-                )
-            if required:
-                stage_id = stages[owner]
-        return stage_id, tp_id
-
-    lane_names = [lane.value for lane in Lane]
-    cell_keys: set[tuple[Any, ...]] = set()
-    for i, item in enumerate(_arr(doc.get("lane_cells"), "lane_cells")):
-        path = f"lane_cells[{i}]"
-        c = _obj(item, path)
-        stage_id, tp_id = place(c, path, required=True)
-        persona_id = _ref(c, "persona", path, personas, required=False)
-        lane = clean_choice(c.get("lane"), f"{path}.lane", lane_names)
-        key = (c.get("stage"), c.get("touchpoint"), c.get("persona"), lane)
-        if key in cell_keys:
-            raise BadInputError.invalid(
-                path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)"
-            )
-        cell_keys.add(key)
-        emotion = clean_emotion(_int(c, "emotion", path, None), f"{path}.emotion (−2..+2)")
-        if emotion is not None and lane != Lane.FEELING.value:
-            raise BadInputError.invalid(f"{path}.emotion", emotion, "an emotion score on the feeling lane only")
-        cell = LaneCell(
-            map_id=map_id or 0,
-            stage_id=stage_id or 0,
-            touchpoint_id=tp_id,
-            persona_id=persona_id,
-            lane=lane or "",
-            text=_str(c, "text", path),
-            emotion=emotion,
-        )
-        if write:
-            assert session is not None
-            session.add(cell)
-
-    for i, item in enumerate(_arr(doc.get("pain_points"), "pain_points")):
-        path = f"pain_points[{i}]"
-        p = _obj(item, path)
-        stage_id, tp_id = place(p, path, required=True)
-        pain = PainPoint(
-            map_id=map_id or 0,
-            stage_id=stage_id or 0,
-            touchpoint_id=tp_id,
-            persona_id=_ref(p, "persona", path, personas, required=False),
-            description=_required(p, "description", path),
-            severity=clean_score(_int(p, "severity", path), f"{path}.severity (1–5)"),
-        )
-        if write:
-            assert session is not None
-            session.add(pain)
-
-    for i, item in enumerate(_arr(doc.get("opportunities"), "opportunities")):
-        path = f"opportunities[{i}]"
-        o = _obj(item, path)
-        stage_id, tp_id = place(o, path, required=True)
-        opp = Opportunity(
-            map_id=map_id or 0,
-            stage_id=stage_id or 0,
-            touchpoint_id=tp_id,
-            description=_required(o, "description", path),
-            effort=clean_score(_int(o, "effort", path), f"{path}.effort (1–5)"),
-            customer_value=clean_score(_int(o, "customer_value", path), f"{path}.customer_value (1–5)"),
-            business_value=clean_score(_int(o, "business_value", path), f"{path}.business_value (1–5)"),
-        )
-        if write:
-            assert session is not None
-            session.add(opp)
-
-    metrics: dict[str, int | None] = {}
-    kinds = [k.value for k in MetricKind]
-    directions = [d.value for d in Direction]
-    for i, item in enumerate(_arr(doc.get("metrics"), "metrics")):
-        path = f"metrics[{i}]"
-        m = _obj(item, path)
-        ref = define(m.get("ref"), path, "M")
-        stage_id, tp_id = place(m, path, required=False)
-        target = _int(m, "target", path, None)
-        dataset_id = m.get("dataset_id")
-        if dataset_id is not None and (isinstance(dataset_id, bool) or not isinstance(dataset_id, int)):
-            raise BadInputError.invalid(f"{path}.dataset_id", dataset_id, "a dataset id or null")
-        source = _str(m, "source", path, max_length=40) or "manual"
-        metric = Metric(
-            map_id=map_id or 0,
-            stage_id=stage_id,
-            touchpoint_id=tp_id,
-            kind=clean_choice(m.get("kind") or "custom", f"{path}.kind", kinds) or "custom",
-            name=_name(m, "name", path),
-            unit=_str(m, "unit", path, max_length=40),
-            target=None if target is None else float(target),
-            direction=clean_choice(m.get("direction") or "higher", f"{path}.direction", directions) or "higher",
-            source=source,
-            dataset_id=dataset_id,
-        )
-        periods: set[str] = set()
-        values = []
-        for k, vitem in enumerate(_arr(m.get("values"), f"{path}.values")):
-            vpath = f"{path}.values[{k}]"
-            v = _obj(vitem, vpath)
-            period = _name(v, "period", vpath)
-            if period in periods:
-                raise BadInputError.invalid(f"{vpath}.period", period, "each period once per metric")
-            periods.add(period)
-            number = _int(v, "value", vpath, None)
-            if number is None:
-                raise BadInputError.invalid(f"{vpath}.value", None, "a number")
-            respondents = _int(v, "respondents", vpath, None)
-            if respondents is not None and (not float(respondents).is_integer() or respondents < 0):
-                raise BadInputError.invalid(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
-            values.append(
-                MetricValue(
-                    metric_id=0,
-                    period=period,
-                    value=float(number),
-                    respondents=None if respondents is None else int(respondents),
-                    computed=_bool(v, "computed", vpath),
-                )
-            )
-        metrics[ref] = None
-        if write:
-            assert session is not None
-            if dataset_id is not None and session.get(Dataset, dataset_id) is None:
-                metric.dataset_id = None  # the dataset is not in this workspace
-            session.add(metric)
-            session.flush()
-            metrics[ref] = metric.id
-            for value in values:
-                value.metric_id = metric.id or 0
-                session.add(value)
-
-    statuses = [s.value for s in ActionStatus]
-    for i, item in enumerate(_arr(doc.get("actions"), "actions")):
-        path = f"actions[{i}]"
-        a = _obj(item, path)
-        stage_id, tp_id = place(a, path, required=False)
-        due = a.get("due_date")
-        if due is not None and not isinstance(due, str):
-            raise BadInputError.invalid(f"{path}.due_date", due, "a date as YYYY-MM-DD or null")
-        action = Action(
-            map_id=map_id or 0,
-            stage_id=stage_id,
-            touchpoint_id=tp_id,
-            metric_id=_ref(a, "metric", path, metrics, required=False),
-            action=_required(a, "action", path),
-            owner=_str(a, "owner", path, max_length=crud.MAX_NAME_LENGTH),
-            status=clean_choice(a.get("status") or "open", f"{path}.status", statuses) or "open",
-            due_date=clean_date(due, f"{path}.due_date"),
-            expected_effect=_str(a, "expected_effect", path),
-        )
-        if write:
-            assert session is not None
-            session.add(action)
-    if write:
-        assert session is not None
+    walk = _Walk(session, map_id or 0, persona_ids or {})
+    for kind, write_item in _ITEM_WRITERS:
+        for i, item in enumerate(_arr(doc.get(kind), kind)):
+            path = f"{kind}[{i}]"
+            write_item(walk, _obj(item, path), path, i)
+    if session is not None:
         session.flush()
 
 
@@ -859,9 +840,13 @@ def import_map_document(
     parent_map_id: int | None = None,
     state: str | None = None,
     persona_ids: Mapping[str, int] | None = None,
+    is_demo: bool = False,
     engine: Engine | None = None,
 ) -> int:
     """Create a new map from a document (named as in the file unless ``name`` is given). Returns its id.
+
+    ``persona_ids`` links the document's persona refs it lists to those existing personas; ``is_demo``
+    marks a map of the demo (a demo reset deletes it).
 
     Everything is checked before the write and written in one transaction: a bad document raises
     ``BadInputError`` and leaves the database as it was.
@@ -873,7 +858,7 @@ def import_map_document(
     if state is not None:
         fields["state"] = clean_choice(state, "state", [s.value for s in MapState])
     with write_session(engine) as session:
-        journey_map = crud.create_map(session=session, parent_map_id=parent_map_id, **fields)
+        journey_map = crud.create_map(session=session, parent_map_id=parent_map_id, is_demo=is_demo, **fields)
         _write_document(session, doc, map_id=journey_map.id, persona_ids=persona_ids)
         return journey_map.id or 0
 

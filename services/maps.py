@@ -6,6 +6,7 @@ so pages can cache them.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
@@ -52,43 +53,25 @@ def create_map_from_template(
     state: str = MapState.CURRENT.value,
     engine: Engine | None = None,
 ) -> int:
-    """Create a map with the stages and touchpoints of a template (``None``: an empty map). Returns its id."""
+    """Create a map from a template's map document (``None``: an empty map). Returns its id.
+
+    The document is written by the map document's one writer (``map_io.import_map_document``): checked
+    whole, then written in one transaction.
+    """
+    # Imported here: map_io reads maps through the map view, which imports this module.
+    from services import map_io
+
     template = get_template(template_key) if template_key else None
-    with write_session(engine) as session:
-        journey_map = crud.create_map(
-            session=session,
-            name=name,
-            description=description or (template.description if template else ""),
-            owner=owner,
-            review_by=review_by,
-            state=state,
-            template_key=template_key,
-        )
-        assert journey_map.id is not None
-        for s_pos, st in enumerate(template.stages if template else ()):
-            stage = crud.create_stage(
-                session=session,
-                map_id=journey_map.id,
-                name=st.name,
-                position=s_pos,
-                customer_goal=st.customer_goal,
-                business_goal=st.business_goal,
-                outcomes=list(st.outcomes),
-                revisitable=st.revisitable,
-            )
-            for t_pos, tp in enumerate(st.touchpoints):
-                crud.create_touchpoint(
-                    session=session,
-                    stage=stage,
-                    name=tp.name,
-                    position=t_pos,
-                    channel=tp.channel,
-                    owner_team=tp.owner_team,
-                    responsible=tp.owner_team,
-                    moment_of_truth=tp.moment_of_truth,
-                    activity_names=[tp.name],
-                )
-        return journey_map.id
+    document = copy.deepcopy(dict(template.document)) if template else map_io.empty_document()
+    document["map"] = {
+        **document["map"],
+        "name": crud.clean_name(name),
+        "description": description or (template.description if template else ""),
+        "owner": owner,
+        "review_by": review_by.isoformat() if review_by else None,
+        "state": state,
+    }
+    return map_io.import_map_document(document, engine=engine)
 
 
 def list_map_summaries(*, engine: Engine | None = None, today: date | None = None) -> list[MapSummary]:
@@ -133,7 +116,8 @@ def delete_map(map_id: int, *, expected_version: int | None = None, engine: Engi
     """Delete a map with everything in it (stages, touchpoints, lanes, metrics, snapshots)."""
     require(AccessRole.ADMIN, "delete a map")
     with write_session(engine) as session:
-        crud.delete_map(session=session, map_id=map_id, expected_version=expected_version)
+        session.delete(crud.check_version(session=session, map_id=map_id, expected_version=expected_version))
+        session.flush()
 
 
 def map_exists(name: str, *, engine: Engine | None = None) -> bool:

@@ -25,6 +25,7 @@ from charts.labels import MONEY_KINDS, NO_CURRENCY
 from core.errors import BadInputError, NotFoundError
 from db import crud
 from db.engine import read_session, write_session
+from db.inputs import MetricUpdate, given, validate
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
 from services.context import AnalysisContext, open_context
 from services.datasets import get_event_source
@@ -253,18 +254,6 @@ def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- CRUD
 
 
-def _clean_target(target: float | None) -> float | None:
-    if target is None:
-        return None
-    try:
-        value = float(target)
-    except (TypeError, ValueError):
-        raise BadInputError.invalid("target", target, "a number") from None
-    if math.isnan(value) or math.isinf(value):
-        raise BadInputError.invalid("target", target, "a finite number")
-    return value
-
-
 def _check_scope(session, map_id: int, stage_id: int | None, touchpoint_id: int | None) -> None:  # noqa: ANN001
     if stage_id is not None and touchpoint_id is not None:
         raise BadInputError.invalid("scope", (stage_id, touchpoint_id), "a stage or a touchpoint, not both")
@@ -298,8 +287,7 @@ def create_metric(
     if kind not in {k.value for k in MetricKind}:
         raise BadInputError.invalid("kind", kind, ", ".join(k.value for k in MetricKind))
     direction = direction or (Direction.LOWER.value if kind in LOWER_IS_BETTER else Direction.HIGHER.value)
-    if direction not in {d.value for d in Direction}:
-        raise BadInputError.invalid("direction", direction, "higher or lower")
+    clean = validate(MetricUpdate, {"name": name or DEFAULT_NAMES[kind], "target": target, "direction": direction})
     if dataset_id is not None and kind == "custom":
         raise BadInputError.invalid(
             "kind", kind, "a metric JourneyLens can compute (custom metrics are entered by hand)"
@@ -312,10 +300,10 @@ def create_metric(
         metric = Metric(
             map_id=map_id,
             kind=kind,
-            name=crud.clean_name(name or DEFAULT_NAMES[kind], "metric name"),
+            name=clean.name,
             unit=(unit if unit is not None else DEFAULT_UNITS.get(kind, "")).strip()[:40],
-            target=_clean_target(target),
-            direction=direction,
+            target=clean.target,
+            direction=clean.direction,
             stage_id=stage_id,
             touchpoint_id=touchpoint_id,
             source="dataset" if dataset_id is not None else "manual",
@@ -328,20 +316,12 @@ def create_metric(
 
 def update_metric(metric_id: int, *, engine: Engine | None = None, **changes: object) -> None:
     """Change a metric's name, target, direction, unit, scope or dataset."""
-    allowed = {"name", "target", "direction", "unit", "stage_id", "touchpoint_id", "dataset_id"}
+    clean = given(validate(MetricUpdate, changes))
     with write_session(engine) as session:
         metric = session.get(Metric, metric_id)
         if metric is None:
             raise NotFoundError("Metric", metric_id)
-        for key, value in changes.items():
-            if key not in allowed:
-                raise BadInputError.invalid(key, value, "one of " + ", ".join(sorted(allowed)))
-            if key == "name":
-                value = crud.clean_name(str(value), "metric name")
-            elif key == "target":
-                value = _clean_target(value)  # type: ignore[arg-type]
-            elif key == "direction" and value not in {d.value for d in Direction}:
-                raise BadInputError.invalid("direction", value, "higher or lower")
+        for key, value in clean.items():
             setattr(metric, key, value)
         _check_scope(session, metric.map_id, metric.stage_id, metric.touchpoint_id)
         metric.source = "dataset" if metric.dataset_id is not None else "manual"

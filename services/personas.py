@@ -1,6 +1,6 @@
 """Personas: create, edit, list and delete them (with their B2B buying-committee role).
 
-Personas are shared by every map; a map attaches several (``services.studio.set_map_personas``).
+Personas are shared by every map; a map attaches several (``services.map_edits.set_map_personas``).
 Every field of PRODUCT.md is here: name, description, demographics, professional profile (job title,
 company size, industry, decision maker or not), goals, pain points, buying behaviour, channels and
 media, and the committee role (``db.models.CommitteeRole``). Results are plain ``PersonaView``s.
@@ -13,68 +13,46 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from core.errors import BadInputError
+from core.errors import NotFoundError
+from core.journey_map import PERSONA_FIELDS, MapView, PersonaView
 from db import crud
 from db.engine import read_session, write_session
+from db.inputs import clean_persona_fields
 from db.models import CommitteeRole, JourneyMap, MapPersona, Persona
-from services.studio import PersonaView, clean_bool, clean_choice, clean_text, persona_view
+from services.map_view import persona_view
 
 COMMITTEE_ROLES: tuple[str, ...] = tuple(role.value for role in CommitteeRole)
-TEXT_FIELDS = ("description", "demographics", "goals", "pain_points", "buying_behaviour", "channels")
-SHORT_FIELDS = ("job_title", "company_size", "industry")
-PERSONA_FIELDS = ("name", *TEXT_FIELDS[:2], *SHORT_FIELDS, "is_decision_maker", "committee_role", *TEXT_FIELDS[2:])
-
-
-def clean_persona_fields(values: Mapping[str, Any], *, new: bool) -> dict[str, Any]:
-    """Validate persona fields (clear message naming the field; nothing written on error)."""
-    if new and "name" not in values:
-        raise BadInputError.invalid("persona name", None, "a non-empty name")
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "name":
-            out[key] = crud.clean_name(value, "persona name")
-        elif key in TEXT_FIELDS:
-            out[key] = clean_text(value, key.replace("_", " "))
-        elif key in SHORT_FIELDS:
-            out[key] = clean_text(value, key.replace("_", " "), max_length=crud.MAX_NAME_LENGTH)
-        elif key == "is_decision_maker":
-            out[key] = clean_bool(value, "decision maker")
-        elif key == "committee_role":
-            out[key] = clean_choice(value, "committee role", COMMITTEE_ROLES, allow_none=True)
-        elif key == "is_demo":
-            out[key] = bool(value)
-        elif key == "id":
-            continue
-        else:
-            raise BadInputError.invalid(key, value, "a field of a persona: " + ", ".join(PERSONA_FIELDS))
-    return out
 
 
 def list_personas(*, engine: Engine | None = None) -> list[PersonaView]:
     """Every persona, by name."""
     with read_session(engine) as session:
-        return [persona_view(p) for p in crud.list_personas(session=session)]
+        rows = session.exec(select(Persona).order_by(col(Persona.name), col(Persona.id))).all()
+        return [persona_view(p) for p in rows]
 
 
 def get_persona(persona_id: int, *, engine: Engine | None = None) -> PersonaView:
     with read_session(engine) as session:
-        return persona_view(crud.get_persona(session=session, persona_id=persona_id))
+        return persona_view(_persona(session, persona_id))
 
 
 def create_persona(name: str, *, engine: Engine | None = None, **fields: Any) -> int:
     """Create a persona; returns its id."""
     clean = clean_persona_fields({"name": name, **fields}, new=True)
     with write_session(engine) as session:
-        return crud.create_persona(session=session, **clean).id or 0
+        persona = Persona(**{**clean, "name": crud.clean_name(clean["name"], "persona name")})
+        session.add(persona)
+        session.flush()
+        return persona.id or 0
 
 
 def update_persona(persona_id: int, *, engine: Engine | None = None, **changes: Any) -> PersonaView:
     """Change a persona's fields. Maps showing it get a new version (their content changed)."""
     clean = clean_persona_fields(changes, new=False)
     with write_session(engine) as session:
-        persona = crud.get_persona(session=session, persona_id=persona_id)
+        persona = _persona(session, persona_id)
         for key, value in clean.items():
             setattr(persona, key, value)
         session.add(persona)
@@ -86,9 +64,16 @@ def update_persona(persona_id: int, *, engine: Engine | None = None, **changes: 
 def delete_persona(persona_id: int, *, engine: Engine | None = None) -> None:
     """Delete a persona, its links to maps and its persona-specific cells and pain points on every map."""
     with write_session(engine) as session:
-        persona = crud.get_persona(session=session, persona_id=persona_id)
+        persona = _persona(session, persona_id)
         _touch_maps_using(session, persona_id)
         session.delete(persona)
+
+
+def _persona(session: Any, persona_id: int) -> Persona:
+    persona = session.get(Persona, persona_id)
+    if persona is None:
+        raise NotFoundError("Persona", persona_id)
+    return persona
 
 
 def _touch_maps_using(session: Any, persona_id: int) -> None:
@@ -184,3 +169,12 @@ def compute_committee_matrix(*, engine: Engine | None = None) -> pd.DataFrame:
         row["missing"] = sum(1 for role in COMMITTEE_ROLES if row[role] == 0)
         rows.append(row)
     return pd.DataFrame(rows, columns=["map_id", "map", *COMMITTEE_ROLES, "missing"])
+
+
+def compute_committee_coverage(view: MapView) -> pd.DataFrame:
+    """One row per buying-committee role: covered or not, and which of the map's personas play it."""
+    rows = []
+    for role in COMMITTEE_ROLES:
+        names = [p.name for p in view.personas if p.committee_role == role]
+        rows.append({"committee_role": role, "covered": bool(names), "personas": ", ".join(names)})
+    return pd.DataFrame(rows, columns=["committee_role", "covered", "personas"])

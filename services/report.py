@@ -143,7 +143,8 @@ def build_map_report(
     dataset's definition through the map (``conversion`` overrides it for this report), stated in
     one line at the top.
     """
-    from services.studio import compute_action_plan, get_map_view
+    from analytics.map_tables import compute_action_plan
+    from services.map_view import get_map_view
 
     today = today or date.today()
     view = get_map_view(map_id, engine=engine, today=today)

@@ -21,22 +21,24 @@ touchpoints within a stage) that left the longest run of items still in their ol
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.errors import BadInputError, NotFoundError
+from core.journey_map import MapView
 from db import audit, crud
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.models import JourneyMap, MapState, Snapshot
 from services import map_io
-from services.studio import MapView, Saved, load_map_view
+from services.map_edits import Saved
+from services.map_view import load_map_view
 
 DIFF_COLUMNS = ["area", "change", "item", "field", "before", "after"]
 
@@ -89,7 +91,12 @@ def create_snapshot(map_id: int, name: str, *, engine: Engine | None = None) -> 
 def list_snapshots(map_id: int, *, engine: Engine | None = None) -> list[SnapshotSummary]:
     """A map's snapshots, newest first."""
     with read_session(engine) as session:
-        return [_summary(s) for s in crud.list_snapshots(session=session, map_id=map_id)]
+        rows = session.exec(
+            select(Snapshot)
+            .where(Snapshot.map_id == map_id)
+            .order_by(col(Snapshot.created_at).desc(), col(Snapshot.id).desc())
+        ).all()
+        return [_summary(s) for s in rows]
 
 
 def delete_snapshot(snapshot_id: int, *, engine: Engine | None = None) -> None:
@@ -254,6 +261,214 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+# Items placed on the map, a stage or a touchpoint, matched by a key and compared on some fields:
+# (area, document list, key field, whether the key includes the item's place, fields compared).
+_ITEM_DIFFS: tuple[tuple[str, str, str, bool, tuple[str, ...]], ...] = (
+    ("lane cell", "lane_cells", "lane", True, ("text", "emotion")),
+    ("pain point", "pain_points", "description", True, ("severity",)),
+    ("opportunity", "opportunities", "description", True, ("effort", "customer_value", "business_value")),
+    ("action", "actions", "action", False, ("owner", "status", "due_date", "expected_effect")),
+    ("metric", "metrics", "name", False, ("kind", "unit", "target", "direction", "source")),
+)
+STAGE_DIFF_FIELDS = ("name", "customer_goal", "business_goal", "outcomes", "revisitable")
+
+
+def _touchpoint_count(stage: Mapping[str, Any]) -> str:
+    return f"{len(stage.get('touchpoints', []))} touchpoints"
+
+
+class _Diff:
+    """The differences from document ``old`` to document ``new``, found area by area into ``rows``.
+
+    Sides are named "old" and "new". Stages and touchpoints are matched first; the maps from old refs
+    to new refs they leave (``stage_map``, ``tp_map``) place every other item.
+    """
+
+    def __init__(
+        self,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        ids: Mapping[str, Mapping[str, Mapping[str, int]]] | None,
+    ) -> None:
+        self.docs = {"old": old, "new": new}
+        self.ids = ids
+        self.rows: list[dict[str, Any]] = []
+        self.stage_map: dict[str, str] = {}
+        self.tp_map: dict[str, str] = {}
+        self.stage_name = {side: {s["ref"]: s["name"] for s in self.items_of(side, "stages")} for side in self.docs}
+        self.persona_name = {side: {p["ref"]: p["name"] for p in self.items_of(side, "personas")} for side in self.docs}
+        self.tps = {
+            side: [{**t, "_stage": s["ref"]} for s in self.items_of(side, "stages") for t in s.get("touchpoints", [])]
+            for side in self.docs
+        }
+        self.tp_label = {
+            side: {t["ref"]: f"{self.stage_name[side][t['_stage']]} › {t['name']}" for t in self.tps[side]}
+            for side in self.docs
+        }
+
+    def items_of(self, side: str, kind: str) -> list[Any]:
+        return self.docs[side].get(kind, [])
+
+    def add(self, area: str, change: str, item: str, field: str = "", before: Any = None, after: Any = None) -> None:
+        self.rows.append(
+            {"area": area, "change": change, "item": item, "field": field, "before": _fmt(before), "after": _fmt(after)}
+        )
+
+    def compare(self, area: str, item: str, a: Mapping[str, Any], b: Mapping[str, Any], fields: Sequence[str]) -> None:
+        for f in fields:
+            if a.get(f) != b.get(f):
+                self.add(area, "changed", item, f, a.get(f), b.get(f))
+
+    def ident(self, side: str, kind: str, ref: str) -> int | None:
+        """The database id behind a ref, when both sides have ids."""
+        return None if not self.ids else (self.ids[side].get(kind) or {}).get(ref)
+
+    def unmatched(
+        self, area: str, items: Sequence[Any], side: str, matched: Container[int], label: Any, note: Any = None
+    ) -> None:
+        """Rows for the items of one side that found no partner: removed (old side) or added (new side).
+        ``label`` None skips an item; ``note`` says what went with it."""
+        for i, item in enumerate(items):
+            name = None if i in matched else label(item)
+            if name is None:
+                continue
+            detail = note(item) if note else None
+            before, after = (detail, None) if side == "old" else (None, detail)
+            self.add(area, "removed" if side == "old" else "added", name, "", before, after)
+
+    def map_fields(self) -> None:
+        new_map = self.docs["new"].get("map", {})
+        self.compare("map", new_map.get("name", ""), self.docs["old"].get("map", {}), new_map, list(new_map))
+
+    def personas(self) -> None:
+        old_p, new_p = self.items_of("old", "personas"), self.items_of("new", "personas")
+        pm = _match(old_p, new_p, [lambda p, side: p.get("name")])
+        fields = [k for k in map_io.PERSONA_KEYS if k != "name"]
+        for i, p in enumerate(old_p):
+            if i in pm:
+                self.compare("persona", p["name"], p, new_p[pm[i]], fields)
+            else:
+                self.add("persona", "removed", p["name"])
+        self.unmatched("persona", new_p, "new", set(pm.values()), lambda p: p["name"])
+
+    def stages(self) -> None:
+        old_s, new_s = self.items_of("old", "stages"), self.items_of("new", "stages")
+        sm = _match(
+            old_s, new_s, [lambda s, side: self.ident(side, "stages", s["ref"]), lambda s, side: s["name"].casefold()]
+        )
+        self.stage_map = {old_s[i]["ref"]: new_s[j]["ref"] for i, j in sm.items()}
+        keep = _lis_keep([sm[i] for i in sorted(sm)])
+        for n, i in enumerate(sorted(sm)):
+            a, b = old_s[i], new_s[sm[i]]
+            self.compare("stage", b["name"], a, b, STAGE_DIFF_FIELDS)
+            if n not in keep:
+                self.add("stage", "moved", b["name"], "position", i + 1, sm[i] + 1)
+        self.unmatched("stage", old_s, "old", sm, lambda s: s["name"], _touchpoint_count)
+        self.unmatched("stage", new_s, "new", set(sm.values()), lambda s: s["name"], _touchpoint_count)
+
+    def tp_key(self, t: Mapping[str, Any], side: str) -> Any:
+        """A touchpoint's (new stage ref, name), for matching within its matched stage."""
+        if side == "new":
+            return (t["_stage"], t["name"].casefold())
+        return (self.stage_map[t["_stage"]], t["name"].casefold()) if t["_stage"] in self.stage_map else None
+
+    def touchpoints_diff(self) -> None:
+        old_t, new_t = self.tps["old"], self.tps["new"]
+        tm = _match(
+            old_t,
+            new_t,
+            [
+                lambda t, side: self.ident(side, "touchpoints", t["ref"]),
+                self.tp_key,
+                lambda t, side: t["name"].casefold(),
+            ],
+        )
+        self.tp_map = {old_t[i]["ref"]: new_t[j]["ref"] for i, j in tm.items()}
+        by_stage: dict[str, list[int]] = {}
+        for i in sorted(tm):
+            a, b = old_t[i], new_t[tm[i]]
+            label = self.tp_label["new"][b["ref"]]
+            self.compare("touchpoint", label, a, b, list(map_io.TOUCHPOINT_KEYS))
+            if self.stage_map.get(a["_stage"]) != b["_stage"]:
+                old_stage, new_stage = self.stage_name["old"][a["_stage"]], self.stage_name["new"][b["_stage"]]
+                self.add("touchpoint", "moved", label, "stage", old_stage, new_stage)
+            else:
+                by_stage.setdefault(b["_stage"], []).append(i)
+        for indexes in by_stage.values():
+            keep = _lis_keep([tm[i] for i in indexes])
+            for n, i in enumerate(indexes):
+                if n not in keep:
+                    self.add("touchpoint", "moved", self.tp_label["new"][new_t[tm[i]]["ref"]], "position")
+        # Touchpoints of an added or removed stage are covered by that stage's own line.
+        kept = {"old": set(self.stage_map), "new": set(self.stage_map.values())}
+        for side, matched in (("old", set(tm)), ("new", set(tm.values()))):
+
+            def label(t: Mapping[str, Any], side: str = side) -> str | None:
+                return self.tp_label[side][t["ref"]] if t["_stage"] in kept[side] else None
+
+            self.unmatched("touchpoint", self.tps[side], side, matched, label)
+
+    def place(self, item: Mapping[str, Any], side: str) -> tuple[str, str | None] | None:
+        """Where an item sits, in new refs: ("tp", ref), ("stage", ref) or ("map", None); None when its
+        stage or touchpoint has no partner on the other side (that line covers it)."""
+        for field, kind, table in (("touchpoint", "tp", self.tp_map), ("stage", "stage", self.stage_map)):
+            ref = item.get(field)
+            if ref is None:
+                continue
+            if side == "old":
+                return (kind, table[ref]) if ref in table else None
+            return (kind, ref) if ref in table.values() else None
+        return ("map", None)
+
+    def place_label(self, place: tuple[str, str | None]) -> str:
+        kind, ref = place
+        if kind == "map" or ref is None:
+            return "whole map"
+        return self.tp_label["new"][ref] if kind == "tp" else self.stage_name["new"][ref]
+
+    def item_key(self, item: Mapping[str, Any], side: str, key_field: str, placed: bool) -> Any:
+        if not placed:
+            return item.get(key_field)
+        place = self.place(item, side)
+        if place is None:
+            return None
+        if key_field == "lane":
+            persona = self.persona_name[side].get(item["persona"]) if item.get("persona") else None
+            return (place, persona, item.get("lane"))
+        return (place, item.get(key_field))
+
+    def item_label(self, key: Any, key_field: str, placed: bool) -> str:
+        if not placed:
+            return str(key)
+        if key_field == "lane":
+            place, persona, lane = key
+            return f"{self.place_label(place)} · {lane}" + (f" · {persona}" if persona else "")
+        return f"{self.place_label(key[0])} · {key[1]}"
+
+    def items(self, area: str, kind: str, key_field: str, placed: bool, fields: Sequence[str]) -> None:
+        """Items matched by key, each old one to the first unused new one with the same key."""
+        olds = [(i, self.item_key(x, "old", key_field, placed)) for i, x in enumerate(self.items_of("old", kind))]
+        news = [(j, self.item_key(x, "new", key_field, placed)) for j, x in enumerate(self.items_of("new", kind))]
+        pool: dict[Any, list[int]] = {}
+        for j, k in news:
+            if k is not None:
+                pool.setdefault(k, []).append(j)
+        used: set[int] = set()
+        for i, k in olds:
+            if k is None:
+                continue
+            if pool.get(k):
+                j = pool[k].pop(0)
+                used.add(j)
+                old_item, new_item = self.items_of("old", kind)[i], self.items_of("new", kind)[j]
+                self.compare(area, self.item_label(k, key_field, placed), old_item, new_item, fields)
+            else:
+                self.add(area, "removed", self.item_label(k, key_field, placed))
+        for j, k in news:
+            if k is not None and j not in used:
+                self.add(area, "added", self.item_label(k, key_field, placed))
+
+
 def compute_map_diff(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
@@ -262,228 +477,14 @@ def compute_map_diff(
     new_ids: Mapping[str, Mapping[str, int]] | None = None,
 ) -> pd.DataFrame:
     """Differences from document ``old`` to document ``new`` (semantics in the module docstring)."""
-    rows: list[dict[str, Any]] = []
-
-    def add(area: str, change: str, item: str, field: str = "", before: Any = None, after: Any = None) -> None:
-        rows.append(
-            {"area": area, "change": change, "item": item, "field": field, "before": _fmt(before), "after": _fmt(after)}
-        )
-
-    def compare(area: str, item: str, a: Mapping[str, Any], b: Mapping[str, Any], fields: Sequence[str]) -> None:
-        for f in fields:
-            if a.get(f) != b.get(f):
-                add(area, "changed", item, f, a.get(f), b.get(f))
-
-    # The map's own fields.
-    compare("map", new.get("map", {}).get("name", ""), old.get("map", {}), new.get("map", {}), list(new.get("map", {})))
-
-    # Personas, by name.
-    old_p, new_p = old.get("personas", []), new.get("personas", [])
-    pm = _match(old_p, new_p, [lambda p, side: p.get("name")])
-    old_persona_name = {p["ref"]: p["name"] for p in old_p}
-    new_persona_name = {p["ref"]: p["name"] for p in new_p}
-    for i, p in enumerate(old_p):
-        if i in pm:
-            compare("persona", p["name"], p, new_p[pm[i]], [k for k in map_io.PERSONA_KEYS if k != "name"])
-        else:
-            add("persona", "removed", p["name"])
-    for j, p in enumerate(new_p):
-        if j not in pm.values():
-            add("persona", "added", p["name"])
-
-    # Stages: by id, then by name.
-    def ident(ids: Mapping[str, Mapping[str, int]] | None, kind: str, ref: str) -> int | None:
-        return None if not ids else (ids.get(kind) or {}).get(ref)
-
-    old_s, new_s = old.get("stages", []), new.get("stages", [])
-    both_ids = bool(old_ids and new_ids)
-    sm = _match(
-        old_s,
-        new_s,
-        [
-            lambda s, side: ident(old_ids if side == "old" else new_ids, "stages", s["ref"]) if both_ids else None,
-            lambda s, side: s["name"].casefold(),
-        ],
-    )
-    stage_map = {old_s[i]["ref"]: new_s[j]["ref"] for i, j in sm.items()}
-    new_stage_name = {s["ref"]: s["name"] for s in new_s}
-    old_stage_name = {s["ref"]: s["name"] for s in old_s}
-    keep = _lis_keep([sm[i] for i in sorted(sm)])
-    for n, i in enumerate(sorted(sm)):
-        a, b = old_s[i], new_s[sm[i]]
-        compare("stage", b["name"], a, b, ["name", "customer_goal", "business_goal", "outcomes", "revisitable"])
-        if n not in keep:
-            add("stage", "moved", b["name"], "position", i + 1, sm[i] + 1)
-    for i, s in enumerate(old_s):
-        if i not in sm:
-            add("stage", "removed", s["name"], "", f"{len(s.get('touchpoints', []))} touchpoints")
-    for j, s in enumerate(new_s):
-        if j not in sm.values():
-            add("stage", "added", s["name"], "", None, f"{len(s.get('touchpoints', []))} touchpoints")
-
-    # Touchpoints: by id, then by name within the matched stage, then by name anywhere (a move).
-    old_t = [{**t, "_stage": s["ref"]} for s in old_s for t in s.get("touchpoints", [])]
-    new_t = [{**t, "_stage": s["ref"]} for s in new_s for t in s.get("touchpoints", [])]
-    tm = _match(
-        old_t,
-        new_t,
-        [
-            lambda t, side: ident(old_ids if side == "old" else new_ids, "touchpoints", t["ref"]) if both_ids else None,
-            lambda t, side: (
-                (stage_map.get(t["_stage"]) if side == "old" else t["_stage"], t["name"].casefold())
-                if (side == "new" or t["_stage"] in stage_map)
-                else None
-            ),
-            lambda t, side: t["name"].casefold(),
-        ],
-    )
-    tp_map = {old_t[i]["ref"]: new_t[j]["ref"] for i, j in tm.items()}
-    new_tp_label = {t["ref"]: f"{new_stage_name[t['_stage']]} › {t['name']}" for t in new_t}
-    old_tp_label = {t["ref"]: f"{old_stage_name[t['_stage']]} › {t['name']}" for t in old_t}
-    by_stage: dict[str, list[int]] = {}
-    for i in sorted(tm):
-        a, b = old_t[i], new_t[tm[i]]
-        label = new_tp_label[b["ref"]]
-        compare("touchpoint", label, a, b, list(map_io.TOUCHPOINT_KEYS))
-        if stage_map.get(a["_stage"]) != b["_stage"]:
-            add("touchpoint", "moved", label, "stage", old_stage_name[a["_stage"]], new_stage_name[b["_stage"]])
-        else:
-            by_stage.setdefault(b["_stage"], []).append(i)
-    for indexes in by_stage.values():
-        order = [tm[i] for i in indexes]
-        keep_t = _lis_keep(order)
-        for n, i in enumerate(indexes):
-            if n not in keep_t:
-                add("touchpoint", "moved", new_tp_label[new_t[tm[i]]["ref"]], "position")
-    matched_new_stages = set(stage_map.values())
-    for i, t in enumerate(old_t):
-        if i not in tm and t["_stage"] in stage_map:
-            add("touchpoint", "removed", old_tp_label[t["ref"]])
-    for j, t in enumerate(new_t):
-        if j not in tm.values() and t["_stage"] in matched_new_stages:
-            add("touchpoint", "added", new_tp_label[t["ref"]])
-
-    # Items placed on a stage or touchpoint: old places are translated to new refs; items whose place
-    # appeared or disappeared are covered by that stage's or touchpoint's own line.
-    def old_place(item: Mapping[str, Any]) -> tuple[Any, Any] | None:
-        s, t = item.get("stage"), item.get("touchpoint")
-        if t is not None:
-            return None if t not in tp_map else ("tp", tp_map[t])
-        if s is not None:
-            return None if s not in stage_map else ("stage", stage_map[s])
-        return ("map", None)
-
-    def new_place(item: Mapping[str, Any]) -> tuple[Any, Any] | None:
-        s, t = item.get("stage"), item.get("touchpoint")
-        if t is not None:
-            return None if t not in tp_map.values() else ("tp", t)
-        if s is not None:
-            return None if s not in stage_map.values() else ("stage", s)
-        return ("map", None)
-
-    def place_label(place: tuple[Any, Any] | None) -> str:
-        if place is None or place[0] == "map":
-            return "whole map"
-        return new_tp_label[place[1]] if place[0] == "tp" else new_stage_name[place[1]]
-
-    def keyed(
-        area: str,
-        key_old: Any,
-        key_new: Any,
-        fields: Sequence[str],
-        label: Any,
-        items_old: Sequence[Mapping[str, Any]],
-        items_new: Sequence[Mapping[str, Any]],
-    ) -> None:
-        olds = [(i, key_old(x)) for i, x in enumerate(items_old)]
-        news = [(j, key_new(x)) for j, x in enumerate(items_new)]
-        olds = [(i, k) for i, k in olds if k is not None]
-        news = [(j, k) for j, k in news if k is not None]
-        pool: dict[Any, list[int]] = {}
-        for j, k in news:
-            pool.setdefault(k, []).append(j)
-        used: set[int] = set()
-        for i, k in olds:
-            if pool.get(k):
-                j = pool[k].pop(0)
-                used.add(j)
-                compare(area, label(items_new[j], k), items_old[i], items_new[j], fields)
-            else:
-                add(area, "removed", label(items_old[i], k))
-        for j, k in news:
-            if j not in used:
-                add(area, "added", label(items_new[j], k))
-
-    def cell_key(place_fn: Any, names: Mapping[str, str]) -> Any:
-        def key(c: Mapping[str, Any]) -> Any:
-            place = place_fn(c)
-            if place is None:
-                return None
-            return (place, names.get(c.get("persona")) if c.get("persona") else None, c.get("lane"))
-
-        return key
-
-    def cell_label(c: Mapping[str, Any], k: Any) -> str:
-        place, persona, lane = k
-        return f"{place_label(place)} · {lane}" + (f" · {persona}" if persona else "")
-
-    keyed(
-        "lane cell",
-        cell_key(old_place, old_persona_name),
-        cell_key(new_place, new_persona_name),
-        ["text", "emotion"],
-        cell_label,
-        old.get("lane_cells", []),
-        new.get("lane_cells", []),
-    )
-
-    def item_key(place_fn: Any, text_field: str) -> Any:
-        def key(x: Mapping[str, Any]) -> Any:
-            place = place_fn(x)
-            return None if place is None else (place, x.get(text_field))
-
-        return key
-
-    def item_label(x: Mapping[str, Any], k: Any) -> str:
-        return f"{place_label(k[0])} · {k[1]}"
-
-    keyed(
-        "pain point",
-        item_key(old_place, "description"),
-        item_key(new_place, "description"),
-        ["severity"],
-        item_label,
-        old.get("pain_points", []),
-        new.get("pain_points", []),
-    )
-    keyed(
-        "opportunity",
-        item_key(old_place, "description"),
-        item_key(new_place, "description"),
-        ["effort", "customer_value", "business_value"],
-        item_label,
-        old.get("opportunities", []),
-        new.get("opportunities", []),
-    )
-    keyed(
-        "action",
-        lambda a: a.get("action"),
-        lambda a: a.get("action"),
-        ["owner", "status", "due_date", "expected_effect"],
-        lambda a, k: str(k),
-        old.get("actions", []),
-        new.get("actions", []),
-    )
-    keyed(
-        "metric",
-        lambda m: m.get("name"),
-        lambda m: m.get("name"),
-        ["kind", "unit", "target", "direction", "source"],
-        lambda m, k: str(k),
-        old.get("metrics", []),
-        new.get("metrics", []),
-    )
-    return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+    diff = _Diff(old, new, {"old": old_ids, "new": new_ids} if old_ids and new_ids else None)
+    diff.map_fields()
+    diff.personas()
+    diff.stages()
+    diff.touchpoints_diff()
+    for spec in _ITEM_DIFFS:
+        diff.items(*spec)
+    return pd.DataFrame(diff.rows, columns=DIFF_COLUMNS)
 
 
 def summarise_diff(diff: pd.DataFrame) -> pd.DataFrame:

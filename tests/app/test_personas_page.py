@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from services import map_view
 from services import personas as persona_service
-from services import studio
 from tests.app.conftest import run_page
 from tests.db.studio_factory import filled_map
 
@@ -87,7 +87,7 @@ def test_edit_a_persona_and_see_the_maps_it_is_on(engine):
     _button(at, "Save persona").click().run()
     assert persona_service.get_persona(dana).job_title == "VP Revenue Operations"
     # The map showing Dana has a new version.
-    assert studio.get_map_view(filled.map_id).version == filled.version + 1
+    assert map_view.get_map_view(filled.map_id).version == filled.version + 1
 
 
 def test_role_filter_in_the_url(engine):

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services import map_io, snapshots, studio
+from services import map_edits, map_io, map_view, snapshots
 from services.maps import list_map_summaries
 from tests.app.conftest import run_page
 from tests.db.studio_factory import filled_map
@@ -62,7 +62,7 @@ def test_every_tab_renders_the_map(filled):
             # The whole grid as HTML (fitted to the width), every touchpoint of the map in it.
             grids = [h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body]
             assert len(grids) == 1
-            names = [t.name for t in studio.get_map_view(filled.map_id).touchpoints]
+            names = [t.name for t in map_view.get_map_view(filled.map_id).touchpoints]
             assert names and all(f">{t}<" in grids[0].replace("&shy;", "") for t in names)
         if tab == "Pain points & opportunities":
             assert any("× 1.5 when the opportunity sits on a moment-of-truth" in c.value for c in at.caption)
@@ -95,14 +95,14 @@ def test_add_a_stage_and_a_touchpoint_with_the_forms(filled):
     _button(at, "Add stage").click().run()
     assert not at.exception
     assert any("Stage “Expansion” added." in s.value for s in at.success)
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     assert view.stages[-1].name == "Expansion" and view.version == filled.version + 1
 
     [t for t in at.text_input if t.label == "Touchpoint name"][0].set_value("Upsell call")
     [s for s in at.selectbox if s.label == "In stage"][0].set_value(view.stages[-1].id)
     [c for c in at.checkbox if c.label == "Moment of truth"][0].check()
     _button(at, "Add touchpoint").click().run()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     upsell = view.stages[-1].touchpoints[0]
     assert (upsell.name, upsell.moment_of_truth) == ("Upsell call", True)
 
@@ -111,11 +111,11 @@ def test_an_empty_stage_name_is_refused_with_a_message(filled):
     at = _open(filled.map_id, "Stages & touchpoints")
     _button(at, "Add stage").click().run()
     assert any("stage name" in e.value and "non-empty name" in e.value for e in at.error)
-    assert studio.get_map_view(filled.map_id).version == filled.version
+    assert map_view.get_map_view(filled.map_id).version == filled.version
 
 
 def test_editing_the_lanes_table_saves_cells(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     at = _open(filled.map_id, "Lanes")
     key = f"lanes::{filled.map_id}::0::{view.version}"
     frame = at.data_editor[0].value
@@ -128,7 +128,7 @@ def test_editing_the_lanes_table_saves_cells(filled):
     at.run()
     _button(at, "Save lanes").click().run()
     assert any("Lanes saved." in s.value for s in at.success)
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     case_studies = view.stages[1].touchpoints[0]
     thinking = view.cell(
         stage_id=case_studies.stage_id, touchpoint_id=case_studies.id, persona_id=None, lane="thinking"
@@ -141,21 +141,21 @@ def test_edit_one_cell_form_for_a_persona(filled):
     dana = filled.persona_ids[0]
     at = _open(filled.map_id, "Lanes")
     [s for s in at.selectbox if s.label == "Whose lanes"][0].set_value(dana).run()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     blog = view.stages[0].touchpoints[1]
     [s for s in at.selectbox if s.label == "Stage or touchpoint"][0].set_value(f"t:{blog.id}")
     [s for s in at.selectbox if s.label == "Lane"][0].set_value("feeling")
     [t for t in at.text_area if t.label == "Text"][0].set_value("Bored")
     [s for s in at.select_slider if s.label.startswith("Emotion")][0].set_value(-1)
     _button(at, "Save cell").click().run()
-    cell = studio.get_map_view(filled.map_id).cell(
+    cell = map_view.get_map_view(filled.map_id).cell(
         stage_id=blog.stage_id, touchpoint_id=blog.id, persona_id=dana, lane="feeling"
     )
     assert (cell.text, cell.emotion) == ("Bored", -1)
 
 
 def test_a_bad_value_in_a_table_gets_a_message_and_the_edit_is_kept(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     demo = view.stages[1].touchpoints[1]
     at = _open(filled.map_id, "Pain points & opportunities")
     key = f"pains::{filled.map_id}::{view.version}"
@@ -164,15 +164,15 @@ def test_a_bad_value_in_a_table_gets_a_message_and_the_edit_is_kept(filled):
     at.run()
     _button(at, "Save pain points").click().run()
     assert any("severity (1–5): 9 is not valid; expected a whole number from 1 to 5" in e.value for e in at.error)
-    assert len(studio.get_map_view(filled.map_id).pain_points) == 2  # nothing written
+    assert len(map_view.get_map_view(filled.map_id).pain_points) == 2  # nothing written
     assert at.session_state[key]["added_rows"][0]["description"] == "Slow answers"  # what was typed is kept
 
 
 def test_a_stale_save_shows_the_conflict_keeps_the_edit_and_reapplies_it(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     at = _open(filled.map_id, "Action plan")
     # Someone else saves the map meanwhile.
-    studio.update_map_details(filled.map_id, expected_version=view.version, owner="Ben")
+    map_edits.update_map_details(filled.map_id, expected_version=view.version, owner="Ben")
     key = f"actions::{filled.map_id}::{view.version}"
     at.session_state[key] = {
         "edited_rows": {},
@@ -184,12 +184,12 @@ def test_a_stale_save_shows_the_conflict_keeps_the_edit_and_reapplies_it(filled)
     _button(at, "Save action plan").click().run()
     assert not at.exception
     assert any("Someone else saved this map while you were editing" in e.value for e in at.error)
-    assert "Call every churned account" not in [a.action for a in studio.get_map_view(filled.map_id).actions]
+    assert "Call every churned account" not in [a.action for a in map_view.get_map_view(filled.map_id).actions]
     kept = [d for d in at.dataframe if d.editing_mode == "read_only"][0].value
     assert "Call every churned account" in kept["value"].iloc[0]
     _button(at, "Reload the map and re-apply my edits").click().run()
     assert any("applied to the latest version" in s.value for s in at.success)
-    after = studio.get_map_view(filled.map_id)
+    after = map_view.get_map_view(filled.map_id)
     assert "Call every churned account" in [a.action for a in after.actions]
     assert after.owner == "Ben"  # the other person's change is still there
     assert not any("Someone else saved" in e.value for e in at.error)
@@ -200,7 +200,7 @@ def test_map_details_owner_and_past_review_date_show_stale(filled):
     [t for t in at.text_input if t.label == "Owner"][0].set_value("Carla")
     [d for d in at.date_input if d.label == "Review by"][0].set_value(date(2020, 1, 1))
     _button(at, "Save map details").click().run()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     assert (view.owner, view.review_by, view.stale) == ("Carla", date(2020, 1, 1), True)
     assert any("stale" in m.value for m in at.markdown)
 
@@ -210,7 +210,7 @@ def test_personas_tab_attaches_and_creates_for_a_missing_role(filled):
     [t for t in at.text_input if t.label == "Persona name"][0].set_value("Priya")
     [s for s in at.selectbox if s.label == "Committee role"][0].set_value("procurement")
     _button(at, "Create and add to this map").click().run()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     assert [(p.name, p.committee_role) for p in view.personas] == [
         ("Dana", "decision maker"),
         ("Priya", "procurement"),
@@ -219,7 +219,7 @@ def test_personas_tab_attaches_and_creates_for_a_missing_role(filled):
     assert "3 of 7 roles covered" in _texts(at)
     at.multiselect[0].set_value([filled.persona_ids[0]])
     _button(at, "Save personas").click().run()
-    assert [p.name for p in studio.get_map_view(filled.map_id).personas] == ["Dana"]
+    assert [p.name for p in map_view.get_map_view(filled.map_id).personas] == ["Dana"]
 
 
 def test_versions_tab_snapshot_diff_restore_and_clone(filled):
@@ -227,8 +227,8 @@ def test_versions_tab_snapshot_diff_restore_and_clone(filled):
     [t for t in at.text_input if t.label == "Snapshot name"][0].set_value("Baseline")
     _button(at, "Save snapshot").click().run()
     assert any("Snapshot “Baseline” saved." in s.value for s in at.success)
-    view = studio.get_map_view(filled.map_id)
-    studio.add_stage(filled.map_id, "Expansion", expected_version=view.version)
+    view = map_view.get_map_view(filled.map_id)
+    map_edits.add_stage(filled.map_id, "Expansion", expected_version=view.version)
     at = _open(filled.map_id, "Versions")
     diff = [d.value for d in at.dataframe if "change" in d.value.columns][0]
     assert ("stage", "added", "Expansion") in set(zip(diff["area"], diff["change"], diff["item"], strict=True))
@@ -237,7 +237,7 @@ def test_versions_tab_snapshot_diff_restore_and_clone(filled):
     assert any("Tick the box to confirm the restore" in w.value for w in at.warning)
     [c for c in at.checkbox if c.label.startswith("Yes, replace")][0].check()
     _button(at, "Restore").click().run()
-    assert "Expansion" not in [s.name for s in studio.get_map_view(filled.map_id).stages]
+    assert "Expansion" not in [s.name for s in map_view.get_map_view(filled.map_id).stages]
     assert [s.name for s in snapshots.list_snapshots(filled.map_id)][0] == "Before restoring “Baseline”"
     # Clone into a future state.
     [t for t in at.text_input if t.label == "Future-state map name"][0].set_value("Studio map 2027")
@@ -249,8 +249,8 @@ def test_versions_tab_snapshot_diff_restore_and_clone(filled):
 
 def test_compare_shows_both_maps_and_their_differences(filled):
     future = snapshots.clone_as_future_state(filled.map_id, "Future")
-    fview = studio.get_map_view(future)
-    studio.add_touchpoint(future, fview.stages[0].id, "Podcast", expected_version=fview.version)
+    fview = map_view.get_map_view(future)
+    map_edits.add_touchpoint(future, fview.stages[0].id, "Podcast", expected_version=fview.version)
     at = _open(future, "Versions")
     compare = [s for s in at.selectbox if s.label == "Compare with"][0]
     assert compare.value == filled.map_id  # the map it was cloned from
@@ -286,7 +286,7 @@ def _grid_edit(map_id, target):
 
 
 def test_a_touchpoint_clicked_on_the_grid_is_edited_in_a_dialog(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     tp = view.touchpoints[0]
     at = _grid_edit(filled.map_id, f"touchpoint:{tp.id}")
     # The grid links each touchpoint to its editor.
@@ -297,32 +297,34 @@ def test_a_touchpoint_clicked_on_the_grid_is_edited_in_a_dialog(filled):
     name.set_value("Renamed on the map")
     [b for b in at.button if b.label == "Save"][0].click().run()
     assert not at.exception
-    after = studio.get_map_view(filled.map_id)
+    after = map_view.get_map_view(filled.map_id)
     assert after.touchpoint(tp.id).name == "Renamed on the map"
     assert after.version == view.version + 1
     assert "edit" not in at.query_params
 
 
 def test_pain_points_are_edited_and_added_from_the_grid(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     pain = view.pain_points[0]
     at = _grid_edit(filled.map_id, f"pain:{pain.id}")
     [s for s in at.slider if s.label == "Severity"][0].set_value(1)
     [b for b in at.button if b.label == "Save"][0].click().run()
     assert not at.exception
-    assert next(p for p in studio.get_map_view(filled.map_id).pain_points if p.id == pain.id).severity == 1
+    assert next(p for p in map_view.get_map_view(filled.map_id).pain_points if p.id == pain.id).severity == 1
 
     stage = view.stages[-1]
     at = _grid_edit(filled.map_id, f"add-pain:{stage.id}")
     [t for t in at.text_area if t.label == "Pain point"][0].set_value("Renewal quote arrives late")
     [b for b in at.button if b.label == "Add"][0].click().run()
     assert not at.exception
-    added = [p for p in studio.get_map_view(filled.map_id).pain_points if p.description == "Renewal quote arrives late"]
+    added = [
+        p for p in map_view.get_map_view(filled.map_id).pain_points if p.description == "Renewal quote arrives late"
+    ]
     assert len(added) == 1 and added[0].stage_id == stage.id and added[0].severity == 3
 
 
 def test_a_touchpoint_is_added_to_a_stage_from_the_grid(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     stage = view.stages[0]
     grid = next(h.proto.body for h in _open(filled.map_id).get("html") if 'data-testid="jl-grid"' in h.proto.body)
     assert f"edit=add-touchpoint:{stage.id}" in grid and "+ touchpoint" in grid
@@ -331,7 +333,7 @@ def test_a_touchpoint_is_added_to_a_stage_from_the_grid(filled):
     [t for t in at.text_input if t.label == "Channel"][0].set_value("chat")
     [b for b in at.button if b.label == "Add"][0].click().run()
     assert not at.exception and not at.error
-    after = studio.get_map_view(filled.map_id)
+    after = map_view.get_map_view(filled.map_id)
     names = [t.name for t in after.stage(stage.id).touchpoints]
     assert names == [t.name for t in stage.touchpoints] + ["Chat with sales"]
     added = after.stage(stage.id).touchpoints[-1]
@@ -341,7 +343,7 @@ def test_a_touchpoint_is_added_to_a_stage_from_the_grid(filled):
     at = _grid_edit(filled.map_id, f"add-touchpoint:{stage.id}")
     [b for b in at.button if b.label == "Add"][0].click().run()
     assert not at.exception and at.error
-    assert len(studio.get_map_view(filled.map_id).touchpoints) == len(after.touchpoints)
+    assert len(map_view.get_map_view(filled.map_id).touchpoints) == len(after.touchpoints)
 
 
 def test_an_unknown_grid_target_is_said_plainly(filled):
@@ -351,7 +353,7 @@ def test_an_unknown_grid_target_is_said_plainly(filled):
 
 
 def test_a_lane_cell_clicked_on_the_grid_is_edited_in_a_dialog(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     stage, tp = view.stages[0], view.stages[0].touchpoints[0]
     at = _open(filled.map_id)
     grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
@@ -363,7 +365,7 @@ def test_a_lane_cell_clicked_on_the_grid_is_edited_in_a_dialog(filled):
     [s for s in at.select_slider if s.label == "Emotion"][0].set_value(2)
     [b for b in at.button if b.label == "Save"][0].click().run()
     assert not at.exception and not at.error
-    after = studio.get_map_view(filled.map_id)
+    after = map_view.get_map_view(filled.map_id)
     cell = [
         c
         for c in after.lane_cells
@@ -375,7 +377,7 @@ def test_a_lane_cell_clicked_on_the_grid_is_edited_in_a_dialog(filled):
 
 
 def test_opportunities_and_actions_are_edited_and_added_from_the_grid(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     at = _open(filled.map_id)
     grid = next(h.proto.body for h in at.get("html") if 'data-testid="jl-grid"' in h.proto.body)
     assert "edit=add-opportunity:" in grid and "edit=add-action:" in grid
@@ -386,14 +388,14 @@ def test_opportunities_and_actions_are_edited_and_added_from_the_grid(filled):
     [s for s in at.slider if s.label == "Effort"][0].set_value(1)
     [b for b in at.button if b.label == "Add"][0].click().run()
     assert not at.exception and not at.error
-    added = [o for o in studio.get_map_view(filled.map_id).opportunities if o.description == "Self-serve trial"]
+    added = [o for o in map_view.get_map_view(filled.map_id).opportunities if o.description == "Self-serve trial"]
     assert len(added) == 1 and added[0].stage_id == stage.id and added[0].effort == 1
 
     at = _grid_edit(filled.map_id, f"opportunity:{added[0].id}")
     [s for s in at.slider if s.label == "Business value"][0].set_value(5)
     [b for b in at.button if b.label == "Save"][0].click().run()
     assert not at.exception and not at.error
-    opp = next(o for o in studio.get_map_view(filled.map_id).opportunities if o.id == added[0].id)
+    opp = next(o for o in map_view.get_map_view(filled.map_id).opportunities if o.id == added[0].id)
     assert opp.business_value == 5
     grid = next(h.proto.body for h in _open(filled.map_id).get("html") if 'data-testid="jl-grid"' in h.proto.body)
     assert f"edit=opportunity:{opp.id}" in grid
@@ -402,35 +404,35 @@ def test_opportunities_and_actions_are_edited_and_added_from_the_grid(filled):
     [t for t in at.text_area if t.label == "Action"][0].set_value("Publish the trial page")
     [b for b in at.button if b.label == "Add"][0].click().run()
     assert not at.exception and not at.error
-    action = next(a for a in studio.get_map_view(filled.map_id).actions if a.action == "Publish the trial page")
+    action = next(a for a in map_view.get_map_view(filled.map_id).actions if a.action == "Publish the trial page")
     assert action.stage_id == stage.id and action.status == "open"
 
     at = _grid_edit(filled.map_id, f"action:{action.id}")
     [s for s in at.selectbox if s.label == "Status"][0].set_value("done")
     [b for b in at.button if b.label == "Save"][0].click().run()
     assert not at.exception and not at.error
-    assert next(a for a in studio.get_map_view(filled.map_id).actions if a.id == action.id).status == "done"
+    assert next(a for a in map_view.get_map_view(filled.map_id).actions if a.id == action.id).status == "done"
 
     at = _grid_edit(filled.map_id, f"action:{action.id}")
     [c for c in at.checkbox if c.label == "Delete this action"][0].check()
     [b for b in at.button if b.label == "Save"][0].click().run()
-    assert all(a.id != action.id for a in studio.get_map_view(filled.map_id).actions)
+    assert all(a.id != action.id for a in map_view.get_map_view(filled.map_id).actions)
 
 
 def test_a_grid_edit_from_a_stale_copy_is_kept_not_written(filled):
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     stage = view.stages[0]
     at = _grid_edit(filled.map_id, f"lane:thinking:{stage.id}:0:0")
     [t for t in at.text_area if t.label == "Thinking"][0].set_value("Mine")
     # Someone else saves in between: the map's version moves on.
-    studio.set_lane_cell(
+    map_edits.set_lane_cell(
         filled.map_id, stage_id=stage.id, touchpoint_id=None, lane="thinking", text="Theirs",
         expected_version=view.version,
     )  # fmt: skip
     [b for b in at.button if b.label == "Save"][0].click().run()
     assert not at.exception
     texts = [
-        c.text for c in studio.get_map_view(filled.map_id).lane_cells
+        c.text for c in map_view.get_map_view(filled.map_id).lane_cells
         if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("thinking", stage.id, None, None)
     ]  # fmt: skip
     assert texts == ["Theirs"]
@@ -438,7 +440,7 @@ def test_a_grid_edit_from_a_stale_copy_is_kept_not_written(filled):
     assert any("Someone else saved this map" in e.value for e in at.error)
     _button(at, "Reload the map and re-apply my edits").click().run()
     texts = [
-        c.text for c in studio.get_map_view(filled.map_id).lane_cells
+        c.text for c in map_view.get_map_view(filled.map_id).lane_cells
         if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("thinking", stage.id, None, None)
     ]  # fmt: skip
     assert texts == ["Mine"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services import map_edits, map_view
 from services import personas as persona_service
-from services import studio
+from services.map_edits import LaneCellEdit, RowEdits
 from services.maps import create_map_from_template
-from services.studio import LaneCellEdit, RowEdits
 
 
 @dataclass
@@ -25,11 +25,11 @@ def filled_map(name: str = "Filled", template: str = "b2b-4-stage") -> FilledMap
         "Dana", committee_role="decision maker", is_decision_maker=True, job_title="Head of RevOps"
     )
     sam = persona_service.create_persona("Sam", committee_role="technical evaluator", industry="SaaS")
-    view = studio.get_map_view(map_id)
-    version = studio.set_map_personas(map_id, [dana, sam], expected_version=view.version).version
+    view = map_view.get_map_view(map_id)
+    version = map_edits.set_map_personas(map_id, [dana, sam], expected_version=view.version).version
     s1, s2 = view.stages[0], view.stages[1]
     blog, demo = s1.touchpoints[1], s2.touchpoints[1]  # "Blog", "Demo" (a moment of truth)
-    version = studio.set_lane_cells(
+    version = map_edits.set_lane_cells(
         map_id,
         [
             LaneCellEdit(s1.id, None, None, "doing", "Reads around"),
@@ -41,7 +41,7 @@ def filled_map(name: str = "Filled", template: str = "b2b-4-stage") -> FilledMap
         ],
         expected_version=version,
     ).version
-    version = studio.apply_pain_point_edits(
+    version = map_edits.apply_pain_point_edits(
         map_id,
         RowEdits(
             added=[
@@ -51,7 +51,7 @@ def filled_map(name: str = "Filled", template: str = "b2b-4-stage") -> FilledMap
         ),
         expected_version=version,
     ).version
-    version = studio.apply_opportunity_edits(
+    version = map_edits.apply_opportunity_edits(
         map_id,
         RowEdits(
             added=[
@@ -80,7 +80,7 @@ def filled_map(name: str = "Filled", template: str = "b2b-4-stage") -> FilledMap
         ),
         expected_version=version,
     ).version
-    version = studio.apply_action_edits(
+    version = map_edits.apply_action_edits(
         map_id,
         RowEdits(
             added=[

@@ -136,7 +136,7 @@ def _use_data_dir(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
 
 def test_backup_during_edits_restores_to_a_working_app(engine, data_dir, tmp_path, monkeypatch):
     template = get_template(TEMPLATE)
-    full = (len(template.stages), sum(len(s.touchpoints) for s in template.stages))
+    full = (len(template.stages), sum(len(s["touchpoints"]) for s in template.stages))
     map_ids = [map_service.create_map_from_template(template_key=TEMPLATE, name=f"Shared {i}") for i in range(4)]
     for i in range(2):
         store_dataset(f"seed log {i}", 200, seed=i)

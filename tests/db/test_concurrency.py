@@ -1,8 +1,8 @@
 """Twenty users edit five shared maps at once through the services: nothing acknowledged is lost,
 nothing stale is applied, no "database is locked" reaches anyone, the file stays sound.
 
-The edits: renames (services.maps.rename_map), the map's owner (services.studio.update_map_details)
-and lane cells (services.studio.set_lane_cell), each with the version the user last read, re-read
+The edits: renames (services.maps.rename_map), the map's owner (services.map_edits.update_map_details)
+and lane cells (services.map_edits.set_lane_cell), each with the version the user last read, re-read
 and retried after a conflict; plus deliberately stale saves that must be refused.
 
 Every committed change of a map is recorded by a trigger (inside the same transaction), so the test
@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 
 from core.errors import ConflictError, NotFoundError
 from db.engine import create_db_engine, database_url
+from services import map_edits, map_view
 from services import maps as map_service
-from services import studio
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,10 @@ def _save(kind: str, map_id: int, version: int, text: str, cells: dict[int, list
     if kind == "name":
         return map_service.rename_map(map_id, text, expected_version=version, engine=engine), ("name", text)
     if kind == "owner":
-        saved = studio.update_map_details(map_id, expected_version=version, engine=engine, owner=text)
+        saved = map_edits.update_map_details(map_id, expected_version=version, engine=engine, owner=text)
         return saved.version, ("owner", text)
     stage_id, touchpoint_id, lane = cells[map_id][zlib.crc32(text.encode()) % len(cells[map_id])]
-    saved = studio.set_lane_cell(
+    saved = map_edits.set_lane_cell(
         map_id, stage_id=stage_id, touchpoint_id=touchpoint_id, lane=lane, text=text,
         expected_version=version, engine=engine,
     )  # fmt: skip
@@ -123,7 +123,7 @@ def test_twenty_users_edit_five_maps(engine, data_dir):
             conn.exec_driver_sql(statement)
     cells = {}
     for map_id in map_ids:
-        view = studio.get_map_view(map_id)
+        view = map_view.get_map_view(map_id)
         cells[map_id] = [
             (st.id, tp.id, lane) for st in view.stages for tp in st.touchpoints for lane in ("thinking", "doing")
         ]

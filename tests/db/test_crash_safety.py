@@ -156,7 +156,7 @@ def _wait_gone(pid: int) -> None:
 def test_writer_killed_at_random_moments(engine, data_dir, tmp_path):
     template = get_template(TEMPLATE)
     stages = len(template.stages)
-    touchpoints = sum(len(s.touchpoints) for s in template.stages)
+    touchpoints = sum(len(s["touchpoints"]) for s in template.stages)
     shared = [
         map_service.create_map_from_template(template_key=TEMPLATE, name=f"shared {i}") for i in range(SHARED_MAPS)
     ]

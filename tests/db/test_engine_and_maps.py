@@ -50,7 +50,7 @@ def test_every_template_creates_its_stages(engine):
         map_id = map_service.create_map_from_template(template_key=template.key, name=f"From {template.key}")
         summary = map_service.get_map_summary(map_id)
         assert summary.stages == len(template.stages)
-        assert summary.touchpoints == sum(len(s.touchpoints) for s in template.stages)
+        assert summary.touchpoints == sum(len(s["touchpoints"]) for s in template.stages)
 
 
 def test_stale_save_is_refused(engine):

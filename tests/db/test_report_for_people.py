@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from services import studio
+from services import map_view
 from services.maps import create_map_from_template
 from services.report import build_map_report
 from tests.factories_metrics import create_dataset, planted_log
@@ -26,7 +26,7 @@ def _grid_names(doc: str) -> list[str]:
 
 def test_report_draws_the_whole_grid_with_every_touchpoint(linked):
     map_id, dataset_id = linked
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     report = build_map_report(map_id, dataset_id=dataset_id, measure="journeys")
     assert len(view.stages) == 5 and len(view.touchpoints) == 21
     assert _grid_names(report.html) == [t.name for t in view.touchpoints]

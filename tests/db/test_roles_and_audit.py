@@ -10,7 +10,7 @@ import cli
 from analytics.conversion import Conversion
 from analytics.schema import ColumnMapping
 from db.access import AccessDeniedError, AccessRole, Actor, acting_as, role_for
-from services import backup, conversion, datasets, demo, importer, linking, personas, snapshots, studio
+from services import backup, conversion, datasets, demo, importer, linking, map_edits, map_view, personas, snapshots
 from services import maps as map_service
 from services.audit import audit_table
 from tests.factories import b2b_log, create_dataset
@@ -58,7 +58,7 @@ def world(engine):
 
 
 def _version(map_id: int) -> int:
-    return studio.get_map_version(map_id)
+    return map_view.get_map_version(map_id)
 
 
 # Each write service, with the least role allowed to call it.
@@ -67,11 +67,11 @@ WRITES = {
     "rename a map": (AccessRole.EDITOR, lambda w: map_service.rename_map(w["map"], "Renamed", expected_version=None)),
     "edit map details": (
         AccessRole.EDITOR,
-        lambda w: studio.update_map_details(w["map"], owner="Kim", expected_version=_version(w["map"])),
+        lambda w: map_edits.update_map_details(w["map"], owner="Kim", expected_version=_version(w["map"])),
     ),
     "add a stage": (
         AccessRole.EDITOR,
-        lambda w: studio.add_stage(w["map"], "Renewal", expected_version=_version(w["map"])),
+        lambda w: map_edits.add_stage(w["map"], "Renewal", expected_version=_version(w["map"])),
     ),
     "save links": (AccessRole.EDITOR, lambda w: linking.save_links(w["dataset"], w["map"], {})),
     "set a conversion definition": (
@@ -134,7 +134,7 @@ def test_audit_trail_of_a_session_of_edits(world):
     m, d = world["map"], world["dataset"]
     with acting_as(EDITOR):
         map_service.rename_map(m, "Q3 journey", expected_version=None)
-        studio.add_stage(m, "Renewal", expected_version=_version(m))
+        map_edits.add_stage(m, "Renewal", expected_version=_version(m))
         conversion.set_conversion(d, Conversion(outcomes=("won",)), map_id=m)
         linking.save_links(d, m, {})
     with acting_as(ADMIN):

@@ -7,13 +7,15 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from core.errors import BadInputError, ConflictError, NotFoundError
+from analytics import map_tables
+from core import journey_map
+from core.errors import BadInputError, ConflictError, NotFoundError, UnknownNameError
 from db.engine import read_session
 from db.models import LaneCell, Opportunity, PainPoint, Touchpoint
+from services import map_edits, map_view
 from services import personas as persona_service
-from services import studio
+from services.map_edits import LaneCellEdit, RowEdits
 from services.maps import create_map_from_template
-from services.studio import LaneCellEdit, RowEdits
 from tests.db.studio_factory import filled_map
 
 
@@ -23,7 +25,7 @@ def _names(view):
 
 def test_map_view_is_plain_data_in_display_order(engine):
     map_id = create_map_from_template(template_key="buying-committee", name="Committee", owner="Vera")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     assert view.version == 1 and view.owner == "Vera" and view.template_key == "buying-committee"
     assert [s.name for s in view.stages] == ["Awareness", "Consideration", "Decision", "Loyalty & Advocacy"]
     assert [s.position for s in view.stages] == [0, 1, 2, 3]
@@ -35,26 +37,26 @@ def test_map_view_is_plain_data_in_display_order(engine):
     assert view.lanes == ("thinking", "doing", "feeling", "your goal")
     assert hash(view)  # frozen: safe to cache
     with pytest.raises(NotFoundError):
-        studio.get_map_view(map_id + 99)
+        map_view.get_map_view(map_id + 99)
 
 
 def test_every_edit_bumps_the_version_once_and_a_stale_copy_is_refused(engine):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Versions")
-    view = studio.get_map_view(map_id)
-    saved = studio.add_stage(map_id, "Expansion", expected_version=view.version)
+    view = map_view.get_map_view(map_id)
+    saved = map_edits.add_stage(map_id, "Expansion", expected_version=view.version)
     assert saved.version == view.version + 1 and len(saved.ids) == 1
     with pytest.raises(ConflictError, match="version 1, it is now at version 2"):
-        studio.add_touchpoint(map_id, view.stages[0].id, "Webinar", expected_version=view.version)
-    after = studio.get_map_view(map_id)
+        map_edits.add_touchpoint(map_id, view.stages[0].id, "Webinar", expected_version=view.version)
+    after = map_view.get_map_view(map_id)
     assert "Webinar" not in [t.name for t in after.touchpoints]  # nothing written
     assert after.version == 2
 
 
 def test_stage_edits_rename_reorder_add_and_delete(engine):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Stages")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     awareness, consideration, decision, retention = view.stages
-    saved = studio.apply_stage_edits(
+    saved = map_edits.apply_stage_edits(
         map_id,
         RowEdits(
             updated={retention.id: {"position": 0, "name": "Keep"}, awareness.id: {"outcomes": "won; lost"}},
@@ -63,7 +65,7 @@ def test_stage_edits_rename_reorder_add_and_delete(engine):
         ),
         expected_version=view.version,
     )
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     assert [s.name for s in view.stages] == ["Keep", "Awareness", "Consideration", "Onboarding"]
     assert [s.position for s in view.stages] == [0, 1, 2, 3]
     assert view.stages[1].outcomes == ("won", "lost")
@@ -81,12 +83,12 @@ def test_stage_edits_rename_reorder_add_and_delete(engine):
 
 def test_move_stage_and_touchpoint_are_clamped(engine):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Moves")
-    view = studio.get_map_view(map_id)
-    v = studio.move_stage(map_id, view.stages[0].id, +1, expected_version=view.version).version
-    v = studio.move_stage(map_id, view.stages[3].id, +5, expected_version=v).version
+    view = map_view.get_map_view(map_id)
+    v = map_edits.move_stage(map_id, view.stages[0].id, +1, expected_version=view.version).version
+    v = map_edits.move_stage(map_id, view.stages[3].id, +5, expected_version=v).version
     blog = view.stages[0].touchpoints[1]
-    v = studio.move_touchpoint(map_id, blog.id, -3, expected_version=v).version
-    view = studio.get_map_view(map_id)
+    v = map_edits.move_touchpoint(map_id, blog.id, -3, expected_version=v).version
+    view = map_view.get_map_view(map_id)
     assert [s.name for s in view.stages] == ["Consideration", "Awareness", "Decision", "Retention"]
     assert [t.name for t in view.stages[1].touchpoints] == ["Blog", "Online ads"]
     assert view.version == v
@@ -94,10 +96,10 @@ def test_move_stage_and_touchpoint_are_clamped(engine):
 
 def test_touchpoint_edits_set_raci_move_stage_and_carry_their_cells(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     demo = view.stages[1].touchpoints[1]
     target = view.stages[3]
-    studio.apply_touchpoint_edits(
+    map_edits.apply_touchpoint_edits(
         filled.map_id,
         RowEdits(
             updated={
@@ -115,7 +117,7 @@ def test_touchpoint_edits_set_raci_move_stage_and_carry_their_cells(engine):
         ),
         expected_version=filled.version,
     )
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     moved = view.touchpoint(demo.id)
     assert moved.stage_id == target.id and moved.position == 0
     assert moved.raci == "R: Sales · A: CRO · C: Legal · I: Finance"
@@ -138,25 +140,25 @@ def test_touchpoint_edits_set_raci_move_stage_and_carry_their_cells(engine):
 
 def test_deleting_a_touchpoint_removes_its_cells_and_items(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     demo = view.stages[1].touchpoints[1]
-    studio.apply_touchpoint_edits(filled.map_id, RowEdits(deleted=[demo.id]), expected_version=filled.version)
+    map_edits.apply_touchpoint_edits(filled.map_id, RowEdits(deleted=[demo.id]), expected_version=filled.version)
     with read_session() as session:
         for model in (LaneCell, PainPoint, Opportunity):
             assert not session.exec(select(model).where(model.touchpoint_id == demo.id)).all()
         assert session.get(Touchpoint, demo.id) is None
     # The action on it stays, now on the whole map.
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     booking = next(a for a in view.actions if a.action == "Add booking widget")
     assert booking.touchpoint_id is None
 
 
 def test_lane_cells_upsert_clear_and_persona_rules(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     s1 = view.stages[0]
     ads = s1.touchpoints[0]
-    v = studio.set_lane_cell(
+    v = map_edits.set_lane_cell(
         filled.map_id,
         stage_id=s1.id,
         touchpoint_id=ads.id,
@@ -164,7 +166,7 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
         text="  Who pays?  ",
         expected_version=view.version,
     ).version
-    v = studio.set_lane_cell(
+    v = map_edits.set_lane_cell(
         filled.map_id,
         stage_id=s1.id,
         touchpoint_id=ads.id,
@@ -172,27 +174,31 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
         text="Who pays for this?",
         expected_version=v,
     ).version
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     cell = view.cell(stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="thinking")
     assert cell is not None and cell.text == "Who pays for this?"
     assert sum(1 for c in view.lane_cells if c.touchpoint_id == ads.id and c.lane == "thinking") == 1
     # Clearing the text of a cell without an emotion removes it.
-    v = studio.set_lane_cell(
+    v = map_edits.set_lane_cell(
         filled.map_id, stage_id=s1.id, touchpoint_id=ads.id, lane="thinking", text="", expected_version=v
     ).version
     assert (
-        studio.get_map_view(filled.map_id).cell(stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="thinking")
+        map_view.get_map_view(filled.map_id).cell(
+            stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="thinking"
+        )
         is None
     )
     # A touchpoint implies its stage, even when the edit names another stage.
-    v = studio.set_lane_cell(
+    v = map_edits.set_lane_cell(
         filled.map_id, stage_id=view.stages[2].id, touchpoint_id=ads.id, lane="doing", text="Clicks", expected_version=v
     ).version
-    assert studio.get_map_view(filled.map_id).cell(stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="doing")
+    assert map_view.get_map_view(filled.map_id).cell(
+        stage_id=s1.id, touchpoint_id=ads.id, persona_id=None, lane="doing"
+    )
     # A persona must be attached to the map.
     stranger = persona_service.create_persona("Stranger")
     with pytest.raises(BadInputError, match="a persona attached to this map"):
-        studio.set_lane_cell(
+        map_edits.set_lane_cell(
             filled.map_id,
             stage_id=s1.id,
             touchpoint_id=None,
@@ -215,93 +221,95 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
 )
 def test_bad_lane_values_are_refused_and_nothing_written(engine, edit, message):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Bad lanes")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     good = LaneCellEdit(view.stages[0].id, None, None, "doing", "fine")
     bad = LaneCellEdit(
         view.stages[0].id, edit.touchpoint_id, None, edit.lane, edit.text, edit.emotion, edit.set_emotion
     )
     with pytest.raises(BadInputError, match=message):
-        studio.set_lane_cells(map_id, [good, bad], expected_version=view.version)
-    after = studio.get_map_view(map_id)
+        map_edits.set_lane_cells(map_id, [good, bad], expected_version=view.version)
+    after = map_view.get_map_view(map_id)
     assert after.lane_cells == () and after.version == view.version
 
 
 def test_cells_cannot_point_into_another_map(engine):
     a = create_map_from_template(template_key="b2b-4-stage", name="A")
     b = create_map_from_template(template_key="b2b-4-stage", name="B")
-    other_tp = studio.get_map_view(b).touchpoints[0]
-    view = studio.get_map_view(a)
+    other_tp = map_view.get_map_view(b).touchpoints[0]
+    view = map_view.get_map_view(a)
     with pytest.raises(BadInputError, match="a touchpoint of this map"):
-        studio.apply_pain_point_edits(
+        map_edits.apply_pain_point_edits(
             a,
             RowEdits(added=[{"touchpoint_id": other_tp.id, "description": "x", "severity": 2}]),
             expected_version=view.version,
         )
     with pytest.raises(BadInputError, match="the stage or touchpoint it belongs to"):
-        studio.apply_opportunity_edits(a, RowEdits(added=[{"description": "nowhere"}]), expected_version=view.version)
+        map_edits.apply_opportunity_edits(
+            a, RowEdits(added=[{"description": "nowhere"}]), expected_version=view.version
+        )
 
 
 @pytest.mark.parametrize(
     ("fn", "row", "message"),
     [
-        (studio.apply_pain_point_edits, {"description": "x", "severity": 0}, "severity"),
-        (studio.apply_pain_point_edits, {"description": "x", "severity": "high"}, "whole number from 1 to 5"),
-        (studio.apply_pain_point_edits, {"description": "  ", "severity": 2}, "non-empty text"),
-        (studio.apply_opportunity_edits, {"description": "x", "effort": 6}, "effort"),
-        (studio.apply_opportunity_edits, {"description": "x", "customer_value": -1}, "customer value"),
-        (studio.apply_opportunity_edits, {"description": "x", "business_value": 2.5}, "business value"),
-        (studio.apply_action_edits, {"action": "x", "due_date": "next week"}, "a date as YYYY-MM-DD"),
-        (studio.apply_action_edits, {"action": "x", "status": "blocked"}, "one of: open, in progress, done"),
-        (studio.apply_action_edits, {"action": "", "owner": "me"}, "non-empty text"),
-        (studio.apply_action_edits, {"action": "x", "metric_id": 999}, "a metric of this map"),
+        (map_edits.apply_pain_point_edits, {"description": "x", "severity": 0}, "severity"),
+        (map_edits.apply_pain_point_edits, {"description": "x", "severity": "high"}, "whole number from 1 to 5"),
+        (map_edits.apply_pain_point_edits, {"description": "  ", "severity": 2}, "non-empty text"),
+        (map_edits.apply_opportunity_edits, {"description": "x", "effort": 6}, "effort"),
+        (map_edits.apply_opportunity_edits, {"description": "x", "customer_value": -1}, "customer value"),
+        (map_edits.apply_opportunity_edits, {"description": "x", "business_value": 2.5}, "business value"),
+        (map_edits.apply_action_edits, {"action": "x", "due_date": "next week"}, "a date as YYYY-MM-DD"),
+        (map_edits.apply_action_edits, {"action": "x", "status": "blocked"}, "one of: open, in progress, done"),
+        (map_edits.apply_action_edits, {"action": "", "owner": "me"}, "non-empty text"),
+        (map_edits.apply_action_edits, {"action": "x", "metric_id": 999}, "a metric of this map"),
     ],
 )
 def test_item_validation_names_the_field_and_writes_nothing(engine, fn, row, message):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Items")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     place = {"stage_id": view.stages[0].id}
     good = {**place, "description": "fine", "action": "fine"}
     good = {
         k: v
         for k, v in good.items()
-        if k in ("stage_id", "description" if fn is not studio.apply_action_edits else "action")
+        if k in ("stage_id", "description" if fn is not map_edits.apply_action_edits else "action")
     }
     with pytest.raises(BadInputError, match=message):
         fn(map_id, RowEdits(added=[good, {**place, **row}]), expected_version=view.version)
-    after = studio.get_map_view(map_id)
+    after = map_view.get_map_view(map_id)
     assert (after.pain_points, after.opportunities, after.actions) == ((), (), ()) and after.version == view.version
 
 
 def test_item_updates_and_deletes(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     pain = view.pain_points[0]
     action = view.actions[0]
-    v = studio.apply_pain_point_edits(
+    v = map_edits.apply_pain_point_edits(
         filled.map_id, RowEdits(updated={pain.id: {"severity": 1}}), expected_version=view.version
     ).version
-    v = studio.apply_action_edits(
+    v = map_edits.apply_action_edits(
         filled.map_id, RowEdits(updated={action.id: {"status": "in progress", "due_date": None}}), expected_version=v
     ).version
-    v = studio.apply_opportunity_edits(
+    v = map_edits.apply_opportunity_edits(
         filled.map_id, RowEdits(deleted=[view.opportunities[0].id]), expected_version=v
     ).version
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     assert next(p for p in view.pain_points if p.id == pain.id).severity == 1
     changed = next(a for a in view.actions if a.id == action.id)
     assert (changed.status, changed.due_date, changed.owner) == ("in progress", None, "Sales ops")
     assert len(view.opportunities) == 2 and view.version == v
     with pytest.raises(NotFoundError):
-        studio.apply_pain_point_edits(filled.map_id, RowEdits(deleted=[pain.id + 100]), expected_version=v)
+        map_edits.apply_pain_point_edits(filled.map_id, RowEdits(deleted=[pain.id + 100]), expected_version=v)
 
 
 def test_map_details_owner_review_date_and_stale(engine):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Details")
-    view = studio.get_map_view(map_id)
-    v = studio.update_map_details(
+    view = map_view.get_map_view(map_id)
+    v = map_edits.update_map_details(
         map_id, expected_version=view.version, owner="Bea", review_by="2020-06-30", state="future", scenario="Renewal"
     ).version
-    view = studio.get_map_view(map_id, today=date(2021, 1, 1))
+    view = map_view.get_map_view(map_id, today=date(2021, 1, 1))
     assert (view.owner, view.review_by, view.state, view.scenario, view.version) == (
         "Bea",
         date(2020, 6, 30),
@@ -310,15 +318,15 @@ def test_map_details_owner_review_date_and_stale(engine):
         v,
     )
     assert view.stale
-    assert not studio.get_map_view(map_id, today=date(2020, 6, 30)).stale
+    assert not map_view.get_map_view(map_id, today=date(2020, 6, 30)).stale
     with pytest.raises(BadInputError, match="review-by date"):
-        studio.update_map_details(map_id, expected_version=v, review_by="30/06/2020")
+        map_edits.update_map_details(map_id, expected_version=v, review_by="30/06/2020")
     with pytest.raises(BadInputError, match="current, future"):
-        studio.update_map_details(map_id, expected_version=v, state="past")
+        map_edits.update_map_details(map_id, expected_version=v, state="past")
     with pytest.raises(BadInputError, match="map name"):
-        studio.update_map_details(map_id, expected_version=v, name=" ")
+        map_edits.update_map_details(map_id, expected_version=v, name=" ")
     with pytest.raises(BadInputError):
-        studio.update_map_details(map_id, expected_version=v, version=1)
+        map_edits.update_map_details(map_id, expected_version=v, version=1)
 
 
 def test_personas_every_field_roles_and_coverage(engine):
@@ -348,16 +356,16 @@ def test_personas_every_field_roles_and_coverage(engine):
     with pytest.raises(BadInputError, match="persona name"):
         persona_service.create_persona("")
     map_id = create_map_from_template(template_key="buying-committee", name="Committee")
-    view = studio.get_map_view(map_id)
-    v = studio.attach_personas(map_id, [pid], expected_version=view.version).version
-    view = studio.get_map_view(map_id)
-    coverage = studio.compute_committee_coverage(view)
+    view = map_view.get_map_view(map_id)
+    v = map_edits.attach_personas(map_id, [pid], expected_version=view.version).version
+    view = map_view.get_map_view(map_id)
+    coverage = persona_service.compute_committee_coverage(view)
     assert len(coverage) == 7
     assert coverage.set_index("committee_role").loc["procurement", "personas"] == "Priya"
     assert coverage["covered"].sum() == 1
     # Editing a persona changes the maps that show it (their version moves).
     persona_service.update_persona(pid, committee_role="champion")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     assert view.version == v + 1 and view.personas[0].committee_role == "champion"
     assert persona_service.list_persona_maps() == {pid: ["Committee"]}
     matrix = persona_service.compute_committee_matrix()
@@ -368,12 +376,12 @@ def test_personas_every_field_roles_and_coverage(engine):
 def test_detaching_or_deleting_a_persona_removes_its_cells(engine):
     filled = filled_map()
     dana, sam = filled.persona_ids
-    v = studio.detach_personas(filled.map_id, [sam], expected_version=filled.version).version
-    view = studio.get_map_view(filled.map_id)
+    v = map_edits.detach_personas(filled.map_id, [sam], expected_version=filled.version).version
+    view = map_view.get_map_view(filled.map_id)
     assert [p.name for p in view.personas] == ["Dana"] and view.version == v
     assert all(c.persona_id != sam for c in view.lane_cells)
     persona_service.delete_persona(dana)
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     assert view.personas == () and view.version == v + 1
     assert all(c.persona_id is None for c in view.lane_cells)
     assert all(p.persona_id is None for p in view.pain_points)
@@ -383,26 +391,28 @@ def test_set_map_personas_attaches_exactly_those(engine):
     filled = filled_map()
     dana, sam = filled.persona_ids
     third = persona_service.create_persona("Tom", committee_role="executive sponsor")
-    studio.set_map_personas(filled.map_id, [third, dana], expected_version=filled.version)
-    assert [p.name for p in studio.get_map_view(filled.map_id).personas] == ["Dana", "Tom"]
+    map_edits.set_map_personas(filled.map_id, [third, dana], expected_version=filled.version)
+    assert [p.name for p in map_view.get_map_view(filled.map_id).personas] == ["Dana", "Tom"]
     with pytest.raises(NotFoundError):
-        studio.set_map_personas(filled.map_id, [9999], expected_version=None)
+        map_edits.set_map_personas(filled.map_id, [9999], expected_version=None)
 
 
 def test_opportunity_ranking_weights_moments_of_truth(engine):
     filled = filled_map()
-    ranking = studio.compute_opportunity_ranking(studio.get_map_view(filled.map_id))
+    ranking = map_tables.compute_opportunity_ranking(map_view.get_map_view(filled.map_id))
     # Same values and effort: the one on the Demo (a moment of truth) ranks first, ×1.5.
     assert ranking["description"].tolist() == ["Self-serve demo", "Better blog", "Comparison guide"]
     assert ranking["priority"].tolist() == [pytest.approx(3.0), pytest.approx(2.0), pytest.approx(0.2)]
     assert ranking["rank"].tolist() == [1, 2, 3]
-    assert studio.opportunity_priority(5, 5, 1, True) == 7.5
-    assert studio.opportunity_priority(1, 1, 5, False) == 0.2
+    assert journey_map.opportunity_priority(5, 5, 1, True) == 7.5
+    assert journey_map.opportunity_priority(1, 1, 5, False) == 0.2
 
 
 def test_action_plan_marks_overdue_unless_done(engine):
     filled = filled_map()
-    plan = studio.compute_action_plan(studio.get_map_view(filled.map_id), today=date(2020, 2, 1)).set_index("action")
+    plan = map_tables.compute_action_plan(map_view.get_map_view(filled.map_id), today=date(2020, 2, 1)).set_index(
+        "action"
+    )
     assert bool(plan.loc["Add booking widget", "overdue"]) is True
     assert bool(plan.loc["Quarterly review", "overdue"]) is False  # done
     assert plan.loc["Add booking widget", "touchpoint"] == "Demo"
@@ -410,25 +420,25 @@ def test_action_plan_marks_overdue_unless_done(engine):
 
 def test_map_measures_for_the_grid_overlay(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     demo = view.stages[1].touchpoints[1]
-    emotion = studio.compute_map_measure(view, "emotion").set_index("touchpoint_id")
+    emotion = map_tables.compute_map_measure(view, "emotion").set_index("touchpoint_id")
     assert emotion.loc[demo.id, "value"] == 2.0  # everyone's score wins over the persona's −1
     assert emotion.attrs["name"].startswith("Emotion")
-    pains = studio.compute_map_measure(view, "pain_severity")
+    pains = map_tables.compute_map_measure(view, "pain_severity")
     assert pains["touchpoint_id"].tolist() == [demo.id] and pains["value"].tolist() == [5.0]
-    actions = studio.compute_map_measure(view, "open_actions")
+    actions = map_tables.compute_map_measure(view, "open_actions")
     assert actions.set_index("touchpoint_id").loc[demo.id, "value"] == 1.0
-    with pytest.raises(BadInputError):
-        studio.compute_map_measure(view, "nps")
+    with pytest.raises(UnknownNameError, match="No map measure is named 'nps'; the measures are: emotion"):
+        map_tables.compute_map_measure(view, "nps")
 
 
 def test_raci_matrix_and_ownership_gaps(engine):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="RACI")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     demo = view.stages[1].touchpoints[1]
     ads = view.stages[0].touchpoints[0]
-    v = studio.apply_touchpoint_edits(
+    v = map_edits.apply_touchpoint_edits(
         map_id,
         RowEdits(
             updated={
@@ -438,15 +448,15 @@ def test_raci_matrix_and_ownership_gaps(engine):
         ),
         expected_version=view.version,
     )
-    view = studio.get_map_view(map_id)
-    matrix = studio.compute_raci_matrix(view).set_index("team")
+    view = map_view.get_map_view(map_id)
+    matrix = map_tables.compute_raci_matrix(view).set_index("team")
     assert matrix.loc["Sales", "Consideration › Demo"] == "O/R"
     assert matrix.loc["CRO", "Consideration › Demo"] == "A"
     assert matrix.loc["Security", "Consideration › Demo"] == "C"
     assert matrix.loc["Marketing", "Consideration › Demo"] == "I"
     assert matrix.loc["Marketing", "Awareness › Online ads"] == "R/A"
     assert matrix.loc["Legal", "Awareness › Online ads"] == ""
-    gaps = studio.compute_ownership_gaps(view)
+    gaps = map_tables.compute_ownership_gaps(view)
     by_tp = gaps.set_index("touchpoint")["gaps"].to_dict()
     assert by_tp["Online ads"] == "no owner team, 2 teams accountable"
     assert "Demo" not in by_tp

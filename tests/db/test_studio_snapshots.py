@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import BadInputError, ConflictError, NotFoundError
-from services import map_io, snapshots, studio
-from services.studio import RowEdits
+from services import map_edits, map_io, map_view, snapshots
+from services.map_edits import RowEdits
 from tests.db.studio_factory import filled_map
 
 
@@ -18,7 +18,7 @@ def test_snapshot_does_not_change_the_map_and_lists_newest_first(engine):
     filled = filled_map()
     first = snapshots.create_snapshot(filled.map_id, "Workshop 1")
     second = snapshots.create_snapshot(filled.map_id, "Workshop 2")
-    assert studio.get_map_view(filled.map_id).version == filled.version
+    assert map_view.get_map_view(filled.map_id).version == filled.version
     listed = snapshots.list_snapshots(filled.map_id)
     assert [s.id for s in listed] == [second, first]
     assert (listed[0].stages, listed[0].touchpoints, listed[0].map_version) == (4, 8, filled.version)
@@ -31,10 +31,10 @@ def test_diff_since_snapshot_names_each_change(engine):
     filled = filled_map()
     snap = snapshots.create_snapshot(filled.map_id, "Before")
     assert snapshots.diff_since_snapshot(snap).empty
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     awareness, consideration, decision, retention = view.stages
     blog = awareness.touchpoints[1]
-    v = studio.apply_stage_edits(
+    v = map_edits.apply_stage_edits(
         filled.map_id,
         RowEdits(
             updated={consideration.id: {"name": "Evaluate"}, retention.id: {"position": 0}},
@@ -43,7 +43,7 @@ def test_diff_since_snapshot_names_each_change(engine):
         ),
         expected_version=view.version,
     ).version
-    v = studio.apply_touchpoint_edits(
+    v = map_edits.apply_touchpoint_edits(
         filled.map_id,
         RowEdits(
             updated={blog.id: {"stage_id": consideration.id, "name": "Blog posts"}},
@@ -51,15 +51,15 @@ def test_diff_since_snapshot_names_each_change(engine):
         ),
         expected_version=v,
     ).version
-    v = studio.set_lane_cell(
+    v = map_edits.set_lane_cell(
         filled.map_id, stage_id=awareness.id, touchpoint_id=None, lane="doing", text="Reads a lot", expected_version=v
     ).version
-    v = studio.apply_pain_point_edits(
+    v = map_edits.apply_pain_point_edits(
         filled.map_id,
         RowEdits(updated={next(p.id for p in view.pain_points if p.severity == 5): {"severity": 3}}),
         expected_version=v,
     ).version
-    v = studio.update_map_details(filled.map_id, expected_version=v, owner="Bea").version
+    v = map_edits.update_map_details(filled.map_id, expected_version=v, owner="Bea").version
     changes = _changes(snapshots.diff_since_snapshot(snap))
     assert ("map", "changed", "Filled", "owner") in changes
     assert ("stage", "changed", "Evaluate", "name") in changes
@@ -81,11 +81,11 @@ def test_restore_brings_back_the_snapshot_and_saves_the_state_before(engine):
     filled = filled_map()
     original = map_io.export_map_document(filled.map_id)
     snap = snapshots.create_snapshot(filled.map_id, "Good")
-    view = studio.get_map_view(filled.map_id)
-    v = studio.apply_stage_edits(
+    view = map_view.get_map_view(filled.map_id)
+    v = map_edits.apply_stage_edits(
         filled.map_id, RowEdits(deleted=[view.stages[1].id]), expected_version=view.version
     ).version
-    v = studio.update_map_details(filled.map_id, expected_version=v, name="Renamed").version
+    v = map_edits.update_map_details(filled.map_id, expected_version=v, name="Renamed").version
     changed = map_io.export_map_document(filled.map_id)
     saved = snapshots.restore_snapshot(snap, expected_version=v, keep_name=True)
     assert saved.version == v + 1
@@ -94,7 +94,7 @@ def test_restore_brings_back_the_snapshot_and_saves_the_state_before(engine):
     assert restored["map"]["name"] == "Renamed"  # kept
     assert snapshots.diff_since_snapshot(snap)[lambda d: d["area"] != "map"].empty
     # The personas are the same rows, not copies.
-    assert [p.id for p in studio.get_map_view(filled.map_id).personas] == sorted(filled.persona_ids)
+    assert [p.id for p in map_view.get_map_view(filled.map_id).personas] == sorted(filled.persona_ids)
     # The state before the restore was saved and can itself be restored.
     before = saved.ids[0]
     assert snapshots.get_snapshot_document(before)["stages"] == changed["stages"]
@@ -105,18 +105,18 @@ def test_restore_brings_back_the_snapshot_and_saves_the_state_before(engine):
 def test_clone_into_future_state_and_compare(engine):
     filled = filled_map()
     future = snapshots.clone_as_future_state(filled.map_id, "Filled (future)")
-    fview = studio.get_map_view(future)
+    fview = map_view.get_map_view(future)
     assert (fview.state, fview.parent_map_id) == ("future", filled.map_id)
     assert [p.id for p in fview.personas] == sorted(filled.persona_ids)
     assert snapshots.compare_maps(filled.map_id, future).empty  # same journey
     assert snapshots.list_related_maps(future) == [(filled.map_id, "Filled", "cloned from")]
     assert snapshots.list_related_maps(filled.map_id) == [(future, "Filled (future)", "future state")]
     demo = fview.stages[1].touchpoints[1]
-    v = studio.apply_touchpoint_edits(
+    v = map_edits.apply_touchpoint_edits(
         future, RowEdits(updated={demo.id: {"name": "Instant demo"}}, added=[{"stage_id": fview.stages[1].id, "name": "Sandbox"}]),
         expected_version=fview.version,
     ).version  # fmt: skip
-    studio.set_lane_cell(
+    map_edits.set_lane_cell(
         future,
         stage_id=demo.stage_id,
         touchpoint_id=demo.id,
@@ -134,7 +134,7 @@ def test_clone_into_future_state_and_compare(engine):
     assert ("touchpoint", "added", "Consideration › Sandbox", "") in changes
     assert not any(c[0] == "map" and c[3] in ("name", "state") for c in changes)
     # The original is untouched.
-    assert studio.get_map_view(filled.map_id).version == filled.version
+    assert map_view.get_map_view(filled.map_id).version == filled.version
     with pytest.raises(BadInputError):
         snapshots.compare_maps(future, future)
 

@@ -102,8 +102,8 @@ def import_payload_log(frame, map_id: int) -> int:  # noqa: ANN001 - a pandas Da
 
 def seed_payloads() -> dict[str, int]:
     """Fill the current data directory with payloads everywhere; return the ids to open pages with."""
+    from services import map_edits, map_view, metrics, personas, snapshots
     from services import maps as map_service
-    from services import metrics, personas, snapshots, studio
 
     map_id = map_service.create_map_from_template(
         template_key="b2b-4-stage", name=MAP_NAME, owner=MD_LINK, description=f"{SVG} {MD_IMAGE}"
@@ -113,18 +113,18 @@ def seed_payloads() -> dict[str, int]:
     map_service.create_map_from_template(template_key=None, name=f"{SVG} {ANCHOR} {EXTERNAL}"[:200])
 
     def version() -> int:
-        return studio.get_map_version(map_id)
+        return map_view.get_map_version(map_id)
 
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     stage, touchpoint = view.stages[0], view.stages[0].touchpoints[0]
     frame, swap = _payload_log()
-    studio.apply_stage_edits(
-        map_id, studio.RowEdits(updated={stage.id: {"name": f"{SCRIPT} stage", "customer_goal": IMG}}),
+    map_edits.apply_stage_edits(
+        map_id, map_edits.RowEdits(updated={stage.id: {"name": f"{SCRIPT} stage", "customer_goal": IMG}}),
         expected_version=version(),
     )  # fmt: skip
-    studio.apply_touchpoint_edits(
+    map_edits.apply_touchpoint_edits(
         map_id,
-        studio.RowEdits(
+        map_edits.RowEdits(
             updated={
                 tp.id: {"name": f"{PAYLOADS[i % len(PAYLOADS)]} tp{i}"[:200], "activity_names": [a]}
                 for i, (tp, a) in enumerate(zip([t for s in view.stages for t in s.touchpoints], swap.values()))
@@ -142,24 +142,24 @@ def seed_payloads() -> dict[str, int]:
         buying_behaviour=EXTERNAL,
         committee_role="champion",
     )
-    studio.set_map_personas(map_id, [persona_id], expected_version=version())
+    map_edits.set_map_personas(map_id, [persona_id], expected_version=version())
     for lane, text in (("thinking", SCRIPT), ("doing", f"{IMG} {MD_LINK}"), ("feeling", f"{MD_IMAGE} {SVG}")):
-        studio.set_lane_cell(
+        map_edits.set_lane_cell(
             map_id, stage_id=stage.id, touchpoint_id=touchpoint.id, lane=lane, text=text,
             emotion=-2 if lane == "feeling" else None, set_emotion=lane == "feeling", expected_version=version(),
         )  # fmt: skip
     where = {"stage_id": stage.id, "touchpoint_id": touchpoint.id}
-    studio.apply_pain_point_edits(
+    map_edits.apply_pain_point_edits(
         map_id,
-        studio.RowEdits(added=[{**where, "description": f"{IMG} pain", "severity": 5}]),
+        map_edits.RowEdits(added=[{**where, "description": f"{IMG} pain", "severity": 5}]),
         expected_version=version(),
     )
-    studio.apply_opportunity_edits(
-        map_id, studio.RowEdits(added=[{**where, "description": f"{MD_LINK} idea"}]), expected_version=version()
+    map_edits.apply_opportunity_edits(
+        map_id, map_edits.RowEdits(added=[{**where, "description": f"{MD_LINK} idea"}]), expected_version=version()
     )
-    studio.apply_action_edits(
+    map_edits.apply_action_edits(
         map_id,
-        studio.RowEdits(added=[{**where, "action": f"{SCRIPT} act", "owner": IMG, "expected_effect": EXTERNAL}]),
+        map_edits.RowEdits(added=[{**where, "action": f"{SCRIPT} act", "owner": IMG, "expected_effect": EXTERNAL}]),
         expected_version=version(),
     )
     dataset_id = import_payload_log(frame, map_id)

@@ -17,7 +17,7 @@ import pytest
 
 from core.errors import BadInputError, JourneyLensError
 from db.engine import DB_FILENAME
-from services import map_io, personas, snapshots, studio
+from services import map_edits, map_io, map_view, personas, snapshots
 from services import maps as map_service
 
 TEMPLATE = "b2b-4-stage"
@@ -64,7 +64,7 @@ def dump(engine, data_dir) -> Callable[[], str]:
 @pytest.fixture
 def base_map(engine) -> dict[str, Any]:
     map_id = map_service.create_map_from_template(template_key=TEMPLATE, name="Base map")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     persona_id = personas.create_persona("Base persona")
     return {
         "map_id": map_id,
@@ -81,9 +81,9 @@ def name_setters(m: dict[str, Any]) -> dict[str, Callable[[str], Any]]:
     return {
         "new map": lambda n: map_service.create_map_from_template(template_key=TEMPLATE, name=n),
         "rename map": lambda n: map_service.rename_map(m["map_id"], n, expected_version=v),
-        "map details": lambda n: studio.update_map_details(m["map_id"], expected_version=v, name=n),
-        "new stage": lambda n: studio.add_stage(m["map_id"], n, expected_version=v),
-        "new touchpoint": lambda n: studio.add_touchpoint(m["map_id"], m["stage_id"], n, expected_version=v),
+        "map details": lambda n: map_edits.update_map_details(m["map_id"], expected_version=v, name=n),
+        "new stage": lambda n: map_edits.add_stage(m["map_id"], n, expected_version=v),
+        "new touchpoint": lambda n: map_edits.add_touchpoint(m["map_id"], m["stage_id"], n, expected_version=v),
         "new persona": lambda n: personas.create_persona(n),
         "rename persona": lambda n: personas.update_persona(m["persona_id"], name=n),
         "snapshot": lambda n: snapshots.create_snapshot(m["map_id"], n),
@@ -126,7 +126,7 @@ def _all_names() -> set[str]:
     names = {m.name for m in map_service.list_map_summaries()}
     names |= {p.name for p in personas.list_personas()}
     for m in map_service.list_map_summaries():
-        view = studio.get_map_view(m.id)
+        view = map_view.get_map_view(m.id)
         names |= {s.name for s in view.stages} | {t.name for s in view.stages for t in s.touchpoints}
         names |= {s.name for s in snapshots.list_snapshots(m.id)}
     return names
@@ -150,7 +150,7 @@ def test_absurd_lane_cells_are_refused(base_map, dump, field, value, mentions):
         kwargs[field] = value
     before = dump()
     with pytest.raises(JourneyLensError) as info:
-        studio.set_lane_cell(
+        map_edits.set_lane_cell(
             base_map["map_id"],
             stage_id=base_map["stage_id"],
             touchpoint_id=base_map["touchpoint_id"],
@@ -164,13 +164,13 @@ def test_absurd_lane_cells_are_refused(base_map, dump, field, value, mentions):
 def test_a_refused_edit_in_a_batch_writes_none_of_it(base_map, dump):
     """Three good cells and one bad one: the whole save is refused, the good ones included."""
     good = [
-        studio.LaneCellEdit(base_map["stage_id"], base_map["touchpoint_id"], None, "thinking", f"idea {i}")
+        map_edits.LaneCellEdit(base_map["stage_id"], base_map["touchpoint_id"], None, "thinking", f"idea {i}")
         for i in range(3)
     ]
-    bad = studio.LaneCellEdit(base_map["stage_id"], base_map["touchpoint_id"], None, "feeling", None, 9, True)
+    bad = map_edits.LaneCellEdit(base_map["stage_id"], base_map["touchpoint_id"], None, "feeling", None, 9, True)
     before = dump()
     with pytest.raises(BadInputError):
-        studio.set_lane_cells(base_map["map_id"], [*good, bad], expected_version=base_map["version"])
+        map_edits.set_lane_cells(base_map["map_id"], [*good, bad], expected_version=base_map["version"])
     assert dump() == before
 
 
@@ -229,7 +229,7 @@ def test_malformed_map_documents_get_a_clear_message(base_map, dump):
 def test_a_good_document_still_imports(base_map):
     """The corpus above is refused for what it breaks, not because the document is refused anyway."""
     new_id = map_io.import_map_document(map_io.export_map_json(base_map["map_id"]), name="Copy")
-    assert studio.get_map_view(new_id).name == "Copy"
+    assert map_view.get_map_view(new_id).name == "Copy"
 
 
 def test_deeply_nested_json_gets_a_clear_message(base_map, dump):

@@ -20,9 +20,9 @@ from charts.map_grid_html import (
 )
 from charts.palette import contrast_ratio
 from charts.paths import variants_figure
-from services import studio
+from core.journey_map import OpportunityView, PainPointView
+from services import map_edits, map_view
 from services.maps import create_map_from_template
-from services.studio import OpportunityView, PainPointView
 from tests.db.studio_factory import filled_map
 
 HOSTILE = '<img src=x onerror="alert(1)">&'
@@ -30,7 +30,7 @@ HOSTILE = '<img src=x onerror="alert(1)">&'
 
 @pytest.fixture
 def view(engine):
-    return studio.get_map_view(filled_map().map_id)
+    return map_view.get_map_view(filled_map().map_id)
 
 
 def _visible_names(fragment: str) -> list[str]:
@@ -53,7 +53,7 @@ def test_grid_has_one_equal_column_per_touchpoint_fitted_to_the_width(view):
 
 
 def test_the_demo_sized_map_has_all_21_touchpoints(engine):
-    view = studio.get_map_view(create_map_from_template(template_key="b2b-5-stage", name="Five"))
+    view = map_view.get_map_view(create_map_from_template(template_key="b2b-5-stage", name="Five"))
     names = _visible_names(map_grid_html(view))
     assert names == [t.name for t in view.touchpoints]
     assert len(view.stages) == 5 and len(names) == len(view.touchpoints)
@@ -306,12 +306,12 @@ def test_money_is_written_with_its_currency_and_never_a_guessed_one():
 
 def test_every_text_cell_of_the_grid_may_break_long_words_at_syllables(engine):
     filled = filled_map("Hyphen map")
-    stage = studio.get_map_view(filled.map_id).stages[0]
-    studio.set_lane_cell(
+    stage = map_view.get_map_view(filled.map_id).stages[0]
+    map_edits.set_lane_cell(
         filled.map_id, stage_id=stage.id, touchpoint_id=stage.touchpoints[0].id, lane="thinking",
         text="Implementation, procurement\nsurprises", expected_version=None,
     )  # fmt: skip
-    grid = map_grid_html(studio.get_map_view(filled.map_id))
+    grid = map_grid_html(map_view.get_map_view(filled.map_id))
     assert 'lang="en"' in grid and "hyphens:auto" in grid
     cells = re.findall(r'data-kind="lane:thinking"[^>]*>(.*?)</div>', grid, re.S)
     cell = next(c for c in cells if c.startswith("Imple"))

@@ -7,7 +7,9 @@ import gzip
 
 import pytest
 
-from analytics.ingest import detect_day_order, detect_delimiter, detect_encoding, normalise_delimiter, scan_csv
+from analytics.ingest.parse import detect_day_order
+from analytics.ingest.read import scan_csv
+from analytics.ingest.sniff import detect_delimiter, detect_encoding, normalise_delimiter
 from analytics.schema import Role
 from core.errors import BadInputError
 from services.importer import header_signature, suggest_mapping, suggest_where
@@ -75,20 +77,20 @@ def test_scan_numbers_rows_and_lines_across_quotes_and_blank_lines(tmp_path):
 def test_quoted_export_reads_the_same_through_arrow_and_the_exact_path(tmp_path, monkeypatch):
     """A CRM-style export (every text value quoted) goes through Arrow's quoted parser when every
     quote is well formed; the values, row and line numbers match the exact per-record path."""
-    from analytics import ingest
+    from analytics.ingest import read as ingest_read
 
     rows = [f'"j{i % 97}","2024-01-{1 + i % 28:02d}","Step ""{i % 5}"", with comma","{i}"' for i in range(3000)]
     path = tmp_path / "quoted.csv"
     path.write_text('"case","when","step","n"\n' + "\n".join(rows) + "\n", encoding="utf-8")
     fast = scan_csv(path).frame
     calls = []
-    real_fast = ingest._Scanner._fast
+    real_fast = ingest_read._Scanner._fast
     monkeypatch.setattr(
-        ingest._Scanner, "_fast", lambda self, block, **kw: calls.append(kw) or real_fast(self, block, **kw)
+        ingest_read._Scanner, "_fast", lambda self, block, **kw: calls.append(kw) or real_fast(self, block, **kw)
     )
     assert scan_csv(path).frame.equals(fast)
     assert {"quoted": True} in calls  # the Arrow path did read it
-    monkeypatch.setattr(ingest._Scanner, "_simply_quoted", lambda self, block: False)
+    monkeypatch.setattr(ingest_read._Scanner, "_simply_quoted", lambda self, block: False)
     exact = scan_csv(path).frame
     assert exact.equals(fast)
     assert fast["step"].iloc[3] == 'Step "3", with comma' and fast["file_line"].iloc[-1] == 3001

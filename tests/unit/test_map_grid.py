@@ -8,14 +8,14 @@ import pytest
 
 from charts.map_grid import COLUMN_PX, compute_emotion_curve, compute_map_grid, map_grid_figure
 from charts.palette import PAGE_DARK
-from services import studio
+from services import map_edits, map_view
 from services.maps import create_map_from_template
 from tests.db.studio_factory import filled_map
 
 
 @pytest.fixture
 def view(engine):
-    return studio.get_map_view(filled_map().map_id)
+    return map_view.get_map_view(filled_map().map_id)
 
 
 def _cell(grid, row_kind, touchpoint=None, stage=None):
@@ -71,9 +71,9 @@ def test_stage_cells_span_or_are_inherited(view):
 
 def test_inherited_stage_cell_fills_touchpoints_without_their_own(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     s1 = view.stages[0]
-    studio.set_lane_cell(
+    map_edits.set_lane_cell(
         filled.map_id,
         stage_id=s1.id,
         touchpoint_id=None,
@@ -81,7 +81,7 @@ def test_inherited_stage_cell_fills_touchpoints_without_their_own(engine):
         text="Why change?",
         expected_version=filled.version,
     )
-    grid = compute_map_grid(studio.get_map_view(filled.map_id))
+    grid = compute_map_grid(map_view.get_map_view(filled.map_id))
     thinking = grid[(grid["row_kind"] == "lane:thinking") & (grid["stage"] == "Awareness")].set_index("touchpoint")
     assert thinking.loc["Online ads", "text"] == "Why change?" and thinking.loc["Online ads", "inherited"]
     assert thinking.loc["Blog", "text"] == "Is this for us?" and not thinking.loc["Blog", "inherited"]
@@ -172,15 +172,15 @@ def test_figure_draws_every_cell_in_both_themes(view, dark):
 
 def test_user_text_cannot_become_markup(engine):
     map_id = create_map_from_template(template_key=None, name="Markup")
-    v = studio.get_map_view(map_id).version
-    saved = studio.add_stage(map_id, "<a href='x'>Stage</a>", expected_version=v)
-    studio.add_touchpoint(map_id, saved.ids[0], "<img src=x>", expected_version=saved.version)
-    fig = map_grid_figure(studio.get_map_view(map_id))
+    v = map_view.get_map_view(map_id).version
+    saved = map_edits.add_stage(map_id, "<a href='x'>Stage</a>", expected_version=v)
+    map_edits.add_touchpoint(map_id, saved.ids[0], "<img src=x>", expected_version=saved.version)
+    fig = map_grid_figure(map_view.get_map_view(map_id))
     texts = " ".join(a.text for a in fig.layout.annotations)
     assert "<a " not in texts and "<img" not in texts and "&lt;img src=x&gt;" in texts
 
 
 def test_empty_curve_says_how_to_draw_it(engine):
     map_id = create_map_from_template(template_key="b2b-4-stage", name="No feelings")
-    fig = map_grid_figure(studio.get_map_view(map_id))
+    fig = map_grid_figure(map_view.get_map_view(map_id))
     assert any("No emotion scores yet" in a.text for a in fig.layout.annotations)

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from core.errors import BadInputError
-from services import map_io, studio
+from services import map_edits, map_io, map_view
+from services.map_edits import RowEdits
 from services.maps import create_map_from_template, list_map_summaries
-from services.studio import RowEdits
 from tests.db.studio_factory import filled_map
 
 
@@ -49,24 +49,24 @@ def test_json_export_is_complete_and_import_gives_back_an_identical_map(engine):
     assert new_id != filled.map_id
     assert map_io.export_map_document(new_id) == doc
     # Personas with identical fields are reused, not duplicated.
-    assert [p.id for p in studio.get_map_view(new_id).personas] == sorted(filled.persona_ids)
+    assert [p.id for p in map_view.get_map_view(new_id).personas] == sorted(filled.persona_ids)
 
 
 def test_import_can_rename(engine):
     filled = filled_map()
     new_id = map_io.import_map_document(map_io.export_map_json(filled.map_id), name="Copy")
-    assert studio.get_map_view(new_id).name == "Copy"
+    assert map_view.get_map_view(new_id).name == "Copy"
 
 
 def test_csv_has_one_row_per_cell_and_neutralises_formulas(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     demo = view.stages[1].touchpoints[1]
-    studio.set_lane_cell(
+    map_edits.set_lane_cell(
         filled.map_id, stage_id=demo.stage_id, touchpoint_id=demo.id, lane="doing",
         text="=HYPERLINK(\"http://evil\")", expected_version=filled.version,
     )  # fmt: skip
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     cells = map_io.compute_map_cells(view)
     expected_rows = (
         sum(1 for s in view.stages if s.customer_goal)
@@ -115,7 +115,7 @@ def _label_of(lines: list[str], node: str) -> str:
 
 def test_mermaid_flowchart_has_stages_touchpoints_pain_points_and_personas(engine):
     filled = filled_map()
-    view = studio.get_map_view(filled.map_id)
+    view = map_view.get_map_view(filled.map_id)
     text = map_io.export_map_mermaid(filled.map_id)
     lines = text.splitlines()
     assert lines[:4] == ["---", 'title: "Filled"', "---", "flowchart LR"]
@@ -156,17 +156,17 @@ AWKWARD = [
 @pytest.mark.parametrize("title", AWKWARD)
 def test_mermaid_keeps_awkward_titles_intact(engine, title):
     map_id = create_map_from_template(template_key=None, name=title.replace("\n", " "))
-    view = studio.get_map_view(map_id)
-    v = studio.add_stage(map_id, title.replace("\n", " ") + " stage", expected_version=view.version)
-    v = studio.add_touchpoint(map_id, v.ids[0], title.replace("\n", " ") + " tp", expected_version=v.version)
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
+    v = map_edits.add_stage(map_id, title.replace("\n", " ") + " stage", expected_version=view.version)
+    v = map_edits.add_touchpoint(map_id, v.ids[0], title.replace("\n", " ") + " tp", expected_version=v.version)
+    view = map_view.get_map_view(map_id)
     stage, tp = view.stages[0], view.stages[0].touchpoints[0]
-    studio.apply_pain_point_edits(
+    map_edits.apply_pain_point_edits(
         map_id,
         RowEdits(added=[{"stage_id": stage.id, "touchpoint_id": tp.id, "description": title, "severity": 4}]),
         expected_version=view.version,
     )
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     lines = map_io.export_map_mermaid(map_id).splitlines()
     assert json.loads(lines[1].removeprefix("title: ")) == view.name
     assert _unlabel(_label_of(lines, f"subgraph S{stage.id}")) == stage.name
@@ -274,7 +274,7 @@ def test_metrics_and_their_values_round_trip(engine):
     assert out["metrics"][0]["dataset_id"] is None
     doc["metrics"][0]["dataset_id"] = None
     assert out["metrics"] == doc["metrics"] and out["actions"] == doc["actions"]
-    view = studio.get_map_view(new_id)
+    view = map_view.get_map_view(new_id)
     assert view.actions[0].metric_id == view.metrics[0].id
 
 
@@ -287,9 +287,9 @@ def test_empty_map_round_trips(engine):
 
 def test_stage_without_touchpoints_and_goal_lanes(engine):
     map_id = create_map_from_template(template_key="buying-committee", name="Goals")
-    view = studio.get_map_view(map_id)
-    saved = studio.add_stage(map_id, "Expansion", expected_version=view.version)
-    studio.set_lane_cell(
+    view = map_view.get_map_view(map_id)
+    saved = map_edits.add_stage(map_id, "Expansion", expected_version=view.version)
+    map_edits.set_lane_cell(
         map_id, stage_id=view.stages[0].id, touchpoint_id=view.touchpoints[0].id, lane="your goal",
         text="Get on the shortlist", expected_version=saved.version,
     )  # fmt: skip
@@ -309,9 +309,9 @@ def test_stage_without_touchpoints_and_goal_lanes(engine):
 def test_rows_added_through_the_services_export_in_display_order(engine):
     """Items are exported in stage and touchpoint order whatever order they were added in."""
     map_id = create_map_from_template(template_key="b2b-4-stage", name="Order")
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     last, first = view.touchpoints[-1], view.touchpoints[0]
-    studio.apply_pain_point_edits(
+    map_edits.apply_pain_point_edits(
         map_id,
         RowEdits(
             added=[

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import cli
-from services import studio
+from services import map_edits, map_view
 from services.maps import list_map_summaries
 
 
@@ -28,7 +28,7 @@ def test_new_export_import_round_trip(capsys, tmp_path, engine):
         == 0
     )
     map_id = int(capsys.readouterr().out.strip())
-    view = studio.get_map_view(map_id)
+    view = map_view.get_map_view(map_id)
     assert (view.name, view.owner, str(view.review_by), len(view.stages)) == ("Terminal map", "Ana", "2030-01-31", 4)
 
     out = tmp_path / "map.json"
@@ -39,9 +39,9 @@ def test_new_export_import_round_trip(capsys, tmp_path, engine):
 
     assert cli.main(["maps", "import", str(out)]) == 0
     new_id = int(capsys.readouterr().out.strip())
-    assert new_id != map_id and studio.get_map_view(new_id).name == "Terminal map"
+    assert new_id != map_id and map_view.get_map_view(new_id).name == "Terminal map"
     assert cli.main(["maps", "import", str(out), "--name", "Copy"]) == 0
-    assert studio.get_map_view(int(capsys.readouterr().out.strip())).name == "Copy"
+    assert map_view.get_map_view(int(capsys.readouterr().out.strip())).name == "Copy"
 
 
 def test_export_csv_and_mermaid_to_standard_output(capsysbinary, engine):
@@ -82,8 +82,8 @@ def test_snapshot_and_diff(capsys, engine):
     map_id = int(capsys.readouterr().out.strip())
     assert cli.main(["maps", "snapshot", str(map_id), "--name", "Baseline"]) == 0
     snap_id = capsys.readouterr().out.strip()
-    view = studio.get_map_view(map_id)
-    studio.add_stage(map_id, "Expansion", expected_version=view.version)
+    view = map_view.get_map_view(map_id)
+    map_edits.add_stage(map_id, "Expansion", expected_version=view.version)
     assert cli.main(["maps", "diff", snap_id]) == 0
     assert "added\tstage\tExpansion" in capsys.readouterr().out
     assert cli.main(["maps", "diff", snap_id, "--format", "json"]) == 0

@@ -15,12 +15,12 @@ from services.importer import suggest_mapping
 from services.templates import get_template
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
-B2B_STAGE_ORDER = {s.name: i for i, s in enumerate(get_template("b2b-5-stage").stages)}
-PRO_STAGE_ORDER = {s.name: i for i, s in enumerate(get_template("professional-services").stages)}
+B2B_STAGE_ORDER = {s["name"]: i for i, s in enumerate(get_template("b2b-5-stage").stages)}
+PRO_STAGE_ORDER = {s["name"]: i for i, s in enumerate(get_template("professional-services").stages)}
 
 
 def _template_touchpoints(key: str) -> dict[str, tuple[str, str]]:
-    return {tp.name: (st.name, tp.channel) for st in get_template(key).stages for tp in st.touchpoints}
+    return {tp["name"]: (st["name"], tp["channel"]) for st in get_template(key).stages for tp in st["touchpoints"]}
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -1,0 +1,63 @@
+"""A row that cannot be imported, why, and the downloadable report of them all.
+
+Every problem the import meets (in the streaming pass of :mod:`analytics.ingest.read` or the
+value checks of :mod:`analytics.ingest.store`) is a :class:`Reject` naming the row, the line, the
+column, the value and what was expected; without ``allow_bad_rows`` the first one is raised as
+:class:`core.errors.BadInputError`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.errors import BadInputError
+
+SHOWN_VALUE_CHARS = 200
+REJECT_COLUMNS = ["row", "line", "column", "value", "reason"]
+BAD_BYTES = re.compile("[\udc00-\udcff]+")
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that cannot be imported and why (``row``: data-row number; 0 for the header)."""
+
+    row: int
+    line: int
+    column: str
+    value: str
+    reason: str
+    expected: str = ""
+
+    def error(self, more: int = 0) -> BadInputError:
+        where = f" at line {self.line} of the file" if self.line else ""
+        err = BadInputError(
+            f"{self.reason}{where}",
+            row=self.row if self.row > 0 else None,
+            column=self.column or None,
+            value=self.value if self.value != "" or self.column else None,
+            expected=self.expected or None,
+        )
+        if more > 0:
+            err.args = (f"{err.args[0]}. {more:,} more row{'s' if more > 1 else ''} of this file have problems too.",)
+        return err
+
+
+def rejects_frame(rejects: list[Reject]) -> pd.DataFrame:
+    """The downloadable report: one row per problem, columns ``row, line, column, value, reason``."""
+    frame = pd.DataFrame(
+        [(r.row, r.line, r.column, r.value, r.reason) for r in rejects],
+        columns=REJECT_COLUMNS,
+    )
+    frame["row"] = frame["row"].astype("int64")
+    frame["line"] = frame["line"].astype("int64")
+    return frame.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def shown_value(text: str) -> str:
+    """A value as the report shows it: bad bytes as \\xNN, NUL as \\x00, cut at 200 characters."""
+    text = BAD_BYTES.sub(lambda m: "".join(f"\\x{ord(c) - 0xDC00:02X}" for c in m.group()), text)
+    text = text.replace("\x00", "\\x00")
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"
