@@ -7,19 +7,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HOMES = {
-    "STATUS_COLOURS": "charts/palette.py",
-    "SEVERITY_COLOURS": "charts/palette.py",
-    "PERSONA_COLOURS": "charts/palette.py",
-    "POSITIVE": "charts/palette.py",
-    "LIGHT": None,  # the themes are charts.palette's GRID_LIGHT / PAGE_LIGHT; no module-level LIGHT
-    "DARK": None,
-    "STATUS_BADGE": "components/badges.py",
-    "FLASH_KEY": "components/flash.py",
-    "flash": "components/flash.py",
-    "show_flash": "components/flash.py",
-    "query_select": "components/url_select.py",
-}
+PALETTE = ("STATUS_COLOURS", "SEVERITY_COLOURS", "PERSONA_COLOURS", "POSITIVE")
+# The themes are charts.palette's GRID_LIGHT and PAGE_LIGHT (and DARK): no module-level LIGHT or DARK.
+HOMES: dict[str, str | None] = {name: "charts/palette.py" for name in PALETTE} | {"LIGHT": None, "DARK": None}
+HOMES |= {"STATUS_BADGE": "components/badges.py", "query_select": "components/url_select.py"}
+HOMES |= {name: "components/flash.py" for name in ("FLASH_KEY", "flash", "show_flash")}
 
 
 def _definitions() -> dict[str, list[str]]:
