@@ -15,8 +15,8 @@ from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.badges import STATUS_BADGE
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.loaders import load_dataset_summaries, load_map_summaries
-from components.metrics_ui import load_portfolio, load_trends, page_exists, render_report_buttons
+from components.loaders import load_dataset_summaries, load_map_summaries, load_portfolio, load_trends
+from components.metrics_ui import page_exists, render_report_buttons
 from components.text import escape_markdown
 from components.url_select import query_select
 from services.csv_safety import to_safe_csv

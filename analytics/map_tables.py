@@ -93,9 +93,10 @@ def compute_map_measure(view: MapView, measure: str) -> pd.DataFrame:
             cells = [
                 c for c in view.lane_cells if c.touchpoint_id == tp.id and c.lane == "feeling" and c.emotion is not None
             ]
-            shared = [c.emotion for c in cells if c.persona_id is None]
-            scores = shared or [c.emotion for c in cells]
-            value = float(sum(scores) / len(scores)) if scores else None  # type: ignore[arg-type]
+            emotions = [(c.persona_id, c.emotion) for c in cells if c.emotion is not None]
+            shared = [e for persona, e in emotions if persona is None]
+            scores = shared or [e for _, e in emotions]
+            value = float(sum(scores) / len(scores)) if scores else None
         elif measure in ("pain_severity", "pain_points"):
             pains = [p.severity for p in view.pain_points if p.touchpoint_id == tp.id]
             if pains:

@@ -1,7 +1,9 @@
-"""Percentages and durations written for people, below every layer that writes text.
+"""Single values written for people (percentages, durations, counts, money, metric values), below every layer
+that writes text.
 
-``charts.labels`` (tables, charts, the report) re-exports these; analytics uses them where it words a finding
-(the friction index's reasons), so a sentence and a table say "6.8 days" and "69.0 %" alike.
+``charts.labels`` writes whole tables with them; analytics uses them where it words a finding (the friction
+index's reasons) and the services where they label a value (the overlay, a metric's unit), so a sentence and a
+table say "6.8 days" and "69.0 %" alike.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ DASH = "–"
 SECONDS_PER_DAY = 86_400.0
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """None, NA, NaT or NaN."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     try:
@@ -25,7 +28,7 @@ def _missing(value: Any) -> bool:
 
 def format_percent(value: Any, *, fraction: bool = False) -> str:
     """``12.3 %`` (one decimal); ``fraction=True`` for a 0–1 value. A dash when missing."""
-    if _missing(value):
+    if is_missing(value):
         return DASH
     number = float(value) * (100.0 if fraction else 1.0)
     return f"{number:,.1f} %"
@@ -33,7 +36,7 @@ def format_percent(value: Any, *, fraction: bool = False) -> str:
 
 def format_duration(seconds: Any) -> str:
     """A duration for people: ``40 s``, ``12 min``, ``4.5 h``, ``3.2 days``; a dash when missing."""
-    if _missing(seconds):
+    if is_missing(seconds):
         return DASH
     s = float(seconds)
     if abs(s) >= SECONDS_PER_DAY:
@@ -44,3 +47,38 @@ def format_duration(seconds: Any) -> str:
     if abs(s) >= 60:
         return f"{s / 60:.0f} min"
     return f"{s:.0f} s"
+
+
+def format_count(value: Any) -> str:
+    """A whole count: ``1,234``; never ``94.0``; a dash when missing."""
+    if is_missing(value):
+        return DASH
+    return f"{round(float(value)):,}"
+
+
+# Metrics whose values are money: their unit text is the currency ("EUR", "€", "USD").
+MONEY_KINDS = frozenset({"clv"})
+NO_CURRENCY = "no currency set"
+
+
+def format_money(value: Any, currency: str | None) -> str:
+    """``12,345.60 EUR``: two decimals and the currency; ``12,345.60 (no currency set)`` when none was set
+    (never a guessed one); a dash when missing."""
+    if is_missing(value):
+        return DASH
+    text = f"{float(value):,.2f}"
+    currency = (currency or "").strip()
+    return f"{text} {currency}" if currency else f"{text} ({NO_CURRENCY})"
+
+
+def format_metric_value(value: Any, unit: str | None, kind: str | None = None) -> str:
+    """A metric's value with its unit: money (``MONEY_KINDS``) with its currency, ``%`` with one decimal and the
+    sign, other units after the number (``42.0 points``); a dash when missing."""
+    if kind in MONEY_KINDS:
+        return format_money(value, unit)
+    if is_missing(value):
+        return DASH
+    unit = (unit or "").strip()
+    if unit == "%":
+        return format_percent(value)
+    return f"{float(value):,.1f}" + (f" {unit}" if unit else "")

@@ -59,8 +59,10 @@ class Inputs:
 @dataclass(frozen=True)
 class Analysis:
     """One analysis: ``run(inputs, **params)``; ``params`` are the keyword arguments it accepts,
-    ``columns`` the columns of its table, ``conversion`` whether its figures depend on the
-    dataset's conversion definition."""
+    ``columns`` the columns of its table, ``json_columns`` the fields of each of its JSON rows
+    (``services.reports.rows``; None: every column), ``conversion`` whether its figures depend on
+    the dataset's conversion definition, ``keeps_fit`` whether it keeps a fitted model between runs
+    (its ``fit_key`` parameter names the data it was fitted on: ``services.analysis.run`` gives it)."""
 
     name: str
     help: str
@@ -69,6 +71,8 @@ class Analysis:
     columns: tuple[str, ...] = ()
     conversion: bool = False
     needs_conversion: bool = False  # refuses to run without a definition
+    json_columns: tuple[str, ...] | None = None
+    keeps_fit: bool = False
 
 
 def _summary(i: Inputs) -> pd.DataFrame:
@@ -174,6 +178,9 @@ def _outlook_backtest(i: Inputs, **options: Any) -> outlook_backtest.BacktestRes
     return outlook_backtest.compute_outlook_backtest(i.events, i.schema, i.query, i.conversion, **options)
 
 
+# A funnel's JSON rows: its steps without their position (the order of the rows says it).
+_FUNNEL_JSON = tuple(c for c in funnel.FUNNEL_COLUMNS if c != "position")
+
 ANALYSES: dict[str, Analysis] = {
     a.name: a
     for a in (
@@ -190,6 +197,7 @@ ANALYSES: dict[str, Analysis] = {
             _transitions,
             ("include_entry_exit", "top"),
             ("source", "target", "count", "journeys"),
+            json_columns=("source", "target", "count"),
         ),
         Analysis(
             "transition_graph",
@@ -218,6 +226,7 @@ ANALYSES: dict[str, Analysis] = {
             _funnel,
             ("spec",),
             tuple(funnel.FUNNEL_COLUMNS),
+            json_columns=_FUNNEL_JSON,
         ),
         Analysis(
             "funnel_breakdown",
@@ -225,6 +234,7 @@ ANALYSES: dict[str, Analysis] = {
             _funnel_breakdown,
             ("spec", "top"),
             (funnel.BREAKDOWN, *funnel.FUNNEL_COLUMNS),
+            json_columns=_FUNNEL_JSON,
         ),
         Analysis("dropped_journeys", "journeys that dropped out of the funnel", _dropped_journeys, ("spec",)),
         Analysis(
@@ -234,12 +244,17 @@ ANALYSES: dict[str, Analysis] = {
             ("top", "include_other"),
             tuple(paths.VARIANT_COLUMNS),
             conversion=True,
+            json_columns=("path", "journeys", "share", "conversion_rate"),
         ),
         Analysis("nonlinearity", "journeys moving back a stage, loops per journey", _nonlinearity),
         Analysis("top_loops", "the most common loops back to an earlier stage", _top_loops, ("top",)),
         Analysis("stage_order", "the stage order loops are judged by", _stage_order),
         Analysis(
-            "outcomes", "counts and shares of journey outcomes", _outcomes, columns=("outcome", "journeys", "share")
+            "outcomes",
+            "counts and shares of journey outcomes",
+            _outcomes,
+            columns=("outcome", "journeys", "share"),
+            json_columns=("outcome", "journeys", "share"),
         ),
         Analysis(
             "time_to_convert",
@@ -281,6 +296,7 @@ ANALYSES: dict[str, Analysis] = {
             tuple(outlook.OUTLOOK_COLUMNS),
             conversion=True,
             needs_conversion=True,
+            keeps_fit=True,
         ),
         Analysis(
             "outlook_backtest",

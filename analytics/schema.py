@@ -35,7 +35,8 @@ segment columns    string                      named ``segment:<source column>``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
@@ -237,3 +238,20 @@ class ColumnMapping:
         segments = tuple(cast("Iterable[str]", data.get("segments", []) or []))
         cols = tuple((Role(k), str(v)) for k, v in data.items() if k != "segments" and v)
         return cls(columns=cols, segments=segments)
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    """What a stored event log holds: its events, journeys, accounts and activities, and its time span."""
+
+    events: int
+    journeys: int
+    accounts: int
+    activities: int
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+
+
+def counts_of(record: object) -> dict[str, Any]:
+    """The :class:`EventCounts` fields of ``record`` (a result, a dataset's row), as keyword arguments."""
+    return {f.name: getattr(record, f.name) for f in fields(EventCounts)}

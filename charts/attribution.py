@@ -11,6 +11,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.attribution import compute_credit_bars
+from analytics.outlook import compute_probability_bands
 from charts.palette import CATEGORICAL, NEUTRAL, POSITIVE
 
 # One colour per model, in the order the page shows them (the Markov model in the palette's red).
@@ -37,11 +39,13 @@ def _layout(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figu
     return fig
 
 
-def attribution_figure(bars: pd.DataFrame, by: str) -> go.Figure:
+def attribution_figure(table: pd.DataFrame, by: str) -> go.Figure:
     """Grouped horizontal bars: conversions credited to each touchpoint (or channel) by each model.
 
-    ``bars`` is :func:`analytics.attribution.compute_credit_bars` (``<by>, model, conversions``).
+    ``table`` is the attribution's table; its bars are :func:`analytics.attribution.compute_credit_bars`
+    (``<by>, model, conversions``).
     """
+    bars = compute_credit_bars(table, by)
     fig = go.Figure()
     labels = [html.escape(str(v)) for v in dict.fromkeys(bars[by])] if not bars.empty else []
     # Plotly stacks a horizontal group's first trace at the bottom: add them in reverse so each
@@ -86,8 +90,10 @@ def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = 15) -> go.F
     return _layout(fig, height=max(260, 26 * len(top) + 80))
 
 
-def probability_bands_figure(bands: pd.DataFrame) -> go.Figure:
-    """Columns: open journeys per band of conversion probability (:func:`analytics.outlook.compute_probability_bands`)."""
+def probability_bands_figure(table: pd.DataFrame) -> go.Figure:
+    """Columns: open journeys (the outlook's ``table``) per band of conversion probability
+    (:func:`analytics.outlook.compute_probability_bands`)."""
+    bands = compute_probability_bands(table)
     fig = go.Figure(
         go.Bar(
             x=bands["band"],

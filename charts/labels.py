@@ -28,9 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-# Percentages and durations are written by analytics.numbers (the friction reasons use them too; analytics
-# may not import charts): re-exported here, the one place pages and the report take them from.
-from analytics.numbers import DASH, _missing, format_duration, format_percent
+# Single values are written by analytics.numbers (the friction reasons and the services' labels use them
+# too; analytics may not import charts); this module writes whole tables with them.
+from analytics.numbers import DASH, format_count, format_duration, format_percent, is_missing
 
 LABELS: dict[str, str] = {
     "nps": "NPS",
@@ -82,16 +82,9 @@ def column_label(name: object) -> str:
     return text[:1].upper() + text[1:]
 
 
-def format_count(value: Any) -> str:
-    """A whole count: ``1,234``; never ``94.0``; a dash when missing."""
-    if _missing(value):
-        return DASH
-    return f"{round(float(value)):,}"
-
-
 def format_number(value: Any) -> str:
     """Any other number: up to two decimals, trailing zeros dropped (``29``, ``0.45``, ``48.3``)."""
-    if _missing(value):
+    if is_missing(value):
         return DASH
     number = float(value)
     if math.isinf(number):
@@ -105,7 +98,7 @@ def format_value(value: Any) -> str:
     missing."""
     if isinstance(value, tuple | list):
         return " › ".join(str(v) for v in value)
-    if _missing(value):
+    if is_missing(value):
         return DASH
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -162,7 +155,7 @@ def for_people(
             cells = [format_percent(v, fraction=True) for v in series]
         elif kind == "duration":
             factor = _to_seconds(key)
-            cells = [format_duration(None if _missing(v) else float(v) * factor) for v in series]
+            cells = [format_duration(None if is_missing(v) else float(v) * factor) for v in series]
         elif kind == "count":
             cells = [format_count(v) for v in series]
         else:
@@ -173,31 +166,3 @@ def for_people(
         names.append(label)
         out[label] = cells
     return pd.DataFrame(out, columns=names, index=range(len(frame)))
-
-
-# Metrics whose values are money: their unit text is the currency ("EUR", "€", "USD").
-MONEY_KINDS = frozenset({"clv"})
-NO_CURRENCY = "no currency set"
-
-
-def format_money(value: Any, currency: str | None) -> str:
-    """``12,345.60 EUR``: two decimals and the currency; ``12,345.60 (no currency set)`` when none was set
-    (never a guessed one); a dash when missing."""
-    if _missing(value):
-        return DASH
-    text = f"{float(value):,.2f}"
-    currency = (currency or "").strip()
-    return f"{text} {currency}" if currency else f"{text} ({NO_CURRENCY})"
-
-
-def format_metric_value(value: Any, unit: str | None, kind: str | None = None) -> str:
-    """A metric's value with its unit: money (``MONEY_KINDS``) with its currency, ``%`` with one decimal and the
-    sign, other units after the number (``42.0 points``); a dash when missing."""
-    if kind in MONEY_KINDS:
-        return format_money(value, unit)
-    if _missing(value):
-        return DASH
-    unit = (unit or "").strip()
-    if unit == "%":
-        return format_percent(value)
-    return f"{float(value):,.1f}" + (f" {unit}" if unit else "")

@@ -1,7 +1,7 @@
 """The stage × touchpoint grid of a journey map, with the emotion curve beneath and an optional measure overlay.
 
-Input is a map view (``services.studio.MapView`` or anything with the same attributes; charts do not
-import services). :func:`compute_map_grid` is the data twin: one row per drawn cell. The figure draws
+Input is a map view (``core.journey_map.MapView``, the typed read model; charts do not import
+services). :func:`compute_map_grid` is the data twin: one row per drawn cell. The figure draws
 stages as columns, their touchpoints under them, lanes as rows (owner and RACI, goals, thinking,
 doing, feeling, pain points, opportunities, actions), moment-of-truth marks (★) and, beneath, the
 emotion curve with one line per persona (:func:`compute_emotion_curve`).

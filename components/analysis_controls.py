@@ -21,7 +21,8 @@ import streamlit as st
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from components import analysis_loaders as L
+from analytics.schema import Role
+from components import loaders as L
 from components.access import can_edit
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
@@ -59,9 +60,13 @@ class AnalysisView:
     def query(self) -> JourneyQuery:
         return self.ctx.query
 
+    def has_role(self, role: str) -> bool:
+        """Whether the dataset has the column of ``role`` (``"outcome"``, ``"channel"``, ...)."""
+        return self.ctx.schema.has(Role(role))
+
     def run(self, name: str, **params: object):  # noqa: ANN201 - whatever the analysis returns
         """The analysis ``name`` of the registry on this view (cached)."""
-        return L.run(name, self.token, self.ctx, **params)
+        return L.load_analysis(name, self.token, self.ctx, **params)
 
 
 def _refuse(what: str, raw: object, choices: list[str]) -> None:
@@ -106,14 +111,6 @@ def pick_dataset(
         return None
     d = by_id[chosen]
     return int(chosen), f"{chosen}:{d['created_at']}", str(d["name"])
-
-
-def dataset_token(dataset_id: int) -> str | None:
-    """The cache token of a dataset (its id and creation time), None when it does not exist."""
-    for d in load_dataset_summaries():
-        if int(d["id"]) == dataset_id:
-            return f"{dataset_id}:{d['created_at']}"
-    return None
 
 
 class _Invalid:
@@ -165,14 +162,18 @@ def open_view(
     dataset_id: int,
     token: str,
     map_id: int | None,
-    query: JourneyQuery = JourneyQuery(),
+    query: JourneyQuery | None = None,
     *,
     stage_order: tuple[str, ...] = (),
+    **fields: object,
 ) -> AnalysisView | None:
-    """The view of a dataset through a map with ``query`` and ``?goal=`` (if any); None, with a
-    warning naming the nearest real names, when a name of the link does not exist."""
+    """The view of a dataset through a map with ``query`` (or a query of these ``fields``: ``level``,
+    ``collapse_repeats``, ...) and ``?goal=`` (if any); None, with a warning naming the nearest real
+    names, when a name of the link does not exist."""
+    if query is None:
+        query = JourneyQuery(**fields)  # type: ignore[arg-type]
     try:
-        ctx = L.load_context(dataset_id, token, map_id, query, goal_override(), stage_order)
+        ctx = L.load_context(token, dataset_id, map_id, query, goal_override(), stage_order)
     except UnknownNameError as exc:
         st.warning(escape_markup(str(exc)) + ". Nothing is shown for a name that does not exist.")
         if st.query_params.get(GOAL_PARAM):
@@ -231,6 +232,33 @@ def _filters(base: AnalysisView) -> dict:
             "node sets it).",
         )
     return out
+
+
+def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, str] | None:
+    """The event log, the map it is seen through and the journey level (``?dataset=``, ``?map=``,
+    ``?level=``) of the pages that analyse one log as a whole (Friction, Attribution, Outlook):
+    ``(dataset_id, cache token, map_id, level)``; None when there is nothing to show."""
+    picked = pick_dataset(label="Event log")
+    if picked is None:
+        return None
+    dataset_id, token, _name = picked
+    c1, c2 = st.columns([2, 2])
+    with c1:
+        map_id = pick_map(none_label="The event log's own link (if any)")
+    if isinstance(map_id, _Invalid):
+        return None
+    with c2:
+        # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
+        level = st.segmented_control(
+            "Journey of a",
+            list(LEVEL_LABELS),
+            default="contact",
+            key="level",
+            bind="query-params",
+            required=True,
+            help=level_help,
+        )
+    return dataset_id, token, map_id, level or "contact"
 
 
 def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool = True) -> AnalysisView | None:

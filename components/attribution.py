@@ -1,13 +1,64 @@
-"""Streamlit pieces of the Attribution page."""
+"""Streamlit pieces of the Attribution and Outlook pages: the models' formulas and the outlook's settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
+from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS
+from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
 
-def formula_list(formulas: dict[str, str], labels: dict[str, str], render: Callable[[str], Any] = st.markdown) -> None:
-    """Show each model's formula, one line each."""
-    render("\n".join(f"- **{labels[k]}**: {v}" for k, v in formulas.items()))
+
+def render_model_formulas() -> None:
+    """The attribution models' formulas, one line each."""
+    st.markdown("\n".join(f"- **{MODEL_LABELS[k]}**: {v}" for k, v in MODEL_FORMULAS.items()))
+
+
+def render_active_days() -> int:
+    """How many days without an event close a journey (``?active_days=``; default the outlook's)."""
+    return st.number_input(
+        "Active in the last (days)",
+        min_value=1,
+        max_value=3650,
+        value=DEFAULT_ACTIVE_DAYS,
+        step=1,
+        key="active_days",
+        bind="query-params",
+        help="A journey with no event for longer is closed as gone quiet.",
+    )
+
+
+def render_model_settings() -> tuple[str, int]:
+    """The outlook's model and the support a next best action needs (``?model=``, ``?min_transitions=``),
+    with what the models do."""
+    with st.expander("Model settings"):
+        model = st.segmented_control(
+            "Model",
+            ["learned", "markov"],
+            default="learned",
+            key="model",
+            bind="query-params",
+            required=True,
+            format_func=lambda m: {"learned": "Learned (the default)", "markov": "Markov chain"}[m],
+        )
+        min_transitions = st.number_input(
+            "Suggest an action only when at least this many similar journeys took it",
+            min_value=1,
+            max_value=1000,
+            value=DEFAULT_MIN_TRANSITIONS,
+            key="min_transitions",
+            bind="query-params",
+        )
+        st.markdown(
+            "The **learned model** sees the whole journey so far: which touchpoints and how often, the last "
+            "three in order, the time since the start and since the last event, the channels, at account level "
+            "how many people and roles of the buying committee are involved, the value so far, the segments, and "
+            "what followed the same last one to four touchpoints in other journeys. Gradient boosting "
+            "gives the probability of converting, calibrated on the most recent fifth of the closed journeys; a "
+            "random forest gives the likely next touchpoints. The **next best action** is the touchpoint after "
+            "which similar journeys (standing on the same touchpoint) converted most often, taken by at least the "
+            "number above; the **lift** is how much more often. The **factors** are what moves this journey's "
+            "probability most: each is set to a typical value and the change is shown. The **Markov chain** "
+            "(the baseline) knows only the touchpoint a journey stands on. The backtest below shows which is right "
+            "more often."
+        )
+    return model, min_transitions

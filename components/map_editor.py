@@ -351,14 +351,23 @@ def pain_table(view: MapView) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def convert_pain(values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
+def _converted(
+    values: Mapping[str, Any], *, read_only: Sequence[str] = (), refs: Mapping[str, tuple[str, int]] = {}
+) -> dict[str, Any]:
+    """An edited row of items as the edit's fields: "where" becomes the stage/touchpoint ids; each choice
+    column in ``refs`` (column → field, its "none" value) an id or None; read-only columns are dropped."""
+    out = {k: v for k, v in values.items() if k not in read_only}
     if "where" in out:
         out.update(place_fields(out.pop("where")))
-    if "persona" in out:
-        persona = out.pop("persona")
-        out["persona_id"] = None if _blank(persona) or int(persona) == EVERYONE else int(persona)
+    for column, (name, none) in refs.items():
+        if column in out:
+            value = out.pop(column)
+            out[name] = None if _blank(value) or int(value) == none else int(value)
     return out
+
+
+def convert_pain(values: dict[str, Any]) -> dict[str, Any]:
+    return _converted(values, refs={"persona": ("persona_id", EVERYONE)})
 
 
 def opportunity_table(view: MapView) -> pd.DataFrame:
@@ -368,10 +377,7 @@ def opportunity_table(view: MapView) -> pd.DataFrame:
 
 
 def convert_opportunity(values: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in values.items() if k not in ("priority", "moment_of_truth")}
-    if "where" in out:
-        out.update(place_fields(out.pop("where")))
-    return out
+    return _converted(values, read_only=("priority", "moment_of_truth"))
 
 
 def action_table(view: MapView) -> pd.DataFrame:
@@ -385,10 +391,4 @@ def action_table(view: MapView) -> pd.DataFrame:
 
 
 def convert_action(values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    if "where" in out:
-        out.update(place_fields(out.pop("where")))
-    if "metric" in out:
-        metric = out.pop("metric")
-        out["metric_id"] = None if _blank(metric) or int(metric) == 0 else int(metric)
-    return out
+    return _converted(values, refs={"metric": ("metric_id", 0)})

@@ -6,14 +6,13 @@ and behaves the same everywhere (the HTML report draws the same fragment, ``char
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from charts.map_grid_html import ZOOM_COLUMN_PX, map_grid_html
 from charts.palette import page_colours
 from components.theme import is_dark
+from core.journey_map import MapView
 
 
 def page_background() -> str:
@@ -25,7 +24,7 @@ def page_background() -> str:
 
 
 def render_map_grid(
-    view: Any,
+    view: MapView,
     overlay: pd.DataFrame | None = None,
     *,
     key: str,

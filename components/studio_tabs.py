@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -27,7 +28,7 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
-from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, MapView
+from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_edits, map_io, map_view, snapshots
 from services import personas as persona_service
@@ -69,6 +70,13 @@ def persona_label(view: MapView, persona_id: int) -> str:
     if persona is None:
         return f"Persona {persona_id}"
     return persona.name + (f" ({persona.committee_role})" if persona.committee_role else "")
+
+
+def _pick_persona(where: Any, view: MapView, label: str, key: str, help: str) -> int | None:
+    """Everyone or one of the map's personas, in a select box in ``where``; None means everyone."""
+    choices = [ed.EVERYONE, *(p.id for p in view.personas)]
+    picked = where.selectbox(label, choices, format_func=lambda i: persona_label(view, i), key=key, help=help)
+    return None if picked == ed.EVERYONE else picked
 
 
 def render_wide_figure(fig: object, *, key: str, filename: str) -> None:
@@ -129,14 +137,10 @@ def render_grid_tab(view: MapView) -> None:
         st.info("This map has no stages yet: add some in **Stages & touchpoints**.")
         return
     c1, c2 = st.columns(2)
-    persona_ids = [ed.EVERYONE, *(p.id for p in view.personas)]
-    persona = c1.selectbox(
-        "Whose view",
-        persona_ids,
-        format_func=lambda i: persona_label(view, i),
-        key=f"grid_persona::{view.id}",
-        help="A persona's view shows their own lane cells, falling back to the cells for everyone.",
-    )
+    persona_id = _pick_persona(
+        c1, view, "Whose view", f"grid_persona::{view.id}",
+        "A persona's view shows their own lane cells, falling back to the cells for everyone.",
+    )  # fmt: skip
     measure = c2.selectbox(
         "Lay a measure over the touchpoints",
         ["none", *MAP_MEASURES],
@@ -147,7 +151,6 @@ def render_grid_tab(view: MapView) -> None:
         "Metrics and Friction pages.",
     )
     overlay = None if measure == "none" else map_tables.compute_map_measure(view, measure)
-    persona_id = None if persona == ed.EVERYONE else persona
     render_grid_conflicts(view)
     render_grid_editor(view)
     render_map_grid(view, overlay, key="map_grid", persona_id=persona_id, edit_href=f"?map={int(view.id)}&tab=Grid")
@@ -162,16 +165,13 @@ def render_grid_tab(view: MapView) -> None:
         curve = compute_emotion_curve(view)
         st.dataframe(for_people(grid), hide_index=True, width="stretch", height=300)
         c1, c2 = st.columns(2)
-        c1.download_button(
-            "Download grid cells (CSV)", to_safe_csv(grid), f"{slug(view.name)}-grid.csv", "text/csv", key="dl_grid"
-        )
-        c2.download_button(
-            "Download emotion curve (CSV)",
-            to_safe_csv(curve),
-            f"{slug(view.name)}-emotion.csv",
-            "text/csv",
-            key="dl_curve",
-        )
+        _csv_button(c1, "Download grid cells (CSV)", grid, view, "-grid", key="dl_grid")
+        _csv_button(c2, "Download emotion curve (CSV)", curve, view, "-emotion", key="dl_curve")
+
+
+def _csv_button(where: Any, label: str, frame: pd.DataFrame, view: MapView, suffix: str, **kwargs: Any) -> None:
+    """Download ``frame`` as spreadsheet-safe CSV named after the map (``<map><suffix>.csv``), in ``where``."""
+    where.download_button(label, to_safe_csv(frame), f"{slug(view.name)}{suffix}.csv", "text/csv", **kwargs)
 
 
 # --------------------------------------------------------------------------- stages & touchpoints
@@ -268,10 +268,7 @@ def render_structure_tab(view: MapView) -> None:
                 "channel": st.column_config.TextColumn("Channel", help=f"e.g. {COMMON_CHANNELS}", max_chars=200),
                 "owner_team": st.column_config.TextColumn("Owner team", max_chars=200),
                 "moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth"),
-                "responsible": st.column_config.TextColumn("Responsible", max_chars=200),
-                "accountable": st.column_config.TextColumn("Accountable", max_chars=200),
-                "consulted": st.column_config.TextColumn("Consulted", max_chars=200),
-                "informed": st.column_config.TextColumn("Informed", max_chars=200),
+                **{role: st.column_config.TextColumn(role.capitalize(), max_chars=200) for role in RACI_FIELDS},
                 "activity_names": st.column_config.ListColumn(
                     "Activity names", help="Activity values in event logs that this touchpoint stands for"
                 ),
@@ -363,13 +360,7 @@ def render_ownership(view: MapView) -> None:
                 width="stretch",
                 column_config={"moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth")},
             )
-        st.download_button(
-            "Download the RACI matrix (CSV)",
-            to_safe_csv(matrix),
-            f"{slug(view.name)}-raci.csv",
-            "text/csv",
-            key="dl_raci",
-        )
+        _csv_button(st, "Download the RACI matrix (CSV)", matrix, view, "-raci", key="dl_raci")
 
 
 # --------------------------------------------------------------------------- lanes
@@ -379,15 +370,11 @@ def render_lanes_tab(view: MapView) -> None:
     if not view.stages:
         st.info("Add stages and touchpoints first.")
         return
-    persona_ids = [ed.EVERYONE, *(p.id for p in view.personas)]
-    persona = st.selectbox(
-        "Whose lanes",
-        persona_ids,
-        format_func=lambda i: persona_label(view, i),
-        key=f"lanes_persona::{view.id}",
-        help="Cells for everyone, or a persona's own (attach personas in the Personas tab).",
-    )
-    persona_id = None if persona == ed.EVERYONE else persona
+    persona_id = _pick_persona(
+        st, view, "Whose lanes", f"lanes_persona::{view.id}",
+        "Cells for everyone, or a persona's own (attach personas in the Personas tab).",
+    )  # fmt: skip
+    persona = ed.EVERYONE if persona_id is None else persona_id  # names this view's pending edits
     lanes = list(view.lanes)
     st.caption(
         "A row per whole stage and per touchpoint. A whole-stage cell applies to every touchpoint of the stage "
@@ -777,13 +764,7 @@ def render_audit_trail(view: MapView) -> None:
         st.info("No changes recorded for this map yet.")
         return
     st.dataframe(for_people(trail), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
-    st.download_button(
-        "Download the changes (CSV)",
-        to_safe_csv(trail),
-        f"{slug(view.name)}-changes.csv",
-        "text/csv",
-        key=f"dl_audit::{view.id}",
-    )
+    _csv_button(st, "Download the changes (CSV)", trail, view, "-changes", key=f"dl_audit::{view.id}")
 
 
 def render_comparison(view: MapView, other_id: int) -> None:
@@ -844,8 +825,8 @@ def render_export_tab(view: MapView) -> None:
         help="Everything: importing it gives back an identical map",
     )
     cells = map_io.compute_map_cells(view)
-    c2.download_button(
-        "CSV (one row per cell)", to_safe_csv(cells), f"{base}.csv", "text/csv", key="dl_csv",
+    _csv_button(
+        c2, "CSV (one row per cell)", cells, view, "", key="dl_csv",
         help="Text that a spreadsheet would run as a formula is neutralised",
     )  # fmt: skip
     mermaid = map_io.compute_mermaid(view)

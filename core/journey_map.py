@@ -28,7 +28,7 @@ MOMENT_OF_TRUTH_WEIGHT = 1.5
 # Lanes in display order (the values of ``db.models.Lane``); a map shows the first three at least.
 LANE_ORDER = ("thinking", "doing", "feeling", "customer goal", "your goal")
 DEFAULT_LANES = LANE_ORDER[:3]
-ACTION_OPEN, ACTION_DONE = "open", "done"
+ACTION_OPEN, ACTION_DONE = "open", "done"  # the first and last of ``db.models.ActionStatus``
 
 # --------------------------------------------------------------------------- what a user edits on each item
 
@@ -53,15 +53,19 @@ OPPORTUNITY_FIELDS = (*PLACE_FIELDS, "description", *OPPORTUNITY_SCORES)
 OPPORTUNITY_SHOWN = ("description", *OPPORTUNITY_SCORES, "moment_of_truth", "priority")
 ACTION_TASK_FIELDS = ("action", "owner", "status", "due_date")
 ACTION_FIELDS = (*PLACE_FIELDS, "metric_id", *ACTION_TASK_FIELDS, "expected_effect")
-PERSONA_TEXT_FIELDS = ("description", "demographics", "goals", "pain_points", "buying_behaviour", "channels")
-PERSONA_SHORT_FIELDS = ("job_title", "company_size", "industry")
 PERSONA_FIELDS = (
     "name",
-    *PERSONA_TEXT_FIELDS[:2],
-    *PERSONA_SHORT_FIELDS,
+    "description",
+    "demographics",
+    "job_title",
+    "company_size",
+    "industry",
     "is_decision_maker",
     "committee_role",
-    *PERSONA_TEXT_FIELDS[2:],
+    "goals",
+    "pain_points",
+    "buying_behaviour",
+    "channels",
 )
 
 

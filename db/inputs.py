@@ -84,6 +84,19 @@ def clean_required_text(value: Any, field_name: str) -> str:
     return text
 
 
+def _number(value: Any, field_name: str, expected: str, *, whole: bool = False, not_finite: str = "") -> float:
+    """``value`` as a finite number (a whole one if ``whole``); refused with ``expected`` otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInputError.invalid(field_name, value, expected) from None
+    if not math.isfinite(number):
+        raise BadInputError.invalid(field_name, value, not_finite or expected)
+    if whole and not number.is_integer():
+        raise BadInputError.invalid(field_name, value, expected)
+    return number
+
+
 def clean_int_range(value: Any, field_name: str, low: int, high: int, *, allow_none: bool = False) -> int | None:
     """A whole number from ``low`` to ``high`` (accepts 3, 3.0, "3", "+2"); refused otherwise."""
     expected = f"a whole number from {low} to {high}"
@@ -93,11 +106,8 @@ def clean_int_range(value: Any, field_name: str, low: int, high: int, *, allow_n
         raise BadInputError.invalid(field_name, value, expected)
     if isinstance(value, bool):
         raise BadInputError.invalid(field_name, value, expected)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInputError.invalid(field_name, value, expected) from None
-    if not number.is_integer() or not low <= number <= high:
+    number = _number(value, field_name, expected, whole=True)
+    if not low <= number <= high:
         raise BadInputError.invalid(field_name, value, expected)
     return int(number)
 
@@ -176,39 +186,21 @@ def clean_id(value: Any, field_name: str) -> int | None:
     """The id of a row (a whole number), or None when blank; whether it exists is the writer's check."""
     if is_blank(value):
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInputError.invalid(field_name, value, "the id of an existing item") from None
-    if not number.is_integer():
-        raise BadInputError.invalid(field_name, value, "the id of an existing item")
-    return int(number)
+    return int(_number(value, field_name, "the id of an existing item", whole=True))
 
 
 def clean_position(value: Any, field_name: str) -> float | None:
     """A place in an order (0-based, fractions allowed), or None (blank: keep the current place)."""
     if is_blank(value):
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInputError.invalid(field_name, value, "a number") from None
-    if math.isnan(number) or math.isinf(number):
-        raise BadInputError.invalid(field_name, value, "a number")
-    return number
+    return _number(value, field_name, "a number")
 
 
 def clean_finite(value: Any, field_name: str) -> float | None:
     """A finite number (a metric's target), or None."""
     if value is None:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInputError.invalid(field_name, value, "a number") from None
-    if math.isnan(number) or math.isinf(number):
-        raise BadInputError.invalid(field_name, value, "a finite number")
-    return number
+    return _number(value, field_name, "a number", not_finite="a finite number")
 
 
 # --------------------------------------------------------------------------- typed fields of the models
@@ -272,10 +264,10 @@ class MapUpdate(Input):
         return "one of the map's fields: " + ", ".join(cls.field_list)
 
     name: Name = Field(default="", title="map name")
-    description: Text = Field(default="", title="description")
-    scenario: Text = Field(default="", title="scenario")
-    state: Annotated[str, _one_of(MapState)] = Field(default=MapState.CURRENT.value, title="state")
-    owner: ShortText = Field(default="", title="owner")
+    description: Text = ""
+    scenario: Text = ""
+    state: Annotated[str, _one_of(MapState)] = MapState.CURRENT.value
+    owner: ShortText = ""
     review_by: Day = Field(default=None, title="review-by date")
 
 
@@ -284,10 +276,10 @@ class StageUpdate(Input):
     field_list: ClassVar[tuple[str, ...]] = STAGE_FIELDS
     name: Name = Field(default="", title="stage name")
     position: Position = Field(default=None, title="order")
-    customer_goal: Text = Field(default="", title="customer goal")
-    business_goal: Text = Field(default="", title="business goal")
-    outcomes: Names = Field(default_factory=list, title="outcomes")
-    revisitable: Flag = Field(default=False, title="revisitable")
+    customer_goal: Text = ""
+    business_goal: Text = ""
+    outcomes: Names = Field(default_factory=list)
+    revisitable: Flag = False
 
 
 class StageCreate(StageUpdate):
@@ -300,14 +292,14 @@ class TouchpointUpdate(Input):
     stage_id: Id = Field(default=None, title="stage")
     name: Name = Field(default="", title="touchpoint name")
     position: Position = Field(default=None, title="order")
-    channel: ShortText = Field(default="", title="channel")
-    owner_team: ShortText = Field(default="", title="owner team")
-    responsible: ShortText = Field(default="", title="responsible")
-    accountable: ShortText = Field(default="", title="accountable")
-    consulted: ShortText = Field(default="", title="consulted")
-    informed: ShortText = Field(default="", title="informed")
-    moment_of_truth: Flag = Field(default=False, title="moment of truth")
-    activity_names: Names = Field(default_factory=list, title="activity names")
+    channel: ShortText = ""
+    owner_team: ShortText = ""
+    responsible: ShortText = ""
+    accountable: ShortText = ""
+    consulted: ShortText = ""
+    informed: ShortText = ""
+    moment_of_truth: Flag = False
+    activity_names: Names = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_stage(self, info: ValidationInfo) -> TouchpointUpdate:
@@ -333,14 +325,14 @@ class PainPointInput(_Placed):
     kind: ClassVar[str] = "pain point"
     field_list: ClassVar[tuple[str, ...]] = PAIN_POINT_FIELDS
     persona_id: Id = Field(default=None, title="persona")
-    description: RequiredText = Field(default="", title="description")
+    description: RequiredText = ""
     severity: Score = Field(default=3, title="severity (1–5)")
 
 
 class OpportunityInput(_Placed):
     kind: ClassVar[str] = "opportunity"
     field_list: ClassVar[tuple[str, ...]] = OPPORTUNITY_FIELDS
-    description: RequiredText = Field(default="", title="description")
+    description: RequiredText = ""
     effort: Score = Field(default=3, title="effort (1–5)")
     customer_value: Score = Field(default=3, title="customer value (1–5)")
     business_value: Score = Field(default=3, title="business value (1–5)")
@@ -350,11 +342,11 @@ class ActionInput(_Placed):
     kind: ClassVar[str] = "action"
     field_list: ClassVar[tuple[str, ...]] = ACTION_FIELDS
     metric_id: Id = Field(default=None, title="metric")
-    action: RequiredText = Field(default="", title="action")
-    owner: ShortText = Field(default="", title="owner")
-    status: Annotated[str, _one_of(ActionStatus)] = Field(default=ActionStatus.OPEN.value, title="status")
-    due_date: Day = Field(default=None, title="due date")
-    expected_effect: Text = Field(default="", title="expected effect")
+    action: RequiredText = ""
+    owner: ShortText = ""
+    status: Annotated[str, _one_of(ActionStatus)] = ActionStatus.OPEN.value
+    due_date: Day = None
+    expected_effect: Text = ""
 
     @field_validator("status", mode="before")
     @classmethod
@@ -367,7 +359,7 @@ class LaneCellInput(Input):
 
     kind: ClassVar[str] = "lane cell"
     lane: Annotated[str, _one_of(Lane)] = Field(title="lane")
-    text: str | None = Field(default=None, title="text")
+    text: str | None = None
     emotion: Emotion = Field(default=None, title="emotion (−2..+2)")
 
     @field_validator("text", mode="before")
@@ -388,19 +380,19 @@ class PersonaUpdate(Input):
     kind: ClassVar[str] = "persona"
     field_list: ClassVar[tuple[str, ...]] = PERSONA_FIELDS
     name: Name = Field(default="", title="persona name")
-    description: Text = Field(default="", title="description")
-    demographics: Text = Field(default="", title="demographics")
-    job_title: ShortText = Field(default="", title="job title")
-    company_size: ShortText = Field(default="", title="company size")
-    industry: ShortText = Field(default="", title="industry")
+    description: Text = ""
+    demographics: Text = ""
+    job_title: ShortText = ""
+    company_size: ShortText = ""
+    industry: ShortText = ""
     is_decision_maker: Flag = Field(default=False, title="decision maker")
     committee_role: Annotated[str | None, _one_of(CommitteeRole, allow_none=True)] = Field(
         default=None, title="committee role"
     )
-    goals: Text = Field(default="", title="goals")
-    pain_points: Text = Field(default="", title="pain points")
-    buying_behaviour: Text = Field(default="", title="buying behaviour")
-    channels: Text = Field(default="", title="channels")
+    goals: Text = ""
+    pain_points: Text = ""
+    buying_behaviour: Text = ""
+    channels: Text = ""
     is_demo: bool = Field(default=False, title="demo")
 
     @field_validator("is_demo", mode="before")
@@ -416,9 +408,9 @@ class PersonaCreate(PersonaUpdate):
 class MetricUpdate(Input):
     kind: ClassVar[str] = "metric"
     name: Name = Field(default="", title="metric name")
-    target: Finite = Field(default=None, title="target")
-    direction: str = Field(default=Direction.HIGHER.value, title="direction")
-    unit: str = Field(default="", title="unit")
+    target: Finite = None
+    direction: str = Direction.HIGHER.value
+    unit: str = ""
     stage_id: int | None = Field(default=None, title="stage")
     touchpoint_id: int | None = Field(default=None, title="touchpoint")
     dataset_id: int | None = Field(default=None, title="dataset")

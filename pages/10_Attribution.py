@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS, compute_credit_bars
-from analytics.journeys import JourneyQuery
-from analytics.schema import Role
 from charts.attribution import attribution_figure, removal_effect_figure
 from charts.labels import for_people
-from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
-from components.attribution import formula_list
+from components.analysis_controls import open_view, pick_log, render_conversion_line
+from components.attribution import render_model_formulas
 from components.bootstrap import bootstrap
 from components.errors import user_errors
+from services.analysis import list_levels
 from services.attribution import compute_top_transitions
 from services.csv_safety import to_safe_csv
 
@@ -23,26 +21,12 @@ st.caption(
     "(or channels) before it; compare them side by side."
 )
 
-picked = pick_dataset(label="Event log")
+picked = pick_log()
 if picked is None:
     st.stop()
-dataset_id, token, _name = picked
+dataset_id, token, map_id, level = picked
 
 with user_errors():
-    c1, c2 = st.columns([2, 2])
-    with c1:
-        map_id = pick_map(none_label="The event log's own link (if any)")
-    if isinstance(map_id, type(INVALID)):
-        st.stop()
-    with c2:
-        level = st.segmented_control(
-            "Journey of a",
-            ["contact", "account"],
-            default="contact",
-            key="level",
-            bind="query-params",
-            required=True,
-        )
     c3, c4 = st.columns([2, 2])
     with c4:
         collapse = st.toggle(
@@ -52,15 +36,13 @@ with user_errors():
             bind="query-params",
             help="A run of the same touchpoint counts as one visit.",
         )
-    view = open_view(dataset_id, token, map_id, JourneyQuery(level=level or "contact", collapse_repeats=collapse))
+    view = open_view(dataset_id, token, map_id, level=level, collapse_repeats=collapse)
     if view is None:
         st.stop()
     with c3:
-        credit_options = ["touchpoint"] + (["stage"] if view.ctx.has_stages else [])
-        credit_options += ["channel"] if view.ctx.schema.has(Role.CHANNEL) else []
         by = st.segmented_control(
             "Credit each",
-            credit_options,
+            list_levels(view.ctx),
             default="touchpoint",
             key="by",
             bind="query-params",
@@ -94,15 +76,14 @@ with user_errors():
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"Conversions credited per {by}")
-        bars = compute_credit_bars(result.table, by)
-        st.plotly_chart(attribution_figure(bars, by), key="credits_chart")
+        st.plotly_chart(attribution_figure(result.table, by), key="credits_chart")
     with right:
         st.subheader("Removal effect")
         st.caption("Share of the conversion probability lost if the journey could not pass through it.")
         st.plotly_chart(removal_effect_figure(result.table, by), key="removal_chart")
 
     st.subheader("The models")
-    formula_list(MODEL_FORMULAS, MODEL_LABELS)
+    render_model_formulas()
     st.dataframe(
         for_people(
             result.table,

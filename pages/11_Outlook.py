@@ -6,8 +6,6 @@ import math
 
 import streamlit as st
 
-from analytics.journeys import JourneyQuery
-from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, compute_probability_bands
 from charts.attribution import (
     calibration_figure,
     next_best_action_figure,
@@ -15,7 +13,8 @@ from charts.attribution import (
     state_probability_figure,
 )
 from charts.labels import for_people
-from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
+from components.analysis_controls import open_view, pick_log, render_conversion_line
+from components.attribution import render_active_days, render_model_settings
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries
@@ -31,30 +30,14 @@ st.caption(
     "next touchpoints, and the next best action, the touchpoint whose visit raises that probability most."
 )
 
-picked = pick_dataset(label="Event log")
+picked = pick_log(level_help="At account level, a buying committee's contacts move as one journey.")
 if picked is None:
     st.stop()
-dataset_id, token, _name = picked
+dataset_id, token, map_id, level = picked
 dataset = next(d for d in load_dataset_summaries() if d["id"] == dataset_id)
 
 with user_errors():
-    c1, c2 = st.columns([2, 2])
-    with c1:
-        map_id = pick_map(none_label="The event log's own link (if any)")
-    if isinstance(map_id, type(INVALID)):
-        st.stop()
-    with c2:
-        # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
-        level = st.segmented_control(
-            "Journey of a",
-            ["contact", "account"],
-            default="contact",
-            key="level",
-            bind="query-params",
-            required=True,
-            help="At account level, a buying committee's contacts move as one journey.",
-        )
-    view = open_view(dataset_id, token, map_id, JourneyQuery(level=level or "contact"))
+    view = open_view(dataset_id, token, map_id, level=level)
     if view is None:
         st.stop()
     render_conversion_line(view)
@@ -74,47 +57,8 @@ with user_errors():
             help="Events after this day are ignored. Empty: the day of the last event.",
         )
     with c7:
-        active_days = st.number_input(
-            "Active in the last (days)",
-            min_value=1,
-            max_value=3650,
-            value=DEFAULT_ACTIVE_DAYS,
-            step=1,
-            key="active_days",
-            bind="query-params",
-            help="A journey with no event for longer is closed as gone quiet.",
-        )
-    with st.expander("Model settings"):
-        model = st.segmented_control(
-            "Model",
-            ["learned", "markov"],
-            default="learned",
-            key="model",
-            bind="query-params",
-            required=True,
-            format_func=lambda m: {"learned": "Learned (the default)", "markov": "Markov chain"}[m],
-        )
-        min_transitions = st.number_input(
-            "Suggest an action only when at least this many similar journeys took it",
-            min_value=1,
-            max_value=1000,
-            value=DEFAULT_MIN_TRANSITIONS,
-            key="min_transitions",
-            bind="query-params",
-        )
-        st.markdown(
-            "The **learned model** sees the whole journey so far: which touchpoints and how often, the last "
-            "three in order, the time since the start and since the last event, the channels, at account level "
-            "how many people and roles of the buying committee are involved, the value so far, the segments, and "
-            "what followed the same last one to four touchpoints in other journeys. Gradient boosting "
-            "gives the probability of converting, calibrated on the most recent fifth of the closed journeys; a "
-            "random forest gives the likely next touchpoints. The **next best action** is the touchpoint after "
-            "which similar journeys (standing on the same touchpoint) converted most often, taken by at least the "
-            "number above; the **lift** is how much more often. The **factors** are what moves this journey's "
-            "probability most: each is set to a typical value and the change is shown. The **Markov chain** "
-            "(the baseline) knows only the touchpoint a journey stands on. The backtest below shows which is right "
-            "more often."
-        )
+        active_days = render_active_days()
+    model, min_transitions = render_model_settings()
 
     result = view.run(
         "outlook",
@@ -147,8 +91,7 @@ with user_errors():
     left, right = st.columns(2)
     with left:
         st.subheader("How likely the open journeys are to convert")
-        bands = compute_probability_bands(result.table)
-        st.plotly_chart(probability_bands_figure(bands), key="bands_chart")
+        st.plotly_chart(probability_bands_figure(result.table), key="bands_chart")
     with right:
         st.subheader("Next best actions")
         summary = compute_outlook_summary(result)

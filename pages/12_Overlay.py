@@ -8,16 +8,15 @@ from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
 from components.errors import user_errors
-from components.map_grid_view import render_map_grid
-from components.metrics_ui import (
+from components.loaders import (
     cached_map_view,
-    load_datasets,
+    load_dataset_summaries,
     load_designed_vs_observed,
-    load_maps,
+    load_map_summaries,
     load_overlay,
-    page_exists,
-    render_report_buttons,
 )
+from components.map_grid_view import render_map_grid
+from components.metrics_ui import page_exists, render_report_buttons
 from components.text import escape_markdown
 from components.url_select import query_select
 from services.csv_safety import to_safe_csv
@@ -30,8 +29,7 @@ st.caption(
     "touchpoints, with targets where the map has them; below, where the data departs from the design."
 )
 
-maps = dict(load_maps())
-if not maps:
+if not load_map_summaries():
     st.info("No journey maps yet. Open **Maps** to create one.")
     st.stop()
 c1, c2 = st.columns(2)
@@ -39,9 +37,9 @@ with c1:
     map_id = pick_map(required=True)
 if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
-datasets = load_datasets()
-linked = [d[0] for d in datasets if d[2] == map_id]
-others = [d[0] for d in datasets if d[2] != map_id]
+datasets = load_dataset_summaries()
+linked = [d["id"] for d in datasets if d["map_id"] == map_id]
+others = [d["id"] for d in datasets if d["map_id"] != map_id]
 with c2:
     picked = pick_dataset(
         label="Event log", ids=[*linked, *others], note=lambda i: "" if i in linked else " (not linked to this map)"

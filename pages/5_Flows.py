@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts.flows import stage_flow_figure, step_sankey_figure
-from components import analysis_loaders as L
+from components import loaders as L
 from components.analysis_controls import apply_node_click, clear_node_filter_button, render_analysis_controls
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table

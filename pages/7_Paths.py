@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import streamlit as st
 
-from analytics.schema import Role
 from charts.paths import loops_figure, outcomes_figure, time_in_stage_figure, variants_figure
 from components.analysis_controls import AnalysisView, clear_node_filter_button, render_analysis_controls
 from components.bootstrap import bootstrap
@@ -64,7 +63,7 @@ with user_errors():
             st.plotly_chart(loops_figure(loops), key="loops")
             render_data_table(loops, file_name="loops.csv", key="loops")
 
-        if view.ctx.schema.has(Role.OUTCOME):
+        if view.has_role("outcome"):
             st.subheader("Outcomes")
             outcomes = view.run("outcomes")
             st.plotly_chart(outcomes_figure(outcomes), key="outcomes")

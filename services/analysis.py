@@ -8,18 +8,16 @@ journey query and the conversion definition. Semantics of each analysis: its mod
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine
 
-from analytics.conversion import Conversion
 from analytics.engine import execute
 from analytics.journeys import JourneyQuery, resolve_column
-from analytics.registry import run_analysis
+from analytics.registry import ANALYSES, run_analysis
 from analytics.schema import Role
-from services.context import AnalysisContext, open_context
+from services.context import AnalysisContext
 from services.datasets import list_dataset_summaries
 
 # Columns a user may filter on or break a funnel down by (besides segments), in display order.
@@ -42,27 +40,12 @@ def content_key(ctx: AnalysisContext) -> tuple[object, ...] | None:
 
 def run(name: str, ctx: AnalysisContext, *, query: JourneyQuery | None = None, **params: Any) -> Any:
     """The analysis ``name`` of the registry on ``ctx`` (``query``: another query of the same dataset).
-    The outlook keeps its fitted model per dataset content (:func:`content_key`), definition, level,
-    as-of date and active days, so a display setting does not refit."""
-    if name == "outlook" and "fit_key" not in params:
+    An analysis that keeps its fitted model (the entry's ``keeps_fit``: the outlook) keeps it per
+    dataset content (:func:`content_key`), definition, level, as-of date and active days, so a display
+    setting does not refit."""
+    if name in ANALYSES and ANALYSES[name].keeps_fit and "fit_key" not in params:
         params["fit_key"] = content_key(ctx)
     return run_analysis(name, ctx.inputs(query), **params)
-
-
-def compute(
-    name: str,
-    dataset_id: int,
-    *,
-    map_id: int | None = None,
-    query: JourneyQuery | None = None,
-    conversion: Conversion | None = None,
-    stage_order: Sequence[str] | None = None,
-    engine: Engine | None = None,
-    **params: Any,
-) -> Any:
-    """Open the context of ``dataset_id`` (through ``map_id``) and run the analysis ``name``."""
-    ctx = open_context(dataset_id, map_id, query=query, conversion=conversion, stage_order=stage_order, engine=engine)
-    return run(name, ctx, **params)
 
 
 def first_dataset_id(*, engine: Engine | None = None) -> int | None:
@@ -109,7 +92,6 @@ def list_levels(ctx: AnalysisContext) -> list[str]:
 
 
 __all__ = [
-    "compute",
     "first_dataset_id",
     "list_breakdown_columns",
     "list_column_values",

@@ -1,12 +1,11 @@
 """Attribution and outlook results made ready for people and the CLI: the map overlay's per-touchpoint
-credits, the CLI's JSON rows, the outlook's summaries. The analyses themselves run through the
+credits and the outlook's summaries (the CLI's JSON rows: ``services.reports``). The analyses themselves run through the
 registry on the one context (``services.analysis.run(ctx, "attribution" | "outlook", ...)``), so a
 journey converts (and is lost) as the dataset's definition says.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -50,44 +49,7 @@ def compute_top_transitions(result: AttributionResult, top_n: int = 200) -> pd.D
     )
 
 
-def attribution_records(result: AttributionResult) -> list[dict[str, Any]]:
-    """The CLI's JSON rows: ``{<by>, first_touch, last_touch, linear, position_based, removal_effect, markov}``."""
-    columns = [result.by, "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov"]
-    return [
-        {k: (str(v) if k == result.by else round(float(v), 6)) for k, v in row.items()}
-        for row in result.table[columns].to_dict(orient="records")
-    ]
-
-
 # --------------------------------------------------------------------------- outlook
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 6)
-
-
-def outlook_records(result: OutlookResult) -> list[dict[str, Any]]:
-    """The CLI's JSON rows: ``{journey, last_touchpoint, conversion_probability, markov_probability,
-    next_touchpoints: [{touchpoint, probability}], next_best_action, lift, support, factors:
-    [{factor, effect}], model}`` (``journey`` is the journey's id as in the data; unknown values
-    are null)."""
-    return [
-        {
-            "journey": str(row["journey_key"]),
-            "last_touchpoint": str(row["last_touchpoint"]),
-            "conversion_probability": _number(row["conversion_probability"]),
-            "markov_probability": _number(row["markov_probability"]),
-            "next_touchpoints": [
-                {"touchpoint": str(name), "probability": _number(p)} for name, p in row["next_touchpoint_list"]
-            ],
-            "next_best_action": row["next_best_action"] if isinstance(row["next_best_action"], str) else None,
-            "lift": _number(row["lift"]),
-            "support": int(row["support"]),
-            "factors": [dict(f) for f in row["factor_list"]],
-            "model": str(row["model"]),
-        }
-        for row in result.table.to_dict(orient="records")
-    ]
 
 
 def compute_outlook_summary(result: OutlookResult) -> pd.DataFrame:

@@ -17,10 +17,10 @@ from sqlmodel import select
 
 from analytics.conversion import Conversion, KnownNames, check_conversion, node_counts, suggest_goal, suggest_lost
 from analytics.journeys import JourneyQuery
-from analytics.registry import run_analysis
 from analytics.schema import Role
 from db.engine import write_session
 from db.models import ConversionDefinition, utcnow
+from services.analysis import run
 from services.context import AnalysisContext, ConversionScope, check_dataset_id, context_names, open_context
 from services.metrics import refresh_conversion_metrics
 
@@ -86,7 +86,7 @@ def definition_problems(ctx: AnalysisContext, names: KnownNames | None = None) -
 def compute_conversion_line(ctx: AnalysisContext) -> ConversionLine:
     """The line for a context: its definition in words and N of M journeys (the summary's counts
     under the context's query and filters)."""
-    summary = run_analysis("summary", ctx.inputs()).iloc[0]
+    summary = run("summary", ctx).iloc[0]
     journeys = int(summary["journeys"])
     converted = None if pd.isna(summary["converted"]) else int(summary["converted"])
     text = conversion_text(ctx.conversion, converted, journeys)

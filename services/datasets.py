@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from analytics.engine import EventSource
-from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role
+from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role, counts_of
 from db import crud
 from db.access import AccessRole, require
 from db.engine import data_dir, read_session, write_session
@@ -50,12 +50,7 @@ def _summary(d: Dataset) -> DatasetSummary:
         id=d.id or 0,
         name=d.name,
         source_name=d.source_name,
-        events=d.events,
-        journeys=d.journeys,
-        accounts=d.accounts,
-        activities=d.activities,
-        first_timestamp=d.first_timestamp,
-        last_timestamp=d.last_timestamp,
+        **counts_of(d),
         map_id=d.map_id,
         created_at=d.created_at,
         status="external" if d.backend_url else (file_problem(d) or "ok"),

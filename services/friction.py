@@ -1,11 +1,8 @@
 """Friction of a dataset seen through a map: the index per touchpoint and stage, hot spots,
-validation against survey scores, and the JSON the CLI writes. Formula: :mod:`analytics.friction`.
+and the table shown beside the chart (its JSON: ``services.reports``). Formula: :mod:`analytics.friction`.
 """
 
 from __future__ import annotations
-
-import math
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -13,14 +10,14 @@ from sqlalchemy import Engine
 from analytics import friction as af
 from analytics.friction import FrictionResult, FrictionWeights
 from analytics.journeys import JourneyQuery, Level
-from analytics.registry import run_analysis
+from services.analysis import run
 from services.context import AnalysisContext, open_context
 
 
 def compute_context_friction(ctx: AnalysisContext, *, weights: FrictionWeights = FrictionWeights()) -> FrictionResult:
     """The friction index of a context's events, converting as the dataset's definition says (no
     definition: no journey converts, and every journey's end is an exit)."""
-    return run_analysis("friction", ctx.inputs(), weights=weights)
+    return run("friction", ctx, weights=weights)
 
 
 def compute_dataset_friction(
@@ -34,56 +31,6 @@ def compute_dataset_friction(
     """The friction index of a dataset, through ``map_id`` (default: the map it is linked to)."""
     ctx = open_context(dataset_id, map_id, query=JourneyQuery(level=level), engine=engine)
     return compute_context_friction(ctx, weights=weights)
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else round(f, 6)
-
-
-def friction_report(result: FrictionResult) -> list[dict[str, Any]]:
-    """The CLI's JSON: ``[{"touchpoint", "stage", "friction", "journeys", "reason", "components": {..}}]``.
-
-    ``components`` holds, for each component, its score (0..1), its contribution to the index and
-    its raw measure (rates as fractions, times in seconds).
-    """
-    raw = {
-        "exit": ("exit_rate", "base_exit_rate"),
-        "backtrack": ("backtrack_rate", None),
-        "repeat": ("repeat_rate", None),
-        "delay": ("median_gap_seconds", "reference_gap_seconds"),
-        "feedback": ("negative_rate", None),
-    }
-    out = []
-    for row in result.touchpoints.to_dict("records"):
-        components = {}
-        for k in af.COMPONENTS:
-            measure, reference = raw[k]
-            entry = {
-                "score": _num(row.get(f"{k}_score")),
-                "contribution": _num(row.get(f"contrib_{k}")),
-                "weight": getattr(result.weights, k),
-                measure: _num(row.get(measure)),
-            }
-            if reference:
-                entry[reference] = _num(row.get(reference))
-            components[k] = entry
-        out.append(
-            {
-                "touchpoint": row["touchpoint"],
-                "stage": row["stage"] if isinstance(row["stage"], str) else None,
-                "friction": _num(row["friction"]),
-                "journeys": int(row["journeys"]),
-                "reason": row["reason"],
-                "components": components,
-            }
-        )
-    return out
 
 
 def compute_friction_table(result: FrictionResult, *, level: str = "touchpoint") -> pd.DataFrame:

@@ -66,8 +66,8 @@ from analytics.ingest.sniff import (
     normalise_encoding,
     read_sample,
 )
-from analytics.ingest.store import BuildSpec, EventCounts, counts_of
-from analytics.schema import ColumnMapping, Role
+from analytics.ingest.store import BuildSpec
+from analytics.schema import ColumnMapping, EventCounts, Role, counts_of
 from core.errors import BadInputError
 from db import crud
 from db.engine import data_dir, read_session, write_session

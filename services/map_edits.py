@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -52,6 +52,8 @@ from db.models import (
     Stage,
     Touchpoint,
 )
+
+R = TypeVar("R", Stage, Touchpoint)
 
 
 @dataclass(frozen=True)
@@ -215,14 +217,10 @@ def move_stage(
 
     def work(session: Session, journey_map: JourneyMap) -> None:
         stages = list(crud.list_stages(session=session, map_id=map_id))
-        index = next((i for i, s in enumerate(stages) if s.id == stage_id), None)
-        if index is None:
+        stage = next((s for s in stages if s.id == stage_id), None)
+        if stage is None:
             raise NotFoundError("Stage", stage_id)
-        stage = stages.pop(index)
-        stages.insert(max(0, min(len(stages), index + offset)), stage)
-        for pos, s in enumerate(stages):
-            s.position = pos
-        session.add_all(stages)
+        session.add_all(_move(stages, stage, offset))
 
     return _versioned(map_id, expected_version, engine, work)
 
@@ -327,14 +325,19 @@ def move_touchpoint(
         if tp is None or tp.map_id != map_id:
             raise NotFoundError("Touchpoint", touchpoint_id)
         siblings = [t for t in crud.list_touchpoints(session=session, map_id=map_id) if t.stage_id == tp.stage_id]
-        index = siblings.index(tp)
-        siblings.pop(index)
-        siblings.insert(max(0, min(len(siblings), index + offset)), tp)
-        for pos, t in enumerate(siblings):
-            t.position = pos
-        session.add_all(siblings)
+        session.add_all(_move(siblings, tp, offset))
 
     return _versioned(map_id, expected_version, engine, work)
+
+
+def _move(rows: list[R], row: R, offset: int) -> list[R]:
+    """``rows`` with ``row`` moved ``offset`` places (clamped at both ends), numbered 0..n-1 again."""
+    index = rows.index(row)
+    rows.pop(index)
+    rows.insert(max(0, min(len(rows), index + offset)), row)
+    for position, r in enumerate(rows):
+        r.position = position
+    return rows
 
 
 # --------------------------------------------------------------------------- where an item sits
@@ -546,37 +549,46 @@ def _without_id(values: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- personas on a map
 
 
+def _attach(session: Session, map_id: int, persona_id: int) -> None:
+    if session.get(Persona, persona_id) is None:
+        raise NotFoundError("Persona", persona_id)
+    if session.get(MapPersona, (map_id, persona_id)) is None:
+        session.add(MapPersona(map_id=map_id, persona_id=persona_id))
+
+
+def _detach(session: Session, map_id: int, persona_id: int) -> None:
+    """Unlink a persona from the map, with its persona-specific cells and pain points there."""
+    link = session.get(MapPersona, (map_id, persona_id))
+    if link is None:
+        return
+    session.delete(link)
+    for model in (LaneCell, PainPoint):
+        for row in session.exec(select(model).where(model.map_id == map_id, model.persona_id == persona_id)).all():
+            session.delete(row)
+
+
+def _for_each(
+    map_id: int, persona_ids: Sequence[int], step: Callable[[Session, int, int], None]
+) -> Callable[[Session, JourneyMap], None]:
+    def work(session: Session, journey_map: JourneyMap) -> None:
+        for pid in persona_ids:
+            step(session, map_id, pid)
+
+    return work
+
+
 def attach_personas(
     map_id: int, persona_ids: Sequence[int], *, expected_version: int | None, engine: Engine | None = None
 ) -> Saved:
     """Attach personas to a map (already attached ones are left alone)."""
-
-    def work(session: Session, journey_map: JourneyMap) -> None:
-        for pid in persona_ids:
-            if session.get(Persona, pid) is None:
-                raise NotFoundError("Persona", pid)
-            if session.get(MapPersona, (map_id, pid)) is None:
-                session.add(MapPersona(map_id=map_id, persona_id=pid))
-
-    return _versioned(map_id, expected_version, engine, work)
+    return _versioned(map_id, expected_version, engine, _for_each(map_id, persona_ids, _attach))
 
 
 def detach_personas(
     map_id: int, persona_ids: Sequence[int], *, expected_version: int | None, engine: Engine | None = None
 ) -> Saved:
     """Detach personas from a map; their persona-specific cells and pain points on this map are removed."""
-
-    def work(session: Session, journey_map: JourneyMap) -> None:
-        for pid in persona_ids:
-            link = session.get(MapPersona, (map_id, pid))
-            if link is None:
-                continue
-            session.delete(link)
-            for model in (LaneCell, PainPoint):
-                for row in session.exec(select(model).where(model.map_id == map_id, model.persona_id == pid)).all():
-                    session.delete(row)
-
-    return _versioned(map_id, expected_version, engine, work)
+    return _versioned(map_id, expected_version, engine, _for_each(map_id, persona_ids, _detach))
 
 
 def set_map_personas(
@@ -588,14 +600,8 @@ def set_map_personas(
         wanted = list(dict.fromkeys(int(p) for p in persona_ids))
         current = {link.persona_id for link in session.exec(select(MapPersona).where(MapPersona.map_id == map_id))}
         for pid in wanted:
-            if session.get(Persona, pid) is None:
-                raise NotFoundError("Persona", pid)
-            if pid not in current:
-                session.add(MapPersona(map_id=map_id, persona_id=pid))
+            _attach(session, map_id, pid)
         for pid in current - set(wanted):
-            session.delete(session.get(MapPersona, (map_id, pid)))
-            for model in (LaneCell, PainPoint):
-                for row in session.exec(select(model).where(model.map_id == map_id, model.persona_id == pid)).all():
-                    session.delete(row)
+            _detach(session, map_id, pid)
 
     return _versioned(map_id, expected_version, engine, work)

@@ -29,29 +29,32 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.errors import BadInputError
-from core.journey_map import MapView
+from core.journey_map import PERSONA_FIELDS, MapView
 from db import crud
 from db.engine import write_session
 from db.inputs import (
+    ActionInput,
+    Input,
+    LaneCellInput,
+    OpportunityInput,
+    PainPointInput,
+    StageCreate,
+    TouchpointCreate,
     clean_choice,
-    clean_date,
-    clean_emotion,
-    clean_list,
     clean_map_fields,
     clean_persona_fields,
-    clean_score,
     clean_text,
+    validate,
 )
 from db.models import (
     Action,
-    ActionStatus,
     Dataset,
     Direction,
     JourneyMap,
@@ -75,20 +78,6 @@ from services.personas import find_identical_persona
 FORMAT = "journeylens-map"
 FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-PERSONA_KEYS = (
-    "name",
-    "description",
-    "demographics",
-    "job_title",
-    "company_size",
-    "industry",
-    "is_decision_maker",
-    "committee_role",
-    "goals",
-    "pain_points",
-    "buying_behaviour",
-    "channels",
-)
 TOUCHPOINT_KEYS = (
     "name",
     "channel",
@@ -158,7 +147,7 @@ def document_from_view(view: MapView) -> dict[str, Any]:
             "review_by": view.review_by.isoformat() if view.review_by else None,
             "template_key": view.template_key,
         },
-        "personas": [{"ref": persona_ref[p.id], **{k: getattr(p, k) for k in PERSONA_KEYS}} for p in view.personas],
+        "personas": [{"ref": persona_ref[p.id], **{k: getattr(p, k) for k in PERSONA_FIELDS}} for p in view.personas],
         "stages": [
             {
                 "ref": stage_ref[s.id],
@@ -427,38 +416,48 @@ def _arr(value: Any, path: str) -> list[Any]:
     return _expect(value, list, path, "a list [ ... ]")
 
 
-def _str(obj: Mapping[str, Any], key: str, path: str, *, max_length: int | None = None) -> str:
-    value = obj.get(key, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise BadInputError.invalid(f"{path}.{key}", value, "text")
-    if max_length is not None:
-        return clean_text(value, f"{path}.{key}", max_length=max_length)
-    return clean_text(value, f"{path}.{key}")
+# The JSON type of each kind of document field (the document is JSON: "3" is not a number, "yes" is not
+# true or false) and what its refusal expects. What the values mean (lengths, ranges, choices, dates) is
+# checked by the input models of ``db.inputs``, as for every other writer. "name" and "required" fields
+# are passed on even when missing, so the model refuses them.
+_JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "name": ((str,), "a non-empty name (text)"),
+    "required": ((str, type(None)), "text"),
+    "text": ((str, type(None)), "text"),
+    "number": ((int, float, type(None)), "a number"),
+    "flag": ((bool, type(None)), "true or false"),
+    "list": ((list, type(None)), "a list [ ... ]"),
+    "date": ((str, type(None)), "a date as YYYY-MM-DD or null"),
+    "any": ((object,), ""),
+}
 
 
-def _name(obj: Mapping[str, Any], key: str, path: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise BadInputError.invalid(f"{path}.{key}", value, "a non-empty name (text)")
-    return crud.clean_name(value, f"{path}.{key}")
+def _fields(obj: Mapping[str, Any], path: str, **kinds: str) -> dict[str, Any]:
+    """The fields of ``obj`` named in ``kinds`` (field → kind of ``_JSON_TYPES``), each of its JSON type."""
+    out: dict[str, Any] = {}
+    for key, kind in kinds.items():
+        if key not in obj and kind not in ("name", "required"):
+            continue
+        value = obj.get(key)
+        types, expected = _JSON_TYPES[kind]
+        if (isinstance(value, bool) and bool not in types and kind != "any") or not isinstance(value, types):
+            raise BadInputError.invalid(f"{path}.{key}", value, expected)
+        out[key] = value
+    return out
 
 
-def _bool(obj: Mapping[str, Any], key: str, path: str) -> bool:
-    value = obj.get(key, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise BadInputError.invalid(f"{path}.{key}", value, "true or false")
-    return value
+_In = TypeVar("_In", bound=Input)
 
 
-def _int(obj: Mapping[str, Any], key: str, path: str, default: Any = 3) -> Any:
-    value = obj.get(key, default)
-    if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
-        raise BadInputError.invalid(f"{path}.{key}", value, "a number")
-    return value
+def _checked(model: type[_In], values: Mapping[str, Any], path: str, *, other: str = "") -> _In:
+    """``values`` through the input model; a refusal names the document path of the field (``other``: the
+    key of a field the model labels otherwise, a lane cell's text being named after its lane)."""
+    try:
+        return validate(model, values)
+    except BadInputError as exc:
+        titles = {f.title: k for k, f in model.model_fields.items()}
+        key = exc.field if exc.field in model.model_fields else titles.get(exc.field, other or exc.field)
+        raise BadInputError.invalid(f"{path}.{key}", exc.value, exc.expected) from None
 
 
 def _ref(obj: Mapping[str, Any], key: str, path: str, known: Mapping[str, Any], *, required: bool) -> Any:
@@ -568,7 +567,7 @@ _ItemWriter = Callable[[_Walk, Mapping[str, Any], str, int], None]
 
 def _persona(walk: _Walk, p: Mapping[str, Any], path: str, position: int) -> None:
     ref = walk.define("personas", p, path)
-    raw = {k: p.get(k) for k in PERSONA_KEYS if k in p}
+    raw = {k: p.get(k) for k in PERSONA_FIELDS if k in p}
     for k, v in raw.items():
         if k == "is_decision_maker" and not isinstance(v, bool | None):
             raise BadInputError.invalid(f"{path}.{k}", v, "true or false")
@@ -603,84 +602,74 @@ def _persona_id(walk: _Walk, session: Session, ref: str, fields: dict[str, Any])
 
 def _stage(walk: _Walk, s: Mapping[str, Any], path: str, position: int) -> None:
     ref = walk.define("stages", s, path)
-    stage = Stage(
-        map_id=walk.map_id,
-        position=position,
-        name=_name(s, "name", path),
-        customer_goal=_str(s, "customer_goal", path),
-        business_goal=_str(s, "business_goal", path),
-        outcomes=clean_list(_arr(s.get("outcomes"), f"{path}.outcomes"), f"{path}.outcomes"),
-        revisitable=_bool(s, "revisitable", path),
-    )
-    walk.add(stage, "stages", ref)
+    kinds = {
+        "name": "name",
+        "customer_goal": "text",
+        "business_goal": "text",
+        "outcomes": "list",
+        "revisitable": "flag",
+    }
+    stage_in = _checked(StageCreate, _fields(s, path, **kinds), path)
+    walk.add(Stage(map_id=walk.map_id, position=position, **stage_in.model_dump(exclude={"position"})), "stages", ref)
     for j, item in enumerate(_arr(s.get("touchpoints"), f"{path}.touchpoints")):
         tpath = f"{path}.touchpoints[{j}]"
         _touchpoint(walk, _obj(item, tpath), tpath, j, ref)
 
 
+_TOUCHPOINT_KINDS = {
+    "name": "name",
+    **dict.fromkeys(TOUCHPOINT_KEYS[1:7], "text"),
+    "moment_of_truth": "flag",
+    "activity_names": "list",
+}
+
+
 def _touchpoint(walk: _Walk, t: Mapping[str, Any], path: str, position: int, stage_ref: str) -> None:
     ref = walk.define("touchpoints", t, path)
-    names = _arr(t.get("activity_names"), f"{path}.activity_names")
-    for k, name in enumerate(names):
+    fields = _fields(t, path, **_TOUCHPOINT_KINDS)
+    for k, name in enumerate(fields.get("activity_names") or []):
         if not isinstance(name, str):
             raise BadInputError.invalid(f"{path}.activity_names[{k}]", name, "text")
-    touchpoint = Touchpoint(
-        map_id=walk.map_id,
-        stage_id=walk.ids["stages"][stage_ref] or 0,
-        position=position,
-        name=_name(t, "name", path),
-        **{k: _str(t, k, path, max_length=crud.MAX_NAME_LENGTH) for k in TOUCHPOINT_KEYS[1:7]},
-        moment_of_truth=_bool(t, "moment_of_truth", path),
-        activity_names=clean_list(names, f"{path}.activity_names"),
-    )
+    tp_in = _checked(TouchpointCreate, {**fields, "stage_id": walk.ids["stages"][stage_ref] or 0}, path)
     walk.tp_stage[ref] = stage_ref
-    walk.add(touchpoint, "touchpoints", ref)
+    walk.add(
+        Touchpoint(map_id=walk.map_id, position=position, **tp_in.model_dump(exclude={"position"})), "touchpoints", ref
+    )
 
 
 def _lane_cell(walk: _Walk, c: Mapping[str, Any], path: str, position: int) -> None:
     stage_id, tp_id = walk.place(c, path, required=True)
     persona_id = walk.ref(c, "persona", path)
-    lane = clean_choice(c.get("lane"), f"{path}.lane", [lane.value for lane in Lane])
-    key = (c.get("stage"), c.get("touchpoint"), c.get("persona"), lane)
+    fields = _fields(c, path, text="text", emotion="number")
+    cell_in = _checked(LaneCellInput, {"lane": c.get("lane"), **fields}, path, other="text")
+    key = (c.get("stage"), c.get("touchpoint"), c.get("persona"), cell_in.lane)
     if key in walk.cell_keys:
         raise BadInputError.invalid(path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)")
     walk.cell_keys.add(key)
-    emotion = clean_emotion(_int(c, "emotion", path, None), f"{path}.emotion (−2..+2)")
-    if emotion is not None and lane != Lane.FEELING.value:
-        raise BadInputError.invalid(f"{path}.emotion", emotion, "an emotion score on the feeling lane only")
     walk.add(
         LaneCell(
             map_id=walk.map_id,
             stage_id=stage_id or 0,
             touchpoint_id=tp_id,
             persona_id=persona_id,
-            lane=lane or "",
-            text=_str(c, "text", path),
-            emotion=emotion,
+            lane=cell_in.lane,
+            text=cell_in.text or "",
+            emotion=cell_in.emotion,
         )
     )
 
 
-def _score(obj: Mapping[str, Any], key: str, path: str) -> int:
-    return clean_score(_int(obj, key, path), f"{path}.{key} (1–5)")
-
-
-def _described_item(model: type[PainPoint | Opportunity], scores: tuple[str, ...], *, persona: bool) -> _ItemWriter:
+def _described_item(model: type[PainPoint | Opportunity], model_in: type[Input], *, persona: bool) -> _ItemWriter:
     """The writer of a described item on a stage or touchpoint with 1–5 scores (pain points, opportunities)."""
+    scores = [k for k in model_in.model_fields if k not in ("stage_id", "touchpoint_id", "persona_id", "description")]
 
     def write(walk: _Walk, obj: Mapping[str, Any], path: str, position: int) -> None:
         stage_id, tp_id = walk.place(obj, path, required=True)
-        persona_id = {"persona_id": walk.ref(obj, "persona", path)} if persona else {}
-        walk.add(
-            model(
-                map_id=walk.map_id,
-                stage_id=stage_id or 0,
-                touchpoint_id=tp_id,
-                **persona_id,
-                description=_required(obj, "description", path),
-                **{key: _score(obj, key, path) for key in scores},
-            )
-        )
+        ids = {"stage_id": stage_id or 0, "touchpoint_id": tp_id}
+        if persona:
+            ids["persona_id"] = walk.ref(obj, "persona", path)
+        fields = _fields(obj, path, description="required", **dict.fromkeys(scores, "number"))
+        walk.add(model(map_id=walk.map_id, **_checked(model_in, {**fields, **ids}, path).model_dump()))
 
     return write
 
@@ -688,22 +677,22 @@ def _described_item(model: type[PainPoint | Opportunity], scores: tuple[str, ...
 def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None:
     ref = walk.define("metrics", m, path)
     stage_id, tp_id = walk.place(m, path, required=False)
-    target = _int(m, "target", path, None)
+    fields = _fields(m, path, target="number", source="text", kind="any", name="name", unit="text", direction="any")
     dataset_id = m.get("dataset_id")
     if dataset_id is not None and (isinstance(dataset_id, bool) or not isinstance(dataset_id, int)):
         raise BadInputError.invalid(f"{path}.dataset_id", dataset_id, "a dataset id or null")
-    source = _str(m, "source", path, max_length=40) or "manual"
+    target = fields.get("target")
     metric = Metric(
         map_id=walk.map_id,
         stage_id=stage_id,
         touchpoint_id=tp_id,
         kind=clean_choice(m.get("kind") or "custom", f"{path}.kind", [k.value for k in MetricKind]) or "custom",
-        name=_name(m, "name", path),
-        unit=_str(m, "unit", path, max_length=40),
+        name=crud.clean_name(fields["name"], f"{path}.name"),
+        unit=clean_text(fields.get("unit"), f"{path}.unit", max_length=40),
         target=None if target is None else float(target),
         direction=clean_choice(m.get("direction") or "higher", f"{path}.direction", [d.value for d in Direction])
         or "higher",
-        source=source,
+        source=clean_text(fields.get("source"), f"{path}.source", max_length=40) or "manual",
         dataset_id=dataset_id,
     )
     values = _metric_values(m, path)
@@ -720,24 +709,23 @@ def _metric_values(m: Mapping[str, Any], path: str) -> list[MetricValue]:
     values = []
     for k, item in enumerate(_arr(m.get("values"), f"{path}.values")):
         vpath = f"{path}.values[{k}]"
-        v = _obj(item, vpath)
-        period = _name(v, "period", vpath)
+        v = _fields(_obj(item, vpath), vpath, period="name", value="number", respondents="number", computed="flag")
+        period = crud.clean_name(v["period"], f"{vpath}.period")
         if period in periods:
             raise BadInputError.invalid(f"{vpath}.period", period, "each period once per metric")
         periods.add(period)
-        number = _int(v, "value", vpath, None)
-        if number is None:
+        if v.get("value") is None:
             raise BadInputError.invalid(f"{vpath}.value", None, "a number")
-        respondents = _int(v, "respondents", vpath, None)
+        respondents = v.get("respondents")
         if respondents is not None and (not float(respondents).is_integer() or respondents < 0):
             raise BadInputError.invalid(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
         values.append(
             MetricValue(
                 metric_id=0,
                 period=period,
-                value=float(number),
+                value=float(v["value"]),
                 respondents=None if respondents is None else int(respondents),
-                computed=_bool(v, "computed", vpath),
+                computed=bool(v.get("computed")),
             )
         )
     return values
@@ -745,21 +733,10 @@ def _metric_values(m: Mapping[str, Any], path: str) -> list[MetricValue]:
 
 def _action(walk: _Walk, a: Mapping[str, Any], path: str, position: int) -> None:
     stage_id, tp_id = walk.place(a, path, required=False)
-    due = a.get("due_date")
-    if due is not None and not isinstance(due, str):
-        raise BadInputError.invalid(f"{path}.due_date", due, "a date as YYYY-MM-DD or null")
+    kinds = {"action": "required", "owner": "text", "status": "any", "due_date": "date", "expected_effect": "text"}
+    ids = {"stage_id": stage_id, "touchpoint_id": tp_id, "metric_id": walk.ref(a, "metric", path)}
     walk.add(
-        Action(
-            map_id=walk.map_id,
-            stage_id=stage_id,
-            touchpoint_id=tp_id,
-            metric_id=walk.ref(a, "metric", path),
-            action=_required(a, "action", path),
-            owner=_str(a, "owner", path, max_length=crud.MAX_NAME_LENGTH),
-            status=clean_choice(a.get("status") or "open", f"{path}.status", [s.value for s in ActionStatus]) or "open",
-            due_date=clean_date(due, f"{path}.due_date"),
-            expected_effect=_str(a, "expected_effect", path),
-        )
+        Action(map_id=walk.map_id, **_checked(ActionInput, {**_fields(a, path, **kinds), **ids}, path).model_dump())
     )
 
 
@@ -768,8 +745,8 @@ _ITEM_WRITERS: tuple[tuple[str, _ItemWriter], ...] = (
     ("personas", _persona),
     ("stages", _stage),
     ("lane_cells", _lane_cell),
-    ("pain_points", _described_item(PainPoint, ("severity",), persona=True)),
-    ("opportunities", _described_item(Opportunity, ("effort", "customer_value", "business_value"), persona=False)),
+    ("pain_points", _described_item(PainPoint, PainPointInput, persona=True)),
+    ("opportunities", _described_item(Opportunity, OpportunityInput, persona=False)),
     ("metrics", _metric),
     ("actions", _action),
 )
@@ -795,13 +772,6 @@ def _write_document(
             write_item(walk, _obj(item, path), path, i)
     if session is not None:
         session.flush()
-
-
-def _required(obj: Mapping[str, Any], key: str, path: str) -> str:
-    text = _str(obj, key, path)
-    if not text:
-        raise BadInputError.invalid(f"{path}.{key}", obj.get(key), "a non-empty text")
-    return text
 
 
 def map_fields_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,14 +19,14 @@ from sqlmodel import col, select
 
 from analytics import metrics as am
 from analytics.journeys import JourneyQuery, Level
-from analytics.registry import run_analysis
+from analytics.numbers import MONEY_KINDS, NO_CURRENCY
 from analytics.schema import Role
-from charts.labels import MONEY_KINDS, NO_CURRENCY
 from core.errors import BadInputError, NotFoundError
 from db import crud
 from db.engine import read_session, write_session
 from db.inputs import MetricUpdate, given, validate
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
+from services.analysis import run
 from services.context import AnalysisContext, open_context
 from services.datasets import get_event_source
 from services.linking import TouchpointRef, map_touchpoints
@@ -421,9 +421,9 @@ def compute_for_context(
             expected="goal nodes or outcome values (python cli.py conversion set, or the Conversion line on a page)",
         )
     support = options.support or ((scope,) if scope else ())
-    return run_analysis(
+    return run(
         "metric",
-        ctx.inputs(),
+        ctx,
         kind=kind,
         period=options.period,
         by=by,
@@ -500,6 +500,20 @@ def compute_context_metrics(
     if not frames:
         return pd.DataFrame(columns=["metric", "scope", "period", "value", "base", "target", "status"])
     return pd.concat(frames, ignore_index=True)
+
+
+def compute_context_outcome_shares(
+    ctx: AnalysisContext, *, stage: str | None = None, outcomes: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Journeys by outcome of a context (``analytics.metrics.compute_outcome_shares``)."""
+    return am.compute_outcome_shares(ctx.events(), ctx.schema, ctx.query, stage=stage, outcomes=outcomes)
+
+
+def compute_context_referrals(ctx: AnalysisContext, *, former_stage: str, referral: tuple[str, ...]) -> pd.DataFrame:
+    """Former clients who referred new ones, in a context (``analytics.metrics.compute_referrals``)."""
+    return am.compute_referrals(
+        ctx.events(), ctx.schema, ctx.query, former_stage=former_stage, referral_touchpoints=referral
+    )
 
 
 def compute_dataset_metrics(

@@ -35,8 +35,8 @@ from analytics import friction as af
 from analytics.conversion import Conversion
 from analytics.friction import FrictionResult
 from analytics.metrics import metric_status
-from analytics.registry import run_analysis
-from charts.labels import format_count, format_duration, format_percent
+from analytics.numbers import format_count, format_duration, format_percent
+from services.analysis import run
 from services.attribution import ATTRIBUTION_OVERLAY_COLUMNS, compute_touchpoint_attribution
 from services.context import AnalysisContext
 from services.metrics import list_metrics
@@ -78,7 +78,7 @@ OVERLAY_COLUMNS = ["touchpoint_id", "touchpoint", "stage", "value", "label", "ta
 
 
 def _label(measure: str, value: float) -> str:
-    """The value as the grid and the tables write it (``charts.labels``: one decimal for percentages)."""
+    """The value as the grid and the tables write it (``analytics.numbers``: one decimal for percentages)."""
     if pd.isna(value):
         return "no data"
     if measure == "journeys":
@@ -166,7 +166,7 @@ def compute_attribution_overlay(ctx: AnalysisContext) -> AttributionOverlay:
     when conversion is not defined."""
     if not ctx.conversion.defined:
         return AttributionOverlay(ctx.conversion, pd.DataFrame(columns=ATTRIBUTION_OVERLAY_COLUMNS))
-    result = run_analysis("attribution", ctx.inputs(replace(ctx.query, by="touchpoint")))
+    result = run("attribution", ctx, query=replace(ctx.query, by="touchpoint"))
     return AttributionOverlay(ctx.conversion, compute_touchpoint_attribution(ctx, result))
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from core.errors import BadInputError, NotFoundError
-from core.journey_map import MapView
+from core.journey_map import PERSONA_FIELDS, MapView
 from db import audit, crud
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
@@ -343,7 +343,7 @@ class _Diff:
     def personas(self) -> None:
         old_p, new_p = self.items_of("old", "personas"), self.items_of("new", "personas")
         pm = _match(old_p, new_p, [lambda p, side: p.get("name")])
-        fields = [k for k in map_io.PERSONA_KEYS if k != "name"]
+        fields = [k for k in PERSONA_FIELDS if k != "name"]
         for i, p in enumerate(old_p):
             if i in pm:
                 self.compare("persona", p["name"], p, new_p[pm[i]], fields)

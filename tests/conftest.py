@@ -1,18 +1,66 @@
-"""Shared fixtures: every test gets its own data directory and database; nothing touches ./data."""
+"""Shared fixtures: every test gets its own data directory and database; nothing touches ./data.
+
+Two templates are made once per run and copied per test, so no test pays for work another test
+already did:
+- ``migrated_database``: an empty database file at the newest migration (Alembic runs once per run,
+  not once per test); ``engine`` copies it into the test's data directory.
+- ``demo_data``: a data directory holding the demo as the app seeds it on first start (database and
+  Parquet datasets); ``demo_engine`` and the browser tests' servers copy it instead of seeding again.
+Each test works on its own copy: nothing written by one test is seen by another.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from db.engine import create_db_engine, dispose_engines, upgrade
+from db.engine import DB_FILENAME, create_db_engine, database_url, dispose_engines, get_engine, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV = "JOURNEYLENS_SHARED_DATA"
+
+
+def copy_data_dir(template: Path, target: Path) -> Path:
+    """Copy a template data directory (database and datasets) into ``target``, which may exist empty."""
+    shutil.copytree(template, target, dirs_exist_ok=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file at the newest migration with no rows, made once per run."""
+    directory = tmp_path_factory.mktemp("template-migrated")
+    eng = create_db_engine(database_url(directory))
+    upgrade(eng)
+    eng.dispose()  # the last connection checkpoints the write-ahead log into the file
+    path = directory / DB_FILENAME
+    assert not path.with_name(DB_FILENAME + "-wal").exists(), "the template must be one self-contained file"
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path) -> Path:
+    """A data directory holding the demo, seeded once per run exactly as the app's first start does."""
+    from db.access import as_system
+    from services import demo
+
+    directory = tmp_path_factory.mktemp("template-demo") / "data"
+    directory.mkdir()
+    shutil.copyfile(migrated_database, directory / DB_FILENAME)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))  # where the import stores the Parquet files
+        try:
+            with as_system("first start"):  # as components.bootstrap seeds it
+                assert demo.ensure_demo(engine=get_engine())
+        finally:
+            dispose_engines()
+    assert not (directory / (DB_FILENAME + "-wal")).exists(), "the template must be self-contained"
+    return directory
 
 
 @pytest.fixture(autouse=True)
@@ -26,20 +74,19 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-def engine(data_dir: Path) -> Engine:
+def engine(data_dir: Path, migrated_database: Path) -> Engine:
     """The data directory's database, migrated, without the demo (services use it by default)."""
-    from db.engine import get_engine
-
+    if not (data_dir / DB_FILENAME).exists():  # a test may have opened its database already
+        shutil.copyfile(migrated_database, data_dir / DB_FILENAME)
     return get_engine()
 
 
 @pytest.fixture
-def memory_engine() -> Iterator[Engine]:
-    """An in-memory SQLite database (StaticPool), migrated."""
-    eng = create_db_engine("sqlite://")
-    upgrade(eng)
-    yield eng
-    eng.dispose()
+def demo_engine(data_dir: Path, demo_data: Path) -> Engine:
+    """The data directory's database holding the demo (maps, personas, datasets), as after the app's
+    first start: pages find it seeded and do not seed it again."""
+    copy_data_dir(demo_data, data_dir)
+    return get_engine()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from analytics.schema import (
     SEQ,
     STORED_COLUMN,
     STORED_COLUMNS,
+    EventCounts,
     Role,
     segment_column,
 )
@@ -72,23 +73,6 @@ class BuildSpec:
     drop_identical_rows: bool = False
     row_keys: tuple[str, ...] = ()  # staging keys of every column of the file (identical rows)
     memory_limit: str = "1GB"
-
-
-@dataclass(frozen=True)
-class EventCounts:
-    """What a stored event log holds: its events, journeys, accounts and activities, and its time span."""
-
-    events: int
-    journeys: int
-    accounts: int
-    activities: int
-    first_timestamp: datetime | None
-    last_timestamp: datetime | None
-
-
-def counts_of(record: object) -> dict[str, Any]:
-    """The :class:`EventCounts` fields of ``record`` (a result, a dataset's row), as keyword arguments."""
-    return {f.name: getattr(record, f.name) for f in fields(EventCounts)}
 
 
 @dataclass(frozen=True)

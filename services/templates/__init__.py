@@ -5,7 +5,8 @@ A template is a map document (the format of ``services.map_io``) kept beside thi
 its key, and its stages (goals, outcomes, revisit flag) and touchpoints (channel, owner team, who is
 Responsible, the activity names that link them to an event log) are what a new map starts with.
 Fields left out take the document's defaults. A ``template`` block holds what is not part of a map:
-the lanes the template shows besides thinking, doing and feeling, and its suggested committee roles.
+the lanes the template adds to thinking, doing and feeling (always shown), and its suggested
+committee roles.
 
 ``services.maps.create_map_from_template`` writes a template through the map document's one writer,
 ``map_io.import_map_document``.
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UnknownNameError
+from core.journey_map import DEFAULT_LANES
 
 FOLDER = Path(__file__).resolve().parent
 # Display order (the Maps page's "Start from" list and ``python cli.py templates``).
@@ -35,7 +37,6 @@ TEMPLATE_KEYS = (
     "non-linear",
     "ownership",
 )
-DEFAULT_TEMPLATE_LANES = ("thinking", "doing", "feeling")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Template:
     name: str
     description: str
     document: Mapping[str, Any]
-    lanes: tuple[str, ...] = DEFAULT_TEMPLATE_LANES
+    lanes: tuple[str, ...] = DEFAULT_LANES
     committee_roles: tuple[str, ...] = ()
 
     @property
@@ -66,7 +67,7 @@ def load_template(key: str) -> Template:
         name=document["map"]["name"],
         description=document["map"].get("description", ""),
         document=document,
-        lanes=tuple(extra.get("lanes", DEFAULT_TEMPLATE_LANES)),
+        lanes=tuple(extra.get("lanes", DEFAULT_LANES)),
         committee_roles=tuple(extra.get("committee_roles", ())),
     )
 

@@ -6,15 +6,17 @@ import pytest
 
 from analytics.conversion import Conversion, goal
 from analytics.journeys import JourneyQuery
-from charts.labels import format_number, format_percent
+from analytics.numbers import format_percent
+from charts.labels import format_number
 from services import analysis
+from services.context import open_context
 from services.conversion import set_conversion
 from tests.app.conftest import conversion_line, run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
 
 
 @pytest.fixture
-def dataset_id(engine) -> int:
+def dataset_id(demo_engine) -> int:
     return create_stored_dataset(funnel_log(), name="Funnel log")
 
 
@@ -39,7 +41,7 @@ def test_without_a_definition_the_page_says_so_and_suggests_one(dataset_id):
 def test_attribution_page_shows_models_side_by_side(dataset_id):
     set_conversion(dataset_id, WON)
     at = run_page("pages/10_Attribution.py", query={"dataset": str(dataset_id)})
-    expected = analysis.compute("attribution", dataset_id)
+    expected = analysis.run("attribution", open_context(dataset_id))
     assert expected.conversion == WON
     assert _metric(at, "Conversions credited") == f"{expected.conversions:,}"
     assert _metric(at, "Journeys") == f"{expected.journeys:,}"
@@ -69,8 +71,10 @@ def test_attribution_page_by_channel_at_account_level_from_the_url(dataset_id):
     # ?goal= sets conversion for this view only, and says so.
     assert conversion_line(at).startswith("Conversion: reaching Closed won · ")
     assert any("for this view only" in m.value for m in at.markdown)
-    expected = analysis.compute(
-        "attribution", dataset_id, query=JourneyQuery(level="account"), conversion=goal("Closed won"), by="channel"
+    expected = analysis.run(
+        "attribution",
+        open_context(dataset_id, query=JourneyQuery(level="account"), conversion=goal("Closed won")),
+        by="channel",
     )
     table = at.dataframe[0].value
     assert "Channel" in table.columns

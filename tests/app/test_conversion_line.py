@@ -23,13 +23,12 @@ MAP_PAGES = ("pages/8_Metrics.py", "pages/12_Overlay.py")
 
 
 def _demo_b2b() -> tuple[int, int]:
-    run_page("app.py")  # seeds the demo
     dataset = next(d for d in list_dataset_summaries() if d.name == "Demo: B2B SaaS event log")
     return dataset.id, dataset.map_id
 
 
 @pytest.fixture
-def demo(engine) -> tuple[int, int]:
+def demo(demo_engine) -> tuple[int, int]:
     return _demo_b2b()
 
 
@@ -65,7 +64,7 @@ def test_a_change_on_one_page_shows_on_the_others(demo):
 
 
 @pytest.mark.parametrize("page", [*PAGES, "pages/8_Metrics.py", "pages/12_Overlay.py", "pages/2_Map_studio.py"])
-def test_ids_in_a_link_that_do_not_exist_are_refused(engine, page):
+def test_ids_in_a_link_that_do_not_exist_are_refused(demo_engine, page):
     dataset_id, map_id = _demo_b2b()
     param = "map" if page in ("pages/8_Metrics.py", "pages/12_Overlay.py", "pages/2_Map_studio.py") else "dataset"
     at = run_page(page, query={param: "999"})

@@ -11,7 +11,7 @@ from tests.app.conftest import run_page
 from tests.spark.conftest import MAPPING, small_log
 
 
-def test_flows_page_runs_on_an_external_table(engine, tmp_path):
+def test_flows_page_runs_on_an_external_table(demo_engine, tmp_path):
     raw = small_log(1200, seed=5)
     canon = raw.rename(columns={"region": "segment:region"}).drop(columns=["industry", "company_size"])
     stored = to_stored_layout(canon.rename(columns={"event_no": "file_row"}), MAPPING.schema())

@@ -54,7 +54,7 @@ def test_flows_page_reads_its_view_from_the_url(engine):
     assert set(sankey["Source"]) <= {"Awareness", "Consideration", "Decision", "Onboarding", "Other"}
 
 
-def test_flows_page_opens_the_demo_dataset_by_default(engine, monkeypatch):
+def test_flows_page_opens_the_demo_dataset_by_default(demo_engine, monkeypatch):
     monkeypatch.delenv("JOURNEYLENS_NO_DEMO")
     at = run_page("pages/5_Flows.py")
     journeys = [m for m in at.metric if m.label == "Journeys"][0]

@@ -6,8 +6,9 @@ import pytest
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from charts.labels import format_percent
+from analytics.numbers import format_percent
 from services import analysis
+from services.context import open_context
 from services.conversion import set_conversion
 from tests.app.conftest import conversion_line, run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
@@ -16,7 +17,7 @@ WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 
 
 @pytest.fixture
-def dataset_id(engine) -> int:
+def dataset_id(demo_engine) -> int:
     dataset_id = create_stored_dataset(funnel_log(), name="Funnel log")
     set_conversion(dataset_id, WON)
     return dataset_id
@@ -30,7 +31,7 @@ def test_outlook_ranks_open_accounts(dataset_id):
     at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "level": "account"})
     assert at.get("button_group")[0].value == "account"
     assert conversion_line(at).startswith("Conversion: reaching Closed won; lost: reaching Closed lost · ")
-    expected = analysis.compute("outlook", dataset_id, query=JourneyQuery(level="account"))
+    expected = analysis.run("outlook", open_context(dataset_id, query=JourneyQuery(level="account")))
     assert _metric(at, "Open accounts") == f"{expected.counts['open']:,}"
     assert _metric(at, "Converted") == f"{expected.counts['converted']:,}"
     table = at.dataframe[0].value
@@ -60,10 +61,9 @@ def test_outlook_choices_come_from_the_url(dataset_id):
     )
     from datetime import date
 
-    expected = analysis.compute(
+    expected = analysis.run(
         "outlook",
-        dataset_id,
-        query=JourneyQuery(level="contact"),
+        open_context(dataset_id, query=JourneyQuery(level="contact")),
         as_of=date(2024, 2, 1),
         active_days=10,
         min_transitions=1,
@@ -87,13 +87,13 @@ def test_outlook_before_any_conversion_names_the_problem(dataset_id):
     assert not at.dataframe
 
 
-def test_outlook_learns_explains_and_backtests(engine):
+def test_outlook_learns_explains_and_backtests(demo_engine):
     from tests.factories_attribution import committee_log
 
     dataset_id = create_stored_dataset(committee_log(), name="Committee log")
     set_conversion(dataset_id, WON)
     at = run_page("pages/11_Outlook.py", query={"dataset": str(dataset_id), "level": "account"})
-    expected = analysis.compute("outlook", dataset_id, query=JourneyQuery(level="account"))
+    expected = analysis.run("outlook", open_context(dataset_id, query=JourneyQuery(level="account")))
     assert set(expected.table["model"]) == {"learned"}
     table = at.dataframe[0].value
     assert list(table["Account"]) == list(expected.table["journey_key"])

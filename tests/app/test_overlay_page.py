@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from charts.labels import format_percent
+from analytics.numbers import format_percent
 from charts.palette import PAGE_DARK
 from tests.app.conftest import run_page
 from tests.factories_metrics import create_dataset, planted_log

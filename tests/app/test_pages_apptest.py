@@ -10,14 +10,14 @@ def _markdown_text(at) -> str:
 
 
 def test_overview_lists_demo_maps():
-    at = run_page("app.py")
+    at = run_page("app.py")  # a new database: the first start seeds the demo (the other tests copy it)
     assert at.title[0].value == "Overview"
     text = _markdown_text(at)
     assert "B2B SaaS buyer journey" in text
     assert "Advisory client lifecycle" in text
 
 
-def test_maps_page_creates_renames_and_deletes(engine):
+def test_maps_page_creates_renames_and_deletes(demo_engine):
     at = run_page("pages/1_Maps.py")
     at.text_input[0].set_value("Renewal journey")
     at.selectbox[0].set_value("lifecycle-7-stage")
@@ -38,12 +38,12 @@ def test_maps_page_creates_renames_and_deletes(engine):
     assert any("Tick the box" in w.value for w in at.warning)
 
 
-def test_data_page_runs():
+def test_data_page_runs(demo_engine):
     at = run_page("pages/4_Data.py")
     assert at.title[0].value == "Event logs"
 
 
-def test_clicking_a_maps_row_opens_it_in_the_studio(engine):
+def test_clicking_a_maps_row_opens_it_in_the_studio(demo_engine):
     at = run_page("pages/1_Maps.py")
     assert at.title[0].value == "Journey maps"
     table = at.dataframe[0].value

@@ -63,12 +63,12 @@ def test_the_checks_catch_machine_names_and_none():
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_tables_use_the_shared_formatting(page):
+def test_page_tables_use_the_shared_formatting(demo_engine, page):
     at = run_page(page, timeout=300)
     assert not _problems(at, page), _problems(at, page)
 
 
 @pytest.mark.parametrize("tab", STUDIO_TABS)
-def test_map_studio_tables_use_the_shared_formatting(tab):
+def test_map_studio_tables_use_the_shared_formatting(demo_engine, tab):
     at = run_page("pages/2_Map_studio.py", timeout=300, query={"tab": tab})
     assert not _problems(at, tab), _problems(at, tab)

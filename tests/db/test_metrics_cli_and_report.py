@@ -9,11 +9,12 @@ from io import BytesIO
 import pytest
 
 import cli
+from commands.report import REPORT_MEASURES
+from components.map_report import build_map_report, report_csv_zip
 from db.engine import write_session
 from db.models import Action, JourneyMap
 from services import metrics as metric_service
 from services.maps import create_map_from_template
-from services.report import build_map_report, report_csv_zip
 from tests.factories_metrics import create_dataset, planted_log
 
 
@@ -120,7 +121,7 @@ def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
 def test_report_measures_match_the_overlay():
     from services.overlay import MEASURES
 
-    assert cli.REPORT_MEASURES == tuple(MEASURES)
+    assert REPORT_MEASURES == tuple(MEASURES)
 
 
 def test_report_with_the_removal_effect_overlay(linked, tmp_path, capsys):

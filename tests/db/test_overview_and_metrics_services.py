@@ -17,6 +17,7 @@ from services import friction as friction_service
 from services import metrics as metric_service
 from services import overlay as overlay_service
 from services import overview as overview_service
+from services import reports
 from services.context import open_context
 from services.conversion import clear_conversion, compute_conversion_line, set_conversion
 from services.maps import create_map_from_template
@@ -114,7 +115,7 @@ def test_friction_through_the_map_puts_pricing_page_on_top(b2b):
     assert result.stage_order == ("Awareness", "Consideration", "Conversion", "Service", "Advocacy")
     top = result.touchpoints.iloc[0]
     assert top.touchpoint == "Pricing page" and top.stage == "Conversion"
-    report = friction_service.friction_report(result)
+    report = reports.friction_records(result)
     assert report[0]["touchpoint"] == "Pricing page"
     assert set(report[0]["components"]) == {"exit", "backtrack", "repeat", "delay", "feedback"}
     assert report[0]["components"]["exit"]["exit_rate"] > report[0]["components"]["exit"]["base_exit_rate"]

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from components.map_report import build_map_report
 from services import map_view
 from services.maps import create_map_from_template
-from services.report import build_map_report
 from tests.factories_metrics import create_dataset, planted_log
 
 

@@ -1,4 +1,9 @@
-"""Browser tests: a real `streamlit run app.py` on a free port, driven by Playwright in Debian's Chromium."""
+"""Browser tests: a real `streamlit run app.py` on a free port, driven by Playwright in Debian's Chromium.
+
+The run's shared ``server`` seeds the demo on its first page, as a first start does; every server
+``fresh_server`` starts gets a copy of the demo data directory made once per run (tests/conftest.py),
+so a fresh process does not import the demo logs again.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("JOURNEYLENS_CHROMIUM", "/usr/bin/chromium")
@@ -113,14 +120,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Factory for a freshly started server (own data directory), stopped after the test."""
+def fresh_server(tmp_path: Path, demo_data: Path) -> Iterator[Callable[..., Server]]:
+    """Factory for a freshly started server on its own copy of the demo data directory (an empty one
+    with ``env={"JOURNEYLENS_NO_DEMO": "1"}``), stopped after the test."""
     started: list[Server] = []
 
-    def make(**kwargs: object) -> Server:
+    def make(*, env: dict[str, str] | None = None, timeout_s: float = 90) -> Server:
         d = tmp_path / f"data{len(started)}"
         d.mkdir()
-        srv = start_server(d, **kwargs)  # type: ignore[arg-type]
+        if (env or {}).get("JOURNEYLENS_NO_DEMO") != "1":
+            copy_data_dir(demo_data, d)
+        srv = start_server(d, env=env, timeout_s=timeout_s)
         started.append(srv)
         return srv
 

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from tests.conftest import copy_data_dir
 from tests.e2e.conftest import start_server, wait_for_app
 from tests.factories import b2b_log, create_dataset
 
@@ -80,9 +81,8 @@ def _node_pixel(image):
     return best
 
 
-def test_graph_labels_follow_the_dark_theme(tmp_path, monkeypatch, page):
-    data_dir = tmp_path / "dark"
-    data_dir.mkdir()
+def test_graph_labels_follow_the_dark_theme(tmp_path, monkeypatch, page, demo_data):
+    data_dir = copy_data_dir(demo_data, tmp_path / "dark")  # as after a first start: the demo is there
     monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(data_dir))
     from db.engine import dispose_engines, get_engine
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import copy_data_dir
 from tests.e2e.conftest import start_server, wait_for_app
 
 pytestmark = pytest.mark.e2e
@@ -14,19 +15,16 @@ DEMO_MAPS = ("B2B SaaS buyer journey", "Enterprise buying committee", "Advisory 
 
 
 @pytest.fixture
-def linked_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def linked_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_data: Path):
     """A server on a data directory holding the demo and, on the B2B map, an event log with planted friction."""
     from db.engine import dispose_engines
     from services import metrics as metric_service
-    from services.demo import ensure_demo
     from services.maps import list_map_summaries
     from tests.factories_metrics import create_dataset, planted_log
 
-    data = tmp_path / "e2e-data"
-    data.mkdir()
+    data = copy_data_dir(demo_data, tmp_path / "e2e-data")
     monkeypatch.setenv("JOURNEYLENS_DATA_DIR", str(data))
     dispose_engines()
-    ensure_demo()
     b2b = next(m.id for m in list_map_summaries() if m.name == "B2B SaaS buyer journey")
     if metric_service.linked_dataset_id(b2b) is None:
         create_dataset(planted_log(journeys=200), name="B2B events", map_id=b2b)

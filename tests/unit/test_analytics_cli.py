@@ -9,6 +9,8 @@ import json
 import pytest
 
 import cli
+from commands.analyze import ANALYZE_REPORTS, AnalyzeReport
+from services.reports import ReportOutput
 from tests.factories import b2b_log, create_dataset, log_frame
 
 
@@ -130,14 +132,12 @@ def test_errors_exit_2_with_a_message(capsys, dataset):
 
 def test_another_report_plugs_in_with_its_flags(capsys, dataset, monkeypatch):
     def handler(rin):
-        return cli.ReportOutput(
-            {"dataset": rin.ctx.dataset_id, "knob": rin.args.knob, "level": rin.ctx.query.level}, None
-        )
+        return ReportOutput({"dataset": rin.ctx.dataset_id, "knob": rin.args.knob, "level": rin.ctx.query.level}, None)
 
     def flags(parser):
         parser.add_argument("--knob")
 
-    monkeypatch.setitem(cli.ANALYZE_REPORTS, "plugged", cli.AnalyzeReport(handler, "test report", flags))
+    monkeypatch.setitem(ANALYZE_REPORTS, "plugged", AnalyzeReport(handler, "test report", flags))
     out = _run(capsys, "--dataset", dataset, "--report", "plugged", "--knob", "7", "--level", "account")
     assert out == {"dataset": dataset, "knob": "7", "level": "account"}
 

@@ -56,26 +56,28 @@ def test_unlinked_dataset_keeps_the_query(engine):
 
 def test_linked_dataset_is_relabelled_through_its_map(linked):
     dataset_id, map_id, calls = linked
-    t = analysis.compute("transitions", dataset_id, include_entry_exit=False)
+    t = analysis.run("transitions", context.open_context(dataset_id), include_entry_exit=False)
     assert {(r.source, r.target) for r in t.itertuples()} == {
         ("Blog", "Demos"),
         ("Demos", "Blog"),
         ("Blog", "Pricing page"),
     }
     assert calls[-1] == (dataset_id, map_id)
-    stages = analysis.compute("transitions", dataset_id, query=JourneyQuery(by="stage"), include_entry_exit=False)
+    stages = analysis.run(
+        "transitions", context.open_context(dataset_id, query=JourneyQuery(by="stage")), include_entry_exit=False
+    )
     assert set(stages["source"]) == {"Awareness", "Consideration"}
 
 
 def test_the_maps_stage_order_decides_what_is_backward(linked):
     dataset_id, _, _ = linked
     # The map says Awareness → Consideration → Conversion: Consideration → Awareness is a loop.
-    order = analysis.compute("stage_order", dataset_id)
+    order = analysis.run("stage_order", context.open_context(dataset_id))
     assert order[:5] == ["Awareness", "Consideration", "Conversion", "Service", "Advocacy"]
     given = ["Conversion", "Consideration", "Awareness"]
-    n = analysis.compute("nonlinearity", dataset_id, stage_order=given).iloc[0]
+    n = analysis.run("nonlinearity", context.open_context(dataset_id, stage_order=given)).iloc[0]
     assert n["backward_moves"] == 1  # the map's order wins over a given one when linked
-    graph = analysis.compute("transition_graph", dataset_id)
+    graph = analysis.run("transition_graph", context.open_context(dataset_id))
     directions = {(r.source, r.target): r.direction for r in graph.itertuples()}
     assert directions[("Demos", "Blog")] == "backward" and directions[("Blog", "Demos")] == "forward"
     assert directions[("(entry)", "Blog")] == "entry"
@@ -84,9 +86,10 @@ def test_the_maps_stage_order_decides_what_is_backward(linked):
 def test_a_given_stage_order_serves_when_no_map_is_linked(engine):
     dataset_id = create_dataset(log_frame(ROWS, ("journey_id", "timestamp", "activity", "stage")))
     # Without a map, Web comes first (first appearance): Sales → Web is backward once.
-    assert analysis.compute("nonlinearity", dataset_id).iloc[0]["backward_moves"] == 1
+    assert analysis.run("nonlinearity", context.open_context(dataset_id)).iloc[0]["backward_moves"] == 1
     # In the order Sales, Web the move Web → Sales goes back instead: twice (a: Web→Sales twice).
-    reversed_order = analysis.compute("nonlinearity", dataset_id, stage_order=["Sales", "Web"]).iloc[0]
+    ctx = context.open_context(dataset_id, stage_order=["Sales", "Web"])
+    reversed_order = analysis.run("nonlinearity", ctx).iloc[0]
     assert reversed_order["backward_moves"] == 2
 
 

@@ -12,6 +12,7 @@ import cli
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from services import analysis
+from services.context import open_context
 from tests.factories_attribution import create_stored_dataset, funnel_log
 
 WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
@@ -32,7 +33,7 @@ def test_attribution_report_json(capsys, dataset_id):
         capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Closed won",
         "--lost", "Closed lost",
     )  # fmt: skip
-    expected = analysis.compute("attribution", dataset_id, conversion=WON)
+    expected = analysis.run("attribution", open_context(dataset_id, conversion=WON))
     assert [set(r) for r in rows][0] == {
         "touchpoint", "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov",
         "conversion",
@@ -49,11 +50,9 @@ def test_attribution_report_by_channel_at_account_level(capsys, dataset_id):
         capsys, "analyze", "--dataset", str(dataset_id), "--report", "attribution", "--goal", "Closed won",
         "--by", "channel", "--level", "account",
     )  # fmt: skip
-    expected = analysis.compute(
+    expected = analysis.run(
         "attribution",
-        dataset_id,
-        query=JourneyQuery(level="account"),
-        conversion=Conversion(goals=("Closed won",)),
+        open_context(dataset_id, query=JourneyQuery(level="account"), conversion=Conversion(goals=("Closed won",))),
         by="channel",
     )
     assert {r["channel"]: r["markov"] for r in rows} == pytest.approx(
@@ -67,8 +66,8 @@ def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
     assert cli.main(argv) == 0
     printed = capsys.readouterr()
     rows = json.loads(printed.out)
-    expected = analysis.compute(
-        "outlook", dataset_id, conversion=WON, as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
+    expected = analysis.run(
+        "outlook", open_context(dataset_id, conversion=WON), as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
     )
     assert set(rows[0]) == {
         "journey", "last_touchpoint", "conversion_probability", "markov_probability", "next_touchpoints",

@@ -11,7 +11,7 @@ from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from db import crud
 from db.engine import write_session
-from services import analysis
+from services import analysis, reports
 from services import attribution as service
 from services.context import open_context
 from services.conversion import suggest_conversions
@@ -60,7 +60,7 @@ WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 
 
 def _attribution(dataset_id, conversion, map_id=None, **params):
-    return analysis.compute("attribution", dataset_id, map_id=map_id, conversion=conversion, **params)
+    return analysis.run("attribution", open_context(dataset_id, map_id=map_id, conversion=conversion), **params)
 
 
 def test_touchpoint_attribution_for_the_map_overlay(dataset_id, map_id):
@@ -105,7 +105,7 @@ def test_suggestions_offer_the_win_and_the_losses(dataset_id, map_id):
 
 def test_records_for_the_cli_are_json_ready(dataset_id):
     result = _attribution(dataset_id, WON, by="channel")
-    records = service.attribution_records(result)
+    records = reports.attribution_records(result)
     json.dumps(records)
     assert set(records[0]) == {
         "channel",
@@ -119,8 +119,8 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     assert sum(r["first_touch"] for r in records) == pytest.approx(result.conversions)
     assert all(0 <= r["removal_effect"] <= 1 for r in records)
 
-    outlook = analysis.compute("outlook", dataset_id, conversion=WON, min_transitions=1)
-    rows = service.outlook_records(outlook)
+    outlook = analysis.run("outlook", open_context(dataset_id, conversion=WON), min_transitions=1)
+    rows = reports.outlook_records(outlook)
     json.dumps(rows)
     assert rows and set(rows[0]) == {
         "journey",

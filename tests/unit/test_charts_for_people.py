@@ -9,8 +9,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from analytics.numbers import DASH, format_count, format_duration, format_percent
 from charts.flows import stage_flow_figure, step_sankey_figure
-from charts.labels import DASH, column_label, for_people, format_count, format_duration, format_number, format_percent
+from charts.labels import column_label, for_people, format_number
 from charts.map_grid_html import (
     ZOOM_COLUMN_PX,
     grid_page_html,
@@ -294,7 +295,7 @@ def test_friction_reasons_use_the_shared_duration_and_percent_wording():
 
 
 def test_money_is_written_with_its_currency_and_never_a_guessed_one():
-    from charts.labels import format_metric_value, format_money
+    from analytics.numbers import format_metric_value, format_money
 
     assert format_money(12345.6, "EUR") == "12,345.60 EUR"
     assert format_money(12345.6, "") == "12,345.60 (no currency set)"

@@ -23,7 +23,7 @@ from db.inputs import (
     given,
     validate,
 )
-from db.models import Lane
+from db.models import ActionStatus, Lane
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,7 @@ def test_models_hold_exactly_the_core_field_lists(model, fields):
 
 def test_core_mirrors_the_database_choices():
     assert jm.LANE_ORDER == tuple(lane.value for lane in Lane)
+    assert (jm.ACTION_OPEN, jm.ACTION_DONE) == (ActionStatus.OPEN.value, ActionStatus.DONE.value)
 
 
 @pytest.mark.parametrize(

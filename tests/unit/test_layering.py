@@ -1,4 +1,5 @@
-"""Imports point down only: app.py, pages → components → services, charts → analytics, db → core."""
+"""Imports point down only: cli.py → commands → services; app.py, pages → components → services, charts
+→ analytics, db → core. Pages lay out (no analytics); services compute (no charts)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,26 @@ FORBIDDEN: dict[str, set[str]] = {
         "components",
         "pages",
         "cli",
+        "commands",
     },
-    "analytics": {"streamlit", "sqlmodel", "sqlalchemy", "db", "services", "charts", "components", "pages", "cli"},
-    "db": {"streamlit", "analytics", "services", "charts", "components", "pages", "cli"},
-    "charts": {"streamlit", "sqlmodel", "db", "services", "components", "pages", "cli"},
-    "services": {"streamlit", "components", "pages", "cli"},
-    "components": {"pages", "cli", "duckdb", "sqlmodel"},
-    "pages": {"db", "sqlmodel", "sqlalchemy", "duckdb", "ibis", "cli"},
+    "analytics": {
+        "streamlit",
+        "sqlmodel",
+        "sqlalchemy",
+        "db",
+        "services",
+        "charts",
+        "components",
+        "pages",
+        "cli",
+        "commands",
+    },
+    "db": {"streamlit", "analytics", "services", "charts", "components", "pages", "cli", "commands"},
+    "charts": {"streamlit", "sqlmodel", "db", "services", "components", "pages", "cli", "commands"},
+    "services": {"streamlit", "charts", "components", "pages", "cli", "commands"},
+    "components": {"pages", "cli", "commands", "duckdb", "sqlmodel"},
+    "pages": {"analytics", "db", "sqlmodel", "sqlalchemy", "duckdb", "ibis", "cli", "commands"},
+    "commands": {"streamlit", "pages", "cli"},  # components: the HTML report (built above services)
 }
 ENGINE_MODULE = ROOT / "analytics" / "engine.py"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from db.models import CommitteeRole
 from sample_data import generate as gen
 from services.demo import demo_datasets
 from services.importer import suggest_mapping
@@ -95,15 +96,7 @@ def test_b2b_activities_are_the_template_touchpoints(b2b):
 
 
 def test_b2b_accounts_are_buying_committees(b2b):
-    assert set(b2b["contact_role"]) == {
-        "decision maker",
-        "champion",
-        "influencer",
-        "user/practitioner",
-        "technical evaluator",
-        "procurement",
-        "executive sponsor",
-    }
+    assert set(b2b["contact_role"]) == {role.value for role in CommitteeRole}  # the seven committee roles
     contacts = b2b.groupby("account_id")["contact_id"].nunique()
     assert contacts.median() >= 2
     assert (contacts >= 4).mean() > 0.2

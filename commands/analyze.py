@@ -1,0 +1,374 @@
+"""``analyze``: a report of an event log (a file, imported first, or a stored dataset).
+
+The flags make the one analysis context (dataset, map, journey query, conversion definition) and
+each report's parameters; what a report prints is shaped by ``services.reports``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from commands.common import csv_list, emit_json, parse_date
+from commands.reading import add_reading_flags, import_file
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What every report handler gets: the one analysis context (dataset, map, query, conversion)
+    and all the flags."""
+
+    ctx: Any  # services.context.AnalysisContext
+    args: argparse.Namespace
+
+
+@dataclass(frozen=True)
+class AnalyzeReport:
+    """One ``analyze --report`` entry: its handler (a ``services.reports.ReportOutput`` from the flags),
+    a help line, and optional extra flags.
+
+    ``add_arguments`` adds the report's own flags to the one ``analyze`` parser (every report's flags
+    are added, so names must not clash; the common ones, such as ``--goal``, ``--top``, ``--by`` and the
+    journey filters, are already there)."""
+
+    handler: Callable[[ReportInput], Any]
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+def _report(name: str, params: Callable[[argparse.Namespace], dict[str, Any]] | None = None) -> Callable:
+    """The handler of the report ``name`` of ``services.reports``, with ``params`` read off the flags."""
+
+    def handler(rin: ReportInput) -> Any:
+        from services.reports import run_report
+
+        return run_report(name, rin.ctx, **(params(rin.args) if params else {}))
+
+    return handler
+
+
+def funnel_spec_from_args(args: argparse.Namespace) -> Any:
+    """The FunnelSpec of the funnel flags (``--steps`` is required)."""
+    from analytics.funnel import FunnelSpec, parse_step_windows
+    from core.errors import BadInputError
+
+    steps = csv_list(args.steps)
+    if not steps:
+        raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
+    windows = parse_step_windows(args.step_windows_days, len(steps))
+    return FunnelSpec(
+        steps=steps,
+        mode=args.mode,
+        window_days=args.window_days,
+        step_windows_days=windows,
+        exclusions=tuple(args.exclude or ()),
+        breakdown=args.breakdown,
+        attribution=args.attribution,
+    )
+
+
+def _weights_arg(text: str) -> Any:
+    """``exit=0.3,backtrack=0.2,...`` → FrictionWeights (components not named keep their default)."""
+    from analytics.friction import COMPONENTS, FrictionWeights
+
+    values = FrictionWeights().as_dict()
+    for item in csv_list(text):
+        name, sep, number = item.partition("=")
+        if not sep or name.strip() not in COMPONENTS:
+            raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a number: {number!r}") from exc
+    return FrictionWeights(**values)
+
+
+def _metrics_options(args: argparse.Namespace) -> dict[str, Any]:
+    from services.metrics import ComputeOptions
+
+    options = ComputeOptions(
+        period=args.period,
+        window_days=args.fcr_window_days,
+        gross_margin=args.gross_margin,
+        support=csv_list(args.support),
+    )
+    return {"options": options}
+
+
+def _outlook_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the outlook report."""
+    # The light copy of analytics.outlook's defaults: building the parser imports no Ibis or pandas.
+    from analytics.names import OUTLOOK_ACTIVE_DAYS as DEFAULT_ACTIVE_DAYS
+    from analytics.names import OUTLOOK_MIN_TRANSITIONS as DEFAULT_MIN_TRANSITIONS
+
+    g = p.add_argument_group("outlook")
+    g.add_argument(
+        "--as-of", type=parse_date, metavar="YYYY-MM-DD", help="outlook as of this day (default: the last event's)"
+    )
+    g.add_argument(
+        "--active-days",
+        type=int,
+        default=DEFAULT_ACTIVE_DAYS,
+        metavar="N",
+        help=f"open = an event in the last N days (default {DEFAULT_ACTIVE_DAYS})",
+    )
+    g.add_argument(
+        "--min-transitions",
+        type=int,
+        default=DEFAULT_MIN_TRANSITIONS,
+        metavar="N",
+        help=f"suggest a next best action taken by at least N similar journeys (default {DEFAULT_MIN_TRANSITIONS})",
+    )
+    g.add_argument(
+        "--model",
+        choices=["learned", "markov"],
+        default="learned",
+        help="learned (gradient boosting, calibrated; the default) or the first-order Markov chain",
+    )
+    g.add_argument(
+        "--split-at",
+        type=parse_date,
+        metavar="YYYY-MM-DD",
+        help="outlook-backtest: journeys starting before this day train, the others test (default: 2/3 of the range)",
+    )
+
+
+def _friction_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("friction")
+    g.add_argument(
+        "--weights",
+        type=_weights_arg,
+        metavar='"exit=0.3,backtrack=0.2"',
+        help="component weights (default exit 0.3, backtrack 0.2, repeat 0.15, delay 0.15, feedback 0.2)",
+    )
+
+
+def _metrics_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("metrics")
+    g.add_argument("--period", choices=["month", "quarter", "all"], default="month", help="metrics per period")
+    g.add_argument("--gross-margin", type=float, default=1.0, help="CLV gross margin, 0..1 (default 1)")
+    g.add_argument("--fcr-window-days", type=float, default=7.0, help="FCR without a flag: repeat-contact window")
+    g.add_argument("--support", metavar='"A,B"', help="FCR without a flag: support touchpoints or stages")
+
+
+# Reports of `analyze`: add an entry to offer another. Each runs a report of services.reports, which
+# runs analyses of the one registry (analytics.registry.ANALYSES) on the one context.
+ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
+    "summary": AnalyzeReport(_report("summary"), "events, journeys, accounts, activities, time range, converted"),
+    "transitions": AnalyzeReport(
+        _report("transitions", lambda a: {"top": a.top}), "counts of consecutive node pairs, with (entry) and (exit)"
+    ),
+    "funnel": AnalyzeReport(
+        _report("funnel", lambda a: {"spec": funnel_spec_from_args(a), "top": a.top}),
+        "journeys at each of --steps, conversion, drop-off, time between steps",
+    ),
+    "variants": AnalyzeReport(
+        _report("variants", lambda a: {"top": a.top, "by": a.by}), "top paths with count, share and conversion rate"
+    ),
+    "outcomes": AnalyzeReport(_report("outcomes"), "counts and shares of journey outcomes"),
+    "nonlinearity": AnalyzeReport(
+        _report("nonlinearity", lambda a: {"top": a.top}), "journeys moving back a stage, loops per journey, top loops"
+    ),
+    "sankey": AnalyzeReport(
+        _report(
+            "sankey",
+            lambda a: {
+                "steps": a.sankey_steps,
+                "top_per_step": a.top,
+                "anchor": a.anchor,
+                "anchor_node": a.anchor_node,
+            },
+        ),
+        "links of the Sankey unrolled by step",
+    ),
+    "time": AnalyzeReport(_report("time", lambda a: {"by": a.by}), "time in stage, and time to convert"),
+    "friction": AnalyzeReport(
+        _report("friction", lambda a: {"weights": a.weights}),
+        "friction index 0-100 per touchpoint with its components (exits: journeys ending unconverted)",
+        _friction_flags,
+    ),
+    "metrics": AnalyzeReport(
+        _report("metrics", _metrics_options),
+        "NPS, CSAT, CES, FCR, retention, CLV, conversion per --period, with target and status",
+        _metrics_flags,
+    ),
+    "attribution": AnalyzeReport(
+        _report("attribution"), "conversions credited by first/last touch, linear, 40/20/40, Markov (--by channel)"
+    ),
+    "outlook": AnalyzeReport(
+        _report(
+            "outlook",
+            lambda a: {
+                "as_of": a.as_of,
+                "active_days": a.active_days,
+                "min_transitions": a.min_transitions,
+                "model": a.model,
+            },
+        ),
+        "open journeys: probability of converting, next best action, lift (--as-of)",
+        _outlook_flags,
+    ),
+    "outlook-backtest": AnalyzeReport(
+        _report("outlook-backtest", lambda a: {"split_at": a.split_at, "active_days": a.active_days}),
+        "the outlook's backtest: next-touchpoint accuracy, conversion AUC and Brier vs baselines (--split-at)",
+    ),
+}
+
+
+def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
+    """A one-run override of the saved definition (``saved``) from ``--goal "A,B"`` and ``--lost "X,Y"``,
+    or None. ``--goal`` replaces what converts and keeps the saved lost definition unless ``--lost``
+    is given; ``--lost`` alone keeps what converts."""
+    from analytics.conversion import Conversion
+
+    goals = csv_list(getattr(args, "goal", None))
+    lost = csv_list(",".join(getattr(args, "lost", None) or ()))
+    if not goals and not lost:
+        return None
+    if goals and lost:
+        return Conversion(goals=goals, lost_goals=lost)
+    if goals:
+        return Conversion(goals=goals, lost_goals=saved.lost_goals, lost_outcomes=saved.lost_outcomes)
+    return Conversion(goals=saved.goals, outcomes=saved.outcomes, within_days=saved.within_days, lost_goals=lost)
+
+
+def query_from_args(args: argparse.Namespace) -> Any:
+    """The JourneyQuery of the analyze flags."""
+    from analytics.journeys import JourneyQuery
+    from core.errors import BadInputError
+
+    segments = []
+    for item in args.filter_segment or ():
+        name, sep, values = item.partition("=")
+        if not sep:
+            raise BadInputError("--filter-segment takes NAME=V1,V2", value=item, expected="NAME=V1,V2")
+        segments.append((name, csv_list(values)))
+    return JourneyQuery(
+        level=args.level,
+        by=args.by or "touchpoint",
+        collapse_repeats=not args.keep_repeats,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        channels=tuple(args.filter_channel or ()),
+        roles=tuple(args.filter_role or ()),
+        outcomes=tuple(args.filter_outcome or ()),
+        segments=tuple(segments),
+        through=tuple(args.through or ()),
+    )
+
+
+def open_analyze_context(dataset_id: int, args: argparse.Namespace) -> Any:
+    """The one analysis context of the analyze flags: dataset, map, query, and the saved conversion
+    definition unless ``--goal`` / ``--lost`` override it for this run (unknown names are refused)."""
+    from services.context import open_context, override_conversion
+
+    order = csv_list(getattr(args, "stage_order", None)) or None
+    ctx = open_context(dataset_id, args.map, query=query_from_args(args), stage_order=order)
+    override = conversion_from_args(args, ctx.conversion)
+    return ctx if override is None else override_conversion(ctx, override)
+
+
+def _import_first(args: argparse.Namespace) -> int:
+    """Import ``args.file`` as ``import`` would; its dataset id. The table goes to standard output:
+    what became of the file's rows goes to standard error."""
+    from core.errors import BadInputError
+
+    if not (args.journey and args.time and args.activity):
+        raise BadInputError(
+            "analyzing a file needs its column mapping", expected="--journey COL --time COL --activity COL"
+        )
+    result = import_file(args.file, args)
+    print(
+        ("Imported: " if result.created else "Already imported (nothing added): ") + result.rows_line(), file=sys.stderr
+    )
+    return result.dataset_id
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from analytics.registry import ANALYSES
+    from core.errors import BadInputError
+    from services.csv_safety import to_safe_csv
+
+    if (args.file is None) == (args.dataset is None):
+        raise BadInputError("analyze needs a FILE or --dataset ID (not both)", expected="FILE or --dataset ID")
+    dataset_id = args.dataset if args.dataset is not None else _import_first(args)
+    report = ANALYZE_REPORTS[args.report]
+    ctx = open_analyze_context(dataset_id, args)
+    needs_conversion = args.report in ANALYSES and ANALYSES[args.report].needs_conversion
+    if not ctx.conversion.defined and needs_conversion:
+        raise BadInputError(
+            f"the {args.report} report needs conversion defined for dataset {dataset_id}",
+            expected=f'python cli.py conversion set --dataset {dataset_id} --goal "A,B" (or --outcome "won"), '
+            'or --goal "A,B" for this run',
+        )
+    output = report.handler(ReportInput(ctx=ctx, args=args))
+    for note in getattr(output, "notes", ()):
+        print(note, file=sys.stderr)
+    if args.format == "csv":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(to_safe_csv(output.table))
+        sys.stdout.buffer.flush()
+    else:
+        emit_json(output.payload)
+    return 0
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    reports = "\n".join(f"  {name:<13} {r.help}" for name, r in ANALYZE_REPORTS.items())
+    p = sub.add_parser(
+        "analyze",
+        help="analyse an event log (a CSV, imported first, or a stored dataset)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Reports:\n" + reports,
+    )
+    p.add_argument("file", nargs="?", help="a CSV event log to import and analyse (or use --dataset)")
+    p.add_argument("--dataset", type=int, metavar="ID", help="analyse a stored dataset")
+    p.add_argument("--map", type=int, metavar="MAP_ID", help="the journey map to link (default: the dataset's)")
+    p.add_argument("--report", choices=list(ANALYZE_REPORTS), default="summary")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    g = p.add_argument_group("journeys")
+    g.add_argument("--level", choices=["contact", "account"], default="contact")
+    g.add_argument("--by", choices=["touchpoint", "stage", "channel"], help="node level (default: touchpoint)")
+    g.add_argument("--keep-repeats", action="store_true", help="keep consecutive repeats of a node")
+    g.add_argument("--date-from", type=parse_date, metavar="YYYY-MM-DD")
+    g.add_argument("--date-to", type=parse_date, metavar="YYYY-MM-DD")
+    g.add_argument("--filter-channel", action="append", metavar="VALUE", help="keep events on this channel (repeat)")
+    g.add_argument("--filter-role", action="append", metavar="VALUE", help="keep events of this contact role (repeat)")
+    g.add_argument(
+        "--filter-outcome", action="append", metavar="VALUE", help="keep journeys with this outcome (repeat)"
+    )
+    g.add_argument(
+        "--filter-segment", action="append", metavar="NAME=V1,V2", help="keep events in these segment values"
+    )
+    g.add_argument("--through", action="append", metavar="NODE", help="keep journeys reaching this touchpoint or stage")
+    g.add_argument(
+        "--goal",
+        metavar='"A,B"',
+        help="for this run, converts on reaching any of these nodes (default: the saved definition, "
+        "see `conversion show`)",
+    )
+    g.add_argument("--lost", action="append", metavar='"X,Y"', help="for this run, lost on reaching any of these nodes")
+    g.add_argument("--top", type=int, metavar="N", help="rows to keep (transitions, variants, loops, breakdown values)")
+    g = p.add_argument_group("funnel")
+    g.add_argument("--steps", metavar='"A,B,C"', help="funnel steps, in order")
+    g.add_argument("--mode", choices=["ordered", "strict", "immediate", "any"], default="ordered")
+    g.add_argument("--window-days", type=float, default=90.0, help="conversion window from step 1 (default 90)")
+    g.add_argument("--step-windows-days", metavar='"7,,30"', help="per-step windows in days (empty: none)")
+    g.add_argument("--exclude", action="append", metavar="NODE", help="exclusion step (repeat)")
+    g.add_argument("--breakdown", metavar="COL", help="break the funnel down by this column")
+    g.add_argument(
+        "--attribution", choices=["first", "last"], default="first", help="breakdown value from step 1 or the last step"
+    )
+    g = p.add_argument_group("paths, loops and flows")
+    g.add_argument("--stage-order", metavar='"A,B,C"', help="stage order for loops when no map is linked")
+    g.add_argument("--sankey-steps", type=int, default=5, help="columns of the step Sankey")
+    g.add_argument("--anchor", choices=["start", "end"], default="start")
+    g.add_argument("--anchor-node", metavar="NODE", help="start (or end) the Sankey at this node")
+    add_reading_flags(p.add_argument_group("reading a CSV (the flags of `import`)"), required=False)
+    for report in ANALYZE_REPORTS.values():
+        if report.add_arguments is not None:
+            report.add_arguments(p)
+    p.set_defaults(handler=cmd_analyze)

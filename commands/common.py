@@ -1,0 +1,32 @@
+"""What every command shares: JSON on standard output, comma lists and dates read from flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date, datetime
+from typing import Any
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def emit_json(payload: Any) -> None:
+    """Write JSON to standard output (dates as ISO 8601)."""
+    print(json.dumps(payload, default=_json_default, ensure_ascii=False, indent=2))
+
+
+def csv_list(text: str | None) -> tuple[str, ...]:
+    """``"A, B,,C"`` → ``("A", "B", "C")``."""
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def parse_date(text: str) -> date:
+    """An argparse type: ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc

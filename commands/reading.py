@@ -1,0 +1,163 @@
+"""Importing an event log: ``import FILE``, and ``analyze FILE`` (which imports it first).
+
+Both read the same flags (:func:`add_reading_flags`) into one column mapping and one set of
+import options (:func:`import_file`), so a file reads the same whichever command imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from commands.common import emit_json
+
+# The optional columns, in the order of the flags, with what they hold.
+OPTIONAL_COLUMNS = (
+    ("account", "account id"),
+    ("contact", "contact id"),
+    ("role", "contact role"),
+    ("channel", "channel"),
+    ("stage", "stage"),
+    ("outcome", "outcome"),
+    ("value", "value (a number)"),
+    ("nps", "NPS score (0-10)"),
+    ("csat", "CSAT score (1-5)"),
+    ("effort", "effort score"),
+    ("fcr", "resolved-on-first-contact flag"),
+)
+
+
+def _where_pair(text: str) -> tuple[str, str]:
+    """``COL=VALUE`` (also ``COL==VALUE``) → (COL, VALUE); the column name may itself hold ':'."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected COL=VALUE, got {text!r}")
+    column, value = text.replace("==", "=", 1).split("=", 1)
+    if not column.strip():
+        raise argparse.ArgumentTypeError(f"expected COL=VALUE, got {text!r}")
+    return column.strip(), value
+
+
+def dataset_name(file_name: str) -> str:
+    """The default dataset name: the file's name without its table suffix."""
+    name = file_name.removesuffix(".gz")
+    for suffix in (".csv", ".tsv", ".txt", ".xlsx", ".parquet"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def add_reading_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, required: bool) -> None:
+    """The column and reading flags (``required``: the three columns every event log has must be named)."""
+    p.add_argument("--name", help="dataset name (default: the file name)")
+    suffix = " (required)" if required else ""
+    p.add_argument("--journey", required=required, metavar="COL", help=f"journey id column{suffix}")
+    p.add_argument("--time", required=required, metavar="COL", help=f"timestamp column{suffix}")
+    p.add_argument("--activity", required=required, metavar="COL", help=f"activity column{suffix}")
+    for flag, what in OPTIONAL_COLUMNS:
+        p.add_argument(f"--{flag}", metavar="COL", help=f"{what} column")
+    p.add_argument("--segment", action="append", metavar="COL", help="a segment column (repeatable)")
+    p.add_argument("--dayfirst", action="store_true", help="dates like 03/04/2024 are day-first (default: detected)")
+    p.add_argument(
+        "--tz", default="UTC", metavar="ZONE", help="time zone of timestamps without an offset (default UTC)"
+    )
+    p.add_argument("--date-only", action="store_true", help="keep only the date of each timestamp")
+    p.add_argument("--encoding", metavar="NAME", help="file encoding (default: detected)")
+    p.add_argument("--delimiter", metavar="CHAR", help="delimiter: , ; tab or | (default: detected)")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet of an Excel .xlsx workbook (default: the first)")
+    p.add_argument(
+        "--where", action="append", type=_where_pair, metavar="COL=VALUE", help="keep rows where COL equals VALUE"
+    )
+    p.add_argument("--allow-bad-rows", action="store_true", help="import the good rows and report the bad ones")
+    p.add_argument(
+        "--drop-identical-rows",
+        action="store_true",
+        help="drop rows identical in every column to an earlier row (default: every row is an event; they are counted)",
+    )
+
+
+def import_file(path: str, args: argparse.Namespace, *, progress: Any = None) -> Any:
+    """Import ``path`` with the reading flags of ``args`` (re-importing the same file adds nothing);
+    the ``services.importer.ImportResult``."""
+    from pathlib import Path
+
+    from analytics.schema import ColumnMapping
+    from services.importer import ImportOptions, import_event_log
+
+    mapping = ColumnMapping.of(
+        segments=tuple(args.segment or ()),
+        journey=args.journey,
+        timestamp=args.time,
+        activity=args.activity,
+        **{flag: getattr(args, flag) for flag, _ in OPTIONAL_COLUMNS},
+    )
+    options = ImportOptions(
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        dayfirst=True if args.dayfirst else None,
+        timezone=args.tz,
+        date_only=args.date_only,
+        where=tuple(args.where or ()),
+        allow_bad_rows=args.allow_bad_rows,
+        drop_identical_rows=args.drop_identical_rows,
+        sheet=args.sheet,
+    )
+    source = Path(path)
+    return import_event_log(
+        source,
+        name=args.name or dataset_name(source.name),
+        mapping=mapping,
+        options=options,
+        source_name=source.name,
+        map_id=args.map,
+        progress=progress,
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from services.importer import plural
+
+    def progress(fraction: float, message: str) -> None:
+        if args.progress:
+            print(f"{fraction:4.0%} {message}", file=sys.stderr)
+
+    result = import_file(args.file, args, progress=progress)
+    if args.format == "json":
+        emit_json(result.summary())
+        return 0
+    verb = "Imported" if result.created else "Already imported (nothing added)"
+    span = ""
+    if result.first_timestamp and result.last_timestamp:
+        span = f", {result.first_timestamp:%Y-%m-%d} to {result.last_timestamp:%Y-%m-%d} (UTC)"
+    counts = ", ".join(
+        plural(n, word)
+        for n, word in (
+            (result.events, "event"),
+            (result.journeys, "journey"),
+            (result.accounts, "account"),
+            (result.activities, "activity"),
+        )
+    )
+    print(f"{verb}: dataset {result.dataset_id}: {counts}{span}.")
+    print(f"{result.rows_line()} Ties: {result.ties:,}.")
+    for note in result.notes:
+        print(note)
+    if result.rejected_rows:
+        print("Rejected rows (first 20):")
+        for row in result.rejected.head(20).itertuples(index=False):
+            print(f"  row {row.row} (line {row.line}) {row.column}: {row.reason}: {row.value!r}")
+    return 0
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import an event log (CSV, .csv.gz, Excel .xlsx or Parquet) as a dataset",
+        description="Import an event log. Encoding and delimiter are detected when not given. "
+        "On bad input, exits with status 2 and the message the Data page would show.",
+    )
+    p.add_argument("file", help="the event log: .csv, .csv.gz, .xlsx or .parquet (told by its content)")
+    add_reading_flags(p, required=True)
+    p.add_argument("--map", type=int, metavar="MAP_ID", help="link the dataset to this map")
+    p.add_argument("--progress", action="store_true", help="report progress on standard error")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(handler=cmd_import)

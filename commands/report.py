@@ -1,0 +1,54 @@
+"""``report``: a self-contained HTML report of one map, and its tables as CSV."""
+
+from __future__ import annotations
+
+import argparse
+
+from commands.common import csv_list
+
+# The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
+REPORT_MEASURES = (
+    "journeys",
+    "conversion",
+    "drop-off",
+    "friction",
+    "nps",
+    "csat",
+    "median time",
+    "attributed conversions",
+    "removal effect",
+)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from analytics.conversion import Conversion
+    from components.map_report import write_map_report
+
+    goals = csv_list(args.goal)
+    report = write_map_report(
+        args.map_id,
+        args.out,
+        dataset_id=args.dataset,
+        csv_dir=args.csv_dir,
+        measure=args.measure,
+        conversion=Conversion(goals=goals) if goals else None,
+    )
+    print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
+    if args.csv_dir:
+        print(f"Wrote {len(report.tables)} CSV files to {args.csv_dir}.")
+    return 0
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML report of one map (and its tables as CSV)")
+    p.add_argument("map_id", type=int, metavar="MAP_ID")
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--dataset", type=int, metavar="ID", help="event log to report on (default: the map's linked one)")
+    p.add_argument("--csv-dir", metavar="DIR", help="also write every table of the report as CSV into DIR")
+    p.add_argument("--measure", choices=REPORT_MEASURES, default="friction", help="measure laid over the map grid")
+    p.add_argument(
+        "--goal",
+        metavar='"A,B"',
+        help="converts on reaching these nodes, for this report only (default: the dataset's saved definition)",
+    )
+    p.set_defaults(handler=cmd_report)

@@ -1,0 +1,118 @@
+"""The Friction page's parts: the weights (kept in the URL), the hot spots, the index per touchpoint
+or stage with its data twin, and the check against survey scores. Formula: :mod:`analytics.friction`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.friction import (
+    COMPONENTS,
+    FrictionResult,
+    FrictionWeights,
+    compute_friction_validation,
+    compute_hot_spots,
+    reweight,
+)
+from charts.friction import COMPONENT_NAMES, friction_components_figure
+from charts.labels import for_people
+from components.analysis_controls import AnalysisView
+from components.loaders import load_friction
+from components.metrics_ui import weights_from_url
+from components.text import escape_markdown
+from services.csv_safety import to_safe_csv
+from services.friction import compute_friction_table
+
+WEIGHTS_FORMULA = (
+    "friction = 100 × Σ weight × score / Σ weight over the components present. Scores (0–1): exit = exit "
+    "rate above the base rate, scaled to what is left above it; backtrack = share of moves to an earlier "
+    "stage; repeat = share of events that repeat or revisit the touchpoint; delay = 1 − stage median / "
+    "touchpoint median of the time to the next event (0 when not slower); negative feedback = share of "
+    "detractors (NPS 0–6), low CSAT (1–2) and high effort (≥ 5) among its responses."
+)
+
+
+def render_weights() -> FrictionWeights:
+    """The component weights, adjustable and kept in the URL (``?w_exit=..``); all zero falls back to
+    the defaults, with a warning."""
+    weights = weights_from_url()
+    with st.expander("Weights of the components (visible and adjustable)", expanded=False):
+        st.caption(WEIGHTS_FORMULA)
+        cols = st.columns(len(COMPONENTS))
+        chosen = {}
+        for col, key in zip(cols, COMPONENTS, strict=True):
+            chosen[key] = col.number_input(
+                COMPONENT_NAMES[key],
+                min_value=0.0,
+                max_value=10.0,
+                step=0.05,
+                value=float(getattr(weights, key)),
+                key=f"w_{key}",
+            )
+        if chosen != weights.as_dict():
+            for key, value in chosen.items():
+                st.query_params[f"w_{key}"] = f"{value:g}"
+            if sum(chosen.values()) > 0:
+                weights = FrictionWeights(**chosen)
+            else:
+                st.warning("At least one weight must be above 0; the default weights are used.")
+    return weights
+
+
+def load_weighted_friction(view: AnalysisView, weights: FrictionWeights) -> FrictionResult:
+    """The view's friction index under ``weights`` (computed once, reweighted without a query)."""
+    return reweight(load_friction(view.token, view.ctx), weights)
+
+
+def render_hot_spots(result: FrictionResult, top_n: int = 5) -> None:
+    """The ``top_n`` touchpoints with the most friction, one line each with the reason."""
+    hot = compute_hot_spots(result.touchpoints, top_n=top_n)
+    if hot.empty:
+        st.info("No touchpoint is reached by at least 5 journeys yet.")
+    for rank, row in enumerate(hot.itertuples(index=False), start=1):
+        stage = f" · {escape_markdown(row.stage)}" if isinstance(row.stage, str) else ""
+        st.markdown(
+            f"**{rank}. {escape_markdown(row.touchpoint)}**{stage} — friction **{row.friction:.0f}** "
+            f"({row.journeys:,} journeys): {escape_markdown(row.reason)}"
+        )
+
+
+def render_friction_level(result: FrictionResult, level: str) -> None:
+    """The index per touchpoint or per stage: chart, table (its data twin) and CSV."""
+    if level == "stage" and result.stages.empty:
+        st.info("No stage is known: link the log to a map, or import it with a stage column.")
+        return
+    frame = result.touchpoints if level == "touchpoint" else result.stages
+    chart = (
+        friction_components_figure(frame) if level == "touchpoint" else friction_components_figure(frame, label="stage")
+    )
+    st.plotly_chart(chart, width="stretch", key=f"friction_{'tp' if level == 'touchpoint' else 'stage'}")
+    table = compute_friction_table(result, level=level)
+    st.dataframe(for_people(table), hide_index=True, width="stretch")
+    if level == "touchpoint":
+        st.download_button("Download CSV", to_safe_csv(table), "friction_touchpoints.csv", "text/csv")
+    else:
+        st.download_button("Download CSV", to_safe_csv(table), "friction_stages.csv", "text/csv", key="dl_st")
+
+
+def render_validation(result: FrictionResult) -> None:
+    """Spearman's ρ between the behavioural index and each survey score per touchpoint."""
+    validation = compute_friction_validation(result)
+    if validation.empty:
+        st.info("This event log has no NPS, CSAT or effort scores to check the index against.")
+        return
+    st.caption(
+        "Spearman's rank correlation between the behavioural index (negative feedback left out, so the "
+        "survey does not check itself) and each mean score per touchpoint (touchpoints with ≥ 5 responses). "
+        "Friction should run against satisfaction (ρ < 0 for NPS and CSAT) and with effort (ρ > 0)."
+    )
+    st.dataframe(for_people(validation), hide_index=True, width="stretch")
+
+
+def friction_footnote(result: FrictionResult, *, lost_defined: bool) -> str:
+    """The stage order the index used and what counts as an exit (markdown)."""
+    return (
+        f"Stage order: {escape_markdown(' → '.join(result.stage_order) or '—')}. An exit is a journey ending at the "
+        "touchpoint without converting (as the Conversion line above says"
+        + ("; with lost defined, only journeys that were lost" if lost_defined else "")
+        + ")."
+    )

@@ -1,0 +1,103 @@
+"""The Funnel page's controls: its steps and rules, each kept in the URL, made into a FunnelSpec."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics.funnel import FunnelSpec, parse_step_windows
+from components import loaders as L
+from components.analysis_controls import AnalysisView
+from components.text import escape_markdown
+from services.analysis import list_breakdown_columns
+
+MODES = {
+    "ordered": "in order, anything in between",
+    "strict": "in order, no other funnel step in between",
+    "immediate": "each step right after the previous one",
+    "any": "in any order",
+}
+
+
+def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
+    """The funnel of the controls (steps, order, windows, exclusions, breakdown); None, with a hint,
+    until at least two steps are picked."""
+    nodes = L.load_nodes(view.token, view.ctx)
+    # At stage level, the stages in order (the map's, else first appearance); else none.
+    default_steps = view.run("stage_order")[:6] if view.query.by == "stage" else []
+    steps = st.multiselect(
+        "Funnel steps, in order",
+        nodes,
+        default=[s for s in default_steps if s in nodes],
+        key="steps",
+        bind="query-params",
+        help="Pick the steps in the order journeys should take them.",
+    )
+    c1, c2, c3 = st.columns([2, 1, 1])
+    mode = c1.segmented_control(
+        "Order",
+        list(MODES),
+        default="ordered",
+        required=True,
+        key="mode",
+        bind="query-params",
+        help="; ".join(f"{k}: {v}" for k, v in MODES.items()),
+    )
+    window = c2.number_input(
+        "Window (days)", 1, 3650, 90, key="window", bind="query-params", help="From the first step."
+    )
+    windows_text = c3.text_input(
+        "Per-step windows (days)",
+        key="step_windows",
+        bind="query-params",
+        placeholder="e.g. 7,,30",
+        help="Days allowed from each step to the next, comma-separated; empty for no limit.",
+    )
+    c1, c2, c3 = st.columns([2, 1, 1])
+    exclusions = c1.multiselect(
+        "Exclusion steps",
+        [n for n in nodes if n not in steps],
+        key="exclude",
+        bind="query-params",
+        help="Journeys doing one of these between their first and last step (or inside the window) leave the funnel.",
+    )
+    breakdown = c2.selectbox(
+        "Breakdown",
+        list_breakdown_columns(view.ctx),
+        index=None,
+        key="breakdown",
+        bind="query-params",
+        placeholder="None",
+    )
+    attribution = c3.segmented_control(
+        "Breakdown value from",
+        ["first", "last"],
+        default="first",
+        required=True,
+        key="attribution",
+        bind="query-params",
+        help="first: the value at step 1; last: at the last step reached.",
+    )
+    if len(steps) < 2:
+        st.info("Pick at least two steps to draw a funnel.", icon=":material/filter_alt:")
+        return None
+    return FunnelSpec(
+        steps=tuple(steps),
+        mode=mode or "ordered",
+        window_days=float(window),
+        step_windows_days=parse_step_windows(windows_text, len(steps)),
+        exclusions=tuple(exclusions),
+        breakdown=breakdown,
+        attribution=attribution or "first",
+    )
+
+
+def funnel_headline(funnel: pd.DataFrame, spec: FunnelSpec) -> str:
+    """The funnel in one sentence (markdown): N of M journeys that reach the first step go on to the
+    last within the window."""
+    first, last = int(funnel["journeys"].iloc[0]), int(funnel["journeys"].iloc[-1])
+    return (
+        f"**{last:,} of {first:,} journeys** that reach *{escape_markdown(spec.steps[0])}* go on to "
+        f"*{escape_markdown(spec.steps[-1])}* within **{spec.window_days:g} days** of it ({MODES[spec.mode]}): "
+        "a funnel window, not the all-time conversion of the line above."
+    )
