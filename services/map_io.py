@@ -455,7 +455,7 @@ def _checked(model: type[_In], values: Mapping[str, Any], path: str, *, other: s
     try:
         return validate(model, values)
     except BadInputError as exc:
-        titles = {f.title: k for k, f in model.model_fields.items()}
+        titles = {f.title or k.replace("_", " "): k for k, f in model.model_fields.items()}  # as validate names them
         key = exc.field if exc.field in model.model_fields else titles.get(exc.field, other or exc.field)
         raise BadInputError.invalid(f"{path}.{key}", exc.value, exc.expected) from None
 
