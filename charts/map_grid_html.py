@@ -31,9 +31,7 @@ from plotly.colors import sample_colorscale
 
 from charts.labels import format_value
 from charts.map_grid import (
-    PERSONA_COLOURS,
     SEVERITY_WORDS,
-    STATUS_COLOURS,
     _cell_text,
     _columns,
     compute_emotion_curve,
@@ -41,11 +39,9 @@ from charts.map_grid import (
     is_missing,
     priority_band,
 )
+from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, text_on
 from core.journey_map import MapView, PlacedItem, TouchpointView
 
-# Chip colours: the same in both themes, with text chosen for contrast against each.
-SEVERITY_CHIPS = {1: "#f6c85f", 2: "#f39c4a", 3: "#e0623a", 4: "#c8372b", 5: "#9b1515"}
-PRIORITY_CHIPS = {"high": "#1e7b3a", "medium": "#3f8f5a", "low": "#6b7a70"}
 ZOOM_COLUMN_PX: dict[str, int | None] = {"Fit to width": None, "Medium": 120, "Large": 170, "Extra large": 230}
 CURVE_PX = 150
 
@@ -118,23 +114,6 @@ def severity_chip(severity: int) -> str:
     return f"{int(severity)} {SEVERITY_WORDS.get(int(severity), '?')}"
 
 
-def _text_on(fill: str) -> str:
-    """Black or white text, whichever contrasts more with ``fill`` (hex or ``rgb(...)``)."""
-    if fill.startswith("rgb"):
-        r, g, b = (float(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
-    else:
-        h = fill.lstrip("#")
-        r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-
-    def lin(c: float) -> float:
-        c /= 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    # Contrast with black is (lum + .05) / .05; with white 1.05 / (lum + .05): pick the larger.
-    return "#111111" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
-
-
 _VOWELS = set("aeiouyAEIOUY")
 _WORD_SPLIT = re.compile(r"([^\W\d_]+)")  # runs of letters (any script) and what lies between them
 _DIGRAPHS = {"ch", "sh", "th", "ph", "ck", "wh", "gh", "qu"}
@@ -174,7 +153,7 @@ def _hyphenated(text: str) -> str:
 
 
 def _chip(text: str, fill: str) -> str:
-    return f'<span class="jl-chip" style="background:{fill};color:{_text_on(fill)}">{_e(text)}</span>'
+    return f'<span class="jl-chip" style="background:{fill};color:{text_on(fill)}">{_e(text)}</span>'
 
 
 def _edit_link(href_base: str | None, target: str, body: str, label: str) -> str:
@@ -201,13 +180,13 @@ def _items_html(view: MapView, kind: str, cell: dict, edit_href: str | None = No
     rows: list[str] = []
     if kind == "pain":
         for p in sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id)):
-            chip = _chip(severity_chip(p.severity), SEVERITY_CHIPS.get(max(1, min(5, int(p.severity))), "#888888"))
+            chip = _chip(severity_chip(p.severity), SEVERITY_COLOURS.get(max(1, min(5, int(p.severity))), "#888888"))
             text = _edit_link(edit_href, f"pain:{int(p.id)}", _hyphenated(p.description), "Edit this pain point")
             rows.append(f"<li>{chip}{text}</li>")
     elif kind == "opportunity":
         for o in sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id)):
             band = priority_band(o.priority)
-            chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_CHIPS[band])
+            chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_COLOURS[band])
             text = _edit_link(
                 edit_href, f"opportunity:{int(o.id)}", _hyphenated(o.description), "Edit this opportunity"
             )
@@ -423,7 +402,7 @@ def map_grid_html(
                 if not is_missing(value):
                     frac = (float(value) - lo) / (hi - lo)
                     fill = sample_colorscale(overlay_colorscale, [min(1.0, max(0.0, frac))])[0]
-                    style += [f"background:{fill}", f"color:{_text_on(fill)}"]
+                    style += [f"background:{fill}", f"color:{text_on(fill)}"]
                 else:
                     css.append("jl-muted")
                 if cell["status"] in STATUS_COLOURS:
@@ -437,7 +416,7 @@ def map_grid_html(
                     style.append(f"background:{_FILLS[kind]}")
                     if kind == "pain" and not is_missing(cell["severity"]):
                         sev = max(1, min(5, int(cell["severity"])))
-                        style.append(f"border:2px solid {SEVERITY_CHIPS[sev]}")
+                        style.append(f"border:2px solid {SEVERITY_COLOURS[sev]}")
                 css.append("jl-clamp")
                 style.append(f"--lines:{lines * 2}")
             elif kind.startswith("lane:"):

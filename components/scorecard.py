@@ -10,6 +10,7 @@ from analytics.numbers import MONEY_KINDS, NO_CURRENCY, format_metric_value
 from charts.labels import for_people
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
 from components.analysis_controls import AnalysisView
+from components.badges import STATUS_BADGE
 from components.errors import user_errors
 from components.loaders import (
     clear_caches,
@@ -19,16 +20,12 @@ from components.loaders import (
     load_outcome_shares,
     load_referrals,
 )
-from components.metrics_ui import query_select
 from components.text import escape_markdown
+from components.url_select import query_select
+from core.errors import BadInputError
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
-STATUS_BADGE = {
-    "green": ":green-badge[on target]",
-    "amber": ":orange-badge[near target]",
-    "red": ":red-badge[off target]",
-}
 KIND_LABELS = {
     "conversion": "Conversion rate",
     "nps": "NPS",
@@ -56,7 +53,7 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
         if r.target is not None
         else "no target"
     )
-    badge = STATUS_BADGE.get(r.status, ":gray-badge[no status]")
+    badge = STATUS_BADGE.get(r.status, STATUS_BADGE["none"])
     st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
     st.caption(
         escape_markdown(r.formula) + (" · computed from data" if r.source == "dataset" else " · entered by hand")
@@ -159,7 +156,7 @@ def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> N
         if st.form_submit_button("Save value", disabled=not manual):
             with user_errors():
                 if value is None:
-                    raise ValueError("Enter a value.")
+                    raise BadInputError("Enter a value.")
                 metric_service.set_metric_value(
                     chosen, period, value, respondents=None if respondents is None else int(respondents)
                 )

@@ -32,9 +32,9 @@ from analytics import engine as query_engine
 from analytics.engine import EventSource, events_table
 from analytics.external import infer_schema, missing_stored_columns, stored_layout_expr
 from analytics.schema import ACCOUNT_CODE, ACTIVITY_CODE, JOURNEY_CODE, ColumnMapping, EventSchema, Role
+from core.errors import BadInputError
 from db import crud
 from db.engine import write_session
-from db.errors import ValidationError
 from db.models import Dataset
 
 
@@ -67,7 +67,7 @@ def redact_url(url: str) -> str:
 def _check_url(backend_url: str) -> None:
     scheme = urlsplit(backend_url).scheme
     if not scheme or len(scheme) < 2:
-        raise ValidationError(
+        raise BadInputError.invalid(
             "backend_url", backend_url, "an Ibis connection URL such as pyspark://, trino://..., bigquery://..."
         )
 
@@ -80,7 +80,7 @@ def _open_table(backend_url: str, table_name: str):  # type: ignore[no-untyped-d
     try:
         con = query_engine.connection(backend_url)
     except Exception as exc:  # the backend's own error (driver missing, host unreachable, bad URL)
-        raise ValidationError(
+        raise BadInputError.invalid(
             "backend_url",
             redact_url(backend_url),
             f"a backend JourneyLens can connect to ({type(exc).__name__}: {exc})",
@@ -88,7 +88,7 @@ def _open_table(backend_url: str, table_name: str):  # type: ignore[no-untyped-d
     try:
         return con, con.table(table_name)
     except Exception as exc:
-        raise ValidationError(
+        raise BadInputError.invalid(
             "table_name", table_name, f"a table on {redact_url(backend_url)} ({type(exc).__name__}: {exc})"
         ) from exc
 
@@ -128,7 +128,7 @@ def register_external_dataset(
     name = crud.clean_name(name)
     _check_url(backend_url)
     if not table_name or not table_name.strip():
-        raise ValidationError("table_name", table_name, "the name of a table on the backend")
+        raise BadInputError.invalid("table_name", table_name, "the name of a table on the backend")
     con, table = _open_table(backend_url, table_name)
 
     target = table_name
@@ -141,7 +141,7 @@ def register_external_dataset(
     else:
         missing = missing_stored_columns(table)
         if missing:
-            raise ValidationError(
+            raise BadInputError.invalid(
                 "table_name",
                 table_name,
                 "a table in the stored layout (missing: "
@@ -231,7 +231,7 @@ def check_external_dataset(dataset_id: int, *, engine: Engine | None = None) -> 
 
     source, _ = get_event_source(dataset_id, engine=engine)
     if not source.backend_url:
-        raise ValidationError("dataset", dataset_id, "a dataset registered on an external backend")
+        raise BadInputError.invalid("dataset", dataset_id, "a dataset registered on an external backend")
     return int(
         query_engine.execute_scalar(
             events_table(EventSource(backend_url=source.backend_url, table_name=source.table_name)).count()

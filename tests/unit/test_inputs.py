@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core import journey_map as jm
-from db.errors import ValidationError
+from core.errors import BadInputError
 from db.inputs import (
     ActionInput,
     LaneCellInput,
@@ -103,7 +103,7 @@ def test_core_mirrors_the_database_choices():
     ],
 )
 def test_refusals_name_field_value_and_expectation(model, values, row, message):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(BadInputError) as caught:
         validate(model, values, row=row)
     assert str(caught.value).startswith(message)
 
