@@ -455,7 +455,8 @@ def _checked(model: type[_In], values: Mapping[str, Any], path: str, *, other: s
     try:
         return validate(model, values)
     except ValidationError as exc:
-        titles = {f.title: k for k, f in model.model_fields.items()}
+        # The label db.inputs gives a field: its title, else its name with spaces.
+        titles = {(f.title or k.replace("_", " ")): k for k, f in model.model_fields.items()}
         key = exc.field if exc.field in model.model_fields else titles.get(exc.field, other or exc.field)
         raise ValidationError(f"{path}.{key}", exc.value, exc.expected) from None
 
