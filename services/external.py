@@ -31,7 +31,16 @@ from sqlmodel import select
 from analytics import engine as query_engine
 from analytics.engine import EventSource, events_table
 from analytics.external import infer_schema, missing_stored_columns, stored_layout_expr
-from analytics.schema import ACCOUNT_CODE, ACTIVITY_CODE, JOURNEY_CODE, ColumnMapping, EventSchema, Role
+from analytics.schema import (
+    ACCOUNT_CODE,
+    ACTIVITY_CODE,
+    JOURNEY_CODE,
+    ColumnMapping,
+    EventCounts,
+    EventSchema,
+    Role,
+    counts_of,
+)
 from core.errors import BadInputError
 from db import crud
 from db.engine import write_session
@@ -163,15 +172,8 @@ def register_external_dataset(
     with write_session(engine) as session:
         existing = session.exec(select(Dataset).where(Dataset.content_hash == digest)).first()
         if existing is not None:
-            return ExternalDatasetResult(
-                dataset_id=existing.id or 0,
-                created=False,
-                table_name=target,
-                events=existing.events,
-                journeys=existing.journeys,
-                accounts=existing.accounts,
-                activities=existing.activities,
-                schema=EventSchema.from_dict(existing.import_options.get("schema", {})),
+            return _result(
+                existing, created=False, schema=EventSchema.from_dict(existing.import_options.get("schema", {}))
             )
 
     stats = query_engine.execute(
@@ -188,6 +190,14 @@ def register_external_dataset(
     def _ts(value):  # type: ignore[no-untyped-def]
         return None if value is None or value != value else value.to_pydatetime()
 
+    counts = EventCounts(
+        events=int(stats["events"]),
+        journeys=int(stats["journeys"]),
+        accounts=int(stats["accounts"]),
+        activities=int(stats["activities"]),
+        first_timestamp=_ts(stats["first_timestamp"]),
+        last_timestamp=_ts(stats["last_timestamp"]),
+    )
     with write_session(engine) as session:
         dataset = Dataset(
             name=name,
@@ -203,24 +213,23 @@ def register_external_dataset(
             storage_path="",
             backend_url=backend_url,
             table_name=target,
-            events=int(stats["events"]),
-            journeys=int(stats["journeys"]),
-            accounts=int(stats["accounts"]),
-            activities=int(stats["activities"]),
-            first_timestamp=_ts(stats["first_timestamp"]),
-            last_timestamp=_ts(stats["last_timestamp"]),
+            **counts_of(counts),
         )
         session.add(dataset)
         session.flush()
-        dataset_id = dataset.id or 0
+        return _result(dataset, created=True, schema=schema)
+
+
+def _result(dataset: Dataset, *, created: bool, schema: EventSchema) -> ExternalDatasetResult:
+    """What a registration reports of the dataset as recorded."""
     return ExternalDatasetResult(
-        dataset_id=dataset_id,
-        created=True,
-        table_name=target,
-        events=int(stats["events"]),
-        journeys=int(stats["journeys"]),
-        accounts=int(stats["accounts"]),
-        activities=int(stats["activities"]),
+        dataset_id=dataset.id or 0,
+        created=created,
+        table_name=dataset.table_name or "",
+        events=dataset.events,
+        journeys=dataset.journeys,
+        accounts=dataset.accounts,
+        activities=dataset.activities,
         schema=schema,
     )
 
