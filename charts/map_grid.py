@@ -23,7 +23,6 @@ overlay show as "no data".
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from analytics.numbers import is_missing
 from charts.palette import (
     EMOTION_FILLS_DARK,
     EMOTION_FILLS_LIGHT,
@@ -778,16 +778,6 @@ def _hover(cell: dict) -> str:
 
 def _signed(score: int) -> str:
     return "0" if score == 0 else f"{'+' if score > 0 else '−'}{abs(score)}"
-
-
-def is_missing(value: object) -> bool:
-    """None, pandas' NA or NaN: a cell of the grid's data twin with no value."""
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return math.isnan(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
 
 
 def figure_size(fig: go.Figure) -> tuple[int, int]:

@@ -29,6 +29,7 @@ import re
 import pandas as pd
 from plotly.colors import sample_colorscale
 
+from analytics.numbers import is_missing
 from charts.labels import format_value
 from charts.map_grid import (
     SEVERITY_WORDS,
@@ -36,14 +37,13 @@ from charts.map_grid import (
     _columns,
     compute_emotion_curve,
     compute_map_grid,
-    is_missing,
     priority_band,
 )
 from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, text_on
 from core.journey_map import MapView, PlacedItem, TouchpointView
 
 ZOOM_COLUMN_PX: dict[str, int | None] = {"Fit to width": None, "Medium": 120, "Large": 170, "Extra large": 230}
-CURVE_PX = 150
+HTML_CURVE_PX = 150
 
 # Tints laid over the page background (work on light and dark alike).
 _FILLS = {
@@ -63,7 +63,7 @@ _EMOTION_TINTS = {
     2: "rgba(44,160,44,.30)",
 }
 
-STYLE = """
+GRID_STYLE = """
 .jl-grid-box{overflow-x:auto;max-width:100%;padding-bottom:4px}
 .jl-grid{display:grid;gap:2px;font-size:11px;line-height:1.3;color:inherit;
   font-family:inherit;align-items:stretch}
@@ -102,7 +102,7 @@ STYLE = """
 .jl-legend .jl-scale{display:inline-block;width:180px;height:12px;border-radius:3px;vertical-align:middle;
   border:1px solid rgba(128,128,128,.4)}
 .jl-legend .jl-swatch{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:4px}
-""".replace("%CURVE%", str(CURVE_PX))
+""".replace("%CURVE%", str(HTML_CURVE_PX))
 
 
 def _e(text: object) -> str:
@@ -343,7 +343,7 @@ def map_grid_html(
         template = f"{label_px}px repeat({n_cols}, {int(column_px)}px)"
         classes = "jl-grid jl-zoom"
     out = [
-        f"<style>{STYLE}</style>",
+        f"<style>{GRID_STYLE}</style>",
         '<div class="jl-grid-box" data-testid="jl-grid-box">',
         f'<div class="{classes}" data-testid="jl-grid" lang="en" style="grid-template-columns:{template};'
         f'--jl-bg:{_e(background)}">',

@@ -18,6 +18,7 @@ import streamlit as st
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
 from charts.labels import for_people
 from components.access import ADMIN_ONLY, can_admin, can_edit
+from components.bootstrap import ROOT
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
@@ -27,7 +28,6 @@ from services import datasets as dataset_service
 from services import importer, linking
 from services.csv_safety import to_safe_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "sample_data"
 NONE = "—"
 NO_FILTER = "(no filter)"

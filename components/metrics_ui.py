@@ -6,15 +6,11 @@ reproduces the view. Their data comes through the cached loaders (:mod:`componen
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from analytics.friction import FrictionWeights
+from components.bootstrap import ROOT
 from components.loaders import load_report
-
-ROOT = Path(__file__).resolve().parents[1]
-
 
 # --------------------------------------------------------------------------- URL state
 

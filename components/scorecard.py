@@ -26,7 +26,7 @@ from core.errors import BadInputError
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
-KIND_LABELS = {
+METRIC_KIND_LABELS = {
     "conversion": "Conversion rate",
     "nps": "NPS",
     "csat": "CSAT",
@@ -93,7 +93,7 @@ def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, s
     stage_label = dict(stages)
     tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
     with st.form("add_metric", clear_on_submit=True):
-        kind = st.selectbox("Metric", list(KIND_LABELS), format_func=KIND_LABELS.get)
+        kind = st.selectbox("Metric", list(METRIC_KIND_LABELS), format_func=METRIC_KIND_LABELS.get)
         name = st.text_input("Name (optional)", max_chars=200)
         scope_options = [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
         scope = st.selectbox(
@@ -136,7 +136,7 @@ def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, s
                 if source is not None:
                     metric_service.compute_metric_values(new_id)
                 clear_caches()
-                st.success(f"Added “{escape_markdown(name or KIND_LABELS[kind])}”.")
+                st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
 
 
 def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> None:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from components.text import escape_markup
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 def link_value(param: str) -> str | None:
@@ -32,16 +32,16 @@ def link_index(param: str, options: Sequence[object]) -> int | None:
 
 def query_select(
     label: str,
-    options: Sequence[T],
+    options: Sequence[_T],
     *,
     param: str,
-    format_func: Callable[[T], str] = str,
-    default: T | None = None,
+    format_func: Callable[[_T], str] = str,
+    default: _T | None = None,
     widget: str = "selectbox",
     key: str | None = None,
     refuse: Callable[[str], None] | None = None,
     **kwargs: Any,
-) -> T | None:
+) -> _T | None:
     """A selectbox (or horizontal radio) whose choice lives in the URL as ``?<param>=<option>``.
 
     Without a value in the link, ``default`` (else the first option) is shown. A value that is not

@@ -41,7 +41,7 @@ from db.access import AccessRole, require
 from db.engine import BUSY_TIMEOUT_MS, DB_FILENAME, create_db_engine, data_dir, dispose_engines, upgrade
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+BACKUP_FORMAT = 1
 DATASETS = "datasets"
 
 
@@ -251,7 +251,7 @@ def _snapshot(source_dir: Path, work: Path) -> _Manifest:
         dst.close()
         src.close()
     return _Manifest(
-        format=FORMAT,
+        format=BACKUP_FORMAT,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=str(source_dir),
         schema_revision=revision,
@@ -288,7 +288,7 @@ def verify_backup(source: Path | str) -> dict[str, object]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise StorageError(f"{manifest_path} is damaged: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
         raise StorageError(
             f"{source}: unknown backup format {manifest.get('format') if isinstance(manifest, dict) else None!r}."
         )
