@@ -12,20 +12,16 @@ import streamlit as st
 
 from charts.labels import for_people
 from charts.overview import portfolio_heatmap_figure, trends_figure
+from components.badges import STATUS_BADGE
 from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries, load_portfolio, load_trends
-from components.metrics_ui import page_exists, query_select, render_report_buttons
+from components.metrics_ui import page_exists, render_report_buttons
 from components.text import escape_markdown
+from components.url_select import query_select
 from services.csv_safety import to_safe_csv
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table
 
-STATUS_BADGE = {
-    "green": ":green-badge[on target]",
-    "amber": ":orange-badge[near target]",
-    "red": ":red-badge[off target]",
-    "none": ":gray-badge[no target]",
-}
 MEASURE_NAMES = {
     "conversion": "Conversion",
     "nps": "NPS",

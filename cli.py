@@ -45,11 +45,10 @@ _ERRNO_ADVICE = {
 
 def fault_message(exc: BaseException) -> str | None:
     """One line saying what went wrong and what to do, for the faults a deployment meets; None for a bug."""
-    from analytics.errors import AnalyticsError
+    from core.errors import JourneyLensError
     from db.engine import storage_error
-    from db.errors import JourneyLensError
 
-    if isinstance(exc, JourneyLensError | AnalyticsError):
+    if isinstance(exc, JourneyLensError | JourneyLensError):
         return str(exc)
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""

@@ -37,7 +37,6 @@ from ibis.expr.types import Table
 
 from analytics.conversion import Conversion, converted_journeys, lost_journeys
 from analytics.engine import execute, execute_scalar
-from analytics.errors import AnalyticsError, UnknownColumnError
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
@@ -51,6 +50,7 @@ from analytics.journeys import (
 )
 from analytics.markov import START, AbsorbingChain, removal_effects
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
+from core.errors import JourneyLensError, UnknownColumnError
 
 AttributeBy = Literal["touchpoint", "stage", "channel"]
 
@@ -252,17 +252,17 @@ def compute_attribution(
       would earn credit.
 
     Ties in ordering follow the journey core (timestamp, then file position).
-    Raises :class:`AnalyticsError` when conversion is not defined or no journey converts.
+    Raises :class:`JourneyLensError` when conversion is not defined or no journey converts.
     """
     if by not in ("touchpoint", "stage", "channel"):
-        raise AnalyticsError(f"attribution is by touchpoint, stage or channel, not {by!r}")
+        raise JourneyLensError(f"attribution is by touchpoint, stage or channel, not {by!r}")
     if not conversion.defined:
-        raise AnalyticsError("attribution needs conversion defined: goal nodes or outcome values")
+        raise JourneyLensError("attribution needs conversion defined: goal nodes or outcome values")
     q = _node_query(query, by, schema)
     paths = attribution_paths(events, schema, query, conversion, by)
     goal_journeys = _goal_journeys(events, schema, q, conversion)
     if goal_journeys == 0:
-        raise AnalyticsError(f"no journey converts ({conversion.describe()}) under these settings")
+        raise JourneyLensError(f"no journey converts ({conversion.describe()}) under these settings")
 
     names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})

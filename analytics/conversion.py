@@ -40,7 +40,6 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.errors import BadInputError, UnknownColumnError, UnknownNameError
 from analytics.journeys import (
     _ORDER,
     JOURNEY,
@@ -55,6 +54,7 @@ from analytics.journeys import (
     reaching,
 )
 from analytics.schema import EventSchema, Role
+from core.errors import BadInputError, UnknownColumnError, UnknownNameError
 
 REACHED_AT = "reached_at"
 REACHED_ORDER = "reached_order"

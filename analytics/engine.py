@@ -28,7 +28,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from analytics.errors import EventsFileError
+from core.errors import EventsFileError
 
 DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.cpu_count() or 2)
 

@@ -22,7 +22,6 @@ import ibis
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.errors import BadInputError, UnknownColumnError
 from analytics.schema import (
     ACCOUNT_CODE,
     ACCOUNT_SEQ,
@@ -40,6 +39,7 @@ from analytics.schema import (
     Role,
     segment_column,
 )
+from core.errors import BadInputError, UnknownColumnError
 
 
 def missing_stored_columns(table: Table) -> list[str]:

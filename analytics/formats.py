@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from analytics.errors import BadInputError
+from core.errors import BadInputError
 
 Source = Path | str | bytes  # an event-log file: its path, or its bytes
 

@@ -57,7 +57,6 @@ from ibis.expr.types import Table
 
 from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys, lost_journeys
 from analytics.engine import execute
-from analytics.errors import BadInputError
 from analytics.journeys import (
     CONSECUTIVE,
     FIRST_VISIT,
@@ -77,6 +76,7 @@ from analytics.journeys import (
 from analytics.metrics import event_steps
 from analytics.numbers import format_duration, format_percent
 from analytics.schema import EventSchema, Role
+from core.errors import BadInputError
 
 COMPONENTS: tuple[str, ...] = ("exit", "backtrack", "repeat", "delay", "feedback")
 COMPONENT_LABELS: dict[str, str] = {

@@ -53,7 +53,6 @@ from ibis.expr.types import Table
 
 from analytics.conversion import nearest_names
 from analytics.engine import TemporaryTables, execute, temporary_tables
-from analytics.errors import BadInputError, UnknownNameError
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
@@ -69,6 +68,7 @@ from analytics.journeys import (
 from analytics.schema import EventSchema
 from analytics.timing import seconds_between
 from analytics.transitions import load_labels
+from core.errors import BadInputError, UnknownNameError
 
 Mode = Literal["ordered", "strict", "immediate", "any"]
 Attribution = Literal["first", "last"]

@@ -40,7 +40,6 @@ from typing import Any, Literal
 import ibis
 from ibis.expr.types import Table
 
-from analytics.errors import UnknownColumnError
 from analytics.schema import (
     ACCOUNT_CODE,
     ACCOUNT_SEQ,
@@ -61,6 +60,7 @@ from analytics.schema import (
     Role,
     segment_column,
 )
+from core.errors import UnknownColumnError
 
 Level = Literal["contact", "account"]
 By = Literal["touchpoint", "stage", "channel"]

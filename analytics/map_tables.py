@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from analytics.errors import UnknownNameError
+from core.errors import UnknownNameError
 from core.journey_map import (
     ACTION_DONE,
     ACTION_TASK_FIELDS,

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.errors import AnalyticsError
+from core.errors import JourneyLensError
 
 # The state every journey leaves first: attribution's and the outlook's chains start here.
 START = "(start)"
@@ -73,7 +73,7 @@ class AbsorbingChain:
         targets = transitions[target].astype(str)
         bad = sorted(set(sources) & absorbing_set)
         if bad:
-            raise AnalyticsError(f"an absorbing state cannot have outgoing transitions: {bad[:5]}")
+            raise JourneyLensError(f"an absorbing state cannot have outgoing transitions: {bad[:5]}")
         seen = (set(sources) | set(targets)) - absorbing_set
         lead = [s for s in transient_first if s not in absorbing_set]
         transient = tuple(lead + sorted(seen - set(lead)))
@@ -97,13 +97,13 @@ class AbsorbingChain:
         try:
             return self.transient.index(state)
         except ValueError:
-            raise AnalyticsError(f"{state!r} is not a state of the fitted chain") from None
+            raise JourneyLensError(f"{state!r} is not a state of the fitted chain") from None
 
     def absorbing_index(self, state: str) -> int:
         try:
             return self.absorbing.index(state)
         except ValueError:
-            raise AnalyticsError(f"{state!r} is not an absorbing state of the chain") from None
+            raise JourneyLensError(f"{state!r} is not an absorbing state of the chain") from None
 
     def probabilities(self) -> np.ndarray:
         """Row-normalised transition probabilities (rows without counts stay zero)."""

@@ -49,10 +49,10 @@ from ibis.expr.types import Table
 
 from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
-from analytics.errors import BadInputError, UnknownColumnError
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery, journey_steps
 from analytics.outcomes import NO_OUTCOME, OTHER_OUTCOME, journey_outcomes
 from analytics.schema import EventSchema, Role
+from core.errors import BadInputError, UnknownColumnError
 
 Period = Literal["month", "quarter", "all"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "all")

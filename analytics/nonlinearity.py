@@ -26,10 +26,10 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.errors import UnknownColumnError
 from analytics.journeys import JOURNEY, NODE_CODE, POSITION, JourneyQuery, journey_steps, node_labels
 from analytics.schema import EventSchema
 from analytics.transitions import load_labels, name_codes
+from core.errors import UnknownColumnError
 
 
 def _stage_query(query: JourneyQuery) -> JourneyQuery:

@@ -30,7 +30,7 @@ def journey_outcomes(events: Table, schema: EventSchema, query: JourneyQuery = J
     """One row per journey: ``journey`` and ``outcome`` (null when it has none)."""
     col = schema.column(Role.OUTCOME) if schema.has(Role.OUTCOME) else None
     if col is None:
-        from analytics.errors import UnknownColumnError
+        from core.errors import UnknownColumnError
 
         raise UnknownColumnError("outcomes need an outcome column, and this dataset has none")
     s = journey_steps(

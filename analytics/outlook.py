@@ -57,7 +57,6 @@ from ibis.expr.types import Table
 
 from analytics.conversion import LOST_NAME, REACHED_ORDER, Conversion, converted_journeys, lost_journeys
 from analytics.engine import execute, execute_scalar
-from analytics.errors import AnalyticsError
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
@@ -85,6 +84,7 @@ from analytics.outlook_model import (
     prefix_features,
 )
 from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
+from core.errors import JourneyLensError
 
 GOAL_STATE = "(goal)"
 STALE_STATE = "(no further activity)"
@@ -527,19 +527,19 @@ def compute_outlook(
     chain where too few closed journeys to learn from, said in ``model_note``) or ``"markov"``.
     ``as_of`` defaults to the date of the last event. ``fit_key``: names the dataset's content (its
     file and version); given, the fitted model is kept (:func:`_fitted`) so that calls differing only
-    in ``min_transitions``, ``actions`` or ``model`` do not refit. Raises :class:`AnalyticsError` when no
+    in ``min_transitions``, ``actions`` or ``model`` do not refit. Raises :class:`JourneyLensError` when no
     closed journey converts (there is nothing to learn a probability from).
     """
     if active_days < 1:
-        raise AnalyticsError(f"active_days must be at least 1, not {active_days}")
+        raise JourneyLensError(f"active_days must be at least 1, not {active_days}")
     if model not in OUTLOOK_MODELS:
-        raise AnalyticsError(f"no outlook model named {model!r}; models: {', '.join(OUTLOOK_MODELS)}")
+        raise JourneyLensError(f"no outlook model named {model!r}; models: {', '.join(OUTLOOK_MODELS)}")
     if not conversion.defined:
-        raise AnalyticsError("the outlook needs conversion defined: goal nodes or outcome values")
+        raise JourneyLensError("the outlook needs conversion defined: goal nodes or outcome values")
     lost = conversion.lost_names()
     as_of = as_of or latest_date(events, schema, query)
     if as_of is None:
-        raise AnalyticsError("this dataset has no events to look at")
+        raise JourneyLensError("this dataset has no events to look at")
     steps, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
 
     names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
@@ -565,7 +565,7 @@ def compute_outlook(
     )
     chain = AbsorbingChain.from_counts(transitions, absorbing=absorbing, transient_first=(START,))
     if chain.counts[:, chain.n_transient].sum() == 0:
-        raise AnalyticsError(
+        raise JourneyLensError(
             f"no closed journey converts ({conversion.describe()}) by {as_of}: change the definition or the date"
         )
     # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
@@ -616,7 +616,7 @@ def compute_outlook(
             table = _learned_outlook(
                 table, events, schema, query, conversion, as_of, active_days, min_transitions, actions, ends, fit_key
             )
-        except AnalyticsError as exc:
+        except JourneyLensError as exc:
             note = f"the Markov chain is shown: {exc}"
     table["next_touchpoints"] = [
         ", ".join(f"{name} {prob:.0%}" for name, prob in nxt) for nxt in table["next_touchpoint_list"]

@@ -9,6 +9,7 @@ docstring.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,9 +33,9 @@ from analytics import (
 )
 from analytics import summary as summary_core
 from analytics.conversion import NOT_DEFINED, Conversion
-from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.schema import EventSchema
+from core.errors import JourneyLensError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _outcomes(i: Inputs) -> pd.DataFrame:
 
 def _time_to_convert(i: Inputs) -> pd.DataFrame:
     if not i.conversion.defined:
-        raise AnalyticsError("time to convert needs conversion defined: goal nodes or outcome values")
+        raise JourneyLensError("time to convert needs conversion defined: goal nodes or outcome values")
     return timing.compute_time_to_convert(i.events, i.schema, i.query, i.conversion)
 
 
@@ -312,7 +313,10 @@ ANALYSES: dict[str, Analysis] = {
 def run_analysis(name: str, inputs: Inputs, **params: Any) -> Any:
     """Run the analysis ``name`` on ``inputs`` with its ``params`` (unknown names are refused)."""
     if name not in ANALYSES:
-        raise KeyError(f"no analysis named {name!r}; analyses: {', '.join(ANALYSES)}")
+        nearest = difflib.get_close_matches(name, ANALYSES, n=3, cutoff=0.5)
+        raise UnknownNameError(
+            "analysis", name, nearest, message=f"no analysis named {name!r}; analyses: {', '.join(ANALYSES)}"
+        )
     analysis = ANALYSES[name]
     unknown = set(params) - set(analysis.params)
     if unknown:

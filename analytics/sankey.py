@@ -36,7 +36,6 @@ from ibis.expr.types import Table
 
 from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys, nearest_names
 from analytics.engine import execute
-from analytics.errors import BadInputError, UnknownNameError
 from analytics.journeys import (
     JOURNEY,
     LAST_STEP,
@@ -51,6 +50,7 @@ from analytics.journeys import (
 )
 from analytics.schema import EventSchema
 from analytics.transitions import compute_transitions, load_labels
+from core.errors import BadInputError, UnknownNameError
 
 OTHER = "Other"
 DROP_OFF = "Drop-off"

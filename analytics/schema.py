@@ -40,6 +40,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
+from core.errors import UnknownColumnError
+
 
 class Role(StrEnum):
     """Column roles an import can map a CSV column to."""
@@ -179,9 +181,9 @@ class EventSchema:
         return role in self.roles
 
     def column(self, role: Role) -> str:
-        """Stored column for ``role``; raises KeyError if the dataset lacks it."""
+        """Stored column for ``role``; raises :class:`UnknownColumnError` if the dataset lacks it."""
         if role not in self.roles:
-            raise KeyError(f"this dataset has no {role.value} column")
+            raise UnknownColumnError(f"this dataset has no {role.value} column")
         return STORED_COLUMN[role]
 
     def segment_columns(self) -> tuple[str, ...]:

@@ -13,18 +13,17 @@ import plotly.graph_objects as go
 
 from analytics.attribution import compute_credit_bars
 from analytics.outlook import compute_probability_bands
+from charts.palette import CATEGORICAL, NEUTRAL, POSITIVE
 
-# One colour per model, in the order the page shows them.
+# One colour per model, in the order the page shows them (the Markov model in the palette's red).
 MODEL_COLOURS: dict[str, str] = {
-    "First touch": "#4C78A8",
-    "Last touch": "#F58518",
-    "Linear": "#54A24B",
-    "Position-based 40/20/40": "#B279A2",
-    "Markov removal effect": "#E45756",
+    "First touch": CATEGORICAL[0],
+    "Last touch": CATEGORICAL[1],
+    "Linear": CATEGORICAL[2],
+    "Position-based 40/20/40": CATEGORICAL[3],
+    "Markov removal effect": CATEGORICAL[8],
 }
-ACCENT = "#4C78A8"
-POSITIVE = "#54A24B"
-MUTED = "#9AA0A6"
+ACCENT = CATEGORICAL[0]
 NO_ACTION = "(none)"
 
 
@@ -116,7 +115,7 @@ def next_best_action_figure(summary: pd.DataFrame, top_n: int = 12) -> go.Figure
             y=top["next_best_action"],
             x=top["journeys"],
             orientation="h",
-            marker_color=[MUTED if a == NO_ACTION else POSITIVE for a in top["next_best_action"]],
+            marker_color=[NEUTRAL if a == NO_ACTION else POSITIVE for a in top["next_best_action"]],
             text=[("no move raises it" if pd.isna(v) else f"+{v:.0%} on average") for v in top["mean_lift"]],
             textposition="outside",
             hovertemplate="%{y}: %{x} journeys<extra></extra>",
@@ -157,7 +156,7 @@ def calibration_figure(calibration: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", line={"color": MUTED, "dash": "dot"}, name="perfect", hoverinfo="skip"
+            x=[0, 1], y=[0, 1], mode="lines", line={"color": NEUTRAL, "dash": "dot"}, name="perfect", hoverinfo="skip"
         )
     )
     fig.add_trace(

@@ -23,7 +23,6 @@ overlay show as "no data".
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,18 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from charts.palette import PAGE_DARK
+from analytics.numbers import is_missing
+from charts.palette import (
+    EMOTION_FILLS_DARK,
+    EMOTION_FILLS_LIGHT,
+    GRID_DARK,
+    GRID_LIGHT,
+    PERSONA_COLOURS,
+    SEVERITY_COLOURS,
+    STATUS_COLOURS,
+    GridTheme,
+    rgb,
+)
 from core.journey_map import MapView, PlacedItem, StageView, TouchpointView
 
 # Pixel geometry: fixed per column so text fits and the PNG export is sharp at any map size.
@@ -48,11 +58,6 @@ ROW_PADDING_UNITS = 0.3
 MAX_ROW_UNITS = 4.6
 SEVERITY_WORDS = {1: "minor", 2: "low", 3: "medium", 4: "high", 5: "severe"}
 EMOTION_WORDS = {-2: "very negative", -1: "negative", 0: "neutral", 1: "positive", 2: "very positive"}
-# Feeling cells are tinted by their score: red for negative through green for positive.
-EMOTION_FILLS_LIGHT = {-2: "#f8c9c3", -1: "#fde3df", 0: "#f4f5f7", 1: "#dff2e3", 2: "#bfe6c8"}
-EMOTION_FILLS_DARK = {-2: "#5a2420", -1: "#3c2220", 0: "#1b1f27", 1: "#1d3526", 2: "#22502f"}
-STATUS_COLOURS = {"red": "#d62728", "amber": "#ff9f1c", "green": "#2ca02c"}
-PERSONA_COLOURS = ("#1f77b4", "#e4572e", "#29a329", "#9467bd", "#d4a017", "#17becf", "#e377c2", "#8c564b")
 
 GRID_COLUMNS = [
     "row",
@@ -78,63 +83,6 @@ GRID_COLUMNS = [
 ]
 CURVE_COLUMNS = ["persona_id", "persona", "stage_id", "stage", "touchpoint_id", "touchpoint", "x", "emotion", "source"]
 
-
-@dataclass(frozen=True)
-class Theme:
-    background: str
-    text: str
-    muted: str
-    border: str
-    stage_fill: str
-    stage_text: str
-    touchpoint_fill: str
-    owner_fill: str
-    goal_fill: str
-    lane_fill: str
-    pain_fill: str
-    opportunity_fill: str
-    action_fill: str
-    star: str
-    zero_line: str
-    everyone_line: str
-
-
-LIGHT = Theme(
-    background="#ffffff",
-    text="#1c2333",
-    muted="#5b6475",
-    border="#cfd6e3",
-    stage_fill="#1f3b73",
-    stage_text="#ffffff",
-    touchpoint_fill="#e6edf9",
-    owner_fill="#f3f5f9",
-    goal_fill="#f7f3e8",
-    lane_fill="#ffffff",
-    pain_fill="#fde8e4",
-    opportunity_fill="#e6f5ea",
-    action_fill="#eef0fb",
-    star="#c98a00",
-    zero_line="#9aa3b5",
-    everyone_line="#1c2333",
-)
-DARK = Theme(
-    background=PAGE_DARK["background"],
-    text=PAGE_DARK["text"],
-    muted="#a3abbd",
-    border="#343c4f",
-    stage_fill="#3d5fae",
-    stage_text="#ffffff",
-    touchpoint_fill="#1c2638",
-    owner_fill="#201f1c",
-    goal_fill="#231f16",
-    lane_fill="#1d1c1a",
-    pain_fill="#3a1d1a",
-    opportunity_fill="#15301f",
-    action_fill="#1c1f38",
-    star="#ffc53d",
-    zero_line="#5b6475",
-    everyone_line=PAGE_DARK["text"],
-)
 
 # Rows, top to bottom: (label, kind, height in row units).
 LANE_LABELS = {
@@ -520,17 +468,12 @@ def _escape(text: str) -> str:
 
 
 def _luminance(colour: str) -> float:
-    if colour.startswith("rgb"):
-        r, g, b = (float(v) for v in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
-    else:
-        h = colour.lstrip("#")
-        r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    r, g, b = rgb(colour)
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 
-def _severity_colour(severity: int, theme: Theme) -> str:
-    scale = ["#f6c85f", "#f39c4a", "#ea6f3c", "#d9432f", "#b51d1d"]
-    return scale[max(1, min(5, severity)) - 1]
+def _severity_colour(severity: int, theme: GridTheme) -> str:
+    return SEVERITY_COLOURS[max(1, min(5, severity))]
 
 
 def map_grid_figure(
@@ -544,7 +487,7 @@ def map_grid_figure(
     title: str | None = None,
 ) -> go.Figure:
     """The map grid (see the module docstring) as a Plotly figure sized for its content (fixed px per column)."""
-    theme = DARK if dark else LIGHT
+    theme = GRID_DARK if dark else GRID_LIGHT
     name = overlay_name or (overlay.attrs.get("name") if overlay is not None else None) or "Measure"
     grid = compute_map_grid(view, overlay, persona_id=persona_id, overlay_name=name)
     curve = compute_emotion_curve(view)
@@ -835,16 +778,6 @@ def _hover(cell: dict) -> str:
 
 def _signed(score: int) -> str:
     return "0" if score == 0 else f"{'+' if score > 0 else '−'}{abs(score)}"
-
-
-def is_missing(value: object) -> bool:
-    """None, pandas' NA or NaN: a cell of the grid's data twin with no value."""
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return math.isnan(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
 
 
 def figure_size(fig: go.Figure) -> tuple[int, int]:

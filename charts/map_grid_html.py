@@ -29,25 +29,21 @@ import re
 import pandas as pd
 from plotly.colors import sample_colorscale
 
+from analytics.numbers import is_missing
 from charts.labels import format_value
 from charts.map_grid import (
-    PERSONA_COLOURS,
     SEVERITY_WORDS,
-    STATUS_COLOURS,
     _cell_text,
     _columns,
     compute_emotion_curve,
     compute_map_grid,
-    is_missing,
     priority_band,
 )
+from charts.palette import PERSONA_COLOURS, PRIORITY_COLOURS, SEVERITY_COLOURS, STATUS_COLOURS, text_on
 from core.journey_map import MapView, PlacedItem, TouchpointView
 
-# Chip colours: the same in both themes, with text chosen for contrast against each.
-SEVERITY_CHIPS = {1: "#f6c85f", 2: "#f39c4a", 3: "#e0623a", 4: "#c8372b", 5: "#9b1515"}
-PRIORITY_CHIPS = {"high": "#1e7b3a", "medium": "#3f8f5a", "low": "#6b7a70"}
 ZOOM_COLUMN_PX: dict[str, int | None] = {"Fit to width": None, "Medium": 120, "Large": 170, "Extra large": 230}
-CURVE_PX = 150
+HTML_CURVE_PX = 150
 
 # Tints laid over the page background (work on light and dark alike).
 _FILLS = {
@@ -67,7 +63,7 @@ _EMOTION_TINTS = {
     2: "rgba(44,160,44,.30)",
 }
 
-STYLE = """
+GRID_STYLE = """
 .jl-grid-box{overflow-x:auto;max-width:100%;padding-bottom:4px}
 .jl-grid{display:grid;gap:2px;font-size:11px;line-height:1.3;color:inherit;
   font-family:inherit;align-items:stretch}
@@ -106,7 +102,7 @@ STYLE = """
 .jl-legend .jl-scale{display:inline-block;width:180px;height:12px;border-radius:3px;vertical-align:middle;
   border:1px solid rgba(128,128,128,.4)}
 .jl-legend .jl-swatch{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:4px}
-""".replace("%CURVE%", str(CURVE_PX))
+""".replace("%CURVE%", str(HTML_CURVE_PX))
 
 
 def _e(text: object) -> str:
@@ -116,23 +112,6 @@ def _e(text: object) -> str:
 def severity_chip(severity: int) -> str:
     """The chip on a pain point: ``4 high`` (severity 1–5 and its word; wraps between them, not in a word)."""
     return f"{int(severity)} {SEVERITY_WORDS.get(int(severity), '?')}"
-
-
-def _text_on(fill: str) -> str:
-    """Black or white text, whichever contrasts more with ``fill`` (hex or ``rgb(...)``)."""
-    if fill.startswith("rgb"):
-        r, g, b = (float(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
-    else:
-        h = fill.lstrip("#")
-        r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-
-    def lin(c: float) -> float:
-        c /= 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    # Contrast with black is (lum + .05) / .05; with white 1.05 / (lum + .05): pick the larger.
-    return "#111111" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
 
 
 _VOWELS = set("aeiouyAEIOUY")
@@ -174,7 +153,7 @@ def _hyphenated(text: str) -> str:
 
 
 def _chip(text: str, fill: str) -> str:
-    return f'<span class="jl-chip" style="background:{fill};color:{_text_on(fill)}">{_e(text)}</span>'
+    return f'<span class="jl-chip" style="background:{fill};color:{text_on(fill)}">{_e(text)}</span>'
 
 
 def _edit_link(href_base: str | None, target: str, body: str, label: str) -> str:
@@ -201,13 +180,13 @@ def _items_html(view: MapView, kind: str, cell: dict, edit_href: str | None = No
     rows: list[str] = []
     if kind == "pain":
         for p in sorted((p for p in view.pain_points if here(p)), key=lambda p: (-p.severity, p.id)):
-            chip = _chip(severity_chip(p.severity), SEVERITY_CHIPS.get(max(1, min(5, int(p.severity))), "#888888"))
+            chip = _chip(severity_chip(p.severity), SEVERITY_COLOURS.get(max(1, min(5, int(p.severity))), "#888888"))
             text = _edit_link(edit_href, f"pain:{int(p.id)}", _hyphenated(p.description), "Edit this pain point")
             rows.append(f"<li>{chip}{text}</li>")
     elif kind == "opportunity":
         for o in sorted((o for o in view.opportunities if here(o)), key=lambda o: (-o.priority, o.id)):
             band = priority_band(o.priority)
-            chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_CHIPS[band])
+            chip = _chip(f"{o.priority:.1f} {band}", PRIORITY_COLOURS[band])
             text = _edit_link(
                 edit_href, f"opportunity:{int(o.id)}", _hyphenated(o.description), "Edit this opportunity"
             )
@@ -364,7 +343,7 @@ def map_grid_html(
         template = f"{label_px}px repeat({n_cols}, {int(column_px)}px)"
         classes = "jl-grid jl-zoom"
     out = [
-        f"<style>{STYLE}</style>",
+        f"<style>{GRID_STYLE}</style>",
         '<div class="jl-grid-box" data-testid="jl-grid-box">',
         f'<div class="{classes}" data-testid="jl-grid" lang="en" style="grid-template-columns:{template};'
         f'--jl-bg:{_e(background)}">',
@@ -423,7 +402,7 @@ def map_grid_html(
                 if not is_missing(value):
                     frac = (float(value) - lo) / (hi - lo)
                     fill = sample_colorscale(overlay_colorscale, [min(1.0, max(0.0, frac))])[0]
-                    style += [f"background:{fill}", f"color:{_text_on(fill)}"]
+                    style += [f"background:{fill}", f"color:{text_on(fill)}"]
                 else:
                     css.append("jl-muted")
                 if cell["status"] in STATUS_COLOURS:
@@ -437,7 +416,7 @@ def map_grid_html(
                     style.append(f"background:{_FILLS[kind]}")
                     if kind == "pain" and not is_missing(cell["severity"]):
                         sev = max(1, min(5, int(cell["severity"])))
-                        style.append(f"border:2px solid {SEVERITY_CHIPS[sev]}")
+                        style.append(f"border:2px solid {SEVERITY_COLOURS[sev]}")
                 css.append("jl-clamp")
                 style.append(f"--lines:{lines * 2}")
             elif kind.startswith("lane:"):

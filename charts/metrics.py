@@ -11,7 +11,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-STATUS_COLOURS: dict[str, str] = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
+from charts.palette import NO_STATUS, STATUS_COLOURS
+
 STATUS_TEXT: dict[str, str] = {"green": "on target", "amber": "near target", "red": "off target", "none": "no target"}
 
 
@@ -29,7 +30,7 @@ def metric_trend_figure(history: pd.DataFrame, *, name: str = "", unit: str = ""
                 mode="lines+markers",
                 name=html.escape(name) if name else "value",
                 line={"color": "#5c6bc0", "width": 2},
-                marker={"size": 11, "color": [STATUS_COLOURS.get(s, "#9e9e9e") for s in history["status"]]},
+                marker={"size": 11, "color": [STATUS_COLOURS.get(s, NO_STATUS) for s in history["status"]]},
                 customdata=[STATUS_TEXT.get(s, s) for s in history["status"]],
                 hovertemplate="%{x}: %{y:.1f}" + (f" {unit}" if unit else "") + " (%{customdata})<extra></extra>",
             )

@@ -10,13 +10,13 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.metrics import STATUS_COLOURS
+from charts.palette import NO_STATUS, STATUS_COLOURS
 
 _STATUS_CODE = {"none": 0, "green": 1, "amber": 2, "red": 3}
 # Codes 0..3 over zmin −0.5 .. zmax 3.5 sit at 0.125, 0.375, 0.625, 0.875: one band each.
 _SCALE = [
-    [0.0, STATUS_COLOURS["none"]],
-    [0.25, STATUS_COLOURS["none"]],
+    [0.0, NO_STATUS],
+    [0.25, NO_STATUS],
     [0.25, STATUS_COLOURS["green"]],
     [0.5, STATUS_COLOURS["green"]],
     [0.5, STATUS_COLOURS["amber"]],

@@ -52,8 +52,8 @@ def _report(name: str, params: Callable[[argparse.Namespace], dict[str, Any]] | 
 
 def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     """The FunnelSpec of the funnel flags (``--steps`` is required)."""
-    from analytics.errors import BadInputError
     from analytics.funnel import FunnelSpec, parse_step_windows
+    from core.errors import BadInputError
 
     steps = csv_list(args.steps)
     if not steps:
@@ -237,8 +237,8 @@ def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
 
 def query_from_args(args: argparse.Namespace) -> Any:
     """The JourneyQuery of the analyze flags."""
-    from analytics.errors import BadInputError
     from analytics.journeys import JourneyQuery
+    from core.errors import BadInputError
 
     segments = []
     for item in args.filter_segment or ():
@@ -274,7 +274,7 @@ def open_analyze_context(dataset_id: int, args: argparse.Namespace) -> Any:
 def _import_first(args: argparse.Namespace) -> int:
     """Import ``args.file`` as ``import`` would; its dataset id. The table goes to standard output:
     what became of the file's rows goes to standard error."""
-    from analytics.errors import BadInputError
+    from core.errors import BadInputError
 
     if not (args.journey and args.time and args.activity):
         raise BadInputError(
@@ -288,8 +288,8 @@ def _import_first(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from analytics.errors import BadInputError
     from analytics.registry import ANALYSES
+    from core.errors import BadInputError
     from services.csv_safety import to_safe_csv
 
     if (args.file is None) == (args.dataset is None):

@@ -10,7 +10,7 @@ from commands.common import csv_list, emit_json
 
 def _conversion_of_flags(args: argparse.Namespace) -> Any:
     from analytics.conversion import Conversion
-    from analytics.errors import BadInputError
+    from core.errors import BadInputError
 
     goals, outcomes = csv_list(args.goal), csv_list(args.outcome)
     if bool(goals) == bool(outcomes):

@@ -20,13 +20,14 @@ from datetime import date
 import streamlit as st
 
 from analytics.conversion import Conversion
-from analytics.errors import EventsFileError, UnknownNameError
 from analytics.journeys import JourneyQuery
 from analytics.schema import Role
 from components import loaders as L
 from components.access import can_edit
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
+from components.url_select import link_index, link_value, query_select
+from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
 from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
 
@@ -68,17 +69,6 @@ class AnalysisView:
         return L.load_analysis(name, self.token, self.ctx, **params)
 
 
-def _param_id(name: str) -> tuple[int | None, bool]:
-    """``(id, valid)`` of ``?<name>=``: (None, True) when absent; (None, False) when not a number."""
-    value = st.query_params.get(name)
-    if value in (None, ""):
-        return None, True
-    try:
-        return int(value), True
-    except ValueError:
-        return None, False
-
-
 def _refuse(what: str, raw: object, choices: list[str]) -> None:
     listed = "; ".join(choices[:6]) or "none yet"
     st.warning(
@@ -102,26 +92,23 @@ def pick_dataset(
         return None
     by_id = {int(d["id"]): d for d in datasets}
     order = [i for i in (ids if ids is not None else list(by_id)) if i in by_id]
-    requested, valid = _param_id("dataset")
-    unknown = not valid or (requested is not None and requested not in by_id)
-    if unknown:
-        _refuse("dataset", st.query_params.get("dataset"), [f"{i} ({by_id[i]['name']})" for i in order])
-        current = None
-    else:
-        current = requested if requested is not None else order[0]
-    chosen = st.selectbox(
+
+    def refuse(raw: str) -> None:  # a dataset that exists but is not offered here: just nothing chosen
+        if raw not in {str(i) for i in by_id}:
+            _refuse("dataset", raw, [f"{i} ({by_id[i]['name']})" for i in order])
+
+    chosen = query_select(
         label,
         order,
-        index=order.index(current) if current in order else None,
+        param="dataset",
         format_func=lambda i: f"{by_id[i]['name']} · {by_id[i]['events']:,} events" + (note(i) if note else ""),
+        refuse=refuse,
         placeholder="Choose a dataset",
         help="The event log to analyse (kept in the URL as ?dataset=).",
         key="_pick_dataset",
     )
     if chosen is None:
         return None
-    if st.query_params.get("dataset") != str(chosen):  # the URL always names what is shown
-        st.query_params["dataset"] = str(chosen)
     d = by_id[chosen]
     return int(chosen), f"{chosen}:{d['created_at']}", str(d["name"])
 
@@ -140,32 +127,28 @@ def pick_map(
     first map); :data:`INVALID`, with a warning, when the link names a map that does not exist."""
     maps = load_map_summaries()
     names = {int(m["id"]): m["name"] for m in maps}
-    options: list[int | None] = [*names] if required else [None, *names]
-    requested, valid = _param_id("map")
-    if required and requested is None and names:
-        requested = next(iter(names))
-    if not valid or (requested is not None and requested not in names):
-        _refuse("map", st.query_params.get("map"), [f"{i} ({n})" for i, n in names.items()])
-        chosen = st.selectbox(
-            label, list(names), index=None, format_func=names.get, placeholder="Choose a map", key="_pick_map_fix"
+    ids = list(names)
+    unknown = link_value("map") is not None and link_index("map", ids) is None
+    if unknown:  # refused: the user picks one of the real maps, nothing is shown meanwhile
+        chosen = query_select(
+            label,
+            ids,
+            param="map",
+            format_func=names.get,
+            refuse=lambda raw: _refuse("map", raw, [f"{i} ({n})" for i, n in names.items()]),
+            placeholder="Choose a map",
+            key="_pick_map_fix",
         )
-        if chosen is None:
-            return INVALID
-        st.query_params["map"] = str(chosen)
-        return chosen
-    chosen = st.selectbox(
+        return INVALID if chosen is None else chosen
+    return query_select(
         label,
-        options,
-        index=options.index(requested),
+        ids if required else [None, *ids],
+        param="map",
         format_func=lambda i: none_label if i is None else names[i],
+        default=ids[0] if required and ids else None,
         help="Touchpoints and stages come from this map's links to the dataset's activities.",
         key="_pick_map",
     )
-    if chosen is None:
-        st.query_params.pop("map", None)
-    elif chosen != requested:
-        st.query_params["map"] = str(chosen)
-    return chosen
 
 
 def goal_override() -> Conversion | None:

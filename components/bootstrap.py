@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from components.auth import require_sign_in
 from components.text import escape_markup
+from core.errors import JourneyLensError
 from db.access import as_system
 from db.engine import get_engine
-from db.errors import JourneyLensError
 from services import demo
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,9 +7,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from analytics.errors import AnalyticsError
 from components.text import escape_markup
-from db.errors import JourneyLensError
+from core.errors import JourneyLensError
 
 
 @contextmanager
@@ -17,7 +16,11 @@ def user_errors() -> Iterator[None]:
     """Show JourneyLens errors (bad input, conflicts, missing items) as ``st.error`` with their text."""
     try:
         yield
-    except (JourneyLensError, AnalyticsError, KeyError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        # Messages quote what the user typed: shown as text, never as links, images or HTML.
-        st.error(escape_markup(message), icon=":material/error:")
+    except (JourneyLensError, ValueError) as exc:
+        show_error(exc)
+
+
+def show_error(exc: Exception) -> None:
+    """Show a caught JourneyLens error's text; it quotes what the user typed, so it is shown as text,
+    never as links, images or HTML."""
+    st.error(escape_markup(str(exc)), icon=":material/error:")

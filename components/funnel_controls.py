@@ -11,7 +11,7 @@ from components.analysis_controls import AnalysisView
 from components.text import escape_markdown
 from services.analysis import list_breakdown_columns
 
-MODES = {
+MODE_WORDS = {
     "ordered": "in order, anything in between",
     "strict": "in order, no other funnel step in between",
     "immediate": "each step right after the previous one",
@@ -36,12 +36,12 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
     c1, c2, c3 = st.columns([2, 1, 1])
     mode = c1.segmented_control(
         "Order",
-        list(MODES),
+        list(MODE_WORDS),
         default="ordered",
         required=True,
         key="mode",
         bind="query-params",
-        help="; ".join(f"{k}: {v}" for k, v in MODES.items()),
+        help="; ".join(f"{k}: {v}" for k, v in MODE_WORDS.items()),
     )
     window = c2.number_input(
         "Window (days)", 1, 3650, 90, key="window", bind="query-params", help="From the first step."
@@ -98,6 +98,6 @@ def funnel_headline(funnel: pd.DataFrame, spec: FunnelSpec) -> str:
     first, last = int(funnel["journeys"].iloc[0]), int(funnel["journeys"].iloc[-1])
     return (
         f"**{last:,} of {first:,} journeys** that reach *{escape_markdown(spec.steps[0])}* go on to "
-        f"*{escape_markdown(spec.steps[-1])}* within **{spec.window_days:g} days** of it ({MODES[spec.mode]}): "
+        f"*{escape_markdown(spec.steps[-1])}* within **{spec.window_days:g} days** of it ({MODE_WORDS[spec.mode]}): "
         "a funnel window, not the all-time conversion of the line above."
     )

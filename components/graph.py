@@ -21,13 +21,11 @@ from dataclasses import dataclass
 import pandas as pd
 from streamlit_agraph import Config, Edge, Node, agraph
 
-from charts.palette import CATEGORICAL, NEGATIVE, NEUTRAL, PAGE_DARK, PAGE_LIGHT, colour_map
+from charts.palette import CATEGORICAL, NEGATIVE, NEUTRAL, colour_map, page_colours
 from components.theme import is_dark
 
 TERMINALS = ("(entry)", "(exit)")
 # Text and halo in the page's own colours (charts.palette: Streamlit 1.67's light and warm dark themes).
-LIGHT = {"text": PAGE_LIGHT["text"], "background": PAGE_LIGHT["background"], "edge": "#8A8F98"}
-DARK = {"text": PAGE_DARK["text"], "background": PAGE_DARK["background"], "edge": "#9AA0A6"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class GraphStyle:
 
     @classmethod
     def for_theme(cls, dark: bool) -> GraphStyle:
-        return cls(**(DARK if dark else LIGHT))
+        return cls(**page_colours(dark))
 
 
 def graph_options(style: GraphStyle, *, height_px: int) -> dict:

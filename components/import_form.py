@@ -15,18 +15,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import BadInputError
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
 from charts.labels import for_people
 from components.access import ADMIN_ONLY, can_admin, can_edit
+from components.bootstrap import ROOT
 from components.errors import user_errors
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
+from components.url_select import query_select
+from core.errors import BadInputError
 from services import datasets as dataset_service
 from services import importer, linking
 from services.csv_safety import to_safe_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "sample_data"
 NONE = "—"
 NO_FILTER = "(no filter)"
@@ -545,12 +546,8 @@ def render_dataset_list() -> int | None:
         column_config={"Events file": st.column_config.TextColumn(help="ok, external, missing or damaged")},
     )
     ids = [d["id"] for d in datasets]
-    wanted = st.query_params.get("dataset")
-    index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else len(ids) - 1
     labels = {d["id"]: _dataset_label(d) for d in datasets}
-    chosen = st.selectbox("Dataset", ids, index=index, format_func=labels.get, key="ds_choice")
-    if str(chosen) != st.query_params.get("dataset"):
-        st.query_params["dataset"] = str(chosen)
+    chosen = query_select("Dataset", ids, param="dataset", format_func=labels.get, default=ids[-1], key="ds_choice")
     return int(chosen)
 
 

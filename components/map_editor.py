@@ -19,16 +19,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import AnalyticsError
+from components.errors import show_error
+from components.flash import flash
 from components.loaders import clear_caches
+from core.errors import ConflictError, JourneyLensError
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
-from db.errors import ConflictError, JourneyLensError
 from services import map_view
 from services.map_edits import LaneCellEdit, RowEdits, Saved
 
 BASE_KEY = "studio_base_views"
 PENDING_KEY = "studio_pending_edits"
-FLASH_KEY = "studio_flash"
 WHOLE_STAGE = "whole stage"
 EVERYONE = 0  # persona "id" for cells that apply to everyone
 
@@ -56,16 +56,6 @@ def forget_base(map_id: int) -> None:
     st.session_state.setdefault(BASE_KEY, {}).pop(map_id, None)
 
 
-def flash(message: str) -> None:
-    st.session_state[FLASH_KEY] = message
-
-
-def show_flash() -> None:
-    message = st.session_state.pop(FLASH_KEY, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
-
-
 def _pending() -> dict[tuple[int, str], Any]:
     return st.session_state.setdefault(PENDING_KEY, {})
 
@@ -83,8 +73,8 @@ def save(map_id: int, table: str, payload: Any, fn: SaveFn, *, success: str = "S
     except ConflictError:
         _pending()[(map_id, table)] = payload
         st.rerun()
-    except (JourneyLensError, AnalyticsError, ValueError) as exc:
-        st.error(str(exc), icon=":material/error:")
+    except (JourneyLensError, ValueError) as exc:
+        show_error(exc)
         return False
     _pending().pop((map_id, table), None)
     reload_base(map_id)

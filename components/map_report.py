@@ -44,7 +44,7 @@ from services.overlay import (
 )
 from services.overview import compute_map_health
 
-STYLE = """
+REPORT_STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1200px;color:#1f2430;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{margin-top:2.4rem;border-bottom:1px solid #d8dce6;padding-bottom:.3rem}
 .muted{color:#667085}.cards{display:flex;gap:1rem;flex-wrap:wrap}
@@ -263,7 +263,7 @@ def build_map_report(
     title = f"{view.name} · JourneyLens report"
     doc = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>" + "".join(body) + "</body></html>"
+        f"<title>{_e(title)}</title><style>{REPORT_STYLE}</style></head><body>" + "".join(body) + "</body></html>"
     )
     return MapReport(html=doc, tables=tables, title=title)
 

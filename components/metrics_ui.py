@@ -6,56 +6,13 @@ reproduces the view. Their data comes through the cached loaders (:mod:`componen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, TypeVar
-
 import streamlit as st
 
 from analytics.friction import FrictionWeights
+from components.bootstrap import ROOT
 from components.loaders import load_report
-from components.text import escape_markup
-
-ROOT = Path(__file__).resolve().parents[1]
-T = TypeVar("T")
-
 
 # --------------------------------------------------------------------------- URL state
-
-
-def query_select(
-    label: str,
-    options: Sequence[T],
-    *,
-    param: str,
-    format_func: Callable[[T], str] = str,
-    default: T | None = None,
-    widget: str = "selectbox",
-    **kwargs: Any,
-) -> T | None:
-    """A selectbox (or horizontal radio) whose choice lives in the URL as ``?<param>=<option>``."""
-    options = list(options)
-    if not options:
-        return None
-    current = st.query_params.get(param)
-    index = next((i for i, o in enumerate(options) if str(o) == current), None)
-    if index is None:
-        index = options.index(default) if default in options else 0
-        if current not in (None, ""):  # never replaced silently
-            st.warning(
-                escape_markup(
-                    f"The link's {param}={current} is not one of the choices here; showing "
-                    f"{format_func(options[index])} instead."
-                )
-            )
-    key = f"qp_{param}"
-    if widget == "radio":
-        value = st.radio(label, options, index=index, format_func=format_func, key=key, horizontal=True, **kwargs)
-    else:
-        value = st.selectbox(label, options, index=index, format_func=format_func, key=key, **kwargs)
-    if value is not None and current != str(value):
-        st.query_params[param] = str(value)
-    return value
 
 
 def query_float(param: str, default: float) -> float:

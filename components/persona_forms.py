@@ -9,18 +9,7 @@ import streamlit as st
 from core.journey_map import PersonaView
 from services.personas import COMMITTEE_ROLES
 
-FLASH_KEY = "personas_flash"
 NO_ROLE = "(no committee role)"
-
-
-def flash(message: str) -> None:
-    st.session_state[FLASH_KEY] = message
-
-
-def show_flash() -> None:
-    message = st.session_state.pop(FLASH_KEY, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
 
 
 def persona_form(key: str, persona: PersonaView | None, *, submit: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from analytics.numbers import MONEY_KINDS, NO_CURRENCY, format_metric_value
 from charts.labels import for_people
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
 from components.analysis_controls import AnalysisView
+from components.badges import STATUS_BADGE
 from components.errors import user_errors
 from components.loaders import (
     clear_caches,
@@ -19,17 +20,13 @@ from components.loaders import (
     load_outcome_shares,
     load_referrals,
 )
-from components.metrics_ui import query_select
 from components.text import escape_markdown
+from components.url_select import query_select
+from core.errors import BadInputError
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
-STATUS_BADGE = {
-    "green": ":green-badge[on target]",
-    "amber": ":orange-badge[near target]",
-    "red": ":red-badge[off target]",
-}
-KIND_LABELS = {
+METRIC_KIND_LABELS = {
     "conversion": "Conversion rate",
     "nps": "NPS",
     "csat": "CSAT",
@@ -56,7 +53,7 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
         if r.target is not None
         else "no target"
     )
-    badge = STATUS_BADGE.get(r.status, ":gray-badge[no status]")
+    badge = STATUS_BADGE.get(r.status, STATUS_BADGE["none"])
     st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
     st.caption(
         escape_markdown(r.formula) + (" · computed from data" if r.source == "dataset" else " · entered by hand")
@@ -96,7 +93,7 @@ def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, s
     stage_label = dict(stages)
     tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
     with st.form("add_metric", clear_on_submit=True):
-        kind = st.selectbox("Metric", list(KIND_LABELS), format_func=KIND_LABELS.get)
+        kind = st.selectbox("Metric", list(METRIC_KIND_LABELS), format_func=METRIC_KIND_LABELS.get)
         name = st.text_input("Name (optional)", max_chars=200)
         scope_options = [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
         scope = st.selectbox(
@@ -139,7 +136,7 @@ def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, s
                 if source is not None:
                     metric_service.compute_metric_values(new_id)
                 clear_caches()
-                st.success(f"Added “{escape_markdown(name or KIND_LABELS[kind])}”.")
+                st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
 
 
 def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> None:
@@ -159,7 +156,7 @@ def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> N
         if st.form_submit_button("Save value", disabled=not manual):
             with user_errors():
                 if value is None:
-                    raise ValueError("Enter a value.")
+                    raise BadInputError("Enter a value.")
                 metric_service.set_metric_value(
                     chosen, period, value, respondents=None if respondents is None else int(respondents)
                 )

@@ -21,6 +21,7 @@ from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
 from components.access import can_admin, can_edit, editing_allowed
 from components.errors import user_errors
+from components.flash import flash
 from components.grid_edit import render_grid_conflicts, render_grid_editor
 from components.loaders import clear_caches, load_map_summaries
 from components.map_grid_view import render_map_grid
@@ -649,7 +650,7 @@ def render_versions_tab(view: MapView) -> None:
         if c2.form_submit_button("Save snapshot"):
             with user_errors():
                 snapshots.create_snapshot(view.id, name)
-                ed.flash(f"Snapshot “{name.strip()}” saved.")
+                flash(f"Snapshot “{name.strip()}” saved.")
                 st.rerun()
     items = snapshots.list_snapshots(view.id)
     if not items:
@@ -712,7 +713,7 @@ def render_versions_tab(view: MapView) -> None:
                     else:
                         with user_errors():
                             snapshots.delete_snapshot(chosen)
-                            ed.flash("Snapshot deleted.")
+                            flash("Snapshot deleted.")
                             st.rerun()
 
     st.divider()

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from core.errors import NotFoundError
+
 EMOTION_MIN, EMOTION_MAX = -2, 2
 SCORE_MIN, SCORE_MAX = 1, 5
 MOMENT_OF_TRUTH_WEIGHT = 1.5
@@ -65,14 +67,6 @@ PERSONA_FIELDS = (
     "buying_behaviour",
     "channels",
 )
-
-
-class NotOnMapError(LookupError):
-    """An id the map does not hold (the item was deleted meanwhile, or belongs to another map)."""
-
-    def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"{kind} {ident!r} does not exist (it may have been deleted).")
-        self.kind, self.ident = kind, ident
 
 
 def opportunity_priority(customer_value: int, business_value: int, effort: int, moment_of_truth: bool) -> float:
@@ -245,19 +239,19 @@ class MapView:
         for stage in self.stages:
             if stage.id == stage_id:
                 return stage
-        raise NotOnMapError("Stage", stage_id)
+        raise NotFoundError("Stage", stage_id)
 
     def touchpoint(self, touchpoint_id: int) -> TouchpointView:
         for tp in self.touchpoints:
             if tp.id == touchpoint_id:
                 return tp
-        raise NotOnMapError("Touchpoint", touchpoint_id)
+        raise NotFoundError("Touchpoint", touchpoint_id)
 
     def persona(self, persona_id: int) -> PersonaView:
         for persona in self.personas:
             if persona.id == persona_id:
                 return persona
-        raise NotOnMapError("Persona", persona_id)
+        raise NotFoundError("Persona", persona_id)
 
     @property
     def lanes(self) -> tuple[str, ...]:

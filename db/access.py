@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from db.errors import JourneyLensError
+from core.errors import JourneyLensError
 
 
 class AccessRole(IntEnum):

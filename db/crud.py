@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.errors import ConflictError, NotFoundError, ValidationError
+from core.errors import BadInputError, ConflictError, NotFoundError
 from db.models import Dataset, JourneyMap, MapPersona, Persona, Snapshot, Stage, Touchpoint, utcnow
 
 MAX_NAME_LENGTH = 200
@@ -31,15 +31,15 @@ def clean_name(value: str | None, field: str = "name") -> str:
     """
     text = (value or "").strip()
     if not text or all(unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text):
-        raise ValidationError(field, value, "a non-empty name")
+        raise BadInputError.invalid(field, value, "a non-empty name")
     if len(text) > MAX_NAME_LENGTH:
-        raise ValidationError(field, value, f"at most {MAX_NAME_LENGTH} characters (got {len(text)})")
+        raise BadInputError.invalid(field, value, f"at most {MAX_NAME_LENGTH} characters (got {len(text)})")
     if "\x00" in text:
-        raise ValidationError(field, value, "text without NUL characters")
+        raise BadInputError.invalid(field, value, "text without NUL characters")
     if any(unicodedata.category(c) == "Cc" for c in text):
-        raise ValidationError(field, value, "one line of text without control characters")
+        raise BadInputError.invalid(field, value, "one line of text without control characters")
     if any(unicodedata.category(c) == "Cs" for c in text):
-        raise ValidationError(field, value, "valid Unicode text (no lone surrogates)")
+        raise BadInputError.invalid(field, value, "valid Unicode text (no lone surrogates)")
     return text
 
 
@@ -87,7 +87,7 @@ def update_map(*, session: Session, map_id: int, expected_version: int | None, *
         changes["name"] = clean_name(changes["name"])
     for key, value in changes.items():
         if not hasattr(journey_map, key) or key in ("id", "version", "created_at"):
-            raise ValidationError(key, value, "a field of a journey map")
+            raise BadInputError.invalid(key, value, "a field of a journey map")
         setattr(journey_map, key, value)
     return touch_map(session=session, journey_map=journey_map)
 

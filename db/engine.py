@@ -9,7 +9,7 @@ SQLite is tuned here and nowhere else:
   "database is locked" (SQLite ignores busy_timeout when a deferred reader upgrades to a writer);
 - a pool large enough for every Streamlit session thread to hold a connection while it waits;
 - SQLite's "locked / busy / full / read-only / I/O" errors reach callers as a typed
-  :class:`db.errors.StorageError` (nothing saved, say why), never as a traceback;
+  :class:`core.errors.StorageError` (nothing saved, say why), never as a traceback;
 - migrations run with foreign keys off (SQLite's own procedure for schema changes: batch mode
   drops and recreates tables, and with foreign keys on, dropping ``journey_map`` would cascade
   and delete every stage), inside one ``BEGIN IMMEDIATE`` transaction, checked with
@@ -35,9 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from db import audit as _audit  # noqa: F401 - registers the audit trail's session events
-from db.access import AccessRole, require
-from db.errors import (
+from core.errors import (
     DatabaseDamagedError,
     DatabaseLockedError,
     DataDirMissingError,
@@ -45,6 +43,8 @@ from db.errors import (
     ReadOnlyError,
     StorageError,
 )
+from db import audit as _audit  # noqa: F401 - registers the audit trail's session events
+from db.access import AccessRole, require
 
 BUSY_TIMEOUT_MS = 30_000
 DB_FILENAME = "journeylens.db"

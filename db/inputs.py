@@ -2,7 +2,7 @@
 
 Every writer of map content (the studio's edits, personas, metrics, the map document) validates
 through these models with :func:`validate`, so one value is refused the same way whoever sends it.
-A refusal is a :class:`db.errors.ValidationError` naming the field as the user sees it (the model
+A refusal is a :class:`core.errors.BadInputError` naming the field as the user sees it (the model
 field's ``title``, after the row's name when there is one: ``stage “Awareness”: customer goal``),
 the value, and what is expected; the first bad value stops the validation and nothing is written.
 
@@ -23,6 +23,7 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator, model_val
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Field, SQLModel
 
+from core.errors import BadInputError
 from core.journey_map import (
     ACTION_FIELDS,
     EMOTION_MAX,
@@ -37,7 +38,6 @@ from core.journey_map import (
     TOUCHPOINT_FIELDS,
 )
 from db.crud import MAX_NAME_LENGTH, clean_name
-from db.errors import ValidationError
 from db.models import ActionStatus, CommitteeRole, Direction, Lane, MapState
 
 MAX_TEXT_LENGTH = 4000
@@ -68,11 +68,11 @@ def clean_text(value: Any, field_name: str, *, max_length: int = MAX_TEXT_LENGTH
         return ""
     text = str(value).strip()
     if len(text) > max_length:
-        raise ValidationError(field_name, value, f"at most {max_length} characters (got {len(text)})")
+        raise BadInputError.invalid(field_name, value, f"at most {max_length} characters (got {len(text)})")
     if "\x00" in text:
-        raise ValidationError(field_name, value, "text without NUL characters")
+        raise BadInputError.invalid(field_name, value, "text without NUL characters")
     if any("\ud800" <= c <= "\udfff" for c in text):
-        raise ValidationError(field_name, value, "valid Unicode text (no lone surrogates)")
+        raise BadInputError.invalid(field_name, value, "valid Unicode text (no lone surrogates)")
     return text
 
 
@@ -80,7 +80,7 @@ def clean_required_text(value: Any, field_name: str) -> str:
     """Free text that must not be empty (a pain point's description, an action)."""
     text = clean_text(value, field_name)
     if not text:
-        raise ValidationError(field_name, value, "a non-empty text")
+        raise BadInputError.invalid(field_name, value, "a non-empty text")
     return text
 
 
@@ -89,11 +89,11 @@ def _number(value: Any, field_name: str, expected: str, *, whole: bool = False, 
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(field_name, value, expected) from None
+        raise BadInputError.invalid(field_name, value, expected) from None
     if not math.isfinite(number):
-        raise ValidationError(field_name, value, not_finite or expected)
+        raise BadInputError.invalid(field_name, value, not_finite or expected)
     if whole and not number.is_integer():
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     return number
 
 
@@ -103,12 +103,12 @@ def clean_int_range(value: Any, field_name: str, low: int, high: int, *, allow_n
     if _empty(value):
         if allow_none:
             return None
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     if isinstance(value, bool):
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     number = _number(value, field_name, expected, whole=True)
     if not low <= number <= high:
-        raise ValidationError(field_name, value, expected)
+        raise BadInputError.invalid(field_name, value, expected)
     return int(number)
 
 
@@ -135,7 +135,7 @@ def clean_date(value: Any, field_name: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise ValidationError(field_name, value, "a date as YYYY-MM-DD") from None
+        raise BadInputError.invalid(field_name, value, "a date as YYYY-MM-DD") from None
 
 
 def clean_bool(value: Any, field_name: str) -> bool:
@@ -149,7 +149,7 @@ def clean_bool(value: Any, field_name: str) -> bool:
         return True
     if text in ("false", "no", "0", "n", ""):
         return False
-    raise ValidationError(field_name, value, "yes or no")
+    raise BadInputError.invalid(field_name, value, "yes or no")
 
 
 def clean_list(value: Any, field_name: str) -> list[str]:
@@ -161,7 +161,7 @@ def clean_list(value: Any, field_name: str) -> list[str]:
     elif isinstance(value, Iterable):
         items = value
     else:
-        raise ValidationError(field_name, value, "a list of names")
+        raise BadInputError.invalid(field_name, value, "a list of names")
     out: list[str] = []
     for item in items:
         text = clean_text(item, field_name, max_length=MAX_NAME_LENGTH)
@@ -175,10 +175,10 @@ def clean_choice(value: Any, field_name: str, choices: Sequence[str], *, allow_n
     if _empty(value):
         if allow_none:
             return None
-        raise ValidationError(field_name, value, "one of: " + ", ".join(choices))
+        raise BadInputError.invalid(field_name, value, "one of: " + ", ".join(choices))
     text = str(value).strip()
     if text not in choices:
-        raise ValidationError(field_name, value, "one of: " + ", ".join(choices))
+        raise BadInputError.invalid(field_name, value, "one of: " + ", ".join(choices))
     return text
 
 
@@ -264,10 +264,10 @@ class MapUpdate(Input):
         return "one of the map's fields: " + ", ".join(cls.field_list)
 
     name: Name = Field(default="", title="map name")
-    description: Text = ""
-    scenario: Text = ""
-    state: Annotated[str, _one_of(MapState)] = MapState.CURRENT.value
-    owner: ShortText = ""
+    description: Text = Field(default="", title="description")
+    scenario: Text = Field(default="", title="scenario")
+    state: Annotated[str, _one_of(MapState)] = Field(default=MapState.CURRENT.value, title="state")
+    owner: ShortText = Field(default="", title="owner")
     review_by: Day = Field(default=None, title="review-by date")
 
 
@@ -276,10 +276,10 @@ class StageUpdate(Input):
     field_list: ClassVar[tuple[str, ...]] = STAGE_FIELDS
     name: Name = Field(default="", title="stage name")
     position: Position = Field(default=None, title="order")
-    customer_goal: Text = ""
-    business_goal: Text = ""
-    outcomes: Names = Field(default_factory=list)
-    revisitable: Flag = False
+    customer_goal: Text = Field(default="", title="customer goal")
+    business_goal: Text = Field(default="", title="business goal")
+    outcomes: Names = Field(default_factory=list, title="outcomes")
+    revisitable: Flag = Field(default=False, title="revisitable")
 
 
 class StageCreate(StageUpdate):
@@ -292,19 +292,19 @@ class TouchpointUpdate(Input):
     stage_id: Id = Field(default=None, title="stage")
     name: Name = Field(default="", title="touchpoint name")
     position: Position = Field(default=None, title="order")
-    channel: ShortText = ""
-    owner_team: ShortText = ""
-    responsible: ShortText = ""
-    accountable: ShortText = ""
-    consulted: ShortText = ""
-    informed: ShortText = ""
-    moment_of_truth: Flag = False
-    activity_names: Names = Field(default_factory=list)
+    channel: ShortText = Field(default="", title="channel")
+    owner_team: ShortText = Field(default="", title="owner team")
+    responsible: ShortText = Field(default="", title="responsible")
+    accountable: ShortText = Field(default="", title="accountable")
+    consulted: ShortText = Field(default="", title="consulted")
+    informed: ShortText = Field(default="", title="informed")
+    moment_of_truth: Flag = Field(default=False, title="moment of truth")
+    activity_names: Names = Field(default_factory=list, title="activity names")
 
     @model_validator(mode="after")
     def _has_stage(self, info: ValidationInfo) -> TouchpointUpdate:
         if "stage_id" in self.model_fields_set and self.stage_id is None:
-            raise ValidationError(_row(info, "stage"), None, "a stage of this map")
+            raise BadInputError.invalid(_row(info, "stage"), None, "a stage of this map")
         return self
 
 
@@ -325,14 +325,14 @@ class PainPointInput(_Placed):
     kind: ClassVar[str] = "pain point"
     field_list: ClassVar[tuple[str, ...]] = PAIN_POINT_FIELDS
     persona_id: Id = Field(default=None, title="persona")
-    description: RequiredText = ""
+    description: RequiredText = Field(default="", title="description")
     severity: Score = Field(default=3, title="severity (1–5)")
 
 
 class OpportunityInput(_Placed):
     kind: ClassVar[str] = "opportunity"
     field_list: ClassVar[tuple[str, ...]] = OPPORTUNITY_FIELDS
-    description: RequiredText = ""
+    description: RequiredText = Field(default="", title="description")
     effort: Score = Field(default=3, title="effort (1–5)")
     customer_value: Score = Field(default=3, title="customer value (1–5)")
     business_value: Score = Field(default=3, title="business value (1–5)")
@@ -342,11 +342,11 @@ class ActionInput(_Placed):
     kind: ClassVar[str] = "action"
     field_list: ClassVar[tuple[str, ...]] = ACTION_FIELDS
     metric_id: Id = Field(default=None, title="metric")
-    action: RequiredText = ""
-    owner: ShortText = ""
-    status: Annotated[str, _one_of(ActionStatus)] = ActionStatus.OPEN.value
-    due_date: Day = None
-    expected_effect: Text = ""
+    action: RequiredText = Field(default="", title="action")
+    owner: ShortText = Field(default="", title="owner")
+    status: Annotated[str, _one_of(ActionStatus)] = Field(default=ActionStatus.OPEN.value, title="status")
+    due_date: Day = Field(default=None, title="due date")
+    expected_effect: Text = Field(default="", title="expected effect")
 
     @field_validator("status", mode="before")
     @classmethod
@@ -359,7 +359,7 @@ class LaneCellInput(Input):
 
     kind: ClassVar[str] = "lane cell"
     lane: Annotated[str, _one_of(Lane)] = Field(title="lane")
-    text: str | None = None
+    text: str | None = Field(default=None, title="text")
     emotion: Emotion = Field(default=None, title="emotion (−2..+2)")
 
     @field_validator("text", mode="before")
@@ -370,7 +370,9 @@ class LaneCellInput(Input):
     @model_validator(mode="after")
     def _emotion_on_feeling(self, info: ValidationInfo) -> LaneCellInput:
         if self.emotion is not None and self.lane != Lane.FEELING.value:
-            raise ValidationError(_row(info, "emotion"), self.emotion, "an emotion score on the feeling lane only")
+            raise BadInputError.invalid(
+                _row(info, "emotion"), self.emotion, "an emotion score on the feeling lane only"
+            )
         return self
 
 
@@ -378,19 +380,19 @@ class PersonaUpdate(Input):
     kind: ClassVar[str] = "persona"
     field_list: ClassVar[tuple[str, ...]] = PERSONA_FIELDS
     name: Name = Field(default="", title="persona name")
-    description: Text = ""
-    demographics: Text = ""
-    job_title: ShortText = ""
-    company_size: ShortText = ""
-    industry: ShortText = ""
+    description: Text = Field(default="", title="description")
+    demographics: Text = Field(default="", title="demographics")
+    job_title: ShortText = Field(default="", title="job title")
+    company_size: ShortText = Field(default="", title="company size")
+    industry: ShortText = Field(default="", title="industry")
     is_decision_maker: Flag = Field(default=False, title="decision maker")
     committee_role: Annotated[str | None, _one_of(CommitteeRole, allow_none=True)] = Field(
         default=None, title="committee role"
     )
-    goals: Text = ""
-    pain_points: Text = ""
-    buying_behaviour: Text = ""
-    channels: Text = ""
+    goals: Text = Field(default="", title="goals")
+    pain_points: Text = Field(default="", title="pain points")
+    buying_behaviour: Text = Field(default="", title="buying behaviour")
+    channels: Text = Field(default="", title="channels")
     is_demo: bool = Field(default=False, title="demo")
 
     @field_validator("is_demo", mode="before")
@@ -406,9 +408,9 @@ class PersonaCreate(PersonaUpdate):
 class MetricUpdate(Input):
     kind: ClassVar[str] = "metric"
     name: Name = Field(default="", title="metric name")
-    target: Finite = None
-    direction: str = Direction.HIGHER.value
-    unit: str = ""
+    target: Finite = Field(default=None, title="target")
+    direction: str = Field(default=Direction.HIGHER.value, title="direction")
+    unit: str = Field(default="", title="unit")
     stage_id: int | None = Field(default=None, title="stage")
     touchpoint_id: int | None = Field(default=None, title="touchpoint")
     dataset_id: int | None = Field(default=None, title="dataset")
@@ -417,7 +419,7 @@ class MetricUpdate(Input):
     @classmethod
     def _direction(cls, value: Any, info: ValidationInfo) -> str:
         if value not in {d.value for d in Direction}:
-            raise ValidationError(label(info), value, "higher or lower")
+            raise BadInputError.invalid(label(info), value, "higher or lower")
         return str(value)
 
     @classmethod
@@ -439,14 +441,14 @@ M = TypeVar("M", bound=Input)
 def validate(model: type[M], values: Mapping[str, Any], *, row: str | None = None) -> M:
     """``values`` checked and coerced by ``model``; ``row`` names the row in messages (``new stage 2``).
 
-    Raises :class:`ValidationError` for the first bad value: a coercion's own message, a missing
+    Raises :class:`BadInputError` for the first bad value: a coercion's own message, a missing
     required field (``a non-empty name`` for names, ``a value`` otherwise) or an unknown field
     (naming the fields the item has). ``model_dump(exclude_unset=True)`` of the result holds only
     the fields given, for updates.
     """
     unknown = [key for key in values if key not in model.model_fields]
     if unknown and model.refuse_unknown:
-        raise ValidationError(unknown[0], values[unknown[0]], model.unknown_field())
+        raise BadInputError.invalid(unknown[0], values[unknown[0]], model.unknown_field())
     try:
         return model.model_validate(
             {k: v for k, v in values.items() if k in model.model_fields}, context={"model": model, "row": row}
@@ -459,8 +461,8 @@ def validate(model: type[M], values: Mapping[str, Any], *, row: str | None = Non
         where = f"{row}: {title}" if row else title
         if error["type"] == "missing":
             expected = "a non-empty name" if name == "name" else "a value"
-            raise ValidationError(where, None, expected) from None
-        raise ValidationError(where, error.get("input"), str(error["msg"])) from None
+            raise BadInputError.invalid(where, None, expected) from None
+        raise BadInputError.invalid(where, error.get("input"), str(error["msg"])) from None
 
 
 def given(model: Input) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from components.loaders import (
     load_overlay,
 )
 from components.map_grid_view import render_map_grid
-from components.metrics_ui import page_exists, query_select, render_report_buttons
+from components.metrics_ui import page_exists, render_report_buttons
 from components.text import escape_markdown
+from components.url_select import query_select
 from services.csv_safety import to_safe_csv
 from services.overlay import ATTRIBUTION_MEASURES, MEASURES, measure_phrase
 

@@ -10,6 +10,7 @@ from components.access import editing_allowed
 from components.analysis_controls import INVALID, pick_map
 from components.bootstrap import bootstrap
 from components.errors import user_errors
+from components.flash import show_flash
 from components.loaders import load_map_summaries
 
 bootstrap("Map studio")
@@ -28,7 +29,7 @@ if isinstance(map_id, type(INVALID)) or map_id is None:
 with user_errors():
     view = map_editor.base_view(map_id)
     studio_tabs.render_header(view)
-    map_editor.show_flash()
+    show_flash()
     labels = [
         "Grid",
         "Stages & touchpoints",

@@ -9,7 +9,9 @@ from components import persona_forms
 from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
 from components.errors import user_errors
+from components.flash import flash, show_flash
 from components.loaders import clear_caches
+from components.url_select import query_select
 from services import personas as persona_service
 from services.csv_safety import to_safe_csv
 
@@ -19,7 +21,7 @@ st.caption(
     "Who buys: a persona per buying-committee role (decision maker, champion, influencer, user/practitioner, "
     "technical evaluator, procurement, executive sponsor). Attach them to maps in the Map studio."
 )
-persona_forms.show_flash()
+show_flash()
 
 with user_errors():
     personas = persona_service.list_personas()
@@ -32,8 +34,9 @@ with user_errors():
         if values is not None:
             persona_id = persona_service.create_persona(**values)
             clear_caches()
-            persona_forms.flash(f"Persona “{values['name'].strip()}” created.")
+            flash(f"Persona “{values['name'].strip()}” created.")
             st.query_params["persona"] = str(persona_id)
+            st.session_state.pop("qp_persona", None)  # the picker follows the link to the new persona
             st.rerun()
 
     if not personas:
@@ -65,18 +68,12 @@ with user_errors():
 
     st.subheader("Edit a persona")
     by_id = {p.id: p for p in personas}
-    try:
-        wanted = int(st.query_params.get("persona", ""))
-    except ValueError:
-        wanted = None
-    ids = list(by_id)
-    selected = st.selectbox(
+    selected = query_select(
         "Persona",
-        ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
+        list(by_id),
+        param="persona",
         format_func=lambda i: by_id[i].name + (f" ({by_id[i].committee_role})" if by_id[i].committee_role else ""),
     )
-    st.query_params["persona"] = str(selected)
     persona = by_id[selected]
     used_on = maps_by_persona.get(selected, [])
     st.caption("On maps: " + (", ".join(used_on) if used_on else "none yet"))
@@ -86,7 +83,7 @@ with user_errors():
     if values is not None:
         persona_service.update_persona(selected, **values)
         clear_caches()
-        persona_forms.flash(f"Persona “{values['name'].strip()}” saved.")
+        flash(f"Persona “{values['name'].strip()}” saved.")
         st.rerun()
     if not can_admin():  # deleting needs the admin role
         st.stop()
@@ -99,6 +96,7 @@ with user_errors():
             else:
                 persona_service.delete_persona(selected)
                 clear_caches()
-                persona_forms.flash("Persona deleted.")
+                flash("Persona deleted.")
                 del st.query_params["persona"]
+                st.session_state.pop("qp_persona", None)
                 st.rerun()

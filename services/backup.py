@@ -36,12 +36,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.errors import BadInputError, StorageError
 from db.access import AccessRole, require
 from db.engine import BUSY_TIMEOUT_MS, DB_FILENAME, create_db_engine, data_dir, dispose_engines, upgrade
-from db.errors import StorageError, ValidationError
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+BACKUP_FORMAT = 1
 DATASETS = "datasets"
 
 
@@ -156,7 +156,7 @@ def _files_of(root: Path, base: Path) -> list[dict[str, object]]:
 
 def _prepare_destination(destination: Path) -> Path:
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise ValidationError("backup path", str(destination), "a new or empty folder")
+        raise BadInputError.invalid("backup path", str(destination), "a new or empty folder")
     destination.parent.mkdir(parents=True, exist_ok=True)
     work = destination.parent / f".{destination.name}.partial-{os.getpid()}-{time.monotonic_ns()}"
     work.mkdir()
@@ -172,7 +172,7 @@ def create_backup(destination: Path | str, *, source_dir: Path | None = None) ->
     source_dir = (source_dir or data_dir()).resolve()
     destination = Path(destination).resolve()
     if destination == source_dir or source_dir in destination.parents and destination.parent != source_dir / "backups":
-        raise ValidationError(
+        raise BadInputError.invalid(
             "backup path", str(destination), "a folder outside the data directory (or in its backups/)"
         )
     source_db = source_dir / DB_FILENAME
@@ -251,7 +251,7 @@ def _snapshot(source_dir: Path, work: Path) -> _Manifest:
         dst.close()
         src.close()
     return _Manifest(
-        format=FORMAT,
+        format=BACKUP_FORMAT,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=str(source_dir),
         schema_revision=revision,
@@ -288,7 +288,7 @@ def verify_backup(source: Path | str) -> dict[str, object]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise StorageError(f"{manifest_path} is damaged: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
         raise StorageError(
             f"{source}: unknown backup format {manifest.get('format') if isinstance(manifest, dict) else None!r}."
         )
@@ -336,7 +336,7 @@ def restore_backup(source: Path | str, *, target_dir: Path | None = None, force:
     previous: Path | None = None
     if maps_now or datasets_now:
         if not force:
-            raise ValidationError(
+            raise BadInputError.invalid(
                 "restore target",
                 str(target),
                 f"an empty data directory: it holds {maps_now} maps and {datasets_now} datasets "

@@ -24,8 +24,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.errors import DataDirMissingError
 from db.engine import DB_FILENAME
-from db.errors import DataDirMissingError
 from services.dataset_files import parquet_problem, process_alive
 
 STALE_SECONDS = 600
@@ -189,8 +189,8 @@ def _mark(db_file: Path, updates: dict[int, str]) -> None:
 
 def _migrate(db_file: Path) -> bool:
     """Apply pending migrations (what any start-up does); False when the database is newer."""
+    from core.errors import StorageError
     from db.engine import database_url, get_engine
-    from db.errors import StorageError
 
     try:
         get_engine(database_url(db_file.parent))

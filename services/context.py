@@ -27,10 +27,10 @@ from sqlalchemy import Engine
 
 from analytics.conversion import NOT_DEFINED, Conversion, KnownNames, check_conversion, check_names, known_names
 from analytics.engine import EventSource, events_table
-from analytics.errors import UnknownNameError
 from analytics.journeys import JourneyQuery
 from analytics.registry import Inputs
 from analytics.schema import EventSchema, Role
+from core.errors import UnknownNameError
 from db import crud
 from db.engine import read_session
 from db.models import ConversionDefinition

@@ -111,7 +111,7 @@ def set_conversion(
     definition: through the map it is linked to, where activities, touchpoints and stages all count).
     Returns the new line (counts over all journeys)."""
     if not conversion.defined:
-        from analytics.errors import BadInputError
+        from core.errors import BadInputError
 
         raise BadInputError(
             "a conversion definition needs goal nodes or outcome values (clear it to have none)",

@@ -31,10 +31,19 @@ from sqlmodel import select
 from analytics import engine as query_engine
 from analytics.engine import EventSource, events_table
 from analytics.external import infer_schema, missing_stored_columns, stored_layout_expr
-from analytics.schema import ACCOUNT_CODE, ACTIVITY_CODE, JOURNEY_CODE, ColumnMapping, EventSchema, Role
+from analytics.schema import (
+    ACCOUNT_CODE,
+    ACTIVITY_CODE,
+    JOURNEY_CODE,
+    ColumnMapping,
+    EventCounts,
+    EventSchema,
+    Role,
+    counts_of,
+)
+from core.errors import BadInputError
 from db import crud
 from db.engine import write_session
-from db.errors import ValidationError
 from db.models import Dataset
 
 
@@ -67,7 +76,7 @@ def redact_url(url: str) -> str:
 def _check_url(backend_url: str) -> None:
     scheme = urlsplit(backend_url).scheme
     if not scheme or len(scheme) < 2:
-        raise ValidationError(
+        raise BadInputError.invalid(
             "backend_url", backend_url, "an Ibis connection URL such as pyspark://, trino://..., bigquery://..."
         )
 
@@ -80,7 +89,7 @@ def _open_table(backend_url: str, table_name: str):  # type: ignore[no-untyped-d
     try:
         con = query_engine.connection(backend_url)
     except Exception as exc:  # the backend's own error (driver missing, host unreachable, bad URL)
-        raise ValidationError(
+        raise BadInputError.invalid(
             "backend_url",
             redact_url(backend_url),
             f"a backend JourneyLens can connect to ({type(exc).__name__}: {exc})",
@@ -88,7 +97,7 @@ def _open_table(backend_url: str, table_name: str):  # type: ignore[no-untyped-d
     try:
         return con, con.table(table_name)
     except Exception as exc:
-        raise ValidationError(
+        raise BadInputError.invalid(
             "table_name", table_name, f"a table on {redact_url(backend_url)} ({type(exc).__name__}: {exc})"
         ) from exc
 
@@ -128,7 +137,7 @@ def register_external_dataset(
     name = crud.clean_name(name)
     _check_url(backend_url)
     if not table_name or not table_name.strip():
-        raise ValidationError("table_name", table_name, "the name of a table on the backend")
+        raise BadInputError.invalid("table_name", table_name, "the name of a table on the backend")
     con, table = _open_table(backend_url, table_name)
 
     target = table_name
@@ -141,7 +150,7 @@ def register_external_dataset(
     else:
         missing = missing_stored_columns(table)
         if missing:
-            raise ValidationError(
+            raise BadInputError.invalid(
                 "table_name",
                 table_name,
                 "a table in the stored layout (missing: "
@@ -163,15 +172,8 @@ def register_external_dataset(
     with write_session(engine) as session:
         existing = session.exec(select(Dataset).where(Dataset.content_hash == digest)).first()
         if existing is not None:
-            return ExternalDatasetResult(
-                dataset_id=existing.id or 0,
-                created=False,
-                table_name=target,
-                events=existing.events,
-                journeys=existing.journeys,
-                accounts=existing.accounts,
-                activities=existing.activities,
-                schema=EventSchema.from_dict(existing.import_options.get("schema", {})),
+            return _result(
+                existing, created=False, schema=EventSchema.from_dict(existing.import_options.get("schema", {}))
             )
 
     stats = query_engine.execute(
@@ -188,6 +190,14 @@ def register_external_dataset(
     def _ts(value):  # type: ignore[no-untyped-def]
         return None if value is None or value != value else value.to_pydatetime()
 
+    counts = EventCounts(
+        events=int(stats["events"]),
+        journeys=int(stats["journeys"]),
+        accounts=int(stats["accounts"]),
+        activities=int(stats["activities"]),
+        first_timestamp=_ts(stats["first_timestamp"]),
+        last_timestamp=_ts(stats["last_timestamp"]),
+    )
     with write_session(engine) as session:
         dataset = Dataset(
             name=name,
@@ -203,24 +213,23 @@ def register_external_dataset(
             storage_path="",
             backend_url=backend_url,
             table_name=target,
-            events=int(stats["events"]),
-            journeys=int(stats["journeys"]),
-            accounts=int(stats["accounts"]),
-            activities=int(stats["activities"]),
-            first_timestamp=_ts(stats["first_timestamp"]),
-            last_timestamp=_ts(stats["last_timestamp"]),
+            **counts_of(counts),
         )
         session.add(dataset)
         session.flush()
-        dataset_id = dataset.id or 0
+        return _result(dataset, created=True, schema=schema)
+
+
+def _result(dataset: Dataset, *, created: bool, schema: EventSchema) -> ExternalDatasetResult:
+    """What a registration reports of the dataset as recorded."""
     return ExternalDatasetResult(
-        dataset_id=dataset_id,
-        created=True,
-        table_name=target,
-        events=int(stats["events"]),
-        journeys=int(stats["journeys"]),
-        accounts=int(stats["accounts"]),
-        activities=int(stats["activities"]),
+        dataset_id=dataset.id or 0,
+        created=created,
+        table_name=dataset.table_name or "",
+        events=dataset.events,
+        journeys=dataset.journeys,
+        accounts=dataset.accounts,
+        activities=dataset.activities,
         schema=schema,
     )
 
@@ -231,7 +240,7 @@ def check_external_dataset(dataset_id: int, *, engine: Engine | None = None) -> 
 
     source, _ = get_event_source(dataset_id, engine=engine)
     if not source.backend_url:
-        raise ValidationError("dataset", dataset_id, "a dataset registered on an external backend")
+        raise BadInputError.invalid("dataset", dataset_id, "a dataset registered on an external backend")
     return int(
         query_engine.execute_scalar(
             events_table(EventSource(backend_url=source.backend_url, table_name=source.table_name)).count()

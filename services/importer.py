@@ -17,7 +17,7 @@ What an import does, in order:
 4. Records the dataset in SQLite (description, column mapping, options, counts) and moves its
    files to ``<data dir>/datasets/<id>/`` in one step; on any error nothing is kept.
 
-Bad input raises :class:`analytics.errors.BadInputError` naming the row, the column, the value
+Bad input raises :class:`core.errors.BadInputError` naming the row, the column, the value
 and what was expected. With ``allow_bad_rows`` the good rows are imported and every problem is in
 ``ImportResult.rejected`` (also kept as ``rejected.parquet`` beside the events).
 """
@@ -42,7 +42,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from analytics.errors import BadInputError
 from analytics.formats import CSV, XLSX, FileKind, Source, detect_kind, table_as_csv
 from analytics.ingest import build_event_store, scan_csv
 from analytics.ingest.parse import DayOrder, detect_day_order
@@ -69,6 +68,7 @@ from analytics.ingest.sniff import (
 )
 from analytics.ingest.store import BuildSpec
 from analytics.schema import ColumnMapping, EventCounts, Role, counts_of
+from core.errors import BadInputError
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset

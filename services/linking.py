@@ -27,9 +27,9 @@ from sqlmodel import Session, col, delete, select
 
 from analytics.dataset_profile import compute_activity_profile, compute_stage_profile
 from analytics.engine import events_table
+from core.errors import BadInputError
 from db import crud
 from db.engine import read_session, write_session
-from db.errors import ValidationError
 from db.models import ActivityLink, Dataset, Touchpoint
 from services.datasets import get_event_source
 
@@ -165,7 +165,7 @@ def _write_links(
 ) -> None:
     for tp_id in links.values():
         if tp_id is not None and not pd.isna(tp_id) and int(tp_id) not in valid_ids:
-            raise ValidationError("touchpoint", tp_id, f"a touchpoint of map {map_id}")
+            raise BadInputError.invalid("touchpoint", tp_id, f"a touchpoint of map {map_id}")
     session.exec(delete(ActivityLink).where(ActivityLink.dataset_id == dataset.id, ActivityLink.map_id == map_id))
     for activity, tp_id in sorted(links.items()):
         session.add(
@@ -185,7 +185,7 @@ def save_links(dataset_id: int, map_id: int, links: dict[str, int | None], *, en
     """Replace the dataset's links to ``map_id`` with ``links`` (activity → touchpoint id or None).
 
     Also makes ``map_id`` the dataset's map. Activities must be the dataset's own; touchpoints must
-    belong to the map (otherwise ValidationError, nothing saved).
+    belong to the map (otherwise BadInputError, nothing saved).
     """
     known = set(_activity_profile(dataset_id, engine)["activity"])
     _save_checked_links(dataset_id, map_id, links, known, engine)
@@ -197,7 +197,7 @@ def _save_checked_links(
     """Save ``links`` after checking their activities against ``known`` (the dataset's activities)."""
     unknown = sorted(set(links) - known)
     if unknown:
-        raise ValidationError("activity", unknown[0], "an activity of this dataset")
+        raise BadInputError.invalid("activity", unknown[0], "an activity of this dataset")
     with write_session(engine) as session:
         dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
         valid = {t.id for t in _map_touchpoints(session, map_id)}

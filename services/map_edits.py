@@ -4,7 +4,7 @@ cells, pain points, opportunities, actions and its personas).
 Every edit takes ``expected_version`` (the version the user started from; ``None`` skips the check,
 for scripts), runs in one ``write_session`` (``BEGIN IMMEDIATE``), refuses a stale copy with
 ``ConflictError``, validates every value first through the input models of :mod:`db.inputs`
-(``ValidationError`` naming the field, the value and what is expected; nothing is written on any
+(``BadInputError`` naming the field, the value and what is expected; nothing is written on any
 error) and bumps the map's version once. Each returns :class:`Saved` (the new version, and the ids of
 rows it created).
 
@@ -22,9 +22,9 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from core.errors import BadInputError, NotFoundError
 from db import crud
 from db.engine import write_session
-from db.errors import NotFoundError, ValidationError
 from db.inputs import (
     ActionInput,
     Input,
@@ -254,7 +254,7 @@ def apply_touchpoint_edits(
         ]
         for values in [*updated.values(), *added]:
             if "stage_id" in values and values["stage_id"] not in stages:
-                raise ValidationError("stage", values["stage_id"], "a stage of this map")
+                raise BadInputError.invalid("stage", values["stage_id"], "a stage of this map")
         requested: dict[int, float | None] = {}
         for tp_id, values in updated.items():
             tp = by_id[tp_id]
@@ -358,15 +358,15 @@ def _resolve_place(
     if tp_id is not None:
         tp = session.get(Touchpoint, tp_id)
         if tp is None or tp.map_id != map_id:
-            raise ValidationError(f"{row}: touchpoint", touchpoint_id, "a touchpoint of this map")
+            raise BadInputError.invalid(f"{row}: touchpoint", touchpoint_id, "a touchpoint of this map")
         return tp.stage_id, tp_id
     if st_id is not None:
         stage = session.get(Stage, st_id)
         if stage is None or stage.map_id != map_id:
-            raise ValidationError(f"{row}: stage", stage_id, "a stage of this map")
+            raise BadInputError.invalid(f"{row}: stage", stage_id, "a stage of this map")
         return st_id, None
     if required:
-        raise ValidationError(f"{row}: stage / touchpoint", None, "the stage or touchpoint it belongs to")
+        raise BadInputError.invalid(f"{row}: stage / touchpoint", None, "the stage or touchpoint it belongs to")
     return None, None
 
 
@@ -376,7 +376,7 @@ def _resolve_persona(session: Session, map_id: int, persona_id: Any, *, row: str
         return None
     linked = session.get(MapPersona, (map_id, pid))
     if linked is None:
-        raise ValidationError(f"{row}: persona", persona_id, "a persona attached to this map")
+        raise BadInputError.invalid(f"{row}: persona", persona_id, "a persona attached to this map")
     return pid
 
 
@@ -514,7 +514,7 @@ def _clean_item(
     if clean.get("metric_id") is not None:
         metric = session.get(Metric, clean["metric_id"])
         if metric is None or metric.map_id != map_id:
-            raise ValidationError(f"{row}: metric", values.get("metric_id"), "a metric of this map")
+            raise BadInputError.invalid(f"{row}: metric", values.get("metric_id"), "a metric of this map")
     return clean
 
 

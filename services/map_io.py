@@ -35,10 +35,10 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from core.errors import BadInputError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import crud
 from db.engine import write_session
-from db.errors import ValidationError
 from db.inputs import (
     ActionInput,
     Input,
@@ -402,7 +402,7 @@ def export_map_mermaid(map_id: int, *, engine: Engine | None = None) -> str:
 
 def _expect(value: Any, kind: type, path: str, expected: str) -> Any:
     if not isinstance(value, kind):
-        raise ValidationError(path, value, expected)
+        raise BadInputError.invalid(path, value, expected)
     return value
 
 
@@ -441,7 +441,7 @@ def _fields(obj: Mapping[str, Any], path: str, **kinds: str) -> dict[str, Any]:
         value = obj.get(key)
         types, expected = _JSON_TYPES[kind]
         if (isinstance(value, bool) and bool not in types and kind != "any") or not isinstance(value, types):
-            raise ValidationError(f"{path}.{key}", value, expected)
+            raise BadInputError.invalid(f"{path}.{key}", value, expected)
         out[key] = value
     return out
 
@@ -454,26 +454,26 @@ def _checked(model: type[_In], values: Mapping[str, Any], path: str, *, other: s
     key of a field the model labels otherwise, a lane cell's text being named after its lane)."""
     try:
         return validate(model, values)
-    except ValidationError as exc:
-        titles = {f.title: k for k, f in model.model_fields.items()}
+    except BadInputError as exc:
+        titles = {f.title or k.replace("_", " "): k for k, f in model.model_fields.items()}  # as validate names them
         key = exc.field if exc.field in model.model_fields else titles.get(exc.field, other or exc.field)
-        raise ValidationError(f"{path}.{key}", exc.value, exc.expected) from None
+        raise BadInputError.invalid(f"{path}.{key}", exc.value, exc.expected) from None
 
 
 def _ref(obj: Mapping[str, Any], key: str, path: str, known: Mapping[str, Any], *, required: bool) -> Any:
     value = obj.get(key)
     if value is None:
         if required:
-            raise ValidationError(f"{path}.{key}", value, f"the ref of one of the document's {key}s")
+            raise BadInputError.invalid(f"{path}.{key}", value, f"the ref of one of the document's {key}s")
         return None
     if not isinstance(value, str) or value not in known:
         listed = ", ".join(list(known)[:10]) or "none"
-        raise ValidationError(f"{path}.{key}", value, f"a ref defined in the document ({listed})")
+        raise BadInputError.invalid(f"{path}.{key}", value, f"a ref defined in the document ({listed})")
     return known[value]
 
 
 def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """Read and check a JSON document; returns it as a dict or raises ``ValidationError`` naming what is wrong.
+    """Read and check a JSON document; returns it as a dict or raises ``BadInputError`` naming what is wrong.
 
     Accepts text, bytes (UTF-8, with or without BOM) or an already-parsed dict. Checks the format
     marker and version, every field's type and range, that every ref is defined, and that no ref
@@ -481,25 +481,27 @@ def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     """
     if isinstance(data, bytes | bytearray):
         if len(data) > MAX_IMPORT_BYTES:
-            raise ValidationError("JSON file", f"{len(data)} bytes", f"at most {MAX_IMPORT_BYTES // 2**20} MB")
+            raise BadInputError.invalid("JSON file", f"{len(data)} bytes", f"at most {MAX_IMPORT_BYTES // 2**20} MB")
         try:
             data = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ValidationError("JSON file", f"byte {exc.start}", "UTF-8 encoded JSON") from None
+            raise BadInputError.invalid("JSON file", f"byte {exc.start}", "UTF-8 encoded JSON") from None
     if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise ValidationError(
+            raise BadInputError.invalid(
                 "JSON file", f"line {exc.lineno}, column {exc.colno}: {exc.msg}", "a JSON map exported by JourneyLens"
             ) from None
         except RecursionError:
-            raise ValidationError("JSON file", "nested too deeply", "a JSON map exported by JourneyLens") from None
+            raise BadInputError.invalid(
+                "JSON file", "nested too deeply", "a JSON map exported by JourneyLens"
+            ) from None
     doc = dict(_obj(data, "document"))
     if doc.get("format") != FORMAT:
-        raise ValidationError("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
+        raise BadInputError.invalid("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
     if doc.get("format_version") != FORMAT_VERSION:
-        raise ValidationError("format_version", doc.get("format_version"), f"{FORMAT_VERSION}")
+        raise BadInputError.invalid("format_version", doc.get("format_version"), f"{FORMAT_VERSION}")
     _write_document(None, doc, map_id=None)  # every check of the write, without a session
     return doc
 
@@ -525,9 +527,9 @@ class _Walk:
         """The item's ref, refused if missing or already defined anywhere in the document."""
         ref = obj.get("ref")
         if not isinstance(ref, str) or not ref.strip():
-            raise ValidationError(f"{path}.ref", ref, f"a ref such as {kind[0].upper()}1")
+            raise BadInputError.invalid(f"{path}.ref", ref, f"a ref such as {kind[0].upper()}1")
         if any(ref in refs for refs in self.ids.values()):
-            raise ValidationError(f"{path}.ref", ref, "a ref used only once in the document")
+            raise BadInputError.invalid(f"{path}.ref", ref, "a ref used only once in the document")
         self.ids[kind][ref] = None
         return ref
 
@@ -553,7 +555,9 @@ class _Walk:
             return stage_id, tp_id
         owner = self.tp_stage[touchpoint]
         if obj.get("stage") is not None and obj["stage"] != owner:
-            raise ValidationError(f"{path}.stage", obj.get("stage"), f"{owner}, the stage of touchpoint {touchpoint}")
+            raise BadInputError.invalid(
+                f"{path}.stage", obj.get("stage"), f"{owner}, the stage of touchpoint {touchpoint}"
+            )
         return (self.ids["stages"][owner] if required else stage_id), tp_id
 
 
@@ -566,13 +570,13 @@ def _persona(walk: _Walk, p: Mapping[str, Any], path: str, position: int) -> Non
     raw = {k: p.get(k) for k in PERSONA_FIELDS if k in p}
     for k, v in raw.items():
         if k == "is_decision_maker" and not isinstance(v, bool | None):
-            raise ValidationError(f"{path}.{k}", v, "true or false")
+            raise BadInputError.invalid(f"{path}.{k}", v, "true or false")
         if k != "is_decision_maker" and not isinstance(v, str | None):
-            raise ValidationError(f"{path}.{k}", v, "text or null")
+            raise BadInputError.invalid(f"{path}.{k}", v, "text or null")
     try:
         fields = clean_persona_fields(raw, new=True)
-    except ValidationError as exc:
-        raise ValidationError(f"{path}.{exc.field}", exc.value, exc.expected) from None
+    except BadInputError as exc:
+        raise BadInputError.invalid(f"{path}.{exc.field}", exc.value, exc.expected) from None
     if walk.session is not None:
         walk.ids["personas"][ref] = _persona_id(walk, walk.session, ref, fields)
 
@@ -625,7 +629,7 @@ def _touchpoint(walk: _Walk, t: Mapping[str, Any], path: str, position: int, sta
     fields = _fields(t, path, **_TOUCHPOINT_KINDS)
     for k, name in enumerate(fields.get("activity_names") or []):
         if not isinstance(name, str):
-            raise ValidationError(f"{path}.activity_names[{k}]", name, "text")
+            raise BadInputError.invalid(f"{path}.activity_names[{k}]", name, "text")
     tp_in = _checked(TouchpointCreate, {**fields, "stage_id": walk.ids["stages"][stage_ref] or 0}, path)
     walk.tp_stage[ref] = stage_ref
     walk.add(
@@ -640,7 +644,7 @@ def _lane_cell(walk: _Walk, c: Mapping[str, Any], path: str, position: int) -> N
     cell_in = _checked(LaneCellInput, {"lane": c.get("lane"), **fields}, path, other="text")
     key = (c.get("stage"), c.get("touchpoint"), c.get("persona"), cell_in.lane)
     if key in walk.cell_keys:
-        raise ValidationError(path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)")
+        raise BadInputError.invalid(path, key, "one cell per stage, touchpoint, persona and lane (this one repeats)")
     walk.cell_keys.add(key)
     walk.add(
         LaneCell(
@@ -676,7 +680,7 @@ def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None
     fields = _fields(m, path, target="number", source="text", kind="any", name="name", unit="text", direction="any")
     dataset_id = m.get("dataset_id")
     if dataset_id is not None and (isinstance(dataset_id, bool) or not isinstance(dataset_id, int)):
-        raise ValidationError(f"{path}.dataset_id", dataset_id, "a dataset id or null")
+        raise BadInputError.invalid(f"{path}.dataset_id", dataset_id, "a dataset id or null")
     target = fields.get("target")
     metric = Metric(
         map_id=walk.map_id,
@@ -708,13 +712,13 @@ def _metric_values(m: Mapping[str, Any], path: str) -> list[MetricValue]:
         v = _fields(_obj(item, vpath), vpath, period="name", value="number", respondents="number", computed="flag")
         period = crud.clean_name(v["period"], f"{vpath}.period")
         if period in periods:
-            raise ValidationError(f"{vpath}.period", period, "each period once per metric")
+            raise BadInputError.invalid(f"{vpath}.period", period, "each period once per metric")
         periods.add(period)
         if v.get("value") is None:
-            raise ValidationError(f"{vpath}.value", None, "a number")
+            raise BadInputError.invalid(f"{vpath}.value", None, "a number")
         respondents = v.get("respondents")
         if respondents is not None and (not float(respondents).is_integer() or respondents < 0):
-            raise ValidationError(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
+            raise BadInputError.invalid(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
         values.append(
             MetricValue(
                 metric_id=0,
@@ -783,18 +787,18 @@ def map_fields_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
     for key in ("name", "description", "scenario", "state", "owner"):
         if raw[key] is not None and not isinstance(raw[key], str):
-            raise ValidationError(f"map.{key}", raw[key], "text")
+            raise BadInputError.invalid(f"map.{key}", raw[key], "text")
     if raw["review_by"] is not None and not isinstance(raw["review_by"], str):
-        raise ValidationError("map.review_by", raw["review_by"], "a date as YYYY-MM-DD or null")
+        raise BadInputError.invalid("map.review_by", raw["review_by"], "a date as YYYY-MM-DD or null")
     fields: dict[str, Any] = {}
     for key, value in raw.items():
         try:
             fields.update(clean_map_fields({key: value}))
-        except ValidationError as exc:
-            raise ValidationError(f"map.{key}", exc.value, exc.expected) from None
+        except BadInputError as exc:
+            raise BadInputError.invalid(f"map.{key}", exc.value, exc.expected) from None
     template_key = m.get("template_key")
     if template_key is not None and not isinstance(template_key, str):
-        raise ValidationError("map.template_key", template_key, "a template key or null")
+        raise BadInputError.invalid("map.template_key", template_key, "a template key or null")
     fields["template_key"] = template_key
     return fields
 
@@ -815,7 +819,7 @@ def import_map_document(
     marks a map of the demo (a demo reset deletes it).
 
     Everything is checked before the write and written in one transaction: a bad document raises
-    ``ValidationError`` and leaves the database as it was.
+    ``BadInputError`` and leaves the database as it was.
     """
     doc = parse_map_document(data)
     fields = map_fields_from_document(doc)

@@ -33,7 +33,7 @@ from db.models import Action, LaneCell, Metric, MetricValue, Opportunity, PainPo
 from services.maps import is_stale
 from services.templates import TEMPLATES
 
-T = TypeVar("T", bound=SQLModel)
+_T = TypeVar("_T", bound=SQLModel)
 
 
 def _template_lanes(template_key: str | None) -> tuple[str, ...]:
@@ -86,7 +86,7 @@ def load_map_view(session: Session, map_id: int, *, today: date | None = None) -
             -1 if item.touchpoint_id is None else tp_order.get(item.touchpoint_id, len(tp_order)),
         )
 
-    def rows(table: type[T]) -> Sequence[T]:
+    def rows(table: type[_T]) -> Sequence[_T]:
         return session.exec(select(table).where(cast(Any, table).map_id == map_id)).all()
 
     cells = sorted(

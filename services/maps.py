@@ -101,7 +101,7 @@ def get_map_summary(map_id: int, *, engine: Engine | None = None) -> MapSummary:
     for summary in list_map_summaries(engine=engine):
         if summary.id == map_id:
             return summary
-    from db.errors import NotFoundError
+    from core.errors import NotFoundError
 
     raise NotFoundError("Map", map_id)
 

@@ -18,13 +18,12 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from analytics import metrics as am
-from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery, Level
 from analytics.numbers import MONEY_KINDS, NO_CURRENCY
 from analytics.schema import Role
+from core.errors import BadInputError, NotFoundError
 from db import crud
 from db.engine import read_session, write_session
-from db.errors import NotFoundError, ValidationError
 from db.inputs import MetricUpdate, given, validate
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
 from services.analysis import run
@@ -257,15 +256,15 @@ def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
 
 def _check_scope(session, map_id: int, stage_id: int | None, touchpoint_id: int | None) -> None:  # noqa: ANN001
     if stage_id is not None and touchpoint_id is not None:
-        raise ValidationError("scope", (stage_id, touchpoint_id), "a stage or a touchpoint, not both")
+        raise BadInputError.invalid("scope", (stage_id, touchpoint_id), "a stage or a touchpoint, not both")
     if stage_id is not None:
         stage = session.get(Stage, stage_id)
         if stage is None or stage.map_id != map_id:
-            raise ValidationError("stage", stage_id, "a stage of this map")
+            raise BadInputError.invalid("stage", stage_id, "a stage of this map")
     if touchpoint_id is not None:
         tp = session.get(Touchpoint, touchpoint_id)
         if tp is None or tp.map_id != map_id:
-            raise ValidationError("touchpoint", touchpoint_id, "a touchpoint of this map")
+            raise BadInputError.invalid("touchpoint", touchpoint_id, "a touchpoint of this map")
 
 
 def create_metric(
@@ -286,11 +285,13 @@ def create_metric(
     Direction defaults to lower-is-better for CES, higher for the rest. Returns its id.
     """
     if kind not in {k.value for k in MetricKind}:
-        raise ValidationError("kind", kind, ", ".join(k.value for k in MetricKind))
+        raise BadInputError.invalid("kind", kind, ", ".join(k.value for k in MetricKind))
     direction = direction or (Direction.LOWER.value if kind in LOWER_IS_BETTER else Direction.HIGHER.value)
     clean = validate(MetricUpdate, {"name": name or DEFAULT_NAMES[kind], "target": target, "direction": direction})
     if dataset_id is not None and kind == "custom":
-        raise ValidationError("kind", kind, "a metric JourneyLens can compute (custom metrics are entered by hand)")
+        raise BadInputError.invalid(
+            "kind", kind, "a metric JourneyLens can compute (custom metrics are entered by hand)"
+        )
     with write_session(engine) as session:
         crud.get_map(session=session, map_id=map_id)
         _check_scope(session, map_id, stage_id, touchpoint_id)
@@ -342,7 +343,7 @@ def clean_period(period: str) -> str:
     """A period label: ``YYYY-MM`` (month) or ``YYYY-Qn`` (quarter)."""
     text = (period or "").strip().upper().replace("-q", "-Q")
     if not _PERIOD_RE.match(text):
-        raise ValidationError("period", period, "a month like 2026-03 or a quarter like 2026-Q1")
+        raise BadInputError.invalid("period", period, "a month like 2026-03 or a quarter like 2026-Q1")
     return text
 
 
@@ -354,11 +355,11 @@ def set_metric_value(
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError("value", value, "a number") from None
+        raise BadInputError.invalid("value", value, "a number") from None
     if math.isnan(number) or math.isinf(number):
-        raise ValidationError("value", value, "a finite number")
+        raise BadInputError.invalid("value", value, "a finite number")
     if respondents is not None and (int(respondents) != respondents or respondents < 0):
-        raise ValidationError("respondents", respondents, "a whole number ≥ 0")
+        raise BadInputError.invalid("respondents", respondents, "a whole number ≥ 0")
     with write_session(engine) as session:
         if session.get(Metric, metric_id) is None:
             raise NotFoundError("Metric", metric_id)
@@ -446,7 +447,9 @@ def compute_metric_values(
         if metric is None:
             raise NotFoundError("Metric", metric_id)
         if metric.dataset_id is None:
-            raise ValidationError("dataset", None, "a dataset to compute this metric from (it is entered by hand)")
+            raise BadInputError.invalid(
+                "dataset", None, "a dataset to compute this metric from (it is entered by hand)"
+            )
         kind, map_id, dataset_id = metric.kind, metric.map_id, metric.dataset_id
         stage_id, touchpoint_id = metric.stage_id, metric.touchpoint_id
     ctx = open_context(dataset_id, map_id, engine=engine)

@@ -117,7 +117,7 @@ def compute_overlay(
     :data:`ATTRIBUTION_MEASURES` read ``attribution`` (the frame of
     :func:`services.attribution.compute_touchpoint_attribution`, keyed by ``touchpoint_id``).
     """
-    from analytics.errors import BadInputError
+    from core.errors import BadInputError
 
     if measure not in MEASURES:
         raise BadInputError("unknown overlay measure", value=measure, expected=", ".join(MEASURES))

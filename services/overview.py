@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from analytics import friction as af
 from analytics import metrics as am
-from analytics.errors import EventsFileError
+from core.errors import EventsFileError
 from db.engine import read_session
 from db.models import Action, ActionStatus, Dataset
 from services.context import open_context

@@ -15,10 +15,10 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from core.errors import NotFoundError
 from core.journey_map import PERSONA_FIELDS, MapView, PersonaView
 from db import crud
 from db.engine import read_session, write_session
-from db.errors import NotFoundError
 from db.inputs import clean_persona_fields
 from db.models import CommitteeRole, JourneyMap, MapPersona, Persona
 from services.map_view import persona_view

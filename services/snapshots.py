@@ -30,11 +30,11 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from core.errors import BadInputError, NotFoundError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import audit, crud
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
-from db.errors import NotFoundError, ValidationError
 from db.models import JourneyMap, MapState, Snapshot
 from services import map_io
 from services.map_edits import Saved
@@ -187,7 +187,7 @@ def list_related_maps(map_id: int, *, engine: Engine | None = None) -> list[tupl
 def compare_maps(old_map_id: int, new_map_id: int, *, engine: Engine | None = None) -> pd.DataFrame:
     """Differences from one map to another (e.g. current → future state), matching by name."""
     if old_map_id == new_map_id:
-        raise ValidationError("map to compare", new_map_id, "a different map")
+        raise BadInputError.invalid("map to compare", new_map_id, "a different map")
     with read_session(engine) as session:
         old = map_io.document_from_view(load_map_view(session, old_map_id))
         new = map_io.document_from_view(load_map_view(session, new_map_id))

@@ -16,7 +16,7 @@ Two passes, neither of which holds the file in memory:
 
 Every problem is a :class:`analytics.ingest.rejects.Reject` naming the row, the line, the column,
 the value and what was expected; without ``allow_bad_rows`` the first one is raised as
-:class:`analytics.errors.BadInputError`.
+:class:`core.errors.BadInputError`.
 
 The package exposes its two entry points; every other name is imported from the module it lives in.
 """

@@ -30,7 +30,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from analytics.errors import BadInputError
 from analytics.formats import Source
 from analytics.ingest.rejects import Reject, shown_value
 from analytics.ingest.sniff import (
@@ -48,6 +47,7 @@ from analytics.ingest.sniff import (
     text_blocks,
 )
 from analytics.schema import FILE_ROW
+from core.errors import BadInputError
 
 Progress = Callable[[float, str], None]  # (fraction done 0..1, what is happening): the import's progress report
 MAX_RECORD_LINES = 5_000  # a quoted value spanning more lines is taken as a quote never closed

@@ -3,7 +3,7 @@
 Every problem the import meets (in the streaming pass of :mod:`analytics.ingest.read` or the
 value checks of :mod:`analytics.ingest.store`) is a :class:`Reject` naming the row, the line, the
 column, the value and what was expected; without ``allow_bad_rows`` the first one is raised as
-:class:`analytics.errors.BadInputError`.
+:class:`core.errors.BadInputError`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.errors import BadInputError
+from core.errors import BadInputError
 
 SHOWN_VALUE_CHARS = 200
 REJECT_COLUMNS = ["row", "line", "column", "value", "reason"]

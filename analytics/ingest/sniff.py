@@ -23,9 +23,9 @@ from typing import IO, cast
 
 import numpy as np
 
-from analytics.errors import BadInputError
 from analytics.formats import Source, refuse_not_a_table
 from analytics.ingest.rejects import BAD_BYTES
+from core.errors import BadInputError
 
 READ_BYTES = 4 << 20  # raw bytes per block
 SAMPLE_BYTES = 1 << 20  # bytes looked at to detect the encoding and the delimiter

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from analytics.engine import scratch_connection
-from analytics.errors import BadInputError
 from analytics.ingest.parse import (
     ISO_PREFIX,
     NUMBER_RANGES,
@@ -56,6 +55,7 @@ from analytics.schema import (
     Role,
     segment_column,
 )
+from core.errors import BadInputError
 
 
 @dataclass(frozen=True)

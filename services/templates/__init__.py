@@ -14,12 +14,14 @@ committee roles.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import UnknownNameError
 from core.journey_map import DEFAULT_LANES
 
 FOLDER = Path(__file__).resolve().parent
@@ -78,8 +80,9 @@ def list_templates() -> list[Template]:
 
 
 def get_template(key: str) -> Template:
-    try:
-        return TEMPLATES[key]
-    except KeyError:
+    """The template ``key``; an unknown key is refused with the nearest real keys."""
+    if key not in TEMPLATES:
+        nearest = difflib.get_close_matches(key, TEMPLATES, n=3, cutoff=0.5)
         known = ", ".join(TEMPLATES)
-        raise KeyError(f"unknown template {key!r}; known templates: {known}") from None
+        raise UnknownNameError("template", key, nearest, message=f"unknown template {key!r}; known templates: {known}")
+    return TEMPLATES[key]

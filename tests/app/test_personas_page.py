@@ -109,3 +109,15 @@ def test_delete_needs_confirmation(engine):
     _field(at.checkbox, "Yes, delete this persona").check()
     _button(at, "Delete persona").click().run()
     assert persona_service.list_personas() == []
+
+
+def test_a_new_persona_is_the_one_shown_for_editing(engine):
+    dana = persona_service.create_persona("Dana")
+    at = run_page(PAGE, query={"persona": str(dana)})
+    assert [t for t in at.text_input if t.label == "Name"][-1].value == "Dana"
+    _field(at.text_input, "Name").set_value("Sam")
+    _button(at, "Create persona").click().run()
+    assert not at.exception
+    sam = next(p.id for p in persona_service.list_personas() if p.name == "Sam")
+    assert at.query_params["persona"] == str(sam)
+    assert [t for t in at.text_input if t.label == "Name"][-1].value == "Sam"

@@ -21,8 +21,8 @@ import traceback
 
 from sqlalchemy import Engine
 
+from core.errors import ConflictError, NotFoundError
 from db.engine import create_db_engine
-from db.errors import ConflictError, NotFoundError
 from services import maps as map_service
 
 TEMPLATE = "b2b-5-stage"

@@ -16,8 +16,8 @@ import pytest
 from sqlmodel import select
 
 import cli
+from core.errors import BadInputError, ConflictError, StorageError
 from db.engine import DB_FILENAME, data_dir, dispose_engines, get_engine, read_session, write_session
-from db.errors import ConflictError, StorageError, ValidationError
 from db.models import Dataset
 from services import backup as backup_service
 from services import datasets as dataset_service
@@ -267,14 +267,14 @@ def test_refusals_change_nothing(engine, data_dir, tmp_path):
     map_service.create_map_from_template(template_key=TEMPLATE, name="Live map")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x.txt").write_text("x")
-    with pytest.raises(ValidationError, match="new or empty folder"):
+    with pytest.raises(BadInputError, match="new or empty folder"):
         backup_service.create_backup(tmp_path / "full")
-    with pytest.raises(ValidationError, match="outside the data directory"):
+    with pytest.raises(BadInputError, match="outside the data directory"):
         backup_service.create_backup(data_dir / "inside")
 
     backup_service.create_backup(tmp_path / "b")
     # A live data directory with maps is not overwritten without --force.
-    with pytest.raises(ValidationError, match="holds 1 maps"):
+    with pytest.raises(BadInputError, match="holds 1 maps"):
         backup_service.restore_backup(tmp_path / "b")
 
     # A damaged backup is refused before anything is touched.

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import Engine
 
+from core.errors import ConflictError, NotFoundError
 from db.engine import create_db_engine, database_url
-from db.errors import ConflictError, NotFoundError
 from services import map_edits, map_view
 from services import maps as map_service
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import inspect, text
 
+from core.errors import BadInputError, ConflictError
 from db.engine import read_session, write_session
-from db.errors import ConflictError, ValidationError
 from db.models import JourneyMap, Stage
 from services import maps as map_service
 from services.templates import list_templates
@@ -65,7 +65,7 @@ def test_stale_save_is_refused(engine):
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 10_000, "a\x00b"])
 def test_bad_names_are_refused_and_nothing_written(engine, bad):
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         map_service.create_map_from_template(template_key="b2b-4-stage", name=bad)
     assert map_service.list_map_summaries() == []
 

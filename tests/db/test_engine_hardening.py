@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 
 import db.engine as db_engine
+from core.errors import JourneyLensError, StorageError
 from db import audit
 from db.engine import create_db_engine, database_url, read_session, upgrade, write_session
-from db.errors import JourneyLensError, StorageError
 from services import maps as map_service
 from tests.factories import database_at
 

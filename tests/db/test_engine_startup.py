@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 import db.engine as db_engine
+from core.errors import DatabaseDamagedError
 from db.engine import create_db_engine, head_revision, upgrade
-from db.errors import DatabaseDamagedError
 from tests.factories import database_at
 
 ROOT = Path(__file__).resolve().parents[2]

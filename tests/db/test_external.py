@@ -11,7 +11,7 @@ from analytics.external import stored_layout_expr
 from analytics.journeys import JourneyQuery, journey_steps
 from analytics.schema import Role
 from cli import main
-from db.errors import ValidationError
+from core.errors import BadInputError
 from services.datasets import get_dataset_summary, get_event_source
 from services.external import check_external_dataset, redact_url, register_external_dataset
 from tests.spark.conftest import MAPPING, small_stored_log, write_duckdb
@@ -78,11 +78,11 @@ def test_layout_without_order_column_breaks_ties_by_activity(warehouse):
 
 
 def test_bad_url_table_and_layout_are_refused_with_context(warehouse):
-    with pytest.raises(ValidationError, match="connection URL"):
+    with pytest.raises(BadInputError, match="connection URL"):
         register_external_dataset("x", "not a url", "stored")
-    with pytest.raises(ValidationError, match="no_such_table"):
+    with pytest.raises(BadInputError, match="no_such_table"):
         register_external_dataset("x", warehouse["url"], "no_such_table")
-    with pytest.raises(ValidationError, match="missing: journey_code"):
+    with pytest.raises(BadInputError, match="missing: journey_code"):
         register_external_dataset("x", warehouse["url"], "raw")
 
 

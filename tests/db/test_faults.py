@@ -17,9 +17,8 @@ import pytest
 from sqlmodel import select
 
 import cli
-from analytics.errors import EventsFileError
+from core.errors import DatabaseDamagedError, DatabaseLockedError, EventsFileError, ReadOnlyError
 from db.engine import dispose_engines
-from db.errors import DatabaseDamagedError, DatabaseLockedError, ReadOnlyError
 from services import datasets as dataset_service
 from services import maps as map_service
 from tests.factories import b2b_log, create_dataset

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from analytics.errors import BadInputError
 from analytics.schema import ColumnMapping
+from core.errors import BadInputError
 from db.engine import read_session
 from db.models import Dataset
 from services.importer import ImportOptions, import_event_log

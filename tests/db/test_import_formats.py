@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from analytics.errors import BadInputError
 from analytics.schema import ColumnMapping
+from core.errors import BadInputError
 from db.engine import data_dir
 from services.importer import ImportOptions, import_event_log, read_preview
 

@@ -8,9 +8,9 @@ import pytest
 from analytics.engine import events_table, execute
 from analytics.journeys import JourneyQuery, journey_steps
 from analytics.schema import ColumnMapping
+from core.errors import BadInputError
 from db import crud
 from db.engine import read_session, write_session
-from db.errors import ValidationError
 from db.models import Dataset
 from services.datasets import get_event_source
 from services.importer import import_event_log
@@ -97,9 +97,9 @@ def test_save_links_refuses_foreign_touchpoints_and_unknown_activities(setup, en
     other = draft_map_from_dataset(dataset, "Other")
     with read_session() as session:
         foreign = crud.list_touchpoints(session=session, map_id=other)[0].id
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         save_links(dataset, map_id, {"Blog": foreign})
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         save_links(dataset, map_id, {"Not an activity": None})
 
 

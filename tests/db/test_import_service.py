@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from sqlmodel import select
 
-from analytics.errors import BadInputError
 from analytics.layout import to_stored_layout
 from analytics.schema import ColumnMapping
+from core.errors import BadInputError
 from db.engine import data_dir, read_session
 from db.models import ActivityLink, Dataset
 from services import importer

@@ -9,10 +9,9 @@ import pytest
 from sqlmodel import select
 
 from analytics.conversion import goal
-from analytics.errors import BadInputError
 from analytics.friction import FrictionWeights
+from core.errors import BadInputError, NotFoundError
 from db.engine import read_session, write_session
-from db.errors import NotFoundError, ValidationError
 from db.models import Action, MetricValue, Stage, Touchpoint
 from services import friction as friction_service
 from services import metrics as metric_service
@@ -66,17 +65,17 @@ def test_manual_metric_crud_values_status_and_trend(b2b):
 
 def test_metric_inputs_are_validated(b2b):
     map_id, _ = b2b
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         metric_service.create_metric(map_id=map_id, kind="happiness")
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         metric_service.create_metric(map_id=map_id, kind="nps", direction="up")
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         metric_service.create_metric(map_id=map_id, kind="nps", stage_id=999_999)
     metric_id = metric_service.create_metric(map_id=map_id, kind="custom", name="Demo requests")
     for bad in ("2026-13", "March", "2026-Q5", ""):
-        with pytest.raises(ValidationError):
+        with pytest.raises(BadInputError):
             metric_service.set_metric_value(metric_id, bad, 1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         metric_service.set_metric_value(metric_id, "2026-03", float("nan"))
     assert metric_service.create_metric(map_id=map_id, kind="ces") and [
         r.direction for r in metric_service.list_metrics(map_id) if r.kind == "ces"

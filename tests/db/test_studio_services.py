@@ -9,10 +9,9 @@ import pytest
 from sqlmodel import select
 
 from analytics import map_tables
-from analytics.errors import UnknownNameError
 from core import journey_map
+from core.errors import BadInputError, ConflictError, NotFoundError, UnknownNameError
 from db.engine import read_session
-from db.errors import ConflictError, NotFoundError, ValidationError
 from db.models import LaneCell, Opportunity, PainPoint, Touchpoint
 from services import map_edits, map_view
 from services import personas as persona_service
@@ -179,7 +178,7 @@ def test_lane_cells_upsert_clear_and_persona_rules(engine):
     )
     # A persona must be attached to the map.
     stranger = persona_service.create_persona("Stranger")
-    with pytest.raises(ValidationError, match="a persona attached to this map"):
+    with pytest.raises(BadInputError, match="a persona attached to this map"):
         set_ads_cell(touchpoint_id=None, lane="doing", text="x", persona_id=stranger, expected_version=v)
 
 
@@ -200,7 +199,7 @@ def test_bad_lane_values_are_refused_and_nothing_written(engine, edit, message):
     bad = LaneCellEdit(
         view.stages[0].id, edit.touchpoint_id, None, edit.lane, edit.text, edit.emotion, edit.set_emotion
     )
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(BadInputError, match=message):
         map_edits.set_lane_cells(map_id, [good, bad], expected_version=view.version)
     after = map_view.get_map_view(map_id)
     assert after.lane_cells == () and after.version == view.version
@@ -211,13 +210,13 @@ def test_cells_cannot_point_into_another_map(engine):
     b = create_map_from_template(template_key="b2b-4-stage", name="B")
     other_tp = map_view.get_map_view(b).touchpoints[0]
     view = map_view.get_map_view(a)
-    with pytest.raises(ValidationError, match="a touchpoint of this map"):
+    with pytest.raises(BadInputError, match="a touchpoint of this map"):
         map_edits.apply_pain_point_edits(
             a,
             RowEdits(added=[{"touchpoint_id": other_tp.id, "description": "x", "severity": 2}]),
             expected_version=view.version,
         )
-    with pytest.raises(ValidationError, match="the stage or touchpoint it belongs to"):
+    with pytest.raises(BadInputError, match="the stage or touchpoint it belongs to"):
         map_edits.apply_opportunity_edits(
             a, RowEdits(added=[{"description": "nowhere"}]), expected_version=view.version
         )
@@ -248,7 +247,7 @@ def test_item_validation_names_the_field_and_writes_nothing(engine, fn, row, mes
         for k, v in good.items()
         if k in ("stage_id", "description" if fn is not map_edits.apply_action_edits else "action")
     }
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(BadInputError, match=message):
         fn(map_id, RowEdits(added=[good, {**place, **row}]), expected_version=view.version)
     after = map_view.get_map_view(map_id)
     assert (after.pain_points, after.opportunities, after.actions) == ((), (), ()) and after.version == view.version
@@ -292,13 +291,13 @@ def test_map_details_owner_review_date_and_stale(engine):
     )
     assert view.stale
     assert not map_view.get_map_view(map_id, today=date(2020, 6, 30)).stale
-    with pytest.raises(ValidationError, match="review-by date"):
+    with pytest.raises(BadInputError, match="review-by date"):
         map_edits.update_map_details(map_id, expected_version=v, review_by="30/06/2020")
-    with pytest.raises(ValidationError, match="current, future"):
+    with pytest.raises(BadInputError, match="current, future"):
         map_edits.update_map_details(map_id, expected_version=v, state="past")
-    with pytest.raises(ValidationError, match="map name"):
+    with pytest.raises(BadInputError, match="map name"):
         map_edits.update_map_details(map_id, expected_version=v, name=" ")
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         map_edits.update_map_details(map_id, expected_version=v, version=1)
 
 
@@ -324,9 +323,9 @@ def test_personas_every_field_roles_and_coverage(engine):
         "procurement",
         "Email, analyst reports",
     )
-    with pytest.raises(ValidationError, match="committee role"):
+    with pytest.raises(BadInputError, match="committee role"):
         persona_service.create_persona("X", committee_role="gatekeeper")
-    with pytest.raises(ValidationError, match="persona name"):
+    with pytest.raises(BadInputError, match="persona name"):
         persona_service.create_persona("")
     map_id = create_map_from_template(template_key="buying-committee", name="Committee")
     view = map_view.get_map_view(map_id)

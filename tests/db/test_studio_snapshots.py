@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.errors import ConflictError, NotFoundError, ValidationError
+from core.errors import BadInputError, ConflictError, NotFoundError
 from services import map_edits, map_io, map_view, snapshots
 from services.map_edits import RowEdits
 from tests.db.studio_factory import filled_map
@@ -23,7 +23,7 @@ def test_snapshot_does_not_change_the_map_and_lists_newest_first(engine):
     assert [s.id for s in listed] == [second, first]
     assert (listed[0].stages, listed[0].touchpoints, listed[0].map_version) == (4, 8, filled.version)
     assert snapshots.get_snapshot_document(first) == map_io.export_map_document(filled.map_id)
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         snapshots.create_snapshot(filled.map_id, "  ")
 
 
@@ -135,7 +135,7 @@ def test_clone_into_future_state_and_compare(engine):
     assert not any(c[0] == "map" and c[3] in ("name", "state") for c in changes)
     # The original is untouched.
     assert map_view.get_map_view(filled.map_id).version == filled.version
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         snapshots.compare_maps(future, future)
 
 

@@ -65,7 +65,7 @@ def test_every_template_file_is_a_listed_valid_map_document():
 
     assert sorted(p.stem for p in FOLDER.glob("*.json")) == sorted(TEMPLATE_KEYS)
     for key, template in TEMPLATES.items():
-        parse_map_document(dict(template.document))  # raises ValidationError naming a bad field
+        parse_map_document(dict(template.document))  # raises BadInputError naming a bad field
         assert template.document["map"]["template_key"] == key
 
 

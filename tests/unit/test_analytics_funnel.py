@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from analytics.errors import BadInputError, UnknownNameError
 from analytics.funnel import (
     NO_VALUE,
     OTHER_VALUES,
@@ -16,6 +15,7 @@ from analytics.funnel import (
     compute_funnel_breakdown,
 )
 from analytics.journeys import JourneyQuery
+from core.errors import BadInputError, UnknownNameError
 from tests.factories import events_of, log_frame
 
 DAY = 86400.0

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from analytics.engine import execute
-from analytics.errors import UnknownColumnError
 from analytics.journeys import (
     JourneyQuery,
     event_neighbours,
@@ -19,6 +18,7 @@ from analytics.journeys import (
     reaching,
 )
 from analytics.schema import NEIGHBOUR_COLUMNS
+from core.errors import UnknownColumnError
 from tests.factories import b2b_log, events_of, log_frame, staged_frame
 
 

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from analytics.conversion import goal
-from analytics.errors import UnknownColumnError
 from analytics.journeys import JourneyQuery
 from analytics.outcomes import NO_OUTCOME, compute_outcomes
 from analytics.summary import compute_summary, summary_record
 from analytics.timing import compute_time_in_stage, compute_time_to_convert
+from core.errors import UnknownColumnError
 from tests.factories import events_of, log_frame, staged_frame
 
 DAY = 86400.0

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.conversion import Conversion
-from analytics.errors import UnknownNameError
 from analytics.funnel import FunnelSpec, compute_funnel
 from analytics.journeys import JourneyQuery
 from analytics.nonlinearity import compute_nonlinearity
@@ -26,6 +25,7 @@ from analytics.paths import compute_variants
 from analytics.sankey import END, compute_step_sankey
 from analytics.timing import compute_time_in_stage
 from analytics.transitions import ENTRY, EXIT, compute_transitions
+from core.errors import UnknownNameError
 from tests.factories import BASE_TIME, events_of
 
 ACTIVITIES = ["A", "B", "C", "D"]

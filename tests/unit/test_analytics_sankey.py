@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from analytics.conversion import Conversion
-from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
 from analytics.sankey import CONVERTED, DROP_OFF, END, OTHER, compute_stage_flow, compute_step_sankey
+from core.errors import BadInputError
 from tests.factories import events_of, log_frame, staged_frame
 
 LOG = log_frame(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.errors import UnknownNameError
 from analytics.journeys import JourneyQuery
 from analytics.registry import ANALYSES
+from core.errors import UnknownNameError
 from services import analysis, context
 from services.maps import create_map_from_template
 from tests.factories import b2b_log, create_dataset, log_frame

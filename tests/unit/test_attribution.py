@@ -15,10 +15,10 @@ from analytics.attribution import (
     compute_credit_bars,
 )
 from analytics.conversion import Conversion, node_counts, suggest_goal, suggest_lost
-from analytics.errors import AnalyticsError, UnknownColumnError
 from analytics.journeys import JourneyQuery
 from analytics.markov import START, AbsorbingChain, removal_effects
 from analytics.schema import REQUIRED_ROLES, EventSchema, Role
+from core.errors import JourneyLensError, UnknownColumnError
 from tests.factories_attribution import T0, events_from_frame, events_from_paths, frame_from_paths
 
 
@@ -119,7 +119,7 @@ def test_lost_touchpoints_end_a_path():
     assert cut.table.set_index("touchpoint")["markov"].to_dict() == pytest.approx({"A": 0.5, "B": 0.5})
     assert cut.conversion_probability == pytest.approx(0.5)
     assert (cut.journeys, cut.conversions) == (2, 1)
-    with pytest.raises(AnalyticsError, match="both converted and lost"):
+    with pytest.raises(JourneyLensError, match="both converted and lost"):
         Conversion(goals=("G",), lost_goals=("G",))
 
 
@@ -223,9 +223,9 @@ def test_account_level_joins_the_committee():
 
 def test_goal_nobody_reaches_is_an_error():
     events = events_from_paths({"1": ["A", "B"]})
-    with pytest.raises(AnalyticsError, match="no journey converts \\(reaching G\\)"):
+    with pytest.raises(JourneyLensError, match="no journey converts \\(reaching G\\)"):
         compute_attribution(events, *_sq(), conversion=Conversion(goals=("G",)))
-    with pytest.raises(AnalyticsError, match="touchpoint, stage or channel"):
+    with pytest.raises(JourneyLensError, match="touchpoint, stage or channel"):
         compute_attribution(events, *_sq(), conversion=Conversion(goals=("A",)), by="persona")  # type: ignore[arg-type]
 
 

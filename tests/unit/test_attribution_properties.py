@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from analytics.attribution import compute_attribution
 from analytics.conversion import Conversion
-from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.markov import AbsorbingChain, removal_effects
+from core.errors import JourneyLensError
 from tests.factories_attribution import SCHEMA, events_from_frame, frame_from_paths
 
 GOAL = "G"
@@ -131,7 +131,7 @@ def test_every_model_credits_exactly_the_conversions_and_matches_the_reference(j
     events = _events(journeys)
     query = JourneyQuery(collapse_repeats=collapse)
     if not any(GOAL in a for a in journeys.values()):
-        with pytest.raises(AnalyticsError):
+        with pytest.raises(JourneyLensError):
             compute_attribution(events, SCHEMA, query, conversion)
         return
     result = compute_attribution(events, SCHEMA, query, conversion)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from core.errors import BadInputError, JourneyLensError
 from db.engine import DB_FILENAME
-from db.errors import JourneyLensError, ValidationError
 from services import map_edits, map_io, map_view, personas, snapshots
 from services import maps as map_service
 
@@ -169,7 +169,7 @@ def test_a_refused_edit_in_a_batch_writes_none_of_it(base_map, dump):
     ]
     bad = map_edits.LaneCellEdit(base_map["stage_id"], base_map["touchpoint_id"], None, "feeling", None, 9, True)
     before = dump()
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadInputError):
         map_edits.set_lane_cells(base_map["map_id"], [*good, bad], expected_version=base_map["version"])
     assert dump() == before
 

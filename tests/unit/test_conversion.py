@@ -20,8 +20,8 @@ from analytics.conversion import (
     outcomes_reached,
 )
 from analytics.engine import execute
-from analytics.errors import BadInputError, UnknownColumnError, UnknownNameError
 from analytics.journeys import JourneyQuery, journey_keys
+from core.errors import BadInputError, UnknownColumnError, UnknownNameError
 from tests.factories import events_of, log_frame
 
 COLUMNS = ("journey_id", "account_id", "timestamp", "activity", "stage", "channel", "outcome")

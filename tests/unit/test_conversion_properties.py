@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.conversion import Conversion
-from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.registry import Inputs, run_analysis
+from core.errors import JourneyLensError
 from tests.factories import events_of, log_frame
 
 STAGE = {"A": "S1", "B": "S2", "C": "S2", "G": "S3"}
@@ -92,7 +92,7 @@ def test_the_converted_count_is_one_number_everywhere(generated, conversion, lev
 
     if conversion.outcomes:
         if expected == 0:
-            with pytest.raises(AnalyticsError, match="no journey converts"):
+            with pytest.raises(JourneyLensError, match="no journey converts"):
                 run_analysis("attribution", base)
             return
         credits = run_analysis("attribution", base)

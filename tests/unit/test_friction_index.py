@@ -10,8 +10,8 @@ import pytest
 
 from analytics import friction as F
 from analytics.conversion import Conversion
-from analytics.errors import BadInputError
 from analytics.journeys import JourneyQuery
+from core.errors import BadInputError
 from tests.factories import events_of
 from tests.factories_metrics import B2B_ORDER, B2B_STAGE_OF, T0, journeys_frame, planted_log
 

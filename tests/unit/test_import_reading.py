@@ -7,11 +7,11 @@ import gzip
 
 import pytest
 
-from analytics.errors import BadInputError
 from analytics.ingest.parse import detect_day_order
 from analytics.ingest.read import scan_csv
 from analytics.ingest.sniff import detect_delimiter, detect_encoding, normalise_delimiter
 from analytics.schema import Role
+from core.errors import BadInputError
 from services.importer import header_signature, suggest_mapping, suggest_where
 from tests.corpus.make_corpus import encode_cp1258
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core import journey_map as jm
-from db.errors import ValidationError
+from core.errors import BadInputError
 from db.inputs import (
     ActionInput,
     LaneCellInput,
@@ -42,6 +42,8 @@ from db.models import ActionStatus, Lane
 )
 def test_models_hold_exactly_the_core_field_lists(model, fields):
     assert set(model.model_fields) == set(fields)
+    # Every field has its user label as title: refusals name it, and the map document maps it back to its key.
+    assert all(info.title for info in model.model_fields.values())
 
 
 def test_core_mirrors_the_database_choices():
@@ -101,7 +103,7 @@ def test_core_mirrors_the_database_choices():
     ],
 )
 def test_refusals_name_field_value_and_expectation(model, values, row, message):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(BadInputError) as caught:
         validate(model, values, row=row)
     assert str(caught.value).startswith(message)
 

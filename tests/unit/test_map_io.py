@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from db.errors import ValidationError
+from core.errors import BadInputError
 from services import map_edits, map_io, map_view
 from services.map_edits import RowEdits
 from services.maps import create_map_from_template, list_map_summaries
@@ -225,7 +225,7 @@ def test_malformed_documents_get_a_clear_error_and_nothing_is_written(engine, mu
     before = list_map_summaries()
     bad = mutate(copy.deepcopy(doc))
     data = bad if isinstance(bad, str | bytes) else json.dumps(bad)
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(BadInputError, match=message):
         map_io.import_map_document(data)
     assert list_map_summaries() == before
 
@@ -243,7 +243,7 @@ def test_a_late_error_leaves_no_partial_map(engine):
     doc = _valid_doc(engine)
     doc["actions"].append({"action": "x", "metric": "M42"})
     before = list_map_summaries()
-    with pytest.raises(ValidationError, match=r"actions\[2\].metric"):
+    with pytest.raises(BadInputError, match=r"actions\[2\].metric"):
         map_io.import_map_document(doc)
     assert list_map_summaries() == before
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from charts.friction import friction_components_figure
-from charts.metrics import STATUS_COLOURS, metric_trend_figure, outcome_shares_figure
+from charts.metrics import metric_trend_figure, outcome_shares_figure
 from charts.overview import _SCALE, _STATUS_CODE, portfolio_heatmap_figure, trends_figure
+from charts.palette import NO_STATUS, STATUS_COLOURS
 
 
 def _colour_at(z: float) -> str:
@@ -19,7 +20,7 @@ def _colour_at(z: float) -> str:
 
 def test_heatmap_colour_of_each_status_is_that_status():
     for status, code in _STATUS_CODE.items():
-        assert _colour_at(code) == STATUS_COLOURS[status], status
+        assert _colour_at(code) == {**STATUS_COLOURS, "none": NO_STATUS}[status], status
 
 
 def test_portfolio_heatmap_cells_and_labels():

@@ -9,8 +9,8 @@ import pytest
 
 from analytics import metrics as M
 from analytics.conversion import Conversion
-from analytics.errors import BadInputError, UnknownColumnError
 from analytics.journeys import JourneyQuery
+from core.errors import BadInputError, UnknownColumnError
 from tests.factories import events_of
 from tests.factories_metrics import journeys_frame
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.conversion import Conversion, goal
-from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.markov import START
 from analytics.outlook import GOAL_STATE, STALE_STATE, compute_outlook
+from core.errors import JourneyLensError
 from tests.factories_attribution import SCHEMA, T0, events_from_frame, events_from_paths, frame_from_paths
 
 # Closed: 1 A B Won, 2 A Lost, 3 B Won (all on 1 Jan 2024), 7 C (1 Jan, quiet since: stale).
@@ -97,13 +97,13 @@ def test_active_days_and_min_transitions():
 
 
 def test_errors_are_typed():
-    with pytest.raises(AnalyticsError, match="no closed journey converts"):
+    with pytest.raises(JourneyLensError, match="no closed journey converts"):
         compute_outlook(events_from_paths({"1": ["A", "B"]}), SCHEMA, JourneyQuery(), goal("Won"))
-    with pytest.raises(AnalyticsError, match="both converted and lost"):
+    with pytest.raises(JourneyLensError, match="both converted and lost"):
         _outlook(lost=("Won",))
-    with pytest.raises(AnalyticsError, match="needs conversion defined"):
+    with pytest.raises(JourneyLensError, match="needs conversion defined"):
         compute_outlook(events_from_paths({"1": ["A", "B"]}), SCHEMA, JourneyQuery(), Conversion())
-    with pytest.raises(AnalyticsError, match="active_days"):
+    with pytest.raises(JourneyLensError, match="active_days"):
         _outlook(active_days=0)
 
 
@@ -182,7 +182,7 @@ def test_open_journey_probabilities_match_the_reference(journeys, recent):
     closed_reach_goal = any("Won" in a for a in journeys.values())
     as_of = date(2024, 3, 31)
     if not closed_reach_goal:
-        with pytest.raises(AnalyticsError):
+        with pytest.raises(JourneyLensError):
             compute_outlook(events, SCHEMA, JourneyQuery(), WON_OR_LOST, as_of=as_of)
         return
     result = compute_outlook(events, SCHEMA, JourneyQuery(), WON_OR_LOST, as_of=as_of, min_transitions=1)

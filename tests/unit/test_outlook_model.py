@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from analytics.conversion import Conversion
-from analytics.errors import AnalyticsError
 from analytics.journeys import JourneyQuery
 from analytics.outlook import compute_outlook, load_journey_log
 from analytics.outlook_backtest import baseline_next, calibration_table, compute_outlook_backtest
@@ -25,6 +24,7 @@ from analytics.outlook_model import (
     prefix_features,
     time_weights,
 )
+from core.errors import JourneyLensError
 from tests.factories_attribution import SCHEMA, T0, committee_log, events_from_frame, events_from_paths
 
 WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
@@ -134,7 +134,7 @@ def test_backtest_refuses_when_almost_every_journey_converts():
     paths = {f"j{k:03d}": ["A", "B", "Closed won"] for k in range(100)}
     starts = {j: T0 + timedelta(days=k) for k, j in enumerate(paths)}
     events = events_from_paths(paths, start=starts)
-    with pytest.raises(AnalyticsError, match=r"100\.0% of the \d+ closed journeys .* convert"):
+    with pytest.raises(JourneyLensError, match=r"100\.0% of the \d+ closed journeys .* convert"):
         compute_outlook_backtest(events, SCHEMA, JourneyQuery(), WON)
 
 
@@ -142,7 +142,7 @@ def test_backtest_refuses_too_few_test_journeys():
     paths = {f"j{k:03d}": ["A", "B", "Closed won" if k % 3 else "Closed lost"] for k in range(90)}
     starts = {j: T0 + timedelta(days=k) for k, j in enumerate(paths)}
     events = events_from_paths(paths, start=starts)
-    with pytest.raises(AnalyticsError, match="backtest needs at least 30; pick an earlier split date"):
+    with pytest.raises(JourneyLensError, match="backtest needs at least 30; pick an earlier split date"):
         compute_outlook_backtest(events, SCHEMA, JourneyQuery(), WON, split_at=date(2024, 3, 20))
 
 

@@ -1,0 +1,147 @@
+"""The one error root of JourneyLens and its typed subclasses; each carries the context a page, the
+CLI or a test needs (the field, the value, what was expected, the nearest real names).
+
+Every layer raises these; pages and components catch the root once (``components/errors.py``) and
+show its text. Anything else (``KeyError``, ``ValueError`` from a bug) is left to surface.
+"""
+
+from __future__ import annotations
+
+
+class JourneyLensError(Exception):
+    """Base of every error JourneyLens shows to a user as a message instead of a traceback."""
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    shown = repr(value)
+    return shown[:limit] + ("…" if len(shown) > limit else "")
+
+
+# ── bad input ────────────────────────────────────────────────────────────────────────────────────
+
+
+class BadInputError(JourneyLensError):
+    """Input that cannot be used (a form field, a CSV cell, a CLI option, a JSON map's key): names the
+    row, the field or column, the value and what was expected.
+
+    ``BadInputError("message", row=, column=, value=, expected=)`` describes a problem in words;
+    ``BadInputError.invalid(field, value, expected)`` is the short form for one field's value.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        if message is None:  # the short form: one field's value
+            shown = repr(value)
+            if len(shown) > 80:
+                shown = shown[:77] + "...'"
+            text = f"{field}: {shown} is not valid; expected {expected}."
+        else:
+            parts = [message]
+            if row is not None:
+                parts.append(f"row {row}")
+            if column is not None:
+                parts.append(f"column {column!r}")
+            if value is not None:
+                parts.append(f"value {_shown(value)}")
+            if expected is not None:
+                parts.append(f"expected {expected}")
+            text = parts[0] + (" (" + "; ".join(parts[1:]) + ")" if len(parts) > 1 else "")
+        super().__init__(text)
+        self.row, self.column, self.value, self.expected = row, column, value, expected
+        self.field = field if field is not None else column
+
+    @classmethod
+    def invalid(cls, field: str, value: object, expected: str) -> BadInputError:
+        """``field: 'value' is not valid; expected …`` — one field's value is not acceptable."""
+        return cls(field=field, value=value, expected=expected)
+
+
+# ── not found ────────────────────────────────────────────────────────────────────────────────────
+
+
+class NotFoundError(JourneyLensError):
+    """A stored item (a map, a persona, a dataset …) looked up by its id is not there."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"{kind} {ident!r} does not exist (it may have been deleted).")
+        self.kind, self.ident = kind, ident
+
+
+class UnknownNameError(JourneyLensError):
+    """A name the user gave (a goal, a funnel step, an exclusion, a node, a dataset, a map, an analysis,
+    a template) that does not exist; carries the nearest real names. Never replaced by another silently."""
+
+    def __init__(
+        self, what: str, name: object, nearest: list[str] | tuple[str, ...] = (), *, message: str | None = None
+    ) -> None:
+        self.what, self.name, self.nearest = what, name, tuple(nearest)
+        message = message or f"No {what} is named {str(name)!r} in this dataset"
+        if self.nearest:
+            message += "; nearest: " + ", ".join(repr(n) for n in self.nearest)
+        super().__init__(message)
+
+
+class UnknownColumnError(JourneyLensError):
+    """An analysis asked for a role or column the dataset does not have."""
+
+
+# ── concurrent edits ─────────────────────────────────────────────────────────────────────────────
+
+
+class ConflictError(JourneyLensError):
+    """A save started from a stale copy: someone else saved the map in between."""
+
+    def __init__(self, map_id: int, expected_version: int, actual_version: int) -> None:
+        super().__init__(
+            f"This map was changed by someone else while you were editing (you started from version "
+            f"{expected_version}, it is now at version {actual_version}). Nothing was saved: reload "
+            f"the map and apply your changes again; what you typed is kept below."
+        )
+        self.map_id, self.expected_version, self.actual_version = map_id, expected_version, actual_version
+
+
+# ── storage faults ───────────────────────────────────────────────────────────────────────────────
+
+
+class StorageError(JourneyLensError):
+    """The database could not take a write or a read (busy past the timeout, disk full, read-only)."""
+
+
+class DiskFullError(StorageError):
+    """The disk holding the data directory is full (ENOSPC)."""
+
+
+class ReadOnlyError(StorageError):
+    """The data directory (or the database file) cannot be written by this process."""
+
+
+class DataDirMissingError(StorageError):
+    """The data directory, or the database file in it, is not there or cannot be opened."""
+
+
+class DatabaseLockedError(StorageError):
+    """Other writers held the database past the busy timeout."""
+
+
+class DatabaseDamagedError(StorageError):
+    """The database file is not a database, or its pages are damaged."""
+
+
+class EventsFileError(StorageError):
+    """A dataset's stored events file is missing or cannot be read; names the dataset and what to do."""
+
+    def __init__(self, label: str, path: str, problem: str) -> None:
+        super().__init__(
+            f"{label or 'This dataset'}: its events file is {problem} ({path}). Re-import the CSV on the Data "
+            "page (or `python cli.py import`), or restore a backup (`python cli.py restore`); "
+            "`python cli.py check` lists every dataset in this state."
+        )
+        self.label, self.path, self.problem = label, path, problem

@@ -1,0 +1,62 @@
+"""The one URL-binding helper: the choice lives in the URL, and a link's unknown value is never
+replaced silently (a warning names what is shown instead, or the page refuses and chooses nothing)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def _script(refusing: bool, with_none: bool) -> None:
+    import streamlit as st
+
+    from components.url_select import query_select
+
+    options = [None, 1, 2, 3] if with_none else [1, 2, 3]
+    refuse = (lambda raw: st.error(f"refused {raw}")) if refusing else None
+    label = str if with_none else (lambda o: f"option {o}")  # AppTest's select_index formats twice
+    value = query_select("Pick", options, param="n", refuse=refuse, format_func=label)
+    st.write(f"chose {value}")
+
+
+def _run(query: dict[str, str], *, refusing: bool = False, with_none: bool = False) -> AppTest:
+    at = AppTest.from_function(_script, kwargs={"refusing": refusing, "with_none": with_none})
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _chose(at: AppTest) -> str:
+    return [m.value for m in at.markdown if m.value.startswith("chose")][0]
+
+
+def test_the_link_chooses_and_the_url_names_what_is_shown():
+    at = _run({})
+    assert _chose(at) == "chose 1" and at.query_params["n"] == "1" and not at.warning
+    at = _run({"n": "2"})
+    assert _chose(at) == "chose 2" and at.query_params["n"] == "2"
+    at.selectbox(key="qp_n").set_value(3).run()
+    assert _chose(at) == "chose 3" and at.query_params["n"] == "3"
+
+
+def test_an_unknown_value_is_named_never_replaced_silently():
+    at = _run({"n": "9"})
+    assert _chose(at) == "chose 1"
+    assert "n=9 is not one of the choices here; showing option 1 instead" in at.warning[0].value
+
+
+def test_refused_value_chooses_nothing_and_keeps_the_link():
+    at = _run({"n": "9"}, refusing=True)
+    assert _chose(at) == "chose None" and at.error[0].value == "refused 9"
+    assert at.query_params["n"] == "9"  # the link is left as it was
+    at.selectbox(key="qp_n").set_value(2).run()
+    assert _chose(at) == "chose 2" and at.query_params["n"] == "2"
+
+
+def test_the_option_none_is_no_parameter():
+    at = _run({}, with_none=True)
+    assert _chose(at) == "chose None" and "n" not in at.query_params
+    at = _run({"n": "2"}, with_none=True)
+    at.selectbox(key="qp_n").select_index(0).run()
+    assert _chose(at) == "chose None" and "n" not in at.query_params
