@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.errors import show_error
+from components.errors import show_error, user_errors
 from components.flash import flash
 from components.loaders import clear_caches
 from core.errors import ConflictError, JourneyLensError
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
-from services import map_view
+from services import map_io, map_view
 from services.map_edits import LaneCellEdit, RowEdits, Saved
 
 BASE_KEY = "studio_base_views"
@@ -392,3 +392,15 @@ def action_table(view: MapView) -> pd.DataFrame:
 
 def convert_action(values: dict[str, Any]) -> dict[str, Any]:
     return _converted(values, refs={"metric": ("metric_id", 0)})
+
+
+def import_map_json(uploader: str, key: str, page: str, link_label: str, **button_kwargs: Any) -> None:
+    """An uploader for a map's JSON export and an "Import map" button: imports it as a new map, says its
+    id and links to it on ``page``."""
+    upload = st.file_uploader(uploader, type=["json"], key=key)
+    if upload is not None and st.button("Import map", **button_kwargs):
+        with user_errors():
+            new_id = map_io.import_map_document(upload.getvalue())
+            clear_caches()
+            st.success(f"Imported as a new map (id {new_id}).")
+            st.page_link(page, label=link_label, query_params={"map": str(new_id)}, icon=":material/open_in_new:")

@@ -20,6 +20,7 @@ from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size
 from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
 from components.access import can_admin, can_edit, editing_allowed
+from components.confirm import confirmed
 from components.errors import user_errors
 from components.flash import flash
 from components.grid_edit import render_grid_conflicts, render_grid_editor
@@ -686,18 +687,18 @@ def render_versions_tab(view: MapView) -> None:
             with c1, st.form(f"restore::{view.id}"):
                 st.markdown("**Restore this snapshot**")
                 st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
-                confirm = st.checkbox("Yes, replace the map's content with this snapshot")
-                if st.form_submit_button("Restore"):
-                    if not confirm:
-                        st.warning("Tick the box to confirm the restore.")
-                    else:
-                        ed.save(
-                            view.id,
-                            "restore",
-                            chosen,
-                            lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-                            success=f"Restored “{by_id[chosen].name}”.",
-                        )
+                if confirmed(
+                    "Yes, replace the map's content with this snapshot",
+                    "Restore",
+                    "Tick the box to confirm the restore.",
+                ):
+                    ed.save(
+                        view.id,
+                        "restore",
+                        chosen,
+                        lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+                        success=f"Restored “{by_id[chosen].name}”.",
+                    )
             ed.render_conflict(
                 view.id,
                 "restore",
@@ -706,15 +707,11 @@ def render_versions_tab(view: MapView) -> None:
             )
             with c2, st.form(f"delete_snapshot::{view.id}"):
                 st.markdown("**Delete this snapshot**")
-                confirm_delete = st.checkbox("Yes, delete the snapshot")
-                if st.form_submit_button("Delete snapshot"):
-                    if not confirm_delete:
-                        st.warning("Tick the box to confirm.")
-                    else:
-                        with user_errors():
-                            snapshots.delete_snapshot(chosen)
-                            flash("Snapshot deleted.")
-                            st.rerun()
+                if confirmed("Yes, delete the snapshot", "Delete snapshot"):
+                    with user_errors():
+                        snapshots.delete_snapshot(chosen)
+                        flash("Snapshot deleted.")
+                        st.rerun()
 
     st.divider()
     st.markdown("**Future state** — clone this map into a future-state map and compare the two.")
@@ -852,15 +849,11 @@ def render_export_tab(view: MapView) -> None:
     st.markdown("**Import a map from JSON** (a new map, named as in the file)")
     if not can_edit():
         return
-    upload = st.file_uploader("JSON file exported by JourneyLens", type=["json"], key="import_json")
-    if upload is not None and st.button("Import map", key="do_import", type="primary"):
-        with user_errors():
-            new_id = map_io.import_map_document(upload.getvalue())
-            clear_caches()
-            st.success(f"Imported as a new map (id {new_id}).")
-            st.page_link(
-                STUDIO_PAGE,
-                label="Open the imported map",
-                query_params={"map": str(new_id)},
-                icon=":material/open_in_new:",
-            )
+    ed.import_map_json(
+        "JSON file exported by JourneyLens",
+        "import_json",
+        STUDIO_PAGE,
+        "Open the imported map",
+        key="do_import",
+        type="primary",
+    )

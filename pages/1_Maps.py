@@ -8,10 +8,11 @@ import streamlit as st
 
 from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
+from components.confirm import confirmed
 from components.errors import user_errors
 from components.loaders import clear_caches, load_map_summaries
+from components.map_editor import import_map_json
 from components.text import escape_markdown
-from services import map_io
 from services import maps as map_service
 from services.templates import list_templates
 
@@ -53,18 +54,7 @@ if editor:
 
     with st.expander("Import a map from JSON"):
         st.caption("A JSON file exported by JourneyLens (Map studio › Export, or `python cli.py maps export ID`).")
-        upload = st.file_uploader("Map JSON", type=["json"], key="maps_import")
-        if upload is not None and st.button("Import map"):
-            with user_errors():
-                imported = map_io.import_map_document(upload.getvalue())
-                clear_caches()
-                st.success(f"Imported as a new map (id {imported}).")
-                st.page_link(
-                    STUDIO,
-                    label="Open it in the studio",
-                    icon=":material/open_in_new:",
-                    query_params={"map": str(imported)},
-                )
+        import_map_json("Map JSON", "maps_import", STUDIO, "Open it in the studio")
 
 maps = load_map_summaries()
 if not maps:
@@ -123,12 +113,10 @@ with c2, st.form("delete_map"):
     st.write(
         f"Delete **{escape_markdown(current['name'])}** with its stages, touchpoints, lanes, metrics and snapshots."
     )
-    confirm = st.checkbox("Yes, delete this map for good")
-    if st.form_submit_button("Delete map", type="secondary"):
-        if not confirm:
-            st.warning("Tick the box to confirm the deletion.")
-        else:
-            with user_errors():
-                map_service.delete_map(selected, expected_version=current["version"])
-                clear_caches()
-                st.rerun()
+    if confirmed(
+        "Yes, delete this map for good", "Delete map", "Tick the box to confirm the deletion.", type="secondary"
+    ):
+        with user_errors():
+            map_service.delete_map(selected, expected_version=current["version"])
+            clear_caches()
+            st.rerun()

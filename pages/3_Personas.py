@@ -8,6 +8,7 @@ from charts.labels import for_people
 from components import persona_forms
 from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
+from components.confirm import confirmed
 from components.errors import user_errors
 from components.flash import flash, show_flash
 from components.loaders import clear_caches
@@ -89,14 +90,10 @@ with user_errors():
         st.stop()
     with st.form(f"delete_persona::{selected}"):
         st.markdown("**Delete this persona** (it leaves every map it is on, with its own lane cells and pain points)")
-        confirm = st.checkbox("Yes, delete this persona")
-        if st.form_submit_button("Delete persona"):
-            if not confirm:
-                st.warning("Tick the box to confirm the deletion.")
-            else:
-                persona_service.delete_persona(selected)
-                clear_caches()
-                flash("Persona deleted.")
-                del st.query_params["persona"]
-                st.session_state.pop("qp_persona", None)
-                st.rerun()
+        if confirmed("Yes, delete this persona", "Delete persona", "Tick the box to confirm the deletion."):
+            persona_service.delete_persona(selected)
+            clear_caches()
+            flash("Persona deleted.")
+            del st.query_params["persona"]
+            st.session_state.pop("qp_persona", None)
+            st.rerun()
