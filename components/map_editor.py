@@ -394,10 +394,10 @@ def convert_action(values: dict[str, Any]) -> dict[str, Any]:
     return _converted(values, refs={"metric": ("metric_id", 0)})
 
 
-def import_map_json(uploader: str, key: str, page: str, link_label: str, **button_kwargs: Any) -> None:
+def import_map_json(uploader: str, uploader_key: str, page: str, link_label: str, **button_kwargs: Any) -> None:
     """An uploader for a map's JSON export and an "Import map" button: imports it as a new map, says its
     id and links to it on ``page``."""
-    upload = st.file_uploader(uploader, type=["json"], key=key)
+    upload = st.file_uploader(uploader, type=["json"], key=uploader_key)
     if upload is not None and st.button("Import map", **button_kwargs):
         with user_errors():
             new_id = map_io.import_map_document(upload.getvalue())
