@@ -65,6 +65,10 @@ _DAMAGED = (
     "The database file is damaged. Nothing was saved; run `python cli.py check`, then restore the last "
     "backup with `python cli.py restore BACKUP_DIR --force`."
 )
+_READ_ONLY = (
+    "The data directory is read-only for this process. Nothing was saved; make it writable "
+    "(or point JOURNEYLENS_DATA_DIR at a writable folder)."
+)
 _STORAGE_FAILURES: tuple[tuple[str, type[StorageError], str], ...] = (
     ("locked", DatabaseLockedError, _BUSY),
     ("busy", DatabaseLockedError, _BUSY),
@@ -73,18 +77,8 @@ _STORAGE_FAILURES: tuple[tuple[str, type[StorageError], str], ...] = (
         DiskFullError,
         "The disk holding the data directory is full. Nothing was saved; free some space and try again.",
     ),
-    (
-        "readonly",
-        ReadOnlyError,
-        "The data directory is read-only for this process. Nothing was saved; make it writable "
-        "(or point JOURNEYLENS_DATA_DIR at a writable folder).",
-    ),
-    (
-        "read-only",
-        ReadOnlyError,
-        "The data directory is read-only for this process. Nothing was saved; make it writable "
-        "(or point JOURNEYLENS_DATA_DIR at a writable folder).",
-    ),
+    ("readonly", ReadOnlyError, _READ_ONLY),
+    ("read-only", ReadOnlyError, _READ_ONLY),
     ("malformed", DatabaseDamagedError, _DAMAGED),
     ("not a database", DatabaseDamagedError, _DAMAGED),
     (
