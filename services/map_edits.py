@@ -157,17 +157,7 @@ def apply_stage_edits(
     def work(session: Session, journey_map: JourneyMap) -> list[int]:
         stages = list(crud.list_stages(session=session, map_id=map_id))
         by_id = {s.id: s for s in stages}
-        for stage_id in [*(int(i) for i in edits.updated), *edits.deleted]:
-            if stage_id not in by_id:
-                raise NotFoundError("Stage", stage_id)
-        # Validate everything before changing anything; rows are named as the user sees them.
-        updated = {
-            int(i): given(validate(StageUpdate, _without_id(v), row=f"stage “{by_id[int(i)].name}”"))
-            for i, v in (edits.updated or {}).items()
-        }
-        added = [
-            given(validate(StageCreate, _without_id(v), row=f"new stage {n + 1}")) for n, v in enumerate(edits.added)
-        ]
+        updated, added = _checked_rows(edits, by_id, StageUpdate, StageCreate, "stage")
         requested: dict[int, float | None] = {}
         for stage_id, values in updated.items():
             stage = by_id[stage_id]
@@ -241,17 +231,7 @@ def apply_touchpoint_edits(
         stages = {s.id: s for s in crud.list_stages(session=session, map_id=map_id)}
         touchpoints = list(crud.list_touchpoints(session=session, map_id=map_id))
         by_id = {tp.id: tp for tp in touchpoints}
-        for tp_id in [*(int(i) for i in edits.updated), *edits.deleted]:
-            if tp_id not in by_id:
-                raise NotFoundError("Touchpoint", tp_id)
-        updated = {
-            int(i): given(validate(TouchpointUpdate, _without_id(v), row=f"touchpoint “{by_id[int(i)].name}”"))
-            for i, v in (edits.updated or {}).items()
-        }
-        added = [
-            given(validate(TouchpointCreate, _without_id(v), row=f"new touchpoint {n + 1}"))
-            for n, v in enumerate(edits.added)
-        ]
+        updated, added = _checked_rows(edits, by_id, TouchpointUpdate, TouchpointCreate, "touchpoint")
         for values in [*updated.values(), *added]:
             if "stage_id" in values and values["stage_id"] not in stages:
                 raise BadInputError.invalid("stage", values["stage_id"], "a stage of this map")
@@ -539,6 +519,22 @@ def apply_action_edits(
 ) -> Saved:
     """Add, change and delete action-plan lines (action, owner, status, due date, stage/touchpoint, metric)."""
     return _apply_item_edits(map_id, Action, ActionInput, edits, expected_version=expected_version, engine=engine)
+
+
+def _checked_rows(
+    edits: RowEdits, by_id: Mapping[Any, Any], update: type[Input], create: type[Input], noun: str
+) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    """The changed and added rows of a stage or touchpoint table, validated before anything changes:
+    an edit naming a row not on the map is refused, and rows are named as the user sees them."""
+    for row_id in [*(int(i) for i in edits.updated), *edits.deleted]:
+        if row_id not in by_id:
+            raise NotFoundError(noun.capitalize(), row_id)
+    updated = {
+        int(i): given(validate(update, _without_id(v), row=f"{noun} “{by_id[int(i)].name}”"))
+        for i, v in (edits.updated or {}).items()
+    }
+    added = [given(validate(create, _without_id(v), row=f"new {noun} {n + 1}")) for n, v in enumerate(edits.added)]
+    return updated, added
 
 
 def _without_id(values: Mapping[str, Any]) -> dict[str, Any]:
