@@ -26,7 +26,7 @@ from components import loaders as L
 from components.access import can_edit
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
-from components.url_select import link_index, link_value, query_select
+from components.url_select import link_index, link_value, query_choice, query_select, query_toggle
 from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
 from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
@@ -249,13 +249,12 @@ def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, st
         return None
     with c2:
         # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
-        level = st.segmented_control(
+        level = query_choice(
+            st,
             "Journey of a",
             list(LEVEL_LABELS),
             default="contact",
             key="level",
-            bind="query-params",
-            required=True,
             help=level_help,
         )
     return dataset_id, token, map_id, level or "contact"
@@ -280,22 +279,21 @@ def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool
     from services.analysis import list_levels
 
     levels = list_levels(base.ctx)
-    level = c2.segmented_control(
+    level = query_choice(
+        c2,
         "Journey level",
         list(LEVEL_LABELS),
         default="contact",
-        required=True,
         key="level",
-        bind="query-params",
         help="Account level merges an account's contacts into one journey (a buying committee).",
     )
     by_default = default_by if default_by in levels else "touchpoint"
-    by = c3.segmented_control("Nodes", levels, default=by_default, required=True, key="by", bind="query-params")
-    collapse = c4.toggle(
+    by = query_choice(c3, "Nodes", levels, default=by_default, key="by")
+    collapse = query_toggle(
+        c4,
         "Collapse repeats",
         value=True,
         key="collapse",
-        bind="query-params",
         help="Consecutive events on one node count once.",
     )
     f = _filters(base)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
+from components.url_select import query_choice
 
 
 def render_model_formulas() -> None:
@@ -31,13 +32,12 @@ def render_model_settings() -> tuple[str, int]:
     """The outlook's model and the support a next best action needs (``?model=``, ``?min_transitions=``),
     with what the models do."""
     with st.expander("Model settings"):
-        model = st.segmented_control(
+        model = query_choice(
+            st,
             "Model",
             ["learned", "markov"],
             default="learned",
             key="model",
-            bind="query-params",
-            required=True,
             format_func=lambda m: {"learned": "Learned (the default)", "markov": "Markov chain"}[m],
         )
         min_transitions = st.number_input(

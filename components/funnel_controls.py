@@ -9,6 +9,7 @@ from analytics.funnel import FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
 from components.text import escape_markdown
+from components.url_select import query_choice
 from services.analysis import list_breakdown_columns
 
 MODE_WORDS = {
@@ -34,13 +35,12 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         help="Pick the steps in the order journeys should take them.",
     )
     c1, c2, c3 = st.columns([2, 1, 1])
-    mode = c1.segmented_control(
+    mode = query_choice(
+        c1,
         "Order",
         list(MODE_WORDS),
         default="ordered",
-        required=True,
         key="mode",
-        bind="query-params",
         help="; ".join(f"{k}: {v}" for k, v in MODE_WORDS.items()),
     )
     window = c2.number_input(
@@ -69,13 +69,12 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         bind="query-params",
         placeholder="None",
     )
-    attribution = c3.segmented_control(
+    attribution = query_choice(
+        c3,
         "Breakdown value from",
         ["first", "last"],
         default="first",
-        required=True,
         key="attribution",
-        bind="query-params",
         help="first: the value at step 1; last: at the last step reached.",
     )
     if len(steps) < 2:

@@ -78,3 +78,16 @@ def query_select(
     elif index is not None:  # the option None: no parameter
         st.query_params.pop(param, None)
     return value
+
+
+def query_choice(where: Any, label: str, options: Sequence[Any], *, default: Any, key: str, **kwargs: Any) -> Any:
+    """A segmented control that always holds one of ``options`` (``default`` first), bound to the URL's
+    query parameters under ``key``; ``where`` is ``st`` or a column."""
+    return where.segmented_control(
+        label, options, default=default, required=True, key=key, bind="query-params", **kwargs
+    )
+
+
+def query_toggle(where: Any, label: str, *, value: bool, key: str, help: str) -> bool:
+    """A toggle bound to the URL's query parameters under ``key``; ``where`` is ``st`` or a column."""
+    return where.toggle(label, value=value, key=key, bind="query-params", help=help)

@@ -10,6 +10,7 @@ from components.analysis_controls import open_view, pick_log, render_conversion_
 from components.attribution import render_model_formulas
 from components.bootstrap import bootstrap
 from components.errors import user_errors
+from components.url_select import query_choice, query_toggle
 from services.analysis import list_levels
 from services.attribution import compute_top_transitions
 from services.csv_safety import to_safe_csv
@@ -29,24 +30,23 @@ dataset_id, token, map_id, level = picked
 with user_errors():
     c3, c4 = st.columns([2, 2])
     with c4:
-        collapse = st.toggle(
+        collapse = query_toggle(
+            st,
             "Collapse consecutive repeats",
             value=True,
             key="repeats",
-            bind="query-params",
             help="A run of the same touchpoint counts as one visit.",
         )
     view = open_view(dataset_id, token, map_id, level=level, collapse_repeats=collapse)
     if view is None:
         st.stop()
     with c3:
-        by = st.segmented_control(
+        by = query_choice(
+            st,
             "Credit each",
             list_levels(view.ctx),
             default="touchpoint",
             key="by",
-            bind="query-params",
-            required=True,
             help="Channels and stages appear when the event log (or its map) has them.",
         )
     render_conversion_line(view)

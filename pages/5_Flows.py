@@ -12,6 +12,7 @@ from components.data_table import render_data_table
 from components.errors import user_errors
 from components.graph import render_transition_graph
 from components.theme import is_dark
+from components.url_select import query_choice
 
 bootstrap("Flows")
 st.title("Flows")
@@ -34,13 +35,12 @@ with user_errors():
         top = c2.slider(
             "Top nodes per step", 2, 20, 8, key="top", bind="query-params", help="The rest are merged into Other."
         )
-        anchor = c3.segmented_control(
+        anchor = query_choice(
+            c3,
             "Anchor",
             ["start", "end"],
             default="start",
-            required=True,
             key="anchor",
-            bind="query-params",
             help="Start: steps counted from the start (or from the anchor node). End: the last steps before the end (or the anchor).",
         )
         anchor_node = c4.selectbox(
