@@ -24,6 +24,7 @@ from analytics.journeys import JourneyQuery
 from analytics.schema import Role
 from components import loaders as L
 from components.access import can_edit
+from components.bootstrap import bootstrap
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
 from components.url_select import link_index, link_value, query_choice, query_select, query_toggle
@@ -232,6 +233,21 @@ def _filters(base: AnalysisView) -> dict:
             "node sets it).",
         )
     return out
+
+
+def open_log_page(
+    page: str, title: str, caption: str, *, level_help: str | None = None
+) -> tuple[int, str, int | None, str]:
+    """The head of a page that analyses one log as a whole (Friction, Attribution, Outlook): the page set
+    up (:func:`bootstrap`), its title and caption, then :func:`pick_log`; stops the page when there is
+    nothing to show."""
+    bootstrap(page)
+    st.title(title)
+    st.caption(caption)
+    picked = pick_log(level_help=level_help)
+    if picked is None:
+        st.stop()
+    return picked
 
 
 def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, str] | None:

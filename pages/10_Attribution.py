@@ -6,26 +6,22 @@ import streamlit as st
 
 from charts.attribution import attribution_figure, removal_effect_figure
 from charts.labels import for_people
-from components.analysis_controls import open_view, pick_log, render_conversion_line
+from components.analysis_controls import open_log_page, open_view, render_conversion_line
 from components.attribution import render_model_formulas
-from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.url_select import query_choice, query_toggle
 from services.analysis import list_levels
 from services.attribution import compute_top_transitions
 from services.csv_safety import to_safe_csv
 
-bootstrap("Attribution")
-st.title("Attribution")
-st.caption(
-    "Which touchpoints earn the conversions? Five models credit every conversion to the touchpoints "
-    "(or channels) before it; compare them side by side."
+dataset_id, token, map_id, level = open_log_page(
+    "Attribution",
+    "Attribution",
+    (
+        "Which touchpoints earn the conversions? Five models credit every conversion to the touchpoints "
+        "(or channels) before it; compare them side by side."
+    ),
 )
-
-picked = pick_log()
-if picked is None:
-    st.stop()
-dataset_id, token, map_id, level = picked
 
 with user_errors():
     c3, c4 = st.columns([2, 2])

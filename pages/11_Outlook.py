@@ -13,9 +13,8 @@ from charts.attribution import (
     state_probability_figure,
 )
 from charts.labels import for_people
-from components.analysis_controls import open_view, pick_log, render_conversion_line
+from components.analysis_controls import open_log_page, open_view, render_conversion_line
 from components.attribution import render_active_days, render_model_settings
-from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries
 from services.attribution import compute_backtest_table, compute_outlook_summary, compute_ranked_open_journeys
@@ -23,17 +22,15 @@ from services.csv_safety import to_safe_csv
 
 PAGE_SIZE = 50
 
-bootstrap("Outlook")
-st.title("Journey outlook")
-st.caption(
-    "For every open journey: the probability of reaching the goal from where it stands, the most likely "
-    "next touchpoints, and the next best action, the touchpoint whose visit raises that probability most."
+dataset_id, token, map_id, level = open_log_page(
+    "Outlook",
+    "Journey outlook",
+    (
+        "For every open journey: the probability of reaching the goal from where it stands, the most likely "
+        "next touchpoints, and the next best action, the touchpoint whose visit raises that probability most."
+    ),
+    level_help="At account level, a buying committee's contacts move as one journey.",
 )
-
-picked = pick_log(level_help="At account level, a buying committee's contacts move as one journey.")
-if picked is None:
-    st.stop()
-dataset_id, token, map_id, level = picked
 dataset = next(d for d in load_dataset_summaries() if d["id"] == dataset_id)
 
 with user_errors():

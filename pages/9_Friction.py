@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.analysis_controls import open_view, pick_log, render_conversion_line
-from components.bootstrap import bootstrap
+from components.analysis_controls import open_log_page, open_view, render_conversion_line
 from components.errors import user_errors
 from components.friction_view import (
     friction_footnote,
@@ -16,17 +15,14 @@ from components.friction_view import (
     render_weights,
 )
 
-bootstrap("Friction")
-st.title("Friction")
-st.caption(
-    "Where buyers stall, loop back, repeat themselves, leave or complain: a 0–100 index per touchpoint and "
-    "stage, computed from the event log alone, with the components that make it up."
+dataset_id, token, map_id, level = open_log_page(
+    "Friction",
+    "Friction",
+    (
+        "Where buyers stall, loop back, repeat themselves, leave or complain: a 0–100 index per touchpoint and "
+        "stage, computed from the event log alone, with the components that make it up."
+    ),
 )
-
-picked = pick_log()
-if picked is None:
-    st.stop()
-dataset_id, token, map_id, level = picked
 view = open_view(dataset_id, token, map_id, level=level)
 if view is None:
     st.stop()
