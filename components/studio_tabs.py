@@ -7,6 +7,7 @@ is a service's plain-data result; every chart has its data twin beside it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -213,6 +214,21 @@ def render_map_details(view: MapView) -> None:
     )
 
 
+def _place_column(places: Mapping[str, str], **kwargs: Any) -> Any:
+    """The "Stage › touchpoint" column of the item tables (pain points, opportunities, actions)."""
+    return st.column_config.SelectboxColumn(
+        "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), **kwargs
+    )
+
+
+def _save_button(
+    view: MapView, label: str, key: str, table: str, edits: RowEdits, fn: Any, success: str, *, blocked: bool = False
+) -> None:
+    """The primary "Save …" button under a map table: saves its edits (``ed.save``); off while there are none."""
+    if st.button(label, key=f"{key}::{view.id}", disabled=edits.empty or blocked, type="primary"):
+        ed.save(view.id, table, edits, fn, success=success)
+
+
 def render_structure_tab(view: MapView) -> None:
     render_map_details(view)
     st.markdown("**Stages** — edit in place, add rows at the bottom, delete with the row checkbox. "
@@ -242,8 +258,7 @@ def render_structure_tab(view: MapView) -> None:
         names = ", ".join(f"{s.name} ({len(s.touchpoints)} touchpoints)" for s in doomed)
         st.warning(f"Saving deletes these stages with their touchpoints, lanes and items: {escape_markdown(names)}.")
         confirm = st.checkbox("Yes, delete them", key=f"confirm_stage_delete::{view.id}")
-    if st.button("Save stages", key=f"save_stages::{view.id}", disabled=edits.empty or not confirm, type="primary"):
-        ed.save(view.id, "stages", edits, stage_fn, success="Stages saved.")
+    _save_button(view, "Save stages", "save_stages", "stages", edits, stage_fn, "Stages saved.", blocked=not confirm)
 
     st.markdown("**Touchpoints** — channel, owner team, RACI, moment of truth (★) and the activity names in "
                 "event data each one stands for.")  # fmt: skip
@@ -275,8 +290,7 @@ def render_structure_tab(view: MapView) -> None:
                 ),
             },
         )
-        if st.button("Save touchpoints", key=f"save_tps::{view.id}", disabled=tedits.empty, type="primary"):
-            ed.save(view.id, "touchpoints", tedits, tp_fn, success="Touchpoints saved.")
+        _save_button(view, "Save touchpoints", "save_tps", "touchpoints", tedits, tp_fn, "Touchpoints saved.")
 
     if view.touchpoints:
         render_ownership(view)
@@ -455,13 +469,7 @@ def render_pains_tab(view: MapView) -> None:
         ed.convert_pain,
         column_order=["where", "persona", "description", "severity"],
         column_config={
-            "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint",
-                options=list(places),
-                format_func=lambda v: places.get(v, v),
-                required=True,
-                width="medium",
-            ),
+            "where": _place_column(places, required=True, width="medium"),
             "persona": st.column_config.SelectboxColumn(
                 "Persona",
                 options=persona_options,
@@ -472,8 +480,7 @@ def render_pains_tab(view: MapView) -> None:
             "severity": st.column_config.NumberColumn("Severity (1–5)", min_value=1, max_value=5, step=1, default=3),
         },
     )
-    if st.button("Save pain points", key=f"save_pains::{view.id}", disabled=edits.empty, type="primary"):
-        ed.save(view.id, "pains", edits, fn, success="Pain points saved.")
+    _save_button(view, "Save pain points", "save_pains", "pains", edits, fn, "Pain points saved.")
 
     st.markdown("**Opportunities** — effort, customer value and business value from 1 to 5.")
     oframe = ed.opportunity_table(view)
@@ -487,13 +494,7 @@ def render_pains_tab(view: MapView) -> None:
         ed.convert_opportunity,
         column_order=["where", *OPPORTUNITY_SHOWN],
         column_config={
-            "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint",
-                options=list(places),
-                format_func=lambda v: places.get(v, v),
-                required=True,
-                width="medium",
-            ),
+            "where": _place_column(places, required=True, width="medium"),
             "description": st.column_config.TextColumn("Opportunity", required=True, max_chars=4000),
             "effort": st.column_config.NumberColumn("Effort (1–5)", **score),
             "customer_value": st.column_config.NumberColumn("Customer value (1–5)", **score),
@@ -502,8 +503,7 @@ def render_pains_tab(view: MapView) -> None:
             "priority": st.column_config.NumberColumn("Priority", disabled=True, format="%.2f"),
         },
     )
-    if st.button("Save opportunities", key=f"save_opps::{view.id}", disabled=oedits.empty, type="primary"):
-        ed.save(view.id, "opps", oedits, ofn, success="Opportunities saved.")
+    _save_button(view, "Save opportunities", "save_opps", "opps", oedits, ofn, "Opportunities saved.")
 
     st.markdown("**Opportunities ranked**")
     st.caption(PRIORITY_FORMULA)
@@ -556,17 +556,14 @@ def render_actions_tab(view: MapView) -> None:
                 "Status", options=[s.value for s in ActionStatus], default=ActionStatus.OPEN.value, required=True
             ),
             "due_date": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
-            "where": st.column_config.SelectboxColumn(
-                "Stage › touchpoint", options=list(places), format_func=lambda v: places.get(v, v), default=""
-            ),
+            "where": _place_column(places, default=""),
             "metric": st.column_config.SelectboxColumn(
                 "Target metric", options=list(metrics), format_func=lambda i: metrics.get(i, str(i)), default=0
             ),
             "expected_effect": st.column_config.TextColumn("Expected effect", max_chars=4000),
         },
     )
-    if st.button("Save action plan", key=f"save_actions::{view.id}", disabled=edits.empty, type="primary"):
-        ed.save(view.id, "actions", edits, fn, success="Action plan saved.")
+    _save_button(view, "Save action plan", "save_actions", "actions", edits, fn, "Action plan saved.")
     overdue = plan[plan["overdue"]] if not plan.empty else plan
     if not overdue.empty:
         st.warning(f"{len(overdue)} overdue: " + escape_markdown(", ".join(overdue["action"].head(5))))
