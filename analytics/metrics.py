@@ -280,7 +280,8 @@ def _finish(
 
 
 class ScoreScope(TypedDict, total=False):
-    """The keyword options :func:`compute_nps`, :func:`compute_csat` and :func:`compute_ces` share:
+    """The keyword options :func:`compute_nps`, :func:`compute_csat`, :func:`compute_ces` and
+    :func:`compute_conversion` share:
     ``period`` ("month" by default), ``by`` (None, "touchpoint" or "stage") and ``scope``/``scope_by``
     (restrict to one touchpoint or stage)."""
 
@@ -349,18 +350,16 @@ _SCORES: dict[str, _Score] = {
 }
 
 
-def _score(
-    kind: str,
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery,
-    *,
-    period: Period = "month",
-    by: str | None = None,
-    scope: str | None = None,
-    scope_by: str | None = None,
-) -> pd.DataFrame:
+def _options(
+    *, period: Period = "month", by: str | None = None, scope: str | None = None, scope_by: str | None = None
+) -> tuple[Period, str | None, str | None, str | None]:
+    """``period, by, scope, scope_by`` of a :class:`ScoreScope`, with their defaults (an unknown name is a TypeError)."""
+    return period, by, scope, scope_by
+
+
+def _score(kind: str, events: Table, schema: EventSchema, query: JourneyQuery, options: ScoreScope) -> pd.DataFrame:
     """One survey score of :data:`_SCORES` per period (and per touchpoint/stage with ``by``)."""
+    period, by, scope, scope_by = _options(**options)
     spec = _SCORES[kind]
     _require(schema, spec.role, spec.label)
     steps = event_steps(events, schema, query)
@@ -378,21 +377,21 @@ def compute_nps(
     response (repeats are kept). Columns: ``metric, period, scope, value, base`` (respondents),
     ``promoters, passives, detractors``. ``scope``/``scope_by`` restrict to one touchpoint or stage.
     """
-    return _score("nps", events, schema, query, **scope)
+    return _score("nps", events, schema, query, scope)
 
 
 def compute_csat(
     events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), **scope: Unpack[ScoreScope]
 ) -> pd.DataFrame:
     """CSAT per period: 100 × responses of 4–5 / responses (1–5 scale). Columns add ``satisfied``."""
-    return _score("csat", events, schema, query, **scope)
+    return _score("csat", events, schema, query, scope)
 
 
 def compute_ces(
     events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), **scope: Unpack[ScoreScope]
 ) -> pd.DataFrame:
     """CES per period: the mean effort score. Columns add ``effort_sum``."""
-    return _score("ces", events, schema, query, **scope)
+    return _score("ces", events, schema, query, scope)
 
 
 # --------------------------------------------------------------------------- FCR
@@ -560,10 +559,7 @@ def compute_conversion(
     query: JourneyQuery = JourneyQuery(),
     *,
     conversion: Conversion,
-    period: Period = "month",
-    by: str | None = None,
-    scope: str | None = None,
-    scope_by: str | None = None,
+    **options: Unpack[ScoreScope],
 ) -> pd.DataFrame:
     """Conversion rate per period of the journey's first event (module docstring).
 
@@ -572,6 +568,7 @@ def compute_conversion(
     """
     if not conversion.defined:
         raise BadInputError("the conversion rate needs conversion defined", expected="goal nodes or outcome values")
+    period, by, scope, scope_by = _options(**options)
     steps = event_steps(events, schema, query)
     flags = journey_flags(steps, events, schema, query, conversion)
     entrants = _scoped(steps, scope, scope_by)
@@ -607,7 +604,7 @@ def compute_metric(
 ) -> pd.DataFrame:
     """Dispatch to the ``compute_*`` function of ``kind`` (one of :data:`KINDS`)."""
     if kind in _SCORES:
-        return _score(kind, events, schema, query, period=period, by=by, scope=scope, scope_by=scope_by)
+        return _score(kind, events, schema, query, {"period": period, "by": by, "scope": scope, "scope_by": scope_by})
     if kind == "fcr":
         return compute_fcr(events, schema, query, period=period, by=by, support=support, window_days=window_days)
     if kind == "retention":
