@@ -56,21 +56,32 @@ AttributeBy = Literal["touchpoint", "stage", "channel"]
 
 CONVERSION = "(conversion)"
 NULL = "(null)"
-ATTRIBUTION_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "position_based", "markov")
+# The models, in shown order: (name, label, formula). ATTRIBUTION_MODELS, MODEL_LABELS and
+# MODEL_FORMULAS are read off this one table.
+_MODELS: tuple[tuple[str, str, str], ...] = (
+    ("first_touch", "First touch", "1 conversion to the first touchpoint of each converting path"),
+    ("last_touch", "Last touch", "1 conversion to the last touchpoint before the goal"),
+    ("linear", "Linear", "1/n to each of the n touchpoints of the path"),
+    (
+        "position_based",
+        "Position-based 40/20/40",
+        "40% to the first, 40% to the last, 20% shared by those in between (n=1: all; n=2: half each)",
+    ),
+    (
+        "markov",
+        "Markov removal effect",
+        "removal effect RE(t) = 1 − P(conversion without t) / P(conversion); credit = RE(t) / ΣRE × conversions",
+    ),
+)
+ATTRIBUTION_MODELS: tuple[str, ...] = tuple(name for name, _, _ in _MODELS)
+MODEL_LABELS: dict[str, str] = {name: label for name, label, _ in _MODELS}
+MODEL_FORMULAS: dict[str, str] = {name: formula for name, _, formula in _MODELS}
 
 # Column names of the path table.
 POS = "pos"
 LENGTH = "n"
 NEXT = "next_code"
 CONVERTED_COLUMN = "converted"
-
-MODEL_FORMULAS: dict[str, str] = {
-    "first_touch": "1 conversion to the first touchpoint of each converting path",
-    "last_touch": "1 conversion to the last touchpoint before the goal",
-    "linear": "1/n to each of the n touchpoints of the path",
-    "position_based": "40% to the first, 40% to the last, 20% shared by those in between (n=1: all; n=2: half each)",
-    "markov": "removal effect RE(t) = 1 − P(conversion without t) / P(conversion); credit = RE(t) / ΣRE × conversions",
-}
 
 
 @dataclass(frozen=True)
@@ -333,13 +344,6 @@ __all__ = [
 
 
 OTHER_TOUCHPOINTS = "Other"
-MODEL_LABELS: dict[str, str] = {
-    "first_touch": "First touch",
-    "last_touch": "Last touch",
-    "linear": "Linear",
-    "position_based": "Position-based 40/20/40",
-    "markov": "Markov removal effect",
-}
 
 
 def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.DataFrame:

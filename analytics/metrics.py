@@ -40,10 +40,12 @@ value or a target. A target of 0 therefore has no amber band.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal, TypedDict, Unpack
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 from ibis.expr.types import Table
 
@@ -277,76 +279,119 @@ def _finish(
 # --------------------------------------------------------------------------- survey metrics
 
 
+class ScoreScope(TypedDict, total=False):
+    """The keyword options :func:`compute_nps`, :func:`compute_csat`, :func:`compute_ces` and
+    :func:`compute_conversion` share:
+    ``period`` ("month" by default), ``by`` (None, "touchpoint" or "stage") and ``scope``/``scope_by``
+    (restrict to one touchpoint or stage)."""
+
+    period: Period
+    by: str | None
+    scope: str | None
+    scope_by: str | None
+
+
+@dataclass(frozen=True)
+class _Score:
+    """How one survey score is counted: the column it needs, the sums per group, the value from them."""
+
+    role: Role
+    label: str
+    column: str
+    sums: Callable[[Table], dict[str, ir.Value]]
+    value: Callable[[pd.DataFrame], None]
+    defaults: dict[str, float]
+
+
+def _nps_value(agg: pd.DataFrame) -> None:
+    agg["passives"] = agg["base"] - agg["promoters"] - agg["detractors"]
+    agg["value"] = [
+        nps_value(p, d, n) for p, d, n in zip(agg["promoters"], agg["detractors"], agg["base"], strict=True)
+    ]
+
+
+def _csat_value(agg: pd.DataFrame) -> None:
+    agg["value"] = [csat_value(s, n) for s, n in zip(agg["satisfied"], agg["base"], strict=True)]
+
+
+def _ces_value(agg: pd.DataFrame) -> None:
+    agg["value"] = [ces_value(s, n) for s, n in zip(agg["effort_sum"], agg["base"], strict=True)]
+
+
+_SCORES: dict[str, _Score] = {
+    "nps": _Score(
+        Role.NPS,
+        "NPS",
+        "nps",
+        lambda t: {
+            "promoters": (t.nps >= 9).cast("int64").sum(),
+            "detractors": (t.nps <= 6).cast("int64").sum(),
+            "base": t.count(),
+        },
+        _nps_value,
+        {"base": 0, "promoters": 0, "detractors": 0, "passives": 0},
+    ),
+    "csat": _Score(
+        Role.CSAT,
+        "CSAT",
+        "csat",
+        lambda t: {"satisfied": (t.csat >= 4).cast("int64").sum(), "base": t.count()},
+        _csat_value,
+        {"base": 0, "satisfied": 0},
+    ),
+    "ces": _Score(
+        Role.EFFORT,
+        "CES",
+        "effort",
+        lambda t: {"effort_sum": t.effort.sum(), "base": t.count()},
+        _ces_value,
+        {"base": 0, "effort_sum": 0.0},
+    ),
+}
+
+
+def _options(
+    *, period: Period = "month", by: str | None = None, scope: str | None = None, scope_by: str | None = None
+) -> tuple[Period, str | None, str | None, str | None]:
+    """``period, by, scope, scope_by`` of a :class:`ScoreScope`, with their defaults (an unknown name is a TypeError)."""
+    return period, by, scope, scope_by
+
+
+def _score(kind: str, events: Table, schema: EventSchema, query: JourneyQuery, options: ScoreScope) -> pd.DataFrame:
+    """One survey score of :data:`_SCORES` per period (and per touchpoint/stage with ``by``)."""
+    period, by, scope, scope_by = _options(**options)
+    spec = _SCORES[kind]
+    _require(schema, spec.role, spec.label)
+    steps = event_steps(events, schema, query)
+    t, keys = _group_cols(_scoped(steps, scope, scope_by), period, by)
+    t = t.filter(t[spec.column].notnull())
+    agg = execute(t.group_by(keys).aggregate(**spec.sums(t)))
+    spec.value(agg)
+    return _finish(agg, kind, steps, period, by, dict(spec.defaults))
+
+
 def compute_nps(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery = JourneyQuery(),
-    *,
-    period: Period = "month",
-    by: str | None = None,
-    scope: str | None = None,
-    scope_by: str | None = None,
+    events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), **scope: Unpack[ScoreScope]
 ) -> pd.DataFrame:
     """NPS per period (and per touchpoint/stage with ``by``). Every event with an NPS score is one
     response (repeats are kept). Columns: ``metric, period, scope, value, base`` (respondents),
     ``promoters, passives, detractors``. ``scope``/``scope_by`` restrict to one touchpoint or stage.
     """
-    _require(schema, Role.NPS, "NPS")
-    steps = event_steps(events, schema, query)
-    t, keys = _group_cols(_scoped(steps, scope, scope_by), period, by)
-    t = t.filter(t.nps.notnull())
-    agg = execute(
-        t.group_by(keys).aggregate(
-            promoters=(t.nps >= 9).cast("int64").sum(),
-            detractors=(t.nps <= 6).cast("int64").sum(),
-            base=t.count(),
-        )
-    )
-    agg["passives"] = agg["base"] - agg["promoters"] - agg["detractors"]
-    agg["value"] = [
-        nps_value(p, d, n) for p, d, n in zip(agg["promoters"], agg["detractors"], agg["base"], strict=True)
-    ]
-    return _finish(agg, "nps", steps, period, by, {"base": 0, "promoters": 0, "detractors": 0, "passives": 0})
+    return _score("nps", events, schema, query, scope)
 
 
 def compute_csat(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery = JourneyQuery(),
-    *,
-    period: Period = "month",
-    by: str | None = None,
-    scope: str | None = None,
-    scope_by: str | None = None,
+    events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), **scope: Unpack[ScoreScope]
 ) -> pd.DataFrame:
     """CSAT per period: 100 × responses of 4–5 / responses (1–5 scale). Columns add ``satisfied``."""
-    _require(schema, Role.CSAT, "CSAT")
-    steps = event_steps(events, schema, query)
-    t, keys = _group_cols(_scoped(steps, scope, scope_by), period, by)
-    t = t.filter(t.csat.notnull())
-    agg = execute(t.group_by(keys).aggregate(satisfied=(t.csat >= 4).cast("int64").sum(), base=t.count()))
-    agg["value"] = [csat_value(s, n) for s, n in zip(agg["satisfied"], agg["base"], strict=True)]
-    return _finish(agg, "csat", steps, period, by, {"base": 0, "satisfied": 0})
+    return _score("csat", events, schema, query, scope)
 
 
 def compute_ces(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery = JourneyQuery(),
-    *,
-    period: Period = "month",
-    by: str | None = None,
-    scope: str | None = None,
-    scope_by: str | None = None,
+    events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), **scope: Unpack[ScoreScope]
 ) -> pd.DataFrame:
     """CES per period: the mean effort score. Columns add ``effort_sum``."""
-    _require(schema, Role.EFFORT, "CES")
-    steps = event_steps(events, schema, query)
-    t, keys = _group_cols(_scoped(steps, scope, scope_by), period, by)
-    t = t.filter(t.effort.notnull())
-    agg = execute(t.group_by(keys).aggregate(effort_sum=t.effort.sum(), base=t.count()))
-    agg["value"] = [ces_value(s, n) for s, n in zip(agg["effort_sum"], agg["base"], strict=True)]
-    return _finish(agg, "ces", steps, period, by, {"base": 0, "effort_sum": 0.0})
+    return _score("ces", events, schema, query, scope)
 
 
 # --------------------------------------------------------------------------- FCR
@@ -514,10 +559,7 @@ def compute_conversion(
     query: JourneyQuery = JourneyQuery(),
     *,
     conversion: Conversion,
-    period: Period = "month",
-    by: str | None = None,
-    scope: str | None = None,
-    scope_by: str | None = None,
+    **options: Unpack[ScoreScope],
 ) -> pd.DataFrame:
     """Conversion rate per period of the journey's first event (module docstring).
 
@@ -526,6 +568,7 @@ def compute_conversion(
     """
     if not conversion.defined:
         raise BadInputError("the conversion rate needs conversion defined", expected="goal nodes or outcome values")
+    period, by, scope, scope_by = _options(**options)
     steps = event_steps(events, schema, query)
     flags = journey_flags(steps, events, schema, query, conversion)
     entrants = _scoped(steps, scope, scope_by)
@@ -560,12 +603,8 @@ def compute_metric(
     gross_margin: float = 1.0,
 ) -> pd.DataFrame:
     """Dispatch to the ``compute_*`` function of ``kind`` (one of :data:`KINDS`)."""
-    if kind == "nps":
-        return compute_nps(events, schema, query, period=period, by=by, scope=scope, scope_by=scope_by)
-    if kind == "csat":
-        return compute_csat(events, schema, query, period=period, by=by, scope=scope, scope_by=scope_by)
-    if kind == "ces":
-        return compute_ces(events, schema, query, period=period, by=by, scope=scope, scope_by=scope_by)
+    if kind in _SCORES:
+        return _score(kind, events, schema, query, {"period": period, "by": by, "scope": scope, "scope_by": scope_by})
     if kind == "fcr":
         return compute_fcr(events, schema, query, period=period, by=by, support=support, window_days=window_days)
     if kind == "retention":

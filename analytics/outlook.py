@@ -49,6 +49,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 import ibis
 import numpy as np
@@ -440,26 +441,28 @@ def clear_fitted() -> None:
     _FITTED.clear()
 
 
-def _fitted(
-    fit_key: Hashable | None,
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery,
-    conversion: Conversion,
-    as_of: date,
-    active_days: int,
-    ends: frozenset[str],
-) -> tuple[JourneyLog, LearnedOutlook]:
+class _Cut(NamedTuple):
+    """The journeys as of a day, in the order :func:`journey_status` and :func:`load_journey_log` take them."""
+
+    events: Table
+    schema: EventSchema
+    query: JourneyQuery
+    conversion: Conversion
+    as_of: date
+    active_days: int
+
+
+def _fitted(fit_key: Hashable | None, cut: _Cut, ends: frozenset[str]) -> tuple[JourneyLog, LearnedOutlook]:
     """The journey log and the learned model fitted on it, kept per ``(fit_key, schema, query,
     conversion, as_of, active_days)`` when the caller names the dataset's content by ``fit_key``
     (e.g. its file and version), so a display setting (minimum support, actions, model shown) does
     not refit. ``fit_key`` None: fitted afresh, not kept."""
-    key = None if fit_key is None else (fit_key, schema, query, conversion, as_of, active_days)
+    key = None if fit_key is None else (fit_key, *cut[1:])
     if key is not None and key in _FITTED:
         _FITTED.move_to_end(key)
         return _FITTED[key]
-    log = load_journey_log(events, schema, query, conversion, as_of, active_days)
-    learned = fit_learned(log, active_days=active_days, goal_names=ends | frozenset(log.post_conversion))
+    log = load_journey_log(*cut)
+    learned = fit_learned(log, active_days=cut.active_days, goal_names=ends | frozenset(log.post_conversion))
     if key is not None:
         _FITTED[key] = (log, learned)
         while len(_FITTED) > FITTED_KEPT:
@@ -469,24 +472,19 @@ def _fitted(
 
 def _learned_outlook(
     table: pd.DataFrame,
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery,
-    conversion: Conversion,
-    as_of: date,
-    active_days: int,
+    cut: _Cut,
     min_support: int,
     actions: tuple[str, ...] | None,
     ends: frozenset[str],
     fit_key: Hashable | None = None,
 ) -> pd.DataFrame:
     """The open journeys' rows with the learned model's probability, next touchpoints, action and factors."""
-    log, learned = _fitted(fit_key, events, schema, query, conversion, as_of, active_days, ends)
+    log, learned = _fitted(fit_key, cut, ends)
     ends = ends | frozenset(log.post_conversion)
     steps = log.steps
     last_row = pd.Series(np.arange(len(steps)), index=steps["journey"]).groupby(level=0).last()
     rows = last_row.reindex(table[JOURNEY].to_numpy()).to_numpy()
-    observed = np.full(len(rows), _end_of(as_of).timestamp())
+    observed = np.full(len(rows), _end_of(cut.as_of).timestamp())
     x = prefix_features(log, learned.space, rows, observed)
     table = table.copy()
     table["conversion_probability"] = learned.probability(x)
@@ -614,7 +612,12 @@ def compute_outlook(
         ends = frozenset((*conversion.goals, *conversion.lost_goals, *labels.values(), STALE_STATE, *lost))
         try:
             table = _learned_outlook(
-                table, events, schema, query, conversion, as_of, active_days, min_transitions, actions, ends, fit_key
+                table,
+                _Cut(events, schema, query, conversion, as_of, active_days),
+                min_transitions,
+                actions,
+                ends,
+                fit_key,
             )
         except JourneyLensError as exc:
             note = f"the Markov chain is shown: {exc}"
