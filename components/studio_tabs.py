@@ -7,7 +7,7 @@ is a service's plain-data result; every chart has its data twin beside it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -854,3 +854,18 @@ def render_export_tab(view: MapView) -> None:
         key="do_import",
         type="primary",
     )
+
+
+# The studio's tabs in order: the label and what draws it (pages/2_Map_studio.py lays them out).
+STUDIO_TABS: tuple[tuple[str, Callable[[MapView], None]], ...] = (
+    ("Grid", render_grid_tab),
+    ("Stages & touchpoints", render_structure_tab),
+    ("Lanes", render_lanes_tab),
+    ("Pain points & opportunities", render_pains_tab),
+    ("Action plan", render_actions_tab),
+    ("Personas", render_personas_tab),
+    ("Versions", render_versions_tab),
+    ("Export", render_export_tab),
+)
+# What a viewer (who may not edit the map) sees.
+READ_ONLY_TABS = frozenset({"Grid", "Versions", "Export"})

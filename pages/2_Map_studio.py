@@ -30,31 +30,12 @@ with user_errors():
     view = map_editor.base_view(map_id)
     studio_tabs.render_header(view)
     show_flash()
-    labels = [
-        "Grid",
-        "Stages & touchpoints",
-        "Lanes",
-        "Pain points & opportunities",
-        "Action plan",
-        "Personas",
-        "Versions",
-        "Export",
-    ]
-    renderers = [
-        studio_tabs.render_grid_tab,
-        studio_tabs.render_structure_tab,
-        studio_tabs.render_lanes_tab,
-        studio_tabs.render_pains_tab,
-        studio_tabs.render_actions_tab,
-        studio_tabs.render_personas_tab,
-        studio_tabs.render_versions_tab,
-        studio_tabs.render_export_tab,
-    ]
+    tabs = studio_tabs.STUDIO_TABS
     if not editing_allowed("edit this map"):  # viewers: the read-only tabs only
-        keep = [i for i, label in enumerate(labels) if label in ("Grid", "Versions", "Export")]
-        labels, renderers = [labels[i] for i in keep], [renderers[i] for i in keep]
+        tabs = tuple((label, render) for label, render in tabs if label in studio_tabs.READ_ONLY_TABS)
+    labels = [label for label, _ in tabs]
     # Bound to ?tab=: only the open tab runs, and a link reproduces the view.
-    for tab, render in zip(st.tabs(labels, key="tab", bind="query-params"), renderers, strict=True):
+    for tab, (_, render) in zip(st.tabs(labels, key="tab", bind="query-params"), tabs, strict=True):
         if tab.open:
             with tab:
                 render(view)

@@ -13,10 +13,22 @@ ROOT = Path(__file__).resolve().parents[2]
 os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
 
 
-def run_page(script: str, *, timeout: float = 60, query: dict[str, str] | None = None) -> AppTest:
-    """Run ``script`` (relative to the project root) once and fail on any exception it shows."""
+def run_page(
+    script: str,
+    *,
+    timeout: float = 60,
+    query: dict[str, str] | None = None,
+    secrets: dict[str, object] | None = None,
+    user: dict[str, object] | None = None,
+) -> AppTest:
+    """Run ``script`` (relative to the project root) once and fail on any exception it shows; with
+    ``secrets`` (e.g. an ``[auth]`` section) and the signed-in ``user``'s fields where given."""
     # Pages run inside the multipage app (entry point app.py), as in a browser.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    for key, value in (user or {}).items():
+        at.user[key] = value  # type: ignore[index]
     for key, value in (query or {}).items():
         at.query_params[key] = value
     if script != "app.py":

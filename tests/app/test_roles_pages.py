@@ -3,17 +3,15 @@ signed-in user mocked as tests/app/test_sign_in.py does."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from services import maps as map_service
 from services import personas, snapshots
+from tests.app.conftest import run_page
 from tests.app.test_sign_in import AUTH
 from tests.factories import b2b_log, create_dataset
 
-ROOT = Path(__file__).resolve().parents[2]
 ROLES = {"admin": ["ada@example.com"], "editor": ["eddie@example.com"], "default": "viewer"}
 USERS = {
     "viewer": {"is_logged_in": True, "email": "val@example.com", "name": "Val"},
@@ -48,19 +46,14 @@ def world(engine, monkeypatch) -> dict[str, int]:
 
 
 def _run(page: str, role: str | None, world: dict[str, int], **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    if role is not None:
-        at.secrets["auth"] = AUTH
-        at.secrets["journeylens"] = {"roles": ROLES}
-        for key, value in USERS[role].items():
-            at.user[key] = value  # type: ignore[index]
-    for key, value in {"map": str(world["map"]), "dataset": str(world["dataset"]), **query}.items():
-        at.query_params[key] = value
-    if page != "app.py":
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    signed_in = role is not None
+    return run_page(
+        page,
+        timeout=90,
+        query={"map": str(world["map"]), "dataset": str(world["dataset"]), **query},
+        secrets={"auth": AUTH, "journeylens": {"roles": ROLES}} if signed_in else None,
+        user=USERS[role] if signed_in else None,
+    )
 
 
 def _buttons(at: AppTest) -> set[str]:

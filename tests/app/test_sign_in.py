@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from components.auth import email_allowed
+from tests.app.conftest import run_page
 
-ROOT = Path(__file__).resolve().parents[2]
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "test-only-secret",
@@ -20,14 +18,7 @@ AUTH = {
 
 
 def _run(secrets: dict | None = None, user: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in (secrets or {}).items():
-        at.secrets[key] = value
-    for key, value in (user or {}).items():
-        at.user[key] = value  # type: ignore[index]
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page("app.py", secrets=secrets, user=user)
 
 
 def test_without_auth_section_pages_open_directly(monkeypatch):
