@@ -52,7 +52,7 @@ from ibis.expr.types import Table
 from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery, journey_steps
-from analytics.outcomes import NO_OUTCOME, OTHER_OUTCOME, journey_outcomes
+from analytics.outcomes import NO_OUTCOME, OTHER_OUTCOME, last_outcomes
 from analytics.schema import EventSchema, Role
 from core.errors import BadInputError, UnknownColumnError
 
@@ -647,7 +647,7 @@ def compute_outcome_shares(
     """Journeys by outcome: ``outcome, journeys, share`` (share a fraction of the journeys counted,
     as in :func:`analytics.outcomes.compute_outcomes`).
 
-    A journey's outcome is :func:`analytics.outcomes.journey_outcomes` (none: ``NO_OUTCOME``).
+    A journey's outcome is :func:`analytics.outcomes.last_outcomes` of its events (none: ``NO_OUTCOME``).
     With ``stage``, only journeys that reached that stage count. With ``outcomes`` (e.g. the
     stage's hired / not now / no way), any other outcome is grouped as ``OTHER_OUTCOME``; listed outcomes
     with no journey are shown with 0.
@@ -659,7 +659,7 @@ def compute_outcome_shares(
         if stage is None
         else steps.filter(steps.stage == stage).select(JOURNEY).distinct()
     )
-    last = journey_outcomes(events, schema, replace(query, by="touchpoint"))
+    last = last_outcomes(steps, "outcome")  # the same steps: one pass over the events
     j = journeys.left_join(last, JOURNEY).select(JOURNEY, outcome=ibis._.outcome.fill_null(NO_OUTCOME))
     agg = execute(j.group_by("outcome").aggregate(journeys=j.count()))
     if outcomes:

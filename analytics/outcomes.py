@@ -36,7 +36,15 @@ def journey_outcomes(events: Table, schema: EventSchema, query: JourneyQuery = J
     s = journey_steps(
         events, schema, replace(query, collapse_repeats=False), columns=(col,), labelled=False, numbered=False
     )
-    return s.group_by(JOURNEY).aggregate(outcome=s[col].argmax(s[POSITION], where=s[col].notnull()))
+    return last_outcomes(s, col)
+
+
+def last_outcomes(steps: Table, column: str) -> Table:
+    """``journey, outcome`` per journey of ``steps`` (every event a step, with ``position``): the
+    value of ``column`` on its last step that has one (null when none)."""
+    return steps.group_by(JOURNEY).aggregate(
+        outcome=steps[column].argmax(steps[POSITION], where=steps[column].notnull())
+    )
 
 
 def compute_outcomes(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
