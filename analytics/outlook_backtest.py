@@ -53,6 +53,7 @@ from analytics.outlook_model import (
     time_weights,
     training_rows,
 )
+from analytics.schema import EventSchema
 from core.errors import JourneyLensError
 
 MIN_TEST_JOURNEYS = 30
@@ -155,7 +156,7 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 
 def compute_outlook_backtest(
     events: Table,
-    schema: Any,
+    schema: EventSchema,
     query: JourneyQuery,
     conversion: Conversion,
     *,

@@ -42,7 +42,7 @@ def create_persona(name: str, *, engine: Engine | None = None, **fields: Any) ->
     """Create a persona; returns its id."""
     clean = clean_persona_fields({"name": name, **fields}, new=True)
     with write_session(engine) as session:
-        persona = Persona(**{**clean, "name": crud.clean_name(clean["name"], "persona name")})
+        persona = Persona(**clean)  # PersonaCreate has cleaned the name (db.inputs.Name)
         session.add(persona)
         session.flush()
         return persona.id or 0
