@@ -10,7 +10,7 @@ import pytest
 from services import map_edits, map_io, map_view, snapshots
 from services.maps import list_map_summaries
 from tests.app.conftest import run_page
-from tests.db.studio_factory import filled_map
+from tests.studio_factory import filled_map
 
 PAGE = "pages/2_Map_studio.py"
 TABS = [

@@ -17,7 +17,7 @@ from services import map_edits, map_view
 from services import personas as persona_service
 from services.map_edits import LaneCellEdit, RowEdits
 from services.maps import create_map_from_template
-from tests.db.studio_factory import filled_map, filled_map_view
+from tests.studio_factory import filled_map, filled_map_view
 
 
 def _names(view):

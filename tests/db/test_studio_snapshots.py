@@ -7,7 +7,7 @@ import pytest
 from core.errors import BadInputError, ConflictError, NotFoundError
 from services import map_edits, map_io, map_view, snapshots
 from services.map_edits import RowEdits
-from tests.db.studio_factory import filled_map
+from tests.studio_factory import filled_map
 
 
 def _changes(diff):

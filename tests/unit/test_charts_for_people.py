@@ -24,7 +24,7 @@ from charts.paths import variants_figure
 from core.journey_map import OpportunityView, PainPointView
 from services import map_edits, map_view
 from services.maps import create_map_from_template
-from tests.db.studio_factory import filled_map
+from tests.studio_factory import filled_map
 
 HOSTILE = '<img src=x onerror="alert(1)">&'
 

@@ -10,7 +10,7 @@ from charts.map_grid import COLUMN_PX, compute_emotion_curve, compute_map_grid, 
 from charts.palette import PAGE_DARK
 from services import map_edits, map_view
 from services.maps import create_map_from_template
-from tests.db.studio_factory import filled_map, filled_map_view
+from tests.studio_factory import filled_map, filled_map_view
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from core.errors import BadInputError
 from services import map_edits, map_io, map_view
 from services.map_edits import RowEdits
 from services.maps import create_map_from_template, list_map_summaries
-from tests.db.studio_factory import filled_map
+from tests.studio_factory import filled_map
 
 
 def test_json_export_is_complete_and_import_gives_back_an_identical_map(engine):
