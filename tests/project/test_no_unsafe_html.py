@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NUMERIC = {"int", "float", "len", "round", "abs"}
 # HTML builders that escape every user value themselves; each has a test feeding markup into every user
-# field and asserting none of it survives (map_grid_html: tests/unit/test_charts_for_people.py).
+# field and asserting none of it survives (map_grid_html: tests/charts/test_for_people.py).
 SAFE_BUILDERS = {"map_grid_html"}
 MAX_DEPTH = 6
 
