@@ -1,6 +1,6 @@
 """Re-render time of a page when a filter is switched, with the app open on a dataset (AppTest).
 
-The page runs headless inside the multipage app (as ``tests/app/conftest.run_page`` does). Steps,
+The page runs headless inside the multipage app (as ``tests/pages/conftest.run_page`` does). Steps,
 each timed as one ``AppTest.run()`` (a full script rerun, as a browser interaction triggers):
 
 1. open the page on the dataset (cold: every loader computes);

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from services import maps as map_service
-from tests.app.conftest import run_page
 from tests.factories import b2b_log, create_dataset
+from tests.pages.conftest import run_page
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_damaged_database_file_gives_a_message_on_every_page(engine, data_dir:
     from streamlit.testing.v1 import AppTest
 
     from db.engine import dispose_engines
-    from tests.app.conftest import ROOT
+    from tests.pages.conftest import ROOT
 
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     dispose_engines()

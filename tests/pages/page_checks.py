@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.app.conftest import run_page
 from tests.factories_metrics import create_dataset, planted_log
+from tests.pages.conftest import run_page
 
 
 def _dataset(engine) -> tuple[int, int]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.app.conftest import run_page
-from tests.app.page_checks import assert_says_no_dataset, no_demo  # noqa: F401 - no_demo is autouse
 from tests.factories import b2b_log, create_dataset
+from tests.pages.conftest import run_page
+from tests.pages.page_checks import assert_says_no_dataset, no_demo  # noqa: F401 - no_demo is autouse
 
 
 def _text(at) -> str:

@@ -1,5 +1,5 @@
 """Pages as each role sees them: viewers get no editing controls, editors no deletes; with the
-signed-in user mocked as tests/app/test_sign_in.py does."""
+signed-in user mocked as tests/pages/test_sign_in.py does."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from services import maps as map_service
 from services import personas, snapshots
-from tests.app.conftest import run_page
-from tests.app.test_sign_in import AUTH
 from tests.factories import b2b_log, create_dataset
+from tests.pages.conftest import run_page
+from tests.pages.test_sign_in import AUTH
 
 ROLES = {"admin": ["ada@example.com"], "editor": ["eddie@example.com"], "default": "viewer"}
 USERS = {

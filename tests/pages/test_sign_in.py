@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components.auth import email_allowed
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",

@@ -4,7 +4,7 @@ cluster) opens in the analysis pages as any imported one does."""
 from __future__ import annotations
 
 from services.external import register_external_dataset
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 from tests.spark.conftest import small_stored_log, write_duckdb
 
 

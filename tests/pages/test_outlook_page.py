@@ -10,8 +10,8 @@ from analytics.numbers import format_percent
 from services import analysis
 from services.context import open_context
 from services.conversion import set_conversion
-from tests.app.conftest import conversion_line, run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
+from tests.pages.conftest import conversion_line, run_page
 
 WON = Conversion(goals=("Closed won",), lost_goals=("Closed lost",))
 

@@ -11,8 +11,8 @@ from charts.labels import format_number
 from services import analysis
 from services.context import open_context
 from services.conversion import set_conversion
-from tests.app.conftest import conversion_line, run_page
 from tests.factories_attribution import create_stored_dataset, funnel_log
+from tests.pages.conftest import conversion_line, run_page
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.app.conftest import ROOT, run_page
+from tests.pages.conftest import ROOT, run_page
 
 PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 STUDIO_TABS = ["Grid", "Stages & touchpoints", "Lanes", "Pain points & opportunities", "Action plan", "Personas",

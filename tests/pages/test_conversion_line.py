@@ -9,7 +9,7 @@ import pytest
 from services.context import open_context
 from services.conversion import compute_conversion_line
 from services.datasets import list_dataset_summaries
-from tests.app.conftest import conversion_line, run_page
+from tests.pages.conftest import conversion_line, run_page
 
 PAGES = (
     "pages/5_Flows.py",

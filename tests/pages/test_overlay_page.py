@@ -6,8 +6,8 @@ import pytest
 
 from analytics.numbers import format_percent
 from charts.palette import PAGE_DARK
-from tests.app.conftest import run_page
 from tests.factories_metrics import create_dataset, planted_log
+from tests.pages.conftest import run_page
 
 
 def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine, monkeypatch):
@@ -64,7 +64,7 @@ def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
     from services.attribution import compute_touchpoint_attribution
     from services.context import open_context
     from services.maps import create_map_from_template
-    from tests.app.conftest import conversion_line
+    from tests.pages.conftest import conversion_line
 
     map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
     dataset_id = create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 
 
 def _markdown_text(at) -> str:

@@ -9,7 +9,7 @@ from analytics.schema import ColumnMapping
 from services.datasets import list_dataset_summaries
 from services.importer import import_event_log
 from services.maps import create_map_from_template, list_map_summaries
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 
 CSV = (
     "Ticket ID;Event time;Activity;Channel;Stage\n"

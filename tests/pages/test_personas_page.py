@@ -6,7 +6,7 @@ import pytest
 
 from services import map_view
 from services import personas as persona_service
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 from tests.studio_factory import filled_map
 
 PAGE = "pages/3_Personas.py"

@@ -9,7 +9,7 @@ import pytest
 
 from services import map_edits, map_io, map_view, snapshots
 from services.maps import list_map_summaries
-from tests.app.conftest import run_page
+from tests.pages.conftest import run_page
 from tests.studio_factory import filled_map
 
 PAGE = "pages/2_Map_studio.py"
