@@ -35,7 +35,7 @@ from analytics.schema import ColumnMapping
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.models import Dataset, JourneyMap, Persona
-from services.conversion import set_conversion
+from services.conversion import save_conversion
 from services.datasets import delete_dataset
 from services.importer import import_event_log
 from services.map_io import import_map_document
@@ -172,7 +172,7 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
     # created is False when a user imported the very same file with the same options: that dataset
     # is theirs and stays as it is (linked to their map, its definition theirs, never deleted by a reset).
     if result.created and dataset.conversion.defined:
-        set_conversion(result.dataset_id, dataset.conversion, engine=engine)
+        save_conversion(result.dataset_id, dataset.conversion, engine=engine)
     return result.dataset_id
 
 
