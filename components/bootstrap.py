@@ -103,11 +103,11 @@ def demo_logs_pending() -> bool:
     return any(logs.thread.is_alive() for logs in _pending)
 
 
-def _wait_for_demo_logs() -> None:
-    """Wait for the first start's demo event logs while they import, then clear the caches that may
-    have been read before they were in; say so if their import failed (the page still draws)."""
+def _wait_for_demo_logs(*, wait: bool = True) -> None:
+    """Wait (``wait``) for the first start's demo event logs while they import, then clear the caches
+    that may have been read before they were in; say so if their import failed (the page still draws)."""
     for logs in _pending:
-        if logs.thread.is_alive():
+        if wait and logs.thread.is_alive():
             with st.spinner("Importing the demo's event logs…"):
                 logs.thread.join()
             st.cache_data.clear()
@@ -123,7 +123,8 @@ def finish_first_start(importing_demo: bool) -> None:
     """At the end of the Overview, drawn while the first start's demo logs were importing
     (``importing_demo``, :func:`demo_logs_pending` when it began): wait for them and draw it again."""
     if importing_demo:
-        _wait_for_demo_logs()
+        for logs in _pending:
+            logs.thread.join()
         st.cache_data.clear()  # what this run read before the logs were in
         st.rerun()
 
@@ -143,8 +144,7 @@ def bootstrap(title: str, icon: str | Path = FAVICON, *, wait_for_demo: bool = T
         st.error(escape_markup(str(exc)), icon=":material/database_off:")
         st.caption("`python cli.py check` lists what is wrong with the data directory and what to do.")
         st.stop()
-    if wait_for_demo:
-        _wait_for_demo_logs()
+    _wait_for_demo_logs(wait=wait_for_demo)
     with st.sidebar:
         st.markdown("### JourneyLens")
         for path, label, page_icon in list_pages():
