@@ -71,9 +71,11 @@ else:
     stale = sum(m["stale"] for m in maps)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Journey maps", len(maps))
-    c2.metric("Off target", sum(h.health == "red" for h in health.values()), help="Maps with a metric in red")
+    # While the demo's logs import, health and datasets are not known yet: "—", not a misleading 0.
+    off_target = "—" if importing_demo else sum(h.health == "red" for h in health.values())
+    c2.metric("Off target", off_target, help="Maps with a metric in red")
     c3.metric("Stale maps", stale, help="Maps past their review-by date")
-    c4.metric("Datasets", len(load_dataset_summaries()))
+    c4.metric("Datasets", "—" if importing_demo else len(load_dataset_summaries()))
 
     st.subheader("Journey maps")
     cols = st.columns(3)
