@@ -6,7 +6,12 @@ into each map (its studio, friction and metrics pages, each opened on that map w
 The URL keeps the view: ``?trend=<kind>`` picks the metric of the trends chart.
 """
 
+# ruff: noqa: E402 - the imports follow pause_gc() on purpose
 from __future__ import annotations
+
+from core.start_up import pause_gc
+
+pause_gc()  # until the bootstrap: the first run imports everything (core.start_up)
 
 import streamlit as st
 

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Sequence
 
 from commands import admin, analyze, conversion, external, maps, reading, report
-from commands.common import pause_gc_for_start_up, start_up_done
+from commands.common import start_up_done
+from core.start_up import pause_gc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None, *, quick_start: bool = False) -> int
     collector waits while ``analyze`` imports what it needs (``commands.common.start_up_done``);
     every other command runs with it as usual."""
     if quick_start:
-        pause_gc_for_start_up()
+        pause_gc()
     try:
         return _main(argv)
     finally:

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 from datetime import date, datetime
 from typing import Any
 
-# Start-up of `python cli.py` as a process of its own: the cyclic garbage collector waits until the
-# command has imported what it needs. Those imports make hundreds of thousands of objects, none of
-# them garbage, and the collector's passes over them took about a sixth of an `analyze` process
-# (bench/startup.py). Nothing changes in a process that calls cli.main() itself (the tests).
-_gc_paused = False
-
-
-def pause_gc_for_start_up() -> None:
-    """Pause the cyclic garbage collector until :func:`start_up_done` (``python cli.py`` only)."""
-    global _gc_paused
-    if gc.isenabled():
-        gc.disable()
-        _gc_paused = True
+from core.start_up import resume_gc
 
 
 def start_up_done(*, freeze: bool = True) -> None:
-    """The command has imported what it needs: the collector runs again, and with ``freeze`` it
-    leaves the objects made so far (modules, classes, functions) out of its passes for good."""
-    global _gc_paused
-    if _gc_paused:
-        _gc_paused = False
-        if freeze:
-            gc.freeze()
-        gc.enable()
+    """The command has imported what it needs: the garbage collector runs again (``python cli.py``
+    pauses it at start: ``core.start_up``; a no-op in a process that calls ``cli.main()`` itself)."""
+    resume_gc(freeze=freeze)
 
 
 def _json_default(value: Any) -> Any:

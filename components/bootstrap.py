@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from components.auth import require_sign_in
 from components.text import escape_markup
 from core.errors import JourneyLensError
+from core.start_up import resume_gc
 from db.access import as_system
 from db.engine import get_engine
 from services import demo
@@ -90,6 +91,7 @@ def _engine() -> Engine:
     """Process-wide engine: migrations applied once, demo seeded once when the database is new (its
     event logs in the background: :class:`DemoLogs`)."""
     engine = get_engine()
+    _pending.clear()  # a new engine (the cache cleared): what an earlier one imported is not this one's
     if os.environ.get("JOURNEYLENS_NO_DEMO") != "1":
         with as_system("first start"):  # whoever opens the app first, the demo is seeded
             map_ids = demo.ensure_demo_maps(engine=engine)
@@ -135,15 +137,18 @@ def bootstrap(title: str, icon: str | Path = FAVICON, *, wait_for_demo: bool = T
     ``wait_for_demo``: on a first start, wait for the demo's event logs before drawing (every page but
     the Overview, which draws at once and then calls :func:`finish_first_start`)."""
     st.set_page_config(page_title=f"{title} · JourneyLens", page_icon=str(icon), layout="wide")
-    require_sign_in()  # only when secrets.toml has an [auth] section (components/auth.py)
     try:
-        with st.spinner("Preparing the database and the demo…"):
-            engine = _engine()
-    except (JourneyLensError, OSError) as exc:  # damaged, read-only or missing data directory: say so
-        st.title("JourneyLens")
-        st.error(escape_markup(str(exc)), icon=":material/database_off:")
-        st.caption("`python cli.py check` lists what is wrong with the data directory and what to do.")
-        st.stop()
+        require_sign_in()  # only when secrets.toml has an [auth] section (components/auth.py)
+        try:
+            with st.spinner("Preparing the database and the demo…"):
+                engine = _engine()
+        except (JourneyLensError, OSError) as exc:  # damaged, read-only or missing data directory: say so
+            st.title("JourneyLens")
+            st.error(escape_markup(str(exc)), icon=":material/database_off:")
+            st.caption("`python cli.py check` lists what is wrong with the data directory and what to do.")
+            st.stop()
+    finally:
+        resume_gc()  # the first run's imports are done (core.start_up; app.py paused the collector)
     _wait_for_demo_logs(wait=wait_for_demo)
     with st.sidebar:
         st.markdown("### JourneyLens")
