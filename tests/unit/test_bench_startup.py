@@ -36,6 +36,8 @@ def test_the_section_shows_failures_as_such() -> None:
     text = "\n".join(markdown_lines(cli, [{"error": "chromium not found"}]))
     assert "failed: error: There is no dataset 9" in text
     assert "- failed: chromium not found" in text
+    shown = "\n".join(markdown_lines(None, [{"server_up": 1.2, "drawn": 6.8, "complete": 11.0, "load": 8}]))
+    assert "Overview drawn 6.8 s, with each map's health 11.0 s" in shown and "until drawn 6.8 s: met" in shown
     assert "load average 1.0–2.0" in text
 
 
