@@ -6,14 +6,19 @@ into each map (its studio, friction and metrics pages, each opened on that map w
 The URL keeps the view: ``?trend=<kind>`` picks the metric of the trends chart.
 """
 
+# ruff: noqa: E402 - the imports follow pause_gc() on purpose
 from __future__ import annotations
+
+from core.start_up import pause_gc
+
+pause_gc()  # until the bootstrap: the first run imports everything (core.start_up)
 
 import streamlit as st
 
 from charts.labels import for_people
 from charts.overview import portfolio_heatmap_figure, trends_figure
 from components.badges import STATUS_BADGE
-from components.bootstrap import bootstrap
+from components.bootstrap import bootstrap, demo_logs_pending, finish_first_start
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries, load_portfolio, load_trends
 from components.metrics_ui import page_exists, render_report_buttons
@@ -50,24 +55,32 @@ def _measure_line(kind: str, m) -> str:  # noqa: ANN001 - services.overview.Meas
     return text
 
 
-bootstrap("Overview")
+bootstrap("Overview", wait_for_demo=False)
 st.title("Overview")
 st.caption("Every journey map and event log in this workspace, with its health at a glance.")
+importing_demo = demo_logs_pending()  # a first start: the demo's maps are in, its event logs coming
+if importing_demo:
+    st.info(
+        "Importing the demo's event logs: each map's health follows in a few seconds.", icon=":material/hourglass_top:"
+    )
 
 maps = load_map_summaries()
 if not maps:
     st.info("No journey maps yet. Open **Maps** to create one from a template, or run `python cli.py demo`.")
 else:
     portfolio = []
-    with user_errors():
-        portfolio = load_portfolio()
+    if not importing_demo:
+        with user_errors():
+            portfolio = load_portfolio()
     health = {h.map_id: h for h in portfolio}
     stale = sum(m["stale"] for m in maps)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Journey maps", len(maps))
-    c2.metric("Off target", sum(h.health == "red" for h in health.values()), help="Maps with a metric in red")
+    # While the demo's logs import, health and datasets are not known yet: "—", not a misleading 0.
+    off_target = "—" if importing_demo else sum(h.health == "red" for h in health.values())
+    c2.metric("Off target", off_target, help="Maps with a metric in red")
     c3.metric("Stale maps", stale, help="Maps past their review-by date")
-    c4.metric("Datasets", len(load_dataset_summaries()))
+    c4.metric("Datasets", "—" if importing_demo else len(load_dataset_summaries()))
 
     st.subheader("Journey maps")
     cols = st.columns(3)
@@ -134,7 +147,9 @@ else:
 
 st.subheader("Event logs")
 datasets = load_dataset_summaries()
-if not datasets:
+if not datasets and not importing_demo:
     st.info("No event logs yet. Open **Data** to upload a CSV export.")
-else:
+elif datasets:
     st.dataframe(for_people(datasets), hide_index=True, width="stretch")
+
+finish_first_start(importing_demo)

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 
 from commands import admin, analyze, conversion, external, maps, reading, report
+from commands.common import start_up_done
+from core.start_up import pause_gc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +62,22 @@ def fault_message(exc: BaseException) -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, quick_start: bool = False) -> int:
+    """Run a command. ``quick_start`` (``python cli.py``, a process of its own): the garbage
+    collector waits while ``analyze`` imports what it needs (``commands.common.start_up_done``);
+    every other command runs with it as usual."""
+    if quick_start:
+        pause_gc()
+    try:
+        return _main(argv)
+    finally:
+        start_up_done(freeze=False)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if not getattr(args, "quick_start", False):
+        start_up_done(freeze=False)
     try:
         return args.handler(args)
     except BrokenPipeError:  # the reader went away (`| head`): nothing to say
@@ -81,4 +97,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(quick_start=True))

@@ -7,7 +7,9 @@ For each size it generates (once, cached in ``bench/data/``) a seeded B2B log
 directory, runs every analysis of :mod:`bench.suite` and, on the same log, the peers of
 :mod:`bench.peers` (retentioneering, pm4py, plain pandas) where installed. Every measurement is
 its own process (wall time with ``perf_counter``; peak memory is that process's ``ru_maxrss``).
-The AppTest filter switch (:mod:`bench.apptest`) runs on the 1M dataset (or the size nearest it).
+The AppTest filter switch (:mod:`bench.apptest`) runs on the 1M dataset (or the size nearest it),
+and so do the start-up times of :mod:`bench.startup` (the CLI as whole processes, and the app's first
+start until the Overview is drawn, in Chromium).
 
 Writes ``bench/results/latest.md`` (tables of times and ratios, the machine it ran on) and
 ``bench/results/latest.json`` (every raw number). The peers live in their own venv
@@ -400,6 +402,11 @@ def markdown(results: dict) -> str:
         ]
     lines.append("")
     lines += _page_start_lines(results.get("page_start"))
+    startup = results.get("startup") or {}
+    if startup:
+        from bench.startup import markdown_lines
+
+        lines += markdown_lines(startup.get("cli"), startup.get("first_start"))
     lines += ["## Targets", ""] + targets(results) + [""]
     return "\n".join(lines)
 
@@ -491,6 +498,26 @@ def targets(results: dict) -> list[str]:
             f"- a page in a fresh session (demo, slowest of {len(fresh)}): {fmt_s(max(fresh))} "
             f"{'met' if ok else '**missed**'} (< 2 s)"
         )
+    out += _startup_targets(results.get("startup") or {})
+    return out
+
+
+def _startup_targets(startup: dict) -> list[str]:
+    from bench.startup import TARGETS as START
+
+    out = []
+    for name, key in (("cli.py --help", "help"), ("cli.py analyze transitions", "analyze")):
+        r = ((startup.get("cli") or {}).get("commands") or {}).get(name)
+        if r and not r.get("error"):
+            ok = r["wall_median"] < START[key]
+            out.append(f"- `{name}` {fmt_s(r['wall_median'])}: {'met' if ok else '**missed**'} (< {START[key]:g} s)")
+    drawn = [r["drawn"] for r in startup.get("first_start") or [] if r.get("drawn") is not None]
+    if drawn:
+        ok = median(drawn) < START["first_start"]
+        out.append(
+            f"- first start until the Overview is drawn: {fmt_s(median(drawn))} "
+            f"{'met' if ok else '**missed**'} (< {START['first_start']:g} s)"
+        )
     return out
 
 
@@ -501,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per analysis (first + the median of the rest)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-apptest", action="store_true")
+    parser.add_argument("--no-startup", action="store_true", help="skip the CLI process times and the first start")
     parser.add_argument("--apptest-size", default="1M", help="size on which the filter switch is measured")
     parser.add_argument(
         "--quoted-import-max",
@@ -567,9 +595,29 @@ def main(argv: list[str] | None = None) -> int:
             app["size"] = size["label"]
             results["apptest"] = app
         results["page_start"] = measure_page_starts(args.timeout)
+    if not args.no_startup:
+        results["startup"] = measure_startup(results)
     write(results, args.out)
     log(f"wrote {args.out}")
     return 0
+
+
+def measure_startup(results: dict) -> dict:
+    """:mod:`bench.startup` on the dataset nearest 1M events: the CLI as whole processes, then two
+    first starts of the app in Chromium."""
+    from bench.startup import measure_cli, measure_first_start
+
+    size = min(results["sizes"], key=lambda s: abs(s["events"] - 1_000_000)) if results["sizes"] else {}
+    data_dir = Path(size["data_dir"]) if size.get("data_dir") else None
+    log("start-up: the CLI as whole processes")
+    out: dict[str, Any] = {"cli": measure_cli(data_dir, size.get("dataset_id")), "first_start": []}
+    for _ in range(2):
+        log("start-up: the app's first start (Chromium)")
+        try:
+            out["first_start"].append(measure_first_start())
+        except Exception as exc:  # noqa: BLE001 - a missing browser is reported, the run goes on
+            out["first_start"].append({"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__})
+    return out
 
 
 def measure_page_starts(timeout: float) -> list[dict]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from commands.common import csv_list, emit_json, parse_date
+from commands.common import csv_list, emit_json, parse_date, start_up_done
 from commands.reading import add_reading_flags, import_file
 
 
@@ -294,9 +294,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     if (args.file is None) == (args.dataset is None):
         raise BadInputError("analyze needs a FILE or --dataset ID (not both)", expected="FILE or --dataset ID")
+    if args.file is not None:
+        start_up_done(freeze=False)  # an import to do first: the collector as usual
     dataset_id = args.dataset if args.dataset is not None else _import_first(args)
     report = ANALYZE_REPORTS[args.report]
     ctx = open_analyze_context(dataset_id, args)
+    ctx.events()  # connects the engine and registers the events (the report reads them again)
+    start_up_done()
     needs_conversion = args.report in ANALYSES and ANALYSES[args.report].needs_conversion
     if not ctx.conversion.defined and needs_conversion:
         raise BadInputError(
@@ -371,4 +375,4 @@ def add(sub: argparse._SubParsersAction) -> None:
     for report in ANALYZE_REPORTS.values():
         if report.add_arguments is not None:
             report.add_arguments(p)
-    p.set_defaults(handler=cmd_analyze)
+    p.set_defaults(handler=cmd_analyze, quick_start=True)  # it calls start_up_done()

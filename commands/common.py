@@ -7,6 +7,14 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from core.start_up import resume_gc
+
+
+def start_up_done(*, freeze: bool = True) -> None:
+    """The command has imported what it needs: the garbage collector runs again (``python cli.py``
+    pauses it at start: ``core.start_up``; a no-op in a process that calls ``cli.main()`` itself)."""
+    resume_gc(freeze=freeze)
+
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):

@@ -105,11 +105,21 @@ def get_conversion_line(
 def set_conversion(
     dataset_id: int, conversion: Conversion, *, map_id: int | None = None, engine: Engine | None = None
 ) -> ConversionLine:
-    """Save ``conversion`` for the dataset (``map_id`` None) or for it seen through ``map_id``.
+    """Save ``conversion`` (:func:`save_conversion`) and return the new line (counts over all journeys)."""
+    save_conversion(dataset_id, conversion, map_id=map_id, engine=engine)
+    return get_conversion_line(dataset_id, map_id, engine=engine)
+
+
+def save_conversion(
+    dataset_id: int, conversion: Conversion, *, map_id: int | None = None, engine: Engine | None = None
+) -> None:
+    """Save ``conversion`` for the dataset (``map_id`` None) or for it seen through ``map_id``, and
+    recompute the conversion metrics computed from the dataset.
 
     Every name is checked against the dataset seen through that map (for the dataset's own
     definition: through the map it is linked to, where activities, touchpoints and stages all count).
-    Returns the new line (counts over all journeys)."""
+    Unlike :func:`set_conversion`, it does not count the line (a summary of every journey): the demo
+    seeding saves definitions without showing them."""
     if not conversion.defined:
         from core.errors import BadInputError
 
@@ -129,7 +139,6 @@ def set_conversion(
         row.within_days, row.updated_at = conversion.within_days, utcnow()
         session.add(row)
     refresh_conversion_metrics(dataset_id, engine=engine)
-    return get_conversion_line(dataset_id, map_id, engine=engine)
 
 
 def clear_conversion(dataset_id: int, *, map_id: int | None = None, engine: Engine | None = None) -> bool:
@@ -207,6 +216,7 @@ __all__ = [
     "conversion_text",
     "definition_problems",
     "get_conversion_line",
+    "save_conversion",
     "set_conversion",
     "suggest_conversions",
 ]

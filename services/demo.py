@@ -7,7 +7,9 @@ personas and its maps as map documents (``services.map_io``, written by its one 
 ``b2b_saas_events.csv`` and ``pro_services_events.csv`` (see ``sample_data/generate.py`` for what
 they contain and the effects planted in them).
 
-- ``ensure_demo`` is idempotent: it seeds only a database that has never been seeded. A marker
+- ``ensure_demo`` is idempotent: it seeds only a database that has never been seeded (in two
+  parts, ``ensure_demo_maps`` then ``seed_demo_logs``, so the app can import the logs in the
+  background). A marker
   bit in SQLite's ``user_version`` header field records the first seeding, so a user who deletes
   the demo maps does not get them back at the next start (``python cli.py demo --reset`` does).
 - ``reset_demo`` deletes every demo map, persona and dataset (with its stored events) and seeds
@@ -35,7 +37,7 @@ from analytics.schema import ColumnMapping
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
 from db.models import Dataset, JourneyMap, Persona
-from services.conversion import set_conversion
+from services.conversion import save_conversion
 from services.datasets import delete_dataset
 from services.importer import import_event_log
 from services.map_io import import_map_document
@@ -130,12 +132,23 @@ def ensure_demo(*, engine: Engine | None = None) -> bool:
     The check and the marker are written in one immediate transaction, so two processes starting
     together (the app and the CLI) seed once.
     """
+    map_ids = ensure_demo_maps(engine=engine)
+    if map_ids is None:
+        return False
+    seed_demo_logs(map_ids, engine=engine)
+    return True
+
+
+def ensure_demo_maps(*, engine: Engine | None = None) -> dict[str, int] | None:
+    """The first part of :func:`ensure_demo`: if this database was never seeded, mark it and create
+    the demo's personas and maps; their ids by map name, whose event logs :func:`seed_demo_logs`
+    then imports (the app's first start does it in the background, the Overview drawn meanwhile).
+    None when the database was seeded before."""
     with write_session(engine) as session:
         if _user_version(session) & SEEDED_FLAG or _has_demo_rows(session):
-            return False
+            return None
         _mark_seeded(session)
-    seed_demo(engine=engine)
-    return True
+    return seed_demo_maps(engine=engine)
 
 
 # --------------------------------------------------------------------------- seeding
@@ -144,6 +157,13 @@ def ensure_demo(*, engine: Engine | None = None) -> bool:
 def seed_demo(*, engine: Engine | None = None, today: date | None = None) -> list[int]:
     """Create the demo personas and maps with their content, then import the demo event logs as
     demo datasets linked to their maps. Returns the new map ids."""
+    map_ids = seed_demo_maps(engine=engine, today=today)
+    seed_demo_logs(map_ids, engine=engine)
+    return list(map_ids.values())
+
+
+def seed_demo_maps(*, engine: Engine | None = None, today: date | None = None) -> dict[str, int]:
+    """Create the demo personas and maps with their content; the new map ids by map name."""
     with write_session(engine) as session:
         persona_ids = _create_personas(session, load_demo_content()["personas"])
         _mark_seeded(session)
@@ -152,9 +172,15 @@ def seed_demo(*, engine: Engine | None = None, today: date | None = None) -> lis
         map_ids[document["map"]["name"]] = import_map_document(
             document, persona_ids=persona_ids, is_demo=True, engine=engine
         )
-    for map_name, dataset in demo_datasets().items():
-        import_demo_dataset(dataset, map_ids[map_name], engine=engine)
-    return list(map_ids.values())
+    return map_ids
+
+
+def seed_demo_logs(map_ids: dict[str, int], *, engine: Engine | None = None) -> list[int]:
+    """Import the demo event logs as demo datasets linked to their maps (``map_ids``: by map name,
+    as :func:`seed_demo_maps` gives them). Returns the dataset ids."""
+    return [
+        import_demo_dataset(dataset, map_ids[map_name], engine=engine) for map_name, dataset in demo_datasets().items()
+    ]
 
 
 def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | None = None) -> int:
@@ -172,7 +198,7 @@ def import_demo_dataset(dataset: DemoDataset, map_id: int, *, engine: Engine | N
     # created is False when a user imported the very same file with the same options: that dataset
     # is theirs and stays as it is (linked to their map, its definition theirs, never deleted by a reset).
     if result.created and dataset.conversion.defined:
-        set_conversion(result.dataset_id, dataset.conversion, engine=engine)
+        save_conversion(result.dataset_id, dataset.conversion, engine=engine)
     return result.dataset_id
 
 

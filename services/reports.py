@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -27,11 +27,13 @@ from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, Outl
 from analytics.registry import ANALYSES
 from analytics.summary import summary_record
 from services.analysis import run
-from services.attribution import compute_backtest_table, compute_ranked_open_journeys
 from services.context import AnalysisContext
-from services.conversion import conversion_text
-from services.friction import compute_context_friction, compute_friction_table
-from services.metrics import ComputeOptions, compute_context_metrics
+
+if TYPE_CHECKING:
+    from services.metrics import ComputeOptions
+
+# The services of single reports (attribution, conversion, friction, metrics) are imported by the
+# reports that use them: `analyze --report transitions` is a process of its own, timed from its start.
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,8 @@ def _touchpoint_level(ctx: AnalysisContext) -> Any:
 
 def summary(ctx: AnalysisContext) -> ReportOutput:
     frame = run("summary", ctx)
+    from services.conversion import conversion_text
+
     record = summary_record(frame)
     record["conversion"] = conversion_text(ctx.conversion, record["converted"], record["journeys"])
     return ReportOutput(json_safe(record), frame.assign(conversion=record["conversion"]))
@@ -247,6 +251,8 @@ def time(ctx: AnalysisContext, *, by: str | None = None) -> ReportOutput:
 
 
 def friction(ctx: AnalysisContext, *, weights: FrictionWeights | None = None) -> ReportOutput:
+    from services.friction import compute_context_friction, compute_friction_table
+
     result = compute_context_friction(ctx, weights=weights or FrictionWeights())
     return ReportOutput(json_safe(friction_records(result)), compute_friction_table(result))
 
@@ -254,8 +260,10 @@ def friction(ctx: AnalysisContext, *, weights: FrictionWeights | None = None) ->
 METRICS_JSON = ("metric", "scope", "period", "value", "base", "target", "status")
 
 
-def metrics(ctx: AnalysisContext, *, options: ComputeOptions = ComputeOptions()) -> ReportOutput:
-    table = compute_context_metrics(ctx, options=options)
+def metrics(ctx: AnalysisContext, *, options: ComputeOptions | None = None) -> ReportOutput:
+    from services.metrics import ComputeOptions, compute_context_metrics
+
+    table = compute_context_metrics(ctx, options=options if options is not None else ComputeOptions())
     return ReportOutput(records(table, METRICS_JSON), table)
 
 
@@ -284,6 +292,8 @@ def outlook(
         min_transitions=min_transitions,
         model=model,
     )
+    from services.attribution import compute_ranked_open_journeys
+
     notes = [result.model_note] if result.model_note else []
     if result.empty_reason:
         notes.append(f"no open journey: {result.empty_reason}")
@@ -294,6 +304,8 @@ def outlook_backtest(
     ctx: AnalysisContext, *, split_at: date | None = None, active_days: int = DEFAULT_ACTIVE_DAYS
 ) -> ReportOutput:
     """The outlook's backtest: next-touchpoint accuracy and conversion AUC/Brier against baselines."""
+    from services.attribution import compute_backtest_table
+
     result = run("outlook_backtest", ctx, query=_touchpoint_level(ctx), split_at=split_at, active_days=active_days)
     return ReportOutput(result.to_json(), compute_backtest_table(result))
 
