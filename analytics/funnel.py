@@ -406,6 +406,15 @@ def _micros(days: float | None) -> int | None:
     return None if days is None else min(int(round(days * 86400)) * 1_000_000, _INT64_SAFE)
 
 
+def _in_order(journey: np.ndarray, position: np.ndarray) -> bool:
+    """True when the rows are already by journey, then position (the stored order, as a scan of
+    contact journeys returns it): no sort needed."""
+    if len(journey) < 2:
+        return True
+    dj = np.diff(journey)
+    return bool((dj >= 0).all() and ((dj > 0) | (np.diff(position) > 0)).all())
+
+
 def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> dict:
     """The figures of an ``ordered`` funnel without exclusions (:func:`_aggregates`' keys) on
     DuckDB, from one read of the steps on funnel nodes.
@@ -415,15 +424,26 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
     k − 1; a match that breaks a window ends the attempt; a journey keeps its attempt reaching the
     most steps, ties to the earliest). The journeys per step are counted here; the quantiles of the
     seconds between steps are computed by the engine with the expression of :func:`_aggregates`."""
-    labels = _labels_of(events, schema, query, spec.steps)
-    codes = _codes(labels, spec.steps, query, "funnel step")
-    k_total = len(codes)
-    s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
-    s = s.filter(s[NODE_CODE].isin(list(set(codes))))
-    steps = execute(s.select(JOURNEY, POSITION, NODE_CODE, _us=_epoch_us(s[TS])))
+    k_total = len(spec.steps)
+    if query.by == "touchpoint" and not query.touchpoint_of:
+        # Each node is an activity: its steps are read by name, numbered by their place among the
+        # step names (no lookup of the codes first; a name without steps is checked after).
+        names = list(dict.fromkeys(spec.steps))
+        codes = [names.index(n) for n in spec.steps]
+        s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
+        s = s.filter(s.activity.isin(names))
+        node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
+        steps = execute(s.select(JOURNEY, POSITION, _node=node_of, _us=_epoch_us(s[TS])))
+        if steps["_node"].nunique() < len(names):
+            _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+    else:
+        codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+        s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
+        s = s.filter(s[NODE_CODE].isin(list(set(codes))))
+        steps = execute(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=_epoch_us(s[TS])))
     journey, position = steps[JOURNEY].to_numpy(), steps[POSITION].to_numpy()
-    node, us = steps[NODE_CODE].to_numpy(), steps["_us"].to_numpy()
-    if len(journey) > 1:
+    node, us = steps["_node"].to_numpy(), steps["_us"].to_numpy()
+    if not _in_order(journey, position):
         order = np.lexsort((position, journey))  # a journey's steps together, in order
         journey, node, us = journey[order], node[order], us[order]
     # One attempt per step on the first node; ``at`` is the index of the step each has reached.
