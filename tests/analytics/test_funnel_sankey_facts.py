@@ -184,3 +184,74 @@ def test_an_unknown_step_is_still_refused_with_the_nearest_names(logs):
     with pytest.raises(UnknownNameError) as err:
         compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("A", "Bb")))
     assert "B" in str(err.value)
+
+
+# --------------------------------------------------------------------------- step Sankey
+
+
+def _links_with_pandas(coded, names, steps, top_per_step, anchor, defined):
+    """The step Sankey's links as computed before ``analytics.sankey._links`` (pandas group-bys)."""
+    from analytics.sankey import CONVERTED, DROP_OFF, END, OTHER, SANKEY_COLUMNS
+
+    coded = coded.copy()
+    coded["journeys"] = coded["journeys"].astype("int64")
+    coded["col"] = coded["col"].astype("int64")
+    coded["source"] = coded["node_code"].map(lambda c: names.get(int(c)))
+    volume = coded.groupby(["col", "source"], as_index=False)["journeys"].sum()
+    volume = volume.sort_values(["col", "journeys", "source"], ascending=[True, False, True], kind="stable")
+    volume["rank"] = volume.groupby("col").cumcount()
+    top = volume[volume["rank"] < top_per_step]
+    kept = set(zip(top["col"], top["source"], strict=False))
+
+    def shown(col, name):
+        return name if name is not None and (col, name) in kept else OTHER
+
+    coded["source"] = [shown(c, n) for c, n in zip(coded["col"], coded["source"], strict=False)]
+    has_next = coded["next_code"].notna()
+    last_col = steps - 1
+    rows = coded[has_next & (coded["col"] < last_col)].copy()
+    rows["target_step"] = rows["col"] + 1
+    rows["target"] = [shown(c, names.get(int(n))) for c, n in zip(rows["target_step"], rows["next_code"], strict=False)]
+    links = [rows[["col", "source", "target_step", "target", "journeys"]]]
+    if anchor == "start":
+        ends = coded[~has_next & (coded["col"] < last_col)].copy()
+        ends["target_step"] = ends["col"] + 1
+        ends["target"] = END if not defined else ends["_conv"].map({True: CONVERTED, False: DROP_OFF})
+        links.append(ends[["col", "source", "target_step", "target", "journeys"]])
+    out = pd.concat(links, ignore_index=True).rename(columns={"col": "source_step"})
+    out = out.groupby(["source_step", "source", "target_step", "target"], as_index=False)["journeys"].sum()
+    out = out.sort_values(
+        ["source_step", "journeys", "source", "target"], ascending=[True, False, True, True], kind="stable"
+    )
+    return out[SANKEY_COLUMNS].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("query", "kwargs"),
+    [
+        (JourneyQuery(collapse_repeats=False), {"steps": 6, "top_per_step": 2}),
+        (JourneyQuery(), {"steps": 4, "top_per_step": 3, "conversion": "D"}),
+        (JourneyQuery(collapse_repeats=False), {"steps": 5, "top_per_step": 1, "anchor": "end"}),
+        (JourneyQuery(channels=("email",)), {"steps": 3, "top_per_step": 8, "anchor_node": "B"}),
+    ],
+    ids=range(4),
+)
+def test_step_sankey_links_equal_the_pandas_way(logs, monkeypatch, seed, query, kwargs):
+    import analytics.sankey as sankey
+    from analytics.conversion import goal
+
+    events, schema = logs[seed]
+    kwargs = dict(kwargs)
+    if "conversion" in kwargs:
+        kwargs["conversion"] = goal(kwargs["conversion"])
+    ours = sankey.compute_step_sankey(events, schema, query, **kwargs)
+    monkeypatch.setattr(
+        sankey,
+        "_links",
+        lambda coded, names, steps, top, anchor, defined: _links_with_pandas(coded, names, steps, top, anchor, defined),
+    )
+    theirs = sankey.compute_step_sankey(events, schema, query, **kwargs)
+    assert len(ours) > 0
+    assert (ours["source"] == "Other").any() == (kwargs["top_per_step"] < len(ACTIVITIES))
+    pd.testing.assert_frame_equal(ours, theirs)
