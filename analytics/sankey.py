@@ -167,7 +167,7 @@ def _links(
     journeys = coded["journeys"].astype("int64").tolist()
 
     # Top-N per column by journeys in that column (ties by name).
-    volume: dict[tuple[int, str | None], int] = {}
+    volume: dict[tuple[int, str], int] = {}
     for c, name, n in zip(cols, sources, journeys, strict=True):
         if name is not None:
             volume[(c, name)] = volume.get((c, name), 0) + n
