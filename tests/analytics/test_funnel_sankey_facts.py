@@ -255,3 +255,33 @@ def test_step_sankey_links_equal_the_pandas_way(logs, monkeypatch, seed, query, 
     assert len(ours) > 0
     assert (ours["source"] == "Other").any() == (kwargs["top_per_step"] < len(ACTIVITIES))
     pd.testing.assert_frame_equal(ours, theirs)
+
+
+# --------------------------------------------------------------------------- row groups
+
+
+def test_a_store_written_in_several_row_groups_gives_the_same_answers(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    import analytics.ingest.store as store
+    from analytics.engine import EventSource, events_table
+    from analytics.sankey import compute_step_sankey
+    from tests.factories import stored
+
+    log = _random_log(4, journeys=900)  # DuckDB writes row groups of whole 2,048-row vectors
+    layout, schema = stored(log)
+    path = tmp_path / "events.parquet"
+    layout.drop(columns=list(NEIGHBOUR_COLUMNS)).to_parquet(path, index=False)
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 2048)
+    store.add_neighbour_facts(path, has_stage=False, temp_directory=tmp_path)
+    assert pq.ParquetFile(path).num_row_groups == -(-len(layout) // 2048) > 1
+    on_disk, in_memory = events_table(EventSource(parquet_path=str(path))), events_of(log)[0]
+    query = JourneyQuery(collapse_repeats=False)
+    spec = FunnelSpec(("A", "B", "C"), window_days=10)
+    pd.testing.assert_frame_equal(
+        compute_funnel(on_disk, schema, query, spec), compute_funnel(in_memory, schema, query, spec)
+    )
+    pd.testing.assert_frame_equal(
+        compute_step_sankey(on_disk, schema, query, steps=6, top_per_step=3),
+        compute_step_sankey(in_memory, schema, query, steps=6, top_per_step=3),
+    )
