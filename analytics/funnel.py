@@ -67,7 +67,7 @@ from analytics.journeys import (
     node_labels,
     resolve_column,
 )
-from analytics.schema import EventSchema
+from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, NEIGHBOUR_COLUMNS, PREV_ACTIVITY_CODE, SEQ, EventSchema
 from analytics.timing import _epoch_us, seconds_between
 from analytics.transitions import load_labels
 from core.errors import BadInputError, UnknownNameError
@@ -406,6 +406,22 @@ def _micros(days: float | None) -> int | None:
     return None if days is None else min(int(round(days * 86400)) * 1_000_000, _INT64_SAFE)
 
 
+def _stored_steps(events: Table, query: JourneyQuery) -> Table | None:
+    """:func:`journey_steps` (``journey, position, timestamp``, ``activity``) read straight from the
+    stored columns where they are its steps: contact journeys, nodes that are activities, no filter,
+    and repeats kept or collapsed on the stored previous activity. Else None. A smaller query than
+    the general one, which costs more to build and compile than to run here."""
+    plain = JourneyQuery(level="contact", by="touchpoint", collapse_repeats=query.collapse_repeats)
+    if query != plain:
+        return None
+    t = events
+    if query.collapse_repeats:
+        if not all(c in events.columns for c in NEIGHBOUR_COLUMNS):
+            return None
+        t = t.filter(t[PREV_ACTIVITY_CODE].isnull() | (t[PREV_ACTIVITY_CODE] != t[ACTIVITY_CODE]))
+    return t.select(**{JOURNEY: t[JOURNEY_CODE], POSITION: t[SEQ].cast("int64"), TS: t[TS], "activity": t.activity})
+
+
 def _in_order(journey: np.ndarray, position: np.ndarray) -> bool:
     """True when the rows are already by journey, then position (the stored order, as a scan of
     contact journeys returns it): no sort needed."""
@@ -430,7 +446,9 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
         # step names (no lookup of the codes first; a name without steps is checked after).
         names = list(dict.fromkeys(spec.steps))
         codes = [names.index(n) for n in spec.steps]
-        s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
+        s = _stored_steps(events, query)
+        if s is None:
+            s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
         s = s.filter(s.activity.isin(names))
         node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
         steps = execute(s.select(JOURNEY, POSITION, _node=node_of, _us=_epoch_us(s[TS])))
