@@ -48,11 +48,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 import ibis
+import numpy as np
 import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.conversion import nearest_names
-from analytics.engine import TemporaryTables, execute, temporary_tables
+from analytics.engine import TemporaryTables, execute, execute_scalar, memtable, runs_on_duckdb, temporary_tables
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
@@ -63,10 +64,11 @@ from analytics.journeys import (
     JourneyQuery,
     journey_keys,
     journey_steps,
+    node_labels,
     resolve_column,
 )
-from analytics.schema import EventSchema
-from analytics.timing import seconds_between
+from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, NEIGHBOUR_COLUMNS, PREV_ACTIVITY_CODE, SEQ, EventSchema
+from analytics.timing import _epoch_us, seconds_between
 from analytics.transitions import load_labels
 from core.errors import BadInputError, UnknownNameError
 
@@ -154,6 +156,16 @@ def _codes(labels: pd.DataFrame, names: tuple[str, ...], query: JourneyQuery, wh
     return [int(mapping[n]) for n in names]
 
 
+def _labels_of(events: Table, schema: EventSchema, query: JourneyQuery, names: tuple[str, ...]) -> pd.DataFrame:
+    """The node dictionary's rows for ``names`` (reads only those names); the whole dictionary when
+    one of them is no node (so :func:`_codes` can name the nearest ones)."""
+    d = node_labels(events, schema, query)
+    labels = execute(d.filter(d[NODE].isin(list(dict.fromkeys(names)))))
+    if set(names) <= set(labels[NODE]):
+        return labels
+    return load_labels(events, schema, query)
+
+
 def _within(spec: FunnelSpec, k: int, t: ibis.Value, prev_t: ibis.Value, t1: ibis.Value) -> ibis.Value:
     ok = t.notnull() & (t <= t1 + _interval(spec.window_days))
     w = spec.step_window(k)
@@ -196,6 +208,54 @@ def _attempts_ordered(
         if k < k_total:
             a = a.rename(_np="_nn")
     return _finish(a, k_total)
+
+
+def _earliest_ordered(e: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
+    """The first attempt of every journey in ``ordered`` mode, found with hash joins and aggregates
+    (no window function): ``journey``, ``carry``, ``p1..pK``, ``t1..tK``, ``reached`` and ``_broken``.
+
+    Round k reads the first step on node k after the step matched for k − 1. A journey's attempts
+    match at ever later positions (an attempt that starts later meets every step at or after the
+    first attempt's), so the first attempt is the journey's best one (most steps, earliest) unless
+    one of its matches breaks a window: then a later attempt, with a later step 1, may go further.
+    Such journeys are marked ``_broken`` (their matches past the break are kept here, not used)."""
+    k_total = len(codes)
+    hit = e[NODE_CODE] == codes[0]
+    firsts = {c: e[c].argmin(e[POSITION], where=hit) for c in carry}
+    a = e.group_by(JOURNEY).aggregate(p1=e[POSITION].min(where=hit), t1=e[TS].argmin(e[POSITION], where=hit), **firsts)
+    a = a.filter(a.p1.notnull())
+    x = e.select(_j=e[JOURNEY], _p=e[POSITION], _t=e[TS], _c=e[NODE_CODE])
+    for k in range(2, k_total + 1):
+        j = a.left_join(x, [a[JOURNEY] == x._j, x._c == codes[k - 1], x._p > a[f"p{k - 1}"]])
+        kept = {c: j[c].min() if c not in carry else j[c].arbitrary() for c in a.columns if c != JOURNEY}
+        a = j.group_by(JOURNEY).aggregate(**kept, **{f"p{k}": j._p.min(), f"t{k}": j._t.argmin(j._p)})
+    broken = ibis.literal(False)
+    for k in range(2, k_total + 1):
+        broken = broken | (a[f"p{k}"].notnull() & ~_within(spec, k, a[f"t{k}"], a[f"t{k - 1}"], a.t1))
+    reached = sum((a[f"p{k}"].notnull().cast("int64") for k in range(2, k_total + 1)), ibis.literal(1, "int64"))
+    return a.mutate(reached=reached, _broken=broken)
+
+
+def _attempts_ordered_fast(
+    e: Table, spec: FunnelSpec, codes: list[int], carry: list[str], tmp: TemporaryTables | None
+) -> Table:
+    """The result of :func:`_attempts_ordered`, from each journey's first attempt
+    (:func:`_earliest_ordered`) where that is exact; the journeys where a window broke it take
+    :func:`_attempts_ordered` (only those journeys). With ``tmp``, that second pass runs only when
+    such journeys exist."""
+    k_total = len(codes)
+    cols = [JOURNEY, *carry, *[f"p{k}" for k in range(1, k_total + 1)], *[f"t{k}" for k in range(1, k_total + 1)]]
+    if tmp is not None:
+        e = tmp.materialize(e)  # read by every round below
+    first = _earliest_ordered(e, spec, codes, carry)
+    if tmp is not None:
+        first = tmp.materialize(first)
+        if not int(execute_scalar(first._broken.sum())):
+            return first.select(*cols, "reached")
+    fine = first.filter(~first._broken).select(*cols, "reached")
+    again = e.semi_join(first.filter(first._broken).select(JOURNEY), JOURNEY)
+    rest = _attempts_ordered(again, spec, codes, carry, tmp)
+    return fine.union(rest.select(*cols, "reached"))
 
 
 def _attempts_consecutive(e: Table, spec: FunnelSpec, codes: list[int], carry: list[str]) -> Table:
@@ -296,7 +356,7 @@ def funnel_journeys(
     inside the ``temporary_tables()`` block); without, the result is one pure expression.
     """
     spec.validate()
-    labels = load_labels(events, schema, query) if labels is None else labels
+    labels = _labels_of(events, schema, query, (*spec.steps, *spec.exclusions)) if labels is None else labels
     codes = _codes(labels, spec.steps, query, "funnel step")
     xcodes = _codes(labels, spec.exclusions, query, "exclusion step") if spec.exclusions else []
     bcol = resolve_column(schema, spec.breakdown) if spec.breakdown else None
@@ -310,7 +370,7 @@ def funnel_journeys(
         m = tmp.materialize(m)  # read more than once below (else read once: no table to write)
     e = m.filter(m[NODE_CODE].isin(list(set(codes)))) if xcodes else m
     if spec.mode == "ordered":
-        f = _attempts_ordered(e, spec, codes, carry, tmp)
+        f = _attempts_ordered_fast(e, spec, codes, carry, tmp)
     elif spec.mode == "any":
         f = _attempts_any(e, spec, codes, carry, tmp)
     else:
@@ -336,6 +396,120 @@ def funnel_journeys(
         f = f.mutate(**{BREAKDOWN: f[BREAKDOWN].cast("string").fill_null(NO_VALUE)})
     cols = [JOURNEY, "reached", *[f"p{k}" for k in range(1, k_total + 1)], *[f"t{k}" for k in range(1, k_total + 1)]]
     return f.select(*cols, *carry)
+
+
+_INT64_SAFE = 2**62  # a window at least this long (in microseconds) never ends an attempt
+
+
+def _micros(days: float | None) -> int | None:
+    """A window in microseconds, as :func:`_interval` rounds it (whole seconds)."""
+    return None if days is None else min(int(round(days * 86400)) * 1_000_000, _INT64_SAFE)
+
+
+def _stored_steps(events: Table, query: JourneyQuery) -> Table | None:
+    """:func:`journey_steps` (``journey, position, timestamp``, ``activity``) read straight from the
+    stored columns where they are its steps: contact journeys, nodes that are activities, no filter,
+    and repeats kept or collapsed on the stored previous activity. Else None. A smaller query than
+    the general one, which costs more to build and compile than to run here."""
+    plain = JourneyQuery(level="contact", by="touchpoint", collapse_repeats=query.collapse_repeats)
+    if query != plain:
+        return None
+    t = events
+    if query.collapse_repeats:
+        if not all(c in events.columns for c in NEIGHBOUR_COLUMNS):
+            return None
+        t = t.filter(t[PREV_ACTIVITY_CODE].isnull() | (t[PREV_ACTIVITY_CODE] != t[ACTIVITY_CODE]))
+    return t.select(**{JOURNEY: t[JOURNEY_CODE], POSITION: t[SEQ].cast("int64"), TS: t[TS], "activity": t.activity})
+
+
+def _in_order(journey: np.ndarray, position: np.ndarray) -> bool:
+    """True when the rows are already by journey, then position (the stored order, as a scan of
+    contact journeys returns it): no sort needed."""
+    if len(journey) < 2:
+        return True
+    dj = np.diff(journey)
+    return bool((dj >= 0).all() and ((dj > 0) | (np.diff(position) > 0)).all())
+
+
+def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> dict:
+    """The figures of an ``ordered`` funnel without exclusions (:func:`_aggregates`' keys) on
+    DuckDB, from one read of the steps on funnel nodes.
+
+    Every attempt is matched at once with array searches, by the rules of
+    :func:`_attempts_ordered` (step k is the first step on node k after the step matched for
+    k − 1; a match that breaks a window ends the attempt; a journey keeps its attempt reaching the
+    most steps, ties to the earliest). The journeys per step are counted here; the quantiles of the
+    seconds between steps are computed by the engine with the expression of :func:`_aggregates`."""
+    k_total = len(spec.steps)
+    if query.by == "touchpoint" and not query.touchpoint_of:
+        # Each node is an activity: its steps are read by name, numbered by their place among the
+        # step names (no lookup of the codes first; a name without steps is checked after).
+        names = list(dict.fromkeys(spec.steps))
+        codes = [names.index(n) for n in spec.steps]
+        s = _stored_steps(events, query)
+        if s is None:
+            s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
+        s = s.filter(s.activity.isin(names))
+        node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
+        steps = execute(s.select(JOURNEY, POSITION, _node=node_of, _us=_epoch_us(s[TS])))
+        if steps["_node"].nunique() < len(names):
+            _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+    else:
+        codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+        s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
+        s = s.filter(s[NODE_CODE].isin(list(set(codes))))
+        steps = execute(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=_epoch_us(s[TS])))
+    journey, position = steps[JOURNEY].to_numpy(), steps[POSITION].to_numpy()
+    node, us = steps["_node"].to_numpy(), steps["_us"].to_numpy()
+    if not _in_order(journey, position):
+        order = np.lexsort((position, journey))  # a journey's steps together, in order
+        journey, node, us = journey[order], node[order], us[order]
+    # One attempt per step on the first node; ``at`` is the index of the step each has reached.
+    start = np.flatnonzero(node == codes[0])
+    at, ok = start, np.ones(len(start), dtype=bool)
+    matched = [start]
+    window, t1 = _micros(spec.window_days), us[start]
+    for k in range(2, k_total + 1):
+        candidates = np.flatnonzero(node == codes[k - 1])
+        if len(candidates) == 0:
+            ok = np.zeros(len(start), dtype=bool)
+            matched.append(np.full(len(start), -1))
+            continue
+        nxt = np.searchsorted(candidates, at, side="right")
+        cand = candidates[np.minimum(nxt, len(candidates) - 1)]
+        found = ok & (nxt < len(candidates)) & (journey[cand] == journey[at]) & (us[cand] <= t1 + window)
+        step = _micros(spec.step_window(k))
+        if step is not None:
+            found &= us[cand] <= us[at] + step
+        matched.append(np.where(found, cand, -1))
+        at, ok = np.where(found, cand, at), found
+    reached = np.ones(len(start), dtype="int64")
+    for m in matched[1:]:
+        reached += m >= 0
+    # The best attempt per journey: most steps, then the earliest (attempts are in step order).
+    best = np.lexsort((start, -reached, journey[start]))
+    keep = np.ones(len(best), dtype=bool)
+    keep[1:] = journey[start][best][1:] != journey[start][best][:-1]
+    best = best[keep]
+    reached = reached[best]
+    figures: dict = {f"j{k}": int((reached >= k).sum()) for k in range(1, k_total + 1)}
+    # Seconds between matched steps, as seconds_between computes them (whole microseconds / 1e6).
+    gaps = {}
+    for k in range(2, k_total + 1):
+        now, before = matched[k - 1][best], matched[k - 2][best]
+        hit = now >= 0
+        gaps[f"s{k}"] = pd.array(
+            np.where(hit, (us[now] - us[before]).astype("float64") / 1_000_000, 0.0), dtype="Float64"
+        )
+        gaps[f"s{k}"][~hit] = pd.NA
+    if gaps and len(best):
+        g = memtable(pd.DataFrame(gaps))
+        quantiles = {}
+        for k in range(2, k_total + 1):
+            quantiles[f"m{k}"] = g[f"s{k}"].quantile(0.5)
+            quantiles[f"q{k}"] = g[f"s{k}"].quantile(0.9)
+        figures.update(execute(g.aggregate(**quantiles)).iloc[0].to_dict())
+    return figures
 
 
 def _spec_of(fields: dict[str, object]) -> FunnelSpec:
@@ -403,6 +577,8 @@ def compute_funnel(
     ``spec`` or its fields as keywords: ``compute_funnel(events, schema, query, steps=("A", "B"))``."""
     spec = spec if spec is not None else _spec_of(spec_fields)
     plain = replace(spec, breakdown=None)
+    if plain.mode == "ordered" and not plain.exclusions and runs_on_duckdb(events):
+        return _frame(_rows(_ordered_in_memory(events, schema, query, plain), spec))
     with temporary_tables() as tmp:
         f = funnel_journeys(events, schema, query, plain, tmp=tmp)
         agg = execute(f.aggregate(**_aggregates(f, len(spec.steps)))).iloc[0].to_dict()

@@ -48,7 +48,7 @@ from analytics.journeys import (
     journey_steps,
     neighbours_stored,
 )
-from analytics.schema import EventSchema
+from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, JOURNEY_EVENTS, NEXT_ACTIVITY_CODE, SEQ, EventSchema
 from analytics.transitions import compute_transitions, load_labels
 from core.errors import BadInputError, UnknownNameError
 
@@ -60,6 +60,11 @@ END_NODES = (DROP_OFF, CONVERTED, END)
 
 Anchor = Literal["start", "end"]
 SANKEY_COLUMNS = ["source_step", "source", "target_step", "target", "journeys"]
+
+
+def _unfiltered_activities(query: JourneyQuery) -> bool:
+    """True when every stored event of every contact journey is a step whose node is its activity."""
+    return query == JourneyQuery(level="contact", by="touchpoint", collapse_repeats=query.collapse_repeats)
 
 
 def _columns(
@@ -79,6 +84,21 @@ def _columns(
         and neighbours_stored(events, schema, query)
     ):
         # Every event is a step: the stored neighbour facts give the next node and the last step.
+        if _unfiltered_activities(query):
+            # Read straight from the stored columns (a smaller query to build and compile).
+            t = events
+            col = (
+                t[SEQ].cast("int64")
+                if anchor == "start"
+                else (steps - 1) - (t[JOURNEY_EVENTS] - 1 - t[SEQ]).cast("int64")
+            )
+            t = t.filter((col >= 0) & (col < steps))
+            return t.select(
+                **{JOURNEY: t[JOURNEY_CODE]},
+                col=col.cast("int64"),
+                node_code=t[ACTIVITY_CODE].cast("int32"),
+                next_code=t[NEXT_ACTIVITY_CODE].cast("int32"),
+            )
         n = event_neighbours(events, schema, query)
         col = n[STEP] if anchor == "start" else (steps - 1) - (n[LAST_STEP] - n[STEP])
         n = n.filter((col >= 0) & (col < steps))
@@ -151,47 +171,59 @@ def compute_step_sankey(
         return pd.DataFrame(
             {c: pd.Series(dtype="int64" if c.endswith("step") or c == "journeys" else "object") for c in SANKEY_COLUMNS}
         )
-    names = dict(zip(labels[NODE_CODE].astype(int), labels[NODE], strict=False))
-    coded["journeys"] = coded["journeys"].astype("int64")
-    coded["col"] = coded["col"].astype("int64")
-    coded["source"] = coded["node_code"].map(lambda c: names.get(int(c)))
+    names = dict(zip(labels[NODE_CODE].astype(int).tolist(), labels[NODE].tolist(), strict=False))
+    return _links(coded, names, steps, top_per_step, anchor, conversion.defined)
+
+
+def _links(
+    coded: pd.DataFrame, names: dict[int, str], steps: int, top_per_step: int, anchor: Anchor, defined: bool
+) -> pd.DataFrame:
+    """The Sankey's links from the coded counts (``col, node_code, next_code, _conv, journeys``):
+    a few hundred rows, added up in plain dictionaries."""
+    cols = coded["col"].astype("int64").tolist()
+    sources = [names.get(int(c)) for c in coded["node_code"].tolist()]
+    nexts = [None if pd.isna(n) else int(n) for n in coded["next_code"].tolist()]
+    converted = [bool(v) for v in coded["_conv"].tolist()]
+    journeys = coded["journeys"].astype("int64").tolist()
 
     # Top-N per column by journeys in that column (ties by name).
-    volume = coded.groupby(["col", "source"], as_index=False)["journeys"].sum()
-    volume = volume.sort_values(["col", "journeys", "source"], ascending=[True, False, True], kind="stable")
-    volume["rank"] = volume.groupby("col").cumcount()
-    kept = set(
-        zip(
-            volume.loc[volume["rank"] < top_per_step, "col"],
-            volume.loc[volume["rank"] < top_per_step, "source"],
-            strict=False,
-        )
-    )
+    volume: dict[tuple[int, str], int] = {}
+    for c, name, n in zip(cols, sources, journeys, strict=True):
+        if name is not None:
+            volume[(c, name)] = volume.get((c, name), 0) + n
+    kept: set[tuple[int, str]] = set()
+    seen: dict[int, int] = {}
+    for c, name in sorted(volume, key=lambda k: (k[0], -volume[k], k[1])):
+        if seen.get(c, 0) < top_per_step:
+            kept.add((c, name))
+        seen[c] = seen.get(c, 0) + 1
 
     def shown(col: int, name: str | None) -> str:
         return name if name is not None and (col, name) in kept else OTHER
 
-    coded["source"] = [shown(c, n) for c, n in zip(coded["col"], coded["source"], strict=False)]
-    has_next = coded["next_code"].notna()
     last_col = steps - 1
-    rows = coded[has_next & (coded["col"] < last_col)].copy()
-    rows["target_step"] = rows["col"] + 1
-    rows["target"] = [shown(c, names.get(int(n))) for c, n in zip(rows["target_step"], rows["next_code"], strict=False)]
-    links = [rows[["col", "source", "target_step", "target", "journeys"]]]
-    if anchor == "start":
-        ends = coded[~has_next & (coded["col"] < last_col)].copy()
-        ends["target_step"] = ends["col"] + 1
-        if not conversion.defined:
-            ends["target"] = END
+    links: dict[tuple[int, str, int, str], int] = {}
+    for c, name, nxt, conv, n in zip(cols, sources, nexts, converted, journeys, strict=True):
+        if c >= last_col:
+            continue
+        if nxt is not None:
+            target = shown(c + 1, names.get(nxt))
+        elif anchor == "start":
+            target = (CONVERTED if conv else DROP_OFF) if defined else END
         else:
-            ends["target"] = ends["_conv"].map({True: CONVERTED, False: DROP_OFF})
-        links.append(ends[["col", "source", "target_step", "target", "journeys"]])
-    out = pd.concat(links, ignore_index=True).rename(columns={"col": "source_step"})
-    out = out.groupby(["source_step", "source", "target_step", "target"], as_index=False)["journeys"].sum()
-    out = out.sort_values(
-        ["source_step", "journeys", "source", "target"], ascending=[True, False, True, True], kind="stable"
+            continue
+        key = (c, shown(c, name), c + 1, target)
+        links[key] = links.get(key, 0) + n
+    ordered = sorted(links.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1], kv[0][3]))
+    return pd.DataFrame(
+        {
+            "source_step": pd.Series([k[0] for k, _ in ordered], dtype="int64"),
+            "source": pd.Series([k[1] for k, _ in ordered], dtype=None if ordered else "object"),
+            "target_step": pd.Series([k[2] for k, _ in ordered], dtype="int64"),
+            "target": pd.Series([k[3] for k, _ in ordered], dtype=None if ordered else "object"),
+            "journeys": pd.Series([v for _, v in ordered], dtype="int64"),
+        }
     )
-    return out[SANKEY_COLUMNS].reset_index(drop=True)
 
 
 def compute_stage_flow(

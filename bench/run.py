@@ -190,7 +190,7 @@ def run_size(events: int, args: argparse.Namespace, peers_py: str | None, peer_r
         )
 
     out["analyses"] = {}
-    for name, analysis in ANALYSES.items():
+    for name, analysis in selected(args.only).items():
         missing = analysis.available()
         if missing:
             out["analyses"][name] = {"error": missing, "unavailable": True}
@@ -216,7 +216,8 @@ def run_size(events: int, args: argparse.Namespace, peers_py: str | None, peer_r
 
     out["peers"] = {}
     if not args.no_peers:
-        for peer in PEER_LABEL:
+        wanted = {p for a in selected(args.only).values() for p in a.peers}
+        for peer in (p for p in PEER_LABEL if p in wanted):
             reason = peer_reasons.get(peer)
             if reason:
                 out["peers"][peer] = {"error": reason, "skipped": True}
@@ -234,6 +235,21 @@ def run_size(events: int, args: argparse.Namespace, peers_py: str | None, peer_r
     out["data_dir"] = str(data_dir)
     out["dataset_id"] = dataset_id
     return out
+
+
+def selected(only: str | None) -> dict[str, Any]:
+    """The analyses of :mod:`bench.suite` whose label contains one of the comma-separated words of
+    ``only`` (case-insensitive; every analysis when ``only`` is empty); an unknown word is refused."""
+    if not only:
+        return dict(ANALYSES)
+    words = [w.strip().lower() for w in only.split(",") if w.strip()]
+    chosen = {name: a for name, a in ANALYSES.items() if any(w in name.lower() for w in words)}
+    unmatched = [w for w in words if not any(w in name.lower() for name in ANALYSES)]
+    if unmatched:
+        raise SystemExit(
+            f"--only: no analysis label contains {', '.join(map(repr, unmatched))}; labels: {list(ANALYSES)}"
+        )
+    return chosen
 
 
 def fmt_s(value: float | None) -> str:
@@ -539,6 +555,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-python", help="python of the peers' venv (bench/setup_peers.sh)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed to one JourneyLens measurement")
     parser.add_argument("--peer-timeout", type=float, default=1200, help="seconds allowed to one peer measurement")
+    parser.add_argument(
+        "--only",
+        help="comma-separated words: run only the analyses whose label contains one (and their peers), "
+        'e.g. --only "funnel (4 touchpoints, ordered, no,step sankey"',
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.md")
     parser.add_argument("--render", type=Path, help="only rewrite --out from a results JSON of an earlier run")
     args = parser.parse_args(argv)
@@ -547,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    selected(args.only)  # refuses an unknown word before any work
     peers_py = peers_python(args.peers_python)
     peer_reasons: dict[str, str | None] = {}
     peer_versions = []

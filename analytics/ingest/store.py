@@ -57,6 +57,10 @@ from analytics.schema import (
 )
 from core.errors import BadInputError
 
+# Rows per Parquet row group of the stored events: DuckDB reads row groups in parallel, so a file
+# of several groups is read by every core (one group of a million rows is read by one).
+ROW_GROUP_ROWS = 122_880
+
 
 @dataclass(frozen=True)
 class BuildSpec:
@@ -165,7 +169,7 @@ def _write_with_neighbours(path: Path, tmp: Path, *, has_stage: bool, temp_direc
         out = ", ".join(sql_ident(c) for c in (*kept, *NEIGHBOUR_COLUMNS))
         con.execute(
             f"COPY (SELECT {out} FROM ({facts}) ORDER BY {JOURNEY_CODE}, {SEQ}) TO {sql_literal(str(tmp))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )
         return int(con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(str(tmp))})").fetchone()[0])
 
@@ -427,7 +431,7 @@ def build_event_store(
         con.execute(
             f"COPY (SELECT {', '.join(columns)} FROM parsed d JOIN _order o ON d.file_row = o.file_row "
             f"ORDER BY o.{JOURNEY_CODE}, o.{SEQ}) TO {sql_literal(str(out_path))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
         )
         summary = con.execute(
             "SELECT count(*), (SELECT count(*) FROM jc), (SELECT count(*) FROM ac), (SELECT count(*) FROM tc), "
