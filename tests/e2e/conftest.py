@@ -36,6 +36,11 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.e2e
 
 
+# Servers told to stop, reaped at the end of the run: a test does not wait the second or two a
+# Streamlit server takes to shut down (each has its own port and data directory).
+_STOPPING: list[subprocess.Popen] = []
+
+
 @dataclass
 class Server:
     url: str
@@ -44,10 +49,18 @@ class Server:
 
     def stop(self) -> None:
         self.process.terminate()
+        _STOPPING.append(self.process)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Wait for every stopped server to exit (killed after 10 s)."""
+    while _STOPPING:
+        process = _STOPPING.pop()
         try:
-            self.process.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            process.kill()
+            process.wait()
 
 
 def _free_port() -> int:
