@@ -35,6 +35,11 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.e2e
 
+# Playwright's default wait for an action or an event (30 s), doubled: with a worker per core
+# (pytest-xdist) two servers and two browsers share the cores, and a download or a click that
+# takes a busy server longer must not fail the test. A waiting test is not slowed when it passes.
+ACTION_TIMEOUT_MS = 60_000
+
 
 # Servers told to stop, reaped at the end of the run: a test does not wait the second or two a
 # Streamlit server takes to shut down (each has its own port and data directory).
@@ -156,6 +161,7 @@ def fresh_server(tmp_path: Path, demo_data: Path) -> Iterator[Callable[..., Serv
 def page(browser: object) -> Iterator[object]:
     """A new page that records console errors and dialogs (``page.console_errors``, ``page.dialogs``)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     pg = context.new_page()
     pg.console_errors = []
     pg.dialogs = []

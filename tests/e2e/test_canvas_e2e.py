@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +20,7 @@ GRID_BOX = "[data-testid='jl-grid-box']"
 def screen(browser) -> Iterator[object]:
     """A 1440 × 900 page that records every request it makes (``screen.requests``)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     pg = context.new_page()
     pg.requests = []
     pg.on("request", lambda r: pg.requests.append(r.url))
