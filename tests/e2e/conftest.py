@@ -180,3 +180,23 @@ def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 120_000)
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
     )
     pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
+def download(pg: object, button: str, *, tries: int = 3, timeout_ms: int = 30_000) -> Path:
+    """Click the download button named ``button`` and return the downloaded file's path. On a busy
+    machine a click can land while the script reruns and the button's file is being replaced; no
+    download follows, so the click is tried again (up to ``tries`` times) once the app is idle."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for attempt in range(1, tries + 1):
+        try:
+            with pg.expect_download(timeout=timeout_ms) as info:  # type: ignore[attr-defined]
+                pg.get_by_role("button", name=button).click()  # type: ignore[attr-defined]
+            return Path(info.value.path())
+        except PlaywrightTimeoutError:
+            if attempt == tries:
+                raise
+            pg.wait_for_function(  # type: ignore[attr-defined]
+                "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=120_000
+            )
+    raise AssertionError("unreachable")
