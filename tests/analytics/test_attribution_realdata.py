@@ -14,7 +14,8 @@ from analytics.layout import to_stored_layout
 from analytics.outlook import compute_outlook
 from analytics.schema import REQUIRED_ROLES, EventSchema, Role
 
-pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+# The module fixture reads a whole real log: the module on one xdist worker, so it runs once.
+pytestmark = [pytest.mark.realdata, pytest.mark.slow, pytest.mark.xdist_group("realdata-attribution")]
 
 SCHEMA = EventSchema(roles=frozenset(REQUIRED_ROLES) | {Role.ACCOUNT, Role.CONTACT, Role.STAGE, Role.OUTCOME})
 LOST = ("A_DECLINED", "A_CANCELLED")

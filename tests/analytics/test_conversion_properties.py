@@ -5,6 +5,8 @@ time to convert and, for outcome definitions, in every attribution model's total
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -67,6 +69,17 @@ def reference_converted(rows: list[tuple], conversion: Conversion, level: str) -
     return n
 
 
+# Each example checks the variants in one of the six views (node level, repeats collapsed or not),
+# picked from the example's rows so that a replayed example checks the same one; running all six on
+# every example made this the suite's slowest test. (Hypothesis's own sampled_from would favour the
+# first view: 18 of 30 examples in a trial run, and one view never.)
+VARIANT_VIEWS = [(by, collapse) for by in ("touchpoint", "stage", "channel") for collapse in (True, False)]
+
+
+def _view_of(rows: list[tuple]) -> tuple[str, bool]:
+    return VARIANT_VIEWS[zlib.crc32(repr(rows).encode()) % len(VARIANT_VIEWS)]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated=logs, conversion=definitions, level=st.sampled_from(["contact", "account"]))
 def test_the_converted_count_is_one_number_everywhere(generated, conversion, level):
@@ -78,11 +91,10 @@ def test_the_converted_count_is_one_number_everywhere(generated, conversion, lev
     summary = run_analysis("summary", base).iloc[0]
     assert int(summary["converted"]) == expected
 
-    for by in ("touchpoint", "stage", "channel"):
-        for collapse in (True, False):
-            variants = run_analysis("variants", base.with_query(by=by, collapse_repeats=collapse), top=None)
-            converted = (variants["journeys"] * variants["conversion_rate"]).sum()
-            assert round(converted) == expected, (by, collapse)
+    by, collapse = _view_of(rows)
+    variants = run_analysis("variants", base.with_query(by=by, collapse_repeats=collapse), top=None)
+    converted = (variants["journeys"] * variants["conversion_rate"]).sum()
+    assert round(converted) == expected, (by, collapse)
 
     rate = run_analysis("metric", base, kind="conversion", period="all").iloc[0]
     assert int(rate["converted"]) == expected and int(rate["base"]) == int(summary["journeys"])

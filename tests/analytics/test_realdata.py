@@ -24,7 +24,8 @@ from analytics.timing import compute_time_to_convert
 from analytics.transitions import ENTRY, compute_transitions
 from tests.realdata_figures import HELPDESK_AFTER_TAKE_IN_CHARGE
 
-pytestmark = pytest.mark.realdata
+# Module fixtures read a whole real log: the module on one xdist worker, so they run once.
+pytestmark = [pytest.mark.realdata, pytest.mark.xdist_group("realdata-analytics")]
 
 DAY = 86400.0
 KEEP = JourneyQuery(collapse_repeats=False)

@@ -24,6 +24,9 @@ from services import datasets as dataset_service
 from services import maps as map_service
 from services.templates import get_template
 
+# Timing-sensitive (a backup copied while threads edit): run on one xdist worker, one test at a time.
+pytestmark = pytest.mark.xdist_group("timing")
+
 log = logging.getLogger(__name__)
 
 TEMPLATE = "b2b-4-stage"

@@ -44,6 +44,9 @@ AUDIT_SQL = (
     "BEGIN INSERT INTO test_audit VALUES (new.id, new.version, new.name); END",
 )
 
+# Timing-sensitive (threads racing for the write lock): run on one xdist worker, one test at a time.
+pytestmark = pytest.mark.xdist_group("timing")
+
 
 @dataclass
 class UserLog:

@@ -35,6 +35,16 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.e2e
 
+# Playwright's default wait for an action or an event (30 s), doubled: with a worker per core
+# (pytest-xdist) two servers and two browsers share the cores, and a download or a click that
+# takes a busy server longer must not fail the test. A waiting test is not slowed when it passes.
+ACTION_TIMEOUT_MS = 60_000
+
+
+# Servers told to stop, reaped at the end of the run: a test does not wait the second or two a
+# Streamlit server takes to shut down (each has its own port and data directory).
+_STOPPING: list[subprocess.Popen] = []
+
 
 @dataclass
 class Server:
@@ -44,10 +54,18 @@ class Server:
 
     def stop(self) -> None:
         self.process.terminate()
+        _STOPPING.append(self.process)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Wait for every stopped server to exit (killed after 10 s)."""
+    while _STOPPING:
+        process = _STOPPING.pop()
         try:
-            self.process.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            process.kill()
+            process.wait()
 
 
 def _free_port() -> int:
@@ -143,6 +161,7 @@ def fresh_server(tmp_path: Path, demo_data: Path) -> Iterator[Callable[..., Serv
 def page(browser: object) -> Iterator[object]:
     """A new page that records console errors and dialogs (``page.console_errors``, ``page.dialogs``)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     pg = context.new_page()
     pg.console_errors = []
     pg.dialogs = []
@@ -161,3 +180,23 @@ def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 120_000)
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
     )
     pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
+def download(pg: object, button: str, *, tries: int = 3, timeout_ms: int = 30_000) -> Path:
+    """Click the download button named ``button`` and return the downloaded file's path. On a busy
+    machine a click can land while the script reruns and the button's file is being replaced; no
+    download follows, so the click is tried again (up to ``tries`` times) once the app is idle."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for attempt in range(1, tries + 1):
+        try:
+            with pg.expect_download(timeout=timeout_ms) as info:  # type: ignore[attr-defined]
+                pg.get_by_role("button", name=button).click()  # type: ignore[attr-defined]
+            return Path(info.value.path())
+        except PlaywrightTimeoutError:
+            if attempt == tries:
+                raise
+            pg.wait_for_function(  # type: ignore[attr-defined]
+                "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=120_000
+            )
+    raise AssertionError("unreachable")

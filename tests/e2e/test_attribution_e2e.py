@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import download, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +25,7 @@ def test_attribution_chart_draws_on_the_demo_and_the_table_downloads(server, pag
     assert "Sales rep" in " ".join(chart.locator(".ytick text").all_text_contents())
     assert not page.locator("[data-testid='stException']").count()
 
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the table (CSV)").click()
-    content = open(download.value.path(), "rb").read()
+    content = download(page, "Download the table (CSV)").read_bytes()
     assert content.startswith(
         b"\xef\xbb\xbftouchpoint,first_touch,last_touch,linear,position_based,removal_effect,markov"
     )

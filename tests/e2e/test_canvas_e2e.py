@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.conftest import copy_data_dir
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, Server, start_server, wait_for_app
 
-pytestmark = pytest.mark.e2e
+# Its two edit tests share a server of their own (edit_server): the module on one xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-canvas")]
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 DEMO_MAP = "B2B SaaS buyer journey"
@@ -20,6 +23,7 @@ GRID_BOX = "[data-testid='jl-grid-box']"
 def screen(browser) -> Iterator[object]:
     """A 1440 × 900 page that records every request it makes (``screen.requests``)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     pg = context.new_page()
     pg.requests = []
     pg.on("request", lambda r: pg.requests.append(r.url))
@@ -106,8 +110,19 @@ def test_no_request_leaves_the_machine(server, screen, path):
     assert not outside, outside
 
 
-def test_a_touchpoint_is_edited_where_it_is_drawn(fresh_server, screen):
-    _open_demo_map(fresh_server().url, screen)
+@pytest.fixture(scope="module")
+def edit_server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Iterator[Server]:
+    """A server of its own on a copy of the demo for the two edit tests below, not the run's shared
+    one: they change the demo map. They edit different things (a touchpoint's name; a feeling cell,
+    and an add dialog left unsaved), so one server serves both whichever runs first."""
+    data_dir = copy_data_dir(demo_data, tmp_path_factory.mktemp("canvas-edits") / "data")
+    srv = start_server(data_dir)
+    yield srv
+    srv.stop()
+
+
+def test_a_touchpoint_is_edited_where_it_is_drawn(edit_server, screen):
+    _open_demo_map(edit_server.url, screen)
     screen.locator("a.jl-edit", has_text="Blog").first.click()
     name = screen.locator("[role='dialog'] input[type='text']").first
     name.wait_for(timeout=60_000)
@@ -120,8 +135,8 @@ def test_a_touchpoint_is_edited_where_it_is_drawn(fresh_server, screen):
     )
 
 
-def test_a_feeling_cell_and_an_opportunity_are_edited_where_they_are_drawn(fresh_server, screen):
-    _open_demo_map(fresh_server().url, screen)
+def test_a_feeling_cell_and_an_opportunity_are_edited_where_they_are_drawn(edit_server, screen):
+    _open_demo_map(edit_server.url, screen)
     # A feeling cell: its dialog names the lane, the place and whose view, and saves text and emotion.
     screen.locator("[data-kind='lane:feeling'] a.jl-edit").first.click()
     dialog = screen.locator("[role='dialog']")

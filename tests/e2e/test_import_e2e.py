@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import download, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +51,7 @@ def test_upload_map_import_and_download_the_report(fresh_server, page, tmp_path)
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     metrics = dict(t.split(None, 1) for t in page.locator("[data-testid='stMetric']").all_inner_texts()[:4])
     assert metrics == {"Events": "3", "Journeys": "2", "Accounts": "2", "Activities": "3"}
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the rejected-rows report (CSV)").click()
-    report = download.value.path().read_bytes().decode("utf-8-sig")
+    report = download(page, "Download the rejected-rows report (CSV)").read_bytes().decode("utf-8-sig")
     assert report.splitlines()[0] == "row,line,column,value,reason"
     assert "4,5,Event time,not a date,Unreadable timestamp" in report
 

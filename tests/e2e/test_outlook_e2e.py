@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import download, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -15,9 +15,7 @@ def test_outlook_shows_factors_and_the_backtest_draws(server, page):
     wait_for_app(page, "Open accounts, most likely to convert first")
     assert not page.locator("[data-testid='stException']").count()
     # The table is drawn on a canvas (FIELD_NOTES): the factors are read from the sales team's download.
-    with page.expect_download() as download:
-        page.get_by_role("button", name="for the sales team (CSV)").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = download(page, "for the sales team (CSV)").read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
     assert "factors" in header and "support" in header and "markov_probability" in header
     assert " points)" in text  # e.g. "region: EMEA (+13.7 points)"

@@ -59,7 +59,17 @@ def test_build_a_map_edit_a_cell_reload_and_find_it(server, page):
     # 3. Edit one cell: row 2 is "Awareness › Online ads"; one step right of its label is "Thinking".
     box = grid.bounding_box()
     row_height = 35
-    page.mouse.click(box["x"] + 40, box["y"] + row_height * 2 + row_height / 2)
+    # The arrow key must reach the grid: were the focus still on the tab list (a click landing
+    # before the grid took input), it would switch tabs instead. Click until the grid holds it.
+    for _ in range(3):
+        page.mouse.click(box["x"] + 40, box["y"] + row_height * 2 + row_height / 2)
+        try:
+            page.wait_for_function(
+                "(g) => g.contains(document.activeElement)", arg=grid.element_handle(), timeout=5_000
+            )
+            break
+        except PlaywrightTimeoutError:
+            _wait_idle(page)
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
     page.keyboard.press("Enter")  # open the cell editor

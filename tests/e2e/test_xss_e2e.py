@@ -18,7 +18,8 @@ import pytest
 
 from tests.e2e.conftest import Server, start_server, wait_for_app
 
-pytestmark = pytest.mark.e2e
+# One payload server for the module: its tests on the same xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-xss")]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,13 +16,14 @@ os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
 def run_page(
     script: str,
     *,
-    timeout: float = 60,
+    timeout: float = 120,
     query: dict[str, str] | None = None,
     secrets: dict[str, object] | None = None,
     user: dict[str, object] | None = None,
 ) -> AppTest:
     """Run ``script`` (relative to the project root) once and fail on any exception it shows; with
-    ``secrets`` (e.g. an ``[auth]`` section) and the signed-in ``user``'s fields where given."""
+    ``secrets`` (e.g. an ``[auth]`` section) and the signed-in ``user``'s fields where given. The
+    ``timeout`` is a ceiling for a busy machine (a worker per core shares it), not an expected time."""
     # Pages run inside the multipage app (entry point app.py), as in a browser.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     for key, value in (secrets or {}).items():

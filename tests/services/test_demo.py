@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
-from db.engine import read_session, write_session
+from db.engine import DB_FILENAME, dispose_engines, get_engine, read_session, write_session
 from db.models import (
     Action,
     ActionStatus,
@@ -26,8 +29,35 @@ from db.models import (
 )
 from services import demo
 from services import maps as map_service
+from tests.conftest import copy_data_dir
 
 TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path) -> tuple[Path, list[int]]:
+    """A data directory with the demo seeded on TODAY (``seed_demo``), made once for the module, and
+    the ids of its maps. Tests get their own copy (``seeded``), never this directory."""
+    directory = tmp_path_factory.mktemp("demo-today") / "data"
+    directory.mkdir()
+    shutil.copyfile(migrated_database, directory / DB_FILENAME)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))
+        try:
+            ids = demo.seed_demo(engine=get_engine(), today=TODAY)
+        finally:
+            dispose_engines()
+    assert not (directory / (DB_FILENAME + "-wal")).exists(), "the template must be self-contained"
+    return directory, ids
+
+
+@pytest.fixture
+def seeded(data_dir: Path, seeded_template: tuple[Path, list[int]]) -> list[int]:
+    """This test's own copy of the demo seeded on TODAY, as ``demo.seed_demo(today=TODAY)`` leaves it
+    in a new database; returns the ids ``seed_demo`` returned."""
+    template, ids = seeded_template
+    copy_data_dir(template, data_dir)
+    return ids
 
 
 def _demo_maps() -> dict[str, int]:
@@ -51,8 +81,8 @@ def _personas(map_id: int) -> list[Persona]:
         )
 
 
-def test_seed_creates_the_three_template_maps_with_content(engine):
-    ids = demo.seed_demo(today=TODAY)
+def test_seed_creates_the_three_template_maps_with_content(seeded):
+    ids = seeded
     maps = _demo_maps()
     assert sorted(maps.values()) == sorted(ids)
     assert set(maps) == {"B2B SaaS buyer journey", "Enterprise buying committee", "Advisory client lifecycle"}
@@ -107,8 +137,7 @@ def test_seed_creates_the_three_template_maps_with_content(engine):
                 assert len(values) >= 4, m.name  # enough periods for a trend
 
 
-def test_buying_committee_map_has_one_persona_per_role_with_lanes(engine):
-    demo.seed_demo(today=TODAY)
+def test_buying_committee_map_has_one_persona_per_role_with_lanes(seeded):
     map_id = _demo_maps()["Enterprise buying committee"]
     personas = _personas(map_id)
     assert sorted(p.committee_role for p in personas) == sorted(r.value for r in CommitteeRole)
@@ -121,10 +150,9 @@ def test_buying_committee_map_has_one_persona_per_role_with_lanes(engine):
         assert len({c.stage_id for c in mine if c.lane == "feeling"}) == 4  # an emotion curve per persona
 
 
-def test_lane_cells_are_unique_and_personas_attached(engine):
+def test_lane_cells_are_unique_and_personas_attached(seeded):
     """A cell is (stage, touchpoint or none, persona or none, lane), as the studio edits it, and
     every persona the content names is one of the map's personas."""
-    demo.seed_demo(today=TODAY)
     for name, map_id in _demo_maps().items():
         cells = _rows(LaneCell, map_id)
         keys = [(c.stage_id, c.touchpoint_id, c.persona_id, c.lane) for c in cells]
@@ -134,16 +162,14 @@ def test_lane_cells_are_unique_and_personas_attached(engine):
         assert used - {None} <= attached, name
 
 
-def test_every_map_has_map_wide_health_metrics(engine):
+def test_every_map_has_map_wide_health_metrics(seeded):
     """The Overview's health reads the map-wide conversion, NPS and CSAT metrics."""
-    demo.seed_demo(today=TODAY)
     for name, map_id in _demo_maps().items():
         wide = {m.kind for m in _rows(Metric, map_id) if m.stage_id is None and m.touchpoint_id is None}
         assert {"conversion", "nps", "csat"} <= wide, name
 
 
-def test_metric_kinds_cover_the_product_metrics(engine):
-    demo.seed_demo(today=TODAY)
+def test_metric_kinds_cover_the_product_metrics(seeded):
     map_id = _demo_maps()["B2B SaaS buyer journey"]
     metrics = _rows(Metric, map_id)
     kinds = {m.kind for m in metrics}
@@ -171,8 +197,8 @@ def test_ensure_demo_seeds_once_and_respects_deletions(engine):
         assert len(session.exec(select(Persona)).all()) == personas
 
 
-def test_reset_restores_the_demo_and_keeps_user_work(engine):
-    demo.ensure_demo()
+def test_reset_restores_the_demo_and_keeps_user_work(demo_engine):
+    # demo_engine: a copy of a database demo.ensure_demo() seeded (tests/conftest.py, demo_data).
     before = _demo_maps()
     mine = map_service.create_map_from_template(template_key="b2b-4-stage", name="My own map")
     with write_session() as session:
@@ -193,15 +219,14 @@ def test_reset_restores_the_demo_and_keeps_user_work(engine):
         assert len(demo_personas) == len(demo.load_demo_content()["personas"])  # no duplicates
 
 
-def test_ensure_demo_sets_the_seeded_marker(engine):
-    assert demo.ensure_demo() is True
+def test_ensure_demo_sets_the_seeded_marker(demo_engine):
+    # demo_engine: a copy of a database demo.ensure_demo() seeded; demo_data asserts it returned True.
     with read_session() as session:
         version = session.connection().exec_driver_sql("PRAGMA user_version").scalar()
     assert version & demo.SEEDED_FLAG
 
 
-def test_demo_datasets_are_imported_and_fully_linked(engine, data_dir):
-    demo.seed_demo(today=TODAY)
+def test_demo_datasets_are_imported_and_fully_linked(seeded, data_dir):
     maps = _demo_maps()
     with read_session() as session:
         datasets = session.exec(select(Dataset).where(col(Dataset.is_demo))).all()
@@ -229,8 +254,7 @@ def test_demo_datasets_are_imported_and_fully_linked(engine, data_dir):
     assert dirs == {(data_dir / d.storage_path).parent for d in again}
 
 
-def test_action_due_dates_are_relative_to_the_seeding_day(engine):
-    demo.seed_demo(today=TODAY)
+def test_action_due_dates_are_relative_to_the_seeding_day(seeded):
     map_id = _demo_maps()["B2B SaaS buyer journey"]
     dues = sorted(a.due_date for a in _rows(Action, map_id))
     assert dues[0] < TODAY < dues[-1]

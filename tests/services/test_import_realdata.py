@@ -6,6 +6,8 @@ that the stored order follows the tie rule.
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -13,7 +15,8 @@ from services.datasets import get_event_source
 from services.importer import ImportOptions, import_event_log, read_preview, suggest_mapping, suggest_where
 from tests.realdata_figures import HELPDESK_AFTER_TAKE_IN_CHARGE
 
-pytestmark = pytest.mark.realdata
+# Module fixtures read a whole real log: the module on one xdist worker, so they run once.
+pytestmark = [pytest.mark.realdata, pytest.mark.xdist_group("realdata-import")]
 
 # Rows identical in every column to an earlier row, counted with pandas (``duplicated()`` on the
 # trimmed text of every column): helpdesk 127 (in both of its files), BPIC 2012 none.
@@ -38,13 +41,30 @@ def _import(path, **options):
     )
 
 
-def test_bpic2012_journey_file(shared_data, engine):
-    result = _import(shared_data / "bpic2012" / "bpic2012_journey_events.csv.gz")
+@pytest.fixture(scope="module")
+def bpic_journey(shared_data, tmp_path_factory, migrated_database):
+    """(import result, stored events) of the BPIC 2012 journey file, imported once for the module into
+    its own new database; the tests only read them."""
+    from db.engine import DB_FILENAME, dispose_engines
+
+    directory = tmp_path_factory.mktemp("bpic-journey") / "data"
+    directory.mkdir()
+    shutil.copyfile(migrated_database, directory / DB_FILENAME)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))
+        try:
+            result = _import(shared_data / "bpic2012" / "bpic2012_journey_events.csv.gz")
+            return result, _stored(result.dataset_id)
+        finally:
+            dispose_engines()
+
+
+def test_bpic2012_journey_file(bpic_journey):
+    result, stored = bpic_journey
     assert (result.events, result.journeys, result.activities) == (164_506, 13_087, 23)
     assert (result.rows_read, result.identical_rows, result.rejected_rows) == (164_506, 0, 0)
     # 25,365 events share their timestamp with another event of the journey; 13,993 of them follow one.
     assert result.ties == 13_993
-    stored = _stored(result.dataset_id)
     grouped = stored.groupby(["journey_code", "timestamp"]).size()
     assert int(grouped[grouped > 1].sum()) == 25_365
 
@@ -62,7 +82,7 @@ def test_bpic2012_journey_file(shared_data, engine):
     assert stored["value"].notna().sum() == 13_087  # the amount on each journey's first row
 
 
-def test_bpic2012_raw_export_filtered_to_complete(shared_data, engine):
+def test_bpic2012_raw_export_filtered_to_complete(shared_data, engine, bpic_journey):
     path = shared_data / "bpic2012" / "bpic2012_events.csv.gz"
     preview = read_preview(path)
     mapping = suggest_mapping(preview.headers)
@@ -76,8 +96,7 @@ def test_bpic2012_raw_export_filtered_to_complete(shared_data, engine):
     assert result.rows_read == 262_200 and result.rows_filtered_out == 97_694
 
     # Same events in the same order as the journey-layout file.
-    journey = _import(shared_data / "bpic2012" / "bpic2012_journey_events.csv.gz")
-    ours, theirs = _stored(result.dataset_id), _stored(journey.dataset_id)
+    ours, theirs = _stored(result.dataset_id), bpic_journey[1]
     for column in ("journey_id", "seq", "timestamp", "activity"):
         assert ours[column].tolist() == theirs[column].tolist(), column
 

@@ -23,7 +23,8 @@ from analytics.registry import ANALYSES as REGISTRY
 from analytics.registry import Inputs, run_analysis
 from tests.spark.conftest import EVENTS_VIEW, MAPPING, RAW_VIEW, SPARK_URL
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# One JVM for the run: every Spark test on the same xdist worker.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
 def _normalise(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
