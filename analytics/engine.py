@@ -72,6 +72,7 @@ class EventSource:
             raise ValueError("an event source needs a Parquet path, or a backend URL and a table name")
 
 
+HOT_DATABASE = "jl_hot"
 _database: Any = None  # the process's DuckDB database (a duckdb connection; threads use cursors of it)
 _database_lock = threading.Lock()
 
@@ -84,6 +85,8 @@ def _cursor() -> Any:
             import duckdb
 
             _database = duckdb.connect(config={"threads": DUCKDB_THREADS})
+            # Hot datasets live in a compressed in-memory database (see the module docstring).
+            _database.execute(f"ATTACH ':memory:' AS {HOT_DATABASE} (COMPRESS)")
         return _database.cursor()
 
 
@@ -382,7 +385,7 @@ class _HotStore:
             entry = self._entries.get(path)
             if entry is None or entry.mtime_ns != mtime_ns:
                 digest = hashlib.sha1(repr((path, mtime_ns)).encode()).hexdigest()[:16]
-                fresh = _Entry(path, mtime_ns, view=f"events_{digest}", table=f"hot_{digest}")
+                fresh = _Entry(path, mtime_ns, view=f"events_{digest}", table=f'{HOT_DATABASE}."hot_{digest}"')
                 self._create_view(fresh, label)
                 if entry is not None:
                     self._to_parquet(entry)  # a re-imported file: its old table is stale
@@ -415,7 +418,7 @@ class _HotStore:
             self._ddl().execute(
                 f'CREATE OR REPLACE VIEW "{entry.view}" AS SELECT * FROM read_parquet({_quote(entry.path)})'
             )
-            self._ddl().execute(f'DROP TABLE IF EXISTS "{entry.table}"')
+            self._ddl().execute(f"DROP TABLE IF EXISTS {entry.table}")
         entry.state, entry.first_asked = "parquet", None
 
     # -- loading
@@ -444,23 +447,27 @@ class _HotStore:
             before = _table_memory(con)
             try:
                 con.execute(
-                    f'CREATE OR REPLACE TABLE "{entry.table}" AS SELECT * FROM read_parquet({_quote(entry.path)})'
+                    f"CREATE OR REPLACE TABLE {entry.table} AS SELECT * FROM read_parquet({_quote(entry.path)})"
                 )
+                # A checkpoint compresses the new table (dictionaries for text, bit packing for codes):
+                # about a tenth of the memory, and grouping or filtering on text as fast as on Parquet.
+                with contextlib.suppress(Exception):  # not compressed is still correct, only larger
+                    con.execute(f"CHECKPOINT {HOT_DATABASE}")
             except Exception as exc:
                 with self._lock:
                     entry.state, entry.error = "failed", _first_line(exc)
-                con.execute(f'DROP TABLE IF EXISTS "{entry.table}"')
+                con.execute(f"DROP TABLE IF EXISTS {entry.table}")
                 raise
             size = max(_table_memory(con) - before, 1)
             with self._lock:
                 current = self._entries.get(entry.path) is entry and self._file_unchanged(entry)
                 entry.bytes = size
                 if not current or size > self.budget:
-                    self._ddl().execute(f'DROP TABLE IF EXISTS "{entry.table}"')
+                    self._ddl().execute(f"DROP TABLE IF EXISTS {entry.table}")
                     entry.state = "over budget" if current else "parquet"
                     return
                 self._evict_for(size, keep=entry)
-                self._ddl().execute(f'CREATE OR REPLACE VIEW "{entry.view}" AS SELECT * FROM "{entry.table}"')
+                self._ddl().execute(f'CREATE OR REPLACE VIEW "{entry.view}" AS SELECT * FROM {entry.table}')
                 entry.state = "memory"
 
     @staticmethod
