@@ -46,7 +46,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from core.errors import EventsFileError
+from core.errors import BadInputError, EventsFileError
 
 DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.cpu_count() or 2)
 
@@ -298,10 +298,10 @@ def _hot_mb_from_env() -> int:
         return default_hot_mb()
     try:
         mb = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"JOURNEYLENS_HOT_MB must be a whole number of megabytes (0: off), not {raw!r}") from exc
+    except ValueError:
+        mb = -1
     if mb < 0:
-        raise ValueError(f"JOURNEYLENS_HOT_MB must be 0 or more, not {mb}")
+        raise BadInputError.invalid("JOURNEYLENS_HOT_MB", raw, "a whole number of megabytes, 0 or more (0: off)")
     return mb
 
 
@@ -311,12 +311,16 @@ class HotStatus:
 
     where: str
     reason: str  # why, in a few words ("loading", "over the memory budget", "hot datasets off", ...)
-    megabytes: float  # the memory the table holds (or would hold, when over the budget); 0 when unknown
-    budget_mb: int
+    bytes: int  # the memory the table holds (or would hold, when over the budget); 0 when unknown
+    budget_bytes: int
 
     @property
     def in_memory(self) -> bool:
         return self.where == "in memory"
+
+    @property
+    def megabytes(self) -> float:
+        return round(self.bytes / 2**20, 1)
 
     def __str__(self) -> str:
         return self.where if not self.reason else f"{self.where} ({self.reason})"
@@ -490,26 +494,26 @@ class _HotStore:
     # -- status and settings
 
     def status(self, path: str, mtime_ns: int | None) -> HotStatus:
-        budget_mb = self.budget // 2**20
+        budget_mb = round(self.budget / 2**20, 1)
         with self._lock:
             entry = self._entries.get(path)
             if entry is not None and mtime_ns is not None and entry.mtime_ns != mtime_ns:
                 entry = None
             state = entry.state if entry else "parquet"
-            mb = round(entry.bytes / 2**20, 1) if entry and entry.bytes > 1 else 0.0
+            size = entry.bytes if entry else 0
         if state == "memory":
-            return HotStatus("in memory", "", mb, budget_mb)
+            return HotStatus("in memory", "", size, self.budget)
         reason = {
             "queued": "loading into memory",
             "loading": "loading into memory",
             "over budget": f"larger than the memory budget of {budget_mb} MB",
             "failed": f"could not be loaded: {entry.error if entry else ''}",
         }.get(state, "hot datasets off (JOURNEYLENS_HOT_MB=0)" if self.budget <= 0 else "not in use yet")
-        return HotStatus("read from Parquet", reason, mb, budget_mb)
+        return HotStatus("read from Parquet", reason, size, self.budget)
 
-    def set_budget(self, megabytes: int) -> None:
+    def set_budget(self, budget_bytes: int) -> None:
         with self._lock:
-            self.budget = megabytes * 2**20
+            self.budget = budget_bytes
             if self.budget <= 0:
                 for entry in list(self._entries.values()):
                     self._to_parquet(entry)
@@ -560,17 +564,22 @@ def make_hot(source: EventSource) -> HotStatus:
 def hot_status(source: EventSource) -> HotStatus:
     """Where ``source``'s questions are answered from now ("in memory" / "read from Parquet", and why)."""
     if source.backend_url or not source.parquet_path:
-        return HotStatus("read from its backend", "", 0.0, _hot.budget // 2**20)
+        return HotStatus("read from its backend", "", 0, _hot.budget)
     path = Path(source.parquet_path)
     mtime = path.stat().st_mtime_ns if path.is_file() else None
     return _hot.status(str(path), mtime)
 
 
-def set_hot_budget(megabytes: int) -> None:
+def hot_budget() -> float:
+    """The budget of this process, in MB (0: hot datasets off)."""
+    return _hot.budget / 2**20
+
+
+def set_hot_budget(megabytes: float) -> None:
     """Change the budget of this process (0: off); datasets over it are dropped, least recently asked first."""
     if megabytes < 0:
-        raise ValueError(f"the hot budget must be 0 or more megabytes, not {megabytes}")
-    _hot.set_budget(megabytes)
+        raise BadInputError.invalid("hot budget", megabytes, "0 or more megabytes (0: off)")
+    _hot.set_budget(int(megabytes * 2**20))
 
 
 def hot_datasets() -> list[tuple[str, float]]:
