@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.measure import peak_rss_mb  # noqa: E402
+from bench.measure import cpu_seconds, peak_rss_mb  # noqa: E402
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -53,9 +53,9 @@ def ab(args: argparse.Namespace) -> int:
     # The Parquet path as it was before hot datasets: a view of the file on this thread's cursor.
     parquet = Context(engine._duckdb().read_parquet(source.parquet_path, table_name="bench_parquet"), schema)
     print(f"load average {os.getloadavg()[0]:.2f}; pairs {args.pairs}")
-    print("| analysis | Parquet median | in memory median | Parquet ÷ memory | same result | load |")
-    print("|---|---|---|---|---|---|")
-    ratios = []
+    print("| analysis | Parquet median | in memory median | Parquet ÷ memory | CPU s Parquet / memory | same | load |")
+    print("|---|---|---|---|---|---|---|")
+    ratios, cpu_ratios = [], []
     for label, analysis in ANALYSES.items():
         if args.only and args.only not in label:
             continue
@@ -64,21 +64,30 @@ def ab(args: argparse.Namespace) -> int:
         load0 = os.getloadavg()[0]
         r_hot, r_pq = analysis.run(hot), analysis.run(parquet)  # untimed: first runs, fits, caches
         times: dict[str, list[float]] = {"hot": [], "parquet": []}
+        cpu: dict[str, list[float]] = {"hot": [], "parquet": []}
         for i in range(args.pairs):
             order = (("hot", hot), ("parquet", parquet)) if i % 2 == 0 else (("parquet", parquet), ("hot", hot))
             for name, ctx in order:
-                t = time.perf_counter()
+                c, t = cpu_seconds(), time.perf_counter()
                 analysis.run(ctx)
                 times[name].append(time.perf_counter() - t)
+                cpu[name].append(cpu_seconds() - c)
         m_hot, m_pq = statistics.median(times["hot"]), statistics.median(times["parquet"])
+        c_hot, c_pq = statistics.median(cpu["hot"]), statistics.median(cpu["parquet"])
         ratios.append(m_pq / m_hot)
+        cpu_ratios.append(c_pq / c_hot)
         print(
             f"| {label} | {m_pq * 1000:.0f} ms | {m_hot * 1000:.0f} ms | {m_pq / m_hot:.2f} | "
-            f"{'yes' if _same(r_hot, r_pq) else 'NO'} | {load0:.1f}–{os.getloadavg()[0]:.1f} |",
+            f"{c_pq:.2f} / {c_hot:.2f} | {'yes' if _same(r_hot, r_pq) else 'NO'} | "
+            f"{load0:.1f}–{os.getloadavg()[0]:.1f} |",
             flush=True,
         )
     if ratios:
-        print(f"median ratio {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
+        print(
+            f"wall ratio: median {statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}); "
+            f"CPU ratio: median {statistics.median(cpu_ratios):.2f} (min {min(cpu_ratios):.2f}, "
+            f"max {max(cpu_ratios):.2f})"
+        )
     return 0
 
 
