@@ -361,3 +361,13 @@ def test_an_eviction_while_another_session_reads_keeps_its_answer(engine, hot):
 def test_external_sources_are_not_held(engine, hot):
     status = hot_status(EventSource(backend_url="duckdb:///nowhere.db", table_name="events"))
     assert status.where == "read from its backend"
+
+
+def test_the_data_page_says_where_questions_are_answered_from(engine, hot):
+    from services.datasets import memory_status
+
+    dataset_id = _dataset("Said")
+    ctx = open_context(dataset_id)
+    assert memory_status(dataset_id) == "read from Parquet (not in use yet)"
+    make_hot(ctx.source)
+    assert memory_status(dataset_id) == f"in memory ({hot_status(ctx.source).megabytes:,} MB)"
