@@ -39,6 +39,10 @@ def _same(a: Any, b: Any) -> bool:
     return repr(a) == repr(b)
 
 
+def _chosen(label: str, only: str | None) -> bool:
+    return not only or any(part.strip() and part.strip() in label for part in only.split(","))
+
+
 def ab(args: argparse.Namespace) -> int:
     os.environ["JOURNEYLENS_DATA_DIR"] = args.data_dir
     from analytics import engine
@@ -57,7 +61,7 @@ def ab(args: argparse.Namespace) -> int:
     print("|---|---|---|---|---|---|---|")
     ratios, cpu_ratios = [], []
     for label, analysis in ANALYSES.items():
-        if args.only and args.only not in label:
+        if not _chosen(label, args.only):
             continue
         if analysis.available():
             continue
@@ -109,8 +113,8 @@ def rss(args: argparse.Namespace) -> int:
         _, schema = get_event_source(args.dataset)
         for source in sources:
             ctx = Context(engine.events_table(source), schema)
-            for analysis in ANALYSES.values():
-                if not analysis.available():
+            for label, analysis in ANALYSES.items():
+                if _chosen(label, args.only) and not analysis.available():
                     analysis.run(ctx)
             print(f"after every analysis on {source.parquet_path}: peak {peak_rss_mb():.0f} MB", flush=True)
     print(f"in memory at the end: {[(p, round(mb)) for p, mb in engine.hot_datasets()]}")
@@ -124,11 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", required=True)
     p.add_argument("--dataset", type=int, required=True)
     p.add_argument("--pairs", type=int, default=5)
-    p.add_argument("--only", help="only the analyses whose label contains this")
+    p.add_argument("--only", help="only the analyses whose label contains one of these (comma-separated)")
     p = sub.add_parser("rss", help="peak memory with these files hot")
     p.add_argument("--parquet", action="append", required=True)
     p.add_argument("--data-dir")
     p.add_argument("--dataset", type=int, default=1)
+    p.add_argument("--only", help="only the analyses whose label contains one of these (comma-separated)")
     args = parser.parse_args(argv)
     return ab(args) if args.mode == "ab" else rss(args)
 
