@@ -13,16 +13,18 @@ through its own cursor of that database: the cursors share its tables and views 
 them.
 
 **Hot datasets.** A dataset is read through a view of the shared database (``events_<hash>`` of
-its path and modification time). At first the view reads the Parquet file; once the dataset is in
-use (asked for again at least :data:`HOT_AFTER_SECONDS` after its first question, or
-:func:`make_hot`), a background thread loads the file into a table of the database (``CREATE TABLE
-... AS SELECT * FROM read_parquet(...)``: same columns, types and row order) and points the view at
-it, so every later question of every session reads memory, not Parquet. The tables stay within a
+its path, modification time and size). At first the view reads the Parquet file; once the dataset
+is in use (asked for again at least :data:`HOT_AFTER_SECONDS` after its first question, or
+:func:`make_hot`), a background thread copies the file, in file order and with its columns and
+types, into a table of a compressed in-memory database attached as ``jl_hot`` and points the view
+at it, so every later question of every session reads memory, not Parquet. The copy goes by chunks,
+each compressed by a checkpoint: uncompressed, text would take ten times the memory and group and
+filter more slowly than on Parquet, which DuckDB reads as dictionaries. The tables stay within a
 budget (``JOURNEYLENS_HOT_MB``; default a quarter of the machine's memory, at most 4096 MB; ``0``
-turns hot datasets off), measured as the memory DuckDB reports the load added; the least recently
-asked dataset is dropped first (its view reads Parquet again); a dataset larger than the whole
-budget stays on Parquet. A file with a new modification time (a re-import, an upgrade) gets a new
-view, and its old table is dropped. :func:`hot_status` says where a dataset is read from.
+turns hot datasets off), each counted as the memory DuckDB reports its load added; the least
+recently asked dataset is dropped first (its view reads Parquet again); one larger than the whole
+budget stays on Parquet. A file with a new modification time or size (a re-import, an upgrade) gets
+a new view, and its old table is dropped. :func:`hot_status` says where a dataset is read from.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def events_table(source: EventSource) -> Table:
         _labels[str(path)] = source.label
     if not path.is_file():
         raise EventsFileError(source.label, str(path), "missing")
-    name = _hot.asked(str(path), path.stat().st_mtime_ns, source.label)
+    name = _hot.asked(str(path), _version(path), source.label)
     return _duckdb().table(name)
 
 
@@ -330,7 +332,7 @@ class HotStatus:
 @dataclass
 class _Entry:
     path: str
-    mtime_ns: int
+    version: tuple[int, int]  # the file's modification time (ns) and size
     view: str
     table: str
     state: str = "parquet"  # parquet | queued | loading | memory | over budget | failed
@@ -338,6 +340,12 @@ class _Entry:
     first_asked: float | None = None
     used: int = 0  # the LRU clock: higher is more recent
     error: str = ""
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """What tells two contents of a file apart: its modification time (ns) and its size."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _quote(text: str) -> str:
@@ -384,13 +392,13 @@ class _HotStore:
 
     # -- the view of a file version
 
-    def asked(self, path: str, mtime_ns: int, label: str = "") -> str:
-        """The view to read ``path`` (as of ``mtime_ns``) through; counts the question for hotness."""
+    def asked(self, path: str, version: tuple[int, int], label: str = "") -> str:
+        """The view to read ``path`` (as of ``version``) through; counts the question for hotness."""
         with self._lock:
             entry = self._entries.get(path)
-            if entry is None or entry.mtime_ns != mtime_ns:
-                digest = hashlib.sha1(repr((path, mtime_ns)).encode()).hexdigest()[:16]
-                fresh = _Entry(path, mtime_ns, view=f"events_{digest}", table=f'{HOT_DATABASE}."hot_{digest}"')
+            if entry is None or entry.version != version:
+                digest = hashlib.sha1(repr((path, version)).encode()).hexdigest()[:16]
+                fresh = _Entry(path, version, view=f"events_{digest}", table=f'{HOT_DATABASE}."hot_{digest}"')
                 self._create_view(fresh, label)
                 if entry is not None:
                     self._to_parquet(entry)  # a re-imported file: its old table is stale
@@ -494,7 +502,7 @@ class _HotStore:
     @staticmethod
     def _file_unchanged(entry: _Entry) -> bool:
         try:
-            return os.stat(entry.path).st_mtime_ns == entry.mtime_ns
+            return _version(Path(entry.path)) == entry.version
         except OSError:
             return False
 
@@ -510,11 +518,11 @@ class _HotStore:
 
     # -- status and settings
 
-    def status(self, path: str, mtime_ns: int | None) -> HotStatus:
+    def status(self, path: str, version: tuple[int, int] | None) -> HotStatus:
         budget_mb = round(self.budget / 2**20, 1)
         with self._lock:
             entry = self._entries.get(path)
-            if entry is not None and mtime_ns is not None and entry.mtime_ns != mtime_ns:
+            if entry is not None and version is not None and entry.version != version:
                 entry = None
             state = entry.state if entry else "parquet"
             size = entry.bytes if entry else 0
@@ -583,8 +591,7 @@ def hot_status(source: EventSource) -> HotStatus:
     if source.backend_url or not source.parquet_path:
         return HotStatus("read from its backend", "", 0, _hot.budget)
     path = Path(source.parquet_path)
-    mtime = path.stat().st_mtime_ns if path.is_file() else None
-    return _hot.status(str(path), mtime)
+    return _hot.status(str(path), _version(path) if path.is_file() else None)
 
 
 def hot_budget() -> float:
