@@ -6,18 +6,38 @@ reading the dataset's Parquet) is the default; a dataset can instead live as a t
 backend named by a connection URL (``pyspark://``, ``bigquery://``, ``trino://``, ...), and the
 same expressions run there unchanged.
 
-DuckDB connections are not safe to share between threads (Streamlit runs each session in its
-own thread), so the default backend keeps one connection per thread.
+The default backend is one DuckDB in-memory database per process. A DuckDB connection is not safe
+to share between threads (Streamlit runs each session in its own thread), so each thread queries
+through its own cursor of that database: the cursors share its tables and views (and its
+``threads`` setting), while temporary tables and registered frames stay with the cursor that made
+them.
+
+**Hot datasets.** A dataset is read through a view of the shared database (``events_<hash>`` of
+its path, modification time and size). At first the view reads the Parquet file; once the dataset
+is in use (asked for again at least :data:`HOT_AFTER_SECONDS` after its first question, or
+:func:`make_hot`), a background thread copies the file, in file order and with its columns and
+types, into a table of a compressed in-memory database attached as ``jl_hot`` and points the view
+at it, so every later question of every session reads memory, not Parquet. The copy goes by chunks,
+each compressed by a checkpoint: uncompressed, text would take ten times the memory and group and
+filter more slowly than on Parquet, which DuckDB reads as dictionaries. The tables stay within a
+budget (``JOURNEYLENS_HOT_MB``; default a quarter of the machine's memory, at most 4096 MB; ``0``
+turns hot datasets off), each counted as the memory DuckDB reports its load added; the least
+recently asked dataset is dropped first (its view reads Parquet again); one larger than the whole
+budget stays on Parquet. A file with a new modification time or size (a re-import, an upgrade) gets
+a new view, and its old table is dropped. :func:`hot_status` says where a dataset is read from.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import itertools
 import os
+import queue
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +48,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from core.errors import EventsFileError
+from core.errors import BadInputError, EventsFileError
 
 DUCKDB_THREADS = int(os.environ.get("JOURNEYLENS_DUCKDB_THREADS", "0")) or (os.cpu_count() or 2)
 
@@ -54,12 +74,29 @@ class EventSource:
             raise ValueError("an event source needs a Parquet path, or a backend URL and a table name")
 
 
+HOT_DATABASE = "jl_hot"
+_database: Any = None  # the process's DuckDB database (a duckdb connection; threads use cursors of it)
+_database_lock = threading.Lock()
+
+
+def _cursor() -> Any:
+    """A new connection (cursor) to the process's DuckDB database, created on first use."""
+    global _database
+    with _database_lock:
+        if _database is None:
+            import duckdb
+
+            _database = duckdb.connect(config={"threads": DUCKDB_THREADS})
+            # Hot datasets live in a compressed in-memory database (see the module docstring).
+            _database.execute(f"ATTACH ':memory:' AS {HOT_DATABASE} (COMPRESS)")
+        return _database.cursor()
+
+
 def _duckdb() -> Any:
     con = getattr(_local, "duckdb", None)
     if con is None:
-        con = ibis.duckdb.connect(threads=DUCKDB_THREADS)
+        con = ibis.duckdb.from_connection(_cursor())
         _local.duckdb = con
-        _local.views = {}
     return con
 
 
@@ -86,17 +123,8 @@ def events_table(source: EventSource) -> Table:
         _labels[str(path)] = source.label
     if not path.is_file():
         raise EventsFileError(source.label, str(path), "missing")
-    con = _duckdb()
-    key = (str(path), path.stat().st_mtime_ns)
-    name = _local.views.get(key)
-    if name is None:
-        name = "events_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-        try:
-            con.read_parquet(str(path), table_name=name)
-        except Exception as exc:  # DuckDB's IOException / InvalidInputException on a truncated or foreign file
-            raise EventsFileError(source.label, str(path), f"damaged (cannot be read: {_first_line(exc)})") from exc
-        _local.views[key] = name
-    return con.table(name)
+    name = _hot.asked(str(path), _version(path), source.label)
+    return _duckdb().table(name)
 
 
 def memtable(frame: pd.DataFrame) -> Table:
@@ -249,3 +277,335 @@ def scratch_connection(
         yield con
     finally:
         con.close()
+
+
+# --------------------------------------------------------------------------- hot datasets
+
+HOT_AFTER_SECONDS = 1.0  # a dataset asked for again this long after its first question is loaded
+HOT_CHUNK_ROWS = 1_048_576  # rows copied between two checkpoints (Arrow's default row group)
+_HOT_MB_CAP = 4096
+
+
+def default_hot_mb() -> int:
+    """The budget when ``JOURNEYLENS_HOT_MB`` is unset: a quarter of the memory, at most 4096 MB."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1024
+    return max(0, min(_HOT_MB_CAP, total // 4 // 2**20))
+
+
+def _hot_mb_from_env() -> int:
+    raw = os.environ.get("JOURNEYLENS_HOT_MB", "").strip()
+    if not raw:
+        return default_hot_mb()
+    try:
+        mb = int(raw)
+    except ValueError:
+        mb = -1
+    if mb < 0:
+        raise BadInputError.invalid("JOURNEYLENS_HOT_MB", raw, "a whole number of megabytes, 0 or more (0: off)")
+    return mb
+
+
+@dataclass(frozen=True)
+class HotStatus:
+    """Where a dataset's questions are answered from: ``where`` is "in memory" or "read from Parquet"."""
+
+    where: str
+    reason: str  # why, in a few words ("loading", "over the memory budget", "hot datasets off", ...)
+    bytes: int  # the memory the table holds (or would hold, when over the budget); 0 when unknown
+    budget_bytes: int
+
+    @property
+    def in_memory(self) -> bool:
+        return self.where == "in memory"
+
+    @property
+    def megabytes(self) -> float:
+        return round(self.bytes / 2**20, 1)
+
+    def __str__(self) -> str:
+        return self.where if not self.reason else f"{self.where} ({self.reason})"
+
+
+@dataclass
+class _Entry:
+    path: str
+    version: tuple[int, int]  # the file's modification time (ns) and size
+    view: str
+    table: str
+    state: str = "parquet"  # parquet | queued | loading | memory | over budget | failed
+    bytes: int = 0
+    first_asked: float | None = None
+    used: int = 0  # the LRU clock: higher is more recent
+    error: str = ""
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """What tells two contents of a file apart: its modification time (ns) and its size."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _table_memory(con: Any) -> int:
+    row = con.execute("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'").fetchone()
+    return int(row[0]) if row else 0
+
+
+class _HotStore:
+    """The datasets of this process and the view each is read through; see the module docstring.
+
+    ``_lock`` guards the entries and every view/table change (made on ``_ddl``, one cursor used
+    under the lock); loads run one at a time under ``_load_lock`` on ``_loader`` (so a load never
+    blocks a question on a dataset already open), in the background thread or in :func:`make_hot`.
+    """
+
+    def __init__(self) -> None:
+        self.budget = _hot_mb_from_env() * 2**20
+        self._lock = threading.RLock()
+        self._load_lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}  # by path: the current version of each file
+        self._views: set[str] = set()
+        self._clock = itertools.count(1)
+        self._ddl_con: Any = None
+        self._loader_con: Any = None
+        self._queue: queue.Queue[_Entry | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    # -- connections (created on first use)
+
+    def _ddl(self) -> Any:
+        if self._ddl_con is None:
+            self._ddl_con = _cursor()
+        return self._ddl_con
+
+    def _loader(self) -> Any:
+        if self._loader_con is None:
+            self._loader_con = _cursor()
+        return self._loader_con
+
+    # -- the view of a file version
+
+    def asked(self, path: str, version: tuple[int, int], label: str = "") -> str:
+        """The view to read ``path`` (as of ``version``) through; counts the question for hotness."""
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is None or entry.version != version:
+                digest = hashlib.sha1(repr((path, version)).encode()).hexdigest()[:16]
+                fresh = _Entry(path, version, view=f"events_{digest}", table=f'{HOT_DATABASE}."hot_{digest}"')
+                self._create_view(fresh, label)
+                if entry is not None:
+                    self._to_parquet(entry)  # a re-imported file: its old table is stale
+                self._entries[path] = entry = fresh
+            entry.used = next(self._clock)
+            now = time.monotonic()
+            if entry.state == "parquet" and self.budget > 0:
+                if entry.first_asked is None:
+                    entry.first_asked = now
+                elif now - entry.first_asked >= HOT_AFTER_SECONDS:
+                    entry.state = "queued"
+                    self._start_loader()
+                    self._queue.put(entry)
+            return entry.view
+
+    def _create_view(self, entry: _Entry, label: str) -> None:
+        if entry.view in self._views:
+            return
+        try:
+            self._ddl().execute(
+                f'CREATE OR REPLACE VIEW "{entry.view}" AS SELECT * FROM read_parquet({_quote(entry.path)})'
+            )
+        except Exception as exc:  # DuckDB's IOException / InvalidInputException on a truncated or foreign file
+            raise EventsFileError(label, entry.path, f"damaged (cannot be read: {_first_line(exc)})") from exc
+        self._views.add(entry.view)
+
+    def _to_parquet(self, entry: _Entry) -> None:
+        """Point ``entry``'s view back at its file and drop its table (an eviction or a stale version)."""
+        if entry.state == "memory":
+            self._ddl().execute(
+                f'CREATE OR REPLACE VIEW "{entry.view}" AS SELECT * FROM read_parquet({_quote(entry.path)})'
+            )
+            self._ddl().execute(f"DROP TABLE IF EXISTS {entry.table}")
+        entry.state, entry.first_asked = "parquet", None
+
+    # -- loading
+
+    def _start_loader(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run_loader, name="journeylens-hot", daemon=True)
+            self._thread.start()
+
+    def _run_loader(self) -> None:
+        while True:
+            entry = self._queue.get()
+            if entry is None or self._closing:
+                return
+            with contextlib.suppress(Exception):  # a failed load leaves the dataset on Parquet (state says why)
+                self.load(entry)
+
+    def load(self, entry: _Entry) -> None:
+        """Load ``entry``'s file into its table within the budget (a no-op when it is already hot)."""
+        with self._load_lock:
+            with self._lock:
+                if self._entries.get(entry.path) is not entry or entry.state == "memory" or self.budget <= 0:
+                    return
+                entry.state = "loading"
+            con = self._loader()
+            before = _table_memory(con)
+            try:
+                self._copy(con, entry)
+            except Exception as exc:
+                with self._lock:
+                    entry.state, entry.error = "failed", _first_line(exc)
+                con.execute(f"DROP TABLE IF EXISTS {entry.table}")
+                raise
+            size = max(_table_memory(con) - before, 1)
+            with self._lock:
+                current = self._entries.get(entry.path) is entry and self._file_unchanged(entry)
+                entry.bytes = size
+                if not current or size > self.budget:
+                    self._ddl().execute(f"DROP TABLE IF EXISTS {entry.table}")
+                    entry.state = "over budget" if current else "parquet"
+                    return
+                self._evict_for(size, keep=entry)
+                self._ddl().execute(f'CREATE OR REPLACE VIEW "{entry.view}" AS SELECT * FROM {entry.table}')
+                entry.state = "memory"
+
+    @staticmethod
+    def _copy(con: Any, entry: _Entry) -> None:
+        """Copy the file into the table, in file order, :data:`HOT_CHUNK_ROWS` rows at a time.
+
+        A table is compressed when its database is checkpointed (dictionaries for text, bit packing
+        for codes: about a tenth of the memory, and grouping or filtering on text as fast as on
+        Parquet, where it is slower uncompressed). Checkpointing after each chunk keeps the
+        uncompressed part, and so the load's extra memory, to one chunk.
+        """
+        source = f"read_parquet({_quote(entry.path)}, file_row_number = true)"
+        rows = con.execute(f"SELECT count(*) FROM read_parquet({_quote(entry.path)})").fetchone()[0]
+        con.execute(
+            f"CREATE OR REPLACE TABLE {entry.table} AS SELECT * EXCLUDE (file_row_number) FROM {source} LIMIT 0"
+        )
+        for start in range(0, max(int(rows), 1), HOT_CHUNK_ROWS):
+            con.execute(
+                f"INSERT INTO {entry.table} SELECT * EXCLUDE (file_row_number) FROM {source} "
+                f"WHERE file_row_number >= {start} AND file_row_number < {start + HOT_CHUNK_ROWS}"
+            )
+            with contextlib.suppress(Exception):  # not compressed is still correct, only larger
+                con.execute(f"CHECKPOINT {HOT_DATABASE}")
+
+    @staticmethod
+    def _file_unchanged(entry: _Entry) -> bool:
+        try:
+            return _version(Path(entry.path)) == entry.version
+        except OSError:
+            return False
+
+    def _evict_for(self, size: int, keep: _Entry | None = None) -> None:
+        """Drop the least recently asked tables until ``size`` more bytes fit in the budget."""
+        hot = sorted((e for e in self._entries.values() if e.state == "memory" and e is not keep), key=lambda e: e.used)
+        used = sum(e.bytes for e in hot)
+        for victim in hot:
+            if used + size <= self.budget:
+                break
+            self._to_parquet(victim)
+            used -= victim.bytes
+
+    # -- status and settings
+
+    def status(self, path: str, version: tuple[int, int] | None) -> HotStatus:
+        budget_mb = round(self.budget / 2**20, 1)
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is not None and version is not None and entry.version != version:
+                entry = None
+            state = entry.state if entry else "parquet"
+            size = entry.bytes if entry else 0
+        if state == "memory":
+            return HotStatus("in memory", "", size, self.budget)
+        reason = {
+            "queued": "loading into memory",
+            "loading": "loading into memory",
+            "over budget": f"larger than the memory budget of {budget_mb} MB",
+            "failed": f"could not be loaded: {entry.error if entry else ''}",
+        }.get(state, "hot datasets off (JOURNEYLENS_HOT_MB=0)" if self.budget <= 0 else "not in use yet")
+        return HotStatus("read from Parquet", reason, size, self.budget)
+
+    def set_budget(self, budget_bytes: int) -> None:
+        with self._lock:
+            self.budget = budget_bytes
+            if self.budget <= 0:
+                for entry in list(self._entries.values()):
+                    self._to_parquet(entry)
+            else:
+                self._evict_for(0)
+                for entry in self._entries.values():
+                    if entry.state == "over budget" and entry.bytes <= self.budget:
+                        entry.state, entry.first_asked = "parquet", None
+
+    def in_memory(self) -> list[tuple[str, float]]:
+        """(path, MB) of the tables in memory, least recently asked first."""
+        with self._lock:
+            hot = sorted((e for e in self._entries.values() if e.state == "memory"), key=lambda e: e.used)
+            return [(e.path, e.bytes / 2**20) for e in hot]
+
+    def close(self) -> None:
+        """Stop the background load (at exit: a load in flight is interrupted, not waited for)."""
+        self._closing = True
+        if self._thread is not None and self._thread.is_alive():
+            if self._loader_con is not None:
+                with contextlib.suppress(Exception):
+                    self._loader_con.interrupt()
+            self._queue.put(None)
+            self._thread.join(timeout=5)
+
+
+_hot = _HotStore()
+atexit.register(_hot.close)
+
+
+def _entry_for(source: EventSource) -> _Entry:
+    assert source.parquet_path, "hot datasets are Parquet datasets of the default engine"
+    events_table(source)  # registers the view (and checks the file)
+    with _hot._lock:
+        return _hot._entries[str(Path(source.parquet_path))]
+
+
+def make_hot(source: EventSource) -> HotStatus:
+    """Load ``source``'s events into memory now (waiting for it), within the budget; returns where it
+    is read from. The benchmark's ``--hot`` and a command that asks many questions use it; the app
+    relies on the background load."""
+    entry = _entry_for(source)
+    with contextlib.suppress(Exception):  # a file that cannot be loaded stays on Parquet; hot_status says why
+        _hot.load(entry)
+    return hot_status(source)
+
+
+def hot_status(source: EventSource) -> HotStatus:
+    """Where ``source``'s questions are answered from now ("in memory" / "read from Parquet", and why)."""
+    if source.backend_url or not source.parquet_path:
+        return HotStatus("read from its backend", "", 0, _hot.budget)
+    path = Path(source.parquet_path)
+    return _hot.status(str(path), _version(path) if path.is_file() else None)
+
+
+def hot_budget() -> float:
+    """The budget of this process, in MB (0: hot datasets off)."""
+    return _hot.budget / 2**20
+
+
+def set_hot_budget(megabytes: float) -> None:
+    """Change the budget of this process (0: off); datasets over it are dropped, least recently asked first."""
+    if megabytes < 0:
+        raise BadInputError.invalid("hot budget", megabytes, "0 or more megabytes (0: off)")
+    _hot.set_budget(int(megabytes * 2**20))
+
+
+def hot_datasets() -> list[tuple[str, float]]:
+    """The files whose events are in memory, with their MB, least recently asked first."""
+    return _hot.in_memory()

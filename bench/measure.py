@@ -119,11 +119,14 @@ def task_analysis(task: dict) -> dict:
     from bench.suite import ANALYSES, prepare
 
     analysis = ANALYSES[task["analysis"]]
-    context = prepare(task["dataset_id"])
+    t0 = time.perf_counter()
+    context = prepare(task["dataset_id"], hot=bool(task.get("hot")))
+    load_seconds = time.perf_counter() - t0 if task.get("hot") else None
     baseline = peak_rss_mb()
     cpu: list[float] = []
     times, result = timed(lambda: analysis.run(context), task["repeat"], cpu)
     return {
+        "hot_load_seconds": load_seconds,
         "seconds": times,
         "cpu_seconds": cpu,
         "rows": int(len(result)) if hasattr(result, "__len__") else None,

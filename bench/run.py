@@ -1,6 +1,6 @@
 """The JourneyLens benchmark: import and every analysis, against the peers, on the same logs.
 
-    python bench/run.py [--sizes 100k,1M,5M] [--seed 7] [--repeat 3] [--no-peers] [--no-apptest]
+    python bench/run.py [--sizes 100k,1M,5M] [--seed 7] [--repeat 3] [--hot] [--no-peers] [--no-apptest]
 
 For each size it generates (once, cached in ``bench/data/``) a seeded B2B log
 (:mod:`bench.generate`), imports it with ``services.importer.import_event_log`` into a fresh data
@@ -205,6 +205,7 @@ def run_size(events: int, args: argparse.Namespace, peers_py: str | None, peer_r
                 "data_dir": str(data_dir),
                 "dataset_id": dataset_id,
                 "repeat": args.repeat,
+                "hot": args.hot,
             },
             sys.executable,
             args.timeout,
@@ -290,7 +291,13 @@ def markdown(results: dict) -> str:
         f"(seed {results['seed']}, "
         f"{results['repeat']} runs of each analysis in a fresh process; *first* is the first run, "
         "*median* the median of the later ones; *CPU* the CPU seconds (all threads) of the median run, "
-        "which other work on the machine hardly inflates; memory is the process's peak RSS, interpreter included).",
+        "which other work on the machine hardly inflates; memory is the process's peak RSS, interpreter included"
+        + (
+            "; analyses on the dataset loaded into memory first (`--hot`), the load not timed"
+            if results.get("hot")
+            else ""
+        )
+        + ").",
         "",
         f"Machine: {m['cpu']}, {m['nproc']} cores, {m['memory_gib']} GiB RAM, {m['os']}; Python {m['python']}; "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
@@ -542,6 +549,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100k,1M,5M", help="comma-separated sizes (100k, 1M, 5M, ...)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="runs per analysis (first + the median of the rest)")
+    parser.add_argument(
+        "--hot",
+        action="store_true",
+        help="run the analyses on the dataset loaded into memory (the app's hot path), not on its Parquet file",
+    )
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-apptest", action="store_true")
     parser.add_argument("--no-startup", action="store_true", help="skip the CLI process times and the first start")
@@ -593,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
         "commit": _commit(),
         "seed": args.seed,
         "repeat": args.repeat,
+        "hot": args.hot,
         "machine": machine(),
         "peer_versions": peer_versions,
         "peers_python": peers_py,

@@ -56,12 +56,18 @@ class Analysis:
         return run_analysis(self.name, inputs, **self.params(ctx))
 
 
-def prepare(dataset_id: int) -> Context:
-    """The dataset's events as the pages get them (``services.datasets.get_event_source``)."""
-    from analytics.engine import events_table
+def prepare(dataset_id: int, *, hot: bool = False) -> Context:
+    """The dataset's events as the pages get them (``services.datasets.get_event_source``); with
+    ``hot``, loaded into memory first (``analytics.engine.make_hot``, as the app does for a dataset
+    in use), so the analyses read the in-memory table instead of Parquet."""
+    from analytics.engine import events_table, make_hot
     from services.datasets import get_event_source
 
     source, schema = get_event_source(dataset_id)
+    if hot:
+        status = make_hot(source)
+        if not status.in_memory:
+            raise RuntimeError(f"--hot: dataset {dataset_id} is {status}")
     return Context(events=events_table(source), schema=schema)
 
 

@@ -585,6 +585,7 @@ def render_dataset_details(dataset_id: int) -> None:
         )
     facts.append(f"ties {info.get('ties', 0):,}")
     facts.append(f"rejected rows {info.get('rejected_rows', 0):,}")
+    facts.append(f"questions {dataset_service.memory_status(dataset_id)}")  # not cached: it changes
     st.caption(" · ".join(facts))
     _offer_neighbour_facts(dataset_id, summary)
     if info.get("rejected_rows"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from analytics.engine import EventSource
+from analytics.engine import EventSource, hot_status
 from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role, counts_of
 from db import crud
 from db.access import AccessRole, require
@@ -81,6 +81,14 @@ def get_event_source(dataset_id: int, *, engine: Engine | None = None) -> tuple[
         if d.backend_url:
             return EventSource(backend_url=d.backend_url, table_name=d.table_name, label=label), schema
         return EventSource(parquet_path=str(data_dir() / d.storage_path), label=label), schema
+
+
+def memory_status(dataset_id: int, *, engine: Engine | None = None) -> str:
+    """Where this process answers the dataset's questions from: "in memory (27.5 MB)", or "read from
+    Parquet (...)" with why (not in use yet, loading, larger than the memory budget, hot datasets off)."""
+    source, _ = get_event_source(dataset_id, engine=engine)
+    status = hot_status(source)
+    return f"in memory ({status.megabytes:,} MB)" if status.in_memory else str(status)
 
 
 def delete_dataset(dataset_id: int, *, engine: Engine | None = None) -> None:
