@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None, *, quick_start: bool = False) -> int
     every other command runs with it as usual."""
     if quick_start:
         pause_gc()
+        # A command's process ends before a copy of its dataset in memory would pay back (the app
+        # keeps datasets hot; analytics.engine): off unless JOURNEYLENS_HOT_MB asks for it.
+        os.environ.setdefault("JOURNEYLENS_HOT_MB", "0")
     try:
         return _main(argv)
     finally:
