@@ -560,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--apptest-size", default="1M", help="size on which the filter switch is measured")
     parser.add_argument(
         "--quoted-import-max",
-        type=parse_size,
+        type=lambda text: 0 if text.strip() == "0" else parse_size(text),
         default=parse_size("1M"),
         help="also import the log with every text value quoted, up to this size (0: never)",
     )
