@@ -151,5 +151,7 @@ if not datasets and not importing_demo:
     st.info("No event logs yet. Open **Data** to upload a CSV export.")
 elif datasets:
     st.dataframe(for_people(datasets), hide_index=True, width="stretch")
+else:
+    st.caption("The demo's event logs are being imported; they are listed here once they are in.")
 
 finish_first_start(importing_demo)
