@@ -27,7 +27,7 @@ from components.access import can_edit
 from components.bootstrap import bootstrap
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
-from components.url_select import link_index, link_value, query_choice, query_select, query_toggle
+from components.url_select import link_index, link_value, query_choice, query_multiselect, query_select, query_toggle
 from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
 from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
@@ -208,27 +208,22 @@ def _filters(base: AnalysisView) -> dict:
             (c3, "outcome", "Outcomes"),
         ):
             if role in columns:
-                out[role] = col.multiselect(
-                    label, L.load_column_values(base.token, base.ctx, role), key=role, bind="query-params"
-                )
+                out[role] = query_multiselect(col, label, L.load_column_values(base.token, base.ctx, role), key=role)
         segments = []
         for name in base.ctx.schema.segments:
-            values = st.multiselect(
-                f"Segment: {name}",
-                L.load_column_values(base.token, base.ctx, name),
-                key=f"seg_{name}",
-                bind="query-params",
+            values = query_multiselect(
+                st, f"Segment: {name}", L.load_column_values(base.token, base.ctx, name), key=f"seg_{name}"
             )
             if values:
                 segments.append((name, tuple(values)))
         out["segments"] = tuple(segments)
         if _PENDING in st.session_state:  # a graph click, applied before the widget exists
             st.session_state[THROUGH_KEY] = st.session_state.pop(_PENDING)
-        out["through"] = st.multiselect(
+        out["through"] = query_multiselect(
+            st,
             "Only journeys through",
             list(names.nodes),
             key=THROUGH_KEY,
-            bind="query-params",
             help="Keep journeys that reach any of these touchpoints, activities or stages (a click on a graph "
             "node sets it).",
         )

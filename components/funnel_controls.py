@@ -9,7 +9,7 @@ from analytics.funnel import FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
 from components.text import escape_markdown
-from components.url_select import query_choice
+from components.url_select import query_choice, query_multiselect
 from services.analysis import list_breakdown_columns
 
 MODE_WORDS = {
@@ -26,12 +26,12 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
     nodes = L.load_nodes(view.token, view.ctx)
     # At stage level, the stages in order (the map's, else first appearance); else none.
     default_steps = view.run("stage_order")[:6] if view.query.by == "stage" else []
-    steps = st.multiselect(
+    steps = query_multiselect(
+        st,
         "Funnel steps, in order",
         nodes,
         default=[s for s in default_steps if s in nodes],
         key="steps",
-        bind="query-params",
         help="Pick the steps in the order journeys should take them.",
     )
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -54,11 +54,11 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         help="Days allowed from each step to the next, comma-separated; empty for no limit.",
     )
     c1, c2, c3 = st.columns([2, 1, 1])
-    exclusions = c1.multiselect(
+    exclusions = query_multiselect(
+        c1,
         "Exclusion steps",
         [n for n in nodes if n not in steps],
         key="exclude",
-        bind="query-params",
         help="Journeys doing one of these between their first and last step (or inside the window) leave the funnel.",
     )
     breakdown = c2.selectbox(

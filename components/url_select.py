@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from analytics.conversion import nearest_names
 from components.text import escape_markup
 
 _T = TypeVar("_T")
@@ -91,3 +92,25 @@ def query_choice(where: Any, label: str, options: Sequence[Any], *, default: Any
 def query_toggle(where: Any, label: str, *, value: bool, key: str, help: str) -> bool:
     """A toggle bound to the URL's query parameters under ``key``; ``where`` is ``st`` or a column."""
     return where.toggle(label, value=value, key=key, bind="query-params", help=help)
+
+
+def query_multiselect(container: Any, label: str, options: Sequence[str], *, key: str, **kwargs: Any) -> list[str]:
+    """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``.
+
+    A value in the link that is not an option is left out, never silently: a warning names it and
+    the nearest real options.
+    """
+    options = list(options)
+    unknown = [v for v in st.query_params.get_all(key) if v not in options]
+    if unknown:
+        st.warning(
+            escape_markup(
+                "; ".join(
+                    f"The link's {key}={value} is not one of the choices here and was left out"
+                    + (f" (nearest: {', '.join(nearest_names(value, options))})" if options else "")
+                    for value in unknown
+                )
+                + "."
+            )
+        )
+    return list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))

@@ -12,6 +12,7 @@ from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
 from components.text import escape_markdown
+from components.url_select import query_multiselect
 
 DAY = 86400.0
 
@@ -41,11 +42,11 @@ with user_errors():
             looped = view
             if not linked:
                 stage_query_order = tuple(
-                    st.multiselect(
+                    query_multiselect(
+                        st,
                         "Stage order",
                         view.run("stage_order"),
                         key="stage_order",
-                        bind="query-params",
                         help="No map is linked: earlier means earlier in this order (stages left out follow in the"
                         " order journeys first reach them).",
                     )

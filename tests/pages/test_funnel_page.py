@@ -45,3 +45,20 @@ def test_funnel_page_shows_a_bad_step_window_as_an_error(engine):
     dataset_id = create_dataset(b2b_log(), name="Pipeline")
     at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "step_windows": "7,x"})
     assert any("per-step windows" in e.value for e in at.error)
+
+
+def test_funnel_page_names_a_link_step_that_does_not_exist(engine):
+    """A step in the link that is not a node is left out with a warning naming it and the nearest
+    real one, never dropped silently."""
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "steps": "Awarenes"})
+    warnings = [w.value for w in at.warning]
+    assert any("steps=Awarenes" in w and "Awareness" in w and "left out" in w for w in warnings), warnings
+    assert "Awarenes" not in at.session_state["steps"]
+
+
+def test_funnel_page_says_nothing_when_the_link_steps_exist(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "steps": "Awareness"})
+    assert not [w.value for w in at.warning if "steps=" in w.value]
+    assert at.session_state["steps"] == ["Awareness"]
