@@ -105,12 +105,11 @@ def query_multiselect(container: Any, label: str, options: Sequence[str], *, key
     if unknown:
         st.warning(
             escape_markup(
-                "; ".join(
+                " ".join(
                     f"The link's {key}={value} is not one of the choices here and was left out"
-                    + (f" (nearest: {', '.join(nearest_names(value, options))})" if options else "")
+                    + (f" (nearest: {', '.join(nearest_names(value, options))})." if options else ".")
                     for value in unknown
                 )
-                + "."
             )
         )
     return list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))
