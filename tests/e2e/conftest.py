@@ -20,18 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.startup import CHROMIUM, CHROMIUM_ARGS  # the one home of Debian's Chromium and its flags
 from tests.conftest import copy_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("JOURNEYLENS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.e2e
 
