@@ -9,7 +9,7 @@ from analytics.funnel import FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
 from components.text import escape_markdown
-from components.url_select import query_choice, query_multiselect
+from components.url_select import query_choice, query_multiselect, warn_link_values_left_out
 from services.analysis import list_breakdown_columns
 
 MODE_WORDS = {
@@ -61,9 +61,11 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         key="exclude",
         help="Journeys doing one of these between their first and last step (or inside the window) leave the funnel.",
     )
+    breakdown_columns = list_breakdown_columns(view.ctx)
+    warn_link_values_left_out("breakdown", breakdown_columns)
     breakdown = c2.selectbox(
         "Breakdown",
-        list_breakdown_columns(view.ctx),
+        breakdown_columns,
         index=None,
         key="breakdown",
         bind="query-params",

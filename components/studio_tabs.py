@@ -30,6 +30,7 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
+from components.url_select import warn_link_values_left_out
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_edits, map_io, map_view, snapshots
@@ -143,9 +144,11 @@ def render_grid_tab(view: MapView) -> None:
         c1, view, "Whose view", f"grid_persona::{view.id}",
         "A persona's view shows their own lane cells, falling back to the cells for everyone.",
     )  # fmt: skip
+    measures = ["none", *MAP_MEASURES]
+    warn_link_values_left_out("overlay", measures)
     measure = c2.selectbox(
         "Lay a measure over the touchpoints",
-        ["none", *MAP_MEASURES],
+        measures,
         format_func=lambda k: "No measure" if k == "none" else MAP_MEASURES[k],
         key="overlay",
         bind="query-params",

@@ -94,22 +94,26 @@ def query_toggle(where: Any, label: str, *, value: bool, key: str, help: str) ->
     return where.toggle(label, value=value, key=key, bind="query-params", help=help)
 
 
-def query_multiselect(container: Any, label: str, options: Sequence[str], *, key: str, **kwargs: Any) -> list[str]:
-    """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``.
-
-    A value in the link that is not an option is left out, never silently: a warning names it and
-    the nearest real options.
-    """
-    options = list(options)
-    unknown = [v for v in st.query_params.get_all(key) if v not in options]
+def warn_link_values_left_out(key: str, options: Sequence[object]) -> None:
+    """Name, in a warning, each ``?<key>=`` value of the link that is not one of ``options`` (a widget
+    bound to the URL leaves it out), with the nearest real options: never dropped silently."""
+    names = [str(o) for o in options if o is not None]
+    unknown = [v for v in st.query_params.get_all(key) if v not in names]
     if unknown:
         st.warning(
             escape_markup(
                 " ".join(
                     f"The link's {key}={value} is not one of the choices here and was left out"
-                    + (f" (nearest: {', '.join(nearest_names(value, options))})." if options else ".")
+                    + (f" (nearest: {', '.join(nearest_names(value, names))})." if names else ".")
                     for value in unknown
                 )
             )
         )
+
+
+def query_multiselect(container: Any, label: str, options: Sequence[str], *, key: str, **kwargs: Any) -> list[str]:
+    """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``; a link value that
+    is not an option is named (:func:`warn_link_values_left_out`)."""
+    options = list(options)
+    warn_link_values_left_out(key, options)
     return list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))

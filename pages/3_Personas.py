@@ -12,7 +12,7 @@ from components.confirm import confirmed
 from components.errors import user_errors
 from components.flash import flash, show_flash
 from components.loaders import clear_caches
-from components.url_select import query_select
+from components.url_select import query_select, warn_link_values_left_out
 from services import personas as persona_service
 from services.csv_safety import to_safe_csv
 
@@ -45,6 +45,7 @@ with user_errors():
         st.stop()
 
     roles = ["all roles", *persona_service.COMMITTEE_ROLES, "no role"]
+    warn_link_values_left_out("role", roles)
     role = st.selectbox("Committee role", roles, key="role", bind="query-params")
     shown = table
     if role == "no role":

@@ -12,7 +12,7 @@ from components.data_table import render_data_table
 from components.errors import user_errors
 from components.graph import render_transition_graph
 from components.theme import is_dark
-from components.url_select import query_choice
+from components.url_select import query_choice, warn_link_values_left_out
 
 bootstrap("Flows")
 st.title("Flows")
@@ -43,6 +43,7 @@ with user_errors():
             key="anchor",
             help="Start: steps counted from the start (or from the anchor node). End: the last steps before the end (or the anchor).",
         )
+        warn_link_values_left_out("anchor_node", nodes)
         anchor_node = c4.selectbox(
             "Anchor node", nodes, index=None, key="anchor_node", bind="query-params", placeholder="Journey start or end"
         )

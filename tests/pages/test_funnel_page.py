@@ -62,3 +62,10 @@ def test_funnel_page_says_nothing_when_the_link_steps_exist(engine):
     at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "steps": "Awareness"})
     assert not [w.value for w in at.warning if "steps=" in w.value]
     assert at.session_state["steps"] == ["Awareness"]
+
+
+def test_funnel_page_names_a_link_breakdown_that_is_not_a_column(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "breakdown": "chanel"})
+    warnings = [w.value for w in at.warning]
+    assert any("breakdown=chanel" in w and "channel" in w for w in warnings), warnings

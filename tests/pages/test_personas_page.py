@@ -121,3 +121,11 @@ def test_a_new_persona_is_the_one_shown_for_editing(engine):
     sam = next(p.id for p in persona_service.list_personas() if p.name == "Sam")
     assert at.query_params["persona"] == str(sam)
     assert [t for t in at.text_input if t.label == "Name"][-1].value == "Sam"
+
+
+def test_a_link_role_that_does_not_exist_is_named(engine):
+    """?role= that is not a committee role is left out with a warning naming the nearest ones."""
+    persona_service.create_persona("Dana", committee_role="decision maker")
+    at = run_page(PAGE, query={"role": "decision-maker"})
+    warnings = [w.value for w in at.warning]
+    assert any("role=decision-maker" in w and "decision maker" in w for w in warnings), warnings
