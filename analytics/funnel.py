@@ -68,7 +68,7 @@ from analytics.journeys import (
     resolve_column,
 )
 from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, NEIGHBOUR_COLUMNS, PREV_ACTIVITY_CODE, SEQ, EventSchema
-from analytics.timing import _epoch_us, seconds_between
+from analytics.timing import epoch_us, seconds_between
 from analytics.transitions import load_labels
 from core.errors import BadInputError, UnknownNameError
 
@@ -451,14 +451,14 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
             s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
         s = s.filter(s.activity.isin(names))
         node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
-        steps = execute(s.select(JOURNEY, POSITION, _node=node_of, _us=_epoch_us(s[TS])))
+        steps = execute(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
         if steps["_node"].nunique() < len(names):
             _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
     else:
         codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
         s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
         s = s.filter(s[NODE_CODE].isin(list(set(codes))))
-        steps = execute(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=_epoch_us(s[TS])))
+        steps = execute(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))
     journey, position = steps[JOURNEY].to_numpy(), steps[POSITION].to_numpy()
     node, us = steps["_node"].to_numpy(), steps["_us"].to_numpy()
     if not _in_order(journey, position):

@@ -36,24 +36,24 @@ def seconds_between(start: ibis.Value, end: ibis.Value) -> ibis.Value:
     instants in microseconds since the epoch, the same number: DuckDB's ``date_diff`` on a
     time-zone-aware timestamp goes through the calendar, about 30 times slower)."""
     if start.type().is_timestamp() and end.type().is_timestamp() and runs_on_duckdb(start):
-        return (_epoch_us(end) - _epoch_us(start)).cast("float64") / 1_000_000
+        return (epoch_us(end) - epoch_us(start)).cast("float64") / 1_000_000
     return end.delta(start, unit="microsecond").cast("float64") / 1_000_000
 
 
 _EPOCH_US: dict[dt.DataType, Any] = {}
 
 
-def _epoch_us(value: ibis.Value) -> ibis.Value:
+def epoch_us(value: ibis.Value) -> ibis.Value:
     """DuckDB's ``epoch_us``: microseconds since the epoch of a timestamp of any precision or zone."""
     dtype = value.type()
     fn = _EPOCH_US.get(dtype)
     if fn is None:
 
         @ibis.udf.scalar.builtin(name="epoch_us", signature=((dtype,), dt.int64))
-        def epoch_us(ts):  # noqa: ANN001, ANN202
+        def _builtin(ts):  # noqa: ANN001, ANN202
             """DuckDB builtin."""
 
-        fn = _EPOCH_US[dtype] = epoch_us
+        fn = _EPOCH_US[dtype] = _builtin
     return fn(value)
 
 
