@@ -45,7 +45,7 @@ from analytics.journeys import (
     POSITION,
     JourneyQuery,
     journey_steps,
-    node_labels,
+    load_labels,
     stack,
 )
 from analytics.markov import START, AbsorbingChain, removal_effects
@@ -275,7 +275,7 @@ def compute_attribution(
     if goal_journeys == 0:
         raise JourneyLensError(f"no journey converts ({conversion.describe()}) under these settings")
 
-    names = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    names = load_labels(events, schema, q).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
     summary = execute(path_summary(paths))
     summary = summary.astype({"source": "int64", "target": "int64"})

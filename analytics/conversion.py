@@ -50,7 +50,7 @@ from analytics.journeys import (
     _with_journey,
     filter_events,
     journey_steps,
-    node_labels,
+    load_labels,
     reaching,
 )
 from analytics.schema import EventSchema, Role
@@ -369,11 +369,11 @@ def known_names(
     """Every touchpoint (linked label, else activity), activity and stage name of the dataset, and
     its most frequent outcome values."""
     base = replace(query, through=())
-    touchpoints = execute(node_labels(events, schema, replace(base, by="touchpoint")))[NODE].dropna()
+    touchpoints = load_labels(events, schema, replace(base, by="touchpoint"))[NODE].dropna()
     activities = execute(events.select("activity").distinct())["activity"].dropna()
     stages: pd.Series = pd.Series(dtype="object")
     if schema.has(Role.STAGE) or base.stage_of:
-        stages = execute(node_labels(events, schema, replace(base, by="stage")))[NODE].dropna()
+        stages = load_labels(events, schema, replace(base, by="stage"))[NODE].dropna()
     outcomes: list[str] = []
     if schema.has(Role.OUTCOME):
         col = schema.column(Role.OUTCOME)

@@ -46,6 +46,7 @@ from typing import Any
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 from ibis.expr.types import Table
 
 from core.errors import BadInputError, EventsFileError
@@ -127,8 +128,21 @@ def events_table(source: EventSource) -> Table:
     return _duckdb().table(name)
 
 
-def memtable(frame: pd.DataFrame) -> Table:
-    """An in-memory table on the default engine (tests and small inputs)."""
+def stored_key_values(table: Table) -> dict[str, str]:
+    """The key-value metadata in the footer of the Parquet file that ``table`` (as
+    :func:`events_table` gives it) reads, read once per version of the file; {} for a table of
+    another backend or a table derived from it."""
+    from ibis.expr import operations as ops
+
+    op = table.op()
+    if not isinstance(op, ops.DatabaseTable) or getattr(op.source, "name", "") != "duckdb":
+        return {}
+    return _hot.key_values(op.name)
+
+
+def memtable(frame: pd.DataFrame | pa.Table) -> Table:
+    """An in-memory table on the default engine (tests and small inputs; an Arrow table is read as
+    it is, a pandas frame is converted to Arrow first)."""
     return ibis.memtable(frame)
 
 
@@ -201,6 +215,13 @@ def execute(expr: Any) -> pd.DataFrame:
     if isinstance(result, pd.Series):
         return result.to_frame()
     return result
+
+
+def execute_arrow(expr: Any) -> pa.Table:
+    """Run an Ibis table expression and return an Arrow table (no conversion to pandas: for results
+    that go on as numpy arrays)."""
+    with _damaged_files():
+        return _backend_of(expr).to_pyarrow(expr)
 
 
 def execute_scalar(expr: Any) -> Any:
@@ -340,6 +361,7 @@ class _Entry:
     first_asked: float | None = None
     used: int = 0  # the LRU clock: higher is more recent
     error: str = ""
+    key_values: dict[str, str] | None = None  # the file's footer metadata, once read
 
 
 def _version(path: Path) -> tuple[int, int]:
@@ -413,6 +435,22 @@ class _HotStore:
                     self._start_loader()
                     self._queue.put(entry)
             return entry.view
+
+    def key_values(self, view: str) -> dict[str, str]:
+        """The key-value metadata in the footer of the file read through ``view`` ({} for another view)."""
+        with self._lock:
+            entry = next((e for e in self._entries.values() if e.view == view), None)
+        if entry is None:
+            return {}
+        if entry.key_values is None:
+            import pyarrow.parquet as pq
+
+            try:
+                metadata = pq.read_schema(entry.path).metadata or {}
+            except Exception:  # noqa: BLE001 - a damaged file: the queries over it raise the typed error
+                return {}
+            entry.key_values = {k.decode(): v.decode() for k, v in metadata.items()}
+        return entry.key_values
 
     def _create_view(self, entry: _Entry, label: str) -> None:
         if entry.view in self._views:

@@ -70,7 +70,7 @@ from analytics.journeys import (
     STEP,
     JourneyQuery,
     event_neighbours,
-    node_labels,
+    load_labels,
     stack,
 )
 from analytics.metrics import event_steps
@@ -436,7 +436,7 @@ def compute_friction(
     """
     weights = weights.validate()
     q = replace(query, by="touchpoint", collapse_repeats=False)
-    labels = execute(node_labels(events, schema, q)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    labels = load_labels(events, schema, q).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     stages = _stage_names(events, schema, q, stage_order)
     scores = [c for r, c in ((Role.NPS, "nps"), (Role.CSAT, "csat"), (Role.EFFORT, "effort")) if schema.has(r)]
     t = _lean_events(

@@ -50,10 +50,19 @@ from typing import Any, Literal, cast
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from ibis.expr.types import Table
 
 from analytics.conversion import nearest_names
-from analytics.engine import TemporaryTables, execute, execute_scalar, memtable, runs_on_duckdb, temporary_tables
+from analytics.engine import (
+    TemporaryTables,
+    execute,
+    execute_arrow,
+    execute_scalar,
+    memtable,
+    runs_on_duckdb,
+    temporary_tables,
+)
 from analytics.journeys import (
     JOURNEY,
     JOURNEY_KEY,
@@ -62,14 +71,18 @@ from analytics.journeys import (
     POSITION,
     TS,
     JourneyQuery,
+    arrow_column,
+    in_journey_order,
     journey_keys,
     journey_steps,
+    load_labels,
     node_labels,
     resolve_column,
+    stored_labels,
+    stored_steps,
 )
-from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, NEIGHBOUR_COLUMNS, PREV_ACTIVITY_CODE, SEQ, EventSchema
+from analytics.schema import EventSchema
 from analytics.timing import epoch_us, seconds_between
-from analytics.transitions import load_labels
 from core.errors import BadInputError, UnknownNameError
 
 Mode = Literal["ordered", "strict", "immediate", "any"]
@@ -159,6 +172,10 @@ def _codes(labels: pd.DataFrame, names: tuple[str, ...], query: JourneyQuery, wh
 def _labels_of(events: Table, schema: EventSchema, query: JourneyQuery, names: tuple[str, ...]) -> pd.DataFrame:
     """The node dictionary's rows for ``names`` (reads only those names); the whole dictionary when
     one of them is no node (so :func:`_codes` can name the nearest ones)."""
+    stored = stored_labels(events, query)
+    if stored is not None:
+        labels = stored[stored[NODE].isin(list(names))].reset_index(drop=True)
+        return labels if set(names) <= set(labels[NODE]) else stored
     d = node_labels(events, schema, query)
     labels = execute(d.filter(d[NODE].isin(list(dict.fromkeys(names)))))
     if set(names) <= set(labels[NODE]):
@@ -406,31 +423,6 @@ def _micros(days: float | None) -> int | None:
     return None if days is None else min(int(round(days * 86400)) * 1_000_000, _INT64_SAFE)
 
 
-def _stored_steps(events: Table, query: JourneyQuery) -> Table | None:
-    """:func:`journey_steps` (``journey, position, timestamp``, ``activity``) read straight from the
-    stored columns where they are its steps: contact journeys, nodes that are activities, no filter,
-    and repeats kept or collapsed on the stored previous activity. Else None. A smaller query than
-    the general one, which costs more to build and compile than to run here."""
-    plain = JourneyQuery(level="contact", by="touchpoint", collapse_repeats=query.collapse_repeats)
-    if query != plain:
-        return None
-    t = events
-    if query.collapse_repeats:
-        if not all(c in events.columns for c in NEIGHBOUR_COLUMNS):
-            return None
-        t = t.filter(t[PREV_ACTIVITY_CODE].isnull() | (t[PREV_ACTIVITY_CODE] != t[ACTIVITY_CODE]))
-    return t.select(**{JOURNEY: t[JOURNEY_CODE], POSITION: t[SEQ].cast("int64"), TS: t[TS], "activity": t.activity})
-
-
-def _in_order(journey: np.ndarray, position: np.ndarray) -> bool:
-    """True when the rows are already by journey, then position (the stored order, as a scan of
-    contact journeys returns it): no sort needed."""
-    if len(journey) < 2:
-        return True
-    dj = np.diff(journey)
-    return bool((dj >= 0).all() and ((dj > 0) | (np.diff(position) > 0)).all())
-
-
 def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, spec: FunnelSpec) -> dict:
     """The figures of an ``ordered`` funnel without exclusions (:func:`_aggregates`' keys) on
     DuckDB, from one read of the steps on funnel nodes.
@@ -446,22 +438,22 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
         # step names (no lookup of the codes first; a name without steps is checked after).
         names = list(dict.fromkeys(spec.steps))
         codes = [names.index(n) for n in spec.steps]
-        s = _stored_steps(events, query)
+        s = stored_steps(events, query)
         if s is None:
             s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
         s = s.filter(s.activity.isin(names))
         node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
-        steps = execute(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
-        if steps["_node"].nunique() < len(names):
+        steps = execute_arrow(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
+        if len(np.unique(arrow_column(steps, "_node"))) < len(names):
             _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
     else:
         codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
         s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
         s = s.filter(s[NODE_CODE].isin(list(set(codes))))
-        steps = execute(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))
-    journey, position = steps[JOURNEY].to_numpy(), steps[POSITION].to_numpy()
-    node, us = steps["_node"].to_numpy(), steps["_us"].to_numpy()
-    if not _in_order(journey, position):
+        steps = execute_arrow(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))
+    journey, position = arrow_column(steps, JOURNEY), arrow_column(steps, POSITION)
+    node, us = arrow_column(steps, "_node"), arrow_column(steps, "_us")
+    if not in_journey_order(journey, position):
         order = np.lexsort((position, journey))  # a journey's steps together, in order
         journey, node, us = journey[order], node[order], us[order]
     # One attempt per step on the first node; ``at`` is the index of the step each has reached.
@@ -498,12 +490,11 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
     for k in range(2, k_total + 1):
         now, before = matched[k - 1][best], matched[k - 2][best]
         hit = now >= 0
-        gaps[f"s{k}"] = pd.array(
-            np.where(hit, (us[now] - us[before]).astype("float64") / 1_000_000, 0.0), dtype="Float64"
-        )
-        gaps[f"s{k}"][~hit] = pd.NA
+        seconds = np.where(hit, (us[now] - us[before]).astype("float64") / 1_000_000, 0.0)
+        gaps[f"s{k}"] = pa.array(seconds, type=pa.float64(), mask=~hit)
     if gaps and len(best):
-        g = memtable(pd.DataFrame(gaps))
+        # Handed over as Arrow: DuckDB reads it as it is (a pandas frame would be converted first).
+        g = memtable(pa.table(gaps))
         quantiles = {}
         for k in range(2, k_total + 1):
             quantiles[f"m{k}"] = g[f"s{k}"].quantile(0.5)

@@ -38,6 +38,9 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 from ibis.expr.types import Table
 
 from analytics.schema import (
@@ -427,6 +430,79 @@ def _stored_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> di
     return _activity_nodes(events, schema, query)
 
 
+def stored_steps(events: Table, query: JourneyQuery) -> Table | None:
+    """:func:`journey_steps` (``journey, position, timestamp``, ``activity``, ``node_code``) read
+    straight from the stored columns where they are its steps: contact journeys, nodes that are
+    activities, no filter, and repeats kept or collapsed on the stored previous activity. Else None.
+    A smaller query than the general one, which costs more to build and compile than to run here;
+    its rows come in the stored order (by journey, then position) unless the engine reorders them
+    (:func:`in_journey_order` tells)."""
+    plain = JourneyQuery(level="contact", by="touchpoint", collapse_repeats=query.collapse_repeats)
+    if query != plain:
+        return None
+    t = events
+    if query.collapse_repeats:
+        if not all(c in events.columns for c in NEIGHBOUR_COLUMNS):
+            return None
+        t = t.filter(t[PREV_ACTIVITY_CODE].isnull() | (t[PREV_ACTIVITY_CODE] != t[ACTIVITY_CODE]))
+    return t.select(
+        **{
+            JOURNEY: t[JOURNEY_CODE],
+            POSITION: t[SEQ].cast("int64"),
+            TS: t[TS],
+            "activity": t.activity,
+            NODE_CODE: t[ACTIVITY_CODE],
+        }
+    )
+
+
+def arrow_column(table: pa.Table, name: str) -> np.ndarray:
+    """A column without nulls of an Arrow result as one numpy array."""
+    return table.column(name).to_numpy()
+
+
+def in_journey_order(journey: np.ndarray, position: np.ndarray) -> bool:
+    """True when the rows are already by journey, then position (the stored order, as a scan of
+    contact journeys returns it): no sort needed."""
+    if len(journey) < 2:
+        return True
+    dj = np.diff(journey)
+    return bool((dj >= 0).all() and ((dj > 0) | (np.diff(position) > 0)).all())
+
+
+def whole_log_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
+    """Where ``query`` keeps every event of every contact journey (no filter of any kind) at
+    touchpoint level, each touchpoint one activity: activity code → node code ({} when they are the
+    same), to read the facts of the whole log the import stored (:mod:`analytics.file_facts`);
+    None otherwise."""
+    if query.by != "touchpoint" or query.level != "contact" or _drops_events(query):
+        return None
+    if query.outcomes or query.through:
+        return None
+    return _activity_nodes(events, schema, query)
+
+
+def load_labels(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
+    """:func:`node_labels` as a frame (``node_code``, ``node``): read from the file's stored
+    activity dictionary where the nodes are the activities themselves, else queried."""
+    from analytics.engine import execute
+
+    stored = stored_labels(events, query)
+    return stored if stored is not None else execute(node_labels(events, schema, query))
+
+
+def stored_labels(events: Table, query: JourneyQuery) -> pd.DataFrame | None:
+    """The node dictionary (``node_code``, ``node``, by code) from the activity dictionary the
+    import stored in the file (:mod:`analytics.file_facts`), where the nodes are the activities
+    themselves; else None."""
+    from analytics.file_facts import read_file_facts
+
+    if not _direct_codes(query):
+        return None
+    facts = read_file_facts(events)
+    return None if facts is None else facts.labels.copy()
+
+
 def neighbours_stored(events: Table, schema: EventSchema, query: JourneyQuery) -> bool:
     """True when :func:`event_neighbours` reads the stored facts for ``query`` (no window function)."""
     return _stored_nodes(events, schema, replace(query, by="touchpoint")) is not None
@@ -561,6 +637,12 @@ __all__ = [
     "journey_table",
     "last_event_times",
     "node_labels",
+    "load_labels",
+    "stored_steps",
+    "arrow_column",
+    "in_journey_order",
+    "stored_labels",
+    "whole_log_nodes",
     "reaching",
     "resolve_column",
     "stack",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
+from analytics.file_facts import FILE_FACTS_KEY, facts_of_frame
 from analytics.schema import (
     ACCOUNT_CODE,
     ACCOUNT_SEQ,
@@ -103,8 +104,12 @@ def add_neighbours(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_parquet(stored: pd.DataFrame, path: str) -> None:
-    """Write a stored-layout frame as Parquet (row groups sized for fast scans)."""
+    """Write a stored-layout frame as Parquet (row groups sized for fast scans), with the file
+    facts of :mod:`analytics.file_facts` in its footer."""
     table = pa.Table.from_pandas(stored, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[FILE_FACTS_KEY.encode()] = facts_of_frame(stored).encode()
+    table = table.replace_schema_metadata(metadata)
     import pyarrow.parquet as pq
 
     pq.write_table(table, path, row_group_size=1_000_000, compression="zstd")

@@ -26,9 +26,9 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE_CODE, POSITION, JourneyQuery, journey_steps, node_labels
+from analytics.journeys import JOURNEY, NODE_CODE, POSITION, JourneyQuery, journey_steps, load_labels
 from analytics.schema import EventSchema
-from analytics.transitions import load_labels, name_codes
+from analytics.transitions import name_codes
 from core.errors import UnknownColumnError
 
 
@@ -64,7 +64,7 @@ def resolve_stage_order(
     other stage of the data in first-appearance order (:func:`compute_stage_order`)."""
     given = list(dict.fromkeys(given or ()))
     if given:
-        known = execute(node_labels(events, schema, _stage_query(query)))["node"].tolist()
+        known = load_labels(events, schema, _stage_query(query))["node"].tolist()
         if set(known) <= set(given):
             return given
     inferred = compute_stage_order(events, schema, query)["stage"].tolist()

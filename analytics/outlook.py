@@ -69,7 +69,7 @@ from analytics.journeys import (
     filter_events,
     journey_steps,
     last_event_times,
-    node_labels,
+    load_labels,
     stack,
 )
 from analytics.markov import START, AbsorbingChain, top_transitions
@@ -378,7 +378,7 @@ def load_journey_log(
         ev["value"] = amount.groupby(ev["journey"].to_numpy()).cumsum().to_numpy()
     jt = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "_stop", "_terminal")).set_index(JOURNEY)
     jt.index = jt.index.astype("int64")
-    names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     goal_label = conversion.goals[0] if len(conversion.goals) == 1 else "(converts)"
     ends = {GOAL_CODE: goal_label, STALE_CODE: STALE_STATE}
     ends.update({_lost_code(k): name for k, name in enumerate(conversion.lost_names())})
@@ -540,7 +540,7 @@ def compute_outlook(
         raise JourneyLensError("this dataset has no events to look at")
     steps, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
 
-    names: dict[int, str] = execute(node_labels(events, schema, query)).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
     names.update({_lost_code(k): LOST_PREFIX + name for k, name in enumerate(lost)})
     # One query for the chain's transitions and the open journeys (the steps are computed once).

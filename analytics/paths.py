@@ -17,14 +17,26 @@ Semantics
 from __future__ import annotations
 
 import ibis
+import numpy as np
 import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
-from analytics.engine import execute
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, STEP, JourneyQuery, journey_steps
+from analytics.engine import execute, execute_arrow, runs_on_duckdb
+from analytics.journeys import (
+    JOURNEY,
+    NODE,
+    NODE_CODE,
+    POSITION,
+    STEP,
+    JourneyQuery,
+    arrow_column,
+    in_journey_order,
+    journey_steps,
+    load_labels,
+    stored_steps,
+)
 from analytics.schema import EventSchema
-from analytics.transitions import load_labels
 
 PATH_SEPARATOR = " > "
 OTHER_PATHS = "Other paths"
@@ -106,25 +118,9 @@ def compute_variants(
     labels = load_labels(events, schema, query)
     codes, names_ = _label_columns(labels)
     max_code = max(codes, default=0)
-    p = packed_paths(events, schema, query, max_code)
-    if conversion.defined:
-        conv = converted_journeys(events, schema, query, conversion).select(JOURNEY, _conv=ibis.literal(1))
-        p = p.left_join(conv, JOURNEY).select(JOURNEY, *KEYS, "path", _conv=ibis._._conv.fill_null(0))
-    else:
-        p = p.mutate(_conv=ibis.literal(0))
-    g = p.group_by([*KEYS, "path"]).aggregate(journeys=p.count(), converted=p._conv.sum())
-    everything = ibis.window()
-    g = g.mutate(
-        distinct_paths=g.count().over(everything),
-        total_journeys=g.journeys.sum().over(everything),
-        total_converted=g.converted.sum().over(everything),
-    )
-    if top is not None:
-        # Rank with ties sharing a rank: every variant tied at the cut comes back, and the tie is
-        # broken by the path's names below (codes order differently from names).
-        g = g.mutate(_rank=ibis.rank().over(order_by=ibis.desc("journeys")))
-        g = g.filter(g._rank < top).drop("_rank")
-    coded = execute(g)
+    coded = _stored_variants(events, schema, query, conversion, max_code, top)
+    if coded is None:
+        coded = execute(_variants_query(events, schema, query, conversion, max_code, top))
     columns = VARIANT_COLUMNS
     if coded.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
@@ -167,6 +163,101 @@ def compute_variants(
         }
         out = pd.concat([out, pd.DataFrame([other])], ignore_index=True)
     return out[columns].reset_index(drop=True)
+
+
+def _stored_variants(
+    events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion, max_code: int, top: int | None
+) -> pd.DataFrame | None:
+    """What :func:`_variants_query` returns, counted with numpy from one read of the stored steps
+    where they are the query's steps (:func:`analytics.journeys.stored_steps`, on DuckDB); else
+    None. The rows come by journey and in order, so a journey's packed keys are sums over its run of
+    rows, the same sums as the query's; journeys too long to pack are grouped by their codes."""
+    s = stored_steps(events, query)
+    if s is None or not runs_on_duckdb(events):
+        return None
+    steps = execute_arrow(s.select(JOURNEY, POSITION, NODE_CODE))
+    journey, position, node = (arrow_column(steps, c) for c in (JOURNEY, POSITION, NODE_CODE))
+    if not in_journey_order(journey, position):
+        order = np.lexsort((position, journey))
+        journey, node = journey[order], node[order]
+    starts = np.flatnonzero(np.concatenate(([True], journey[1:] != journey[:-1]))) if len(journey) else journey
+    lengths = np.diff(np.append(starts, len(journey)))
+    step = np.arange(len(journey)) - np.repeat(starts, lengths)
+    bits = _bits(max_code)
+    per_key = 63 // bits
+    packed = (node.astype(np.int64) + 1) << ((step % per_key) * bits).astype(np.int64)
+    slot = step // per_key
+    frame = pd.DataFrame(
+        {
+            key: np.add.reduceat(np.where(slot == i, packed, 0), starts) if len(starts) else []
+            for i, key in enumerate(KEYS)
+        },
+        dtype="int64",
+    )
+    frame["converted"] = 0
+    if conversion.defined and len(starts):
+        won = execute_arrow(converted_journeys(events, schema, query, conversion).select(JOURNEY))
+        frame["converted"] = np.isin(journey[starts], arrow_column(won, JOURNEY)).astype("int64")
+    long = lengths > per_key * KEY_SLOTS
+    # Most paths fill only the first key: those are grouped on it alone (one hash of one column).
+    one_key = ~long & ~frame[list(KEYS[1:])].to_numpy().any(axis=1)
+    codes, firsts = pd.factorize(frame[KEYS[0]].to_numpy()[one_key])
+    g = pd.DataFrame(
+        {
+            **{key: (firsts if i == 0 else 0) for i, key in enumerate(KEYS)},
+            "journeys": np.bincount(codes, minlength=len(firsts)),
+            "converted": np.bincount(codes, frame["converted"].to_numpy()[one_key], minlength=len(firsts)),
+        }
+    ).astype("int64")
+    several = frame[~long & ~one_key]
+    if len(several):
+        g_several = several.groupby(list(KEYS), sort=False).agg(
+            journeys=("converted", "size"), converted=("converted", "sum")
+        )
+        g = pd.concat([g, g_several.reset_index()], ignore_index=True)
+    g = g.assign(path=None)
+    if long.any():
+        paths: dict[tuple[int, ...], list[int]] = {}
+        for start, length, won_ in zip(starts[long], lengths[long], frame["converted"][long], strict=True):
+            counts = paths.setdefault(tuple(int(c) for c in node[start : start + length]), [0, 0])
+            counts[0] += 1
+            counts[1] += int(won_)
+        rows = [{**dict.fromkeys(KEYS, 0), "journeys": n, "converted": c, "path": p} for p, (n, c) in paths.items()]
+        g = pd.concat([g, pd.DataFrame(rows)], ignore_index=True)
+    g = g.assign(
+        distinct_paths=len(g), total_journeys=int(g["journeys"].sum()), total_converted=int(g["converted"].sum())
+    )
+    if top is not None and len(g):
+        # The query's rank: how many variants have more journeys (ties share it).
+        more = np.searchsorted(np.sort(-g["journeys"].to_numpy()), -g["journeys"].to_numpy(), side="left")
+        g = g[more < top]
+    return g.reset_index(drop=True)
+
+
+def _variants_query(
+    events: Table, schema: EventSchema, query: JourneyQuery, conversion: Conversion, max_code: int, top: int | None
+) -> Table:
+    """The variants coded (packed keys or ``path``; ``journeys``, ``converted``, ``distinct_paths``,
+    ``total_journeys``, ``total_converted``), the top ``top`` with their ties, as one query."""
+    p = packed_paths(events, schema, query, max_code)
+    if conversion.defined:
+        conv = converted_journeys(events, schema, query, conversion).select(JOURNEY, _conv=ibis.literal(1))
+        p = p.left_join(conv, JOURNEY).select(JOURNEY, *KEYS, "path", _conv=ibis._._conv.fill_null(0))
+    else:
+        p = p.mutate(_conv=ibis.literal(0))
+    g = p.group_by([*KEYS, "path"]).aggregate(journeys=p.count(), converted=p._conv.sum())
+    everything = ibis.window()
+    g = g.mutate(
+        distinct_paths=g.count().over(everything),
+        total_journeys=g.journeys.sum().over(everything),
+        total_converted=g.converted.sum().over(everything),
+    )
+    if top is not None:
+        # Rank with ties sharing a rank: every variant tied at the cut comes back, and the tie is
+        # broken by the path's names below (codes order differently from names).
+        g = g.mutate(_rank=ibis.rank().over(order_by=ibis.desc("journeys")))
+        g = g.filter(g._rank < top).drop("_rank")
+    return g
 
 
 def _label_columns(labels: pd.DataFrame) -> tuple[list[int], list[str]]:

@@ -46,10 +46,11 @@ from analytics.journeys import (
     JourneyQuery,
     event_neighbours,
     journey_steps,
+    load_labels,
     neighbours_stored,
 )
 from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, JOURNEY_EVENTS, NEXT_ACTIVITY_CODE, SEQ, EventSchema
-from analytics.transitions import compute_transitions, load_labels
+from analytics.transitions import compute_transitions
 from core.errors import BadInputError, UnknownNameError
 
 OTHER = "Other"

@@ -25,9 +25,9 @@ from ibis.expr.types import Table
 
 from analytics.conversion import Conversion, converted_journeys
 from analytics.engine import execute, runs_on_duckdb
-from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, TS, JourneyQuery, journey_steps
+from analytics.journeys import JOURNEY, NODE, NODE_CODE, POSITION, TS, JourneyQuery, journey_steps, load_labels
 from analytics.schema import EventSchema
-from analytics.transitions import load_labels, name_codes
+from analytics.transitions import name_codes
 
 
 def seconds_between(start: ibis.Value, end: ibis.Value) -> ibis.Value:

@@ -22,6 +22,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from analytics.engine import execute
+from analytics.file_facts import EXIT_CODE, read_file_facts
 from analytics.journeys import (
     FIRST_PAIR,
     JOURNEY,
@@ -33,15 +34,15 @@ from analytics.journeys import (
     JourneyQuery,
     event_neighbours,
     journey_steps,
+    load_labels,
     neighbours_stored,
-    node_labels,
+    whole_log_nodes,
 )
 from analytics.schema import EventSchema
 
 ENTRY = "(entry)"
 EXIT = "(exit)"
 ENTRY_CODE = -1
-EXIT_CODE = -2
 
 TRANSITION_COLUMNS = ["source", "target", "count", "journeys", "share"]
 
@@ -76,6 +77,24 @@ def _coded_transitions(events: Table, schema: EventSchema, query: JourneyQuery, 
     if with_journeys:
         metrics["journeys"] = s[JOURNEY].nunique()
     return s.group_by(["source_code", "target_code"]).aggregate(**metrics)
+
+
+def _stored_pairs(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.DataFrame | None:
+    """What :func:`_coded_transitions` returns (with ``journeys``), read from the pairs the import
+    stored in the file (:mod:`analytics.file_facts`) where they answer ``query`` (the whole log at
+    touchpoint level, :func:`analytics.journeys.whole_log_nodes`); else None."""
+    nodes = whole_log_nodes(events, schema, query)
+    if nodes is None:
+        return None
+    facts = read_file_facts(events)
+    if facts is None:
+        return None
+    pairs = facts.pairs.copy()
+    if nodes:
+        relabel = {**nodes, EXIT_CODE: EXIT_CODE}
+        for column in ("source_code", "target_code"):
+            pairs[column] = pairs[column].map(relabel).astype("int32")
+    return pairs
 
 
 def _with_entries(coded: pd.DataFrame, include_entry_exit: bool, collapse_repeats: bool) -> pd.DataFrame:
@@ -113,11 +132,6 @@ def name_codes(frame: pd.DataFrame, labels: pd.DataFrame, columns: dict[str, str
     return out
 
 
-def load_labels(events: Table, schema: EventSchema, query: JourneyQuery) -> pd.DataFrame:
-    """The node dictionary of ``query`` as a frame (``node_code``, ``node``)."""
-    return execute(node_labels(events, schema, query))
-
-
 def compute_transitions(
     events: Table,
     schema: EventSchema,
@@ -131,7 +145,9 @@ def compute_transitions(
     Exact semantics in the module docstring. ``top`` keeps the ``top`` largest rows (after sorting);
     ``share`` is computed before that cut, over every transition out of the source.
     """
-    coded = execute(_coded_transitions(events, schema, query, with_journeys=True))
+    coded = _stored_pairs(events, schema, query)
+    if coded is None:
+        coded = execute(_coded_transitions(events, schema, query, with_journeys=True))
     coded = _with_entries(coded, include_entry_exit, query.collapse_repeats)
     if coded.empty:
         return pd.DataFrame(

@@ -66,9 +66,7 @@ def cmd_upgrade_datasets(args: argparse.Namespace) -> int:
     if not done:
         print("Every stored dataset is up to date.")
     for d in done:
-        print(
-            f"Dataset {d.id} ({d.name}): {d.events:,} events rewritten with their neighbour facts in {d.seconds:.1f} s."
-        )
+        print(f"Dataset {d.id} ({d.name}): {d.events:,} events rewritten with their stored facts in {d.seconds:.1f} s.")
     return 0
 
 
@@ -136,6 +134,6 @@ def add_check(sub: argparse._SubParsersAction) -> None:
 def add_upgrade(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "upgrade-datasets",
-        help="store the neighbour facts in datasets imported before them (same results, faster analyses)",
+        help="store the neighbour and file facts in datasets imported before them (same results, faster analyses)",
     )
     p.set_defaults(handler=cmd_upgrade_datasets)

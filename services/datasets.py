@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from analytics.engine import EventSource, hot_status
+from analytics.file_facts import FILE_FACTS_KEY
 from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role, counts_of
 from db import crud
 from db.access import AccessRole, require
@@ -117,13 +118,14 @@ def _missing_facts(source: EventSource) -> bool:
 
     if not source.parquet_path or not Path(source.parquet_path).exists():
         return False
-    return not set(NEIGHBOUR_COLUMNS) <= set(pq.read_schema(source.parquet_path).names)
+    stored = pq.read_schema(source.parquet_path)
+    return not set(NEIGHBOUR_COLUMNS) <= set(stored.names) or FILE_FACTS_KEY.encode() not in (stored.metadata or {})
 
 
 def lacks_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> bool:
-    """True for a stored dataset imported before the neighbour facts (its analyses run window
-    functions instead: the same results, slower on large logs); False for one that has them and
-    for a table on another backend."""
+    """True for a stored dataset imported before the neighbour facts or the file facts
+    (:mod:`analytics.file_facts`; its analyses run window functions and scans instead: the same
+    results, slower on large logs); False for one that has them and for a table on another backend."""
     source, _ = get_event_source(dataset_id, engine=engine)
     return _missing_facts(source)
 

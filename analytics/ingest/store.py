@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.engine import scratch_connection
+from analytics.file_facts import facts_json, kv_metadata_option
 from analytics.ingest.parse import (
     ISO_PREFIX,
     NUMBER_RANGES,
@@ -166,10 +167,16 @@ def _write_with_neighbours(path: Path, tmp: Path, *, has_stage: bool, temp_direc
         kept = [c for c in columns if c in STORED_COLUMNS or c.startswith(SEGMENT_PREFIX)]
         rows = f"SELECT {', '.join(sql_ident(c) for c in kept)} FROM read_parquet({sql_literal(str(path))})"
         facts = neighbour_facts_sql(rows, has_stage=has_stage)
+        con.execute(f"CREATE TEMP TABLE _upgraded AS {facts}")
+        file_facts = facts_json(
+            con,
+            dictionary=f"SELECT DISTINCT {ACTIVITY_CODE} AS code, activity FROM _upgraded",
+            events="SELECT * FROM _upgraded",
+        )
         out = ", ".join(sql_ident(c) for c in (*kept, *NEIGHBOUR_COLUMNS))
         con.execute(
-            f"COPY (SELECT {out} FROM ({facts}) ORDER BY {JOURNEY_CODE}, {SEQ}) TO {sql_literal(str(tmp))} "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+            f"COPY (SELECT {out} FROM _upgraded ORDER BY {JOURNEY_CODE}, {SEQ}) TO {sql_literal(str(tmp))} "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS}{kv_metadata_option(file_facts)})"
         )
         return int(con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(str(tmp))})").fetchone()[0])
 
@@ -427,11 +434,12 @@ def build_event_store(
             *(f"d.{alias} AS {sql_ident(segment_column(name))}" for alias, name in seg_cols),
             *(f"o.{c}" for c in NEIGHBOUR_COLUMNS),
         ]
+        file_facts = facts_json(con, dictionary="SELECT code, k AS activity FROM tc", events="SELECT * FROM _order")
         step(0.9, "Writing Parquet…")
         con.execute(
             f"COPY (SELECT {', '.join(columns)} FROM parsed d JOIN _order o ON d.file_row = o.file_row "
             f"ORDER BY o.{JOURNEY_CODE}, o.{SEQ}) TO {sql_literal(str(out_path))} "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS}{kv_metadata_option(file_facts)})"
         )
         summary = con.execute(
             "SELECT count(*), (SELECT count(*) FROM jc), (SELECT count(*) FROM ac), (SELECT count(*) FROM tc), "

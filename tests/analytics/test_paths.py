@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from analytics.paths import OTHER_PATHS, compute_variants
@@ -103,3 +106,35 @@ def test_long_paths_and_many_touchpoints_are_exact():
     assert got[tuple(long[:-1] + [names[1]])] == 1
     assert got[tuple(names)] == 1
     assert int(v["distinct_paths"].iloc[0]) == len(paths) + 2 and int(v["total_journeys"].iloc[0]) == 14
+
+
+def _long_and_short_log():
+    # 40 activities (6 bits a node: 10 a key, 40 in the 4 keys): journeys of 1 to 45 steps, some twins.
+    names = [f"N{i:02d}" for i in range(40)]
+    rows = []
+    for j in range(120):
+        length = 1 + (j * 7) % 45
+        steps = [names[(j % 5 + 3 * i) % 40] for i in range(length)]
+        rows += [(f"j{j:03d}", day, activity) for day, activity in enumerate(steps)]
+    rows += [("filler", day, activity) for day, activity in enumerate(names)]
+    return log_frame(rows)
+
+
+@pytest.mark.parametrize("log", ["b2b", "long"])
+@pytest.mark.parametrize("collapse", [False, True])
+def test_the_count_over_stored_steps_equals_the_query(monkeypatch, log, collapse):
+    import analytics.paths as paths
+    from tests.factories import b2b_log
+
+    events, schema = events_of(b2b_log(journeys=150) if log == "b2b" else _long_and_short_log())
+    query = JourneyQuery(collapse_repeats=collapse)
+    won = Conversion(goals=("Contract signed",) if log == "b2b" else ("N07",))
+    for conversion, top, other in ((won, None, False), (None, 2, True)):
+        kwargs = {"top": top, "include_other": other, **({"conversion": conversion} if conversion else {})}
+        assert paths._stored_variants(events, schema, query, conversion or paths.NOT_DEFINED, 40, top) is not None
+        fast = compute_variants(events, schema, query, **kwargs)
+        with monkeypatch.context() as m:
+            m.setattr(paths, "_stored_variants", lambda *args: None)
+            slow = compute_variants(events, schema, query, **kwargs)
+        assert len(slow) > 0
+        pd.testing.assert_frame_equal(fast, slow)
