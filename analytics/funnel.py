@@ -444,7 +444,7 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
         s = s.filter(s.activity.isin(names))
         node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
         steps = execute_arrow(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
-        if len(np.unique(arrow_column(steps, "_node"))) < len(names):
+        if (np.bincount(arrow_column(steps, "_node"), minlength=len(names)) == 0).any():
             _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
     else:
         codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")

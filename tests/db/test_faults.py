@@ -359,10 +359,15 @@ def _damage_pages(path: Path) -> None:
 
 
 def test_damaged_pages_are_named_and_found_by_a_deep_check(dataset, data_dir, capsys):
-    _damage_pages(data_dir / "datasets" / str(dataset) / "events.parquet")
-    code, _, err = _run(capsys, "analyze", "--dataset", str(dataset), "--report", "transitions")
+    path = data_dir / "datasets" / str(dataset) / "events.parquet"
+    _, before, _ = _run(capsys, "analyze", "--dataset", str(dataset), "--report", "transitions")
+    _damage_pages(path)
+    code, _, err = _run(capsys, "analyze", "--dataset", str(dataset), "--report", "variants")
     line = _one_clear_line(err)
     assert code == 2 and f"Dataset {dataset} (Web log)" in line and "damaged" in line
+    # The whole log's transitions are answered from the file facts in the intact footer, unchanged.
+    code, out, err = _run(capsys, "analyze", "--dataset", str(dataset), "--report", "transitions")
+    assert code == 0 and "Traceback" not in err and out == before and "(entry)" in out
     code, report = _check(capsys)
     assert code == 0  # the footer and the row count are as recorded: only reading the pages tells
     code, report = _check(capsys, "--deep")
