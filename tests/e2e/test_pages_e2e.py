@@ -1,4 +1,4 @@
-"""Every page opens cold by its URL on a freshly started server and shows the demo."""
+"""A first start seeds the demo, and every page opens cold by its URL on a freshly started server."""
 
 from __future__ import annotations
 
