@@ -17,12 +17,16 @@ PAGE_URLS = [
 ]
 
 
-def test_overview_shows_demo_maps(server, page):
-    page.goto(server.url + "/")
+def test_first_start_seeds_the_demo_and_the_overview_shows_it(fresh_server, page):
+    # An empty data directory: the first session creates the demo's maps and draws them, while the
+    # demo's event logs import in the background; the Overview then draws again with their health.
+    srv = fresh_server(first_start=True)
+    page.goto(srv.url + "/")
     wait_for_app(page, "B2B SaaS buyer journey")
     text = page.inner_text("[data-testid='stMain']")
     for name in ("B2B SaaS buyer journey", "Enterprise buying committee", "Advisory client lifecycle"):
         assert name in text
+    wait_for_app(page, "Portfolio heat map")
     assert not page.locator("[data-testid='stException']").count()
 
 
