@@ -8,6 +8,7 @@ start that seeds the demo itself is ``fresh_server(first_start=True)``, on an em
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -173,6 +174,26 @@ def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 120_000)
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
     )
     pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
+# The demo's B2B SaaS log (dataset 1, linked to map 1) converts on the outcome "won": every analysis
+# page states this line, opened by these links (tests/e2e/test_pages_e2e.py, test_conversion_e2e.py).
+DEMO_CONVERSION = "Conversion: outcome is won; lost: outcome is lost · 2,131 of 7,065 journeys (30.2%)"
+CONVERSION_LINKS = {
+    **{f"/{name}": f"/{name}?dataset=1" for name in ("Flows", "Funnel", "Paths", "Friction", "Attribution", "Outlook")},
+    **{f"/{name}": f"/{name}?map=1&dataset=1" for name in ("Metrics", "Overlay")},
+}
+CONVERSION_LINE = re.compile(r"^Conversion: ")
+
+
+def conversion_line(pg: object, url: str) -> str:
+    """Open ``url`` and return the one "Conversion: ..." line the page states (no exception drawn)."""
+    pg.goto(url)  # type: ignore[attr-defined]
+    wait_for_app(pg, "Conversion:")
+    found = pg.locator("[data-testid='stMain']").get_by_text(CONVERSION_LINE)  # type: ignore[attr-defined]
+    assert found.count() == 1, url
+    assert not pg.locator("[data-testid='stException']").count(), url  # type: ignore[attr-defined]
+    return found.first.inner_text().strip()
 
 
 def download(pg: object, button: str, *, tries: int = 3, timeout_ms: int = 30_000) -> Path:
