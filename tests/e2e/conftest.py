@@ -1,13 +1,14 @@
 """Browser tests: a real `streamlit run app.py` on a free port, driven by Playwright in Debian's Chromium.
 
-The run's shared ``server`` seeds the demo on its first page, as a first start does; every server
-``fresh_server`` starts gets a copy of the demo data directory made once per run (tests/conftest.py),
-so a fresh process does not import the demo logs again.
+The run's shared ``server`` and every server ``fresh_server`` starts get a copy of the demo data
+directory made once per run (tests/conftest.py), so no server imports the demo logs again; a first
+start that seeds the demo itself is ``fresh_server(first_start=True)``, on an empty data directory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -120,10 +121,10 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One app server with the demo loaded, shared by the browser tests of a run."""
-    data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    data_dir.mkdir()
+def server(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Iterator[Server]:
+    """One app server on a copy of the demo data directory, shared by the browser tests of a run
+    (of an xdist worker) that do not change its data."""
+    data_dir = copy_data_dir(demo_data, tmp_path_factory.mktemp("e2e") / "data")
     srv = start_server(data_dir)
     yield srv
     srv.stop()
@@ -131,14 +132,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def fresh_server(tmp_path: Path, demo_data: Path) -> Iterator[Callable[..., Server]]:
-    """Factory for a freshly started server on its own copy of the demo data directory (an empty one
-    with ``env={"JOURNEYLENS_NO_DEMO": "1"}``), stopped after the test."""
+    """Factory for a freshly started server on its own copy of the demo data directory, stopped after
+    the test. On an empty data directory with ``env={"JOURNEYLENS_NO_DEMO": "1"}`` (no demo), or with
+    ``first_start=True`` (the app seeds the demo itself, as on its first start)."""
     started: list[Server] = []
 
-    def make(*, env: dict[str, str] | None = None, timeout_s: float = 90) -> Server:
+    def make(*, env: dict[str, str] | None = None, first_start: bool = False, timeout_s: float = 90) -> Server:
         d = tmp_path / f"data{len(started)}"
         d.mkdir()
-        if (env or {}).get("JOURNEYLENS_NO_DEMO") != "1":
+        if (env or {}).get("JOURNEYLENS_NO_DEMO") != "1" and not first_start:
             copy_data_dir(demo_data, d)
         srv = start_server(d, env=env, timeout_s=timeout_s)
         started.append(srv)
@@ -172,6 +174,26 @@ def wait_for_app(pg: object, text: str | None = None, timeout_ms: int = 120_000)
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
     )
     pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+
+# The demo's B2B SaaS log (dataset 1, linked to map 1) converts on the outcome "won": every analysis
+# page states this line, opened by these links (tests/e2e/test_pages_e2e.py, test_conversion_e2e.py).
+DEMO_CONVERSION = "Conversion: outcome is won; lost: outcome is lost · 2,131 of 7,065 journeys (30.2%)"
+CONVERSION_LINKS = {
+    **{f"/{name}": f"/{name}?dataset=1" for name in ("Flows", "Funnel", "Paths", "Friction", "Attribution", "Outlook")},
+    **{f"/{name}": f"/{name}?map=1&dataset=1" for name in ("Metrics", "Overlay")},
+}
+CONVERSION_LINE = re.compile(r"^Conversion: ")
+
+
+def conversion_line(pg: object, url: str) -> str:
+    """Open ``url`` and return the one "Conversion: ..." line the page states (no exception drawn)."""
+    pg.goto(url)  # type: ignore[attr-defined]
+    wait_for_app(pg, "Conversion:")
+    found = pg.locator("[data-testid='stMain']").get_by_text(CONVERSION_LINE)  # type: ignore[attr-defined]
+    assert found.count() == 1, url
+    assert not pg.locator("[data-testid='stException']").count(), url  # type: ignore[attr-defined]
+    return found.first.inner_text().strip()
 
 
 def download(pg: object, button: str, *, tries: int = 3, timeout_ms: int = 30_000) -> Path:

@@ -16,33 +16,48 @@ pytestmark = pytest.mark.e2e
 VIS_NOISE = ("Invalid type", "vis-network", "Unknown option", "groups")
 
 
-def _settle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until no element is a loading skeleton for 3 s (the page reruns once the theme is known)."""
-    stable, waited = 0, 0
-    while stable < 6 and waited < timeout_ms:
-        page.wait_for_timeout(500)
-        waited += 500
-        stable = stable + 1 if page.locator("[data-testid='stSkeleton']").count() == 0 else 0
+GRAPH = "iframe[title='streamlit_agraph.agraph']"
+
+# True once the graph's canvas shows a drawing (not blank) that has not changed over the last three
+# polls: vis-network's physics has settled, so a node stays where a screenshot found it.
+GRAPH_STILL_JS = """
+() => {
+  const c = document.querySelector('.vis-network canvas');
+  if (!c || !c.width || !c.height) return false;
+  const blank = document.createElement('canvas');
+  blank.width = c.width; blank.height = c.height;
+  const now = c.toDataURL();
+  if (now === blank.toDataURL()) return false;
+  window.__jlSame = window.__jlLast === now ? (window.__jlSame || 0) + 1 : 0;
+  window.__jlLast = now;
+  return window.__jlSame >= 3;
+}
+"""
 
 
-def _graph_frame(page):
-    page.wait_for_selector("iframe[title='streamlit_agraph.agraph']", timeout=60_000)
-    frame = page.frame_locator("iframe[title='streamlit_agraph.agraph']")
-    frame.locator(".vis-network canvas").wait_for(timeout=60_000)
-    return frame
+def _drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the script has stopped and no element is a loading skeleton (the page may rerun
+    once the theme is known), then until the transition graph is drawn and still."""
+    page.wait_for_function(
+        """() => !document.querySelector("[data-testid='stSkeleton']")
+                 && !document.querySelector("[data-testid='stStatusWidget']")""",
+        timeout=timeout_ms,
+    )
+    page.wait_for_selector(GRAPH, timeout=timeout_ms)
+    frame = page.locator(GRAPH).element_handle().content_frame()
+    frame.wait_for_selector(".vis-network canvas", timeout=timeout_ms)
+    frame.wait_for_function(GRAPH_STILL_JS, polling=250, timeout=timeout_ms)
 
 
 def test_sankey_and_graph_draw_without_vis_errors_and_a_click_filters(server, page):
     # The demo's first dataset (the page's default), linked to its map.
     page.goto(f"{server.url}/Flows")
     wait_for_app(page, "Step by step")
-    _settle(page)
     # The step Sankey and the stage flow are Plotly Sankeys with nodes.
     page.wait_for_selector(".js-plotly-plot .sankey .sankey-node", timeout=60_000)
-    assert page.locator(".js-plotly-plot .sankey").count() == 2
     # The transition graph is drawn on a canvas inside the agraph component.
-    _graph_frame(page)
-    page.wait_for_timeout(2500)  # physics stabilisation
+    _drawn(page)
+    assert page.locator(".js-plotly-plot .sankey").count() == 2
     assert not page.locator("[data-testid='stException']").count()
     noisy = [e for e in page.console_errors if any(n in e for n in VIS_NOISE)]
     assert not noisy, noisy
@@ -50,9 +65,8 @@ def test_sankey_and_graph_draw_without_vis_errors_and_a_click_filters(server, pa
     # Click a node: find a pixel of a node's fill colour in the graph and click it.
     from PIL import Image
 
-    iframe = page.locator("iframe[title='streamlit_agraph.agraph']")
+    iframe = page.locator(GRAPH)
     iframe.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
     box = iframe.bounding_box()
     image = Image.open(io.BytesIO(iframe.screenshot())).convert("RGB")
     target = _node_pixel(image)
@@ -93,10 +107,8 @@ def test_graph_labels_follow_the_dark_theme(tmp_path, monkeypatch, page, demo_da
     try:
         page.goto(f"{srv.url}/Flows?dataset={dataset_id}&by=stage")
         wait_for_app(page, "Transition graph")
-        _settle(page)
-        _graph_frame(page)
-        page.wait_for_timeout(1500)
-        iframe = page.locator("iframe[title='streamlit_agraph.agraph']")
+        _drawn(page)
+        iframe = page.locator(GRAPH)
         iframe.scroll_into_view_if_needed()
         from PIL import Image
 

@@ -185,15 +185,35 @@ def payload_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
     srv.stop()
 
 
+# True once the page's DOM has not changed for 300 ms (a MutationObserver notes the last change)
+# and every frame in it has loaded: what a payload could inject is in the DOM by then.
+QUIET_JS = """
+() => {
+  const w = window;
+  if (!w.__jlQuiet) {
+    w.__jlQuiet = {last: performance.now()};
+    new MutationObserver(() => { w.__jlQuiet.last = performance.now(); })
+      .observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true});
+    return false;
+  }
+  const framesLoaded = Array.from(document.querySelectorAll("iframe")).every(f => {
+    try { return !f.contentDocument || f.contentDocument.readyState === "complete"; } catch (e) { return true; }
+  });
+  return framesLoaded && performance.now() - w.__jlQuiet.last > 300;
+}
+"""
+
+
 def settle(page, text: str | None = None) -> None:  # noqa: ANN001 - a Playwright page
-    """Wait for the script run, then for every chart to draw (charts render after the script ends)."""
+    """Wait for the script run, then for every chart to draw (charts render after the script ends),
+    then for the DOM to stop changing."""
     wait_for_app(page, text)
     page.wait_for_function(
         """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
                  .every(c => c.querySelector('.main-svg'))""",
         timeout=60_000,
     )
-    page.wait_for_timeout(1000)
+    page.wait_for_function(QUIET_JS, polling=100, timeout=60_000)
 
 
 def injected(page) -> list[str]:  # noqa: ANN001 - a Playwright page
@@ -248,8 +268,8 @@ def test_table_toolbar_offers_no_unneutralised_download(payload_server, page):
     settle(page)
     frame = page.locator("[data-testid='stDataFrame']").first
     frame.hover()
-    page.wait_for_timeout(500)
     toolbar = page.locator("[data-testid='stElementToolbar']").first
+    toolbar.locator("button").first.wait_for(timeout=30_000)
     assert toolbar.count() == 1  # the toolbar is there (search, fullscreen)...
     labels = [b.get_attribute("aria-label") or "" for b in toolbar.locator("button").all()]
     assert labels, "no toolbar buttons found"
