@@ -7,19 +7,30 @@ already did:
 - ``demo_data``: a data directory holding the demo as the app seeds it on first start (database and
   Parquet datasets); ``demo_engine`` and the browser tests' servers copy it instead of seeding again.
 Each test works on its own copy: nothing written by one test is seen by another.
+
+Native thread pools get one thread per process (unless the environment says otherwise): xdist
+already runs a worker per core, and OpenMP (scikit-learn's gradient boosting, the outlook's model)
+and OpenBLAS threads spin while they wait for work, so on a busy machine two threads per worker
+burned twice the CPU for the same fit (measured: the outlook tests, 38.5 s of CPU -> 17.6 s). The
+results do not depend on it: the boosted trees split work per feature and reduce in a fixed order.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine
+# Before numpy or scikit-learn is imported: their thread pools read these when they load.
+for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
 
-from db.engine import DB_FILENAME, create_db_engine, database_url, dispose_engines, get_engine, upgrade
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+
+from db.engine import DB_FILENAME, create_db_engine, database_url, dispose_engines, get_engine, upgrade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV = "JOURNEYLENS_SHARED_DATA"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from analytics.conversion import Conversion
@@ -10,6 +13,7 @@ from analytics.numbers import format_percent
 from services import analysis
 from services.context import open_context
 from services.conversion import set_conversion
+from services.datasets import list_dataset_summaries
 from tests.factories_attribution import create_stored_dataset, funnel_log
 from tests.pages.conftest import conversion_line, run_page
 
@@ -116,3 +120,22 @@ def test_backtest_on_a_small_log_says_why_it_cannot_run(dataset_id):
     assert any("the markov chain is shown" in w.value.lower() for w in at.warning)
     at.toggle(key="backtest").set_value(True).run(timeout=120)
     assert any("too few closed journeys to learn from" in e.value for e in at.error)
+
+
+def test_a_kept_fit_is_shared_only_by_a_copy_with_the_same_bytes(demo_engine, data_dir):
+    # tests/pages/conftest.py names a dataset's events file by its path inside the data directory, so
+    # every test's copy of the demo shares one fit; a file with other bytes must not share it, even
+    # with the same name, size and modification time.
+    dataset = next(d for d in list_dataset_summaries() if d.name == "Demo: B2B SaaS event log")
+    ctx = open_context(dataset.id)
+    path = Path(ctx.source.parquet_path or "")
+    key = analysis.content_key(ctx)
+    assert key[1] == str(path.relative_to(data_dir))
+    stat = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    changed = analysis.content_key(ctx)
+    assert changed[:4] == key[:4]
+    assert changed != key
