@@ -71,8 +71,7 @@ from analytics.journeys import (
     POSITION,
     TS,
     JourneyQuery,
-    arrow_column,
-    in_journey_order,
+    journey_arrays,
     journey_keys,
     journey_steps,
     load_labels,
@@ -444,18 +443,14 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
         s = s.filter(s.activity.isin(names))
         node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
         steps = execute_arrow(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
-        if (np.bincount(arrow_column(steps, "_node"), minlength=len(names)) == 0).any():
+        if (np.bincount(steps.column("_node").to_numpy(), minlength=len(names)) == 0).any():
             _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
     else:
         codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
         s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
         s = s.filter(s[NODE_CODE].isin(list(set(codes))))
         steps = execute_arrow(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))
-    journey, position = arrow_column(steps, JOURNEY), arrow_column(steps, POSITION)
-    node, us = arrow_column(steps, "_node"), arrow_column(steps, "_us")
-    if not in_journey_order(journey, position):
-        order = np.lexsort((position, journey))  # a journey's steps together, in order
-        journey, node, us = journey[order], node[order], us[order]
+    journey, node, us = journey_arrays(steps, "_node", "_us")
     # One attempt per step on the first node; ``at`` is the index of the step each has reached.
     start = np.flatnonzero(node == codes[0])
     at, ok = start, np.ones(len(start), dtype=bool)

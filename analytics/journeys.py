@@ -436,7 +436,7 @@ def stored_steps(events: Table, query: JourneyQuery) -> Table | None:
     activities, no filter, and repeats kept or collapsed on the stored previous activity. Else None.
     A smaller query than the general one, which costs more to build and compile than to run here;
     its rows come in the stored order (by journey, then position) unless the engine reorders them
-    (:func:`in_journey_order` tells)."""
+    (:func:`journey_arrays` puts them back in order)."""
     plain = JourneyQuery(level="contact", by="touchpoint", collapse_repeats=query.collapse_repeats)
     if query != plain:
         return None
@@ -456,18 +456,17 @@ def stored_steps(events: Table, query: JourneyQuery) -> Table | None:
     )
 
 
-def arrow_column(table: pa.Table, name: str) -> np.ndarray:
-    """A column without nulls of an Arrow result as one numpy array."""
-    return table.column(name).to_numpy()
-
-
-def in_journey_order(journey: np.ndarray, position: np.ndarray) -> bool:
-    """True when the rows are already by journey, then position (the stored order, as a scan of
-    contact journeys returns it): no sort needed."""
-    if len(journey) < 2:
-        return True
+def journey_arrays(table: pa.Table, *columns: str) -> tuple[np.ndarray, ...]:
+    """``journey`` and ``columns`` (no nulls) of an Arrow result holding ``journey`` and
+    ``position``, as numpy arrays by journey, then position: as they come when the engine kept the
+    stored order (a scan of contact journeys), else sorted."""
+    journey, position = table.column(JOURNEY).to_numpy(), table.column(POSITION).to_numpy()
+    arrays = [table.column(c).to_numpy() for c in columns]
     dj = np.diff(journey)
-    return bool((dj >= 0).all() and ((dj > 0) | (np.diff(position) > 0)).all())
+    if len(journey) > 1 and not ((dj >= 0).all() and ((dj > 0) | (np.diff(position) > 0)).all()):
+        order = np.lexsort((position, journey))  # a journey's steps together, in order
+        journey, arrays = journey[order], [a[order] for a in arrays]
+    return (journey, *arrays)
 
 
 def whole_log_nodes(events: Table, schema: EventSchema, query: JourneyQuery) -> dict[int, int] | None:
@@ -639,8 +638,7 @@ __all__ = [
     "node_labels",
     "load_labels",
     "stored_steps",
-    "arrow_column",
-    "in_journey_order",
+    "journey_arrays",
     "stored_labels",
     "whole_log_nodes",
     "reaching",

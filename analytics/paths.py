@@ -30,8 +30,7 @@ from analytics.journeys import (
     POSITION,
     STEP,
     JourneyQuery,
-    arrow_column,
-    in_journey_order,
+    journey_arrays,
     journey_steps,
     load_labels,
     stored_steps,
@@ -176,10 +175,7 @@ def _stored_variants(
     if s is None or not runs_on_duckdb(events):
         return None
     steps = execute_arrow(s.select(JOURNEY, POSITION, NODE_CODE))
-    journey, position, node = (arrow_column(steps, c) for c in (JOURNEY, POSITION, NODE_CODE))
-    if not in_journey_order(journey, position):
-        order = np.lexsort((position, journey))
-        journey, node = journey[order], node[order]
+    journey, node = journey_arrays(steps, NODE_CODE)
     starts = np.flatnonzero(np.concatenate(([True], journey[1:] != journey[:-1]))) if len(journey) else journey
     lengths = np.diff(np.append(starts, len(journey)))
     step = np.arange(len(journey)) - np.repeat(starts, lengths)
@@ -197,7 +193,7 @@ def _stored_variants(
     frame["converted"] = 0
     if conversion.defined and len(starts):
         won = execute_arrow(converted_journeys(events, schema, query, conversion).select(JOURNEY))
-        frame["converted"] = np.isin(journey[starts], arrow_column(won, JOURNEY)).astype("int64")
+        frame["converted"] = np.isin(journey[starts], won.column(JOURNEY).to_numpy()).astype("int64")
     long = lengths > per_key * KEY_SLOTS
     # Most paths fill only the first key: those are grouped on it alone (one hash of one column).
     one_key = ~long & ~frame[list(KEYS[1:])].to_numpy().any(axis=1)

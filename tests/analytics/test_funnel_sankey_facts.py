@@ -147,23 +147,19 @@ def test_breakdown_exclusions_and_dropped_journeys_agree(logs, monkeypatch, seed
         FunnelSpec(("A", "B", "C"), breakdown="channel", attribution="last"),
         FunnelSpec(("B", "C", "D"), window_days=8, exclusions=("X",)),
     ]
-    ours = [
-        (
+
+    def every_table() -> list[pd.DataFrame]:
+        funnels = [
             compute_funnel_breakdown(events, schema, query, s)
             if s.breakdown
             else compute_funnel(events, schema, query, s)
-        )
-        for s in cases
-    ] + [compute_dropped_journeys(events, schema, query, s) for s in cases]
+            for s in cases
+        ]
+        return funnels + [compute_dropped_journeys(events, schema, query, s) for s in cases]
+
+    ours = every_table()
     monkeypatch.setattr(funnel, "_attempts_ordered_fast", _windows_everywhere)
-    theirs = [
-        (
-            compute_funnel_breakdown(events, schema, query, s)
-            if s.breakdown
-            else compute_funnel(events, schema, query, s)
-        )
-        for s in cases
-    ] + [compute_dropped_journeys(events, schema, query, s) for s in cases]
+    theirs = every_table()
     for a, b in zip(ours, theirs, strict=True):
         assert len(a) > 0
         pd.testing.assert_frame_equal(a, b)
