@@ -59,7 +59,7 @@ from analytics.engine import (
     execute,
     execute_arrow,
     execute_scalar,
-    memtable,
+    quantiles_of,
     runs_on_duckdb,
     temporary_tables,
 )
@@ -433,18 +433,26 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
     seconds between steps are computed by the engine with the expression of :func:`_aggregates`."""
     k_total = len(spec.steps)
     if query.by == "touchpoint" and not query.touchpoint_of:
-        # Each node is an activity: its steps are read by name, numbered by their place among the
-        # step names (no lookup of the codes first; a name without steps is checked after).
-        names = list(dict.fromkeys(spec.steps))
-        codes = [names.index(n) for n in spec.steps]
+        # Each node is an activity.
         s = stored_steps(events, query)
-        if s is None:
-            s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
-        s = s.filter(s.activity.isin(names))
-        node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
-        steps = execute_arrow(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
-        if (np.bincount(steps.column("_node").to_numpy(), minlength=len(names)) == 0).any():
-            _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+        if s is not None and stored_labels(events, query) is not None:
+            # The stored steps, read by activity code: the codes come from the dictionary stored in
+            # the file (no query), and a comparison of integers costs less than one of names.
+            codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+            s = s.filter(s[NODE_CODE].isin(list(set(codes))))
+            steps = execute_arrow(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))
+        else:
+            # Read by name, numbered by their place among the step names (no query for the codes
+            # first; a name without steps is checked after).
+            names = list(dict.fromkeys(spec.steps))
+            codes = [names.index(n) for n in spec.steps]
+            if s is None:
+                s = journey_steps(events, schema, query, columns=("activity",), labelled=False, numbered=False)
+            s = s.filter(s.activity.isin(names))
+            node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
+            steps = execute_arrow(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
+            if (np.bincount(steps.column("_node").to_numpy(), minlength=len(names)) == 0).any():
+                _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
     else:
         codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
         s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
@@ -488,13 +496,9 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
         seconds = np.where(hit, (us[now] - us[before]).astype("float64") / 1_000_000, 0.0)
         gaps[f"s{k}"] = pa.array(seconds, type=pa.float64(), mask=~hit)
     if gaps and len(best):
-        # Handed over as Arrow: DuckDB reads it as it is (a pandas frame would be converted first).
-        g = memtable(pa.table(gaps))
-        quantiles = {}
-        for k in range(2, k_total + 1):
-            quantiles[f"m{k}"] = g[f"s{k}"].quantile(0.5)
-            quantiles[f"q{k}"] = g[f"s{k}"].quantile(0.9)
-        figures.update(execute(g.aggregate(**quantiles)).iloc[0].to_dict())
+        # The engine's own quantiles (those of the query path), over the gaps handed over as Arrow.
+        wanted = {f"{m}{k}": (f"s{k}", q) for k in range(2, k_total + 1) for m, q in (("m", 0.5), ("q", 0.9))}
+        figures.update(quantiles_of(pa.table(gaps), wanted))
     return figures
 
 
