@@ -27,13 +27,22 @@ from components.access import can_edit
 from components.bootstrap import bootstrap
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
-from components.url_select import link_index, link_value, query_choice, query_multiselect, query_select, query_toggle
+from components.url_select import (
+    link_index,
+    link_value,
+    query_choice,
+    query_date,
+    query_multiselect,
+    query_select,
+    query_toggle,
+)
 from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
 from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
 
 LEVEL_LABELS = {"contact": "Contact", "account": "Account (buying committee)"}
 THROUGH_KEY = "through"
+_FILTER_PARAMS = ("from", "to", "channel", "role", "outcome", THROUGH_KEY)
 GOAL_PARAM = "goal"
 _PENDING = "_pending_through"
 
@@ -68,6 +77,13 @@ class AnalysisView:
     def run(self, name: str, **params: object):  # noqa: ANN201 - whatever the analysis returns
         """The analysis ``name`` of the registry on this view (cached)."""
         return L.load_analysis(name, self.token, self.ctx, **params)
+
+
+def data_days(dataset_id: int) -> tuple[date | None, date | None]:
+    """The days (UTC) of a dataset's first and last event, the range its date pickers offer."""
+    summary = next((d for d in load_dataset_summaries() if d["id"] == dataset_id), {})
+    first, last = summary.get("first_timestamp"), summary.get("last_timestamp")
+    return (first.date() if first else None, last.date() if last else None)
 
 
 def _refuse(what: str, raw: object, choices: list[str]) -> None:
@@ -197,10 +213,13 @@ def _filters(base: AnalysisView) -> dict:
     columns = list_filter_columns(base.ctx)
     names = L.load_names(base.token, base.ctx)
     out: dict = {}
-    with st.expander("Filters", expanded=bool(st.query_params.get(THROUGH_KEY))):
+    # Open when the link filters: what changes the numbers is in sight, with any warning about it.
+    linked = any(k in st.query_params for k in _FILTER_PARAMS) or any(k.startswith("seg_") for k in st.query_params)
+    with st.expander("Filters", expanded=linked):
         c1, c2 = st.columns(2)
-        out["date_from"] = c1.date_input("From", value=None, key="from", bind="query-params", format="YYYY-MM-DD")
-        out["date_to"] = c2.date_input("To", value=None, key="to", bind="query-params", format="YYYY-MM-DD")
+        first, last = data_days(base.dataset_id)
+        out["date_from"] = query_date(c1, "From", key="from", lo=first, hi=last, empty="no start day")
+        out["date_to"] = query_date(c2, "To", key="to", lo=first, hi=last, empty="no end day")
         c1, c2, c3 = st.columns(3)
         for col, role, label in (
             (c1, "channel", "Channels"),

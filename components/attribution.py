@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics.attribution import MODEL_FORMULAS, MODEL_LABELS
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS
-from components.url_select import query_choice
+from components.url_select import query_choice, query_number
 
 
 def render_model_formulas() -> None:
@@ -16,14 +16,14 @@ def render_model_formulas() -> None:
 
 def render_active_days() -> int:
     """How many days without an event close a journey (``?active_days=``; default the outlook's)."""
-    return st.number_input(
+    return query_number(
+        st,
+        "number_input",
         "Active in the last (days)",
-        min_value=1,
-        max_value=3650,
+        lo=1,
+        hi=3650,
         value=DEFAULT_ACTIVE_DAYS,
-        step=1,
         key="active_days",
-        bind="query-params",
         help="A journey with no event for longer is closed as gone quiet.",
     )
 
@@ -31,7 +31,8 @@ def render_active_days() -> int:
 def render_model_settings() -> tuple[str, int]:
     """The outlook's model and the support a next best action needs (``?model=``, ``?min_transitions=``),
     with what the models do."""
-    with st.expander("Model settings"):
+    # Open when the link sets them: what changes the numbers is in sight, with any warning about it.
+    with st.expander("Model settings", expanded=any(k in st.query_params for k in ("model", "min_transitions"))):
         model = query_choice(
             st,
             "Model",
@@ -40,13 +41,14 @@ def render_model_settings() -> tuple[str, int]:
             key="model",
             format_func=lambda m: {"learned": "Learned (the default)", "markov": "Markov chain"}[m],
         )
-        min_transitions = st.number_input(
+        min_transitions = query_number(
+            st,
+            "number_input",
             "Suggest an action only when at least this many similar journeys took it",
-            min_value=1,
-            max_value=1000,
+            lo=1,
+            hi=1000,
             value=DEFAULT_MIN_TRANSITIONS,
             key="min_transitions",
-            bind="query-params",
         )
         st.markdown(
             "The **learned model** sees the whole journey so far: which touchpoints and how often, the last "

@@ -9,7 +9,7 @@ from analytics.funnel import FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
 from components.text import escape_markdown
-from components.url_select import query_choice, query_multiselect, warn_link_values_left_out
+from components.url_select import query_choice, query_multiselect, query_number, warn_link_values_left_out
 from services.analysis import list_breakdown_columns
 
 MODE_WORDS = {
@@ -43,8 +43,8 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         key="mode",
         help="; ".join(f"{k}: {v}" for k, v in MODE_WORDS.items()),
     )
-    window = c2.number_input(
-        "Window (days)", 1, 3650, 90, key="window", bind="query-params", help="From the first step."
+    window = query_number(
+        c2, "number_input", "Window (days)", lo=1, hi=3650, value=90, key="window", help="From the first step."
     )
     windows_text = c3.text_input(
         "Per-step windows (days)",

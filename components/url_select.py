@@ -4,11 +4,18 @@ The choice lives in the URL as ``?<param>=<option>`` (an option ``None`` stands 
 so a link reproduces the view, and the URL always names what is shown. A value in the link that is
 not one of the options is never replaced silently: either a warning names the option shown instead,
 or (with ``refuse``) the page says so and nothing is chosen until the user picks.
+
+The other widgets bound to the URL (segmented choices, toggles, numbers, days, tabs) go through
+:func:`query_choice`, :func:`query_toggle`, :func:`query_number`, :func:`query_date` and
+:func:`query_tabs`: Streamlit
+drops a link value it cannot use (out of range, not a number, not a date, not a choice) and shows
+the default; these helpers name the link's value and what is shown instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -81,17 +88,95 @@ def query_select(
     return value
 
 
+def _say_replaced(key: str, raw: str, allowed: str, shown: str) -> None:
+    """The warning for a link value a bound widget could not use."""
+    st.warning(escape_markup(f"The link's {key}={raw} is not {allowed}; showing {shown} instead."))
+
+
 def query_choice(where: Any, label: str, options: Sequence[Any], *, default: Any, key: str, **kwargs: Any) -> Any:
     """A segmented control that always holds one of ``options`` (``default`` first), bound to the URL's
-    query parameters under ``key``; ``where`` is ``st`` or a column."""
-    return where.segmented_control(
+    query parameters under ``key`` (the link carries the option as shown, ``format_func`` applied);
+    ``where`` is ``st`` or a column. A link value that is not a choice is named, with the nearest."""
+    raw = link_value(key)
+    value = where.segmented_control(
         label, options, default=default, required=True, key=key, bind="query-params", **kwargs
     )
+    shown = [str(kwargs.get("format_func", str)(o)) for o in options]
+    if raw is not None and raw not in shown:
+        _say_replaced(
+            key,
+            raw,
+            f"one of the choices here (nearest: {', '.join(nearest_names(raw, shown))})",
+            str(kwargs.get("format_func", str)(value)),
+        )
+    return value
+
+
+def query_tabs(labels: Sequence[str], *, key: str) -> list[Any]:
+    """Tabs bound to the URL under ``key`` (the link carries the open tab's label; only the open tab's
+    ``open`` is true); a link naming no tab here is named, with the nearest and the tab shown."""
+    raw = link_value(key)
+    if raw is not None and raw not in labels:  # Streamlit opens the first tab
+        _say_replaced(key, raw, f"a tab here (nearest: {', '.join(nearest_names(raw, list(labels)))})", labels[0])
+    return list(st.tabs(list(labels), key=key, bind="query-params"))
 
 
 def query_toggle(where: Any, label: str, *, value: bool, key: str, help: str) -> bool:
-    """A toggle bound to the URL's query parameters under ``key``; ``where`` is ``st`` or a column."""
-    return where.toggle(label, value=value, key=key, bind="query-params", help=help)
+    """A toggle bound to the URL's query parameters under ``key``; ``where`` is ``st`` or a column. A
+    link value other than true or false is named."""
+    raw = link_value(key)
+    on = bool(where.toggle(label, value=value, key=key, bind="query-params", help=help))
+    if raw is not None and raw.casefold() not in ("true", "false"):
+        _say_replaced(key, raw, "true or false", "on" if on else "off")
+    return on
+
+
+def query_number(where: Any, widget: str, label: str, *, lo: int, hi: int, value: int, key: str, **kwargs: Any) -> int:
+    """A whole number from ``lo`` to ``hi`` (``widget``: "slider" or "number_input"), bound to the
+    URL under ``key``; ``where`` is ``st`` or a column. A link value that is not such a number is
+    named, with the number shown instead."""
+    raw = link_value(key)
+    number = int(
+        getattr(where, widget)(label, min_value=lo, max_value=hi, value=value, key=key, bind="query-params", **kwargs)
+    )
+    if raw is not None and raw.strip().lstrip("+-").isdigit() and int(raw) == number:
+        return number
+    if raw is not None:
+        _say_replaced(key, raw, f"a whole number from {lo} to {hi}", str(number))
+    return number
+
+
+def _link_date(raw: str) -> date | None:
+    """A link's date as Streamlit reads it (YYYY-MM-DD, or YYYY/MM/DD), None when it is not one."""
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def query_date(
+    where: Any, label: str, *, key: str, lo: date | None, hi: date | None, empty: str, **kwargs: Any
+) -> date | None:
+    """A day picker (empty by default) bound to the URL under ``key``, from ``lo`` to ``hi`` (the
+    data's first and last day; None: Streamlit's ten years either side); ``where`` is ``st`` or a
+    column. A link value that is not a day in that range is named, with what is shown instead
+    (``empty`` says what no day means)."""
+    raw = link_value(key)
+    day = where.date_input(
+        label, value=None, min_value=lo, max_value=hi, key=key, bind="query-params", format="YYYY-MM-DD", **kwargs
+    )
+    shown = day.isoformat() if isinstance(day, date) else empty
+    parsed = _link_date(raw) if raw is not None else None
+    if raw is None or (parsed is not None and parsed == day):
+        return day if isinstance(day, date) else None
+    if parsed is None:
+        _say_replaced(key, raw, "a day (YYYY-MM-DD)", shown)
+    else:
+        span = f"{lo.isoformat() if lo else '…'} to {hi.isoformat() if hi else '…'}"
+        _say_replaced(key, raw, f"a day from {span}, the days of this data", shown)
+    return day if isinstance(day, date) else None
 
 
 def warn_link_values_left_out(key: str, options: Sequence[object]) -> None:

@@ -13,10 +13,10 @@ from charts.attribution import (
     state_probability_figure,
 )
 from charts.labels import for_people
-from components.analysis_controls import open_log_page, open_view, render_conversion_line
+from components.analysis_controls import data_days, open_log_page, open_view, render_conversion_line
 from components.attribution import render_active_days, render_model_settings
 from components.errors import user_errors
-from components.loaders import load_dataset_summaries
+from components.url_select import query_date
 from services.attribution import compute_backtest_table, compute_outlook_summary, compute_ranked_open_journeys
 from services.csv_safety import to_safe_csv
 
@@ -31,7 +31,6 @@ dataset_id, token, map_id, level = open_log_page(
     ),
     level_help="At account level, a buying committee's contacts move as one journey.",
 )
-dataset = next(d for d in load_dataset_summaries() if d["id"] == dataset_id)
 
 with user_errors():
     view = open_view(dataset_id, token, map_id, level=level)
@@ -41,16 +40,15 @@ with user_errors():
     if not view.ctx.conversion.defined:
         st.stop()
     c6, c7 = st.columns(2)
-    first_day = dataset["first_timestamp"].date() if dataset.get("first_timestamp") else None
-    last_day = dataset["last_timestamp"].date() if dataset.get("last_timestamp") else None
+    first_day, last_day = data_days(dataset_id)
     with c6:
-        as_of = st.date_input(
+        as_of = query_date(
+            st,
             "As of",
-            value=None,
-            min_value=first_day,
-            max_value=last_day,
             key="as_of",
-            bind="query-params",
+            lo=first_day,
+            hi=last_day,
+            empty="the day of the last event",
             help="Events after this day are ignored. Empty: the day of the last event.",
         )
     with c7:

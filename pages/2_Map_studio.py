@@ -12,6 +12,7 @@ from components.bootstrap import bootstrap
 from components.errors import user_errors
 from components.flash import show_flash
 from components.loaders import load_map_summaries
+from components.url_select import query_tabs
 
 bootstrap("Map studio")
 st.title("Map studio")
@@ -35,7 +36,7 @@ with user_errors():
         tabs = tuple((label, render) for label, render in tabs if label in studio_tabs.READ_ONLY_TABS)
     labels = [label for label, _ in tabs]
     # Bound to ?tab=: only the open tab runs, and a link reproduces the view.
-    for tab, (_, render) in zip(st.tabs(labels, key="tab", bind="query-params"), tabs, strict=True):
+    for tab, (_, render) in zip(query_tabs(labels, key="tab"), tabs, strict=True):
         if tab.open:
             with tab:
                 render(view)

@@ -12,7 +12,7 @@ from components.data_table import render_data_table
 from components.errors import user_errors
 from components.graph import render_transition_graph
 from components.theme import is_dark
-from components.url_select import query_choice, warn_link_values_left_out
+from components.url_select import query_choice, query_number, warn_link_values_left_out
 
 bootstrap("Flows")
 st.title("Flows")
@@ -31,9 +31,9 @@ with user_errors():
         st.subheader("Step by step")
         nodes = L.load_nodes(view.token, view.ctx)
         c1, c2, c3, c4 = st.columns(4)
-        steps = c1.slider("Steps shown", 2, 10, 5, key="steps", bind="query-params")
-        top = c2.slider(
-            "Top nodes per step", 2, 20, 8, key="top", bind="query-params", help="The rest are merged into Other."
+        steps = query_number(c1, "slider", "Steps shown", lo=2, hi=10, value=5, key="steps")
+        top = query_number(
+            c2, "slider", "Top nodes per step", lo=2, hi=20, value=8, key="top", help="The rest are merged into Other."
         )
         anchor = query_choice(
             c3,
@@ -65,7 +65,7 @@ with user_errors():
         st.subheader("Transition graph")
         st.caption("Each arrow is how often one node follows another. Click a node to keep only journeys through it.")
         transitions = view.run("transition_graph")
-        edges = st.slider("Arrows shown", 5, 150, 40, key="edges", bind="query-params")
+        edges = query_number(st, "slider", "Arrows shown", lo=5, hi=150, value=40, key="edges")
         if transitions.empty:
             st.info("No transitions for these settings.")
         else:

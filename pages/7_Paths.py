@@ -12,7 +12,7 @@ from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
 from components.text import escape_markdown
-from components.url_select import query_multiselect
+from components.url_select import query_multiselect, query_number
 
 DAY = 86400.0
 
@@ -26,7 +26,7 @@ with user_errors():
         clear_node_filter_button(view)
 
         st.subheader("Top paths")
-        top = st.slider("Paths shown", 5, 50, 15, key="paths", bind="query-params")
+        top = query_number(st, "slider", "Paths shown", lo=5, hi=50, value=15, key="paths")
         variants = view.run("variants", top=top, include_other=True)
         if not variants.empty:
             distinct = int(variants["distinct_paths"].iloc[0])

@@ -55,3 +55,30 @@ def test_flows_page_opens_the_demo_dataset_by_default(demo_engine, monkeypatch):
     # The demo is linked to a map: its last stage is the default goal, so ends split into
     # converted and dropped-off journeys.
     assert {"Converted", "Drop-off"} <= set(sankey["Target"])
+
+
+def test_a_link_value_the_page_cannot_use_is_named_with_what_is_shown(engine):
+    # b2b_log's events run over 2024; a link from another year, an impossible step count and a
+    # level that does not exist are each named, and the page shows its defaults instead.
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    at = run_page(
+        "pages/5_Flows.py",
+        query={"dataset": str(dataset_id), "steps": "50", "level": "team", "from": "1999-01-01"},
+    )
+    said = [w.value for w in at.warning]
+    assert any("steps=50 is not a whole number from 2 to 10; showing 5 instead" in w for w in said), said
+    assert any("level=team is not one of the choices here" in w and "showing contact instead" in w for w in said), said
+    assert any(w.startswith("The link's from=1999-01-01 is not a day from ") for w in said), said
+    sankey = [df.value for df in at.dataframe if "From step" in df.value.columns][0]
+    assert sankey["To step"].astype(int).max() == 4  # five steps shown: 0 to 4
+    journeys = [m for m in at.metric if m.label == "Journeys"][0]
+    assert journeys.value == "60"  # no date filter kept
+
+
+def test_a_link_that_filters_opens_the_filters(engine):
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id)})
+    assert not [e for e in at.expander if e.label == "Filters"][0].proto.expanded
+    for query in ({"from": "2024-02-01"}, {"seg_region": "EMEA"}):
+        at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), **query})
+        assert [e for e in at.expander if e.label == "Filters"][0].proto.expanded, query

@@ -77,6 +77,20 @@ def test_outlook_choices_come_from_the_url(dataset_id):
     assert any("As of 2024-02-01" in c.value for c in at.caption)
     table = at.dataframe[0].value
     assert list(table["Contact"]) == list(expected.table["journey_key"][:50])
+    assert not [w.value for w in at.warning if w.value.startswith("The link's")]  # every value was usable
+
+
+def test_outlook_names_the_link_values_it_cannot_use(dataset_id):
+    at = run_page(
+        "pages/11_Outlook.py",
+        query={"dataset": str(dataset_id), "as_of": "1999-01-01", "min_transitions": "0", "model": "Markov chain"},
+    )
+    said = [w.value for w in at.warning]
+    assert any(w.startswith("The link's as_of=1999-01-01 is not a day from ") for w in said), said
+    assert "showing the day of the last event instead" in " ".join(said)
+    assert any("min_transitions=0 is not a whole number from 1 to 1000" in w for w in said), said
+    # The settings the link set are in sight, with their warning.
+    assert [e for e in at.expander if e.label == "Model settings"][0].proto.expanded
 
 
 def test_outlook_before_any_conversion_names_the_problem(dataset_id):

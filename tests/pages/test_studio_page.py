@@ -444,3 +444,13 @@ def test_a_grid_edit_from_a_stale_copy_is_kept_not_written(filled):
         if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("thinking", stage.id, None, None)
     ]  # fmt: skip
     assert texts == ["Mine"]
+
+
+def test_a_link_to_a_tab_that_does_not_exist_is_named(filled):
+    at = _open(filled.map_id, tab="Action plans")
+    assert [w.value for w in at.warning] == [
+        "The link's tab=Action plans is not a tab here (nearest: Action plan); showing Grid instead."
+    ]
+    at = _open(filled.map_id, tab="Action plan")
+    assert not [w.value for w in at.warning if w.value.startswith("The link's")]
+    assert "Action plan" in [t.label for t in at.tabs]
