@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+import streamlit as st
 from streamlit_agraph import Config, Edge, Node, agraph
 
 from charts.palette import CATEGORICAL, NEGATIVE, NEUTRAL, colour_map, page_colours
@@ -143,6 +144,20 @@ def build_graph(
     return nodes, edges, {v: k for k, v in ids.items()}
 
 
+def drawn_caption(transitions: pd.DataFrame, max_edges: int) -> str:
+    """What the graph leaves out: how many of the transitions it draws, and their share of all moves."""
+    total = len(transitions)
+    if total <= max_edges:
+        return f"Drawn: all {total:,} transitions."
+    moves = int(transitions["count"].sum())
+    drawn = int(transitions["count"].nlargest(max_edges).sum())
+    share = f" ({drawn / moves:.1%} of all {moves:,} moves)" if moves else ""
+    return (
+        f"Drawn: the {max_edges:,} largest of {total:,} transitions{share}; more with *Arrows shown*, "
+        "and every one in the table below."
+    )
+
+
 def render_transition_graph(
     transitions: pd.DataFrame, *, max_edges: int = 60, height_px: int = 560, selected: str | None = None
 ) -> str | None:
@@ -152,4 +167,5 @@ def render_transition_graph(
     config = Config()
     config.__dict__ = graph_options(style, height_px=height_px)  # the whole option object, nothing else
     clicked = agraph(nodes=nodes, edges=edges, config=config)
+    st.caption(drawn_caption(transitions, max_edges))
     return names.get(clicked) if isinstance(clicked, str) else None

@@ -52,3 +52,15 @@ def test_titles_are_escaped_and_never_start_with_a_scheme():
 def test_max_edges_keeps_the_largest():
     _, edges, _ = build_graph(TRANSITIONS, GraphStyle.for_theme(False), max_edges=2)
     assert sorted(e.label for e in edges) == ["10", "8"]
+
+
+def test_the_caption_says_what_the_graph_leaves_out():
+    from components.graph import drawn_caption
+
+    # The two largest of six transitions: 10 + 8 of 29 moves.
+    assert drawn_caption(TRANSITIONS, 2) == (
+        "Drawn: the 2 largest of 6 transitions (62.1% of all 29 moves); more with *Arrows shown*, "
+        "and every one in the table below."
+    )
+    assert drawn_caption(TRANSITIONS, 6) == "Drawn: all 6 transitions."
+    assert drawn_caption(TRANSITIONS, 40) == "Drawn: all 6 transitions."

@@ -28,6 +28,12 @@ def test_flows_page_shows_the_views_of_a_dataset(engine):
     moves = transitions.loc[transitions.Source == "(entry)", "Moves"].str.replace(",", "").astype(int)
     assert moves.sum() == 60
     assert transitions["Share"].str.fullmatch(r"\d+\.\d %").all()
+    # Under the graph: how much of it is drawn (40 arrows by default).
+    drawn = [c.value for c in at.caption if c.value.startswith("Drawn: ")]
+    n = len(transitions)
+    assert len(drawn) == 1 and (
+        f"all {n} transitions" in drawn[0] or f"the 40 largest of {n:,} transitions" in drawn[0]
+    )
 
 
 def test_flows_page_reads_its_view_from_the_url(engine):
