@@ -18,14 +18,8 @@ def _script() -> None:
 
     steps = query_number(st, "slider", "Steps", lo=2, hi=10, value=5, key="steps")
     window = query_number(st, "number_input", "Window", lo=1, hi=3650, value=90, key="window")
-    model = query_choice(
-        st,
-        "Model",
-        ["learned", "markov"],
-        default="learned",
-        key="model",
-        format_func=lambda m: {"learned": "Learned", "markov": "Markov chain"}[m],
-    )
+    words = {"fast": "Fast", "exact": "Exact answer"}
+    model = query_choice(st, "Mode", list(words), default="fast", key="mode", format_func=words.__getitem__)
     collapse = query_toggle(st, "Collapse", value=True, key="collapse", help="")
     day = query_date(st, "From", key="from", lo=date(2020, 1, 1), hi=date(2020, 12, 31), empty="no start day")
     st.write(f"values {steps} {window} {model} {collapse} {day}")
@@ -43,14 +37,14 @@ def _run(query: dict[str, str]) -> tuple[str, list[str]]:
 
 def test_usable_link_values_are_taken_without_a_word():
     values, warnings = _run(
-        {"steps": "7", "window": "30", "model": "Markov chain", "collapse": "false", "from": "2020-03-04"}
+        {"steps": "7", "window": "30", "mode": "Exact answer", "collapse": "false", "from": "2020-03-04"}
     )
-    assert values == "values 7 30 markov False 2020-03-04"
+    assert values == "values 7 30 exact False 2020-03-04"
     assert warnings == []
 
 
 def test_no_link_shows_the_defaults_without_a_word():
-    assert _run({}) == ("values 5 90 learned True None", [])
+    assert _run({}) == ("values 5 90 fast True None", [])
 
 
 @pytest.mark.parametrize(
@@ -61,8 +55,8 @@ def test_no_link_shows_the_defaults_without_a_word():
         ({"window": "0"}, "The link's window=0 is not a whole number from 1 to 3650; showing 90 instead."),
         ({"window": "12.5"}, "The link's window=12.5 is not a whole number from 1 to 3650; showing 12 instead."),
         (
-            {"model": "markov"},
-            "The link's model=markov is not one of the choices here (nearest: Markov chain); showing Learned instead.",
+            {"mode": "exact"},
+            "The link's mode=exact is not one of the choices here (nearest: Exact answer); showing Fast instead.",
         ),
         ({"collapse": "maybe"}, "The link's collapse=maybe is not true or false; showing on instead."),
         (
@@ -77,7 +71,7 @@ def test_a_link_value_that_cannot_be_used_is_named_with_what_is_shown(query, sai
     values, warnings = _run(query)
     assert warnings == [said]
     shown_window = "12" if query.get("window") == "12.5" else "90"  # Streamlit cuts 12.5 to 12
-    assert values == f"values 5 {shown_window} learned True None"
+    assert values == f"values 5 {shown_window} fast True None"
 
 
 def test_the_days_offered_follow_the_data_not_ten_years_around_today():
