@@ -340,9 +340,37 @@ def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool
         through=tuple(f["through"] or ()),
     )
     view = open_view(dataset_id, token, map_id, query)
+    if view is not None:
+        say_when_filters_keep_nothing(view)
     if view is not None and conversion:
         render_conversion_line(view)
     return view
+
+
+def filter_words(query: JourneyQuery) -> list[str]:
+    """The filters of ``query`` as a person reads them ("From 2026-01-01", "Channels: email, web")."""
+    words = [f"From {query.date_from.isoformat()}"] if query.date_from else []
+    words += [f"To {query.date_to.isoformat()}"] if query.date_to else []
+    for label, values in (("Channels", query.channels), ("Contact roles", query.roles), ("Outcomes", query.outcomes)):
+        if values:
+            words.append(f"{label}: {', '.join(values)}")
+    words += [f"{name}: {', '.join(values)}" for name, values in query.segments]
+    if query.through:
+        words.append(f"Only journeys through: {', '.join(query.through)}")
+    return words
+
+
+def say_when_filters_keep_nothing(view: AnalysisView) -> None:
+    """An empty result says why: when the filters keep none of the dataset's events, one warning names
+    them (every figure of the page is then empty)."""
+    words = filter_words(view.query)
+    if words and int(view.run("summary").iloc[0]["events"]) == 0:
+        st.warning(
+            escape_markup(
+                f"The filters keep none of this dataset's events ({' · '.join(words)}), so every figure "
+                "below is empty. Widen them under Filters."
+            )
+        )
 
 
 # --------------------------------------------------------------------------- the Conversion line

@@ -88,3 +88,43 @@ def test_a_link_that_filters_opens_the_filters(engine):
     for query in ({"from": "2024-02-01"}, {"seg_region": "EMEA"}):
         at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), **query})
         assert [e for e in at.expander if e.label == "Filters"][0].proto.expanded, query
+
+
+def test_filters_that_keep_nothing_say_so(engine):
+    # b2b_log runs from 2025-01-01 to 2025-02-22: from its last day to its first keeps no event.
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), "from": "2025-02-22", "to": "2025-01-01"})
+    said = [w.value for w in at.warning]
+    assert said == [
+        "The filters keep none of this dataset's events (From 2025-02-22 · To 2025-01-01), so every figure "
+        "below is empty. Widen them under Filters."
+    ]
+    assert [m for m in at.metric if m.label == "Journeys"][0].value == "0"
+    # Filters that keep events say nothing of the kind.
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), "from": "2025-01-01", "to": "2025-01-31"})
+    assert not [w for w in at.warning if "keep none" in w.value]
+
+
+def test_filter_words_name_every_filter():
+    from datetime import date
+
+    from analytics.journeys import JourneyQuery
+    from components.analysis_controls import filter_words
+
+    query = JourneyQuery(
+        date_from=date(2025, 1, 2),
+        channels=("email", "web"),
+        roles=("buyer",),
+        outcomes=("won",),
+        segments=(("region", ("EMEA",)),),
+        through=("Demo",),
+    )
+    assert filter_words(query) == [
+        "From 2025-01-02",
+        "Channels: email, web",
+        "Contact roles: buyer",
+        "Outcomes: won",
+        "region: EMEA",
+        "Only journeys through: Demo",
+    ]
+    assert filter_words(JourneyQuery(level="account", by="stage")) == []
