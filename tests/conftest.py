@@ -25,6 +25,7 @@ for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import shutil  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -40,6 +41,21 @@ def copy_data_dir(template: Path, target: Path) -> Path:
     """Copy a template data directory (database and datasets) into ``target``, which may exist empty."""
     shutil.copytree(template, target, dirs_exist_ok=True)
     return target
+
+
+@contextmanager
+def template_data_dir(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path, name: str) -> Iterator[Path]:
+    """A new data directory (a template, made once for a module or a run) on a copy of the migrated
+    database, JOURNEYLENS_DATA_DIR while the block runs; its engines are closed when it ends."""
+    directory = tmp_path_factory.mktemp(name) / "data"
+    directory.mkdir()
+    shutil.copyfile(migrated_database, directory / DB_FILENAME)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))
+        try:
+            yield directory
+        finally:
+            dispose_engines()
 
 
 @pytest.fixture(scope="session")
@@ -60,16 +76,10 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path)
     from db.access import as_system
     from services import demo
 
-    directory = tmp_path_factory.mktemp("template-demo") / "data"
-    directory.mkdir()
-    shutil.copyfile(migrated_database, directory / DB_FILENAME)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))  # where the import stores the Parquet files
-        try:
-            with as_system("first start"):  # as components.bootstrap seeds it
-                assert demo.ensure_demo(engine=get_engine())
-        finally:
-            dispose_engines()
+    # The data directory is where the import stores the Parquet files.
+    with template_data_dir(tmp_path_factory, migrated_database, "template-demo") as directory:
+        with as_system("first start"):  # as components.bootstrap seeds it
+            assert demo.ensure_demo(engine=get_engine())
     assert not (directory / (DB_FILENAME + "-wal")).exists(), "the template must be self-contained"
     return directory
 

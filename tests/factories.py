@@ -7,6 +7,7 @@ hand-made logs.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from analytics.engine import memtable
+from analytics.engine import execute, memtable
 from analytics.layout import to_stored_layout, write_parquet
-from analytics.schema import STORED_COLUMN, EventSchema, Role, segment_column
+from analytics.schema import STORED_COLUMN, ColumnMapping, EventSchema, Role, segment_column
 
 BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -163,6 +164,23 @@ def b2b_log(journeys: int = 60, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
+# b2b_log as the CSV an analyst would upload (its segment a plain "region" column), and the mapping
+# that reads it: for tests that go through the importer rather than ``create_dataset``.
+B2B_MAPPING = ColumnMapping.of(
+    segments=["region"],
+    journey="journey_id",
+    account="account_id",
+    **{role: role for role in ("timestamp", "activity", "channel", "stage", "role", "outcome")},  # named as their roles
+)
+
+
+def b2b_csv(frame: pd.DataFrame) -> bytes:
+    """A b2b_log frame (perhaps altered) as CSV bytes that :data:`B2B_MAPPING` reads."""
+    out = frame.rename(columns={"segment:region": "region"}).copy()
+    out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out.to_csv(index=False).encode("utf-8")
+
+
 def database_at(path: Path, revision: str) -> Engine:
     """An engine on a new SQLite file at ``path`` migrated only up to ``revision`` (an older schema)."""
     from alembic import command
@@ -183,3 +201,21 @@ def staged_frame(journeys: dict[str, list[tuple[float, str, str | None]]]) -> pd
     """``log_frame`` of journeys given as ``{journey_id: [(day, activity, stage), ...]}``, in that order."""
     rows = [(journey, *event) for journey, events in journeys.items() for event in events]
     return log_frame(rows, ("journey_id", "timestamp", "activity", "stage"))
+
+
+def result_tables(result: object) -> dict[str, pd.DataFrame]:
+    """The tables of an analysis result, to compare two runs of it: a frame, a list (with each value's
+    position), an Ibis table (run), or a result object holding frames (by field name)."""
+    if isinstance(result, pd.DataFrame):
+        return {"": result}
+    if isinstance(result, list):
+        return {"": pd.DataFrame({"value": result, "position": range(len(result))})}
+    if hasattr(result, "execute") and hasattr(result, "schema"):
+        return {"": execute(result)}
+    if dataclasses.is_dataclass(result):
+        return {
+            f.name: getattr(result, f.name)
+            for f in dataclasses.fields(result)
+            if isinstance(getattr(result, f.name), pd.DataFrame)
+        }
+    raise TypeError(f"cannot compare a {type(result).__name__}")

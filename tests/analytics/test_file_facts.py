@@ -23,19 +23,8 @@ from analytics.schema import ColumnMapping
 from analytics.transitions import _stored_pairs, compute_transitions
 from services.datasets import get_event_source, lacks_neighbour_facts, upgrade_datasets
 from services.importer import import_event_log
-from tests.factories import b2b_log
+from tests.factories import B2B_MAPPING, b2b_csv, b2b_log
 
-MAPPING = ColumnMapping.of(
-    segments=["region"],
-    journey="journey_id",
-    timestamp="timestamp",
-    activity="activity",
-    account="account_id",
-    channel="channel",
-    stage="stage",
-    role="role",
-    outcome="outcome",
-)
 TINY = (
     "journey_id,timestamp,activity\n"
     "j1,2024-01-01T10:00:00Z,A\n"
@@ -46,12 +35,6 @@ TINY = (
     "j3,2024-01-03T10:00:00Z,A\n"
     "j3,2024-01-03T10:00:00Z,A\n"
 )
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    out = frame.rename(columns={"segment:region": "region"}).copy()
-    out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return out.to_csv(index=False).encode()
 
 
 def _footer(path: str) -> dict:
@@ -68,7 +51,7 @@ def _without_facts(path: str, target: Path) -> EventSource:
 
 @pytest.fixture
 def imported(engine):
-    result = import_event_log(_csv(b2b_log(journeys=150)), name="b2b", mapping=MAPPING)
+    result = import_event_log(b2b_csv(b2b_log(journeys=150)), name="b2b", mapping=B2B_MAPPING)
     return get_event_source(result.dataset_id)
 
 
@@ -143,7 +126,7 @@ def test_the_facts_are_read_for_a_dataset_in_memory(imported):
 
 def test_over_the_limits_the_footer_says_so_and_the_queries_answer(engine, monkeypatch):
     monkeypatch.setattr(file_facts, "MAX_PAIRS", 3)
-    result = import_event_log(_csv(b2b_log(journeys=40)), name="many pairs", mapping=MAPPING)
+    result = import_event_log(b2b_csv(b2b_log(journeys=40)), name="many pairs", mapping=B2B_MAPPING)
     source, schema = get_event_source(result.dataset_id)
     footer = _footer(source.parquet_path)
     assert "pairs of activities (more than 3)" in footer["omitted"]

@@ -27,7 +27,7 @@ from analytics.registry import ANALYSES as REGISTRY
 from core.errors import BadInputError
 from services import analysis as analysis_service
 from services.context import open_context
-from tests.factories import save_dataset
+from tests.factories import result_tables, save_dataset
 
 GOAL = "Contract signed"
 SPEC = FunnelSpec(steps=("Demo", "Pricing page", "Sales rep", GOAL))
@@ -117,23 +117,6 @@ def test_every_registered_analysis_has_a_case():
     assert {c[1] for c in CASES} == set(REGISTRY)
 
 
-def _tables(result: object) -> dict[str, pd.DataFrame]:
-    """The tables of a result: a frame, a list, or a result object holding frames."""
-    import dataclasses
-
-    if isinstance(result, pd.DataFrame):
-        return {"": result}
-    if isinstance(result, list):
-        return {"": pd.DataFrame({"value": result})}
-    if dataclasses.is_dataclass(result):
-        return {
-            f.name: getattr(result, f.name)
-            for f in dataclasses.fields(result)
-            if isinstance(getattr(result, f.name), pd.DataFrame)
-        }
-    raise TypeError(f"cannot compare a {type(result).__name__}")
-
-
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in one order: analyses that leave ties unordered may list them differently run to run."""
     listed = {c for c in frame.columns if frame[c].map(lambda v: isinstance(v, list | tuple)).any()}
@@ -154,10 +137,10 @@ def test_every_analysis_gives_the_same_table_in_memory_as_on_parquet(engine, hot
     dataset_id = _dataset("Hot vs Parquet")
     ctx = open_context(dataset_id, conversion=goal(GOAL) if converts else NOT_DEFINED)
 
-    on_parquet = _tables(_run(name, ctx, query, params, "parquet"))
+    on_parquet = result_tables(_run(name, ctx, query, params, "parquet"))
     assert not hot_status(ctx.source).in_memory
     assert make_hot(ctx.source).in_memory
-    in_memory = _tables(_run(name, ctx, query, params, "memory"))
+    in_memory = result_tables(_run(name, ctx, query, params, "memory"))
     assert hot_status(ctx.source).in_memory  # still: the run above read the table
 
     assert on_parquet.keys() == in_memory.keys()

@@ -77,26 +77,11 @@ def _payload_log():  # noqa: ANN202 - a pandas DataFrame
 
 def import_payload_log(frame, map_id: int) -> int:  # noqa: ANN001 - a pandas DataFrame
     """Write the payload log as a CSV an analyst would upload and import it through the importer."""
-    from analytics.schema import ColumnMapping
     from services.importer import import_event_log
     from services.linking import link_dataset_to_map
+    from tests.factories import B2B_MAPPING, b2b_csv
 
-    csv = frame.rename(columns={"segment:region": "region"}).copy()
-    csv["timestamp"] = csv["timestamp"].map(lambda t: t.isoformat())
-    mapping = ColumnMapping.of(
-        segments=["region"],
-        journey="journey_id",
-        account="account_id",
-        timestamp="timestamp",
-        activity="activity",
-        channel="channel",
-        stage="stage",
-        role="role",
-        outcome="outcome",
-    )
-    result = import_event_log(
-        csv.to_csv(index=False).encode("utf-8"), name=f"{IMG} log", mapping=mapping, source_name=f"{SCRIPT}.csv"
-    )
+    result = import_event_log(b2b_csv(frame), name=f"{IMG} log", mapping=B2B_MAPPING, source_name=f"{SCRIPT}.csv")
     link_dataset_to_map(result.dataset_id, map_id)
     return result.dataset_id
 

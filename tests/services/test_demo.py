@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
-from db.engine import DB_FILENAME, dispose_engines, get_engine, read_session, write_session
+from db.engine import DB_FILENAME, get_engine, read_session, write_session
 from db.models import (
     Action,
     ActionStatus,
@@ -29,7 +28,7 @@ from db.models import (
 )
 from services import demo
 from services import maps as map_service
-from tests.conftest import copy_data_dir
+from tests.conftest import copy_data_dir, template_data_dir
 
 TODAY = date(2026, 11, 24)
 
@@ -38,15 +37,8 @@ TODAY = date(2026, 11, 24)
 def seeded_template(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path) -> tuple[Path, list[int]]:
     """A data directory with the demo seeded on TODAY (``seed_demo``), made once for the module, and
     the ids of its maps. Tests get their own copy (``seeded``), never this directory."""
-    directory = tmp_path_factory.mktemp("demo-today") / "data"
-    directory.mkdir()
-    shutil.copyfile(migrated_database, directory / DB_FILENAME)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))
-        try:
-            ids = demo.seed_demo(engine=get_engine(), today=TODAY)
-        finally:
-            dispose_engines()
+    with template_data_dir(tmp_path_factory, migrated_database, "demo-today") as directory:
+        ids = demo.seed_demo(engine=get_engine(), today=TODAY)
     assert not (directory / (DB_FILENAME + "-wal")).exists(), "the template must be self-contained"
     return directory, ids
 

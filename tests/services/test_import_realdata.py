@@ -6,8 +6,6 @@ that the stored order follows the tie rule.
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -45,18 +43,11 @@ def _import(path, **options):
 def bpic_journey(shared_data, tmp_path_factory, migrated_database):
     """(import result, stored events) of the BPIC 2012 journey file, imported once for the module into
     its own new database; the tests only read them."""
-    from db.engine import DB_FILENAME, dispose_engines
+    from tests.conftest import template_data_dir
 
-    directory = tmp_path_factory.mktemp("bpic-journey") / "data"
-    directory.mkdir()
-    shutil.copyfile(migrated_database, directory / DB_FILENAME)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JOURNEYLENS_DATA_DIR", str(directory))
-        try:
-            result = _import(shared_data / "bpic2012" / "bpic2012_journey_events.csv.gz")
-            return result, _stored(result.dataset_id)
-        finally:
-            dispose_engines()
+    with template_data_dir(tmp_path_factory, migrated_database, "bpic-journey"):
+        result = _import(shared_data / "bpic2012" / "bpic2012_journey_events.csv.gz")
+        return result, _stored(result.dataset_id)
 
 
 def test_bpic2012_journey_file(bpic_journey):

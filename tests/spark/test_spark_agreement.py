@@ -9,7 +9,6 @@ Spark reads the stored layout from the same Parquet file (as a cluster reads an 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
 import pandas as pd
@@ -21,6 +20,7 @@ from analytics.external import STORED_COLUMNS, stored_layout_expr
 from analytics.journeys import JourneyQuery, journey_steps, journey_table
 from analytics.registry import ANALYSES as REGISTRY
 from analytics.registry import Inputs, run_analysis
+from tests.factories import result_tables
 from tests.spark.conftest import EVENTS_VIEW, MAPPING, RAW_VIEW, SPARK_URL
 
 # One JVM for the run: every Spark test on the same xdist worker.
@@ -205,23 +205,6 @@ ANALYSES: list[tuple[str, str, JourneyQuery, dict, bool, list[str] | None]] = [
 SPARK_GAPS: dict[str, str] = {}
 
 
-def _tables(result) -> dict[str, pd.DataFrame]:
-    """The tables of a result: a frame, an Ibis table, or a result object holding frames."""
-    if isinstance(result, pd.DataFrame):
-        return {"": result}
-    if isinstance(result, list):
-        return {"": pd.DataFrame({"value": result, "position": range(len(result))})}
-    if hasattr(result, "execute") and hasattr(result, "schema"):
-        return {"": execute(result)}
-    if dataclasses.is_dataclass(result):
-        return {
-            f.name: getattr(result, f.name)
-            for f in dataclasses.fields(result)
-            if isinstance(getattr(result, f.name), pd.DataFrame)
-        }
-    raise TypeError(f"cannot compare a {type(result).__name__}")
-
-
 @pytest.mark.parametrize(
     "case",
     [
@@ -233,8 +216,8 @@ def _tables(result) -> dict[str, pd.DataFrame]:
 def test_analysis_agrees(sources, case):
     _, name, query, params, converts, keys = case
     conversion = goal(GOAL) if converts else NOT_DEFINED
-    duck = _tables(run_analysis(name, Inputs(sources["duckdb"], sources["schema"], query, conversion), **params))
-    spark = _tables(run_analysis(name, Inputs(sources["spark"], sources["schema"], query, conversion), **params))
+    duck = result_tables(run_analysis(name, Inputs(sources["duckdb"], sources["schema"], query, conversion), **params))
+    spark = result_tables(run_analysis(name, Inputs(sources["spark"], sources["schema"], query, conversion), **params))
     assert duck and duck.keys() == spark.keys()
     for part in duck:
         d, s = duck[part], spark[part]
