@@ -19,7 +19,7 @@ from datetime import date
 
 import streamlit as st
 
-from analytics.conversion import Conversion
+from analytics.conversion import Conversion, nearest_names
 from analytics.journeys import JourneyQuery
 from analytics.schema import Role
 from components import loaders as L
@@ -430,6 +430,21 @@ def render_conversion_editor(view: AnalysisView, *, key: str = "conversion") -> 
                     _save(view, s.conversion, False)
                     st.rerun()
     current = ctx.conversion
+    lost_options = [*names.nodes, *[f"outcome: {o}" for o in names.outcomes]]
+    saved_lost = [*current.lost_goals, *[f"outcome: {o}" for o in current.lost_outcomes]]
+    gone = [
+        *(g for g in (*current.goals, *current.lost_goals) if g not in names.nodes),
+        *(f"outcome: {o}" for o in (*current.outcomes, *current.lost_outcomes) if o not in names.outcomes),
+    ]
+    if gone:  # a definition can outlive a relinked map or a re-import: never dropped silently
+        known = [*names.nodes, *[f"outcome: {o}" for o in names.outcomes]]
+        st.warning(
+            escape_markup(
+                "The saved definition names what this dataset does not have: "
+                + "; ".join(f"{g} (nearest: {', '.join(nearest_names(g, known))})" for g in dict.fromkeys(gone))
+                + ". The form below leaves them out, so saving it drops them."
+            )
+        )
     with st.form(f"{key}_form", border=False):
         kinds = ["goal", "outcome"] if names.outcomes else ["goal"]
         kind = st.radio(
@@ -465,8 +480,8 @@ def render_conversion_editor(view: AnalysisView, *, key: str = "conversion") -> 
         )
         lost = st.multiselect(
             "Lost when it reaches (optional; used by the outlook and friction)",
-            [*names.nodes, *[f"outcome: {o}" for o in names.outcomes]],
-            default=[*current.lost_goals, *[f"outcome: {o}" for o in current.lost_outcomes]],
+            lost_options,
+            default=[x for x in saved_lost if x in lost_options],
             key=f"{key}_lost",
         )
         through_map = False

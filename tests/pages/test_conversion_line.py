@@ -81,3 +81,29 @@ def test_goal_and_through_names_that_do_not_exist_are_refused(demo, page):
         "No touchpoint, activity or stage is named 'Stor'" in w.value and "'Store'" in w.value for w in at.warning
     )
     assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_a_saved_definition_naming_what_the_dataset_lacks_is_named_in_the_form(engine):
+    # A definition can outlive a relinked map or a re-import: the Change form names what the dataset
+    # no longer has (nearest real names too) instead of dropping it silently, and still opens.
+    from sqlmodel import select
+
+    from analytics.conversion import Conversion
+    from db.engine import write_session
+    from db.models import ConversionDefinition
+    from services.conversion import save_conversion
+    from tests.factories import b2b_log, create_dataset
+
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    save_conversion(dataset_id, Conversion(goals=("Decision",), lost_goals=("Awareness",)))
+    with write_session() as session:
+        row = session.exec(select(ConversionDefinition)).one()
+        row.goals, row.lost_goals = ["Decision", "Decisoin"], ["Awareness", "Old page"]
+        session.add(row)
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id)})
+    said = [w.value for w in at.warning if w.value.startswith("The saved definition names")]
+    assert len(said) == 1, [w.value for w in at.warning]
+    assert "Decisoin (nearest: Decision" in said[0] and "Old page (nearest: " in said[0]
+    assert "saving it drops them" in said[0]
+    assert at.multiselect(key="conversion_goals").value == ["Decision"]
+    assert at.multiselect(key="conversion_lost").value == ["Awareness"]
