@@ -17,8 +17,8 @@ from charts.friction import COMPONENT_NAMES, friction_components_figure
 from charts.labels import for_people
 from components.analysis_controls import AnalysisView
 from components.loaders import load_friction
-from components.metrics_ui import weights_from_url
-from components.text import escape_markdown
+from components.metrics_ui import WEIGHT_MAX, weights_from_url
+from components.text import escape_markdown, escape_markup
 from services.csv_safety import to_safe_csv
 from services.friction import compute_friction_table
 
@@ -34,8 +34,11 @@ WEIGHTS_FORMULA = (
 def render_weights() -> FrictionWeights:
     """The component weights, adjustable and kept in the URL (``?w_exit=..``); all zero falls back to
     the defaults, with a warning."""
-    weights = weights_from_url()
-    with st.expander("Weights of the components (visible and adjustable)", expanded=False):
+    weights, said = weights_from_url()
+    for line in said:  # a link's weight that cannot be used is never replaced silently
+        st.warning(escape_markup(line))
+    linked = any(k.startswith("w_") for k in st.query_params)  # weights from a link are in sight
+    with st.expander("Weights of the components (visible and adjustable)", expanded=linked):
         st.caption(WEIGHTS_FORMULA)
         cols = st.columns(len(COMPONENTS))
         chosen = {}
@@ -43,7 +46,7 @@ def render_weights() -> FrictionWeights:
             chosen[key] = col.number_input(
                 COMPONENT_NAMES[key],
                 min_value=0.0,
-                max_value=10.0,
+                max_value=WEIGHT_MAX,
                 step=0.05,
                 value=float(getattr(weights, key)),
                 key=f"w_{key}",

@@ -6,6 +6,8 @@ reproduces the view. Their data comes through the cached loaders (:mod:`componen
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from analytics.friction import FrictionWeights
@@ -15,18 +17,34 @@ from components.loaders import load_report
 # --------------------------------------------------------------------------- URL state
 
 
-def query_float(param: str, default: float) -> float:
-    try:
-        return float(st.query_params.get(param, default))
-    except (TypeError, ValueError):
-        return default
+WEIGHT_MAX = 10.0  # the largest weight the Friction page takes
 
 
-def weights_from_url() -> FrictionWeights:
-    """Friction weights from ``?w_exit=..&w_backtrack=..`` (defaults where absent or bad)."""
-    d = FrictionWeights()
-    values = {k: max(0.0, query_float(f"w_{k}", v)) for k, v in d.as_dict().items()}
-    return FrictionWeights(**values) if sum(values.values()) > 0 else d
+def weights_from_url() -> tuple[FrictionWeights, list[str]]:
+    """Friction weights from ``?w_exit=..&w_backtrack=..`` (defaults where absent), and what the
+    link asked that could not be used, each named with the weight used instead: a value that is not
+    a number from 0 to :data:`WEIGHT_MAX`, or weights that are all 0 (the defaults then)."""
+    defaults = FrictionWeights().as_dict()
+    values: dict[str, float] = {}
+    said: list[str] = []
+    for key, default in defaults.items():
+        raw = st.query_params.get(f"w_{key}")
+        value = default
+        if raw not in (None, ""):
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            if not 0 <= value <= WEIGHT_MAX:  # not a number fails too
+                said.append(
+                    f"The link's w_{key}={raw} is not a number from 0 to {WEIGHT_MAX:g}; using {default:g} instead."
+                )
+                value = default
+        values[key] = value
+    if sum(values.values()) <= 0:
+        said.append("The link's weights are all 0; the default weights are used instead.")
+        return FrictionWeights(), said
+    return FrictionWeights(**values), said
 
 
 def page_exists(path: str) -> bool:

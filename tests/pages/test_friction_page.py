@@ -43,3 +43,21 @@ def test_friction_page_without_datasets(engine, monkeypatch):
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     at = run_page("pages/9_Friction.py")
     assert any("No dataset yet" in i.value for i in at.info)
+
+
+def test_link_weights_that_cannot_be_used_are_named(engine, monkeypatch):
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    _map_id, dataset_id = _dataset(engine)
+    query = {"dataset": str(dataset_id), "w_exit": "abc", "w_backtrack": "-1", "w_repeat": "20", "w_delay": "0.5"}
+    at = run_page("pages/9_Friction.py", query=query)
+    assert [w.value for w in at.warning] == [
+        "The link's w_exit=abc is not a number from 0 to 10; using 0.3 instead.",
+        "The link's w_backtrack=-1 is not a number from 0 to 10; using 0.2 instead.",
+        "The link's w_repeat=20 is not a number from 0 to 10; using 0.15 instead.",
+    ]
+    weights = {k: at.number_input(key=f"w_{k}").value for k in ("exit", "backtrack", "repeat", "delay")}
+    assert weights == {"exit": 0.3, "backtrack": 0.2, "repeat": 0.15, "delay": 0.5}  # the usable one is kept
+    assert [e for e in at.expander if e.label.startswith("Weights")][0].proto.expanded
+    zeros = {f"w_{k}": "0" for k in ("exit", "backtrack", "repeat", "delay", "feedback")}
+    at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id), **zeros})
+    assert [w.value for w in at.warning] == ["The link's weights are all 0; the default weights are used instead."]
