@@ -98,6 +98,8 @@ else:
             if h is not None:
                 if h.dataset_error:
                     st.error(escape_markdown(h.dataset_error), icon=":material/broken_image:")
+                if h.dataset_name:  # the numbers below come from this log (the map's newest linked one)
+                    st.caption(f"From the event log {escape_markdown(h.dataset_name)}")
                 if h.conversion_line:
                     st.caption(escape_markdown(h.conversion_line))
                 st.markdown(_measure_line("conversion", h.conversion) + "  \n" + _measure_line("nps", h.nps))
@@ -109,6 +111,8 @@ else:
                     )
                 elif h.dataset_id is None:
                     st.caption("No event log linked: link one on the Data page to see its friction.")
+                elif not h.dataset_error:
+                    st.caption("No hot spot yet: no touchpoint is passed by enough journeys to tell.")
                 st.markdown(
                     f"Actions: {h.open_actions} open"
                     + (f", :red[{h.overdue_actions} overdue]" if h.overdue_actions else ", none overdue")

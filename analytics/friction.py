@@ -554,7 +554,12 @@ def reweight(result: FrictionResult, weights: FrictionWeights) -> FrictionResult
     return FrictionResult(touchpoints=tp, stages=st, stage_order=result.stage_order, weights=weights)
 
 
-def compute_hot_spots(touchpoints: pd.DataFrame, *, top_n: int = 5, min_journeys: int = 5) -> pd.DataFrame:
+HOT_SPOT_MIN_JOURNEYS = 5  # fewer journeys through a touchpoint are noise, not a hot spot
+
+
+def compute_hot_spots(
+    touchpoints: pd.DataFrame, *, top_n: int = 5, min_journeys: int = HOT_SPOT_MIN_JOURNEYS
+) -> pd.DataFrame:
     """The ``top_n`` touchpoints by friction among those with at least ``min_journeys`` journeys
     (a touchpoint two journeys passed through is noise, not a hot spot): ``touchpoint, stage,
     friction, journeys, reason``.

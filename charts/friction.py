@@ -26,7 +26,12 @@ COMPONENT_NAMES: dict[str, str] = {
 }
 
 
-def friction_components_figure(table: pd.DataFrame, *, label: str = "touchpoint", top_n: int = 15) -> go.Figure:
+FRICTION_BARS = 15  # rows the components chart draws at most
+
+
+def friction_components_figure(
+    table: pd.DataFrame, *, label: str = "touchpoint", top_n: int = FRICTION_BARS
+) -> go.Figure:
     """Stacked horizontal bars: each component's contribution (``contrib_*``) to the index,
     highest index on top; at most ``top_n`` rows (the table beside it has them all).
     """

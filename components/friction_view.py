@@ -7,13 +7,14 @@ import streamlit as st
 
 from analytics.friction import (
     COMPONENTS,
+    HOT_SPOT_MIN_JOURNEYS,
     FrictionResult,
     FrictionWeights,
     compute_friction_validation,
     compute_hot_spots,
     reweight,
 )
-from charts.friction import COMPONENT_NAMES, friction_components_figure
+from charts.friction import COMPONENT_NAMES, FRICTION_BARS, friction_components_figure
 from charts.labels import for_people
 from components.analysis_controls import AnalysisView
 from components.loaders import load_friction
@@ -68,9 +69,18 @@ def load_weighted_friction(view: AnalysisView, weights: FrictionWeights) -> Fric
 
 def render_hot_spots(result: FrictionResult, top_n: int = 5) -> None:
     """The ``top_n`` touchpoints with the most friction, one line each with the reason."""
-    hot = compute_hot_spots(result.touchpoints, top_n=top_n)
+    hot = compute_hot_spots(result.touchpoints, top_n=top_n, min_journeys=HOT_SPOT_MIN_JOURNEYS)
+    eligible = int((result.touchpoints["journeys"] >= HOT_SPOT_MIN_JOURNEYS).sum())
     if hot.empty:
-        st.info("No touchpoint is reached by at least 5 journeys yet.")
+        st.info(
+            f"No touchpoint is reached by at least {HOT_SPOT_MIN_JOURNEYS} journeys yet: a longer date range, "
+            "fewer filters or more data would give some."
+        )
+    else:
+        st.caption(
+            f"The {len(hot)} touchpoints with the most friction among the {eligible:,} reached by at least "
+            f"{HOT_SPOT_MIN_JOURNEYS} journeys (of {len(result.touchpoints):,})."
+        )
     for rank, row in enumerate(hot.itertuples(index=False), start=1):
         stage = f" · {escape_markdown(row.stage)}" if isinstance(row.stage, str) else ""
         st.markdown(
@@ -89,6 +99,10 @@ def render_friction_level(result: FrictionResult, level: str) -> None:
         friction_components_figure(frame) if level == "touchpoint" else friction_components_figure(frame, label="stage")
     )
     st.plotly_chart(chart, width="stretch", key=f"friction_{'tp' if level == 'touchpoint' else 'stage'}")
+    if len(frame) > FRICTION_BARS:
+        st.caption(
+            f"The chart shows the {FRICTION_BARS} {level}s with the most friction of {len(frame):,}; the table lists every one."
+        )
     table = compute_friction_table(result, level=level)
     st.dataframe(for_people(table), hide_index=True, width="stretch")
     if level == "touchpoint":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.funnel import FunnelSpec, parse_step_windows
+from analytics.funnel import OTHER_VALUES, FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
 from components.text import escape_markdown
@@ -101,4 +101,15 @@ def funnel_headline(funnel: pd.DataFrame, spec: FunnelSpec) -> str:
         f"**{last:,} of {first:,} journeys** that reach *{escape_markdown(spec.steps[0])}* go on to "
         f"*{escape_markdown(spec.steps[-1])}* within **{spec.window_days:g} days** of it ({MODE_WORDS[spec.mode]}): "
         "a funnel window, not the all-time conversion of the line above."
+    )
+
+
+def breakdown_note(per: pd.DataFrame) -> str | None:
+    """What a funnel breakdown leaves out: None when every value has its own row, else that the
+    values past the first ones are added up as one row."""
+    if not (per["breakdown"] == OTHER_VALUES).any():
+        return None
+    return (
+        f"The {len(per) - 1} values with the most journeys at step 1 are shown one by one; the other values "
+        f"are added up as {OTHER_VALUES}."
     )

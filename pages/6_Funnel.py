@@ -9,7 +9,7 @@ from components.analysis_controls import clear_node_filter_button, render_analys
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
-from components.funnel_controls import funnel_headline, render_funnel_controls
+from components.funnel_controls import breakdown_note, funnel_headline, render_funnel_controls
 
 bootstrap("Funnel")
 st.title("Funnel")
@@ -34,6 +34,8 @@ with user_errors():
             st.subheader(f"By {spec.breakdown}")
             per = view.run("funnel_breakdown", spec=spec)
             st.plotly_chart(funnel_breakdown_figure(per), key="funnel_breakdown")
+            if note := breakdown_note(per):
+                st.caption(note)
             render_data_table(per, file_name=f"funnel_by_{spec.breakdown}.csv", key="funnel_breakdown")
 
         st.subheader("Journeys that dropped")

@@ -16,6 +16,8 @@ from components.url_select import query_multiselect, query_number
 
 DAY = 86400.0
 
+LOOPS_DRAWN = 10  # loops the chart draws; the table has them all
+
 bootstrap("Paths")
 st.title("Paths")
 st.caption("Whole journeys: their most common paths, their loops, their outcomes and their timing.")
@@ -60,8 +62,14 @@ with user_errors():
             c1.metric("Journeys moving back", f"{100 * n['share_moving_back']:.1f}%" if n["journeys"] else "–")
             c2.metric("Loops per journey", f"{n['loops_per_journey']:.2f}" if n["journeys"] else "–")
             c3.metric("Backward moves", f"{int(n['backward_moves']):,}")
-            loops = looped.run("top_loops", top=10)
-            st.plotly_chart(loops_figure(loops), key="loops")
+            loops = looped.run("top_loops", top=None)
+            st.plotly_chart(loops_figure(loops.head(LOOPS_DRAWN)), key="loops")
+            if len(loops) > LOOPS_DRAWN:
+                st.caption(
+                    f"The chart shows the {LOOPS_DRAWN} most common of {len(loops):,} loops "
+                    f"({int(loops['moves'].head(LOOPS_DRAWN).sum()):,} of {int(loops['moves'].sum()):,} backward "
+                    "moves); the table lists every one."
+                )
             render_data_table(loops, file_name="loops.csv", key="loops")
 
         if view.has_role("outcome"):

@@ -7,7 +7,7 @@ Health of a map (:class:`MapHealth`):
   linked dataset but no such metric shows the value computed over the whole log (no target, no
   trend);
 - the worst friction hot spot: the touchpoint with the highest friction index among those at least
-  :data:`HOT_SPOT_MIN_JOURNEYS` journeys reached, in the map's most recent linked dataset;
+  :data:`analytics.friction.HOT_SPOT_MIN_JOURNEYS` journeys reached, in the map's most recent linked dataset;
 - open actions (not done) and overdue actions (not done, due date passed);
 - stale: the review-by date has passed.
 ``health`` is the worst status among conversion, NPS and CSAT (red > amber > green), ``none``
@@ -35,7 +35,6 @@ from services.friction import compute_context_friction
 from services.maps import list_map_summaries
 from services.metrics import ComputeOptions, MetricRow, compute_for_context, list_metrics
 
-HOT_SPOT_MIN_JOURNEYS = 5
 STATUS_ORDER = {"red": 3, "amber": 2, "green": 1, "none": 0}
 HEALTH_MEASURES: tuple[str, ...] = ("conversion", "nps", "csat")
 _ALL_PERIOD = ComputeOptions(period="all")
@@ -137,7 +136,7 @@ def _dataset_health(
     ctx = open_context(dataset_id, map_id, engine=engine)
     line = compute_conversion_line(ctx).text
     friction = compute_context_friction(ctx)
-    spots = af.compute_hot_spots(friction.touchpoints, top_n=1, min_journeys=HOT_SPOT_MIN_JOURNEYS)
+    spots = af.compute_hot_spots(friction.touchpoints, top_n=1)
     if len(spots):
         s = spots.iloc[0]
         hot = (s.touchpoint, s.stage if isinstance(s.stage, str) else None, float(s.friction), s.reason)

@@ -25,6 +25,16 @@ def test_friction_page_puts_the_planted_hot_spot_first(engine, monkeypatch):
     assert at.selectbox(key="_pick_map").value is None
     assert at.dataframe[0].value.iloc[0]["Stage"] == "Conversion"
     assert at.dataframe[0].value.iloc[0]["Touchpoint"] == "Pricing page"
+    # What the hot spots and the chart leave out is said.
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("The 5 touchpoints with the most friction among the ") for c in captions), captions
+    touchpoints = len(at.dataframe[0].value)
+    cut = [c for c in captions if c.startswith("The chart shows the 15 touchpoints with the most friction")]
+    assert cut == (
+        [f"The chart shows the 15 touchpoints with the most friction of {touchpoints}; the table lists every one."]
+        if touchpoints > 15
+        else []
+    )
 
 
 def test_friction_weights_change_the_index_and_travel_in_the_url(engine, monkeypatch):

@@ -32,3 +32,24 @@ def test_paths_page_stage_order_from_the_url(engine):
     dataset_id = create_dataset(b2b_log(), name="Pipeline")
     at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "stage_order": ["Onboarding", "Decision"]})
     assert any("Stage order used (your order): Onboarding → Decision" in c.value for c in at.caption)
+
+
+def test_the_loops_chart_says_what_it_leaves_to_the_table(engine):
+    # Six stages, and one journey per backward pair (15 loops): the chart draws 10, the table all 15.
+    from tests.factories import log_frame
+
+    stages = ["S1", "S2", "S3", "S4", "S5", "S6"]
+    rows = []
+    for n, (later, earlier) in enumerate((b, a) for i, a in enumerate(stages) for b in stages[i + 1 :]):
+        for day, stage in enumerate(
+            [*stages, earlier] if later == "S6" else [*stages[: stages.index(later) + 1], earlier]
+        ):
+            rows.append((f"j{n}", day, f"visit {stage}", stage))
+    dataset_id = create_dataset(log_frame(rows, ("journey_id", "timestamp", "activity", "stage")), name="Loops")
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "stage_order": stages})
+    loops = [d.value for d in at.dataframe if "Moves" in d.value.columns and "From stage" in d.value.columns][0]
+    assert len(loops) == 15
+    said = [c.value for c in at.caption if c.value.startswith("The chart shows the 10 most common of 15 loops")]
+    assert said == [
+        "The chart shows the 10 most common of 15 loops (10 of 15 backward moves); the table lists every one."
+    ]

@@ -1,0 +1,15 @@
+"""The funnel's controls: what a breakdown leaves out is said."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def test_a_funnel_breakdown_says_when_values_are_added_up():
+    from components.funnel_controls import breakdown_note
+
+    assert breakdown_note(pd.DataFrame({"breakdown": ["web", "email"]})) is None
+    per = pd.DataFrame({"breakdown": [f"v{i}" for i in range(10)] + ["(other)"]})
+    assert breakdown_note(per) == (
+        "The 10 values with the most journeys at step 1 are shown one by one; the other values are added up as (other)."
+    )
