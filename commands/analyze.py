@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from commands.common import csv_list, emit_json, parse_date, start_up_done
+from commands.common import csv_list, emit_json, parse_date, positive_int, start_up_done
 from commands.reading import add_reading_flags, import_file
 
 
@@ -110,14 +110,14 @@ def _outlook_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--active-days",
-        type=int,
+        type=positive_int,
         default=DEFAULT_ACTIVE_DAYS,
         metavar="N",
         help=f"open = an event in the last N days (default {DEFAULT_ACTIVE_DAYS})",
     )
     g.add_argument(
         "--min-transitions",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MIN_TRANSITIONS,
         metavar="N",
         help=f"suggest a next best action taken by at least N similar journeys (default {DEFAULT_MIN_TRANSITIONS})",
@@ -243,7 +243,7 @@ def query_from_args(args: argparse.Namespace) -> Any:
     segments = []
     for item in args.filter_segment or ():
         name, sep, values = item.partition("=")
-        if not sep:
+        if not sep or not csv_list(values):
             raise BadInputError("--filter-segment takes NAME=V1,V2", value=item, expected="NAME=V1,V2")
         segments.append((name, csv_list(values)))
     return JourneyQuery(
@@ -355,7 +355,13 @@ def add(sub: argparse._SubParsersAction) -> None:
         "see `conversion show`)",
     )
     g.add_argument("--lost", action="append", metavar='"X,Y"', help="for this run, lost on reaching any of these nodes")
-    g.add_argument("--top", type=int, metavar="N", help="rows to keep (transitions, variants, loops, breakdown values)")
+    g.add_argument(
+        "--top",
+        type=positive_int,
+        metavar="N",
+        help="rows to keep: transitions (default all), variants (20), loops (10), funnel breakdown values (10, "
+        "the rest as (other)), Sankey nodes per step (8, the rest as Other)",
+    )
     g = p.add_argument_group("funnel")
     g.add_argument("--steps", metavar='"A,B,C"', help="funnel steps, in order")
     g.add_argument("--mode", choices=["ordered", "strict", "immediate", "any"], default="ordered")
@@ -368,7 +374,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     )
     g = p.add_argument_group("paths, loops and flows")
     g.add_argument("--stage-order", metavar='"A,B,C"', help="stage order for loops when no map is linked")
-    g.add_argument("--sankey-steps", type=int, default=5, help="columns of the step Sankey")
+    g.add_argument("--sankey-steps", type=positive_int, default=5, help="columns of the step Sankey (default 5)")
     g.add_argument("--anchor", choices=["start", "end"], default="start")
     g.add_argument("--anchor-node", metavar="NODE", help="start (or end) the Sankey at this node")
     add_reading_flags(p.add_argument_group("reading a CSV (the flags of `import`)"), required=False)

@@ -647,16 +647,16 @@ def render_link_editor(dataset_id: int) -> None:
         st.info("No journey maps yet. Draft one from this dataset below, or create one on the **Maps** page.")
     else:
         ids = [m["id"] for m in maps]
-        wanted = st.query_params.get("map")
-        default = summary["map_id"] if summary["map_id"] in ids else None
-        if wanted and wanted.isdigit() and int(wanted) in ids:
-            default = int(wanted)
         names = {m["id"]: f"{m['name']} (#{m['id']})" for m in maps}
-        map_id = st.selectbox(
-            "Map", ids, index=ids.index(default) if default in ids else 0, format_func=names.get, key="ln_map"
+        # ?map= chooses; a map the link names that does not exist is named, with the one shown instead.
+        map_id = query_select(
+            "Map",
+            ids,
+            param="map",
+            format_func=lambda i: names[i],
+            default=summary["map_id"] if summary["map_id"] in ids else None,
+            key="ln_map",
         )
-        if str(map_id) != st.query_params.get("map"):
-            st.query_params["map"] = str(map_id)
         linked = summary["map_id"] == map_id
         st.caption(
             "This dataset is linked to this map."

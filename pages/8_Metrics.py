@@ -16,6 +16,7 @@ from components.scorecard import (
     render_metric_values,
     render_outcomes,
 )
+from components.text import escape_markdown
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
@@ -35,7 +36,11 @@ if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
 datasets = load_dataset_summaries()
 dataset_names = {d["id"]: d["name"] for d in datasets}
-linked = [d["id"] for d in datasets if d["map_id"] == map_id]
+# The map's event logs, newest first: the newest gives the conversion line and the outcomes, as on the
+# Overview and in the map's report.
+linked = [
+    d["id"] for d in sorted(datasets, key=lambda d: (d["created_at"], d["id"]), reverse=True) if d["map_id"] == map_id
+]
 
 rows = load_metrics(map_id)
 # The conversion rate is computed from the linked event log's conversion definition, stated here once.
@@ -44,6 +49,8 @@ if linked:
     token = dataset_token(linked[0])
     linked_view = open_view(linked[0], token, map_id) if token else None
     if linked_view is not None:
+        others = f" (the newest of the {len(linked)} linked to this map)" if len(linked) > 1 else ""
+        st.caption(f"From the event log {escape_markdown(dataset_names[linked[0]])}{others}")
         render_conversion_line(linked_view)
 
 render_report_buttons(map_id)

@@ -186,9 +186,32 @@ def open_context(
     names = context_names(ctx) if conversion is not None or q.through else None
     if q.through:
         check_names(q.through, names.nodes, "touchpoint, activity or stage")  # type: ignore[union-attr]
+    check_filter_values(ctx)
     if conversion is not None:
         ctx = override_conversion(ctx, conversion, names)
     return ctx
+
+
+def check_filter_values(ctx: AnalysisContext) -> None:
+    """Refuse a filter value the dataset does not have (a channel, contact role, outcome or segment
+    value), with the nearest real ones: a misspelt value would otherwise keep no journey, silently."""
+    from analytics.engine import execute
+    from analytics.journeys import resolve_column
+
+    q = ctx.query
+    asked = [
+        ("channel", q.channels, "channel"),
+        ("role", q.roles, "contact role"),
+        ("outcome", q.outcomes, "outcome"),
+        *((name, values, f"value of {name}") for name, values in q.segments),
+    ]
+    for column, values, what in asked:
+        if not values:
+            continue
+        col = resolve_column(ctx.schema, column)
+        events = ctx.events()
+        known = execute(events.filter(events[col].notnull()).select(col).distinct())[col].astype(str)
+        check_names(values, sorted(known), what)
 
 
 def override_conversion(

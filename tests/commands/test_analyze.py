@@ -187,6 +187,25 @@ def test_names_that_do_not_exist_are_refused_with_the_nearest(capsys, dataset):
     assert "There is no dataset 999" in err
 
 
+def test_filter_values_and_counts_that_cannot_be_used_are_refused(capsys, dataset):
+    # A misspelt filter value would keep no journey and print an empty report: it is refused instead.
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--filter-channel", "emial")
+    assert "No channel is named 'emial' in this dataset; nearest: 'email'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--filter-segment", "region=EMAE")
+    assert "No value of region is named 'EMAE' in this dataset; nearest: 'EMEA'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--filter-outcome", "Won")
+    assert "nearest: 'won'" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--filter-segment", "region=")
+    assert "--filter-segment takes NAME=V1,V2" in err
+    for flag in ("--top", "--sankey-steps", "--active-days", "--min-transitions"):
+        with pytest.raises(SystemExit) as stop:  # argparse's own refusal
+            cli.main(["analyze", "--dataset", str(dataset), flag, "0"])
+        assert stop.value.code == 2
+        assert f"argument {flag}: must be at least 1: '0'" in capsys.readouterr().err
+    # Values the dataset has are taken as before.
+    assert _run(capsys, "--dataset", dataset, "--filter-segment", "region=EMEA", "--filter-channel", "email")["events"]
+
+
 def test_conversion_show_set_and_clear(capsys, dataset):
     shown = _run_cli(capsys, "conversion", "show", "--dataset", dataset, "--format", "json")
     assert shown["definition"]["goals"] == [] and shown["converted"] is None and shown["journeys"] == 60

@@ -239,3 +239,15 @@ def test_a_dataset_imported_before_the_neighbour_facts_offers_to_store_them(engi
     assert not at.exception, [e.value for e in at.exception]
     assert not lacks_neighbour_facts(dataset_id)
     assert not any("earlier version" in i.value for i in at.info)
+
+
+def test_a_link_to_a_map_that_does_not_exist_is_named(engine):
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Funnel")
+    dataset_id = import_event_log(
+        CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    ).dataset_id
+    at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id), "map": "99"})
+    assert f"The link's map=99 is not one of the choices here; showing Funnel (#{map_id}) instead." in [
+        w.value for w in at.warning
+    ]
+    assert at.selectbox(key="ln_map").value == map_id

@@ -118,3 +118,14 @@ def test_a_new_metric_takes_its_currency_from_the_form(engine, monkeypatch):
     [b for b in at.button if b.label == "Add metric"][0].click().run()
     assert not at.exception
     assert [(r.kind, r.unit) for r in metric_service.list_metrics(map_id)] == [("clv", "USD")]
+
+
+def test_the_newest_linked_log_gives_the_conversion_and_is_named(engine, monkeypatch):
+    # A monthly export re-imported and linked to the same map: the Metrics page reads the newest, as
+    # the Overview and the map's report do, and names it.
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    map_id, _older = _map(engine)
+    create_dataset(planted_log(journeys=80), name="advisory, December", map_id=map_id)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    said = [c.value for c in at.caption if c.value.startswith("From the event log")]
+    assert said == ["From the event log advisory, December (the newest of the 2 linked to this map)"]
