@@ -206,6 +206,22 @@ def _drop_goal_param() -> None:
     st.query_params.pop(GOAL_PARAM, None)
 
 
+def _filter_choices(base: AnalysisView, column: str, key: str, label: str) -> list[str]:
+    """A filter's choices: the column's most frequent values, and any other value the link names that
+    the column has; a caption under the filter says when values are left out of the list."""
+    from services.analysis import FILTER_CHOICES
+
+    linked = tuple(st.query_params.get_all(key))
+    values = L.load_column_values(base.token, base.ctx, column, linked)
+    if len(values) >= FILTER_CHOICES and (total := L.load_column_count(base.token, base.ctx, column)) > len(values):
+        st.caption(
+            escape_markdown(
+                f"{label}: the {FILTER_CHOICES} most frequent of {total:,} values are offered; a link may name any."
+            )
+        )
+    return values
+
+
 def _filters(base: AnalysisView) -> dict:
     """Date range, channel, role, outcome, segments, through: each a bound widget."""
     from services.analysis import list_filter_columns
@@ -227,11 +243,14 @@ def _filters(base: AnalysisView) -> dict:
             (c3, "outcome", "Outcomes"),
         ):
             if role in columns:
-                out[role] = query_multiselect(col, label, L.load_column_values(base.token, base.ctx, role), key=role)
+                out[role] = query_multiselect(col, label, _filter_choices(base, role, role, label), key=role)
         segments = []
         for name in base.ctx.schema.segments:
             values = query_multiselect(
-                st, f"Segment: {name}", L.load_column_values(base.token, base.ctx, name), key=f"seg_{name}"
+                st,
+                f"Segment: {name}",
+                _filter_choices(base, name, f"seg_{name}", f"Segment: {name}"),
+                key=f"seg_{name}",
             )
             if values:
                 segments.append((name, tuple(values)))

@@ -153,8 +153,13 @@ def load_nodes(token: str, ctx: AnalysisContext) -> list[str]:
 
 
 @st.cache_data(**_ANALYSIS)
-def load_column_values(token: str, ctx: AnalysisContext, column: str) -> list[str]:
-    return analysis.list_column_values(ctx, column)
+def load_column_values(token: str, ctx: AnalysisContext, column: str, also: tuple[str, ...] = ()) -> list[str]:
+    return analysis.list_column_values(ctx, column, also=also)
+
+
+@st.cache_data(**_ANALYSIS)
+def load_column_count(token: str, ctx: AnalysisContext, column: str) -> int:
+    return analysis.count_column_values(ctx, column)
 
 
 @st.cache_data(show_spinner="Computing the friction index…", ttl=600, max_entries=32)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from analytics.engine import execute
+from analytics.engine import execute, execute_scalar
 from analytics.journeys import JourneyQuery, resolve_column
 from analytics.registry import ANALYSES, run_analysis
 from analytics.schema import Role
@@ -63,13 +63,30 @@ def list_nodes(ctx: AnalysisContext) -> list[str]:
     return volumes["node"].tolist()
 
 
-def list_column_values(ctx: AnalysisContext, column: str, *, limit: int = 200) -> list[str]:
-    """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``."""
+FILTER_CHOICES = 200  # values a filter offers at most (the most frequent)
+
+
+def list_column_values(
+    ctx: AnalysisContext, column: str, *, limit: int = FILTER_CHOICES, also: tuple[str, ...] = ()
+) -> list[str]:
+    """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``;
+    then those of ``also`` (a link's values) that the column has beyond them."""
     events = ctx.events()
     col = resolve_column(ctx.schema, column)
     t = events.filter(events[col].notnull())
     counts = execute(t.group_by(col).aggregate(n=t.count()).order_by([t.count().desc(), col]).limit(limit))
-    return counts[col].astype(str).tolist()
+    values = counts[col].astype(str).tolist()
+    wanted = [v for v in dict.fromkeys(also) if v not in values]
+    if wanted:
+        found = set(execute(t.filter(t[col].cast("string").isin(wanted)).select(col).distinct())[col].astype(str))
+        values += [v for v in wanted if v in found]
+    return values
+
+
+def count_column_values(ctx: AnalysisContext, column: str) -> int:
+    """How many distinct values a column (a role or a segment's name) has."""
+    events = ctx.events()
+    return int(execute_scalar(events[resolve_column(ctx.schema, column)].nunique()))
 
 
 def list_breakdown_columns(ctx: AnalysisContext) -> list[str]:
@@ -92,6 +109,8 @@ def list_levels(ctx: AnalysisContext) -> list[str]:
 
 
 __all__ = [
+    "FILTER_CHOICES",
+    "count_column_values",
     "first_dataset_id",
     "list_breakdown_columns",
     "list_column_values",

@@ -128,3 +128,24 @@ def test_filter_words_name_every_filter():
         "Only journeys through: Demo",
     ]
     assert filter_words(JourneyQuery(level="account", by="stage")) == []
+
+
+def test_a_filter_with_many_values_says_what_it_offers_and_takes_any_from_a_link(engine):
+    # 250 journeys, each its own customer: the filter offers the 200 most frequent, says so, and a link
+    # naming one past them keeps it (it exists) instead of calling it unknown.
+    from tests.factories import log_frame
+
+    rows = [
+        (f"j{i}", day, step, f"c{i:03d}") for i in range(250) for day, step in enumerate(["Visit", "Demo"][: 1 + i % 2])
+    ]
+    dataset_id = create_dataset(
+        log_frame(rows, ("journey_id", "timestamp", "activity", "segment:customer")), segments=["customer"], name="Many"
+    )
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id)})
+    assert "Segment: customer: the 200 most frequent of 250 values are offered; a link may name any." in [
+        c.value.replace("\\", "") for c in at.caption
+    ]
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), "seg_customer": "c248"})
+    assert not [w.value for w in at.warning if "seg_customer" in w.value]
+    assert at.multiselect(key="seg_customer").value == ["c248"]
+    assert [m for m in at.metric if m.label == "Journeys"][0].value == "1"
