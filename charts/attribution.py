@@ -70,7 +70,12 @@ def attribution_figure(table: pd.DataFrame, by: str) -> go.Figure:
     return _layout(fig, height=max(320, 34 * len(labels) * 2 + 80))
 
 
-def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = 15) -> go.Figure:
+REMOVAL_BARS = 15  # touchpoints the removal-effect chart draws at most
+ACTION_BARS = 12  # next best actions the outlook's chart draws at most
+STATE_BARS = 20  # touchpoints the outlook's state chart draws at most (the most visited)
+
+
+def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = REMOVAL_BARS) -> go.Figure:
     """Horizontal bars: share of conversion probability lost when each touchpoint is removed
     (the ``top_n`` largest; touchpoints whose removal loses nothing are left out)."""
     top = table[table["removal_effect"] > 0].sort_values(["removal_effect", by], ascending=[False, True]).head(top_n)
@@ -107,7 +112,7 @@ def probability_bands_figure(table: pd.DataFrame) -> go.Figure:
     return _layout(fig, height=300)
 
 
-def next_best_action_figure(summary: pd.DataFrame, top_n: int = 12) -> go.Figure:
+def next_best_action_figure(summary: pd.DataFrame, top_n: int = ACTION_BARS) -> go.Figure:
     """Horizontal bars: open journeys per next best action, labelled with the mean lift."""
     top = summary.head(top_n)
     fig = go.Figure(
@@ -128,7 +133,7 @@ def next_best_action_figure(summary: pd.DataFrame, top_n: int = 12) -> go.Figure
     return _layout(fig, height=max(240, 28 * len(top) + 80))
 
 
-def state_probability_figure(states: pd.DataFrame, top_n: int = 20) -> go.Figure:
+def state_probability_figure(states: pd.DataFrame, top_n: int = STATE_BARS) -> go.Figure:
     """Horizontal bars: probability of reaching the goal from each touchpoint (the fitted chain)."""
     top = states.sort_values(["visits", "touchpoint"], ascending=[False, True]).head(top_n)
     top = top.sort_values(["conversion_probability", "touchpoint"], ascending=[False, True])

@@ -166,3 +166,12 @@ def for_people(
         names.append(label)
         out[label] = cells
     return pd.DataFrame(out, columns=names, index=range(len(frame)))
+
+
+def cut_note(drawn: int, total: int, which: str, rest: str) -> str | None:
+    """For a caption under a chart that draws only some rows: "The chart shows the 15 largest of
+    40; <rest>." (``which`` names the rows drawn, ``rest`` where the others are); None when it draws
+    them all."""
+    if total <= drawn:
+        return None
+    return f"The chart shows the {drawn:,} {which} of {total:,}; {rest}."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.attribution import attribution_figure, removal_effect_figure
-from charts.labels import for_people
+from charts.attribution import REMOVAL_BARS, attribution_figure, removal_effect_figure
+from charts.labels import cut_note, for_people
 from components.analysis_controls import open_log_page, open_view, render_conversion_line
 from components.attribution import render_model_formulas
 from components.errors import user_errors
@@ -77,6 +77,11 @@ with user_errors():
         st.subheader("Removal effect")
         st.caption("Share of the conversion probability lost if the journey could not pass through it.")
         st.plotly_chart(removal_effect_figure(result.table, by), key="removal_chart")
+        losing = int((result.table["removal_effect"] > 0).sum())
+        if note := cut_note(
+            REMOVAL_BARS, losing, f"{by}s whose removal loses the most", "the table below has every one"
+        ):
+            st.caption(note)
 
     st.subheader("The models")
     render_model_formulas()

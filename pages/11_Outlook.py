@@ -7,12 +7,14 @@ import math
 import streamlit as st
 
 from charts.attribution import (
+    ACTION_BARS,
+    STATE_BARS,
     calibration_figure,
     next_best_action_figure,
     probability_bands_figure,
     state_probability_figure,
 )
-from charts.labels import for_people
+from charts.labels import cut_note, for_people
 from components.analysis_controls import data_days, open_log_page, open_view, render_conversion_line
 from components.attribution import render_active_days, render_model_settings
 from components.errors import user_errors
@@ -91,6 +93,10 @@ with user_errors():
         st.subheader("Next best actions")
         summary = compute_outlook_summary(result)
         st.plotly_chart(next_best_action_figure(summary), key="actions_chart")
+        if note := cut_note(
+            ACTION_BARS, len(summary), "actions with the most open journeys", "each journey's own is in the table below"
+        ):
+            st.caption(note)
 
     ranked = compute_ranked_open_journeys(result)
     st.subheader(f"Open {level}s, most likely to convert first")
@@ -140,6 +146,8 @@ with user_errors():
 
     with st.expander("Probability of converting from each touchpoint"):
         st.plotly_chart(state_probability_figure(result.states), key="states_chart")
+        if note := cut_note(STATE_BARS, len(result.states), "most visited touchpoints", "the table has every one"):
+            st.caption(note)
         st.dataframe(for_people(result.states), hide_index=True)
         st.download_button(
             "Download (CSV)",

@@ -319,3 +319,13 @@ def test_every_text_cell_of_the_grid_may_break_long_words_at_syllables(engine):
     # Each long word (punctuation and line breaks kept) carries soft hyphens; the text reads the same without.
     assert "Imple&shy;men&shy;ta&shy;tion," in cell and "pro&shy;cu" in cell
     assert html.unescape(cell.replace("&shy;", "")) == "Implementation, procurement\nsurprises"
+
+
+def test_a_cut_chart_says_what_it_leaves_out():
+    from charts.labels import cut_note
+
+    assert cut_note(15, 40, "largest", "the table has every one") == (
+        "The chart shows the 15 largest of 40; the table has every one."
+    )
+    assert cut_note(15, 15, "largest", "the table has every one") is None
+    assert cut_note(15, 3, "largest", "the table has every one") is None
