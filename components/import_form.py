@@ -283,6 +283,8 @@ def render_import_result(result: dict[str, Any]) -> None:
             f"{importer.plural(result['rejected_rows'], 'row')} left out. The report lists each one with the reason."
         )
         st.dataframe(for_people(rejected.head(200)), hide_index=True, width="stretch")
+        if len(rejected) > 200:
+            st.caption(f"Showing the first 200 of {len(rejected):,} rows left out; the report has them all.")
         st.download_button(
             "Download the rejected-rows report (CSV)",
             to_safe_csv(rejected),

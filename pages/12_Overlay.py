@@ -7,6 +7,7 @@ import streamlit as st
 from charts.labels import for_people
 from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
 from components.bootstrap import bootstrap
+from components.data_table import render_data_table
 from components.errors import user_errors
 from components.loaders import (
     cached_map_view,
@@ -100,13 +101,12 @@ with user_errors():
     c.metric("Transitions against the stage order", int(dvo.backward_transitions["transitions"].sum()))
     t1, t2, t3 = st.tabs(["Not reached", "Unknown activities", "Against the designed order"])
     with t1:
-        st.dataframe(for_people(dvo.unreached_touchpoints), hide_index=True, width="stretch")
+        render_data_table(
+            dvo.unreached_touchpoints, file_name="unreached_touchpoints.csv", key="unreached", max_rows=200
+        )
     with t2:
         st.caption("Activities in the log that no touchpoint of the map claims: link them on the **Data** page.")
-        st.dataframe(for_people(dvo.unknown_activities.head(200)), hide_index=True, width="stretch")
+        render_data_table(dvo.unknown_activities, file_name="unknown_activities.csv", key="unknown", max_rows=200)
     with t3:
         st.caption("Moves from a touchpoint to the journey's next event in an earlier stage of the map.")
-        st.dataframe(for_people(dvo.backward_transitions.head(200)), hide_index=True, width="stretch")
-        st.download_button(
-            "Download CSV", to_safe_csv(dvo.backward_transitions), "backward_transitions.csv", "text/csv", key="dl_bt"
-        )
+        render_data_table(dvo.backward_transitions, file_name="backward_transitions.csv", key="dl_bt", max_rows=200)
