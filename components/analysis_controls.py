@@ -87,7 +87,7 @@ def data_days(dataset_id: int) -> tuple[date | None, date | None]:
 
 
 def _refuse(what: str, raw: object, choices: list[str]) -> None:
-    listed = "; ".join(choices[:6]) or "none yet"
+    listed = "; ".join(choices[:6]) + (f"; and {len(choices) - 6} more" if len(choices) > 6 else "") or "none yet"
     st.warning(
         escape_markup(f"There is no {what} {raw!s} (from the link). {what.capitalize()}s here: {listed}.")
         + " Pick one below; nothing else is shown meanwhile.",

@@ -107,3 +107,14 @@ def test_a_saved_definition_naming_what_the_dataset_lacks_is_named_in_the_form(e
     assert "saving it drops them" in said[0]
     assert at.multiselect(key="conversion_goals").value == ["Decision"]
     assert at.multiselect(key="conversion_lost").value == ["Awareness"]
+
+
+def test_a_refused_link_lists_six_choices_and_says_how_many_more(engine, monkeypatch):
+    from tests.factories import b2b_log, create_dataset
+
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    ids = [create_dataset(b2b_log(journeys=4, seed=n), name=f"Log {n}") for n in range(8)]
+    at = run_page("pages/5_Flows.py", query={"dataset": "999"})
+    said = [w.value for w in at.warning if "There is no dataset 999" in w.value]
+    assert len(said) == 1 and "; and 2 more." in said[0], said
+    assert f"{ids[5]} (Log 5)" in said[0] and f"{ids[6]} (Log 6)" not in said[0]
