@@ -171,6 +171,13 @@ def period_label(ts: pd.Timestamp, period: Period) -> str:
     return ALL
 
 
+def period_of_label(label: str) -> Period:
+    """The period a label of :func:`period_label` is of: ``"2025-Q1"`` a quarter, ``"all"`` all, else a month."""
+    if label == ALL:
+        return "all"
+    return "quarter" if "-Q" in label else "month"
+
+
 def _to_pandas_period(label: str) -> pd.Period:
     if "-Q" in label:
         return pd.Period(label.replace("-Q", "Q"), freq="Q")

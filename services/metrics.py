@@ -588,7 +588,15 @@ def refresh_conversion_metrics(dataset_id: int, *, engine: Engine | None = None)
         targets = [(m.id or 0, m.map_id) for m in rows]
     for metric_id, map_id in targets:
         if open_context(dataset_id, map_id, engine=engine).conversion.defined:
-            compute_metric_values(metric_id, engine=engine)
+            # Per the period the values were computed at (quarters stay quarters), never reset to months.
+            with read_session(engine) as session:
+                computed = session.exec(
+                    select(MetricValue.period).where(
+                        MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True)
+                    )
+                ).first()
+            period = am.period_of_label(computed) if computed else ComputeOptions.period
+            compute_metric_values(metric_id, options=ComputeOptions(period=period), engine=engine)
             continue
         with write_session(engine) as session:
             for old in session.exec(

@@ -213,6 +213,8 @@ def test_changing_the_definition_recomputes_the_conversion_metrics(b2b):
     set_conversion(dataset_id, goal("Pricing page"))  # every journey of the planted log reaches it
     after = metric_service.get_metric(conv).values
     assert before != after and {v for _, v, *_ in after} == {100.0}
+    # Computed per quarter, recomputed per quarter: a new definition never resets the period silently.
+    assert all("-Q" in p for p, *_ in before) and [p for p, *_ in after] == [p for p, *_ in before]
     clear_conversion(dataset_id)
     assert metric_service.get_metric(conv).values == ()  # no definition: no number, never a stale one
 
