@@ -77,9 +77,11 @@ def render_hot_spots(result: FrictionResult, top_n: int = 5) -> None:
             "fewer filters or more data would give some."
         )
     else:
+        left_out = len(result.touchpoints) - eligible
         st.caption(
-            f"The {len(hot)} touchpoints with the most friction among the {eligible:,} reached by at least "
-            f"{HOT_SPOT_MIN_JOURNEYS} journeys (of {len(result.touchpoints):,})."
+            f"The {len(hot)} touchpoints with the most friction, each reached by at least {HOT_SPOT_MIN_JOURNEYS} "
+            "journeys"
+            + (f" ({left_out:,} of {len(result.touchpoints):,} touchpoints are reached by fewer)." if left_out else ".")
         )
     for rank, row in enumerate(hot.itertuples(index=False), start=1):
         stage = f" · {escape_markdown(row.stage)}" if isinstance(row.stage, str) else ""
