@@ -49,6 +49,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--goal",
         metavar='"A,B"',
-        help="converts on reaching these nodes, for this report only (default: the dataset's saved definition)",
+        help="converts on reaching these nodes, for this report only; the saved lost rule is kept "
+        "(default: the dataset's saved definition)",
     )
     p.set_defaults(handler=cmd_report)

@@ -140,8 +140,9 @@ def build_map_report(
 ) -> MapReport:
     """The report of ``map_id`` (see the module docstring); ``dataset_id`` defaults to the map's
     most recent linked dataset, ``measure`` is the one laid over the grid. Conversion is the
-    dataset's definition through the map (``conversion`` overrides it for this report), stated in
-    one line at the top.
+    dataset's definition through the map (``conversion`` overrides what converts for this report and,
+    unless it says what "lost" is, keeps the saved lost rule, as ``analyze --goal`` does), stated in
+    one line at the top with the event log it comes from.
     """
     from analytics.map_tables import compute_action_plan
     from services.map_view import get_map_view
@@ -180,9 +181,16 @@ def build_map_report(
     # Grid with overlay, friction, designed vs observed.
     ctx = friction = None
     if dataset_id is not None:
+        if conversion is not None and not (conversion.lost_goals or conversion.lost_outcomes):
+            saved = open_context(dataset_id, map_id, engine=engine).conversion
+            conversion = replace(conversion, lost_goals=saved.lost_goals, lost_outcomes=saved.lost_outcomes)
         ctx = open_context(dataset_id, map_id, conversion=conversion, engine=engine)
         line = compute_conversion_line(ctx)
-        body.insert(2, f"<p class='conversion'>{_e(line.text)} ({_e(SCOPE_WORDS[line.scope])})</p>")
+        body.insert(
+            2,
+            f"<p class='conversion'>From the event log {_e(ctx.dataset_name)}: {_e(line.text)} "
+            f"({_e(SCOPE_WORDS[line.scope])})</p>",
+        )
         friction = compute_context_friction(ctx)
         title = measure_phrase(measure)
         credited = None

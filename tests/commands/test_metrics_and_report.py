@@ -144,3 +144,16 @@ def test_report_with_the_removal_effect_overlay(linked, tmp_path, capsys):
     expected = compute_touchpoint_attribution(ctx, run("attribution", ctx)).set_index("touchpoint")
     assert overlay.loc["Pricing page", "value"] == pytest.approx(100)
     assert overlay.loc["Demo", "value"] == pytest.approx(expected.loc["Demo", "removal_effect"] * 100)
+
+
+def test_report_goal_keeps_the_saved_lost_rule_and_names_its_event_log(linked, tmp_path, capsys):
+    # As `analyze --goal` does: what converts is replaced for this report, the saved lost rule is kept.
+    map_id, dataset_id = linked
+    assert (
+        cli.main(["conversion", "set", "--dataset", str(dataset_id), "--goal", "Service", "--lost-goal", "Webinar"])
+        == 0
+    )
+    out = tmp_path / "report.html"
+    assert cli.main(["report", str(map_id), "--out", str(out), "--goal", "Sales rep"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "From the event log planted: Conversion: reaching Sales rep; lost: reaching Webinar · " in text
