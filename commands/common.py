@@ -28,8 +28,17 @@ def emit_json(payload: Any) -> None:
 
 
 def csv_list(text: str | None) -> tuple[str, ...]:
-    """``"A, B,,C"`` → ``("A", "B", "C")``."""
-    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+    """``"A, B, C"`` → ``("A", "B", "C")``; None or blank → ``()``. An empty name between commas
+    (``"A,,B"``, a trailing comma) is refused, never dropped: it is a slip, and the list would
+    silently be shorter than written."""
+    from core.errors import BadInputError
+
+    if text is None or not text.strip():
+        return ()
+    parts = tuple(part.strip() for part in text.split(","))
+    if not all(parts):
+        raise BadInputError("a list of names has an empty one", value=text, expected='"A,B,C" with no empty name')
+    return parts
 
 
 def parse_date(text: str) -> date:

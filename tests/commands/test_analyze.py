@@ -197,6 +197,8 @@ def test_filter_values_and_counts_that_cannot_be_used_are_refused(capsys, datase
     assert "nearest: 'won'" in err
     err = _fails(capsys, "analyze", "--dataset", dataset, "--filter-segment", "region=")
     assert "--filter-segment takes NAME=V1,V2" in err
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--report", "funnel", "--steps", "Demo,,Pricing page")
+    assert "a list of names has an empty one (value 'Demo,,Pricing page'" in err
     for flag in ("--top", "--sankey-steps", "--active-days", "--min-transitions"):
         with pytest.raises(SystemExit) as stop:  # argparse's own refusal
             cli.main(["analyze", "--dataset", str(dataset), flag, "0"])
