@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.factories_metrics import create_dataset, planted_log
 from tests.pages.conftest import run_page
+from tests.pages.page_checks import no_demo  # noqa: F401 - no_demo is autouse
 
 
 def _dataset(engine) -> tuple[int, int]:
@@ -13,8 +14,7 @@ def _dataset(engine) -> tuple[int, int]:
     return map_id, create_dataset(planted_log(journeys=150), name="planted", map_id=map_id)
 
 
-def test_friction_page_puts_the_planted_hot_spot_first(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_friction_page_puts_the_planted_hot_spot_first(engine):
     map_id, dataset_id = _dataset(engine)
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id)})
     assert at.title[0].value == "Friction"
@@ -37,8 +37,7 @@ def test_friction_page_puts_the_planted_hot_spot_first(engine, monkeypatch):
     )
 
 
-def test_friction_weights_change_the_index_and_travel_in_the_url(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_friction_weights_change_the_index_and_travel_in_the_url(engine):
     _map_id, dataset_id = _dataset(engine)
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id), "w_exit": "0", "w_feedback": "0"})
     assert at.number_input(key="w_exit").value == 0.0
@@ -49,14 +48,12 @@ def test_friction_weights_change_the_index_and_travel_in_the_url(engine, monkeyp
     assert at.query_params["w_repeat"] == "2"
 
 
-def test_friction_page_without_datasets(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_friction_page_without_datasets(engine):
     at = run_page("pages/9_Friction.py")
     assert any("No dataset yet" in i.value for i in at.info)
 
 
-def test_link_weights_that_cannot_be_used_are_named(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_link_weights_that_cannot_be_used_are_named(engine):
     _map_id, dataset_id = _dataset(engine)
     query = {"dataset": str(dataset_id), "w_exit": "abc", "w_backtrack": "-1", "w_repeat": "20", "w_delay": "0.5"}
     at = run_page("pages/9_Friction.py", query=query)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.factories_metrics import create_dataset, planted_log
 from tests.pages.conftest import run_page
+from tests.pages.page_checks import no_demo  # noqa: F401 - no_demo is autouse
 
 
 def _map(engine, *, with_data: bool = True) -> tuple[int, int | None]:
@@ -18,8 +19,7 @@ def _map(engine, *, with_data: bool = True) -> tuple[int, int | None]:
     return map_id, dataset_id
 
 
-def test_scorecard_shows_value_target_status_and_formula(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_scorecard_shows_value_target_status_and_formula(engine):
     from services import metrics as metric_service
 
     map_id, _ = _map(engine, with_data=False)
@@ -35,8 +35,7 @@ def test_scorecard_shows_value_target_status_and_formula(engine, monkeypatch):
     assert any("promoters 9–10" in c.value for c in at.caption)
 
 
-def test_add_a_manual_metric_and_enter_a_value(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_add_a_manual_metric_and_enter_a_value(engine):
     from services import metrics as metric_service
 
     map_id, _ = _map(engine, with_data=False)
@@ -62,8 +61,7 @@ def test_add_a_manual_metric_and_enter_a_value(engine, monkeypatch):
     assert any("2026-03" in e.value for e in at.error)
 
 
-def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine):
     from services import metrics as metric_service
 
     map_id, dataset_id = _map(engine)
@@ -79,14 +77,12 @@ def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine, monkeypatc
     assert outcome_tables and set(outcome_tables[0]["Outcome"]) >= {"hired", "not now", "no way"}
 
 
-def test_metrics_page_without_maps(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_metrics_page_without_maps(engine):
     at = run_page("pages/8_Metrics.py")
     assert any("No journey maps yet" in i.value for i in at.info)
 
 
-def test_money_shows_its_currency_or_says_none_is_set(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_money_shows_its_currency_or_says_none_is_set(engine):
     from services import metrics as metric_service
 
     map_id, _ = _map(engine, with_data=False)
@@ -107,8 +103,7 @@ def test_money_shows_its_currency_or_says_none_is_set(engine, monkeypatch):
     assert table.loc[0, "unit"] == "EUR"
 
 
-def test_a_new_metric_takes_its_currency_from_the_form(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_a_new_metric_takes_its_currency_from_the_form(engine):
     from services import metrics as metric_service
 
     map_id, _ = _map(engine, with_data=False)
@@ -120,10 +115,9 @@ def test_a_new_metric_takes_its_currency_from_the_form(engine, monkeypatch):
     assert [(r.kind, r.unit) for r in metric_service.list_metrics(map_id)] == [("clv", "USD")]
 
 
-def test_the_newest_linked_log_gives_the_conversion_and_is_named(engine, monkeypatch):
+def test_the_newest_linked_log_gives_the_conversion_and_is_named(engine):
     # A monthly export re-imported and linked to the same map: the Metrics page reads the newest, as
     # the Overview and the map's report do, and names it.
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     map_id, _older = _map(engine)
     create_dataset(planted_log(journeys=80), name="advisory, December", map_id=map_id)
     at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})

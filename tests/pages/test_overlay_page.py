@@ -8,10 +8,10 @@ from analytics.numbers import format_percent
 from charts.palette import PAGE_DARK
 from tests.factories_metrics import create_dataset, planted_log
 from tests.pages.conftest import run_page
+from tests.pages.page_checks import no_demo  # noqa: F401 - no_demo is autouse
 
 
-def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine):
     from services.maps import create_map_from_template
 
     map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
@@ -37,8 +37,7 @@ def test_overlay_page_draws_each_measure_and_designed_vs_observed(engine, monkey
     assert at.dataframe[0].value.set_index("Touchpoint").loc["Pricing page", "Journeys"] == "80"
 
 
-def test_overlay_page_without_an_event_log_draws_the_plain_map(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_overlay_page_without_an_event_log_draws_the_plain_map(engine):
     from services.maps import create_map_from_template
 
     create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
@@ -48,8 +47,7 @@ def test_overlay_page_without_an_event_log_draws_the_plain_map(engine, monkeypat
     assert not at.exception
 
 
-def test_friction_page_without_a_map_scores_activities_as_they_are(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_friction_page_without_a_map_scores_activities_as_they_are(engine):
     dataset_id = create_dataset(planted_log(journeys=60), name="unlinked")
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id)})
     assert not at.exception
@@ -57,8 +55,7 @@ def test_friction_page_without_a_map_scores_activities_as_they_are(engine, monke
     assert at.dataframe[0].value.iloc[0]["Touchpoint"] == "Pricing page"
 
 
-def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+def test_overlay_page_lays_attribution_over_the_map(engine):
     from analytics.conversion import goal
     from services.analysis import run
     from services.attribution import compute_touchpoint_attribution
@@ -92,9 +89,8 @@ def test_overlay_page_lays_attribution_over_the_map(engine, monkeypatch):
     assert values.sum() == pytest.approx(int(journeys.sum()), abs=0.05 * len(values))
 
 
-def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine, monkeypatch):
+def test_overlay_grid_is_drawn_dark_when_the_app_theme_is_dark(engine):
     """The grid follows the theme: with the app's base theme dark, its row names sit on the dark background."""
-    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
     from streamlit import config
 
     from services.maps import create_map_from_template
