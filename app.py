@@ -13,6 +13,7 @@ from core.start_up import pause_gc
 
 pause_gc()  # until the bootstrap: the first run imports everything (core.start_up)
 
+import pandas as pd
 import streamlit as st
 
 from charts.labels import for_people
@@ -22,6 +23,7 @@ from components.bootstrap import bootstrap, demo_logs_pending, finish_first_star
 from components.errors import user_errors
 from components.loaders import load_dataset_summaries, load_map_summaries, load_portfolio, load_trends
 from components.metrics_ui import page_exists, render_report_buttons
+from components.safe_table import csv_download_button
 from components.text import escape_markdown
 from components.url_select import query_select
 from services.csv_safety import to_safe_csv
@@ -148,6 +150,9 @@ else:
                 "Metric", kinds, param="trend", widget="radio", format_func=lambda k: MEASURE_NAMES.get(k, k)
             )
             st.plotly_chart(trends_figure(trends[trends["kind"] == kind]), width="stretch", key="trends")
+            csv_download_button(
+                trends[trends["kind"] == kind], file_name=f"trends_{kind}.csv", label="Download the chart's data"
+            )
 
 st.subheader("Event logs")
 datasets = load_dataset_summaries()
@@ -155,6 +160,7 @@ if not datasets and not importing_demo:
     st.info("No event logs yet. Open **Data** to upload a CSV export.")
 elif datasets:
     st.dataframe(for_people(datasets), hide_index=True, width="stretch")
+    csv_download_button(pd.DataFrame(datasets), file_name="event_logs.csv", key="event_logs_csv")
 else:
     st.caption("The demo's event logs are being imported; they are listed here once they are in.")
 

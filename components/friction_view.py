@@ -19,6 +19,7 @@ from charts.labels import for_people
 from components.analysis_controls import AnalysisView
 from components.loaders import load_friction
 from components.metrics_ui import WEIGHT_MAX, weights_from_url
+from components.safe_table import csv_download_button
 from components.text import escape_markdown, escape_markup
 from services.csv_safety import to_safe_csv
 from services.friction import compute_friction_table
@@ -125,6 +126,7 @@ def render_validation(result: FrictionResult) -> None:
         "Friction should run against satisfaction (ρ < 0 for NPS and CSAT) and with effort (ρ > 0)."
     )
     st.dataframe(for_people(validation), hide_index=True, width="stretch")
+    csv_download_button(validation, file_name="friction_validation.csv", key="dl_valid")
 
 
 def friction_footnote(result: FrictionResult, *, lost_defined: bool) -> str:

@@ -11,6 +11,7 @@ from charts.labels import for_people
 from charts.metrics import STATUS_TEXT, metric_trend_figure, outcome_shares_figure
 from components.analysis_controls import AnalysisView
 from components.badges import STATUS_BADGE
+from components.data_table import render_data_table
 from components.errors import user_errors
 from components.loaders import (
     clear_caches,
@@ -192,12 +193,12 @@ def render_outcomes(map_id: int, view: AnalysisView | None) -> None:
             any_shown = True
             st.markdown(f"**{escape_markdown(stage_name)}**: outcomes of the journeys that reached it")
             st.plotly_chart(outcome_shares_figure(shares), width="stretch", key=f"out_{stage_name}")
-            st.dataframe(for_people(shares), hide_index=True, width="stretch")
+            render_data_table(shares, file_name=f"outcomes_{stage_name}.csv", key=f"out_{stage_name}")
         if not any_shown:
             shares = load_outcome_shares(token, ctx, None, ())
             st.markdown("**Every journey by outcome**")
             st.plotly_chart(outcome_shares_figure(shares), width="stretch", key="out_all")
-            st.dataframe(for_people(shares), hide_index=True, width="stretch")
+            render_data_table(shares, file_name="outcomes.csv", key="out_all")
         _, tps = load_map_scopes(map_id)
         referral = tuple(t.name for t in tps if "referr" in t.name.lower())
         last_stage = stages_with_outcomes[-1][1] if stages_with_outcomes else None
@@ -209,4 +210,4 @@ def render_outcomes(map_id: int, view: AnalysisView | None) -> None:
                 f"({escape_markdown(last_stage)}) referred new ones; {int(r0.new_accounts_referred)} new accounts "
                 "came by referral."
             )
-            st.dataframe(for_people(refs), hide_index=True, width="stretch")
+            render_data_table(refs, file_name="referrals.csv", key="referrals")

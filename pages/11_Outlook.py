@@ -18,7 +18,8 @@ from charts.labels import cut_note, for_people
 from components.analysis_controls import data_days, open_log_page, open_view, render_conversion_line
 from components.attribution import render_active_days, render_model_settings
 from components.errors import user_errors
-from components.url_select import query_date
+from components.safe_table import csv_download_button
+from components.url_select import query_date, query_number, query_toggle
 from services.attribution import compute_backtest_table, compute_outlook_summary, compute_ranked_open_journeys
 from services.csv_safety import to_safe_csv
 
@@ -89,6 +90,9 @@ with user_errors():
     with left:
         st.subheader("How likely the open journeys are to convert")
         st.plotly_chart(probability_bands_figure(result.table), key="bands_chart")
+        csv_download_button(
+            result.table, file_name=f"outlook_open_{dataset_id}.csv", label="Download the chart's data", key="bands_csv"
+        )
     with right:
         st.subheader("Next best actions")
         summary = compute_outlook_summary(result)
@@ -97,13 +101,16 @@ with user_errors():
             ACTION_BARS, len(summary), "actions with the most open journeys", "each journey's own is in the table below"
         ):
             st.caption(note)
+        csv_download_button(
+            summary, file_name=f"next_best_actions_{dataset_id}.csv", label="Download the chart's data", key="nba_csv"
+        )
 
     ranked = compute_ranked_open_journeys(result)
     st.subheader(f"Open {level}s, most likely to convert first")
     pages = max(1, math.ceil(len(ranked) / PAGE_SIZE))
     p1, p2 = st.columns([1, 5])
     with p1:
-        page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1, key="page")
+        page = query_number(st, "number_input", f"Page (of {pages})", lo=1, hi=pages, value=1, key="page")
     with p2:
         st.download_button(
             f"Download all {len(ranked):,} for the sales team (CSV)",
@@ -165,7 +172,13 @@ with user_errors():
             "touchpoint's conversion rate and the base rate. Higher accuracy and AUC are better, a lower Brier "
             "score is better."
         )
-        if st.toggle("Run the backtest (fits the model again; up to a minute on large logs)", key="backtest"):
+        if query_toggle(
+            st,
+            "Run the backtest",
+            value=False,
+            key="backtest",
+            help="Fits the model again: up to a minute on large logs.",
+        ):
             backtest = view.run("outlook_backtest", active_days=int(active_days))
             st.caption(
                 f"Split at {backtest.split_at:%Y-%m-%d}: {backtest.train_journeys:,} training journeys, "
@@ -184,6 +197,12 @@ with user_errors():
                 ),
                 hide_index=True,
                 key="calibration_table",
+            )
+            csv_download_button(
+                backtest.calibration,
+                file_name=f"outlook_calibration_{dataset_id}.csv",
+                label="Download the calibration (CSV)",
+                key="calibration_csv",
             )
             st.download_button(
                 "Download the backtest (CSV)",

@@ -19,7 +19,7 @@ from components.loaders import (
 from components.map_grid_view import render_map_grid
 from components.metrics_ui import page_exists, render_report_buttons
 from components.text import escape_markdown
-from components.url_select import query_select
+from components.url_select import query_select, query_tabs
 from services.csv_safety import to_safe_csv
 from services.overlay import ATTRIBUTION_MEASURES, MEASURES, measure_phrase
 
@@ -99,7 +99,7 @@ with user_errors():
     a.metric("Touchpoints no journey reached", len(dvo.unreached_touchpoints))
     b.metric("Activities the map does not know", len(dvo.unknown_activities))
     c.metric("Transitions against the stage order", int(dvo.backward_transitions["transitions"].sum()))
-    t1, t2, t3 = st.tabs(["Not reached", "Unknown activities", "Against the designed order"])
+    t1, t2, t3 = query_tabs(["Not reached", "Unknown activities", "Against the designed order"], key="view")
     with t1:
         render_data_table(
             dvo.unreached_touchpoints, file_name="unreached_touchpoints.csv", key="unreached", max_rows=200

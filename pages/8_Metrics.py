@@ -17,6 +17,7 @@ from components.scorecard import (
     render_outcomes,
 )
 from components.text import escape_markdown
+from components.url_select import query_tabs
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
@@ -56,7 +57,9 @@ if linked:
 render_report_buttons(map_id)
 
 editor = editing_allowed("add metrics or enter values")  # viewers: no editing tabs
-tabs = st.tabs(["Scorecard", "Trends", *(["Add a metric", "Enter or compute values"] if editor else []), "Outcomes"])
+tabs = query_tabs(
+    ["Scorecard", "Trends", *(["Add a metric", "Enter or compute values"] if editor else []), "Outcomes"], key="tab"
+)
 tab_cards, tab_trend, tab_outcomes = tabs[0], tabs[1], tabs[-1]
 
 with tab_cards:

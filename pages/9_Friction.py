@@ -14,6 +14,7 @@ from components.friction_view import (
     render_validation,
     render_weights,
 )
+from components.url_select import query_tabs
 
 dataset_id, token, map_id, level = open_log_page(
     "Friction",
@@ -37,7 +38,7 @@ with user_errors():
 
     st.subheader("Hot spots")
     render_hot_spots(result)
-    tab_tp, tab_stage, tab_valid = st.tabs(["By touchpoint", "By stage", "Survey scores agree?"])
+    tab_tp, tab_stage, tab_valid = query_tabs(["By touchpoint", "By stage", "Survey scores agree?"], key="view")
     with tab_tp:
         render_friction_level(result, "touchpoint")
     with tab_stage:

@@ -68,3 +68,12 @@ def test_link_weights_that_cannot_be_used_are_named(engine):
     zeros = {f"w_{k}": "0" for k in ("exit", "backtrack", "repeat", "delay", "feedback")}
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id), **zeros})
     assert [w.value for w in at.warning] == ["The link's weights are all 0; the default weights are used instead."]
+
+
+def test_the_friction_view_lives_in_the_link_and_the_survey_check_downloads(engine):
+    _map_id, dataset_id = _dataset(engine)
+    at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id), "view": "By stage"})
+    assert at.query_params["view"] == "By stage"
+    assert not [w.value for w in at.warning if w.value.startswith("The link's")]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count("Download CSV") >= 3  # touchpoints, stages and the survey check

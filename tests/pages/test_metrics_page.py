@@ -123,3 +123,14 @@ def test_the_newest_linked_log_gives_the_conversion_and_is_named(engine):
     at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
     said = [c.value for c in at.caption if c.value.startswith("From the event log")]
     assert said == ["From the event log advisory, December (the newest of the 2 linked to this map)"]
+
+
+def test_the_tab_lives_in_the_link(engine):
+    map_id, _ = _map(engine)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "tab": "Outcomes"})
+    assert not [w.value for w in at.warning if w.value.startswith("The link's")]
+    assert at.query_params["tab"] == "Outcomes"
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "tab": "Outcome"})
+    assert "The link's tab=Outcome is not a tab here (nearest: Outcomes); showing Scorecard instead." in [
+        w.value for w in at.warning
+    ]
