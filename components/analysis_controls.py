@@ -379,6 +379,14 @@ def filter_words(query: JourneyQuery) -> list[str]:
     return words
 
 
+def no_transitions_reason(view: AnalysisView) -> str:
+    """Why a view has no transition, and what to change."""
+    words = filter_words(view.query)
+    if words:
+        return f"No transitions with these filters ({' · '.join(words)}): widen them under Filters."
+    return "No transitions: this dataset has no events to draw. Import its events again on the Data page."
+
+
 def say_when_filters_keep_nothing(view: AnalysisView) -> None:
     """An empty result says why: when the filters keep none of the dataset's events, one warning names
     them (every figure of the page is then empty)."""

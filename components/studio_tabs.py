@@ -530,6 +530,7 @@ def render_pains_tab(view: MapView) -> None:
                 "priority": st.column_config.NumberColumn("Priority", format="%.2f"),
             },
         )
+        _csv_button(st, "Download the ranking (CSV)", ranking, view, "-opportunities", key="opportunities_csv")
 
 
 # --------------------------------------------------------------------------- action plan

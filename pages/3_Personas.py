@@ -61,12 +61,16 @@ with user_errors():
         hide_index=True,
         width="stretch",
     )
-    st.download_button("Download personas (CSV)", to_safe_csv(table), "personas.csv", "text/csv")
+    # The download is what the table shows (the role filter applied).
+    st.download_button("Download personas (CSV)", to_safe_csv(shown), "personas.csv", "text/csv")
 
     st.subheader("Buying-committee coverage by map")
     matrix = persona_service.compute_committee_matrix()
     st.caption("How many of each map's personas play each role; 0 is a role nobody on the map covers.")
     st.dataframe(for_people(matrix.drop(columns=["map_id"])), hide_index=True, width="stretch")
+    st.download_button(
+        "Download the coverage (CSV)", to_safe_csv(matrix), "committee_coverage.csv", "text/csv", key="matrix_csv"
+    )
 
     st.subheader("Edit a persona")
     by_id = {p.id: p for p in personas}

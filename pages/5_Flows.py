@@ -6,7 +6,12 @@ import streamlit as st
 
 from charts.flows import stage_flow_figure, step_sankey_figure
 from components import loaders as L
-from components.analysis_controls import apply_node_click, clear_node_filter_button, render_analysis_controls
+from components.analysis_controls import (
+    apply_node_click,
+    clear_node_filter_button,
+    no_transitions_reason,
+    render_analysis_controls,
+)
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
@@ -67,7 +72,7 @@ with user_errors():
         transitions = view.run("transition_graph")
         edges = query_number(st, "slider", "Arrows shown", lo=5, hi=150, value=40, key="edges")
         if transitions.empty:
-            st.info("No transitions for these settings.")
+            st.info(no_transitions_reason(view))
         else:
             selected = view.query.through[0] if view.query.through else None
             clicked = render_transition_graph(transitions, max_edges=edges, selected=selected)

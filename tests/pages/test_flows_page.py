@@ -149,3 +149,18 @@ def test_a_filter_with_many_values_says_what_it_offers_and_takes_any_from_a_link
     assert not [w.value for w in at.warning if "seg_customer" in w.value]
     assert at.multiselect(key="seg_customer").value == ["c248"]
     assert [m for m in at.metric if m.label == "Journeys"][0].value == "1"
+
+
+def test_no_transitions_names_the_filters_to_widen():
+    from datetime import date
+
+    from analytics.journeys import JourneyQuery
+    from components.analysis_controls import AnalysisView, no_transitions_reason
+
+    class _Ctx:  # only the query is read
+        query = JourneyQuery(date_from=date(2025, 3, 1), channels=("email",))
+
+    view = AnalysisView(token="t", ctx=_Ctx())  # type: ignore[arg-type]
+    assert no_transitions_reason(view) == (
+        "No transitions with these filters (From 2025-03-01 · Channels: email): widen them under Filters."
+    )
