@@ -412,7 +412,14 @@ def render_conversion_line(view: AnalysisView, *, key: str = "conversion") -> No
         where = SCOPE_WORDS[line.scope]
         text = escape_markdown(line.text)
         if line.scope == "none":
-            st.info(text + " — define it once for this dataset with **Change**; nothing is guessed.")
+            st.info(
+                text
+                + (
+                    " — define it once for this dataset with **Change**; nothing is guessed."
+                    if can_edit()
+                    else " — an editor defines it once for this dataset; nothing is guessed."
+                )
+            )
         elif line.problems:
             st.warning(f"{text} ({escape_markdown(where)})")
         else:

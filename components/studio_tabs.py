@@ -137,7 +137,11 @@ def render_header(view: MapView) -> None:
 
 def render_grid_tab(view: MapView) -> None:
     if not view.stages:
-        st.info("This map has no stages yet: add some in **Stages & touchpoints**.")
+        st.info(
+            "This map has no stages yet: add some in **Stages & touchpoints**."
+            if can_edit()
+            else "This map has no stages yet: an editor of this map can add them."
+        )
         return
     c1, c2 = st.columns(2)
     persona_id = _pick_persona(

@@ -64,7 +64,11 @@ tab_cards, tab_trend, tab_outcomes = tabs[0], tabs[1], tabs[-1]
 
 with tab_cards:
     if not rows:
-        st.info("This map has no metrics yet: add one in **Add a metric**.")
+        st.info(
+            "This map has no metrics yet: add one in **Add a metric**."
+            if editor
+            else "This map has no metrics yet: an editor of this map can add them."
+        )
     cols = st.columns(3)
     for i, r in enumerate(rows):
         with cols[i % 3].container(border=True):
@@ -75,7 +79,7 @@ with tab_cards:
 
 with tab_trend:
     if not rows:
-        st.info("No metrics yet.")
+        st.info("No metrics yet: add one in **Add a metric**." if editor else "No metrics yet.")
     else:
         render_metric_trend(rows)
 
@@ -84,7 +88,7 @@ if editor:
         render_add_metric(map_id, linked, dataset_names)
     with tabs[3]:
         if not rows:
-            st.info("No metrics yet.")
+            st.info("No metrics yet: add one in **Add a metric**." if editor else "No metrics yet.")
         else:
             render_metric_values(map_id, rows)
 

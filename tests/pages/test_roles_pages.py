@@ -141,3 +141,13 @@ def test_data_page_links_for_editors_deletes_for_admins(world, role, deletes):
     buttons = _buttons(at)
     assert "Save links" in buttons
     assert ("Delete dataset" in buttons) is deletes
+
+
+def test_empty_states_tell_a_viewer_who_can_fill_them(world):
+    # A viewer has no "Add a metric" tab and no Change control: the empty states do not send them there.
+    at = _run("pages/8_Metrics.py", "viewer", world)
+    said = [i.value for i in at.info]
+    assert "This map has no metrics yet: an editor of this map can add them." in said, said
+    assert not any("**Add a metric**" in s for s in said)
+    editor = _run("pages/8_Metrics.py", "editor", world)
+    assert "This map has no metrics yet: add one in **Add a metric**." in [i.value for i in editor.info]
