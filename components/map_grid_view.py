@@ -12,6 +12,7 @@ import streamlit as st
 from charts.map_grid_html import ZOOM_COLUMN_PX, map_grid_html
 from charts.palette import page_colours
 from components.theme import is_dark
+from components.url_select import query_choice
 from core.journey_map import MapView
 
 
@@ -31,17 +32,21 @@ def render_map_grid(
     persona_id: int | None = None,
     overlay_name: str | None = None,
     edit_href: str | None = None,
+    zoom_param: str | None = None,
 ) -> str:
     """Draw the grid with a zoom control above it ("Fit to width" by default); returns the zoom chosen.
-    With ``edit_href`` (this page's address), touchpoints and pain points link to their editor."""
-    zoom = st.segmented_control(
-        "Zoom",
-        list(ZOOM_COLUMN_PX),
-        default="Fit to width",
-        key=f"{key}_zoom",
-        help="Fit to width shows every stage and touchpoint at once; the larger sizes give each touchpoint "
-        "column more room (the grid then scrolls sideways, the row names stay in view).",
+    With ``edit_href`` (this page's address), touchpoints and pain points link to their editor; with
+    ``zoom_param``, the zoom lives in the URL under that name (one grid on the page)."""
+    zoom_help = (
+        "Fit to width shows every stage and touchpoint at once; the larger sizes give each touchpoint "
+        "column more room (the grid then scrolls sideways, the row names stay in view)."
     )
+    if zoom_param:
+        zoom = query_choice(st, "Zoom", list(ZOOM_COLUMN_PX), default="Fit to width", key=zoom_param, help=zoom_help)
+    else:
+        zoom = st.segmented_control(
+            "Zoom", list(ZOOM_COLUMN_PX), default="Fit to width", key=f"{key}_zoom", help=zoom_help
+        )
     zoom = zoom or "Fit to width"  # a segmented control can be cleared: fall back to the default
     st.html(
         map_grid_html(

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +31,7 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.text import escape_markdown
 from components.theme import is_dark
-from components.url_select import warn_link_values_left_out
+from components.url_select import query_select, warn_link_values_left_out
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
 from services import map_edits, map_io, map_view, snapshots
@@ -75,10 +76,19 @@ def persona_label(view: MapView, persona_id: int) -> str:
     return persona.name + (f" ({persona.committee_role})" if persona.committee_role else "")
 
 
-def _pick_persona(where: Any, view: MapView, label: str, key: str, help: str) -> int | None:
-    """Everyone or one of the map's personas, in a select box in ``where``; None means everyone."""
+def _pick_persona(
+    where: Any, view: MapView, label: str, key: str, help: str, *, param: str | None = None
+) -> int | None:
+    """Everyone or one of the map's personas, in a select box in ``where``; None means everyone. With
+    ``param``, the choice lives in the URL under that name."""
     choices = [ed.EVERYONE, *(p.id for p in view.personas)]
-    picked = where.selectbox(label, choices, format_func=lambda i: persona_label(view, i), key=key, help=help)
+    if param:
+        with where:
+            picked = query_select(
+                label, choices, param=param, format_func=lambda i: persona_label(view, i), key=key, help=help
+            )
+    else:
+        picked = where.selectbox(label, choices, format_func=lambda i: persona_label(view, i), key=key, help=help)
     return None if picked == ed.EVERYONE else picked
 
 
@@ -146,7 +156,7 @@ def render_grid_tab(view: MapView) -> None:
     c1, c2 = st.columns(2)
     persona_id = _pick_persona(
         c1, view, "Whose view", f"grid_persona::{view.id}",
-        "A persona's view shows their own lane cells, falling back to the cells for everyone.",
+        "A persona's view shows their own lane cells, falling back to the cells for everyone.", param="persona",
     )  # fmt: skip
     measures = ["none", *MAP_MEASURES]
     warn_link_values_left_out("overlay", measures)
@@ -162,7 +172,10 @@ def render_grid_tab(view: MapView) -> None:
     overlay = None if measure == "none" else map_tables.compute_map_measure(view, measure)
     render_grid_conflicts(view)
     render_grid_editor(view)
-    render_map_grid(view, overlay, key="map_grid", persona_id=persona_id, edit_href=f"?map={int(view.id)}&tab=Grid")
+    # The editor links keep the view (measure, persona, zoom): the page reloads on them.
+    here = {k: v for k, v in st.query_params.to_dict().items() if k != "edit"}
+    edit_href = "?" + urlencode({**here, "map": int(view.id), "tab": "Grid"})
+    render_map_grid(view, overlay, key="map_grid", persona_id=persona_id, edit_href=edit_href, zoom_param="zoom")
     st.caption(
         "Stages are columns with their touchpoints beneath; lanes are rows; the emotion curve (−2..+2) has a "
         "line per persona. Click a touchpoint, a thinking/doing/feeling cell, a pain point, an opportunity or an "

@@ -51,7 +51,7 @@ with user_errors():
     view = cached_map_view(map_id)
     if picked is None:
         st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
-        render_map_grid(view, key="grid_plain")
+        render_map_grid(view, key="grid_plain", zoom_param="zoom")
         render_report_buttons(map_id, version=view.version, key="overlay_report")
         st.stop()
     dataset_id, token, _name = picked
@@ -83,7 +83,7 @@ with user_errors():
                 f"**{escape_markdown(r.touchpoint)}** ({escape_markdown(r.label)})" for r in ranked.itertuples()
             )
         )
-    render_map_grid(view, overlay, key="overlay_grid", overlay_name=MEASURES[measure])
+    render_map_grid(view, overlay, key="overlay_grid", overlay_name=MEASURES[measure], zoom_param="zoom")
     render_report_buttons(map_id, dataset_id=dataset_id, measure=measure, version=view.version, key="overlay_report")
     with st.expander("Overlay data", expanded=False):
         st.dataframe(

@@ -454,3 +454,14 @@ def test_a_link_to_a_tab_that_does_not_exist_is_named(filled):
     at = _open(filled.map_id, tab="Action plan")
     assert not [w.value for w in at.warning if w.value.startswith("The link's")]
     assert "Action plan" in [t.label for t in at.tabs]
+
+
+def test_the_grid_view_lives_in_the_link_and_its_edit_links_keep_it(filled):
+    persona = filled.persona_ids[0]
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Grid", "persona": str(persona), "zoom": "Large"})
+    assert not [w.value for w in at.warning if w.value.startswith("The link's")]
+    assert at.query_params["persona"] == str(persona) and at.query_params["zoom"] == "Large"
+    grids = [h.proto.body for h in at.get("html") if "jl-edit" in h.proto.body]
+    assert grids, "the grid draws its edit links"
+    # An edit link reloads the page: it carries the persona and zoom, so the view stays as it was.
+    assert f"persona={persona}" in grids[0] and "zoom=Large" in grids[0]
