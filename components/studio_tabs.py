@@ -690,9 +690,14 @@ def render_versions_tab(view: MapView) -> None:
             width="stretch",
         )
         by_id = {s.id: s for s in items}
-        chosen = st.selectbox(
-            "Snapshot", list(by_id), format_func=lambda i: f"{by_id[i].name} ({by_id[i].created_at:%Y-%m-%d %H:%M})"
+        chosen = query_select(
+            "Snapshot",
+            list(by_id),
+            param="snapshot",
+            format_func=lambda i: f"{by_id[i].name} ({by_id[i].created_at:%Y-%m-%d %H:%M})",
+            key=f"snapshot::{view.id}",
         )
+        assert chosen is not None  # the options are never empty here
         diff = snapshots.diff_since_snapshot(chosen)
         st.markdown(f"**What changed since “{escape_markdown(by_id[chosen].name)}”**")
         if diff.empty:
@@ -700,6 +705,7 @@ def render_versions_tab(view: MapView) -> None:
         else:
             st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
             st.dataframe(diff, hide_index=True, width="stretch")
+            _csv_button(st, "Download the changes since it (CSV)", diff, view, "-since-snapshot", key="dl_snap_diff")
         if can_admin():  # restores and deletes need the admin role (db/access.py)
             c1, c2 = st.columns(2)
             with c1, st.form(f"restore::{view.id}"):
@@ -756,15 +762,17 @@ def render_versions_tab(view: MapView) -> None:
     others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
     if not others:
         return
-    options = list(others)
     default = related[0][0] if related and related[0][0] in others else None
-    other = st.selectbox(
+    other = query_select(
         "Compare with",
-        options,
-        index=options.index(default) if default is not None else None,
-        format_func=lambda i: others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), ""),
+        [None, *others],
+        param="compare",
+        default=default,
+        format_func=lambda i: (
+            "No comparison" if i is None else others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), "")
+        ),
         key=f"compare::{view.id}",
-        placeholder="Choose a map to compare (its future or current state)",
+        help="Another map beside this one, often its future or current state (kept in the link as ?compare=).",
     )
     if other is not None:
         render_comparison(view, other)
@@ -817,6 +825,7 @@ def render_comparison(view: MapView, other_id: int) -> None:
     else:
         st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
         st.dataframe(diff, hide_index=True, width="stretch")
+        _csv_button(st, "Download the differences (CSV)", diff, new, f"-vs-{old.id}", key="dl_cmp_diff")
     if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
         for side in (old, new):
             if side.stages:
