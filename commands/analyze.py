@@ -73,9 +73,14 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
 def _weights_arg(text: str) -> Any:
     """``exit=0.3,backtrack=0.2,...`` → FrictionWeights (components not named keep their default)."""
     from analytics.friction import COMPONENTS, FrictionWeights
+    from core.errors import BadInputError
 
     values = FrictionWeights().as_dict()
-    for item in csv_list(text):
+    try:
+        items = csv_list(text)
+    except BadInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    for item in items:
         name, sep, number = item.partition("=")
         if not sep or name.strip() not in COMPONENTS:
             raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")

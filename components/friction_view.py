@@ -74,14 +74,18 @@ def render_hot_spots(result: FrictionResult, top_n: int = 5) -> None:
     eligible = int((result.touchpoints["journeys"] >= HOT_SPOT_MIN_JOURNEYS).sum())
     if hot.empty:
         st.info(
-            f"No touchpoint is reached by at least {HOT_SPOT_MIN_JOURNEYS} journeys yet: a longer date range, "
-            "fewer filters or more data would give some."
+            f"No touchpoint is reached by at least {HOT_SPOT_MIN_JOURNEYS} journeys yet: more data in this event "
+            "log (or the contact level, where there are more journeys) would give some."
         )
     else:
         left_out = len(result.touchpoints) - eligible
         st.caption(
-            f"The {len(hot)} touchpoints with the most friction, each reached by at least {HOT_SPOT_MIN_JOURNEYS} "
-            "journeys"
+            (
+                f"The {len(hot)} touchpoints with the most friction"
+                if len(hot) > 1
+                else "The touchpoint with the most friction"
+            )
+            + f", each reached by at least {HOT_SPOT_MIN_JOURNEYS} journeys"
             + (f" ({left_out:,} of {len(result.touchpoints):,} touchpoints are reached by fewer)." if left_out else ".")
         )
     for rank, row in enumerate(hot.itertuples(index=False), start=1):

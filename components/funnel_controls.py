@@ -109,7 +109,8 @@ def breakdown_note(per: pd.DataFrame) -> str | None:
     values past the first ones are added up as one row."""
     if not (per["breakdown"] == OTHER_VALUES).any():
         return None
+    shown = per.loc[per["breakdown"] != OTHER_VALUES, "breakdown"].nunique()  # a row per value and step
     return (
-        f"The {len(per) - 1} values with the most journeys at step 1 are shown one by one; the other values "
+        f"The {shown} values with the most journeys at step 1 are shown one by one; the other values "
         f"are added up as {OTHER_VALUES}."
     )

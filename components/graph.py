@@ -154,7 +154,7 @@ def drawn_caption(transitions: pd.DataFrame, max_edges: int) -> str:
     share = f" ({drawn / moves:.1%} of all {moves:,} moves)" if moves else ""
     return (
         f"Drawn: the {max_edges:,} largest of {total:,} transitions{share}; more with *Arrows shown*, "
-        "and every one in the table below."
+        "and every one in the data below."
     )
 
 

@@ -199,6 +199,20 @@ def _csv_button(where: Any, label: str, frame: pd.DataFrame, view: MapView, suff
 # --------------------------------------------------------------------------- stages & touchpoints
 
 
+# The studio's parameters that name things of one map: a link to another map drops them.
+MAP_SCOPED_PARAMS = ("persona", "snapshot", "compare", "edit")
+
+
+def forget_other_maps_params(map_id: int) -> None:
+    """When the studio opens another map than on its last run, drop the URL parameters that named
+    things of the previous one (so they are not warned about as if a link had asked for them)."""
+    previous = st.session_state.get("_studio_map")
+    if previous is not None and previous != map_id:
+        for param in MAP_SCOPED_PARAMS:
+            st.query_params.pop(param, None)
+    st.session_state["_studio_map"] = map_id
+
+
 def render_map_details(view: MapView) -> None:
     with st.form(f"map_details::{view.id}::{view.version}"):
         st.markdown("**Map details**")
@@ -734,6 +748,7 @@ def render_versions_tab(view: MapView) -> None:
                 if confirmed("Yes, delete the snapshot", "Delete snapshot"):
                     with user_errors():
                         snapshots.delete_snapshot(chosen)
+                        st.query_params.pop("snapshot", None)  # the link no longer names a deleted snapshot
                         flash("Snapshot deleted.")
                         st.rerun()
 

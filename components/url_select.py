@@ -14,6 +14,7 @@ the default; these helpers name the link's value and what is shown instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -139,7 +140,7 @@ def query_number(where: Any, widget: str, label: str, *, lo: int, hi: int, value
     number = int(
         getattr(where, widget)(label, min_value=lo, max_value=hi, value=value, key=key, bind="query-params", **kwargs)
     )
-    if raw is not None and raw.strip().lstrip("+-").isdigit() and int(raw) == number:
+    if raw is not None and re.fullmatch(r"[+-]?[0-9]+", raw.strip()) and int(raw) == number:
         return number
     if raw is not None:
         _say_replaced(key, raw, f"a whole number from {lo} to {hi}", str(number))

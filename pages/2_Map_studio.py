@@ -26,6 +26,7 @@ if not maps:
 map_id = pick_map(label="Map", required=True)
 if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
+studio_tabs.forget_other_maps_params(map_id)
 
 with user_errors():
     view = map_editor.base_view(map_id)

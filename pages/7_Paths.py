@@ -68,7 +68,7 @@ with user_errors():
                 st.caption(
                     f"The chart shows the {LOOPS_DRAWN} most common of {len(loops):,} loops "
                     f"({int(loops['moves'].head(LOOPS_DRAWN).sum()):,} of {int(loops['moves'].sum()):,} backward "
-                    "moves); the table lists every one."
+                    "moves); every one is in the data below."
                 )
             render_data_table(loops, file_name="loops.csv", key="loops")
 

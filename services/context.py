@@ -210,6 +210,11 @@ def check_filter_values(ctx: AnalysisContext) -> None:
             continue
         col = resolve_column(ctx.schema, column)
         events = ctx.events()
+        # Only the values asked for are looked up (a column may hold millions of others); the whole
+        # column is read for the nearest names only when one is missing.
+        found = execute(events.filter(events[col].cast("string").isin(list(values))).select(col).distinct())
+        if set(values) <= set(found[col].astype(str)):
+            continue
         known = execute(events.filter(events[col].notnull()).select(col).distinct())[col].astype(str)
         check_names(values, sorted(known), what)
 

@@ -199,6 +199,9 @@ def test_filter_values_and_counts_that_cannot_be_used_are_refused(capsys, datase
     assert "--filter-segment takes NAME=V1,V2" in err
     err = _fails(capsys, "analyze", "--dataset", dataset, "--report", "funnel", "--steps", "Demo,,Pricing page")
     assert "a list of names has an empty one (value 'Demo,,Pricing page'" in err
+    with pytest.raises(SystemExit) as stop:  # a list flag parsed by argparse refuses the same way
+        cli.main(["analyze", "--dataset", str(dataset), "--report", "friction", "--weights", "exit=0.3,"])
+    assert stop.value.code == 2 and "a list of names has an empty one" in capsys.readouterr().err
     for flag in ("--top", "--sankey-steps", "--active-days", "--min-transitions"):
         with pytest.raises(SystemExit) as stop:  # argparse's own refusal
             cli.main(["analyze", "--dataset", str(dataset), flag, "0"])

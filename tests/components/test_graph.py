@@ -60,7 +60,7 @@ def test_the_caption_says_what_the_graph_leaves_out():
     # The two largest of six transitions: 10 + 8 of 29 moves.
     assert drawn_caption(TRANSITIONS, 2) == (
         "Drawn: the 2 largest of 6 transitions (62.1% of all 29 moves); more with *Arrows shown*, "
-        "and every one in the table below."
+        "and every one in the data below."
     )
     assert drawn_caption(TRANSITIONS, 6) == "Drawn: all 6 transitions."
     assert drawn_caption(TRANSITIONS, 40) == "Drawn: all 6 transitions."

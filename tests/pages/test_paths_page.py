@@ -51,5 +51,5 @@ def test_the_loops_chart_says_what_it_leaves_to_the_table(engine):
     assert len(loops) == 15
     said = [c.value for c in at.caption if c.value.startswith("The chart shows the 10 most common of 15 loops")]
     assert said == [
-        "The chart shows the 10 most common of 15 loops (10 of 15 backward moves); the table lists every one."
+        "The chart shows the 10 most common of 15 loops (10 of 15 backward moves); every one is in the data below."
     ]

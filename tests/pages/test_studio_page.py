@@ -468,3 +468,16 @@ def test_the_grid_view_lives_in_the_link_and_its_edit_links_keep_it(filled):
     assert grids, "the grid draws its edit links"
     # An edit link reloads the page: it carries the persona and zoom, so the view stays as it was.
     assert f"persona={persona}" in grids[0] and "zoom=Large" in grids[0]
+
+
+def test_another_map_drops_the_parameters_that_named_things_of_the_last(filled):
+    from services.maps import create_map_from_template
+
+    other = create_map_from_template(template_key="b2b-4-stage", name="Other map")
+    persona = filled.persona_ids[0]
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Grid", "persona": str(persona)})
+    assert at.query_params["persona"] == str(persona)
+    at.selectbox(key="_pick_map").set_value(other).run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if w.value.startswith("The link's persona")]
+    assert at.query_params.get("persona") in (None, "0")  # the new map's own choice (everyone), not the old id

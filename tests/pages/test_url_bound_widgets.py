@@ -91,3 +91,10 @@ def test_the_days_offered_follow_the_data_not_ten_years_around_today():
     at.run(timeout=30)
     assert [m.value for m in at.markdown] == ["day 2011-12-24"] and not at.warning
     assert at.date_input(key="from").value == date(2011, 12, 24)
+
+
+@pytest.mark.parametrize("raw", ["+-5", "²", "-+3", "5.0"])
+def test_odd_numbers_in_a_link_are_named_not_a_crash(raw):
+    values, warnings = _run({"steps": raw})
+    assert values == "values 5 90 fast True None"
+    assert warnings == [f"The link's steps={raw} is not a whole number from 2 to 10; showing 5 instead."]
