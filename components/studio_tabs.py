@@ -6,9 +6,7 @@ is a service's plain-data result; every chart has its data twin beside it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,35 +19,27 @@ from charts.labels import for_people
 from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
 from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
-from components.access import can_admin, can_edit, editing_allowed
-from components.confirm import confirmed
+from components.access import can_edit
 from components.errors import user_errors
-from components.flash import flash
 from components.grid_edit import render_grid_conflicts, render_grid_editor
-from components.loaders import clear_caches, load_map_summaries
 from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
+from components.studio_files import STUDIO_PAGE, map_csv_button, slug
+from components.studio_versions import render_versions_tab
 from components.text import escape_markdown
 from components.theme import is_dark
 from components.url_select import query_select, warn_link_values_left_out
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
-from services import map_edits, map_io, map_view, snapshots
+from services import map_edits, map_io, map_view
 from services import personas as persona_service
-from services.audit import audit_table
-from services.csv_safety import to_safe_csv
 from services.map_edits import RowEdits
 
-STUDIO_PAGE = "pages/2_Map_studio.py"
 PRIORITY_FORMULA = (
     "priority = (customer value + business value) ÷ 2 ÷ effort, × 1.5 when the opportunity sits on a "
     "moment-of-truth touchpoint (all scores 1–5; ties: higher customer value, then lower effort, then older)."
 )
 COMMON_CHANNELS = "web, email, social, ads, events, sales rep, demo, chat, phone, help centre, community"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "map"
 
 
 def plotly_config(fig_width: int, fig_height: int, filename: str) -> dict:
@@ -187,13 +177,8 @@ def render_grid_tab(view: MapView) -> None:
         curve = compute_emotion_curve(view)
         st.dataframe(for_people(grid), hide_index=True, width="stretch", height=300)
         c1, c2 = st.columns(2)
-        _csv_button(c1, "Download grid cells (CSV)", grid, view, "-grid", key="dl_grid")
-        _csv_button(c2, "Download emotion curve (CSV)", curve, view, "-emotion", key="dl_curve")
-
-
-def _csv_button(where: Any, label: str, frame: pd.DataFrame, view: MapView, suffix: str, **kwargs: Any) -> None:
-    """Download ``frame`` as spreadsheet-safe CSV named after the map (``<map><suffix>.csv``), in ``where``."""
-    where.download_button(label, to_safe_csv(frame), f"{slug(view.name)}{suffix}.csv", "text/csv", **kwargs)
+        map_csv_button(c1, "Download grid cells (CSV)", grid, view, "-grid", key="dl_grid")
+        map_csv_button(c2, "Download emotion curve (CSV)", curve, view, "-emotion", key="dl_curve")
 
 
 # --------------------------------------------------------------------------- stages & touchpoints
@@ -409,7 +394,7 @@ def render_ownership(view: MapView) -> None:
                 width="stretch",
                 column_config={"moment_of_truth": st.column_config.CheckboxColumn("★ Moment of truth")},
             )
-        _csv_button(st, "Download the RACI matrix (CSV)", matrix, view, "-raci", key="dl_raci")
+        map_csv_button(st, "Download the RACI matrix (CSV)", matrix, view, "-raci", key="dl_raci")
 
 
 # --------------------------------------------------------------------------- lanes
@@ -561,7 +546,7 @@ def render_pains_tab(view: MapView) -> None:
                 "priority": st.column_config.NumberColumn("Priority", format="%.2f"),
             },
         )
-        _csv_button(st, "Download the ranking (CSV)", ranking, view, "-opportunities", key="opportunities_csv")
+        map_csv_button(st, "Download the ranking (CSV)", ranking, view, "-opportunities", key="opportunities_csv")
 
 
 # --------------------------------------------------------------------------- action plan
@@ -665,189 +650,6 @@ def render_personas_tab(view: MapView) -> None:
     st.page_link("pages/3_Personas.py", label="Edit personas", icon=":material/groups:")
 
 
-# --------------------------------------------------------------------------- versions
-
-
-def render_versions_tab(view: MapView) -> None:
-    st.markdown("**Snapshots** — named versions of the whole map.")
-    if not editing_allowed("save, restore or delete versions"):
-        items = snapshots.list_snapshots(view.id)
-        if items:
-            st.dataframe([{"Snapshot": s.name, "Saved": s.created_at} for s in items], hide_index=True)
-        render_audit_trail(view)
-        return
-    with st.form(f"snapshot::{view.id}", clear_on_submit=True):
-        c1, c2 = st.columns([3, 1])
-        name = c1.text_input("Snapshot name", max_chars=200, placeholder="e.g. Before the Q3 workshop")
-        c2.markdown("&nbsp;")
-        if c2.form_submit_button("Save snapshot"):
-            with user_errors():
-                snapshots.create_snapshot(view.id, name)
-                flash(f"Snapshot “{name.strip()}” saved.")
-                st.rerun()
-    items = snapshots.list_snapshots(view.id)
-    if not items:
-        st.info("No snapshots yet.")
-    else:
-        st.dataframe(
-            [
-                {
-                    "Snapshot": s.name,
-                    "Saved": s.created_at,
-                    "Map version": s.map_version,
-                    "Stages": s.stages,
-                    "Touchpoints": s.touchpoints,
-                }
-                for s in items
-            ],
-            hide_index=True,
-            width="stretch",
-        )
-        by_id = {s.id: s for s in items}
-        chosen = query_select(
-            "Snapshot",
-            list(by_id),
-            param="snapshot",
-            format_func=lambda i: f"{by_id[i].name} ({by_id[i].created_at:%Y-%m-%d %H:%M})",
-            key=f"snapshot::{view.id}",
-        )
-        assert chosen is not None  # the options are never empty here
-        diff = snapshots.diff_since_snapshot(chosen)
-        st.markdown(f"**What changed since “{escape_markdown(by_id[chosen].name)}”**")
-        if diff.empty:
-            st.success("Nothing: the map is as it was in this snapshot.")
-        else:
-            st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
-            st.dataframe(diff, hide_index=True, width="stretch")
-            _csv_button(st, "Download the changes since it (CSV)", diff, view, "-since-snapshot", key="dl_snap_diff")
-        if can_admin():  # restores and deletes need the admin role (db/access.py)
-            c1, c2 = st.columns(2)
-            with c1, st.form(f"restore::{view.id}"):
-                st.markdown("**Restore this snapshot**")
-                st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
-                if confirmed(
-                    "Yes, replace the map's content with this snapshot",
-                    "Restore",
-                    "Tick the box to confirm the restore.",
-                ):
-                    ed.save(
-                        view.id,
-                        "restore",
-                        chosen,
-                        lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-                        success=f"Restored “{by_id[chosen].name}”.",
-                    )
-            ed.render_conflict(
-                view.id,
-                "restore",
-                lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-                lambda p: pd.DataFrame([{"restore snapshot": by_id[p].name if p in by_id else p}]),
-            )
-            with c2, st.form(f"delete_snapshot::{view.id}"):
-                st.markdown("**Delete this snapshot**")
-                if confirmed("Yes, delete the snapshot", "Delete snapshot"):
-                    with user_errors():
-                        snapshots.delete_snapshot(chosen)
-                        st.query_params.pop("snapshot", None)  # the link no longer names a deleted snapshot
-                        flash("Snapshot deleted.")
-                        st.rerun()
-
-    st.divider()
-    st.markdown("**Future state** — clone this map into a future-state map and compare the two.")
-    with st.form(f"clone::{view.id}", clear_on_submit=True):
-        c1, c2 = st.columns([3, 1])
-        name = c1.text_input("Future-state map name", value=f"{view.name} (future state)"[:200], max_chars=200)
-        review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90), format="YYYY-MM-DD")
-        if st.form_submit_button("Clone into a future-state map"):
-            with user_errors():
-                new_id = snapshots.clone_as_future_state(view.id, name, review_by=review_by)
-                clear_caches()
-                st.session_state["studio_cloned"] = new_id
-    cloned = st.session_state.get("studio_cloned")
-    if cloned:
-        st.success(f"Future-state map created (id {cloned}).")
-        st.page_link(
-            STUDIO_PAGE,
-            label="Open the future-state map",
-            query_params={"map": str(cloned)},
-            icon=":material/open_in_new:",
-        )
-    render_audit_trail(view)
-    related = snapshots.list_related_maps(view.id)
-    others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
-    if not others:
-        return
-    default = related[0][0] if related and related[0][0] in others else None
-    other = query_select(
-        "Compare with",
-        [None, *others],
-        param="compare",
-        default=default,
-        format_func=lambda i: (
-            "No comparison" if i is None else others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), "")
-        ),
-        key=f"compare::{view.id}",
-        help="Another map beside this one, often its future or current state (kept in the link as ?compare=).",
-    )
-    if other is not None:
-        render_comparison(view, other)
-
-
-def render_audit_trail(view: MapView) -> None:
-    """Who changed this map (and its datasets, links and definitions), when and what; with its CSV."""
-    st.divider()
-    st.markdown("**Changes** — who changed what and when (also `python cli.py audit --map ID`).")
-    trail = audit_table(view.id)
-    if trail.empty:
-        st.info("No changes recorded for this map yet.")
-        return
-    st.dataframe(for_people(trail), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
-    _csv_button(st, "Download the changes (CSV)", trail, view, "-changes", key=f"dl_audit::{view.id}")
-
-
-def render_comparison(view: MapView, other_id: int) -> None:
-    """Two maps side by side (stage and touchpoint outline with emotion), then their differences."""
-    other = map_view.get_map_view(other_id)
-    old, new = (other, view) if view.parent_map_id == other_id else (view, other)
-    cols = st.columns(2)
-    for col, side in zip(cols, (old, new), strict=True):
-        with col:
-            st.markdown(f"**{escape_markdown(side.name)}** · {side.state} state · version {side.version}")
-            curve = compute_emotion_curve(side)
-            everyone = (
-                curve[curve["persona_id"].isna()].set_index("touchpoint_id")["emotion"] if not curve.empty else {}
-            )
-            rows = [
-                {
-                    "Stage": s.name,
-                    "Touchpoint": ("★ " if t.moment_of_truth else "") + t.name,
-                    "Owner": t.owner_team,
-                    "Emotion": everyone.get(t.id) if hasattr(everyone, "get") else None,
-                }
-                for s in side.stages
-                for t in (s.touchpoints or ())
-            ]
-            st.dataframe(
-                pd.DataFrame(rows, columns=["Stage", "Touchpoint", "Owner", "Emotion"]),
-                hide_index=True,
-                width="stretch",
-                height=320,
-            )
-    diff = snapshots.compare_maps(old.id, new.id)
-    st.markdown(f"**From “{escape_markdown(old.name)}” to “{escape_markdown(new.name)}”**")
-    if diff.empty:
-        st.success("No differences in the journey.")
-    else:
-        st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
-        st.dataframe(diff, hide_index=True, width="stretch")
-        _csv_button(st, "Download the differences (CSV)", diff, new, f"-vs-{old.id}", key="dl_cmp_diff")
-    if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
-        for side in (old, new):
-            if side.stages:
-                st.markdown(f"**{escape_markdown(side.name)}**")
-                render_map_grid(side, key=f"cmp_grid_{int(side.id)}")
-
-
 # --------------------------------------------------------------------------- export & import
 
 
@@ -864,7 +666,7 @@ def render_export_tab(view: MapView) -> None:
         help="Everything: importing it gives back an identical map",
     )
     cells = map_io.compute_map_cells(view)
-    _csv_button(
+    map_csv_button(
         c2, "CSV (one row per cell)", cells, view, "", key="dl_csv",
         help="Text that a spreadsheet would run as a formula is neutralised",
     )  # fmt: skip
