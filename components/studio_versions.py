@@ -69,14 +69,14 @@ def render_versions_tab(view: MapView) -> None:
             key=f"snapshot::{view.id}",
         )
         assert chosen is not None  # the options are never empty here
-        diff = snapshots.diff_since_snapshot(chosen)
         st.markdown(f"**What changed since “{escape_markdown(by_id[chosen].name)}”**")
-        if diff.empty:
-            st.success("Nothing: the map is as it was in this snapshot.")
-        else:
-            st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
-            st.dataframe(diff, hide_index=True, width="stretch")
-            map_csv_button(st, "Download the changes since it (CSV)", diff, view, "-since-snapshot", key="dl_snap_diff")
+        render_diff(
+            snapshots.diff_since_snapshot(chosen),
+            view,
+            empty="Nothing: the map is as it was in this snapshot.",
+            suffix="-since-snapshot",
+            key="dl_snap_diff",
+        )
         if can_admin():  # restores and deletes need the admin role (db/access.py)
             c1, c2 = st.columns(2)
             with c1, st.form(f"restore::{view.id}"):
@@ -190,16 +190,26 @@ def render_comparison(view: MapView, other_id: int) -> None:
                 width="stretch",
                 height=320,
             )
-    diff = snapshots.compare_maps(old.id, new.id)
     st.markdown(f"**From “{escape_markdown(old.name)}” to “{escape_markdown(new.name)}”**")
-    if diff.empty:
-        st.success("No differences in the journey.")
-    else:
-        st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
-        st.dataframe(diff, hide_index=True, width="stretch")
-        map_csv_button(st, "Download the differences (CSV)", diff, new, f"-vs-{old.id}", key="dl_cmp_diff")
+    render_diff(
+        snapshots.compare_maps(old.id, new.id),
+        new,
+        empty="No differences in the journey.",
+        suffix=f"-vs-{old.id}",
+        key="dl_cmp_diff",
+    )
     if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
         for side in (old, new):
             if side.stages:
                 st.markdown(f"**{escape_markdown(side.name)}**")
                 render_map_grid(side, key=f"cmp_grid_{int(side.id)}")
+
+
+def render_diff(diff: pd.DataFrame, view: MapView, *, empty: str, suffix: str, key: str) -> None:
+    """A map difference: a summary per area, every change, and the changes as CSV (``empty`` when none)."""
+    if diff.empty:
+        st.success(empty)
+        return
+    st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
+    st.dataframe(diff, hide_index=True, width="stretch")
+    map_csv_button(st, "Download the changes (CSV)", diff, view, suffix, key=key)

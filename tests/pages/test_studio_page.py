@@ -262,7 +262,7 @@ def test_compare_shows_both_maps_and_their_differences(filled):
     assert len(outlines) == 2 and len(outlines[1]) == len(outlines[0]) + 1
     # The comparison lives in the link and its differences download.
     assert at.query_params["compare"] == str(filled.map_id)
-    assert "Download the differences (CSV)" in [b.label for b in at.get("download_button")]
+    assert "Download the changes (CSV)" in [b.label for b in at.get("download_button")]
 
 
 def test_export_and_import_on_the_export_tab(filled):
