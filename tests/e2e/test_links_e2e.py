@@ -1,0 +1,35 @@
+"""Browser: a control bound to the URL takes a usable link value without a word, names one it cannot
+use, and, once moved, writes its value into the address bar (no warning about the link's old value)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+LINK_WARNING = "[data-testid='stAlert']:has-text(\"The link's\")"
+
+
+def test_a_moved_slider_writes_the_link_and_says_nothing_of_its_old_value(server, page):
+    page.goto(server.url + "/Flows?dataset=1&steps=7")
+    wait_for_app(page, "Step by step")
+    assert not page.locator(LINK_WARNING).count()
+    steps = page.locator("[data-testid='stSlider'] input[type='range']").first
+    assert steps.get_attribute("value") == "7"
+    steps.focus()
+    steps.press("ArrowRight")
+    page.wait_for_url("**steps=8**")
+    wait_for_app(page)
+    assert steps.get_attribute("value") == "8"
+    assert not page.locator(LINK_WARNING).count()  # the link's 7 was the slider's own, now 8
+
+
+def test_a_link_value_the_slider_cannot_take_is_named(server, page):
+    page.goto(server.url + "/Flows?dataset=1&steps=50")
+    wait_for_app(page, "Step by step")
+    warning = page.locator(LINK_WARNING)
+    warning.first.wait_for()
+    assert "The link's steps=50 is not a whole number from 2 to 10; showing 5 instead." in warning.first.inner_text()
+    assert page.locator("[data-testid='stSlider'] input[type='range']").first.get_attribute("value") == "5"
