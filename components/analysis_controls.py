@@ -43,6 +43,9 @@ from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
 LEVEL_LABELS = {"contact": "Contact", "account": "Account (buying committee)"}
 THROUGH_KEY = "through"
 _FILTER_PARAMS = ("from", "to", "channel", "role", "outcome", THROUGH_KEY)
+# The filters by a column's values, as the Filters label them and the warnings name them.
+FILTER_LABELS = {"channel": "Channels", "role": "Contact roles", "outcome": "Outcomes"}
+THROUGH_LABEL = "Only journeys through"
 GOAL_PARAM = "goal"
 _PENDING = "_pending_through"
 
@@ -237,11 +240,7 @@ def _filters(base: AnalysisView) -> dict:
         out["date_from"] = query_date(c1, "From", key="from", lo=first, hi=last, empty="no start day")
         out["date_to"] = query_date(c2, "To", key="to", lo=first, hi=last, empty="no end day")
         c1, c2, c3 = st.columns(3)
-        for col, role, label in (
-            (c1, "channel", "Channels"),
-            (c2, "role", "Contact roles"),
-            (c3, "outcome", "Outcomes"),
-        ):
+        for col, (role, label) in zip((c1, c2, c3), FILTER_LABELS.items(), strict=True):
             if role in columns:
                 out[role] = query_multiselect(col, label, _filter_choices(base, role, role, label), key=role)
         segments = []
@@ -259,7 +258,7 @@ def _filters(base: AnalysisView) -> dict:
             st.session_state[THROUGH_KEY] = st.session_state.pop(_PENDING)
         out["through"] = query_multiselect(
             st,
-            "Only journeys through",
+            THROUGH_LABEL,
             list(names.nodes),
             key=THROUGH_KEY,
             help="Keep journeys that reach any of these touchpoints, activities or stages (a click on a graph "
@@ -370,12 +369,11 @@ def filter_words(query: JourneyQuery) -> list[str]:
     """The filters of ``query`` as a person reads them ("From 2026-01-01", "Channels: email, web")."""
     words = [f"From {query.date_from.isoformat()}"] if query.date_from else []
     words += [f"To {query.date_to.isoformat()}"] if query.date_to else []
-    for label, values in (("Channels", query.channels), ("Contact roles", query.roles), ("Outcomes", query.outcomes)):
-        if values:
-            words.append(f"{label}: {', '.join(values)}")
+    chosen = {"channel": query.channels, "role": query.roles, "outcome": query.outcomes}
+    words += [f"{FILTER_LABELS[role]}: {', '.join(values)}" for role, values in chosen.items() if values]
     words += [f"{name}: {', '.join(values)}" for name, values in query.segments]
     if query.through:
-        words.append(f"Only journeys through: {', '.join(query.through)}")
+        words.append(f"{THROUGH_LABEL}: {', '.join(query.through)}")
     return words
 
 

@@ -39,6 +39,11 @@ def link_index(param: str, options: Sequence[object]) -> int | None:
     return next((i for i, o in enumerate(options) if o is not None and str(o) == value), None)
 
 
+def _say_replaced(key: str, raw: str, allowed: str, shown: str) -> None:
+    """The warning for a link value a bound widget could not use."""
+    st.warning(escape_markup(f"The link's {key}={raw} is not {allowed}; showing {shown} instead."))
+
+
 def query_select(
     label: str,
     options: Sequence[_T],
@@ -70,12 +75,7 @@ def query_select(
         else:
             index = options.index(default) if default in options else 0
             if current is not None:  # never replaced silently
-                st.warning(
-                    escape_markup(
-                        f"The link's {param}={current} is not one of the choices here; showing "
-                        f"{format_func(options[index])} instead."
-                    )
-                )
+                _say_replaced(param, current, "one of the choices here", format_func(options[index]))
     key = key or f"qp_{param}"
     if widget == "radio":
         value = st.radio(label, options, index=index, format_func=format_func, key=key, horizontal=True, **kwargs)
@@ -89,26 +89,19 @@ def query_select(
     return value
 
 
-def _say_replaced(key: str, raw: str, allowed: str, shown: str) -> None:
-    """The warning for a link value a bound widget could not use."""
-    st.warning(escape_markup(f"The link's {key}={raw} is not {allowed}; showing {shown} instead."))
-
-
 def query_choice(where: Any, label: str, options: Sequence[Any], *, default: Any, key: str, **kwargs: Any) -> Any:
     """A segmented control that always holds one of ``options`` (``default`` first), bound to the URL's
     query parameters under ``key`` (the link carries the option as shown, ``format_func`` applied);
     ``where`` is ``st`` or a column. A link value that is not a choice is named, with the nearest."""
     raw = link_value(key)
+    fmt = kwargs.get("format_func", str)
     value = where.segmented_control(
         label, options, default=default, required=True, key=key, bind="query-params", **kwargs
     )
-    shown = [str(kwargs.get("format_func", str)(o)) for o in options]
+    shown = [str(fmt(o)) for o in options]
     if raw is not None and raw not in shown:
         _say_replaced(
-            key,
-            raw,
-            f"one of the choices here (nearest: {', '.join(nearest_names(raw, shown))})",
-            str(kwargs.get("format_func", str)(value)),
+            key, raw, f"one of the choices here (nearest: {', '.join(nearest_names(raw, shown))})", str(fmt(value))
         )
     return value
 

@@ -17,7 +17,7 @@ from analytics.engine import execute, execute_scalar
 from analytics.journeys import JourneyQuery, resolve_column
 from analytics.registry import ANALYSES, run_analysis
 from analytics.schema import Role
-from services.context import AnalysisContext
+from services.context import AnalysisContext, values_present
 from services.datasets import list_dataset_summaries
 
 # Columns a user may filter on or break a funnel down by (besides segments), in display order.
@@ -77,10 +77,8 @@ def list_column_values(
     counts = execute(t.group_by(col).aggregate(n=t.count()).order_by([t.count().desc(), col]).limit(limit))
     values = counts[col].astype(str).tolist()
     wanted = [v for v in dict.fromkeys(also) if v not in values]
-    if wanted:
-        found = set(execute(t.filter(t[col].cast("string").isin(wanted)).select(col).distinct())[col].astype(str))
-        values += [v for v in wanted if v in found]
-    return values
+    found = values_present(ctx, column, wanted)
+    return values + [v for v in wanted if v in found]
 
 
 def count_column_values(ctx: AnalysisContext, column: str) -> int:

@@ -192,6 +192,20 @@ def open_context(
     return ctx
 
 
+def values_present(ctx: AnalysisContext, column: str, values: Sequence[str]) -> set[str]:
+    """Those of ``values`` that ``column`` (a role or a segment's name) holds, read with one query over
+    just them (a column may hold millions of others)."""
+    from analytics.engine import execute
+    from analytics.journeys import resolve_column
+
+    if not values:
+        return set()
+    col = resolve_column(ctx.schema, column)
+    events = ctx.events()
+    found = execute(events.filter(events[col].cast("string").isin(list(values))).select(col).distinct())
+    return set(found[col].astype(str))
+
+
 def check_filter_values(ctx: AnalysisContext) -> None:
     """Refuse a filter value the dataset does not have (a channel, contact role, outcome or segment
     value), with the nearest real ones: a misspelt value would otherwise keep no journey, silently."""
@@ -206,15 +220,11 @@ def check_filter_values(ctx: AnalysisContext) -> None:
         *((name, values, f"value of {name}") for name, values in q.segments),
     ]
     for column, values, what in asked:
-        if not values:
+        if set(values) <= values_present(ctx, column, values):
             continue
+        # The whole column is read for the nearest names only when a value is missing.
         col = resolve_column(ctx.schema, column)
         events = ctx.events()
-        # Only the values asked for are looked up (a column may hold millions of others); the whole
-        # column is read for the nearest names only when one is missing.
-        found = execute(events.filter(events[col].cast("string").isin(list(values))).select(col).distinct())
-        if set(values) <= set(found[col].astype(str)):
-            continue
         known = execute(events.filter(events[col].notnull()).select(col).distinct())[col].astype(str)
         check_names(values, sorted(known), what)
 
