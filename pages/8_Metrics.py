@@ -20,6 +20,7 @@ from components.text import escape_markdown
 from components.url_select import query_tabs
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
+from services.datasets import newest_linked
 
 bootstrap("Metrics")
 st.title("Metrics")
@@ -37,21 +38,19 @@ if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
 datasets = load_dataset_summaries()
 dataset_names = {d["id"]: d["name"] for d in datasets}
-# The map's event logs, newest first: the newest gives the conversion line and the outcomes, as on the
-# Overview and in the map's report.
-linked = [
-    d["id"] for d in sorted(datasets, key=lambda d: (d["created_at"], d["id"]), reverse=True) if d["map_id"] == map_id
-]
+linked = [d["id"] for d in datasets if d["map_id"] == map_id]
+# The newest linked log gives the conversion line and the outcomes, as on the Overview and in the report.
+newest = newest_linked((d["id"], d["name"], d["map_id"], d["created_at"]) for d in datasets).get(map_id)
 
 rows = load_metrics(map_id)
 # The conversion rate is computed from the linked event log's conversion definition, stated here once.
 linked_view = None
-if linked:
-    token = dataset_token(linked[0])
-    linked_view = open_view(linked[0], token, map_id) if token else None
+if newest is not None:
+    token = dataset_token(newest[0])
+    linked_view = open_view(newest[0], token, map_id) if token else None
     if linked_view is not None:
         others = f" (the newest of the {len(linked)} linked to this map)" if len(linked) > 1 else ""
-        st.caption(f"From the event log {escape_markdown(dataset_names[linked[0]])}{others}")
+        st.caption(f"From the event log {escape_markdown(newest[1])}{others}")
         render_conversion_line(linked_view)
 
 render_report_buttons(map_id)

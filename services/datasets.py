@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,16 @@ def _summary(d: Dataset) -> DatasetSummary:
         created_at=d.created_at,
         status="external" if d.backend_url else (file_problem(d) or "ok"),
     )
+
+
+def newest_linked(rows: Iterable[tuple[int, str, int | None, datetime]]) -> dict[int, tuple[int, str]]:
+    """Each map's event log that its pages read, from ``(dataset id, name, map id, created at)``
+    rows: the newest linked (ties: the higher id). One rule for the Overview, the report and Metrics."""
+    latest: dict[int, tuple[datetime, int, str]] = {}
+    for ds_id, name, map_id, created in rows:
+        if map_id is not None and (map_id not in latest or (created, ds_id) > latest[map_id][:2]):
+            latest[map_id] = (created, ds_id, name)
+    return {m: (ds_id, name) for m, (_, ds_id, name) in latest.items()}
 
 
 def list_dataset_summaries(*, engine: Engine | None = None) -> list[DatasetSummary]:

@@ -31,6 +31,7 @@ from db.engine import read_session
 from db.models import Action, ActionStatus, Dataset
 from services.context import open_context
 from services.conversion import compute_conversion_line
+from services.datasets import newest_linked
 from services.friction import compute_context_friction
 from services.maps import list_map_summaries
 from services.metrics import ComputeOptions, MetricRow, compute_for_context, list_metrics
@@ -119,13 +120,7 @@ def _actions(engine: Engine | None, today: date) -> dict[int, tuple[int, int]]:
 def _linked(engine: Engine | None) -> dict[int, tuple[int, str]]:
     with read_session(engine) as session:
         rows = session.exec(select(Dataset.id, Dataset.name, Dataset.map_id, Dataset.created_at)).all()
-    latest: dict[int, tuple] = {}
-    for ds_id, name, map_id, created in rows:
-        if map_id is None:
-            continue
-        if map_id not in latest or (created, ds_id) > latest[map_id][2:]:
-            latest[map_id] = (ds_id, name, created, ds_id)
-    return {m: (v[0], v[1]) for m, v in latest.items()}
+    return newest_linked(rows)
 
 
 def _dataset_health(
