@@ -118,7 +118,7 @@ def load_context(
     conversion: Conversion | None = None,
     stage_order: tuple[str, ...] = (),
 ) -> AnalysisContext:
-    """The one analysis context (unknown dataset, map, goal or ``through`` names are refused)."""
+    """The one analysis context (unknown dataset, map, goal, ``through`` names and filter values are refused)."""
     return open_context(dataset_id, map_id, query=query, conversion=conversion, stage_order=stage_order or None)
 
 

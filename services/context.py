@@ -149,8 +149,8 @@ def open_context(
 
     ``query`` brings the level, node, repeats and filters (its relabelling is replaced by the map's
     links); ``conversion`` overrides the saved definition for this context; ``stage_order`` is used
-    when no map gives one. Raises :class:`UnknownNameError` for an unknown dataset, map, goal or
-    ``through`` node.
+    when no map gives one. Raises :class:`UnknownNameError` for an unknown dataset, map, goal,
+    ``through`` node or filter value (:func:`check_filter_values`).
     """
     from services.datasets import get_event_source
 
