@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from analytics.engine import EventSource, hot_status
 from analytics.file_facts import FILE_FACTS_KEY
-from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema, Role, counts_of
+from analytics.schema import NEIGHBOUR_COLUMNS, EventCounts, EventSchema, Role, counts_of
 from db import crud
 from db.access import AccessRole, require
 from db.engine import data_dir, read_session, write_session
@@ -21,17 +21,13 @@ from db.models import Dataset
 from services.dataset_files import parquet_problem
 
 
-@dataclass(frozen=True)
-class DatasetSummary:
+@dataclass(frozen=True, kw_only=True)
+class DatasetSummary(EventCounts):
+    """A stored dataset as the pages and the CLI list it: its counts (:class:`EventCounts`) and its record."""
+
     id: int
     name: str
     source_name: str
-    events: int
-    journeys: int
-    accounts: int
-    activities: int
-    first_timestamp: datetime | None
-    last_timestamp: datetime | None
     map_id: int | None
     created_at: datetime
     # "ok", "external" (a table on another backend), or what is wrong with its events file:
