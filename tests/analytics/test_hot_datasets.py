@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -275,37 +276,27 @@ def test_sessions_share_the_tables_not_their_temporary_tables(engine, hot):
     ctx = open_context(_dataset("Shared"))
     assert make_hot(ctx.source).in_memory
     expected = analysis_service.run("transitions", ctx)
-    results: list[pd.DataFrame] = []
-    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
     seen: dict[str, object] = {}
 
-    def session(n: int) -> None:
-        try:
-            with query_engine.temporary_tables() as tmp:
-                t = tmp.materialize(ctx.events().filter(lambda e: e.seq <= n))
-                seen[f"own {n}"] = execute_scalar(t.count())
-                seen[f"backend {n}"] = query_engine._duckdb()
-                seen[f"name {n}"] = t.get_name()
-                barrier.wait(timeout=60)  # both temporary tables exist now
-                other = seen[f"name {2 if n == 1 else 1}"]
-                try:
-                    query_engine._duckdb().con.execute(f'SELECT count(*) FROM "{other}"').fetchall()
-                    seen[f"sees other {n}"] = True
-                except Exception:  # noqa: BLE001 - DuckDB's CatalogException: not visible, as wanted
-                    seen[f"sees other {n}"] = False
-                barrier.wait(timeout=60)
-            for _ in range(3):
-                results.append(analysis_service.run("transitions", ctx))
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
+    def session(n: int) -> list[pd.DataFrame]:
+        with query_engine.temporary_tables() as tmp:
+            t = tmp.materialize(ctx.events().filter(lambda e: e.seq <= n))
+            seen[f"own {n}"] = execute_scalar(t.count())
+            seen[f"backend {n}"] = query_engine._duckdb()
+            seen[f"name {n}"] = t.get_name()
+            barrier.wait(timeout=60)  # both temporary tables exist now
+            other = seen[f"name {2 if n == 1 else 1}"]
+            try:
+                query_engine._duckdb().con.execute(f'SELECT count(*) FROM "{other}"').fetchall()
+                seen[f"sees other {n}"] = True
+            except Exception:  # noqa: BLE001 - DuckDB's CatalogException: not visible, as wanted
+                seen[f"sees other {n}"] = False
+            barrier.wait(timeout=60)
+        return [analysis_service.run("transitions", ctx) for _ in range(3)]
 
-    barrier = threading.Barrier(2)
-    threads = [threading.Thread(target=session, args=(n,)) for n in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not errors, errors
+    with ThreadPoolExecutor(2) as pool:  # a worker's exception is raised here by result()
+        results = [r for f in [pool.submit(session, n) for n in (1, 2)] for r in f.result(timeout=300)]
     assert seen["backend 1"] is not seen["backend 2"]  # a cursor per thread
     assert seen["sees other 1"] is False and seen["sees other 2"] is False
     assert 0 < seen["own 1"] < seen["own 2"]  # type: ignore[operator]
@@ -318,24 +309,13 @@ def test_an_eviction_while_another_session_reads_keeps_its_answer(engine, hot):
     ctx = open_context(_dataset("Evicted while read"))
     assert make_hot(ctx.source).in_memory
     expected = analysis_service.run("variants", ctx)
-    answers: list[pd.DataFrame] = []
-    errors: list[BaseException] = []
-
-    def reader() -> None:
-        try:
-            for _ in range(4):
-                answers.append(analysis_service.run("variants", ctx))
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    for _ in range(4):  # drop and reload the table under the reader
-        query_engine.set_hot_budget(0)
-        query_engine.set_hot_budget(1024)
-        make_hot(ctx.source)
-    thread.join(timeout=300)
-    assert not errors, errors
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(lambda: [analysis_service.run("variants", ctx) for _ in range(4)])
+        for _ in range(4):  # drop and reload the table under the reader
+            query_engine.set_hot_budget(0)
+            query_engine.set_hot_budget(1024)
+            make_hot(ctx.source)
+        answers = reading.result(timeout=300)
     assert len(answers) == 4
     for a in answers:
         pd.testing.assert_frame_equal(_sorted(expected), _sorted(a))
