@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 
+from tests import ROOT
+
 # Before numpy or scikit-learn is imported: their thread pools read these when they load.
 for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_pool, "1")
@@ -33,7 +35,6 @@ from sqlalchemy import Engine  # noqa: E402
 
 from db.engine import DB_FILENAME, create_db_engine, database_url, dispose_engines, get_engine, upgrade  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV = "JOURNEYLENS_SHARED_DATA"
 
 

@@ -11,11 +11,9 @@ import pickle
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 from analytics.schema import EventSchema, Role
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
 
 PROBE = """
 import pickle, random, warnings

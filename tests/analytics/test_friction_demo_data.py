@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -11,9 +9,9 @@ from analytics import friction as F
 from analytics import metrics as M
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
+from tests import ROOT
 from tests.factories import events_of
 
-ROOT = Path(__file__).resolve().parents[2]
 ORDER = ("Awareness", "Consideration", "Conversion", "Service", "Advocacy")
 
 

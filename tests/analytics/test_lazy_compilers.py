@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 from analytics import compiler_modules
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
 
 
 def _run(code: str) -> dict:

@@ -11,14 +11,12 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import cli
+from tests import ROOT
 from tests.factories import b2b_log, create_dataset
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
+
 HEAVY = ("ibis", "pandas", "duckdb", "numpy", "pyarrow", "plotly", "sklearn", "sqlalchemy", "sqlmodel", "streamlit")
 
 

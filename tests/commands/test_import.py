@@ -6,11 +6,10 @@ import gzip
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import cli
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 LOG = "case:concept:name,concept:name,time:timestamp,lifecycle:transition,org:resource\n" + "".join(
     f"c{i % 3},{act},2024-01-0{1 + i % 5}T10:0{i % 10}:00+0000,{tr},r{i % 2}\n"
     for i, (act, tr) in enumerate([("A", "START"), ("A", "COMPLETE"), ("B", "COMPLETE"), ("C", "COMPLETE")] * 3)

@@ -4,7 +4,6 @@ refused with a typed error naming the nearest real ones, never a KeyError."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from analytics.schema import EventSchema, Role
 from core import errors
 from core.errors import BadInputError, JourneyLensError, UnknownColumnError, UnknownNameError
 from services.templates import get_template
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_PACKAGES = ("analytics", "charts", "components", "core", "db", "pages", "services")
 
 

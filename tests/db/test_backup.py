@@ -23,6 +23,7 @@ from services import backup as backup_service
 from services import datasets as dataset_service
 from services import maps as map_service
 from services.templates import get_template
+from tests import ROOT
 
 # Timing-sensitive (a backup copied while threads edit): run on one xdist worker, one test at a time.
 pytestmark = pytest.mark.xdist_group("timing")
@@ -220,8 +221,7 @@ def test_backup_during_edits_restores_to_a_working_app(engine, data_dir, tmp_pat
     from components.text import escape_markdown
 
     monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # show exactly what was restored
-    root = Path(__file__).resolve().parents[2]
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     shown = "\n".join(m.value for m in at.markdown)

@@ -26,12 +26,12 @@ import pytest
 from db.engine import DB_FILENAME, database_url
 from services import maps as map_service
 from services.templates import get_template
+from tests import ROOT
 from tests.db.crash_writer import TEMPLATE
 
 # Timing-sensitive (a writer killed at random moments): run on one xdist worker, one test at a time.
 pytestmark = pytest.mark.xdist_group("timing")
 
-ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import pytest
 import db.engine as db_engine
 from core.errors import DatabaseDamagedError
 from db.engine import create_db_engine, head_revision, upgrade
+from tests import ROOT
 from tests.factories import database_at
 
-ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = Path(db_engine.__file__).parent / "migrations"
 
 

@@ -21,9 +21,9 @@ from core.errors import DatabaseDamagedError, DatabaseLockedError, EventsFileErr
 from db.engine import dispose_engines
 from services import datasets as dataset_service
 from services import maps as map_service
+from tests import ROOT
 from tests.factories import b2b_log, create_dataset
 
-ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "pro_services_events.csv"
 
 

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 from bench.startup import CHROMIUM, CHROMIUM_ARGS  # the one home of Debian's Chromium and its flags
+from tests import ROOT
 from tests.conftest import copy_data_dir
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests import ROOT
 from tests.e2e.conftest import Server, start_server, wait_for_app
 
 # One payload server for the module: its tests on the same xdist worker.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-xss")]
 
-ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = "<script>alert('xss-script')</script>"
 IMG = "<img src=x onerror=alert('xss-img')>"

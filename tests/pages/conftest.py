@@ -18,8 +18,8 @@ from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from services import analysis
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # Users see no error details (config.toml); tests need them to say what broke.
 os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
 

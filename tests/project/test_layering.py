@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
 
 # The upper floors: core, analytics and db import none of them.
 UPPER = {"services", "charts", "components", "pages", "cli", "commands"}

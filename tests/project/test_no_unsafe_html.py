@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
+
 NUMERIC = {"int", "float", "len", "round", "abs"}
 # HTML builders that escape every user value themselves; each has a test feeding markup into every user
 # field and asserting none of it survives (map_grid_html: tests/charts/test_for_people.py).

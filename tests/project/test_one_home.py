@@ -8,7 +8,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
+
 PALETTE = ("STATUS_COLOURS", "SEVERITY_COLOURS", "PERSONA_COLOURS", "POSITIVE")
 # The themes are charts.palette's GRID_LIGHT and PAGE_LIGHT (and DARK): no module-level LIGHT or DARK.
 HOMES: dict[str, str | None] = {name: "charts/palette.py" for name in PALETTE} | {"LIGHT": None, "DARK": None}

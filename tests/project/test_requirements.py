@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
 
 # Package -> first release past the advisories named in requirements.txt.
 FIXED_IN = {

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
+
 # Test directories that mirror no code directory, each for a reason.
 EXTRA = {
     "e2e": "browser tests of the whole app",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from mypy import api
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
 
 
 def test_mypy_finds_no_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,8 +18,8 @@ import pytest
 from analytics.layout import to_stored_layout, write_parquet
 from analytics.schema import NEIGHBOUR_COLUMNS, EventSchema
 from bench.generate import column_mapping
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SPARK_URL = "pyspark://"
 EVENTS_VIEW = "jl_events"
 RAW_VIEW = "jl_raw"
