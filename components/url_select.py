@@ -106,13 +106,15 @@ def query_choice(where: Any, label: str, options: Sequence[Any], *, default: Any
     return value
 
 
-def query_tabs(labels: Sequence[str], *, key: str) -> list[Any]:
+def query_tabs(labels: Sequence[str], *, key: str, default: str | None = None) -> list[Any]:
     """Tabs bound to the URL under ``key`` (the link carries the open tab's label; only the open tab's
-    ``open`` is true); a link naming no tab here is named, with the nearest and the tab shown."""
+    ``open`` is true); ``default`` (else the first) opens when the link names none. A link naming no
+    tab here is named, with the nearest and the tab shown."""
     raw = link_value(key)
-    if raw is not None and raw not in labels:  # Streamlit opens the first tab
-        _say_replaced(key, raw, f"a tab here (nearest: {', '.join(nearest_names(raw, list(labels)))})", labels[0])
-    return list(st.tabs(list(labels), key=key, bind="query-params"))
+    first = default if default in labels else labels[0]
+    if raw is not None and raw not in labels:  # Streamlit opens the default tab
+        _say_replaced(key, raw, f"a tab here (nearest: {', '.join(nearest_names(raw, list(labels)))})", first)
+    return list(st.tabs(list(labels), default=first, key=key, bind="query-params"))
 
 
 def query_toggle(where: Any, label: str, *, value: bool, key: str, help: str) -> bool:

@@ -14,6 +14,8 @@ from components.import_form import (
     render_import_form,
     render_link_editor,
 )
+from components.loaders import load_dataset_summaries
+from components.url_select import query_tabs
 
 bootstrap("Data")
 st.title("Event logs")
@@ -22,12 +24,9 @@ st.caption(
     "and link their activities to a journey map's touchpoints."
 )
 
-opened_with_dataset = bool(st.query_params.get("dataset")) and "data_tabs" not in st.session_state
-tab_import, tab_datasets = st.tabs(
-    ["Import", "Datasets and links"],
-    default="Datasets and links" if opened_with_dataset else "Import",
-    key="data_tabs",
-)
+# The open tab is kept in the link (?data_tab=…); with event logs stored, the page opens on them.
+TABS = ["Import", "Datasets and links"]
+tab_import, tab_datasets = query_tabs(TABS, key="data_tab", default=TABS[1] if load_dataset_summaries() else TABS[0])
 with tab_import:
     if editing_allowed("import event logs"):
         render_import_form()

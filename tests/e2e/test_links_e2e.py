@@ -33,3 +33,16 @@ def test_a_link_value_the_slider_cannot_take_is_named(server, page):
     warning.first.wait_for()
     assert "The link's steps=50 is not a whole number from 2 to 10; showing 5 instead." in warning.first.inner_text()
     assert page.locator("[data-testid='stSlider'] input[type='range']").first.get_attribute("value") == "5"
+
+
+def test_the_data_pages_tab_is_kept_in_the_link(server, page):
+    selected = page.locator("[role='tab'][aria-selected='true']").first
+    page.goto(server.url + "/Data?dataset=1")
+    wait_for_app(page, "Event logs")
+    assert selected.inner_text() == "Datasets and links"  # event logs are stored: the page opens on them
+    page.get_by_role("tab", name="Import").click()
+    page.wait_for_url("**data_tab=Import**")
+    page.goto(page.url)
+    wait_for_app(page, "Event logs")
+    assert selected.inner_text() == "Import"
+    assert not page.locator(LINK_WARNING).count()

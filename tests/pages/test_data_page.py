@@ -251,3 +251,18 @@ def test_a_link_to_a_map_that_does_not_exist_is_named(engine):
         w.value for w in at.warning
     ]
     assert at.selectbox(key="ln_map").value == map_id
+
+
+def test_the_open_tab_is_in_the_link_and_a_bad_one_is_named(engine):
+    at = run_page("pages/4_Data.py", query={"data_tab": "Imprt"})
+    assert "The link's data_tab=Imprt is not a tab here (nearest: Import); showing Import instead." in [
+        w.value for w in at.warning
+    ]
+    import_event_log(
+        CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    )
+    st.cache_data.clear()
+    at = run_page("pages/4_Data.py", query={"data_tab": "Imprt"})  # with event logs, the page opens on them
+    said = [w.value for w in at.warning]
+    assert "The link's data_tab=Imprt is not a tab here (nearest: Import); showing Datasets and links instead." in said
+    assert not [w for w in run_page("pages/4_Data.py", query={"data_tab": "Import"}).warning if "link" in w.value]

@@ -137,7 +137,7 @@ def test_the_edits_of_a_signed_in_editor_are_on_the_versions_tab(world):
 
 @pytest.mark.parametrize(("role", "deletes"), [("editor", False), ("admin", True)])
 def test_data_page_links_for_editors_deletes_for_admins(world, role, deletes):
-    at = _run("pages/4_Data.py", role, world, data_tabs="Datasets and links")
+    at = _run("pages/4_Data.py", role, world, data_tab="Datasets and links")
     buttons = _buttons(at)
     assert "Save links" in buttons
     assert ("Delete dataset" in buttons) is deletes
