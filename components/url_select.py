@@ -33,9 +33,15 @@ def link_value(param: str) -> str | None:
     return None if value in (None, "") else value
 
 
+NO_CHOICE = "none"  # the link's word for the option None where None is not the default
+
+
 def link_index(param: str, options: Sequence[object]) -> int | None:
-    """Where ``?<param>=`` is among ``options`` (None: absent, or not one of them)."""
+    """Where ``?<param>=`` is among ``options`` (None: absent, or not one of them); ``none``
+    (:data:`NO_CHOICE`) names the option None."""
     value = link_value(param)
+    if value == NO_CHOICE and None in options:
+        return list(options).index(None)
     return next((i for i, o in enumerate(options) if o is not None and str(o) == value), None)
 
 
@@ -58,7 +64,8 @@ def query_select(
 ) -> _T | None:
     """A selectbox (or horizontal radio) whose choice lives in the URL as ``?<param>=<option>``.
 
-    Without a value in the link, ``default`` (else the first option) is shown. A value that is not
+    Without a value in the link, ``default`` (else the first option) is shown; the option None is
+    no parameter where it is the default, else ``?<param>=none``, so the link keeps it. A value that is not
     an option: with ``refuse``, ``refuse(value)`` says so, nothing is chosen (None) and the link is
     left as it was; without, a warning names the option shown instead.
     """
@@ -84,8 +91,10 @@ def query_select(
     if value is not None:
         if st.query_params.get(param) != str(value):
             st.query_params[param] = str(value)
-    elif index is not None:  # the option None: no parameter
+    elif index is not None and default is None:  # the option None, the default: no parameter
         st.query_params.pop(param, None)
+    elif index is not None and st.query_params.get(param) != NO_CHOICE:
+        st.query_params[param] = NO_CHOICE
     return value
 
 

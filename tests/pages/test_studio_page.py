@@ -36,8 +36,8 @@ def filled(engine):
     return filled_map("Studio map")
 
 
-def _open(map_id, tab="Grid"):
-    return run_page(PAGE, query={"map": str(map_id), "tab": tab})
+def _open(map_id, tab="Grid", **query):
+    return run_page(PAGE, query={"map": str(map_id), "tab": tab, **query})
 
 
 def _texts(at):
@@ -263,6 +263,13 @@ def test_compare_shows_both_maps_and_their_differences(filled):
     # The comparison lives in the link and its differences download.
     assert at.query_params["compare"] == str(filled.map_id)
     assert "Download the changes (CSV)" in [b.label for b in at.get("download_button")]
+    # "No comparison" is kept in the link too (without a word, the link would open the default again).
+    [s for s in at.selectbox if s.label == "Compare with"][0].select_index(0).run()  # "No comparison"
+    assert at.query_params["compare"] == "none"
+    at = _open(future, "Versions", compare="none")
+    assert [s for s in at.selectbox if s.label == "Compare with"][0].value is None
+    assert not [d for d in at.dataframe if "change" in d.value.columns]
+    assert not [w for w in at.warning if "link" in w.value]
 
 
 def test_export_and_import_on_the_export_tab(filled):
