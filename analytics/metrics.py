@@ -40,9 +40,9 @@ value or a target. A target of 0 therefore has no amber band.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 import ibis
 import ibis.expr.types as ir
@@ -176,6 +176,44 @@ def period_of_label(label: str) -> Period:
     if label == ALL:
         return "all"
     return "quarter" if "-Q" in label else "month"
+
+
+# What a computed metric keeps of the options it was computed with (``db.models.Metric.computed_with``):
+# the period always, the repeat window where FCR was derived, the gross margin of CLV.
+KEPT_OPTIONS: tuple[str, ...] = ("period", "window_days", "gross_margin")
+
+
+def clean_kept_options(value: object, where: str = "computed_with") -> dict[str, Any]:
+    """``value`` checked as the options a computed metric keeps: an object (``{}`` or None: none
+    kept) of ``period`` (month, quarter or all), ``window_days`` (a number ≥ 0) and ``gross_margin``
+    (a number from 0 to 1), each optional."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not set(value) <= set(KEPT_OPTIONS):
+        raise BadInputError.invalid(where, value, f"an object of {', '.join(KEPT_OPTIONS)}")
+    out: dict[str, Any] = {}
+    if "period" in value:
+        if value["period"] not in PERIODS:
+            raise BadInputError.invalid(f"{where}.period", value["period"], "month, quarter or all")
+        out["period"] = value["period"]
+    for key, most in (("window_days", math.inf), ("gross_margin", 1.0)):
+        if key in value:
+            number = value[key]
+            if isinstance(number, bool) or not isinstance(number, int | float) or not 0 <= number <= most:
+                raise BadInputError.invalid(f"{where}.{key}", number, f"a number from 0 to {most:g}")
+            out[key] = float(number)
+    return out
+
+
+def kept_options_words(kept: Mapping[str, Any]) -> str:
+    """Kept options for people: ``per quarter · repeat window 14 days · gross margin 0.6``; "" for none."""
+    words = {"month": "per month", "quarter": "per quarter", "all": "over the whole log"}
+    parts = [words[kept["period"]]] if kept.get("period") in words else []
+    if "window_days" in kept:
+        parts.append(f"repeat window {kept['window_days']:g} days")
+    if "gross_margin" in kept:
+        parts.append(f"gross margin {kept['gross_margin']:g}")
+    return " · ".join(parts)
 
 
 def _to_pandas_period(label: str) -> pd.Period:

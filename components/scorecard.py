@@ -56,9 +56,8 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
     )
     badge = STATUS_BADGE.get(r.status, STATUS_BADGE["none"])
     st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
-    st.caption(
-        escape_markdown(r.formula) + (" · computed from data" if r.source == "dataset" else " · entered by hand")
-    )
+    how = f"computed from data ({r.computed_with})" if r.computed_with else "computed from data"
+    st.caption(escape_markdown(r.formula + " · " + (how if r.source == "dataset" else "entered by hand")))
     if r.kind in MONEY_KINDS and not r.unit.strip() and editor:
         with st.form(f"currency_{r.id}", border=False):
             currency = st.text_input(
@@ -140,6 +139,15 @@ def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, s
                 st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
 
 
+def last_options(rows: list[metric_service.MetricRow]) -> metric_service.ComputeOptions:
+    """The options the map's computed metrics were last computed with (the form computes them all
+    with the same ones; each metric keeps those that apply to it); the defaults where none were kept."""
+    kept: dict[str, object] = {}
+    for r in sorted(rows, key=lambda r: r.id):
+        kept.update(dict(r.computed_options))
+    return metric_service.ComputeOptions.of_kept(kept)
+
+
 def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> None:
     """The forms that enter a value by hand and compute every computed metric from the linked dataset."""
     by_id = {r.id: r for r in rows}
@@ -167,9 +175,15 @@ def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> N
         st.markdown("**Compute from the linked dataset**")
         if not computed:
             st.caption("No metric of this map is bound to a dataset.")
-        period_kind = st.radio("Per", ["month", "quarter"], horizontal=True)
-        window = st.number_input("FCR repeat window (days)", min_value=0.0, value=7.0, step=1.0)
-        margin = st.number_input("Gross margin (CLV)", min_value=0.0, max_value=1.0, value=1.0, step=0.05)
+        last = last_options(rows)  # the form opens with the options the values were last computed with
+        periods = ["month", "quarter"]
+        period_kind = st.radio(
+            "Per", periods, index=periods.index(last.period) if last.period in periods else 0, horizontal=True
+        )
+        window = st.number_input("FCR repeat window (days)", min_value=0.0, value=float(last.window_days), step=1.0)
+        margin = st.number_input(
+            "Gross margin (CLV)", min_value=0.0, max_value=1.0, value=float(last.gross_margin), step=0.05
+        )
         if st.form_submit_button("Compute every computed metric", disabled=not computed, type="primary"):
             with user_errors():
                 options = metric_service.ComputeOptions(period=period_kind, window_days=window, gross_margin=margin)

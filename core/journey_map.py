@@ -17,8 +17,10 @@ ranging from 0.2 (value 1, effort 5) to 7.5 (value 5, effort 1, at a moment of t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from core.errors import NotFoundError
 
@@ -201,6 +203,8 @@ class MetricView:
     source: str = "manual"
     dataset_id: int | None = None
     values: tuple[MetricValueView, ...] = ()
+    # The options its computed values were computed with (analytics.metrics.KEPT_OPTIONS); {} for none.
+    computed_with: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

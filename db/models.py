@@ -220,6 +220,12 @@ class Metric(SQLModel, table=True):
     # "manual" or "dataset"; a dataset metric is recomputed from dataset_id.
     source: str = "manual"
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="SET NULL")
+    # The options its computed values were computed with ({} before the first computation, or for a
+    # metric computed before they were kept): period, and the FCR window or the CLV margin where
+    # they apply (services.metrics.ComputeOptions).
+    computed_with: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class MetricValue(SQLModel, table=True):

@@ -13,7 +13,8 @@ JSON document (``format: "journeylens-map"``, ``format_version: 1``)::
      "pain_points": [{stage, touchpoint|null, persona|null, description, severity}],
      "opportunities": [{stage, touchpoint|null, description, effort, customer_value, business_value}],
      "metrics": [{ref "M1", stage|null, touchpoint|null, kind, name, unit, target, direction, source,
-                  dataset_id, values: [{period, value, respondents, computed}]}],
+                  dataset_id, computed_with {period, window_days, gross_margin} (optional),
+                  values: [{period, value, respondents, computed}]}],
      "actions": [{stage|null, touchpoint|null, metric|null, action, owner, status, due_date, expected_effect}]}
 
 Items refer to each other by ``ref`` (numbered in display order), never by database id, so a file
@@ -35,6 +36,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from analytics.metrics import clean_kept_options
 from core.errors import BadInputError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import crud
@@ -100,7 +102,19 @@ ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "lane_cells": ("stage", "touchpoint", "persona", "lane", "text", "emotion"),
     "pain_points": ("stage", "touchpoint", "persona", "description", "severity"),
     "opportunities": ("stage", "touchpoint", "description", "effort", "customer_value", "business_value"),
-    "metrics": ("ref", "stage", "touchpoint", "kind", "name", "unit", "target", "direction", "source", "dataset_id"),
+    "metrics": (
+        "ref",
+        "stage",
+        "touchpoint",
+        "kind",
+        "name",
+        "unit",
+        "target",
+        "direction",
+        "source",
+        "dataset_id",
+        "computed_with",
+    ),
     "actions": ("stage", "touchpoint", "metric", "action", "owner", "status", "due_date", "expected_effect"),
 }
 _REF_TABLES = {"stage": "stages", "touchpoint": "touchpoints", "persona": "personas", "metric": "metrics"}
@@ -694,6 +708,7 @@ def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None
         or "higher",
         source=clean_text(fields.get("source"), f"{path}.source", max_length=40) or "manual",
         dataset_id=dataset_id,
+        computed_with=clean_kept_options(m.get("computed_with"), f"{path}.computed_with"),
     )
     values = _metric_values(m, path)
     if walk.session is not None and dataset_id is not None and walk.session.get(Dataset, dataset_id) is None:

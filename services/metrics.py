@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -114,6 +116,10 @@ class MetricRow:
     previous_value: float | None = None
     status: str = "none"
     values: tuple[tuple[str, float, int | None, bool], ...] = field(default_factory=tuple)
+    # The options its computed values were computed with, as (name, value) pairs (none: not computed
+    # yet, or computed before they were kept) and in words (:func:`analytics.metrics.kept_options_words`).
+    computed_options: tuple[tuple[str, Any], ...] = ()
+    computed_with: str = ""
 
     @property
     def change(self) -> float | None:
@@ -164,7 +170,17 @@ def _metric_row(metric: Metric, values: list[MetricValue], stages: dict, touchpo
         previous_value=previous.value if previous else None,
         status=am.metric_status(latest.value if latest else None, metric.target, metric.direction),
         values=tuple((v.period, v.value, v.respondents, v.computed) for v in ordered),
+        computed_options=tuple((metric.computed_with or {}).items()),
+        computed_with=_computed_with(metric, ordered),
     )
+
+
+def _computed_with(metric: Metric, values: list[MetricValue]) -> str:
+    """The options of a metric's computed values in words; said to be unknown where values were
+    computed before the options were kept."""
+    if metric.computed_with:
+        return am.kept_options_words(metric.computed_with)
+    return "options not recorded" if any(v.computed for v in values) else ""
 
 
 def list_metrics(map_id: int, *, engine: Engine | None = None) -> list[MetricRow]:
@@ -227,6 +243,7 @@ def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
                 "previous period": r.previous_period,
                 "change": r.change,
                 "source": r.source,
+                "computed with": r.computed_with,
                 "formula": r.formula,
             }
             for r in rows
@@ -246,6 +263,7 @@ def compute_metric_table(rows: list[MetricRow]) -> pd.DataFrame:
             "previous period",
             "change",
             "source",
+            "computed with",
             "formula",
         ],
     )
@@ -393,6 +411,22 @@ class ComputeOptions:
     gross_margin: float = 1.0  # CLV
     support: tuple[str, ...] = ()  # FCR derived: support touchpoints/stages; default the metric's scope
 
+    def kept(self, kind: str, table: pd.DataFrame) -> dict[str, Any]:
+        """What a metric of ``kind`` computed as ``table`` keeps of these options
+        (:data:`analytics.metrics.KEPT_OPTIONS`): the period; the repeat window where FCR was
+        derived (not read from a flag column); the gross margin of CLV."""
+        kept: dict[str, Any] = {"period": self.period}
+        if kind == MetricKind.FCR.value and "method" in table and (table["method"] == "derived").any():
+            kept["window_days"] = float(self.window_days)
+        if kind == MetricKind.CLV.value:
+            kept["gross_margin"] = float(self.gross_margin)
+        return kept
+
+    @classmethod
+    def of_kept(cls, kept: Mapping[str, Any]) -> ComputeOptions:
+        """The options a metric kept (the defaults for what it did not keep)."""
+        return cls(**{k: kept[k] for k in am.KEPT_OPTIONS if k in kept})
+
 
 def _scope_of(ctx: AnalysisContext, stage_id: int | None, touchpoint_id: int | None) -> tuple[str | None, str | None]:
     if touchpoint_id is not None:
@@ -470,6 +504,10 @@ def compute_metric_values(
             target = existing or MetricValue(metric_id=metric_id, period=row.period, value=float(row.value))
             target.value, target.respondents, target.computed = float(row.value), int(row.base), True
             session.add(target)
+        stored = session.get(Metric, metric_id)
+        if stored is not None:
+            stored.computed_with = options.kept(kind, df)
+            session.add(stored)
     return df
 
 
@@ -585,18 +623,15 @@ def refresh_conversion_metrics(dataset_id: int, *, engine: Engine | None = None)
         rows = session.exec(
             select(Metric).where(Metric.dataset_id == dataset_id, Metric.kind == MetricKind.CONVERSION.value)
         ).all()
-        targets = [(m.id or 0, m.map_id) for m in rows]
-    for metric_id, map_id in targets:
+        targets = [(m.id or 0, m.map_id, dict(m.computed_with or {})) for m in rows]
+    for metric_id, map_id, kept in targets:
         if open_context(dataset_id, map_id, engine=engine).conversion.defined:
-            # Per the period the values were computed at (quarters stay quarters), never reset to months.
-            with read_session(engine) as session:
-                computed = session.exec(
-                    select(MetricValue.period).where(
-                        MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True)
-                    )
-                ).first()
-            period = am.period_of_label(computed) if computed else ComputeOptions.period
-            compute_metric_values(metric_id, options=ComputeOptions(period=period), engine=engine)
+            # With the options the values were computed with (quarters stay quarters), never reset to
+            # months; for values computed before the options were kept, the period their labels say.
+            options = (
+                ComputeOptions.of_kept(kept) if kept else ComputeOptions(period=_computed_period(metric_id, engine))
+            )
+            compute_metric_values(metric_id, options=options, engine=engine)
             continue
         with write_session(engine) as session:
             for old in session.exec(
@@ -604,3 +639,12 @@ def refresh_conversion_metrics(dataset_id: int, *, engine: Engine | None = None)
             ).all():
                 session.delete(old)
     return len(targets)
+
+
+def _computed_period(metric_id: int, engine: Engine | None) -> am.Period:
+    """The period a metric's computed values are labelled with (month where it has none)."""
+    with read_session(engine) as session:
+        computed = session.exec(
+            select(MetricValue.period).where(MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True))
+        ).first()
+    return am.period_of_label(computed) if computed else ComputeOptions.period

@@ -130,6 +130,26 @@ def test_upgrade_from_the_first_schema_keeps_every_row_and_ids_are_never_reused(
     eng.dispose()
 
 
+def test_upgrade_to_0005_keeps_metrics_and_says_their_options_were_not_recorded(tmp_path):
+    from services import metrics as metric_service
+
+    eng = database_at(tmp_path / "old.db", "0004")
+    map_id = map_service.create_map_from_template(template_key=None, name="Old metrics", engine=eng)
+    with eng.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO metric (map_id, kind, name, unit, direction, source) "
+            "VALUES (?, 'nps', 'NPS', '', 'higher', 'dataset')",
+            (map_id,),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO metric_value (metric_id, period, value, computed) VALUES (1, '2026-01', 12, 1)"
+        )
+    upgrade(eng)
+    row = metric_service.list_metrics(map_id, engine=eng)[0]
+    assert (row.latest_value, row.computed_options, row.computed_with) == (12, (), "options not recorded")
+    eng.dispose()
+
+
 @pytest.mark.parametrize("round_", range(8))
 def test_several_processes_opening_a_new_database_at_once(tmp_path, round_):
     """Engines (as the app and the CLI started together) open and upgrade the same new file:

@@ -77,6 +77,24 @@ def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine):
     assert outcome_tables and set(outcome_tables[0]["Outcome"]) >= {"hired", "not now", "no way"}
 
 
+def test_a_computed_metric_says_the_options_it_was_computed_with(engine):
+    from services import metrics as metric_service
+
+    map_id, dataset_id = _map(engine)
+    metric_service.create_metric(map_id=map_id, kind="clv", dataset_id=dataset_id)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    [r for r in at.radio if r.label == "Per"][0].set_value("quarter")
+    [n for n in at.number_input if n.label == "Gross margin (CLV)"][0].set_value(0.6)
+    [b for b in at.button if b.label == "Compute every computed metric"][0].click().run()
+    assert not at.exception
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})  # a new session: read back, not remembered
+    shown = [c.value.replace("\\", "") for c in at.caption]  # as drawn, markdown escapes read
+    assert any("computed from data (per quarter · gross margin 0.6)" in c for c in shown), shown
+    # The form opens with them, not with the defaults.
+    assert [r for r in at.radio if r.label == "Per"][0].value == "quarter"
+    assert [n for n in at.number_input if n.label == "Gross margin (CLV)"][0].value == 0.6
+
+
 def test_metrics_page_without_maps(engine):
     at = run_page("pages/8_Metrics.py")
     assert any("No journey maps yet" in i.value for i in at.info)

@@ -262,6 +262,7 @@ def test_metrics_and_their_values_round_trip(engine):
             "direction": "higher",
             "source": "manual",
             "dataset_id": 4242,  # not in this workspace: dropped on import
+            "computed_with": {"period": "quarter", "window_days": 14.0},
             "values": [
                 {"period": "2026-01", "value": 12.0, "respondents": 40, "computed": False},
                 {"period": "2026-02", "value": 18.5, "respondents": None, "computed": False},
@@ -276,6 +277,9 @@ def test_metrics_and_their_values_round_trip(engine):
     assert out["metrics"] == doc["metrics"] and out["actions"] == doc["actions"]
     view = map_view.get_map_view(new_id)
     assert view.actions[0].metric_id == view.metrics[0].id
+    doc["metrics"][0]["computed_with"] = {"period": "week"}
+    with pytest.raises(BadInputError, match=r"metrics\[0\]\.computed_with\.period"):
+        map_io.import_map_document(doc)
 
 
 def test_empty_map_round_trips(engine):

@@ -140,6 +140,16 @@ def documents(draw: st.DrawFn) -> dict:
                 "direction": draw(st.sampled_from(["higher", "lower"])),
                 "source": "manual",
                 "dataset_id": None,
+                "computed_with": draw(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "period": st.sampled_from(["month", "quarter", "all"]),
+                            "window_days": st.floats(0, 365, allow_nan=False),
+                            "gross_margin": st.floats(0, 1, allow_nan=False),
+                        },
+                    )
+                ),
                 "values": [
                     {
                         "period": period,

@@ -12,7 +12,7 @@ from analytics.conversion import goal
 from analytics.friction import FrictionWeights
 from core.errors import BadInputError, NotFoundError
 from db.engine import read_session, write_session
-from db.models import Action, MetricValue, Stage, Touchpoint
+from db.models import Action, Metric, MetricValue, Stage, Touchpoint
 from services import friction as friction_service
 from services import metrics as metric_service
 from services import overlay as overlay_service
@@ -226,3 +226,43 @@ def test_default_metrics_for_a_demo_map(b2b):
     assert kinds == {"conversion", "nps", "csat"} and len(ids) == 3
     assert all(r.latest_value is not None and r.target is not None for r in metric_service.list_metrics(map_id))
     assert metric_service.create_default_metrics(map_id, dataset_id) == []  # idempotent
+
+
+def test_computed_metrics_keep_and_say_the_options_they_were_computed_with(b2b):
+    map_id, dataset_id = b2b
+    _stages, tps = _ids(map_id)
+    create = metric_service.create_metric
+    fcr = create(map_id=map_id, kind="fcr", dataset_id=dataset_id, touchpoint_id=tps["Help centre"])
+    clv = create(map_id=map_id, kind="clv", dataset_id=dataset_id)
+    conv = create(map_id=map_id, kind="conversion", dataset_id=dataset_id)
+    assert {metric_service.get_metric(i).computed_with for i in (fcr, clv, conv)} == {""}  # nothing computed yet
+    options = metric_service.ComputeOptions(period="quarter", window_days=14, gross_margin=0.5)
+    assert metric_service.recompute_map_metrics(map_id, options=options) == 3
+    rows = {r.id: r for r in metric_service.list_metrics(map_id)}
+    # Each keeps what applies to it: FCR derived its cases with the window, CLV used the margin.
+    assert dict(rows[fcr].computed_options) == {"period": "quarter", "window_days": 14.0}
+    assert rows[fcr].computed_with == "per quarter · repeat window 14 days"
+    assert rows[clv].computed_with == "per quarter · gross margin 0.5"
+    assert rows[conv].computed_with == "per quarter"
+    table = metric_service.compute_metric_table([rows[fcr], rows[clv], rows[conv]])
+    assert list(table["computed with"]) == [rows[fcr].computed_with, rows[clv].computed_with, "per quarter"]
+    # A new definition recomputes with the options kept.
+    set_conversion(dataset_id, goal("Pricing page"))
+    after = metric_service.get_metric(conv)
+    assert after.computed_with == "per quarter" and all("-Q" in p for p, *_ in after.values)
+    # Values computed before the options were kept say so.
+    with write_session() as session:
+        metric = session.get(Metric, conv)
+        metric.computed_with = {}
+        session.add(metric)
+    assert metric_service.get_metric(conv).computed_with == "options not recorded"
+
+
+def test_kept_options_are_checked():
+    from analytics.metrics import clean_kept_options
+
+    assert clean_kept_options(None) == {} and clean_kept_options({"period": "all"}) == {"period": "all"}
+    assert clean_kept_options({"window_days": 3, "gross_margin": 1}) == {"window_days": 3.0, "gross_margin": 1.0}
+    for bad in ({"period": "week"}, {"window_days": -1}, {"gross_margin": 1.5}, {"gross_margin": True}, {"x": 1}, [1]):
+        with pytest.raises(BadInputError):
+            clean_kept_options(bad)
