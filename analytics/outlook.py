@@ -215,15 +215,21 @@ def _first_lost(events: Table, schema: EventSchema, query: JourneyQuery, convers
     return lost.select(JOURNEY, _lost=lost[REACHED_ORDER], _lost_code=code.cast("int64"))
 
 
-def journey_status(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery,
-    conversion: Conversion,
-    as_of: date,
-    active_days: int,
-) -> tuple[Table, Table]:
-    """``(steps, journeys)`` as of the end of ``as_of`` (UTC), on node codes.
+class Cut(NamedTuple):
+    """The journeys of a log as of a day: what :func:`journey_status` and :func:`load_journey_log`
+    read (the events, their schema, the journey query, the conversion definition, the day ``as_of``
+    and the days without an event after which an open journey is stale)."""
+
+    events: Table
+    schema: EventSchema
+    query: JourneyQuery
+    conversion: Conversion
+    as_of: date
+    active_days: int
+
+
+def journey_status(cut: Cut) -> tuple[Table, Table]:
+    """``(steps, journeys)`` as of the end of ``cut.as_of`` (UTC), on node codes.
 
     ``steps``: the journey steps up to then (``node_code``, no names), with the stored event order
     (``seq``, or ``account_seq`` at account level). ``journeys``: one row per journey with
@@ -232,6 +238,7 @@ def journey_status(
     else of the point where it was lost; null when none), ``_first`` (event order of its first step) and
     ``_terminal`` (code of the absorbing state its path ends in; null for open journeys).
     """
+    events, schema, query, conversion, as_of, active_days = cut
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
     order = _order_column(q)
     cutoff = ibis.literal(_end_of(as_of) - timedelta(days=active_days))
@@ -328,18 +335,12 @@ def _factorize(values: pd.Series) -> tuple[pd.Series, dict[int, str]]:
     return series, {k: str(u) for k, u in enumerate(uniques)}
 
 
-def load_journey_log(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery,
-    conversion: Conversion,
-    as_of: date,
-    active_days: int,
-) -> JourneyLog:
-    """The journeys as of ``as_of`` as plain frames for the learned model
+def load_journey_log(cut: Cut) -> JourneyLog:
+    """The journeys as of ``cut.as_of`` as plain frames for the learned model
     (:class:`analytics.outlook_model.JourneyLog`): their events (every event, collapsed into steps as
     the query says), statuses and ends as :func:`journey_status` gives them."""
-    _, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
+    _, journeys = journey_status(cut)
+    events, schema, query, conversion, as_of, _active_days = cut
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of, collapse_repeats=False)
     extra: dict[str, str] = {}
     if query.level == "account" and schema.has(Role.CONTACT):
@@ -441,18 +442,7 @@ def clear_fitted() -> None:
     _FITTED.clear()
 
 
-class _Cut(NamedTuple):
-    """The journeys as of a day, in the order :func:`journey_status` and :func:`load_journey_log` take them."""
-
-    events: Table
-    schema: EventSchema
-    query: JourneyQuery
-    conversion: Conversion
-    as_of: date
-    active_days: int
-
-
-def _fitted(fit_key: Hashable | None, cut: _Cut, ends: frozenset[str]) -> tuple[JourneyLog, LearnedOutlook]:
+def _fitted(fit_key: Hashable | None, cut: Cut, ends: frozenset[str]) -> tuple[JourneyLog, LearnedOutlook]:
     """The journey log and the learned model fitted on it, kept per ``(fit_key, schema, query,
     conversion, as_of, active_days)`` when the caller names the dataset's content by ``fit_key``
     (e.g. its file and version), so a display setting (minimum support, actions, model shown) does
@@ -461,7 +451,7 @@ def _fitted(fit_key: Hashable | None, cut: _Cut, ends: frozenset[str]) -> tuple[
     if key is not None and key in _FITTED:
         _FITTED.move_to_end(key)
         return _FITTED[key]
-    log = load_journey_log(*cut)
+    log = load_journey_log(cut)
     learned = fit_learned(log, active_days=cut.active_days, goal_names=ends | frozenset(log.post_conversion))
     if key is not None:
         _FITTED[key] = (log, learned)
@@ -472,7 +462,7 @@ def _fitted(fit_key: Hashable | None, cut: _Cut, ends: frozenset[str]) -> tuple[
 
 def _learned_outlook(
     table: pd.DataFrame,
-    cut: _Cut,
+    cut: Cut,
     min_support: int,
     actions: tuple[str, ...] | None,
     ends: frozenset[str],
@@ -538,7 +528,7 @@ def compute_outlook(
     as_of = as_of or latest_date(events, schema, query)
     if as_of is None:
         raise JourneyLensError("this dataset has no events to look at")
-    steps, journeys = journey_status(events, schema, query, conversion, as_of, active_days)
+    steps, journeys = journey_status(Cut(events, schema, query, conversion, as_of, active_days))
 
     names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
@@ -613,7 +603,7 @@ def compute_outlook(
         try:
             table = _learned_outlook(
                 table,
-                _Cut(events, schema, query, conversion, as_of, active_days),
+                Cut(events, schema, query, conversion, as_of, active_days),
                 min_transitions,
                 actions,
                 ends,

@@ -43,7 +43,7 @@ from ibis.expr.types import Table
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from analytics.outlook import DEFAULT_ACTIVE_DAYS, STALE_STATE, latest_date, load_journey_log
+from analytics.outlook import DEFAULT_ACTIVE_DAYS, STALE_STATE, Cut, latest_date, load_journey_log
 from analytics.outlook_model import (
     cut_at_random_times,
     fit_learned,
@@ -170,7 +170,7 @@ def compute_outlook_backtest(
     as_of = latest_date(events, schema, query)
     if as_of is None:
         raise JourneyLensError("this dataset has no events to look at")
-    log = load_journey_log(events, schema, query, conversion, as_of, active_days)
+    log = load_journey_log(Cut(events, schema, query, conversion, as_of, active_days))
     jt = log.journeys
     starts = jt["start_ts"]
     if split_at is None:

@@ -13,7 +13,7 @@ import pytest
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from analytics.outlook import compute_outlook, load_journey_log
+from analytics.outlook import Cut, compute_outlook, load_journey_log
 from analytics.outlook_backtest import baseline_next, calibration_table, compute_outlook_backtest
 from analytics.outlook_model import (
     SECONDS_PER_DAY,
@@ -48,7 +48,7 @@ def test_features_of_an_account_prefix_by_hand():
             ("x1", "K", T0 + timedelta(days=1), "B"),
         ]
     )
-    log = load_journey_log(events_from_frame(frame), SCHEMA, ACCOUNTS, WON, date(2024, 1, 5), 30)
+    log = load_journey_log(Cut(events_from_frame(frame), SCHEMA, ACCOUNTS, WON, date(2024, 1, 5), 30))
     assert log.steps["events"].tolist() == [2, 1]
     assert log.steps["contacts"].tolist() == [2, 2]
     assert log.has_contacts and log.has_channels and not log.has_roles
@@ -76,7 +76,7 @@ def test_time_weights_and_the_random_cut():
         [("j", "j", T0, "A"), ("j", "j", T0 + timedelta(hours=1), "A")]
         + [("j", "j", T0 + timedelta(hours=3), "B"), ("j", "j", T0 + timedelta(hours=9), "Closed won")]
     )
-    log = load_journey_log(events_from_frame(frame), SCHEMA, JourneyQuery(), WON, date(2024, 1, 1), 30)
+    log = load_journey_log(Cut(events_from_frame(frame), SCHEMA, JourneyQuery(), WON, date(2024, 1, 1), 30))
     rows = np.flatnonzero(log.steps["before_stop"].to_numpy())
     assert list(rows) == [0, 1]
     assert time_weights(log, rows, 30) == pytest.approx([2 / 8, 6 / 8])
@@ -85,7 +85,9 @@ def test_time_weights_and_the_random_cut():
 
 
 def test_factor_words():
-    log = load_journey_log(events_from_paths({"1": ["A", "B", "B"]}), SCHEMA, JourneyQuery(), WON, date(2024, 1, 1), 30)
+    log = load_journey_log(
+        Cut(events_from_paths({"1": ["A", "B", "B"]}), SCHEMA, JourneyQuery(), WON, date(2024, 1, 1), 30)
+    )
     space = feature_space(log, log.steps)
     b = {v: k for k, v in log.names.items()}["B"]
     assert factor_words("contacts", 3, log, space) == "3 people of the buying committee involved"
@@ -204,7 +206,7 @@ def test_an_outcome_definition_stops_converted_journeys_at_the_touchpoint_that_m
     schema = type(SCHEMA)(roles=SCHEMA.roles | {Role.OUTCOME})
     by_outcome = Conversion(outcomes=("won",), lost_outcomes=("lost",))
     events = events_from_frame(frame.assign(channel=None), schema)
-    log = load_journey_log(events, schema, JourneyQuery(), by_outcome, date(2024, 3, 31), 30)
+    log = load_journey_log(Cut(events, schema, JourneyQuery(), by_outcome, date(2024, 3, 31), 30))
     assert log.post_conversion == ("Onboarding", "Store")
     names = log.steps["node"].map(log.names)
     kept = names[log.steps["before_stop"]]
@@ -252,7 +254,7 @@ def test_value_so_far_is_a_feature_by_hand():
         ]
     )
     frame["value"] = [100.0, None, 50.0]
-    log = load_journey_log(events_from_frame(frame, schema), schema, JourneyQuery(), WON, date(2024, 1, 5), 30)
+    log = load_journey_log(Cut(events_from_frame(frame, schema), schema, JourneyQuery(), WON, date(2024, 1, 5), 30))
     assert log.has_value
     space = feature_space(log, log.steps)
     x = prefix_features(log, space, np.array([0, 1, 2]), np.full(3, T0.timestamp() + 2 * SECONDS_PER_DAY))
