@@ -179,14 +179,15 @@ def period_of_label(label: str) -> Period:
 
 
 # What a computed metric keeps of the options it was computed with (``db.models.Metric.computed_with``):
-# the period always, the repeat window where FCR was derived, the gross margin of CLV.
-KEPT_OPTIONS: tuple[str, ...] = ("period", "window_days", "gross_margin")
+# the period always; for FCR where its cases came from ("flag": the fcr column; "derived": repeat
+# contacts) and, derived, the repeat window; the gross margin of CLV.
+KEPT_OPTIONS: tuple[str, ...] = ("period", "fcr_from", "window_days", "gross_margin")
 
 
 def clean_kept_options(value: object, where: str = "computed_with") -> dict[str, Any]:
     """``value`` checked as the options a computed metric keeps: an object (``{}`` or None: none
-    kept) of ``period`` (month, quarter or all), ``window_days`` (a number ≥ 0) and ``gross_margin``
-    (a number from 0 to 1), each optional."""
+    kept) of ``period`` (month, quarter or all), ``fcr_from`` (flag or derived), ``window_days`` (a
+    number ≥ 0) and ``gross_margin`` (a number from 0 to 1), each optional."""
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not set(value) <= set(KEPT_OPTIONS):
@@ -196,6 +197,10 @@ def clean_kept_options(value: object, where: str = "computed_with") -> dict[str,
         if value["period"] not in PERIODS:
             raise BadInputError.invalid(f"{where}.period", value["period"], "month, quarter or all")
         out["period"] = value["period"]
+    if "fcr_from" in value:
+        if value["fcr_from"] not in ("flag", "derived"):
+            raise BadInputError.invalid(f"{where}.fcr_from", value["fcr_from"], "flag or derived")
+        out["fcr_from"] = value["fcr_from"]
     for key, most in (("window_days", math.inf), ("gross_margin", 1.0)):
         if key in value:
             number = value[key]
@@ -209,6 +214,8 @@ def kept_options_words(kept: Mapping[str, Any]) -> str:
     """Kept options for people: ``per quarter · repeat window 14 days · gross margin 0.6``; "" for none."""
     words = {"month": "per month", "quarter": "per quarter", "all": "over the whole log"}
     parts = [words[kept["period"]]] if kept.get("period") in words else []
+    if kept.get("fcr_from") == "flag":
+        parts.append("cases from the fcr column")
     if "window_days" in kept:
         parts.append(f"repeat window {kept['window_days']:g} days")
     if "gross_margin" in kept:

@@ -13,7 +13,7 @@ JSON document (``format: "journeylens-map"``, ``format_version: 1``)::
      "pain_points": [{stage, touchpoint|null, persona|null, description, severity}],
      "opportunities": [{stage, touchpoint|null, description, effort, customer_value, business_value}],
      "metrics": [{ref "M1", stage|null, touchpoint|null, kind, name, unit, target, direction, source,
-                  dataset_id, computed_with {period, window_days, gross_margin} (optional),
+                  dataset_id, computed_with {period, fcr_from, window_days, gross_margin} (optional),
                   values: [{period, value, respondents, computed}]}],
      "actions": [{stage|null, touchpoint|null, metric|null, action, owner, status, due_date, expected_effect}]}
 

@@ -413,11 +413,13 @@ class ComputeOptions:
 
     def kept(self, kind: str, table: pd.DataFrame) -> dict[str, Any]:
         """What a metric of ``kind`` computed as ``table`` keeps of these options
-        (:data:`analytics.metrics.KEPT_OPTIONS`): the period; the repeat window where FCR was
-        derived (not read from a flag column); the gross margin of CLV."""
+        (:data:`analytics.metrics.KEPT_OPTIONS`): the period; for FCR where its cases came from
+        (the flag column, or derived) and, derived, the repeat window; the gross margin of CLV."""
         kept: dict[str, Any] = {"period": self.period}
-        if kind == MetricKind.FCR.value and "method" in table and (table["method"] == "derived").any():
-            kept["window_days"] = float(self.window_days)
+        if kind == MetricKind.FCR.value and "method" in table and len(table):
+            kept["fcr_from"] = str(table["method"].iloc[0])
+            if kept["fcr_from"] == "derived":
+                kept["window_days"] = float(self.window_days)
         if kind == MetricKind.CLV.value:
             kept["gross_margin"] = float(self.gross_margin)
         return kept
@@ -425,7 +427,7 @@ class ComputeOptions:
     @classmethod
     def of_kept(cls, kept: Mapping[str, Any]) -> ComputeOptions:
         """The options a metric kept (the defaults for what it did not keep)."""
-        return cls(**{k: kept[k] for k in am.KEPT_OPTIONS if k in kept})
+        return cls(**{k: kept[k] for k in ("period", "window_days", "gross_margin") if k in kept})
 
 
 def _scope_of(ctx: AnalysisContext, stage_id: int | None, touchpoint_id: int | None) -> tuple[str | None, str | None]:

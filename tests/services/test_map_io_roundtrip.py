@@ -145,6 +145,7 @@ def documents(draw: st.DrawFn) -> dict:
                         {},
                         optional={
                             "period": st.sampled_from(["month", "quarter", "all"]),
+                            "fcr_from": st.sampled_from(["flag", "derived"]),
                             "window_days": st.floats(0, 365, allow_nan=False),
                             "gross_margin": st.floats(0, 1, allow_nan=False),
                         },

@@ -240,7 +240,7 @@ def test_computed_metrics_keep_and_say_the_options_they_were_computed_with(b2b):
     assert metric_service.recompute_map_metrics(map_id, options=options) == 3
     rows = {r.id: r for r in metric_service.list_metrics(map_id)}
     # Each keeps what applies to it: FCR derived its cases with the window, CLV used the margin.
-    assert dict(rows[fcr].computed_options) == {"period": "quarter", "window_days": 14.0}
+    assert dict(rows[fcr].computed_options) == {"period": "quarter", "fcr_from": "derived", "window_days": 14.0}
     assert rows[fcr].computed_with == "per quarter · repeat window 14 days"
     assert rows[clv].computed_with == "per quarter · gross margin 0.5"
     assert rows[conv].computed_with == "per quarter"
@@ -259,10 +259,12 @@ def test_computed_metrics_keep_and_say_the_options_they_were_computed_with(b2b):
 
 
 def test_kept_options_are_checked():
-    from analytics.metrics import clean_kept_options
+    from analytics.metrics import clean_kept_options, kept_options_words
 
     assert clean_kept_options(None) == {} and clean_kept_options({"period": "all"}) == {"period": "all"}
     assert clean_kept_options({"window_days": 3, "gross_margin": 1}) == {"window_days": 3.0, "gross_margin": 1.0}
-    for bad in ({"period": "week"}, {"window_days": -1}, {"gross_margin": 1.5}, {"gross_margin": True}, {"x": 1}, [1]):
+    assert kept_options_words({"period": "month", "fcr_from": "flag"}) == "per month · cases from the fcr column"
+    bad_values = ({"period": "week"}, {"fcr_from": "guess"}, {"window_days": -1}, {"gross_margin": 1.5})
+    for bad in (*bad_values, {"gross_margin": True}, {"x": 1}, [1]):
         with pytest.raises(BadInputError):
             clean_kept_options(bad)
