@@ -151,6 +151,13 @@ def _parsed(text: str) -> FileFacts | None:
     return FileFacts(labels=labels, pairs=frame)
 
 
+def left_out_because(text: str | None) -> str | None:
+    """Why a file keeps no facts, from its footer's ``text`` (e.g. "25,000 activities (more than
+    20,000)"); None for a file that keeps them or says nothing."""
+    data = json.loads(text) if text else None
+    return str(data["omitted"]) if isinstance(data, dict) and "omitted" in data else None
+
+
 def read_file_facts(events: Table) -> FileFacts | None:
     """The facts of the file that ``events`` (a dataset's stored events, as
     :func:`analytics.engine.events_table` gives them) reads; None for a table of another backend,

@@ -101,6 +101,11 @@ def load_lacks_neighbour_facts(dataset_id: int) -> bool:
     return dataset_service.lacks_neighbour_facts(dataset_id)
 
 
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def load_facts_left_out(dataset_id: int) -> str | None:
+    return dataset_service.facts_left_out(dataset_id)
+
+
 def demo_files() -> list[Path]:
     """The demo logs shipped in sample_data/ (whatever is there)."""
     return sorted(DEMO_DIR.glob("*.csv")) if DEMO_DIR.is_dir() else []
@@ -618,7 +623,16 @@ def render_dataset_details(dataset_id: int) -> None:
 
 
 def _offer_neighbour_facts(dataset_id: int, summary: dict[str, Any]) -> None:
-    """A dataset imported before the stored neighbour facts: say so, and store them on request."""
+    """A dataset imported before the stored neighbour facts: say so, and store them on request. One
+    too large for the facts its import stores: say why its transitions take longer."""
+    left_out = load_facts_left_out(dataset_id)
+    if left_out:
+        st.caption(
+            escape_markdown(
+                f"This log has {left_out}: too many to store with it, so its transitions are counted by a "
+                "query each time instead of read from the file (the same results, slower)."
+            )
+        )
     if not load_lacks_neighbour_facts(dataset_id):
         return
     st.info(

@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from analytics.engine import EventSource, hot_status
-from analytics.file_facts import FILE_FACTS_KEY
+from analytics.file_facts import FILE_FACTS_KEY, left_out_because
 from analytics.schema import NEIGHBOUR_COLUMNS, EventCounts, EventSchema, Role, counts_of
 from db import crud
 from db.access import AccessRole, require
@@ -120,13 +121,30 @@ class NeighbourUpgrade:
     seconds: float
 
 
-def _missing_facts(source: EventSource) -> bool:
+def _stored_schema(source: EventSource) -> Any:
+    """The schema (with the footer's metadata) of a dataset's events file; None for a table on another
+    backend or a missing file."""
     import pyarrow.parquet as pq
 
     if not source.parquet_path or not Path(source.parquet_path).exists():
+        return None
+    return pq.read_schema(source.parquet_path)
+
+
+def _missing_facts(source: EventSource) -> bool:
+    stored = _stored_schema(source)
+    if stored is None:
         return False
-    stored = pq.read_schema(source.parquet_path)
     return not set(NEIGHBOUR_COLUMNS) <= set(stored.names) or FILE_FACTS_KEY.encode() not in (stored.metadata or {})
+
+
+def facts_left_out(dataset_id: int, *, engine: Engine | None = None) -> str | None:
+    """Why a dataset's file keeps no stored facts (:mod:`analytics.file_facts`: too many activities or
+    pairs of them for its footer), so that its transitions are counted by a query; None otherwise."""
+    source, _ = get_event_source(dataset_id, engine=engine)
+    stored = _stored_schema(source)
+    text = (stored.metadata or {}).get(FILE_FACTS_KEY.encode()) if stored is not None else None
+    return left_out_because(text.decode() if text else None)
 
 
 def lacks_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> bool:

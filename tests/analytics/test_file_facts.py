@@ -21,7 +21,7 @@ from analytics.journeys import JourneyQuery, load_labels, stored_labels
 from analytics.paths import compute_variants
 from analytics.schema import ColumnMapping
 from analytics.transitions import _stored_pairs, compute_transitions
-from services.datasets import get_event_source, lacks_neighbour_facts, upgrade_datasets
+from services.datasets import facts_left_out, get_event_source, lacks_neighbour_facts, upgrade_datasets
 from services.importer import import_event_log
 from tests.factories import B2B_MAPPING, b2b_csv, b2b_log
 
@@ -133,6 +133,7 @@ def test_over_the_limits_the_footer_says_so_and_the_queries_answer(engine, monke
     events = events_table(source)
     assert read_file_facts(events) is None
     assert not lacks_neighbour_facts(result.dataset_id)  # an upgrade would not rewrite it again
+    assert facts_left_out(result.dataset_id) == footer["omitted"]  # what the Data page says
     assert compute_transitions(events, schema, JourneyQuery())["count"].sum() > 0
 
 

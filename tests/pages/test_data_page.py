@@ -266,3 +266,17 @@ def test_the_open_tab_is_in_the_link_and_a_bad_one_is_named(engine):
     said = [w.value for w in at.warning]
     assert "The link's data_tab=Imprt is not a tab here (nearest: Import); showing Datasets and links instead." in said
     assert not [w for w in run_page("pages/4_Data.py", query={"data_tab": "Import"}).warning if "link" in w.value]
+
+
+def test_a_log_too_large_for_stored_facts_says_why_its_transitions_take_longer(engine, monkeypatch):
+    from analytics import file_facts
+
+    mapping = ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    kept = import_event_log(CSV, name="Kept", mapping=mapping).dataset_id
+    monkeypatch.setattr(file_facts, "MAX_PAIRS", 1)  # the 3 pairs of this log are too many
+    left_out = import_event_log(CSV.replace(b"T2", b"T3"), name="Left out", mapping=mapping).dataset_id
+    said = "3 pairs of activities (more than 1): too many to store with it"
+    at = run_page("pages/4_Data.py", query={"dataset": str(left_out)})
+    assert any(said in c.value.replace("\\", "") for c in at.caption), [c.value for c in at.caption]
+    at = run_page("pages/4_Data.py", query={"dataset": str(kept)})
+    assert not any("too many to store" in c.value for c in at.caption)
