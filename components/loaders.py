@@ -127,9 +127,27 @@ def _load_analysis(name: str, token: str, ctx: AnalysisContext, params: tuple[tu
     return analysis.run(name, ctx, **dict(params))
 
 
+# The analyses that fit a model say so while they run (the others take a second or two at most).
+@st.cache_data(
+    **{**_ANALYSIS, "show_spinner": "Fitting the outlook's model on the journeys (the first question on a log "
+       "takes longest)…"}
+)  # fmt: skip
+def _load_outlook(name: str, token: str, ctx: AnalysisContext, params: tuple[tuple[str, Any], ...]) -> Any:
+    return analysis.run(name, ctx, **dict(params))
+
+
+@st.cache_data(
+    **{**_ANALYSIS, "show_spinner": "Backtesting the outlook: fitting it on the earlier journeys and testing it "
+       "on the later ones (up to a minute on a large log)…"}
+)  # fmt: skip
+def _load_backtest(name: str, token: str, ctx: AnalysisContext, params: tuple[tuple[str, Any], ...]) -> Any:
+    return analysis.run(name, ctx, **dict(params))
+
+
 def load_analysis(name: str, token: str, ctx: AnalysisContext, **params: Any) -> Any:
     """The analysis ``name`` of the registry on ``ctx`` with its ``params`` (keyed as sorted pairs)."""
-    return _load_analysis(name, token, ctx, tuple(sorted(params.items())))
+    load = {"outlook": _load_outlook, "outlook_backtest": _load_backtest}.get(name, _load_analysis)
+    return load(name, token, ctx, tuple(sorted(params.items())))
 
 
 @st.cache_data(**_ANALYSIS)
