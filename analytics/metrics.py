@@ -201,11 +201,16 @@ def clean_kept_options(value: object, where: str = "computed_with") -> dict[str,
         if value["fcr_from"] not in ("flag", "derived"):
             raise BadInputError.invalid(f"{where}.fcr_from", value["fcr_from"], "flag or derived")
         out["fcr_from"] = value["fcr_from"]
-    for key, most in (("window_days", math.inf), ("gross_margin", 1.0)):
+    for key, most, expected in (
+        ("window_days", math.inf, "a number ≥ 0"),
+        ("gross_margin", 1.0, "a number from 0 to 1"),
+    ):
         if key in value:
             number = value[key]
-            if isinstance(number, bool) or not isinstance(number, int | float) or not 0 <= number <= most:
-                raise BadInputError.invalid(f"{where}.{key}", number, f"a number from 0 to {most:g}")
+            if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+                raise BadInputError.invalid(f"{where}.{key}", number, expected)
+            if not 0 <= number <= most:
+                raise BadInputError.invalid(f"{where}.{key}", number, expected)
             out[key] = float(number)
     return out
 

@@ -87,7 +87,9 @@ def render_metric_trend(rows: list[metric_service.MetricRow]) -> None:
         st.download_button("Download CSV", to_safe_csv(history), f"metric_{r.id}.csv", "text/csv", key="dl_hist")
 
 
-def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, str]) -> None:
+def render_add_metric(
+    map_id: int, linked: list[int], dataset_names: dict[int, str], rows: list[metric_service.MetricRow]
+) -> None:
     """The form that binds a new metric to the map, a stage or a touchpoint, by hand or from a dataset."""
     stages, touchpoints = load_map_scopes(map_id)
     stage_label = dict(stages)
@@ -133,18 +135,20 @@ def render_add_metric(map_id: int, linked: list[int], dataset_names: dict[int, s
                     touchpoint_id=scope[1] if scope[0] == "touchpoint" else None,
                     dataset_id=source,
                 )
-                if source is not None:
-                    metric_service.compute_metric_values(new_id)
+                if source is not None:  # with the options the map's other metrics were computed with
+                    metric_service.compute_metric_values(new_id, options=last_options(rows))
                 clear_caches()
                 st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
 
 
 def last_options(rows: list[metric_service.MetricRow]) -> metric_service.ComputeOptions:
-    """The options the map's computed metrics were last computed with (the form computes them all
-    with the same ones; each metric keeps those that apply to it); the defaults where none were kept."""
+    """The options the map's computed metrics were computed with (the form computes them all with
+    the same ones, and a metric added later gets them too; each keeps those that apply to it, and
+    where two differ the newer metric's win); the defaults where none were kept."""
     kept: dict[str, object] = {}
     for r in sorted(rows, key=lambda r: r.id):
-        kept.update(dict(r.computed_options))
+        if r.source == "dataset":
+            kept.update(dict(r.computed_options))
     return metric_service.ComputeOptions.of_kept(kept)
 
 

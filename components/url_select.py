@@ -1,6 +1,7 @@
 """The one way to tie a select box (or a horizontal radio) to the URL: :func:`query_select`.
 
-The choice lives in the URL as ``?<param>=<option>`` (an option ``None`` stands for no parameter),
+The choice lives in the URL as ``?<param>=<option>`` (an option ``None`` stands for no parameter
+where it is the default, else for ``?<param>=none``),
 so a link reproduces the view, and the URL always names what is shown. A value in the link that is
 not one of the options is never replaced silently: either a warning names the option shown instead,
 or (with ``refuse``) the page says so and nothing is chosen until the user picks.
@@ -122,7 +123,7 @@ def query_tabs(labels: Sequence[str], *, key: str, default: str | None = None) -
     raw = link_value(key)
     first = default if default in labels else labels[0]
     if raw is not None and raw not in labels:  # Streamlit opens the default tab
-        _say_replaced(key, raw, f"a tab here (nearest: {', '.join(nearest_names(raw, list(labels)))})", first)
+        _say_replaced(key, raw, f"a tab here (nearest: {', '.join(nearest_names(raw, list(labels)))})", str(first))
     return list(st.tabs(list(labels), default=first, key=key, bind="query-params"))
 
 

@@ -1,6 +1,7 @@
 """The journey map as plain data: the read model every layer shares (no Streamlit, no database).
 
-:class:`MapView` holds a whole map as frozen dataclasses and tuples, never ORM objects: the map's
+:class:`MapView` holds a whole map as frozen dataclasses and tuples (and a metric's kept options as
+its own copy of a small mapping), never ORM objects: the map's
 fields, its stages in order with their touchpoints in order, its personas, lane cells, pain points,
 opportunities, actions and metrics. ``services.map_view`` builds it from the database; charts,
 exports, derived tables (``analytics.map_tables``) and the studio's pages read it.

@@ -84,7 +84,7 @@ with tab_trend:
 
 if editor:
     with tabs[2]:
-        render_add_metric(map_id, linked, dataset_names)
+        render_add_metric(map_id, linked, dataset_names, rows)
     with tabs[3]:
         if not rows:
             st.info("No metrics yet: add one in **Add a metric**." if editor else "No metrics yet.")

@@ -24,7 +24,7 @@ from services.dataset_files import parquet_problem
 
 @dataclass(frozen=True, kw_only=True)
 class DatasetSummary(EventCounts):
-    """A stored dataset as the pages and the CLI list it: its counts (:class:`EventCounts`) and its record."""
+    """A stored dataset as the pages list it: its counts (:class:`EventCounts`) and its record."""
 
     id: int
     name: str

@@ -56,6 +56,8 @@ def _view(cls: type[V], row: SQLModel, **overrides: Any) -> V:
             value = value or 0
         elif isinstance(value, list) or (value is None and f.default == ()):
             value = tuple(value or ())
+        elif isinstance(value, dict):  # a JSON column: the view's own copy, never the row's
+            value = dict(value)
         values[f.name] = value
     return cls(**values, **overrides)
 

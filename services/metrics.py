@@ -176,8 +176,10 @@ def _metric_row(metric: Metric, values: list[MetricValue], stages: dict, touchpo
 
 
 def _computed_with(metric: Metric, values: list[MetricValue]) -> str:
-    """The options of a metric's computed values in words; said to be unknown where values were
-    computed before the options were kept."""
+    """The options of a metric's computed values in words ("" for a metric entered by hand); said to
+    be unknown where values were computed before the options were kept."""
+    if metric.source != "dataset":
+        return ""
     if metric.computed_with:
         return am.kept_options_words(metric.computed_with)
     return "options not recorded" if any(v.computed for v in values) else ""
@@ -339,10 +341,13 @@ def update_metric(metric_id: int, *, engine: Engine | None = None, **changes: ob
         metric = session.get(Metric, metric_id)
         if metric is None:
             raise NotFoundError("Metric", metric_id)
+        dataset_before = metric.dataset_id
         for key, value in clean.items():
             setattr(metric, key, value)
         _check_scope(session, metric.map_id, metric.stage_id, metric.touchpoint_id)
         metric.source = "dataset" if metric.dataset_id is not None else "manual"
+        if metric.dataset_id != dataset_before:  # kept options describe values of the dataset before
+            metric.computed_with = {}
         session.add(metric)
 
 

@@ -93,6 +93,14 @@ def test_a_computed_metric_says_the_options_it_was_computed_with(engine):
     # The form opens with them, not with the defaults.
     assert [r for r in at.radio if r.label == "Per"][0].value == "quarter"
     assert [n for n in at.number_input if n.label == "Gross margin (CLV)"][0].value == 0.6
+    # A metric added later is computed with them too (before: per month, and the form then reset).
+    kinds = [s for s in at.selectbox if s.label == "Metric" and any("etention" in o for o in s.options)]
+    kinds[0].set_value("retention")  # the add form's (the trend's picker is labelled "Metric" too)
+    [s for s in at.selectbox if s.label == "Values"][0].set_value(dataset_id)
+    [b for b in at.button if b.label == "Add metric"][0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    added = [r for r in metric_service.list_metrics(map_id) if r.kind == "retention"][0]
+    assert added.computed_with == "per quarter" and all("-Q" in p for p, *_ in added.values)
 
 
 def test_metrics_page_without_maps(engine):

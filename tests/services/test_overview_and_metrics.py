@@ -256,6 +256,9 @@ def test_computed_metrics_keep_and_say_the_options_they_were_computed_with(b2b):
         metric.computed_with = {}
         session.add(metric)
     assert metric_service.get_metric(conv).computed_with == "options not recorded"
+    # Moved to entering by hand: its kept options no longer describe it.
+    metric_service.update_metric(clv, dataset_id=None)
+    assert (metric_service.get_metric(clv).computed_options, metric_service.get_metric(clv).computed_with) == ((), "")
 
 
 def test_kept_options_are_checked():
@@ -264,7 +267,8 @@ def test_kept_options_are_checked():
     assert clean_kept_options(None) == {} and clean_kept_options({"period": "all"}) == {"period": "all"}
     assert clean_kept_options({"window_days": 3, "gross_margin": 1}) == {"window_days": 3.0, "gross_margin": 1.0}
     assert kept_options_words({"period": "month", "fcr_from": "flag"}) == "per month · cases from the fcr column"
-    bad_values = ({"period": "week"}, {"fcr_from": "guess"}, {"window_days": -1}, {"gross_margin": 1.5})
+    bad_values = ({"period": "week"}, {"fcr_from": "guess"}, {"window_days": -1}, {"window_days": math.inf})
+    bad_values += ({"gross_margin": 1.5}, {"gross_margin": math.nan})
     for bad in (*bad_values, {"gross_margin": True}, {"x": 1}, [1]):
         with pytest.raises(BadInputError):
             clean_kept_options(bad)
