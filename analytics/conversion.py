@@ -166,6 +166,19 @@ class Conversion:
 NOT_DEFINED = Conversion()
 
 
+def for_one_run(saved: Conversion, goals: Sequence[str] = (), lost: Sequence[str] = ()) -> Conversion | None:
+    """A one-run override of the ``saved`` definition (``analyze --goal/--lost``, ``report
+    --goal/--lost``): ``goals`` replace what converts and keep the saved lost rule unless ``lost`` is
+    given; ``lost`` alone keeps what converts; None when neither is given."""
+    if not goals and not lost:
+        return None
+    if goals and lost:
+        return Conversion(goals=tuple(goals), lost_goals=tuple(lost))
+    if goals:
+        return Conversion(goals=tuple(goals), lost_goals=saved.lost_goals, lost_outcomes=saved.lost_outcomes)
+    return Conversion(goals=saved.goals, outcomes=saved.outcomes, within_days=saved.within_days, lost_goals=tuple(lost))
+
+
 def goal(*names: str, within_days: float | None = None) -> Conversion:
     """Conversion on reaching any of ``names`` (a shorthand)."""
     return Conversion(goals=tuple(names), within_days=within_days)

@@ -224,20 +224,16 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
 
 
 def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
-    """A one-run override of the saved definition (``saved``) from ``--goal "A,B"`` and ``--lost "X,Y"``,
-    or None. ``--goal`` replaces what converts and keeps the saved lost definition unless ``--lost``
-    is given; ``--lost`` alone keeps what converts."""
-    from analytics.conversion import Conversion
+    """The one-run override of the saved definition (``saved``) from ``--goal "A,B"`` and ``--lost
+    "X,Y"`` (:func:`analytics.conversion.for_one_run`), or None."""
+    from analytics.conversion import for_one_run
 
-    goals = csv_list(getattr(args, "goal", None))
-    lost = csv_list(",".join(getattr(args, "lost", None) or ()))
-    if not goals and not lost:
-        return None
-    if goals and lost:
-        return Conversion(goals=goals, lost_goals=lost)
-    if goals:
-        return Conversion(goals=goals, lost_goals=saved.lost_goals, lost_outcomes=saved.lost_outcomes)
-    return Conversion(goals=saved.goals, outcomes=saved.outcomes, within_days=saved.within_days, lost_goals=lost)
+    return for_one_run(saved, goals_lost(args)[0], goals_lost(args)[1])
+
+
+def goals_lost(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of ``--goal "A,B"`` and of every ``--lost "X,Y"``."""
+    return tuple(csv_list(getattr(args, "goal", None))), tuple(csv_list(",".join(getattr(args, "lost", None) or ())))
 
 
 def query_from_args(args: argparse.Namespace) -> Any:

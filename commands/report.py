@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from commands.common import csv_list
-
 # The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
 REPORT_MEASURES = (
     "journeys",
@@ -21,17 +19,18 @@ REPORT_MEASURES = (
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analytics.conversion import Conversion
+    from commands.analyze import goals_lost
     from components.map_report import write_map_report
 
-    goals = csv_list(args.goal)
+    goals, lost = goals_lost(args)
     report = write_map_report(
         args.map_id,
         args.out,
         dataset_id=args.dataset,
         csv_dir=args.csv_dir,
         measure=args.measure,
-        conversion=Conversion(goals=goals) if goals else None,
+        goals=goals,
+        lost=lost,
     )
     print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
     if args.csv_dir:
@@ -49,7 +48,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--goal",
         metavar='"A,B"',
-        help="converts on reaching these nodes, for this report only; the saved lost rule is kept "
-        "(default: the dataset's saved definition)",
+        help="converts on reaching these nodes, for this report only; the saved lost rule is kept unless "
+        "--lost is given (default: the dataset's saved definition)",
+    )
+    p.add_argument(
+        "--lost", action="append", metavar='"X,Y"', help="for this report only, lost on reaching any of these nodes"
     )
     p.set_defaults(handler=cmd_report)

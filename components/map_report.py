@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,13 +24,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import Engine
 
-from analytics.conversion import Conversion
+from analytics.conversion import for_one_run
 from analytics.friction import compute_hot_spots
 from charts.friction import friction_components_figure
 from charts.labels import for_people
 from charts.map_grid_html import map_grid_html
 from charts.metrics import metric_trend_figure
-from services.context import AnalysisContext, open_context
+from services.context import AnalysisContext, open_context, override_conversion
 from services.conversion import SCOPE_WORDS, compute_conversion_line
 from services.csv_safety import to_safe_csv
 from services.friction import compute_context_friction, compute_friction_table
@@ -134,15 +135,16 @@ def build_map_report(
     *,
     dataset_id: int | None = None,
     measure: str = "friction",
-    conversion: Conversion | None = None,
+    goals: Sequence[str] = (),
+    lost: Sequence[str] = (),
     today: date | None = None,
     engine: Engine | None = None,
 ) -> MapReport:
     """The report of ``map_id`` (see the module docstring); ``dataset_id`` defaults to the map's
     most recent linked dataset, ``measure`` is the one laid over the grid. Conversion is the
-    dataset's definition through the map (``conversion`` overrides what converts for this report and,
-    unless it says what "lost" is, keeps the saved lost rule, as ``analyze --goal`` does), stated in
-    one line at the top with the event log it comes from.
+    dataset's definition through the map (``goals`` and ``lost`` override it for this report as
+    ``analyze --goal/--lost`` do: :func:`analytics.conversion.for_one_run`), stated in one line at the
+    top with the event log it comes from.
     """
     from analytics.map_tables import compute_action_plan
     from services.map_view import get_map_view
@@ -181,10 +183,9 @@ def build_map_report(
     # Grid with overlay, friction, designed vs observed.
     ctx = friction = None
     if dataset_id is not None:
-        if conversion is not None and not (conversion.lost_goals or conversion.lost_outcomes):
-            saved = open_context(dataset_id, map_id, engine=engine).conversion
-            conversion = replace(conversion, lost_goals=saved.lost_goals, lost_outcomes=saved.lost_outcomes)
-        ctx = open_context(dataset_id, map_id, conversion=conversion, engine=engine)
+        ctx = open_context(dataset_id, map_id, engine=engine)
+        override = for_one_run(ctx.conversion, goals, lost)
+        ctx = ctx if override is None else override_conversion(ctx, override)
         line = compute_conversion_line(ctx)
         body.insert(
             2,
@@ -292,11 +293,12 @@ def write_map_report(
     dataset_id: int | None = None,
     csv_dir: str | Path | None = None,
     measure: str = "friction",
-    conversion: Conversion | None = None,
+    goals: Sequence[str] = (),
+    lost: Sequence[str] = (),
     engine: Engine | None = None,
 ) -> MapReport:
     """Write the HTML report to ``out`` and, with ``csv_dir``, one CSV per table there."""
-    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure, conversion=conversion, engine=engine)
+    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure, goals=goals, lost=lost, engine=engine)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.html, encoding="utf-8")

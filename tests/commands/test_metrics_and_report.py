@@ -157,3 +157,11 @@ def test_report_goal_keeps_the_saved_lost_rule_and_names_its_event_log(linked, t
     assert cli.main(["report", str(map_id), "--out", str(out), "--goal", "Sales rep"]) == 0
     text = out.read_text(encoding="utf-8")
     assert "From the event log planted: Conversion: reaching Sales rep; lost: reaching Webinar · " in text
+    # --lost replaces the saved lost rule for this report only, as `analyze --lost` does.
+    assert cli.main(["report", str(map_id), "--out", str(out), "--goal", "Sales rep", "--lost", "Demo"]) == 0
+    assert "Conversion: reaching Sales rep; lost: reaching Demo · " in out.read_text(encoding="utf-8")
+    assert cli.main(["report", str(map_id), "--out", str(out), "--lost", "Demo"]) == 0  # what converts: as saved
+    assert "Conversion: reaching Service; lost: reaching Demo · " in out.read_text(encoding="utf-8")
+    # A name the dataset lacks is refused with the nearest, never dropped.
+    assert cli.main(["report", str(map_id), "--out", str(out), "--lost", "Dmeo"]) == 2
+    assert "Demo" in capsys.readouterr().err
