@@ -518,12 +518,16 @@ def compute_metric_values(
     return df
 
 
+CONTEXT_METRIC_COLUMNS = ("metric", "scope", "period", "value", "base", "target", "status", "computed_with")
+
+
 def compute_context_metrics(
     ctx: AnalysisContext, *, kinds: tuple[str, ...] | None = None, options: ComputeOptions = ComputeOptions()
 ) -> pd.DataFrame:
     """Every metric a context's dataset allows (or ``kinds``), per period, with the targets and status
-    of the map's matching map-wide metrics: ``metric, scope, period, value, base, target, status``.
-    The conversion rate is left out when conversion is not defined."""
+    of the map's matching map-wide metrics and the options each was computed with: ``metric, scope,
+    period, value, base, target, status, computed_with``. What cannot be computed is left out, and
+    :func:`context_metrics_left_out` says why."""
     wanted = kinds or tuple(am.available_kinds(ctx.schema))
     targets: dict[str, tuple[float | None, str]] = {}
     if ctx.map_id is not None:
@@ -532,19 +536,43 @@ def compute_context_metrics(
                 targets[row.kind] = (row.target, row.direction)
     frames = []
     for kind in wanted:
-        if kind == "fcr" and not ctx.schema.has(Role.FCR) and not options.support:
-            continue
-        if kind == "conversion" and not ctx.conversion.defined:
-            continue
-        if kind in ("retention", "clv") and options.period == am.ALL:
+        if _left_out_because(ctx, kind, options):
             continue
         df = compute_for_context(ctx, kind, options=options)
         target, direction = targets.get(kind, (None, Direction.LOWER.value if kind in LOWER_IS_BETTER else "higher"))
         df = df.assign(target=target, status=[am.metric_status(v, target, direction) for v in df["value"]])
-        frames.append(df[["metric", "scope", "period", "value", "base", "target", "status"]])
+        df = df.assign(computed_with=am.kept_options_words(options.kept(kind, df)))
+        frames.append(df[list(CONTEXT_METRIC_COLUMNS)])
     if not frames:
-        return pd.DataFrame(columns=["metric", "scope", "period", "value", "base", "target", "status"])
+        return pd.DataFrame(columns=list(CONTEXT_METRIC_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+# The column a survey or value metric is computed from.
+_COLUMN_OF = {"nps": "nps", "csat": "csat", "ces": "effort", "clv": "value"}
+
+
+def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) -> str | None:
+    """Why the metric ``kind`` cannot be computed on ``ctx`` with ``options`` (None: it can)."""
+    if kind in _COLUMN_OF and kind not in am.available_kinds(ctx.schema):
+        return f"the log has no {_COLUMN_OF[kind]} column"
+    if kind == "fcr" and not ctx.schema.has(Role.FCR) and not options.support:
+        return "the log has no fcr column, and no support touchpoints or stages were named to derive it from"
+    if kind == "conversion" and not ctx.conversion.defined:
+        return "conversion is not defined for this dataset"
+    if kind in ("retention", "clv") and options.period == am.ALL:
+        return "it compares each period with the one before, so it has no value over the whole log"
+    return None
+
+
+def context_metrics_left_out(
+    ctx: AnalysisContext, *, kinds: tuple[str, ...] | None = None, options: ComputeOptions = ComputeOptions()
+) -> tuple[str, ...]:
+    """What :func:`compute_context_metrics` leaves out and why, a line each ("fcr: the log has no fcr
+    column, ...")."""
+    every = ("conversion", "retention", "nps", "csat", "ces", "fcr", "clv")
+    reasons = ((kind, _left_out_because(ctx, kind, options)) for kind in kinds or every)
+    return tuple(f"{kind}: {why}" for kind, why in reasons if why)
 
 
 def compute_context_outcome_shares(

@@ -257,14 +257,19 @@ def friction(ctx: AnalysisContext, *, weights: FrictionWeights | None = None) ->
     return ReportOutput(json_safe(friction_records(result)), compute_friction_table(result))
 
 
-METRICS_JSON = ("metric", "scope", "period", "value", "base", "target", "status")
-
-
 def metrics(ctx: AnalysisContext, *, options: ComputeOptions | None = None) -> ReportOutput:
-    from services.metrics import ComputeOptions, compute_context_metrics
+    """Every metric the dataset allows, per period (notes: each metric left out, and why)."""
+    from services.metrics import (
+        CONTEXT_METRIC_COLUMNS,
+        ComputeOptions,
+        compute_context_metrics,
+        context_metrics_left_out,
+    )
 
-    table = compute_context_metrics(ctx, options=options if options is not None else ComputeOptions())
-    return ReportOutput(records(table, METRICS_JSON), table)
+    options = options if options is not None else ComputeOptions()
+    table = compute_context_metrics(ctx, options=options)
+    notes = tuple(f"left out: {line}" for line in context_metrics_left_out(ctx, options=options))
+    return ReportOutput(records(table, CONTEXT_METRIC_COLUMNS), table, notes)
 
 
 def attribution(ctx: AnalysisContext) -> ReportOutput:

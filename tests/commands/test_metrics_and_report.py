@@ -54,15 +54,30 @@ def test_analyze_metrics_json_and_csv(linked, capsys):
     _, dataset_id = linked
     args = ["analyze", "--dataset", str(dataset_id), "--report", "metrics", "--period", "all"]
     assert cli.main(args) == 0
-    undefined = {r["metric"] for r in json.loads(capsys.readouterr().out)}
+    out, err = capsys.readouterr()
+    undefined = {r["metric"] for r in json.loads(out)}
     assert "conversion" not in undefined and {"nps", "csat"} <= undefined  # no definition: no conversion rate
+    # What is left out is said, and why (before: the rows were missing without a word).
+    assert "left out: conversion: conversion is not defined for this dataset" in err
+    assert "left out: retention: it compares each period with the one before" in err
     assert cli.main(["conversion", "set", "--dataset", str(dataset_id), "--goal", "Service"]) == 0
     line = capsys.readouterr().out.splitlines()[0]
     assert cli.main(args) == 0
     rows = json.loads(capsys.readouterr().out)
     by_metric = {r["metric"]: r for r in rows}
     assert set(by_metric) >= {"conversion", "nps", "csat"}
-    assert set(rows[0]) == {"metric", "scope", "period", "value", "base", "target", "status", "conversion"}
+    assert set(rows[0]) == {
+        "metric",
+        "scope",
+        "period",
+        "value",
+        "base",
+        "target",
+        "status",
+        "computed_with",
+        "conversion",
+    }
+    assert by_metric["nps"]["computed_with"] == "over the whole log"  # the options beside the numbers
     # The same journeys convert as the Conversion line says.
     converted, journeys = (int(x.replace(",", "")) for x in line.split(" · ")[1].split(" journeys")[0].split(" of "))
     assert by_metric["conversion"]["value"] == pytest.approx(100 * converted / journeys)
