@@ -228,7 +228,7 @@ def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
     "X,Y"`` (:func:`analytics.conversion.for_one_run`), or None."""
     from analytics.conversion import for_one_run
 
-    return for_one_run(saved, goals_lost(args)[0], goals_lost(args)[1])
+    return for_one_run(saved, *goals_lost(args))
 
 
 def goals_lost(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:

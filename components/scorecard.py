@@ -135,9 +135,12 @@ def render_add_metric(
                     touchpoint_id=scope[1] if scope[0] == "touchpoint" else None,
                     dataset_id=source,
                 )
-                if source is not None:  # with the options the map's other metrics were computed with
-                    metric_service.compute_metric_values(new_id, options=last_options(rows))
-                clear_caches()
+                try:
+                    if source is not None:  # with the options the map's other metrics were computed with
+                        options = last_options(rows).for_kind(kind)
+                        metric_service.compute_metric_values(new_id, options=options)
+                finally:  # the metric is added even where computing it failed: show it
+                    clear_caches()
                 st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
 
 

@@ -221,8 +221,8 @@ class Metric(SQLModel, table=True):
     source: str = "manual"
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="SET NULL")
     # The options its computed values were computed with ({} before the first computation, or for a
-    # metric computed before they were kept): period, and the FCR window or the CLV margin where
-    # they apply (services.metrics.ComputeOptions).
+    # metric computed before they were kept): period, and where they apply FCR's source of cases
+    # (fcr_from) and window, or CLV's margin (analytics.metrics.KEPT_OPTIONS).
     computed_with: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )

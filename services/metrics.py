@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -429,6 +429,13 @@ class ComputeOptions:
             kept["gross_margin"] = float(self.gross_margin)
         return kept
 
+    def for_kind(self, kind: str) -> ComputeOptions:
+        """These options as one metric of ``kind`` takes them: retention and CLV compare each period
+        with the one before, so over the whole log they are computed per month (and say so)."""
+        if kind in PER_PERIOD_KINDS and self.period == am.ALL:
+            return replace(self, period="month")
+        return self
+
     @classmethod
     def of_kept(cls, kept: Mapping[str, Any]) -> ComputeOptions:
         """The options a metric kept (the defaults for what it did not keep)."""
@@ -548,6 +555,8 @@ def compute_context_metrics(
     return pd.concat(frames, ignore_index=True)
 
 
+# Metrics that compare each period with the one before (no value over the whole log).
+PER_PERIOD_KINDS = frozenset({"retention", "clv"})
 # The column a survey or value metric is computed from.
 _COLUMN_OF = {"nps": "nps", "csat": "csat", "ces": "effort", "clv": "value"}
 
@@ -560,7 +569,7 @@ def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) 
         return "the log has no fcr column, and no support touchpoints or stages were named to derive it from"
     if kind == "conversion" and not ctx.conversion.defined:
         return "conversion is not defined for this dataset"
-    if kind in ("retention", "clv") and options.period == am.ALL:
+    if kind in PER_PERIOD_KINDS and options.period == am.ALL:
         return "it compares each period with the one before, so it has no value over the whole log"
     return None
 

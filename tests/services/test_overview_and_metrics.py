@@ -256,6 +256,9 @@ def test_computed_metrics_keep_and_say_the_options_they_were_computed_with(b2b):
         metric.computed_with = {}
         session.add(metric)
     assert metric_service.get_metric(conv).computed_with == "options not recorded"
+    # Over the whole log, a metric that compares periods is computed per month, and says so.
+    options = metric_service.ComputeOptions(period="all", gross_margin=0.5)
+    assert options.for_kind("clv").period == "month" and options.for_kind("nps").period == "all"
     # Moved to entering by hand: its kept options no longer describe it.
     metric_service.update_metric(clv, dataset_id=None)
     assert (metric_service.get_metric(clv).computed_options, metric_service.get_metric(clv).computed_with) == ((), "")
