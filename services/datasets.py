@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from analytics.engine import EventSource, hot_status
 from analytics.file_facts import FILE_FACTS_KEY, left_out_because
@@ -18,7 +19,7 @@ from analytics.schema import NEIGHBOUR_COLUMNS, EventCounts, EventSchema, Role, 
 from db import crud
 from db.access import AccessRole, require
 from db.engine import data_dir, read_session, write_session
-from db.models import Dataset
+from db.models import Dataset, Metric
 from services.dataset_files import parquet_problem
 
 
@@ -101,11 +102,15 @@ def memory_status(dataset_id: int, *, engine: Engine | None = None) -> str:
 
 
 def delete_dataset(dataset_id: int, *, engine: Engine | None = None) -> None:
-    """Delete a dataset's description, links and stored events."""
+    """Delete a dataset's description, links and stored events. The metrics computed from it keep
+    their values and are entered by hand from then on (nothing is left to compute them from)."""
     require(AccessRole.ADMIN, "delete a dataset")
     with write_session(engine) as session:
         d = crud.get_dataset(session=session, dataset_id=dataset_id)
         storage = d.storage_path
+        for metric in session.exec(select(Metric).where(Metric.dataset_id == dataset_id)).all():
+            metric.dataset_id, metric.source = None, "manual"
+            session.add(metric)
         session.delete(d)
     if storage:
         shutil.rmtree((data_dir() / storage).parent, ignore_errors=True)

@@ -653,7 +653,7 @@ def recompute_map_metrics(
     map_id: int, *, options: ComputeOptions = ComputeOptions(), engine: Engine | None = None
 ) -> int:
     """Recompute every dataset-bound metric of a map. Returns how many were computed."""
-    rows = [r for r in list_metrics(map_id, engine=engine) if r.source == "dataset"]
+    rows = [r for r in list_metrics(map_id, engine=engine) if r.source == "dataset" and r.dataset_id is not None]
     for r in rows:
         compute_metric_values(r.id, options=options, engine=engine)
     return len(rows)

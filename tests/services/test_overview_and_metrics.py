@@ -275,3 +275,18 @@ def test_kept_options_are_checked():
     for bad in (*bad_values, {"gross_margin": True}, {"x": 1}, [1]):
         with pytest.raises(BadInputError):
             clean_kept_options(bad)
+
+
+def test_deleting_a_dataset_leaves_its_metrics_entered_by_hand(b2b):
+    from services.datasets import delete_dataset
+
+    map_id, dataset_id = b2b
+    nps = metric_service.create_metric(map_id=map_id, kind="nps", dataset_id=dataset_id)
+    metric_service.compute_metric_values(nps)
+    before = metric_service.get_metric(nps).values
+    delete_dataset(dataset_id)
+    row = metric_service.get_metric(nps)
+    assert (row.source, row.dataset_id, row.values) == ("manual", None, before)  # its values kept
+    # Before, "Compute every computed metric" then failed for the whole map on this metric.
+    assert metric_service.recompute_map_metrics(map_id) == 0
+    metric_service.set_metric_value(nps, "2026-06", 12)  # entered by hand from now on
