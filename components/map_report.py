@@ -30,6 +30,7 @@ from charts.friction import friction_components_figure
 from charts.labels import for_people
 from charts.map_grid_html import map_grid_html
 from charts.metrics import metric_trend_figure
+from core.errors import BadInputError
 from services.context import AnalysisContext, open_context, override_conversion
 from services.conversion import SCOPE_WORDS, compute_conversion_line
 from services.csv_safety import to_safe_csv
@@ -153,6 +154,11 @@ def build_map_report(
     view = get_map_view(map_id, engine=engine, today=today)
     health = compute_map_health(map_id, today=today, engine=engine)
     dataset_id = dataset_id if dataset_id is not None else health.dataset_id
+    if dataset_id is None and (goals or lost):  # never ignored without a word
+        raise BadInputError(
+            f"a conversion for this report needs an event log, and map {map_id} has none linked",
+            expected="--dataset ID, or a dataset linked to the map",
+        )
     figure = _Figures()
     tables: dict[str, pd.DataFrame] = {}
     body: list[str] = []

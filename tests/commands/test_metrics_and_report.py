@@ -128,6 +128,15 @@ def test_report_without_a_dataset_and_the_csv_zip(engine):
         assert "metrics.csv" in zf.namelist() and "action_plan.csv" in zf.namelist()
 
 
+def test_a_report_conversion_without_an_event_log_is_refused(engine, tmp_path, capsys):
+    # Before, --goal and --lost were ignored without a word on a map with no event log.
+    map_id = create_map_from_template(template_key="professional-services", name="Advisory")
+    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html"), "--goal", "Hired"]) == 2
+    err = capsys.readouterr().err
+    assert "needs an event log" in err and "--dataset ID" in err
+    assert not (tmp_path / "x.html").exists()
+
+
 def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
     assert cli.main(["report", "999", "--out", str(tmp_path / "x.html")]) == 2
     assert "999" in capsys.readouterr().err
