@@ -12,11 +12,15 @@ pytestmark = pytest.mark.e2e
 LINK_WARNING = "[data-testid='stAlert']:has-text(\"The link's\")"
 
 
+def _steps_slider(page):  # noqa: ANN001, ANN202 - the Flows page's "Steps shown" (it has two more sliders)
+    return page.locator("[data-testid='stSlider']", has_text="Steps shown").locator("input[type='range']")
+
+
 def test_a_moved_slider_writes_the_link_and_says_nothing_of_its_old_value(server, page):
     page.goto(server.url + "/Flows?dataset=1&steps=7")
     wait_for_app(page, "Step by step")
     assert not page.locator(LINK_WARNING).count()
-    steps = page.locator("[data-testid='stSlider'] input[type='range']").first
+    steps = _steps_slider(page)
     assert steps.get_attribute("value") == "7"
     steps.focus()
     steps.press("ArrowRight")
@@ -32,7 +36,7 @@ def test_a_link_value_the_slider_cannot_take_is_named(server, page):
     warning = page.locator(LINK_WARNING)
     warning.first.wait_for()
     assert "The link's steps=50 is not a whole number from 2 to 10; showing 5 instead." in warning.first.inner_text()
-    assert page.locator("[data-testid='stSlider'] input[type='range']").first.get_attribute("value") == "5"
+    assert _steps_slider(page).get_attribute("value") == "5"
 
 
 def test_the_data_pages_tab_is_kept_in_the_link(server, page):
