@@ -17,6 +17,7 @@ name everything its result depends on.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -127,27 +128,19 @@ def _load_analysis(name: str, token: str, ctx: AnalysisContext, params: tuple[tu
     return analysis.run(name, ctx, **dict(params))
 
 
-# The analyses that fit a model say so while they run (the others take a second or two at most).
-@st.cache_data(
-    **{**_ANALYSIS, "show_spinner": "Fitting the outlook's model on the journeys (the first question on a log "
-       "takes longest)…"}
-)  # fmt: skip
-def _load_outlook(name: str, token: str, ctx: AnalysisContext, params: tuple[tuple[str, Any], ...]) -> Any:
-    return analysis.run(name, ctx, **dict(params))
-
-
-@st.cache_data(
-    **{**_ANALYSIS, "show_spinner": "Backtesting the outlook: fitting it on the earlier journeys and testing it "
-       "on the later ones (up to a minute on a large log)…"}
-)  # fmt: skip
-def _load_backtest(name: str, token: str, ctx: AnalysisContext, params: tuple[tuple[str, Any], ...]) -> Any:
-    return analysis.run(name, ctx, **dict(params))
+# The analyses that fit a model say so while they run (a spinner shows only after half a second, so
+# an answer from the cache shows none).
+_FITTING = {
+    "outlook": "Fitting the outlook's model on the journeys (the first question on a log takes longest)…",
+    "outlook_backtest": "Backtesting the outlook: fitting it on the earlier journeys and testing it on the later "
+    "ones (up to a minute on a large log)…",
+}
 
 
 def load_analysis(name: str, token: str, ctx: AnalysisContext, **params: Any) -> Any:
     """The analysis ``name`` of the registry on ``ctx`` with its ``params`` (keyed as sorted pairs)."""
-    load = {"outlook": _load_outlook, "outlook_backtest": _load_backtest}.get(name, _load_analysis)
-    return load(name, token, ctx, tuple(sorted(params.items())))
+    with st.spinner(_FITTING[name]) if name in _FITTING else nullcontext():
+        return _load_analysis(name, token, ctx, tuple(sorted(params.items())))
 
 
 @st.cache_data(**_ANALYSIS)
