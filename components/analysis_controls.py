@@ -214,8 +214,11 @@ def _filter_choices(base: AnalysisView, column: str, key: str, label: str) -> li
     the column has; a caption under the filter says when values are left out of the list."""
     from services.analysis import FILTER_CHOICES
 
-    linked = tuple(st.query_params.get_all(key))
-    values = L.load_column_values(base.token, base.ctx, column, linked)
+    values = L.load_column_values(base.token, base.ctx, column)  # keyed without the link: a pick does not requery
+    beyond = tuple(v for v in dict.fromkeys(st.query_params.get_all(key)) if v not in values)
+    if beyond:  # a link naming values past the list: those the column has are offered too
+        found = L.load_values_present(base.token, base.ctx, column, beyond)
+        values = values + [v for v in beyond if v in found]
     if len(values) >= FILTER_CHOICES and (total := L.load_column_count(base.token, base.ctx, column)) > len(values):
         st.caption(
             escape_markdown(

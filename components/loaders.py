@@ -35,7 +35,7 @@ from services import maps as map_service
 from services import metrics as metric_service
 from services import overlay as overlay_service
 from services import overview as overview_service
-from services.context import AnalysisContext, context_names, open_context
+from services.context import AnalysisContext, context_names, open_context, values_present
 from services.conversion import ConversionLine, Suggestion, compute_conversion_line, suggest_conversions
 from services.map_view import get_map_view
 
@@ -164,8 +164,13 @@ def load_nodes(token: str, ctx: AnalysisContext) -> list[str]:
 
 
 @st.cache_data(**_ANALYSIS)
-def load_column_values(token: str, ctx: AnalysisContext, column: str, also: tuple[str, ...] = ()) -> list[str]:
-    return analysis.list_column_values(ctx, column, also=also)
+def load_column_values(token: str, ctx: AnalysisContext, column: str) -> list[str]:
+    return analysis.list_column_values(ctx, column)
+
+
+@st.cache_data(**_ANALYSIS)
+def load_values_present(token: str, ctx: AnalysisContext, column: str, values: tuple[str, ...]) -> set[str]:
+    return values_present(ctx, column, values)
 
 
 @st.cache_data(**_ANALYSIS)

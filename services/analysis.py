@@ -17,7 +17,7 @@ from analytics.engine import execute, execute_scalar
 from analytics.journeys import JourneyQuery, resolve_column
 from analytics.registry import ANALYSES, run_analysis
 from analytics.schema import Role
-from services.context import AnalysisContext, values_present
+from services.context import AnalysisContext
 from services.datasets import list_dataset_summaries
 
 # Columns a user may filter on or break a funnel down by (besides segments), in display order.
@@ -66,19 +66,14 @@ def list_nodes(ctx: AnalysisContext) -> list[str]:
 FILTER_CHOICES = 200  # values a filter offers at most (the most frequent)
 
 
-def list_column_values(
-    ctx: AnalysisContext, column: str, *, limit: int = FILTER_CHOICES, also: tuple[str, ...] = ()
-) -> list[str]:
-    """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``;
-    then those of ``also`` (a link's values) that the column has beyond them."""
+def list_column_values(ctx: AnalysisContext, column: str, *, limit: int = FILTER_CHOICES) -> list[str]:
+    """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``
+    (a link's other values: :func:`services.context.values_present`)."""
     events = ctx.events()
     col = resolve_column(ctx.schema, column)
     t = events.filter(events[col].notnull())
     counts = execute(t.group_by(col).aggregate(n=t.count()).order_by([t.count().desc(), col]).limit(limit))
-    values = counts[col].astype(str).tolist()
-    wanted = [v for v in dict.fromkeys(also) if v not in values]
-    found = values_present(ctx, column, wanted)
-    return values + [v for v in wanted if v in found]
+    return counts[col].astype(str).tolist()
 
 
 def count_column_values(ctx: AnalysisContext, column: str) -> int:
