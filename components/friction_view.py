@@ -15,7 +15,7 @@ from analytics.friction import (
     reweight,
 )
 from charts.friction import COMPONENT_NAMES, FRICTION_BARS, friction_components_figure
-from charts.labels import for_people
+from charts.labels import cut_note, for_people
 from components.analysis_controls import AnalysisView
 from components.loaders import load_friction
 from components.metrics_ui import WEIGHT_MAX, weights_from_url
@@ -70,7 +70,7 @@ def load_weighted_friction(view: AnalysisView, weights: FrictionWeights) -> Fric
 
 def render_hot_spots(result: FrictionResult, top_n: int = 5) -> None:
     """The ``top_n`` touchpoints with the most friction, one line each with the reason."""
-    hot = compute_hot_spots(result.touchpoints, top_n=top_n, min_journeys=HOT_SPOT_MIN_JOURNEYS)
+    hot = compute_hot_spots(result.touchpoints, top_n=top_n)
     eligible = int((result.touchpoints["journeys"] >= HOT_SPOT_MIN_JOURNEYS).sum())
     if hot.empty:
         st.info(
@@ -106,10 +106,8 @@ def render_friction_level(result: FrictionResult, level: str) -> None:
         friction_components_figure(frame) if level == "touchpoint" else friction_components_figure(frame, label="stage")
     )
     st.plotly_chart(chart, width="stretch", key=f"friction_{'tp' if level == 'touchpoint' else 'stage'}")
-    if len(frame) > FRICTION_BARS:
-        st.caption(
-            f"The chart shows the {FRICTION_BARS} {level}s with the most friction of {len(frame):,}; the table lists every one."
-        )
+    if note := cut_note(FRICTION_BARS, len(frame), f"{level}s with the most friction", "the table lists every one"):
+        st.caption(note)
     table = compute_friction_table(result, level=level)
     st.dataframe(for_people(table), hide_index=True, width="stretch")
     if level == "touchpoint":
