@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from commands.common import csv_list, emit_json, parse_date, positive_int, start_up_done
+from commands.common import csv_list, emit_json, goals_lost, parse_date, positive_int, start_up_done
 from commands.reading import add_reading_flags, import_file
 
 
@@ -231,11 +231,6 @@ def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
     return for_one_run(saved, *goals_lost(args))
 
 
-def goals_lost(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The names of ``--goal "A,B"`` and of every ``--lost "X,Y"``."""
-    return tuple(csv_list(getattr(args, "goal", None))), tuple(csv_list(",".join(getattr(args, "lost", None) or ())))
-
-
 def query_from_args(args: argparse.Namespace) -> Any:
     """The JourneyQuery of the analyze flags."""
     from analytics.journeys import JourneyQuery
@@ -243,10 +238,11 @@ def query_from_args(args: argparse.Namespace) -> Any:
 
     segments = []
     for item in args.filter_segment or ():
-        name, sep, values = item.partition("=")
-        if not sep or not csv_list(values):
+        name, sep, text = item.partition("=")
+        values = csv_list(text)
+        if not sep or not values:
             raise BadInputError("--filter-segment takes NAME=V1,V2", value=item, expected="NAME=V1,V2")
-        segments.append((name, csv_list(values)))
+        segments.append((name, values))
     return JourneyQuery(
         level=args.level,
         by=args.by or "touchpoint",

@@ -49,6 +49,11 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+def goals_lost(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of ``--goal "A,B"`` and of every ``--lost "X,Y"`` (``analyze`` and ``report``)."""
+    return csv_list(getattr(args, "goal", None)), csv_list(",".join(getattr(args, "lost", None) or ()))
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1 (a count of rows, days or steps)."""
     try:

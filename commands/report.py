@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from commands.common import goals_lost
+
 # The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
 REPORT_MEASURES = (
     "journeys",
@@ -19,7 +21,6 @@ REPORT_MEASURES = (
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from commands.analyze import goals_lost
     from components.map_report import write_map_report
 
     goals, lost = goals_lost(args)
