@@ -207,9 +207,8 @@ def clean_kept_options(value: object, where: str = "computed_with") -> dict[str,
     ):
         if key in value:
             number = value[key]
-            if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
-                raise BadInputError.invalid(f"{where}.{key}", number, expected)
-            if not 0 <= number <= most:
+            is_number = isinstance(number, int | float) and not isinstance(number, bool)
+            if not (is_number and math.isfinite(number) and 0 <= number <= most):
                 raise BadInputError.invalid(f"{where}.{key}", number, expected)
             out[key] = float(number)
     return out
@@ -675,19 +674,15 @@ def compute_metric(
     raise BadInputError("unknown metric", value=kind, expected=", ".join(KINDS))
 
 
+# The metrics computed from a log, in the order they are listed.
+COMPUTED_KINDS: tuple[str, ...] = ("conversion", "retention", "nps", "csat", "ces", "fcr", "clv")
+# The column a survey or value metric needs (the others need none of their own).
+KIND_ROLES: dict[str, Role] = {"nps": Role.NPS, "csat": Role.CSAT, "ces": Role.EFFORT, "clv": Role.VALUE}
+
+
 def available_kinds(schema: EventSchema) -> list[str]:
     """Metrics a dataset can compute: survey metrics need their score column, CLV the value column."""
-    kinds = ["conversion", "retention"]
-    if schema.has(Role.NPS):
-        kinds.append("nps")
-    if schema.has(Role.CSAT):
-        kinds.append("csat")
-    if schema.has(Role.EFFORT):
-        kinds.append("ces")
-    kinds.append("fcr")
-    if schema.has(Role.VALUE):
-        kinds.append("clv")
-    return kinds
+    return [k for k in COMPUTED_KINDS if k not in KIND_ROLES or schema.has(KIND_ROLES[k])]
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from analytics import metrics as am
 from analytics.journeys import JourneyQuery, Level
 from analytics.numbers import MONEY_KINDS, NO_CURRENCY
-from analytics.schema import Role
+from analytics.schema import STORED_COLUMN, Role
 from core.errors import BadInputError, NotFoundError
 from db import crud
 from db.engine import read_session, write_session
@@ -117,9 +117,18 @@ class MetricRow:
     status: str = "none"
     values: tuple[tuple[str, float, int | None, bool], ...] = field(default_factory=tuple)
     # The options its computed values were computed with, as (name, value) pairs (none: not computed
-    # yet, or computed before they were kept) and in words (:func:`analytics.metrics.kept_options_words`).
+    # yet, or computed before they were kept).
     computed_options: tuple[tuple[str, Any], ...] = ()
-    computed_with: str = ""
+
+    @property
+    def computed_with(self) -> str:
+        """:attr:`computed_options` in words (:func:`analytics.metrics.kept_options_words`); "" for a
+        metric entered by hand; said to be unknown where values were computed before options were kept."""
+        if self.source != "dataset":
+            return ""
+        if self.computed_options:
+            return am.kept_options_words(dict(self.computed_options))
+        return "options not recorded" if any(computed for *_, computed in self.values) else ""
 
     @property
     def change(self) -> float | None:
@@ -171,18 +180,7 @@ def _metric_row(metric: Metric, values: list[MetricValue], stages: dict, touchpo
         status=am.metric_status(latest.value if latest else None, metric.target, metric.direction),
         values=tuple((v.period, v.value, v.respondents, v.computed) for v in ordered),
         computed_options=tuple((metric.computed_with or {}).items()),
-        computed_with=_computed_with(metric, ordered),
     )
-
-
-def _computed_with(metric: Metric, values: list[MetricValue]) -> str:
-    """The options of a metric's computed values in words ("" for a metric entered by hand); said to
-    be unknown where values were computed before the options were kept."""
-    if metric.source != "dataset":
-        return ""
-    if metric.computed_with:
-        return am.kept_options_words(metric.computed_with)
-    return "options not recorded" if any(v.computed for v in values) else ""
 
 
 def list_metrics(map_id: int, *, engine: Engine | None = None) -> list[MetricRow]:
@@ -557,14 +555,12 @@ def compute_context_metrics(
 
 # Metrics that compare each period with the one before (no value over the whole log).
 PER_PERIOD_KINDS = frozenset({"retention", "clv"})
-# The column a survey or value metric is computed from.
-_COLUMN_OF = {"nps": "nps", "csat": "csat", "ces": "effort", "clv": "value"}
 
 
 def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) -> str | None:
     """Why the metric ``kind`` cannot be computed on ``ctx`` with ``options`` (None: it can)."""
-    if kind in _COLUMN_OF and kind not in am.available_kinds(ctx.schema):
-        return f"the log has no {_COLUMN_OF[kind]} column"
+    if kind in am.KIND_ROLES and not ctx.schema.has(am.KIND_ROLES[kind]):
+        return f"the log has no {STORED_COLUMN[am.KIND_ROLES[kind]]} column"
     if kind == "fcr" and not ctx.schema.has(Role.FCR) and not options.support:
         return "the log has no fcr column, and no support touchpoints or stages were named to derive it from"
     if kind == "conversion" and not ctx.conversion.defined:
@@ -579,8 +575,7 @@ def context_metrics_left_out(
 ) -> tuple[str, ...]:
     """What :func:`compute_context_metrics` leaves out and why, a line each ("fcr: the log has no fcr
     column, ...")."""
-    every = ("conversion", "retention", "nps", "csat", "ces", "fcr", "clv")
-    reasons = ((kind, _left_out_because(ctx, kind, options)) for kind in kinds or every)
+    reasons = ((kind, _left_out_because(ctx, kind, options)) for kind in kinds or am.COMPUTED_KINDS)
     return tuple(f"{kind}: {why}" for kind, why in reasons if why)
 
 
@@ -686,9 +681,12 @@ def refresh_conversion_metrics(dataset_id: int, *, engine: Engine | None = None)
 
 
 def _computed_period(metric_id: int, engine: Engine | None) -> am.Period:
-    """The period a metric's computed values are labelled with (month where it has none)."""
+    """The period a metric's newest computed value is labelled with (month where it has none); for
+    metrics computed before their options were kept."""
     with read_session(engine) as session:
         computed = session.exec(
-            select(MetricValue.period).where(MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True))
+            select(MetricValue.period)
+            .where(MetricValue.metric_id == metric_id, col(MetricValue.computed).is_(True))
+            .order_by(col(MetricValue.id).desc())
         ).first()
     return am.period_of_label(computed) if computed else ComputeOptions.period
