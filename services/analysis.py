@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from analytics.engine import execute, execute_scalar
+from analytics.engine import execute_scalar
 from analytics.journeys import JourneyQuery, resolve_column
 from analytics.registry import ANALYSES, run_analysis
 from analytics.schema import Role
-from services.context import AnalysisContext
+from services.context import FILTER_CHOICES, AnalysisContext, list_column_values
 from services.datasets import list_dataset_summaries
 
 # Columns a user may filter on or break a funnel down by (besides segments), in display order.
@@ -61,19 +61,6 @@ def list_nodes(ctx: AnalysisContext) -> list[str]:
     """Node names at the context's level (touchpoints, stages or channels), most steps first."""
     volumes = run("node_volumes", ctx, query=replace(ctx.query, through=()))
     return volumes["node"].tolist()
-
-
-FILTER_CHOICES = 200  # values a filter offers at most (the most frequent)
-
-
-def list_column_values(ctx: AnalysisContext, column: str, *, limit: int = FILTER_CHOICES) -> list[str]:
-    """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``
-    (a link's other values: :func:`services.context.values_present`)."""
-    events = ctx.events()
-    col = resolve_column(ctx.schema, column)
-    t = events.filter(events[col].notnull())
-    counts = execute(t.group_by(col).aggregate(n=t.count()).order_by([t.count().desc(), col]).limit(limit))
-    return counts[col].astype(str).tolist()
 
 
 def count_column_values(ctx: AnalysisContext, column: str) -> int:

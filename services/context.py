@@ -206,11 +206,25 @@ def values_present(ctx: AnalysisContext, column: str, values: Sequence[str]) -> 
     return set(found[col].astype(str))
 
 
+FILTER_CHOICES = 200  # values a filter offers at most (the most frequent)
+
+
+def list_column_values(ctx: AnalysisContext, column: str, *, limit: int | None = FILTER_CHOICES) -> list[str]:
+    """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``
+    (a link's other values: :func:`values_present`; ``limit`` None: every one)."""
+    from analytics.engine import execute
+    from analytics.journeys import resolve_column
+
+    events = ctx.events()
+    col = resolve_column(ctx.schema, column)
+    t = events.filter(events[col].notnull())
+    counts = execute(t.group_by(col).aggregate(n=t.count()).order_by([t.count().desc(), col]).limit(limit))
+    return counts[col].astype(str).tolist()
+
+
 def check_filter_values(ctx: AnalysisContext) -> None:
     """Refuse a filter value the dataset does not have (a channel, contact role, outcome or segment
     value), with the nearest real ones: a misspelt value would otherwise keep no journey, silently."""
-    from analytics.engine import execute
-    from analytics.journeys import resolve_column
 
     q = ctx.query
     asked = [
@@ -223,10 +237,7 @@ def check_filter_values(ctx: AnalysisContext) -> None:
         if set(values) <= values_present(ctx, column, values):
             continue
         # The whole column is read for the nearest names only when a value is missing.
-        col = resolve_column(ctx.schema, column)
-        events = ctx.events()
-        known = execute(events.filter(events[col].notnull()).select(col).distinct())[col].astype(str)
-        check_names(values, sorted(known), what)
+        check_names(values, sorted(list_column_values(ctx, column, limit=None)), what)
 
 
 def override_conversion(
