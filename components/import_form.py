@@ -97,13 +97,8 @@ def load_dataset_options(dataset_id: int) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_lacks_neighbour_facts(dataset_id: int) -> bool:
-    return dataset_service.lacks_neighbour_facts(dataset_id)
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_facts_left_out(dataset_id: int) -> str | None:
-    return dataset_service.facts_left_out(dataset_id)
+def load_facts_status(dataset_id: int) -> tuple[bool, str | None]:
+    return dataset_service.facts_status(dataset_id)
 
 
 def demo_files() -> list[Path]:
@@ -625,7 +620,7 @@ def render_dataset_details(dataset_id: int) -> None:
 def _offer_neighbour_facts(dataset_id: int, summary: dict[str, Any]) -> None:
     """A dataset imported before the stored neighbour facts: say so, and store them on request. One
     too large for the facts its import stores: say why its transitions take longer."""
-    left_out = load_facts_left_out(dataset_id)
+    lacks, left_out = load_facts_status(dataset_id)  # one read of the file's footer
     if left_out:
         st.caption(
             escape_markdown(
@@ -633,7 +628,7 @@ def _offer_neighbour_facts(dataset_id: int, summary: dict[str, Any]) -> None:
                 "query each time instead of read from the file (the same results, slower)."
             )
         )
-    if not load_lacks_neighbour_facts(dataset_id):
+    if not lacks:
         return
     st.info(
         "This dataset was imported by an earlier version of JourneyLens. Its analyses give the right "

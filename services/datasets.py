@@ -136,28 +136,34 @@ def _stored_schema(source: EventSource) -> Any:
     return pq.read_schema(source.parquet_path)
 
 
-def _missing_facts(source: EventSource) -> bool:
-    stored = _stored_schema(source)
+def _facts_of(stored: Any) -> tuple[bool, str | None]:
+    """``(lacks, left_out)`` of a file's schema (:func:`facts_status`); ``(False, None)`` for none."""
     if stored is None:
-        return False
-    return not set(NEIGHBOUR_COLUMNS) <= set(stored.names) or FILE_FACTS_KEY.encode() not in (stored.metadata or {})
+        return False, None
+    text = (stored.metadata or {}).get(FILE_FACTS_KEY.encode())
+    lacks = not set(NEIGHBOUR_COLUMNS) <= set(stored.names) or text is None
+    return lacks, left_out_because(text.decode() if text else None)
+
+
+def facts_status(dataset_id: int, *, engine: Engine | None = None) -> tuple[bool, str | None]:
+    """``(lacks, left_out)`` from one read of a dataset's file: whether it was imported before the
+    neighbour facts or the file facts (:func:`lacks_neighbour_facts`), and why it keeps no file facts
+    (:func:`facts_left_out`)."""
+    source, _ = get_event_source(dataset_id, engine=engine)
+    return _facts_of(_stored_schema(source))
 
 
 def facts_left_out(dataset_id: int, *, engine: Engine | None = None) -> str | None:
     """Why a dataset's file keeps no stored facts (:mod:`analytics.file_facts`: too many activities or
     pairs of them for its footer), so that its transitions are counted by a query; None otherwise."""
-    source, _ = get_event_source(dataset_id, engine=engine)
-    stored = _stored_schema(source)
-    text = (stored.metadata or {}).get(FILE_FACTS_KEY.encode()) if stored is not None else None
-    return left_out_because(text.decode() if text else None)
+    return facts_status(dataset_id, engine=engine)[1]
 
 
 def lacks_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> bool:
     """True for a stored dataset imported before the neighbour facts or the file facts
     (:mod:`analytics.file_facts`; its analyses run window functions and scans instead: the same
     results, slower on large logs); False for one that has them and for a table on another backend."""
-    source, _ = get_event_source(dataset_id, engine=engine)
-    return _missing_facts(source)
+    return facts_status(dataset_id, engine=engine)[0]
 
 
 def store_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> NeighbourUpgrade | None:
@@ -166,7 +172,7 @@ def store_neighbour_facts(dataset_id: int, *, engine: Engine | None = None) -> N
     from analytics.ingest.store import add_neighbour_facts
 
     source, schema = get_event_source(dataset_id, engine=engine)
-    if not _missing_facts(source):
+    if not _facts_of(_stored_schema(source))[0]:
         return None
     path = Path(source.parquet_path or "")
     t0 = time.perf_counter()
