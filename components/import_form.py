@@ -601,7 +601,8 @@ def render_dataset_details(dataset_id: int) -> None:
     with st.popover("Delete this dataset", icon=":material/delete:", disabled=not can_admin(), help=ADMIN_ONLY):
         st.write(
             f"Delete **{escape_markdown(summary['name'])}**, its stored events and its links to maps? "
-            "Maps are kept. This cannot be undone."
+            "Maps are kept; metrics computed from it keep their values and are entered by hand from then "
+            "on. This cannot be undone."
         )
         sure = st.checkbox("Yes, delete it", key=f"ds_confirm_{dataset_id}")
         if can_admin() and st.button("Delete dataset", type="primary", key=f"ds_delete_{dataset_id}"):

@@ -208,6 +208,7 @@ def test_delete_needs_confirmation(engine):
         CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
     ).dataset_id
     at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id)})
+    assert any("metrics computed from it keep their values" in m.value for m in at.markdown)  # said before
     at.button(key=f"ds_delete_{dataset_id}").click().run()
     assert any("Tick the box" in w.value for w in at.warning)
     assert len(list_dataset_summaries()) == 1
