@@ -50,7 +50,7 @@ def fault_message(exc: BaseException) -> str | None:
     from core.errors import JourneyLensError
     from db.engine import storage_error
 
-    if isinstance(exc, JourneyLensError | JourneyLensError):
+    if isinstance(exc, JourneyLensError):
         return str(exc)
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""
