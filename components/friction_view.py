@@ -18,12 +18,13 @@ from charts.friction import COMPONENT_NAMES, FRICTION_BARS, friction_components_
 from charts.labels import cut_note, for_people
 from components.analysis_controls import AnalysisView
 from components.loaders import load_friction
-from components.metrics_ui import WEIGHT_MAX, weights_from_url
 from components.safe_table import csv_download_button
-from components.text import escape_markdown, escape_markup
+from components.text import escape_markdown
+from components.url_select import link_value, query_number
 from services.csv_safety import to_safe_csv
 from services.friction import compute_friction_table
 
+WEIGHT_MAX = 10.0  # the largest weight the Friction page takes
 WEIGHTS_FORMULA = (
     "friction = 100 × Σ weight × score / Σ weight over the components present. Scores (0–1): exit = exit "
     "rate above the base rate, scaled to what is left above it; backtrack = share of moves to an earlier "
@@ -34,33 +35,31 @@ WEIGHTS_FORMULA = (
 
 
 def render_weights() -> FrictionWeights:
-    """The component weights, adjustable and kept in the URL (``?w_exit=..``); all zero falls back to
-    the defaults, with a warning."""
-    weights, said = weights_from_url()
-    for line in said:  # a link's weight that cannot be used is never replaced silently
-        st.warning(escape_markup(line))
-    linked = any(k.startswith("w_") for k in st.query_params)  # weights from a link are in sight
+    """The component weights, adjustable and kept in the URL (``?w_exit=..``); a link's weight that
+    cannot be used is named with the one shown (:func:`query_number`), and weights that are all 0 fall
+    back to the defaults, with a warning."""
+    defaults = FrictionWeights()
+    linked = any(link_value(f"w_{key}") is not None for key in COMPONENTS)  # weights from a link are in sight
     with st.expander("Weights of the components (visible and adjustable)", expanded=linked):
         st.caption(WEIGHTS_FORMULA)
         cols = st.columns(len(COMPONENTS))
-        chosen = {}
-        for col, key in zip(cols, COMPONENTS, strict=True):
-            chosen[key] = col.number_input(
+        chosen = {
+            key: query_number(
+                col,
+                "number_input",
                 COMPONENT_NAMES[key],
-                min_value=0.0,
-                max_value=WEIGHT_MAX,
-                step=0.05,
-                value=float(getattr(weights, key)),
+                lo=0.0,
+                hi=WEIGHT_MAX,
+                value=float(getattr(defaults, key)),
                 key=f"w_{key}",
+                step=0.05,
             )
-        if chosen != weights.as_dict():
-            for key, value in chosen.items():
-                st.query_params[f"w_{key}"] = f"{value:g}"
-            if sum(chosen.values()) > 0:
-                weights = FrictionWeights(**chosen)
-            else:
-                st.warning("At least one weight must be above 0; the default weights are used.")
-    return weights
+            for col, key in zip(cols, COMPONENTS, strict=True)
+        }
+    if sum(chosen.values()) <= 0:
+        st.warning("The weights are all 0; the default weights are used instead.")
+        return defaults
+    return FrictionWeights(**chosen)
 
 
 def load_weighted_friction(view: AnalysisView, weights: FrictionWeights) -> FrictionResult:

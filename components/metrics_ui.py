@@ -1,50 +1,14 @@
-"""URL-state widgets and the report buttons of the Metrics, Friction, Overlay and Overview pages.
-
-Every choice a page makes is kept in the URL (``?map=<id>&dataset=<id>&...``), so a link
-reproduces the view. Their data comes through the cached loaders (:mod:`components.loaders`).
+"""The map's report buttons of the Metrics, Friction, Overlay and Overview pages, and whether a page
+exists. Their data comes through the cached loaders (:mod:`components.loaders`); the choices the pages
+keep in the URL go through :mod:`components.url_select`.
 """
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
-from analytics.friction import FrictionWeights
 from components.bootstrap import ROOT
 from components.loaders import load_report
-
-# --------------------------------------------------------------------------- URL state
-
-
-WEIGHT_MAX = 10.0  # the largest weight the Friction page takes
-
-
-def weights_from_url() -> tuple[FrictionWeights, list[str]]:
-    """Friction weights from ``?w_exit=..&w_backtrack=..`` (defaults where absent), and what the
-    link asked that could not be used, each named with the weight used instead: a value that is not
-    a number from 0 to :data:`WEIGHT_MAX`, or weights that are all 0 (the defaults then)."""
-    defaults = FrictionWeights().as_dict()
-    values: dict[str, float] = {}
-    said: list[str] = []
-    for key, default in defaults.items():
-        raw = st.query_params.get(f"w_{key}")
-        value = default
-        if raw not in (None, ""):
-            try:
-                value = float(raw)
-            except ValueError:
-                value = math.nan
-            if not 0 <= value <= WEIGHT_MAX:  # not a number fails too
-                said.append(
-                    f"The link's w_{key}={raw} is not a number from 0 to {WEIGHT_MAX:g}; using {default:g} instead."
-                )
-                value = default
-        values[key] = value
-    if sum(values.values()) <= 0:
-        said.append("The link's weights are all 0; the default weights are used instead.")
-        return FrictionWeights(), said
-    return FrictionWeights(**values), said
 
 
 def page_exists(path: str) -> bool:

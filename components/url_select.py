@@ -15,6 +15,7 @@ the default; these helpers name the link's value and what is shown instead.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -137,19 +138,35 @@ def query_toggle(where: Any, label: str, *, value: bool, key: str, help: str) ->
     return on
 
 
-def query_number(where: Any, widget: str, label: str, *, lo: int, hi: int, value: int, key: str, **kwargs: Any) -> int:
-    """A whole number from ``lo`` to ``hi`` (``widget``: "slider" or "number_input"), bound to the
-    URL under ``key``; ``where`` is ``st`` or a column. A link value that is not such a number is
-    named, with the number shown instead."""
+def query_number(
+    where: Any, widget: str, label: str, *, lo: float, hi: float, value: float, key: str, **kwargs: Any
+) -> Any:
+    """A number from ``lo`` to ``hi`` (``widget``: "slider" or "number_input"), bound to the URL
+    under ``key``; ``where`` is ``st`` or a column. Whole numbers where ``lo``, ``hi`` and ``value``
+    are all ``int`` (an ``int`` back), else any number (a ``float``). A link value that is not such a
+    number is named, with the number shown instead."""
+    whole = all(isinstance(v, int) for v in (lo, hi, value))
     raw = link_value(key)
-    number = int(
-        getattr(where, widget)(label, min_value=lo, max_value=hi, value=value, key=key, bind="query-params", **kwargs)
+    shown = getattr(where, widget)(
+        label, min_value=lo, max_value=hi, value=value, key=key, bind="query-params", **kwargs
     )
-    if raw is not None and re.fullmatch(r"[+-]?[0-9]+", raw.strip()) and int(raw) == number:
+    number = int(shown) if whole else float(shown)
+    if raw is None or _link_number(raw, whole) == number:
         return number
-    if raw is not None:
-        _say_replaced(key, raw, f"a whole number from {lo} to {hi}", str(number))
+    _say_replaced(key, raw, f"{'a whole number' if whole else 'a number'} from {lo:g} to {hi:g}", f"{number:g}")
     return number
+
+
+def _link_number(raw: str, whole: bool) -> float | None:
+    """A link's number as the widget reads it (None when it is not one)."""
+    text = raw.strip()
+    if whole:
+        return int(text) if re.fullmatch(r"[+-]?[0-9]+", text) else None
+    try:
+        parsed = float(text)
+    except ValueError:
+        return None
+    return parsed if math.isfinite(parsed) else None
 
 
 def _link_date(raw: str) -> date | None:

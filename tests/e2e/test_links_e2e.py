@@ -50,3 +50,16 @@ def test_the_data_pages_tab_is_kept_in_the_link(server, page):
     wait_for_app(page, "Event logs")
     assert selected.inner_text() == "Import"
     assert not page.locator(LINK_WARNING).count()
+
+
+def test_a_friction_weight_travels_in_the_link(server, page):
+    page.goto(server.url + "/Friction?dataset=1&w_repeat=0.5")
+    wait_for_app(page, "Weights of the components")
+    repeat = page.locator("[data-testid='stNumberInput']", has_text="Repeat").locator("input")
+    assert repeat.input_value() == "0.50"  # the link's weight, shown in its open expander
+    assert not page.locator(LINK_WARNING).count()
+    repeat.fill("2")
+    repeat.press("Enter")
+    page.wait_for_url("**w_repeat=2**")
+    wait_for_app(page)
+    assert not page.locator(LINK_WARNING).count()

@@ -44,8 +44,10 @@ def test_friction_weights_change_the_index_and_travel_in_the_url(engine):
     table = at.dataframe[0].value
     assert set(table["Exit contribution"]) <= {"0", "–"}
     at.number_input(key="w_repeat").set_value(2.0).run()
-    assert not at.exception
-    assert at.query_params["w_repeat"] == "2"
+    assert not at.exception and not at.warning
+    reweighted = at.dataframe[0].value
+    assert not reweighted["Friction"].equals(table["Friction"])  # the new weight is used
+    # The browser test (tests/e2e/test_links_e2e.py) sees the weight written to the link.
 
 
 def test_friction_page_without_datasets(engine):
@@ -58,16 +60,16 @@ def test_link_weights_that_cannot_be_used_are_named(engine):
     query = {"dataset": str(dataset_id), "w_exit": "abc", "w_backtrack": "-1", "w_repeat": "20", "w_delay": "0.5"}
     at = run_page("pages/9_Friction.py", query=query)
     assert [w.value for w in at.warning] == [
-        "The link's w_exit=abc is not a number from 0 to 10; using 0.3 instead.",
-        "The link's w_backtrack=-1 is not a number from 0 to 10; using 0.2 instead.",
-        "The link's w_repeat=20 is not a number from 0 to 10; using 0.15 instead.",
+        "The link's w_exit=abc is not a number from 0 to 10; showing 0.3 instead.",
+        "The link's w_backtrack=-1 is not a number from 0 to 10; showing 0.2 instead.",
+        "The link's w_repeat=20 is not a number from 0 to 10; showing 0.15 instead.",
     ]
     weights = {k: at.number_input(key=f"w_{k}").value for k in ("exit", "backtrack", "repeat", "delay")}
     assert weights == {"exit": 0.3, "backtrack": 0.2, "repeat": 0.15, "delay": 0.5}  # the usable one is kept
     assert [e for e in at.expander if e.label.startswith("Weights")][0].proto.expanded
     zeros = {f"w_{k}": "0" for k in ("exit", "backtrack", "repeat", "delay", "feedback")}
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id), **zeros})
-    assert [w.value for w in at.warning] == ["The link's weights are all 0; the default weights are used instead."]
+    assert [w.value for w in at.warning] == ["The weights are all 0; the default weights are used instead."]
 
 
 def test_the_friction_view_lives_in_the_link_and_the_survey_check_downloads(engine):
