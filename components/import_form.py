@@ -20,7 +20,18 @@ from charts.labels import for_people
 from components.access import ADMIN_ONLY, can_admin, can_edit
 from components.bootstrap import ROOT
 from components.errors import user_errors
-from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
+from components.loaders import (
+    clear_caches,
+    load_coverage,
+    load_dataset_options,
+    load_dataset_summaries,
+    load_facts_status,
+    load_links,
+    load_map_summaries,
+    load_preview,
+    load_rejected,
+    load_touchpoint_labels,
+)
 from components.text import escape_markdown, escape_markup
 from components.url_select import query_select
 from core.errors import BadInputError
@@ -41,64 +52,6 @@ COMMON_ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "Americ
                 "Australia/Sydney"]  # fmt: skip
 MAX_LINK_ROWS = 500
 ROWS_KEYS = ("rows_read", "events", "identical_rows", "identical_rows_dropped", "rejected_rows", "rows_filtered_out")
-
-
-# --------------------------------------------------------------------------- cached reads
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def load_preview(
-    key: str, _source: bytes | str, encoding: str | None, delimiter: str | None, sheet: str | None = None
-) -> dict[str, Any]:
-    """The preview of a file (keyed by the upload's id or the path, and the reading options)."""
-    preview = importer.read_preview(
-        _source, importer.ImportOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
-    )
-    return {
-        "headers": preview.headers,
-        "frame": preview.frame,
-        "encoding": preview.encoding,
-        "encoding_label": preview.encoding_label,
-        "delimiter": preview.delimiter,
-        "delimiter_label": preview.delimiter_label,
-        "is_gzip": preview.is_gzip,
-        "complete": preview.complete,
-        "problems": preview.problems,
-        "kind": preview.kind,
-        "sheets": preview.sheets,
-        "sheet": preview.sheet,
-    }
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_links(dataset_id: int, map_id: int) -> pd.DataFrame:
-    return linking.suggest_links(dataset_id, map_id)
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_coverage(dataset_id: int, map_id: int) -> tuple[list[str], list[str]]:
-    return linking.compute_coverage(dataset_id, map_id)
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_touchpoint_labels(map_id: int) -> dict[str, int]:
-    """Touchpoint label → id of a map, in map order."""
-    return linking.touchpoint_labels(map_id)
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_rejected(dataset_id: int) -> pd.DataFrame:
-    return importer.get_rejected_rows(dataset_id)
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_dataset_options(dataset_id: int) -> dict[str, Any]:
-    return importer.describe_dataset(dataset_id)
-
-
-@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
-def load_facts_status(dataset_id: int) -> tuple[bool, str | None]:
-    return dataset_service.facts_status(dataset_id)
 
 
 def demo_files() -> list[Path]:

@@ -22,13 +22,14 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from analytics.conversion import Conversion, KnownNames
 from analytics.friction import FrictionResult
 from analytics.journeys import JourneyQuery
 from core.journey_map import MapView
-from services import analysis
+from services import analysis, importer, linking
 from services import datasets as dataset_service
 from services import friction as friction_service
 from services import maps as map_service
@@ -105,6 +106,64 @@ def load_report(
 
     report = build_map_report(map_id, dataset_id=dataset_id, measure=measure)
     return report.html, report_csv_zip(report)
+
+
+# --------------------------------------------------------------------------- the Data page: files, datasets and links
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_preview(
+    key: str, _source: bytes | str, encoding: str | None, delimiter: str | None, sheet: str | None = None
+) -> dict[str, Any]:
+    """The preview of a file (keyed by the upload's id or the path, and the reading options)."""
+    preview = importer.read_preview(
+        _source, importer.ImportOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
+    )
+    return {
+        "headers": preview.headers,
+        "frame": preview.frame,
+        "encoding": preview.encoding,
+        "encoding_label": preview.encoding_label,
+        "delimiter": preview.delimiter,
+        "delimiter_label": preview.delimiter_label,
+        "is_gzip": preview.is_gzip,
+        "complete": preview.complete,
+        "problems": preview.problems,
+        "kind": preview.kind,
+        "sheets": preview.sheets,
+        "sheet": preview.sheet,
+    }
+
+
+@st.cache_data(**_WORKSPACE)
+def load_links(dataset_id: int, map_id: int) -> pd.DataFrame:
+    return linking.suggest_links(dataset_id, map_id)
+
+
+@st.cache_data(**_WORKSPACE)
+def load_coverage(dataset_id: int, map_id: int) -> tuple[list[str], list[str]]:
+    return linking.compute_coverage(dataset_id, map_id)
+
+
+@st.cache_data(**_WORKSPACE)
+def load_touchpoint_labels(map_id: int) -> dict[str, int]:
+    """Touchpoint label → id of a map, in map order."""
+    return linking.touchpoint_labels(map_id)
+
+
+@st.cache_data(**_WORKSPACE)
+def load_rejected(dataset_id: int) -> pd.DataFrame:
+    return importer.get_rejected_rows(dataset_id)
+
+
+@st.cache_data(**_WORKSPACE)
+def load_dataset_options(dataset_id: int) -> dict[str, Any]:
+    return importer.describe_dataset(dataset_id)
+
+
+@st.cache_data(**_WORKSPACE)
+def load_facts_status(dataset_id: int) -> tuple[bool, str | None]:
+    return dataset_service.facts_status(dataset_id)
 
 
 # --------------------------------------------------------------------------- one dataset's analyses

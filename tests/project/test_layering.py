@@ -63,3 +63,23 @@ def test_only_the_gateway_talks_to_the_engine():
         if p != ENGINE_MODULE and "duckdb" in _imports(p)
     ]
     assert not offenders, f"only analytics/engine.py may import duckdb: {offenders}"
+
+
+def _cache_decorated(path: Path) -> list[str]:
+    """The functions of ``path`` decorated with ``st.cache_data`` (called or not)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef):
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(target, ast.Attribute) and target.attr == "cache_data":
+                    found.append(f"{path.relative_to(ROOT)}:{node.name}")
+    return found
+
+
+def test_every_cached_loader_lives_in_one_module():
+    """One home for cached reads, with one cache-key rule: components/loaders.py."""
+    files = [ROOT / "app.py", *_files("pages"), *_files("components"), *_files("charts"), *_files("services")]
+    elsewhere = [f for path in files if path.name != "loaders.py" for f in _cache_decorated(path)]
+    assert elsewhere == []
+    assert _cache_decorated(ROOT / "components" / "loaders.py")  # the check sees the decorators it looks for
