@@ -285,11 +285,36 @@ def open_log_page(
     return picked
 
 
+def logs_linked_first(map_id: int) -> tuple[list[int], Callable[[int], str]]:
+    """``pick_dataset``'s order for a map: the logs linked to it first, the others marked as not
+    linked to it."""
+    datasets = load_dataset_summaries()
+    linked = [int(d["id"]) for d in datasets if d["map_id"] == map_id]
+    others = [int(d["id"]) for d in datasets if d["map_id"] != map_id]
+    return [*linked, *others], (lambda i: "" if i in linked else " (not linked to this map)")
+
+
+def _logs_of_the_links_map() -> tuple[list[int] | None, Callable[[int], str] | None]:
+    """:func:`logs_linked_first` for the map the link names (``?map=``), so a map's link opens on one
+    of its own logs; no order (None) when the link names none."""
+    maps = [int(m["id"]) for m in load_map_summaries()]
+    at = link_index("map", maps)
+    return logs_linked_first(maps[at]) if at is not None else (None, None)
+
+
+def say_foreign_map(dataset_id: int, map_id: int | None) -> None:
+    """Under the pickers: a warning when the log is seen through a map it is not linked to."""
+    note = L.load_foreign_map_note(dataset_id, map_id) if map_id is not None else None
+    if note:
+        st.warning(escape_markup(note), icon=":material/link_off:")
+
+
 def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, str] | None:
     """The event log, the map it is seen through and the journey level (``?dataset=``, ``?map=``,
     ``?level=``) of the pages that analyse one log as a whole (Friction, Attribution, Outlook):
     ``(dataset_id, cache token, map_id, level)``; None when there is nothing to show."""
-    picked = pick_dataset(label="Event log")
+    ids, note = _logs_of_the_links_map()
+    picked = pick_dataset(label="Event log", ids=ids, note=note)
     if picked is None:
         return None
     dataset_id, token, _name = picked
@@ -298,6 +323,7 @@ def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, st
         map_id = pick_map(none_label="The event log's own link (if any)")
     if isinstance(map_id, _Invalid):
         return None
+    say_foreign_map(dataset_id, map_id)
     with c2:
         # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
         level = query_choice(
@@ -315,7 +341,8 @@ def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool
     """Draw the dataset, map, level, node, repeats and filter controls and, with ``conversion``, the
     Conversion line; None when there is nothing to show (no dataset, or a link naming one that does
     not exist)."""
-    picked = pick_dataset()
+    ids, note = _logs_of_the_links_map()
+    picked = pick_dataset(ids=ids, note=note)
     if picked is None:
         return None
     dataset_id, token, _name = picked
@@ -324,6 +351,7 @@ def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool
         map_id = pick_map()
     if isinstance(map_id, _Invalid):
         return None
+    say_foreign_map(dataset_id, map_id)
     base = open_view(dataset_id, token, map_id)
     if base is None:
         return None

@@ -146,6 +146,11 @@ def load_coverage(dataset_id: int, map_id: int) -> tuple[list[str], list[str]]:
 
 
 @st.cache_data(**_WORKSPACE)
+def load_foreign_map_note(dataset_id: int, map_id: int) -> str | None:
+    return linking.foreign_map_note(dataset_id, map_id)
+
+
+@st.cache_data(**_WORKSPACE)
 def load_touchpoint_labels(map_id: int) -> dict[str, int]:
     """Touchpoint label → id of a map, in map order."""
     return linking.touchpoint_labels(map_id)

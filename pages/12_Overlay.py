@@ -5,13 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from charts.labels import for_people
-from components.analysis_controls import INVALID, open_view, pick_dataset, pick_map, render_conversion_line
+from components.analysis_controls import (
+    INVALID,
+    logs_linked_first,
+    open_view,
+    pick_dataset,
+    pick_map,
+    render_conversion_line,
+    say_foreign_map,
+)
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
 from components.loaders import (
     cached_map_view,
-    load_dataset_summaries,
     load_designed_vs_observed,
     load_map_summaries,
     load_overlay,
@@ -38,13 +45,9 @@ with c1:
     map_id = pick_map(required=True)
 if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
-datasets = load_dataset_summaries()
-linked = [d["id"] for d in datasets if d["map_id"] == map_id]
-others = [d["id"] for d in datasets if d["map_id"] != map_id]
+ids, note = logs_linked_first(map_id)
 with c2:
-    picked = pick_dataset(
-        label="Event log", ids=[*linked, *others], note=lambda i: "" if i in linked else " (not linked to this map)"
-    )
+    picked = pick_dataset(label="Event log", ids=ids, note=note)
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
 
 with user_errors():
@@ -55,6 +58,7 @@ with user_errors():
         render_report_buttons(map_id, version=view.version, key="overlay_report")
         st.stop()
     dataset_id, token, _name = picked
+    say_foreign_map(dataset_id, map_id)
     analysis_view = open_view(dataset_id, token, map_id)
     if analysis_view is None:
         st.stop()

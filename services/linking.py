@@ -252,6 +252,31 @@ def compute_coverage(dataset_id: int, map_id: int, *, engine: Engine | None = No
     return unmatched, unreached
 
 
+def foreign_map_note(dataset_id: int, map_id: int, *, engine: Engine | None = None) -> str | None:
+    """What a view of ``dataset_id`` through ``map_id`` says when the dataset is not linked to that
+    map (None when it is): how much of the log the map's touchpoints claim (saved links, else names
+    that match) and that the rest keep the log's own names, so no number seen through another map is
+    read as the linked map's."""
+    with read_session(engine) as session:
+        dataset = crud.get_dataset(session=session, dataset_id=dataset_id)
+        if dataset.map_id == map_id:
+            return None
+        name = crud.get_map(session=session, map_id=map_id).name
+        own = crud.get_map(session=session, map_id=dataset.map_id).name if dataset.map_id is not None else None
+    links = suggest_links(dataset_id, map_id, engine=engine)
+    claimed = links[links["touchpoint_id"].notna()]
+    events = int(links["events"].sum())
+    share = f" ({int(claimed['events'].sum()) / events:.0%} of its events)" if events else ""
+    linked_to = f"linked to “{own}”" if own is not None else "not linked to any map"
+    how = "saved links" if (claimed["match"] == "saved").all() else "names that match"
+    return (
+        f"This event log is {linked_to}, not to “{name}”: that map's touchpoints claim {len(claimed):,} of its "
+        f"{len(links):,} activities{share}, by {how}; the others keep the log's own names and stages, so the "
+        "numbers differ from those seen through the map it is linked to. Link it to this map on the Data page "
+        "to see it through this one."
+    )
+
+
 def draft_map_from_dataset(dataset_id: int, name: str, *, engine: Engine | None = None) -> int:
     """Create a map from a dataset and link the dataset to it. Returns the new map's id.
 

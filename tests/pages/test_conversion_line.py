@@ -118,3 +118,21 @@ def test_a_refused_link_lists_six_choices_and_says_how_many_more(engine, monkeyp
     said = [w.value for w in at.warning if "There is no dataset 999" in w.value]
     assert len(said) == 1 and "; and 2 more." in said[0], said
     assert f"{ids[5]} (Log 5)" in said[0] and f"{ids[6]} (Log 6)" not in said[0]
+
+
+@pytest.mark.parametrize("page", ["pages/5_Flows.py", "pages/9_Friction.py", "pages/12_Overlay.py"])
+def test_a_maps_link_opens_its_own_log_and_another_log_says_it_is_not_linked(demo_engine, page):
+    from services.maps import list_map_summaries
+
+    maps = {m.name: m.id for m in list_map_summaries()}
+    logs = {d.name: d.id for d in list_dataset_summaries()}
+    advisory, b2b = logs["Demo: advisory client log"], logs["Demo: B2B SaaS event log"]
+    at = run_page(page, query={"map": str(maps["Advisory client lifecycle"])})
+    assert at.query_params["dataset"] == str(advisory)  # the map's own log, not the first one
+    assert not [w for w in at.warning if "not to “" in w.value]
+    # A map with no log of its own: the log shown is marked, and the page says what that map covers of it.
+    at = run_page(page, query={"map": str(maps["Enterprise buying committee"])})
+    assert at.query_params["dataset"] == str(b2b)
+    said = [w.value for w in at.warning if "not to “Enterprise buying committee”" in w.value]
+    assert len(said) == 1 and "that map's touchpoints claim 1 of its 21 activities" in said[0], said
+    assert "(not linked to this map)" in at.selectbox(key="_pick_dataset").format_func(b2b)
