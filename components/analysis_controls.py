@@ -257,6 +257,7 @@ def _filters(base: AnalysisView) -> dict:
             if values:
                 segments.append((name, tuple(values)))
         out["segments"] = tuple(segments)
+        _say_filters_left_out(columns, base.ctx.schema.segments)
         if _PENDING in st.session_state:  # a graph click, applied before the widget exists
             st.session_state[THROUGH_KEY] = st.session_state.pop(_PENDING)
         out["through"] = query_multiselect(
@@ -268,6 +269,22 @@ def _filters(base: AnalysisView) -> dict:
             "node sets it).",
         )
     return out
+
+
+def _say_filters_left_out(columns: list[str], segments: tuple[str, ...]) -> None:
+    """Name the link's filters this log has no column for (a segment it lacks, or channel, role or
+    outcome where it has none): left out, never dropped silently."""
+    said = []
+    for role in FILTER_LABELS:
+        if role not in columns and (values := st.query_params.get_all(role)):
+            said.append(f"The link's {role}={', '.join(values)} was left out: this log has no {role} column.")
+    for key in st.query_params:
+        name = key.removeprefix("seg_")
+        if key.startswith("seg_") and name not in segments:
+            real = f"nearest: {', '.join(nearest_names(name, list(segments)))}" if segments else "it has none"
+            said.append(f"The link's {key} was left out: this log has no segment {name} ({real}).")
+    if said:
+        st.warning(escape_markup(" ".join(said)))
 
 
 def open_log_page(

@@ -90,6 +90,22 @@ def test_a_link_that_filters_opens_the_filters(engine):
         assert [e for e in at.expander if e.label == "Filters"][0].proto.expanded, query
 
 
+def test_a_filter_the_log_has_no_column_for_is_named(engine):
+    dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
+    plain = create_dataset(b2b_log().drop(columns=["channel"]), name="No segments")  # nor a channel
+    query = {"dataset": str(dataset_id), "seg_regoin": "EMEA", "seg_region": "EMEA"}
+    at = run_page("pages/5_Flows.py", query=query)
+    said = [w.value for w in at.warning if "was left out" in w.value]
+    assert said == ["The link's seg_regoin was left out: this log has no segment regoin (nearest: region)."], said
+    assert [e for e in at.expander if e.label == "Filters"][0].proto.expanded
+    at = run_page("pages/5_Flows.py", query={"dataset": str(plain), "seg_region": "EMEA", "channel": "Web"})
+    said = [w.value for w in at.warning if "was left out" in w.value]
+    assert said == [
+        "The link's channel=Web was left out: this log has no channel column. "
+        "The link's seg_region was left out: this log has no segment region (it has none)."
+    ], said
+
+
 def test_filters_that_keep_nothing_say_so(engine):
     # b2b_log runs from 2025-01-01 to 2025-02-22: from its last day to its first keeps no event.
     dataset_id = create_dataset(b2b_log(), segments=["region"], name="Pipeline")
