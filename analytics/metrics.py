@@ -181,13 +181,14 @@ def period_of_label(label: str) -> Period:
 # What a computed metric keeps of the options it was computed with (``db.models.Metric.computed_with``):
 # the period always; for FCR where its cases came from ("flag": the fcr column; "derived": repeat
 # contacts) and, derived, the repeat window; the gross margin of CLV.
-KEPT_OPTIONS: tuple[str, ...] = ("period", "fcr_from", "window_days", "gross_margin")
+KEPT_OPTIONS: tuple[str, ...] = ("period", "fcr_from", "support", "window_days", "gross_margin")
 
 
 def clean_kept_options(value: object, where: str = "computed_with") -> dict[str, Any]:
     """``value`` checked as the options a computed metric keeps: an object (``{}`` or None: none
-    kept) of ``period`` (month, quarter or all), ``fcr_from`` (flag or derived), ``window_days`` (a
-    number ≥ 0) and ``gross_margin`` (a number from 0 to 1), each optional."""
+    kept) of ``period`` (month, quarter or all), ``fcr_from`` (flag or derived), ``support`` (the
+    touchpoint or stage names FCR's cases were counted at), ``window_days`` (a number ≥ 0) and
+    ``gross_margin`` (a number from 0 to 1), each optional."""
     if value is None:
         return {}
     if not isinstance(value, Mapping) or not set(value) <= set(KEPT_OPTIONS):
@@ -201,6 +202,11 @@ def clean_kept_options(value: object, where: str = "computed_with") -> dict[str,
         if value["fcr_from"] not in ("flag", "derived"):
             raise BadInputError.invalid(f"{where}.fcr_from", value["fcr_from"], "flag or derived")
         out["fcr_from"] = value["fcr_from"]
+    if "support" in value:
+        names = value["support"]
+        if not (isinstance(names, list | tuple) and names and all(isinstance(n, str) and n for n in names)):
+            raise BadInputError.invalid(f"{where}.support", names, "a list of touchpoint or stage names")
+        out["support"] = list(names)
     for key, most, expected in (
         ("window_days", math.inf, "a number ≥ 0"),
         ("gross_margin", 1.0, "a number from 0 to 1"),
@@ -220,6 +226,8 @@ def kept_options_words(kept: Mapping[str, Any]) -> str:
     parts = [words[kept["period"]]] if kept.get("period") in words else []
     if kept.get("fcr_from") == "flag":
         parts.append("cases from the fcr column")
+    if kept.get("support"):
+        parts.append("support at " + ", ".join(kept["support"]))
     if "window_days" in kept:
         parts.append(f"repeat window {kept['window_days']:g} days")
     if "gross_margin" in kept:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from analytics import metrics as am
+from analytics.conversion import check_names
 from analytics.journeys import JourneyQuery, Level
 from analytics.numbers import MONEY_KINDS, NO_CURRENCY
 from analytics.schema import STORED_COLUMN, Role
@@ -29,7 +30,7 @@ from db.engine import read_session, write_session
 from db.inputs import MetricUpdate, given, validate
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
 from services.analysis import run
-from services.context import AnalysisContext, open_context
+from services.context import AnalysisContext, context_names, open_context
 from services.datasets import get_event_source
 from services.linking import TouchpointRef, map_touchpoints
 
@@ -421,6 +422,8 @@ class ComputeOptions:
         kept: dict[str, Any] = {"period": self.period}
         if kind == MetricKind.FCR.value and "method" in table and len(table):
             kept["fcr_from"] = str(table["method"].iloc[0])
+            if self.support:  # else the metric's own scope, which its card names
+                kept["support"] = list(self.support)
             if kept["fcr_from"] == "derived":
                 kept["window_days"] = float(self.window_days)
         if kind == MetricKind.CLV.value:
@@ -437,7 +440,8 @@ class ComputeOptions:
     @classmethod
     def of_kept(cls, kept: Mapping[str, Any]) -> ComputeOptions:
         """The options a metric kept (the defaults for what it did not keep)."""
-        return cls(**{k: kept[k] for k in ("period", "window_days", "gross_margin") if k in kept})
+        taken = {k: kept[k] for k in ("period", "window_days", "gross_margin") if k in kept}
+        return cls(**taken, support=tuple(kept.get("support", ())))
 
 
 def _scope_of(ctx: AnalysisContext, stage_id: int | None, touchpoint_id: int | None) -> tuple[str | None, str | None]:
@@ -466,6 +470,8 @@ def compute_for_context(
             f"the conversion rate needs conversion defined for dataset {ctx.dataset_id}",
             expected="goal nodes or outcome values (python cli.py conversion set, or the Conversion line on a page)",
         )
+    if kind == MetricKind.FCR.value and options.support:  # a name that does not exist would count no case
+        check_names(options.support, context_names(ctx).nodes, "support touchpoint or stage")
     support = options.support or ((scope,) if scope else ())
     return run(
         "metric",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlmodel import select
 
 from analytics.conversion import goal
 from analytics.friction import FrictionWeights
-from core.errors import BadInputError, NotFoundError
+from core.errors import BadInputError, NotFoundError, UnknownNameError
 from db.engine import read_session, write_session
 from db.models import Action, Metric, MetricValue, Stage, Touchpoint
 from services import friction as friction_service
@@ -259,6 +260,15 @@ def test_computed_metrics_keep_and_say_the_options_they_were_computed_with(b2b):
     # Over the whole log, a metric that compares periods is computed per month, and says so.
     options = metric_service.ComputeOptions(period="all", gross_margin=0.5)
     assert options.for_kind("clv").period == "month" and options.for_kind("nps").period == "all"
+    # Support touchpoints named for FCR are kept, said and used again; a name that does not exist is refused.
+    named = metric_service.ComputeOptions(period="quarter", support=("Help centre", "Demo"))
+    metric_service.compute_metric_values(fcr, options=named)
+    kept = metric_service.get_metric(fcr).computed_options
+    assert dict(kept)["support"] == ["Help centre", "Demo"]
+    assert metric_service.ComputeOptions.of_kept(dict(kept)).support == ("Help centre", "Demo")
+    assert "support at Help centre, Demo" in metric_service.get_metric(fcr).computed_with
+    with pytest.raises(UnknownNameError, match="Help centr.*nearest: 'Help centre'"):
+        metric_service.compute_metric_values(fcr, options=replace(named, support=("Help centr",)))
     # Moved to entering by hand: its kept options no longer describe it.
     metric_service.update_metric(clv, dataset_id=None)
     assert (metric_service.get_metric(clv).computed_options, metric_service.get_metric(clv).computed_with) == ((), "")
@@ -270,7 +280,11 @@ def test_kept_options_are_checked():
     assert clean_kept_options(None) == {} and clean_kept_options({"period": "all"}) == {"period": "all"}
     assert clean_kept_options({"window_days": 3, "gross_margin": 1}) == {"window_days": 3.0, "gross_margin": 1.0}
     assert kept_options_words({"period": "month", "fcr_from": "flag"}) == "per month · cases from the fcr column"
+    assert clean_kept_options({"support": ("Help centre",)}) == {"support": ["Help centre"]}
+    words = kept_options_words({"fcr_from": "derived", "support": ["Help centre", "Chatbot"], "window_days": 7})
+    assert words == "support at Help centre, Chatbot · repeat window 7 days"
     bad_values = ({"period": "week"}, {"fcr_from": "guess"}, {"window_days": -1}, {"window_days": math.inf})
+    bad_values += ({"support": []}, {"support": "Help centre"}, {"support": [""]}, {"support": [1]})
     bad_values += ({"gross_margin": 1.5}, {"gross_margin": math.nan})
     for bad in (*bad_values, {"gross_margin": True}, {"x": 1}, [1]):
         with pytest.raises(BadInputError):
