@@ -54,6 +54,8 @@ def _measure_line(kind: str, m) -> str:  # noqa: ANN001 - services.overview.Meas
         text += f" {arrow} {m.change:+.1f} since {escape_markdown(m.previous_period)}"
     elif m.source == "dataset":
         text += " (whole log)"
+    if m.by_hand:
+        text += f" · {m.how}"
     return text
 
 

@@ -180,6 +180,8 @@ def build_map_report(
         note = (f"target {m.target:g}{unit}" if m.target is not None else "no target") + (
             f" · {m.period}" if m.period else ""
         )
+        if m.by_hand and m.value is not None:
+            note += f" · {m.how}"
         cards.append(_card(title, value, note, m.status))
     if health.hot_spot:
         cards.append(_card("Worst hot spot", health.hot_spot, f"friction {health.hot_spot_friction:.0f}", "red"))

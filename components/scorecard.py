@@ -39,10 +39,17 @@ METRIC_KIND_LABELS = {
 }
 
 
+def _signed(change: float, r: metric_service.MetricRow) -> str:
+    """A change since the previous period, signed, in the metric's own format (money with its currency)."""
+    if r.kind in MONEY_KINDS:
+        return ("-" if change < 0 else "+") + format_metric_value(abs(change), r.unit, r.kind)
+    return f"{change:+,.1f}"
+
+
 def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
     """A metric's latest value against its target, its status and formula; for an editor, the currency
     of a money metric that has none."""
-    delta = None if r.change is None else f"{r.change:+.1f} since {r.previous_period}"
+    delta = None if r.change is None else f"{_signed(r.change, r)} since {r.previous_period}"
     st.metric(
         f"{r.name} · {r.scope}",
         format_metric_value(r.latest_value, r.unit, r.kind),
@@ -56,8 +63,11 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
     )
     badge = STATUS_BADGE.get(r.status, STATUS_BADGE["none"])
     st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
-    how = f"computed from data ({r.computed_with})" if r.computed_with else "computed from data"
-    st.caption(escape_markdown(r.formula + " · " + (how if r.source == "dataset" else "entered by hand")))
+    if r.source == "dataset":
+        how = f"computed from data ({r.computed_with})" if r.computed_with else "computed from data"
+        st.caption(escape_markdown(f"{r.formula} · {how}"))
+    else:  # the formula says what the number is meant to be; nothing here computed it
+        st.caption(escape_markdown(f"Entered by hand, not computed from an event log. Meant as: {r.formula}"))
     if r.kind in MONEY_KINDS and not r.unit.strip() and editor:
         with st.form(f"currency_{r.id}", border=False):
             currency = st.text_input(

@@ -53,6 +53,12 @@ class MeasureHealth:
     source: str = ""  # "metric" or "dataset"
     name: str = ""  # the metric's name ("" when computed from the dataset)
     scope: str = ""  # "whole map", "stage: X" or "touchpoint: Y"
+    by_hand: bool = False  # a metric entered by hand, not computed from the event log
+
+    @property
+    def how(self) -> str:
+        """"entered by hand" for such a metric, else "" (said beside its value wherever it is shown)."""
+        return "entered by hand" if self.by_hand else ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ def _from_metric(row: MetricRow) -> MeasureHealth:
         source="metric",
         name=row.name,
         scope=row.scope,
+        by_hand=row.source != "dataset",
     )
 
 
@@ -247,6 +254,7 @@ def compute_portfolio_table(portfolio: list[MapHealth]) -> pd.DataFrame:
                 f"{kind}_status": m.status,
                 f"{kind}_period": m.period,
                 f"{kind}_change": m.change,
+                f"{kind}_source": m.how or ("computed" if m.value is not None else ""),
             }
         row |= {
             "hot_spot": h.hot_spot,
@@ -287,6 +295,8 @@ def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
                     label += f" / {_fmt(m.target)}"
                 if m.change is not None:
                     label += f" ({m.change:+.0f})"
+                if m.by_hand and value is not None:
+                    label += " · by hand"
             elif key == "friction":
                 value = h.hot_spot_friction
                 status = "none" if value is None else ("red" if value >= 50 else "amber" if value >= 25 else "green")

@@ -32,7 +32,19 @@ def test_scorecard_shows_value_target_status_and_formula(engine):
     assert "+7.0 since 2026-01" in at.metric[0].delta
     text = "\n".join(m.value for m in at.markdown)
     assert ":orange-badge[near target]" in text  # 3 below 40: within 10 %
-    assert any("promoters 9–10" in c.value for c in at.caption)
+    assert any(c.value.startswith("Entered by hand, not computed") and "promoters 9–10" in c.value for c in at.caption)
+
+
+def test_a_money_metrics_change_reads_like_its_value(engine):
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    clv = metric_service.create_metric(map_id=map_id, kind="clv", unit="GBP")
+    metric_service.set_metric_value(clv, "2026-Q1", 152000)
+    metric_service.set_metric_value(clv, "2026-Q2", 158000)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    assert at.metric[0].value == "158,000.00 GBP"
+    assert at.metric[0].delta == "+6,000.00 GBP since 2026-Q1"
 
 
 def test_add_a_manual_metric_and_enter_a_value(engine):

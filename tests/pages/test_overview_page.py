@@ -35,7 +35,7 @@ def test_overview_shows_every_map_with_its_health(engine, monkeypatch):
     for name in ("B2B SaaS buyer journey", "Enterprise buying committee", "Advisory client lifecycle"):
         assert name in text
     assert "Worst hot spot: **Pricing page**" in text
-    assert "NPS **18.0** vs target 30 :red-badge[off target] ▲ +6.0 since 2026\\-01" in text
+    assert "NPS **18.0** vs target 30 :red-badge[off target] ▲ +6.0 since 2026\\-01 · entered by hand" in text
     assert "Actions: 0 open" in text
     assert [m.label for m in at.metric][:2] == ["Journey maps", "Off target"]
     # Each map's card offers its report where the manager is.
