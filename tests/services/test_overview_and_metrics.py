@@ -197,13 +197,15 @@ def test_portfolio_health_of_every_map(b2b):
     heat = overview_service.compute_portfolio_heatmap(portfolio)
     assert len(heat) == 2 * len(overview_service.HEATMAP_MEASURES)
     cell = heat[(heat["map"] == "B2B SaaS buyer journey") & (heat["measure"] == "NPS")].iloc[0]
-    assert cell["label"] == "20 / 30 (+10)" and cell["status"] == "red"
+    assert cell["label"] == "20 / 30 (+10) · by hand" and cell["status"] == "red"  # NPS was entered by hand
     review = heat[(heat["map"] == "Advisory client lifecycle") & (heat["measure"] == "Review")].iloc[0]
     assert review["status"] == "red"
     trends = overview_service.compute_trends(portfolio)
     assert list(trends["period"]) == ["2026-01", "2026-02"]
     table = overview_service.compute_portfolio_table(portfolio)
     assert list(table["map"]) == ["B2B SaaS buyer journey", "Advisory client lifecycle"]
+    assert list(table["nps_source"]) == ["entered by hand", ""]
+    assert list(table["conversion_source"])[0] == "computed"
 
 
 def test_changing_the_definition_recomputes_the_conversion_metrics(b2b):
