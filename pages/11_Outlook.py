@@ -73,12 +73,17 @@ with user_errors():
     m2.metric("Converted", f"{counts['converted']:,}")
     m3.metric("Lost", f"{counts['lost']:,}")
     m4.metric("Gone quiet", f"{counts['stale']:,}", help=f"No event in the last {active_days} days")
+    closed = counts["converted"] + counts["lost"] + counts["stale"]
     m5.metric(
         "Probability from the start",
         f"{result.baseline_probability:.1%}",
-        help="Chance that a journey converts, from its first touchpoint on.",
+        help="Chance that a journey converts, from its first touchpoint on, learned from the closed journeys "
+        "(converted, lost or gone quiet).",
     )
-    st.caption(f"As of {result.as_of:%Y-%m-%d} (UTC).")
+    st.caption(
+        f"As of {result.as_of:%Y-%m-%d} (UTC). The probability from the start is learned from the {closed:,} closed "
+        f"{level}s, so it leaves out the {counts['open']:,} open ones that the Conversion line above counts too."
+    )
     if result.model_note:
         st.warning(result.model_note[0].upper() + result.model_note[1:] + ".")
 

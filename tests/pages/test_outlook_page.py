@@ -75,6 +75,11 @@ def test_outlook_choices_come_from_the_url(dataset_id):
     assert _metric(at, "Open contacts") == f"{expected.counts['open']:,}"
     assert _metric(at, "Gone quiet") == f"{expected.counts['stale']:,}"
     assert any("As of 2024-02-01" in c.value for c in at.caption)
+    c = expected.counts
+    closed = c["converted"] + c["lost"] + c["stale"]
+    said = f"learned from the {closed:,} closed contacts, so it leaves out the {c['open']:,} open ones"
+    assert any(said in caption.value for caption in at.caption), said
+    assert expected.baseline_probability == pytest.approx(c["converted"] / closed)  # what the words claim
     table = at.dataframe[0].value
     assert list(table["Contact"]) == list(expected.table["journey_key"][:50])
     assert not [w.value for w in at.warning if w.value.startswith("The link's")]  # every value was usable
