@@ -35,6 +35,7 @@ from components.url_select import (
     query_multiselect,
     query_select,
     query_toggle,
+    say_no_such,
 )
 from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
@@ -89,14 +90,6 @@ def data_days(dataset_id: int) -> tuple[date | None, date | None]:
     return (first.date() if first else None, last.date() if last else None)
 
 
-def _refuse(what: str, raw: object, choices: list[str]) -> None:
-    listed = "; ".join(choices[:6]) + (f"; and {len(choices) - 6} more" if len(choices) > 6 else "") or "none yet"
-    st.warning(
-        escape_markup(f"There is no {what} {raw!s} (from the link). {what.capitalize()}s here: {listed}.")
-        + " Pick one below; nothing else is shown meanwhile.",
-    )
-
-
 def pick_dataset(
     *, label: str = "Dataset", ids: list[int] | None = None, note: Callable[[int], str] | None = None
 ) -> tuple[int, str, str] | None:
@@ -115,7 +108,7 @@ def pick_dataset(
 
     def refuse(raw: str) -> None:  # a dataset that exists but is not offered here: just nothing chosen
         if raw not in {str(i) for i in by_id}:
-            _refuse("dataset", raw, [f"{i} ({by_id[i]['name']})" for i in order])
+            say_no_such("dataset", raw, [f"{i} ({by_id[i]['name']})" for i in order])
 
     chosen = query_select(
         label,
@@ -155,7 +148,7 @@ def pick_map(
             ids,
             param="map",
             format_func=names.get,
-            refuse=lambda raw: _refuse("map", raw, [f"{i} ({n})" for i, n in names.items()]),
+            refuse=lambda raw: say_no_such("map", raw, [f"{i} ({n})" for i, n in names.items()]),
             placeholder="Choose a map",
             key="_pick_map_fix",
         )

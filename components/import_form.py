@@ -33,7 +33,7 @@ from components.loaders import (
     load_touchpoint_labels,
 )
 from components.text import escape_markdown, escape_markup
-from components.url_select import query_select
+from components.url_select import query_select, say_no_such
 from core.errors import BadInputError
 from services import datasets as dataset_service
 from services import importer, linking
@@ -502,8 +502,17 @@ def render_dataset_list() -> int | None:
     )
     ids = [d["id"] for d in datasets]
     labels = {d["id"]: _dataset_label(d) for d in datasets}
-    chosen = query_select("Dataset", ids, param="dataset", format_func=labels.get, default=ids[-1], key="ds_choice")
-    return int(chosen)
+    chosen = query_select(
+        "Dataset",
+        ids,
+        param="dataset",
+        format_func=labels.get,
+        default=ids[-1],
+        key="ds_choice",
+        refuse=lambda raw: say_no_such("dataset", raw, [f"{d['id']} ({d['name']})" for d in datasets]),
+        placeholder="Choose a dataset",
+    )
+    return None if chosen is None else int(chosen)
 
 
 def render_dataset_details(dataset_id: int) -> None:

@@ -52,6 +52,26 @@ def _say_replaced(key: str, raw: str, allowed: str, shown: str) -> None:
     st.warning(escape_markup(f"The link's {key}={raw} is not {allowed}; showing {shown} instead."))
 
 
+def say_no_such(what: str, raw: object, choices: list[str]) -> None:
+    """The warning for a link naming a ``what`` (dataset, map, metric) that does not exist: the real
+    ones (six, and how many more), and that nothing is shown until one is picked (``refuse`` of
+    :func:`query_select`)."""
+    listed = "; ".join(choices[:6]) + (f"; and {len(choices) - 6} more" if len(choices) > 6 else "") or "none yet"
+    st.warning(
+        escape_markup(f"There is no {what} {raw!s} (from the link). {what.capitalize()}s here: {listed}.")
+        + " Pick one below; nothing else is shown meanwhile.",
+    )
+
+
+def _choices_near(param: str, raw: str, options: Sequence[_T], format_func: Callable[[_T], str]) -> str:
+    """ "one of the choices here (nearest: measure=friction for Friction, ...)": the nearest link
+    values as a link writes them, each with the name shown where it differs."""
+    by_value = {str(o): o for o in options if o is not None}
+    near = [f"{param}={v}" + ("" if str(format_func(by_value[v])) == v else f" for {format_func(by_value[v])}")
+            for v in nearest_names(raw, list(by_value))]  # fmt: skip
+    return f"one of the choices here (nearest: {', '.join(near)})" if near else "one of the choices here"
+
+
 def query_select(
     label: str,
     options: Sequence[_T],
@@ -83,8 +103,10 @@ def query_select(
             refuse(current)
         else:
             index = options.index(default) if default in options else 0
-            if current is not None:  # never replaced silently
-                _say_replaced(param, current, "one of the choices here", format_func(options[index]))
+            if current is not None:  # never replaced silently, and the nearest real choices named
+                _say_replaced(
+                    param, current, _choices_near(param, current, options, format_func), format_func(options[index])
+                )
     key = key or f"qp_{param}"
     if widget == "radio":
         value = st.radio(label, options, index=index, format_func=format_func, key=key, horizontal=True, **kwargs)

@@ -248,9 +248,10 @@ def test_a_link_to_a_map_that_does_not_exist_is_named(engine):
         CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
     ).dataset_id
     at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id), "map": "99"})
-    assert f"The link's map=99 is not one of the choices here; showing Funnel (#{map_id}) instead." in [
-        w.value for w in at.warning
-    ]
+    assert (
+        f"The link's map=99 is not one of the choices here (nearest: map={map_id} for Funnel (#{map_id})); showing Funnel (#{map_id}) instead."
+        in [w.value for w in at.warning]
+    )
     assert at.selectbox(key="ln_map").value == map_id
 
 
@@ -281,3 +282,14 @@ def test_a_log_too_large_for_stored_facts_says_why_its_transitions_take_longer(e
     assert any(said in c.value.replace("\\", "") for c in at.caption), [c.value for c in at.caption]
     at = run_page("pages/4_Data.py", query={"dataset": str(kept)})
     assert not any("too many to store" in c.value for c in at.caption)
+
+
+def test_a_dataset_the_link_names_that_does_not_exist_is_refused(engine):
+    dataset_id = import_event_log(
+        CSV, name="Tickets", mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity")
+    ).dataset_id
+    at = run_page("pages/4_Data.py", query={"dataset": "999"})
+    said = [w.value for w in at.warning if w.value.startswith("There is no dataset 999")]
+    assert len(said) == 1 and f"{dataset_id} (Tickets)" in said[0], [w.value for w in at.warning]
+    assert at.query_params["dataset"] == "999"
+    assert not [s for s in at.subheader if s.value == "Link to a map"]  # no other dataset's details instead

@@ -172,3 +172,15 @@ def test_the_tab_lives_in_the_link(engine):
     assert "The link's tab=Outcome is not a tab here (nearest: Outcomes); showing Scorecard instead." in [
         w.value for w in at.warning
     ]
+
+
+def test_a_metric_the_link_names_that_does_not_exist_is_refused(engine):
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    nps = metric_service.create_metric(map_id=map_id, kind="nps", target=40)
+    metric_service.set_metric_value(nps, "2026-01", 30)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "metric": "999", "tab": "Trends"})
+    said = [w.value for w in at.warning if w.value.startswith("There is no metric 999")]
+    assert len(said) == 1 and f"{nps} (NPS (whole map))" in said[0], [w.value for w in at.warning]
+    assert at.query_params["metric"] == "999" and not at.get("plotly_chart")  # no other metric shown instead

@@ -45,6 +45,10 @@ def test_overlay_page_without_an_event_log_draws_the_plain_map(engine):
     assert any("No dataset yet" in i.value for i in at.info)
     assert any("the map is shown without a measure" in i.value for i in at.info)
     assert not at.exception
+    # A measure the link misspells is named with the nearest one, as a link writes it.
+    at = run_page("pages/12_Overlay.py", query={"measure": "frictoin"})
+    said = "The link's measure=frictoin is not one of the choices here (nearest: measure=friction for Friction (0–100)"
+    assert any(w.value.startswith(said) for w in at.warning), [w.value for w in at.warning]
 
 
 def test_friction_page_without_a_map_scores_activities_as_they_are(engine):

@@ -43,7 +43,8 @@ def test_the_link_chooses_and_the_url_names_what_is_shown():
 def test_an_unknown_value_is_named_never_replaced_silently():
     at = _run({"n": "9"})
     assert _chose(at) == "chose 1"
-    assert "n=9 is not one of the choices here; showing option 1 instead" in at.warning[0].value
+    said = "n=9 is not one of the choices here (nearest: n=1 for option 1, n=2 for option 2, n=3 for option 3); showing option 1"
+    assert said in at.warning[0].value
 
 
 def test_refused_value_chooses_nothing_and_keeps_the_link():
