@@ -64,6 +64,7 @@ from analytics.engine import (
     temporary_tables,
 )
 from analytics.journeys import (
+    BYS,
     JOURNEY,
     JOURNEY_KEY,
     NODE,
@@ -82,7 +83,7 @@ from analytics.journeys import (
 )
 from analytics.schema import EventSchema
 from analytics.timing import epoch_us, seconds_between
-from core.errors import BadInputError, UnknownNameError
+from core.errors import BadInputError, JourneyLensError, UnknownNameError
 
 Mode = Literal["ordered", "strict", "immediate", "any"]
 Attribution = Literal["first", "last"]
@@ -157,15 +158,37 @@ def _interval(days: float) -> ibis.Value:
     return ibis.interval(seconds=int(round(days * 86400)))
 
 
-def _codes(labels: pd.DataFrame, names: tuple[str, ...], query: JourneyQuery, what: str) -> list[int]:
+def _codes(
+    labels: pd.DataFrame, names: tuple[str, ...], query: JourneyQuery, what: str, events: Table, schema: EventSchema
+) -> list[int]:
     """The node codes of ``names``; a name that is no node at the query's level is refused with the
-    nearest ones (a misspelled step would otherwise give an empty funnel)."""
+    nearest ones (a misspelled step would otherwise give an empty funnel), and, where it is a node of
+    another level (a stage named while counting touchpoints), with that level."""
     mapping = dict(zip(labels[NODE], labels[NODE_CODE].astype(int), strict=False))
     for n in names:
         if n not in mapping:
             known = sorted(str(k) for k in mapping)
-            raise UnknownNameError(f"{query.by} ({what})", n, nearest_names(n, known))
+            other = _level_naming(events, schema, query, n)
+            hint = f" ({n!r} is a {other}: count the funnel by {other})" if other is not None else ""
+            what_ = f"{query.by} ({what})"
+            raise UnknownNameError(
+                what_, n, nearest_names(n, known), message=f"No {what_} is named {n!r} in this dataset{hint}"
+            )
     return [int(mapping[n]) for n in names]
+
+
+def _level_naming(events: Table, schema: EventSchema, query: JourneyQuery, name: str) -> str | None:
+    """The other node level (stage, touchpoint, channel) that has a node ``name``, if any."""
+    for other in BYS:
+        if other == query.by:
+            continue
+        try:
+            labels = load_labels(events, schema, replace(query, by=other))
+        except JourneyLensError:  # the log has no such level (no stage, no channel column)
+            continue
+        if name in set(labels[NODE].astype(str)):
+            return other
+    return None
 
 
 def _labels_of(events: Table, schema: EventSchema, query: JourneyQuery, names: tuple[str, ...]) -> pd.DataFrame:
@@ -373,8 +396,8 @@ def funnel_journeys(
     """
     spec.validate()
     labels = _labels_of(events, schema, query, (*spec.steps, *spec.exclusions)) if labels is None else labels
-    codes = _codes(labels, spec.steps, query, "funnel step")
-    xcodes = _codes(labels, spec.exclusions, query, "exclusion step") if spec.exclusions else []
+    codes = _codes(labels, spec.steps, query, "funnel step", events, schema)
+    xcodes = _codes(labels, spec.exclusions, query, "exclusion step", events, schema) if spec.exclusions else []
     bcol = resolve_column(schema, spec.breakdown) if spec.breakdown else None
     s = journey_steps(events, schema, query, columns=(bcol,) if bcol else (), labelled=False, numbered=False)
     if bcol:
@@ -438,7 +461,9 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
         if s is not None and stored_labels(events, query) is not None:
             # The stored steps, read by activity code: the codes come from the dictionary stored in
             # the file (no query), and a comparison of integers costs less than one of names.
-            codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+            codes = _codes(
+                _labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step", events, schema
+            )
             s = s.filter(s[NODE_CODE].isin(list(set(codes))))
             steps = execute_arrow(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))
         else:
@@ -452,9 +477,9 @@ def _ordered_in_memory(events: Table, schema: EventSchema, query: JourneyQuery, 
             node_of = s.activity.cases(*[(n, i) for i, n in enumerate(names)], else_=-1)
             steps = execute_arrow(s.select(JOURNEY, POSITION, _node=node_of, _us=epoch_us(s[TS])))
             if (np.bincount(steps.column("_node").to_numpy(), minlength=len(names)) == 0).any():
-                _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+                _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step", events, schema)
     else:
-        codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step")
+        codes = _codes(_labels_of(events, schema, query, spec.steps), spec.steps, query, "funnel step", events, schema)
         s = journey_steps(events, schema, query, columns=(), labelled=False, numbered=False)
         s = s.filter(s[NODE_CODE].isin(list(set(codes))))
         steps = execute_arrow(s.select(JOURNEY, POSITION, _node=s[NODE_CODE], _us=epoch_us(s[TS])))

@@ -8,9 +8,9 @@ import streamlit as st
 from analytics.funnel import OTHER_VALUES, FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
-from components.text import escape_markdown
+from components.text import escape_markdown, escape_markup
 from components.url_select import query_choice, query_multiselect, query_number, warn_link_values_left_out
-from services.analysis import list_breakdown_columns
+from services.analysis import list_breakdown_columns, list_levels
 
 MODE_WORDS = {
     "ordered": "in order, anything in between",
@@ -20,12 +20,30 @@ MODE_WORDS = {
 }
 
 
+def _say_stage_steps(view: AnalysisView, nodes: list[str]) -> None:
+    """Where the link's steps left out are stages while the nodes are touchpoints (or channels): say
+    which level takes them (``?by=stage``)."""
+    left_out = [v for v in st.query_params.get_all("steps") if v not in nodes]
+    if not left_out or view.query.by == "stage" or "stage" not in list_levels(view.ctx):
+        return
+    stages = set(view.run("stage_order"))
+    if named := [v for v in left_out if v in stages]:
+        st.info(
+            escape_markup(
+                f"{', '.join(named)}: {'a stage' if len(named) == 1 else 'stages'} of this log. Choose "
+                "“stage” under Nodes (by=stage in the link) to count the funnel by stage."
+            ),
+            icon=":material/lightbulb:",
+        )
+
+
 def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
     """The funnel of the controls (steps, order, windows, exclusions, breakdown); None, with a hint,
     until at least two steps are picked."""
     nodes = L.load_nodes(view.token, view.ctx)
     # At stage level, the stages in order (the map's, else first appearance); else none.
     default_steps = view.run("stage_order")[:6] if view.query.by == "stage" else []
+    _say_stage_steps(view, nodes)  # before the steps' widget, which drops the link's steps it lacks
     steps = query_multiselect(
         st,
         "Funnel steps, in order",

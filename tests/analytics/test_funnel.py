@@ -169,6 +169,22 @@ def test_steps_no_event_has_are_refused_with_the_nearest_names():
         compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("A", "B"), exclusions=("Nope",)))
 
 
+def test_a_step_of_another_level_is_refused_with_that_level():
+    rows = [("a", 0, "Blog", "Awareness"), ("a", 1, "Demo", "Decision")]
+    events, schema = events_of(log_frame(rows, ("journey_id", "timestamp", "activity", "stage")))
+    with pytest.raises(UnknownNameError) as err:
+        compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("Awareness", "Demo")))
+    assert str(err.value).startswith(
+        "No touchpoint (funnel step) is named 'Awareness' in this dataset ('Awareness' is a stage: count the "
+        "funnel by stage); nearest: "
+    )
+    with pytest.raises(UnknownNameError) as err:  # a name of no level: no level named
+        compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("Awarenes", "Demo")))
+    assert "count the funnel by" not in str(err.value)
+    by_stage = compute_funnel(events, schema, JourneyQuery(by="stage"), FunnelSpec(("Awareness", "Decision")))
+    assert _journeys(by_stage) == [1, 1]
+
+
 def test_a_step_no_journey_reaches_in_order_gives_zeros():
     f = _funnel([("a", 0, "B"), ("a", 1, "A")], ["A", "B"])
     assert _journeys(f) == [1, 0]

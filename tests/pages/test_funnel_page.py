@@ -57,6 +57,17 @@ def test_funnel_page_names_a_link_step_that_does_not_exist(engine):
     assert "Awarenes" not in at.session_state["steps"]
 
 
+def test_funnel_page_says_which_level_takes_the_link_steps_that_are_stages(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    query = {"dataset": str(dataset_id), "steps": ["Awareness", "Decision"]}  # the Nodes are touchpoints
+    at = run_page("pages/6_Funnel.py", query=query)
+    said = [i.value for i in at.info if "of this log" in i.value]
+    assert said == ["Awareness, Decision: stages of this log. Choose “stage” under Nodes (by=stage in the link) to "
+                    "count the funnel by stage."], said  # fmt: skip
+    at = run_page("pages/6_Funnel.py", query={**query, "by": "stage"})
+    assert not [i.value for i in at.info if "of this log" in i.value]
+
+
 def test_funnel_page_says_nothing_when_the_link_steps_exist(engine):
     dataset_id = create_dataset(b2b_log(), name="Pipeline")
     at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "steps": "Awareness"})
