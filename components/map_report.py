@@ -120,14 +120,27 @@ def _analysis_sections(ctx: AnalysisContext, figure: _Figures) -> tuple[str, dic
         "<h2>Stage flow</h2><p class='muted'>Journeys moving between stages; backward links (loops) apart.</p>"
     )
     parts.append(figure(stage_flow_figure(flow)) if len(flow) else '<p class="muted">No stage flow.</p>')
-    if len(stage_order) >= 2:
-        funnel = analysis.run("funnel", ctx, query=replace(ctx.query, by="stage"), spec=FunnelSpec(steps=stage_order))
+    # The funnel's steps: the stages in order that some journey reaches (a map's stage no event of
+    # this log is at, as when the log is seen through another map, is named, not counted as a drop to 0).
+    reached = set(analysis.run("node_volumes", ctx, query=replace(ctx.query, by="stage"))["node"].astype(str))
+    steps = tuple(s for s in stage_order if s in reached)
+    missing = [s for s in stage_order if s not in reached]
+    plural = len(missing) > 1
+    unreached = f"No journey of this log reaches the stage{'s' if plural else ''} {', '.join(missing)}"
+    if len(steps) >= 2:
+        funnel = analysis.run("funnel", ctx, query=replace(ctx.query, by="stage"), spec=FunnelSpec(steps=steps))
         tables["funnel"] = funnel
+        left_out = f" {unreached}, so the funnel leaves {'them' if plural else 'it'} out." if missing else ""
         parts.append(
             "<h2>Funnel</h2><p class='muted'>Journeys reaching each stage in order, within "
-            f"{DEFAULT_WINDOW_DAYS:g} days of the first (a funnel window, not the all-time conversion).</p>"
+            f"{DEFAULT_WINDOW_DAYS:g} days of the first (a funnel window, not the all-time conversion).{_e(left_out)}</p>"
         )
         parts.append(figure(funnel_figure(funnel)) + _table(funnel))
+    elif len(stage_order) >= 2:
+        parts.append(
+            f"<h2>Funnel</h2><p class='muted'>No funnel. {_e(unreached)}: fewer than two of the map's stages are "
+            "left to count.</p>"
+        )
     return "".join(parts), tables
 
 

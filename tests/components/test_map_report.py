@@ -56,3 +56,11 @@ def test_report_tables_are_written_for_people(linked):
     assert not any(re.fullmatch(r"\d[\d,]*\.0", c) for c in cells)
     # The CSVs keep the machine names.
     assert "backtrack_rate_pct" in report.tables["friction_touchpoints"].columns
+
+
+def test_a_log_seen_through_another_map_names_the_stages_its_funnel_leaves_out(linked):
+    _map_id, dataset_id = linked
+    other = create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    report = build_map_report(other, dataset_id=dataset_id)  # before: refused for a stage no journey reaches
+    said = html.unescape(re.search(r"<h2>Funnel</h2><p class='muted'>(.*?)</p>", report.html).group(1))
+    assert "No journey of this log reaches the stage" in said, said
