@@ -507,8 +507,7 @@ def render_dataset_list() -> int | None:
         ids,
         param="dataset",
         format_func=labels.get,
-        default=ids[-1],
-        key="ds_choice",
+        key="ds_choice",  # the first, as on every analysis page (an import opens on the new one)
         refuse=lambda raw: say_no_such("dataset", raw, [f"{d['id']} ({d['name']})" for d in datasets]),
         placeholder="Choose a dataset",
     )
