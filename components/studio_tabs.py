@@ -149,11 +149,12 @@ def render_grid_tab(view: MapView) -> None:
         "A persona's view shows their own lane cells, falling back to the cells for everyone.", param="persona",
     )  # fmt: skip
     measures = ["none", *MAP_MEASURES]
-    warn_link_values_left_out("overlay", measures)
+    measure_name = {"none": "No measure", **MAP_MEASURES}
+    warn_link_values_left_out("overlay", measures, measure_name.__getitem__)
     measure = c2.selectbox(
         "Lay a measure over the touchpoints",
         measures,
-        format_func=lambda k: "No measure" if k == "none" else MAP_MEASURES[k],
+        format_func=measure_name.__getitem__,
         key="overlay",
         bind="query-params",
         help="Measures from event logs (volume, conversion, friction, NPS…) are laid over this grid on the "

@@ -63,12 +63,17 @@ def say_no_such(what: str, raw: object, choices: list[str]) -> None:
     )
 
 
-def _choices_near(param: str, raw: str, options: Sequence[_T], format_func: Callable[[_T], str]) -> str:
-    """ "one of the choices here (nearest: measure=friction for Friction, ...)": the nearest link
-    values as a link writes them, each with the name shown where it differs."""
+def _near_values(param: str, raw: str, options: Sequence[Any], format_func: Callable[[Any], str] = str) -> list[str]:
+    """The link values nearest to ``raw`` as a link writes them (``measure=friction``), each with the
+    name shown where it differs (``for Friction (0–100)``)."""
     by_value = {str(o): o for o in options if o is not None}
-    near = [f"{param}={v}" + ("" if str(format_func(by_value[v])) == v else f" for {format_func(by_value[v])}")
+    return [f"{param}={v}" + ("" if str(format_func(by_value[v])) == v else f" for {format_func(by_value[v])}")
             for v in nearest_names(raw, list(by_value))]  # fmt: skip
+
+
+def _choices_near(param: str, raw: str, options: Sequence[_T], format_func: Callable[[_T], str]) -> str:
+    """ "one of the choices here (nearest: measure=friction for Friction, ...)"."""
+    near = _near_values(param, raw, options, format_func)
     return f"one of the choices here (nearest: {', '.join(near)})" if near else "one of the choices here"
 
 
@@ -224,9 +229,10 @@ def query_date(
     return day if isinstance(day, date) else None
 
 
-def warn_link_values_left_out(key: str, options: Sequence[object]) -> None:
+def warn_link_values_left_out(key: str, options: Sequence[object], format_func: Callable[[Any], str] = str) -> None:
     """Name, in a warning, each ``?<key>=`` value of the link that is not one of ``options`` (a widget
-    bound to the URL leaves it out), with the nearest real options: never dropped silently."""
+    bound to the URL leaves it out), with the nearest real options as a link writes them: never
+    dropped silently."""
     names = [str(o) for o in options if o is not None]
     unknown = [v for v in st.query_params.get_all(key) if v not in names]
     if unknown:
@@ -234,7 +240,7 @@ def warn_link_values_left_out(key: str, options: Sequence[object]) -> None:
             escape_markup(
                 " ".join(
                     f"The link's {key}={value} is not one of the choices here and was left out"
-                    + (f" (nearest: {', '.join(nearest_names(value, names))})." if names else ".")
+                    + (f" (nearest: {', '.join(_near_values(key, value, options, format_func))})." if names else ".")
                     for value in unknown
                 )
             )

@@ -466,6 +466,15 @@ def test_a_link_to_a_tab_that_does_not_exist_is_named(filled):
     assert "Action plan" in [t.label for t in at.tabs]
 
 
+def test_a_grid_measure_the_link_misspells_is_named_with_the_nearest_as_a_link_writes_it(filled):
+    at = _open(filled.map_id, overlay="pain_severty")
+    said = [w.value for w in at.warning if w.value.startswith("The link's overlay=")]
+    assert said and said[0].startswith(
+        "The link's overlay=pain_severty is not one of the choices here and was left out (nearest: "
+        "overlay=pain_severity for Worst pain point (severity 1–5)"
+    ), said
+
+
 def test_the_grid_view_lives_in_the_link_and_its_edit_links_keep_it(filled):
     persona = filled.persona_ids[0]
     at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Grid", "persona": str(persona), "zoom": "Large"})
