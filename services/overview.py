@@ -57,7 +57,7 @@ class MeasureHealth:
 
     @property
     def how(self) -> str:
-        """"entered by hand" for such a metric, else "" (said beside its value wherever it is shown)."""
+        """The words said beside such a metric's value wherever it is shown ("entered by hand"), else ""."""
         return "entered by hand" if self.by_hand else ""
 
 
