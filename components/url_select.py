@@ -72,7 +72,7 @@ def _near_values(param: str, raw: str, options: Sequence[Any], format_func: Call
 
 
 def _choices_near(param: str, raw: str, options: Sequence[_T], format_func: Callable[[_T], str]) -> str:
-    """ "one of the choices here (nearest: measure=friction for Friction, ...)"."""
+    """The words of a link value that is not a choice, with the nearest: "one of the choices here (nearest: …)"."""
     near = _near_values(param, raw, options, format_func)
     return f"one of the choices here (nearest: {', '.join(near)})" if near else "one of the choices here"
 
