@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from commands.common import emit_json
+from commands.common import emit_json, positive_int
 
 
 def _megabytes(n: int) -> str:
@@ -126,7 +126,9 @@ def add_check(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("audit", help="who changed what and when (maps, datasets, links, conversion definitions)")
     p.add_argument("--map", type=int, metavar="MAP_ID", help="only the changes concerning this map")
-    p.add_argument("--limit", type=int, default=1000, help="at most this many, newest first (default 1000)")
+    p.add_argument(
+        "--limit", type=positive_int, default=1000, help="at most this many (at least 1), newest first (default 1000)"
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(handler=cmd_audit)
 

@@ -71,7 +71,9 @@ def cmd_maps_new(args: argparse.Namespace) -> int:
 
 def cmd_maps_export(args: argparse.Namespace) -> int:
     from services import map_io
+    from services.maps import check_map_exists
 
+    check_map_exists(args.map_id)
     if args.format == "json":
         data = map_io.export_map_json(args.map_id).encode("utf-8")
     elif args.format == "csv":

@@ -113,15 +113,43 @@ def import_file(path: str, args: argparse.Namespace, *, progress: Any = None) ->
     )
 
 
+def _write_rejected(path: str, rejected: Any) -> None:
+    """All rejected rows with their reasons, as CSV (formulas neutralised, as the Data page's download)."""
+    from services.csv_safety import to_safe_csv
+
+    with open(path, "wb") as handle:
+        handle.write(to_safe_csv(rejected))
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from services.importer import plural
+    from analytics.ingest.rejects import NoRowLeftError, rejects_frame
+    from core.errors import BadInputError
+    from services.importer import REJECTED_SHOWN, plural
 
     def progress(fraction: float, message: str) -> None:
         if args.progress:
             print(f"{fraction:4.0%} {message}", file=sys.stderr)
 
-    result = import_file(args.file, args, progress=progress)
+    try:
+        result = import_file(args.file, args, progress=progress)
+    except NoRowLeftError as exc:  # nothing is stored: the reasons go to --rejected-out, or say how to get them
+        if args.rejected_out:
+            _write_rejected(args.rejected_out, rejects_frame(exc.rejects))
+            raise BadInputError(f"{exc} Every rejected row with its reason: {args.rejected_out}.") from None
+        raise BadInputError(f"{exc} --rejected-out FILE writes every rejected row with its reason.") from None
+    rejected = result.rejected
+    wrote = ""
+    if args.rejected_out:
+        _write_rejected(args.rejected_out, rejected)
+        wrote = (
+            f"Wrote {plural(len(rejected), 'rejected row')} with {'their reasons' if len(rejected) != 1 else 'its reason'}"
+            f" to {args.rejected_out}."
+            if len(rejected)
+            else f"No row was rejected; {args.rejected_out} holds the header only."
+        )
     if args.format == "json":
+        if wrote:
+            print(wrote, file=sys.stderr)  # standard output stays JSON
         emit_json(result.summary())
         return 0
     verb = "Imported" if result.created else "Already imported (nothing added)"
@@ -141,10 +169,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{result.rows_line()} Ties: {result.ties:,}.")
     for note in result.notes:
         print(note)
-    if result.rejected_rows:
-        print("Rejected rows (first 20):")
-        for row in result.rejected.head(20).itertuples(index=False):
+    if len(rejected):
+        # One line per problem (a row may have several): "of N" counts problems when they outnumber rows.
+        total = f"{len(rejected):,}" + (" problems" if len(rejected) != result.rejected_rows else "")
+        shown = min(len(rejected), REJECTED_SHOWN)
+        print(f"Rejected rows (first {shown} of {total}):" if len(rejected) > shown else "Rejected rows:")
+        for row in rejected.head(REJECTED_SHOWN).itertuples(index=False):
             print(f"  row {row.row} (line {row.line}) {row.column}: {row.reason}: {row.value!r}")
+        if len(rejected) > shown:
+            where = (
+                f"all in {args.rejected_out}"
+                if args.rejected_out
+                else f"--rejected-out FILE writes all {len(rejected):,} with their reasons as CSV"
+            )
+            print(f"  … and {len(rejected) - shown:,} more ({where}).")
+    if wrote:
+        print(wrote)
     return 0
 
 
@@ -159,5 +199,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     add_reading_flags(p, required=True)
     p.add_argument("--map", type=int, metavar="MAP_ID", help="link the dataset to this map")
     p.add_argument("--progress", action="store_true", help="report progress on standard error")
+    p.add_argument(
+        "--rejected-out",
+        metavar="FILE",
+        help="write every rejected row with its reason to FILE as CSV (also when every row is rejected)",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(handler=cmd_import)

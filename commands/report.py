@@ -22,7 +22,9 @@ REPORT_MEASURES = (
 
 def cmd_report(args: argparse.Namespace) -> int:
     from components.map_report import write_map_report
+    from services.maps import check_map_exists
 
+    check_map_exists(args.map_id)  # before any work: an unknown id is refused with the maps there are
     goals, lost = goals_lost(args)
     report = write_map_report(
         args.map_id,

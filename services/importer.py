@@ -42,11 +42,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from analytics.conversion import nearest_names
 from analytics.formats import CSV, XLSX, FileKind, Source, detect_kind, table_as_csv
 from analytics.ingest import build_event_store, scan_csv
 from analytics.ingest.parse import DayOrder, detect_day_order
 from analytics.ingest.read import Progress, staging_key
-from analytics.ingest.rejects import REJECT_COLUMNS, rejects_frame
+from analytics.ingest.rejects import REJECT_COLUMNS, NoRowLeftError, reason_counts, rejects_frame
 from analytics.ingest.roles import (
     ROLE_HEADER_NAMES,
     ROLE_HEADER_WORDS,
@@ -76,6 +77,7 @@ from services.dataset_files import WORK_PREFIX, sweep_abandoned_imports
 
 EVENTS_FILE = "events.parquet"
 REJECTED_FILE = "rejected.parquet"
+REJECTED_SHOWN = 20  # rejected rows listed by the CLI's text and JSON output (the report has them all)
 PREVIEW_BYTES = 2 << 20
 IMPORT_MEMORY_LIMIT = "1GB"  # DuckDB's share; the import stays under 2 GB in all
 
@@ -152,6 +154,15 @@ class ImportResult(EventCounts):
             "identical_rows_dropped": self.identical_rows_dropped,
             "rows_filtered_out": self.rows_filtered_out,
             "rejected_rows": self.rejected_rows,
+            # One entry per problem (a row may have several): the first few, how many, and why.
+            "rejected_problems": len(self.rejected),
+            "rejected_reasons": [
+                {"reason": reason, "column": column, "rows": n} for reason, column, n in reason_counts(self.rejected)
+            ],
+            "rejected": [
+                {"row": int(r.row), "line": int(r.line), "column": r.column, "value": r.value, "reason": r.reason}
+                for r in self.rejected.head(REJECTED_SHOWN).itertuples(index=False)
+            ],
         }
 
     def rows_line(self) -> str:
@@ -365,6 +376,7 @@ def read_preview(source: Source, options: ImportOptions = ImportOptions(), rows:
     """The header and first ``rows`` rows of a file (reading at most about 2 MB), with the encoding
     and delimiter used (detected unless given). Header problems raise BadInputError; row problems
     are listed in ``Preview.problems``. A workbook shows ``options.sheet`` (or its first sheet)."""
+    _check_delimiter(options.delimiter)
     kind = detect_kind(source, options.sheet)
     if kind.converted:
         text = table_as_csv(source, kind, sheet=options.sheet, max_rows=rows + 1)
@@ -423,6 +435,46 @@ def _check_mapping(mapping: ColumnMapping, headers: list[str] | None = None) -> 
         for source in [c for _, c in mapping.columns] + list(mapping.segments):
             if source not in headers:
                 raise column_not_found(source, headers)
+
+
+def _check_delimiter(value: str | None) -> None:
+    """Refuse a delimiter other than the four the import reads, before the file is read (any other
+    character would split the header wrongly and fail later with a confusing message)."""
+    if value is None:
+        return
+    delimiter = normalise_delimiter(value)
+    if delimiter not in DELIMITER_NAMES:
+        allowed = ", ".join(f"{name} ({d!r})" if name != "tab" else name for d, name in DELIMITER_NAMES.items())
+        raise BadInputError("Unusable delimiter", value=value, expected=f"one of {allowed}")
+
+
+def _no_row_matches(
+    where: tuple[tuple[str, str], ...], seen_values: Mapping[str, list[str]], filtered_out: int, rejected_rows: int
+) -> BadInputError:
+    """The filter kept no row: name the condition that matched nothing and the column's nearest real values."""
+    column, value = where[0]
+    for c, v in where:
+        if v.strip() not in seen_values.get(c, []):
+            column, value = c, v
+            break
+    else:  # each value occurs, but never all together
+        if len(where) > 1:
+            cond = " and ".join(f"{c} = {v!r}" for c, v in where)
+            return BadInputError(
+                f"No row matches the filter: each value occurs, but no row has {cond}",
+                column=column,
+                value=value,
+                expected="conditions that hold together in some row",
+            )
+    seen = seen_values.get(column, [])
+    rejected = f"; {plural(rejected_rows, 'other row')} rejected" if rejected_rows else ""
+    nearest = ", ".join(repr(n) for n in nearest_names(value.strip(), seen)) if seen else ""
+    return BadInputError(
+        f"No row matches the filter: it left out {plural(filtered_out, 'row')}{rejected}",
+        column=column,
+        value=value,
+        expected=f"a value present in the column; nearest: {nearest}" if nearest else "a value present in the column",
+    )
 
 
 def _check_timezone(name: str) -> None:
@@ -539,9 +591,12 @@ def import_event_log(
     clean_name = crud.clean_name(name, "dataset name")
     _check_mapping(mapping)
     _check_timezone(options.timezone)
+    _check_delimiter(options.delimiter)
     if map_id is not None:
+        from services.context import check_map_id  # the one refusal of an unknown map id, with the real ones
+
         with read_session(engine) as session:
-            crud.get_map(session=session, map_id=map_id)
+            check_map_id(session, map_id)
 
     report(0.0, "Detecting the encoding and delimiter…")
     kind = detect_kind(source, options.sheet)
@@ -606,17 +661,12 @@ def import_event_log(
             (work / "table.csv").unlink()
         if scan.rows_read == 0:
             raise BadInputError("The file has a header row but no events", expected="at least one data row")
-        if scan.rows_kept == 0 and options.where and not scan.rejects:
-            column, value = options.where[0]
-            seen = ", ".join(repr(v) for v in scan.where_values.get(column, [])[:8])
-            raise BadInputError(
-                "No row matches the filter",
-                column=column,
-                value=value,
-                expected=f"a value present in the column (seen: {seen})" if seen else "a value present in the column",
-            )
+        # Rows the filter left out: neither kept nor rejected (a rejected row never reaches the filter).
+        filtered_out = scan.rows_read - scan.rows_kept - len({r.row for r in scan.rejects})
+        if scan.rows_kept == 0 and options.where and filtered_out:
+            raise _no_row_matches(options.where, scan.where_values, filtered_out, len({r.row for r in scan.rejects}))
         if scan.rows_kept == 0:
-            raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
+            raise NoRowLeftError(scan.rejects)
         headers = scan.headers
         spec = BuildSpec(
             roles={role: staging_key(headers, c) for role, c in mapping.columns},
@@ -633,7 +683,10 @@ def import_event_log(
         )
         temp = work / "tmp"
         temp.mkdir()
-        built = build_event_store(staging, work / EVENTS_FILE, spec, temp_directory=temp, progress=report)
+        try:
+            built = build_event_store(staging, work / EVENTS_FILE, spec, temp_directory=temp, progress=report)
+        except NoRowLeftError as exc:  # say why for every row, those the streaming pass rejected too
+            raise NoRowLeftError(scan.rejects + exc.rejects, filtered_out=filtered_out) from None
         staging.unlink()
         shutil.rmtree(temp, ignore_errors=True)
         all_rejects = scan.rejects + built.rejects
@@ -641,7 +694,6 @@ def import_event_log(
         rejected_rows = int(rejected["row"].nunique()) if len(rejected) else 0
         if len(rejected):
             rejected.to_parquet(work / REJECTED_FILE, index=False)
-        filtered_out = scan.rows_read - scan.rows_kept - len({r.row for r in scan.rejects})
         notes = _notes(encoding, delimiter, options, is_gzip, built.day_order, filtered_out, kind, sheet)
         renamed = generated_names(headers)
         if renamed:

@@ -106,6 +106,15 @@ def get_map_summary(map_id: int, *, engine: Engine | None = None) -> MapSummary:
     raise NotFoundError("Map", map_id)
 
 
+def check_map_exists(map_id: int, *, engine: Engine | None = None) -> None:
+    """Refuse a map id that does not exist, naming the maps there are (``services.context.check_map_id``,
+    the one refusal every command shares): for commands that otherwise meet the id deep inside."""
+    from services.context import check_map_id  # imported here: the context imports the analytics engine
+
+    with read_session(engine) as session:
+        check_map_id(session, map_id)
+
+
 def rename_map(map_id: int, new_name: str, *, expected_version: int | None, engine: Engine | None = None) -> int:
     """Rename a map; refused with ConflictError if it changed since ``expected_version``. Returns the new version."""
     with write_session(engine) as session:

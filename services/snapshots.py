@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from core.errors import BadInputError, NotFoundError
+from core.errors import BadInputError, NotFoundError, UnknownNameError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import audit, crud
 from db.access import AccessRole, require
@@ -77,10 +77,29 @@ def _summary(s: Snapshot) -> SnapshotSummary:
     )
 
 
+def check_snapshot_id(session, snapshot_id: int) -> Snapshot:  # noqa: ANN001
+    """The snapshot ``snapshot_id``; refused when there is none, naming the snapshots nearest by id
+    (as :func:`services.context.check_map_id` names the maps there are)."""
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is not None:
+        return snapshot
+    rows = session.exec(select(Snapshot.id, Snapshot.map_id, Snapshot.name)).all()
+    nearest = sorted(rows, key=lambda r: (abs((r[0] or 0) - snapshot_id), r[0]))[:5]
+    raise UnknownNameError(
+        "snapshot",
+        snapshot_id,
+        [f"{i} (map {m}: {n})" for i, m, n in nearest],
+        message=f"There is no snapshot {snapshot_id}" + ("" if rows else " (no snapshot yet)"),
+    )
+
+
 def create_snapshot(map_id: int, name: str, *, engine: Engine | None = None) -> int:
     """Save the map as it is now under ``name``. A snapshot does not change the map (nor its version)."""
+    from services.context import check_map_id  # the one refusal of an unknown map id, with the real ones
+
     clean = crud.clean_name(name, "snapshot name")
     with write_session(engine) as session:
+        check_map_id(session, map_id)
         view = load_map_view(session, map_id)
         snapshot = Snapshot(map_id=map_id, name=clean, payload=_payload(view))
         session.add(snapshot)
@@ -113,7 +132,7 @@ def get_snapshot_document(snapshot_id: int, *, engine: Engine | None = None) -> 
 def diff_since_snapshot(snapshot_id: int, *, engine: Engine | None = None) -> pd.DataFrame:
     """What changed in the map since the snapshot (rows as in :func:`compute_map_diff`)."""
     with read_session(engine) as session:
-        snapshot = crud.get_snapshot(session=session, snapshot_id=snapshot_id)
+        snapshot = check_snapshot_id(session, snapshot_id)
         view = load_map_view(session, snapshot.map_id)
         current = _payload(view)
         return compute_map_diff(

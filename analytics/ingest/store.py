@@ -33,7 +33,7 @@ from analytics.ingest.parse import (
     timestamp_sql,
 )
 from analytics.ingest.read import Progress, system_memory_pool
-from analytics.ingest.rejects import Reject, shown_value
+from analytics.ingest.rejects import NoRowLeftError, Reject, shown_value
 from analytics.schema import (
     ACCOUNT_CODE,
     ACCOUNT_SEQ,
@@ -370,7 +370,7 @@ def build_event_store(
 
         n_valid = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
         if n_valid == 0:
-            raise BadInputError("No event left to import: every row was rejected", expected="at least one valid row")
+            raise NoRowLeftError(rejects)
 
         if n_identical and spec.drop_identical_rows:
             n_dropped = con.execute(

@@ -25,7 +25,9 @@ def test_import_json_summary_and_reimport(tmp_path, capsys):
     assert cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"dataset_id", "created", "rows_read", "events", "journeys", "accounts", "activities",
-                        "identical_rows", "identical_rows_dropped", "rows_filtered_out", "rejected_rows"}  # fmt: skip
+                        "identical_rows", "identical_rows_dropped", "rows_filtered_out", "rejected_rows",
+                        "rejected_problems", "rejected_reasons", "rejected"}  # fmt: skip
+    assert (out["rejected_problems"], out["rejected_reasons"], out["rejected"]) == (0, [], [])
     assert out["events"] == 9 and out["journeys"] == 3 and out["activities"] == 3 and out["rejected_rows"] == 0
     assert (out["rows_read"], out["rows_filtered_out"], out["created"], out["identical_rows"]) == (12, 3, True, 0)
     assert cli.main(argv) == 0
@@ -113,3 +115,87 @@ def test_import_xlsx_sheet_by_name(tmp_path, capsys):
     assert (out["rows_read"], out["events"], out["activities"]) == (2, 2, 2)
     assert cli.main([*argv[:-4], "--sheet", "Logs"]) == 2
     assert "Sheet not found in the workbook. The nearest is 'Log'" in capsys.readouterr().err
+
+
+# 30 rows with an unreadable timestamp, then 20 good ones; every row's channel is "web".
+MANY_BAD = "jid,ts,act,channel\n" + "".join(
+    f"j{i % 5},{'notadate' if i < 30 else f'2024-01-{i - 29:02d} 10:00'},visit,web\n" for i in range(50)
+)
+MANY_ARGS = ["--journey", "jid", "--time", "ts", "--activity", "act", "--allow-bad-rows"]
+
+
+def test_more_rejected_rows_than_listed_says_how_many_and_where_they_all_are(tmp_path, capsys):
+    path = tmp_path / "many.csv"
+    path.write_text(MANY_BAD)
+    assert cli.main(["import", str(path), *MANY_ARGS]) == 0
+    out = capsys.readouterr().out
+    assert "Rejected rows (first 20 of 30):" in out
+    assert "row 20 (line 21) ts: Unreadable timestamp: 'notadate'" in out and "row 21 (line 22)" not in out
+    assert "  … and 10 more (--rejected-out FILE writes all 30 with their reasons as CSV).\n" in out
+
+    report = tmp_path / "rejected.csv"
+    assert cli.main(["import", str(path), *MANY_ARGS, "--rejected-out", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert f"  … and 10 more (all in {report}).\nWrote 30 rejected rows with their reasons to {report}.\n" in out
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "row,line,column,value,reason" and len(lines) == 31
+    assert lines[-1] == "30,31,ts,notadate,Unreadable timestamp"
+
+    assert cli.main(["import", str(path), *MANY_ARGS, "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["rejected_rows"], summary["rejected_problems"], len(summary["rejected"])) == (30, 30, 20)
+    assert summary["rejected"][0] == {"row": 1, "line": 2, "column": "ts", "value": "notadate",
+                                      "reason": "Unreadable timestamp"}  # fmt: skip
+    assert summary["rejected_reasons"] == [{"reason": "Unreadable timestamp", "column": "ts", "rows": 30}]
+
+
+def test_a_filter_that_keeps_no_row_is_not_called_rejection_and_names_the_nearest_value(tmp_path, capsys):
+    path = tmp_path / "many.csv"
+    path.write_text(MANY_BAD + "j9,2024-02-01\n")  # a ragged row: rejected before the filter sees it
+    assert cli.main(["import", str(path), *MANY_ARGS, "--where", "channel=webb"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: No row matches the filter: it left out 50 rows; 1 other row rejected (column 'channel'; "
+        "value 'webb'; expected a value present in the column; nearest: 'web')\n"
+    )
+    assert cli.main(["import", str(path), *MANY_ARGS, "--where", "channel=web", "--where", "act=Vist"]) == 2
+    assert "(column 'act'; value 'Vist'; expected a value present in the column; nearest: 'visit')" in (
+        capsys.readouterr().err
+    )
+
+
+def test_every_row_rejected_says_why_and_can_write_them_all(tmp_path, capsys):
+    path = tmp_path / "many.csv"
+    path.write_text(MANY_BAD + "j9,2024-02-01\n")
+    argv = ["import", str(path), "--journey", "jid", "--time", "jid", "--activity", "act", "--allow-bad-rows"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: No event left to import: every row was rejected (51 rows). Reasons: Unreadable timestamp in "
+        "column 'jid': 50 rows; The row has 2 values but the header has 4 columns: 1 row. First rows: "
+        "row 1 (line 2) jid: Unreadable timestamp: 'j0'; row 2 (line 3) jid: Unreadable timestamp: 'j1'; "
+        "row 3 (line 4) jid: Unreadable timestamp: 'j2'. Expected a date and time such as"
+    )
+    assert err.endswith(" --rejected-out FILE writes every rejected row with its reason.\n") and err.count("\n") == 1
+    report = tmp_path / "rejected.csv"
+    assert cli.main([*argv, "--rejected-out", str(report)]) == 2
+    assert capsys.readouterr().err.endswith(f"Every rejected row with its reason: {report}.\n")
+    assert len(report.read_text(encoding="utf-8-sig").splitlines()) == 1 + 51
+
+
+def test_a_delimiter_the_import_does_not_read_is_refused_at_once(tmp_path, capsys):
+    argv = ["import", str(tmp_path / "not-read.csv"), "--journey", "a", "--time", "b", "--activity", "c"]
+    assert cli.main([*argv, "--delimiter", "x"]) == 2
+    assert capsys.readouterr().err == (
+        "error: Unusable delimiter (value 'x'; expected one of comma (','), semicolon (';'), tab, pipe ('|'))\n"
+    )
+
+
+def test_an_unknown_map_is_refused_naming_the_real_ones(tmp_path, capsys):
+    from services.maps import create_map_from_template
+
+    map_id = create_map_from_template(template_key="b2b-4-stage", name="Real map")
+    path = tmp_path / "many.csv"
+    path.write_text(MANY_BAD)
+    assert cli.main(["import", str(path), *MANY_ARGS, "--map", "9"]) == 2
+    assert capsys.readouterr().err == f"error: There is no map 9; nearest: '{map_id} (Real map)'\n"

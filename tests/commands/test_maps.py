@@ -65,7 +65,7 @@ def test_errors_exit_2_with_a_message_and_write_nothing(capsys, tmp_path, engine
     assert cli.main(["maps", "new", "--name", "X", "--review-by", "31/01/2030"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
     assert cli.main(["maps", "export", "999"]) == 2
-    assert "Map 999 does not exist" in capsys.readouterr().err
+    assert "There is no map 999 (no map yet)" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text(
         '{"format": "journeylens-map", "format_version": 1, "map": {"name": "Half"}, "stages": [{"ref": "S1"}]}'
@@ -91,3 +91,18 @@ def test_snapshot_and_diff(capsys, engine):
     assert rows == [
         {"area": "stage", "change": "added", "item": "Expansion", "field": "", "before": "", "after": "0 touchpoints"}
     ]
+
+
+def test_unknown_map_or_snapshot_id_is_refused_naming_the_real_ones(capsys, engine):
+    assert cli.main(["maps", "new", "--template", "b2b-4-stage", "--name", "Real"]) == 0
+    map_id = int(capsys.readouterr().out.strip())
+    for argv in (["maps", "export", "999"], ["maps", "snapshot", "999", "--name", "x"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: There is no map 999; nearest: '{map_id} (Real)'\n", argv
+    assert cli.main(["maps", "diff", "99"]) == 2
+    assert capsys.readouterr().err == "error: There is no snapshot 99 (no snapshot yet)\n"
+    assert cli.main(["maps", "snapshot", str(map_id), "--name", "Baseline"]) == 0
+    snap_id = int(capsys.readouterr().out.strip())
+    assert cli.main(["maps", "diff", "99"]) == 2
+    assert capsys.readouterr().err == f"error: There is no snapshot 99; nearest: '{snap_id} (map {map_id}: Baseline)'\n"

@@ -139,7 +139,14 @@ def test_a_report_conversion_without_an_event_log_is_refused(engine, tmp_path, c
 
 def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
     assert cli.main(["report", "999", "--out", str(tmp_path / "x.html")]) == 2
-    assert "999" in capsys.readouterr().err
+    assert capsys.readouterr().err == "error: There is no map 999 (no map yet)\n"
+
+
+def test_report_of_a_missing_map_names_the_real_ones(engine, tmp_path, capsys):
+    map_id = create_map_from_template(template_key="professional-services", name="Advisory")
+    assert cli.main(["report", "999", "--out", str(tmp_path / "x.html"), "--dataset", "5"]) == 2
+    assert capsys.readouterr().err == f"error: There is no map 999; nearest: '{map_id} (Advisory)'\n"
+    assert not (tmp_path / "x.html").exists()
 
 
 def test_report_measures_match_the_overlay():

@@ -491,3 +491,33 @@ def test_a_dataset_imported_under_the_old_rule_says_so(engine):
         session.add(d)
     info = importer.describe_dataset(result.dataset_id)
     assert (info["removed_by_mapped_columns"], info["identical_rows_dropped"]) == (5, 0)
+
+
+def test_every_row_rejected_carries_the_rejects_and_counts_them_per_reason(engine, data_dir):
+    from analytics.ingest.rejects import NoRowLeftError
+
+    mapping = ColumnMapping.of(journey="case", timestamp="case", activity="step")
+    with pytest.raises(NoRowLeftError) as info:
+        import_event_log(CSV.encode(), name="x", mapping=mapping, options=ImportOptions(allow_bad_rows=True))
+    assert len(info.value.rejects) == 5 and isinstance(info.value, BadInputError)
+    assert "every row was rejected (5 rows). Reasons: Unreadable timestamp in column 'case': 5 rows." in str(info.value)
+    assert "First rows: row 1 (line 2) case: Unreadable timestamp: 'j2'; row 2 (line 3)" in str(info.value)
+    assert list((data_dir / "datasets").glob("*")) == []  # nothing stored
+
+
+def test_a_filter_that_keeps_nothing_names_the_nearest_value_even_beside_rejected_rows(engine):
+    options = ImportOptions(where=(("channel", "emial"),), allow_bad_rows=True)
+    with pytest.raises(BadInputError) as info:
+        import_event_log((CSV + "j9,2024-03-01\n").encode(), name="x", mapping=FULL, options=options)
+    assert info.value.column == "channel"
+    assert str(info.value).startswith("No row matches the filter: it left out 5 rows; 1 other row rejected")
+    assert str(info.value).endswith("nearest: 'email')")
+
+
+@pytest.mark.parametrize("delimiter", ["x", ":", " "])
+def test_a_delimiter_other_than_the_four_is_refused_before_reading(delimiter, engine):
+    with pytest.raises(BadInputError, match="Unusable delimiter"):
+        import_event_log(Path("/nonexistent.csv"), name="x", mapping=FULL, options=ImportOptions(delimiter=delimiter))
+    with pytest.raises(BadInputError, match="Unusable delimiter"):
+        read_preview(Path("/nonexistent.csv"), ImportOptions(delimiter=delimiter))
+    assert read_preview(CSV.encode(), ImportOptions(delimiter="comma")).delimiter == ","

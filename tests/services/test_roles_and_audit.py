@@ -169,3 +169,22 @@ def test_a_restore_is_recorded_as_a_restore(world):
     latest = audit_table(world["map"]).iloc[0]
     assert (latest["who"], latest["action"], latest["object"]) == ("ada@example.com", "restore", "map")
     assert "Before restoring" in latest["summary"]
+
+
+def test_audit_refuses_an_unknown_map_but_lists_a_deleted_ones_changes(world, capsys):
+    from core.errors import BadInputError, UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=rf"There is no map 999; nearest: '{world['map']} \(Shared map\)'"):
+        audit_table(999)
+    assert cli.main(["audit", "--map", "999"]) == 2
+    assert capsys.readouterr().err == f"error: There is no map 999; nearest: '{world['map']} (Shared map)'\n"
+    map_service.delete_map(world["map"])
+    assert "delete" in set(audit_table(world["map"])["action"])  # its history outlives it
+    with pytest.raises(BadInputError, match="limit: -1 is not valid; expected a whole number of at least 1"):
+        audit_table(limit=-1)
+    with pytest.raises(SystemExit) as exited:  # refused by the parser
+        cli.main(["audit", "--limit", "-1"])
+    assert exited.value.code == 2
+    assert "argument --limit: must be at least 1: '-1'" in capsys.readouterr().err
+    assert cli.main(["audit", "--limit", "1", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1

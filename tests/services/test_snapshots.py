@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import BadInputError, ConflictError, NotFoundError
+from core.errors import BadInputError, ConflictError, UnknownNameError
 from services import map_edits, map_io, map_view, snapshots
 from services.map_edits import RowEdits
 from tests.studio_factory import filled_map
@@ -140,9 +140,11 @@ def test_clone_into_future_state_and_compare(engine):
 
 
 def test_snapshot_errors(engine):
-    with pytest.raises(NotFoundError):
+    with pytest.raises(UnknownNameError, match=r"There is no snapshot 12345 \(no snapshot yet\)"):
         snapshots.diff_since_snapshot(12345)
     filled = filled_map()
+    with pytest.raises(UnknownNameError, match=rf"There is no map 999; nearest: '{filled.map_id} "):
+        snapshots.create_snapshot(999, "x")
     snap = snapshots.create_snapshot(filled.map_id, "x")
     snapshots.delete_snapshot(snap)
     assert snapshots.list_snapshots(filled.map_id) == []
