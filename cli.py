@@ -16,12 +16,13 @@ import sys
 from collections.abc import Sequence
 
 from commands import admin, analyze, conversion, external, maps, reading, report
-from commands.common import start_up_done
+from commands.common import Parser, start_up_done
 from core.start_up import pause_gc
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python cli.py", description="JourneyLens: B2B customer journey studio.")
+    # Parser: a wrong value is refused in one line with the nearest real one (every sub-command's parser too).
+    parser = Parser(prog="python cli.py", description="JourneyLens: B2B customer journey studio.")
     sub = parser.add_subparsers(dest="command", required=True)
     maps.add(sub)
     reading.add(sub)

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from commands.common import csv_list, emit_json, goals_lost, parse_date, positive_int, start_up_done
+from commands.common import (
+    OPTIONS_GIVEN,
+    csv_list,
+    emit_json,
+    goals_lost,
+    parse_date,
+    positive_days,
+    positive_int,
+    start_up_done,
+)
 from commands.reading import add_reading_flags, import_file
 
 
@@ -59,7 +68,7 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     if not steps:
         raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
     windows = parse_step_windows(args.step_windows_days, len(steps))
-    return FunnelSpec(
+    spec = FunnelSpec(
         steps=steps,
         mode=args.mode,
         window_days=args.window_days,
@@ -68,6 +77,17 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
         breakdown=args.breakdown,
         attribution=args.attribution,
     )
+    spec.validate()  # here too: the funnel's fast path (analytics.funnel.compute_funnel) does not
+    return spec
+
+
+def _step_windows_arg(text: str) -> str:
+    """An argparse type: ``"7,,30"``, each given window a number of days more than 0 (the count of
+    values is checked against ``--steps`` later, by :func:`analytics.funnel.parse_step_windows`)."""
+    for part in text.split(","):
+        if part.strip():
+            positive_days(part.strip())
+    return text
 
 
 def _weights_arg(text: str) -> Any:
@@ -82,8 +102,15 @@ def _weights_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from exc
     for item in items:
         name, sep, number = item.partition("=")
-        if not sep or name.strip() not in COMPONENTS:
+        if not sep:
             raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
+        if name.strip() not in COMPONENTS:
+            from analytics.conversion import nearest_names
+
+            nearest = nearest_names(name.strip(), list(COMPONENTS), n=1)
+            raise argparse.ArgumentTypeError(
+                f"no component is named {name.strip()!r} (nearest: {', '.join(nearest)}; one of {', '.join(COMPONENTS)})"
+            )
         try:
             values[name.strip()] = float(number)
         except ValueError as exc:
@@ -222,6 +249,111 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     ),
 }
 
+# Which report uses which option (dests): an option given to a report that does not use it is said on
+# standard error, never ignored silently. Every option of the `analyze` parser is here, in
+# COMMON_OPTIONS or in READING_OPTIONS (tests/commands/test_analyze.py holds it); an option that a
+# report added with its own `add_arguments` and that is not here is taken as that report's alone.
+_CONVERSION_REPORTS = (  # services.reports.REPORTS entries with conversion=True (a test holds them equal)
+    "summary", "variants", "sankey", "time", "friction", "metrics", "attribution", "outlook", "outlook-backtest",
+)  # fmt: skip
+OPTION_REPORTS: dict[str, tuple[str, ...]] = {
+    "goal": _CONVERSION_REPORTS,
+    "lost": _CONVERSION_REPORTS,
+    "top": ("transitions", "funnel", "variants", "nonlinearity", "sankey"),
+    "steps": ("funnel",),
+    "mode": ("funnel",),
+    "window_days": ("funnel",),
+    "step_windows_days": ("funnel",),
+    "exclude": ("funnel",),
+    "breakdown": ("funnel",),
+    "attribution": ("funnel",),
+    "stage_order": ("nonlinearity", "friction"),
+    "sankey_steps": ("sankey",),
+    "anchor": ("sankey",),
+    "anchor_node": ("sankey",),
+    "weights": ("friction",),
+    "period": ("metrics",),
+    "gross_margin": ("metrics",),
+    "fcr_window_days": ("metrics",),
+    "support": ("metrics",),
+    "as_of": ("outlook",),
+    "active_days": ("outlook", "outlook-backtest"),
+    "min_transitions": ("outlook",),
+    "model": ("outlook",),
+    "split_at": ("outlook-backtest",),
+}
+# Options every report reads: the source, the output, and the journey query (level, node, filters).
+COMMON_OPTIONS = frozenset(
+    {"help", "file", "dataset", "map", "report", "format", "level", "by", "keep_repeats", "date_from", "date_to",
+     "filter_channel", "filter_role", "filter_outcome", "filter_segment", "through"}
+)  # fmt: skip
+# The flags of `import` (commands.reading.add_reading_flags): read only when analyzing a FILE.
+_reading = argparse.ArgumentParser(add_help=False)
+add_reading_flags(_reading, required=False)
+READING_OPTIONS = frozenset(a.dest for a in _reading._actions)
+del _reading
+# The dests each report's own `add_arguments` added (filled by `add`): a plugged report's flags.
+_ADDED_BY: dict[str, set[str]] = {}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def unused_option_notes(args: argparse.Namespace) -> list[str]:
+    """A note for each option given that this run does not use: one the chosen report does not read
+    (:data:`OPTION_REPORTS`), or a CSV-reading flag given with ``--dataset``."""
+    notes = []
+    for dest in sorted(getattr(args, OPTIONS_GIVEN, ())):
+        if dest in READING_OPTIONS:
+            if args.file is None:
+                notes.append(f"note: {_flag(dest)} is not used with --dataset (it reads a FILE being analysed)")
+            continue
+        if dest in COMMON_OPTIONS:
+            continue
+        users = OPTION_REPORTS.get(dest) or tuple(name for name, dests in _ADDED_BY.items() if dest in dests)
+        if users and args.report not in users:
+            notes.append(
+                f"note: {_flag(dest)} is not used by the {args.report} report (it is used by: {', '.join(users)})"
+            )
+    return notes
+
+
+def csv_left_out(payload: Any, table: Any) -> list[str]:
+    """The parts of a report's JSON that its CSV table does not hold, by name ("NAME (in part)" when
+    the table holds some of it).
+
+    A JSON object's field is in the CSV when the table has a column of that name, or when it is a list
+    of rows whose fields are all columns (the table's own rows); it is there in part when a text cell
+    of the table names it (a long table: ``next touchpoint accuracy``). A JSON row's field is in the
+    CSV when it is a column or a plain value (the CSV may show it under another name or unit, e.g. a
+    rate in percent); a nested one (a list or an object) without its column is left out, in part when
+    a column is named after one of its keys (``contrib_exit`` of ``components.exit``)."""
+    columns = set() if table is None else {str(c) for c in table.columns}
+    if isinstance(payload, dict):
+        texts = set() if table is None else {v for c in table.columns for v in table[c].unique() if isinstance(v, str)}
+        out = []
+        for key, value in payload.items():
+            rows = isinstance(value, list) and value and all(isinstance(r, dict) for r in value)
+            if key in columns or (rows and all(set(r) <= columns for r in value)):
+                continue
+            words = key.replace("_", " ").casefold()
+            in_part = any(t.casefold().startswith(words) for t in texts)
+            out.append(f"{key} (in part)" if in_part else key)
+        return out
+    if isinstance(payload, list):
+        tokens = {t for c in columns for t in c.split("_")}
+        out = []
+        for key in sorted(
+            {k for r in payload if isinstance(r, dict) for k, v in r.items() if isinstance(v, dict | list)}
+        ):
+            if key in columns:
+                continue
+            keys = {k for r in payload if isinstance(r.get(key), dict) for k in r[key]}
+            out.append(f"{key} (in part)" if keys & tokens else key)
+        return out
+    return []
+
 
 def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
     """The one-run override of the saved definition (``saved``) from ``--goal "A,B"`` and ``--lost
@@ -232,10 +364,15 @@ def conversion_from_args(args: argparse.Namespace, saved: Any) -> Any:
 
 
 def query_from_args(args: argparse.Namespace) -> Any:
-    """The JourneyQuery of the analyze flags."""
+    """The JourneyQuery of the analyze flags (a date range ending before it starts is refused)."""
     from analytics.journeys import JourneyQuery
     from core.errors import BadInputError
 
+    if args.date_from is not None and args.date_to is not None and args.date_from > args.date_to:
+        raise BadInputError(
+            f"--date-from {args.date_from} is after --date-to {args.date_to}: no day is in that range",
+            expected="--date-from on or before --date-to",
+        )
     segments = []
     for item in args.filter_segment or ():
         name, sep, text = item.partition("=")
@@ -284,6 +421,51 @@ def _import_first(args: argparse.Namespace) -> int:
     return result.dataset_id
 
 
+_FILTERS = ("date_from", "date_to", "filter_channel", "filter_role", "filter_outcome", "filter_segment", "through")
+
+
+def _is_empty(output: Any) -> bool:
+    """True when a report has nothing to show: no JSON rows, no journey counted, or (a JSON object)
+    every list of rows it holds empty or counting no journey (a funnel of no journey keeps its steps)."""
+    payload, table = output.payload, output.table
+    if isinstance(payload, list | dict) and not payload:
+        return True
+    if isinstance(payload, list):
+        return table is not None and len(table) == 0
+    if not isinstance(payload, dict):
+        return False
+    if payload.get("journeys") == 0:
+        return True
+    row_lists = [v for v in payload.values() if isinstance(v, list) and all(isinstance(r, dict) for r in v)]
+    return bool(row_lists) and all(all(r.get("journeys", 1) == 0 for r in rows) for rows in row_lists)
+
+
+def empty_result_notes(ctx: Any, output: Any, args: argparse.Namespace) -> list[str]:
+    """Why an empty report is empty, in one note: the filters keep no journey (with the log's time
+    span when a date filter is given), or the report finds nothing in the journeys kept."""
+    if not _is_empty(output):
+        return []
+    from services.analysis import run
+
+    filters = [f"{_flag(d)} {', '.join(map(str, v)) if isinstance(v, list) else v}" for d in _FILTERS
+               if (v := getattr(args, d, None))]  # fmt: skip
+    kept = int(run("summary", ctx).iloc[0]["journeys"])
+    if kept == 0 and filters:
+        text = f"note: the {args.report} report is empty: no journeys match the filters ({'; '.join(filters)})"
+        if args.date_from is not None or args.date_to is not None:
+            unfiltered = ctx.with_query(
+                date_from=None, date_to=None, channels=(), roles=(), outcomes=(), segments=(), through=()
+            )
+            whole = run("summary", unfiltered).iloc[0]
+            first, last = whole["first_timestamp"], whole["last_timestamp"]
+            if first is not None and last is not None and first == first:  # NaT != NaT
+                text += f"; the log's events run from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        return [text]
+    if kept == 0:
+        return [f"note: the {args.report} report is empty: dataset {ctx.dataset_id} has no journeys"]
+    return [f"note: the {args.report} report is empty for the {kept:,} journeys kept"]
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analytics.registry import ANALYSES
     from core.errors import BadInputError
@@ -306,7 +488,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             'or --goal "A,B" for this run',
         )
     output = report.handler(ReportInput(ctx=ctx, args=args))
-    for note in getattr(output, "notes", ()):
+    notes = [*unused_option_notes(args), *getattr(output, "notes", ())]
+    if not getattr(output, "notes", ()):  # a report that says why it is empty (outlook) needs no second reason
+        notes += empty_result_notes(ctx, output, args)
+    if args.format == "csv":
+        left_out = csv_left_out(output.payload, output.table)
+        if left_out:
+            notes.append(
+                f"note: the CSV of the {args.report} report leaves out {', '.join(left_out)}; --format json has them"
+            )
+    for note in notes:
         print(note, file=sys.stderr)
     if args.format == "csv":
         sys.stdout.flush()
@@ -362,8 +553,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("funnel")
     g.add_argument("--steps", metavar='"A,B,C"', help="funnel steps, in order")
     g.add_argument("--mode", choices=["ordered", "strict", "immediate", "any"], default="ordered")
-    g.add_argument("--window-days", type=float, default=90.0, help="conversion window from step 1 (default 90)")
-    g.add_argument("--step-windows-days", metavar='"7,,30"', help="per-step windows in days (empty: none)")
+    g.add_argument("--window-days", type=positive_days, default=90.0, help="conversion window from step 1 (default 90)")
+    g.add_argument(
+        "--step-windows-days", type=_step_windows_arg, metavar='"7,,30"', help="per-step windows in days (empty: none)"
+    )
     g.add_argument("--exclude", action="append", metavar="NODE", help="exclusion step (repeat)")
     g.add_argument("--breakdown", metavar="COL", help="break the funnel down by this column")
     g.add_argument(
@@ -375,7 +568,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--anchor", choices=["start", "end"], default="start")
     g.add_argument("--anchor-node", metavar="NODE", help="start (or end) the Sankey at this node")
     add_reading_flags(p.add_argument_group("reading a CSV (the flags of `import`)"), required=False)
-    for report in ANALYZE_REPORTS.values():
+    for name, report in ANALYZE_REPORTS.items():
         if report.add_arguments is not None:
+            before = {a.dest for a in p._actions}
             report.add_arguments(p)
+            _ADDED_BY[name] = {a.dest for a in p._actions} - before
     p.set_defaults(handler=cmd_analyze, quick_start=True)  # it calls start_up_done()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -263,3 +264,129 @@ def test_conversion_suggestions_name_the_outcome(capsys, dataset):
 def _run_cli(capsys, *argv) -> object:
     assert cli.main([*map(str, argv)]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+def _analyze_parser():
+    parser = cli.build_parser()
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["analyze"]
+
+
+def _notes(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("note: ")]
+
+
+def test_options_the_report_does_not_use_are_noted(capsys, dataset):
+    cases = [
+        (["--report", "summary", "--steps", "Blgo,Store"], "note: --steps is not used by the summary report (it is used by: funnel)"),
+        (["--report", "transitions", "--anchor-node", "Blgo"], "note: --anchor-node is not used by the transitions report (it is used by: sankey)"),
+        (["--report", "transitions", "--window-days", "5"], "note: --window-days is not used by the transitions report (it is used by: funnel)"),
+        (["--report", "transitions", "--window", "90"], "note: --window-days is not used by the transitions report (it is used by: funnel)"),
+        (["--report", "outcomes", "--goal", "Decision"], "note: --goal is not used by the outcomes report (it is used by: summary, "),
+        (["--journey", "jid"], "note: --journey is not used with --dataset (it reads a FILE being analysed)"),
+    ]  # fmt: skip
+    for argv, note in cases:
+        assert cli.main(["analyze", "--dataset", str(dataset), *argv]) == 0
+        out, err = capsys.readouterr()
+        json.loads(out)  # the command still runs
+        assert len(_notes(err)) == 1 and _notes(err)[0].startswith(note), (argv, err)
+    # Options the report does use, and the common ones, are not noted.
+    assert cli.main(["analyze", "--dataset", str(dataset), "--report", "funnel", "--steps", "Demo,Pricing page",
+                     "--window-days", "30", "--top", "3", "--level", "account", "--by", "touchpoint"]) == 0  # fmt: skip
+    assert _notes(capsys.readouterr().err) == []
+
+
+def test_every_analyze_option_says_which_reports_use_it():
+    from commands.analyze import _CONVERSION_REPORTS, COMMON_OPTIONS, OPTION_REPORTS, READING_OPTIONS
+    from services.reports import REPORTS
+
+    dests = {a.dest for a in _analyze_parser()._actions}
+    unplaced = dests - set(OPTION_REPORTS) - COMMON_OPTIONS - READING_OPTIONS
+    assert not unplaced, f"say in commands.analyze.OPTION_REPORTS which reports use {sorted(unplaced)}"
+    assert set(OPTION_REPORTS) <= dests and COMMON_OPTIONS <= dests and READING_OPTIONS <= dests
+    assert not (set(OPTION_REPORTS) & COMMON_OPTIONS) and not (READING_OPTIONS & (COMMON_OPTIONS | set(OPTION_REPORTS)))
+    assert all(set(users) <= set(ANALYZE_REPORTS) for users in OPTION_REPORTS.values())
+    assert set(_CONVERSION_REPORTS) == {name for name, r in REPORTS.items() if r.conversion}
+
+
+def test_impossible_ranges_are_refused(capsys, dataset):
+    err = _fails(capsys, "analyze", "--dataset", dataset, "--date-from", "2026-05-01", "--date-to", "2026-04-01")
+    assert len(err.splitlines()) == 1 and err.startswith("error: --date-from 2026-05-01 is after --date-to 2026-04-01")
+    funnel = [
+        "analyze",
+        "--dataset",
+        str(dataset),
+        "--report",
+        "funnel",
+        "--steps",
+        "Demo,Pricing page,Contract signed",
+    ]
+    for flag, value in (("--window-days", "-5"), ("--window-days", "0"), ("--step-windows-days", "7,-1")):
+        with pytest.raises(SystemExit) as stop:
+            cli.main([*funnel, flag, value])
+        assert stop.value.code == 2
+        assert (
+            capsys.readouterr().err == f"error: argument {flag}: must be more than 0 days: '{value.split(',')[-1]}'\n"
+        )
+    # The same day at both ends is one day, and empty per-step windows are none.
+    assert _run(capsys, "--dataset", dataset, "--date-from", "2025-01-05", "--date-to", "2025-01-05")["events"] >= 0
+    assert _run(capsys, *funnel[1:], "--step-windows-days", "7,")["step_windows_days"] == [7.0, None]
+
+
+def test_an_empty_result_says_why(capsys, dataset):
+    assert cli.main(["analyze", "--dataset", str(dataset), "--report", "transitions", "--date-from", "2030-01-01"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == []
+    (note,) = _notes(err)
+    assert note.startswith(
+        "note: the transitions report is empty: no journeys match the filters (--date-from 2030-01-01)"
+    )
+    assert "the log's events run from 2025-01-01 to " in note
+    funnel = [
+        "--report",
+        "funnel",
+        "--steps",
+        "Demo,Pricing page",
+        "--filter-channel",
+        "email",
+        "--date-to",
+        "2020-01-01",
+    ]
+    assert cli.main(["analyze", "--dataset", str(dataset), *funnel, "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert [r["journeys"] for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff")))] == ["0", "0"]
+    assert "no journeys match the filters (--date-to 2020-01-01; --filter-channel email)" in err
+    # A result with rows has no such note.
+    assert cli.main(["analyze", "--dataset", str(dataset), "--report", "transitions", "--date-from", "2025-01-01"]) == 0
+    assert _notes(capsys.readouterr().err) == []
+
+
+def test_csv_says_which_parts_of_the_json_it_leaves_out(capsys, dataset):
+    argv = ["analyze", "--dataset", str(dataset), "--format", "csv"]
+    assert cli.main([*argv, "--report", "nonlinearity", "--stage-order", "Awareness,Consideration,Decision"]) == 0
+    assert _notes(capsys.readouterr().err) == [
+        "note: the CSV of the nonlinearity report leaves out stage_order, top_loops; --format json has them"
+    ]
+    assert cli.main([*argv, "--report", "time", "--goal", "Decision"]) == 0
+    assert _notes(capsys.readouterr().err) == [
+        "note: the CSV of the time report leaves out time_to_convert; --format json has them"
+    ]
+    for report in ("summary", "transitions", "outcomes", "variants"):  # their CSV holds all of their JSON
+        assert cli.main([*argv, "--report", report]) == 0
+        assert _notes(capsys.readouterr().err) == [], report
+    assert cli.main(["analyze", "--dataset", str(dataset), "--report", "nonlinearity"]) == 0  # JSON: no note
+    assert _notes(capsys.readouterr().err) == []
+
+
+def test_csv_left_out_compares_the_json_with_the_table():
+    import pandas as pd
+
+    from commands.analyze import csv_left_out
+
+    table = pd.DataFrame({"journeys": [3], "contrib_exit": [0.1], "measure": ["next touchpoint accuracy"]})
+    assert csv_left_out({"journeys": 3, "rows": [{"journeys": 1}], "loops": [{"x": 1}]}, table) == ["loops"]
+    assert csv_left_out({"next_touchpoint": {"accuracy": 0.5}, "split_at": "x"}, table) == [
+        "next_touchpoint (in part)", "split_at",
+    ]  # fmt: skip
+    rows = [{"journeys": 1, "components": {"exit": {}}, "path": ["A"], "share_pct": 1.0}]
+    assert csv_left_out(rows, table) == ["components (in part)", "path"]
+    assert csv_left_out([], None) == []

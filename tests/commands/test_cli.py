@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import cli
 
 
@@ -29,3 +31,37 @@ def test_demo_and_maps_list_json(capsys):
     capsys.readouterr()
     cli.main(["maps", "list", "--format", "json"])
     assert len(json.loads(capsys.readouterr().out)) == len(maps)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["analyze", "--report", "summry"], "argument --report: invalid choice: 'summry' (nearest: summary)"),
+        (["analyze", "--format", "xml"], "argument --format: invalid choice: 'xml' (nearest: json; one of json, csv)"),
+        (["analyze", "--by", "stag"], "argument --by: invalid choice: 'stag' (nearest: stage; one of touchpoint, stage, channel)"),
+        (["analyze", "--top", "0"], "argument --top: must be at least 1: '0'"),
+        (["analyze", "--weights", "exitt=0.3"], "argument --weights: no component is named 'exitt' (nearest: exit; "),
+        (["analyz"], "invalid command 'analyz' of python cli.py (nearest: analyze)"),
+        (["maps", "lst"], "invalid command 'lst' of python cli.py maps (nearest: list)"),
+        (["analyze", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    ],
+)  # fmt: skip
+def test_a_wrong_value_is_refused_in_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert len(err.splitlines()) == 1 and err.startswith(f"error: {message}"), err
+    assert "usage:" not in err
+
+
+def test_help_still_shows_the_usage(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["analyze", "--help"])
+    out = capsys.readouterr().out
+    assert stop.value.code == 0 and out.startswith("usage: python cli.py analyze") and "--steps" in out
+
+
+def test_the_namespace_says_which_options_were_given():
+    args = cli.build_parser().parse_args(["analyze", "--dataset", "1", "--window=90", "--tz", "UTC", "--top", "3"])
+    assert args.options_given == {"dataset", "window_days", "tz", "top"}
