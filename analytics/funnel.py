@@ -591,6 +591,7 @@ def compute_funnel(
 
     ``spec`` or its fields as keywords: ``compute_funnel(events, schema, query, steps=("A", "B"))``."""
     spec = spec if spec is not None else _spec_of(spec_fields)
+    spec.validate()  # on every path: the in-memory one below does not go through funnel_journeys
     plain = replace(spec, breakdown=None)
     if plain.mode == "ordered" and not plain.exclusions and runs_on_duckdb(events):
         return _frame(_rows(_ordered_in_memory(events, schema, query, plain), spec))

@@ -169,6 +169,13 @@ def test_steps_no_event_has_are_refused_with_the_nearest_names():
         compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("A", "B"), exclusions=("Nope",)))
 
 
+def test_a_window_of_no_days_is_refused_on_every_path():
+    events, schema = events_of(log_frame([("a", 0, "A"), ("a", 1, "B")]))
+    for mode in ("ordered", "strict"):  # ordered without exclusions runs in memory, strict as a query
+        with pytest.raises(BadInputError, match="window must be positive"):
+            compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("A", "B"), mode=mode, window_days=-5))
+
+
 def test_a_step_of_another_level_is_refused_with_that_level():
     rows = [("a", 0, "Blog", "Awareness"), ("a", 1, "Demo", "Decision")]
     events, schema = events_of(log_frame(rows, ("journey_id", "timestamp", "activity", "stage")))
