@@ -183,7 +183,12 @@ def _metrics_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--period", choices=["month", "quarter", "all"], default="month", help="metrics per period")
     g.add_argument("--gross-margin", type=float, default=1.0, help="CLV gross margin, 0..1 (default 1)")
     g.add_argument("--fcr-window-days", type=float, default=7.0, help="FCR without a flag: repeat-contact window")
-    g.add_argument("--support", metavar='"A,B"', help="FCR without a flag: support touchpoints or stages")
+    g.add_argument(
+        "--support",
+        metavar='"A,B"',
+        help="FCR: the support touchpoints or stages (derives FCR where the log has no fcr column; with one, "
+        "counts its cases at these only)",
+    )
 
 
 # Reports of `analyze`: add an entry to offer another. Each runs a report of services.reports, which
