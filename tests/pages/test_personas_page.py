@@ -129,3 +129,12 @@ def test_a_link_role_that_does_not_exist_is_named(engine):
     at = run_page(PAGE, query={"role": "decision-maker"})
     warnings = [w.value for w in at.warning]
     assert any("role=decision-maker" in w and "decision maker" in w for w in warnings), warnings
+
+
+def test_a_link_persona_that_does_not_exist_is_refused(engine):
+    dana = persona_service.create_persona("Dana", committee_role="decision maker")
+    at = run_page(PAGE, query={"persona": "999"})
+    said = [w.value for w in at.warning if w.value.startswith("There is no persona 999")]
+    assert len(said) == 1 and f"{dana} (Dana (decision maker))" in said[0], [w.value for w in at.warning]
+    assert not [b for b in at.button if b.label == "Save persona"]  # no other persona opened for editing
+    assert at.query_params["persona"] == "999"
