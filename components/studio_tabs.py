@@ -150,7 +150,8 @@ def render_grid_tab(view: MapView) -> None:
     )  # fmt: skip
     measures = ["none", *MAP_MEASURES]
     measure_name = {"none": "No measure", **MAP_MEASURES}
-    warn_link_values_left_out("overlay", measures, measure_name.__getitem__)
+    # The link carries the measure as shown ("Emotion (everyone, −2..+2)"), as the bound select writes it.
+    warn_link_values_left_out("overlay", [measure_name[m] for m in measures])
     measure = c2.selectbox(
         "Lay a measure over the touchpoints",
         measures,

@@ -240,7 +240,7 @@ def warn_link_values_left_out(key: str, options: Sequence[object], format_func: 
             escape_markup(
                 " ".join(
                     f"The link's {key}={value} is not one of the choices here and was left out"
-                    + (f" (nearest: {', '.join(_near_values(key, value, options, format_func))})." if names else ".")
+                    + (f" (nearest: {', '.join(_near_values(key, value, options))})." if names else ".")
                     for value in unknown
                 )
             )

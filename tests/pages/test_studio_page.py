@@ -466,13 +466,18 @@ def test_a_link_to_a_tab_that_does_not_exist_is_named(filled):
     assert "Action plan" in [t.label for t in at.tabs]
 
 
-def test_a_grid_measure_the_link_misspells_is_named_with_the_nearest_as_a_link_writes_it(filled):
-    at = _open(filled.map_id, overlay="pain_severty")
+def test_a_grid_measure_in_the_link_is_the_one_shown_and_a_misspelled_one_is_named(filled):
+    # The bound select writes the measure as shown; the check reads it the same way (it once read keys,
+    # and warned about the page's own link).
+    at = _open(filled.map_id, overlay="Emotion (everyone, −2..+2)")
+    assert not [w.value for w in at.warning if w.value.startswith("The link's overlay=")]
+    assert at.selectbox(key="overlay").value == "emotion"
+    at = _open(filled.map_id, overlay="Emotion (everyone)")
     said = [w.value for w in at.warning if w.value.startswith("The link's overlay=")]
-    assert said and said[0].startswith(
-        "The link's overlay=pain_severty is not one of the choices here and was left out (nearest: "
-        "overlay=pain_severity for Worst pain point (severity 1–5)"
-    ), said
+    assert said == [
+        "The link's overlay=Emotion (everyone) is not one of the choices here and was left out (nearest: "
+        "overlay=Emotion (everyone, −2..+2)" + said[0].split("overlay=Emotion (everyone, −2..+2)", 1)[1]
+    ], said
 
 
 def test_the_grid_view_lives_in_the_link_and_its_edit_links_keep_it(filled):
