@@ -68,7 +68,7 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     if not steps:
         raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
     windows = parse_step_windows(args.step_windows_days, len(steps))
-    spec = FunnelSpec(
+    return FunnelSpec(
         steps=steps,
         mode=args.mode,
         window_days=args.window_days,
@@ -77,8 +77,6 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
         breakdown=args.breakdown,
         attribution=args.attribution,
     )
-    spec.validate()  # here too: the funnel's fast path (analytics.funnel.compute_funnel) does not
-    return spec
 
 
 def _step_windows_arg(text: str) -> str:
@@ -339,6 +337,8 @@ def csv_left_out(payload: Any, table: Any) -> list[str]:
         texts = set() if table is None else {v for c in table.columns for v in table[c].unique() if isinstance(v, str)}
         out = []
         for key, value in payload.items():
+            if value is None or value == [] or value == {}:  # nothing to leave out
+                continue
             rows = isinstance(value, list) and value and all(isinstance(r, dict) for r in value)
             if key in columns or (rows and all(set(r) <= columns for r in value)):
                 continue
@@ -430,19 +430,20 @@ _FILTERS = ("date_from", "date_to", "filter_channel", "filter_role", "filter_out
 
 
 def _is_empty(output: Any) -> bool:
-    """True when a report has nothing to show: no JSON rows, no journey counted, or (a JSON object)
-    every list of rows it holds empty or counting no journey (a funnel of no journey keeps its steps)."""
+    """True when a report has nothing to show: no JSON rows, or no journey counted (a count of
+    ``journeys`` that is 0, or rows that each count 0 journeys: a funnel of no journey keeps its steps).
+    An empty list beside counted journeys (no loop among journeys that never move back) is a result."""
     payload, table = output.payload, output.table
-    if isinstance(payload, list | dict) and not payload:
-        return True
     if isinstance(payload, list):
-        return table is not None and len(table) == 0
+        return not payload or (table is not None and len(table) == 0)
     if not isinstance(payload, dict):
         return False
-    if payload.get("journeys") == 0:
+    if not payload:
         return True
-    row_lists = [v for v in payload.values() if isinstance(v, list) and all(isinstance(r, dict) for r in v)]
-    return bool(row_lists) and all(all(r.get("journeys", 1) == 0 for r in rows) for rows in row_lists)
+    if "journeys" in payload:
+        return payload["journeys"] == 0
+    counted = [r for v in payload.values() if isinstance(v, list) for r in v if isinstance(r, dict) and "journeys" in r]
+    return bool(counted) and all(r["journeys"] == 0 for r in counted)
 
 
 def empty_result_notes(ctx: Any, output: Any, args: argparse.Namespace) -> list[str]:

@@ -130,6 +130,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.progress:
             print(f"{fraction:4.0%} {message}", file=sys.stderr)
 
+    if args.rejected_out and not args.allow_bad_rows:  # without it the first bad row stops the import
+        raise BadInputError(
+            "--rejected-out writes the rows an import with --allow-bad-rows leaves out; without that flag the "
+            "import stops at the first bad row, names it and stores nothing",
+            expected="--allow-bad-rows --rejected-out FILE",
+        )
     try:
         result = import_file(args.file, args, progress=progress)
     except NoRowLeftError as exc:  # nothing is stored: the reasons go to --rejected-out, or say how to get them
@@ -202,7 +208,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rejected-out",
         metavar="FILE",
-        help="write every rejected row with its reason to FILE as CSV (also when every row is rejected)",
+        help="with --allow-bad-rows: write every rejected row with its reason to FILE as CSV (also when every "
+        "row is rejected)",
     )
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(handler=cmd_import)

@@ -449,12 +449,17 @@ def _check_delimiter(value: str | None) -> None:
 
 
 def _no_row_matches(
-    where: tuple[tuple[str, str], ...], seen_values: Mapping[str, list[str]], filtered_out: int, rejected_rows: int
+    where: tuple[tuple[str, str], ...],
+    seen_values: Mapping[str, list[str]],
+    filtered_out: int,
+    rejected_rows: int,
+    matched: frozenset[str] = frozenset(),
 ) -> BadInputError:
-    """The filter kept no row: name the condition that matched nothing and the column's nearest real values."""
+    """The filter kept no row: name the condition no row met (``matched``: the columns whose value
+    some row had) and the column's nearest real values (``seen_values``: a few of each column's)."""
     column, value = where[0]
     for c, v in where:
-        if v.strip() not in seen_values.get(c, []):
+        if c not in matched:
             column, value = c, v
             break
     else:  # each value occurs, but never all together
@@ -664,7 +669,13 @@ def import_event_log(
         # Rows the filter left out: neither kept nor rejected (a rejected row never reaches the filter).
         filtered_out = scan.rows_read - scan.rows_kept - len({r.row for r in scan.rejects})
         if scan.rows_kept == 0 and options.where and filtered_out:
-            raise _no_row_matches(options.where, scan.where_values, filtered_out, len({r.row for r in scan.rejects}))
+            raise _no_row_matches(
+                options.where,
+                scan.where_values,
+                filtered_out,
+                len({r.row for r in scan.rejects}),
+                scan.where_matched,
+            )
         if scan.rows_kept == 0:
             raise NoRowLeftError(scan.rejects)
         headers = scan.headers

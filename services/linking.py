@@ -267,13 +267,21 @@ def foreign_map_note(dataset_id: int, map_id: int, *, engine: Engine | None = No
     claimed = links[links["touchpoint_id"].notna()]
     events = int(links["events"].sum())
     share = f" ({int(claimed['events'].sum()) / events:.0%} of its events)" if events else ""
-    linked_to = f"linked to “{own}”" if own is not None else "not linked to any map"
-    how = "saved links" if (claimed["match"] == "saved").all() else "names that match"
+    activities = f"{len(links):,} activit{'y' if len(links) == 1 else 'ies'}"
+    if len(claimed):
+        how = "saved links" if (claimed["match"] == "saved").all() else "names that match"
+        claims = f"that map's touchpoints claim {len(claimed):,} of its {activities}{share}, by {how}; the others keep"
+    else:
+        claims = f"that map's touchpoints claim none of its {activities}; they all keep"
+    if own is not None:
+        head = f"This event log is linked to “{own}”, not to “{name}”"
+        differ = "so the numbers differ from those seen through the map it is linked to"
+    else:
+        head = f"This event log is not linked to any map, so not to “{name}” either"
+        differ = "so the numbers are the log's own where the map claims nothing"
     return (
-        f"This event log is {linked_to}, not to “{name}”: that map's touchpoints claim {len(claimed):,} of its "
-        f"{len(links):,} activities{share}, by {how}; the others keep the log's own names and stages, so the "
-        "numbers differ from those seen through the map it is linked to. Link it to this map on the Data page "
-        "to see it through this one."
+        f"{head}: {claims} the log's own names and stages, {differ}. Link it to this map on the Data page to "
+        "see it through this one."
     )
 
 

@@ -105,6 +105,7 @@ class ScanResult:
     frame: pd.DataFrame | None = None  # preview mode: the kept rows as text
     complete: bool = True  # False when a preview stopped early
     where_values: dict[str, list[str]] = field(default_factory=dict)  # a few values seen per filter column
+    where_matched: frozenset[str] = frozenset()  # the filter columns whose value some row had
 
 
 class _Stop(Exception):
@@ -143,6 +144,7 @@ class _Scanner:
         self.pending_quotes = 0
         self.pending_line = 0
         self.where_values: dict[str, set[str]] = {}
+        self.where_matched: set[str] = set()
         # RE2 pattern of a one-line record whose values are unquoted or wholly, correctly quoted.
         d = f"\\x{{{ord(delimiter):x}}}"
         field = f'(?:"[^"\n]*(?:""[^"\n]*)*"|[^{d}"\n]*)'
@@ -411,6 +413,8 @@ class _Scanner:
                 if len(seen) < 12:
                     seen.update(pc.unique(values).to_pylist()[:12])
                 cond = pc.equal(values, value.strip())
+                if col not in self.where_matched and pc.any(cond).as_py():
+                    self.where_matched.add(col)
                 mask = cond if mask is None else pc.and_(mask, cond)
             table = table.filter(mask)
         if self.max_rows is not None and self.kept + table.num_rows >= self.max_rows:
@@ -550,6 +554,7 @@ def scan_csv(
             rejects=scanner.rejects,
             complete=complete,
             where_values={k: sorted(v)[:12] for k, v in scanner.where_values.items()},
+            where_matched=frozenset(scanner.where_matched),
         )
         names = [FILE_ROW, "file_line", *scanner.headers]
         if staging_path is None:

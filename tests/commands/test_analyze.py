@@ -328,8 +328,22 @@ def test_impossible_ranges_are_refused(capsys, dataset):
             capsys.readouterr().err == f"error: argument {flag}: must be more than 0 days: '{value.split(',')[-1]}'\n"
         )
     # The same day at both ends is one day, and empty per-step windows are none.
-    assert _run(capsys, "--dataset", dataset, "--date-from", "2025-01-05", "--date-to", "2025-01-05")["events"] >= 0
+    one_day = _run(capsys, "--dataset", dataset, "--date-from", "2025-01-05", "--date-to", "2025-01-05")
+    assert one_day["events"] == 4  # b2b_log's events on 2025-01-05 (UTC)
     assert _run(capsys, *funnel[1:], "--step-windows-days", "7,")["step_windows_days"] == [7.0, None]
+
+
+def test_a_result_with_journeys_and_an_empty_list_is_not_called_empty(capsys, engine):
+    rows = [("a", 0, "A", "S1"), ("a", 1, "B", "S2"), ("b", 0, "A", "S1")]  # no journey moves back a stage
+    frame = log_frame(rows, ("journey_id", "timestamp", "activity", "stage"))
+    forward = create_dataset(frame, name="Forward only")
+    assert cli.main(["analyze", "--dataset", str(forward), "--report", "nonlinearity"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["journeys"] == 2 and "is empty" not in err, err
+    assert (
+        cli.main(["analyze", "--dataset", str(forward), "--report", "funnel", "--steps", "A,B", "--format", "csv"]) == 0
+    )
+    assert "step_windows_days" not in capsys.readouterr().err  # none were given: nothing left out
 
 
 def test_an_empty_result_says_why(capsys, dataset):

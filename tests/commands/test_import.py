@@ -181,6 +181,11 @@ def test_every_row_rejected_says_why_and_can_write_them_all(tmp_path, capsys):
     assert cli.main([*argv, "--rejected-out", str(report)]) == 2
     assert capsys.readouterr().err.endswith(f"Every rejected row with its reason: {report}.\n")
     assert len(report.read_text(encoding="utf-8-sig").splitlines()) == 1 + 51
+    # Without --allow-bad-rows the first bad row stops the import: the flag is refused, not ignored.
+    strict = tmp_path / "strict.csv"
+    assert cli.main([*argv[:-1], "--rejected-out", str(strict)]) == 2
+    assert "--rejected-out writes the rows an import with --allow-bad-rows leaves out" in capsys.readouterr().err
+    assert not strict.exists()
 
 
 def test_a_delimiter_the_import_does_not_read_is_refused_at_once(tmp_path, capsys):

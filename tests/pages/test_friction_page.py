@@ -37,7 +37,7 @@ def test_friction_page_puts_the_planted_hot_spot_first(engine):
     )
 
 
-def test_friction_weights_change_the_index_and_travel_in_the_url(engine):
+def test_friction_weights_from_the_link_and_the_inputs_change_the_index(engine):
     _map_id, dataset_id = _dataset(engine)
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id), "w_exit": "0", "w_feedback": "0"})
     assert at.number_input(key="w_exit").value == 0.0

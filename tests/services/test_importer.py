@@ -514,6 +514,21 @@ def test_a_filter_that_keeps_nothing_names_the_nearest_value_even_beside_rejecte
     assert str(info.value).endswith("nearest: 'email')")
 
 
+def test_a_filter_of_several_conditions_blames_the_one_no_row_meets_beyond_the_values_sampled(engine):
+    # 30 journeys: j20 and above on email, the rest on phone. A value past the first dozen seen is still
+    # found, so the condition blamed is the one that matched no row.
+    rows = "".join(f"j{i:02d},2024-03-01T10:00:00Z,Visit,{'email' if i >= 20 else 'phone'}\n" for i in range(30))
+    data = ("case,when,step,channel\n" + rows).encode()
+    mapping = ColumnMapping.of(journey="case", timestamp="when", activity="step", channel="channel")
+    together = ImportOptions(where=(("case", "j25"), ("channel", "phone")))
+    with pytest.raises(BadInputError, match="each value occurs, but no row has case = 'j25' and channel = 'phone'"):
+        import_event_log(data, name="x", mapping=mapping, options=together)
+    absent = ImportOptions(where=(("case", "j25"), ("channel", "fax")))
+    with pytest.raises(BadInputError) as info:
+        import_event_log(data, name="x", mapping=mapping, options=absent)
+    assert info.value.column == "channel"
+
+
 @pytest.mark.parametrize("delimiter", ["x", ":", " "])
 def test_a_delimiter_other_than_the_four_is_refused_before_reading(delimiter, engine):
     with pytest.raises(BadInputError, match="Unusable delimiter"):

@@ -17,6 +17,7 @@ from services.importer import import_event_log
 from services.linking import (
     compute_coverage,
     draft_map_from_dataset,
+    foreign_map_note,
     get_journey_labels,
     link_dataset_to_map,
     normalise_name,
@@ -124,6 +125,23 @@ def test_coverage_lists_unmatched_activities_and_unreached_touchpoints(setup):
     unmatched, unreached = compute_coverage(dataset, map_id)
     assert unmatched == ["Fax sent"]
     assert unreached == ["Email (Awareness)", "Email (Decision)"]
+
+
+def test_a_log_seen_through_a_map_it_is_not_linked_to_is_said(setup):
+    dataset, map_id, _ = setup
+    # Not linked to any map: the map's touchpoints claim 5 of the 6 activities by name (not Fax sent).
+    note = foreign_map_note(dataset, map_id)
+    assert note is not None and note.startswith(
+        "This event log is not linked to any map, so not to “Map” either: that map's touchpoints claim 5 of its 6 "
+        "activities (86% of its events), by names that match; the others keep"
+    ), note
+    with write_session() as session:
+        empty = crud.create_map(session=session, name="Empty").id
+    assert "claim none of its 6 activities; they all keep the log's own names" in foreign_map_note(dataset, empty)
+    link_dataset_to_map(dataset, map_id)
+    assert foreign_map_note(dataset, map_id) is None  # its own map: nothing to say
+    note = foreign_map_note(dataset, empty)
+    assert note.startswith("This event log is linked to “Map”, not to “Empty”: ") and "differ from those" in note
 
 
 def test_draft_map_from_dataset(setup):
