@@ -44,7 +44,7 @@ def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
             y=[html.escape(str(m)) for m in maps],
             text=text,
             texttemplate="%{text}",
-            textfont={"color": "white", "size": 12},
+            textfont={"size": 12},  # no colour: Plotly writes each label in the one that contrasts with its cell
             colorscale=_SCALE,
             zmin=-0.5,
             zmax=3.5,

@@ -36,6 +36,8 @@ def test_portfolio_heatmap_cells_and_labels():
     assert list(hm.y) == ["A", "&lt;b&gt;B&lt;/b&gt;"] and list(hm.x) == ["NPS", "Review"]  # user text escaped
     assert [list(r) for r in hm.z] == [[3, 1], [0, 0]]
     assert hm.text[0][0] == "20 / 30"
+    # No fixed label colour: white on amber or grey read at 2.0:1 and 2.7:1; Plotly picks a contrasting one.
+    assert hm.textfont.color is None
 
 
 def test_trend_and_component_figures():
