@@ -50,8 +50,8 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
     """A metric's latest value against its target, its status and formula; for an editor, the currency
     of a money metric that has none."""
     delta = None if r.change is None else f"{_signed(r.change, r)} since {r.previous_period}"
-    st.metric(
-        f"{r.name} · {r.scope}",
+    st.metric(  # the scope on a line of its own: a card's label is cut to its width
+        r.name,
         format_metric_value(r.latest_value, r.unit, r.kind),
         delta=delta,
         delta_color="normal" if r.direction == "higher" else "inverse",
@@ -62,12 +62,16 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
         else "no target"
     )
     badge = STATUS_BADGE.get(r.status, STATUS_BADGE["none"])
-    st.markdown(f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}")
+    st.markdown(
+        f"{badge} {escape_markdown(target)} · {escape_markdown(r.latest_period or 'no value yet')}  \n"
+        f"Scope: {escape_markdown(r.scope)}"
+    )
     if r.source == "dataset":
         how = f"computed from data ({r.computed_with})" if r.computed_with else "computed from data"
         st.caption(escape_markdown(f"{r.formula} · {how}"))
     else:  # the formula says what the number is meant to be; nothing here computed it
-        st.caption(escape_markdown(f"Entered by hand, not computed from an event log. Meant as: {r.formula}"))
+        meant = "" if r.kind == "custom" else f" Meant as: {r.formula}"  # a custom metric's formula is its own
+        st.caption(escape_markdown(f"Entered by hand, not computed from an event log.{meant}"))
     if r.kind in MONEY_KINDS and not r.unit.strip() and editor:
         with st.form(f"currency_{r.id}", border=False):
             currency = st.text_input(

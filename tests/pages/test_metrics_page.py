@@ -32,6 +32,7 @@ def test_scorecard_shows_value_target_status_and_formula(engine):
     assert "+7.0 since 2026-01" in at.metric[0].delta
     text = "\n".join(m.value for m in at.markdown)
     assert ":orange-badge[near target]" in text  # 3 below 40: within 10 %
+    assert "Scope: whole map" in text and " · " not in at.metric[0].label  # the label is the name alone
     assert any(c.value.startswith("Entered by hand, not computed") and "promoters 9–10" in c.value for c in at.caption)
 
 
