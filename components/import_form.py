@@ -90,39 +90,26 @@ def _choose_source() -> tuple[str, bytes | str, str] | None:
 
 
 def _role_widgets(headers: list[str], suggested: ColumnMapping) -> ColumnMapping:
-    if st.session_state.get("imp_role_headers") != headers:
-        # Another file or sheet: its columns get their own suggestion, not the last file's choices.
-        for k in [k for k in st.session_state if str(k).startswith("imp_role_") or k == "imp_segments"]:
-            del st.session_state[k]
-        st.session_state["imp_role_headers"] = list(headers)
+    """The column-role pickers, opening on ``suggested`` for each new file or sheet."""
     options = [NONE, *headers]
+    if st.session_state.get("imp_role_headers") != headers:
+        # Another file or sheet: its columns get their own suggestion, not the last file's choices. Set
+        # through the session state: a picker only cleared keeps the value the browser still shows.
+        for role in (*REQUIRED_ROLES, *OPTIONAL_ROLES):
+            default = suggested.source(role)
+            st.session_state[f"imp_role_{role.value}"] = default if default in options else NONE
+        st.session_state["imp_segments"] = [s for s in suggested.segments if s in headers]
+        st.session_state["imp_role_headers"] = list(headers)
     chosen: dict[str, str | None] = {}
     st.markdown("**Required**")
     cols = st.columns(3)
     for i, role in enumerate(REQUIRED_ROLES):
-        default = suggested.source(role)
-        chosen[role.value] = cols[i].selectbox(
-            importer.ROLE_LABELS[role],
-            options,
-            index=options.index(default) if default in options else 0,
-            key=f"imp_role_{role.value}",
-        )
+        chosen[role.value] = cols[i].selectbox(importer.ROLE_LABELS[role], options, key=f"imp_role_{role.value}")
     st.markdown("**Optional**")
     cols = st.columns(4)
     for i, role in enumerate(OPTIONAL_ROLES):
-        default = suggested.source(role)
-        chosen[role.value] = cols[i % 4].selectbox(
-            importer.ROLE_LABELS[role],
-            options,
-            index=options.index(default) if default in options else 0,
-            key=f"imp_role_{role.value}",
-        )
-    segments = st.multiselect(
-        "Segment columns (kept for filters and breakdowns)",
-        headers,
-        default=[s for s in suggested.segments if s in headers],
-        key="imp_segments",
-    )
+        chosen[role.value] = cols[i % 4].selectbox(importer.ROLE_LABELS[role], options, key=f"imp_role_{role.value}")
+    segments = st.multiselect("Segment columns (kept for filters and breakdowns)", headers, key="imp_segments")
     return ColumnMapping.of(segments=segments, **{k: (v if v != NONE else None) for k, v in chosen.items()})
 
 

@@ -68,3 +68,29 @@ def test_upload_map_import_and_download_the_report(fresh_server, page, tmp_path)
     wait_for_app(page)
     assert "dataset=1" in page.url
     assert not page.locator("[data-testid='stException']").count()
+
+
+def test_a_second_sheet_gets_its_own_column_suggestion(server, page, tmp_path):
+    # The browser keeps a picker's value unless the app sets it: each new sheet's roles must be set, not
+    # only cleared (AppTest, which has no browser, did not see them stay at "—").
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["note"])
+    events = book.create_sheet("Events")
+    for row in (["journey_id", "timestamp", "activity"], ["j1", "2024-03-01 09:00", "Visit"]):
+        events.append(row)
+    path = tmp_path / "two_sheets.xlsx"
+    book.save(path)
+    page.goto(server.url + "/Data?data_tab=Import")
+    wait_for_app(page, "Upload a CSV export")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    wait_for_app(page, "Preview")
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Sheet").first.click()
+    page.get_by_role("option", name="Events").click()
+    wait_for_app(page, "sheet Events")
+    for label, column in (("Journey id", "journey_id"), ("Timestamp", "timestamp"), ("Activity", "activity")):
+        picker = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+        shown = picker.evaluate("e => e.textContent + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert column in shown, (label, shown)
