@@ -77,6 +77,16 @@ def _choices_near(param: str, raw: str, options: Sequence[_T], format_func: Call
     return f"one of the choices here (nearest: {', '.join(near)})" if near else "one of the choices here"
 
 
+def _told_apart(options: Sequence[_T], format_func: Callable[[_T], str]) -> Callable[[_T], str]:
+    """``format_func``, with the option's own value added to a name two options share ("Q3 plan (#4)"):
+    the browser tells options apart by what they show, so two maps of one name would pick the same."""
+    shown = [str(format_func(o)) for o in options]
+    shared = {name for name in shown if shown.count(name) > 1}
+    if not shared:
+        return format_func
+    return lambda o: f"{format_func(o)} (#{o})" if str(format_func(o)) in shared else format_func(o)
+
+
 def query_select(
     label: str,
     options: Sequence[_T],
@@ -97,6 +107,7 @@ def query_select(
     left as it was; without, a warning names the option shown instead.
     """
     options = list(options)
+    format_func = _told_apart(options, format_func)
     current = link_value(param)
     if not options:
         if current is not None and refuse is not None:

@@ -61,3 +61,21 @@ def test_the_option_none_is_no_parameter():
     at = _run({"n": "2"}, with_none=True)
     at.selectbox(key="qp_n").select_index(0).run()
     assert _chose(at) == "chose None" and "n" not in at.query_params
+
+
+def _same_names() -> None:
+    import streamlit as st
+
+    from components.url_select import query_select
+
+    value = query_select("Map", [1, 2, 3], param="map", format_func=lambda o: "Plan" if o < 3 else "Other")
+    st.write(f"chose {value}")
+
+
+def test_options_of_one_name_are_told_apart_by_their_value():
+    # The browser picks an option by what it shows: two maps named alike would both pick the first.
+    at = AppTest.from_function(_same_names)
+    at.query_params["map"] = "2"
+    at.run()
+    assert list(at.selectbox(key="qp_map").options) == ["Plan (#1)", "Plan (#2)", "Other"]
+    assert _chose(at) == "chose 2"
