@@ -28,6 +28,7 @@ from components.bootstrap import bootstrap
 from components.loaders import clear_caches, load_dataset_summaries, load_map_summaries
 from components.text import escape_markdown, escape_markup
 from components.url_select import (
+    NO_CHOICE,
     link_index,
     link_value,
     query_choice,
@@ -96,6 +97,9 @@ def pick_dataset(
     """The dataset of ``?dataset=`` (else the first): ``(id, cache token, name)``; None, with an
     empty state or a warning, when there is none or the link names one that does not exist."""
     datasets = load_dataset_summaries()
+    if (raw := link_value("dataset")) is not None and raw not in {str(d["id"]) for d in datasets}:
+        load_dataset_summaries.clear()  # one imported from the terminal since: read again before refusing
+        datasets = load_dataset_summaries()
     if not datasets:
         st.info(
             "No dataset yet: import an event log on the **Data** page, then come back here.",
@@ -139,6 +143,9 @@ def pick_map(
     """The map of ``?map=`` (None: the map the dataset is linked to, if any; with ``required``, the
     first map); :data:`INVALID`, with a warning, when the link names a map that does not exist."""
     maps = load_map_summaries()
+    if (raw := link_value("map")) not in (None, NO_CHOICE) and raw not in {str(m["id"]) for m in maps}:
+        load_map_summaries.clear()  # one made from the terminal since: read again before refusing
+        maps = load_map_summaries()
     names = {int(m["id"]): m["name"] for m in maps}
     ids = list(names)
     unknown = link_value("map") is not None and link_index("map", ids) is None

@@ -136,3 +136,13 @@ def test_a_maps_link_opens_its_own_log_and_another_log_says_it_is_not_linked(dem
     said = [w.value for w in at.warning if "not to “Enterprise buying committee”" in w.value]
     assert len(said) == 1 and "that map's touchpoints claim 1 of its 21 activities" in said[0], said
     assert "(not linked to this map)" in at.selectbox(key="_pick_dataset").format_func(b2b)
+
+
+def test_a_map_or_log_made_since_the_page_last_read_them_is_found_not_refused(demo_engine):
+    from services.maps import create_map_from_template
+
+    run_page("pages/9_Friction.py")  # the lists of maps and logs are read (and cached)
+    made = create_map_from_template(template_key="b2b-5-stage", name="Made from the terminal")  # not via the app
+    at = run_page("pages/9_Friction.py", query={"map": str(made)})
+    assert not [w.value for w in at.warning if w.value.startswith(f"There is no map {made}")]
+    assert at.selectbox(key="_pick_map").value == made
