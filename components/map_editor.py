@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from components.errors import show_error, user_errors
-from components.flash import flash
+from components.flash import flash, form_saved
 from components.loaders import clear_caches
 from core.errors import ConflictError, JourneyLensError
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
@@ -60,10 +60,13 @@ def _pending() -> dict[tuple[int, str], Any]:
     return st.session_state.setdefault(PENDING_KEY, {})
 
 
-def save(map_id: int, table: str, payload: Any, fn: SaveFn, *, success: str = "Saved.") -> bool:
+def save(
+    map_id: int, table: str, payload: Any, fn: SaveFn, *, success: str = "Saved.", form: str | None = None
+) -> bool:
     """Save ``payload`` with ``fn(payload, expected_version)`` from the base copy.
 
-    On success: the base is reloaded, caches cleared, the page reruns with ``success`` shown. On a
+    On success: the base is reloaded, caches cleared, the ``form`` it came from (if any) drawn empty
+    again (:func:`components.flash.form_saved`), the page reruns with ``success`` shown. On a
     conflict: the payload is kept as pending for :func:`render_conflict` (nothing is lost). On a
     validation error: its message is shown and the editor keeps what the user typed.
     """
@@ -79,6 +82,8 @@ def save(map_id: int, table: str, payload: Any, fn: SaveFn, *, success: str = "S
     _pending().pop((map_id, table), None)
     reload_base(map_id)
     clear_caches()
+    if form is not None:
+        form_saved(form)
     flash(success)
     st.rerun()
     return True  # pragma: no cover  (st.rerun does not return)

@@ -21,6 +21,7 @@ from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
 from components.access import can_edit
 from components.errors import user_errors
+from components.flash import form_key
 from components.grid_edit import render_grid_conflicts, render_grid_editor
 from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
@@ -317,10 +318,11 @@ def render_structure_tab(view: MapView) -> None:
         render_ownership(view)
 
     c1, c2 = st.columns(2)
-    with c1, st.form(f"add_stage::{view.id}", clear_on_submit=True):
+    add_stage = f"add_stage::{view.id}"  # a refused stage keeps what was typed; a saved one empties the form
+    with c1, st.form(form_key(add_stage)):
         st.markdown("**Add a stage**")
-        name = st.text_input("Stage name", max_chars=200)
-        goal = st.text_input("Customer goal", key=f"add_stage_goal::{view.id}")
+        name = st.text_input("Stage name", max_chars=200, key=f"{form_key(add_stage)}:name")
+        goal = st.text_input("Customer goal", key=f"{form_key(add_stage)}:goal")
         if st.form_submit_button("Add stage"):
             ed.save(
                 view.id,
@@ -328,6 +330,7 @@ def render_structure_tab(view: MapView) -> None:
                 {"name": name, "customer_goal": goal},
                 lambda p, v: map_edits.add_stage(view.id, expected_version=v, **p),
                 success=f"Stage “{name.strip()}” added.",
+                form=add_stage,
             )
     ed.render_conflict(
         view.id,
@@ -337,14 +340,16 @@ def render_structure_tab(view: MapView) -> None:
     )
     if view.stages:
         stage_names = {s.id: s.name for s in view.stages}
-        with c2, st.form(f"add_touchpoint::{view.id}", clear_on_submit=True):
+        add_tp = f"add_touchpoint::{view.id}"
+        with c2, st.form(form_key(add_tp)):
+            k = form_key(add_tp)
             st.markdown("**Add a touchpoint**")
-            stage_id = st.selectbox("In stage", list(stage_names), format_func=stage_names.get)
-            tp_name = st.text_input("Touchpoint name", max_chars=200)
+            stage_id = st.selectbox("In stage", list(stage_names), format_func=stage_names.get, key=f"{k}:stage")
+            tp_name = st.text_input("Touchpoint name", max_chars=200, key=f"{k}:name")
             cc1, cc2 = st.columns(2)
-            channel = cc1.text_input("Channel", help=f"e.g. {COMMON_CHANNELS}")
-            owner_team = cc2.text_input("Owner team")
-            mot = st.checkbox("Moment of truth")
+            channel = cc1.text_input("Channel", help=f"e.g. {COMMON_CHANNELS}", key=f"{k}:channel")
+            owner_team = cc2.text_input("Owner team", key=f"{k}:owner")
+            mot = st.checkbox("Moment of truth", key=f"{k}:mot")
             if st.form_submit_button("Add touchpoint"):
                 payload = {
                     "stage_id": stage_id,
@@ -360,6 +365,7 @@ def render_structure_tab(view: MapView) -> None:
                     payload,
                     lambda p, v: map_edits.apply_touchpoint_edits(view.id, RowEdits(added=[p]), expected_version=v),
                     success=f"Touchpoint “{tp_name.strip()}” added.",
+                    form=add_tp,
                 )
         ed.render_conflict(
             view.id,

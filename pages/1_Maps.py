@@ -10,6 +10,7 @@ from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
 from components.confirm import confirmed
 from components.errors import user_errors
+from components.flash import flash, form_key, form_saved, show_flash
 from components.loaders import clear_caches, load_map_summaries
 from components.map_editor import import_map_json
 from components.text import escape_markdown
@@ -20,30 +21,38 @@ STUDIO = "pages/2_Map_studio.py"
 
 bootstrap("Maps")
 st.title("Journey maps")
+show_flash()
 
 templates = {t.key: t for t in list_templates()}
 editor = editing_allowed("create, import, rename or delete maps")
 if editor:
-    with st.expander("Create a map", expanded=not load_map_summaries()), st.form("create_map", clear_on_submit=True):
-        name = st.text_input("Name", max_chars=200, placeholder="e.g. Mid-market SaaS buyer journey")
+    # A refused map keeps what was typed; a created one empties the form (drawn afresh on the next run).
+    create = form_key("create_map")
+    with st.expander("Create a map", expanded=not load_map_summaries()), st.form(create):
+        name = st.text_input(
+            "Name", max_chars=200, placeholder="e.g. Mid-market SaaS buyer journey", key=f"{create}:name"
+        )
         key = st.selectbox(
             "Start from",
             [None, *templates],
             format_func=lambda k: (
                 "Empty map (no stages)" if k is None else f"{templates[k].name}: {templates[k].description}"
             ),
+            key=f"{create}:template",
         )
         c1, c2 = st.columns(2)
-        owner = c1.text_input("Owner", max_chars=200)
-        review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90))
+        owner = c1.text_input("Owner", max_chars=200, key=f"{create}:owner")
+        review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90), key=f"{create}:review")
         if st.form_submit_button("Create map", type="primary"):
             with user_errors():
                 map_id = map_service.create_map_from_template(
                     template_key=key, name=name, owner=owner, review_by=review_by
                 )
                 clear_caches()
-                st.success(f"Created map “{escape_markdown(name.strip())}” (id {map_id}).")
+                flash(f"Created map “{escape_markdown(name.strip())}” (id {map_id}).")
                 st.session_state["maps_created"] = map_id
+                form_saved("create_map")
+                st.rerun()
     if st.session_state.get("maps_created"):
         st.page_link(
             STUDIO,

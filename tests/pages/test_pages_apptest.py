@@ -17,6 +17,15 @@ def test_overview_lists_demo_maps():
     assert "Advisory client lifecycle" in text
 
 
+def test_a_map_refused_keeps_what_was_typed(demo_engine):
+    at = run_page("pages/1_Maps.py")
+    at.text_input[0].set_value("   ")
+    [t for t in at.text_input if t.label == "Owner"][0].set_value("Dana")
+    at.button[0].click().run()
+    assert at.error and not at.success
+    assert [t for t in at.text_input if t.label == "Owner"][0].value == "Dana"
+
+
 def test_maps_page_creates_renames_and_deletes(demo_engine):
     at = run_page("pages/1_Maps.py")
     at.text_input[0].set_value("Renewal journey")
@@ -24,6 +33,7 @@ def test_maps_page_creates_renames_and_deletes(demo_engine):
     at.button[0].click().run()
     assert not at.exception
     assert any("Created map" in s.value for s in at.success)
+    assert at.text_input[0].value == ""  # the form is empty again once the map is created
 
     from services.maps import list_map_summaries
 

@@ -109,9 +109,16 @@ def test_add_a_stage_and_a_touchpoint_with_the_forms(filled):
 
 def test_an_empty_stage_name_is_refused_with_a_message(filled):
     at = _open(filled.map_id, "Stages & touchpoints")
+    [t for t in at.text_input if t.label == "Customer goal"][0].set_value("Grow the account")
     _button(at, "Add stage").click().run()
     assert any("stage name" in e.value and "non-empty name" in e.value for e in at.error)
     assert map_view.get_map_view(filled.map_id).version == filled.version
+    # What was typed is kept to be mended; once saved, the form is empty again.
+    assert [t for t in at.text_input if t.label == "Customer goal"][0].value == "Grow the account"
+    [t for t in at.text_input if t.label == "Stage name"][0].set_value("Expansion")
+    _button(at, "Add stage").click().run()
+    assert any("Stage “Expansion” added." in s.value for s in at.success)
+    assert [t.value for t in at.text_input if t.label in ("Stage name", "Customer goal")] == ["", ""]
 
 
 def test_editing_the_lanes_table_saves_cells(filled):
