@@ -92,5 +92,7 @@ def test_a_second_sheet_gets_its_own_column_suggestion(server, page, tmp_path):
     wait_for_app(page, "sheet Events")
     for label, column in (("Journey id", "journey_id"), ("Timestamp", "timestamp"), ("Activity", "activity")):
         picker = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
-        shown = picker.evaluate("e => e.textContent + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+        shown = picker.evaluate(
+            "e => e.textContent + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')"
+        )
         assert column in shown, (label, shown)
