@@ -13,6 +13,7 @@ from components.analysis_controls import AnalysisView
 from components.badges import STATUS_BADGE
 from components.data_table import render_data_table
 from components.errors import user_errors
+from components.flash import form_key, form_saved
 from components.loaders import (
     clear_caches,
     load_has_role,
@@ -116,7 +117,7 @@ def render_add_metric(
     stages, touchpoints = load_map_scopes(map_id)
     stage_label = dict(stages)
     tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
-    with st.form("add_metric", clear_on_submit=True):
+    with st.form(form_key("add_metric")):  # refused: what was typed is kept; added: a new, empty form next run
         kind = st.selectbox("Metric", list(METRIC_KIND_LABELS), format_func=METRIC_KIND_LABELS.get)
         name = st.text_input("Name (optional)", max_chars=200)
         scope_options = [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
@@ -163,6 +164,7 @@ def render_add_metric(
                         metric_service.compute_metric_values(new_id, options=options)
                 finally:  # the metric is added even where computing it failed: show it
                     clear_caches()
+                    form_saved("add_metric")
                 st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
 
 
@@ -183,7 +185,7 @@ def render_metric_values(map_id: int, rows: list[metric_service.MetricRow]) -> N
     manual = [r.id for r in rows if r.source == "manual"]
     computed = [r.id for r in rows if r.source == "dataset"]
     left, right = st.columns(2)
-    with left, st.form("enter_value", clear_on_submit=True):
+    with left, st.form("enter_value"):  # kept after a save too: the next period's value is typed over it
         st.markdown("**Enter a value by hand**")
         if not manual:
             st.caption("Every metric of this map is computed from data.")

@@ -72,6 +72,7 @@ def test_add_a_manual_metric_and_enter_a_value(engine):
     [n for n in at.number_input if n.label == "Value"][0].set_value(1.0)
     [b for b in at.button if b.label == "Save value"][0].click().run()
     assert any("2026-03" in e.value for e in at.error)
+    assert [t for t in at.text_input if t.label == "Period"][0].value == "March"  # kept, to be mended
 
 
 def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine):
