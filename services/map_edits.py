@@ -144,6 +144,19 @@ def _renumber(rows: list[Any], requested: Mapping[int, float | None]) -> None:
         row.position = pos
 
 
+def _one_stage_per_name(stages: list[Stage]) -> None:
+    """Refuse two stages of one map with one name (ignoring case and spaces at the ends): grids,
+    exports, diffs and stage-level analyses name stages, and could not tell them apart."""
+    seen: dict[str, str] = {}
+    for stage in stages:
+        key = stage.name.strip().casefold()
+        if key in seen:
+            raise BadInputError.invalid(
+                "stage name", stage.name, f"a name no other stage of this map has (“{seen[key]}” is taken)"
+            )
+        seen[key] = stage.name
+
+
 def apply_stage_edits(
     map_id: int, edits: RowEdits, *, expected_version: int | None, engine: Engine | None = None
 ) -> Saved:
@@ -178,6 +191,7 @@ def apply_stage_edits(
             new_rows.append(stage)
             if position is not None:
                 requested[id(stage)] = position
+        _one_stage_per_name(stages)
         _renumber(stages, requested)
         session.add_all(stages)
         session.flush()

@@ -174,6 +174,22 @@ def test_a_refused_edit_in_a_batch_writes_none_of_it(base_map, dump):
     assert dump() == before
 
 
+def test_a_stage_name_the_map_has_already_is_refused(base_map, dump):
+    view = map_view.get_map_view(base_map["map_id"])
+    first, second = view.stages[0], view.stages[1]
+    before = dump()
+    with pytest.raises(BadInputError, match=f"“{first.name}” is taken"):
+        map_edits.add_stage(base_map["map_id"], f" {first.name.upper()} ", expected_version=base_map["version"])
+    renamed = map_edits.RowEdits(updated={second.id: {"name": first.name}})
+    with pytest.raises(BadInputError, match="a name no other stage of this map has"):
+        map_edits.apply_stage_edits(base_map["map_id"], renamed, expected_version=base_map["version"])
+    assert dump() == before
+    # Swapping two names in one save is fine: the names are checked once all the edits are made.
+    swap = map_edits.RowEdits(updated={first.id: {"name": second.name}, second.id: {"name": first.name}})
+    map_edits.apply_stage_edits(base_map["map_id"], swap, expected_version=base_map["version"])
+    assert [s.name for s in map_view.get_map_view(base_map["map_id"]).stages[:2]] == [second.name, first.name]
+
+
 # --------------------------------------------------------------------------- malformed map JSON
 
 
