@@ -16,7 +16,7 @@ from db.models import LaneCell, Opportunity, PainPoint, Touchpoint
 from services import map_edits, map_view
 from services import personas as persona_service
 from services.map_edits import LaneCellEdit, RowEdits
-from services.maps import create_map_from_template
+from services.maps import create_map_from_template, delete_map
 from tests.studio_factory import filled_map, filled_map_view
 
 
@@ -327,7 +327,18 @@ def test_personas_every_field_roles_and_coverage(engine):
         persona_service.create_persona("X", committee_role="gatekeeper")
     with pytest.raises(BadInputError, match="persona name"):
         persona_service.create_persona("")
-    map_id = create_map_from_template(template_key="buying-committee", name="Committee")
+    # The committee template brings one persona per role (each reused by the next map made from it).
+    committee = create_map_from_template(template_key="buying-committee", name="From the template")
+    assert persona_service.compute_committee_coverage(map_view.get_map_view(committee))["covered"].all()
+    again = create_map_from_template(template_key="buying-committee", name="From the template again")
+    assert {p.id for p in map_view.get_map_view(again).personas} == {
+        p.id for p in map_view.get_map_view(committee).personas
+    }
+    for made in (committee, again):
+        delete_map(made)
+    for persona in [p for p in persona_service.list_personas() if p.id != pid]:
+        persona_service.delete_persona(persona.id)
+    map_id = create_map_from_template(template_key="b2b-4-stage", name="Committee")
     view = map_view.get_map_view(map_id)
     v = map_edits.attach_personas(map_id, [pid], expected_version=view.version).version
     view = map_view.get_map_view(map_id)
