@@ -482,10 +482,18 @@ class _Diff:
                 old_item, new_item = self.items_of("old", kind)[i], self.items_of("new", kind)[j]
                 self.compare(area, self.item_label(k, key_field, placed), old_item, new_item, fields)
             else:
-                self.add(area, "removed", self.item_label(k, key_field, placed))
+                old_item = self.items_of("old", kind)[i]
+                self.add(area, "removed", self.item_label(k, key_field, placed), "", _said(old_item, fields), None)
         for j, k in news:
             if k is not None and j not in used:
-                self.add(area, "added", self.item_label(k, key_field, placed))
+                new_item = self.items_of("new", kind)[j]
+                self.add(area, "added", self.item_label(k, key_field, placed), "", None, _said(new_item, fields))
+
+
+def _said(item: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """What an added or removed item held, in its compared fields ("text: Slow quote · severity: 5"),
+    so the diff shows it rather than an empty before or after."""
+    return " · ".join(f"{f}: {_fmt(item[f])}" for f in fields if item.get(f) not in (None, "", [], {}))
 
 
 def compute_map_diff(

@@ -59,8 +59,17 @@ def test_diff_since_snapshot_names_each_change(engine):
         RowEdits(updated={next(p.id for p in view.pain_points if p.severity == 5): {"severity": 3}}),
         expected_version=v,
     ).version
+    v = map_edits.apply_pain_point_edits(
+        filled.map_id,
+        RowEdits(added=[{"stage_id": awareness.id, "description": "Too many ads", "severity": 4}]),
+        expected_version=v,
+    ).version
     v = map_edits.update_map_details(filled.map_id, expected_version=v, owner="Bea").version
-    changes = _changes(snapshots.diff_since_snapshot(snap))
+    diff = snapshots.diff_since_snapshot(snap)
+    # An added item says what it holds, not an empty before and after.
+    added = diff[(diff["area"] == "pain point") & (diff["change"] == "added")].iloc[0]
+    assert (added["item"], added["before"], added["after"]) == ("Awareness · Too many ads", "", "severity: 4")
+    changes = _changes(diff)
     assert ("map", "changed", "Filled", "owner") in changes
     assert ("stage", "changed", "Evaluate", "name") in changes
     assert ("stage", "moved", "Retention", "position") in changes
