@@ -23,7 +23,7 @@ from components.loaders import (
     load_referrals,
 )
 from components.text import escape_markdown
-from components.url_select import query_select, say_no_such
+from components.url_select import query_pick
 from core.errors import BadInputError
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
@@ -88,14 +88,8 @@ def render_metric_card(r: metric_service.MetricRow, *, editor: bool) -> None:
 def render_metric_trend(rows: list[metric_service.MetricRow]) -> None:
     """One metric's values per period (``?metric=``): chart, status per period, table and CSV."""
     by_id = {r.id: r for r in rows}
-    label = {i: f"{r.name} ({r.scope})" for i, r in by_id.items()}
-    metric_id = query_select(
-        "Metric",
-        list(by_id),
-        param="metric",
-        format_func=label.get,
-        refuse=lambda raw: say_no_such("metric", raw, [f"{i} ({n})" for i, n in label.items()]),
-        placeholder="Choose a metric",
+    metric_id = query_pick(
+        "Metric", {i: f"{r.name} ({r.scope})" for i, r in by_id.items()}, param="metric", what="metric"
     )
     if metric_id is None:
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -60,6 +60,21 @@ def say_no_such(what: str, raw: object, choices: list[str]) -> None:
     st.warning(
         escape_markup(f"There is no {what} {raw!s} (from the link). {what.capitalize()}s here: {listed}.")
         + " Pick one below; nothing else is shown meanwhile.",
+    )
+
+
+def query_pick(label: str, names: Mapping[Any, str], *, param: str, what: str, **kwargs: Any) -> Any | None:
+    """A select of things by id (metrics, personas, ...) bound to ``?<param>=<id>``, each shown by its
+    name; an id the link names that does not exist is refused with the real ones (:func:`say_no_such`)
+    and nothing is chosen (None) until the user picks."""
+    return query_select(
+        label,
+        list(names),
+        param=param,
+        format_func=names.__getitem__,
+        refuse=lambda raw: say_no_such(what, raw, [f"{i} ({n})" for i, n in names.items()]),
+        placeholder=f"Choose a {what}",
+        **kwargs,
     )
 
 

@@ -12,7 +12,7 @@ from components.confirm import confirmed
 from components.errors import user_errors
 from components.flash import flash, show_flash
 from components.loaders import clear_caches
-from components.url_select import query_select, say_no_such, warn_link_values_left_out
+from components.url_select import query_pick, warn_link_values_left_out
 from services import personas as persona_service
 from services.csv_safety import to_safe_csv
 
@@ -75,14 +75,7 @@ with user_errors():
     st.subheader("Edit a persona")
     by_id = {p.id: p for p in personas}
     label = {i: p.name + (f" ({p.committee_role})" if p.committee_role else "") for i, p in by_id.items()}
-    selected = query_select(
-        "Persona",
-        list(by_id),
-        param="persona",
-        format_func=label.__getitem__,
-        refuse=lambda raw: say_no_such("persona", raw, [f"{i} ({n})" for i, n in label.items()]),
-        placeholder="Choose a persona",
-    )
+    selected = query_pick("Persona", label, param="persona", what="persona")
     if selected is None:
         st.stop()
     persona = by_id[selected]

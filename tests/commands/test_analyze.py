@@ -110,24 +110,8 @@ def test_errors_exit_2_with_a_message(capsys, dataset):
     assert "--steps" in capsys.readouterr().err
     assert cli.main(["analyze"]) == 2
     assert "FILE or --dataset" in capsys.readouterr().err
-    assert (
-        cli.main(
-            [
-                "analyze",
-                "--dataset",
-                str(dataset),
-                "--report",
-                "funnel",
-                "--steps",
-                "A,B",
-                "--mode",
-                "any",
-                "--step-windows-days",
-                "3",
-            ]
-        )
-        == 2
-    )
+    funnel = ["analyze", "--dataset", str(dataset), "--report", "funnel", "--steps", "A,B"]
+    assert cli.main([*funnel, "--mode", "any", "--step-windows-days", "3"]) == 2
     assert "any-order" in capsys.readouterr().err
 
 
