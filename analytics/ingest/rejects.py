@@ -41,7 +41,8 @@ class Reject:
             expected=self.expected or None,
         )
         if more > 0:
-            err.args = (f"{err.args[0]}. {more:,} more row{'s' if more > 1 else ''} of this file have problems too.",)
+            rows = f"{more:,} more rows of this file have" if more > 1 else "1 more row of this file has"
+            err.args = (f"{err.args[0]}. {rows} problems too.",)
         return err
 
 

@@ -536,3 +536,12 @@ def test_a_delimiter_other_than_the_four_is_refused_before_reading(delimiter, en
     with pytest.raises(BadInputError, match="Unusable delimiter"):
         read_preview(Path("/nonexistent.csv"), ImportOptions(delimiter=delimiter))
     assert read_preview(CSV.encode(), ImportOptions(delimiter="comma")).delimiter == ","
+
+
+def test_the_count_of_more_problems_agrees_with_its_verb():
+    from analytics.ingest.rejects import Reject
+
+    bad = Reject(row=3, line=4, column="when", value="x", reason="Unreadable timestamp")
+    assert str(bad.error(1)).endswith(". 1 more row of this file has problems too.")
+    assert str(bad.error(2)).endswith(". 2 more rows of this file have problems too.")
+    assert "more row" not in str(bad.error(0))
