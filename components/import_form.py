@@ -513,10 +513,18 @@ def render_dataset_details(dataset_id: int) -> None:
     c[1].metric("Journeys", f"{summary['journeys']:,}")
     c[2].metric("Accounts", f"{summary['accounts']:,}")
     c[3].metric("Activities", f"{summary['activities']:,}")
+    if info.get("kind") == "xlsx":  # how the file was read: a workbook's sheet, a CSV's encoding and delimiter
+        read_as = [f"Excel workbook, sheet {escape_markdown(str(info.get('sheet') or 'the first'))}"]
+    elif info.get("kind") == "parquet":
+        read_as = ["Parquet file"]
+    else:
+        read_as = [
+            f"encoding {escape_markdown(info.get('encoding_label', '—'))}",
+            f"delimiter {escape_markdown(info.get('delimiter_label', '—'))}",
+        ]
     facts = [
         f"File: {escape_markdown(summary['source_name'] or '—')}",
-        f"encoding {escape_markdown(info.get('encoding_label', '—'))}",
-        f"delimiter {escape_markdown(info.get('delimiter_label', '—'))}",
+        *read_as,
         f"time zone {escape_markdown(info.get('timezone', 'UTC'))}",
     ]
     if info.get("day_order"):
@@ -537,6 +545,8 @@ def render_dataset_details(dataset_id: int) -> None:
     facts.append(f"rejected rows {info.get('rejected_rows', 0):,}")
     facts.append(f"questions {dataset_service.memory_status(dataset_id)}")  # not cached: it changes
     st.caption(" · ".join(facts))
+    if not (info.get("mapping") or {}).get("account"):  # the count above would read as real accounts
+        st.caption("Accounts: no account column was mapped, so each journey counts as its own account.")
     _offer_neighbour_facts(dataset_id, summary)
     if info.get("rejected_rows"):
         st.download_button(

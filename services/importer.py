@@ -550,6 +550,8 @@ def describe_dataset(dataset_id: int, *, engine: Engine | None = None) -> dict[s
         "delimiter_label": DELIMITER_NAMES.get(delimiter, delimiter or "—"),
         "timezone": opts.get("timezone", "UTC"),
         "day_order": opts.get("day_order", ""),
+        "kind": opts.get("kind", "csv"),
+        "sheet": opts.get("sheet"),
         "where": [tuple(w) for w in opts.get("where", [])],
         "date_only": bool(opts.get("date_only", False)),
         "rows_read": int(opts.get("rows_read", 0)),

@@ -124,6 +124,11 @@ def test_xlsx_upload_with_a_sheet_to_choose(engine):
     assert not at.exception, [e.value for e in at.exception]
     assert any("2 rows read, 2 events stored" in m.value for m in at.markdown)
     assert list_dataset_summaries()[0].name == "export"
+    # Its details say how it was read (the sheet, not a CSV's encoding) and that accounts are journeys.
+    at = run_page("pages/4_Data.py", query={"dataset": str(list_dataset_summaries()[0].id)})
+    captions = [c.value for c in at.caption]
+    assert any("Excel workbook, sheet Events" in c and "delimiter" not in c for c in captions), captions
+    assert "Accounts: no account column was mapped, so each journey counts as its own account." in captions
 
 
 def test_repeated_headers_identical_rows_and_next_steps(engine):
