@@ -95,7 +95,10 @@ def pick_dataset(
     *, label: str = "Dataset", ids: list[int] | None = None, note: Callable[[int], str] | None = None
 ) -> tuple[int, str, str] | None:
     """The dataset of ``?dataset=`` (else the first): ``(id, cache token, name)``; None, with an
-    empty state or a warning, when there is none or the link names one that does not exist."""
+    empty state or a warning, when there is none or the link names one that does not exist. Without
+    ``ids``, a link naming a map (``?map=``) puts that map's logs first and marks the others."""
+    if ids is None:
+        ids, note = _logs_of_the_links_map()
     datasets = load_dataset_summaries()
     if (raw := link_value("dataset")) is not None and raw not in {str(d["id"]) for d in datasets}:
         load_dataset_summaries.clear()  # one imported from the terminal since: read again before refusing
@@ -330,8 +333,7 @@ def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, st
     """The event log, the map it is seen through and the journey level (``?dataset=``, ``?map=``,
     ``?level=``) of the pages that analyse one log as a whole (Friction, Attribution, Outlook):
     ``(dataset_id, cache token, map_id, level)``; None when there is nothing to show."""
-    ids, note = _logs_of_the_links_map()
-    picked = pick_dataset(label="Event log", ids=ids, note=note)
+    picked = pick_dataset(label="Event log")
     if picked is None:
         return None
     dataset_id, token, _name = picked
@@ -358,8 +360,7 @@ def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool
     """Draw the dataset, map, level, node, repeats and filter controls and, with ``conversion``, the
     Conversion line; None when there is nothing to show (no dataset, or a link naming one that does
     not exist)."""
-    ids, note = _logs_of_the_links_map()
-    picked = pick_dataset(ids=ids, note=note)
+    picked = pick_dataset()
     if picked is None:
         return None
     dataset_id, token, _name = picked
