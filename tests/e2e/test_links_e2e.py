@@ -4,6 +4,7 @@ use, and, once moved, writes its value into the address bar (no warning about th
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_app
 
@@ -56,7 +57,9 @@ def test_a_friction_weight_travels_in_the_link(server, page):
     page.goto(server.url + "/Friction?dataset=1&w_repeat=0.5")
     wait_for_app(page, "Weights of the components")
     repeat = page.locator("[data-testid='stNumberInput']", has_text="Repeat").locator("input")
-    assert repeat.input_value() == "0.50"  # the link's weight, shown in its open expander
+    # The link's weight, shown in its open expander (awaited: on a busy server the bound value can land
+    # a moment after the page has drawn).
+    expect(repeat).to_have_value("0.50", timeout=30_000)
     assert not page.locator(LINK_WARNING).count()
     repeat.fill("2")
     repeat.press("Enter")
