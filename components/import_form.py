@@ -302,7 +302,13 @@ def render_import_form() -> None:
             f" · delimiter {preview['delimiter_label']}{' (detected)' if delimiter is None else ''}"
             f"{' · gzip' if preview['is_gzip'] else ''}"
         )
-    st.caption(f"{escape_markdown(file_name)} · {how} · {len(headers)} columns · first {len(frame)} rows")
+    n_shown = len(frame)
+    shown = (
+        f"whole file, {n_shown:,} row{'s' if n_shown != 1 else ''}"
+        if preview["complete"]
+        else f"first {n_shown:,} rows"
+    )
+    st.caption(f"{escape_markdown(file_name)} · {how} · {len(headers)} columns · {shown}")
     renamed = importer.generated_names(headers)
     if renamed:
         st.caption(
@@ -313,9 +319,9 @@ def render_import_form() -> None:
     st.dataframe(frame, hide_index=True, width="stretch", height=260)
     problems: pd.DataFrame = preview["problems"]
     if len(problems):
-        st.warning(
-            f"{len(problems)} of the first rows cannot be read; the import will stop at them unless told to skip bad rows."
-        )
+        n = len(problems)
+        which = f"{n} row{'s' if n != 1 else ''} of the file" if preview["complete"] else f"{n} of the first rows"
+        st.warning(f"{which} cannot be read; the import will stop at them unless told to skip bad rows.")
         st.dataframe(for_people(problems), hide_index=True, width="stretch")
 
     preset = importer.find_mapping_preset(headers)

@@ -62,6 +62,19 @@ def test_upload_preview_mapping_and_import(engine):
     assert at.query_params["dataset"] == str(dataset.id)
 
 
+def test_the_preview_says_whether_it_shows_the_whole_file(engine):
+    short = b"case,when,step\nc1,2024-03-01,Visit\nc1,2024-03-02,Demo,extra\n"
+    at = _upload(run_page("pages/4_Data.py"), "short.csv", short)
+    captions = [c.value for c in at.caption]
+    assert any("3 columns · whole file, 1 row" in c for c in captions), captions
+    assert any(w.value.startswith("1 row of the file cannot be read") for w in at.warning), [
+        w.value for w in at.warning
+    ]
+    long = b"case,when,step\n" + b"".join(b"c%d,2024-03-01,Visit\n" % i for i in range(30))
+    at = _upload(run_page("pages/4_Data.py"), "long.csv", long)
+    assert any("3 columns · first 20 rows" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
 def test_bad_file_shows_the_message_and_stores_nothing(engine):
     bad = b"case,when,step\nc1,2024-03-01,Visit\nc1,not a date,Demo\n"
     at = _upload(run_page("pages/4_Data.py"), "bad.csv", bad)
