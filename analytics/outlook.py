@@ -18,7 +18,8 @@ Each journey, as of that day, is exactly one of
 
 The chain (an absorbing, first-order Markov chain over the nodes) is fitted on the closed journeys
 (converted, lost, stale). A closed journey's path is its steps before its point of conversion
-(converted), before the point where it was lost (lost), or all its steps (stale); the path then
+(converted; with an outcome definition, before its first visit to a touchpoint that marks
+conversion, :func:`post_conversion_marks`), before the point where it was lost (lost), or all its steps (stale); the path then
 moves to the absorbing state *goal*, *lost: <name>* (the lost node reached first, or the lost
 outcome) or *(no further activity)*, respectively. A
 *start* state leads into every path's first node. Transition probabilities are counts out of a
@@ -37,7 +38,7 @@ For an open journey standing on node ``s`` (its last step), by the chain:
   (solve ``(I − Q) x = R``); empty when no closed journey ever left ``s`` (nothing to learn from);
 - ``next_touchpoints``: the most likely next states from ``s`` with their probabilities;
 - ``next_best_action``: among the nodes that closed journeys moved to from ``s`` at least
-  ``min_transitions`` times (neither ``s``, the goal nor a lost node; restricted to ``actions``
+  ``min_transitions`` times (neither ``s``, the goal, a lost node nor a touchpoint that marks conversion; restricted to ``actions``
   when given), the node ``t`` with the highest ``x[t]``, i.e. the visit that raises the
   probability most; ``lift = x[t] − x[s]``; ``support`` = the transitions ``s → t`` seen. Ties:
   more observed transitions, then name. Empty when no candidate raises the probability.
@@ -339,8 +340,10 @@ def load_journey_log(cut: Cut) -> JourneyLog:
     """The journeys as of ``cut.as_of`` as plain frames for the learned model
     (:class:`analytics.outlook_model.JourneyLog`): their events (every event, collapsed into steps as
     the query says), statuses and ends as :func:`journey_status` gives them."""
-    _, journeys = journey_status(cut)
+    steps_so_far, journeys = journey_status(cut)
     events, schema, query, conversion, as_of, _active_days = cut
+    marks = _marks(steps_so_far, journeys, conversion)
+    journeys = cut_at_marks(steps_so_far, journeys, marks, _order_column(query))
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of, collapse_repeats=False)
     extra: dict[str, str] = {}
     if query.level == "account" and schema.has(Role.CONTACT):
@@ -388,11 +391,8 @@ def load_journey_log(cut: Cut) -> JourneyLog:
     for segment, column in zip(segments, seg_cols, strict=True):
         firsts = frame.assign(journey=ev["journey"]).dropna(subset=[column]).groupby("journey")[column].first()
         jt[f"segment:{segment}"] = firsts.reindex(jt.index).astype("object")
-    stop = jt["_stop"].astype("float64")
-    post: tuple[str, ...] = ()
-    if not conversion.goals:
-        stop, post = _cut_after_conversion(ev, jt, stop, names)
-    steps = collapse_steps(ev, stop, query.collapse_repeats)
+    post = tuple(sorted(names.get(m, str(m)) for m in marks))
+    steps = collapse_steps(ev, jt["_stop"].astype("float64"), query.collapse_repeats)
     return JourneyLog(
         steps=steps,
         journeys=jt,
@@ -411,26 +411,37 @@ POST_CONVERSION_SHARE = 0.98
 POST_CONVERSION_MIN_JOURNEYS = 20
 
 
-def _cut_after_conversion(
-    ev: pd.DataFrame, jt: pd.DataFrame, stop: pd.Series, names: dict[int, str]
-) -> tuple[pd.Series, tuple[str, ...]]:
-    """With an outcome definition a journey converts after its last event, so touchpoints that only
-    converted journeys reach (a purchase, onboarding) would teach the model that visiting them
-    converts. Such a touchpoint, reached by at least ``POST_CONVERSION_MIN_JOURNEYS`` closed
-    journeys of which at least ``POST_CONVERSION_SHARE`` converted, marks the conversion: a
-    converted journey stops at its first visit to one. Returns the new stops and their names."""
-    closed = jt.index[jt[STATUS] != "open"]
-    visits = ev.loc[ev["journey"].isin(closed), ["journey", "node"]].drop_duplicates()
-    visits["converted"] = visits["journey"].map(jt[STATUS]).eq("converted")
-    per = visits.groupby("node")["converted"].agg(["mean", "size"])
-    marks = per.index[(per["mean"] >= POST_CONVERSION_SHARE) & (per["size"] >= POST_CONVERSION_MIN_JOURNEYS)]
-    if not len(marks):
-        return stop, ()
-    hits = ev[ev["node"].isin(marks) & ev["journey"].map(jt[STATUS]).eq("converted")]
-    first = hits.groupby("journey")["position"].min().astype("float64")
-    cut = stop.copy()
-    cut.loc[first.index] = np.fmin(cut.loc[first.index], first)
-    return cut, tuple(sorted(names.get(int(m), str(m)) for m in marks))
+def post_conversion_marks(steps: Table, journeys: Table) -> Table:
+    """``node_code`` of the touchpoints that mark conversion under an outcome definition (a journey
+    converts after its last event there, so touchpoints only converted journeys reach, a purchase or
+    onboarding, would teach either model that visiting them converts): each reached by at least
+    ``POST_CONVERSION_MIN_JOURNEYS`` closed journeys of which at least ``POST_CONVERSION_SHARE``
+    converted. A converted journey's path stops at its first visit to one (:func:`cut_at_marks`)."""
+    closed = journeys.filter(journeys[STATUS] != "open")
+    closed = closed.select(JOURNEY, _won=(closed[STATUS] == "converted").cast("int64"))
+    visits = steps.select(JOURNEY, NODE_CODE).distinct().inner_join(closed, JOURNEY)
+    per = visits.group_by(NODE_CODE).aggregate(_n=visits.count(), _converted=visits._won.sum())
+    keep = (per._n >= POST_CONVERSION_MIN_JOURNEYS) & (per._converted >= POST_CONVERSION_SHARE * per._n)
+    return per.filter(keep).select(NODE_CODE)
+
+
+def cut_at_marks(steps: Table, journeys: Table, marks: tuple[int, ...], order: str) -> Table:
+    """``journeys`` with each converted journey's ``_stop`` moved to its first visit to a touchpoint
+    of ``marks`` (node codes; see :func:`post_conversion_marks`) where that comes first."""
+    if not marks:
+        return journeys
+    hit = steps.filter(steps[NODE_CODE].isin(marks))
+    first = hit.group_by(JOURNEY).aggregate(_mark=hit[order].min())
+    j = _left_join(journeys, first)
+    at_mark = (j[STATUS] == "converted") & j._mark.notnull() & (j._stop.isnull() | (j._mark < j._stop))
+    return j.mutate(_stop=ibis.ifelse(at_mark, j._mark.cast("int64"), j._stop)).drop("_mark")
+
+
+def _marks(steps: Table, journeys: Table, conversion: Conversion) -> tuple[int, ...]:
+    """The conversion marks of a log (none under a definition by goal nodes, whose point is known)."""
+    if conversion.goals:
+        return ()
+    return tuple(sorted(int(c) for c in execute(post_conversion_marks(steps, journeys))[NODE_CODE]))
 
 
 FITTED_KEPT = 4  # fitted models kept (least recently used dropped first)
@@ -486,10 +497,14 @@ def _learned_outlook(
     ]
     memo = {node: best_actions(learned, node, min_support, actions, ends) for node in table["last_touchpoint"].unique()}
     found = [memo[node] for node in table["last_touchpoint"]]
-    table["next_best_action"] = [f[0] for f in found]
-    table["lift"] = [f[1] for f in found]
-    table["probability_after_action"] = [f[2] for f in found]
-    table["support"] = [f[3] for f in found]
+    after = np.array([f[2] for f in found], dtype="float64")
+    lift = after - table["conversion_probability"].to_numpy(dtype="float64")
+    # The action raises this journey's probability, or there is none (NaN lifts compare False).
+    raises = lift > 0
+    table["next_best_action"] = [f[0] if up else None for f, up in zip(found, raises, strict=True)]
+    table["lift"] = np.where(raises, lift, np.nan)
+    table["probability_after_action"] = np.where(raises, after, np.nan)
+    table["support"] = [f[3] if up else 0 for f, up in zip(found, raises, strict=True)]
     table["factor_list"] = compute_factors(learned, x, log)
     table["model"] = "learned"
     return table
@@ -529,6 +544,8 @@ def compute_outlook(
     if as_of is None:
         raise JourneyLensError("this dataset has no events to look at")
     steps, journeys = journey_status(Cut(events, schema, query, conversion, as_of, active_days))
+    marks = _marks(steps, journeys, conversion)
+    journeys = cut_at_marks(steps, journeys, marks, _order_column(query))
 
     names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
@@ -574,7 +591,7 @@ def compute_outlook(
     labels = {GOAL_STATE: goal_label, STALE_STATE: STALE_STATE}
     labels.update({a: a.removeprefix(LOST_PREFIX) for a in absorbing if a.startswith(LOST_PREFIX)})
     index = {name: i for i, name in enumerate(chain.transient)}
-    excluded = frozenset((START, *conversion.goals, *conversion.lost_goals))
+    excluded = frozenset((START, *conversion.goals, *conversion.lost_goals, *(names[m] for m in marks)))
     memo: dict[str, tuple] = {}
     for state in table["last_touchpoint"].astype(str).unique():
         if state not in index or chain.counts[index[state]].sum() == 0:

@@ -52,7 +52,8 @@ Next best action for a journey standing on node ``s``: among training prefixes e
 ("similar journeys"), for each node ``t`` they moved to next (not ``s``, not a goal or lost node,
 not an end) with at least ``min_support`` distinct journeys, the (weighted) conversion rate of
 those that did; the action is the ``t`` with the highest rate (ties: more support, then name), ``lift`` = its
-rate − the rate of all prefixes on ``s``; none when no lift is positive.
+rate − the journey's own probability of converting; none when that is not positive (a journey already
+likelier to convert than the similar journeys that took any action gets none).
 
 Factors: for each feature group, the journey's value replaced by the training reference (median,
 or for a category the commonest value); ``effect`` = probability − probability with the reference.
@@ -453,8 +454,7 @@ class LearnedOutlook:
     next_model: Classifier | None
     next_classes: tuple[str, ...]
     reference: pd.Series
-    actions: pd.DataFrame  # node, action, rate, support; node_rate per node
-    node_rates: pd.Series
+    actions: pd.DataFrame  # node, action, rate, support
     training_prefixes: int
     training_journeys: int
     base_rate: float
@@ -609,8 +609,6 @@ def fit_learned(
     moves = pd.DataFrame(
         {"node": node_names, "action": labels, "journey": journey_of, "converted": y * weight, "weight": weight}
     )
-    totals = moves.groupby("node")[["converted", "weight"]].sum()
-    node_rates = totals["converted"] / totals["weight"]
     actions = moves.groupby(["node", "action"]).agg(
         converted=("converted", "sum"), weight=("weight", "sum"), support=("journey", "nunique")
     )
@@ -630,7 +628,6 @@ def fit_learned(
         next_classes=classes,
         reference=reference,
         actions=actions,
-        node_rates=node_rates,
         training_prefixes=len(rows),
         training_journeys=len(trained),
         base_rate=float(converted.mean()),
@@ -643,18 +640,16 @@ def fit_learned(
 def best_actions(
     learned: LearnedOutlook, node: str, min_support: int, allowed: tuple[str, ...] | None, ends: frozenset[str]
 ) -> tuple[str | None, float, float, int]:
-    """``(action, lift, rate after it, support)`` for a journey standing on ``node`` (module docstring)."""
+    """``(action, NaN, rate after it, support)`` for a journey standing on ``node`` (module docstring):
+    the lift is the rate after it − the journey's own probability, taken by the caller."""
     a = learned.actions
     a = a[(a["node"] == node) & (a["support"] >= min_support) & ~a["action"].isin(ends)]
     if allowed is not None:
         a = a[a["action"].isin(allowed)]
-    if a.empty or node not in learned.node_rates.index:
+    if a.empty:
         return None, float("nan"), float("nan"), 0
     best = a.sort_values(["rate", "support", "action"], ascending=[False, False, True]).iloc[0]
-    lift = float(best["rate"]) - float(learned.node_rates[node])
-    if lift <= 0:
-        return None, float("nan"), float("nan"), 0
-    return str(best["action"]), lift, float(best["rate"]), int(best["support"])
+    return str(best["action"]), float("nan"), float(best["rate"]), int(best["support"])
 
 
 # --------------------------------------------------------------------------- factors

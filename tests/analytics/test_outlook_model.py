@@ -214,6 +214,50 @@ def test_an_outcome_definition_stops_converted_journeys_at_the_touchpoint_that_m
     assert len(kept) == 30 + 2 * 35
 
 
+def _purchase_log() -> tuple[object, object]:
+    """30 won journeys A → C → Store → Onboarding, 5 lost A → C, 30 lost A → B, 5 won A → B (by
+    outcome: Store and Onboarding mark conversion); 10 open journeys on C and 10 on A."""
+    rows = []
+    paths = [(["A", "C", "Store", "Onboarding"], "won")] * 30 + [(["A", "C"], "lost")] * 5
+    paths += [(["A", "B"], "lost")] * 30 + [(["A", "B"], "won")] * 5
+    paths += [(["A", "C"], None)] * 10 + [(["A"], None)] * 10
+    for k, (path, outcome) in enumerate(paths):
+        day = k if outcome else 70 + k % 15
+        for step, activity in enumerate(path):
+            rows.append((f"j{k:02d}", T0 + timedelta(days=day, hours=step), activity, outcome))
+    frame = pd.DataFrame(rows, columns=["journey_id", "timestamp", "activity", "outcome"])
+    frame["account_id"] = frame["contact_id"] = frame["journey_id"]
+    from analytics.schema import Role
+
+    schema = type(SCHEMA)(roles=SCHEMA.roles | {Role.OUTCOME})
+    return events_from_frame(frame.assign(channel=None), schema), schema
+
+
+@pytest.mark.parametrize("model", ["markov", "learned"])
+def test_no_model_suggests_a_touchpoint_that_marks_conversion_and_every_action_raises_the_probability(model):
+    events, schema = _purchase_log()
+    by_outcome = Conversion(outcomes=("won",), lost_outcomes=("lost",))
+    result = compute_outlook(events, schema, JourneyQuery(), by_outcome, as_of=date(2024, 3, 31), model=model)
+    table = result.table
+    assert len(table) == 20 and set(table["model"]) == {model}
+    assert not table["next_best_action"].isin(["Store", "Onboarding"]).any()
+    acted = table[table["next_best_action"].notna()]
+    assert len(acted)  # the journeys on A are told to visit C
+    assert set(acted["next_best_action"]) == {"C"}
+    assert (acted["probability_after_action"] > acted["conversion_probability"]).all()
+    lift = acted["probability_after_action"] - acted["conversion_probability"]
+    assert acted["lift"].to_numpy() == pytest.approx(lift.to_numpy())
+    if model == "markov":
+        # By hand: from C, 30 of 35 closed journeys convert (their paths stop before Store); from A,
+        # 35 of 70. Standing on C, no visit raises the probability (Store no longer does).
+        on_c = table[table["last_touchpoint"] == "C"]
+        assert on_c["conversion_probability"].to_numpy() == pytest.approx([30 / 35] * 10)
+        assert on_c["next_best_action"].isna().all()
+        on_a = table[table["last_touchpoint"] == "A"]
+        assert on_a["conversion_probability"].to_numpy() == pytest.approx([0.5] * 10)
+        assert on_a["lift"].to_numpy() == pytest.approx([30 / 35 - 0.5] * 10)
+
+
 def test_ngram_evidence_interpolates_and_backs_off_by_hand(monkeypatch):
     import analytics.outlook_model as om
 
