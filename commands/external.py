@@ -10,12 +10,28 @@ from commands.common import emit_json
 
 
 def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """``["journey=case_id", ...]`` → ``{"journey": "case_id", ...}``. Refused, never guessed: a pair
+    without ``=``, an empty side, a role that does not exist (with the nearest real one) or a role
+    given twice (the second would silently replace the first)."""
+    from analytics.conversion import nearest_names
+    from analytics.schema import Role
+    from core.errors import BadInputError, UnknownNameError
+
+    roles = [r.value for r in Role]
     out: dict[str, str] = {}
     for pair in pairs:
-        role, sep, column = pair.partition("=")
+        role, sep, column = (part.strip() for part in pair.partition("="))
         if not sep or not role or not column:
-            raise SystemExit(f"error: --map expects ROLE=COLUMN (e.g. journey=case_id), got {pair!r}")
-        out[role.strip()] = column.strip()
+            raise BadInputError("--map expects ROLE=COLUMN", value=pair, expected="e.g. journey=case_id")
+        if role not in roles:
+            raise UnknownNameError(
+                "role", role, nearest_names(role, roles, n=1), message=f"--map {pair!r}: no role {role!r}"
+            )
+        if role in out:
+            raise BadInputError(
+                f"--map gives the role {role!r} twice", value=f"{out[role]}, {column}", expected="one column per role"
+            )
+        out[role] = column
     return out
 
 

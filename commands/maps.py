@@ -6,8 +6,12 @@ import argparse
 import sys
 from dataclasses import asdict
 from datetime import date
+from typing import TYPE_CHECKING
 
 from commands.common import emit_json
+
+if TYPE_CHECKING:
+    from core.journey_map import MapView
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -46,11 +50,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_maps_new(args: argparse.Namespace) -> int:
     from services.maps import create_map_from_template
-    from services.templates import TEMPLATES
+    from services.templates import get_template
 
-    if args.template is not None and args.template not in TEMPLATES:
-        print(f"error: unknown template {args.template!r}; known templates: {', '.join(TEMPLATES)}", file=sys.stderr)
-        return 2
+    if args.template is not None:
+        get_template(args.template)  # an unknown key: refused with the nearest real one, before anything else
     review_by = None
     if args.review_by:
         try:
@@ -69,8 +72,45 @@ def cmd_maps_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _csv_left_out(view: MapView) -> list[str]:
+    """What the map holds that its CSV (one row per cell: ``services.map_io.compute_map_cells``) does not
+    carry, in words; only what this map has (nothing to leave out is not named)."""
+    out = []
+    kept = []  # personas and metrics: only their names reach the CSV, on the rows that point at them
+    if view.personas:
+        kept.append(_plural(len(view.personas), "persona"))
+    if view.metrics:
+        values = sum(len(m.values) for m in view.metrics)
+        metrics = _plural(len(view.metrics), "metric")
+        kept.append(f"{metrics} with their {_plural(values, 'value')}" if values else metrics)
+    if kept:
+        out.append(f"its {' and '.join(kept)} (only their names, on the cells and actions naming them)")
+    details = [
+        word
+        for word, value in (
+            ("description", view.description),
+            ("scenario", view.scenario),
+            ("owner", view.owner),
+            ("review date", view.review_by),
+        )
+        if value
+    ]
+    if details:
+        out.append("the map's " + ", ".join(details))
+    if any(s.outcomes for s in view.stages):
+        out.append("the stages' outcomes")
+    if any(t.activity_names for t in view.touchpoints):
+        out.append("the touchpoints' activity names")
+    return out
+
+
 def cmd_maps_export(args: argparse.Namespace) -> int:
     from services import map_io
+    from services.map_view import get_map_view
     from services.maps import check_map_exists
 
     check_map_exists(args.map_id)
@@ -78,6 +118,12 @@ def cmd_maps_export(args: argparse.Namespace) -> int:
         data = map_io.export_map_json(args.map_id).encode("utf-8")
     elif args.format == "csv":
         data = map_io.export_map_csv(args.map_id)
+        left_out = _csv_left_out(get_map_view(args.map_id))
+        if left_out:
+            print(
+                f"note: the CSV of map {args.map_id} leaves out {', '.join(left_out)}; --format json has everything",
+                file=sys.stderr,
+            )
     else:
         data = map_io.export_map_mermaid(args.map_id).encode("utf-8")
     if args.out:
@@ -115,6 +161,13 @@ def cmd_maps_diff(args: argparse.Namespace) -> int:
     from services import snapshots
 
     diff = snapshots.diff_since_snapshot(args.snapshot_id)
+    if diff.empty:  # an empty answer says why: the map is as it was at the snapshot
+        snapshot = snapshots.get_snapshot_summary(args.snapshot_id)
+        why = f"No changes to map {snapshot.map_id} since snapshot {snapshot.id} ({snapshot.name})."
+        if args.format == "json":
+            print(f"note: {why}", file=sys.stderr)
+        else:
+            print(why)
     if args.format == "json":
         emit_json(diff.to_dict("records"))
     else:

@@ -21,7 +21,14 @@ from analytics.schema import Role
 from db.engine import write_session
 from db.models import ConversionDefinition, utcnow
 from services.analysis import run
-from services.context import AnalysisContext, ConversionScope, check_dataset_id, context_names, open_context
+from services.context import (
+    AnalysisContext,
+    ConversionScope,
+    check_dataset_id,
+    check_map_id,
+    context_names,
+    open_context,
+)
 from services.metrics import refresh_conversion_metrics
 
 SCOPE_WORDS: dict[str, str] = {
@@ -143,9 +150,12 @@ def save_conversion(
 
 def clear_conversion(dataset_id: int, *, map_id: int | None = None, engine: Engine | None = None) -> bool:
     """Remove the definition saved for the dataset (``map_id`` None) or for it through ``map_id``.
-    Returns whether there was one."""
+    Returns whether there was one. An unknown dataset or map id is refused with the real ones (as
+    show, set and suggest refuse them), never answered "there was none"."""
     with write_session(engine) as session:
         check_dataset_id(session, dataset_id)
+        if map_id is not None:
+            check_map_id(session, map_id)
         rows = session.exec(select(ConversionDefinition).where(ConversionDefinition.dataset_id == dataset_id)).all()
         doomed = [r for r in rows if r.map_id == map_id]
         for r in doomed:

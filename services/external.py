@@ -43,7 +43,7 @@ from analytics.schema import (
 )
 from core.errors import BadInputError
 from db import crud
-from db.engine import write_session
+from db.engine import read_session, write_session
 from db.models import Dataset
 
 
@@ -235,9 +235,13 @@ def _result(dataset: Dataset, *, created: bool, schema: EventSchema) -> External
 
 
 def check_external_dataset(dataset_id: int, *, engine: Engine | None = None) -> int:
-    """Count the events of an external dataset on its backend now (proves the URL and table work)."""
+    """Count the events of an external dataset on its backend now (proves the URL and table work).
+    An unknown id is refused with the real ones, as every analysis refuses it."""
+    from services.context import check_dataset_id
     from services.datasets import get_event_source
 
+    with read_session(engine) as session:
+        check_dataset_id(session, dataset_id)
     source, _ = get_event_source(dataset_id, engine=engine)
     if not source.backend_url:
         raise BadInputError.invalid("dataset", dataset_id, "a dataset registered on an external backend")

@@ -14,7 +14,6 @@ committee roles.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,9 +79,12 @@ def list_templates() -> list[Template]:
 
 
 def get_template(key: str) -> Template:
-    """The template ``key``; an unknown key is refused with the nearest real keys."""
+    """The template ``key``; an unknown key is refused with the nearest real one."""
     if key not in TEMPLATES:
-        nearest = difflib.get_close_matches(key, TEMPLATES, n=3, cutoff=0.5)
+        # The one nearest-name rule (imported here: it loads the query engine, and only a refusal needs it).
+        from analytics.conversion import nearest_names
+
+        nearest = nearest_names(key, list(TEMPLATES), n=1)
         known = ", ".join(TEMPLATES)
         raise UnknownNameError("template", key, nearest, message=f"unknown template {key!r}; known templates: {known}")
     return TEMPLATES[key]
