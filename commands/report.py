@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from commands.common import goals_lost
 
@@ -18,6 +19,7 @@ REPORT_MEASURES = (
     "attributed conversions",
     "removal effect",
 )
+DEFAULT_MEASURE = "friction"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -26,15 +28,31 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     check_map_exists(args.map_id)  # before any work: an unknown id is refused with the maps there are
     goals, lost = goals_lost(args)
+    if args.measure is not None and args.dataset is None:
+        from core.errors import BadInputError
+        from services.datasets import list_dataset_summaries, newest_linked
+
+        rows = ((d.id, d.name, d.map_id, d.created_at) for d in list_dataset_summaries())
+        if args.map_id not in newest_linked(rows):  # never dropped without a word
+            raise BadInputError(
+                f"--measure lays a measure of an event log over the map, and map {args.map_id} has none linked",
+                expected="--dataset ID, or a dataset linked to the map",
+            )
     report = write_map_report(
         args.map_id,
         args.out,
         dataset_id=args.dataset,
         csv_dir=args.csv_dir,
-        measure=args.measure,
+        measure=args.measure or DEFAULT_MEASURE,
         goals=goals,
         lost=lost,
     )
+    if args.dataset is not None:
+        from services.linking import foreign_map_note
+
+        note = foreign_map_note(args.dataset, args.map_id)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     print(f"Wrote {args.out} ({len(report.html) // 1024} KiB, {len(report.tables)} tables).")
     if args.csv_dir:
         print(f"Wrote {len(report.tables)} CSV files to {args.csv_dir}.")
@@ -47,7 +65,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE.html")
     p.add_argument("--dataset", type=int, metavar="ID", help="event log to report on (default: the map's linked one)")
     p.add_argument("--csv-dir", metavar="DIR", help="also write every table of the report as CSV into DIR")
-    p.add_argument("--measure", choices=REPORT_MEASURES, default="friction", help="measure laid over the map grid")
+    p.add_argument(
+        "--measure", choices=REPORT_MEASURES, help=f"measure laid over the map grid (default: {DEFAULT_MEASURE})"
+    )
     p.add_argument(
         "--goal",
         metavar='"A,B"',

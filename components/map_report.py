@@ -35,6 +35,7 @@ from services.context import AnalysisContext, open_context, override_conversion
 from services.conversion import SCOPE_WORDS, compute_conversion_line
 from services.csv_safety import to_safe_csv
 from services.friction import compute_context_friction, compute_friction_table
+from services.linking import foreign_map_note
 from services.metrics import compute_metric_history, compute_metric_table, list_metrics
 from services.overlay import (
     ATTRIBUTION_MEASURES,
@@ -55,6 +56,7 @@ h1{margin-bottom:.2rem}h2{margin-top:2.4rem;border-bottom:1px solid #d8dce6;padd
 .status-green{color:#2e7d32}.status-amber{color:#b26a00}.status-red{color:#c62828}.status-none{color:#667085}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}th,td{border:1px solid #d8dce6;padding:.25rem .5rem;text-align:left}
 th{background:#f4f5f7}.scroll{overflow-x:auto}
+.note{border-left:4px solid #b26a00;background:#fff8e6;padding:.5rem .8rem}
 """
 
 
@@ -165,8 +167,9 @@ def build_map_report(
 
     today = today or date.today()
     view = get_map_view(map_id, engine=engine, today=today)
-    health = compute_map_health(map_id, today=today, engine=engine)
-    dataset_id = dataset_id if dataset_id is not None else health.dataset_id
+    # The health cards come from the report's own event log (never another one than the sections below).
+    health = compute_map_health(map_id, today=today, engine=engine, dataset_id=dataset_id)
+    dataset_id = health.dataset_id
     if dataset_id is None and (goals or lost):  # never ignored without a word
         raise BadInputError(
             f"a conversion for this report needs an event log, and map {map_id} has none linked",
@@ -195,7 +198,8 @@ def build_map_report(
         )
         if m.by_hand and m.value is not None:
             note += f" · {m.how}"
-        cards.append(_card(title, value, note, m.status))
+        # A metric of the map is named as it is (a hand-entered "Win rate" is not the Conversion line above).
+        cards.append(_card(m.name if m.source == "metric" and m.name else title, value, note, m.status))
     if health.hot_spot:
         cards.append(_card("Worst hot spot", health.hot_spot, f"friction {health.hot_spot_friction:.0f}", "red"))
     cards.append(_card("Actions", f"{health.open_actions} open", f"{health.overdue_actions} overdue"))
@@ -213,6 +217,9 @@ def build_map_report(
             f"<p class='conversion'>From the event log {_e(ctx.dataset_name)}: {_e(line.text)} "
             f"({_e(SCOPE_WORDS[line.scope])})</p>",
         )
+        foreign = foreign_map_note(dataset_id, map_id, engine=engine)
+        if foreign:
+            body.insert(3, f"<p class='note'>{_e(foreign)}</p>")
         friction = compute_context_friction(ctx)
         title = measure_phrase(measure)
         credited = None

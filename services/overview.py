@@ -27,6 +27,7 @@ from sqlmodel import select
 from analytics import friction as af
 from analytics import metrics as am
 from core.errors import EventsFileError
+from db import crud
 from db.engine import read_session
 from db.models import Action, ActionStatus, Dataset
 from services.context import open_context
@@ -158,12 +159,17 @@ def compute_map_health(
     *,
     today: date | None = None,
     engine: Engine | None = None,
+    dataset_id: int | None = None,
     _summary=None,  # noqa: ANN001 - internal: a MapSummary already loaded
     _actions_of=None,  # noqa: ANN001
     _dataset=None,  # noqa: ANN001
 ) -> MapHealth:
-    """The health of one map (see the module docstring)."""
+    """The health of one map (see the module docstring), from the event log ``dataset_id`` seen
+    through the map when given (a report of the map with another log), else the map's newest linked one."""
     today = today or date.today()
+    if dataset_id is not None:
+        with read_session(engine) as session:
+            _dataset = (dataset_id, crud.get_dataset(session=session, dataset_id=dataset_id).name)
     summary = _summary or next(m for m in list_map_summaries(engine=engine, today=today) if m.id == map_id)
     open_n, overdue_n = (_actions_of or _actions(engine, today)).get(map_id, (0, 0))
     dataset = _dataset if _dataset is not None else _linked(engine).get(map_id)

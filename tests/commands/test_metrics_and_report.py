@@ -137,6 +137,24 @@ def test_a_report_conversion_without_an_event_log_is_refused(engine, tmp_path, c
     assert not (tmp_path / "x.html").exists()
 
 
+def test_a_report_measure_without_an_event_log_is_refused(engine, tmp_path, capsys):
+    # Before, --measure was dropped without a word on a map with no event log (only the HTML said so).
+    map_id = create_map_from_template(template_key="professional-services", name="Advisory")
+    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html"), "--measure", "nps"]) == 2
+    err = capsys.readouterr().err
+    assert "--measure lays a measure of an event log over the map" in err and "--dataset ID" in err
+    assert not (tmp_path / "x.html").exists()
+    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html")]) == 0  # the default says nothing
+
+
+def test_a_report_of_a_log_through_another_map_says_so(linked, tmp_path, capsys):
+    _, dataset_id = linked
+    other = create_map_from_template(template_key="professional-services", name="Advisory")
+    assert cli.main(["report", str(other), "--dataset", str(dataset_id), "--out", str(tmp_path / "x.html")]) == 0
+    err = capsys.readouterr().err
+    assert "note: This event log is linked to “B2B <script>alert(1)</script> journey”, not to “Advisory”" in err
+
+
 def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
     assert cli.main(["report", "999", "--out", str(tmp_path / "x.html")]) == 2
     assert capsys.readouterr().err == "error: There is no map 999 (no map yet)\n"

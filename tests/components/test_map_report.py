@@ -64,3 +64,33 @@ def test_a_log_seen_through_another_map_names_the_stages_its_funnel_leaves_out(l
     report = build_map_report(other, dataset_id=dataset_id)  # before: refused for a stage no journey reaches
     said = html.unescape(re.search(r"<h2>Funnel</h2><p class='muted'>(.*?)</p>", report.html).group(1))
     assert "No journey of this log reaches the stage" in said, said
+    # The report says, as the pages do, that the log is seen through a map it is not linked to.
+    note = html.unescape(re.search(r"<p class='note'>(.*?)</p>", report.html).group(1))
+    assert note.startswith("This event log is linked to “Five-stage journey”, not to “Advisory client lifecycle”")
+
+
+def _cards(doc: str) -> dict[str, str]:
+    found = re.findall(r'<div class="card"><span class="muted">(.*?)</span><b[^>]*>(.*?)</b>', doc)
+    return {html.unescape(title): html.unescape(value) for title, value in found}
+
+
+def test_the_health_cards_come_from_the_reports_own_event_log(linked):
+    map_id, dataset_id = linked
+    # A newer log linked to the same map, whose worst touchpoint is another one.
+    frame = planted_log(journeys=120)
+    frame = frame[frame["activity"] != "Pricing page"]
+    create_dataset(frame, name="newer", map_id=map_id)
+    report = build_map_report(map_id, dataset_id=dataset_id)
+    worst = report.tables["friction_touchpoints"].iloc[0]["touchpoint"]
+    assert worst == "Pricing page"
+    assert _cards(report.html)["Worst hot spot"] == worst  # before: the newer log's worst touchpoint
+
+
+def test_a_hand_entered_metric_card_carries_the_metrics_name(linked):
+    from services import metrics as metric_service
+
+    map_id, dataset_id = linked
+    metric_id = metric_service.create_metric(map_id=map_id, kind="conversion", name="Win rate", target=35)
+    metric_service.set_metric_value(metric_id, "2026-01", 38.0)
+    cards = _cards(build_map_report(map_id, dataset_id=dataset_id).html)
+    assert cards["Win rate"] == "38.0%" and "Conversion" not in cards  # not the Conversion line's word
