@@ -64,7 +64,7 @@ def funnel_spec_from_args(args: argparse.Namespace) -> Any:
     from analytics.funnel import FunnelSpec, parse_step_windows
     from core.errors import BadInputError
 
-    steps = csv_list(args.steps)
+    steps = csv_list(args.steps, "--steps")
     if not steps:
         raise BadInputError("the funnel report needs --steps", expected='--steps "A,B,C"')
     windows = parse_step_windows(args.step_windows_days, len(steps))
@@ -123,7 +123,7 @@ def _metrics_options(args: argparse.Namespace) -> dict[str, Any]:
         period=args.period,
         window_days=args.fcr_window_days,
         gross_margin=args.gross_margin,
-        support=csv_list(args.support),
+        support=csv_list(args.support, "--support"),
     )
     return {"options": options}
 
@@ -381,7 +381,7 @@ def query_from_args(args: argparse.Namespace) -> Any:
     segments = []
     for item in args.filter_segment or ():
         name, sep, text = item.partition("=")
-        values = csv_list(text)
+        values = csv_list(text) if text.strip() else ()
         if not sep or not values:
             raise BadInputError("--filter-segment takes NAME=V1,V2", value=item, expected="NAME=V1,V2")
         segments.append((name, values))
@@ -404,7 +404,7 @@ def open_analyze_context(dataset_id: int, args: argparse.Namespace) -> Any:
     definition unless ``--goal`` / ``--lost`` override it for this run (unknown names are refused)."""
     from services.context import open_context, override_conversion
 
-    order = csv_list(getattr(args, "stage_order", None)) or None
+    order = csv_list(getattr(args, "stage_order", None), "--stage-order") or None
     ctx = open_context(dataset_id, args.map, query=query_from_args(args), stage_order=order)
     override = conversion_from_args(args, ctx.conversion)
     return ctx if override is None else override_conversion(ctx, override)
@@ -495,6 +495,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     output = report.handler(ReportInput(ctx=ctx, args=args))
     notes = [*unused_option_notes(args), *getattr(output, "notes", ())]
+    if args.map is not None:  # a log seen through a map it is not linked to: said, as on the pages
+        from services.linking import foreign_map_note
+
+        foreign = foreign_map_note(dataset_id, args.map)
+        if foreign:
+            notes.insert(0, f"note: {foreign}")
     if not getattr(output, "notes", ()):  # a report that says why it is empty (outlook) needs no second reason
         notes += empty_result_notes(ctx, output, args)
     if args.format == "csv":
@@ -529,7 +535,12 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["json", "csv"], default="json")
     g = p.add_argument_group("journeys")
     g.add_argument("--level", choices=["contact", "account"], default="contact")
-    g.add_argument("--by", choices=["touchpoint", "stage", "channel"], help="node level (default: touchpoint)")
+    g.add_argument(
+        "--by",
+        choices=["touchpoint", "stage", "channel"],
+        help="node level (default: touchpoint; stage for the time report; the outlook reports learn touchpoints "
+        "or stages, not channels)",
+    )
     g.add_argument("--keep-repeats", action="store_true", help="keep consecutive repeats of a node")
     g.add_argument("--date-from", type=parse_date, metavar="YYYY-MM-DD")
     g.add_argument("--date-to", type=parse_date, metavar="YYYY-MM-DD")

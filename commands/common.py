@@ -85,14 +85,18 @@ def emit_json(payload: Any) -> None:
     print(json.dumps(payload, default=_json_default, ensure_ascii=False, indent=2))
 
 
-def csv_list(text: str | None) -> tuple[str, ...]:
-    """``"A, B, C"`` → ``("A", "B", "C")``; None or blank → ``()``. An empty name between commas
-    (``"A,,B"``, a trailing comma) is refused, never dropped: it is a slip, and the list would
-    silently be shorter than written."""
+def csv_list(text: str | None, flag: str = "") -> tuple[str, ...]:
+    """``"A, B, C"`` → ``("A", "B", "C")``; None (the flag not given) → ``()``. A blank list (``--goal ""``)
+    or an empty name between commas (``"A,,B"``, a trailing comma) is refused, never dropped: it is a
+    slip, and the run would silently fall back to the default or read a shorter list than written."""
     from core.errors import BadInputError
 
-    if text is None or not text.strip():
+    if text is None:
         return ()
+    if not text.strip():
+        raise BadInputError(
+            f"{flag or 'a list of names'} is empty", value=text, expected=f'"A,B,C" (or leave {flag or "the flag"} out)'
+        )
     parts = tuple(part.strip() for part in text.split(","))
     if not all(parts):
         raise BadInputError("a list of names has an empty one", value=text, expected='"A,B,C" with no empty name')
@@ -109,7 +113,9 @@ def parse_date(text: str) -> date:
 
 def goals_lost(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The names of ``--goal "A,B"`` and of every ``--lost "X,Y"`` (``analyze`` and ``report``)."""
-    return csv_list(getattr(args, "goal", None)), csv_list(",".join(getattr(args, "lost", None) or ()))
+    lost = getattr(args, "lost", None)
+    goals = csv_list(getattr(args, "goal", None), "--goal")
+    return goals, tuple(n for item in lost or () for n in csv_list(item, "--lost"))
 
 
 def positive_int(text: str) -> int:

@@ -12,7 +12,7 @@ def _conversion_of_flags(args: argparse.Namespace) -> Any:
     from analytics.conversion import Conversion
     from core.errors import BadInputError
 
-    goals, outcomes = csv_list(args.goal), csv_list(args.outcome)
+    goals, outcomes = csv_list(args.goal, "--goal"), csv_list(args.outcome, "--outcome")
     if bool(goals) == bool(outcomes):
         raise BadInputError(
             "conversion set needs --goal or --outcome (one of them)", expected='--goal "A,B" or --outcome "won"'
@@ -21,8 +21,8 @@ def _conversion_of_flags(args: argparse.Namespace) -> Any:
         goals=goals,
         outcomes=outcomes,
         within_days=args.within_days,
-        lost_goals=csv_list(args.lost_goal),
-        lost_outcomes=csv_list(args.lost_outcome),
+        lost_goals=csv_list(args.lost_goal, "--lost-goal"),
+        lost_outcomes=csv_list(args.lost_outcome, "--lost-outcome"),
     )
 
 

@@ -30,7 +30,7 @@ from analytics.engine import EventSource, events_table
 from analytics.journeys import JourneyQuery
 from analytics.registry import Inputs
 from analytics.schema import EventSchema, Role
-from core.errors import UnknownNameError
+from core.errors import BadInputError, UnknownNameError
 from db import crud
 from db.engine import read_session
 from db.models import ConversionDefinition
@@ -183,6 +183,8 @@ def open_context(
         conversion=saved,
         conversion_scope=scope,
     )
+    if stage_order:
+        _check_stage_order(ctx, tuple(stage_order), map_order)
     names = context_names(ctx) if conversion is not None or q.through else None
     if q.through:
         check_names(q.through, names.nodes, "touchpoint, activity or stage")  # type: ignore[union-attr]
@@ -190,6 +192,26 @@ def open_context(
     if conversion is not None:
         ctx = override_conversion(ctx, conversion, names)
     return ctx
+
+
+def _check_stage_order(ctx: AnalysisContext, order: tuple[str, ...], map_order: tuple[str, ...]) -> None:
+    """Refuse a stage order of the caller's that would be ignored (the map gives the order) or that
+    names a stage the log does not have (with the nearest real ones)."""
+    if map_order:
+        raise BadInputError(
+            f"the stage order comes from the map's stages ({' → '.join(map_order)}); a stage order of your own "
+            "is for a log seen through no map",
+            value=", ".join(order),
+            expected="no stage order (or the log seen through no map)",
+        )
+    if not ctx.schema.has(Role.STAGE):
+        raise BadInputError(
+            "this log has no stage column and is seen through no map, so it has no stages to order",
+            value=", ".join(order),
+            expected="a log with a stage column, or one linked to a map",
+        )
+    if not set(order) <= values_present(ctx, Role.STAGE.value, order):
+        check_names(order, sorted(list_column_values(ctx, Role.STAGE.value, limit=None)), "stage")
 
 
 def values_present(ctx: AnalysisContext, column: str, values: Sequence[str]) -> set[str]:

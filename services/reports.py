@@ -172,6 +172,16 @@ def _touchpoint_level(ctx: AnalysisContext) -> Any:
     return replace(ctx.query, by="touchpoint") if ctx.query.by == "channel" else ctx.query
 
 
+def _channel_note(ctx: AnalysisContext, report: str) -> tuple[str, ...]:
+    """What :func:`_touchpoint_level` changed, said (never read by channel without a word)."""
+    if ctx.query.by != "channel":
+        return ()
+    return (
+        f"note: the {report} learns touchpoints, not channels: it is shown by touchpoint "
+        "(a journey's channels are among what it learns from)",
+    )
+
+
 def summary(ctx: AnalysisContext) -> ReportOutput:
     frame = run("summary", ctx)
     from services.conversion import conversion_text
@@ -254,7 +264,14 @@ def friction(ctx: AnalysisContext, *, weights: FrictionWeights | None = None) ->
     from services.friction import compute_context_friction, compute_friction_table
 
     result = compute_context_friction(ctx, weights=weights or FrictionWeights())
-    return ReportOutput(json_safe(friction_records(result)), compute_friction_table(result))
+    notes = ()
+    if not ctx.conversion.defined:  # the exit component reads every journey's end as a drop-off: said
+        notes = (
+            f"note: conversion is not defined for dataset {ctx.dataset_id}, so no journey counts as converted and "
+            "every journey's last touchpoint counts as an exit (define it: python cli.py conversion set "
+            f'--dataset {ctx.dataset_id} --goal "A,B", or --goal "A,B" for this run)',
+        )
+    return ReportOutput(json_safe(friction_records(result)), compute_friction_table(result), notes)
 
 
 def metrics(ctx: AnalysisContext, *, options: ComputeOptions | None = None) -> ReportOutput:
@@ -299,7 +316,7 @@ def outlook(
     )
     from services.attribution import compute_ranked_open_journeys
 
-    notes = [result.model_note] if result.model_note else []
+    notes = [*_channel_note(ctx, "outlook"), *([result.model_note] if result.model_note else [])]
     if result.empty_reason:
         notes.append(f"no open journey: {result.empty_reason}")
     return ReportOutput(outlook_records(result), compute_ranked_open_journeys(result), tuple(notes))
@@ -312,7 +329,7 @@ def outlook_backtest(
     from services.attribution import compute_backtest_table
 
     result = run("outlook_backtest", ctx, query=_touchpoint_level(ctx), split_at=split_at, active_days=active_days)
-    return ReportOutput(result.to_json(), compute_backtest_table(result))
+    return ReportOutput(result.to_json(), compute_backtest_table(result), _channel_note(ctx, "outlook backtest"))
 
 
 @dataclass(frozen=True)

@@ -126,3 +126,57 @@ def test_maps_export_csv_of_a_map_without_personas_or_metrics_does_not_name_them
     map_id = capsys.readouterr().out.strip()
     assert cli.main(["maps", "export", map_id, "--format", "csv"]) == 0
     assert capsys.readouterr().err == ""  # nothing held that the CSV leaves out
+
+
+# ── analyze: what a flag would change without a word ─────────────────────────────────────────────────
+
+
+@pytest.fixture
+def planted(engine):
+    from services.maps import create_map_from_template
+    from tests.factories_metrics import create_dataset, planted_log
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="Five-stage")
+    return map_id, create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)
+
+
+def test_a_blank_goal_is_refused_not_read_as_the_saved_definition(capsys, planted):
+    _, dataset_id = planted
+    err = _refused(capsys, "analyze", "--dataset", str(dataset_id), "--goal", " ")
+    assert err.startswith("error: --goal is empty")
+    err = _refused(capsys, "analyze", "--dataset", str(dataset_id), "--lost", "")
+    assert err.startswith("error: --lost is empty")
+
+
+def test_a_stage_order_the_map_overrides_is_refused(capsys, planted):
+    _, dataset_id = planted
+    err = _refused(capsys, "analyze", "--dataset", str(dataset_id), "--report", "nonlinearity", "--stage-order", "A,B")
+    assert "the stage order comes from the map's stages (Awareness → Consideration →" in err
+
+
+def test_friction_without_a_conversion_says_every_end_counts_as_an_exit(capsys, planted):
+    _, dataset_id = planted
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "friction"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: conversion is not defined for dataset {dataset_id}, so no journey counts as converted" in err
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "friction", "--goal", "Service"]) == 0
+    assert "conversion is not defined" not in capsys.readouterr().err
+
+
+def test_the_outlook_by_channel_says_it_shows_touchpoints(capsys, planted):
+    _, dataset_id = planted
+    argv = ["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Service", "--model", "markov"]
+    assert cli.main([*argv, "--by", "channel"]) == 0
+    assert "note: the outlook learns touchpoints, not channels" in capsys.readouterr().err
+
+
+def test_a_log_seen_through_another_map_says_so(capsys, planted):
+    from services.maps import create_map_from_template
+
+    _, dataset_id = planted
+    other = create_map_from_template(template_key="professional-services", name="Advisory")
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--map", str(other), "--report", "summary"]) == 0
+    err = capsys.readouterr().err
+    assert "note: This event log is linked to “Five-stage”, not to “Advisory”" in err
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "summary"]) == 0
+    assert "not to" not in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 
 from analytics.journeys import JourneyQuery
 from analytics.registry import ANALYSES
-from core.errors import UnknownNameError
+from core.errors import BadInputError, UnknownNameError
 from services import analysis, context
 from services.maps import create_map_from_template
 from tests.factories import b2b_log, create_dataset, log_frame
@@ -75,8 +75,9 @@ def test_the_maps_stage_order_decides_what_is_backward(linked):
     order = analysis.run("stage_order", context.open_context(dataset_id))
     assert order[:5] == ["Awareness", "Consideration", "Conversion", "Service", "Advocacy"]
     given = ["Conversion", "Consideration", "Awareness"]
-    n = analysis.run("nonlinearity", context.open_context(dataset_id, stage_order=given)).iloc[0]
-    assert n["backward_moves"] == 1  # the map's order wins over a given one when linked
+    # The map's order decides when linked: a given one would be ignored, so it is refused (before: ignored).
+    with pytest.raises(BadInputError, match="the stage order comes from the map's stages"):
+        context.open_context(dataset_id, stage_order=given)
     graph = analysis.run("transition_graph", context.open_context(dataset_id))
     directions = {(r.source, r.target): r.direction for r in graph.itertuples()}
     assert directions[("Demos", "Blog")] == "backward" and directions[("Blog", "Demos")] == "forward"
@@ -91,6 +92,15 @@ def test_a_given_stage_order_serves_when_no_map_is_linked(engine):
     ctx = context.open_context(dataset_id, stage_order=["Sales", "Web"])
     reversed_order = analysis.run("nonlinearity", ctx).iloc[0]
     assert reversed_order["backward_moves"] == 2
+    # A stage the log does not have is refused with the nearest real one (before: taken as given).
+    with pytest.raises(UnknownNameError, match="No stage is named 'Sale' in this dataset; nearest: 'Sales'"):
+        context.open_context(dataset_id, stage_order=["Sale", "Web"])
+
+
+def test_a_stage_order_for_a_log_without_stages_is_refused(engine):
+    dataset_id = create_dataset(log_frame(ROWS, ("journey_id", "timestamp", "activity", "stage")).drop(columns="stage"))
+    with pytest.raises(BadInputError, match="this log has no stage column"):
+        context.open_context(dataset_id, stage_order=["Sales", "Web"])
 
 
 def test_describing_a_dataset(engine):
