@@ -133,22 +133,31 @@ def friction_records(result: FrictionResult) -> list[dict[str, Any]]:
 
 
 def attribution_records(result: AttributionResult) -> list[dict[str, Any]]:
-    """``{<by>, first_touch, last_touch, linear, position_based, removal_effect, markov}`` per row."""
+    """``{<by>, first_touch, last_touch, linear, position_based, removal_effect, markov, journeys}``
+    per row (every column of the CSV; ``journeys``: the journeys that reached it, a whole number)."""
     columns = [result.by, "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov"]
+    extra = ["journeys"] if "journeys" in result.table.columns else []
     return [
-        {k: (str(v) if k == result.by else round(float(v), 6)) for k, v in row.items()}
-        for row in result.table[columns].to_dict(orient="records")
+        {k: str(v) if k == result.by else int(v) if k == "journeys" else round(float(v), 6) for k, v in row.items()}
+        for row in result.table[columns + extra].to_dict(orient="records")
     ]
 
 
 def outlook_records(result: OutlookResult) -> list[dict[str, Any]]:
-    """``{journey, last_touchpoint, conversion_probability, markov_probability, next_touchpoints:
-    [{touchpoint, probability}], next_best_action, lift, support, factors: [{factor, effect}], model}``
-    (``journey`` is the journey's id as in the data; unknown values are null)."""
+    """``{rank, journey, last_touchpoint, last_timestamp, steps, conversion_probability,
+    markov_probability, next_touchpoints: [{touchpoint, probability}], next_best_action, lift,
+    probability_after_action, support, factors: [{factor, effect}], model}`` (``journey`` is the
+    journey's id as in the data; unknown values are null): every column of the CSV, which is
+    :func:`services.attribution.compute_ranked_open_journeys`."""
     return [
         {
+            "rank": rank,
             "journey": str(row["journey_key"]),
             "last_touchpoint": str(row["last_touchpoint"]),
+            "last_timestamp": None
+            if pd.isna(row["last_timestamp"])
+            else pd.Timestamp(row["last_timestamp"]).isoformat(),
+            "steps": int(row["steps"]),
             "conversion_probability": _number(row["conversion_probability"]),
             "markov_probability": _number(row["markov_probability"]),
             "next_touchpoints": [
@@ -156,11 +165,12 @@ def outlook_records(result: OutlookResult) -> list[dict[str, Any]]:
             ],
             "next_best_action": row["next_best_action"] if isinstance(row["next_best_action"], str) else None,
             "lift": _number(row["lift"]),
+            "probability_after_action": _number(row["probability_after_action"]),
             "support": int(row["support"]),
             "factors": [dict(f) for f in row["factor_list"]],
             "model": str(row["model"]),
         }
-        for row in result.table.to_dict(orient="records")
+        for rank, row in enumerate(result.table.to_dict(orient="records"), start=1)
     ]
 
 

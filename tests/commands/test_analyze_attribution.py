@@ -36,7 +36,7 @@ def test_attribution_report_json(capsys, dataset_id):
     expected = analysis.run("attribution", open_context(dataset_id, conversion=WON))
     assert [set(r) for r in rows][0] == {
         "touchpoint", "first_touch", "last_touch", "linear", "position_based", "removal_effect", "markov",
-        "conversion",
+        "journeys", "conversion",
     }  # fmt: skip
     assert rows[0]["conversion"] == "reaching Closed won; lost: reaching Closed lost"
     assert [r["touchpoint"] for r in rows] == expected.table["touchpoint"].tolist()
@@ -70,8 +70,9 @@ def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
         "outlook", open_context(dataset_id, conversion=WON), as_of=pd.Timestamp("2024-02-20").date(), min_transitions=1
     )
     assert set(rows[0]) == {
-        "journey", "last_touchpoint", "conversion_probability", "markov_probability", "next_touchpoints",
-        "next_best_action", "lift", "support", "factors", "model", "conversion",
+        "rank", "journey", "last_touchpoint", "last_timestamp", "steps", "conversion_probability",
+        "markov_probability", "next_touchpoints", "next_best_action", "lift", "probability_after_action",
+        "support", "factors", "model", "conversion",
     }  # fmt: skip
     for row in rows:
         assert all(set(n) == {"touchpoint", "probability"} for n in row["next_touchpoints"])
@@ -89,6 +90,11 @@ def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
     text = buffer.getvalue().decode("utf-8-sig")
     assert text.splitlines()[0].startswith("rank,journey_key,conversion_probability,last_touchpoint")
     assert len(text.strip().splitlines()) == len(rows) + 1
+    # The JSON carries every column of the CSV (before: rank, steps, last_timestamp and the
+    # probability after the action were in the CSV only).
+    header = text.splitlines()[0].split(",")
+    said = {"journey_key": "journey", "next_touchpoints": "next_touchpoints", "factors": "factors"}
+    assert {said.get(c, c) for c in header} <= set(rows[0])
 
 
 def test_reports_need_a_definition_and_name_bad_ones(capsys, dataset_id):

@@ -115,6 +115,7 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
         "position_based",
         "removal_effect",
         "markov",
+        "journeys",
     }
     assert sum(r["first_touch"] for r in records) == pytest.approx(result.conversions)
     assert all(0 <= r["removal_effect"] <= 1 for r in records)
@@ -123,8 +124,12 @@ def test_records_for_the_cli_are_json_ready(dataset_id):
     rows = reports.outlook_records(outlook)
     json.dumps(rows)
     assert rows and set(rows[0]) == {
+        "rank",
         "journey",
         "last_touchpoint",
+        "last_timestamp",
+        "steps",
+        "probability_after_action",
         "conversion_probability",
         "markov_probability",
         "next_touchpoints",
