@@ -54,7 +54,7 @@ from analytics.journeys import (
     reaching,
 )
 from analytics.schema import EventSchema, Role
-from core.errors import BadInputError, UnknownColumnError, UnknownNameError
+from core.errors import CLOSE_RATIO, BadInputError, UnknownColumnError, UnknownNameError
 
 REACHED_AT = "reached_at"
 REACHED_ORDER = "reached_order"
@@ -403,10 +403,11 @@ def known_names(
 
 def nearest_names(name: str, known: Sequence[str], n: int = 3) -> list[str]:
     """The names of ``known`` nearest to ``name``: equal ignoring case first, then similar
-    (difflib ratio ≥ 0.5), else the first few known names."""
+    (difflib ratio ≥ :data:`core.errors.CLOSE_RATIO`), else the first few known names (which a
+    refusal then calls "some that exist", not "nearest")."""
     folded = {k.casefold(): k for k in known}
     out = [folded[name.casefold()]] if name.casefold() in folded else []
-    similar = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.5)
+    similar = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=CLOSE_RATIO)
     out += [folded[s] for s in similar if folded[s] not in out]
     return out[:n] if out else list(known[:n])
 

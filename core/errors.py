@@ -7,6 +7,18 @@ show its text. Anything else (``KeyError``, ``ValueError`` from a bug) is left t
 
 from __future__ import annotations
 
+import difflib
+
+# How alike two names must be to call one "near" the other (difflib's ratio, ignoring case): the one
+# rule of :func:`analytics.conversion.nearest_names` and of the refusals' wording.
+CLOSE_RATIO = 0.5
+
+
+def is_close(name: str, other: str) -> bool:
+    """True when ``other`` is near ``name``: equal ignoring case, or alike by :data:`CLOSE_RATIO`."""
+    a, b = name.casefold(), other.casefold()
+    return a == b or difflib.SequenceMatcher(None, b, a).ratio() >= CLOSE_RATIO
+
 
 class JourneyLensError(Exception):
     """Base of every error JourneyLens shows to a user as a message instead of a traceback."""
@@ -85,7 +97,15 @@ class UnknownNameError(JourneyLensError):
         self.what, self.name, self.nearest = what, name, tuple(nearest)
         message = message or f"No {what} is named {str(name)!r} in this dataset"
         if self.nearest:
-            message += "; nearest: " + ", ".join(repr(n) for n in self.nearest)
+            listed = ", ".join(repr(n) for n in self.nearest)
+            # Names offered as "nearest" must be near; otherwise they are only some that exist. An id
+            # (a number) has no near one: the ones there are are listed.
+            if isinstance(name, int) and not isinstance(name, bool):
+                message += "; existing: " + listed
+            elif any(is_close(str(name), str(n)) for n in self.nearest):
+                message += "; nearest: " + listed
+            else:
+                message += "; nothing close; some that exist: " + listed
         super().__init__(message)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import UnknownNameError
+from core.errors import UnknownNameError, is_close
 from core.journey_map import DEFAULT_LANES
 
 FOLDER = Path(__file__).resolve().parent
@@ -84,7 +84,7 @@ def get_template(key: str) -> Template:
         # The one nearest-name rule (imported here: it loads the query engine, and only a refusal needs it).
         from analytics.conversion import nearest_names
 
-        nearest = nearest_names(key, list(TEMPLATES), n=1)
+        nearest = [n for n in nearest_names(key, list(TEMPLATES), n=1) if is_close(key, n)]  # all are listed
         known = ", ".join(TEMPLATES)
         raise UnknownNameError("template", key, nearest, message=f"unknown template {key!r}; known templates: {known}")
     return TEMPLATES[key]

@@ -183,7 +183,7 @@ def test_a_step_of_another_level_is_refused_with_that_level():
         compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("Awareness", "Demo")))
     assert str(err.value).startswith(
         "No touchpoint (funnel step) is named 'Awareness' in this dataset ('Awareness' is a stage: count the "
-        "funnel by stage); nearest: "
+        "funnel by stage); nothing close; some that exist: 'Blog', 'Demo'"
     )
     with pytest.raises(UnknownNameError) as err:  # a name of no level: no level named
         compute_funnel(events, schema, JourneyQuery(), FunnelSpec(("Awarenes", "Demo")))

@@ -142,7 +142,7 @@ def _fails(capsys, *argv) -> str:
 
 def test_names_that_do_not_exist_are_refused_with_the_nearest(capsys, dataset):
     err = _fails(capsys, "analyze", "--dataset", 999, "--report", "summary")
-    assert f"There is no dataset 999; nearest: '{dataset} (Pipeline)'" in err
+    assert f"There is no dataset 999; existing: '{dataset} (Pipeline)'" in err
     err = _fails(capsys, "analyze", "--dataset", dataset, "--map", 77)
     assert "There is no map 77" in err
     err = _fails(capsys, "analyze", "--dataset", dataset, "--report", "funnel", "--steps", "Demo,Deal Won")

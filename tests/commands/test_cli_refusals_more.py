@@ -50,7 +50,7 @@ def test_external_register_refuses_a_role_given_twice(capsys, engine):
 
 def test_external_check_refuses_an_unknown_dataset_naming_the_real_ones(capsys, demo_engine):
     err = _refused(capsys, "external", "check", "99")
-    assert err.startswith("error: There is no dataset 99; nearest: '1 (Demo: B2B SaaS event log)', '2 (")
+    assert err.startswith("error: There is no dataset 99; existing: '1 (Demo: B2B SaaS event log)', '2 (")
     assert cli.main(["analyze", "--dataset", "99"]) == 2  # the same refusal as analyze's
     assert capsys.readouterr().err == err
 
@@ -60,10 +60,10 @@ def test_external_check_refuses_an_unknown_dataset_naming_the_real_ones(capsys, 
 
 def test_conversion_clear_refuses_an_unknown_map_like_show_and_set(capsys, demo_engine):
     shown = _refused(capsys, "conversion", "show", "--dataset", "1", "--map", "999")
-    assert shown.startswith("error: There is no map 999; nearest: '")
+    assert shown.startswith("error: There is no map 999; existing: '")
     assert _refused(capsys, "conversion", "clear", "--dataset", "1", "--map", "999") == shown
     err = _refused(capsys, "conversion", "clear", "--dataset", "99", "--map", "999")
-    assert err.startswith("error: There is no dataset 99; nearest: '1 (")
+    assert err.startswith("error: There is no dataset 99; existing: '1 (")
 
 
 def test_conversion_clear_of_a_real_map_still_clears(capsys, demo_engine):
@@ -79,8 +79,9 @@ def test_maps_new_refuses_an_unknown_template_with_the_nearest_one(capsys, engin
     err = _refused(capsys, "maps", "new", "--name", "X", "--template", "b2b-5stage")
     assert err.startswith("error: unknown template 'b2b-5stage'")
     assert err.endswith("; nearest: 'b2b-5-stage'\n")
-    # A key like no other still names a real one (never a bare "unknown").
-    assert "; nearest: '" in _refused(capsys, "maps", "new", "--name", "X", "--template", "zzz")
+    # A key like no other is told the keys there are, and none is called near.
+    err = _refused(capsys, "maps", "new", "--name", "X", "--template", "zzz")
+    assert "known templates: b2b-5-stage" in err and "nearest" not in err
 
 
 # ── maps diff: no change ─────────────────────────────────────────────────────────────────────────────

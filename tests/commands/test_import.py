@@ -203,4 +203,4 @@ def test_an_unknown_map_is_refused_naming_the_real_ones(tmp_path, capsys):
     path = tmp_path / "many.csv"
     path.write_text(MANY_BAD)
     assert cli.main(["import", str(path), *MANY_ARGS, "--map", "9"]) == 2
-    assert capsys.readouterr().err == f"error: There is no map 9; nearest: '{map_id} (Real map)'\n"
+    assert capsys.readouterr().err == f"error: There is no map 9; existing: '{map_id} (Real map)'\n"

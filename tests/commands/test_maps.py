@@ -99,10 +99,10 @@ def test_unknown_map_or_snapshot_id_is_refused_naming_the_real_ones(capsys, engi
     for argv in (["maps", "export", "999"], ["maps", "snapshot", "999", "--name", "x"]):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
-        assert err == f"error: There is no map 999; nearest: '{map_id} (Real)'\n", argv
+        assert err == f"error: There is no map 999; existing: '{map_id} (Real)'\n", argv
     assert cli.main(["maps", "diff", "99"]) == 2
     assert capsys.readouterr().err == "error: There is no snapshot 99 (no snapshot yet)\n"
     assert cli.main(["maps", "snapshot", str(map_id), "--name", "Baseline"]) == 0
     snap_id = int(capsys.readouterr().out.strip())
     assert cli.main(["maps", "diff", "99"]) == 2
-    assert capsys.readouterr().err == f"error: There is no snapshot 99; nearest: '{snap_id} (map {map_id}: Baseline)'\n"
+    assert capsys.readouterr().err == f"error: There is no snapshot 99; existing: '{snap_id} (map {map_id}: Baseline)'\n"

@@ -163,7 +163,7 @@ def test_report_of_a_missing_map_exits_2(engine, tmp_path, capsys):
 def test_report_of_a_missing_map_names_the_real_ones(engine, tmp_path, capsys):
     map_id = create_map_from_template(template_key="professional-services", name="Advisory")
     assert cli.main(["report", "999", "--out", str(tmp_path / "x.html"), "--dataset", "5"]) == 2
-    assert capsys.readouterr().err == f"error: There is no map 999; nearest: '{map_id} (Advisory)'\n"
+    assert capsys.readouterr().err == f"error: There is no map 999; existing: '{map_id} (Advisory)'\n"
     assert not (tmp_path / "x.html").exists()
 
 

@@ -75,3 +75,13 @@ def test_no_key_error_is_caught_as_a_user_error():
                 if "KeyError" in {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)}:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_names_offered_as_nearest_are_near_and_ids_list_the_real_ones():
+    near = UnknownNameError("goal", "Pricng", ["Pricing page"])
+    assert str(near).endswith("; nearest: 'Pricing page'")
+    # Before: "nearest: 'Blog', 'Case studies', 'Chatbot'" for a name like none of them.
+    far = UnknownNameError("goal", "wonn", ["Blog", "Case studies", "Chatbot"])
+    assert str(far).endswith("; nothing close; some that exist: 'Blog', 'Case studies', 'Chatbot'")
+    ids = UnknownNameError("map", 999, ["1 (Plan)"], message="There is no map 999")
+    assert str(ids) == "There is no map 999; existing: '1 (Plan)'"

@@ -174,10 +174,10 @@ def test_a_restore_is_recorded_as_a_restore(world):
 def test_audit_refuses_an_unknown_map_but_lists_a_deleted_ones_changes(world, capsys):
     from core.errors import BadInputError, UnknownNameError
 
-    with pytest.raises(UnknownNameError, match=rf"There is no map 999; nearest: '{world['map']} \(Shared map\)'"):
+    with pytest.raises(UnknownNameError, match=rf"There is no map 999; existing: '{world['map']} \(Shared map\)'"):
         audit_table(999)
     assert cli.main(["audit", "--map", "999"]) == 2
-    assert capsys.readouterr().err == f"error: There is no map 999; nearest: '{world['map']} (Shared map)'\n"
+    assert capsys.readouterr().err == f"error: There is no map 999; existing: '{world['map']} (Shared map)'\n"
     map_service.delete_map(world["map"])
     assert "delete" in set(audit_table(world["map"])["action"])  # its history outlives it
     with pytest.raises(BadInputError, match="limit: -1 is not valid; expected a whole number of at least 1"):

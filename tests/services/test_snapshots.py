@@ -152,7 +152,7 @@ def test_snapshot_errors(engine):
     with pytest.raises(UnknownNameError, match=r"There is no snapshot 12345 \(no snapshot yet\)"):
         snapshots.diff_since_snapshot(12345)
     filled = filled_map()
-    with pytest.raises(UnknownNameError, match=rf"There is no map 999; nearest: '{filled.map_id} "):
+    with pytest.raises(UnknownNameError, match=rf"There is no map 999; existing: '{filled.map_id} "):
         snapshots.create_snapshot(999, "x")
     snap = snapshots.create_snapshot(filled.map_id, "x")
     snapshots.delete_snapshot(snap)
