@@ -105,4 +105,6 @@ def test_unknown_map_or_snapshot_id_is_refused_naming_the_real_ones(capsys, engi
     assert cli.main(["maps", "snapshot", str(map_id), "--name", "Baseline"]) == 0
     snap_id = int(capsys.readouterr().out.strip())
     assert cli.main(["maps", "diff", "99"]) == 2
-    assert capsys.readouterr().err == f"error: There is no snapshot 99; existing: '{snap_id} (map {map_id}: Baseline)'\n"
+    assert (
+        capsys.readouterr().err == f"error: There is no snapshot 99; existing: '{snap_id} (map {map_id}: Baseline)'\n"
+    )
