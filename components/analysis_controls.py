@@ -91,6 +91,9 @@ def data_days(dataset_id: int) -> tuple[date | None, date | None]:
     return (first.date() if first else None, last.date() if last else None)
 
 
+DATASET_PICKER = "_pick_dataset"  # the key of the log picker (a page that moves the log sets its state)
+
+
 def pick_dataset(
     *, label: str = "Dataset", ids: list[int] | None = None, note: Callable[[int], str] | None = None
 ) -> tuple[int, str, str] | None:
@@ -125,7 +128,7 @@ def pick_dataset(
         refuse=refuse,
         placeholder="Choose a dataset",
         help="The event log to analyse (kept in the URL as ?dataset=).",
-        key="_pick_dataset",
+        key=DATASET_PICKER,
     )
     if chosen is None:
         return None

@@ -27,7 +27,7 @@ from components.map_grid_view import render_map_grid
 from components.metrics_ui import render_report_buttons
 from components.studio_files import STUDIO_PAGE, map_csv_button, slug
 from components.studio_versions import render_versions_tab
-from components.text import escape_markdown
+from components.text import escape_markdown, escape_markup
 from components.theme import is_dark
 from components.url_select import query_select, warn_link_values_left_out
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
@@ -67,6 +67,15 @@ def persona_label(view: MapView, persona_id: int) -> str:
     return persona.name + (f" ({persona.committee_role})" if persona.committee_role else "")
 
 
+def _no_such_persona(view: MapView, raw: str) -> None:
+    """The warning for a link naming a persona this map lacks: the real ones, and what is drawn meanwhile."""
+    listed = "; ".join(f"{p.id} ({persona_label(view, p.id)})" for p in view.personas) or "none yet"
+    st.warning(
+        escape_markup(f"There is no persona {raw} on this map (from the link). Personas here: {listed}.")
+        + " The grid shows everyone's view until you pick one."
+    )
+
+
 def _pick_persona(
     where: Any, view: MapView, label: str, key: str, help: str, *, param: str | None = None
 ) -> int | None:
@@ -75,8 +84,17 @@ def _pick_persona(
     choices = [ed.EVERYONE, *(p.id for p in view.personas)]
     if param:
         with where:
+            # A persona the link names that this map lacks is refused with the real ones (never shown as
+            # "Everyone" with the link rewritten, so that a reload would say nothing); everyone is drawn meanwhile.
             picked = query_select(
-                label, choices, param=param, format_func=lambda i: persona_label(view, i), key=key, help=help
+                label,
+                choices,
+                param=param,
+                format_func=lambda i: persona_label(view, i),
+                key=key,
+                help=help,
+                refuse=lambda raw: _no_such_persona(view, raw),
+                placeholder="Everyone (choose a persona)",
             )
     else:
         picked = where.selectbox(label, choices, format_func=lambda i: persona_label(view, i), key=key, help=help)

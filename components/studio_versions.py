@@ -17,9 +17,10 @@ from components.errors import user_errors
 from components.flash import flash
 from components.loaders import clear_caches, load_map_summaries
 from components.map_grid_view import render_map_grid
-from components.studio_files import STUDIO_PAGE, map_csv_button
-from components.text import escape_markdown
-from components.url_select import query_select
+from components.safe_table import csv_download_button
+from components.studio_files import STUDIO_PAGE, map_csv_button, slug
+from components.text import escape_markdown, escape_markup
+from components.url_select import link_value, query_pick, query_select, say_no_such
 from core.journey_map import MapView
 from services import map_view, snapshots
 from services.audit import audit_table
@@ -45,6 +46,8 @@ def render_versions_tab(view: MapView) -> None:
     items = snapshots.list_snapshots(view.id)
     if not items:
         st.info("No snapshots yet.")
+        if (raw := link_value("snapshot")) is not None:  # refused, not dropped silently
+            st.warning(escape_markup(f"There is no snapshot {raw} (from the link): this map has no snapshots yet."))
     else:
         st.dataframe(
             [
@@ -61,53 +64,17 @@ def render_versions_tab(view: MapView) -> None:
             width="stretch",
         )
         by_id = {s.id: s for s in items}
-        chosen = query_select(
+        # A snapshot the link names that this map does not have is refused with the real ones: never
+        # another snapshot instead (its Restore button would restore what the link did not name).
+        chosen = query_pick(
             "Snapshot",
-            list(by_id),
+            {i: f"{s.name} ({s.created_at:%Y-%m-%d %H:%M})" for i, s in by_id.items()},
             param="snapshot",
-            format_func=lambda i: f"{by_id[i].name} ({by_id[i].created_at:%Y-%m-%d %H:%M})",
+            what="snapshot",
             key=f"snapshot::{view.id}",
         )
-        assert chosen is not None  # the options are never empty here
-        st.markdown(f"**What changed since “{escape_markdown(by_id[chosen].name)}”**")
-        render_diff(
-            snapshots.diff_since_snapshot(chosen),
-            view,
-            empty="Nothing: the map is as it was in this snapshot.",
-            suffix="-since-snapshot",
-            key="dl_snap_diff",
-        )
-        if can_admin():  # restores and deletes need the admin role (db/access.py)
-            c1, c2 = st.columns(2)
-            with c1, st.form(f"restore::{view.id}"):
-                st.markdown("**Restore this snapshot**")
-                st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
-                if confirmed(
-                    "Yes, replace the map's content with this snapshot",
-                    "Restore",
-                    "Tick the box to confirm the restore.",
-                ):
-                    ed.save(
-                        view.id,
-                        "restore",
-                        chosen,
-                        lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-                        success=f"Restored “{by_id[chosen].name}”.",
-                    )
-            ed.render_conflict(
-                view.id,
-                "restore",
-                lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
-                lambda p: pd.DataFrame([{"restore snapshot": by_id[p].name if p in by_id else p}]),
-            )
-            with c2, st.form(f"delete_snapshot::{view.id}"):
-                st.markdown("**Delete this snapshot**")
-                if confirmed("Yes, delete the snapshot", "Delete snapshot"):
-                    with user_errors():
-                        snapshots.delete_snapshot(chosen)
-                        st.query_params.pop("snapshot", None)  # the link no longer names a deleted snapshot
-                        flash("Snapshot deleted.")
-                        st.rerun()
+        if chosen is not None:
+            render_snapshot(view, by_id, chosen)
 
     st.divider()
     st.markdown("**Future state** — clone this map into a future-state map and compare the two.")
@@ -135,6 +102,15 @@ def render_versions_tab(view: MapView) -> None:
     if not others:
         return
     default = related[0][0] if related and related[0][0] in others else None
+
+    def refuse(raw: str) -> None:  # a map the link names that is not another map here: nothing compared
+        if raw == str(view.id):
+            st.warning(
+                f"The link's compare={raw} is this map itself. Pick another map below; nothing is compared meanwhile."
+            )
+        else:
+            say_no_such("map", raw, [f"{i} ({n})" for i, n in others.items()])
+
     other = query_select(
         "Compare with",
         [None, *others],
@@ -144,10 +120,57 @@ def render_versions_tab(view: MapView) -> None:
             "No comparison" if i is None else others[i] + next((f" ({rel})" for rid, _, rel in related if rid == i), "")
         ),
         key=f"compare::{view.id}",
+        refuse=refuse,
+        placeholder="Choose a map",
         help="Another map beside this one, often its future or current state (kept in the link as ?compare=).",
     )
     if other is not None:
         render_comparison(view, other)
+
+
+def render_snapshot(view: MapView, by_id: dict[int, snapshots.SnapshotSummary], chosen: int) -> None:
+    """What changed since the ``chosen`` snapshot of ``by_id``, with its CSV; for admins, restore and delete it."""
+    snapshot = by_id[chosen]
+    st.markdown(f"**What changed since “{escape_markdown(snapshot.name)}”**")
+    render_diff(
+        snapshots.diff_since_snapshot(chosen),
+        empty="Nothing: the map is as it was in this snapshot.",
+        label="Download the changes since this snapshot (CSV)",
+        file_name=f"{slug(view.name)}-since-{slug(snapshot.name)}.csv",
+        key="dl_snap_diff",
+    )
+    if not can_admin():  # restores and deletes need the admin role (db/access.py)
+        return
+    c1, c2 = st.columns(2)
+    with c1, st.form(f"restore::{view.id}"):
+        st.markdown("**Restore this snapshot**")
+        st.caption("The map as it is now is saved first as a snapshot, so a restore can be undone.")
+        if confirmed(
+            "Yes, replace the map's content with this snapshot",
+            "Restore",
+            "Tick the box to confirm the restore.",
+        ):
+            ed.save(
+                view.id,
+                "restore",
+                chosen,
+                lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+                success=f"Restored “{snapshot.name}”.",
+            )
+    ed.render_conflict(
+        view.id,
+        "restore",
+        lambda p, v: snapshots.restore_snapshot(p, expected_version=v, keep_name=True),
+        lambda p: pd.DataFrame([{"restore snapshot": by_id[p].name if p in by_id else p}]),
+    )
+    with c2, st.form(f"delete_snapshot::{view.id}"):
+        st.markdown("**Delete this snapshot**")
+        if confirmed("Yes, delete the snapshot", "Delete snapshot"):
+            with user_errors():
+                snapshots.delete_snapshot(chosen)
+                st.query_params.pop("snapshot", None)  # the link no longer names a deleted snapshot
+                flash("Snapshot deleted.")
+                st.rerun()
 
 
 def render_audit_trail(view: MapView) -> None:
@@ -159,7 +182,7 @@ def render_audit_trail(view: MapView) -> None:
         st.info("No changes recorded for this map yet.")
         return
     st.dataframe(for_people(trail), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(trail)))
-    map_csv_button(st, "Download the changes (CSV)", trail, view, "-changes", key=f"dl_audit::{view.id}")
+    map_csv_button(st, "Download the change log (CSV)", trail, view, "-change-log", key=f"dl_audit::{view.id}")
 
 
 def render_comparison(view: MapView, other_id: int) -> None:
@@ -193,9 +216,9 @@ def render_comparison(view: MapView, other_id: int) -> None:
     st.markdown(f"**From “{escape_markdown(old.name)}” to “{escape_markdown(new.name)}”**")
     render_diff(
         snapshots.compare_maps(old.id, new.id),
-        new,
         empty="No differences in the journey.",
-        suffix=f"-vs-{old.id}",
+        label="Download the differences between the two maps (CSV)",
+        file_name=f"{slug(old.name)}-to-{slug(new.name)}.csv",  # from → to, as the heading reads
         key="dl_cmp_diff",
     )
     if st.toggle("Show both grids", key=f"both_grids::{old.id}::{new.id}"):
@@ -205,11 +228,12 @@ def render_comparison(view: MapView, other_id: int) -> None:
                 render_map_grid(side, key=f"cmp_grid_{int(side.id)}")
 
 
-def render_diff(diff: pd.DataFrame, view: MapView, *, empty: str, suffix: str, key: str) -> None:
-    """A map difference: a summary per area, every change, and the changes as CSV (``empty`` when none)."""
+def render_diff(diff: pd.DataFrame, *, empty: str, label: str, file_name: str, key: str) -> None:
+    """A map difference: a summary per area, every change, and the changes as CSV under ``label``
+    (``empty`` when none)."""
     if diff.empty:
         st.success(empty)
         return
     st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
     st.dataframe(diff, hide_index=True, width="stretch")
-    map_csv_button(st, "Download the changes (CSV)", diff, view, suffix, key=key)
+    csv_download_button(diff, file_name=file_name, label=label, key=key)

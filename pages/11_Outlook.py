@@ -10,6 +10,7 @@ from charts.attribution import (
     ACTION_BARS,
     STATE_BARS,
     calibration_figure,
+    compute_probability_bands,
     next_best_action_figure,
     probability_bands_figure,
     state_probability_figure,
@@ -18,6 +19,7 @@ from charts.labels import cut_note, for_people
 from components.analysis_controls import data_days, open_log_page, open_view, render_conversion_line
 from components.attribution import render_active_days, render_model_settings
 from components.errors import user_errors
+from components.loaders import load_conversion_line
 from components.safe_table import csv_download_button
 from components.url_select import query_date, query_number, query_toggle
 from services.attribution import compute_backtest_table, compute_outlook_summary, compute_ranked_open_journeys
@@ -66,6 +68,14 @@ with user_errors():
         model=model or "learned",
     )
     counts = result.counts
+    line = load_conversion_line(view.token, view.ctx)  # the numbers of the Conversion line above
+    if as_of is not None:
+        to_the_end = f", to its last event ({last_day:%Y-%m-%d})" if last_day else ""
+        st.info(
+            f"The Conversion line above covers the whole log{to_the_end}; the outlook below counts only the "
+            f"events up to {result.as_of:%Y-%m-%d}, the day chosen in **As of**.",
+            icon=":material/event:",
+        )
     m1, m2, m3, m4, m5 = st.columns(5)
     m1.metric(
         f"Open {level}s", f"{counts['open']:,}", help=f"Not converted, not lost, active in the last {active_days} days"
@@ -80,10 +90,22 @@ with user_errors():
         help="Chance that a journey converts, from its first touchpoint on, learned from the closed journeys "
         "(converted, lost or gone quiet).",
     )
-    st.caption(
-        f"As of {result.as_of:%Y-%m-%d} (UTC). The probability from the start is learned from the {closed:,} closed "
-        f"{level}s, so it leaves out the {counts['open']:,} open ones that the Conversion line above counts too."
+    total = sum(counts.values())
+    learned = (
+        f"The probability from the start is learned from the {closed:,} closed {level}s, so it leaves out "
+        f"the {counts['open']:,} open ones"
     )
+    if total == line.journeys and counts["converted"] == line.converted:
+        st.caption(
+            f"As of {result.as_of:%Y-%m-%d} (UTC), the day of the last event: the {total:,} {level}s of the "
+            f"Conversion line above. {learned}, which that line counts too."
+        )
+    else:  # an earlier day: the counts are of the log cut there, the Conversion line of all of it
+        st.caption(
+            f"As of {result.as_of:%Y-%m-%d} (UTC): {total:,} of the log's {line.journeys:,} {level}s had begun by "
+            f"that day, {counts['converted']:,} of them converted by then (the Conversion line's "
+            f"{line.converted or 0:,} are over the whole log). {learned}."
+        )
     if result.model_note:
         st.warning(result.model_note[0].upper() + result.model_note[1:] + ".")
 
@@ -95,8 +117,12 @@ with user_errors():
     with left:
         st.subheader("How likely the open journeys are to convert")
         st.plotly_chart(probability_bands_figure(result.table), key="bands_chart")
+        # The chart's data twin: the open journeys per band, as drawn (each journey is in the list below).
         csv_download_button(
-            result.table, file_name=f"outlook_open_{dataset_id}.csv", label="Download the chart's data", key="bands_csv"
+            compute_probability_bands(result.table),
+            file_name=f"outlook_bands_{level}_{dataset_id}.csv",
+            label="Download the chart's data",
+            key="bands_csv",
         )
     with right:
         st.subheader("Next best actions")
@@ -107,7 +133,10 @@ with user_errors():
         ):
             st.caption(note)
         csv_download_button(
-            summary, file_name=f"next_best_actions_{dataset_id}.csv", label="Download the chart's data", key="nba_csv"
+            summary,
+            file_name=f"next_best_actions_{level}_{dataset_id}.csv",
+            label="Download the chart's data",
+            key="nba_csv",
         )
 
     ranked = compute_ranked_open_journeys(result)
@@ -164,7 +193,7 @@ with user_errors():
         st.download_button(
             "Download (CSV)",
             to_safe_csv(result.states),
-            file_name=f"outlook_touchpoints_{dataset_id}.csv",
+            file_name=f"outlook_touchpoints_{level}_{dataset_id}.csv",
             mime="text/csv",
         )
 
@@ -205,13 +234,13 @@ with user_errors():
             )
             csv_download_button(
                 backtest.calibration,
-                file_name=f"outlook_calibration_{dataset_id}.csv",
+                file_name=f"outlook_calibration_{level}_{dataset_id}.csv",
                 label="Download the calibration (CSV)",
                 key="calibration_csv",
             )
             st.download_button(
                 "Download the backtest (CSV)",
                 to_safe_csv(figures),
-                file_name=f"outlook_backtest_{dataset_id}.csv",
+                file_name=f"outlook_backtest_{level}_{dataset_id}.csv",
                 mime="text/csv",
             )

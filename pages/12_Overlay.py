@@ -6,6 +6,7 @@ import streamlit as st
 
 from charts.labels import for_people
 from components.analysis_controls import (
+    DATASET_PICKER,
     INVALID,
     logs_linked_first,
     open_view,
@@ -26,7 +27,7 @@ from components.loaders import (
 from components.map_grid_view import render_map_grid
 from components.metrics_ui import page_exists, render_report_buttons
 from components.text import escape_markdown
-from components.url_select import query_select, query_tabs
+from components.url_select import link_value, query_select, query_tabs
 from services.csv_safety import to_safe_csv
 from services.overlay import ATTRIBUTION_MEASURES, MEASURES, measure_phrase
 
@@ -41,13 +42,28 @@ if not load_map_summaries():
     st.info("No journey maps yet. Open **Maps** to create one.")
     st.stop()
 c1, c2 = st.columns(2)
+linked_map = link_value("map")  # the map of the link, before the picker writes its choice there
 with c1:
     map_id = pick_map(required=True)
 if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
 ids, note = logs_linked_first(map_id)
+switched = linked_map is not None and linked_map != str(map_id) and bool(ids)
+if switched:
+    # The user picked another map: the log follows, the one a fresh link to that map opens (its own
+    # first; the old map's log would show "no data" almost everywhere). A log picked after this is
+    # kept. Set through the widget's state, so the browser shows it too.
+    st.query_params["dataset"] = str(ids[0])
+    st.session_state[DATASET_PICKER] = ids[0]
 with c2:
     picked = pick_dataset(label="Event log", ids=ids, note=note)
+    if switched and picked is not None:
+        st.caption(
+            escape_markdown(
+                f"The map changed: the event log is now “{picked[2]}”, "
+                + ("the one linked to this map." if note(picked[0]) == "" else "as this map has no log of its own.")
+            )
+        )
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
 
 with user_errors():

@@ -132,7 +132,7 @@ def test_the_edits_of_a_signed_in_editor_are_on_the_versions_tab(world):
     trail = at.dataframe[-1].value
     assert trail.iloc[0]["Who"] == "eddie@example.com"
     assert trail.iloc[0]["Summary"] == "update map 'Renamed by Eddie'"
-    assert "Download the changes (CSV)" in {b.label for b in at.get("download_button")}
+    assert "Download the change log (CSV)" in {b.label for b in at.get("download_button")}
 
 
 @pytest.mark.parametrize(("role", "deletes"), [("editor", False), ("admin", True)])

@@ -269,7 +269,7 @@ def test_compare_shows_both_maps_and_their_differences(filled):
     assert len(outlines) == 2 and len(outlines[1]) == len(outlines[0]) + 1
     # The comparison lives in the link and its differences download.
     assert at.query_params["compare"] == str(filled.map_id)
-    assert "Download the changes (CSV)" in [b.label for b in at.get("download_button")]
+    assert "Download the differences between the two maps (CSV)" in [b.label for b in at.get("download_button")]
     # "No comparison" is kept in the link too (without a word, the link would open the default again).
     [s for s in at.selectbox if s.label == "Compare with"][0].select_index(0).run()  # "No comparison"
     assert at.query_params["compare"] == "none"
