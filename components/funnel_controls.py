@@ -20,12 +20,12 @@ MODE_WORDS = {
 }
 
 
-def _say_stage_steps(view: AnalysisView, nodes: list[str]) -> None:
+def _say_stage_steps(view: AnalysisView, nodes: list[str]) -> list[str]:
     """Where the link's steps left out are stages while the nodes are touchpoints (or channels): say
-    which level takes them (``?by=stage``)."""
+    which level takes them (``?by=stage``); the steps so explained."""
     left_out = [v for v in st.query_params.get_all("steps") if v not in nodes]
     if not left_out or view.query.by == "stage" or "stage" not in list_levels(view.ctx):
-        return
+        return []
     stages = set(view.run("stage_order"))
     if named := [v for v in left_out if v in stages]:
         st.info(
@@ -35,6 +35,7 @@ def _say_stage_steps(view: AnalysisView, nodes: list[str]) -> None:
             ),
             icon=":material/lightbulb:",
         )
+    return named
 
 
 def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
@@ -43,11 +44,12 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
     nodes = L.load_nodes(view.token, view.ctx)
     # At stage level, the stages in order (the map's, else first appearance); else none.
     default_steps = view.run("stage_order")[:6] if view.query.by == "stage" else []
-    _say_stage_steps(view, nodes)  # before the steps' widget, which drops the link's steps it lacks
+    explained = _say_stage_steps(view, nodes)  # before the steps' widget, which drops the link's steps it lacks
     steps = query_multiselect(
         st,
         "Funnel steps, in order",
         nodes,
+        explained=explained,
         default=[s for s in default_steps if s in nodes],
         key="steps",
         help="Pick the steps in the order journeys should take them.",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ import streamlit as st
 
 from analytics.conversion import nearest_names
 from components.text import escape_markup
+from core.errors import is_close
 
 _T = TypeVar("_T")
 
@@ -78,18 +79,26 @@ def query_pick(label: str, names: Mapping[Any, str], *, param: str, what: str, *
     )
 
 
-def _near_values(param: str, raw: str, options: Sequence[Any], format_func: Callable[[Any], str] = str) -> list[str]:
+def _near_words(param: str, raw: str, options: Sequence[Any], format_func: Callable[[Any], str] = str) -> str:
     """The link values nearest to ``raw`` as a link writes them (``measure=friction``), each with the
-    name shown where it differs (``for Friction (0–100)``)."""
+    name shown where it differs (``for Friction (0–100)``): "nearest: …", or "nothing close; some: …"
+    when none is near (:func:`core.errors.is_close`); "" without options."""
     by_value = {str(o): o for o in options if o is not None}
-    return [f"{param}={v}" + ("" if str(format_func(by_value[v])) == v else f" for {format_func(by_value[v])}")
-            for v in nearest_names(raw, list(by_value))]  # fmt: skip
+    near = nearest_names(raw, list(by_value))
+    shown = {v: str(format_func(by_value[v])) for v in near}
+    listed = ", ".join(f"{param}={v}" + ("" if shown[v] == v else f" for {shown[v]}") for v in near)
+    if not near:
+        return ""
+    if raw.isdigit():  # an id has no near one: the ones there are
+        return "existing: " + listed
+    close = any(is_close(raw, v) or is_close(raw, shown[v]) for v in near)
+    return ("nearest: " if close else "nothing close; some: ") + listed
 
 
 def _choices_near(param: str, raw: str, options: Sequence[_T], format_func: Callable[[_T], str]) -> str:
     """The words of a link value that is not a choice, with the nearest: "one of the choices here (nearest: …)"."""
-    near = _near_values(param, raw, options, format_func)
-    return f"one of the choices here (nearest: {', '.join(near)})" if near else "one of the choices here"
+    words = _near_words(param, raw, options, format_func)
+    return f"one of the choices here ({words})" if words else "one of the choices here"
 
 
 def _told_apart(options: Sequence[_T], format_func: Callable[[_T], str]) -> Callable[[_T], str]:
@@ -255,27 +264,31 @@ def query_date(
     return day if isinstance(day, date) else None
 
 
-def warn_link_values_left_out(key: str, options: Sequence[object], format_func: Callable[[Any], str] = str) -> None:
+def warn_link_values_left_out(
+    key: str, options: Sequence[object], format_func: Callable[[Any], str] = str, *, explained: Collection[str] = ()
+) -> None:
     """Name, in a warning, each ``?<key>=`` value of the link that is not one of ``options`` (a widget
     bound to the URL leaves it out), with the nearest real options as a link writes them: never
-    dropped silently."""
+    dropped silently. ``explained``: values the page has already said more of (not named twice)."""
     names = [str(o) for o in options if o is not None]
-    unknown = [v for v in st.query_params.get_all(key) if v not in names]
+    unknown = [v for v in st.query_params.get_all(key) if v not in names and v not in explained]
     if unknown:
         st.warning(
             escape_markup(
                 " ".join(
                     f"The link's {key}={value} is not one of the choices here and was left out"
-                    + (f" (nearest: {', '.join(_near_values(key, value, options))})." if names else ".")
+                    + (f" ({_near_words(key, value, options, format_func)})." if names else ".")
                     for value in unknown
                 )
             )
         )
 
 
-def query_multiselect(container: Any, label: str, options: Sequence[str], *, key: str, **kwargs: Any) -> list[str]:
+def query_multiselect(
+    container: Any, label: str, options: Sequence[str], *, key: str, explained: Collection[str] = (), **kwargs: Any
+) -> list[str]:
     """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``; a link value that
-    is not an option is named (:func:`warn_link_values_left_out`)."""
+    is not an option is named (:func:`warn_link_values_left_out`), unless ``explained`` already."""
     options = list(options)
-    warn_link_values_left_out(key, options)
+    warn_link_values_left_out(key, options, explained=explained)
     return list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))

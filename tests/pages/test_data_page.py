@@ -267,7 +267,7 @@ def test_a_link_to_a_map_that_does_not_exist_is_named(engine):
     ).dataset_id
     at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id), "map": "99"})
     assert (
-        f"The link's map=99 is not one of the choices here (nearest: map={map_id} for Funnel (#{map_id})); showing Funnel (#{map_id}) instead."
+        f"The link's map=99 is not one of the choices here (existing: map={map_id} for Funnel (#{map_id})); showing Funnel (#{map_id}) instead."
         in [w.value for w in at.warning]
     )
     assert at.selectbox(key="ln_map").value == map_id

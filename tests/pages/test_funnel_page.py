@@ -64,6 +64,8 @@ def test_funnel_page_says_which_level_takes_the_link_steps_that_are_stages(engin
     said = [i.value for i in at.info if "of this log" in i.value]
     assert said == ["Awareness, Decision: stages of this log. Choose “stage” under Nodes (by=stage in the link) to "
                     "count the funnel by stage."], said  # fmt: skip
+    # Said once: no second, generic "left out" warning naming touchpoints as the nearest (before: both).
+    assert not [w.value for w in at.warning if "steps=" in w.value], [w.value for w in at.warning]
     at = run_page("pages/6_Funnel.py", query={**query, "by": "stage"})
     assert not [i.value for i in at.info if "of this log" in i.value]
 

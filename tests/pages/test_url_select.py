@@ -43,7 +43,7 @@ def test_the_link_chooses_and_the_url_names_what_is_shown():
 def test_an_unknown_value_is_named_never_replaced_silently():
     at = _run({"n": "9"})
     assert _chose(at) == "chose 1"
-    said = "n=9 is not one of the choices here (nearest: n=1 for option 1, n=2 for option 2, n=3 for option 3); showing option 1"
+    said = "n=9 is not one of the choices here (existing: n=1 for option 1, n=2 for option 2, n=3 for option 3); showing option 1"
     assert said in at.warning[0].value
 
 
@@ -79,3 +79,23 @@ def test_options_of_one_name_are_told_apart_by_their_value():
     at.run()
     assert list(at.selectbox(key="qp_map").options) == ["Plan (#1)", "Plan (#2)", "Other"]
     assert _chose(at) == "chose 2"
+
+
+def _words_script() -> None:
+    import streamlit as st
+
+    from components.url_select import query_select
+
+    value = query_select("Pick", ["friction", "journeys"], param="measure")
+    st.write(f"chose {value}")
+
+
+def test_a_name_is_called_nearest_only_when_it_is_near():
+    at = AppTest.from_function(_words_script)
+    at.query_params["measure"] = "frictoin"
+    at.run()
+    assert "(nearest: measure=friction)" in at.warning[0].value
+    at = AppTest.from_function(_words_script)
+    at.query_params["measure"] = "zzz"
+    at.run()  # before: "nearest: measure=friction, measure=journeys" for a value like neither
+    assert "(nothing close; some: measure=friction, measure=journeys)" in at.warning[0].value
