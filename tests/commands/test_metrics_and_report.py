@@ -128,23 +128,20 @@ def test_report_without_a_dataset_and_the_csv_zip(engine):
         assert "metrics.csv" in zf.namelist() and "action_plan.csv" in zf.namelist()
 
 
-def test_a_report_conversion_without_an_event_log_is_refused(engine, tmp_path, capsys):
-    # Before, --goal and --lost were ignored without a word on a map with no event log.
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--goal", "Hired"], "needs an event log"),  # before: --goal and --lost ignored without a word
+        (["--measure", "nps"], "--measure lays a measure of an event log over the map"),  # before: dropped
+    ],
+)
+def test_what_a_report_needs_an_event_log_for_is_refused_without_one(engine, tmp_path, capsys, flags, said):
     map_id = create_map_from_template(template_key="professional-services", name="Advisory")
-    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html"), "--goal", "Hired"]) == 2
+    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html"), *flags]) == 2
     err = capsys.readouterr().err
-    assert "needs an event log" in err and "--dataset ID" in err
+    assert said in err and "--dataset ID" in err
     assert not (tmp_path / "x.html").exists()
-
-
-def test_a_report_measure_without_an_event_log_is_refused(engine, tmp_path, capsys):
-    # Before, --measure was dropped without a word on a map with no event log (only the HTML said so).
-    map_id = create_map_from_template(template_key="professional-services", name="Advisory")
-    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html"), "--measure", "nps"]) == 2
-    err = capsys.readouterr().err
-    assert "--measure lays a measure of an event log over the map" in err and "--dataset ID" in err
-    assert not (tmp_path / "x.html").exists()
-    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html")]) == 0  # the default says nothing
+    assert cli.main(["report", str(map_id), "--out", str(tmp_path / "x.html")]) == 0  # the defaults say nothing
 
 
 def test_a_report_of_a_log_through_another_map_says_so(linked, tmp_path, capsys):
