@@ -45,7 +45,7 @@ from services.overlay import (
     compute_overlay,
     measure_phrase,
 )
-from services.overview import compute_map_health
+from services.overview import compute_map_health, map_log
 
 REPORT_STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1200px;color:#1f2430;padding:0 1rem}
@@ -167,14 +167,27 @@ def build_map_report(
 
     today = today or date.today()
     view = get_map_view(map_id, engine=engine, today=today)
-    # The health cards come from the report's own event log (never another one than the sections below).
-    health = compute_map_health(map_id, today=today, engine=engine, dataset_id=dataset_id)
-    dataset_id = health.dataset_id
+    if dataset_id is None:
+        linked = map_log(map_id, engine=engine)
+        dataset_id = linked[0] if linked else None
     if dataset_id is None and (goals or lost):  # never ignored without a word
         raise BadInputError(
             f"a conversion for this report needs an event log, and map {map_id} has none linked",
             expected="--dataset ID, or a dataset linked to the map",
         )
+    ctx = None
+    if dataset_id is not None:
+        ctx = open_context(dataset_id, map_id, engine=engine)
+        override = for_one_run(ctx.conversion, goals, lost)
+        ctx = ctx if override is None else override_conversion(ctx, override)
+    # The health cards come from the report's own event log and conversion (as the sections below).
+    health = compute_map_health(
+        map_id,
+        today=today,
+        engine=engine,
+        dataset_id=dataset_id,
+        conversion=ctx.conversion if ctx is not None and ctx.conversion_scope == "override" else None,
+    )
     figure = _Figures()
     tables: dict[str, pd.DataFrame] = {}
     body: list[str] = []
@@ -206,11 +219,8 @@ def build_map_report(
     body.append("<h2>Health</h2><div class='cards'>" + "".join(cards) + "</div>")
 
     # Grid with overlay, friction, designed vs observed.
-    ctx = friction = None
-    if dataset_id is not None:
-        ctx = open_context(dataset_id, map_id, engine=engine)
-        override = for_one_run(ctx.conversion, goals, lost)
-        ctx = ctx if override is None else override_conversion(ctx, override)
+    friction = None
+    if ctx is not None and dataset_id is not None:
         line = compute_conversion_line(ctx)
         body.insert(
             2,

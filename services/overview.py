@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from analytics import friction as af
 from analytics import metrics as am
+from analytics.conversion import Conversion
 from core.errors import EventsFileError
 from db import crud
 from db.engine import read_session
@@ -131,12 +132,21 @@ def _linked(engine: Engine | None) -> dict[int, tuple[int, str]]:
     return newest_linked(rows)
 
 
+def map_log(map_id: int, *, engine: Engine | None = None) -> tuple[int, str] | None:
+    """``(id, name)`` of the event log a map's pages and report read by default (its newest linked), or None."""
+    return _linked(engine).get(map_id)
+
+
 def _dataset_health(
-    dataset_id: int, map_id: int, measures: dict[str, MeasureHealth], engine: Engine | None
+    dataset_id: int,
+    map_id: int,
+    measures: dict[str, MeasureHealth],
+    engine: Engine | None,
+    conversion: Conversion | None = None,
 ) -> tuple[str | None, tuple]:
     """The conversion line and worst hot spot of a map's linked dataset; fills ``measures`` it lacks."""
     hot = (None, None, None, None)
-    ctx = open_context(dataset_id, map_id, engine=engine)
+    ctx = open_context(dataset_id, map_id, conversion=conversion, engine=engine)
     line = compute_conversion_line(ctx).text
     friction = compute_context_friction(ctx)
     spots = af.compute_hot_spots(friction.touchpoints, top_n=1)
@@ -160,12 +170,14 @@ def compute_map_health(
     today: date | None = None,
     engine: Engine | None = None,
     dataset_id: int | None = None,
+    conversion: Conversion | None = None,
     _summary=None,  # noqa: ANN001 - internal: a MapSummary already loaded
     _actions_of=None,  # noqa: ANN001
     _dataset=None,  # noqa: ANN001
 ) -> MapHealth:
     """The health of one map (see the module docstring), from the event log ``dataset_id`` seen
-    through the map when given (a report of the map with another log), else the map's newest linked one."""
+    through the map when given (a report of the map with another log), else the map's newest linked
+    one; ``conversion`` replaces its saved definition (a report's ``--goal``), as :func:`open_context` does."""
     today = today or date.today()
     if dataset_id is not None:
         with read_session(engine) as session:
@@ -188,7 +200,7 @@ def compute_map_health(
     dataset_error = None
     try:
         if dataset:
-            line, hot = _dataset_health(dataset[0], map_id, measures, engine)
+            line, hot = _dataset_health(dataset[0], map_id, measures, engine, conversion)
     except EventsFileError as exc:  # one damaged dataset: this map says so, the portfolio goes on
         dataset_error = str(exc)
     empty = MeasureHealth()

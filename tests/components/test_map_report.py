@@ -94,3 +94,12 @@ def test_a_hand_entered_metric_card_carries_the_metrics_name(linked):
     metric_service.set_metric_value(metric_id, "2026-01", 38.0)
     cards = _cards(build_map_report(map_id, dataset_id=dataset_id).html)
     assert cards["Win rate"] == "38.0%" and "Conversion" not in cards  # not the Conversion line's word
+
+
+def test_the_health_cards_follow_the_reports_own_conversion(linked):
+    map_id, dataset_id = linked
+    for goals in ((), ("Help centre",)):
+        report = build_map_report(map_id, dataset_id=dataset_id, goals=goals)
+        top = report.tables["friction_touchpoints"].iloc[0]
+        card = re.search(r"Worst hot spot</span><b[^>]*>(.*?)</b><span class=\"muted\">friction (\d+)", report.html)
+        assert (html.unescape(card.group(1)), int(card.group(2))) == (top["touchpoint"], round(top["friction"]))
