@@ -624,6 +624,16 @@ def render_link_editor(dataset_id: int) -> None:
     else:
         ids = [m["id"] for m in maps]
         names = {m["id"]: f"{m['name']} (#{m['id']})" for m in maps}
+        # A map chosen for another dataset of this session does not follow the user to this one: the
+        # dataset's own link is shown again (a shared link naming both keeps its map).
+        if st.session_state.get("ln_map_for", dataset_id) != dataset_id:
+            if summary["map_id"] in ids:  # set, not dropped: the browser shows the widget's state
+                st.query_params["map"] = str(summary["map_id"])
+                st.session_state["ln_map"] = summary["map_id"]
+            else:
+                st.query_params.pop("map", None)
+                st.session_state.pop("ln_map", None)
+        st.session_state["ln_map_for"] = dataset_id
         # ?map= chooses; a map the link names that does not exist is named, with the one shown instead.
         map_id = query_select(
             "Map",
@@ -634,10 +644,16 @@ def render_link_editor(dataset_id: int) -> None:
             key="ln_map",
         )
         linked = summary["map_id"] == map_id
+        own = names.get(summary["map_id"]) if summary["map_id"] is not None else None
         st.caption(
             "This dataset is linked to this map."
             if linked
             else "Not linked to this map yet: the table shows suggestions."
+            + (
+                f" It is linked to {escape_markdown(own)}; saving links here links it to this map instead."
+                if own
+                else ""
+            )
         )
         _render_links_table(dataset_id, int(map_id))
     st.markdown("**Draft a map from this dataset**")

@@ -311,3 +311,21 @@ def test_a_dataset_the_link_names_that_does_not_exist_is_refused(engine):
     assert len(said) == 1 and f"{dataset_id} (Tickets)" in said[0], [w.value for w in at.warning]
     assert at.query_params["dataset"] == "999"
     assert not [s for s in at.subheader if s.value == "Link to a map"]  # no other dataset's details instead
+
+
+def test_another_dataset_shows_its_own_map_not_the_one_chosen_for_the_last(demo_engine):
+    maps = {m.name: m.id for m in list_map_summaries()}
+    logs = {d.name: (d.id, d.map_id) for d in list_dataset_summaries()}
+    b2b, b2b_map = logs["Demo: B2B SaaS event log"]
+    advisory, advisory_map = logs["Demo: advisory client log"]
+    at = run_page("pages/4_Data.py", query={"dataset": str(b2b)})
+    assert at.selectbox(key="ln_map").value == b2b_map == maps["B2B SaaS buyer journey"]
+    at.selectbox(key="ds_choice").set_value(advisory).run()
+    assert not at.exception, [e.value for e in at.exception]
+    # Before: the B2B map stayed, shown as "not linked yet", and saving links would have moved the log to it.
+    assert at.selectbox(key="ln_map").value == advisory_map and at.query_params["map"] == str(advisory_map)
+    assert any(c.value == "This dataset is linked to this map." for c in at.caption)
+    # Another map picked on purpose says what saving would do.
+    at.selectbox(key="ln_map").set_value(b2b_map).run()
+    said = [c.value for c in at.caption if c.value.startswith("Not linked to this map yet")]
+    assert said and "It is linked to Advisory client lifecycle" in said[0] and "links it to this map instead" in said[0]
