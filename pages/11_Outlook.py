@@ -69,7 +69,8 @@ with user_errors():
     )
     counts = result.counts
     line = load_conversion_line(view.token, view.ctx)  # the numbers of the Conversion line above
-    if as_of is not None:
+    earlier = last_day is not None and result.as_of < last_day  # the outlook stops before the log does
+    if earlier:
         to_the_end = f", to its last event ({last_day:%Y-%m-%d})" if last_day else ""
         st.info(
             f"The Conversion line above covers the whole log{to_the_end}; the outlook below counts only the "
@@ -95,7 +96,7 @@ with user_errors():
         f"The probability from the start is learned from the {closed:,} closed {level}s, so it leaves out "
         f"the {counts['open']:,} open ones"
     )
-    if total == line.journeys and counts["converted"] == line.converted:
+    if not earlier:
         st.caption(
             f"As of {result.as_of:%Y-%m-%d} (UTC), the day of the last event: the {total:,} {level}s of the "
             f"Conversion line above. {learned}, which that line counts too."

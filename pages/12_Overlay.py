@@ -48,7 +48,14 @@ with c1:
 if isinstance(map_id, type(INVALID)) or map_id is None:
     st.stop()
 ids, note = logs_linked_first(map_id)
-switched = linked_map is not None and linked_map != str(map_id) and bool(ids)
+own = [i for i in ids if note(i) == ""]  # the logs linked to this map
+shown = link_value("dataset")
+switched = (
+    linked_map in {str(m["id"]) for m in load_map_summaries()}  # a real map before (not a refused link's)
+    and linked_map != str(map_id)
+    and bool(own)  # a map with no log of its own keeps the log shown
+    and shown not in {str(i) for i in own}  # already one of its own: nothing to change
+)
 if switched:
     # The user picked another map: the log follows, the one a fresh link to that map opens (its own
     # first; the old map's log would show "no data" almost everywhere). A log picked after this is
@@ -58,12 +65,7 @@ if switched:
 with c2:
     picked = pick_dataset(label="Event log", ids=ids, note=note)
     if switched and picked is not None:
-        st.caption(
-            escape_markdown(
-                f"The map changed: the event log is now “{picked[2]}”, "
-                + ("the one linked to this map." if note(picked[0]) == "" else "as this map has no log of its own.")
-            )
-        )
+        st.caption(escape_markdown(f"The map changed: the event log is now “{picked[2]}”, the one linked to this map."))
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")
 
 with user_errors():

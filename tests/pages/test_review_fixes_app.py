@@ -72,6 +72,12 @@ def test_outlook_as_of_a_day_says_the_conversion_line_covers_the_whole_log(demo_
     assert not [i for i in at.info if "covers the whole log" in i.value]
     caption = next(c.value for c in at.caption if c.value.startswith("As of "))
     assert f"the {line.journeys:,} contacts of the Conversion line above" in caption, caption
+    # A day before the last event is said as such even where its counts happen to equal the line's
+    # (every account had begun and converted by then): never "the day of the last event".
+    at = run_page(OUTLOOK, query={"dataset": str(dataset_id), "as_of": "2026-10-30", "level": "account"})
+    assert [i for i in at.info if "up to 2026-10-30" in i.value]
+    caption = next(c.value for c in at.caption if c.value.startswith("As of 2026-10-30"))
+    assert "the day of the last event" not in caption, caption
 
 
 # --------------------------------------------------------------------------- 2. Outlook downloads
@@ -147,6 +153,20 @@ def test_overlay_switches_to_the_picked_maps_own_log_and_keeps_a_log_picked_afte
     # A link naming both is opened as it says.
     at = run_page(OVERLAY, query={"map": str(b2b), "dataset": str(first_log)})
     assert at.selectbox(key="_pick_dataset").value == first_log
+
+
+def test_overlay_keeps_the_log_where_the_picked_map_has_none_or_the_link_map_was_refused(demo_engine):
+    maps, logs = _ids()
+    b2b_log, advisory = logs["Demo: B2B SaaS event log"], maps["Advisory client lifecycle"]
+    committee = maps["Enterprise buying committee"]  # no log of its own
+    at = run_page(OVERLAY, query={"map": str(advisory), "dataset": str(b2b_log)})
+    at.selectbox(key="_pick_map").set_value(committee).run()
+    # Before: forced to another log, "now" said of a log that was already shown.
+    assert at.query_params["dataset"] == str(b2b_log)
+    assert not [c.value for c in at.caption if "the event log is now" in c.value]
+    at = run_page(OVERLAY, query={"map": "999", "dataset": str(b2b_log)})
+    at.selectbox(key="_pick_map_fix").set_value(advisory).run()
+    assert at.query_params["dataset"] == str(b2b_log)  # the log the link named explicitly is kept
 
 
 # --------------------------------------------------------------------------- 5. ids from a link refused
