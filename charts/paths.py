@@ -61,7 +61,8 @@ def variants_figure(variants: pd.DataFrame, *, height: int | None = None) -> go.
 
 
 def loops_figure(loops: pd.DataFrame, *, height: int | None = None) -> go.Figure:
-    """Horizontal bars of ``compute_top_loops``: backward moves per "from → back to" pair."""
+    """Horizontal bars of ``compute_top_loops``: backward moves per "from → back to" pair. The bar is
+    the moves; its label says so, with the journeys that made them (one journey can loop twice)."""
     if loops.empty:
         return empty_figure("No journey moves back to an earlier stage")
     rows = loops.iloc[::-1]
@@ -71,9 +72,10 @@ def loops_figure(loops: pd.DataFrame, *, height: int | None = None) -> go.Figure
             y=[html.escape(f"{a} → {b}") for a, b in zip(rows.from_stage, rows.to_stage, strict=False)],
             orientation="h",
             marker_color=NEGATIVE,
-            text=[f"{int(j):,} journeys" for j in rows.journeys],
+            text=[f"{int(m):,} moves · {int(j):,} journeys" for m, j in zip(rows.moves, rows.journeys, strict=True)],
             textposition="auto",
-            hovertemplate="%{y}<br>%{x:,} moves<extra></extra>",
+            customdata=rows.journeys.astype(int).tolist(),
+            hovertemplate="%{y}<br>%{x:,} moves by %{customdata:,} journeys<extra></extra>",
         )
     )
     fig.update_layout(

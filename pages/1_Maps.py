@@ -1,4 +1,5 @@
-"""Maps: create a journey map from a template or from scratch, import one from JSON, open, rename and delete maps."""
+"""Maps: create a journey map from a template or from scratch, import one from JSON, open, rename and delete maps.
+``?map=<id>`` selects the map to change."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from components.flash import flash, form_key, form_saved, show_flash
 from components.loaders import clear_caches, load_map_summaries
 from components.map_editor import import_map_json
 from components.text import escape_markdown
+from components.url_select import query_pick
 from services import maps as map_service
 from services.templates import list_templates
 
@@ -98,7 +100,10 @@ if picked:
     st.switch_page(STUDIO, query_params={"map": str(maps[picked[0]]["id"])})
 
 by_id = {m["id"]: m for m in maps}
-selected = st.selectbox("Map to change", list(by_id), format_func=lambda i: f"{by_id[i]['name']} (id {i})")
+# ``?map=<id>`` opens that map here (and the choice is kept in the link); an id of no map is refused.
+selected = query_pick("Map to change", {i: f"{m['name']} (id {i})" for i, m in by_id.items()}, param="map", what="map")
+if selected is None:
+    st.stop()
 current = by_id[selected]
 st.page_link(
     STUDIO,
@@ -128,4 +133,6 @@ with c2, st.form("delete_map"):
         with user_errors():
             map_service.delete_map(selected, expected_version=current["version"])
             clear_caches()
+            st.query_params.pop("map", None)  # the link no longer names a map that is gone
+            st.session_state.pop("qp_map", None)
             st.rerun()

@@ -10,7 +10,7 @@ from components.access import can_admin, editing_allowed
 from components.bootstrap import bootstrap
 from components.confirm import confirmed
 from components.errors import user_errors
-from components.flash import flash, show_flash
+from components.flash import flash, form_saved, show_flash
 from components.loaders import clear_caches
 from components.url_select import query_pick, warn_link_values_left_out
 from services import personas as persona_service
@@ -34,6 +34,7 @@ with user_errors():
         values = persona_forms.persona_form("create_persona", None, submit="Create persona") if editor else None
         if values is not None:
             persona_id = persona_service.create_persona(**values)
+            form_saved("create_persona")  # drawn empty next time (a refused one keeps what was typed)
             clear_caches()
             flash(f"Persona “{values['name'].strip()}” created.")
             st.query_params["persona"] = str(persona_id)

@@ -54,6 +54,17 @@ DEFAULT_UNITS: dict[str, str] = {
     "conversion": "%",
 }
 LOWER_IS_BETTER = {"ces"}
+# The scale a value of a kind lies on (analytics.metrics' formulas): NPS −100..+100; CSAT, FCR and
+# conversion are percentages of a whole, 0..100; a retention rate counts returning accounts and can
+# exceed 100 (analytics.metrics), so only its floor holds. CES (the dataset's own scale), CLV (money)
+# and custom metrics have no bounded scale and are not here.
+VALUE_RANGES: dict[str, tuple[float, float | None]] = {
+    "nps": (-100.0, 100.0),
+    "csat": (0.0, 100.0),
+    "fcr": (0.0, 100.0),
+    "conversion": (0.0, 100.0),
+    "retention": (0.0, None),
+}
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-Q[1-4]$")
 
 
@@ -383,14 +394,31 @@ def set_metric_value(
     if respondents is not None and (int(respondents) != respondents or respondents < 0):
         raise BadInputError.invalid("respondents", respondents, "a whole number ≥ 0")
     with write_session(engine) as session:
-        if session.get(Metric, metric_id) is None:
+        metric = session.get(Metric, metric_id)
+        if metric is None:
             raise NotFoundError("Metric", metric_id)
+        check_value_in_range(metric.kind, number, name=metric.name)
         row = session.exec(
             select(MetricValue).where(MetricValue.metric_id == metric_id, MetricValue.period == period)
         ).first()
         row = row or MetricValue(metric_id=metric_id, period=period, value=number)
         row.value, row.respondents, row.computed = number, respondents, False
         session.add(row)
+
+
+def check_value_in_range(kind: str, value: float, *, name: str = "") -> None:
+    """Refuse a value off the scale of its ``kind`` (:data:`VALUE_RANGES`) with a
+    :class:`BadInputError` naming the range; a kind without a bounded scale takes any number."""
+    if kind not in VALUE_RANGES:
+        return
+    lo, hi = VALUE_RANGES[kind]
+    if lo <= value and (hi is None or value <= hi):
+        return
+    unit = DEFAULT_UNITS.get(kind, "")
+    scale = f"from {lo:g} to {hi:g}" if hi is not None else f"of {lo:g} or more"
+    label = DEFAULT_NAMES.get(kind, kind)
+    field = f"{name} value" if name else "value"
+    raise BadInputError.invalid(field, value, f"a number {scale}, the scale of {label} ({unit})")
 
 
 def delete_metric_value(metric_id: int, period: str, *, engine: Engine | None = None) -> None:
