@@ -18,8 +18,8 @@ Each journey, as of that day, is exactly one of
 
 The chain (an absorbing, first-order Markov chain over the nodes) is fitted on the closed journeys
 (converted, lost, stale). A closed journey's path is its steps before its point of conversion
-(converted; with an outcome definition, before its first visit to a touchpoint that marks
-conversion, :func:`post_conversion_marks`), before the point where it was lost (lost), or all its steps (stale); the path then
+(converted; with an outcome definition, up to its first visit to a touchpoint that marks
+conversion, :func:`post_conversion_marks`, which then leads to the goal), before the point where it was lost (lost), or all its steps (stale); the path then
 moves to the absorbing state *goal*, *lost: <name>* (the lost node reached first, or the lost
 outcome) or *(no further activity)*, respectively. A
 *start* state leads into every path's first node. Transition probabilities are counts out of a
@@ -425,13 +425,17 @@ def post_conversion_marks(steps: Table, journeys: Table) -> Table:
     return per.filter(keep).select(NODE_CODE)
 
 
-def cut_at_marks(steps: Table, journeys: Table, marks: tuple[int, ...], order: str) -> Table:
+def cut_at_marks(
+    steps: Table, journeys: Table, marks: tuple[int, ...], order: str, *, keep_mark: bool = False
+) -> Table:
     """``journeys`` with each converted journey's ``_stop`` moved to its first visit to a touchpoint
-    of ``marks`` (node codes; see :func:`post_conversion_marks`) where that comes first."""
+    of ``marks`` (node codes; see :func:`post_conversion_marks`) where that comes first; with
+    ``keep_mark``, just after it (the path keeps the mark and goes from it to the goal: the chain
+    so learns that an open journey standing on a mark converts, never that visiting one does)."""
     if not marks:
         return journeys
     hit = steps.filter(steps[NODE_CODE].isin(marks))
-    first = hit.group_by(JOURNEY).aggregate(_mark=hit[order].min())
+    first = hit.group_by(JOURNEY).aggregate(_mark=hit[order].min() + (1 if keep_mark else 0))
     j = _left_join(journeys, first)
     at_mark = (j[STATUS] == "converted") & j._mark.notnull() & (j._stop.isnull() | (j._mark < j._stop))
     return j.mutate(_stop=ibis.ifelse(at_mark, j._mark.cast("int64"), j._stop)).drop("_mark")
@@ -545,7 +549,7 @@ def compute_outlook(
         raise JourneyLensError("this dataset has no events to look at")
     steps, journeys = journey_status(Cut(events, schema, query, conversion, as_of, active_days))
     marks = _marks(steps, journeys, conversion)
-    journeys = cut_at_marks(steps, journeys, marks, _order_column(query))
+    journeys = cut_at_marks(steps, journeys, marks, _order_column(query), keep_mark=True)
 
     names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})

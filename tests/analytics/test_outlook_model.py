@@ -216,11 +216,11 @@ def test_an_outcome_definition_stops_converted_journeys_at_the_touchpoint_that_m
 
 def _purchase_log() -> tuple[object, object]:
     """30 won journeys A → C → Store → Onboarding, 5 lost A → C, 30 lost A → B, 5 won A → B (by
-    outcome: Store and Onboarding mark conversion); 10 open journeys on C and 10 on A."""
+    outcome: Store and Onboarding mark conversion); 10 open journeys on C, 10 on A and 5 on Store."""
     rows = []
     paths = [(["A", "C", "Store", "Onboarding"], "won")] * 30 + [(["A", "C"], "lost")] * 5
     paths += [(["A", "B"], "lost")] * 30 + [(["A", "B"], "won")] * 5
-    paths += [(["A", "C"], None)] * 10 + [(["A"], None)] * 10
+    paths += [(["A", "C"], None)] * 10 + [(["A"], None)] * 10 + [(["A", "C", "Store"], None)] * 5
     for k, (path, outcome) in enumerate(paths):
         day = k if outcome else 70 + k % 15
         for step, activity in enumerate(path):
@@ -239,7 +239,7 @@ def test_no_model_suggests_a_touchpoint_that_marks_conversion_and_every_action_r
     by_outcome = Conversion(outcomes=("won",), lost_outcomes=("lost",))
     result = compute_outlook(events, schema, JourneyQuery(), by_outcome, as_of=date(2024, 3, 31), model=model)
     table = result.table
-    assert len(table) == 20 and set(table["model"]) == {model}
+    assert len(table) == 25 and set(table["model"]) == {model}
     assert not table["next_best_action"].isin(["Store", "Onboarding"]).any()
     acted = table[table["next_best_action"].notna()]
     assert len(acted)  # the journeys on A are told to visit C
@@ -256,6 +256,10 @@ def test_no_model_suggests_a_touchpoint_that_marks_conversion_and_every_action_r
         on_a = table[table["last_touchpoint"] == "A"]
         assert on_a["conversion_probability"].to_numpy() == pytest.approx([0.5] * 10)
         assert on_a["lift"].to_numpy() == pytest.approx([30 / 35 - 0.5] * 10)
+        # A journey standing on a touchpoint that marks conversion is all but converted (before the
+        # paths kept the mark: nothing learned from it, no probability at all).
+        on_store = table[table["last_touchpoint"] == "Store"]
+        assert on_store["conversion_probability"].to_numpy() == pytest.approx([1.0] * 5)
 
 
 def test_ngram_evidence_interpolates_and_backs_off_by_hand(monkeypatch):
