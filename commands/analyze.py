@@ -405,6 +405,8 @@ def open_analyze_context(dataset_id: int, args: argparse.Namespace) -> Any:
     from services.context import open_context, override_conversion
 
     order = csv_list(getattr(args, "stage_order", None), "--stage-order") or None
+    if args.report not in OPTION_REPORTS["stage_order"]:
+        order = None  # a report that does not use it: named by the unused-option note, not checked
     ctx = open_context(dataset_id, args.map, query=query_from_args(args), stage_order=order)
     override = conversion_from_args(args, ctx.conversion)
     return ctx if override is None else override_conversion(ctx, override)

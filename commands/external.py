@@ -15,7 +15,7 @@ def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     given twice (the second would silently replace the first)."""
     from analytics.conversion import nearest_names
     from analytics.schema import Role
-    from core.errors import BadInputError, UnknownNameError
+    from core.errors import BadInputError, UnknownNameError, is_close
 
     roles = [r.value for r in Role]
     out: dict[str, str] = {}
@@ -24,8 +24,9 @@ def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
         if not sep or not role or not column:
             raise BadInputError("--map expects ROLE=COLUMN", value=pair, expected="e.g. journey=case_id")
         if role not in roles:
-            raise UnknownNameError(
-                "role", role, nearest_names(role, roles, n=1), message=f"--map {pair!r}: no role {role!r}"
+            near = [n for n in nearest_names(role, roles, n=1) if is_close(role, n)]
+            raise UnknownNameError(  # nothing close: every role named, not one called "some that exist"
+                "role", role, near or roles, message=f"--map {pair!r}: no role {role!r}"
             )
         if role in out:
             raise BadInputError(

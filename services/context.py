@@ -148,9 +148,11 @@ def open_context(
     """The context of ``dataset_id`` seen through ``map_id`` (default: the map it is linked to).
 
     ``query`` brings the level, node, repeats and filters (its relabelling is replaced by the map's
-    links); ``conversion`` overrides the saved definition for this context; ``stage_order`` is used
-    when no map gives one. Raises :class:`UnknownNameError` for an unknown dataset, map, goal,
-    ``through`` node or filter value (:func:`check_filter_values`).
+    links); ``conversion`` overrides the saved definition for this context; ``stage_order`` orders
+    the stages of a log seen through no map (:func:`_check_stage_order`: refused where a map gives
+    the order, or where it names a stage the log lacks). Raises :class:`UnknownNameError` for an
+    unknown dataset, map, goal, stage, ``through`` node or filter value (:func:`check_filter_values`),
+    :class:`BadInputError` for a stage order that cannot be used.
     """
     from services.datasets import get_event_source
 
@@ -200,9 +202,9 @@ def _check_stage_order(ctx: AnalysisContext, order: tuple[str, ...], map_order: 
     if map_order:
         raise BadInputError(
             f"the stage order comes from the map's stages ({' → '.join(map_order)}); a stage order of your own "
-            "is for a log seen through no map",
+            "is for a log linked to no map",
             value=", ".join(order),
-            expected="no stage order (or the log seen through no map)",
+            expected="no stage order: the map's stages give it (reorder them in the Map studio)",
         )
     if not ctx.schema.has(Role.STAGE):
         raise BadInputError(

@@ -153,6 +153,9 @@ def test_a_stage_order_the_map_overrides_is_refused(capsys, planted):
     _, dataset_id = planted
     err = _refused(capsys, "analyze", "--dataset", str(dataset_id), "--report", "nonlinearity", "--stage-order", "A,B")
     assert "the stage order comes from the map's stages (Awareness → Consideration →" in err
+    # A report that does not read it names it unused, as every such option, and is not refused for it.
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "summary", "--stage-order", "Zz"]) == 0
+    assert "note: --stage-order is not used by the summary report" in capsys.readouterr().err
 
 
 def test_friction_without_a_conversion_says_every_end_counts_as_an_exit(capsys, planted):
