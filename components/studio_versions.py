@@ -20,7 +20,7 @@ from components.map_grid_view import render_map_grid
 from components.safe_table import csv_download_button
 from components.studio_files import STUDIO_PAGE, map_csv_button, slug
 from components.text import escape_markdown, escape_markup
-from components.url_select import link_value, query_pick, query_select, say_no_such
+from components.url_select import NO_CHOICE, link_value, query_pick, query_select, say_no_such
 from core.journey_map import MapView
 from services import map_view, snapshots
 from services.audit import audit_table
@@ -100,6 +100,8 @@ def render_versions_tab(view: MapView) -> None:
     related = snapshots.list_related_maps(view.id)
     others = {m["id"]: m["name"] for m in load_map_summaries() if m["id"] != view.id}
     if not others:
+        if (raw := link_value("compare")) is not None and raw != NO_CHOICE:  # refused, not dropped silently
+            st.warning(escape_markup(f"There is no map {raw} to compare with (from the link): this is the only map."))
         return
     default = related[0][0] if related and related[0][0] in others else None
 

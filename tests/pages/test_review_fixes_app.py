@@ -112,6 +112,9 @@ def test_versions_tab_labels_each_download_and_names_the_diff_from_to(demo_engin
     maps, _logs = _ids()
     b2b, advisory = maps["B2B SaaS buyer journey"], maps["Advisory client lifecycle"]
     snapshots.create_snapshot(b2b, "Before the workshop")
+    from services.map_edits import update_map_details
+
+    update_map_details(b2b, expected_version=None, description="Changed after the snapshot")
     at = run_page(STUDIO, query={"map": str(b2b), "tab": "Versions", "compare": str(advisory)})
     heading = next(m.value for m in at.markdown if m.value.startswith("**From “"))
     assert heading == "**From “B2B SaaS buyer journey” to “Advisory client lifecycle”**"
@@ -122,8 +125,8 @@ def test_versions_tab_labels_each_download_and_names_the_diff_from_to(demo_engin
     assert csvs["Download the differences between the two maps (CSV)"] == (
         f"{slug('B2B SaaS buyer journey')}-to-{slug('Advisory client lifecycle')}.csv"
     )
-    if "Download the changes since this snapshot (CSV)" in csvs:  # only when the map changed since
-        assert csvs["Download the changes since this snapshot (CSV)"].startswith("b2b-saas-buyer-journey-since-")
+    # The map changed since the snapshot, so its changes download too.
+    assert csvs["Download the changes since this snapshot (CSV)"].startswith("b2b-saas-buyer-journey-since-")
 
 
 # --------------------------------------------------------------------------- 4. Overlay: the log follows the map
@@ -220,3 +223,11 @@ def test_a_persona_the_link_names_that_the_map_lacks_is_refused_in_the_map_studi
         assert len(said) == 1 and "everyone's view until you pick one" in said[0], [w.value for w in at.warning]
         assert at.query_params["persona"] == "99"
         assert at.selectbox(key=f"grid_persona::{b2b}").value is None
+
+
+def test_a_compare_map_the_link_names_is_refused_where_the_map_is_the_only_one(engine):
+    from services.maps import create_map_from_template
+
+    only = create_map_from_template(template_key="b2b-4-stage", name="Only map")
+    at = run_page(STUDIO, query={"map": str(only), "tab": "Versions", "compare": "999"})
+    assert [w.value for w in at.warning if w.value.startswith("There is no map 999 to compare with")]
