@@ -225,8 +225,10 @@ def test_a_persona_the_link_names_that_the_map_lacks_is_refused_in_the_map_studi
         assert at.selectbox(key=f"grid_persona::{b2b}").value is None
 
 
-def test_a_compare_map_the_link_names_is_refused_where_the_map_is_the_only_one(engine):
+def test_a_compare_map_the_link_names_is_refused_where_the_map_is_the_only_one(engine, monkeypatch):
     from services.maps import create_map_from_template
+
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")  # no demo maps: this one is the only map
 
     only = create_map_from_template(template_key="b2b-4-stage", name="Only map")
     at = run_page(STUDIO, query={"map": str(only), "tab": "Versions", "compare": "999"})
