@@ -289,7 +289,7 @@ def _attempts_ordered_fast(
     first = _earliest_ordered(e, spec, codes, carry)
     if tmp is not None:
         first = tmp.materialize(first)
-        if not int(execute_scalar(first._broken.sum())):
+        if not int(execute_scalar(first._broken.sum()) or 0):  # a sum over no journey is null
             return first.select(*cols, "reached")
     fine = first.filter(~first._broken).select(*cols, "reached")
     again = e.semi_join(first.filter(first._broken).select(JOURNEY), JOURNEY)

@@ -461,10 +461,7 @@ def empty_result_notes(ctx: Any, output: Any, args: argparse.Namespace) -> list[
     if kept == 0 and filters:
         text = f"note: the {args.report} report is empty: no journeys match the filters ({'; '.join(filters)})"
         if args.date_from is not None or args.date_to is not None:
-            unfiltered = ctx.with_query(
-                date_from=None, date_to=None, channels=(), roles=(), outcomes=(), segments=(), through=()
-            )
-            whole = run("summary", unfiltered).iloc[0]
+            whole = run("summary", ctx.unfiltered()).iloc[0]
             first, last = whole["first_timestamp"], whole["last_timestamp"]
             if first is not None and last is not None and first == first:  # NaT != NaT
                 text += f"; the log's events run from {first:%Y-%m-%d} to {last:%Y-%m-%d}"

@@ -41,7 +41,8 @@ def _say_stage_steps(view: AnalysisView, nodes: list[str]) -> list[str]:
 def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
     """The funnel of the controls (steps, order, windows, exclusions, breakdown); None, with a hint,
     until at least two steps are picked."""
-    nodes = L.load_nodes(view.token, view.ctx)
+    # Every node of the log, not only those the filters keep: a filter never drops a step from the link.
+    nodes = L.load_nodes(view.token, view.ctx.unfiltered())
     # At stage level, the stages in order (the map's, else first appearance); else none.
     default_steps = view.run("stage_order")[:6] if view.query.by == "stage" else []
     explained = _say_stage_steps(view, nodes)  # before the steps' widget, which drops the link's steps it lacks

@@ -34,7 +34,7 @@ with user_errors():
         c3.metric("Accounts", f"{int(summary['accounts']):,}")
 
         st.subheader("Step by step")
-        nodes = L.load_nodes(view.token, view.ctx)
+        nodes = L.load_nodes(view.token, view.ctx.unfiltered())  # a filter never drops the link's anchor node
         c1, c2, c3, c4 = st.columns(4)
         steps = query_number(c1, "slider", "Steps shown", lo=2, hi=10, value=5, key="steps")
         top = query_number(

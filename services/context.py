@@ -72,6 +72,13 @@ class AnalysisContext:
         """The same context with some query fields changed (level, by, repeats, filters)."""
         return replace(self, query=replace(self.query, **changes))  # type: ignore[arg-type]
 
+    def unfiltered(self) -> AnalysisContext:
+        """The same context with no filter (dates, channels, roles, outcomes, segments, ``through``): the
+        names a control offers, so a filter that keeps no journey at a node never drops the node."""
+        return self.with_query(
+            date_from=None, date_to=None, channels=(), roles=(), outcomes=(), segments=(), through=()
+        )
+
     @property
     def has_stages(self) -> bool:
         """True when the dataset can be analysed at stage level (a stage column, or a link to a map)."""

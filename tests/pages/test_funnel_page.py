@@ -82,3 +82,18 @@ def test_funnel_page_names_a_link_breakdown_that_is_not_a_column(engine):
     at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "breakdown": "chanel"})
     warnings = [w.value for w in at.warning]
     assert any("breakdown=chanel" in w and "channel" in w for w in warnings), warnings
+
+
+def test_a_filter_that_keeps_no_journey_at_the_steps_keeps_the_steps(engine):
+    from tests.factories import log_frame
+
+    rows = [("a", 0, "Blog", "web"), ("a", 1, "Demo", "web"), ("b", 0, "Webinar", "email")]
+    dataset_id = create_dataset(log_frame(rows, ("journey_id", "timestamp", "activity", "channel")), name="Two")
+    query = {"dataset": str(dataset_id), "steps": ["Blog", "Demo"], "channel": "email"}
+    at = run_page("pages/6_Funnel.py", query=query)
+    # Before: the steps were "not one of the choices here", dropped from the control and the link.
+    assert not [w.value for w in at.warning if "steps=" in w.value], [w.value for w in at.warning]
+    assert at.session_state["steps"] == ["Blog", "Demo"]
+    assert at.query_params["steps"] == ["Blog", "Demo"]
+    # The funnel says the filter keeps no journey at them (an empty funnel, not a failure).
+    assert not at.exception
