@@ -104,10 +104,12 @@ def _weights_arg(text: str) -> Any:
             raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
         if name.strip() not in COMPONENTS:
             from analytics.conversion import nearest_names
+            from core.errors import is_close
 
-            nearest = nearest_names(name.strip(), list(COMPONENTS), n=1)
+            nearest = [n for n in nearest_names(name.strip(), list(COMPONENTS), n=1) if is_close(name.strip(), n)]
+            near = f"nearest: {nearest[0]}; " if nearest else ""
             raise argparse.ArgumentTypeError(
-                f"no component is named {name.strip()!r} (nearest: {', '.join(nearest)}; one of {', '.join(COMPONENTS)})"
+                f"no component is named {name.strip()!r} ({near}one of {', '.join(COMPONENTS)})"
             )
         try:
             values[name.strip()] = float(number)

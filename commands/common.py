@@ -40,13 +40,17 @@ class Parser(argparse.ArgumentParser):
         if action.choices is None or value in action.choices:
             return
         from analytics.conversion import nearest_names  # only on a refusal: the parser starts light
+        from core.errors import is_close
 
         choices = [str(c) for c in action.choices]
-        nearest = nearest_names(str(value), choices, n=1)
-        also = f"; one of {', '.join(choices)}" if len(choices) <= 4 else ""
+        nearest = [n for n in nearest_names(str(value), choices, n=1) if is_close(str(value), n)]
+        # "nearest" only when near; otherwise (or for a short list) every choice.
+        near = f"nearest: {nearest[0]}" if nearest else ""
+        every = f"one of {', '.join(choices)}" if len(choices) <= 4 or not nearest else ""
+        said = "; ".join(w for w in (near, every) if w)
         if isinstance(action, argparse._SubParsersAction):  # its dest (maps_command) is no name to show
-            raise argparse.ArgumentError(None, f"invalid command {value!r} of {self.prog} (nearest: {nearest[0]})")
-        raise argparse.ArgumentError(action, f"invalid choice: {value!r} (nearest: {', '.join(nearest)}{also})")
+            raise argparse.ArgumentError(None, f"invalid command {value!r} of {self.prog} ({said})")
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r} ({said})")
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None

@@ -37,7 +37,7 @@ def test_demo_and_maps_list_json(capsys):
     ("argv", "message"),
     [
         (["analyze", "--report", "summry"], "argument --report: invalid choice: 'summry' (nearest: summary)"),
-        (["analyze", "--format", "xml"], "argument --format: invalid choice: 'xml' (nearest: json; one of json, csv)"),
+        (["analyze", "--format", "xml"], "argument --format: invalid choice: 'xml' (one of json, csv)"),
         (["analyze", "--by", "stag"], "argument --by: invalid choice: 'stag' (nearest: stage; one of touchpoint, stage, channel)"),
         (["analyze", "--top", "0"], "argument --top: must be at least 1: '0'"),
         (["analyze", "--weights", "exitt=0.3"], "argument --weights: no component is named 'exitt' (nearest: exit; "),
