@@ -19,7 +19,7 @@ from datetime import date
 
 import streamlit as st
 
-from analytics.conversion import Conversion, nearest_names
+from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
 from analytics.schema import Role
 from components import loaders as L
@@ -31,6 +31,7 @@ from components.url_select import (
     NO_CHOICE,
     link_index,
     link_value,
+    near_words,
     query_choice,
     query_date,
     query_multiselect,
@@ -287,7 +288,7 @@ def _say_filters_left_out(columns: list[str], segments: tuple[str, ...]) -> None
     for key in st.query_params:
         name = key.removeprefix("seg_")
         if key.startswith("seg_") and name not in segments:
-            real = f"nearest: {', '.join(nearest_names(name, list(segments)))}" if segments else "it has none"
+            real = near_words(name, list(segments)) if segments else "it has none"
             said.append(f"The link's {key} was left out: this log has no segment {name} ({real}).")
     if said:
         st.warning(escape_markup(" ".join(said)))
@@ -525,7 +526,7 @@ def render_conversion_editor(view: AnalysisView, *, key: str = "conversion") -> 
         st.warning(
             escape_markup(
                 "The saved definition names what this dataset does not have: "
-                + "; ".join(f"{g} (nearest: {', '.join(nearest_names(g, known))})" for g in dict.fromkeys(gone))
+                + "; ".join(f"{g} ({near_words(g, known)})" for g in dict.fromkeys(gone))
                 + ". The form below leaves them out, so saving it drops them."
             )
         )

@@ -79,6 +79,15 @@ def query_pick(label: str, names: Mapping[Any, str], *, param: str, what: str, *
     )
 
 
+def near_words(raw: str, known: Sequence[str]) -> str:
+    """The names of ``known`` nearest to ``raw``, said truly: "nearest: …" when one is near
+    (:func:`core.errors.is_close`), else "nothing close; some: …" ("" when there are none)."""
+    near = nearest_names(raw, list(known))
+    if not near:
+        return ""
+    return ("nearest: " if any(is_close(raw, n) for n in near) else "nothing close; some: ") + ", ".join(near)
+
+
 def _near_words(param: str, raw: str, options: Sequence[Any], format_func: Callable[[Any], str] = str) -> str:
     """The link values nearest to ``raw`` as a link writes them (``measure=friction``), each with the
     name shown where it differs (``for Friction (0–100)``): "nearest: …", or "nothing close; some: …"
@@ -173,9 +182,7 @@ def query_choice(where: Any, label: str, options: Sequence[Any], *, default: Any
     )
     shown = [str(fmt(o)) for o in options]
     if raw is not None and raw not in shown:
-        _say_replaced(
-            key, raw, f"one of the choices here (nearest: {', '.join(nearest_names(raw, shown))})", str(fmt(value))
-        )
+        _say_replaced(key, raw, f"one of the choices here ({near_words(raw, shown)})", str(fmt(value)))
     return value
 
 
@@ -186,7 +193,7 @@ def query_tabs(labels: Sequence[str], *, key: str, default: str | None = None) -
     raw = link_value(key)
     first = default if default in labels else labels[0]
     if raw is not None and raw not in labels:  # Streamlit opens the default tab
-        _say_replaced(key, raw, f"a tab here (nearest: {', '.join(nearest_names(raw, list(labels)))})", str(first))
+        _say_replaced(key, raw, f"a tab here ({near_words(raw, list(labels))})", str(first))
     return list(st.tabs(list(labels), default=first, key=key, bind="query-params"))
 
 

@@ -99,3 +99,17 @@ def test_a_name_is_called_nearest_only_when_it_is_near():
     at.query_params["measure"] = "zzz"
     at.run()  # before: "nearest: measure=friction, measure=journeys" for a value like neither
     assert "(nothing close; some: measure=friction, measure=journeys)" in at.warning[0].value
+
+
+def _tabs_script() -> None:
+    from components.url_select import query_tabs
+
+    query_tabs(["Grid", "Versions"], key="tab")
+
+
+def test_a_tab_is_called_nearest_only_when_it_is_near():
+    for raw, said in (("Grdi", "(nearest: Grid)"), ("zzz", "(nothing close; some: Grid, Versions)")):
+        at = AppTest.from_function(_tabs_script)
+        at.query_params["tab"] = raw
+        at.run()
+        assert said in at.warning[0].value, at.warning[0].value
