@@ -120,7 +120,7 @@ def funnel_headline(funnel: pd.DataFrame, spec: FunnelSpec) -> str:
     first, last = int(funnel["journeys"].iloc[0]), int(funnel["journeys"].iloc[-1])
     return (
         f"**{last:,} of {first:,} journeys** that reach *{escape_markdown(spec.steps[0])}* go on to "
-        f"*{escape_markdown(spec.steps[-1])}* within **{spec.window_days:g} days** of it ({MODE_WORDS[spec.mode]}): "
+        f"*{escape_markdown(spec.steps[-1])}* within **{spec.window_days:g} day{'' if spec.window_days == 1 else 's'}** of it ({MODE_WORDS[spec.mode]}): "
         "a funnel window, not the all-time conversion of the line above."
     )
 
