@@ -100,7 +100,9 @@ def render_metric_trend(rows: list[metric_service.MetricRow]) -> None:
     else:
         st.plotly_chart(metric_trend_figure(history, name=r.name, unit=r.unit), width="stretch")
         st.caption(f"{escape_markdown(r.formula)}. Status per period: {', '.join(STATUS_TEXT.values())}.")
-        st.dataframe(for_people(history), hide_index=True, width="stretch")
+        # The status in the words of the caption (the CSV keeps the machine names: red, amber, green).
+        shown = history.assign(status=history["status"].map(STATUS_TEXT).fillna(history["status"]))
+        st.dataframe(for_people(shown), hide_index=True, width="stretch")
         st.download_button("Download CSV", to_safe_csv(history), f"metric_{r.id}.csv", "text/csv", key="dl_hist")
 
 

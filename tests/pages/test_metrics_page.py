@@ -34,6 +34,10 @@ def test_scorecard_shows_value_target_status_and_formula(engine):
     assert ":orange-badge[near target]" in text  # 3 below 40: within 10 %
     assert "Scope: whole map" in text and " · " not in at.metric[0].label  # the label is the name alone
     assert any(c.value.startswith("Entered by hand, not computed") and "promoters 9–10" in c.value for c in at.caption)
+    # The Trends table says the status in the caption's words (before: "red", "amber").
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "tab": "Trends", "metric": str(nps)})
+    trend = next(d.value for d in at.dataframe if "Status" in d.value.columns)
+    assert list(trend["Status"]) == ["off target", "near target"]
 
 
 def test_a_money_metrics_change_reads_like_its_value(engine):
