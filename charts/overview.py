@@ -36,7 +36,11 @@ def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
     cell = {(r.map, r.measure): r for r in heat.itertuples(index=False)}
     z = [[_STATUS_CODE.get(cell[(m, k)].status, 0) if (m, k) in cell else 0 for k in measures] for m in maps]
     # Map names and labels (which name hot spots) are user text: escaped, as Plotly renders tags.
-    text = [[html.escape(cell[(m, k)].label) if (m, k) in cell else "" for k in measures] for m in maps]
+    # What follows " · " (how a value was had: "by hand (log 30.2)") goes on a line of its own, to fit the cell.
+    text = [
+        [html.escape(cell[(m, k)].label).replace(" · ", "<br>") if (m, k) in cell else "" for k in measures]
+        for m in maps
+    ]
     fig = go.Figure(
         go.Heatmap(
             z=z,

@@ -32,7 +32,7 @@ from db import crud
 from db.engine import read_session
 from db.models import Action, ActionStatus, Dataset
 from services.context import open_context
-from services.conversion import compute_conversion_line
+from services.conversion import ConversionLine, compute_conversion_line
 from services.datasets import newest_linked
 from services.friction import compute_context_friction
 from services.maps import list_map_summaries
@@ -84,6 +84,7 @@ class MapHealth:
     health: str
     # "Conversion: <definition> · N of M journeys (x%)" of the linked event log, as every page says it.
     conversion_line: str | None = None
+    log_conversion: float | None = None  # the linked log's conversion rate in % (its Conversion line)
     # Set when the linked dataset's events file is missing or damaged: what is wrong and what to do.
     dataset_error: str | None = None
 
@@ -143,11 +144,11 @@ def _dataset_health(
     measures: dict[str, MeasureHealth],
     engine: Engine | None,
     conversion: Conversion | None = None,
-) -> tuple[str | None, tuple]:
+) -> tuple[ConversionLine, tuple]:
     """The conversion line and worst hot spot of a map's linked dataset; fills ``measures`` it lacks."""
     hot = (None, None, None, None)
     ctx = open_context(dataset_id, map_id, conversion=conversion, engine=engine)
-    line = compute_conversion_line(ctx).text
+    conversion_line = compute_conversion_line(ctx)
     friction = compute_context_friction(ctx)
     spots = af.compute_hot_spots(friction.touchpoints, top_n=1)
     if len(spots):
@@ -161,7 +162,7 @@ def _dataset_health(
         df = compute_for_context(ctx, kind, options=_ALL_PERIOD)
         value = float(df["value"].iloc[0]) if len(df) and not pd.isna(df["value"].iloc[0]) else None
         measures[kind] = MeasureHealth(value=value, period="all", source="dataset")
-    return line, hot
+    return conversion_line, hot
 
 
 def compute_map_health(
@@ -204,7 +205,7 @@ def compute_map_health(
     except EventsFileError as exc:  # one damaged dataset: this map says so, the portfolio goes on
         dataset_error = str(exc)
     empty = MeasureHealth()
-    conversion, nps, csat = (measures.get(k, empty) for k in HEALTH_MEASURES)
+    converting, nps, csat = (measures.get(k, empty) for k in HEALTH_MEASURES)
     return MapHealth(
         map_id=map_id,
         name=summary.name,
@@ -213,7 +214,7 @@ def compute_map_health(
         review_by=summary.review_by,
         dataset_id=dataset[0] if dataset else None,
         dataset_name=dataset[1] if dataset else None,
-        conversion=conversion,
+        conversion=converting,
         nps=nps,
         csat=csat,
         hot_spot=hot[0],
@@ -222,8 +223,9 @@ def compute_map_health(
         hot_spot_reason=hot[3],
         open_actions=open_n,
         overdue_actions=overdue_n,
-        health=_worst([conversion.status, nps.status, csat.status]),
-        conversion_line=line,
+        health=_worst([converting.status, nps.status, csat.status]),
+        conversion_line=line.text if line is not None else None,
+        log_conversion=None if line is None or line.rate is None else 100 * line.rate,
         dataset_error=dataset_error,
     )
 
@@ -315,6 +317,8 @@ def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
                     label += f" ({m.change:+.0f})"
                 if m.by_hand and value is not None:
                     label += " · by hand"
+                    if key == "conversion" and h.log_conversion is not None:  # both figures, side by side
+                        label += f" (log {h.log_conversion:.1f})"
             elif key == "friction":
                 value = h.hot_spot_friction
                 status = "none" if value is None else ("red" if value >= 50 else "amber" if value >= 25 else "green")

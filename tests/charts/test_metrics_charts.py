@@ -26,7 +26,7 @@ def test_heatmap_colour_of_each_status_is_that_status():
 def test_portfolio_heatmap_cells_and_labels():
     heat = pd.DataFrame(
         [
-            {"map": "A", "measure": "NPS", "label": "20 / 30", "status": "red"},
+            {"map": "A", "measure": "NPS", "label": "20 / 30 · by hand (log <b>)", "status": "red"},
             {"map": "A", "measure": "Review", "label": "up to date", "status": "green"},
             {"map": "<b>B</b>", "measure": "NPS", "label": "–", "status": "none"},
         ]
@@ -35,7 +35,7 @@ def test_portfolio_heatmap_cells_and_labels():
     hm = fig.data[0]
     assert list(hm.y) == ["A", "&lt;b&gt;B&lt;/b&gt;"] and list(hm.x) == ["NPS", "Review"]  # user text escaped
     assert [list(r) for r in hm.z] == [[3, 1], [0, 0]]
-    assert hm.text[0][0] == "20 / 30"
+    assert hm.text[0][0] == "20 / 30<br>by hand (log &lt;b&gt;)"  # how it was had on a line of its own, escaped
     # No fixed label colour: white on amber or grey read at 2.0:1 and 2.7:1; Plotly picks a contrasting one.
     assert hm.textfont.color is None
 

@@ -306,3 +306,11 @@ def test_deleting_a_dataset_leaves_its_metrics_entered_by_hand(b2b):
     # Before, "Compute every computed metric" then failed for the whole map on this metric.
     assert metric_service.recompute_map_metrics(map_id) == 0
     metric_service.set_metric_value(nps, "2026-06", 12)  # entered by hand from now on
+
+
+def test_a_hand_entered_conversion_cell_shows_the_logs_rate_beside_it(demo_engine):
+    # The demo's B2B map holds a hand-entered "Win rate" of 38 % while its log converts 2,131 of 7,065.
+    portfolio = overview_service.compute_portfolio(today=date(2026, 12, 1))
+    heat = overview_service.compute_portfolio_heatmap(portfolio)
+    cell = heat[(heat["map"] == "B2B SaaS buyer journey") & (heat["measure"] == "Conversion %")].iloc[0]
+    assert cell["label"].startswith("38") and cell["label"].endswith("· by hand (log 30.2)"), cell["label"]
