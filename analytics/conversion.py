@@ -54,7 +54,7 @@ from analytics.journeys import (
     reaching,
 )
 from analytics.schema import EventSchema, Role
-from core.errors import CLOSE_RATIO, BadInputError, UnknownColumnError, UnknownNameError
+from core.errors import CLOSE_RATIO, BadInputError, UnknownColumnError, UnknownNameError, is_close
 
 REACHED_AT = "reached_at"
 REACHED_ORDER = "reached_order"
@@ -410,6 +410,12 @@ def nearest_names(name: str, known: Sequence[str], n: int = 3) -> list[str]:
     similar = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=CLOSE_RATIO)
     out += [folded[s] for s in similar if folded[s] not in out]
     return out[:n] if out else list(known[:n])
+
+
+def close_names(name: str, known: Sequence[str], n: int = 1) -> list[str]:
+    """Those of :func:`nearest_names` that are near ``name`` (:func:`core.errors.is_close`); [] when
+    none is (a refusal then lists the names there are instead of calling one "nearest")."""
+    return [k for k in nearest_names(name, known, n) if is_close(name, k)]
 
 
 def check_names(names: Iterable[str], known: Sequence[str], what: str) -> None:

@@ -103,10 +103,9 @@ def _weights_arg(text: str) -> Any:
         if not sep:
             raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
         if name.strip() not in COMPONENTS:
-            from analytics.conversion import nearest_names
-            from core.errors import is_close
+            from analytics.conversion import close_names
 
-            nearest = [n for n in nearest_names(name.strip(), list(COMPONENTS), n=1) if is_close(name.strip(), n)]
+            nearest = close_names(name.strip(), list(COMPONENTS))
             near = f"nearest: {nearest[0]}; " if nearest else ""
             raise argparse.ArgumentTypeError(
                 f"no component is named {name.strip()!r} ({near}one of {', '.join(COMPONENTS)})"

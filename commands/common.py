@@ -39,11 +39,10 @@ class Parser(argparse.ArgumentParser):
         # argparse's own check lists every choice; the product's rule is the nearest real one.
         if action.choices is None or value in action.choices:
             return
-        from analytics.conversion import nearest_names  # only on a refusal: the parser starts light
-        from core.errors import is_close
+        from analytics.conversion import close_names  # only on a refusal: the parser starts light
 
         choices = [str(c) for c in action.choices]
-        nearest = [n for n in nearest_names(str(value), choices, n=1) if is_close(str(value), n)]
+        nearest = close_names(str(value), choices)
         # "nearest" only when near; otherwise (or for a short list) every choice.
         near = f"nearest: {nearest[0]}" if nearest else ""
         every = f"one of {', '.join(choices)}" if len(choices) <= 4 or not nearest else ""

@@ -13,9 +13,9 @@ def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     """``["journey=case_id", ...]`` → ``{"journey": "case_id", ...}``. Refused, never guessed: a pair
     without ``=``, an empty side, a role that does not exist (with the nearest real one) or a role
     given twice (the second would silently replace the first)."""
-    from analytics.conversion import nearest_names
+    from analytics.conversion import close_names
     from analytics.schema import Role
-    from core.errors import BadInputError, UnknownNameError, is_close
+    from core.errors import BadInputError, UnknownNameError
 
     roles = [r.value for r in Role]
     out: dict[str, str] = {}
@@ -24,7 +24,7 @@ def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
         if not sep or not role or not column:
             raise BadInputError("--map expects ROLE=COLUMN", value=pair, expected="e.g. journey=case_id")
         if role not in roles:
-            near = [n for n in nearest_names(role, roles, n=1) if is_close(role, n)]
+            near = close_names(role, roles)
             raise UnknownNameError(  # nothing close: every role named, not one called "some that exist"
                 "role", role, near or roles, message=f"--map {pair!r}: no role {role!r}"
             )

@@ -30,10 +30,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     goals, lost = goals_lost(args)
     if args.measure is not None and args.dataset is None:
         from core.errors import BadInputError
-        from services.datasets import list_dataset_summaries, newest_linked
+        from services.overview import map_log
 
-        rows = ((d.id, d.name, d.map_id, d.created_at) for d in list_dataset_summaries())
-        if args.map_id not in newest_linked(rows):  # never dropped without a word
+        if map_log(args.map_id) is None:  # never dropped without a word
             raise BadInputError(
                 f"--measure lays a measure of an event log over the map, and map {args.map_id} has none linked",
                 expected="--dataset ID, or a dataset linked to the map",

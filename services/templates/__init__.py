@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import UnknownNameError, is_close
+from core.errors import UnknownNameError
 from core.journey_map import DEFAULT_LANES
 
 FOLDER = Path(__file__).resolve().parent
@@ -82,9 +82,9 @@ def get_template(key: str) -> Template:
     """The template ``key``; an unknown key is refused with the nearest real one."""
     if key not in TEMPLATES:
         # The one nearest-name rule (imported here: it loads the query engine, and only a refusal needs it).
-        from analytics.conversion import nearest_names
+        from analytics.conversion import close_names
 
-        nearest = [n for n in nearest_names(key, list(TEMPLATES), n=1) if is_close(key, n)]  # all are listed
+        nearest = close_names(key, list(TEMPLATES))  # all are listed
         known = ", ".join(TEMPLATES)
         raise UnknownNameError("template", key, nearest, message=f"unknown template {key!r}; known templates: {known}")
     return TEMPLATES[key]
