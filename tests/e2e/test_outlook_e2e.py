@@ -19,8 +19,15 @@ def test_outlook_shows_factors_and_the_backtest_draws(server, page):
     header = text.splitlines()[0].split(",")
     assert "factors" in header and "support" in header and "markov_probability" in header
     assert " points)" in text  # e.g. "region: EMEA (+13.7 points)"
+    wait_for_app(page)  # the download's rerun has ended: a click now cannot be lost in it
     page.get_by_text("Backtest: is the model worth acting on?").click()
-    page.get_by_text("Run the backtest").click()
+    toggle = page.get_by_role("switch", name="Run the backtest")
+    for _ in range(3):  # on a loaded machine a click can still land while the page redraws
+        if toggle.is_checked():
+            break
+        page.get_by_text("Run the backtest").click()
+        wait_for_app(page, timeout_ms=180_000)
+    assert toggle.is_checked() and "backtest=true" in page.url
     page.get_by_text("Split at ").first.wait_for(timeout=180_000)
     charts = page.locator("[data-testid='stPlotlyChart']")
     calibration = charts.last
