@@ -28,21 +28,19 @@ from services.audit import audit_table
 
 def render_versions_tab(view: MapView) -> None:
     st.markdown("**Snapshots** — named versions of the whole map.")
-    if not editing_allowed("save, restore or delete versions"):
-        items = snapshots.list_snapshots(view.id)
-        if items:
-            st.dataframe([{"Snapshot": s.name, "Saved": s.created_at} for s in items], hide_index=True)
-        render_audit_trail(view)
-        return
-    with st.form(f"snapshot::{view.id}", clear_on_submit=True):
-        c1, c2 = st.columns([3, 1])
-        name = c1.text_input("Snapshot name", max_chars=200, placeholder="e.g. Before the Q3 workshop")
-        c2.markdown("&nbsp;")
-        if c2.form_submit_button("Save snapshot"):
-            with user_errors():
-                snapshots.create_snapshot(view.id, name)
-                flash(f"Snapshot “{name.strip()}” saved.")
-                st.rerun()
+    # A viewer browses every version and comparison (and their downloads); only saving, cloning,
+    # restoring and deleting are held back (render_snapshot leaves restore and delete to admins).
+    editor = editing_allowed("save, restore or delete versions")
+    if editor:
+        with st.form(f"snapshot::{view.id}", clear_on_submit=True):
+            c1, c2 = st.columns([3, 1])
+            name = c1.text_input("Snapshot name", max_chars=200, placeholder="e.g. Before the Q3 workshop")
+            c2.markdown("&nbsp;")
+            if c2.form_submit_button("Save snapshot"):
+                with user_errors():
+                    snapshots.create_snapshot(view.id, name)
+                    flash(f"Snapshot “{name.strip()}” saved.")
+                    st.rerun()
     items = snapshots.list_snapshots(view.id)
     if not items:
         st.info("No snapshots yet.")
@@ -78,15 +76,16 @@ def render_versions_tab(view: MapView) -> None:
 
     st.divider()
     st.markdown("**Future state** — clone this map into a future-state map and compare the two.")
-    with st.form(f"clone::{view.id}", clear_on_submit=True):
-        c1, c2 = st.columns([3, 1])
-        name = c1.text_input("Future-state map name", value=f"{view.name} (future state)"[:200], max_chars=200)
-        review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90), format="YYYY-MM-DD")
-        if st.form_submit_button("Clone into a future-state map"):
-            with user_errors():
-                new_id = snapshots.clone_as_future_state(view.id, name, review_by=review_by)
-                clear_caches()
-                st.session_state["studio_cloned"] = new_id
+    if editor:
+        with st.form(f"clone::{view.id}", clear_on_submit=True):
+            c1, c2 = st.columns([3, 1])
+            name = c1.text_input("Future-state map name", value=f"{view.name} (future state)"[:200], max_chars=200)
+            review_by = c2.date_input("Review by", value=date.today() + timedelta(days=90), format="YYYY-MM-DD")
+            if st.form_submit_button("Clone into a future-state map"):
+                with user_errors():
+                    new_id = snapshots.clone_as_future_state(view.id, name, review_by=review_by)
+                    clear_caches()
+                    st.session_state["studio_cloned"] = new_id
     cloned = st.session_state.get("studio_cloned")
     if cloned:
         st.success(f"Future-state map created (id {cloned}).")

@@ -95,6 +95,17 @@ def test_the_studio_shows_a_viewer_only_the_read_only_tabs(world):
     assert "create map 'Shared map'" in set(trail["Summary"])
 
 
+def test_a_viewer_follows_a_snapshot_link_to_its_changes_and_is_told_of_one_that_does_not_exist(world):
+    kick_off = snapshots.list_snapshots(world["map"])[0].id
+    at = _run("pages/2_Map_studio.py", "viewer", world, tab="Versions", snapshot=str(kick_off))
+    assert not at.error and not at.exception
+    assert any("What changed since “Kick" in m.value for m in at.markdown)  # markdown escapes the "-"
+    assert not {"Restore", "Delete snapshot", "Save snapshot"} & _buttons(at)
+    at = _run("pages/2_Map_studio.py", "viewer", world, tab="Versions", snapshot="999")
+    assert any("999" in w.value and "Kick-off" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not any("What changed since" in m.value for m in at.markdown)
+
+
 @pytest.mark.parametrize(
     ("role", "present", "absent"),
     [
