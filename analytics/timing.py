@@ -15,6 +15,7 @@ Semantics
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -92,10 +93,18 @@ def compute_time_to_convert(
     return frame[["journeys", "converted", "conversion_rate", "median_seconds", "p90_seconds", "mean_seconds"]]
 
 
-def compute_time_in_stage(events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery()) -> pd.DataFrame:
+def compute_time_in_stage(
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Per node (stage by default for the product; the query's ``by`` decides): ``node, visits,
     timed_visits, open_visits, median_seconds, p90_seconds, mean_seconds``. Sorted by visits
-    descending, then name. Semantics in the module docstring."""
+    descending, then name; at stage level with a ``stage_order`` (the linked map's, or one given),
+    the stages of that order come first, in it, and any other after them in that sort. Semantics in
+    the module docstring."""
     q = replace(query, collapse_repeats=True)
     s = journey_steps(events, schema, q, columns=(), labelled=False, numbered=False)
     w = ibis.window(group_by=JOURNEY, order_by=POSITION)
@@ -110,5 +119,8 @@ def compute_time_in_stage(events: Table, schema: EventSchema, query: JourneyQuer
     out["timed_visits"] = out["timed_visits"].astype("int64")
     out["open_visits"] = out["visits"] - out["timed_visits"]
     out = out.sort_values(["visits", NODE], ascending=[False, True], kind="stable")
+    if stage_order and q.by == "stage":
+        rank = {name: i for i, name in enumerate(dict.fromkeys(stage_order))}
+        out = out.iloc[out[NODE].map(lambda n: rank.get(n, len(rank))).argsort(kind="stable")]
     cols = [NODE, "visits", "timed_visits", "open_visits", "median_seconds", "p90_seconds", "mean_seconds"]
     return out[cols].reset_index(drop=True)

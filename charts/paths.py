@@ -106,7 +106,8 @@ def outcomes_figure(outcomes: pd.DataFrame, *, height: int = 300) -> go.Figure:
 
 
 def time_in_stage_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure:
-    """Median and p90 days per visit of ``compute_time_in_stage``."""
+    """Median and p90 days per visit of ``compute_time_in_stage``, one group of bars per row, left to right
+    in the rows' order (the stage order where it has one)."""
     timed = times[times.timed_visits > 0]
     if timed.empty:
         return empty_figure("No visit has a next step to end it")
@@ -114,6 +115,7 @@ def time_in_stage_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure
     x = [html.escape(n) for n in timed.node.astype(str)]
     fig.add_bar(name="median", x=x, y=(timed.median_seconds / SECONDS_PER_DAY).tolist(), marker_color=CATEGORICAL[0])
     fig.add_bar(name="p90", x=x, y=(timed.p90_seconds / SECONDS_PER_DAY).tolist(), marker_color=CATEGORICAL[1])
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x)  # the rows' order, never sorted
     fig.update_layout(
         barmode="group", height=height, yaxis_title="days per visit", margin={"l": 8, "r": 8, "t": 16, "b": 8}
     )

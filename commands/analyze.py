@@ -271,7 +271,7 @@ OPTION_REPORTS: dict[str, tuple[str, ...]] = {
     "exclude": ("funnel",),
     "breakdown": ("funnel",),
     "attribution": ("funnel",),
-    "stage_order": ("nonlinearity", "friction"),
+    "stage_order": ("nonlinearity", "friction", "time"),
     "sankey_steps": ("sankey",),
     "anchor": ("sankey",),
     "anchor_node": ("sankey",),
@@ -580,7 +580,11 @@ def add(sub: argparse._SubParsersAction) -> None:
         "--attribution", choices=["first", "last"], default="first", help="breakdown value from step 1 or the last step"
     )
     g = p.add_argument_group("paths, loops and flows")
-    g.add_argument("--stage-order", metavar='"A,B,C"', help="stage order for loops when no map is linked")
+    g.add_argument(
+        "--stage-order",
+        metavar='"A,B,C"',
+        help="stage order for loops, friction and time in stage when no map is linked",
+    )
     g.add_argument("--sankey-steps", type=positive_int, default=5, help="columns of the step Sankey (default 5)")
     g.add_argument("--anchor", choices=["start", "end"], default="start")
     g.add_argument("--anchor-node", metavar="NODE", help="start (or end) the Sankey at this node")

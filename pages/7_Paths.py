@@ -37,11 +37,11 @@ with user_errors():
         st.plotly_chart(variants_figure(variants), key="variants")
         render_data_table(variants.drop(columns=["path"]), file_name="paths.csv", key="variants")
 
+        looped = view  # the view with the stage order: the linked map's, or the one given below
         if view.ctx.has_stages:
             st.subheader("Loops back to an earlier stage")
             stage_query_order: tuple[str, ...] = ()
             linked = bool(view.ctx.stage_order)
-            looped = view
             if not linked:
                 stage_query_order = tuple(
                     query_multiselect(
@@ -87,7 +87,11 @@ with user_errors():
             c3.metric("p90 days to convert", "–" if t["converted"] == 0 else f"{t['p90_seconds'] / DAY:.1f}")
         else:
             st.caption("Define conversion on the line above to see the time to convert.")
-        times = view.run("time_in_stage")
-        st.caption(f"Time per visit, at {view.query.by} level: from entering to entering the next one.")
+        times = looped.run("time_in_stage")  # stages in the order above; else by visits
+        in_order = view.query.by == "stage" and looped.ctx.stage_order
+        st.caption(
+            f"Time per visit, at {view.query.by} level: from entering to entering the next one"
+            + (", in the stage order above." if in_order else ", most visited first.")
+        )
         st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
         render_data_table(times, file_name="time_in_stage.csv", key="time_in_stage")

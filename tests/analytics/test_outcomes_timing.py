@@ -90,6 +90,27 @@ def test_time_in_stage_ends_at_the_next_visit_and_leaves_the_last_open():
     assert t.loc["Co", "median_seconds"] == pytest.approx(1 * DAY)
 
 
+def test_time_in_stage_follows_a_stage_order_and_puts_the_others_after_it_by_visits():
+    frame = staged_frame(
+        {
+            "a": [(0, "x", "Co"), (1, "y", "Aw"), (2, "z", "Co"), (3, "x", "Zz"), (4, "y", "Dx")],
+            "b": [(0, "x", "Co"), (1, "z", "Aw"), (2, "x", "Dx")],
+        }
+    )
+    events, schema = events_of(frame)
+    q = JourneyQuery(by="stage")
+    # Visits: Co 3, Aw 2, Dx 2, Zz 1: without an order, most visited first, then by name.
+    assert compute_time_in_stage(events, schema, q)["node"].tolist() == ["Co", "Aw", "Dx", "Zz"]
+    ordered = compute_time_in_stage(events, schema, q, stage_order=("Aw", "Co", "Nope"))
+    assert ordered["node"].tolist() == ["Aw", "Co", "Dx", "Zz"]  # the order's stages, then the rest by visits
+    assert ordered.set_index("node")["visits"].to_dict() == {"Aw": 2, "Co": 3, "Dx": 2, "Zz": 1}
+    # At touchpoint level a stage order says nothing about the rows.
+    by_touchpoint = JourneyQuery(by="touchpoint")
+    assert compute_time_in_stage(events, schema, by_touchpoint, stage_order=("Aw", "Co")).equals(
+        compute_time_in_stage(events, schema, by_touchpoint)
+    )
+
+
 def test_summary_counts_the_filtered_events():
     frame = log_frame(
         [("c1", "x", 0, "A"), ("c2", "x", 1, "B"), ("c3", "y", 5, "A")],

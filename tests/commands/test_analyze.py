@@ -388,3 +388,16 @@ def test_csv_left_out_compares_the_json_with_the_table():
     rows = [{"journeys": 1, "components": {"exit": {}}, "path": ["A"], "share_pct": 1.0}]
     assert csv_left_out(rows, table) == ["components (in part)", "path"]
     assert csv_left_out([], None) == []
+
+
+def test_time_in_stage_follows_a_given_stage_order(capsys, dataset):
+    plain = _run(capsys, "--dataset", dataset, "--report", "time")["time_in_stage"]
+    by_visits = [r["node"] for r in plain]
+    assert by_visits == [r["node"] for r in sorted(plain, key=lambda r: (-r["visits"], r["node"]))]
+    order = ["Decision", "Awareness", "Consideration"]
+    assert cli.main(["analyze", "--dataset", str(dataset), "--report", "time", "--stage-order", ",".join(order)]) == 0
+    out, err = capsys.readouterr()
+    assert _notes(err) == []  # read, not "not used"
+    rows = json.loads(out)["time_in_stage"]
+    assert [r["node"] for r in rows][: len(order)] == order != by_visits[: len(order)]
+    assert sorted(rows, key=lambda r: r["node"]) == sorted(plain, key=lambda r: r["node"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.factories import b2b_log, create_dataset
 from tests.pages.conftest import run_page
 from tests.pages.page_checks import assert_says_no_dataset, no_demo  # noqa: F401 - no_demo is autouse
@@ -53,3 +55,20 @@ def test_the_loops_chart_says_what_it_leaves_to_the_table(engine):
     assert said == [
         "The chart shows the 10 most common of 15 loops (10 of 15 backward moves); every one is in the data below."
     ]
+
+
+def test_time_in_stage_is_drawn_and_tabled_in_the_linked_maps_stage_order(engine):
+    from services.maps import create_map_from_template
+    from tests.factories_metrics import B2B_ORDER, planted_log
+    from tests.factories_metrics import create_dataset as create_planted
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    dataset_id = create_planted(planted_log(journeys=150), name="planted", map_id=map_id)
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id)})
+    table = [d.value for d in at.dataframe if "Timed visits" in d.value.columns][0]
+    stages = table["Stage or touchpoint"].tolist()
+    assert stages == [s for s in B2B_ORDER if s in stages] and len(stages) >= 4, stages
+    assert any("in the stage order above" in c.value for c in at.caption)
+    chart = [c for c in at.get("plotly_chart") if '"median"' in c.proto.spec][0]
+    timed = table.loc[table["Timed visits"].astype(int) > 0, "Stage or touchpoint"].tolist()  # the chart's rows
+    assert json.loads(chart.proto.spec)["data"][0]["x"] == timed  # the bars in the table's order
