@@ -6,6 +6,7 @@ Data in (the twins from :mod:`analytics.sankey`), a Plotly figure out; nothing i
 from __future__ import annotations
 
 import html
+from collections import Counter
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,6 +14,17 @@ import plotly.graph_objects as go
 from charts.palette import FORWARD, NEGATIVE, NEUTRAL, POSITIVE, colour_map, page_colours, with_alpha
 
 END_COLOURS = {"Drop-off": NEGATIVE, "Converted": POSITIVE, "End": NEUTRAL, "Other": NEUTRAL}
+
+# The step Sankey's height grows with its fullest column, so labels (13 px) never overlap: each node
+# gets a band of STEP_SANKEY_PX_PER_NODE (its label's line plus the Sankey's 18 px pad), between a
+# floor (the 520 px it always had) and a ceiling that keeps the page scrollable (10 steps of 20 nodes,
+# plus Other and the ends, are up to 24 nodes to a column: 852 px).
+STEP_SANKEY_MIN_PX = 520
+STEP_SANKEY_MAX_PX = 1400
+STEP_SANKEY_PX_PER_NODE = 34
+_SANKEY_MARGIN = {"l": 8, "r": 8, "t": 28, "b": 8}
+# The gap between two nodes of a column, in px (0.04 of the plot at 520 px, as before).
+_NODE_GAP_PX = 20.0
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -24,8 +36,21 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
-def _column_positions(links: pd.DataFrame, keys: list[tuple[int, str]]) -> list[float]:
-    """Vertical centre of each node: stacked by volume within its column, largest first, ends last."""
+def step_sankey_height(keys: list[tuple[int, str]]) -> int:
+    """The step Sankey's height in px for nodes ``(step, name)``: ``STEP_SANKEY_PX_PER_NODE`` per node of
+    the fullest column plus the margins, at least ``STEP_SANKEY_MIN_PX``, at most ``STEP_SANKEY_MAX_PX``."""
+    per_column = Counter(step for step, _ in keys)
+    fullest = max(per_column.values(), default=0)
+    wanted = fullest * STEP_SANKEY_PX_PER_NODE + _SANKEY_MARGIN["t"] + _SANKEY_MARGIN["b"]
+    return int(min(max(wanted, STEP_SANKEY_MIN_PX), STEP_SANKEY_MAX_PX))
+
+
+def _column_positions(links: pd.DataFrame, keys: list[tuple[int, str]], *, plot_px: float) -> list[float]:
+    """Vertical centre of each node: stacked by volume within its column, largest first, ends last.
+
+    Nodes are ``_NODE_GAP_PX`` apart (never more than 0.04 of the plot), whatever the plot's height; in
+    a column too full for that, the gaps share 0.76 of the plot, so the nodes' volumes keep a fifth of it.
+    """
     inflow = links.groupby(["target_step", "target"])["journeys"].sum()
     outflow = links.groupby(["source_step", "source"])["journeys"].sum()
     volume = {k: max(float(inflow.get(k, 0)), float(outflow.get(k, 0))) for k in keys}
@@ -33,7 +58,7 @@ def _column_positions(links: pd.DataFrame, keys: list[tuple[int, str]]) -> list[
     for step in sorted({s for s, _ in keys}):
         column = sorted((k for k in keys if k[0] == step), key=lambda k: (k[1] in END_COLOURS, -volume[k], k[1]))
         total = sum(volume[k] for k in column) or 1.0
-        gap = 0.04 if len(column) > 1 else 0.0
+        gap = min(0.04, _NODE_GAP_PX / plot_px, 0.76 / (len(column) - 1)) if len(column) > 1 else 0.0
         scale = 0.96 - gap * (len(column) - 1)
         top = 0.02
         for k in column:
@@ -55,11 +80,12 @@ def _label_style(fig: go.Figure, dark: bool) -> go.Figure:
     return fig
 
 
-def step_sankey_figure(links: pd.DataFrame, *, height: int = 520, dark: bool = False) -> go.Figure:
+def step_sankey_figure(links: pd.DataFrame, *, height: int | None = None, dark: bool = False) -> go.Figure:
     """A Sankey of ``compute_step_sankey`` links: one column per step, nodes named by their node.
 
     Nodes are placed by step (x) so the columns read left to right; the same node has the same
-    colour in every column; Other/End are grey, Drop-off red, Converted green.
+    colour in every column; Other/End are grey, Drop-off red, Converted green. ``height`` (px) defaults
+    to :func:`step_sankey_height`: it grows with the fullest column so the labels keep apart.
     """
     if links.empty:
         return empty_figure("No journeys to draw for these settings")
@@ -73,7 +99,8 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520, dark: bool = F
     index = {k: i for i, k in enumerate(keys)}
     colours = colour_map([n for _, n in keys if n not in END_COLOURS])
     last = max(s for s, _ in keys) or 1
-    y = _column_positions(links, keys)
+    height = height or step_sankey_height(keys)
+    y = _column_positions(links, keys, plot_px=height - _SANKEY_MARGIN["t"] - _SANKEY_MARGIN["b"])
     node_colour = [END_COLOURS.get(n, colours.get(n, NEUTRAL)) for _, n in keys]
     fig = go.Figure(
         go.Sankey(
@@ -100,7 +127,7 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int = 520, dark: bool = F
             },
         )
     )
-    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font={"size": 12})
+    fig.update_layout(height=height, margin=_SANKEY_MARGIN, font={"size": 12})
     return _label_style(fig, dark)
 
 

@@ -10,20 +10,29 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.palette import NO_STATUS, STATUS_COLOURS
+from charts.palette import NO_STATUS, STATUS_COLOURS, text_on
 
 _STATUS_CODE = {"none": 0, "green": 1, "amber": 2, "red": 3}
+# Each status's cell fill (the same in both themes); a cell without a status is NO_STATUS grey.
+STATUS_FILLS = {"none": NO_STATUS, **STATUS_COLOURS}
 # Codes 0..3 over zmin −0.5 .. zmax 3.5 sit at 0.125, 0.375, 0.625, 0.875: one band each.
 _SCALE = [
-    [0.0, NO_STATUS],
-    [0.25, NO_STATUS],
-    [0.25, STATUS_COLOURS["green"]],
-    [0.5, STATUS_COLOURS["green"]],
-    [0.5, STATUS_COLOURS["amber"]],
-    [0.75, STATUS_COLOURS["amber"]],
-    [0.75, STATUS_COLOURS["red"]],
-    [1.0, STATUS_COLOURS["red"]],
+    [0.0, STATUS_FILLS["none"]],
+    [0.25, STATUS_FILLS["none"]],
+    [0.25, STATUS_FILLS["green"]],
+    [0.5, STATUS_FILLS["green"]],
+    [0.5, STATUS_FILLS["amber"]],
+    [0.75, STATUS_FILLS["amber"]],
+    [0.75, STATUS_FILLS["red"]],
+    [1.0, STATUS_FILLS["red"]],
 ]
+
+
+def cell_text_colour(status: str) -> str:
+    """The label colour of a cell of ``status``: near-black or white, whichever contrasts more with the
+    cell's fill (WCAG relative luminance; 4.5:1 or more on every status fill, tested). The fills are
+    the same in the light and dark themes, so the label colour is too."""
+    return text_on(STATUS_FILLS.get(status, NO_STATUS))
 
 
 def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
@@ -37,9 +46,17 @@ def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
     z = [[_STATUS_CODE.get(cell[(m, k)].status, 0) if (m, k) in cell else 0 for k in measures] for m in maps]
     # Map names and labels (which name hot spots) are user text: escaped, as Plotly renders tags.
     # What follows " · " (how a value was had: "by hand (log 30.2)") goes on a line of its own, to fit the cell.
-    text = [
+    labels = [
         [html.escape(cell[(m, k)].label).replace(" · ", "<br>") if (m, k) in cell else "" for k in measures]
         for m in maps
+    ]
+    # Each label in its cell's colour: a heat map's textfont takes one colour, and Plotly's automatic
+    # one wrote white on green at 3.4:1 and #444 on grey at 3.6:1. The span wraps the whole label;
+    # Plotly carries its colour across the <br>. Hover reads the plain label (customdata).
+    colours = [[cell_text_colour(cell[(m, k)].status) if (m, k) in cell else "" for k in measures] for m in maps]
+    text = [
+        [f'<span style="color:{c}">{label}</span>' if label else "" for label, c in zip(row, crow, strict=True)]
+        for row, crow in zip(labels, colours, strict=True)
     ]
     fig = go.Figure(
         go.Heatmap(
@@ -47,15 +64,16 @@ def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
             x=measures,
             y=[html.escape(str(m)) for m in maps],
             text=text,
+            customdata=labels,
             texttemplate="%{text}",
-            textfont={"size": 12},  # no colour: Plotly writes each label in the one that contrasts with its cell
+            textfont={"size": 12},
             colorscale=_SCALE,
             zmin=-0.5,
             zmax=3.5,
             showscale=False,
             xgap=3,
             ygap=3,
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(

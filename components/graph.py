@@ -7,6 +7,9 @@ Why the options look the way they do (measured, see FIELD_NOTES):
 - Edges are curved clockwise (``curvedCW``), so ``A → B`` and ``B → A`` bow to opposite sides instead
   of drawing on top of each other; self-loops are drawn as loops.
 - Labels take the theme's text colour with a halo of the background colour, readable in dark mode.
+  An edge's label (its count) is upright, 14 px, on a plate of the page's background: drawn along
+  its edge at 12 px, it came out tilted, smaller still once the graph is fitted (zoomed out), and
+  crossed by the links beneath it (:func:`edge_label_font`).
 - Node names come from user data: the hover title is HTML-escaped (the component puts it in
   ``innerHTML``) and starts with a number (the component ``window.open``s the title on double-click,
   and a title starting with ``javascript:`` would run).
@@ -27,6 +30,8 @@ from components.theme import is_dark
 
 TERMINALS = ("(entry)", "(exit)")
 # Text and halo in the page's own colours (charts.palette: Streamlit 1.67's light and warm dark themes).
+NODE_LABEL_PX = 16
+EDGE_LABEL_PX = 14
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,26 @@ class GraphStyle:
         return cls(**page_colours(dark))
 
 
+def _halo(style: GraphStyle) -> dict:
+    return {"strokeWidth": 3, "strokeColor": style.background}
+
+
+def edge_label_font(style: GraphStyle) -> dict:
+    """vis-network's ``edges.font``: the theme's text colour (4.5:1 or more on its background in both
+    themes) on a plate of the background, upright (``horizontal``: vis-network tilts ``middle`` labels
+    along their edge), ``EDGE_LABEL_PX`` px at zoom 1."""
+    return {
+        "color": style.text,
+        "size": EDGE_LABEL_PX,
+        "face": "sans-serif",
+        "align": "horizontal",
+        "background": style.background,
+        **_halo(style),
+    }
+
+
 def graph_options(style: GraphStyle, *, height_px: int) -> dict:
     """vis-network options for the transition graph (every key valid, right types)."""
-    halo = {"strokeWidth": 3, "strokeColor": style.background}
     return {
         "height": f"{height_px}px",
         "width": "100%",
@@ -55,12 +77,12 @@ def graph_options(style: GraphStyle, *, height_px: int) -> dict:
         },
         "nodes": {
             "borderWidth": 1,
-            "font": {"color": style.text, "size": 16, "face": "sans-serif", **halo},
+            "font": {"color": style.text, "size": NODE_LABEL_PX, "face": "sans-serif", **_halo(style)},
         },
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
             "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.18},
-            "font": {"color": style.text, "size": 12, "face": "sans-serif", "align": "middle", **halo},
+            "font": edge_label_font(style),
             "selfReference": {"size": 18, "angle": 0.7853981633974483, "renderBehindTheNode": True},
             "color": {"inherit": False},
         },

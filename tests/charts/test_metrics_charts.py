@@ -35,9 +35,10 @@ def test_portfolio_heatmap_cells_and_labels():
     hm = fig.data[0]
     assert list(hm.y) == ["A", "&lt;b&gt;B&lt;/b&gt;"] and list(hm.x) == ["NPS", "Review"]  # user text escaped
     assert [list(r) for r in hm.z] == [[3, 1], [0, 0]]
-    assert hm.text[0][0] == "20 / 30<br>by hand (log &lt;b&gt;)"  # how it was had on a line of its own, escaped
-    # No fixed label colour: white on amber or grey read at 2.0:1 and 2.7:1; Plotly picks a contrasting one.
-    assert hm.textfont.color is None
+    assert hm.customdata[0][0] == "20 / 30<br>by hand (log &lt;b&gt;)"  # how it was had on a line of its own, escaped
+    # Each label in the colour its cell's fill asks for (tests/charts/test_heatmap_contrast.py): white on red.
+    assert hm.text[0][0] == '<span style="color:#ffffff">20 / 30<br>by hand (log &lt;b&gt;)</span>'
+    assert hm.textfont.color is None  # no one colour for every cell
 
 
 def test_trend_and_component_figures():
