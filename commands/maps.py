@@ -125,7 +125,9 @@ def cmd_maps_export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     else:
-        data = map_io.export_map_mermaid(args.map_id).encode("utf-8")
+        from services.map_mermaid import export_map_mermaid
+
+        data = export_map_mermaid(args.map_id).encode("utf-8")
     if args.out:
         with open(args.out, "wb") as handle:
             handle.write(data)

@@ -32,7 +32,7 @@ from components.theme import is_dark
 from components.url_select import query_select, warn_link_values_left_out
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from db.models import ActionStatus, CommitteeRole, Lane, MapState
-from services import map_edits, map_io, map_view
+from services import map_edits, map_io, map_mermaid, map_view
 from services import personas as persona_service
 from services.map_edits import RowEdits
 
@@ -696,7 +696,7 @@ def render_export_tab(view: MapView) -> None:
         c2, "CSV (one row per cell)", cells, view, "", key="dl_csv",
         help="Text that a spreadsheet would run as a formula is neutralised",
     )  # fmt: skip
-    mermaid = map_io.compute_mermaid(view)
+    mermaid = map_mermaid.compute_mermaid(view)
     c3.download_button("Mermaid flowchart", mermaid.encode("utf-8"), f"{base}.mmd", "text/plain", key="dl_mermaid")
     with st.expander("Mermaid text"):
         st.code(mermaid, language="text")

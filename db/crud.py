@@ -7,7 +7,7 @@ Callers (services) open the session per use case with ``db.engine.write_session`
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,6 +20,23 @@ MAX_NAME_LENGTH = 200
 
 # Characters that show nothing on their own: a name made only of these is empty to a reader.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
+def name_key(name: str) -> str:
+    """A name as names are compared (a stage's, a touchpoint's within its stage, a snapshot's within its
+    map): spaces at the ends and case ignored."""
+    return name.strip().casefold()
+
+
+def unique_name(name: str, taken: Collection[str]) -> str:
+    """``name`` (cut to ``MAX_NAME_LENGTH``), or with " (2)", " (3)" … when ``taken`` (keys of
+    :func:`name_key`) has it, still within ``MAX_NAME_LENGTH``: for names JourneyLens gives by itself."""
+    candidate, n = name[:MAX_NAME_LENGTH], 1
+    while name_key(candidate) in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = name[: MAX_NAME_LENGTH - len(suffix)] + suffix
+    return candidate
 
 
 def clean_name(value: str | None, field: str = "name") -> str:

@@ -315,18 +315,20 @@ def draft_map_from_dataset(dataset_id: int, name: str, *, engine: Engine | None 
         )
         assert journey_map.id is not None
         links: dict[str, int | None] = {}
+        # Values that differ only in case or spaces at the ends, or agree in their first 200 characters,
+        # are told apart by " (2)"…: a map's stages, and a stage's touchpoints, each have a name of their own.
+        stage_names: set[str] = set()
         for s_pos, stage_name in enumerate(stages):
-            stage = crud.create_stage(
-                session=session, map_id=journey_map.id, name=str(stage_name)[: crud.MAX_NAME_LENGTH], position=s_pos
-            )
+            shown = crud.unique_name(str(stage_name), stage_names)
+            stage_names.add(crud.name_key(shown))
+            stage = crud.create_stage(session=session, map_id=journey_map.id, name=shown, position=s_pos)
             members = activities[activities["stage"] == stage_name]
+            touchpoint_names: set[str] = set()
             for t_pos, activity in enumerate(members["activity"]):
+                shown = crud.unique_name(str(activity), touchpoint_names)
+                touchpoint_names.add(crud.name_key(shown))
                 touchpoint = crud.create_touchpoint(
-                    session=session,
-                    stage=stage,
-                    name=str(activity)[: crud.MAX_NAME_LENGTH],
-                    position=t_pos,
-                    activity_names=[activity],
+                    session=session, stage=stage, name=shown, position=t_pos, activity_names=[activity]
                 )
                 links[activity] = touchpoint.id
         valid = set(session.exec(select(col(Touchpoint.id)).where(Touchpoint.map_id == journey_map.id)).all())

@@ -149,7 +149,7 @@ def _one_stage_per_name(stages: list[Stage]) -> None:
     exports, diffs and stage-level analyses name stages, and could not tell them apart."""
     seen: dict[str, str] = {}
     for stage in stages:
-        key = stage.name.strip().casefold()
+        key = crud.name_key(stage.name)
         if key in seen:
             raise BadInputError.invalid(
                 "stage name", stage.name, f"a name no other stage of this map has (“{seen[key]}” is taken)"
@@ -250,6 +250,7 @@ def apply_touchpoint_edits(
             if "stage_id" in values and values["stage_id"] not in stages:
                 raise BadInputError.invalid("stage", values["stage_id"], "a stage of this map")
         requested: dict[int, float | None] = {}
+        named: set[int] = set()  # touchpoints given a name in a stage by this save: added, renamed, moved
         for tp_id, values in updated.items():
             tp = by_id[tp_id]
             for key, value in values.items():
@@ -258,8 +259,11 @@ def apply_touchpoint_edits(
                 elif key == "stage_id" and value != tp.stage_id:
                     tp.stage_id = value
                     requested.setdefault(id(tp), None)
+                    named.add(id(tp))
                     _move_touchpoint_children(session, tp_id, value)
                 else:
+                    if key == "name" and value != tp.name:
+                        named.add(id(tp))
                     setattr(tp, key, value)
         for tp_id in edits.deleted:
             session.delete(by_id[tp_id])
@@ -272,8 +276,10 @@ def apply_touchpoint_edits(
             session.add(tp)
             touchpoints.append(tp)
             new_rows.append(tp)
+            named.add(id(tp))
             if position is not None:
                 requested[id(tp)] = position
+        _one_touchpoint_per_name(touchpoints, stages, named)
         for stage_id in stages:
             _renumber([tp for tp in touchpoints if tp.stage_id == stage_id], requested)
         session.add_all(touchpoints)
@@ -281,6 +287,37 @@ def apply_touchpoint_edits(
         return [tp.id or 0 for tp in new_rows]
 
     return _versioned(map_id, expected_version, engine, work)
+
+
+def _one_touchpoint_per_name(touchpoints: list[Touchpoint], stages: Mapping[Any, Stage], named: set[int]) -> None:
+    """Refuse a touchpoint this save names (adds, renames or moves) with the name of another touchpoint
+    of its stage (ignoring case and spaces at the ends, as stage names): grids, exports, diffs and links
+    name touchpoints within their stage, and could not tell them apart. Checked once every edit is made
+    (a swap of two names is fine); other stages may share the name. Only names this save gives are
+    checked, so two touchpoints that shared a name before this rule do not block edits elsewhere."""
+    for n, tp in enumerate(touchpoints):
+        if id(tp) not in named:
+            continue
+        key = crud.name_key(tp.name)
+        # Of two named by this save, the later is refused (naming the earlier).
+        other = next(
+            (
+                t
+                for m, t in enumerate(touchpoints)
+                if m != n
+                and t.stage_id == tp.stage_id
+                and crud.name_key(t.name) == key
+                and (m < n or id(t) not in named)
+            ),
+            None,
+        )
+        if other is not None:
+            stage = stages[tp.stage_id].name
+            raise BadInputError.invalid(
+                "touchpoint name",
+                tp.name,
+                f"a name no other touchpoint of stage “{stage}” has (“{other.name}” is taken)",
+            )
 
 
 def _move_touchpoint_children(session: Session, touchpoint_id: int, stage_id: int) -> None:

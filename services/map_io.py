@@ -1,4 +1,5 @@
-"""Export and import journey maps: JSON (complete), CSV (one row per cell) and Mermaid ``flowchart`` text.
+"""Export and import journey maps: JSON (complete) and CSV (one row per cell); Mermaid ``flowchart`` text
+is :mod:`services.map_mermaid`.
 
 JSON document (``format: "journeylens-map"``, ``format_version: 1``)::
 
@@ -27,6 +28,7 @@ nothing is written on any error. Imported personas reuse an existing persona wit
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -75,6 +77,7 @@ from db.models import (
 )
 from services.csv_safety import to_safe_csv
 from services.map_view import get_map_view
+from services.metrics import check_value_in_range
 from services.personas import find_identical_persona
 
 FORMAT = "journeylens-map"
@@ -336,81 +339,6 @@ def export_map_csv(map_id: int, *, engine: Engine | None = None) -> bytes:
     return to_safe_csv(compute_map_cells(get_map_view(map_id, engine=engine)))
 
 
-# --------------------------------------------------------------------------- Mermaid flowchart text
-
-# Characters that would end or change a quoted Mermaid label, written as Mermaid entity codes (``#quot;``,
-# ``#35;``): the diagram then shows the title exactly as typed. One pass, so a code's own "#" and ";" stay.
-_MERMAID_ENTITIES = str.maketrans({'"': "#quot;", "<": "#lt;", ">": "#gt;"} | {c: f"#{ord(c)};" for c in "#;[](){}|`"})
-
-
-def mermaid_label(text: object) -> str:
-    """``text`` as a quoted Mermaid label: special characters as entity codes, line breaks as ``<br>``."""
-    out = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_MERMAID_ENTITIES)
-    return '"' + out.replace("\n", "<br>") + '"'
-
-
-def mermaid_score(emotion: float | None) -> int:
-    """A 1 (worst) .. 5 (best) score: emotion −2..+2 plus 3; no emotion → 3."""
-    if emotion is None:
-        return 3
-    return max(1, min(5, round(emotion) + 3))
-
-
-def compute_mermaid(view: MapView) -> str:
-    """Mermaid ``flowchart`` text: the map's title, a subgraph per stage (in order, linked by arrows) holding its
-    touchpoints (★ marks a moment of truth) and its pain points (dotted to their touchpoint), and a subgraph of
-    the map's personas, each pain point naming the persona it belongs to.
-
-    Names are kept as typed (:func:`mermaid_label`). A touchpoint shows its owner team and its feeling score
-    1..5 (:func:`mermaid_score`: the emotion for everyone there, else at its stage, else the personas' mean;
-    "no score" when there is none).
-    """
-    personas = {p.id: p.name for p in view.personas}
-    lines = ["---", f"title: {json.dumps(view.name, ensure_ascii=False)}", "---", "flowchart LR"]
-
-    def emotion(stage_id: int, tp_id: int | None) -> float | None:
-        cells = [
-            c
-            for c in view.lane_cells
-            if c.lane == "feeling" and c.stage_id == stage_id and c.touchpoint_id == tp_id and c.emotion is not None
-        ]
-        shared = [c.emotion for c in cells if c.persona_id is None]
-        if shared:
-            return float(shared[0])  # type: ignore[arg-type]
-        scores = [c.emotion for c in cells if c.emotion is not None]
-        return sum(scores) / len(scores) if scores else None
-
-    for s in view.stages:
-        lines.append(f"    subgraph S{s.id}[{mermaid_label(s.name)}]")
-        lines.append("        direction TB")
-        for t in s.touchpoints:
-            score = emotion(s.id, t.id)
-            if score is None:
-                score = emotion(s.id, None)
-            details = [t.owner_team or "Customer", "no score" if score is None else f"score {mermaid_score(score)}/5"]
-            text = ("★ " if t.moment_of_truth else "") + t.name + "\n" + " · ".join(details)
-            lines.append(f"        T{t.id}[{mermaid_label(text)}]")
-        for p in (p for p in view.pain_points if p.stage_id == s.id):
-            whose = f" · {personas[p.persona_id]}" if p.persona_id in personas else ""
-            lines.append(f"        P{p.id}>{mermaid_label(f'Pain (severity {p.severity}/5){whose}: {p.description}')}]")
-            if p.touchpoint_id is not None:
-                lines.append(f"        T{p.touchpoint_id} -.- P{p.id}")
-        lines.append("    end")
-    for a, b in zip(view.stages, view.stages[1:], strict=False):
-        lines.append(f"    S{a.id} --> S{b.id}")
-    if view.personas:
-        lines.append(f"    subgraph Personas[{mermaid_label('Personas')}]")
-        for p in view.personas:
-            role = p.committee_role or p.job_title
-            lines.append(f"        R{p.id}([{mermaid_label(p.name + (chr(10) + role if role else ''))}])")
-        lines.append("    end")
-    return "\n".join(lines) + "\n"
-
-
-def export_map_mermaid(map_id: int, *, engine: Engine | None = None) -> str:
-    return compute_mermaid(get_map_view(map_id, engine=engine))
-
-
 # --------------------------------------------------------------------------- document → map (validated)
 
 
@@ -486,12 +414,18 @@ def _ref(obj: Mapping[str, Any], key: str, path: str, known: Mapping[str, Any], 
     return known[value]
 
 
-def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+def parse_map_document(data: str | bytes | Mapping[str, Any], *, own: bool = False) -> dict[str, Any]:
     """Read and check a JSON document; returns it as a dict or raises ``BadInputError`` naming what is wrong.
 
     Accepts text, bytes (UTF-8, with or without BOM) or an already-parsed dict. Checks the format
-    marker and version, every field's type and range, that every ref is defined, and that no ref
-    or lane cell is defined twice.
+    marker and version, every field's type and range (a metric's target and values on its kind's
+    scale, :data:`services.metrics.VALUE_RANGES`), that every ref is defined, and that no ref, lane
+    cell or touchpoint name within a stage is defined twice.
+
+    ``own``: a document this workspace wrote itself (a snapshot restored, a map cloned). Its content
+    passed the checks of the day it was saved, so those added since (stage names unique within a map,
+    touchpoint names within a stage, metric values and targets on their kind's scale) are not asked
+    again: a version the app kept can always come back, and a map can always be cloned, as it is.
     """
     if isinstance(data, bytes | bytearray):
         if len(data) > MAX_IMPORT_BYTES:
@@ -516,7 +450,7 @@ def parse_map_document(data: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         raise BadInputError.invalid("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
     if doc.get("format_version") != FORMAT_VERSION:
         raise BadInputError.invalid("format_version", doc.get("format_version"), f"{FORMAT_VERSION}")
-    _write_document(None, doc, map_id=None)  # every check of the write, without a session
+    _write_document(None, doc, map_id=None, own=own)  # every check of the write, without a session
     return doc
 
 
@@ -536,6 +470,10 @@ class _Walk:
     )
     tp_stage: dict[str, str] = field(default_factory=dict)
     cell_keys: set[tuple[Any, ...]] = field(default_factory=set)
+    # Per stage ref: its name, and its touchpoints' names as compared (trimmed, case folded) → as written.
+    stage_names: dict[str, str] = field(default_factory=dict)
+    tp_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    own: bool = False  # a document the app wrote itself (parse_map_document)
 
     def define(self, kind: str, obj: Mapping[str, Any], path: str) -> str:
         """The item's ref, refused if missing or already defined anywhere in the document."""
@@ -624,6 +562,14 @@ def _stage(walk: _Walk, s: Mapping[str, Any], path: str, position: int) -> None:
         "revisitable": "flag",
     }
     stage_in = _checked(StageCreate, _fields(s, path, **kinds), path)
+    # One stage per name (as services.map_edits refuses on an edit): stage-level analyses, grids and
+    # diffs name stages, and could not tell two apart.
+    taken = next((n for n in walk.stage_names.values() if crud.name_key(n) == crud.name_key(stage_in.name)), None)
+    if taken is not None and not walk.own:
+        raise BadInputError.invalid(
+            f"{path}.name", stage_in.name, f"a name no other stage of this map has (“{taken}” is taken)"
+        )
+    walk.stage_names[ref] = stage_in.name
     walk.add(Stage(map_id=walk.map_id, position=position, **stage_in.model_dump(exclude={"position"})), "stages", ref)
     for j, item in enumerate(_arr(s.get("touchpoints"), f"{path}.touchpoints")):
         tpath = f"{path}.touchpoints[{j}]"
@@ -645,6 +591,16 @@ def _touchpoint(walk: _Walk, t: Mapping[str, Any], path: str, position: int, sta
         if not isinstance(name, str):
             raise BadInputError.invalid(f"{path}.activity_names[{k}]", name, "text")
     tp_in = _checked(TouchpointCreate, {**fields, "stage_id": walk.ids["stages"][stage_ref] or 0}, path)
+    # One touchpoint per name within a stage (as services.map_edits refuses on an edit): grids, exports,
+    # diffs and links name touchpoints within their stage, and could not tell two apart.
+    names = walk.tp_names.setdefault(stage_ref, {})
+    key = crud.name_key(tp_in.name)
+    if key in names and not walk.own:
+        stage = walk.stage_names[stage_ref]
+        raise BadInputError.invalid(
+            f"{path}.name", tp_in.name, f"a name no other touchpoint of stage “{stage}” has (“{names[key]}” is taken)"
+        )
+    names[key] = tp_in.name
     walk.tp_stage[ref] = stage_ref
     walk.add(
         Touchpoint(map_id=walk.map_id, position=position, **tp_in.model_dump(exclude={"position"})), "touchpoints", ref
@@ -696,12 +652,19 @@ def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None
     if dataset_id is not None and (isinstance(dataset_id, bool) or not isinstance(dataset_id, int)):
         raise BadInputError.invalid(f"{path}.dataset_id", dataset_id, "a dataset id or null")
     target = fields.get("target")
+    kind = clean_choice(m.get("kind") or "custom", f"{path}.kind", [k.value for k in MetricKind]) or "custom"
+    name = crud.clean_name(fields["name"], f"{path}.name")
+    if target is not None:  # finite and on the metric's scale, as a target entered by hand (services.metrics)
+        if not math.isfinite(target):
+            raise BadInputError.invalid(f"{path}.target", target, "a finite number or null")
+        if not walk.own:
+            check_value_in_range(kind, float(target), field=f"{path}.target ({name} target)")
     metric = Metric(
         map_id=walk.map_id,
         stage_id=stage_id,
         touchpoint_id=tp_id,
-        kind=clean_choice(m.get("kind") or "custom", f"{path}.kind", [k.value for k in MetricKind]) or "custom",
-        name=crud.clean_name(fields["name"], f"{path}.name"),
+        kind=kind,
+        name=name,
         unit=clean_text(fields.get("unit"), f"{path}.unit", max_length=40),
         target=None if target is None else float(target),
         direction=clean_choice(m.get("direction") or "higher", f"{path}.direction", [d.value for d in Direction])
@@ -710,7 +673,7 @@ def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None
         dataset_id=dataset_id,
         computed_with=clean_kept_options(m.get("computed_with"), f"{path}.computed_with"),
     )
-    values = _metric_values(m, path)
+    values = _metric_values(m, path, kind, name, on_scale=not walk.own)
     if walk.session is not None and dataset_id is not None and walk.session.get(Dataset, dataset_id) is None:
         metric.dataset_id = None  # the dataset is not in this workspace
     walk.add(metric, "metrics", ref)
@@ -719,7 +682,8 @@ def _metric(walk: _Walk, m: Mapping[str, Any], path: str, position: int) -> None
         walk.add(value)
 
 
-def _metric_values(m: Mapping[str, Any], path: str) -> list[MetricValue]:
+def _metric_values(m: Mapping[str, Any], path: str, kind: str, name: str, *, on_scale: bool) -> list[MetricValue]:
+    """The values of metric ``name`` of ``kind``; ``on_scale``: each on its kind's scale (as entered by hand)."""
     periods: set[str] = set()
     values = []
     for k, item in enumerate(_arr(m.get("values"), f"{path}.values")):
@@ -731,6 +695,10 @@ def _metric_values(m: Mapping[str, Any], path: str) -> list[MetricValue]:
         periods.add(period)
         if v.get("value") is None:
             raise BadInputError.invalid(f"{vpath}.value", None, "a number")
+        if not math.isfinite(v["value"]):  # JSON text may say NaN or Infinity; hand entry refuses them too
+            raise BadInputError.invalid(f"{vpath}.value", v["value"], "a finite number")
+        if on_scale:
+            check_value_in_range(kind, float(v["value"]), field=f"{vpath}.value ({name} value for {period})")
         respondents = v.get("respondents")
         if respondents is not None and (not float(respondents).is_integer() or respondents < 0):
             raise BadInputError.invalid(f"{vpath}.respondents", respondents, "a whole number ≥ 0 or null")
@@ -773,14 +741,16 @@ def _write_document(
     *,
     map_id: int | None,
     persona_ids: Mapping[str, int] | None = None,
+    own: bool = False,
 ) -> None:
-    """Check (``session`` None) or write the content of ``doc`` into map ``map_id``.
+    """Check (``session`` None) or write the content of ``doc`` into map ``map_id`` (``own``: see
+    :func:`parse_map_document`).
 
     One walk does both so the checks and the writes can never disagree. Personas: refs listed in
     ``persona_ids`` map to those existing personas (snapshot restore, the demo); others reuse an
     identical persona or are created.
     """
-    walk = _Walk(session, map_id or 0, persona_ids or {})
+    walk = _Walk(session, map_id or 0, persona_ids or {}, own=own)
     for kind, write_item in _ITEM_WRITERS:
         for i, item in enumerate(_arr(doc.get(kind), kind)):
             path = f"{kind}[{i}]"
@@ -826,17 +796,19 @@ def import_map_document(
     state: str | None = None,
     persona_ids: Mapping[str, int] | None = None,
     is_demo: bool = False,
+    own: bool = False,
     engine: Engine | None = None,
 ) -> int:
     """Create a new map from a document (named as in the file unless ``name`` is given). Returns its id.
 
     ``persona_ids`` links the document's persona refs it lists to those existing personas; ``is_demo``
-    marks a map of the demo (a demo reset deletes it).
+    marks a map of the demo (a demo reset deletes it); ``own`` a document the app wrote itself
+    (:func:`parse_map_document`).
 
     Everything is checked before the write and written in one transaction: a bad document raises
     ``BadInputError`` and leaves the database as it was.
     """
-    doc = parse_map_document(data)
+    doc = parse_map_document(data, own=own)
     fields = map_fields_from_document(doc)
     if name is not None:
         fields["name"] = crud.clean_name(name, "map name")
@@ -844,7 +816,7 @@ def import_map_document(
         fields["state"] = clean_choice(state, "state", [s.value for s in MapState])
     with write_session(engine) as session:
         journey_map = crud.create_map(session=session, parent_map_id=parent_map_id, is_demo=is_demo, **fields)
-        _write_document(session, doc, map_id=journey_map.id, persona_ids=persona_ids)
+        _write_document(session, doc, map_id=journey_map.id, persona_ids=persona_ids, own=own)
         return journey_map.id or 0
 
 
@@ -856,7 +828,8 @@ def replace_map_content(
     persona_ids: Mapping[str, int] | None = None,
     keep_name: bool = False,
 ) -> None:
-    """Inside an open write session: make ``journey_map`` hold exactly ``doc`` (snapshot restore).
+    """Inside an open write session: make ``journey_map`` hold exactly ``doc`` (snapshot restore: a
+    document the app wrote itself, checked by ``parse_map_document(doc, own=True)``).
 
     The caller has checked the version and bumps it. Stages (and with them touchpoints, cells, pain
     points, opportunities), actions, metrics and persona links are replaced.
@@ -872,4 +845,4 @@ def replace_map_content(
     for key, value in fields.items():
         setattr(journey_map, key, value)
     session.add(journey_map)
-    _write_document(session, doc, map_id=map_id, persona_ids=persona_ids)
+    _write_document(session, doc, map_id=map_id, persona_ids=persona_ids, own=True)

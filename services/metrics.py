@@ -322,6 +322,8 @@ def create_metric(
         raise BadInputError.invalid(
             "kind", kind, "a metric JourneyLens can compute (custom metrics are entered by hand)"
         )
+    if clean.target is not None:  # a target lies on the metric's scale, as its values do
+        check_value_in_range(kind, clean.target, name=clean.name, what="target")
     with write_session(engine) as session:
         crud.get_map(session=session, map_id=map_id)
         _check_scope(session, map_id, stage_id, touchpoint_id)
@@ -352,6 +354,8 @@ def update_metric(metric_id: int, *, engine: Engine | None = None, **changes: ob
         if metric is None:
             raise NotFoundError("Metric", metric_id)
         dataset_before = metric.dataset_id
+        if clean.get("target") is not None:  # a target lies on the metric's scale, as its values do
+            check_value_in_range(metric.kind, clean["target"], name=clean.get("name") or metric.name, what="target")
         for key, value in clean.items():
             setattr(metric, key, value)
         _check_scope(session, metric.map_id, metric.stage_id, metric.touchpoint_id)
@@ -406,9 +410,13 @@ def set_metric_value(
         session.add(row)
 
 
-def check_value_in_range(kind: str, value: float, *, name: str = "") -> None:
-    """Refuse a value off the scale of its ``kind`` (:data:`VALUE_RANGES`) with a
-    :class:`BadInputError` naming the range; a kind without a bounded scale takes any number."""
+def check_value_in_range(
+    kind: str, value: float, *, name: str = "", what: str = "value", field: str | None = None
+) -> None:
+    """Refuse a value (or, ``what="target"``, a target) off the scale of its ``kind``
+    (:data:`VALUE_RANGES`) with a :class:`BadInputError` naming the metric, the value and the range;
+    a kind without a bounded scale takes any number. ``field`` replaces the field the refusal names
+    (a map document names the value's path); it is ``"<name> <what>"`` otherwise."""
     if kind not in VALUE_RANGES:
         return
     lo, hi = VALUE_RANGES[kind]
@@ -417,8 +425,8 @@ def check_value_in_range(kind: str, value: float, *, name: str = "") -> None:
     unit = DEFAULT_UNITS.get(kind, "")
     scale = f"from {lo:g} to {hi:g}" if hi is not None else f"of {lo:g} or more"
     label = DEFAULT_NAMES.get(kind, kind)
-    field = f"{name} value" if name else "value"
-    raise BadInputError.invalid(field, value, f"a number {scale}, the scale of {label} ({unit})")
+    shown = field or (f"{name} {what}" if name else what)
+    raise BadInputError.invalid(shown, value, f"a number {scale}, the scale of {label} ({unit})")
 
 
 def delete_metric_value(metric_id: int, period: str, *, engine: Engine | None = None) -> None:

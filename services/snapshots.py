@@ -93,13 +93,35 @@ def check_snapshot_id(session, snapshot_id: int) -> Snapshot:  # noqa: ANN001
     )
 
 
+def _snapshot_names(session, map_id: int) -> dict[str, Snapshot]:  # noqa: ANN001
+    """The snapshots of a map by name as compared (:func:`db.crud.name_key`)."""
+    rows = session.exec(select(Snapshot).where(Snapshot.map_id == map_id).order_by(col(Snapshot.id))).all()
+    return {crud.name_key(s.name): s for s in rows}
+
+
+def _automatic_name(session, map_id: int, name: str) -> str:  # noqa: ANN001
+    """``name`` for a snapshot JourneyLens saves by itself, made unique within the map: " (2)", " (3)" …
+    are added when a snapshot has it already (restoring one snapshot twice), within the longest name."""
+    return crud.unique_name(name, _snapshot_names(session, map_id))
+
+
 def create_snapshot(map_id: int, name: str, *, engine: Engine | None = None) -> int:
-    """Save the map as it is now under ``name``. A snapshot does not change the map (nor its version)."""
+    """Save the map as it is now under ``name``. A snapshot does not change the map (nor its version).
+
+    A name another snapshot of the map has (ignoring case and spaces at the ends) is refused, naming
+    that snapshot: lists, links and the CLI tell snapshots apart by name."""
     from services.context import check_map_id  # the one refusal of an unknown map id, with the real ones
 
     clean = crud.clean_name(name, "snapshot name")
     with write_session(engine) as session:
         check_map_id(session, map_id)
+        taken = _snapshot_names(session, map_id).get(crud.name_key(clean))
+        if taken is not None:
+            raise BadInputError.invalid(
+                "snapshot name",
+                clean,
+                f"a name no other snapshot of this map has (snapshot {taken.id}, “{taken.name}”, has it)",
+            )
         view = load_map_view(session, map_id)
         snapshot = Snapshot(map_id=map_id, name=clean, payload=_payload(view))
         session.add(snapshot)
@@ -149,16 +171,17 @@ def restore_snapshot(
     """Make the map what it was at the snapshot. The state before is saved first as a snapshot.
 
     Versioned like every edit (``ConflictError`` from a stale copy). ``Saved.ids`` holds the id of the
-    "Before restoring" snapshot.
+    "Before restoring" snapshot; its name is unique within the map (" (2)" … after a second restore
+    of one snapshot, :func:`_automatic_name`).
     """
     require(AccessRole.ADMIN, "restore a map from a snapshot")
     with audit.labelled("restore"), write_session(engine) as session:
         snapshot = crud.get_snapshot(session=session, snapshot_id=snapshot_id)
         journey_map = crud.check_version(session=session, map_id=snapshot.map_id, expected_version=expected_version)
-        doc = map_io.parse_map_document(snapshot.payload.get("document", {}))
+        doc = map_io.parse_map_document(snapshot.payload.get("document", {}), own=True)
         before = Snapshot(
             map_id=snapshot.map_id,
-            name=f"Before restoring “{snapshot.name}”"[: crud.MAX_NAME_LENGTH],
+            name=_automatic_name(session, snapshot.map_id, f"Before restoring “{snapshot.name}”"),
             payload=_payload(load_map_view(session, snapshot.map_id)),
         )
         session.add(before)
@@ -185,6 +208,7 @@ def clone_as_future_state(map_id: int, name: str, *, review_by: Any = None, engi
         parent_map_id=map_id,
         state=MapState.FUTURE.value,
         persona_ids=persona_ids,
+        own=True,
         engine=engine,
     )
 

@@ -174,3 +174,33 @@ def test_draft_without_stage_column_uses_one_stage(engine):
     with read_session() as session:
         assert [s.name for s in crud.list_stages(session=session, map_id=map_id)] == ["Journey"]
         assert [t.name for t in crud.list_touchpoints(session=session, map_id=map_id)] == ["A", "B"]
+
+
+def test_a_drafted_map_tells_apart_activities_and_stages_that_differ_only_in_case(engine):
+    log = (
+        "case,when,step,stage\n"
+        "j1,2024-01-01,Demo,Decision\n"
+        "j1,2024-01-02,demo,Decision\n"
+        "j2,2024-01-01,Demo,decision\n"
+        "j2,2024-01-02,DEMO,Decision\n"
+    )
+    dataset = import_event_log(
+        log.encode(),
+        name="cases",
+        mapping=ColumnMapping.of(journey="case", timestamp="when", activity="step", stage="stage"),
+    ).dataset_id
+    map_id = draft_map_from_dataset(dataset, "Drafted")
+    with read_session() as session:
+        stages = crud.list_stages(session=session, map_id=map_id)
+        touchpoints = crud.list_touchpoints(session=session, map_id=map_id)
+    stage_names = [s.name for s in stages]
+    assert sorted(n.casefold() for n in stage_names) == ["decision", "decision (2)"], stage_names
+    assert len({t.stage_id for t in touchpoints}) == 1  # the three activities share a stage
+    names = [t.name for t in touchpoints]
+    assert sorted(names) == ["DEMO (2)", "Demo", "demo (3)"], names
+    # Every activity keeps its own touchpoint, linked to it.
+    assert sorted(a for t in touchpoints for a in t.activity_names) == ["DEMO", "Demo", "demo"]
+    # The draft is a map like any other: its document comes back through an import from a file.
+    from services import map_io
+
+    map_io.import_map_document(map_io.export_map_document(map_id), name="Copy")

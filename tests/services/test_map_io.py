@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core.errors import BadInputError
-from services import map_edits, map_io, map_view
+from services import map_edits, map_io, map_mermaid, map_view
 from services.map_edits import RowEdits
 from services.maps import create_map_from_template, list_map_summaries
 from tests.studio_factory import filled_map
@@ -116,7 +116,7 @@ def _label_of(lines: list[str], node: str) -> str:
 def test_mermaid_flowchart_has_stages_touchpoints_pain_points_and_personas(engine):
     filled = filled_map()
     view = map_view.get_map_view(filled.map_id)
-    text = map_io.export_map_mermaid(filled.map_id)
+    text = map_mermaid.export_map_mermaid(filled.map_id)
     lines = text.splitlines()
     assert lines[:4] == ["---", 'title: "Filled"', "---", "flowchart LR"]
     # A subgraph per stage, in order, linked stage to stage.
@@ -167,7 +167,7 @@ def test_mermaid_keeps_awkward_titles_intact(engine, title):
         expected_version=view.version,
     )
     view = map_view.get_map_view(map_id)
-    lines = map_io.export_map_mermaid(map_id).splitlines()
+    lines = map_mermaid.export_map_mermaid(map_id).splitlines()
     assert json.loads(lines[1].removeprefix("title: ")) == view.name
     assert _unlabel(_label_of(lines, f"subgraph S{stage.id}")) == stage.name
     assert _unlabel(_label_of(lines, f"T{tp.id}")) == f"{tp.name}\nCustomer · no score"
@@ -180,8 +180,8 @@ def test_mermaid_keeps_awkward_titles_intact(engine, title):
 
 
 def test_mermaid_label_codes_special_characters():
-    assert map_io.mermaid_label('a "b" #c; [d]') == '"a #quot;b#quot; #35;c#59; #91;d#93;"'
-    assert map_io.mermaid_label("x\r\ny") == '"x<br>y"'
+    assert map_mermaid.mermaid_label('a "b" #c; [d]') == '"a #quot;b#quot; #35;c#59; #91;d#93;"'
+    assert map_mermaid.mermaid_label("x\r\ny") == '"x<br>y"'
 
 
 def _valid_doc(engine):

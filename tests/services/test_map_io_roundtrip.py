@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from db.models import ActionStatus, CommitteeRole, Lane, MetricKind
 from services import map_io
+from services.metrics import VALUE_RANGES
 from services.templates import TEMPLATES
 
 # Text as users type it: any printable Unicode (accents, CJK, emoji, quotes, formula-like "=" starts),
@@ -24,6 +25,12 @@ name = (
 )
 short = st.text(_chars, max_size=20).map(str.strip)
 score = st.integers(1, 5)
+
+
+def on_scale(kind: str, limit: float) -> st.SearchStrategy[float]:
+    """A value or target a metric of ``kind`` takes: on its scale (services.metrics.VALUE_RANGES), else any."""
+    lo, hi = VALUE_RANGES.get(kind, (-limit, limit))
+    return st.floats(lo, limit if hi is None else hi, allow_nan=False)
 
 
 @st.composite
@@ -48,14 +55,17 @@ def documents(draw: st.DrawFn) -> dict:
     ]
     stages = []
     t = 0
-    for i in range(1, draw(st.integers(0, 4)) + 1):
+    # One stage per name within the map, one touchpoint per name within a stage (ignoring case; names are
+    # drawn stripped).
+    stage_names = draw(st.lists(name, max_size=4, unique_by=str.casefold))
+    for i, stage_name in enumerate(stage_names, start=1):
         touchpoints = []
-        for _ in range(draw(st.integers(0, 3))):
+        for tp_name in draw(st.lists(name, max_size=3, unique_by=str.casefold)):
             t += 1
             touchpoints.append(
                 {
                     "ref": f"T{t}",
-                    "name": draw(name),
+                    "name": tp_name,
                     "channel": draw(short),
                     "owner_team": draw(short),
                     "responsible": draw(short),
@@ -69,7 +79,7 @@ def documents(draw: st.DrawFn) -> dict:
         stages.append(
             {
                 "ref": f"S{i}",
-                "name": draw(name),
+                "name": stage_name,
                 "customer_goal": draw(text),
                 "business_goal": draw(text),
                 "outcomes": draw(st.lists(name.filter(lambda s: ";" not in s), max_size=3, unique=True)),
@@ -128,15 +138,16 @@ def documents(draw: st.DrawFn) -> dict:
     for i in range(1, draw(st.integers(0, 2)) + 1):
         stage, tp = draw(st.sampled_from([(None, None), *places]))
         periods = draw(st.lists(st.sampled_from(["2025-12", "2026-01", "2026-Q1", "2026-02"]), max_size=3, unique=True))
+        kind = draw(st.sampled_from([k.value for k in MetricKind]))
         metrics.append(
             {
                 "ref": f"M{i}",
                 "stage": draw(st.sampled_from([None, stage])) if tp else stage,
                 "touchpoint": tp,
-                "kind": draw(st.sampled_from([k.value for k in MetricKind])),
+                "kind": kind,
                 "name": draw(name),
                 "unit": draw(st.sampled_from(["", "%", "days"])),
-                "target": draw(st.none() | st.floats(-1000, 1000, allow_nan=False).map(lambda x: round(x, 3))),
+                "target": draw(st.none() | on_scale(kind, 1000).map(lambda x: round(x, 3))),
                 "direction": draw(st.sampled_from(["higher", "lower"])),
                 "source": "manual",
                 "dataset_id": None,
@@ -154,7 +165,7 @@ def documents(draw: st.DrawFn) -> dict:
                 "values": [
                     {
                         "period": period,
-                        "value": draw(st.floats(-1e6, 1e6, allow_nan=False)),
+                        "value": draw(on_scale(kind, 1e6)),
                         "respondents": draw(st.none() | st.integers(0, 10_000)),
                         "computed": draw(st.booleans()),
                     }
