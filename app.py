@@ -41,7 +41,9 @@ MEASURE_NAMES = {
 }
 
 
-def _measure_line(kind: str, m) -> str:  # noqa: ANN001 - services.overview.MeasureHealth
+def _measure_line(kind: str, m, log: float | None = None) -> str:  # noqa: ANN001 - services.overview.MeasureHealth
+    """One measure of a map's card; ``log``: the linked log's conversion in %, said beside a hand-entered one
+    (as the heat map does) so the two figures are never far apart unsaid."""
     if m.value is None:
         return f"{MEASURE_NAMES[kind]}: no data"
     unit = "%" if kind in ("conversion", "csat") else ""
@@ -55,7 +57,7 @@ def _measure_line(kind: str, m) -> str:  # noqa: ANN001 - services.overview.Meas
     elif m.source == "dataset":
         text += " (whole log)"
     if m.by_hand:
-        text += f" · {m.how}"
+        text += f" · {m.how}" + (f" (the log: {log:.1f}{unit})" if log is not None else "")
     return text
 
 
@@ -106,7 +108,9 @@ else:
                     st.caption(f"From the event log {escape_markdown(h.dataset_name)}")
                 if h.conversion_line:
                     st.caption(escape_markdown(h.conversion_line))
-                st.markdown(_measure_line("conversion", h.conversion) + "  \n" + _measure_line("nps", h.nps))
+                st.markdown(
+                    _measure_line("conversion", h.conversion, h.log_conversion) + "  \n" + _measure_line("nps", h.nps)
+                )
                 if h.hot_spot:
                     st.markdown(
                         f"Worst hot spot: **{escape_markdown(h.hot_spot)}**"

@@ -78,3 +78,25 @@ def test_health_is_computed_once_per_change_of_the_data(engine, monkeypatch):
     at = run_page("app.py")
     assert len(computed) == 2
     assert "NPS **41.0**" in _text(at)
+
+
+def test_a_hand_entered_conversion_on_a_card_has_the_logs_rate_beside_it(engine, monkeypatch):
+    import re
+
+    from analytics.conversion import Conversion
+    from services import metrics as metric_service
+    from services.conversion import save_conversion
+    from services.maps import create_map_from_template
+
+    monkeypatch.setenv("JOURNEYLENS_NO_DEMO", "1")
+    b2b = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    dataset_id = create_dataset(planted_log(journeys=150), name="planted b2b", map_id=b2b)
+    save_conversion(dataset_id, Conversion(goals=("Sales rep",)))
+    win = metric_service.create_metric(map_id=b2b, kind="conversion", name="Win rate", target=35)
+    metric_service.set_metric_value(win, "2026-01", 40)
+    text = _text(run_page("app.py"))
+    # The card's Conversion line counts the log (its caption escapes the markup); the hand-entered rate says it.
+    line = re.search(r"reaching Sales rep · (\d+) of (\d+) journeys", text)
+    assert line, text
+    log = f"{100 * int(line[1]) / int(line[2]):.1f}"
+    assert f"Win rate **40.0%** vs target 35% :green-badge[on target] · entered by hand (the log: {log}%)" in text
