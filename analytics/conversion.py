@@ -30,7 +30,6 @@ smaller stored order came before it), the shape :func:`analytics.journeys.reachi
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -54,7 +53,7 @@ from analytics.journeys import (
     reaching,
 )
 from analytics.schema import EventSchema, Role
-from core.errors import CLOSE_RATIO, BadInputError, UnknownColumnError, UnknownNameError, is_close
+from core.errors import BadInputError, UnknownColumnError, UnknownNameError, nearest_names
 
 REACHED_AT = "reached_at"
 REACHED_ORDER = "reached_order"
@@ -401,23 +400,6 @@ def known_names(
     )
 
 
-def nearest_names(name: str, known: Sequence[str], n: int = 3) -> list[str]:
-    """The names of ``known`` nearest to ``name``: equal ignoring case first, then similar
-    (difflib ratio ≥ :data:`core.errors.CLOSE_RATIO`), else the first few known names (which a
-    refusal then calls "some that exist", not "nearest")."""
-    folded = {k.casefold(): k for k in known}
-    out = [folded[name.casefold()]] if name.casefold() in folded else []
-    similar = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=CLOSE_RATIO)
-    out += [folded[s] for s in similar if folded[s] not in out]
-    return out[:n] if out else list(known[:n])
-
-
-def close_names(name: str, known: Sequence[str], n: int = 1) -> list[str]:
-    """Those of :func:`nearest_names` that are near ``name`` (:func:`core.errors.is_close`); [] when
-    none is (a refusal then lists the names there are instead of calling one "nearest")."""
-    return [k for k in nearest_names(name, known, n) if is_close(name, k)]
-
-
 def check_names(names: Iterable[str], known: Sequence[str], what: str) -> None:
     """Raise :class:`UnknownNameError` for the first of ``names`` not in ``known``."""
     allowed = set(known)
@@ -453,7 +435,6 @@ __all__ = [
     "outcomes_reached",
     "known_names",
     "lost_journeys",
-    "nearest_names",
     "node_counts",
     "suggest_goal",
     "suggest_lost",

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from core.errors import BadInputError
+from core.errors import BadInputError, close_names
 
 Source = Path | str | bytes  # an event-log file: its path, or its bytes
 
@@ -190,9 +190,7 @@ def _xlsx_rows(source: Source, sheet: str | None) -> Iterator[list[str]]:
     try:
         if sheet:
             if sheet not in wb.sheetnames:
-                import difflib
-
-                near = difflib.get_close_matches(sheet, wb.sheetnames, n=1, cutoff=0.5)
+                near = close_names(sheet, wb.sheetnames)
                 raise BadInputError(
                     "Sheet not found in the workbook" + (f". The nearest is {near[0]!r}" if near else ""),
                     value=sheet,

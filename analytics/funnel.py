@@ -53,7 +53,6 @@ import pandas as pd
 import pyarrow as pa
 from ibis.expr.types import Table
 
-from analytics.conversion import nearest_names
 from analytics.engine import (
     TemporaryTables,
     execute,
@@ -83,7 +82,7 @@ from analytics.journeys import (
 )
 from analytics.schema import EventSchema
 from analytics.timing import epoch_us, seconds_between
-from core.errors import BadInputError, JourneyLensError, UnknownNameError
+from core.errors import BadInputError, JourneyLensError, UnknownNameError, nearest_names
 
 Mode = Literal["ordered", "strict", "immediate", "any"]
 Attribution = Literal["first", "last"]

@@ -9,7 +9,6 @@ docstring.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,7 +34,7 @@ from analytics import summary as summary_core
 from analytics.conversion import NOT_DEFINED, Conversion
 from analytics.journeys import JourneyQuery
 from analytics.schema import EventSchema
-from core.errors import JourneyLensError, UnknownNameError
+from core.errors import JourneyLensError, UnknownNameError, close_names
 
 
 @dataclass(frozen=True)
@@ -313,7 +312,7 @@ ANALYSES: dict[str, Analysis] = {
 def run_analysis(name: str, inputs: Inputs, **params: Any) -> Any:
     """Run the analysis ``name`` on ``inputs`` with its ``params`` (unknown names are refused)."""
     if name not in ANALYSES:
-        nearest = difflib.get_close_matches(name, ANALYSES, n=3, cutoff=0.5)
+        nearest = close_names(name, list(ANALYSES), n=3)
         raise UnknownNameError(
             "analysis", name, nearest, message=f"no analysis named {name!r}; analyses: {', '.join(ANALYSES)}"
         )

@@ -34,7 +34,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys, nearest_names
+from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
 from analytics.journeys import (
     JOURNEY,
@@ -51,7 +51,7 @@ from analytics.journeys import (
 )
 from analytics.schema import ACTIVITY_CODE, JOURNEY_CODE, JOURNEY_EVENTS, NEXT_ACTIVITY_CODE, SEQ, EventSchema
 from analytics.transitions import compute_transitions
-from core.errors import BadInputError, UnknownNameError
+from core.errors import BadInputError, UnknownNameError, nearest_names
 
 OTHER = "Other"
 DROP_OFF = "Drop-off"

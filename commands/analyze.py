@@ -103,7 +103,7 @@ def _weights_arg(text: str) -> Any:
         if not sep:
             raise argparse.ArgumentTypeError(f"--weights takes NAME=NUMBER pairs of {', '.join(COMPONENTS)}: {item!r}")
         if name.strip() not in COMPONENTS:
-            from analytics.conversion import close_names
+            from core.errors import close_names
 
             nearest = close_names(name.strip(), list(COMPONENTS))
             near = f"nearest: {nearest[0]}; " if nearest else ""

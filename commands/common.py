@@ -39,7 +39,7 @@ class Parser(argparse.ArgumentParser):
         # argparse's own check lists every choice; the product's rule is the nearest real one.
         if action.choices is None or value in action.choices:
             return
-        from analytics.conversion import close_names  # only on a refusal: the parser starts light
+        from core.errors import close_names  # only on a refusal: the parser starts light
 
         choices = [str(c) for c in action.choices]
         nearest = close_names(str(value), choices)

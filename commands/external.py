@@ -13,9 +13,8 @@ def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     """``["journey=case_id", ...]`` → ``{"journey": "case_id", ...}``. Refused, never guessed: a pair
     without ``=``, an empty side, a role that does not exist (with the nearest real one) or a role
     given twice (the second would silently replace the first)."""
-    from analytics.conversion import close_names
     from analytics.schema import Role
-    from core.errors import BadInputError, UnknownNameError
+    from core.errors import BadInputError, UnknownNameError, close_names
 
     roles = [r.value for r in Role]
     out: dict[str, str] = {}

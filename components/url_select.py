@@ -23,9 +23,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from analytics.conversion import nearest_names
 from components.text import escape_markup
-from core.errors import is_close
+from core.errors import is_close, nearest_names
 
 _T = TypeVar("_T")
 

@@ -8,9 +8,10 @@ show its text. Anything else (``KeyError``, ``ValueError`` from a bug) is left t
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 # How alike two names must be to call one "near" the other (difflib's ratio, ignoring case): the one
-# rule of :func:`analytics.conversion.nearest_names` and of the refusals' wording.
+# rule of :func:`nearest_names`, :func:`close_names` and of the refusals' wording.
 CLOSE_RATIO = 0.5
 
 
@@ -18,6 +19,23 @@ def is_close(name: str, other: str) -> bool:
     """True when ``other`` is near ``name``: equal ignoring case, or alike by :data:`CLOSE_RATIO`."""
     a, b = name.casefold(), other.casefold()
     return a == b or difflib.SequenceMatcher(None, b, a).ratio() >= CLOSE_RATIO
+
+
+def nearest_names(name: str, known: Sequence[str], n: int = 3) -> list[str]:
+    """The names of ``known`` nearest to ``name``: equal ignoring case first, then similar
+    (difflib ratio ≥ :data:`CLOSE_RATIO`), else the first few known names (which a
+    refusal then calls "some that exist", not "nearest")."""
+    folded = {k.casefold(): k for k in known}
+    out = [folded[name.casefold()]] if name.casefold() in folded else []
+    similar = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=CLOSE_RATIO)
+    out += [folded[s] for s in similar if folded[s] not in out]
+    return out[:n] if out else list(known[:n])
+
+
+def close_names(name: str, known: Sequence[str], n: int = 1) -> list[str]:
+    """Those of :func:`nearest_names` that are near ``name`` (:func:`is_close`); [] when
+    none is (a refusal then lists the names there are instead of calling one "nearest")."""
+    return [k for k in nearest_names(name, known, n) if is_close(name, k)]
 
 
 class JourneyLensError(Exception):

@@ -42,7 +42,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from analytics.conversion import nearest_names
 from analytics.formats import CSV, XLSX, FileKind, Source, detect_kind, table_as_csv
 from analytics.ingest import build_event_store, scan_csv
 from analytics.ingest.parse import DayOrder, detect_day_order
@@ -69,7 +68,7 @@ from analytics.ingest.sniff import (
 )
 from analytics.ingest.store import BuildSpec
 from analytics.schema import ColumnMapping, EventCounts, Role, counts_of
-from core.errors import BadInputError
+from core.errors import BadInputError, nearest_names
 from db import crud
 from db.engine import data_dir, read_session, write_session
 from db.models import ColumnMappingPreset, Dataset

@@ -25,7 +25,7 @@ import numpy as np
 
 from analytics.formats import Source, refuse_not_a_table
 from analytics.ingest.rejects import BAD_BYTES
-from core.errors import BadInputError
+from core.errors import BadInputError, close_names
 
 READ_BYTES = 4 << 20  # raw bytes per block
 SAMPLE_BYTES = 1 << 20  # bytes looked at to detect the encoding and the delimiter
@@ -300,9 +300,7 @@ def generated_names(headers: list[str]) -> list[str]:
 def column_not_found(name: str, headers: list[str], hint: str = "") -> BadInputError:
     """The error for a mapped column the header lacks, naming the nearest real column (a repeated
     name is shown as ``name (2)``)."""
-    import difflib
-
-    near = difflib.get_close_matches(name, headers, n=1, cutoff=0.6)
+    near = close_names(name, headers)
     nearest = f" The nearest column is {near[0]!r}." if near else ""
     return BadInputError(
         f"Column not found in the file's header.{nearest}{hint}",

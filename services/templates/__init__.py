@@ -82,7 +82,7 @@ def get_template(key: str) -> Template:
     """The template ``key``; an unknown key is refused with the nearest real one."""
     if key not in TEMPLATES:
         # The one nearest-name rule (imported here: it loads the query engine, and only a refusal needs it).
-        from analytics.conversion import close_names
+        from core.errors import close_names
 
         nearest = close_names(key, list(TEMPLATES))  # all are listed
         known = ", ".join(TEMPLATES)

@@ -59,6 +59,12 @@ def test_an_unknown_analysis_is_refused_with_the_nearest_names():
     with pytest.raises(UnknownNameError) as info:
         run_analysis("funel", None)  # type: ignore[arg-type]  # refused before the inputs are read
     assert "funnel" in info.value.nearest and "no analysis named 'funel'" in str(info.value)
+    with pytest.raises(UnknownNameError) as info:
+        run_analysis("FUNNEL", None)  # type: ignore[arg-type]  # case alone is near (core.errors.is_close)
+    assert info.value.nearest[0] == "funnel"
+    with pytest.raises(UnknownNameError) as info:
+        run_analysis("qqqqqq", None)  # type: ignore[arg-type]
+    assert not info.value.nearest  # nothing near: the message lists the analyses instead
 
 
 def test_a_missing_role_is_a_typed_error_not_a_key_error():

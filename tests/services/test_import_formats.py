@@ -65,6 +65,20 @@ def test_a_name_that_matches_no_column_names_the_nearest(engine):
     assert info.value.column == "category 2"
 
 
+@pytest.mark.parametrize(
+    ("column", "nearest"),
+    [("NUMBER", "number"), ("Opend", "opened"), ("zzz", None)],  # case alone is near; nothing near names none
+)
+def test_a_missing_columns_nearest_follows_the_one_closeness_rule(engine, column, nearest):
+    mapping = ColumnMapping.of(journey=column, timestamp="opened", activity="category")
+    with pytest.raises(BadInputError) as info:
+        import_event_log(REPEATED.encode(), name="snow", mapping=mapping)
+    if nearest is None:
+        assert "nearest" not in str(info.value)
+    else:
+        assert f"The nearest column is {nearest!r}" in str(info.value)
+
+
 def test_a_generated_name_never_takes_a_real_one(engine):
     data = "a,a,a (2),b\nj1,x,y,2024-01-01\n"
     assert read_preview(data.encode()).headers == ["a", "a (3)", "a (2)", "b"]
