@@ -152,7 +152,7 @@ def _time_to_convert(i: Inputs) -> pd.DataFrame:
 
 
 def _time_in_stage(i: Inputs) -> pd.DataFrame:
-    return timing.compute_time_in_stage(i.events, i.schema, i.query, stage_order=i.order())
+    return timing.compute_time_in_stage(i.events, i.schema, i.query, stage_order=i.stage_order)
 
 
 def _friction(i: Inputs, *, weights: friction.FrictionWeights = friction.FrictionWeights()) -> friction.FrictionResult:

@@ -94,11 +94,7 @@ def compute_time_to_convert(
 
 
 def compute_time_in_stage(
-    events: Table,
-    schema: EventSchema,
-    query: JourneyQuery = JourneyQuery(),
-    *,
-    stage_order: Sequence[str] | None = None,
+    events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), *, stage_order: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Per node (stage by default for the product; the query's ``by`` decides): ``node, visits,
     timed_visits, open_visits, median_seconds, p90_seconds, mean_seconds``. Sorted by visits

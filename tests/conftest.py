@@ -26,7 +26,8 @@ for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_pool, "1")
 
 import shutil  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+import sqlite3  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -101,6 +102,20 @@ def engine(data_dir: Path, migrated_database: Path) -> Engine:
     if not (data_dir / DB_FILENAME).exists():  # a test may have opened its database already
         shutil.copyfile(migrated_database, data_dir / DB_FILENAME)
     return get_engine()
+
+
+@pytest.fixture
+def dump(engine: Engine, data_dir: Path) -> Callable[[], str]:
+    """The database's full SQL text: equal before and after means nothing was written."""
+
+    def _dump() -> str:
+        conn = sqlite3.connect(data_dir / DB_FILENAME)
+        try:
+            return "\n".join(conn.iterdump())
+        finally:
+            conn.close()
+
+    return _dump
 
 
 @pytest.fixture

@@ -32,16 +32,7 @@ def _plot_px(fig) -> float:
 
 
 def test_a_small_sankey_keeps_the_height_it_always_had():
-    links = pd.DataFrame(
-        {
-            "source_step": [0, 0],
-            "source": ["A", "A"],
-            "target_step": [1, 1],
-            "target": ["B", "Drop-off"],
-            "journeys": [5, 3],
-        }
-    )
-    assert step_sankey_figure(links).layout.height == STEP_SANKEY_MIN_PX == 520
+    assert step_sankey_figure(_links(2, 1)).layout.height == STEP_SANKEY_MIN_PX == 520  # two steps, three nodes
     assert step_sankey_figure(_links(5, 8)).layout.height == 520  # the page's default: 5 steps, top 8
 
 

@@ -8,7 +8,6 @@ that names the field and stays short even for a 10 000-character value.
 from __future__ import annotations
 
 import json
-import sqlite3
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from core.errors import BadInputError, JourneyLensError
-from db.engine import DB_FILENAME
 from services import map_edits, map_io, map_view, personas, snapshots
 from services import maps as map_service
 
@@ -45,20 +43,6 @@ ACCEPTED_NAMES = {
     "200 characters": "é" * 200,
     "markup-looking": "<b>Q3</b> & [beta](x)",
 }
-
-
-@pytest.fixture
-def dump(engine, data_dir) -> Callable[[], str]:
-    """The database's full SQL text: equal before and after means nothing was written."""
-
-    def _dump() -> str:
-        conn = sqlite3.connect(data_dir / DB_FILENAME)
-        try:
-            return "\n".join(conn.iterdump())
-        finally:
-            conn.close()
-
-    return _dump
 
 
 @pytest.fixture
