@@ -657,6 +657,12 @@ def render_link_editor(dataset_id: int) -> None:
         )
         _render_links_table(dataset_id, int(map_id))
     st.markdown("**Draft a map from this dataset**")
+    current = next((m["name"] for m in maps if m["id"] == summary["map_id"]), None)
+    if current is not None:  # drafting moves the log: said before, not found out on the Overview after
+        st.caption(
+            f"This dataset is linked to {escape_markdown(current)} (#{summary['map_id']}): drafting links it to the "
+            "new map instead, and that map keeps its content without this event log's figures."
+        )
     d1, d2 = st.columns([3, 1])
     draft_name = d1.text_input(
         "Name of the new map", value=f"{summary['name']} (drafted)", key=f"ln_draft_name_{dataset_id}", max_chars=200
@@ -673,12 +679,13 @@ def render_link_editor(dataset_id: int) -> None:
             # Show the new map at once: pick it in the "Map" box above (its old choice forgotten) and rerun.
             st.query_params["map"] = str(new_id)
             st.session_state.pop("ln_map", None)
-            st.session_state[f"ln_drafted_{dataset_id}"] = (new_id, draft_name.strip())
+            before = f" (it was linked to {escape_markdown(current)}, #{summary['map_id']})" if current else ""
+            st.session_state[f"ln_drafted_{dataset_id}"] = (new_id, draft_name.strip(), before)
             st.rerun()
     drafted = st.session_state.get(f"ln_drafted_{dataset_id}")
     if drafted is not None and st.query_params.get("map") == str(drafted[0]):
-        new_id, new_name = drafted
-        st.success(f"Drafted map #{new_id}: **{escape_markdown(new_name)}**, linked to this dataset.")
+        new_id, new_name, before = drafted
+        st.success(f"Drafted map #{new_id}: **{escape_markdown(new_name)}**, linked to this dataset{before}.")
         st.page_link("pages/2_Map_studio.py", label="Open it in the Map studio", icon=":material/view_kanban:",
                      query_params={"map": str(new_id)})  # fmt: skip
 

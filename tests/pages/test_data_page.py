@@ -209,10 +209,13 @@ def test_datasets_tab_links_and_drafts(engine):
     assert list(listed.columns)[:4] == ["#", "Dataset", "File", "Events"]
     assert listed.loc[0, "Events"] == f"{summary.events:,}"
     assert any(m.value.startswith("**Activities no touchpoint claims**") for m in at.markdown)
+    # Drafting moves the log to the new map: said before the click and in the confirmation.
+    at.run()  # the page as it reads after the links were saved
+    assert any(f"(#{map_id}): drafting links it to the new map instead" in c.value for c in at.caption), [c.value for c in at.caption]
     at.button(key=f"ln_draft_{dataset_id}").click().run()
     assert not at.exception
     drafted = next(m for m in list_map_summaries() if m.name == "Tickets (drafted)")
-    assert any(f"Drafted map #{drafted.id}" in s.value for s in at.success)
+    assert any(f"Drafted map #{drafted.id}" in s.value and f", #{map_id})" in s.value for s in at.success)
     # The page shows the new map straight away: picked in the "Map" box, its links table, a link to the studio.
     assert at.selectbox(key="ln_map").value == drafted.id
     assert at.query_params["map"] == str(drafted.id)
