@@ -121,7 +121,10 @@ def next_best_action_figure(summary: pd.DataFrame, top_n: int = ACTION_BARS) -> 
             x=top["journeys"],
             orientation="h",
             marker_color=[NEUTRAL if a == NO_ACTION else POSITIVE for a in top["next_best_action"]],
-            text=[("no move raises it" if pd.isna(v) else f"+{v:.0%} on average") for v in top["mean_lift"]],
+            # The lift is a difference of probabilities: points, not a relative rise ("+36 points", not "+36%").
+            text=[
+                ("no move raises it" if pd.isna(v) else f"+{100 * v:.0f} points on average") for v in top["mean_lift"]
+            ],
             textposition="outside",
             hovertemplate="%{y}: %{x} journeys<extra></extra>",
         )
