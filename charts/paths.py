@@ -105,6 +105,19 @@ def outcomes_figure(outcomes: pd.DataFrame, *, height: int = 300) -> go.Figure:
     return fig
 
 
+def untimed_note(times: pd.DataFrame) -> str | None:
+    """What :func:`time_in_stage_figure` leaves out and why: the rows with no timed visit (every visit
+    there is a journey's last step, so nothing ends it); None when every row is drawn."""
+    untimed = [str(n) for n in times.loc[times["timed_visits"] == 0, "node"]]
+    if not untimed:
+        return None
+    which = ", ".join(untimed[:5]) + (f" and {len(untimed) - 5} more" if len(untimed) > 5 else "")
+    return (
+        f"Not drawn: {which}: every visit there is a journey's last step, so no next one ends it "
+        "(the table lists it, with its visits)."
+    )
+
+
 def time_in_stage_figure(times: pd.DataFrame, *, height: int = 320) -> go.Figure:
     """Median and p90 days per visit of ``compute_time_in_stage``, one group of bars per row, left to right
     in the rows' order (the stage order where it has one)."""

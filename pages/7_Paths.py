@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from charts.paths import loops_figure, outcomes_figure, time_in_stage_figure, variants_figure
+from charts.paths import loops_figure, outcomes_figure, time_in_stage_figure, untimed_note, variants_figure
 from components.analysis_controls import AnalysisView, clear_node_filter_button, render_analysis_controls
 from components.bootstrap import bootstrap
 from components.data_table import render_data_table
@@ -94,4 +94,6 @@ with user_errors():
             + (", in the stage order above." if in_order else ", most visited first.")
         )
         st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
+        if note := untimed_note(times):
+            st.caption(escape_markdown(note))
         render_data_table(times, file_name="time_in_stage.csv", key="time_in_stage")

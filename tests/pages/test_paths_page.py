@@ -72,3 +72,22 @@ def test_time_in_stage_is_drawn_and_tabled_in_the_linked_maps_stage_order(engine
     chart = [c for c in at.get("plotly_chart") if '"median"' in c.proto.spec][0]
     timed = table.loc[table["Timed visits"].astype(int) > 0, "Stage or touchpoint"].tolist()  # the chart's rows
     assert json.loads(chart.proto.spec)["data"][0]["x"] == timed  # the bars in the table's order
+
+
+def test_a_stage_the_time_chart_cannot_draw_is_named_under_it(engine):
+    from tests.factories import staged_frame
+
+    frame = staged_frame(
+        {
+            "a": [(0, "x", "Aw"), (2, "y", "Co"), (3, "z", "Won")],
+            "b": [(0, "x", "Aw"), (1, "z", "Won")],
+        }
+    )
+    dataset_id = create_dataset(frame, name="ends")
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id)})
+    table = [d.value for d in at.dataframe if "Timed visits" in d.value.columns][0]
+    assert "Won" in set(table["Stage or touchpoint"])  # listed, with its visits
+    chart = [c for c in at.get("plotly_chart") if '"median"' in c.proto.spec][0]
+    assert "Won" not in json.loads(chart.proto.spec)["data"][0]["x"]  # no visit there has an end
+    said = [c.value.replace("\\", "") for c in at.caption]  # markdown escapes undone
+    assert any(c.startswith("Not drawn: Won: every visit there is a journey's last step") for c in said), said
