@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commands.common import goals_lost
+
+if TYPE_CHECKING:
+    from core.map_report import MapReport
 
 # The measures of services.overlay.MEASURES (listed here so building the parser imports no analytics).
 REPORT_MEASURES = (
@@ -22,8 +28,31 @@ REPORT_MEASURES = (
 DEFAULT_MEASURE = "friction"
 
 
+def write_map_report(
+    map_id: int,
+    out: str | Path,
+    *,
+    dataset_id: int | None = None,
+    csv_dir: str | Path | None = None,
+    measure: str = DEFAULT_MEASURE,
+    goals: Sequence[str] = (),
+    lost: Sequence[str] = (),
+) -> MapReport:
+    """Write the HTML report to ``out`` and, with ``csv_dir``, one CSV per table there."""
+    from charts.map_report_html import render_map_report
+    from services.map_report import build_map_report_data, write_report_csvs
+
+    data = build_map_report_data(map_id, dataset_id=dataset_id, measure=measure, goals=goals, lost=lost)
+    report = render_map_report(data)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.html, encoding="utf-8")
+    if csv_dir is not None:
+        write_report_csvs(data, csv_dir)
+    return report
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from components.map_report import write_map_report
     from services.maps import check_map_exists
 
     check_map_exists(args.map_id)  # before any work: an unknown id is refused with the maps there are

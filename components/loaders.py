@@ -102,10 +102,11 @@ def load_report(
 ) -> tuple[str, bytes]:
     """(HTML, ZIP of the CSVs) of a map's report; ``version`` (the map's) only keys the cache, so an
     edited map gets a fresh report."""
-    from components.map_report import build_map_report, report_csv_zip
+    from charts.map_report_html import render_map_report
+    from services.map_report import build_map_report_data, report_csv_zip
 
-    report = build_map_report(map_id, dataset_id=dataset_id, measure=measure)
-    return report.html, report_csv_zip(report)
+    data = build_map_report_data(map_id, dataset_id=dataset_id, measure=measure)
+    return render_map_report(data).html, report_csv_zip(data)
 
 
 # --------------------------------------------------------------------------- the Data page: files, datasets and links

@@ -9,11 +9,12 @@ from io import BytesIO
 import pytest
 
 import cli
+from charts.map_report_html import render_map_report
 from commands.report import REPORT_MEASURES
-from components.map_report import build_map_report, report_csv_zip
 from db.engine import write_session
 from db.models import Action, JourneyMap
 from services import metrics as metric_service
+from services.map_report import build_map_report_data, report_csv_zip
 from services.maps import create_map_from_template
 from tests.factories_metrics import create_dataset, planted_log
 
@@ -121,11 +122,13 @@ def test_report_html_is_self_contained_and_escaped(linked, tmp_path, capsys):
 
 def test_report_without_a_dataset_and_the_csv_zip(engine):
     map_id = create_map_from_template(template_key="professional-services", name="Advisory")
-    report = build_map_report(map_id)
+    data = build_map_report_data(map_id)
+    report = render_map_report(data)
     assert "No event log is linked" in report.html
     assert "<h2>Friction hot spots" not in report.html
-    with zipfile.ZipFile(BytesIO(report_csv_zip(report))) as zf:
-        assert "metrics.csv" in zf.namelist() and "action_plan.csv" in zf.namelist()
+    assert data.conversion is None and data.friction is None and report.tables == data.tables
+    with zipfile.ZipFile(BytesIO(report_csv_zip(data))) as zf:
+        assert zf.namelist() == ["metrics.csv", "action_plan.csv"]
 
 
 @pytest.mark.parametrize(

@@ -211,7 +211,9 @@ def test_datasets_tab_links_and_drafts(engine):
     assert any(m.value.startswith("**Activities no touchpoint claims**") for m in at.markdown)
     # Drafting moves the log to the new map: said before the click and in the confirmation.
     at.run()  # the page as it reads after the links were saved
-    assert any(f"(#{map_id}): drafting links it to the new map instead" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any(f"(#{map_id}): drafting links it to the new map instead" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
     at.button(key=f"ln_draft_{dataset_id}").click().run()
     assert not at.exception
     drafted = next(m for m in list_map_summaries() if m.name == "Tickets (drafted)")

@@ -1,5 +1,6 @@
-"""Imports point down only: cli.py → commands → services; app.py, pages → components → services, charts
-→ analytics, db → core. Pages lay out (no analytics); services compute (no charts)."""
+"""Imports point down only: cli.py → commands → services, charts; app.py, pages → components → services,
+charts → analytics, db → core. Pages lay out (no analytics); services compute (no charts); commands and
+components are siblings (neither imports the other)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "services": {"streamlit", "charts", "components", "pages", "cli", "commands"},
     "components": {"pages", "cli", "commands", "duckdb", "sqlmodel"},
     "pages": {"analytics", "db", "sqlmodel", "sqlalchemy", "duckdb", "ibis", "cli", "commands"},
-    "commands": {"streamlit", "pages", "cli"},  # components: the HTML report (built above services)
+    "commands": {"streamlit", "components", "pages", "cli"},
 }
 ENGINE_MODULE = ROOT / "analytics" / "engine.py"
 

@@ -1,4 +1,6 @@
-"""The HTML report a manager forwards: the whole grid (every touchpoint drawn), tables written for people."""
+"""The HTML report a manager forwards: the whole grid (every touchpoint drawn), tables written for people.
+
+Rendered (charts.map_report_html) from the data the service gathers (services.map_report)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ import re
 
 import pytest
 
-from components.map_report import build_map_report
+from charts.map_report_html import render_map_report
+from core.map_report import MapReport
 from services import map_view
+from services.map_report import build_map_report_data
 from services.maps import create_map_from_template
 from tests.factories_metrics import create_dataset, planted_log
 
@@ -18,6 +22,10 @@ def linked(engine):
     map_id = create_map_from_template(template_key="b2b-5-stage", name="Five-stage journey")
     dataset_id = create_dataset(planted_log(journeys=120), name="planted", map_id=map_id)
     return map_id, dataset_id
+
+
+def build_map_report(map_id: int, **options) -> MapReport:
+    return render_map_report(build_map_report_data(map_id, **options))
 
 
 def _grid_names(doc: str) -> list[str]:
