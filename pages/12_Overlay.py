@@ -118,9 +118,9 @@ with user_errors():
     st.subheader("Designed vs observed")
     dvo = load_designed_vs_observed(token, ctx)
     a, b, c = st.columns(3)
-    a.metric("Touchpoints no journey reached", len(dvo.unreached_touchpoints))
-    b.metric("Activities the map does not know", len(dvo.unknown_activities))
-    c.metric("Transitions against the stage order", int(dvo.backward_transitions["transitions"].sum()))
+    a.metric("Touchpoints no journey reached", f"{len(dvo.unreached_touchpoints):,}")
+    b.metric("Activities the map does not know", f"{len(dvo.unknown_activities):,}")
+    c.metric("Transitions against the stage order", f"{int(dvo.backward_transitions['transitions'].sum()):,}")
     t1, t2, t3 = query_tabs(["Not reached", "Unknown activities", "Against the designed order"], key="view")
     with t1:
         render_data_table(

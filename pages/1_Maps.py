@@ -82,8 +82,8 @@ st.dataframe(
             "Owner": m["owner"],
             "Stages": m["stages"],
             "Touchpoints": m["touchpoints"],
-            "Last updated": m["updated_at"],
-            "Review by": m["review_by"],
+            "Last updated": f"{m['updated_at']:%Y-%m-%d %H:%M} UTC",
+            "Review by": m["review_by"].isoformat() if m["review_by"] else "not set",
             "Stale": "⚠ stale" if m["stale"] else "",
         }
         for m in maps

@@ -58,6 +58,9 @@ def test_clicking_a_maps_row_opens_it_in_the_studio(demo_engine):
     assert at.title[0].value == "Journey maps"
     table = at.dataframe[0].value
     assert len(table) >= 2
+    # Dates as people read them: no "None", no "+00:00".
+    assert table["Last updated"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC").all(), table["Last updated"]
+    assert table["Review by"].str.fullmatch(r"\d{4}-\d\d-\d\d|not set").all(), table["Review by"]
     row = len(table) - 1
     at.session_state["maps_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
