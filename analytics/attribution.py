@@ -334,6 +334,7 @@ __all__ = [
     "MODEL_FORMULAS",
     "MODEL_LABELS",
     "OTHER_TOUCHPOINTS",
+    "CREDIT_BARS",
     "compute_credit_bars",
     "NULL",
     "AttributionResult",
@@ -346,7 +347,10 @@ __all__ = [
 OTHER_TOUCHPOINTS = "Other"
 
 
-def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = 12) -> pd.DataFrame:
+CREDIT_BARS = 12  # the labels drawn apart in the credit chart; the rest are summed into one Other
+
+
+def compute_credit_bars(table: pd.DataFrame, by: str, top_n: int = CREDIT_BARS) -> pd.DataFrame:
     """Long form of the side-by-side chart: ``<by>, model, conversions``.
 
     Labels no model credits are left out; of the others, the ``top_n`` with the most credit under

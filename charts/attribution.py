@@ -11,8 +11,9 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.attribution import compute_credit_bars
+from analytics.attribution import ATTRIBUTION_MODELS, CREDIT_BARS, compute_credit_bars
 from analytics.outlook import compute_probability_bands
+from charts.labels import cut_note
 from charts.palette import CATEGORICAL, NEUTRAL, POSITIVE
 
 # One colour per model, in the order the page shows them (the Markov model in the palette's red).
@@ -37,6 +38,14 @@ def _layout(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figu
         plot_bgcolor="rgba(0,0,0,0)",
     )
     return fig
+
+
+def credit_bars_note(table: pd.DataFrame, by: str) -> str | None:
+    """The caption under :func:`attribution_figure` when it sums some labels into Other: how many it
+    draws apart, of how many credited; None when it draws them all."""
+    credited = int((table[list(ATTRIBUTION_MODELS)].max(axis=1) > 0).sum())
+    rest = f"the other {credited - CREDIT_BARS:,} are summed into Other, and the table below has every one"
+    return cut_note(CREDIT_BARS, credited, f"{by}s with the most credit", rest)
 
 
 def attribution_figure(table: pd.DataFrame, by: str) -> go.Figure:

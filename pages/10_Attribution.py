@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts.attribution import REMOVAL_BARS, attribution_figure, removal_effect_figure
+from charts.attribution import REMOVAL_BARS, attribution_figure, credit_bars_note, removal_effect_figure
 from charts.labels import cut_note, for_people
 from components.analysis_controls import open_log_page, open_view, render_conversion_line
 from components.attribution import render_model_formulas
@@ -73,6 +73,8 @@ with user_errors():
     with left:
         st.subheader(f"Conversions credited per {by}")
         st.plotly_chart(attribution_figure(result.table, by), key="credits_chart")
+        if note := credit_bars_note(result.table, by):
+            st.caption(note)
     with right:
         st.subheader("Removal effect")
         st.caption("Share of the conversion probability lost if the journey could not pass through it.")
