@@ -276,18 +276,21 @@ def warn_link_values_left_out(
     """Name, in a warning, each ``?<key>=`` value of the link that is not one of ``options`` (a widget
     bound to the URL leaves it out), with the nearest real options as a link writes them: never
     dropped silently. ``explained``: values the page has already said more of (not named twice)."""
+    if text := _left_out_words(key, options, format_func, explained=explained):
+        st.warning(escape_markup(text))
+
+
+def _left_out_words(
+    key: str, options: Sequence[object], format_func: Callable[[Any], str] = str, *, explained: Collection[str] = ()
+) -> str:
+    """What :func:`warn_link_values_left_out` says ("" when every ``?<key>=`` value is a choice)."""
     names = [str(o) for o in options if o is not None]
     unknown = [v for v in st.query_params.get_all(key) if v not in names and v not in explained]
-    if unknown:
-        st.warning(
-            escape_markup(
-                " ".join(
-                    f"The link's {key}={value} is not one of the choices here and was left out"
-                    + (f" ({_near_words(key, value, options, format_func)})." if names else ".")
-                    for value in unknown
-                )
-            )
-        )
+    return " ".join(
+        f"The link's {key}={value} is not one of the choices here and was left out"
+        + (f" ({_near_words(key, value, options, format_func)})." if names else ".")
+        for value in unknown
+    )
 
 
 def query_multiselect(
@@ -296,5 +299,26 @@ def query_multiselect(
     """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``; a link value that
     is not an option is named (:func:`warn_link_values_left_out`), unless ``explained`` already."""
     options = list(options)
-    warn_link_values_left_out(key, options, explained=explained)
-    return list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))
+    said = st.empty()  # the warning goes above the widget, written once the widget's choice is known
+    text = _left_out_words(key, options, explained=explained)
+    chosen = list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))
+    # What is shown keeps leaving the link's values out until the choice changes, so the warning stays
+    # beside it as long (a rerun, a download) and goes with the user's own choice.
+    remembered = f"_left_out::{_page_path()}::{key}"
+    if text:
+        st.session_state[remembered] = (tuple(chosen), text)
+    elif remembered in st.session_state:
+        kept, text = st.session_state[remembered]
+        if tuple(chosen) != kept:
+            del st.session_state[remembered]
+            text = ""
+    if text:
+        said.warning(escape_markup(text + " What is shown leaves it out until the choice is changed."))
+    return chosen
+
+
+def _page_path() -> str:
+    """The path of the page running ("/Funnel"), so that what one page remembers of its link stays its own."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(st.context.url or "").path
