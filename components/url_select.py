@@ -52,6 +52,14 @@ def _say_replaced(key: str, raw: str, allowed: str, shown: str) -> None:
     st.warning(escape_markup(f"The link's {key}={raw} is not {allowed}; showing {shown} instead."))
 
 
+def say_unused(param: str, why: str) -> None:
+    """The warning for a link value this page does not use here (``why``: what decides instead)."""
+    given = st.query_params.get_all(param)
+    if given:
+        shown = "&".join(f"{param}={v}" for v in given)
+        st.warning(escape_markup(f"The link's {shown} is not used: {why}."))
+
+
 def say_no_such(what: str, raw: object, choices: list[str]) -> None:
     """The warning for a link naming a ``what`` (dataset, map, metric) that does not exist: the real
     ones (six, and how many more), and that nothing is shown until one is picked (``refuse`` of

@@ -12,7 +12,7 @@ from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
 from components.text import escape_markdown
-from components.url_select import query_multiselect, query_number
+from components.url_select import query_multiselect, query_number, say_unused
 
 DAY = 86400.0
 
@@ -42,7 +42,9 @@ with user_errors():
             st.subheader("Loops back to an earlier stage")
             stage_query_order: tuple[str, ...] = ()
             linked = bool(view.ctx.stage_order)
-            if not linked:
+            if linked:
+                say_unused("stage_order", "the linked map orders the stages")
+            else:
                 stage_query_order = tuple(
                     query_multiselect(
                         st,

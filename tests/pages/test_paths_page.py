@@ -91,3 +91,15 @@ def test_a_stage_the_time_chart_cannot_draw_is_named_under_it(engine):
     assert "Won" not in json.loads(chart.proto.spec)["data"][0]["x"]  # no visit there has an end
     said = [c.value.replace("\\", "") for c in at.caption]  # markdown escapes undone
     assert any(c.startswith("Not drawn: Won: every visit there is a journey's last step") for c in said), said
+
+
+def test_a_stage_order_in_the_link_of_a_log_with_a_map_is_said_to_be_unused(engine):
+    from services.maps import create_map_from_template
+    from tests.factories_metrics import create_dataset as create_planted
+    from tests.factories_metrics import planted_log
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    dataset_id = create_planted(planted_log(journeys=60), name="planted", map_id=map_id)
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "stage_order": ["Conversion", "Awarenes"]})
+    said = [w.value for w in at.warning]
+    assert any("stage_order=Conversion&stage_order=Awarenes is not used" in w and "linked map" in w for w in said), said
