@@ -23,6 +23,12 @@ STEP_SANKEY_MIN_PX = 520
 STEP_SANKEY_MAX_PX = 1400
 STEP_SANKEY_PX_PER_NODE = 34
 _SANKEY_MARGIN = {"l": 8, "r": 8, "t": 28, "b": 8}
+# Labels sit beside their node, in the gap to the next column (the last column's, to the previous
+# one's): on the page's ~1,100 px at 12 px (about 7.5 px a character) a label keeps to its column's
+# width, the whole name on hover. 5 steps: 29 characters; 10 steps: 14.
+_SANKEY_WIDTH_PX = 1100
+_LABEL_CHAR_PX = 7.5
+_LABEL_MIN_CHARS = 10
 # The gap between two nodes of a column, in px (0.04 of the plot at 520 px, as before).
 _NODE_GAP_PX = 20.0
 
@@ -80,6 +86,12 @@ def _label_style(fig: go.Figure, dark: bool) -> go.Figure:
     return fig
 
 
+def _fitted_label(name: str, columns: int) -> str:
+    """``name`` cut (with "…") to the characters a label has room for among ``columns`` columns."""
+    room = max(_LABEL_MIN_CHARS, int(_SANKEY_WIDTH_PX / max(columns, 1) / _LABEL_CHAR_PX))
+    return name if len(name) <= room else name[: room - 1].rstrip() + "…"
+
+
 def step_sankey_figure(links: pd.DataFrame, *, height: int | None = None, dark: bool = False) -> go.Figure:
     """A Sankey of ``compute_step_sankey`` links: one column per step, nodes named by their node.
 
@@ -106,14 +118,14 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int | None = None, dark: 
         go.Sankey(
             arrangement="snap",
             node={
-                "label": [html.escape(str(n)) for _, n in keys],
+                "label": [html.escape(_fitted_label(n, last + 1)) for _, n in keys],
                 "color": node_colour,
                 "x": [0.001 + 0.998 * s / last for s, _ in keys],
                 "y": y,
                 "pad": 18,
                 "thickness": 14,
-                "customdata": [f"step {s + 1}" for s, _ in keys],
-                "hovertemplate": "%{label} (%{customdata})<br>%{value:,} journeys<extra></extra>",
+                "customdata": [f"{html.escape(n)} (step {s + 1})" for s, n in keys],
+                "hovertemplate": "%{customdata}<br>%{value:,} journeys<extra></extra>",
             },
             link={
                 "source": [index[(int(s), str(n))] for s, n in zip(links.source_step, links.source, strict=False)],
@@ -123,7 +135,11 @@ def step_sankey_figure(links: pd.DataFrame, *, height: int | None = None, dark: 
                     with_alpha(node_colour[index[(int(s), str(n))]], 0.35)
                     for s, n in zip(links.source_step, links.source, strict=False)
                 ],
-                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} journeys<extra></extra>",
+                "customdata": [
+                    f"{html.escape(str(a))} → {html.escape(str(b))}"
+                    for a, b in zip(links.source, links.target, strict=False)
+                ],
+                "hovertemplate": "%{customdata}<br>%{value:,} journeys<extra></extra>",
             },
         )
     )

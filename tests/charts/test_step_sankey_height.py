@@ -55,3 +55,18 @@ def test_the_height_grows_with_the_fullest_column_up_to_a_ceiling():
     assert heights == sorted(heights)
     assert heights[-1] == STEP_SANKEY_MAX_PX
     assert step_sankey_figure(_links(4, 20), height=600).layout.height == 600  # an explicit height wins
+
+
+def test_labels_keep_to_their_column_and_the_whole_name_is_on_hover():
+    long = "Transactional email (renewal reminder)"
+    links = pd.DataFrame(
+        [(s, long if s % 2 else "Demo", s + 1, "Demo" if s % 2 else long, 5) for s in range(9)],
+        columns=["source_step", "source", "target_step", "target", "journeys"],
+    )
+    node = step_sankey_figure(links).data[0].node  # 10 columns: 14 characters a label
+    cut = [label for label in node.label if label.startswith("Transactional")]
+    assert cut and all(label == "Transactional…" for label in cut), cut
+    assert all(len(label) <= 14 for label in node.label)
+    assert f"{long} (step 2)" in node.customdata  # the whole name where the mouse asks
+    few = step_sankey_figure(links[links.source_step < 4]).data[0].node  # 5 columns: 29 characters
+    assert "Transactional email (renewal…" in few.label and "Demo" in few.label
