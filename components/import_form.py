@@ -680,12 +680,21 @@ def render_link_editor(dataset_id: int) -> None:
             st.query_params["map"] = str(new_id)
             st.session_state.pop("ln_map", None)
             before = f" (it was linked to {escape_markdown(current)}, #{summary['map_id']})" if current else ""
-            st.session_state[f"ln_drafted_{dataset_id}"] = (new_id, draft_name.strip(), before)
+            renamed = linking.renamed_in_draft(new_id)
+            st.session_state[f"ln_drafted_{dataset_id}"] = (new_id, draft_name.strip(), before, renamed)
             st.rerun()
     drafted = st.session_state.get(f"ln_drafted_{dataset_id}")
     if drafted is not None and st.query_params.get("map") == str(drafted[0]):
-        new_id, new_name, before = drafted
+        new_id, new_name, before, renamed = drafted
         st.success(f"Drafted map #{new_id}: **{escape_markdown(new_name)}**, linked to this dataset{before}.")
+        if renamed:  # names changed to tell touchpoints apart (or cut to fit) are said, each with its activity
+            shown = "; ".join(f"{a} → {n}" for a, n in renamed[:8])
+            more = f"; and {len(renamed) - 8} more" if len(renamed) > 8 else ""
+            st.caption(
+                escape_markdown(
+                    f"Touchpoints named apart from their activity (a name told apart by case, or too long): {shown}{more}."
+                )
+            )
         st.page_link("pages/2_Map_studio.py", label="Open it in the Map studio", icon=":material/view_kanban:",
                      query_params={"map": str(new_id)})  # fmt: skip
 

@@ -285,6 +285,18 @@ def foreign_map_note(dataset_id: int, map_id: int, *, engine: Engine | None = No
     )
 
 
+def renamed_in_draft(map_id: int, *, engine: Engine | None = None) -> list[tuple[str, str]]:
+    """``(activity, touchpoint name)`` of each touchpoint of a drafted map whose name is not its one
+    activity's: cut to the longest name, or told apart from another by " (2)" (:func:`draft_map_from_dataset`)."""
+    with read_session(engine) as session:
+        touchpoints = crud.list_touchpoints(session=session, map_id=map_id)
+    return [
+        (t.activity_names[0], t.name)
+        for t in touchpoints
+        if len(t.activity_names) == 1 and t.activity_names[0] != t.name
+    ]
+
+
 def draft_map_from_dataset(dataset_id: int, name: str, *, engine: Engine | None = None) -> int:
     """Create a map from a dataset and link the dataset to it. Returns the new map's id.
 

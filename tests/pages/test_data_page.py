@@ -334,3 +334,15 @@ def test_another_dataset_shows_its_own_map_not_the_one_chosen_for_the_last(demo_
     at.selectbox(key="ln_map").set_value(b2b_map).run()
     said = [c.value for c in at.caption if c.value.startswith("Not linked to this map yet")]
     assert said and "It is linked to Advisory client lifecycle" in said[0] and "links it to this map instead" in said[0]
+
+
+def test_a_draft_says_which_touchpoints_it_named_apart_from_their_activity(engine):
+    log = "case,when,step\nj1,2024-01-01,Demo\nj1,2024-01-02,DEMO\nj2,2024-01-01,Demo\n"
+    dataset_id = import_event_log(
+        log.encode(), name="Cases", mapping=ColumnMapping.of(journey="case", timestamp="when", activity="step")
+    ).dataset_id
+    at = run_page("pages/4_Data.py", query={"dataset": str(dataset_id), "tab": "Datasets and links"})
+    at.button(key=f"ln_draft_{dataset_id}").click().run()
+    assert not at.exception
+    said = [c.value.replace("\\", "") for c in at.caption]  # markdown escapes undone
+    assert any("Touchpoints named apart from their activity" in c and "DEMO → DEMO (2)" in c for c in said), said

@@ -21,6 +21,7 @@ from services.linking import (
     get_journey_labels,
     link_dataset_to_map,
     normalise_name,
+    renamed_in_draft,
     save_links,
     suggest_links,
 )
@@ -200,6 +201,8 @@ def test_a_drafted_map_tells_apart_activities_and_stages_that_differ_only_in_cas
     assert sorted(names) == ["DEMO (2)", "Demo", "demo (3)"], names
     # Every activity keeps its own touchpoint, linked to it.
     assert sorted(a for t in touchpoints for a in t.activity_names) == ["DEMO", "Demo", "demo"]
+    # What was named apart from its activity is told (the Data page says it under the draft's confirmation).
+    assert sorted(renamed_in_draft(map_id)) == [("DEMO", "DEMO (2)"), ("demo", "demo (3)")]
     # The draft is a map like any other: its document comes back through an import from a file.
     from services import map_io
 
