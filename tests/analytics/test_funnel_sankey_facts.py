@@ -29,21 +29,35 @@ from tests.factories import events_of, log_frame
 ACTIVITIES = ("A", "B", "C", "D", "X")
 
 
-def _random_log(seed: int, journeys: int = 80) -> pd.DataFrame:
-    """Journeys of 1-14 events over A-D and X on whole days (many ties), with channels and accounts."""
+def _random_log(seed: int, journeys: int = 80, *, prefix: str = "") -> pd.DataFrame:
+    """Journeys of 1-14 events over A-D and X on whole days (many ties), with channels and accounts
+    (their ids prefixed by ``prefix``)."""
     rng = random.Random(seed)
     rows = []
     for j in range(journeys):
         day = rng.randint(0, 5)
         for _ in range(rng.randint(1, 14)):
             day += rng.choice((0, 0, 1, 2, 5, 20))  # zeros: events at the same instant
-            rows.append((f"j{j}", day, rng.choice(ACTIVITIES), rng.choice(("web", "email")), f"acc{j % 23}"))
+            rows.append(
+                (f"{prefix}j{j}", day, rng.choice(ACTIVITIES), rng.choice(("web", "email")), f"{prefix}acc{j % 23}")
+            )
     return log_frame(rows, ("journey_id", "timestamp", "activity", "channel", "account_id"))
+
+
+SEEDS = (1, 2, 3)
 
 
 @pytest.fixture(scope="module")
 def logs():
-    return {seed: events_of(_random_log(seed)) for seed in (1, 2, 3)}
+    return {seed: events_of(_random_log(seed)) for seed in SEEDS}
+
+
+@pytest.fixture(scope="module")
+def union():
+    """The three seeds' logs as one, their journeys and accounts told apart by the seed: a funnel or a
+    Sankey is counted journey by journey, so one comparison on it checks each log's journeys (and
+    costs a third of three)."""
+    return events_of(pd.concat([_random_log(seed, prefix=f"s{seed}-") for seed in SEEDS], ignore_index=True))
 
 
 def _windows_everywhere(e, spec, codes, carry, tmp):
@@ -83,11 +97,10 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{''.join(s.steps)}-{s.window_days:g}")
 @pytest.mark.parametrize("query", QUERIES, ids=range(len(QUERIES)))
-def test_in_memory_and_first_attempt_paths_equal_the_window_search(logs, monkeypatch, seed, spec, query):
-    events, schema = logs[seed]
+def test_in_memory_and_first_attempt_paths_equal_the_window_search(union, monkeypatch, spec, query):
+    events, schema = union
     if query.touchpoint_of:
         spec = replace(spec, steps=tuple("AB" if s in "AB" else s for s in spec.steps))
         if spec.mode == "ordered" and len(set(spec.steps)) < 2:
@@ -138,9 +151,8 @@ def test_ties_keep_the_file_order():
     assert f.loc[1, "median_seconds_from_previous"] == 0.0
 
 
-@pytest.mark.parametrize("seed", [1, 3])
-def test_breakdown_exclusions_and_dropped_journeys_agree(logs, monkeypatch, seed):
-    events, schema = logs[seed]
+def test_breakdown_exclusions_and_dropped_journeys_agree(union, monkeypatch):
+    events, schema = union
     query = JourneyQuery(collapse_repeats=False)
     cases = [
         FunnelSpec(("A", "B", "C"), window_days=10, breakdown="channel"),
@@ -222,7 +234,6 @@ def _links_with_pandas(coded, names, steps, top_per_step, anchor, defined):
     return out[SANKEY_COLUMNS].reset_index(drop=True)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(
     ("query", "kwargs"),
     [
@@ -233,11 +244,11 @@ def _links_with_pandas(coded, names, steps, top_per_step, anchor, defined):
     ],
     ids=range(4),
 )
-def test_step_sankey_links_equal_the_pandas_way(logs, monkeypatch, seed, query, kwargs):
+def test_step_sankey_links_equal_the_pandas_way(union, monkeypatch, query, kwargs):
     import analytics.sankey as sankey
     from analytics.conversion import goal
 
-    events, schema = logs[seed]
+    events, schema = union
     kwargs = dict(kwargs)
     if "conversion" in kwargs:
         kwargs["conversion"] = goal(kwargs["conversion"])
