@@ -40,13 +40,15 @@ from core.errors import JourneyLensError, UnknownNameError, close_names
 @dataclass(frozen=True)
 class Inputs:
     """What an analysis runs on. ``stage_order``: the designed order (a linked map's, or one the
-    user gave); empty means the data's own order where an analysis needs one."""
+    user gave); empty means the data's own order where an analysis needs one. ``touchpoint_order``:
+    the linked map's touchpoint labels, stage by stage (empty without a map)."""
 
     events: Table
     schema: EventSchema
     query: JourneyQuery = JourneyQuery()
     conversion: Conversion = NOT_DEFINED
     stage_order: tuple[str, ...] = ()
+    touchpoint_order: tuple[str, ...] = ()
 
     def with_query(self, **changes: Any) -> Inputs:
         return replace(self, query=replace(self.query, **changes))
@@ -152,7 +154,9 @@ def _time_to_convert(i: Inputs) -> pd.DataFrame:
 
 
 def _time_in_stage(i: Inputs) -> pd.DataFrame:
-    return timing.compute_time_in_stage(i.events, i.schema, i.query, stage_order=i.stage_order)
+    return timing.compute_time_in_stage(
+        i.events, i.schema, i.query, stage_order=i.stage_order, touchpoint_order=i.touchpoint_order
+    )
 
 
 def _friction(i: Inputs, *, weights: friction.FrictionWeights = friction.FrictionWeights()) -> friction.FrictionResult:

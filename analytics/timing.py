@@ -94,13 +94,19 @@ def compute_time_to_convert(
 
 
 def compute_time_in_stage(
-    events: Table, schema: EventSchema, query: JourneyQuery = JourneyQuery(), *, stage_order: Sequence[str] = ()
+    events: Table,
+    schema: EventSchema,
+    query: JourneyQuery = JourneyQuery(),
+    *,
+    stage_order: Sequence[str] = (),
+    touchpoint_order: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Per node (stage by default for the product; the query's ``by`` decides): ``node, visits,
     timed_visits, open_visits, median_seconds, p90_seconds, mean_seconds``. Sorted by visits
     descending, then name; at stage level with a ``stage_order`` (the linked map's, or one given),
-    the stages of that order come first, in it, and any other after them in that sort. Semantics in
-    the module docstring."""
+    and at touchpoint level with a ``touchpoint_order`` (the linked map's touchpoints, stage by
+    stage), the nodes of that order come first, in it, and any other after them in that sort.
+    Semantics in the module docstring."""
     q = replace(query, collapse_repeats=True)
     s = journey_steps(events, schema, q, columns=(), labelled=False, numbered=False)
     w = ibis.window(group_by=JOURNEY, order_by=POSITION)
@@ -115,8 +121,9 @@ def compute_time_in_stage(
     out["timed_visits"] = out["timed_visits"].astype("int64")
     out["open_visits"] = out["visits"] - out["timed_visits"]
     out = out.sort_values(["visits", NODE], ascending=[False, True], kind="stable")
-    if stage_order and q.by == "stage":
-        rank = {name: i for i, name in enumerate(dict.fromkeys(stage_order))}
+    order = {"stage": stage_order, "touchpoint": touchpoint_order}.get(q.by, ())
+    if order:
+        rank = {name: i for i, name in enumerate(dict.fromkeys(order))}
         out = out.iloc[out[NODE].map(lambda n: rank.get(n, len(rank))).argsort(kind="stable")]
     cols = [NODE, "visits", "timed_visits", "open_visits", "median_seconds", "p90_seconds", "mean_seconds"]
     return out[cols].reset_index(drop=True)

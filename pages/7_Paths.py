@@ -89,12 +89,16 @@ with user_errors():
             c3.metric("p90 days to convert", "–" if t["converted"] == 0 else f"{t['p90_seconds'] / DAY:.1f}")
         else:
             st.caption("Define conversion on the line above to see the time to convert.")
-        times = looped.run("time_in_stage")  # stages in the order above; else by visits
-        in_order = view.query.by == "stage" and looped.ctx.stage_order
-        st.caption(
-            f"Time per visit, at {view.query.by} level: from entering to entering the next one"
-            + (", in the stage order above." if in_order else ", most visited first.")
+        times = looped.run("time_in_stage")  # stages in the order above, touchpoints in the map's; else by visits
+        by = view.query.by
+        order = (
+            ", in the stage order above."
+            if by == "stage" and looped.ctx.stage_order
+            else ", in the linked map's touchpoint order (stage by stage); any other after, most visited first."
+            if by == "touchpoint" and looped.ctx.touchpoints
+            else ", most visited first."
         )
+        st.caption(f"Time per visit, at {by} level: from entering to entering the next one" + order)
         st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
         if note := untimed_note(times):
             st.caption(escape_markdown(note))

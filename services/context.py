@@ -66,6 +66,7 @@ class AnalysisContext:
             query=query if query is not None else self.query,
             conversion=self.conversion,
             stage_order=self.stage_order,
+            touchpoint_order=tuple(t.label for t in self.touchpoints),
         )
 
     def with_query(self, **changes: object) -> AnalysisContext:

@@ -111,6 +111,27 @@ def test_time_in_stage_follows_a_stage_order_and_puts_the_others_after_it_by_vis
     )
 
 
+def test_time_at_touchpoint_level_follows_the_maps_touchpoint_order():
+    frame = staged_frame(
+        {
+            "a": [(0, "x", "Co"), (1, "y", "Aw"), (2, "z", "Co"), (3, "x", "Zz"), (4, "y", "Dx")],
+            "b": [(0, "x", "Co"), (1, "z", "Aw"), (2, "x", "Dx")],
+        }
+    )
+    events, schema = events_of(frame)
+    q = JourneyQuery(by="touchpoint")
+    # Visits: x 4, y 2, z 2: without an order, most visited first, then by name.
+    assert compute_time_in_stage(events, schema, q)["node"].tolist() == ["x", "y", "z"]
+    ordered = compute_time_in_stage(events, schema, q, touchpoint_order=("z", "Gone", "y"))
+    assert ordered["node"].tolist() == ["z", "y", "x"]  # the map's touchpoints, then the rest by visits
+    assert ordered.set_index("node")["visits"].to_dict() == {"z": 2, "y": 2, "x": 4}
+    # At stage level a touchpoint order says nothing about the rows.
+    by_stage = JourneyQuery(by="stage")
+    assert compute_time_in_stage(events, schema, by_stage, touchpoint_order=("z", "y")).equals(
+        compute_time_in_stage(events, schema, by_stage)
+    )
+
+
 def test_summary_counts_the_filtered_events():
     frame = log_frame(
         [("c1", "x", 0, "A"), ("c2", "x", 1, "B"), ("c3", "y", 5, "A")],

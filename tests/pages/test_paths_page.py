@@ -74,6 +74,26 @@ def test_time_in_stage_is_drawn_and_tabled_in_the_linked_maps_stage_order(engine
     assert json.loads(chart.proto.spec)["data"][0]["x"] == timed  # the bars in the table's order
 
 
+def test_time_at_touchpoint_level_follows_the_linked_maps_touchpoints(engine):
+    from services.linking import map_touchpoints
+    from services.maps import create_map_from_template
+    from tests.factories_metrics import create_dataset as create_planted
+    from tests.factories_metrics import planted_log
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    dataset_id = create_planted(planted_log(journeys=150), name="planted", map_id=map_id)
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "by": "touchpoint"})
+    assert at.session_state["by"] == "touchpoint"
+    table = [d.value for d in at.dataframe if "Timed visits" in d.value.columns][0]
+    rows = table["Stage or touchpoint"].tolist()
+    in_map = [t.label for t in map_touchpoints(map_id)]
+    mapped = [r for r in rows if r in in_map]
+    assert len(mapped) >= 5 and rows[: len(mapped)] == mapped, rows  # the map's first, the rest after
+    assert mapped == [t for t in in_map if t in mapped]  # in the map's order, stage by stage
+    said = [c.value.replace("\\", "") for c in at.caption]
+    assert any("in the linked map's touchpoint order (stage by stage)" in c for c in said), said
+
+
 def test_a_stage_the_time_chart_cannot_draw_is_named_under_it(engine):
     from tests.factories import staged_frame
 
