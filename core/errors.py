@@ -43,6 +43,10 @@ class JourneyLensError(Exception):
 
 
 def _shown(value: object, limit: int = 80) -> str:
+    """A value as an error message quotes it: text in quotes, a whole number as typed (250, not the
+    250.0 a form's number field gives), cut after ``limit`` characters."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
     shown = repr(value)
     return shown[:limit] + ("…" if len(shown) > limit else "")
 
@@ -69,10 +73,7 @@ class BadInputError(JourneyLensError):
         field: str | None = None,
     ) -> None:
         if message is None:  # the short form: one field's value
-            shown = repr(value)
-            if len(shown) > 80:
-                shown = shown[:77] + "...'"
-            text = f"{field}: {shown} is not valid; expected {expected}."
+            text = f"{field}: {_shown(value)} is not valid; expected {expected}."
         else:
             parts = [message]
             if row is not None:
