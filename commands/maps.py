@@ -147,8 +147,10 @@ def cmd_maps_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    map_id = map_io.import_map_document(data, name=args.name)
-    print(map_id)
+    imported = map_io.import_map_file(data, name=args.name)
+    print(imported.id)
+    if note := imported.note():
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -22,6 +22,7 @@ import streamlit as st
 from components.errors import show_error, user_errors
 from components.flash import flash, form_saved
 from components.loaders import clear_caches
+from components.text import escape_markdown
 from core.errors import ConflictError, JourneyLensError
 from core.journey_map import ACTION_TASK_FIELDS, OPPORTUNITY_SHOWN, RACI_FIELDS, MapView
 from services import map_io, map_view
@@ -405,7 +406,12 @@ def import_map_json(uploader: str, uploader_key: str, page: str, link_label: str
     upload = st.file_uploader(uploader, type=["json"], key=uploader_key)
     if upload is not None and st.button("Import map", **button_kwargs):
         with user_errors():
-            new_id = map_io.import_map_document(upload.getvalue())
+            imported = map_io.import_map_file(upload.getvalue())
+            new_id = imported.id
             clear_caches()
-            st.success(f"Imported as a new map (id {new_id}).")
+            note = imported.note()
+            st.success(
+                escape_markdown(f"Imported as a new map “{imported.name}” (id {new_id})")
+                + (escape_markdown(f": {note}.") if note else ".")
+            )
             st.page_link(page, label=link_label, query_params={"map": str(new_id)}, icon=":material/open_in_new:")

@@ -63,8 +63,28 @@ def clean_name(value: str | None, field: str = "name") -> str:
 # --------------------------------------------------------------------------- maps
 
 
-def create_map(*, session: Session, name: str, **fields: Any) -> JourneyMap:
-    journey_map = JourneyMap(name=clean_name(name), **fields)
+def map_name(*, session: Session, name: str, numbered: bool = False, map_id: int | None = None) -> str:
+    """``name`` cleaned (:func:`clean_name`) and checked against every other map's (``map_id``: the map
+    being renamed, left out): a name another map has is refused naming that map, or, with ``numbered``
+    (a name from a file or the app's own), told apart by " (2)", " (3)" …. Maps that shared a name
+    before this rule keep it until renamed."""
+    text = clean_name(name, "map name")
+    others = {
+        name_key(other.name): other
+        for other in session.exec(select(JourneyMap)).all()
+        if map_id is None or other.id != map_id
+    }
+    taken = others.get(name_key(text))
+    if taken is None:
+        return text
+    if numbered:
+        return unique_name(text, others)
+    raise BadInputError.invalid("map name", name, f"a name no other map has (“{taken.name}” is map {taken.id})")
+
+
+def create_map(*, session: Session, name: str, numbered: bool = False, **fields: Any) -> JourneyMap:
+    """A new map named ``name`` (:func:`map_name`: a taken name is refused, or numbered)."""
+    journey_map = JourneyMap(name=map_name(session=session, name=name, numbered=numbered), **fields)
     session.add(journey_map)
     session.flush()
     return journey_map
@@ -100,8 +120,10 @@ def touch_map(*, session: Session, journey_map: JourneyMap) -> JourneyMap:
 
 def update_map(*, session: Session, map_id: int, expected_version: int | None, **changes: Any) -> JourneyMap:
     journey_map = check_version(session=session, map_id=map_id, expected_version=expected_version)
-    if "name" in changes:
-        changes["name"] = clean_name(changes["name"])
+    if "name" in changes and name_key(str(changes["name"] or "")) != name_key(journey_map.name):
+        changes["name"] = map_name(session=session, name=changes["name"], map_id=map_id)
+    elif "name" in changes:
+        changes["name"] = clean_name(changes["name"], "map name")
     for key, value in changes.items():
         if not hasattr(journey_map, key) or key in ("id", "version", "created_at"):
             raise BadInputError.invalid(key, value, "a field of a journey map")

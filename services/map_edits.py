@@ -118,6 +118,8 @@ def update_map_details(
     clean = given(validate(MapUpdate, changes))
 
     def work(session: Session, journey_map: JourneyMap) -> None:
+        if "name" in clean and crud.name_key(clean["name"]) != crud.name_key(journey_map.name):
+            clean["name"] = crud.map_name(session=session, name=clean["name"], map_id=journey_map.id)
         for key, value in clean.items():
             setattr(journey_map, key, value)
         session.add(journey_map)

@@ -801,6 +801,9 @@ def import_map_document(
 ) -> int:
     """Create a new map from a document (named as in the file unless ``name`` is given). Returns its id.
 
+    A ``name`` another map has is refused; the file's own name, when another map has it, is told apart
+    by " (2)" … (``crud.map_name``), so the same file imports twice.
+
     ``persona_ids`` links the document's persona refs it lists to those existing personas; ``is_demo``
     marks a map of the demo (a demo reset deletes it); ``own`` a document the app wrote itself
     (:func:`parse_map_document`).
@@ -815,9 +818,42 @@ def import_map_document(
     if state is not None:
         fields["state"] = clean_choice(state, "state", [s.value for s in MapState])
     with write_session(engine) as session:
-        journey_map = crud.create_map(session=session, parent_map_id=parent_map_id, is_demo=is_demo, **fields)
+        journey_map = crud.create_map(
+            session=session, parent_map_id=parent_map_id, is_demo=is_demo, numbered=name is None, **fields
+        )
         _write_document(session, doc, map_id=journey_map.id, persona_ids=persona_ids, own=own)
         return journey_map.id or 0
+
+
+@dataclass(frozen=True)
+class ImportedMap:
+    """A map file's import: the new map's ``id`` and ``name``, the name the file (or the caller) gave,
+    and, where that name was taken, the map that has it (``taken_by``; the import is then numbered)."""
+
+    id: int
+    name: str
+    asked: str
+    taken_by: int | None = None
+
+    def note(self) -> str | None:
+        """What the import changed without being asked: the name, when another map has it."""
+        if self.taken_by is None:
+            return None
+        return f"a map “{self.asked}” exists (map {self.taken_by}): imported as “{self.name}”"
+
+
+def import_map_file(data: str | bytes, *, name: str | None = None, engine: Engine | None = None) -> ImportedMap:
+    """:func:`import_map_document` for a file a user hands over, saying the name the map got."""
+    doc = parse_map_document(data)
+    map_id = import_map_document(doc, name=name, engine=engine)
+    asked = doc["map"]["name"] if name is None else name.strip()
+    with write_session(engine) as session:
+        got = crud.get_map(session=session, map_id=map_id).name
+        taken_by = None
+        if got != asked:
+            holders = [m.id for m in crud.list_maps(session=session) if crud.name_key(m.name) == crud.name_key(asked)]
+            taken_by = next((i for i in holders if i != map_id), None)
+    return ImportedMap(map_id, got, asked, taken_by)
 
 
 def replace_map_content(
@@ -835,9 +871,11 @@ def replace_map_content(
     points, opportunities), actions, metrics and persona links are replaced.
     """
     fields = map_fields_from_document(doc)
+    map_id = journey_map.id or 0
     if keep_name:
         fields.pop("name")
-    map_id = journey_map.id or 0
+    else:  # the snapshot's name, unless another map has taken it since
+        fields["name"] = crud.map_name(session=session, name=fields["name"], numbered=True, map_id=map_id)
     for model in (Action, Metric, Stage, MapPersona):
         for row in session.exec(select(model).where(model.map_id == map_id)).all():
             session.delete(row)

@@ -65,13 +65,13 @@ def create_map_from_template(
     document = copy.deepcopy(dict(template.document)) if template else map_io.empty_document()
     document["map"] = {
         **document["map"],
-        "name": crud.clean_name(name),
+        "name": crud.clean_name(name, "map name"),
         "description": description or (template.description if template else ""),
         "owner": owner,
         "review_by": review_by.isoformat() if review_by else None,
         "state": state,
     }
-    return map_io.import_map_document(document, engine=engine)
+    return map_io.import_map_document(document, name=name, engine=engine)  # a name another map has: refused
 
 
 def list_map_summaries(*, engine: Engine | None = None, today: date | None = None) -> list[MapSummary]:

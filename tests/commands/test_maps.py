@@ -38,10 +38,18 @@ def test_new_export_import_round_trip(capsys, tmp_path, engine):
     assert doc["map"]["name"] == "Terminal map"
 
     assert cli.main(["maps", "import", str(out)]) == 0
-    new_id = int(capsys.readouterr().out.strip())
-    assert new_id != map_id and map_view.get_map_view(new_id).name == "Terminal map"
+    said = capsys.readouterr()
+    new_id = int(said.out.strip())
+    # The file's name is taken (by the map it came from): the import is numbered, and says so.
+    assert new_id != map_id and map_view.get_map_view(new_id).name == "Terminal map (2)"
+    assert "map “Terminal map” exists (map " in said.err and "imported as “Terminal map (2)”" in said.err
     assert cli.main(["maps", "import", str(out), "--name", "Copy"]) == 0
     assert map_view.get_map_view(int(capsys.readouterr().out.strip())).name == "Copy"
+    # A name given for the import, or for a new map, that another map has is refused, naming it.
+    assert cli.main(["maps", "import", str(out), "--name", "copy "]) == 2
+    assert "“Copy” is map " in capsys.readouterr().err
+    assert cli.main(["maps", "new", "--template", "b2b-4-stage", "--name", "Terminal MAP"]) == 2
+    assert f"a name no other map has (“Terminal map” is map {map_id})" in capsys.readouterr().err
 
 
 def test_export_csv_and_mermaid_to_standard_output(capsysbinary, engine):

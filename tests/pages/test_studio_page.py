@@ -291,11 +291,19 @@ def test_export_and_import_on_the_export_tab(filled):
     good = map_io.export_map_json(filled.map_id).encode("utf-8")
     at.get("file_uploader")[0].set_value(("map.json", good, "application/json")).run()
     _button(at, "Import map").click().run()
-    assert any("Imported as a new map" in s.value for s in at.success)
-    maps = list_map_summaries()
-    assert len(maps) == 2
-    new_id = max(m.id for m in maps)
-    assert json.loads(map_io.export_map_json(new_id)) == json.loads(good)
+    said = [s.value.replace("\\", "") for s in at.success]  # markdown escapes undone
+    new_id = max(m.id for m in list_map_summaries())
+    # The file's name is the studio map's own: the import is numbered, and the message says so.
+    assert (
+        f"Imported as a new map “Studio map (2)” (id {new_id}): a map “Studio map” exists (map {filled.map_id})"
+        in said[0]
+    )
+    assert len(list_map_summaries()) == 2
+    original = json.loads(good)
+    assert json.loads(map_io.export_map_json(new_id)) == {
+        **original,
+        "map": {**original["map"], "name": "Studio map (2)"},
+    }
 
 
 def _grid_edit(map_id, target):

@@ -17,6 +17,11 @@ from services.maps import create_map_from_template, list_map_summaries
 from tests.studio_factory import filled_map
 
 
+def _named(doc: dict, name: str) -> dict:
+    """``doc`` with its map named ``name`` (a document imported where its name is taken is numbered)."""
+    return {**doc, "map": {**doc["map"], "name": name}}
+
+
 def test_json_export_is_complete_and_import_gives_back_an_identical_map(engine):
     filled = filled_map()
     doc = map_io.export_map_document(filled.map_id)
@@ -47,7 +52,7 @@ def test_json_export_is_complete_and_import_gives_back_an_identical_map(engine):
     text = map_io.export_map_json(filled.map_id)
     new_id = map_io.import_map_document(text.encode("utf-8-sig"))  # a BOM is fine
     assert new_id != filled.map_id
-    assert map_io.export_map_document(new_id) == doc
+    assert map_io.export_map_document(new_id) == _named(doc, "Filled (2)")  # the name is taken: numbered
     # Personas with identical fields are reused, not duplicated.
     assert [p.id for p in map_view.get_map_view(new_id).personas] == sorted(filled.persona_ids)
 
@@ -286,7 +291,7 @@ def test_empty_map_round_trips(engine):
     map_id = create_map_from_template(template_key=None, name="Empty")
     doc = map_io.export_map_document(map_id)
     assert doc["stages"] == [] and doc["lane_cells"] == []
-    assert map_io.export_map_document(map_io.import_map_document(doc)) == doc
+    assert map_io.export_map_document(map_io.import_map_document(doc)) == _named(doc, doc["map"]["name"] + " (2)")
 
 
 def test_stage_without_touchpoints_and_goal_lanes(engine):
@@ -307,7 +312,7 @@ def test_stage_without_touchpoints_and_goal_lanes(engine):
         "revisitable": False,
         "touchpoints": [],
     }
-    assert map_io.export_map_document(map_io.import_map_document(doc)) == doc
+    assert map_io.export_map_document(map_io.import_map_document(doc)) == _named(doc, doc["map"]["name"] + " (2)")
 
 
 def test_rows_added_through_the_services_export_in_display_order(engine):
@@ -327,4 +332,4 @@ def test_rows_added_through_the_services_export_in_display_order(engine):
     )
     doc = map_io.export_map_document(map_id)
     assert [p["description"] for p in doc["pain_points"]] == ["early", "late"]
-    assert map_io.export_map_document(map_io.import_map_document(doc)) == doc
+    assert map_io.export_map_document(map_io.import_map_document(doc)) == _named(doc, doc["map"]["name"] + " (2)")

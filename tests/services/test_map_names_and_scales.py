@@ -307,3 +307,52 @@ def test_an_imported_map_with_two_stages_of_one_name_is_refused_and_nothing_is_w
     doc["stages"][1]["name"] = " " + doc["stages"][0]["name"].upper()
     taken = doc["stages"][0]["name"]
     assert f"a name no other stage of this map has (“{taken}” is taken)" in _refused_import(doc, dump)
+
+
+# --------------------------------------------------------------------------- map names
+
+
+def test_a_map_name_another_map_has_is_refused_naming_it_and_nothing_is_written(map_id, dump):
+    """A name a user gives (new map, rename, future-state clone, a named import, a map drafted from a
+    log) that another map has, ignoring case and spaces at the ends, is refused naming that map."""
+    from services.linking import draft_map_from_dataset
+    from services.maps import rename_map
+    from tests.factories import b2b_log, create_dataset
+
+    other = create_map_from_template(template_key=None, name="Other")
+    dataset_id = create_dataset(b2b_log(journeys=5), name="log")
+    doc = map_io.export_map_document(other)
+    expected = f"a name no other map has (“Scales and names” is map {map_id})"
+    before = dump()
+    for attempt in (
+        lambda: create_map_from_template(template_key="b2b-4-stage", name=" scales AND names "),
+        lambda: rename_map(other, "SCALES and names", expected_version=None),
+        lambda: map_edits.update_map_details(other, expected_version=None, name="Scales and names"),
+        lambda: snapshots.clone_as_future_state(other, "Scales and names"),
+        lambda: map_io.import_map_document(doc, name="scales and names"),
+        lambda: draft_map_from_dataset(dataset_id, "Scales and names"),
+    ):
+        with pytest.raises(BadInputError, match=re.escape(expected)):
+            attempt()
+    assert dump() == before
+    # A map keeps its own name under another case, and a free name is taken as given.
+    rename_map(map_id, "SCALES AND NAMES", expected_version=None)
+    assert map_view.get_map_view(map_id).name == "SCALES AND NAMES"
+    rename_map(other, "Scales and names 2", expected_version=None)
+
+
+def test_a_files_map_name_another_map_has_is_numbered_and_said(map_id):
+    """A map file imported where its name is taken (the same file twice, a colleague's copy) is told
+    apart by " (2)" … and the import says so; a restored snapshot's name likewise."""
+    text = map_io.export_map_json(map_id)
+    first = map_io.import_map_file(text)
+    second = map_io.import_map_file(text.encode())
+    assert (first.name, second.name) == ("Scales and names (2)", "Scales and names (3)")
+    assert first.note() == f"a map “Scales and names” exists (map {map_id}): imported as “Scales and names (2)”"
+    assert map_io.import_map_file(text, name="Fresh").note() is None
+    # A snapshot restored with its name, once another map has taken that name, gets a number.
+    snapshot_id = snapshots.create_snapshot(map_id, "before the rename")
+    map_edits.update_map_details(map_id, expected_version=None, name="Renamed")
+    create_map_from_template(template_key=None, name="SCALES and names")
+    snapshots.restore_snapshot(snapshot_id, expected_version=None)
+    assert map_view.get_map_view(map_id).name == "Scales and names (4)"
