@@ -30,6 +30,7 @@ from components.text import escape_markdown, escape_markup
 from components.url_select import (
     NO_CHOICE,
     link_index,
+    link_refused,
     link_value,
     near_words,
     query_choice,
@@ -252,7 +253,9 @@ def _filters(base: AnalysisView) -> dict:
         c1, c2, c3 = st.columns(3)
         for col, (role, label) in zip((c1, c2, c3), FILTER_LABELS.items(), strict=True):
             if role in columns:
-                out[role] = query_multiselect(col, label, _filter_choices(base, role, role, label), key=role)
+                out[role] = query_multiselect(
+                    col, label, _filter_choices(base, role, role, label), key=role, refuse=True
+                )
         segments = []
         for name in base.ctx.schema.segments:
             values = query_multiselect(
@@ -260,6 +263,7 @@ def _filters(base: AnalysisView) -> dict:
                 f"Segment: {name}",
                 _filter_choices(base, name, f"seg_{name}", f"Segment: {name}"),
                 key=f"seg_{name}",
+                refuse=True,
             )
             if values:
                 segments.append((name, tuple(values)))
@@ -272,6 +276,7 @@ def _filters(base: AnalysisView) -> dict:
             THROUGH_LABEL,
             list(names.nodes),
             key=THROUGH_KEY,
+            refuse=True,
             help="Keep journeys that reach any of these touchpoints, activities or stages (a click on a graph "
             "node sets it).",
         )
@@ -398,6 +403,9 @@ def render_analysis_controls(*, default_by: str = "touchpoint", conversion: bool
         help="Consecutive events on one node count once.",
     )
     f = _filters(base)
+    refusing = [*FILTER_LABELS, *(f"seg_{name}" for name in base.ctx.schema.segments), THROUGH_KEY]
+    if link_refused(*refusing):  # a filter value or node the link names that the log lacks: said above it
+        return None
     query = JourneyQuery(
         level=level or "contact",
         by=by or by_default,

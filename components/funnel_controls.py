@@ -9,7 +9,13 @@ from analytics.funnel import OTHER_VALUES, FunnelSpec, parse_step_windows
 from components import loaders as L
 from components.analysis_controls import AnalysisView
 from components.text import escape_markdown, escape_markup
-from components.url_select import query_choice, query_multiselect, query_number, warn_link_values_left_out
+from components.url_select import (
+    link_refused,
+    query_choice,
+    query_multiselect,
+    query_number,
+    warn_link_values_left_out,
+)
 from services.analysis import list_breakdown_columns, list_levels
 
 MODE_WORDS = {
@@ -53,6 +59,7 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         explained=explained,
         default=[s for s in default_steps if s in nodes],
         key="steps",
+        refuse=True,
         help="Pick the steps in the order journeys should take them.",
     )
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -80,6 +87,7 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         "Exclusion steps",
         [n for n in nodes if n not in steps],
         key="exclude",
+        refuse=True,
         help="Journeys doing one of these between their first and last step (or inside the window) leave the funnel.",
     )
     breakdown_columns = list_breakdown_columns(view.ctx)
@@ -100,6 +108,8 @@ def render_funnel_controls(view: AnalysisView) -> FunnelSpec | None:
         key="attribution",
         help="first: the value at step 1; last: at the last step reached.",
     )
+    if link_refused("steps", "exclude"):  # a step or exclusion the link names that the log lacks: said above
+        return None
     if len(steps) < 2:
         st.info("Pick at least two steps to draw a funnel.", icon=":material/filter_alt:")
         return None

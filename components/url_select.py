@@ -302,17 +302,29 @@ def _left_out_words(
 
 
 def query_multiselect(
-    container: Any, label: str, options: Sequence[str], *, key: str, explained: Collection[str] = (), **kwargs: Any
+    container: Any,
+    label: str,
+    options: Sequence[str],
+    *,
+    key: str,
+    explained: Collection[str] = (),
+    refuse: bool = False,
+    **kwargs: Any,
 ) -> list[str]:
     """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``; a link value that
-    is not an option is named (:func:`warn_link_values_left_out`), unless ``explained`` already."""
+    is not an option is named (:func:`warn_link_values_left_out`), unless ``explained`` already.
+
+    With ``refuse`` (names that make the analysis: funnel steps, exclusions, filters, ``through``), the
+    link's values are refused rather than left out: an error names them with the nearest real ones, and
+    :func:`link_refused` tells the caller to draw nothing until the choice changes (or the user goes on
+    with the choice shown)."""
     options = list(options)
     said = st.empty()  # the warning goes above the widget, written once the widget's choice is known
     text = _left_out_words(key, options, explained=explained)
     chosen = list(container.multiselect(label, options, key=key, bind="query-params", **kwargs))
     # What is shown keeps leaving the link's values out until the choice changes, so the warning stays
     # beside it as long (a rerun, a download) and goes with the user's own choice.
-    remembered = f"_left_out::{_page_path()}::{key}"
+    remembered = _remembered(key)
     if text:
         st.session_state[remembered] = (tuple(chosen), text)
     elif remembered in st.session_state:
@@ -320,9 +332,29 @@ def query_multiselect(
         if tuple(chosen) != kept:
             del st.session_state[remembered]
             text = ""
-    if text:
+    if text and refuse:
+        with said.container():
+            st.error(
+                escape_markup(text.replace("was left out", "is refused"))
+                + " Nothing is drawn until the choice is changed.",
+                icon=":material/block:",
+            )
+            if st.button("Go on without it", key=f"{key}__go_on", help="Draw with the choice as shown."):
+                del st.session_state[remembered]
+                st.rerun()
+    elif text:
         said.warning(escape_markup(text + " What is shown leaves it out until the choice is changed."))
     return chosen
+
+
+def _remembered(key: str) -> str:
+    return f"_left_out::{_page_path()}::{key}"
+
+
+def link_refused(*keys: str) -> bool:
+    """Whether a refusing :func:`query_multiselect` of this page (one of ``keys``, drawn in this run)
+    still refuses its link's values: the caller draws nothing then."""
+    return any(_remembered(k) in st.session_state for k in keys)
 
 
 def _page_path() -> str:

@@ -180,3 +180,17 @@ def test_no_transitions_names_the_filters_to_widen():
     assert no_transitions_reason(view) == (
         "No transitions with these filters (From 2025-03-01 · Channels: email): widen them under Filters."
     )
+
+
+def test_a_filter_value_or_through_node_the_log_lacks_is_refused_and_nothing_is_drawn(engine):
+    """A link's filter value or ``through`` node that the log lacks is refused with the nearest real one
+    and the page draws nothing (before: the whole log's flows under a warning), as the CLI refuses it."""
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    for query, said in (({"channel": "emial"}, "channel=emial"), ({"through": "Demoo"}, "through=Demoo")):
+        at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), **query})
+        errors = [e.value for e in at.error if said in e.value]
+        assert len(errors) == 1 and "is refused" in errors[0] and "Nothing is drawn" in errors[0], errors
+        assert "nearest" in errors[0], errors
+        assert not at.get("plotly_chart") and not at.dataframe, query
+    at = run_page("pages/5_Flows.py", query={"dataset": str(dataset_id), "channel": "email"})
+    assert not [e.value for e in at.error] and at.get("plotly_chart")

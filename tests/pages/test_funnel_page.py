@@ -47,20 +47,38 @@ def test_funnel_page_shows_a_bad_step_window_as_an_error(engine):
     assert any("per-step windows" in e.value for e in at.error)
 
 
-def test_funnel_page_names_a_link_step_that_does_not_exist(engine):
-    """A step in the link that is not a node is left out with a warning naming it and the nearest
-    real one, never dropped silently."""
+def test_funnel_page_refuses_a_link_step_that_does_not_exist(engine):
+    """A step in the link that is not a node is refused naming it and the nearest real one, and no funnel
+    is drawn (before: the funnel of the other steps, or of the default steps, was drawn under a warning)."""
     dataset_id = create_dataset(b2b_log(), name="Pipeline")
-    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "steps": "Awarenes"})
-    warnings = [w.value for w in at.warning]
-    assert any("steps=Awarenes" in w and "Awareness" in w and "left out" in w for w in warnings), warnings
-    assert "Awarenes" not in at.session_state["steps"]
-    # The funnel keeps leaving it out at the next run (a download, any click): the warning stays beside it.
+    steps = ["Awareness", "Decisoin", "Onboarding"]
+    at = run_page("pages/6_Funnel.py", query={"dataset": str(dataset_id), "by": "stage", "steps": steps})
+    errors = [e.value for e in at.error]
+    assert any("steps=Decisoin" in e and "is refused" in e and "Decision" in e for e in errors), errors
+    assert at.session_state["steps"] == ["Awareness", "Onboarding"]  # what the widget could keep
+
+    def drawn() -> bool:
+        return any("Conversion from start" in d.value.columns for d in at.dataframe)
+
+    assert not drawn() and not [m.value for m in at.markdown if "journeys** that reach" in m.value]
+    # Still refused at the next run (a download, any click): nothing drawn.
     at.run()
-    assert any("steps=Awarenes" in w.value and "until the choice is changed" in w.value for w in at.warning)
-    # A choice made since is the user's own: no word of the old link any more.
-    at.multiselect(key="steps").unselect("Onboarding").run()
-    assert not [w.value for w in at.warning if "steps=" in w.value], [w.value for w in at.warning]
+    assert any("steps=Decisoin" in e.value and "Nothing is drawn" in e.value for e in at.error) and not drawn()
+    # A choice made since is the user's own: the funnel of that choice, no word of the old link.
+    at.multiselect(key="steps").select("Decision").run()
+    assert not [e.value for e in at.error if "steps=" in e.value] and drawn()
+
+
+def test_funnel_page_goes_on_with_the_choice_shown_when_asked(engine):
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    query = {"dataset": str(dataset_id), "by": "stage", "steps": ["Awareness", "Decision"], "exclude": "Onbaording"}
+    at = run_page("pages/6_Funnel.py", query=query)
+    assert any("exclude=Onbaording" in e.value and "Onboarding" in e.value for e in at.error)
+    assert not any("Conversion from start" in d.value.columns for d in at.dataframe)
+    at.button(key="exclude__go_on").click().run()
+    assert not [e.value for e in at.error if "exclude=" in e.value]
+    funnel = [d.value for d in at.dataframe if "Conversion from start" in d.value.columns][0]
+    assert funnel["Step"].tolist() == ["Awareness", "Decision"]
 
 
 def test_funnel_page_says_which_level_takes_the_link_steps_that_are_stages(engine):
