@@ -57,7 +57,11 @@ def _measure_line(kind: str, m, log: float | None = None) -> str:  # noqa: ANN00
     elif m.source == "dataset":
         text += " (whole log)"
     if m.by_hand:
-        text += f" · {m.how}" + (f" (the log: {log:.1f}{unit})" if log is not None else "")
+        # The log's figure is its Conversion line: converted of every journey, over the whole log; a hand
+        # entry may count otherwise (won of closed deals, one quarter), so the base is said with it.
+        text += f" · {m.how}" + (
+            f" (the log: {log:.1f}{unit} of all its journeys, whole log)" if log is not None else ""
+        )
     return text
 
 
@@ -108,8 +112,13 @@ else:
                     st.caption(f"From the event log {escape_markdown(h.dataset_name)}")
                 if h.conversion_line:
                     st.caption(escape_markdown(h.conversion_line))
+                # The three measures the health badge is the worst of: its cause is always on the card.
                 st.markdown(
-                    _measure_line("conversion", h.conversion, h.log_conversion) + "  \n" + _measure_line("nps", h.nps)
+                    _measure_line("conversion", h.conversion, h.log_conversion)
+                    + "  \n"
+                    + _measure_line("nps", h.nps)
+                    + "  \n"
+                    + _measure_line("csat", h.csat)
                 )
                 if h.hot_spot:
                     st.markdown(

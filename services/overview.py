@@ -318,7 +318,7 @@ def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
                 if m.by_hand and value is not None:
                     label += " · by hand"
                     if key == "conversion" and h.log_conversion is not None:  # both figures, side by side
-                        label += f" (log {h.log_conversion:.1f})"
+                        label += f" (log {h.log_conversion:.1f} of all journeys)"
             elif key == "friction":
                 value = h.hot_spot_friction
                 status = "none" if value is None else ("red" if value >= 50 else "amber" if value >= 25 else "green")

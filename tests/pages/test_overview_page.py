@@ -99,4 +99,12 @@ def test_a_hand_entered_conversion_on_a_card_has_the_logs_rate_beside_it(engine,
     line = re.search(r"reaching Sales rep · (\d+) of (\d+) journeys", text)
     assert line, text
     log = f"{100 * int(line[1]) / int(line[2]):.1f}"
-    assert f"Win rate **40.0%** vs target 35% :green-badge[on target] · entered by hand (the log: {log}%)" in text
+    assert (
+        f"Win rate **40.0%** vs target 35% :green-badge[on target] · entered by hand (the log: {log}% of all its journeys, whole log)"
+        in text
+    )
+    # The card's badge is the worst of conversion, NPS and CSAT: a CSAT off target shows on the card too.
+    csat = metric_service.create_metric(map_id=b2b, kind="csat", name="Buyer CSAT", target=75)
+    metric_service.set_metric_value(csat, "2026-01", 60)
+    text = _text(run_page("app.py"))
+    assert "Buyer CSAT **60.0%** vs target 75% :red-badge[off target]" in text, text
