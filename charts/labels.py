@@ -12,7 +12,10 @@ reads goes through :func:`for_people`, which renames the columns and writes ever
   "4.5 h", "3.2 days";
 - whole counts (integer columns, and ``COUNT_NAMES`` even when stored as floats) without decimals and
   with thousands separators;
-- other numbers with up to two decimals, trailing zeros dropped ("29", "0.45", "48.3");
+- other numbers with up to two decimals, trailing zeros dropped ("29", "0.45", "48.3"); a score
+  (``SCORE_NAMES``: the friction index, 0–100) with one decimal always ("48.3", "19.0");
+- differences of two fractions (``kinds={"lift": "points"}``) in percentage points, signed
+  ("+12.4 points", "+0.03 points" below a tenth);
 - a dash ("–") for a missing value (None, NaN, NaT); paths (tuples) joined with " › ".
 
 No Streamlit: the pages, the report and the tests use the same functions.
@@ -93,6 +96,15 @@ def format_number(value: Any) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def format_points(value: Any) -> str:
+    """A difference of two 0–1 fractions in percentage points: ``+12.4 points``; two decimals below a
+    tenth of a point (``+0.03 points``), so a small rise never reads as none. A dash when missing."""
+    if is_missing(value):
+        return DASH
+    points = float(value) * 100.0
+    return f"{points:+.1f} points" if abs(points) >= 0.1 or points == 0 else f"{points:+.2f} points"
+
+
 def format_value(value: Any) -> str:
     """A cell of no known kind: numbers as :func:`format_number`, dates, paths, booleans, text; a dash when
     missing."""
@@ -111,9 +123,12 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+SCORE_NAMES = frozenset({"friction"})
+
+
 def column_kind(name: object, series: pd.Series) -> str:
-    """How a column's cells are written: ``percent``, ``fraction``, ``duration``, ``count``, ``number`` or
-    ``text`` (rules in the module docstring)."""
+    """How a column's cells are written: ``percent``, ``fraction``, ``duration``, ``score``, ``count``,
+    ``number`` or ``text`` (rules in the module docstring)."""
     key = str(name)
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     if not numeric:
@@ -124,6 +139,8 @@ def column_kind(name: object, series: pd.Series) -> str:
         return "fraction"
     if "seconds" in key.split("_") or key.endswith(("_hours", "_days")):
         return "duration"
+    if key in SCORE_NAMES:
+        return "score"
     if key in COUNT_NAMES or pd.api.types.is_integer_dtype(series):
         return "count"
     return "number"
@@ -158,6 +175,10 @@ def for_people(
             cells = [format_duration(None if is_missing(v) else float(v) * factor) for v in series]
         elif kind == "count":
             cells = [format_count(v) for v in series]
+        elif kind == "points":
+            cells = [format_points(v) for v in series]
+        elif kind == "score":
+            cells = [DASH if is_missing(v) else f"{float(v):,.1f}" for v in series]
         else:
             cells = [format_value(v) for v in series]
         label = (labels or {}).get(key) or column_label(key)

@@ -22,7 +22,12 @@ from components.errors import user_errors
 from components.loaders import load_conversion_line
 from components.safe_table import csv_download_button
 from components.url_select import query_date, query_number, query_toggle
-from services.attribution import compute_backtest_table, compute_outlook_summary, compute_ranked_open_journeys
+from services.attribution import (
+    compute_backtest_table,
+    compute_outlook_summary,
+    compute_ranked_open_journeys,
+    count_models_disagreeing,
+)
 from services.csv_safety import to_safe_csv
 
 PAGE_SIZE = 50
@@ -142,6 +147,19 @@ with user_errors():
 
     ranked = compute_ranked_open_journeys(result)
     st.subheader(f"Open {level}s, most likely to convert first")
+    learned_rows = bool((ranked["model"] == "learned").any()) if "model" in ranked else False
+    if learned_rows:
+        disagree = count_models_disagreeing(result)
+        st.caption(
+            "Probability: calibrated gradient boosting on each journey so far. Most likely next: a separate "
+            "model of the next step. The lift is in percentage points of that probability."
+            + (
+                f" The two disagree for {disagree:,} of {len(ranked):,} open {level}s (a next step lost more often,"
+                " or converting more often, than the probability allows): read those rows' next steps with care."
+                if disagree
+                else ""
+            )
+        )
     pages = max(1, math.ceil(len(ranked) / PAGE_SIZE))
     p1, p2 = st.columns([1, 5])
     with p1:
@@ -168,6 +186,7 @@ with user_errors():
                 "last_touchpoint": "Stands on",
                 "last_timestamp": "Last activity",
                 "next_touchpoints": "Most likely next",
+                "lift": "Lift",
                 "support": "Similar journeys that took it",
                 "probability_after_action": "Conversion after it",
                 "factors": "What moves the probability most",
@@ -178,7 +197,7 @@ with user_errors():
                 "steps": "count",
                 "support": "count",
                 "conversion_probability": "fraction",
-                "lift": "fraction",
+                "lift": "points",
                 "probability_after_action": "fraction",
                 "markov_probability": "fraction",
             },

@@ -95,6 +95,26 @@ def compute_ranked_open_journeys(result: OutlookResult) -> pd.DataFrame:
     return table[list(RANKED_COLUMNS)]
 
 
+def count_models_disagreeing(result: OutlookResult) -> int:
+    """The open journeys whose likeliest next steps (one model) leave less room than their probability of
+    converting (another model) allows: a next step that is lost more often than ``1 − probability``, or
+    that converts more often than the probability. The learned outlook's two models are fitted apart,
+    so the page says how often they disagree instead of letting one row contradict itself unsaid."""
+    from analytics.outlook import LOST_PREFIX
+
+    if result.table.empty or "next_touchpoint_list" not in result.table:
+        return 0
+    goal_names = {"(converts)", *result.conversion.goals}
+    count = 0
+    for p, nxt in zip(result.table["conversion_probability"], result.table["next_touchpoint_list"], strict=True):
+        if pd.isna(p):
+            continue
+        lost = sum(q for name, q in nxt if name == "lost" or str(name).startswith(LOST_PREFIX))
+        won = sum(q for name, q in nxt if name in goal_names)
+        count += bool(lost > 1 - p + 1e-9 or won > p + 1e-9)
+    return count
+
+
 BACKTEST_MODELS = {
     "learned": "Learned model",
     "majority": "Majority class",

@@ -176,8 +176,8 @@ def test_for_people_renames_and_writes_every_cell():
         "Friction",
         "Path",
     ]
-    assert shown.iloc[0].tolist() == ["Pricing page", "94", "6.9 %", "55.0 %", "17.5 h", "48.33", "A › B"]
-    assert shown.iloc[1].tolist() == [DASH, DASH, "0.5 %", "2.3 %", DASH, "3", "A"]
+    assert shown.iloc[0].tolist() == ["Pricing page", "94", "6.9 %", "55.0 %", "17.5 h", "48.3", "A › B"]
+    assert shown.iloc[1].tolist() == [DASH, DASH, "0.5 %", "2.3 %", DASH, "3.0", "A"]  # a score: one decimal
     # The machine frame is untouched (the CSV is written from it).
     assert list(frame.columns)[0] == "from_touchpoint" and frame["journeys"].iloc[0] == 94.0
 
@@ -329,3 +329,17 @@ def test_a_cut_chart_says_what_it_leaves_out():
     )
     assert cut_note(15, 15, "largest", "the table has every one") is None
     assert cut_note(15, 3, "largest", "the table has every one") is None
+
+
+def test_a_difference_of_probabilities_is_written_in_signed_points():
+    from charts.labels import format_points
+
+    assert [format_points(v) for v in (0.124, 0.0003, -0.05, 0.0, None)] == [
+        "+12.4 points",
+        "+0.03 points",  # below a tenth of a point: two decimals, never "+0.0"
+        "−5.0 points".replace("−", "-"),
+        "+0.0 points",
+        DASH,
+    ]
+    shown = for_people(pd.DataFrame({"lift": [0.124, float("nan")]}), kinds={"lift": "points"})
+    assert shown["Lift"].tolist() == ["+12.4 points", DASH]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,16 @@ def test_outlook_learns_explains_and_backtests(demo_engine):
     assert list(table["What moves the probability most"]) == list(expected.table["factors"])
     assert table["What moves the probability most"].str.contains("of the buying committee involved").any()
     assert not at.warning  # the learned model ran: no note that the chain stands in
+    # The lift is in percentage points (a 21 % → 57 % rise is +36 points, not "36 %"), as on the chart.
+    lifts = [v for v in table["Lift"] if v != "–"]  # (this small log may have none: charts tests the format)
+    assert all(re.fullmatch(r"\+\d+\.\d{1,2} points", v) for v in lifts), lifts
+    # Which model says what is stated, with how often the two disagree.
+    from services.attribution import count_models_disagreeing
+
+    said = [c.value for c in at.caption if c.value.startswith("Probability: calibrated gradient boosting")]
+    assert len(said) == 1, [c.value for c in at.caption]
+    disagree = count_models_disagreeing(expected)
+    assert (f"The two disagree for {disagree:,} of " in said[0]) == (disagree > 0), said
     at.toggle(key="backtest").set_value(True).run(timeout=120)
     assert not at.exception and not at.error
     figures = next(d.value for d in at.dataframe if "Measure" in d.value.columns)

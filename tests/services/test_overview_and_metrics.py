@@ -313,4 +313,6 @@ def test_a_hand_entered_conversion_cell_shows_the_logs_rate_beside_it(demo_engin
     portfolio = overview_service.compute_portfolio(today=date(2026, 12, 1))
     heat = overview_service.compute_portfolio_heatmap(portfolio)
     cell = heat[(heat["map"] == "B2B SaaS buyer journey") & (heat["measure"] == "Conversion %")].iloc[0]
-    assert cell["label"].startswith("38") and cell["label"].endswith("· by hand (log 30.2 of all journeys)"), cell["label"]
+    assert cell["label"].startswith("38") and cell["label"].endswith("· by hand (log 30.2 of all journeys)"), cell[
+        "label"
+    ]
