@@ -53,7 +53,7 @@ from analytics.conversion import NOT_DEFINED, Conversion, converted_journeys
 from analytics.engine import execute
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery, journey_steps
 from analytics.outcomes import NO_OUTCOME, OTHER_OUTCOME, last_outcomes
-from analytics.schema import EventSchema, Role
+from analytics.schema import STORED_COLUMN, EventSchema, Role
 from core.errors import BadInputError, UnknownColumnError
 
 Period = Literal["month", "quarter", "all"]
@@ -686,6 +686,16 @@ def compute_metric(
 COMPUTED_KINDS: tuple[str, ...] = ("conversion", "retention", "nps", "csat", "ces", "fcr", "clv")
 # The column a survey or value metric needs (the others need none of their own).
 KIND_ROLES: dict[str, Role] = {"nps": Role.NPS, "csat": Role.CSAT, "ces": Role.EFFORT, "clv": Role.VALUE}
+
+
+def role_has_values(events: Table, schema: EventSchema, role: Role) -> bool:
+    """Whether the log's column of ``role`` holds any value (a column mapped at import may be empty in
+    every row: a metric computed from it would report an invented 0)."""
+    from analytics.engine import execute_scalar
+
+    if not schema.has(role):
+        return False
+    return bool(execute_scalar(events[STORED_COLUMN[role]].notnull().any()))
 
 
 def available_kinds(schema: EventSchema) -> list[str]:

@@ -603,6 +603,8 @@ def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) 
     """Why the metric ``kind`` cannot be computed on ``ctx`` with ``options`` (None: it can)."""
     if kind in am.KIND_ROLES and not ctx.schema.has(am.KIND_ROLES[kind]):
         return f"the log has no {STORED_COLUMN[am.KIND_ROLES[kind]]} column"
+    if kind in am.KIND_ROLES and not _has_values(ctx, am.KIND_ROLES[kind]):
+        return f"the log's {STORED_COLUMN[am.KIND_ROLES[kind]]} column is empty in every row"
     if kind == "fcr" and not ctx.schema.has(Role.FCR) and not options.support:
         return "the log has no fcr column, and no support touchpoints or stages were named to derive it from"
     if kind == "conversion" and not ctx.conversion.defined:
@@ -610,6 +612,11 @@ def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) 
     if kind in PER_PERIOD_KINDS and options.period == am.ALL:
         return "it compares each period with the one before, so it has no value over the whole log"
     return None
+
+
+def _has_values(ctx: AnalysisContext, role: Role) -> bool:
+    """Whether the context's whole log holds any value in the column of ``role`` (one small query)."""
+    return am.role_has_values(ctx.events(), ctx.schema, role)
 
 
 def context_metrics_left_out(

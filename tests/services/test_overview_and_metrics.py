@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from analytics.conversion import goal
 from analytics.friction import FrictionWeights
+from analytics.schema import Role
 from core.errors import BadInputError, NotFoundError, UnknownNameError
 from db.engine import read_session, write_session
 from db.models import Action, Metric, MetricValue, Stage, Touchpoint
@@ -316,3 +317,23 @@ def test_a_hand_entered_conversion_cell_shows_the_logs_rate_beside_it(demo_engin
     assert cell["label"].startswith("38") and cell["label"].endswith("· by hand (log 30.2 of all journeys)"), cell[
         "label"
     ]
+
+
+def test_a_metric_whose_column_is_empty_in_every_row_is_left_out_not_reported_as_zero(engine):
+    """A value column mapped at import but empty in every row (a helpdesk export's revenue) leaves CLV
+    out with the reason; before, CLV was reported as 0.0 for every period."""
+    from services.context import open_context
+    from services.metrics import ComputeOptions, compute_context_metrics, context_metrics_left_out
+    from tests.factories_metrics import create_dataset as create_planted
+    from tests.factories_metrics import planted_log
+
+    log = planted_log(journeys=120)
+    empty = create_planted(log.assign(value=float("nan")), name="no revenue")
+    full = create_planted(log, name="revenue")
+    options = ComputeOptions(period="month")
+    ctx = open_context(empty)
+    assert ctx.schema.has(Role.VALUE)  # mapped, yet empty
+    assert "clv" not in set(compute_context_metrics(ctx, options=options)["metric"])
+    assert "clv: the log's value column is empty in every row" in context_metrics_left_out(ctx, options=options)
+    assert "clv" in set(compute_context_metrics(open_context(full), options=options)["metric"])
+    assert not [w for w in context_metrics_left_out(open_context(full), options=options) if w.startswith("clv")]
