@@ -97,7 +97,7 @@ DATASET_PICKER = "_pick_dataset"  # the key of the log picker (a page that moves
 
 
 def pick_dataset(
-    *, label: str = "Dataset", ids: list[int] | None = None, note: Callable[[int], str] | None = None
+    *, label: str = "Event log", ids: list[int] | None = None, note: Callable[[int], str] | None = None
 ) -> tuple[int, str, str] | None:
     """The dataset of ``?dataset=`` (else the first): ``(id, cache token, name)``; None, with an
     empty state or a warning, when there is none or the link names one that does not exist. Without
@@ -146,7 +146,7 @@ INVALID = _Invalid()
 
 
 def pick_map(
-    *, label: str = "Journey map", none_label: str = "The dataset's own link", required: bool = False
+    *, label: str = "Journey map", none_label: str = "The event log's own link", required: bool = False
 ) -> int | None | _Invalid:
     """The map of ``?map=`` (None: the map the dataset is linked to, if any; with ``required``, the
     first map); :data:`INVALID`, with a warning, when the link names a map that does not exist."""
@@ -174,7 +174,7 @@ def pick_map(
         param="map",
         format_func=lambda i: none_label if i is None else names[i],
         default=ids[0] if required and ids else None,
-        help="Touchpoints and stages come from this map's links to the dataset's activities.",
+        help="Touchpoints and stages come from this map's links to the event log's activities.",
         key="_pick_map",
     )
 
@@ -342,13 +342,13 @@ def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, st
     """The event log, the map it is seen through and the journey level (``?dataset=``, ``?map=``,
     ``?level=``) of the pages that analyse one log as a whole (Friction, Attribution, Outlook):
     ``(dataset_id, cache token, map_id, level)``; None when there is nothing to show."""
-    picked = pick_dataset(label="Event log")
+    picked = pick_dataset()
     if picked is None:
         return None
     dataset_id, token, _name = picked
     c1, c2 = st.columns([2, 2])
     with c1:
-        map_id = pick_map(none_label="The event log's own link (if any)")
+        map_id = pick_map()
     if isinstance(map_id, _Invalid):
         return None
     say_foreign_map(dataset_id, map_id)
@@ -356,7 +356,7 @@ def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, st
         # Contact journeys by default, as on every page, so the Conversion line reads the same everywhere.
         level = query_choice(
             st,
-            "Journey of a",
+            "Journey level",
             list(LEVEL_LABELS),
             default="contact",
             key="level",

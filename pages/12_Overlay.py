@@ -63,7 +63,7 @@ if switched:
     st.query_params["dataset"] = str(ids[0])
     st.session_state[DATASET_PICKER] = ids[0]
 with c2:
-    picked = pick_dataset(label="Event log", ids=ids, note=note)
+    picked = pick_dataset(ids=ids, note=note)
     if switched and picked is not None:
         st.caption(escape_markdown(f"The map changed: the event log is now “{picked[2]}”, the one linked to this map."))
 measure = query_select("Measure", list(MEASURES), param="measure", format_func=MEASURES.get, widget="radio")

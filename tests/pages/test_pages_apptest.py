@@ -71,3 +71,17 @@ def test_clicking_a_maps_row_opens_it_in_the_studio(demo_engine):
     # Coming back to the Maps page does not jump to the studio again: the click is not remembered.
     at.switch_page("pages/1_Maps.py").run()
     assert not at.exception and at.title[0].value == "Journey maps"
+
+
+def test_the_log_map_and_level_controls_have_one_name_on_every_analysis_page(demo_engine):
+    """The pickers read the same on Flows, Funnel and Paths as on Friction, Attribution and Outlook
+    (before: "Dataset" / "Journey level" on some, "Event log" / "Journey of a" on others)."""
+    labels = {}
+    for page in ("pages/5_Flows.py", "pages/6_Funnel.py", "pages/9_Friction.py", "pages/10_Attribution.py"):
+        at = run_page(page, query={"dataset": "1"})
+        assert not at.exception, page
+        from components.analysis_controls import DATASET_PICKER
+
+        level = next(w.label for w in at.get("button_group") if w.label.startswith("Journey"))
+        labels[page] = (at.selectbox(key=DATASET_PICKER).label, at.selectbox(key="_pick_map").label, level)
+    assert set(labels.values()) == {("Event log", "Journey map", "Journey level")}, labels
