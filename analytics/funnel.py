@@ -117,6 +117,18 @@ class FunnelSpec:
     breakdown: str | None = None
     attribution: Attribution = "first"
 
+    def stated(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (the funnel's table) with the rules it was counted by on every row: ``mode``,
+        ``window_days``, ``step_windows_days`` (comma-separated, empty for none) and ``exclusions``, so
+        that a downloaded CSV says what funnel it is."""
+        windows = ",".join("" if w is None else f"{w:g}" for w in self.step_windows_days)
+        return frame.assign(
+            mode=self.mode,
+            window_days=self.window_days,
+            step_windows_days=windows,
+            exclusions=", ".join(self.exclusions),
+        )
+
     def validate(self) -> None:
         """Raise :class:`BadInputError` when the spec cannot be computed."""
         if len(self.steps) < 2:

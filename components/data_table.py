@@ -16,10 +16,18 @@ MAX_SHOWN_ROWS = 500
 
 
 def render_data_table(
-    frame: pd.DataFrame, *, file_name: str, key: str, max_rows: int = MAX_SHOWN_ROWS, height: int | None = None
+    frame: pd.DataFrame,
+    *,
+    file_name: str,
+    key: str,
+    max_rows: int = MAX_SHOWN_ROWS,
+    height: int | None = None,
+    download: pd.DataFrame | None = None,
 ) -> None:
-    """Show up to ``max_rows`` rows of ``frame`` and offer all of it as a CSV (formulas neutralised)."""
+    """Show up to ``max_rows`` rows of ``frame`` and offer all of it as a CSV (formulas neutralised);
+    ``download``: what the CSV holds instead (the same rows with what the page states beside them)."""
     shown = for_people(frame.head(max_rows))
+    frame = frame if download is None else download
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto")
     c1, c2 = st.columns([3, 1])
     if len(frame) > max_rows:

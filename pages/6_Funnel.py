@@ -25,7 +25,7 @@ with user_errors():
         funnel = view.run("funnel", spec=spec)
         st.markdown(funnel_headline(funnel, spec))
         st.plotly_chart(funnel_figure(funnel), key="funnel")
-        render_data_table(funnel, file_name="funnel.csv", key="funnel")
+        render_data_table(funnel, file_name="funnel.csv", key="funnel", download=spec.stated(funnel))
 
         st.subheader("Time between steps")
         st.plotly_chart(step_times_figure(funnel), key="step_times")
@@ -36,7 +36,9 @@ with user_errors():
             st.plotly_chart(funnel_breakdown_figure(per), key="funnel_breakdown")
             if note := breakdown_note(per):
                 st.caption(note)
-            render_data_table(per, file_name=f"funnel_by_{spec.breakdown}.csv", key="funnel_breakdown")
+            render_data_table(
+                per, file_name=f"funnel_by_{spec.breakdown}.csv", key="funnel_breakdown", download=spec.stated(per)
+            )
 
         st.subheader("Journeys that dropped")
         dropped = view.run("dropped_journeys", spec=spec)

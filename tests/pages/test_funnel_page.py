@@ -121,3 +121,20 @@ def test_a_filter_that_keeps_no_journey_at_the_steps_keeps_the_steps(engine):
     assert at.query_params["steps"] == ["Blog", "Demo"]
     # The funnel says the filter keeps no journey at them (an empty funnel, not a failure).
     assert not at.exception
+
+
+def test_the_funnels_csv_says_what_funnel_it_is(engine, monkeypatch):
+    """The funnel's download carries its mode, window, per-step windows and exclusions on every row, as
+    the CLI's does; before, a saved file did not say it was a 30-day strict funnel."""
+    import components.data_table as data_table
+
+    saved = []
+    real = data_table.to_safe_csv
+    monkeypatch.setattr(data_table, "to_safe_csv", lambda frame: saved.append(frame.copy()) or real(frame))
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    query = {"dataset": str(dataset_id), "by": "stage", "mode": "strict", "window": "30", "step_windows": "7,,14"}
+    at = run_page("pages/6_Funnel.py", query=query)
+    assert not at.exception and not at.error
+    funnel = next(f for f in saved if "conversion_from_start" in f.columns or "journeys" in f.columns)
+    assert set(funnel["mode"]) == {"strict"} and set(funnel["window_days"]) == {30.0}, funnel
+    assert set(funnel["step_windows_days"]) == {"7,,14"} and set(funnel["exclusions"]) == {""}
