@@ -94,7 +94,7 @@ def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = REMOVAL_BAR
             x=top["removal_effect"],
             orientation="h",
             marker_color=MODEL_COLOURS["Markov removal effect"],
-            text=[f"{v:.0%}" for v in top["removal_effect"]],
+            text=[f"{v:.1%}" for v in top["removal_effect"]],
             textposition="outside",
             hovertemplate="%{y}: %{x:.1%} of conversion probability lost without it<extra></extra>",
         )

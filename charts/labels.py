@@ -55,8 +55,8 @@ LABELS: dict[str, str] = {
     "count": "Moves",
     "node": "Stage or touchpoint",
     "rho": "ρ (Spearman)",
-    "p90_seconds": "90th percentile time",
-    "p90_seconds_from_previous": "90th percentile time from previous",
+    "p90_seconds": "P90 time",
+    "p90_seconds_from_previous": "P90 time from previous",
 }
 # Counts that may arrive as floats (after a join or a missing value) but are never fractional.
 COUNT_NAMES = frozenset(

@@ -35,7 +35,10 @@ with user_errors():
             total = int(variants["total_journeys"].iloc[0])
             st.caption(f"{distinct:,} distinct paths among {total:,} journeys, at {view.query.by} level.")
         st.plotly_chart(variants_figure(variants), key="variants")
-        render_data_table(variants.drop(columns=["path"]), file_name="paths.csv", key="variants")
+        # The totals are in the caption above; the CSV keeps them on every row (one file says it all).
+        kept = variants.drop(columns=["path"])
+        shown = kept.drop(columns=["distinct_paths", "total_journeys"], errors="ignore")
+        render_data_table(shown, file_name="paths.csv", key="variants", download=kept)
 
         looped = view  # the view with the stage order: the linked map's, or the one given below
         if view.ctx.has_stages:

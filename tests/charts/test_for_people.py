@@ -130,7 +130,7 @@ def test_soft_hyphens_break_long_words_between_syllables_only():
         ("from_touchpoint", "From touchpoint"),
         ("contrib_delay", "Delay contribution"),
         ("median_seconds_from_previous", "Median time from previous"),
-        ("p90_seconds", "90th percentile time"),
+        ("p90_seconds", "P90 time"),
         ("conversion_from_start", "Conversion from start"),
         ("nps", "NPS"),
         ("journeys", "Journeys"),

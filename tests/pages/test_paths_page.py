@@ -21,6 +21,9 @@ def test_paths_page_shows_every_view_at_stage_level(engine):
     frames = [d.value for d in at.dataframe]
     paths = [f for f in frames if "Path" in f.columns][0]
     assert paths["Journeys"].astype(int).sum() == 60  # top paths plus "Other paths"
+    # The totals are said once, in the caption, not repeated on every row of the table.
+    assert "Distinct paths" not in paths.columns and "Total journeys" not in paths.columns
+    assert any(c.value.endswith("among 60 journeys, at stage level.") for c in at.caption)
     assert paths["Conversion"].str.fullmatch(r"\d+\.\d %").all()
     outcomes = [f for f in frames if "Outcome" in f.columns][0]
     assert outcomes["Journeys"].astype(int).sum() == 60
