@@ -99,7 +99,17 @@ def _targets(ctx: AnalysisContext, kind: str | None) -> dict[int, tuple[float, s
     rows = [r for r in list_metrics(ctx.map_id) if r.kind == kind and r.target is not None]
     by_tp = {r.touchpoint_id: (r.target, r.direction) for r in rows if r.touchpoint_id is not None}
     by_stage = {r.stage_id: (r.target, r.direction) for r in rows if r.stage_id is not None and r.touchpoint_id is None}
-    whole = next(((r.target, r.direction) for r in rows if r.stage_id is None and r.touchpoint_id is None), None)
+    # A map-wide survey target (NPS, CSAT) holds at every touchpoint; a map-wide conversion target is the
+    # whole journey's rate (won of all, or of closed deals), not the share of a touchpoint's journeys that
+    # convert, so it marks no cell: only a stage's or a touchpoint's own conversion target does.
+    whole = next(
+        (
+            (r.target, r.direction)
+            for r in rows
+            if r.stage_id is None and r.touchpoint_id is None and kind != "conversion"
+        ),
+        None,
+    )
     out = {}
     for tp in ctx.touchpoints:
         chosen = by_tp.get(tp.id) or by_stage.get(tp.stage_id) or whole

@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from sqlmodel import select
 
@@ -151,6 +152,19 @@ def test_overlay_has_every_touchpoint_of_the_map_with_targets(b2b):
     assert csat.loc["Store", "label"] == "not reached" and math.isnan(csat.loc["Store", "value"])
     journeys = overlay_service.compute_overlay(ctx, result, "journeys").set_index("touchpoint")
     assert journeys.loc["Pricing page", "value"] == 200  # every journey reaches it
+
+    # A map-wide CSAT target holds at every touchpoint; a map-wide conversion target marks no cell (it is
+    # the whole journey's rate), a stage's own conversion target marks that stage's touchpoints.
+    metric_service.create_metric(map_id=map_id, kind="csat", target=70)
+    metric_service.create_metric(map_id=map_id, kind="conversion", target=35)
+    csat = overlay_service.compute_overlay(ctx, result, "csat").set_index("touchpoint")
+    assert csat.loc["Pricing page", "target"] == 60 and csat.loc["Blog", "target"] == 70
+    conversion = overlay_service.compute_overlay(ctx, result, "conversion").set_index("touchpoint")
+    assert conversion["target"].isna().all() and set(conversion["status"]) == {"none"}
+    stages, _ = _ids(map_id)
+    metric_service.create_metric(map_id=map_id, kind="conversion", target=40, stage_id=stages["Conversion"])
+    conversion = overlay_service.compute_overlay(ctx, result, "conversion").set_index("touchpoint")
+    assert conversion.loc["Pricing page", "target"] == 40 and pd.isna(conversion.loc["Blog", "target"])
 
     dvo = overlay_service.compute_designed_vs_observed(ctx, result)
     assert "Store" in set(dvo.unreached_touchpoints["touchpoint"])
