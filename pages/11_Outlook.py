@@ -101,16 +101,21 @@ with user_errors():
         f"The probability from the start is learned from the {closed:,} closed {level}s, so it leaves out "
         f"the {counts['open']:,} open ones"
     )
+    # Open and gone quiet split the journeys with no outcome yet (one count elsewhere, e.g. Paths' outcomes).
+    undecided = (
+        f" Open and gone quiet together are the {counts['open'] + counts['stale']:,} {level}s neither converted "
+        "nor lost."
+    )
     if not earlier:
         st.caption(
             f"As of {result.as_of:%Y-%m-%d} (UTC), the day of the last event: the {total:,} {level}s of the "
-            f"Conversion line above. {learned}, which that line counts too."
+            f"Conversion line above. {learned}, which that line counts too." + undecided
         )
     else:  # an earlier day: the counts are of the log cut there, the Conversion line of all of it
         st.caption(
             f"As of {result.as_of:%Y-%m-%d} (UTC): {total:,} of the log's {line.journeys:,} {level}s had begun by "
             f"that day, {counts['converted']:,} of them converted by then (the Conversion line's "
-            f"{line.converted or 0:,} are over the whole log). {learned}."
+            f"{line.converted or 0:,} are over the whole log). {learned}." + undecided
         )
     if result.model_note:
         st.warning(result.model_note[0].upper() + result.model_note[1:] + ".")

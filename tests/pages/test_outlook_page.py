@@ -39,6 +39,10 @@ def test_outlook_ranks_open_accounts(dataset_id):
     expected = analysis.run("outlook", open_context(dataset_id, query=JourneyQuery(level="account")))
     assert _metric(at, "Open accounts") == f"{expected.counts['open']:,}"
     assert _metric(at, "Converted") == f"{expected.counts['converted']:,}"
+    # Open and gone quiet are said to split the accounts with no outcome yet (one count on other pages).
+    undecided = expected.counts["open"] + expected.counts["stale"]
+    said = f"Open and gone quiet together are the {undecided:,} accounts neither converted nor lost."
+    assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
     table = at.dataframe[0].value
     assert list(table["Account"]) == list(expected.table["journey_key"][:50])
     assert table["#"].tolist() == [str(i) for i in range(1, len(table) + 1)]
