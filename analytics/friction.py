@@ -36,9 +36,9 @@ stage for it; where only the events' own stage column says, the first of its val
 (a touchpoint logged in two stages is rare; MIN runs on every backend, a mode does not).
 
 Per stage the same components are pooled over the stage's events: exit rate of the stage
-(journeys whose last event is in it, not converted / journeys with an event in it) against the
-pooled base rate over stages; backtracks, repeats and negative responses summed over its
-touchpoints; delay: the stage's median time to the next event against the median over all events.
+(journeys whose last event is in it and that count as an exit, as above / journeys with an event
+in it) against the pooled base rate over stages; backtracks, repeats and negative responses summed
+over its touchpoints; delay: the stage's median time to the next event against the median over all events.
 
 Validation: :func:`compute_friction_validation` ranks touchpoints by the *behavioural* index
 (feedback weight 0, so the survey does not validate itself) and gives Spearman's rank correlation
@@ -219,7 +219,9 @@ def _pct(fraction: float) -> str:
     return format_percent(fraction, fraction=True)
 
 
-def _reason(row: pd.Series, ref_name: str) -> str:
+def _reason(row: pd.Series, ref_name: str, *, lost_defined: bool = False) -> str:
+    """The 2-3 largest contributions in words; an exit is said as the rule counted it (with lost
+    defined, only a lost journey's end is an exit)."""
     parts = []
     ranked = sorted(
         ((row[f"contrib_{k}"], k) for k in COMPONENTS if not np.isnan(row[f"contrib_{k}"]) and row[f"contrib_{k}"] > 0),
@@ -227,9 +229,8 @@ def _reason(row: pd.Series, ref_name: str) -> str:
     )
     for _, k in ranked[:3]:
         if k == "exit":
-            parts.append(
-                f"{_pct(row.exit_rate)} of its journeys end there unconverted (base {_pct(row.base_exit_rate)})"
-            )
+            ending = "lost" if lost_defined else "unconverted"
+            parts.append(f"{_pct(row.exit_rate)} of its journeys end there {ending} (base {_pct(row.base_exit_rate)})")
         elif k == "backtrack":
             parts.append(f"{_pct(row.backtrack_rate)} of moves go back to an earlier stage")
         elif k == "repeat":
@@ -249,12 +250,14 @@ def _reason(row: pd.Series, ref_name: str) -> str:
 
 @dataclass(frozen=True)
 class FrictionResult:
-    """Touchpoint and stage tables of the index, and the stage order used."""
+    """Touchpoint and stage tables of the index, the stage order used, and whether lost was defined
+    (then only lost journeys' ends count as exits)."""
 
     touchpoints: pd.DataFrame
     stages: pd.DataFrame
     stage_order: tuple[str, ...]
     weights: FrictionWeights
+    lost_defined: bool = False
 
 
 def _stage_names(events: Table, schema: EventSchema, query: JourneyQuery, stage_order: tuple[str, ...]) -> list[str]:
@@ -530,28 +533,29 @@ def compute_friction(
     base_tp = float(tp["exits"].sum() / tp["journeys"].sum()) if len(tp) and tp["journeys"].sum() else float("nan")
     tp_ref = pd.Series([stage_gap_of.get(s, float("nan")) if isinstance(s, str) else overall_gap for s in tp["stage"]])
     tp = _apply_index(_component_scores(tp, base_tp, tp_ref), weights)
-    tp["reason"] = [_reason(r, "in its stage") for _, r in tp.iterrows()]
+    lost_defined = conversion.lost_defined
+    tp["reason"] = [_reason(r, "in its stage", lost_defined=lost_defined) for _, r in tp.iterrows()]
     tp = tp.sort_values(["friction", "touchpoint"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
     st = _rates(st)
     base_st = float(st["exits"].sum() / st["journeys"].sum()) if len(st) and st["journeys"].sum() else float("nan")
     st = _apply_index(_component_scores(st, base_st, pd.Series([overall_gap] * len(st))), weights)
-    st["reason"] = [_reason(r, "over the journey") for _, r in st.iterrows()]
+    st["reason"] = [_reason(r, "over the journey", lost_defined=lost_defined) for _, r in st.iterrows()]
     st["stage_position"] = [rank.get(s, len(rank)) for s in st["stage"]]
     st = st.sort_values(["friction", "stage"], ascending=[False, True], na_position="last").reset_index(drop=True)
-    return FrictionResult(touchpoints=tp, stages=st, stage_order=order, weights=weights)
+    return FrictionResult(touchpoints=tp, stages=st, stage_order=order, weights=weights, lost_defined=lost_defined)
 
 
 def reweight(result: FrictionResult, weights: FrictionWeights) -> FrictionResult:
     """The same components under other weights (no query runs: weights only change the sum)."""
     weights = weights.validate()
     tp = _apply_index(result.touchpoints.copy(), weights)
-    tp["reason"] = [_reason(r, "in its stage") for _, r in tp.iterrows()]
+    tp["reason"] = [_reason(r, "in its stage", lost_defined=result.lost_defined) for _, r in tp.iterrows()]
     tp = tp.sort_values(["friction", "touchpoint"], ascending=[False, True], na_position="last").reset_index(drop=True)
     st = _apply_index(result.stages.copy(), weights)
-    st["reason"] = [_reason(r, "over the journey") for _, r in st.iterrows()]
+    st["reason"] = [_reason(r, "over the journey", lost_defined=result.lost_defined) for _, r in st.iterrows()]
     st = st.sort_values(["friction", "stage"], ascending=[False, True], na_position="last").reset_index(drop=True)
-    return FrictionResult(touchpoints=tp, stages=st, stage_order=result.stage_order, weights=weights)
+    return replace(result, touchpoints=tp, stages=st, weights=weights)
 
 
 HOT_SPOT_MIN_JOURNEYS = 5  # fewer journeys through a touchpoint are noise, not a hot spot

@@ -199,8 +199,7 @@ ANALYSES: dict[str, Analysis] = {
             "counts of consecutive node pairs, with (entry) and (exit)",
             _transitions,
             ("include_entry_exit", "top"),
-            ("source", "target", "count", "journeys"),
-            json_columns=("source", "target", "count"),
+            tuple(transitions.TRANSITION_COLUMNS),
         ),
         Analysis(
             "transition_graph",
@@ -247,7 +246,7 @@ ANALYSES: dict[str, Analysis] = {
             ("top", "include_other"),
             tuple(paths.VARIANT_COLUMNS),
             conversion=True,
-            json_columns=("path", "journeys", "share", "conversion_rate"),
+            json_columns=("path", "journeys", "share", "conversion_rate", "distinct_paths", "total_journeys"),
         ),
         Analysis("nonlinearity", "journeys moving back a stage, loops per journey", _nonlinearity),
         Analysis("top_loops", "the most common loops back to an earlier stage", _top_loops, ("top",)),

@@ -181,7 +181,12 @@ def _metrics_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("metrics")
     g.add_argument("--period", choices=["month", "quarter", "all"], default="month", help="metrics per period")
     g.add_argument("--gross-margin", type=float, default=1.0, help="CLV gross margin, 0..1 (default 1)")
-    g.add_argument("--fcr-window-days", type=float, default=7.0, help="FCR without a flag: repeat-contact window")
+    g.add_argument(
+        "--fcr-window-days",
+        type=positive_days,
+        default=7.0,
+        help="FCR without a flag: repeat-contact window in days, more than 0 (default 7)",
+    )
     g.add_argument(
         "--support",
         metavar='"A,B"',
@@ -223,7 +228,8 @@ ANALYZE_REPORTS: dict[str, AnalyzeReport] = {
     "time": AnalyzeReport(_report("time", lambda a: {"by": a.by}), "time in stage, and time to convert"),
     "friction": AnalyzeReport(
         _report("friction", lambda a: {"weights": a.weights}),
-        "friction index 0-100 per touchpoint with its components (exits: journeys ending unconverted)",
+        "friction index 0-100 per touchpoint with its components (exits: journeys ending lost, or unconverted "
+        "where no lost rule is set)",
         _friction_flags,
     ),
     "metrics": AnalyzeReport(
@@ -263,6 +269,11 @@ _CONVERSION_REPORTS = (  # services.reports.REPORTS entries with conversion=True
 OPTION_REPORTS: dict[str, tuple[str, ...]] = {
     "goal": _CONVERSION_REPORTS,
     "lost": _CONVERSION_REPORTS,
+    # The node level and repeats: not read by summary and outcomes (counted before any node rule),
+    # nonlinearity (stages), friction and metrics (every event at touchpoint level); time in stage
+    # collapses repeats always.
+    "by": ("transitions", "funnel", "variants", "sankey", "time", "attribution", "outlook", "outlook-backtest"),
+    "keep_repeats": ("transitions", "funnel", "variants", "sankey", "attribution", "outlook", "outlook-backtest"),
     "top": ("transitions", "funnel", "variants", "nonlinearity", "sankey"),
     "steps": ("funnel",),
     "mode": ("funnel",),
@@ -286,9 +297,9 @@ OPTION_REPORTS: dict[str, tuple[str, ...]] = {
     "model": ("outlook",),
     "split_at": ("outlook-backtest",),
 }
-# Options every report reads: the source, the output, and the journey query (level, node, filters).
+# Options every report reads: the source, the output, and the journey query's level and filters.
 COMMON_OPTIONS = frozenset(
-    {"help", "file", "dataset", "map", "report", "format", "level", "by", "keep_repeats", "date_from", "date_to",
+    {"help", "file", "dataset", "map", "report", "format", "level", "date_from", "date_to",
      "filter_channel", "filter_role", "filter_outcome", "filter_segment", "through"}
 )  # fmt: skip
 # The flags of `import` (commands.reading.add_reading_flags): read only when analyzing a FILE.
@@ -538,8 +549,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--by",
         choices=["touchpoint", "stage", "channel"],
-        help="node level (default: touchpoint; stage for the time report; the outlook reports learn touchpoints "
-        "or stages, not channels)",
+        help="node level (default: touchpoint; stage for time, and for variants when the log has a stage column or "
+        "a linked map; the outlook reports learn touchpoints or stages, not channels)",
     )
     g.add_argument("--keep-repeats", action="store_true", help="keep consecutive repeats of a node")
     g.add_argument("--date-from", type=parse_date, metavar="YYYY-MM-DD")

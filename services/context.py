@@ -30,7 +30,7 @@ from analytics.engine import EventSource, events_table
 from analytics.journeys import JourneyQuery
 from analytics.registry import Inputs
 from analytics.schema import EventSchema, Role
-from core.errors import BadInputError, UnknownNameError
+from core.errors import BadInputError, UnknownColumnError, UnknownNameError, close_names
 from db import crud
 from db.engine import read_session
 from db.models import ConversionDefinition
@@ -224,15 +224,31 @@ def _check_stage_order(ctx: AnalysisContext, order: tuple[str, ...], map_order: 
         check_names(order, sorted(list_column_values(ctx, Role.STAGE.value, limit=None)), "stage")
 
 
+def check_column(ctx: AnalysisContext, column: str) -> str:
+    """The stored column of ``column`` (a role or a segment's name,
+    :func:`analytics.journeys.resolve_column`); a name that is neither is refused with the nearest real
+    one (:func:`core.errors.close_names`), as every unknown name is."""
+    from analytics.journeys import resolve_column
+
+    try:
+        return resolve_column(ctx.schema, column)
+    except UnknownColumnError as exc:
+        if column in {r.value for r in Role}:  # a role this log lacks: said as such, no nearest name
+            raise
+        nearest = close_names(column, [*sorted(r.value for r in ctx.schema.roles), *ctx.schema.segments], n=3)
+        if not nearest:
+            raise
+        raise UnknownColumnError(f"{exc}; nearest: {', '.join(repr(n) for n in nearest)}") from exc
+
+
 def values_present(ctx: AnalysisContext, column: str, values: Sequence[str]) -> set[str]:
     """Those of ``values`` that ``column`` (a role or a segment's name) holds, read with one query over
     just them (a column may hold millions of others)."""
     from analytics.engine import execute
-    from analytics.journeys import resolve_column
 
     if not values:
         return set()
-    col = resolve_column(ctx.schema, column)
+    col = check_column(ctx, column)
     events = ctx.events()
     found = execute(events.filter(events[col].cast("string").isin(list(values))).select(col).distinct())
     return set(found[col].astype(str))
@@ -245,10 +261,9 @@ def list_column_values(ctx: AnalysisContext, column: str, *, limit: int | None =
     """Distinct values of a column (a role or a segment's name), most events first, at most ``limit``
     (a link's other values: :func:`values_present`; ``limit`` None: every one)."""
     from analytics.engine import execute
-    from analytics.journeys import resolve_column
 
     events = ctx.events()
-    col = resolve_column(ctx.schema, column)
+    col = check_column(ctx, column)
     t = events.filter(events[col].notnull())
     counts = execute(t.group_by(col).aggregate(n=t.count()).order_by([t.count().desc(), col]).limit(limit))
     return counts[col].astype(str).tolist()
@@ -289,6 +304,7 @@ def context_names(ctx: AnalysisContext) -> KnownNames:
 __all__ = [
     "AnalysisContext",
     "ConversionScope",
+    "check_column",
     "context_names",
     "open_context",
     "override_conversion",

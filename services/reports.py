@@ -27,7 +27,7 @@ from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, Outl
 from analytics.registry import ANALYSES
 from analytics.summary import summary_record
 from services.analysis import run
-from services.context import AnalysisContext
+from services.context import AnalysisContext, check_column
 
 if TYPE_CHECKING:
     from services.metrics import ComputeOptions
@@ -208,7 +208,10 @@ def transitions(ctx: AnalysisContext, *, top: int | None = None) -> ReportOutput
 
 def funnel(ctx: AnalysisContext, *, spec: FunnelSpec, top: int | None = None) -> ReportOutput:
     """The funnel's steps, with its mode and window stated (a funnel's conversion is within its window,
-    not the all-time conversion); per value of ``spec.breakdown`` too (``top`` values, default 10)."""
+    not the all-time conversion); per value of ``spec.breakdown`` too (``top`` values, default 10: a
+    column the dataset lacks is refused first, with the nearest real name)."""
+    if spec.breakdown:
+        check_column(ctx, spec.breakdown)
     frame = run("funnel", ctx, spec=spec)
     payload: dict[str, Any] = {
         "mode": spec.mode,
@@ -228,11 +231,13 @@ def funnel(ctx: AnalysisContext, *, spec: FunnelSpec, top: int | None = None) ->
 
 
 def variants(ctx: AnalysisContext, *, top: int | None = None, by: str | None = None) -> ReportOutput:
-    """Top paths; ``by`` None: at the stage level when stages are known (else the context's level)."""
+    """Top paths; ``by`` None: at the stage level when stages are known (else the context's level).
+    Every JSON row and the CSV name the level used (``by``)."""
     query = replace(ctx.query, by="stage") if by is None and ctx.has_stages else ctx.query
     frame = run("variants", ctx, query=query, top=top or 20)
-    table = frame.drop(columns=["path"]).rename(columns={"path_label": "path"})
-    return ReportOutput(rows("variants", frame.assign(path=frame["path"].map(list))), table)
+    table = frame.drop(columns=["path"]).rename(columns={"path_label": "path"}).assign(by=query.by)
+    payload = [{**row, "by": query.by} for row in rows("variants", frame.assign(path=frame["path"].map(list)))]
+    return ReportOutput(payload, table)
 
 
 def outcomes(ctx: AnalysisContext) -> ReportOutput:

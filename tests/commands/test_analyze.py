@@ -37,7 +37,9 @@ def test_summary(capsys, dataset):
 
 def test_transitions_shape_and_top(capsys, dataset):
     out = _run(capsys, "--dataset", dataset, "--report", "transitions", "--top", "5")
-    assert len(out) == 5 and all(set(r) == {"source", "target", "count"} for r in out)
+    assert len(out) == 5 and all(
+        set(r) == {"source", "target", "count", "journeys", "share"} for r in out
+    )  # as the CSV
     assert out[0]["count"] >= out[-1]["count"]
     staged = _run(capsys, "--dataset", dataset, "--report", "transitions", "--by", "stage")
     assert sum(r["count"] for r in staged if r["source"] == "(entry)") == 60
@@ -74,9 +76,19 @@ def test_funnel_modes_windows_and_exclusions(capsys, engine):
 
 def test_variants_outcomes_nonlinearity(capsys, dataset):
     v = _run(capsys, "--dataset", dataset, "--report", "variants", "--goal", "Decision", "--top", "3")
-    assert len(v) == 3 and set(v[0]) == {"path", "journeys", "share", "conversion_rate", "conversion"}
+    assert len(v) == 3 and set(v[0]) == {
+        "path",
+        "journeys",
+        "share",
+        "conversion_rate",
+        "distinct_paths",
+        "total_journeys",
+        "by",
+        "conversion",
+    }  # the CSV's fields: the cut to the top N is seen in JSON too
     assert v[0]["conversion"] == "reaching Decision"
     assert isinstance(v[0]["path"], list) and v[0]["path"][0] == "Awareness"  # stage level by default
+    assert v[0]["by"] == "stage"
     o = _run(capsys, "--dataset", dataset, "--report", "outcomes")
     assert {r["outcome"] for r in o} <= {"won", "lost", "open"} and sum(r["journeys"] for r in o) == 60
     assert all(set(r) == {"outcome", "journeys", "share"} for r in o)
