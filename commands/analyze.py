@@ -506,6 +506,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     output = report.handler(ReportInput(ctx=ctx, args=args))
     notes = [*unused_option_notes(args), *getattr(output, "notes", ())]
+    if args.report in OPTION_REPORTS["keep_repeats"] and not args.keep_repeats:  # a default that moves numbers
+        notes.append("note: consecutive repeats of a node count once (--keep-repeats keeps them)")
     if args.map is not None:  # a log seen through a map it is not linked to: said, as on the pages
         from services.linking import foreign_map_note
 

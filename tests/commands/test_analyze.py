@@ -267,8 +267,13 @@ def _analyze_parser():
     return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["analyze"]
 
 
+REPEATS_NOTE = "note: consecutive repeats of a node count once (--keep-repeats keeps them)"
+
+
 def _notes(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("note: ")]
+    """The notes on standard error, but the repeats rule's (said by every report that reads repeats,
+    tests/commands/test_cli_review_fixes.py checks it)."""
+    return [line for line in err.splitlines() if line.startswith("note: ") and line != REPEATS_NOTE]
 
 
 def test_options_the_report_does_not_use_are_noted(capsys, dataset):

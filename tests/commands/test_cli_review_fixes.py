@@ -139,3 +139,14 @@ def test_a_funnel_breakdown_by_a_column_the_dataset_lacks_names_the_nearest(caps
     assert "needs a nps column, and this dataset has none" in _refused(capsys, *funnel, "--breakdown", "nps")
     out, _ = _analyze(capsys, *funnel, "--breakdown", "account", "--top", "2")
     assert len(json.loads(out)["breakdown"]) == 3  # two accounts and (other)
+
+
+def test_the_repeats_rule_is_said_where_it_moves_the_numbers(capsys, dataset):
+    """Collapsing consecutive repeats (the default) changes transitions, funnels and variants: the reports
+    that read it say so on standard error; --keep-repeats, or a report that never reads it, says nothing."""
+    _, err = _analyze(capsys, "--dataset", dataset, "--report", "transitions")
+    assert "note: consecutive repeats of a node count once (--keep-repeats keeps them)" in err
+    _, err = _analyze(capsys, "--dataset", dataset, "--report", "transitions", "--keep-repeats")
+    assert "repeats" not in err
+    _, err = _analyze(capsys, "--dataset", dataset, "--report", "summary")
+    assert "repeats" not in err
