@@ -75,9 +75,12 @@ def add_reading_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, r
     )
 
 
-def import_file(path: str, args: argparse.Namespace, *, progress: Any = None) -> Any:
+def import_file(path: str, args: argparse.Namespace, *, progress: Any = None, announce: bool = True) -> Any:
     """Import ``path`` with the reading flags of ``args`` (re-importing the same file adds nothing);
-    the ``services.importer.ImportResult``."""
+    the ``services.importer.ImportResult``. With ``announce`` (``analyze FILE``, whose standard
+    output is the report) standard error says which dataset holds the file, for later ``--dataset``
+    runs, and what the reading chose or assumed (:func:`announce_import`); ``import`` says it all on
+    standard output instead."""
     from pathlib import Path
 
     from analytics.schema import ColumnMapping
@@ -102,7 +105,7 @@ def import_file(path: str, args: argparse.Namespace, *, progress: Any = None) ->
         sheet=args.sheet,
     )
     source = Path(path)
-    return import_event_log(
+    result = import_event_log(
         source,
         name=args.name or dataset_name(source.name),
         mapping=mapping,
@@ -111,6 +114,22 @@ def import_file(path: str, args: argparse.Namespace, *, progress: Any = None) ->
         map_id=args.map,
         progress=progress,
     )
+    if announce:
+        announce_import(result, source.name)
+    return result
+
+
+def announce_import(result: Any, file_name: str) -> None:
+    """On standard error: the dataset that holds ``file_name`` (new, or found from an earlier import)
+    and the import's notes."""
+    from services.importer import ALREADY_IMPORTED
+
+    dataset = result.dataset_id
+    how = "imported as" if result.created else "already imported as"
+    print(f"{file_name}: {how} dataset {dataset} (--dataset {dataset} reads it without the file).", file=sys.stderr)
+    for note in result.notes:
+        if note != ALREADY_IMPORTED:  # the line above says so
+            print(note, file=sys.stderr)
 
 
 def _write_rejected(path: str, rejected: Any) -> None:
@@ -137,7 +156,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             expected="--allow-bad-rows --rejected-out FILE",
         )
     try:
-        result = import_file(args.file, args, progress=progress)
+        result = import_file(args.file, args, progress=progress, announce=False)
     except NoRowLeftError as exc:  # nothing is stored: the reasons go to --rejected-out, or say how to get them
         if args.rejected_out:
             _write_rejected(args.rejected_out, rejects_frame(exc.rejects))
@@ -172,7 +191,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     )
     print(f"{verb}: dataset {result.dataset_id}: {counts}{span}.")
-    print(f"{result.rows_line()} Ties: {result.ties:,}.")
+    print(f"{result.rows_line()} {result.ties_line()}")
     for note in result.notes:
         print(note)
     if len(rejected):

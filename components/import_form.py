@@ -211,7 +211,7 @@ def render_import_result(result: dict[str, Any]) -> None:
     c[3].metric(
         "Ties",
         f"{result['ties']:,}",
-        help="Events with the same timestamp as the previous event of their journey; kept in file order.",
+        help="Events that share a timestamp with an earlier event of their journey (kept in file order).",
     )
     st.markdown(escape_markdown(importer.describe_rows(**{k: result[k] for k in ROWS_KEYS})))
     _offer_next_steps(int(result["dataset_id"]))

@@ -44,7 +44,15 @@ from sqlmodel import col, select
 
 from analytics.formats import CSV, XLSX, FileKind, Source, detect_kind, table_as_csv
 from analytics.ingest import build_event_store, scan_csv
-from analytics.ingest.parse import DayOrder, detect_day_order
+from analytics.ingest.notes import (
+    ALREADY_IMPORTED,
+    ROW_FATES,
+    describe_rows,
+    describe_ties,
+    plural,
+    reading_notes,
+)
+from analytics.ingest.parse import DayOrder, LocalTimes, detect_day_order
 from analytics.ingest.read import Progress, staging_key
 from analytics.ingest.rejects import REJECT_COLUMNS, NoRowLeftError, reason_counts, rejects_frame
 from analytics.ingest.roles import (
@@ -61,7 +69,7 @@ from analytics.ingest.sniff import (
     detect_delimiter,
     detect_encoding,
     encoding_label,
-    generated_names,
+    generated_names,  # noqa: F401 - the Data page names a file's repeated headers with it
     normalise_delimiter,
     normalise_encoding,
     read_sample,
@@ -136,11 +144,21 @@ class ImportResult(EventCounts):
     dayfirst_detected: bool = False
     rows_read: int = 0
     rows_filtered_out: int = 0
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what the reading chose or assumed, one sentence each (text and JSON alike)
     seconds: float = 0.0
+    encoding_detected: bool = True  # False: as the options said
+    delimiter_detected: bool = True
+    gzip: bool = False
+    kind: str = CSV  # csv, xlsx or parquet (analytics.formats)
+    sheet: str | None = None  # the sheet read (a workbook's)
+    timezone: str = "UTC"  # the zone of times without an offset
+    date_only: bool = False
+    day_order: DayOrder | None = None  # how dates like 03/04/2024 were read (None: not known, an older import)
+    local_times: LocalTimes | None = None  # times without an offset (None: not counted, an older import)
 
     def summary(self) -> dict[str, object]:
-        """What the CLI prints with ``--format json``."""
+        """What the CLI prints with ``--format json``: the counts, and the facts and ``notes`` the
+        text output says (encoding, delimiter, day order, time zone, clock changes, ties, time span)."""
         return {
             "dataset_id": self.dataset_id,
             "created": self.created,
@@ -149,9 +167,27 @@ class ImportResult(EventCounts):
             "journeys": self.journeys,
             "accounts": self.accounts,
             "activities": self.activities,
+            "first_timestamp": self.first_timestamp.isoformat() if self.first_timestamp else None,
+            "last_timestamp": self.last_timestamp.isoformat() if self.last_timestamp else None,
             "identical_rows": self.identical_rows,
             "identical_rows_dropped": self.identical_rows_dropped,
             "rows_filtered_out": self.rows_filtered_out,
+            "ties": self.ties,
+            "ties_note": self.ties_line(),
+            "kind": self.kind,
+            "sheet": self.sheet,
+            "encoding": self.encoding,
+            "encoding_label": encoding_label(self.encoding) if self.encoding else "",
+            "encoding_detected": self.encoding_detected,
+            "delimiter": self.delimiter,
+            "delimiter_label": DELIMITER_NAMES.get(self.delimiter, self.delimiter),
+            "delimiter_detected": self.delimiter_detected,
+            "gzip": self.gzip,
+            "day_order": self.day_order.to_json() if self.day_order else None,
+            "timezone": self.timezone,
+            "date_only": self.date_only,
+            "local_times": self.local_times.to_json() if self.local_times else None,
+            "notes": list(self.notes),
             "rejected_rows": self.rejected_rows,
             # One entry per problem (a row may have several): the first few, how many, and why.
             "rejected_problems": len(self.rejected),
@@ -168,47 +204,9 @@ class ImportResult(EventCounts):
         """One line saying what became of the file's rows (the page, the CLI text, ``analyze FILE``)."""
         return describe_rows(**{k: getattr(self, k) for k in ROW_FATES})
 
-
-def plural(n: int, word: str) -> str:
-    """``1 row``, ``2 rows``, ``1,234 rows``; ``1 activity``, ``2 activities``."""
-    if n == 1:
-        return f"1 {word}"
-    many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
-    return f"{n:,} {many}"
-
-
-# What became of a file's rows: the counts :func:`describe_rows` speaks of.
-ROW_FATES = ("rows_read", "events", "identical_rows", "identical_rows_dropped", "rejected_rows", "rows_filtered_out")
-
-
-def describe_rows(
-    *,
-    rows_read: int,
-    events: int,
-    identical_rows: int,
-    identical_rows_dropped: int,
-    rejected_rows: int,
-    rows_filtered_out: int,
-) -> str:
-    """``21,348 rows read, 21,348 events stored; 127 rows repeat an earlier row in every column
-    (kept); 0 rows rejected.``"""
-    parts = [f"{plural(rows_read, 'row')} read, {plural(events, 'event')} stored"]
-    if identical_rows:
-        verb = "repeats" if identical_rows == 1 else "repeat"
-        fate = (
-            "all dropped"
-            if identical_rows_dropped == identical_rows
-            else f"{identical_rows_dropped:,} dropped"
-            if identical_rows_dropped
-            else "kept; --drop-identical-rows or the page's checkbox drops them"
-        )
-        parts.append(f"{plural(identical_rows, 'row')} {verb} an earlier row in every column ({fate})")
-    else:
-        parts.append("no row repeats another in every column")
-    if rows_filtered_out:
-        parts.append(f"{plural(rows_filtered_out, 'row')} left out by the filter")
-    parts.append(f"{plural(rejected_rows, 'row')} rejected")
-    return "; ".join(parts) + "."
+    def ties_line(self) -> str:
+        """What ``ties`` counts: :func:`describe_ties`."""
+        return describe_ties(self.ties)
 
 
 @dataclass(frozen=True, eq=False)
@@ -502,10 +500,38 @@ def _content_hash(source: Source, payload: Mapping[str, object]) -> str:
     return digest.hexdigest()
 
 
-def _existing_result(dataset: Dataset) -> ImportResult:
+def _existing_result(
+    dataset: Dataset, *, options: ImportOptions, kind: FileKind, sheet: str | None, is_gzip: bool
+) -> ImportResult:
+    """The dataset an earlier import of the same file and options made, with the notes that import
+    gave: what was chosen or assumed still governs the stored events (``options``, ``kind``,
+    ``sheet``, ``is_gzip``: this reading, which hashes the same)."""
     rejected_path = data_dir() / Path(dataset.storage_path).parent / REJECTED_FILE
     rejected = pd.read_parquet(rejected_path) if rejected_path.exists() else pd.DataFrame(columns=REJECT_COLUMNS)
     opts = dataset.import_options
+    day_order = DayOrder(
+        bool(opts.get("dayfirst_used", False)),
+        bool(opts.get("dayfirst_detected", False)),
+        str(opts.get("day_order", "")),
+        # Kept since the flag was added; before, only the note said so.
+        bool(opts.get("dayfirst_assumed", "(assumed" in str(opts.get("day_order", "")))),
+    )
+    local_times = LocalTimes.from_json(opts["local_times"]) if opts.get("local_times") else None
+    encoding, delimiter = str(opts.get("encoding", "")), str(opts.get("delimiter", ""))
+    filtered_out = int(opts.get("rows_filtered_out", 0))
+    notes = _notes(
+        options,
+        kind=kind,
+        sheet=sheet,
+        encoding=encoding,
+        delimiter=delimiter,
+        is_gzip=is_gzip,
+        day_order=day_order,
+        local_times=local_times,
+        events=dataset.events,
+        filtered_out=filtered_out,
+        headers=list(opts.get("headers", [])),
+    )
     return ImportResult(
         dataset_id=dataset.id or 0,
         created=False,
@@ -515,13 +541,22 @@ def _existing_result(dataset: Dataset) -> ImportResult:
         ties=dataset.ties,
         rejected_rows=dataset.rejected_rows,
         rejected=rejected,
-        encoding=opts.get("encoding", ""),
-        delimiter=opts.get("delimiter", ""),
+        encoding=encoding,
+        delimiter=delimiter,
         dayfirst=opts.get("dayfirst_used"),
         dayfirst_detected=bool(opts.get("dayfirst_detected", False)),
         rows_read=int(opts.get("rows_read", 0)),
-        rows_filtered_out=int(opts.get("rows_filtered_out", 0)),
-        notes=("This file was already imported with these options: nothing was added.",),
+        rows_filtered_out=filtered_out,
+        notes=(ALREADY_IMPORTED, *notes),
+        encoding_detected=options.encoding is None,
+        delimiter_detected=options.delimiter is None,
+        gzip=is_gzip,
+        kind=kind.kind,
+        sheet=sheet,
+        timezone=str(opts.get("timezone", options.timezone)),
+        date_only=bool(opts.get("date_only", options.date_only)),
+        day_order=day_order,
+        local_times=local_times,
     )
 
 
@@ -585,8 +620,10 @@ def import_event_log(
     ``source`` is a path or the file's bytes. ``map_id`` links the new dataset to that map with
     the suggested activity → touchpoint links. Every row of the file is an event; rows identical
     in every column of the file to an earlier row are counted (``identical_rows``) and dropped only
-    with ``options.drop_identical_rows``. Ties: events with the same timestamp as the previous event of
-    their journey (kept in file order). Raises BadInputError (nothing stored) on bad input.
+    with ``options.drop_identical_rows``. Ties: events that share a timestamp with an earlier event of
+    their journey (kept in file order). ``notes`` says what the reading chose or assumed: encoding,
+    delimiter, day order, the zone of times without an offset and the times its clocks skip or
+    repeat. Raises BadInputError (nothing stored) on bad input.
     """
     started = time.monotonic()
 
@@ -638,7 +675,7 @@ def import_event_log(
         existing = session.exec(select(Dataset).where(Dataset.content_hash == content_hash)).first()
         if existing is not None:
             report(1.0, "Already imported")
-            return _existing_result(existing)
+            return _existing_result(existing, options=options, kind=kind, sheet=sheet, is_gzip=is_gzip)
 
     datasets_dir = data_dir() / "datasets"
     sweep_abandoned_imports(datasets_dir)
@@ -706,12 +743,19 @@ def import_event_log(
         rejected_rows = int(rejected["row"].nunique()) if len(rejected) else 0
         if len(rejected):
             rejected.to_parquet(work / REJECTED_FILE, index=False)
-        notes = _notes(encoding, delimiter, options, is_gzip, built.day_order, filtered_out, kind, sheet)
-        renamed = generated_names(headers)
-        if renamed:
-            shown = ", ".join(f"{h!r} (column {headers.index(h) + 1})" for h in renamed[:10])
-            more = f" and {len(renamed) - 10:,} more" if len(renamed) > 10 else ""
-            notes += (f"Repeated or empty header names were kept under distinct names: {shown}{more}.",)
+        notes = _notes(
+            options,
+            kind=kind,
+            sheet=sheet,
+            encoding=encoding,
+            delimiter=delimiter,
+            is_gzip=is_gzip,
+            day_order=built.day_order,
+            local_times=built.local_times,
+            events=built.events,
+            filtered_out=filtered_out,
+            headers=headers,
+        )
 
         report(0.97, "Saving the dataset…")
         import_options = {
@@ -721,7 +765,9 @@ def import_event_log(
             "dayfirst": options.dayfirst,
             "dayfirst_used": built.day_order.dayfirst,
             "dayfirst_detected": built.day_order.detected,
+            "dayfirst_assumed": built.day_order.assumed,
             "day_order": built.day_order.note,
+            "local_times": built.local_times.to_json(),
             "timezone": options.timezone,
             "date_only": options.date_only,
             "where": [list(w) for w in options.where],
@@ -767,7 +813,7 @@ def import_event_log(
                 existing = session.exec(select(Dataset).where(Dataset.content_hash == content_hash)).first()
             if existing is None:
                 raise
-            return _existing_result(existing)
+            return _existing_result(existing, options=options, kind=kind, sheet=sheet, is_gzip=is_gzip)
     except BaseException:
         if moved is not None:
             shutil.rmtree(moved, ignore_errors=True)
@@ -798,34 +844,26 @@ def import_event_log(
         rows_filtered_out=filtered_out,
         notes=notes,
         seconds=time.monotonic() - started,
+        encoding_detected=options.encoding is None,
+        delimiter_detected=options.delimiter is None,
+        gzip=is_gzip,
+        kind=kind.kind,
+        sheet=sheet,
+        timezone=options.timezone,
+        date_only=options.date_only,
+        day_order=built.day_order,
+        local_times=built.local_times,
     )
 
 
-def _notes(
-    encoding: str,
-    delimiter: str,
-    options: ImportOptions,
-    is_gzip: bool,
-    day_order: DayOrder,
-    filtered_out: int,
-    kind: FileKind,
-    sheet: str | None,
-) -> tuple[str, ...]:
-    notes = []
-    how = "detected" if options.encoding is None else "as chosen"
-    if kind.kind == XLSX:
-        first = " (the first)" if options.sheet is None and len(kind.sheets) > 1 else ""
-        notes.append(f"Excel workbook: sheet {sheet!r}{first} of {len(kind.sheets)}.")
-    elif kind.converted:
-        notes.append(f"{kind.label}: every column read as text, then checked like a CSV's.")
-    else:
-        notes.append(
-            f"Encoding {encoding_label(encoding)} ({how}); delimiter {DELIMITER_NAMES.get(delimiter, delimiter)}"
-            f" ({'detected' if options.delimiter is None else 'as chosen'}){'; gzip-compressed' if is_gzip else ''}."
-        )
-    if day_order.note:
-        notes.append(f"Dates like 03/04/2024 read {day_order.note}.")
-    if options.where:
-        cond = " and ".join(f"{c} = {v!r}" for c, v in options.where)
-        notes.append(f"{filtered_out:,} rows left out by the filter {cond}.")
-    return tuple(notes)
+def _notes(options: ImportOptions, **facts: Any) -> tuple[str, ...]:
+    """:func:`analytics.ingest.notes.reading_notes` of the file's ``facts`` and what ``options`` chose."""
+    return reading_notes(
+        sheet_chosen=options.sheet is not None,
+        encoding_detected=options.encoding is None,
+        delimiter_detected=options.delimiter is None,
+        timezone=options.timezone,
+        date_only=options.date_only,
+        where=options.where,
+        **facts,
+    )

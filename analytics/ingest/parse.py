@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from analytics.schema import Role
 
@@ -58,11 +60,26 @@ _PY_DMY = re.compile(DMY_RE)
 
 @dataclass(frozen=True)
 class DayOrder:
-    """How dates like 03/04/2024 are read: ``dayfirst``, whether the data showed it, and why."""
+    """How dates like 03/04/2024 are read: ``dayfirst``, whether the data showed it, and why.
+    ``assumed``: no date told (every one reads both ways), so the order is a guess."""
 
     dayfirst: bool
     detected: bool
     note: str
+    assumed: bool = False
+
+    @property
+    def basis(self) -> str:
+        """``chosen``, ``detected`` or ``assumed`` (empty when the file has no dates like 03/04/2024)."""
+        if not self.note:
+            return ""
+        return "assumed" if self.assumed else "detected" if self.detected else "chosen"
+
+    def to_json(self) -> dict[str, object] | None:
+        """The facts of the order (None when the file has no dates like 03/04/2024)."""
+        if not self.note:
+            return None
+        return {"dayfirst": self.dayfirst, "basis": self.basis, "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ def decide_day_order(dates: SlashedDates, *, dayfirst: bool | None, delimiter: s
         True,
         ("day-first" if guess else "month-first")
         + " (assumed: every date reads both ways, e.g. 03/04; say which if this is wrong)",
+        assumed=True,
     )
 
 
@@ -119,21 +137,148 @@ def detect_day_order(values: list[str], *, dayfirst: bool | None = None, delimit
     return decide_day_order(dates, dayfirst=dayfirst, delimiter=delimiter)
 
 
+# An ISO 8601 value that carries its own zone after the time of day: ``Z``, ``+01:00``, ``+0100``,
+# ``-05``, `` UTC``, `` GMT``, a name (``Europe/Paris``) or an abbreviation (``EST``), which DuckDB
+# reads. A date alone (``2024-03-25``) carries none: its ``-25`` is the day.
+ZONED_ISO_RE = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|[A-Za-z][A-Za-z0-9_/+\-]*|[+-]\d{1,2}(:?\d{2})?)$"
+EPOCH_SECONDS_RE = r"\d{10}(\.\d+)?"
+EPOCH_MILLISECONDS_RE = r"\d{13}"
+
+# How a time without an offset met the zone's clock changes (the ``_clock`` code of the import).
+CLOCK_PLAIN = 0  # the zone's clock showed it once
+CLOCK_SKIPPED = 1  # the clocks went forward over it (a gap): it never showed
+CLOCK_REPEATED = 2  # the clocks went back over it (an overlap): it showed twice
+# The rule DuckDB's ICU applies to such times, which the import keeps (and the tests hold).
+CLOCK_CHANGE_RULE = (
+    "a time the clocks skip is moved forward by the gap (02:30 on a spring-forward night is stored as 03:30 "
+    "summer time); a time the clocks show twice is read as the second one (after the clocks went back)"
+)
+
+
+@dataclass(frozen=True)
+class ClockExample:
+    """One event whose time the zone's clocks skipped or repeated: where it is and what was stored."""
+
+    row: int  # the data row of the file (1 = the first after the header)
+    line: int  # the line of the file
+    value: str  # the timestamp as written
+    stored: datetime  # the instant stored (UTC)
+
+    def to_json(self) -> dict[str, object]:
+        return {"row": self.row, "line": self.line, "value": self.value, "stored": self.stored.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ClockExample | None:
+        if not data:
+            return None
+        stored = datetime.fromisoformat(str(data["stored"]))
+        return cls(int(data["row"]), int(data["line"]), str(data["value"]), stored)
+
+
+@dataclass(frozen=True)
+class LocalTimes:
+    """How the stored events' timestamps without an offset were read: in ``timezone``, by
+    :data:`CLOCK_CHANGE_RULE` where its clocks change. Counts are of stored events."""
+
+    timezone: str = "UTC"
+    events: int = 0  # events whose timestamp carries no offset (read in ``timezone``)
+    skipped: int = 0  # of those, times the clocks skipped (spring forward)
+    repeated: int = 0  # of those, times the clocks showed twice (fall back)
+    skipped_example: ClockExample | None = None  # the first in the file
+    repeated_example: ClockExample | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "timezone": self.timezone,
+            "events": self.events,
+            "skipped": self.skipped,
+            "repeated": self.repeated,
+            "skipped_example": self.skipped_example.to_json() if self.skipped_example else None,
+            "repeated_example": self.repeated_example.to_json() if self.repeated_example else None,
+            "rule": CLOCK_CHANGE_RULE,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LocalTimes:
+        return cls(
+            timezone=str(data.get("timezone", "UTC")),
+            events=int(data.get("events", 0)),
+            skipped=int(data.get("skipped", 0)),
+            repeated=int(data.get("repeated", 0)),
+            skipped_example=ClockExample.from_json(data.get("skipped_example")),
+            repeated_example=ClockExample.from_json(data.get("repeated_example")),
+        )
+
+
 def timestamp_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool = False) -> str:
     """A DuckDB expression turning text ``v`` into TIMESTAMPTZ (NULL when unreadable).
 
     Values with an offset (``Z``, ``+01:00``, ``+0100``) are absolute; the others are read in the
-    connection's TimeZone (the import sets it to the chosen zone). ``date_only`` keeps the date
-    and reads it as midnight. Epoch seconds (10 digits) and milliseconds (13 digits) are UTC.
-    The expression expects columns ``_dmy`` and ``_ymd`` (see :func:`date_parts_sql`) unless
-    ``iso_only`` (every value starts like 2024-03-25).
+    connection's TimeZone (the import sets it to the chosen zone), by :data:`CLOCK_CHANGE_RULE`
+    where the zone's clocks change. ``date_only`` keeps the date and reads it as midnight. Epoch
+    seconds (10 digits) and milliseconds (13 digits) are UTC. The expression expects columns
+    ``_dmy`` and ``_ymd`` (see :func:`date_parts_sql`) unless ``iso_only`` (every value starts
+    like 2024-03-25).
     """
+    return _parsed_sql(v, dayfirst=dayfirst, date_only=date_only, iso_only=iso_only, sql_type="TIMESTAMPTZ")
+
+
+def wall_time_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool = False) -> str:
+    """The clock time the text ``v`` shows, as a TIMESTAMP (no zone): what :func:`timestamp_sql`
+    reads in the chosen zone for a value without an offset. NULL for epoch values (they are instants)."""
+    return _parsed_sql(v, dayfirst=dayfirst, date_only=date_only, iso_only=iso_only, sql_type="TIMESTAMP")
+
+
+def without_offset_sql(v: str, *, date_only: bool, iso_only: bool = False) -> str:
+    """A DuckDB BOOLEAN: does :func:`timestamp_sql` read ``v`` in the chosen zone (it carries no
+    offset or zone of its own)? NULL for a missing value. Epoch values are UTC instants (FALSE);
+    with ``date_only`` every date is midnight in the zone (TRUE). Dates like 25/03/2024, 2024/03/25
+    and the text forms (25 Mar 2024) never carry an offset (TRUE)."""
+    iso = "TRUE" if date_only else f"NOT regexp_matches({v}, {sql_literal(ZONED_ISO_RE)})"
+    if iso_only:
+        return f"CASE WHEN {v} IS NULL THEN NULL ELSE {iso} END"
+    return (
+        f"CASE WHEN {v} IS NULL THEN NULL "
+        f"WHEN regexp_matches({v}, '{ISO_PREFIX}') THEN {iso} "
+        f"WHEN _ymd.yy <> '' OR _dmy.a <> '' THEN TRUE "
+        f"WHEN regexp_full_match({v}, '{EPOCH_SECONDS_RE}') OR regexp_full_match({v}, '{EPOCH_MILLISECONDS_RE}') "
+        "THEN FALSE ELSE TRUE END"
+    )
+
+
+def clock_change_sql(ts: str, wall: str, timezone: str) -> str:
+    """A DuckDB TINYINT for a time read in ``timezone``: :data:`CLOCK_PLAIN`, :data:`CLOCK_SKIPPED`
+    (the clock time ``wall`` never showed: the instant ``ts`` shows a later one) or
+    :data:`CLOCK_REPEATED` (it showed twice: ``ts`` is the second, and the zone's offset a day
+    before, in force until the clocks went back, shows ``wall`` at an earlier instant too).
+
+    Microsecond arithmetic on purpose: an interval of days on a TIMESTAMPTZ follows the calendar
+    of the session's zone, hours do not."""
+    zone = sql_literal(timezone)
+    local = f"timezone({zone}, {ts})"
+    day_before = f"({ts} - INTERVAL 24 HOUR)"
+    # How much further ahead of UTC the zone's clocks were a day before than at ``ts`` (> 0 after they went back).
+    offset_drop = (
+        f"((epoch_us(timezone({zone}, {day_before})) - epoch_us({day_before})) - (epoch_us({local}) - epoch_us({ts})))"
+    )
+    return (
+        f"(CASE WHEN {wall} IS NULL THEN {CLOCK_PLAIN} "
+        f"WHEN {local} <> {wall} THEN {CLOCK_SKIPPED} "
+        f"WHEN {offset_drop} > 0 AND timezone({zone}, {ts} - to_microseconds({offset_drop})) = {wall} "
+        f"THEN {CLOCK_REPEATED} ELSE {CLOCK_PLAIN} END)::TINYINT"
+    )
+
+
+def _parsed_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool, sql_type: str) -> str:
+    """:func:`timestamp_sql` (``sql_type`` TIMESTAMPTZ) or :func:`wall_time_sql` (TIMESTAMP): one
+    reading of the text, so the two agree on every form."""
+    as_type = f"AS {sql_type}"
     iso = (
-        f"coalesce(try_cast({v} AS TIMESTAMPTZ), "
-        f"try_cast(regexp_replace({v}, '\\s+(Z|UTC|GMT|[+-]\\d{{2}}(:?\\d{{2}})?)$', '\\1') AS TIMESTAMPTZ))"
+        f"coalesce(try_cast({v} {as_type}), "
+        f"try_cast(regexp_replace({v}, '\\s+(Z|UTC|GMT|[+-]\\d{{2}}(:?\\d{{2}})?)$', '\\1') {as_type}))"
     )
     if date_only:
-        iso = f"try_cast(try_cast(regexp_extract({v}, '{ISO_PREFIX}') AS DATE) AS TIMESTAMPTZ)"
+        iso = f"try_cast(try_cast(regexp_extract({v}, '{ISO_PREFIX}') AS DATE) {as_type})"
     if iso_only:
         return iso
 
@@ -145,7 +290,7 @@ def timestamp_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool = F
         if date_only:
             return (
                 f"try_cast(try_cast(printf('%04d-%02d-%02d', {year}, try_cast({s}.{m} AS INT), "
-                f"try_cast({s}.{d} AS INT)) AS DATE) AS TIMESTAMPTZ)"
+                f"try_cast({s}.{d} AS INT)) AS DATE) {as_type})"
             )
         hour = f"coalesce(try_cast(nullif({s}.hh, '') AS INT), 0)"
         if s == "_dmy":
@@ -161,15 +306,18 @@ def timestamp_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool = F
             f"printf('%04d-%02d-%02d %02d:%02d:%02d', {year}, try_cast({s}.{m} AS INT), try_cast({s}.{d} AS INT), "
             f"{hour}, {minute}, {second}) || {frac}"
         )
-        return f"try_cast({text} AS TIMESTAMPTZ)"
+        return f"try_cast({text} {as_type})"
 
     day, month = ("a", "b") if dayfirst else ("b", "a")
     dmy = canonical("_dmy", "yy", month, day)
     ymd = canonical("_ymd", "yy", "mo", "dd")
     fmts = "[" + ", ".join(sql_literal(f) for f in TEXT_FORMATS) + "]"
-    text = f"try_cast(try_strptime({v}, {fmts}) AS TIMESTAMPTZ)"
-    epoch_s = f"to_timestamp(try_cast({v} AS DOUBLE))"
-    epoch_ms = f"to_timestamp(try_cast({v} AS DOUBLE) / 1000.0)"
+    text = f"try_cast(try_strptime({v}, {fmts}) {as_type})"
+    if sql_type == "TIMESTAMPTZ":
+        epoch_s = f"to_timestamp(try_cast({v} AS DOUBLE))"
+        epoch_ms = f"to_timestamp(try_cast({v} AS DOUBLE) / 1000.0)"
+    else:  # an instant shows no clock time of its own
+        epoch_s = epoch_ms = f"NULL::{sql_type}"
     if date_only:
         text, epoch_s, epoch_ms = (f"date_trunc('day', {e})" for e in (text, epoch_s, epoch_ms))
     return (
@@ -177,8 +325,8 @@ def timestamp_sql(v: str, *, dayfirst: bool, date_only: bool, iso_only: bool = F
         f"WHEN regexp_matches({v}, '{ISO_PREFIX}') THEN {iso} "
         f"WHEN _ymd.yy <> '' THEN {ymd} "
         f"WHEN _dmy.a <> '' THEN {dmy} "
-        f"WHEN regexp_full_match({v}, '\\d{{10}}(\\.\\d+)?') THEN {epoch_s} "
-        f"WHEN regexp_full_match({v}, '\\d{{13}}') THEN {epoch_ms} "
+        f"WHEN regexp_full_match({v}, '{EPOCH_SECONDS_RE}') THEN {epoch_s} "
+        f"WHEN regexp_full_match({v}, '{EPOCH_MILLISECONDS_RE}') THEN {epoch_ms} "
         f"ELSE {text} END"
     )
 

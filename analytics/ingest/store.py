@@ -19,11 +19,17 @@ from typing import Any
 from analytics.engine import scratch_connection
 from analytics.file_facts import facts_json, kv_metadata_option
 from analytics.ingest.parse import (
+    CLOCK_PLAIN,
+    CLOCK_REPEATED,
+    CLOCK_SKIPPED,
     ISO_PREFIX,
     NUMBER_RANGES,
     TIMESTAMP_EXPECTED,
+    ClockExample,
     DayOrder,
+    LocalTimes,
     SlashedDates,
+    clock_change_sql,
     date_parts_sql,
     decide_day_order,
     flag_sql,
@@ -31,6 +37,8 @@ from analytics.ingest.parse import (
     sql_ident,
     sql_literal,
     timestamp_sql,
+    wall_time_sql,
+    without_offset_sql,
 )
 from analytics.ingest.read import Progress, system_memory_pool
 from analytics.ingest.rejects import NoRowLeftError, Reject, shown_value
@@ -62,6 +70,9 @@ from core.errors import BadInputError
 # of several groups is read by every core (one group of a million rows is read by one).
 ROW_GROUP_ROWS = 122_880
 
+# Zones whose clocks never change: their times need no check against a clock change.
+FIXED_ZONES = frozenset({"UTC", "Etc/UTC", "UCT", "Etc/UCT", "GMT", "Etc/GMT", "Zulu", "Etc/Zulu", "Universal"})
+
 
 @dataclass(frozen=True)
 class BuildSpec:
@@ -89,6 +100,7 @@ class BuildResult(EventCounts):
     ties: int
     rejects: list[Reject]
     day_order: DayOrder
+    local_times: LocalTimes = field(default_factory=LocalTimes)  # how times without an offset were read
     timings: list[tuple[str, float]] = field(default_factory=list)  # (statement, seconds)
 
 
@@ -117,6 +129,35 @@ def _ts_from_us(value: Any) -> datetime | None:
     if value is None:
         return None
     return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(value))
+
+
+def _local_times(con: _Timed, timezone: str, ts_col: str) -> LocalTimes:
+    """:class:`LocalTimes` of the rows left in ``parsed`` (its ``_clock`` codes), with the first
+    skipped and the first repeated time as written in ``staged``."""
+    events, skipped, repeated, first_skipped, first_repeated = con.execute(
+        f"SELECT count(*) FILTER (WHERE _clock IS NOT NULL), count(*) FILTER (WHERE _clock = {CLOCK_SKIPPED}), "
+        f"count(*) FILTER (WHERE _clock = {CLOCK_REPEATED}), min(file_row) FILTER (WHERE _clock = {CLOCK_SKIPPED}), "
+        f"min(file_row) FILTER (WHERE _clock = {CLOCK_REPEATED}) FROM parsed"
+    ).fetchone()
+
+    def example(file_row: int | None) -> ClockExample | None:
+        if file_row is None:
+            return None
+        line, value, stored = con.execute(
+            f"SELECT s.file_line, s.{sql_ident(ts_col)}, epoch_us(p.timestamp) FROM parsed p "
+            "JOIN staged s ON s.file_row = p.file_row WHERE p.file_row = ?",
+            [file_row],
+        ).fetchone()
+        return ClockExample(int(file_row), int(line), shown_value(value or ""), _ts_from_us(stored) or datetime.min)
+
+    return LocalTimes(
+        timezone=timezone,
+        events=int(events),
+        skipped=int(skipped),
+        repeated=int(repeated),
+        skipped_example=example(first_skipped),
+        repeated_example=example(first_repeated),
+    )
 
 
 def neighbour_facts_sql(rows: str, *, has_stage: bool, order_by: str = SEQ) -> str:
@@ -194,7 +235,10 @@ def build_event_store(
     Rules (exact):
     - Text is trimmed; an empty value is missing. Journey id, activity and timestamp are required.
     - Timestamps: see :func:`timestamp_sql`; dates like 03/04/2024 follow :class:`DayOrder`.
-      Stored in UTC.
+      Stored in UTC. ``local_times`` counts the stored events whose timestamp has no offset (read
+      in ``spec.timezone``) and, of those, the times the zone's clocks skipped or showed twice
+      (:func:`clock_change_sql`; read by :data:`analytics.ingest.parse.CLOCK_CHANGE_RULE`), with
+      the first of each in the file.
     - Numbers: :func:`number_sql`; NPS must lie in 0..10, CSAT in 1..5. FCR: yes/no words or 1/0.
     - A row with any problem is rejected (raised unless ``allow_bad_rows``).
     - Every row is an event. ``identical_rows`` counts the rows whose (trimmed) text equals an
@@ -203,8 +247,9 @@ def build_event_store(
       only on the mapped columns are different events and are kept. With
       ``drop_identical_rows`` the repeats go, the first in the file stays
       (``identical_rows_dropped``; a repeat of a rejected row is rejected with it).
-    - Order within a journey: timestamp, then file row (stable). ``ties``: events whose timestamp
-      equals that of the previous event of the same journey.
+    - Order within a journey: timestamp, then file row (stable). ``ties``: events that share their
+      timestamp with an earlier event (in the file) of the same journey: a journey's k events at
+      one instant count k - 1.
     - Codes: dense, in sorted order of the text (code-point order), as
       :func:`analytics.layout.to_stored_layout`.
     - After the segments, the neighbour facts of :data:`analytics.schema.NEIGHBOUR_COLUMNS`.
@@ -253,7 +298,8 @@ def build_event_store(
                 ).fetchone()
             )
         day_order = decide_day_order(dates, dayfirst=spec.dayfirst, delimiter=spec.delimiter)
-        ts_sql = timestamp_sql(ts_raw, dayfirst=day_order.dayfirst, date_only=spec.date_only, iso_only=not non_iso)
+        reading = {"dayfirst": day_order.dayfirst, "date_only": spec.date_only, "iso_only": not non_iso}
+        ts_sql = timestamp_sql(ts_raw, **reading)
         select = [
             "file_row",
             "file_line",
@@ -261,7 +307,14 @@ def build_event_store(
             f"{raw(Role.ACTIVITY)} AS activity",
             f"{ts_raw} AS _ts_raw",
             f"{ts_sql} AS timestamp",
+            f"{without_offset_sql(ts_raw, date_only=spec.date_only, iso_only=not non_iso)} AS _naive",
         ]
+        clock_changes = spec.timezone not in FIXED_ZONES and not spec.timezone.startswith("Etc/GMT")
+        if clock_changes:
+            select.append(f"{wall_time_sql(ts_raw, **reading)} AS _wall")
+        # Per row: NULL (the time carries its own offset) or how the zone's clock showed it (CLOCK_*).
+        clock = clock_change_sql("timestamp", "_wall", spec.timezone) if clock_changes else str(CLOCK_PLAIN)
+        clock_sql = f"(CASE WHEN _naive AND timestamp IS NOT NULL THEN {clock} END)::TINYINT AS _clock"
         label = spec.labels.get
         checks: list[tuple[str, str, str, str, str]] = [  # condition, column label, staging key, reason, expected
             (
@@ -326,11 +379,13 @@ def build_event_store(
             # A 64-bit hash of the whole row, computed in the same read of the staged rows.
             select.append(f"hash({row}) AS _row_hash")
         # Checks become one bitmask column, so the stored table carries no raw text.
-        keep_cols = [c.rsplit(" AS ", 1)[-1] for c in select if not c.endswith(("_ts_raw", "_given"))]
+        keep_cols = [
+            c.rsplit(" AS ", 1)[-1] for c in select if not c.endswith(("_ts_raw", "_given", "_naive", "_wall"))
+        ]
         keep_cols = [c for c in keep_cols if c != "file_line"]
         bad_mask = " | ".join(f"(CASE WHEN {c[0]} THEN {1 << i} ELSE 0 END)" for i, c in enumerate(checks))
         con.execute(
-            f"CREATE TEMP TABLE parsed AS SELECT {', '.join(keep_cols)}, ({bad_mask})::INTEGER AS _bad "
+            f"CREATE TEMP TABLE parsed AS SELECT {', '.join(keep_cols)}, ({bad_mask})::INTEGER AS _bad, {clock_sql} "
             f"FROM (SELECT {', '.join(select)} FROM {'dated' if non_iso else 'staged'})"
         )
 
@@ -377,6 +432,8 @@ def build_event_store(
                 "SELECT count(*) FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)"
             ).fetchone()[0]
             con.execute("DELETE FROM parsed WHERE file_row IN (SELECT file_row FROM _identical)")
+
+        local_times = _local_times(con, spec.timezone, ts_col)
 
         step(0.84, "Encoding…")
         for name, column in (("jc", "journey_id"), ("ac", "_account"), ("tc", "activity")):
@@ -461,5 +518,6 @@ def build_event_store(
         ties=n_events - int(summary[6]),
         rejects=rejects,
         day_order=day_order,
+        local_times=local_times,
         timings=timings,
     )

@@ -26,7 +26,11 @@ def test_import_json_summary_and_reimport(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"dataset_id", "created", "rows_read", "events", "journeys", "accounts", "activities",
                         "identical_rows", "identical_rows_dropped", "rows_filtered_out", "rejected_rows",
-                        "rejected_problems", "rejected_reasons", "rejected"}  # fmt: skip
+                        "rejected_problems", "rejected_reasons", "rejected",
+                        # What the text output says besides the counts.
+                        "first_timestamp", "last_timestamp", "ties", "ties_note", "kind", "sheet", "encoding",
+                        "encoding_label", "encoding_detected", "delimiter", "delimiter_label", "delimiter_detected",
+                        "gzip", "day_order", "timezone", "date_only", "local_times", "notes"}  # fmt: skip
     assert (out["rejected_problems"], out["rejected_reasons"], out["rejected"]) == (0, [], [])
     assert out["events"] == 9 and out["journeys"] == 3 and out["activities"] == 3 and out["rejected_rows"] == 0
     assert (out["rows_read"], out["rows_filtered_out"], out["created"], out["identical_rows"]) == (12, 3, True, 0)
