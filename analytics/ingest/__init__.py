@@ -18,6 +18,9 @@ Every problem is a :class:`analytics.ingest.rejects.Reject` naming the row, the 
 the value and what was expected; without ``allow_bad_rows`` the first one is raised as
 :class:`core.errors.BadInputError`.
 
+What an import then says about how it read the file (encoding, day order, the zone of times
+without an offset and its clock changes, ties) is worded once, in :mod:`analytics.ingest.notes`.
+
 The package exposes its two entry points; every other name is imported from the module it lives in.
 """
 
