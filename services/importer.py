@@ -74,7 +74,7 @@ from analytics.ingest.sniff import (
     normalise_encoding,
     read_sample,
 )
-from analytics.ingest.store import BuildSpec
+from analytics.ingest.store import BuildResult, BuildSpec
 from analytics.schema import ColumnMapping, EventCounts, Role, counts_of
 from core.errors import BadInputError, nearest_names
 from db import crud
@@ -519,19 +519,8 @@ def _existing_result(
     local_times = LocalTimes.from_json(opts["local_times"]) if opts.get("local_times") else None
     encoding, delimiter = str(opts.get("encoding", "")), str(opts.get("delimiter", ""))
     filtered_out = int(opts.get("rows_filtered_out", 0))
-    notes = _notes(
-        options,
-        kind=kind,
-        sheet=sheet,
-        encoding=encoding,
-        delimiter=delimiter,
-        is_gzip=is_gzip,
-        day_order=day_order,
-        local_times=local_times,
-        events=dataset.events,
-        filtered_out=filtered_out,
-        headers=list(opts.get("headers", [])),
-    )
+    # The first import's notes (a dataset imported before they were kept says only that it was).
+    notes = tuple(opts.get("notes", ()))
     return ImportResult(
         dataset_id=dataset.id or 0,
         created=False,
@@ -541,18 +530,12 @@ def _existing_result(
         ties=dataset.ties,
         rejected_rows=dataset.rejected_rows,
         rejected=rejected,
-        encoding=encoding,
-        delimiter=delimiter,
         dayfirst=opts.get("dayfirst_used"),
         dayfirst_detected=bool(opts.get("dayfirst_detected", False)),
         rows_read=int(opts.get("rows_read", 0)),
         rows_filtered_out=filtered_out,
         notes=(ALREADY_IMPORTED, *notes),
-        encoding_detected=options.encoding is None,
-        delimiter_detected=options.delimiter is None,
-        gzip=is_gzip,
-        kind=kind.kind,
-        sheet=sheet,
+        **_as_read(options, kind, sheet, is_gzip, encoding, delimiter),
         timezone=str(opts.get("timezone", options.timezone)),
         date_only=bool(opts.get("date_only", options.date_only)),
         day_order=day_order,
@@ -743,19 +726,8 @@ def import_event_log(
         rejected_rows = int(rejected["row"].nunique()) if len(rejected) else 0
         if len(rejected):
             rejected.to_parquet(work / REJECTED_FILE, index=False)
-        notes = _notes(
-            options,
-            kind=kind,
-            sheet=sheet,
-            encoding=encoding,
-            delimiter=delimiter,
-            is_gzip=is_gzip,
-            day_order=built.day_order,
-            local_times=built.local_times,
-            events=built.events,
-            filtered_out=filtered_out,
-            headers=headers,
-        )
+        read = {"kind": kind, "sheet": sheet, "is_gzip": is_gzip, "encoding": encoding, "delimiter": delimiter}
+        notes = _notes(options, built, filtered_out=filtered_out, headers=headers, **read)
 
         report(0.97, "Saving the dataset…")
         import_options = {
@@ -768,6 +740,7 @@ def import_event_log(
             "dayfirst_assumed": built.day_order.assumed,
             "day_order": built.day_order.note,
             "local_times": built.local_times.to_json(),
+            "notes": list(notes),  # said again, word for word, when the same file is imported again
             "timezone": options.timezone,
             "date_only": options.date_only,
             "where": [list(w) for w in options.where],
@@ -836,19 +809,13 @@ def import_event_log(
         ties=built.ties,
         rejected_rows=rejected_rows,
         rejected=rejected,
-        encoding=encoding,
-        delimiter=delimiter,
         dayfirst=built.day_order.dayfirst,
         dayfirst_detected=built.day_order.detected,
         rows_read=scan.rows_read,
         rows_filtered_out=filtered_out,
         notes=notes,
         seconds=time.monotonic() - started,
-        encoding_detected=options.encoding is None,
-        delimiter_detected=options.delimiter is None,
-        gzip=is_gzip,
-        kind=kind.kind,
-        sheet=sheet,
+        **_as_read(options, kind, sheet, is_gzip, encoding, delimiter),
         timezone=options.timezone,
         date_only=options.date_only,
         day_order=built.day_order,
@@ -856,14 +823,25 @@ def import_event_log(
     )
 
 
-def _notes(options: ImportOptions, **facts: Any) -> tuple[str, ...]:
-    """:func:`analytics.ingest.notes.reading_notes` of the file's ``facts`` and what ``options`` chose."""
-    return reading_notes(
-        sheet_chosen=options.sheet is not None,
-        encoding_detected=options.encoding is None,
-        delimiter_detected=options.delimiter is None,
-        timezone=options.timezone,
-        date_only=options.date_only,
-        where=options.where,
-        **facts,
-    )
+def _as_read(
+    options: ImportOptions, kind: FileKind, sheet: str | None, is_gzip: bool, encoding: str, delimiter: str
+) -> dict[str, Any]:
+    """The fields of an :class:`ImportResult` saying how the file was read, and which the options decided."""
+    return {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "encoding_detected": options.encoding is None,
+        "delimiter_detected": options.delimiter is None,
+        "gzip": is_gzip,
+        "kind": kind.kind,
+        "sheet": sheet,
+    }
+
+
+def _notes(options: ImportOptions, built: BuildResult, **facts: Any) -> tuple[str, ...]:
+    """:func:`analytics.ingest.notes.reading_notes` of the file's ``facts``, what the store's build
+    found (day order, times without an offset, events) and what ``options`` chose."""
+    found = {"day_order": built.day_order, "local_times": built.local_times, "events": built.events}
+    chosen = {"timezone": options.timezone, "date_only": options.date_only, "where": options.where}
+    detected = {"encoding_detected": options.encoding is None, "delimiter_detected": options.delimiter is None}
+    return reading_notes(sheet_chosen=options.sheet is not None, **detected, **chosen, **found, **facts)

@@ -136,26 +136,22 @@ def _local_time_notes(local: LocalTimes | None, *, events: int, timezone: str, d
             f"{local.events:,} of {events:,} timestamps have no offset and were read as {zone} time "
             f"({TIMEZONE_HINT}); the others carry their own offset."
         ]
-    if local.skipped and local.skipped_example:
-        ex = local.skipped_example
+    cases = (
+        (local.skipped, local.skipped_example, "does not exist", "do not exist", "the clocks skip",
+         "moved forward by the gap"),
+        (local.repeated, local.repeated_example, "is ambiguous", "are ambiguous", "the clocks show",
+         "read as the second (after the clocks went back)"),
+    )  # fmt: skip
+    for count, ex, is_, are, clocks, rule in cases:
+        if not count or ex is None:
+            continue
         where = f"row {ex.row} (line {ex.line}) {ex.value!r}"
         stored = f"stored as {ex.stored:%Y-%m-%d %H:%M:%S} UTC ({_wall_clock(ex.stored, zone)})"
         notes.append(
-            f"1 time does not exist in {zone} (the clocks skip it): {where}, moved forward by the gap and {stored}."
-            if local.skipped == 1
-            else f"{local.skipped:,} times do not exist in {zone} (the clocks skip them), each moved forward by "
-            f"the gap; the first: {where}, {stored}."
-        )
-    if local.repeated and local.repeated_example:
-        ex = local.repeated_example
-        where = f"row {ex.row} (line {ex.line}) {ex.value!r}"
-        stored = f"stored as {ex.stored:%Y-%m-%d %H:%M:%S} UTC ({_wall_clock(ex.stored, zone)})"
-        notes.append(
-            f"1 time is ambiguous in {zone} (the clocks show it twice): {where}, read as the second (after the "
-            f"clocks went back) and {stored}."
-            if local.repeated == 1
-            else f"{local.repeated:,} times are ambiguous in {zone} (the clocks show them twice), each read as the "
-            f"second (after the clocks went back); the first: {where}, {stored}."
+            f"1 time {is_} in {zone} ({clocks} it{' twice' if 'show' in clocks else ''}): {where}, {rule} and {stored}."
+            if count == 1
+            else f"{count:,} times {are} in {zone} ({clocks} them{' twice' if 'show' in clocks else ''}), each {rule}; "
+            f"the first: {where}, {stored}."
         )
     return notes
 

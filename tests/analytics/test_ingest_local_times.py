@@ -68,22 +68,23 @@ def test_the_wall_time_is_the_clock_time_written():
     assert walls[-2:] == [None, None]  # epoch values are instants, not clock times
 
 
+# Amsterdam's clocks: skipped on 2024-03-31 (02:00-03:00), shown twice on 2024-10-27 (02:00-03:00).
+AMSTERDAM = {
+    CLOCK_SKIPPED: ["2024-03-31 02:30"],
+    CLOCK_REPEATED: ["2024-10-27 02:00", "2024-10-27 02:59:59.999999"],
+    CLOCK_PLAIN: ["2024-03-31 01:59:59", "2024-03-31 03:00", "2024-10-27 03:00", "2024-10-27 01:59"]
+    + ["2024-10-28 02:30", "2024-10-26 02:30"],
+}
+ELSEWHERE = [  # a change at 02:00 elsewhere, a half-hour change, a zone without changes
+    ("America/New_York", "2024-11-03 01:30", CLOCK_REPEATED),
+    ("Australia/Lord_Howe", "2024-10-06 02:15", CLOCK_SKIPPED),
+    ("Asia/Tokyo", "2024-10-27 02:30", CLOCK_PLAIN),
+]
+
+
 @pytest.mark.parametrize(
     ("zone", "value", "code"),
-    [
-        ("Europe/Amsterdam", "2024-03-31 02:30", CLOCK_SKIPPED),
-        ("Europe/Amsterdam", "2024-03-31 01:59:59", CLOCK_PLAIN),
-        ("Europe/Amsterdam", "2024-03-31 03:00", CLOCK_PLAIN),
-        ("Europe/Amsterdam", "2024-10-27 02:00", CLOCK_REPEATED),
-        ("Europe/Amsterdam", "2024-10-27 02:59:59.999999", CLOCK_REPEATED),
-        ("Europe/Amsterdam", "2024-10-27 03:00", CLOCK_PLAIN),
-        ("Europe/Amsterdam", "2024-10-27 01:59", CLOCK_PLAIN),
-        ("Europe/Amsterdam", "2024-10-28 02:30", CLOCK_PLAIN),
-        ("Europe/Amsterdam", "2024-10-26 02:30", CLOCK_PLAIN),
-        ("America/New_York", "2024-11-03 01:30", CLOCK_REPEATED),
-        ("Australia/Lord_Howe", "2024-10-06 02:15", CLOCK_SKIPPED),
-        ("Asia/Tokyo", "2024-10-27 02:30", CLOCK_PLAIN),
-    ],
+    [("Europe/Amsterdam", v, code) for code, values in AMSTERDAM.items() for v in values] + ELSEWHERE,
 )
 def test_clock_changes_are_told_apart(zone, value, code):
     with scratch_connection() as con:

@@ -90,14 +90,21 @@ def test_time_in_stage_ends_at_the_next_visit_and_leaves_the_last_open():
     assert t.loc["Co", "median_seconds"] == pytest.approx(1 * DAY)
 
 
-def test_time_in_stage_follows_a_stage_order_and_puts_the_others_after_it_by_visits():
-    frame = staged_frame(
-        {
-            "a": [(0, "x", "Co"), (1, "y", "Aw"), (2, "z", "Co"), (3, "x", "Zz"), (4, "y", "Dx")],
-            "b": [(0, "x", "Co"), (1, "z", "Aw"), (2, "x", "Dx")],
-        }
+def _ordered_log():  # noqa: ANN202 - events and schema
+    """Two journeys over stages Co, Aw, Zz, Dx and touchpoints x, y, z (visits: Co 3, Aw 2, Dx 2, Zz 1;
+    x 4, y 2, z 2)."""
+    return events_of(
+        staged_frame(
+            {
+                "a": [(0, "x", "Co"), (1, "y", "Aw"), (2, "z", "Co"), (3, "x", "Zz"), (4, "y", "Dx")],
+                "b": [(0, "x", "Co"), (1, "z", "Aw"), (2, "x", "Dx")],
+            }
+        )
     )
-    events, schema = events_of(frame)
+
+
+def test_time_in_stage_follows_a_stage_order_and_puts_the_others_after_it_by_visits():
+    events, schema = _ordered_log()
     q = JourneyQuery(by="stage")
     # Visits: Co 3, Aw 2, Dx 2, Zz 1: without an order, most visited first, then by name.
     assert compute_time_in_stage(events, schema, q)["node"].tolist() == ["Co", "Aw", "Dx", "Zz"]
@@ -112,13 +119,7 @@ def test_time_in_stage_follows_a_stage_order_and_puts_the_others_after_it_by_vis
 
 
 def test_time_at_touchpoint_level_follows_the_maps_touchpoint_order():
-    frame = staged_frame(
-        {
-            "a": [(0, "x", "Co"), (1, "y", "Aw"), (2, "z", "Co"), (3, "x", "Zz"), (4, "y", "Dx")],
-            "b": [(0, "x", "Co"), (1, "z", "Aw"), (2, "x", "Dx")],
-        }
-    )
-    events, schema = events_of(frame)
+    events, schema = _ordered_log()
     q = JourneyQuery(by="touchpoint")
     # Visits: x 4, y 2, z 2: without an order, most visited first, then by name.
     assert compute_time_in_stage(events, schema, q)["node"].tolist() == ["x", "y", "z"]
