@@ -63,7 +63,7 @@ from analytics.schema import (
     Role,
     segment_column,
 )
-from core.errors import UnknownColumnError
+from core.errors import UnknownColumnError, close_names
 
 Level = Literal["contact", "account"]
 By = Literal["touchpoint", "stage", "channel"]
@@ -302,10 +302,13 @@ def resolve_column(schema: EventSchema, name: str) -> str:
         return segment_column(name)
     if name in schema.segment_columns():
         return name
+    roles = sorted(r.value for r in schema.roles)
+    nearest = close_names(name, [*roles, *schema.segments], n=3)
     raise UnknownColumnError(
-        f"this dataset has no column {name!r} (roles: {', '.join(sorted(r.value for r in schema.roles))}"
+        f"this dataset has no column {name!r} (roles: {', '.join(roles)}"
         + (f"; segments: {', '.join(schema.segments)}" if schema.segments else "")
         + ")"
+        + (f"; nearest: {', '.join(repr(n) for n in nearest)}" if nearest else "")
     )
 
 

@@ -30,7 +30,7 @@ from analytics.engine import EventSource, events_table
 from analytics.journeys import JourneyQuery
 from analytics.registry import Inputs
 from analytics.schema import EventSchema, Role
-from core.errors import BadInputError, UnknownColumnError, UnknownNameError, close_names
+from core.errors import BadInputError, UnknownNameError
 from db import crud
 from db.engine import read_session
 from db.models import ConversionDefinition
@@ -225,20 +225,11 @@ def _check_stage_order(ctx: AnalysisContext, order: tuple[str, ...], map_order: 
 
 
 def check_column(ctx: AnalysisContext, column: str) -> str:
-    """The stored column of ``column`` (a role or a segment's name,
-    :func:`analytics.journeys.resolve_column`); a name that is neither is refused with the nearest real
-    one (:func:`core.errors.close_names`), as every unknown name is."""
+    """The stored column of ``column`` (a role or a segment's name); a name that is neither is refused
+    with the nearest real one (:func:`analytics.journeys.resolve_column`), as every unknown name is."""
     from analytics.journeys import resolve_column
 
-    try:
-        return resolve_column(ctx.schema, column)
-    except UnknownColumnError as exc:
-        if column in {r.value for r in Role}:  # a role this log lacks: said as such, no nearest name
-            raise
-        nearest = close_names(column, [*sorted(r.value for r in ctx.schema.roles), *ctx.schema.segments], n=3)
-        if not nearest:
-            raise
-        raise UnknownColumnError(f"{exc}; nearest: {', '.join(repr(n) for n in nearest)}") from exc
+    return resolve_column(ctx.schema, column)
 
 
 def values_present(ctx: AnalysisContext, column: str, values: Sequence[str]) -> set[str]:

@@ -238,3 +238,16 @@ def test_neighbours_from_stored_facts_equal_the_window_functions(query, stored):
     facts, windows = (f.sort_values(keys).reset_index(drop=True) for f in (facts, windows))
     assert len(facts) > 100
     pd.testing.assert_frame_equal(facts, windows[facts.columns], check_dtype=False)
+
+
+def test_a_column_that_does_not_exist_is_refused_with_the_nearest_real_one():
+    from analytics.journeys import resolve_column
+
+    _, schema = events_of(b2b_log(), segments=["region"])
+    with pytest.raises(UnknownColumnError, match=r"no column 'regoin' .*; nearest: 'region'$"):
+        resolve_column(schema, "regoin")
+    with pytest.raises(UnknownColumnError, match=r"no column 'account_id' .*; nearest: 'account'$"):
+        resolve_column(schema, "account_id")
+    with pytest.raises(UnknownColumnError) as far:
+        resolve_column(schema, "zzzz")
+    assert "nearest" not in str(far.value)  # nothing close: no nearest offered
