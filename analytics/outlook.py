@@ -91,6 +91,14 @@ from core.errors import JourneyLensError
 GOAL_STATE = "(goal)"
 STALE_STATE = "(no further activity)"
 LOST_PREFIX = "lost: "
+CONVERTS = "(converts)"
+
+
+def goal_label(conversion: Conversion) -> str:
+    """How converting is named among a journey's likely next steps: the goal node when there is one,
+    else "(converts)". Being lost is named by the lost goal or outcome (``conversion.lost_names()``)."""
+    return conversion.goals[0] if len(conversion.goals) == 1 else CONVERTS
+
 
 DEFAULT_ACTIVE_DAYS = OUTLOOK_ACTIVE_DAYS
 DEFAULT_MIN_TRANSITIONS = OUTLOOK_MIN_TRANSITIONS
@@ -383,8 +391,7 @@ def load_journey_log(cut: Cut) -> JourneyLog:
     jt = execute(journeys.select(JOURNEY, JOURNEY_KEY, STATUS, "_stop", "_terminal")).set_index(JOURNEY)
     jt.index = jt.index.astype("int64")
     names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
-    goal_label = conversion.goals[0] if len(conversion.goals) == 1 else "(converts)"
-    ends = {GOAL_CODE: goal_label, STALE_CODE: STALE_STATE}
+    ends = {GOAL_CODE: goal_label(conversion), STALE_CODE: STALE_STATE}
     ends.update({_lost_code(k): name for k, name in enumerate(conversion.lost_names())})
     jt["end"] = jt["_terminal"].map(lambda c: None if pd.isna(c) else ends.get(int(c)))
     jt["start_ts"] = ev.groupby("journey")["ts"].min().reindex(jt.index)
@@ -590,9 +597,7 @@ def compute_outlook(
         "stale": int(ends.get(STALE_STATE, 0)),
     }
 
-    # A single goal node is named as such among the likely next touchpoints; otherwise "(converts)".
-    goal_label = conversion.goals[0] if len(conversion.goals) == 1 else "(converts)"
-    labels = {GOAL_STATE: goal_label, STALE_STATE: STALE_STATE}
+    labels = {GOAL_STATE: goal_label(conversion), STALE_STATE: STALE_STATE}
     labels.update({a: a.removeprefix(LOST_PREFIX) for a in absorbing if a.startswith(LOST_PREFIX)})
     index = {name: i for i, name in enumerate(chain.transient)}
     excluded = frozenset((START, *conversion.goals, *conversion.lost_goals, *(names[m] for m in marks)))

@@ -152,8 +152,7 @@ with user_errors():
 
     ranked = compute_ranked_open_journeys(result)
     st.subheader(f"Open {level}s, most likely to convert first")
-    learned_rows = bool((ranked["model"] == "learned").any()) if "model" in ranked else False
-    if learned_rows:
+    if (result.table["model"] == "learned").any():  # the learned model's two parts: say which gives what
         disagree = count_models_disagreeing(result)
         st.caption(
             "Probability: calibrated gradient boosting on each journey so far. Most likely next: a separate "

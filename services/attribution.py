@@ -100,17 +100,15 @@ def count_models_disagreeing(result: OutlookResult) -> int:
     converting (another model) allows: a next step that is lost more often than ``1 − probability``, or
     that converts more often than the probability. The learned outlook's two models are fitted apart,
     so the page says how often they disagree instead of letting one row contradict itself unsaid."""
-    from analytics.outlook import LOST_PREFIX
+    from analytics.outlook import goal_label
 
-    if result.table.empty or "next_touchpoint_list" not in result.table:
-        return 0
-    goal_names = {"(converts)", *result.conversion.goals}
+    won_name, lost_names = goal_label(result.conversion), set(result.conversion.lost_names())
     count = 0
     for p, nxt in zip(result.table["conversion_probability"], result.table["next_touchpoint_list"], strict=True):
         if pd.isna(p):
             continue
-        lost = sum(q for name, q in nxt if name == "lost" or str(name).startswith(LOST_PREFIX))
-        won = sum(q for name, q in nxt if name in goal_names)
+        lost = sum(q for name, q in nxt if name in lost_names)
+        won = sum(q for name, q in nxt if name == won_name)
         count += bool(lost > 1 - p + 1e-9 or won > p + 1e-9)
     return count
 
