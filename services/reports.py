@@ -227,7 +227,7 @@ def funnel(ctx: AnalysisContext, *, spec: FunnelSpec, top: int | None = None) ->
         }
         table = pd.concat([frame.assign(breakdown="(all)"), per], ignore_index=True)
         table = table[[BREAKDOWN, *[c for c in table.columns if c != BREAKDOWN]]]
-    return ReportOutput(payload, table.assign(window_days=spec.window_days))
+    return ReportOutput(payload, spec.stated(table))  # the rules on every row, as the Funnel page's CSV
 
 
 def variants(ctx: AnalysisContext, *, top: int | None = None, by: str | None = None) -> ReportOutput:
