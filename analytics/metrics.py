@@ -688,14 +688,16 @@ COMPUTED_KINDS: tuple[str, ...] = ("conversion", "retention", "nps", "csat", "ce
 KIND_ROLES: dict[str, Role] = {"nps": Role.NPS, "csat": Role.CSAT, "ces": Role.EFFORT, "clv": Role.VALUE}
 
 
-def role_has_values(events: Table, schema: EventSchema, role: Role) -> bool:
-    """Whether the log's column of ``role`` holds any value (a column mapped at import may be empty in
-    every row: a metric computed from it would report an invented 0)."""
-    from analytics.engine import execute_scalar
+def roles_with_values(events: Table, schema: EventSchema, roles: tuple[Role, ...]) -> frozenset[Role]:
+    """Those of ``roles`` whose column holds a value in some row, in one scan (a column mapped at import
+    may be empty in every row: a metric computed from it would report an invented 0)."""
+    from analytics.engine import execute
 
-    if not schema.has(role):
-        return False
-    return bool(execute_scalar(events[STORED_COLUMN[role]].notnull().any()))
+    present = [r for r in roles if schema.has(r)]
+    if not present:
+        return frozenset()
+    row = execute(events.aggregate(**{r.value: events[STORED_COLUMN[r]].notnull().any() for r in present}))
+    return frozenset(r for r in present if bool(row[r.value].iloc[0]))
 
 
 def available_kinds(schema: EventSchema) -> list[str]:

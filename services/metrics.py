@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,7 @@ from sqlmodel import col, select
 
 from analytics import metrics as am
 from analytics.conversion import check_names
+from analytics.engine import EventSource, events_table
 from analytics.journeys import JourneyQuery, Level
 from analytics.numbers import MONEY_KINDS, NO_CURRENCY
 from analytics.schema import STORED_COLUMN, Role
@@ -615,8 +617,15 @@ def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) 
 
 
 def _has_values(ctx: AnalysisContext, role: Role) -> bool:
-    """Whether the context's whole log holds any value in the column of ``role`` (one small query)."""
-    return am.role_has_values(ctx.events(), ctx.schema, role)
+    """Whether the context's whole log holds any value in the column of ``role``."""
+    return role in _filled_roles(ctx.source, ctx.schema)
+
+
+@lru_cache(maxsize=64)
+def _filled_roles(source: EventSource, schema: am.EventSchema) -> frozenset[Role]:
+    """The metric roles whose column holds a value, one scan per stored log (a dataset's file does not
+    change once written): asked both when metrics are computed and when what they leave out is said."""
+    return am.roles_with_values(events_table(source), schema, tuple(am.KIND_ROLES.values()))
 
 
 def context_metrics_left_out(
