@@ -42,7 +42,7 @@ from analytics.metrics import clean_kept_options
 from core.errors import BadInputError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import crud
-from db.engine import write_session
+from db.engine import read_session, write_session
 from db.inputs import (
     ActionInput,
     Input,
@@ -847,13 +847,11 @@ def import_map_file(data: str | bytes, *, name: str | None = None, engine: Engin
     doc = parse_map_document(data)
     map_id = import_map_document(doc, name=name, engine=engine)
     asked = doc["map"]["name"] if name is None else name.strip()
-    with write_session(engine) as session:
-        got = crud.get_map(session=session, map_id=map_id).name
-        taken_by = None
-        if got != asked:
-            holders = [m.id for m in crud.list_maps(session=session) if crud.name_key(m.name) == crud.name_key(asked)]
-            taken_by = next((i for i in holders if i != map_id), None)
-    return ImportedMap(map_id, got, asked, taken_by)
+    with read_session(engine) as session:
+        maps = crud.list_maps(session=session)
+    got = next(m.name for m in maps if m.id == map_id)
+    holder = next((m.id for m in maps if m.id != map_id and crud.name_key(m.name) == crud.name_key(asked)), None)
+    return ImportedMap(map_id, got, asked, holder if got != asked else None)
 
 
 def replace_map_content(
