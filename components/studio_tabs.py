@@ -86,11 +86,12 @@ def _pick_persona(
         with where:
             # A persona the link names that this map lacks is refused with the real ones (never shown as
             # "Everyone" with the link rewritten, so that a reload would say nothing); everyone is drawn meanwhile.
+            # Everyone is the option None, the default: the link then carries no parameter (not "persona=0").
             picked = query_select(
                 label,
-                choices,
+                [None, *choices[1:]],
                 param=param,
-                format_func=lambda i: persona_label(view, i),
+                format_func=lambda i: persona_label(view, ed.EVERYONE if i is None else i),
                 key=key,
                 help=help,
                 refuse=lambda raw: _no_such_persona(view, raw),
@@ -98,7 +99,7 @@ def _pick_persona(
             )
     else:
         picked = where.selectbox(label, choices, format_func=lambda i: persona_label(view, i), key=key, help=help)
-    return None if picked == ed.EVERYONE else picked
+    return None if picked in (None, ed.EVERYONE) else picked
 
 
 def render_wide_figure(fig: object, *, key: str, filename: str) -> None:

@@ -506,6 +506,19 @@ def test_the_grid_view_lives_in_the_link_and_its_edit_links_keep_it(filled):
     assert f"persona={persona}" in grids[0] and "zoom=Large" in grids[0]
 
 
+def test_everyone_s_view_of_the_grid_puts_no_persona_in_the_link(filled):
+    # Before: everyone's view wrote persona=0 into the link, a number that names no persona.
+    persona = filled.persona_ids[0]
+    key = f"grid_persona::{filled.map_id}"
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Grid"})
+    assert "persona" not in at.query_params
+    assert at.selectbox(key=key).value is None
+    at.selectbox(key=key).set_value(persona).run()
+    assert at.query_params["persona"] == str(persona)
+    at.selectbox(key=key).set_value(None).run()
+    assert "persona" not in at.query_params and not at.exception
+
+
 def test_another_map_drops_the_parameters_that_named_things_of_the_last(filled):
     from services.maps import create_map_from_template
 
