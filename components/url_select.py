@@ -309,6 +309,7 @@ def query_multiselect(
     key: str,
     explained: Collection[str] = (),
     refuse: bool = False,
+    refused_means: str = "Nothing is drawn until the choice is changed.",
     **kwargs: Any,
 ) -> list[str]:
     """A multiselect whose choices live in the URL as ``?<key>=<option>&<key>=...``; a link value that
@@ -317,7 +318,7 @@ def query_multiselect(
     With ``refuse`` (names that make the analysis: funnel steps, exclusions, filters, ``through``), the
     link's values are refused rather than left out: an error names them with the nearest real ones, and
     :func:`link_refused` tells the caller to draw nothing until the choice changes (or the user goes on
-    with the choice shown)."""
+    with the choice shown); ``refused_means`` says what the caller leaves undrawn."""
     options = list(options)
     said = st.empty()  # the warning goes above the widget, written once the widget's choice is known
     text = _left_out_words(key, options, explained=explained)
@@ -335,8 +336,7 @@ def query_multiselect(
     if text and refuse:
         with said.container():
             st.error(
-                escape_markup(text.replace("was left out", "is refused"))
-                + " Nothing is drawn until the choice is changed.",
+                escape_markup(text.replace("was left out", "is refused")) + " " + refused_means,
                 icon=":material/block:",
             )
             if st.button("Go on without it", key=f"{key}__go_on", help="Draw with the choice as shown."):

@@ -12,7 +12,7 @@ from components.bootstrap import bootstrap
 from components.data_table import render_data_table
 from components.errors import user_errors
 from components.text import escape_markdown
-from components.url_select import query_multiselect, query_number, say_unused
+from components.url_select import link_refused, query_multiselect, query_number, say_unused
 
 DAY = 86400.0
 
@@ -41,6 +41,7 @@ with user_errors():
         render_data_table(shown, file_name="paths.csv", key="variants", download=kept)
 
         looped = view  # the view with the stage order: the linked map's, or the one given below
+        refused = False
         if view.ctx.has_stages:
             st.subheader("Loops back to an earlier stage")
             stage_query_order: tuple[str, ...] = ()
@@ -56,26 +57,34 @@ with user_errors():
                         key="stage_order",
                         help="No map is linked: earlier means earlier in this order (stages left out follow in the"
                         " order journeys first reach them).",
+                        refuse=True,
+                        refused_means=(
+                            "The loops and the time per visit are not drawn until the order is changed."
+                            if view.query.by == "stage"
+                            else "The loops are not drawn until the order is changed."
+                        ),
                     )
                 )
                 looped = AnalysisView(view.token, replace(view.ctx, stage_order=stage_query_order))
-            order = looped.run("stage_order")
-            source = "the linked map" if linked else "your order" if stage_query_order else "first appearance"
-            st.caption(f"Stage order used ({source}): " + " → ".join(escape_markdown(s) for s in order))
-            n = looped.run("nonlinearity").iloc[0]
-            c1, c2, c3 = st.columns(3)
-            c1.metric("Journeys moving back", f"{100 * n['share_moving_back']:.1f}%" if n["journeys"] else "–")
-            c2.metric("Loops per journey", f"{n['loops_per_journey']:.2f}" if n["journeys"] else "–")
-            c3.metric("Backward moves", f"{int(n['backward_moves']):,}")
-            loops = looped.run("top_loops", top=None)
-            st.plotly_chart(loops_figure(loops.head(LOOPS_DRAWN)), key="loops")
-            if len(loops) > LOOPS_DRAWN:
-                st.caption(
-                    f"The chart shows the {LOOPS_DRAWN} most common of {len(loops):,} loops "
-                    f"({int(loops['moves'].head(LOOPS_DRAWN).sum()):,} of {int(loops['moves'].sum()):,} backward "
-                    "moves); every one is in the data below."
-                )
-            render_data_table(loops, file_name="loops.csv", key="loops")
+            refused = not linked and link_refused("stage_order")
+            if not refused:  # else the order the link asks for names a stage the log lacks: said above its box
+                order = looped.run("stage_order")
+                source = "the linked map" if linked else "your order" if stage_query_order else "first appearance"
+                st.caption(f"Stage order used ({source}): " + " → ".join(escape_markdown(s) for s in order))
+                n = looped.run("nonlinearity").iloc[0]
+                c1, c2, c3 = st.columns(3)
+                c1.metric("Journeys moving back", f"{100 * n['share_moving_back']:.1f}%" if n["journeys"] else "–")
+                c2.metric("Loops per journey", f"{n['loops_per_journey']:.2f}" if n["journeys"] else "–")
+                c3.metric("Backward moves", f"{int(n['backward_moves']):,}")
+                loops = looped.run("top_loops", top=None)
+                st.plotly_chart(loops_figure(loops.head(LOOPS_DRAWN)), key="loops")
+                if len(loops) > LOOPS_DRAWN:
+                    st.caption(
+                        f"The chart shows the {LOOPS_DRAWN} most common of {len(loops):,} loops "
+                        f"({int(loops['moves'].head(LOOPS_DRAWN).sum()):,} of {int(loops['moves'].sum()):,} backward "
+                        "moves); every one is in the data below."
+                    )
+                render_data_table(loops, file_name="loops.csv", key="loops")
 
         if view.has_role("outcome"):
             st.subheader("Outcomes")
@@ -92,17 +101,20 @@ with user_errors():
             c3.metric("p90 days to convert", "–" if t["converted"] == 0 else f"{t['p90_seconds'] / DAY:.1f}")
         else:
             st.caption("Define conversion on the line above to see the time to convert.")
-        times = looped.run("time_in_stage")  # stages in the order above, touchpoints in the map's; else by visits
-        by = view.query.by
-        order = (
-            ", in the stage order above."
-            if by == "stage" and looped.ctx.stage_order
-            else ", in the linked map's touchpoint order (stage by stage); any other after, most visited first."
-            if by == "touchpoint" and looped.ctx.touchpoints
-            else ", most visited first."
-        )
-        st.caption(f"Time per visit, at {by} level: from entering to entering the next one" + order)
-        st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
-        if note := untimed_note(times):
-            st.caption(escape_markdown(note))
-        render_data_table(times, file_name="time_in_stage.csv", key="time_in_stage")
+        if refused and view.query.by == "stage":  # the time per visit follows the stage order
+            st.caption("Time per visit: not drawn until the stage order above is changed.")
+        else:
+            times = looped.run("time_in_stage")  # stages in the order above, touchpoints in the map's; else by visits
+            by = view.query.by
+            order = (
+                ", in the stage order above."
+                if by == "stage" and looped.ctx.stage_order
+                else ", in the linked map's touchpoint order (stage by stage); any other after, most visited first."
+                if by == "touchpoint" and looped.ctx.touchpoints
+                else ", most visited first."
+            )
+            st.caption(f"Time per visit, at {by} level: from entering to entering the next one" + order)
+            st.plotly_chart(time_in_stage_figure(times), key="time_in_stage")
+            if note := untimed_note(times):
+                st.caption(escape_markdown(note))
+            render_data_table(times, file_name="time_in_stage.csv", key="time_in_stage")

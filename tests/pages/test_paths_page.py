@@ -39,6 +39,32 @@ def test_paths_page_stage_order_from_the_url(engine):
     assert any("Stage order used (your order): Onboarding → Decision" in c.value for c in at.caption)
 
 
+def test_a_stage_in_the_link_s_order_that_the_log_lacks_is_refused(engine):
+    # Before: the order was drawn without it under a warning; the CLI refuses --stage-order with it.
+    dataset_id = create_dataset(b2b_log(), name="Pipeline")
+    query = {"dataset": str(dataset_id), "stage_order": ["Onboarding", "Decisoin"]}
+    at = run_page("pages/7_Paths.py", query=query)
+    errors = [e.value for e in at.error if "stage_order=" in e.value]
+    assert len(errors) == 1 and "stage_order=Decisoin" in errors[0] and "is refused" in errors[0], errors
+    assert "nearest: stage_order=Decision" in errors[0] and "The loops and the time per visit" in errors[0]
+
+    def drawn() -> tuple[bool, bool]:
+        frames = [d.value for d in at.dataframe]
+        return any("From stage" in f.columns for f in frames), any("Visits" in f.columns for f in frames)
+
+    assert drawn() == (False, False) and not [c.value for c in at.caption if c.value.startswith("Stage order used")]
+    assert [c.value for c in at.caption if c.value.startswith("Time per visit: not drawn")]
+    assert any("Path" in d.value.columns for d in at.dataframe)  # the top paths do not follow the order
+    at.run()  # still refused at the next run
+    assert [e.value for e in at.error if "stage_order=" in e.value] and drawn() == (False, False)
+    at.button(key="stage_order__go_on").click().run()
+    assert not [e.value for e in at.error if "stage_order=" in e.value] and drawn() == (True, True)
+    assert any("Stage order used (your order): Onboarding" in c.value for c in at.caption)
+    # At touchpoint level the time per visit does not follow the stage order: only the loops wait.
+    at = run_page("pages/7_Paths.py", query={**query, "by": "touchpoint"})
+    assert [e.value for e in at.error if "The loops are not drawn until" in e.value] and drawn() == (False, True)
+
+
 def test_the_loops_chart_says_what_it_leaves_to_the_table(engine):
     # Six stages, and one journey per backward pair (15 loops): the chart draws 10, the table all 15.
     from tests.factories import log_frame
