@@ -463,11 +463,6 @@ def _touchpoint(view: MapView, tp_id: float | None) -> TouchpointView | None:
     return next((t for t in view.touchpoints if t.id == int(tp_id)), None)
 
 
-def grid_touchpoint_names(view: MapView) -> list[str]:
-    """The touchpoint names the grid draws, in column order (what a test looks for on screen)."""
-    return [c.touchpoint.name for c in _columns(view) if c.touchpoint is not None]
-
-
 def grid_page_html(view: MapView, overlay: pd.DataFrame | None = None, *, overlay_name: str | None = None) -> str:
     """A standalone HTML page with the whole grid fitted to the window (opens offline, nothing fetched)."""
     return (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.access import AccessRole, can, current_actor
+from db.access import AccessRole, can
 
 ADMIN_ONLY = "Deleting and restoring need the admin role of this workspace."
 
@@ -29,8 +29,3 @@ def editing_allowed(what: str = "change this") -> bool:
         return True
     st.caption(f":material/visibility: You are a viewer here: you can browse and download, not {what}.")
     return False
-
-
-def role_label() -> str:
-    actor = current_actor()
-    return f"{actor.name} ({actor.role.label})"

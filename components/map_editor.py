@@ -53,10 +53,6 @@ def reload_base(map_id: int) -> MapView:
     return store[map_id]
 
 
-def forget_base(map_id: int) -> None:
-    st.session_state.setdefault(BASE_KEY, {}).pop(map_id, None)
-
-
 def _pending() -> dict[tuple[int, str], Any]:
     return st.session_state.setdefault(PENDING_KEY, {})
 

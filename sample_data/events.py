@@ -111,10 +111,6 @@ def _sorted_rows(keyed: list[tuple[datetime, int, dict[str, str]]]) -> list[dict
     return [row for _, _, row in keyed]
 
 
-def _fmt_score(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
 def _fmt_money(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 

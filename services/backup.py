@@ -58,10 +58,6 @@ class BackupReport:
     schema_revision: str
     duration_seconds: float
 
-    @property
-    def total_bytes(self) -> int:
-        return self.database_bytes + self.dataset_bytes
-
 
 @dataclass(frozen=True)
 class RestoreReport:

@@ -77,11 +77,6 @@ def get_dataset_summary(dataset_id: int, *, engine: Engine | None = None) -> Dat
         return _summary(crud.get_dataset(session=session, dataset_id=dataset_id))
 
 
-def dataset_datadir(dataset_id: int) -> Path:
-    """Directory holding a dataset's files inside the data directory."""
-    return data_dir() / "datasets" / str(dataset_id)
-
-
 def get_event_source(dataset_id: int, *, engine: Engine | None = None) -> tuple[EventSource, EventSchema]:
     """Where a dataset's events are and which roles it has: what every analysis starts from."""
     with read_session(engine) as session:

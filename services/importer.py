@@ -52,7 +52,7 @@ from analytics.ingest.notes import (
     plural,
     reading_notes,
 )
-from analytics.ingest.parse import DayOrder, LocalTimes, detect_day_order
+from analytics.ingest.parse import DayOrder, LocalTimes, detect_day_order  # noqa: F401 - the import form reads it here
 from analytics.ingest.read import Progress, staging_key
 from analytics.ingest.rejects import REJECT_COLUMNS, NoRowLeftError, reason_counts, rejects_frame
 from analytics.ingest.roles import (
@@ -359,13 +359,6 @@ def list_mapping_presets(*, engine: Engine | None = None) -> list[MappingPreset]
         return [_preset(r) for r in rows]
 
 
-def delete_mapping_preset(preset_id: int, *, engine: Engine | None = None) -> None:
-    with write_session(engine) as session:
-        row = session.get(ColumnMappingPreset, preset_id)
-        if row is not None:
-            session.delete(row)
-
-
 # --------------------------------------------------------------------------- preview
 
 
@@ -406,12 +399,6 @@ def read_preview(source: Source, options: ImportOptions = ImportOptions(), rows:
         sheets=kind.sheets,
         sheet=(options.sheet or kind.sheets[0]) if kind.sheets else None,
     )
-
-
-def describe_day_order(preview: Preview, column: str, dayfirst: bool | None = None) -> DayOrder:
-    """How dates like 03/04/2024 in ``column`` of the preview would be read (detected or as chosen)."""
-    values = preview.frame[column].dropna().astype(str).tolist() if column in preview.frame.columns else []
-    return detect_day_order(values, dayfirst=dayfirst, delimiter=preview.delimiter)
 
 
 # --------------------------------------------------------------------------- import

@@ -7,7 +7,7 @@ so pages can cache them.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine, func
@@ -16,7 +16,7 @@ from sqlmodel import select
 from db import crud
 from db.access import AccessRole, require
 from db.engine import read_session, write_session
-from db.models import JourneyMap, MapState, Stage, Touchpoint
+from db.models import MapState, Stage, Touchpoint
 from services.templates import get_template
 
 
@@ -33,9 +33,6 @@ class MapSummary:
     updated_at: datetime
     version: int
     stale: bool
-
-    def as_row(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def is_stale(review_by: date | None, today: date | None = None) -> bool:
@@ -127,8 +124,3 @@ def delete_map(map_id: int, *, expected_version: int | None = None, engine: Engi
     with write_session(engine) as session:
         session.delete(crud.check_version(session=session, map_id=map_id, expected_version=expected_version))
         session.flush()
-
-
-def map_exists(name: str, *, engine: Engine | None = None) -> bool:
-    with read_session(engine) as session:
-        return session.exec(select(JourneyMap.id).where(JourneyMap.name == name)).first() is not None

@@ -17,7 +17,7 @@ when none of them has a status.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -358,8 +358,3 @@ def compute_trends(portfolio: list[MapHealth], *, engine: Engine | None = None) 
                     }
                 )
     return pd.DataFrame(rows, columns=["map_id", "map", "metric", "kind", "period", "value", "target", "status"])
-
-
-def health_as_dict(h: MapHealth) -> dict:
-    """Plain nested dict (for caches and JSON)."""
-    return asdict(h) | {"studio_link": h.studio_link}
