@@ -44,12 +44,14 @@ from analytics.journeys import (
     NODE_CODE,
     POSITION,
     JourneyQuery,
+    join_per_journey,
     journey_steps,
     load_labels,
+    order_column,
     stack,
 )
-from analytics.markov import START, AbsorbingChain, removal_effects
-from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
+from analytics.markov import START, START_CODE, AbsorbingChain, removal_effects
+from analytics.schema import EventSchema, Role
 from core.errors import JourneyLensError, UnknownColumnError
 
 AttributeBy = Literal["touchpoint", "stage", "channel"]
@@ -104,18 +106,8 @@ class AttributionResult:
     transitions: pd.DataFrame
 
 
-START_CODE, CONVERSION_CODE, NULL_CODE = -1, -2, -3
-
-
-def _order_column(query: JourneyQuery) -> str:
-    """The stored event order of a journey at the query's level (what :func:`reaching` reports)."""
-    return ACCOUNT_SEQ if query.level == "account" else SEQ
-
-
-def _left_join(t: Table, other: Table) -> Table:
-    """``t`` with ``other``'s columns, matched on the journey (``other`` has one row per journey)."""
-    joined = t.left_join(other, JOURNEY)
-    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
+# Codes of the chain's end states (node codes are 0 or more; the start is markov.START_CODE).
+CONVERSION_CODE, NULL_CODE = -2, -3
 
 
 def _node_query(query: JourneyQuery, by: AttributeBy, schema: EventSchema) -> JourneyQuery:
@@ -144,13 +136,13 @@ def attribution_paths(
     cut (the cut keeps a prefix, so they hold for the path).
     """
     q = _node_query(query, by, schema)
-    order = _order_column(q)
+    order = order_column(q)
     s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False, numbered=False)
     g = converted_journeys(events, schema, q, conversion)
-    t = _left_join(s, g.select(JOURNEY, _goal=g.reached_order))
+    t = join_per_journey(s, g.select(JOURNEY, _goal=g.reached_order))
     if conversion.lost_defined:
         lo = lost_journeys(events, schema, q, conversion)
-        t = _left_join(t, lo.select(JOURNEY, _lost=lo.reached_order))
+        t = join_per_journey(t, lo.select(JOURNEY, _lost=lo.reached_order))
         stop = t._goal.coalesce(t._lost)
     else:
         stop = t._goal

@@ -161,6 +161,17 @@ def _journey_code(query: JourneyQuery) -> str:
     return ACCOUNT_CODE if query.level == "account" else JOURNEY_CODE
 
 
+def order_column(query: JourneyQuery) -> str:
+    """The stored event order of a journey at the query's level (what :func:`reaching` reports)."""
+    return ACCOUNT_SEQ if query.level == "account" else SEQ
+
+
+def join_per_journey(t: Table, other: Table, *, how: Literal["left", "inner"] = "left") -> Table:
+    """``t`` with ``other``'s columns, matched on the journey (``other`` has one row per journey)."""
+    joined = t.join(other, JOURNEY, how=how)
+    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
+
+
 def _with_journey(t: Table, query: JourneyQuery) -> Table:
     if query.level == "account":
         return t.mutate(**{JOURNEY: t[ACCOUNT_CODE], _ORDER: t[ACCOUNT_SEQ]})

@@ -34,6 +34,8 @@ from core.errors import JourneyLensError
 
 # The state every journey leaves first: attribution's and the outlook's chains start here.
 START = "(start)"
+# Its code among the coded transitions both build (node codes are 0 or more; their ends are below -1).
+START_CODE = -1
 
 
 @dataclass(frozen=True)

@@ -68,12 +68,14 @@ from analytics.journeys import (
     TS,
     JourneyQuery,
     filter_events,
+    join_per_journey,
     journey_steps,
     last_event_times,
     load_labels,
+    order_column,
     stack,
 )
-from analytics.markov import START, AbsorbingChain, top_transitions
+from analytics.markov import START, START_CODE, AbsorbingChain, top_transitions
 from analytics.names import OUTLOOK_ACTIVE_DAYS, OUTLOOK_MIN_TRANSITIONS
 from analytics.outlook_model import (
     JourneyLog,
@@ -85,7 +87,7 @@ from analytics.outlook_model import (
     fit_learned,
     prefix_features,
 )
-from analytics.schema import ACCOUNT_SEQ, SEQ, EventSchema, Role
+from analytics.schema import EventSchema, Role
 from core.errors import JourneyLensError
 
 GOAL_STATE = "(goal)"
@@ -197,17 +199,8 @@ def latest_date(events: Table, schema: EventSchema, query: JourneyQuery) -> date
     return pd.Timestamp(value).tz_convert("UTC").date() if pd.Timestamp(value).tzinfo else pd.Timestamp(value).date()
 
 
-def _left_join(t: Table, other: Table) -> Table:
-    joined = t.left_join(other, JOURNEY)
-    return joined.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in joined.columns else joined
-
-
-def _order_column(query: JourneyQuery) -> str:
-    return ACCOUNT_SEQ if query.level == "account" else SEQ
-
-
-# Codes of the chain's special states (node codes are 0 or more).
-START_CODE, GOAL_CODE, STALE_CODE, LOST_CODE_BASE = -1, -2, -3, -10
+# Codes of the chain's end states (node codes are 0 or more; the start is markov.START_CODE).
+GOAL_CODE, STALE_CODE, LOST_CODE_BASE = -2, -3, -10
 
 
 def _lost_code(k: int) -> int:
@@ -249,7 +242,7 @@ def journey_status(cut: Cut) -> tuple[Table, Table]:
     """
     events, schema, query, conversion, as_of, active_days = cut
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of)
-    order = _order_column(q)
+    order = order_column(q)
     cutoff = ibis.literal(_end_of(as_of) - timedelta(days=active_days))
     # Steps are ordered by their position (no step numbers: one window less).
     s = journey_steps(events, schema, q, columns=[JOURNEY_KEY, order], labelled=False, numbered=False)
@@ -263,12 +256,11 @@ def journey_status(cut: Cut) -> tuple[Table, Table]:
     # Open or stale is judged by the journey's last event of any kind, not by the first event of
     # its last (collapsed) step: a journey repeating its last touchpoint yesterday is active.
     last = last_event_times(events, schema, q)
-    per = per.inner_join(last.select(JOURNEY, last_timestamp=last.last_event), JOURNEY)
-    per = per.drop(f"{JOURNEY}_right") if f"{JOURNEY}_right" in per.columns else per
+    per = join_per_journey(per, last.select(JOURNEY, last_timestamp=last.last_event), how="inner")
     g = converted_journeys(events, schema, q, conversion)
-    per = _left_join(per, g.select(JOURNEY, _goal=g.reached_order))
+    per = join_per_journey(per, g.select(JOURNEY, _goal=g.reached_order))
     if conversion.lost_defined:
-        per = _left_join(per, _first_lost(events, schema, q, conversion))
+        per = join_per_journey(per, _first_lost(events, schema, q, conversion))
     else:
         per = per.mutate(_lost=ibis.null("int64"), _lost_code=ibis.null("int64"))
     per = per.mutate(
@@ -351,7 +343,7 @@ def load_journey_log(cut: Cut) -> JourneyLog:
     steps_so_far, journeys = journey_status(cut)
     events, schema, query, conversion, as_of, _active_days = cut
     marks = _marks(steps_so_far, journeys, conversion)
-    journeys = cut_at_marks(steps_so_far, journeys, marks, _order_column(query))
+    journeys = cut_at_marks(steps_so_far, journeys, marks, order_column(query))
     q = replace(query, date_to=min(query.date_to, as_of) if query.date_to else as_of, collapse_repeats=False)
     extra: dict[str, str] = {}
     if query.level == "account" and schema.has(Role.CONTACT):
@@ -443,7 +435,7 @@ def cut_at_marks(
         return journeys
     hit = steps.filter(steps[NODE_CODE].isin(marks))
     first = hit.group_by(JOURNEY).aggregate(_mark=hit[order].min() + (1 if keep_mark else 0))
-    j = _left_join(journeys, first)
+    j = join_per_journey(journeys, first)
     at_mark = (j[STATUS] == "converted") & j._mark.notnull() & (j._stop.isnull() | (j._mark < j._stop))
     return j.mutate(_stop=ibis.ifelse(at_mark, j._mark.cast("int64"), j._stop)).drop("_mark")
 
@@ -556,13 +548,13 @@ def compute_outlook(
         raise JourneyLensError("this dataset has no events to look at")
     steps, journeys = journey_status(Cut(events, schema, query, conversion, as_of, active_days))
     marks = _marks(steps, journeys, conversion)
-    journeys = cut_at_marks(steps, journeys, marks, _order_column(query), keep_mark=True)
+    journeys = cut_at_marks(steps, journeys, marks, order_column(query), keep_mark=True)
 
     names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
     names.update({_lost_code(k): LOST_PREFIX + name for k, name in enumerate(lost)})
     # One query for the chain's transitions and the open journeys (the steps are computed once).
-    moves = closed_transitions(steps, journeys, _order_column(query))
+    moves = closed_transitions(steps, journeys, order_column(query))
     open_ = journeys.filter(journeys[STATUS] == "open").select(
         JOURNEY, JOURNEY_KEY, "last_code", "last_timestamp", "steps"
     )

@@ -67,6 +67,18 @@ def _modules() -> list[Path]:
     return sorted(p for p in files if p.exists())
 
 
+def _bound(target: ast.expr) -> list[str]:
+    """The names an assignment target binds, tuple targets too (``START_CODE, GOAL_CODE = -1, -2``);
+    not ``d[key] = ...`` or ``obj.attr = ...``."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for t in target.elts for n in _bound(t)]
+    if isinstance(target, ast.Starred):
+        return _bound(target.value)
+    return []
+
+
 def public_names(path: Path) -> set[str]:
     """Names a module defines at its top level that do not start with an underscore."""
     names: set[str] = set()
@@ -74,7 +86,7 @@ def public_names(path: Path) -> set[str]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            names.update(n for t in node.targets for n in _bound(t))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
     protocol = PROTOCOL.get(path.parent.name, set())
@@ -96,13 +108,16 @@ def test_no_public_name_is_defined_in_two_modules():
 
 def test_the_check_finds_a_name_defined_twice(tmp_path):
     a, b = tmp_path / "a.py", tmp_path / "b.py"
-    a.write_text("def load_map_view():\n    pass\n\n_private = 1\n", encoding="utf-8")
-    b.write_text("load_map_view = None\nOTHER: str = 'x'\n", encoding="utf-8")
+    a.write_text("def load_map_view():\n    pass\n\n_private = 1\nSTART_CODE, GOAL = -1, -2\n", encoding="utf-8")
+    b.write_text(
+        "load_map_view = None\nOTHER: str = 'x'\nSTART_CODE, (_X, NULL) = -1, (0, -3)\nD[GOAL] = 1\n", encoding="utf-8"
+    )
     homes = defaultdict(list)
     for path in (a, b):
         for name in public_names(path):
             homes[name].append(path.name)
-    assert {n: w for n, w in homes.items() if len(w) > 1} == {"load_map_view": ["a.py", "b.py"]}
+    twice = {n: w for n, w in homes.items() if len(w) > 1}
+    assert twice == {"load_map_view": ["a.py", "b.py"], "START_CODE": ["a.py", "b.py"]}
 
 
 def test_no_module_is_over_900_lines():
