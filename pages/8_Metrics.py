@@ -17,7 +17,7 @@ from components.scorecard import (
     render_outcomes,
 )
 from components.text import escape_markdown
-from components.url_select import query_tabs
+from components.url_select import query_tabs, say_unused
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 from services.datasets import newest_linked
@@ -41,6 +41,17 @@ dataset_names = {d["id"]: d["name"] for d in datasets}
 linked = [d["id"] for d in datasets if d["map_id"] == map_id]
 # The newest linked log gives the conversion line and the outcomes, as on the Overview and in the report.
 newest = newest_linked((d["id"], d["name"], d["map_id"], d["created_at"]) for d in datasets).get(map_id)
+
+# The page reads the map's newest linked log: a link naming another is said to be unused, never followed silently.
+asked = st.query_params.get_all("dataset")
+if asked and (newest is None or asked != [str(newest[0])]):
+    say_unused(
+        "dataset",
+        f"this page reads the newest event log linked to the map ({newest[1]}, dataset {newest[0]}); open the "
+        "analysis pages for another log"
+        if newest
+        else "no event log is linked to this map (link one on the Data page)",
+    )
 
 rows = load_metrics(map_id)
 # The conversion rate is computed from the linked event log's conversion definition, stated here once.

@@ -169,6 +169,28 @@ def test_the_newest_linked_log_gives_the_conversion_and_is_named(engine):
     assert said == ["From the event log advisory, December (the newest of the 2 linked to this map)"]
 
 
+def test_a_log_the_link_names_that_the_page_does_not_read_is_said_unused(engine):
+    # Before: /Metrics?map=1&dataset=2 read the map's newest log without a word of dataset=2.
+    map_id, older = _map(engine)
+    newest = create_dataset(planted_log(journeys=80), name="advisory, December", map_id=map_id)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "dataset": str(older)})
+    said = [w.value for w in at.warning if w.value.startswith("The link's dataset=")]
+    assert said == [
+        f"The link's dataset={older} is not used: this page reads the newest event log linked to the map "
+        f"(advisory, December, dataset {newest}); open the analysis pages for another log."
+    ]
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "dataset": str(newest)})
+    assert not [w.value for w in at.warning if w.value.startswith("The link's dataset=")]
+    from services.maps import create_map_from_template
+
+    bare = create_map_from_template(template_key="professional-services", name="A map without a log")
+    at = run_page("pages/8_Metrics.py", query={"map": str(bare), "dataset": str(newest)})
+    said = [w.value for w in at.warning if w.value.startswith("The link's dataset=")]
+    assert said == [
+        f"The link's dataset={newest} is not used: no event log is linked to this map (link one on the Data page)."
+    ]
+
+
 def test_the_tab_lives_in_the_link(engine):
     map_id, _ = _map(engine)
     at = run_page("pages/8_Metrics.py", query={"map": str(map_id), "tab": "Outcomes"})
