@@ -38,6 +38,7 @@ from core.errors import BadInputError
 from services import datasets as dataset_service
 from services import importer, linking
 from services.csv_safety import to_safe_csv
+from services.overview import map_log
 
 DEMO_DIR = ROOT / "sample_data"
 NONE = "—"
@@ -699,6 +700,10 @@ def render_link_editor(dataset_id: int) -> None:
                      query_params={"map": str(new_id)})  # fmt: skip
 
 
+def _saved_key(dataset_id: int, map_id: int) -> str:
+    return f"ln_saved_{dataset_id}_{map_id}"
+
+
 def _render_links_table(dataset_id: int, map_id: int) -> None:
     links = load_links(dataset_id, map_id)
     labels = load_touchpoint_labels(map_id)
@@ -732,9 +737,21 @@ def _render_links_table(dataset_id: int, map_id: int) -> None:
             {a: (None if pd.isna(t) else int(t)) for a, t in zip(rest["activity"], rest["touchpoint_id"], strict=True)}
         )
         with user_errors():
+            before = map_log(map_id)
             linking.save_links(dataset_id, map_id, payload)
             clear_caches()
-            st.success("Links saved: analyses of this dataset now use this map's touchpoints and stages.")
+            said = "Links saved: analyses of this dataset now use this map's touchpoints and stages."
+            after = map_log(map_id)
+            if after != before and after is not None:  # the map's own pages now read another log: said
+                said += (
+                    f" The map's Overview card, Metrics page and report read its newest linked event log: now "
+                    f"{escape_markdown(after[1])}" + (f" (before: {escape_markdown(before[1])})." if before else ".")
+                )
+            # Said after the rerun, so that the lines above (linked or not) are drawn from the saved links.
+            st.session_state[_saved_key(dataset_id, map_id)] = said
+            st.rerun()
+    if said := st.session_state.pop(_saved_key(dataset_id, map_id), None):
+        st.success(said, icon=":material/check_circle:")
     unmatched, unreached = load_coverage(dataset_id, map_id)
     c1, c2 = st.columns(2)
     for column, title, names, key, done in (

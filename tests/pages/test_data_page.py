@@ -195,9 +195,22 @@ def test_datasets_tab_links_and_drafts(engine):
     editor = next(d.value for d in at.dataframe if "touchpoint" in d.value.columns)
     assert editor.set_index("activity").loc["Pricing page", "touchpoint"] == "Pricing page"
     assert editor.set_index("activity").loc["Réunion", "touchpoint"] == "(no touchpoint)"
+    assert [c.value for c in at.caption if c.value.startswith("Not linked to this map yet")]
     at.button(key=f"ln_save_{dataset_id}_{map_id}").click().run()
-    assert any("Links saved" in s.value for s in at.success)
+    said = [s.value for s in at.success if "Links saved" in s.value]
+    # The map read no log before: its Overview, Metrics and report now read this one, and it is said.
+    assert said == [
+        "Links saved: analyses of this dataset now use this map's touchpoints and stages. The map's Overview "
+        "card, Metrics page and report read its newest linked event log: now Tickets."
+    ]
+    # The line above the table is drawn from the saved links (before: "Not linked to this map yet" beside it).
+    assert [c.value for c in at.caption if c.value == "This dataset is linked to this map."]
+    assert not [c.value for c in at.caption if c.value.startswith("Not linked to this map yet")]
     assert list_dataset_summaries()[0].map_id == map_id
+    at.button(key=f"ln_save_{dataset_id}_{map_id}").click().run()  # saved again: the map reads the same log
+    assert [s.value for s in at.success if "Links saved" in s.value] == [
+        "Links saved: analyses of this dataset now use this map's touchpoints and stages."
+    ]
     # Coverage: the activity left unlinked, and the map's touchpoints the log never reaches.
     unlinked = next(d.value for d in at.dataframe if list(d.value.columns) == ["Activity"])
     assert "Réunion" in set(unlinked["Activity"])
@@ -224,6 +237,17 @@ def test_datasets_tab_links_and_drafts(engine):
     assert at.button(key=f"ln_save_{dataset_id}_{drafted.id}")
     links = [e for e in at.get("page_link") if "Open it in the Map studio" in e.proto.label]
     assert len(links) == 1 and links[0].proto.query_string == f"map={drafted.id}"
+    # A newer log linked to the first map: the map's own pages move to it, and the log they read before is named.
+    newer = import_event_log(
+        CSV.replace(b"T2;", b"T3;"),
+        name="Tickets, May",
+        mapping=ColumnMapping.of(journey="Ticket ID", timestamp="Event time", activity="Activity"),
+    ).dataset_id
+    st.cache_data.clear()  # imported outside the page, which reads the logs through a cached loader
+    at = run_page("pages/4_Data.py", query={"dataset": str(newer), "map": str(drafted.id)})
+    at.button(key=f"ln_save_{newer}_{drafted.id}").click().run()
+    said = [s.value for s in at.success if "Links saved" in s.value]
+    assert said and said[0].endswith("read its newest linked event log: now Tickets, May (before: Tickets)."), said
 
 
 def test_delete_needs_confirmation(engine):
