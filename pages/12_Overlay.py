@@ -70,8 +70,10 @@ measure = query_select("Measure", list(MEASURES), param="measure", format_func=M
 
 with user_errors():
     view = cached_map_view(map_id)
+    if picked is None and ids:  # logs exist, none chosen (the link's is refused above): nothing else is shown
+        st.stop()
     if picked is None:
-        st.info("No event log chosen: the map is shown without a measure. Open **Data** to upload one.")
+        st.caption("The map without a measure, until an event log is imported (see above).")
         render_map_grid(view, key="grid_plain", zoom_param="zoom")
         render_report_buttons(map_id, version=view.version, key="overlay_report")
         st.stop()

@@ -43,12 +43,31 @@ def test_overlay_page_without_an_event_log_draws_the_plain_map(engine):
     create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
     at = run_page("pages/12_Overlay.py")
     assert any("No dataset yet" in i.value for i in at.info)
-    assert any("the map is shown without a measure" in i.value for i in at.info)
+    # Said once, by the picker (before: a second box told to open Data as well); the map is drawn plain.
+    assert [i.value for i in at.info if "Data" in i.value] == [
+        "No dataset yet: import an event log on the **Data** page, then come back here."
+    ]
+    assert [c.value for c in at.caption if c.value.startswith("The map without a measure, until an event log")]
+    assert [h for h in at.get("html") if "jl-" in h.proto.body] or at.get("plotly_chart")
     assert not at.exception
     # A measure the link misspells is named with the nearest one, as a link writes it.
     at = run_page("pages/12_Overlay.py", query={"measure": "frictoin"})
     said = "The link's measure=frictoin is not one of the choices here (nearest: measure=friction for Friction (0–100)"
     assert any(w.value.startswith(said) for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_log_the_link_names_that_does_not_exist_leaves_the_overlay_empty_as_it_says(engine):
+    # Before: "Pick one below; nothing else is shown meanwhile", then "Open Data to upload one" (logs
+    # exist) and the whole map drawn.
+    from services.maps import create_map_from_template
+
+    map_id = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    create_dataset(planted_log(journeys=20), name="planted", map_id=map_id)
+    at = run_page("pages/12_Overlay.py", query={"map": str(map_id), "dataset": "99"})
+    assert [w.value for w in at.warning if w.value.startswith("There is no dataset 99 (from the link)")]
+    assert not [i.value for i in at.info if "upload" in i.value]
+    assert not at.dataframe and not at.get("plotly_chart") and not at.metric
+    assert not [h for h in at.get("html") if "jl-" in h.proto.body]
 
 
 def test_friction_page_without_a_map_scores_activities_as_they_are(engine):
