@@ -12,7 +12,7 @@ from components.confirm import confirmed
 from components.errors import user_errors
 from components.flash import flash, form_saved, show_flash
 from components.loaders import clear_caches
-from components.url_select import query_pick, warn_link_values_left_out
+from components.url_select import link_value, query_pick, warn_link_values_left_out
 from services import personas as persona_service
 from services.csv_safety import to_safe_csv
 
@@ -45,14 +45,10 @@ with user_errors():
         st.info("No personas yet: create the first one above.")
         st.stop()
 
-    roles = ["all roles", *persona_service.COMMITTEE_ROLES, "no role"]
+    roles = [persona_service.ALL_ROLES, *persona_service.COMMITTEE_ROLES, persona_service.NO_ROLE]
     warn_link_values_left_out("role", roles)
     role = st.selectbox("Committee role", roles, key="role", bind="query-params")
-    shown = table
-    if role == "no role":
-        shown = table[table["committee_role"] == ""]
-    elif role != "all roles":
-        shown = table[table["committee_role"] == role]
+    shown = persona_service.personas_of_role(table, role)
     st.subheader(f"{len(shown)} personas")
     st.dataframe(
         for_people(
@@ -75,7 +71,13 @@ with user_errors():
 
     st.subheader("Edit a persona")
     by_id = {p.id: p for p in personas}
-    label = {i: p.name + (f" ({p.committee_role})" if p.committee_role else "") for i, p in by_id.items()}
+    # The personas the table shows (the role filter applied); one the link names stays offered.
+    offered = [int(i) for i in shown["id"]]
+    if (linked := link_value("persona")) is not None and linked.isdigit() and int(linked) in by_id:
+        offered += [int(linked)] if int(linked) not in offered else []
+    if role != persona_service.ALL_ROLES:
+        st.caption(f"Of the personas shown above ({role}); *all roles* offers every one.")
+    label = {i: by_id[i].name + (f" ({by_id[i].committee_role})" if by_id[i].committee_role else "") for i in offered}
     selected = query_pick("Persona", label, param="persona", what="persona")
     if selected is None:
         st.stop()

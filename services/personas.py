@@ -96,6 +96,17 @@ def list_persona_maps(*, engine: Engine | None = None) -> dict[int, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+ALL_ROLES, NO_ROLE = "all roles", "no role"  # the role filter's two choices beside the committee roles
+
+
+def personas_of_role(table: pd.DataFrame, role: str) -> pd.DataFrame:
+    """The rows of :func:`compute_persona_table` playing ``role`` (``ALL_ROLES``: every row; ``NO_ROLE``:
+    those without one)."""
+    if role == ALL_ROLES:
+        return table
+    return table[table["committee_role"] == ("" if role == NO_ROLE else role)]
+
+
 def compute_persona_table(personas: Sequence[PersonaView], maps_by_persona: Mapping[int, list[str]]) -> pd.DataFrame:
     """One row per persona with every field and the maps it appears on (for display and download)."""
     rows = [

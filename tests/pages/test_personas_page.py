@@ -100,6 +100,22 @@ def test_role_filter_in_the_url(engine):
     assert at.dataframe[0].value["Name"].tolist() == ["Nobody"]
 
 
+def test_the_editor_offers_the_personas_the_role_filter_shows(engine):
+    # Before: with ?role=technical evaluator the table showed Sam and the editor opened Dana.
+    dana = persona_service.create_persona("Dana", committee_role="decision maker")
+    sam = persona_service.create_persona("Sam", committee_role="technical evaluator")
+    at = run_page(PAGE, query={"role": "technical evaluator"})
+    picker = at.selectbox(key="qp_persona")
+    assert picker.options == ["Sam (technical evaluator)"] and picker.value == sam
+    assert at.query_params["persona"] == str(sam)
+    assert [c.value for c in at.caption if c.value.startswith("Of the personas shown above (technical evaluator)")]
+    # A persona the link names stays offered (and chosen) when the filter hides it; all roles offer every one.
+    at = run_page(PAGE, query={"role": "technical evaluator", "persona": str(dana)})
+    assert at.selectbox(key="qp_persona").value == dana and not at.warning
+    at = run_page(PAGE)
+    assert len(at.selectbox(key="qp_persona").options) == 2
+
+
 def test_delete_needs_confirmation(engine):
     pid = persona_service.create_persona("Temp")
     at = run_page(PAGE, query={"persona": str(pid)})
