@@ -3,6 +3,10 @@
 What the studio shows beside the grid: the opportunities ranked by
 priority, the action plan, the RACI matrix and the
 ownership gaps, and the map's own measures per touchpoint (the overlay shape of ``charts.map_grid``).
+
+Everyone's emotion at a place has one rule, :func:`emotion_at` (the emotion curve's): the feeling cell
+there without a persona, else its stage's whole-stage cell without a persona, else none. A persona's
+cells never stand in for everyone.
 """
 
 from __future__ import annotations
@@ -62,6 +66,25 @@ def compute_action_plan(view: MapView, *, today: date | None = None) -> pd.DataF
     return pd.DataFrame(rows, columns=columns)
 
 
+def emotion_at(view: MapView, stage_id: int, touchpoint_id: int | None, persona_id: int | None = None) -> int | None:
+    """The emotion (−2..+2) felt at a touchpoint (or, ``touchpoint_id`` None, at the whole stage) by one series:
+    everyone (``persona_id`` None) or one persona.
+
+    The rule of the emotion curve (``charts.map_grid.compute_emotion_curve``) and of the Lanes tab: the
+    series' own feeling cell at the touchpoint, else its stage's whole-stage feeling cell (a whole-stage
+    cell applies to every touchpoint of the stage that has none of its own), else None. Only that series'
+    cells count: everyone's value never averages or borrows the personas' cells. A cell without an
+    emotion (text only) does not count; of several cells at one place, the first in the view's order wins.
+    """
+    places = (touchpoint_id, None) if touchpoint_id is not None else (None,)
+    for place in places:
+        for c in view.lane_cells:
+            key = (c.lane, c.stage_id, c.touchpoint_id, c.persona_id)
+            if key == ("feeling", stage_id, place, persona_id) and c.emotion is not None:
+                return int(c.emotion)
+    return None
+
+
 MAP_MEASURES: dict[str, str] = {
     "emotion": "Emotion (everyone, −2..+2)",
     "pain_severity": "Worst pain point (severity 1–5)",
@@ -76,8 +99,9 @@ def compute_map_measure(view: MapView, measure: str) -> pd.DataFrame:
 
     Columns ``touchpoint_id, value, label``; ``frame.attrs["name"]`` is the measure's name. Only what
     sits on a touchpoint counts (items on a whole stage do not). Touchpoints without any value are
-    left out ("no data" on the grid). Measures: ``emotion`` (the feeling lane for everyone, else the
-    mean over personas), ``pain_severity`` (the highest severity), ``pain_points`` (how many),
+    left out ("no data" on the grid). Measures: ``emotion`` (everyone's, :func:`emotion_at`: the
+    touchpoint's own feeling cell for everyone, else its stage's whole-stage one; the one exception to "only
+    what sits on a touchpoint"), ``pain_severity`` (the highest severity), ``pain_points`` (how many),
     ``opportunity_priority`` (the best priority), ``open_actions`` (actions not done).
     """
     if measure not in MAP_MEASURES:
@@ -90,13 +114,8 @@ def compute_map_measure(view: MapView, measure: str) -> pd.DataFrame:
     for tp in view.touchpoints:
         value: float | None = None
         if measure == "emotion":
-            cells = [
-                c for c in view.lane_cells if c.touchpoint_id == tp.id and c.lane == "feeling" and c.emotion is not None
-            ]
-            emotions = [(c.persona_id, c.emotion) for c in cells if c.emotion is not None]
-            shared = [e for persona, e in emotions if persona is None]
-            scores = shared or [e for _, e in emotions]
-            value = float(sum(scores) / len(scores)) if scores else None
+            emotion = emotion_at(view, tp.stage_id, tp.id)
+            value = None if emotion is None else float(emotion)
         elif measure in ("pain_severity", "pain_points"):
             pains = [p.severity for p in view.pain_points if p.touchpoint_id == tp.id]
             if pains:

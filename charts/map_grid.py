@@ -405,7 +405,8 @@ def compute_emotion_curve(view: MapView) -> pd.DataFrame:
                     "source": source,
                 }
             )
-    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    # Ids are whole numbers, empty where none (everyone; a stage without touchpoints): never 4.0 in the CSV.
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS).astype({"persona_id": "Int64", "touchpoint_id": "Int64"})
 
 
 def _cell_emotion(view: MapView, stage_id: int, tp_id: int | None, persona_id: int | None) -> int | None:

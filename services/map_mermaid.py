@@ -1,5 +1,5 @@
 """A journey map as Mermaid ``flowchart`` text (export only): stages as subgraphs, touchpoints with their
-owner team and feeling score, pain points, personas. Its sibling formats, JSON and CSV, are :mod:`services.map_io`."""
+owner team and everyone's emotion, pain points, personas. Its sibling formats, JSON and CSV, are :mod:`services.map_io`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import Engine
 
+from analytics.map_tables import emotion_at
 from core.journey_map import MapView
 from services.map_view import get_map_view
 
@@ -21,11 +22,16 @@ def mermaid_label(text: object) -> str:
     return '"' + out.replace("\n", "<br>") + '"'
 
 
-def mermaid_score(emotion: float | None) -> int:
-    """A 1 (worst) .. 5 (best) score: emotion −2..+2 plus 3; no emotion → 3."""
+def mermaid_emotion(emotion: int | None) -> str:
+    """Everyone's emotion on the app's scale, e.g. ``emotion −1 (−2..+2)``; ``no emotion`` when there is none.
+
+    A flowchart label is free text, so the emotion is written as the app shows it (signed, with a true minus),
+    never converted to another scale.
+    """
     if emotion is None:
-        return 3
-    return max(1, min(5, round(emotion) + 3))
+        return "no emotion"
+    signed = "0" if emotion == 0 else f"{'+' if emotion > 0 else '−'}{abs(emotion)}"
+    return f"emotion {signed} (−2..+2)"
 
 
 def compute_mermaid(view: MapView) -> str:
@@ -33,33 +39,18 @@ def compute_mermaid(view: MapView) -> str:
     touchpoints (★ marks a moment of truth) and its pain points (dotted to their touchpoint), and a subgraph of
     the map's personas, each pain point naming the persona it belongs to.
 
-    Names are kept as typed (:func:`mermaid_label`). A touchpoint shows its owner team and its feeling score
-    1..5 (:func:`mermaid_score`: the emotion for everyone there, else at its stage, else the personas' mean;
-    "no score" when there is none).
+    Names are kept as typed (:func:`mermaid_label`). A touchpoint shows its owner team and everyone's emotion
+    −2..+2 (:func:`mermaid_emotion`), by the emotion curve's rule (``analytics.map_tables.emotion_at``): the
+    touchpoint's own feeling cell for everyone, else its stage's whole-stage one, else "no emotion".
     """
     personas = {p.id: p.name for p in view.personas}
     lines = ["---", f"title: {json.dumps(view.name, ensure_ascii=False)}", "---", "flowchart LR"]
-
-    def emotion(stage_id: int, tp_id: int | None) -> float | None:
-        cells = [
-            c
-            for c in view.lane_cells
-            if c.lane == "feeling" and c.stage_id == stage_id and c.touchpoint_id == tp_id and c.emotion is not None
-        ]
-        shared = [c.emotion for c in cells if c.persona_id is None]
-        if shared:
-            return float(shared[0])  # type: ignore[arg-type]
-        scores = [c.emotion for c in cells if c.emotion is not None]
-        return sum(scores) / len(scores) if scores else None
 
     for s in view.stages:
         lines.append(f"    subgraph S{s.id}[{mermaid_label(s.name)}]")
         lines.append("        direction TB")
         for t in s.touchpoints:
-            score = emotion(s.id, t.id)
-            if score is None:
-                score = emotion(s.id, None)
-            details = [t.owner_team or "Customer", "no score" if score is None else f"score {mermaid_score(score)}/5"]
+            details = [t.owner_team or "Customer", mermaid_emotion(emotion_at(view, s.id, t.id))]
             text = ("★ " if t.moment_of_truth else "") + t.name + "\n" + " · ".join(details)
             lines.append(f"        T{t.id}[{mermaid_label(text)}]")
         for p in (p for p in view.pain_points if p.stage_id == s.id):

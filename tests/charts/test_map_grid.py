@@ -141,6 +141,10 @@ def test_emotion_curve_one_line_per_persona(view):
     dana = curve[curve["persona"] == "Dana"]
     assert dana["touchpoint"].tolist() == ["Demo"] and dana["emotion"].tolist() == [-1]
     assert set(curve["persona"]) == {"Everyone", "Dana"}
+    # Ids are whole numbers, empty for everyone (the CSV once read "4.0").
+    csv = curve.to_csv(index=False)
+    dana_id = int(dana["persona_id"].iloc[0])
+    assert f"\n{dana_id},Dana," in csv and f"\n{dana_id}.0," not in csv and "\n,Everyone," in csv
 
 
 @pytest.mark.parametrize("dark", [False, True])

@@ -129,10 +129,10 @@ def test_mermaid_flowchart_has_stages_touchpoints_pain_points_and_personas(engin
     for a, b in zip(view.stages, view.stages[1:], strict=False):
         assert f"    S{a.id} --> S{b.id}" in lines
     demo = next(t for t in view.touchpoints if t.name == "Demo")
-    # Demo: everyone feels +2 → 5; a moment of truth is starred; its owner team is shown.
-    assert _unlabel(_label_of(lines, f"T{demo.id}")) == "★ Demo\nSales · score 5/5"
+    # Demo: everyone feels +2; a moment of truth is starred; its owner team is shown.
+    assert _unlabel(_label_of(lines, f"T{demo.id}")) == "★ Demo\nSales · emotion +2 (−2..+2)"
     blog = next(t for t in view.touchpoints if t.name == "Blog")
-    assert _unlabel(_label_of(lines, f"T{blog.id}")) == "Blog\nMarketing · score 4/5"  # its stage's +1
+    assert _unlabel(_label_of(lines, f"T{blog.id}")) == "Blog\nMarketing · emotion +1 (−2..+2)"  # its stage's +1
     # Every pain point is there, with its severity, its persona and a link to its touchpoint.
     assert view.pain_points
     for p in view.pain_points:
@@ -175,7 +175,7 @@ def test_mermaid_keeps_awkward_titles_intact(engine, title):
     lines = map_mermaid.export_map_mermaid(map_id).splitlines()
     assert json.loads(lines[1].removeprefix("title: ")) == view.name
     assert _unlabel(_label_of(lines, f"subgraph S{stage.id}")) == stage.name
-    assert _unlabel(_label_of(lines, f"T{tp.id}")) == f"{tp.name}\nCustomer · no score"
+    assert _unlabel(_label_of(lines, f"T{tp.id}")) == f"{tp.name}\nCustomer · no emotion"
     pain = view.pain_points[0]
     assert _unlabel(_label_of(lines, f"P{pain.id}")) == f"Pain (severity 4/5): {title}"
     # Nothing outside the quotes: one label per line, no stray statement separators or line breaks.
