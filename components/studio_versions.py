@@ -3,7 +3,7 @@ its comparison with this map, and the audit trail of the map's changes."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -51,7 +51,7 @@ def render_versions_tab(view: MapView) -> None:
             [
                 {
                     "Snapshot": s.name,
-                    "Saved": s.created_at,
+                    "Saved": _saved_at(s.created_at),
                     "Map version": s.map_version,
                     "Stages": s.stages,
                     "Touchpoints": s.touchpoints,
@@ -66,7 +66,7 @@ def render_versions_tab(view: MapView) -> None:
         # another snapshot instead (its Restore button would restore what the link did not name).
         chosen = query_pick(
             "Snapshot",
-            {i: f"{s.name} ({s.created_at:%Y-%m-%d %H:%M})" for i, s in by_id.items()},
+            {i: f"{s.name} ({_saved_at(s.created_at)})" for i, s in by_id.items()},
             param="snapshot",
             what="snapshot",
             key=f"snapshot::{view.id}",
@@ -127,6 +127,14 @@ def render_versions_tab(view: MapView) -> None:
     )
     if other is not None:
         render_comparison(view, other)
+
+
+def _saved_at(when: datetime) -> str:
+    """A snapshot's time as the app's tables write times (the Maps page's "Last updated"):
+    ``2026-12-08 02:27 UTC``. The database keeps UTC; a time read back without its zone is UTC."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 def render_snapshot(view: MapView, by_id: dict[int, snapshots.SnapshotSummary], chosen: int) -> None:
@@ -231,10 +239,11 @@ def render_comparison(view: MapView, other_id: int) -> None:
 
 def render_diff(diff: pd.DataFrame, *, empty: str, label: str, file_name: str, key: str) -> None:
     """A map difference: a summary per area, every change, and the changes as CSV under ``label``
-    (``empty`` when none)."""
+    (``empty`` when none). The tables are written for people (``for_people``: "Area", "Added" …); the
+    CSV keeps the machine names (``area``, ``change`` …), as the change log's does."""
     if diff.empty:
         st.success(empty)
         return
-    st.dataframe(snapshots.summarise_diff(diff), hide_index=True)
-    st.dataframe(diff, hide_index=True, width="stretch")
+    st.dataframe(for_people(snapshots.summarise_diff(diff)), hide_index=True)
+    st.dataframe(for_people(diff), hide_index=True, width="stretch")
     csv_download_button(diff, file_name=file_name, label=label, key=key)

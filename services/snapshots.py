@@ -13,9 +13,16 @@ Differences (:func:`compute_map_diff`) are rows ``area, change, item, field, bef
 ``change`` is added / removed / changed / moved. Matching: stages and touchpoints by database id
 where both sides have one, then by name (a touchpoint first within its matched stage, then anywhere:
 that is a move); lane cells by (stage, touchpoint, persona, lane); pain points and opportunities by
-(place, description); actions by their text; personas and metrics by name. Cells and items of an
-added or removed stage or touchpoint are not listed again under it. "moved" marks the stages (and
-touchpoints within a stage) that left the longest run of items still in their old order.
+(place, description); actions by their text; personas and metrics by name. "moved" marks the stages
+(and touchpoints within a stage) that left the longest run of items still in their old order.
+
+What is counted: every item that found no partner is one row, "added" (new side) or "removed" (old
+side), in its own area, also when its stage or touchpoint was added or removed with it. A stage added
+with one touchpoint "QBR" holding a lane cell is three rows: the stage (its after says "1 touchpoint"),
+the touchpoint "Expansion › QBR" and the lane cell "Expansion › QBR · doing"; so the summary
+(:func:`summarise_diff`) counts the touchpoints, cells, pain points, opportunities and actions of a new or
+deleted stage as added or removed. An item of a removed stage or touchpoint is named by its old place.
+A touchpoint (and what it holds) that moved to an added stage is "moved", not added.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from analytics.ingest.notes import plural
 from core.errors import BadInputError, NotFoundError, UnknownNameError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import audit, crud
@@ -317,14 +325,15 @@ STAGE_DIFF_FIELDS = ("name", "customer_goal", "business_goal", "outcomes", "revi
 
 
 def _touchpoint_count(stage: Mapping[str, Any]) -> str:
-    return f"{len(stage.get('touchpoints', []))} touchpoints"
+    """What an added or removed stage held: "1 touchpoint", "3 touchpoints" (each also has a row)."""
+    return plural(len(stage.get("touchpoints", [])), "touchpoint")
 
 
 class _Diff:
     """The differences from document ``old`` to document ``new``, found area by area into ``rows``.
 
     Sides are named "old" and "new". Stages and touchpoints are matched first; the maps from old refs
-    to new refs they leave (``stage_map``, ``tp_map``) place every other item.
+    to new refs they leave (``stage_map``, ``tp_map``) place every other item (:meth:`place`).
     """
 
     def __init__(
@@ -427,6 +436,17 @@ class _Diff:
             ],
         )
         self.tp_map = {old_t[i]["ref"]: new_t[j]["ref"] for i, j in tm.items()}
+        self.touchpoint_changes(tm)
+        # Every touchpoint without a partner, those of an added or removed stage too (module docstring).
+        for side, matched in (("old", set(tm)), ("new", set(tm.values()))):
+            self.unmatched(
+                "touchpoint", self.tps[side], side, matched, lambda t, side=side: self.tp_label[side][t["ref"]]
+            )
+
+    def touchpoint_changes(self, tm: Mapping[int, int]) -> None:
+        """Rows for matched touchpoints (old index → new index ``tm``): changed fields, a move to another
+        stage, a move within its stage."""
+        old_t, new_t = self.tps["old"], self.tps["new"]
         by_stage: dict[str, list[int]] = {}
         for i in sorted(tm):
             a, b = old_t[i], new_t[tm[i]]
@@ -442,39 +462,32 @@ class _Diff:
             for n, i in enumerate(indexes):
                 if n not in keep:
                     self.add("touchpoint", "moved", self.tp_label["new"][new_t[tm[i]]["ref"]], "position")
-        # Touchpoints of an added or removed stage are covered by that stage's own line.
-        kept = {"old": set(self.stage_map), "new": set(self.stage_map.values())}
-        for side, matched in (("old", set(tm)), ("new", set(tm.values()))):
 
-            def label(t: Mapping[str, Any], side: str = side) -> str | None:
-                return self.tp_label[side][t["ref"]] if t["_stage"] in kept[side] else None
+    def place(self, item: Mapping[str, Any], side: str) -> tuple[str, str | None, str]:
+        """Where an item sits: (kind, ref, side of that ref), kind "tp", "stage" or "map" (ref None).
 
-            self.unmatched("touchpoint", self.tps[side], side, matched, label)
-
-    def place(self, item: Mapping[str, Any], side: str) -> tuple[str, str | None] | None:
-        """Where an item sits, in new refs: ("tp", ref), ("stage", ref) or ("map", None); None when its
-        stage or touchpoint has no partner on the other side (that line covers it)."""
+        In new refs where the place is on the new side, so items of matched places match; an old item
+        whose stage or touchpoint was removed keeps its old ref, tagged "old", and matches nothing (it is
+        removed); a new item of an added place matches nothing either (it is added)."""
         for field, kind, table in (("touchpoint", "tp", self.tp_map), ("stage", "stage", self.stage_map)):
             ref = item.get(field)
             if ref is None:
                 continue
             if side == "old":
-                return (kind, table[ref]) if ref in table else None
-            return (kind, ref) if ref in table.values() else None
-        return ("map", None)
+                return (kind, table[ref], "new") if ref in table else (kind, ref, "old")
+            return (kind, ref, "new")
+        return ("map", None, "new")
 
-    def place_label(self, place: tuple[str, str | None]) -> str:
-        kind, ref = place
+    def place_label(self, place: tuple[str, str | None, str]) -> str:
+        kind, ref, side = place
         if kind == "map" or ref is None:
             return "whole map"
-        return self.tp_label["new"][ref] if kind == "tp" else self.stage_name["new"][ref]
+        return self.tp_label[side][ref] if kind == "tp" else self.stage_name[side][ref]
 
     def item_key(self, item: Mapping[str, Any], side: str, key_field: str, placed: bool) -> Any:
         if not placed:
             return item.get(key_field)
         place = self.place(item, side)
-        if place is None:
-            return None
         if key_field == "lane":
             persona = self.persona_name[side].get(item["persona"]) if item.get("persona") else None
             return (place, persona, item.get("lane"))
@@ -527,7 +540,11 @@ def compute_map_diff(
     old_ids: Mapping[str, Mapping[str, int]] | None = None,
     new_ids: Mapping[str, Mapping[str, int]] | None = None,
 ) -> pd.DataFrame:
-    """Differences from document ``old`` to document ``new`` (semantics in the module docstring)."""
+    """Differences from document ``old`` to document ``new`` (matching in the module docstring).
+
+    Counted: a row per changed field of a matched item, per move, and per item added or removed, in its
+    own area; the touchpoints, lane cells, pain points, opportunities and actions of an added or removed
+    stage or touchpoint are each added or removed too (never left to their parent's row)."""
     diff = _Diff(old, new, {"old": old_ids, "new": new_ids} if old_ids and new_ids else None)
     diff.map_fields()
     diff.personas()

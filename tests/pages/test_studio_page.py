@@ -237,8 +237,8 @@ def test_versions_tab_snapshot_diff_restore_and_clone(filled):
     view = map_view.get_map_view(filled.map_id)
     map_edits.add_stage(filled.map_id, "Expansion", expected_version=view.version)
     at = _open(filled.map_id, "Versions")
-    diff = [d.value for d in at.dataframe if "change" in d.value.columns][0]
-    assert ("stage", "added", "Expansion") in set(zip(diff["area"], diff["change"], diff["item"], strict=True))
+    diff = [d.value for d in at.dataframe if "Change" in d.value.columns][0]
+    assert ("stage", "added", "Expansion") in set(zip(diff["Area"], diff["Change"], diff["Item"], strict=True))
     # Restoring needs the box ticked.
     _button(at, "Restore").click().run()
     assert any("Tick the box to confirm the restore" in w.value for w in at.warning)
@@ -261,9 +261,9 @@ def test_compare_shows_both_maps_and_their_differences(filled):
     at = _open(future, "Versions")
     compare = [s for s in at.selectbox if s.label == "Compare with"][0]
     assert compare.value == filled.map_id  # the map it was cloned from
-    diffs = [d.value for d in at.dataframe if "change" in d.value.columns]
+    diffs = [d.value for d in at.dataframe if "Change" in d.value.columns]
     assert ("touchpoint", "added", "Awareness › Podcast") in set(
-        zip(diffs[-1]["area"], diffs[-1]["change"], diffs[-1]["item"], strict=True)
+        zip(diffs[-1]["Area"], diffs[-1]["Change"], diffs[-1]["Item"], strict=True)
     )
     outlines = [d.value for d in at.dataframe if "Touchpoint" in d.value.columns]
     assert len(outlines) == 2 and len(outlines[1]) == len(outlines[0]) + 1
@@ -275,7 +275,7 @@ def test_compare_shows_both_maps_and_their_differences(filled):
     assert at.query_params["compare"] == "none"
     at = _open(future, "Versions", compare="none")
     assert [s for s in at.selectbox if s.label == "Compare with"][0].value is None
-    assert not [d for d in at.dataframe if "change" in d.value.columns]
+    assert not [d for d in at.dataframe if "Change" in d.value.columns]
     assert not [w for w in at.warning if "link" in w.value]
 
 

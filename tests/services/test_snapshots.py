@@ -80,10 +80,12 @@ def test_diff_since_snapshot_names_each_change(engine):
     assert ("touchpoint", "added", "Awareness › Podcast", "") in changes
     assert ("lane cell", "changed", "Awareness · doing", "text") in changes
     assert ("pain point", "changed", "Evaluate › Demo · Demo slots two weeks out", "severity") in changes
-    # The touchpoints of the removed stage are covered by the stage's own line.
-    assert not any(c[1] == "removed" and c[0] == "touchpoint" for c in changes)
+    # The touchpoints of the removed stage are removed too, each on a line of its own, named by their old place.
+    removed = {c[2] for c in changes if c[:2] == ("touchpoint", "removed")}
+    assert removed == {"Decision › Pricing page", "Decision › Sales rep"}
     summary = snapshots.summarise_diff(snapshots.diff_since_snapshot(snap)).set_index("area")
     assert summary.loc["stage", "added"] == 1 and summary.loc["stage", "removed"] == 1
+    assert summary.loc["touchpoint", "removed"] == 2
 
 
 def test_restore_brings_back_the_snapshot_and_saves_the_state_before(engine):
