@@ -45,7 +45,7 @@ with user_errors():
         st.info("No personas yet: create the first one above.")
         st.stop()
 
-    roles = [persona_service.ALL_ROLES, *persona_service.COMMITTEE_ROLES, persona_service.NO_ROLE]
+    roles = [persona_service.ALL_ROLES, *persona_service.COMMITTEE_ROLES, persona_service.NONE_PLAYED]
     warn_link_values_left_out("role", roles)
     role = st.selectbox("Committee role", roles, key="role", bind="query-params")
     shown = persona_service.personas_of_role(table, role)

@@ -96,15 +96,15 @@ def list_persona_maps(*, engine: Engine | None = None) -> dict[int, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-ALL_ROLES, NO_ROLE = "all roles", "no role"  # the role filter's two choices beside the committee roles
+ALL_ROLES, NONE_PLAYED = "all roles", "no role"  # the role filter's two choices beside the committee roles
 
 
 def personas_of_role(table: pd.DataFrame, role: str) -> pd.DataFrame:
-    """The rows of :func:`compute_persona_table` playing ``role`` (``ALL_ROLES``: every row; ``NO_ROLE``:
+    """The rows of :func:`compute_persona_table` playing ``role`` (``ALL_ROLES``: every row; ``NONE_PLAYED``:
     those without one)."""
     if role == ALL_ROLES:
         return table
-    return table[table["committee_role"] == ("" if role == NO_ROLE else role)]
+    return table[table["committee_role"] == ("" if role == NONE_PLAYED else role)]
 
 
 def compute_persona_table(personas: Sequence[PersonaView], maps_by_persona: Mapping[int, list[str]]) -> pd.DataFrame:
