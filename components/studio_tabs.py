@@ -72,7 +72,7 @@ def _no_such_persona(view: MapView, raw: str) -> None:
     listed = "; ".join(f"{p.id} ({persona_label(view, p.id)})" for p in view.personas) or "none yet"
     st.warning(
         escape_markup(f"There is no persona {raw} on this map (from the link). Personas here: {listed}.")
-        + " The grid shows everyone's view until you pick one."
+        + " The tab shows everyone's view until you pick one."
     )
 
 
@@ -432,8 +432,8 @@ def render_lanes_tab(view: MapView) -> None:
         st.info("Add stages and touchpoints first.")
         return
     persona_id = _pick_persona(
-        st, view, "Whose lanes", f"lanes_persona::{view.id}",
-        "Cells for everyone, or a persona's own (attach personas in the Personas tab).",
+        st.container(), view, "Whose lanes", f"lanes_persona::{view.id}",
+        "Cells for everyone, or a persona's own (attach personas in the Personas tab).", param="persona",
     )  # fmt: skip
     persona = ed.EVERYONE if persona_id is None else persona_id  # names this view's pending edits
     lanes = list(view.lanes)

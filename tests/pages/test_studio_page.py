@@ -519,6 +519,20 @@ def test_everyone_s_view_of_the_grid_puts_no_persona_in_the_link(filled):
     assert "persona" not in at.query_params and not at.exception
 
 
+def test_the_lanes_tab_reads_the_persona_from_the_link_and_refuses_one_the_map_lacks(filled):
+    # Before: the Lanes tab drew everyone's lanes for ?persona=<id> and for ?persona=999, without a word.
+    persona = filled.persona_ids[0]
+    key = f"lanes_persona::{filled.map_id}"
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Lanes", "persona": str(persona)})
+    assert at.selectbox(key=key).value == persona and not at.warning
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Lanes", "persona": "999"})
+    said = [w.value for w in at.warning if w.value.startswith("There is no persona 999 on this map")]
+    assert len(said) == 1 and "The tab shows everyone's view until you pick one." in said[0]
+    assert at.selectbox(key=key).value is None and at.query_params["persona"] == "999"
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Lanes"})
+    assert at.selectbox(key=key).value is None and "persona" not in at.query_params
+
+
 def test_another_map_drops_the_parameters_that_named_things_of_the_last(filled):
     from services.maps import create_map_from_template
 
