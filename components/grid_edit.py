@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from charts.map_grid import SEVERITY_WORDS
 from components import map_editor as ed
 from core.journey_map import ACTION_FIELDS, OPPORTUNITY_FIELDS, PAIN_POINT_FIELDS, TOUCHPOINT_FIELDS, MapView
 from db.models import ActionStatus, Lane
@@ -33,7 +34,7 @@ EMOTION_HELP = "−2 very negative … 0 neutral … +2 very positive"
 SCORE_HELP = "1 very low … 5 very high"
 
 EDIT_PARAM = "edit"
-SEVERITY_HELP = "1 minor, 2 low, 3 medium, 4 high, 5 severe"
+SEVERITY_HELP = ", ".join(f"{k} {word}" for k, word in SEVERITY_WORDS.items())  # "1 minor, … 5 severe"
 
 
 def _close() -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 from analytics import map_tables
 from analytics.map_tables import MAP_MEASURES
 from charts.labels import for_people
-from charts.map_grid import compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
+from charts.map_grid import SEVERITY_WORDS, compute_emotion_curve, compute_map_grid, figure_size, map_grid_figure
 from charts.map_grid_html import grid_page_html
 from components import map_editor as ed
 from components.access import can_edit
@@ -504,7 +504,7 @@ def render_pains_tab(view: MapView) -> None:
         return
     places = ed.place_options(view)
     persona_options = [ed.EVERYONE, *(p.id for p in view.personas)]
-    st.markdown("**Pain points** — severity 1 (minor) to 5 (critical).")
+    st.markdown(f"**Pain points** — severity 1 ({SEVERITY_WORDS[1]}) to 5 ({SEVERITY_WORDS[5]}).")
     frame = ed.pain_table(view)
     edits, fn = ed.row_table(
         view,

@@ -533,6 +533,15 @@ def test_the_lanes_tab_reads_the_persona_from_the_link_and_refuses_one_the_map_l
     assert at.selectbox(key=key).value is None and "persona" not in at.query_params
 
 
+def test_the_pain_points_tab_names_severity_as_the_grid_does(filled):
+    # Before: "5 (critical)" here, "5 severe" in the grid's legend, chips and edit dialog.
+    from charts.map_grid import SEVERITY_WORDS
+
+    at = run_page(PAGE, query={"map": str(filled.map_id), "tab": "Pain points & opportunities"})
+    assert "**Pain points** — severity 1 (minor) to 5 (severe)." in [m.value for m in at.markdown]
+    assert SEVERITY_WORDS[5] == "severe"
+
+
 def test_another_map_drops_the_parameters_that_named_things_of_the_last(filled):
     from services.maps import create_map_from_template
 
