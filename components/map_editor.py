@@ -405,9 +405,7 @@ def import_map_json(uploader: str, uploader_key: str, page: str, link_label: str
             imported = map_io.import_map_file(upload.getvalue())
             new_id = imported.id
             clear_caches()
-            note = imported.note()
-            st.success(
-                escape_markdown(f"Imported as a new map “{imported.name}” (id {new_id})")
-                + (escape_markdown(f": {note}.") if note else ".")
-            )
+            # Where the file's name was taken, why the new map's name is numbered (the CLI prints imported.note()).
+            why = f": a map “{imported.asked}” exists (map {imported.taken_by})" if imported.taken_by else ""
+            st.success(escape_markdown(f"Imported as a new map “{imported.name}” (id {new_id}){why}."))
             st.page_link(page, label=link_label, query_params={"map": str(new_id)}, icon=":material/open_in_new:")

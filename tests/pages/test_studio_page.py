@@ -294,9 +294,8 @@ def test_export_and_import_on_the_export_tab(filled):
     said = [s.value.replace("\\", "") for s in at.success]  # markdown escapes undone
     new_id = max(m.id for m in list_map_summaries())
     # The file's name is the studio map's own: the import is numbered, and the message says so.
-    assert (
-        f"Imported as a new map “Studio map (2)” (id {new_id}): a map “Studio map” exists (map {filled.map_id})"
-        in said[0]
+    assert said[0] == (  # said once (before: "…: imported as “Studio map (2)”." repeated the name)
+        f"Imported as a new map “Studio map (2)” (id {new_id}): a map “Studio map” exists (map {filled.map_id})."
     )
     assert len(list_map_summaries()) == 2
     original = json.loads(good)
