@@ -550,7 +550,7 @@ def render_dataset_details(dataset_id: int) -> None:
         )
     facts.append(f"ties {info.get('ties', 0):,}")
     facts.append(f"rejected rows {info.get('rejected_rows', 0):,}")
-    facts.append(f"questions {dataset_service.memory_status(dataset_id)}")  # not cached: it changes
+    facts.append(f"analyses: {dataset_service.memory_status(dataset_id)}")  # not cached: it changes
     st.caption(" · ".join(facts))
     if not (info.get("mapping") or {}).get("account"):  # the count above would read as real accounts
         st.caption("Accounts: no account column was mapped, so each journey counts as its own account.")

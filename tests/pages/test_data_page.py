@@ -216,6 +216,9 @@ def test_datasets_tab_links_and_drafts(engine):
     assert "Réunion" in set(unlinked["Activity"])
     unreached = next(d.value for d in at.dataframe if list(d.value.columns) == ["Touchpoint"])
     assert "Pricing page" not in set(unreached["Touchpoint"]) and len(unreached) > 0
+    # Where its analyses read the log from, in words (before: "questions read from Parquet (…)").
+    facts = [c.value for c in at.caption if "rows read" in c.value]
+    assert len(facts) == 1 and facts[0].endswith(" · analyses: read from Parquet (not in use yet)"), facts
     # The dataset list is written for people: labels, whole counts with separators, dates.
     listed = next(d.value for d in at.dataframe if "Dataset" in d.value.columns)
     summary = list_dataset_summaries()[0]
