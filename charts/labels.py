@@ -33,7 +33,7 @@ import pandas as pd
 
 # Single values are written by analytics.numbers (the friction reasons and the services' labels use them
 # too; analytics may not import charts); this module writes whole tables with them.
-from analytics.numbers import DASH, format_count, format_duration, format_percent, is_missing
+from analytics.numbers import DASH, SECONDS_PER_DAY, format_count, format_duration, format_percent, is_missing
 
 LABELS: dict[str, str] = {
     "nps": "NPS",
@@ -105,6 +105,12 @@ def format_points(value: Any) -> str:
     return f"{points:+.1f} points" if abs(points) >= 0.1 or points == 0 else f"{points:+.2f} points"
 
 
+def format_days(seconds: Any) -> str:
+    """A duration in seconds as days with one decimal (``12.3``), for a figure labelled in days; a dash
+    when missing."""
+    return DASH if is_missing(seconds) else f"{float(seconds) / SECONDS_PER_DAY:.1f}"
+
+
 def format_value(value: Any) -> str:
     """A cell of no known kind: numbers as :func:`format_number`, dates, paths, booleans, text; a dash when
     missing."""
@@ -147,7 +153,7 @@ def column_kind(name: object, series: pd.Series) -> str:
 
 
 def _to_seconds(key: str) -> float:
-    return 3600.0 if key.endswith("_hours") else 86400.0 if key.endswith("_days") else 1.0
+    return 3600.0 if key.endswith("_hours") else SECONDS_PER_DAY if key.endswith("_days") else 1.0
 
 
 def for_people(

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from charts.labels import format_days
 from charts.paths import loops_figure, outcomes_figure, time_in_stage_figure, untimed_note, variants_figure
 from components.analysis_controls import AnalysisView, clear_node_filter_button, render_analysis_controls
 from components.bootstrap import bootstrap
@@ -13,8 +14,6 @@ from components.data_table import render_data_table
 from components.errors import user_errors
 from components.text import escape_markdown
 from components.url_select import link_refused, query_multiselect, query_number, say_unused
-
-DAY = 86400.0
 
 LOOPS_DRAWN = 10  # loops the chart draws; the table has them all
 
@@ -97,8 +96,8 @@ with user_errors():
             t = view.run("time_to_convert").iloc[0]
             c1, c2, c3 = st.columns(3)
             c1.metric("Converted", f"{int(t['converted']):,} of {int(t['journeys']):,}")
-            c2.metric("Median days to convert", "–" if t["converted"] == 0 else f"{t['median_seconds'] / DAY:.1f}")
-            c3.metric("p90 days to convert", "–" if t["converted"] == 0 else f"{t['p90_seconds'] / DAY:.1f}")
+            c2.metric("Median days to convert", "–" if t["converted"] == 0 else format_days(t["median_seconds"]))
+            c3.metric("p90 days to convert", "–" if t["converted"] == 0 else format_days(t["p90_seconds"]))
         else:
             st.caption("Define conversion on the line above to see the time to convert.")
         if refused and view.query.by == "stage":  # the time per visit follows the stage order
