@@ -29,7 +29,7 @@ Markov-chain model (first order), see :func:`compute_attribution`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, get_args
 
 import ibis
 import pandas as pd
@@ -52,9 +52,10 @@ from analytics.journeys import (
 )
 from analytics.markov import START, START_CODE, AbsorbingChain, removal_effects
 from analytics.schema import EventSchema, Role
-from core.errors import JourneyLensError, UnknownColumnError
+from core.errors import ConversionUndefinedError, NotEnoughDataError, UnknownColumnError, UnknownNameError, close_names
 
 AttributeBy = Literal["touchpoint", "stage", "channel"]
+ATTRIBUTE_BY: tuple[str, ...] = get_args(AttributeBy)
 
 CONVERSION = "(conversion)"
 NULL = "(null)"
@@ -255,17 +256,23 @@ def compute_attribution(
       would earn credit.
 
     Ties in ordering follow the journey core (timestamp, then file position).
-    Raises :class:`JourneyLensError` when conversion is not defined or no journey converts.
+    Refused: :class:`UnknownNameError` for another ``by``, :class:`ConversionUndefinedError` when
+    conversion is not defined, :class:`NotEnoughDataError` when no journey converts.
     """
-    if by not in ("touchpoint", "stage", "channel"):
-        raise JourneyLensError(f"attribution is by touchpoint, stage or channel, not {by!r}")
+    if by not in ATTRIBUTE_BY:
+        raise UnknownNameError(
+            "attribution level",
+            by,
+            close_names(str(by), ATTRIBUTE_BY, n=len(ATTRIBUTE_BY)),
+            message=f"attribution is by touchpoint, stage or channel, not {by!r}",
+        )
     if not conversion.defined:
-        raise JourneyLensError("attribution needs conversion defined: goal nodes or outcome values")
+        raise ConversionUndefinedError("attribution")
     q = _node_query(query, by, schema)
     paths = attribution_paths(events, schema, query, conversion, by)
     goal_journeys = _goal_journeys(events, schema, q, conversion)
     if goal_journeys == 0:
-        raise JourneyLensError(f"no journey converts ({conversion.describe()}) under these settings")
+        raise NotEnoughDataError(f"no journey converts ({conversion.describe()}) under these settings")
 
     names = load_labels(events, schema, q).set_index(NODE_CODE)[NODE].astype(str).to_dict()
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.errors import JourneyLensError
+from core.errors import BadInputError
 
 # The state every journey leaves first: attribution's and the outlook's chains start here.
 START = "(start)"
@@ -68,6 +68,9 @@ class AbsorbingChain:
         ``absorbing`` names the absorbing states (a source may never be absorbing). Transient
         states are every other name seen, ``transient_first`` leading (e.g. the start state), the
         rest sorted, so a chain is the same whatever the row order of ``transitions``.
+
+        A source named like an absorbing state is refused (:class:`BadInputError`): the data can cause
+        it (a touchpoint named ``(goal)``, ``(conversion)``, ``lost: …`` in the outlook and attribution).
         """
         absorbing = tuple(absorbing)
         absorbing_set = set(absorbing)
@@ -75,7 +78,11 @@ class AbsorbingChain:
         targets = transitions[target].astype(str)
         bad = sorted(set(sources) & absorbing_set)
         if bad:
-            raise JourneyLensError(f"an absorbing state cannot have outgoing transitions: {bad[:5]}")
+            raise BadInputError(
+                "a touchpoint, stage or channel is named like a state where journeys end, which the chain cannot leave",
+                value=bad[:5],
+                expected="a name other than " + ", ".join(repr(a) for a in absorbing[:6]),
+            )
         seen = (set(sources) | set(targets)) - absorbing_set
         lead = [s for s in transient_first if s not in absorbing_set]
         transient = tuple(lead + sorted(seen - set(lead)))
@@ -95,17 +102,21 @@ class AbsorbingChain:
     def n_transient(self) -> int:
         return len(self.transient)
 
+    # Asking for a state the chain does not have is a caller's bug, not something a user can cause (the
+    # callers ask for the start state and their own absorbing states, which every chain they build has,
+    # or for a state they first checked is transient): a KeyError, never a message for the user.
+
     def transient_index(self, state: str) -> int:
         try:
             return self.transient.index(state)
         except ValueError:
-            raise JourneyLensError(f"{state!r} is not a state of the fitted chain") from None
+            raise KeyError(f"{state!r} is not a transient state of the fitted chain") from None
 
     def absorbing_index(self, state: str) -> int:
         try:
             return self.absorbing.index(state)
         except ValueError:
-            raise JourneyLensError(f"{state!r} is not an absorbing state of the chain") from None
+            raise KeyError(f"{state!r} is not an absorbing state of the chain") from None
 
     def probabilities(self) -> np.ndarray:
         """Row-normalised transition probabilities (rows without counts stay zero)."""

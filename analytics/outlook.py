@@ -88,7 +88,7 @@ from analytics.outlook_model import (
     prefix_features,
 )
 from analytics.schema import EventSchema, Role
-from core.errors import JourneyLensError
+from core.errors import BadInputError, ConversionUndefinedError, NotEnoughDataError, UnknownNameError, close_names
 
 GOAL_STATE = "(goal)"
 STALE_STATE = "(no further activity)"
@@ -197,6 +197,15 @@ def latest_date(events: Table, schema: EventSchema, query: JourneyQuery) -> date
     if value is None or pd.isna(value):
         return None
     return pd.Timestamp(value).tz_convert("UTC").date() if pd.Timestamp(value).tzinfo else pd.Timestamp(value).date()
+
+
+def last_event_day(events: Table, schema: EventSchema, query: JourneyQuery) -> date:
+    """:func:`latest_date`, refused (:class:`NotEnoughDataError`) when the query keeps no event: the one
+    refusal of the outlook and its backtest for a dataset with nothing to look at."""
+    day = latest_date(events, schema, query)
+    if day is None:
+        raise NotEnoughDataError("this dataset has no events to look at")
+    return day
 
 
 # Codes of the chain's end states (node codes are 0 or more; the start is markov.START_CODE).
@@ -533,19 +542,24 @@ def compute_outlook(
     chain where too few closed journeys to learn from, said in ``model_note``) or ``"markov"``.
     ``as_of`` defaults to the date of the last event. ``fit_key``: names the dataset's content (its
     file and version); given, the fitted model is kept (:func:`_fitted`) so that calls differing only
-    in ``min_transitions``, ``actions`` or ``model`` do not refit. Raises :class:`JourneyLensError` when no
-    closed journey converts (there is nothing to learn a probability from).
+    in ``min_transitions``, ``actions`` or ``model`` do not refit. Refused: :class:`BadInputError` for
+    ``active_days`` below 1, :class:`UnknownNameError` for another ``model``,
+    :class:`ConversionUndefinedError` without a definition, :class:`NotEnoughDataError` when the query
+    keeps no event or no closed journey converts (there is nothing to learn a probability from).
     """
     if active_days < 1:
-        raise JourneyLensError(f"active_days must be at least 1, not {active_days}")
+        raise BadInputError.invalid("active_days", active_days, "a whole number of days, at least 1")
     if model not in OUTLOOK_MODELS:
-        raise JourneyLensError(f"no outlook model named {model!r}; models: {', '.join(OUTLOOK_MODELS)}")
+        raise UnknownNameError(
+            "outlook model",
+            model,
+            close_names(str(model), OUTLOOK_MODELS, n=len(OUTLOOK_MODELS)),
+            message=f"no outlook model named {model!r}; models: {', '.join(OUTLOOK_MODELS)}",
+        )
     if not conversion.defined:
-        raise JourneyLensError("the outlook needs conversion defined: goal nodes or outcome values")
+        raise ConversionUndefinedError("the outlook")
     lost = conversion.lost_names()
-    as_of = as_of or latest_date(events, schema, query)
-    if as_of is None:
-        raise JourneyLensError("this dataset has no events to look at")
+    as_of = as_of or last_event_day(events, schema, query)
     steps, journeys = journey_status(Cut(events, schema, query, conversion, as_of, active_days))
     marks = _marks(steps, journeys, conversion)
     journeys = cut_at_marks(steps, journeys, marks, order_column(query), keep_mark=True)
@@ -573,7 +587,7 @@ def compute_outlook(
     )
     chain = AbsorbingChain.from_counts(transitions, absorbing=absorbing, transient_first=(START,))
     if chain.counts[:, chain.n_transient].sum() == 0:
-        raise JourneyLensError(
+        raise NotEnoughDataError(
             f"no closed journey converts ({conversion.describe()}) by {as_of}: change the definition or the date"
         )
     # Rounding can leave -0.0 or 1 + 1e-16: probabilities are clipped to [0, 1].
@@ -627,7 +641,7 @@ def compute_outlook(
                 ends,
                 fit_key,
             )
-        except JourneyLensError as exc:
+        except NotEnoughDataError as exc:  # too little to learn from: the chain stands in, said in the note
             note = f"the Markov chain is shown: {exc}"
     table["next_touchpoints"] = [
         ", ".join(f"{name} {prob:.0%}" for name, prob in nxt) for nxt in table["next_touchpoint_list"]
@@ -686,6 +700,7 @@ __all__ = [
     "compute_outlook",
     "explain_no_open",
     "journey_status",
+    "last_event_day",
     "latest_date",
     "load_journey_log",
 ]

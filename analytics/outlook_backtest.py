@@ -26,7 +26,7 @@ Protocol (PRODUCT.md, "What to do next"), every figure from the same run:
   rate (the share of training journeys that converted). The calibration table bins the test
   prefixes by predicted probability (tenths): ``predicted`` (mean), ``observed`` (conversion
   rate) and ``prefixes`` per bin.
-Refused (:class:`JourneyLensError`, with what is missing) where the data cannot support it: too few
+Refused (:class:`core.errors.NotEnoughDataError`, with what is missing) where the data cannot support it: too few
 closed training or test journeys, almost every (or almost no) training journey converting, or a
 test set of one class.
 """
@@ -43,7 +43,7 @@ from ibis.expr.types import Table
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
-from analytics.outlook import DEFAULT_ACTIVE_DAYS, STALE_STATE, Cut, latest_date, load_journey_log
+from analytics.outlook import DEFAULT_ACTIVE_DAYS, STALE_STATE, Cut, last_event_day, load_journey_log
 from analytics.outlook_model import (
     cut_at_random_times,
     fit_learned,
@@ -54,7 +54,7 @@ from analytics.outlook_model import (
     training_rows,
 )
 from analytics.schema import EventSchema
-from core.errors import JourneyLensError
+from core.errors import ConversionUndefinedError, NotEnoughDataError
 
 MIN_TEST_JOURNEYS = 30
 MAX_RATE = 0.97  # refuse when more (or fewer than 1 − this) of the training journeys convert
@@ -164,12 +164,11 @@ def compute_outlook_backtest(
     active_days: int = DEFAULT_ACTIVE_DAYS,
     seed: int = BACKTEST_SEED,
 ) -> BacktestResult:
-    """Run the backtest (module docstring) and return its figures."""
+    """Run the backtest (module docstring) and return its figures. Refused: :class:`ConversionUndefinedError`
+    without a definition, :class:`NotEnoughDataError` where the data cannot support it."""
     if not conversion.defined:
-        raise JourneyLensError("the backtest needs conversion defined: goal nodes or outcome values")
-    as_of = latest_date(events, schema, query)
-    if as_of is None:
-        raise JourneyLensError("this dataset has no events to look at")
+        raise ConversionUndefinedError("the backtest")
+    as_of = last_event_day(events, schema, query)
     log = load_journey_log(Cut(events, schema, query, conversion, as_of, active_days))
     jt = log.journeys
     starts = jt["start_ts"]
@@ -183,7 +182,7 @@ def compute_outlook_backtest(
     train = jt.loc[train_ids]
     rate = float(train["status"].eq("converted").mean()) if len(train) else float("nan")
     if len(train) and not (1 - MAX_RATE <= rate <= MAX_RATE):
-        raise JourneyLensError(
+        raise NotEnoughDataError(
             f"{rate:.1%} of the {len(train):,} closed journeys that start before {split_at} convert: with almost "
             "every journey ending the same way there is nothing for a backtest to tell apart; change the "
             "conversion definition"
@@ -196,7 +195,7 @@ def compute_outlook_backtest(
     test_rows = np.flatnonzero(steps["journey"].isin(test_ids).to_numpy() & steps["before_stop"].to_numpy())
     rows = cut_at_random_times(log, test_rows, rng, active_days)
     if len(rows) < MIN_TEST_JOURNEYS:
-        raise JourneyLensError(
+        raise NotEnoughDataError(
             f"only {len(rows):,} closed journeys with a step before their end start on or after {split_at}: the "
             f"backtest needs at least {MIN_TEST_JOURNEYS}; pick an earlier split date"
         )
@@ -204,7 +203,7 @@ def compute_outlook_backtest(
     x = prefix_features(log, learned.space, rows, observed)
     y = jt["status"].reindex(steps["journey"].to_numpy()[rows]).eq("converted").to_numpy().astype(int)
     if y.min() == y.max():
-        raise JourneyLensError(
+        raise NotEnoughDataError(
             f"every test journey (starting on or after {split_at}) ends the same way: AUC needs both; "
             "pick another split date"
         )

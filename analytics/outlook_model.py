@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.numbers import SECONDS_PER_DAY
-from core.errors import JourneyLensError
+from core.errors import NotEnoughDataError
 
 TOP_COUNTED = 30  # nodes with a visit-count feature
 TOP_CATEGORIES = 60  # distinct values a categorical feature keeps (others pooled)
@@ -521,7 +521,7 @@ def fit_learned(
     goal_names: frozenset[str] = frozenset(),
 ) -> LearnedOutlook:
     """Fit the conversion and next-node models on the closed journeys (of ``journeys``), see the
-    module docstring. Raises :class:`JourneyLensError` when there is too little to learn from."""
+    module docstring. Raises :class:`NotEnoughDataError` when there is too little to learn from."""
     from sklearn.isotonic import IsotonicRegression
 
     rng = np.random.default_rng(seed)
@@ -532,7 +532,7 @@ def fit_learned(
     trained = jt.loc[np.unique(journey_of)]
     converted = trained["status"].eq("converted")
     if len(trained) < MIN_TRAINING_JOURNEYS or min(converted.sum(), (~converted).sum()) < MIN_PER_CLASS:
-        raise JourneyLensError(
+        raise NotEnoughDataError(
             f"too few closed journeys to learn from: {len(trained):,} ({int(converted.sum()):,} converted); "
             f"the learned model needs {MIN_TRAINING_JOURNEYS} with at least {MIN_PER_CLASS} converted and "
             f"{MIN_PER_CLASS} not"

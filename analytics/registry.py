@@ -34,7 +34,7 @@ from analytics import summary as summary_core
 from analytics.conversion import NOT_DEFINED, Conversion
 from analytics.journeys import JourneyQuery
 from analytics.schema import EventSchema
-from core.errors import JourneyLensError, UnknownNameError, close_names
+from core.errors import ConversionUndefinedError, UnknownNameError, close_names
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def _outcomes(i: Inputs) -> pd.DataFrame:
 
 def _time_to_convert(i: Inputs) -> pd.DataFrame:
     if not i.conversion.defined:
-        raise JourneyLensError("time to convert needs conversion defined: goal nodes or outcome values")
+        raise ConversionUndefinedError("time to convert")
     return timing.compute_time_to_convert(i.events, i.schema, i.query, i.conversion)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from components.text import escape_markdown
+from core.errors import BadInputError
 from db.access import Actor, role_for, set_actor
 
 
@@ -70,7 +71,7 @@ def require_sign_in() -> None:
         st.stop()
     try:
         role = role_for(email, options.get("roles"))
-    except ValueError as exc:  # a typo in secrets.toml: nobody gets rights by accident
+    except BadInputError as exc:  # a typo in secrets.toml: nobody gets rights by accident
         st.error(f"The workspace's roles are misconfigured: {escape_markdown(str(exc))}", icon=":material/block:")
         st.stop()
     set_actor(Actor(str(email), role))

@@ -13,10 +13,13 @@ from core.errors import JourneyLensError
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show JourneyLens errors (bad input, conflicts, missing items) as ``st.error`` with their text."""
+    """Show JourneyLens errors (bad input, conflicts, missing items) as ``st.error`` with their text.
+
+    Only the one root's errors: any other exception (a ``ValueError`` or ``KeyError`` from a bug) is
+    not turned into a friendly message, so it shows as the bug it is."""
     try:
         yield
-    except (JourneyLensError, ValueError) as exc:
+    except JourneyLensError as exc:
         show_error(exc)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import Protocol
 
 # How alike two names must be to call one "near" the other (difflib's ratio, ignoring case): the one
 # rule of :func:`nearest_names`, :func:`close_names` and of the refusals' wording.
@@ -95,6 +96,29 @@ class BadInputError(JourneyLensError):
         return cls(field=field, value=value, expected=expected)
 
 
+# The words every analysis that needs a conversion definition refuses with (one place, one wording).
+CONVERSION_EXPECTED = "goal nodes or outcome values"
+
+
+class ConversionUndefinedError(BadInputError):
+    """An analysis that needs the dataset's conversion definition (goal nodes or outcome values) ran
+    without one: ``ConversionUndefinedError("the outlook")`` →
+    ``the outlook needs conversion defined: goal nodes or outcome values``. Carries ``analysis``."""
+
+    def __init__(self, analysis: str) -> None:
+        super().__init__(f"{analysis} needs conversion defined: {CONVERSION_EXPECTED}")
+        self.expected, self.field, self.analysis = CONVERSION_EXPECTED, "conversion", analysis
+
+
+# ── not enough data ──────────────────────────────────────────────────────────────────────────────
+
+
+class NotEnoughDataError(JourneyLensError):
+    """The data, under the settings chosen (filters, date, conversion definition, split), cannot support
+    an analysis: no events, no journey that converts, too few closed journeys to learn from or to test
+    on. The message says what is missing and what to change."""
+
+
 # ── not found ────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -145,6 +169,36 @@ class ConflictError(JourneyLensError):
             f"the map and apply your changes again; what you typed is kept below."
         )
         self.map_id, self.expected_version, self.actual_version = map_id, expected_version, actual_version
+
+
+# ── access ───────────────────────────────────────────────────────────────────────────────────────
+
+
+class _Role(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+class _Actor(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> _Role: ...
+
+
+class AccessDeniedError(JourneyLensError):
+    """The signed-in person's role does not allow this change; nothing was changed. ``actor`` and
+    ``needed`` are :class:`db.access.Actor` and :class:`db.access.AccessRole` (raised by
+    :func:`db.access.require`, which re-exports this class)."""
+
+    def __init__(self, actor: _Actor, needed: _Role, action: str) -> None:
+        super().__init__(
+            f"{actor.name} is a {actor.role.label} here and may not {action} (it needs the {needed.label} role). "
+            "Nothing was changed; ask an admin of this workspace for the role (it is set in "
+            "`.streamlit/secrets.toml` under [journeylens.roles])."
+        )
+        self.actor, self.needed, self.action = actor, needed, action
 
 
 # ── storage faults ───────────────────────────────────────────────────────────────────────────────

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from core.errors import JourneyLensError
+# AccessDeniedError lives with the other typed errors; imported from here as before.
+from core.errors import AccessDeniedError, BadInputError
 
 
 class AccessRole(IntEnum):
@@ -54,18 +55,6 @@ class Actor:
 
 LOCAL = Actor("local", AccessRole.ADMIN)
 _current: ContextVar[Actor | None] = ContextVar("journeylens_actor", default=None)
-
-
-class AccessDeniedError(JourneyLensError):
-    """The signed-in person's role does not allow this change; nothing was changed."""
-
-    def __init__(self, actor: Actor, needed: AccessRole, action: str) -> None:
-        super().__init__(
-            f"{actor.name} is a {actor.role.label} here and may not {action} (it needs the {needed.label} role). "
-            "Nothing was changed; ask an admin of this workspace for the role (it is set in "
-            "`.streamlit/secrets.toml` under [journeylens.roles])."
-        )
-        self.actor, self.needed, self.action = actor, needed, action
 
 
 def current_actor() -> Actor:
@@ -121,7 +110,7 @@ def role_for(email: str | None, roles: Mapping[str, Any] | None) -> AccessRole:
     known = {r.label: r for r in AccessRole}
     unknown = sorted(set(roles) - set(known)) + ([default_name] if default_name not in known else [])
     if unknown:
-        raise ValueError(
+        raise BadInputError(
             f"[journeylens.roles] names unknown roles {unknown}; the roles are {', '.join(known)} (and default)"
         )
     email = (email or "").strip().lower()
