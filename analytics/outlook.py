@@ -158,6 +158,10 @@ class OutlookResult:
     # Why the chain stands in for the learned model, when it does.
     model_note: str | None = None
 
+    def bands(self) -> pd.DataFrame:
+        """The open journeys per band of conversion probability (:func:`compute_probability_bands`)."""
+        return compute_probability_bands(self.table)
+
 
 def explain_no_open(
     events: Table, schema: EventSchema, query: JourneyQuery, as_of: date, active_days: int, journeys: Table

@@ -12,7 +12,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.attribution import ATTRIBUTION_MODELS, CREDIT_BARS, compute_credit_bars
-from analytics.outlook import compute_probability_bands
 from charts.labels import cut_note
 from charts.palette import CATEGORICAL, NEUTRAL, POSITIVE
 
@@ -104,10 +103,9 @@ def removal_effect_figure(table: pd.DataFrame, by: str, top_n: int = REMOVAL_BAR
     return _layout(fig, height=max(260, 26 * len(top) + 80))
 
 
-def probability_bands_figure(table: pd.DataFrame) -> go.Figure:
-    """Columns: open journeys (the outlook's ``table``) per band of conversion probability
-    (:func:`analytics.outlook.compute_probability_bands`)."""
-    bands = compute_probability_bands(table)
+def probability_bands_figure(bands: pd.DataFrame) -> go.Figure:
+    """Columns: open journeys per band of conversion probability, ``band, journeys`` (the outlook's
+    ``OutlookResult.bands()``, the chart's data twin)."""
     fig = go.Figure(
         go.Bar(
             x=bands["band"],

@@ -10,7 +10,6 @@ from charts.attribution import (
     ACTION_BARS,
     STATE_BARS,
     calibration_figure,
-    compute_probability_bands,
     next_best_action_figure,
     probability_bands_figure,
     state_probability_figure,
@@ -127,10 +126,11 @@ with user_errors():
     left, right = st.columns(2)
     with left:
         st.subheader("How likely the open journeys are to convert")
-        st.plotly_chart(probability_bands_figure(result.table), key="bands_chart")
+        bands = result.bands()
+        st.plotly_chart(probability_bands_figure(bands), key="bands_chart")
         # The chart's data twin: the open journeys per band, as drawn (each journey is in the list below).
         csv_download_button(
-            compute_probability_bands(result.table),
+            bands,
             file_name=f"outlook_bands_{level}_{dataset_id}.csv",
             label="Download the chart's data",
             key="bands_csv",
