@@ -50,7 +50,7 @@ from analytics.journeys import (
     order_column,
     stack,
 )
-from analytics.markov import START, START_CODE, AbsorbingChain, removal_effects
+from analytics.markov import START, START_CODE, AbsorbingChain, refuse_state_names, removal_effects
 from analytics.schema import EventSchema, Role
 from core.errors import ConversionUndefinedError, NotEnoughDataError, UnknownColumnError, UnknownNameError, close_names
 
@@ -275,6 +275,7 @@ def compute_attribution(
         raise NotEnoughDataError(f"no journey converts ({conversion.describe()}) under these settings")
 
     names = load_labels(events, schema, q).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    refuse_state_names(names.values(), (START, CONVERSION, NULL))
     names.update({START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
     summary = execute(path_summary(paths))
     summary = summary.astype({"source": "int64", "target": "int64"})

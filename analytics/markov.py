@@ -38,6 +38,19 @@ START = "(start)"
 START_CODE = -1
 
 
+def refuse_state_names(nodes: Iterable[str], states: Sequence[str], *, prefix: str | None = None) -> None:
+    """Refuse nodes named like the chain's own ``states`` (or starting with ``prefix``): a touchpoint named
+    ``(start)`` would merge with the start state, one named ``lost: X`` would end journeys, silently."""
+    clash = sorted({n for n in nodes if n in states or (prefix is not None and n.startswith(prefix))})
+    if clash:
+        kept = ", ".join(f"“{s}”" for s in states) + (f" and names starting with “{prefix}”" if prefix else "")
+        raise BadInputError(
+            f"the chain keeps {kept} for its own states, and this log has a node named "
+            + ", ".join(f"“{n}”" for n in clash[:5])
+            + ": rename it in the log (or the map it is linked to) to use this analysis"
+        )
+
+
 @dataclass(frozen=True)
 class AbsorbingChain:
     """A fitted absorbing chain.

@@ -75,7 +75,7 @@ from analytics.journeys import (
     order_column,
     stack,
 )
-from analytics.markov import START, START_CODE, AbsorbingChain, top_transitions
+from analytics.markov import START, START_CODE, AbsorbingChain, refuse_state_names, top_transitions
 from analytics.names import OUTLOOK_ACTIVE_DAYS, OUTLOOK_MIN_TRANSITIONS
 from analytics.outlook_model import (
     JourneyLog,
@@ -569,6 +569,7 @@ def compute_outlook(
     journeys = cut_at_marks(steps, journeys, marks, order_column(query), keep_mark=True)
 
     names: dict[int, str] = load_labels(events, schema, query).set_index(NODE_CODE)[NODE].astype(str).to_dict()
+    refuse_state_names(names.values(), (START, GOAL_STATE, STALE_STATE), prefix=LOST_PREFIX)
     names.update({START_CODE: START, GOAL_CODE: GOAL_STATE, STALE_CODE: STALE_STATE})
     names.update({_lost_code(k): LOST_PREFIX + name for k, name in enumerate(lost)})
     # One query for the chain's transitions and the open journeys (the steps are computed once).

@@ -113,13 +113,22 @@ def test_backtest_refusals_are_not_enough_data():
         compute_outlook_backtest(events, SCHEMA, JourneyQuery(), won, split_at=date(2024, 3, 20))
 
 
-@pytest.mark.parametrize("reserved", ["(conversion)", "(null)"])
-def test_a_touchpoint_named_like_an_end_state_is_bad_input(reserved):
-    # User data reaches the chain's refusal (a touchpoint may be named anything): a typed user error.
-    events = events_from_paths({"1": ["A", reserved, "B", "Won"], "2": [reserved, "Won"]})
-    with pytest.raises(BadInputError, match="named like a state where journeys end") as info:
-        compute_attribution(events, SCHEMA, JourneyQuery(), Conversion(goals=("Won",)))
-    assert info.value.value == [reserved]
+RESERVED = {
+    "attribution": ["(start)", "(conversion)", "(null)"],
+    "the outlook": ["(start)", "(goal)", "(no further activity)", "lost: price"],
+}
+
+
+@pytest.mark.parametrize(
+    ("analysis", "reserved"), [(a, name) for a, names in RESERVED.items() for name in names], ids=str
+)
+def test_a_node_named_like_a_state_of_the_chain_is_refused_by_name(analysis, reserved):
+    # Before: "(start)" merged with the chain's start state and "lost: price" ended journeys, silently;
+    # "(conversion)" was refused as "an absorbing state cannot have outgoing transitions".
+    events = events_from_paths({"1": ["A", reserved, "B", "Won"], "2": [reserved, "Won"], "3": ["A", "Lost"]})
+    with pytest.raises(BadInputError, match="for its own states, and this log has a node named") as info:
+        ENTRY_POINTS[analysis](events, WON_OR_LOST)
+    assert f"“{reserved}”: rename it in the log" in str(info.value)
 
 
 def test_a_state_the_chain_lacks_is_a_bug_not_a_message():
