@@ -54,7 +54,7 @@ from analytics.engine import execute
 from analytics.journeys import JOURNEY, NODE, STEP, TS, JourneyQuery, journey_steps
 from analytics.outcomes import NO_OUTCOME, OTHER_OUTCOME, last_outcomes
 from analytics.schema import STORED_COLUMN, EventSchema, Role
-from core.errors import BadInputError, UnknownColumnError
+from core.errors import BadInputError, ConversionUndefinedError, UnknownColumnError
 
 Period = Literal["month", "quarter", "all"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "all")
@@ -631,7 +631,7 @@ def compute_conversion(
     journeys that visited each touchpoint/stage. Columns add ``converted``.
     """
     if not conversion.defined:
-        raise BadInputError("the conversion rate needs conversion defined", expected="goal nodes or outcome values")
+        raise ConversionUndefinedError("the conversion rate")
     period, by, scope, scope_by = _options(**options)
     steps = event_steps(events, schema, query)
     flags = journey_flags(steps, events, schema, query, conversion)

@@ -485,7 +485,7 @@ def empty_result_notes(ctx: Any, output: Any, args: argparse.Namespace) -> list[
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analytics.registry import ANALYSES
-    from core.errors import BadInputError
+    from core.errors import BadInputError, ConversionUndefinedError
     from services.csv_safety import to_safe_csv
 
     if (args.file is None) == (args.dataset is None):
@@ -499,9 +499,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     start_up_done()
     needs_conversion = args.report in ANALYSES and ANALYSES[args.report].needs_conversion
     if not ctx.conversion.defined and needs_conversion:
-        raise BadInputError(
-            f"the {args.report} report needs conversion defined for dataset {dataset_id}",
-            expected=f'python cli.py conversion set --dataset {dataset_id} --goal "A,B" (or --outcome "won"), '
+        raise ConversionUndefinedError(
+            f"the {args.report} report of dataset {dataset_id}",
+            how=f'python cli.py conversion set --dataset {dataset_id} --goal "A,B" (or --outcome "won"), '
             'or --goal "A,B" for this run',
         )
     output = report.handler(ReportInput(ctx=ctx, args=args))

@@ -103,10 +103,12 @@ CONVERSION_EXPECTED = "goal nodes or outcome values"
 class ConversionUndefinedError(BadInputError):
     """An analysis that needs the dataset's conversion definition (goal nodes or outcome values) ran
     without one: ``ConversionUndefinedError("the outlook")`` →
-    ``the outlook needs conversion defined: goal nodes or outcome values``. Carries ``analysis``."""
+    ``the outlook needs conversion defined: goal nodes or outcome values``; ``how`` adds where to define
+    it. Carries ``analysis``."""
 
-    def __init__(self, analysis: str) -> None:
-        super().__init__(f"{analysis} needs conversion defined: {CONVERSION_EXPECTED}")
+    def __init__(self, analysis: str, *, how: str | None = None) -> None:
+        said = f"{analysis} needs conversion defined: {CONVERSION_EXPECTED}" + (f" ({how})" if how else "")
+        super().__init__(said)
         self.expected, self.field, self.analysis = CONVERSION_EXPECTED, "conversion", analysis
 
 

@@ -26,7 +26,7 @@ from analytics.engine import EventSource, events_table
 from analytics.journeys import JourneyQuery, Level
 from analytics.numbers import MONEY_KINDS, NO_CURRENCY
 from analytics.schema import STORED_COLUMN, Role
-from core.errors import BadInputError, NotFoundError
+from core.errors import BadInputError, ConversionUndefinedError, NotFoundError
 from db import crud
 from db.engine import read_session, write_session
 from db.inputs import MetricUpdate, given, validate
@@ -504,9 +504,9 @@ def compute_for_context(
     """One metric from a context's events (see :func:`analytics.metrics.compute_metric`); the
     conversion rate uses the context's conversion definition."""
     if kind == "conversion" and not ctx.conversion.defined:
-        raise BadInputError(
-            f"the conversion rate needs conversion defined for dataset {ctx.dataset_id}",
-            expected="goal nodes or outcome values (python cli.py conversion set, or the Conversion line on a page)",
+        raise ConversionUndefinedError(
+            f"the conversion rate of dataset {ctx.dataset_id}",
+            how="python cli.py conversion set, or the Conversion line on a page",
         )
     if kind == MetricKind.FCR.value and options.support:  # a name that does not exist would count no case
         check_names(options.support, context_names(ctx).nodes, "support touchpoint or stage")

@@ -127,7 +127,7 @@ def compute_overlay(
     :data:`ATTRIBUTION_MEASURES` read ``attribution`` (the frame of
     :func:`services.attribution.compute_touchpoint_attribution`, keyed by ``touchpoint_id``).
     """
-    from core.errors import BadInputError
+    from core.errors import BadInputError, ConversionUndefinedError
 
     if measure not in MEASURES:
         raise BadInputError("unknown overlay measure", value=measure, expected=", ".join(MEASURES))
@@ -135,7 +135,7 @@ def compute_overlay(
     table = friction.touchpoints.set_index("touchpoint")
     if measure in ATTRIBUTION_MEASURES:
         if attribution is None:
-            raise BadInputError(f"the {MEASURES[measure].lower()} overlay needs conversion defined")
+            raise ConversionUndefinedError(f"the {MEASURES[measure].lower()} overlay")
         credits = attribution.set_index("touchpoint_id")[column]
     targets = _targets(ctx, kind)
     rows = []

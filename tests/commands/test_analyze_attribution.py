@@ -99,7 +99,11 @@ def test_outlook_report_json_and_csv(capsys, dataset_id, monkeypatch):
 
 def test_reports_need_a_definition_and_name_bad_ones(capsys, dataset_id):
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "attribution"]) == 2
-    assert "needs conversion defined" in capsys.readouterr().err
+    said = capsys.readouterr().err  # the one wording of the refusal, with how to define it here
+    assert (
+        f"the attribution report of dataset {dataset_id} needs conversion defined: goal nodes or outcome values" in said
+    )
+    assert f"(python cli.py conversion set --dataset {dataset_id} --goal" in said
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Closed Wn"]) == 2
     assert "No touchpoint, activity or stage is named 'Closed Wn' in this dataset; nearest: 'Closed won'" in (
         capsys.readouterr().err

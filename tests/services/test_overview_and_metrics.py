@@ -13,7 +13,7 @@ from sqlmodel import select
 from analytics.conversion import goal
 from analytics.friction import FrictionWeights
 from analytics.schema import Role
-from core.errors import BadInputError, NotFoundError, UnknownNameError
+from core.errors import BadInputError, ConversionUndefinedError, NotFoundError, UnknownNameError
 from db.engine import read_session, write_session
 from db.models import Action, Metric, MetricValue, Stage, Touchpoint
 from services import friction as friction_service
@@ -141,7 +141,8 @@ def test_overlay_has_every_touchpoint_of_the_map_with_targets(b2b):
         overlay = overlay_service.compute_overlay(ctx, result, measure, credited.frame)
         assert list(overlay.columns) == overlay_service.OVERLAY_COLUMNS
         assert set(overlay["touchpoint_id"]) == set(tps.values())
-    with pytest.raises(BadInputError, match="needs conversion defined"):
+    # The one refusal of every analysis without a definition (its type and wording).
+    with pytest.raises(ConversionUndefinedError, match="overlay needs conversion defined: goal nodes or outcome"):
         overlay_service.compute_overlay(ctx, result, "removal effect")
     removal = overlay_service.compute_overlay(ctx, result, "removal effect", credited.frame).set_index("touchpoint")
     assert removal.loc["Pricing page", "value"] == 100 and removal.loc["Pricing page", "label"] == "100.0 %"
