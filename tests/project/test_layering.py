@@ -56,6 +56,11 @@ def test_app_entry_point_is_thin():
     assert not _imports(ROOT / "app.py") & FORBIDDEN["pages"]
 
 
+def test_the_cli_entry_point_keeps_to_the_commands_floor():
+    # cli.py is a module, not a cli/ package: the parametrised check above finds no file of its "cli" layer.
+    assert not _imports(ROOT / "cli.py") & FORBIDDEN["commands"]
+
+
 def test_only_the_gateway_talks_to_the_engine():
     offenders = [
         str(p.relative_to(ROOT))
