@@ -56,6 +56,40 @@ def test_app_entry_point_is_thin():
     assert not _imports(ROOT / "app.py") & FORBIDDEN["pages"]
 
 
+def _reexported_from(module: str) -> dict[str, str]:
+    """The names project module ``module`` ("charts.attribution") binds by importing them: name → package."""
+    path = ROOT / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        return {}
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update({(a.asname or a.name): node.module.split(".")[0] for a in node.names})
+    return found
+
+
+def _reached_through(path: Path) -> set[str]:
+    """The packages whose names ``path`` takes through another module's import of them."""
+    reached = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            passed_on = _reexported_from(node.module)
+            reached.update(passed_on[a.name] for a in node.names if a.name in passed_on)
+    return reached
+
+
+@pytest.mark.parametrize("layer", ["pages", "app.py"])
+def test_a_page_does_not_reach_a_forbidden_floor_through_a_re_export(layer):
+    # Before: pages/11_Outlook.py took analytics.outlook.compute_probability_bands from charts.attribution.
+    files = [ROOT / "app.py"] if layer == "app.py" else _files(layer)
+    bad = {
+        str(p.relative_to(ROOT)): sorted(_reached_through(p) & FORBIDDEN["pages"])
+        for p in files
+        if _reached_through(p) & FORBIDDEN["pages"]
+    }
+    assert not bad, f"names of a floor the pages must not import, taken through another module: {bad}"
+
+
 def test_the_cli_entry_point_keeps_to_the_commands_floor():
     # cli.py is a module, not a cli/ package: the parametrised check above finds no file of its "cli" layer.
     assert not _imports(ROOT / "cli.py") & FORBIDDEN["commands"]
