@@ -24,6 +24,12 @@ st.caption(
 )
 show_flash()
 
+
+def forget_link_persona() -> None:
+    st.query_params.pop("persona", None)
+    st.session_state.pop("qp_persona", None)
+
+
 with user_errors():
     personas = persona_service.list_personas()
     maps_by_persona = persona_service.list_persona_maps()
@@ -47,7 +53,9 @@ with user_errors():
 
     roles = [persona_service.ALL_ROLES, *persona_service.COMMITTEE_ROLES, persona_service.NONE_PLAYED]
     warn_link_values_left_out("role", roles)
-    role = st.selectbox("Committee role", roles, key="role", bind="query-params")
+    role = st.selectbox(
+        "Committee role", roles, key="role", bind="query-params", on_change=forget_link_persona
+    )  # a new filter: the editor below opens one of the personas it shows, not the one picked before
     shown = persona_service.personas_of_role(table, role)
     st.subheader(f"{len(shown)} personas")
     st.dataframe(
@@ -73,7 +81,7 @@ with user_errors():
     by_id = {p.id: p for p in personas}
     # The personas the table shows (the role filter applied); one the link names stays offered.
     offered = [int(i) for i in shown["id"]]
-    if (linked := link_value("persona")) is not None and linked.isdigit() and int(linked) in by_id:
+    if (linked := link_value("persona")) is not None and linked.isascii() and linked.isdigit() and int(linked) in by_id:
         offered += [int(linked)] if int(linked) not in offered else []
     if role != persona_service.ALL_ROLES:
         st.caption(f"Of the personas shown above ({role}); *all roles* offers every one.")

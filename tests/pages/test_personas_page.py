@@ -114,6 +114,14 @@ def test_the_editor_offers_the_personas_the_role_filter_shows(engine):
     assert at.selectbox(key="qp_persona").value == dana and not at.warning
     at = run_page(PAGE)
     assert len(at.selectbox(key="qp_persona").options) == 2
+    # The filter changed on the page: the persona the page itself opened before is not kept.
+    assert at.selectbox(key="qp_persona").value == dana
+    at.selectbox(key="role").set_value("technical evaluator").run()
+    picker = at.selectbox(key="qp_persona")
+    assert picker.options == ["Sam (technical evaluator)"] and picker.value == sam and not at.exception
+    # A link persona that is not a plain number is refused as one that does not exist, never a traceback.
+    at = run_page(PAGE, query={"persona": "²"})
+    assert not at.exception and [w.value for w in at.warning if w.value.startswith("There is no persona ²")]
 
 
 def test_delete_needs_confirmation(engine):
