@@ -87,6 +87,8 @@ def _pick_persona(
             # A persona the link names that this map lacks is refused with the real ones (never shown as
             # "Everyone" with the link rewritten, so that a reload would say nothing); everyone is drawn meanwhile.
             # Everyone is the option None, the default: the link then carries no parameter (not "persona=0").
+            if st.query_params.get(param) == str(ed.EVERYONE):  # an older link's everyone: read as such
+                st.query_params.pop(param)
             picked = query_select(
                 label,
                 [None, *choices[1:]],

@@ -516,6 +516,10 @@ def test_everyone_s_view_of_the_grid_puts_no_persona_in_the_link(filled):
     assert at.query_params["persona"] == str(persona)
     at.selectbox(key=key).set_value(None).run()
     assert "persona" not in at.query_params and not at.exception
+    # A link made before, with persona=0 for everyone, still opens everyone's view without a warning.
+    for tab in ("Grid", "Lanes"):
+        at = run_page(PAGE, query={"map": str(filled.map_id), "tab": tab, "persona": "0"})
+        assert not at.warning and "persona" not in at.query_params and not at.exception, tab
 
 
 def test_the_lanes_tab_reads_the_persona_from_the_link_and_refuses_one_the_map_lacks(filled):
