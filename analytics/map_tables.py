@@ -15,6 +15,7 @@ from datetime import date
 
 import pandas as pd
 
+from analytics.numbers import format_signed
 from core.errors import UnknownNameError
 from core.journey_map import (
     ACTION_DONE,
@@ -66,7 +67,9 @@ def compute_action_plan(view: MapView, *, today: date | None = None) -> pd.DataF
     return pd.DataFrame(rows, columns=columns)
 
 
-def emotion_at(view: MapView, stage_id: int, touchpoint_id: int | None, persona_id: int | None = None) -> int | None:
+def emotion_at(
+    view: MapView, stage_id: int, touchpoint_id: int | None, persona_id: int | None = None, *, stage_too: bool = True
+) -> int | None:
     """The emotion (−2..+2) felt at a touchpoint (or, ``touchpoint_id`` None, at the whole stage) by one series:
     everyone (``persona_id`` None) or one persona.
 
@@ -76,7 +79,7 @@ def emotion_at(view: MapView, stage_id: int, touchpoint_id: int | None, persona_
     cells count: everyone's value never averages or borrows the personas' cells. A cell without an
     emotion (text only) does not count; of several cells at one place, the first in the view's order wins.
     """
-    places = (touchpoint_id, None) if touchpoint_id is not None else (None,)
+    places = (touchpoint_id, None) if touchpoint_id is not None and stage_too else (touchpoint_id,)
     for place in places:
         for c in view.lane_cells:
             key = (c.lane, c.stage_id, c.touchpoint_id, c.persona_id)
@@ -128,7 +131,7 @@ def compute_map_measure(view: MapView, measure: str) -> pd.DataFrame:
         if value is None:
             continue
         label = (
-            f"{value:+.1f}"
+            format_signed(int(value))  # as the grid's cells and the Mermaid export write it: +2, 0, −1
             if measure == "emotion"
             else (f"{value:.2f}" if measure == "opportunity_priority" else f"{value:.0f}")
         )

@@ -49,6 +49,11 @@ def format_duration(seconds: Any) -> str:
     return f"{s:.0f} s"
 
 
+def format_signed(score: int) -> str:
+    """A whole score with its sign and a true minus, as the map shows emotions: ``+2``, ``0``, ``−1``."""
+    return "0" if score == 0 else f"{'+' if score > 0 else '−'}{abs(score)}"
+
+
 def format_count(value: Any) -> str:
     """A whole count: ``1,234``; never ``94.0``; a dash when missing."""
     if is_missing(value):

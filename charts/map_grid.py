@@ -32,7 +32,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from analytics.numbers import is_missing
+from analytics.map_tables import emotion_at
+from analytics.numbers import format_signed, is_missing
 from charts.palette import (
     EMOTION_FILLS_DARK,
     EMOTION_FILLS_LIGHT,
@@ -375,7 +376,8 @@ def _overlay_by_touchpoint(overlay: pd.DataFrame | None) -> dict[int, dict]:
 def compute_emotion_curve(view: MapView) -> pd.DataFrame:
     """The emotion curve: one series for everyone (cells without a persona) and one per persona with scores.
 
-    A point per touchpoint column: the touchpoint's own feeling score for that series, else its
+    A point per touchpoint column, by the one rule of everyone's (and a persona's) emotion
+    (``analytics.map_tables.emotion_at``): the touchpoint's own feeling score for that series, else its
     stage's feeling score (a stage-level cell), else none (the line bridges the gap). A stage without
     touchpoints gets its stage-level score in its one column. Scores are −2..+2.
     """
@@ -385,10 +387,10 @@ def compute_emotion_curve(view: MapView) -> pd.DataFrame:
     for pid, pname in series:
         for c in cols:
             tp_id = c.touchpoint.id if c.touchpoint is not None else None
-            emotion = _cell_emotion(view, c.stage.id, tp_id, pid) if tp_id is not None else None
+            emotion = emotion_at(view, c.stage.id, tp_id, pid, stage_too=False) if tp_id is not None else None
             source = "touchpoint"
             if emotion is None:
-                emotion = _cell_emotion(view, c.stage.id, None, pid)
+                emotion = emotion_at(view, c.stage.id, None, pid)
                 source = "stage"
             if emotion is None:
                 continue
@@ -409,13 +411,6 @@ def compute_emotion_curve(view: MapView) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CURVE_COLUMNS).astype({"persona_id": "Int64", "touchpoint_id": "Int64"})
 
 
-def _cell_emotion(view: MapView, stage_id: int, tp_id: int | None, persona_id: int | None) -> int | None:
-    for c in view.lane_cells:
-        if (c.lane, c.stage_id, c.touchpoint_id, c.persona_id) == ("feeling", stage_id, tp_id, persona_id):
-            return None if c.emotion is None else int(c.emotion)
-    return None
-
-
 # --------------------------------------------------------------------------- the figure
 
 
@@ -425,7 +420,7 @@ def _cell_text(cell: dict) -> str:
     emotion = cell.get("emotion")
     if str(cell["row_kind"]) == "lane:feeling" and emotion is not None and not is_missing(emotion):
         score = int(emotion)
-        text = f"{_signed(score)} {EMOTION_WORDS.get(score, '')}" + (f"\n{text}" if text else "")
+        text = f"{format_signed(score)} {EMOTION_WORDS.get(score, '')}" + (f"\n{text}" if text else "")
     return text
 
 
@@ -775,10 +770,6 @@ def _hover(cell: dict) -> str:
     if cell["inherited"]:
         text += "<br><i>(from the stage)</i>"
     return f"{head}<br>{text}"
-
-
-def _signed(score: int) -> str:
-    return "0" if score == 0 else f"{'+' if score > 0 else '−'}{abs(score)}"
 
 
 def figure_size(fig: go.Figure) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import Engine
 
 from analytics.map_tables import emotion_at
+from analytics.numbers import format_signed
 from core.journey_map import MapView
 from services.map_view import get_map_view
 
@@ -30,8 +31,7 @@ def mermaid_emotion(emotion: int | None) -> str:
     """
     if emotion is None:
         return "no emotion"
-    signed = "0" if emotion == 0 else f"{'+' if emotion > 0 else '−'}{abs(emotion)}"
-    return f"emotion {signed} (−2..+2)"
+    return f"emotion {format_signed(emotion)} (−2..+2)"
 
 
 def compute_mermaid(view: MapView) -> str:

@@ -151,3 +151,26 @@ def test_emotion_at_is_every_point_of_the_curve_on_the_tiny_map_and_every_demo_m
     _assert_emotion_at_is_the_curve(_tiny_map())
     for summary in list_map_summaries():
         _assert_emotion_at_is_the_curve(map_view.get_map_view(summary.id))
+
+
+def test_a_text_only_cell_before_an_emotion_at_one_place_reads_the_same_on_the_curve_and_the_overlay():
+    # Before: the curve stopped at the first cell of a place (text only) and fell back to the stage (−1),
+    # while the overlay and Mermaid read the next cell's +2. One rule (emotion_at) for all three now.
+    view = _tiny_map()
+    extra = (
+        LaneCellView(id=90, stage_id=1, touchpoint_id=11, persona_id=None, lane="feeling", text="calm", emotion=None),
+        LaneCellView(id=91, stage_id=1, touchpoint_id=11, persona_id=None, lane="feeling", text="glad", emotion=2),
+    )
+    view = MapView(id=view.id, name=view.name, stages=view.stages, personas=view.personas,
+                   lane_cells=extra + view.lane_cells)  # fmt: skip
+    assert _curve_everyone(view)[11] == _overlay(view)[11] == _mermaid_emotions(view)[11] == 2
+    curve = compute_emotion_curve(view)
+    assert curve.loc[(curve["persona"] == "Everyone") & (curve["touchpoint"] == "Welcome mail"), "source"].tolist() == [
+        "touchpoint"
+    ]
+
+
+def test_the_emotion_overlay_labels_read_as_the_grid_writes_emotions():
+    # Before: "+2.0", "-1.0", "+0.0" beside the grid's "+2", "−1", "0".
+    frame = map_tables.compute_map_measure(_tiny_map(), "emotion")
+    assert dict(zip(frame["touchpoint_id"], frame["label"], strict=True)) == {11: "−1", 12: "−1", 13: "+2"}
