@@ -92,9 +92,8 @@ class AbsorbingChain:
         bad = sorted(set(sources) & absorbing_set)
         if bad:
             raise BadInputError(
-                "a touchpoint, stage or channel is named like a state where journeys end, which the chain cannot leave",
-                value=bad[:5],
-                expected="a name other than " + ", ".join(repr(a) for a in absorbing[:6]),
+                "a touchpoint, stage or channel is named like a state where journeys end, which the chain cannot "
+                "leave: " + ", ".join(f"“{b}”" for b in bad[:5]) + "; rename it in the log (or the map it is linked to)"
             )
         seen = (set(sources) | set(targets)) - absorbing_set
         lead = [s for s in transient_first if s not in absorbing_set]

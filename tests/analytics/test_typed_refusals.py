@@ -145,3 +145,13 @@ def test_a_state_the_chain_lacks_is_a_bug_not_a_message():
     with pytest.raises(KeyError, match="'A' is not an absorbing state") as info:
         chain.absorbing_index("A")
     assert not isinstance(info.value, JourneyLensError)
+
+
+def test_the_chain_itself_names_a_source_that_is_an_end_state_in_words():
+    # Behind the refusal above, the chain's own guard: names in quotes, never a Python list ("['(goal)']").
+    import pandas as pd
+
+    moves = pd.DataFrame({"source": [START, "(goal)"], "target": ["(goal)", "A"], "count": [1, 1]})
+    with pytest.raises(BadInputError) as info:
+        AbsorbingChain.from_counts(moves, absorbing=("(goal)",), transient_first=(START,))
+    assert "leave: “(goal)”; rename it in the log" in str(info.value) and "[" not in str(info.value)
