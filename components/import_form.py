@@ -737,7 +737,9 @@ def _render_links_table(dataset_id: int, map_id: int) -> None:
             {a: (None if pd.isna(t) else int(t)) for a, t in zip(rest["activity"], rest["touchpoint_id"], strict=True)}
         )
         with user_errors():
-            before = map_log(map_id)
+            left = dataset_service.get_dataset_summary(dataset_id).map_id  # the map it was linked to, if another
+            left = left if left != map_id else None
+            before, left_before = map_log(map_id), map_log(left) if left is not None else None
             linking.save_links(dataset_id, map_id, payload)
             clear_caches()
             said = "Links saved: analyses of this dataset now use this map's touchpoints and stages."
@@ -746,6 +748,12 @@ def _render_links_table(dataset_id: int, map_id: int) -> None:
                 said += (
                     f" The map's Overview card, Metrics page and report read its newest linked event log: now "
                     f"{escape_markdown(after[1])}" + (f" (before: {escape_markdown(before[1])})." if before else ".")
+                )
+            if left is not None and map_log(left) != left_before:  # and the map it leaves reads another, or none
+                now = map_log(left)
+                name = next((m["name"] for m in load_map_summaries() if m["id"] == left), f"map {left}")
+                said += f" {escape_markdown(name)} (#{left}) no longer reads it: " + (
+                    f"its pages now read {escape_markdown(now[1])}." if now else "it has no event log linked now."
                 )
             # Said after the rerun, so that the lines above (linked or not) are drawn from the saved links.
             st.session_state[_saved_key(dataset_id, map_id)] = said

@@ -251,6 +251,14 @@ def test_datasets_tab_links_and_drafts(engine):
     at.button(key=f"ln_save_{newer}_{drafted.id}").click().run()
     said = [s.value for s in at.success if "Links saved" in s.value]
     assert said and said[0].endswith("read its newest linked event log: now Tickets, May (before: Tickets)."), said
+    # The newer log moved on to the first map: the map it leaves is said too, with the log it reads now.
+    st.cache_data.clear()
+    at = run_page("pages/4_Data.py", query={"dataset": str(newer), "map": str(map_id)})
+    at.button(key=f"ln_save_{newer}_{map_id}").click().run()
+    said = [s.value.replace("\\", "") for s in at.success if "Links saved" in s.value]
+    assert said and said[0].endswith(
+        f"now Tickets, May. Tickets (drafted) (#{drafted.id}) no longer reads it: its pages now read Tickets."
+    ), said
 
 
 def test_delete_needs_confirmation(engine):
