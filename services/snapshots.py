@@ -347,6 +347,7 @@ class _Diff:
         self.rows: list[dict[str, Any]] = []
         self.stage_map: dict[str, str] = {}
         self.tp_map: dict[str, str] = {}
+        self.stage_follow: dict[str, str] = {}
         self.stage_name = {side: {s["ref"]: s["name"] for s in self.items_of(side, "stages")} for side in self.docs}
         self.persona_name = {side: {p["ref"]: p["name"] for p in self.items_of(side, "personas")} for side in self.docs}
         self.tps = {
@@ -436,12 +437,29 @@ class _Diff:
             ],
         )
         self.tp_map = {old_t[i]["ref"]: new_t[j]["ref"] for i, j in tm.items()}
+        self.stage_follow = self.renamed_stages()
         self.touchpoint_changes(tm)
         # Every touchpoint without a partner, those of an added or removed stage too (module docstring).
         for side, matched in (("old", set(tm)), ("new", set(tm.values()))):
             self.unmatched(
                 "touchpoint", self.tps[side], side, matched, lambda t, side=side: self.tp_label[side][t["ref"]]
             )
+
+    def renamed_stages(self) -> dict[str, str]:
+        """Old stages without a partner whose matched touchpoints all went to one new stage without a partner,
+        and no other old stage's did: a stage renamed where no ids tell it (a comparison of two maps, an old
+        snapshot). The stages' own rows stay removed and added; what sat on the whole stage follows it
+        (:meth:`place`), so an unchanged cell is not counted as removed and added."""
+        lone_old = {s["ref"] for s in self.items_of("old", "stages")} - set(self.stage_map)
+        lone_new = {s["ref"] for s in self.items_of("new", "stages")} - set(self.stage_map.values())
+        stage_of = {t["ref"]: t["_stage"] for t in self.tps["new"]}
+        went: dict[str, set[str]] = {}
+        for t in self.tps["old"]:
+            if t["_stage"] in lone_old and t["ref"] in self.tp_map:
+                went.setdefault(t["_stage"], set()).add(stage_of[self.tp_map[t["ref"]]])
+        follow = {old: next(iter(new)) for old, new in went.items() if len(new) == 1 and new <= lone_new}
+        targets = list(follow.values())
+        return {old: new for old, new in follow.items() if targets.count(new) == 1}
 
     def touchpoint_changes(self, tm: Mapping[int, int]) -> None:
         """Rows for matched touchpoints (old index → new index ``tm``): changed fields, a move to another
@@ -474,7 +492,11 @@ class _Diff:
             if ref is None:
                 continue
             if side == "old":
-                return (kind, table[ref], "new") if ref in table else (kind, ref, "old")
+                if ref in table:
+                    return (kind, table[ref], "new")
+                if kind == "stage" and ref in self.stage_follow:  # a renamed stage (:meth:`renamed_stages`)
+                    return (kind, self.stage_follow[ref], "new")
+                return (kind, ref, "old")
             return (kind, ref, "new")
         return ("map", None, "new")
 

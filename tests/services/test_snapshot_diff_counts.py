@@ -123,3 +123,39 @@ def test_a_stage_of_one_touchpoint_says_touchpoint_in_the_singular():
     stages = diff[diff["area"] == "stage"].set_index("item")["after"].to_dict()
     assert stages == {"Solo": "1 touchpoint", "Empty": "0 touchpoints"}
     assert ("touchpoint", "Solo › Call") in _rows(diff, "added")
+
+
+def _doc(stages, cells):
+    return {"map": {"name": "M"}, "stages": stages, "lane_cells": cells, "pain_points": [], "personas": []}
+
+
+def test_a_stage_renamed_without_ids_keeps_its_whole_stage_cells_unchanged():
+    # A comparison of two maps (no ids): stage "A" renamed "A renamed", its touchpoints and its whole-stage
+    # feeling cell as they were. Before: the cell counted removed under "A" and added under "A renamed".
+    old = _doc(
+        [{"ref": "s1", "name": "A", "touchpoints": [{"ref": "t1", "name": "Call"}, {"ref": "t2", "name": "Mail"}]}],
+        [{"stage": "s1", "touchpoint": None, "persona": None, "lane": "feeling", "text": "", "emotion": 1}],
+    )
+    new = _doc(
+        [
+            {
+                "ref": "s9",
+                "name": "A renamed",
+                "touchpoints": [{"ref": "t8", "name": "Call"}, {"ref": "t9", "name": "Mail"}],
+            }
+        ],
+        [{"stage": "s9", "touchpoint": None, "persona": None, "lane": "feeling", "text": "", "emotion": 1}],
+    )
+    diff = snapshots.compute_map_diff(old, new)
+    assert set(diff["area"]) == {"stage", "touchpoint"}, diff
+    assert _rows(diff, "moved") == {("touchpoint", "A renamed › Call"), ("touchpoint", "A renamed › Mail")}
+    # A cell that did change under the renamed stage is one changed row, not a removal and an addition.
+    new["lane_cells"][0]["emotion"] = -1
+    cells = snapshots.compute_map_diff(old, new).query("area == 'lane cell'")
+    assert list(cells["change"]) == ["changed"], cells
+    # Two stages whose touchpoints went to one new stage: no rename is guessed; the cells are removed.
+    old["stages"].append({"ref": "s2", "name": "B", "touchpoints": [{"ref": "t3", "name": "Chat"}]})
+    new["stages"][0]["touchpoints"].append({"ref": "t7", "name": "Chat"})
+    old["lane_cells"].append({"stage": "s2", "touchpoint": None, "persona": None, "lane": "doing", "text": "x"})
+    diff = snapshots.compute_map_diff(old, new)
+    assert ("lane cell", "B · doing") in _rows(diff, "removed"), diff
