@@ -73,7 +73,7 @@ from analytics.journeys import (
     load_labels,
     stack,
 )
-from analytics.metrics import event_steps
+from analytics.metrics import event_steps, is_detractor, is_promoter, is_satisfied
 from analytics.numbers import format_duration, format_percent
 from analytics.schema import EventSchema, Role
 from core.errors import BadInputError
@@ -153,7 +153,7 @@ def _feedback(t: Table, schema: EventSchema, effort_high: float) -> tuple[ibis.V
     resp: ibis.Value = ibis.literal(0)
     neg: ibis.Value = ibis.literal(0)
     for role, column, bad in (
-        (Role.NPS, "nps", lambda v: v <= 6),
+        (Role.NPS, "nps", is_detractor),
         (Role.CSAT, "csat", lambda v: v <= 2),
         (Role.EFFORT, "effort", lambda v: v >= effort_high),
     ):
@@ -383,8 +383,8 @@ def _sums(t: Table, scores: list[str]) -> dict[str, ibis.Value]:
         "pos_n": t.count(),
     }
     for name, col, checks in (
-        ("nps", "nps", {"promoters": lambda v: v >= 9, "detractors": lambda v: v <= 6}),
-        ("csat", "csat", {"csat_satisfied": lambda v: v >= 4}),
+        ("nps", "nps", {"promoters": is_promoter, "detractors": is_detractor}),
+        ("csat", "csat", {"csat_satisfied": is_satisfied}),
         ("effort", "effort", {}),
     ):
         present = name in scores

@@ -63,9 +63,28 @@ AMBER_BAND = 0.10
 
 KINDS: tuple[str, ...] = ("nps", "csat", "ces", "fcr", "retention", "clv", "conversion")
 
+# The survey bands, once (the metrics here and the friction scores read them): NPS 0–10, CSAT 1–5.
+PROMOTER_MIN, DETRACTOR_MAX, SATISFIED_MIN = 9, 6, 4
+
+
+def is_promoter(score: Any) -> Any:
+    """An NPS answer of 9–10 (an Ibis or pandas value, or a number)."""
+    return score >= PROMOTER_MIN
+
+
+def is_detractor(score: Any) -> Any:
+    """An NPS answer of 0–6."""
+    return score <= DETRACTOR_MAX
+
+
+def is_satisfied(score: Any) -> Any:
+    """A CSAT answer of 4–5."""
+    return score >= SATISFIED_MIN
+
+
 FORMULAS: dict[str, str] = {
-    "nps": "NPS = 100 × (promoters 9–10 − detractors 0–6) / respondents",
-    "csat": "CSAT = 100 × responses of 4–5 (on 1–5) / responses",
+    "nps": f"NPS = 100 × (promoters {PROMOTER_MIN}–10 − detractors 0–{DETRACTOR_MAX}) / respondents",
+    "csat": f"CSAT = 100 × responses of {SATISFIED_MIN}–5 (on 1–5) / responses",
     "ces": "CES = mean effort score (dataset's scale; 1–7 by convention, lower = less effort)",
     "fcr": "FCR = 100 × support cases resolved on first contact / support cases",
     "retention": "Retention = 100 × (accounts active at the end − new accounts) / accounts active at the start",
@@ -388,8 +407,8 @@ _SCORES: dict[str, _Score] = {
         "NPS",
         "nps",
         lambda t: {
-            "promoters": (t.nps >= 9).cast("int64").sum(),
-            "detractors": (t.nps <= 6).cast("int64").sum(),
+            "promoters": is_promoter(t.nps).cast("int64").sum(),
+            "detractors": is_detractor(t.nps).cast("int64").sum(),
             "base": t.count(),
         },
         _nps_value,
@@ -399,7 +418,7 @@ _SCORES: dict[str, _Score] = {
         Role.CSAT,
         "CSAT",
         "csat",
-        lambda t: {"satisfied": (t.csat >= 4).cast("int64").sum(), "base": t.count()},
+        lambda t: {"satisfied": is_satisfied(t.csat).cast("int64").sum(), "base": t.count()},
         _csat_value,
         {"base": 0, "satisfied": 0},
     ),
