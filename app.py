@@ -27,27 +27,17 @@ from components.safe_table import csv_download_button
 from components.text import escape_markdown
 from components.url_select import query_select
 from services.csv_safety import to_safe_csv
+from services.metrics import DEFAULT_NAMES
 from services.overview import compute_portfolio_heatmap, compute_portfolio_table
-
-MEASURE_NAMES = {
-    "conversion": "Conversion",
-    "nps": "NPS",
-    "csat": "CSAT",
-    "ces": "CES",
-    "fcr": "FCR",
-    "retention": "Retention",
-    "clv": "CLV",
-    "custom": "Custom",
-}
 
 
 def _measure_line(kind: str, m, log: float | None = None) -> str:  # noqa: ANN001 - services.overview.MeasureHealth
     """One measure of a map's card; ``log``: the linked log's conversion in %, said beside a hand-entered one
     (as the heat map does) so the two figures are never far apart unsaid."""
     if m.value is None:
-        return f"{MEASURE_NAMES[kind]}: no data"
+        return f"{DEFAULT_NAMES[kind]}: no data"
     unit = "%" if kind in ("conversion", "csat") else ""
-    label = escape_markdown(m.name) if m.name else MEASURE_NAMES[kind]
+    label = escape_markdown(m.name) if m.name else DEFAULT_NAMES[kind]
     text = f"{label} **{m.value:.1f}{unit}**"
     if m.target is not None:
         text += f" vs target {m.target:.0f}{unit} {STATUS_BADGE.get(m.status, '')}"
@@ -162,7 +152,7 @@ else:
         else:
             kinds = list(dict.fromkeys(trends["kind"]))
             kind = query_select(
-                "Metric", kinds, param="trend", widget="radio", format_func=lambda k: MEASURE_NAMES.get(k, k)
+                "Metric", kinds, param="trend", widget="radio", format_func=lambda k: DEFAULT_NAMES.get(k, k)
             )
             st.plotly_chart(trends_figure(trends[trends["kind"] == kind]), width="stretch", key="trends")
             csv_download_button(

@@ -28,17 +28,6 @@ from core.errors import BadInputError
 from services import metrics as metric_service
 from services.csv_safety import to_safe_csv
 
-METRIC_KIND_LABELS = {
-    "conversion": "Conversion rate",
-    "nps": "NPS",
-    "csat": "CSAT",
-    "ces": "Customer effort (CES)",
-    "fcr": "First contact resolution (FCR)",
-    "retention": "Retention rate",
-    "clv": "Customer lifetime value (CLV)",
-    "custom": "Custom (entered by hand)",
-}
-
 
 def _signed(change: float, r: metric_service.MetricRow) -> str:
     """A change since the previous period, signed, in the metric's own format (money with its currency)."""
@@ -114,7 +103,7 @@ def render_add_metric(
     stage_label = dict(stages)
     tp_label = {t.id: f"{t.stage} › {t.name}" for t in touchpoints}
     with st.form(form_key("add_metric")):  # refused: what was typed is kept; added: a new, empty form next run
-        kind = st.selectbox("Metric", list(METRIC_KIND_LABELS), format_func=METRIC_KIND_LABELS.get)
+        kind = st.selectbox("Metric", list(metric_service.DEFAULT_NAMES), format_func=metric_service.DEFAULT_NAMES.get)
         name = st.text_input("Name (optional)", max_chars=200)
         scope_options = [("map", None)] + [("stage", i) for i in stage_label] + [("touchpoint", i) for i in tp_label]
         scope = st.selectbox(
@@ -161,7 +150,7 @@ def render_add_metric(
                 finally:  # the metric is added even where computing it failed: show it
                     clear_caches()
                     form_saved("add_metric")
-                st.success(f"Added “{escape_markdown(name or METRIC_KIND_LABELS[kind])}”.")
+                st.success(f"Added “{escape_markdown(name or metric_service.DEFAULT_NAMES[kind])}”.")
 
 
 def last_options(rows: list[metric_service.MetricRow]) -> metric_service.ComputeOptions:

@@ -36,13 +36,15 @@ from services.context import AnalysisContext, context_names, open_context
 from services.datasets import get_event_source
 from services.linking import TouchpointRef, map_touchpoints
 
+# Each kind's name, once: a new metric's name when none is given, the kind picker's words, and the
+# Overview's words for a measure without a named metric.
 DEFAULT_NAMES: dict[str, str] = {
     "nps": "NPS",
     "csat": "CSAT",
     "ces": "Customer effort (CES)",
-    "fcr": "First contact resolution",
+    "fcr": "First contact resolution (FCR)",
     "retention": "Retention rate",
-    "clv": "Customer lifetime value",
+    "clv": "Customer lifetime value (CLV)",
     "conversion": "Conversion rate",
     "custom": "Custom metric",
 }

@@ -79,6 +79,19 @@ def test_add_a_manual_metric_and_enter_a_value(engine):
     assert [t for t in at.text_input if t.label == "Period"][0].value == "March"  # kept, to be mended
 
 
+def test_a_metric_added_without_a_name_is_announced_by_the_name_it_is_stored_under(engine):
+    # Before: "Added “First contact resolution (FCR)”." for a metric stored as "First contact resolution".
+    from services import metrics as metric_service
+
+    map_id, _ = _map(engine, with_data=False)
+    at = run_page("pages/8_Metrics.py", query={"map": str(map_id)})
+    [s for s in at.selectbox if s.label == "Metric"][0].set_value("fcr")
+    [b for b in at.button if b.label == "Add metric"][0].click().run()
+    stored = metric_service.list_metrics(map_id)[0].name
+    assert stored == "First contact resolution (FCR)"
+    assert [s.value.replace("\\", "") for s in at.success if s.value.startswith("Added")] == [f"Added “{stored}”."]
+
+
 def test_computed_metric_and_outcomes_of_the_pre_client_stage(engine):
     from services import metrics as metric_service
 
