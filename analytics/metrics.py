@@ -140,6 +140,10 @@ def conversion_value(converted: int, entered: int) -> float:
     return _ratio(converted, entered)
 
 
+# The statuses from best to worst (a map's health is its worst measure's): the one ranking of them.
+STATUS_RANK: dict[str, int] = {"none": 0, "green": 1, "amber": 2, "red": 3}
+
+
 def metric_status(
     value: float | None, target: float | None, direction: str = "higher", band: float = AMBER_BAND
 ) -> str:

@@ -11,9 +11,9 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.metrics import STATUS_RANK
 from charts.palette import NO_STATUS, STATUS_COLOURS, text_on
 
-_STATUS_CODE = {"none": 0, "green": 1, "amber": 2, "red": 3}
 # Each status's cell fill (the same in both themes); a cell without a status is NO_STATUS grey.
 STATUS_FILLS = {"none": NO_STATUS, **STATUS_COLOURS}
 # Codes 0..3 over zmin −0.5 .. zmax 3.5 sit at 0.125, 0.375, 0.625, 0.875: one band each.
@@ -71,7 +71,7 @@ def portfolio_heatmap_figure(heat: pd.DataFrame) -> go.Figure:
     maps = list(dict.fromkeys(heat["map"]))
     measures = list(dict.fromkeys(heat["measure"]))
     cell = {(r.map, r.measure): r for r in heat.itertuples(index=False)}
-    z = [[_STATUS_CODE.get(cell[(m, k)].status, 0) if (m, k) in cell else 0 for k in measures] for m in maps]
+    z = [[STATUS_RANK.get(cell[(m, k)].status, 0) if (m, k) in cell else 0 for k in measures] for m in maps]
     # Map names and labels (which name hot spots) are user text: escaped, as Plotly renders tags.
     # Hover: the whole label, what follows " · " (how a value was had: "by hand (log 30.2)") on a line of its own.
     labels = [

@@ -38,7 +38,6 @@ from services.friction import compute_context_friction
 from services.maps import list_map_summaries
 from services.metrics import ComputeOptions, MetricRow, compute_for_context, list_metrics
 
-STATUS_ORDER = {"red": 3, "amber": 2, "green": 1, "none": 0}
 HEALTH_MEASURES: tuple[str, ...] = ("conversion", "nps", "csat")
 _ALL_PERIOD = ComputeOptions(period="all")
 
@@ -110,7 +109,7 @@ def _from_metric(row: MetricRow) -> MeasureHealth:
 
 
 def _worst(statuses: list[str]) -> str:
-    return max(statuses, key=lambda s: STATUS_ORDER.get(s, 0)) if statuses else "none"
+    return max(statuses, key=lambda s: am.STATUS_RANK.get(s, 0)) if statuses else "none"
 
 
 def _actions(engine: Engine | None, today: date) -> dict[int, tuple[int, int]]:
@@ -254,7 +253,7 @@ def compute_portfolio(*, today: date | None = None, engine: Engine | None = None
         )
         for m in list_map_summaries(engine=engine, today=today)
     ]
-    return sorted(out, key=lambda h: (-STATUS_ORDER.get(h.health, 0), not h.stale, h.name.lower(), h.map_id))
+    return sorted(out, key=lambda h: (-am.STATUS_RANK.get(h.health, 0), not h.stale, h.name.lower(), h.map_id))
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:

@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from charts.overview import _STATUS_CODE, STATUS_FILLS, cell_text_colour, portfolio_heatmap_figure
+from analytics.metrics import STATUS_RANK
+from charts.overview import STATUS_FILLS, cell_text_colour, portfolio_heatmap_figure
 from charts.palette import NO_STATUS, STATUS_COLOURS, contrast_ratio, text_on
 
 _COLOUR = re.compile(r'^<span style="color:(#[0-9a-fA-F]{6})">')
@@ -32,7 +33,7 @@ def test_each_cell_of_the_figure_is_labelled_in_its_own_colour():
         ]
     )
     hm = portfolio_heatmap_figure(heat).data[0]
-    fills = {code: STATUS_FILLS[status] for status, code in _STATUS_CODE.items()}
+    fills = {code: STATUS_FILLS[status] for status, code in STATUS_RANK.items()}
     # The page's theme does not change the cells' fills (the status colours are one set for both themes),
     # so one check holds for the light and the dark page.
     for z_row, text_row in zip(hm.z, hm.text, strict=True):

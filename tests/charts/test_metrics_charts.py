@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.metrics import STATUS_RANK
 from charts.friction import friction_components_figure
 from charts.metrics import metric_trend_figure, outcome_shares_figure
-from charts.overview import _SCALE, _STATUS_CODE, portfolio_heatmap_figure, trends_figure
+from charts.overview import _SCALE, portfolio_heatmap_figure, trends_figure
 from charts.palette import NO_STATUS, STATUS_COLOURS
 
 
@@ -19,7 +20,7 @@ def _colour_at(z: float) -> str:
 
 
 def test_heatmap_colour_of_each_status_is_that_status():
-    for status, code in _STATUS_CODE.items():
+    for status, code in STATUS_RANK.items():
         assert _colour_at(code) == {**STATUS_COLOURS, "none": NO_STATUS}[status], status
 
 
