@@ -28,7 +28,7 @@ from components.text import escape_markdown
 from components.url_select import query_select
 from services.csv_safety import to_safe_csv
 from services.metrics import DEFAULT_NAMES
-from services.overview import compute_portfolio_heatmap, compute_portfolio_table
+from services.overview import compute_portfolio_heatmap, compute_portfolio_table, heatmap_legend
 
 
 def _measure_line(kind: str, m, log: float | None = None) -> str:  # noqa: ANN001 - services.overview.MeasureHealth
@@ -134,10 +134,7 @@ else:
 
     if health:
         st.subheader("Portfolio heat map")
-        st.caption(
-            "Each cell is coloured by its status: metrics against their targets (value / target (change since "
-            "the previous period)); worst friction red from 50, amber from 25; overdue actions; review date."
-        )
+        st.caption(heatmap_legend())
         heat = compute_portfolio_heatmap(portfolio)
         st.plotly_chart(portfolio_heatmap_figure(heat), width="stretch", key="portfolio_heat")
         table = compute_portfolio_table(portfolio)

@@ -559,6 +559,16 @@ def reweight(result: FrictionResult, weights: FrictionWeights) -> FrictionResult
 
 
 HOT_SPOT_MIN_JOURNEYS = 5  # fewer journeys through a touchpoint are noise, not a hot spot
+# A friction index (0–100) this high is red on the Overview, this high amber; below, green.
+FRICTION_RED, FRICTION_AMBER = 50.0, 25.0
+
+
+def friction_status(index: float | None) -> str:
+    """``red`` / ``amber`` / ``green`` of a friction index (:data:`FRICTION_RED`, :data:`FRICTION_AMBER`); ``none``
+    without one."""
+    if index is None:
+        return "none"
+    return "red" if index >= FRICTION_RED else "amber" if index >= FRICTION_AMBER else "green"
 
 
 def compute_hot_spots(

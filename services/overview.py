@@ -297,10 +297,19 @@ HEATMAP_MEASURES: tuple[tuple[str, str], ...] = (
 )
 
 
+def heatmap_legend() -> str:
+    """What the portfolio heat map's colours mean, with the friction thresholds it uses."""
+    return (
+        "Each cell is coloured by its status: metrics against their targets (value / target (change since the "
+        f"previous period)); worst friction red from {af.FRICTION_RED:.0f}, amber from {af.FRICTION_AMBER:.0f}; "
+        "overdue actions; review date."
+    )
+
+
 def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
     """Maps × measures for the heat map: ``map_id, map, measure, value, label, status``.
 
-    Colour is the status: metrics against their targets; friction red ≥ 50, amber ≥ 25 (of 100);
+    Colour is the status: metrics against their targets; friction by :func:`analytics.friction.friction_status`;
     overdue actions red when any; review red when the map is stale.
     """
     rows = []
@@ -320,7 +329,7 @@ def compute_portfolio_heatmap(portfolio: list[MapHealth]) -> pd.DataFrame:
                         label += f" (log {h.log_conversion:.1f} of all journeys)"
             elif key == "friction":
                 value = h.hot_spot_friction
-                status = "none" if value is None else ("red" if value >= 50 else "amber" if value >= 25 else "green")
+                status = af.friction_status(value)
                 label = f"{_fmt(value)} {h.hot_spot}" if value is not None else "–"
             elif key == "overdue":
                 value = float(h.overdue_actions)

@@ -226,3 +226,14 @@ def test_account_level_and_filters_pass_through():
     r = F.compute_friction(events, schema, JourneyQuery(level="account", stage_of=STAGES), stage_order=ORDER)
     # One account journey: A1, B1, A1 → B1 moves back to A.
     assert _tp(r, "B1").backtracks == 1 and _tp(r, "A1").journeys == 1
+
+
+def test_a_friction_index_has_one_status_rule():
+    # The Overview's heat map colours by it and its legend quotes it (both once wrote 50 and 25 themselves).
+    from analytics.friction import friction_status
+    from services.overview import heatmap_legend
+
+    assert [friction_status(v) for v in (None, 0.0, 24.9, 25.0, 49.9, 50.0, 100.0)] == [
+        "none", "green", "green", "amber", "amber", "red", "red"
+    ]  # fmt: skip
+    assert "worst friction red from 50, amber from 25" in heatmap_legend()
