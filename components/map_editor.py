@@ -73,7 +73,7 @@ def save(
     except ConflictError:
         _pending()[(map_id, table)] = payload
         st.rerun()
-    except (JourneyLensError, ValueError) as exc:
+    except JourneyLensError as exc:  # a bug's ValueError shows as the bug it is (components.errors)
         show_error(exc)
         return False
     _pending().pop((map_id, table), None)
