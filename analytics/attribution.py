@@ -52,7 +52,7 @@ from analytics.journeys import (
 )
 from analytics.markov import START, START_CODE, AbsorbingChain, refuse_state_names, removal_effects
 from analytics.schema import EventSchema, Role
-from core.errors import ConversionUndefinedError, NotEnoughDataError, UnknownColumnError, UnknownNameError, close_names
+from core.errors import ConversionUndefinedError, NotEnoughDataError, UnknownColumnError, UnknownNameError
 
 AttributeBy = Literal["touchpoint", "stage", "channel"]
 ATTRIBUTE_BY: tuple[str, ...] = get_args(AttributeBy)
@@ -260,11 +260,8 @@ def compute_attribution(
     conversion is not defined, :class:`NotEnoughDataError` when no journey converts.
     """
     if by not in ATTRIBUTE_BY:
-        raise UnknownNameError(
-            "attribution level",
-            by,
-            close_names(str(by), ATTRIBUTE_BY, n=len(ATTRIBUTE_BY)),
-            message=f"attribution is by touchpoint, stage or channel, not {by!r}",
+        raise UnknownNameError.among(
+            "attribution level", by, ATTRIBUTE_BY, message=f"attribution is by touchpoint, stage or channel, not {by!r}"
         )
     if not conversion.defined:
         raise ConversionUndefinedError("attribution")

@@ -88,7 +88,7 @@ from analytics.outlook_model import (
     prefix_features,
 )
 from analytics.schema import EventSchema, Role
-from core.errors import BadInputError, ConversionUndefinedError, NotEnoughDataError, UnknownNameError, close_names
+from core.errors import BadInputError, ConversionUndefinedError, NotEnoughDataError, UnknownNameError
 
 GOAL_STATE = "(goal)"
 STALE_STATE = "(no further activity)"
@@ -554,10 +554,10 @@ def compute_outlook(
     if active_days < 1:
         raise BadInputError.invalid("active_days", active_days, "a whole number of days, at least 1")
     if model not in OUTLOOK_MODELS:
-        raise UnknownNameError(
+        raise UnknownNameError.among(
             "outlook model",
             model,
-            close_names(str(model), OUTLOOK_MODELS, n=len(OUTLOOK_MODELS)),
+            OUTLOOK_MODELS,
             message=f"no outlook model named {model!r}; models: {', '.join(OUTLOOK_MODELS)}",
         )
     if not conversion.defined:

@@ -34,7 +34,7 @@ from analytics import summary as summary_core
 from analytics.conversion import NOT_DEFINED, Conversion
 from analytics.journeys import JourneyQuery
 from analytics.schema import EventSchema
-from core.errors import ConversionUndefinedError, UnknownNameError, close_names
+from core.errors import ConversionUndefinedError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -315,9 +315,8 @@ ANALYSES: dict[str, Analysis] = {
 def run_analysis(name: str, inputs: Inputs, **params: Any) -> Any:
     """Run the analysis ``name`` on ``inputs`` with its ``params`` (unknown names are refused)."""
     if name not in ANALYSES:
-        nearest = close_names(name, list(ANALYSES), n=3)
-        raise UnknownNameError(
-            "analysis", name, nearest, message=f"no analysis named {name!r}; analyses: {', '.join(ANALYSES)}"
+        raise UnknownNameError.among(
+            "analysis", name, list(ANALYSES), message=f"no analysis named {name!r}; analyses: {', '.join(ANALYSES)}"
         )
     analysis = ANALYSES[name]
     unknown = set(params) - set(analysis.params)

@@ -153,6 +153,11 @@ class UnknownNameError(JourneyLensError):
                 message += "; nothing close; some that exist: " + listed
         super().__init__(message)
 
+    @classmethod
+    def among(cls, what: str, name: object, known: Sequence[str], *, message: str | None = None) -> UnknownNameError:
+        """``name`` is not one of ``known`` (a model, a level, an analysis): refused with the near ones."""
+        return cls(what, name, close_names(str(name), list(known), n=len(known)), message=message)
+
 
 class UnknownColumnError(JourneyLensError):
     """An analysis asked for a role or column the dataset does not have."""

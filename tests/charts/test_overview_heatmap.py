@@ -80,21 +80,15 @@ def test_wrapping_keeps_every_word_and_number_and_the_hover_whole(demo_heat):
 
 
 def test_long_user_text_is_wrapped_and_still_escaped():
-    heat = pd.DataFrame(
-        [
-            {"map": "A", "measure": "Worst friction", "label": "48 <b>Pricing</b> & plans page", "status": "red"},
-            {"map": "A", "measure": "NPS", "label": "20 / 30 (+10) · by hand", "status": "amber"},
-            {"map": "A", "measure": "Review", "label": "up to date", "status": "green"},
-            {"map": "A", "measure": "CSAT %", "label": "77 / 85 (+5) · by hand", "status": "amber"},
-            {"map": "A", "measure": "Overdue actions", "label": "2 of 4 open", "status": "red"},
-            {
-                "map": "A",
-                "measure": "Conversion %",
-                "label": "44 / 55 (-13) · by hand (log 37.0 of all journeys)",
-                "status": "red",
-            },
-        ]
-    )
+    cells = {  # one map's measures: label, status
+        "Worst friction": ("48 <b>Pricing</b> & plans page", "red"),
+        "NPS": ("20 / 30 (+10) · by hand", "amber"),
+        "Review": ("up to date", "green"),
+        "CSAT %": ("77 / 85 (+5) · by hand", "amber"),
+        "Overdue actions": ("2 of 4 open", "red"),
+        "Conversion %": ("44 / 55 (-13) · by hand (log 37.0 of all journeys)", "red"),
+    }
+    heat = pd.DataFrame([{"map": "A", "measure": m, "label": lb, "status": st} for m, (lb, st) in cells.items()])
     fig = portfolio_heatmap_figure(heat)
     assert _overflows(fig, 700) == []
     text = fig.data[0].text[0][0]

@@ -12,13 +12,20 @@ def _rows(diff, change):
     return {(r.area, r.item) for r in diff.itertuples(index=False) if r.change == change}
 
 
-def test_a_touchpoint_added_to_an_added_stage_is_counted_and_named(engine):
+def _snapshot_then_qbr_in_a_new_stage():
+    """A filled map's snapshot, then a stage "Expansion" added with a touchpoint "QBR":
+    ``(filled, snapshot id, stage id, QBR's id, the last save)``."""
     filled = filled_map()
     snap = snapshots.create_snapshot(filled.map_id, "Before")
     view = map_view.get_map_view(filled.map_id)
     saved = map_edits.add_stage(filled.map_id, "Expansion", expected_version=view.version)
     stage_id = saved.ids[0]
-    map_edits.add_touchpoint(filled.map_id, stage_id, "QBR", expected_version=saved.version)
+    saved = map_edits.add_touchpoint(filled.map_id, stage_id, "QBR", expected_version=saved.version)
+    return filled, snap, stage_id, saved.ids[0], saved
+
+
+def test_a_touchpoint_added_to_an_added_stage_is_counted_and_named(engine):
+    filled, snap, _stage_id, _qbr, _saved = _snapshot_then_qbr_in_a_new_stage()
     assert sum(len(s.touchpoints) for s in map_view.get_map_view(filled.map_id).stages) == 9  # 8 before
 
     diff = snapshots.diff_since_snapshot(snap)
@@ -31,13 +38,7 @@ def test_a_touchpoint_added_to_an_added_stage_is_counted_and_named(engine):
 
 
 def test_the_cells_and_items_of_an_added_stage_and_touchpoint_show_as_added(engine):
-    filled = filled_map()
-    snap = snapshots.create_snapshot(filled.map_id, "Before")
-    view = map_view.get_map_view(filled.map_id)
-    saved = map_edits.add_stage(filled.map_id, "Expansion", expected_version=view.version)
-    stage_id = saved.ids[0]
-    saved = map_edits.add_touchpoint(filled.map_id, stage_id, "QBR", expected_version=saved.version)
-    qbr = saved.ids[0]
+    filled, snap, stage_id, qbr, saved = _snapshot_then_qbr_in_a_new_stage()
     v = map_edits.add_touchpoint(filled.map_id, stage_id, "Renewal call", expected_version=saved.version).version
     v = map_edits.set_lane_cell(
         filled.map_id, stage_id=stage_id, touchpoint_id=None, lane="doing", text="Reviews usage", expected_version=v
