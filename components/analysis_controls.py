@@ -149,7 +149,8 @@ def pick_map(
     *, label: str = "Journey map", none_label: str = "The event log's own link", required: bool = False
 ) -> int | None | _Invalid:
     """The map of ``?map=`` (None: the map the dataset is linked to, if any; with ``required``, the
-    first map); :data:`INVALID`, with a warning, when the link names a map that does not exist."""
+    map the link's ``?dataset=`` is linked to, else the first map); :data:`INVALID`, with a warning, when
+    the link names a map that does not exist."""
     maps = load_map_summaries()
     if (raw := link_value("map")) not in (None, NO_CHOICE) and raw not in {str(m["id"]) for m in maps}:
         load_map_summaries.clear()  # one made from the terminal since: read again before refusing
@@ -168,12 +169,15 @@ def pick_map(
             key="_pick_map_fix",
         )
         return INVALID if chosen is None else chosen
+    # Required and not in the link: the map the link's dataset is linked to (a link naming only a log opens
+    # its own map), else the first.
+    own = next((d["map_id"] for d in load_dataset_summaries() if str(d["id"]) == link_value("dataset")), None)
     return query_select(
         label,
         ids if required else [None, *ids],
         param="map",
         format_func=lambda i: none_label if i is None else names[i],
-        default=ids[0] if required and ids else None,
+        default=(own if own in ids else ids[0]) if required and ids else None,
         help="Touchpoints and stages come from this map's links to the event log's activities.",
         key="_pick_map",
     )

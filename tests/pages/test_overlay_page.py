@@ -70,6 +70,20 @@ def test_a_log_the_link_names_that_does_not_exist_leaves_the_overlay_empty_as_it
     assert not [h for h in at.get("html") if "jl-" in h.proto.body]
 
 
+def test_a_link_naming_only_a_log_opens_the_map_it_is_linked_to(engine):
+    # Before: /Overlay?dataset=1 and /Metrics?dataset=1 opened the first map, another map's, and Metrics
+    # then said dataset=1 was not used.
+    from services.maps import create_map_from_template
+
+    create_map_from_template(template_key="professional-services", name="Advisory client lifecycle")
+    own = create_map_from_template(template_key="b2b-5-stage", name="B2B SaaS buyer journey")
+    dataset_id = create_dataset(planted_log(journeys=20), name="planted", map_id=own)
+    for page in ("pages/12_Overlay.py", "pages/8_Metrics.py"):
+        at = run_page(page, query={"dataset": str(dataset_id)})
+        assert at.selectbox(key="_pick_map").value == own, page
+        assert not [w.value for w in at.warning if "dataset=" in w.value or "linked to" in w.value], page
+
+
 def test_friction_page_without_a_map_scores_activities_as_they_are(engine):
     dataset_id = create_dataset(planted_log(journeys=60), name="unlinked")
     at = run_page("pages/9_Friction.py", query={"dataset": str(dataset_id)})
