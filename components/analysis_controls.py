@@ -342,6 +342,24 @@ def say_foreign_map(dataset_id: int, map_id: int | None) -> None:
         st.warning(escape_markup(note), icon=":material/link_off:")
 
 
+def say_filters_unused() -> None:
+    """On a page that reads the whole log: a link's filters (``from``, ``to``, ``channel``, segments …, as
+    Flows, Funnel and Paths write them) are said to be unused, never dropped silently."""
+    given = [
+        f"{k}={v}"
+        for k in st.query_params
+        if k in _FILTER_PARAMS or k.startswith("seg_")
+        for v in st.query_params.get_all(k)
+    ]
+    if given:
+        st.warning(
+            escape_markup(
+                f"The link's {'&'.join(given)} is not used: this page reads the whole log (filters are on Flows, "
+                "Funnel and Paths)."
+            )
+        )
+
+
 def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, str] | None:
     """The event log, the map it is seen through and the journey level (``?dataset=``, ``?map=``,
     ``?level=``) of the pages that analyse one log as a whole (Friction, Attribution, Outlook):
@@ -349,6 +367,7 @@ def pick_log(*, level_help: str | None = None) -> tuple[int, str, int | None, st
     picked = pick_dataset()
     if picked is None:
         return None
+    say_filters_unused()
     dataset_id, token, _name = picked
     c1, c2 = st.columns([2, 2])
     with c1:

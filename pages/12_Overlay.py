@@ -13,6 +13,7 @@ from components.analysis_controls import (
     pick_dataset,
     pick_map,
     render_conversion_line,
+    say_filters_unused,
     say_foreign_map,
 )
 from components.bootstrap import bootstrap
@@ -78,6 +79,7 @@ with user_errors():
         render_report_buttons(map_id, version=view.version, key="overlay_report")
         st.stop()
     dataset_id, token, _name = picked
+    say_filters_unused()
     say_foreign_map(dataset_id, map_id)
     analysis_view = open_view(dataset_id, token, map_id)
     if analysis_view is None:

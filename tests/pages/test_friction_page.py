@@ -79,3 +79,16 @@ def test_the_friction_view_lives_in_the_link_and_the_survey_check_downloads(engi
     assert not [w.value for w in at.warning if w.value.startswith("The link's")]
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("Download CSV") >= 3  # touchpoints, stages and the survey check
+
+
+def test_the_pages_that_read_the_whole_log_say_a_links_filters_are_not_used(engine):
+    # Before: a link from Flows with from/to/channel opened Friction, Attribution, Outlook and Overlay on
+    # the whole log without a word (their numbers were the whole log's, the link's were not).
+    map_id, dataset_id = _dataset(engine)
+    query = {"dataset": str(dataset_id), "map": str(map_id), "from": "2026-01-01", "channel": "web"}
+    said = "The link's from=2026-01-01&channel=web is not used: this page reads the whole log"
+    for page in ("pages/9_Friction.py", "pages/10_Attribution.py", "pages/11_Outlook.py", "pages/12_Overlay.py"):
+        at = run_page(page, query=query)
+        assert [w.value for w in at.warning if w.value.startswith(said)], (page, [w.value for w in at.warning])
+        at = run_page(page, query={"dataset": str(dataset_id), "map": str(map_id)})
+        assert not [w.value for w in at.warning if "is not used" in w.value], page
