@@ -485,6 +485,20 @@ def say_when_filters_keep_nothing(view: AnalysisView) -> None:
 # --------------------------------------------------------------------------- the Conversion line
 
 
+def event_filter_note(query: JourneyQuery) -> str | None:
+    """What a channel, role or segment filter does to the Conversion line (it keeps events, not whole
+    journeys: a conversion on an event it leaves out is not counted), said beside it; None without one."""
+    kinds = [
+        w for w, on in (("channel", query.channels), ("contact role", query.roles), ("segment", query.segments)) if on
+    ]
+    if not kinds:
+        return None
+    return (
+        f"The {' and '.join(kinds)} filter keeps only the matching events of each journey: a conversion on an "
+        "event it leaves out (another channel's, say) is not counted here."
+    )
+
+
 def render_conversion_line(view: AnalysisView, *, key: str = "conversion") -> None:
     """ "Conversion: <definition> · N of M journeys (x%)", where it comes from, and one control to
     change it for the dataset (every page then shows the new line)."""
@@ -506,6 +520,8 @@ def render_conversion_line(view: AnalysisView, *, key: str = "conversion") -> No
             st.warning(f"{text} ({escape_markdown(where)})")
         else:
             st.markdown(f"**{text}**  \n:gray[{escape_markdown(where)}]")
+        if note := event_filter_note(view.query):
+            st.caption(escape_markdown(note))
     if can_edit():  # viewers see the definition, not the editor
         with c2, st.popover("Change", width="stretch", key=f"{key}_popover"):
             render_conversion_editor(view, key=key)

@@ -152,3 +152,32 @@ def test_a_stage_order_in_the_link_of_a_log_with_a_map_is_said_to_be_unused(engi
     at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "stage_order": ["Conversion", "Awarenes"]})
     said = [w.value for w in at.warning]
     assert any("stage_order=Conversion&stage_order=Awarenes is not used" in w and "linked map" in w for w in said), said
+
+
+def test_a_channel_filter_says_beside_the_conversion_line_that_it_keeps_events_not_journeys(engine):
+    # A conversion recorded on another channel's event is not counted under a channel filter: said, as the
+    # line's figure changes with it (before: 3 of 7 became 0 of 6 without a word).
+    import pandas as pd
+
+    from tests.factories import log_frame
+
+    rows = [
+        (j, day, act, stage)
+        for j in ("j1", "j2")
+        for day, act, stage in ((0, "Blog", "Awareness"), (1, "Demo", "Decision"))
+    ]
+    frame = log_frame(rows, ("journey_id", "timestamp", "activity", "stage"))
+    frame["channel"] = ["web", "sales"] * 2
+    frame["outcome"] = pd.Series([None, "won", None, None], dtype="object")
+    dataset_id = create_dataset(frame, name="Two channels")
+    from analytics.conversion import Conversion
+    from services.conversion import set_conversion
+
+    set_conversion(dataset_id, Conversion(outcomes=("won",)))
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id), "channel": "web"})
+    said = [c.value for c in at.caption if c.value.startswith("The channel filter keeps only the matching events")]
+    assert len(said) == 1 and "is not counted here" in said[0]
+    line = [m.value.replace("\\", "") for m in at.markdown if m.value.replace("\\", "").startswith("**Conversion:")]
+    assert line and "0 of 2 journeys" in line[0], line
+    at = run_page("pages/7_Paths.py", query={"dataset": str(dataset_id)})
+    assert not [c.value for c in at.caption if c.value.startswith("The channel filter")]
