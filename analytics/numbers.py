@@ -49,6 +49,14 @@ def format_duration(seconds: Any) -> str:
     return f"{s:.0f} s"
 
 
+def plural(n: int, word: str) -> str:
+    """``1 row``, ``2 rows``, ``1,234 rows``; ``1 activity``, ``2 activities``."""
+    if n == 1:
+        return f"1 {word}"
+    many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+    return f"{n:,} {many}"
+
+
 def format_signed(score: int) -> str:
     """A whole score with its sign and a true minus, as the map shows emotions: ``+2``, ``0``, ``−1``."""
     return "0" if score == 0 else f"{'+' if score > 0 else '−'}{abs(score)}"

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.numbers import SECONDS_PER_DAY
+from analytics.numbers import SECONDS_PER_DAY, plural
 from analytics.outcomes import NO_OUTCOME
 from charts.flows import empty_figure
 from charts.palette import CATEGORICAL, FORWARD, NEGATIVE, NEUTRAL, colour_map
@@ -72,7 +72,10 @@ def loops_figure(loops: pd.DataFrame, *, height: int | None = None) -> go.Figure
             y=[html.escape(f"{a} → {b}") for a, b in zip(rows.from_stage, rows.to_stage, strict=False)],
             orientation="h",
             marker_color=NEGATIVE,
-            text=[f"{int(m):,} moves · {int(j):,} journeys" for m, j in zip(rows.moves, rows.journeys, strict=True)],
+            text=[
+                f"{plural(int(m), 'move')} · {plural(int(j), 'journey')}"
+                for m, j in zip(rows.moves, rows.journeys, strict=True)
+            ],
             textposition="auto",
             customdata=rows.journeys.astype(int).tolist(),
             hovertemplate="%{y}<br>%{x:,} moves by %{customdata:,} journeys<extra></extra>",

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics.numbers import DASH
 from analytics.schema import OPTIONAL_ROLES, REQUIRED_ROLES, ColumnMapping, Role
 from charts.labels import for_people
 from components.access import ADMIN_ONLY, can_admin, can_edit
@@ -712,6 +713,7 @@ def _render_links_table(dataset_id: int, map_id: int) -> None:
         return
     shown = links.head(MAX_LINK_ROWS).copy()
     shown["touchpoint"] = shown["touchpoint"].where(shown["touchpoint"].notna(), NO_TOUCHPOINT)
+    shown["stage"] = shown["stage"].where(shown["stage"].notna(), DASH)  # an activity no touchpoint claims
     if len(links) > MAX_LINK_ROWS:
         st.caption(f"The {MAX_LINK_ROWS} activities with the most events are shown; the others keep their suggestion.")
     edited = st.data_editor(

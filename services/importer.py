@@ -49,7 +49,6 @@ from analytics.ingest.notes import (
     ROW_FATES,
     describe_rows,
     describe_ties,
-    plural,
     reading_notes,
 )
 from analytics.ingest.parse import DayOrder, LocalTimes, detect_day_order  # noqa: F401 - the import form reads it here
@@ -75,6 +74,7 @@ from analytics.ingest.sniff import (
     read_sample,
 )
 from analytics.ingest.store import BuildResult, BuildSpec
+from analytics.numbers import plural
 from analytics.schema import ColumnMapping, EventCounts, Role, counts_of
 from core.errors import BadInputError, nearest_names
 from db import crud

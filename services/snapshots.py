@@ -37,7 +37,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from analytics.ingest.notes import plural
+from analytics.numbers import plural
 from core.errors import BadInputError, NotFoundError, UnknownNameError
 from core.journey_map import PERSONA_FIELDS, MapView
 from db import audit, crud

@@ -15,6 +15,7 @@ from datetime import datetime
 from analytics.formats import XLSX, FileKind
 from analytics.ingest.parse import DayOrder, LocalTimes
 from analytics.ingest.sniff import DELIMITER_NAMES, encoding_label, generated_names
+from analytics.numbers import plural
 
 # How to change the zone of times without an offset, said wherever one was assumed.
 TIMEZONE_HINT = "--tz or the page's time zone changes this"
@@ -78,14 +79,6 @@ def describe_ties(ties: int) -> str:
     return f"Ties: {ties:,} events share a timestamp with an earlier event of their journey (kept in file order)."
 
 
-def plural(n: int, word: str) -> str:
-    """``1 row``, ``2 rows``, ``1,234 rows``; ``1 activity``, ``2 activities``."""
-    if n == 1:
-        return f"1 {word}"
-    many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
-    return f"{n:,} {many}"
-
-
 # What became of a file's rows: the counts :func:`describe_rows` speaks of.
 ROW_FATES = ("rows_read", "events", "identical_rows", "identical_rows_dropped", "rejected_rows", "rows_filtered_out")
 
@@ -109,7 +102,7 @@ def describe_rows(
             if identical_rows_dropped == identical_rows
             else f"{identical_rows_dropped:,} dropped"
             if identical_rows_dropped
-            else "kept; --drop-identical-rows or the page's checkbox drops them"
+            else "kept; importing with “drop rows identical in every column” drops them"
         )
         parts.append(f"{plural(identical_rows, 'row')} {verb} an earlier row in every column ({fate})")
     else:

@@ -195,6 +195,7 @@ def test_datasets_tab_links_and_drafts(engine):
     editor = next(d.value for d in at.dataframe if "touchpoint" in d.value.columns)
     assert editor.set_index("activity").loc["Pricing page", "touchpoint"] == "Pricing page"
     assert editor.set_index("activity").loc["Réunion", "touchpoint"] == "(no touchpoint)"
+    assert editor.set_index("activity").loc["Réunion", "stage"] == "–"  # before: None, shown as "None"
     assert [c.value for c in at.caption if c.value.startswith("Not linked to this map yet")]
     at.button(key=f"ln_save_{dataset_id}_{map_id}").click().run()
     said = [s.value for s in at.success if "Links saved" in s.value]

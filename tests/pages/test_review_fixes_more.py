@@ -60,6 +60,8 @@ def test_the_loops_label_says_what_the_bar_shows():
     assert list(bar.x) == [1708]
     assert list(bar.text) == ["1,708 moves · 1,530 journeys"]
     assert list(bar.customdata) == [1530]  # the hover names both too
+    one = pd.DataFrame({"from_stage": ["B"], "to_stage": ["A"], "moves": [1], "journeys": [1]})
+    assert list(loops_figure(one).data[0].text) == ["1 move · 1 journey"]  # before: "1 moves · 1 journeys"
 
 
 def test_a_maps_link_opens_that_map_and_keeps_the_choice(demo_engine):
