@@ -95,6 +95,7 @@ GRID_STYLE = """
 .jl-chip{display:inline-block;border-radius:8px;padding:0 4px;font-size:10px;font-weight:700;
   margin-right:3px;max-width:100%;overflow-wrap:normal;word-break:keep-all;white-space:normal}
 .jl-grid.jl-fit .jl-chip{font-size:9px;padding:0 3px}
+.jl-grid.jl-fit .jl-chip-word{display:none}
 .jl-grid.jl-fit ul{font-size:10px}
 .jl-curve{grid-column:2 / -1}
 .jl-curve .jl-curve-img{width:100%;height:%CURVE%px;display:block}
@@ -153,7 +154,14 @@ def _hyphenated(text: str) -> str:
 
 
 def _chip(text: str, fill: str) -> str:
-    return f'<span class="jl-chip" style="background:{fill};color:{text_on(fill)}">{_e(text)}</span>'
+    """A chip of ``text`` ("4 high"): its number, then its word, which a grid fitted to the width leaves to the
+    hover (a column there is too narrow for "medium": the chip was cut to "mediu")."""
+    number, _, word = text.partition(" ")
+    rest = f'<span class="jl-chip-word"> {_e(word)}</span>' if word else ""
+    return (
+        f'<span class="jl-chip" title="{_e(text)}" style="background:{fill};color:{text_on(fill)}">'
+        f"{_e(number)}{rest}</span>"
+    )
 
 
 def _edit_link(href_base: str | None, target: str, body: str, label: str) -> str:

@@ -64,11 +64,20 @@ def test_severity_and_priority_are_chips_with_words_not_bracket_markers(view):
     fragment = map_grid_html(view)
     assert not re.search(r"\[\d(\.\d)?\]", fragment), "bare [n] markers left in the grid"
     # The filled map has a severity-5 pain point on Demo and a severity-2 one on its first stage.
-    assert ">5 severe</span>" in fragment and ">2 low</span>" in fragment
-    assert severity_chip(3) == "3 medium"
+    word = '<span class="jl-chip-word"> {}</span>'
+    assert ">5" + word.format("severe") + "</span>" in fragment and ">2" + word.format("low") in fragment
+    assert 'title="5 severe"' in fragment and severity_chip(3) == "3 medium"
     priorities = sorted({round(o.priority, 1) for o in view.opportunities})
     for p in priorities:
-        assert f">{p:.1f} " in fragment
+        assert f">{p:.1f}<span" in fragment
+
+
+def test_a_grid_fitted_to_the_width_leaves_a_chips_word_to_its_hover(view):
+    # Before: "3 medium" cut to "3 mediu" in a fitted column; the word is hidden there, the number kept.
+    fitted, wide = map_grid_html(view), map_grid_html(view, column_px=220)
+    assert ".jl-grid.jl-fit .jl-chip-word{display:none}" in fitted
+    assert 'class="jl-grid jl-fit' in fitted and 'class="jl-grid jl-fit' not in wide
+    assert '<span class="jl-chip-word"> severe</span>' in wide  # shown where the column has room
 
 
 def test_every_user_text_is_escaped(view):
