@@ -158,7 +158,10 @@ def state_probability_figure(states: pd.DataFrame, top_n: int = STATE_BARS) -> g
         )
     )
     fig.update_yaxes(categoryorder="array", categoryarray=list(top["touchpoint"])[::-1], automargin=True)
-    fig.update_xaxes(title_text="probability of reaching the goal from here", tickformat=".0%", range=[0, 1])
+    # A little past 100 %, so the last tick (100 %) is drawn at the edge of a bar that reaches it.
+    fig.update_xaxes(
+        title_text="probability of reaching the goal from here", tickformat=".0%", range=[0, 1.06], dtick=0.2
+    )
     return _layout(fig, height=max(260, 24 * len(top) + 80))
 
 

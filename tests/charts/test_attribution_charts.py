@@ -30,3 +30,13 @@ def test_the_credit_chart_says_how_many_labels_it_sums_into_other():
         f"The chart shows the {CREDIT_BARS} touchpoints with the most credit of {CREDIT_BARS + 3}; "
         "the other 3 are summed into Other, and the table below has every one."
     )
+
+
+def test_the_touchpoint_probability_axis_labels_100_percent():
+    # Before: the axis ended at exactly 100 %, and its last label (100 %) was not drawn beside a bar reaching it.
+    from charts.attribution import state_probability_figure
+
+    states = pd.DataFrame({"touchpoint": ["Contract signed", "Demo"], "conversion_probability": [1.0, 0.4],
+                           "visits": [10, 20]})  # fmt: skip
+    axis = state_probability_figure(states).layout.xaxis
+    assert axis.range[0] == 0 and axis.range[1] > 1 and axis.dtick == 0.2 and axis.tickformat == ".0%"
