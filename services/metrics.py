@@ -31,7 +31,7 @@ from db import crud
 from db.engine import read_session, write_session
 from db.inputs import MetricUpdate, given, validate
 from db.models import Dataset, Direction, Metric, MetricKind, MetricValue, Stage, Touchpoint
-from services.analysis import run
+from services.analysis import content_key, run
 from services.context import AnalysisContext, context_names, open_context
 from services.datasets import get_event_source
 from services.linking import TouchpointRef, map_touchpoints
@@ -620,13 +620,17 @@ def _left_out_because(ctx: AnalysisContext, kind: str, options: ComputeOptions) 
 
 def _has_values(ctx: AnalysisContext, role: Role) -> bool:
     """Whether the context's whole log holds any value in the column of ``role``."""
-    return role in _filled_roles(ctx.source, ctx.schema)
+    content = content_key(ctx)
+    if content is None:  # a table on another backend may change: read each time
+        return role in _filled_roles.__wrapped__(ctx.source, ctx.schema, None)
+    return role in _filled_roles(ctx.source, ctx.schema, content)
 
 
 @lru_cache(maxsize=64)
-def _filled_roles(source: EventSource, schema: am.EventSchema) -> frozenset[Role]:
-    """The metric roles whose column holds a value, one scan per stored log (a dataset's file does not
-    change once written): asked both when metrics are computed and when what they leave out is said."""
+def _filled_roles(source: EventSource, schema: am.EventSchema, content: tuple[object, ...] | None) -> frozenset[Role]:
+    """The metric roles whose column holds a value, one scan per stored content (``content``:
+    :func:`services.analysis.content_key`, so a dataset imported again under a reused id is read again):
+    asked both when metrics are computed and when what they leave out is said."""
     return am.roles_with_values(events_table(source), schema, tuple(am.KIND_ROLES.values()))
 
 

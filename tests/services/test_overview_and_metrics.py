@@ -352,3 +352,26 @@ def test_a_metric_whose_column_is_empty_in_every_row_is_left_out_not_reported_as
     assert "clv: the log's value column is empty in every row" in context_metrics_left_out(ctx, options=options)
     assert "clv" in set(compute_context_metrics(open_context(full), options=options)["metric"])
     assert not [w for w in context_metrics_left_out(open_context(full), options=options) if w.startswith("clv")]
+
+
+def test_a_stored_log_rewritten_is_read_again_for_its_empty_columns(engine):
+    # The empty-column check is kept per stored content (the file's size and time), not per path: a file
+    # rewritten in place (as storing the neighbour facts does) is read again.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from services.context import open_context
+    from services.metrics import ComputeOptions, context_metrics_left_out
+    from tests.factories_metrics import create_dataset as create_planted
+    from tests.factories_metrics import planted_log
+
+    options = ComputeOptions(period="month")
+    dataset_id = create_planted(planted_log(journeys=60).assign(value=float("nan")), name="no revenue")
+    ctx = open_context(dataset_id)
+    assert [w for w in context_metrics_left_out(ctx, options=options) if w.startswith("clv")]
+    path = ctx.source.parquet_path
+    table = pq.read_table(path)
+    column = ctx.schema.column(Role.VALUE)
+    filled = table.set_column(table.schema.get_field_index(column), column, pa.array([12.5] * table.num_rows))
+    pq.write_table(filled, path)
+    assert not [w for w in context_metrics_left_out(open_context(dataset_id), options=options) if w.startswith("clv")]
