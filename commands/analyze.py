@@ -486,6 +486,7 @@ def empty_result_notes(ctx: Any, output: Any, args: argparse.Namespace) -> list[
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analytics.registry import ANALYSES
     from core.errors import BadInputError, ConversionUndefinedError
+    from services.conversion import event_filter_note
     from services.csv_safety import to_safe_csv
 
     if (args.file is None) == (args.dataset is None):
@@ -497,7 +498,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     ctx = open_analyze_context(dataset_id, args)
     ctx.events()  # connects the engine and registers the events (the report reads them again)
     start_up_done()
-    needs_conversion = args.report in ANALYSES and ANALYSES[args.report].needs_conversion
+    entry = ANALYSES.get(args.report.replace("-", "_"))  # the registry's name ("outlook-backtest" is outlook_backtest)
+    needs_conversion = entry is not None and entry.needs_conversion
     if not ctx.conversion.defined and needs_conversion:
         raise ConversionUndefinedError(
             f"the {args.report} report of dataset {dataset_id}",
@@ -506,6 +508,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     output = report.handler(ReportInput(ctx=ctx, args=args))
     notes = [*unused_option_notes(args), *getattr(output, "notes", ())]
+    if note := event_filter_note(ctx.query):  # a channel, role or segment filter keeps events, not journeys
+        notes.append(f"note: {note}")
     if args.report in OPTION_REPORTS["keep_repeats"] and not args.keep_repeats:  # a default that moves numbers
         notes.append("note: consecutive repeats of a node count once (--keep-repeats keeps them)")
     if args.map is not None:  # a log seen through a map it is not linked to: said, as on the pages

@@ -42,7 +42,7 @@ from components.url_select import (
 )
 from core.errors import EventsFileError, UnknownNameError
 from services.context import AnalysisContext
-from services.conversion import SCOPE_WORDS, clear_conversion, set_conversion
+from services.conversion import SCOPE_WORDS, clear_conversion, event_filter_note, set_conversion
 
 LEVEL_LABELS = {"contact": "Contact", "account": "Account (buying committee)"}
 THROUGH_KEY = "through"
@@ -483,20 +483,6 @@ def say_when_filters_keep_nothing(view: AnalysisView) -> None:
 
 
 # --------------------------------------------------------------------------- the Conversion line
-
-
-def event_filter_note(query: JourneyQuery) -> str | None:
-    """What a channel, role or segment filter does to the Conversion line (it keeps events, not whole
-    journeys: a conversion on an event it leaves out is not counted), said beside it; None without one."""
-    kinds = [
-        w for w, on in (("channel", query.channels), ("contact role", query.roles), ("segment", query.segments)) if on
-    ]
-    if not kinds:
-        return None
-    return (
-        f"The {' and '.join(kinds)} filter keeps only the matching events of each journey: a conversion on an "
-        "event it leaves out (another channel's, say) is not counted here."
-    )
 
 
 def render_conversion_line(view: AnalysisView, *, key: str = "conversion") -> None:

@@ -230,3 +230,17 @@ __all__ = [
     "set_conversion",
     "suggest_conversions",
 ]
+
+
+def event_filter_note(query: JourneyQuery) -> str | None:
+    """What a channel, role or segment filter does to the Conversion line (it keeps events, not whole
+    journeys: a conversion on an event it leaves out is not counted), said beside it; None without one."""
+    kinds = [
+        w for w, on in (("channel", query.channels), ("contact role", query.roles), ("segment", query.segments)) if on
+    ]
+    if not kinds:
+        return None
+    return (
+        f"The {' and '.join(kinds)} filter keeps only the matching events of each journey: a conversion on an "
+        "event it leaves out (another channel's, say) is not counted here."
+    )

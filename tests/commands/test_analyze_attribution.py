@@ -104,6 +104,15 @@ def test_reports_need_a_definition_and_name_bad_ones(capsys, dataset_id):
         f"the attribution report of dataset {dataset_id} needs conversion defined: goal nodes or outcome values" in said
     )
     assert f"(python cli.py conversion set --dataset {dataset_id} --goal" in said
+    # The backtest too (before: "the backtest needs conversion defined", without the dataset or the way to it).
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "outlook-backtest"]) == 2
+    said = capsys.readouterr().err
+    assert f"the outlook-backtest report of dataset {dataset_id} needs conversion defined" in said
+    assert f"(python cli.py conversion set --dataset {dataset_id} --goal" in said
+    # A channel filter keeps events, not journeys: said beside the numbers it moves.
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--goal", "Closed won", "--filter-channel", "web"]) == 0
+    said = capsys.readouterr().err
+    assert "note: The channel filter keeps only the matching events of each journey" in said
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "outlook", "--goal", "Closed Wn"]) == 2
     assert "No touchpoint, activity or stage is named 'Closed Wn' in this dataset; nearest: 'Closed won'" in (
         capsys.readouterr().err
