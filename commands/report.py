@@ -42,7 +42,9 @@ def write_map_report(
     from charts.map_report_html import render_map_report
     from services.map_report import build_map_report_data, write_report_csvs
 
-    data = build_map_report_data(map_id, dataset_id=dataset_id, measure=measure, goals=goals, lost=lost)
+    data = build_map_report_data(
+        map_id, dataset_id=dataset_id, measure=measure, goals=goals, lost=lost, refuse_undefined=True
+    )
     report = render_map_report(data)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from analytics.conversion import for_one_run
 from analytics.friction import compute_hot_spots
 from analytics.funnel import DEFAULT_WINDOW_DAYS, FunnelSpec
 from analytics.map_tables import compute_action_plan
-from core.errors import BadInputError
+from core.errors import BadInputError, ConversionUndefinedError
 from core.map_report import (
     HealthCard,
     MapReport,
@@ -48,6 +48,7 @@ from services.map_view import get_map_view
 from services.metrics import compute_metric_history, compute_metric_table, list_metrics
 from services.overlay import (
     ATTRIBUTION_MEASURES,
+    CONVERSION_MEASURES,
     MEASURES,
     compute_attribution_overlay,
     compute_designed_vs_observed,
@@ -109,13 +110,15 @@ def build_map_report_data(
     goals: Sequence[str] = (),
     lost: Sequence[str] = (),
     today: date | None = None,
+    refuse_undefined: bool = False,
     engine: Engine | None = None,
 ) -> MapReportData:
     """The data of the report of ``map_id`` (see the module docstring); ``dataset_id`` defaults to
     the map's most recent linked dataset, ``measure`` is the one laid over the grid. Conversion is the
     dataset's definition through the map (``goals`` and ``lost`` override it for this report as
     ``analyze --goal/--lost`` do: :func:`analytics.conversion.for_one_run`), stated in one line at the
-    top with the event log it comes from.
+    top with the event log it comes from. ``refuse_undefined`` (the CLI): a ``measure`` that needs conversion
+    (:data:`CONVERSION_MEASURES`) is refused where it is not defined, instead of drawn as "not defined".
     """
     today = today or date.today()
     view = get_map_view(map_id, engine=engine, today=today)
@@ -132,6 +135,11 @@ def build_map_report_data(
         ctx = open_context(dataset_id, map_id, engine=engine)
         override = for_one_run(ctx.conversion, goals, lost)
         ctx = ctx if override is None else override_conversion(ctx, override)
+    if refuse_undefined and ctx is not None and measure in CONVERSION_MEASURES and not ctx.conversion.defined:
+        raise ConversionUndefinedError(
+            f"the report's {measure} overlay of dataset {dataset_id}",
+            how=f'python cli.py conversion set --dataset {dataset_id} --goal "A,B", or --goal "A,B" for this report',
+        )
     # The health cards come from the report's own event log and conversion (as the sections below).
     health = compute_map_health(
         map_id,

@@ -62,6 +62,8 @@ def measure_phrase(measure: str) -> str:
 
 # Measures that need a goal and come from the attribution model rather than the friction table.
 ATTRIBUTION_MEASURES: tuple[str, ...] = ("attributed conversions", "removal effect")
+# The measures that need the dataset's conversion definition (without it they hold no value).
+CONVERSION_MEASURES: tuple[str, ...] = ("conversion", *ATTRIBUTION_MEASURES)
 # Measure → (column of the friction table, scale, direction, metric kind for targets).
 _SOURCE: dict[str, tuple[str, float, str, str | None]] = {
     "journeys": ("journeys", 1.0, "higher", None),

@@ -195,6 +195,17 @@ def test_report_with_the_removal_effect_overlay(linked, tmp_path, capsys):
     assert overlay.loc["Demo", "value"] == pytest.approx(expected.loc["Demo", "removal_effect"] * 100)
 
 
+@pytest.mark.parametrize("measure", ["removal effect", "attributed conversions", "conversion"])
+def test_a_report_measure_that_needs_conversion_is_refused_without_it(linked, tmp_path, capsys, measure):
+    # Before: the report was written (exit 0), its grid "not defined" and every cell "not reached".
+    map_id, dataset_id = linked
+    out = tmp_path / "report.html"
+    assert cli.main(["report", str(map_id), "--out", str(out), "--measure", measure]) == 2
+    said = capsys.readouterr().err
+    assert f"the report's {measure} overlay of dataset {dataset_id} needs conversion defined" in said, said
+    assert not out.exists()
+
+
 def test_report_goal_keeps_the_saved_lost_rule_and_names_its_event_log(linked, tmp_path, capsys):
     # As `analyze --goal` does: what converts is replaced for this report, the saved lost rule is kept.
     map_id, dataset_id = linked
