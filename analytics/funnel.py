@@ -80,6 +80,7 @@ from analytics.journeys import (
     stored_labels,
     stored_steps,
 )
+from analytics.numbers import plural
 from analytics.schema import EventSchema
 from analytics.timing import epoch_us, seconds_between
 from core.errors import BadInputError, JourneyLensError, UnknownNameError, nearest_names
@@ -687,6 +688,6 @@ def parse_step_windows(text: str | None, steps: int) -> tuple[float | None, ...]
         raise BadInputError("per-step windows must be numbers of days", value=text, expected='e.g. "7,,30"') from exc
     if len(values) != steps - 1:
         raise BadInputError(
-            "per-step windows need one value per step after the first", value=text, expected=f"{steps - 1} values"
+            "per-step windows need one value per step after the first", value=text, expected=plural(steps - 1, "value")
         )
     return values

@@ -43,6 +43,7 @@ from ibis.expr.types import Table
 
 from analytics.conversion import Conversion
 from analytics.journeys import JourneyQuery
+from analytics.numbers import plural
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, STALE_STATE, Cut, last_event_day, load_journey_log
 from analytics.outlook_model import (
     cut_at_random_times,
@@ -183,7 +184,7 @@ def compute_outlook_backtest(
     rate = float(train["status"].eq("converted").mean()) if len(train) else float("nan")
     if len(train) and not (1 - MAX_RATE <= rate <= MAX_RATE):
         raise NotEnoughDataError(
-            f"{rate:.1%} of the {len(train):,} closed journeys that start before {split_at} convert: with almost "
+            f"{rate:.1%} of the {plural(len(train), 'closed journey')} that start before {split_at} convert: with almost "
             "every journey ending the same way there is nothing for a backtest to tell apart; change the "
             "conversion definition"
         )

@@ -490,7 +490,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from services.csv_safety import to_safe_csv
 
     if (args.file is None) == (args.dataset is None):
-        raise BadInputError("analyze needs a FILE or --dataset ID (not both)", expected="FILE or --dataset ID")
+        raise BadInputError(
+            "analyze reads a FILE or a stored --dataset ID: "
+            + ("both were given" if args.file is not None else "neither was given"),
+            expected="one of them",
+        )
     if args.file is not None:
         start_up_done(freeze=False)  # an import to do first: the collector as usual
     dataset_id = args.dataset if args.dataset is not None else _import_first(args)

@@ -137,12 +137,19 @@ class UnknownNameError(JourneyLensError):
     a template) that does not exist; carries the nearest real names. Never replaced by another silently."""
 
     def __init__(
-        self, what: str, name: object, nearest: list[str] | tuple[str, ...] = (), *, message: str | None = None
+        self,
+        what: str,
+        name: object,
+        nearest: list[str] | tuple[str, ...] = (),
+        *,
+        message: str | None = None,
+        more: int = 0,
     ) -> None:
         self.what, self.name, self.nearest = what, name, tuple(nearest)
         message = message or f"No {what} is named {str(name)!r} in this dataset"
         if self.nearest:
-            listed = ", ".join(repr(n) for n in self.nearest)
+            # ``more``: how many others exist beyond those listed (said, never cut off without a word).
+            listed = ", ".join(repr(n) for n in self.nearest) + (f", and {more:,} more" if more > 0 else "")
             # Names offered as "nearest" must be near; otherwise they are only some that exist. An id
             # (a number) has no near one: the ones there are are listed.
             if isinstance(name, int) and not isinstance(name, bool):

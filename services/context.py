@@ -105,6 +105,7 @@ def check_dataset_id(session, dataset_id: int) -> None:  # noqa: ANN001
             dataset_id,
             choices[:5],
             message=f"There is no dataset {dataset_id}" + ("" if choices else " (no dataset is imported yet)"),
+            more=len(choices) - 5,
         )
 
 
@@ -115,7 +116,11 @@ def check_map_id(session, map_id: int) -> None:  # noqa: ANN001
     if session.get(JourneyMap, map_id) is None:
         choices = _map_choices(session)
         raise UnknownNameError(
-            "map", map_id, choices[:5], message=f"There is no map {map_id}" + ("" if choices else " (no map yet)")
+            "map",
+            map_id,
+            choices[:5],
+            message=f"There is no map {map_id}" + ("" if choices else " (no map yet)"),
+            more=len(choices) - 5,
         )
 
 

@@ -102,7 +102,7 @@ def describe_rows(
             if identical_rows_dropped == identical_rows
             else f"{identical_rows_dropped:,} dropped"
             if identical_rows_dropped
-            else "kept; importing with “drop rows identical in every column” drops them"
+            else "kept; the import's “drop rows identical in every column” (--drop-identical-rows) drops them"
         )
         parts.append(f"{plural(identical_rows, 'row')} {verb} an earlier row in every column ({fate})")
     else:

@@ -214,3 +214,14 @@ def test_a_step_no_journey_reaches_in_order_gives_zeros():
 def test_bad_specs_are_refused_with_a_message(spec):
     with pytest.raises(BadInputError):
         spec.validate()
+
+
+def test_per_step_windows_of_the_wrong_length_are_refused_in_words():
+    # Before: "expected 1 values".
+    from analytics.funnel import parse_step_windows
+    from core.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=r"expected 1 value\)"):
+        parse_step_windows("7,7,7", 2)
+    with pytest.raises(BadInputError, match=r"expected 2 values\)"):
+        parse_step_windows("7", 3)

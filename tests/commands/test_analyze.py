@@ -120,8 +120,8 @@ def test_level_filters_and_csv(capsys, dataset):
 def test_errors_exit_2_with_a_message(capsys, dataset):
     assert cli.main(["analyze", "--dataset", str(dataset), "--report", "funnel"]) == 2
     assert "--steps" in capsys.readouterr().err
-    assert cli.main(["analyze"]) == 2
-    assert "FILE or --dataset" in capsys.readouterr().err
+    assert cli.main(["analyze"]) == 2  # said as it is (before: "(not both)" when neither was given)
+    assert "analyze reads a FILE or a stored --dataset ID: neither was given" in capsys.readouterr().err
     funnel = ["analyze", "--dataset", str(dataset), "--report", "funnel", "--steps", "A,B"]
     assert cli.main([*funnel, "--mode", "any", "--step-windows-days", "3"]) == 2
     assert "any-order" in capsys.readouterr().err

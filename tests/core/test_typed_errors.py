@@ -12,6 +12,7 @@ from core.errors import (
     ConversionUndefinedError,
     JourneyLensError,
     NotEnoughDataError,
+    UnknownNameError,
 )
 
 
@@ -42,3 +43,12 @@ def test_access_denied_lives_in_core_and_db_access_still_offers_it():
         "[journeylens.roles])."
     )
     assert (info.value.actor, info.value.needed, info.value.action) == (viewer, access.AccessRole.EDITOR, "edit maps")
+
+
+def test_a_refusal_that_lists_some_of_the_real_names_says_how_many_more_there_are():
+    # Before: "There is no dataset 99; existing: '1 (…)', …, '5 (…)'" with datasets 6 to 8 left out unsaid.
+    error = UnknownNameError("dataset", 99, ["1 (a)", "2 (b)"], message="There is no dataset 99", more=3)
+    assert str(error) == "There is no dataset 99; existing: '1 (a)', '2 (b)', and 3 more"
+    assert str(UnknownNameError("dataset", 99, ["1 (a)"], message="There is no dataset 99", more=-4)).endswith(
+        "'1 (a)'"
+    )

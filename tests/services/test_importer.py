@@ -169,8 +169,10 @@ def test_every_row_is_an_event_and_identical_rows_are_dropped_only_when_asked(en
     minimal = import_event_log(rows.encode(), name="m", mapping=MINIMAL)
     assert (minimal.events, minimal.identical_rows) == (6, 2)
     assert "6 rows read, 6 events stored; 2 rows repeat an earlier row in every column (kept" in minimal.rows_line()
-    # How to drop them in words both the page and the CLI read (before: "--drop-identical-rows or the page's checkbox").
-    assert "(kept; importing with “drop rows identical in every column” drops them)" in minimal.rows_line()
+    # How to drop them, named for the page and the terminal alike (before: "--drop-identical-rows or the page's checkbox").
+    assert "(kept; the import's “drop rows identical in every column” (--drop-identical-rows) drops them)" in (
+        minimal.rows_line()
+    )
 
 
 def test_rows_line_counts_in_words():
