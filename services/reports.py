@@ -93,7 +93,7 @@ def _number(value: Any) -> float | None:
 
 
 def friction_records(result: FrictionResult) -> list[dict[str, Any]]:
-    """``[{"touchpoint", "stage", "friction", "journeys", "reason", "components": {..}}]``.
+    """``[{"touchpoint", "stage", "friction", "journeys", "events", "reason", "components": {..}}]``.
 
     ``components`` holds, for each component, its score (0..1), its contribution to the index and
     its raw measure (rates as fractions, times in seconds).
@@ -125,6 +125,7 @@ def friction_records(result: FrictionResult) -> list[dict[str, Any]]:
                 "stage": row["stage"] if isinstance(row["stage"], str) else None,
                 "friction": _number(row["friction"]),
                 "journeys": int(row["journeys"]),
+                "events": int(row["events"]),
                 "reason": row["reason"],
                 "components": components,
             }
@@ -217,6 +218,7 @@ def funnel(ctx: AnalysisContext, *, spec: FunnelSpec, top: int | None = None) ->
         "mode": spec.mode,
         "window_days": spec.window_days,
         "step_windows_days": list(spec.step_windows_days),
+        "exclusions": list(spec.exclusions),  # as the CSV's column: the rules of the count, every one
         "steps": rows("funnel", frame),
     }
     table = frame

@@ -332,6 +332,9 @@ def test_impossible_ranges_are_refused(capsys, dataset):
     one_day = _run(capsys, "--dataset", dataset, "--date-from", "2025-01-05", "--date-to", "2025-01-05")
     assert one_day["events"] == 4  # b2b_log's events on 2025-01-05 (UTC)
     assert _run(capsys, *funnel[1:], "--step-windows-days", "7,")["step_windows_days"] == [7.0, None]
+    # The JSON states its exclusions as the CSV does (before: only the CSV's column named them).
+    assert _run(capsys, *funnel[1:])["exclusions"] == []
+    assert _run(capsys, *funnel[1:], "--exclude", "Webinar")["exclusions"] == ["Webinar"]
 
 
 def test_a_result_with_journeys_and_an_empty_list_is_not_called_empty(capsys, engine):

@@ -39,7 +39,7 @@ def test_analyze_friction_json(linked, capsys):
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "friction", "--goal", "Service"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["touchpoint"] == "Pricing page" and rows[0]["stage"] == "Conversion"
-    assert set(rows[0]) >= {"touchpoint", "stage", "friction", "components"}
+    assert set(rows[0]) >= {"touchpoint", "stage", "friction", "journeys", "events", "components"}  # the CSV's too
     assert set(rows[0]["components"]) == {"exit", "backtrack", "repeat", "delay", "feedback"}
     assert 0 <= rows[0]["friction"] <= 100
     # Weights from the command line: only delay counts.
