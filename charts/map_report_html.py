@@ -152,7 +152,9 @@ def render_map_report(data: MapReportData) -> MapReport:
     if data.conversion is not None:
         c = data.conversion
         body.append(
-            f"<p class='conversion'>From the event log {_e(c.dataset_name)}: {_e(c.line)} ({_e(c.scope_words)})</p>"
+            f"<p class='conversion'>From the event log {_e(c.dataset_name)}: {_e(c.line)}"
+            + (f" ({_e(c.scope_words)})" if c.scope_words else "")
+            + "</p>"
         )
         if c.foreign_note:
             body.append(f"<p class='note'>{_e(c.foreign_note)}</p>")

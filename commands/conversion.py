@@ -33,7 +33,8 @@ def _print_line(line: Any, fmt: str) -> None:
         emit_json(line.to_dict())
     else:
         print(line.text)
-        print(f"({SCOPE_WORDS[line.scope]})")
+        if line.scope != "none":  # the line itself says "not defined"
+            print(f"({SCOPE_WORDS[line.scope]})")
 
 
 def cmd_conversion_show(args: argparse.Namespace) -> int:

@@ -160,7 +160,7 @@ def build_map_report_data(
         conversion = ReportConversion(
             dataset_name=ctx.dataset_name,
             line=line.text,
-            scope_words=SCOPE_WORDS[line.scope],
+            scope_words="" if line.scope == "none" else SCOPE_WORDS[line.scope],  # the line says "not defined"
             foreign_note=foreign_map_note(dataset_id, map_id, engine=engine),
         )
         friction = compute_context_friction(ctx)

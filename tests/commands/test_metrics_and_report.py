@@ -225,3 +225,15 @@ def test_report_goal_keeps_the_saved_lost_rule_and_names_its_event_log(linked, t
     # A name the dataset lacks is refused with the nearest, never dropped.
     assert cli.main(["report", str(map_id), "--out", str(out), "--lost", "Dmeo"]) == 2
     assert "Demo" in capsys.readouterr().err
+
+
+def test_a_log_without_a_definition_says_not_defined_once(linked, tmp_path, capsys):
+    # Before: "Conversion: not defined · …" and then "(not defined)" on the next line, in the report too.
+    map_id, dataset_id = linked
+    assert cli.main(["conversion", "show", "--dataset", str(dataset_id)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Conversion: not defined") and "(not defined)" not in out, out
+    report = tmp_path / "report.html"
+    assert cli.main(["report", str(map_id), "--out", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert "Conversion: not defined" in text and "(not defined)" not in text
