@@ -446,6 +446,11 @@ def parse_map_document(data: str | bytes | Mapping[str, Any], *, own: bool = Fal
                 "JSON file", "nested too deeply", "a JSON map exported by JourneyLens"
             ) from None
     doc = dict(_obj(data, "document"))
+    if "format" not in doc:  # said as it is, not as "format: None is not valid"
+        raise BadInputError(
+            "this JSON file has no format field, so it is not a map exported by JourneyLens",
+            expected=f'"format": "{FORMAT}"',
+        )
     if doc.get("format") != FORMAT:
         raise BadInputError.invalid("format", doc.get("format"), f'"{FORMAT}" (a map exported by JourneyLens)')
     if doc.get("format_version") != FORMAT_VERSION:

@@ -200,6 +200,7 @@ def _valid_doc(engine):
         (lambda d: b"\xff\xfe\x00", "UTF-8"),
         (lambda d: [1, 2], "an object"),
         (lambda d: {**d, "format": "uxpressia"}, "journeylens-map"),
+        (lambda d: {}, "this JSON file has no format field, so it is not a map exported by JourneyLens"),
         (lambda d: {**d, "format_version": 7}, "format_version"),
         (lambda d: {**d, "map": {**d["map"], "name": ""}}, "map.name"),
         (lambda d: {**d, "map": {**d["map"], "review_by": "tomorrow"}}, "map.review_by"),
