@@ -25,6 +25,7 @@ from analytics.friction import FrictionResult, FrictionWeights
 from analytics.funnel import BREAKDOWN, FunnelSpec
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, OutlookResult
 from analytics.registry import ANALYSES
+from analytics.schema import Role
 from analytics.summary import summary_record
 from services.analysis import run
 from services.context import AnalysisContext, check_column
@@ -269,12 +270,17 @@ def sankey(
 
 
 def time(ctx: AnalysisContext, *, by: str | None = None) -> ReportOutput:
-    """Time in stage (at ``by``, default the stage level), and time to convert when conversion is defined."""
-    stages = run("time_in_stage", ctx, query=replace(ctx.query, by=by or "stage"))
+    """Time in stage (at ``by``, default the stage level; the touchpoint level, said, for a log without
+    stages), and time to convert when conversion is defined."""
+    notes: tuple[str, ...] = ()
+    if by is None and not ctx.schema.has(Role.STAGE):  # the default moves: said beside the numbers
+        notes = ("note: this log has no stage column, so the time is per touchpoint (--by touchpoint)",)
+    level = by or ("stage" if ctx.schema.has(Role.STAGE) else "touchpoint")
+    stages = run("time_in_stage", ctx, query=replace(ctx.query, by=level))
     payload: dict[str, Any] = {"time_in_stage": rows("time_in_stage", stages)}
     if ctx.conversion.defined:
         payload["time_to_convert"] = rows("time_to_convert", run("time_to_convert", ctx))[0]
-    return ReportOutput(payload, stages)
+    return ReportOutput(payload, stages, notes)
 
 
 def friction(ctx: AnalysisContext, *, weights: FrictionWeights | None = None) -> ReportOutput:

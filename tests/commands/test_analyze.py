@@ -421,3 +421,16 @@ def test_time_in_stage_follows_a_given_stage_order(capsys, dataset):
     rows = json.loads(out)["time_in_stage"]
     assert [r["node"] for r in rows][: len(order)] == order != by_visits[: len(order)]
     assert sorted(rows, key=lambda r: r["node"]) == sorted(plain, key=lambda r: r["node"])
+
+
+def test_the_time_report_of_a_log_without_stages_is_per_touchpoint_and_says_so(engine, capsys):
+    # Before: "error: stage level needs a stage column, and this dataset has none", the default --by.
+    from tests.factories import create_dataset, log_frame
+
+    frame = log_frame([("j1", 0, "Blog"), ("j1", 2, "Demo"), ("j2", 0, "Blog"), ("j2", 1, "Demo")],
+                      ("journey_id", "timestamp", "activity"))  # fmt: skip
+    dataset_id = create_dataset(frame, name="No stages")
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "time"]) == 0
+    captured = capsys.readouterr()
+    assert "note: this log has no stage column, so the time is per touchpoint (--by touchpoint)" in captured.err
+    assert {r["node"] for r in json.loads(captured.out)["time_in_stage"]} >= {"Blog"}
