@@ -559,7 +559,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--by",
         choices=["touchpoint", "stage", "channel"],
-        help="node level (default: touchpoint; stage for time, and for variants when the log has a stage column or "
+        help="node level (default: touchpoint; stage for time and variants when the log has a stage column or "
         "a linked map; the outlook reports learn touchpoints or stages, not channels)",
     )
     g.add_argument("--keep-repeats", action="store_true", help="keep consecutive repeats of a node")

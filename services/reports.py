@@ -25,7 +25,6 @@ from analytics.friction import FrictionResult, FrictionWeights
 from analytics.funnel import BREAKDOWN, FunnelSpec
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, OutlookResult
 from analytics.registry import ANALYSES
-from analytics.schema import Role
 from analytics.summary import summary_record
 from services.analysis import run
 from services.context import AnalysisContext, check_column
@@ -273,9 +272,9 @@ def time(ctx: AnalysisContext, *, by: str | None = None) -> ReportOutput:
     """Time in stage (at ``by``, default the stage level; the touchpoint level, said, for a log without
     stages), and time to convert when conversion is defined."""
     notes: tuple[str, ...] = ()
-    if by is None and not ctx.schema.has(Role.STAGE):  # the default moves: said beside the numbers
-        notes = ("note: this log has no stage column, so the time is per touchpoint (--by touchpoint)",)
-    level = by or ("stage" if ctx.schema.has(Role.STAGE) else "touchpoint")
+    if by is None and not ctx.has_stages:  # the default moves: said beside the numbers
+        notes = ("note: this log has no stage column or linked map, so the time is per touchpoint (--by touchpoint)",)
+    level = by or ("stage" if ctx.has_stages else "touchpoint")
     stages = run("time_in_stage", ctx, query=replace(ctx.query, by=level))
     payload: dict[str, Any] = {"time_in_stage": rows("time_in_stage", stages)}
     if ctx.conversion.defined:

@@ -432,5 +432,7 @@ def test_the_time_report_of_a_log_without_stages_is_per_touchpoint_and_says_so(e
     dataset_id = create_dataset(frame, name="No stages")
     assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "time"]) == 0
     captured = capsys.readouterr()
-    assert "note: this log has no stage column, so the time is per touchpoint (--by touchpoint)" in captured.err
+    assert "note: this log has no stage column or linked map, so the time is per touchpoint (--by touchpoint)" in (
+        captured.err
+    )
     assert {r["node"] for r in json.loads(captured.out)["time_in_stage"]} >= {"Blog"}

@@ -58,7 +58,7 @@ def test_a_repeat_contact_window_of_0_days_or_less_is_refused(capsys, dataset, d
 
 def test_the_by_help_names_each_reports_default_node_level(capsys):
     text = _help(capsys)
-    assert "node level (default: touchpoint; stage for time, and for variants when the log has a stage column" in text
+    assert "node level (default: touchpoint; stage for time and variants when the log has a stage column" in text
 
 
 def test_variants_name_the_node_level_they_used(capsys, dataset, engine):
