@@ -94,19 +94,23 @@ def _map_choices(session) -> list[str]:  # noqa: ANN001
     return [f"{m.id} ({m.name})" for m in crud.list_maps(session=session)]
 
 
+def _no_such(what: str, given: int, choices: list[str], none_yet: str) -> UnknownNameError:
+    """The refusal of a ``what`` id that does not exist: five of the real ones, and how many more."""
+    return UnknownNameError(
+        what,
+        given,
+        choices[:5],
+        message=f"There is no {what} {given}" + ("" if choices else f" ({none_yet})"),
+        more=len(choices) - 5,
+    )
+
+
 def check_dataset_id(session, dataset_id: int) -> None:  # noqa: ANN001
     """Refuse a dataset id that does not exist, naming the datasets there are."""
     from db.models import Dataset
 
     if session.get(Dataset, dataset_id) is None:
-        choices = _dataset_choices(session)
-        raise UnknownNameError(
-            "dataset",
-            dataset_id,
-            choices[:5],
-            message=f"There is no dataset {dataset_id}" + ("" if choices else " (no dataset is imported yet)"),
-            more=len(choices) - 5,
-        )
+        raise _no_such("dataset", dataset_id, _dataset_choices(session), "no dataset is imported yet")
 
 
 def check_map_id(session, map_id: int) -> None:  # noqa: ANN001
@@ -114,14 +118,7 @@ def check_map_id(session, map_id: int) -> None:  # noqa: ANN001
     from db.models import JourneyMap
 
     if session.get(JourneyMap, map_id) is None:
-        choices = _map_choices(session)
-        raise UnknownNameError(
-            "map",
-            map_id,
-            choices[:5],
-            message=f"There is no map {map_id}" + ("" if choices else " (no map yet)"),
-            more=len(choices) - 5,
-        )
+        raise _no_such("map", map_id, _map_choices(session), "no map yet")
 
 
 def saved_conversion(
