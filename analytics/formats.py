@@ -75,7 +75,11 @@ def _head(source: Source, size: int = 16) -> bytes:
         return bytes(source[:size])
     path = Path(source)
     if not path.is_file():
-        raise BadInputError("File not found", value=str(path), expected="the path of a CSV, .xlsx or Parquet file")
+        raise BadInputError(
+            "This is a folder, not a file" if path.is_dir() else "File not found",
+            value=str(path),
+            expected="the path of a CSV, .xlsx or Parquet file",
+        )
     with open(path, "rb") as fh:
         return fh.read(size)
 

@@ -75,7 +75,11 @@ def open_binary(source: Source) -> Iterator[tuple[IO[bytes], Callable[[], float]
     else:
         path = Path(source)
         if not path.is_file():
-            raise BadInputError("File not found", value=str(path), expected="the path of a CSV file")
+            raise BadInputError(
+                "This is a folder, not a file" if path.is_dir() else "File not found",
+                value=str(path),
+                expected="the path of a CSV file",
+            )
         raw = open(path, "rb")  # noqa: SIM115
         total = path.stat().st_size
     try:

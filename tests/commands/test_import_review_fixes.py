@@ -98,3 +98,10 @@ def test_analyze_file_names_its_dataset_and_the_notes_on_stderr(tmp_path, capsys
     assert "Dates like 03/04/2024 read month-first (assumed" in err
     assert "This file was already imported" not in err  # the first line says so
     assert cli.main(["analyze", "--dataset", number, "--report", "summary"]) == 0
+
+
+def test_a_folder_given_as_the_file_is_said_to_be_a_folder(engine, tmp_path, capsys):
+    # Before: "File not found" for a folder that exists.
+    assert cli.main(["analyze", str(tmp_path), "--journey", "j", "--time", "t", "--activity", "a"]) == 2
+    said = capsys.readouterr().err
+    assert "This is a folder, not a file" in said and "File not found" not in said
