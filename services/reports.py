@@ -25,6 +25,7 @@ from analytics.friction import FrictionResult, FrictionWeights
 from analytics.funnel import BREAKDOWN, FunnelSpec
 from analytics.outlook import DEFAULT_ACTIVE_DAYS, DEFAULT_MIN_TRANSITIONS, OutlookResult
 from analytics.registry import ANALYSES
+from analytics.schema import Role
 from analytics.summary import summary_record
 from services.analysis import run
 from services.context import AnalysisContext, check_column
@@ -199,7 +200,10 @@ def summary(ctx: AnalysisContext) -> ReportOutput:
 
     record = summary_record(frame)
     record["conversion"] = conversion_text(ctx.conversion, record["converted"], record["journeys"])
-    return ReportOutput(json_safe(record), frame.assign(conversion=record["conversion"]))
+    notes: tuple[str, ...] = ()
+    if not ctx.schema.has(Role.ACCOUNT):  # the count would read as real accounts (the Data page says so too)
+        notes = ("note: no account column was mapped, so each journey counts as its own account",)
+    return ReportOutput(json_safe(record), frame.assign(conversion=record["conversion"]), notes)
 
 
 def transitions(ctx: AnalysisContext, *, top: int | None = None) -> ReportOutput:

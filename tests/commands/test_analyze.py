@@ -436,3 +436,8 @@ def test_the_time_report_of_a_log_without_stages_is_per_touchpoint_and_says_so(e
         captured.err
     )
     assert {r["node"] for r in json.loads(captured.out)["time_in_stage"]} >= {"Blog"}
+    # Nor an account column: the summary's accounts are its journeys, and it says so (before: unsaid).
+    assert cli.main(["analyze", "--dataset", str(dataset_id), "--report", "summary"]) == 0
+    captured = capsys.readouterr()
+    assert "note: no account column was mapped, so each journey counts as its own account" in captured.err
+    assert json.loads(captured.out)["accounts"] == json.loads(captured.out)["journeys"] == 2
