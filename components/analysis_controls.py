@@ -171,7 +171,11 @@ def pick_map(
         return INVALID if chosen is None else chosen
     # Required and not in the link: the map the link's dataset is linked to (a link naming only a log opens
     # its own map), else the first.
-    own = next((d["map_id"] for d in load_dataset_summaries() if str(d["id"]) == link_value("dataset")), None)
+    own = (
+        next((d["map_id"] for d in load_dataset_summaries() if str(d["id"]) == link_value("dataset")), None)
+        if required and link_value("dataset") is not None
+        else None
+    )
     return query_select(
         label,
         ids if required else [None, *ids],
